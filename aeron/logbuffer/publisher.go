@@ -1,0 +1,289 @@
+package logbuffer
+
+import "sync/atomic"
+
+// Results of offer and try-claim when nothing was appended; a successful call returns the new
+// stream position, which is positive. The values are Aeron's.
+const (
+	// NotConnected: no subscriber (IPC) or receiver is connected.
+	NotConnected int64 = -1
+	// BackPressured: the publisher limit is reached; retry later.
+	BackPressured int64 = -2
+	// AdminAction: the log is rotating to a new term; retry at once.
+	AdminAction int64 = -3
+	// Closed: the publication is closed.
+	Closed int64 = -4
+	// MaxPositionExceeded: the stream reached the largest position its term length allows.
+	MaxPositionExceeded int64 = -5
+	// PublicationError: the length is negative or beyond the max payload (try-claim) or max message (offer) length.
+	PublicationError int64 = -6
+)
+
+// publisherState is what both publisher kinds derive from the log and the publisher limit.
+type publisherState struct {
+	log                 *LogBuffers
+	headerWriter        HeaderWriter
+	publisherLimit      *int64
+	termLength          int
+	positionBitsToShift int
+	initialTermID       int32
+	maxPayloadLength    int
+	maxMessageLength    int
+	maxPossiblePosition int64
+	closed              atomic.Bool
+}
+
+func (s *publisherState) init(log *LogBuffers, publisherLimit *int64) {
+	s.log = log
+	s.headerWriter = NewHeaderWriter(log.DefaultFrameHeader())
+	s.publisherLimit = publisherLimit
+	s.termLength = log.TermLength()
+	s.positionBitsToShift = log.PositionBitsToShift()
+	s.initialTermID = log.InitialTermID()
+	s.maxPayloadLength = int(log.MTULength()) - HeaderLength
+	s.maxMessageLength = ComputeMaxMessageLength(log.TermLength())
+	s.maxPossiblePosition = ComputeMaxPossiblePosition(log.TermLength())
+}
+
+// backPressureStatus explains why nothing could be appended at position.
+func (s *publisherState) backPressureStatus(position int64, length int) int64 {
+	if position+int64(Align(length+HeaderLength, FrameAlignment)) >= s.maxPossiblePosition {
+		return MaxPositionExceeded
+	}
+	if s.log.IsConnected() {
+		return BackPressured
+	}
+	return NotConnected
+}
+
+// MaxPayloadLength is the largest try-claim, and the largest message sent in one frame.
+func (s *publisherState) MaxPayloadLength() int { return s.maxPayloadLength }
+
+// MaxMessageLength is the largest offer.
+func (s *publisherState) MaxMessageLength() int { return s.maxMessageLength }
+
+// PositionLimit is the position the driver currently lets the publisher reach.
+func (s *publisherState) PositionLimit() int64 { return atomic.LoadInt64(s.publisherLimit) }
+
+// IsConnected reports whether the driver sees a subscriber or receiver for the log.
+func (s *publisherState) IsConnected() bool { return !s.closed.Load() && s.log.IsConnected() }
+
+// Close makes every later offer and try-claim return Closed. Telling the driver is the client's job.
+func (s *publisherState) Close() { s.closed.Store(true) }
+
+// IsClosed reports whether Close was called.
+func (s *publisherState) IsClosed() bool { return s.closed.Load() }
+
+// ConcurrentPublisher implements offer and try-claim on a log shared by any number of publishers,
+// in this or other processes, following Aeron's concurrent publication. It is safe for concurrent
+// use. publisherLimit is the driver's pub-lmt counter value (8-byte aligned, read atomically).
+type ConcurrentPublisher struct {
+	publisherState
+	appenders [PartitionCount]TermAppender
+}
+
+// NewConcurrentPublisher builds a publisher over a validated log.
+func NewConcurrentPublisher(log *LogBuffers, publisherLimit *int64) *ConcurrentPublisher {
+	p := &ConcurrentPublisher{}
+	p.init(log, publisherLimit)
+	for i := range p.appenders {
+		p.appenders[i] = NewTermAppender(log, i)
+	}
+	return p
+}
+
+// activeTerm reads the active partition and its tail. ok is false when the active term count and
+// that partition's tail disagree, which happens while a rotation is in progress: AdminAction.
+func (p *ConcurrentPublisher) activeTerm() (appender *TermAppender, position int64, ok bool) {
+	termCount := p.log.ActiveTermCount()
+	index := IndexByTermCount(termCount)
+	rawTail := p.log.RawTailVolatile(index)
+	termID := RawTailTermID(rawTail)
+	if termCount != termID-p.initialTermID {
+		return nil, 0, false
+	}
+	termOffset := RawTailTermOffset(rawTail, p.termLength)
+	return &p.appenders[index], ComputePosition(termID, termOffset, p.positionBitsToShift, p.initialTermID), true
+}
+
+// TryClaim reserves length payload bytes (at most MaxPayloadLength) in one frame and returns the new
+// position, or a negative result. On success claim must be committed or aborted.
+func (p *ConcurrentPublisher) TryClaim(length int, claim *BufferClaim) int64 {
+	if length < 0 || length > p.maxPayloadLength {
+		return PublicationError
+	}
+	if p.closed.Load() {
+		return Closed
+	}
+	limit := p.PositionLimit()
+	appender, position, ok := p.activeTerm()
+	if !ok {
+		return AdminAction
+	}
+	if position >= limit {
+		return p.backPressureStatus(position, length)
+	}
+	return p.newPosition(appender.Claim(&p.headerWriter, length, claim))
+}
+
+// Offer copies msg (at most MaxMessageLength, fragmented beyond MaxPayloadLength) into the log and
+// returns the new position, or a negative result.
+func (p *ConcurrentPublisher) Offer(msg []byte) int64 {
+	if len(msg) > p.maxMessageLength {
+		return PublicationError
+	}
+	if p.closed.Load() {
+		return Closed
+	}
+	limit := p.PositionLimit()
+	appender, position, ok := p.activeTerm()
+	if !ok {
+		return AdminAction
+	}
+	if position >= limit {
+		return p.backPressureStatus(position, len(msg))
+	}
+	if len(msg) <= p.maxPayloadLength {
+		return p.newPosition(appender.AppendUnfragmented(&p.headerWriter, msg))
+	}
+	return p.newPosition(appender.AppendFragmented(&p.headerWriter, msg, p.maxPayloadLength))
+}
+
+// newPosition turns an append result into Offer/TryClaim's result, rotating the log on a trip.
+func (p *ConcurrentPublisher) newPosition(r AppendResult) int64 {
+	position := ComputePosition(r.TermID, r.ResultingOffset, p.positionBitsToShift, p.initialTermID)
+	if !r.Tripped {
+		return position
+	}
+	if position >= p.maxPossiblePosition {
+		return MaxPositionExceeded
+	}
+	p.log.RotateLog(r.TermID-p.initialTermID, r.TermID)
+	return AdminAction
+}
+
+// Position is the position the next append will start at, or Closed.
+func (p *ConcurrentPublisher) Position() int64 {
+	if p.closed.Load() {
+		return Closed
+	}
+	return p.log.ProducerPosition()
+}
+
+// AvailableWindow is how far the publisher may advance before it is back pressured, or Closed.
+func (p *ConcurrentPublisher) AvailableWindow() int64 {
+	if p.closed.Load() {
+		return Closed
+	}
+	return p.PositionLimit() - p.log.ProducerPosition()
+}
+
+// ExclusivePublisher implements offer and try-claim on a log with a single writer, following
+// Aeron's exclusive publication: the term id and offset live here, not in a shared atomic. It is not
+// safe for concurrent use, except Close, IsClosed and IsConnected.
+type ExclusivePublisher struct {
+	publisherState
+	appenders         [PartitionCount]ExclusiveTermAppender
+	termID            int32
+	termOffset        int32
+	termBeginPosition int64
+	activeIndex       int
+}
+
+// NewExclusivePublisher builds a publisher over a validated log, resuming from its current tail.
+func NewExclusivePublisher(log *LogBuffers, publisherLimit *int64) *ExclusivePublisher {
+	p := &ExclusivePublisher{}
+	p.init(log, publisherLimit)
+	for i := range p.appenders {
+		p.appenders[i] = NewExclusiveTermAppender(log, i)
+	}
+	p.activeIndex = IndexByTermCount(log.ActiveTermCount())
+	rawTail := log.RawTailVolatile(p.activeIndex)
+	p.termID = RawTailTermID(rawTail)
+	p.termOffset = RawTailTermOffset(rawTail, p.termLength)
+	p.termBeginPosition = ComputeTermBeginPosition(p.termID, p.positionBitsToShift, p.initialTermID)
+	return p
+}
+
+// TryClaim is ConcurrentPublisher.TryClaim for the single writer.
+func (p *ExclusivePublisher) TryClaim(length int, claim *BufferClaim) int64 {
+	if length < 0 || length > p.maxPayloadLength {
+		return PublicationError
+	}
+	if p.closed.Load() {
+		return Closed
+	}
+	position := p.termBeginPosition + int64(p.termOffset)
+	if position >= p.PositionLimit() {
+		return p.backPressureStatus(position, length)
+	}
+	return p.newPosition(p.appenders[p.activeIndex].Claim(&p.headerWriter, p.termID, p.termOffset, length, claim))
+}
+
+// Offer is ConcurrentPublisher.Offer for the single writer.
+func (p *ExclusivePublisher) Offer(msg []byte) int64 {
+	if len(msg) > p.maxMessageLength {
+		return PublicationError
+	}
+	if p.closed.Load() {
+		return Closed
+	}
+	position := p.termBeginPosition + int64(p.termOffset)
+	if position >= p.PositionLimit() {
+		return p.backPressureStatus(position, len(msg))
+	}
+	appender := &p.appenders[p.activeIndex]
+	if len(msg) <= p.maxPayloadLength {
+		return p.newPosition(appender.AppendUnfragmented(&p.headerWriter, p.termID, p.termOffset, msg))
+	}
+	return p.newPosition(appender.AppendFragmented(&p.headerWriter, p.termID, p.termOffset, msg, p.maxPayloadLength))
+}
+
+// newPosition advances the local tail, or on a trip rotates to the next term.
+func (p *ExclusivePublisher) newPosition(r AppendResult) int64 {
+	if !r.Tripped {
+		p.termOffset = r.ResultingOffset
+		return p.termBeginPosition + int64(r.ResultingOffset)
+	}
+	if p.termBeginPosition+int64(p.termLength) >= p.maxPossiblePosition {
+		// The rest of the term is padding now; stay at its end so a later, smaller message does not
+		// overwrite that padding frame (Aeron's exclusive publication leaves its offset behind here).
+		p.termOffset = int32(p.termLength)
+		return MaxPositionExceeded
+	}
+	p.rotateTerm()
+	return AdminAction
+}
+
+// rotateTerm moves to the next partition: reset its tail to the next term id, then publish the new
+// active term count. A single writer needs no CAS.
+func (p *ExclusivePublisher) rotateTerm() {
+	nextIndex := NextPartitionIndex(p.activeIndex)
+	nextTermID := p.termID + 1
+	p.activeIndex = nextIndex
+	p.termID = nextTermID
+	p.termOffset = 0
+	p.termBeginPosition += int64(p.termLength)
+	p.log.SetRawTailOrdered(nextIndex, PackTail(nextTermID, 0))
+	p.log.SetActiveTermCountOrdered(nextTermID - p.initialTermID)
+}
+
+// Position is the position the next append will start at, or Closed.
+func (p *ExclusivePublisher) Position() int64 {
+	if p.closed.Load() {
+		return Closed
+	}
+	return p.termBeginPosition + int64(p.termOffset)
+}
+
+// AvailableWindow is how far the publisher may advance before it is back pressured, or Closed.
+func (p *ExclusivePublisher) AvailableWindow() int64 {
+	if p.closed.Load() {
+		return Closed
+	}
+	return p.PositionLimit() - (p.termBeginPosition + int64(p.termOffset))
+}
+
+// TermID and TermOffset are where the next append will land.
+func (p *ExclusivePublisher) TermID() int32     { return p.termID }
+func (p *ExclusivePublisher) TermOffset() int32 { return p.termOffset }
