@@ -1,0 +1,91 @@
+package wire
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+var updateCorpus = flag.Bool("update-corpus", false, "rewrite the seed corpora in testdata/fuzz/")
+
+var fuzzTargets = map[uint16]string{
+	ControlSchemaID:   "FuzzDecodeControl",
+	DriverSchemaID:    "FuzzDecodeDriver",
+	BridgeSchemaID:    "FuzzDecodeBridge",
+	DiscoverySchemaID: "FuzzDecodeDiscovery",
+}
+
+// seedInputs are, per message, valid encodings (groups empty and, if it has groups, populated)
+// and truncations of the fullest one at the end of the header, mid-message and one byte short.
+func seedInputs(key string, m layoutBlock) map[string][]byte {
+	empty := encodeSample(key, m, int(m.TemplateID), 0)
+	full := encodeSample(key, m, int(m.TemplateID), 2)
+	seeds := map[string][]byte{m.Name + "-entries0": empty}
+	if len(m.Groups) > 0 {
+		seeds[m.Name+"-entries2"] = full
+	}
+	for _, n := range []int{HeaderLength, len(full) / 2, len(full) - 1} {
+		seeds[fmt.Sprintf("%s-cut%d", m.Name, n)] = full[:n]
+	}
+	return seeds
+}
+
+func corpusFile(data []byte) string {
+	return "go test fuzz v1\n[]byte(" + strconv.Quote(string(data)) + ")\n"
+}
+
+// TestSeedCorpus checks that the committed corpora hold exactly the seeds above (so every
+// message of every schema is a seed); with -update-corpus it rewrites them.
+func TestSeedCorpus(t *testing.T) {
+	ls := loadLayouts(t)
+	for id, target := range fuzzTargets {
+		key := schemaKey[id]
+		dir := filepath.Join("testdata", "fuzz", target)
+		want := map[string]string{}
+		for _, m := range ls[key].Messages {
+			for name, data := range seedInputs(key, m) {
+				want[name] = corpusFile(data)
+			}
+		}
+		if *updateCorpus {
+			if err := os.RemoveAll(dir); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for name, content := range want {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatalf("%v (run go test ./wire -run TestSeedCorpus -update-corpus)", err)
+		}
+		got := map[string]bool{}
+		for _, e := range entries {
+			got[e.Name()] = true
+			content, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w, ok := want[e.Name()]; ok && string(content) != w {
+				t.Errorf("%s/%s is stale", target, e.Name())
+			}
+			if !strings.HasPrefix(string(content), "go test fuzz v1\n") {
+				t.Errorf("%s/%s is not a go fuzz corpus file", target, e.Name())
+			}
+		}
+		for name := range want {
+			if !got[name] {
+				t.Errorf("%s: seed %s missing (run with -update-corpus)", target, name)
+			}
+		}
+	}
+}

@@ -1,0 +1,299 @@
+// Package wire gates and validates SBE-encoded tensorpool messages before the generated
+// flyweights in wire/sbe/{control,driver,bridge,discovery} touch them.
+//
+// The generated codecs are zero-copy but panic on short or corrupt buffers, and template ids
+// repeat across schemas. Validate identifies a message by (schemaId, templateId), then walks
+// its fixed block, groups (including nested ones) and var-data lengths against the buffer and
+// the schema's maxima. Once it returns nil, decoding with the flyweight wrapped over the same
+// buffer cannot index out of range:
+//
+//	msg, err := wire.ValidateSchema(buf, wire.ControlSchemaID)
+//	if err != nil { ... }
+//	switch msg.TemplateID {
+//	case control.FrameDescriptorSbeTemplateID:
+//		var fd control.FrameDescriptor
+//		fd.WrapForDecode(buf, wire.HeaderLength, uint64(msg.BlockLength), uint64(msg.Version), uint64(len(buf)))
+//		...
+//	}
+//
+// Groups and var data must then be read in schema order, as SBE requires. The header's version
+// is reported, not judged: a later version's longer block is skipped, a shorter one rejected.
+package wire
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/tensorpool/tensorpool/wire/sbe/control"
+)
+
+// HeaderLength is the size of the SBE message header in front of every message.
+const HeaderLength = 8
+
+// groupHeaderLength is the size of groupSizeEncoding (uint16 blockLength, uint16 numInGroup).
+const groupHeaderLength = 4
+
+// varLengthPrefix is the size of the uint32 length in front of every var-data field.
+const varLengthPrefix = 4
+
+// maxGroupCount is numInGroup's SBE maximum (65535 is its null); the generated encoders
+// refuse larger counts, so accepting them would make such messages impossible to re-encode.
+const maxGroupCount = math.MaxUint16 - 1
+
+// Schema ids of the four tensorpool schemas.
+const (
+	ControlSchemaID   uint16 = 900
+	DriverSchemaID    uint16 = 901
+	BridgeSchemaID    uint16 = 902
+	DiscoverySchemaID uint16 = 910
+)
+
+// Header is the decoded SBE message header.
+type Header struct {
+	BlockLength uint16
+	TemplateID  uint16
+	SchemaID    uint16
+	Version     uint16
+}
+
+// Message is what Validate learned about a message.
+type Message struct {
+	Header
+	Name   string // message name in its schema, e.g. "FrameDescriptor"
+	Length int    // encoded length including the header; buf may hold trailing bytes after it
+}
+
+// PeekHeader decodes the message header without judging it.
+func PeekHeader(buf []byte) (Header, error) {
+	if len(buf) < HeaderLength {
+		return Header{}, &DecodeError{
+			Field:   "messageHeader",
+			Problem: fmt.Sprintf("needs %d bytes, %d remain", HeaderLength, len(buf)),
+			Err:     ErrShortBuffer,
+		}
+	}
+	// Every schema uses the same 8-byte header composite.
+	var h control.MessageHeader
+	h.Wrap(buf, 0, uint64(control.MessageHeaderSbeSchemaVersion), uint64(len(buf)))
+	return Header{
+		BlockLength: h.BlockLength(),
+		TemplateID:  h.TemplateId(),
+		SchemaID:    h.SchemaId(),
+		Version:     h.Version(),
+	}, nil
+}
+
+// Validate accepts a message of any of the four schemas; use it on streams that carry several
+// (e.g. the control stream carries control and driver messages) and dispatch on SchemaID.
+// With ErrUnknownEnum the Message is still filled in: the structure is sound and only that
+// enum field's value is undefined (its generated String() would panic).
+func Validate(buf []byte) (Message, error) {
+	h, err := PeekHeader(buf)
+	if err != nil {
+		return Message{}, err
+	}
+	return validate(buf, h)
+}
+
+// ValidateSchema is Validate restricted to one schema.
+func ValidateSchema(buf []byte, schemaID uint16) (Message, error) {
+	h, err := PeekHeader(buf)
+	if err != nil {
+		return Message{}, err
+	}
+	if h.SchemaID != schemaID {
+		return Message{}, &DecodeError{
+			Field:   "messageHeader.schemaId",
+			Offset:  int((&control.MessageHeader{}).SchemaIdEncodingOffset()),
+			Problem: fmt.Sprintf("schema %d, want %d", h.SchemaID, schemaID),
+			Err:     ErrWrongSchema,
+		}
+	}
+	return validate(buf, h)
+}
+
+func validate(buf []byte, h Header) (Message, error) {
+	l, err := gate(h)
+	if err != nil {
+		return Message{}, err
+	}
+	end, err := l.walk(buf, HeaderLength, int(h.BlockLength))
+	if err != nil && end == 0 {
+		return Message{}, err
+	}
+	return Message{Header: h, Name: l.name, Length: end}, err
+}
+
+// gate finds the message for (schemaId, templateId) and checks the header's block length.
+func gate(h Header) (*messageLayout, error) {
+	s := schemaByID(h.SchemaID)
+	if s == nil {
+		return nil, &DecodeError{
+			Field:   "messageHeader.schemaId",
+			Offset:  int((&control.MessageHeader{}).SchemaIdEncodingOffset()),
+			Problem: fmt.Sprintf("schema %d is not a tensorpool schema", h.SchemaID),
+			Err:     ErrWrongSchema,
+		}
+	}
+	l := lookupLayout(h.SchemaID, h.TemplateID)
+	if l == nil {
+		return nil, &DecodeError{
+			Field:   "messageHeader.templateId",
+			Offset:  int((&control.MessageHeader{}).TemplateIdEncodingOffset()),
+			Problem: fmt.Sprintf("template %d is not a message of schema %d (%s)", h.TemplateID, s.id, s.pkg),
+			Err:     ErrUnknownTemplate,
+		}
+	}
+	if int(h.BlockLength) < l.root.blockLength {
+		return nil, &DecodeError{
+			Message: l.name,
+			Field:   "messageHeader.blockLength",
+			Offset:  int((&control.MessageHeader{}).BlockLengthEncodingOffset()),
+			Problem: fmt.Sprintf("block length %d below the schema's %d", h.BlockLength, l.root.blockLength),
+			Err:     ErrBadLength,
+		}
+	}
+	return l, nil
+}
+
+// ValidateBody validates a message stored without a message header at the start of body, with
+// the schema's block length: the SHM superblock and slot header. It returns the encoded length
+// (also with ErrUnknownEnum, as Validate does).
+func ValidateBody(schemaID, templateID uint16, body []byte) (int, error) {
+	l := lookupLayout(schemaID, templateID)
+	if l == nil {
+		return 0, &DecodeError{
+			Field:   "templateId",
+			Problem: fmt.Sprintf("template %d is not a message of schema %d", templateID, schemaID),
+			Err:     ErrUnknownTemplate,
+		}
+	}
+	return l.walk(body, 0, l.root.blockLength)
+}
+
+// walk validates the message body starting at pos whose fixed block is blockLength bytes and
+// returns the offset just past it. Structural errors win over enum errors: with ErrUnknownEnum
+// the end offset is still returned and everything but that enum is sound.
+func (l *messageLayout) walk(buf []byte, pos, blockLength int) (int, error) {
+	var badEnum enumFailure
+	end, err := l.walkBlock(buf, &l.root, pos, blockLength, &badEnum)
+	if err != nil {
+		return 0, err
+	}
+	if badEnum.field != nil {
+		return end, badEnum.err(l.name)
+	}
+	return end, nil
+}
+
+// enumFailure records the first unknown enum value seen, so the walk can finish first.
+type enumFailure struct {
+	field  *enumField
+	offset int
+	raw    int64
+}
+
+func (f *enumFailure) err(message string) error {
+	problem := fmt.Sprintf("value %d is not defined by the schema", f.raw)
+	if f.raw == nullEnumValue(f.field.size) {
+		problem = fmt.Sprintf("null value %d in a required field", f.raw)
+	}
+	return &DecodeError{Message: message, Field: f.field.path, Offset: f.offset, Problem: problem, Err: ErrUnknownEnum}
+}
+
+func (l *messageLayout) walkBlock(buf []byte, b *block, pos, blockLength int, badEnum *enumFailure) (int, error) {
+	if blockLength > len(buf)-pos {
+		return 0, &DecodeError{
+			Message: l.name, Field: b.path, Offset: pos,
+			Problem: fmt.Sprintf("block needs %d bytes, %d remain", blockLength, len(buf)-pos),
+			Err:     ErrShortBuffer,
+		}
+	}
+	if badEnum.field == nil {
+		for i := range b.enums {
+			e := &b.enums[i]
+			raw := readEnum(buf[pos+e.offset:], e.size)
+			if !e.known(raw) || (!e.optional && raw == nullEnumValue(e.size)) {
+				*badEnum = enumFailure{field: e, offset: pos + e.offset, raw: raw}
+				break
+			}
+		}
+	}
+	pos += blockLength
+
+	for gi := range b.groups {
+		g := &b.groups[gi]
+		if len(buf)-pos < groupHeaderLength {
+			return 0, &DecodeError{
+				Message: l.name, Field: g.path, Offset: pos,
+				Problem: fmt.Sprintf("group header needs %d bytes, %d remain", groupHeaderLength, len(buf)-pos),
+				Err:     ErrShortBuffer,
+			}
+		}
+		entryLength := int(binary.LittleEndian.Uint16(buf[pos:]))
+		count := int(binary.LittleEndian.Uint16(buf[pos+2:]))
+		if entryLength < g.blockLength {
+			return 0, &DecodeError{
+				Message: l.name, Field: g.path, Offset: pos,
+				Problem: fmt.Sprintf("group block length %d below the schema's %d", entryLength, g.blockLength),
+				Err:     ErrBadLength,
+			}
+		}
+		if count > maxGroupCount {
+			return 0, &DecodeError{
+				Message: l.name, Field: g.path, Offset: pos + 2,
+				Problem: fmt.Sprintf("count %d exceeds maximum %d", count, maxGroupCount),
+				Err:     ErrBadLength,
+			}
+		}
+		pos += groupHeaderLength
+		for i := 0; i < count; i++ {
+			var err error
+			if pos, err = l.walkBlock(buf, g, pos, entryLength, badEnum); err != nil {
+				return 0, err
+			}
+		}
+	}
+
+	for di := range b.data {
+		d := &b.data[di]
+		if len(buf)-pos < varLengthPrefix {
+			return 0, &DecodeError{
+				Message: l.name, Field: d.path, Offset: pos,
+				Problem: fmt.Sprintf("length prefix needs %d bytes, %d remain", varLengthPrefix, len(buf)-pos),
+				Err:     ErrShortBuffer,
+			}
+		}
+		n := binary.LittleEndian.Uint32(buf[pos:])
+		if n > d.maxLength {
+			return 0, &DecodeError{
+				Message: l.name, Field: d.path, Offset: pos,
+				Problem: fmt.Sprintf("length %d exceeds maximum %d", n, d.maxLength),
+				Err:     ErrBadLength,
+			}
+		}
+		pos += varLengthPrefix
+		if uint64(n) > uint64(len(buf)-pos) {
+			return 0, &DecodeError{
+				Message: l.name, Field: d.path, Offset: pos - varLengthPrefix,
+				Problem: fmt.Sprintf("length %d exceeds remaining %d bytes", n, len(buf)-pos),
+				Err:     ErrShortBuffer,
+			}
+		}
+		pos += int(n)
+	}
+	return pos, nil
+}
+
+// readEnum reads an enum's raw value: uint8 unsigned, int16 and int32 signed.
+func readEnum(b []byte, size int) int64 {
+	switch size {
+	case 1:
+		return int64(b[0])
+	case 2:
+		return int64(int16(binary.LittleEndian.Uint16(b)))
+	default:
+		return int64(int32(binary.LittleEndian.Uint32(b)))
+	}
+}
