@@ -1,0 +1,153 @@
+package shm
+
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// CreateRegion creates the backing file of a new region and maps it read-write: the file
+// must not exist yet (O_EXCL) and the final component must not be a symlink
+// (O_NOFOLLOW). The file is sized to sb's geometry, the superblock is written with magic
+// last, and the file is synced before returning, so a consumer that finds the magic
+// finds a complete superblock (§7.1, §15.14). A payload pool's stride must already
+// satisfy §15.22 for the host page size. On failure the file is removed again.
+func CreateRegion(path string, sb *Superblock, perm os.FileMode) (region *MappedRegion, err error) {
+	if sb.Magic != Magic {
+		return nil, mismatch("7.1", "magic", hex64(sb.Magic), hex64(Magic), ErrSuperblockField)
+	}
+	if sb.LayoutVersion != LayoutVersion {
+		return nil, mismatch("7.1", "layout_version", sb.LayoutVersion, LayoutVersion, ErrSuperblockField)
+	}
+	if err := sb.ValidateGeometry(); err != nil {
+		return nil, err
+	}
+	if sb.RegionType == RegionTypePayloadPool {
+		if err := ValidateStride(sb.StrideBytes, int64(os.Getpagesize()), 0, false); err != nil {
+			return nil, err
+		}
+	}
+	size, _ := sb.RegionSize()
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, uint32(perm.Perm()))
+	if err != nil {
+		return nil, &os.PathError{Op: "create", Path: path, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer func() {
+		f.Close()
+		if err != nil {
+			if region != nil {
+				region.Close()
+				region = nil
+			}
+			os.Remove(path)
+		}
+	}()
+	if err := unix.Ftruncate(fd, int64(size)); err != nil {
+		return nil, &os.PathError{Op: "ftruncate", Path: path, Err: err}
+	}
+	region, err = MapFile(f, size, ReadWrite)
+	if err != nil {
+		return nil, err
+	}
+	if err := EncodeSuperblock(region.Bytes(), sb); err != nil {
+		return region, err
+	}
+	if err := unix.Fsync(fd); err != nil {
+		return region, &os.PathError{Op: "fsync", Path: path, Err: err}
+	}
+	return region, nil
+}
+
+// OpenOptions describe how an announced region is opened.
+type OpenOptions struct {
+	Access Access
+	// Expect is the superblock the announcement implies (HeaderRingSuperblock or
+	// PayloadPoolSuperblock); pid and timestamps are not compared.
+	Expect Superblock
+	// RequireHugepages is the URI's require_hugepages parameter.
+	RequireHugepages bool
+	// Host supplies page size, hugepage size and mounts. Nil means the running host's,
+	// read from /proc when hugepages are required.
+	Host *HostMemory
+}
+
+// OpenURI parses an announced region URI and opens it with OpenRegion, taking
+// require_hugepages from the URI.
+func OpenURI(policy *PathPolicy, uri string, opts OpenOptions) (*MappedRegion, error) {
+	u, err := ParseURI(uri)
+	if err != nil {
+		return nil, err
+	}
+	opts.RequireHugepages = u.RequireHugepages
+	return OpenRegion(policy, u.Path, opts)
+}
+
+// OpenRegion maps an announced region after every check a consumer owes (§15.21a.5,
+// §15.22, §7.1, §15.1): path containment, a no-follow open re-validated against the
+// checked inode, stride and hugepage rules, a file at least as large as the mapping, and
+// a superblock matching the announcement. Nothing is mapped if a check fails.
+func OpenRegion(policy *PathPolicy, path string, opts OpenOptions) (*MappedRegion, error) {
+	if policy == nil {
+		return nil, invalid(containmentSection, "allowed_base_dirs", "", ErrNoAllowedBaseDirs)
+	}
+	want := &opts.Expect
+	if err := want.ValidateGeometry(); err != nil {
+		return nil, err
+	}
+	validated, err := policy.Check(path)
+	if err != nil {
+		return nil, err
+	}
+	host, err := hostFor(opts)
+	if err != nil {
+		return nil, err
+	}
+	if want.RegionType == RegionTypePayloadPool {
+		if err := ValidateStride(want.StrideBytes, host.PageSize, host.HugepageSize, opts.RequireHugepages); err != nil {
+			return nil, err
+		}
+	}
+	if opts.RequireHugepages {
+		if err := host.VerifyHugetlbfs(validated.Canonical); err != nil {
+			return nil, err
+		}
+	}
+	f, err := validated.Open(opts.Access)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	size, _ := want.RegionSize()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if info.Size() < int64(size) {
+		return nil, mismatch("15.22", "file size", info.Size(), size, ErrRegionTooSmall)
+	}
+	region, err := MapFile(f, size, opts.Access)
+	if err != nil {
+		return nil, err
+	}
+	sb, err := DecodeSuperblock(region.Bytes())
+	if err == nil {
+		err = sb.Matches(want)
+	}
+	if err != nil {
+		region.Close() // the mismatch is the error worth reporting
+		return nil, err
+	}
+	return region, nil
+}
+
+func hostFor(opts OpenOptions) (*HostMemory, error) {
+	if opts.Host != nil {
+		return opts.Host, nil
+	}
+	if opts.RequireHugepages {
+		h, err := ReadHostMemory()
+		return &h, err
+	}
+	return &HostMemory{PageSize: int64(os.Getpagesize())}, nil
+}

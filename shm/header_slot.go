@@ -1,0 +1,166 @@
+package shm
+
+import (
+	"encoding/binary"
+	"sync/atomic"
+)
+
+// Header slot layout (§8.1, §8.2). Slot i of the header ring starts at
+// SuperblockSize + i×256. It holds a raw SlotHeader body (template 51, no message
+// header), then SlotHeader's headerBytes var-data: a u32 length (always 192) and an
+// embedded TensorHeader with its own 8-byte SBE message header.
+//
+//	 0            8            12           16      18           22           30           34                60
+//	+------------+------------+------------+-------+------------+------------+------------+-----------------+
+//	| seq_commit | values_len | payload_   | pool_ | payload_   | timestamp_ | meta_      | pad[26]         |
+//	| u64        | _bytes u32 | slot u32   | id u16| offset u32 | ns u64     | version u32| (ignored)       |
+//	+------------+------------+------------+-------+------------+------------+------------+-----------------+
+//	60                  64                                     72                                        256
+//	+-------------------+--------------------------------------+-----------------------------------------+
+//	| headerBytes       | embedded message header              | TensorHeader body (184 B), see         |
+//	| length u32 = 192  | blockLength 184, templateId 52,      | tensor_header.go                        |
+//	|                   | schemaId 900, version 1 (u16 each)   |                                         |
+//	+-------------------+--------------------------------------+-----------------------------------------+
+//
+// seq_commit is the seqlock word (seqlock.go): at offset 0 of a slot that starts at
+// 64 + i×256 in a page-aligned mapping, it is 8-byte aligned and alone in its cache line's
+// first word, as §8.2 requires.
+const (
+	HeaderSlotSize = 256
+
+	slotSeqCommitOffset      = 0
+	slotValuesLenOffset      = 8
+	slotPayloadSlotOffset    = 12
+	slotPoolIDOffset         = 16
+	slotPayloadOffsetOffset  = 18
+	slotTimestampOffset      = 22
+	slotMetaVersionOffset    = 30
+	slotPadOffset            = 34
+	slotPadSize              = 26
+	SlotHeaderBlockLength    = slotPadOffset + slotPadSize // 60
+	slotHeaderBytesLenOffset = SlotHeaderBlockLength
+	slotEmbeddedHeaderOffset = slotHeaderBytesLenOffset + 4 // 64
+
+	embeddedBlockLengthOffset = slotEmbeddedHeaderOffset + 0
+	embeddedTemplateIDOffset  = slotEmbeddedHeaderOffset + 2
+	embeddedSchemaIDOffset    = slotEmbeddedHeaderOffset + 4
+	embeddedVersionOffset     = slotEmbeddedHeaderOffset + 6
+	MessageHeaderSize         = 8
+	slotTensorBodyOffset      = slotEmbeddedHeaderOffset + MessageHeaderSize // 72
+)
+
+// The embedded header must be exactly these values in v1.1 (§8.3 step 5, §15.21).
+const (
+	TensorHeaderTemplateID    uint16 = 52
+	WireSchemaID              uint16 = 900
+	WireSchemaVersion         uint16 = 1
+	TensorHeaderEncodedLength uint32 = MessageHeaderSize + TensorHeaderBlockLength // 192
+)
+
+// Compile-time checks: the slot is exactly full, the fixed prefix is SBE's 60 bytes, and
+// seq_commit is 8-byte aligned within the slot.
+var (
+	_ [HeaderSlotSize - (slotTensorBodyOffset + TensorHeaderBlockLength)]struct{}
+	_ [(slotTensorBodyOffset + TensorHeaderBlockLength) - HeaderSlotSize]struct{}
+	_ [SlotHeaderBlockLength - 60]struct{}
+	_ [60 - SlotHeaderBlockLength]struct{}
+	_ [0 - slotSeqCommitOffset%8]struct{}
+	_ [0 - SuperblockSize%8]struct{}
+	_ [0 - HeaderSlotSize%8]struct{}
+)
+
+// SlotHeader is the decoded fixed part of a header slot.
+type SlotHeader struct {
+	SeqCommit      uint64 // managed by the seqlock; EncodeHeader never writes it
+	ValuesLenBytes uint32
+	PayloadSlot    uint32
+	PoolID         uint16
+	PayloadOffset  uint32 // must be 0 in v1.1
+	TimestampNs    uint64
+	MetaVersion    uint32
+}
+
+// HeaderSlot is a zero-copy view of one 256-byte header slot inside a mapping. The
+// accessors read and write the mapped bytes directly; on a read-only mapping only the
+// getters may be used. Plain (non-atomic) accesses are safe only inside the seqlock
+// protocol: a writer between BeginWrite and Commit, a reader between ReadBegin and
+// ReadEnd, which discards whatever it read if the slot changed meanwhile.
+type HeaderSlot struct {
+	b *[HeaderSlotSize]byte
+}
+
+// headerSlotAt views the slot starting at b[0]; b must hold at least 256 bytes and be
+// 8-byte aligned (HeaderRing.Slot guarantees both).
+func headerSlotAt(b []byte) HeaderSlot {
+	return HeaderSlot{b: (*[HeaderSlotSize]byte)(b[:HeaderSlotSize])}
+}
+
+// Bytes is the slot's 256 mapped bytes.
+func (s HeaderSlot) Bytes() []byte { return s.b[:] }
+
+var le = binary.LittleEndian
+
+func (s HeaderSlot) seqWord() *uint64 { return word64(s.b[:], slotSeqCommitOffset) }
+
+// SeqCommit loads seq_commit atomically (acquire).
+func (s HeaderSlot) SeqCommit() uint64      { return atomic.LoadUint64(s.seqWord()) }
+func (s HeaderSlot) ValuesLenBytes() uint32 { return le.Uint32(s.b[slotValuesLenOffset:]) }
+func (s HeaderSlot) PayloadSlot() uint32    { return le.Uint32(s.b[slotPayloadSlotOffset:]) }
+func (s HeaderSlot) PoolID() uint16         { return le.Uint16(s.b[slotPoolIDOffset:]) }
+func (s HeaderSlot) PayloadOffset() uint32  { return le.Uint32(s.b[slotPayloadOffsetOffset:]) }
+func (s HeaderSlot) TimestampNs() uint64    { return le.Uint64(s.b[slotTimestampOffset:]) }
+func (s HeaderSlot) MetaVersion() uint32    { return le.Uint32(s.b[slotMetaVersionOffset:]) }
+
+// HeaderBytesLength is the headerBytes var-data length prefix (192 in v1.1).
+func (s HeaderSlot) HeaderBytesLength() uint32 { return le.Uint32(s.b[slotHeaderBytesLenOffset:]) }
+
+// Embedded message header of the TensorHeader inside headerBytes.
+func (s HeaderSlot) EmbeddedBlockLength() uint16 { return le.Uint16(s.b[embeddedBlockLengthOffset:]) }
+func (s HeaderSlot) EmbeddedTemplateID() uint16  { return le.Uint16(s.b[embeddedTemplateIDOffset:]) }
+func (s HeaderSlot) EmbeddedSchemaID() uint16    { return le.Uint16(s.b[embeddedSchemaIDOffset:]) }
+func (s HeaderSlot) EmbeddedVersion() uint16     { return le.Uint16(s.b[embeddedVersionOffset:]) }
+
+func (s HeaderSlot) SetValuesLenBytes(v uint32) { le.PutUint32(s.b[slotValuesLenOffset:], v) }
+func (s HeaderSlot) SetPayloadSlot(v uint32)    { le.PutUint32(s.b[slotPayloadSlotOffset:], v) }
+func (s HeaderSlot) SetPoolID(v uint16)         { le.PutUint16(s.b[slotPoolIDOffset:], v) }
+func (s HeaderSlot) SetPayloadOffset(v uint32)  { le.PutUint32(s.b[slotPayloadOffsetOffset:], v) }
+func (s HeaderSlot) SetTimestampNs(v uint64)    { le.PutUint64(s.b[slotTimestampOffset:], v) }
+func (s HeaderSlot) SetMetaVersion(v uint32)    { le.PutUint32(s.b[slotMetaVersionOffset:], v) }
+
+// Tensor is the view of the embedded TensorHeader body.
+func (s HeaderSlot) Tensor() TensorHeaderView {
+	return TensorHeaderView{b: (*[TensorHeaderBlockLength]byte)(s.b[slotTensorBodyOffset:])}
+}
+
+// EncodeHeader overwrites every byte of the slot except seq_commit: the fixed fields, the
+// zeroed pad, the headerBytes length, the embedded message header and the tensor header.
+// The spec asks producers not to rely on earlier contents (§8.3 producer step 3), so
+// nothing is left over from the previous frame. It does not allocate.
+func (s HeaderSlot) EncodeHeader(h *SlotHeader, t *TensorHeader) {
+	s.SetValuesLenBytes(h.ValuesLenBytes)
+	s.SetPayloadSlot(h.PayloadSlot)
+	s.SetPoolID(h.PoolID)
+	s.SetPayloadOffset(h.PayloadOffset)
+	s.SetTimestampNs(h.TimestampNs)
+	s.SetMetaVersion(h.MetaVersion)
+	clear(s.b[slotPadOffset : slotPadOffset+slotPadSize])
+	le.PutUint32(s.b[slotHeaderBytesLenOffset:], TensorHeaderEncodedLength)
+	le.PutUint16(s.b[embeddedBlockLengthOffset:], TensorHeaderBlockLength)
+	le.PutUint16(s.b[embeddedTemplateIDOffset:], TensorHeaderTemplateID)
+	le.PutUint16(s.b[embeddedSchemaIDOffset:], WireSchemaID)
+	le.PutUint16(s.b[embeddedVersionOffset:], WireSchemaVersion)
+	s.Tensor().Encode(t)
+}
+
+// DecodeHeader copies the slot's fields into h and t. It does not validate; see
+// ValidateEmbeddedHeader, ValidateSlotHeader and ValidateTensorHeader.
+func (s HeaderSlot) DecodeHeader(h *SlotHeader, t *TensorHeader) {
+	h.SeqCommit = s.SeqCommit()
+	h.ValuesLenBytes = s.ValuesLenBytes()
+	h.PayloadSlot = s.PayloadSlot()
+	h.PoolID = s.PoolID()
+	h.PayloadOffset = s.PayloadOffset()
+	h.TimestampNs = s.TimestampNs()
+	h.MetaVersion = s.MetaVersion()
+	s.Tensor().Decode(t)
+}

@@ -1,0 +1,83 @@
+package shm
+
+import "sync/atomic"
+
+// seq_commit seqlock (§8.3). The word is (logical_sequence << 1) | commit_bit:
+// bit 0 clear = write in progress, bit 0 set = committed.
+//
+// Ordering. Go's sync/atomic operations are sequentially consistent, which subsumes the
+// release stores and acquire loads §8.3 asks for. Two places need more than a release
+// store or an acquire load on weakly ordered CPUs (arm64, ppc64, riscv64), because the
+// header and payload bytes are plain accesses:
+//   - BeginWrite must keep the writer's later payload and header stores from becoming
+//     visible before the in-progress word. A release store only orders earlier
+//     accesses, so BeginWrite uses an atomic swap, which Go implements as a full barrier.
+//   - ReadEnd must keep the reader's earlier plain loads from being satisfied after the
+//     second load of seq_commit; readFence (seqlock_fence_*.go) orders them.
+// Commit needs only an atomic store: as a release store it orders every earlier header
+// and payload store before the committed word.
+
+// InProgress is the seq_commit value while sequence seq is being written.
+func InProgress(seq uint64) uint64 { return seq << 1 }
+
+// Committed is the seq_commit value once sequence seq is complete.
+func Committed(seq uint64) uint64 { return seq<<1 | 1 }
+
+// IsCommitted reports whether a seq_commit value has the commit bit set.
+func IsCommitted(word uint64) bool { return word&1 == 1 }
+
+// SequenceOf is the logical sequence carried by a seq_commit value.
+func SequenceOf(word uint64) uint64 { return word >> 1 }
+
+// BeginWrite marks the slot as being written for seq (producer step 1). Every header and
+// payload store for the frame must come after it.
+func (s HeaderSlot) BeginWrite(seq uint64) {
+	atomic.SwapUint64(s.seqWord(), InProgress(seq))
+}
+
+// Commit publishes seq (producer step 4) after all header and payload stores.
+func (s HeaderSlot) Commit(seq uint64) {
+	atomic.StoreUint64(s.seqWord(), Committed(seq))
+}
+
+// ReadBegin loads seq_commit (consumer step 1) and checks it holds the committed frame
+// expected. On DropNone the caller may read the header and payload, then must call
+// ReadEnd with the returned word before trusting anything it read.
+func (s HeaderSlot) ReadBegin(expectedSeq uint64) (uint64, DropReason) {
+	word := atomic.LoadUint64(s.seqWord())
+	if !IsCommitted(word) {
+		return word, DropNotCommitted
+	}
+	if SequenceOf(word) != expectedSeq {
+		return word, DropSequenceMismatch
+	}
+	return word, DropNone
+}
+
+// ReadEnd re-loads seq_commit (consumer step 4) and accepts what was read since ReadBegin
+// only if the word is unchanged.
+func (s HeaderSlot) ReadEnd(first uint64) DropReason {
+	readFence()
+	if atomic.LoadUint64(s.seqWord()) != first {
+		return DropChanged
+	}
+	return DropNone
+}
+
+// TryRead runs the consumer flow of §8.3 on the header alone: check the commit word,
+// decode the header into h and t, re-check the word, then validate the embedded message
+// header. It does not read the payload; a caller that copies payload bytes must do so
+// with ReadBegin and ReadEnd around both. It never allocates or blocks.
+func (s HeaderSlot) TryRead(expectedSeq uint64, h *SlotHeader, t *TensorHeader) DropReason {
+	first, r := s.ReadBegin(expectedSeq)
+	if r != DropNone {
+		return r
+	}
+	s.DecodeHeader(h, t)
+	embedded := s.embeddedHeader()
+	if r := s.ReadEnd(first); r != DropNone {
+		return r
+	}
+	h.SeqCommit = first
+	return embedded.validate()
+}
