@@ -91,3 +91,13 @@ func BenchmarkFrameWriteRead(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBaselineSlotCopy is the yardstick for the header benchmarks above: copying one
+// whole 256-byte slot with memmove, which is what any header write or read must at least cost.
+func BenchmarkBaselineSlotCopy(b *testing.B) {
+	src, dst := newHeapSlot(), newHeapSlot()
+	b.ReportAllocs()
+	for b.Loop() {
+		copy(dst.Bytes(), src.Bytes())
+	}
+}

@@ -298,3 +298,21 @@ func BenchmarkValidateFrameDescriptor(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBaselineDecodeFrameDescriptor is the yardstick for BenchmarkValidateFrameDescriptor:
+// wrapping the generated flyweight and reading every field without any validation.
+func BenchmarkBaselineDecodeFrameDescriptor(b *testing.B) {
+	var fd control.FrameDescriptor
+	buf := make([]byte, HeaderLength+int(control.FrameDescriptorSbeBlockLength))
+	fd.WrapAndApplyHeader(buf, 0, uint64(len(buf))).SetStreamId(1).SetSeq(7)
+	var sum uint64
+	b.ReportAllocs()
+	for b.Loop() {
+		fd.WrapForDecode(buf, HeaderLength, uint64(control.FrameDescriptorSbeBlockLength),
+			uint64(control.FrameDescriptorSbeSchemaVersion), uint64(len(buf)))
+		sum += uint64(fd.StreamId()) + fd.Epoch() + fd.Seq() + uint64(fd.HeaderIndex()) + fd.TimestampNs() + uint64(fd.MetaVersion())
+	}
+	if sum == 0 {
+		b.Fatal("decoded nothing")
+	}
+}
