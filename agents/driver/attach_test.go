@@ -1,0 +1,304 @@
+package driver
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/tensorpool/tensorpool/config"
+)
+
+// TestDriverSpec_4_3_AttachRules: one subtest per request rule, each with
+// the code the driver must answer.
+func TestDriverSpec_4_3_AttachRules(t *testing.T) {
+	const now = 5 * second
+	with := func(f func(*AttachRequest)) AttachRequest {
+		r := request(camStream, 1, RoleConsumer)
+		f(&r)
+		return r
+	}
+	tests := []struct {
+		name    string
+		core    func(t *testing.T) *Core // nil: the test configuration
+		setup   func(t *testing.T, c *Core)
+		req     AttachRequest
+		code    ResponseCode
+		message string
+	}{
+		{name: "configured stream is granted", req: request(camStream, 1, RoleConsumer), code: CodeOK},
+		{name: "invalid role is INVALID_PARAMS", req: with(func(r *AttachRequest) { r.Role = 3 }), code: CodeInvalidParams, message: "role 3"},
+		{name: "null role is INVALID_PARAMS", req: with(func(r *AttachRequest) { r.Role = 0 }), code: CodeInvalidParams, message: "role 0"},
+		{name: "clientId 0 is INVALID_PARAMS", req: with(func(r *AttachRequest) { r.ClientID = 0 }), code: CodeInvalidParams, message: "clientId 0"},
+		{name: "unknown publishMode is UNSUPPORTED", req: with(func(r *AttachRequest) { r.PublishMode = 3 }), code: CodeUnsupported, message: "publishMode 3"},
+		{name: "null publishMode means REQUIRE_EXISTING", req: request(dynFirst, 1, RoleProducer), code: CodeRejected, message: "REQUIRE_EXISTING"},
+		{name: "REQUIRE_EXISTING rejects an unprovisioned stream",
+			req:  with(func(r *AttachRequest) { r.StreamID = dynFirst; r.PublishMode = PublishModeRequireExisting }),
+			code: CodeRejected, message: "not provisioned"},
+		{name: "EXISTING_OR_CREATE creates a dynamic stream",
+			req:  with(func(r *AttachRequest) { r.StreamID = dynFirst; r.PublishMode = PublishModeExistingOrCreate }),
+			code: CodeOK},
+		{name: "EXISTING_OR_CREATE on an existing stream attaches to it",
+			req:  with(func(r *AttachRequest) { r.PublishMode = PublishModeExistingOrCreate }),
+			code: CodeOK},
+		{name: "unknown stream without dynamic streams is REJECTED",
+			core: func(t *testing.T) *Core {
+				return NewCore(loadConfig(t, "")).withPolicy(func(p *config.PolicySection) { p.AllowDynamicStreams = false })
+			},
+			req:  with(func(r *AttachRequest) { r.StreamID = dynFirst; r.PublishMode = PublishModeExistingOrCreate }),
+			code: CodeRejected, message: "dynamic streams are disabled"},
+		{name: "dynamic stream without stream_id_range is INVALID_PARAMS",
+			core: func(t *testing.T) *Core {
+				cfg := loadConfig(t, "")
+				cfg.Driver.StreamIDRange = config.StreamIDRange{}
+				return NewCore(cfg)
+			},
+			req:  with(func(r *AttachRequest) { r.StreamID = dynFirst; r.PublishMode = PublishModeExistingOrCreate }),
+			code: CodeInvalidParams, message: "stream_id_range is not configured"},
+		{name: "dynamic stream outside stream_id_range is INVALID_PARAMS",
+			req:  with(func(r *AttachRequest) { r.StreamID = 12345; r.PublishMode = PublishModeExistingOrCreate }),
+			code: CodeInvalidParams, message: "outside driver.stream_id_range 20000-20002"},
+		{name: "exhausted stream_id_range is REJECTED",
+			setup: func(t *testing.T, c *Core) {
+				for client := uint32(50); client < 53; client++ {
+					r := request(0, client, RoleProducer)
+					r.PublishMode = PublishModeExistingOrCreate
+					attach(t, c, r, now)
+				}
+			},
+			req:  with(func(r *AttachRequest) { r.StreamID = 0; r.PublishMode = PublishModeExistingOrCreate }),
+			code: CodeRejected, message: "exhausted"},
+		{name: "expectedLayoutVersion 0 takes the driver's", req: with(func(r *AttachRequest) { r.ExpectedLayoutVersion = 0 }), code: CodeOK},
+		{name: "expectedLayoutVersion 1 matches", req: with(func(r *AttachRequest) { r.ExpectedLayoutVersion = 1 }), code: CodeOK},
+		{name: "expectedLayoutVersion mismatch is REJECTED", req: with(func(r *AttachRequest) { r.ExpectedLayoutVersion = 2 }), code: CodeRejected, message: "expectedLayoutVersion 2"},
+		{name: "nonzero maxDims is ignored", req: with(func(r *AttachRequest) { r.MaxDims = 3 }), code: CodeOK},
+		{name: "HUGEPAGES on a standard-page driver is REJECTED", req: with(func(r *AttachRequest) { r.RequireHugepages = HugepagesRequired }), code: CodeRejected, message: "hugepage-backed"},
+		{name: "STANDARD on a standard-page driver is granted", req: with(func(r *AttachRequest) { r.RequireHugepages = HugepagesStandard }), code: CodeOK},
+		{name: "STANDARD on a hugepage-only driver is REJECTED",
+			core: func(t *testing.T) *Core {
+				cfg := loadConfig(t, "")
+				cfg.Shm.RequireHugepages = true
+				return NewCore(cfg)
+			},
+			req:  with(func(r *AttachRequest) { r.RequireHugepages = HugepagesStandard }),
+			code: CodeRejected, message: "hugepages only"},
+		{name: "HUGEPAGES on a hugepage driver is granted",
+			core: func(t *testing.T) *Core {
+				cfg := loadConfig(t, "")
+				cfg.Shm.RequireHugepages = true
+				return NewCore(cfg)
+			},
+			req:  with(func(r *AttachRequest) { r.RequireHugepages = HugepagesRequired }),
+			code: CodeOK},
+		{name: "unknown hugepages policy is INVALID_PARAMS", req: with(func(r *AttachRequest) { r.RequireHugepages = 7 }), code: CodeInvalidParams, message: "requireHugepages 7"},
+		{name: "second producer on a stream is REJECTED",
+			setup: func(t *testing.T, c *Core) { attach(t, c, request(camStream, 2, RoleProducer), now) },
+			req:   request(camStream, 1, RoleProducer), code: CodeRejected, message: "already has a producer"},
+		{name: "consumers beside a producer are granted",
+			setup: func(t *testing.T, c *Core) {
+				attach(t, c, request(camStream, 2, RoleProducer), now)
+				attach(t, c, request(camStream, 3, RoleConsumer), now)
+			},
+			req: request(camStream, 1, RoleConsumer), code: CodeOK},
+		{name: "clientId with a live lease is REJECTED",
+			setup: func(t *testing.T, c *Core) { attach(t, c, request(camStream, 1, RoleConsumer), now) },
+			req:   request(camStream, 1, RoleProducer), code: CodeRejected, message: "clientId 1 already holds lease"},
+		{name: "stream without payload pools is INVALID_PARAMS",
+			core: func(t *testing.T) *Core {
+				cfg := loadConfig(t, "")
+				cfg.Profiles["cam"] = config.Profile{Name: "cam", HeaderNslots: 64}
+				return NewCore(cfg)
+			},
+			req: request(camStream, 1, RoleConsumer), code: CodeInvalidParams, message: "no payload pools"},
+		{name: "draining driver is REJECTED",
+			setup: func(t *testing.T, c *Core) { c.BeginShutdown(ShutdownAdmin, "", now) },
+			req:   request(camStream, 1, RoleConsumer), code: CodeRejected, message: "draining"},
+		{name: "stopped driver is REJECTED",
+			setup: func(t *testing.T, c *Core) { c.StopNow(now) },
+			req:   request(camStream, 1, RoleConsumer), code: CodeRejected, message: "stopped"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newTestCore(t)
+			if tt.core != nil {
+				c = tt.core(t)
+			}
+			if tt.setup != nil {
+				tt.setup(t, c)
+			}
+			d := c.DecideAttach(tt.req, now)
+			assert.Equal(t, tt.code, d.Code, "message %q", d.Message)
+			assert.Contains(t, d.Message, tt.message)
+			if d.Code != CodeOK {
+				resp := d.Response()
+				assert.Equal(t, tt.req.CorrelationID, resp.CorrelationID)
+				assert.Equal(t, tt.code, resp.Code)
+				return
+			}
+			resp, _ := c.CommitAttach(d.Plan, now)
+			assert.Equal(t, CodeOK, resp.Code)
+			assert.Equal(t, uint8(MaxDims), resp.MaxDims)
+		})
+	}
+}
+
+// withPolicy edits the configuration of a fresh core (tests only).
+func (c *Core) withPolicy(edit func(*config.PolicySection)) *Core {
+	edit(&c.cfg.Policies)
+	return c
+}
+
+// TestDriverSpec_4_2_OKResponseFields: an OK response echoes correlationId
+// and carries every required field, with headerSlotBytes 256, maxDims 8 and
+// poolNslots = headerNslots.
+func TestDriverSpec_4_2_OKResponseFields(t *testing.T) {
+	c := newTestCore(t)
+	req := request(camStream, 9, RoleProducer)
+	req.CorrelationID = -42
+	req.MaxDims = 4
+	resp := attach(t, c, req, 7*second)
+	assert.Equal(t, AttachResponse{
+		CorrelationID:          -42,
+		Code:                   CodeOK,
+		LeaseID:                1,
+		LeaseExpiryTimestampNs: 7*second + leaseLifetime,
+		StreamID:               camStream,
+		Epoch:                  7 * second,
+		LayoutVersion:          1,
+		HeaderNslots:           64,
+		HeaderSlotBytes:        256,
+		MaxDims:                8,
+		PayloadPools: []PayloadPoolGrant{
+			{PoolID: 1, PoolNslots: 64, StrideBytes: 65536},
+			{PoolID: 2, PoolNslots: 64, StrideBytes: 1048576},
+		},
+	}, resp)
+}
+
+// TestDriverSpec_4_2_RejectionNullFields: a failed attach carries code and
+// diagnostic, every optional field at its null value, no pools, no URI.
+func TestDriverSpec_4_2_RejectionNullFields(t *testing.T) {
+	long := make([]byte, 3000)
+	for i := range long {
+		long[i] = 'x'
+	}
+	resp := Rejection(17, CodeRejected, string(long))
+	assert.Equal(t, AttachResponse{
+		CorrelationID:          17,
+		Code:                   CodeRejected,
+		LeaseID:                NullU64,
+		LeaseExpiryTimestampNs: NullU64,
+		StreamID:               NullU32,
+		Epoch:                  NullU64,
+		LayoutVersion:          NullU32,
+		HeaderNslots:           NullU32,
+		HeaderSlotBytes:        NullU16,
+		MaxDims:                NullU8,
+		ErrorMessage:           string(long[:MaxErrorMessageBytes]),
+	}, resp)
+}
+
+// TestDriverSpec_6_EpochIncrements: the epoch moves on producer attach (no
+// producer yet) and on producer detach/expiry/revoke, never for consumers.
+func TestDriverSpec_6_EpochIncrements(t *testing.T) {
+	c := newTestCore(t)
+	epoch := func() uint64 { s, _ := c.Stream(camStream); return s.Epoch }
+
+	cons := attach(t, c, request(camStream, 1, RoleConsumer), 10)
+	assert.Equal(t, uint64(10), cons.Epoch, "first lease provisions the stream")
+	attach(t, c, request(camStream, 2, RoleConsumer), 11)
+	assert.Equal(t, uint64(10), epoch(), "a consumer attach keeps the epoch")
+
+	prod := attach(t, c, request(camStream, 3, RoleProducer), 12)
+	assert.Equal(t, uint64(12), prod.Epoch, "a producer attach bumps")
+	_, actions := c.Detach(DetachRequest{LeaseID: prod.LeaseID, StreamID: camStream, ClientID: 3, Role: RoleProducer}, 13)
+	assert.Equal(t, []ActionKind{ActionSendLeaseRevoked, ActionProvisionEpoch, ActionSendPoolAnnounce}, kinds(actions))
+	assert.Equal(t, uint64(13), epoch(), "a producer detach bumps")
+
+	// The clock has not moved: epochs still strictly increase.
+	prod = attach(t, c, request(camStream, 3, RoleProducer), 13)
+	assert.Equal(t, uint64(14), prod.Epoch)
+
+	_, actions = c.Detach(DetachRequest{LeaseID: cons.LeaseID, StreamID: camStream, ClientID: 1, Role: RoleConsumer}, 20)
+	assert.Equal(t, []ActionKind{ActionSendLeaseRevoked}, kinds(actions))
+	assert.Equal(t, uint64(14), epoch(), "a consumer detach keeps the epoch")
+}
+
+// TestDriverSpec_7_ProducerReattachAfterExpiry: a producer that stopped
+// keepalives is expired, and the next producer lease has a higher epoch.
+func TestDriverSpec_7_ProducerReattachAfterExpiry(t *testing.T) {
+	c := newTestCore(t)
+	first := attach(t, c, request(camStream, 1, RoleProducer), second)
+	actions := cloneActions(c.ExpireLeases(first.LeaseExpiryTimestampNs))
+	require.Equal(t, []ActionKind{ActionSendLeaseRevoked, ActionProvisionEpoch, ActionSendPoolAnnounce}, kinds(actions))
+	assert.Equal(t, RevokeExpired, actions[0].Revoked.Reason)
+	again := attach(t, c, request(camStream, 1, RoleProducer), first.LeaseExpiryTimestampNs)
+	assert.Greater(t, again.Epoch, actions[1].Epoch)
+	assert.Greater(t, actions[1].Epoch, first.Epoch)
+	assert.NotEqual(t, first.LeaseID, again.LeaseID)
+}
+
+// TestDriverSpec_8_ProducerIDInStream: the stream records the producer's
+// clientId for ShmPoolAnnounce.producerId, and 0 without a producer.
+func TestDriverSpec_8_ProducerIDInStream(t *testing.T) {
+	c := newTestCore(t)
+	p := attach(t, c, request(camStream, 77, RoleProducer), 1)
+	s, _ := c.Stream(camStream)
+	assert.Equal(t, uint32(77), s.ProducerClientID)
+	c.RevokeLease(p.LeaseID, "operator", 2)
+	s, _ = c.Stream(camStream)
+	assert.Equal(t, uint32(0), s.ProducerClientID)
+}
+
+// TestDriverSpec_11_DynamicStreams: dynamic ids come from the range; a
+// requested id in range is honoured, 0 lets the driver choose; a dynamic
+// stream is forgotten with its last lease and comes back at a higher epoch.
+func TestDriverSpec_11_DynamicStreams(t *testing.T) {
+	c := newTestCore(t)
+	create := func(stream, client uint32, now uint64) AttachResponse {
+		r := request(stream, client, RoleProducer)
+		r.PublishMode = PublishModeExistingOrCreate
+		return attach(t, c, r, now)
+	}
+	a := create(20001, 1, 100)
+	assert.Equal(t, uint32(20001), a.StreamID)
+	b := create(0, 2, 101)
+	assert.Equal(t, uint32(20002), b.StreamID, "round robin continues after the last id handed out")
+	d := create(0, 3, 102)
+	assert.Equal(t, uint32(20000), d.StreamID)
+
+	cons := request(20001, 4, RoleConsumer)
+	assert.Equal(t, CodeOK, c.DecideAttach(cons, 103).Code, "a live dynamic stream exists for REQUIRE_EXISTING")
+
+	actions := cloneActions(c.ExpireLeases(a.LeaseExpiryTimestampNs))
+	assert.Contains(t, kinds(actions), ActionRetireStream)
+	assert.NotContains(t, kinds(actions), ActionSendPoolAnnounce, "a retired stream is not announced")
+	_, known := c.Stream(20001)
+	assert.False(t, known)
+	again := create(20001, 1, a.LeaseExpiryTimestampNs)
+	assert.Greater(t, again.Epoch, a.Epoch)
+}
+
+func TestAppendProvisionedStreams(t *testing.T) {
+	c := newTestCore(t)
+	assert.Empty(t, c.AppendProvisionedStreams(nil), "configured but unprovisioned streams are not announced")
+	r := request(dynLast, 1, RoleProducer)
+	r.PublishMode = PublishModeExistingOrCreate
+	attach(t, c, r, 5)
+	attach(t, c, request(camStream, 2, RoleConsumer), 5)
+	assert.Equal(t, []uint32{camStream, dynLast}, c.AppendProvisionedStreams(nil))
+}
+
+func TestAnnounceInputsDoNotAllocate(t *testing.T) {
+	c := newTestCore(t)
+	attach(t, c, request(camStream, 1, RoleProducer), 5)
+	ids := make([]uint32, 0, 8)
+	allocs := testing.AllocsPerRun(1000, func() {
+		ids = c.AppendProvisionedStreams(ids[:0])
+		for _, id := range ids {
+			if s, ok := c.Stream(id); !ok || s.Epoch == 0 {
+				panic("provisioned stream without epoch")
+			}
+		}
+	})
+	assert.Zero(t, allocs)
+}

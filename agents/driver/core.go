@@ -1,0 +1,377 @@
+package driver
+
+import (
+	"slices"
+
+	"github.com/tensorpool/tensorpool/config"
+)
+
+// ActionKind names an effect the driver agent carries out for the core.
+type ActionKind uint8
+
+const (
+	// ActionSendLeaseRevoked: publish Action.Revoked as ShmLeaseRevoked.
+	ActionSendLeaseRevoked ActionKind = iota + 1
+	// ActionProvisionEpoch: create SHM files of Action.Epoch for
+	// Action.StreamID (layout from Core.Stream), then run epoch GC.
+	ActionProvisionEpoch
+	// ActionSendPoolAnnounce: publish ShmPoolAnnounce for Action.StreamID.
+	ActionSendPoolAnnounce
+	// ActionRetireStream: a dynamic stream lost its last lease and was
+	// forgotten; stop announcing it. Its files are left to epoch GC.
+	ActionRetireStream
+	// ActionSendDriverShutdown: publish Action.Shutdown as ShmDriverShutdown.
+	ActionSendDriverShutdown
+)
+
+// Action is one effect, in the order the agent must carry it out.
+type Action struct {
+	Kind     ActionKind
+	StreamID uint32
+	Epoch    uint64
+	Revoked  LeaseRevoked
+	Shutdown DriverShutdown
+}
+
+// Stream is the driver's view of one stream.
+type Stream struct {
+	ID      uint32
+	Profile config.Profile
+	// Dynamic streams were created on attach and are forgotten when their
+	// last lease ends.
+	Dynamic bool
+	// Epoch is 0 until the stream is first provisioned.
+	Epoch        uint64
+	EpochStartNs uint64
+	// ProducerLeaseID is 0 when no producer is attached; ProducerClientID is
+	// then 0 too, which is ShmPoolAnnounce.producerId for "no producer" (§8).
+	ProducerLeaseID  uint64
+	ProducerClientID uint32
+	ConsumerLeases   int
+}
+
+// Core is the driver's protocol state: streams, leases, epochs, per-consumer
+// stream assignments and the driver lifecycle. It is used by one goroutine.
+// The []Action a method returns is reused by the next call.
+type Core struct {
+	cfg           *config.DriverConfig
+	leaseExpiryNs uint64
+	life          lifecycle
+
+	streams map[uint32]*Stream
+	// epochFloor remembers the last epoch of streams not in streams
+	// (forgotten dynamic streams, epochs found on disk) so a recreated
+	// stream still moves its epoch forward.
+	epochFloor map[uint32]uint64
+	dynamicIDs idPool
+
+	leases      map[uint64]*Lease
+	leaseOf     map[uint32]uint64 // client id → its one live lease (§4.8)
+	nextLeaseID uint64
+
+	descriptorIDs idPool
+	controlIDs    idPool
+
+	actions []Action
+	scratch []uint64
+}
+
+// NewCore builds the state for a validated configuration. Static streams
+// exist from the start, unprovisioned (epoch 0).
+func NewCore(cfg *config.DriverConfig) *Core {
+	c := &Core{
+		cfg:           cfg,
+		leaseExpiryNs: uint64(cfg.Policies.LeaseExpiry()),
+		life:          lifecycle{state: Running},
+		streams:       make(map[uint32]*Stream, len(cfg.Streams)),
+		epochFloor:    map[uint32]uint64{},
+		dynamicIDs:    newIDPool(cfg.Driver.StreamIDRange),
+		leases:        map[uint64]*Lease{},
+		leaseOf:       map[uint32]uint64{},
+		nextLeaseID:   1,
+		descriptorIDs: newIDPool(cfg.Driver.DescriptorStreamIDRange),
+		controlIDs:    newIDPool(cfg.Driver.ControlStreamIDRange),
+	}
+	for _, s := range cfg.Streams {
+		c.streams[s.StreamID] = &Stream{ID: s.StreamID, Profile: cfg.Profiles[s.Profile]}
+	}
+	return c
+}
+
+// State is the driver lifecycle state.
+func (c *Core) State() LifecycleState { return c.life.state }
+
+// Stream returns a copy of a known stream.
+func (c *Core) Stream(id uint32) (Stream, bool) {
+	s, ok := c.streams[id]
+	if !ok {
+		return Stream{}, false
+	}
+	return *s, true
+}
+
+// Lease returns a copy of a live lease.
+func (c *Core) Lease(id uint64) (Lease, bool) {
+	l, ok := c.leases[id]
+	if !ok {
+		return Lease{}, false
+	}
+	return *l, true
+}
+
+// AppendProvisionedStreams appends the ids of streams that have an epoch
+// (those ShmPoolAnnounce covers), in ascending order.
+func (c *Core) AppendProvisionedStreams(dst []uint32) []uint32 {
+	start := len(dst)
+	for id, s := range c.streams {
+		if s.Epoch != 0 {
+			dst = append(dst, id)
+		}
+	}
+	slices.Sort(dst[start:])
+	return dst
+}
+
+// RecordEpochOnDisk tells the core that an epoch directory of a stream
+// exists from an earlier run, so the stream's next epoch is above it.
+func (c *Core) RecordEpochOnDisk(streamID uint32, epoch uint64) {
+	c.epochFloor[streamID] = max(c.epochFloor[streamID], epoch)
+}
+
+// bumpEpoch moves a stream to its next epoch.
+func (c *Core) bumpEpoch(s *Stream, nowNs uint64) {
+	s.Epoch = nextEpoch(s.Epoch, c.epochFloor[s.ID], nowNs)
+	s.EpochStartNs = nowNs
+}
+
+// Keepalive applies a ShmLeaseKeepalive. It extends the lease only when
+// lease id, stream, client and role all match and the deadline has not
+// passed. It does not allocate.
+func (c *Core) Keepalive(k Keepalive, nowNs uint64) KeepaliveResult {
+	l, ok := c.leases[k.LeaseID]
+	if !ok {
+		return KeepaliveUnknownLease
+	}
+	if l.StreamID != k.StreamID || l.ClientID != k.ClientID || l.Role != k.Role {
+		return KeepaliveMismatch
+	}
+	if nowNs >= l.ExpiresAtNs {
+		return KeepaliveLate
+	}
+	l.State, _ = l.State.next(eventKeepalive)
+	l.ExpiresAtNs = nowNs + c.leaseExpiryNs
+	return KeepaliveExtended
+}
+
+// Detach applies a ShmDetachRequest (Driver spec §4.9): a live lease whose
+// id, stream, client and role match ends as DETACHED with code OK; anything
+// else is REJECTED.
+func (c *Core) Detach(req DetachRequest, nowNs uint64) (DetachResponse, []Action) {
+	c.actions = c.actions[:0]
+	l, ok := c.leases[req.LeaseID]
+	if !ok {
+		return DetachResponse{CorrelationID: req.CorrelationID, Code: CodeRejected, ErrorMessage: "unknown lease"}, c.actions
+	}
+	if l.StreamID != req.StreamID || l.ClientID != req.ClientID || l.Role != req.Role {
+		return DetachResponse{CorrelationID: req.CorrelationID, Code: CodeRejected, ErrorMessage: "lease does not match streamId, clientId and role"}, c.actions
+	}
+	c.endLease(l, eventDetach, "", nowNs, true)
+	return DetachResponse{CorrelationID: req.CorrelationID, Code: CodeOK}, c.actions
+}
+
+// ExpireLeases ends every lease whose deadline has passed, in lease id order.
+func (c *Core) ExpireLeases(nowNs uint64) []Action {
+	c.actions = c.actions[:0]
+	c.scratch = c.scratch[:0]
+	for id, l := range c.leases {
+		if nowNs >= l.ExpiresAtNs {
+			c.scratch = append(c.scratch, id)
+		}
+	}
+	slices.Sort(c.scratch)
+	for _, id := range c.scratch {
+		c.endLease(c.leases[id], eventExpire, "lease expired: no keepalive before the deadline", nowNs, true)
+	}
+	return c.actions
+}
+
+// RevokeLease ends a live lease for administrative or safety reasons.
+func (c *Core) RevokeLease(leaseID uint64, message string, nowNs uint64) ([]Action, bool) {
+	c.actions = c.actions[:0]
+	l, ok := c.leases[leaseID]
+	if !ok {
+		return c.actions, false
+	}
+	c.endLease(l, eventRevoke, message, nowNs, true)
+	return c.actions, true
+}
+
+// endLease moves a live lease to its end state and emits, in order:
+// ShmLeaseRevoked (§4.9, for every role), then for a producer the epoch
+// bump and a fresh announce (§4.7a, §6), revoke before announce. Without
+// bumpEpoch (driver shutdown) no new epoch is provisioned: the next driver
+// run bumps it before issuing leases (§10).
+func (c *Core) endLease(l *Lease, e leaseEvent, message string, nowNs uint64, bumpEpoch bool) {
+	l.State, _ = l.State.next(e)
+	c.actions = append(c.actions, Action{
+		Kind:     ActionSendLeaseRevoked,
+		StreamID: l.StreamID,
+		Revoked: LeaseRevoked{
+			TimestampNs:  nowNs,
+			LeaseID:      l.ID,
+			StreamID:     l.StreamID,
+			ClientID:     l.ClientID,
+			Role:         l.Role,
+			Reason:       l.State.revokeReason(),
+			ErrorMessage: message,
+		},
+	})
+	delete(c.leases, l.ID)
+	delete(c.leaseOf, l.ClientID)
+	s := c.streams[l.StreamID]
+	if l.Role == RoleProducer {
+		s.ProducerLeaseID, s.ProducerClientID = 0, 0
+	} else {
+		s.ConsumerLeases--
+		c.descriptorIDs.release(l.DescriptorStreamID)
+		c.controlIDs.release(l.ControlStreamID)
+	}
+	if s.Dynamic && s.ProducerLeaseID == 0 && s.ConsumerLeases == 0 {
+		// Forgetting the stream keeps its epoch as the floor, so recreating it
+		// bumps the epoch as §6 asks of the producer's end.
+		c.epochFloor[s.ID] = s.Epoch
+		delete(c.streams, s.ID)
+		c.dynamicIDs.release(s.ID)
+		c.actions = append(c.actions, Action{Kind: ActionRetireStream, StreamID: s.ID, Epoch: s.Epoch})
+		return
+	}
+	if l.Role == RoleProducer && bumpEpoch {
+		c.bumpEpoch(s, nowNs)
+		c.actions = append(c.actions,
+			Action{Kind: ActionProvisionEpoch, StreamID: s.ID, Epoch: s.Epoch},
+			Action{Kind: ActionSendPoolAnnounce, StreamID: s.ID, Epoch: s.Epoch})
+	}
+}
+
+// RequestShutdown applies a ShmDriverShutdownRequest: only a request whose
+// token matches the configured one starts the drain (§4.13).
+func (c *Core) RequestShutdown(req ShutdownRequest, nowNs uint64) (ShutdownOutcome, []Action) {
+	c.actions = c.actions[:0]
+	outcome := checkToken(c.cfg.Policies.ShutdownToken, req.Token)
+	if outcome != ShutdownAccepted {
+		return outcome, c.actions
+	}
+	return c.BeginShutdown(req.Reason, req.ErrorMessage, nowNs)
+}
+
+// BeginShutdown starts the drain without a token, for local triggers such
+// as a signal. Draining announces every provisioned stream one last time.
+func (c *Core) BeginShutdown(reason ShutdownReason, message string, nowNs uint64) (ShutdownOutcome, []Action) {
+	c.actions = c.actions[:0]
+	if !c.life.beginDrain(reason, message, nowNs, uint64(c.cfg.Policies.ShutdownTimeout())) {
+		return ShutdownAlreadyStopping, c.actions
+	}
+	for _, id := range c.AppendProvisionedStreams(nil) {
+		c.actions = append(c.actions, Action{Kind: ActionSendPoolAnnounce, StreamID: id, Epoch: c.streams[id].Epoch})
+	}
+	return ShutdownAccepted, c.actions
+}
+
+// Tick advances timers that belong to the core: when a drain reaches its
+// deadline the driver stops.
+func (c *Core) Tick(nowNs uint64) []Action {
+	c.actions = c.actions[:0]
+	if c.life.drainOver(nowNs) {
+		c.stop(nowNs)
+	}
+	return c.actions
+}
+
+// StopNow stops at once (the agent is closing): a running driver stops with
+// reason NORMAL, a draining one with the reason it was asked to stop for.
+func (c *Core) StopNow(nowNs uint64) []Action {
+	c.actions = c.actions[:0]
+	if c.life.state == Running {
+		c.life.beginDrain(ShutdownNormal, "driver closing", nowNs, 0)
+	}
+	if c.life.state == Draining {
+		c.stop(nowNs)
+	}
+	return c.actions
+}
+
+// stop revokes every lease (REVOKED, so clients need not wait for expiry),
+// then announces ShmDriverShutdown.
+func (c *Core) stop(nowNs uint64) {
+	c.scratch = c.scratch[:0]
+	for id := range c.leases {
+		c.scratch = append(c.scratch, id)
+	}
+	slices.Sort(c.scratch)
+	for _, id := range c.scratch {
+		c.endLease(c.leases[id], eventRevoke, "driver shutdown", nowNs, false)
+	}
+	c.life.state = Stopped
+	c.actions = append(c.actions, Action{
+		Kind:     ActionSendDriverShutdown,
+		Shutdown: DriverShutdown{TimestampNs: nowNs, Reason: c.life.reason, ErrorMessage: c.life.message},
+	})
+}
+
+// idPool hands out stream ids from a configured range, round robin, so a
+// just-released id is not reused at once.
+type idPool struct {
+	rng   config.StreamIDRange
+	used  map[uint32]bool
+	after uint32 // last id handed out
+}
+
+func newIDPool(r config.StreamIDRange) idPool {
+	return idPool{rng: r, used: map[uint32]bool{}, after: r.Last}
+}
+
+// next returns preferred when it is in range and free, else the first free
+// id after the last one handed out, or 0 when the range is unset or full.
+// It does not claim the id.
+func (p *idPool) next(preferred uint32) uint32 {
+	if !p.rng.IsSet() {
+		return 0
+	}
+	if p.rng.Contains(preferred) && !p.used[preferred] {
+		return preferred
+	}
+	if uint64(len(p.used)) > uint64(p.rng.Last-p.rng.First) {
+		return 0
+	}
+	id := p.after
+	for {
+		if id >= p.rng.Last {
+			id = p.rng.First
+		} else {
+			id++
+		}
+		if !p.used[id] {
+			return id
+		}
+	}
+}
+
+// claim marks an id from next as used.
+func (p *idPool) claim(id uint32) {
+	p.used[id] = true
+	p.after = id
+}
+
+// take is next followed by claim; 0 means none was available.
+func (p *idPool) take(preferred uint32) uint32 {
+	id := p.next(preferred)
+	if id != 0 {
+		p.claim(id)
+	}
+	return id
+}
+
+// release frees an id; 0 (nothing assigned) is ignored.
+func (p *idPool) release(id uint32) {
+	delete(p.used, id)
+}

@@ -1,0 +1,84 @@
+package driver
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/tensorpool/tensorpool/config"
+)
+
+// Stream ids of the test configuration.
+const (
+	camStream     = 10000 // static, profile "cam"
+	dynFirst      = 20000 // driver.stream_id_range 20000-20002
+	dynLast       = 20002
+	descFirst     = 31000 // descriptor range 31000-31001
+	ctrlFirst     = 32000 // control range 32000-32001
+	second        = uint64(1_000_000_000)
+	leaseLifetime = 3 * second // 1000 ms × 3
+)
+
+const baseConfig = `
+[driver]
+stream_id_range = "20000-20002"
+descriptor_stream_id_range = "31000-31001"
+control_stream_id_range = "32000-32001"
+[policies]
+allow_dynamic_streams = true
+shutdown_token = "let-me-stop"
+shutdown_timeout_ms = 2000
+[profiles.cam]
+header_nslots = 64
+payload_pools = [{ pool_id = 1, stride_bytes = 65536 }, { pool_id = 2, stride_bytes = 1048576 }]
+[streams.cam]
+stream_id = 10000
+profile = "cam"
+`
+
+func loadConfig(t *testing.T, extra string) *config.DriverConfig {
+	t.Helper()
+	cfg, err := config.ParseDriverConfig(strings.NewReader(baseConfig + extra))
+	require.NoError(t, err)
+	return cfg
+}
+
+func newTestCore(t *testing.T) *Core {
+	t.Helper()
+	return NewCore(loadConfig(t, ""))
+}
+
+func request(stream, client uint32, role Role) AttachRequest {
+	return AttachRequest{
+		CorrelationID: int64(client)*100 + 7,
+		StreamID:      stream,
+		ClientID:      client,
+		Role:          role,
+		PublishMode:   PublishModeNull,
+	}
+}
+
+// attach decides and commits, failing the test on a rejection.
+func attach(t *testing.T, c *Core, req AttachRequest, now uint64) AttachResponse {
+	t.Helper()
+	d := c.DecideAttach(req, now)
+	require.Equal(t, CodeOK, d.Code, "attach rejected: %s", d.Message)
+	resp, _ := c.CommitAttach(d.Plan, now)
+	return resp
+}
+
+func kinds(actions []Action) []ActionKind {
+	out := make([]ActionKind, len(actions))
+	for i, a := range actions {
+		out[i] = a.Kind
+	}
+	return out
+}
+
+// cloneActions copies a result the core will reuse.
+func cloneActions(a []Action) []Action { return slices.Clone(a) }
+
+func keepaliveFor(r AttachResponse, client uint32, role Role) Keepalive {
+	return Keepalive{LeaseID: r.LeaseID, StreamID: r.StreamID, ClientID: client, Role: role}
+}

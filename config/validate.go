@@ -1,0 +1,168 @@
+package config
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"math/bits"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// validate checks the relations between values; each value's own type and
+// range were checked by convert. Maps are visited in sorted order so the
+// reported error does not depend on map iteration.
+func (c *DriverConfig) validate() *Error {
+	d := &c.Driver
+	if err := checkPathComponent("driver.instance_id", d.InstanceID); err != nil {
+		return err
+	}
+	for _, ch := range []struct{ key, value string }{
+		{"driver.control_channel", d.ControlChannel},
+		{"driver.announce_channel", d.AnnounceChannel},
+		{"driver.qos_channel", d.QosChannel},
+	} {
+		if !strings.HasPrefix(ch.value, "aeron:") || len(ch.value) == len("aeron:") {
+			return errorf(ch.key, fmt.Sprintf("%q is not an Aeron channel URI (aeron:...)", ch.value))
+		}
+	}
+
+	s := &c.Shm
+	if !filepath.IsAbs(s.BaseDir) {
+		return errorf("shm.base_dir", fmt.Sprintf("%q is not an absolute path", s.BaseDir))
+	}
+	s.BaseDir = filepath.Clean(s.BaseDir)
+	for i, dir := range s.AllowedBaseDirs {
+		if !filepath.IsAbs(dir) {
+			return errorf(fmt.Sprintf("shm.allowed_base_dirs[%d]", i), fmt.Sprintf("%q is not an absolute path", dir))
+		}
+		s.AllowedBaseDirs[i] = filepath.Clean(dir)
+	}
+	if !slices.ContainsFunc(s.AllowedBaseDirs, func(dir string) bool { return within(dir, s.BaseDir) }) {
+		return errorf("shm.base_dir", fmt.Sprintf("%q is outside every shm.allowed_base_dirs entry %q", s.BaseDir, s.AllowedBaseDirs))
+	}
+	if !isPowerOfTwo(s.PageSizeBytes) {
+		return errorf("shm.page_size_bytes", fmt.Sprintf("%d is not a power of two", s.PageSizeBytes))
+	}
+
+	p := &c.Policies
+	// The lease expiry in nanoseconds must fit an int64 time.Duration.
+	if hi, lo := bits.Mul64(uint64(p.LeaseKeepaliveIntervalMs)*uint64(p.LeaseExpiryGraceIntervals), 1_000_000); hi != 0 || lo > math.MaxInt64 {
+		return errorf("policies.lease_expiry_grace_intervals", fmt.Sprintf("%d intervals of %d ms overflow the lease expiry", p.LeaseExpiryGraceIntervals, p.LeaseKeepaliveIntervalMs))
+	}
+
+	if len(c.Profiles) == 0 {
+		return errorf("profiles", "at least one profile must be defined")
+	}
+	if _, ok := c.Profiles[p.DefaultProfile]; !ok {
+		return errorf("policies.default_profile", fmt.Sprintf("profile %q is not defined", p.DefaultProfile))
+	}
+	for _, name := range sortedKeys(c.Profiles) {
+		if err := c.validateProfile(c.Profiles[name]); err != nil {
+			return err
+		}
+	}
+
+	if !p.AllowDynamicStreams && len(c.Streams) == 0 {
+		return errorf("streams", "at least one stream must be defined when policies.allow_dynamic_streams is false")
+	}
+	owner := map[uint32]string{}
+	for _, name := range sortedKeys(c.Streams) {
+		st := c.Streams[name]
+		key := "streams." + name
+		if _, ok := c.Profiles[st.Profile]; !ok {
+			return errorf(key+".profile", fmt.Sprintf("profile %q is not defined", st.Profile))
+		}
+		if other, dup := owner[st.StreamID]; dup {
+			return errorf(key+".stream_id", fmt.Sprintf("stream id %d is already used by streams.%s", st.StreamID, other))
+		}
+		owner[st.StreamID] = name
+	}
+	return c.validateRanges(owner)
+}
+
+func (c *DriverConfig) validateProfile(prof Profile) *Error {
+	key := "profiles." + prof.Name
+	if !isPowerOfTwo(prof.HeaderNslots) {
+		return errorf(key+".header_nslots", fmt.Sprintf("%d is not a power of two", prof.HeaderNslots))
+	}
+	if len(prof.PayloadPools) == 0 {
+		return errorf(key+".payload_pools", "at least one payload pool must be defined")
+	}
+	seen := map[uint16]bool{}
+	for i, pool := range prof.PayloadPools {
+		pkey := fmt.Sprintf("%s.payload_pools[%d]", key, i)
+		if seen[pool.PoolID] {
+			return errorf(pkey+".pool_id", fmt.Sprintf("pool id %d is used twice in the profile", pool.PoolID))
+		}
+		seen[pool.PoolID] = true
+		// Both are powers of two, so "a multiple of the page size" is "at least the page size".
+		if !isPowerOfTwo(pool.StrideBytes) || pool.StrideBytes < c.Shm.PageSizeBytes {
+			return errorf(pkey+".stride_bytes", fmt.Sprintf("%d is not a power of two multiple of shm.page_size_bytes (%d)", pool.StrideBytes, c.Shm.PageSizeBytes))
+		}
+	}
+	return nil
+}
+
+// validateRanges enforces Driver spec §11: ranges do not overlap each other,
+// the driver's own stream ids, or static stream ids.
+func (c *DriverConfig) validateRanges(staticStreams map[uint32]string) *Error {
+	d := &c.Driver
+	ranges := []struct {
+		key string
+		r   StreamIDRange
+	}{
+		{"driver.stream_id_range", d.StreamIDRange},
+		{"driver.descriptor_stream_id_range", d.DescriptorStreamIDRange},
+		{"driver.control_stream_id_range", d.ControlStreamIDRange},
+	}
+	reserved := []struct {
+		what string
+		id   uint32
+	}{
+		{"driver.control_stream_id", d.ControlStreamID},
+		{"driver.announce_stream_id", d.AnnounceStreamID},
+		{"driver.qos_stream_id", d.QosStreamID},
+	}
+	for _, id := range slices.Sorted(maps.Keys(staticStreams)) {
+		reserved = append(reserved, struct {
+			what string
+			id   uint32
+		}{"streams." + staticStreams[id] + ".stream_id", id})
+	}
+	for i, a := range ranges {
+		for _, b := range ranges[i+1:] {
+			if a.r.overlaps(b.r) {
+				return errorf(b.key, fmt.Sprintf("range %d-%d overlaps %s %d-%d", b.r.First, b.r.Last, a.key, a.r.First, a.r.Last))
+			}
+		}
+		for _, res := range reserved {
+			if a.r.Contains(res.id) {
+				return errorf(a.key, fmt.Sprintf("range %d-%d contains %s (%d)", a.r.First, a.r.Last, res.what, res.id))
+			}
+		}
+	}
+	return nil
+}
+
+// checkPathComponent accepts values that name exactly one directory level,
+// because the instance id becomes a path element of every SHM file.
+func checkPathComponent(key, v string) *Error {
+	if v == "" || v == "." || v == ".." || strings.ContainsAny(v, "/\x00") {
+		return errorf(key, fmt.Sprintf("%q must be a non-empty single path element (no '/', not '.' or '..')", v))
+	}
+	return nil
+}
+
+// within reports whether path equals dir or lies below it; both are clean and absolute.
+func within(dir, path string) bool {
+	if dir == "/" || dir == path {
+		return true
+	}
+	return strings.HasPrefix(path, dir+"/")
+}
+
+func isPowerOfTwo(n uint32) bool { return n != 0 && n&(n-1) == 0 }
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
