@@ -1,0 +1,629 @@
+// Package aeron is a client of the official Aeron media driver, written from
+// the protocol: it talks to the driver through the driver's CnC file exactly
+// as the C and Java clients do. Commands go into the to-driver ring buffer;
+// responses come from the to-clients broadcast buffer; liveness runs both
+// ways through heartbeats (the driver's on the ring buffer, the client's in
+// a heartbeat counter the driver allocates for it).
+//
+// A Client's conductor runs on its own goroutine (the default) or is driven
+// by the caller through DoWork (Config.UseInvoker). Blocking requests
+// (AddCounter, AddPublication, ...) drive the conductor themselves while they
+// wait, and every wait ends at the driver timeout.
+package aeron
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tensorpool/tensorpool/aeron/agent"
+	"github.com/tensorpool/tensorpool/aeron/cnc"
+	"github.com/tensorpool/tensorpool/aeron/concurrent"
+	"github.com/tensorpool/tensorpool/aeron/counters"
+)
+
+// Client defaults (the C client's, aeron_context.c).
+const (
+	DefaultDriverTimeout     = 10 * time.Second
+	DefaultKeepaliveInterval = 500 * time.Millisecond
+	DefaultIdleSleep         = 16 * time.Millisecond
+	DefaultResourceLinger    = 3 * time.Second
+)
+
+// Config configures a client. Zero values pick the defaults.
+type Config struct {
+	// Dir is the driver's aeron.dir; default $AERON_DIR, then
+	// /dev/shm/aeron-<user>.
+	Dir string
+	// DriverTimeout bounds connecting, every request, and how stale the
+	// driver's heartbeat may get before the client gives up on it.
+	DriverTimeout time.Duration
+	// KeepaliveInterval is how often the client heartbeat is written and the
+	// driver heartbeat checked.
+	KeepaliveInterval time.Duration
+	// UseInvoker leaves the conductor to the caller: call DoWork regularly,
+	// at least every KeepaliveInterval.
+	UseInvoker bool
+	// IdleStrategy is the conductor goroutine's; default sleeping 16ms.
+	IdleStrategy agent.IdleStrategy
+	// ErrorHandler receives asynchronous errors: driver loss, client
+	// timeout, lapped broadcast, malformed responses. Default: print to
+	// stderr. It and the image handlers run on the conductor with the
+	// client's lock held: they must not call back into the Client.
+	ErrorHandler func(error)
+	// OnAvailableImage is told about images of this client's subscriptions.
+	OnAvailableImage func(ImageInfo)
+	// OnUnavailableImage is told when such an image goes away.
+	OnUnavailableImage func(UnavailableImageInfo)
+	// ResourceLinger is how long a closed publication's or image's log
+	// stays mapped, so an append or poll already inside it completes;
+	// default 3s.
+	ResourceLinger time.Duration
+}
+
+// DefaultDir is $AERON_DIR, else the platform default /dev/shm/aeron-<user>.
+func DefaultDir() string {
+	if dir := os.Getenv("AERON_DIR"); dir != "" {
+		return dir
+	}
+	name := "default"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	return "/dev/shm/aeron-" + name
+}
+
+// checkInterval is how often the conductor checks its timers.
+const checkInterval = 16 * time.Millisecond
+
+// Client is a connection to one media driver. Its methods are safe for
+// concurrent use.
+type Client struct {
+	cfg       Config
+	cncFile   *cnc.File
+	proxy     driverProxy
+	counters  *counters.Reader
+	clientID  int64
+	closed    atomic.Bool
+	runner    *agent.Runner
+	onMessage concurrent.BroadcastHandler
+
+	// mu guards everything below: the conductor state. DoWork and waiting
+	// requests take it; mapped memory is touched only while holding it and
+	// only while terminal is nil.
+	mu                 sync.Mutex
+	toClients          *concurrent.BroadcastReceiver
+	terminal           error
+	pending            map[int64]*request
+	counterByID        map[int64]*Counter
+	publicationByID    map[int64]*Publication
+	subscriptionByID   map[int64]*Subscription
+	lingering          []lingeringLog
+	heartbeatCounterID int32
+	heartbeatAddr      *int64
+	sentCommand        bool
+	lastServiceNs      int64
+	lastKeepaliveNs    int64
+	interServiceNs     int64
+}
+
+// Connect maps the driver's CnC file, checks the driver is alive, and starts
+// the conductor (unless Config.UseInvoker). A missing CnC gives an error
+// wrapping cnc.ErrNotFound, a foreign one cnc.ErrCorrupt or cnc.ErrVersion,
+// a stale heartbeat ErrDriverInactive.
+func Connect(cfg Config) (*Client, error) {
+	if cfg.Dir == "" {
+		cfg.Dir = DefaultDir()
+	}
+	if cfg.DriverTimeout <= 0 {
+		cfg.DriverTimeout = DefaultDriverTimeout
+	}
+	if cfg.KeepaliveInterval <= 0 {
+		cfg.KeepaliveInterval = DefaultKeepaliveInterval
+	}
+	if cfg.ResourceLinger <= 0 {
+		cfg.ResourceLinger = DefaultResourceLinger
+	}
+	if cfg.IdleStrategy == nil {
+		cfg.IdleStrategy = agent.Sleeping{Period: DefaultIdleSleep}
+	}
+	if cfg.ErrorHandler == nil {
+		cfg.ErrorHandler = func(err error) { fmt.Fprintf(os.Stderr, "aeron client: %v\n", err) }
+	}
+	f, err := cnc.Open(cfg.Dir, cfg.DriverTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("aeron: connect to driver in %s: %w", cfg.Dir, err)
+	}
+	receiver, err := concurrent.NewBroadcastReceiver(f.ToClients)
+	if err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("aeron: %s to-clients buffer: %w: %w", f.Path, cnc.ErrCorrupt, err)
+	}
+	reader, err := counters.NewReader(f.CountersMetadata, f.CountersValues)
+	if err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("aeron: %s counters buffers: %w: %w", f.Path, cnc.ErrCorrupt, err)
+	}
+	c := newClient(cfg, f, receiver, reader)
+	if !cfg.UseInvoker {
+		c.runner = agent.NewRunner(conductorAgent{c}, agent.RunnerConfig{Idle: cfg.IdleStrategy})
+		if err := c.runner.Start(); err != nil {
+			_ = f.Close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func newClient(cfg Config, f *cnc.File, receiver *concurrent.BroadcastReceiver, reader *counters.Reader) *Client {
+	ring := f.ToDriverRing()
+	// The client id comes from the same counter as correlation ids, so it
+	// is unique among every client of this driver.
+	clientID := ring.NextCorrelationID()
+	interService := f.ClientLivenessTimeout
+	if interService <= 0 {
+		interService = 10 * time.Second
+	}
+	now := agent.SystemNanoClock()
+	c := &Client{
+		cfg:                cfg,
+		cncFile:            f,
+		proxy:              driverProxy{rb: ring, clientID: clientID},
+		counters:           reader,
+		clientID:           clientID,
+		toClients:          receiver,
+		pending:            make(map[int64]*request),
+		counterByID:        make(map[int64]*Counter),
+		publicationByID:    make(map[int64]*Publication),
+		subscriptionByID:   make(map[int64]*Subscription),
+		heartbeatCounterID: counters.NullCounterID,
+		lastServiceNs:      now,
+		lastKeepaliveNs:    now,
+		interServiceNs:     int64(interService),
+	}
+	c.onMessage = c.onResponse
+	return c
+}
+
+// ClientID is this client's id, unique among the driver's clients.
+func (c *Client) ClientID() int64 { return c.clientID }
+
+// Dir is the driver directory this client is connected to.
+func (c *Client) Dir() string { return c.cfg.Dir }
+
+// DriverTimeout is the configured driver timeout.
+func (c *Client) DriverTimeout() time.Duration { return c.cfg.DriverTimeout }
+
+// CountersReader reads all of the driver's counters. It stays valid until
+// Close.
+func (c *Client) CountersReader() *counters.Reader { return c.counters }
+
+// Err returns nil while the client is usable, otherwise why it is not
+// (ErrDriverInactive, ErrClientTimedOut, ErrConductorServiceTimeout or
+// ErrClientClosed, wrapped with details).
+func (c *Client) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.terminal
+}
+
+// HeartbeatCounterID is the id of this client's heartbeat counter, or
+// counters.NullCounterID until the driver has allocated it (after the
+// client's first command).
+func (c *Client) HeartbeatCounterID() int32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.heartbeatCounterID
+}
+
+// BroadcastLappedCount is how often the driver's broadcast lapped this
+// client (responses lost because the conductor ran too rarely).
+func (c *Client) BroadcastLappedCount() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.toClients.LappedCount()
+}
+
+// DoWork runs one conductor duty cycle and returns the work done. With
+// Config.UseInvoker it must be called regularly; otherwise it is optional.
+func (c *Client) DoWork() int {
+	return c.doWork(agent.SystemNanoClock())
+}
+
+// Agent returns the client's conductor as an agent, for a caller that runs
+// it in its own agent.Runner or agent.Invoker (with Config.UseInvoker). The
+// runner must use the default clock, agent.SystemNanoClock; closing the
+// runner does not close the client.
+func (c *Client) Agent() agent.Agent { return conductorAgent{c} }
+
+type conductorAgent struct{ c *Client }
+
+func (a conductorAgent) DoWork(nowNs int64) int { return a.c.doWork(nowNs) }
+func (a conductorAgent) OnClose()               {}
+func (a conductorAgent) RoleName() string       { return "aeron-client-conductor" }
+
+func (c *Client) doWork(nowNs int64) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.serviceLocked(nowNs)
+}
+
+// responsesPerCycle bounds the broadcast messages handled per duty cycle so a
+// busy driver cannot starve the timers.
+const responsesPerCycle = 64
+
+func (c *Client) serviceLocked(nowNs int64) int {
+	if c.terminal != nil {
+		return 0
+	}
+	work := 0
+	for i := 0; i < responsesPerCycle && c.terminal == nil; i++ {
+		n, err := c.toClients.Receive(c.onMessage)
+		if err != nil {
+			c.cfg.ErrorHandler(fmt.Errorf("aeron: to-clients broadcast: %w", err))
+			work++
+			continue
+		}
+		if n == 0 {
+			break
+		}
+		work += n
+	}
+	if c.terminal == nil {
+		work += c.checkTimersLocked(nowNs)
+	}
+	return work
+}
+
+func (c *Client) checkTimersLocked(nowNs int64) int {
+	if nowNs < c.lastServiceNs+int64(checkInterval) {
+		return 0
+	}
+	if gap := nowNs - c.lastServiceNs; gap > c.interServiceNs {
+		c.terminateLocked(fmt.Errorf("%w: %v since the last duty cycle, limit %v",
+			ErrConductorServiceTimeout, time.Duration(gap), time.Duration(c.interServiceNs)))
+		return 1
+	}
+	c.lastServiceNs = nowNs
+	work := c.unmapExpiredLocked(nowNs)
+	if nowNs < c.lastKeepaliveNs+int64(c.cfg.KeepaliveInterval) {
+		return work
+	}
+	c.lastKeepaliveNs = nowNs
+	c.checkLivenessLocked()
+	return work + 1
+}
+
+// checkLivenessLocked checks the driver's heartbeat and writes the client's.
+func (c *Client) checkLivenessLocked() {
+	nowMs := time.Now().UnixMilli()
+	driverHeartbeat := c.proxy.rb.ConsumerHeartbeatMs()
+	if driverHeartbeat == nullValue {
+		c.terminateLocked(fmt.Errorf("%w: the driver in %s has shut down", ErrDriverInactive, c.cfg.Dir))
+		return
+	}
+	if age := nowMs - driverHeartbeat; age > c.cfg.DriverTimeout.Milliseconds() {
+		c.terminateLocked(fmt.Errorf("%w: driver heartbeat in %s is %v old, timeout %v",
+			ErrDriverInactive, c.cfg.Dir, time.Duration(age)*time.Millisecond, c.cfg.DriverTimeout))
+		return
+	}
+
+	if c.heartbeatCounterID == counters.NullCounterID {
+		// The driver allocates the counter on the client's first command
+		// and announces it with ON_COUNTER_READY; scan as a fallback in case
+		// that response was lost to lapping.
+		if !c.sentCommand {
+			return
+		}
+		c.adoptHeartbeatCounterLocked(c.counters.FindByTypeAndKeyRegistrationID(counters.TypeClientHeartbeatTimestamp, c.clientID))
+		if c.heartbeatCounterID == counters.NullCounterID {
+			return
+		}
+	}
+	if !c.counters.IsActive(c.heartbeatCounterID, counters.TypeClientHeartbeatTimestamp, c.clientID) {
+		c.terminateLocked(fmt.Errorf("%w: heartbeat counter %d was reclaimed by the driver",
+			ErrClientTimedOut, c.heartbeatCounterID))
+		return
+	}
+	// The driver reads this word to decide whether the client is alive.
+	atomic.StoreInt64(c.heartbeatAddr, nowMs)
+}
+
+func (c *Client) adoptHeartbeatCounterLocked(id int32) {
+	if !c.counters.IsActive(id, counters.TypeClientHeartbeatTimestamp, c.clientID) {
+		return
+	}
+	c.heartbeatCounterID = id
+	c.heartbeatAddr = c.counters.Addr(id)
+	atomic.StoreInt64(c.heartbeatAddr, time.Now().UnixMilli())
+}
+
+// terminateLocked ends the client: pending requests and later calls fail
+// with err, resources are marked closed. Mapped memory stays until Close.
+func (c *Client) terminateLocked(err error) {
+	if c.terminal != nil {
+		return
+	}
+	c.terminal = err
+	for id, req := range c.pending {
+		req.complete(err)
+		delete(c.pending, id)
+	}
+	c.closeResourcesLocked()
+	if !errors.Is(err, ErrClientClosed) {
+		c.cfg.ErrorHandler(err)
+	}
+}
+
+func (c *Client) closeResourcesLocked() {
+	for id, counter := range c.counterByID {
+		counter.closed.Store(true)
+		delete(c.counterByID, id)
+	}
+	for id, sub := range c.subscriptionByID {
+		sub.closeLocked()
+		delete(c.subscriptionByID, id)
+	}
+	for id, pub := range c.publicationByID {
+		pub.closeLocked()
+		delete(c.publicationByID, id)
+	}
+}
+
+// lingerLocked schedules a log for unmapping after the linger time: a
+// publisher or poller that loaded it before it was closed may still be
+// inside it.
+func (c *Client) lingerLocked(log *mappedLog) {
+	if log != nil {
+		c.lingering = append(c.lingering, lingeringLog{log: log, deadlineNs: agent.SystemNanoClock() + int64(c.cfg.ResourceLinger)})
+	}
+}
+
+type lingeringLog struct {
+	log        *mappedLog
+	deadlineNs int64
+}
+
+func (c *Client) unmapExpiredLocked(nowNs int64) int {
+	kept := c.lingering[:0]
+	unmapped := 0
+	for _, l := range c.lingering {
+		if nowNs < l.deadlineNs {
+			kept = append(kept, l)
+			continue
+		}
+		if err := l.log.unmap(); err != nil {
+			c.cfg.ErrorHandler(fmt.Errorf("aeron: unmap %s: %w", l.log.path, err))
+		}
+		unmapped++
+	}
+	clear(c.lingering[len(kept):])
+	c.lingering = kept
+	return unmapped
+}
+
+// Close releases everything the client holds in the driver (each resource,
+// then the client itself), stops the conductor and unmaps the CnC file and
+// every log. Nothing obtained from the client (counters, publications,
+// subscriptions, claims, fragments) may be used concurrently with or after
+// Close.
+func (c *Client) Close() error {
+	if !c.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	var runnerErr error
+	if c.runner != nil {
+		runnerErr = c.runner.Close()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.terminal == nil {
+		// Best effort: the driver releases the client's resources on
+		// CLIENT_CLOSE anyway; explicit removes make that immediate.
+		for id := range c.publicationByID {
+			_, _ = c.proxy.removePublication(id)
+		}
+		for id := range c.subscriptionByID {
+			_, _ = c.proxy.removeSubscription(id)
+		}
+		for id := range c.counterByID {
+			_, _ = c.proxy.removeCounter(id)
+		}
+		_ = c.proxy.clientClose()
+	}
+	c.terminateLocked(ErrClientClosed)
+	c.heartbeatAddr = nil
+	var err error
+	for _, l := range c.lingering {
+		if uerr := l.log.unmap(); err == nil {
+			err = uerr
+		}
+	}
+	c.lingering = nil
+	if cerr := c.cncFile.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = runnerErr
+	}
+	return err
+}
+
+// request is one command waiting for its response.
+type request struct {
+	correlationID int64
+	description   string
+	done          bool
+	err           error
+	publication   publicationReady
+	counterID     int32
+	statusID      int32
+}
+
+func (r *request) complete(err error) {
+	r.done = true
+	r.err = err
+}
+
+// beginLocked checks the client is usable before a request.
+func (c *Client) beginLocked() error {
+	if c.terminal != nil {
+		return c.terminal
+	}
+	return nil
+}
+
+// registerLocked records a sent command so its response can find it.
+func (c *Client) registerLocked(correlationID int64, description string) *request {
+	c.sentCommand = true
+	req := &request{correlationID: correlationID, description: description}
+	c.pending[correlationID] = req
+	return req
+}
+
+// awaitLocked services the conductor until req is answered, the client
+// ends, or the driver timeout passes. The lock is released while sleeping so
+// the conductor goroutine and other callers make progress.
+func (c *Client) awaitLocked(req *request) error {
+	deadline := time.Now().Add(c.cfg.DriverTimeout)
+	for {
+		c.serviceLocked(agent.SystemNanoClock())
+		if req.done {
+			return req.err
+		}
+		if c.terminal != nil {
+			return c.terminal
+		}
+		if time.Now().After(deadline) {
+			delete(c.pending, req.correlationID)
+			return fmt.Errorf("%w: %s (correlation id %d) after %v",
+				ErrResponseTimeout, req.description, req.correlationID, c.cfg.DriverTimeout)
+		}
+		c.mu.Unlock()
+		time.Sleep(200 * time.Microsecond)
+		c.mu.Lock()
+	}
+}
+
+// onResponse dispatches one broadcast message. The broadcast carries the
+// responses for every client of the driver: anything not for this client is
+// ignored, and nothing is allocated before that is known.
+func (c *Client) onResponse(typeID int32, b []byte) {
+	switch typeID {
+	case rspOnError:
+		c.onError(b)
+	case rspOnPublicationReady, rspOnExclusivePublicationReady:
+		correlationID, ok := readInt64(b, 0)
+		if req := c.pending[correlationID]; ok && req != nil {
+			ready, ok := decodePublicationReady(b)
+			if !ok {
+				c.malformed(typeID, b)
+				return
+			}
+			req.publication = ready
+			c.completeLocked(req, nil)
+		}
+	case rspOnSubscriptionReady:
+		correlationID, ok1 := readInt64(b, 0)
+		statusID, ok2 := readInt32(b, 8)
+		if req := c.pending[correlationID]; ok1 && req != nil {
+			if !ok2 {
+				c.malformed(typeID, b)
+				return
+			}
+			req.statusID = statusID
+			c.completeLocked(req, nil)
+		}
+	case rspOnOperationSuccess:
+		correlationID, ok := readInt64(b, 0)
+		if req := c.pending[correlationID]; ok && req != nil {
+			c.completeLocked(req, nil)
+		}
+	case rspOnCounterReady:
+		correlationID, ok1 := readInt64(b, 0)
+		counterID, ok2 := readInt32(b, 8)
+		if !ok1 || !ok2 {
+			return
+		}
+		if correlationID == c.clientID && c.heartbeatCounterID == counters.NullCounterID {
+			c.adoptHeartbeatCounterLocked(counterID)
+		} else if req := c.pending[correlationID]; req != nil {
+			req.counterID = counterID
+			c.completeLocked(req, nil)
+		}
+	case rspOnUnavailableCounter:
+		registrationID, ok := readInt64(b, 0)
+		if counter := c.counterByID[registrationID]; ok && counter != nil {
+			counter.closed.Store(true)
+			delete(c.counterByID, registrationID)
+		}
+	case rspOnClientTimeout:
+		if clientID, ok := readInt64(b, 0); ok && clientID == c.clientID {
+			c.terminateLocked(fmt.Errorf("%w: ON_CLIENT_TIMEOUT for client %d", ErrClientTimedOut, c.clientID))
+		}
+	case rspOnAvailableImage:
+		subscriptionID, ok := readInt64(b, 16)
+		if sub := c.subscriptionByID[subscriptionID]; ok && sub != nil {
+			info, ok := decodeAvailableImage(b)
+			if !ok {
+				c.malformed(typeID, b)
+				return
+			}
+			if err := sub.addImageLocked(info); err != nil {
+				c.cfg.ErrorHandler(err)
+				return
+			}
+			if c.cfg.OnAvailableImage != nil {
+				c.cfg.OnAvailableImage(info)
+			}
+		}
+	case rspOnUnavailableImage:
+		subscriptionID, ok := readInt64(b, 8)
+		if sub := c.subscriptionByID[subscriptionID]; ok && sub != nil {
+			info, ok := decodeUnavailableImage(b)
+			if !ok {
+				c.malformed(typeID, b)
+				return
+			}
+			if sub.removeImageLocked(info.CorrelationID) && c.cfg.OnUnavailableImage != nil {
+				c.cfg.OnUnavailableImage(info)
+			}
+		}
+	}
+	// Other types (static counters, publication errors, session ids, and
+	// any added by newer drivers) are not used by this client.
+}
+
+func (c *Client) completeLocked(req *request, err error) {
+	req.complete(err)
+	delete(c.pending, req.correlationID)
+}
+
+func (c *Client) onError(b []byte) {
+	correlationID, ok1 := readInt64(b, 0)
+	req := c.pending[correlationID]
+	if !ok1 || req == nil {
+		return
+	}
+	code, ok2 := readInt32(b, 8)
+	message, _, ok3 := readString(b, 12)
+	if !ok2 || !ok3 {
+		c.malformed(rspOnError, b)
+		c.completeLocked(req, fmt.Errorf("aeron: %s failed with a malformed ON_ERROR response", req.description))
+		return
+	}
+	c.completeLocked(req, &DriverError{
+		Code:          ErrorCode(code),
+		Message:       string(message),
+		CorrelationID: correlationID,
+		Request:       req.description,
+	})
+}
+
+func (c *Client) malformed(typeID int32, b []byte) {
+	c.cfg.ErrorHandler(fmt.Errorf("aeron: malformed driver response type 0x%x, %d bytes", typeID, len(b)))
+}

@@ -1,0 +1,279 @@
+package aeron
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+)
+
+// offerRetrying offers until the message is appended or the deadline
+// passes, running drain between attempts so a back-pressuring subscriber in
+// the same goroutine makes progress.
+func offerRetrying(t *testing.T, pub *Publication, msg []byte, drain func()) int64 {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		result := pub.Offer(msg)
+		if result > 0 {
+			return result
+		}
+		drain()
+		if result != logbuffer.BackPressured && result != logbuffer.AdminAction && result != logbuffer.NotConnected {
+			t.Fatalf("offer: result %d", result)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("offer still %d after 5s", result)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+func TestIPCMessagesArriveByteForByte(t *testing.T) {
+	c := connect(t, Config{})
+	const stream = 2001
+	sub, err := c.AddSubscription("aeron:ipc", stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := c.AddPublication("aeron:ipc", stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "publication connected", pub.IsConnected)
+
+	// Sizes around the single-frame limit and a few fragmented ones; the
+	// 64 KiB terms of the test driver rotate several times.
+	sizes := []int{0, 1, 31, 32, 100, pub.MaxPayloadLength(), pub.MaxPayloadLength() + 1, 3000, pub.MaxMessageLength()}
+	var sent [][]byte
+	var received [][]byte
+	assembler := logbuffer.NewFragmentAssembler(func(buf []byte, off, n int, _ *logbuffer.Header) {
+		received = append(received, bytes.Clone(buf[off:off+n]))
+	}, 4096)
+	for round := 0; round < 20; round++ {
+		for i, n := range sizes {
+			msg := make([]byte, n)
+			for j := range msg {
+				msg[j] = byte(round*31 + i*7 + j)
+			}
+			if n >= 8 {
+				binary.LittleEndian.PutUint64(msg, uint64(len(sent)))
+			}
+			offerRetrying(t, pub, msg, func() { sub.Poll(assembler.Handler(), 10) })
+			sent = append(sent, msg)
+			sub.Poll(assembler.Handler(), 10)
+		}
+	}
+	eventually(t, 5*time.Second, "all messages received", func() bool {
+		sub.Poll(assembler.Handler(), 100)
+		return len(received) >= len(sent)
+	})
+	if len(received) != len(sent) {
+		t.Fatalf("received %d messages, sent %d", len(received), len(sent))
+	}
+	for i := range sent {
+		if !bytes.Equal(sent[i], received[i]) {
+			t.Fatalf("message %d (%d bytes) differs from what was sent (%d bytes)", i, len(received[i]), len(sent[i]))
+		}
+	}
+	if pub.Offer(make([]byte, pub.MaxMessageLength()+1)) != logbuffer.PublicationError {
+		t.Fatal("oversized offer accepted")
+	}
+}
+
+func TestTryClaimCommitAbortAndPollAllocateNothing(t *testing.T) {
+	c := connect(t, Config{})
+	const stream = 2002
+	sub, err := c.AddSubscription("aeron:ipc", stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := c.AddExclusivePublication("aeron:ipc", stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "publication connected", pub.IsConnected)
+	var claim logbuffer.BufferClaim
+	var got []uint64
+	handler := logbuffer.FragmentHandler(func(buf []byte, off, n int, _ *logbuffer.Header) {
+		got = append(got, binary.LittleEndian.Uint64(buf[off:]))
+	})
+	for i := uint64(0); i < 10; i++ {
+		for pub.TryClaim(32, &claim) < 0 {
+			time.Sleep(100 * time.Microsecond)
+		}
+		binary.LittleEndian.PutUint64(claim.Buffer(), i)
+		if i%2 == 1 {
+			claim.Abort()
+		} else {
+			claim.Commit()
+		}
+	}
+	eventually(t, 5*time.Second, "committed claims received", func() bool {
+		sub.Poll(handler, 10)
+		return len(got) >= 5
+	})
+	if fmt.Sprint(got) != "[0 2 4 6 8]" {
+		t.Fatalf("received %v, want the committed claims only", got)
+	}
+
+	count := 0
+	countHandler := logbuffer.FragmentHandler(func([]byte, int, int, *logbuffer.Header) { count++ })
+	allocs := testing.AllocsPerRun(500, func() {
+		if pub.TryClaim(64, &claim) > 0 {
+			claim.Commit()
+		}
+		sub.Poll(countHandler, 10)
+	})
+	if allocs != 0 {
+		t.Fatalf("try-claim/commit/poll allocated %.1f times per run", allocs)
+	}
+	if count == 0 {
+		t.Fatal("nothing was received during the allocation run")
+	}
+}
+
+func TestNotConnectedAndBackPressure(t *testing.T) {
+	c := connect(t, Config{})
+	const stream = 2003
+	pub, err := c.AddPublication("aeron:ipc", stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pub.IsConnected() {
+		t.Fatal("connected without a subscriber")
+	}
+	if r := pub.Offer([]byte("nobody listens")); r != logbuffer.NotConnected {
+		t.Fatalf("offer without subscriber: %d, want NotConnected", r)
+	}
+	sub, err := c.AddSubscription("aeron:ipc", stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "publication connected", pub.IsConnected)
+
+	// The subscriber never polls: the publisher stops at the term window.
+	msg := make([]byte, 1000)
+	var result int64
+	sent := 0
+	deadline := time.Now().Add(5 * time.Second)
+	for result = pub.Offer(msg); result != logbuffer.BackPressured; result = pub.Offer(msg) {
+		if result > 0 {
+			sent++
+		}
+		if time.Now().After(deadline) || sent > 10000 {
+			t.Fatalf("never back pressured (last result %d after %d messages)", result, sent)
+		}
+	}
+	// The last accepted offer started below the limit and may end past it.
+	if window := int64(pub.LogBuffers().TermLength() / 2); pub.Position() < pub.PositionLimit() || pub.PositionLimit() > window {
+		t.Fatalf("position %d limit %d, window %d", pub.Position(), pub.PositionLimit(), window)
+	}
+	t.Logf("back pressured after %d messages at position %d (limit %d)", sent, pub.Position(), pub.PositionLimit())
+
+	// Draining lets the publisher continue.
+	received := 0
+	eventually(t, 5*time.Second, "subscriber drains the stream", func() bool {
+		received += sub.Poll(func([]byte, int, int, *logbuffer.Header) {}, 100)
+		return received >= sent
+	})
+	eventually(t, 5*time.Second, "publisher unblocked", func() bool { return pub.Offer(msg) > 0 })
+
+	if err := pub.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if r := pub.Offer(msg); r != logbuffer.Closed {
+		t.Fatalf("offer after close: %d, want Closed", r)
+	}
+	// The driver drains the stream to this subscriber before it ends the image.
+	eventually(t, 10*time.Second, "image unavailable after the publisher closes", func() bool {
+		sub.Poll(func([]byte, int, int, *logbuffer.Header) {}, 100)
+		return !sub.IsConnected()
+	})
+}
+
+func TestClosedLogsAreUnmappedAfterLinger(t *testing.T) {
+	c := connect(t, Config{ResourceLinger: 50 * time.Millisecond})
+	const stream = 2004
+	sub, err := c.AddSubscription("aeron:ipc", stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := c.AddPublication("aeron:ipc", stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "image available", sub.IsConnected)
+	if err := pub.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if r := pub.Offer([]byte("late")); r != logbuffer.Closed {
+		t.Fatalf("offer on a closed publication: %d", r)
+	}
+	if n := sub.Poll(func([]byte, int, int, *logbuffer.Header) {}, 10); n != 0 {
+		t.Fatalf("poll on a closed subscription read %d", n)
+	}
+	lingering := func() int { c.mu.Lock(); defer c.mu.Unlock(); return len(c.lingering) }
+	if lingering() != 2 {
+		t.Fatalf("%d logs lingering, want the publication's and the image's", lingering())
+	}
+	eventually(t, 5*time.Second, "lingering logs unmapped", func() bool { return lingering() == 0 })
+}
+
+func TestUDPLoopbackStream(t *testing.T) {
+	l, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.LocalAddr().(*net.UDPAddr).Port
+	l.Close()
+	channel := fmt.Sprintf("aeron:udp?endpoint=127.0.0.1:%d", port)
+
+	c := connect(t, Config{})
+	const stream = 2005
+	sub, err := c.AddSubscription(channel, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := c.AddPublication(channel, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pub.ChannelStatusIndicatorID() < 0 || sub.ChannelStatusIndicatorID() < 0 {
+		t.Fatalf("UDP channel status counters %d, %d", pub.ChannelStatusIndicatorID(), sub.ChannelStatusIndicatorID())
+	}
+	eventually(t, 10*time.Second, "UDP publication connected", pub.IsConnected)
+	eventually(t, 10*time.Second, "UDP image available", sub.IsConnected)
+	if src := sub.Images()[0].SourceIdentity; !strings.HasPrefix(src, "127.0.0.1:") {
+		t.Fatalf("source identity %q", src)
+	}
+
+	var received [][]byte
+	assembler := logbuffer.NewFragmentAssembler(func(buf []byte, off, n int, _ *logbuffer.Header) {
+		received = append(received, bytes.Clone(buf[off:off+n]))
+	}, 4096)
+	drain := func() { sub.Poll(assembler.Handler(), 10) }
+	var sent [][]byte
+	for i := 0; i < 50; i++ {
+		msg := bytes.Repeat([]byte{byte(i)}, 1+i*97) // up to ~4.8 KB: fragmented over UDP too
+		offerRetrying(t, pub, msg, drain)
+		sent = append(sent, msg)
+	}
+	eventually(t, 10*time.Second, "all UDP messages received", func() bool {
+		drain()
+		return len(received) >= len(sent)
+	})
+	for i := range sent {
+		if !bytes.Equal(sent[i], received[i]) {
+			t.Fatalf("UDP message %d differs", i)
+		}
+	}
+}
