@@ -1,0 +1,154 @@
+package consumer
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tensorpool/tensorpool/aeron"
+	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
+	"github.com/tensorpool/tensorpool/agents/producer"
+	"github.com/tensorpool/tensorpool/wire"
+	"github.com/tensorpool/tensorpool/wire/sbe/control"
+)
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestOverAeronIPC runs the whole path over the real media driver: the announce on a
+// control stream, descriptors by try-claim on an exclusive IPC publication, polled by the
+// consumer's subscription; QosConsumer and QosProducer on a QoS stream. It also holds
+// publish and poll-and-read to zero allocations over the real Aeron log.
+func TestOverAeronIPC(t *testing.T) {
+	client, err := aeron.Connect(aeron.Config{Dir: drivertest.Dir(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	const controlStream, descriptorStream, qosStream = 3100, 3101, 3102
+	add := func(stream int32) (*aeron.Publication, *aeron.Subscription) {
+		sub, err := client.AddSubscription("aeron:ipc", stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, err := client.AddExclusivePublication("aeron:ipc", stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "publication connected", pub.IsConnected)
+		return pub, sub
+	}
+	controlPub, controlSub := add(controlStream)
+	descPub, descSub := add(descriptorStream)
+	qosPub, qosSub := add(qosStream)
+
+	const maxSize = 64 << 10
+	l := producer.Layout{StreamID: 33, Epoch: 2, Nslots: 64, Pools: []producer.PoolSpec{{PoolID: 1, StrideBytes: 4096}, {PoolID: 2, StrideBytes: maxSize}}}
+	base := shmBase(t)
+	r, err := producer.CreateStandalone(producer.StandaloneConfig{BaseDir: base, Namespace: "ns", InstanceID: "ipc", Layout: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Remove()
+	p, err := producer.New(r, producer.Config{ProducerID: 5, Descriptors: descPub, Qos: qosPub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bad []string
+	var next uint64
+	c, err := New(Config{StreamID: 33, ConsumerID: 6, AllowedBaseDirs: []string{base}, Qos: qosPub}, func(f *Frame) {
+		if f.Seq != next {
+			bad = append(bad, "out of order")
+		}
+		next = f.Seq + 1
+		if msg := verifyChecked(f, maxSize); msg != "" {
+			bad = append(bad, msg)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	// The announce travels on the control stream (as a standalone producer sends it).
+	announce := make([]byte, r.AnnounceLength())
+	if _, err := r.EncodeAnnounce(announce, 5, uint64(c.cfg.Clock())); err != nil {
+		t.Fatal(err)
+	}
+	if res := controlPub.Offer(announce); res < 0 {
+		t.Fatalf("announce offer: %d", res)
+	}
+	eventually(t, "announce mapped", func() bool {
+		c.PollControl(controlSub, 10)
+		_, ok := c.Mapped()
+		return ok
+	})
+	if err := c.ControlError(); err != nil {
+		t.Fatal(err)
+	}
+
+	buf := make([]byte, maxSize)
+	deadline := time.Now().Add(30 * time.Second)
+	const frames = 20_000
+	for range frames {
+		if err := publish(p, buf, maxSize, deadline); err != nil {
+			t.Fatal(err)
+		}
+		c.Poll(descSub, 10)
+	}
+	eventually(t, "every descriptor polled", func() bool {
+		c.Poll(descSub, 100)
+		return c.Counters().LastSeq == frames-1
+	})
+	cs := c.Counters()
+	if len(bad) > 0 || cs.Frames != frames || cs.DropsLate != 0 || cs.DropsGap != 0 {
+		t.Fatalf("bad %q counters %+v", bad[:min(5, len(bad))], cs)
+	}
+
+	// Zero allocations per frame over the real log, publish and poll-and-read together.
+	payload := buf[:3000]
+	allocs := testing.AllocsPerRun(5000, func() {
+		fillChecked(payload, p.Seq())
+		for p.Offer(payload, vector(len(payload))) != producer.OK {
+			c.Poll(descSub, 10)
+		}
+		c.Poll(descSub, 10)
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per frame over Aeron IPC", allocs)
+	}
+
+	// QoS from both sides.
+	now := c.cfg.Clock()
+	p.DoWork(now)
+	c.DoWork(now)
+	var gotProducer, gotConsumer bool
+	eventually(t, "QoS messages", func() bool {
+		qosSub.Poll(func(b []byte, off, n int, _ *logbuffer.Header) {
+			msg, err := wire.ValidateSchema(b[off:off+n], wire.ControlSchemaID)
+			if err != nil {
+				t.Errorf("QoS message: %v", err)
+				return
+			}
+			switch msg.TemplateID {
+			case control.QosProducerSbeTemplateID:
+				var m control.QosProducer
+				m.WrapForDecode(b, uint64(off+wire.HeaderLength), uint64(msg.BlockLength), uint64(msg.Version), uint64(off+n))
+				gotProducer = m.StreamId() == 33 && m.ProducerId() == 5 && m.Epoch() == 2 && m.CurrentSeq() == p.Seq()
+			case control.QosConsumerSbeTemplateID:
+				var m control.QosConsumer
+				m.WrapForDecode(b, uint64(off+wire.HeaderLength), uint64(msg.BlockLength), uint64(msg.Version), uint64(off+n))
+				gotConsumer = m.StreamId() == 33 && m.ConsumerId() == 6 && m.Epoch() == 2 && m.LastSeqSeen() == c.Counters().LastSeq
+			}
+		}, 10)
+		return gotProducer && gotConsumer
+	})
+}

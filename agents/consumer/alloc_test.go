@@ -1,0 +1,111 @@
+package consumer
+
+import (
+	"testing"
+
+	"github.com/tensorpool/tensorpool/agents/internal/monoclock"
+	"github.com/tensorpool/tensorpool/agents/internal/tptest"
+	"github.com/tensorpool/tensorpool/agents/producer"
+	"github.com/tensorpool/tensorpool/wire"
+	"github.com/tensorpool/tensorpool/wire/sbe/control"
+)
+
+// TestPollAndReadAllocatesNothing holds poll-and-read to zero allocations per frame:
+// descriptor decode, seqlock read, validation, the handler's view and both accepted and
+// dropped frames, plus the consumer's timers and QoS.
+func TestPollAndReadAllocatesNothing(t *testing.T) {
+	l := rigLayout()
+	h := heapProducerRegions(t, l)
+	pipe, err := tptest.NewLogPipe(64 << 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qos, err := tptest.NewLogPipe(64 << 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := producer.New(h.r, producer.Config{Descriptors: pipe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum int
+	c, err := New(Config{StreamID: l.StreamID, Qos: qos, QosIntervalNs: 1}, func(f *Frame) {
+		sum += len(f.Payload) + len(f.Dims())
+		f.Valid()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.AttachRegions(announceFor(l, "shm:file?path=/heap/h", []string{"shm:file?path=/heap/1", "shm:file?path=/heap/2"}, 1), h.borrowed()); err != nil {
+		t.Fatal(err)
+	}
+	payload := make([]byte, 2000)
+	stale := make([]byte, producer.DescriptorLength)
+	producer.EncodeDescriptor(stale, &producer.Descriptor{StreamID: l.StreamID, Epoch: l.Epoch + 1})
+	var i int
+	allocs := testing.AllocsPerRun(5000, func() {
+		i++
+		if res := p.Offer(payload, vector(len(payload))); res != producer.OK {
+			t.Fatal(res)
+		}
+		c.Poll(pipe, 10)
+		c.HandleDescriptor(stale) // a dropped descriptor costs nothing either
+		c.DoWork(monoclock.Now())
+		if i%64 == 0 {
+			qos.Drain()
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per polled frame", allocs)
+	}
+	if cs := c.Counters(); cs.Frames < 5000 || cs.Drops[DropEpochMismatch] < 5000 {
+		t.Fatalf("counters %+v", cs)
+	}
+}
+
+func TestWireSpec_10_4_1_QosConsumer(t *testing.T) {
+	r := newRig(t)
+	for _, seq := range []uint64{1, 4} {
+		r.write(seq, 10, 1)
+		r.deliver(seq)
+	}
+	r.slot(5).BeginWrite(5)
+	r.deliver(5)
+	buf := make([]byte, QosConsumerLength)
+	if n := r.c.EncodeQos(buf[:QosConsumerLength-1]); n != 0 {
+		t.Fatalf("encoded %d bytes into a short buffer", n)
+	}
+	if n := r.c.EncodeQos(buf); n != QosConsumerLength {
+		t.Fatalf("encoded %d bytes", n)
+	}
+	msg, err := wire.ValidateSchema(buf, wire.ControlSchemaID)
+	if err != nil || msg.TemplateID != control.QosConsumerSbeTemplateID {
+		t.Fatalf("%v %+v", err, msg)
+	}
+	var m control.QosConsumer
+	m.WrapForDecode(buf, wire.HeaderLength, uint64(msg.BlockLength), uint64(msg.Version), uint64(len(buf)))
+	if m.StreamId() != 7 || m.ConsumerId() != 11 || m.Epoch() != 3 || m.LastSeqSeen() != 5 ||
+		m.DropsGap() != 2 || m.DropsLate() != 1 || m.Mode() != control.Mode_STREAM {
+		t.Fatalf("QosConsumer %v", m.String())
+	}
+}
+
+func TestHandleControlIgnoresOtherMessages(t *testing.T) {
+	r := newRig(t)
+	buf := make([]byte, producer.QosProducerLength)
+	producer.EncodeQos(buf, &producer.Qos{StreamID: 7})
+	if err := r.c.HandleControl(buf); err != nil {
+		t.Fatal(err)
+	}
+	desc := encode(r.descriptor(1))
+	if err := r.c.HandleControl(desc); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.c.HandleControl(desc[:3]); err == nil {
+		t.Fatal("a 3-byte control message accepted")
+	}
+	if epoch, ok := r.c.Mapped(); !ok || epoch != 3 {
+		t.Fatal("mapping disturbed by non-announce messages")
+	}
+}

@@ -1,0 +1,229 @@
+package consumer
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/wire"
+	"github.com/tensorpool/tensorpool/wire/sbe/control"
+)
+
+// Announce is the SHM layout of one producer epoch, as a ShmPoolAnnounce (§10.1.1) or a
+// driver's attach response describes it.
+type Announce struct {
+	StreamID        uint32
+	ProducerID      uint32
+	Epoch           uint64
+	TimestampNs     uint64
+	ClockDomain     control.ClockDomain
+	LayoutVersion   uint32
+	HeaderNslots    uint32
+	HeaderSlotBytes uint16
+	HeaderURI       string
+	Pools           []AnnouncedPool
+}
+
+// AnnouncedPool is one payload pool of an Announce.
+type AnnouncedPool struct {
+	PoolID      uint16
+	Nslots      uint32
+	StrideBytes uint32
+	URI         string
+}
+
+// ErrInvalidAnnounce is what every *AnnounceError unwraps to.
+var ErrInvalidAnnounce = errors.New("consumer: invalid announce")
+
+// AnnounceError rejects an announce field on the control path.
+type AnnounceError struct {
+	Section string
+	Field   string
+	Value   any
+	Problem string
+}
+
+func (e *AnnounceError) Error() string {
+	return fmt.Sprintf("consumer: announce %s = %v: %s (§%s)", e.Field, e.Value, e.Problem, e.Section)
+}
+
+func (e *AnnounceError) Unwrap() error { return ErrInvalidAnnounce }
+
+func announceError(section, field string, value any, problem string) error {
+	return &AnnounceError{Section: section, Field: field, Value: value, Problem: problem}
+}
+
+// Validate checks what can be checked without touching a file: 256-byte header slots,
+// a power-of-two slot count shared by every pool (§8.1, §15.4, §15.5), at least one pool,
+// distinct pool ids, and URIs that parse (§4.1, §15.22). Containment, stride and
+// superblock checks happen when the regions are opened.
+func (a *Announce) Validate() error {
+	if a.HeaderSlotBytes != shm.HeaderSlotSize {
+		return announceError("8.1", "header_slot_bytes", a.HeaderSlotBytes, "must be 256")
+	}
+	if a.HeaderNslots == 0 || a.HeaderNslots&(a.HeaderNslots-1) != 0 {
+		return announceError("15.4", "header_nslots", a.HeaderNslots, "must be a non-zero power of two")
+	}
+	if a.HeaderURI == "" {
+		return announceError("10.1.1", "header_region_uri", "", "required")
+	}
+	if _, err := shm.ParseURI(a.HeaderURI); err != nil {
+		return err
+	}
+	if len(a.Pools) == 0 {
+		return announceError("10.1.1", "payload_pools", 0, "at least one pool is required")
+	}
+	for i, p := range a.Pools {
+		if p.Nslots != a.HeaderNslots {
+			return announceError("15.5", fmt.Sprintf("payload_pools[%d].pool_nslots", i), p.Nslots, fmt.Sprintf("must equal header_nslots %d", a.HeaderNslots))
+		}
+		for _, q := range a.Pools[:i] {
+			if q.PoolID == p.PoolID {
+				return announceError("9", fmt.Sprintf("payload_pools[%d].pool_id", i), p.PoolID, "pool ids must be distinct")
+			}
+		}
+		if _, err := shm.ParseURI(p.URI); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DecodeAnnounce decodes a ShmPoolAnnounce at the start of buf into a, after the wire
+// gate has checked its structure and enums.
+func DecodeAnnounce(buf []byte, a *Announce) error {
+	msg, err := wire.ValidateSchema(buf, wire.ControlSchemaID)
+	if err != nil {
+		return err
+	}
+	if msg.TemplateID != control.ShmPoolAnnounceSbeTemplateID {
+		return announceError("10.1.1", "templateId", msg.TemplateID, "not a ShmPoolAnnounce")
+	}
+	var m control.ShmPoolAnnounce
+	m.WrapForDecode(buf, wire.HeaderLength, uint64(msg.BlockLength), uint64(msg.Version), uint64(len(buf)))
+	*a = Announce{
+		StreamID:        m.StreamId(),
+		ProducerID:      m.ProducerId(),
+		Epoch:           m.Epoch(),
+		TimestampNs:     m.AnnounceTimestampNs(),
+		ClockDomain:     m.AnnounceClockDomain(),
+		LayoutVersion:   m.LayoutVersion(),
+		HeaderNslots:    m.HeaderNslots(),
+		HeaderSlotBytes: m.HeaderSlotBytes(),
+	}
+	pools := m.PayloadPools()
+	for pools.HasNext() {
+		g := pools.Next()
+		a.Pools = append(a.Pools, AnnouncedPool{PoolID: g.PoolId(), Nslots: g.PoolNslots(), StrideBytes: g.StrideBytes(), URI: g.RegionUri()})
+	}
+	a.HeaderURI = m.HeaderRegionUri()
+	return nil
+}
+
+// AnnounceVerdict is what an announce means for a consumer's mapping.
+type AnnounceVerdict uint8
+
+const (
+	// AnnounceMap: map the announced epoch, replacing any other mapping (§15.21 M0→M1,
+	// M1(E)→M0→M1(E2)).
+	AnnounceMap AnnounceVerdict = iota
+	// AnnounceRefresh: the mapped epoch, announced again: re-validate the superblocks.
+	AnnounceRefresh
+	AnnounceIgnoreStream        // another stream_id
+	AnnounceIgnoreLayoutVersion // layout this consumer does not read (§15.1)
+	AnnounceIgnoreNoTimestamp   // announce_timestamp_ns 0 or null
+	AnnounceIgnoreClockDomain   // neither MONOTONIC nor REALTIME_SYNCED (§10.1.1)
+	AnnounceIgnoreBeforeJoin    // MONOTONIC timestamp before join time: log replay (§10.1.1)
+	AnnounceIgnoreStale         // outside the freshness window (§10.1.1)
+	AnnounceIgnoreLowerEpoch    // below the highest epoch mapped (§10.1.1)
+)
+
+var announceVerdictText = [...]string{
+	AnnounceMap:                 "map",
+	AnnounceRefresh:             "refresh",
+	AnnounceIgnoreStream:        "ignored: another stream",
+	AnnounceIgnoreLayoutVersion: "ignored: unsupported layout_version",
+	AnnounceIgnoreNoTimestamp:   "ignored: no announce timestamp",
+	AnnounceIgnoreClockDomain:   "ignored: unknown clock domain",
+	AnnounceIgnoreBeforeJoin:    "ignored: announced before join time",
+	AnnounceIgnoreStale:         "ignored: stale",
+	AnnounceIgnoreLowerEpoch:    "ignored: lower epoch than one already mapped",
+}
+
+func (v AnnounceVerdict) String() string {
+	if int(v) < len(announceVerdictText) {
+		return announceVerdictText[v]
+	}
+	return "unknown verdict"
+}
+
+// AnnounceFilter is the soft-state rule of §10.1.1 as a pure machine: it judges each
+// announce against the clocks and the highest epoch mapped for the stream. Unlike the
+// reference, a REALTIME_SYNCED timestamp is compared with the realtime clock, and an
+// announce of a lower epoch never displaces a higher one.
+type AnnounceFilter struct {
+	StreamID      uint32
+	LayoutVersion uint32
+	FreshnessNs   int64 // window around local receipt time; RECOMMENDED 3 × announce period
+	JoinNs        int64 // CLOCK_MONOTONIC when the subscription image became available
+
+	highest uint64
+	seen    bool
+}
+
+// Judge returns the verdict for a, received at monoNs (CLOCK_MONOTONIC) and realtimeNs
+// (Unix time), given the currently mapped epoch (mapped false in state M0).
+func (f *AnnounceFilter) Judge(a *Announce, monoNs, realtimeNs int64, mappedEpoch uint64, mapped bool) AnnounceVerdict {
+	switch {
+	case a.StreamID != f.StreamID:
+		return AnnounceIgnoreStream
+	case a.LayoutVersion != f.LayoutVersion:
+		return AnnounceIgnoreLayoutVersion
+	case a.TimestampNs == 0 || a.TimestampNs == ^uint64(0):
+		return AnnounceIgnoreNoTimestamp
+	case a.TimestampNs > math.MaxInt64:
+		return AnnounceIgnoreStale
+	}
+	ts := int64(a.TimestampNs)
+	switch a.ClockDomain {
+	case control.ClockDomain_MONOTONIC:
+		if ts < f.JoinNs {
+			return AnnounceIgnoreBeforeJoin
+		}
+		if !within(ts, monoNs, f.FreshnessNs) {
+			return AnnounceIgnoreStale
+		}
+	case control.ClockDomain_REALTIME_SYNCED:
+		if !within(ts, realtimeNs, f.FreshnessNs) {
+			return AnnounceIgnoreStale
+		}
+	default:
+		return AnnounceIgnoreClockDomain
+	}
+	if f.seen && a.Epoch < f.highest {
+		return AnnounceIgnoreLowerEpoch
+	}
+	if mapped && a.Epoch == mappedEpoch {
+		return AnnounceRefresh
+	}
+	return AnnounceMap
+}
+
+// Mapped records that epoch was mapped: from now on only announces of that epoch or a
+// higher one count. Only a mapped epoch raises the bar, so an announce the consumer
+// rejected (a path outside the allowed directories, say) cannot lock it out of a lower,
+// valid epoch.
+func (f *AnnounceFilter) Mapped(epoch uint64) {
+	if !f.seen || epoch > f.highest {
+		f.highest, f.seen = epoch, true
+	}
+}
+
+// within reports |ts - now| ≤ window without overflowing.
+func within(ts, now, window int64) bool {
+	if ts > now {
+		return ts-now <= window
+	}
+	return now-ts <= window
+}

@@ -1,0 +1,505 @@
+package consumer
+
+import (
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/agents/internal/extent"
+	"github.com/tensorpool/tensorpool/agents/internal/monoclock"
+	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/wire"
+	"github.com/tensorpool/tensorpool/wire/sbe/control"
+)
+
+// ErrNoHandler: New needs a FrameHandler.
+var ErrNoHandler = errors.New("consumer: a frame handler is required")
+
+// Config configures a Consumer. Zero values pick the defaults.
+type Config struct {
+	StreamID   uint32
+	ConsumerID uint32
+	// Mode is reported in QosConsumer; default STREAM (§11). In RATE_LIMITED mode with
+	// MaxRateHz set, the consumer thins frames locally to that rate (§11).
+	Mode control.Mode
+	// MaxRateHz is the RATE_LIMITED cap, 0 for none. It is a u32 as on the wire (§10.1.2);
+	// the reference kept it in 16 bits.
+	MaxRateHz uint32
+	// AllowedBaseDirs are the only directories regions may be mapped from (§15.21a.5);
+	// required to map announced URIs.
+	AllowedBaseDirs []string
+	// FreshnessNs is the window for announce timestamps and the activity timestamp;
+	// default 3 s, 3 × the recommended 1 s announce period (§10.1.1, §15.1).
+	FreshnessNs int64
+	// MaxOutstandingSeqGap: a descriptor gap larger than this is counted as a resync
+	// (§15.4, reported in Counters); 0 disables the check. The consumer is already at the
+	// newest descriptor when it sees the gap, so resyncing needs no further action.
+	MaxOutstandingSeqGap uint64
+	// Clock is CLOCK_MONOTONIC, the domain of activity and MONOTONIC announce timestamps
+	// (default monoclock.Now); RealtimeClock is Unix time, for REALTIME_SYNCED announces
+	// (default time.Now().UnixNano).
+	Clock         func() int64
+	RealtimeClock func() int64
+	// Host overrides page and hugepage facts for stride checks (tests); nil reads /proc.
+	Host *shm.HostMemory
+	// Qos receives QosConsumer on DoWork; nil disables them.
+	Qos QosPublisher
+	// QosIntervalNs is the QosConsumer period; default 1 s (§10.4.1).
+	QosIntervalNs int64
+}
+
+// QosPublisher is where QosConsumer goes; *aeron.Publication satisfies it.
+type QosPublisher interface {
+	TryClaim(length int, claim *logbuffer.BufferClaim) int64
+}
+
+// Counters are the consumer's statistics.
+type Counters struct {
+	Frames    uint64 // accepted frames
+	Bytes     uint64 // payload bytes of accepted frames
+	Ignored   uint64 // messages on the descriptor stream that are not FrameDescriptors
+	DropsGap  uint64 // frames skipped in the descriptor sequence (§15.4)
+	DropsLate uint64 // frames being written or overwritten when read (§15.3, §15.4)
+	Resyncs   uint64 // gaps beyond MaxOutstandingSeqGap
+	Remaps    uint64 // mappings made
+	Unmaps    uint64 // mappings released (epoch change, stale activity, pid change, Close)
+	QosSent   uint64
+	LastSeq   uint64 // last descriptor seq seen
+	Drops     [DropCount]uint64
+}
+
+// FrameHandler receives each frame that passed every check. See the package comment for
+// how long the frame and its payload may be used. It runs inside Poll or HandleDescriptor
+// and must not call back into the Consumer: a remap from the handler would unmap the
+// memory the frame points into.
+type FrameHandler func(f *Frame)
+
+// Frame is a zero-copy view of one frame. The consumer reuses it for every frame.
+type Frame struct {
+	StreamID    uint32
+	Epoch       uint64
+	Seq         uint64
+	HeaderIndex uint32
+	TimestampNs uint64 // the slot header's timestamp_ns (CLOCK_MONOTONIC for this producer)
+	MetaVersion uint32
+	PoolID      uint16
+	// Tensor is the validated tensor header: dtype, major order, ndims, dims and strides as
+	// written (0 strides mean contiguous), progress unit and stride.
+	Tensor shm.TensorHeader
+	// Strides are the byte strides with inferred (0) entries resolved; entries at and
+	// beyond Tensor.Ndims are 0.
+	Strides [shm.MaxDims]int64
+	// Payload is values_len_bytes of the payload slot, read in place.
+	Payload []byte
+
+	slot shm.HeaderSlot
+	word uint64
+}
+
+// Dims is the tensor's shape: Tensor.Dims[:Tensor.Ndims].
+func (f *Frame) Dims() []int32 { return f.Tensor.Dims[:f.Tensor.Ndims] }
+
+// Valid re-checks the slot's seqlock (§8.3 consumer step 4): true means nothing was
+// written to the slot since the header was read, so whatever the caller read from Payload
+// before calling Valid belongs to this frame.
+func (f *Frame) Valid() bool { return f.slot.ReadEnd(f.word) == shm.DropNone }
+
+// Consumer reads frames of one stream. It is not safe for concurrent use.
+type Consumer struct {
+	cfg     Config
+	policy  *shm.PathPolicy
+	handler FrameHandler
+	filter  AnnounceFilter
+	m       *mapping
+	seqs    seqTracker
+	rate    rateGate
+
+	desc     Descriptor
+	frame    Frame
+	header   shm.SlotHeader
+	counters Counters
+
+	// blockedEpoch is an epoch the consumer gave up on (pid change): announces for it are
+	// ignored until a new epoch appears (§15.14).
+	blockedEpoch uint64
+	blocked      bool
+
+	onFragment logbuffer.FragmentHandler
+	onControl  logbuffer.FragmentHandler
+	controlErr error
+
+	claim     logbuffer.BufferClaim
+	nextQosNs int64
+}
+
+const (
+	defaultFreshnessNs = 3 * int64(time.Second)
+	defaultIntervalNs  = int64(time.Second)
+)
+
+// New makes an unmapped consumer (state M0) that delivers frames to handler.
+func New(cfg Config, handler FrameHandler) (*Consumer, error) {
+	if handler == nil {
+		return nil, ErrNoHandler
+	}
+	if cfg.Mode == 0 {
+		cfg.Mode = control.Mode_STREAM
+	}
+	if cfg.FreshnessNs <= 0 {
+		cfg.FreshnessNs = defaultFreshnessNs
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = monoclock.Now
+	}
+	if cfg.RealtimeClock == nil {
+		cfg.RealtimeClock = func() int64 { return time.Now().UnixNano() }
+	}
+	if cfg.QosIntervalNs <= 0 {
+		cfg.QosIntervalNs = defaultIntervalNs
+	}
+	c := &Consumer{cfg: cfg, handler: handler, seqs: seqTracker{maxGap: cfg.MaxOutstandingSeqGap}}
+	c.SetMode(cfg.Mode, cfg.MaxRateHz)
+	if len(cfg.AllowedBaseDirs) > 0 {
+		policy, err := shm.NewPathPolicy(cfg.AllowedBaseDirs...)
+		if err != nil {
+			return nil, err
+		}
+		c.policy = policy
+	}
+	c.filter = AnnounceFilter{StreamID: cfg.StreamID, LayoutVersion: shm.LayoutVersion, FreshnessNs: cfg.FreshnessNs, JoinNs: cfg.Clock()}
+	c.onFragment = func(buf []byte, offset, length int, _ *logbuffer.Header) {
+		c.HandleDescriptor(buf[offset : offset+length])
+	}
+	c.onControl = logbuffer.NewFragmentAssembler(func(buf []byte, offset, length int, _ *logbuffer.Header) {
+		if err := c.HandleControl(buf[offset : offset+length]); err != nil {
+			c.controlErr = err
+		}
+	}, 4096).Handler()
+	return c, nil
+}
+
+// SetMode changes the consumer mode and rate cap, as a ConsumerConfig may (§10.1.3).
+func (c *Consumer) SetMode(mode control.Mode, maxRateHz uint32) {
+	c.cfg.Mode, c.cfg.MaxRateHz = mode, maxRateHz
+	c.rate = newRateGate(mode, maxRateHz)
+}
+
+// SetJoinTime sets the CLOCK_MONOTONIC time the control subscription's image became
+// available; MONOTONIC announces stamped earlier are replays and ignored (§10.1.1).
+func (c *Consumer) SetJoinTime(monoNs int64) { c.filter.JoinNs = monoNs }
+
+// Counters returns a snapshot of the statistics.
+func (c *Consumer) Counters() Counters { return c.counters }
+
+// Mapped returns the mapped epoch, if any (state M1).
+func (c *Consumer) Mapped() (epoch uint64, ok bool) {
+	if c.m == nil {
+		return 0, false
+	}
+	return c.m.epoch, true
+}
+
+// Subscription is what Poll reads descriptors from; *aeron.Subscription satisfies it.
+type Subscription interface {
+	Poll(handler logbuffer.FragmentHandler, fragmentLimit int) int
+}
+
+// Poll reads up to fragmentLimit descriptors from sub and handles each one.
+func (c *Consumer) Poll(sub Subscription, fragmentLimit int) int {
+	return sub.Poll(c.onFragment, fragmentLimit)
+}
+
+// PollControl reads the control stream (announces, possibly fragmented) and returns the
+// fragments read. An announce rejection is kept for ControlError.
+func (c *Consumer) PollControl(sub Subscription, fragmentLimit int) int {
+	return sub.Poll(c.onControl, fragmentLimit)
+}
+
+// ControlError returns and clears the last control-path error PollControl or DoWork met:
+// an announce rejected, or a mapping given up for a stale activity timestamp.
+func (c *Consumer) ControlError() error {
+	err := c.controlErr
+	c.controlErr = nil
+	return err
+}
+
+func (c *Consumer) drop(d Drop) Drop {
+	c.counters.Drops[d]++
+	if d.late() {
+		c.counters.DropsLate++
+	}
+	return d
+}
+
+// HandleDescriptor runs the consumer flow of §8.3/§15.18 for one FrameDescriptor and, if
+// every check passes, calls the handler. It returns the verdict (DropNone: accepted).
+// Messages that are not FrameDescriptors are counted as ignored and return DropNone.
+func (c *Consumer) HandleDescriptor(buf []byte) Drop {
+	isDesc, d := DecodeDescriptor(buf, &c.desc)
+	if !isDesc {
+		c.counters.Ignored++
+		return DropNone
+	}
+	if d != DropNone {
+		return c.drop(d)
+	}
+	return c.read(&c.desc)
+}
+
+func (c *Consumer) read(desc *Descriptor) Drop {
+	if desc.StreamID != c.cfg.StreamID {
+		return c.drop(DropStreamMismatch)
+	}
+	m := c.m
+	if m == nil {
+		return c.drop(DropNotMapped)
+	}
+	if desc.Epoch != m.epoch {
+		return c.drop(DropEpochMismatch)
+	}
+	step := c.seqs.observe(desc.Seq)
+	c.counters.LastSeq = desc.Seq
+	if step.regressed {
+		return c.drop(DropSeqRegression)
+	}
+	c.counters.DropsGap += step.gap
+	if step.resync {
+		c.counters.Resyncs++
+	}
+	var nowNs int64
+	if c.rate.periodNs > 0 {
+		if nowNs = c.cfg.Clock(); !c.rate.open(nowNs) {
+			return c.drop(DropRateLimited)
+		}
+	}
+	slot, r := m.ring.Slot(desc.HeaderIndex)
+	if r != shm.DropNone {
+		return c.drop(Drop(r))
+	}
+	first, r := slot.ReadBegin(desc.Seq)
+	if r != shm.DropNone {
+		return c.drop(Drop(r))
+	}
+	f := &c.frame
+	slot.DecodeHeader(&c.header, &f.Tensor)
+	if d := c.validate(slot, desc.HeaderIndex, f); d != DropNone {
+		// A header read while the producer overwrote it is late, not invalid.
+		if slot.ReadEnd(first) != shm.DropNone {
+			return c.drop(Drop(shm.DropChanged))
+		}
+		return c.drop(d)
+	}
+	f.StreamID, f.Epoch, f.Seq, f.HeaderIndex = desc.StreamID, desc.Epoch, desc.Seq, desc.HeaderIndex
+	f.TimestampNs, f.MetaVersion, f.PoolID = c.header.TimestampNs, c.header.MetaVersion, c.header.PoolID
+	f.slot, f.word = slot, first
+	// Skip the handler for a frame already overwritten; check again after it has read.
+	if !f.Valid() {
+		f.Payload = nil
+		return c.drop(Drop(shm.DropChanged))
+	}
+	c.handler(f)
+	f.Payload = nil
+	if !f.Valid() {
+		return c.drop(Drop(shm.DropChanged))
+	}
+	if c.rate.periodNs > 0 {
+		c.rate.accepted(nowNs)
+	}
+	c.counters.Frames++
+	c.counters.Bytes += uint64(c.header.ValuesLenBytes)
+	return DropNone
+}
+
+// validate applies the header rules to the decoded copy: embedded header (§8.3 step 5),
+// known pool (§9), slot rules (§8.2, §10.2.1, §15.5), tensor rules (§8.2, §15.8) and a
+// tensor that fits its payload; on success it sets f.Strides and f.Payload.
+func (c *Consumer) validate(slot shm.HeaderSlot, headerIndex uint32, f *Frame) Drop {
+	if r := shm.ValidateEmbeddedHeader(slot); r != shm.DropNone {
+		return Drop(r)
+	}
+	pool := c.m.pool(c.header.PoolID)
+	if pool == nil {
+		return DropUnknownPool
+	}
+	if r := shm.ValidateSlotHeader(&c.header, headerIndex, pool.Geometry()); r != shm.DropNone {
+		return Drop(r)
+	}
+	strides, r := f.Tensor.ResolvedStrides()
+	if r != shm.DropNone {
+		return Drop(r)
+	}
+	payload, r := pool.Payload(&c.header)
+	if r != shm.DropNone {
+		return Drop(r)
+	}
+	if extent.Bytes(&f.Tensor, &strides) > uint64(len(payload)) {
+		return DropTensorExceedsPayload
+	}
+	f.Strides, f.Payload = strides, payload
+	return DropNone
+}
+
+// HandleControl handles one control-stream message: a ShmPoolAnnounce is judged and
+// mapped (ApplyAnnounce); other messages are ignored. Errors say why an announce was not
+// mapped.
+func (c *Consumer) HandleControl(buf []byte) error {
+	h, err := wire.PeekHeader(buf)
+	if err != nil {
+		return err
+	}
+	if h.SchemaID != wire.ControlSchemaID || h.TemplateID != control.ShmPoolAnnounceSbeTemplateID {
+		return nil
+	}
+	var a Announce
+	if err := DecodeAnnounce(buf, &a); err != nil {
+		return err
+	}
+	_, err = c.ApplyAnnounce(&a)
+	return err
+}
+
+// ApplyAnnounce judges an announce (AnnounceFilter) and acts on the verdict: map a new or
+// higher epoch, unmapping the old one first (§15.2, §15.21); re-validate the mapped epoch's
+// superblocks on a refresh, remapping on mismatch and unmapping on a pid change (§15.1,
+// §15.14). Regions are opened through the containment policy (§15.21a.5).
+func (c *Consumer) ApplyAnnounce(a *Announce) (AnnounceVerdict, error) {
+	epoch, mapped := c.Mapped()
+	v := c.filter.Judge(a, c.cfg.Clock(), c.cfg.RealtimeClock(), epoch, mapped)
+	switch v {
+	case AnnounceRefresh:
+		return v, c.refresh(a)
+	case AnnounceMap:
+		if c.blocked && a.Epoch == c.blockedEpoch {
+			return v, &LivenessError{Section: "15.14", Field: "epoch", Epoch: a.Epoch, Value: a.Epoch, Want: "a new epoch after a pid change", Err: ErrPidChanged}
+		}
+		if c.policy == nil {
+			return v, announceError("15.21a.5", "allowed_base_dirs", "", "no allowed base directory configured")
+		}
+		c.Unmap()
+		regions, err := openAnnounce(a, c.policy, c.cfg.Host)
+		if err != nil {
+			return v, err
+		}
+		return v, c.attach(a, regions)
+	}
+	return v, nil
+}
+
+// AttachRegions maps the epoch a describes over regions the caller already holds (header
+// ring first, then a's pools in order), for in-process producers and tests; the consumer
+// takes ownership of them. The superblock and activity checks are those of ApplyAnnounce,
+// without the file checks.
+func (c *Consumer) AttachRegions(a *Announce, regions []shm.Region) error {
+	c.Unmap()
+	return c.attach(a, regions)
+}
+
+func (c *Consumer) attach(a *Announce, regions []shm.Region) error {
+	m, err := newMapping(a, regions, c.cfg.Clock(), c.cfg.FreshnessNs)
+	if err != nil {
+		for _, r := range regions {
+			r.Close()
+		}
+		return err
+	}
+	c.m = m
+	c.filter.Mapped(a.Epoch)
+	c.blocked = false
+	c.seqs.reset()
+	c.counters.Remaps++
+	return nil
+}
+
+func (c *Consumer) refresh(a *Announce) error {
+	sb, err := c.m.check()
+	if err != nil {
+		// The files no longer match the announce: drop the mapping and map afresh.
+		c.Unmap()
+		if c.policy == nil {
+			return err
+		}
+		regions, openErr := openAnnounce(a, c.policy, c.cfg.Host)
+		if openErr != nil {
+			return errors.Join(err, openErr)
+		}
+		return c.attach(a, regions)
+	}
+	if sb.Pid != c.m.pid {
+		err := &LivenessError{Section: "15.14", Field: "pid", Epoch: c.m.epoch, Value: sb.Pid, Want: strconv.FormatUint(c.m.pid, 10), Err: ErrPidChanged}
+		c.blocked, c.blockedEpoch = true, c.m.epoch
+		c.Unmap()
+		return err
+	}
+	return nil
+}
+
+// CheckLiveness unmaps the regions when the header ring's activity timestamp has gone
+// stale, the sign of a dead producer (§15.1, §15.14); a later announce whose regions are
+// fresh again maps them. It returns the error when it unmapped.
+func (c *Consumer) CheckLiveness(nowNs int64) error {
+	if c.m == nil {
+		return nil
+	}
+	if err := checkActivity(c.m.epoch, shm.LoadActivityTimestamp(c.m.ring.Superblock()), nowNs, c.cfg.FreshnessNs); err != nil {
+		c.Unmap()
+		return err
+	}
+	return nil
+}
+
+// Unmap releases the mapping (state M0). Frames are dropped until the next map.
+func (c *Consumer) Unmap() {
+	if c.m == nil {
+		return
+	}
+	c.m.close()
+	c.m = nil
+	c.seqs.reset()
+	c.counters.Unmaps++
+}
+
+// Close releases the mapping.
+func (c *Consumer) Close() { c.Unmap() }
+
+// DoWork runs the consumer's timers for an agent's duty cycle: the liveness check (its
+// failure is kept for ControlError) and QosConsumer. It returns the work done.
+func (c *Consumer) DoWork(nowNs int64) int {
+	work := 0
+	if err := c.CheckLiveness(nowNs); err != nil {
+		c.controlErr = err
+		work++
+	}
+	if c.cfg.Qos != nil && nowNs >= c.nextQosNs {
+		if c.cfg.Qos.TryClaim(QosConsumerLength, &c.claim) >= 0 {
+			c.EncodeQos(c.claim.Buffer())
+			c.claim.Commit()
+			c.counters.QosSent++
+			c.nextQosNs = nowNs + c.cfg.QosIntervalNs
+			work++
+		}
+	}
+	return work
+}
+
+// QosConsumerLength is the encoded length of a QosConsumer, message header included.
+const QosConsumerLength = wire.HeaderLength + int(control.QosConsumerSbeBlockLength)
+
+// EncodeQos writes this consumer's QosConsumer (§10.4.1) at the start of buf and returns
+// its length, 0 if buf is shorter than QosConsumerLength. The epoch is 0 while unmapped.
+func (c *Consumer) EncodeQos(buf []byte) int {
+	if len(buf) < QosConsumerLength {
+		return 0
+	}
+	epoch, _ := c.Mapped()
+	var m control.QosConsumer
+	m.WrapAndApplyHeader(buf, 0, uint64(len(buf))).
+		SetStreamId(c.cfg.StreamID).
+		SetConsumerId(c.cfg.ConsumerID).
+		SetEpoch(epoch).
+		SetLastSeqSeen(c.counters.LastSeq).
+		SetDropsGap(c.counters.DropsGap).
+		SetDropsLate(c.counters.DropsLate).
+		SetMode(c.cfg.Mode)
+	return QosConsumerLength
+}

@@ -1,0 +1,23 @@
+// Package consumer is the reading side of the tensor pool data path (Wire spec v1.1 §8.3,
+// §10.1.1, §10.2.1, §15.1–§15.4, §15.18, §15.21, §15.21a.5): it maps the regions a
+// ShmPoolAnnounce describes, after path containment and superblock checks, and turns each
+// FrameDescriptor into a zero-copy Frame read under the slot's seqlock.
+//
+// Every rule that rejects a frame is a Drop code, counted per code in Counters; nothing
+// is logged per frame and nothing on the frame path allocates or blocks. Announces,
+// mapping and remapping are the control path and return typed errors.
+//
+// # Frames are views
+//
+// A Frame's Payload points into the producer's payload slot, which the producer may
+// overwrite at any moment (§15.4: it never waits for readers). The consumer checks the
+// slot's seq_commit before calling the handler and again after it returns; a frame that
+// changed in between is counted as late (drops_late) instead of accepted. Inside the
+// handler, treat everything read from Payload as tentative: read or copy what you need,
+// then call Frame.Valid; only if it returns true is what you read the frame the header
+// describes. Never keep Payload (or a slice of it) after the handler returns: the slot is
+// reused, and the mapping itself is released on remap or Close.
+//
+// A Consumer is single-threaded: one goroutine polls it, and its handler runs on that
+// goroutine.
+package consumer

@@ -1,0 +1,17 @@
+// Package producer is the writing side of the tensor pool data path (Wire spec v1.1 §8.3,
+// §9, §10.2, §15.18): it claims the header slot of the next sequence number, lets the
+// caller fill the payload slot in place (or copies it in), writes the slot and tensor
+// headers, commits the slot's seqlock and publishes a FrameDescriptor by try-claim.
+//
+// The data path (Claim, Commit, Offer, Progress) never blocks, never allocates and never
+// returns an error value: every call yields a Result, and every Result other than OK is
+// counted per kind in Counters. A frame that cannot be placed — no pool is large enough
+// (§9), the descriptor publication is back-pressured or not connected — is dropped, never
+// waited for.
+//
+// Setup (CreateStandalone, OpenRegions, NewRegions, New) is the control path: it returns
+// *ConfigError values naming the offending field and value, or the shm package's typed
+// errors.
+//
+// A Producer is single-threaded: one goroutine (an agent's duty cycle) uses it at a time.
+package producer

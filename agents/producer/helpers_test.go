@@ -1,0 +1,121 @@
+package producer
+
+import (
+	"testing"
+
+	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/agents/internal/tptest"
+	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/wire"
+	"github.com/tensorpool/tensorpool/wire/sbe/control"
+)
+
+func testLayout() Layout {
+	return Layout{StreamID: 7, Epoch: 3, Nslots: 8, Pools: []PoolSpec{{PoolID: 2, StrideBytes: 64 << 10}, {PoolID: 1, StrideBytes: 4096}}}
+}
+
+// heapRegions lays a layout out in heap memory, visible to the race detector.
+func heapRegions(t testing.TB, l Layout) *Regions {
+	t.Helper()
+	header, err := tptest.HeapRegion(l.HeaderSuperblock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pools []shm.Region
+	for i := range l.Pools {
+		p, err := tptest.HeapRegion(l.PoolSuperblock(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pools = append(pools, p)
+	}
+	r, err := NewRegions(l, header, pools)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+func newPipe(t testing.TB) *tptest.LogPipe {
+	t.Helper()
+	p, err := tptest.NewLogPipe(64 << 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type fakeClock struct{ now int64 }
+
+func (c *fakeClock) Now() int64 { return c.now }
+
+func newTestProducer(t testing.TB, l Layout, cfg Config) (*Producer, *Regions, *tptest.LogPipe) {
+	t.Helper()
+	r := heapRegions(t, l)
+	pipe := newPipe(t)
+	if cfg.Descriptors == nil {
+		cfg.Descriptors = pipe
+	}
+	p, err := New(r, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, r, pipe
+}
+
+// collect polls every message from pipe and returns copies.
+func collect(pipe *tptest.LogPipe) [][]byte {
+	var out [][]byte
+	for pipe.Poll(func(buf []byte, off, n int, _ *logbuffer.Header) {
+		out = append(out, append([]byte(nil), buf[off:off+n]...))
+	}, 100) > 0 {
+	}
+	return out
+}
+
+func decodeDescriptor(t testing.TB, buf []byte) Descriptor {
+	t.Helper()
+	msg, err := wire.ValidateSchema(buf, wire.ControlSchemaID)
+	if err != nil || msg.TemplateID != control.FrameDescriptorSbeTemplateID {
+		t.Fatalf("not a FrameDescriptor: %v %+v", err, msg)
+	}
+	var m control.FrameDescriptor
+	m.WrapForDecode(buf, wire.HeaderLength, uint64(msg.BlockLength), uint64(msg.Version), uint64(len(buf)))
+	return Descriptor{StreamID: m.StreamId(), Epoch: m.Epoch(), Seq: m.Seq(), HeaderIndex: m.HeaderIndex(), TimestampNs: m.TimestampNs(), MetaVersion: m.MetaVersion()}
+}
+
+func vector(n int) *shm.TensorHeader {
+	return &shm.TensorHeader{Dtype: shm.DtypeUint8, MajorOrder: shm.MajorOrderRow, Ndims: 1, Dims: [shm.MaxDims]int32{int32(n)}}
+}
+
+func slotOf(t testing.TB, r *Regions, i uint32) shm.HeaderSlot {
+	t.Helper()
+	ring, err := shm.NewHeaderRing(r.header.Bytes(), r.layout.Nslots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, d := ring.Slot(i)
+	if d != shm.DropNone {
+		t.Fatal(d)
+	}
+	return s
+}
+
+// refusing is a publication that refuses every message with one Aeron code, after letting
+// through the first pass messages to next.
+type refusing struct {
+	code int64
+	next DescriptorPublisher
+	pass int
+}
+
+func (r *refusing) TryClaim(n int, c *logbuffer.BufferClaim) int64 {
+	if r.pass > 0 {
+		r.pass--
+		return r.next.TryClaim(n, c)
+	}
+	return r.code
+}
+
+func (r *refusing) Offer(msg []byte) int64 { return r.code }

@@ -1,0 +1,392 @@
+package producer
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/agents/internal/extent"
+	"github.com/tensorpool/tensorpool/agents/internal/monoclock"
+	"github.com/tensorpool/tensorpool/shm"
+)
+
+// Config configures a Producer. Zero values pick the defaults.
+type Config struct {
+	ProducerID uint32
+	// Descriptors receives a FrameDescriptor per committed frame (required).
+	Descriptors DescriptorPublisher
+	// Control receives FrameProgress; nil disables progress messages.
+	Control DescriptorPublisher
+	// Qos receives QosProducer on DoWork; nil disables them.
+	Qos DescriptorPublisher
+	// Announce receives ShmPoolAnnounce on DoWork, for a standalone producer whose regions
+	// have files (§10.1.1); nil disables them. In driver mode the driver announces.
+	Announce DescriptorPublisher
+	// AnnounceIntervalNs is the announce period; default 1 s (§15.11).
+	AnnounceIntervalNs int64
+	// Clock stamps frames, descriptors and the superblocks' activity timestamp; default
+	// CLOCK_MONOTONIC (§15.7), comparable across processes on the host.
+	Clock func() int64
+	// ActivityIntervalNs is how often DoWork refreshes activity_timestamp_ns; default 1 s
+	// (§15.11, §15.14).
+	ActivityIntervalNs int64
+	// QosIntervalNs is how often DoWork publishes QosProducer; default 1 s (§15.11).
+	QosIntervalNs int64
+	// Progress is the producer's FrameProgress floor; default DefaultProgressPolicy.
+	Progress ProgressPolicy
+}
+
+const defaultIntervalNs = 1_000_000_000
+
+// Counters are the producer's own statistics; read them with Producer.Counters.
+type Counters struct {
+	Frames          uint64 // frames committed and announced by a FrameDescriptor
+	Bytes           uint64 // payload bytes of those frames
+	ProgressSent    uint64
+	QosSent         uint64
+	AnnouncesSent   uint64
+	ActivityUpdates uint64
+	// Results counts every non-OK result by kind (frames dropped, misuse, failed sends).
+	Results [ResultCount]uint64
+}
+
+type pool struct {
+	id     uint16
+	stride uint32
+	view   *shm.PayloadPool
+}
+
+// Claim is an open frame: its header slot is marked in progress and Payload is the
+// payload slot to fill. It stays valid until Commit or Abort.
+type Claim struct {
+	seq         uint64
+	headerIndex uint32
+	pool        int
+	payload     []byte
+}
+
+// Payload is where the frame's bytes go, exactly as long as the size claimed.
+func (c *Claim) Payload() []byte { return c.payload }
+
+// Seq is the frame's sequence number (FrameDescriptor.seq).
+func (c *Claim) Seq() uint64 { return c.seq }
+
+// HeaderIndex is the header and payload slot the frame occupies.
+func (c *Claim) HeaderIndex() uint32 { return c.headerIndex }
+
+// Producer writes frames into one epoch's regions. It is not safe for concurrent use.
+type Producer struct {
+	cfg         Config
+	streamID    uint32
+	epoch       uint64
+	ring        *shm.HeaderRing
+	pools       []pool // by stride, ascending
+	superblocks [][]byte
+
+	seq    uint64
+	open   bool
+	cur    Claim
+	claim  logbuffer.BufferClaim
+	header shm.SlotHeader
+
+	progressOn bool
+	progress   ProgressTracker
+	counters   Counters
+
+	metaVersion    uint32
+	nextActivityNs int64
+	nextQosNs      int64
+	nextAnnounceNs int64
+
+	regions     *Regions
+	announceBuf []byte
+}
+
+// New builds a producer over regions. The regions stay owned by the caller, who closes
+// them after the producer is done. The sequence starts at 0, as after an epoch change
+// (§15.2).
+func New(regions *Regions, cfg Config) (*Producer, error) {
+	if cfg.Descriptors == nil {
+		return nil, configError("", "Descriptors", nil, "a descriptor publication is required")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = monoclock.Now
+	}
+	if cfg.ActivityIntervalNs <= 0 {
+		cfg.ActivityIntervalNs = defaultIntervalNs
+	}
+	if cfg.QosIntervalNs <= 0 {
+		cfg.QosIntervalNs = defaultIntervalNs
+	}
+	if cfg.AnnounceIntervalNs <= 0 {
+		cfg.AnnounceIntervalNs = defaultIntervalNs
+	}
+	if cfg.Progress == (ProgressPolicy{}) {
+		cfg.Progress = DefaultProgressPolicy
+	}
+	l := regions.layout
+	ring, err := shm.NewHeaderRing(regions.header.Bytes(), l.Nslots)
+	if err != nil {
+		return nil, err
+	}
+	p := &Producer{
+		cfg: cfg, streamID: l.StreamID, epoch: l.Epoch, ring: ring,
+		superblocks: [][]byte{ring.Superblock()},
+		metaVersion: math.MaxUint32, // absent until SetMetaVersion (§10.1)
+		regions:     regions,
+	}
+	if cfg.Announce != nil {
+		// Encoded once here so a bad layout fails New rather than every DoWork.
+		p.announceBuf = make([]byte, regions.AnnounceLength())
+		if _, err := regions.EncodeAnnounce(p.announceBuf, cfg.ProducerID, 0); err != nil {
+			return nil, err
+		}
+	}
+	for i, spec := range l.Pools {
+		view, err := shm.NewPayloadPool(regions.pools[i].Bytes(), shm.PoolGeometry{PoolID: spec.PoolID, Nslots: l.Nslots, StrideBytes: spec.StrideBytes})
+		if err != nil {
+			return nil, err
+		}
+		p.pools = append(p.pools, pool{id: spec.PoolID, stride: spec.StrideBytes, view: view})
+		p.superblocks = append(p.superblocks, view.Superblock())
+	}
+	slices.SortFunc(p.pools, func(a, b pool) int { return cmp.Compare(a.stride, b.stride) })
+	p.progress.Policy = cfg.Progress
+	return p, nil
+}
+
+// Seq is the sequence number the next frame will carry.
+func (p *Producer) Seq() uint64 { return p.seq }
+
+// Epoch is the epoch of the producer's regions.
+func (p *Producer) Epoch() uint64 { return p.epoch }
+
+// Counters returns a snapshot of the statistics.
+func (p *Producer) Counters() Counters { return p.counters }
+
+// SetMetaVersion sets the meta_version later frames carry (§10.3).
+func (p *Producer) SetMetaVersion(v uint32) { p.metaVersion = v }
+
+// SetProgress turns FrameProgress on or off (on only when some consumer supports it,
+// §10.2.2) and sets the policy, typically the floor adjusted WithHint by consumers.
+func (p *Producer) SetProgress(on bool, policy ProgressPolicy) {
+	p.progressOn = on && p.cfg.Control != nil
+	p.progress.Policy = policy
+}
+
+func (p *Producer) fail(r Result) Result {
+	p.counters.Results[r]++
+	return r
+}
+
+// Claim opens the next frame for size payload bytes: it selects the smallest pool whose
+// stride holds size (§9), marks header slot seq & (nslots-1) in progress (§8.3 step 1)
+// and returns the payload slot for the caller to fill in place. When no pool fits the
+// frame is dropped (DropNoPoolFits), never waited for.
+func (p *Producer) Claim(size int) (*Claim, Result) {
+	if p.open {
+		return nil, p.fail(ErrClaimOutstanding)
+	}
+	if size < 0 || uint64(size) > math.MaxUint32 {
+		return nil, p.fail(DropInvalidSize)
+	}
+	pi := -1
+	for i := range p.pools {
+		if uint64(p.pools[i].stride) >= uint64(size) {
+			pi = i
+			break
+		}
+	}
+	if pi < 0 {
+		return nil, p.fail(DropNoPoolFits)
+	}
+	idx := p.ring.HeaderIndex(p.seq)
+	slot, _ := p.ring.Slot(idx)
+	slot.BeginWrite(p.seq)
+	payload, _ := p.pools[pi].view.Slot(idx)
+	p.cur = Claim{seq: p.seq, headerIndex: idx, pool: pi, payload: payload[:size:size]}
+	p.open = true
+	if p.progressOn {
+		p.sendProgress(p.progress.Start(p.seq, uint64(size), p.cfg.Clock()))
+	}
+	return &p.cur, OK
+}
+
+// Progress reports that the first filled bytes of the claim's payload are written, for
+// consumers that opted into FrameProgress; it sends a PROGRESS message when the policy
+// allows (§10.2.2). It is a no-op when progress is off.
+func (p *Producer) Progress(c *Claim, filled uint64) Result {
+	if !p.isOpen(c) {
+		return p.fail(ErrNoClaim)
+	}
+	if !p.progressOn {
+		return OK
+	}
+	u, send, r := p.progress.Update(filled, p.cfg.Clock())
+	if r != OK {
+		return p.fail(r)
+	}
+	if send {
+		return p.sendProgress(u)
+	}
+	return OK
+}
+
+// Abort gives up an open claim. The slot stays marked in progress, so a consumer holding
+// an older descriptor for it drops that frame, and the next claim reuses the sequence
+// number: no descriptor ever names the aborted frame.
+func (p *Producer) Abort(c *Claim) Result {
+	if !p.isOpen(c) {
+		return p.fail(ErrNoClaim)
+	}
+	p.open = false
+	p.progress.Abandon()
+	return OK
+}
+
+// Commit completes the claim: it checks t (§8.2, §15.8, and that its dims and strides fit
+// the payload), writes the slot header and tensor header (§8.2, full overwrite), commits the seqlock (§8.3 step 4), then try-claims the FrameDescriptor
+// (§10.2.1). If the descriptor cannot be sent the frame is dropped: the sequence number
+// is not advanced, so consumers see no gap and the next frame reuses the slot.
+func (p *Producer) Commit(c *Claim, t *shm.TensorHeader) Result {
+	if !p.isOpen(c) {
+		return p.fail(ErrNoClaim)
+	}
+	strides, r := t.ResolvedStrides()
+	if r != shm.DropNone {
+		p.Abort(c)
+		return p.fail(DropInvalidTensor)
+	}
+	if extent.Bytes(t, &strides) > uint64(len(c.payload)) {
+		p.Abort(c)
+		return p.fail(DropTensorExceedsPayload)
+	}
+	now := p.cfg.Clock()
+	slot, _ := p.ring.Slot(c.headerIndex)
+	pl := &p.pools[c.pool]
+	p.header = shm.SlotHeader{
+		ValuesLenBytes: uint32(len(c.payload)),
+		PayloadSlot:    c.headerIndex,
+		PoolID:         pl.id,
+		TimestampNs:    uint64(now),
+		MetaVersion:    p.metaVersion,
+	}
+	slot.EncodeHeader(&p.header, t)
+	slot.Commit(c.seq)
+	p.open = false
+
+	if r := tryClaim(p.cfg.Descriptors, &p.claim, DescriptorLength); r != OK {
+		p.progress.Abandon()
+		return p.fail(r)
+	}
+	d := Descriptor{
+		StreamID: p.streamID, Epoch: p.epoch, Seq: c.seq, HeaderIndex: c.headerIndex,
+		TimestampNs: uint64(now), MetaVersion: p.metaVersion,
+	}
+	EncodeDescriptor(p.claim.Buffer(), &d)
+	p.claim.Commit()
+	if p.progressOn {
+		p.sendProgress(p.progress.Complete(now))
+	}
+	p.seq++
+	p.counters.Frames++
+	p.counters.Bytes += uint64(len(c.payload))
+	return OK
+}
+
+// Offer publishes a copy of payload as one frame: Claim, copy, Commit.
+func (p *Producer) Offer(payload []byte, t *shm.TensorHeader) Result {
+	c, r := p.Claim(len(payload))
+	if r != OK {
+		return r
+	}
+	copy(c.payload, payload)
+	return p.Commit(c, t)
+}
+
+func (p *Producer) isOpen(c *Claim) bool {
+	return p.open && c != nil && c.seq == p.cur.seq && c.headerIndex == p.cur.headerIndex
+}
+
+func (p *Producer) sendProgress(u ProgressUpdate) Result {
+	if r := tryClaim(p.cfg.Control, &p.claim, FrameProgressLength); r != OK {
+		return p.fail(r)
+	}
+	m := Progress{
+		StreamID: p.streamID, Epoch: p.epoch, FrameID: u.FrameID,
+		HeaderIndex: p.cur.headerIndex, PayloadBytesFilled: u.Bytes, State: u.State,
+	}
+	EncodeProgress(p.claim.Buffer(), &m)
+	p.claim.Commit()
+	p.counters.ProgressSent++
+	return OK
+}
+
+// DoWork runs the producer's timers, for an agent's duty cycle: it refreshes the
+// superblocks' activity timestamp (§15.14), publishes QosProducer (§10.4.2) and, for a
+// standalone producer, ShmPoolAnnounce (§10.1.1), and flushes a held-back PROGRESS
+// update. It returns the work done.
+func (p *Producer) DoWork(nowNs int64) int {
+	work := 0
+	if nowNs >= p.nextActivityNs {
+		p.RefreshActivity(nowNs)
+		p.nextActivityNs = nowNs + p.cfg.ActivityIntervalNs
+		work++
+	}
+	if p.cfg.Qos != nil && nowNs >= p.nextQosNs {
+		if p.sendQos() == OK {
+			p.nextQosNs = nowNs + p.cfg.QosIntervalNs
+			work++
+		}
+	}
+	if p.cfg.Announce != nil && nowNs >= p.nextAnnounceNs {
+		if p.sendAnnounce(nowNs) == OK {
+			p.nextAnnounceNs = nowNs + p.cfg.AnnounceIntervalNs
+			work++
+		}
+	}
+	if p.progressOn && p.open {
+		if u, ok := p.progress.Tick(nowNs); ok && p.sendProgress(u) == OK {
+			work++
+		}
+	}
+	return work
+}
+
+// RefreshActivity stores nowNs as activity_timestamp_ns in every superblock, the
+// liveness signal consumers and supervisors check (§15.1, §15.14).
+func (p *Producer) RefreshActivity(nowNs int64) {
+	for _, sb := range p.superblocks {
+		shm.StoreActivityTimestamp(sb, uint64(nowNs))
+	}
+	p.counters.ActivityUpdates++
+}
+
+func (p *Producer) sendQos() Result {
+	if r := tryClaim(p.cfg.Qos, &p.claim, QosProducerLength); r != OK {
+		return p.fail(r)
+	}
+	q := Qos{StreamID: p.streamID, ProducerID: p.cfg.ProducerID, Epoch: p.epoch, CurrentSeq: p.seq, Watermark: math.MaxUint32}
+	EncodeQos(p.claim.Buffer(), &q)
+	p.claim.Commit()
+	p.counters.QosSent++
+	return OK
+}
+
+// sendAnnounce offers the announce: it may be longer than one frame, which try-claim
+// cannot carry, so it is copied in (and fragmented) by Offer.
+func (p *Producer) sendAnnounce(nowNs int64) Result {
+	n, _ := p.regions.EncodeAnnounce(p.announceBuf, p.cfg.ProducerID, uint64(nowNs)) // checked by New
+	for range maxAdminRetries {
+		position := p.cfg.Announce.Offer(p.announceBuf[:n])
+		if position >= 0 {
+			p.counters.AnnouncesSent++
+			return OK
+		}
+		if position != logbuffer.AdminAction {
+			return p.fail(publicationResult(position))
+		}
+	}
+	return p.fail(DropAdminAction)
+}

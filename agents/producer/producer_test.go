@@ -1,0 +1,460 @@
+package producer
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/shm"
+)
+
+func TestLayoutValidate(t *testing.T) {
+	ok := testLayout()
+	cases := []struct {
+		name   string
+		mutate func(*Layout)
+		want   error
+	}{
+		{"valid", func(*Layout) {}, nil},
+		{"nslots not a power of two", func(l *Layout) { l.Nslots = 6 }, shm.ErrNslots},
+		{"nslots zero", func(l *Layout) { l.Nslots = 0 }, shm.ErrNslots},
+		{"no pools", func(l *Layout) { l.Pools = nil }, ErrInvalidConfig},
+		{"duplicate pool id", func(l *Layout) { l.Pools[1].PoolID = l.Pools[0].PoolID }, ErrInvalidConfig},
+		{"stride not a power of two", func(l *Layout) { l.Pools[0].StrideBytes = 3 << 12 }, shm.ErrStrideNotPowerOfTwo},
+		{"stride below a page", func(l *Layout) { l.Pools[0].StrideBytes = 1024 }, shm.ErrStridePageMultiple},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			l := ok
+			l.Pools = append([]PoolSpec(nil), ok.Pools...)
+			c.mutate(&l)
+			err := l.Validate()
+			if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
+				t.Fatalf("Validate() = %v, want %v", err, c.want)
+			}
+		})
+	}
+}
+
+func TestNewRegionsRejectsMismatchedSuperblock(t *testing.T) {
+	l := testLayout()
+	r := heapRegions(t, l)
+	other := l
+	other.Epoch++
+	if _, err := NewRegions(other, r.header, r.pools); !errors.Is(err, shm.ErrSuperblockField) {
+		t.Fatalf("NewRegions with another epoch: %v", err)
+	}
+}
+
+func TestWireSpec_9_SmallestPoolThatFitsElseDrop(t *testing.T) {
+	l := testLayout()
+	l.Pools = append(l.Pools, PoolSpec{PoolID: 9, StrideBytes: 1 << 20})
+	p, r, pipe := newTestProducer(t, l, Config{})
+	cases := []struct {
+		size int
+		pool uint16
+		want Result
+	}{
+		{0, 1, OK}, {1, 1, OK}, {4096, 1, OK}, {4097, 2, OK}, {64 << 10, 2, OK},
+		{64<<10 + 1, 9, OK}, {1 << 20, 9, OK}, {1<<20 + 1, 0, DropNoPoolFits}, {-1, 0, DropInvalidSize},
+	}
+	for _, c := range cases {
+		seq := p.Seq()
+		var got Result
+		if c.size < 0 {
+			_, got = p.Claim(c.size)
+		} else {
+			got = p.Offer(make([]byte, c.size), vector(c.size))
+		}
+		if got != c.want {
+			t.Fatalf("size %d: %v, want %v", c.size, got, c.want)
+		}
+		if c.want != OK {
+			if p.Seq() != seq {
+				t.Fatalf("size %d: a dropped frame advanced seq to %d", c.size, p.Seq())
+			}
+			continue
+		}
+		var h shm.SlotHeader
+		var tensor shm.TensorHeader
+		if d := slotOf(t, r, uint32(seq%uint64(l.Nslots))).TryRead(seq, &h, &tensor); d != shm.DropNone {
+			t.Fatalf("size %d: slot read: %v", c.size, d)
+		}
+		if h.PoolID != c.pool || h.ValuesLenBytes != uint32(c.size) {
+			t.Fatalf("size %d: pool %d len %d, want pool %d", c.size, h.PoolID, h.ValuesLenBytes, c.pool)
+		}
+		pipe.Drain()
+	}
+	cs := p.Counters()
+	if cs.Results[DropNoPoolFits] != 1 || cs.Results[DropInvalidSize] != 1 || cs.Frames != 7 {
+		t.Fatalf("counters %+v", cs)
+	}
+}
+
+func TestWireSpec_8_3_ClaimInProgressThenCommitThenDescriptor(t *testing.T) {
+	l := testLayout()
+	clock := &fakeClock{now: 1000}
+	p, r, pipe := newTestProducer(t, l, Config{Clock: clock.Now})
+	p.SetMetaVersion(42)
+	for range 3 { // move to seq 3 so index and seq differ from zero
+		if res := p.Offer([]byte{1}, vector(1)); res != OK {
+			t.Fatal(res)
+		}
+	}
+	collect(pipe)
+
+	c, res := p.Claim(100)
+	if res != OK || c.Seq() != 3 || c.HeaderIndex() != 3 || len(c.Payload()) != 100 {
+		t.Fatalf("claim: %v seq %d index %d len %d", res, c.Seq(), c.HeaderIndex(), len(c.Payload()))
+	}
+	slot := slotOf(t, r, 3)
+	if w := slot.SeqCommit(); w != shm.InProgress(3) {
+		t.Fatalf("after claim seq_commit = %#x, want in-progress %#x (§8.3 step 1)", w, shm.InProgress(3))
+	}
+	if msgs := collect(pipe); len(msgs) != 0 {
+		t.Fatalf("descriptor before commit: %d messages (§10.2.1)", len(msgs))
+	}
+	for i := range c.Payload() {
+		c.Payload()[i] = byte(i)
+	}
+	tensor := &shm.TensorHeader{Dtype: shm.DtypeInt16, MajorOrder: shm.MajorOrderRow, Ndims: 2, Dims: [8]int32{5, 10}}
+	clock.now = 2000
+	if res := p.Commit(c, tensor); res != OK {
+		t.Fatal(res)
+	}
+	if w := slot.SeqCommit(); w != shm.Committed(3) {
+		t.Fatalf("after commit seq_commit = %#x, want %#x", w, shm.Committed(3))
+	}
+	var h shm.SlotHeader
+	var got shm.TensorHeader
+	if d := slot.TryRead(3, &h, &got); d != shm.DropNone {
+		t.Fatal(d)
+	}
+	want := shm.SlotHeader{SeqCommit: shm.Committed(3), ValuesLenBytes: 100, PayloadSlot: 3, PoolID: 1, TimestampNs: 2000, MetaVersion: 42}
+	if h != want || got != *tensor {
+		t.Fatalf("header %+v %+v, want %+v %+v", h, got, want, *tensor)
+	}
+	msgs := collect(pipe)
+	if len(msgs) != 1 {
+		t.Fatalf("%d descriptors, want 1", len(msgs))
+	}
+	d := decodeDescriptor(t, msgs[0])
+	if d != (Descriptor{StreamID: 7, Epoch: 3, Seq: 3, HeaderIndex: 3, TimestampNs: 2000, MetaVersion: 42}) {
+		t.Fatalf("descriptor %+v", d)
+	}
+	if p.Seq() != 4 {
+		t.Fatalf("seq %d after commit", p.Seq())
+	}
+}
+
+func TestWireSpec_8_2_EmptyPayloadStillCommitted(t *testing.T) {
+	p, r, pipe := newTestProducer(t, testLayout(), Config{})
+	if res := p.Offer(nil, vector(0)); res != OK {
+		t.Fatal(res)
+	}
+	if w := slotOf(t, r, 0).SeqCommit(); w != shm.Committed(0) {
+		t.Fatalf("seq_commit %#x", w)
+	}
+	if len(collect(pipe)) != 1 {
+		t.Fatal("no descriptor for an empty frame")
+	}
+}
+
+func TestDescriptorRefusedDropsFrameWithoutAdvancingSeq(t *testing.T) {
+	for _, c := range []struct {
+		code int64
+		want Result
+	}{
+		{logbuffer.NotConnected, DropNotConnected},
+		{logbuffer.BackPressured, DropBackPressured},
+		{logbuffer.AdminAction, DropAdminAction},
+		{logbuffer.Closed, DropPublicationClosed},
+		{logbuffer.MaxPositionExceeded, DropMaxPositionExceeded},
+		{logbuffer.PublicationError, DropPublicationError},
+	} {
+		t.Run(c.want.String(), func(t *testing.T) {
+			p, _, _ := newTestProducer(t, testLayout(), Config{Descriptors: &refusing{code: c.code}})
+			if res := p.Offer([]byte{1, 2}, vector(2)); res != c.want {
+				t.Fatalf("Offer = %v, want %v", res, c.want)
+			}
+			if p.Seq() != 0 || p.Counters().Results[c.want] != 1 || p.Counters().Frames != 0 {
+				t.Fatalf("seq %d counters %+v", p.Seq(), p.Counters())
+			}
+			// The slot is free again: the next claim reuses it without complaint.
+			if _, res := p.Claim(1); res != OK {
+				t.Fatal(res)
+			}
+		})
+	}
+}
+
+type adminThenPipe struct {
+	admins int
+	next   DescriptorPublisher
+}
+
+func (a *adminThenPipe) TryClaim(n int, c *logbuffer.BufferClaim) int64 {
+	if a.admins > 0 {
+		a.admins--
+		return logbuffer.AdminAction
+	}
+	return a.next.TryClaim(n, c)
+}
+
+func (a *adminThenPipe) Offer(msg []byte) int64 { return a.next.Offer(msg) }
+
+func TestAdminActionIsRetriedAtOnce(t *testing.T) {
+	pipe := newPipe(t)
+	p, _, _ := newTestProducer(t, testLayout(), Config{Descriptors: &adminThenPipe{admins: maxAdminRetries - 1, next: pipe}})
+	if res := p.Offer([]byte{1}, vector(1)); res != OK {
+		t.Fatal(res)
+	}
+	if len(collect(pipe)) != 1 {
+		t.Fatal("descriptor not sent after admin actions")
+	}
+}
+
+func TestAbortLeavesSlotInProgressAndReusesSeq(t *testing.T) {
+	p, r, pipe := newTestProducer(t, testLayout(), Config{})
+	c, _ := p.Claim(10)
+	if res := p.Abort(c); res != OK {
+		t.Fatal(res)
+	}
+	if w := slotOf(t, r, 0).SeqCommit(); shm.IsCommitted(w) {
+		t.Fatalf("aborted slot committed: %#x", w)
+	}
+	if len(collect(pipe)) != 0 || p.Seq() != 0 {
+		t.Fatal("abort published or advanced seq")
+	}
+	c2, res := p.Claim(10)
+	if res != OK || c2.Seq() != 0 {
+		t.Fatalf("claim after abort: %v seq %d", res, c2.Seq())
+	}
+}
+
+func TestMisuseIsReportedNotPanicked(t *testing.T) {
+	p, _, _ := newTestProducer(t, testLayout(), Config{})
+	c, _ := p.Claim(1)
+	if _, res := p.Claim(1); res != ErrClaimOutstanding {
+		t.Fatalf("second claim: %v", res)
+	}
+	if res := p.Offer([]byte{1}, vector(1)); res != ErrClaimOutstanding {
+		t.Fatalf("offer with claim open: %v", res)
+	}
+	stale := *c
+	if res := p.Commit(c, vector(1)); res != OK {
+		t.Fatal(res)
+	}
+	for name, res := range map[string]Result{
+		"commit":   p.Commit(&stale, vector(1)),
+		"abort":    p.Abort(&stale),
+		"progress": p.Progress(&stale, 0),
+		"nil":      p.Commit(nil, vector(1)),
+	} {
+		if res != ErrNoClaim {
+			t.Errorf("%s with a closed claim: %v", name, res)
+		}
+	}
+}
+
+func TestWireSpec_8_2_InvalidTensorNeverCommitted(t *testing.T) {
+	p, r, pipe := newTestProducer(t, testLayout(), Config{})
+	bad := vector(4)
+	bad.Ndims = 0
+	if res := p.Offer(make([]byte, 4), bad); res != DropInvalidTensor {
+		t.Fatalf("Offer = %v", res)
+	}
+	if shm.IsCommitted(slotOf(t, r, 0).SeqCommit()) || len(collect(pipe)) != 0 || p.Seq() != 0 {
+		t.Fatal("an invalid tensor header was committed or announced")
+	}
+}
+
+// TestRingWrapsManyTimes publishes far more frames than slots: each slot is reused and
+// always holds the newest frame for its index.
+func TestRingWrapsManyTimes(t *testing.T) {
+	l := testLayout()
+	p, r, pipe := newTestProducer(t, l, Config{})
+	payload := make([]byte, 256)
+	const frames = 10_000
+	for seq := range uint64(frames) {
+		payload[0], payload[255] = byte(seq), byte(seq>>8)
+		if res := p.Offer(payload, vector(len(payload))); res != OK {
+			t.Fatalf("seq %d: %v", seq, res)
+		}
+		pipe.Drain()
+	}
+	for i := range l.Nslots {
+		want := uint64(frames) - uint64(l.Nslots) + uint64(i)
+		if w := slotOf(t, r, i).SeqCommit(); w != shm.Committed(want) {
+			t.Fatalf("slot %d holds %#x, want seq %d", i, w, want)
+		}
+	}
+}
+
+func TestProgressMessagesFollowTheStateMachine(t *testing.T) {
+	clock := &fakeClock{now: 1}
+	control := newPipe(t)
+	p, _, _ := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Control: control})
+	p.SetProgress(true, ProgressPolicy{IntervalNs: 100, BytesDelta: 1000})
+	c, _ := p.Claim(4096)
+	clock.now = 50
+	p.Progress(c, 2000) // held back: interval not elapsed
+	clock.now = 150
+	p.Progress(c, 2500) // sent: 2500 bytes
+	clock.now = 300
+	p.Progress(c, 3000) // held back: delta 500 < 1000
+	if res := p.Progress(c, 10); res != ErrProgressRegressed {
+		t.Fatalf("regression: %v", res)
+	}
+	if res := p.Progress(c, 5000); res != ErrProgressOverrun {
+		t.Fatalf("overrun: %v", res)
+	}
+	clock.now = 400
+	p.Commit(c, vector(4096))
+	var got []Progress
+	for _, msg := range collect(control) {
+		got = append(got, decodeProgress(t, msg))
+	}
+	want := []Progress{
+		{StreamID: 7, Epoch: 3, FrameID: 0, State: 1},
+		{StreamID: 7, Epoch: 3, FrameID: 0, PayloadBytesFilled: 2500, State: 2},
+		{StreamID: 7, Epoch: 3, FrameID: 0, PayloadBytesFilled: 4096, State: 3},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("progress messages %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("message %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestDoWorkRefreshesActivityAndPublishesQos(t *testing.T) {
+	clock := &fakeClock{now: 5}
+	qos := newPipe(t)
+	p, r, _ := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Qos: qos, ActivityIntervalNs: 100, QosIntervalNs: 1000})
+	p.Offer([]byte{1}, vector(1))
+	if w := p.DoWork(500); w != 2 {
+		t.Fatalf("first DoWork did %d", w)
+	}
+	for _, sb := range [][]byte{r.header.Bytes(), r.pools[0].Bytes(), r.pools[1].Bytes()} {
+		if got := shm.LoadActivityTimestamp(sb); got != 500 {
+			t.Fatalf("activity_timestamp_ns %d, want 500 (§15.14)", got)
+		}
+	}
+	if w := p.DoWork(550); w != 0 {
+		t.Fatalf("DoWork before any timer is due did %d", w)
+	}
+	p.DoWork(650)
+	if got := shm.LoadActivityTimestamp(r.header.Bytes()); got != 650 {
+		t.Fatalf("activity not refreshed: %d", got)
+	}
+	msgs := collect(qos)
+	if len(msgs) != 1 {
+		t.Fatalf("%d QoS messages", len(msgs))
+	}
+	q := decodeQos(t, msgs[0])
+	if q != (Qos{StreamID: 7, ProducerID: 0, Epoch: 3, CurrentSeq: 1, Watermark: math.MaxUint32}) {
+		t.Fatalf("QosProducer %+v", q)
+	}
+}
+
+func TestCreateStandaloneCanonicalLayout(t *testing.T) {
+	base := t.TempDir()
+	l := testLayout()
+	r, err := CreateStandalone(StandaloneConfig{BaseDir: base, Namespace: "tensorpool", InstanceID: "p1", Layout: l, Pid: 4242, NowNs: 99})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDir := base + "/tensorpool/p1/epoch-3"
+	if r.EpochDir() != wantDir || r.HeaderURI() != "shm:file?path="+wantDir+"/header.ring" {
+		t.Fatalf("dir %q header %q", r.EpochDir(), r.HeaderURI())
+	}
+	if uris := r.PoolURIs(); uris[0] != "shm:file?path="+wantDir+"/payload-2.pool" || uris[1] != "shm:file?path="+wantDir+"/payload-1.pool" {
+		t.Fatalf("pool URIs %q", uris)
+	}
+	sb, err := shm.DecodeSuperblock(r.header.Bytes())
+	if err != nil || sb.Pid != 4242 || sb.StartTimestampNs != 99 || sb.ActivityTimestampNs != 99 || sb.Epoch != 3 {
+		t.Fatalf("superblock %+v %v", sb, err)
+	}
+	if _, err := CreateStandalone(StandaloneConfig{BaseDir: base, Namespace: "tensorpool", InstanceID: "p1", Layout: l}); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("second create of the same epoch: %v (§15.2)", err)
+	}
+
+	// A second process (here: a second mapping) attaches to the files read-write.
+	policy, err := shm.NewPathPolicy(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened, err := OpenRegions(l, policy, r.HeaderURI(), r.PoolURIs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pipe := newPipe(t)
+	p, err := New(opened, Config{Descriptors: pipe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := bytes.Repeat([]byte{0xAB}, 3000)
+	if res := p.Offer(payload, vector(len(payload))); res != OK {
+		t.Fatal(res)
+	}
+	// The bytes are in the creator's mapping: one file, two mappings.
+	pool, _ := shm.NewPayloadPool(r.pools[1].Bytes(), shm.PoolGeometry{PoolID: 1, Nslots: 8, StrideBytes: 4096})
+	slot0, _ := pool.Slot(0)
+	if !bytes.Equal(slot0[:3000], payload) {
+		t.Fatal("payload not visible through the other mapping")
+	}
+	if err := opened.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Remove(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenRegions(l, policy, r.HeaderURI(), r.PoolURIs()); err == nil {
+		t.Fatal("regions still open after Remove")
+	}
+}
+
+func TestNewRequiresDescriptorPublication(t *testing.T) {
+	if _, err := New(heapRegions(t, testLayout()), Config{}); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("New without publication: %v", err)
+	}
+}
+
+func TestAnnounceNeedsRegionFiles(t *testing.T) {
+	if _, err := New(heapRegions(t, testLayout()), Config{Descriptors: newPipe(t), Announce: newPipe(t)}); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("announcing heap regions: %v", err)
+	}
+}
+
+func TestResultNames(t *testing.T) {
+	for r := OK; r < resultCount; r++ {
+		if r.String() == "" || r.String() == "unknown result" {
+			t.Errorf("result %d unnamed", r)
+		}
+	}
+	if Result(resultCount).String() != "unknown result" {
+		t.Fatal("out-of-range result named")
+	}
+	if publicationResult(-99) != DropPublicationError || publicationResult(12) != OK {
+		t.Fatal("publicationResult")
+	}
+}
+
+func TestTensorLargerThanPayloadNeverCommitted(t *testing.T) {
+	p, r, pipe := newTestProducer(t, testLayout(), Config{})
+	if res := p.Offer(make([]byte, 99), vector(100)); res != DropTensorExceedsPayload {
+		t.Fatalf("Offer = %v", res)
+	}
+	if shm.IsCommitted(slotOf(t, r, 0).SeqCommit()) || len(collect(pipe)) != 0 || p.Seq() != 0 {
+		t.Fatal("a tensor larger than its payload was committed")
+	}
+	// Smaller than the payload is fine: the rest is padding the tensor does not address.
+	if res := p.Offer(make([]byte, 101), vector(100)); res != OK {
+		t.Fatal(res)
+	}
+}
