@@ -43,6 +43,10 @@ func CreateRegion(path string, sb *Superblock, perm os.FileMode) (region *Mapped
 			os.Remove(path)
 		}
 	}()
+	// The create mode is filtered by the umask; the configured mode must hold as given.
+	if err := unix.Fchmod(fd, uint32(perm.Perm())); err != nil {
+		return nil, &os.PathError{Op: "fchmod", Path: path, Err: err}
+	}
 	if err := unix.Ftruncate(fd, int64(size)); err != nil {
 		return nil, &os.PathError{Op: "ftruncate", Path: path, Err: err}
 	}
