@@ -1,11 +1,16 @@
-// Package driver holds the SHM driver's protocol rules as pure state
-// machines: no I/O, no goroutines, no clock reads. Time enters as an
+// Package driver is the SHM driver of the Driver Model spec v1.0.
+//
+// Its protocol rules are pure state machines (Core, the lease and driver
+// lifecycles): no I/O, no goroutines, no clock reads. Time enters as an
 // argument in nanoseconds of the driver's monotonic clock, and every effect
-// the driver agent must carry out (send a message, provision an epoch, ...)
-// comes back as an Action.
+// the driver must carry out (send a message, provision an epoch, ...) comes
+// back as an Action. Agent is the thin duty-cycle shell that feeds Core from
+// the Aeron control stream and carries out its Actions; Provisioner owns the
+// SHM files.
 //
 // The message types here mirror the driver SBE schema (id 901) field for
-// field, so the agent can map decoded flyweights onto them and back.
+// field; codec.go maps them onto the flyweights and back, for the agent and
+// for driverclient.
 package driver
 
 import "strconv"

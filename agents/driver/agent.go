@@ -1,0 +1,541 @@
+package driver
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/tensorpool/tensorpool/aeron"
+	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/agents/internal/monoclock"
+	"github.com/tensorpool/tensorpool/config"
+	"github.com/tensorpool/tensorpool/wire"
+	"github.com/tensorpool/tensorpool/wire/sbe/control"
+	sbe "github.com/tensorpool/tensorpool/wire/sbe/driver"
+)
+
+// MonotonicNanos is the driver clock: CLOCK_MONOTONIC, shared by every
+// process on the host and not reset when the driver restarts, so epochs
+// taken from it keep increasing across restarts (Driver spec §10) and
+// clients can compare leaseExpiryTimestampNs and announce timestamps with
+// their own reading of it. Producers and consumers stamp frames with the same clock.
+func MonotonicNanos() int64 { return monoclock.Now() }
+
+// Metrics count what the agent did and dropped. They are updated by the
+// agent goroutine and may be read from any goroutine.
+type Metrics struct {
+	AttachResponses   atomic.Uint64 // every ShmAttachResponse sent, any code
+	AttachRejections  atomic.Uint64 // of which code != OK
+	DetachResponses   atomic.Uint64
+	Keepalives        atomic.Uint64 // keepalives that extended a lease
+	KeepalivesIgnored atomic.Uint64 // unknown lease, mismatch or late
+	LeasesRevoked     atomic.Uint64 // ShmLeaseRevoked sent
+	Announces         atomic.Uint64 // ShmPoolAnnounce sent
+	ConsumerConfigs   atomic.Uint64
+	ShutdownsRejected atomic.Uint64 // shutdown requests with a bad token or while disabled
+	DroppedForeign    atomic.Uint64 // schema neither 900 nor 901, or undecodable header
+	NotForDriver      atomic.Uint64 // schema 900/901 messages the driver does not take (responses, notices, data plane)
+	DroppedMalformed  atomic.Uint64 // failed wire validation or string bounds
+	DroppedNewer      atomic.Uint64 // newer schema version of a message without a reply (§4.4a)
+	PublishRetries    atomic.Uint64 // sends deferred to a later duty cycle by back pressure
+	PublishDrops      atomic.Uint64 // sends given up (not connected, or the retry queue full)
+	ProvisionFailures atomic.Uint64
+}
+
+// maxPending bounds the messages kept for a retry after back pressure; past
+// it the oldest pending message is dropped and counted.
+const maxPending = 4096
+
+// fragmentLimit is the most control messages handled per duty cycle.
+const fragmentLimit = 32
+
+// Agent is the SHM driver as a duty-cycle agent: it polls the control
+// stream, feeds the pure Core, and carries out the actions it returns
+// (provisioning, responses, notices, announces). It owns its subscription,
+// publications and provisioner, and must run on one goroutine.
+type Agent struct {
+	cfg  *config.DriverConfig
+	log  *slog.Logger
+	core *Core
+	prov *Provisioner
+
+	sub         *aeron.Subscription
+	controlPub  *aeron.Publication
+	announcePub *aeron.Publication
+	assembler   *logbuffer.FragmentAssembler
+
+	scratch []byte
+	claim   logbuffer.BufferClaim
+	pending []pendingMessage
+
+	nowNs            uint64
+	nextAnnounceNs   uint64
+	nextLeaseCheckNs uint64
+	announceIDs      []uint32
+	announce         PoolAnnounce
+	announceEncoder  PoolAnnounceEncoder
+
+	localShutdown atomic.Bool // set by Shutdown from any goroutine
+	// fatal is a failure the driver cannot run on (mlock); it drains next cycle.
+	fatal   error
+	stopped bool
+	done    chan struct{}
+
+	metrics Metrics
+}
+
+type pendingMessage struct {
+	pub *aeron.Publication
+	msg []byte
+}
+
+// NewAgent prepares shm.base_dir, scans the epochs earlier runs left (so
+// new epochs are above them, §10), runs startup epoch GC when configured,
+// and adds the control subscription and the control and announce
+// publications on client. SHM is provisioned later, on demand.
+func NewAgent(cfg *config.DriverConfig, client *aeron.Client, log *slog.Logger) (*Agent, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	prov, err := NewProvisioner(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a := &Agent{
+		cfg:     cfg,
+		log:     log,
+		core:    NewCore(cfg),
+		prov:    prov,
+		scratch: make([]byte, 64*1024),
+		done:    make(chan struct{}),
+	}
+	found, err := prov.ScanEpochs()
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range found {
+		a.core.RecordEpochOnDisk(e.StreamID, e.Epoch)
+	}
+	if cfg.Policies.EpochGCEnabled && cfg.Policies.EpochGCOnStartup {
+		if err := prov.CollectAtStartup(found, uint64(MonotonicNanos())); err != nil {
+			log.Warn("startup epoch GC incomplete", "err", err)
+		}
+	}
+	fail := func(err error) (*Agent, error) {
+		a.closeTransport()
+		return nil, err
+	}
+	if a.sub, err = client.AddSubscription(cfg.Driver.ControlChannel, int32(cfg.Driver.ControlStreamID)); err != nil {
+		return fail(fmt.Errorf("driver: control subscription: %w", err))
+	}
+	if a.controlPub, err = client.AddPublication(cfg.Driver.ControlChannel, int32(cfg.Driver.ControlStreamID)); err != nil {
+		return fail(fmt.Errorf("driver: control publication: %w", err))
+	}
+	a.announcePub = a.controlPub
+	if cfg.Driver.AnnounceChannel != cfg.Driver.ControlChannel || cfg.Driver.AnnounceStreamID != cfg.Driver.ControlStreamID {
+		if a.announcePub, err = client.AddPublication(cfg.Driver.AnnounceChannel, int32(cfg.Driver.AnnounceStreamID)); err != nil {
+			return fail(fmt.Errorf("driver: announce publication: %w", err))
+		}
+	}
+	a.assembler = logbuffer.NewFragmentAssembler(a.onMessage, 1024)
+	log.Info("driver ready", "instance", cfg.Driver.InstanceID, "base_dir", prov.BaseDir(),
+		"control", cfg.Driver.ControlChannel, "control_stream", cfg.Driver.ControlStreamID,
+		"epochs_on_disk", len(found))
+	return a, nil
+}
+
+// RoleName implements agent.Agent.
+func (a *Agent) RoleName() string { return "tp-driver:" + a.cfg.Driver.InstanceID }
+
+// Metrics are the agent's counters.
+func (a *Agent) Metrics() *Metrics { return &a.metrics }
+
+// Shutdown asks the agent, from any goroutine, to drain and stop as a
+// shutdown request would (used for SIGINT/SIGTERM).
+func (a *Agent) Shutdown() { a.localShutdown.Store(true) }
+
+// Done is closed once the driver has stopped: ShmDriverShutdown was sent
+// (or the agent closed). The runner may then be closed.
+func (a *Agent) Done() <-chan struct{} { return a.done }
+
+// DoWork implements agent.Agent: retry deferred sends, poll the control
+// stream, then run the timers.
+func (a *Agent) DoWork(nowNs int64) int {
+	a.nowNs = uint64(nowNs)
+	if a.stopped {
+		return a.flushPending()
+	}
+	work := a.flushPending()
+	if a.core.State() == Running {
+		if a.fatal != nil {
+			a.log.Error("draining after a fatal error", "err", a.fatal, "timeout", a.cfg.Policies.ShutdownTimeout())
+			_, actions := a.core.BeginShutdown(ShutdownError, a.fatal.Error(), a.nowNs)
+			work += a.runActions(actions)
+		} else if a.localShutdown.Load() {
+			a.log.Info("draining", "timeout", a.cfg.Policies.ShutdownTimeout())
+			_, actions := a.core.BeginShutdown(ShutdownNormal, "driver stopping", a.nowNs)
+			work += a.runActions(actions) + 1
+		}
+	}
+	work += a.sub.Poll(a.assembler.Handler(), fragmentLimit)
+	work += a.runTimers()
+	return work
+}
+
+func (a *Agent) runTimers() int {
+	work := 0
+	if a.nowNs >= a.nextLeaseCheckNs {
+		// Four checks per keepalive interval: an expiry is acted on within a
+		// quarter interval of its deadline.
+		a.nextLeaseCheckNs = a.nowNs + uint64(a.cfg.Policies.KeepaliveInterval())/4
+		work += a.runActions(a.core.ExpireLeases(a.nowNs))
+	}
+	if a.nowNs >= a.nextAnnounceNs {
+		a.nextAnnounceNs = a.nowNs + uint64(a.cfg.Policies.AnnouncePeriod())
+		a.announceIDs = a.core.AppendProvisionedStreams(a.announceIDs[:0])
+		for _, id := range a.announceIDs {
+			a.sendAnnounce(id, false)
+		}
+		work += len(a.announceIDs)
+	}
+	if actions := a.core.Tick(a.nowNs); len(actions) > 0 {
+		work += a.runActions(actions)
+	}
+	if a.core.State() == Stopped && !a.stopped {
+		a.stopped = true
+		close(a.done)
+		a.log.Info("driver stopped")
+	}
+	return work
+}
+
+// OnClose implements agent.Agent: a driver that has not stopped stops now
+// (revoking every lease and sending ShmDriverShutdown, best effort), then
+// the mappings are released and, if configured, the files removed.
+func (a *Agent) OnClose() {
+	if !a.stopped {
+		a.nowNs = uint64(MonotonicNanos())
+		a.runActions(a.core.StopNow(a.nowNs))
+		a.flushPending()
+		a.stopped = true
+		close(a.done)
+	}
+	if err := a.prov.Close(); err != nil {
+		a.log.Warn("SHM cleanup incomplete", "err", err)
+	}
+	a.closeTransport()
+}
+
+func (a *Agent) closeTransport() {
+	if a.announcePub != nil && a.announcePub != a.controlPub {
+		a.announcePub.Close()
+	}
+	if a.controlPub != nil {
+		a.controlPub.Close()
+	}
+	if a.sub != nil {
+		a.sub.Close()
+	}
+}
+
+// onMessage gates one assembled control-stream message by schema, then
+// decodes and dispatches it (Driver spec §4.4a, §4.5; Wire spec schema
+// gating: template ids repeat across schemas).
+func (a *Agent) onMessage(buf []byte, offset, length int, _ *logbuffer.Header) {
+	msg := buf[offset : offset+length]
+	hdr, err := wire.PeekHeader(msg)
+	if err != nil || (hdr.SchemaID != wire.DriverSchemaID && hdr.SchemaID != wire.ControlSchemaID) {
+		a.metrics.DroppedForeign.Add(1)
+		return
+	}
+	if hdr.SchemaID == wire.ControlSchemaID {
+		if hdr.TemplateID == control.ConsumerHelloSbeTemplateID {
+			a.onConsumerHello(msg)
+		} else {
+			// Our own announces and ConsumerConfig come back on a shared stream, too.
+			a.metrics.NotForDriver.Add(1)
+		}
+		return
+	}
+	if hdr.Version > DriverSchemaVersion {
+		a.onNewerVersion(msg, hdr)
+		return
+	}
+	m, err := wire.ValidateSchema(msg, wire.DriverSchemaID)
+	// An undefined enum is answered by the protocol rules, not dropped.
+	if err != nil && !errors.Is(err, wire.ErrUnknownEnum) {
+		a.metrics.DroppedMalformed.Add(1)
+		return
+	}
+	switch m.TemplateID {
+	case sbe.ShmAttachRequestSbeTemplateID:
+		var req AttachRequest
+		DecodeAttachRequest(msg, m, &req)
+		a.onAttach(req)
+	case sbe.ShmLeaseKeepaliveSbeTemplateID:
+		var k Keepalive
+		DecodeKeepalive(msg, m, &k)
+		if a.core.Keepalive(k, a.nowNs) == KeepaliveExtended {
+			a.metrics.Keepalives.Add(1)
+		} else {
+			a.metrics.KeepalivesIgnored.Add(1)
+		}
+	case sbe.ShmDetachRequestSbeTemplateID:
+		var req DetachRequest
+		DecodeDetachRequest(msg, m, &req)
+		resp, actions := a.core.Detach(req, a.nowNs)
+		a.send(a.controlPub, EncodeDetachResponse(a.buffer(DetachResponseLength(&resp)), &resp))
+		a.metrics.DetachResponses.Add(1)
+		a.runActions(actions)
+	case sbe.ShmDriverShutdownRequestSbeTemplateID:
+		var req ShutdownRequest
+		if !DecodeShutdownRequest(msg, m, &req) {
+			a.metrics.DroppedMalformed.Add(1)
+			return
+		}
+		outcome, actions := a.core.RequestShutdown(req, a.nowNs)
+		if outcome != ShutdownAccepted {
+			a.metrics.ShutdownsRejected.Add(1)
+			a.log.Warn("shutdown request ignored", "outcome", outcome, "correlation_id", req.CorrelationID)
+			return
+		}
+		a.log.Info("shutdown requested", "reason", req.Reason, "message", req.ErrorMessage, "timeout", a.cfg.Policies.ShutdownTimeout())
+		a.runActions(actions)
+	default:
+		// Responses and notices: ours, echoed by the shared stream.
+		a.metrics.NotForDriver.Add(1)
+	}
+}
+
+// onNewerVersion applies §4.4a to a message of a driver schema version
+// this driver does not speak: an attach request is answered UNSUPPORTED
+// (its correlationId is at the start of the block in every version); other
+// messages are dropped.
+func (a *Agent) onNewerVersion(msg []byte, hdr wire.Header) {
+	if hdr.TemplateID != sbe.ShmAttachRequestSbeTemplateID || hdr.BlockLength < 8 || len(msg) < wire.HeaderLength+8 {
+		a.metrics.DroppedNewer.Add(1)
+		return
+	}
+	var req sbe.ShmAttachRequest
+	req.WrapForDecode(msg, wire.HeaderLength, uint64(hdr.BlockLength), uint64(hdr.Version), uint64(len(msg)))
+	resp := Rejection(req.CorrelationId(), CodeUnsupported,
+		fmt.Sprintf("driver schema version %d is not supported (highest %d)", hdr.Version, DriverSchemaVersion))
+	a.sendAttachResponse(&resp)
+}
+
+func (a *Agent) onAttach(req AttachRequest) {
+	d := a.core.DecideAttach(req, a.nowNs)
+	if d.Code != CodeOK {
+		resp := d.Response()
+		a.sendAttachResponse(&resp)
+		return
+	}
+	epoch := d.Plan.ProvisionEpoch
+	if epoch == 0 {
+		s, _ := a.core.Stream(d.Plan.StreamID)
+		epoch = s.Epoch
+	}
+	regions, err := a.ensureProvisioned(d.Plan.StreamID, epoch, d.Plan.Profile)
+	if err != nil {
+		resp := Rejection(req.CorrelationID, CodeInternalError, "failed to provision SHM: "+err.Error())
+		a.sendAttachResponse(&resp)
+		return
+	}
+	resp, actions := a.core.CommitAttach(d.Plan, a.nowNs)
+	resp.HeaderRegionURI = regions.HeaderURI
+	for i := range resp.PayloadPools {
+		resp.PayloadPools[i].RegionURI = regions.Pools[i].URI
+	}
+	a.sendAttachResponse(&resp)
+	a.log.Info("lease granted", "lease", resp.LeaseID, "stream", resp.StreamID, "client", req.ClientID,
+		"role", req.Role, "epoch", resp.Epoch)
+	a.runActions(actions)
+}
+
+// ensureProvisioned makes the stream's files match epoch, provisioning them
+// when the provisioner holds another epoch (a new epoch, or a retry after
+// an earlier provisioning failure).
+func (a *Agent) ensureProvisioned(streamID uint32, epoch uint64, profile config.Profile) (*Regions, error) {
+	if r, ok := a.prov.Current(streamID); ok && r.Epoch == epoch {
+		return r, nil
+	}
+	r, err := a.prov.Provision(streamID, epoch, profile, a.nowNs)
+	if err != nil && r == nil {
+		a.metrics.ProvisionFailures.Add(1)
+		a.log.Error("provisioning failed", "stream", streamID, "epoch", epoch, "err", err)
+		if errors.Is(err, ErrMlock) && a.fatal == nil {
+			// policies.mlock_shm promises locked memory; without it the driver
+			// stops. The drain starts next cycle: the core's actions may be in use.
+			a.fatal = err
+		}
+		return nil, err
+	}
+	if err != nil {
+		a.log.Warn("epoch GC incomplete", "stream", streamID, "err", err)
+	}
+	return r, nil
+}
+
+func (a *Agent) onConsumerHello(msg []byte) {
+	m, err := wire.ValidateSchema(msg, wire.ControlSchemaID)
+	if err != nil && !errors.Is(err, wire.ErrUnknownEnum) {
+		a.metrics.DroppedMalformed.Add(1)
+		return
+	}
+	if m.Version > 1 {
+		a.metrics.DroppedNewer.Add(1)
+		return
+	}
+	var h ConsumerHello
+	if !DecodeConsumerHello(msg, m, &h) {
+		a.metrics.DroppedMalformed.Add(1)
+		return
+	}
+	cc, ok := a.core.ConsumerHello(h)
+	if !ok {
+		return
+	}
+	a.send(a.controlPub, EncodeConsumerConfig(a.buffer(ConsumerConfigLength(&cc)), &cc))
+	a.metrics.ConsumerConfigs.Add(1)
+}
+
+// runActions carries out the core's actions in order and returns how many.
+func (a *Agent) runActions(actions []Action) int {
+	for i := range actions {
+		act := &actions[i]
+		switch act.Kind {
+		case ActionSendLeaseRevoked:
+			r := &act.Revoked
+			a.send(a.controlPub, EncodeLeaseRevoked(a.buffer(LeaseRevokedLength(r)), r))
+			a.metrics.LeasesRevoked.Add(1)
+			a.log.Info("lease ended", "lease", r.LeaseID, "stream", r.StreamID, "client", r.ClientID,
+				"role", r.Role, "reason", r.Reason)
+		case ActionProvisionEpoch:
+			if s, ok := a.core.Stream(act.StreamID); ok {
+				a.ensureProvisioned(act.StreamID, act.Epoch, s.Profile)
+			}
+		case ActionSendPoolAnnounce:
+			a.sendAnnounce(act.StreamID, true)
+		case ActionRetireStream:
+			a.prov.Retire(act.StreamID)
+		case ActionSendDriverShutdown:
+			s := &act.Shutdown
+			a.send(a.controlPub, EncodeDriverShutdown(a.buffer(DriverShutdownLength(s)), s))
+			a.log.Info("ShmDriverShutdown sent", "reason", s.Reason, "message", s.ErrorMessage)
+		}
+	}
+	return len(actions)
+}
+
+// sendAnnounce publishes ShmPoolAnnounce for a stream whose files match its
+// epoch; a stream whose provisioning failed is not announced. A prompt
+// announce (after an attach or epoch change) is retried after back
+// pressure; a periodic one is simply sent again next period.
+func (a *Agent) sendAnnounce(streamID uint32, prompt bool) {
+	s, ok := a.core.Stream(streamID)
+	if !ok {
+		return
+	}
+	r, ok := a.prov.Current(streamID)
+	if !ok || r.Epoch != s.Epoch {
+		return
+	}
+	a.announce = PoolAnnounce{
+		StreamID:            streamID,
+		ProducerID:          s.ProducerClientID,
+		Epoch:               s.Epoch,
+		AnnounceTimestampNs: a.nowNs,
+		HeaderNslots:        s.Profile.HeaderNslots,
+		HeaderRegionURI:     r.HeaderURI,
+		Pools:               r.Pools,
+	}
+	n := a.announceEncoder.Encode(a.buffer(PoolAnnounceLength(&a.announce)), &a.announce)
+	if prompt {
+		a.send(a.announcePub, n)
+	} else if !a.offerNow(a.announcePub, a.scratch[:n]) {
+		a.metrics.PublishDrops.Add(1)
+		return
+	}
+	a.metrics.Announces.Add(1)
+}
+
+func (a *Agent) sendAttachResponse(r *AttachResponse) {
+	a.send(a.controlPub, EncodeAttachResponse(a.buffer(AttachResponseLength(r)), r))
+	a.metrics.AttachResponses.Add(1)
+	if r.Code != CodeOK {
+		a.metrics.AttachRejections.Add(1)
+		a.log.Debug("attach refused", "correlation_id", r.CorrelationID, "code", r.Code, "message", r.ErrorMessage)
+	}
+}
+
+// buffer returns the encode scratch, grown when a message needs more.
+func (a *Agent) buffer(length int) []byte {
+	if length > len(a.scratch) {
+		a.scratch = make([]byte, length)
+	}
+	return a.scratch
+}
+
+// send publishes scratch[:n] now, or keeps a copy to retry on the next duty
+// cycles; anything already waiting goes first, so notices keep their order
+// (revoke before announce, §4.9).
+func (a *Agent) send(pub *aeron.Publication, n int) {
+	msg := a.scratch[:n]
+	if len(a.pending) == 0 && a.offerNow(pub, msg) {
+		return
+	}
+	if len(a.pending) >= maxPending {
+		a.pending = a.pending[1:]
+		a.metrics.PublishDrops.Add(1)
+	}
+	a.pending = append(a.pending, pendingMessage{pub: pub, msg: append([]byte(nil), msg...)})
+	a.metrics.PublishRetries.Add(1)
+}
+
+// offerNow publishes msg by try-claim when it fits one frame, else by
+// offer. It reports false when the message should be retried later.
+func (a *Agent) offerNow(pub *aeron.Publication, msg []byte) bool {
+	var result int64
+	if len(msg) <= pub.MaxPayloadLength() {
+		result = pub.TryClaim(len(msg), &a.claim)
+		if result > 0 {
+			copy(a.claim.Buffer(), msg)
+			a.claim.Commit()
+			return true
+		}
+	} else {
+		result = pub.Offer(msg)
+	}
+	switch result {
+	case logbuffer.BackPressured, logbuffer.AdminAction:
+		return false
+	case logbuffer.NotConnected:
+		// Nobody subscribes: a retry would only deliver it to later subscribers, which must not act on it.
+		a.metrics.PublishDrops.Add(1)
+		return true
+	}
+	if result < 0 {
+		a.metrics.PublishDrops.Add(1)
+		return true
+	}
+	return true
+}
+
+// flushPending retries deferred messages in order until one is refused.
+func (a *Agent) flushPending() int {
+	sent := 0
+	for len(a.pending) > 0 {
+		p := a.pending[0]
+		if !a.offerNow(p.pub, p.msg) {
+			break
+		}
+		a.pending[0] = pendingMessage{}
+		a.pending = a.pending[1:]
+		sent++
+	}
+	if len(a.pending) == 0 {
+		a.pending = nil
+	}
+	return sent
+}

@@ -1,0 +1,469 @@
+package driver
+
+import (
+	"encoding/binary"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/wire"
+	"github.com/tensorpool/tensorpool/wire/sbe/bridge"
+	"github.com/tensorpool/tensorpool/wire/sbe/control"
+)
+
+func producerRequest(corr int64, stream, client uint32) AttachRequest {
+	return AttachRequest{CorrelationID: corr, StreamID: stream, ClientID: client, Role: RoleProducer, PublishMode: PublishModeNull}
+}
+
+func consumerRequest(corr int64, stream, client uint32) AttachRequest {
+	r := producerRequest(corr, stream, client)
+	r.Role = RoleConsumer
+	return r
+}
+
+// requireGrant checks every field §4.2 requires of an OK response and that
+// the regions it names exist with matching superblocks.
+func requireGrant(t *testing.T, d *testDriver, r AttachResponse, stream uint32) {
+	t.Helper()
+	require.Equal(t, CodeOK, r.Code, r.ErrorMessage)
+	require.NotEqual(t, uint64(NullU64), r.LeaseID)
+	require.Equal(t, stream, r.StreamID)
+	require.NotEqual(t, uint64(NullU64), r.Epoch)
+	require.NotZero(t, r.Epoch)
+	require.Equal(t, uint32(LayoutVersion), r.LayoutVersion)
+	require.Equal(t, uint32(16), r.HeaderNslots)
+	require.Equal(t, uint16(256), r.HeaderSlotBytes)
+	require.Equal(t, uint8(8), r.MaxDims)
+	require.Greater(t, r.LeaseExpiryTimestampNs, uint64(MonotonicNanos()))
+	require.Empty(t, r.ErrorMessage)
+	require.Len(t, r.PayloadPools, 2)
+	policy, err := shm.NewPathPolicy(d.cfg.Shm.BaseDir)
+	require.NoError(t, err)
+	hdr, err := shm.OpenURI(policy, r.HeaderRegionURI, shm.OpenOptions{Expect: shm.HeaderRingSuperblock(r.Epoch, stream, 16)})
+	require.NoError(t, err)
+	hdr.Close()
+	for _, p := range r.PayloadPools {
+		require.Equal(t, r.HeaderNslots, p.PoolNslots)
+		m, err := shm.OpenURI(policy, p.RegionURI, shm.OpenOptions{Expect: shm.PayloadPoolSuperblock(r.Epoch, stream, p.PoolID, 16, p.StrideBytes)})
+		require.NoError(t, err)
+		m.Close()
+	}
+}
+
+func requireRejection(t *testing.T, r AttachResponse, code ResponseCode, fragment string) {
+	t.Helper()
+	require.Equal(t, code, r.Code, r.ErrorMessage)
+	require.Contains(t, r.ErrorMessage, fragment)
+	require.Equal(t, uint64(NullU64), r.LeaseID)
+	require.Equal(t, uint64(NullU64), r.Epoch)
+	require.Equal(t, uint32(NullU32), r.StreamID)
+	require.Equal(t, uint8(NullU8), r.MaxDims)
+	require.Empty(t, r.PayloadPools)
+	require.Empty(t, r.HeaderRegionURI)
+}
+
+// Checklist 33, 37; Driver spec §4.2, §4.4, §4.9, §6, §8.
+func TestAgent_AttachKeepaliveDetach_EndToEnd(t *testing.T) {
+	d := startTestDriver(t, "")
+	prod := d.attach(producerRequest(11, 10000, 7))
+	requireGrant(t, d, prod, 10000)
+	ann := d.awaitAnnounce(10000, 0)
+	require.Equal(t, prod.Epoch, ann.Epoch)
+	require.Equal(t, uint32(7), ann.ProducerID, "§8 producerId is the producer's clientId")
+	require.Equal(t, prod.HeaderRegionURI, ann.HeaderRegionURI)
+
+	cons := d.attach(consumerRequest(12, 10000, 8))
+	requireGrant(t, d, cons, 10000)
+	require.Equal(t, prod.Epoch, cons.Epoch, "a consumer joins the current epoch")
+
+	// Keepalives past a lease lifetime (2 s) keep both leases.
+	for range 40 {
+		d.probe.sendKeepalive(Keepalive{LeaseID: prod.LeaseID, StreamID: 10000, ClientID: 7, Role: RoleProducer})
+		d.probe.sendKeepalive(Keepalive{LeaseID: cons.LeaseID, StreamID: 10000, ClientID: 8, Role: RoleConsumer})
+		d.run(60 * time.Millisecond)
+	}
+	require.Empty(t, d.probe.revoked)
+	require.GreaterOrEqual(t, d.agent.Metrics().Keepalives.Load(), uint64(16))
+
+	// A detach that names the wrong client is refused; the right one ends the lease.
+	bad := d.detach(DetachRequest{CorrelationID: 13, LeaseID: prod.LeaseID, StreamID: 10000, ClientID: 99, Role: RoleProducer})
+	require.Equal(t, CodeRejected, bad.Code)
+	ok := d.detach(DetachRequest{CorrelationID: 14, LeaseID: prod.LeaseID, StreamID: 10000, ClientID: 7, Role: RoleProducer})
+	require.Equal(t, CodeOK, ok.Code)
+	rev := d.awaitRevoked(prod.LeaseID)
+	require.Equal(t, RevokeDetached, rev.Reason)
+	next := d.awaitAnnounce(10000, prod.Epoch)
+	require.Zero(t, next.ProducerID)
+	requireRevokeBeforeAnnounce(t, d.probe.order)
+}
+
+// requireRevokeBeforeAnnounce checks §4.9: the notice precedes the
+// announce of the bumped epoch.
+func requireRevokeBeforeAnnounce(t *testing.T, order []string) {
+	t.Helper()
+	i := strings.Index(strings.Join(order, ","), "revoked,announce")
+	require.GreaterOrEqual(t, i, 0, "ShmLeaseRevoked then ShmPoolAnnounce, got %v", order)
+}
+
+// Checklist 34, 35, 36; Driver spec §4.3, §4.6, §4.8, §5.
+func TestAgent_AttachRefusalsCarryTheRightCode(t *testing.T) {
+	d := startTestDriver(t, "")
+	prod := d.attach(producerRequest(1, 10000, 1))
+	requireGrant(t, d, prod, 10000)
+
+	wrongLayout := consumerRequest(2, 10000, 2)
+	wrongLayout.ExpectedLayoutVersion = 9
+	hugepages := consumerRequest(3, 10000, 3)
+	hugepages.RequireHugepages = HugepagesRequired
+	unknownMode := consumerRequest(4, 10000, 4)
+	unknownMode.PublishMode = 7
+	unknownRole := consumerRequest(5, 10000, 5)
+	unknownRole.Role = 9
+	createOutsideRange := consumerRequest(6, 55555, 6)
+	createOutsideRange.PublishMode = PublishModeExistingOrCreate
+	badHugepagePolicy := consumerRequest(10, 10000, 10)
+	badHugepagePolicy.RequireHugepages = 77
+
+	cases := []struct {
+		name     string
+		req      AttachRequest
+		code     ResponseCode
+		fragment string
+	}{
+		{"duplicate producer §5", producerRequest(7, 10000, 70), CodeRejected, "already has a producer"},
+		{"client id already attached §4.8", consumerRequest(8, 10000, 1), CodeRejected, "already holds lease"},
+		{"unknown stream, REQUIRE_EXISTING §4.2", consumerRequest(9, 4242, 9), CodeRejected, "not provisioned"},
+		{"wrong layout version §4.3", wrongLayout, CodeRejected, "expectedLayoutVersion 9"},
+		{"hugepages unavailable §4.3", hugepages, CodeRejected, "hugepage"},
+		{"unknown publish mode §4.6", unknownMode, CodeUnsupported, "publishMode 7"},
+		{"unknown role", unknownRole, CodeInvalidParams, "role 9"},
+		{"create outside stream_id_range §11", createOutsideRange, CodeInvalidParams, "outside driver.stream_id_range"},
+		{"unknown hugepages policy", badHugepagePolicy, CodeInvalidParams, "requireHugepages 77"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			requireRejection(t, d.attach(c.req), c.code, c.fragment)
+		})
+	}
+	require.Equal(t, uint64(len(cases)), d.agent.Metrics().AttachRejections.Load())
+
+	// Dynamic stream creation hands out an id from the range (§11).
+	dyn := producerRequest(20, 0, 20)
+	dyn.PublishMode = PublishModeExistingOrCreate
+	r := d.attach(dyn)
+	require.Equal(t, CodeOK, r.Code, r.ErrorMessage)
+	require.GreaterOrEqual(t, r.StreamID, uint32(20000))
+	require.LessOrEqual(t, r.StreamID, uint32(20009))
+}
+
+// Checklist 49; Driver spec §4.4, §4.7a, §6.
+func TestAgent_LeaseExpiresWithoutKeepalivesAndProducerEpochMovesOn(t *testing.T) {
+	d := startShortLeaseDriver(t)
+	prod := d.attach(producerRequest(1, 10000, 1))
+	require.Equal(t, CodeOK, prod.Code)
+	cons := d.attach(consumerRequest(2, 10000, 2))
+	require.Equal(t, CodeOK, cons.Code)
+	// Only the consumer keeps its lease alive.
+	deadline := time.Now().Add(waitTimeout)
+	expired := false
+	for !expired && time.Now().Before(deadline) {
+		d.probe.sendKeepalive(Keepalive{LeaseID: cons.LeaseID, StreamID: 10000, ClientID: 2, Role: RoleConsumer})
+		d.run(50 * time.Millisecond)
+		for _, r := range d.probe.revoked {
+			expired = expired || r.LeaseID == prod.LeaseID
+		}
+	}
+	rev := d.awaitRevoked(prod.LeaseID)
+	require.Equal(t, RevokeExpired, rev.Reason)
+	require.Equal(t, RoleProducer, rev.Role)
+	ann := d.awaitAnnounce(10000, prod.Epoch)
+	require.Zero(t, ann.ProducerID)
+	requireRevokeBeforeAnnounce(t, d.probe.order)
+	for _, r := range d.probe.revoked {
+		require.NotEqual(t, cons.LeaseID, r.LeaseID, "the consumer kept its lease")
+	}
+	// A new producer gets an epoch above the expired one (§7).
+	again := d.attach(producerRequest(3, 10000, 3))
+	require.Equal(t, CodeOK, again.Code)
+	require.Greater(t, again.Epoch, prod.Epoch)
+}
+
+// encodeBridgeChunk builds a bridge-schema message whose template id (1)
+// is ShmAttachRequest's in the driver schema.
+func encodeBridgeChunk() []byte {
+	buf := make([]byte, 256)
+	var m bridge.BridgeFrameChunk
+	m.WrapAndApplyHeader(buf, 0, uint64(len(buf))).SetStreamId(10000)
+	m.PutHeaderBytes("")
+	m.PutPayloadBytes("")
+	return buf[:wire.HeaderLength+int(m.EncodedLength())]
+}
+
+// Checklist 54-adjacent gating; Driver spec §4.4a, §4.5; inventory §8 (schema checks).
+func TestAgent_MixedSchemasAndHostileInputAreGatedAndCounted(t *testing.T) {
+	d := startTestDriver(t, "")
+	m := d.agent.Metrics()
+
+	// A bridge message (schema 902, template 1 = ShmAttachRequest's id) must not be taken for an attach.
+	d.probe.sendBytes(encodeBridgeChunk())
+	// A wire-schema FrameDescriptor (template 4 = ShmDetachRequest's id) is not the driver's either.
+	fd := make([]byte, 64)
+	var f control.FrameDescriptor
+	f.WrapAndApplyHeader(fd, 0, uint64(len(fd))).SetStreamId(10000)
+	d.probe.sendBytes(fd[:wire.HeaderLength+int(f.EncodedLength())])
+	// Garbage, a bare header, and a truncated attach request.
+	d.probe.sendBytes([]byte{1, 2, 3})
+	n := EncodeAttachRequest(d.probe.buf, &AttachRequest{CorrelationID: 5, StreamID: 10000, ClientID: 5, Role: RoleConsumer})
+	d.probe.sendBytes(append([]byte(nil), d.probe.buf[:n-6]...))
+	// A shutdown request with an oversized token, and a hello with an oversized channel.
+	huge := strings.Repeat("x", MaxChannelBytes+1)
+	d.probe.send(EncodeShutdownRequest(d.probe.buf, &ShutdownRequest{CorrelationID: 6, Token: huge}))
+	d.probe.send(EncodeConsumerHello(d.probe.buf, &ConsumerHello{StreamID: 10000, ConsumerID: 5, DescriptorStreamID: 31000, DescriptorChannel: huge}))
+
+	d.waitFor("gating counters", func() bool {
+		return m.DroppedForeign.Load() >= 2 && m.DroppedMalformed.Load() >= 3 && m.NotForDriver.Load() >= 1
+	})
+	require.Zero(t, m.AttachResponses.Load(), "nothing above was answered as an attach")
+	require.Zero(t, m.DetachResponses.Load())
+	require.Equal(t, Running, d.agent.core.State())
+
+	// The driver still serves a well-formed attach.
+	requireGrant(t, d, d.attach(consumerRequest(7, 10000, 7)), 10000)
+}
+
+// Driver spec §4.4a: a newer driver schema version of an attach gets UNSUPPORTED.
+func TestAgent_NewerSchemaVersionAttachIsUnsupported(t *testing.T) {
+	d := startTestDriver(t, "")
+	n := EncodeAttachRequest(d.probe.buf, &AttachRequest{CorrelationID: 77, StreamID: 10000, ClientID: 3, Role: RoleConsumer})
+	binary.LittleEndian.PutUint16(d.probe.buf[6:], DriverSchemaVersion+1)
+	d.probe.send(n)
+	var resp AttachResponse
+	d.waitFor("UNSUPPORTED", func() bool {
+		r, ok := d.probe.attaches[77]
+		resp = r
+		return ok
+	})
+	requireRejection(t, resp, CodeUnsupported, "version 2")
+
+	// A newer keepalive is dropped, not applied.
+	k := Keepalive{LeaseID: 1, StreamID: 10000, ClientID: 3, Role: RoleConsumer}
+	n = EncodeKeepalive(d.probe.buf, &k)
+	binary.LittleEndian.PutUint16(d.probe.buf[6:], DriverSchemaVersion+1)
+	d.probe.send(n)
+	d.waitFor("newer keepalive dropped", func() bool { return d.agent.Metrics().DroppedNewer.Load() == 1 })
+}
+
+// Checklist 43, 42; Driver spec §4.13.
+func TestAgent_ShutdownRequestNeedsTheToken(t *testing.T) {
+	d := startTestDriver(t, "")
+	prod := d.attach(producerRequest(1, 10000, 1))
+	require.Equal(t, CodeOK, prod.Code)
+
+	d.probe.send(EncodeShutdownRequest(d.probe.buf, &ShutdownRequest{CorrelationID: 2, Reason: ShutdownAdmin, Token: "guess"}))
+	d.probe.send(EncodeShutdownRequest(d.probe.buf, &ShutdownRequest{CorrelationID: 3, Reason: ShutdownAdmin}))
+	d.waitFor("bad tokens counted", func() bool { return d.agent.Metrics().ShutdownsRejected.Load() == 2 })
+	d.run(150 * time.Millisecond)
+	require.Empty(t, d.probe.shutdowns)
+	require.Equal(t, Running, d.agent.core.State())
+
+	d.probe.send(EncodeShutdownRequest(d.probe.buf, &ShutdownRequest{CorrelationID: 4, Reason: ShutdownAdmin, Token: "let-me-stop", ErrorMessage: "maintenance"}))
+	d.waitFor("ShmDriverShutdown", func() bool { return len(d.probe.shutdowns) == 1 })
+	require.Equal(t, ShutdownAdmin, d.probe.shutdowns[0].Reason)
+	require.Equal(t, "maintenance", d.probe.shutdowns[0].ErrorMessage)
+	rev := d.awaitRevoked(prod.LeaseID)
+	require.Equal(t, RevokeRevoked, rev.Reason)
+	require.Equal(t, Stopped, d.agent.core.State())
+	select {
+	case <-d.agent.Done():
+	default:
+		t.Fatal("Done not closed after ShmDriverShutdown")
+	}
+	// Stopped: attaches get no answer.
+	d.probe.sendAttach(consumerRequest(5, 10000, 5))
+	d.run(100 * time.Millisecond)
+	require.NotContains(t, d.probe.attaches, int64(5))
+}
+
+// Local shutdown (signal) drains, revokes and announces shutdown.
+func TestAgent_LocalShutdownDrains(t *testing.T) {
+	d := startTestDriver(t, "")
+	cons := d.attach(consumerRequest(1, 10000, 1))
+	require.Equal(t, CodeOK, cons.Code)
+	d.agent.Shutdown()
+	d.waitFor("drain", func() bool { return d.agent.core.State() != Running })
+	// Draining refuses attaches.
+	requireRejection(t, d.attach(consumerRequest(2, 10000, 2)), CodeRejected, "draining")
+	d.waitFor("ShmDriverShutdown", func() bool { return len(d.probe.shutdowns) == 1 })
+	require.Equal(t, ShutdownNormal, d.probe.shutdowns[0].Reason)
+	require.Equal(t, RevokeRevoked, d.awaitRevoked(cons.LeaseID).Reason)
+}
+
+// Checklist 57; 100 clients attach at once.
+func TestAgent_HundredClientsAttachAtOnce(t *testing.T) {
+	d := startTestDriver(t, "")
+	const clients = 100
+	for i := range clients {
+		d.probe.sendAttach(consumerRequest(int64(1000+i), 10000, uint32(100+i)))
+	}
+	d.waitFor("100 attach responses", func() bool { return len(d.probe.attaches) == clients })
+	leases := map[uint64]bool{}
+	var epoch uint64
+	for i := range clients {
+		r := d.probe.attaches[int64(1000+i)]
+		require.Equal(t, CodeOK, r.Code, r.ErrorMessage)
+		require.False(t, leases[r.LeaseID], "lease ids are unique (§4.8)")
+		leases[r.LeaseID] = true
+		if epoch == 0 {
+			epoch = r.Epoch
+		}
+		require.Equal(t, epoch, r.Epoch)
+	}
+}
+
+// Checklist 39, 40; Wire spec §10.1.2, Driver spec §11.
+func TestAgent_ConsumerHelloGetsPerConsumerStreams(t *testing.T) {
+	d := startTestDriver(t, "")
+	cons := d.attach(consumerRequest(1, 10000, 5))
+	require.Equal(t, CodeOK, cons.Code)
+	d.probe.send(EncodeConsumerHello(d.probe.buf, &ConsumerHello{
+		StreamID: 10000, ConsumerID: 5,
+		DescriptorStreamID: 1, DescriptorChannel: "aeron:ipc",
+		ControlStreamID: 1, ControlChannel: "aeron:ipc",
+	}))
+	d.waitFor("ConsumerConfig", func() bool { return len(d.probe.configs) == 1 })
+	c := d.probe.configs[0]
+	require.Equal(t, uint32(5), c.ConsumerID)
+	require.True(t, c.UseShm)
+	require.Equal(t, uint32(31000), c.DescriptorStreamID)
+	require.Equal(t, uint32(32000), c.ControlStreamID)
+	require.Equal(t, "aeron:ipc", c.DescriptorChannel)
+
+	// A client without a consumer lease gets nothing.
+	d.probe.send(EncodeConsumerHello(d.probe.buf, &ConsumerHello{StreamID: 10000, ConsumerID: 6, DescriptorStreamID: 1, DescriptorChannel: "aeron:ipc"}))
+	d.run(100 * time.Millisecond)
+	require.Len(t, d.probe.configs, 1)
+}
+
+// Checklist 48; Driver spec §10: a restarted driver issues a higher epoch.
+func TestAgent_RestartedDriverMovesEpochForward(t *testing.T) {
+	first := startTestDriver(t, "")
+	r1 := first.attach(producerRequest(1, 10000, 1))
+	require.Equal(t, CodeOK, r1.Code)
+	first.invoker.Close()
+
+	second := startTestDriverWith(t, first.cfg)
+	r2 := second.attach(producerRequest(2, 10000, 1))
+	require.Equal(t, CodeOK, r2.Code)
+	require.Greater(t, r2.Epoch, r1.Epoch)
+}
+
+// Checklist 46: cleanup_shm_on_exit removes the current epoch on close.
+func TestAgent_CleanupShmOnExit(t *testing.T) {
+	d := startTestDriver(t, "cleanup_shm_on_exit = true")
+	r := d.attach(producerRequest(1, 10000, 1))
+	require.Equal(t, CodeOK, r.Code)
+	u, err := shm.ParseURI(r.HeaderRegionURI)
+	require.NoError(t, err)
+	d.invoker.Close()
+	_, err = os.Stat(u.Path)
+	require.True(t, os.IsNotExist(err), "header ring removed on exit: %v", err)
+}
+
+// The keepalive and announce paths allocate nothing in steady state.
+func TestAgent_KeepaliveAndAnnounceDoNotAllocate(t *testing.T) {
+	d := startTestDriver(t, "")
+	prod := d.attach(producerRequest(1, 10000, 1))
+	require.Equal(t, CodeOK, prod.Code)
+
+	buf := make([]byte, KeepaliveLength())
+	k := Keepalive{LeaseID: prod.LeaseID, StreamID: 10000, ClientID: 1, Role: RoleProducer}
+	n := EncodeKeepalive(buf, &k)
+	d.agent.nowNs = uint64(MonotonicNanos())
+	allocs := testing.AllocsPerRun(1000, func() { d.agent.onMessage(buf, 0, n, nil) })
+	require.Zero(t, allocs, "keepalive")
+
+	d.run(50 * time.Millisecond) // drain what the announces below fill
+	allocs = testing.AllocsPerRun(200, func() { d.agent.sendAnnounce(10000, false) })
+	require.Zero(t, allocs, "announce")
+	allocs = testing.AllocsPerRun(200, func() { d.invoker.Invoke() })
+	require.Zero(t, allocs, "idle duty cycle")
+}
+
+// policies.mlock_shm promises locked memory: a failed mlock answers the
+// attach INTERNAL_ERROR and stops the driver with reason ERROR.
+func TestAgent_MlockFailureIsFatal(t *testing.T) {
+	d := startTestDriver(t, "mlock_shm = true")
+	d.agent.prov.lock = func([]byte) error { return syscall.ENOMEM }
+	r := d.attach(producerRequest(1, 10000, 1))
+	requireRejection(t, r, CodeInternalError, "mlock")
+	d.waitFor("ShmDriverShutdown", func() bool { return len(d.probe.shutdowns) == 1 })
+	require.Equal(t, ShutdownError, d.probe.shutdowns[0].Reason)
+	require.Contains(t, d.probe.shutdowns[0].ErrorMessage, "mlock")
+	require.Equal(t, uint64(1), d.agent.Metrics().ProvisionFailures.Load())
+}
+
+// Back pressure never blocks the driver: answers it cannot publish wait in
+// order and go out once the stream moves again.
+func TestAgent_BackPressuredAnswersAreRetriedInOrder(t *testing.T) {
+	d := startTestDriver(t, "")
+	// A subscriber that never polls holds every log of the control stream
+	// back once a window (half the 64 KiB term) of it is unread.
+	lagging, err := d.client.AddSubscription(d.cfg.Driver.ControlChannel, int32(d.cfg.Driver.ControlStreamID))
+	require.NoError(t, err)
+	// Requests travel in their own (exclusive) log: at 64 bytes a frame they
+	// fill it three times slower than the 192-byte answers fill the driver's.
+	requests, err := d.client.AddExclusivePublication(d.cfg.Driver.ControlChannel, int32(d.cfg.Driver.ControlStreamID))
+	require.NoError(t, err)
+	d.waitFor("connected", func() bool { return lagging.IsConnected() && requests.IsConnected() })
+
+	sent := 0
+	d.waitFor("driver back-pressured", func() bool {
+		req := consumerRequest(int64(1+sent), 4242, uint32(100+sent))
+		if requests.Offer(d.probe.buf[:EncodeAttachRequest(d.probe.buf, &req)]) > 0 {
+			sent++
+		}
+		return d.agent.Metrics().PublishRetries.Load() > 0
+	})
+	// More requests while stuck: their answers queue behind the first.
+	for range 20 {
+		req := consumerRequest(int64(1+sent), 4242, uint32(100+sent))
+		if requests.Offer(d.probe.buf[:EncodeAttachRequest(d.probe.buf, &req)]) > 0 {
+			sent++
+		}
+		d.run(5 * time.Millisecond)
+	}
+	require.Less(t, len(d.probe.attaches), sent, "answers are waiting")
+
+	require.NoError(t, lagging.Close())
+	d.waitFor("every request answered", func() bool { return len(d.probe.attaches) == sent })
+	require.Zero(t, d.agent.Metrics().PublishDrops.Load())
+	// Answers went out in request order.
+	var got []int64
+	for corr := range int64(sent) {
+		got = append(got, d.probe.attaches[corr+1].CorrelationID)
+	}
+	require.Equal(t, d.probe.attachOrder, got)
+}
+
+// ShmPoolAnnounce goes to driver.announce_stream_id when it differs from
+// the control stream; everything else stays on the control stream (§4.5).
+func TestAgent_AnnouncesOnTheAnnounceStream(t *testing.T) {
+	stream := nextControlStream.Add(2)
+	cfg := agentConfig(t, t.TempDir(), stream, "")
+	cfg.Driver.AnnounceStreamID = uint32(stream + 1)
+	d := startTestDriverWith(t, cfg)
+	announces := newProbe(t, d.client, cfg.Driver.AnnounceChannel, stream+1)
+
+	r := d.attach(producerRequest(1, 10000, 1))
+	require.Equal(t, CodeOK, r.Code)
+	d.waitFor("announce on the announce stream", func() bool {
+		announces.poll()
+		return len(announces.announces) > 0
+	})
+	require.Equal(t, r.Epoch, announces.announces[0].Epoch)
+	require.Empty(t, d.probe.announces, "none on the control stream")
+}

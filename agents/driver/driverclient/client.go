@@ -1,0 +1,251 @@
+package driverclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/tensorpool/tensorpool/aeron"
+	"github.com/tensorpool/tensorpool/aeron/agent"
+	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/wire"
+	sbe "github.com/tensorpool/tensorpool/wire/sbe/driver"
+)
+
+// Config configures a Client.
+type Config struct {
+	// Aeron is the connected Aeron client; the Client does not close it.
+	Aeron           *aeron.Client
+	ControlChannel  string
+	ControlStreamID int32
+	Params
+	// OnEvent receives the Granted, Lost, Refused and Detached effects, on
+	// the goroutine that runs DoWork. It must not call back into the Client.
+	OnEvent func(Effect)
+	// Clock must be the driver's (CLOCK_MONOTONIC) so lease deadlines
+	// compare; default driver.MonotonicNanos. Tests may inject another.
+	Clock agent.NanoClock
+}
+
+// Client runs the driver client protocol for one lease over the driver's
+// control stream. It is an agent.Agent: run it in a Runner or Invoker, or
+// use the blocking Attach and Detach from the goroutine that owns it. It is
+// not safe for concurrent use.
+type Client struct {
+	cfg       Config
+	m         *Machine
+	pub       *aeron.Publication
+	sub       *aeron.Subscription
+	assembler *logbuffer.FragmentAssembler
+	buf       []byte
+	claim     logbuffer.BufferClaim
+	nowNs     uint64
+
+	// Decoded messages, kept to avoid allocating per message.
+	attachResp driver.AttachResponse
+	detachResp driver.DetachResponse
+	revoked    driver.LeaseRevoked
+}
+
+// New adds the control publication and subscription. Nothing is sent
+// until Attach or Start.
+func New(cfg Config) (*Client, error) {
+	if cfg.Aeron == nil {
+		return nil, errors.New("driverclient: Config.Aeron is nil")
+	}
+	if cfg.ClientID == 0 {
+		return nil, errors.New("driverclient: Config.ClientID 0 is reserved (ShmPoolAnnounce producerId 0 means none)")
+	}
+	if cfg.Role != driver.RoleProducer && cfg.Role != driver.RoleConsumer {
+		return nil, fmt.Errorf("driverclient: Config.Role %d is neither PRODUCER nor CONSUMER", cfg.Role)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = driver.MonotonicNanos
+	}
+	c := &Client{cfg: cfg, m: NewMachine(cfg.Params), buf: make([]byte, 256)}
+	var err error
+	if c.pub, err = cfg.Aeron.AddPublication(cfg.ControlChannel, cfg.ControlStreamID); err != nil {
+		return nil, fmt.Errorf("driverclient: control publication: %w", err)
+	}
+	if c.sub, err = cfg.Aeron.AddSubscription(cfg.ControlChannel, cfg.ControlStreamID); err != nil {
+		c.pub.Close()
+		return nil, fmt.Errorf("driverclient: control subscription: %w", err)
+	}
+	c.assembler = logbuffer.NewFragmentAssembler(c.onMessage, 1024)
+	return c, nil
+}
+
+// RoleName implements agent.Agent.
+func (c *Client) RoleName() string { return fmt.Sprintf("tp-driver-client:%d", c.cfg.ClientID) }
+
+// State is the protocol state.
+func (c *Client) State() State { return c.m.State() }
+
+// Lease is the live grant, validated; ok is false unless attached.
+func (c *Client) Lease() (driver.AttachResponse, bool) { return c.m.Lease() }
+
+// Start begins attaching; DoWork carries on from there.
+func (c *Client) Start() {
+	c.nowNs = uint64(c.cfg.Clock())
+	c.carryOut(c.m.Start(c.nowNs))
+}
+
+// DoWork implements agent.Agent: handle driver messages, then timers.
+func (c *Client) DoWork(nowNs int64) int {
+	c.nowNs = uint64(nowNs)
+	work := c.sub.Poll(c.assembler.Handler(), 16)
+	effects := c.m.Tick(c.nowNs)
+	work += len(effects)
+	c.carryOut(effects)
+	return work
+}
+
+// OnClose implements agent.Agent: the publication and subscription close.
+// It does not detach; call Detach first to give the lease back promptly.
+func (c *Client) OnClose() {
+	c.sub.Close()
+	c.pub.Close()
+}
+
+// Close is OnClose for a client driven by Attach/Detach rather than a runner.
+func (c *Client) Close() { c.OnClose() }
+
+// Attach attaches (if not attached yet) and runs the client on the calling
+// goroutine until the lease is granted or ctx ends; refusals, timeouts and
+// protocol errors are retried with backoff meanwhile. The error on ctx's
+// end wraps ctx.Err() and names the last refusal.
+func (c *Client) Attach(ctx context.Context) (driver.AttachResponse, error) {
+	if c.m.State() == Unattached {
+		c.Start()
+	}
+	idle := agent.NewBackoff()
+	for {
+		if lease, ok := c.m.Lease(); ok {
+			return lease, nil
+		}
+		if c.m.State() == Closed {
+			return driver.AttachResponse{}, errors.New("driverclient: client detached")
+		}
+		if err := ctx.Err(); err != nil {
+			if last := c.m.LastRefusal(); last != nil {
+				return driver.AttachResponse{}, fmt.Errorf("driverclient: attach to stream %d: %w (last attempt: %w)", c.cfg.StreamID, err, last)
+			}
+			return driver.AttachResponse{}, fmt.Errorf("driverclient: attach to stream %d: %w", c.cfg.StreamID, err)
+		}
+		idle.Idle(c.DoWork(c.cfg.Clock()))
+	}
+}
+
+// Detach gives the lease back and waits (on the calling goroutine) for the
+// driver's answer, the detach timeout, or ctx's end.
+func (c *Client) Detach(ctx context.Context) error {
+	c.nowNs = uint64(c.cfg.Clock())
+	c.carryOut(c.m.Detach(c.nowNs))
+	idle := agent.NewBackoff()
+	for c.m.State() != Closed {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("driverclient: detach: %w", err)
+		}
+		idle.Idle(c.DoWork(c.cfg.Clock()))
+	}
+	return nil
+}
+
+// carryOut performs effects in order. A failed send is reported to the
+// machine after the batch, since its answer reuses the batch's storage.
+func (c *Client) carryOut(effects []Effect) {
+	for len(effects) > 0 {
+		attachFailed, keepaliveFailed := false, false
+		for i := range effects {
+			e := &effects[i]
+			switch e.Kind {
+			case SendAttach:
+				attachFailed = !c.publish(driver.EncodeAttachRequest(c.buf, &e.Attach))
+			case SendKeepalive:
+				keepaliveFailed = !c.publish(driver.EncodeKeepalive(c.buf, &e.Keepalive))
+				if !keepaliveFailed {
+					c.m.KeepaliveSent(c.nowNs)
+				}
+			case SendDetach:
+				c.publish(driver.EncodeDetachRequest(c.buf, &e.Detach))
+			default:
+				if c.cfg.OnEvent != nil {
+					c.cfg.OnEvent(*e)
+				}
+			}
+		}
+		switch {
+		case keepaliveFailed:
+			effects = c.m.KeepaliveFailed(c.nowNs)
+		case attachFailed:
+			effects = c.m.AttachNotSent(c.nowNs)
+		default:
+			effects = nil
+		}
+	}
+}
+
+// publish sends buf[:n] by try-claim (requests are small and fixed-size),
+// retrying a few times through admin actions; false means not sent.
+func (c *Client) publish(n int) bool {
+	for range 3 {
+		result := c.pub.TryClaim(n, &c.claim)
+		if result > 0 {
+			copy(c.claim.Buffer(), c.buf[:n])
+			c.claim.Commit()
+			return true
+		}
+		if result != logbuffer.AdminAction {
+			return false
+		}
+	}
+	return false
+}
+
+// onMessage takes driver messages off the control stream. Anything not of
+// the driver schema is someone else's; a newer schema version is rejected
+// (§4.4a); malformed messages are dropped.
+func (c *Client) onMessage(buf []byte, offset, length int, _ *logbuffer.Header) {
+	msg := buf[offset : offset+length]
+	hdr, err := wire.PeekHeader(msg)
+	if err != nil || hdr.SchemaID != wire.DriverSchemaID || hdr.Version > driver.DriverSchemaVersion {
+		return
+	}
+	switch hdr.TemplateID {
+	case sbe.ShmAttachResponseSbeTemplateID, sbe.ShmDetachResponseSbeTemplateID,
+		sbe.ShmLeaseRevokedSbeTemplateID, sbe.ShmDriverShutdownSbeTemplateID:
+	default:
+		return // requests of other clients
+	}
+	m, err := wire.ValidateSchema(msg, wire.DriverSchemaID)
+	if err != nil && !errors.Is(err, wire.ErrUnknownEnum) {
+		return
+	}
+	switch m.TemplateID {
+	case sbe.ShmAttachResponseSbeTemplateID:
+		if !c.isOwn(msg, m) {
+			return // another client's: skip decoding its strings
+		}
+		driver.DecodeAttachResponse(msg, m, &c.attachResp)
+		c.carryOut(c.m.OnAttachResponse(&c.attachResp, c.nowNs))
+	case sbe.ShmDetachResponseSbeTemplateID:
+		driver.DecodeDetachResponse(msg, m, &c.detachResp)
+		c.carryOut(c.m.OnDetachResponse(&c.detachResp))
+	case sbe.ShmLeaseRevokedSbeTemplateID:
+		driver.DecodeLeaseRevoked(msg, m, &c.revoked)
+		c.carryOut(c.m.OnLeaseRevoked(&c.revoked, c.nowNs))
+	case sbe.ShmDriverShutdownSbeTemplateID:
+		c.carryOut(c.m.OnDriverShutdown(c.nowNs))
+	}
+}
+
+// isOwn peeks at an attach response's correlationId (its first field):
+// this client's ids carry its clientId in the upper half.
+func (c *Client) isOwn(msg []byte, m wire.Message) bool {
+	var r sbe.ShmAttachResponse
+	r.WrapForDecode(msg, wire.HeaderLength, uint64(m.BlockLength), uint64(m.Version), uint64(len(msg)))
+	return uint32(r.CorrelationId()>>32) == c.cfg.ClientID
+}
+
+var _ agent.Agent = (*Client)(nil)

@@ -1,0 +1,431 @@
+// Package driverclient is the producers' and consumers' side of the SHM
+// driver protocol (Driver Model spec v1.0 §4): attach with timeout and
+// backoff, response validation, keepalive pacing, detach, and the reaction
+// to revocation and driver shutdown.
+//
+// The rules live in Machine, a state machine without I/O or clock reads:
+// inputs are decoded driver messages and the time, outputs are Effects to
+// carry out. Client wraps it with an Aeron publication and subscription on
+// the driver's control stream.
+package driverclient
+
+import (
+	"time"
+
+	"github.com/tensorpool/tensorpool/agents/driver"
+)
+
+// State is the attach state of §4.12.1.
+type State uint8
+
+const (
+	// Unattached: nothing requested yet.
+	Unattached State = iota + 1
+	// Attaching: an attach request is in flight.
+	Attaching
+	// Attached: the lease is live and keepalives run.
+	Attached
+	// Backoff: waiting to retry after a refusal, a timeout, a protocol
+	// error, a revocation or a driver shutdown.
+	Backoff
+	// Detaching: a detach request is in flight.
+	Detaching
+	// Closed: detached on request; the machine does nothing more.
+	Closed
+)
+
+func (s State) String() string {
+	switch s {
+	case Unattached:
+		return "Unattached"
+	case Attaching:
+		return "Attaching"
+	case Attached:
+		return "Attached"
+	case Backoff:
+		return "Backoff"
+	case Detaching:
+		return "Detaching"
+	case Closed:
+		return "Closed"
+	}
+	return "State(?)"
+}
+
+// Params fix who the client is and how it paces itself.
+type Params struct {
+	ClientID uint32
+	Role     driver.Role
+	// StreamID 0 asks the driver to pick a dynamic stream (EXISTING_OR_CREATE).
+	StreamID              uint32
+	PublishMode           driver.PublishMode
+	RequireHugepages      driver.HugepagesPolicy
+	ExpectedLayoutVersion uint32
+	// AttachTimeout bounds one attempt; no answer by then means retry.
+	AttachTimeout time.Duration
+	// KeepaliveInterval paces keepalives (Driver spec §4.4: 1 s baseline).
+	KeepaliveInterval time.Duration
+	// BackoffMin and BackoffMax bound the retry delay, which doubles after
+	// each failed attempt and resets on a grant.
+	BackoffMin, BackoffMax time.Duration
+	// DetachTimeout bounds waiting for a detach response.
+	DetachTimeout time.Duration
+}
+
+// withDefaults fills zero durations with the spec's baselines.
+func (p Params) withDefaults() Params {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&p.AttachTimeout, time.Second)
+	def(&p.KeepaliveInterval, time.Second)
+	def(&p.BackoffMin, 50*time.Millisecond)
+	def(&p.BackoffMax, 2*time.Second)
+	def(&p.DetachTimeout, time.Second)
+	p.BackoffMax = max(p.BackoffMax, p.BackoffMin)
+	if p.PublishMode == 0 {
+		p.PublishMode = driver.PublishModeNull
+	}
+	return p
+}
+
+// EffectKind names what the client shell must do for the machine.
+type EffectKind uint8
+
+const (
+	// SendAttach: publish Effect.Attach.
+	SendAttach EffectKind = iota + 1
+	// SendKeepalive: publish Effect.Keepalive; report failure with KeepaliveFailed.
+	SendKeepalive
+	// SendDetach: publish Effect.Detach.
+	SendDetach
+	// Granted: a validated lease is live (Effect.Grant); map its regions.
+	Granted
+	// Lost: the lease ended (Effect.Reason); stop using its regions now.
+	Lost
+	// Refused: an attach attempt failed (Effect.Err); the machine retries.
+	Refused
+	// Detached: the requested detach completed (or timed out).
+	Detached
+)
+
+// LossReason says why a lease ended.
+type LossReason uint8
+
+const (
+	LossRevoked LossReason = iota + 1 // ShmLeaseRevoked for this lease
+	LossDriverShutdown
+	LossExpired          // the lease's hard deadline passed without a successful keepalive
+	LossKeepaliveFailure // a keepalive could not be sent (§4.4: fatal, reattach)
+)
+
+func (r LossReason) String() string {
+	switch r {
+	case LossRevoked:
+		return "revoked"
+	case LossDriverShutdown:
+		return "driver shutdown"
+	case LossExpired:
+		return "expired"
+	case LossKeepaliveFailure:
+		return "keepalive failure"
+	}
+	return "LossReason(?)"
+}
+
+// Effect is one output of the machine.
+type Effect struct {
+	Kind      EffectKind
+	Attach    driver.AttachRequest
+	Keepalive driver.Keepalive
+	Detach    driver.DetachRequest
+	Grant     driver.AttachResponse
+	Reason    LossReason
+	// Revoked is the notice behind LossRevoked.
+	Revoked driver.LeaseRevoked
+	Err     error
+}
+
+// Machine is the driver client protocol of one client for one stream and
+// role. It is used by one goroutine; the Effects a method returns are
+// reused by the next call.
+type Machine struct {
+	p     Params
+	state State
+
+	nextCorrelation int64
+	pending         int64 // correlation id in flight (attach or detach)
+	deadlineNs      uint64
+
+	lease           driver.AttachResponse
+	nextKeepaliveNs uint64
+	leaseDeadlineNs uint64
+	lifetimeNs      uint64 // lease lifetime per keepalive; 0 when the driver gave no expiry
+	backoff         time.Duration
+	lastRefusal     error
+	effects         []Effect
+}
+
+// NewMachine returns an Unattached machine. Correlation ids start at
+// clientId<<32 + 1, so two clients never share one.
+func NewMachine(p Params) *Machine {
+	p = p.withDefaults()
+	return &Machine{p: p, state: Unattached, nextCorrelation: int64(p.ClientID)<<32 + 1, backoff: p.BackoffMin}
+}
+
+// State is the current state.
+func (m *Machine) State() State { return m.state }
+
+// Lease is the live grant; ok is false unless Attached.
+func (m *Machine) Lease() (driver.AttachResponse, bool) {
+	return m.lease, m.state == Attached
+}
+
+// LastRefusal is why the latest attach attempt failed, nil after a grant.
+func (m *Machine) LastRefusal() error { return m.lastRefusal }
+
+// Start begins attaching from Unattached.
+func (m *Machine) Start(nowNs uint64) []Effect {
+	m.effects = m.effects[:0]
+	if m.state == Unattached {
+		m.sendAttach(nowNs)
+	}
+	return m.effects
+}
+
+func (m *Machine) sendAttach(nowNs uint64) {
+	m.pending = m.nextCorrelation
+	m.nextCorrelation++
+	m.state = Attaching
+	m.deadlineNs = nowNs + uint64(m.p.AttachTimeout)
+	m.effects = append(m.effects, Effect{Kind: SendAttach, Attach: driver.AttachRequest{
+		CorrelationID:         m.pending,
+		StreamID:              m.p.StreamID,
+		ClientID:              m.p.ClientID,
+		Role:                  m.p.Role,
+		ExpectedLayoutVersion: m.p.ExpectedLayoutVersion,
+		// maxDims is left 0: the driver ignores it and answers the constant (§4.3).
+		PublishMode:      m.p.PublishMode,
+		RequireHugepages: m.p.RequireHugepages,
+	}})
+}
+
+// enterBackoff schedules the next attempt and doubles the delay.
+func (m *Machine) enterBackoff(nowNs uint64) {
+	m.state = Backoff
+	m.pending = 0
+	m.deadlineNs = nowNs + uint64(m.backoff)
+	m.backoff = min(2*m.backoff, m.p.BackoffMax)
+}
+
+// OnAttachResponse applies a ShmAttachResponse. Responses to other clients
+// are ignored. A grant answering one of this client's earlier attempts
+// (its response came after the attempt timed out) is given back at once:
+// left alone, it would make every retry a second lease of this clientId,
+// refused until it expired (§4.8).
+func (m *Machine) OnAttachResponse(r *driver.AttachResponse, nowNs uint64) []Effect {
+	m.effects = m.effects[:0]
+	if m.state != Attaching || r.CorrelationID != m.pending {
+		if m.isEarlierAttempt(r.CorrelationID) && r.Code == driver.CodeOK &&
+			r.LeaseID != driver.NullU64 && r.LeaseID != m.lease.LeaseID {
+			m.effects = append(m.effects, Effect{Kind: SendDetach, Detach: m.detachRequest(r)})
+		}
+		return m.effects
+	}
+	if r.Code != driver.CodeOK {
+		m.lastRefusal = &RefusedError{Code: r.Code, Message: r.ErrorMessage}
+		m.effects = append(m.effects, Effect{Kind: Refused, Err: m.lastRefusal})
+		m.enterBackoff(nowNs)
+		return m.effects
+	}
+	if err := ValidateGrant(r, m.p.StreamID); err != nil {
+		// Fail closed (§4.7a): never use it, and give the lease back so the
+		// retry is not refused as a second lease of this clientId (§4.8).
+		m.lastRefusal = err
+		if r.LeaseID != driver.NullU64 {
+			m.effects = append(m.effects, Effect{Kind: SendDetach, Detach: m.detachRequest(r)})
+		}
+		m.effects = append(m.effects, Effect{Kind: Refused, Err: err})
+		m.enterBackoff(nowNs)
+		return m.effects
+	}
+	m.lease = *r
+	m.lease.PayloadPools = append([]driver.PayloadPoolGrant(nil), r.PayloadPools...)
+	m.lastRefusal = nil
+	m.backoff = m.p.BackoffMin
+	m.state = Attached
+	m.pending = 0
+	m.nextKeepaliveNs = nowNs + uint64(m.p.KeepaliveInterval)
+	m.leaseDeadlineNs = r.LeaseExpiryTimestampNs // NullU64 (absent) never passes
+	m.lifetimeNs = 0
+	if r.LeaseExpiryTimestampNs != driver.NullU64 && r.LeaseExpiryTimestampNs > nowNs {
+		m.lifetimeNs = r.LeaseExpiryTimestampNs - nowNs
+	}
+	m.effects = append(m.effects, Effect{Kind: Granted, Grant: m.lease})
+	return m.effects
+}
+
+// isEarlierAttempt reports whether corr is a correlation id this machine
+// issued before the one in flight.
+func (m *Machine) isEarlierAttempt(corr int64) bool {
+	first := int64(m.p.ClientID)<<32 + 1
+	return corr >= first && corr < m.nextCorrelation && corr != m.pending
+}
+
+func (m *Machine) detachRequest(r *driver.AttachResponse) driver.DetachRequest {
+	corr := m.nextCorrelation
+	m.nextCorrelation++
+	return driver.DetachRequest{CorrelationID: corr, LeaseID: r.LeaseID, StreamID: r.StreamID, ClientID: m.p.ClientID, Role: m.p.Role}
+}
+
+// OnLeaseRevoked applies a ShmLeaseRevoked (§4.9): only a notice for this
+// client's live lease ends it. Notices with an unknown reason or role are
+// rejected (ignored).
+func (m *Machine) OnLeaseRevoked(r *driver.LeaseRevoked, nowNs uint64) []Effect {
+	m.effects = m.effects[:0]
+	if r.Reason < driver.RevokeDetached || r.Reason > driver.RevokeRevoked ||
+		(r.Role != driver.RoleProducer && r.Role != driver.RoleConsumer) {
+		return m.effects
+	}
+	if (m.state != Attached && m.state != Detaching) || r.LeaseID != m.lease.LeaseID ||
+		r.StreamID != m.lease.StreamID || r.Role != m.p.Role {
+		return m.effects
+	}
+	if m.state == Detaching {
+		return m.effects // our own detach; the response completes it
+	}
+	m.effects = append(m.effects, Effect{Kind: Lost, Reason: LossRevoked, Revoked: *r})
+	m.loseLease(nowNs)
+	return m.effects
+}
+
+// OnDriverShutdown applies ShmDriverShutdown (§4.13): the lease is invalid
+// at once; the machine keeps retrying so it reattaches once a driver is back.
+func (m *Machine) OnDriverShutdown(nowNs uint64) []Effect {
+	m.effects = m.effects[:0]
+	switch m.state {
+	case Attached:
+		m.effects = append(m.effects, Effect{Kind: Lost, Reason: LossDriverShutdown})
+		m.loseLease(nowNs)
+	case Attaching:
+		m.enterBackoff(nowNs)
+	case Detaching:
+		m.finishDetach()
+	}
+	return m.effects
+}
+
+func (m *Machine) loseLease(nowNs uint64) {
+	m.lease = driver.AttachResponse{}
+	m.backoff = m.p.BackoffMin
+	m.enterBackoff(nowNs)
+}
+
+// AttachNotSent reports that the SendAttach effect could not be published
+// (no driver subscribed, or back pressure): retry after the backoff rather
+// than waiting out the attach timeout.
+func (m *Machine) AttachNotSent(nowNs uint64) []Effect {
+	m.effects = m.effects[:0]
+	if m.state == Attaching {
+		m.enterBackoff(nowNs)
+	}
+	return m.effects
+}
+
+// KeepaliveFailed reports that the SendKeepalive effect could not be
+// published. §4.4 makes that fatal for the lease: the client gives it back
+// (best effort) and reattaches.
+func (m *Machine) KeepaliveFailed(nowNs uint64) []Effect {
+	m.effects = m.effects[:0]
+	if m.state != Attached {
+		return m.effects
+	}
+	m.effects = append(m.effects,
+		Effect{Kind: SendDetach, Detach: m.detachRequest(&m.lease)},
+		Effect{Kind: Lost, Reason: LossKeepaliveFailure})
+	m.loseLease(nowNs)
+	return m.effects
+}
+
+// Detach gives the lease back. From Attached it sends ShmDetachRequest and
+// waits for the response; in any other state it just stops.
+func (m *Machine) Detach(nowNs uint64) []Effect {
+	m.effects = m.effects[:0]
+	switch m.state {
+	case Attached:
+		req := m.detachRequest(&m.lease)
+		m.pending = req.CorrelationID
+		m.state = Detaching
+		m.deadlineNs = nowNs + uint64(m.p.DetachTimeout)
+		m.effects = append(m.effects, Effect{Kind: SendDetach, Detach: req})
+	case Detaching, Closed:
+	default:
+		m.finishDetach()
+	}
+	return m.effects
+}
+
+// OnDetachResponse completes a detach in flight, whatever its code: the
+// lease is given up either way (§4.9 makes detach idempotent).
+func (m *Machine) OnDetachResponse(r *driver.DetachResponse) []Effect {
+	m.effects = m.effects[:0]
+	if m.state == Detaching && r.CorrelationID == m.pending {
+		m.finishDetach()
+	}
+	return m.effects
+}
+
+func (m *Machine) finishDetach() {
+	m.state = Closed
+	m.pending = 0
+	m.lease = driver.AttachResponse{}
+	m.effects = append(m.effects, Effect{Kind: Detached})
+}
+
+// Tick runs the timers: attach timeout, backoff end, keepalive pacing,
+// the lease's hard deadline and the detach timeout.
+func (m *Machine) Tick(nowNs uint64) []Effect {
+	m.effects = m.effects[:0]
+	switch m.state {
+	case Attaching:
+		if nowNs >= m.deadlineNs {
+			m.lastRefusal = ErrAttachTimeout
+			m.effects = append(m.effects, Effect{Kind: Refused, Err: ErrAttachTimeout})
+			m.enterBackoff(nowNs)
+		}
+	case Backoff:
+		if nowNs >= m.deadlineNs {
+			m.sendAttach(nowNs)
+		}
+	case Attached:
+		if nowNs >= m.leaseDeadlineNs {
+			// The driver has expired the lease by now (§4.2: a hard deadline).
+			m.effects = append(m.effects, Effect{Kind: Lost, Reason: LossExpired})
+			m.loseLease(nowNs)
+			return m.effects
+		}
+		if nowNs >= m.nextKeepaliveNs {
+			m.nextKeepaliveNs = nowNs + uint64(m.p.KeepaliveInterval)
+			m.effects = append(m.effects, Effect{Kind: SendKeepalive, Keepalive: driver.Keepalive{
+				LeaseID: m.lease.LeaseID, StreamID: m.lease.StreamID, ClientID: m.p.ClientID,
+				Role: m.p.Role, ClientTimestampNs: nowNs,
+			}})
+		}
+	case Detaching:
+		if nowNs >= m.deadlineNs {
+			m.finishDetach()
+		}
+	}
+	return m.effects
+}
+
+// KeepaliveSent tells the machine a keepalive went out. The driver extends
+// the lease by the lifetime it granted, counted from when it receives the
+// keepalive, so now + lifetime is a deadline the driver's is never earlier than.
+func (m *Machine) KeepaliveSent(nowNs uint64) {
+	if m.state == Attached && m.lifetimeNs != 0 {
+		m.leaseDeadlineNs = nowNs + m.lifetimeNs
+	}
+}

@@ -1,0 +1,89 @@
+package driverclient
+
+import (
+	"errors"
+	"fmt"
+	"math/bits"
+
+	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/shm"
+)
+
+// ErrProtocol is what every *ResponseError unwraps to: the driver sent an
+// OK attach response a client must not use (Driver spec §4.2, §4.7a).
+var ErrProtocol = errors.New("driverclient: protocol error in attach response")
+
+// ResponseError names the field of an OK ShmAttachResponse that broke a
+// rule and the value it had.
+type ResponseError struct {
+	Field   string
+	Value   any
+	Problem string
+}
+
+func (e *ResponseError) Error() string {
+	return fmt.Sprintf("driverclient: attach response %s = %v: %s", e.Field, e.Value, e.Problem)
+}
+
+func (e *ResponseError) Unwrap() error { return ErrProtocol }
+
+func bad(field string, value any, problem string) *ResponseError {
+	return &ResponseError{Field: field, Value: value, Problem: problem}
+}
+
+// ValidateGrant checks an OK attach response against every rule a client
+// owes (Driver spec §4.2): required fields non-null, headerSlotBytes 256,
+// maxDims the schema constant, the layout version this client maps, a
+// non-empty pool group whose pools have poolNslots = headerNslots, and
+// region URIs that are present and pass the Wire spec URI rules. A nonzero
+// requestedStream must be the stream granted.
+func ValidateGrant(r *driver.AttachResponse, requestedStream uint32) error {
+	switch {
+	case r.LeaseID == driver.NullU64:
+		return bad("leaseId", "null", "required when code=OK")
+	case r.StreamID == driver.NullU32:
+		return bad("streamId", "null", "required when code=OK")
+	case requestedStream != 0 && r.StreamID != requestedStream:
+		return bad("streamId", r.StreamID, fmt.Sprintf("granted for another stream than requested (%d)", requestedStream))
+	case r.Epoch == driver.NullU64 || r.Epoch == 0:
+		return bad("epoch", r.Epoch, "required when code=OK")
+	case r.LayoutVersion != driver.LayoutVersion:
+		return bad("layoutVersion", r.LayoutVersion, fmt.Sprintf("this client maps layout version %d", driver.LayoutVersion))
+	case r.HeaderNslots == driver.NullU32 || r.HeaderNslots == 0 || bits.OnesCount32(r.HeaderNslots) != 1:
+		return bad("headerNslots", r.HeaderNslots, "must be a non-zero power of two")
+	case r.HeaderSlotBytes != driver.HeaderSlotBytes:
+		return bad("headerSlotBytes", r.HeaderSlotBytes, "must be 256")
+	case r.MaxDims != driver.MaxDims:
+		return bad("maxDims", r.MaxDims, fmt.Sprintf("must be the schema constant %d", driver.MaxDims))
+	case len(r.PayloadPools) == 0:
+		return bad("payloadPools", 0, "must not be empty")
+	}
+	if err := validateURI("headerRegionUri", r.HeaderRegionURI); err != nil {
+		return err
+	}
+	for i, p := range r.PayloadPools {
+		if p.PoolNslots != r.HeaderNslots {
+			return bad(fmt.Sprintf("payloadPools[%d].poolNslots", i), p.PoolNslots, fmt.Sprintf("must equal headerNslots %d", r.HeaderNslots))
+		}
+		if p.StrideBytes == 0 || p.StrideBytes == driver.NullU32 {
+			return bad(fmt.Sprintf("payloadPools[%d].strideBytes", i), p.StrideBytes, "required when code=OK")
+		}
+		if err := validateURI(fmt.Sprintf("payloadPools[%d].regionUri", i), p.RegionURI); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validateURI(field, uri string) error {
+	if uri == "" {
+		return bad(field, `""`, "required when code=OK")
+	}
+	if len(uri) > driver.MaxURIBytes {
+		return bad(field, fmt.Sprintf("%d bytes", len(uri)), fmt.Sprintf("longer than %d bytes", driver.MaxURIBytes))
+	}
+	if _, err := shm.ParseURI(uri); err != nil {
+		return bad(field, uri, err.Error())
+	}
+	return nil
+}

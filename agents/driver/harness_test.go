@@ -1,0 +1,287 @@
+package driver
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/tensorpool/tensorpool/aeron"
+	"github.com/tensorpool/tensorpool/aeron/agent"
+	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
+	"github.com/tensorpool/tensorpool/config"
+	"github.com/tensorpool/tensorpool/wire"
+	"github.com/tensorpool/tensorpool/wire/sbe/control"
+	sbe "github.com/tensorpool/tensorpool/wire/sbe/driver"
+)
+
+// Each test gets its own control stream so nothing one test leaves in the
+// shared media driver reaches the next.
+var nextControlStream atomic.Int32
+
+func init() { nextControlStream.Store(41000) }
+
+const waitTimeout = 15 * time.Second
+
+// agentConfig is a driver configuration for the integration tests: a
+// static stream 10000, dynamic ids 20000-20009, per-consumer ranges, a
+// 100 ms announce period, files under a temporary base dir. Leases live 2 s
+// (100 ms × 20), long enough that a test not about expiry never sees one on
+// a loaded machine; startShortLeaseDriver makes them 300 ms.
+func agentConfig(t testing.TB, base string, controlStream int32, policies string) *config.DriverConfig {
+	t.Helper()
+	text := fmt.Sprintf(`
+[driver]
+instance_id = "itest"
+control_channel = "aeron:ipc?term-length=64k"
+control_stream_id = %d
+announce_channel = "aeron:ipc?term-length=64k"
+announce_stream_id = %d
+stream_id_range = "20000-20009"
+descriptor_stream_id_range = "31000-31001"
+control_stream_id_range = "32000-32001"
+[shm]
+base_dir = %q
+[policies]
+allow_dynamic_streams = true
+announce_period_ms = 100
+lease_keepalive_interval_ms = 100
+lease_expiry_grace_intervals = 20
+shutdown_timeout_ms = 50
+shutdown_token = "let-me-stop"
+epoch_gc_min_age_ns = 1
+%s
+[profiles.cam]
+header_nslots = 16
+payload_pools = [{ pool_id = 1, stride_bytes = 4096 }, { pool_id = 2, stride_bytes = 16384 }]
+[streams.cam]
+stream_id = 10000
+profile = "cam"
+`, controlStream, controlStream, base, policies)
+	cfg, err := config.ParseDriverConfig(strings.NewReader(text))
+	require.NoError(t, err)
+	return cfg
+}
+
+// testDriver is a driver agent driven by an Invoker on the test goroutine,
+// with a probe client on the same control stream: no goroutine of the test
+// touches the agent, and every wait runs both.
+type testDriver struct {
+	t       testing.TB
+	cfg     *config.DriverConfig
+	client  *aeron.Client
+	agent   *Agent
+	invoker *agent.Invoker
+	probe   *probe
+}
+
+func connect(t testing.TB) *aeron.Client {
+	t.Helper()
+	c, err := aeron.Connect(aeron.Config{Dir: drivertest.Dir(t), IdleStrategy: agent.NewBackoff()})
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func startTestDriver(t testing.TB, policies string) *testDriver {
+	t.Helper()
+	stream := nextControlStream.Add(2)
+	cfg := agentConfig(t, t.TempDir(), stream, policies)
+	return startTestDriverWith(t, cfg)
+}
+
+// startShortLeaseDriver is startTestDriver with 300 ms leases, for tests
+// that wait for expiry.
+func startShortLeaseDriver(t testing.TB) *testDriver {
+	t.Helper()
+	cfg := agentConfig(t, t.TempDir(), nextControlStream.Add(2), "")
+	cfg.Policies.LeaseExpiryGraceIntervals = 3
+	return startTestDriverWith(t, cfg)
+}
+
+func startTestDriverWith(t testing.TB, cfg *config.DriverConfig) *testDriver {
+	t.Helper()
+	client := connect(t)
+	a, err := NewAgent(cfg, client, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	d := &testDriver{t: t, cfg: cfg, client: client, agent: a, invoker: agent.NewInvoker(a, MonotonicNanos, nil)}
+	t.Cleanup(d.invoker.Close)
+	d.probe = newProbe(t, client, cfg.Driver.ControlChannel, int32(cfg.Driver.ControlStreamID))
+	d.waitFor("probe connected to the driver", func() bool { return d.probe.pub.IsConnected() && d.probe.sub.IsConnected() })
+	return d
+}
+
+// waitFor runs the driver and the probe until cond holds, failing the test
+// after waitTimeout.
+func (d *testDriver) waitFor(what string, cond func() bool) {
+	d.t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			d.t.Fatalf("timed out waiting for %s", what)
+		}
+		if d.invoker.Invoke()+d.probe.poll() == 0 {
+			time.Sleep(200 * time.Microsecond)
+		}
+	}
+}
+
+// run keeps the driver and probe going for a while.
+func (d *testDriver) run(dur time.Duration) {
+	end := time.Now().Add(dur)
+	d.waitFor("time to pass", func() bool { return time.Now().After(end) })
+}
+
+func (d *testDriver) attach(req AttachRequest) AttachResponse {
+	d.t.Helper()
+	d.probe.sendAttach(req)
+	var resp AttachResponse
+	d.waitFor(fmt.Sprintf("attach response %d", req.CorrelationID), func() bool {
+		r, ok := d.probe.attaches[req.CorrelationID]
+		resp = r
+		return ok
+	})
+	return resp
+}
+
+func (d *testDriver) detach(req DetachRequest) DetachResponse {
+	d.t.Helper()
+	d.probe.send(EncodeDetachRequest(d.probe.buf, &req))
+	var resp DetachResponse
+	d.waitFor("detach response", func() bool {
+		r, ok := d.probe.detaches[req.CorrelationID]
+		resp = r
+		return ok
+	})
+	return resp
+}
+
+// awaitAnnounce waits for a ShmPoolAnnounce of stream with an epoch above
+// after and returns it.
+func (d *testDriver) awaitAnnounce(stream uint32, after uint64) PoolAnnounce {
+	d.t.Helper()
+	var got PoolAnnounce
+	d.waitFor(fmt.Sprintf("announce of stream %d above epoch %d", stream, after), func() bool {
+		for _, a := range d.probe.announces {
+			if a.StreamID == stream && a.Epoch > after {
+				got = a
+				return true
+			}
+		}
+		return false
+	})
+	return got
+}
+
+func (d *testDriver) awaitRevoked(lease uint64) LeaseRevoked {
+	d.t.Helper()
+	var got LeaseRevoked
+	d.waitFor(fmt.Sprintf("ShmLeaseRevoked for lease %d", lease), func() bool {
+		for _, r := range d.probe.revoked {
+			if r.LeaseID == lease {
+				got = r
+				return true
+			}
+		}
+		return false
+	})
+	return got
+}
+
+// probe is a raw client of the control stream: it sends what a test
+// encodes and records every driver message it sees, in order.
+type probe struct {
+	t         testing.TB
+	pub       *aeron.Publication
+	sub       *aeron.Subscription
+	assembler *logbuffer.FragmentAssembler
+	buf       []byte
+
+	attaches map[int64]AttachResponse
+	// attachOrder lists attach responses' correlation ids in arrival order.
+	attachOrder []int64
+	detaches    map[int64]DetachResponse
+	revoked     []LeaseRevoked
+	shutdowns   []DriverShutdown
+	announces   []PoolAnnounce
+	configs     []ConsumerConfig
+	// order records template names as seen, e.g. "revoked", "announce".
+	order []string
+}
+
+func newProbe(t testing.TB, client *aeron.Client, channel string, stream int32) *probe {
+	t.Helper()
+	pub, err := client.AddPublication(channel, stream)
+	require.NoError(t, err)
+	sub, err := client.AddSubscription(channel, stream)
+	require.NoError(t, err)
+	p := &probe{t: t, pub: pub, sub: sub, buf: make([]byte, 1<<20),
+		attaches: map[int64]AttachResponse{}, detaches: map[int64]DetachResponse{}}
+	p.assembler = logbuffer.NewFragmentAssembler(p.onMessage, 0)
+	return p
+}
+
+func (p *probe) poll() int { return p.sub.Poll(p.assembler.Handler(), 64) }
+
+func (p *probe) onMessage(buf []byte, offset, length int, _ *logbuffer.Header) {
+	msg := buf[offset : offset+length]
+	m, err := wire.Validate(msg)
+	if err != nil {
+		return
+	}
+	switch {
+	case m.SchemaID == wire.DriverSchemaID && m.TemplateID == sbe.ShmAttachResponseSbeTemplateID:
+		var r AttachResponse
+		DecodeAttachResponse(msg, m, &r)
+		p.attaches[r.CorrelationID] = r
+		p.attachOrder = append(p.attachOrder, r.CorrelationID)
+		p.order = append(p.order, "attach")
+	case m.SchemaID == wire.DriverSchemaID && m.TemplateID == sbe.ShmDetachResponseSbeTemplateID:
+		var r DetachResponse
+		DecodeDetachResponse(msg, m, &r)
+		p.detaches[r.CorrelationID] = r
+		p.order = append(p.order, "detach")
+	case m.SchemaID == wire.DriverSchemaID && m.TemplateID == sbe.ShmLeaseRevokedSbeTemplateID:
+		var r LeaseRevoked
+		DecodeLeaseRevoked(msg, m, &r)
+		p.revoked = append(p.revoked, r)
+		p.order = append(p.order, "revoked")
+	case m.SchemaID == wire.DriverSchemaID && m.TemplateID == sbe.ShmDriverShutdownSbeTemplateID:
+		var s DriverShutdown
+		DecodeDriverShutdown(msg, m, &s)
+		p.shutdowns = append(p.shutdowns, s)
+		p.order = append(p.order, "shutdown")
+	case m.SchemaID == wire.ControlSchemaID && m.TemplateID == control.ShmPoolAnnounceSbeTemplateID:
+		var a PoolAnnounce
+		DecodePoolAnnounce(msg, m, &a)
+		p.announces = append(p.announces, a)
+		p.order = append(p.order, "announce")
+	case m.SchemaID == wire.ControlSchemaID && m.TemplateID == control.ConsumerConfigSbeTemplateID:
+		var c ConsumerConfig
+		DecodeConsumerConfig(msg, m, &c)
+		p.configs = append(p.configs, c)
+		p.order = append(p.order, "config")
+	}
+}
+
+// send offers buf[:n], retrying briefly on back pressure.
+func (p *probe) send(n int) { p.sendBytes(p.buf[:n]) }
+
+func (p *probe) sendBytes(msg []byte) {
+	p.t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for p.pub.Offer(msg) < 0 {
+		if time.Now().After(deadline) {
+			p.t.Fatalf("offer on the control stream timed out")
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+func (p *probe) sendAttach(req AttachRequest) { p.send(EncodeAttachRequest(p.buf, &req)) }
+
+func (p *probe) sendKeepalive(k Keepalive) { p.send(EncodeKeepalive(p.buf, &k)) }

@@ -1,0 +1,182 @@
+package driver
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/tensorpool/tensorpool/aeron"
+	"github.com/tensorpool/tensorpool/aeron/agent"
+	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
+	"github.com/tensorpool/tensorpool/wire"
+	sbe "github.com/tensorpool/tensorpool/wire/sbe/driver"
+)
+
+// helperClientEnv holds "<aeron dir> <channel> <control stream> <client id>"
+// for a test binary that acts as one producer process: it attaches to
+// stream 10000, prints "ATTACHED <lease> <epoch>" and keepalives until it
+// is killed.
+const helperClientEnv = "TP_DRIVER_HELPER_CLIENT"
+
+func runHelperClient() int {
+	f := strings.Fields(os.Getenv(helperClientEnv))
+	if len(f) != 4 {
+		fmt.Println("ERROR bad", helperClientEnv)
+		return 2
+	}
+	stream, _ := strconv.Atoi(f[2])
+	clientID, _ := strconv.Atoi(f[3])
+	c, err := aeron.Connect(aeron.Config{Dir: f[0], IdleStrategy: agent.NewBackoff()})
+	if err != nil {
+		fmt.Println("ERROR", err)
+		return 1
+	}
+	pub, err := c.AddPublication(f[1], int32(stream))
+	if err != nil {
+		fmt.Println("ERROR", err)
+		return 1
+	}
+	sub, err := c.AddSubscription(f[1], int32(stream))
+	if err != nil {
+		fmt.Println("ERROR", err)
+		return 1
+	}
+	buf := make([]byte, 256)
+	req := AttachRequest{CorrelationID: 1, StreamID: 10000, ClientID: uint32(clientID), Role: RoleProducer, PublishMode: PublishModeNull}
+	var resp *AttachResponse
+	handler := logbuffer.NewFragmentAssembler(func(b []byte, off, n int, _ *logbuffer.Header) {
+		msg := b[off : off+n]
+		m, err := wire.ValidateSchema(msg, wire.DriverSchemaID)
+		if err == nil && m.TemplateID == sbe.ShmAttachResponseSbeTemplateID {
+			var r AttachResponse
+			DecodeAttachResponse(msg, m, &r)
+			if r.CorrelationID == req.CorrelationID {
+				resp = &r
+			}
+		}
+	}, 0).Handler()
+	deadline := time.Now().Add(30 * time.Second)
+	for resp == nil && time.Now().Before(deadline) {
+		if pub.IsConnected() {
+			pub.Offer(buf[:EncodeAttachRequest(buf, &req)])
+		}
+		wait := time.Now().Add(200 * time.Millisecond)
+		for resp == nil && time.Now().Before(wait) {
+			if sub.Poll(handler, 16) == 0 {
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}
+	if resp == nil || resp.Code != CodeOK {
+		fmt.Println("ERROR no grant", resp)
+		return 1
+	}
+	fmt.Println("ATTACHED", resp.LeaseID, resp.Epoch)
+	k := Keepalive{LeaseID: resp.LeaseID, StreamID: 10000, ClientID: uint32(clientID), Role: RoleProducer}
+	for {
+		pub.Offer(buf[:EncodeKeepalive(buf, &k)])
+		sub.Poll(handler, 16)
+		time.Sleep(30 * time.Millisecond)
+	}
+}
+
+// startHelperClient starts a producer process and waits for its grant.
+func startHelperClient(t *testing.T, d *testDriver, clientID uint32) (*exec.Cmd, uint64, uint64) {
+	t.Helper()
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %s %d %d", helperClientEnv,
+		drivertest.Dir(t), d.cfg.Driver.ControlChannel, d.cfg.Driver.ControlStreamID, clientID))
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGCONT)
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	lines := make(chan string, 1)
+	go func() {
+		s := bufio.NewScanner(out)
+		for s.Scan() {
+			lines <- s.Text()
+		}
+		close(lines)
+	}()
+	var line string
+	d.waitFor("helper client attached", func() bool {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("helper client exited before attaching")
+			}
+			line = l
+			return true
+		default:
+			return false
+		}
+	})
+	var lease, epoch uint64
+	_, err = fmt.Sscanf(line, "ATTACHED %d %d", &lease, &epoch)
+	require.NoError(t, err, line)
+	return cmd, lease, epoch
+}
+
+// A producer process that dies (SIGKILL) or stops (SIGSTOP) past its lease
+// loses it as EXPIRED; the stream moves to a new epoch, announced after the
+// notice (Driver spec §4.4, §4.7a, §6, §7).
+func TestAgent_MultiProcess_DeadOrStoppedProducerExpires(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGSTOP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			d := startShortLeaseDriver(t)
+			cmd, lease, epoch := startHelperClient(t, d, 501)
+			// Alive and keepaliving for longer than a lease lifetime.
+			d.run(500 * time.Millisecond)
+			require.Empty(t, d.probe.revoked)
+
+			require.NoError(t, cmd.Process.Signal(sig))
+			rev := d.awaitRevoked(lease)
+			require.Equal(t, RevokeExpired, rev.Reason)
+			ann := d.awaitAnnounce(10000, epoch)
+			require.Zero(t, ann.ProducerID)
+			requireRevokeBeforeAnnounce(t, d.probe.order)
+
+			// The stream is free for the next producer, in a newer epoch still.
+			r := d.attach(producerRequest(2, 10000, 502))
+			require.Equal(t, CodeOK, r.Code, r.ErrorMessage)
+			require.Greater(t, r.Epoch, ann.Epoch-1)
+		})
+	}
+}
+
+// A stopped client process does not stop the driver serving everyone else:
+// several terms of control traffic pass while it is stopped. (Its unread
+// subscription can hold the shared log back only until the media driver
+// times the stopped Aeron client out: aeron.client.liveness.timeout.)
+func TestAgent_MultiProcess_StoppedClientDoesNotStopTheDriver(t *testing.T) {
+	d := startShortLeaseDriver(t)
+	cmd, lease, _ := startHelperClient(t, d, 601)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGSTOP))
+	// Several terms (64 KiB) of traffic: refused attaches and their answers.
+	const requests = 800
+	sent := 0
+	d.waitFor("every request sent", func() bool {
+		req := consumerRequest(int64(10000+sent), 4242, uint32(700+sent))
+		if d.probe.pub.Offer(d.probe.buf[:EncodeAttachRequest(d.probe.buf, &req)]) > 0 {
+			sent++
+		}
+		return sent == requests
+	})
+	d.waitFor("every request answered", func() bool { return len(d.probe.attaches) == requests })
+	require.Equal(t, RevokeExpired, d.awaitRevoked(lease).Reason)
+}

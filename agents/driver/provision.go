@@ -1,0 +1,590 @@
+package driver
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tensorpool/tensorpool/config"
+	"github.com/tensorpool/tensorpool/shm"
+)
+
+// Provisioning failures, for errors.Is. Every error Provision returns wraps
+// one of these or an *os.PathError / *shm.ValidationError naming the file.
+var (
+	// ErrNoSpace: the filesystem of shm.base_dir cannot hold the epoch even
+	// after collecting old epochs.
+	ErrNoSpace = errors.New("driver: not enough free space for the SHM regions")
+	// ErrMlock: policies.mlock_shm is set and locking a region failed; the
+	// driver treats this as fatal.
+	ErrMlock = errors.New("driver: mlock of an SHM region failed")
+	// ErrNotRegular: an existing backing path is not a regular file.
+	ErrNotRegular = errors.New("driver: existing SHM path is not a regular file")
+)
+
+// streamNamespace is the §15.21a.3 namespace element the driver uses.
+func streamNamespace(streamID uint32) string {
+	return "stream-" + strconv.FormatUint(uint64(streamID), 10)
+}
+
+const epochDirPrefix = "epoch-"
+
+// PoolRegion is one provisioned payload pool and its URI.
+type PoolRegion struct {
+	PoolID      uint16
+	Nslots      uint32
+	StrideBytes uint32
+	URI         string
+}
+
+// Regions are the files of one stream epoch, as announced and granted.
+type Regions struct {
+	StreamID  uint32
+	Epoch     uint64
+	HeaderURI string
+	Pools     []PoolRegion
+	// Dir is the canonical epoch directory.
+	Dir string
+}
+
+// EpochOnDisk is an epoch directory found under this driver instance.
+type EpochOnDisk struct {
+	StreamID uint32
+	Epoch    uint64
+}
+
+// provisioned is a stream's current epoch with its mappings, kept open so
+// mlocked pages stay locked and files are not unlinked from under us.
+type provisioned struct {
+	regions  Regions
+	mappings []*shm.MappedRegion
+}
+
+// Provisioner creates and removes the driver's SHM backing files: one
+// directory per stream and epoch at the Wire spec §15.21a.3 layout,
+// <base_dir>/stream-<id>/<instance_id>/epoch-<E>/{header.ring,payload-<pool>.pool}.
+// It is used by the driver agent's goroutine only.
+type Provisioner struct {
+	cfg *config.DriverConfig
+	// base is shm.base_dir with symlinks resolved; every path and URI is built from it.
+	base     string
+	policy   *shm.PathPolicy
+	dirMode  fs.FileMode
+	pageSize int
+	// freeBytes reports the space available on the filesystem holding dir.
+	freeBytes func(dir string) (uint64, error)
+	// wallNow converts directory mtimes into ages.
+	wallNow func() time.Time
+	// lock is mlock(2); tests replace it to reach the failure path, which a
+	// privileged test process never hits.
+	lock func([]byte) error
+
+	current map[uint32]*provisioned
+	// startNs remembers when epochs of this run started, on the driver clock.
+	startNs map[EpochOnDisk]uint64
+}
+
+// NewProvisioner prepares shm.base_dir: it creates it if needed and checks
+// that its canonical form lies inside shm.allowed_base_dirs (§15.21a.5) and,
+// with shm.require_hugepages, on hugetlbfs (§15.22).
+func NewProvisioner(cfg *config.DriverConfig) (*Provisioner, error) {
+	dirMode := directoryMode(cfg.Shm.PermissionsMode)
+	if err := os.MkdirAll(cfg.Shm.BaseDir, dirMode); err != nil {
+		return nil, fmt.Errorf("driver: shm.base_dir: %w", err)
+	}
+	base, err := filepath.EvalSymlinks(cfg.Shm.BaseDir)
+	if err != nil {
+		return nil, fmt.Errorf("driver: shm.base_dir: %w", err)
+	}
+	var allowed []string
+	for _, d := range cfg.Shm.AllowedBaseDirs {
+		if info, err := os.Stat(d); err == nil && info.IsDir() {
+			allowed = append(allowed, d)
+		}
+	}
+	policy, err := shm.NewPathPolicy(allowed...)
+	if err != nil {
+		return nil, fmt.Errorf("driver: shm.allowed_base_dirs: %w", err)
+	}
+	if !insideAny(base, policy.BaseDirs()) {
+		return nil, fmt.Errorf("driver: shm.base_dir %q resolves to %q, outside shm.allowed_base_dirs %v: %w",
+			cfg.Shm.BaseDir, base, policy.BaseDirs(), shm.ErrPathOutsideBase)
+	}
+	if cfg.Shm.RequireHugepages {
+		host, err := shm.ReadHostMemory()
+		if err != nil {
+			return nil, fmt.Errorf("driver: shm.require_hugepages: %w", err)
+		}
+		if err := host.VerifyHugetlbfs(base); err != nil {
+			return nil, fmt.Errorf("driver: shm.require_hugepages: shm.base_dir %q: %w", base, err)
+		}
+		for name, profile := range cfg.Profiles {
+			for _, pool := range profile.PayloadPools {
+				if err := shm.ValidateStride(pool.StrideBytes, host.PageSize, host.HugepageSize, true); err != nil {
+					return nil, fmt.Errorf("driver: profiles.%s pool %d: %w", name, pool.PoolID, err)
+				}
+			}
+		}
+	}
+	return &Provisioner{
+		cfg:       cfg,
+		base:      base,
+		policy:    policy,
+		dirMode:   dirMode,
+		pageSize:  os.Getpagesize(),
+		freeBytes: statfsAvailable,
+		wallNow:   time.Now,
+		lock:      unix.Mlock,
+		current:   map[uint32]*provisioned{},
+		startNs:   map[EpochOnDisk]uint64{},
+	}, nil
+}
+
+// directoryMode gives directories the configured file mode plus search
+// permission wherever it grants read, so whoever may read a region file may
+// also reach it.
+func directoryMode(fileMode fs.FileMode) fs.FileMode {
+	m := fileMode.Perm()
+	return m | (m&0o444)>>2
+}
+
+func insideAny(path string, bases []string) bool {
+	for _, b := range bases {
+		if path == b || strings.HasPrefix(path, b+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
+}
+
+func statfsAvailable(dir string) (uint64, error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return 0, &os.PathError{Op: "statfs", Path: dir, Err: err}
+	}
+	return st.Bavail * uint64(st.Bsize), nil
+}
+
+// BaseDir is the canonical shm.base_dir.
+func (p *Provisioner) BaseDir() string { return p.base }
+
+// instanceDir holds every epoch of one stream for this driver instance.
+func (p *Provisioner) instanceDir(streamID uint32) string {
+	return filepath.Join(p.base, streamNamespace(streamID), p.cfg.Driver.InstanceID)
+}
+
+// Current returns the regions of a stream's current epoch.
+func (p *Provisioner) Current(streamID uint32) (*Regions, bool) {
+	c, ok := p.current[streamID]
+	if !ok {
+		return nil, false
+	}
+	return &c.regions, true
+}
+
+// ScanEpochs lists the epoch directories this driver instance left under
+// shm.base_dir, so the core can keep new epochs above them (Driver spec
+// §10). Entries that are not ours (other names, non-directories) are skipped.
+func (p *Provisioner) ScanEpochs() ([]EpochOnDisk, error) {
+	streams, err := os.ReadDir(p.base)
+	if err != nil {
+		return nil, fmt.Errorf("driver: scanning shm.base_dir: %w", err)
+	}
+	var found []EpochOnDisk
+	for _, s := range streams {
+		id, ok := parseNumbered(s.Name(), "stream-")
+		if !ok || !s.IsDir() || id > config.MaxStreamID {
+			continue
+		}
+		epochs, err := p.epochDirs(uint32(id))
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range epochs {
+			found = append(found, EpochOnDisk{StreamID: uint32(id), Epoch: e.Epoch})
+		}
+	}
+	return found, nil
+}
+
+// parseNumbered parses "<prefix><decimal>" with no sign or leading zeros.
+func parseNumbered(name, prefix string) (uint64, bool) {
+	digits, ok := strings.CutPrefix(name, prefix)
+	if !ok || digits == "" || (len(digits) > 1 && digits[0] == '0') {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(digits, 10, 64)
+	return v, err == nil
+}
+
+// epochDirs lists a stream's epoch directories (start times left zero).
+func (p *Provisioner) epochDirs(streamID uint32) ([]EpochDir, error) {
+	entries, err := os.ReadDir(p.instanceDir(streamID))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("driver: listing epochs of stream %d: %w", streamID, err)
+	}
+	var dirs []EpochDir
+	for _, e := range entries {
+		epoch, ok := parseNumbered(e.Name(), epochDirPrefix)
+		// Type comes from lstat: a symlink named like an epoch is not ours.
+		if !ok || e.Type()&fs.ModeType != fs.ModeDir {
+			continue
+		}
+		dirs = append(dirs, EpochDir{Epoch: epoch})
+	}
+	return dirs, nil
+}
+
+// Provision creates the header ring and payload pools of one stream epoch
+// (Driver spec §3, §9; Wire spec §15.21a) and makes it the stream's current
+// epoch, then collects old epochs when epoch GC is enabled. The previous
+// epoch's mappings are released; its files stay until epoch GC.
+func (p *Provisioner) Provision(streamID uint32, epoch uint64, profile config.Profile, nowNs uint64) (*Regions, error) {
+	dir, err := shm.EpochDir(p.base, streamNamespace(streamID), p.cfg.Driver.InstanceID, epoch)
+	if err != nil {
+		return nil, err
+	}
+	need, err := regionBytes(profile)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.ensureSpace(streamID, epoch, need, nowNs); err != nil {
+		return nil, err
+	}
+	if err := p.mkdirUnderBase(dir); err != nil {
+		return nil, err
+	}
+
+	pid := uint64(os.Getpid())
+	next := &provisioned{regions: Regions{StreamID: streamID, Epoch: epoch, Dir: dir}}
+	fail := func(err error) (*Regions, error) {
+		for _, m := range next.mappings {
+			m.Close()
+		}
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	header := shm.HeaderRingSuperblock(epoch, streamID, profile.HeaderNslots)
+	uri, m, err := p.createRegion(shm.HeaderRingPath(dir), &header, pid, nowNs)
+	if m != nil {
+		next.mappings = append(next.mappings, m)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	next.regions.HeaderURI = uri
+	for _, pool := range profile.PayloadPools {
+		sb := shm.PayloadPoolSuperblock(epoch, streamID, pool.PoolID, profile.HeaderNslots, pool.StrideBytes)
+		uri, m, err := p.createRegion(shm.PayloadPoolPath(dir, pool.PoolID), &sb, pid, nowNs)
+		if m != nil {
+			next.mappings = append(next.mappings, m)
+		}
+		if err != nil {
+			return fail(err)
+		}
+		next.regions.Pools = append(next.regions.Pools, PoolRegion{
+			PoolID: pool.PoolID, Nslots: profile.HeaderNslots, StrideBytes: pool.StrideBytes, URI: uri,
+		})
+	}
+
+	p.release(streamID)
+	p.current[streamID] = next
+	p.startNs[EpochOnDisk{streamID, epoch}] = nowNs
+	if p.cfg.Policies.EpochGCEnabled {
+		if _, err := p.CollectEpochs(streamID, epoch, p.cfg.Policies.EpochGCMinAgeNs, nowNs); err != nil {
+			return &next.regions, err
+		}
+	}
+	return &next.regions, nil
+}
+
+// mkdirUnderBase creates dir (inside the canonical base) one component at a
+// time, refusing any component that exists as something other than a real
+// directory. O_NOFOLLOW guards only a file's last name: a planted symlink
+// for stream-<id> or the instance directory would otherwise carry the
+// files, or the directories, out of base_dir.
+func (p *Provisioner) mkdirUnderBase(dir string) error {
+	rel, err := filepath.Rel(p.base, dir)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return fmt.Errorf("driver: %q is outside shm.base_dir: %w", dir, shm.ErrPathOutsideBase)
+	}
+	path := p.base
+	for _, name := range strings.Split(rel, string(filepath.Separator)) {
+		path = filepath.Join(path, name)
+		if err := os.Mkdir(path, p.dirMode); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("driver: creating epoch directory: %w", err)
+		}
+		info, err := os.Lstat(path)
+		if err != nil {
+			return fmt.Errorf("driver: creating epoch directory: %w", err)
+		}
+		if !info.IsDir() {
+			return fmt.Errorf("driver: %q is %s, not a directory: %w", path, info.Mode().Type(), shm.ErrPathRejected)
+		}
+	}
+	return nil
+}
+
+// regionBytes is the file space one epoch of profile takes.
+func regionBytes(profile config.Profile) (uint64, error) {
+	header := shm.HeaderRingSuperblock(1, 1, profile.HeaderNslots)
+	n, err := header.RegionSize()
+	if err != nil {
+		return 0, err
+	}
+	total := uint64(n)
+	for _, pool := range profile.PayloadPools {
+		sb := shm.PayloadPoolSuperblock(1, 1, pool.PoolID, profile.HeaderNslots, pool.StrideBytes)
+		n, err := sb.RegionSize()
+		if err != nil {
+			return 0, err
+		}
+		total += uint64(n)
+	}
+	return total, nil
+}
+
+// ensureSpace checks the filesystem can hold need more bytes before any
+// file is sized: a mapping of a file the filesystem cannot back raises
+// SIGBUS on first touch instead of an error. When short it collects this
+// stream's old epochs regardless of age and checks again.
+func (p *Provisioner) ensureSpace(streamID uint32, epoch uint64, need uint64, nowNs uint64) error {
+	free, err := p.freeBytes(p.base)
+	if err != nil {
+		return err
+	}
+	if free >= need {
+		return nil
+	}
+	if p.cfg.Policies.EpochGCEnabled {
+		if _, err := p.CollectEpochs(streamID, epoch, 0, nowNs); err != nil {
+			return err
+		}
+		if free, err = p.freeBytes(p.base); err != nil {
+			return err
+		}
+		if free >= need {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: stream %d epoch %d needs %d bytes, %s has %d available",
+		ErrNoSpace, streamID, epoch, need, p.base, free)
+}
+
+// createRegion makes one region file (new, or an existing one kept under
+// policies.reuse_existing_shm), applies prefault and mlock, and returns its
+// URI and mapping.
+func (p *Provisioner) createRegion(path string, sb *shm.Superblock, pid, nowNs uint64) (string, *shm.MappedRegion, error) {
+	sb.Pid, sb.StartTimestampNs, sb.ActivityTimestampNs = pid, nowNs, nowNs
+	size, err := sb.RegionSize()
+	if err != nil {
+		return "", nil, err
+	}
+	m, reused, err := p.reuseRegion(path, sb, size)
+	if err != nil {
+		return "", nil, err
+	}
+	if m == nil {
+		if m, err = shm.CreateRegion(path, sb, p.cfg.Shm.PermissionsMode); err != nil {
+			return "", nil, err
+		}
+	}
+	// Only a fresh file is prefaulted: touching it allocates every page now
+	// rather than on the producer's first frames. A reused file keeps its bytes.
+	if p.cfg.Policies.PrefaultShm && !reused {
+		prefault(m.Bytes(), p.pageSize)
+	}
+	if p.cfg.Policies.MlockShm {
+		if err := p.lock(m.Bytes()); err != nil {
+			return "", m, fmt.Errorf("%w: %s (%d bytes): %v", ErrMlock, path, size, err)
+		}
+	}
+	if _, err := p.policy.Check(path); err != nil {
+		return "", m, err
+	}
+	uri := shm.URI{Path: path, RequireHugepages: p.cfg.Shm.RequireHugepages}
+	return uri.String(), m, nil
+}
+
+// reuseRegion handles a path that already exists. With
+// policies.reuse_existing_shm a regular file at least as large as the region
+// is mapped as it is and gets the new superblock; anything else at the path
+// is removed so a fresh file replaces it, except a non-regular entry that
+// cannot be a backing file, which is an error. m is nil when the caller
+// must create the file.
+func (p *Provisioner) reuseRegion(path string, sb *shm.Superblock, size int) (m *shm.MappedRegion, reused bool, err error) {
+	info, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	switch {
+	case info.Mode()&fs.ModeSymlink != 0:
+		// Removing a link never touches its target.
+	case !info.Mode().IsRegular():
+		return nil, false, fmt.Errorf("%w: %s is %s", ErrNotRegular, path, info.Mode().Type())
+	case p.cfg.Policies.ReuseExistingShm && info.Size() >= int64(size):
+		m, err := p.mapExisting(path, sb, size)
+		return m, m != nil, err
+	}
+	if err := os.Remove(path); err != nil {
+		return nil, false, err
+	}
+	return nil, false, nil
+}
+
+// mapExisting opens an existing regular file without following links and
+// writes the new superblock into it.
+func (p *Provisioner) mapExisting(path string, sb *shm.Superblock, size int) (*shm.MappedRegion, error) {
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() || info.Size() < int64(size) {
+		return nil, fmt.Errorf("%w: %s changed while being reused", ErrNotRegular, path)
+	}
+	if err := unix.Fchmod(fd, uint32(p.cfg.Shm.PermissionsMode.Perm())); err != nil {
+		return nil, &os.PathError{Op: "fchmod", Path: path, Err: err}
+	}
+	m, err := shm.MapFile(f, size, shm.ReadWrite)
+	if err != nil {
+		return nil, err
+	}
+	if err := shm.EncodeSuperblock(m.Bytes(), sb); err != nil {
+		m.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// prefault makes the filesystem allocate every page of a fresh mapping
+// now: in one madvise(MADV_POPULATE_WRITE) where the kernel has it (5.14+),
+// else by writing a zero into each page past the first (the superblock
+// already touched that one).
+func prefault(b []byte, pageSize int) {
+	if unix.Madvise(b, unix.MADV_POPULATE_WRITE) != nil {
+		touchPages(b, pageSize)
+	}
+}
+
+func touchPages(b []byte, pageSize int) {
+	for off := pageSize; off < len(b); off += pageSize {
+		b[off] = 0
+	}
+}
+
+// CollectEpochs runs epoch GC for one stream: it removes the epoch
+// directories EpochsToCollect picks (keeping policies.epoch_gc_keep epochs
+// and any younger than minAgeNs) and returns the epochs removed.
+func (p *Provisioner) CollectEpochs(streamID uint32, current, minAgeNs, nowNs uint64) ([]uint64, error) {
+	dirs, err := p.epochDirs(streamID)
+	if err != nil {
+		return nil, err
+	}
+	wall := p.wallNow()
+	for i := range dirs {
+		dirs[i].CreatedNs = p.epochStartNs(streamID, dirs[i].Epoch, wall, nowNs)
+	}
+	victims := EpochsToCollect(dirs, current, p.cfg.Policies.EpochGCKeep, minAgeNs, nowNs, nil)
+	var errs []error
+	for _, epoch := range victims {
+		dir := filepath.Join(p.instanceDir(streamID), epochDirPrefix+strconv.FormatUint(epoch, 10))
+		if err := os.RemoveAll(dir); err != nil {
+			errs = append(errs, err)
+		}
+		delete(p.startNs, EpochOnDisk{streamID, epoch})
+	}
+	return victims, errors.Join(errs...)
+}
+
+// epochStartNs is when an epoch started on the driver clock: recorded for
+// this run's epochs, else estimated from the directory's mtime.
+func (p *Provisioner) epochStartNs(streamID uint32, epoch uint64, wall time.Time, nowNs uint64) uint64 {
+	if ns, ok := p.startNs[EpochOnDisk{streamID, epoch}]; ok {
+		return ns
+	}
+	dir := filepath.Join(p.instanceDir(streamID), epochDirPrefix+strconv.FormatUint(epoch, 10))
+	info, err := os.Lstat(dir)
+	if err != nil {
+		return nowNs // unknown age: treat as new, so it is kept
+	}
+	age := wall.Sub(info.ModTime())
+	if age <= 0 {
+		return nowNs
+	}
+	if uint64(age) > nowNs {
+		return 0
+	}
+	return nowNs - uint64(age)
+}
+
+// CollectAtStartup runs epoch GC over every stream this instance has epochs
+// of, keeping the newest ones (policies.epoch_gc_on_startup).
+func (p *Provisioner) CollectAtStartup(found []EpochOnDisk, nowNs uint64) error {
+	var streams []uint32
+	for _, e := range found {
+		streams = append(streams, e.StreamID)
+	}
+	slices.Sort(streams)
+	var errs []error
+	for _, id := range slices.Compact(streams) {
+		if _, err := p.CollectEpochs(id, 0, p.cfg.Policies.EpochGCMinAgeNs, nowNs); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Retire releases a stream's mappings (a dynamic stream was forgotten); its
+// files stay for epoch GC.
+func (p *Provisioner) Retire(streamID uint32) { p.release(streamID) }
+
+func (p *Provisioner) release(streamID uint32) {
+	c, ok := p.current[streamID]
+	if !ok {
+		return
+	}
+	for _, m := range c.mappings {
+		m.Close()
+	}
+	delete(p.current, streamID)
+}
+
+// Close releases every mapping and, with policies.cleanup_shm_on_exit,
+// removes each stream's current epoch directory.
+func (p *Provisioner) Close() error {
+	var errs []error
+	ids := make([]uint32, 0, len(p.current))
+	for id := range p.current {
+		ids = append(ids, id)
+	}
+	for _, id := range ids {
+		dir := p.current[id].regions.Dir
+		p.release(id)
+		if p.cfg.Policies.CleanupShmOnExit {
+			if err := os.RemoveAll(dir); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/tensorpool/tensorpool/aeron"
+	"github.com/tensorpool/tensorpool/aeron/agent"
+	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
+	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/agents/driver/driverclient"
+)
+
+func TestMain(m *testing.M) { drivertest.Main(m, nil) }
+
+// syncBuffer collects the command's log output while it runs.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func writeConfig(t *testing.T, controlStream int, extra string) string {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "driver.toml")
+	text := fmt.Sprintf(`
+[driver]
+instance_id = "cmd-test"
+control_channel = "aeron:ipc?term-length=64k"
+control_stream_id = %d
+announce_channel = "aeron:ipc?term-length=64k"
+announce_stream_id = %[1]d
+[shm]
+base_dir = %q
+[policies]
+lease_keepalive_interval_ms = 100
+shutdown_timeout_ms = 100
+shutdown_token = "stop-now"
+%s
+[profiles.cam]
+header_nslots = 16
+payload_pools = [{ pool_id = 1, stride_bytes = 4096 }]
+[streams.cam]
+stream_id = 10000
+profile = "cam"
+`, controlStream, filepath.Join(dir, "shm"), extra)
+	require.NoError(t, os.WriteFile(path, []byte(text), 0o600))
+	return path
+}
+
+func TestHelpAndUsageErrors(t *testing.T) {
+	var out bytes.Buffer
+	require.Equal(t, exitOK, run([]string{"--help"}, &out, nil))
+	require.Contains(t, out.String(), "Usage: tp-driver --config FILE")
+	require.Contains(t, out.String(), "-aeron-dir")
+
+	out.Reset()
+	require.Equal(t, exitUsage, run(nil, &out, nil))
+	require.Contains(t, out.String(), "--config is required")
+
+	out.Reset()
+	require.Equal(t, exitUsage, run([]string{"--config", "x", "--log-format", "xml"}, &out, nil))
+
+	out.Reset()
+	path := writeConfig(t, 1, "no_such_key = 1")
+	require.Equal(t, exitUsage, run([]string{"--config", path}, &out, nil))
+	require.Contains(t, out.String(), "policies.no_such_key")
+}
+
+// startCommand runs the command on a goroutine against the shared media
+// driver and waits for it to serve.
+func startCommand(t *testing.T, path string, signals chan os.Signal) (*syncBuffer, <-chan int) {
+	t.Helper()
+	logs := &syncBuffer{}
+	done := make(chan int, 1)
+	args := []string{"--config", path, "--aeron-dir", drivertest.Dir(t), "--log-format", "json"}
+	go func() {
+		done <- run(args, logs, signals)
+	}()
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(logs.String(), "driver ready") {
+		select {
+		case status := <-done:
+			t.Fatalf("command exited with %d: %s", status, logs.String())
+		default:
+		}
+		require.True(t, time.Now().Before(deadline), "driver not ready: %s", logs.String())
+		time.Sleep(10 * time.Millisecond)
+	}
+	return logs, done
+}
+
+func attachedClient(t *testing.T, stream int, clientID uint32) *driverclient.Client {
+	t.Helper()
+	a, err := aeron.Connect(aeron.Config{Dir: drivertest.Dir(t), IdleStrategy: agent.NewBackoff()})
+	require.NoError(t, err)
+	t.Cleanup(func() { a.Close() })
+	c, err := driverclient.New(driverclient.Config{
+		Aeron: a, ControlChannel: "aeron:ipc?term-length=64k", ControlStreamID: int32(stream),
+		Params: driverclient.Params{ClientID: clientID, Role: driver.RoleConsumer, StreamID: 10000, KeepaliveInterval: 50 * time.Millisecond},
+	})
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	_, err = c.Attach(ctx)
+	require.NoError(t, err)
+	return c
+}
+
+func awaitExit(t *testing.T, c *driverclient.Client, done <-chan int) int {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case status := <-done:
+			return status
+		default:
+		}
+		if c.DoWork(driver.MonotonicNanos()) == 0 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	t.Fatal("command did not exit")
+	return -1
+}
+
+func TestSignalDrainsAndStops(t *testing.T) {
+	path := writeConfig(t, 44001, "")
+	signals := make(chan os.Signal, 1)
+	logs, done := startCommand(t, path, signals)
+	c := attachedClient(t, 44001, 5)
+
+	signals <- syscall.SIGTERM
+	require.Equal(t, exitOK, awaitExit(t, c, done), logs.String())
+	_, ok := c.Lease()
+	require.False(t, ok, "the client saw its lease end")
+	require.Contains(t, logs.String(), `"msg":"ShmDriverShutdown sent"`)
+}
+
+func TestShutdownRequestStopsTheCommand(t *testing.T) {
+	path := writeConfig(t, 44003, "")
+	logs, done := startCommand(t, path, make(chan os.Signal))
+	c := attachedClient(t, 44003, 6)
+
+	a, err := aeron.Connect(aeron.Config{Dir: drivertest.Dir(t)})
+	require.NoError(t, err)
+	defer a.Close()
+	pub, err := a.AddPublication("aeron:ipc?term-length=64k", 44003)
+	require.NoError(t, err)
+	buf := make([]byte, 256)
+	n := driver.EncodeShutdownRequest(buf, &driver.ShutdownRequest{CorrelationID: 1, Reason: driver.ShutdownAdmin, Token: "stop-now"})
+	for pub.Offer(buf[:n]) < 0 {
+		time.Sleep(time.Millisecond)
+	}
+	require.Equal(t, exitOK, awaitExit(t, c, done), logs.String())
+	require.Contains(t, logs.String(), `"msg":"shutdown requested"`)
+}
+
+// The built binary, with its own embedded media driver (a JVM), stops
+// cleanly on SIGTERM.
+func TestBinaryWithEmbeddedMediaDriver(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "tp-driver")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, string(out))
+
+	path := writeConfig(t, 44005, "")
+	cmd := exec.Command(bin, "--config", path)
+	cmd.Env = append(os.Environ(), "TP_AERON_DIR=")
+	logs := &syncBuffer{}
+	cmd.Stderr = logs
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill() })
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(logs.String(), "driver ready") {
+		require.True(t, time.Now().Before(deadline), "not ready: %s", logs.String())
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, cmd.Wait(), logs.String())
+	require.Contains(t, logs.String(), "driver stopped")
+	require.Contains(t, logs.String(), "embedded media driver started")
+}
