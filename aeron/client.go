@@ -59,9 +59,10 @@ type Config struct {
 	OnAvailableImage func(ImageInfo)
 	// OnUnavailableImage is told when such an image goes away.
 	OnUnavailableImage func(UnavailableImageInfo)
-	// ResourceLinger is how long a closed publication's or image's log
-	// stays mapped, so an append or poll already inside it completes;
-	// default 3s.
+	// ResourceLinger is how long a closed publication's log stays mapped,
+	// so an append already inside it completes; default 3s. (An image's log
+	// needs no timer: it is unmapped once its subscription's poller is past
+	// it, see Subscription.Poll.)
 	ResourceLinger time.Duration
 }
 
@@ -91,6 +92,9 @@ type Client struct {
 	closed    atomic.Bool
 	runner    *agent.Runner
 	onMessage concurrent.BroadcastHandler
+	// lightPoll: processFence works here, so subscriptions use the cheaper
+	// busy mark in Poll (see Subscription.pollerDone).
+	lightPoll bool
 
 	// mu guards everything below: the conductor state. DoWork and waiting
 	// requests take it; mapped memory is touched only while holding it and
@@ -103,6 +107,7 @@ type Client struct {
 	publicationByID    map[int64]*Publication
 	subscriptionByID   map[int64]*Subscription
 	lingering          []lingeringLog
+	retired            []retiredImage
 	heartbeatCounterID int32
 	heartbeatAddr      *int64
 	sentCommand        bool
@@ -186,6 +191,7 @@ func newClient(cfg Config, f *cnc.File, receiver *concurrent.BroadcastReceiver, 
 		interServiceNs:     int64(interService),
 	}
 	c.onMessage = c.onResponse
+	c.lightPoll = asymmetricFenceAvailable()
 	return c
 }
 
@@ -289,7 +295,7 @@ func (c *Client) checkTimersLocked(nowNs int64) int {
 		return 1
 	}
 	c.lastServiceNs = nowNs
-	work := c.unmapExpiredLocked(nowNs)
+	work := c.unmapExpiredLocked(nowNs) + c.unmapRetiredLocked()
 	if nowNs < c.lastKeepaliveNs+int64(c.cfg.KeepaliveInterval) {
 		return work
 	}
@@ -343,7 +349,7 @@ func (c *Client) adoptHeartbeatCounterLocked(id int32) {
 }
 
 // terminateLocked ends the client: pending requests and later calls fail
-// with err, resources are marked closed. Mapped memory stays until Close.
+// with err, resources are marked closed. The CnC stays mapped until Close.
 func (c *Client) terminateLocked(err error) {
 	if c.terminal != nil {
 		return
@@ -381,6 +387,38 @@ func (c *Client) lingerLocked(log *mappedLog) {
 	if log != nil {
 		c.lingering = append(c.lingering, lingeringLog{log: log, deadlineNs: agent.SystemNanoClock() + int64(c.cfg.ResourceLinger)})
 	}
+}
+
+// retireLocked schedules an image's log for unmapping once sub's poller can
+// no longer be reading it (see Subscription.pollerDone); if it already
+// cannot, the log is unmapped now.
+func (c *Client) retireLocked(sub *Subscription, log *mappedLog, changeNumber int64) {
+	if log == nil {
+		return
+	}
+	// The list without the image is published; fencing now orders that
+	// before every later load of the poller's state.
+	fenced := !sub.lightPoll || processFence()
+	c.retired = append(c.retired, retiredImage{sub: sub, log: log, changeNumber: changeNumber, fenced: fenced})
+	c.unmapRetiredLocked()
+}
+
+func (c *Client) unmapRetiredLocked() int {
+	kept := c.retired[:0]
+	unmapped := 0
+	for _, r := range c.retired {
+		if !r.sub.pollerDone(r.changeNumber, r.fenced) {
+			kept = append(kept, r)
+			continue
+		}
+		if err := r.log.unmap(); err != nil {
+			c.cfg.ErrorHandler(fmt.Errorf("aeron: unmap %s: %w", r.log.path, err))
+		}
+		unmapped++
+	}
+	clear(c.retired[len(kept):])
+	c.retired = kept
+	return unmapped
 }
 
 type lingeringLog struct {
@@ -444,6 +482,12 @@ func (c *Client) Close() error {
 		}
 	}
 	c.lingering = nil
+	for _, r := range c.retired {
+		if uerr := r.log.unmap(); err == nil {
+			err = uerr
+		}
+	}
+	c.retired = nil
 	if cerr := c.cncFile.Close(); err == nil {
 		err = cerr
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -353,6 +354,9 @@ func TestUnresponsiveDriverNeverHangsARequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = syscall.Kill(d.Pid(), syscall.SIGCONT) }()
+	// The stop reaches the JVM's threads asynchronously; one still running
+	// could answer the request below.
+	eventually(t, 5*time.Second, "every driver thread stopped", func() bool { return allThreadsStopped(d.Pid()) })
 	start := time.Now()
 	_, err := c.AddCounter(1001, nil, "never answered")
 	if !errors.Is(err, ErrResponseTimeout) && !errors.Is(err, ErrDriverInactive) {
@@ -362,6 +366,28 @@ func TestUnresponsiveDriverNeverHangsARequest(t *testing.T) {
 		t.Fatalf("request took %v with a 1s driver timeout", took)
 	}
 	t.Logf("request failed after %v: %v", time.Since(start), err)
+}
+
+// allThreadsStopped reports whether every thread of process pid is in the
+// stopped state ('T' in /proc/<pid>/task/<tid>/stat).
+func allThreadsStopped(pid int) bool {
+	tasks, err := filepath.Glob(filepath.Join("/proc", strconv.Itoa(pid), "task", "*", "stat"))
+	if err != nil || len(tasks) == 0 {
+		return false
+	}
+	for _, task := range tasks {
+		b, err := os.ReadFile(task)
+		if err != nil {
+			return false
+		}
+		// The state follows the parenthesised command name, which may
+		// itself contain spaces and parentheses.
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 || i+2 >= len(b) || b[i+2] != 'T' {
+			return false
+		}
+	}
+	return true
 }
 
 func TestPublicationsAndSubscriptionOnIPC(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -221,11 +222,162 @@ func TestClosedLogsAreUnmappedAfterLinger(t *testing.T) {
 	if n := sub.Poll(func([]byte, int, int, *logbuffer.Header) {}, 10); n != 0 {
 		t.Fatalf("poll on a closed subscription read %d", n)
 	}
-	lingering := func() int { c.mu.Lock(); defer c.mu.Unlock(); return len(c.lingering) }
-	if lingering() != 2 {
-		t.Fatalf("%d logs lingering, want the publication's and the image's", lingering())
+	held := func() (lingering, retired int) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(c.lingering), len(c.retired)
 	}
-	eventually(t, 5*time.Second, "lingering logs unmapped", func() bool { return lingering() == 0 })
+	// No poll was running: the image's log went at once; the publication's
+	// lingers for appends that may be inside it.
+	if lingering, retired := held(); lingering != 1 || retired != 0 {
+		t.Fatalf("%d logs lingering and %d retired, want the publication's lingering only", lingering, retired)
+	}
+	eventually(t, 5*time.Second, "lingering logs unmapped", func() bool { l, r := held(); return l == 0 && r == 0 })
+}
+
+// An image that goes away while a poll is running stays mapped, for however
+// long the poll takes, and is unmapped once the poll returns. The poll is held
+// inside image A's handler while image B (already consumed, so the driver
+// drops it at once) goes away; after A the same poll may go on to read B.
+func TestImageLogStaysMappedWhilePollReadsIt(t *testing.T) {
+	c := connect(t, Config{ResourceLinger: time.Millisecond})
+	const stream = 2005
+	sub, err := c.AddSubscription("aeron:ipc", stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubA, err := c.AddExclusivePublication("aeron:ipc", stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubB, err := c.AddExclusivePublication("aeron:ipc", stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "two images", func() bool { return len(sub.Images()) == 2 })
+	offerRetrying(t, pubB, []byte("b"), func() {})
+	eventually(t, 5*time.Second, "B's message", func() bool {
+		return sub.Poll(func([]byte, int, int, *logbuffer.Header) {}, 10) == 1
+	})
+	msg := []byte("read me while B goes away")
+	offerRetrying(t, pubA, msg, func() {})
+
+	inHandler, release := make(chan struct{}), make(chan struct{})
+	polled := make(chan string, 1)
+	go func() {
+		var got string
+		sub.Poll(func(buf []byte, off, n int, h *logbuffer.Header) {
+			close(inHandler)
+			<-release
+			got = fmt.Sprintf("%s@%d", buf[off:off+n], h.SessionID())
+		}, 10)
+		polled <- got
+	}()
+	<-inHandler
+	if err := pubB.Close(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "image B unavailable", func() bool { return len(sub.Images()) == 1 })
+	c.mu.Lock()
+	var retired *mappedLog
+	if len(c.retired) == 1 {
+		retired = c.retired[0].log
+	}
+	c.mu.Unlock()
+	if retired == nil {
+		t.Fatal("B's log is not retired")
+	}
+	// Many conductor cycles and linger times later, the poll still holds it.
+	time.Sleep(200 * time.Millisecond)
+	c.mu.Lock()
+	mapped := retired.mapping != nil
+	c.mu.Unlock()
+	if !mapped {
+		t.Fatal("B's log was unmapped while a poll that may read it was running")
+	}
+	close(release)
+	if got, want := <-polled, fmt.Sprintf("%s@%d", msg, pubA.SessionID()); got != want {
+		t.Fatalf("poll read %q, want %q", got, want)
+	}
+	eventually(t, 5*time.Second, "B's log unmapped after the poll", func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(c.retired) == 0 && retired.mapping == nil
+	})
+	if n := sub.Poll(func([]byte, int, int, *logbuffer.Header) {}, 10); n != 0 {
+		t.Fatalf("poll after B went away read %d", n)
+	}
+}
+
+// Images come and go while a goroutine polls without pause: under -race this
+// checks that unmapping is ordered after every poll that could read the log.
+func TestImagesChurnWhilePolling(t *testing.T) {
+	for _, light := range []bool{false, true} {
+		t.Run(fmt.Sprintf("lightPoll=%v", light), func(t *testing.T) {
+			c := connect(t, Config{})
+			if light && !c.lightPoll {
+				t.Skip("membarrier(2) is not available")
+			}
+			c.lightPoll = light
+			stream := int32(2006)
+			if light {
+				stream = 2007
+			}
+			churnImagesWhilePolling(t, c, stream)
+		})
+	}
+}
+
+func churnImagesWhilePolling(t *testing.T, c *Client, stream int32) {
+	sub, err := c.AddSubscription("aeron:ipc", stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan int)
+	go func() {
+		received := 0
+		handler := func(buf []byte, off, n int, _ *logbuffer.Header) {
+			if n != 8 || binary.LittleEndian.Uint64(buf[off:]) != 0xfeed {
+				panic(fmt.Sprintf("fragment of %d bytes", n))
+			}
+			received++
+		}
+		for {
+			select {
+			case <-stop:
+				done <- received
+				return
+			default:
+			}
+			if sub.Poll(handler, 10) == 0 {
+				runtime.Gosched()
+			}
+		}
+	}()
+	msg := binary.LittleEndian.AppendUint64(nil, 0xfeed)
+	for i := 0; i < 8; i++ {
+		pub, err := c.AddExclusivePublication("aeron:ipc", stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 5*time.Second, "image available", func() bool { return len(sub.Images()) > 0 })
+		for j := 0; j < 20; j++ {
+			offerRetrying(t, pub, msg, func() {})
+		}
+		if err := pub.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 10*time.Second, "all images gone and their logs unmapped", func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(sub.images.Load().images) == 0 && len(c.retired) == 0
+	})
+	close(stop)
+	if received := <-done; received == 0 {
+		t.Fatal("the poller received nothing")
+	}
 }
 
 func TestUDPLoopbackStream(t *testing.T) {

@@ -36,7 +36,12 @@ type Publication struct {
 	exclusive                 bool
 	log                       *mappedLog
 	appender                  publisher
-	closed                    bool // guarded by client.mu
+	// Exactly one of these is set: the same publisher as appender, for
+	// TryClaim and Offer to call directly (no interface dispatch on the hot
+	// path).
+	concurrentAppender *logbuffer.ConcurrentPublisher
+	exclusiveAppender  *logbuffer.ExclusivePublisher
+	closed             bool // guarded by client.mu
 }
 
 // AddPublication adds a concurrent publication: every add on the same
@@ -96,9 +101,11 @@ func (c *Client) addPublication(channel string, streamID int32, exclusive bool) 
 		return nil, err
 	}
 	if exclusive {
-		pub.appender = logbuffer.NewExclusivePublisher(pub.log.buffers, limit)
+		pub.exclusiveAppender = logbuffer.NewExclusivePublisher(pub.log.buffers, limit)
+		pub.appender = pub.exclusiveAppender
 	} else {
-		pub.appender = logbuffer.NewConcurrentPublisher(pub.log.buffers, limit)
+		pub.concurrentAppender = logbuffer.NewConcurrentPublisher(pub.log.buffers, limit)
+		pub.appender = pub.concurrentAppender
 	}
 	c.publicationByID[correlationID] = pub
 	return pub, nil
@@ -136,11 +143,19 @@ func (p *Publication) IsExclusive() bool { return p.exclusive }
 // TryClaim reserves length bytes (at most MaxPayloadLength) in one frame;
 // on success fill claim.Buffer() and Commit or Abort it promptly.
 func (p *Publication) TryClaim(length int, claim *logbuffer.BufferClaim) int64 {
-	return p.appender.TryClaim(length, claim)
+	if p.concurrentAppender != nil {
+		return p.concurrentAppender.TryClaim(length, claim)
+	}
+	return p.exclusiveAppender.TryClaim(length, claim)
 }
 
 // Offer copies msg into the stream, fragmenting it beyond MaxPayloadLength.
-func (p *Publication) Offer(msg []byte) int64 { return p.appender.Offer(msg) }
+func (p *Publication) Offer(msg []byte) int64 {
+	if p.concurrentAppender != nil {
+		return p.concurrentAppender.Offer(msg)
+	}
+	return p.exclusiveAppender.Offer(msg)
+}
 
 // IsConnected reports whether a subscriber (IPC) or receiver is connected.
 func (p *Publication) IsConnected() bool { return p.appender.IsConnected() }

@@ -118,7 +118,7 @@ func NewExclusiveTermAppender(log *LogBuffers, index int) ExclusiveTermAppender 
 // advance publishes the new tail and, if the frames do not fit, pads the rest of the term.
 func (a *ExclusiveTermAppender) advance(w *HeaderWriter, termID, termOffset int32, alignedLength int) AppendResult {
 	result := AppendResult{TermID: termID, ResultingOffset: termOffset + int32(alignedLength)}
-	atomic.StoreInt64(a.tail, PackTail(termID, result.ResultingOffset))
+	StoreInt64Release(a.tail, PackTail(termID, result.ResultingOffset))
 	if int(result.ResultingOffset) > len(a.term) {
 		result.Tripped = true
 		if int(termOffset) < len(a.term) {

@@ -29,13 +29,16 @@ func loadFrameLength(term []byte, offset int) int32 {
 	return atomic.LoadInt32(int32At(term, offset))
 }
 
+// storeFrameLength publishes a frame (release): its header and payload, written before, are
+// visible to a reader that loads the length.
 func storeFrameLength(term []byte, offset int, length int32) {
-	atomic.StoreInt32(int32At(term, offset), length)
+	StoreInt32Release(int32At(term, offset), length)
 }
 
-// storeFrameWord stores the first 8 bytes of a frame (length, version, flags, type) at once.
+// storeFrameWord stores the first 8 bytes of a frame (length, version, flags, type) at once: see
+// storeFrameWordAt.
 func storeFrameWord(term []byte, offset int, word uint64) {
-	atomic.StoreUint64((*uint64)(unsafe.Pointer(int64At(term, offset))), word)
+	storeFrameWordAt(int64At(term, offset), word)
 }
 
 func isAligned8(b []byte) bool {

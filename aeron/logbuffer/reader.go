@@ -100,7 +100,7 @@ func ReadTerm(term []byte, termOffset int, handler FragmentHandler, fragmentLimi
 }
 
 // PollImage is one poll of an image: it reads from the subscriber position, in the partition that
-// position falls in, and then stores the advanced position (release) so the driver sees the
+// position falls in, and then stores the advanced position (a release store) so the driver sees the
 // consumed space. subscriberPosition is the image's sub-pos counter value (8-byte aligned), which
 // only this poller writes. It returns the number of fragments delivered; like Aeron, one poll never
 // crosses into the next term.
@@ -110,7 +110,7 @@ func PollImage(log *LogBuffers, subscriberPosition *int64, handler FragmentHandl
 	term := log.terms[IndexByPosition(position, log.positionBitsToShift)]
 	newOffset, fragmentsRead := ReadTerm(term, termOffset, handler, fragmentLimit, header)
 	if newOffset > termOffset {
-		atomic.StoreInt64(subscriberPosition, position+int64(newOffset-termOffset))
+		StoreInt64Release(subscriberPosition, position+int64(newOffset-termOffset))
 	}
 	return fragmentsRead
 }
