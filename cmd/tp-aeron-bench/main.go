@@ -1,0 +1,760 @@
+// Command tp-aeron-bench measures this repository's Go Aeron client against
+// the official Java client, in one run, on one media driver: IPC throughput
+// on the try-claim path (messages/s at 32 B and 256 B) and ping-pong round
+// trip time (p50, p99).
+//
+// Both sides do the same thing. Bench.java (the Java side, compiled by this
+// command with javac against aeron-all.jar) runs as a server in its own JVM
+// with one Aeron client; the Go side runs in this process with one
+// aeron.Client. For throughput, a subscriber thread (goroutine) busy-polls
+// while the main one publishes by try-claim/commit on a concurrent IPC
+// publication; for ping-pong, a pong thread (goroutine) echoes each ping by
+// try-claim/commit. Those threads run only during their round. Rounds alternate Java, Go, Go, Java, ... so both sides
+// share the machine's conditions; the report gives medians and the median
+// of the per-round Go/Java ratios.
+//
+// The driver is the embedded Java media driver (aeron.threading.mode=SHARED
+// with a backoff idle strategy, see mediadriver.DefaultProperties) with
+// Aeron's default 64 MiB IPC terms, or an external one with -dir.
+// Busy-spinning is for benchmarks only.
+//
+// Usage: go run ./cmd/tp-aeron-bench [-rounds 15] [-count 5000000] [-v]
+package main
+
+import (
+	"bufio"
+	_ "embed"
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/tensorpool/tensorpool/aeron"
+	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/aeron/mediadriver"
+)
+
+//go:embed Bench.java
+var benchJava []byte
+
+const (
+	channel       = "aeron:ipc"
+	fragmentLimit = 256
+)
+
+type options struct {
+	rounds, count, warmup       int
+	pingRounds, pings, pingWarm int
+	sizes                       []int
+	pingSize                    int
+	dir, jar, java, classDir    string
+	termLength                  string
+	cpuProfile, only            string
+	verbose                     bool
+}
+
+func main() {
+	var o options
+	var sizes string
+	flag.IntVar(&o.rounds, "rounds", 15, "throughput rounds per size and side, after one warm-up round")
+	flag.IntVar(&o.count, "count", 5_000_000, "messages per throughput round")
+	flag.IntVar(&o.warmup, "warmup", 5_000_000, "messages in the throughput warm-up round")
+	flag.IntVar(&o.pingRounds, "ping-rounds", 10, "ping-pong rounds per side, after one warm-up round")
+	flag.IntVar(&o.pings, "pings", 20_000, "pings per ping-pong round")
+	flag.IntVar(&o.pingWarm, "ping-warmup", 50_000, "pings in the ping-pong warm-up round")
+	flag.StringVar(&sizes, "sizes", "32,256", "throughput message sizes in bytes (at least 8)")
+	flag.IntVar(&o.pingSize, "ping-size", 32, "ping message size in bytes (at least 8)")
+	flag.StringVar(&o.dir, "dir", "", "aeron.dir of an external driver (default: start an embedded one)")
+	flag.StringVar(&o.jar, "jar", "", "aeron-all.jar (default: $TP_AERON_JAR, then third_party/aeron-all.jar)")
+	flag.StringVar(&o.java, "java", "", "java binary (default: $JAVA_HOME/bin/java, then PATH); javac is looked up beside it")
+	flag.StringVar(&o.termLength, "ipc-term-length", "64m", "aeron.ipc.term.buffer.length of the embedded driver (Aeron's default)")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (the Go side) to this file")
+	flag.StringVar(&o.only, "only", "", "run one side only (go|java), e.g. for profiling")
+	flag.BoolVar(&o.verbose, "v", false, "print every round")
+	flag.Parse()
+	for _, s := range strings.Split(sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 8 {
+			fatalf("bad size %q", s)
+		}
+		o.sizes = append(o.sizes, n)
+	}
+	if o.pingSize < 8 || o.rounds < 1 || o.count < 1 || o.pingRounds < 1 || o.pings < 100 ||
+		(o.only != "" && o.only != "go" && o.only != "java") {
+		fatalf("bad arguments")
+	}
+	if err := run(&o); err != nil {
+		fatalf("%v", err)
+	}
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "tp-aeron-bench: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+// side is one client implementation, Go or Java, doing the benchmark steps.
+type side interface {
+	// throughput runs one round of count messages of size bytes on stream
+	// (set up on first use) and returns messages per second.
+	throughput(stream int32, size, count int) (float64, error)
+	// pingPong runs count pings on stream (pongs on stream+1) and returns
+	// the round trip p50 and p99 in nanoseconds.
+	pingPong(stream int32, size, count int) (p50, p99 float64, err error)
+	close() error
+}
+
+// setup finds the jar and java, starts the driver unless o.dir names one,
+// and compiles Bench.java (unless only Go runs). The returned function
+// undoes it.
+func setup(o *options) (func(), error) {
+	var undo []func()
+	cleanup := func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+	var err error
+	if o.jar, err = mediadriver.FindJar(o.jar); err != nil {
+		return cleanup, err
+	}
+	if o.java, err = mediadriver.FindJava(o.java); err != nil {
+		return cleanup, err
+	}
+	if o.dir == "" {
+		d, err := mediadriver.Start(mediadriver.Config{
+			JarPath:      o.jar,
+			JavaPath:     o.java,
+			Properties:   map[string]string{"aeron.ipc.term.buffer.length": o.termLength},
+			StartTimeout: 60 * time.Second,
+		})
+		if err != nil {
+			return cleanup, err
+		}
+		undo = append(undo, func() { _ = d.Close() })
+		o.dir = d.Dir()
+	}
+	if o.only != "go" {
+		classDir, err := os.MkdirTemp("", "tp-aeron-bench-")
+		if err != nil {
+			return cleanup, err
+		}
+		undo = append(undo, func() { _ = os.RemoveAll(classDir) })
+		o.classDir = classDir
+		if err := compileJava(o); err != nil {
+			return cleanup, err
+		}
+	}
+	return cleanup, nil
+}
+
+func run(o *options) error {
+	cleanup, err := setup(o)
+	defer cleanup()
+	if err != nil {
+		return err
+	}
+	var goSide, javaSide side
+	if o.only != "java" {
+		g, err := newGoSide(o.dir)
+		if err != nil {
+			return err
+		}
+		defer g.close()
+		goSide = g
+	}
+	if o.only != "go" {
+		j, err := newJavaSide(o)
+		if err != nil {
+			return err
+		}
+		defer j.close()
+		javaSide = j
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	fmt.Printf("driver %s (IPC terms %s), GOMAXPROCS %d, %d CPUs, %s\n",
+		o.dir, o.termLength, runtime.GOMAXPROCS(0), runtime.NumCPU(), runtime.Version())
+	var rows []row
+	stream := int32(7000)
+	for _, size := range o.sizes {
+		javaStream, goStream := stream, stream+1
+		stream += 10
+		r := row{name: fmt.Sprintf("IPC throughput %d B (msg/s)", size), higherIsBetter: true, target: 1.0}
+		err := alternate(o.rounds, goSide, javaSide, func(s side, measured bool) error {
+			st, count := javaStream, o.count
+			if s == goSide {
+				st = goStream
+			}
+			if !measured {
+				count = o.warmup
+			}
+			rate, err := s.throughput(st, size, count)
+			if err == nil && measured {
+				r.add(s == goSide, rate)
+				o.logf("%s throughput %d B: %.0f msg/s", sideName(s == goSide), size, rate)
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r)
+	}
+	javaStream, goStream := stream, stream+2
+	p50 := row{name: fmt.Sprintf("ping-pong RTT p50 %d B (ns)", o.pingSize), target: 1.2}
+	p99 := row{name: fmt.Sprintf("ping-pong RTT p99 %d B (ns)", o.pingSize)}
+	err = alternate(o.pingRounds, goSide, javaSide, func(s side, measured bool) error {
+		st, count := javaStream, o.pings
+		if s == goSide {
+			st = goStream
+		}
+		if !measured {
+			count = o.pingWarm
+		}
+		a, b, err := s.pingPong(st, o.pingSize, count)
+		if err == nil && measured {
+			p50.add(s == goSide, a)
+			p99.add(s == goSide, b)
+			o.logf("%s ping-pong: p50 %.0f ns, p99 %.0f ns", sideName(s == goSide), a, b)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	rows = append(rows, p50, p99)
+	report(o, rows)
+	return nil
+}
+
+func sideName(isGo bool) string {
+	if isGo {
+		return "go"
+	}
+	return "java"
+}
+
+// alternate runs one warm-up round on each side, then rounds measured
+// rounds on each, in the order Java, Go, Go, Java, Java, Go, ... A nil side
+// is skipped.
+func alternate(rounds int, goSide, javaSide side, round func(s side, measured bool) error) error {
+	for _, s := range []side{javaSide, goSide} {
+		if s != nil {
+			if err := round(s, false); err != nil {
+				return err
+			}
+		}
+	}
+	for i := 0; i < rounds; i++ {
+		order := []side{javaSide, goSide}
+		if i%2 == 1 {
+			order = []side{goSide, javaSide}
+		}
+		for _, s := range order {
+			if s != nil {
+				if err := round(s, true); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+type row struct {
+	name           string
+	goV, javaV     []float64
+	higherIsBetter bool
+	target         float64 // Go/Java must be >= target (higher is better) or <= target; 0: none
+}
+
+func (r *row) add(isGo bool, v float64) {
+	if isGo {
+		r.goV = append(r.goV, v)
+	} else {
+		r.javaV = append(r.javaV, v)
+	}
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func report(o *options, rows []row) {
+	fmt.Printf("\nmedians of %d throughput rounds (%d messages each) and %d ping-pong rounds (%d pings each) per side\n",
+		o.rounds, o.count, o.pingRounds, o.pings)
+	fmt.Printf("%-28s %10s %10s %8s %17s  %s\n", "benchmark", "Go", "Java", "Go/Java", "paired (min-max)", "target")
+	for _, r := range rows {
+		g, j := median(r.goV), median(r.javaV)
+		ratio, paired, target := "-", "-", "-"
+		if g > 0 && j > 0 {
+			ratio = fmt.Sprintf("%.2f", g/j)
+			var ratios []float64
+			for i := range min(len(r.goV), len(r.javaV)) {
+				ratios = append(ratios, r.goV[i]/r.javaV[i])
+			}
+			paired = fmt.Sprintf("%.2f (%.2f-%.2f)", median(ratios), slices.Min(ratios), slices.Max(ratios))
+		}
+		if r.target > 0 {
+			cmp := "<="
+			met := g/j <= r.target
+			if r.higherIsBetter {
+				cmp, met = ">=", g/j >= r.target
+			}
+			target = fmt.Sprintf("%s %.1f", cmp, r.target)
+			if g > 0 && j > 0 {
+				target += map[bool]string{true: " met", false: " MISSED"}[met]
+			}
+		}
+		fmt.Printf("%-28s %10s %10s %8s %17s  %s\n", r.name, format(g, r.higherIsBetter), format(j, r.higherIsBetter), ratio, paired, target)
+	}
+}
+
+func format(v float64, rate bool) string {
+	switch {
+	case v == 0:
+		return "-"
+	case rate:
+		return fmt.Sprintf("%.2fM", v/1e6)
+	default:
+		return fmt.Sprintf("%.0f", v)
+	}
+}
+
+func (o *options) logf(format string, args ...any) {
+	if o.verbose {
+		fmt.Printf(format+"\n", args...)
+	}
+}
+
+// ---- Java side: Bench.java as a server ----
+
+func compileJava(o *options) error {
+	src := filepath.Join(o.classDir, "Bench.java")
+	if err := os.WriteFile(src, benchJava, 0o644); err != nil {
+		return err
+	}
+	javac := filepath.Join(filepath.Dir(o.java), "javac")
+	if _, err := os.Stat(javac); err != nil {
+		if javac, err = exec.LookPath("javac"); err != nil {
+			return fmt.Errorf("javac (a JDK) is needed to compile the Java side: %w", err)
+		}
+	}
+	out, err := exec.Command(javac, "-cp", o.jar, "-d", o.classDir, src).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("javac Bench.java: %v\n%s", err, out)
+	}
+	return nil
+}
+
+type javaSide struct {
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	lines   chan string
+	stderr  *strings.Builder // read only after exited is closed
+	exited  chan struct{}
+	waitErr error
+}
+
+func newJavaSide(o *options) (*javaSide, error) {
+	cmd := exec.Command(o.java, "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
+		"-cp", o.jar+string(os.PathListSeparator)+o.classDir, "Bench", o.dir)
+	j := &javaSide{cmd: cmd, lines: make(chan string, 1), stderr: &strings.Builder{}, exited: make(chan struct{})}
+	cmd.Stderr = j.stderr
+	// The JVM dies with this process (it busy-spins, so it must not outlive
+	// us). Pdeathsig follows the forking thread, so that thread stays
+	// locked until the child is gone, as mediadriver does for the driver.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	var err error
+	if j.stdin, err = cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			close(j.exited)
+			return
+		}
+		started <- nil
+		j.waitErr = cmd.Wait()
+		close(j.exited)
+	}()
+	if err := <-started; err != nil {
+		return nil, err
+	}
+	go func() {
+		defer close(j.lines)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			j.lines <- sc.Text()
+		}
+	}()
+	if line, err := j.next(); err != nil || line != "ready" {
+		_ = j.close()
+		return nil, fmt.Errorf("java Bench did not start (%q): %v", line, err)
+	}
+	return j, nil
+}
+
+// died describes how the JVM ended, once it has.
+func (j *javaSide) died() error {
+	select {
+	case <-j.exited:
+		return fmt.Errorf("java Bench ended (%v): %s", j.waitErr, j.stderr)
+	case <-time.After(10 * time.Second):
+		return errors.New("java Bench closed its output but did not exit")
+	}
+}
+
+func (j *javaSide) next() (string, error) {
+	select {
+	case line, ok := <-j.lines:
+		if !ok {
+			return "", j.died()
+		}
+		return line, nil
+	case <-time.After(5 * time.Minute):
+		return "", errors.New("java Bench did not answer within 5 minutes")
+	}
+}
+
+func (j *javaSide) ask(fields int, format string, args ...any) ([]float64, error) {
+	if _, err := fmt.Fprintf(j.stdin, format+"\n", args...); err != nil {
+		return nil, fmt.Errorf("java Bench: %w; %w", err, j.died())
+	}
+	line, err := j.next()
+	if err != nil {
+		return nil, err
+	}
+	f := strings.Fields(line)
+	if len(f) != fields+1 {
+		return nil, fmt.Errorf("java Bench answered %q", line)
+	}
+	v := make([]float64, fields)
+	for i := range v {
+		if v[i], err = strconv.ParseFloat(f[i+1], 64); err != nil {
+			return nil, fmt.Errorf("java Bench answered %q", line)
+		}
+	}
+	return v, nil
+}
+
+func (j *javaSide) throughput(stream int32, size, count int) (float64, error) {
+	v, err := j.ask(1, "tp %d %d %d", stream, size, count)
+	if err != nil {
+		return 0, err
+	}
+	return v[0], nil
+}
+
+func (j *javaSide) pingPong(stream int32, size, count int) (float64, float64, error) {
+	v, err := j.ask(2, "pp %d %d %d", stream, size, count)
+	if err != nil {
+		return 0, 0, err
+	}
+	return v[0], v[1], nil
+}
+
+func (j *javaSide) close() error {
+	_, _ = io.WriteString(j.stdin, "quit\n")
+	_ = j.stdin.Close()
+	select {
+	case <-j.exited:
+	case <-time.After(30 * time.Second):
+		_ = j.cmd.Process.Kill()
+		<-j.exited
+	}
+	return j.waitErr
+}
+
+// ---- Go side: the same steps as Bench.java ----
+
+type goSide struct {
+	client      *aeron.Client
+	throughputs map[int32]*goThroughput
+	pingPongs   map[int32]*goPingPong
+}
+
+func newGoSide(dir string) (*goSide, error) {
+	c, err := aeron.Connect(aeron.Config{Dir: dir})
+	if err != nil {
+		return nil, err
+	}
+	return &goSide{client: c, throughputs: map[int32]*goThroughput{}, pingPongs: map[int32]*goPingPong{}}, nil
+}
+
+func (g *goSide) close() error {
+	return g.client.Close()
+}
+
+func awaitConnected(pub *aeron.Publication, sub *aeron.Subscription) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for !pub.IsConnected() || !sub.IsConnected() {
+		if time.Now().After(deadline) {
+			return errors.New("not connected within 30s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return nil
+}
+
+var epoch = time.Now()
+
+// nanoTime is a monotonic clock reading, like Java's System.nanoTime.
+func nanoTime() int64 { return int64(time.Since(epoch)) }
+
+// pad keeps state written by different goroutines off each other's cache
+// lines (Bench.java pads its objects alike).
+type pad [128]byte
+
+type goThroughput struct {
+	sub   *aeron.Subscription
+	pub   *aeron.Publication
+	claim *paddedClaim // the publisher's
+	rx    *receiver    // the subscriber's
+}
+
+type paddedClaim struct {
+	_     pad
+	claim logbuffer.BufferClaim
+	_     pad
+}
+
+type receiver struct {
+	_        pad
+	stop     atomic.Bool // set when the publisher gives up
+	count    int64
+	received int64
+	sum      int64
+	endNs    int64
+	handler  logbuffer.FragmentHandler
+	_        pad
+}
+
+func (g *goSide) throughput(stream int32, size, count int) (float64, error) {
+	t := g.throughputs[stream]
+	if t == nil {
+		sub, err := g.client.AddSubscription(channel, stream)
+		if err != nil {
+			return 0, err
+		}
+		pub, err := g.client.AddPublication(channel, stream)
+		if err != nil {
+			return 0, err
+		}
+		if err := awaitConnected(pub, sub); err != nil {
+			return 0, err
+		}
+		rx := &receiver{}
+		rx.handler = func(buf []byte, off, _ int, _ *logbuffer.Header) {
+			rx.sum += int64(binary.LittleEndian.Uint64(buf[off:]))
+			rx.received++
+		}
+		t = &goThroughput{sub: sub, pub: pub, claim: &paddedClaim{}, rx: rx}
+		g.throughputs[stream] = t
+	}
+	return t.round(size, int64(count))
+}
+
+func (t *goThroughput) receive(done chan<- struct{}) {
+	rx := t.rx
+	for rx.received < rx.count {
+		if t.sub.Poll(rx.handler, fragmentLimit) == 0 && rx.stop.Load() {
+			break
+		}
+	}
+	rx.endNs = nanoTime()
+	close(done)
+}
+
+func (t *goThroughput) round(size int, count int64) (float64, error) {
+	rx := t.rx
+	rx.count, rx.received, rx.sum = count, 0, 0
+	rx.stop.Store(false)
+	done := make(chan struct{})
+	go t.receive(done)
+	claim := &t.claim.claim
+	start := nanoTime()
+	for i := int64(0); i < count; i++ {
+		for {
+			r := t.pub.TryClaim(size, claim)
+			if r > 0 {
+				break
+			}
+			if fatal(r) {
+				rx.stop.Store(true)
+				<-done
+				return 0, fmt.Errorf("go try-claim: result %d", r)
+			}
+		}
+		binary.LittleEndian.PutUint64(claim.Buffer(), uint64(i))
+		claim.Commit()
+	}
+	<-done
+	if rx.sum != count*(count-1)/2 {
+		return 0, errors.New("received the wrong messages")
+	}
+	return float64(count) * 1e9 / float64(rx.endNs-start), nil
+}
+
+type goPingPong struct {
+	pingSub, pongSub *aeron.Subscription
+	pingPub, pongPub *aeron.Publication
+	claim            logbuffer.BufferClaim // the pinger's
+	pongClaim        *paddedClaim          // the ponger's
+	_                pad
+	running          atomic.Bool // read by the ponger
+	_                pad
+	rtt              []int64
+	n                int
+	got              bool
+	onPong, echo     logbuffer.FragmentHandler
+}
+
+func (g *goSide) pingPong(stream int32, size, count int) (float64, float64, error) {
+	p := g.pingPongs[stream]
+	if p == nil {
+		var err error
+		if p, err = g.newPingPong(stream); err != nil {
+			return 0, 0, err
+		}
+		g.pingPongs[stream] = p
+	}
+	return p.round(size, count)
+}
+
+func (g *goSide) newPingPong(stream int32) (*goPingPong, error) {
+	c := g.client
+	p := &goPingPong{pongClaim: &paddedClaim{}}
+	var err error
+	if p.pingSub, err = c.AddSubscription(channel, stream); err != nil {
+		return nil, err
+	}
+	if p.pongPub, err = c.AddPublication(channel, stream+1); err != nil {
+		return nil, err
+	}
+	if p.pongSub, err = c.AddSubscription(channel, stream+1); err != nil {
+		return nil, err
+	}
+	if p.pingPub, err = c.AddPublication(channel, stream); err != nil {
+		return nil, err
+	}
+	if err := awaitConnected(p.pingPub, p.pingSub); err != nil {
+		return nil, err
+	}
+	if err := awaitConnected(p.pongPub, p.pongSub); err != nil {
+		return nil, err
+	}
+	p.onPong = func(buf []byte, off, _ int, _ *logbuffer.Header) {
+		p.rtt[p.n] = nanoTime() - int64(binary.LittleEndian.Uint64(buf[off:]))
+		p.got = true
+	}
+	p.echo = func(buf []byte, off, n int, _ *logbuffer.Header) {
+		claim := &p.pongClaim.claim
+		for {
+			r := p.pongPub.TryClaim(n, claim)
+			if r > 0 {
+				break
+			}
+			if fatal(r) {
+				p.running.Store(false) // the pinger notices its closed publication
+				return
+			}
+		}
+		copy(claim.Buffer(), buf[off:off+n])
+		claim.Commit()
+	}
+	return p, nil
+}
+
+func (p *goPingPong) pong(done chan<- struct{}) {
+	for p.running.Load() {
+		p.pingSub.Poll(p.echo, fragmentLimit)
+	}
+	close(done)
+}
+
+func (p *goPingPong) round(size, count int) (p50, p99 float64, err error) {
+	if len(p.rtt) != count {
+		p.rtt = make([]int64, count)
+	}
+	p.running.Store(true)
+	pongDone := make(chan struct{})
+	go p.pong(pongDone)
+	idle := 0
+	for p.n = 0; p.n < count && err == nil; p.n++ {
+		for {
+			r := p.pingPub.TryClaim(size, &p.claim)
+			if r > 0 {
+				break
+			}
+			if fatal(r) {
+				err = fmt.Errorf("go ping try-claim: result %d", r)
+				break
+			}
+		}
+		if err != nil {
+			break
+		}
+		binary.LittleEndian.PutUint64(p.claim.Buffer(), uint64(nanoTime()))
+		p.claim.Commit()
+		p.got = false
+		for !p.got {
+			if p.pongSub.Poll(p.onPong, 1) == 0 {
+				if idle++; idle&(1<<24-1) == 0 && p.pingPub.IsClosed() {
+					err = errors.New("go ping: the client closed (driver gone?)")
+					break
+				}
+			}
+		}
+	}
+	p.running.Store(false)
+	<-pongDone
+	if err != nil {
+		return 0, 0, err
+	}
+	slices.Sort(p.rtt)
+	return float64(p.rtt[count/2]), float64(p.rtt[int(float64(count)*0.99)]), nil
+}
+
+// fatal reports a try-claim result that retrying will not fix.
+func fatal(result int64) bool {
+	return result == logbuffer.Closed || result == logbuffer.NotConnected ||
+		result == logbuffer.MaxPositionExceeded || result == logbuffer.PublicationError
+}
