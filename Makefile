@@ -51,9 +51,10 @@ ctest:
 
 test: deps fmt-check vet staticcheck codegen-check gotest fuzz ctest
 
-demo:
-	@echo "make demo: the producer/consumer data path does not exist yet (issue 5)."
-	@echo "Today the foundation is in place: schemas, SBE codecs (wire/) and the SHM layer (shm/)."
+# Media driver, SHM driver, producer and consumer in one process for a few seconds;
+# flags go in DEMO_ARGS, e.g. make demo DEMO_ARGS="-duration 10s -size 4096".
+demo: deps
+	$(GO) run ./cmd/tp-demo $(DEMO_ARGS)
 
 clean:
 	rm -rf $(BUILD)

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The demo runs for a second with the embedded media driver, reports every second and a
+// total with frames delivered and none corrupt, exits 0 and leaves no SHM behind.
+func TestDemoRunsAndCleansUp(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	start := time.Now()
+	code := run(ctx, []string{"-duration=1s", "-size=65536", "-slots=64"}, &out, &errOut)
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	if d := time.Since(start); d > 60*time.Second {
+		t.Errorf("a 1 s demo took %v", d)
+	}
+	text := out.String()
+	t.Log("\n" + text)
+	dir := regexp.MustCompile(`SHM in (\S+),`).FindStringSubmatch(text)
+	if dir == nil {
+		t.Fatalf("no SHM directory in the output:\n%s", text)
+	}
+	if _, err := os.Stat(dir[1]); !os.IsNotExist(err) {
+		t.Errorf("SHM directory %s left behind (stat: %v)", dir[1], err)
+	}
+	if !strings.Contains(text, "frames/s") || !strings.Contains(text, "MiB/s") || !strings.Contains(text, "drops") {
+		t.Errorf("no rate header in the output:\n%s", text)
+	}
+	total := regexp.MustCompile(`total: (\d+) frames, [\d.]+ MiB in [\d.]+s \(\d+ frames/s, [\d.]+ MiB/s\), \d+ drops, 0 corrupt frames`).FindStringSubmatch(text)
+	if total == nil {
+		t.Fatalf("no clean total line in the output:\n%s", text)
+	}
+	if n, _ := strconv.Atoi(total[1]); n == 0 {
+		t.Errorf("no frames delivered:\n%s", text)
+	}
+}
+
+func TestDemoRejectsBadFlags(t *testing.T) {
+	for _, args := range [][]string{{"-slots=3"}, {"-duration=0s"}, {"-size=1"}, {"-rate=-1"}, {"extra"}, {"-nope"}} {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), args, &out, &errOut); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d (stderr %q)", args, code, exitUsage, errOut.String())
+		}
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"-h"}, &out, &errOut); code != exitOK || !strings.Contains(errOut.String(), "-duration") {
+		t.Errorf("-h: exit %d, usage %q", code, errOut.String())
+	}
+}
+
+// A cancelled context (SIGINT in main) stops the demo early and cleanly.
+func TestDemoStopsOnCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(1500*time.Millisecond, cancel)
+	var out, errOut bytes.Buffer
+	start := time.Now()
+	if code := run(ctx, []string{"-duration=60s", "-size=4096"}, &out, &errOut); code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("cancelled demo ran %v", d)
+	}
+	if !strings.Contains(out.String(), "total:") {
+		t.Errorf("no total after cancel:\n%s", out.String())
+	}
+}

@@ -1,0 +1,62 @@
+package tp
+
+import (
+	"errors"
+	"testing"
+)
+
+// Publishing (Offer and Claim/Commit) and poll-and-read through the API allocate nothing
+// in steady state, over the real media driver with the lease keepers running.
+func TestSteadyStateAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	c := startClient(t, nil)
+	var sum int
+	p, cs := attachBoth(t, c, func(f *Frame) {
+		sum += int(f.Payload()[0]) + len(f.Dims()) + int(f.Strides()[0])
+		if !f.Valid() {
+			sum--
+		}
+	})
+	sameEpoch(t, p, cs)
+	data := pattern(3000, 3)
+	tensor := Tensor{Shape: Shape{DType: Uint8, Dims: []int32{30, 100}}, Data: data}
+	shape := Shape{DType: Uint8, Dims: []int32{3000}}
+	offer(t, p, cs, tensor)
+	publish := func(do func() error) {
+		for {
+			err := do()
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, ErrBackPressured) {
+				t.Fatal(err)
+			}
+			cs.Poll(100)
+		}
+		cs.Poll(10)
+	}
+	offerOnce := func() error { return p.Offer(tensor) }
+	claimOnce := func() error {
+		claim, err := p.Claim(len(data))
+		if err != nil {
+			return err
+		}
+		copy(claim.Payload(), data)
+		return claim.Commit(shape)
+	}
+	for range 1000 { // warm up
+		publish(offerOnce)
+	}
+	if a := testing.AllocsPerRun(5000, func() { publish(offerOnce) }); a != 0 {
+		t.Errorf("Offer + Poll: %v allocations per frame", a)
+	}
+	if a := testing.AllocsPerRun(5000, func() { publish(claimOnce) }); a != 0 {
+		t.Errorf("Claim/Commit + Poll: %v allocations per frame", a)
+	}
+	eventually(t, "every frame read", cs, func() bool { return cs.Stats().Frames == p.Stats().Frames })
+	if sum == 0 {
+		t.Fatal("no frames handled")
+	}
+}

@@ -1,0 +1,258 @@
+package tp
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/tensorpool/tensorpool/aeron"
+	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/agents/consumer"
+	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/wire"
+	"github.com/tensorpool/tensorpool/wire/sbe/control"
+	sbe "github.com/tensorpool/tensorpool/wire/sbe/driver"
+)
+
+// Consumer receives the frames of one stream through a driver lease. It is safe for
+// concurrent use; the handler runs inside Poll, on the polling goroutine.
+type Consumer struct {
+	client    *Client
+	announces *aeron.Subscription
+	descs     *aeron.Subscription
+
+	// mu guards everything below; the keeper takes it to service the lease, so the
+	// mapping never changes while a handler reads a frame.
+	mu        sync.Mutex
+	lease     *lease
+	c         *consumer.Consumer
+	streamID  uint32
+	onControl logbuffer.FragmentHandler
+	revoked   driver.LeaseRevoked
+	handler   func(*Frame)
+	frame     Frame
+	err       error
+	closed    bool
+
+	stop, stopped chan struct{}
+}
+
+// ConsumerStats are a consumer's totals.
+type ConsumerStats struct {
+	Frames, Bytes uint64
+	// DropsGap counts frames never seen (overwritten before read or not announced);
+	// DropsLate frames overwritten while read.
+	DropsGap, DropsLate uint64
+	// Remaps counts epochs mapped.
+	Remaps uint64
+	// Epoch is the mapped epoch, 0 while unmapped.
+	Epoch uint64
+	// LeaseLosses counts leases that ended (revoked, expired, driver shutdown).
+	LeaseLosses uint64
+}
+
+// NewConsumer attaches to the driver as a consumer of streamID, maps the granted regions
+// read-only (only from Options.AllowedBaseDirs) and starts keeping the lease alive.
+// handler receives each frame inside Poll (see Frame for how long it may be used) and
+// must not call the Consumer's methods. NewConsumer blocks until the first grant or ctx's
+// end.
+func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(*Frame)) (*Consumer, error) {
+	if handler == nil {
+		return nil, fmt.Errorf("%w: a frame handler is required", ErrInvalidOptions)
+	}
+	if err := c.usable(); err != nil {
+		return nil, err
+	}
+	cs := &Consumer{client: c, streamID: streamID, handler: handler, stop: make(chan struct{}), stopped: make(chan struct{})}
+	cs.onControl = logbuffer.NewFragmentAssembler(cs.handleControl, 4096).Handler()
+	var err error
+	id := c.clientID() // the driver client id doubles as the consumer id (QoS)
+	cs.c, err = consumer.New(consumer.Config{
+		StreamID: streamID, ConsumerID: id, AllowedBaseDirs: c.opts.AllowedBaseDirs, Clock: driver.MonotonicNanos,
+	}, cs.onFrame)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
+	}
+	if cs.announces, err = c.aeron.AddSubscription(c.opts.AnnounceChannel, c.opts.AnnounceStreamID); err != nil {
+		return nil, fmt.Errorf("tp: announce subscription: %w", err)
+	}
+	if cs.descs, err = c.aeron.AddSubscription(c.opts.DescriptorChannel, c.opts.DescriptorStreamID); err != nil {
+		cs.announces.Close()
+		return nil, fmt.Errorf("tp: descriptor subscription: %w", err)
+	}
+	if cs.lease, err = newLease(c, id, driver.RoleConsumer, streamID); err != nil {
+		cs.closeSubs()
+		return nil, err
+	}
+	if err := cs.lease.attach(ctx); err != nil {
+		cs.lease.dc.Close()
+		cs.closeSubs()
+		return nil, err
+	}
+	cs.react()
+	if cs.err != nil {
+		err := cs.err
+		cs.shut()
+		return nil, err
+	}
+	if err := c.track(cs); err != nil {
+		cs.shut()
+		return nil, err
+	}
+	go keeper(servicePeriod(c.opts.KeepaliveInterval), cs.stop, cs.stopped, cs.service)
+	return cs, nil
+}
+
+func (cs *Consumer) onFrame(f *consumer.Frame) {
+	cs.frame.f = f
+	cs.handler(&cs.frame)
+}
+
+func (cs *Consumer) service() {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.closed {
+		return
+	}
+	now := driver.MonotonicNanos()
+	cs.lease.dc.DoWork(now)
+	cs.react()
+	cs.c.DoWork(now)
+	if err := cs.c.ControlError(); err != nil {
+		cs.err = err
+	}
+}
+
+// react unmaps on a lost lease and maps a new grant's epoch (with cs.mu held). A grant of
+// the epoch already mapped re-validates it; a newer one replaces it (Wire §15.21).
+func (cs *Consumer) react() {
+	lost, granted, grant := cs.lease.take()
+	if lost {
+		cs.c.Unmap()
+	}
+	if granted {
+		a := grantAnnounce(&grant, driver.MonotonicNanos())
+		if _, err := cs.c.ApplyAnnounce(&a); err != nil {
+			cs.err = fmt.Errorf("tp: mapping the regions of stream %d epoch %d: %w", grant.StreamID, grant.Epoch, err)
+		}
+	}
+}
+
+// grantAnnounce describes an attach response's regions as an announce received now.
+func grantAnnounce(g *driver.AttachResponse, nowNs int64) consumer.Announce {
+	a := consumer.Announce{
+		StreamID: g.StreamID, Epoch: g.Epoch, TimestampNs: uint64(nowNs), ClockDomain: control.ClockDomain_MONOTONIC,
+		LayoutVersion: g.LayoutVersion, HeaderNslots: g.HeaderNslots, HeaderSlotBytes: g.HeaderSlotBytes,
+		HeaderURI: g.HeaderRegionURI, Pools: make([]consumer.AnnouncedPool, len(g.PayloadPools)),
+	}
+	for i, p := range g.PayloadPools {
+		a.Pools[i] = consumer.AnnouncedPool{PoolID: p.PoolID, Nslots: p.PoolNslots, StrideBytes: p.StrideBytes, URI: p.RegionURI}
+	}
+	return a
+}
+
+// maxControlPolls bounds the control-stream catch-up of one Poll, so a flood of control
+// traffic cannot starve the frames.
+const maxControlPolls = 8
+
+// Poll handles the driver's announces (a new epoch is mapped) and up to limit
+// descriptors, calling the handler for each frame that passes every check. It never
+// blocks and returns the descriptors read, delivered or dropped: the work done, for an
+// idle strategy (a consumer that backed off on dropped frames alone would stay behind
+// the producer and find every later frame overwritten too).
+func (cs *Consumer) Poll(limit int) int {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.closed {
+		return 0
+	}
+	// Catch up with the control stream first (it also carries other clients' requests),
+	// so a new epoch's announce is mapped before that epoch's descriptors are read.
+	for range maxControlPolls {
+		if cs.announces.Poll(cs.onControl, 16) == 0 {
+			break
+		}
+	}
+	return cs.c.Poll(cs.descs, limit)
+}
+
+// handleControl takes one message of the announce stream (with cs.mu held).
+func (cs *Consumer) handleControl(buf []byte, offset, length int, _ *logbuffer.Header) {
+	msg := buf[offset : offset+length]
+	if producerRevoked(msg, cs.streamID, &cs.revoked) {
+		// Driver spec §4.9: stop reading the revoked producer's epoch and wait for the
+		// epoch-bumped announce, which maps its successor.
+		cs.c.Unmap()
+		return
+	}
+	if err := cs.c.HandleControl(msg); err != nil {
+		cs.err = err
+	}
+}
+
+// producerRevoked reports whether msg is a well-formed ShmLeaseRevoked for the producer
+// of streamID; r receives the decoded notice. Notices with unknown enum values are not
+// (§4.9: clients reject them).
+func producerRevoked(msg []byte, streamID uint32, r *driver.LeaseRevoked) bool {
+	hdr, err := wire.PeekHeader(msg)
+	if err != nil || hdr.SchemaID != wire.DriverSchemaID || hdr.TemplateID != sbe.ShmLeaseRevokedSbeTemplateID ||
+		hdr.Version > driver.DriverSchemaVersion {
+		return false
+	}
+	m, err := wire.ValidateSchema(msg, wire.DriverSchemaID)
+	if err != nil {
+		return false
+	}
+	driver.DecodeLeaseRevoked(msg, m, r)
+	return r.Role == driver.RoleProducer && r.StreamID == streamID
+}
+
+// Stats returns the consumer's totals.
+func (cs *Consumer) Stats() ConsumerStats {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	c := cs.c.Counters()
+	epoch, _ := cs.c.Mapped()
+	return ConsumerStats{Frames: c.Frames, Bytes: c.Bytes, DropsGap: c.DropsGap, DropsLate: c.DropsLate,
+		Remaps: c.Remaps, Epoch: epoch, LeaseLosses: cs.lease.losses}
+}
+
+// Err returns and clears the last control-path problem: an announce or grant whose
+// regions were refused, or a mapping given up for a dead producer.
+func (cs *Consumer) Err() error {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	err := cs.err
+	cs.err = nil
+	return err
+}
+
+// Close detaches from the driver and unmaps the regions.
+func (cs *Consumer) Close() error {
+	cs.mu.Lock()
+	if cs.closed {
+		cs.mu.Unlock()
+		return nil
+	}
+	cs.closed = true
+	cs.mu.Unlock()
+	close(cs.stop)
+	<-cs.stopped
+	cs.shut()
+	cs.client.untrack(cs)
+	return nil
+}
+
+func (cs *Consumer) shut() {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	cs.closed = true
+	cs.lease.close()
+	cs.c.Close()
+	cs.closeSubs()
+}
+
+func (cs *Consumer) closeSubs() {
+	cs.announces.Close()
+	cs.descs.Close()
+}

@@ -1,0 +1,20 @@
+// Package tp is the everyday Go API of the tensor pool: connect to Aeron and an SHM
+// driver, publish tensors from a Producer, read them zero-copy in a Consumer.
+//
+//	c, _ := tp.Connect(ctx, tp.Options{Driver: cfg}) // or ControlChannel/ControlStreamID of a running tp-driver
+//	defer c.Close()
+//	p, _ := c.NewProducer(ctx, 1)
+//	p.Offer(tp.Tensor{Shape: tp.Shape{DType: tp.Uint8, Dims: []int32{480, 640}}, Data: img})
+//	cons, _ := c.NewConsumer(ctx, 1, func(f *tp.Frame) { ... })
+//	cons.Poll(10)
+//
+// Producers and consumers run in driver mode: each attaches to the SHM driver for a lease
+// on its stream, maps the regions the driver granted (read-write for a producer, read-only
+// after path containment for a consumer), and keeps the lease alive from a small
+// background goroutine. When the lease ends — revoked, expired, or the driver shut down —
+// the mapping is dropped and the client reattaches; a new epoch is mapped afresh. While no
+// lease is held, Offer and Claim return ErrNotAttached and Poll delivers nothing.
+//
+// The frame path (Offer, Claim/Commit, Poll) allocates nothing and never blocks on a
+// reader. Failures are the sentinel errors of this package, comparable with errors.Is.
+package tp

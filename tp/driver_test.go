@@ -1,0 +1,491 @@
+package tp
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/agents/driver/driverclient"
+	"github.com/tensorpool/tensorpool/config"
+	"github.com/tensorpool/tensorpool/shm"
+)
+
+const (
+	testStream  = 10000
+	waitTimeout = 20 * time.Second
+)
+
+// Each test gets its own control and descriptor streams so nothing one test leaves in the
+// shared media driver reaches the next.
+var nextStream atomic.Int32
+
+func init() { nextStream.Store(43000) }
+
+// startClient connects to the shared media driver with an in-process SHM driver serving
+// stream 10000 (16 slots, 4 KiB and 64 KiB pools) from a temporary directory; tune
+// adjusts the driver's configuration.
+func startClient(t *testing.T, tune func(*config.DriverConfig)) *Client {
+	t.Helper()
+	control := nextStream.Add(2)
+	cfg, err := LocalDriverConfig(t.TempDir(), control, StreamSpec{StreamID: testStream, Slots: 16, Strides: []uint32{4096, 64 << 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Policies.AnnouncePeriodMs = 100
+	if tune != nil {
+		tune(cfg)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	c, err := Connect(ctx, Options{AeronDir: sharedAeronDir, Driver: cfg, DescriptorStreamID: control + 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Errorf("Client.Close: %v", err)
+		}
+	})
+	return c
+}
+
+func attachBoth(t *testing.T, c *Client, handler func(*Frame)) (*Producer, *Consumer) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	cs, err := c.NewConsumer(ctx, testStream, handler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	p, err := c.NewProducer(ctx, testStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p, cs
+}
+
+// eventually polls cond (every poll runs the consumer) until it holds.
+func eventually(t *testing.T, what string, cs *Consumer, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		if cs == nil || cs.Poll(10) == 0 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
+// sameEpoch waits until the consumer has mapped the producer's epoch.
+func sameEpoch(t *testing.T, p *Producer, cs *Consumer) uint64 {
+	t.Helper()
+	var epoch uint64
+	eventually(t, "consumer mapping the producer's epoch", cs, func() bool {
+		epoch = p.Stats().Epoch
+		return epoch != 0 && cs.Stats().Epoch == epoch
+	})
+	return epoch
+}
+
+// offer retries a frame the stream is not ready for yet (no subscriber image, back
+// pressure, a reattach in progress).
+func offer(t *testing.T, p *Producer, cs *Consumer, tensor Tensor) {
+	t.Helper()
+	eventually(t, "frame offered", cs, func() bool {
+		err := p.Offer(tensor)
+		if err != nil && !errors.Is(err, ErrNoSubscriber) && !errors.Is(err, ErrBackPressured) && !errors.Is(err, ErrNotAttached) {
+			t.Fatalf("Offer: %v", err)
+		}
+		return err == nil
+	})
+}
+
+type received struct {
+	seq, epoch uint64
+	dims       []int32
+	payload    []byte
+}
+
+func recorder(got *[]received) func(*Frame) {
+	return func(f *Frame) {
+		r := received{seq: f.Seq(), epoch: f.Epoch(), dims: append([]int32(nil), f.Dims()...), payload: bytes.Clone(f.Payload())}
+		if f.Valid() {
+			*got = append(*got, r)
+		}
+	}
+}
+
+func pattern(n int, salt byte) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*7) + salt
+	}
+	return b
+}
+
+// Checklist 44 and 78: a driver-mode producer's frames reach a driver-mode consumer, the
+// first with seq 0, every payload byte-identical, through the handler.
+func TestWireSpec_8_3_DriverModeFramesArriveIntact(t *testing.T) {
+	c := startClient(t, nil)
+	var got []received
+	p, cs := attachBoth(t, c, recorder(&got))
+	epoch := sameEpoch(t, p, cs)
+
+	const frames = 8
+	for i := range frames {
+		data := pattern(3000+i, byte(i))
+		offer(t, p, cs, Tensor{Shape: Shape{DType: Uint8, Dims: []int32{int32(len(data))}}, Data: data})
+	}
+	eventually(t, "every frame read", cs, func() bool { return len(got) == frames })
+	for i, r := range got {
+		want := pattern(3000+i, byte(i))
+		if r.seq != uint64(i) || r.epoch != epoch || !bytes.Equal(r.payload, want) || len(r.dims) != 1 || r.dims[0] != int32(len(want)) {
+			t.Fatalf("frame %d: seq %d epoch %d (want %d) dims %v, payload equal %v", i, r.seq, r.epoch, epoch, r.dims, bytes.Equal(r.payload, want))
+		}
+	}
+	if s := cs.Stats(); s.Frames != frames || s.DropsGap != 0 || s.DropsLate != 0 {
+		t.Fatalf("consumer stats %+v", s)
+	}
+	if s := p.Stats(); s.Frames != frames {
+		t.Fatalf("producer stats %+v", s)
+	}
+}
+
+// Claim/Commit writes in place; the consumer sees the shape and strides given.
+func TestClaimCommit(t *testing.T) {
+	c := startClient(t, nil)
+	var dims []int32
+	var strides []int64
+	var payload []byte
+	p, cs := attachBoth(t, c, func(f *Frame) {
+		dims, strides, payload = append(dims[:0], f.Dims()...), append(strides[:0], f.Strides()...), bytes.Clone(f.Payload())
+		if f.DType() != Float32 || !f.Valid() {
+			t.Errorf("frame dtype %v valid %v", f.DType(), f.Valid())
+		}
+	})
+	sameEpoch(t, p, cs)
+	want := pattern(2*3*4, 9)
+	eventually(t, "claimed frame committed", cs, func() bool {
+		claim, err := p.Claim(len(want))
+		if err != nil {
+			t.Fatalf("Claim: %v", err)
+		}
+		copy(claim.Payload(), want)
+		err = claim.Commit(Shape{DType: Float32, Dims: []int32{2, 3}})
+		if err != nil && !errors.Is(err, ErrNoSubscriber) {
+			t.Fatalf("Commit: %v", err)
+		}
+		return err == nil
+	})
+	eventually(t, "frame read", cs, func() bool { return payload != nil })
+	if !bytes.Equal(payload, want) || len(dims) != 2 || dims[0] != 2 || dims[1] != 3 || strides[0] != 12 || strides[1] != 4 {
+		t.Fatalf("dims %v strides %v payload %x", dims, strides, payload)
+	}
+
+	claim, err := p.Claim(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Claim(8); !errors.Is(err, ErrClaimState) {
+		t.Fatalf("Claim with a claim open: %v", err)
+	}
+	if err := p.Offer(Tensor{Data: want}); !errors.Is(err, ErrClaimState) {
+		t.Fatalf("Offer with a claim open: %v", err)
+	}
+	if err := claim.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	if err := claim.Commit(Shape{DType: Uint8, Dims: []int32{8}}); !errors.Is(err, ErrClaimState) {
+		t.Fatalf("Commit after Abort: %v", err)
+	}
+	if _, err := p.Claim(1 << 20); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("Claim beyond every pool: %v", err)
+	}
+	if err := p.Offer(Tensor{Shape: Shape{DType: Uint8, Dims: make([]int32, 9)}, Data: want}); !errors.Is(err, ErrInvalidTensor) {
+		t.Fatalf("Offer of 9 dims: %v", err)
+	}
+}
+
+// shortLeases makes leases expire 500 ms after the last keepalive; starve holds a
+// client's lock well past that.
+func shortLeases(cfg *config.DriverConfig) {
+	cfg.Policies.LeaseKeepaliveIntervalMs = 100
+	cfg.Policies.LeaseExpiryGraceIntervals = 5
+}
+
+func starve(mu *sync.Mutex) {
+	mu.Lock()
+	time.Sleep(1200 * time.Millisecond)
+	mu.Unlock()
+}
+
+func (p *Producer) leaseID() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	g, _ := p.lease.dc.Lease()
+	return g.LeaseID
+}
+
+func (cs *Consumer) leaseID() uint64 {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	g, _ := cs.lease.dc.Lease()
+	return g.LeaseID
+}
+
+// Checklist 45, 38 and 19: a producer whose lease expires (no keepalives) loses it, the
+// driver moves the stream to a new epoch, the producer reattaches with a new lease and
+// maps the newer epoch, and the consumer remaps to it from the driver's announce; frames
+// flow again. Then the consumer's lease expires and it reattaches too.
+func TestDriverSpec_4_9_ReattachAfterExpiry(t *testing.T) {
+	c := startClient(t, shortLeases)
+	var got []received
+	p, cs := attachBoth(t, c, recorder(&got))
+	epoch1 := sameEpoch(t, p, cs)
+	lease1 := p.leaseID()
+	data := pattern(1000, 1)
+	tensor := Tensor{Shape: Shape{DType: Uint8, Dims: []int32{1000}}, Data: data}
+	offer(t, p, cs, tensor)
+	eventually(t, "first frame", cs, func() bool { return len(got) == 1 })
+
+	// Starve the producer's keeper past the lease's expiry.
+	starve(&p.mu)
+	eventually(t, "producer reattached to a new epoch", cs, func() bool {
+		s := p.Stats()
+		return s.LeaseLosses >= 1 && s.Epoch > epoch1
+	})
+	p.mu.Lock()
+	loss, revoke := p.lease.lastLoss, p.lease.lastRevoke
+	p.mu.Unlock()
+	// The driver's EXPIRED notice, or the client's own deadline if it read that first.
+	if !(loss == driverclient.LossRevoked && revoke == driver.RevokeExpired) && loss != driverclient.LossExpired {
+		t.Fatalf("lease ended by %v (revoke reason %d), want an expiry", loss, revoke)
+	}
+	if lease2 := p.leaseID(); lease2 == 0 || lease2 == lease1 {
+		t.Fatalf("lease after reattach %d, before %d", lease2, lease1)
+	}
+	epoch2 := sameEpoch(t, p, cs)
+	if epoch2 <= epoch1 {
+		t.Fatalf("epoch %d after reattach, %d before", epoch2, epoch1)
+	}
+	offer(t, p, cs, tensor)
+	eventually(t, "frame of the new epoch", cs, func() bool { return len(got) == 2 })
+	if r := got[1]; r.epoch != epoch2 || r.seq != 0 || !bytes.Equal(r.payload, data) {
+		t.Fatalf("frame after remap: epoch %d seq %d", r.epoch, r.seq)
+	}
+
+	// The consumer's turn.
+	consumerLease := cs.leaseID()
+	starve(&cs.mu)
+	eventually(t, "consumer reattached", cs, func() bool {
+		return cs.Stats().LeaseLosses >= 1 && cs.leaseID() != 0
+	})
+	if l := cs.leaseID(); l == consumerLease {
+		t.Fatalf("consumer lease %d unchanged", l)
+	}
+	sameEpoch(t, p, cs)
+	offer(t, p, cs, tensor)
+	eventually(t, "frame after the consumer's reattach", cs, func() bool { return len(got) == 3 })
+	if err := cs.Err(); err != nil {
+		t.Fatalf("consumer control error: %v", err)
+	}
+}
+
+// A driver shutdown ends every lease: the producer and consumer drop their mappings and
+// keep trying to reattach, failing with ErrNotAttached meanwhile.
+func TestDriverSpec_4_13_ShutdownEndsLeases(t *testing.T) {
+	c := startClient(t, nil)
+	p, cs := attachBoth(t, c, func(*Frame) {})
+	sameEpoch(t, p, cs)
+	c.runner.Close() // the in-process driver stops: revocations and ShmDriverShutdown
+	eventually(t, "leases lost", cs, func() bool {
+		return p.Stats().LeaseLosses >= 1 && cs.Stats().LeaseLosses >= 1
+	})
+	if err := p.Offer(Tensor{Shape: Shape{DType: Uint8, Dims: []int32{1}}, Data: []byte{1}}); !errors.Is(err, ErrNotAttached) {
+		t.Fatalf("Offer without a lease: %v", err)
+	}
+	if s := cs.Stats(); s.Epoch != 0 {
+		t.Fatalf("consumer still maps epoch %d", s.Epoch)
+	}
+}
+
+// A driver that stops and a new one on the same control stream: the producer and consumer
+// of a Client without an in-process driver lose their leases, reattach to the new driver
+// and map its newer epoch; frames flow again.
+func TestDriverSpec_4_13_ReattachAfterDriverRestart(t *testing.T) {
+	control := nextStream.Add(2)
+	base := t.TempDir()
+	newDriver := func() *Client {
+		cfg, err := LocalDriverConfig(base, control, StreamSpec{StreamID: testStream, Slots: 16, Strides: []uint32{4096}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Policies.AnnouncePeriodMs = 100
+		d, err := Connect(context.Background(), Options{AeronDir: sharedAeronDir, Driver: cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	driver1 := newDriver()
+	defer driver1.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	c, err := Connect(ctx, Options{
+		AeronDir: sharedAeronDir, ControlChannel: "aeron:ipc", ControlStreamID: control,
+		DescriptorStreamID: control + 1, AllowedBaseDirs: []string{base}, KeepaliveInterval: 100 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var got []received
+	p, cs := attachBoth(t, c, recorder(&got))
+	epoch1 := sameEpoch(t, p, cs)
+	tensor := Tensor{Shape: Shape{DType: Uint8, Dims: []int32{100}}, Data: pattern(100, 5)}
+	offer(t, p, cs, tensor)
+	eventually(t, "frame from the first driver's epoch", cs, func() bool { return len(got) == 1 })
+
+	if err := driver1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "leases lost", cs, func() bool { return p.Stats().LeaseLosses >= 1 && cs.Stats().LeaseLosses >= 1 })
+	driver2 := newDriver()
+	defer driver2.Close()
+	epoch2 := sameEpoch(t, p, cs)
+	if epoch2 <= epoch1 {
+		t.Fatalf("epoch %d after the restart, %d before", epoch2, epoch1)
+	}
+	offer(t, p, cs, tensor)
+	eventually(t, "frame from the second driver's epoch", cs, func() bool { return len(got) == 2 })
+	if r := got[1]; r.epoch != epoch2 || r.seq != 0 || !bytes.Equal(r.payload, tensor.Data) {
+		t.Fatalf("frame after the restart: epoch %d seq %d", r.epoch, r.seq)
+	}
+}
+
+func TestOptionsRequired(t *testing.T) {
+	ctx := context.Background()
+	for _, o := range []Options{
+		{AeronDir: sharedAeronDir},
+		{AeronDir: sharedAeronDir, ControlChannel: "aeron:ipc", ControlStreamID: 5},
+	} {
+		if _, err := Connect(ctx, o); !errors.Is(err, ErrInvalidOptions) {
+			t.Errorf("Connect(%+v): %v", o, err)
+		}
+	}
+	if _, err := LocalDriverConfig(t.TempDir(), 5, StreamSpec{StreamID: 1, Slots: 3, Strides: []uint32{4096}}); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("3 slots: %v", err)
+	}
+	c := startClient(t, nil)
+	if _, err := c.NewConsumer(ctx, testStream, nil); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("nil handler: %v", err)
+	}
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if _, err := c.NewProducer(short, 4242); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("producer of an unknown stream: %v", err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.NewConsumer(ctx, testStream, func(*Frame) {}); !errors.Is(err, ErrClosed) {
+		t.Errorf("NewConsumer on a closed Client: %v", err)
+	}
+	if _, err := c.NewProducer(ctx, testStream); !errors.Is(err, ErrClosed) {
+		t.Errorf("NewProducer on a closed Client: %v", err)
+	}
+}
+
+// Regions are mapped only from the allowed directories (Wire §15.21a.5): a grant whose
+// files lie elsewhere is refused, by the consumer and by the producer.
+func TestWireSpec_15_21a_5_GrantOutsideAllowedDirsRefused(t *testing.T) {
+	control := nextStream.Add(2)
+	cfg, err := LocalDriverConfig(t.TempDir(), control, StreamSpec{StreamID: testStream, Slots: 16, Strides: []uint32{4096}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	c, err := Connect(ctx, Options{AeronDir: sharedAeronDir, Driver: cfg, DescriptorStreamID: control + 1, AllowedBaseDirs: []string{t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.NewConsumer(ctx, testStream, func(*Frame) {}); !errors.Is(err, shm.ErrPathRejected) {
+		t.Errorf("consumer of regions outside the allowed dirs: %v", err)
+	}
+	if _, err := c.NewProducer(ctx, testStream); !errors.Is(err, shm.ErrPathRejected) {
+		t.Errorf("producer of regions outside the allowed dirs: %v", err)
+	}
+}
+
+// Checklist 38: a consumer that hears no announces at all still follows the producer to a
+// newer epoch through the regions of its next attach response.
+func TestWireSpec_15_21_ConsumerRemapsFromAttachResponse(t *testing.T) {
+	control := nextStream.Add(2)
+	base := t.TempDir()
+	cfg, err := LocalDriverConfig(base, control, StreamSpec{StreamID: testStream, Slots: 16, Strides: []uint32{4096}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shortLeases(cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	withDriver, err := Connect(ctx, Options{AeronDir: sharedAeronDir, Driver: cfg, DescriptorStreamID: control + 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer withDriver.Close()
+	deaf, err := Connect(ctx, Options{
+		AeronDir: sharedAeronDir, ControlChannel: "aeron:ipc", ControlStreamID: control,
+		AnnounceChannel: "aeron:ipc", AnnounceStreamID: control + 2_000_000, // nobody announces there
+		DescriptorStreamID: control + 1, AllowedBaseDirs: []string{base}, KeepaliveInterval: 100 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer deaf.Close()
+
+	p, err := withDriver.NewProducer(ctx, testStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var got []received
+	cs, err := deaf.NewConsumer(ctx, testStream, recorder(&got))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	if p.lease.clientID == cs.lease.clientID {
+		t.Fatalf("two Clients of one process share driver client id %d", p.lease.clientID)
+	}
+	epoch1 := sameEpoch(t, p, cs)
+
+	starve(&p.mu) // the producer's lease expires; it reattaches to a newer epoch
+	eventually(t, "producer on a newer epoch", cs, func() bool { return p.Stats().Epoch > epoch1 })
+	cs.Poll(10)
+	if s := cs.Stats(); s.Epoch != epoch1 {
+		t.Fatalf("a consumer without announces moved to epoch %d", s.Epoch)
+	}
+	starve(&cs.mu) // now the consumer's; its new grant names the newer epoch
+	epoch2 := sameEpoch(t, p, cs)
+	if epoch2 <= epoch1 {
+		t.Fatalf("consumer epoch %d, was %d", epoch2, epoch1)
+	}
+	tensor := Tensor{Shape: Shape{DType: Uint8, Dims: []int32{64}}, Data: pattern(64, 2)}
+	offer(t, p, cs, tensor)
+	eventually(t, "frame of the newer epoch", cs, func() bool { return len(got) == 1 })
+	if got[0].epoch != epoch2 || !bytes.Equal(got[0].payload, tensor.Data) {
+		t.Fatalf("frame epoch %d, want %d", got[0].epoch, epoch2)
+	}
+}

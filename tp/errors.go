@@ -1,0 +1,52 @@
+package tp
+
+import (
+	"errors"
+
+	"github.com/tensorpool/tensorpool/agents/producer"
+)
+
+// Errors of the frame path. They are values, not wrapped, so returning one allocates
+// nothing; compare with errors.Is.
+var (
+	// ErrClosed: the Producer, Consumer or Client was closed.
+	ErrClosed = errors.New("tp: closed")
+	// ErrNotAttached: no lease is held right now; the client is reattaching to the driver.
+	ErrNotAttached = errors.New("tp: not attached to the driver (reattaching)")
+	// ErrTooLarge: no payload pool of the stream holds a frame this size (Wire §9).
+	ErrTooLarge = errors.New("tp: frame larger than every payload pool")
+	// ErrInvalidTensor: the shape is not one consumers accept (Wire §8.2), or it addresses
+	// more bytes than the payload.
+	ErrInvalidTensor = errors.New("tp: invalid tensor shape")
+	// ErrNoSubscriber: nobody subscribes to the descriptor stream, so the frame was dropped.
+	ErrNoSubscriber = errors.New("tp: no consumer on the descriptor stream")
+	// ErrBackPressured: the descriptor stream is full; the frame was dropped, try again.
+	ErrBackPressured = errors.New("tp: descriptor stream back-pressured")
+	// ErrPublication: the descriptor publication failed or was closed.
+	ErrPublication = errors.New("tp: descriptor publication failed")
+	// ErrClaimState: Claim while a claim is open, or Commit/Abort of a claim that is not open.
+	ErrClaimState = errors.New("tp: claim already open or not open")
+	// ErrInvalidOptions is what every configuration error of Connect, NewProducer and
+	// NewConsumer wraps.
+	ErrInvalidOptions = errors.New("tp: invalid options")
+)
+
+// resultErr maps a producer Result to this package's errors.
+func resultErr(r producer.Result) error {
+	switch r {
+	case producer.OK:
+		return nil
+	case producer.DropNoPoolFits:
+		return ErrTooLarge
+	case producer.DropInvalidSize, producer.DropInvalidTensor, producer.DropTensorExceedsPayload:
+		return ErrInvalidTensor
+	case producer.ErrClaimOutstanding, producer.ErrNoClaim:
+		return ErrClaimState
+	case producer.DropNotConnected:
+		return ErrNoSubscriber
+	case producer.DropBackPressured, producer.DropAdminAction:
+		return ErrBackPressured
+	default:
+		return ErrPublication
+	}
+}

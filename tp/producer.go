@@ -1,0 +1,295 @@
+package tp
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tensorpool/tensorpool/aeron"
+	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/agents/producer"
+	"github.com/tensorpool/tensorpool/shm"
+)
+
+// Producer publishes frames on one stream through a driver lease. It is safe for
+// concurrent use; concurrent publishers take turns.
+type Producer struct {
+	client *Client
+	policy *shm.PathPolicy
+	desc   *aeron.Publication
+
+	// mu guards everything below; the keeper takes it to service the lease, and an open
+	// claim holds it until Commit or Abort, so the regions are never unmapped under a
+	// writer.
+	mu      sync.Mutex
+	lease   *lease
+	regions *producer.Regions
+	p       *producer.Producer
+	err     error // last failure to map a grant
+	closed  bool
+	hdr     shm.TensorHeader
+	claim   Claim
+	// done totals the counters of epochs already unmapped, so Stats survive remaps.
+	done producer.Counters
+
+	stop, stopped chan struct{}
+}
+
+// Claim is an open frame whose payload the caller fills in place. It stays valid until
+// Commit or Abort, which must follow promptly: the producer's lease is not serviced
+// meanwhile.
+type Claim struct {
+	p    *Producer
+	c    *producer.Claim
+	open atomic.Bool
+}
+
+// NewProducer attaches to the driver as the producer of streamID, maps the granted
+// regions read-write and starts keeping the lease alive. It blocks until the first grant
+// or ctx's end.
+func (c *Client) NewProducer(ctx context.Context, streamID uint32) (*Producer, error) {
+	if err := c.usable(); err != nil {
+		return nil, err
+	}
+	policy, err := shm.NewPathPolicy(c.opts.AllowedBaseDirs...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: AllowedBaseDirs: %w", ErrInvalidOptions, err)
+	}
+	p := &Producer{client: c, policy: policy, stop: make(chan struct{}), stopped: make(chan struct{})}
+	p.claim.p = p
+	if p.desc, err = c.aeron.AddExclusivePublication(c.opts.DescriptorChannel, c.opts.DescriptorStreamID); err != nil {
+		return nil, fmt.Errorf("tp: descriptor publication: %w", err)
+	}
+	if p.lease, err = newLease(c, c.clientID(), driver.RoleProducer, streamID); err != nil {
+		p.desc.Close()
+		return nil, err
+	}
+	if err := p.lease.attach(ctx); err != nil {
+		p.lease.dc.Close()
+		p.desc.Close()
+		return nil, err
+	}
+	p.react()
+	if p.err != nil {
+		err := p.err
+		p.lease.close()
+		p.desc.Close()
+		return nil, err
+	}
+	if err := c.track(p); err != nil {
+		p.shut()
+		return nil, err
+	}
+	go keeper(servicePeriod(c.opts.KeepaliveInterval), p.stop, p.stopped, p.service)
+	return p, nil
+}
+
+// service runs the lease and the producer's timers; the keeper calls it.
+func (p *Producer) service() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return
+	}
+	now := driver.MonotonicNanos()
+	p.lease.dc.DoWork(now)
+	p.react()
+	if p.p != nil {
+		p.p.DoWork(now)
+	}
+}
+
+// react drops the mapping of a lost lease and maps a new grant (with p.mu held).
+func (p *Producer) react() {
+	lost, granted, grant := p.lease.take()
+	if lost || granted {
+		p.unmap()
+	}
+	if granted {
+		p.err = p.mapGrant(&grant)
+	}
+}
+
+func (p *Producer) mapGrant(g *driver.AttachResponse) error {
+	layout := producer.Layout{StreamID: g.StreamID, Epoch: g.Epoch, Nslots: g.HeaderNslots}
+	uris := make([]string, len(g.PayloadPools))
+	for i, pool := range g.PayloadPools {
+		layout.Pools = append(layout.Pools, producer.PoolSpec{PoolID: pool.PoolID, StrideBytes: pool.StrideBytes})
+		uris[i] = pool.RegionURI
+	}
+	regions, err := producer.OpenRegions(layout, p.policy, g.HeaderRegionURI, uris)
+	if err != nil {
+		return fmt.Errorf("tp: mapping the regions of stream %d epoch %d: %w", g.StreamID, g.Epoch, err)
+	}
+	pr, err := producer.New(regions, producer.Config{ProducerID: p.lease.clientID, Descriptors: p.desc, Clock: driver.MonotonicNanos})
+	if err != nil {
+		regions.Close()
+		return fmt.Errorf("tp: producer for stream %d: %w", g.StreamID, err)
+	}
+	pr.RefreshActivity(driver.MonotonicNanos())
+	p.regions, p.p = regions, pr
+	return nil
+}
+
+func (p *Producer) unmap() {
+	if p.p == nil {
+		return
+	}
+	c := p.p.Counters()
+	p.done.Frames += c.Frames
+	p.done.Bytes += c.Bytes
+	for i, n := range c.Results {
+		p.done.Results[i] += n
+	}
+	p.regions.Close()
+	p.p, p.regions = nil, nil
+}
+
+// Offer publishes a copy of t as one frame. It never waits: a frame that cannot be
+// placed or announced is dropped and the error says why.
+func (p *Producer) Offer(t Tensor) error {
+	if p.claim.open.Load() {
+		return ErrClaimState // the claim holds the lock: waiting for it here would deadlock
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.ready(); err != nil {
+		return err
+	}
+	if !t.header(&p.hdr) {
+		return ErrInvalidTensor
+	}
+	return resultErr(p.p.Offer(t.Data, &p.hdr))
+}
+
+func (p *Producer) ready() error {
+	switch {
+	case p.closed:
+		return ErrClosed
+	case p.p == nil:
+		return ErrNotAttached
+	}
+	return nil
+}
+
+// Claim opens a frame of size bytes to be written in place (zero copy): fill
+// Claim.Payload, then Commit or Abort. Until then the Producer is locked: other
+// goroutines' calls wait, and this goroutine's calls other than Commit and Abort fail
+// with ErrClaimState (Stats and Err would wait: do not call them with a claim open).
+func (p *Producer) Claim(size int) (*Claim, error) {
+	if p.claim.open.Load() {
+		return nil, ErrClaimState
+	}
+	p.mu.Lock()
+	if err := p.ready(); err != nil {
+		p.mu.Unlock()
+		return nil, err
+	}
+	c, r := p.p.Claim(size)
+	if r != producer.OK {
+		p.mu.Unlock()
+		return nil, resultErr(r)
+	}
+	p.claim.c = c
+	p.claim.open.Store(true)
+	return &p.claim, nil
+}
+
+// Payload is where the frame's bytes go, exactly the size claimed.
+func (c *Claim) Payload() []byte { return c.c.Payload() }
+
+// Seq is the sequence number the frame will carry.
+func (c *Claim) Seq() uint64 { return c.c.Seq() }
+
+// Commit publishes the claimed frame with shape s.
+func (c *Claim) Commit(s Shape) error {
+	if !c.open.CompareAndSwap(true, false) {
+		return ErrClaimState
+	}
+	p := c.p
+	defer p.mu.Unlock()
+	if !s.header(&p.hdr) {
+		p.p.Abort(c.c)
+		return ErrInvalidTensor
+	}
+	return resultErr(p.p.Commit(c.c, &p.hdr))
+}
+
+// Abort gives the claim up; no frame is published.
+func (c *Claim) Abort() error {
+	if !c.open.CompareAndSwap(true, false) {
+		return ErrClaimState
+	}
+	defer c.p.mu.Unlock()
+	return resultErr(c.p.p.Abort(c.c))
+}
+
+// ProducerStats are a producer's totals across epochs.
+type ProducerStats struct {
+	Frames, Bytes uint64
+	// Dropped counts frames not published, for any reason.
+	Dropped uint64
+	// Epoch is the mapped epoch, 0 while not attached.
+	Epoch uint64
+	// LeaseLosses counts leases that ended (revoked, expired, driver shutdown).
+	LeaseLosses uint64
+}
+
+// Stats returns the producer's totals.
+func (p *Producer) Stats() ProducerStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.done
+	s := ProducerStats{LeaseLosses: p.lease.losses}
+	if p.p != nil {
+		cur := p.p.Counters()
+		c.Frames += cur.Frames
+		c.Bytes += cur.Bytes
+		for i, n := range cur.Results {
+			c.Results[i] += n
+		}
+		s.Epoch = p.p.Epoch()
+	}
+	s.Frames, s.Bytes = c.Frames, c.Bytes
+	for _, n := range c.Results {
+		s.Dropped += n
+	}
+	return s
+}
+
+// Err returns why the latest grant could not be mapped, nil if it was.
+func (p *Producer) Err() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}
+
+// Close detaches from the driver and unmaps the regions. An open claim must be
+// committed or aborted first (else ErrClaimState).
+func (p *Producer) Close() error {
+	if p.claim.open.Load() {
+		return ErrClaimState
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closed = true
+	p.mu.Unlock()
+	close(p.stop)
+	<-p.stopped
+	p.shut()
+	p.client.untrack(p)
+	return nil
+}
+
+func (p *Producer) shut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	p.lease.close()
+	p.unmap()
+	p.desc.Close()
+}

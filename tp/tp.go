@@ -1,0 +1,267 @@
+package tp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tensorpool/tensorpool/aeron"
+	"github.com/tensorpool/tensorpool/aeron/agent"
+	"github.com/tensorpool/tensorpool/aeron/mediadriver"
+	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/config"
+)
+
+// Options configure Connect. Zero values pick the defaults.
+type Options struct {
+	// AeronDir is the aeron.dir of a running media driver. Empty starts an embedded one
+	// for this Client (or uses $TP_AERON_DIR when set), stopped by Close.
+	AeronDir string
+	// Driver, when set, runs the SHM driver inside this process with that configuration,
+	// stopped by Close; the control and announce streams and AllowedBaseDirs then default
+	// to the driver's. Without it a driver (tp-driver) must already run.
+	Driver *config.DriverConfig
+	// ControlChannel and ControlStreamID are the driver's control stream (attach,
+	// keepalive, revoke).
+	ControlChannel  string
+	ControlStreamID int32
+	// AnnounceChannel and AnnounceStreamID carry the driver's ShmPoolAnnounce; default the
+	// control stream.
+	AnnounceChannel  string
+	AnnounceStreamID int32
+	// DescriptorChannel and DescriptorStreamID carry FrameDescriptors from producers to
+	// consumers; default "aeron:ipc" and 1100 (the reference's defaults).
+	DescriptorChannel  string
+	DescriptorStreamID int32
+	// AllowedBaseDirs are the only directories regions are mapped from (Wire §15.21a.5).
+	AllowedBaseDirs []string
+	// KeepaliveInterval paces lease keepalives; default the in-process driver's interval,
+	// else 1 s (Driver spec §4.4).
+	KeepaliveInterval time.Duration
+	// ClientID is the first driver client id this Client uses; each producer and consumer
+	// takes the next one. By default ids come from one counter per process that starts
+	// from the process id, so neither two Clients nor two processes share one.
+	ClientID uint32
+	// Logger receives the in-process driver's logs; default discards them.
+	Logger *slog.Logger
+}
+
+// Client is a connection to Aeron (and, optionally, an in-process SHM driver) from which
+// producers and consumers are made. Its methods are safe for concurrent use.
+type Client struct {
+	opts   Options
+	media  *mediadriver.Driver // nil when the media driver is external
+	aeron  *aeron.Client
+	runner *agent.Runner // the in-process SHM driver, if any
+	nextID atomic.Uint32
+
+	mu      sync.Mutex
+	closed  bool
+	closers map[closer]struct{}
+}
+
+type closer interface{ Close() error }
+
+// Connect connects to the media driver (starting an embedded one if Options.AeronDir is
+// empty) and, if Options.Driver is set, starts the SHM driver in this process.
+func Connect(ctx context.Context, o Options) (*Client, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{opts: o, closers: map[closer]struct{}{}}
+	c.nextID.Store(o.ClientID)
+	dir := o.AeronDir
+	if dir == "" {
+		var out strings.Builder
+		if c.media, err = mediadriver.Launch(mediadriver.Config{Output: &out}); err != nil {
+			return nil, fmt.Errorf("tp: media driver: %w (output: %s)", err, strings.TrimSpace(out.String()))
+		}
+		dir = c.media.Dir()
+	}
+	if c.aeron, err = aeron.Connect(aeron.Config{Dir: dir, IdleStrategy: agent.NewBackoff()}); err != nil {
+		c.stopMedia()
+		return nil, fmt.Errorf("tp: connecting to the media driver in %s: %w", dir, err)
+	}
+	if o.Driver != nil {
+		log := o.Logger
+		if log == nil {
+			log = slog.New(slog.DiscardHandler)
+		}
+		a, err := driver.NewAgent(o.Driver, c.aeron, log)
+		if err != nil {
+			c.aeron.Close()
+			c.stopMedia()
+			return nil, fmt.Errorf("tp: SHM driver: %w", err)
+		}
+		c.runner = agent.NewRunner(a, agent.RunnerConfig{Idle: agent.NewBackoff(), Clock: driver.MonotonicNanos})
+		if err := c.runner.Start(); err != nil {
+			a.OnClose()
+			c.aeron.Close()
+			c.stopMedia()
+			return nil, fmt.Errorf("tp: SHM driver: %w", err)
+		}
+	}
+	return c, nil
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if d := o.Driver; d != nil {
+		if o.ControlChannel == "" {
+			o.ControlChannel, o.ControlStreamID = d.Driver.ControlChannel, int32(d.Driver.ControlStreamID)
+		}
+		if o.AnnounceChannel == "" {
+			o.AnnounceChannel, o.AnnounceStreamID = d.Driver.AnnounceChannel, int32(d.Driver.AnnounceStreamID)
+		}
+		if len(o.AllowedBaseDirs) == 0 {
+			o.AllowedBaseDirs = d.Shm.AllowedBaseDirs
+		}
+		if o.KeepaliveInterval == 0 {
+			o.KeepaliveInterval = d.Policies.KeepaliveInterval()
+		}
+	}
+	if o.ControlChannel == "" || o.ControlStreamID == 0 {
+		return o, fmt.Errorf("%w: ControlChannel and ControlStreamID are required without an in-process Driver", ErrInvalidOptions)
+	}
+	if o.AnnounceChannel == "" {
+		o.AnnounceChannel, o.AnnounceStreamID = o.ControlChannel, o.ControlStreamID
+	}
+	if o.DescriptorChannel == "" {
+		o.DescriptorChannel = "aeron:ipc"
+	}
+	if o.DescriptorStreamID == 0 {
+		o.DescriptorStreamID = 1100
+	}
+	if len(o.AllowedBaseDirs) == 0 {
+		return o, fmt.Errorf("%w: AllowedBaseDirs is required without an in-process Driver", ErrInvalidOptions)
+	}
+	if o.KeepaliveInterval <= 0 {
+		o.KeepaliveInterval = time.Second
+	}
+	return o, nil
+}
+
+// usable fails once Close has begun.
+func (c *Client) usable() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+// processIDs numbers the driver clients of this process when Options.ClientID is 0: the
+// pid in the upper bits, a counter below (the driver refuses a second lease per id).
+var processIDs = sync.OnceValue(func() *atomic.Uint32 {
+	var n atomic.Uint32
+	n.Store(uint32(os.Getpid()) << 10)
+	return &n
+})
+
+// clientID hands out driver client ids, never 0 (reserved).
+func (c *Client) clientID() uint32 {
+	for {
+		var id uint32
+		if c.opts.ClientID != 0 {
+			id = c.nextID.Add(1) - 1
+		} else {
+			id = processIDs().Add(1)
+		}
+		if id != 0 {
+			return id
+		}
+	}
+}
+
+func (c *Client) track(x closer) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	c.closers[x] = struct{}{}
+	return nil
+}
+
+func (c *Client) untrack(x closer) {
+	c.mu.Lock()
+	delete(c.closers, x)
+	c.mu.Unlock()
+}
+
+// Close closes the producers and consumers still open, then the in-process SHM driver
+// (which removes its files when configured to), the Aeron client and an embedded media
+// driver.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	open := make([]closer, 0, len(c.closers))
+	for x := range c.closers {
+		open = append(open, x)
+	}
+	c.mu.Unlock()
+	var errs []error
+	for _, x := range open {
+		errs = append(errs, x.Close())
+	}
+	if c.runner != nil {
+		errs = append(errs, c.runner.Close())
+	}
+	errs = append(errs, c.aeron.Close())
+	errs = append(errs, c.stopMedia())
+	return errors.Join(errs...)
+}
+
+func (c *Client) stopMedia() error {
+	if c.media == nil {
+		return nil
+	}
+	return c.media.Close()
+}
+
+// StreamSpec is one stream of LocalDriverConfig: its slot count (a power of two) and the
+// payload pool strides (powers of two, multiples of the page size), smallest first.
+type StreamSpec struct {
+	StreamID uint32
+	Slots    uint32
+	Strides  []uint32
+}
+
+// LocalDriverConfig is a driver configuration for an in-process driver (Options.Driver):
+// files under baseDir, removed on exit, control and announce on IPC stream
+// controlStreamID, and the given streams.
+func LocalDriverConfig(baseDir string, controlStreamID int32, streams ...StreamSpec) (*config.DriverConfig, error) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "[driver]\ninstance_id = \"tp-%d\"\ncontrol_channel = \"aeron:ipc\"\ncontrol_stream_id = %d\n", os.Getpid(), controlStreamID)
+	fmt.Fprintf(&b, "announce_channel = \"aeron:ipc\"\nannounce_stream_id = %d\n", controlStreamID)
+	fmt.Fprintf(&b, "[shm]\nbase_dir = %q\n[policies]\ncleanup_shm_on_exit = true\n", baseDir)
+	for i, s := range streams {
+		fmt.Fprintf(&b, "[profiles.p%d]\nheader_nslots = %d\npayload_pools = [", i, s.Slots)
+		for j, stride := range s.Strides {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "{ pool_id = %d, stride_bytes = %d }", j+1, stride)
+		}
+		fmt.Fprintf(&b, "]\n[streams.s%d]\nstream_id = %d\nprofile = \"p%d\"\n", i, s.StreamID, i)
+	}
+	cfg, err := config.ParseDriverConfig(strings.NewReader(b.String()))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
+	}
+	return cfg, nil
+}
