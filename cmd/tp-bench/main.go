@@ -1,0 +1,661 @@
+// Command tp-bench is the tensor pool's system benchmark: a standalone producer
+// (it owns its SHM, no SHM driver) publishes frames over Aeron IPC to a consumer,
+// in one process (two goroutines) or in two (this binary re-executed as the
+// consumer), on the embedded Java media driver or an external one.
+//
+// For every payload size it reports delivered frames/s and MiB/s, one-way
+// latency percentiles (the producer stamps each frame with CLOCK_MONOTONIC at
+// commit, the consumer records now − stamp), drops by reason and heap
+// allocations per frame in the steady-state window. In the same run it
+// measures the baselines the figures are judged against: the memcpy rate into
+// the same pool slots (the physical limit), the raw Aeron IPC rate of
+// descriptor-sized messages on the same channel, and Aeron's one-way latency
+// (ping-pong RTT/2).
+//
+// Usage: go run ./cmd/tp-bench [--sizes 640K | --sweep] [--mode both|one|two] [--json]
+package main
+
+import (
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tensorpool/tensorpool/aeron"
+	"github.com/tensorpool/tensorpool/aeron/counters"
+	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/aeron/mediadriver"
+	"github.com/tensorpool/tensorpool/agents/producer"
+	"github.com/tensorpool/tensorpool/shm"
+)
+
+const sweepSizes = "64,256,1K,4K,16K,64K,256K,640K,1M,4M,16M"
+
+type options struct {
+	sizes            []int
+	modes            []string
+	duration         time.Duration
+	warmup           time.Duration
+	baselineDuration time.Duration
+	idle             string
+	nslots           int
+	aeronDir         string
+	cpuProfile       string
+	json             bool
+}
+
+func main() {
+	if spec := os.Getenv(childJobEnv); spec != "" {
+		os.Exit(runChild(spec))
+	}
+	os.Exit(cli(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func cli(args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "tp-bench:", err)
+		return 2
+	}
+	if err := run(o, stdout); err != nil {
+		fmt.Fprintln(stderr, "tp-bench:", err)
+		return 1
+	}
+	return 0
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	fs := flag.NewFlagSet("tp-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := &options{}
+	sizes := fs.String("sizes", "640K", "payload sizes, comma separated, with optional K or M suffix (8 B to 16M)")
+	sweep := fs.Bool("sweep", false, "sizes "+sweepSizes+" (overrides --sizes)")
+	mode := fs.String("mode", "both", "where the consumer runs: one (a goroutine), two (a child process) or both")
+	fs.DurationVar(&o.duration, "duration", 3*time.Second, "measurement window per size")
+	fs.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unmeasured run before each window")
+	fs.DurationVar(&o.baselineDuration, "baseline-duration", time.Second, "measurement window of each baseline")
+	fs.IntVar(&o.nslots, "nslots", 0, "slots of the header ring and pool, a power of two (default: 64 MiB of pool, 16 to 1024 slots)")
+	fs.StringVar(&o.idle, "idle", "spin", "idle strategy of every polling loop: spin or backoff")
+	fs.StringVar(&o.aeronDir, "aeron-dir", os.Getenv(mediadriver.EnvDir), "aeron.dir of a running media driver (default $"+mediadriver.EnvDir+"; empty: start an embedded one)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write this process's CPU profile to the file")
+	fs.BoolVar(&o.json, "json", false, "print JSON instead of tables")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: tp-bench [flags]\n\n"+
+			"System benchmark: standalone producer → Aeron IPC descriptors → consumer, with same-run\n"+
+			"baselines (memcpy into the pool slots, raw Aeron IPC rate, Aeron ping-pong RTT/2).\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *sweep {
+		*sizes = sweepSizes
+	}
+	for _, s := range strings.Split(*sizes, ",") {
+		n, err := parseSize(strings.TrimSpace(s))
+		if err != nil {
+			return nil, err
+		}
+		o.sizes = append(o.sizes, n)
+	}
+	switch *mode {
+	case "one", "two":
+		o.modes = []string{*mode}
+	case "both":
+		o.modes = []string{"one", "two"}
+	default:
+		return nil, fmt.Errorf("--mode %q: want one, two or both", *mode)
+	}
+	if o.idle != "spin" && o.idle != "backoff" {
+		return nil, fmt.Errorf("--idle %q: want spin or backoff", o.idle)
+	}
+	if o.nslots != 0 && (o.nslots < 2 || o.nslots&(o.nslots-1) != 0) {
+		return nil, fmt.Errorf("--nslots %d: want a power of two, at least 2", o.nslots)
+	}
+	if o.duration <= 0 || o.baselineDuration <= 0 || o.warmup < 0 {
+		return nil, errors.New("durations must be positive")
+	}
+	return o, nil
+}
+
+func parseSize(s string) (int, error) {
+	mult := 1
+	switch {
+	case strings.HasSuffix(s, "K"):
+		mult, s = 1<<10, strings.TrimSuffix(s, "K")
+	case strings.HasSuffix(s, "M"):
+		mult, s = 1<<20, strings.TrimSuffix(s, "M")
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n*mult < 8 || n*mult > 16<<20 {
+		return 0, fmt.Errorf("size %q: want 8 B to 16M", s)
+	}
+	return n * mult, nil
+}
+
+// bench holds what every measurement of one invocation shares.
+type bench struct {
+	o          *options
+	client     *aeron.Client
+	aeronDir   string
+	baseDir    string // the regions' base directory, under /dev/shm
+	nextStream int32
+	runs       int
+}
+
+func run(o *options, out io.Writer) error {
+	var driver *mediadriver.Driver
+	var err error
+	if o.aeronDir != "" {
+		driver, err = mediadriver.External(o.aeronDir, 10*time.Second)
+	} else {
+		driver, err = mediadriver.Start(mediadriver.Config{StartTimeout: 60 * time.Second})
+	}
+	if err != nil {
+		return err
+	}
+	defer driver.Close()
+	baseDir, err := os.MkdirTemp("/dev/shm", "tp-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(baseDir)
+	// Interrupted: leave nothing behind. Mappings in use stay valid after unlink.
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	defer func() {
+		signal.Stop(signals)
+		close(signals)
+	}()
+	go func() {
+		if _, ok := <-signals; ok {
+			_ = os.RemoveAll(baseDir)
+			_ = driver.Close()
+			os.Exit(130)
+		}
+	}()
+	client, err := aeron.Connect(aeron.Config{Dir: driver.Dir()})
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	b := &bench{o: o, client: client, aeronDir: driver.Dir(), baseDir: baseDir, nextStream: 9100}
+	rep := report{
+		GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
+		Idle: o.idle, DurationS: o.duration.Seconds(), Channel: ipcChannel, EmbeddedDriver: driver.Embedded(),
+	}
+	if !o.json {
+		printPreamble(out, &rep)
+	}
+	for _, mode := range o.modes {
+		m, err := b.runMode(mode, out)
+		if err != nil {
+			return fmt.Errorf("%s-process mode: %w", mode, err)
+		}
+		rep.Modes = append(rep.Modes, *m)
+	}
+	if o.json {
+		return writeJSON(out, &rep)
+	}
+	printTargets(out, &rep)
+	return nil
+}
+
+// runMode measures every size, each next to its own baselines: on this kind of
+// shared VM the cost of a cross-core transfer can change several-fold from one
+// minute to the next (a vCPU left idle may be moved), so a baseline taken once per
+// run would not be comparable. The Aeron baselines run right before the system
+// run, after the single-threaded memcpy one, so both vCPUs stay busy from the
+// Aeron baselines to the end of the size's run.
+func (b *bench) runMode(mode string, out io.Writer) (*modeReport, error) {
+	m := &modeReport{Mode: mode}
+	if !b.o.json {
+		printModeHeader(out, m)
+	}
+	for _, size := range b.o.sizes {
+		s, err := b.tpRun(mode, size, func(s *sizeReport) error {
+			var err error
+			if s.AeronMsgsPerSec, err = b.aeronRate(mode); err != nil {
+				return fmt.Errorf("raw Aeron rate: %w", err)
+			}
+			if s.AeronOneWayP50Ns, s.AeronOneWayP99Ns, err = b.aeronOneWay(mode); err != nil {
+				return fmt.Errorf("ping-pong baseline: %w", err)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%d B: %w", size, err)
+		}
+		s.VsMemcpy = s.FramesPerSec / s.MemcpyPerSec
+		s.VsAeronRate = s.FramesPerSec / s.AeronMsgsPerSec
+		s.LatencyVsAeron = float64(s.LatencyP50Ns) / s.AeronOneWayP50Ns
+		m.Sizes = append(m.Sizes, *s)
+		if !b.o.json {
+			printRow(out, s)
+		}
+	}
+	return m, nil
+}
+
+func (b *bench) streams(n int32) int32 {
+	s := b.nextStream
+	b.nextStream += n
+	return s
+}
+
+func (b *bench) startReceiver(mode string, j job) (*receiverHandle, error) {
+	j.AeronDir, j.Idle, j.BaseDir = b.aeronDir, b.o.idle, b.baseDir
+	if mode == "one" {
+		return startInProcess(j, b.client), nil
+	}
+	j.MeasureAllocs = true
+	return startChild(j)
+}
+
+func (b *bench) newWindow(length time.Duration) window {
+	start := monoNow() + int64(b.o.warmup)
+	return window{Start: start, End: start + int64(length)}
+}
+
+// geometry picks the pool for a payload size: the smallest page-multiple power-of-two
+// stride that holds it, and 64 MiB of slots (the reference's 64 × 1 MiB at 640 KiB),
+// at least 16 and at most 1024.
+func geometry(size int) (stride, nslots uint32) {
+	stride = uint32(os.Getpagesize())
+	for int(stride) < size {
+		stride <<= 1
+	}
+	nslots = uint32(min(max((64<<20)/int(stride), 16), 1024))
+	return stride, nslots
+}
+
+// tpRun measures one payload size: the memcpy baseline, then the other baselines
+// (aeronBaselines), then the system.
+func (b *bench) tpRun(mode string, size int, aeronBaselines func(*sizeReport) error) (*sizeReport, error) {
+	b.runs++
+	stride, nslots := geometry(size)
+	if b.o.nslots != 0 {
+		nslots = uint32(b.o.nslots)
+	}
+	layout := producer.Layout{StreamID: uint32(b.runs), Epoch: 1, Nslots: nslots,
+		Pools: []producer.PoolSpec{{PoolID: 1, StrideBytes: stride}}}
+	regions, err := producer.CreateStandalone(producer.StandaloneConfig{
+		BaseDir: b.baseDir, Namespace: "tp-bench", InstanceID: fmt.Sprintf("%s-%d", mode, b.runs), Layout: layout})
+	if err != nil {
+		return nil, err
+	}
+	defer regions.Remove()
+	s := &sizeReport{SizeBytes: size, StrideBytes: stride, Nslots: nslots}
+	if s.MemcpyPerSec, err = b.memcpyRate(regions, size); err != nil {
+		return nil, fmt.Errorf("memcpy baseline: %w", err)
+	}
+	if err := aeronBaselines(s); err != nil {
+		return nil, err
+	}
+
+	controlStream := b.streams(2)
+	descriptorStream := controlStream + 1
+	control, err := b.client.AddPublication(ipcChannel, controlStream)
+	if err != nil {
+		return nil, err
+	}
+	defer control.Close()
+	descriptors, err := b.client.AddExclusivePublication(ipcChannel, descriptorStream)
+	if err != nil {
+		return nil, err
+	}
+	defer descriptors.Close()
+	p, err := producer.New(regions, producer.Config{ProducerID: 1, Descriptors: descriptors})
+	if err != nil {
+		return nil, err
+	}
+	rx, err := b.startReceiver(mode, job{Role: roleConsume, Stream: descriptorStream,
+		ReplyStream: controlStream, TPStreamID: layout.StreamID})
+	if err != nil {
+		return nil, err
+	}
+	defer rx.abort()
+	// Announce the regions until the consumer has mapped them, here rather than from
+	// the producer's timer, so no announce handling falls into the measured window.
+	announce := make([]byte, regions.AnnounceLength())
+	var nextAnnounceNs int64
+	if err := rx.awaitReady(func() {
+		now := monoNow()
+		p.DoWork(now) // activity timestamp: the baselines took a while
+		if now >= nextAnnounceNs {
+			n, _ := regions.EncodeAnnounce(announce, 1, uint64(now)) // a layout CreateStandalone accepted
+			control.Offer(announce[:n])
+			nextAnnounceNs = now + int64(50*time.Millisecond)
+		}
+	}); err != nil {
+		return nil, err
+	}
+	if err := awaitConnected(descriptors.IsConnected); err != nil {
+		return nil, err
+	}
+	consumerPosition, err := b.subscriberPosition(descriptors)
+	if err != nil {
+		return nil, err
+	}
+	w := b.newWindow(b.o.duration)
+	if err := rx.send(w); err != nil {
+		return nil, err
+	}
+	ps, perr := b.produce(p, descriptors, consumerPosition, nslots, size, w)
+	rr, err := rx.wait()
+	if err = errors.Join(perr, err); err != nil {
+		return nil, err
+	}
+	seconds := float64(w.End-w.Start) / 1e9
+	s.Frames = rr.Frames
+	s.FramesPerSec = float64(rr.Frames) / seconds
+	s.MiBPerSec = float64(rr.Bytes) / seconds / (1 << 20)
+	s.PublishedPerSec = float64(ps.frames) / seconds
+	s.LatencyP50Ns = rr.Latency.percentile(0.50)
+	s.LatencyP99Ns = rr.Latency.percentile(0.99)
+	s.LatencyP999Ns = rr.Latency.percentile(0.999)
+	s.ConsumerDrops, s.ProducerDrops, s.Corrupt = rr.Drops, ps.drops, rr.Corrupt
+	s.Mallocs = ps.mallocs + rr.Mallocs
+	if rr.Frames > 0 {
+		s.AllocsPerFrame = float64(s.Mallocs) / float64(rr.Frames)
+	}
+	return s, nil
+}
+
+// descriptorFrameLength is the log space a FrameDescriptor takes: Aeron frame header
+// and message, aligned.
+var descriptorFrameLength = int64(logbuffer.Align(logbuffer.HeaderLength+producer.DescriptorLength, logbuffer.FrameAlignment))
+
+// subscriberPosition finds the position counter of the one subscriber of pub, in this
+// process or another, and returns its reader.
+func (b *bench) subscriberPosition(pub *aeron.Publication) (func() int64, error) {
+	reader := b.client.CountersReader()
+	id := counters.NullCounterID
+	reader.ForEach(func(c counters.Counter) bool {
+		if c.TypeID == counters.TypeSubscriberPosition && len(c.Key) >= 16 &&
+			int32(binary.LittleEndian.Uint32(c.Key[8:])) == pub.SessionID() &&
+			int32(binary.LittleEndian.Uint32(c.Key[12:])) == pub.StreamID() {
+			id = c.ID
+			return false
+		}
+		return true
+	})
+	if id == counters.NullCounterID {
+		return nil, errors.New("no subscriber position counter for the descriptor stream")
+	}
+	return func() int64 { return reader.Value(id) }, nil
+}
+
+type producerStats struct {
+	frames  uint64
+	drops   map[string]uint64
+	mallocs uint64 // this whole process: in one-process mode the consumer's too
+}
+
+// clockEvery is how many frames of size bytes pass between clock reads (about 64 KiB
+// worth, at least every frame): often enough for window edges, rare enough to cost
+// nothing at small sizes.
+func clockEvery(size int) int { return max(1, (64<<10)/size) }
+
+// produce publishes frames of size bytes until the window ends, as fast as the
+// consumer takes them. A producer never waits for consumers: one that runs more than
+// a ring ahead overwrites slots before they are read (the consumer drops those as
+// late). To measure the rate of frames delivered, this one waits instead, while the
+// consumer is nslots-1 descriptors behind, going by the consumer's Aeron subscriber
+// position (a counter in the driver's CnC file, visible to both processes).
+func (b *bench) produce(p *producer.Producer, descriptors *aeron.Publication, consumerPosition func() int64, nslots uint32, size int, w window) (*producerStats, error) {
+	budget := int64(nslots-1) * descriptorFrameLength
+	var limit int64
+	src := make([]byte, size)
+	for i := range src {
+		src[i] = byte(i)
+	}
+	tensor := shm.TensorHeader{Dtype: shm.DtypeUint8, MajorOrder: shm.MajorOrderRow, Ndims: 1}
+	tensor.Dims[0] = int32(size)
+	idle := newIdle(b.o.idle)
+	var before producer.Counters
+	var mem memWindow
+	started := false
+	every := clockEvery(size)
+produce:
+	for countdown := 0; ; countdown-- {
+		if countdown <= 0 {
+			countdown = every
+			now := monoNow()
+			p.DoWork(now)
+			if !started && now >= w.Start {
+				started = true
+				before = p.Counters()
+				mem.begin(true)
+			}
+			if now >= w.End {
+				break
+			}
+		}
+		if descriptors.Position() >= limit {
+			if limit = consumerPosition() + budget; descriptors.Position() >= limit {
+				idle.Idle(0)
+				countdown = 0 // look at the clock before trying again
+				continue
+			}
+			idle.Reset()
+		}
+		c, r := p.Claim(size)
+		if r != producer.OK {
+			return nil, fmt.Errorf("claim: %v", r)
+		}
+		copy(c.Payload(), src)
+		binary.LittleEndian.PutUint64(c.Payload(), c.Seq())
+		switch r := p.Commit(c, &tensor); r {
+		case producer.OK, producer.DropBackPressured, producer.DropAdminAction:
+		default:
+			// The receiver leaves when the window ends, possibly while a large frame
+			// was still being copied.
+			if r == producer.DropNotConnected && monoNow() >= w.End {
+				break produce
+			}
+			return nil, fmt.Errorf("commit: %v", r)
+		}
+	}
+	ps := &producerStats{mallocs: mem.end(), drops: map[string]uint64{}}
+	after := p.Counters()
+	ps.frames = after.Frames - before.Frames
+	for i := range producer.ResultCount {
+		if d := after.Results[i] - before.Results[i]; d > 0 {
+			ps.drops[producer.Result(i).String()] = d
+		}
+	}
+	return ps, nil
+}
+
+// memcpyRate is the physical limit at this size: payload copies per second into
+// the pool's slots in ring order, nothing else (no header, seqlock or descriptor).
+func (b *bench) memcpyRate(regions *producer.Regions, size int) (float64, error) {
+	layout := regions.Layout()
+	policy, err := shm.NewPathPolicy(regions.EpochDir())
+	if err != nil {
+		return 0, err
+	}
+	region, err := shm.OpenURI(policy, regions.PoolURIs()[0], shm.OpenOptions{Access: shm.ReadWrite, Expect: layout.PoolSuperblock(0)})
+	if err != nil {
+		return 0, err
+	}
+	defer region.Close()
+	spec := layout.Pools[0]
+	pool, err := shm.NewPayloadPool(region.Bytes(), shm.PoolGeometry{PoolID: spec.PoolID, Nslots: layout.Nslots, StrideBytes: spec.StrideBytes})
+	if err != nil {
+		return 0, err
+	}
+	src := make([]byte, size)
+	for i := range src {
+		src[i] = byte(i)
+	}
+	slots := make([][]byte, layout.Nslots)
+	for i := range slots {
+		slot, _ := pool.Slot(uint32(i))
+		slots[i] = slot[:size]
+		copy(slots[i], src) // fault every page in before timing
+	}
+	mask := len(slots) - 1
+	every := clockEvery(size)
+	start := monoNow()
+	end := start + int64(b.o.baselineDuration)
+	for copies := 1; ; copies++ {
+		copy(slots[copies&mask], src)
+		if copies%every == 0 {
+			if now := monoNow(); now >= end {
+				return float64(copies) * 1e9 / float64(now-start), nil
+			}
+		}
+	}
+}
+
+// aeronRate is the raw Aeron IPC rate: descriptor-sized messages try-claimed on
+// the descriptor channel, counted by a subscriber where the consumer would run.
+func (b *bench) aeronRate(mode string) (float64, error) {
+	stream := b.streams(1)
+	pub, err := b.client.AddExclusivePublication(ipcChannel, stream)
+	if err != nil {
+		return 0, err
+	}
+	defer pub.Close()
+	rx, err := b.startReceiver(mode, job{Role: roleSink, Stream: stream})
+	if err != nil {
+		return 0, err
+	}
+	defer rx.abort()
+	if err := rx.awaitReady(func() {}); err != nil {
+		return 0, err
+	}
+	if err := awaitConnected(pub.IsConnected); err != nil {
+		return 0, err
+	}
+	w := b.newWindow(b.o.baselineDuration)
+	if err := rx.send(w); err != nil {
+		return 0, err
+	}
+	var claim logbuffer.BufferClaim
+	idle := newIdle(b.o.idle)
+	idled := false
+	for i := uint64(0); ; i++ {
+		if i%1024 == 0 && monoNow() >= w.End {
+			break
+		}
+		r := pub.TryClaim(producer.DescriptorLength, &claim)
+		if r < 0 {
+			if r == logbuffer.NotConnected && monoNow() >= w.End {
+				break // the sink left at the end of the window
+			}
+			if fatalResult(r) {
+				return 0, fmt.Errorf("try-claim: %d", r)
+			}
+			idle.Idle(0)
+			idled = true
+			continue
+		}
+		if idled {
+			idle.Reset()
+			idled = false
+		}
+		binary.LittleEndian.PutUint64(claim.Buffer(), i)
+		claim.Commit()
+	}
+	rr, err := rx.wait()
+	if err != nil {
+		return 0, err
+	}
+	return float64(rr.Frames) * 1e9 / float64(w.End-w.Start), nil
+}
+
+// aeronOneWay is Aeron's one-way latency, RTT/2 of descriptor-sized pings with one
+// in flight, the pong side running where the consumer would.
+func (b *bench) aeronOneWay(mode string) (p50, p99 float64, err error) {
+	pingStream := b.streams(2)
+	pongStream := pingStream + 1
+	pings, err := b.client.AddExclusivePublication(ipcChannel, pingStream)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer pings.Close()
+	pongs, err := b.client.AddSubscription(ipcChannel, pongStream)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer pongs.Close()
+	rx, err := b.startReceiver(mode, job{Role: rolePong, Stream: pingStream, ReplyStream: pongStream})
+	if err != nil {
+		return 0, 0, err
+	}
+	defer rx.abort()
+	if err := rx.awaitReady(func() {}); err != nil {
+		return 0, 0, err
+	}
+	if err := awaitConnected(pings.IsConnected); err != nil {
+		return 0, 0, err
+	}
+	w := b.newWindow(b.o.baselineDuration)
+	if err := rx.send(w); err != nil {
+		return 0, 0, err
+	}
+	var rtt histogram
+	var claim logbuffer.BufferClaim
+	var sentNs int64
+	answered := false
+	onPong := func(buf []byte, off, _ int, _ *logbuffer.Header) {
+		answered = int64(binary.LittleEndian.Uint64(buf[off:])) == sentNs
+	}
+	idle := newIdle(b.o.idle)
+	for sentNs < w.End {
+		r := pings.TryClaim(producer.DescriptorLength, &claim)
+		if r < 0 {
+			if fatalResult(r) {
+				return 0, 0, fmt.Errorf("ping try-claim: %d", r)
+			}
+			idle.Idle(0)
+			continue
+		}
+		sentNs = monoNow()
+		binary.LittleEndian.PutUint64(claim.Buffer(), uint64(sentNs))
+		claim.Commit()
+		answered = false
+		for spins := 0; !answered; spins++ {
+			idle.Idle(pongs.Poll(onPong, 1))
+			if spins%(1<<16) == 0 && monoNow() > w.End+int64(time.Second) {
+				return 0, 0, errors.New("no pong within a second")
+			}
+		}
+		if sentNs >= w.Start {
+			rtt.record(monoNow() - sentNs)
+		}
+	}
+	if _, err := rx.wait(); err != nil {
+		return 0, 0, err
+	}
+	return float64(rtt.percentile(0.50)) / 2, float64(rtt.percentile(0.99)) / 2, nil
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/tensorpool/tensorpool/aeron/mediadriver"
+)
+
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(childJobEnv); spec != "" { // a two-process run re-executing the test binary
+		os.Exit(runChild(spec))
+	}
+	os.Exit(m.Run())
+}
+
+func shmEntries(t *testing.T) map[string]bool {
+	t.Helper()
+	names, err := filepath.Glob("/dev/shm/tp-bench-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := map[string]bool{}
+	for _, n := range names {
+		set[n] = true
+	}
+	return set
+}
+
+// TestTinyRun runs the whole benchmark briefly in one process with backoff idling
+// (so it shares the machine politely) and checks the JSON report and the cleanup.
+func TestTinyRun(t *testing.T) {
+	if _, err := mediadriver.FindJava(""); err != nil {
+		t.Skip(err)
+	}
+	if _, err := mediadriver.FindJar(""); err != nil {
+		t.Skip(err)
+	}
+	before := shmEntries(t)
+	var out, errOut bytes.Buffer
+	code := cli([]string{"--sizes", "64,64K", "--duration", "300ms", "--warmup", "100ms",
+		"--baseline-duration", "100ms", "--idle", "backoff", "--mode", "one", "--json"}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var rep report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("output does not parse: %v\n%s", err, out.String())
+	}
+	if len(rep.Modes) != 1 || rep.Modes[0].Mode != "one" || len(rep.Modes[0].Sizes) != 2 {
+		t.Fatalf("report shape: %+v", rep)
+	}
+	for _, s := range rep.Modes[0].Sizes {
+		if s.Frames == 0 || s.FramesPerSec <= 0 || s.LatencyP50Ns <= 0 ||
+			s.MemcpyPerSec <= 0 || s.AeronMsgsPerSec <= 0 || s.AeronOneWayP50Ns <= 0 {
+			t.Errorf("%d B: %+v", s.SizeBytes, s)
+		}
+		if s.Corrupt != 0 {
+			t.Errorf("%d B: %d corrupt frames", s.SizeBytes, s.Corrupt)
+		}
+	}
+	for name := range shmEntries(t) {
+		if !before[name] {
+			t.Errorf("left behind: %s", name)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int{"64": 64, "1K": 1024, "640K": 655360, "16M": 16 << 20} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"4", "17M", "x", ""} {
+		if _, err := parseSize(bad); err == nil {
+			t.Errorf("parseSize(%q) accepted", bad)
+		}
+	}
+}
+
+func TestHistogramPercentiles(t *testing.T) {
+	var h histogram
+	for v := int64(1); v <= 100_000; v++ {
+		h.record(v)
+	}
+	for q, want := range map[float64]int64{0.5: 50_000, 0.99: 99_000, 0.999: 99_900} {
+		got := h.percentile(q)
+		if got < want || float64(got) > float64(want)*1.02 {
+			t.Errorf("p%g = %d, want %d within 2%%", q*100, got, want)
+		}
+	}
+	for _, v := range []int64{0, 1, 127, 128, 129, 1000, 1 << 40} {
+		if i := bucketOf(v); highestIn(i) < v || (i > 0 && highestIn(i-1) >= v) {
+			t.Errorf("value %d in bucket %d holding up to %d", v, i, highestIn(i))
+		}
+	}
+}

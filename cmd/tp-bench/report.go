@@ -1,0 +1,142 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+)
+
+type report struct {
+	GoVersion      string
+	CPUs           int
+	GOMAXPROCS     int
+	Idle           string
+	DurationS      float64
+	Channel        string
+	EmbeddedDriver bool
+	Modes          []modeReport
+}
+
+type modeReport struct {
+	Mode  string // "one": producer and consumer goroutines; "two": consumer in a child process
+	Sizes []sizeReport
+}
+
+type sizeReport struct {
+	SizeBytes       int
+	StrideBytes     uint32
+	Nslots          uint32
+	Frames          uint64 // delivered in the window
+	FramesPerSec    float64
+	MiBPerSec       float64
+	PublishedPerSec float64
+	LatencyP50Ns    int64
+	LatencyP99Ns    int64
+	LatencyP999Ns   int64
+	ConsumerDrops   map[string]uint64
+	ProducerDrops   map[string]uint64
+	Corrupt         uint64
+	Mallocs         uint64 // heap allocations in the window, both sides
+	AllocsPerFrame  float64
+	// Baselines, measured just before this size's run.
+	MemcpyPerSec     float64
+	AeronMsgsPerSec  float64
+	AeronOneWayP50Ns float64
+	AeronOneWayP99Ns float64
+	VsMemcpy         float64 // FramesPerSec / MemcpyPerSec
+	VsAeronRate      float64 // FramesPerSec / AeronMsgsPerSec
+	LatencyVsAeron   float64 // LatencyP50Ns / AeronOneWayP50Ns
+}
+
+func writeJSON(out io.Writer, r *report) error {
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+func printPreamble(out io.Writer, r *report) {
+	driver := "external media driver"
+	if r.EmbeddedDriver {
+		driver = "embedded Java media driver"
+	}
+	fmt.Fprintf(out, "tp-bench: %s, %s, GOMAXPROCS %d of %d CPUs, idle %s, %.1fs per size, descriptors on %s\n",
+		r.GoVersion, driver, r.GOMAXPROCS, r.CPUs, r.Idle, r.DurationS, r.Channel)
+}
+
+func modeName(mode string) string {
+	if mode == "one" {
+		return "one process (producer and consumer goroutines)"
+	}
+	return "two processes (consumer in a child process)"
+}
+
+func printModeHeader(out io.Writer, m *modeReport) {
+	fmt.Fprintf(out, "\n%s\n", modeName(m.Mode))
+	fmt.Fprintf(out, "  %5s %10s %9s | %10s %7s %9s %6s | %7s %7s %8s %7s | %7s %6s %6s | %6s %s\n",
+		"size", "frames/s", "MiB/s", "memcpy/s", "Aeron/s", "1-way ns", "p99 ns",
+		"p50 µs", "p99 µs", "p99.9 µs", "allocs", "×memcpy", "×Aeron", "×1-way", "corrupt", "drops")
+}
+
+func printRow(out io.Writer, s *sizeReport) {
+	fmt.Fprintf(out, "  %5s %10.0f %9.1f | %10.0f %6.1fM %9.0f %6.0f | %7.2f %7.1f %8.1f %7d | %7.3f %6.3f %6.2f | %6d %s\n",
+		sizeName(s.SizeBytes), s.FramesPerSec, s.MiBPerSec,
+		s.MemcpyPerSec, s.AeronMsgsPerSec/1e6, s.AeronOneWayP50Ns, s.AeronOneWayP99Ns,
+		float64(s.LatencyP50Ns)/1e3, float64(s.LatencyP99Ns)/1e3, float64(s.LatencyP999Ns)/1e3, s.Mallocs,
+		s.VsMemcpy, s.VsAeronRate, s.LatencyVsAeron, s.Corrupt, dropsText(s))
+}
+
+func sizeName(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dM", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%dK", n>>10)
+	}
+	return fmt.Sprintf("%d", n)
+}
+
+func dropsText(s *sizeReport) string {
+	var parts []string
+	for side, drops := range map[string]map[string]uint64{"consumer": s.ConsumerDrops, "producer": s.ProducerDrops} {
+		for _, reason := range slices.Sorted(maps.Keys(drops)) {
+			parts = append(parts, fmt.Sprintf("%s %s: %d", side, reason, drops[reason]))
+		}
+	}
+	if len(parts) == 0 {
+		return "0"
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ", ")
+}
+
+// printTargets judges the targets on the sizes they are set for.
+func printTargets(out io.Writer, r *report) {
+	fmt.Fprintf(out, "\ntargets (ratios to the same run's baselines)\n")
+	for _, m := range r.Modes {
+		for _, s := range m.Sizes {
+			if s.SizeBytes == 640<<10 {
+				judge(out, m.Mode, "frames/s at 640K vs memcpy limit", s.VsMemcpy, ">=", 0.85)
+				judge(out, m.Mode, "latency p50 at 640K vs Aeron one-way", s.LatencyVsAeron, "<=", 2)
+			}
+			if s.SizeBytes == 64 {
+				judge(out, m.Mode, "frames/s at 64 B vs raw Aeron rate", s.VsAeronRate, ">=", 0.25)
+				judge(out, m.Mode, "latency p50 at 64 B vs Aeron one-way", s.LatencyVsAeron, "<=", 2)
+			}
+		}
+	}
+}
+
+func judge(out io.Writer, mode, what string, v float64, cmp string, target float64) {
+	met := v >= target
+	if cmp == "<=" {
+		met = v <= target
+	}
+	verdict := "met"
+	if !met {
+		verdict = "MISSED"
+	}
+	fmt.Fprintf(out, "  %-3s %-40s %7.3f  (target %s %.2f) %s\n", mode, what, v, cmp, target, verdict)
+}
