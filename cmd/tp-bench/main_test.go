@@ -33,11 +33,12 @@ func shmEntries(t *testing.T) map[string]bool {
 // TestTinyRun runs the whole benchmark briefly in one process with backoff idling
 // (so it shares the machine politely) and checks the JSON report and the cleanup.
 func TestTinyRun(t *testing.T) {
+	// Like every test that needs the media driver, this fails rather than skips without it.
 	if _, err := mediadriver.FindJava(""); err != nil {
-		t.Skip(err)
+		t.Fatalf("%v (install Java 17)", err)
 	}
 	if _, err := mediadriver.FindJar(""); err != nil {
-		t.Skip(err)
+		t.Fatalf("%v (run make deps)", err)
 	}
 	before := shmEntries(t)
 	var out, errOut bytes.Buffer
