@@ -137,6 +137,7 @@ const (
 	AnnounceIgnoreBeforeJoin    // MONOTONIC timestamp before join time: log replay (§10.1.1)
 	AnnounceIgnoreStale         // outside the freshness window (§10.1.1)
 	AnnounceIgnoreLowerEpoch    // below the highest epoch mapped (§10.1.1)
+	AnnounceIgnoreNoShm         // a ConsumerConfig said use_shm = false (§10.1.3)
 )
 
 var announceVerdictText = [...]string{
@@ -149,6 +150,7 @@ var announceVerdictText = [...]string{
 	AnnounceIgnoreBeforeJoin:    "ignored: announced before join time",
 	AnnounceIgnoreStale:         "ignored: stale",
 	AnnounceIgnoreLowerEpoch:    "ignored: lower epoch than one already mapped",
+	AnnounceIgnoreNoShm:         "ignored: use_shm is false",
 }
 
 func (v AnnounceVerdict) String() string {

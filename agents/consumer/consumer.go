@@ -47,6 +47,16 @@ type Config struct {
 	Qos QosPublisher
 	// QosIntervalNs is the QosConsumer period; default 1 s (§10.4.1).
 	QosIntervalNs int64
+	// Hellos receives ConsumerHello on DoWork (§10.1.2), normally the control stream; nil
+	// disables them. HelloIntervalNs is their period; default 1 s.
+	Hellos          QosPublisher
+	HelloIntervalNs int64
+	// Per-consumer stream requests for ConsumerHello (§10.1.2): a channel and a non-zero
+	// stream id, or neither.
+	DescriptorChannel  string
+	DescriptorStreamID uint32
+	ControlChannel     string
+	ControlStreamID    uint32
 }
 
 // QosPublisher is where QosConsumer goes; *aeron.Publication satisfies it.
@@ -65,8 +75,17 @@ type Counters struct {
 	Remaps    uint64 // mappings made
 	Unmaps    uint64 // mappings released (epoch change, stale activity, pid change, Close)
 	QosSent   uint64
+	HelloSent uint64
 	LastSeq   uint64 // last descriptor seq seen
-	Drops     [DropCount]uint64
+	// Configs counts ConsumerConfigs applied to this consumer; ConfigsInvalid those that
+	// failed validation (§10.1.3).
+	Configs        uint64
+	ConfigsInvalid uint64
+	// MetadataUpdates counts DataSourceMetas kept; MetadataInvalid the DataSourceAnnounce
+	// and DataSourceMeta messages that failed validation (§10.3).
+	MetadataUpdates uint64
+	MetadataInvalid uint64
+	Drops           [DropCount]uint64
 }
 
 // FrameHandler receives each frame that passed every check. See the package comment for
@@ -129,8 +148,18 @@ type Consumer struct {
 	onControl  logbuffer.FragmentHandler
 	controlErr error
 
-	claim     logbuffer.BufferClaim
-	nextQosNs int64
+	claim       logbuffer.BufferClaim
+	nextQosNs   int64
+	nextHelloNs int64
+
+	// assigned is the last ConsumerConfig applied; noShm is its use_shm = false.
+	assigned Assignment
+	noShm    bool
+
+	source    DataSource
+	hasSource bool
+	meta      Metadata
+	hasMeta   bool
 }
 
 const (
@@ -157,6 +186,13 @@ func New(cfg Config, handler FrameHandler) (*Consumer, error) {
 	}
 	if cfg.QosIntervalNs <= 0 {
 		cfg.QosIntervalNs = defaultIntervalNs
+	}
+	if cfg.HelloIntervalNs <= 0 {
+		cfg.HelloIntervalNs = defaultIntervalNs
+	}
+	if err := errors.Join(checkRequest("descriptor", cfg.DescriptorChannel, cfg.DescriptorStreamID),
+		checkRequest("control", cfg.ControlChannel, cfg.ControlStreamID)); err != nil {
+		return nil, err
 	}
 	c := &Consumer{cfg: cfg, handler: handler, seqs: seqTracker{maxGap: cfg.MaxOutstandingSeqGap}}
 	c.SetMode(cfg.Mode, cfg.MaxRateHz)
@@ -340,15 +376,31 @@ func (c *Consumer) validate(slot shm.HeaderSlot, headerIndex uint32, f *Frame) D
 	return DropNone
 }
 
-// HandleControl handles one control-stream message: a ShmPoolAnnounce is judged and
-// mapped (ApplyAnnounce); other messages are ignored. Errors say why an announce was not
-// mapped.
+// HandleControl handles one control- or metadata-stream message: a ShmPoolAnnounce is
+// judged and mapped (ApplyAnnounce), a ConsumerConfig applied (ApplyConfig), and a
+// DataSourceAnnounce or DataSourceMeta kept by meta_version (§10.3); other messages are
+// ignored. Errors say why a message was not used.
 func (c *Consumer) HandleControl(buf []byte) error {
 	h, err := wire.PeekHeader(buf)
 	if err != nil {
 		return err
 	}
-	if h.SchemaID != wire.ControlSchemaID || h.TemplateID != control.ShmPoolAnnounceSbeTemplateID {
+	if h.SchemaID != wire.ControlSchemaID {
+		return nil
+	}
+	if h.TemplateID == control.ConsumerConfigSbeTemplateID {
+		var a Assignment
+		if err := DecodeConsumerConfig(buf, &a); err != nil {
+			c.counters.ConfigsInvalid++
+			return err
+		}
+		c.ApplyConfig(&a)
+		return nil
+	}
+	if h.TemplateID == control.DataSourceAnnounceSbeTemplateID || h.TemplateID == control.DataSourceMetaSbeTemplateID {
+		return c.applyMetadataMessage(buf, h.TemplateID)
+	}
+	if h.TemplateID != control.ShmPoolAnnounceSbeTemplateID {
 		return nil
 	}
 	var a Announce
@@ -370,6 +422,9 @@ func (c *Consumer) ApplyAnnounce(a *Announce) (AnnounceVerdict, error) {
 	case AnnounceRefresh:
 		return v, c.refresh(a)
 	case AnnounceMap:
+		if c.noShm {
+			return AnnounceIgnoreNoShm, nil
+		}
 		if c.blocked && a.Epoch == c.blockedEpoch {
 			return v, &LivenessError{Section: "15.14", Field: "epoch", Epoch: a.Epoch, Value: a.Epoch, Want: "a new epoch after a pid change", Err: ErrPidChanged}
 		}
@@ -477,6 +532,20 @@ func (c *Consumer) DoWork(nowNs int64) int {
 			c.counters.QosSent++
 			c.nextQosNs = nowNs + c.cfg.QosIntervalNs
 			work++
+		}
+	}
+	if c.cfg.Hellos != nil && nowNs >= c.nextHelloNs {
+		h := c.Hello()
+		if c.cfg.Hellos.TryClaim(HelloLength(&h), &c.claim) >= 0 {
+			if _, err := EncodeHello(c.claim.Buffer(), &h); err != nil {
+				c.claim.Abort()
+				c.controlErr = err
+			} else {
+				c.claim.Commit()
+				c.counters.HelloSent++
+				c.nextHelloNs = nowNs + c.cfg.HelloIntervalNs
+				work++
+			}
 		}
 	}
 	return work

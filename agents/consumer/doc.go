@@ -18,6 +18,14 @@
 // describes. Never keep Payload (or a slice of it) after the handler returns: the slot is
 // reused, and the mapping itself is released on remap or Close.
 //
+// # Control messages
+//
+// The consumer sends ConsumerHello on its hello period, applies a ConsumerConfig
+// addressed to it (mode, use_shm, assigned streams; Agent.Subscribe follows an assigned
+// descriptor stream) and keeps the newest DataSourceAnnounce and DataSourceMeta by
+// meta_version (§10.1.2, §10.1.3, §10.3). Malformed messages are counted and returned as
+// errors, never decoded.
+//
 // A Consumer is single-threaded: one goroutine polls it, and its handler runs on that
 // goroutine.
 package consumer

@@ -4,7 +4,9 @@ import (
 	"testing"
 
 	"github.com/tensorpool/tensorpool/agents/internal/extent"
+	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
 
 // FuzzHandleDescriptor feeds arbitrary header-slot bytes and descriptor bytes through the
@@ -47,6 +49,11 @@ func FuzzHandleControl(f *testing.F) {
 	r := newRig(f)
 	f.Add(encode(r.descriptor(1)))
 	f.Add([]byte{35, 0, 1, 0, 132, 3, 1, 0})
+	f.Add(encodeMeta(7, 1, producer.Attribute{Key: "k", Format: "text/plain", Value: []byte("v")}))
+	f.Add(encodeSource(7, 1, "cam0"))
+	cfg := producer.Assignment{StreamID: 7, ConsumerID: 11, UseShm: true, Mode: control.Mode_STREAM, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1100}
+	buf := make([]byte, producer.ConsumerConfigLength(&cfg))
+	f.Add(buf[:producer.EncodeConsumerConfig(buf, &cfg)])
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		r.c.HandleControl(msg)
 	})

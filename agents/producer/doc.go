@@ -13,5 +13,11 @@
 // *ConfigError values naming the offending field and value, or the shm package's typed
 // errors.
 //
+// Consumers (§10.1.2–10.1.3) answers each ConsumerHello with a ConsumerConfig, keeps the
+// per-consumer descriptor streams it asked for, capped at its max_rate_hz, and closes them
+// when the consumer goes stale. DataSourceAnnounce and DataSourceMeta (§10.3) go out on
+// the announce cadence and whenever SetDataSource, SetAttribute or DeleteAttribute bump
+// meta_version.
+//
 // A Producer is single-threaded: one goroutine (an agent's duty cycle) uses it at a time.
 package producer

@@ -118,3 +118,17 @@ func tryClaim(pub DescriptorPublisher, claim *logbuffer.BufferClaim, length int)
 	}
 	return DropAdminAction
 }
+
+// offer sends msg on pub, retrying a term rotation as tryClaim does.
+func offer(pub DescriptorPublisher, msg []byte) Result {
+	for range maxAdminRetries {
+		position := pub.Offer(msg)
+		if position >= 0 {
+			return OK
+		}
+		if position != logbuffer.AdminAction {
+			return publicationResult(position)
+		}
+	}
+	return DropAdminAction
+}

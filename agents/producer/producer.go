@@ -2,6 +2,7 @@ package producer
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
 
@@ -35,18 +36,27 @@ type Config struct {
 	QosIntervalNs int64
 	// Progress is the producer's FrameProgress floor; default DefaultProgressPolicy.
 	Progress ProgressPolicy
+	// Metadata receives DataSourceAnnounce and DataSourceMeta (§10.3) every
+	// AnnounceIntervalNs and, for DataSourceMeta, on change; nil disables them.
+	Metadata DescriptorPublisher
+	// Consumers holds per-consumer descriptor streams of consumers that said hello
+	// (§10.1.2); nil serves the shared streams only. Its stream must be the layout's.
+	Consumers *Consumers
 }
 
 const defaultIntervalNs = 1_000_000_000
 
 // Counters are the producer's own statistics; read them with Producer.Counters.
 type Counters struct {
-	Frames          uint64 // frames committed and announced by a FrameDescriptor
-	Bytes           uint64 // payload bytes of those frames
-	ProgressSent    uint64
-	QosSent         uint64
-	AnnouncesSent   uint64
-	ActivityUpdates uint64
+	Frames        uint64 // frames committed and announced by a FrameDescriptor
+	Bytes         uint64 // payload bytes of those frames
+	ProgressSent  uint64
+	QosSent       uint64
+	AnnouncesSent uint64
+	// DataSourceAnnounces and DataSourceMetas count the metadata messages sent (§10.3).
+	DataSourceAnnounces uint64
+	DataSourceMetas     uint64
+	ActivityUpdates     uint64
 	// Results counts every non-OK result by kind (frames dropped, misuse, failed sends).
 	Results [ResultCount]uint64
 }
@@ -98,9 +108,12 @@ type Producer struct {
 	nextActivityNs int64
 	nextQosNs      int64
 	nextAnnounceNs int64
+	nextMetaNs     int64
+	meta           metadata
 
 	regions     *Regions
 	announceBuf []byte
+	configBuf   []byte
 }
 
 // New builds a producer over regions. The regions stay owned by the caller, who closes
@@ -126,6 +139,9 @@ func New(regions *Regions, cfg Config) (*Producer, error) {
 		cfg.Progress = DefaultProgressPolicy
 	}
 	l := regions.layout
+	if cfg.Consumers != nil && cfg.Consumers.streamID != l.StreamID {
+		return nil, configError("10.1.2", "Consumers stream", cfg.Consumers.streamID, fmt.Sprintf("the layout's stream is %d", l.StreamID))
+	}
 	ring, err := shm.NewHeaderRing(regions.header.Bytes(), l.Nslots)
 	if err != nil {
 		return nil, err
@@ -286,6 +302,9 @@ func (p *Producer) Commit(c *Claim, t *shm.TensorHeader) Result {
 	}
 	EncodeDescriptor(p.claim.Buffer(), &d)
 	p.claim.Commit()
+	if p.cfg.Consumers != nil {
+		p.cfg.Consumers.Describe(&d, now)
+	}
 	if p.progressOn {
 		p.sendProgress(p.progress.Complete(now))
 	}
@@ -345,6 +364,19 @@ func (p *Producer) DoWork(nowNs int64) int {
 			p.nextAnnounceNs = nowNs + p.cfg.AnnounceIntervalNs
 			work++
 		}
+	}
+	hasMeta := p.meta.announced || p.meta.dirty || len(p.meta.attrs) > 0
+	if p.cfg.Metadata != nil && hasMeta && (p.meta.dirty || nowNs >= p.nextMetaNs) {
+		refresh := nowNs >= p.nextMetaNs
+		if p.sendMetadata(nowNs, refresh) == OK {
+			if refresh {
+				p.nextMetaNs = nowNs + p.cfg.AnnounceIntervalNs
+			}
+			work++
+		}
+	}
+	if p.cfg.Consumers != nil {
+		work += p.cfg.Consumers.Expire(nowNs)
 	}
 	if p.progressOn && p.open {
 		if u, ok := p.progress.Tick(nowNs); ok && p.sendProgress(u) == OK {

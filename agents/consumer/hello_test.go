@@ -1,0 +1,238 @@
+package consumer
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/agents/internal/tptest"
+	"github.com/tensorpool/tensorpool/agents/producer"
+	"github.com/tensorpool/tensorpool/wire"
+	"github.com/tensorpool/tensorpool/wire/sbe/control"
+)
+
+// decodeHelloFlyweight reads the raw hint fields, which producer.Hello does not carry.
+func decodeHelloFlyweight(t *testing.T, buf []byte) *control.ConsumerHello {
+	t.Helper()
+	msg, err := wire.ValidateSchema(buf, wire.ControlSchemaID)
+	if err != nil || msg.TemplateID != control.ConsumerHelloSbeTemplateID {
+		t.Fatalf("not a ConsumerHello: %v %+v", err, msg)
+	}
+	var m control.ConsumerHello
+	m.WrapForDecode(buf, wire.HeaderLength, uint64(msg.BlockLength), uint64(msg.Version), uint64(len(buf)))
+	return &m
+}
+
+func TestWireSpec_10_1_2_HelloEncoding(t *testing.T) {
+	var null control.ConsumerHello
+	nInterval, nBytes, nMajor := null.ProgressIntervalUsNullValue(), null.ProgressBytesDeltaNullValue(), null.ProgressMajorDeltaUnitsNullValue()
+	tests := []struct {
+		name                   string
+		hello                  Hello
+		interval, bytes, major uint32
+		wantErr                bool
+	}{
+		// The reference left the major-delta hint set when progress was unsupported.
+		{name: "hints nulled without progress", hello: Hello{ProgressIntervalUs: 100, ProgressBytesDelta: 4096, ProgressMajorDeltaUnits: 8},
+			interval: nInterval, bytes: nBytes, major: nMajor},
+		{name: "hints sent with progress", hello: Hello{SupportsProgress: true, ProgressIntervalUs: 100, ProgressBytesDelta: 4096, ProgressMajorDeltaUnits: 8},
+			interval: 100, bytes: 4096, major: 8},
+		{name: "unset hint is null", hello: Hello{SupportsProgress: true, ProgressIntervalUs: 250},
+			interval: 250, bytes: nBytes, major: nMajor},
+		{name: "descriptor channel with id 0", hello: Hello{DescriptorChannel: "aeron:ipc"}, wantErr: true},
+		{name: "control id without channel", hello: Hello{ControlStreamID: 1200}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := tt.hello
+			h.StreamID, h.ConsumerID, h.Mode = 7, 11, control.Mode_STREAM
+			buf := make([]byte, 256)
+			n, err := EncodeHello(buf, &h)
+			if tt.wantErr {
+				if !errors.Is(err, ErrInvalidHello) || n != 0 {
+					t.Fatalf("n=%d err=%v, want ErrInvalidHello", n, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := decodeHelloFlyweight(t, buf[:n])
+			if m.ProgressIntervalUs() != tt.interval || m.ProgressBytesDelta() != tt.bytes || m.ProgressMajorDeltaUnits() != tt.major {
+				t.Fatalf("hints %d/%d/%d, want %d/%d/%d", m.ProgressIntervalUs(), m.ProgressBytesDelta(), m.ProgressMajorDeltaUnits(), tt.interval, tt.bytes, tt.major)
+			}
+		})
+	}
+	h := Hello{StreamID: 7, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1100}
+	if _, err := EncodeHello(make([]byte, HelloLength(&h)-1), &h); !errors.Is(err, ErrInvalidHello) {
+		t.Fatalf("short buffer: %v", err)
+	}
+}
+
+func TestWireSpec_10_1_2_MaxRateHzIsU32(t *testing.T) {
+	for _, hz := range []uint32{0, 1, 65535, 65536, 1 << 31} {
+		h := Hello{StreamID: 7, ConsumerID: 11, Mode: control.Mode_RATE_LIMITED, MaxRateHz: hz}
+		buf := make([]byte, 256)
+		n, err := EncodeHello(buf, &h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 0 is unlimited and stays 0 on the wire, never 0xFFFFFFFF.
+		if got := decodeHelloFlyweight(t, buf[:n]).MaxRateHz(); got != hz {
+			t.Fatalf("max_rate_hz %d encoded as %d", hz, got)
+		}
+	}
+}
+
+// TestWireSpec_10_1_3_HelloConfigRoundTrip runs hello → producer → ConsumerConfig → consumer.
+func TestWireSpec_10_1_3_HelloConfigRoundTrip(t *testing.T) {
+	c, err := New(Config{StreamID: 7, ConsumerID: 11, Mode: control.Mode_RATE_LIMITED, MaxRateHz: 5,
+		DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1100}, func(*Frame) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := c.Hello()
+	buf := make([]byte, 512)
+	n, err := EncodeHello(buf, &h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ph producer.Hello
+	if err := producer.DecodeHello(buf[:n], &ph); err != nil {
+		t.Fatal(err)
+	}
+	if ph.MaxRateHz != 5 || ph.Mode != control.Mode_RATE_LIMITED || ph.DescriptorStreamID != 1100 || ph.ExpectedLayoutVersion != h.ExpectedLayoutVersion {
+		t.Fatalf("producer read %+v", ph)
+	}
+	table, err := producer.NewConsumers(7, 1e9, func(string, int32) (producer.ConsumerPublication, error) { return nopPub{}, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	pa, ok, err := table.HandleHello(&ph, 0)
+	if !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	n = producer.EncodeConsumerConfig(buf, &pa)
+	if err := c.HandleControl(buf[:n]); err != nil {
+		t.Fatal(err)
+	}
+	a := c.Assigned()
+	if a.DescriptorStreamID != 1100 || a.DescriptorChannel != "aeron:ipc" || a.ControlStreamID != 0 || c.Counters().Configs != 1 {
+		t.Fatalf("assigned %+v, counters %+v", a, c.Counters())
+	}
+	// The next hello re-requests what was assigned.
+	if h := c.Hello(); h.DescriptorStreamID != 1100 {
+		t.Fatalf("hello after config %+v", h)
+	}
+}
+
+type nopPub struct{ producer.DescriptorPublisher }
+
+func (nopPub) Close() error { return nil }
+
+func TestWireSpec_10_1_3_ApplyConfig(t *testing.T) {
+	encode := func(a producer.Assignment) []byte {
+		buf := make([]byte, 256)
+		return buf[:producer.EncodeConsumerConfig(buf, &a)]
+	}
+	tests := []struct {
+		name     string
+		cfg      producer.Assignment
+		applied  bool
+		mode     control.Mode
+		descID   uint32
+		ctrlID   uint32
+		unmapped bool
+	}{
+		{name: "another consumer", cfg: producer.Assignment{StreamID: 7, ConsumerID: 12, UseShm: true, Mode: control.Mode_RATE_LIMITED}, mode: control.Mode_STREAM},
+		{name: "another stream", cfg: producer.Assignment{StreamID: 8, ConsumerID: 11, UseShm: true, Mode: control.Mode_RATE_LIMITED}, mode: control.Mode_STREAM},
+		{name: "forced rate limited", cfg: producer.Assignment{StreamID: 7, ConsumerID: 11, UseShm: true, Mode: control.Mode_RATE_LIMITED}, applied: true, mode: control.Mode_RATE_LIMITED},
+		{name: "streams assigned", applied: true, mode: control.Mode_STREAM, descID: 1100, ctrlID: 1200,
+			cfg: producer.Assignment{StreamID: 7, ConsumerID: 11, UseShm: true, Mode: control.Mode_STREAM, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1100, ControlChannel: "aeron:ipc", ControlStreamID: 1200}},
+		{name: "half assignment stays shared", applied: true, mode: control.Mode_STREAM,
+			cfg: producer.Assignment{StreamID: 7, ConsumerID: 11, UseShm: true, Mode: control.Mode_STREAM, DescriptorChannel: "aeron:ipc", ControlStreamID: 1200}},
+		{name: "use_shm false unmaps", applied: true, mode: control.Mode_STREAM, unmapped: true,
+			cfg: producer.Assignment{StreamID: 7, ConsumerID: 11, Mode: control.Mode_STREAM, PayloadFallbackURI: "bridge://1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t)
+			if err := r.c.HandleControl(encode(tt.cfg)); err != nil {
+				t.Fatal(err)
+			}
+			a := r.c.Assigned()
+			if got := r.c.Counters().Configs == 1; got != tt.applied {
+				t.Fatalf("applied = %v", got)
+			}
+			if r.c.cfg.Mode != tt.mode || a.DescriptorStreamID != tt.descID || a.ControlStreamID != tt.ctrlID {
+				t.Fatalf("mode %v, assigned %+v", r.c.cfg.Mode, a)
+			}
+			if (a.DescriptorStreamID == 0) != (a.DescriptorChannel == "") || (a.ControlStreamID == 0) != (a.ControlChannel == "") {
+				t.Fatalf("half an assignment kept: %+v", a)
+			}
+			if _, mapped := r.c.Mapped(); mapped == tt.unmapped {
+				t.Fatalf("mapped = %v", mapped)
+			}
+			if tt.unmapped {
+				ann := announceFor(r.layout, "shm:file?path=/heap/header", []string{"shm:file?path=/heap/pool", "shm:file?path=/heap/pool"}, r.clock.now)
+				if v, err := r.c.ApplyAnnounce(ann); v != AnnounceIgnoreNoShm || err != nil {
+					t.Fatalf("announce with use_shm false: %v %v", v, err)
+				}
+				if a.PayloadFallbackURI != "bridge://1" {
+					t.Fatalf("fallback %q", a.PayloadFallbackURI)
+				}
+			}
+		})
+	}
+}
+
+func TestWireSpec_10_1_3_MalformedConfigCounted(t *testing.T) {
+	r := newRig(t)
+	a := producer.Assignment{StreamID: 7, ConsumerID: 11, UseShm: true, Mode: control.Mode_STREAM, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1100}
+	buf := make([]byte, 256)
+	n := producer.EncodeConsumerConfig(buf, &a)
+	for _, bad := range [][]byte{buf[:n-3], buf[:wire.HeaderLength+4]} {
+		if err := r.c.HandleControl(bad); err == nil {
+			t.Fatal("truncated ConsumerConfig accepted")
+		}
+	}
+	if k := r.c.Counters(); k.ConfigsInvalid != 2 || k.Configs != 0 {
+		t.Fatalf("counters %+v", k)
+	}
+	if _, mapped := r.c.Mapped(); !mapped {
+		t.Fatal("a malformed config changed the mapping")
+	}
+}
+
+func TestWireSpec_10_1_2_HelloOnDoWork(t *testing.T) {
+	if _, err := New(Config{StreamID: 7, DescriptorChannel: "aeron:ipc"}, func(*Frame) {}); !errors.Is(err, ErrInvalidHello) {
+		t.Fatalf("channel without id: %v", err)
+	}
+	pipe, err := tptest.NewLogPipe(64 << 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Config{StreamID: 7, ConsumerID: 11, Hellos: pipe, HelloIntervalNs: 100,
+		ControlChannel: "aeron:ipc", ControlStreamID: 1200}, func(*Frame) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for now := int64(1); now <= 250; now += 10 {
+		c.DoWork(now)
+	}
+	var hellos []producer.Hello
+	for pipe.Poll(func(buf []byte, off, n int, _ *logbuffer.Header) {
+		var h producer.Hello
+		if err := producer.DecodeHello(buf[off:off+n], &h); err != nil {
+			t.Fatal(err)
+		}
+		hellos = append(hellos, h)
+	}, 10) > 0 {
+	}
+	if len(hellos) != 3 || c.Counters().HelloSent != 3 {
+		t.Fatalf("%d hellos in 250 ns at a 100 ns period", len(hellos))
+	}
+	if h := hellos[0]; h.ConsumerID != 11 || h.ControlStreamID != 1200 || h.ControlChannel != "aeron:ipc" || h.Mode != control.Mode_STREAM || h.MaxRateHz != 0 {
+		t.Fatalf("hello %+v", h)
+	}
+}

@@ -1,0 +1,399 @@
+package producer
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tensorpool/tensorpool/wire"
+	"github.com/tensorpool/tensorpool/wire/sbe/control"
+)
+
+// ErrInvalidRequest is what every *RequestError unwraps to.
+var ErrInvalidRequest = errors.New("producer: invalid per-consumer request")
+
+// RequestError says why a ConsumerHello's per-consumer stream request was declined.
+type RequestError struct {
+	ConsumerID uint32
+	Field      string
+	Problem    string
+}
+
+func (e *RequestError) Error() string {
+	return fmt.Sprintf("producer: consumer %d: %s: %s (§10.1.2)", e.ConsumerID, e.Field, e.Problem)
+}
+
+func (e *RequestError) Unwrap() error { return ErrInvalidRequest }
+
+// Hello is the content of a ConsumerHello (§10.1.2) as the producer uses it.
+type Hello struct {
+	StreamID              uint32
+	ConsumerID            uint32
+	SupportsShm           bool
+	SupportsProgress      bool
+	Mode                  control.Mode
+	MaxRateHz             uint32 // 0: unlimited
+	ExpectedLayoutVersion uint32
+	DescriptorStreamID    uint32
+	ControlStreamID       uint32
+	DescriptorChannel     string // "" when not requested
+	ControlChannel        string
+}
+
+// DecodeHello validates buf (wire.Validate) and decodes a ConsumerHello into h. It runs
+// on the control path: the channel strings are copied.
+func DecodeHello(buf []byte, h *Hello) error {
+	msg, err := wire.ValidateSchema(buf, wire.ControlSchemaID)
+	if err != nil {
+		return err
+	}
+	if msg.TemplateID != control.ConsumerHelloSbeTemplateID {
+		return &wire.DecodeError{Message: "ConsumerHello", Problem: fmt.Sprintf("template %d is not a ConsumerHello", msg.TemplateID), Err: wire.ErrUnknownTemplate}
+	}
+	var m control.ConsumerHello
+	m.WrapForDecode(buf, wire.HeaderLength, uint64(msg.BlockLength), uint64(msg.Version), uint64(len(buf)))
+	*h = Hello{
+		StreamID:              m.StreamId(),
+		ConsumerID:            m.ConsumerId(),
+		SupportsShm:           m.SupportsShm() == control.Bool_TRUE,
+		SupportsProgress:      m.SupportsProgress() == control.Bool_TRUE,
+		Mode:                  m.Mode(),
+		MaxRateHz:             m.MaxRateHz(),
+		ExpectedLayoutVersion: m.ExpectedLayoutVersion(),
+		DescriptorStreamID:    m.DescriptorStreamId(),
+		ControlStreamID:       m.ControlStreamId(),
+	}
+	h.DescriptorChannel = m.GetDescriptorChannelAsString()
+	h.ControlChannel = m.GetControlChannelAsString()
+	return nil
+}
+
+// Assignment is the content of a ConsumerConfig (§10.1.3): the producer's answer to a hello.
+type Assignment struct {
+	StreamID           uint32
+	ConsumerID         uint32
+	UseShm             bool
+	Mode               control.Mode
+	DescriptorStreamID uint32 // 0: not assigned
+	ControlStreamID    uint32
+	PayloadFallbackURI string
+	DescriptorChannel  string // "": not assigned
+	ControlChannel     string
+}
+
+// ConsumerConfigLength is the encoded length of a, message header included.
+func ConsumerConfigLength(a *Assignment) int {
+	const varHeader = 4
+	return wire.HeaderLength + int(control.ConsumerConfigSbeBlockLength) +
+		3*varHeader + len(a.PayloadFallbackURI) + len(a.DescriptorChannel) + len(a.ControlChannel)
+}
+
+// EncodeConsumerConfig writes a at the start of buf and returns the length written, 0 if
+// buf is shorter than ConsumerConfigLength(a).
+func EncodeConsumerConfig(buf []byte, a *Assignment) int {
+	n := ConsumerConfigLength(a)
+	if len(buf) < n {
+		return 0
+	}
+	useShm := control.Bool_FALSE
+	if a.UseShm {
+		useShm = control.Bool_TRUE
+	}
+	var m control.ConsumerConfig
+	m.WrapAndApplyHeader(buf, 0, uint64(len(buf))).
+		SetStreamId(a.StreamID).
+		SetConsumerId(a.ConsumerID).
+		SetUseShm(useShm).
+		SetMode(a.Mode).
+		SetDescriptorStreamId(a.DescriptorStreamID).
+		SetControlStreamId(a.ControlStreamID).
+		PutPayloadFallbackUri(a.PayloadFallbackURI).
+		PutDescriptorChannel(a.DescriptorChannel).
+		PutControlChannel(a.ControlChannel)
+	return n
+}
+
+// RateLimiter caps a per-consumer descriptor stream at max_rate_hz: a frame passes when at
+// least one period has elapsed since the last one that passed. The zero value is unlimited.
+type RateLimiter struct {
+	periodNs int64
+	nextNs   int64
+	started  bool
+}
+
+// NewRateLimiter returns a limiter for maxRateHz frames per second; 0 means unlimited
+// (§10.1.2), never a sentinel such as 0xFFFFFFFF.
+func NewRateLimiter(maxRateHz uint32) RateLimiter {
+	if maxRateHz == 0 {
+		return RateLimiter{}
+	}
+	return RateLimiter{periodNs: max(1, 1_000_000_000/int64(maxRateHz))}
+}
+
+// Allow reports whether a frame at nowNs fits the cap and, if so, takes its slot.
+func (r *RateLimiter) Allow(nowNs int64) bool {
+	if r.periodNs == 0 {
+		return true
+	}
+	if r.started && nowNs < r.nextNs {
+		return false
+	}
+	r.started, r.nextNs = true, nowNs+r.periodNs
+	return true
+}
+
+// ConsumerPublication is a per-consumer publication; *aeron.Publication satisfies it.
+type ConsumerPublication interface {
+	DescriptorPublisher
+	Close() error
+}
+
+// OpenPublication opens a per-consumer publication on channel and stream.
+type OpenPublication func(channel string, streamID int32) (ConsumerPublication, error)
+
+// ConsumerCounters are the per-consumer stream statistics.
+type ConsumerCounters struct {
+	Hellos      uint64
+	Declined    uint64 // requests rejected or publications that failed to open
+	Opened      uint64 // per-consumer publications opened
+	Closed      uint64 // closed because the consumer went stale, or replaced
+	Expired     uint64 // consumers dropped as stale
+	Described   uint64 // descriptors sent on per-consumer streams
+	RateLimited uint64 // descriptors withheld by a consumer's max_rate_hz
+	SendFailed  uint64 // per-consumer offers that failed (back pressure, not connected)
+}
+
+type consumerEntry struct {
+	id          uint32
+	lastSeenNs  int64
+	limiter     RateLimiter
+	descriptors ConsumerPublication
+	control     ConsumerPublication
+	assigned    Assignment
+}
+
+// Consumers tracks the consumers that said hello on one stream, their per-consumer
+// descriptor and control publications (§10.1.2–10.1.3) and their liveness. It is used by
+// the producer's single goroutine.
+type Consumers struct {
+	streamID  uint32
+	timeoutNs int64
+	open      OpenPublication
+	entries   []consumerEntry
+	buf       [DescriptorLength]byte
+	counters  ConsumerCounters
+}
+
+// NewConsumers returns the table for streamID. timeoutNs is the staleness limit, which the
+// spec puts at 3–5× the hello/QoS interval; open creates per-consumer publications (nil
+// declines every request).
+func NewConsumers(streamID uint32, timeoutNs int64, open OpenPublication) (*Consumers, error) {
+	if timeoutNs <= 0 {
+		return nil, configError("10.1.3", "consumer timeout", timeoutNs, "must be positive")
+	}
+	return &Consumers{streamID: streamID, timeoutNs: timeoutNs, open: open}, nil
+}
+
+// Counters returns a snapshot of the statistics.
+func (t *Consumers) Counters() ConsumerCounters { return t.counters }
+
+// Len returns the number of live consumers.
+func (t *Consumers) Len() int { return len(t.entries) }
+
+// validRequest applies §10.1.2: a request needs both a channel and a non-zero stream id,
+// neither alone is absent; a channel with id 0 must be rejected.
+func validRequest(id uint32, field, channel string, streamID uint32) (requested bool, err error) {
+	switch {
+	case channel == "" && streamID == 0:
+		return false, nil
+	case channel == "":
+		return false, &RequestError{ConsumerID: id, Field: field + "_stream_id", Problem: "stream id without a channel"}
+	case streamID == 0 || streamID > 1<<31-1:
+		return false, &RequestError{ConsumerID: id, Field: field + "_channel", Problem: fmt.Sprintf("channel with stream id %d", streamID)}
+	}
+	return true, nil
+}
+
+// HandleHello records h, opens (or keeps) the requested per-consumer streams and returns
+// the ConsumerConfig to send. A request that breaks §10.1.2 is declined with an empty
+// channel and id 0 and the error says why; the consumer stays on the shared streams.
+// A hello for another stream returns ok false.
+func (t *Consumers) HandleHello(h *Hello, nowNs int64) (a Assignment, ok bool, err error) {
+	if h.StreamID != t.streamID {
+		return Assignment{}, false, nil
+	}
+	t.counters.Hellos++
+	e := t.entry(h.ConsumerID, nowNs)
+	e.lastSeenNs = nowNs
+	// max_rate_hz binds only a RATE_LIMITED consumer (§10.1.2). A repeated hello keeps
+	// the limiter's state, so periodic hellos cannot let extra frames through.
+	var limiter RateLimiter
+	if h.Mode == control.Mode_RATE_LIMITED {
+		limiter = NewRateLimiter(h.MaxRateHz)
+	}
+	if limiter.periodNs != e.limiter.periodNs {
+		e.limiter = limiter
+	}
+	a = Assignment{StreamID: t.streamID, ConsumerID: h.ConsumerID, UseShm: h.SupportsShm, Mode: h.Mode}
+	var errD, errC error
+	a.DescriptorChannel, a.DescriptorStreamID, e.descriptors, errD =
+		t.assign(h.ConsumerID, "descriptor", h.DescriptorChannel, h.DescriptorStreamID, e.assigned.DescriptorChannel, e.assigned.DescriptorStreamID, e.descriptors)
+	a.ControlChannel, a.ControlStreamID, e.control, errC =
+		t.assign(h.ConsumerID, "control", h.ControlChannel, h.ControlStreamID, e.assigned.ControlChannel, e.assigned.ControlStreamID, e.control)
+	e.assigned = a
+	return a, true, errors.Join(errD, errC)
+}
+
+// assign returns the channel, stream id and publication for one request, reusing pub when
+// the request has not changed and closing it when it has.
+func (t *Consumers) assign(id uint32, field, channel string, streamID uint32, curChannel string, curID uint32, pub ConsumerPublication) (string, uint32, ConsumerPublication, error) {
+	requested, err := validRequest(id, field, channel, streamID)
+	if pub != nil && requested && channel == curChannel && streamID == curID {
+		return channel, streamID, pub, nil
+	}
+	t.close(pub)
+	if err != nil {
+		t.counters.Declined++
+		return "", 0, nil, err
+	}
+	if !requested {
+		return "", 0, nil, nil
+	}
+	if t.open == nil {
+		t.counters.Declined++
+		return "", 0, nil, nil
+	}
+	pub, err = t.open(channel, int32(streamID))
+	if err != nil {
+		t.counters.Declined++
+		return "", 0, nil, fmt.Errorf("producer: consumer %d: open %s stream: %w", id, field, err)
+	}
+	t.counters.Opened++
+	return channel, streamID, pub, nil
+}
+
+func (t *Consumers) close(pub ConsumerPublication) {
+	if pub != nil {
+		_ = pub.Close() // closing is best effort: the consumer is gone or moved
+		t.counters.Closed++
+	}
+}
+
+func (t *Consumers) entry(id uint32, nowNs int64) *consumerEntry {
+	for i := range t.entries {
+		if t.entries[i].id == id {
+			return &t.entries[i]
+		}
+	}
+	t.entries = append(t.entries, consumerEntry{id: id, lastSeenNs: nowNs})
+	return &t.entries[len(t.entries)-1]
+}
+
+// Touch refreshes a consumer's liveness, as a QosConsumer from it does (§10.1.3).
+func (t *Consumers) Touch(streamID, consumerID uint32, nowNs int64) {
+	if streamID != t.streamID {
+		return
+	}
+	for i := range t.entries {
+		if t.entries[i].id == consumerID {
+			t.entries[i].lastSeenNs = nowNs
+			return
+		}
+	}
+}
+
+// Expire closes the streams of consumers not heard from within the timeout and forgets
+// them; it returns how many went.
+func (t *Consumers) Expire(nowNs int64) int {
+	kept := t.entries[:0]
+	for _, e := range t.entries {
+		if nowNs-e.lastSeenNs < t.timeoutNs {
+			kept = append(kept, e)
+			continue
+		}
+		t.close(e.descriptors)
+		t.close(e.control)
+		t.counters.Expired++
+	}
+	n := len(t.entries) - len(kept)
+	clear(t.entries[len(kept):])
+	t.entries = kept
+	return n
+}
+
+// Describe sends d on every per-consumer descriptor stream whose max_rate_hz allows a frame
+// at nowNs; the shared stream is never gated (§10.1.2). It does not allocate.
+func (t *Consumers) Describe(d *Descriptor, nowNs int64) {
+	var n int
+	for i := range t.entries {
+		e := &t.entries[i]
+		if e.descriptors == nil {
+			continue
+		}
+		if !e.limiter.Allow(nowNs) {
+			t.counters.RateLimited++
+			continue
+		}
+		if n == 0 {
+			n = EncodeDescriptor(t.buf[:], d)
+		}
+		if offer(e.descriptors, t.buf[:n]) != OK {
+			t.counters.SendFailed++
+			continue
+		}
+		t.counters.Described++
+	}
+}
+
+// ErrNoControl is returned when a ConsumerConfig is due but Config.Control is nil.
+var ErrNoControl = errors.New("producer: no control publication for ConsumerConfig")
+
+// HandleControl takes a message from the control or QoS stream: a ConsumerHello is
+// answered with a ConsumerConfig on the control publication, and a QosConsumer keeps its
+// consumer alive (§10.1.3). Other messages, and everything when Config.Consumers is nil,
+// are ignored. A malformed message is returned as an error and changes nothing.
+func (p *Producer) HandleControl(buf []byte) error {
+	t := p.cfg.Consumers
+	if t == nil {
+		return nil
+	}
+	h, err := wire.PeekHeader(buf)
+	if err != nil || h.SchemaID != wire.ControlSchemaID {
+		return err
+	}
+	switch h.TemplateID {
+	case control.QosConsumerSbeTemplateID:
+		msg, err := wire.ValidateSchema(buf, wire.ControlSchemaID)
+		if err != nil {
+			return err
+		}
+		var m control.QosConsumer
+		m.WrapForDecode(buf, wire.HeaderLength, uint64(msg.BlockLength), uint64(msg.Version), uint64(len(buf)))
+		t.Touch(m.StreamId(), m.ConsumerId(), p.cfg.Clock())
+	case control.ConsumerHelloSbeTemplateID:
+		var hello Hello
+		if err := DecodeHello(buf, &hello); err != nil {
+			return err
+		}
+		a, ok, reqErr := t.HandleHello(&hello, p.cfg.Clock())
+		if !ok {
+			return nil
+		}
+		return errors.Join(reqErr, p.sendConfig(&a))
+	}
+	return nil
+}
+
+func (p *Producer) sendConfig(a *Assignment) error {
+	if p.cfg.Control == nil {
+		return ErrNoControl
+	}
+	if n := ConsumerConfigLength(a); len(p.configBuf) < n {
+		p.configBuf = make([]byte, n)
+	}
+	n := EncodeConsumerConfig(p.configBuf, a)
+	if r := offer(p.cfg.Control, p.configBuf[:n]); r != OK {
+		p.fail(r)
+		return fmt.Errorf("producer: ConsumerConfig for consumer %d: %s", a.ConsumerID, r)
+	}
+	return nil
+}

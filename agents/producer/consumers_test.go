@@ -1,0 +1,419 @@
+package producer
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/agents/internal/tptest"
+	"github.com/tensorpool/tensorpool/wire"
+	"github.com/tensorpool/tensorpool/wire/sbe/control"
+)
+
+// pubs opens LogPipes as per-consumer publications and remembers them.
+type pubs struct {
+	t      testing.TB
+	opened map[int32]*closingPipe
+	fail   error
+}
+
+type closingPipe struct {
+	*tptest.LogPipe
+	closed bool
+}
+
+func (p *closingPipe) Close() error { p.closed = true; return nil }
+
+func (p *pubs) open(channel string, streamID int32) (ConsumerPublication, error) {
+	if p.fail != nil {
+		return nil, p.fail
+	}
+	cp := &closingPipe{LogPipe: newPipe(p.t)}
+	p.opened[streamID] = cp
+	return cp, nil
+}
+
+func newTable(t testing.TB) (*Consumers, *pubs) {
+	p := &pubs{t: t, opened: map[int32]*closingPipe{}}
+	c, err := NewConsumers(7, 5_000_000_000, p.open)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, p
+}
+
+func encodeHelloForTest(h *Hello) []byte {
+	buf := make([]byte, 512)
+	var m control.ConsumerHello
+	b := func(v bool) control.Bool {
+		if v {
+			return control.Bool_TRUE
+		}
+		return control.Bool_FALSE
+	}
+	m.WrapAndApplyHeader(buf, 0, uint64(len(buf))).
+		SetStreamId(h.StreamID).SetConsumerId(h.ConsumerID).
+		SetSupportsShm(b(h.SupportsShm)).SetSupportsProgress(b(h.SupportsProgress)).
+		SetMode(h.Mode).SetMaxRateHz(h.MaxRateHz).SetExpectedLayoutVersion(h.ExpectedLayoutVersion).
+		SetProgressIntervalUs(m.ProgressIntervalUsNullValue()).
+		SetProgressBytesDelta(m.ProgressBytesDeltaNullValue()).
+		SetProgressMajorDeltaUnits(m.ProgressMajorDeltaUnitsNullValue()).
+		SetDescriptorStreamId(h.DescriptorStreamID).SetControlStreamId(h.ControlStreamID).
+		PutDescriptorChannel(h.DescriptorChannel).PutControlChannel(h.ControlChannel)
+	return buf[:wire.HeaderLength+int(m.EncodedLength())]
+}
+
+func TestWireSpec_10_1_2_HelloRoundTrip(t *testing.T) {
+	in := Hello{StreamID: 7, ConsumerID: 9, SupportsShm: true, Mode: control.Mode_RATE_LIMITED,
+		MaxRateHz: 1 << 20, ExpectedLayoutVersion: 1, DescriptorStreamID: 1100, DescriptorChannel: "aeron:ipc"}
+	var out Hello
+	if err := DecodeHello(encodeHelloForTest(&in), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out != in {
+		t.Fatalf("got %+v, want %+v", out, in)
+	}
+	var d [DescriptorLength]byte
+	EncodeDescriptor(d[:], &Descriptor{})
+	if err := DecodeHello(d[:], &out); !errors.Is(err, wire.ErrUnknownTemplate) {
+		t.Fatalf("descriptor decoded as hello: %v", err)
+	}
+	if err := DecodeHello(encodeHelloForTest(&in)[:20], &out); err == nil {
+		t.Fatal("truncated hello accepted")
+	}
+}
+
+func TestWireSpec_10_1_2_PerConsumerRequests(t *testing.T) {
+	tests := []struct {
+		name                 string
+		descChannel          string
+		descID               uint32
+		ctrlChannel          string
+		ctrlID               uint32
+		wantDescID, wantCtrl uint32
+		wantErr              bool
+	}{
+		{name: "none requested"},
+		{name: "descriptor and control", descChannel: "aeron:ipc", descID: 1100, ctrlChannel: "aeron:ipc", ctrlID: 1200, wantDescID: 1100, wantCtrl: 1200},
+		{name: "channel with id 0 rejected", descChannel: "aeron:ipc", wantErr: true},
+		{name: "id without channel rejected", descID: 1100, wantErr: true},
+		{name: "bad control keeps descriptor", descChannel: "aeron:ipc", descID: 1100, ctrlID: 5, wantDescID: 1100, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _ := newTable(t)
+			h := Hello{StreamID: 7, ConsumerID: 1, SupportsShm: true, Mode: control.Mode_STREAM,
+				DescriptorChannel: tt.descChannel, DescriptorStreamID: tt.descID, ControlChannel: tt.ctrlChannel, ControlStreamID: tt.ctrlID}
+			a, ok, err := c.HandleHello(&h, 0)
+			if !ok {
+				t.Fatal("hello for own stream ignored")
+			}
+			if (err != nil) != tt.wantErr || (err != nil && !errors.Is(err, ErrInvalidRequest)) {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if a.DescriptorStreamID != tt.wantDescID || a.ControlStreamID != tt.wantCtrl {
+				t.Fatalf("assigned %d/%d, want %d/%d", a.DescriptorStreamID, a.ControlStreamID, tt.wantDescID, tt.wantCtrl)
+			}
+			// A declined request is answered with an empty channel and id 0 (§10.1.3).
+			if (a.DescriptorStreamID == 0) != (a.DescriptorChannel == "") || (a.ControlStreamID == 0) != (a.ControlChannel == "") {
+				t.Fatalf("half an assignment: %+v", a)
+			}
+			if !a.UseShm || a.StreamID != 7 || a.ConsumerID != 1 {
+				t.Fatalf("assignment %+v", a)
+			}
+		})
+	}
+}
+
+func TestWireSpec_10_1_3_ConsumerConfigEncoding(t *testing.T) {
+	a := Assignment{StreamID: 7, ConsumerID: 3, UseShm: true, Mode: control.Mode_RATE_LIMITED,
+		DescriptorStreamID: 1100, DescriptorChannel: "aeron:ipc", PayloadFallbackURI: "bridge://1"}
+	buf := make([]byte, 256)
+	if EncodeConsumerConfig(buf[:ConsumerConfigLength(&a)-1], &a) != 0 {
+		t.Fatal("encoded into a short buffer")
+	}
+	n := EncodeConsumerConfig(buf, &a)
+	msg, err := wire.ValidateSchema(buf[:n], wire.ControlSchemaID)
+	if err != nil || msg.TemplateID != control.ConsumerConfigSbeTemplateID {
+		t.Fatalf("%v %+v", err, msg)
+	}
+	var m control.ConsumerConfig
+	m.WrapForDecode(buf, wire.HeaderLength, uint64(msg.BlockLength), uint64(msg.Version), uint64(n))
+	got := Assignment{StreamID: m.StreamId(), ConsumerID: m.ConsumerId(), UseShm: m.UseShm() == control.Bool_TRUE, Mode: m.Mode(),
+		DescriptorStreamID: m.DescriptorStreamId(), ControlStreamID: m.ControlStreamId()}
+	got.PayloadFallbackURI = m.GetPayloadFallbackUriAsString()
+	got.DescriptorChannel = m.GetDescriptorChannelAsString()
+	got.ControlChannel = m.GetControlChannelAsString()
+	if got != a {
+		t.Fatalf("got %+v, want %+v", got, a)
+	}
+}
+
+func TestWireSpec_10_1_2_MaxRateLimiter(t *testing.T) {
+	tests := []struct {
+		hz      uint32
+		stepNs  int64
+		frames  int
+		allowed int
+	}{
+		{hz: 0, stepNs: 1, frames: 1000, allowed: 1000},            // 0 means unlimited
+		{hz: 10, stepNs: 1_000_000, frames: 1000, allowed: 10},     // 1 s of 1 kHz frames
+		{hz: 1000, stepNs: 1_000_000, frames: 1000, allowed: 1000}, // exactly at the cap
+		{hz: 1 << 31, stepNs: 1, frames: 100, allowed: 100},        // beyond 16 bits: a u32 rate
+	}
+	for _, tt := range tests {
+		r := NewRateLimiter(tt.hz)
+		var n int
+		for i := range tt.frames {
+			if r.Allow(int64(i) * tt.stepNs) {
+				n++
+			}
+		}
+		if n != tt.allowed {
+			t.Errorf("%d Hz: %d of %d frames allowed, want %d", tt.hz, n, tt.frames, tt.allowed)
+		}
+	}
+}
+
+func TestWireSpec_10_1_2_RateLimitedPerConsumerStream(t *testing.T) {
+	c, p := newTable(t)
+	slow := Hello{StreamID: 7, ConsumerID: 1, Mode: control.Mode_RATE_LIMITED, MaxRateHz: 10, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1101}
+	// max_rate_hz binds only RATE_LIMITED: this STREAM consumer gets every frame.
+	fast := Hello{StreamID: 7, ConsumerID: 2, Mode: control.Mode_STREAM, MaxRateHz: 10, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1102}
+	for _, h := range []*Hello{&slow, &fast} {
+		if _, _, err := c.HandleHello(h, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 100 {
+		c.Describe(&Descriptor{StreamID: 7, Seq: uint64(i)}, int64(i)*10_000_000) // 100 Hz for 1 s
+	}
+	if n := len(collect(p.opened[1101].LogPipe)); n != 10 {
+		t.Fatalf("rate-limited stream got %d descriptors, want 10", n)
+	}
+	got := collect(p.opened[1102].LogPipe)
+	if len(got) != 100 || decodeDescriptor(t, got[99]).Seq != 99 {
+		t.Fatalf("unlimited stream got %d descriptors", len(got))
+	}
+	if k := c.Counters(); k.RateLimited != 90 || k.Described != 110 {
+		t.Fatalf("counters %+v", k)
+	}
+}
+
+func TestWireSpec_10_1_3_StaleConsumerStreamsClosed(t *testing.T) {
+	c, p := newTable(t)
+	for id := uint32(1); id <= 2; id++ {
+		h := Hello{StreamID: 7, ConsumerID: id, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1100 + id, ControlChannel: "aeron:ipc", ControlStreamID: 1200 + id}
+		if _, _, err := c.HandleHello(&h, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Touch(7, 2, 4_000_000_000) // a QosConsumer keeps consumer 2 alive
+	c.Touch(8, 1, 4_000_000_000) // another stream's QoS does not
+	if n := c.Expire(5_000_000_000); n != 1 || c.Len() != 1 {
+		t.Fatalf("expired %d, %d left", n, c.Len())
+	}
+	if !p.opened[1101].closed || !p.opened[1201].closed || p.opened[1102].closed {
+		t.Fatal("wrong publications closed")
+	}
+	c.Describe(&Descriptor{StreamID: 7}, 5_000_000_000)
+	if len(collect(p.opened[1101].LogPipe)) != 0 || len(collect(p.opened[1102].LogPipe)) != 1 {
+		t.Fatal("descriptor went to a stale consumer")
+	}
+}
+
+func TestWireSpec_10_1_2_HelloHandling(t *testing.T) {
+	c, p := newTable(t)
+	h := Hello{StreamID: 8, ConsumerID: 1}
+	if _, ok, _ := c.HandleHello(&h, 0); ok || c.Len() != 0 {
+		t.Fatal("hello for another stream handled")
+	}
+	h = Hello{StreamID: 7, ConsumerID: 1, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1101}
+	c.HandleHello(&h, 0)
+	c.HandleHello(&h, 1) // a repeated hello keeps the publication
+	if k := c.Counters(); k.Opened != 1 || k.Closed != 0 {
+		t.Fatalf("counters %+v", k)
+	}
+	h.DescriptorStreamID = 1102 // a changed request moves it
+	c.HandleHello(&h, 2)
+	if !p.opened[1101].closed || p.opened[1102] == nil {
+		t.Fatal("changed request did not move the stream")
+	}
+	h.ConsumerID = 2
+	h.DescriptorStreamID = 1103
+	p.fail = errors.New("no driver")
+	a, _, err := c.HandleHello(&h, 3)
+	if err == nil || a.DescriptorStreamID != 0 || c.Counters().Declined != 1 {
+		t.Fatalf("failed open: %v %+v", err, a)
+	}
+	if _, err := NewConsumers(7, 0, nil); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("zero timeout: %v", err)
+	}
+}
+
+func TestRateLimitedDescribeAllocatesNothing(t *testing.T) {
+	c, p := newTable(t)
+	h := Hello{StreamID: 7, ConsumerID: 1, Mode: control.Mode_RATE_LIMITED, MaxRateHz: 1000, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1101}
+	c.HandleHello(&h, 0)
+	pipe := p.opened[1101].LogPipe
+	d := Descriptor{StreamID: 7}
+	var now int64
+	allocs := testing.AllocsPerRun(5000, func() {
+		now += 100_000
+		d.Seq++
+		c.Describe(&d, now)
+		if d.Seq%64 == 0 {
+			pipe.Poll(func([]byte, int, int, *logbuffer.Header) {}, 100)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per frame", allocs)
+	}
+	if k := c.Counters(); k.RateLimited == 0 || k.Described == 0 || k.SendFailed != 0 {
+		t.Fatalf("counters %+v", k)
+	}
+}
+
+func encodeQosConsumerForTest(streamID, consumerID uint32) []byte {
+	buf := make([]byte, wire.HeaderLength+int(control.QosConsumerSbeBlockLength))
+	var m control.QosConsumer
+	m.WrapAndApplyHeader(buf, 0, uint64(len(buf))).SetStreamId(streamID).SetConsumerId(consumerID).SetMode(control.Mode_STREAM)
+	return buf
+}
+
+// TestWireSpec_10_1_3_ProducerAnswersHello drives the producer: hello → ConsumerConfig on
+// the control stream → rate-capped descriptors on the consumer's stream → staleness.
+func TestWireSpec_10_1_3_ProducerAnswersHello(t *testing.T) {
+	clock := &fakeClock{now: 1}
+	table, pubs := newTable(t)
+	ctrl := newPipe(t)
+	p, _, shared := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Control: ctrl, Consumers: table})
+	hello := encodeHelloForTest(&Hello{StreamID: 7, ConsumerID: 4, SupportsShm: true, Mode: control.Mode_RATE_LIMITED,
+		MaxRateHz: 100, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1104})
+	if err := p.HandleControl(hello); err != nil {
+		t.Fatal(err)
+	}
+	msgs := collect(ctrl)
+	if len(msgs) != 1 {
+		t.Fatalf("%d control messages", len(msgs))
+	}
+	msg, err := wire.ValidateSchema(msgs[0], wire.ControlSchemaID)
+	if err != nil || msg.TemplateID != control.ConsumerConfigSbeTemplateID {
+		t.Fatalf("%v %+v", err, msg)
+	}
+	var cfg control.ConsumerConfig
+	cfg.WrapForDecode(msgs[0], wire.HeaderLength, uint64(msg.BlockLength), uint64(msg.Version), uint64(len(msgs[0])))
+	if cfg.ConsumerId() != 4 || cfg.DescriptorStreamId() != 1104 || cfg.Mode() != control.Mode_RATE_LIMITED {
+		t.Fatalf("ConsumerConfig %d %d %v", cfg.ConsumerId(), cfg.DescriptorStreamId(), cfg.Mode())
+	}
+	payload := make([]byte, 100)
+	for range 50 { // 50 frames at 1 kHz against a 100 Hz cap
+		clock.now += 1_000_000
+		if r := p.Offer(payload, vector(len(payload))); r != OK {
+			t.Fatal(r)
+		}
+	}
+	if n := len(collect(shared)); n != 50 {
+		t.Fatalf("shared stream got %d descriptors: it is never capped", n)
+	}
+	if n := len(collect(pubs.opened[1104].LogPipe)); n != 5 {
+		t.Fatalf("per-consumer stream got %d descriptors, want 5", n)
+	}
+	if k := table.Counters(); k.RateLimited != 45 {
+		t.Fatalf("counters %+v", k)
+	}
+	if err := p.HandleControl(encodeQosConsumerForTest(7, 4)); err != nil {
+		t.Fatal(err)
+	}
+	p.DoWork(clock.now + 4_000_000_000)
+	if table.Len() != 1 {
+		t.Fatal("consumer expired despite QoS")
+	}
+	p.DoWork(clock.now + 5_000_000_000)
+	if table.Len() != 0 || !pubs.opened[1104].closed {
+		t.Fatal("stale consumer's stream not closed")
+	}
+	if err := p.HandleControl(hello[:len(hello)-4]); err == nil {
+		t.Fatal("truncated hello accepted")
+	}
+	if _, err := New(heapRegions(t, testLayout()), Config{Descriptors: shared, Consumers: &Consumers{streamID: 8, timeoutNs: 1}}); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("table for another stream: %v", err)
+	}
+}
+
+// TestRateLimitedPublishAllocatesNothing: Offer with a rate-capped per-consumer stream.
+func TestRateLimitedPublishAllocatesNothing(t *testing.T) {
+	clock := &fakeClock{now: 1}
+	table, pubs := newTable(t)
+	p, _, shared := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Consumers: table})
+	h := Hello{StreamID: 7, ConsumerID: 1, Mode: control.Mode_RATE_LIMITED, MaxRateHz: 1000, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1101}
+	if _, _, err := table.HandleHello(&h, 0); err != nil {
+		t.Fatal(err)
+	}
+	payload := make([]byte, 256)
+	tensor := vector(len(payload))
+	var i int
+	allocs := testing.AllocsPerRun(5000, func() {
+		i++
+		clock.now += 300_000
+		if r := p.Offer(payload, tensor); r != OK {
+			t.Fatal(r)
+		}
+		p.DoWork(clock.now)
+		if i%32 == 0 {
+			shared.Drain()
+			pubs.opened[1101].Drain()
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per frame", allocs)
+	}
+	if k := table.Counters(); k.RateLimited == 0 || k.Described == 0 || k.SendFailed != 0 {
+		t.Fatalf("counters %+v", k)
+	}
+}
+
+// FuzzProducerHandleControl: arbitrary control- and QoS-stream bytes never panic the
+// producer's hello handling.
+func FuzzProducerHandleControl(f *testing.F) {
+	table, err := NewConsumers(7, 1, func(string, int32) (ConsumerPublication, error) { return discardPub{}, nil })
+	if err != nil {
+		f.Fatal(err)
+	}
+	p, _, _ := newTestProducer(f, testLayout(), Config{Control: discardPub{}, Consumers: table})
+	f.Add(encodeHelloForTest(&Hello{StreamID: 7, ConsumerID: 1, Mode: control.Mode_STREAM, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1101}))
+	f.Add(encodeQosConsumerForTest(7, 1))
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		p.HandleControl(msg)
+		table.Expire(1 << 62)
+	})
+}
+
+// discardPub accepts and forgets every message.
+type discardPub struct{}
+
+func (discardPub) TryClaim(int, *logbuffer.BufferClaim) int64 { return logbuffer.NotConnected }
+func (discardPub) Offer([]byte) int64                         { return 0 }
+func (discardPub) Close() error                               { return nil }
+
+// TestWireSpec_10_1_2_RepeatedHelloKeepsCap: periodic hellos must not reopen the rate
+// window early.
+func TestWireSpec_10_1_2_RepeatedHelloKeepsCap(t *testing.T) {
+	c, p := newTable(t)
+	h := Hello{StreamID: 7, ConsumerID: 1, Mode: control.Mode_RATE_LIMITED, MaxRateHz: 1, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1101}
+	c.HandleHello(&h, 0)
+	for i := range 10 { // a hello before every frame, ten frames in under a second
+		now := int64(i) * 50_000_000
+		c.HandleHello(&h, now)
+		c.Describe(&Descriptor{StreamID: 7, Seq: uint64(i)}, now)
+	}
+	if n := len(collect(p.opened[1101].LogPipe)); n != 1 {
+		t.Fatalf("%d descriptors at 1 Hz within 0.5 s", n)
+	}
+	h.MaxRateHz = 1000 // a changed cap applies at once
+	c.HandleHello(&h, 500_000_001)
+	c.Describe(&Descriptor{StreamID: 7}, 500_000_001)
+	if n := len(collect(p.opened[1101].LogPipe)); n != 1 {
+		t.Fatal("a changed cap did not apply")
+	}
+}

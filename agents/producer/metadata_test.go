@@ -1,0 +1,126 @@
+package producer
+
+import (
+	"bytes"
+	"math"
+	"testing"
+
+	"github.com/tensorpool/tensorpool/wire"
+	"github.com/tensorpool/tensorpool/wire/sbe/control"
+)
+
+func TestWireSpec_10_3_MetadataVersioning(t *testing.T) {
+	p, _, _ := newTestProducer(t, testLayout(), Config{})
+	if p.MetaVersion() != math.MaxUint32 {
+		t.Fatalf("meta_version %d before any metadata, want null", p.MetaVersion())
+	}
+	steps := []struct {
+		name    string
+		do      func() bool
+		version uint32
+	}{
+		{"data source", func() bool { p.SetDataSource("cam0", "uint8[480,640]"); return true }, 1},
+		{"add", func() bool {
+			return p.SetAttribute(Attribute{Key: "serial", Format: "text/plain", Value: []byte("A1")}) == nil
+		}, 2},
+		{"replace", func() bool {
+			return p.SetAttribute(Attribute{Key: "serial", Format: "text/plain", Value: []byte("B2")}) == nil
+		}, 3},
+		{"delete missing", func() bool { return !p.DeleteAttribute("nope") }, 3},
+		{"delete", func() bool { return p.DeleteAttribute("serial") }, 4},
+	}
+	for _, s := range steps {
+		if !s.do() || p.MetaVersion() != s.version {
+			t.Fatalf("%s: meta_version %d, want %d", s.name, p.MetaVersion(), s.version)
+		}
+	}
+	p.meta.version = math.MaxUint32 - 1
+	p.SetDataSource("cam0", "")
+	if p.MetaVersion() != 0 {
+		t.Fatalf("meta_version wrapped to %d, want 0 (0xFFFFFFFF is null)", p.MetaVersion())
+	}
+}
+
+func TestWireSpec_10_3_MetadataPublishedOnChangeAndCadence(t *testing.T) {
+	clock := &fakeClock{now: 1}
+	meta := newPipe(t)
+	p, _, descs := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Metadata: meta, AnnounceIntervalNs: 1000})
+	p.DoWork(1)
+	if n := len(collect(meta)); n != 0 {
+		t.Fatalf("%d metadata messages with nothing to describe", n)
+	}
+	p.SetDataSource("cam0", "uint8[2]")
+	value := []byte{0, 1, 2, 0xff}
+	if err := p.SetAttribute(Attribute{Key: "calib", Format: "application/octet-stream", Value: value}); err != nil {
+		t.Fatal(err)
+	}
+	value[0] = 9 // the producer keeps its own copy
+	p.DoWork(2)
+	got := collect(meta)
+	if len(got) != 2 {
+		t.Fatalf("%d messages on change, want announce + meta", len(got))
+	}
+	templates := func(msgs [][]byte) []uint16 {
+		var ts []uint16
+		for _, m := range msgs {
+			msg, err := wire.ValidateSchema(m, wire.ControlSchemaID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts = append(ts, msg.TemplateID)
+		}
+		return ts
+	}
+	if ts := templates(got); ts[0] != control.DataSourceAnnounceSbeTemplateID || ts[1] != control.DataSourceMetaSbeTemplateID {
+		t.Fatalf("templates %v", ts)
+	}
+	var m control.DataSourceMeta
+	m.WrapForDecode(got[1], wire.HeaderLength, uint64(control.DataSourceMetaSbeBlockLength), 1, uint64(len(got[1])))
+	if m.MetaVersion() != 2 || m.TimestampNs() != 2 {
+		t.Fatalf("meta_version %d, timestamp %d", m.MetaVersion(), m.TimestampNs())
+	}
+	g := m.Attributes()
+	if g.Count() != 1 {
+		t.Fatalf("%d attributes", g.Count())
+	}
+	g.Next()
+	if g.GetKeyAsString() != "calib" || g.GetFormatAsString() != "application/octet-stream" || !bytes.Equal([]byte(g.GetValueAsString()), []byte{0, 1, 2, 0xff}) {
+		t.Fatal("attribute did not round-trip")
+	}
+	p.DoWork(500)
+	if n := len(collect(meta)); n != 0 {
+		t.Fatalf("%d messages between cadences with no change", n)
+	}
+	p.DoWork(1002)
+	if n := len(collect(meta)); n != 2 {
+		t.Fatalf("%d messages on the cadence, want announce + meta", n)
+	}
+	// Frames reference the current meta_version (§10.3.2).
+	if r := p.Offer(make([]byte, 8), vector(8)); r != OK {
+		t.Fatal(r)
+	}
+	if d := decodeDescriptor(t, collect(descs)[0]); d.MetaVersion != 2 {
+		t.Fatalf("descriptor meta_version %d", d.MetaVersion)
+	}
+	if k := p.Counters(); k.DataSourceAnnounces != 2 || k.DataSourceMetas != 2 {
+		t.Fatalf("counters %+v", k)
+	}
+}
+
+func TestWireSpec_10_3_2_EncodeDataSourceMetaBounds(t *testing.T) {
+	attrs := []Attribute{{Key: "k", Format: "text/plain", Value: []byte("v")}}
+	buf := make([]byte, DataSourceMetaLength(attrs))
+	if EncodeDataSourceMeta(buf[:len(buf)-1], 7, 1, 0, attrs) != 0 {
+		t.Fatal("encoded into a short buffer")
+	}
+	if n := EncodeDataSourceMeta(buf, 7, 1, 0, attrs); n != len(buf) {
+		t.Fatalf("length %d, want %d", n, len(buf))
+	}
+	if _, err := wire.ValidateSchema(buf, wire.ControlSchemaID); err != nil {
+		t.Fatal(err)
+	}
+	abuf := make([]byte, DataSourceAnnounceLength("n", "s"))
+	if EncodeDataSourceAnnounce(abuf[:len(abuf)-1], 7, 1, 3, 1, "n", "s") != 0 {
+		t.Fatal("announce encoded into a short buffer")
+	}
+}
