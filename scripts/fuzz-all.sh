@@ -9,14 +9,14 @@ while IFS= read -r file; do
   pkg="$(dirname "$file")"
   for target in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)\(' "$file" | sed -E 's/^func (Fuzz[A-Za-z0-9_]+)\(/\1/'); do
     echo "fuzz $pkg $target ($fuzztime)"
-    for attempt in 1 2; do
+    for attempt in 1 2 3; do
       if go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" -parallel=2 "$pkg" >/tmp/fuzz-$$.log 2>&1; then
         break
       fi
       # Go's fuzz coordinator sometimes reports "context deadline exceeded" when a worker is
       # slow to stop at the end of -fuzztime on a loaded machine; no input failed then. Any
       # real failure writes its input under testdata/fuzz and is never retried.
-      if [ "$attempt" = 1 ] && grep -q 'context deadline exceeded' /tmp/fuzz-$$.log &&
+      if [ "$attempt" -lt 3 ] && grep -q 'context deadline exceeded' /tmp/fuzz-$$.log &&
         ! grep -q 'Failing input written' /tmp/fuzz-$$.log; then
         echo "fuzz $pkg $target: fuzzing engine timed out stopping its workers; running it again"
         continue
