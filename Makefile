@@ -37,8 +37,12 @@ vet:
 staticcheck: deps
 	$(STATICCHECK) ./...
 
+# The verbose log goes to build/gotest.log; the console gets one line a package, and the
+# whole story of any failing test.
 gotest: deps
-	$(GO) test -race -timeout 15m ./...
+	@mkdir -p $(BUILD)
+	@set -o pipefail; $(GO) test -race -timeout 15m -v ./... 2>&1 | tee $(BUILD)/gotest.log | \
+		grep -E '^(ok|FAIL|panic:)' || { grep -E -B20 -A3 '^\s*--- FAIL|^panic:' $(BUILD)/gotest.log; exit 1; }
 
 # Runs every go-test fuzz target briefly against its committed corpus plus new inputs.
 fuzz: deps
@@ -50,6 +54,8 @@ ctest:
 	cd $(BUILD) && ctest --output-on-failure
 
 test: deps fmt-check vet staticcheck codegen-check gotest fuzz ctest
+	@echo "Go tests and subtests (details in $(BUILD)/gotest.log):"
+	@echo "go: $$(grep -cE '^\s*--- PASS' $(BUILD)/gotest.log) passed, $$(grep -cE '^\s*--- FAIL' $(BUILD)/gotest.log) failed, $$(grep -cE '^\s*--- SKIP' $(BUILD)/gotest.log) skipped"
 
 # Media driver, SHM driver, producer and consumer in one process for a few seconds;
 # flags go in DEMO_ARGS, e.g. make demo DEMO_ARGS="-duration 10s -size 4096".
