@@ -3,8 +3,8 @@ package consumer
 import (
 	"testing"
 
-	"github.com/tensorpool/tensorpool/agents/internal/monoclock"
 	"github.com/tensorpool/tensorpool/agents/internal/tptest"
+	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/wire"
 	"github.com/tensorpool/tensorpool/wire/sbe/control"

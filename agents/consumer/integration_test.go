@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tensorpool/tensorpool/agents/internal/monoclock"
 	"github.com/tensorpool/tensorpool/agents/internal/tptest"
+	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/shm"
 )

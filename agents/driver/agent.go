@@ -8,7 +8,7 @@ import (
 
 	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
-	"github.com/tensorpool/tensorpool/agents/internal/monoclock"
+	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/wire"
 	"github.com/tensorpool/tensorpool/wire/sbe/control"

@@ -5,7 +5,7 @@ import (
 	"os"
 	"slices"
 
-	"github.com/tensorpool/tensorpool/agents/internal/monoclock"
+	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/shm"
 )
 

@@ -34,6 +34,7 @@ import (
 	"github.com/tensorpool/tensorpool/aeron/counters"
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver"
+	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/shm"
 )
@@ -279,7 +280,7 @@ func (b *bench) startReceiver(mode string, j job) (*receiverHandle, error) {
 }
 
 func (b *bench) newWindow(length time.Duration) window {
-	start := monoNow() + int64(b.o.warmup)
+	start := monoclock.Now() + int64(b.o.warmup)
 	return window{Start: start, End: start + int64(length)}
 }
 
@@ -346,7 +347,7 @@ func (b *bench) tpRun(mode string, size int, aeronBaselines func(*sizeReport) er
 	announce := make([]byte, regions.AnnounceLength())
 	var nextAnnounceNs int64
 	if err := rx.awaitReady(func() {
-		now := monoNow()
+		now := monoclock.Now()
 		p.DoWork(now) // activity timestamp: the baselines took a while
 		if now >= nextAnnounceNs {
 			n, _ := regions.EncodeAnnounce(announce, 1, uint64(now)) // a layout CreateStandalone accepted
@@ -447,7 +448,7 @@ produce:
 	for countdown := 0; ; countdown-- {
 		if countdown <= 0 {
 			countdown = every
-			now := monoNow()
+			now := monoclock.Now()
 			p.DoWork(now)
 			if !started && now >= w.Start {
 				started = true
@@ -477,7 +478,7 @@ produce:
 		default:
 			// The receiver leaves when the window ends, possibly while a large frame
 			// was still being copied.
-			if r == producer.DropNotConnected && monoNow() >= w.End {
+			if r == producer.DropNotConnected && monoclock.Now() >= w.End {
 				break produce
 			}
 			return nil, fmt.Errorf("commit: %v", r)
@@ -524,12 +525,12 @@ func (b *bench) memcpyRate(regions *producer.Regions, size int) (float64, error)
 	}
 	mask := len(slots) - 1
 	every := clockEvery(size)
-	start := monoNow()
+	start := monoclock.Now()
 	end := start + int64(b.o.baselineDuration)
 	for copies := 1; ; copies++ {
 		copy(slots[copies&mask], src)
 		if copies%every == 0 {
-			if now := monoNow(); now >= end {
+			if now := monoclock.Now(); now >= end {
 				return float64(copies) * 1e9 / float64(now-start), nil
 			}
 		}
@@ -564,12 +565,12 @@ func (b *bench) aeronRate(mode string) (float64, error) {
 	idle := newIdle(b.o.idle)
 	idled := false
 	for i := uint64(0); ; i++ {
-		if i%1024 == 0 && monoNow() >= w.End {
+		if i%1024 == 0 && monoclock.Now() >= w.End {
 			break
 		}
 		r := pub.TryClaim(producer.DescriptorLength, &claim)
 		if r < 0 {
-			if r == logbuffer.NotConnected && monoNow() >= w.End {
+			if r == logbuffer.NotConnected && monoclock.Now() >= w.End {
 				break // the sink left at the end of the window
 			}
 			if fatalResult(r) {
@@ -640,18 +641,18 @@ func (b *bench) aeronOneWay(mode string) (p50, p99 float64, err error) {
 			idle.Idle(0)
 			continue
 		}
-		sentNs = monoNow()
+		sentNs = monoclock.Now()
 		binary.LittleEndian.PutUint64(claim.Buffer(), uint64(sentNs))
 		claim.Commit()
 		answered = false
 		for spins := 0; !answered; spins++ {
 			idle.Idle(pongs.Poll(onPong, 1))
-			if spins%(1<<16) == 0 && monoNow() > w.End+int64(time.Second) {
+			if spins%(1<<16) == 0 && monoclock.Now() > w.End+int64(time.Second) {
 				return 0, 0, errors.New("no pong within a second")
 			}
 		}
 		if sentNs >= w.Start {
-			rtt.record(monoNow() - sentNs)
+			rtt.record(monoclock.Now() - sentNs)
 		}
 	}
 	if _, err := rx.wait(); err != nil {

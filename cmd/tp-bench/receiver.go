@@ -19,6 +19,7 @@ import (
 	"github.com/tensorpool/tensorpool/aeron/agent"
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/agents/consumer"
+	"github.com/tensorpool/tensorpool/agents/monoclock"
 )
 
 // The receiving half of every measurement runs either as a goroutine of this
@@ -102,7 +103,7 @@ type consumeState struct {
 }
 
 func (s *consumeState) onFrame(f *consumer.Frame) {
-	now := monoNow()
+	now := monoclock.Now()
 	if now < s.start || now >= s.end {
 		return
 	}
@@ -168,7 +169,7 @@ func consume(j job, client *aeron.Client, ready func(), windows <-chan window) (
 				continue
 			}
 		}
-		now := monoNow()
+		now := monoclock.Now()
 		if !inWindow && now >= w.Start {
 			inWindow = true
 			before = c.Counters()
@@ -221,7 +222,7 @@ func sink(j job, client *aeron.Client, ready func(), windows <-chan window) (*re
 	ignore := func([]byte, int, int, *logbuffer.Header) {}
 	for {
 		n := sub.Poll(ignore, fragmentLimit)
-		now := monoNow()
+		now := monoclock.Now()
 		if now >= w.End+linger {
 			break
 		}
@@ -271,7 +272,7 @@ func pong(j job, client *aeron.Client, ready func(), windows <-chan window) (*re
 	idle := newIdle(j.Idle)
 	// The pinger's last ping may leave just before the window ends: answer it.
 	stop := w.End + int64(time.Second)
-	for polls := 1; echoErr == nil && (polls%clockEveryIdlePolls != 0 || monoNow() < stop); polls++ {
+	for polls := 1; echoErr == nil && (polls%clockEveryIdlePolls != 0 || monoclock.Now() < stop); polls++ {
 		idle.Idle(pings.Poll(echo, 1))
 	}
 	return &receiverResult{}, echoErr
