@@ -195,6 +195,9 @@ func (a *Agent) runTimers() int {
 		a.nextAnnounceNs = a.nowNs + uint64(a.cfg.Policies.AnnouncePeriod())
 		a.announceIDs = a.core.AppendProvisionedStreams(a.announceIDs[:0])
 		for _, id := range a.announceIDs {
+			if s, ok := a.core.Stream(id); ok && s.ProducerLeaseID == 0 {
+				a.prov.RefreshActivity(id, a.nowNs)
+			}
 			a.sendAnnounce(id, false)
 		}
 		work += len(a.announceIDs)

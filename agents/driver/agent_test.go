@@ -467,3 +467,25 @@ func TestAgent_AnnouncesOnTheAnnounceStream(t *testing.T) {
 	require.Equal(t, r.Epoch, announces.announces[0].Epoch)
 	require.Empty(t, d.probe.announces, "none on the control stream")
 }
+
+// Driver spec §3 and Wire spec §15.1: while no producer holds a stream, the driver
+// keeps its regions' activity timestamp fresh, so a consumer that attaches before the
+// producer maps live regions.
+func TestDriverSpec_3_DriverRefreshesActivityWithoutProducer(t *testing.T) {
+	cfg := agentConfig(t, t.TempDir(), nextControlStream.Add(2), "")
+	cfg.Policies.AnnouncePeriodMs = 50
+	d := startTestDriverWith(t, cfg)
+	r := d.attach(consumerRequest(1, 10000, 7))
+	require.Equal(t, CodeOK, r.Code)
+	path, err := shm.ParseURI(r.HeaderRegionURI)
+	require.NoError(t, err)
+	activity := func() uint64 {
+		b, err := os.ReadFile(path.Path)
+		require.NoError(t, err)
+		sb, err := shm.DecodeSuperblock(b)
+		require.NoError(t, err)
+		return sb.ActivityTimestampNs
+	}
+	first := activity()
+	d.waitFor("a fresher activity timestamp", func() bool { return activity() > first })
+}

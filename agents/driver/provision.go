@@ -588,3 +588,17 @@ func (p *Provisioner) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// RefreshActivity stores nowNs as activity_timestamp_ns in every superblock of the
+// stream's current epoch. The driver does this while no producer holds the stream
+// (Driver spec §3: it stays responsible for liveness), so consumers that attach
+// before their producer find live regions rather than stale ones (Wire spec §15.1).
+func (p *Provisioner) RefreshActivity(streamID uint32, nowNs uint64) {
+	c, ok := p.current[streamID]
+	if !ok {
+		return
+	}
+	for _, m := range c.mappings {
+		shm.StoreActivityTimestamp(m.Bytes(), nowNs) // release store: readers load it atomically
+	}
+}
