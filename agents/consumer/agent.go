@@ -7,7 +7,8 @@ import (
 )
 
 // Agent is the consumer's duty cycle for an agent.Runner or agent.Invoker: each cycle
-// polls the control stream (announces), then the descriptor stream (frames, handled on
+// polls the control stream (announces, configs, progress), the per-consumer control
+// stream if one is assigned (progress), then the descriptor stream (frames, handled on
 // the agent's goroutine), then runs the consumer's timers.
 type Agent struct {
 	Consumer    *Consumer
@@ -18,14 +19,22 @@ type Agent struct {
 	// OnError receives announce rejections and liveness failures; nil drops them (the
 	// consumer's counters and Mapped still show the state).
 	OnError func(error)
-	// Subscribe opens the per-consumer descriptor stream a ConsumerConfig assigns, which
-	// then replaces Descriptors until the assignment is withdrawn (§10.1.3); nil keeps the
-	// consumer on Descriptors.
+	// Subscribe opens the per-consumer streams a ConsumerConfig assigns (§5, §10.1.3): the
+	// descriptor stream, which then replaces Descriptors until the assignment is
+	// withdrawn, and the control stream, where FrameProgress is read from then on (the
+	// shared Control stream still carries everything else). nil keeps the consumer on the
+	// shared streams.
 	Subscribe func(channel string, streamID int32) (ClosableSubscription, error)
 
-	assigned        ClosableSubscription
-	assignedChannel string
-	assignedID      uint32
+	assigned follower // per-consumer descriptor stream
+	progress follower // per-consumer control stream
+}
+
+// follower is one per-consumer subscription and the assignment it was opened for.
+type follower struct {
+	sub     ClosableSubscription
+	channel string
+	id      uint32
 }
 
 // ClosableSubscription is a per-consumer subscription; *aeron.Subscription satisfies it.
@@ -45,14 +54,19 @@ func (a *Agent) DoWork(nowNs int64) int {
 	if a.Control != nil {
 		work += c.PollControl(a.Control, defaultFragmentLimit)
 	}
-	a.follow()
+	as := c.Assigned()
+	a.follow(&a.assigned, "descriptor", as.DescriptorChannel, as.DescriptorStreamID)
+	a.follow(&a.progress, "control", as.ControlChannel, as.ControlStreamID)
 	limit := a.FragmentLimit
 	if limit <= 0 {
 		limit = defaultFragmentLimit
 	}
+	if a.progress.sub != nil {
+		work += c.PollProgress(a.progress.sub, limit)
+	}
 	descriptors := a.Descriptors
-	if a.assigned != nil {
-		descriptors = a.assigned
+	if a.assigned.sub != nil {
+		descriptors = a.assigned.sub
 	}
 	work += c.Poll(descriptors, limit)
 	work += c.DoWork(nowNs)
@@ -62,41 +76,38 @@ func (a *Agent) DoWork(nowNs int64) int {
 	return work
 }
 
-// follow moves to the per-consumer descriptor stream of the latest assignment, or back to
-// the shared one when there is none or it cannot be opened (§10.1.3).
-func (a *Agent) follow() {
-	if a.Subscribe == nil {
+// follow moves f to the per-consumer stream of the latest assignment, or back to the
+// shared one when there is none or it cannot be opened (§10.1.3).
+func (a *Agent) follow(f *follower, kind, channel string, id uint32) {
+	if a.Subscribe == nil || (id == f.id && channel == f.channel) {
 		return
 	}
-	as := a.Consumer.Assigned()
-	if as.DescriptorStreamID == a.assignedID && as.DescriptorChannel == a.assignedChannel {
+	f.close()
+	f.channel, f.id = channel, id
+	if id == 0 {
 		return
 	}
-	a.closeAssigned()
-	a.assignedChannel, a.assignedID = as.DescriptorChannel, as.DescriptorStreamID
-	if as.DescriptorStreamID == 0 {
-		return
-	}
-	sub, err := a.Subscribe(as.DescriptorChannel, int32(as.DescriptorStreamID))
+	sub, err := a.Subscribe(channel, int32(id))
 	if err != nil {
 		if a.OnError != nil {
-			a.OnError(fmt.Errorf("consumer: per-consumer descriptor stream %d: %w", as.DescriptorStreamID, err))
+			a.OnError(fmt.Errorf("consumer: per-consumer %s stream %d: %w", kind, id, err))
 		}
 		return
 	}
-	a.assigned = sub
+	f.sub = sub
 }
 
-func (a *Agent) closeAssigned() {
-	if a.assigned != nil {
-		_ = a.assigned.Close() // best effort: the stream is being abandoned
-		a.assigned = nil
+func (f *follower) close() {
+	if f.sub != nil {
+		_ = f.sub.Close() // best effort: the stream is being abandoned
+		f.sub = nil
 	}
 }
 
-// OnClose releases the per-consumer subscription and the consumer's mapping.
+// OnClose releases the per-consumer subscriptions and the consumer's mapping.
 func (a *Agent) OnClose() {
-	a.closeAssigned()
+	a.assigned.close()
+	a.progress.close()
 	a.Consumer.Close()
 }
 

@@ -121,7 +121,7 @@ func TestWireSpec_10_1_3_AgentFollowsAssignment(t *testing.T) {
 		}
 	}, 10)
 	inv.Invoke() // ConsumerConfig, follow
-	if as := c.Assigned(); as.DescriptorStreamID != 1105 || a.assigned == nil || len(errs) != 0 {
+	if as := c.Assigned(); as.DescriptorStreamID != 1105 || a.assigned.sub == nil || len(errs) != 0 {
 		t.Fatalf("assignment %+v, errors %v", as, errs)
 	}
 	for range 20 { // 1 kHz against the 100 Hz cap

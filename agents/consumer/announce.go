@@ -138,6 +138,9 @@ const (
 	AnnounceIgnoreStale         // outside the freshness window (§10.1.1)
 	AnnounceIgnoreLowerEpoch    // below the highest epoch mapped (§10.1.1)
 	AnnounceIgnoreNoShm         // a ConsumerConfig said use_shm = false (§10.1.3)
+	// AnnounceIgnoreFallback: the consumer fell back from an epoch whose regions it
+	// rejected; that epoch and older ones are not retried (§15.22).
+	AnnounceIgnoreFallback
 )
 
 var announceVerdictText = [...]string{
@@ -151,6 +154,7 @@ var announceVerdictText = [...]string{
 	AnnounceIgnoreStale:         "ignored: stale",
 	AnnounceIgnoreLowerEpoch:    "ignored: lower epoch than one already mapped",
 	AnnounceIgnoreNoShm:         "ignored: use_shm is false",
+	AnnounceIgnoreFallback:      "ignored: fell back from this epoch's rejected regions",
 }
 
 func (v AnnounceVerdict) String() string {

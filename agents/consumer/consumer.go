@@ -57,6 +57,18 @@ type Config struct {
 	DescriptorStreamID uint32
 	ControlChannel     string
 	ControlStreamID    uint32
+	// Progress opts in to FrameProgress (§10.2.2): the hello says supports_progress, with
+	// the hints below, and valid progress is kept for Consumer.Progress. Without it
+	// FrameProgress is ignored. The hints are progress_interval_us, progress_bytes_delta
+	// and progress_major_delta_units (§10.1.2); 0 leaves one to the producer's default.
+	Progress                bool
+	ProgressIntervalUs      uint32
+	ProgressBytesDelta      uint32
+	ProgressMajorDeltaUnits uint32
+	// PayloadFallbackURI is where to get payloads when SHM cannot be used (§10.1.3,
+	// §15.12, §15.22): an Aeron channel or bridge://<id> (ValidateFallbackURI). A
+	// ConsumerConfig's non-empty payload_fallback_uri takes precedence. "" for none.
+	PayloadFallbackURI string
 }
 
 // QosPublisher is where QosConsumer goes; *aeron.Publication satisfies it.
@@ -86,6 +98,12 @@ type Counters struct {
 	MetadataUpdates uint64
 	MetadataInvalid uint64
 	Drops           [DropCount]uint64
+	// Progress counts FrameProgress messages by verdict (§10.2.2).
+	Progress [ProgressVerdictCount]uint64
+	// Rejections counts announced epochs whose regions failed validation (§15.22,
+	// §15.21a.5, §15.1); Fallbacks the entries into the FALLBACK state (§15.12).
+	Rejections uint64
+	Fallbacks  uint64
 }
 
 // FrameHandler receives each frame that passed every check. See the package comment for
@@ -146,7 +164,12 @@ type Consumer struct {
 
 	onFragment logbuffer.FragmentHandler
 	onControl  logbuffer.FragmentHandler
+	onProgress logbuffer.FragmentHandler
 	controlErr error
+
+	progress    ProgressView
+	hasProgress bool
+	fallback    fallbackState
 
 	claim       logbuffer.BufferClaim
 	nextQosNs   int64
@@ -194,6 +217,11 @@ func New(cfg Config, handler FrameHandler) (*Consumer, error) {
 		checkRequest("control", cfg.ControlChannel, cfg.ControlStreamID)); err != nil {
 		return nil, err
 	}
+	if cfg.PayloadFallbackURI != "" {
+		if err := ValidateFallbackURI(cfg.PayloadFallbackURI); err != nil {
+			return nil, err
+		}
+	}
 	c := &Consumer{cfg: cfg, handler: handler, seqs: seqTracker{maxGap: cfg.MaxOutstandingSeqGap}}
 	c.SetMode(cfg.Mode, cfg.MaxRateHz)
 	if len(cfg.AllowedBaseDirs) > 0 {
@@ -212,6 +240,7 @@ func New(cfg Config, handler FrameHandler) (*Consumer, error) {
 			c.controlErr = err
 		}
 	}, 4096).Handler()
+	c.onProgress = c.newProgressHandler()
 	return c, nil
 }
 
@@ -377,9 +406,10 @@ func (c *Consumer) validate(slot shm.HeaderSlot, headerIndex uint32, f *Frame) D
 }
 
 // HandleControl handles one control- or metadata-stream message: a ShmPoolAnnounce is
-// judged and mapped (ApplyAnnounce), a ConsumerConfig applied (ApplyConfig), and a
-// DataSourceAnnounce or DataSourceMeta kept by meta_version (§10.3); other messages are
-// ignored. Errors say why a message was not used.
+// judged and mapped (ApplyAnnounce), a ConsumerConfig applied (ApplyConfig), a
+// DataSourceAnnounce or DataSourceMeta kept by meta_version (§10.3) and a FrameProgress
+// judged as a hint (HandleProgress; its verdict is counted, not returned); other messages
+// are ignored. Errors say why a message was not used.
 func (c *Consumer) HandleControl(buf []byte) error {
 	h, err := wire.PeekHeader(buf)
 	if err != nil {
@@ -388,14 +418,18 @@ func (c *Consumer) HandleControl(buf []byte) error {
 	if h.SchemaID != wire.ControlSchemaID {
 		return nil
 	}
+	if h.TemplateID == control.FrameProgressSbeTemplateID {
+		c.handleSharedProgress(buf) // a hint: counted by verdict, never an error
+		return nil
+	}
 	if h.TemplateID == control.ConsumerConfigSbeTemplateID {
 		var a Assignment
 		if err := DecodeConsumerConfig(buf, &a); err != nil {
 			c.counters.ConfigsInvalid++
 			return err
 		}
-		c.ApplyConfig(&a)
-		return nil
+		_, err := c.applyConfig(&a)
+		return err
 	}
 	if h.TemplateID == control.DataSourceAnnounceSbeTemplateID || h.TemplateID == control.DataSourceMetaSbeTemplateID {
 		return c.applyMetadataMessage(buf, h.TemplateID)
@@ -425,18 +459,25 @@ func (c *Consumer) ApplyAnnounce(a *Announce) (AnnounceVerdict, error) {
 		if c.noShm {
 			return AnnounceIgnoreNoShm, nil
 		}
+		if c.fallback.rejected && a.Epoch <= c.fallback.epoch {
+			return AnnounceIgnoreFallback, nil
+		}
 		if c.blocked && a.Epoch == c.blockedEpoch {
 			return v, &LivenessError{Section: "15.14", Field: "epoch", Epoch: a.Epoch, Value: a.Epoch, Want: "a new epoch after a pid change", Err: ErrPidChanged}
 		}
 		if c.policy == nil {
-			return v, announceError("15.21a.5", "allowed_base_dirs", "", "no allowed base directory configured")
+			return v, c.reject(a.Epoch, announceError("15.21a.5", "allowed_base_dirs", "", "no allowed base directory configured"))
 		}
 		c.Unmap()
 		regions, err := openAnnounce(a, c.policy, c.cfg.Host)
-		if err != nil {
-			return v, err
+		if err == nil {
+			err = c.attach(a, regions)
 		}
-		return v, c.attach(a, regions)
+		if err != nil {
+			return v, c.reject(a.Epoch, err)
+		}
+		c.leaveFallback()
+		return v, nil
 	}
 	return v, nil
 }
@@ -462,6 +503,7 @@ func (c *Consumer) attach(a *Announce, regions []shm.Region) error {
 	c.filter.Mapped(a.Epoch)
 	c.blocked = false
 	c.seqs.reset()
+	c.forgetProgress()
 	c.counters.Remaps++
 	return nil
 }
@@ -475,10 +517,13 @@ func (c *Consumer) refresh(a *Announce) error {
 			return err
 		}
 		regions, openErr := openAnnounce(a, c.policy, c.cfg.Host)
-		if openErr != nil {
-			return errors.Join(err, openErr)
+		if openErr == nil {
+			openErr = c.attach(a, regions)
 		}
-		return c.attach(a, regions)
+		if openErr != nil {
+			return c.reject(a.Epoch, errors.Join(err, openErr))
+		}
+		return nil
 	}
 	if sb.Pid != c.m.pid {
 		err := &LivenessError{Section: "15.14", Field: "pid", Epoch: c.m.epoch, Value: sb.Pid, Want: strconv.FormatUint(c.m.pid, 10), Err: ErrPidChanged}
@@ -511,6 +556,7 @@ func (c *Consumer) Unmap() {
 	c.m.close()
 	c.m = nil
 	c.seqs.reset()
+	c.forgetProgress()
 	c.counters.Unmaps++
 }
 

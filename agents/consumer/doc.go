@@ -1,7 +1,8 @@
 // Package consumer is the reading side of the tensor pool data path (Wire spec v1.1 §8.3,
-// §10.1.1, §10.2.1, §15.1–§15.4, §15.18, §15.21, §15.21a.5): it maps the regions a
-// ShmPoolAnnounce describes, after path containment and superblock checks, and turns each
-// FrameDescriptor into a zero-copy Frame read under the slot's seqlock.
+// §10.1.1, §10.2.1, §10.2.2, §15.1–§15.4, §15.12, §15.18, §15.21, §15.21a.5, §15.22): it
+// maps the regions a ShmPoolAnnounce describes, after path containment and superblock
+// checks, and turns each FrameDescriptor into a zero-copy Frame read under the slot's
+// seqlock.
 //
 // Every rule that rejects a frame is a Drop code, counted per code in Counters; nothing
 // is logged per frame and nothing on the frame path allocates or blocks. Announces,
@@ -22,9 +23,22 @@
 //
 // The consumer sends ConsumerHello on its hello period, applies a ConsumerConfig
 // addressed to it (mode, use_shm, assigned streams; Agent.Subscribe follows an assigned
-// descriptor stream) and keeps the newest DataSourceAnnounce and DataSourceMeta by
-// meta_version (§10.1.2, §10.1.3, §10.3). Malformed messages are counted and returned as
-// errors, never decoded.
+// descriptor and control stream) and keeps the newest DataSourceAnnounce and
+// DataSourceMeta by meta_version (§10.1.2, §10.1.3, §10.3). Malformed messages are
+// counted and returned as errors, never decoded.
+//
+// # Progress and fallback
+//
+// With Config.Progress the hello says supports_progress and carries the progress hints;
+// each FrameProgress is then checked against §10.2.2 (stream, epoch, the frame's slot,
+// bytes within the payload, no regression within a frame), counted by ProgressVerdict,
+// and the latest valid one is available from Progress. Progress is a hint: frames are
+// delivered only on their FrameDescriptor.
+//
+// When a ConsumerConfig says use_shm = false, or an announced epoch's regions fail
+// validation and a payload_fallback_uri is configured, the consumer maps nothing of it
+// and enters the FALLBACK state (§15.12, §15.22); Fallback reports it and the URI, for the
+// application to switch transports.
 //
 // A Consumer is single-threaded: one goroutine polls it, and its handler runs on that
 // goroutine.

@@ -1,6 +1,7 @@
 package consumer
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/tensorpool/tensorpool/agents/internal/extent"
@@ -56,5 +57,56 @@ func FuzzHandleControl(f *testing.F) {
 	f.Add(buf[:producer.EncodeConsumerConfig(buf, &cfg)])
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		r.c.HandleControl(msg)
+	})
+}
+
+// FuzzHandleProgress feeds arbitrary header-slot bytes and FrameProgress bytes to a
+// consumer that opted in: it never panics, every verdict is in range, and what it keeps
+// names the mapped stream, epoch and the frame's own slot, within the largest pool.
+func FuzzHandleProgress(f *testing.F) {
+	r := newRig(f)
+	r.c.cfg.Progress = true
+	r.write(10, 100, 1)
+	valid := append([]byte(nil), r.slot(10).Bytes()...)
+	f.Add(valid, encodeProgress(r.progressFor(10, 100, control.FrameProgressState_COMPLETE)))
+	f.Add(valid, encodeProgress(r.progressFor(10, 101, control.FrameProgressState_COMPLETE)))
+	f.Add(make([]byte, shm.HeaderSlotSize), encodeProgress(r.progressFor(11, 4096, control.FrameProgressState_PROGRESS)))
+	f.Add(valid, []byte{33, 0, 11, 0, 132, 3, 1, 0})
+	f.Fuzz(func(t *testing.T, slotBytes, msg []byte) {
+		copy(r.slot(10).Bytes(), slotBytes)
+		r.c.forgetProgress()
+		v := r.c.HandleProgress(msg)
+		if int(v) >= ProgressVerdictCount {
+			t.Fatalf("verdict %d out of range", v)
+		}
+		p, ok := r.c.Progress()
+		if ok != (v == ProgressKept) {
+			t.Fatalf("verdict %v but progress kept %v", v, ok)
+		}
+		if ok && (p.StreamID != 7 || p.Epoch != 3 || p.HeaderIndex != uint32(p.FrameID&7) ||
+			p.PayloadBytesFilled > 64<<10 || p.State == control.FrameProgressState_UNKNOWN) {
+			t.Fatalf("kept invalid progress %+v", p)
+		}
+	})
+}
+
+// FuzzValidateFallbackURI: any string is judged without panicking, and only the schemes
+// §10.1.3 names pass.
+func FuzzValidateFallbackURI(f *testing.F) {
+	for _, s := range []string{"aeron:udp?endpoint=10.0.0.2:40123|mtu=8192", "aeron:ipc", "bridge://7", "ftp://x", "aeron:udp?", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, uri string) {
+		if ValidateFallbackURI(uri) != nil {
+			return
+		}
+		if !strings.HasPrefix(uri, "aeron:udp") && !strings.HasPrefix(uri, "aeron:ipc") && !strings.HasPrefix(uri, "bridge://") {
+			t.Fatalf("accepted %q", uri)
+		}
+		for i := 0; i < len(uri); i++ {
+			if uri[i] <= ' ' || uri[i] > '~' {
+				t.Fatalf("accepted %q with byte %#x", uri, uri[i])
+			}
+		}
 	})
 }

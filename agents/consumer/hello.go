@@ -114,13 +114,15 @@ func boolOf(v bool) control.Bool {
 	return control.Bool_FALSE
 }
 
-// Hello returns this consumer's ConsumerHello: its mode and rate cap, and the
-// per-consumer streams it requested, or re-requests those it was assigned.
+// Hello returns this consumer's ConsumerHello: its mode and rate cap, whether it takes
+// FrameProgress and its progress hints (Config.Progress), and the per-consumer streams it
+// requested, or re-requests those it was assigned.
 func (c *Consumer) Hello() Hello {
 	h := Hello{
 		StreamID:              c.cfg.StreamID,
 		ConsumerID:            c.cfg.ConsumerID,
 		SupportsShm:           true,
+		SupportsProgress:      c.cfg.Progress,
 		Mode:                  c.cfg.Mode,
 		MaxRateHz:             c.cfg.MaxRateHz,
 		ExpectedLayoutVersion: shm.LayoutVersion,
@@ -128,6 +130,10 @@ func (c *Consumer) Hello() Hello {
 		DescriptorStreamID:    c.cfg.DescriptorStreamID,
 		ControlChannel:        c.cfg.ControlChannel,
 		ControlStreamID:       c.cfg.ControlStreamID,
+	}
+	if c.cfg.Progress {
+		h.ProgressIntervalUs, h.ProgressBytesDelta, h.ProgressMajorDeltaUnits =
+			c.cfg.ProgressIntervalUs, c.cfg.ProgressBytesDelta, c.cfg.ProgressMajorDeltaUnits
 	}
 	if a := c.assigned; a.DescriptorStreamID != 0 {
 		h.DescriptorChannel, h.DescriptorStreamID = a.DescriptorChannel, a.DescriptorStreamID
@@ -185,21 +191,40 @@ func DecodeConsumerConfig(buf []byte, a *Assignment) error {
 }
 
 // ApplyConfig applies a ConsumerConfig addressed to this consumer and reports whether it
-// was: the mode (keeping the configured rate cap), use_shm (false unmaps and keeps the
-// consumer off SHM until a later config allows it) and the assigned streams, which
-// Assigned returns for the caller to subscribe to.
+// was: the mode (keeping the configured rate cap), use_shm and the assigned streams,
+// which Assigned returns for the caller to subscribe to. use_shm = false unmaps and puts
+// the consumer in the FALLBACK state (Fallback) until a later config allows SHM again
+// (§10.1.3, §15.12). A payload_fallback_uri with an unsupported scheme is not used; that
+// error is kept for ControlError.
 func (c *Consumer) ApplyConfig(a *Assignment) bool {
+	ok, err := c.applyConfig(a)
+	if err != nil {
+		c.controlErr = err
+	}
+	return ok
+}
+
+func (c *Consumer) applyConfig(a *Assignment) (bool, error) {
 	if a.StreamID != c.cfg.StreamID || a.ConsumerID != c.cfg.ConsumerID {
-		return false
+		return false, nil
 	}
 	c.SetMode(a.Mode, c.cfg.MaxRateHz)
-	c.noShm = !a.UseShm
-	if c.noShm {
-		c.Unmap()
-	}
 	c.assigned = *a
 	c.counters.Configs++
-	return true
+	uri, err := c.fallbackURI()
+	c.noShm = !a.UseShm
+	switch {
+	case c.noShm:
+		c.Unmap()
+		c.enterFallback(uri, false, 0)
+	case c.fallback.rejected:
+		if uri != "" {
+			c.fallback.uri = uri // still off the rejected epoch; the newest URI applies
+		}
+	default:
+		c.fallback = fallbackState{} // SHM allowed again: wait for an announce (M0)
+	}
+	return true, err
 }
 
 // Assigned returns the last ConsumerConfig applied; zero stream ids mean the shared

@@ -35,13 +35,15 @@ func (e *LivenessError) Unwrap() error { return e.Err }
 
 // mapping is state M1(epoch) of §15.21: the validated views of one epoch's regions.
 type mapping struct {
-	epoch   uint64
-	pid     uint64
-	header  shm.Region
-	ring    *shm.HeaderRing
-	pools   []mappedPool
-	expect  []shm.Superblock
-	regions []shm.Region // header first, then pools in announce order
+	epoch  uint64
+	pid    uint64
+	header shm.Region
+	ring   *shm.HeaderRing
+	pools  []mappedPool
+	// maxStride is the largest payload slot: no frame, and no progress, can exceed it.
+	maxStride uint32
+	expect    []shm.Superblock
+	regions   []shm.Region // header first, then pools in announce order
 }
 
 type mappedPool struct {
@@ -132,6 +134,7 @@ func newMapping(a *Announce, regions []shm.Region, nowNs, freshnessNs int64) (*m
 			return nil, err
 		}
 		m.pools = append(m.pools, mappedPool{id: p.PoolID, view: view})
+		m.maxStride = max(m.maxStride, p.StrideBytes)
 	}
 	return m, nil
 }

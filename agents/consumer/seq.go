@@ -33,6 +33,9 @@ func (t *seqTracker) observe(seq uint64) seqStep {
 
 func (t *seqTracker) reset() { t.last, t.seen = 0, false }
 
+// newest is the last descriptor seq observed since the last reset, if any.
+func (t *seqTracker) newest() (uint64, bool) { return t.last, t.seen }
+
 // rateGate is the local decimation a RATE_LIMITED consumer MAY apply on the shared stream
 // (§11): after a frame is accepted, frames are dropped until periodNs has passed.
 type rateGate struct {

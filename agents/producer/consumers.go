@@ -33,10 +33,19 @@ type Hello struct {
 	Mode                  control.Mode
 	MaxRateHz             uint32 // 0: unlimited
 	ExpectedLayoutVersion uint32
-	DescriptorStreamID    uint32
-	ControlStreamID       uint32
-	DescriptorChannel     string // "" when not requested
-	ControlChannel        string
+	// Progress hints (§10.1.2): 0 when absent (null on the wire); see ProgressHint.
+	ProgressIntervalUs      uint32
+	ProgressBytesDelta      uint32
+	ProgressMajorDeltaUnits uint32
+	DescriptorStreamID      uint32
+	ControlStreamID         uint32
+	DescriptorChannel       string // "" when not requested
+	ControlChannel          string
+}
+
+// Hint returns the hello's progress hints.
+func (h *Hello) Hint() ProgressHint {
+	return ProgressHint{IntervalUs: h.ProgressIntervalUs, BytesDelta: h.ProgressBytesDelta, MajorDeltaUnits: h.ProgressMajorDeltaUnits}
 }
 
 // DecodeHello validates buf (wire.Validate) and decodes a ConsumerHello into h. It runs
@@ -52,19 +61,30 @@ func DecodeHello(buf []byte, h *Hello) error {
 	var m control.ConsumerHello
 	m.WrapForDecode(buf, wire.HeaderLength, uint64(msg.BlockLength), uint64(msg.Version), uint64(len(buf)))
 	*h = Hello{
-		StreamID:              m.StreamId(),
-		ConsumerID:            m.ConsumerId(),
-		SupportsShm:           m.SupportsShm() == control.Bool_TRUE,
-		SupportsProgress:      m.SupportsProgress() == control.Bool_TRUE,
-		Mode:                  m.Mode(),
-		MaxRateHz:             m.MaxRateHz(),
-		ExpectedLayoutVersion: m.ExpectedLayoutVersion(),
-		DescriptorStreamID:    m.DescriptorStreamId(),
-		ControlStreamID:       m.ControlStreamId(),
+		StreamID:                m.StreamId(),
+		ConsumerID:              m.ConsumerId(),
+		SupportsShm:             m.SupportsShm() == control.Bool_TRUE,
+		SupportsProgress:        m.SupportsProgress() == control.Bool_TRUE,
+		Mode:                    m.Mode(),
+		MaxRateHz:               m.MaxRateHz(),
+		ExpectedLayoutVersion:   m.ExpectedLayoutVersion(),
+		ProgressIntervalUs:      notNull(m.ProgressIntervalUs(), m.ProgressIntervalUsNullValue()),
+		ProgressBytesDelta:      notNull(m.ProgressBytesDelta(), m.ProgressBytesDeltaNullValue()),
+		ProgressMajorDeltaUnits: notNull(m.ProgressMajorDeltaUnits(), m.ProgressMajorDeltaUnitsNullValue()),
+		DescriptorStreamID:      m.DescriptorStreamId(),
+		ControlStreamID:         m.ControlStreamId(),
 	}
 	h.DescriptorChannel = m.GetDescriptorChannelAsString()
 	h.ControlChannel = m.GetControlChannelAsString()
 	return nil
+}
+
+// notNull maps an optional field's null value to 0, "not provided" (§10.1).
+func notNull(v, null uint32) uint32 {
+	if v == null {
+		return 0
+	}
+	return v
 }
 
 // Assignment is the content of a ConsumerConfig (§10.1.3): the producer's answer to a hello.
@@ -159,7 +179,9 @@ type ConsumerCounters struct {
 	Expired     uint64 // consumers dropped as stale
 	Described   uint64 // descriptors sent on per-consumer streams
 	RateLimited uint64 // descriptors withheld by a consumer's max_rate_hz
-	SendFailed  uint64 // per-consumer offers that failed (back pressure, not connected)
+	// ProgressSent counts FrameProgress sent on per-consumer control streams (§5).
+	ProgressSent uint64
+	SendFailed   uint64 // per-consumer offers that failed (back pressure, not connected)
 }
 
 type consumerEntry struct {
@@ -169,6 +191,9 @@ type consumerEntry struct {
 	descriptors ConsumerPublication
 	control     ConsumerPublication
 	assigned    Assignment
+	// progress: the consumer said supports_progress; hint is what it asked for.
+	progress bool
+	hint     ProgressHint
 }
 
 // Consumers tracks the consumers that said hello on one stream, their per-consumer
@@ -232,6 +257,10 @@ func (t *Consumers) HandleHello(h *Hello, nowNs int64) (a Assignment, ok bool, e
 	}
 	if limiter.periodNs != e.limiter.periodNs {
 		e.limiter = limiter
+	}
+	e.progress, e.hint = h.SupportsProgress, ProgressHint{}
+	if h.SupportsProgress {
+		e.hint = h.Hint()
 	}
 	a = Assignment{StreamID: t.streamID, ConsumerID: h.ConsumerID, UseShm: h.SupportsShm, Mode: h.Mode}
 	var errD, errC error
@@ -344,6 +373,61 @@ func (t *Consumers) Describe(d *Descriptor, nowNs int64) {
 	}
 }
 
+// ProgressDemand is what the live consumers ask of FrameProgress (§10.2.2).
+type ProgressDemand struct {
+	// Consumers is the number of live consumers that support progress: progress is worth
+	// sending only while it is not 0.
+	Consumers int
+	// Shared is how many of them read progress on the shared control stream; the others
+	// were assigned a per-consumer control stream, where they read it instead (§5).
+	Shared int
+	// Policy combines their hints (CombineProgress).
+	Policy ProgressPolicy
+}
+
+// ProgressDemand combines the hints of the live consumers that support progress
+// (§10.1.2, §10.2.2): smallest interval and deltas, absent hints counting as defaults,
+// never below floor. Consumers that went stale no longer count once Expire removed them.
+func (t *Consumers) ProgressDemand(defaults, floor ProgressPolicy) ProgressDemand {
+	var d ProgressDemand
+	for i := range t.entries {
+		e := &t.entries[i]
+		if !e.progress {
+			continue
+		}
+		if d.Consumers == 0 {
+			d.Policy = e.hint.Policy(defaults)
+		} else {
+			d.Policy = d.Policy.WithHint(defaults, e.hint)
+		}
+		d.Consumers++
+		if e.control == nil {
+			d.Shared++
+		}
+	}
+	if d.Consumers == 0 {
+		d.Policy = defaults
+	}
+	d.Policy = d.Policy.AtLeast(floor)
+	return d
+}
+
+// sendProgress offers an encoded FrameProgress on the per-consumer control stream of
+// every consumer that supports progress; no other control message goes there (§5).
+func (t *Consumers) sendProgress(msg []byte) {
+	for i := range t.entries {
+		e := &t.entries[i]
+		if !e.progress || e.control == nil {
+			continue
+		}
+		if offer(e.control, msg) != OK {
+			t.counters.SendFailed++
+			continue
+		}
+		t.counters.ProgressSent++
+	}
+}
+
 // ErrNoControl is returned when a ConsumerConfig is due but Config.Control is nil.
 var ErrNoControl = errors.New("producer: no control publication for ConsumerConfig")
 
@@ -378,6 +462,7 @@ func (p *Producer) HandleControl(buf []byte) error {
 		if !ok {
 			return nil
 		}
+		p.applyProgressDemand()
 		return errors.Join(reqErr, p.sendConfig(&a))
 	}
 	return nil

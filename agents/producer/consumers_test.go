@@ -55,12 +55,20 @@ func encodeHelloForTest(h *Hello) []byte {
 		SetStreamId(h.StreamID).SetConsumerId(h.ConsumerID).
 		SetSupportsShm(b(h.SupportsShm)).SetSupportsProgress(b(h.SupportsProgress)).
 		SetMode(h.Mode).SetMaxRateHz(h.MaxRateHz).SetExpectedLayoutVersion(h.ExpectedLayoutVersion).
-		SetProgressIntervalUs(m.ProgressIntervalUsNullValue()).
-		SetProgressBytesDelta(m.ProgressBytesDeltaNullValue()).
-		SetProgressMajorDeltaUnits(m.ProgressMajorDeltaUnitsNullValue()).
+		SetProgressIntervalUs(orNull(h.ProgressIntervalUs, m.ProgressIntervalUsNullValue())).
+		SetProgressBytesDelta(orNull(h.ProgressBytesDelta, m.ProgressBytesDeltaNullValue())).
+		SetProgressMajorDeltaUnits(orNull(h.ProgressMajorDeltaUnits, m.ProgressMajorDeltaUnitsNullValue())).
 		SetDescriptorStreamId(h.DescriptorStreamID).SetControlStreamId(h.ControlStreamID).
 		PutDescriptorChannel(h.DescriptorChannel).PutControlChannel(h.ControlChannel)
 	return buf[:wire.HeaderLength+int(m.EncodedLength())]
+}
+
+// orNull encodes an absent (0) optional hint as its null value (§10.1).
+func orNull(v, null uint32) uint32 {
+	if v == 0 {
+		return null
+	}
+	return v
 }
 
 func TestWireSpec_10_1_2_HelloRoundTrip(t *testing.T) {

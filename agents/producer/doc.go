@@ -15,7 +15,10 @@
 //
 // Consumers (§10.1.2–10.1.3) answers each ConsumerHello with a ConsumerConfig, keeps the
 // per-consumer descriptor streams it asked for, capped at its max_rate_hz, and closes them
-// when the consumer goes stale. DataSourceAnnounce and DataSourceMeta (§10.3) go out on
+// when the consumer goes stale. FrameProgress (§10.2.2) is on while a live consumer
+// supports it, throttled by the smallest hints the consumers gave, never below the
+// producer's floor, and goes to the shared control stream and to the per-consumer control
+// streams of the consumers that take it. DataSourceAnnounce and DataSourceMeta (§10.3) go out on
 // the announce cadence and whenever SetDataSource, SetAttribute or DeleteAttribute bump
 // meta_version.
 //

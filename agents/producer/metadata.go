@@ -163,3 +163,34 @@ func grow(buf []byte, n int) []byte {
 	}
 	return buf
 }
+
+// InheritMetadata takes over from's data source, attributes and meta_version, for a
+// producer that replaces from on a new epoch: the metadata outlives the regions, and
+// the next DoWork re-announces it (§10.3).
+func (p *Producer) InheritMetadata(from *Producer) {
+	p.meta.name, p.meta.summary, p.meta.announced = from.meta.name, from.meta.summary, from.meta.announced
+	p.meta.version = from.meta.version
+	p.meta.attrs = slices.Clone(from.meta.attrs)
+	p.meta.dirty = true
+	p.metaVersion = from.metaVersion
+}
+
+// ReplaceAttributes replaces every attribute with attrs (values copied; a later
+// duplicate key wins) and bumps meta_version once (§10.3.2).
+func (p *Producer) ReplaceAttributes(attrs []Attribute) error {
+	if len(attrs) > maxAttributes {
+		return configError("10.3.2", "attributes", len(attrs), "more attributes than an SBE group holds")
+	}
+	next := make([]Attribute, 0, len(attrs))
+	for _, a := range attrs {
+		a.Value = bytes.Clone(a.Value)
+		if i := slices.IndexFunc(next, func(b Attribute) bool { return b.Key == a.Key }); i >= 0 {
+			next[i] = a
+		} else {
+			next = append(next, a)
+		}
+	}
+	p.meta.attrs = next
+	p.metaVersion = p.meta.bump()
+	return nil
+}

@@ -124,3 +124,37 @@ func TestWireSpec_10_3_2_EncodeDataSourceMetaBounds(t *testing.T) {
 		t.Fatal("announce encoded into a short buffer")
 	}
 }
+
+func TestWireSpec_10_3_MetadataSurvivesEpochChange(t *testing.T) {
+	old, _, _ := newTestProducer(t, testLayout(), Config{})
+	old.SetDataSource("cam0", "uint8[4]")
+	if err := old.SetAttribute(Attribute{Key: "k", Format: "text/plain", Value: []byte("v")}); err != nil {
+		t.Fatal(err)
+	}
+	next, _, _ := newTestProducer(t, testLayout(), Config{})
+	next.InheritMetadata(old)
+	if next.MetaVersion() != old.MetaVersion() || next.meta.name != "cam0" || len(next.meta.attrs) != 1 || !next.meta.dirty {
+		t.Fatalf("inherited meta_version %d name %q attrs %d dirty %v", next.MetaVersion(), next.meta.name, len(next.meta.attrs), next.meta.dirty)
+	}
+	next.meta.attrs[0].Key = "changed"
+	if old.meta.attrs[0].Key != "k" {
+		t.Fatal("the attributes are shared, not copied")
+	}
+}
+
+func TestWireSpec_10_3_2_ReplaceAttributesBumpsOnce(t *testing.T) {
+	p, _, _ := newTestProducer(t, testLayout(), Config{})
+	p.SetDataSource("cam0", "")
+	v := p.MetaVersion()
+	attrs := []Attribute{{Key: "a", Value: []byte("1")}, {Key: "b", Value: []byte("2")}, {Key: "a", Value: []byte("3")}}
+	if err := p.ReplaceAttributes(attrs); err != nil {
+		t.Fatal(err)
+	}
+	if p.MetaVersion() != v+1 || len(p.meta.attrs) != 2 || string(p.meta.attrs[0].Value) != "3" {
+		t.Fatalf("meta_version %d (want %d), attrs %+v", p.MetaVersion(), v+1, p.meta.attrs)
+	}
+	attrs[1].Value[0] = 'x'
+	if string(p.meta.attrs[1].Value) != "2" {
+		t.Fatal("values are shared with the caller, not copied")
+	}
+}

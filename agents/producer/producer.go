@@ -17,7 +17,8 @@ type Config struct {
 	ProducerID uint32
 	// Descriptors receives a FrameDescriptor per committed frame (required).
 	Descriptors DescriptorPublisher
-	// Control receives FrameProgress; nil disables progress messages.
+	// Control is the shared control stream: it receives FrameProgress (and ConsumerConfig,
+	// see HandleControl); nil sends progress only on per-consumer control streams.
 	Control DescriptorPublisher
 	// Qos receives QosProducer on DoWork; nil disables them.
 	Qos DescriptorPublisher
@@ -34,13 +35,18 @@ type Config struct {
 	ActivityIntervalNs int64
 	// QosIntervalNs is how often DoWork publishes QosProducer; default 1 s (§15.11).
 	QosIntervalNs int64
-	// Progress is the producer's FrameProgress floor; default DefaultProgressPolicy.
-	Progress ProgressPolicy
+	// Progress is the FrameProgress policy for consumers that give no hints; default
+	// DefaultProgressPolicy (§10.2.2). ProgressFloor is the minimum no hint can go below;
+	// default DefaultProgressFloor.
+	Progress      ProgressPolicy
+	ProgressFloor ProgressPolicy
 	// Metadata receives DataSourceAnnounce and DataSourceMeta (§10.3) every
 	// AnnounceIntervalNs and, for DataSourceMeta, on change; nil disables them.
 	Metadata DescriptorPublisher
 	// Consumers holds per-consumer descriptor streams of consumers that said hello
 	// (§10.1.2); nil serves the shared streams only. Its stream must be the layout's.
+	// With Consumers set, FrameProgress follows their hellos: on while a live consumer
+	// supports it, with their combined hints (Consumers.ProgressDemand).
 	Consumers *Consumers
 }
 
@@ -74,6 +80,7 @@ type Claim struct {
 	headerIndex uint32
 	pool        int
 	payload     []byte
+	metaVersion uint32
 }
 
 // Payload is where the frame's bytes go, exactly as long as the size claimed.
@@ -84,6 +91,24 @@ func (c *Claim) Seq() uint64 { return c.seq }
 
 // HeaderIndex is the header and payload slot the frame occupies.
 func (c *Claim) HeaderIndex() uint32 { return c.headerIndex }
+
+// SetMetaVersion overrides the meta_version the frame carries, by default the
+// producer's at claim time (§10.3).
+func (c *Claim) SetMetaVersion(v uint32) { c.metaVersion = v }
+
+// Capacity is the stride of the claim's pool: the most bytes the frame can hold.
+func (c *Claim) Capacity() int { return cap(c.payload) }
+
+// SetLength sets how many payload bytes the frame carries (values_len_bytes), at most
+// Capacity; Payload is resliced to it. It reports false, changing nothing, when n is
+// out of range.
+func (c *Claim) SetLength(n int) bool {
+	if n < 0 || n > cap(c.payload) {
+		return false
+	}
+	c.payload = c.payload[:n]
+	return true
+}
 
 // Producer writes frames into one epoch's regions. It is not safe for concurrent use.
 type Producer struct {
@@ -100,9 +125,17 @@ type Producer struct {
 	claim  logbuffer.BufferClaim
 	header shm.SlotHeader
 
-	progressOn bool
-	progress   ProgressTracker
-	counters   Counters
+	progressOn     bool
+	progressShared bool // send progress on Config.Control
+	progress       ProgressTracker
+	// tracking: progress was started for the open claim. A frame id whose progress went
+	// out and whose claim was then given up (retried) is not announced again, since its
+	// new attempt would start below the bytes already reported (§10.2.2 no regression).
+	tracking    bool
+	retrySeq    uint64
+	retryMuted  bool
+	progressBuf [FrameProgressLength]byte
+	counters    Counters
 
 	metaVersion    uint32
 	nextActivityNs int64
@@ -137,6 +170,9 @@ func New(regions *Regions, cfg Config) (*Producer, error) {
 	}
 	if cfg.Progress == (ProgressPolicy{}) {
 		cfg.Progress = DefaultProgressPolicy
+	}
+	if cfg.ProgressFloor == (ProgressPolicy{}) {
+		cfg.ProgressFloor = DefaultProgressFloor
 	}
 	l := regions.layout
 	if cfg.Consumers != nil && cfg.Consumers.streamID != l.StreamID {
@@ -184,11 +220,32 @@ func (p *Producer) Counters() Counters { return p.counters }
 // SetMetaVersion sets the meta_version later frames carry (§10.3).
 func (p *Producer) SetMetaVersion(v uint32) { p.metaVersion = v }
 
-// SetProgress turns FrameProgress on or off (on only when some consumer supports it,
-// §10.2.2) and sets the policy, typically the floor adjusted WithHint by consumers.
+// SetProgress turns FrameProgress on or off and sets its policy, the producer's final say
+// (§10.2.2: on only when some consumer supports it). Progress goes to Config.Control and
+// to the per-consumer control streams of consumers that support it. With
+// Config.Consumers set, the next hello or expiry replaces this with what the consumers
+// ask for (Consumers.ProgressDemand).
 func (p *Producer) SetProgress(on bool, policy ProgressPolicy) {
-	p.progressOn = on && p.cfg.Control != nil
+	p.progressOn = on && (p.cfg.Control != nil || p.cfg.Consumers != nil)
+	p.progressShared = true
 	p.progress.Policy = policy
+}
+
+// ProgressPolicy returns the FrameProgress policy in force and whether progress is on.
+func (p *Producer) ProgressPolicy() (ProgressPolicy, bool) { return p.progress.Policy, p.progressOn }
+
+// applyProgressDemand sets progress from the live consumers (§10.1.2, §10.2.2): on while
+// one supports it, with their combined hints, and on the shared control stream only while
+// one of them reads it there.
+func (p *Producer) applyProgressDemand() {
+	t := p.cfg.Consumers
+	if t == nil {
+		return
+	}
+	d := t.ProgressDemand(p.cfg.Progress, p.cfg.ProgressFloor)
+	p.progressShared = d.Shared > 0 && p.cfg.Control != nil
+	p.progressOn = p.progressShared || d.Consumers > d.Shared
+	p.progress.Policy = d.Policy
 }
 
 func (p *Producer) fail(r Result) Result {
@@ -217,16 +274,40 @@ func (p *Producer) Claim(size int) (*Claim, Result) {
 	if pi < 0 {
 		return nil, p.fail(DropNoPoolFits)
 	}
+	return p.claimIn(pi, size, int(p.pools[pi].stride)), OK
+}
+
+// ClaimPool opens the next frame in the pool with id poolID, with the pool's whole
+// stride as payload (Capacity); SetLength trims it to the bytes written. An unknown
+// pool drops the frame (DropNoPoolFits).
+func (p *Producer) ClaimPool(poolID uint16) (*Claim, Result) {
+	if p.open {
+		return nil, p.fail(ErrClaimOutstanding)
+	}
+	for i := range p.pools {
+		if p.pools[i].id == poolID {
+			stride := int(p.pools[i].stride)
+			return p.claimIn(i, stride, stride), OK
+		}
+	}
+	return nil, p.fail(DropNoPoolFits)
+}
+
+// PoolID is the id of the pool the claim's payload lives in.
+func (p *Producer) PoolID(c *Claim) uint16 { return p.pools[c.pool].id }
+
+func (p *Producer) claimIn(pi, size, capacity int) *Claim {
 	idx := p.ring.HeaderIndex(p.seq)
 	slot, _ := p.ring.Slot(idx)
 	slot.BeginWrite(p.seq)
 	payload, _ := p.pools[pi].view.Slot(idx)
-	p.cur = Claim{seq: p.seq, headerIndex: idx, pool: pi, payload: payload[:size:size]}
+	p.cur = Claim{seq: p.seq, headerIndex: idx, pool: pi, payload: payload[:size:capacity], metaVersion: p.metaVersion}
 	p.open = true
-	if p.progressOn {
-		p.sendProgress(p.progress.Start(p.seq, uint64(size), p.cfg.Clock()))
+	if p.progressOn && !(p.retryMuted && p.retrySeq == p.seq) {
+		p.tracking = true
+		p.sendProgress(p.progress.Start(p.seq, uint64(capacity), p.cfg.Clock()))
 	}
-	return &p.cur, OK
+	return &p.cur
 }
 
 // Progress reports that the first filled bytes of the claim's payload are written, for
@@ -236,8 +317,11 @@ func (p *Producer) Progress(c *Claim, filled uint64) Result {
 	if !p.isOpen(c) {
 		return p.fail(ErrNoClaim)
 	}
-	if !p.progressOn {
+	if !p.progressOn || !p.tracking {
 		return OK
+	}
+	if filled > uint64(len(c.payload)) {
+		return p.fail(ErrProgressOverrun) // beyond values_len_bytes (§10.2.2)
 	}
 	u, send, r := p.progress.Update(filled, p.cfg.Clock())
 	if r != OK {
@@ -257,8 +341,18 @@ func (p *Producer) Abort(c *Claim) Result {
 		return p.fail(ErrNoClaim)
 	}
 	p.open = false
-	p.progress.Abandon()
+	p.giveUpProgress()
 	return OK
+}
+
+// giveUpProgress forgets the open frame's progress; its sequence number will be claimed
+// again, and if progress for it went out, the retry is not announced.
+func (p *Producer) giveUpProgress() {
+	if p.tracking {
+		p.retrySeq, p.retryMuted = p.cur.seq, true
+	}
+	p.tracking = false
+	p.progress.Abandon()
 }
 
 // Commit completes the claim: it checks t (§8.2, §15.8, and that its dims and strides fit
@@ -286,28 +380,31 @@ func (p *Producer) Commit(c *Claim, t *shm.TensorHeader) Result {
 		PayloadSlot:    c.headerIndex,
 		PoolID:         pl.id,
 		TimestampNs:    uint64(now),
-		MetaVersion:    p.metaVersion,
+		MetaVersion:    c.metaVersion,
 	}
 	slot.EncodeHeader(&p.header, t)
 	slot.Commit(c.seq)
 	p.open = false
 
 	if r := tryClaim(p.cfg.Descriptors, &p.claim, DescriptorLength); r != OK {
-		p.progress.Abandon()
+		p.giveUpProgress()
 		return p.fail(r)
 	}
 	d := Descriptor{
 		StreamID: p.streamID, Epoch: p.epoch, Seq: c.seq, HeaderIndex: c.headerIndex,
-		TimestampNs: uint64(now), MetaVersion: p.metaVersion,
+		TimestampNs: uint64(now), MetaVersion: c.metaVersion,
 	}
 	EncodeDescriptor(p.claim.Buffer(), &d)
 	p.claim.Commit()
 	if p.cfg.Consumers != nil {
 		p.cfg.Consumers.Describe(&d, now)
 	}
-	if p.progressOn {
-		p.sendProgress(p.progress.Complete(now))
+	if p.progressOn && p.tracking {
+		if u, ok := p.progress.Complete(uint64(len(c.payload)), now); ok {
+			p.sendProgress(u)
+		}
 	}
+	p.tracking, p.retryMuted = false, false
 	p.seq++
 	p.counters.Frames++
 	p.counters.Bytes += uint64(len(c.payload))
@@ -328,18 +425,26 @@ func (p *Producer) isOpen(c *Claim) bool {
 	return p.open && c != nil && c.seq == p.cur.seq && c.headerIndex == p.cur.headerIndex
 }
 
+// sendProgress publishes u on the shared control stream (when a consumer reads it there)
+// and on the per-consumer control streams of consumers that support progress (§5).
 func (p *Producer) sendProgress(u ProgressUpdate) Result {
-	if r := tryClaim(p.cfg.Control, &p.claim, FrameProgressLength); r != OK {
-		return p.fail(r)
-	}
 	m := Progress{
 		StreamID: p.streamID, Epoch: p.epoch, FrameID: u.FrameID,
 		HeaderIndex: p.cur.headerIndex, PayloadBytesFilled: u.Bytes, State: u.State,
 	}
-	EncodeProgress(p.claim.Buffer(), &m)
-	p.claim.Commit()
-	p.counters.ProgressSent++
-	return OK
+	msg := p.progressBuf[:EncodeProgress(p.progressBuf[:], &m)]
+	r := OK
+	if p.progressShared && p.cfg.Control != nil {
+		if r = offer(p.cfg.Control, msg); r != OK {
+			p.fail(r)
+		} else {
+			p.counters.ProgressSent++
+		}
+	}
+	if p.cfg.Consumers != nil {
+		p.cfg.Consumers.sendProgress(msg)
+	}
+	return r
 }
 
 // DoWork runs the producer's timers, for an agent's duty cycle: it refreshes the
@@ -376,9 +481,12 @@ func (p *Producer) DoWork(nowNs int64) int {
 		}
 	}
 	if p.cfg.Consumers != nil {
-		work += p.cfg.Consumers.Expire(nowNs)
+		if n := p.cfg.Consumers.Expire(nowNs); n > 0 {
+			p.applyProgressDemand() // a consumer that went stale no longer asks for progress
+			work += n
+		}
 	}
-	if p.progressOn && p.open {
+	if p.progressOn && p.open && p.tracking {
 		if u, ok := p.progress.Tick(nowNs); ok && p.sendProgress(u) == OK {
 			work++
 		}

@@ -458,3 +458,40 @@ func TestTensorLargerThanPayloadNeverCommitted(t *testing.T) {
 		t.Fatal(res)
 	}
 }
+
+func TestWireSpec_9_ClaimByPoolTrimmedToValuesLen(t *testing.T) {
+	l := testLayout()
+	p, r, pipe := newTestProducer(t, l, Config{})
+	p.SetMetaVersion(5)
+	c, res := p.ClaimPool(2)
+	if res != OK || c.Capacity() != 64<<10 || len(c.Payload()) != 64<<10 || p.PoolID(c) != 2 {
+		t.Fatalf("claim pool 2: %v capacity %d len %d", res, c.Capacity(), len(c.Payload()))
+	}
+	if c.SetLength(c.Capacity()+1) || c.SetLength(-1) {
+		t.Fatal("SetLength accepted a length outside the stride")
+	}
+	if !c.SetLength(300) || len(c.Payload()) != 300 {
+		t.Fatal("SetLength(300)")
+	}
+	c.SetMetaVersion(9)
+	if res := p.Commit(c, vector(300)); res != OK {
+		t.Fatal(res)
+	}
+	var h shm.SlotHeader
+	var got shm.TensorHeader
+	if d := slotOf(t, r, 0).TryRead(0, &h, &got); d != shm.DropNone {
+		t.Fatal(d)
+	}
+	if h.ValuesLenBytes != 300 || h.PoolID != 2 || h.MetaVersion != 9 {
+		t.Fatalf("header %+v: want values_len 300 in pool 2 with meta_version 9", h)
+	}
+	if d := decodeDescriptor(t, collect(pipe)[0]); d.MetaVersion != 9 {
+		t.Fatalf("descriptor meta_version %d, want 9", d.MetaVersion)
+	}
+	if _, res := p.ClaimPool(77); res != DropNoPoolFits {
+		t.Fatalf("unknown pool: %v, want DropNoPoolFits", res)
+	}
+	if c, res := p.Claim(10); res != OK || c.Capacity() != 4096 || len(c.Payload()) != 10 {
+		t.Fatalf("claim by size: %v, capacity is the stride of the smallest pool that fits", res)
+	}
+}

@@ -9,7 +9,7 @@ import (
 
 func TestWireSpec_10_2_2_ProgressTracker(t *testing.T) {
 	type step struct {
-		op     string // start, update, tick, complete
+		op     string // start, update, tick, complete (at bytes, its final length)
 		bytes  uint64
 		now    int64
 		send   bool
@@ -35,7 +35,17 @@ func TestWireSpec_10_2_2_ProgressTracker(t *testing.T) {
 			{op: "tick", now: 199, phase: PhaseProgress},                                           // still held back
 			{op: "tick", now: 200, send: true, state: progress, bytes: 3000, phase: PhaseProgress}, // latest flushed
 			{op: "tick", now: 500, phase: PhaseProgress},                                           // nothing new
-			{op: "complete", now: 501, send: true, state: complete, bytes: 4000, phase: PhaseComplete},
+			{op: "complete", bytes: 4000, now: 501, send: true, state: complete, phase: PhaseComplete},
+		}},
+		{"complete at a trimmed length", []step{
+			{op: "start", now: 0, send: true, state: started, phase: PhaseStarted},
+			{op: "update", bytes: 1000, now: 100, send: true, state: progress, phase: PhaseProgress},
+			{op: "complete", bytes: 1200, now: 101, send: true, state: complete, phase: PhaseComplete},
+		}},
+		{"complete below the bytes reported is not sent", []step{
+			{op: "start", now: 0, send: true, state: started, phase: PhaseStarted},
+			{op: "update", bytes: 3000, now: 100, send: true, state: progress, phase: PhaseProgress},
+			{op: "complete", bytes: 2000, now: 101, phase: PhaseComplete},
 		}},
 		{"regression and overrun rejected", []step{
 			{op: "start", now: 0, send: true, state: started, phase: PhaseStarted},
@@ -49,8 +59,9 @@ func TestWireSpec_10_2_2_ProgressTracker(t *testing.T) {
 		}},
 		{"update after complete", []step{
 			{op: "start", now: 0, send: true, state: started, phase: PhaseStarted},
-			{op: "complete", now: 1, send: true, state: complete, bytes: 4000, phase: PhaseComplete},
+			{op: "complete", bytes: 4000, now: 1, send: true, state: complete, phase: PhaseComplete},
 			{op: "update", bytes: 4000, now: 1000, result: ErrNoClaim, phase: PhaseComplete},
+			{op: "complete", bytes: 4000, now: 1001, phase: PhaseComplete}, // closed once
 		}},
 	}
 	for _, c := range cases {
@@ -68,12 +79,12 @@ func TestWireSpec_10_2_2_ProgressTracker(t *testing.T) {
 				case "tick":
 					u, sent = tr.Tick(s.now)
 				case "complete":
-					u, sent = tr.Complete(s.now), true
+					u, sent = tr.Complete(s.bytes, s.now)
 				}
 				if sent != s.send || r != s.result || tr.Phase() != s.phase {
 					t.Fatalf("step %d %s: sent %v result %v phase %v, want %v %v %v", i, s.op, sent, r, tr.Phase(), s.send, s.result, s.phase)
 				}
-				if sent && (u.State != s.state || u.FrameID != 9 || (s.op != "update" && u.Bytes != s.bytes) || (s.op == "update" && u.Bytes != s.bytes)) {
+				if sent && (u.State != s.state || u.FrameID != 9 || u.Bytes != s.bytes) {
 					t.Fatalf("step %d %s: update %+v", i, s.op, u)
 				}
 			}
@@ -81,23 +92,35 @@ func TestWireSpec_10_2_2_ProgressTracker(t *testing.T) {
 	}
 }
 
-func TestWireSpec_10_2_2_PolicyTakesSmallestHintAboveFloor(t *testing.T) {
+func TestWireSpec_10_2_2_CombineProgressHints(t *testing.T) {
+	defaults := DefaultProgressPolicy // 250 µs, 64 KiB, no major delta
 	floor := ProgressPolicy{IntervalNs: 100_000, BytesDelta: 4096}
 	cases := []struct {
-		cur      ProgressPolicy
-		interval int64
-		delta    uint64
-		want     ProgressPolicy
+		name  string
+		hints []ProgressHint
+		want  ProgressPolicy
 	}{
-		{DefaultProgressPolicy, 0, 0, DefaultProgressPolicy},                             // no hints
-		{DefaultProgressPolicy, 150_000, 8192, ProgressPolicy{150_000, 8192}},            // smaller hints win
-		{DefaultProgressPolicy, 10, 1, floor},                                            // not below the floor
-		{ProgressPolicy{150_000, 8192}, 200_000, 1 << 20, ProgressPolicy{150_000, 8192}}, // larger hints ignored
+		{"no consumers: defaults", nil, defaults},
+		{"absent hints: defaults", []ProgressHint{{}}, defaults},
+		{"finer hints win", []ProgressHint{{IntervalUs: 150, BytesDelta: 8192, MajorDeltaUnits: 4}}, ProgressPolicy{150_000, 8192, 4}},
+		{"coarser hints of the only consumer", []ProgressHint{{IntervalUs: 1000, BytesDelta: 1 << 20}}, ProgressPolicy{1_000_000, 1 << 20, 0}},
+		{"not below the floor", []ProgressHint{{IntervalUs: 10, BytesDelta: 1}}, ProgressPolicy{100_000, 4096, 0}},
+		{"smallest of each field across consumers", []ProgressHint{{IntervalUs: 200, BytesDelta: 1 << 20, MajorDeltaUnits: 8}, {IntervalUs: 900, BytesDelta: 16384, MajorDeltaUnits: 2}},
+			ProgressPolicy{200_000, 16384, 2}},
+		{"a consumer without hints asks for the defaults", []ProgressHint{{IntervalUs: 1000, BytesDelta: 1 << 20, MajorDeltaUnits: 8}, {}},
+			ProgressPolicy{250_000, 64 << 10, 0}},
+		{"interval from one, bytes from the other", []ProgressHint{{IntervalUs: 120}, {BytesDelta: 5000}}, ProgressPolicy{120_000, 5000, 0}},
 	}
-	for i, c := range cases {
-		if got := c.cur.WithHint(floor, c.interval, c.delta); got != c.want {
-			t.Errorf("case %d: %+v, want %+v", i, got, c.want)
-		}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := CombineProgress(defaults, floor, c.hints); got != c.want {
+				t.Fatalf("%+v, want %+v", got, c.want)
+			}
+		})
+	}
+	// The floor holds the defaults too, and its major-delta minimum applies.
+	if got := CombineProgress(ProgressPolicy{IntervalNs: 1, BytesDelta: 1}, ProgressPolicy{IntervalNs: 50, BytesDelta: 64, MajorDeltaUnits: 1}, nil); got != (ProgressPolicy{50, 64, 1}) {
+		t.Fatalf("defaults below the floor: %+v", got)
 	}
 }
 

@@ -1,0 +1,297 @@
+package producer
+
+import (
+	"testing"
+
+	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/wire"
+	"github.com/tensorpool/tensorpool/wire/sbe/control"
+)
+
+// rawHello encodes a ConsumerHello with the hint fields exactly as given, null values
+// included.
+func rawHello(interval, bytes, major uint32) []byte {
+	buf := make([]byte, 128)
+	var m control.ConsumerHello
+	m.WrapAndApplyHeader(buf, 0, uint64(len(buf))).
+		SetStreamId(7).SetConsumerId(1).SetSupportsShm(control.Bool_TRUE).SetSupportsProgress(control.Bool_TRUE).
+		SetMode(control.Mode_STREAM).SetExpectedLayoutVersion(1).
+		SetProgressIntervalUs(interval).SetProgressBytesDelta(bytes).SetProgressMajorDeltaUnits(major).
+		PutDescriptorChannel("").PutControlChannel("")
+	return buf[:wire.HeaderLength+int(m.EncodedLength())]
+}
+
+func TestWireSpec_10_1_2_ProgressHintsDecoded(t *testing.T) {
+	const null = 0xFFFF_FFFF
+	cases := []struct {
+		name                   string
+		interval, bytes, major uint32
+		want                   ProgressHint
+	}{
+		{"all null: not provided", null, null, null, ProgressHint{}},
+		{"values kept", 250, 65536, 8, ProgressHint{IntervalUs: 250, BytesDelta: 65536, MajorDeltaUnits: 8}},
+		{"major delta 0 is unknown", 100, null, 0, ProgressHint{IntervalUs: 100}},
+		{"largest non-null values", null - 1, null - 1, null - 1, ProgressHint{null - 1, null - 1, null - 1}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var h Hello
+			if err := DecodeHello(rawHello(c.interval, c.bytes, c.major), &h); err != nil {
+				t.Fatal(err)
+			}
+			if got := h.Hint(); got != c.want || !h.SupportsProgress {
+				t.Fatalf("hint %+v, want %+v", got, c.want)
+			}
+		})
+	}
+}
+
+// TestWireSpec_10_2_2_ProgressFollowsLiveConsumers walks a producer through hellos,
+// QoS and expiry: progress is on only while a live consumer supports it, with the
+// smallest hints above the producer's floor (§10.1.2, §10.2.2).
+func TestWireSpec_10_2_2_ProgressFollowsLiveConsumers(t *testing.T) {
+	const second = 1_000_000_000
+	floor := ProgressPolicy{IntervalNs: 100_000, BytesDelta: 4096}
+	type step struct {
+		name     string
+		now      int64
+		hello    *Hello // sent at now
+		qos      uint32 // consumer id whose QosConsumer arrives at now (0: none)
+		on       bool
+		want     ProgressPolicy
+		expected int // live consumers after the step
+	}
+	hello := func(id uint32, progress bool, interval, bytes uint32) *Hello {
+		return &Hello{StreamID: 7, ConsumerID: id, SupportsShm: true, SupportsProgress: progress, Mode: control.Mode_STREAM,
+			ProgressIntervalUs: interval, ProgressBytesDelta: bytes}
+	}
+	steps := []step{
+		{name: "no consumers", now: 0, want: DefaultProgressPolicy},
+		{name: "consumer without progress", now: 1, hello: hello(1, false, 10, 1), want: DefaultProgressPolicy, expected: 1},
+		{name: "progress without hints: defaults", now: 2, hello: hello(2, true, 0, 0), on: true, want: DefaultProgressPolicy, expected: 2},
+		{name: "finer hints", now: 3, hello: hello(3, true, 150, 8192), on: true, want: ProgressPolicy{IntervalNs: 150_000, BytesDelta: 8192}, expected: 3},
+		{name: "hints below the floor", now: 4, hello: hello(4, true, 10, 1), on: true, want: floor, expected: 4},
+		{name: "hint withdrawn by a later hello", now: 5, hello: hello(4, false, 0, 0), on: true, want: ProgressPolicy{IntervalNs: 150_000, BytesDelta: 8192}, expected: 4},
+		{name: "consumer 3 kept alive by QoS", now: 4 * second, qos: 3, on: true, want: ProgressPolicy{IntervalNs: 150_000, BytesDelta: 8192}, expected: 4},
+		{name: "1, 2 and 4 stale", now: 5*second + 10, on: true, want: ProgressPolicy{IntervalNs: 150_000, BytesDelta: 8192}, expected: 1},
+		{name: "last progress consumer stale: off", now: 9*second + 10, want: DefaultProgressPolicy},
+		{name: "a new consumer turns it back on", now: 10 * second, hello: hello(5, true, 0, 32768), on: true, want: ProgressPolicy{IntervalNs: 250_000, BytesDelta: 32768}, expected: 1},
+	}
+	clock := &fakeClock{}
+	table, err := NewConsumers(7, 5*second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctrl := newPipe(t)
+	p, _, _ := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Control: ctrl, Consumers: table, ProgressFloor: floor})
+	for _, s := range steps {
+		clock.now = s.now
+		if s.hello != nil {
+			if err := p.HandleControl(encodeHelloForTest(s.hello)); err != nil {
+				t.Fatalf("%s: %v", s.name, err)
+			}
+		}
+		if s.qos != 0 {
+			if err := p.HandleControl(encodeQosConsumerForTest(7, s.qos)); err != nil {
+				t.Fatalf("%s: %v", s.name, err)
+			}
+		}
+		p.DoWork(s.now)
+		ctrl.Drain()
+		policy, on := p.ProgressPolicy()
+		if on != s.on || (on && policy != s.want) || table.Len() != s.expected {
+			t.Fatalf("%s: on %v policy %+v with %d consumers, want %v %+v with %d", s.name, on, policy, table.Len(), s.on, s.want, s.expected)
+		}
+		if d := table.ProgressDemand(DefaultProgressPolicy, floor); d.Policy != s.want || (d.Consumers > 0) != s.on {
+			t.Fatalf("%s: demand %+v", s.name, d)
+		}
+	}
+}
+
+// progressOn reads the FrameProgress messages of a pipe, skipping other messages.
+func progressOn(t *testing.T, msgs [][]byte) []Progress {
+	t.Helper()
+	var out []Progress
+	for _, m := range msgs {
+		if h, err := wire.PeekHeader(m); err == nil && h.TemplateID == control.FrameProgressSbeTemplateID {
+			out = append(out, decodeProgress(t, m))
+		}
+	}
+	return out
+}
+
+// TestWireSpec_5_ProgressOnPerConsumerControlStreams: a consumer assigned a per-consumer
+// control stream reads FrameProgress there; the shared control stream carries it only
+// while some progress consumer has no stream of its own, and a per-consumer control
+// stream carries nothing but FrameProgress.
+func TestWireSpec_5_ProgressOnPerConsumerControlStreams(t *testing.T) {
+	table, pubs := newTable(t)
+	clock := &fakeClock{now: 1}
+	ctrl := newPipe(t)
+	p, _, _ := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Control: ctrl, Consumers: table})
+	frame := func() {
+		if r := p.Offer(make([]byte, 100), vector(100)); r != OK {
+			t.Fatal(r)
+		}
+	}
+	send := func(h *Hello) {
+		if err := p.HandleControl(encodeHelloForTest(h)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(&Hello{StreamID: 7, ConsumerID: 1, Mode: control.Mode_STREAM, SupportsProgress: true, ControlChannel: "aeron:ipc", ControlStreamID: 1201})
+	send(&Hello{StreamID: 7, ConsumerID: 2, Mode: control.Mode_STREAM, ControlChannel: "aeron:ipc", ControlStreamID: 1202})
+	ctrl.Drain() // the ConsumerConfigs
+	frame()
+	if got := progressOn(t, collect(pubs.opened[1201].LogPipe)); len(got) != 2 || got[0].State != control.FrameProgressState_STARTED || got[1].State != control.FrameProgressState_COMPLETE {
+		t.Fatalf("per-consumer stream of a progress consumer: %+v", got)
+	}
+	if n := len(collect(pubs.opened[1202].LogPipe)); n != 0 {
+		t.Fatalf("%d messages on the control stream of a consumer without progress", n)
+	}
+	if n := len(collect(ctrl)); n != 0 {
+		t.Fatalf("%d messages on the shared control stream with no progress consumer reading it", n)
+	}
+	send(&Hello{StreamID: 7, ConsumerID: 3, Mode: control.Mode_STREAM, SupportsProgress: true})
+	ctrl.Drain()
+	frame()
+	if got := progressOn(t, collect(ctrl)); len(got) != 2 || got[0].FrameID != 1 {
+		t.Fatalf("shared control stream: %+v", got)
+	}
+	for _, msg := range collect(pubs.opened[1201].LogPipe) {
+		if h, _ := wire.PeekHeader(msg); h.TemplateID != control.FrameProgressSbeTemplateID {
+			t.Fatalf("template %d on a per-consumer control stream", h.TemplateID)
+		}
+	}
+	if k := table.Counters(); k.ProgressSent != 4 || k.SendFailed != 0 {
+		t.Fatalf("counters %+v", k)
+	}
+}
+
+// TestWireSpec_10_2_2_RetriedFrameNotReannounced: a claim whose progress went out and
+// that is given up reuses its sequence number; the retry must not report bytes below
+// those already reported for that frame_id, so it goes unannounced.
+func TestWireSpec_10_2_2_RetriedFrameNotReannounced(t *testing.T) {
+	for _, giveUp := range []string{"abort", "descriptor refused"} {
+		t.Run(giveUp, func(t *testing.T) {
+			clock := &fakeClock{now: 1}
+			ctrl := newPipe(t)
+			desc := &refusing{code: logbuffer.BackPressured, next: newPipe(t), pass: 1 << 30}
+			p, _, _ := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Control: ctrl, Descriptors: desc})
+			p.SetProgress(true, ProgressPolicy{IntervalNs: 1, BytesDelta: 1})
+			c, _ := p.Claim(1000)
+			clock.now += 10
+			p.Progress(c, 600)
+			if giveUp == "abort" {
+				p.Abort(c)
+			} else {
+				desc.pass = 0
+				if r := p.Commit(c, vector(1000)); r != DropBackPressured {
+					t.Fatal(r)
+				}
+				desc.pass = 1 << 30
+			}
+			c, _ = p.Claim(1000) // the same frame id again
+			clock.now += 10
+			if r := p.Progress(c, 100); r != OK {
+				t.Fatal(r)
+			}
+			if r := p.Commit(c, vector(1000)); r != OK {
+				t.Fatal(r)
+			}
+			p.Offer(make([]byte, 10), vector(10)) // the next frame is announced again
+			var states []control.FrameProgressState
+			var ids []uint64
+			for _, m := range progressOn(t, collect(ctrl)) {
+				states, ids = append(states, m.State), append(ids, m.FrameID)
+			}
+			wantStates := []control.FrameProgressState{1, 2, 1, 3}
+			wantIDs := []uint64{0, 0, 1, 1}
+			if len(states) != len(wantStates) {
+				t.Fatalf("states %v frames %v, want %v %v", states, ids, wantStates, wantIDs)
+			}
+			for i := range states {
+				if states[i] != wantStates[i] || ids[i] != wantIDs[i] {
+					t.Fatalf("states %v frames %v, want %v %v", states, ids, wantStates, wantIDs)
+				}
+			}
+		})
+	}
+}
+
+// TestWireSpec_10_2_2_ProgressWithinValuesLen: payload_bytes_filled never exceeds the
+// frame's values_len_bytes, including a claim trimmed with SetLength.
+func TestWireSpec_10_2_2_ProgressWithinValuesLen(t *testing.T) {
+	clock := &fakeClock{now: 1}
+	ctrl := newPipe(t)
+	p, _, _ := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Control: ctrl})
+	p.SetProgress(true, ProgressPolicy{IntervalNs: 1, BytesDelta: 1})
+	c, _ := p.Claim(1000)
+	if r := p.Progress(c, 1001); r != ErrProgressOverrun {
+		t.Fatalf("progress past the claimed length: %v", r)
+	}
+	p.Abort(c)
+	p.Offer(make([]byte, 10), vector(10)) // the aborted frame id, retried
+	ctrl.Drain()
+	c, _ = p.ClaimPool(1)
+	clock.now += 10
+	p.Progress(c, 1000)
+	c.SetLength(1200)
+	if r := p.Commit(c, vector(1200)); r != OK {
+		t.Fatal(r)
+	}
+	got := progressOn(t, collect(ctrl))
+	if n := len(got); n == 0 || got[n-1].State != control.FrameProgressState_COMPLETE || got[n-1].PayloadBytesFilled != 1200 {
+		t.Fatalf("progress %+v: COMPLETE must carry values_len_bytes 1200", got)
+	}
+	for _, m := range got {
+		if m.PayloadBytesFilled > 1200 {
+			t.Fatalf("payload_bytes_filled %d beyond values_len_bytes", m.PayloadBytesFilled)
+		}
+	}
+}
+
+// TestProgressToConsumersAllocatesNothing: progress on the shared and per-consumer
+// control streams costs no allocation per frame.
+func TestProgressToConsumersAllocatesNothing(t *testing.T) {
+	table, pubs := newTable(t)
+	clock := &fakeClock{now: 1}
+	ctrl := newPipe(t)
+	p, _, descs := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Control: ctrl, Consumers: table})
+	for id := uint32(1); id <= 2; id++ {
+		h := Hello{StreamID: 7, ConsumerID: id, Mode: control.Mode_STREAM, SupportsProgress: true, ProgressIntervalUs: 1, ProgressBytesDelta: 1}
+		if id == 1 {
+			h.ControlChannel, h.ControlStreamID = "aeron:ipc", 1201
+		}
+		if err := p.HandleControl(encodeHelloForTest(&h)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	perConsumer := pubs.opened[1201].LogPipe
+	tensor := vector(10000)
+	var i int
+	allocs := testing.AllocsPerRun(2000, func() {
+		i++
+		clock.now += 1_000_000
+		c, r := p.Claim(10000)
+		if r != OK {
+			t.Fatal(r)
+		}
+		clock.now += 1_000_000
+		p.Progress(c, 5000) // above the floor's 4 KiB delta
+		if r := p.Commit(c, tensor); r != OK {
+			t.Fatal(r)
+		}
+		if i%16 == 0 {
+			ctrl.Drain()
+			descs.Drain()
+			perConsumer.Drain()
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per frame", allocs)
+	}
+	if k := table.Counters(); k.ProgressSent < 3*2000 || p.Counters().ProgressSent < 3*2000 {
+		t.Fatalf("progress sent: consumers %+v producer %+v", k, p.Counters())
+	}
+}
