@@ -20,6 +20,8 @@ type Consumer struct {
 	client    *Client
 	announces *aeron.Subscription
 	descs     *aeron.Subscription
+	qos       *aeron.Publication // nil without Options.QosChannel
+	hellos    *aeron.Publication
 
 	// mu guards everything below; the keeper takes it to service the lease, so the
 	// mapping never changes while a handler reads a frame.
@@ -31,6 +33,8 @@ type Consumer struct {
 	revoked   driver.LeaseRevoked
 	handler   func(*Frame)
 	frame     Frame
+	last      consumer.Frame // a copy of the frame handled last, for FrameValid
+	lastMaps  uint64         // Counters().Remaps when last was taken
 	err       error
 	closed    bool
 
@@ -67,17 +71,36 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 	cs.onControl = logbuffer.NewFragmentAssembler(cs.handleControl, 4096).Handler()
 	var err error
 	id := c.clientID() // the driver client id doubles as the consumer id (QoS)
-	cs.c, err = consumer.New(consumer.Config{
-		StreamID: streamID, ConsumerID: id, AllowedBaseDirs: c.opts.AllowedBaseDirs, Clock: driver.MonotonicNanos,
-	}, cs.onFrame)
-	if err != nil {
+	o := &c.opts
+	if cs.hellos, err = c.aeron.AddPublication(o.ControlChannel, o.ControlStreamID); err != nil {
+		return nil, fmt.Errorf("tp: control publication: %w", err)
+	}
+	if o.QosChannel != "" {
+		if cs.qos, err = c.aeron.AddPublication(o.QosChannel, o.QosStreamID); err != nil {
+			cs.closeSubs()
+			return nil, fmt.Errorf("tp: QoS publication: %w", err)
+		}
+	}
+	cfg := consumer.Config{
+		StreamID: streamID, ConsumerID: id, AllowedBaseDirs: o.AllowedBaseDirs, Clock: driver.MonotonicNanos,
+		Mode: o.Consumer.Mode, MaxRateHz: o.Consumer.MaxRateHz, FreshnessNs: o.Consumer.FreshnessNs,
+		Hellos: cs.hellos, QosIntervalNs: o.QosInterval.Nanoseconds(), Progress: o.Consumer.Progress,
+		DescriptorChannel: o.Consumer.DescriptorChannel, DescriptorStreamID: o.Consumer.DescriptorStreamID,
+		ControlChannel: o.Consumer.ControlChannel, ControlStreamID: o.Consumer.ControlStreamID,
+	}
+	if cs.qos != nil {
+		cfg.Qos = cs.qos
+	}
+	if cs.c, err = consumer.New(cfg, cs.onFrame); err != nil {
+		cs.closeSubs()
 		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
 	}
-	if cs.announces, err = c.aeron.AddSubscription(c.opts.AnnounceChannel, c.opts.AnnounceStreamID); err != nil {
+	if cs.announces, err = c.aeron.AddSubscription(o.AnnounceChannel, o.AnnounceStreamID); err != nil {
+		cs.closeSubs()
 		return nil, fmt.Errorf("tp: announce subscription: %w", err)
 	}
-	if cs.descs, err = c.aeron.AddSubscription(c.opts.DescriptorChannel, c.opts.DescriptorStreamID); err != nil {
-		cs.announces.Close()
+	if cs.descs, err = c.aeron.AddSubscription(o.DescriptorChannel, o.DescriptorStreamID); err != nil {
+		cs.closeSubs()
 		return nil, fmt.Errorf("tp: descriptor subscription: %w", err)
 	}
 	if cs.lease, err = newLease(c, id, driver.RoleConsumer, streamID); err != nil {
@@ -104,6 +127,7 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 }
 
 func (cs *Consumer) onFrame(f *consumer.Frame) {
+	cs.last, cs.lastMaps = *f, cs.c.MapGeneration()
 	cs.frame.f = f
 	cs.handler(&cs.frame)
 }
@@ -252,7 +276,16 @@ func (cs *Consumer) shut() {
 	cs.closeSubs()
 }
 
+// closeSubs closes the consumer's subscriptions and publications, those opened so far.
 func (cs *Consumer) closeSubs() {
-	cs.announces.Close()
-	cs.descs.Close()
+	for _, s := range []*aeron.Subscription{cs.announces, cs.descs} {
+		if s != nil {
+			s.Close()
+		}
+	}
+	for _, p := range []*aeron.Publication{cs.hellos, cs.qos} {
+		if p != nil {
+			p.Close()
+		}
+	}
 }

@@ -3,6 +3,7 @@ package tp
 import (
 	"errors"
 
+	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/agents/producer"
 )
 
@@ -45,6 +46,23 @@ func resultErr(r producer.Result) error {
 	case producer.DropNotConnected:
 		return ErrNoSubscriber
 	case producer.DropBackPressured, producer.DropAdminAction:
+		return ErrBackPressured
+	default:
+		return ErrPublication
+	}
+}
+
+// ErrNoSuchPool reports a claim in a payload pool the stream does not have.
+var ErrNoSuchPool = errors.New("tp: no payload pool with that id")
+
+// offerErr turns an Aeron offer result into an error: nil once the message is in the log.
+func offerErr(pos int64) error {
+	switch {
+	case pos >= 0:
+		return nil
+	case pos == logbuffer.NotConnected:
+		return ErrNoSubscriber
+	case pos == logbuffer.BackPressured || pos == logbuffer.AdminAction:
 		return ErrBackPressured
 	default:
 		return ErrPublication

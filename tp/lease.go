@@ -15,6 +15,7 @@ import (
 type lease struct {
 	dc       *driverclient.Client
 	clientID uint32
+	stream   uint32
 	granted  bool
 	lost     bool
 	// losses counts lease endings; lastLoss and lastRevoke say why the latest one ended
@@ -25,7 +26,7 @@ type lease struct {
 }
 
 func newLease(c *Client, clientID uint32, role driver.Role, streamID uint32) (*lease, error) {
-	l := &lease{clientID: clientID}
+	l := &lease{clientID: clientID, stream: streamID}
 	dc, err := driverclient.New(driverclient.Config{
 		Aeron:           c.aeron,
 		ControlChannel:  c.opts.ControlChannel,
@@ -108,3 +109,12 @@ func keeper(period time.Duration, stop <-chan struct{}, done chan<- struct{}, se
 func servicePeriod(keepalive time.Duration) time.Duration {
 	return min(max(keepalive/10, time.Millisecond), 20*time.Millisecond)
 }
+
+func (l *lease) id() uint64 {
+	if g, ok := l.dc.Lease(); ok {
+		return g.LeaseID
+	}
+	return 0
+}
+
+func (l *lease) streamID() uint32 { return l.stream }

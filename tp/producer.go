@@ -18,6 +18,8 @@ type Producer struct {
 	client *Client
 	policy *shm.PathPolicy
 	desc   *aeron.Publication
+	qos    *aeron.Publication // nil without Options.QosChannel
+	meta   *aeron.Publication // nil without Options.MetadataChannel
 
 	// mu guards everything below; the keeper takes it to service the lease, and an open
 	// claim holds it until Commit or Abort, so the regions are never unmapped under a
@@ -26,7 +28,8 @@ type Producer struct {
 	lease   *lease
 	regions *producer.Regions
 	p       *producer.Producer
-	err     error // last failure to map a grant
+	prev    *producer.Producer // the last epoch's producer, whose metadata the next inherits
+	err     error              // last failure to map a grant
 	closed  bool
 	hdr     shm.TensorHeader
 	claim   Claim
@@ -58,23 +61,24 @@ func (c *Client) NewProducer(ctx context.Context, streamID uint32) (*Producer, e
 	}
 	p := &Producer{client: c, policy: policy, stop: make(chan struct{}), stopped: make(chan struct{})}
 	p.claim.p = p
-	if p.desc, err = c.aeron.AddExclusivePublication(c.opts.DescriptorChannel, c.opts.DescriptorStreamID); err != nil {
-		return nil, fmt.Errorf("tp: descriptor publication: %w", err)
+	if err := p.openPublications(); err != nil {
+		p.closePublications()
+		return nil, err
 	}
 	if p.lease, err = newLease(c, c.clientID(), driver.RoleProducer, streamID); err != nil {
-		p.desc.Close()
+		p.closePublications()
 		return nil, err
 	}
 	if err := p.lease.attach(ctx); err != nil {
 		p.lease.dc.Close()
-		p.desc.Close()
+		p.closePublications()
 		return nil, err
 	}
 	p.react()
 	if p.err != nil {
 		err := p.err
 		p.lease.close()
-		p.desc.Close()
+		p.closePublications()
 		return nil, err
 	}
 	if err := c.track(p); err != nil {
@@ -86,6 +90,32 @@ func (c *Client) NewProducer(ctx context.Context, streamID uint32) (*Producer, e
 }
 
 // service runs the lease and the producer's timers; the keeper calls it.
+func (p *Producer) openPublications() (err error) {
+	o := &p.client.opts
+	if p.desc, err = p.client.aeron.AddExclusivePublication(o.DescriptorChannel, o.DescriptorStreamID); err != nil {
+		return fmt.Errorf("tp: descriptor publication: %w", err)
+	}
+	if o.QosChannel != "" {
+		if p.qos, err = p.client.aeron.AddPublication(o.QosChannel, o.QosStreamID); err != nil {
+			return fmt.Errorf("tp: QoS publication: %w", err)
+		}
+	}
+	if o.MetadataChannel != "" {
+		if p.meta, err = p.client.aeron.AddPublication(o.MetadataChannel, o.MetadataStreamID); err != nil {
+			return fmt.Errorf("tp: metadata publication: %w", err)
+		}
+	}
+	return nil
+}
+
+func (p *Producer) closePublications() {
+	for _, pub := range []*aeron.Publication{p.desc, p.qos, p.meta} {
+		if pub != nil {
+			pub.Close()
+		}
+	}
+}
+
 func (p *Producer) service() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -122,10 +152,21 @@ func (p *Producer) mapGrant(g *driver.AttachResponse) error {
 	if err != nil {
 		return fmt.Errorf("tp: mapping the regions of stream %d epoch %d: %w", g.StreamID, g.Epoch, err)
 	}
-	pr, err := producer.New(regions, producer.Config{ProducerID: p.lease.clientID, Descriptors: p.desc, Clock: driver.MonotonicNanos})
+	cfg := producer.Config{ProducerID: p.lease.clientID, Descriptors: p.desc, Clock: driver.MonotonicNanos,
+		QosIntervalNs: p.client.opts.QosInterval.Nanoseconds()}
+	if p.qos != nil {
+		cfg.Qos = p.qos
+	}
+	if p.meta != nil {
+		cfg.Metadata = p.meta
+	}
+	pr, err := producer.New(regions, cfg)
 	if err != nil {
 		regions.Close()
 		return fmt.Errorf("tp: producer for stream %d: %w", g.StreamID, err)
+	}
+	if p.prev != nil {
+		pr.InheritMetadata(p.prev)
 	}
 	pr.RefreshActivity(driver.MonotonicNanos())
 	p.regions, p.p = regions, pr
@@ -143,7 +184,7 @@ func (p *Producer) unmap() {
 		p.done.Results[i] += n
 	}
 	p.regions.Close()
-	p.p, p.regions = nil, nil
+	p.prev, p.p, p.regions = p.p, nil, nil
 }
 
 // Offer publishes a copy of t as one frame. It never waits: a frame that cannot be
@@ -291,5 +332,5 @@ func (p *Producer) shut() {
 	p.closed = true
 	p.lease.close()
 	p.unmap()
-	p.desc.Close()
+	p.closePublications()
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/tensorpool/tensorpool/aeron/mediadriver"
 	"github.com/tensorpool/tensorpool/agents/driver"
 	"github.com/tensorpool/tensorpool/config"
+	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
 
 // Options configure Connect. Zero values pick the defaults.
@@ -48,8 +49,39 @@ type Options struct {
 	// takes the next one. By default ids come from one counter per process that starts
 	// from the process id, so neither two Clients nor two processes share one.
 	ClientID uint32
+	// QosChannel and QosStreamID carry QosProducer and QosConsumer (Wire spec §10.4), sent
+	// every QosInterval (default 1 s); with no channel none are sent.
+	QosChannel  string
+	QosStreamID int32
+	QosInterval time.Duration
+	// MetadataChannel and MetadataStreamID carry a producer's DataSourceAnnounce and
+	// DataSourceMeta (Wire spec §10.3); with no channel none are sent.
+	MetadataChannel  string
+	MetadataStreamID int32
+	// Consumer is how consumers introduce themselves (ConsumerHello, Wire spec §10.1.2).
+	Consumer ConsumerOptions
 	// Logger receives the in-process driver's logs; default discards them.
 	Logger *slog.Logger
+}
+
+// ConsumerOptions are the consumer side of ConsumerHello (Wire spec §10.1.2, §11).
+type ConsumerOptions struct {
+	// Mode is STREAM (default) or RATE_LIMITED; in RATE_LIMITED mode with MaxRateHz set
+	// the consumer thins frames to that rate.
+	Mode      control.Mode
+	MaxRateHz uint32
+	// Per-consumer stream requests: a channel and a nonzero stream id, or neither. The
+	// driver records the assignment; frames keep arriving on the shared descriptor stream.
+	DescriptorChannel  string
+	DescriptorStreamID uint32
+	ControlChannel     string
+	ControlStreamID    uint32
+	// Progress opts in to FrameProgress (Wire spec §10.2.2): the hello says so, and the
+	// newest valid progress is kept for Consumer.Progress.
+	Progress bool
+	// FreshnessNs bounds the age of announces and of the regions' activity timestamp;
+	// default 3 s.
+	FreshnessNs int64
 }
 
 // Client is a connection to Aeron (and, optionally, an in-process SHM driver) from which
@@ -60,6 +92,8 @@ type Client struct {
 	aeron  *aeron.Client
 	runner *agent.Runner // the in-process SHM driver, if any
 	nextID atomic.Uint32
+	// requests numbers Detach requests (correlationID).
+	requests atomic.Int64
 
 	mu      sync.Mutex
 	closed  bool
@@ -146,6 +180,16 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.KeepaliveInterval <= 0 {
 		o.KeepaliveInterval = time.Second
+	}
+	if o.QosInterval <= 0 {
+		o.QosInterval = time.Second
+	}
+	switch o.Consumer.Mode {
+	case 0:
+		o.Consumer.Mode = control.Mode_STREAM
+	case control.Mode_STREAM, control.Mode_RATE_LIMITED:
+	default:
+		return o, fmt.Errorf("%w: Consumer.Mode %d is neither STREAM nor RATE_LIMITED", ErrInvalidOptions, o.Consumer.Mode)
 	}
 	return o, nil
 }

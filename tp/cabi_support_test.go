@@ -1,0 +1,122 @@
+package tp
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/shm"
+)
+
+// Wire spec §9: a claim in a named pool carries that pool's stride and is trimmed to
+// the bytes written; the frame arrives with the full header and meta_version given.
+func TestWireSpec_9_ClaimPoolCommitHeader(t *testing.T) {
+	c := startClient(t, nil)
+	var got []received
+	var pools []uint16
+	var metas []uint32
+	p, cs := attachBoth(t, c, func(f *Frame) {
+		recorder(&got)(f)
+		pools, metas = append(pools, f.PoolID()), append(metas, f.MetaVersion())
+	})
+	sameEpoch(t, p, cs)
+	if _, err := p.ClaimPool(99); !errors.Is(err, ErrNoSuchPool) {
+		t.Fatalf("ClaimPool(99): %v, want ErrNoSuchPool", err)
+	}
+	eventually(t, "frame committed", cs, func() bool {
+		claim, err := p.ClaimPool(2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if claim.Capacity() != 64<<10 || claim.PoolID() != 2 {
+			t.Fatalf("capacity %d pool %d", claim.Capacity(), claim.PoolID())
+		}
+		if err := claim.SetLength(claim.Capacity() + 1); err == nil {
+			t.Fatal("SetLength beyond the stride accepted")
+		}
+		if err := claim.SetLength(100); err != nil {
+			t.Fatal(err)
+		}
+		copy(claim.Payload(), pattern(100, 3))
+		claim.SetMetaVersion(7)
+		h := TensorHeader{Dtype: shm.DtypeUint8, MajorOrder: shm.MajorOrderRow, Ndims: 2, Dims: [8]int32{10, 10}}
+		err = claim.CommitHeader(&h)
+		if err != nil && !errors.Is(err, ErrNoSubscriber) && !errors.Is(err, ErrBackPressured) {
+			t.Fatal(err)
+		}
+		return err == nil
+	})
+	eventually(t, "frame received", cs, func() bool { return len(got) > 0 })
+	if pools[0] != 2 || metas[0] != 7 || len(got[0].payload) != 100 || got[0].dims[1] != 10 {
+		t.Fatalf("pool %d meta %d len %d dims %v", pools[0], metas[0], len(got[0].payload), got[0].dims)
+	}
+}
+
+// Wire spec §10.3: metadata set through the producer bumps meta_version.
+func TestWireSpec_10_3_ProducerMetadata(t *testing.T) {
+	c := startClient(t, nil)
+	p, cs := attachBoth(t, c, func(*Frame) {})
+	sameEpoch(t, p, cs)
+	if err := p.SetDataSource("cam0", "uint8[10,10]"); err != nil {
+		t.Fatal(err)
+	}
+	v1, _ := p.MetaVersion()
+	if err := p.ReplaceAttributes([]Attribute{{Key: "k", Format: "text/plain", Value: []byte("v")}}); err != nil {
+		t.Fatal(err)
+	}
+	if found, err := p.DeleteAttribute("missing"); err != nil || found {
+		t.Fatalf("DeleteAttribute(missing) = %v, %v", found, err)
+	}
+	v2, _ := p.MetaVersion()
+	if v2 != v1+1 {
+		t.Fatalf("meta_version %d after replace, want %d", v2, v1+1)
+	}
+	if err := p.SendDataSourceAnnounce(v2, "cam0", ""); !errors.Is(err, ErrNoMetadataStream) {
+		t.Fatalf("send without a metadata channel: %v", err)
+	}
+	if err := p.SendQos(1, 0); !errors.Is(err, ErrNoQosStream) {
+		t.Fatalf("QoS without a channel: %v", err)
+	}
+}
+
+// Driver spec §4.6: Detach ends a lease by reference; the holder sees it go.
+func TestDriverSpec_4_6_DetachByReference(t *testing.T) {
+	c := startClient(t, nil)
+	p, cs := attachBoth(t, c, func(*Frame) {})
+	sameEpoch(t, p, cs)
+	if p.ID() == 0 || p.StreamID() != testStream || !p.Attached() || cs.ID() == 0 || !cs.Attached() {
+		t.Fatalf("ids %d %d attached %v %v", p.ID(), cs.ID(), p.Attached(), cs.Attached())
+	}
+	lease := cs.LeaseID()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	ref := LeaseRef{LeaseID: lease, StreamID: testStream, ClientID: cs.ID(), Role: driver.RoleConsumer}
+	if err := c.Keepalive(ref); err != nil {
+		t.Fatalf("Keepalive: %v", err)
+	}
+	if err := c.Detach(ctx, ref); err != nil {
+		t.Fatalf("Detach: %v", err)
+	}
+	eventually(t, "the consumer losing its lease", cs, func() bool { return cs.LeaseID() != lease })
+}
+
+// FrameValid holds for the frame just handled and fails once its slot is rewritten.
+func TestFrameValidTracksTheLastFrame(t *testing.T) {
+	c := startClient(t, nil)
+	var seqs []uint64
+	var slots []uint32
+	p, cs := attachBoth(t, c, func(f *Frame) { seqs, slots = append(seqs, f.Seq()), append(slots, f.HeaderIndex()) })
+	sameEpoch(t, p, cs)
+	offer(t, p, cs, Tensor{Shape: Shape{DType: Uint8, Dims: []int32{16}}, Data: pattern(16, 1)})
+	eventually(t, "frame received", cs, func() bool { return len(seqs) == 1 })
+	if !cs.FrameValid(seqs[0], slots[0]) || cs.FrameValid(seqs[0]+1, slots[0]) {
+		t.Fatal("FrameValid of the last frame")
+	}
+	for range 16 { // the ring has 16 slots: this rewrites the first one
+		offer(t, p, nil, Tensor{Shape: Shape{DType: Uint8, Dims: []int32{16}}, Data: pattern(16, 2)})
+	}
+	if cs.FrameValid(seqs[0], slots[0]) {
+		t.Fatal("FrameValid after the slot was rewritten")
+	}
+}

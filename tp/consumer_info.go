@@ -1,0 +1,105 @@
+package tp
+
+import (
+	"github.com/tensorpool/tensorpool/agents/consumer"
+	"github.com/tensorpool/tensorpool/agents/driver/driverclient"
+	"github.com/tensorpool/tensorpool/wire/sbe/control"
+)
+
+// FrameValid reports whether the frame with sequence seq in header slot headerIndex,
+// which must be the one most recently handed to the handler, is still intact: nothing
+// overwrote its slot and its mapping is still the current one. It is false for any
+// other frame.
+func (cs *Consumer) FrameValid(seq uint64, headerIndex uint32) bool {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.closed || cs.last.Seq != seq || cs.last.HeaderIndex != headerIndex || cs.lastMaps != cs.c.MapGeneration() {
+		return false
+	}
+	if epoch, ok := cs.c.Mapped(); !ok || epoch != cs.last.Epoch {
+		return false
+	}
+	return cs.last.Valid()
+}
+
+// SendQos sends one QosConsumer with the given fields now (Wire spec §10.4.1); the
+// consumer also sends them on its own every Options.QosInterval.
+func (cs *Consumer) SendQos(mode control.Mode, lastSeqSeen, dropsGap, dropsLate uint64) error {
+	if cs.qos == nil {
+		return ErrNoQosStream
+	}
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.closed {
+		return ErrClosed
+	}
+	epoch, _ := cs.c.Mapped()
+	var buf [consumer.QosConsumerLength]byte
+	var m control.QosConsumer
+	m.WrapAndApplyHeader(buf[:], 0, uint64(len(buf))).
+		SetStreamId(cs.streamID).
+		SetConsumerId(cs.lease.clientID).
+		SetEpoch(epoch).
+		SetLastSeqSeen(lastSeqSeen).
+		SetDropsGap(dropsGap).
+		SetDropsLate(dropsLate).
+		SetMode(mode)
+	return offerErr(cs.qos.Offer(buf[:]))
+}
+
+// IsConnected reports whether some producer publishes on the descriptor stream.
+func (cs *Consumer) IsConnected() bool { return cs.descs.IsConnected() }
+
+// ID is the consumer id: the driver client id its lease was granted to.
+func (cs *Consumer) ID() uint32 { return cs.lease.clientID }
+
+// StreamID is the stream the consumer reads.
+func (cs *Consumer) StreamID() uint32 { return cs.streamID }
+
+// LeaseID is the id of the current lease, 0 while not attached.
+func (cs *Consumer) LeaseID() uint64 {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return cs.lease.id()
+}
+
+// Attached reports whether the consumer holds a lease and has the regions mapped.
+func (cs *Consumer) Attached() bool {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	_, mapped := cs.c.Mapped()
+	return !cs.closed && mapped && cs.lease.dc.State() == driverclient.Attached
+}
+
+// DropsInvalid counts descriptors and headers that failed validation, every reason
+// other than a sequence gap or a late (overwritten) frame.
+func (cs *Consumer) DropsInvalid() uint64 {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	c := cs.c.Counters()
+	var n uint64
+	for _, d := range c.Drops {
+		n += d
+	}
+	return n - c.DropsLate // every late drop is also counted in Drops
+}
+
+// HeaderIndex is the header slot (and payload slot) the frame occupies.
+func (f *Frame) HeaderIndex() uint32 { return f.f.HeaderIndex }
+
+// PoolID is the payload pool the frame's bytes live in.
+func (f *Frame) PoolID() uint16 { return f.f.PoolID }
+
+// MetaVersion is the metadata version the frame references (Wire spec §10.3).
+func (f *Frame) MetaVersion() uint32 { return f.f.MetaVersion }
+
+// Header is the frame's full tensor header, as written.
+func (f *Frame) Header() *TensorHeader { return &f.f.Tensor }
+
+// Progress is the newest valid FrameProgress (Wire spec §10.2.2), a hint about a frame
+// still being written; false when none arrived or Options.Consumer.Progress is off.
+func (cs *Consumer) Progress() (consumer.ProgressView, bool) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return cs.c.Progress()
+}

@@ -1,0 +1,134 @@
+package tp
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/wire"
+	sbe "github.com/tensorpool/tensorpool/wire/sbe/driver"
+)
+
+// LeaseRef names a lease on the driver, whoever holds it (Driver spec §4.6, §4.7).
+type LeaseRef struct {
+	LeaseID  uint64
+	StreamID uint32
+	ClientID uint32
+	Role     driver.Role
+}
+
+// Detach asks the driver to end the lease and waits for its answer, until ctx ends. A
+// lease the driver no longer knows is not an error when this client detached it
+// before: detaching twice is harmless.
+func (c *Client) Detach(ctx context.Context, l LeaseRef) error {
+	if err := c.usable(); err != nil {
+		return err
+	}
+	req := driver.DetachRequest{CorrelationID: c.correlationID(l.ClientID), LeaseID: l.LeaseID,
+		StreamID: l.StreamID, ClientID: l.ClientID, Role: l.Role}
+	buf := make([]byte, 256)
+	n := driver.EncodeDetachRequest(buf, &req)
+	var resp driver.DetachResponse
+	got := false
+	err := c.request(ctx, buf[:n], func(msg []byte, m wire.Message) bool {
+		if m.TemplateID != sbe.ShmDetachResponseSbeTemplateID {
+			return false
+		}
+		driver.DecodeDetachResponse(msg, m, &resp)
+		got = resp.CorrelationID == req.CorrelationID
+		return got
+	})
+	if err != nil {
+		return err
+	}
+	if resp.Code != driver.CodeOK {
+		return fmt.Errorf("tp: detach of lease %d refused (%v): %s", l.LeaseID, resp.Code, resp.ErrorMessage)
+	}
+	return nil
+}
+
+// Keepalive sends one ShmLeaseKeepalive for the lease (Driver spec §4.4). The driver
+// does not answer keepalives; a lease it does not know ends with ShmLeaseRevoked.
+func (c *Client) Keepalive(l LeaseRef) error {
+	if err := c.usable(); err != nil {
+		return err
+	}
+	k := driver.Keepalive{LeaseID: l.LeaseID, StreamID: l.StreamID, ClientID: l.ClientID, Role: l.Role,
+		ClientTimestampNs: uint64(driver.MonotonicNanos())}
+	buf := make([]byte, driver.KeepaliveLength())
+	driver.EncodeKeepalive(buf, &k)
+	pub, err := c.aeron.AddPublication(c.opts.ControlChannel, c.opts.ControlStreamID)
+	if err != nil {
+		return fmt.Errorf("tp: control publication: %w", err)
+	}
+	defer pub.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), c.aeron.DriverTimeout())
+	defer cancel()
+	return offerUntil(ctx, pub.Offer, buf)
+}
+
+// request offers msg on the control stream until it is sent, then polls the control
+// stream until match accepts a message or ctx ends.
+func (c *Client) request(ctx context.Context, msg []byte, match func([]byte, wire.Message) bool) error {
+	sub, err := c.aeron.AddSubscription(c.opts.ControlChannel, c.opts.ControlStreamID)
+	if err != nil {
+		return fmt.Errorf("tp: control subscription: %w", err)
+	}
+	defer sub.Close()
+	pub, err := c.aeron.AddPublication(c.opts.ControlChannel, c.opts.ControlStreamID)
+	if err != nil {
+		return fmt.Errorf("tp: control publication: %w", err)
+	}
+	defer pub.Close()
+	if err := offerUntil(ctx, pub.Offer, msg); err != nil {
+		return err
+	}
+	done := false
+	handler := func(buf []byte, offset, length int, _ *logbuffer.Header) {
+		m, err := wire.ValidateSchema(buf[offset:offset+length], wire.DriverSchemaID)
+		if err == nil && !done {
+			done = match(buf[offset:offset+length], m)
+		}
+	}
+	for !done {
+		if sub.Poll(handler, 16) == 0 {
+			if err := pause(ctx); err != nil {
+				return fmt.Errorf("tp: no answer from the driver: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// correlationID is unique within the process: the high half is the client id, as for
+// the driver clients, the low half counts down from the top so it never meets theirs.
+func (c *Client) correlationID(clientID uint32) int64 {
+	return int64(clientID)<<32 | int64(0x7fff_ffff-c.requests.Add(1)&0x3fff_ffff)
+}
+
+// offerUntil offers msg until it is in the log or ctx ends.
+func offerUntil(ctx context.Context, offer func([]byte) int64, msg []byte) error {
+	for {
+		err := offerErr(offer(msg))
+		if err == nil || (err != ErrNoSubscriber && err != ErrBackPressured) {
+			return err
+		}
+		if perr := pause(ctx); perr != nil {
+			return fmt.Errorf("%w: %w", err, perr)
+		}
+	}
+}
+
+// pause waits a millisecond, or returns ctx's error once it ends.
+func pause(ctx context.Context) error {
+	t := time.NewTimer(time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,197 @@
+package tp
+
+import (
+	"math"
+	"sync"
+
+	"github.com/tensorpool/tensorpool/aeron"
+	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/wire"
+	"github.com/tensorpool/tensorpool/wire/sbe/control"
+)
+
+// MaxQosEntries is how many producers, and separately how many consumers, a QosMonitor
+// keeps (the reference C client's TP_MAX_QOS_ENTRIES).
+const MaxQosEntries = tableCapacity
+
+// QosNoWatermark is QosProducerSnapshot.Watermark when the producer reported none (the
+// field's SBE null value).
+const QosNoWatermark = math.MaxUint32
+
+// QosProducerSnapshot is the newest QosProducer of one producer (Wire §10.4.2).
+type QosProducerSnapshot struct {
+	StreamID   uint32
+	ProducerID uint32
+	Epoch      uint64
+	CurrentSeq uint64
+	Watermark  uint32 // QosNoWatermark when absent
+}
+
+// QosConsumerSnapshot is the newest QosConsumer of one consumer (Wire §10.4.1).
+type QosConsumerSnapshot struct {
+	StreamID    uint32
+	ConsumerID  uint32
+	Epoch       uint64
+	LastSeqSeen uint64
+	DropsGap    uint64
+	DropsLate   uint64
+	// Mode is STREAM or RATE_LIMITED: a QosConsumer with any other value is malformed.
+	Mode control.Mode
+}
+
+// QosMonitorStats are a QosMonitor's totals.
+type QosMonitorStats struct {
+	// Producers and Consumers count the QosProducer and QosConsumer messages taken.
+	Producers, Consumers uint64
+	// Malformed counts messages ignored because they failed validation (Err says why).
+	Malformed uint64
+	// Evicted counts entries dropped to make room for a new id (see QosMonitor).
+	Evicted uint64
+}
+
+// QosMonitor keeps the newest QosProducer per producer id and QosConsumer per consumer
+// id seen on one stream (Wire §10.4), for dashboards and supervisors. It holds at most
+// MaxQosEntries of each; when full, a new id evicts the one updated least recently, so
+// ids of departed clients (a restarted process comes back under a new id) age out
+// instead of locking newcomers out. Other messages sharing the stream are skipped.
+//
+// Its methods are safe for concurrent use; snapshots are copies.
+type QosMonitor struct {
+	client     *Client
+	sub        *aeron.Subscription
+	onFragment logbuffer.FragmentHandler
+
+	mu        sync.Mutex
+	closed    bool
+	producers newestTable[QosProducerSnapshot]
+	consumers newestTable[QosConsumerSnapshot]
+	stats     QosMonitorStats
+	err       error
+}
+
+// NewQosMonitor subscribes to the QoS messages on channel and streamID.
+func (c *Client) NewQosMonitor(channel string, streamID int32) (*QosMonitor, error) {
+	m := &QosMonitor{client: c}
+	var err error
+	if m.sub, m.onFragment, err = c.subscribeMessages(channel, streamID, m.handle); err != nil {
+		return nil, err
+	}
+	if err := c.track(m); err != nil {
+		m.sub.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// Poll reads up to limit fragments and returns how many it read. It never blocks.
+func (m *QosMonitor) Poll(limit int) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return 0
+	}
+	return m.sub.Poll(m.onFragment, limit)
+}
+
+// handle takes one message (with m.mu held). Messages of other schemas and templates are
+// skipped: QoS may share its stream with other traffic.
+func (m *QosMonitor) handle(msg []byte) {
+	h, err := wire.PeekHeader(msg)
+	if err != nil {
+		m.fail(decodeFailure("QoS message", "Wire §10.4", err))
+		return
+	}
+	if h.SchemaID != wire.ControlSchemaID {
+		return
+	}
+	switch h.TemplateID {
+	case control.QosProducerSbeTemplateID:
+		v, err := wire.ValidateSchema(msg, wire.ControlSchemaID)
+		if err != nil {
+			m.fail(decodeFailure("QosProducer", "Wire §10.4.2", err))
+			return
+		}
+		var q control.QosProducer
+		q.WrapForDecode(msg, wire.HeaderLength, uint64(v.BlockLength), uint64(v.Version), uint64(len(msg)))
+		s, _, evicted := m.producers.slot(q.ProducerId())
+		*s = QosProducerSnapshot{StreamID: q.StreamId(), ProducerID: q.ProducerId(), Epoch: q.Epoch(), CurrentSeq: q.CurrentSeq(), Watermark: q.Watermark()}
+		m.taken(&m.stats.Producers, evicted)
+	case control.QosConsumerSbeTemplateID:
+		// A mode the schema does not define fails here too (Wire §15.8: reject unknown
+		// enum values rather than misread them).
+		v, err := wire.ValidateSchema(msg, wire.ControlSchemaID)
+		if err != nil {
+			m.fail(decodeFailure("QosConsumer", "Wire §10.4.1", err))
+			return
+		}
+		var q control.QosConsumer
+		q.WrapForDecode(msg, wire.HeaderLength, uint64(v.BlockLength), uint64(v.Version), uint64(len(msg)))
+		s, _, evicted := m.consumers.slot(q.ConsumerId())
+		*s = QosConsumerSnapshot{StreamID: q.StreamId(), ConsumerID: q.ConsumerId(), Epoch: q.Epoch(), LastSeqSeen: q.LastSeqSeen(),
+			DropsGap: q.DropsGap(), DropsLate: q.DropsLate(), Mode: q.Mode()}
+		m.taken(&m.stats.Consumers, evicted)
+	}
+}
+
+func (m *QosMonitor) taken(count *uint64, evicted bool) {
+	*count++
+	if evicted {
+		m.stats.Evicted++
+	}
+}
+
+func (m *QosMonitor) fail(err *MessageError) {
+	m.stats.Malformed++
+	m.err = err
+}
+
+// Producer returns the newest QosProducer of producerID.
+func (m *QosMonitor) Producer(producerID uint32) (QosProducerSnapshot, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s, ok := m.producers.get(producerID); ok {
+		return *s, true
+	}
+	return QosProducerSnapshot{}, false
+}
+
+// Consumer returns the newest QosConsumer of consumerID.
+func (m *QosMonitor) Consumer(consumerID uint32) (QosConsumerSnapshot, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s, ok := m.consumers.get(consumerID); ok {
+		return *s, true
+	}
+	return QosConsumerSnapshot{}, false
+}
+
+// Stats returns the monitor's totals.
+func (m *QosMonitor) Stats() QosMonitorStats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.stats
+}
+
+// Err returns and clears the reason the latest malformed message was ignored: a
+// *MessageError, matching ErrMalformed.
+func (m *QosMonitor) Err() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	err := m.err
+	m.err = nil
+	return err
+}
+
+// Close removes the subscription. Later Polls read nothing; the snapshots stay readable.
+func (m *QosMonitor) Close() error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.closed = true
+	err := m.sub.Close()
+	m.mu.Unlock()
+	m.client.untrack(m)
+	return err
+}
