@@ -1,0 +1,116 @@
+package main
+
+/*
+#include "support.h"
+*/
+import "C"
+
+import (
+	"context"
+	"time"
+	"unsafe"
+
+	"github.com/tensorpool/tensorpool/aeron"
+	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/tp"
+)
+
+// tpClient is a tp.Client with the context settings the C API applies per call.
+type tpClient struct {
+	c             *tp.Client
+	clientID      uint32
+	attachTimeout time.Duration
+	detachTimeout time.Duration
+}
+
+func clientOf(p *C.tp_client_t) (*tpClient, bool) { return lookup[*tpClient](token(unsafe.Pointer(p))) }
+
+//export tp_client_connect
+func tp_client_connect(ctx *C.tp_context_t, out **C.tp_client_t) C.tp_err_t {
+	if out == nil {
+		return nullArg()
+	}
+	cfg, ok := lookup[*tpContext](token(unsafe.Pointer(ctx)))
+	if !ok {
+		return badHandle()
+	}
+	o := cfg.options()
+	if o.AeronDir == "" {
+		o.AeronDir = aeron.DefaultDir() // never an embedded driver: C programs join an existing one
+	}
+	cfg.mu.Lock()
+	cl := &tpClient{clientID: cfg.clientID, attachTimeout: cfg.attachTimeout, detachTimeout: cfg.detachTimeout}
+	cfg.mu.Unlock()
+	c, err := tp.Connect(context.Background(), o)
+	if err != nil {
+		return failErr(err)
+	}
+	cl.c = c
+	*out = (*C.tp_client_t)(handle(register(cl)))
+	return C.TP_OK
+}
+
+//export tp_client_close
+func tp_client_close(client *C.tp_client_t) {
+	if cl, ok := unregister[*tpClient](token(unsafe.Pointer(client))); ok {
+		cl.c.Close()
+	}
+}
+
+// tp_client_do_work has no work of its own to do: the Aeron conductor and the lease
+// keepalives run on the library's threads. It reports a closed client.
+//
+//export tp_client_do_work
+func tp_client_do_work(client *C.tp_client_t) C.int {
+	if _, ok := clientOf(client); !ok {
+		return C.int(badHandle())
+	}
+	return 0
+}
+
+//export tp_client_get_client_id
+func tp_client_get_client_id(client *C.tp_client_t, id *C.uint32_t) C.tp_err_t {
+	cl, ok := clientOf(client)
+	if !ok {
+		return badHandle()
+	}
+	if id == nil {
+		return nullArg()
+	}
+	*id = C.uint32_t(cl.clientID)
+	return C.TP_OK
+}
+
+func leaseRef(lease C.uint64_t, stream, clientID C.uint32_t, role C.uint8_t) (tp.LeaseRef, bool) {
+	r := driver.Role(role)
+	return tp.LeaseRef{LeaseID: uint64(lease), StreamID: uint32(stream), ClientID: uint32(clientID), Role: r},
+		r == driver.RoleProducer || r == driver.RoleConsumer
+}
+
+//export tp_detach
+func tp_detach(client *C.tp_client_t, lease C.uint64_t, stream, clientID C.uint32_t, role C.uint8_t) C.tp_err_t {
+	cl, ok := clientOf(client)
+	if !ok {
+		return badHandle()
+	}
+	ref, ok := leaseRef(lease, stream, clientID, role)
+	if !ok {
+		return fail(C.TP_ERR_ARG, "tp: role %d is neither TP_ROLE_PRODUCER nor TP_ROLE_CONSUMER", role)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cl.detachTimeout)
+	defer cancel()
+	return failErr(cl.c.Detach(ctx, ref))
+}
+
+//export tp_lease_keepalive
+func tp_lease_keepalive(client *C.tp_client_t, lease C.uint64_t, stream, clientID C.uint32_t, role C.uint8_t) C.tp_err_t {
+	cl, ok := clientOf(client)
+	if !ok {
+		return badHandle()
+	}
+	ref, ok := leaseRef(lease, stream, clientID, role)
+	if !ok {
+		return fail(C.TP_ERR_ARG, "tp: role %d is neither TP_ROLE_PRODUCER nor TP_ROLE_CONSUMER", role)
+	}
+	return failErr(cl.c.Keepalive(ref))
+}

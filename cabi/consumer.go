@@ -1,0 +1,361 @@
+package main
+
+/*
+#include "support.h"
+*/
+import "C"
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/tp"
+	"github.com/tensorpool/tensorpool/wire/sbe/control"
+)
+
+// tpConsumer is a tp.Consumer with the C side's two ways to take frames: the newest
+// one kept for tp_consumer_try_read_frame, or each one handed to a frame handler.
+type tpConsumer struct {
+	mu     sync.Mutex
+	client uintptr
+	stream uint32
+	c      *tp.Consumer
+
+	pending    bool // view holds a frame try_read has not returned yet
+	view       C.tp_frame_view_t
+	handler    C.tp_frame_handler_t // set while tp_consumer_poll_frames runs
+	clientd    unsafe.Pointer
+	cview      *C.tp_frame_view_t // C memory handed to handlers
+	current    *tp.Frame          // the frame a handler is looking at
+	handled    int
+	poller     atomic.Int64 // the thread inside tp_consumer_poll_frames, 0 when none
+	closeAfter atomic.Bool  // tp_consumer_close was called from inside a handler
+}
+
+var (
+	msgNoFrame   = "tp: no new frame"
+	msgLateFrame = "tp: the frame was overwritten before it was read"
+	msgReentrant = "tp: called from inside the consumer's own frame handler"
+)
+
+func consumerOf(c *C.tp_consumer_t) (*tpConsumer, bool) {
+	return lookup[*tpConsumer](token(unsafe.Pointer(c)))
+}
+
+func attachConsumer(cl *tpClient, clientToken uintptr, stream uint32) (*tpConsumer, C.tp_err_t) {
+	tc := &tpConsumer{client: clientToken, stream: stream}
+	ctx, cancel := context.WithTimeout(context.Background(), cl.attachTimeout)
+	defer cancel()
+	c, err := cl.c.NewConsumer(ctx, stream, tc.onFrame)
+	if err != nil {
+		return nil, failErr(err)
+	}
+	tc.c = c
+	tc.cview = (*C.tp_frame_view_t)(C.calloc(1, C.size_t(unsafe.Sizeof(C.tp_frame_view_t{}))))
+	if tc.cview == nil {
+		c.Close()
+		return nil, fail(C.TP_ERR_NOMEM, "tp: no memory for a frame view")
+	}
+	return tc, C.TP_OK
+}
+
+// onFrame runs inside tp.Consumer.Poll, under tc.mu.
+func (tc *tpConsumer) onFrame(f *tp.Frame) {
+	if tc.handler != nil {
+		fillView(f, tc.cview)
+		tc.current = f
+		C.tp_call_frame_handler(tc.handler, tc.clientd, tc.cview)
+		tc.current = nil
+		tc.handled++
+		return
+	}
+	fillView(f, &tc.view)
+	tc.pending = true
+}
+
+func fillView(f *tp.Frame, v *C.tp_frame_view_t) {
+	p := f.Payload()
+	v.payload = (*C.uint8_t)(unsafe.Pointer(unsafe.SliceData(p)))
+	v.payload_len = C.uint32_t(len(p))
+	v.values_len_bytes = C.uint32_t(len(p))
+	v.seq_commit = C.uint64_t(shm.Committed(f.Seq()))
+	v.timestamp_ns = C.uint64_t(f.TimestampNs())
+	v.payload_slot = C.uint32_t(f.HeaderIndex())
+	v.pool_id = C.uint16_t(f.PoolID())
+	v.payload_offset = 0 // always 0 in layout v1.1 (Wire spec §8.2)
+	v.meta_version = C.uint32_t(f.MetaVersion())
+	h := f.Header()
+	t := &v.tensor
+	t.dtype, t.major_order, t.ndims, t.pad_align = C.uint8_t(h.Dtype), C.uint8_t(h.MajorOrder), C.uint8_t(h.Ndims), 0
+	t.progress_unit, t.progress_stride_bytes = C.uint8_t(h.ProgressUnit), C.uint32_t(h.ProgressStrideBytes)
+	for i := range shm.MaxDims {
+		t.dims[i], t.strides[i] = C.int32_t(h.Dims[i]), C.int32_t(h.Strides[i])
+	}
+}
+
+//export tp_attach_consumer
+func tp_attach_consumer(client *C.tp_client_t, stream C.uint32_t, out **C.tp_consumer_t) C.tp_err_t {
+	cl, ok := clientOf(client)
+	if !ok {
+		return badHandle()
+	}
+	if out == nil {
+		return nullArg()
+	}
+	tc, code := attachConsumer(cl, token(unsafe.Pointer(client)), uint32(stream))
+	if code != C.TP_OK {
+		return code
+	}
+	*out = (*C.tp_consumer_t)(handle(register(tc)))
+	return C.TP_OK
+}
+
+//export tp_consumer_reattach
+func tp_consumer_reattach(consumer **C.tp_consumer_t) C.tp_err_t {
+	if consumer == nil {
+		return nullArg()
+	}
+	old, ok := consumerOf(*consumer)
+	if !ok {
+		return badHandle()
+	}
+	if old.reentered() {
+		return failStatic(C.TP_ERR_BUSY, msgReentrant)
+	}
+	unregister[*tpConsumer](token(unsafe.Pointer(*consumer)))
+	old.close()
+	cl, ok := lookup[*tpClient](old.client)
+	if !ok {
+		*consumer = nil
+		return fail(C.TP_ERR_ARG, "tp: the consumer's client is closed")
+	}
+	tc, code := attachConsumer(cl, old.client, old.stream)
+	if code != C.TP_OK {
+		*consumer = nil
+		return code
+	}
+	*consumer = (*C.tp_consumer_t)(handle(register(tc)))
+	return C.TP_OK
+}
+
+// reentered reports whether the calling thread is inside one of tc's frame handlers,
+// where it already holds tc.mu. Only that thread stores its own id in poller.
+func (tc *tpConsumer) reentered() bool { return tc.poller.Load() == int64(unix.Gettid()) }
+
+func (tc *tpConsumer) close() {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	tc.c.Close()
+	C.free(unsafe.Pointer(tc.cview))
+	tc.cview = nil
+}
+
+//export tp_consumer_close
+func tp_consumer_close(consumer *C.tp_consumer_t) {
+	tc, ok := unregister[*tpConsumer](token(unsafe.Pointer(consumer)))
+	if !ok {
+		return
+	}
+	if tc.reentered() {
+		tc.closeAfter.Store(true) // the poll running on this thread closes it on return
+		return
+	}
+	tc.close()
+}
+
+// lockedConsumer returns the live consumer behind consumer with its lock held, or the
+// error to return.
+func lockedConsumer(consumer *C.tp_consumer_t) (*tpConsumer, C.tp_err_t) {
+	tc, ok := consumerOf(consumer)
+	if !ok {
+		return nil, badHandle()
+	}
+	if tc.reentered() {
+		return nil, failStatic(C.TP_ERR_BUSY, msgReentrant)
+	}
+	tc.mu.Lock()
+	return tc, C.TP_OK
+}
+
+// leaseCode is TP_OK while the consumer holds its lease, else TP_ERR_PROTOCOL.
+func (tc *tpConsumer) leaseCode() C.tp_err_t {
+	if err := tc.c.Err(); err != nil {
+		return failErr(err)
+	}
+	if !tc.c.Attached() {
+		return failData(errNotAttached)
+	}
+	return C.TP_OK
+}
+
+//export tp_consumer_poll
+func tp_consumer_poll(consumer *C.tp_consumer_t, limit C.int) C.tp_err_t {
+	tc, code := lockedConsumer(consumer)
+	if code != C.TP_OK {
+		return code
+	}
+	defer tc.mu.Unlock()
+	tc.c.Poll(max(int(limit), 1))
+	return tc.leaseCode()
+}
+
+//export tp_consumer_try_read_frame
+func tp_consumer_try_read_frame(consumer *C.tp_consumer_t, view *C.tp_frame_view_t) C.tp_err_t {
+	if view == nil {
+		return nullArg()
+	}
+	tc, code := lockedConsumer(consumer)
+	if code != C.TP_OK {
+		return code
+	}
+	defer tc.mu.Unlock()
+	if !tc.pending {
+		return failStatic(C.TP_ERR_TIMEOUT, msgNoFrame)
+	}
+	tc.pending = false
+	seq := uint64(tc.view.seq_commit >> 1)
+	if !tc.c.FrameValid(seq, uint32(tc.view.payload_slot)) {
+		return failStatic(C.TP_ERR_TIMEOUT, msgLateFrame)
+	}
+	*view = tc.view
+	return C.TP_OK
+}
+
+//export tp_consumer_poll_frames
+func tp_consumer_poll_frames(consumer *C.tp_consumer_t, handler C.tp_frame_handler_t, clientd unsafe.Pointer, limit C.int) C.int {
+	if handler == nil {
+		return C.int(nullArg())
+	}
+	tc, code := lockedConsumer(consumer)
+	if code != C.TP_OK {
+		return C.int(code)
+	}
+	tc.poller.Store(int64(unix.Gettid()))
+	tc.handler, tc.clientd, tc.handled = handler, clientd, 0
+	tc.c.Poll(max(int(limit), 1))
+	n := tc.handled
+	tc.handler, tc.clientd = nil, nil
+	tc.poller.Store(0)
+	code = tc.leaseCode()
+	tc.mu.Unlock()
+	if tc.closeAfter.Load() {
+		tc.close()
+	}
+	if code != C.TP_OK {
+		return C.int(code)
+	}
+	return C.int(n)
+}
+
+//export tp_consumer_frame_is_valid
+func tp_consumer_frame_is_valid(consumer *C.tp_consumer_t, view *C.tp_frame_view_t) C.bool {
+	tc, ok := consumerOf(consumer)
+	if !ok || view == nil {
+		return false
+	}
+	seq, slot := uint64(view.seq_commit>>1), uint32(view.payload_slot)
+	if tc.reentered() { // inside a handler, where the consumer is locked already
+		f := tc.current
+		return C.bool(f != nil && f.Seq() == seq && f.HeaderIndex() == slot && f.Valid())
+	}
+	return C.bool(tc.c.FrameValid(seq, slot))
+}
+
+//export tp_consumer_send_qos
+func tp_consumer_send_qos(consumer *C.tp_consumer_t, mode C.uint8_t, last, gap, late C.uint64_t) C.tp_err_t {
+	m := control.Mode(mode)
+	if m != control.Mode_STREAM && m != control.Mode_RATE_LIMITED {
+		return fail(C.TP_ERR_ARG, "tp: consumer mode %d is neither STREAM (1) nor RATE_LIMITED (2)", mode)
+	}
+	tc, ok := consumerOf(consumer)
+	if !ok {
+		return badHandle()
+	}
+	return failErr(tc.c.SendQos(m, uint64(last), uint64(gap), uint64(late)))
+}
+
+//export tp_consumer_get_lease_id
+func tp_consumer_get_lease_id(consumer *C.tp_consumer_t, out *C.uint64_t) C.tp_err_t {
+	tc, ok := consumerOf(consumer)
+	if !ok {
+		return badHandle()
+	}
+	if out == nil {
+		return nullArg()
+	}
+	*out = C.uint64_t(tc.c.LeaseID())
+	return C.TP_OK
+}
+
+//export tp_consumer_get_stream_id
+func tp_consumer_get_stream_id(consumer *C.tp_consumer_t, out *C.uint32_t) C.tp_err_t {
+	tc, ok := consumerOf(consumer)
+	if !ok {
+		return badHandle()
+	}
+	if out == nil {
+		return nullArg()
+	}
+	*out = C.uint32_t(tc.stream)
+	return C.TP_OK
+}
+
+//export tp_consumer_get_consumer_id
+func tp_consumer_get_consumer_id(consumer *C.tp_consumer_t, out *C.uint32_t) C.tp_err_t {
+	tc, ok := consumerOf(consumer)
+	if !ok {
+		return badHandle()
+	}
+	if out == nil {
+		return nullArg()
+	}
+	*out = C.uint32_t(tc.c.ID())
+	return C.TP_OK
+}
+
+//export tp_consumer_is_connected
+func tp_consumer_is_connected(consumer *C.tp_consumer_t) C.bool {
+	tc, ok := consumerOf(consumer)
+	return C.bool(ok && tc.c.IsConnected())
+}
+
+//export tp_consumer_get_stats
+func tp_consumer_get_stats(consumer *C.tp_consumer_t, out *C.tp_consumer_stats_t) C.tp_err_t {
+	tc, ok := consumerOf(consumer)
+	if !ok {
+		return badHandle()
+	}
+	if out == nil {
+		return nullArg()
+	}
+	s := tc.c.Stats()
+	*out = C.tp_consumer_stats_t{frames: C.uint64_t(s.Frames), bytes: C.uint64_t(s.Bytes),
+		drops_gap: C.uint64_t(s.DropsGap), drops_late: C.uint64_t(s.DropsLate), drops_invalid: C.uint64_t(tc.c.DropsInvalid()),
+		remaps: C.uint64_t(s.Remaps), epoch: C.uint64_t(s.Epoch), lease_losses: C.uint64_t(s.LeaseLosses)}
+	return C.TP_OK
+}
+
+//export tp_consumer_get_progress
+func tp_consumer_get_progress(consumer *C.tp_consumer_t, frameID, filled *C.uint64_t, state *C.uint8_t, available *C.bool) C.tp_err_t {
+	tc, ok := consumerOf(consumer)
+	if !ok {
+		return badHandle()
+	}
+	if frameID == nil || filled == nil || state == nil || available == nil {
+		return nullArg()
+	}
+	if tc.reentered() {
+		return failStatic(C.TP_ERR_BUSY, msgReentrant)
+	}
+	p, ok := tc.c.Progress()
+	*available = C.bool(ok)
+	if ok {
+		*frameID, *filled, *state = C.uint64_t(p.FrameID), C.uint64_t(p.PayloadBytesFilled), C.uint8_t(p.State)
+	}
+	return C.TP_OK
+}

@@ -1,0 +1,273 @@
+package main
+
+/*
+#include "support.h"
+*/
+import "C"
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/tensorpool/tensorpool/tp"
+	"github.com/tensorpool/tensorpool/wire/sbe/control"
+)
+
+// tpContext holds the settings tp_client_connect turns into tp.Options.
+type tpContext struct {
+	mu                 sync.Mutex
+	aeronDir           string
+	controlChannel     string
+	controlStreamID    int32
+	descriptorChannel  string
+	descriptorStreamID int32
+	qosChannel         string
+	qosStreamID        int32
+	metadataChannel    string
+	metadataStreamID   int32
+	clientID           uint32
+	attachTimeout      time.Duration
+	detachTimeout      time.Duration
+	qosInterval        time.Duration
+	keepaliveInterval  time.Duration
+	announceFreshness  time.Duration
+	consumer           tp.ConsumerOptions
+	allowedBaseDirs    []string
+	allowedBaseDirsSet bool
+}
+
+// The reference C client's defaults, so its programs behave the same against ours.
+const defaultChannel = "aeron:ipc?term-length=4m"
+
+func newContext() *tpContext {
+	return &tpContext{
+		controlChannel: defaultChannel, controlStreamID: 1000,
+		descriptorChannel: defaultChannel, descriptorStreamID: 1100,
+		clientID:      uint32(os.Getpid()),
+		attachTimeout: 5 * time.Second, detachTimeout: 5 * time.Second,
+		qosInterval: time.Second, keepaliveInterval: time.Second, announceFreshness: 3 * time.Second,
+		// C consumers can read progress (tp_consumer_get_progress), so they ask for it.
+		consumer: tp.ConsumerOptions{Mode: control.Mode_STREAM, Progress: true},
+	}
+}
+
+// defaultBaseDirs are where regions may be mapped from unless the context says
+// otherwise: TP_SHM_BASE_DIRS (colon-separated), else /dev/shm and the temp directory.
+func defaultBaseDirs() []string {
+	if env := os.Getenv("TP_SHM_BASE_DIRS"); env != "" {
+		return filepath.SplitList(env)
+	}
+	return []string{"/dev/shm", os.TempDir()}
+}
+
+func (c *tpContext) options() tp.Options {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	o := tp.Options{
+		AeronDir:       c.aeronDir,
+		ControlChannel: c.controlChannel, ControlStreamID: c.controlStreamID,
+		DescriptorChannel: c.descriptorChannel, DescriptorStreamID: c.descriptorStreamID,
+		QosChannel: c.qosChannel, QosStreamID: c.qosStreamID, QosInterval: c.qosInterval,
+		MetadataChannel: c.metadataChannel, MetadataStreamID: c.metadataStreamID,
+		KeepaliveInterval: c.keepaliveInterval,
+		ClientID:          c.clientID,
+		Consumer:          c.consumer,
+		AllowedBaseDirs:   c.allowedBaseDirs,
+	}
+	o.Consumer.FreshnessNs = c.announceFreshness.Nanoseconds()
+	if !c.allowedBaseDirsSet {
+		o.AllowedBaseDirs = defaultBaseDirs()
+	}
+	return o
+}
+
+// withContext runs set on the live context behind ctx, under its lock.
+func withContext(ctx *C.tp_context_t, set func(c *tpContext) C.tp_err_t) C.tp_err_t {
+	c, ok := lookup[*tpContext](token(unsafe.Pointer(ctx)))
+	if !ok {
+		return badHandle()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return set(c)
+}
+
+// goString copies a C string, reporting false for NULL.
+func goString(s *C.char) (string, bool) {
+	if s == nil {
+		return "", false
+	}
+	return C.GoString(s), true
+}
+
+func setString(ctx *C.tp_context_t, s *C.char, what string, dst func(c *tpContext) *string) C.tp_err_t {
+	v, ok := goString(s)
+	if !ok {
+		return fail(C.TP_ERR_ARG, "tp: %s is NULL", what)
+	}
+	if len(v) >= C.TP_URI_MAX {
+		return fail(C.TP_ERR_ARG, "tp: %s is %d bytes, longer than TP_URI_MAX", what, len(v))
+	}
+	return withContext(ctx, func(c *tpContext) C.tp_err_t { *dst(c) = v; return C.TP_OK })
+}
+
+func setValue[T any](ctx *C.tp_context_t, v T, dst func(c *tpContext) *T) C.tp_err_t {
+	return withContext(ctx, func(c *tpContext) C.tp_err_t { *dst(c) = v; return C.TP_OK })
+}
+
+func nanos(ns C.uint64_t) time.Duration { return time.Duration(min(uint64(ns), 1<<63-1)) }
+
+//export tp_context_init
+func tp_context_init(ctx **C.tp_context_t) C.tp_err_t {
+	if ctx == nil {
+		return nullArg()
+	}
+	*ctx = (*C.tp_context_t)(handle(register(newContext())))
+	return C.TP_OK
+}
+
+//export tp_context_close
+func tp_context_close(ctx *C.tp_context_t) {
+	unregister[*tpContext](token(unsafe.Pointer(ctx)))
+}
+
+//export tp_context_set_aeron_dir
+func tp_context_set_aeron_dir(ctx *C.tp_context_t, dir *C.char) C.tp_err_t {
+	return setString(ctx, dir, "aeron_dir", func(c *tpContext) *string { return &c.aeronDir })
+}
+
+//export tp_context_set_control_channel
+func tp_context_set_control_channel(ctx *C.tp_context_t, channel *C.char) C.tp_err_t {
+	return setString(ctx, channel, "control channel", func(c *tpContext) *string { return &c.controlChannel })
+}
+
+//export tp_context_set_control_stream_id
+func tp_context_set_control_stream_id(ctx *C.tp_context_t, id C.int32_t) C.tp_err_t {
+	return setValue(ctx, int32(id), func(c *tpContext) *int32 { return &c.controlStreamID })
+}
+
+//export tp_context_set_descriptor_channel
+func tp_context_set_descriptor_channel(ctx *C.tp_context_t, channel *C.char) C.tp_err_t {
+	return setString(ctx, channel, "descriptor channel", func(c *tpContext) *string { return &c.descriptorChannel })
+}
+
+//export tp_context_set_descriptor_stream_id
+func tp_context_set_descriptor_stream_id(ctx *C.tp_context_t, id C.int32_t) C.tp_err_t {
+	return setValue(ctx, int32(id), func(c *tpContext) *int32 { return &c.descriptorStreamID })
+}
+
+//export tp_context_set_qos_channel
+func tp_context_set_qos_channel(ctx *C.tp_context_t, channel *C.char) C.tp_err_t {
+	return setString(ctx, channel, "QoS channel", func(c *tpContext) *string { return &c.qosChannel })
+}
+
+//export tp_context_set_qos_stream_id
+func tp_context_set_qos_stream_id(ctx *C.tp_context_t, id C.int32_t) C.tp_err_t {
+	return setValue(ctx, int32(id), func(c *tpContext) *int32 { return &c.qosStreamID })
+}
+
+//export tp_context_set_metadata_channel
+func tp_context_set_metadata_channel(ctx *C.tp_context_t, channel *C.char) C.tp_err_t {
+	return setString(ctx, channel, "metadata channel", func(c *tpContext) *string { return &c.metadataChannel })
+}
+
+//export tp_context_set_metadata_stream_id
+func tp_context_set_metadata_stream_id(ctx *C.tp_context_t, id C.int32_t) C.tp_err_t {
+	return setValue(ctx, int32(id), func(c *tpContext) *int32 { return &c.metadataStreamID })
+}
+
+//export tp_context_set_client_id
+func tp_context_set_client_id(ctx *C.tp_context_t, id C.uint32_t) C.tp_err_t {
+	if id == 0 {
+		return fail(C.TP_ERR_ARG, "tp: client id 0 is reserved")
+	}
+	return setValue(ctx, uint32(id), func(c *tpContext) *uint32 { return &c.clientID })
+}
+
+//export tp_context_set_use_invoker
+func tp_context_set_use_invoker(ctx *C.tp_context_t, _ C.bool) C.tp_err_t {
+	return withContext(ctx, func(*tpContext) C.tp_err_t { return C.TP_OK })
+}
+
+//export tp_context_set_attach_timeout_ns
+func tp_context_set_attach_timeout_ns(ctx *C.tp_context_t, ns C.uint64_t) C.tp_err_t {
+	return setValue(ctx, nanos(ns), func(c *tpContext) *time.Duration { return &c.attachTimeout })
+}
+
+//export tp_context_set_qos_interval_ns
+func tp_context_set_qos_interval_ns(ctx *C.tp_context_t, ns C.uint64_t) C.tp_err_t {
+	return setValue(ctx, nanos(ns), func(c *tpContext) *time.Duration { return &c.qosInterval })
+}
+
+//export tp_context_set_detach_timeout_ns
+func tp_context_set_detach_timeout_ns(ctx *C.tp_context_t, ns C.uint64_t) C.tp_err_t {
+	return setValue(ctx, nanos(ns), func(c *tpContext) *time.Duration { return &c.detachTimeout })
+}
+
+//export tp_context_set_announce_freshness_ns
+func tp_context_set_announce_freshness_ns(ctx *C.tp_context_t, ns C.uint64_t) C.tp_err_t {
+	return setValue(ctx, nanos(ns), func(c *tpContext) *time.Duration { return &c.announceFreshness })
+}
+
+//export tp_context_set_lease_keepalive_interval_ns
+func tp_context_set_lease_keepalive_interval_ns(ctx *C.tp_context_t, ns C.uint64_t) C.tp_err_t {
+	return setValue(ctx, nanos(ns), func(c *tpContext) *time.Duration { return &c.keepaliveInterval })
+}
+
+//export tp_context_set_consumer_mode
+func tp_context_set_consumer_mode(ctx *C.tp_context_t, mode C.uint8_t) C.tp_err_t {
+	m := control.Mode(mode)
+	if m != control.Mode_STREAM && m != control.Mode_RATE_LIMITED {
+		return fail(C.TP_ERR_ARG, "tp: consumer mode %d is neither STREAM (1) nor RATE_LIMITED (2)", mode)
+	}
+	return setValue(ctx, m, func(c *tpContext) *control.Mode { return &c.consumer.Mode })
+}
+
+//export tp_context_set_consumer_max_rate_hz
+func tp_context_set_consumer_max_rate_hz(ctx *C.tp_context_t, hz C.uint64_t) C.tp_err_t {
+	if hz > 0xffff_ffff {
+		return fail(C.TP_ERR_ARG, "tp: max rate %d Hz does not fit the wire's 32 bits", hz)
+	}
+	return setValue(ctx, uint32(hz), func(c *tpContext) *uint32 { return &c.consumer.MaxRateHz })
+}
+
+func setRequest(ctx *C.tp_context_t, channel *C.char, id C.int32_t, what string, set func(c *tpContext, ch string, id uint32)) C.tp_err_t {
+	ch, ok := goString(channel)
+	if !ok || (ch == "") != (id == 0) || id < 0 {
+		return fail(C.TP_ERR_ARG, "tp: a %s request needs a channel and a positive stream id, or neither", what)
+	}
+	return withContext(ctx, func(c *tpContext) C.tp_err_t { set(c, ch, uint32(id)); return C.TP_OK })
+}
+
+//export tp_context_set_consumer_descriptor_request
+func tp_context_set_consumer_descriptor_request(ctx *C.tp_context_t, channel *C.char, id C.int32_t) C.tp_err_t {
+	return setRequest(ctx, channel, id, "descriptor stream", func(c *tpContext, ch string, id uint32) {
+		c.consumer.DescriptorChannel, c.consumer.DescriptorStreamID = ch, id
+	})
+}
+
+//export tp_context_set_consumer_control_request
+func tp_context_set_consumer_control_request(ctx *C.tp_context_t, channel *C.char, id C.int32_t) C.tp_err_t {
+	return setRequest(ctx, channel, id, "control stream", func(c *tpContext, ch string, id uint32) {
+		c.consumer.ControlChannel, c.consumer.ControlStreamID = ch, id
+	})
+}
+
+//export tp_context_add_allowed_base_dir
+func tp_context_add_allowed_base_dir(ctx *C.tp_context_t, dir *C.char) C.tp_err_t {
+	d, ok := goString(dir)
+	if !ok || !strings.HasPrefix(d, "/") {
+		return fail(C.TP_ERR_ARG, "tp: an allowed base directory must be an absolute path")
+	}
+	return withContext(ctx, func(c *tpContext) C.tp_err_t {
+		if !c.allowedBaseDirsSet {
+			c.allowedBaseDirs, c.allowedBaseDirsSet = nil, true
+		}
+		c.allowedBaseDirs = append(c.allowedBaseDirs, d)
+		return C.TP_OK
+	})
+}

@@ -1,0 +1,312 @@
+package interop
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tensorpool/tensorpool/tp"
+)
+
+const (
+	testStream   = 10000
+	payloadBytes = 4096
+	waitTimeout  = 30 * time.Second
+)
+
+var nextControl atomic.Int32
+
+func init() { nextControl.Store(47000) }
+
+// stack is one Go client with an in-process SHM driver, and the settings C programs
+// need to reach the same driver.
+type stack struct {
+	client *tp.Client
+	env    map[string]string
+}
+
+func startStack(t *testing.T) *stack {
+	t.Helper()
+	control := nextControl.Add(2)
+	base := t.TempDir()
+	cfg, err := tp.LocalDriverConfig(base, control, tp.StreamSpec{StreamID: testStream, Slots: 64, Strides: []uint32{payloadBytes, 64 << 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	c, err := tp.Connect(ctx, tp.Options{AeronDir: aeronDir, Driver: cfg, DescriptorStreamID: control + 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Errorf("Client.Close: %v", err)
+		}
+	})
+	return &stack{client: c, env: map[string]string{
+		"TP_AERON_DIR":            aeronDir,
+		"TP_CONTROL_CHANNEL":      "aeron:ipc",
+		"TP_CONTROL_STREAM_ID":    strconv.Itoa(int(control)),
+		"TP_DESCRIPTOR_CHANNEL":   "aeron:ipc",
+		"TP_DESCRIPTOR_STREAM_ID": strconv.Itoa(int(control + 1)),
+		"TP_STREAM_ID":            strconv.Itoa(testStream),
+		"TP_SHM_BASE_DIRS":        base,
+		"TP_PAYLOAD_BYTES":        strconv.Itoa(payloadBytes),
+		"TP_TIMEOUT_MS":           "20000",
+	}}
+}
+
+// proc is a C or C++ program running against the stack.
+type proc struct {
+	cmd  *exec.Cmd
+	out  *output
+	done chan error
+}
+
+func (s *stack) start(t *testing.T, bin string, env map[string]string) *proc {
+	t.Helper()
+	all := map[string]string{}
+	for k, v := range s.env {
+		all[k] = v
+	}
+	for k, v := range env {
+		all[k] = v
+	}
+	p := &proc{cmd: exec.Command(bin), out: &output{}, done: make(chan error, 1)}
+	p.cmd.Env = environ(all)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+// wait fails t unless the program exits 0 within the timeout.
+func (p *proc) wait(t *testing.T) string {
+	t.Helper()
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", p.cmd.Path, err, p.out)
+		}
+	case <-time.After(waitTimeout + 10*time.Second):
+		p.cmd.Process.Kill()
+		<-p.done
+		t.Fatalf("%s did not finish in time\n%s", p.cmd.Path, p.out)
+	}
+	return p.out.String()
+}
+
+// pattern is what the example producers write into frame seq (tp_example_common.h).
+func pattern(buf []byte, seq uint64) {
+	for i := range buf {
+		if i < 8 {
+			buf[i] = byte(seq >> (8 * i))
+		} else {
+			buf[i] = byte(seq + uint64(i))
+		}
+	}
+}
+
+func patternOK(buf []byte, seq uint64) bool {
+	if len(buf) < 8 || binary.LittleEndian.Uint64(buf) != seq {
+		return false
+	}
+	for i := 8; i < len(buf); i++ {
+		if buf[i] != byte(seq+uint64(i)) {
+			return false
+		}
+	}
+	return true
+}
+
+// goConsumer collects frames checked against the pattern.
+type goConsumer struct {
+	mu   sync.Mutex
+	good int
+	bad  int
+	cs   *tp.Consumer
+}
+
+func (s *stack) goConsumer(t *testing.T) *goConsumer {
+	t.Helper()
+	g := &goConsumer{}
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	scratch := make([]byte, 64<<10)
+	cs, err := s.client.NewConsumer(ctx, testStream, func(f *tp.Frame) {
+		n := copy(scratch, f.Payload())
+		if !f.Valid() {
+			return // overwritten while copied: counted as late by the consumer
+		}
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if patternOK(scratch[:n], f.Seq()) {
+			g.good++
+		} else {
+			g.bad++
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	g.cs = cs
+	return g
+}
+
+// pollUntil polls until want frames passed the pattern check; it returns why not.
+func (g *goConsumer) pollUntil(want int) error {
+	deadline := time.Now().Add(waitTimeout)
+	for time.Now().Before(deadline) {
+		if g.cs.Poll(64) == 0 {
+			time.Sleep(100 * time.Microsecond)
+		}
+		g.mu.Lock()
+		good, bad := g.good, g.bad
+		g.mu.Unlock()
+		if bad > 0 {
+			return fmt.Errorf("%d frames failed the pattern check", bad)
+		}
+		if good >= want {
+			return nil
+		}
+	}
+	return fmt.Errorf("Go consumer got %d of %d frames", g.good, want)
+}
+
+func (s *stack) goProducer(t *testing.T) *tp.Producer {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	p, err := s.client.NewProducer(ctx, testStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// publish offers frames with the pattern until the done channel closes.
+func publish(t *testing.T, p *tp.Producer, done <-chan struct{}) {
+	t.Helper()
+	data := make([]byte, payloadBytes)
+	for {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		c, err := p.Claim(payloadBytes)
+		if err != nil {
+			time.Sleep(200 * time.Microsecond)
+			continue
+		}
+		pattern(data, c.Seq())
+		copy(c.Payload(), data)
+		if err := c.Commit(tp.Shape{DType: tp.Uint8, Dims: []int32{payloadBytes}}); err != nil {
+			time.Sleep(200 * time.Microsecond)
+			continue
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+}
+
+func TestInterop_CProducerToGoConsumer(t *testing.T) {
+	s := startStack(t)
+	bin := program(t, "cabi/examples/tp_example_producer.c")
+	g := s.goConsumer(t)
+	p := s.start(t, bin, map[string]string{"TP_COUNT": "200", "TP_WAIT_CONNECT": "1", "TP_FRAME_INTERVAL_US": "500", "TP_LINGER_MS": "2000"})
+	if err := g.pollUntil(150); err != nil {
+		t.Fatal(err)
+	}
+	p.wait(t)
+}
+
+// goFeedsCPrograms runs a Go producer until every program has exited.
+func goFeedsCPrograms(t *testing.T, s *stack, progs ...*proc) []string {
+	t.Helper()
+	p := s.goProducer(t)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); publish(t, p, done) }()
+	outs := make([]string, len(progs))
+	for i, pr := range progs {
+		outs[i] = pr.wait(t)
+	}
+	close(done)
+	wg.Wait()
+	return outs
+}
+
+func TestInterop_GoProducerToCConsumer(t *testing.T) {
+	s := startStack(t)
+	c := s.start(t, program(t, "cabi/examples/tp_example_consumer.c"), map[string]string{"TP_COUNT": "100"})
+	out := goFeedsCPrograms(t, s, c)
+	t.Log(out[0])
+}
+
+func TestInterop_GoProducerToCxxConsumer(t *testing.T) {
+	s := startStack(t)
+	c := s.start(t, program(t, "cabi/examples/tp_example_consumer.cpp"), map[string]string{"TP_COUNT": "100"})
+	t.Log(goFeedsCPrograms(t, s, c)[0])
+}
+
+// Wire spec §15.4: a stream serves any number of consumers, each on its own; here C
+// (callback and try-read) and Go consumers read the same Go producer at once.
+func TestInterop_CAndGoConsumersOnOneStream(t *testing.T) {
+	s := startStack(t)
+	g := s.goConsumer(t)
+	cb := s.start(t, program(t, "cabi/examples/tp_example_consumer_callback.c"), map[string]string{"TP_COUNT": "100"})
+	tr := s.start(t, program(t, "cabi/examples/tp_example_consumer.c"), map[string]string{"TP_COUNT": "100"})
+	goErr := make(chan error, 1)
+	go func() { goErr <- g.pollUntil(100) }()
+	outs := goFeedsCPrograms(t, s, cb, tr)
+	if err := <-goErr; err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range outs {
+		t.Log(o)
+	}
+}
+
+func TestInterop_CProducerToCConsumer(t *testing.T) {
+	s := startStack(t)
+	c := s.start(t, program(t, "cabi/examples/tp_example_consumer_callback.c"), map[string]string{"TP_COUNT": "100"})
+	p := s.start(t, program(t, "cabi/examples/tp_example_producer.c"),
+		map[string]string{"TP_COUNT": "100", "TP_WAIT_CONNECT": "1", "TP_FRAME_INTERVAL_US": "500", "TP_LINGER_MS": "1000"})
+	t.Log(c.wait(t))
+	t.Log(p.wait(t))
+}
+
+// pollUntilAny polls until want frames arrived intact, whatever their payload.
+func (g *goConsumer) pollUntilAny(want int) error {
+	deadline := time.Now().Add(waitTimeout)
+	for time.Now().Before(deadline) {
+		if g.cs.Poll(64) == 0 {
+			time.Sleep(100 * time.Microsecond)
+		}
+		g.mu.Lock()
+		n := g.good + g.bad
+		g.mu.Unlock()
+		if n >= want {
+			return nil
+		}
+	}
+	return fmt.Errorf("Go consumer got %d of %d frames", g.good+g.bad, want)
+}

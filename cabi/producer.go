@@ -1,0 +1,502 @@
+package main
+
+/*
+#include "support.h"
+*/
+import "C"
+
+import (
+	"context"
+	"math"
+	"sync"
+	"unsafe"
+
+	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/tp"
+)
+
+// tpProducer is a tp.Producer and the claim it has open, if any.
+type tpProducer struct {
+	mu     sync.Mutex
+	client uintptr // the tp_client_t it was attached through, for reattach
+	stream uint32
+	p      *tp.Producer
+	claim  *tp.Claim // open claim, nil when none
+	hdr    shm.TensorHeader
+}
+
+var (
+	msgNoClaim    = "tp: the claim is not the producer's open claim"
+	msgBadTensor  = "tp: tensor header has ndims > TP_MAX_DIMS"
+	msgNoPayload  = "tp: payload is NULL but values_len is not 0"
+	msgMetaRange  = "tp: too many metadata attributes"
+	msgAttrLength = "tp: metadata attribute value_len exceeds TP_METADATA_VALUE_MAX"
+)
+
+func producerOf(p *C.tp_producer_t) (*tpProducer, bool) {
+	return lookup[*tpProducer](token(unsafe.Pointer(p)))
+}
+
+// tensorHeader converts a C tensor header; false when ndims is out of range.
+func tensorHeader(t *C.tp_tensor_header_t, h *shm.TensorHeader) bool {
+	if t.ndims > C.TP_MAX_DIMS {
+		return false
+	}
+	*h = shm.TensorHeader{
+		Dtype: shm.Dtype(t.dtype), MajorOrder: shm.MajorOrder(t.major_order), Ndims: uint8(t.ndims),
+		ProgressUnit: shm.ProgressUnit(t.progress_unit), ProgressStrideBytes: uint32(t.progress_stride_bytes),
+	}
+	for i := range shm.MaxDims {
+		h.Dims[i], h.Strides[i] = int32(t.dims[i]), int32(t.strides[i])
+	}
+	return true
+}
+
+func attachProducer(cl *tpClient, clientToken uintptr, stream uint32) (*tpProducer, C.tp_err_t) {
+	ctx, cancel := context.WithTimeout(context.Background(), cl.attachTimeout)
+	defer cancel()
+	p, err := cl.c.NewProducer(ctx, stream)
+	if err != nil {
+		return nil, failErr(err)
+	}
+	return &tpProducer{client: clientToken, stream: stream, p: p}, C.TP_OK
+}
+
+//export tp_attach_producer
+func tp_attach_producer(client *C.tp_client_t, stream C.uint32_t, out **C.tp_producer_t) C.tp_err_t {
+	cl, ok := clientOf(client)
+	if !ok {
+		return badHandle()
+	}
+	if out == nil {
+		return nullArg()
+	}
+	tp, code := attachProducer(cl, token(unsafe.Pointer(client)), uint32(stream))
+	if code != C.TP_OK {
+		return code
+	}
+	*out = (*C.tp_producer_t)(handle(register(tp)))
+	return C.TP_OK
+}
+
+//export tp_producer_reattach
+func tp_producer_reattach(producer **C.tp_producer_t) C.tp_err_t {
+	if producer == nil {
+		return nullArg()
+	}
+	old, ok := unregister[*tpProducer](token(unsafe.Pointer(*producer)))
+	if !ok {
+		return badHandle()
+	}
+	old.close()
+	cl, ok := lookup[*tpClient](old.client)
+	if !ok {
+		return fail(C.TP_ERR_ARG, "tp: the producer's client is closed")
+	}
+	tp, code := attachProducer(cl, old.client, old.stream)
+	if code != C.TP_OK {
+		*producer = nil
+		return code
+	}
+	*producer = (*C.tp_producer_t)(handle(register(tp)))
+	return C.TP_OK
+}
+
+func (p *tpProducer) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.claim != nil {
+		p.claim.Abort()
+		p.claim = nil
+	}
+	p.p.Close()
+}
+
+//export tp_producer_close
+func tp_producer_close(producer *C.tp_producer_t) {
+	if p, ok := unregister[*tpProducer](token(unsafe.Pointer(producer))); ok {
+		p.close()
+	}
+}
+
+//export tp_producer_offer_frame
+func tp_producer_offer_frame(producer *C.tp_producer_t, payload *C.uint8_t, n C.uint32_t, tensor *C.tp_tensor_header_t, meta C.uint32_t) C.tp_err_t {
+	p, ok := producerOf(producer)
+	if !ok {
+		return badHandle()
+	}
+	if tensor == nil || (payload == nil && n != 0) {
+		return nullArg()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.claim != nil {
+		return failData(tp.ErrClaimState)
+	}
+	if !tensorHeader(tensor, &p.hdr) {
+		return failStatic(C.TP_ERR_ARG, msgBadTensor)
+	}
+	c, err := p.p.Claim(int(n))
+	if err != nil {
+		return failData(err)
+	}
+	if n > 0 {
+		copy(c.Payload(), unsafe.Slice((*byte)(unsafe.Pointer(payload)), int(n)))
+	}
+	c.SetMetaVersion(uint32(meta))
+	return failData(c.CommitHeader(&p.hdr))
+}
+
+func (p *tpProducer) fillClaim(c *tp.Claim, out *C.tp_slot_claim_t) {
+	p.claim = c
+	payload := c.Payload()
+	out.ptr = nil
+	if cap(payload) > 0 {
+		out.ptr = (*C.uint8_t)(unsafe.Pointer(unsafe.SliceData(payload)))
+	}
+	out.seq = C.uint64_t(c.Seq())
+	out.stride_bytes = C.uint32_t(c.Capacity())
+	out.header_index = C.uint32_t(c.HeaderIndex())
+	out.payload_slot = C.uint32_t(c.HeaderIndex())
+	out.pool_id = C.uint16_t(c.PoolID())
+}
+
+//export tp_producer_try_claim_slot
+func tp_producer_try_claim_slot(producer *C.tp_producer_t, pool C.uint16_t, out *C.tp_slot_claim_t) C.tp_err_t {
+	p, ok := producerOf(producer)
+	if !ok {
+		return badHandle()
+	}
+	if out == nil {
+		return nullArg()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.claim != nil {
+		return failData(tp.ErrClaimState)
+	}
+	c, err := p.p.ClaimPool(uint16(pool))
+	if err != nil {
+		return failData(err)
+	}
+	p.fillClaim(c, out)
+	return C.TP_OK
+}
+
+//export tp_producer_try_claim_slot_by_size
+func tp_producer_try_claim_slot_by_size(producer *C.tp_producer_t, n C.uint32_t, out *C.tp_slot_claim_t) C.tp_err_t {
+	p, ok := producerOf(producer)
+	if !ok {
+		return badHandle()
+	}
+	if out == nil {
+		return nullArg()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.claim != nil {
+		return failData(tp.ErrClaimState)
+	}
+	c, err := p.p.Claim(int(n))
+	if err != nil {
+		return failData(err)
+	}
+	p.fillClaim(c, out)
+	return C.TP_OK
+}
+
+// openClaim returns the open claim if claim describes it.
+func (p *tpProducer) openClaim(claim *C.tp_slot_claim_t) (*tp.Claim, bool) {
+	c := p.claim
+	if c == nil || claim == nil || uint64(claim.seq) != c.Seq() || uint32(claim.header_index) != c.HeaderIndex() {
+		return nil, false
+	}
+	return c, true
+}
+
+//export tp_producer_commit_slot
+func tp_producer_commit_slot(producer *C.tp_producer_t, claim *C.tp_slot_claim_t, n C.uint32_t, tensor *C.tp_tensor_header_t, meta C.uint32_t) C.tp_err_t {
+	p, ok := producerOf(producer)
+	if !ok {
+		return badHandle()
+	}
+	if tensor == nil {
+		return nullArg()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c, ok := p.openClaim(claim)
+	if !ok {
+		return failStatic(C.TP_ERR_ARG, msgNoClaim)
+	}
+	if !tensorHeader(tensor, &p.hdr) {
+		p.claim = nil
+		c.Abort()
+		return failStatic(C.TP_ERR_ARG, msgBadTensor)
+	}
+	p.claim = nil
+	if err := c.SetLength(int(n)); err != nil {
+		c.Abort()
+		return failData(err)
+	}
+	c.SetMetaVersion(uint32(meta))
+	return failData(c.CommitHeader(&p.hdr))
+}
+
+//export tp_producer_abort_slot
+func tp_producer_abort_slot(producer *C.tp_producer_t, claim *C.tp_slot_claim_t) C.tp_err_t {
+	p, ok := producerOf(producer)
+	if !ok {
+		return badHandle()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c, ok := p.openClaim(claim)
+	if !ok {
+		return failStatic(C.TP_ERR_ARG, msgNoClaim)
+	}
+	p.claim = nil
+	return failData(c.Abort())
+}
+
+//export tp_producer_report_progress
+func tp_producer_report_progress(producer *C.tp_producer_t, claim *C.tp_slot_claim_t, filled C.uint64_t) C.tp_err_t {
+	p, ok := producerOf(producer)
+	if !ok {
+		return badHandle()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c, ok := p.openClaim(claim)
+	if !ok {
+		return failStatic(C.TP_ERR_ARG, msgNoClaim)
+	}
+	return failData(c.Progress(uint64(filled)))
+}
+
+// withProducer runs f on the live producer behind producer, outside any claim.
+func withProducer(producer *C.tp_producer_t, f func(p *tpProducer) C.tp_err_t) C.tp_err_t {
+	p, ok := producerOf(producer)
+	if !ok {
+		return badHandle()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return f(p)
+}
+
+//export tp_producer_metadata_version
+func tp_producer_metadata_version(producer *C.tp_producer_t, out *C.uint32_t) C.tp_err_t {
+	if out == nil {
+		return nullArg()
+	}
+	return withProducer(producer, func(p *tpProducer) C.tp_err_t {
+		v, err := p.p.MetaVersion()
+		if err != nil {
+			return failErr(err)
+		}
+		*out = C.uint32_t(v)
+		return C.TP_OK
+	})
+}
+
+// attributes converts n C attributes.
+func attributes(attrs *C.tp_metadata_attribute_t, n C.uint32_t) ([]tp.Attribute, C.tp_err_t) {
+	if n == 0 {
+		return nil, C.TP_OK
+	}
+	if attrs == nil {
+		return nil, nullArg()
+	}
+	if n > C.TP_MAX_METADATA_ATTRS {
+		return nil, failStatic(C.TP_ERR_ARG, msgMetaRange)
+	}
+	out := make([]tp.Attribute, n)
+	for i, a := range unsafe.Slice(attrs, int(n)) {
+		if a.value_len > C.TP_METADATA_VALUE_MAX {
+			return nil, failStatic(C.TP_ERR_ARG, msgAttrLength)
+		}
+		out[i] = tp.Attribute{
+			Key:    C.GoStringN(&a.key[0], C.int(strnlen(a.key[:]))),
+			Format: C.GoStringN(&a.mime_type[0], C.int(strnlen(a.mime_type[:]))),
+			Value:  C.GoBytes(unsafe.Pointer(&a.value[0]), C.int(a.value_len)),
+		}
+	}
+	return out, C.TP_OK
+}
+
+// strnlen is the length of a NUL-terminated string in a fixed array, at most its size.
+func strnlen(s []C.char) int {
+	for i, c := range s {
+		if c == 0 {
+			return i
+		}
+	}
+	return len(s)
+}
+
+//export tp_producer_set_metadata
+func tp_producer_set_metadata(producer *C.tp_producer_t, name, summary *C.char, attrs *C.tp_metadata_attribute_t, n C.uint32_t) C.tp_err_t {
+	if code := tp_producer_announce_data_source(producer, name, summary); code != C.TP_OK {
+		return code
+	}
+	return tp_producer_set_metadata_attributes(producer, attrs, n)
+}
+
+//export tp_producer_announce_data_source
+func tp_producer_announce_data_source(producer *C.tp_producer_t, name, summary *C.char) C.tp_err_t {
+	nm, ok1 := goString(name)
+	sm, ok2 := goString(summary)
+	if !ok1 || !ok2 {
+		return nullArg()
+	}
+	return withProducer(producer, func(p *tpProducer) C.tp_err_t { return failErr(p.p.SetDataSource(nm, sm)) })
+}
+
+// tp_producer_set_metadata_attributes replaces the whole attribute set with attrs.
+//
+//export tp_producer_set_metadata_attributes
+func tp_producer_set_metadata_attributes(producer *C.tp_producer_t, attrs *C.tp_metadata_attribute_t, n C.uint32_t) C.tp_err_t {
+	list, code := attributes(attrs, n)
+	if code != C.TP_OK {
+		return code
+	}
+	return withProducer(producer, func(p *tpProducer) C.tp_err_t { return failErr(p.p.ReplaceAttributes(list)) })
+}
+
+//export tp_producer_set_metadata_attribute
+func tp_producer_set_metadata_attribute(producer *C.tp_producer_t, key, mime *C.char, value *C.uint8_t, n C.uint32_t) C.tp_err_t {
+	k, ok1 := goString(key)
+	m, ok2 := goString(mime)
+	if !ok1 || !ok2 || (value == nil && n != 0) {
+		return nullArg()
+	}
+	if n > C.TP_METADATA_VALUE_MAX {
+		return failStatic(C.TP_ERR_ARG, msgAttrLength)
+	}
+	a := tp.Attribute{Key: k, Format: m, Value: C.GoBytes(unsafe.Pointer(value), C.int(n))}
+	return withProducer(producer, func(p *tpProducer) C.tp_err_t { return failErr(p.p.SetAttribute(a)) })
+}
+
+//export tp_producer_delete_metadata_attribute
+func tp_producer_delete_metadata_attribute(producer *C.tp_producer_t, key *C.char) C.tp_err_t {
+	k, ok := goString(key)
+	if !ok {
+		return nullArg()
+	}
+	return withProducer(producer, func(p *tpProducer) C.tp_err_t {
+		found, err := p.p.DeleteAttribute(k)
+		if err != nil {
+			return failErr(err)
+		}
+		if !found {
+			return fail(C.TP_ERR_NOT_FOUND, "tp: no metadata attribute %q", k)
+		}
+		return C.TP_OK
+	})
+}
+
+//export tp_producer_send_metadata_announce
+func tp_producer_send_metadata_announce(producer *C.tp_producer_t, meta C.uint32_t, name, summary *C.char) C.tp_err_t {
+	nm, ok1 := goString(name)
+	sm, ok2 := goString(summary)
+	if !ok1 || !ok2 {
+		return nullArg()
+	}
+	return withProducer(producer, func(p *tpProducer) C.tp_err_t {
+		return failErr(p.p.SendDataSourceAnnounce(uint32(meta), nm, sm))
+	})
+}
+
+//export tp_producer_send_metadata_meta
+func tp_producer_send_metadata_meta(producer *C.tp_producer_t, meta C.uint32_t, ts C.uint64_t, attrs *C.tp_metadata_attribute_t, n C.uint32_t) C.tp_err_t {
+	list, code := attributes(attrs, n)
+	if code != C.TP_OK {
+		return code
+	}
+	return withProducer(producer, func(p *tpProducer) C.tp_err_t {
+		return failErr(p.p.SendDataSourceMeta(uint32(meta), uint64(ts), list))
+	})
+}
+
+//export tp_producer_send_qos
+func tp_producer_send_qos(producer *C.tp_producer_t, seq, watermark C.uint64_t) C.tp_err_t {
+	return withProducer(producer, func(p *tpProducer) C.tp_err_t {
+		return failErr(p.p.SendQos(uint64(seq), uint32(min(uint64(watermark), math.MaxUint32))))
+	})
+}
+
+// tp_producer_poll reports the lease: the timers themselves run on the library's
+// threads.
+//
+//export tp_producer_poll
+func tp_producer_poll(producer *C.tp_producer_t) C.tp_err_t {
+	p, ok := producerOf(producer)
+	if !ok {
+		return badHandle()
+	}
+	if !p.p.Attached() {
+		return failData(errNotAttached)
+	}
+	return C.TP_OK
+}
+
+//export tp_producer_get_lease_id
+func tp_producer_get_lease_id(producer *C.tp_producer_t, out *C.uint64_t) C.tp_err_t {
+	p, ok := producerOf(producer)
+	if !ok {
+		return badHandle()
+	}
+	if out == nil {
+		return nullArg()
+	}
+	*out = C.uint64_t(p.p.LeaseID())
+	return C.TP_OK
+}
+
+//export tp_producer_get_stream_id
+func tp_producer_get_stream_id(producer *C.tp_producer_t, out *C.uint32_t) C.tp_err_t {
+	p, ok := producerOf(producer)
+	if !ok {
+		return badHandle()
+	}
+	if out == nil {
+		return nullArg()
+	}
+	*out = C.uint32_t(p.stream)
+	return C.TP_OK
+}
+
+//export tp_producer_get_producer_id
+func tp_producer_get_producer_id(producer *C.tp_producer_t, out *C.uint32_t) C.tp_err_t {
+	p, ok := producerOf(producer)
+	if !ok {
+		return badHandle()
+	}
+	if out == nil {
+		return nullArg()
+	}
+	*out = C.uint32_t(p.p.ID())
+	return C.TP_OK
+}
+
+//export tp_producer_is_connected
+func tp_producer_is_connected(producer *C.tp_producer_t) C.bool {
+	p, ok := producerOf(producer)
+	return C.bool(ok && p.p.IsConnected())
+}
+
+//export tp_producer_get_stats
+func tp_producer_get_stats(producer *C.tp_producer_t, out *C.tp_producer_stats_t) C.tp_err_t {
+	p, ok := producerOf(producer)
+	if !ok {
+		return badHandle()
+	}
+	if out == nil {
+		return nullArg()
+	}
+	s := p.p.Stats()
+	*out = C.tp_producer_stats_t{frames: C.uint64_t(s.Frames), bytes: C.uint64_t(s.Bytes), dropped: C.uint64_t(s.Dropped),
+		epoch: C.uint64_t(s.Epoch), lease_losses: C.uint64_t(s.LeaseLosses)}
+	return C.TP_OK
+}

@@ -1,0 +1,60 @@
+// The parts of libtensorpool.so written in C: the per-thread error slot, which must
+// live in exactly one translation unit, the error and version strings, and the call
+// through a frame handler pointer, which Go cannot make itself.
+#include <stdio.h>
+#include <string.h>
+
+#include "support.h"
+
+static __thread char tp_error_message[TP_ERROR_MAX];
+static __thread tp_err_t tp_error_code = TP_OK;
+
+void tp_set_error(tp_err_t code, const char *message, size_t length)
+{
+    if (length >= sizeof(tp_error_message))
+    {
+        length = sizeof(tp_error_message) - 1;
+    }
+    memcpy(tp_error_message, message, length);
+    tp_error_message[length] = '\0';
+    tp_error_code = code;
+}
+
+const char *tp_errmsg(void)
+{
+    return tp_error_message;
+}
+
+tp_err_t tp_errcode(void)
+{
+    return tp_error_code;
+}
+
+const char *tp_err_str(tp_err_t err)
+{
+    switch (err)
+    {
+        case TP_OK: return "ok";
+        case TP_ERR_ARG: return "invalid argument";
+        case TP_ERR_AERON: return "aeron error";
+        case TP_ERR_TIMEOUT: return "timed out";
+        case TP_ERR_PROTOCOL: return "protocol error";
+        case TP_ERR_SHM: return "shared memory error";
+        case TP_ERR_IO: return "i/o error";
+        case TP_ERR_NOMEM: return "out of memory";
+        case TP_ERR_UNSUPPORTED: return "unsupported";
+        case TP_ERR_BUSY: return "busy, try again";
+        case TP_ERR_NOT_FOUND: return "not found";
+    }
+    return "unknown error";
+}
+
+const char *tp_version(void)
+{
+    return "tensorpool " TP_VERSION;
+}
+
+void tp_call_frame_handler(tp_frame_handler_t handler, void *clientd, const tp_frame_view_t *view)
+{
+    handler(clientd, view);
+}

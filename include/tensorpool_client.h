@@ -1,0 +1,301 @@
+/*
+ * tensorpool: the C API of libtensorpool.so.
+ *
+ * C and C++ programs attach to a tensorpool driver (tp-driver, or any
+ * implementation of the driver spec) as producers and consumers of one
+ * stream. The library is the Go implementation built with -buildmode=c-shared;
+ * it speaks Aeron to the media driver whose directory the context names.
+ *
+ * Compatibility: every declaration the reference C client (AeronTensorPool.jl
+ * c/include) has is here with the same name, signature and struct layout, so
+ * its programs compile and run unchanged. Where that client deviated from the
+ * wire spec (its seqlock commit bit), the library follows the spec.
+ * Declarations marked "extension" are tensorpool's own.
+ *
+ * Errors: functions return TP_OK or a negative tp_err_t; functions returning
+ * void never fail, and functions returning int return a count (>= 0) or a
+ * negative tp_err_t. After a failure, tp_errmsg() on the same thread says
+ * what went wrong. NULL handles, closed handles and double closes are caught
+ * and reported as TP_ERR_ARG, never a crash.
+ *
+ * Memory: handles are opaque tokens, not pointers into Go memory, and the
+ * library keeps no pointer to caller memory after a call returns, except
+ * for frame handlers while tp_consumer_poll_frames runs. Frame and claim
+ * payload pointers point into shared memory: a claim's until it is
+ * committed or aborted, a frame view's until the next poll of its consumer.
+ *
+ * Threads: any thread may call any function. Each handle serialises its own
+ * calls; different handles do not contend. The library runs its own threads
+ * for the Aeron conductor and the lease keepalive, so tp_client_do_work and
+ * tp_*_poll are needed only for their own results (frames, QoS, metadata).
+ * A claim must be committed or aborted before its producer claims or offers
+ * again (TP_ERR_BUSY otherwise); while it is open the producer's keepalive
+ * waits, so do not hold a claim longer than the lease keepalive interval.
+ */
+#ifndef TENSORPOOL_CLIENT_H
+#define TENSORPOOL_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tensorpool_errors.h"
+#include "tensorpool_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tp_context_stct tp_context_t;
+typedef struct tp_client_stct tp_client_t;
+typedef struct tp_producer_stct tp_producer_t;
+typedef struct tp_consumer_stct tp_consumer_t;
+typedef struct tp_qos_monitor_stct tp_qos_monitor_t;
+typedef struct tp_metadata_cache_stct tp_metadata_cache_t;
+typedef struct tp_discovery_client_stct tp_discovery_client_t;
+
+/* ---- Context: connection settings, copied by tp_client_connect. ----
+ *
+ * Defaults: aeron_dir "" (the AERON_DIR environment variable, else Aeron's
+ * default directory); control channel "aeron:ipc?term-length=4m" stream 1000;
+ * descriptor channel the same, stream 1100; QoS and metadata off (no channel);
+ * client id the process id; attach and detach timeouts 5 s; keepalive and QoS
+ * intervals 1 s; announce freshness 3 s; consumer mode STREAM, no rate cap;
+ * regions may be mapped from /dev/shm and the temporary directory only
+ * (TP_SHM_BASE_DIRS, colon-separated, overrides; see
+ * tp_context_add_allowed_base_dir). */
+tp_err_t tp_context_init(tp_context_t **ctx);
+void tp_context_close(tp_context_t *ctx);
+
+tp_err_t tp_context_set_aeron_dir(tp_context_t *ctx, const char *aeron_dir);
+tp_err_t tp_context_set_control_channel(tp_context_t *ctx, const char *channel);
+tp_err_t tp_context_set_control_stream_id(tp_context_t *ctx, int32_t stream_id);
+tp_err_t tp_context_set_descriptor_channel(tp_context_t *ctx, const char *channel);
+tp_err_t tp_context_set_descriptor_stream_id(tp_context_t *ctx, int32_t stream_id);
+tp_err_t tp_context_set_qos_channel(tp_context_t *ctx, const char *channel);
+tp_err_t tp_context_set_qos_stream_id(tp_context_t *ctx, int32_t stream_id);
+tp_err_t tp_context_set_metadata_channel(tp_context_t *ctx, const char *channel);
+tp_err_t tp_context_set_metadata_stream_id(tp_context_t *ctx, int32_t stream_id);
+tp_err_t tp_context_set_client_id(tp_context_t *ctx, uint32_t client_id);
+/* Accepted for compatibility: the Go Aeron client always runs its own conductor thread. */
+tp_err_t tp_context_set_use_invoker(tp_context_t *ctx, bool value);
+tp_err_t tp_context_set_attach_timeout_ns(tp_context_t *ctx, uint64_t timeout_ns);
+tp_err_t tp_context_set_qos_interval_ns(tp_context_t *ctx, uint64_t interval_ns);
+tp_err_t tp_context_set_detach_timeout_ns(tp_context_t *ctx, uint64_t timeout_ns);
+tp_err_t tp_context_set_announce_freshness_ns(tp_context_t *ctx, uint64_t freshness_ns);
+tp_err_t tp_context_set_lease_keepalive_interval_ns(tp_context_t *ctx, uint64_t interval_ns);
+/* TP_CONSUMER_MODE_STREAM or TP_CONSUMER_MODE_RATE_LIMITED, else TP_ERR_ARG. */
+tp_err_t tp_context_set_consumer_mode(tp_context_t *ctx, uint8_t mode);
+tp_err_t tp_context_set_consumer_max_rate_hz(tp_context_t *ctx, uint64_t rate_hz);
+/* Ask the producer, in ConsumerHello, for a per-consumer descriptor or control stream. */
+tp_err_t tp_context_set_consumer_descriptor_request(tp_context_t *ctx, const char *channel, int32_t stream_id);
+tp_err_t tp_context_set_consumer_control_request(tp_context_t *ctx, const char *channel, int32_t stream_id);
+
+/* ---- Client: one Aeron connection shared by everything attached through it. ---- */
+tp_err_t tp_client_connect(tp_context_t *ctx, tp_client_t **client);
+/* Closes the client and every producer, consumer, monitor and cache still open on it. */
+void tp_client_close(tp_client_t *client);
+/* Polls driver responses; returns the work done (>= 0) or a negative tp_err_t. */
+int tp_client_do_work(tp_client_t *client);
+tp_err_t tp_client_get_client_id(const tp_client_t *client, uint32_t *client_id);
+
+/* ---- Attach: blocks up to the attach timeout for the driver's grant. ---- */
+tp_err_t tp_attach_producer(tp_client_t *client, uint32_t stream_id, tp_producer_t **producer);
+tp_err_t tp_attach_consumer(tp_client_t *client, uint32_t stream_id, tp_consumer_t **consumer);
+/* Close *handle and attach again to the same stream; *handle is replaced on success. */
+tp_err_t tp_producer_reattach(tp_producer_t **producer);
+tp_err_t tp_consumer_reattach(tp_consumer_t **consumer);
+
+/* Send one ShmDetachRequest (or ShmLeaseKeepalive) for any lease and wait for the answer. */
+tp_err_t tp_detach(tp_client_t *client, uint64_t lease_id, uint32_t stream_id, uint32_t client_id, uint8_t role);
+tp_err_t tp_lease_keepalive(tp_client_t *client, uint64_t lease_id, uint32_t stream_id, uint32_t client_id, uint8_t role);
+
+/* ---- Producer data path ----
+ * Data-path calls return TP_OK, TP_ERR_BUSY when the frame was dropped and may
+ * be retried (no consumer, back-pressure, a claim open, reattaching),
+ * TP_ERR_ARG for a frame no pool holds or a bad tensor header, and
+ * TP_ERR_PROTOCOL when the lease is gone for good. They never block. */
+
+/* Copy payload into the smallest pool that holds values_len bytes and publish it. */
+tp_err_t tp_producer_offer_frame(
+    tp_producer_t *producer,
+    const uint8_t *payload,
+    uint32_t values_len,
+    const tp_tensor_header_t *tensor,
+    uint32_t meta_version);
+
+/* Open the next frame in pool pool_id (or the smallest pool holding values_len bytes). */
+tp_err_t tp_producer_try_claim_slot(tp_producer_t *producer, uint16_t pool_id, tp_slot_claim_t *claim);
+tp_err_t tp_producer_try_claim_slot_by_size(tp_producer_t *producer, uint32_t values_len, tp_slot_claim_t *claim);
+/* Publish a claimed frame: write its headers, commit the seqlock, send the FrameDescriptor. */
+tp_err_t tp_producer_commit_slot(
+    tp_producer_t *producer,
+    tp_slot_claim_t *claim,
+    uint32_t values_len,
+    const tp_tensor_header_t *tensor,
+    uint32_t meta_version);
+
+/* ---- Producer metadata (wire spec §10.3); setters bump meta_version. ---- */
+tp_err_t tp_producer_metadata_version(const tp_producer_t *producer, uint32_t *meta_version);
+tp_err_t tp_producer_set_metadata(
+    tp_producer_t *producer,
+    const char *name,
+    const char *summary,
+    const tp_metadata_attribute_t *attrs,
+    uint32_t attr_count);
+tp_err_t tp_producer_announce_data_source(tp_producer_t *producer, const char *name, const char *summary);
+tp_err_t tp_producer_set_metadata_attributes(
+    tp_producer_t *producer,
+    const tp_metadata_attribute_t *attrs,
+    uint32_t attr_count);
+tp_err_t tp_producer_set_metadata_attribute(
+    tp_producer_t *producer,
+    const char *key,
+    const char *mime_type,
+    const uint8_t *value,
+    uint32_t value_len);
+/* TP_ERR_NOT_FOUND when there is no attribute named key. */
+tp_err_t tp_producer_delete_metadata_attribute(tp_producer_t *producer, const char *key);
+
+/* Send a DataSourceAnnounce / DataSourceMeta now, with the given fields. */
+tp_err_t tp_producer_send_metadata_announce(
+    tp_producer_t *producer,
+    uint32_t meta_version,
+    const char *name,
+    const char *summary);
+tp_err_t tp_producer_send_metadata_meta(
+    tp_producer_t *producer,
+    uint32_t meta_version,
+    uint64_t timestamp_ns,
+    const tp_metadata_attribute_t *attrs,
+    uint32_t attr_count);
+/* Send one QosProducer now (wire spec §10.4.2). */
+tp_err_t tp_producer_send_qos(tp_producer_t *producer, uint64_t current_seq, uint64_t watermark);
+/* Run the producer's timers (QoS, metadata, activity); TP_ERR_PROTOCOL once the lease is lost. */
+tp_err_t tp_producer_poll(tp_producer_t *producer);
+tp_err_t tp_producer_get_lease_id(const tp_producer_t *producer, uint64_t *lease_id);
+tp_err_t tp_producer_get_stream_id(const tp_producer_t *producer, uint32_t *stream_id);
+tp_err_t tp_producer_get_producer_id(const tp_producer_t *producer, uint32_t *producer_id);
+
+/* ---- Consumer ---- */
+
+/* Poll control and descriptor streams; the newest valid frame waits for tp_consumer_try_read_frame.
+ * Returns TP_OK, or TP_ERR_PROTOCOL once the lease is lost. */
+tp_err_t tp_consumer_poll(tp_consumer_t *consumer, int fragment_limit);
+/* The newest frame tp_consumer_poll accepted, once: TP_ERR_TIMEOUT when there is none
+ * or it was overwritten since. */
+tp_err_t tp_consumer_try_read_frame(tp_consumer_t *consumer, tp_frame_view_t *view);
+/* Send one QosConsumer now (wire spec §10.4.1). */
+tp_err_t tp_consumer_send_qos(
+    tp_consumer_t *consumer,
+    uint8_t mode,
+    uint64_t last_seq_seen,
+    uint64_t drops_gap,
+    uint64_t drops_late);
+/* The newest valid FrameProgress (wire spec §10.2.2); *available is false when there is none. */
+tp_err_t tp_consumer_get_progress(
+    const tp_consumer_t *consumer,
+    uint64_t *frame_id,
+    uint64_t *bytes_filled,
+    uint8_t *state,
+    bool *available);
+tp_err_t tp_consumer_get_lease_id(const tp_consumer_t *consumer, uint64_t *lease_id);
+tp_err_t tp_consumer_get_stream_id(const tp_consumer_t *consumer, uint32_t *stream_id);
+tp_err_t tp_consumer_get_consumer_id(const tp_consumer_t *consumer, uint32_t *consumer_id);
+
+const char *tp_err_str(tp_err_t err);
+
+/* Detach from the driver and unmap. NULL and already-closed handles are ignored. */
+void tp_producer_close(tp_producer_t *producer);
+void tp_consumer_close(tp_consumer_t *consumer);
+
+/* True when some subscriber is connected to the producer's descriptor stream /
+ * the consumer sees some publisher on its descriptor stream. */
+bool tp_producer_is_connected(const tp_producer_t *producer);
+bool tp_consumer_is_connected(const tp_consumer_t *consumer);
+
+/* ---- QoS monitor: the newest QosProducer / QosConsumer per id on one stream. ---- */
+tp_err_t tp_qos_monitor_init(tp_client_t *client, const char *channel, int32_t stream_id, tp_qos_monitor_t **monitor);
+void tp_qos_monitor_close(tp_qos_monitor_t *monitor);
+int tp_qos_monitor_poll(tp_qos_monitor_t *monitor, int fragment_limit);
+tp_err_t tp_qos_monitor_get_producer(
+    const tp_qos_monitor_t *monitor,
+    uint32_t producer_id,
+    tp_qos_producer_snapshot_t *out);
+tp_err_t tp_qos_monitor_get_consumer(
+    const tp_qos_monitor_t *monitor,
+    uint32_t consumer_id,
+    tp_qos_consumer_snapshot_t *out);
+
+/* ---- Metadata cache: the newest DataSourceAnnounce + DataSourceMeta per stream. ---- */
+tp_err_t tp_metadata_cache_init(tp_client_t *client, const char *channel, int32_t stream_id, tp_metadata_cache_t **cache);
+void tp_metadata_cache_close(tp_metadata_cache_t *cache);
+int tp_metadata_cache_poll(tp_metadata_cache_t *cache, int fragment_limit);
+tp_err_t tp_metadata_cache_get(const tp_metadata_cache_t *cache, uint32_t stream_id, tp_metadata_entry_t *out);
+
+/* ---- Discovery client (discovery spec): ask a discovery service which streams exist. ---- */
+tp_err_t tp_discovery_client_init(
+    tp_client_t *client,
+    const char *request_channel,
+    int32_t request_stream_id,
+    const char *response_channel,
+    int32_t response_stream_id,
+    tp_discovery_client_t **discovery);
+void tp_discovery_client_close(tp_discovery_client_t *discovery);
+int tp_discovery_client_poll(tp_discovery_client_t *discovery, int fragment_limit);
+/* Zero ids and NULL or empty names mean "any". */
+tp_err_t tp_discovery_send_request(
+    tp_discovery_client_t *discovery,
+    uint32_t stream_id,
+    uint32_t producer_id,
+    uint32_t data_source_id,
+    const char *data_source_name,
+    const char **tags,
+    uint32_t tag_count,
+    uint64_t *request_id);
+/* TP_ERR_NOT_FOUND until the response to request_id arrived. *entry_count holds the
+ * capacity of entries on entry and the number written on return. */
+tp_err_t tp_discovery_get_response(
+    const tp_discovery_client_t *discovery,
+    uint64_t request_id,
+    tp_discovery_entry_t *entries,
+    uint32_t *entry_count,
+    char *error_message,
+    size_t error_len,
+    int32_t *status);
+
+/* ---- Extensions ---- */
+
+/* Why the last failing call on this thread failed ("" if none); valid until the next call. */
+const char *tp_errmsg(void);
+/* The tp_err_t of the last failing call on this thread (TP_OK if none). */
+tp_err_t tp_errcode(void);
+/* The library's version, e.g. "tensorpool 0.1.0". */
+const char *tp_version(void);
+
+/* Allow mapping regions under dir (path containment, wire spec §15.21a.5). The first call
+ * replaces the defaults. */
+tp_err_t tp_context_add_allowed_base_dir(tp_context_t *ctx, const char *dir);
+
+/* Give up a claim without publishing it. */
+tp_err_t tp_producer_abort_slot(tp_producer_t *producer, tp_slot_claim_t *claim);
+/* Report that the first bytes_filled bytes of a claimed frame are written (FrameProgress,
+ * wire spec §10.2.2; sent only to consumers that asked for progress). */
+tp_err_t tp_producer_report_progress(tp_producer_t *producer, const tp_slot_claim_t *claim, uint64_t bytes_filled);
+tp_err_t tp_producer_get_stats(const tp_producer_t *producer, tp_producer_stats_t *out);
+
+/* Called once per accepted frame; the view and its payload are valid only during the call. */
+typedef void (*tp_frame_handler_t)(void *clientd, const tp_frame_view_t *frame);
+/* Poll like tp_consumer_poll and hand every accepted frame to handler, in order.
+ * Returns the number of frames handled (>= 0) or a negative tp_err_t. */
+int tp_consumer_poll_frames(tp_consumer_t *consumer, tp_frame_handler_t handler, void *clientd, int fragment_limit);
+/* True while nothing has overwritten the frame's slot since the view was made: check it
+ * after reading the payload; false means what was read may be torn. */
+bool tp_consumer_frame_is_valid(const tp_consumer_t *consumer, const tp_frame_view_t *view);
+tp_err_t tp_consumer_get_stats(const tp_consumer_t *consumer, tp_consumer_stats_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
