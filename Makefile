@@ -5,8 +5,9 @@ TP := third_party
 STATICCHECK := $(TP)/bin/staticcheck
 FUZZTIME ?= 3s
 BUILD := build
+PREFIX ?= /usr/local
 
-.PHONY: all deps build codegen codegen-check fmt-check vet staticcheck gotest fuzz ctest test demo clean
+.PHONY: all deps build codegen codegen-check fmt-check vet staticcheck gotest fuzz ctest test demo install clean
 
 all: build
 
@@ -53,10 +54,19 @@ gotest: deps
 fuzz: deps
 	FUZZTIME=$(FUZZTIME) scripts/fuzz-all.sh
 
+# CMake builds libtensorpool.so (go build -buildmode=c-shared ./cabi; go's build cache decides
+# what is stale), the C and C++ examples and tests, and ctest runs them (no media driver needed).
 ctest:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	cmake --build $(BUILD) -j 2
 	cd $(BUILD) && ctest --output-on-failure
+
+# libtensorpool.so, the C headers, tensorpool.pc and the CMake package into $(PREFIX):
+# make install PREFIX=$HOME/.local
+install:
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	cmake --build $(BUILD) -j 2
+	cmake --install $(BUILD)
 
 test: deps fmt-check vet staticcheck codegen-check gotest fuzz ctest
 	@echo "Go tests and subtests (details in $(BUILD)/gotest.log):"
