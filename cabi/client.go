@@ -43,7 +43,11 @@ func tp_client_connect(ctx *C.tp_context_t, out **C.tp_client_t) C.tp_err_t {
 	cfg.mu.Unlock()
 	c, err := tp.Connect(context.Background(), o)
 	if err != nil {
-		return failErr(err)
+		code := codeOf(err)
+		if code == C.TP_ERR_PROTOCOL { // nothing from the SHM driver yet: Aeron itself failed
+			code = C.TP_ERR_AERON
+		}
+		return fail(code, "%v", err)
 	}
 	cl.c = c
 	*out = (*C.tp_client_t)(handle(register(cl)))

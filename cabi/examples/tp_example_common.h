@@ -18,7 +18,9 @@
  *                            TP_MIN_COUNT frames arrived and none for this long (default 1000)
  *   TP_SHM_BASE_DIRS         read by the library itself: where regions may be mapped
  *
- * Exit codes: 0 success, 1 the run failed, 2 a setting could not be parsed.
+ * Exit codes: 0 success, 1 the run failed, 2 a setting could not be parsed. A consumer
+ * whose lease ends (TP_ERR_PROTOCOL, e.g. the producer detached) stops there, and the
+ * frames received so far decide its exit code.
  */
 #ifndef TP_EXAMPLE_COMMON_H
 #define TP_EXAMPLE_COMMON_H

@@ -143,13 +143,25 @@ int main()
 
         tensorpool::FrameChecker checker(consumer.get(), settings.payload_bytes);
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(settings.timeout_ns);
-        while (std::chrono::steady_clock::now() < deadline &&
-               !tp_example_tally_done(&checker.tally(), &settings, tp_example_now_ns()))
+        try
         {
-            if (checker.poll(consumer.get(), 16) == 0)
+            while (std::chrono::steady_clock::now() < deadline &&
+                   !tp_example_tally_done(&checker.tally(), &settings, tp_example_now_ns()))
             {
-                std::this_thread::sleep_for(std::chrono::microseconds(100));
+                if (checker.poll(consumer.get(), 16) == 0)
+                {
+                    std::this_thread::sleep_for(std::chrono::microseconds(100));
+                }
             }
+        }
+        catch (const tensorpool::Error &e)
+        {
+            // The lease is gone (e.g. the producer left): judge what arrived.
+            if (e.code() != TP_ERR_PROTOCOL)
+            {
+                throw;
+            }
+            std::fprintf(stderr, "%s\n", e.what());
         }
 
         // Returning closes consumer, then client: the reverse order of creation.

@@ -40,8 +40,9 @@ static int run(const tp_example_settings_t *s, tp_consumer_t *consumer)
         int n = tp_consumer_poll_frames(consumer, on_frame, &state, 16);
         if (n < 0)
         {
+            /* TP_ERR_PROTOCOL: the lease is gone (e.g. the producer left); judge what arrived. */
             tp_example_fail("tp_consumer_poll_frames", (tp_err_t)n);
-            failed = true;
+            failed = n != TP_ERR_PROTOCOL;
             break;
         }
         if (n == 0)
