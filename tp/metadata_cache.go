@@ -15,14 +15,9 @@ import (
 // TP_MAX_METADATA_ENTRIES).
 const MaxMetadataEntries = tableCapacity
 
-// MetadataAttribute is one DataSourceMeta item (Wire §10.3.2): a key, the format of the
-// value (a MIME type such as "application/json", or "sbe:<schemaId>.<templateId>") and
-// the value's bytes.
-type MetadataAttribute struct {
-	Key    string
-	Format string
-	Value  []byte
-}
+// MetadataAttribute is one DataSourceMeta item as a cache holds it: the same Attribute
+// a producer publishes (Wire §10.3.2).
+type MetadataAttribute = Attribute
 
 // MetadataEntry is what a MetadataCache knows about one stream (Wire §10.3).
 //
