@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/internal/ordered"
 )
 
 // Subscription receives a stream: one image per publisher session. Poll it
@@ -139,7 +140,7 @@ func (s *Subscription) ChannelStatusIndicatorID() int32 { return s.channelStatus
 // leaves removed images mapped until the client closes.
 func (s *Subscription) Poll(handler logbuffer.FragmentHandler, fragmentLimit int) int {
 	if s.lightPoll {
-		logbuffer.StoreInt64Release(&s.pollState, s.observed<<1|1)
+		ordered.StoreInt64(&s.pollState, s.observed<<1|1)
 	} else {
 		atomic.StoreInt64(&s.pollState, s.observed<<1|1)
 	}
@@ -165,7 +166,7 @@ func (s *Subscription) Poll(handler logbuffer.FragmentHandler, fragmentLimit int
 		}
 	}
 	s.observed = list.changeNumber
-	logbuffer.StoreInt64Release(&s.pollState, list.changeNumber<<1)
+	ordered.StoreInt64(&s.pollState, list.changeNumber<<1)
 	return fragments
 }
 

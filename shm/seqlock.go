@@ -1,21 +1,28 @@
 package shm
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/tensorpool/tensorpool/internal/ordered"
+)
 
 // seq_commit seqlock (§8.3). The word is (logical_sequence << 1) | commit_bit:
 // bit 0 clear = write in progress, bit 0 set = committed.
 //
-// Ordering. Go's sync/atomic operations are sequentially consistent, which subsumes the
-// release stores and acquire loads §8.3 asks for. Two places need more than a release
-// store or an acquire load on weakly ordered CPUs (arm64, ppc64, riscv64), because the
-// header and payload bytes are plain accesses:
-//   - BeginWrite must keep the writer's later payload and header stores from becoming
-//     visible before the in-progress word. A release store only orders earlier
-//     accesses, so BeginWrite uses an atomic swap, which Go implements as a full barrier.
-//   - ReadEnd must keep the reader's earlier plain loads from being satisfied after the
-//     second load of seq_commit; readFence (seqlock_fence_*.go) orders them.
-// Commit needs only an atomic store: as a release store it orders every earlier header
-// and payload store before the committed word.
+// Ordering. The header and payload bytes are plain accesses; the seq_commit word carries
+// the order between writer and readers:
+//   - Commit is a release store (internal/ordered): every earlier header and payload store
+//     is visible before the committed word. On amd64 that is a plain MOV, not the XCHG of
+//     sync/atomic's store, so the producer does not wait for its store buffer to drain
+//     into cache lines a consumer on another core is reading.
+//   - BeginWrite must also keep the writer's later stores from becoming visible before
+//     the in-progress word, which a release store does not promise. Where stores are
+//     never reordered with later stores (ordered.StoreStoreOrdered: amd64) the release
+//     store is enough; elsewhere it is an atomic swap, which Go implements as a full
+//     barrier.
+//   - Readers load the word with sync/atomic (an acquire load). ReadEnd must keep the
+//     reader's earlier plain loads from being satisfied after its second load of
+//     seq_commit; readFence (seqlock_fence_*.go) orders them.
 
 // InProgress is the seq_commit value while sequence seq is being written.
 func InProgress(seq uint64) uint64 { return seq << 1 }
@@ -32,12 +39,16 @@ func SequenceOf(word uint64) uint64 { return word >> 1 }
 // BeginWrite marks the slot as being written for seq (producer step 1). Every header and
 // payload store for the frame must come after it.
 func (s HeaderSlot) BeginWrite(seq uint64) {
-	atomic.SwapUint64(s.seqWord(), InProgress(seq))
+	if ordered.StoreStoreOrdered {
+		ordered.StoreUint64(s.seqWord(), InProgress(seq))
+	} else {
+		atomic.SwapUint64(s.seqWord(), InProgress(seq))
+	}
 }
 
 // Commit publishes seq (producer step 4) after all header and payload stores.
 func (s HeaderSlot) Commit(seq uint64) {
-	atomic.StoreUint64(s.seqWord(), Committed(seq))
+	ordered.StoreUint64(s.seqWord(), Committed(seq))
 }
 
 // ReadBegin loads seq_commit (consumer step 1) and checks it holds the committed frame

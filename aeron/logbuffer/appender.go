@@ -1,6 +1,10 @@
 package logbuffer
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/tensorpool/tensorpool/internal/ordered"
+)
 
 // AppendResult is the outcome of an append to one term.
 type AppendResult struct {
@@ -118,7 +122,7 @@ func NewExclusiveTermAppender(log *LogBuffers, index int) ExclusiveTermAppender 
 // advance publishes the new tail and, if the frames do not fit, pads the rest of the term.
 func (a *ExclusiveTermAppender) advance(w *HeaderWriter, termID, termOffset int32, alignedLength int) AppendResult {
 	result := AppendResult{TermID: termID, ResultingOffset: termOffset + int32(alignedLength)}
-	StoreInt64Release(a.tail, PackTail(termID, result.ResultingOffset))
+	ordered.StoreInt64(a.tail, PackTail(termID, result.ResultingOffset))
 	if int(result.ResultingOffset) > len(a.term) {
 		result.Tripped = true
 		if int(termOffset) < len(a.term) {

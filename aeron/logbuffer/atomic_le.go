@@ -5,6 +5,8 @@ package logbuffer
 import (
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/tensorpool/tensorpool/internal/ordered"
 )
 
 // Aeron's log is little-endian and its shared words are updated with native atomic instructions, so
@@ -32,7 +34,7 @@ func loadFrameLength(term []byte, offset int) int32 {
 // storeFrameLength publishes a frame (release): its header and payload, written before, are
 // visible to a reader that loads the length.
 func storeFrameLength(term []byte, offset int, length int32) {
-	StoreInt32Release(int32At(term, offset), length)
+	ordered.StoreInt32(int32At(term, offset), length)
 }
 
 // storeFrameWord stores the first 8 bytes of a frame (length, version, flags, type) at once: see

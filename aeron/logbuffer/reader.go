@@ -3,6 +3,8 @@ package logbuffer
 import (
 	"encoding/binary"
 	"sync/atomic"
+
+	"github.com/tensorpool/tensorpool/internal/ordered"
 )
 
 // FragmentHandler receives one fragment: the payload is buffer[offset : offset+length] and header
@@ -110,7 +112,7 @@ func PollImage(log *LogBuffers, subscriberPosition *int64, handler FragmentHandl
 	term := log.terms[IndexByPosition(position, log.positionBitsToShift)]
 	newOffset, fragmentsRead := ReadTerm(term, termOffset, handler, fragmentLimit, header)
 	if newOffset > termOffset {
-		StoreInt64Release(subscriberPosition, position+int64(newOffset-termOffset))
+		ordered.StoreInt64(subscriberPosition, position+int64(newOffset-termOffset))
 	}
 	return fragmentsRead
 }
