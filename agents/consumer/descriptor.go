@@ -15,6 +15,14 @@ type Descriptor struct {
 	MetaVersion uint32 // 0xFFFF_FFFF when absent
 }
 
+var descriptorGate = func() wire.Gate {
+	g, ok := wire.GateFor(control.FrameDescriptorSbeSchemaID, control.FrameDescriptorSbeTemplateID)
+	if !ok {
+		panic("wire has no FrameDescriptor layout")
+	}
+	return g
+}()
+
 // DecodeDescriptor decodes a FrameDescriptor at the start of buf. It reports isDescriptor
 // false, without judging further, for any other message (another schema or template: the
 // descriptor stream may be shared, and template ids collide across schemas), and
@@ -25,10 +33,10 @@ func DecodeDescriptor(buf []byte, d *Descriptor) (isDescriptor bool, drop Drop) 
 		return true, DropDescriptorMalformed
 	}
 	h, _ := wire.PeekHeader(buf) // cannot fail: the length is checked
-	if h.SchemaID != control.FrameDescriptorSbeSchemaID || h.TemplateID != control.FrameDescriptorSbeTemplateID {
+	if !descriptorGate.Is(h) {
 		return false, DropNone
 	}
-	if _, err := wire.ValidateSchema(buf, wire.ControlSchemaID); err != nil {
+	if _, err := descriptorGate.Validate(buf, h); err != nil {
 		return true, DropDescriptorMalformed
 	}
 	var m control.FrameDescriptor
