@@ -137,6 +137,17 @@ func (s HeaderSlot) Tensor() TensorHeaderView {
 // The spec asks producers not to rely on earlier contents (§8.3 producer step 3), so
 // nothing is left over from the previous frame. It does not allocate.
 func (s HeaderSlot) EncodeHeader(h *SlotHeader, t *TensorHeader) {
+	s.encodeFixed(h)
+	le.PutUint16(s.b[embeddedBlockLengthOffset:], TensorHeaderBlockLength)
+	le.PutUint16(s.b[embeddedTemplateIDOffset:], TensorHeaderTemplateID)
+	le.PutUint16(s.b[embeddedSchemaIDOffset:], WireSchemaID)
+	le.PutUint16(s.b[embeddedVersionOffset:], WireSchemaVersion)
+	s.Tensor().Encode(t)
+}
+
+// encodeFixed writes the slot header's fields, its padding and the headerBytes length:
+// everything in the slot but seq_commit and the embedded tensor header.
+func (s HeaderSlot) encodeFixed(h *SlotHeader) {
 	s.SetValuesLenBytes(h.ValuesLenBytes)
 	s.SetPayloadSlot(h.PayloadSlot)
 	s.SetPoolID(h.PoolID)
@@ -145,16 +156,68 @@ func (s HeaderSlot) EncodeHeader(h *SlotHeader, t *TensorHeader) {
 	s.SetMetaVersion(h.MetaVersion)
 	clear(s.b[slotPadOffset : slotPadOffset+slotPadSize])
 	le.PutUint32(s.b[slotHeaderBytesLenOffset:], TensorHeaderEncodedLength)
-	le.PutUint16(s.b[embeddedBlockLengthOffset:], TensorHeaderBlockLength)
-	le.PutUint16(s.b[embeddedTemplateIDOffset:], TensorHeaderTemplateID)
-	le.PutUint16(s.b[embeddedSchemaIDOffset:], WireSchemaID)
-	le.PutUint16(s.b[embeddedVersionOffset:], WireSchemaVersion)
-	s.Tensor().Encode(t)
+}
+
+// EncodedTensorHeader is a TensorHeader encoded as the last 192 bytes of a header slot,
+// its embedded message header and body (offsets 64..256, three whole cache lines). A
+// producer encodes it once per shape and reuses it for every frame of that shape.
+type EncodedTensorHeader struct {
+	b [TensorHeaderEncodedLength]byte
+}
+
+var _ [HeaderSlotSize - slotEmbeddedHeaderOffset - int(TensorHeaderEncodedLength)]struct{}
+
+// Encode writes t's embedded message header and body, exactly as EncodeHeader would.
+func (e *EncodedTensorHeader) Encode(t *TensorHeader) {
+	le.PutUint16(e.b[embeddedBlockLengthOffset-slotEmbeddedHeaderOffset:], TensorHeaderBlockLength)
+	le.PutUint16(e.b[embeddedTemplateIDOffset-slotEmbeddedHeaderOffset:], TensorHeaderTemplateID)
+	le.PutUint16(e.b[embeddedSchemaIDOffset-slotEmbeddedHeaderOffset:], WireSchemaID)
+	le.PutUint16(e.b[embeddedVersionOffset-slotEmbeddedHeaderOffset:], WireSchemaVersion)
+	TensorHeaderView{b: (*[TensorHeaderBlockLength]byte)(e.b[MessageHeaderSize:])}.Encode(t)
+}
+
+// EncodeHeaderLines writes h and the encoded tensor header e: the same bytes as
+// EncodeHeader, so the overwrite is still full (§8.2). It stores each of the tensor
+// header's cache lines only if the slot holds something else there. A stream that repeats
+// one shape then dirties one cache line of the slot per frame instead of four; the other
+// three stay shared with the consumers that read them, so neither side waits for them
+// to move between cores.
+func (s HeaderSlot) EncodeHeaderLines(h *SlotHeader, e *EncodedTensorHeader) {
+	s.encodeFixed(h)
+	const line = 64
+	for off := 0; off < len(e.b); off += line {
+		dst := s.b[slotEmbeddedHeaderOffset+off : slotEmbeddedHeaderOffset+off+line]
+		if src := e.b[off : off+line]; string(dst) != string(src) {
+			copy(dst, src)
+		}
+	}
+}
+
+// Decode copies the embedded tensor header into t, as TensorHeaderView.Decode does.
+func (e *EncodedTensorHeader) Decode(t *TensorHeader) {
+	TensorHeaderView{b: (*[TensorHeaderBlockLength]byte)(e.b[MessageHeaderSize:])}.Decode(t)
+}
+
+// HasEncodedTensor reports whether the slot's last 192 bytes are e's. Under the seqlock
+// rules of HeaderSlot: a reader trusts the answer only after ReadEnd.
+func (s HeaderSlot) HasEncodedTensor(e *EncodedTensorHeader) bool {
+	return string(s.b[slotEmbeddedHeaderOffset:]) == string(e.b[:])
+}
+
+// LoadEncodedTensor copies the slot's last 192 bytes into e.
+func (s HeaderSlot) LoadEncodedTensor(e *EncodedTensorHeader) {
+	copy(e.b[:], s.b[slotEmbeddedHeaderOffset:])
 }
 
 // DecodeHeader copies the slot's fields into h and t. It does not validate; see
 // ValidateEmbeddedHeader, ValidateSlotHeader and ValidateTensorHeader.
 func (s HeaderSlot) DecodeHeader(h *SlotHeader, t *TensorHeader) {
+	s.DecodeFixed(h)
+	s.Tensor().Decode(t)
+}
+
+// DecodeFixed copies the slot header's fields into h: all but the tensor header.
+func (s HeaderSlot) DecodeFixed(h *SlotHeader) {
 	h.SeqCommit = s.SeqCommit()
 	h.ValuesLenBytes = s.ValuesLenBytes()
 	h.PayloadSlot = s.PayloadSlot()
@@ -162,5 +225,4 @@ func (s HeaderSlot) DecodeHeader(h *SlotHeader, t *TensorHeader) {
 	h.PayloadOffset = s.PayloadOffset()
 	h.TimestampNs = s.TimestampNs()
 	h.MetaVersion = s.MetaVersion()
-	s.Tensor().Decode(t)
 }

@@ -39,6 +39,19 @@ func (e embeddedHeader) validate() DropReason {
 // of a slot (§8.2, §8.3 step 5, §15.21 rule 3). TryRead applies it already.
 func ValidateEmbeddedHeader(s HeaderSlot) DropReason { return s.embeddedHeader().validate() }
 
+// ValidateEmbedded is ValidateEmbeddedHeader for a slot whose last 192 bytes the caller
+// holds in e (LoadEncodedTensor): the headerBytes length comes from the slot, the embedded
+// message header from e.
+func ValidateEmbedded(s HeaderSlot, e *EncodedTensorHeader) DropReason {
+	return embeddedHeader{
+		length:      s.HeaderBytesLength(),
+		blockLength: le.Uint16(e.b[embeddedBlockLengthOffset-slotEmbeddedHeaderOffset:]),
+		templateID:  le.Uint16(e.b[embeddedTemplateIDOffset-slotEmbeddedHeaderOffset:]),
+		schemaID:    le.Uint16(e.b[embeddedSchemaIDOffset-slotEmbeddedHeaderOffset:]),
+		version:     le.Uint16(e.b[embeddedVersionOffset-slotEmbeddedHeaderOffset:]),
+	}.validate()
+}
+
 // ValidateSlotHeader applies the slot-level rules to a decoded header read at headerIndex
 // whose pool_id the caller resolved to pool: payload_offset 0 (§8.2), payload_slot equal
 // to header_index (§9, §15.5), payload_slot inside the pool and values_len_bytes within

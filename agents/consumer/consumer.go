@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
-	"github.com/tensorpool/tensorpool/agents/internal/extent"
 	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/wire"
@@ -155,6 +154,7 @@ type Consumer struct {
 	desc     Descriptor
 	frame    Frame
 	header   shm.SlotHeader
+	tensor   tensorVerdict
 	counters Counters
 
 	// blockedEpoch is an epoch the consumer gave up on (pid change): announces for it are
@@ -347,7 +347,8 @@ func (c *Consumer) read(desc *Descriptor) Drop {
 		return c.drop(Drop(r))
 	}
 	f := &c.frame
-	slot.DecodeHeader(&c.header, &f.Tensor)
+	slot.DecodeFixed(&c.header)
+	c.tensor.read(slot)
 	if d := c.validate(slot, desc.HeaderIndex, f); d != DropNone {
 		// A header read while the producer overwrote it is late, not invalid.
 		if slot.ReadEnd(first) != shm.DropNone {
@@ -380,7 +381,8 @@ func (c *Consumer) read(desc *Descriptor) Drop {
 // known pool (§9), slot rules (§8.2, §10.2.1, §15.5), tensor rules (§8.2, §15.8) and a
 // tensor that fits its payload; on success it sets f.Strides and f.Payload.
 func (c *Consumer) validate(slot shm.HeaderSlot, headerIndex uint32, f *Frame) Drop {
-	if r := shm.ValidateEmbeddedHeader(slot); r != shm.DropNone {
+	t := &c.tensor
+	if r := shm.ValidateEmbedded(slot, &t.encoded); r != shm.DropNone {
 		return Drop(r)
 	}
 	pool := c.m.pool(c.header.PoolID)
@@ -390,18 +392,17 @@ func (c *Consumer) validate(slot shm.HeaderSlot, headerIndex uint32, f *Frame) D
 	if r := shm.ValidateSlotHeader(&c.header, headerIndex, pool.Geometry()); r != shm.DropNone {
 		return Drop(r)
 	}
-	strides, r := f.Tensor.ResolvedStrides()
-	if r != shm.DropNone {
-		return Drop(r)
+	if t.drop != shm.DropNone {
+		return Drop(t.drop)
 	}
 	payload, r := pool.Payload(&c.header)
 	if r != shm.DropNone {
 		return Drop(r)
 	}
-	if extent.Bytes(&f.Tensor, &strides) > uint64(len(payload)) {
+	if t.bytes > uint64(len(payload)) {
 		return DropTensorExceedsPayload
 	}
-	f.Strides, f.Payload = strides, payload
+	f.Tensor, f.Strides, f.Payload = t.tensor, t.strides, payload
 	return DropNone
 }
 

@@ -32,31 +32,55 @@ type dropCase struct {
 	want Drop
 }
 
+// runDropCases runs each case twice: on a fresh consumer, and on one that has just
+// accepted a valid frame, so its cache of the last tensor header verdict is warm; the warm
+// run also checks that the next valid frame is accepted again.
 func runDropCases(t *testing.T, cases []dropCase) {
 	t.Helper()
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			r := newRig(t)
-			const seq = 10
-			r.write(seq, 100, 1)
-			if c.slot != nil {
-				c.slot(r.slot(seq))
+		for _, warm := range []bool{false, true} {
+			name := c.name + "/cold"
+			if warm {
+				name = c.name + "/warm"
 			}
-			d := r.descriptor(seq)
-			if c.desc != nil {
-				c.desc(d)
-			}
-			if got := r.c.HandleDescriptor(encode(d)); got != c.want {
-				t.Fatalf("verdict %v, want %v", got, c.want)
-			}
-			cs := r.c.Counters()
-			if cs.Drops[c.want] != 1 || cs.Frames != 0 || len(r.got) != 0 {
-				t.Fatalf("counters %+v, handler calls %d", cs, len(r.got))
-			}
-			if wantLate := c.want.late(); (cs.DropsLate == 1) != wantLate {
-				t.Fatalf("drops_late %d, want late=%v", cs.DropsLate, wantLate)
-			}
-		})
+			t.Run(name, func(t *testing.T) {
+				r := newRig(t)
+				const seq = 10
+				accepted := uint64(0)
+				if warm {
+					r.write(seq-1, 100, 1)
+					if got := r.deliver(seq - 1); got != DropNone {
+						t.Fatalf("warm-up frame: %v", got)
+					}
+					accepted = 1
+				}
+				r.write(seq, 100, 1)
+				if c.slot != nil {
+					c.slot(r.slot(seq))
+				}
+				d := r.descriptor(seq)
+				if c.desc != nil {
+					c.desc(d)
+				}
+				if got := r.c.HandleDescriptor(encode(d)); got != c.want {
+					t.Fatalf("verdict %v, want %v", got, c.want)
+				}
+				cs := r.c.Counters()
+				if cs.Drops[c.want] != 1 || cs.Frames != accepted || uint64(len(r.got)) != accepted {
+					t.Fatalf("counters %+v, handler calls %d", cs, len(r.got))
+				}
+				if wantLate := c.want.late(); (cs.DropsLate == 1) != wantLate {
+					t.Fatalf("drops_late %d, want late=%v", cs.DropsLate, wantLate)
+				}
+				if warm {
+					next := max(d.Seq, seq) + 1
+					r.write(next, 100, 1)
+					if got := r.deliver(next); got != DropNone {
+						t.Fatalf("valid frame after the drop: %v", got)
+					}
+				}
+			})
+		}
 	}
 }
 
@@ -326,5 +350,24 @@ func TestWireSpec_11_RateLimitedConsumerThinsLocally(t *testing.T) {
 	r.write(7, 10, 1)
 	if got := r.deliver(7); got != DropNone {
 		t.Fatal(got)
+	}
+}
+
+// TestWireSpec_8_2_EachFrameCarriesItsOwnShape: the consumer keeps the verdict on the last
+// tensor header it read; a frame whose header differs must still be decoded and checked.
+func TestWireSpec_8_2_EachFrameCarriesItsOwnShape(t *testing.T) {
+	r := newRig(t)
+	lengths := []int{10, 10, 20, 10, 300, 300, 0, 10}
+	for i, n := range lengths {
+		seq := uint64(20 + i)
+		r.write(seq, n, 1)
+		if got := r.deliver(seq); got != DropNone {
+			t.Fatalf("seq %d: %v", seq, got)
+		}
+	}
+	for i, f := range r.got {
+		if n := lengths[i]; f.Dims()[0] != int32(n) || len(f.Payload) != n {
+			t.Errorf("frame %d: dims %v and %d payload bytes, want %d", i, f.Dims(), len(f.Payload), n)
+		}
 	}
 }

@@ -124,6 +124,13 @@ type Producer struct {
 	cur    Claim
 	claim  logbuffer.BufferClaim
 	header shm.SlotHeader
+	// checked is the last tensor header that passed Commit's checks, checkedBytes the
+	// payload bytes it addresses and encoded its slot encoding: streams repeat one
+	// shape, which then costs a comparison instead of a validation and an encoding.
+	checked      shm.TensorHeader
+	checkedBytes uint64
+	checkedOK    bool
+	encoded      shm.EncodedTensorHeader
 
 	progressOn     bool
 	progressShared bool // send progress on Config.Control
@@ -363,12 +370,12 @@ func (p *Producer) Commit(c *Claim, t *shm.TensorHeader) Result {
 	if !p.isOpen(c) {
 		return p.fail(ErrNoClaim)
 	}
-	strides, r := t.ResolvedStrides()
-	if r != shm.DropNone {
+	need, ok := p.tensorBytes(t)
+	if !ok {
 		p.Abort(c)
 		return p.fail(DropInvalidTensor)
 	}
-	if extent.Bytes(t, &strides) > uint64(len(c.payload)) {
+	if need > uint64(len(c.payload)) {
 		p.Abort(c)
 		return p.fail(DropTensorExceedsPayload)
 	}
@@ -382,7 +389,7 @@ func (p *Producer) Commit(c *Claim, t *shm.TensorHeader) Result {
 		TimestampNs:    uint64(now),
 		MetaVersion:    c.metaVersion,
 	}
-	slot.EncodeHeader(&p.header, t)
+	slot.EncodeHeaderLines(&p.header, &p.encoded)
 	slot.Commit(c.seq)
 	p.open = false
 
@@ -409,6 +416,22 @@ func (p *Producer) Commit(c *Claim, t *shm.TensorHeader) Result {
 	p.counters.Frames++
 	p.counters.Bytes += uint64(len(c.payload))
 	return OK
+}
+
+// tensorBytes validates t (§8.2, §15.8) and returns the payload bytes it addresses; on
+// success p.encoded holds t's slot encoding. Both are kept for the next frame with the
+// same header.
+func (p *Producer) tensorBytes(t *shm.TensorHeader) (uint64, bool) {
+	if p.checkedOK && *t == p.checked {
+		return p.checkedBytes, true
+	}
+	strides, r := t.ResolvedStrides()
+	if r != shm.DropNone {
+		return 0, false
+	}
+	p.checked, p.checkedBytes, p.checkedOK = *t, extent.Bytes(t, &strides), true
+	p.encoded.Encode(t)
+	return p.checkedBytes, true
 }
 
 // Offer publishes a copy of payload as one frame: Claim, copy, Commit.

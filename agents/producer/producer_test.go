@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"testing"
+	"unsafe"
 
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/shm"
@@ -494,4 +495,65 @@ func TestWireSpec_9_ClaimByPoolTrimmedToValuesLen(t *testing.T) {
 	if c, res := p.Claim(10); res != OK || c.Capacity() != 4096 || len(c.Payload()) != 10 {
 		t.Fatalf("claim by size: %v, capacity is the stride of the smallest pool that fits", res)
 	}
+}
+
+// TestWireSpec_8_2_ShapeChangesAreWrittenWhole: Commit remembers the last tensor header it
+// checked and encoded, so a stream of one shape is cheap; every slot must still hold
+// exactly the header of its own frame when shapes change from frame to frame, when the
+// slot last held another shape (ring wrap), and after a rejected header.
+func TestWireSpec_8_2_ShapeChangesAreWrittenWhole(t *testing.T) {
+	l := testLayout()
+	p, r, pipe := newTestProducer(t, l, Config{})
+	matrix := &shm.TensorHeader{Dtype: shm.DtypeFloat32, MajorOrder: shm.MajorOrderColumn, Ndims: 2,
+		Dims: [shm.MaxDims]int32{4, 8}, Strides: [shm.MaxDims]int32{4, 32}}
+	padded := &shm.TensorHeader{Dtype: shm.DtypeUint16, MajorOrder: shm.MajorOrderRow, Ndims: 2,
+		Dims: [shm.MaxDims]int32{3, 5}, Strides: [shm.MaxDims]int32{16, 0}}
+	invalid := vector(8)
+	invalid.Ndims, invalid.Dims[1] = 2, 4
+	invalid.Strides[0], invalid.Strides[1] = 1, 1 // row-major: the outer stride is below the inner span
+	shapes := []*shm.TensorHeader{vector(64), vector(64), matrix, matrix, vector(32), padded, vector(64)}
+	payload := make([]byte, 256)
+	var want []shm.TensorHeader
+	for round := range 3 * int(l.Nslots) {
+		if round%5 == 4 {
+			if res := p.Offer(payload, invalid); res != DropInvalidTensor {
+				t.Fatalf("round %d: invalid header: %v", round, res)
+			}
+		}
+		tensor := shapes[round%len(shapes)]
+		if res := p.Offer(payload, tensor); res != OK {
+			t.Fatalf("round %d: %v", round, res)
+		}
+		want = append(want, *tensor)
+		pipe.Drain()
+	}
+	for i := range l.Nslots {
+		seq := uint64(len(want)) - uint64(l.Nslots) + uint64(i)
+		slot := slotOf(t, r, uint32(seq&uint64(l.Nslots-1)))
+		var h shm.SlotHeader
+		var got shm.TensorHeader
+		if d := slot.TryRead(seq, &h, &got); d != shm.DropNone {
+			t.Fatalf("seq %d: %v", seq, d)
+		}
+		if got != want[seq] {
+			t.Errorf("seq %d: slot holds %+v, want %+v", seq, got, want[seq])
+		}
+		fresh := freshSlot(t)
+		fresh.EncodeHeader(&h, &want[seq])
+		if string(fresh.Bytes()[8:]) != string(slot.Bytes()[8:]) {
+			t.Errorf("seq %d: slot bytes differ from a full EncodeHeader of the same frame", seq)
+		}
+	}
+}
+
+// freshSlot is a zeroed header slot outside any producer's regions.
+func freshSlot(t *testing.T) shm.HeaderSlot {
+	t.Helper()
+	mem := make([]uint64, (shm.HeaderSlotOffset(1))/8) // []uint64: 8-byte aligned
+	ring, err := shm.NewHeaderRing(unsafe.Slice((*byte)(unsafe.Pointer(&mem[0])), len(mem)*8), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := ring.Slot(0)
+	return s
 }
