@@ -45,6 +45,7 @@ type options struct {
 	sizes            []int
 	modes            []string
 	duration         time.Duration
+	latencyDuration  time.Duration
 	warmup           time.Duration
 	baselineDuration time.Duration
 	idle             string
@@ -85,6 +86,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	sweep := fs.Bool("sweep", false, "sizes "+sweepSizes+" (overrides --sizes)")
 	mode := fs.String("mode", "both", "where the consumer runs: one (a goroutine), two (a child process) or both")
 	fs.DurationVar(&o.duration, "duration", 3*time.Second, "measurement window per size")
+	fs.DurationVar(&o.latencyDuration, "latency-duration", time.Second, "latency window per size (one frame in flight)")
 	fs.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unmeasured run before each window")
 	fs.DurationVar(&o.baselineDuration, "baseline-duration", time.Second, "measurement window of each baseline")
 	fs.IntVar(&o.nslots, "nslots", 0, "slots of the header ring and pool, a power of two (default: 64 MiB of pool, 16 to 1024 slots)")
@@ -128,7 +130,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.nslots != 0 && (o.nslots < 2 || o.nslots&(o.nslots-1) != 0) {
 		return nil, fmt.Errorf("--nslots %d: want a power of two, at least 2", o.nslots)
 	}
-	if o.duration <= 0 || o.baselineDuration <= 0 || o.warmup < 0 {
+	if o.duration <= 0 || o.latencyDuration <= 0 || o.baselineDuration <= 0 || o.warmup < 0 {
 		return nil, errors.New("durations must be positive")
 	}
 	return o, nil
@@ -297,7 +299,7 @@ func geometry(size int) (stride, nslots uint32) {
 }
 
 // tpRun measures one payload size: the memcpy baseline, then the other baselines
-// (aeronBaselines), then the system.
+// (aeronBaselines), then the system twice, for its rate and for its latency.
 func (b *bench) tpRun(mode string, size int, aeronBaselines func(*sizeReport) error) (*sizeReport, error) {
 	b.runs++
 	stride, nslots := geometry(size)
@@ -320,6 +322,57 @@ func (b *bench) tpRun(mode string, size int, aeronBaselines func(*sizeReport) er
 		return nil, err
 	}
 
+	tput, err := b.system(mode, regions, layout, size, int64(nslots-1), b.o.duration)
+	if err != nil {
+		return nil, fmt.Errorf("throughput: %w", err)
+	}
+	lat, err := b.system(mode, regions, layout, size, 1, b.o.latencyDuration)
+	if err != nil {
+		return nil, fmt.Errorf("latency: %w", err)
+	}
+	seconds := float64(tput.w.End-tput.w.Start) / 1e9
+	rr := tput.rx
+	s.Frames = rr.Frames
+	s.FramesPerSec = float64(rr.Frames) / seconds
+	s.MiBPerSec = float64(rr.Bytes) / seconds / (1 << 20)
+	s.PublishedPerSec = float64(tput.tx.frames) / seconds
+	s.LoadedLatencyP50Ns = rr.Latency.percentile(0.50)
+	s.LatencyFrames = lat.rx.Frames
+	s.LatencyP50Ns = lat.rx.Latency.percentile(0.50)
+	s.LatencyP99Ns = lat.rx.Latency.percentile(0.99)
+	s.LatencyP999Ns = lat.rx.Latency.percentile(0.999)
+	s.ConsumerDrops = sumCounts(rr.Drops, lat.rx.Drops)
+	s.ProducerDrops = sumCounts(tput.tx.drops, lat.tx.drops)
+	s.Corrupt = rr.Corrupt + lat.rx.Corrupt
+	s.Mallocs = tput.tx.mallocs + rr.Mallocs + lat.tx.mallocs + lat.rx.Mallocs
+	if n := rr.Frames + lat.rx.Frames; n > 0 {
+		s.AllocsPerFrame = float64(s.Mallocs) / float64(n)
+	}
+	return s, nil
+}
+
+func sumCounts(a, b map[string]uint64) map[string]uint64 {
+	sum := map[string]uint64{}
+	for _, m := range []map[string]uint64{a, b} {
+		for k, v := range m {
+			sum[k] += v
+		}
+	}
+	return sum
+}
+
+// pass is what one window of the system measured on each side.
+type pass struct {
+	w  window
+	tx *producerStats
+	rx *receiverResult
+}
+
+// system runs a producer over regions and a consumer (where mode puts it) for one
+// window, with at most inFlight frames published and not yet polled: nslots-1 to
+// measure the delivered rate, 1 to measure latency the way ping-pong does, with no
+// queue in front of the frame.
+func (b *bench) system(mode string, regions *producer.Regions, layout producer.Layout, size int, inFlight int64, length time.Duration) (*pass, error) {
 	controlStream := b.streams(2)
 	descriptorStream := controlStream + 1
 	control, err := b.client.AddPublication(ipcChannel, controlStream)
@@ -364,29 +417,16 @@ func (b *bench) tpRun(mode string, size int, aeronBaselines func(*sizeReport) er
 	if err != nil {
 		return nil, err
 	}
-	w := b.newWindow(b.o.duration)
+	w := b.newWindow(length)
 	if err := rx.send(w); err != nil {
 		return nil, err
 	}
-	ps, perr := b.produce(p, descriptors, consumerPosition, nslots, size, w)
+	ps, perr := b.produce(p, descriptors, consumerPosition, inFlight, size, w)
 	rr, err := rx.wait()
 	if err = errors.Join(perr, err); err != nil {
 		return nil, err
 	}
-	seconds := float64(w.End-w.Start) / 1e9
-	s.Frames = rr.Frames
-	s.FramesPerSec = float64(rr.Frames) / seconds
-	s.MiBPerSec = float64(rr.Bytes) / seconds / (1 << 20)
-	s.PublishedPerSec = float64(ps.frames) / seconds
-	s.LatencyP50Ns = rr.Latency.percentile(0.50)
-	s.LatencyP99Ns = rr.Latency.percentile(0.99)
-	s.LatencyP999Ns = rr.Latency.percentile(0.999)
-	s.ConsumerDrops, s.ProducerDrops, s.Corrupt = rr.Drops, ps.drops, rr.Corrupt
-	s.Mallocs = ps.mallocs + rr.Mallocs
-	if rr.Frames > 0 {
-		s.AllocsPerFrame = float64(s.Mallocs) / float64(rr.Frames)
-	}
-	return s, nil
+	return &pass{w: w, tx: ps, rx: rr}, nil
 }
 
 // descriptorFrameLength is the log space a FrameDescriptor takes: Aeron frame header
@@ -427,11 +467,11 @@ func clockEvery(size int) int { return max(1, (64<<10)/size) }
 // produce publishes frames of size bytes until the window ends, as fast as the
 // consumer takes them. A producer never waits for consumers: one that runs more than
 // a ring ahead overwrites slots before they are read (the consumer drops those as
-// late). To measure the rate of frames delivered, this one waits instead, while the
-// consumer is nslots-1 descriptors behind, going by the consumer's Aeron subscriber
-// position (a counter in the driver's CnC file, visible to both processes).
-func (b *bench) produce(p *producer.Producer, descriptors *aeron.Publication, consumerPosition func() int64, nslots uint32, size int, w window) (*producerStats, error) {
-	budget := int64(nslots-1) * descriptorFrameLength
+// late). This one waits instead while inFlight descriptors are published and not yet
+// polled, going by the consumer's Aeron subscriber position (a counter in the driver's
+// CnC file, visible to both processes).
+func (b *bench) produce(p *producer.Producer, descriptors *aeron.Publication, consumerPosition func() int64, inFlight int64, size int, w window) (*producerStats, error) {
+	budget := inFlight * descriptorFrameLength
 	var limit int64
 	src := make([]byte, size)
 	for i := range src {

@@ -42,7 +42,7 @@ func TestTinyRun(t *testing.T) {
 	}
 	before := shmEntries(t)
 	var out, errOut bytes.Buffer
-	code := cli([]string{"--sizes", "64,64K", "--duration", "300ms", "--warmup", "100ms",
+	code := cli([]string{"--sizes", "64,64K", "--duration", "300ms", "--latency-duration", "200ms", "--warmup", "100ms",
 		"--baseline-duration", "100ms", "--idle", "backoff", "--mode", "one", "--json"}, &out, &errOut)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
@@ -55,7 +55,7 @@ func TestTinyRun(t *testing.T) {
 		t.Fatalf("report shape: %+v", rep)
 	}
 	for _, s := range rep.Modes[0].Sizes {
-		if s.Frames == 0 || s.FramesPerSec <= 0 || s.LatencyP50Ns <= 0 ||
+		if s.Frames == 0 || s.FramesPerSec <= 0 || s.LatencyFrames == 0 || s.LatencyP50Ns <= 0 ||
 			s.MemcpyPerSec <= 0 || s.AeronMsgsPerSec <= 0 || s.AeronOneWayP50Ns <= 0 {
 			t.Errorf("%d B: %+v", s.SizeBytes, s)
 		}
