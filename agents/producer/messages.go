@@ -48,6 +48,13 @@ func EncodeDescriptor(buf []byte, d *Descriptor) int {
 	return DescriptorLength
 }
 
+// StampDescriptor sets timestamp_ns of a FrameDescriptor that EncodeDescriptor wrote at
+// the start of buf.
+func StampDescriptor(buf []byte, timestampNs uint64) {
+	var m control.FrameDescriptor
+	m.WrapForEncode(buf, wire.HeaderLength, uint64(len(buf))).SetTimestampNs(timestampNs)
+}
+
 // Progress is the content of a FrameProgress (§10.2.2).
 type Progress struct {
 	StreamID           uint32

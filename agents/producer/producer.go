@@ -363,9 +363,10 @@ func (p *Producer) giveUpProgress() {
 }
 
 // Commit completes the claim: it checks t (§8.2, §15.8, and that its dims and strides fit
-// the payload), writes the slot header and tensor header (§8.2, full overwrite), commits the seqlock (§8.3 step 4), then try-claims the FrameDescriptor
-// (§10.2.1). If the descriptor cannot be sent the frame is dropped: the sequence number
-// is not advanced, so consumers see no gap and the next frame reuses the slot.
+// the payload), try-claims the FrameDescriptor (§10.2.1), writes the slot header and
+// tensor header (§8.2, full overwrite), stamps both, commits the seqlock (§8.3 step 4) and
+// then the descriptor. If the descriptor cannot be sent the frame is dropped: the sequence
+// number is not advanced, so consumers see no gap and the next frame reuses the slot.
 func (p *Producer) Commit(c *Claim, t *shm.TensorHeader) Result {
 	if !p.isOpen(c) {
 		return p.fail(ErrNoClaim)
@@ -379,29 +380,36 @@ func (p *Producer) Commit(c *Claim, t *shm.TensorHeader) Result {
 		p.Abort(c)
 		return p.fail(DropTensorExceedsPayload)
 	}
-	now := p.cfg.Clock()
-	slot, _ := p.ring.Slot(c.headerIndex)
-	pl := &p.pools[c.pool]
-	p.header = shm.SlotHeader{
-		ValuesLenBytes: uint32(len(c.payload)),
-		PayloadSlot:    c.headerIndex,
-		PoolID:         pl.id,
-		TimestampNs:    uint64(now),
-		MetaVersion:    c.metaVersion,
-	}
-	slot.EncodeHeaderLines(&p.header, &p.encoded)
-	slot.Commit(c.seq)
-	p.open = false
-
+	// Everything but the timestamp is written before the clock is read, the descriptor's
+	// log space included: between timestamp_ns and the descriptor becoming visible there are
+	// only a few stores, so a consumer's latency from timestamp_ns is the transport's. A
+	// refused descriptor drops the frame before its slot is committed (as Abort does).
 	if r := tryClaim(p.cfg.Descriptors, &p.claim, DescriptorLength); r != OK {
+		p.open = false
 		p.giveUpProgress()
 		return p.fail(r)
 	}
+	slot, _ := p.ring.Slot(c.headerIndex)
+	p.header = shm.SlotHeader{
+		ValuesLenBytes: uint32(len(c.payload)),
+		PayloadSlot:    c.headerIndex,
+		PoolID:         p.pools[c.pool].id,
+		MetaVersion:    c.metaVersion,
+	}
+	slot.EncodeHeaderLines(&p.header, &p.encoded)
 	d := Descriptor{
 		StreamID: p.streamID, Epoch: p.epoch, Seq: c.seq, HeaderIndex: c.headerIndex,
-		TimestampNs: uint64(now), MetaVersion: c.metaVersion,
+		MetaVersion: c.metaVersion,
 	}
-	EncodeDescriptor(p.claim.Buffer(), &d)
+	desc := p.claim.Buffer()
+	EncodeDescriptor(desc, &d)
+
+	now := p.cfg.Clock()
+	slot.SetTimestampNs(uint64(now))
+	slot.Commit(c.seq)
+	p.open = false
+	d.TimestampNs = uint64(now)
+	StampDescriptor(desc, d.TimestampNs)
 	p.claim.Commit()
 	if p.cfg.Consumers != nil {
 		p.cfg.Consumers.Describe(&d, now)

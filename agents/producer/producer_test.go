@@ -176,9 +176,14 @@ func TestDescriptorRefusedDropsFrameWithoutAdvancingSeq(t *testing.T) {
 		{logbuffer.PublicationError, DropPublicationError},
 	} {
 		t.Run(c.want.String(), func(t *testing.T) {
-			p, _, _ := newTestProducer(t, testLayout(), Config{Descriptors: &refusing{code: c.code}})
+			p, r, _ := newTestProducer(t, testLayout(), Config{Descriptors: &refusing{code: c.code}})
 			if res := p.Offer([]byte{1, 2}, vector(2)); res != c.want {
 				t.Fatalf("Offer = %v, want %v", res, c.want)
+			}
+			// The descriptor is claimed before the slot is committed: no committed frame
+			// exists that no descriptor names.
+			if w := slotOf(t, r, 0).SeqCommit(); w != shm.InProgress(0) {
+				t.Fatalf("slot 0 seq_commit %#x, want in progress", w)
 			}
 			if p.Seq() != 0 || p.Counters().Results[c.want] != 1 || p.Counters().Frames != 0 {
 				t.Fatalf("seq %d counters %+v", p.Seq(), p.Counters())
