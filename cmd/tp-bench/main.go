@@ -336,7 +336,6 @@ func (b *bench) tpRun(mode string, size int, aeronBaselines func(*sizeReport) er
 	s.FramesPerSec = float64(rr.Frames) / seconds
 	s.MiBPerSec = float64(rr.Bytes) / seconds / (1 << 20)
 	s.PublishedPerSec = float64(tput.tx.frames) / seconds
-	s.LoadedLatencyP50Ns = rr.Latency.percentile(0.50)
 	s.LatencyFrames = lat.rx.Frames
 	s.LatencyP50Ns = lat.rx.Latency.percentile(0.50)
 	s.LatencyP99Ns = lat.rx.Latency.percentile(0.99)
@@ -390,7 +389,7 @@ func (b *bench) system(mode string, regions *producer.Regions, layout producer.L
 		return nil, err
 	}
 	rx, err := b.startReceiver(mode, job{Role: roleConsume, Stream: descriptorStream,
-		ReplyStream: controlStream, TPStreamID: layout.StreamID})
+		ReplyStream: controlStream, TPStreamID: layout.StreamID, Latency: inFlight == 1})
 	if err != nil {
 		return nil, err
 	}

@@ -58,6 +58,9 @@ type job struct {
 	BaseDir       string
 	Idle          string
 	MeasureAllocs bool // only a child process can tell its own allocations apart
+	// Latency: read the clock for every frame and record its latency. Without it the
+	// consumer reads the clock once a poll, as the raw Aeron sink does.
+	Latency bool
 }
 
 // window is the steady-state measurement interval in CLOCK_MONOTONIC, which both
@@ -98,13 +101,19 @@ var errNoWindow = errors.New("the benchmark ended before the measurement window 
 // read and checked like the others but not counted.
 type consumeState struct {
 	start, end int64
+	timed      bool // read the clock and record latency per frame
+	counting   bool // untimed: the last clock read fell inside the window
 	res        receiverResult
 	latency    histogram
 }
 
 func (s *consumeState) onFrame(f *consumer.Frame) {
-	now := monoclock.Now()
-	if now < s.start || now >= s.end {
+	var now int64
+	if s.timed {
+		if now = monoclock.Now(); now < s.start || now >= s.end {
+			return
+		}
+	} else if !s.counting {
 		return
 	}
 	// The producer stamps each payload with its seq: reading it proves the frame
@@ -112,7 +121,9 @@ func (s *consumeState) onFrame(f *consumer.Frame) {
 	if binary.LittleEndian.Uint64(f.Payload) != f.Seq && f.Valid() {
 		s.res.Corrupt++
 	}
-	s.latency.record(now - int64(f.TimestampNs))
+	if s.timed {
+		s.latency.record(now - int64(f.TimestampNs))
+	}
 	s.res.Frames++
 	s.res.Bytes += uint64(len(f.Payload))
 }
@@ -154,7 +165,7 @@ func consume(j job, client *aeron.Client, ready func(), windows <-chan window) (
 	if !ok {
 		return nil, errNoWindow
 	}
-	s.start, s.end = w.Start, w.End
+	s.start, s.end, s.timed = w.Start, w.End, j.Latency
 	idle := newIdle(j.Idle)
 	var before, after consumer.Counters
 	var mem memWindow
@@ -170,6 +181,7 @@ func consume(j job, client *aeron.Client, ready func(), windows <-chan window) (
 			}
 		}
 		now := monoclock.Now()
+		s.counting = now >= w.Start && now < w.End
 		if !inWindow && now >= w.Start {
 			inWindow = true
 			before = c.Counters()

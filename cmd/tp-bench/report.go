@@ -35,17 +35,15 @@ type sizeReport struct {
 	PublishedPerSec float64
 	// Latency, from the commit's timestamp to the consumer's handler, in a second window
 	// with one frame in flight (as Aeron's ping-pong has one message in flight).
-	LatencyFrames uint64
-	LatencyP50Ns  int64
-	LatencyP99Ns  int64
-	LatencyP999Ns int64
-	// LoadedLatencyP50Ns is the same in the throughput window: mostly time queued.
-	LoadedLatencyP50Ns int64
-	ConsumerDrops      map[string]uint64
-	ProducerDrops      map[string]uint64
-	Corrupt            uint64
-	Mallocs            uint64 // heap allocations in the window, both sides
-	AllocsPerFrame     float64
+	LatencyFrames  uint64
+	LatencyP50Ns   int64
+	LatencyP99Ns   int64
+	LatencyP999Ns  int64
+	ConsumerDrops  map[string]uint64
+	ProducerDrops  map[string]uint64
+	Corrupt        uint64
+	Mallocs        uint64 // heap allocations in the window, both sides
+	AllocsPerFrame float64
 	// Baselines, measured just before this size's run.
 	MemcpyPerSec     float64
 	AeronMsgsPerSec  float64
