@@ -11,8 +11,6 @@ import (
 	"sync/atomic"
 	"unsafe"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/tp"
 	"github.com/tensorpool/tensorpool/wire/sbe/control"
@@ -22,20 +20,23 @@ import (
 // one kept for tp_consumer_try_read_frame, or each one handed to a frame handler.
 type tpConsumer struct {
 	mu     sync.Mutex
+	key    uint64 // names the consumer in support.c's record of running handlers
 	client uintptr
 	stream uint32
 	c      *tp.Consumer
 
 	pending    bool // view holds a frame try_read has not returned yet
 	view       C.tp_frame_view_t
-	handler    C.tp_frame_handler_t // set while tp_consumer_poll_frames runs
-	clientd    unsafe.Pointer
+	handler    C.uintptr_t        // the C handler, set while tp_consumer_poll_frames runs
+	clientd    C.uintptr_t        // its argument
 	cview      *C.tp_frame_view_t // C memory handed to handlers
 	current    *tp.Frame          // the frame a handler is looking at
 	handled    int
-	poller     atomic.Int64 // the thread inside tp_consumer_poll_frames, 0 when none
-	closeAfter atomic.Bool  // tp_consumer_close was called from inside a handler
+	closeAfter atomic.Bool // tp_consumer_close was called from inside a handler
 }
+
+// consumerKeys issues tpConsumer.key: never 0, never reused.
+var consumerKeys atomic.Uint64
 
 var (
 	msgNoFrame   = "tp: no new frame"
@@ -48,7 +49,7 @@ func consumerOf(c *C.tp_consumer_t) (*tpConsumer, bool) {
 }
 
 func attachConsumer(cl *tpClient, clientToken uintptr, stream uint32) (*tpConsumer, C.tp_err_t) {
-	tc := &tpConsumer{client: clientToken, stream: stream}
+	tc := &tpConsumer{key: consumerKeys.Add(1), client: clientToken, stream: stream}
 	ctx, cancel := context.WithTimeout(context.Background(), cl.attachTimeout)
 	defer cancel()
 	c, err := cl.c.NewConsumer(ctx, stream, tc.onFrame)
@@ -66,10 +67,13 @@ func attachConsumer(cl *tpClient, clientToken uintptr, stream uint32) (*tpConsum
 
 // onFrame runs inside tp.Consumer.Poll, under tc.mu.
 func (tc *tpConsumer) onFrame(f *tp.Frame) {
-	if tc.handler != nil {
+	if tc.handler != 0 {
 		fillView(f, tc.cview)
 		tc.current = f
-		C.tp_call_frame_handler(tc.handler, tc.clientd, tc.cview)
+		// The handler is C code, its clientd C's own value (maybe not even a pointer)
+		// and the view C.calloc'd: never Go memory, so they go as integers. As pointers,
+		// cgo would check each of them for Go pointers on every frame.
+		C.tp_call_frame_handler(tc.handler, tc.clientd, C.uintptr_t(uintptr(unsafe.Pointer(tc.cview))), C.uint64_t(tc.key))
 		tc.current = nil
 		tc.handled++
 		return
@@ -144,8 +148,10 @@ func tp_consumer_reattach(consumer **C.tp_consumer_t) C.tp_err_t {
 }
 
 // reentered reports whether the calling thread is inside one of tc's frame handlers,
-// where it already holds tc.mu. Only that thread stores its own id in poller.
-func (tc *tpConsumer) reentered() bool { return tc.poller.Load() == int64(unix.Gettid()) }
+// where it already holds tc.mu. The C call into each handler records that in a
+// thread-local list (support.c), so this reads it rather than asking the kernel which
+// thread this is.
+func (tc *tpConsumer) reentered() bool { return bool(C.tp_in_frame_handler(C.uint64_t(tc.key))) }
 
 func (tc *tpConsumer) close() {
 	tc.mu.Lock()
@@ -175,10 +181,14 @@ func lockedConsumer(consumer *C.tp_consumer_t) (*tpConsumer, C.tp_err_t) {
 	if !ok {
 		return nil, badHandle()
 	}
-	if tc.reentered() {
-		return nil, failStatic(C.TP_ERR_BUSY, msgReentrant)
+	// A thread inside one of tc's handlers holds tc.mu, so getting it at once rules
+	// that out; only when it is taken need the thread ask whether it is the taker.
+	if !tc.mu.TryLock() {
+		if tc.reentered() {
+			return nil, failStatic(C.TP_ERR_BUSY, msgReentrant)
+		}
+		tc.mu.Lock()
 	}
-	tc.mu.Lock()
 	return tc, C.TP_OK
 }
 
@@ -235,12 +245,10 @@ func tp_consumer_poll_frames(consumer *C.tp_consumer_t, handler C.tp_frame_handl
 	if code != C.TP_OK {
 		return C.int(code)
 	}
-	tc.poller.Store(int64(unix.Gettid()))
-	tc.handler, tc.clientd, tc.handled = handler, clientd, 0
+	tc.handler, tc.clientd, tc.handled = C.uintptr_t(uintptr(unsafe.Pointer(handler))), C.uintptr_t(uintptr(clientd)), 0
 	tc.c.Poll(max(int(limit), 1))
 	n := tc.handled
-	tc.handler, tc.clientd = nil, nil
-	tc.poller.Store(0)
+	tc.handler, tc.clientd = 0, 0
 	code = tc.leaseCode()
 	tc.mu.Unlock()
 	if tc.closeAfter.Load() {

@@ -44,8 +44,6 @@ func nullArg() C.tp_err_t { return failStatic(C.TP_ERR_ARG, msgNullArg) }
 
 // codeOf classifies a Go error as a tp_err_t.
 func codeOf(err error) C.tp_err_t {
-	var shmErr *shm.ValidationError
-	var driverErr *aeron.DriverError
 	switch {
 	case err == nil:
 		return C.TP_OK
@@ -59,11 +57,11 @@ func codeOf(err error) C.tp_err_t {
 		return C.TP_ERR_ARG
 	case errors.Is(err, tp.ErrNoQosStream), errors.Is(err, tp.ErrNoMetadataStream):
 		return C.TP_ERR_UNSUPPORTED
-	case errors.As(err, &shmErr), errors.Is(err, shm.ErrInvalidURI), errors.Is(err, shm.ErrInvalidSuperblock),
+	case wraps[*shm.ValidationError](err), errors.Is(err, shm.ErrInvalidURI), errors.Is(err, shm.ErrInvalidSuperblock),
 		errors.Is(err, shm.ErrInvalidLayout), errors.Is(err, shm.ErrPathRejected), errors.Is(err, shm.ErrInvalidStride),
 		errors.Is(err, shm.ErrHugepages):
 		return C.TP_ERR_SHM
-	case errors.As(err, &driverErr), errors.Is(err, aeron.ErrClientTimedOut), errors.Is(err, aeron.ErrResponseTimeout),
+	case wraps[*aeron.DriverError](err), errors.Is(err, aeron.ErrClientTimedOut), errors.Is(err, aeron.ErrResponseTimeout),
 		errors.Is(err, aeron.ErrClientClosed), errors.Is(err, aeron.ErrDriverBufferFull), errors.Is(err, aeron.ErrResourceClosed),
 		errors.Is(err, aeron.ErrConductorServiceTimeout):
 		return C.TP_ERR_AERON
@@ -71,6 +69,13 @@ func codeOf(err error) C.tp_err_t {
 		return C.TP_ERR_IO
 	}
 	return C.TP_ERR_PROTOCOL
+}
+
+// wraps reports whether err is or wraps an E. Unlike errors.As with a local target,
+// which moves the target to the heap, it does not allocate: codeOf runs on the data path.
+func wraps[E error](err error) bool {
+	_, ok := errors.AsType[E](err)
+	return ok
 }
 
 // failErr records err and returns its code; nil is TP_OK.

@@ -7,46 +7,48 @@ import "C"
 
 import (
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
 // The registry maps handle tokens to the objects behind them. Tokens are never
 // reused, so a stale token can never name a newer object; they start well above 0
 // (NULL) and step by 8 so they look like aligned pointers to tools that print them.
-var registry = struct {
-	mu   sync.RWMutex
-	next uintptr
-	objs map[uintptr]any
-}{next: 0x1000, objs: map[uintptr]any{}}
+//
+// Every data-path call looks its handle up, from whichever thread it runs on. A
+// sync.Map's lookups of keys written once are atomic loads that write nothing shared,
+// where the read lock of an RWMutex bounces its reader count between cores.
+var registry struct {
+	issued atomic.Uintptr // tokens issued so far
+	objs   sync.Map       // token -> object
+}
+
+const firstToken = 0x1000
 
 func register(x any) uintptr {
-	registry.mu.Lock()
-	defer registry.mu.Unlock()
-	h := registry.next
-	registry.next += 8
-	registry.objs[h] = x
+	h := firstToken + 8*registry.issued.Add(1)
+	registry.objs.Store(h, x)
 	return h
 }
 
 // lookup returns the live object of type T behind token h.
 func lookup[T any](h uintptr) (T, bool) {
-	registry.mu.RLock()
-	x, ok := registry.objs[h]
-	registry.mu.RUnlock()
-	t, ok2 := x.(T)
-	return t, ok && ok2
+	x, _ := registry.objs.Load(h)
+	t, ok := x.(T)
+	return t, ok
 }
 
 // unregister removes token h and returns its object; false if h was not live (never
-// issued, or closed already), so closing twice is harmless.
+// issued, or closed already) or not a T, so closing twice is harmless. Of closes
+// racing for one token, only the one whose delete succeeds gets the object.
 func unregister[T any](h uintptr) (T, bool) {
-	registry.mu.Lock()
-	defer registry.mu.Unlock()
-	x, ok := registry.objs[h].(T)
-	if ok {
-		delete(registry.objs, h)
+	x, _ := registry.objs.Load(h)
+	t, ok := x.(T)
+	if !ok || !registry.objs.CompareAndDelete(h, x) {
+		var none T
+		return none, false
 	}
-	return x, ok
+	return t, true
 }
 
 // token is the registry key of an opaque handle pointer.

@@ -1,6 +1,7 @@
 // The parts of libtensorpool.so written in C: the per-thread error slot, which must
 // live in exactly one translation unit, the error and version strings, and the call
-// through a frame handler pointer, which Go cannot make itself.
+// through a frame handler pointer, which Go cannot make itself, with the per-thread
+// record of the handlers running.
 #include <stdio.h>
 #include <string.h>
 
@@ -54,7 +55,36 @@ const char *tp_version(void)
     return "tensorpool " TP_VERSION;
 }
 
-void tp_call_frame_handler(tp_frame_handler_t handler, void *clientd, const tp_frame_view_t *view)
+// The frame handler calls running on this thread, innermost first, each naming its
+// consumer. A handler may poll another consumer, whose handler then runs inside it, so
+// this is a list kept on the C stack, not a single slot.
+typedef struct tp_handler_call_stct
 {
-    handler(clientd, view);
+    uint64_t consumer;
+    const struct tp_handler_call_stct *outer;
+}
+tp_handler_call_t;
+
+static __thread const tp_handler_call_t *tp_handler_calls;
+
+// handler, clientd and view come as integers: see tpConsumer.onFrame.
+void tp_call_frame_handler(uintptr_t handler, uintptr_t clientd, uintptr_t view, uint64_t consumer)
+{
+    tp_handler_call_t call = {consumer, tp_handler_calls};
+    tp_handler_calls = &call;
+    ((tp_frame_handler_t)handler)((void *)clientd, (const tp_frame_view_t *)view);
+    tp_handler_calls = call.outer;
+}
+
+// Whether this thread is inside a frame handler of consumer, however deeply.
+bool tp_in_frame_handler(uint64_t consumer)
+{
+    for (const tp_handler_call_t *call = tp_handler_calls; call != NULL; call = call->outer)
+    {
+        if (call->consumer == consumer)
+        {
+            return true;
+        }
+    }
+    return false;
 }

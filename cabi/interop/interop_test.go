@@ -310,3 +310,11 @@ func (g *goConsumer) pollUntilAny(want int) error {
 	}
 	return fmt.Errorf("Go consumer got %d of %d frames", g.good+g.bad, want)
 }
+
+// Calls from inside frame handlers get their documented results, and a close made there
+// takes effect when the poll returns (cabi/tests/tp_handler_reentry_test.c).
+func TestInterop_CallsFromInsideFrameHandlers(t *testing.T) {
+	s := startStack(t)
+	c := s.start(t, program(t, "cabi/tests/tp_handler_reentry_test.c"), nil)
+	t.Log(goFeedsCPrograms(t, s, c)[0])
+}

@@ -1,8 +1,10 @@
 /*
  * The C API under misuse, with no media driver: NULL handles and NULL out-pointers give
- * TP_ERR_ARG (void closers ignore them), closed and double-closed contexts are caught,
- * setters validate, every code has a name, and connecting to a missing Aeron directory
- * fails with a message within seconds.
+ * TP_ERR_ARG (void closers ignore them), closed and double-closed contexts are caught, as
+ * are handles of another type or never issued, handle values are not reused, other threads
+ * see a racing close as TP_OK before it and TP_ERR_ARG after, setters validate, every code
+ * has a name, and connecting to a missing Aeron directory fails with a message within
+ * seconds.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -388,6 +390,122 @@ static void test_monitors(void)
     tp_discovery_client_close(NULL);
 }
 
+/* A handle of another type, or a value never issued, is no handle; closing it is quiet and
+ * leaves the handle it really is alone. */
+static void test_foreign_handles(void)
+{
+    tp_context_t *ctx = NULL;
+    EXPECT_OK(tp_context_init(&ctx));
+    EXPECT_ARG(tp_client_do_work((tp_client_t *)ctx));
+    EXPECT_ARG(tp_producer_poll((tp_producer_t *)ctx));
+    EXPECT_ARG(tp_consumer_poll((tp_consumer_t *)ctx, 1));
+    EXPECT(!tp_consumer_frame_is_valid((tp_consumer_t *)ctx, NULL));
+    tp_client_close((tp_client_t *)ctx);
+    tp_producer_close((tp_producer_t *)ctx);
+    tp_consumer_close((tp_consumer_t *)ctx);
+    tp_qos_monitor_close((tp_qos_monitor_t *)ctx);
+    EXPECT_OK(tp_context_set_client_id(ctx, 1));
+
+    static const uintptr_t never[] = {1, 7, 0xff8, UINTPTR_MAX & ~(uintptr_t)7};
+    for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
+    {
+        EXPECT_ARG(tp_context_set_client_id((tp_context_t *)never[i], 1));
+        tp_context_close((tp_context_t *)never[i]);
+    }
+    EXPECT_OK(tp_context_set_client_id(ctx, 1));
+    tp_context_close(ctx);
+}
+
+/* A closed handle's value is never issued again. */
+static void test_handles_not_reused(void)
+{
+    enum { closed_count = 16, later_count = 512 };
+    tp_context_t *closed[closed_count];
+    for (int i = 0; i < closed_count; i++)
+    {
+        closed[i] = NULL;
+        EXPECT_OK(tp_context_init(&closed[i]));
+        tp_context_close(closed[i]);
+    }
+    for (int i = 0; i < later_count; i++)
+    {
+        tp_context_t *ctx = NULL;
+        EXPECT_OK(tp_context_init(&ctx));
+        for (int j = 0; j < closed_count; j++)
+        {
+            EXPECT(ctx != closed[j]);
+        }
+        tp_context_close(ctx);
+    }
+    for (int i = 0; i < closed_count; i++)
+    {
+        EXPECT_ARG(tp_context_set_client_id(closed[i], 1));
+    }
+}
+
+enum { racing_threads = 4 };
+
+typedef struct close_race_stct
+{
+    tp_context_t *ctx;
+    pthread_barrier_t *start;
+    int unexpected; /* results other than TP_OK before the close and TP_ERR_ARG after */
+}
+close_race_t;
+
+/* Uses the context until it is closed: TP_OK, then TP_ERR_ARG for good. */
+static void *use_until_closed(void *arg)
+{
+    close_race_t *r = (close_race_t *)arg;
+    pthread_barrier_wait(r->start);
+    for (uint32_t id = 1;; id++)
+    {
+        tp_err_t err = tp_context_set_client_id(r->ctx, id);
+        if (err == TP_ERR_ARG)
+        {
+            break;
+        }
+        r->unexpected += err != TP_OK;
+    }
+    r->unexpected += tp_context_set_client_id(r->ctx, 1) != TP_ERR_ARG;
+    return NULL;
+}
+
+static void *close_it(void *arg)
+{
+    close_race_t *r = (close_race_t *)arg;
+    pthread_barrier_wait(r->start);
+    tp_context_close(r->ctx);
+    return NULL;
+}
+
+/* Threads using a handle while others close it, all at once: no crash, no result but
+ * TP_OK before the close and TP_ERR_ARG after. */
+static void test_close_races_use(void)
+{
+    for (int round = 0; round < 50; round++)
+    {
+        tp_context_t *ctx = NULL;
+        EXPECT_OK(tp_context_init(&ctx));
+        pthread_barrier_t start;
+        EXPECT(pthread_barrier_init(&start, NULL, 2 * racing_threads) == 0);
+        pthread_t threads[2 * racing_threads];
+        close_race_t races[2 * racing_threads];
+        for (int i = 0; i < 2 * racing_threads; i++)
+        {
+            races[i] = (close_race_t){ctx, &start, 0};
+            EXPECT(pthread_create(&threads[i], NULL, i < racing_threads ? use_until_closed : close_it, &races[i]) == 0);
+        }
+        for (int i = 0; i < 2 * racing_threads; i++)
+        {
+            EXPECT(pthread_join(threads[i], NULL) == 0);
+            EXPECT(races[i].unexpected == 0);
+        }
+        pthread_barrier_destroy(&start);
+        EXPECT_ARG(tp_context_set_client_id(ctx, 1));
+    }
+}
+
 /* Connecting to a directory with no media driver fails with a message, without hanging. */
 static void test_connect_without_driver(void)
 {
@@ -427,6 +545,9 @@ int main(void)
     test_producer();
     test_consumer();
     test_monitors();
+    test_foreign_handles();
+    test_handles_not_reused();
+    test_close_races_use();
     test_connect_without_driver();
 
     if (failures != 0)

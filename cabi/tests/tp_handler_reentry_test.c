@@ -1,0 +1,279 @@
+/*
+ * Calls made from inside frame handlers, against a media driver and a producer (run by
+ * cabi/interop, which feeds the stream; settings as in tp_example_common.h):
+ *   - a handler's calls that need its own consumer's lock fail with TP_ERR_BUSY instead of
+ *     deadlocking, and tp_consumer_frame_is_valid still answers;
+ *   - a handler may poll another consumer, and that consumer's handler is refused the outer
+ *     consumer too;
+ *   - another thread's call on the consumer waits for the handler instead of failing;
+ *   - tp_consumer_close from inside a handler, even a nested one, closes the consumer once
+ *     its poll returns, and the handle is closed (TP_ERR_ARG) from then on.
+ * Exit 0 when every check held.
+ */
+#include "../examples/tp_example_common.h" /* first: it selects POSIX */
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+static int failures;
+
+#define EXPECT(cond)                                                                   \
+    do                                                                                 \
+    {                                                                                  \
+        if (!(cond))                                                                   \
+        {                                                                              \
+            fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond);        \
+            failures++;                                                                \
+        }                                                                              \
+    }                                                                                  \
+    while (0)
+
+/* call must return want and record it as this thread's last error, with a message. */
+#define EXPECT_CODE(want, call)                                                                            \
+    do                                                                                                     \
+    {                                                                                                      \
+        long got_ = (long)(call);                                                                          \
+        if (got_ != (want) || tp_errcode() != (want) || tp_errmsg()[0] == '\0')                            \
+        {                                                                                                  \
+            fprintf(stderr, "%s:%d: %s returned %ld (last error %d \"%s\"), want %s\n", __FILE__, __LINE__, \
+                #call, got_, (int)tp_errcode(), tp_errmsg(), #want);                                       \
+            failures++;                                                                                    \
+        }                                                                                                  \
+    }                                                                                                      \
+    while (0)
+
+#define EXPECT_OK(call)                                                                                     \
+    do                                                                                                      \
+    {                                                                                                       \
+        tp_err_t got_ = (call);                                                                             \
+        if (got_ != TP_OK)                                                                                  \
+        {                                                                                                   \
+            fprintf(stderr, "%s:%d: %s returned %d: %s\n", __FILE__, __LINE__, #call, (int)got_, tp_errmsg()); \
+            failures++;                                                                                     \
+        }                                                                                                   \
+    }                                                                                                       \
+    while (0)
+
+typedef struct state_stct
+{
+    tp_consumer_t *a;
+    tp_consumer_t *b;
+    uint32_t a_frames, b_frames;
+    uint32_t a_valid, b_valid;
+    bool a_closed;
+    pthread_t waiter;
+    bool waiter_started;
+    atomic_int waiter_done;
+    tp_err_t waiter_result;
+}
+state_t;
+
+static void ignore_frame(void *clientd, const tp_frame_view_t *frame)
+{
+    (void)clientd;
+    (void)frame;
+}
+
+/* Every call a handler of a must not make on a (whose lock its poll holds). */
+static void expect_refused(tp_consumer_t *a)
+{
+    tp_frame_view_t view;
+    uint64_t frame_id = 0, filled = 0;
+    uint8_t progress_state = 0;
+    bool available = false;
+    EXPECT_CODE(TP_ERR_BUSY, tp_consumer_poll_frames(a, ignore_frame, NULL, 1));
+    EXPECT_CODE(TP_ERR_BUSY, tp_consumer_poll(a, 1));
+    EXPECT_CODE(TP_ERR_BUSY, tp_consumer_try_read_frame(a, &view));
+    EXPECT_CODE(TP_ERR_BUSY, tp_consumer_get_progress(a, &frame_id, &filled, &progress_state, &available));
+    tp_consumer_t *same = a;
+    EXPECT_CODE(TP_ERR_BUSY, tp_consumer_reattach(&same));
+    EXPECT(same == a);
+}
+
+static void on_b(void *clientd, const tp_frame_view_t *frame)
+{
+    state_t *st = (state_t *)clientd;
+    st->b_frames++;
+    expect_refused(st->a);
+    expect_refused(st->b);
+    st->b_valid += tp_consumer_frame_is_valid(st->b, frame) ? 1u : 0u;
+}
+
+static void on_a(void *clientd, const tp_frame_view_t *frame)
+{
+    state_t *st = (state_t *)clientd;
+    st->a_frames++;
+    expect_refused(st->a);
+    st->a_valid += tp_consumer_frame_is_valid(st->a, frame) ? 1u : 0u;
+    tp_frame_view_t other = *frame;
+    other.seq_commit += 2; /* the next sequence number: not the frame being handled */
+    EXPECT(!tp_consumer_frame_is_valid(st->a, &other));
+    int n = tp_consumer_poll_frames(st->b, on_b, st, 1);
+    EXPECT(n == 0 || n == 1);
+    /* Back in a's handler after b's: a is still refused, b is not. */
+    expect_refused(st->a);
+    EXPECT_OK(tp_consumer_poll(st->b, 1));
+}
+
+static void *poll_a(void *arg)
+{
+    state_t *st = (state_t *)arg;
+    st->waiter_result = tp_consumer_poll(st->a, 1);
+    atomic_store(&st->waiter_done, 1);
+    return NULL;
+}
+
+/* Starts a thread polling a, which must wait for this handler rather than fail. */
+static void on_a_wait(void *clientd, const tp_frame_view_t *frame)
+{
+    state_t *st = (state_t *)clientd;
+    (void)frame;
+    st->a_frames++;
+    if (st->waiter_started)
+    {
+        return;
+    }
+    EXPECT(pthread_create(&st->waiter, NULL, poll_a, st) == 0);
+    st->waiter_started = true;
+    tp_example_sleep_us(100000);
+    EXPECT(atomic_load(&st->waiter_done) == 0);
+}
+
+static void on_b_close_a(void *clientd, const tp_frame_view_t *frame)
+{
+    state_t *st = (state_t *)clientd;
+    tp_consumer_close(st->a); /* a's poll, further out on this thread, closes it on return */
+    tp_consumer_close(st->a);
+    st->a_closed = true;
+    EXPECT_CODE(TP_ERR_ARG, tp_consumer_poll_frames(st->a, ignore_frame, NULL, 1));
+    EXPECT_CODE(TP_ERR_ARG, tp_consumer_poll(st->a, 1));
+    EXPECT(!tp_consumer_frame_is_valid(st->a, frame));
+}
+
+static void on_a_close_nested(void *clientd, const tp_frame_view_t *frame)
+{
+    state_t *st = (state_t *)clientd;
+    (void)frame;
+    if (!st->a_closed)
+    {
+        EXPECT(tp_consumer_poll_frames(st->b, on_b_close_a, st, 1) >= 0);
+    }
+    if (st->a_closed)
+    {
+        tp_consumer_close(st->a);
+        EXPECT_CODE(TP_ERR_ARG, tp_consumer_poll(st->a, 1));
+    }
+}
+
+/* Polls a with handler until done(st) or the deadline; false (with a message) on failure. */
+static bool poll_until(state_t *st, tp_frame_handler_t handler, bool (*done)(const state_t *), uint64_t deadline,
+    const char *what)
+{
+    while (!done(st))
+    {
+        if (tp_example_now_ns() > deadline)
+        {
+            fprintf(stderr, "%s: timed out (a %u frames, %u valid; b %u frames, %u valid)\n", what, st->a_frames,
+                st->a_valid, st->b_frames, st->b_valid);
+            failures++;
+            return false;
+        }
+        int n = tp_consumer_poll_frames(st->a, handler, st, 1);
+        if (n < 0)
+        {
+            tp_example_fail(what, (tp_err_t)n);
+            failures++;
+            return false;
+        }
+        if (n == 0)
+        {
+            tp_example_sleep_us(100);
+        }
+    }
+    return true;
+}
+
+static bool nested_done(const state_t *st)
+{
+    return st->a_valid >= 3 && st->b_valid >= 3;
+}
+
+static bool waiter_started(const state_t *st)
+{
+    return st->waiter_started;
+}
+
+static bool a_closed(const state_t *st)
+{
+    return st->a_closed;
+}
+
+static void run(state_t *st, uint64_t deadline)
+{
+    if (!poll_until(st, on_a, nested_done, deadline, "calls from handlers"))
+    {
+        return;
+    }
+    EXPECT_OK(tp_consumer_poll(st->a, 1));
+
+    if (!poll_until(st, on_a_wait, waiter_started, deadline, "another thread waits"))
+    {
+        return;
+    }
+    EXPECT(pthread_join(st->waiter, NULL) == 0);
+    EXPECT(atomic_load(&st->waiter_done) == 1);
+    EXPECT(st->waiter_result == TP_OK);
+
+    if (!poll_until(st, on_a_close_nested, a_closed, deadline, "close from a nested handler"))
+    {
+        return;
+    }
+    EXPECT_CODE(TP_ERR_ARG, tp_consumer_poll(st->a, 1));
+    EXPECT_CODE(TP_ERR_ARG, tp_consumer_poll_frames(st->a, ignore_frame, NULL, 1));
+    tp_consumer_close(st->a);
+    EXPECT_OK(tp_consumer_poll(st->b, 1));
+}
+
+int main(void)
+{
+    tp_example_settings_t s;
+    if (!tp_example_settings_load(&s))
+    {
+        return 2;
+    }
+    tp_context_t *ctx = NULL;
+    tp_client_t *client = NULL;
+    state_t st;
+    memset(&st, 0, sizeof(st));
+    atomic_init(&st.waiter_done, 0);
+    tp_err_t err = TP_OK;
+    if ((err = tp_context_init(&ctx)) != TP_OK)
+    {
+        tp_example_fail("tp_context_init", err);
+        return 1;
+    }
+    if (!tp_example_configure(ctx, &s))
+    {
+        failures++;
+    }
+    else if ((err = tp_client_connect(ctx, &client)) != TP_OK)
+    {
+        failures += !tp_example_fail("tp_client_connect", err);
+    }
+    else if ((err = tp_attach_consumer(client, s.stream_id, &st.a)) != TP_OK ||
+        (err = tp_attach_consumer(client, s.stream_id, &st.b)) != TP_OK)
+    {
+        failures += !tp_example_fail("tp_attach_consumer", err);
+    }
+    else
+    {
+        run(&st, tp_example_now_ns() + s.timeout_ns);
+    }
+    tp_consumer_close(st.b);
+    tp_consumer_close(st.a);
+    tp_client_close(client);
+    tp_context_close(ctx);
+    printf("a: %u frames, %u valid; b: %u frames, %u valid; %d failure(s)\n", st.a_frames, st.a_valid, st.b_frames,
+        st.b_valid, failures);
+    return failures == 0 ? 0 : 1;
+}
