@@ -7,7 +7,7 @@ FUZZTIME ?= 3s
 BUILD := build
 PREFIX ?= /usr/local
 
-.PHONY: all deps build codegen codegen-check fmt-check vet staticcheck gotest fuzz ctest test demo install clean
+.PHONY: all deps build codegen codegen-check fmt-check vet staticcheck gotest fuzz ctest test demo bench-cabi install clean
 
 all: build
 
@@ -76,6 +76,11 @@ test: deps fmt-check vet staticcheck codegen-check gotest fuzz ctest
 # flags go in DEMO_ARGS, e.g. make demo DEMO_ARGS="-duration 10s -size 4096".
 demo: deps
 	$(GO) run ./cmd/tp-demo $(DEMO_ARGS)
+
+# C producer → C consumer through libtensorpool.so against the same in Go, alternating rounds
+# (BENCHMARKS.md); flags go in BENCH_ARGS, e.g. make bench-cabi BENCH_ARGS="--rounds 5 --json".
+bench-cabi: deps
+	$(GO) run ./cmd/tp-cabi-bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD)

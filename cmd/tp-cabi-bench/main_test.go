@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/tensorpool/tensorpool/aeron/mediadriver"
+)
+
+// leftovers are the files and directories this command may create, existing now.
+func leftovers(t *testing.T) map[string]bool {
+	t.Helper()
+	set := map[string]bool{}
+	for _, pattern := range []string{"/dev/shm/tp-cabi-bench-*", filepath.Join(os.TempDir(), "tp-cabi-bench-*")} {
+		names, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			set[n] = true
+		}
+	}
+	return set
+}
+
+// TestTinyRun builds the library and the C program, runs one warm-up and one measured
+// round per side at 4 KiB with short windows, and checks the JSON report and the
+// cleanup.
+func TestTinyRun(t *testing.T) {
+	if _, err := exec.LookPath(compiler()); err != nil {
+		t.Skipf("no C compiler (%v): the C side cannot be built", err)
+	}
+	if os.Getenv(mediadriver.EnvDir) == "" {
+		if _, err := mediadriver.FindJava(""); err != nil {
+			t.Skipf("%v: the embedded media driver needs Java", err)
+		}
+		if _, err := mediadriver.FindJar(""); err != nil {
+			t.Fatalf("%v (run make deps)", err)
+		}
+	}
+	before := leftovers(t)
+	var out, errOut bytes.Buffer
+	code := cli([]string{"--sizes", "4K", "--rounds", "1", "--warmup", "100ms", "--window", "200ms", "--json"}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var rep report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("output does not parse: %v\n%s", err, out.String())
+	}
+	if len(rep.Sizes) != 1 || rep.Sizes[0].SizeBytes != 4096 || len(rep.Sizes[0].Rounds) != 4 {
+		t.Fatalf("report shape: %+v", rep)
+	}
+	s := rep.Sizes[0]
+	if s.GoFramesPerSec <= 0 || s.CFramesPerSec <= 0 || s.Ratio <= 0 || s.GoNsPerFrame <= 0 || s.CNsPerFrame <= 0 {
+		t.Errorf("figures: %+v", s)
+	}
+	if s.Bad != 0 || s.Drops != 0 {
+		t.Errorf("%d bad frames, %d drops", s.Bad, s.Drops)
+	}
+	sides := map[string]int{}
+	for _, r := range s.Rounds {
+		sides[r.Side]++
+		if r.Frames == 0 || r.Seconds <= 0 || r.Published < r.Frames {
+			t.Errorf("round %+v", r)
+		}
+	}
+	if sides[sideGo] != 2 || sides[sideC] != 2 {
+		t.Errorf("rounds per side: %v", sides)
+	}
+	for name := range leftovers(t) {
+		if !before[name] {
+			t.Errorf("left behind: %s", name)
+		}
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	var errOut bytes.Buffer
+	o, err := parseFlags([]string{"--sizes", "64, 640K,1M"}, &errOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{64, 640 << 10, 1 << 20}; len(o.sizes) != 3 || o.sizes[0] != want[0] || o.sizes[1] != want[1] || o.sizes[2] != want[2] {
+		t.Errorf("sizes %v, want %v", o.sizes, want)
+	}
+	for _, bad := range [][]string{{"--sizes", "4"}, {"--sizes", "17M"}, {"--rounds", "0"},
+		{"--lib", "a.so", "--bin", "b"}, {"--window", "0s"}, {"extra"}} {
+		if _, err := parseFlags(bad, &errOut); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestGeometry(t *testing.T) {
+	page := uint32(os.Getpagesize())
+	for _, c := range []struct {
+		size          int
+		stride, slots uint32
+	}{{64, page, 1024}, {4096, max(page, 4096), 1024}, {640 << 10, 1 << 20, 64}, {16 << 20, 16 << 20, 16}} {
+		if stride, slots := geometry(c.size); stride != c.stride || slots != c.slots {
+			t.Errorf("geometry(%d) = %d, %d; want %d, %d", c.size, stride, slots, c.stride, c.slots)
+		}
+	}
+}
+
+func TestPairedSummary(t *testing.T) {
+	s := sizeReport{}
+	for _, r := range []roundResult{
+		{Side: sideGo, FramesPerSec: 999}, {Side: sideC, FramesPerSec: 1}, // warm-up: ignored
+		{Side: sideGo, Measured: true, FramesPerSec: 1e6}, {Side: sideC, Measured: true, FramesPerSec: 5e5},
+		{Side: sideC, Measured: true, FramesPerSec: 1e6}, {Side: sideGo, Measured: true, FramesPerSec: 1e6},
+		{Side: sideGo, Measured: true, FramesPerSec: 2e6}, {Side: sideC, Measured: true, FramesPerSec: 1e6, Torn: 1},
+	} {
+		s.add(&r)
+	}
+	s.summarise()
+	if s.GoFramesPerSec != 1e6 || s.CFramesPerSec != 1e6 || s.Ratio != 0.5 || s.RatioMin != 0.5 || s.RatioMax != 1 {
+		t.Errorf("summary %+v", s)
+	}
+	// Paired C − Go ns a frame: 1000, 0, 500.
+	if s.OverheadNs != 500 || s.Drops != 1 {
+		t.Errorf("overhead %.1f ns, drops %d", s.OverheadNs, s.Drops)
+	}
+}

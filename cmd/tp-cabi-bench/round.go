@@ -1,0 +1,294 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/tensorpool/tensorpool/agents/monoclock"
+	"github.com/tensorpool/tensorpool/tp"
+)
+
+const (
+	sideGo = "go"
+	sideC  = "c"
+	// fragmentLimit is both sides' poll limit, as in tp-bench.
+	fragmentLimit = 256
+)
+
+// roundResult is one round of one side: the line tp_bench_c prints, or the same
+// figures from goRound.
+type roundResult struct {
+	Side     string `json:"side"`
+	Measured bool   `json:"measured"` // false for the warm-up round
+	// Frames the consumer took intact between its first and last clock reads inside the
+	// window, Seconds apart.
+	Frames       uint64  `json:"frames"`
+	Seconds      float64 `json:"seconds"`
+	FramesPerSec float64 `json:"frames_per_sec"`
+	BytesPerSec  float64 `json:"bytes_per_sec"`
+	// The rest covers the whole round, warm-up included.
+	Bad             uint64 `json:"bad"`  // intact frames with the wrong length or seq stamp
+	Torn            uint64 `json:"torn"` // frames overwritten while the handler read them
+	DropsGap        uint64 `json:"drops_gap"`
+	DropsLate       uint64 `json:"drops_late"`
+	DropsInvalid    uint64 `json:"drops_invalid"`
+	ProducerDropped uint64 `json:"producer_dropped"`
+	Published       uint64 `json:"published"`
+	Busy            uint64 `json:"busy"` // claims and commits refused as busy (retried)
+	// Waits counts frames the producer had to wait for the consumer to fall less than
+	// slots - 1 behind: about Published when the consumer is the slower side, near 0
+	// when the producer is.
+	Waits uint64 `json:"waits"`
+}
+
+func (r *roundResult) drops() uint64 {
+	return r.Torn + r.DropsGap + r.DropsLate + r.DropsInvalid + r.ProducerDropped
+}
+
+// cRound runs tp_bench_c against the SHM driver and reads its result line.
+func (b *bench) cRound(ctx context.Context, s stream, descriptorStream int32) (roundResult, error) {
+	var r roundResult
+	ctx, cancel := context.WithTimeout(ctx, 2*setupTimeout+b.o.warmup+b.o.window+10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, b.bin)
+	cmd.Env = append(os.Environ(),
+		"TP_AERON_DIR="+b.aeronDir,
+		"TP_CONTROL_CHANNEL="+channel,
+		"TP_CONTROL_STREAM_ID="+strconv.Itoa(controlStream),
+		"TP_DESCRIPTOR_CHANNEL="+channel,
+		"TP_DESCRIPTOR_STREAM_ID="+strconv.Itoa(int(descriptorStream)),
+		"TP_STREAM_ID="+strconv.Itoa(int(s.id)),
+		"TP_SHM_BASE_DIRS="+b.baseDir,
+		"TP_BENCH_PAYLOAD_BYTES="+strconv.Itoa(s.size),
+		"TP_BENCH_SLOTS="+strconv.Itoa(int(s.slots)),
+		"TP_BENCH_WARMUP_MS="+strconv.FormatInt(b.o.warmup.Milliseconds(), 10),
+		"TP_BENCH_WINDOW_MS="+strconv.FormatInt(b.o.window.Milliseconds(), 10),
+		"TP_BENCH_TIMEOUT_MS="+strconv.FormatInt(setupTimeout.Milliseconds(), 10))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = 5 * time.Second
+	// The child busy-spins, so it must not outlive this process. Pdeathsig follows the
+	// forking thread, so that thread stays locked until the child is gone.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	runtime.LockOSThread()
+	err := cmd.Run()
+	runtime.UnlockOSThread()
+	if err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (%w)", err, ctx.Err())
+		}
+		return r, fmt.Errorf("%s: %w\n%s", b.bin, err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	line := bytes.TrimSpace(stdout.Bytes())
+	if i := bytes.LastIndexByte(line, '\n'); i >= 0 {
+		line = line[i+1:]
+	}
+	if err := json.Unmarshal(line, &r); err != nil {
+		return r, fmt.Errorf("%s printed %q: %w", b.bin, line, err)
+	}
+	return r, nil
+}
+
+// pad keeps what one goroutine writes in its hot loop off the cache lines the other
+// reads.
+type pad [64]byte
+
+// goBench is the Go round's shared state, laid out like tp_bench_c.c's bench_t.
+type goBench struct {
+	// Read-only while the goroutines run.
+	producer      *tp.Producer
+	consumer      *tp.Consumer
+	src           []byte
+	size          int
+	slots         uint64
+	clockEvery    int
+	startNs       int64
+	endNs         int64
+	shape         tp.Shape
+	_             pad
+	consumed      atomic.Uint64 // seen, stored by the consumer after each poll
+	_             pad
+	stop          atomic.Bool
+	_             pad
+	seen          uint64 // frames handed to the handler
+	frames        uint64 // of those, intact (Frame.Valid after reading)
+	bad           uint64 // intact frames whose length or seq stamp was wrong
+	torn          uint64 // frames overwritten while being read
+	windowFrames  uint64
+	windowNs      int64
+	_             pad
+	published     uint64
+	busy          uint64
+	waits         uint64
+	producerError error
+}
+
+// goRound does what tp_bench_c does, in this process through package tp: its own
+// client, a producer then a consumer of the stream, a producer goroutine and a consumer
+// goroutine, each locked to a thread as a pthread would be.
+func (b *bench) goRound(ctx context.Context, s stream, descriptorStream int32) (roundResult, error) {
+	var r roundResult
+	setup, cancel := context.WithTimeout(ctx, setupTimeout)
+	defer cancel()
+	c, err := tp.Connect(setup, tp.Options{AeronDir: b.aeronDir, ControlChannel: channel, ControlStreamID: controlStream,
+		DescriptorChannel: channel, DescriptorStreamID: descriptorStream, AllowedBaseDirs: []string{b.baseDir}})
+	if err != nil {
+		return r, err
+	}
+	defer c.Close()
+	// The producer first: its attach starts the epoch the consumer then maps.
+	p, err := c.NewProducer(setup, s.id)
+	if err != nil {
+		return r, fmt.Errorf("producer: %w", err)
+	}
+	defer p.Close()
+	g := &goBench{producer: p, size: s.size, slots: uint64(s.slots), clockEvery: clockEvery(s.size)}
+	cs, err := c.NewConsumer(setup, s.id, g.onFrame)
+	if err != nil {
+		return r, fmt.Errorf("consumer: %w", err)
+	}
+	defer cs.Close()
+	g.consumer = cs
+	for !p.IsConnected() || !cs.IsConnected() {
+		if setup.Err() != nil {
+			return r, errors.New("producer and consumer not connected on the descriptor stream in time")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	g.src = make([]byte, s.size)
+	for i := range g.src {
+		g.src[i] = byte(i)
+	}
+	g.shape = tp.Shape{DType: tp.Uint8, Dims: []int32{int32(s.size)}}
+	g.startNs = monoclock.Now() + int64(b.o.warmup)
+	g.endNs = g.startNs + int64(b.o.window)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); g.consume() }()
+	go func() { defer wg.Done(); g.produce() }()
+	wg.Wait()
+	if g.producerError != nil {
+		return r, g.producerError
+	}
+	ps, cst := p.Stats(), cs.Stats()
+	if ps.LeaseLosses+cst.LeaseLosses > 0 {
+		return r, errors.New("a lease was lost during the round")
+	}
+	seconds := float64(g.windowNs) / 1e9
+	r = roundResult{Frames: g.windowFrames, Seconds: seconds, Bad: g.bad, Torn: g.torn,
+		DropsGap: cst.DropsGap, DropsLate: cst.DropsLate, DropsInvalid: cs.DropsInvalid(),
+		ProducerDropped: ps.Dropped, Published: g.published, Busy: g.busy, Waits: g.waits}
+	if seconds > 0 {
+		r.FramesPerSec = float64(g.windowFrames) / seconds
+		r.BytesPerSec = r.FramesPerSec * float64(s.size)
+	}
+	return r, nil
+}
+
+// clockEvery is how many polls pass between clock reads: about 64 KiB of payload, at
+// least every poll (tp_bench_c.c's clock_every).
+func clockEvery(size int) int { return max(1, (64<<10)/size) }
+
+func (g *goBench) onFrame(f *tp.Frame) {
+	g.seen++
+	p := f.Payload()
+	ok := len(p) == g.size && len(p) >= 8 && binary.LittleEndian.Uint64(p) == f.Seq()
+	if !f.Valid() {
+		g.torn++
+		return
+	}
+	g.frames++
+	if !ok {
+		g.bad++
+	}
+}
+
+func (g *goBench) consume() {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	countdown := g.clockEvery
+	var firstNs int64
+	var firstFrames uint64
+	started := false
+	for {
+		if g.consumer.Poll(fragmentLimit) > 0 {
+			g.consumed.Store(g.seen)
+		}
+		if countdown--; countdown > 0 {
+			continue
+		}
+		countdown = g.clockEvery
+		now := monoclock.Now()
+		if !started && now >= g.startNs {
+			started, firstNs, firstFrames = true, now, g.frames
+		}
+		if now >= g.endNs {
+			g.windowFrames, g.windowNs = g.frames-firstFrames, now-firstNs
+			break
+		}
+		if g.stop.Load() {
+			break // the producer failed
+		}
+	}
+	g.stop.Store(true)
+}
+
+func (g *goBench) produce() {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	ahead := g.slots - 1
+	var published, consumed, busy, waits uint64
+	waiting := false
+loop:
+	for !g.stop.Load() {
+		if published-consumed > ahead {
+			consumed = g.consumed.Load()
+			if !waiting && published-consumed > ahead {
+				waits++
+				waiting = true
+			}
+			continue
+		}
+		waiting = false
+		c, err := g.producer.Claim(g.size)
+		if err != nil {
+			if retryable(err) {
+				busy++
+				continue
+			}
+			g.producerError = fmt.Errorf("claim: %w", err)
+			break loop
+		}
+		p := c.Payload()
+		copy(p, g.src)
+		binary.LittleEndian.PutUint64(p, c.Seq())
+		switch err := c.Commit(g.shape); {
+		case err == nil:
+			published++
+		case retryable(err):
+			busy++ // dropped: counted in the producer's stats
+		default:
+			g.producerError = fmt.Errorf("commit: %w", err)
+			break loop
+		}
+	}
+	g.published, g.busy, g.waits = published, busy, waits
+	g.stop.Store(true)
+}
+
+// retryable errors are the ones the C ABI reports as TP_ERR_BUSY.
+func retryable(err error) bool {
+	return err == tp.ErrBackPressured || err == tp.ErrNoSubscriber || err == tp.ErrNotAttached
+}
