@@ -56,9 +56,18 @@ func tp_client_connect(ctx *C.tp_context_t, out **C.tp_client_t) C.tp_err_t {
 
 //export tp_client_close
 func tp_client_close(client *C.tp_client_t) {
-	if cl, ok := unregister[*tpClient](token(unsafe.Pointer(client))); ok {
-		cl.c.Close()
+	h := token(unsafe.Pointer(client))
+	cl, ok := unregister[*tpClient](h)
+	if !ok {
+		return
 	}
+	// Inside a frame handler of one of its consumers, closing would wait for the lock
+	// this thread's own poll holds. The handle is gone at once; the outermost such poll
+	// on this thread closes the client when it returns (tp_consumer_poll_frames).
+	if C.tp_defer_client_close(C.uintptr_t(h)) {
+		return
+	}
+	cl.c.Close()
 }
 
 // tp_client_do_work has no work of its own to do: the Aeron conductor and the lease

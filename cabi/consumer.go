@@ -20,8 +20,9 @@ import (
 // one kept for tp_consumer_try_read_frame, or each one handed to a frame handler.
 type tpConsumer struct {
 	mu     sync.Mutex
-	key    uint64 // names the consumer in support.c's record of running handlers
-	client uintptr
+	key    uint64    // names the consumer in support.c's record of running handlers
+	client uintptr   // the client's handle token, which names the client in that record
+	cl     *tpClient // the client, for a close deferred to this consumer's poll
 	stream uint32
 	c      *tp.Consumer
 
@@ -33,6 +34,9 @@ type tpConsumer struct {
 	current    *tp.Frame          // the frame a handler is looking at
 	handled    int
 	closeAfter atomic.Bool // tp_consumer_close was called from inside a handler
+	// closeClient: tp_client_close was called inside a handler this poll called, and no
+	// poll further out on the thread is of the same client's consumers.
+	closeClient bool
 }
 
 // consumerKeys issues tpConsumer.key: never 0, never reused.
@@ -49,7 +53,7 @@ func consumerOf(c *C.tp_consumer_t) (*tpConsumer, bool) {
 }
 
 func attachConsumer(cl *tpClient, clientToken uintptr, stream uint32) (*tpConsumer, C.tp_err_t) {
-	tc := &tpConsumer{key: consumerKeys.Add(1), client: clientToken, stream: stream}
+	tc := &tpConsumer{key: consumerKeys.Add(1), client: clientToken, cl: cl, stream: stream}
 	ctx, cancel := context.WithTimeout(context.Background(), cl.attachTimeout)
 	defer cancel()
 	c, err := cl.c.NewConsumer(ctx, stream, tc.onFrame)
@@ -73,7 +77,10 @@ func (tc *tpConsumer) onFrame(f *tp.Frame) {
 		// The handler is C code, its clientd C's own value (maybe not even a pointer)
 		// and the view C.calloc'd: never Go memory, so they go as integers. As pointers,
 		// cgo would check each of them for Go pointers on every frame.
-		C.tp_call_frame_handler(tc.handler, tc.clientd, C.uintptr_t(uintptr(unsafe.Pointer(tc.cview))), C.uint64_t(tc.key))
+		if C.tp_call_frame_handler(tc.handler, tc.clientd, C.uintptr_t(uintptr(unsafe.Pointer(tc.cview))),
+			C.uint64_t(tc.key), C.uintptr_t(tc.client)) {
+			tc.closeClient = true
+		}
 		tc.current = nil
 		tc.handled++
 		return
@@ -194,10 +201,11 @@ func lockedConsumer(consumer *C.tp_consumer_t) (*tpConsumer, C.tp_err_t) {
 
 // leaseCode is TP_OK while the consumer holds its lease, else TP_ERR_PROTOCOL.
 func (tc *tpConsumer) leaseCode() C.tp_err_t {
-	if err := tc.c.Err(); err != nil {
+	attached, err := tc.c.Status() // one lock for both, after every poll
+	if err != nil {
 		return failErr(err)
 	}
-	if !tc.c.Attached() {
+	if !attached {
 		return failData(errNotAttached)
 	}
 	return C.TP_OK
@@ -247,12 +255,15 @@ func tp_consumer_poll_frames(consumer *C.tp_consumer_t, handler C.tp_frame_handl
 	}
 	tc.handler, tc.clientd, tc.handled = C.uintptr_t(uintptr(unsafe.Pointer(handler))), C.uintptr_t(uintptr(clientd)), 0
 	tc.c.Poll(max(int(limit), 1))
-	n := tc.handled
-	tc.handler, tc.clientd = 0, 0
+	n, closeClient := tc.handled, tc.closeClient
+	tc.handler, tc.clientd, tc.closeClient = 0, 0, false
 	code = tc.leaseCode()
 	tc.mu.Unlock()
 	if tc.closeAfter.Load() {
 		tc.close()
+	}
+	if closeClient {
+		tc.cl.c.Close() // tp_client_close from inside a handler: see tp_client_close
 	}
 	if code != C.TP_OK {
 		return C.int(code)
@@ -280,10 +291,13 @@ func tp_consumer_send_qos(consumer *C.tp_consumer_t, mode C.uint8_t, last, gap, 
 	if m != control.Mode_STREAM && m != control.Mode_RATE_LIMITED {
 		return fail(C.TP_ERR_ARG, "tp: consumer mode %d is neither STREAM (1) nor RATE_LIMITED (2)", mode)
 	}
-	tc, ok := consumerOf(consumer)
-	if !ok {
-		return badHandle()
+	// SendQos reads the mapped epoch under the lock a handler's poll holds, so a handler
+	// is refused; the consumer sends QoS on its own every interval anyway.
+	tc, code := lockedConsumer(consumer)
+	if code != C.TP_OK {
+		return code
 	}
+	defer tc.mu.Unlock()
 	return failErr(tc.c.SendQos(m, uint64(last), uint64(gap), uint64(late)))
 }
 
@@ -296,7 +310,7 @@ func tp_consumer_get_lease_id(consumer *C.tp_consumer_t, out *C.uint64_t) C.tp_e
 	if out == nil {
 		return nullArg()
 	}
-	*out = C.uint64_t(tc.c.LeaseID())
+	*out = C.uint64_t(tc.c.LeaseID()) // takes no lock, so a handler gets it too
 	return C.TP_OK
 }
 
@@ -334,13 +348,16 @@ func tp_consumer_is_connected(consumer *C.tp_consumer_t) C.bool {
 
 //export tp_consumer_get_stats
 func tp_consumer_get_stats(consumer *C.tp_consumer_t, out *C.tp_consumer_stats_t) C.tp_err_t {
-	tc, ok := consumerOf(consumer)
-	if !ok {
-		return badHandle()
-	}
 	if out == nil {
 		return nullArg()
 	}
+	// The counters are the running poll's to update: a handler is refused them rather
+	// than every frame paying for a copy it could read.
+	tc, code := lockedConsumer(consumer)
+	if code != C.TP_OK {
+		return code
+	}
+	defer tc.mu.Unlock()
 	s := tc.c.Stats()
 	*out = C.tp_consumer_stats_t{frames: C.uint64_t(s.Frames), bytes: C.uint64_t(s.Bytes),
 		drops_gap: C.uint64_t(s.DropsGap), drops_late: C.uint64_t(s.DropsLate), drops_invalid: C.uint64_t(tc.c.DropsInvalid()),
@@ -350,16 +367,14 @@ func tp_consumer_get_stats(consumer *C.tp_consumer_t, out *C.tp_consumer_stats_t
 
 //export tp_consumer_get_progress
 func tp_consumer_get_progress(consumer *C.tp_consumer_t, frameID, filled *C.uint64_t, state *C.uint8_t, available *C.bool) C.tp_err_t {
-	tc, ok := consumerOf(consumer)
-	if !ok {
-		return badHandle()
-	}
 	if frameID == nil || filled == nil || state == nil || available == nil {
 		return nullArg()
 	}
-	if tc.reentered() {
-		return failStatic(C.TP_ERR_BUSY, msgReentrant)
+	tc, code := lockedConsumer(consumer)
+	if code != C.TP_OK {
+		return code
 	}
+	defer tc.mu.Unlock()
 	p, ok := tc.c.Progress()
 	*available = C.bool(ok)
 	if ok {

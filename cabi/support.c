@@ -56,24 +56,28 @@ const char *tp_version(void)
 }
 
 // The frame handler calls running on this thread, innermost first, each naming its
-// consumer. A handler may poll another consumer, whose handler then runs inside it, so
-// this is a list kept on the C stack, not a single slot.
+// consumer and that consumer's client. A handler may poll another consumer, whose handler
+// then runs inside it, so this is a list kept on the C stack, not a single slot.
 typedef struct tp_handler_call_stct
 {
     uint64_t consumer;
-    const struct tp_handler_call_stct *outer;
+    uintptr_t client;
+    bool close_client; // tp_client_close(client) was deferred to this call's poll
+    struct tp_handler_call_stct *outer;
 }
 tp_handler_call_t;
 
-static __thread const tp_handler_call_t *tp_handler_calls;
+static __thread tp_handler_call_t *tp_handler_calls;
 
-// handler, clientd and view come as integers: see tpConsumer.onFrame.
-void tp_call_frame_handler(uintptr_t handler, uintptr_t clientd, uintptr_t view, uint64_t consumer)
+// handler, clientd and view come as integers: see tpConsumer.onFrame. True when the
+// poll that made this call is to close client once it returns (tp_defer_client_close).
+bool tp_call_frame_handler(uintptr_t handler, uintptr_t clientd, uintptr_t view, uint64_t consumer, uintptr_t client)
 {
-    tp_handler_call_t call = {consumer, tp_handler_calls};
+    tp_handler_call_t call = {consumer, client, false, tp_handler_calls};
     tp_handler_calls = &call;
     ((tp_frame_handler_t)handler)((void *)clientd, (const tp_frame_view_t *)view);
     tp_handler_calls = call.outer;
+    return call.close_client;
 }
 
 // Whether this thread is inside a frame handler of consumer, however deeply.
@@ -87,4 +91,25 @@ bool tp_in_frame_handler(uint64_t consumer)
         }
     }
     return false;
+}
+
+// When this thread is inside a frame handler of some consumer of client, marks the
+// outermost such call, so that its poll closes client once it returns, and returns
+// true. Only then are none of client's consumers locked by this thread's polls.
+bool tp_defer_client_close(uintptr_t client)
+{
+    tp_handler_call_t *outermost = NULL;
+    for (tp_handler_call_t *call = tp_handler_calls; call != NULL; call = call->outer)
+    {
+        if (call->client == client)
+        {
+            outermost = call;
+        }
+    }
+    if (outermost == NULL)
+    {
+        return false;
+    }
+    outermost->close_client = true;
+    return true;
 }

@@ -31,6 +31,23 @@
  * A claim must be committed or aborted before its producer claims or offers
  * again (TP_ERR_BUSY otherwise); while it is open the producer's keepalive
  * waits, so do not hold a claim longer than the lease keepalive interval.
+ *
+ * Frame handlers: a handler runs inside tp_consumer_poll_frames, which holds
+ * its consumer's lock until it returns; other threads' calls on that consumer
+ * that need the lock wait for it. Inside a handler, on its own consumer (or
+ * that of any handler further out on the same thread), these are refused with
+ * TP_ERR_BUSY, to be made after the poll returns: tp_consumer_poll,
+ * tp_consumer_poll_frames, tp_consumer_try_read_frame, tp_consumer_send_qos,
+ * tp_consumer_get_stats, tp_consumer_get_progress and tp_consumer_reattach.
+ * These answer as usual: tp_consumer_frame_is_valid,
+ * tp_consumer_get_lease_id, tp_consumer_get_stream_id,
+ * tp_consumer_get_consumer_id and tp_consumer_is_connected. tp_consumer_close
+ * of such a consumer closes its handle at once (TP_ERR_ARG from then on) and
+ * the consumer when its poll returns; tp_client_close of such a consumer's
+ * client closes the client handle at once and the client when the outermost
+ * poll of its consumers on this thread returns. Other calls are not
+ * restricted, but a handler that waits on a consumer whose handler, on
+ * another thread, waits on this one deadlocks like any lock cycle.
  */
 #ifndef TENSORPOOL_CLIENT_H
 #define TENSORPOOL_CLIENT_H
@@ -93,7 +110,8 @@ tp_err_t tp_context_set_consumer_control_request(tp_context_t *ctx, const char *
 
 /* ---- Client: one Aeron connection shared by everything attached through it. ---- */
 tp_err_t tp_client_connect(tp_context_t *ctx, tp_client_t **client);
-/* Closes the client and every producer, consumer, monitor and cache still open on it. */
+/* Closes the client and every producer, consumer, monitor and cache still open on it
+ * (from inside a frame handler of one of its consumers: once the poll returns, see Threads). */
 void tp_client_close(tp_client_t *client);
 /* Polls driver responses; returns the work done (>= 0) or a negative tp_err_t. */
 int tp_client_do_work(tp_client_t *client);
@@ -284,7 +302,8 @@ tp_err_t tp_producer_abort_slot(tp_producer_t *producer, tp_slot_claim_t *claim)
 tp_err_t tp_producer_report_progress(tp_producer_t *producer, const tp_slot_claim_t *claim, uint64_t bytes_filled);
 tp_err_t tp_producer_get_stats(const tp_producer_t *producer, tp_producer_stats_t *out);
 
-/* Called once per accepted frame; the view and its payload are valid only during the call. */
+/* Called once per accepted frame; the view and its payload are valid only during the call.
+ * What it may call on its own consumer and client: see Threads. */
 typedef void (*tp_frame_handler_t)(void *clientd, const tp_frame_view_t *frame);
 /* Poll like tp_consumer_poll and hand every accepted frame to handler, in order.
  * Returns the number of frames handled (>= 0) or a negative tp_err_t. */

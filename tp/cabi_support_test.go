@@ -120,3 +120,30 @@ func TestFrameValidTracksTheLastFrame(t *testing.T) {
 		t.Fatal("FrameValid after the slot was rewritten")
 	}
 }
+
+// LeaseID takes no lock, so the handler may call it from inside Poll; Status is Attached
+// and Err at once.
+func TestConsumerHandlerReadsLeaseID(t *testing.T) {
+	c := startClient(t, nil)
+	var cs *Consumer
+	var inside []uint64
+	p, got := attachBoth(t, c, func(*Frame) { inside = append(inside, cs.LeaseID()) })
+	cs = got
+	sameEpoch(t, p, cs)
+	if attached, err := cs.Status(); !attached || err != nil {
+		t.Fatalf("Status() = %v, %v while attached", attached, err)
+	}
+	lease := cs.LeaseID()
+	if lease == 0 {
+		t.Fatal("no lease id while attached")
+	}
+	offer(t, p, cs, Tensor{Shape: Shape{DType: Uint8, Dims: []int32{16}}, Data: pattern(16, 1)})
+	eventually(t, "frame received", cs, func() bool { return len(inside) > 0 })
+	if inside[0] != lease {
+		t.Fatalf("LeaseID() in the handler %d, outside %d", inside[0], lease)
+	}
+	cs.Close()
+	if attached, err := cs.Status(); attached || err != nil {
+		t.Fatalf("Status() = %v, %v after Close", attached, err)
+	}
+}

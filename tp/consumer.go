@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
@@ -37,6 +38,9 @@ type Consumer struct {
 	lastMaps  uint64         // Counters().Remaps when last was taken
 	err       error
 	closed    bool
+	// leaseIDCopy is lease.id(), stored whenever the lease may have changed, under mu, so
+	// LeaseID needs no lock (and works from inside the handler).
+	leaseIDCopy atomic.Uint64
 
 	stop, stopped chan struct{}
 }
@@ -58,8 +62,9 @@ type ConsumerStats struct {
 // NewConsumer attaches to the driver as a consumer of streamID, maps the granted regions
 // read-only (only from Options.AllowedBaseDirs) and starts keeping the lease alive.
 // handler receives each frame inside Poll (see Frame for how long it may be used) and
-// must not call the Consumer's methods. NewConsumer blocks until the first grant or ctx's
-// end.
+// must not call the Consumer's methods but ID, StreamID, LeaseID and IsConnected, which
+// take no lock: the others would wait forever for the Poll it runs in. NewConsumer blocks
+// until the first grant or ctx's end.
 func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(*Frame)) (*Consumer, error) {
 	if handler == nil {
 		return nil, fmt.Errorf("%w: a frame handler is required", ErrInvalidOptions)
@@ -149,7 +154,9 @@ func (cs *Consumer) service() {
 
 // react unmaps on a lost lease and maps a new grant's epoch (with cs.mu held). A grant of
 // the epoch already mapped re-validates it; a newer one replaces it (Wire §15.21).
+// Everything that moves the lease but shut calls it next, so it keeps leaseIDCopy current.
 func (cs *Consumer) react() {
+	cs.leaseIDCopy.Store(cs.lease.id())
 	lost, granted, grant := cs.lease.take()
 	if lost {
 		cs.c.Unmap()
@@ -272,6 +279,7 @@ func (cs *Consumer) shut() {
 	defer cs.mu.Unlock()
 	cs.closed = true
 	cs.lease.close()
+	cs.leaseIDCopy.Store(cs.lease.id())
 	cs.c.Close()
 	cs.closeSubs()
 }

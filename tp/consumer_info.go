@@ -56,17 +56,28 @@ func (cs *Consumer) ID() uint32 { return cs.lease.clientID }
 // StreamID is the stream the consumer reads.
 func (cs *Consumer) StreamID() uint32 { return cs.streamID }
 
-// LeaseID is the id of the current lease, 0 while not attached.
-func (cs *Consumer) LeaseID() uint64 {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	return cs.lease.id()
-}
+// LeaseID is the id of the current lease, 0 while not attached. It takes no lock, so
+// the frame handler may call it too.
+func (cs *Consumer) LeaseID() uint64 { return cs.leaseIDCopy.Load() }
 
 // Attached reports whether the consumer holds a lease and has the regions mapped.
 func (cs *Consumer) Attached() bool {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
+	return cs.attached()
+}
+
+// Status is Attached and Err under one lock, for a loop that checks both after each
+// Poll: whether the consumer is attached, and the last control-path problem, cleared.
+func (cs *Consumer) Status() (attached bool, err error) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	err, cs.err = cs.err, nil
+	return cs.attached(), err
+}
+
+// attached is Attached with cs.mu held.
+func (cs *Consumer) attached() bool {
 	_, mapped := cs.c.Mapped()
 	return !cs.closed && mapped && cs.lease.dc.State() == driverclient.Attached
 }
