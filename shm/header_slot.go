@@ -177,19 +177,54 @@ func (e *EncodedTensorHeader) Encode(t *TensorHeader) {
 }
 
 // EncodeHeaderLines writes h and the encoded tensor header e: the same bytes as
-// EncodeHeader, so the overwrite is still full (§8.2). It stores each of the tensor
-// header's cache lines only if the slot holds something else there. A stream that repeats
-// one shape then dirties one cache line of the slot per frame instead of four; the other
-// three stay shared with the consumers that read them, so neither side waits for them
-// to move between cores.
+// EncodeHeader, so the overwrite is still full (§8.2). Like EncodeFrame it stores the
+// bytes that rarely change only where the slot holds something else.
 func (s HeaderSlot) EncodeHeaderLines(h *SlotHeader, e *EncodedTensorHeader) {
-	s.encodeFixed(h)
+	s.EncodeFrame(h.ValuesLenBytes, h.PayloadSlot, h.PoolID, h.MetaVersion, e)
+	if h.PayloadOffset != 0 {
+		s.SetPayloadOffset(h.PayloadOffset)
+	}
+	s.SetTimestampNs(h.TimestampNs)
+}
+
+// EncodeFrame writes a producer's frame header: the given fields, payload_offset 0, the
+// zeroed pad, the headerBytes length and the encoded tensor header e. It leaves
+// timestamp_ns to SetTimestampNs, so a producer can stamp the frame last; with it, the
+// slot holds what EncodeHeader writes (§8.2 full overwrite).
+//
+// Only the first four fields are stored unconditionally. payload_offset, the pad and
+// length, and each of the tensor header's three cache lines are compared first and
+// stored only where the slot holds other bytes: a stream that repeats one shape dirties
+// one cache line of the slot per frame instead of four (the others stay shared with the
+// consumers that read them), and issues a dozen stores instead of some forty, which
+// matters when a store waits for a line another core holds and the ones behind it queue.
+func (s HeaderSlot) EncodeFrame(valuesLen, payloadSlot uint32, poolID uint16, metaVersion uint32, e *EncodedTensorHeader) {
+	le.PutUint64(s.b[slotValuesLenOffset:], uint64(valuesLen)|uint64(payloadSlot)<<32)
+	s.SetPoolID(poolID)
+	if s.PayloadOffset() != 0 {
+		s.SetPayloadOffset(0)
+	}
+	s.SetMetaVersion(metaVersion)
+	s.storeIfChanged(slotPadOffset, fixedTail[:])
 	const line = 64
 	for off := 0; off < len(e.b); off += line {
-		dst := s.b[slotEmbeddedHeaderOffset+off : slotEmbeddedHeaderOffset+off+line]
-		if src := e.b[off : off+line]; string(dst) != string(src) {
-			copy(dst, src)
-		}
+		s.storeIfChanged(slotEmbeddedHeaderOffset+off, e.b[off:off+line])
+	}
+}
+
+// fixedTail is what every slot holds from the pad to the embedded header: the zeroed pad
+// and the headerBytes length.
+var fixedTail = func() (t [slotEmbeddedHeaderOffset - slotPadOffset]byte) {
+	le.PutUint32(t[slotHeaderBytesLenOffset-slotPadOffset:], TensorHeaderEncodedLength)
+	return t
+}()
+
+// values_len_bytes and payload_slot are adjacent: EncodeFrame stores them as one word.
+var _ [slotPayloadSlotOffset - slotValuesLenOffset - 4]struct{}
+
+func (s HeaderSlot) storeIfChanged(off int, src []byte) {
+	if dst := s.b[off : off+len(src)]; string(dst) != string(src) {
+		copy(dst, src)
 	}
 }
 

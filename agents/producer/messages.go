@@ -1,6 +1,8 @@
 package producer
 
 import (
+	"encoding/binary"
+
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/wire"
 	"github.com/tensorpool/tensorpool/wire/sbe/control"
@@ -37,23 +39,46 @@ func EncodeDescriptor(buf []byte, d *Descriptor) int {
 	if len(buf) < DescriptorLength {
 		return 0
 	}
-	var m control.FrameDescriptor
-	m.WrapAndApplyHeader(buf, 0, uint64(len(buf))).
-		SetStreamId(d.StreamID).
-		SetEpoch(d.Epoch).
-		SetSeq(d.Seq).
-		SetHeaderIndex(d.HeaderIndex).
-		SetTimestampNs(d.TimestampNs).
-		SetMetaVersion(d.MetaVersion)
+	encodeDescriptor(buf, d.StreamID, d.Epoch, d.Seq, d.HeaderIndex, d.MetaVersion)
+	StampDescriptor(buf, d.TimestampNs)
 	return DescriptorLength
 }
 
-// StampDescriptor sets timestamp_ns of a FrameDescriptor that EncodeDescriptor wrote at
-// the start of buf.
-func StampDescriptor(buf []byte, timestampNs uint64) {
-	var m control.FrameDescriptor
-	m.WrapForEncode(buf, wire.HeaderLength, uint64(len(buf))).SetTimestampNs(timestampNs)
+// FrameDescriptor's encoding, read from the generated codec: the message header as one
+// word, and each field's offset in buf. Publishing a frame writes the descriptor with
+// these stores alone (the flyweight would add a dozen stores of its own state), and
+// TestEncodeDescriptorMatchesCodec holds the bytes to the codec's.
+var (
+	descriptorHeaderWord = uint64(control.FrameDescriptorSbeBlockLength) |
+		uint64(control.FrameDescriptorSbeTemplateID)<<16 |
+		uint64(control.FrameDescriptorSbeSchemaID)<<32 |
+		uint64((*control.FrameDescriptor)(nil).SbeSchemaVersion())<<48
+	fdStreamID    = wire.HeaderLength + int((*control.FrameDescriptor)(nil).StreamIdEncodingOffset())
+	fdEpoch       = wire.HeaderLength + int((*control.FrameDescriptor)(nil).EpochEncodingOffset())
+	fdSeq         = wire.HeaderLength + int((*control.FrameDescriptor)(nil).SeqEncodingOffset())
+	fdHeaderIndex = wire.HeaderLength + int((*control.FrameDescriptor)(nil).HeaderIndexEncodingOffset())
+	fdTimestampNs = wire.HeaderLength + int((*control.FrameDescriptor)(nil).TimestampNsEncodingOffset())
+	fdMetaVersion = wire.HeaderLength + int((*control.FrameDescriptor)(nil).MetaVersionEncodingOffset())
+)
+
+// encodeDescriptor writes every field of a FrameDescriptor but timestamp_ns into buf,
+// which holds DescriptorLength bytes.
+func encodeDescriptor(buf []byte, streamID uint32, epoch, seq uint64, headerIndex, metaVersion uint32) {
+	buf = buf[:DescriptorLength]
+	le.PutUint64(buf, descriptorHeaderWord)
+	le.PutUint32(buf[fdStreamID:], streamID)
+	le.PutUint64(buf[fdEpoch:], epoch)
+	le.PutUint64(buf[fdSeq:], seq)
+	le.PutUint32(buf[fdHeaderIndex:], headerIndex)
+	le.PutUint32(buf[fdMetaVersion:], metaVersion)
 }
+
+// StampDescriptor sets timestamp_ns of a FrameDescriptor at the start of buf.
+func StampDescriptor(buf []byte, timestampNs uint64) {
+	le.PutUint64(buf[fdTimestampNs:], timestampNs)
+}
+
+var le = binary.LittleEndian
 
 // Progress is the content of a FrameProgress (§10.2.2).
 type Progress struct {

@@ -119,11 +119,10 @@ type Producer struct {
 	pools       []pool // by stride, ascending
 	superblocks [][]byte
 
-	seq    uint64
-	open   bool
-	cur    Claim
-	claim  logbuffer.BufferClaim
-	header shm.SlotHeader
+	seq   uint64
+	open  bool
+	cur   Claim
+	claim logbuffer.BufferClaim
 	// checked is the last tensor header that passed Commit's checks, checkedBytes the
 	// payload bytes it addresses and encoded its slot encoding: streams repeat one
 	// shape, which then costs a comparison instead of a validation and an encoding.
@@ -390,28 +389,21 @@ func (p *Producer) Commit(c *Claim, t *shm.TensorHeader) Result {
 		return p.fail(r)
 	}
 	slot, _ := p.ring.Slot(c.headerIndex)
-	p.header = shm.SlotHeader{
-		ValuesLenBytes: uint32(len(c.payload)),
-		PayloadSlot:    c.headerIndex,
-		PoolID:         p.pools[c.pool].id,
-		MetaVersion:    c.metaVersion,
-	}
-	slot.EncodeHeaderLines(&p.header, &p.encoded)
-	d := Descriptor{
-		StreamID: p.streamID, Epoch: p.epoch, Seq: c.seq, HeaderIndex: c.headerIndex,
-		MetaVersion: c.metaVersion,
-	}
+	slot.EncodeFrame(uint32(len(c.payload)), c.headerIndex, p.pools[c.pool].id, c.metaVersion, &p.encoded)
 	desc := p.claim.Buffer()
-	EncodeDescriptor(desc, &d)
+	encodeDescriptor(desc, p.streamID, p.epoch, c.seq, c.headerIndex, c.metaVersion)
 
 	now := p.cfg.Clock()
 	slot.SetTimestampNs(uint64(now))
 	slot.Commit(c.seq)
 	p.open = false
-	d.TimestampNs = uint64(now)
-	StampDescriptor(desc, d.TimestampNs)
+	StampDescriptor(desc, uint64(now))
 	p.claim.Commit()
 	if p.cfg.Consumers != nil {
+		d := Descriptor{
+			StreamID: p.streamID, Epoch: p.epoch, Seq: c.seq, HeaderIndex: c.headerIndex,
+			TimestampNs: uint64(now), MetaVersion: c.metaVersion,
+		}
 		p.cfg.Consumers.Describe(&d, now)
 	}
 	if p.progressOn && p.tracking {
