@@ -3,10 +3,11 @@
 // in one process (two goroutines) or in two (this binary re-executed as the
 // consumer), on the embedded Java media driver or an external one.
 //
-// For every payload size it reports delivered frames/s and MiB/s, one-way
-// latency percentiles (the producer stamps each frame with CLOCK_MONOTONIC at
+// For every payload size it reports delivered frames/s and MiB/s (a window with
+// up to nslots-1 frames in flight), one-way latency percentiles (a second window
+// with one frame in flight: the producer stamps each frame with CLOCK_MONOTONIC at
 // commit, the consumer records now − stamp), drops by reason and heap
-// allocations per frame in the steady-state window. In the same run it
+// allocations per frame. In the same run it
 // measures the baselines the figures are judged against: the memcpy rate into
 // the same pool slots (the physical limit), the raw Aeron IPC rate of
 // descriptor-sized messages on the same channel, and Aeron's one-way latency
@@ -25,7 +26,6 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -36,6 +36,7 @@ import (
 	"github.com/tensorpool/tensorpool/aeron/mediadriver"
 	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/agents/producer"
+	"github.com/tensorpool/tensorpool/cmd/internal/benchsize"
 	"github.com/tensorpool/tensorpool/shm"
 )
 
@@ -110,7 +111,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		*sizes = sweepSizes
 	}
 	for _, s := range strings.Split(*sizes, ",") {
-		n, err := parseSize(strings.TrimSpace(s))
+		n, err := benchsize.Parse(strings.TrimSpace(s))
 		if err != nil {
 			return nil, err
 		}
@@ -134,21 +135,6 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, errors.New("durations must be positive")
 	}
 	return o, nil
-}
-
-func parseSize(s string) (int, error) {
-	mult := 1
-	switch {
-	case strings.HasSuffix(s, "K"):
-		mult, s = 1<<10, strings.TrimSuffix(s, "K")
-	case strings.HasSuffix(s, "M"):
-		mult, s = 1<<20, strings.TrimSuffix(s, "M")
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n*mult < 8 || n*mult > 16<<20 {
-		return 0, fmt.Errorf("size %q: want 8 B to 16M", s)
-	}
-	return n * mult, nil
 }
 
 // bench holds what every measurement of one invocation shares.
@@ -286,23 +272,11 @@ func (b *bench) newWindow(length time.Duration) window {
 	return window{Start: start, End: start + int64(length)}
 }
 
-// geometry picks the pool for a payload size: the smallest page-multiple power-of-two
-// stride that holds it, and 64 MiB of slots (the reference's 64 × 1 MiB at 640 KiB),
-// at least 16 and at most 1024.
-func geometry(size int) (stride, nslots uint32) {
-	stride = uint32(os.Getpagesize())
-	for int(stride) < size {
-		stride <<= 1
-	}
-	nslots = uint32(min(max((64<<20)/int(stride), 16), 1024))
-	return stride, nslots
-}
-
 // tpRun measures one payload size: the memcpy baseline, then the other baselines
 // (aeronBaselines), then the system twice, for its rate and for its latency.
 func (b *bench) tpRun(mode string, size int, aeronBaselines func(*sizeReport) error) (*sizeReport, error) {
 	b.runs++
-	stride, nslots := geometry(size)
+	stride, nslots := benchsize.Geometry(size)
 	if b.o.nslots != 0 {
 		nslots = uint32(b.o.nslots)
 	}

@@ -70,19 +70,6 @@ func TestTinyRun(t *testing.T) {
 	}
 }
 
-func TestParseSize(t *testing.T) {
-	for in, want := range map[string]int{"64": 64, "1K": 1024, "640K": 655360, "16M": 16 << 20} {
-		if got, err := parseSize(in); err != nil || got != want {
-			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"4", "17M", "x", ""} {
-		if _, err := parseSize(bad); err == nil {
-			t.Errorf("parseSize(%q) accepted", bad)
-		}
-	}
-}
-
 func TestHistogramPercentiles(t *testing.T) {
 	var h histogram
 	for v := int64(1); v <= 100_000; v++ {

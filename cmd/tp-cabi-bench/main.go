@@ -27,12 +27,12 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/tensorpool/tensorpool/aeron/mediadriver"
+	"github.com/tensorpool/tensorpool/cmd/internal/benchsize"
 	"github.com/tensorpool/tensorpool/tp"
 )
 
@@ -108,7 +108,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	for _, s := range strings.Split(*sizes, ",") {
-		n, err := parseSize(strings.TrimSpace(s))
+		n, err := benchsize.Parse(strings.TrimSpace(s))
 		if err != nil {
 			return nil, err
 		}
@@ -124,32 +124,6 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, errors.New("--window must be at least 1ms and --warmup not negative")
 	}
 	return o, nil
-}
-
-func parseSize(s string) (int, error) {
-	mult := 1
-	switch {
-	case strings.HasSuffix(s, "K"):
-		mult, s = 1<<10, strings.TrimSuffix(s, "K")
-	case strings.HasSuffix(s, "M"):
-		mult, s = 1<<20, strings.TrimSuffix(s, "M")
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n*mult < 8 || n*mult > 16<<20 {
-		return 0, fmt.Errorf("size %q: want 8 B to 16M", s)
-	}
-	return n * mult, nil
-}
-
-// geometry picks the pool for a payload size as tp-bench does: the smallest
-// page-multiple power-of-two stride that holds it, and 64 MiB of slots, at least 16 and
-// at most 1024.
-func geometry(size int) (stride, slots uint32) {
-	stride = uint32(os.Getpagesize())
-	for int(stride) < size {
-		stride <<= 1
-	}
-	return stride, uint32(min(max((64<<20)/int(stride), 16), 1024))
 }
 
 // bench holds what every round of one invocation shares.
@@ -199,7 +173,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	streams := make([]stream, len(o.sizes))
 	specs := make([]tp.StreamSpec, len(o.sizes))
 	for i, size := range o.sizes {
-		stride, slots := geometry(size)
+		stride, slots := benchsize.Geometry(size)
 		streams[i] = stream{id: firstStream + uint32(i), size: size, stride: stride, slots: slots}
 		specs[i] = tp.StreamSpec{StreamID: streams[i].id, Slots: slots, Strides: []uint32{stride}}
 	}

@@ -96,18 +96,6 @@ func TestParseFlags(t *testing.T) {
 	}
 }
 
-func TestGeometry(t *testing.T) {
-	page := uint32(os.Getpagesize())
-	for _, c := range []struct {
-		size          int
-		stride, slots uint32
-	}{{64, page, 1024}, {4096, max(page, 4096), 1024}, {640 << 10, 1 << 20, 64}, {16 << 20, 16 << 20, 16}} {
-		if stride, slots := geometry(c.size); stride != c.stride || slots != c.slots {
-			t.Errorf("geometry(%d) = %d, %d; want %d, %d", c.size, stride, slots, c.stride, c.slots)
-		}
-	}
-}
-
 func TestPairedSummary(t *testing.T) {
 	s := sizeReport{}
 	for _, r := range []roundResult{
