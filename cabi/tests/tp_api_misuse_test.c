@@ -17,49 +17,10 @@
 
 #include "tensorpool.h"
 
-static int failures;
-
-#define EXPECT(cond)                                                                   \
-    do                                                                                 \
-    {                                                                                  \
-        if (!(cond))                                                                   \
-        {                                                                              \
-            fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond);        \
-            failures++;                                                                \
-        }                                                                              \
-    }                                                                                  \
-    while (0)
+#include "tp_expect.h"
 
 /* call must return TP_ERR_ARG, set tp_errcode() to it and leave a message. */
-#define EXPECT_ARG(call)                                                                                    \
-    do                                                                                                      \
-    {                                                                                                       \
-        long got_ = (long)(call);                                                                           \
-        if (got_ != TP_ERR_ARG)                                                                             \
-        {                                                                                                   \
-            fprintf(stderr, "%s:%d: %s returned %ld, want TP_ERR_ARG\n", __FILE__, __LINE__, #call, got_);  \
-            failures++;                                                                                     \
-        }                                                                                                   \
-        else if (tp_errcode() != TP_ERR_ARG || tp_errmsg() == NULL || tp_errmsg()[0] == '\0')               \
-        {                                                                                                   \
-            fprintf(stderr, "%s:%d: after %s: tp_errcode() %d, tp_errmsg() \"%s\"\n", __FILE__, __LINE__,   \
-                #call, (int)tp_errcode(), tp_errmsg() != NULL ? tp_errmsg() : "(null)");                  \
-            failures++;                                                                                     \
-        }                                                                                                   \
-    }                                                                                                       \
-    while (0)
-
-#define EXPECT_OK(call)                                                                                    \
-    do                                                                                                     \
-    {                                                                                                      \
-        tp_err_t got_ = (call);                                                                            \
-        if (got_ != TP_OK)                                                                                 \
-        {                                                                                                  \
-            fprintf(stderr, "%s:%d: %s returned %d: %s\n", __FILE__, __LINE__, #call, (int)got_, tp_errmsg()); \
-            failures++;                                                                                    \
-        }                                                                                                  \
-    }                                                                                                      \
-    while (0)
+#define EXPECT_ARG(call) EXPECT_CODE(TP_ERR_ARG, call)
 
 static double now_s(void)
 {
