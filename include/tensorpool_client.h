@@ -23,6 +23,10 @@
  * for frame handlers while tp_consumer_poll_frames runs. Frame and claim
  * payload pointers point into shared memory: a claim's until it is
  * committed or aborted, a frame view's until the next poll of its consumer.
+ * If a mapped file is truncated under a consumer, the library's own reads of
+ * it fail the poll (the consumer gives the mapping up and remaps on the next
+ * announce), but a read the caller's code makes through a payload pointer past
+ * the new end raises SIGBUS in the caller's thread, as any mmap'd file does.
  *
  * Threads: any thread may call any function. Each handle serialises its own
  * calls; different handles do not contend. The library runs its own threads

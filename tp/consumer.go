@@ -204,7 +204,13 @@ func (cs *Consumer) Poll(limit int) int {
 			break
 		}
 	}
-	return cs.c.Poll(cs.descs, limit)
+	n := cs.c.Poll(cs.descs, limit)
+	// A region truncated under the mapping is given up inside Poll (the handler's reads
+	// included): report it now, as the service loop reports other mapping failures.
+	if err := cs.c.ControlError(); err != nil {
+		cs.err = err
+	}
+	return n
 }
 
 // handleControl takes one message of the announce stream (with cs.mu held).
@@ -249,7 +255,8 @@ func (cs *Consumer) Stats() ConsumerStats {
 }
 
 // Err returns and clears the last control-path problem: an announce or grant whose
-// regions were refused, or a mapping given up for a dead producer.
+// regions were refused, or a mapping given up for a dead producer or because its files
+// were truncated (consumer.ErrRegionTruncated).
 func (cs *Consumer) Err() error {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()

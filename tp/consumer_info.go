@@ -19,7 +19,11 @@ func (cs *Consumer) FrameValid(seq uint64, headerIndex uint32) bool {
 	if epoch, ok := cs.c.Mapped(); !ok || epoch != cs.last.Epoch {
 		return false
 	}
-	return cs.last.Valid()
+	valid := cs.c.FrameValid(&cs.last) // a truncated header ring faults here
+	if err := cs.c.ControlError(); err != nil {
+		cs.err = err
+	}
+	return valid
 }
 
 // SendQos sends one QosConsumer with the given fields now (Wire spec §10.4.1); the

@@ -2,6 +2,7 @@ package consumer
 
 import (
 	"errors"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -270,7 +271,8 @@ type Subscription interface {
 	Poll(handler logbuffer.FragmentHandler, fragmentLimit int) int
 }
 
-// Poll reads up to fragmentLimit descriptors from sub and handles each one.
+// Poll reads up to fragmentLimit descriptors from sub and handles each one. A truncated
+// region found on the way is given up as HandleDescriptor says.
 func (c *Consumer) Poll(sub Subscription, fragmentLimit int) int {
 	return sub.Poll(c.onFragment, fragmentLimit)
 }
@@ -282,7 +284,9 @@ func (c *Consumer) PollControl(sub Subscription, fragmentLimit int) int {
 }
 
 // ControlError returns and clears the last control-path error PollControl or DoWork met:
-// an announce rejected, or a mapping given up for a stale activity timestamp.
+// an announce rejected, or a mapping given up for a stale activity timestamp. A mapping
+// given up because its file was truncated (ErrRegionTruncated) is kept here too, whichever
+// call met it, Poll and HandleDescriptor included.
 func (c *Consumer) ControlError() error {
 	err := c.controlErr
 	c.controlErr = nil
@@ -300,14 +304,19 @@ func (c *Consumer) drop(d Drop) Drop {
 // HandleDescriptor runs the consumer flow of §8.3/§15.18 for one FrameDescriptor and, if
 // every check passes, calls the handler. It returns the verdict (DropNone: accepted).
 // Messages that are not FrameDescriptors are counted as ignored and return DropNone.
-func (c *Consumer) HandleDescriptor(buf []byte) Drop {
-	isDesc, d := DecodeDescriptor(buf, &c.desc)
+// A memory fault inside the mapping, the handler's reads of the payload included, unmaps
+// it and returns DropRegionTruncated; the error is kept for ControlError.
+func (c *Consumer) HandleDescriptor(buf []byte) (d Drop) {
+	d = DropRegionTruncated // the verdict if a fault ends the call: no return runs then
+	prev := debug.SetPanicOnFault(true)
+	defer c.recoverFault(prev, nil)
+	isDesc, malformed := DecodeDescriptor(buf, &c.desc)
 	if !isDesc {
 		c.counters.Ignored++
 		return DropNone
 	}
-	if d != DropNone {
-		return c.drop(d)
+	if malformed != DropNone {
+		return c.drop(malformed)
 	}
 	return c.read(&c.desc)
 }
@@ -450,9 +459,11 @@ func (c *Consumer) HandleControl(buf []byte) error {
 // higher epoch, unmapping the old one first (§15.2, §15.21); re-validate the mapped epoch's
 // superblocks on a refresh, remapping on mismatch and unmapping on a pid change (§15.1,
 // §15.14). Regions are opened through the containment policy (§15.21a.5).
-func (c *Consumer) ApplyAnnounce(a *Announce) (AnnounceVerdict, error) {
+func (c *Consumer) ApplyAnnounce(a *Announce) (v AnnounceVerdict, err error) {
+	prev := debug.SetPanicOnFault(true) // a refresh re-reads the mapped superblocks
+	defer c.recoverFault(prev, &err)
 	epoch, mapped := c.Mapped()
-	v := c.filter.Judge(a, c.cfg.Clock(), c.cfg.RealtimeClock(), epoch, mapped)
+	v = c.filter.Judge(a, c.cfg.Clock(), c.cfg.RealtimeClock(), epoch, mapped)
 	switch v {
 	case AnnounceRefresh:
 		return v, c.refresh(a)
@@ -537,11 +548,14 @@ func (c *Consumer) refresh(a *Announce) error {
 
 // CheckLiveness unmaps the regions when the header ring's activity timestamp has gone
 // stale, the sign of a dead producer (§15.1, §15.14); a later announce whose regions are
-// fresh again maps them. It returns the error when it unmapped.
-func (c *Consumer) CheckLiveness(nowNs int64) error {
+// fresh again maps them. It returns the error when it unmapped, ErrRegionTruncated
+// included.
+func (c *Consumer) CheckLiveness(nowNs int64) (err error) {
 	if c.m == nil {
 		return nil
 	}
+	prev := debug.SetPanicOnFault(true)
+	defer c.recoverFault(prev, &err)
 	if err := checkActivity(c.m.epoch, shm.LoadActivityTimestamp(c.m.ring.Superblock()), nowNs, c.cfg.FreshnessNs); err != nil {
 		c.Unmap()
 		return err

@@ -33,6 +33,10 @@ const (
 	// (§8.2), and a header reaching past it would send readers out of bounds, so the
 	// consumer fails closed.
 	DropTensorExceedsPayload
+	// DropRegionTruncated: reading a mapped region faulted, its file having been truncated
+	// under the mapping; the consumer unmaps and waits for a new announce, as for a dead
+	// producer (§15.14). Counted once per fault, on whichever path met it.
+	DropRegionTruncated
 	dropCount
 )
 
@@ -49,6 +53,7 @@ var ownDropText = [dropCount - DropDescriptorMalformed]struct{ section, text str
 	{"15.2", "descriptor seq regressed"},
 	{"11", "above max_rate_hz in RATE_LIMITED mode"},
 	{"8.2", "tensor dims and strides reach beyond values_len_bytes"},
+	{"15.14", "mapped region faulted: file truncated under the mapping"},
 }
 
 // Section is the Wire spec section of the rule behind the drop.

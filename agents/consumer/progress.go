@@ -1,6 +1,8 @@
 package consumer
 
 import (
+	"runtime/debug"
+
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/wire"
@@ -153,14 +155,17 @@ func (c *Consumer) count(v ProgressVerdict) ProgressVerdict {
 	return v
 }
 
-func (c *Consumer) judgeProgress(buf []byte) ProgressVerdict {
+func (c *Consumer) judgeProgress(buf []byte) (v ProgressVerdict) {
+	v = ProgressNotMapped // if the slot read faults, the mapping is given up (recoverFault)
+	prev := debug.SetPanicOnFault(true)
+	defer c.recoverFault(prev, nil)
 	if !c.cfg.Progress {
 		return ProgressIgnored // §10.2.2: consumers that do not opt in ignore it
 	}
 	var p ProgressView
-	isProgress, v := DecodeProgress(buf, &p)
-	if !isProgress || v != ProgressKept {
-		return v
+	isProgress, decoded := DecodeProgress(buf, &p)
+	if !isProgress || decoded != ProgressKept {
+		return decoded
 	}
 	if p.StreamID != c.cfg.StreamID {
 		return ProgressStreamMismatch
