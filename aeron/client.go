@@ -39,9 +39,12 @@ type Config struct {
 	// Dir is the driver's aeron.dir; default $AERON_DIR, then
 	// /dev/shm/aeron-<user>.
 	Dir string
-	// DriverTimeout bounds connecting, every request, and how stale the
-	// driver's heartbeat may get before the client gives up on it.
+	// DriverTimeout bounds every request, and how stale the driver's heartbeat
+	// may get before the client gives up on it.
 	DriverTimeout time.Duration
+	// ConnectTimeout bounds how long Connect waits for an active driver in
+	// Dir; default DriverTimeout.
+	ConnectTimeout time.Duration
 	// KeepaliveInterval is how often the client heartbeat is written and the
 	// driver heartbeat checked.
 	KeepaliveInterval time.Duration
@@ -139,7 +142,10 @@ func Connect(cfg Config) (*Client, error) {
 	if cfg.ErrorHandler == nil {
 		cfg.ErrorHandler = func(err error) { fmt.Fprintf(os.Stderr, "aeron client: %v\n", err) }
 	}
-	f, err := cnc.Open(cfg.Dir, cfg.DriverTimeout)
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = cfg.DriverTimeout
+	}
+	f, err := cnc.OpenWithin(cfg.Dir, cfg.DriverTimeout, cfg.ConnectTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("aeron: connect to driver in %s: %w", cfg.Dir, err)
 	}

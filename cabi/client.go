@@ -41,7 +41,9 @@ func tp_client_connect(ctx *C.tp_context_t, out **C.tp_client_t) C.tp_err_t {
 	cfg.mu.Lock()
 	cl := &tpClient{clientID: cfg.clientID, attachTimeout: cfg.attachTimeout, detachTimeout: cfg.detachTimeout}
 	cfg.mu.Unlock()
-	c, err := tp.Connect(context.Background(), o)
+	connectCtx, cancel := context.WithTimeout(context.Background(), cl.attachTimeout)
+	defer cancel()
+	c, err := tp.Connect(connectCtx, o)
 	if err != nil {
 		code := codeOf(err)
 		if code == C.TP_ERR_PROTOCOL { // nothing from the SHM driver yet: Aeron itself failed

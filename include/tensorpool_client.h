@@ -100,6 +100,7 @@ tp_err_t tp_context_set_metadata_stream_id(tp_context_t *ctx, int32_t stream_id)
 tp_err_t tp_context_set_client_id(tp_context_t *ctx, uint32_t client_id);
 /* Accepted for compatibility: the Go Aeron client always runs its own conductor thread. */
 tp_err_t tp_context_set_use_invoker(tp_context_t *ctx, bool value);
+/* How long an attach waits for the SHM driver, and tp_client_connect for the media driver. */
 tp_err_t tp_context_set_attach_timeout_ns(tp_context_t *ctx, uint64_t timeout_ns);
 tp_err_t tp_context_set_qos_interval_ns(tp_context_t *ctx, uint64_t interval_ns);
 tp_err_t tp_context_set_detach_timeout_ns(tp_context_t *ctx, uint64_t timeout_ns);
@@ -113,6 +114,7 @@ tp_err_t tp_context_set_consumer_descriptor_request(tp_context_t *ctx, const cha
 tp_err_t tp_context_set_consumer_control_request(tp_context_t *ctx, const char *channel, int32_t stream_id);
 
 /* ---- Client: one Aeron connection shared by everything attached through it. ---- */
+/* Waits up to the attach timeout for an active media driver (TP_ERR_AERON when there is none). */
 tp_err_t tp_client_connect(tp_context_t *ctx, tp_client_t **client);
 /* Closes the client and every producer, consumer, monitor and cache still open on it
  * (from inside a frame handler of one of its consumers: once the poll returns, see Threads). */

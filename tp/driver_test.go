@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tensorpool/tensorpool/aeron/cnc"
 	"github.com/tensorpool/tensorpool/agents/driver"
 	"github.com/tensorpool/tensorpool/agents/driver/driverclient"
 	"github.com/tensorpool/tensorpool/config"
@@ -487,5 +488,24 @@ func TestWireSpec_15_21_ConsumerRemapsFromAttachResponse(t *testing.T) {
 	eventually(t, "frame of the newer epoch", cs, func() bool { return len(got) == 1 })
 	if got[0].epoch != epoch2 || !bytes.Equal(got[0].payload, tensor.Data) {
 		t.Fatalf("frame epoch %d, want %d", got[0].epoch, epoch2)
+	}
+}
+
+// A deadline on Connect's context bounds the wait for a media driver that is not there,
+// rather than Aeron's 10 s driver timeout.
+func TestConnectWaitsForTheMediaDriverOnlyUntilTheDeadline(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	c, err := Connect(ctx, Options{AeronDir: t.TempDir(), ControlChannel: "aeron:ipc", ControlStreamID: 1000, AllowedBaseDirs: []string{t.TempDir()}})
+	if err == nil {
+		c.Close()
+		t.Fatal("connected without a media driver")
+	}
+	if !errors.Is(err, cnc.ErrNotFound) {
+		t.Fatalf("%v, want cnc.ErrNotFound", err)
+	}
+	if waited := time.Since(start); waited < 200*time.Millisecond || waited > 5*time.Second {
+		t.Fatalf("waited %v for a 300ms deadline: %v", waited, err)
 	}
 }

@@ -103,7 +103,8 @@ type Client struct {
 type closer interface{ Close() error }
 
 // Connect connects to the media driver (starting an embedded one if Options.AeronDir is
-// empty) and, if Options.Driver is set, starts the SHM driver in this process.
+// empty) and, if Options.Driver is set, starts the SHM driver in this process. A deadline
+// on ctx also bounds the wait for the media driver (Aeron's driver timeout otherwise).
 func Connect(ctx context.Context, o Options) (*Client, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -122,7 +123,12 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 		}
 		dir = c.media.Dir()
 	}
-	if c.aeron, err = aeron.Connect(aeron.Config{Dir: dir, IdleStrategy: agent.NewBackoff()}); err != nil {
+	// A deadline on ctx bounds the wait for the media driver too.
+	var wait time.Duration
+	if deadline, ok := ctx.Deadline(); ok {
+		wait = max(time.Until(deadline), time.Millisecond)
+	}
+	if c.aeron, err = aeron.Connect(aeron.Config{Dir: dir, ConnectTimeout: wait, IdleStrategy: agent.NewBackoff()}); err != nil {
 		c.stopMedia()
 		return nil, fmt.Errorf("tp: connecting to the media driver in %s: %w", dir, err)
 	}

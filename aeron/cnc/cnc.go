@@ -208,8 +208,15 @@ func (c *File) Close() error {
 // C client's connect procedure. Corrupt files and version mismatches fail at
 // once; a missing, uninitialised or stale file is retried until the deadline.
 func Open(dir string, timeout time.Duration) (*File, error) {
+	return OpenWithin(dir, timeout, timeout)
+}
+
+// OpenWithin is Open with the wait bounded apart from the heartbeat's age: it
+// gives up after wait, while a driver counts as active while its heartbeat is
+// younger than timeout.
+func OpenWithin(dir string, timeout, wait time.Duration) (*File, error) {
 	path := Path(dir)
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(wait)
 	for {
 		c, err := Map(path)
 		if err == nil {
@@ -235,7 +242,7 @@ func Open(dir string, timeout time.Duration) (*File, error) {
 			if errors.Is(err, ErrNotReady) {
 				// A file that never became ready within the timeout belongs
 				// to a driver that is not running properly.
-				return nil, fmt.Errorf("%w after %v: %w", ErrDriverInactive, timeout, err)
+				return nil, fmt.Errorf("%w after %v: %w", ErrDriverInactive, wait, err)
 			}
 			return nil, err
 		}

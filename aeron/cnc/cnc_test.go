@@ -84,6 +84,19 @@ func TestMissingFile(t *testing.T) {
 	}
 }
 
+// OpenWithin gives up after its wait even when the liveness timeout is long, as a
+// caller with a deadline of its own needs.
+func TestOpenWithinWaitsOnlyAsLongAsAsked(t *testing.T) {
+	start := time.Now()
+	_, err := OpenWithin(t.TempDir(), time.Minute, 100*time.Millisecond)
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("got %v, want ErrNotFound", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatalf("waited %v for a 100ms wait", time.Since(start))
+	}
+}
+
 func TestWrongMajorVersionNamesBothVersions(t *testing.T) {
 	dir := writeFakeCnC(t, 1<<16|2<<8, time.Now().UnixMilli(), nil)
 	_, err := Open(dir, time.Second)
