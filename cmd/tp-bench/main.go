@@ -26,7 +26,6 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
-	"strings"
 	"syscall"
 	"time"
 
@@ -110,12 +109,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if *sweep {
 		*sizes = sweepSizes
 	}
-	for _, s := range strings.Split(*sizes, ",") {
-		n, err := benchsize.Parse(strings.TrimSpace(s))
-		if err != nil {
-			return nil, err
-		}
-		o.sizes = append(o.sizes, n)
+	var err error
+	if o.sizes, err = benchsize.ParseList(*sizes); err != nil {
+		return nil, err
 	}
 	switch *mode {
 	case "one", "two":

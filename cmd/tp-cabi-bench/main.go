@@ -27,7 +27,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"syscall"
 	"time"
 
@@ -107,12 +106,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	for _, s := range strings.Split(*sizes, ",") {
-		n, err := benchsize.Parse(strings.TrimSpace(s))
-		if err != nil {
-			return nil, err
-		}
-		o.sizes = append(o.sizes, n)
+	var err error
+	if o.sizes, err = benchsize.ParseList(*sizes); err != nil {
+		return nil, err
 	}
 	if o.rounds < 1 {
 		return nil, fmt.Errorf("--rounds %d: want at least 1", o.rounds)

@@ -25,6 +25,19 @@ func Parse(s string) (int, error) {
 	return n * mult, nil
 }
 
+// ParseList reads a comma-separated list of sizes as Parse does.
+func ParseList(s string) ([]int, error) {
+	var sizes []int
+	for _, one := range strings.Split(s, ",") {
+		n, err := Parse(strings.TrimSpace(one))
+		if err != nil {
+			return nil, err
+		}
+		sizes = append(sizes, n)
+	}
+	return sizes, nil
+}
+
 // Geometry picks the pool for a payload size: the smallest page-multiple power-of-two
 // stride that holds it, and 64 MiB of slots (the reference's 64 × 1 MiB at 640 KiB), at
 // least 16 and at most 1024.

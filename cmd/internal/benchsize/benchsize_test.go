@@ -18,6 +18,15 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func TestParseList(t *testing.T) {
+	if got, err := ParseList("64, 640K,16M"); err != nil || len(got) != 3 || got[0] != 64 || got[1] != 640<<10 || got[2] != 16<<20 {
+		t.Errorf("ParseList = %v, %v", got, err)
+	}
+	if _, err := ParseList("64,,1K"); err == nil {
+		t.Error("an empty entry was accepted")
+	}
+}
+
 func TestGeometry(t *testing.T) {
 	page := uint32(os.Getpagesize())
 	for _, c := range []struct {
