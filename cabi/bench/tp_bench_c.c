@@ -16,53 +16,35 @@
  * The window opens a warm-up after both threads start; the consumer counts the frames it
  * took between its first and last CLOCK_MONOTONIC reads inside the window.
  *
- * Settings (environment):
- *   TP_AERON_DIR, TP_CONTROL_CHANNEL, TP_CONTROL_STREAM_ID, TP_DESCRIPTOR_CHANNEL,
- *   TP_DESCRIPTOR_STREAM_ID   where the driver is (unset: the library's defaults)
- *   TP_STREAM_ID              stream to attach to (default 10000)
- *   TP_SHM_BASE_DIRS          read by the library: where regions may be mapped
+ * Settings (environment): where the driver is and the stream, as for the examples
+ * (tp_example_common.h: TP_AERON_DIR, TP_CONTROL_*, TP_DESCRIPTOR_*, TP_STREAM_ID,
+ * TP_TIMEOUT_MS for attaching and connecting, TP_SHM_BASE_DIRS), and
  *   TP_BENCH_PAYLOAD_BYTES    payload of every frame, at least 8 (default 65536)
  *   TP_BENCH_SLOTS            slots of the stream's header ring (required)
  *   TP_BENCH_WARMUP_MS        unmeasured run before the window (default 500)
  *   TP_BENCH_WINDOW_MS        measured window (default 2000)
- *   TP_BENCH_TIMEOUT_MS       attach and connect time allowed (default 10000)
  *
  * Output: one JSON line on stdout (the fields of cmd/tp-cabi-bench's roundResult).
  * Exit codes: 0 measured (bad frames and drops are in the result), 1 an API call
  * failed, 2 a setting could not be parsed.
  */
-#define _POSIX_C_SOURCE 200809L
+#include "../examples/tp_example_common.h" /* first: it selects POSIX */
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdalign.h>
 #include <stdatomic.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 #include <unistd.h>
-
-#include "tensorpool.h"
 
 #define FRAGMENT_LIMIT 256
 #define CACHE_LINE 64
 
 typedef struct settings_stct
 {
-    const char *aeron_dir;
-    const char *control_channel;
-    const char *descriptor_channel;
-    int64_t control_stream_id; /* -1: the library's default */
-    int64_t descriptor_stream_id;
-    uint64_t stream_id;
+    tp_example_settings_t conn; /* driver, stream and timeout, as the examples read them */
     uint64_t payload_bytes;
     uint64_t slots;
     uint64_t warmup_ms;
     uint64_t window_ms;
-    uint64_t timeout_ms;
 }
 settings_t;
 
@@ -105,129 +87,40 @@ typedef struct bench_stct
 }
 bench_t;
 
-static uint64_t now_ns(void)
+/* A TP_BENCH_* setting from min to max; false (with a message) if malformed. */
+static bool bench_env(const char *name, uint64_t fallback, uint64_t min, uint64_t max, uint64_t *out)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_ms(uint32_t ms)
-{
-    struct timespec ts = { (time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-    {
-    }
-}
-
-static const char *env(const char *name)
-{
-    const char *v = getenv(name);
-    return (v != NULL && v[0] != '\0') ? v : NULL;
-}
-
-/* An unsigned decimal setting from min to max; false (with a message) if malformed. */
-static bool env_u64(const char *name, uint64_t fallback, uint64_t min, uint64_t max, uint64_t *out)
-{
-    const char *v = env(name);
-    if (v == NULL)
-    {
-        *out = fallback;
-        return true;
-    }
-    char *end = NULL;
-    errno = 0;
-    unsigned long long parsed = strtoull(v, &end, 10);
-    if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || parsed < min || parsed > max)
-    {
-        fprintf(stderr, "%s=%s: expected an integer from %llu to %llu\n", name, v, (unsigned long long)min,
-            (unsigned long long)max);
-        return false;
-    }
-    *out = (uint64_t)parsed;
-    return true;
-}
-
-static bool env_stream_id(const char *name, int64_t *out)
-{
-    uint64_t v = 0;
-    *out = -1;
-    if (env(name) == NULL)
-    {
-        return true;
-    }
-    if (!env_u64(name, 0, 0, INT32_MAX, &v))
+    if (!tp_example_env_u64(name, fallback, max, out))
     {
         return false;
     }
-    *out = (int64_t)v;
+    if (*out < min)
+    {
+        fprintf(stderr, "%s=%llu: expected at least %llu\n", name, (unsigned long long)*out, (unsigned long long)min);
+        return false;
+    }
     return true;
 }
 
 static bool load_settings(settings_t *s)
 {
     memset(s, 0, sizeof(*s));
-    s->aeron_dir = env("TP_AERON_DIR");
-    s->control_channel = env("TP_CONTROL_CHANNEL");
-    s->descriptor_channel = env("TP_DESCRIPTOR_CHANNEL");
-    if (env("TP_BENCH_SLOTS") == NULL)
+    if (tp_example_env("TP_BENCH_SLOTS") == NULL)
     {
         fprintf(stderr, "TP_BENCH_SLOTS is required: the slots of the stream's header ring\n");
         return false;
     }
-    return env_stream_id("TP_CONTROL_STREAM_ID", &s->control_stream_id) &&
-        env_stream_id("TP_DESCRIPTOR_STREAM_ID", &s->descriptor_stream_id) &&
-        env_u64("TP_STREAM_ID", 10000, 1, UINT32_MAX, &s->stream_id) &&
-        env_u64("TP_BENCH_PAYLOAD_BYTES", 65536, 8, UINT32_MAX, &s->payload_bytes) &&
-        env_u64("TP_BENCH_SLOTS", 0, 2, UINT32_MAX, &s->slots) &&
-        env_u64("TP_BENCH_WARMUP_MS", 500, 0, 3600000, &s->warmup_ms) &&
-        env_u64("TP_BENCH_WINDOW_MS", 2000, 1, 3600000, &s->window_ms) &&
-        env_u64("TP_BENCH_TIMEOUT_MS", 10000, 1, 3600000, &s->timeout_ms);
-}
-
-static bool fail(const char *what, tp_err_t err)
-{
-    fprintf(stderr, "%s: %s (%s)\n", what, tp_err_str(err), tp_errmsg());
-    return false;
+    return tp_example_settings_load(&s->conn) &&
+        bench_env("TP_BENCH_PAYLOAD_BYTES", 65536, 8, UINT32_MAX, &s->payload_bytes) &&
+        bench_env("TP_BENCH_SLOTS", 0, 2, UINT32_MAX, &s->slots) &&
+        bench_env("TP_BENCH_WARMUP_MS", 500, 0, 3600000, &s->warmup_ms) &&
+        bench_env("TP_BENCH_WINDOW_MS", 2000, 1, 3600000, &s->window_ms);
 }
 
 /* Records the calling thread's failure (tp_errmsg is per thread) for main to print. */
 static void thread_fail(char *buf, size_t len, const char *what, tp_err_t err)
 {
     snprintf(buf, len, "%s: %s (%s)", what, tp_err_str(err), tp_errmsg());
-}
-
-static bool configure(tp_context_t *ctx, const settings_t *s)
-{
-    tp_err_t err = TP_OK;
-    if (s->aeron_dir != NULL && (err = tp_context_set_aeron_dir(ctx, s->aeron_dir)) != TP_OK)
-    {
-        return fail("tp_context_set_aeron_dir", err);
-    }
-    if (s->control_channel != NULL && (err = tp_context_set_control_channel(ctx, s->control_channel)) != TP_OK)
-    {
-        return fail("tp_context_set_control_channel", err);
-    }
-    if (s->control_stream_id >= 0 &&
-        (err = tp_context_set_control_stream_id(ctx, (int32_t)s->control_stream_id)) != TP_OK)
-    {
-        return fail("tp_context_set_control_stream_id", err);
-    }
-    if (s->descriptor_channel != NULL &&
-        (err = tp_context_set_descriptor_channel(ctx, s->descriptor_channel)) != TP_OK)
-    {
-        return fail("tp_context_set_descriptor_channel", err);
-    }
-    if (s->descriptor_stream_id >= 0 &&
-        (err = tp_context_set_descriptor_stream_id(ctx, (int32_t)s->descriptor_stream_id)) != TP_OK)
-    {
-        return fail("tp_context_set_descriptor_stream_id", err);
-    }
-    if ((err = tp_context_set_attach_timeout_ns(ctx, s->timeout_ms * 1000000ull)) != TP_OK)
-    {
-        return fail("tp_context_set_attach_timeout_ns", err);
-    }
-    return true;
 }
 
 static void store_le64(uint8_t *p, uint64_t v)
@@ -288,7 +181,7 @@ static void *consume(void *arg)
             continue;
         }
         countdown = b->clock_every;
-        uint64_t now = now_ns();
+        uint64_t now = tp_example_now_ns();
         if (!started && now >= b->start_ns)
         {
             started = true;
@@ -375,17 +268,17 @@ static uint64_t clock_every(uint64_t payload_bytes)
     return n > 0 ? n : 1;
 }
 
-static bool wait_connected(const bench_t *b, uint64_t timeout_ms)
+static bool wait_connected(const bench_t *b, uint64_t timeout_ns)
 {
-    const uint64_t deadline = now_ns() + timeout_ms * 1000000ull;
+    const uint64_t deadline = tp_example_now_ns() + timeout_ns;
     while (!tp_producer_is_connected(b->producer) || !tp_consumer_is_connected(b->consumer))
     {
-        if (now_ns() >= deadline)
+        if (tp_example_now_ns() >= deadline)
         {
             fprintf(stderr, "producer and consumer not connected on the descriptor stream within TP_BENCH_TIMEOUT_MS\n");
             return false;
         }
-        sleep_ms(1);
+        tp_example_sleep_us(1000);
     }
     return true;
 }
@@ -393,13 +286,13 @@ static bool wait_connected(const bench_t *b, uint64_t timeout_ms)
 static bool run(const settings_t *s, bench_t *b)
 {
     tp_err_t err = TP_OK;
-    if (!wait_connected(b, s->timeout_ms))
+    if (!wait_connected(b, s->conn.timeout_ns))
     {
         return false;
     }
     if ((err = tp_producer_metadata_version(b->producer, &b->meta_version)) != TP_OK)
     {
-        return fail("tp_producer_metadata_version", err);
+        return tp_example_fail("tp_producer_metadata_version", err);
     }
     /* Page-aligned like Go's large allocations: malloc's 16-byte offset from the page-aligned
      * slots slows glibc's memcpy by a quarter or more at 640 KiB on this machine. */
@@ -425,7 +318,7 @@ static bool run(const settings_t *s, bench_t *b)
     b->tensor.ndims = 1;
     b->tensor.progress_unit = (uint8_t)shm_tensorpool_control_progressUnit_NONE;
     b->tensor.dims[0] = (int32_t)s->payload_bytes;
-    b->start_ns = now_ns() + s->warmup_ms * 1000000ull;
+    b->start_ns = tp_example_now_ns() + s->warmup_ms * 1000000ull;
     b->end_ns = b->start_ns + s->window_ms * 1000000ull;
 
     pthread_t consumer_thread;
@@ -458,11 +351,11 @@ static bool run(const settings_t *s, bench_t *b)
     tp_consumer_stats_t cs;
     if ((err = tp_producer_get_stats(b->producer, &ps)) != TP_OK)
     {
-        return fail("tp_producer_get_stats", err);
+        return tp_example_fail("tp_producer_get_stats", err);
     }
     if ((err = tp_consumer_get_stats(b->consumer, &cs)) != TP_OK)
     {
-        return fail("tp_consumer_get_stats", err);
+        return tp_example_fail("tp_consumer_get_stats", err);
     }
     if (ps.lease_losses + cs.lease_losses > 0)
     {
@@ -491,23 +384,27 @@ static bool attach(const settings_t *s, tp_context_t **ctx, tp_client_t **client
     tp_err_t err = TP_OK;
     if ((err = tp_context_init(ctx)) != TP_OK)
     {
-        return fail("tp_context_init", err);
+        return tp_example_fail("tp_context_init", err);
     }
-    if (!configure(*ctx, s))
+    if (!tp_example_configure(*ctx, &s->conn))
     {
         return false;
     }
+    if ((err = tp_context_set_attach_timeout_ns(*ctx, s->conn.timeout_ns)) != TP_OK)
+    {
+        return tp_example_fail("tp_context_set_attach_timeout_ns", err);
+    }
     if ((err = tp_client_connect(*ctx, client)) != TP_OK)
     {
-        return fail("tp_client_connect", err);
+        return tp_example_fail("tp_client_connect", err);
     }
-    if ((err = tp_attach_producer(*client, (uint32_t)s->stream_id, &b->producer)) != TP_OK)
+    if ((err = tp_attach_producer(*client, s->conn.stream_id, &b->producer)) != TP_OK)
     {
-        return fail("tp_attach_producer", err);
+        return tp_example_fail("tp_attach_producer", err);
     }
-    if ((err = tp_attach_consumer(*client, (uint32_t)s->stream_id, &b->consumer)) != TP_OK)
+    if ((err = tp_attach_consumer(*client, s->conn.stream_id, &b->consumer)) != TP_OK)
     {
-        return fail("tp_attach_consumer", err);
+        return tp_example_fail("tp_attach_consumer", err);
     }
     return true;
 }

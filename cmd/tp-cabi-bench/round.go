@@ -75,7 +75,7 @@ func (b *bench) cRound(ctx context.Context, s stream, descriptorStream int32) (r
 		"TP_BENCH_SLOTS="+strconv.Itoa(int(s.slots)),
 		"TP_BENCH_WARMUP_MS="+strconv.FormatInt(b.o.warmup.Milliseconds(), 10),
 		"TP_BENCH_WINDOW_MS="+strconv.FormatInt(b.o.window.Milliseconds(), 10),
-		"TP_BENCH_TIMEOUT_MS="+strconv.FormatInt(setupTimeout.Milliseconds(), 10))
+		"TP_TIMEOUT_MS="+strconv.FormatInt(setupTimeout.Milliseconds(), 10))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 5 * time.Second
