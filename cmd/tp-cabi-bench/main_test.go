@@ -31,12 +31,14 @@ func leftovers(t *testing.T) map[string]bool {
 // round per side at 4 KiB with short windows, and checks the JSON report and the
 // cleanup.
 func TestTinyRun(t *testing.T) {
+	// Like every test that needs a C compiler or the media driver (cabi/interop,
+	// tp-bench), this fails rather than skips without them.
 	if _, err := exec.LookPath(compiler()); err != nil {
-		t.Skipf("no C compiler (%v): the C side cannot be built", err)
+		t.Fatalf("no C compiler (%v): the C side cannot be built", err)
 	}
 	if os.Getenv(mediadriver.EnvDir) == "" {
 		if _, err := mediadriver.FindJava(""); err != nil {
-			t.Skipf("%v: the embedded media driver needs Java", err)
+			t.Fatalf("%v (install Java 17): the embedded media driver needs it", err)
 		}
 		if _, err := mediadriver.FindJar(""); err != nil {
 			t.Fatalf("%v (run make deps)", err)
