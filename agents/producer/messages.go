@@ -40,7 +40,7 @@ func EncodeDescriptor(buf []byte, d *Descriptor) int {
 		return 0
 	}
 	encodeDescriptor(buf, d.StreamID, d.Epoch, d.Seq, d.HeaderIndex, d.MetaVersion)
-	StampDescriptor(buf, d.TimestampNs)
+	stampDescriptor(buf, d.TimestampNs)
 	return DescriptorLength
 }
 
@@ -73,8 +73,8 @@ func encodeDescriptor(buf []byte, streamID uint32, epoch, seq uint64, headerInde
 	le.PutUint32(buf[fdMetaVersion:], metaVersion)
 }
 
-// StampDescriptor sets timestamp_ns of a FrameDescriptor at the start of buf.
-func StampDescriptor(buf []byte, timestampNs uint64) {
+// stampDescriptor sets timestamp_ns of a FrameDescriptor at the start of buf.
+func stampDescriptor(buf []byte, timestampNs uint64) {
 	le.PutUint64(buf[fdTimestampNs:], timestampNs)
 }
 

@@ -397,7 +397,7 @@ func (p *Producer) Commit(c *Claim, t *shm.TensorHeader) Result {
 	slot.SetTimestampNs(uint64(now))
 	slot.Commit(c.seq)
 	p.open = false
-	StampDescriptor(desc, uint64(now))
+	stampDescriptor(desc, uint64(now))
 	p.claim.Commit()
 	if p.cfg.Consumers != nil {
 		d := Descriptor{
