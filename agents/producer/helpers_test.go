@@ -118,4 +118,10 @@ func (r *refusing) TryClaim(n int, c *logbuffer.BufferClaim) int64 {
 	return r.code
 }
 
-func (r *refusing) Offer(msg []byte) int64 { return r.code }
+func (r *refusing) Offer(msg []byte) int64 {
+	if r.pass > 0 {
+		r.pass--
+		return r.next.Offer(msg)
+	}
+	return r.code
+}

@@ -141,6 +141,7 @@ type Producer struct {
 	retrySeq    uint64
 	retryMuted  bool
 	progressBuf [FrameProgressLength]byte
+	descBuf     [DescriptorLength]byte
 	counters    Counters
 
 	metaVersion    uint32
@@ -362,10 +363,17 @@ func (p *Producer) giveUpProgress() {
 }
 
 // Commit completes the claim: it checks t (§8.2, §15.8, and that its dims and strides fit
-// the payload), try-claims the FrameDescriptor (§10.2.1), writes the slot header and
-// tensor header (§8.2, full overwrite), stamps both, commits the seqlock (§8.3 step 4) and
-// then the descriptor. If the descriptor cannot be sent the frame is dropped: the sequence
-// number is not advanced, so consumers see no gap and the next frame reuses the slot.
+// the payload), writes the slot header and tensor header (§8.2, full overwrite) and the
+// FrameDescriptor into a private buffer, stamps both, commits the seqlock (§8.3 step 4) and
+// then publishes the descriptor (§10.2.1: only after the commit). If the descriptor cannot
+// be sent the frame is dropped: no descriptor names the committed slot, the sequence
+// number is not advanced, so consumers see no gap, and the next frame rewrites the slot
+// under the same sequence number.
+//
+// The descriptor goes into the log in one burst (Offer), not field by field into
+// try-claimed space: a consumer spinning on the log's next frame pulls that cache line
+// back after every store to it, so stores spread over the commit cost a cross-core
+// transfer each (+30 % frames/s at 64 B, BENCHMARKS.md).
 func (p *Producer) Commit(c *Claim, t *shm.TensorHeader) Result {
 	if !p.isOpen(c) {
 		return p.fail(ErrNoClaim)
@@ -379,26 +387,19 @@ func (p *Producer) Commit(c *Claim, t *shm.TensorHeader) Result {
 		p.Abort(c)
 		return p.fail(DropTensorExceedsPayload)
 	}
-	// Everything but the timestamp is written before the clock is read, the descriptor's
-	// log space included: between timestamp_ns and the descriptor becoming visible there are
-	// only a few stores, so a consumer's latency from timestamp_ns is the transport's. A
-	// refused descriptor drops the frame before its slot is committed (as Abort does).
-	if r := tryClaim(p.cfg.Descriptors, &p.claim, DescriptorLength); r != OK {
-		p.open = false
-		p.giveUpProgress()
-		return p.fail(r)
-	}
 	slot, _ := p.ring.Slot(c.headerIndex)
 	slot.EncodeFrame(uint32(len(c.payload)), c.headerIndex, p.pools[c.pool].id, c.metaVersion, &p.encoded)
-	desc := p.claim.Buffer()
+	desc := p.descBuf[:]
 	encodeDescriptor(desc, p.streamID, p.epoch, c.seq, c.headerIndex, c.metaVersion)
-
 	now := p.cfg.Clock()
 	slot.SetTimestampNs(uint64(now))
 	slot.Commit(c.seq)
 	p.open = false
 	stampDescriptor(desc, uint64(now))
-	p.claim.Commit()
+	if r := offer(p.cfg.Descriptors, desc); r != OK {
+		p.giveUpProgress()
+		return p.fail(r)
+	}
 	if p.cfg.Consumers != nil {
 		d := Descriptor{
 			StreamID: p.streamID, Epoch: p.epoch, Seq: c.seq, HeaderIndex: c.headerIndex,

@@ -180,10 +180,10 @@ func TestDescriptorRefusedDropsFrameWithoutAdvancingSeq(t *testing.T) {
 			if res := p.Offer([]byte{1, 2}, vector(2)); res != c.want {
 				t.Fatalf("Offer = %v, want %v", res, c.want)
 			}
-			// The descriptor is claimed before the slot is committed: no committed frame
-			// exists that no descriptor names.
-			if w := slotOf(t, r, 0).SeqCommit(); w != shm.InProgress(0) {
-				t.Fatalf("slot 0 seq_commit %#x, want in progress", w)
+			// §10.2.1: the descriptor goes out only after the commit, so the slot is
+			// committed, but no descriptor names it.
+			if w := slotOf(t, r, 0).SeqCommit(); w != shm.Committed(0) {
+				t.Fatalf("slot 0 seq_commit %#x, want committed", w)
 			}
 			if p.Seq() != 0 || p.Counters().Results[c.want] != 1 || p.Counters().Frames != 0 {
 				t.Fatalf("seq %d counters %+v", p.Seq(), p.Counters())
@@ -193,6 +193,36 @@ func TestDescriptorRefusedDropsFrameWithoutAdvancingSeq(t *testing.T) {
 				t.Fatal(res)
 			}
 		})
+	}
+}
+
+// TestWireSpec_10_2_1_RefusedDescriptorRetryRewritesTheSlot: a frame whose descriptor was
+// refused leaves its slot committed, named by no descriptor; the next frame reuses the
+// sequence number and slot, and the one descriptor that goes out names the new content.
+func TestWireSpec_10_2_1_RefusedDescriptorRetryRewritesTheSlot(t *testing.T) {
+	pipe := newPipe(t)
+	desc := &refusing{code: logbuffer.BackPressured, next: pipe}
+	p, r, _ := newTestProducer(t, testLayout(), Config{Descriptors: desc})
+	if res := p.Offer([]byte{1, 2, 3}, vector(3)); res != DropBackPressured {
+		t.Fatal(res)
+	}
+	desc.pass = 1 << 30
+	if res := p.Offer([]byte{9, 8}, vector(2)); res != OK {
+		t.Fatal(res)
+	}
+	msgs := collect(pipe)
+	if len(msgs) != 1 {
+		t.Fatalf("%d descriptors, want 1", len(msgs))
+	}
+	if d := decodeDescriptor(t, msgs[0]); d.Seq != 0 || d.HeaderIndex != 0 {
+		t.Fatalf("descriptor %+v, want seq 0 in slot 0", d)
+	}
+	slot := slotOf(t, r, 0)
+	if slot.SeqCommit() != shm.Committed(0) || slot.ValuesLenBytes() != 2 {
+		t.Fatalf("slot seq_commit %#x values_len %d", slot.SeqCommit(), slot.ValuesLenBytes())
+	}
+	if p.Seq() != 1 || p.Counters().Frames != 1 {
+		t.Fatalf("seq %d counters %+v", p.Seq(), p.Counters())
 	}
 }
 
