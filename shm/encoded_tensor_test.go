@@ -16,10 +16,7 @@ import (
 
 // The slot's 64-byte lines: 0 holds seq_commit and the fixed fields, 1..3 the embedded
 // tensor header (its message header, then the 184-byte body).
-const (
-	cacheLine       = 64
-	tensorLinesFrom = slotEmbeddedHeaderOffset
-)
+const tensorLinesFrom = slotEmbeddedHeaderOffset
 
 // encodedTensorCases are tensor headers for the round-trip and overwrite tests: ndims 1..8,
 // strides set and inferred, progress fields, both major orders, and headers no validator
@@ -178,6 +175,12 @@ func TestWireSpec_8_2_EncodeHeaderLinesIsFullOverwrite(t *testing.T) {
 		{"same shape, all tensor lines differ in one byte", func(tensor *TensorHeader) []byte {
 			return flip(encoded(&h, tensor), 64+10, 128+20, 192+30)
 		}},
+	}
+	// Line 0 from meta_version on: every byte of the pad and the length word, which
+	// EncodeFrame checks as words that straddle the end of meta_version.
+	for off := slotMetaVersionOffset; off < slotEmbeddedHeaderOffset; off++ {
+		priors = append(priors, prior{fmt.Sprintf("same shape, line 0 differs at byte %d", off),
+			func(tensor *TensorHeader) []byte { return flip(encoded(&h, tensor), off) }})
 	}
 	for line := 1; line <= 3; line++ {
 		for _, at := range []int{0, 1, 31, 62, 63} {

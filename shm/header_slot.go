@@ -3,6 +3,7 @@ package shm
 import (
 	"encoding/binary"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Header slot layout (§8.1, §8.2). Slot i of the header ring starts at
@@ -100,7 +101,7 @@ func (s HeaderSlot) Bytes() []byte { return s.b[:] }
 
 var le = binary.LittleEndian
 
-func (s HeaderSlot) seqWord() *uint64 { return word64(s.b[:], slotSeqCommitOffset) }
+func (s HeaderSlot) seqWord() *uint64 { return (*uint64)(unsafe.Pointer(&s.b[slotSeqCommitOffset])) }
 
 // SeqCommit loads seq_commit atomically (acquire).
 func (s HeaderSlot) SeqCommit() uint64      { return atomic.LoadUint64(s.seqWord()) }
@@ -205,11 +206,38 @@ func (s HeaderSlot) EncodeFrame(valuesLen, payloadSlot uint32, poolID uint16, me
 		s.SetPayloadOffset(0)
 	}
 	s.SetMetaVersion(metaVersion)
-	s.storeIfChanged(slotPadOffset, fixedTail[:])
-	const line = 64
-	for off := 0; off < len(e.b); off += line {
-		s.storeIfChanged(slotEmbeddedHeaderOffset+off, e.b[off:off+line])
+	if !s.hasFixedTail() {
+		copy(s.b[slotPadOffset:slotEmbeddedHeaderOffset], fixedTail[:])
 	}
+	for i := range tensorLines {
+		src := (*[cacheLine]byte)(e.b[i*cacheLine:])
+		dst := (*[cacheLine]byte)(s.b[slotEmbeddedHeaderOffset+i*cacheLine:])
+		if !sameHalfLine((*[cacheLine / 2]byte)(dst[:]), (*[cacheLine / 2]byte)(src[:])) ||
+			!sameHalfLine((*[cacheLine / 2]byte)(dst[cacheLine/2:]), (*[cacheLine / 2]byte)(src[cacheLine/2:])) {
+			*dst = *src
+		}
+	}
+}
+
+const (
+	cacheLine   = 64
+	tensorLines = int(TensorHeaderEncodedLength) / cacheLine
+)
+
+// The comparisons below load words instead of calling memequal: a call costs stores
+// (return address, spilled registers) on the path they are there to keep short.
+
+// hasFixedTail reports whether bytes 34..64 hold fixedTail: the zeroed pad and the
+// headerBytes length. The word at 32 starts with the last two bytes of meta_version.
+func (s HeaderSlot) hasFixedTail() bool {
+	const lenWord = uint64(TensorHeaderEncodedLength) << 32 // pad bytes 56..60, then the length
+	return le.Uint64(s.b[32:])>>16|le.Uint64(s.b[40:])|le.Uint64(s.b[48:])|(le.Uint64(s.b[56:])^lenWord) == 0
+}
+
+// sameHalfLine reports whether two 32-byte half lines are equal; small enough to inline.
+func sameHalfLine(a, b *[cacheLine / 2]byte) bool {
+	return (le.Uint64(a[0:])^le.Uint64(b[0:]))|(le.Uint64(a[8:])^le.Uint64(b[8:]))|
+		(le.Uint64(a[16:])^le.Uint64(b[16:]))|(le.Uint64(a[24:])^le.Uint64(b[24:])) == 0
 }
 
 // fixedTail is what every slot holds from the pad to the embedded header: the zeroed pad
@@ -219,14 +247,15 @@ var fixedTail = func() (t [slotEmbeddedHeaderOffset - slotPadOffset]byte) {
 	return t
 }()
 
-// values_len_bytes and payload_slot are adjacent: EncodeFrame stores them as one word.
-var _ [slotPayloadSlotOffset - slotValuesLenOffset - 4]struct{}
-
-func (s HeaderSlot) storeIfChanged(off int, src []byte) {
-	if dst := s.b[off : off+len(src)]; string(dst) != string(src) {
-		copy(dst, src)
-	}
-}
+// values_len_bytes and payload_slot are adjacent: EncodeFrame stores them as one word;
+// hasFixedTail reads the pad from offset 34 as words from 32.
+var (
+	_ [slotPayloadSlotOffset - slotValuesLenOffset - 4]struct{}
+	_ [slotPadOffset - 34]struct{}
+	_ [34 - slotPadOffset]struct{}
+	_ [slotEmbeddedHeaderOffset - 64]struct{}
+	_ [int(TensorHeaderEncodedLength) - 3*cacheLine]struct{}
+)
 
 // Decode copies the embedded tensor header into t, as TensorHeaderView.Decode does.
 func (e *EncodedTensorHeader) Decode(t *TensorHeader) {
