@@ -119,12 +119,16 @@ func NewHeaderWriter(defaultHeader []byte) HeaderWriter {
 // length. The reserved value is left as the (zeroed) log had it.
 func (w *HeaderWriter) write(term []byte, offset, frameLength int, termID int32) {
 	storeFrameWord(term, offset, uint64(w.versionFlagsType)<<32|uint64(uint32(-int32(frameLength))))
+	// Two fields per store, as the field pairs below are adjacent.
 	h := term[offset : offset+HeaderLength]
-	binary.LittleEndian.PutUint32(h[TermOffsetFieldOffset:], uint32(offset))
-	binary.LittleEndian.PutUint32(h[SessionIDFieldOffset:], uint32(w.sessionID))
-	binary.LittleEndian.PutUint32(h[StreamIDFieldOffset:], uint32(w.streamID))
-	binary.LittleEndian.PutUint32(h[TermIDFieldOffset:], uint32(termID))
+	binary.LittleEndian.PutUint64(h[TermOffsetFieldOffset:], uint64(uint32(offset))|uint64(uint32(w.sessionID))<<32)
+	binary.LittleEndian.PutUint64(h[StreamIDFieldOffset:], uint64(uint32(w.streamID))|uint64(uint32(termID))<<32)
 }
+
+var (
+	_ [SessionIDFieldOffset - TermOffsetFieldOffset - 4]struct{}
+	_ [TermIDFieldOffset - StreamIDFieldOffset - 4]struct{}
+)
 
 // writePadding fills term[offset:] up to the end with one padding frame.
 func (w *HeaderWriter) writePadding(term []byte, offset int, termID int32) {

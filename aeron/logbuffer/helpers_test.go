@@ -78,6 +78,7 @@ type fragment struct {
 	flags      uint8
 	frameType  uint16
 	sessionID  int32
+	streamID   int32
 	termID     int32
 	termOffset int32
 	position   int64
@@ -93,6 +94,7 @@ func (c *collector) handler(buffer []byte, offset, length int, h *Header) {
 		flags:      h.Flags(),
 		frameType:  h.Type(),
 		sessionID:  h.SessionID(),
+		streamID:   h.StreamID(),
 		termID:     h.TermID(),
 		termOffset: h.TermOffset(),
 		position:   h.Position(),

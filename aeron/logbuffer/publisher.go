@@ -1,6 +1,10 @@
 package logbuffer
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/tensorpool/tensorpool/internal/ordered"
+)
 
 // Results of offer and try-claim when nothing was appended; a successful call returns the new
 // stream position, which is positive. The values are Aeron's.
@@ -253,6 +257,19 @@ func (p *ExclusivePublisher) Offer(msg []byte) int64 {
 		return p.backPressureStatus(position, len(msg))
 	}
 	appender := &p.appenders[p.activeIndex]
+	offset := int(p.termOffset)
+	frameLength := len(msg) + HeaderLength
+	if resulting := offset + Align(frameLength, FrameAlignment); len(msg) <= p.maxPayloadLength && resulting <= len(appender.term) {
+		// One frame that fits the term: AppendUnfragmented and newPosition written out,
+		// because their calls cost stores (return addresses, spilled registers), and a
+		// publisher's stores queue behind the lines a subscriber on another core holds.
+		ordered.StoreInt64(appender.tail, PackTail(p.termID, int32(resulting)))
+		p.headerWriter.write(appender.term, offset, frameLength, p.termID)
+		copy(appender.term[offset+HeaderLength:offset+frameLength], msg)
+		storeFrameLength(appender.term, offset, int32(frameLength))
+		p.termOffset = int32(resulting)
+		return p.termBeginPosition + int64(resulting)
+	}
 	if len(msg) <= p.maxPayloadLength {
 		return p.newPosition(appender.AppendUnfragmented(&p.headerWriter, p.termID, p.termOffset, msg))
 	}

@@ -63,7 +63,7 @@ func TestOfferUnfragmentedReadsBackByteForByte(t *testing.T) {
 				if !bytes.Equal(f.data, msgs[i]) {
 					t.Errorf("message %d differs", i)
 				}
-				if f.flags != Unfragmented || f.frameType != HdrTypeData || f.sessionID != testSessionID ||
+				if f.flags != Unfragmented || f.frameType != HdrTypeData || f.sessionID != testSessionID || f.streamID != testStreamID ||
 					f.termID != testInitialTermID || f.termOffset != wantOffset || f.position != positions[i] ||
 					f.frameLen != int32(len(msgs[i])+HeaderLength) {
 					t.Errorf("message %d header %+v", i, f)

@@ -153,14 +153,21 @@ func tryClaim(pub DescriptorPublisher, claim *logbuffer.BufferClaim, length int)
 
 // offer sends msg on pub, retrying a term rotation as tryClaim does.
 func offer(pub DescriptorPublisher, msg []byte) Result {
-	for range maxAdminRetries {
-		position := pub.Offer(msg)
-		if position >= 0 {
-			return OK
-		}
-		if position != logbuffer.AdminAction {
-			return publicationResult(position)
-		}
+	return offerAgain(pub, msg, pub.Offer(msg))
+}
+
+// offerAgain continues offer after its first attempt returned position: an admin action
+// (a term rotation) is retried, up to maxAdminRetries attempts in all; any other refusal
+// maps to its Result.
+func offerAgain(pub DescriptorPublisher, msg []byte, position int64) Result {
+	for attempt := 1; position == logbuffer.AdminAction && attempt < maxAdminRetries; attempt++ {
+		position = pub.Offer(msg)
 	}
-	return DropAdminAction
+	switch {
+	case position >= 0:
+		return OK
+	case position == logbuffer.AdminAction:
+		return DropAdminAction
+	}
+	return publicationResult(position)
 }

@@ -306,15 +306,19 @@ func (p *Producer) PoolID(c *Claim) uint16 { return p.pools[c.pool].id }
 func (p *Producer) claimIn(pi, size, capacity int) *Claim {
 	idx := p.ring.HeaderIndex(p.seq)
 	slot, _ := p.ring.Slot(idx)
-	slot.BeginWrite(p.seq)
 	payload, _ := p.pools[pi].view.Slot(idx)
-	p.cur = Claim{seq: p.seq, headerIndex: idx, pool: pi, payload: payload[:size:capacity], metaVersion: p.metaVersion}
+	// Field by field: a composite literal would be built on the stack and copied, about
+	// three times the stores. The slot is marked last, so few values live across the call.
+	c := &p.cur
+	c.seq, c.headerIndex, c.pool, c.metaVersion = p.seq, idx, pi, p.metaVersion
+	c.payload = payload[:size:capacity]
 	p.open = true
+	slot.BeginWrite(c.seq) // before any header or payload store of the frame (§8.3 step 1)
 	if p.progressOn && !(p.retryMuted && p.retrySeq == p.seq) {
 		p.tracking = true
 		p.sendProgress(p.progress.Start(p.seq, uint64(capacity), p.cfg.Clock()))
 	}
-	return &p.cur
+	return c
 }
 
 // Progress reports that the first filled bytes of the claim's payload are written, for
@@ -396,9 +400,11 @@ func (p *Producer) Commit(c *Claim, t *shm.TensorHeader) Result {
 	slot.Commit(c.seq)
 	p.open = false
 	stampDescriptor(desc, uint64(now))
-	if r := offer(p.cfg.Descriptors, desc); r != OK {
-		p.giveUpProgress()
-		return p.fail(r)
+	if position := p.cfg.Descriptors.Offer(desc); position < 0 {
+		if r := offerAgain(p.cfg.Descriptors, desc, position); r != OK {
+			p.giveUpProgress()
+			return p.fail(r)
+		}
 	}
 	if p.cfg.Consumers != nil {
 		d := Descriptor{

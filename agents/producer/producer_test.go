@@ -239,16 +239,35 @@ func (a *adminThenPipe) TryClaim(n int, c *logbuffer.BufferClaim) int64 {
 	return a.next.TryClaim(n, c)
 }
 
-func (a *adminThenPipe) Offer(msg []byte) int64 { return a.next.Offer(msg) }
-
-func TestAdminActionIsRetriedAtOnce(t *testing.T) {
-	pipe := newPipe(t)
-	p, _, _ := newTestProducer(t, testLayout(), Config{Descriptors: &adminThenPipe{admins: maxAdminRetries - 1, next: pipe}})
-	if res := p.Offer([]byte{1}, vector(1)); res != OK {
-		t.Fatal(res)
+func (a *adminThenPipe) Offer(msg []byte) int64 {
+	if a.admins > 0 {
+		a.admins--
+		return logbuffer.AdminAction
 	}
-	if len(collect(pipe)) != 1 {
-		t.Fatal("descriptor not sent after admin actions")
+	return a.next.Offer(msg)
+}
+
+// An admin action (a term rotation) is retried at once, up to maxAdminRetries attempts
+// in all; one more drops the frame.
+func TestAdminActionIsRetriedAtOnce(t *testing.T) {
+	for _, c := range []struct {
+		admins int
+		want   Result
+		sent   int
+	}{
+		{0, OK, 1},
+		{maxAdminRetries - 1, OK, 1},
+		{maxAdminRetries, DropAdminAction, 0},
+	} {
+		pipe := newPipe(t)
+		desc := &adminThenPipe{admins: c.admins, next: pipe}
+		p, _, _ := newTestProducer(t, testLayout(), Config{Descriptors: desc})
+		if res := p.Offer([]byte{1}, vector(1)); res != c.want {
+			t.Fatalf("%d admin actions: %v, want %v", c.admins, res, c.want)
+		}
+		if n := len(collect(pipe)); n != c.sent || desc.admins != 0 {
+			t.Fatalf("%d admin actions: %d descriptors sent, %d admin actions left", c.admins, n, desc.admins)
+		}
 	}
 }
 
