@@ -30,7 +30,7 @@ func (p *Producer) ClaimPool(poolID uint16) (*Claim, error) {
 		return nil, resultErr(r)
 	}
 	p.claim.c = c
-	p.claim.open.Store(true)
+	p.claim.open.open()
 	return &p.claim, nil
 }
 
@@ -65,7 +65,7 @@ func (c *Claim) Progress(filled uint64) error {
 
 // CommitHeader publishes the claimed frame with a full tensor header.
 func (c *Claim) CommitHeader(h *TensorHeader) error {
-	if !c.open.CompareAndSwap(true, false) {
+	if !c.open.close() {
 		return ErrClaimState
 	}
 	p := c.p

@@ -509,3 +509,41 @@ func TestConnectWaitsForTheMediaDriverOnlyUntilTheDeadline(t *testing.T) {
 		t.Fatalf("waited %v for a 300ms deadline: %v", waited, err)
 	}
 }
+
+// Of a Commit and an Abort racing on one claim, or two Commits, exactly one proceeds and
+// the other gets ErrClaimState; the producer is usable afterwards (no double unlock).
+func TestClaimClosesOnce(t *testing.T) {
+	c := startClient(t, nil)
+	p, _ := attachBoth(t, c, func(*Frame) {})
+	shape := Shape{DType: Uint8, Dims: []int32{8}}
+	for round := range 200 {
+		claim, err := p.Claim(8)
+		if err != nil {
+			t.Fatalf("round %d: Claim: %v", round, err)
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i := range errs {
+			wg.Go(func() {
+				if i == 0 || round%2 == 0 {
+					errs[i] = claim.Commit(shape)
+				} else {
+					errs[i] = claim.Abort()
+				}
+			})
+		}
+		wg.Wait()
+		stateErrs := 0
+		for _, err := range errs {
+			switch {
+			case errors.Is(err, ErrClaimState):
+				stateErrs++
+			case err != nil && !errors.Is(err, ErrNoSubscriber):
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		if stateErrs != 1 {
+			t.Fatalf("round %d: %d of 2 calls refused, want 1 (%v)", round, stateErrs, errs)
+		}
+	}
+}
