@@ -26,15 +26,47 @@ type Agent struct {
 	// shared streams.
 	Subscribe func(channel string, streamID int32) (ClosableSubscription, error)
 
-	assigned follower // per-consumer descriptor stream
-	progress follower // per-consumer control stream
+	assigned Follower // per-consumer descriptor stream
+	progress Follower // per-consumer control stream
 }
 
-// follower is one per-consumer subscription and the assignment it was opened for.
-type follower struct {
+// Follower holds one per-consumer subscription and the assignment it was opened for
+// (§10.1.3): Follow moves it to the latest assignment's stream, or back to none.
+type Follower struct {
 	sub     ClosableSubscription
 	channel string
 	id      uint32
+}
+
+// Sub is the per-consumer subscription, nil while the consumer is on the shared stream.
+func (f *Follower) Sub() ClosableSubscription { return f.sub }
+
+// Follow moves f to stream id on channel, closing the subscription of an earlier
+// assignment; id 0 leaves it on none. A stream that cannot be opened leaves it on none
+// too, and the error says which (the next different assignment tries again).
+func (f *Follower) Follow(subscribe func(channel string, streamID int32) (ClosableSubscription, error), kind, channel string, id uint32) error {
+	if id == f.id && channel == f.channel {
+		return nil
+	}
+	f.Close()
+	f.channel, f.id = channel, id
+	if id == 0 {
+		return nil
+	}
+	sub, err := subscribe(channel, int32(id))
+	if err != nil {
+		return fmt.Errorf("consumer: per-consumer %s stream %d: %w", kind, id, err)
+	}
+	f.sub = sub
+	return nil
+}
+
+// Close closes the subscription, if any.
+func (f *Follower) Close() {
+	if f.sub != nil {
+		_ = f.sub.Close() // best effort: the stream is being abandoned
+		f.sub = nil
+	}
 }
 
 // ClosableSubscription is a per-consumer subscription; *aeron.Subscription satisfies it.
@@ -78,36 +110,19 @@ func (a *Agent) DoWork(nowNs int64) int {
 
 // follow moves f to the per-consumer stream of the latest assignment, or back to the
 // shared one when there is none or it cannot be opened (§10.1.3).
-func (a *Agent) follow(f *follower, kind, channel string, id uint32) {
-	if a.Subscribe == nil || (id == f.id && channel == f.channel) {
+func (a *Agent) follow(f *Follower, kind, channel string, id uint32) {
+	if a.Subscribe == nil {
 		return
 	}
-	f.close()
-	f.channel, f.id = channel, id
-	if id == 0 {
-		return
-	}
-	sub, err := a.Subscribe(channel, int32(id))
-	if err != nil {
-		if a.OnError != nil {
-			a.OnError(fmt.Errorf("consumer: per-consumer %s stream %d: %w", kind, id, err))
-		}
-		return
-	}
-	f.sub = sub
-}
-
-func (f *follower) close() {
-	if f.sub != nil {
-		_ = f.sub.Close() // best effort: the stream is being abandoned
-		f.sub = nil
+	if err := f.Follow(a.Subscribe, kind, channel, id); err != nil && a.OnError != nil {
+		a.OnError(err)
 	}
 }
 
 // OnClose releases the per-consumer subscriptions and the consumer's mapping.
 func (a *Agent) OnClose() {
-	a.assigned.close()
-	a.progress.close()
+	a.assigned.Close()
+	a.progress.Close()
 	a.Consumer.Close()
 }
 

@@ -3,6 +3,7 @@ package consumer
 import (
 	"errors"
 	"fmt"
+	"github.com/tensorpool/tensorpool/agents/internal/consumercfg"
 
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/wire"
@@ -145,50 +146,12 @@ func (c *Consumer) Hello() Hello {
 }
 
 // Assignment is the content of a ConsumerConfig (§10.1.3).
-type Assignment struct {
-	StreamID           uint32
-	ConsumerID         uint32
-	UseShm             bool
-	Mode               control.Mode
-	DescriptorStreamID uint32 // 0: not assigned; stay on the shared stream
-	ControlStreamID    uint32
-	PayloadFallbackURI string
-	DescriptorChannel  string // "": not assigned
-	ControlChannel     string
-}
+type Assignment = consumercfg.Assignment
 
 // DecodeConsumerConfig validates buf (wire.Validate) and decodes a ConsumerConfig into a.
 // A half assignment (channel without id, or id without channel) is not an assignment
 // (§10.1.3): both halves are cleared.
-func DecodeConsumerConfig(buf []byte, a *Assignment) error {
-	msg, err := wire.ValidateSchema(buf, wire.ControlSchemaID)
-	if err != nil {
-		return err
-	}
-	if msg.TemplateID != control.ConsumerConfigSbeTemplateID {
-		return &wire.DecodeError{Message: "ConsumerConfig", Problem: fmt.Sprintf("template %d is not a ConsumerConfig", msg.TemplateID), Err: wire.ErrUnknownTemplate}
-	}
-	var m control.ConsumerConfig
-	m.WrapForDecode(buf, wire.HeaderLength, uint64(msg.BlockLength), uint64(msg.Version), uint64(len(buf)))
-	*a = Assignment{
-		StreamID:           m.StreamId(),
-		ConsumerID:         m.ConsumerId(),
-		UseShm:             m.UseShm() == control.Bool_TRUE,
-		Mode:               m.Mode(),
-		DescriptorStreamID: m.DescriptorStreamId(),
-		ControlStreamID:    m.ControlStreamId(),
-	}
-	a.PayloadFallbackURI = m.GetPayloadFallbackUriAsString()
-	a.DescriptorChannel = m.GetDescriptorChannelAsString()
-	a.ControlChannel = m.GetControlChannelAsString()
-	if a.DescriptorChannel == "" || a.DescriptorStreamID == 0 {
-		a.DescriptorChannel, a.DescriptorStreamID = "", 0
-	}
-	if a.ControlChannel == "" || a.ControlStreamID == 0 {
-		a.ControlChannel, a.ControlStreamID = "", 0
-	}
-	return nil
-}
+func DecodeConsumerConfig(buf []byte, a *Assignment) error { return consumercfg.Decode(buf, a) }
 
 // ApplyConfig applies a ConsumerConfig addressed to this consumer and reports whether it
 // was: the mode (keeping the configured rate cap), use_shm and the assigned streams,

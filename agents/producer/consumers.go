@@ -3,6 +3,7 @@ package producer
 import (
 	"errors"
 	"fmt"
+	"github.com/tensorpool/tensorpool/agents/internal/consumercfg"
 
 	"github.com/tensorpool/tensorpool/wire"
 	"github.com/tensorpool/tensorpool/wire/sbe/control"
@@ -87,50 +88,16 @@ func notNull(v, null uint32) uint32 {
 	return v
 }
 
-// Assignment is the content of a ConsumerConfig (§10.1.3): the producer's answer to a hello.
-type Assignment struct {
-	StreamID           uint32
-	ConsumerID         uint32
-	UseShm             bool
-	Mode               control.Mode
-	DescriptorStreamID uint32 // 0: not assigned
-	ControlStreamID    uint32
-	PayloadFallbackURI string
-	DescriptorChannel  string // "": not assigned
-	ControlChannel     string
-}
+// Assignment is the content of a ConsumerConfig (§10.1.3): the producer's answer to a
+// hello, or in driver mode the driver's, which the producer follows.
+type Assignment = consumercfg.Assignment
 
 // ConsumerConfigLength is the encoded length of a, message header included.
-func ConsumerConfigLength(a *Assignment) int {
-	const varHeader = 4
-	return wire.HeaderLength + int(control.ConsumerConfigSbeBlockLength) +
-		3*varHeader + len(a.PayloadFallbackURI) + len(a.DescriptorChannel) + len(a.ControlChannel)
-}
+func ConsumerConfigLength(a *Assignment) int { return consumercfg.Length(a) }
 
 // EncodeConsumerConfig writes a at the start of buf and returns the length written, 0 if
 // buf is shorter than ConsumerConfigLength(a).
-func EncodeConsumerConfig(buf []byte, a *Assignment) int {
-	n := ConsumerConfigLength(a)
-	if len(buf) < n {
-		return 0
-	}
-	useShm := control.Bool_FALSE
-	if a.UseShm {
-		useShm = control.Bool_TRUE
-	}
-	var m control.ConsumerConfig
-	m.WrapAndApplyHeader(buf, 0, uint64(len(buf))).
-		SetStreamId(a.StreamID).
-		SetConsumerId(a.ConsumerID).
-		SetUseShm(useShm).
-		SetMode(a.Mode).
-		SetDescriptorStreamId(a.DescriptorStreamID).
-		SetControlStreamId(a.ControlStreamID).
-		PutPayloadFallbackUri(a.PayloadFallbackURI).
-		PutDescriptorChannel(a.DescriptorChannel).
-		PutControlChannel(a.ControlChannel)
-	return n
-}
+func EncodeConsumerConfig(buf []byte, a *Assignment) int { return consumercfg.Encode(buf, a) }
 
 // RateLimiter caps a per-consumer descriptor stream at max_rate_hz: a frame passes when at
 // least one period has elapsed since the last one that passed. The zero value is unlimited.
@@ -173,6 +140,7 @@ type OpenPublication func(channel string, streamID int32) (ConsumerPublication, 
 // ConsumerCounters are the per-consumer stream statistics.
 type ConsumerCounters struct {
 	Hellos      uint64
+	Configs     uint64 // ConsumerConfigs followed (Apply)
 	Declined    uint64 // requests rejected or publications that failed to open
 	Opened      uint64 // per-consumer publications opened
 	Closed      uint64 // closed because the consumer went stale, or replaced
@@ -243,8 +211,33 @@ func validRequest(id uint32, field, channel string, streamID uint32) (requested 
 // channel and id 0 and the error says why; the consumer stays on the shared streams.
 // A hello for another stream returns ok false.
 func (t *Consumers) HandleHello(h *Hello, nowNs int64) (a Assignment, ok bool, err error) {
-	if h.StreamID != t.streamID {
+	e := t.observe(h, nowNs)
+	if e == nil {
 		return Assignment{}, false, nil
+	}
+	a = Assignment{StreamID: t.streamID, ConsumerID: h.ConsumerID, UseShm: h.SupportsShm, Mode: h.Mode}
+	var errD, errC error
+	a.DescriptorChannel, a.DescriptorStreamID, e.descriptors, errD =
+		t.assign(h.ConsumerID, "descriptor", h.DescriptorChannel, h.DescriptorStreamID, e.assigned.DescriptorChannel, e.assigned.DescriptorStreamID, e.descriptors)
+	a.ControlChannel, a.ControlStreamID, e.control, errC =
+		t.assign(h.ConsumerID, "control", h.ControlChannel, h.ControlStreamID, e.assigned.ControlChannel, e.assigned.ControlStreamID, e.control)
+	e.assigned = a
+	return a, true, errors.Join(errD, errC)
+}
+
+// ObserveHello records h as HandleHello does (liveness, max_rate_hz, progress hints) but
+// leaves the per-consumer streams alone: in driver mode the driver answers the hello and
+// assigns them (Driver spec §11), and the producer follows its ConsumerConfig (Apply).
+// A hello for another stream returns false.
+func (t *Consumers) ObserveHello(h *Hello, nowNs int64) bool {
+	return t.observe(h, nowNs) != nil
+}
+
+// observe records what every hello carries and returns its consumer's entry, or nil for
+// a hello of another stream.
+func (t *Consumers) observe(h *Hello, nowNs int64) *consumerEntry {
+	if h.StreamID != t.streamID {
+		return nil
 	}
 	t.counters.Hellos++
 	e := t.entry(h.ConsumerID, nowNs)
@@ -262,14 +255,28 @@ func (t *Consumers) HandleHello(h *Hello, nowNs int64) (a Assignment, ok bool, e
 	if h.SupportsProgress {
 		e.hint = h.Hint()
 	}
-	a = Assignment{StreamID: t.streamID, ConsumerID: h.ConsumerID, UseShm: h.SupportsShm, Mode: h.Mode}
+	return e
+}
+
+// Apply follows a ConsumerConfig for this stream, the driver's in driver mode (§10.1.3,
+// Driver spec §11): the consumer's per-consumer descriptor and control publications move
+// to the streams it assigns, and close where it assigns none. The consumer's liveness is
+// still its hellos' and QoS's. A config for another stream returns ok false; an
+// assignment that breaks §10.1.2 (a channel without an id, say) is not followed and the
+// error says why.
+func (t *Consumers) Apply(a *Assignment, nowNs int64) (ok bool, err error) {
+	if a.StreamID != t.streamID {
+		return false, nil
+	}
+	t.counters.Configs++
+	e := t.entry(a.ConsumerID, nowNs)
 	var errD, errC error
-	a.DescriptorChannel, a.DescriptorStreamID, e.descriptors, errD =
-		t.assign(h.ConsumerID, "descriptor", h.DescriptorChannel, h.DescriptorStreamID, e.assigned.DescriptorChannel, e.assigned.DescriptorStreamID, e.descriptors)
-	a.ControlChannel, a.ControlStreamID, e.control, errC =
-		t.assign(h.ConsumerID, "control", h.ControlChannel, h.ControlStreamID, e.assigned.ControlChannel, e.assigned.ControlStreamID, e.control)
-	e.assigned = a
-	return a, true, errors.Join(errD, errC)
+	e.assigned.DescriptorChannel, e.assigned.DescriptorStreamID, e.descriptors, errD =
+		t.assign(a.ConsumerID, "descriptor", a.DescriptorChannel, a.DescriptorStreamID, e.assigned.DescriptorChannel, e.assigned.DescriptorStreamID, e.descriptors)
+	e.assigned.ControlChannel, e.assigned.ControlStreamID, e.control, errC =
+		t.assign(a.ConsumerID, "control", a.ControlChannel, a.ControlStreamID, e.assigned.ControlChannel, e.assigned.ControlStreamID, e.control)
+	e.assigned.StreamID, e.assigned.ConsumerID, e.assigned.UseShm, e.assigned.Mode = a.StreamID, a.ConsumerID, a.UseShm, a.Mode
+	return true, errors.Join(errD, errC)
 }
 
 // assign returns the channel, stream id and publication for one request, reusing pub when
@@ -317,6 +324,16 @@ func (t *Consumers) entry(id uint32, nowNs int64) *consumerEntry {
 	return &t.entries[len(t.entries)-1]
 }
 
+// Close closes every per-consumer publication and forgets the consumers: the producer
+// is going away.
+func (t *Consumers) Close() {
+	for i := range t.entries {
+		t.close(t.entries[i].descriptors)
+		t.close(t.entries[i].control)
+	}
+	t.entries = t.entries[:0]
+}
+
 // Touch refreshes a consumer's liveness, as a QosConsumer from it does (§10.1.3).
 func (t *Consumers) Touch(streamID, consumerID uint32, nowNs int64) {
 	if streamID != t.streamID {
@@ -350,9 +367,16 @@ func (t *Consumers) Expire(nowNs int64) int {
 }
 
 // Describe sends d on every per-consumer descriptor stream whose max_rate_hz allows a frame
-// at nowNs; the shared stream is never gated (§10.1.2). It does not allocate.
-func (t *Consumers) Describe(d *Descriptor, nowNs int64) {
-	var n int
+// at nowNs, and returns how many took it; the shared stream is never gated (§10.1.2). It
+// does not allocate.
+func (t *Consumers) Describe(d *Descriptor, nowNs int64) int {
+	n := EncodeDescriptor(t.buf[:], d)
+	return t.DescribeEncoded(t.buf[:n], nowNs)
+}
+
+// DescribeEncoded is Describe for a FrameDescriptor already encoded in msg.
+func (t *Consumers) DescribeEncoded(msg []byte, nowNs int64) int {
+	sent := 0
 	for i := range t.entries {
 		e := &t.entries[i]
 		if e.descriptors == nil {
@@ -362,15 +386,14 @@ func (t *Consumers) Describe(d *Descriptor, nowNs int64) {
 			t.counters.RateLimited++
 			continue
 		}
-		if n == 0 {
-			n = EncodeDescriptor(t.buf[:], d)
-		}
-		if offer(e.descriptors, t.buf[:n]) != OK {
+		if offer(e.descriptors, msg) != OK {
 			t.counters.SendFailed++
 			continue
 		}
 		t.counters.Described++
+		sent++
 	}
+	return sent
 }
 
 // ProgressDemand is what the live consumers ask of FrameProgress (§10.2.2).
@@ -431,10 +454,12 @@ func (t *Consumers) sendProgress(msg []byte) {
 // ErrNoControl is returned when a ConsumerConfig is due but Config.Control is nil.
 var ErrNoControl = errors.New("producer: no control publication for ConsumerConfig")
 
-// HandleControl takes a message from the control or QoS stream: a ConsumerHello is
-// answered with a ConsumerConfig on the control publication, and a QosConsumer keeps its
-// consumer alive (§10.1.3). Other messages, and everything when Config.Consumers is nil,
-// are ignored. A malformed message is returned as an error and changes nothing.
+// HandleControl takes a message from the control or QoS stream. A ConsumerHello is
+// answered with a ConsumerConfig on the control publication, or in driver mode
+// (Config.AssignedByDriver) only recorded, since the driver answers it; a ConsumerConfig
+// for this stream is followed (Consumers.Apply), and a QosConsumer keeps its consumer
+// alive (§10.1.3). Other messages, and everything when Config.Consumers is nil, are
+// ignored. A malformed message is returned as an error and changes nothing.
 func (p *Producer) HandleControl(buf []byte) error {
 	t := p.cfg.Consumers
 	if t == nil {
@@ -458,12 +483,25 @@ func (p *Producer) HandleControl(buf []byte) error {
 		if err := DecodeHello(buf, &hello); err != nil {
 			return err
 		}
+		if p.cfg.AssignedByDriver {
+			if t.ObserveHello(&hello, p.cfg.Clock()) {
+				p.applyProgressDemand()
+			}
+			return nil
+		}
 		a, ok, reqErr := t.HandleHello(&hello, p.cfg.Clock())
 		if !ok {
 			return nil
 		}
 		p.applyProgressDemand()
 		return errors.Join(reqErr, p.sendConfig(&a))
+	case control.ConsumerConfigSbeTemplateID:
+		var a Assignment
+		if err := consumercfg.Decode(buf, &a); err != nil {
+			return err
+		}
+		_, err := t.Apply(&a, p.cfg.Clock())
+		return err
 	}
 	return nil
 }

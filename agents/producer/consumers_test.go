@@ -425,3 +425,122 @@ func TestWireSpec_10_1_2_RepeatedHelloKeepsCap(t *testing.T) {
 		t.Fatal("a changed cap did not apply")
 	}
 }
+
+func encodeConfigForTest(a *Assignment) []byte {
+	buf := make([]byte, ConsumerConfigLength(a))
+	return buf[:EncodeConsumerConfig(buf, a)]
+}
+
+// TestDriverSpec_11_ProducerFollowsDriverAssignment: in driver mode the driver answers a
+// hello; the producer only records it (liveness, max_rate_hz) and serves the
+// per-consumer streams the driver's ConsumerConfig assigns, until a later config takes
+// them back or the consumer goes stale (Wire §10.1.3).
+func TestDriverSpec_11_ProducerFollowsDriverAssignment(t *testing.T) {
+	clock := &fakeClock{now: 1}
+	table, pubs := newTable(t)
+	ctrl := newPipe(t)
+	p, _, shared := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Control: ctrl, Consumers: table, AssignedByDriver: true})
+	hello := encodeHelloForTest(&Hello{StreamID: 7, ConsumerID: 4, SupportsShm: true, Mode: control.Mode_RATE_LIMITED,
+		MaxRateHz: 100, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1104})
+	if err := p.HandleControl(hello); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(collect(ctrl)); n != 0 || len(pubs.opened) != 0 || table.Len() != 1 {
+		t.Fatalf("hello in driver mode: %d control messages sent, %d streams opened, %d consumers", n, len(pubs.opened), table.Len())
+	}
+	assigned := Assignment{StreamID: 7, ConsumerID: 4, UseShm: true, Mode: control.Mode_RATE_LIMITED,
+		DescriptorChannel: "aeron:ipc", DescriptorStreamID: 21000, ControlChannel: "aeron:ipc", ControlStreamID: 22000}
+	for _, other := range []Assignment{{StreamID: 8, ConsumerID: 4, Mode: control.Mode_STREAM, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 21001}} {
+		if err := p.HandleControl(encodeConfigForTest(&other)); err != nil || len(pubs.opened) != 0 {
+			t.Fatalf("config for stream %d: %v, %d streams opened", other.StreamID, err, len(pubs.opened))
+		}
+	}
+	if err := p.HandleControl(encodeConfigForTest(&assigned)); err != nil {
+		t.Fatal(err)
+	}
+	if pubs.opened[21000] == nil || pubs.opened[22000] == nil {
+		t.Fatalf("assigned streams not opened: %v", pubs.opened)
+	}
+	if err := p.HandleControl(encodeConfigForTest(&assigned)); err != nil || len(pubs.opened) != 2 || pubs.opened[21000].closed {
+		t.Fatalf("the same config again reopened the streams: %v", err)
+	}
+	payload := make([]byte, 100)
+	for range 50 { // 50 frames at 1 kHz against the hello's 100 Hz cap
+		clock.now += 1_000_000
+		if r := p.Offer(payload, vector(len(payload))); r != OK {
+			t.Fatal(r)
+		}
+	}
+	if n, m := len(collect(shared)), len(collect(pubs.opened[21000].LogPipe)); n != 50 || m != 5 {
+		t.Fatalf("shared stream got %d descriptors (want 50), per-consumer %d (want 5)", n, m)
+	}
+	if n := len(collect(ctrl)); n != 0 {
+		t.Fatalf("%d control messages sent in driver mode", n)
+	}
+	withdrawn := Assignment{StreamID: 7, ConsumerID: 4, UseShm: true, Mode: control.Mode_STREAM}
+	if err := p.HandleControl(encodeConfigForTest(&withdrawn)); err != nil {
+		t.Fatal(err)
+	}
+	if !pubs.opened[21000].closed || !pubs.opened[22000].closed {
+		t.Fatal("withdrawn assignment left its streams open")
+	}
+	if err := p.HandleControl(encodeConfigForTest(&assigned)); err != nil || pubs.opened[21000].closed {
+		t.Fatalf("reassigned stream not reopened: %v", err)
+	}
+	p.DoWork(clock.now + 5_000_000_000)
+	if table.Len() != 0 || !pubs.opened[21000].closed || !pubs.opened[22000].closed {
+		t.Fatal("stale consumer's assigned streams not closed")
+	}
+	cfg := encodeConfigForTest(&assigned)
+	if err := p.HandleControl(cfg[:len(cfg)-3]); err == nil {
+		t.Fatal("truncated ConsumerConfig accepted")
+	}
+	if k := table.Counters(); k.Configs != 4 || k.Hellos != 1 {
+		t.Fatalf("counters %+v", k)
+	}
+}
+
+// Close closes every per-consumer publication: the producer is going away.
+func TestConsumersCloseClosesEveryStream(t *testing.T) {
+	c, p := newTable(t)
+	for id := uint32(1); id <= 2; id++ {
+		h := Hello{StreamID: 7, ConsumerID: id, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1100 + id, ControlChannel: "aeron:ipc", ControlStreamID: 1200 + id}
+		if _, _, err := c.HandleHello(&h, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close()
+	for id, pub := range p.opened {
+		if !pub.closed {
+			t.Fatalf("stream %d left open", id)
+		}
+	}
+	if c.Len() != 0 || len(p.opened) != 4 {
+		t.Fatalf("%d consumers left, %d streams opened", c.Len(), len(p.opened))
+	}
+}
+
+// §10.2.1 with per-consumer streams: a frame is published once any descriptor went out,
+// so a shared stream nobody reads (every consumer moved to its own) drops nothing; when
+// no descriptor goes out at all, the shared stream's refusal drops the frame.
+func TestWireSpec_10_2_1_PublishedOnAnyDescriptorStream(t *testing.T) {
+	clock := &fakeClock{now: 1}
+	table, pubs := newTable(t)
+	p, _, _ := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Consumers: table, AssignedByDriver: true,
+		Descriptors: &refusing{code: logbuffer.NotConnected}})
+	hello := Hello{StreamID: 7, ConsumerID: 4, Mode: control.Mode_RATE_LIMITED, MaxRateHz: 10}
+	table.ObserveHello(&hello, clock.now)
+	if ok, err := table.Apply(&Assignment{StreamID: 7, ConsumerID: 4, Mode: control.Mode_STREAM, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 21000}, clock.now); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if r := p.Offer(make([]byte, 8), vector(8)); r != OK || p.Seq() != 1 {
+		t.Fatalf("frame with only a per-consumer reader: %v, seq %d", r, p.Seq())
+	}
+	if n := len(collect(pubs.opened[21000].LogPipe)); n != 1 {
+		t.Fatalf("per-consumer stream got %d descriptors", n)
+	}
+	clock.now += 1_000_000 // within the 10 Hz cap's period: nothing goes out
+	if r := p.Offer(make([]byte, 8), vector(8)); r != DropNotConnected || p.Seq() != 1 {
+		t.Fatalf("frame no stream took: %v, seq %d", r, p.Seq())
+	}
+}

@@ -48,6 +48,11 @@ type Config struct {
 	// With Consumers set, FrameProgress follows their hellos: on while a live consumer
 	// supports it, with their combined hints (Consumers.ProgressDemand).
 	Consumers *Consumers
+	// AssignedByDriver says the producer is attached through a driver, which answers
+	// ConsumerHello and assigns per-consumer streams from its ranges (Driver spec §11):
+	// the producer then records hellos without answering them and follows the driver's
+	// ConsumerConfig (HandleControl). A standalone producer answers hellos itself.
+	AssignedByDriver bool
 }
 
 const defaultIntervalNs = 1_000_000_000
@@ -314,7 +319,11 @@ func (p *Producer) claimIn(pi, size, capacity int) *Claim {
 	c.payload = payload[:size:capacity]
 	p.open = true
 	slot.BeginWrite(c.seq) // before any header or payload store of the frame (§8.3 step 1)
-	if p.progressOn && !(p.retryMuted && p.retrySeq == p.seq) {
+	// A frame smaller than the policy's bytes delta can never earn a PROGRESS message, so
+	// STARTED and COMPLETE would tell its consumers nothing its FrameDescriptor does not
+	// (§10.2.2 lets a producer omit FrameProgress). Sending them anyway would put two
+	// control messages beside every small frame.
+	if p.progressOn && uint64(size) >= p.progress.Policy.BytesDelta && !(p.retryMuted && p.retrySeq == p.seq) {
 		p.tracking = true
 		p.sendProgress(p.progress.Start(p.seq, uint64(capacity), p.cfg.Clock()))
 	}
@@ -400,18 +409,18 @@ func (p *Producer) Commit(c *Claim, t *shm.TensorHeader) Result {
 	slot.Commit(c.seq)
 	p.open = false
 	stampDescriptor(desc, uint64(now))
+	r := OK
 	if position := p.cfg.Descriptors.Offer(desc); position < 0 {
-		if r := offerAgain(p.cfg.Descriptors, desc, position); r != OK {
-			p.giveUpProgress()
-			return p.fail(r)
-		}
+		r = offerAgain(p.cfg.Descriptors, desc, position)
 	}
-	if p.cfg.Consumers != nil {
-		d := Descriptor{
-			StreamID: p.streamID, Epoch: p.epoch, Seq: c.seq, HeaderIndex: c.headerIndex,
-			TimestampNs: uint64(now), MetaVersion: c.metaVersion,
-		}
-		p.cfg.Consumers.Describe(&d, now)
+	// The frame is published once any descriptor went out: consumers on per-consumer
+	// streams may be all the readers there are, and the shared stream then has none.
+	if p.cfg.Consumers != nil && p.cfg.Consumers.DescribeEncoded(desc, now) > 0 {
+		r = OK
+	}
+	if r != OK {
+		p.giveUpProgress()
+		return p.fail(r)
 	}
 	if p.progressOn && p.tracking {
 		if u, ok := p.progress.Complete(uint64(len(c.payload)), now); ok {

@@ -129,8 +129,8 @@ func TestWireSpec_5_ProgressOnPerConsumerControlStreams(t *testing.T) {
 	clock := &fakeClock{now: 1}
 	ctrl := newPipe(t)
 	p, _, _ := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Control: ctrl, Consumers: table})
-	frame := func() {
-		if r := p.Offer(make([]byte, 100), vector(100)); r != OK {
+	frame := func() { // as large as the default bytes delta: smaller frames carry no progress
+		if r := p.Offer(make([]byte, 64<<10), vector(64<<10)); r != OK {
 			t.Fatal(r)
 		}
 	}
@@ -293,5 +293,33 @@ func TestProgressToConsumersAllocatesNothing(t *testing.T) {
 	}
 	if k := table.Counters(); k.ProgressSent < 3*2000 || p.Counters().ProgressSent < 3*2000 {
 		t.Fatalf("progress sent: consumers %+v producer %+v", k, p.Counters())
+	}
+}
+
+// TestWireSpec_10_2_2_SmallFramesCarryNoProgress: a frame smaller than the policy's bytes
+// delta can never earn a PROGRESS, so it gets no STARTED or COMPLETE either (the producer
+// MAY omit FrameProgress; the FrameDescriptor is the signal); one at least that large gets
+// both.
+func TestWireSpec_10_2_2_SmallFramesCarryNoProgress(t *testing.T) {
+	ctrl := newPipe(t)
+	p, _, _ := newTestProducer(t, testLayout(), Config{Control: ctrl})
+	p.SetProgress(true, ProgressPolicy{IntervalNs: 1, BytesDelta: 4096})
+	for _, c := range []struct {
+		size int
+		want []control.FrameProgressState
+	}{
+		{4095, nil},
+		{4096, []control.FrameProgressState{control.FrameProgressState_STARTED, control.FrameProgressState_COMPLETE}},
+	} {
+		if r := p.Offer(make([]byte, c.size), vector(c.size)); r != OK {
+			t.Fatal(r)
+		}
+		var got []control.FrameProgressState
+		for _, m := range progressOn(t, collect(ctrl)) {
+			got = append(got, m.State)
+		}
+		if len(got) != len(c.want) || (len(got) == 2 && (got[0] != c.want[0] || got[1] != c.want[1])) {
+			t.Fatalf("%d-byte frame: progress %v, want %v", c.size, got, c.want)
+		}
 	}
 }

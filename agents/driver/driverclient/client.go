@@ -23,6 +23,11 @@ type Config struct {
 	// OnEvent receives the Granted, Lost, Refused and Detached effects, on
 	// the goroutine that runs DoWork. It must not call back into the Client.
 	OnEvent func(Effect)
+	// OnControl receives the messages of the control schema that share the driver's
+	// control stream (ConsumerHello, ConsumerConfig, ...), on the goroutine that runs
+	// DoWork; nil ignores them. A producer follows the driver's ConsumerConfig with it
+	// (Driver spec §11). It must not call back into the Client, nor keep msg.
+	OnControl func(msg []byte)
 	// Clock must be the driver's (CLOCK_MONOTONIC) so lease deadlines
 	// compare; default driver.MonotonicNanos. Tests may inject another.
 	Clock agent.NanoClock
@@ -209,6 +214,10 @@ func (c *Client) publish(n int) bool {
 func (c *Client) onMessage(buf []byte, offset, length int, _ *logbuffer.Header) {
 	msg := buf[offset : offset+length]
 	hdr, err := wire.PeekHeader(msg)
+	if err == nil && hdr.SchemaID == wire.ControlSchemaID && c.cfg.OnControl != nil {
+		c.cfg.OnControl(msg)
+		return
+	}
 	if err != nil || hdr.SchemaID != wire.DriverSchemaID || hdr.Version > driver.DriverSchemaVersion {
 		return
 	}
