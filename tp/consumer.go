@@ -38,6 +38,15 @@ type Consumer struct {
 	lastMaps  uint64         // Counters().Remaps when last was taken
 	err       error
 	closed    bool
+
+	// descsAssigned and progress are the per-consumer descriptor and control streams the
+	// driver assigned (Wire §10.1.3): frames are read from the first instead of the shared
+	// descriptor stream, FrameProgress from the second.
+	descsAssigned, progress consumer.Follower
+	// reading is the descriptor subscription frames come from, for IsConnected, which
+	// takes no lock.
+	reading atomic.Pointer[aeron.Subscription]
+
 	// leaseIDCopy is lease.id(), stored whenever the lease may have changed, under mu, so
 	// LeaseID needs no lock (and works from inside the handler).
 	leaseIDCopy atomic.Uint64
@@ -57,6 +66,9 @@ type ConsumerStats struct {
 	Epoch uint64
 	// LeaseLosses counts leases that ended (revoked, expired, driver shutdown).
 	LeaseLosses uint64
+	// DescriptorStreamID is the per-consumer descriptor stream frames are read from, 0
+	// while they come from the shared one.
+	DescriptorStreamID uint32
 }
 
 // NewConsumer attaches to the driver as a consumer of streamID, maps the granted regions
@@ -108,7 +120,8 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 		cs.closeSubs()
 		return nil, fmt.Errorf("tp: descriptor subscription: %w", err)
 	}
-	if cs.lease, err = newLease(c, id, driver.RoleConsumer, streamID); err != nil {
+	cs.reading.Store(cs.descs)
+	if cs.lease, err = newLease(c, id, driver.RoleConsumer, streamID, nil); err != nil {
 		cs.closeSubs()
 		return nil, err
 	}
@@ -147,9 +160,46 @@ func (cs *Consumer) service() {
 	cs.lease.dc.DoWork(now)
 	cs.react()
 	cs.c.DoWork(now)
+	cs.followAssignment()
 	if err := cs.c.ControlError(); err != nil {
 		cs.err = err
 	}
+}
+
+// followAssignment subscribes to the per-consumer streams of the latest ConsumerConfig, or
+// returns to the shared ones when it assigns none (with cs.mu held). Subscribing waits
+// for the media driver, so it runs here on the keeper rather than in Poll.
+func (cs *Consumer) followAssignment() {
+	as := cs.c.Assigned()
+	if err := cs.descsAssigned.Follow(cs.subscribe, "descriptor", as.DescriptorChannel, as.DescriptorStreamID); err != nil {
+		cs.err = err
+	}
+	// An image left unpolled holds its publication back (Aeron flow control): the shared
+	// descriptor subscription is closed while frames come from the assigned stream, and
+	// opened again when the assignment is withdrawn.
+	if assigned, ok := cs.descsAssigned.Sub().(*aeron.Subscription); ok {
+		cs.reading.Store(assigned)
+		if cs.descs != nil {
+			cs.descs.Close()
+			cs.descs = nil
+		}
+	} else if cs.descs == nil {
+		o := &cs.client.opts
+		sub, err := cs.client.aeron.AddSubscription(o.DescriptorChannel, o.DescriptorStreamID)
+		if err != nil {
+			cs.err = fmt.Errorf("tp: descriptor subscription: %w", err)
+		} else {
+			cs.descs = sub
+			cs.reading.Store(sub)
+		}
+	}
+	if err := cs.progress.Follow(cs.subscribe, "control", as.ControlChannel, as.ControlStreamID); err != nil {
+		cs.err = err
+	}
+}
+
+func (cs *Consumer) subscribe(channel string, streamID int32) (consumer.ClosableSubscription, error) {
+	return cs.client.aeron.AddSubscription(channel, streamID)
 }
 
 // react unmaps on a lost lease and maps a new grant's epoch (with cs.mu held). A grant of
@@ -204,7 +254,15 @@ func (cs *Consumer) Poll(limit int) int {
 			break
 		}
 	}
-	n := cs.c.Poll(cs.descs, limit)
+	if sub := cs.progress.Sub(); sub != nil {
+		cs.c.PollProgress(sub, limit)
+	}
+	var n int
+	if sub := cs.descsAssigned.Sub(); sub != nil {
+		n = cs.c.Poll(sub, limit)
+	} else if cs.descs != nil {
+		n = cs.c.Poll(cs.descs, limit)
+	}
 	// A region truncated under the mapping is given up inside Poll (the handler's reads
 	// included): report it now, as the service loop reports other mapping failures.
 	if err := cs.c.ControlError(); err != nil {
@@ -250,8 +308,12 @@ func (cs *Consumer) Stats() ConsumerStats {
 	defer cs.mu.Unlock()
 	c := cs.c.Counters()
 	epoch, _ := cs.c.Mapped()
-	return ConsumerStats{Frames: c.Frames, Bytes: c.Bytes, DropsGap: c.DropsGap, DropsLate: c.DropsLate,
+	s := ConsumerStats{Frames: c.Frames, Bytes: c.Bytes, DropsGap: c.DropsGap, DropsLate: c.DropsLate,
 		Remaps: c.Remaps, Epoch: epoch, LeaseLosses: cs.lease.losses}
+	if cs.descsAssigned.Sub() != nil {
+		s.DescriptorStreamID = cs.c.Assigned().DescriptorStreamID
+	}
+	return s
 }
 
 // Err returns and clears the last control-path problem: an announce or grant whose
@@ -288,6 +350,8 @@ func (cs *Consumer) shut() {
 	cs.lease.close()
 	cs.leaseIDCopy.Store(cs.lease.id())
 	cs.c.Close()
+	cs.descsAssigned.Close()
+	cs.progress.Close()
 	cs.closeSubs()
 }
 

@@ -51,8 +51,9 @@ func (cs *Consumer) SendQos(mode control.Mode, lastSeqSeen, dropsGap, dropsLate 
 	return offerErr(cs.qos.Offer(buf[:]))
 }
 
-// IsConnected reports whether some producer publishes on the descriptor stream.
-func (cs *Consumer) IsConnected() bool { return cs.descs.IsConnected() }
+// IsConnected reports whether some producer publishes on the descriptor stream the
+// consumer reads: its per-consumer one while assigned, else the shared one.
+func (cs *Consumer) IsConnected() bool { return cs.reading.Load().IsConnected() }
 
 // ID is the consumer id: the driver client id its lease was granted to.
 func (cs *Consumer) ID() uint32 { return cs.lease.clientID }

@@ -25,7 +25,9 @@ type lease struct {
 	lastRevoke driver.RevokeReason
 }
 
-func newLease(c *Client, clientID uint32, role driver.Role, streamID uint32) (*lease, error) {
+// onControl, if not nil, receives the control-schema messages of the driver's control
+// stream (driverclient.Config.OnControl).
+func newLease(c *Client, clientID uint32, role driver.Role, streamID uint32, onControl func([]byte)) (*lease, error) {
 	l := &lease{clientID: clientID, stream: streamID}
 	dc, err := driverclient.New(driverclient.Config{
 		Aeron:           c.aeron,
@@ -39,7 +41,8 @@ func newLease(c *Client, clientID uint32, role driver.Role, streamID uint32) (*l
 			ExpectedLayoutVersion: driver.LayoutVersion,
 			KeepaliveInterval:     c.opts.KeepaliveInterval,
 		},
-		OnEvent: l.onEvent,
+		OnEvent:   l.onEvent,
+		OnControl: onControl,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("tp: driver client: %w", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/agents/driver"
@@ -21,6 +22,8 @@ type Producer struct {
 	desc   *aeron.Publication
 	qos    *aeron.Publication // nil without Options.QosChannel
 	meta   *aeron.Publication // nil without Options.MetadataChannel
+	// control carries FrameProgress on the shared control stream.
+	control *aeron.Publication
 
 	// mu guards everything below; the keeper takes it to service the lease, and an open
 	// claim holds it until Commit or Abort, so the regions are never unmapped under a
@@ -36,6 +39,9 @@ type Producer struct {
 	claim   Claim
 	// done totals the counters of epochs already unmapped, so Stats survive remaps.
 	done producer.Counters
+	// consumers are the consumers that said hello on the stream, with the per-consumer
+	// streams the driver assigned them; kept across epochs.
+	consumers *producer.Consumers
 
 	stop, stopped chan struct{}
 }
@@ -77,7 +83,11 @@ func (c *Client) NewProducer(ctx context.Context, streamID uint32) (*Producer, e
 		p.closePublications()
 		return nil, err
 	}
-	if p.lease, err = newLease(c, c.clientID(), driver.RoleProducer, streamID); err != nil {
+	if p.consumers, err = producer.NewConsumers(streamID, consumerTimeout(&c.opts), p.openConsumerStream); err != nil {
+		p.closePublications()
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
+	}
+	if p.lease, err = newLease(c, c.clientID(), driver.RoleProducer, streamID, p.onControl); err != nil {
 		p.closePublications()
 		return nil, err
 	}
@@ -107,6 +117,9 @@ func (p *Producer) openPublications() (err error) {
 	if p.desc, err = p.client.aeron.AddExclusivePublication(o.DescriptorChannel, o.DescriptorStreamID); err != nil {
 		return fmt.Errorf("tp: descriptor publication: %w", err)
 	}
+	if p.control, err = p.client.aeron.AddPublication(o.ControlChannel, o.ControlStreamID); err != nil {
+		return fmt.Errorf("tp: control publication: %w", err)
+	}
 	if o.QosChannel != "" {
 		if p.qos, err = p.client.aeron.AddPublication(o.QosChannel, o.QosStreamID); err != nil {
 			return fmt.Errorf("tp: QoS publication: %w", err)
@@ -121,7 +134,10 @@ func (p *Producer) openPublications() (err error) {
 }
 
 func (p *Producer) closePublications() {
-	for _, pub := range []*aeron.Publication{p.desc, p.qos, p.meta} {
+	if p.consumers != nil {
+		p.consumers.Close()
+	}
+	for _, pub := range []*aeron.Publication{p.desc, p.control, p.qos, p.meta} {
 		if pub != nil {
 			pub.Close()
 		}
@@ -153,6 +169,27 @@ func (p *Producer) react() {
 	}
 }
 
+// onControl takes a control-schema message off the driver's control stream: the
+// consumers' hellos and the driver's ConsumerConfig answers (Driver spec §11), which the
+// producer follows with per-consumer streams. It runs in the driver client's DoWork, with
+// p.mu held (or before the producer is shared, while attaching).
+func (p *Producer) onControl(msg []byte) {
+	if p.p != nil {
+		_ = p.p.HandleControl(msg) // a malformed message changes nothing; others' are ignored
+	}
+}
+
+// openConsumerStream opens a per-consumer publication the driver assigned.
+func (p *Producer) openConsumerStream(channel string, streamID int32) (producer.ConsumerPublication, error) {
+	return p.client.aeron.AddPublication(channel, streamID)
+}
+
+// consumerTimeout is how long a consumer's per-consumer streams outlive its last hello:
+// five hello periods (1 s) or QoS intervals, whichever is longer (§10.1.3: 3–5×).
+func consumerTimeout(o *Options) int64 {
+	return 5 * max(int64(time.Second), o.QosInterval.Nanoseconds())
+}
+
 func (p *Producer) mapGrant(g *driver.AttachResponse) error {
 	layout := producer.Layout{StreamID: g.StreamID, Epoch: g.Epoch, Nslots: g.HeaderNslots}
 	uris := make([]string, len(g.PayloadPools))
@@ -165,7 +202,8 @@ func (p *Producer) mapGrant(g *driver.AttachResponse) error {
 		return fmt.Errorf("tp: mapping the regions of stream %d epoch %d: %w", g.StreamID, g.Epoch, err)
 	}
 	cfg := producer.Config{ProducerID: p.lease.clientID, Descriptors: p.desc, Clock: driver.MonotonicNanos,
-		QosIntervalNs: p.client.opts.QosInterval.Nanoseconds()}
+		QosIntervalNs: p.client.opts.QosInterval.Nanoseconds(), Control: p.control,
+		Consumers: p.consumers, AssignedByDriver: true}
 	if p.qos != nil {
 		cfg.Qos = p.qos
 	}
@@ -287,6 +325,11 @@ type ProducerStats struct {
 	Epoch uint64
 	// LeaseLosses counts leases that ended (revoked, expired, driver shutdown).
 	LeaseLosses uint64
+	// Consumers is the number of consumers heard from recently (their hellos);
+	// PerConsumerDescriptors counts descriptors sent on per-consumer streams the driver
+	// assigned them, besides the shared stream.
+	Consumers              int
+	PerConsumerDescriptors uint64
 }
 
 // Stats returns the producer's totals.
@@ -294,7 +337,7 @@ func (p *Producer) Stats() ProducerStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	c := p.done
-	s := ProducerStats{LeaseLosses: p.lease.losses}
+	s := ProducerStats{LeaseLosses: p.lease.losses, Consumers: p.consumers.Len(), PerConsumerDescriptors: p.consumers.Counters().Described}
 	if p.p != nil {
 		cur := p.p.Counters()
 		c.Frames += cur.Frames

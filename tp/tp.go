@@ -71,7 +71,11 @@ type ConsumerOptions struct {
 	Mode      control.Mode
 	MaxRateHz uint32
 	// Per-consumer stream requests: a channel and a nonzero stream id, or neither. The
-	// driver records the assignment; frames keep arriving on the shared descriptor stream.
+	// driver assigns the stream ids from its ranges (Driver spec §11; the id asked for is
+	// only a request); the consumer then reads frames from its descriptor stream, capped
+	// by the producer at MaxRateHz in RATE_LIMITED mode, and FrameProgress from its
+	// control stream. Without a range configured the driver declines, and frames keep
+	// arriving on the shared streams.
 	DescriptorChannel  string
 	DescriptorStreamID uint32
 	ControlChannel     string
