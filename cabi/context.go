@@ -50,8 +50,9 @@ func newContext() *tpContext {
 		clientID:      uint32(os.Getpid()),
 		attachTimeout: 5 * time.Second, detachTimeout: 5 * time.Second,
 		qosInterval: time.Second, keepaliveInterval: time.Second, announceFreshness: 3 * time.Second,
-		// C consumers can read progress (tp_consumer_get_progress), so they ask for it.
-		consumer: tp.ConsumerOptions{Mode: control.Mode_STREAM, Progress: true},
+		// No FrameProgress unless asked for (tp_context_set_consumer_progress), as the
+		// reference C client's hello says.
+		consumer: tp.ConsumerOptions{Mode: control.Mode_STREAM},
 	}
 }
 
@@ -255,6 +256,11 @@ func tp_context_set_consumer_control_request(ctx *C.tp_context_t, channel *C.cha
 	return setRequest(ctx, channel, id, "control stream", func(c *tpContext, ch string, id uint32) {
 		c.consumer.ControlChannel, c.consumer.ControlStreamID = ch, id
 	})
+}
+
+//export tp_context_set_consumer_progress
+func tp_context_set_consumer_progress(ctx *C.tp_context_t, enabled C.bool) C.tp_err_t {
+	return setValue(ctx, bool(enabled), func(c *tpContext) *bool { return &c.consumer.Progress })
 }
 
 //export tp_context_add_allowed_base_dir

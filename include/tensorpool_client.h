@@ -81,10 +81,10 @@ typedef struct tp_discovery_client_stct tp_discovery_client_t;
  * default directory); control channel "aeron:ipc?term-length=4m" stream 1000;
  * descriptor channel the same, stream 1100; QoS and metadata off (no channel);
  * client id the process id; attach and detach timeouts 5 s; keepalive and QoS
- * intervals 1 s; announce freshness 3 s; consumer mode STREAM, no rate cap;
- * regions may be mapped from /dev/shm and the temporary directory only
- * (TP_SHM_BASE_DIRS, colon-separated, overrides; see
- * tp_context_add_allowed_base_dir). */
+ * intervals 1 s; announce freshness 3 s; consumer mode STREAM, no rate cap,
+ * no FrameProgress (see tp_context_set_consumer_progress); regions may be
+ * mapped from /dev/shm and the temporary directory only (TP_SHM_BASE_DIRS,
+ * colon-separated, overrides; see tp_context_add_allowed_base_dir). */
 tp_err_t tp_context_init(tp_context_t **ctx);
 void tp_context_close(tp_context_t *ctx);
 
@@ -216,7 +216,10 @@ tp_err_t tp_consumer_send_qos(
     uint64_t last_seq_seen,
     uint64_t drops_gap,
     uint64_t drops_late);
-/* The newest valid FrameProgress (wire spec §10.2.2); *available is false when there is none. */
+/* The newest valid FrameProgress (wire spec §10.2.2). Only consumers of a client connected
+ * from a context with tp_context_set_consumer_progress(ctx, true) ask for progress and keep
+ * it; for the others (the default) *available is always false, on TP_OK as usual. When
+ * *available is false, frame_id, bytes_filled and state are left as they were. */
 tp_err_t tp_consumer_get_progress(
     const tp_consumer_t *consumer,
     uint64_t *frame_id,
@@ -300,6 +303,13 @@ const char *tp_version(void);
 /* Allow mapping regions under dir (path containment, wire spec §15.21a.5). The first call
  * replaces the defaults. */
 tp_err_t tp_context_add_allowed_base_dir(tp_context_t *ctx, const char *dir);
+/* Whether consumers attached through clients connected from ctx take FrameProgress (wire
+ * spec §10.2.2): their ConsumerHello says supportsProgress, producers that see it may send
+ * FrameProgress messages beside each frame (ours do for frames of at least the progress
+ * bytes delta, 64 KiB by default), and tp_consumer_get_progress reports the newest.
+ * Default false, as in the reference C client. tp_client_connect copies the setting, so
+ * it applies to clients connected after the call. */
+tp_err_t tp_context_set_consumer_progress(tp_context_t *ctx, bool enabled);
 
 /* Give up a claim without publishing it. */
 tp_err_t tp_producer_abort_slot(tp_producer_t *producer, tp_slot_claim_t *claim);

@@ -16,6 +16,7 @@ import (
 
 const (
 	testStream   = 10000
+	testSlots    = 64 // header slots of testStream: a power of two
 	payloadBytes = 4096
 	waitTimeout  = 30 * time.Second
 )
@@ -35,7 +36,7 @@ func startStack(t *testing.T) *stack {
 	t.Helper()
 	control := nextControl.Add(2)
 	base := t.TempDir()
-	cfg, err := tp.LocalDriverConfig(base, control, tp.StreamSpec{StreamID: testStream, Slots: 64, Strides: []uint32{payloadBytes, 64 << 10}})
+	cfg, err := tp.LocalDriverConfig(base, control, tp.StreamSpec{StreamID: testStream, Slots: testSlots, Strides: []uint32{payloadBytes, 64 << 10}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -109,6 +109,8 @@ static void test_context(void)
     EXPECT_ARG(tp_context_set_consumer_descriptor_request(NULL, "aeron:ipc", 1101));
     EXPECT_ARG(tp_context_set_consumer_control_request(NULL, "aeron:ipc", 1001));
     EXPECT_ARG(tp_context_add_allowed_base_dir(NULL, "/dev/shm"));
+    EXPECT_ARG(tp_context_set_consumer_progress(NULL, true));
+    EXPECT_ARG(tp_context_set_consumer_progress(NULL, false));
 
     tp_context_t *ctx = NULL;
     EXPECT_OK(tp_context_init(&ctx));
@@ -141,6 +143,8 @@ static void test_context(void)
     EXPECT_OK(tp_context_set_consumer_descriptor_request(ctx, "aeron:ipc", 1101));
     EXPECT_OK(tp_context_set_consumer_control_request(ctx, "aeron:ipc", 1001));
     EXPECT_OK(tp_context_add_allowed_base_dir(ctx, "/dev/shm"));
+    EXPECT_OK(tp_context_set_consumer_progress(ctx, true));
+    EXPECT_OK(tp_context_set_consumer_progress(ctx, false));
 
     /* Invalid values are refused. */
     EXPECT_ARG(tp_context_set_consumer_mode(ctx, 0));
@@ -164,6 +168,7 @@ static void test_context(void)
     EXPECT_ARG(tp_context_set_client_id(ctx, 1));
     EXPECT_ARG(tp_context_set_aeron_dir(ctx, "/dev/shm"));
     EXPECT_ARG(tp_context_set_consumer_mode(ctx, TP_CONSUMER_MODE_STREAM));
+    EXPECT_ARG(tp_context_set_consumer_progress(ctx, true));
     tp_client_t *client = NULL;
     EXPECT_ARG(tp_client_connect(ctx, &client));
     EXPECT(client == NULL);

@@ -43,6 +43,8 @@ static_assert(std::is_same<decltype(&tp_consumer_frame_is_valid),
                   bool (*)(const tp_consumer_t *, const tp_frame_view_t *)>::value,
     "tp_consumer_frame_is_valid");
 static_assert(std::is_same<decltype(&tp_errmsg), const char *(*)()>::value, "tp_errmsg");
+static_assert(std::is_same<decltype(&tp_context_set_consumer_progress), tp_err_t (*)(tp_context_t *, bool)>::value,
+    "tp_context_set_consumer_progress");
 
 int main()
 {
