@@ -23,7 +23,9 @@ type Agent struct {
 	// descriptor stream, which then replaces Descriptors until the assignment is
 	// withdrawn, and the control stream, where FrameProgress is read from then on (the
 	// shared Control stream still carries everything else). nil keeps the consumer on the
-	// shared streams.
+	// shared streams. Descriptors is not polled meanwhile, and an Aeron image nobody polls
+	// holds its publication back: a caller should close it while Assigned names a
+	// descriptor stream, as tp.Consumer does.
 	Subscribe func(channel string, streamID int32) (ClosableSubscription, error)
 
 	assigned Follower // per-consumer descriptor stream
