@@ -360,7 +360,7 @@ func tp_consumer_get_stats(consumer *C.tp_consumer_t, out *C.tp_consumer_stats_t
 	defer tc.mu.Unlock()
 	s := tc.c.Stats()
 	*out = C.tp_consumer_stats_t{frames: C.uint64_t(s.Frames), bytes: C.uint64_t(s.Bytes),
-		drops_gap: C.uint64_t(s.DropsGap), drops_late: C.uint64_t(s.DropsLate), drops_invalid: C.uint64_t(tc.c.DropsInvalid()),
+		drops_gap: C.uint64_t(s.DropsGap), drops_late: C.uint64_t(s.DropsLate), drops_invalid: C.uint64_t(s.DropsInvalid),
 		remaps: C.uint64_t(s.Remaps), epoch: C.uint64_t(s.Epoch), lease_losses: C.uint64_t(s.LeaseLosses)}
 	return C.TP_OK
 }

@@ -58,8 +58,9 @@ type Consumer struct {
 type ConsumerStats struct {
 	Frames, Bytes uint64
 	// DropsGap counts frames never seen (overwritten before read or not announced);
-	// DropsLate frames overwritten while read.
-	DropsGap, DropsLate uint64
+	// DropsLate frames overwritten while read; DropsInvalid descriptors and headers that
+	// failed validation, every other reason.
+	DropsGap, DropsLate, DropsInvalid uint64
 	// Remaps counts epochs mapped.
 	Remaps uint64
 	// Epoch is the mapped epoch, 0 while unmapped.
@@ -310,6 +311,10 @@ func (cs *Consumer) Stats() ConsumerStats {
 	epoch, _ := cs.c.Mapped()
 	s := ConsumerStats{Frames: c.Frames, Bytes: c.Bytes, DropsGap: c.DropsGap, DropsLate: c.DropsLate,
 		Remaps: c.Remaps, Epoch: epoch, LeaseLosses: cs.lease.losses}
+	for _, d := range c.Drops {
+		s.DropsInvalid += d
+	}
+	s.DropsInvalid -= c.DropsLate // every late drop is also counted in Drops
 	if cs.descsAssigned.Sub() != nil {
 		s.DescriptorStreamID = cs.c.Assigned().DescriptorStreamID
 	}

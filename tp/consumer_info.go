@@ -87,19 +87,6 @@ func (cs *Consumer) attached() bool {
 	return !cs.closed && mapped && cs.lease.dc.State() == driverclient.Attached
 }
 
-// DropsInvalid counts descriptors and headers that failed validation, every reason
-// other than a sequence gap or a late (overwritten) frame.
-func (cs *Consumer) DropsInvalid() uint64 {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	c := cs.c.Counters()
-	var n uint64
-	for _, d := range c.Drops {
-		n += d
-	}
-	return n - c.DropsLate // every late drop is also counted in Drops
-}
-
 // HeaderIndex is the header slot (and payload slot) the frame occupies.
 func (f *Frame) HeaderIndex() uint32 { return f.f.HeaderIndex }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/tensorpool/tensorpool/aeron/cnc"
 	"github.com/tensorpool/tensorpool/agents/driver"
 	"github.com/tensorpool/tensorpool/agents/driver/driverclient"
+	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/shm"
 )
@@ -545,5 +546,25 @@ func TestClaimClosesOnce(t *testing.T) {
 		if stateErrs != 1 {
 			t.Fatalf("round %d: %d of 2 calls refused, want 1 (%v)", round, stateErrs, errs)
 		}
+	}
+}
+
+// ConsumerStats.DropsInvalid counts a descriptor that fails validation (here a header
+// index beyond the ring), and not gaps or late frames.
+func TestConsumerStatsCountInvalidDescriptors(t *testing.T) {
+	c := startClient(t, nil)
+	p, cs := attachBoth(t, c, func(*Frame) {})
+	epoch := sameEpoch(t, p, cs)
+	pub, err := c.aeron.AddPublication(c.opts.DescriptorChannel, c.opts.DescriptorStreamID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	var buf [producer.DescriptorLength]byte
+	n := producer.EncodeDescriptor(buf[:], &producer.Descriptor{StreamID: testStream, Epoch: epoch, Seq: 0, HeaderIndex: 1 << 20})
+	eventually(t, "the crafted descriptor offered", cs, func() bool { return pub.Offer(buf[:n]) > 0 })
+	eventually(t, "the crafted descriptor dropped as invalid", cs, func() bool { return cs.Stats().DropsInvalid == 1 })
+	if s := cs.Stats(); s.DropsGap != 0 || s.DropsLate != 0 || s.Frames != 0 {
+		t.Fatalf("stats %+v", s)
 	}
 }

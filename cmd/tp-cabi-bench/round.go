@@ -188,7 +188,7 @@ func (b *bench) goRound(ctx context.Context, s stream, descriptorStream int32) (
 	}
 	seconds := float64(g.windowNs) / 1e9
 	r = roundResult{Frames: g.windowFrames, Seconds: seconds, Bad: g.bad, Torn: g.torn,
-		DropsGap: cst.DropsGap, DropsLate: cst.DropsLate, DropsInvalid: cs.DropsInvalid(),
+		DropsGap: cst.DropsGap, DropsLate: cst.DropsLate, DropsInvalid: cst.DropsInvalid,
 		ProducerDropped: ps.Dropped, Published: g.published, Busy: g.busy, Waits: g.waits}
 	if seconds > 0 {
 		r.FramesPerSec = float64(g.windowFrames) / seconds
