@@ -2,13 +2,15 @@ package interop
 
 import (
 	"bytes"
+	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/tensorpool/tensorpool/internal/cbuild"
 )
 
 // buildDir holds the library and the programs built from it, for this run only.
@@ -36,27 +38,11 @@ func repoRoot(t testing.TB) string {
 func library(t testing.TB) string {
 	t.Helper()
 	lib := filepath.Join(buildDir, "libtensorpool.so")
-	libOnce.Do(func() {
-		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", lib, "./cabi")
-		cmd.Dir = repoRoot(t)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			libErr = &buildError{what: "libtensorpool.so", out: out, err: err}
-		}
-	})
+	libOnce.Do(func() { libErr = cbuild.Library(context.Background(), repoRoot(t), lib) })
 	if libErr != nil {
 		t.Fatal(libErr)
 	}
 	return lib
-}
-
-type buildError struct {
-	what string
-	out  []byte
-	err  error
-}
-
-func (e *buildError) Error() string {
-	return "building " + e.what + ": " + e.err.Error() + "\n" + string(e.out)
 }
 
 // program compiles one C or C++ source file against the library (once per run) and
@@ -66,7 +52,7 @@ func program(t testing.TB, sources ...string) string {
 	return programWith(t, nil, sources...)
 }
 
-// programWith is program with extra compiler flags, replacing the defaults' -std.
+// programWith is program with extra compiler flags (a -std among them wins).
 func programWith(t testing.TB, flags []string, sources ...string) string {
 	t.Helper()
 	lib := library(t)
@@ -74,32 +60,8 @@ func programWith(t testing.TB, flags []string, sources ...string) string {
 	v, _ := progs.LoadOrStore(name, &progBuild{})
 	b := v.(*progBuild)
 	b.once.Do(func() {
-		root := repoRoot(t)
-		compiler, std := "cc", "-std=c11"
-		if strings.HasSuffix(sources[0], ".cpp") {
-			compiler, std = "c++", "-std=c++17"
-		}
 		b.path = filepath.Join(buildDir, name)
-		if flags != nil {
-			std = flags[0]
-		}
-		args := []string{std, "-O2", "-Wall", "-Wextra", "-Werror", "-o", b.path,
-			"-I" + filepath.Join(root, "include"), "-I" + filepath.Join(root, "cabi", "sbe", "control"),
-			"-I" + filepath.Join(root, "cabi", "sbe", "driver")}
-		if len(flags) > 1 {
-			args = append(args, flags[1:]...)
-		}
-		for _, s := range sources {
-			if !filepath.IsAbs(s) {
-				s = filepath.Join(root, s)
-			}
-			args = append(args, s)
-		}
-		args = append(args, lib, "-Wl,-rpath,"+filepath.Dir(lib))
-		cmd := exec.Command(compiler, args...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.err = &buildError{what: name, out: out, err: err}
-		}
+		b.err = cbuild.Program(context.Background(), repoRoot(t), lib, b.path, flags, sources...)
 	})
 	if b.err != nil {
 		t.Fatal(b.err)

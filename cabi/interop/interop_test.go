@@ -309,7 +309,7 @@ func (g *goConsumer) pollUntilAny(want int) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("Go consumer got %d of %d frames", g.good+g.bad, want)
+	return fmt.Errorf("Go consumer got %d of %d frames (stats %+v, err %v)", g.good+g.bad, want, g.cs.Stats(), g.cs.Err())
 }
 
 // Calls from inside frame handlers get their documented results, and a close made there

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tensorpool/tensorpool/aeron/mediadriver"
+	"github.com/tensorpool/tensorpool/internal/cbuild"
 )
 
 // leftovers are the files and directories this command may create, existing now.
@@ -33,7 +34,7 @@ func leftovers(t *testing.T) map[string]bool {
 func TestTinyRun(t *testing.T) {
 	// Like every test that needs a C compiler or the media driver (cabi/interop,
 	// tp-bench), this fails rather than skips without them.
-	if _, err := exec.LookPath(compiler()); err != nil {
+	if _, err := exec.LookPath(cbuild.CCompiler()); err != nil {
 		t.Fatalf("no C compiler (%v): the C side cannot be built", err)
 	}
 	if os.Getenv(mediadriver.EnvDir) == "" {
