@@ -38,6 +38,9 @@ type Consumer struct {
 	lastMaps  uint64         // Counters().Remaps when last was taken
 	err       error
 	closed    bool
+	// producerGone: a notice that the stream's producer lease ended arrived in this
+	// Poll's control catch-up (Driver spec §4.9).
+	producerGone bool
 
 	// descsAssigned and progress are the per-consumer descriptor and control streams the
 	// driver assigned (Wire §10.1.3): frames are read from the first instead of the shared
@@ -233,9 +236,9 @@ func grantAnnounce(g *driver.AttachResponse, nowNs int64) consumer.Announce {
 	return a
 }
 
-// maxControlPolls bounds the control-stream catch-up of one Poll, so a flood of control
-// traffic cannot starve the frames.
-const maxControlPolls = 8
+// maxControlMessages bounds the control-stream catch-up of one Poll, so a flood of
+// control traffic cannot starve the frames.
+const maxControlMessages = 128
 
 // Poll handles the driver's announces (a new epoch is mapped) and up to limit
 // descriptors, calling the handler for each frame that passes every check. It never
@@ -249,20 +252,27 @@ func (cs *Consumer) Poll(limit int) int {
 		return 0
 	}
 	// Catch up with the control stream first (it also carries other clients' requests),
-	// so a new epoch's announce is mapped before that epoch's descriptors are read.
-	for range maxControlPolls {
-		if cs.announces.Poll(cs.onControl, 16) == 0 {
+	// so a new epoch's announce is mapped before that epoch's descriptors are read; one
+	// message at a time, to stop right after a revoked producer's notice.
+	for range maxControlMessages {
+		if cs.announces.Poll(cs.onControl, 1) == 0 || cs.producerGone {
 			break
 		}
 	}
 	if sub := cs.progress.Sub(); sub != nil {
 		cs.c.PollProgress(sub, limit)
 	}
-	var n int
-	if sub := cs.descsAssigned.Sub(); sub != nil {
-		n = cs.c.Poll(sub, limit)
-	} else if cs.descs != nil {
-		n = cs.c.Poll(cs.descs, limit)
+	n := cs.pollDescriptors(limit)
+	if cs.producerGone {
+		// Driver spec §4.9: once the producer's lease has ended, wait for the epoch-bumped
+		// announce. The frames it published before that, whose descriptors are already
+		// here, are read first: a producer that detaches right after its last frames
+		// would otherwise lose them to every consumer that had not polled yet.
+		for more := n; more > 0 && n < maxDrainedDescriptors; n += more {
+			more = cs.pollDescriptors(limit)
+		}
+		cs.c.Unmap()
+		cs.producerGone = false
 	}
 	// A region truncated under the mapping is given up inside Poll (the handler's reads
 	// included): report it now, as the service loop reports other mapping failures.
@@ -272,13 +282,30 @@ func (cs *Consumer) Poll(limit int) int {
 	return n
 }
 
+// maxDrainedDescriptors bounds the descriptors read after a producer's lease ended: more
+// than any ring holds, since later ones would find their slots overwritten anyway.
+const maxDrainedDescriptors = 1 << 16
+
+// pollDescriptors reads up to limit descriptors from the stream the consumer follows
+// (with cs.mu held).
+func (cs *Consumer) pollDescriptors(limit int) int {
+	if sub := cs.descsAssigned.Sub(); sub != nil {
+		return cs.c.Poll(sub, limit)
+	}
+	if cs.descs != nil {
+		return cs.c.Poll(cs.descs, limit)
+	}
+	return 0
+}
+
 // handleControl takes one message of the announce stream (with cs.mu held).
 func (cs *Consumer) handleControl(buf []byte, offset, length int, _ *logbuffer.Header) {
 	msg := buf[offset : offset+length]
 	if producerRevoked(msg, cs.streamID, &cs.revoked) {
 		// Driver spec §4.9: stop reading the revoked producer's epoch and wait for the
-		// epoch-bumped announce, which maps its successor.
-		cs.c.Unmap()
+		// epoch-bumped announce, which maps its successor. Poll stops the catch-up here,
+		// reads the descriptors already published, and unmaps.
+		cs.producerGone = true
 		return
 	}
 	if err := cs.c.HandleControl(msg); err != nil {

@@ -568,3 +568,31 @@ func TestConsumerStatsCountInvalidDescriptors(t *testing.T) {
 		t.Fatalf("stats %+v", s)
 	}
 }
+
+// Driver spec §4.9: when the stream's producer detaches right after its last frames, a
+// consumer that had not polled them yet still reads them before it stops reading that
+// epoch, and later maps the epoch-bumped announce.
+func TestDriverSpec_4_9_FramesBeforeProducerDetachAreRead(t *testing.T) {
+	c := startClient(t, nil)
+	var got int
+	p, cs := attachBoth(t, c, func(*Frame) { got++ })
+	epoch := sameEpoch(t, p, cs)
+	offer(t, p, cs, Tensor{Shape: Shape{DType: Uint8, Dims: []int32{8}}, Data: make([]byte, 8)}) // the image is up
+	eventually(t, "the first frame", cs, func() bool { return got == 1 })
+	got = 0
+	const frames = 10
+	for i := range frames {
+		if err := p.Offer(Tensor{Shape: Shape{DType: Uint8, Dims: []int32{8}}, Data: pattern(8, byte(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Close(); err != nil { // detaches: the driver sends ShmLeaseRevoked (DETACHED)
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the notice is on the control stream before the consumer polls
+	eventually(t, "the frames published before the detach", cs, func() bool { return got == frames })
+	eventually(t, "the epoch-bumped announce mapped", cs, func() bool { return cs.Stats().Epoch > epoch })
+	if got != frames {
+		t.Fatalf("%d frames read, want %d", got, frames)
+	}
+}
