@@ -34,8 +34,8 @@ type Consumer struct {
 	revoked   driver.LeaseRevoked
 	handler   func(*Frame)
 	frame     Frame
-	last      consumer.Frame // a copy of the frame handled last, for FrameValid
-	lastMaps  uint64         // Counters().Remaps when last was taken
+	last      consumer.FrameMark // the frame handled last, for FrameValid
+	lastMaps  uint64             // Counters().Remaps when last was taken
 	err       error
 	closed    bool
 	// producerGone: a notice that the stream's producer lease ended arrived in this
@@ -149,7 +149,7 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 }
 
 func (cs *Consumer) onFrame(f *consumer.Frame) {
-	cs.last, cs.lastMaps = *f, cs.c.MapGeneration()
+	cs.last, cs.lastMaps = f.Mark(), cs.c.MapGeneration()
 	cs.frame.f = f
 	cs.handler(&cs.frame)
 }

@@ -142,6 +142,20 @@ func (f *Frame) Dims() []int32 { return f.Tensor.Dims[:f.Tensor.Ndims] }
 // before calling Valid belongs to this frame.
 func (f *Frame) Valid() bool { return f.slot.ReadEnd(f.word) == shm.DropNone }
 
+// FrameMark is what re-checking a frame later needs: its identity and its slot's seqlock
+// word, a fifth of a Frame to keep per frame.
+type FrameMark struct {
+	Epoch, Seq  uint64
+	HeaderIndex uint32
+	slot        shm.HeaderSlot
+	word        uint64
+}
+
+// Mark returns f's FrameMark.
+func (f *Frame) Mark() FrameMark {
+	return FrameMark{Epoch: f.Epoch, Seq: f.Seq, HeaderIndex: f.HeaderIndex, slot: f.slot, word: f.word}
+}
+
 // Consumer reads frames of one stream. It is not safe for concurrent use.
 type Consumer struct {
 	cfg     Config

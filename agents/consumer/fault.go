@@ -3,6 +3,7 @@ package consumer
 import (
 	"errors"
 	"fmt"
+	"github.com/tensorpool/tensorpool/shm"
 	"runtime"
 	"runtime/debug"
 	"unsafe"
@@ -28,13 +29,13 @@ func (e *RegionFaultError) Error() string {
 
 func (e *RegionFaultError) Unwrap() error { return ErrRegionTruncated }
 
-// FrameValid is f.Valid for the frame last handed to the handler, checked after the
-// handler returned, while Mapped still reports its epoch. A header ring truncated since
-// is given up as in HandleDescriptor and reports false.
-func (c *Consumer) FrameValid(f *Frame) (valid bool) {
+// FrameValid is Frame.Valid for a frame handed to the handler earlier and marked then
+// (Frame.Mark), checked after the handler returned, while Mapped still reports its epoch.
+// A header ring truncated since is given up as in HandleDescriptor and reports false.
+func (c *Consumer) FrameValid(m *FrameMark) (valid bool) {
 	prev := debug.SetPanicOnFault(true)
 	defer c.recoverFault(prev, nil)
-	return f.Valid()
+	return m.slot.ReadEnd(m.word) == shm.DropNone
 }
 
 // recoverFault is deferred by every entry point that reads mapped memory, after it set
