@@ -143,19 +143,6 @@ func (a *ExclusiveTermAppender) Claim(w *HeaderWriter, termID, termOffset int32,
 	return result
 }
 
-// AppendUnfragmented is TermAppender.AppendUnfragmented for the single writer at (termID, termOffset).
-func (a *ExclusiveTermAppender) AppendUnfragmented(w *HeaderWriter, termID, termOffset int32, msg []byte) AppendResult {
-	frameLength := len(msg) + HeaderLength
-	result := a.advance(w, termID, termOffset, Align(frameLength, FrameAlignment))
-	if !result.Tripped {
-		offset := int(termOffset)
-		w.write(a.term, offset, frameLength, termID)
-		copy(a.term[offset+HeaderLength:], msg)
-		storeFrameLength(a.term, offset, int32(frameLength))
-	}
-	return result
-}
-
 // AppendFragmented is TermAppender.AppendFragmented for the single writer at (termID, termOffset).
 func (a *ExclusiveTermAppender) AppendFragmented(w *HeaderWriter, termID, termOffset int32, msg []byte, maxPayloadLength int) AppendResult {
 	result := a.advance(w, termID, termOffset, ComputeFragmentedFrameLength(len(msg), maxPayloadLength))

@@ -257,23 +257,25 @@ func (p *ExclusivePublisher) Offer(msg []byte) int64 {
 		return p.backPressureStatus(position, len(msg))
 	}
 	appender := &p.appenders[p.activeIndex]
+	if len(msg) > p.maxPayloadLength {
+		return p.newPosition(appender.AppendFragmented(&p.headerWriter, p.termID, p.termOffset, msg, p.maxPayloadLength))
+	}
+	// One frame, written here rather than by an appender method: calls cost stores (return
+	// addresses, spilled registers), and a publisher's stores queue behind the lines a
+	// subscriber on another core holds.
 	offset := int(p.termOffset)
 	frameLength := len(msg) + HeaderLength
-	if resulting := offset + Align(frameLength, FrameAlignment); len(msg) <= p.maxPayloadLength && resulting <= len(appender.term) {
-		// One frame that fits the term: AppendUnfragmented and newPosition written out,
-		// because their calls cost stores (return addresses, spilled registers), and a
-		// publisher's stores queue behind the lines a subscriber on another core holds.
-		ordered.StoreInt64(appender.tail, PackTail(p.termID, int32(resulting)))
-		p.headerWriter.write(appender.term, offset, frameLength, p.termID)
-		copy(appender.term[offset+HeaderLength:offset+frameLength], msg)
-		storeFrameLength(appender.term, offset, int32(frameLength))
-		p.termOffset = int32(resulting)
-		return p.termBeginPosition + int64(resulting)
+	alignedLength := Align(frameLength, FrameAlignment)
+	resulting := offset + alignedLength
+	if resulting > len(appender.term) {
+		return p.newPosition(appender.advance(&p.headerWriter, p.termID, p.termOffset, alignedLength)) // pads the term
 	}
-	if len(msg) <= p.maxPayloadLength {
-		return p.newPosition(appender.AppendUnfragmented(&p.headerWriter, p.termID, p.termOffset, msg))
-	}
-	return p.newPosition(appender.AppendFragmented(&p.headerWriter, p.termID, p.termOffset, msg, p.maxPayloadLength))
+	ordered.StoreInt64(appender.tail, PackTail(p.termID, int32(resulting)))
+	p.headerWriter.write(appender.term, offset, frameLength, p.termID)
+	copy(appender.term[offset+HeaderLength:offset+frameLength], msg)
+	storeFrameLength(appender.term, offset, int32(frameLength))
+	p.termOffset = int32(resulting)
+	return p.termBeginPosition + int64(resulting)
 }
 
 // newPosition advances the local tail, or on a trip rotates to the next term.
