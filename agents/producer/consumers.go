@@ -172,7 +172,6 @@ type Consumers struct {
 	timeoutNs int64
 	open      OpenPublication
 	entries   []consumerEntry
-	buf       [DescriptorLength]byte
 	counters  ConsumerCounters
 }
 
@@ -215,14 +214,10 @@ func (t *Consumers) HandleHello(h *Hello, nowNs int64) (a Assignment, ok bool, e
 	if e == nil {
 		return Assignment{}, false, nil
 	}
-	a = Assignment{StreamID: t.streamID, ConsumerID: h.ConsumerID, UseShm: h.SupportsShm, Mode: h.Mode}
-	var errD, errC error
-	a.DescriptorChannel, a.DescriptorStreamID, e.descriptors, errD =
-		t.assign(h.ConsumerID, "descriptor", h.DescriptorChannel, h.DescriptorStreamID, e.assigned.DescriptorChannel, e.assigned.DescriptorStreamID, e.descriptors)
-	a.ControlChannel, a.ControlStreamID, e.control, errC =
-		t.assign(h.ConsumerID, "control", h.ControlChannel, h.ControlStreamID, e.assigned.ControlChannel, e.assigned.ControlStreamID, e.control)
-	e.assigned = a
-	return a, true, errors.Join(errD, errC)
+	err = t.moveStreams(e, &Assignment{StreamID: t.streamID, ConsumerID: h.ConsumerID, UseShm: h.SupportsShm, Mode: h.Mode,
+		DescriptorChannel: h.DescriptorChannel, DescriptorStreamID: h.DescriptorStreamID,
+		ControlChannel: h.ControlChannel, ControlStreamID: h.ControlStreamID})
+	return e.assigned, true, err
 }
 
 // ObserveHello records h as HandleHello does (liveness, max_rate_hz, progress hints) but
@@ -269,14 +264,20 @@ func (t *Consumers) Apply(a *Assignment, nowNs int64) (ok bool, err error) {
 		return false, nil
 	}
 	t.counters.Configs++
-	e := t.entry(a.ConsumerID, nowNs)
+	return true, t.moveStreams(t.entry(a.ConsumerID, nowNs), a)
+}
+
+// moveStreams gives e's consumer the per-consumer streams req names, as far as they are
+// valid and open, and records the outcome as e.assigned: req with the streams it got.
+func (t *Consumers) moveStreams(e *consumerEntry, req *Assignment) error {
+	got := *req
 	var errD, errC error
-	e.assigned.DescriptorChannel, e.assigned.DescriptorStreamID, e.descriptors, errD =
-		t.assign(a.ConsumerID, "descriptor", a.DescriptorChannel, a.DescriptorStreamID, e.assigned.DescriptorChannel, e.assigned.DescriptorStreamID, e.descriptors)
-	e.assigned.ControlChannel, e.assigned.ControlStreamID, e.control, errC =
-		t.assign(a.ConsumerID, "control", a.ControlChannel, a.ControlStreamID, e.assigned.ControlChannel, e.assigned.ControlStreamID, e.control)
-	e.assigned.StreamID, e.assigned.ConsumerID, e.assigned.UseShm, e.assigned.Mode = a.StreamID, a.ConsumerID, a.UseShm, a.Mode
-	return true, errors.Join(errD, errC)
+	got.DescriptorChannel, got.DescriptorStreamID, e.descriptors, errD =
+		t.assign(req.ConsumerID, "descriptor", req.DescriptorChannel, req.DescriptorStreamID, e.assigned.DescriptorChannel, e.assigned.DescriptorStreamID, e.descriptors)
+	got.ControlChannel, got.ControlStreamID, e.control, errC =
+		t.assign(req.ConsumerID, "control", req.ControlChannel, req.ControlStreamID, e.assigned.ControlChannel, e.assigned.ControlStreamID, e.control)
+	e.assigned = got
+	return errors.Join(errD, errC)
 }
 
 // assign returns the channel, stream id and publication for one request, reusing pub when
@@ -366,16 +367,10 @@ func (t *Consumers) Expire(nowNs int64) int {
 	return n
 }
 
-// Describe sends d on every per-consumer descriptor stream whose max_rate_hz allows a frame
-// at nowNs, and returns how many took it; the shared stream is never gated (§10.1.2). It
-// does not allocate.
-func (t *Consumers) Describe(d *Descriptor, nowNs int64) int {
-	n := EncodeDescriptor(t.buf[:], d)
-	return t.DescribeEncoded(t.buf[:n], nowNs)
-}
-
-// DescribeEncoded is Describe for a FrameDescriptor already encoded in msg.
-func (t *Consumers) DescribeEncoded(msg []byte, nowNs int64) int {
+// Describe sends the encoded FrameDescriptor msg on every per-consumer descriptor stream
+// whose max_rate_hz allows a frame at nowNs, and returns how many took it; the shared
+// stream is never gated (§10.1.2). It does not allocate.
+func (t *Consumers) Describe(msg []byte, nowNs int64) int {
 	sent := 0
 	for i := range t.entries {
 		e := &t.entries[i]

@@ -194,7 +194,7 @@ func TestWireSpec_10_1_2_RateLimitedPerConsumerStream(t *testing.T) {
 		}
 	}
 	for i := range 100 {
-		c.Describe(&Descriptor{StreamID: 7, Seq: uint64(i)}, int64(i)*10_000_000) // 100 Hz for 1 s
+		describe(c, &Descriptor{StreamID: 7, Seq: uint64(i)}, int64(i)*10_000_000) // 100 Hz for 1 s
 	}
 	if n := len(collect(p.opened[1101].LogPipe)); n != 10 {
 		t.Fatalf("rate-limited stream got %d descriptors, want 10", n)
@@ -224,7 +224,7 @@ func TestWireSpec_10_1_3_StaleConsumerStreamsClosed(t *testing.T) {
 	if !p.opened[1101].closed || !p.opened[1201].closed || p.opened[1102].closed {
 		t.Fatal("wrong publications closed")
 	}
-	c.Describe(&Descriptor{StreamID: 7}, 5_000_000_000)
+	describe(c, &Descriptor{StreamID: 7}, 5_000_000_000)
 	if len(collect(p.opened[1101].LogPipe)) != 0 || len(collect(p.opened[1102].LogPipe)) != 1 {
 		t.Fatal("descriptor went to a stale consumer")
 	}
@@ -265,11 +265,12 @@ func TestRateLimitedDescribeAllocatesNothing(t *testing.T) {
 	c.HandleHello(&h, 0)
 	pipe := p.opened[1101].LogPipe
 	d := Descriptor{StreamID: 7}
+	buf := make([]byte, DescriptorLength)
 	var now int64
 	allocs := testing.AllocsPerRun(5000, func() {
 		now += 100_000
 		d.Seq++
-		c.Describe(&d, now)
+		c.Describe(buf[:EncodeDescriptor(buf, &d)], now)
 		if d.Seq%64 == 0 {
 			pipe.Poll(func([]byte, int, int, *logbuffer.Header) {}, 100)
 		}
@@ -413,17 +414,23 @@ func TestWireSpec_10_1_2_RepeatedHelloKeepsCap(t *testing.T) {
 	for i := range 10 { // a hello before every frame, ten frames in under a second
 		now := int64(i) * 50_000_000
 		c.HandleHello(&h, now)
-		c.Describe(&Descriptor{StreamID: 7, Seq: uint64(i)}, now)
+		describe(c, &Descriptor{StreamID: 7, Seq: uint64(i)}, now)
 	}
 	if n := len(collect(p.opened[1101].LogPipe)); n != 1 {
 		t.Fatalf("%d descriptors at 1 Hz within 0.5 s", n)
 	}
 	h.MaxRateHz = 1000 // a changed cap applies at once
 	c.HandleHello(&h, 500_000_001)
-	c.Describe(&Descriptor{StreamID: 7}, 500_000_001)
+	describe(c, &Descriptor{StreamID: 7}, 500_000_001)
 	if n := len(collect(p.opened[1101].LogPipe)); n != 1 {
 		t.Fatal("a changed cap did not apply")
 	}
+}
+
+// describe encodes d and sends it as Consumers.Describe does.
+func describe(c *Consumers, d *Descriptor, nowNs int64) int {
+	buf := make([]byte, DescriptorLength)
+	return c.Describe(buf[:EncodeDescriptor(buf, d)], nowNs)
 }
 
 func encodeConfigForTest(a *Assignment) []byte {

@@ -415,7 +415,7 @@ func (p *Producer) Commit(c *Claim, t *shm.TensorHeader) Result {
 	}
 	// The frame is published once any descriptor went out: consumers on per-consumer
 	// streams may be all the readers there are, and the shared stream then has none.
-	if p.cfg.Consumers != nil && p.cfg.Consumers.DescribeEncoded(desc, now) > 0 {
+	if p.cfg.Consumers != nil && p.cfg.Consumers.Describe(desc, now) > 0 {
 		r = OK
 	}
 	if r != OK {
