@@ -120,9 +120,9 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 		cs.closeSubs()
 		return nil, fmt.Errorf("tp: announce subscription: %w", err)
 	}
-	if cs.descs, err = c.aeron.AddSubscription(o.DescriptorChannel, o.DescriptorStreamID); err != nil {
+	if cs.descs, err = c.descriptorSubscription(); err != nil {
 		cs.closeSubs()
-		return nil, fmt.Errorf("tp: descriptor subscription: %w", err)
+		return nil, err
 	}
 	cs.reading.Store(cs.descs)
 	if cs.lease, err = newLease(c, id, driver.RoleConsumer, streamID, nil); err != nil {
@@ -188,10 +188,9 @@ func (cs *Consumer) followAssignment() {
 			cs.descs = nil
 		}
 	} else if cs.descs == nil {
-		o := &cs.client.opts
-		sub, err := cs.client.aeron.AddSubscription(o.DescriptorChannel, o.DescriptorStreamID)
+		sub, err := cs.client.descriptorSubscription()
 		if err != nil {
-			cs.err = fmt.Errorf("tp: descriptor subscription: %w", err)
+			cs.err = err
 		} else {
 			cs.descs = sub
 			cs.reading.Store(sub)
@@ -200,6 +199,15 @@ func (cs *Consumer) followAssignment() {
 	if err := cs.progress.Follow(cs.subscribe, "control", as.ControlChannel, as.ControlStreamID); err != nil {
 		cs.err = err
 	}
+}
+
+// descriptorSubscription subscribes to the shared descriptor stream.
+func (c *Client) descriptorSubscription() (*aeron.Subscription, error) {
+	sub, err := c.aeron.AddSubscription(c.opts.DescriptorChannel, c.opts.DescriptorStreamID)
+	if err != nil {
+		return nil, fmt.Errorf("tp: descriptor subscription: %w", err)
+	}
+	return sub, nil
 }
 
 func (cs *Consumer) subscribe(channel string, streamID int32) (consumer.ClosableSubscription, error) {
