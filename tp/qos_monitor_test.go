@@ -147,7 +147,7 @@ func TestQosMonitorCapacity(t *testing.T) {
 // Taking QoS messages allocates nothing.
 func TestQosMonitorHandleAllocatesNothing(t *testing.T) {
 	if raceEnabled {
-		t.Skip("the race detector allocates")
+		t.Skip("needs a build without -race, whose detector allocates; make test runs it in its allocation pass")
 	}
 	var m QosMonitor
 	p := encodeQosProducer(QosProducerSnapshot{ProducerID: 1})

@@ -207,7 +207,7 @@ func TestGateValidateGoldenVectors(t *testing.T) {
 // TestGateAllocatesNothing: the consumer's descriptor gate is on the hot path.
 func TestGateAllocatesNothing(t *testing.T) {
 	if raceEnabled {
-		t.Skip("the race detector allocates")
+		t.Skip("needs a build without -race, whose detector allocates; make test runs it in its allocation pass")
 	}
 	g := mustGate(t, control.FrameDescriptorSbeSchemaID, control.FrameDescriptorSbeTemplateID)
 	buf := sample(t, "control", "FrameDescriptor", 0)
