@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// Tests for the producer's line-wise header write (EncodedTensorHeader, EncodeHeaderLines)
+// Tests for the producer's line-wise header write (EncodedTensorHeader, EncodeFrame through encodeHeaderLines)
 // and the consumer's reuse of a tensor-header verdict (HasEncodedTensor, LoadEncodedTensor,
 // DecodeFixed, ValidateEmbedded). Both are optimisations: every test holds them to the
 // plain path (EncodeHeader, DecodeHeader, ValidateEmbeddedHeader) byte for byte or
@@ -17,6 +17,16 @@ import (
 // The slot's 64-byte lines: 0 holds seq_commit and the fixed fields, 1..3 the embedded
 // tensor header (its message header, then the 184-byte body).
 const tensorLinesFrom = slotEmbeddedHeaderOffset
+
+// encodeHeaderLines writes h and the encoded tensor header e through EncodeFrame, which
+// producers use: the tests hold it to the bytes EncodeHeader writes (§8.2 full overwrite).
+func encodeHeaderLines(s HeaderSlot, h *SlotHeader, e *EncodedTensorHeader) {
+	s.EncodeFrame(h.ValuesLenBytes, h.PayloadSlot, h.PoolID, h.MetaVersion, e)
+	if h.PayloadOffset != 0 {
+		s.SetPayloadOffset(h.PayloadOffset)
+	}
+	s.SetTimestampNs(h.TimestampNs)
+}
 
 // encodedTensorCases are tensor headers for the round-trip and overwrite tests: ndims 1..8,
 // strides set and inferred, progress fields, both major orders, and headers no validator
@@ -97,7 +107,7 @@ func requireSameAsEncodeHeader(t *testing.T, what string, prior []byte, h *SlotH
 	want.EncodeHeader(h, tensor)
 	got := slotWith(prior)
 	e := encodedOf(tensor)
-	got.EncodeHeaderLines(h, e)
+	encodeHeaderLines(got, h, e)
 	if !bytes.Equal(got.Bytes(), want.Bytes()) {
 		for i := range HeaderSlotSize {
 			if got.Bytes()[i] != want.Bytes()[i] {
@@ -226,7 +236,7 @@ func TestWireSpec_8_2_EncodeHeaderLinesOverASequenceOfShapes(t *testing.T) {
 		h := SlotHeader{ValuesLenBytes: uint32(frame), PayloadSlot: uint32(frame % 7), PoolID: uint16(frame),
 			TimestampNs: uint64(frame) * 1000, MetaVersion: uint32(frame / 10)}
 		want.EncodeHeader(&h, &cases[i].t)
-		got.EncodeHeaderLines(&h, encodings[i])
+		encodeHeaderLines(got, &h, encodings[i])
 		if !bytes.Equal(got.Bytes(), want.Bytes()) {
 			t.Fatalf("frame %d (%s): slots differ\n got %x\nwant %x", frame, cases[i].name, got.Bytes(), want.Bytes())
 		}
@@ -268,9 +278,9 @@ func FuzzEncodeHeaderLines(f *testing.F) {
 		// Written over itself (the next frame of the same shape) nothing changes.
 		slot := slotWith(slotPrior[:])
 		e := encodedOf(&tensor)
-		slot.EncodeHeaderLines(&h, e)
+		encodeHeaderLines(slot, &h, e)
 		once := append([]byte(nil), slot.Bytes()...)
-		slot.EncodeHeaderLines(&h, e)
+		encodeHeaderLines(slot, &h, e)
 		if !bytes.Equal(slot.Bytes(), once) {
 			t.Fatalf("second EncodeHeaderLines changed the slot\nonce %x\nnow  %x", once, slot.Bytes())
 		}
@@ -324,7 +334,7 @@ func TestWireSpec_8_3_HasEncodedTensorComparesTheLast192Bytes(t *testing.T) {
 			e := encodedOf(&c.t)
 			slot := newHeapSlot()
 			slot.BeginWrite(1)
-			slot.EncodeHeaderLines(&h, e)
+			encodeHeaderLines(slot, &h, e)
 			slot.Commit(1)
 			if !slot.HasEncodedTensor(e) {
 				t.Fatal("HasEncodedTensor false after EncodeHeaderLines with the same encoding")
@@ -548,10 +558,10 @@ func TestEncodedTensorHeaderDoesNotAllocate(t *testing.T) {
 	cases := map[string]func(){
 		"Encode":                       func() { e.Encode(&tensor) },
 		"Decode":                       func() { e.Decode(&gotT) },
-		"EncodeHeaderLines same shape": func() { slot.EncodeHeaderLines(&h, &e) },
+		"EncodeHeaderLines same shape": func() { encodeHeaderLines(slot, &h, &e) },
 		"EncodeHeaderLines new shape": func() {
-			slot.EncodeHeaderLines(&h, &o)
-			slot.EncodeHeaderLines(&h, &e)
+			encodeHeaderLines(slot, &h, &o)
+			encodeHeaderLines(slot, &h, &e)
 		},
 		"HasEncodedTensor":  func() { _ = slot.HasEncodedTensor(&e) },
 		"LoadEncodedTensor": func() { slot.LoadEncodedTensor(&loaded) },
@@ -559,7 +569,7 @@ func TestEncodedTensorHeaderDoesNotAllocate(t *testing.T) {
 		"ValidateEmbedded":  func() { _ = ValidateEmbedded(slot, &loaded) },
 	}
 	e.Encode(&tensor)
-	slot.EncodeHeaderLines(&h, &e)
+	encodeHeaderLines(slot, &h, &e)
 	for name, fn := range cases {
 		if n := testing.AllocsPerRun(100, fn); n != 0 {
 			t.Errorf("%s allocates %.1f times per run", name, n)

@@ -177,17 +177,6 @@ func (e *EncodedTensorHeader) Encode(t *TensorHeader) {
 	TensorHeaderView{b: (*[TensorHeaderBlockLength]byte)(e.b[MessageHeaderSize:])}.Encode(t)
 }
 
-// EncodeHeaderLines writes h and the encoded tensor header e: the same bytes as
-// EncodeHeader, so the overwrite is still full (§8.2). Like EncodeFrame it stores the
-// bytes that rarely change only where the slot holds something else.
-func (s HeaderSlot) EncodeHeaderLines(h *SlotHeader, e *EncodedTensorHeader) {
-	s.EncodeFrame(h.ValuesLenBytes, h.PayloadSlot, h.PoolID, h.MetaVersion, e)
-	if h.PayloadOffset != 0 {
-		s.SetPayloadOffset(h.PayloadOffset)
-	}
-	s.SetTimestampNs(h.TimestampNs)
-}
-
 // EncodeFrame writes a producer's frame header: the given fields, payload_offset 0, the
 // zeroed pad, the headerBytes length and the encoded tensor header e. It leaves
 // timestamp_ns to SetTimestampNs, so a producer can stamp the frame last; with it, the

@@ -45,7 +45,7 @@ func TestWireSpec_15_13_SeqlockNoTornFramesWithEncodeHeaderLines(t *testing.T) {
 			for seq := uint64(1); seq <= stressFrames; seq++ {
 				h := header(seq)
 				slot.BeginWrite(seq)
-				slot.EncodeHeaderLines(&h, &encodings[shapeOf(seq)])
+				encodeHeaderLines(slot, &h, &encodings[shapeOf(seq)])
 				slot.Commit(seq)
 				pacer.letReaderIn(seq)
 			}
