@@ -29,23 +29,38 @@ var nextStream atomic.Int32
 func init() { nextStream.Store(43000) }
 
 // startClient connects to the shared media driver with an in-process SHM driver serving
-// stream 10000 (16 slots, 4 KiB and 64 KiB pools) from a temporary directory; tune
-// adjusts the driver's configuration.
+// stream 10000 (16 slots, 4 KiB and 64 KiB pools) from a temporary directory, announcing
+// every 100 ms; tune adjusts the driver's configuration.
 func startClient(t *testing.T, tune func(*config.DriverConfig)) *Client {
 	t.Helper()
-	control := nextStream.Add(2)
-	cfg, err := LocalDriverConfig(t.TempDir(), control, StreamSpec{StreamID: testStream, Slots: 16, Strides: []uint32{4096, 64 << 10}})
+	c, _, _ := startClientWith(t, []uint32{4096, 64 << 10}, func(cfg *config.DriverConfig) {
+		cfg.Policies.AnnouncePeriodMs = 100
+		if tune != nil {
+			tune(cfg)
+		}
+	}, Options{})
+	return c
+}
+
+// startClientWith is startClient with the pools' strides, the driver's configuration
+// left at its defaults but for tune, and opts for the client (its media driver, SHM driver
+// and descriptor stream are filled in). It returns the driver's base directory and
+// control stream too; the client closes when the test ends.
+func startClientWith(t *testing.T, strides []uint32, tune func(*config.DriverConfig), opts Options) (c *Client, base string, control int32) {
+	t.Helper()
+	control = nextStream.Add(2)
+	base = t.TempDir()
+	cfg, err := LocalDriverConfig(base, control, StreamSpec{StreamID: testStream, Slots: 16, Strides: strides})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Policies.AnnouncePeriodMs = 100
 	if tune != nil {
 		tune(cfg)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	c, err := Connect(ctx, Options{AeronDir: sharedAeronDir, Driver: cfg, DescriptorStreamID: control + 1})
-	if err != nil {
+	opts.AeronDir, opts.Driver, opts.DescriptorStreamID = sharedAeronDir, cfg, control+1
+	if c, err = Connect(ctx, opts); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -53,7 +68,7 @@ func startClient(t *testing.T, tune func(*config.DriverConfig)) *Client {
 			t.Errorf("Client.Close: %v", err)
 		}
 	})
-	return c
+	return c, base, control
 }
 
 func attachBoth(t *testing.T, c *Client, handler func(*Frame)) (*Producer, *Consumer) {

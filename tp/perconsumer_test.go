@@ -1,7 +1,6 @@
 package tp
 
 import (
-	"context"
 	"errors"
 	"testing"
 	"time"
@@ -22,29 +21,14 @@ func TestDriverSpec_11_PerConsumerStreamsThroughTheDriver(t *testing.T) {
 			name = "declined"
 		}
 		t.Run(name, func(t *testing.T) {
-			controlStream := nextStream.Add(2)
-			cfg, err := LocalDriverConfig(t.TempDir(), controlStream, StreamSpec{StreamID: testStream, Slots: 16, Strides: []uint32{4096, 64 << 10}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg.Policies.AnnouncePeriodMs = 100
-			if ranges {
-				cfg.Driver.DescriptorStreamIDRange = config.StreamIDRange{First: 46000, Last: 46009}
-				cfg.Driver.ControlStreamIDRange = config.StreamIDRange{First: 46100, Last: 46109}
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-			defer cancel()
-			c, err := Connect(ctx, Options{AeronDir: sharedAeronDir, Driver: cfg, DescriptorStreamID: controlStream + 1,
-				Consumer: ConsumerOptions{Mode: control.Mode_RATE_LIMITED, MaxRateHz: 1000, Progress: true,
-					DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1, ControlChannel: "aeron:ipc", ControlStreamID: 1}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				if err := c.Close(); err != nil {
-					t.Errorf("Client.Close: %v", err)
+			c, _, _ := startClientWith(t, []uint32{4096, 64 << 10}, func(cfg *config.DriverConfig) {
+				cfg.Policies.AnnouncePeriodMs = 100
+				if ranges {
+					cfg.Driver.DescriptorStreamIDRange = config.StreamIDRange{First: 46000, Last: 46009}
+					cfg.Driver.ControlStreamIDRange = config.StreamIDRange{First: 46100, Last: 46109}
 				}
-			})
+			}, Options{Consumer: ConsumerOptions{Mode: control.Mode_RATE_LIMITED, MaxRateHz: 1000, Progress: true,
+				DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1, ControlChannel: "aeron:ipc", ControlStreamID: 1}})
 			var frames int
 			p, cs := attachBoth(t, c, func(f *Frame) { frames++ })
 			sameEpoch(t, p, cs)

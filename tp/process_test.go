@@ -70,19 +70,9 @@ func runChildProducer(encoded string) int {
 // Driver mode across processes: a producer in another process attaches to this
 // process's driver; the consumer here reads its frames byte for byte.
 func TestProducerInAnotherProcess(t *testing.T) {
-	control := nextStream.Add(2)
-	base := t.TempDir()
-	cfg, err := LocalDriverConfig(base, control, StreamSpec{StreamID: testStream, Slots: 16, Strides: []uint32{4096}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, base, control := startClientWith(t, []uint32{4096}, nil, Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	c, err := Connect(ctx, Options{AeronDir: sharedAeronDir, Driver: cfg, DescriptorStreamID: control + 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 	var got []received
 	cs, err := c.NewConsumer(ctx, testStream, recorder(&got))
 	if err != nil {

@@ -1,7 +1,6 @@
 package tp
 
 import (
-	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -16,19 +15,7 @@ import (
 // handler reads is given up without a crash and reported by Err, like other mapping
 // failures.
 func TestWireSpec_15_14_TruncatedPoolSurfacesAsErr(t *testing.T) {
-	control := nextStream.Add(2)
-	base := t.TempDir()
-	cfg, err := LocalDriverConfig(base, control, StreamSpec{StreamID: testStream, Slots: 16, Strides: []uint32{4096}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	c, err := Connect(ctx, Options{AeronDir: sharedAeronDir, Driver: cfg, DescriptorStreamID: control + 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c, base, _ := startClientWith(t, []uint32{4096}, nil, Options{})
 	var got []received
 	p, cs := attachBoth(t, c, recorder(&got))
 	sameEpoch(t, p, cs)
