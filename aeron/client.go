@@ -20,10 +20,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tensorpool/tensorpool/aeron/agent"
 	"github.com/tensorpool/tensorpool/aeron/cnc"
 	"github.com/tensorpool/tensorpool/aeron/concurrent"
 	"github.com/tensorpool/tensorpool/aeron/counters"
+	"github.com/tensorpool/tensorpool/agent"
+	"github.com/tensorpool/tensorpool/clock"
 )
 
 // Client defaults (the C client's, aeron_context.c).
@@ -114,9 +115,9 @@ type Client struct {
 	heartbeatCounterID int32
 	heartbeatAddr      *int64
 	sentCommand        bool
-	lastServiceNs      int64
-	lastKeepaliveNs    int64
-	interServiceNs     int64
+	lastService        clock.Mono
+	lastKeepalive      clock.Mono
+	interService       time.Duration
 }
 
 // Connect maps the driver's CnC file, checks the driver is alive, and starts
@@ -179,7 +180,7 @@ func newClient(cfg Config, f *cnc.File, receiver *concurrent.BroadcastReceiver, 
 	if interService <= 0 {
 		interService = 10 * time.Second
 	}
-	now := agent.SystemNanoClock()
+	now := clock.Now()
 	c := &Client{
 		cfg:                cfg,
 		cncFile:            f,
@@ -192,9 +193,9 @@ func newClient(cfg Config, f *cnc.File, receiver *concurrent.BroadcastReceiver, 
 		publicationByID:    make(map[int64]*Publication),
 		subscriptionByID:   make(map[int64]*Subscription),
 		heartbeatCounterID: counters.NullCounterID,
-		lastServiceNs:      now,
-		lastKeepaliveNs:    now,
-		interServiceNs:     int64(interService),
+		lastService:        now,
+		lastKeepalive:      now,
+		interService:       interService,
 	}
 	c.onMessage = c.onResponse
 	c.lightPoll = asymmetricFenceAvailable()
@@ -243,32 +244,32 @@ func (c *Client) BroadcastLappedCount() int64 {
 // DoWork runs one conductor duty cycle and returns the work done. With
 // Config.UseInvoker it must be called regularly; otherwise it is optional.
 func (c *Client) DoWork() int {
-	return c.doWork(agent.SystemNanoClock())
+	return c.doWork(clock.Now())
 }
 
 // Agent returns the client's conductor as an agent, for a caller that runs
-// it in its own agent.Runner or agent.Invoker (with Config.UseInvoker). The
-// runner must use the default clock, agent.SystemNanoClock; closing the
-// runner does not close the client.
+// it in its own agent.Runner or agent.Invoker (with Config.UseInvoker), alone
+// or with other agents in an agent.Composite. Closing the runner does not close
+// the client.
 func (c *Client) Agent() agent.Agent { return conductorAgent{c} }
 
 type conductorAgent struct{ c *Client }
 
-func (a conductorAgent) DoWork(nowNs int64) int { return a.c.doWork(nowNs) }
-func (a conductorAgent) OnClose()               {}
-func (a conductorAgent) RoleName() string       { return "aeron-client-conductor" }
+func (a conductorAgent) DoWork(now clock.Mono) int { return a.c.doWork(now) }
+func (a conductorAgent) OnClose()                  {}
+func (a conductorAgent) RoleName() string          { return "aeron-client-conductor" }
 
-func (c *Client) doWork(nowNs int64) int {
+func (c *Client) doWork(now clock.Mono) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.serviceLocked(nowNs)
+	return c.serviceLocked(now)
 }
 
 // responsesPerCycle bounds the broadcast messages handled per duty cycle so a
 // busy driver cannot starve the timers.
 const responsesPerCycle = 64
 
-func (c *Client) serviceLocked(nowNs int64) int {
+func (c *Client) serviceLocked(now clock.Mono) int {
 	if c.terminal != nil {
 		return 0
 	}
@@ -286,26 +287,26 @@ func (c *Client) serviceLocked(nowNs int64) int {
 		work += n
 	}
 	if c.terminal == nil {
-		work += c.checkTimersLocked(nowNs)
+		work += c.checkTimersLocked(now)
 	}
 	return work
 }
 
-func (c *Client) checkTimersLocked(nowNs int64) int {
-	if nowNs < c.lastServiceNs+int64(checkInterval) {
+func (c *Client) checkTimersLocked(now clock.Mono) int {
+	if now.Before(c.lastService.Add(checkInterval)) {
 		return 0
 	}
-	if gap := nowNs - c.lastServiceNs; gap > c.interServiceNs {
+	if gap := now.Sub(c.lastService); gap > c.interService {
 		c.terminateLocked(fmt.Errorf("%w: %v since the last duty cycle, limit %v",
-			ErrConductorServiceTimeout, time.Duration(gap), time.Duration(c.interServiceNs)))
+			ErrConductorServiceTimeout, gap, c.interService))
 		return 1
 	}
-	c.lastServiceNs = nowNs
-	work := c.unmapExpiredLocked(nowNs) + c.unmapRetiredLocked()
-	if nowNs < c.lastKeepaliveNs+int64(c.cfg.KeepaliveInterval) {
+	c.lastService = now
+	work := c.unmapExpiredLocked(now) + c.unmapRetiredLocked()
+	if now.Before(c.lastKeepalive.Add(c.cfg.KeepaliveInterval)) {
 		return work
 	}
-	c.lastKeepaliveNs = nowNs
+	c.lastKeepalive = now
 	c.checkLivenessLocked()
 	return work + 1
 }
@@ -391,7 +392,7 @@ func (c *Client) closeResourcesLocked() {
 // inside it.
 func (c *Client) lingerLocked(log *mappedLog) {
 	if log != nil {
-		c.lingering = append(c.lingering, lingeringLog{log: log, deadlineNs: agent.SystemNanoClock() + int64(c.cfg.ResourceLinger)})
+		c.lingering = append(c.lingering, lingeringLog{log: log, deadline: clock.Now().Add(c.cfg.ResourceLinger)})
 	}
 }
 
@@ -428,15 +429,15 @@ func (c *Client) unmapRetiredLocked() int {
 }
 
 type lingeringLog struct {
-	log        *mappedLog
-	deadlineNs int64
+	log      *mappedLog
+	deadline clock.Mono
 }
 
-func (c *Client) unmapExpiredLocked(nowNs int64) int {
+func (c *Client) unmapExpiredLocked(now clock.Mono) int {
 	kept := c.lingering[:0]
 	unmapped := 0
 	for _, l := range c.lingering {
-		if nowNs < l.deadlineNs {
+		if now.Before(l.deadline) {
 			kept = append(kept, l)
 			continue
 		}
@@ -541,7 +542,7 @@ func (c *Client) registerLocked(correlationID int64, description string) *reques
 func (c *Client) awaitLocked(req *request) error {
 	deadline := time.Now().Add(c.cfg.DriverTimeout)
 	for {
-		c.serviceLocked(agent.SystemNanoClock())
+		c.serviceLocked(clock.Now())
 		if req.done {
 			return req.err
 		}

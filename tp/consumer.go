@@ -10,6 +10,7 @@ import (
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/agents/consumer"
 	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/wire"
 	"github.com/tensorpool/tensorpool/wire/sbe/control"
 	sbe "github.com/tensorpool/tensorpool/wire/sbe/driver"
@@ -160,10 +161,10 @@ func (cs *Consumer) service() {
 	if cs.closed {
 		return
 	}
-	now := driver.MonotonicNanos()
+	now := clock.Now()
 	cs.lease.dc.DoWork(now)
 	cs.react()
-	cs.c.DoWork(now)
+	cs.c.DoWork(now.Nanos())
 	cs.followAssignment()
 	if err := cs.c.ControlError(); err != nil {
 		cs.err = err

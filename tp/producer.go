@@ -10,6 +10,7 @@ import (
 	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/agents/driver"
 	"github.com/tensorpool/tensorpool/agents/producer"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/internal/ordered"
 	"github.com/tensorpool/tensorpool/shm"
 )
@@ -150,11 +151,11 @@ func (p *Producer) service() {
 	if p.closed {
 		return
 	}
-	now := driver.MonotonicNanos()
+	now := clock.Now()
 	p.lease.dc.DoWork(now)
 	p.react()
 	if p.p != nil {
-		p.p.DoWork(now)
+		p.p.DoWork(now.Nanos())
 	}
 }
 

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/agent"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver"
+	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/driver"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/wire/sbe/control"
@@ -147,7 +147,7 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 			c.stopMedia()
 			return nil, fmt.Errorf("tp: SHM driver: %w", err)
 		}
-		c.runner = agent.NewRunner(a, agent.RunnerConfig{Idle: agent.NewBackoff(), Clock: driver.MonotonicNanos})
+		c.runner = agent.NewRunner(a, agent.RunnerConfig{Idle: agent.NewBackoff()})
 		if err := c.runner.Start(); err != nil {
 			a.OnClose()
 			c.aeron.Close()

@@ -3,7 +3,8 @@ package consumer
 import (
 	"fmt"
 
-	"github.com/tensorpool/tensorpool/aeron/agent"
+	"github.com/tensorpool/tensorpool/agent"
+	"github.com/tensorpool/tensorpool/clock"
 )
 
 // Agent is the consumer's duty cycle for an agent.Runner or agent.Invoker: each cycle
@@ -82,7 +83,7 @@ var _ agent.Agent = (*Agent)(nil)
 const defaultFragmentLimit = 10
 
 // DoWork runs one duty cycle and returns the work done.
-func (a *Agent) DoWork(nowNs int64) int {
+func (a *Agent) DoWork(now clock.Mono) int {
 	c := a.Consumer
 	work := 0
 	if a.Control != nil {
@@ -103,7 +104,7 @@ func (a *Agent) DoWork(nowNs int64) int {
 		descriptors = a.assigned.sub
 	}
 	work += c.Poll(descriptors, limit)
-	work += c.DoWork(nowNs)
+	work += c.DoWork(now.Nanos())
 	if err := c.ControlError(); err != nil && a.OnError != nil {
 		a.OnError(err)
 	}

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/tensorpool/tensorpool/aeron/agent"
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/internal/tptest"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/wire/sbe/control"
@@ -37,7 +37,7 @@ func TestAgentDutyCycle(t *testing.T) {
 	}
 	c.SetJoinTime(0)
 	var errs []error
-	inv := agent.NewInvoker(&Agent{Consumer: c, Control: control, Descriptors: descriptors, OnError: func(err error) { errs = append(errs, err) }}, clock.Now, nil)
+	inv := agent.NewInvoker(&Agent{Consumer: c, Control: control, Descriptors: descriptors, OnError: func(err error) { errs = append(errs, err) }}, clock.Mono, nil)
 	defer inv.Close()
 
 	p.DoWork(clock.now) // announce
@@ -110,7 +110,7 @@ func TestWireSpec_10_1_3_AgentFollowsAssignment(t *testing.T) {
 			}
 			return perConsumer[id], nil
 		}}
-	inv := agent.NewInvoker(a, clock.Now, nil)
+	inv := agent.NewInvoker(a, clock.Mono, nil)
 	defer inv.Close()
 
 	p.DoWork(clock.now) // announce

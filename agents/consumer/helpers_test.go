@@ -6,6 +6,7 @@ import (
 
 	"github.com/tensorpool/tensorpool/agents/internal/tptest"
 	"github.com/tensorpool/tensorpool/agents/producer"
+	monotonic "github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
@@ -13,6 +14,9 @@ import (
 type fakeClock struct{ now int64 }
 
 func (c *fakeClock) Now() int64 { return c.now }
+
+// Mono is the same time for an agent.Invoker.
+func (c *fakeClock) Mono() monotonic.Mono { return monotonic.Mono(c.now) }
 
 const rigNow = 1_000_000_000_000
 

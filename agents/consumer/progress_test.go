@@ -4,8 +4,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/tensorpool/tensorpool/aeron/agent"
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/internal/tptest"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/wire"
@@ -265,7 +265,7 @@ func TestWireSpec_10_2_2_ProgressEndToEnd(t *testing.T) {
 			}
 			return perConsumer[id], nil
 		}}
-	inv := agent.NewInvoker(a, clock.Now, nil)
+	inv := agent.NewInvoker(a, clock.Mono, nil)
 	defer inv.Close()
 
 	p.DoWork(clock.now) // announce

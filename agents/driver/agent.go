@@ -9,6 +9,7 @@ import (
 	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/agents/monoclock"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/wire"
 	"github.com/tensorpool/tensorpool/wire/sbe/control"
@@ -161,8 +162,8 @@ func (a *Agent) Done() <-chan struct{} { return a.done }
 
 // DoWork implements agent.Agent: retry deferred sends, poll the control
 // stream, then run the timers.
-func (a *Agent) DoWork(nowNs int64) int {
-	a.nowNs = uint64(nowNs)
+func (a *Agent) DoWork(now clock.Mono) int {
+	a.nowNs = uint64(now)
 	if a.stopped {
 		return a.flushPending()
 	}

@@ -10,9 +10,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/agent"
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
+	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/wire"
 	"github.com/tensorpool/tensorpool/wire/sbe/control"
@@ -108,7 +108,7 @@ func startTestDriverWith(t testing.TB, cfg *config.DriverConfig) *testDriver {
 	client := connect(t)
 	a, err := NewAgent(cfg, client, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
-	d := &testDriver{t: t, cfg: cfg, client: client, agent: a, invoker: agent.NewInvoker(a, MonotonicNanos, nil)}
+	d := &testDriver{t: t, cfg: cfg, client: client, agent: a, invoker: agent.NewInvoker(a, nil, nil)}
 	t.Cleanup(d.invoker.Close)
 	d.probe = newProbe(t, client, cfg.Driver.ControlChannel, int32(cfg.Driver.ControlStreamID))
 	d.waitFor("probe connected to the driver", func() bool { return d.probe.pub.IsConnected() && d.probe.sub.IsConnected() })

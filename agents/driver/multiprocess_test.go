@@ -13,9 +13,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/agent"
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
+	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/wire"
 	sbe "github.com/tensorpool/tensorpool/wire/sbe/driver"
 )

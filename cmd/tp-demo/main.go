@@ -21,7 +21,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/tensorpool/tensorpool/aeron/agent"
+	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/tp"
 )
 

@@ -30,8 +30,8 @@ import (
 	"time"
 
 	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/agent"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver"
+	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/driver"
 	"github.com/tensorpool/tensorpool/config"
 )
@@ -140,7 +140,7 @@ func run(args []string, stderr io.Writer, signals <-chan os.Signal) int {
 		log.Error("driver setup failed", "err", err)
 		return exitFailure
 	}
-	runner := agent.NewRunner(a, agent.RunnerConfig{Idle: agent.NewBackoff(), Clock: driver.MonotonicNanos})
+	runner := agent.NewRunner(a, agent.RunnerConfig{Idle: agent.NewBackoff()})
 	if err := runner.Start(); err != nil {
 		log.Error("starting the driver agent", "err", err)
 		return exitFailure

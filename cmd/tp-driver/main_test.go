@@ -15,10 +15,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/agent"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
+	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/driver"
 	"github.com/tensorpool/tensorpool/agents/driver/driverclient"
+	"github.com/tensorpool/tensorpool/clock"
 )
 
 func TestMain(m *testing.M) { drivertest.Main(m, nil) }
@@ -139,7 +140,7 @@ func awaitExit(t *testing.T, c *driverclient.Client, done <-chan int) int {
 			return status
 		default:
 		}
-		if c.DoWork(driver.MonotonicNanos()) == 0 {
+		if c.DoWork(clock.Now()) == 0 {
 			time.Sleep(time.Millisecond)
 		}
 	}

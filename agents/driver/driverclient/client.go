@@ -6,9 +6,10 @@ import (
 	"fmt"
 
 	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/agent"
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/wire"
 	sbe "github.com/tensorpool/tensorpool/wire/sbe/driver"
 )
@@ -29,8 +30,8 @@ type Config struct {
 	// (Driver spec §11). It must not call back into the Client, nor keep msg.
 	OnControl func(msg []byte)
 	// Clock must be the driver's (CLOCK_MONOTONIC) so lease deadlines
-	// compare; default driver.MonotonicNanos. Tests may inject another.
-	Clock agent.NanoClock
+	// compare; default clock.Now. Tests may inject another.
+	Clock func() clock.Mono
 }
 
 // Client runs the driver client protocol for one lease over the driver's
@@ -66,7 +67,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("driverclient: Config.Role %d is neither PRODUCER nor CONSUMER", cfg.Role)
 	}
 	if cfg.Clock == nil {
-		cfg.Clock = driver.MonotonicNanos
+		cfg.Clock = clock.Now
 	}
 	c := &Client{cfg: cfg, m: NewMachine(cfg.Params), buf: make([]byte, 256)}
 	var err error
@@ -97,8 +98,8 @@ func (c *Client) Start() {
 }
 
 // DoWork implements agent.Agent: handle driver messages, then timers.
-func (c *Client) DoWork(nowNs int64) int {
-	c.nowNs = uint64(nowNs)
+func (c *Client) DoWork(now clock.Mono) int {
+	c.nowNs = uint64(now)
 	work := c.sub.Poll(c.assembler.Handler(), 16)
 	effects := c.m.Tick(c.nowNs)
 	work += len(effects)

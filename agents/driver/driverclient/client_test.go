@@ -11,9 +11,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/agent"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
+	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/shm"
 )
@@ -65,7 +66,7 @@ func runDriver(t *testing.T, cfg *config.DriverConfig, client *aeron.Client) (st
 	t.Helper()
 	a, err := driver.NewAgent(cfg, client, nil)
 	require.NoError(t, err)
-	r := agent.NewRunner(a, agent.RunnerConfig{Idle: agent.NewBackoff(), Clock: driver.MonotonicNanos})
+	r := agent.NewRunner(a, agent.RunnerConfig{Idle: agent.NewBackoff()})
 	require.NoError(t, r.Start())
 	stopped := false
 	stop = func() {
@@ -112,7 +113,7 @@ func runFor(c *Client, d time.Duration) {
 	end := time.Now().Add(d)
 	idle := agent.NewBackoff()
 	for time.Now().Before(end) {
-		idle.Idle(c.DoWork(driver.MonotonicNanos()))
+		idle.Idle(c.DoWork(clock.Now()))
 	}
 }
 
@@ -125,7 +126,7 @@ func runUntil(t *testing.T, c *Client, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s (state %s)", what, c.State())
 		}
-		idle.Idle(c.DoWork(driver.MonotonicNanos()))
+		idle.Idle(c.DoWork(clock.Now()))
 	}
 }
 
@@ -236,7 +237,7 @@ func TestClient_AttachTimesOutWithTheLastRefusal(t *testing.T) {
 			case <-stop:
 				return
 			default:
-				idle.Idle(holder.DoWork(driver.MonotonicNanos()))
+				idle.Idle(holder.DoWork(clock.Now()))
 			}
 		}
 	}()
@@ -273,9 +274,9 @@ func TestClient_KeepaliveDutyCycleDoesNotAllocate(t *testing.T) {
 	runDriver(t, cfg, a)
 	c := newClient(t, cfg, a, 61, driver.RoleConsumer, nil)
 	attach(t, c)
-	now := driver.MonotonicNanos()
+	now := clock.Now()
 	allocs := testing.AllocsPerRun(200, func() {
-		now += int64(50 * time.Millisecond)
+		now = now.Add(50 * time.Millisecond)
 		c.DoWork(now)
 	})
 	require.Zero(t, allocs)
@@ -315,7 +316,7 @@ func TestClient_HundredConcurrentClientsAttach(t *testing.T) {
 				case <-allAttached:
 					return
 				default:
-					idle.Idle(c.DoWork(driver.MonotonicNanos()))
+					idle.Idle(c.DoWork(clock.Now()))
 				}
 			}
 		}()

@@ -2,6 +2,10 @@
 // loop, either on its own goroutine (Runner) or by its caller (Invoker).
 // Each duty cycle reads the clock once and hands that time to the agent, so
 // an agent never pays for more than one clock read per cycle.
+//
+// Every agent runs on clock.Mono (CLOCK_MONOTONIC), so the agents of one
+// process (a transport's conductor, the SHM driver, the roles) can share one
+// duty cycle through a Composite.
 package agent
 
 import (
@@ -11,37 +15,31 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tensorpool/tensorpool/clock"
 )
 
 // Agent is polled by a Runner or an Invoker. DoWork returns how much work it
 // did; zero lets the idle strategy back off. OnClose runs once, on the
 // goroutine that ran DoWork, after the last DoWork.
 type Agent interface {
-	DoWork(nowNs int64) int
+	DoWork(now clock.Mono) int
 	OnClose()
 	RoleName() string
 }
-
-// NanoClock returns monotonic nanoseconds since an arbitrary fixed origin.
-type NanoClock func() int64
-
-var clockOrigin = time.Now()
-
-// SystemNanoClock is a monotonic clock: nanoseconds since process start.
-func SystemNanoClock() int64 { return int64(time.Since(clockOrigin)) }
 
 // CachedClock holds the time read at the start of the current duty cycle.
 // Other goroutines may read it (atomically) to get a cheap, slightly stale
 // time.
 type CachedClock struct {
-	nowNs atomic.Int64
+	now atomic.Int64
 }
 
-// Nanos returns the cached time.
-func (c *CachedClock) Nanos() int64 { return c.nowNs.Load() }
+// Now returns the cached time.
+func (c *CachedClock) Now() clock.Mono { return clock.Mono(c.now.Load()) }
 
 // Update stores a new time.
-func (c *CachedClock) Update(nowNs int64) { c.nowNs.Store(nowNs) }
+func (c *CachedClock) Update(now clock.Mono) { c.now.Store(int64(now)) }
 
 // ErrCloseTimeout is returned by Runner.Close when the agent's goroutine did
 // not finish its current duty cycle in time. The goroutine keeps running and
@@ -58,8 +56,8 @@ type RunnerConfig struct {
 	// LockOSThread pins the runner goroutine to one OS thread, for agents
 	// that want a stable thread (CPU affinity, thread-local state).
 	LockOSThread bool
-	// Clock is read once per duty cycle; default SystemNanoClock.
-	Clock NanoClock
+	// Clock is read once per duty cycle: clock.Now, which tests may replace.
+	Clock func() clock.Mono
 	// Cached, when set, receives the time read each duty cycle.
 	Cached *CachedClock
 	// CloseTimeout bounds how long Close waits; default 5s.
@@ -82,7 +80,7 @@ func NewRunner(a Agent, cfg RunnerConfig) *Runner {
 		cfg.Idle = NewBackoff()
 	}
 	if cfg.Clock == nil {
-		cfg.Clock = SystemNanoClock
+		cfg.Clock = clock.Now
 	}
 	if cfg.CloseTimeout <= 0 {
 		cfg.CloseTimeout = 5 * time.Second
@@ -147,18 +145,18 @@ func (r *Runner) Done() <-chan struct{} { return r.done }
 // It is not safe for concurrent use.
 type Invoker struct {
 	agent  Agent
-	clock  NanoClock
+	clock  func() clock.Mono
 	cached *CachedClock
 	closed bool
 }
 
-// NewInvoker wraps an agent. clock may be nil (SystemNanoClock); cached may be
-// nil.
-func NewInvoker(a Agent, clock NanoClock, cached *CachedClock) *Invoker {
-	if clock == nil {
-		clock = SystemNanoClock
+// NewInvoker wraps an agent. now is the clock, nil for clock.Now (tests may
+// pass their own); cached may be nil.
+func NewInvoker(a Agent, now func() clock.Mono, cached *CachedClock) *Invoker {
+	if now == nil {
+		now = clock.Now
 	}
-	return &Invoker{agent: a, clock: clock, cached: cached}
+	return &Invoker{agent: a, clock: now, cached: cached}
 }
 
 // Invoke runs one duty cycle and returns its work count; 0 once closed.

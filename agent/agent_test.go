@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tensorpool/tensorpool/clock"
 )
 
 type countingAgent struct {
@@ -15,11 +17,11 @@ type countingAgent struct {
 	work     int
 }
 
-func (a *countingAgent) DoWork(now int64) int {
-	if now < a.lastNow.Load() {
+func (a *countingAgent) DoWork(now clock.Mono) int {
+	if int64(now) < a.lastNow.Load() {
 		a.clockErr.Store(true)
 	}
-	a.lastNow.Store(now)
+	a.lastNow.Store(int64(now))
 	a.cycles.Add(1)
 	return a.work
 }
@@ -71,8 +73,11 @@ func TestRunnerRunsAndClosesOnce(t *testing.T) {
 			if a.clockErr.Load() {
 				t.Fatal("clock went backwards between duty cycles")
 			}
-			if cached.Nanos() != a.lastNow.Load() {
-				t.Fatalf("cached clock %d, last DoWork time %d", cached.Nanos(), a.lastNow.Load())
+			if int64(cached.Now()) != a.lastNow.Load() {
+				t.Fatalf("cached clock %d, last DoWork time %d", cached.Now(), a.lastNow.Load())
+			}
+			if since := clock.Since(clock.Mono(a.lastNow.Load())); since < 0 || since > time.Minute {
+				t.Fatalf("the runner's clock is not clock.Now: last DoWork %v ago", since)
 			}
 		})
 	}
@@ -99,7 +104,7 @@ type blockingAgent struct {
 	entered chan struct{}
 }
 
-func (a *blockingAgent) DoWork(int64) int {
+func (a *blockingAgent) DoWork(clock.Mono) int {
 	select {
 	case a.entered <- struct{}{}:
 	default:
@@ -130,14 +135,14 @@ func TestRunnerCloseTimesOut(t *testing.T) {
 
 func TestInvokerDrivesDutyCycle(t *testing.T) {
 	a := &countingAgent{work: 3}
-	var now int64 = 100
+	var now clock.Mono = 100
 	var cached CachedClock
-	inv := NewInvoker(a, func() int64 { now += 10; return now }, &cached)
+	inv := NewInvoker(a, func() clock.Mono { now += 10; return now }, &cached)
 	if got := inv.Invoke(); got != 3 {
 		t.Fatalf("Invoke = %d, want 3", got)
 	}
-	if a.lastNow.Load() != 110 || cached.Nanos() != 110 {
-		t.Fatalf("agent saw %d, cache %d, want 110", a.lastNow.Load(), cached.Nanos())
+	if a.lastNow.Load() != 110 || cached.Now() != 110 {
+		t.Fatalf("agent saw %d, cache %d, want 110", a.lastNow.Load(), cached.Now())
 	}
 	inv.Invoke()
 	if a.lastNow.Load() != 120 {
@@ -150,6 +155,36 @@ func TestInvokerDrivesDutyCycle(t *testing.T) {
 	}
 	if got := inv.Invoke(); got != 0 || a.cycles.Load() != 2 {
 		t.Fatalf("Invoke after Close ran the agent: work=%d cycles=%d", got, a.cycles.Load())
+	}
+}
+
+func TestInvokerDefaultsToClockNow(t *testing.T) {
+	a := &countingAgent{}
+	before := clock.Now()
+	NewInvoker(a, nil, nil).Invoke()
+	if seen := clock.Mono(a.lastNow.Load()); seen < before || seen > clock.Now() {
+		t.Fatalf("agent saw %d, not a clock.Now reading after %d", seen, before)
+	}
+}
+
+func TestCompositeSharesOneClockReadPerCycle(t *testing.T) {
+	first, second := &countingAgent{work: 2}, &countingAgent{work: 3}
+	c := NewComposite(first, nil, second)
+	if c.RoleName() != "[counting,counting]" {
+		t.Fatalf("RoleName %q", c.RoleName())
+	}
+	reads := 0
+	inv := NewInvoker(c, func() clock.Mono { reads++; return clock.Mono(1000 * reads) }, nil)
+	if got := inv.Invoke(); got != 5 {
+		t.Fatalf("work %d, want the sum 5", got)
+	}
+	inv.Invoke()
+	if reads != 2 || first.lastNow.Load() != 2000 || second.lastNow.Load() != 2000 {
+		t.Fatalf("%d clock reads for 2 cycles; agents saw %d and %d, want 2000", reads, first.lastNow.Load(), second.lastNow.Load())
+	}
+	inv.Close()
+	if first.closed.Load() != 1 || second.closed.Load() != 1 {
+		t.Fatalf("OnClose ran %d and %d times, want once each", first.closed.Load(), second.closed.Load())
 	}
 }
 
