@@ -15,6 +15,7 @@ import (
 	"github.com/tensorpool/tensorpool/aeron/agent"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver"
 	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
@@ -147,7 +148,7 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 			c.stopMedia()
 			return nil, fmt.Errorf("tp: SHM driver: %w", err)
 		}
-		c.runner = agent.NewRunner(a, agent.RunnerConfig{Idle: agent.NewBackoff(), Clock: driver.MonotonicNanos})
+		c.runner = agent.NewRunner(a, agent.RunnerConfig{Idle: agent.NewBackoff(), Clock: monoclock.Now})
 		if err := c.runner.Start(); err != nil {
 			a.OnClose()
 			c.aeron.Close()

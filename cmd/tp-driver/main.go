@@ -33,6 +33,7 @@ import (
 	"github.com/tensorpool/tensorpool/aeron/agent"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver"
 	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/config"
 )
 
@@ -140,7 +141,7 @@ func run(args []string, stderr io.Writer, signals <-chan os.Signal) int {
 		log.Error("driver setup failed", "err", err)
 		return exitFailure
 	}
-	runner := agent.NewRunner(a, agent.RunnerConfig{Idle: agent.NewBackoff(), Clock: driver.MonotonicNanos})
+	runner := agent.NewRunner(a, agent.RunnerConfig{Idle: agent.NewBackoff(), Clock: monoclock.Now})
 	if err := runner.Start(); err != nil {
 		log.Error("starting the driver agent", "err", err)
 		return exitFailure
