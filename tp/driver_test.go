@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/tensorpool/tensorpool/aeron/cnc"
-	"github.com/tensorpool/tensorpool/agents/driver/driverclient"
+	"github.com/tensorpool/tensorpool/agents/driverclient"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/shm"

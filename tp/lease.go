@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/tensorpool/tensorpool/agents/driver/driverclient"
+	"github.com/tensorpool/tensorpool/agents/driverclient"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/wire"
 )

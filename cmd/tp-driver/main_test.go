@@ -17,7 +17,7 @@ import (
 	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/aeron/agent"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
-	"github.com/tensorpool/tensorpool/agents/driver/driverclient"
+	"github.com/tensorpool/tensorpool/agents/driverclient"
 	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/wire"
 )
