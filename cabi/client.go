@@ -11,8 +11,8 @@ import (
 	"unsafe"
 
 	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/agents/driver"
 	"github.com/tensorpool/tensorpool/tp"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // tpClient is a tp.Client with the context settings the C API applies per call.
@@ -97,9 +97,8 @@ func tp_client_get_client_id(client *C.tp_client_t, id *C.uint32_t) C.tp_err_t {
 }
 
 func leaseRef(lease C.uint64_t, stream, clientID C.uint32_t, role C.uint8_t) (tp.LeaseRef, bool) {
-	r := driver.Role(role)
-	return tp.LeaseRef{LeaseID: uint64(lease), StreamID: uint32(stream), ClientID: uint32(clientID), Role: r},
-		r == driver.RoleProducer || r == driver.RoleConsumer
+	r := wire.Role(role)
+	return tp.LeaseRef{LeaseID: uint64(lease), StreamID: uint32(stream), ClientID: uint32(clientID), Role: r}, r.Valid()
 }
 
 //export tp_detach

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/tensorpool/tensorpool/agents/driver"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // Wire spec §9: a claim in a named pool carries that pool's stride and is trimmed to
@@ -91,7 +91,7 @@ func TestDriverSpec_4_6_DetachByReference(t *testing.T) {
 	lease := cs.LeaseID()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	ref := LeaseRef{LeaseID: lease, StreamID: testStream, ClientID: cs.ID(), Role: driver.RoleConsumer}
+	ref := LeaseRef{LeaseID: lease, StreamID: testStream, ClientID: cs.ID(), Role: wire.RoleConsumer}
 	if err := c.Keepalive(ref); err != nil {
 		t.Fatalf("Keepalive: %v", err)
 	}

@@ -9,11 +9,10 @@ import (
 	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/agents/consumer"
-	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/wire"
 	"github.com/tensorpool/tensorpool/wire/sbe/control"
-	sbe "github.com/tensorpool/tensorpool/wire/sbe/driver"
 )
 
 // Consumer receives the frames of one stream through a driver lease. It is safe for
@@ -32,7 +31,7 @@ type Consumer struct {
 	c         *consumer.Consumer
 	streamID  uint32
 	onControl logbuffer.FragmentHandler
-	revoked   driver.LeaseRevoked
+	revoked   wire.ShmLeaseRevoked
 	handler   func(*Frame)
 	frame     Frame
 	last      consumer.FrameMark // the frame handled last, for FrameValid
@@ -104,7 +103,7 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 		}
 	}
 	cfg := consumer.Config{
-		StreamID: streamID, ConsumerID: id, AllowedBaseDirs: o.AllowedBaseDirs, Clock: driver.MonotonicNanos,
+		StreamID: streamID, ConsumerID: id, AllowedBaseDirs: o.AllowedBaseDirs, Clock: monoclock.Now,
 		Mode: o.Consumer.Mode, MaxRateHz: o.Consumer.MaxRateHz, FreshnessNs: o.Consumer.FreshnessNs,
 		Hellos: cs.hellos, QosIntervalNs: o.QosInterval.Nanoseconds(), Progress: o.Consumer.Progress,
 		DescriptorChannel: o.Consumer.DescriptorChannel, DescriptorStreamID: o.Consumer.DescriptorStreamID,
@@ -126,7 +125,7 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 		return nil, err
 	}
 	cs.reading.Store(cs.descs)
-	if cs.lease, err = newLease(c, id, driver.RoleConsumer, streamID, nil); err != nil {
+	if cs.lease, err = newLease(c, id, wire.RoleConsumer, streamID, nil); err != nil {
 		cs.closeSubs()
 		return nil, err
 	}
@@ -225,7 +224,7 @@ func (cs *Consumer) react() {
 		cs.c.Unmap()
 	}
 	if granted {
-		a := grantAnnounce(&grant, driver.MonotonicNanos())
+		a := grantAnnounce(&grant, monoclock.Now())
 		if _, err := cs.c.ApplyAnnounce(&a); err != nil {
 			cs.err = fmt.Errorf("tp: mapping the regions of stream %d epoch %d: %w", grant.StreamID, grant.Epoch, err)
 		}
@@ -233,7 +232,7 @@ func (cs *Consumer) react() {
 }
 
 // grantAnnounce describes an attach response's regions as an announce received now.
-func grantAnnounce(g *driver.AttachResponse, nowNs int64) consumer.Announce {
+func grantAnnounce(g *wire.ShmAttachResponse, nowNs int64) consumer.Announce {
 	a := consumer.Announce{
 		StreamID: g.StreamID, Epoch: g.Epoch, TimestampNs: uint64(nowNs), ClockDomain: control.ClockDomain_MONOTONIC,
 		LayoutVersion: g.LayoutVersion, HeaderNslots: g.HeaderNslots, HeaderSlotBytes: g.HeaderSlotBytes,
@@ -325,18 +324,15 @@ func (cs *Consumer) handleControl(buf []byte, offset, length int, _ *logbuffer.H
 // producerRevoked reports whether msg is a well-formed ShmLeaseRevoked for the producer
 // of streamID; r receives the decoded notice. Notices with unknown enum values are not
 // (§4.9: clients reject them).
-func producerRevoked(msg []byte, streamID uint32, r *driver.LeaseRevoked) bool {
+func producerRevoked(msg []byte, streamID uint32, r *wire.ShmLeaseRevoked) bool {
 	hdr, err := wire.PeekHeader(msg)
-	if err != nil || hdr.SchemaID != wire.DriverSchemaID || hdr.TemplateID != sbe.ShmLeaseRevokedSbeTemplateID ||
-		hdr.Version > driver.DriverSchemaVersion {
+	if err != nil || hdr.ID() != wire.ShmLeaseRevokedID || hdr.Version > wire.DriverSchemaVersion {
 		return false
 	}
-	m, err := wire.ValidateSchema(msg, wire.DriverSchemaID)
-	if err != nil {
+	if r.Decode(msg) != nil {
 		return false
 	}
-	driver.DecodeLeaseRevoked(msg, m, r)
-	return r.Role == driver.RoleProducer && r.StreamID == streamID
+	return r.Role == wire.RoleProducer && r.StreamID == streamID
 }
 
 // Stats returns the consumer's totals.

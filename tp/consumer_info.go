@@ -2,7 +2,7 @@ package tp
 
 import (
 	"github.com/tensorpool/tensorpool/agents/consumer"
-	"github.com/tensorpool/tensorpool/agents/driver/driverclient"
+	"github.com/tensorpool/tensorpool/agents/driverclient"
 	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
 

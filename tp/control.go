@@ -6,9 +6,8 @@ import (
 	"time"
 
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
-	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/wire"
-	sbe "github.com/tensorpool/tensorpool/wire/sbe/driver"
 )
 
 // LeaseRef names a lease on the driver, whoever holds it (Driver spec §4.6, §4.7).
@@ -16,7 +15,7 @@ type LeaseRef struct {
 	LeaseID  uint64
 	StreamID uint32
 	ClientID uint32
-	Role     driver.Role
+	Role     wire.Role
 }
 
 // Detach asks the driver to end the lease and waits for its answer, until ctx ends. A
@@ -26,24 +25,25 @@ func (c *Client) Detach(ctx context.Context, l LeaseRef) error {
 	if err := c.usable(); err != nil {
 		return err
 	}
-	req := driver.DetachRequest{CorrelationID: c.correlationID(l.ClientID), LeaseID: l.LeaseID,
+	req := wire.ShmDetachRequest{CorrelationID: c.correlationID(l.ClientID), LeaseID: l.LeaseID,
 		StreamID: l.StreamID, ClientID: l.ClientID, Role: l.Role}
-	buf := make([]byte, 256)
-	n := driver.EncodeDetachRequest(buf, &req)
-	var resp driver.DetachResponse
+	buf := make([]byte, req.EncodedLength())
+	if _, err := req.Encode(buf); err != nil {
+		return fmt.Errorf("tp: %w", err)
+	}
+	var resp wire.ShmDetachResponse
 	got := false
-	err := c.request(ctx, buf[:n], func(msg []byte, m wire.Message) bool {
-		if m.TemplateID != sbe.ShmDetachResponseSbeTemplateID {
+	err := c.request(ctx, buf, func(msg []byte, h wire.Header) bool {
+		if h.ID() != wire.ShmDetachResponseID || resp.Decode(msg) != nil {
 			return false
 		}
-		driver.DecodeDetachResponse(msg, m, &resp)
 		got = resp.CorrelationID == req.CorrelationID
 		return got
 	})
 	if err != nil {
 		return err
 	}
-	if resp.Code != driver.CodeOK {
+	if resp.Code != wire.CodeOK {
 		return fmt.Errorf("tp: detach of lease %d refused (%v): %s", l.LeaseID, resp.Code, resp.ErrorMessage)
 	}
 	return nil
@@ -55,10 +55,12 @@ func (c *Client) Keepalive(l LeaseRef) error {
 	if err := c.usable(); err != nil {
 		return err
 	}
-	k := driver.Keepalive{LeaseID: l.LeaseID, StreamID: l.StreamID, ClientID: l.ClientID, Role: l.Role,
-		ClientTimestampNs: uint64(driver.MonotonicNanos())}
-	buf := make([]byte, driver.KeepaliveLength())
-	driver.EncodeKeepalive(buf, &k)
+	k := wire.ShmLeaseKeepalive{LeaseID: l.LeaseID, StreamID: l.StreamID, ClientID: l.ClientID, Role: l.Role,
+		ClientTimestampNs: uint64(monoclock.Now())}
+	buf := make([]byte, k.EncodedLength())
+	if _, err := k.Encode(buf); err != nil {
+		return fmt.Errorf("tp: %w", err)
+	}
 	pub, err := c.aeron.AddPublication(c.opts.ControlChannel, c.opts.ControlStreamID)
 	if err != nil {
 		return fmt.Errorf("tp: control publication: %w", err)
@@ -71,7 +73,7 @@ func (c *Client) Keepalive(l LeaseRef) error {
 
 // request offers msg on the control stream until it is sent, then polls the control
 // stream until match accepts a message or ctx ends.
-func (c *Client) request(ctx context.Context, msg []byte, match func([]byte, wire.Message) bool) error {
+func (c *Client) request(ctx context.Context, msg []byte, match func([]byte, wire.Header) bool) error {
 	sub, err := c.aeron.AddSubscription(c.opts.ControlChannel, c.opts.ControlStreamID)
 	if err != nil {
 		return fmt.Errorf("tp: control subscription: %w", err)
@@ -87,9 +89,9 @@ func (c *Client) request(ctx context.Context, msg []byte, match func([]byte, wir
 	}
 	done := false
 	handler := func(buf []byte, offset, length int, _ *logbuffer.Header) {
-		m, err := wire.ValidateSchema(buf[offset:offset+length], wire.DriverSchemaID)
+		h, err := wire.PeekHeader(buf[offset : offset+length])
 		if err == nil && !done {
-			done = match(buf[offset:offset+length], m)
+			done = match(buf[offset:offset+length], h)
 		}
 	}
 	for !done {

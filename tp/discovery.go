@@ -8,7 +8,7 @@ import (
 
 	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
-	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/wire"
 	"github.com/tensorpool/tensorpool/wire/sbe/discovery"
 )
@@ -200,8 +200,8 @@ func (c *Client) NewDiscoveryClient(requestChannel string, requestStreamID int32
 		return nil, fmt.Errorf("%w: a discovery request channel is required", ErrInvalidOptions)
 	case responseChannel == "":
 		return nil, fmt.Errorf("%w: a discovery response channel is required (Discovery §5.1)", ErrInvalidOptions)
-	case len(responseChannel) > driver.MaxChannelBytes:
-		return nil, fmt.Errorf("%w: discovery response channel of %d bytes, more than %d", ErrInvalidOptions, len(responseChannel), driver.MaxChannelBytes)
+	case len(responseChannel) > wire.MaxChannelBytes:
+		return nil, fmt.Errorf("%w: discovery response channel of %d bytes, more than %d", ErrInvalidOptions, len(responseChannel), wire.MaxChannelBytes)
 	case responseStreamID == 0:
 		return nil, fmt.Errorf("%w: discovery response stream id 0 (Discovery §5.1: must be non-zero)", ErrInvalidOptions)
 	}
@@ -513,11 +513,11 @@ func decodeDiscoveryEntry(g *discovery.DiscoveryResponseResults, e *DiscoveryEnt
 	if e.DriverControlStreamID == 0 {
 		fail("driverControlStreamId", "0: a result's driver control stream id must be non-zero")
 	}
-	if e.HeaderSlotBytes != driver.HeaderSlotBytes {
-		fail("headerSlotBytes", fmt.Sprintf("%d, v1.x requires %d", e.HeaderSlotBytes, driver.HeaderSlotBytes))
+	if e.HeaderSlotBytes != shm.HeaderSlotSize {
+		fail("headerSlotBytes", fmt.Sprintf("%d, v1.x requires %d", e.HeaderSlotBytes, shm.HeaderSlotSize))
 	}
-	if e.MaxDims != driver.MaxDims {
-		fail("maxDims", fmt.Sprintf("%d, v1.x requires %d", e.MaxDims, driver.MaxDims))
+	if e.MaxDims != shm.MaxDims {
+		fail("maxDims", fmt.Sprintf("%d, v1.x requires %d", e.MaxDims, shm.MaxDims))
 	}
 
 	pools := g.PayloadPools()

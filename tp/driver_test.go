@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/tensorpool/tensorpool/aeron/cnc"
-	"github.com/tensorpool/tensorpool/agents/driver"
-	"github.com/tensorpool/tensorpool/agents/driver/driverclient"
+	"github.com/tensorpool/tensorpool/agents/driverclient"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 const (
@@ -284,7 +284,7 @@ func TestDriverSpec_4_9_ReattachAfterExpiry(t *testing.T) {
 	loss, revoke := p.lease.lastLoss, p.lease.lastRevoke
 	p.mu.Unlock()
 	// The driver's EXPIRED notice, or the client's own deadline if it read that first.
-	if !(loss == driverclient.LossRevoked && revoke == driver.RevokeExpired) && loss != driverclient.LossExpired {
+	if !(loss == driverclient.LossRevoked && revoke == wire.RevokeExpired) && loss != driverclient.LossExpired {
 		t.Fatalf("lease ended by %v (revoke reason %d), want an expiry", loss, revoke)
 	}
 	if lease2 := p.leaseID(); lease2 == 0 || lease2 == lease1 {

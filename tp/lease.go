@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/tensorpool/tensorpool/agents/driver"
-	"github.com/tensorpool/tensorpool/agents/driver/driverclient"
+	"github.com/tensorpool/tensorpool/agents/driverclient"
+	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // lease is one driver lease of a producer or consumer: the driverclient shell plus the
@@ -22,12 +23,12 @@ type lease struct {
 	// (lastRevoke only for LossRevoked).
 	losses     uint64
 	lastLoss   driverclient.LossReason
-	lastRevoke driver.RevokeReason
+	lastRevoke wire.LeaseRevokeReason
 }
 
 // onControl, if not nil, receives the control-schema messages of the driver's control
 // stream (driverclient.Config.OnControl).
-func newLease(c *Client, clientID uint32, role driver.Role, streamID uint32, onControl func([]byte)) (*lease, error) {
+func newLease(c *Client, clientID uint32, role wire.Role, streamID uint32, onControl func([]byte)) (*lease, error) {
 	l := &lease{clientID: clientID, stream: streamID}
 	dc, err := driverclient.New(driverclient.Config{
 		Aeron:           c.aeron,
@@ -37,8 +38,8 @@ func newLease(c *Client, clientID uint32, role driver.Role, streamID uint32, onC
 			ClientID:              l.clientID,
 			Role:                  role,
 			StreamID:              streamID,
-			PublishMode:           driver.PublishModeRequireExisting,
-			ExpectedLayoutVersion: driver.LayoutVersion,
+			PublishMode:           wire.PublishModeRequireExisting,
+			ExpectedLayoutVersion: shm.LayoutVersion,
 			KeepaliveInterval:     c.opts.KeepaliveInterval,
 		},
 		OnEvent:   l.onEvent,
@@ -72,7 +73,7 @@ func (l *lease) attach(ctx context.Context) error {
 
 // take returns and clears the events since the last call; grant is the live lease when
 // granted is true.
-func (l *lease) take() (lost, granted bool, grant driver.AttachResponse) {
+func (l *lease) take() (lost, granted bool, grant wire.ShmAttachResponse) {
 	lost, granted = l.lost, l.granted
 	l.lost, l.granted = false, false
 	if granted {

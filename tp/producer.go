@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/internal/ordered"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // Producer publishes frames on one stream through a driver lease. It is safe for
@@ -88,7 +89,7 @@ func (c *Client) NewProducer(ctx context.Context, streamID uint32) (*Producer, e
 		p.closePublications()
 		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
 	}
-	if p.lease, err = newLease(c, c.clientID(), driver.RoleProducer, streamID, p.onControl); err != nil {
+	if p.lease, err = newLease(c, c.clientID(), wire.RoleProducer, streamID, p.onControl); err != nil {
 		p.closePublications()
 		return nil, err
 	}
@@ -191,7 +192,7 @@ func consumerTimeout(o *Options) int64 {
 	return 5 * max(int64(time.Second), o.QosInterval.Nanoseconds())
 }
 
-func (p *Producer) mapGrant(g *driver.AttachResponse) error {
+func (p *Producer) mapGrant(g *wire.ShmAttachResponse) error {
 	layout := producer.Layout{StreamID: g.StreamID, Epoch: g.Epoch, Nslots: g.HeaderNslots}
 	uris := make([]string, len(g.PayloadPools))
 	for i, pool := range g.PayloadPools {
@@ -202,7 +203,7 @@ func (p *Producer) mapGrant(g *driver.AttachResponse) error {
 	if err != nil {
 		return fmt.Errorf("tp: mapping the regions of stream %d epoch %d: %w", g.StreamID, g.Epoch, err)
 	}
-	cfg := producer.Config{ProducerID: p.lease.clientID, Descriptors: p.desc, Clock: driver.MonotonicNanos,
+	cfg := producer.Config{ProducerID: p.lease.clientID, Descriptors: p.desc, Clock: monoclock.Now,
 		QosIntervalNs: p.client.opts.QosInterval.Nanoseconds(), Control: p.control,
 		Consumers: p.consumers, AssignedByDriver: true}
 	if p.qos != nil {
@@ -219,7 +220,7 @@ func (p *Producer) mapGrant(g *driver.AttachResponse) error {
 	if p.prev != nil {
 		pr.InheritMetadata(p.prev)
 	}
-	pr.RefreshActivity(driver.MonotonicNanos())
+	pr.RefreshActivity(monoclock.Now())
 	p.regions, p.p = regions, pr
 	return nil
 }

@@ -3,7 +3,7 @@ package tp
 import (
 	"errors"
 
-	"github.com/tensorpool/tensorpool/agents/driver/driverclient"
+	"github.com/tensorpool/tensorpool/agents/driverclient"
 	"github.com/tensorpool/tensorpool/agents/producer"
 )
 

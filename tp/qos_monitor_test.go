@@ -5,7 +5,6 @@ import (
 
 	"github.com/tensorpool/tensorpool/wire"
 	"github.com/tensorpool/tensorpool/wire/sbe/control"
-	sbedriver "github.com/tensorpool/tensorpool/wire/sbe/driver"
 )
 
 func encodeQosProducer(s QosProducerSnapshot) []byte {
@@ -90,8 +89,8 @@ func TestWireSpec_10_4_QosMonitorMalformedAndForeign(t *testing.T) {
 	shortBlock[0] = 8 // header says blockLength 8, the schema's is 28
 	foreign := make([]byte, len(whole))
 	copy(foreign, whole)
-	foreign[4] = byte(sbedriver.ShmLeaseKeepaliveSbeSchemaID & 0xff)
-	foreign[5] = byte(sbedriver.ShmLeaseKeepaliveSbeSchemaID >> 8)
+	foreign[4] = byte(wire.DriverSchemaID & 0xff)
+	foreign[5] = byte(wire.DriverSchemaID >> 8)
 	descriptor := make([]byte, wire.HeaderLength+int(control.FrameDescriptorSbeBlockLength))
 	(&control.FrameDescriptor{}).WrapAndApplyHeader(descriptor, 0, uint64(len(descriptor)))
 

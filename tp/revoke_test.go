@@ -3,28 +3,28 @@ package tp
 import (
 	"testing"
 
-	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // Driver spec §4.9: a consumer stops reading when its stream's producer lease is revoked,
 // and only then; malformed or unknown-valued notices are rejected.
 func TestDriverSpec_4_9_ProducerRevokedNotice(t *testing.T) {
-	encode := func(r driver.LeaseRevoked) []byte {
-		buf := make([]byte, driver.LeaseRevokedLength(&r))
-		if n := driver.EncodeLeaseRevoked(buf, &r); n != len(buf) {
-			t.Fatalf("encoded %d of %d bytes", n, len(buf))
+	encode := func(r wire.ShmLeaseRevoked) []byte {
+		buf := make([]byte, r.EncodedLength())
+		if n, err := r.Encode(buf); err != nil || n != len(buf) {
+			t.Fatalf("encoded %d of %d bytes: %v", n, len(buf), err)
 		}
 		return buf
 	}
-	producer := driver.LeaseRevoked{TimestampNs: 5, LeaseID: 7, StreamID: 10, ClientID: 3, Role: driver.RoleProducer, Reason: driver.RevokeExpired}
+	producer := wire.ShmLeaseRevoked{TimestampNs: 5, LeaseID: 7, StreamID: 10, ClientID: 3, Role: wire.RoleProducer, Reason: wire.RevokeExpired}
 	consumerLease := producer
-	consumerLease.Role = driver.RoleConsumer
+	consumerLease.Role = wire.RoleConsumer
 	otherStream := producer
 	otherStream.StreamID = 11
 	whole := encode(producer)
 	unknownReason := producer
 	unknownReason.Reason = 200
-	var r driver.LeaseRevoked
+	var r wire.ShmLeaseRevoked
 	for _, tc := range []struct {
 		name string
 		msg  []byte
@@ -42,7 +42,7 @@ func TestDriverSpec_4_9_ProducerRevokedNotice(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
-	if !producerRevoked(encode(producer), 10, &r) || r.LeaseID != 7 || r.Reason != driver.RevokeExpired {
+	if !producerRevoked(encode(producer), 10, &r) || r.LeaseID != 7 || r.Reason != wire.RevokeExpired {
 		t.Errorf("decoded %+v", r)
 	}
 }
@@ -50,14 +50,16 @@ func TestDriverSpec_4_9_ProducerRevokedNotice(t *testing.T) {
 // Whatever arrives on the control stream, the notice check neither panics nor accepts a
 // notice for another stream or role.
 func FuzzProducerRevoked(f *testing.F) {
-	r := driver.LeaseRevoked{LeaseID: 7, StreamID: 10, ClientID: 3, Role: driver.RoleProducer, Reason: driver.RevokeRevoked, ErrorMessage: "x"}
-	buf := make([]byte, driver.LeaseRevokedLength(&r))
-	driver.EncodeLeaseRevoked(buf, &r)
+	r := wire.ShmLeaseRevoked{LeaseID: 7, StreamID: 10, ClientID: 3, Role: wire.RoleProducer, Reason: wire.RevokeRevoked, ErrorMessage: "x"}
+	buf := make([]byte, r.EncodedLength())
+	if _, err := r.Encode(buf); err != nil {
+		f.Fatal(err)
+	}
 	f.Add(buf)
 	f.Add(buf[:9])
 	f.Fuzz(func(t *testing.T, msg []byte) {
-		var got driver.LeaseRevoked
-		if producerRevoked(msg, 10, &got) && (got.StreamID != 10 || got.Role != driver.RoleProducer) {
+		var got wire.ShmLeaseRevoked
+		if producerRevoked(msg, 10, &got) && (got.StreamID != 10 || got.Role != wire.RoleProducer) {
 			t.Fatalf("accepted %+v", got)
 		}
 	})

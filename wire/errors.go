@@ -5,16 +5,20 @@ import (
 	"fmt"
 )
 
-// Sentinels for errors.Is; every validation failure is a *DecodeError wrapping one of them.
+// Sentinels for errors.Is; every validation or decode failure is a *DecodeError wrapping one
+// of them, every encode failure an *EncodeError wrapping ErrShortBuffer or ErrBadLength.
 var (
-	// ErrShortBuffer: the buffer ends before the message, a group entry or a var-data field does.
+	// ErrShortBuffer: the buffer ends before the message, a group entry or a var-data field
+	// does; when encoding, the buffer is shorter than the message.
 	ErrShortBuffer = errors.New("short buffer")
 	// ErrWrongSchema: the header's schemaId is not one of ours, or not the one the caller expects.
 	ErrWrongSchema = errors.New("wrong schema")
-	// ErrUnknownTemplate: the (schemaId, templateId) pair names no message.
+	// ErrUnknownTemplate: the (schemaId, templateId) pair names no message, or not the
+	// message a typed Decode reads.
 	ErrUnknownTemplate = errors.New("unknown template")
-	// ErrBadLength: a block length below the schema's, a group count above the SBE maximum, or a
-	// var-data length above its encoding's maximum.
+	// ErrBadLength: a block length below the schema's, a group count above the SBE maximum, a
+	// var-data length above its encoding's maximum, or a string above the bound a typed
+	// Decode applies to it (MaxChannelBytes, MaxTokenBytes, ...).
 	ErrBadLength = errors.New("bad length")
 	// ErrUnknownEnum: an enum field holds a value the schema does not define (or null where the
 	// field is required). Reported only once the whole structure has been checked, so the

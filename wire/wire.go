@@ -1,23 +1,29 @@
-// Package wire gates and validates SBE-encoded tensorpool messages before the generated
-// flyweights in wire/sbe/{control,driver,bridge,discovery} touch them.
+// Package wire is the tensorpool wire format: one Go type per message of the four SBE
+// schemas (control 900, driver 901, bridge 902, discovery 910), with its codec, and the gate
+// that validates a message before anything reads it.
 //
-// The generated codecs are zero-copy but panic on short or corrupt buffers, and template ids
-// repeat across schemas. Validate identifies a message by (schemaId, templateId), then walks
-// its fixed block, groups (including nested ones) and var-data lengths against the buffer and
-// the schema's maxima. Once it returns nil, decoding with the flyweight wrapped over the same
-// buffer cannot index out of range:
+// Roles peek at a message's header and switch on its ID, then decode the typed message,
+// whose Decode validates first:
 //
-//	msg, err := wire.ValidateSchema(buf, wire.ControlSchemaID)
+//	h, err := wire.PeekHeader(buf)
 //	if err != nil { ... }
-//	switch msg.TemplateID {
-//	case control.FrameDescriptorSbeTemplateID:
-//		var fd control.FrameDescriptor
-//		fd.WrapForDecode(buf, wire.HeaderLength, uint64(msg.BlockLength), uint64(msg.Version), uint64(len(buf)))
+//	switch h.ID() {
+//	case wire.FrameDescriptorID:
+//		var fd wire.FrameDescriptor
+//		if err := fd.Decode(buf); err != nil { ... } // a *DecodeError
 //		...
 //	}
 //
-// Groups and var data must then be read in schema order, as SBE requires. The header's version
-// is reported, not judged: a later version's longer block is skipped, a shorter one rejected.
+// Validation identifies a message by (schemaId, templateId), then walks its fixed block,
+// groups (including nested ones) and var-data lengths against the buffer and the schema's
+// maxima, so no read can go out of range; Validate and Gate expose it on its own. The
+// header's version is reported, not judged: a later version's longer block is skipped, a
+// shorter one rejected. See message.go for what every typed message provides.
+//
+// The generated flyweights in wire/sbe/{control,driver,bridge,discovery} are this package's
+// source of sizes, offsets and enum values and are used by it alone (and by tests that hold
+// the typed messages and the SHM structures to them); the SHM structures of the control
+// schema (superblock, slot header, tensor header) are package shm's.
 package wire
 
 import (
@@ -73,14 +79,12 @@ func PeekHeader(buf []byte) (Header, error) {
 			Err:     ErrShortBuffer,
 		}
 	}
-	// Every schema uses the same 8-byte header composite.
-	var h control.MessageHeader
-	h.Wrap(buf, 0, uint64(control.MessageHeaderSbeSchemaVersion), uint64(len(buf)))
+	// Every schema uses the same 8-byte header composite: four little-endian uint16s.
 	return Header{
-		BlockLength: h.BlockLength(),
-		TemplateID:  h.TemplateId(),
-		SchemaID:    h.SchemaId(),
-		Version:     h.Version(),
+		BlockLength: le.Uint16(buf),
+		TemplateID:  le.Uint16(buf[2:]),
+		SchemaID:    le.Uint16(buf[4:]),
+		Version:     le.Uint16(buf[6:]),
 	}, nil
 }
 

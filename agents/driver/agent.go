@@ -11,9 +11,8 @@ import (
 	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/config"
+	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
-	sbe "github.com/tensorpool/tensorpool/wire/sbe/driver"
 )
 
 // MonotonicNanos is the driver clock: CLOCK_MONOTONIC, shared by every
@@ -74,8 +73,9 @@ type Agent struct {
 	nextAnnounceNs   uint64
 	nextLeaseCheckNs uint64
 	announceIDs      []uint32
-	announce         PoolAnnounce
-	announceEncoder  PoolAnnounceEncoder
+	// announce is rewritten and re-encoded for every announce: its encoder
+	// allocates nothing.
+	announce wire.ShmPoolAnnounce
 
 	localShutdown atomic.Bool // set by Shutdown from any goroutine
 	// fatal is a failure the driver cannot run on (mlock); it drains next cycle.
@@ -171,11 +171,11 @@ func (a *Agent) DoWork(now clock.Mono) int {
 	if a.core.State() == Running {
 		if a.fatal != nil {
 			a.log.Error("draining after a fatal error", "err", a.fatal, "timeout", a.cfg.Policies.ShutdownTimeout())
-			_, actions := a.core.BeginShutdown(ShutdownError, a.fatal.Error(), a.nowNs)
+			_, actions := a.core.BeginShutdown(wire.ShutdownError, a.fatal.Error(), a.nowNs)
 			work += a.runActions(actions)
 		} else if a.localShutdown.Load() {
 			a.log.Info("draining", "timeout", a.cfg.Policies.ShutdownTimeout())
-			_, actions := a.core.BeginShutdown(ShutdownNormal, "driver stopping", a.nowNs)
+			_, actions := a.core.BeginShutdown(wire.ShutdownNormal, "driver stopping", a.nowNs)
 			work += a.runActions(actions) + 1
 		}
 	}
@@ -254,48 +254,46 @@ func (a *Agent) onMessage(buf []byte, offset, length int, _ *logbuffer.Header) {
 		return
 	}
 	if hdr.SchemaID == wire.ControlSchemaID {
-		if hdr.TemplateID == control.ConsumerHelloSbeTemplateID {
-			a.onConsumerHello(msg)
+		if hdr.ID() == wire.ConsumerHelloID {
+			a.onConsumerHello(msg, hdr)
 		} else {
-			// Our own announces and ConsumerConfig come back on a shared stream, too.
+			// Our own announces and ConsumerConfigs come back on a shared stream, too.
 			a.metrics.NotForDriver.Add(1)
 		}
 		return
 	}
-	if hdr.Version > DriverSchemaVersion {
+	if hdr.Version > wire.DriverSchemaVersion {
 		a.onNewerVersion(msg, hdr)
 		return
 	}
-	m, err := wire.ValidateSchema(msg, wire.DriverSchemaID)
-	// An undefined enum is answered by the protocol rules, not dropped.
-	if err != nil && !errors.Is(err, wire.ErrUnknownEnum) {
-		a.metrics.DroppedMalformed.Add(1)
-		return
-	}
-	switch m.TemplateID {
-	case sbe.ShmAttachRequestSbeTemplateID:
-		var req AttachRequest
-		DecodeAttachRequest(msg, m, &req)
-		a.onAttach(req)
-	case sbe.ShmLeaseKeepaliveSbeTemplateID:
-		var k Keepalive
-		DecodeKeepalive(msg, m, &k)
+	switch hdr.ID() {
+	case wire.ShmAttachRequestID:
+		var req wire.ShmAttachRequest
+		if a.usable(req.Decode(msg)) {
+			a.onAttach(req)
+		}
+	case wire.ShmLeaseKeepaliveID:
+		var k wire.ShmLeaseKeepalive
+		if !a.usable(k.Decode(msg)) {
+			return
+		}
 		if a.core.Keepalive(k, a.nowNs) == KeepaliveExtended {
 			a.metrics.Keepalives.Add(1)
 		} else {
 			a.metrics.KeepalivesIgnored.Add(1)
 		}
-	case sbe.ShmDetachRequestSbeTemplateID:
-		var req DetachRequest
-		DecodeDetachRequest(msg, m, &req)
+	case wire.ShmDetachRequestID:
+		var req wire.ShmDetachRequest
+		if !a.usable(req.Decode(msg)) {
+			return
+		}
 		resp, actions := a.core.Detach(req, a.nowNs)
-		a.send(a.controlPub, EncodeDetachResponse(a.buffer(DetachResponseLength(&resp)), &resp))
+		a.sendMessage(a.controlPub, &resp)
 		a.metrics.DetachResponses.Add(1)
 		a.runActions(actions)
-	case sbe.ShmDriverShutdownRequestSbeTemplateID:
-		var req ShutdownRequest
-		if !DecodeShutdownRequest(msg, m, &req) {
-			a.metrics.DroppedMalformed.Add(1)
+	case wire.ShmDriverShutdownRequestID:
+		var req wire.ShmDriverShutdownRequest
+		if !a.usable(req.Decode(msg)) {
 			return
 		}
 		outcome, actions := a.core.RequestShutdown(req, a.nowNs)
@@ -308,8 +306,21 @@ func (a *Agent) onMessage(buf []byte, offset, length int, _ *logbuffer.Header) {
 		a.runActions(actions)
 	default:
 		// Responses and notices: ours, echoed by the shared stream.
-		a.metrics.NotForDriver.Add(1)
+		if _, err := wire.ValidateSchema(msg, wire.DriverSchemaID); a.usable(err) {
+			a.metrics.NotForDriver.Add(1)
+		}
 	}
+}
+
+// usable reports whether a message that decoded with err can be acted on.
+// An undefined enum value is answered by the protocol rules, not dropped;
+// any other decode error drops the message.
+func (a *Agent) usable(err error) bool {
+	if err != nil && !errors.Is(err, wire.ErrUnknownEnum) {
+		a.metrics.DroppedMalformed.Add(1)
+		return false
+	}
+	return true
 }
 
 // onNewerVersion applies §4.4a to a message of a driver schema version
@@ -317,20 +328,19 @@ func (a *Agent) onMessage(buf []byte, offset, length int, _ *logbuffer.Header) {
 // (its correlationId is at the start of the block in every version); other
 // messages are dropped.
 func (a *Agent) onNewerVersion(msg []byte, hdr wire.Header) {
-	if hdr.TemplateID != sbe.ShmAttachRequestSbeTemplateID || hdr.BlockLength < 8 || len(msg) < wire.HeaderLength+8 {
+	correlationID, ok := wire.CorrelationIDOf(msg, hdr)
+	if hdr.ID() != wire.ShmAttachRequestID || !ok {
 		a.metrics.DroppedNewer.Add(1)
 		return
 	}
-	var req sbe.ShmAttachRequest
-	req.WrapForDecode(msg, wire.HeaderLength, uint64(hdr.BlockLength), uint64(hdr.Version), uint64(len(msg)))
-	resp := Rejection(req.CorrelationId(), CodeUnsupported,
-		fmt.Sprintf("driver schema version %d is not supported (highest %d)", hdr.Version, DriverSchemaVersion))
+	resp := Rejection(correlationID, wire.CodeUnsupported,
+		fmt.Sprintf("driver schema version %d is not supported (highest %d)", hdr.Version, wire.DriverSchemaVersion))
 	a.sendAttachResponse(&resp)
 }
 
-func (a *Agent) onAttach(req AttachRequest) {
+func (a *Agent) onAttach(req wire.ShmAttachRequest) {
 	d := a.core.DecideAttach(req, a.nowNs)
-	if d.Code != CodeOK {
+	if d.Code != wire.CodeOK {
 		resp := d.Response()
 		a.sendAttachResponse(&resp)
 		return
@@ -342,14 +352,14 @@ func (a *Agent) onAttach(req AttachRequest) {
 	}
 	regions, err := a.ensureProvisioned(d.Plan.StreamID, epoch, d.Plan.Profile)
 	if err != nil {
-		resp := Rejection(req.CorrelationID, CodeInternalError, "failed to provision SHM: "+err.Error())
+		resp := Rejection(req.CorrelationID, wire.CodeInternalError, "failed to provision SHM: "+err.Error())
 		a.sendAttachResponse(&resp)
 		return
 	}
 	resp, actions := a.core.CommitAttach(d.Plan, a.nowNs)
 	resp.HeaderRegionURI = regions.HeaderURI
 	for i := range resp.PayloadPools {
-		resp.PayloadPools[i].RegionURI = regions.Pools[i].URI
+		resp.PayloadPools[i].RegionURI = regions.Pools[i].RegionURI
 	}
 	a.sendAttachResponse(&resp)
 	a.log.Info("lease granted", "lease", resp.LeaseID, "stream", resp.StreamID, "client", req.ClientID,
@@ -381,26 +391,20 @@ func (a *Agent) ensureProvisioned(streamID uint32, epoch uint64, profile config.
 	return r, nil
 }
 
-func (a *Agent) onConsumerHello(msg []byte) {
-	m, err := wire.ValidateSchema(msg, wire.ControlSchemaID)
-	if err != nil && !errors.Is(err, wire.ErrUnknownEnum) {
-		a.metrics.DroppedMalformed.Add(1)
+func (a *Agent) onConsumerHello(msg []byte, hdr wire.Header) {
+	var h wire.ConsumerHello
+	if !a.usable(h.Decode(msg)) {
 		return
 	}
-	if m.Version > 1 {
+	if hdr.Version > wire.ControlSchemaVersion {
 		a.metrics.DroppedNewer.Add(1)
-		return
-	}
-	var h ConsumerHello
-	if !DecodeConsumerHello(msg, m, &h) {
-		a.metrics.DroppedMalformed.Add(1)
 		return
 	}
 	cc, ok := a.core.ConsumerHello(h)
 	if !ok {
 		return
 	}
-	a.send(a.controlPub, EncodeConsumerConfig(a.buffer(ConsumerConfigLength(&cc)), &cc))
+	a.sendMessage(a.controlPub, &cc)
 	a.metrics.ConsumerConfigs.Add(1)
 }
 
@@ -411,7 +415,7 @@ func (a *Agent) runActions(actions []Action) int {
 		switch act.Kind {
 		case ActionSendLeaseRevoked:
 			r := &act.Revoked
-			a.send(a.controlPub, EncodeLeaseRevoked(a.buffer(LeaseRevokedLength(r)), r))
+			a.sendMessage(a.controlPub, r)
 			a.metrics.LeasesRevoked.Add(1)
 			a.log.Info("lease ended", "lease", r.LeaseID, "stream", r.StreamID, "client", r.ClientID,
 				"role", r.Role, "reason", r.Reason)
@@ -425,7 +429,7 @@ func (a *Agent) runActions(actions []Action) int {
 			a.prov.Retire(act.StreamID)
 		case ActionSendDriverShutdown:
 			s := &act.Shutdown
-			a.send(a.controlPub, EncodeDriverShutdown(a.buffer(DriverShutdownLength(s)), s))
+			a.sendMessage(a.controlPub, s)
 			a.log.Info("ShmDriverShutdown sent", "reason", s.Reason, "message", s.ErrorMessage)
 		}
 	}
@@ -445,16 +449,22 @@ func (a *Agent) sendAnnounce(streamID uint32, prompt bool) {
 	if !ok || r.Epoch != s.Epoch {
 		return
 	}
-	a.announce = PoolAnnounce{
+	a.announce = wire.ShmPoolAnnounce{
 		StreamID:            streamID,
 		ProducerID:          s.ProducerClientID,
 		Epoch:               s.Epoch,
 		AnnounceTimestampNs: a.nowNs,
+		AnnounceClockDomain: wire.ClockMonotonic,
+		LayoutVersion:       shm.LayoutVersion,
 		HeaderNslots:        s.Profile.HeaderNslots,
+		HeaderSlotBytes:     shm.HeaderSlotSize,
+		PayloadPools:        r.Pools,
 		HeaderRegionURI:     r.HeaderURI,
-		Pools:               r.Pools,
 	}
-	n := a.announceEncoder.Encode(a.buffer(PoolAnnounceLength(&a.announce)), &a.announce)
+	n, ok := a.encode(&a.announce)
+	if !ok {
+		return
+	}
 	if prompt {
 		a.send(a.announcePub, n)
 	} else if !a.offerNow(a.announcePub, a.scratch[:n]) {
@@ -464,12 +474,38 @@ func (a *Agent) sendAnnounce(streamID uint32, prompt bool) {
 	a.metrics.Announces.Add(1)
 }
 
-func (a *Agent) sendAttachResponse(r *AttachResponse) {
-	a.send(a.controlPub, EncodeAttachResponse(a.buffer(AttachResponseLength(r)), r))
+func (a *Agent) sendAttachResponse(r *wire.ShmAttachResponse) {
+	a.sendMessage(a.controlPub, r)
 	a.metrics.AttachResponses.Add(1)
-	if r.Code != CodeOK {
+	if r.Code != wire.CodeOK {
 		a.metrics.AttachRejections.Add(1)
 		a.log.Debug("attach refused", "correlation_id", r.CorrelationID, "code", r.Code, "message", r.ErrorMessage)
+	}
+}
+
+// message is a typed message of package wire the agent sends.
+type message interface {
+	EncodedLength() int
+	Encode(buf []byte) (int, error)
+}
+
+// encode writes m into the scratch buffer. A message that cannot be
+// encoded (a string beyond its encoding's maximum) is logged and counted
+// as a drop.
+func (a *Agent) encode(m message) (int, bool) {
+	n, err := m.Encode(a.buffer(m.EncodedLength()))
+	if err != nil {
+		a.metrics.PublishDrops.Add(1)
+		a.log.Error("message not sent", "err", err)
+		return 0, false
+	}
+	return n, true
+}
+
+// sendMessage encodes m and sends it (send).
+func (a *Agent) sendMessage(pub *aeron.Publication, m message) {
+	if n, ok := a.encode(m); ok {
+		a.send(pub, n)
 	}
 }
 

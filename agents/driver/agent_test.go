@@ -15,26 +15,26 @@ import (
 	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
 
-func producerRequest(corr int64, stream, client uint32) AttachRequest {
-	return AttachRequest{CorrelationID: corr, StreamID: stream, ClientID: client, Role: RoleProducer, PublishMode: PublishModeNull}
+func producerRequest(corr int64, stream, client uint32) wire.ShmAttachRequest {
+	return wire.ShmAttachRequest{CorrelationID: corr, StreamID: stream, ClientID: client, Role: wire.RoleProducer, PublishMode: wire.PublishModeNull}
 }
 
-func consumerRequest(corr int64, stream, client uint32) AttachRequest {
+func consumerRequest(corr int64, stream, client uint32) wire.ShmAttachRequest {
 	r := producerRequest(corr, stream, client)
-	r.Role = RoleConsumer
+	r.Role = wire.RoleConsumer
 	return r
 }
 
 // requireGrant checks every field §4.2 requires of an OK response and that
 // the regions it names exist with matching superblocks.
-func requireGrant(t *testing.T, d *testDriver, r AttachResponse, stream uint32) {
+func requireGrant(t *testing.T, d *testDriver, r wire.ShmAttachResponse, stream uint32) {
 	t.Helper()
-	require.Equal(t, CodeOK, r.Code, r.ErrorMessage)
-	require.NotEqual(t, uint64(NullU64), r.LeaseID)
+	require.Equal(t, wire.CodeOK, r.Code, r.ErrorMessage)
+	require.NotEqual(t, uint64(wire.NullU64), r.LeaseID)
 	require.Equal(t, stream, r.StreamID)
-	require.NotEqual(t, uint64(NullU64), r.Epoch)
+	require.NotEqual(t, uint64(wire.NullU64), r.Epoch)
 	require.NotZero(t, r.Epoch)
-	require.Equal(t, uint32(LayoutVersion), r.LayoutVersion)
+	require.Equal(t, uint32(shm.LayoutVersion), r.LayoutVersion)
 	require.Equal(t, uint32(16), r.HeaderNslots)
 	require.Equal(t, uint16(256), r.HeaderSlotBytes)
 	require.Equal(t, uint8(8), r.MaxDims)
@@ -54,14 +54,14 @@ func requireGrant(t *testing.T, d *testDriver, r AttachResponse, stream uint32) 
 	}
 }
 
-func requireRejection(t *testing.T, r AttachResponse, code ResponseCode, fragment string) {
+func requireRejection(t *testing.T, r wire.ShmAttachResponse, code wire.ResponseCode, fragment string) {
 	t.Helper()
 	require.Equal(t, code, r.Code, r.ErrorMessage)
 	require.Contains(t, r.ErrorMessage, fragment)
-	require.Equal(t, uint64(NullU64), r.LeaseID)
-	require.Equal(t, uint64(NullU64), r.Epoch)
-	require.Equal(t, uint32(NullU32), r.StreamID)
-	require.Equal(t, uint8(NullU8), r.MaxDims)
+	require.Equal(t, uint64(wire.NullU64), r.LeaseID)
+	require.Equal(t, uint64(wire.NullU64), r.Epoch)
+	require.Equal(t, uint32(wire.NullU32), r.StreamID)
+	require.Equal(t, uint8(wire.NullU8), r.MaxDims)
 	require.Empty(t, r.PayloadPools)
 	require.Empty(t, r.HeaderRegionURI)
 }
@@ -82,20 +82,20 @@ func TestAgent_AttachKeepaliveDetach_EndToEnd(t *testing.T) {
 
 	// Keepalives past a lease lifetime (2 s) keep both leases.
 	for range 40 {
-		d.probe.sendKeepalive(Keepalive{LeaseID: prod.LeaseID, StreamID: 10000, ClientID: 7, Role: RoleProducer})
-		d.probe.sendKeepalive(Keepalive{LeaseID: cons.LeaseID, StreamID: 10000, ClientID: 8, Role: RoleConsumer})
+		d.probe.sendKeepalive(wire.ShmLeaseKeepalive{LeaseID: prod.LeaseID, StreamID: 10000, ClientID: 7, Role: wire.RoleProducer})
+		d.probe.sendKeepalive(wire.ShmLeaseKeepalive{LeaseID: cons.LeaseID, StreamID: 10000, ClientID: 8, Role: wire.RoleConsumer})
 		d.run(60 * time.Millisecond)
 	}
 	require.Empty(t, d.probe.revoked)
 	require.GreaterOrEqual(t, d.agent.Metrics().Keepalives.Load(), uint64(16))
 
 	// A detach that names the wrong client is refused; the right one ends the lease.
-	bad := d.detach(DetachRequest{CorrelationID: 13, LeaseID: prod.LeaseID, StreamID: 10000, ClientID: 99, Role: RoleProducer})
-	require.Equal(t, CodeRejected, bad.Code)
-	ok := d.detach(DetachRequest{CorrelationID: 14, LeaseID: prod.LeaseID, StreamID: 10000, ClientID: 7, Role: RoleProducer})
-	require.Equal(t, CodeOK, ok.Code)
+	bad := d.detach(wire.ShmDetachRequest{CorrelationID: 13, LeaseID: prod.LeaseID, StreamID: 10000, ClientID: 99, Role: wire.RoleProducer})
+	require.Equal(t, wire.CodeRejected, bad.Code)
+	ok := d.detach(wire.ShmDetachRequest{CorrelationID: 14, LeaseID: prod.LeaseID, StreamID: 10000, ClientID: 7, Role: wire.RoleProducer})
+	require.Equal(t, wire.CodeOK, ok.Code)
 	rev := d.awaitRevoked(prod.LeaseID)
-	require.Equal(t, RevokeDetached, rev.Reason)
+	require.Equal(t, wire.RevokeDetached, rev.Reason)
 	next := d.awaitAnnounce(10000, prod.Epoch)
 	require.Zero(t, next.ProducerID)
 	requireRevokeBeforeAnnounce(t, d.probe.order)
@@ -118,31 +118,31 @@ func TestAgent_AttachRefusalsCarryTheRightCode(t *testing.T) {
 	wrongLayout := consumerRequest(2, 10000, 2)
 	wrongLayout.ExpectedLayoutVersion = 9
 	hugepages := consumerRequest(3, 10000, 3)
-	hugepages.RequireHugepages = HugepagesRequired
+	hugepages.RequireHugepages = wire.HugepagesRequired
 	unknownMode := consumerRequest(4, 10000, 4)
 	unknownMode.PublishMode = 7
 	unknownRole := consumerRequest(5, 10000, 5)
 	unknownRole.Role = 9
 	createOutsideRange := consumerRequest(6, 55555, 6)
-	createOutsideRange.PublishMode = PublishModeExistingOrCreate
+	createOutsideRange.PublishMode = wire.PublishModeExistingOrCreate
 	badHugepagePolicy := consumerRequest(10, 10000, 10)
 	badHugepagePolicy.RequireHugepages = 77
 
 	cases := []struct {
 		name     string
-		req      AttachRequest
-		code     ResponseCode
+		req      wire.ShmAttachRequest
+		code     wire.ResponseCode
 		fragment string
 	}{
-		{"duplicate producer §5", producerRequest(7, 10000, 70), CodeRejected, "already has a producer"},
-		{"client id already attached §4.8", consumerRequest(8, 10000, 1), CodeRejected, "already holds lease"},
-		{"unknown stream, REQUIRE_EXISTING §4.2", consumerRequest(9, 4242, 9), CodeRejected, "not provisioned"},
-		{"wrong layout version §4.3", wrongLayout, CodeRejected, "expectedLayoutVersion 9"},
-		{"hugepages unavailable §4.3", hugepages, CodeRejected, "hugepage"},
-		{"unknown publish mode §4.6", unknownMode, CodeUnsupported, "publishMode 7"},
-		{"unknown role", unknownRole, CodeInvalidParams, "role 9"},
-		{"create outside stream_id_range §11", createOutsideRange, CodeInvalidParams, "outside driver.stream_id_range"},
-		{"unknown hugepages policy", badHugepagePolicy, CodeInvalidParams, "requireHugepages 77"},
+		{"duplicate producer §5", producerRequest(7, 10000, 70), wire.CodeRejected, "already has a producer"},
+		{"client id already attached §4.8", consumerRequest(8, 10000, 1), wire.CodeRejected, "already holds lease"},
+		{"unknown stream, REQUIRE_EXISTING §4.2", consumerRequest(9, 4242, 9), wire.CodeRejected, "not provisioned"},
+		{"wrong layout version §4.3", wrongLayout, wire.CodeRejected, "expectedLayoutVersion 9"},
+		{"hugepages unavailable §4.3", hugepages, wire.CodeRejected, "hugepage"},
+		{"unknown publish mode §4.6", unknownMode, wire.CodeUnsupported, "publishMode 7"},
+		{"unknown role", unknownRole, wire.CodeInvalidParams, "role 9"},
+		{"create outside stream_id_range §11", createOutsideRange, wire.CodeInvalidParams, "outside driver.stream_id_range"},
+		{"unknown hugepages policy", badHugepagePolicy, wire.CodeInvalidParams, "requireHugepages 77"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -153,9 +153,9 @@ func TestAgent_AttachRefusalsCarryTheRightCode(t *testing.T) {
 
 	// Dynamic stream creation hands out an id from the range (§11).
 	dyn := producerRequest(20, 0, 20)
-	dyn.PublishMode = PublishModeExistingOrCreate
+	dyn.PublishMode = wire.PublishModeExistingOrCreate
 	r := d.attach(dyn)
-	require.Equal(t, CodeOK, r.Code, r.ErrorMessage)
+	require.Equal(t, wire.CodeOK, r.Code, r.ErrorMessage)
 	require.GreaterOrEqual(t, r.StreamID, uint32(20000))
 	require.LessOrEqual(t, r.StreamID, uint32(20009))
 }
@@ -164,22 +164,22 @@ func TestAgent_AttachRefusalsCarryTheRightCode(t *testing.T) {
 func TestAgent_LeaseExpiresWithoutKeepalivesAndProducerEpochMovesOn(t *testing.T) {
 	d := startShortLeaseDriver(t)
 	prod := d.attach(producerRequest(1, 10000, 1))
-	require.Equal(t, CodeOK, prod.Code)
+	require.Equal(t, wire.CodeOK, prod.Code)
 	cons := d.attach(consumerRequest(2, 10000, 2))
-	require.Equal(t, CodeOK, cons.Code)
+	require.Equal(t, wire.CodeOK, cons.Code)
 	// Only the consumer keeps its lease alive.
 	deadline := time.Now().Add(waitTimeout)
 	expired := false
 	for !expired && time.Now().Before(deadline) {
-		d.probe.sendKeepalive(Keepalive{LeaseID: cons.LeaseID, StreamID: 10000, ClientID: 2, Role: RoleConsumer})
+		d.probe.sendKeepalive(wire.ShmLeaseKeepalive{LeaseID: cons.LeaseID, StreamID: 10000, ClientID: 2, Role: wire.RoleConsumer})
 		d.run(50 * time.Millisecond)
 		for _, r := range d.probe.revoked {
 			expired = expired || r.LeaseID == prod.LeaseID
 		}
 	}
 	rev := d.awaitRevoked(prod.LeaseID)
-	require.Equal(t, RevokeExpired, rev.Reason)
-	require.Equal(t, RoleProducer, rev.Role)
+	require.Equal(t, wire.RevokeExpired, rev.Reason)
+	require.Equal(t, wire.RoleProducer, rev.Role)
 	ann := d.awaitAnnounce(10000, prod.Epoch)
 	require.Zero(t, ann.ProducerID)
 	requireRevokeBeforeAnnounce(t, d.probe.order)
@@ -188,7 +188,7 @@ func TestAgent_LeaseExpiresWithoutKeepalivesAndProducerEpochMovesOn(t *testing.T
 	}
 	// A new producer gets an epoch above the expired one (§7).
 	again := d.attach(producerRequest(3, 10000, 3))
-	require.Equal(t, CodeOK, again.Code)
+	require.Equal(t, wire.CodeOK, again.Code)
 	require.Greater(t, again.Epoch, prod.Epoch)
 }
 
@@ -217,12 +217,12 @@ func TestAgent_MixedSchemasAndHostileInputAreGatedAndCounted(t *testing.T) {
 	d.probe.sendBytes(fd[:wire.HeaderLength+int(f.EncodedLength())])
 	// Garbage, a bare header, and a truncated attach request.
 	d.probe.sendBytes([]byte{1, 2, 3})
-	n := EncodeAttachRequest(d.probe.buf, &AttachRequest{CorrelationID: 5, StreamID: 10000, ClientID: 5, Role: RoleConsumer})
-	d.probe.sendBytes(append([]byte(nil), d.probe.buf[:n-6]...))
+	truncated := encoded(d.probe.buf, &wire.ShmAttachRequest{CorrelationID: 5, StreamID: 10000, ClientID: 5, Role: wire.RoleConsumer})
+	d.probe.sendBytes(append([]byte(nil), truncated[:len(truncated)-6]...))
 	// A shutdown request with an oversized token, and a hello with an oversized channel.
-	huge := strings.Repeat("x", MaxChannelBytes+1)
-	d.probe.send(EncodeShutdownRequest(d.probe.buf, &ShutdownRequest{CorrelationID: 6, Token: huge}))
-	d.probe.send(EncodeConsumerHello(d.probe.buf, &ConsumerHello{StreamID: 10000, ConsumerID: 5, DescriptorStreamID: 31000, DescriptorChannel: huge}))
+	huge := strings.Repeat("x", wire.MaxChannelBytes+1)
+	d.probe.send(&wire.ShmDriverShutdownRequest{CorrelationID: 6, Token: huge})
+	d.probe.send(&wire.ConsumerHello{StreamID: 10000, ConsumerID: 5, DescriptorStreamID: 31000, DescriptorChannel: huge})
 
 	d.waitFor("gating counters", func() bool {
 		return m.DroppedForeign.Load() >= 2 && m.DroppedMalformed.Load() >= 3 && m.NotForDriver.Load() >= 1
@@ -238,22 +238,22 @@ func TestAgent_MixedSchemasAndHostileInputAreGatedAndCounted(t *testing.T) {
 // Driver spec §4.4a: a newer driver schema version of an attach gets UNSUPPORTED.
 func TestAgent_NewerSchemaVersionAttachIsUnsupported(t *testing.T) {
 	d := startTestDriver(t, "")
-	n := EncodeAttachRequest(d.probe.buf, &AttachRequest{CorrelationID: 77, StreamID: 10000, ClientID: 3, Role: RoleConsumer})
-	binary.LittleEndian.PutUint16(d.probe.buf[6:], DriverSchemaVersion+1)
-	d.probe.send(n)
-	var resp AttachResponse
+	newer := encoded(make([]byte, 64), &wire.ShmAttachRequest{CorrelationID: 77, StreamID: 10000, ClientID: 3, Role: wire.RoleConsumer})
+	binary.LittleEndian.PutUint16(newer[6:], wire.DriverSchemaVersion+1)
+	d.probe.sendBytes(newer)
+	var resp wire.ShmAttachResponse
 	d.waitFor("UNSUPPORTED", func() bool {
 		r, ok := d.probe.attaches[77]
 		resp = r
 		return ok
 	})
-	requireRejection(t, resp, CodeUnsupported, "version 2")
+	requireRejection(t, resp, wire.CodeUnsupported, "version 2")
 
 	// A newer keepalive is dropped, not applied.
-	k := Keepalive{LeaseID: 1, StreamID: 10000, ClientID: 3, Role: RoleConsumer}
-	n = EncodeKeepalive(d.probe.buf, &k)
-	binary.LittleEndian.PutUint16(d.probe.buf[6:], DriverSchemaVersion+1)
-	d.probe.send(n)
+	k := wire.ShmLeaseKeepalive{LeaseID: 1, StreamID: 10000, ClientID: 3, Role: wire.RoleConsumer}
+	newer = encoded(make([]byte, 64), &k)
+	binary.LittleEndian.PutUint16(newer[6:], wire.DriverSchemaVersion+1)
+	d.probe.sendBytes(newer)
 	d.waitFor("newer keepalive dropped", func() bool { return d.agent.Metrics().DroppedNewer.Load() == 1 })
 }
 
@@ -261,21 +261,21 @@ func TestAgent_NewerSchemaVersionAttachIsUnsupported(t *testing.T) {
 func TestAgent_ShutdownRequestNeedsTheToken(t *testing.T) {
 	d := startTestDriver(t, "")
 	prod := d.attach(producerRequest(1, 10000, 1))
-	require.Equal(t, CodeOK, prod.Code)
+	require.Equal(t, wire.CodeOK, prod.Code)
 
-	d.probe.send(EncodeShutdownRequest(d.probe.buf, &ShutdownRequest{CorrelationID: 2, Reason: ShutdownAdmin, Token: "guess"}))
-	d.probe.send(EncodeShutdownRequest(d.probe.buf, &ShutdownRequest{CorrelationID: 3, Reason: ShutdownAdmin}))
+	d.probe.send(&wire.ShmDriverShutdownRequest{CorrelationID: 2, Reason: wire.ShutdownAdmin, Token: "guess"})
+	d.probe.send(&wire.ShmDriverShutdownRequest{CorrelationID: 3, Reason: wire.ShutdownAdmin})
 	d.waitFor("bad tokens counted", func() bool { return d.agent.Metrics().ShutdownsRejected.Load() == 2 })
 	d.run(150 * time.Millisecond)
 	require.Empty(t, d.probe.shutdowns)
 	require.Equal(t, Running, d.agent.core.State())
 
-	d.probe.send(EncodeShutdownRequest(d.probe.buf, &ShutdownRequest{CorrelationID: 4, Reason: ShutdownAdmin, Token: "let-me-stop", ErrorMessage: "maintenance"}))
+	d.probe.send(&wire.ShmDriverShutdownRequest{CorrelationID: 4, Reason: wire.ShutdownAdmin, Token: "let-me-stop", ErrorMessage: "maintenance"})
 	d.waitFor("ShmDriverShutdown", func() bool { return len(d.probe.shutdowns) == 1 })
-	require.Equal(t, ShutdownAdmin, d.probe.shutdowns[0].Reason)
+	require.Equal(t, wire.ShutdownAdmin, d.probe.shutdowns[0].Reason)
 	require.Equal(t, "maintenance", d.probe.shutdowns[0].ErrorMessage)
 	rev := d.awaitRevoked(prod.LeaseID)
-	require.Equal(t, RevokeRevoked, rev.Reason)
+	require.Equal(t, wire.RevokeRevoked, rev.Reason)
 	require.Equal(t, Stopped, d.agent.core.State())
 	select {
 	case <-d.agent.Done():
@@ -292,14 +292,14 @@ func TestAgent_ShutdownRequestNeedsTheToken(t *testing.T) {
 func TestAgent_LocalShutdownDrains(t *testing.T) {
 	d := startTestDriver(t, "")
 	cons := d.attach(consumerRequest(1, 10000, 1))
-	require.Equal(t, CodeOK, cons.Code)
+	require.Equal(t, wire.CodeOK, cons.Code)
 	d.agent.Shutdown()
 	d.waitFor("drain", func() bool { return d.agent.core.State() != Running })
 	// Draining refuses attaches.
-	requireRejection(t, d.attach(consumerRequest(2, 10000, 2)), CodeRejected, "draining")
+	requireRejection(t, d.attach(consumerRequest(2, 10000, 2)), wire.CodeRejected, "draining")
 	d.waitFor("ShmDriverShutdown", func() bool { return len(d.probe.shutdowns) == 1 })
-	require.Equal(t, ShutdownNormal, d.probe.shutdowns[0].Reason)
-	require.Equal(t, RevokeRevoked, d.awaitRevoked(cons.LeaseID).Reason)
+	require.Equal(t, wire.ShutdownNormal, d.probe.shutdowns[0].Reason)
+	require.Equal(t, wire.RevokeRevoked, d.awaitRevoked(cons.LeaseID).Reason)
 }
 
 // Checklist 57; 100 clients attach at once.
@@ -314,7 +314,7 @@ func TestAgent_HundredClientsAttachAtOnce(t *testing.T) {
 	var epoch uint64
 	for i := range clients {
 		r := d.probe.attaches[int64(1000+i)]
-		require.Equal(t, CodeOK, r.Code, r.ErrorMessage)
+		require.Equal(t, wire.CodeOK, r.Code, r.ErrorMessage)
 		require.False(t, leases[r.LeaseID], "lease ids are unique (§4.8)")
 		leases[r.LeaseID] = true
 		if epoch == 0 {
@@ -328,12 +328,12 @@ func TestAgent_HundredClientsAttachAtOnce(t *testing.T) {
 func TestAgent_ConsumerHelloGetsPerConsumerStreams(t *testing.T) {
 	d := startTestDriver(t, "")
 	cons := d.attach(consumerRequest(1, 10000, 5))
-	require.Equal(t, CodeOK, cons.Code)
-	d.probe.send(EncodeConsumerHello(d.probe.buf, &ConsumerHello{
+	require.Equal(t, wire.CodeOK, cons.Code)
+	d.probe.send(&wire.ConsumerHello{
 		StreamID: 10000, ConsumerID: 5,
 		DescriptorStreamID: 1, DescriptorChannel: "aeron:ipc",
-		ControlStreamID: 1, ControlChannel: "aeron:ipc",
-	}))
+		ControlStreamID: 1, ControlChannel: "aeron:ipc", SupportsShm: true, Mode: wire.ModeStream,
+	})
 	d.waitFor("ConsumerConfig", func() bool { return len(d.probe.configs) == 1 })
 	c := d.probe.configs[0]
 	require.Equal(t, uint32(5), c.ConsumerID)
@@ -343,7 +343,7 @@ func TestAgent_ConsumerHelloGetsPerConsumerStreams(t *testing.T) {
 	require.Equal(t, "aeron:ipc", c.DescriptorChannel)
 
 	// A client without a consumer lease gets nothing.
-	d.probe.send(EncodeConsumerHello(d.probe.buf, &ConsumerHello{StreamID: 10000, ConsumerID: 6, DescriptorStreamID: 1, DescriptorChannel: "aeron:ipc"}))
+	d.probe.send(&wire.ConsumerHello{StreamID: 10000, ConsumerID: 6, DescriptorStreamID: 1, DescriptorChannel: "aeron:ipc"})
 	d.run(100 * time.Millisecond)
 	require.Len(t, d.probe.configs, 1)
 }
@@ -352,12 +352,12 @@ func TestAgent_ConsumerHelloGetsPerConsumerStreams(t *testing.T) {
 func TestAgent_RestartedDriverMovesEpochForward(t *testing.T) {
 	first := startTestDriver(t, "")
 	r1 := first.attach(producerRequest(1, 10000, 1))
-	require.Equal(t, CodeOK, r1.Code)
+	require.Equal(t, wire.CodeOK, r1.Code)
 	first.invoker.Close()
 
 	second := startTestDriverWith(t, first.cfg)
 	r2 := second.attach(producerRequest(2, 10000, 1))
-	require.Equal(t, CodeOK, r2.Code)
+	require.Equal(t, wire.CodeOK, r2.Code)
 	require.Greater(t, r2.Epoch, r1.Epoch)
 }
 
@@ -365,7 +365,7 @@ func TestAgent_RestartedDriverMovesEpochForward(t *testing.T) {
 func TestAgent_CleanupShmOnExit(t *testing.T) {
 	d := startTestDriver(t, "cleanup_shm_on_exit = true")
 	r := d.attach(producerRequest(1, 10000, 1))
-	require.Equal(t, CodeOK, r.Code)
+	require.Equal(t, wire.CodeOK, r.Code)
 	u, err := shm.ParseURI(r.HeaderRegionURI)
 	require.NoError(t, err)
 	d.invoker.Close()
@@ -377,13 +377,12 @@ func TestAgent_CleanupShmOnExit(t *testing.T) {
 func TestAgent_KeepaliveAndAnnounceDoNotAllocate(t *testing.T) {
 	d := startTestDriver(t, "")
 	prod := d.attach(producerRequest(1, 10000, 1))
-	require.Equal(t, CodeOK, prod.Code)
+	require.Equal(t, wire.CodeOK, prod.Code)
 
-	buf := make([]byte, KeepaliveLength())
-	k := Keepalive{LeaseID: prod.LeaseID, StreamID: 10000, ClientID: 1, Role: RoleProducer}
-	n := EncodeKeepalive(buf, &k)
+	k := wire.ShmLeaseKeepalive{LeaseID: prod.LeaseID, StreamID: 10000, ClientID: 1, Role: wire.RoleProducer}
+	buf := encoded(make([]byte, k.EncodedLength()), &k)
 	d.agent.nowNs = uint64(MonotonicNanos())
-	allocs := testing.AllocsPerRun(1000, func() { d.agent.onMessage(buf, 0, n, nil) })
+	allocs := testing.AllocsPerRun(1000, func() { d.agent.onMessage(buf, 0, len(buf), nil) })
 	require.Zero(t, allocs, "keepalive")
 
 	d.run(50 * time.Millisecond) // drain what the announces below fill
@@ -399,9 +398,9 @@ func TestAgent_MlockFailureIsFatal(t *testing.T) {
 	d := startTestDriver(t, "mlock_shm = true")
 	d.agent.prov.lock = func([]byte) error { return syscall.ENOMEM }
 	r := d.attach(producerRequest(1, 10000, 1))
-	requireRejection(t, r, CodeInternalError, "mlock")
+	requireRejection(t, r, wire.CodeInternalError, "mlock")
 	d.waitFor("ShmDriverShutdown", func() bool { return len(d.probe.shutdowns) == 1 })
-	require.Equal(t, ShutdownError, d.probe.shutdowns[0].Reason)
+	require.Equal(t, wire.ShutdownError, d.probe.shutdowns[0].Reason)
 	require.Contains(t, d.probe.shutdowns[0].ErrorMessage, "mlock")
 	require.Equal(t, uint64(1), d.agent.Metrics().ProvisionFailures.Load())
 }
@@ -423,7 +422,7 @@ func TestAgent_BackPressuredAnswersAreRetriedInOrder(t *testing.T) {
 	sent := 0
 	d.waitFor("driver back-pressured", func() bool {
 		req := consumerRequest(int64(1+sent), 4242, uint32(100+sent))
-		if requests.Offer(d.probe.buf[:EncodeAttachRequest(d.probe.buf, &req)]) > 0 {
+		if requests.Offer(encoded(d.probe.buf, &req)) > 0 {
 			sent++
 		}
 		return d.agent.Metrics().PublishRetries.Load() > 0
@@ -431,7 +430,7 @@ func TestAgent_BackPressuredAnswersAreRetriedInOrder(t *testing.T) {
 	// More requests while stuck: their answers queue behind the first.
 	for range 20 {
 		req := consumerRequest(int64(1+sent), 4242, uint32(100+sent))
-		if requests.Offer(d.probe.buf[:EncodeAttachRequest(d.probe.buf, &req)]) > 0 {
+		if requests.Offer(encoded(d.probe.buf, &req)) > 0 {
 			sent++
 		}
 		d.run(5 * time.Millisecond)
@@ -459,7 +458,7 @@ func TestAgent_AnnouncesOnTheAnnounceStream(t *testing.T) {
 	announces := newProbe(t, d.client, cfg.Driver.AnnounceChannel, stream+1)
 
 	r := d.attach(producerRequest(1, 10000, 1))
-	require.Equal(t, CodeOK, r.Code)
+	require.Equal(t, wire.CodeOK, r.Code)
 	d.waitFor("announce on the announce stream", func() bool {
 		announces.poll()
 		return len(announces.announces) > 0
@@ -476,7 +475,7 @@ func TestDriverSpec_3_DriverRefreshesActivityWithoutProducer(t *testing.T) {
 	cfg.Policies.AnnouncePeriodMs = 50
 	d := startTestDriverWith(t, cfg)
 	r := d.attach(consumerRequest(1, 10000, 7))
-	require.Equal(t, CodeOK, r.Code)
+	require.Equal(t, wire.CodeOK, r.Code)
 	path, err := shm.ParseURI(r.HeaderRegionURI)
 	require.NoError(t, err)
 	activity := func() uint64 {

@@ -6,14 +6,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tensorpool/tensorpool/config"
+	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // TestDriverSpec_4_3_AttachRules: one subtest per request rule, each with
 // the code the driver must answer.
 func TestDriverSpec_4_3_AttachRules(t *testing.T) {
 	const now = 5 * second
-	with := func(f func(*AttachRequest)) AttachRequest {
-		r := request(camStream, 1, RoleConsumer)
+	with := func(f func(*wire.ShmAttachRequest)) wire.ShmAttachRequest {
+		r := request(camStream, 1, wire.RoleConsumer)
 		f(&r)
 		return r
 	}
@@ -21,100 +23,115 @@ func TestDriverSpec_4_3_AttachRules(t *testing.T) {
 		name    string
 		core    func(t *testing.T) *Core // nil: the test configuration
 		setup   func(t *testing.T, c *Core)
-		req     AttachRequest
-		code    ResponseCode
+		req     wire.ShmAttachRequest
+		code    wire.ResponseCode
 		message string
 	}{
-		{name: "configured stream is granted", req: request(camStream, 1, RoleConsumer), code: CodeOK},
-		{name: "invalid role is INVALID_PARAMS", req: with(func(r *AttachRequest) { r.Role = 3 }), code: CodeInvalidParams, message: "role 3"},
-		{name: "null role is INVALID_PARAMS", req: with(func(r *AttachRequest) { r.Role = 0 }), code: CodeInvalidParams, message: "role 0"},
-		{name: "clientId 0 is INVALID_PARAMS", req: with(func(r *AttachRequest) { r.ClientID = 0 }), code: CodeInvalidParams, message: "clientId 0"},
-		{name: "unknown publishMode is UNSUPPORTED", req: with(func(r *AttachRequest) { r.PublishMode = 3 }), code: CodeUnsupported, message: "publishMode 3"},
-		{name: "null publishMode means REQUIRE_EXISTING", req: request(dynFirst, 1, RoleProducer), code: CodeRejected, message: "REQUIRE_EXISTING"},
+		{name: "configured stream is granted", req: request(camStream, 1, wire.RoleConsumer), code: wire.CodeOK},
+		{name: "invalid role is INVALID_PARAMS", req: with(func(r *wire.ShmAttachRequest) { r.Role = 3 }), code: wire.CodeInvalidParams, message: "role 3"},
+		{name: "null role is INVALID_PARAMS", req: with(func(r *wire.ShmAttachRequest) { r.Role = 0 }), code: wire.CodeInvalidParams, message: "role 0"},
+		{name: "clientId 0 is INVALID_PARAMS", req: with(func(r *wire.ShmAttachRequest) { r.ClientID = 0 }), code: wire.CodeInvalidParams, message: "clientId 0"},
+		{name: "unknown publishMode is UNSUPPORTED", req: with(func(r *wire.ShmAttachRequest) { r.PublishMode = 3 }), code: wire.CodeUnsupported, message: "publishMode 3"},
+		{name: "null publishMode means REQUIRE_EXISTING", req: request(dynFirst, 1, wire.RoleProducer), code: wire.CodeRejected, message: "REQUIRE_EXISTING"},
 		{name: "REQUIRE_EXISTING rejects an unprovisioned stream",
-			req:  with(func(r *AttachRequest) { r.StreamID = dynFirst; r.PublishMode = PublishModeRequireExisting }),
-			code: CodeRejected, message: "not provisioned"},
+			req: with(func(r *wire.ShmAttachRequest) {
+				r.StreamID = dynFirst
+				r.PublishMode = wire.PublishModeRequireExisting
+			}),
+			code: wire.CodeRejected, message: "not provisioned"},
 		{name: "EXISTING_OR_CREATE creates a dynamic stream",
-			req:  with(func(r *AttachRequest) { r.StreamID = dynFirst; r.PublishMode = PublishModeExistingOrCreate }),
-			code: CodeOK},
+			req: with(func(r *wire.ShmAttachRequest) {
+				r.StreamID = dynFirst
+				r.PublishMode = wire.PublishModeExistingOrCreate
+			}),
+			code: wire.CodeOK},
 		{name: "EXISTING_OR_CREATE on an existing stream attaches to it",
-			req:  with(func(r *AttachRequest) { r.PublishMode = PublishModeExistingOrCreate }),
-			code: CodeOK},
+			req:  with(func(r *wire.ShmAttachRequest) { r.PublishMode = wire.PublishModeExistingOrCreate }),
+			code: wire.CodeOK},
 		{name: "unknown stream without dynamic streams is REJECTED",
 			core: func(t *testing.T) *Core {
 				return NewCore(loadConfig(t, "")).withPolicy(func(p *config.PolicySection) { p.AllowDynamicStreams = false })
 			},
-			req:  with(func(r *AttachRequest) { r.StreamID = dynFirst; r.PublishMode = PublishModeExistingOrCreate }),
-			code: CodeRejected, message: "dynamic streams are disabled"},
+			req: with(func(r *wire.ShmAttachRequest) {
+				r.StreamID = dynFirst
+				r.PublishMode = wire.PublishModeExistingOrCreate
+			}),
+			code: wire.CodeRejected, message: "dynamic streams are disabled"},
 		{name: "dynamic stream without stream_id_range is INVALID_PARAMS",
 			core: func(t *testing.T) *Core {
 				cfg := loadConfig(t, "")
 				cfg.Driver.StreamIDRange = config.StreamIDRange{}
 				return NewCore(cfg)
 			},
-			req:  with(func(r *AttachRequest) { r.StreamID = dynFirst; r.PublishMode = PublishModeExistingOrCreate }),
-			code: CodeInvalidParams, message: "stream_id_range is not configured"},
+			req: with(func(r *wire.ShmAttachRequest) {
+				r.StreamID = dynFirst
+				r.PublishMode = wire.PublishModeExistingOrCreate
+			}),
+			code: wire.CodeInvalidParams, message: "stream_id_range is not configured"},
 		{name: "dynamic stream outside stream_id_range is INVALID_PARAMS",
-			req:  with(func(r *AttachRequest) { r.StreamID = 12345; r.PublishMode = PublishModeExistingOrCreate }),
-			code: CodeInvalidParams, message: "outside driver.stream_id_range 20000-20002"},
+			req: with(func(r *wire.ShmAttachRequest) {
+				r.StreamID = 12345
+				r.PublishMode = wire.PublishModeExistingOrCreate
+			}),
+			code: wire.CodeInvalidParams, message: "outside driver.stream_id_range 20000-20002"},
 		{name: "exhausted stream_id_range is REJECTED",
 			setup: func(t *testing.T, c *Core) {
 				for client := uint32(50); client < 53; client++ {
-					r := request(0, client, RoleProducer)
-					r.PublishMode = PublishModeExistingOrCreate
+					r := request(0, client, wire.RoleProducer)
+					r.PublishMode = wire.PublishModeExistingOrCreate
 					attach(t, c, r, now)
 				}
 			},
-			req:  with(func(r *AttachRequest) { r.StreamID = 0; r.PublishMode = PublishModeExistingOrCreate }),
-			code: CodeRejected, message: "exhausted"},
-		{name: "expectedLayoutVersion 0 takes the driver's", req: with(func(r *AttachRequest) { r.ExpectedLayoutVersion = 0 }), code: CodeOK},
-		{name: "expectedLayoutVersion 1 matches", req: with(func(r *AttachRequest) { r.ExpectedLayoutVersion = 1 }), code: CodeOK},
-		{name: "expectedLayoutVersion mismatch is REJECTED", req: with(func(r *AttachRequest) { r.ExpectedLayoutVersion = 2 }), code: CodeRejected, message: "expectedLayoutVersion 2"},
-		{name: "nonzero maxDims is ignored", req: with(func(r *AttachRequest) { r.MaxDims = 3 }), code: CodeOK},
-		{name: "HUGEPAGES on a standard-page driver is REJECTED", req: with(func(r *AttachRequest) { r.RequireHugepages = HugepagesRequired }), code: CodeRejected, message: "hugepage-backed"},
-		{name: "STANDARD on a standard-page driver is granted", req: with(func(r *AttachRequest) { r.RequireHugepages = HugepagesStandard }), code: CodeOK},
+			req:  with(func(r *wire.ShmAttachRequest) { r.StreamID = 0; r.PublishMode = wire.PublishModeExistingOrCreate }),
+			code: wire.CodeRejected, message: "exhausted"},
+		{name: "expectedLayoutVersion 0 takes the driver's", req: with(func(r *wire.ShmAttachRequest) { r.ExpectedLayoutVersion = 0 }), code: wire.CodeOK},
+		{name: "expectedLayoutVersion 1 matches", req: with(func(r *wire.ShmAttachRequest) { r.ExpectedLayoutVersion = 1 }), code: wire.CodeOK},
+		{name: "expectedLayoutVersion mismatch is REJECTED", req: with(func(r *wire.ShmAttachRequest) { r.ExpectedLayoutVersion = 2 }), code: wire.CodeRejected, message: "expectedLayoutVersion 2"},
+		{name: "nonzero maxDims is ignored", req: with(func(r *wire.ShmAttachRequest) { r.MaxDims = 3 }), code: wire.CodeOK},
+		{name: "HUGEPAGES on a standard-page driver is REJECTED", req: with(func(r *wire.ShmAttachRequest) { r.RequireHugepages = wire.HugepagesRequired }), code: wire.CodeRejected, message: "hugepage-backed"},
+		{name: "STANDARD on a standard-page driver is granted", req: with(func(r *wire.ShmAttachRequest) { r.RequireHugepages = wire.HugepagesStandard }), code: wire.CodeOK},
 		{name: "STANDARD on a hugepage-only driver is REJECTED",
 			core: func(t *testing.T) *Core {
 				cfg := loadConfig(t, "")
 				cfg.Shm.RequireHugepages = true
 				return NewCore(cfg)
 			},
-			req:  with(func(r *AttachRequest) { r.RequireHugepages = HugepagesStandard }),
-			code: CodeRejected, message: "hugepages only"},
+			req:  with(func(r *wire.ShmAttachRequest) { r.RequireHugepages = wire.HugepagesStandard }),
+			code: wire.CodeRejected, message: "hugepages only"},
 		{name: "HUGEPAGES on a hugepage driver is granted",
 			core: func(t *testing.T) *Core {
 				cfg := loadConfig(t, "")
 				cfg.Shm.RequireHugepages = true
 				return NewCore(cfg)
 			},
-			req:  with(func(r *AttachRequest) { r.RequireHugepages = HugepagesRequired }),
-			code: CodeOK},
-		{name: "unknown hugepages policy is INVALID_PARAMS", req: with(func(r *AttachRequest) { r.RequireHugepages = 7 }), code: CodeInvalidParams, message: "requireHugepages 7"},
+			req:  with(func(r *wire.ShmAttachRequest) { r.RequireHugepages = wire.HugepagesRequired }),
+			code: wire.CodeOK},
+		{name: "unknown hugepages policy is INVALID_PARAMS", req: with(func(r *wire.ShmAttachRequest) { r.RequireHugepages = 7 }), code: wire.CodeInvalidParams, message: "requireHugepages 7"},
 		{name: "second producer on a stream is REJECTED",
-			setup: func(t *testing.T, c *Core) { attach(t, c, request(camStream, 2, RoleProducer), now) },
-			req:   request(camStream, 1, RoleProducer), code: CodeRejected, message: "already has a producer"},
+			setup: func(t *testing.T, c *Core) { attach(t, c, request(camStream, 2, wire.RoleProducer), now) },
+			req:   request(camStream, 1, wire.RoleProducer), code: wire.CodeRejected, message: "already has a producer"},
 		{name: "consumers beside a producer are granted",
 			setup: func(t *testing.T, c *Core) {
-				attach(t, c, request(camStream, 2, RoleProducer), now)
-				attach(t, c, request(camStream, 3, RoleConsumer), now)
+				attach(t, c, request(camStream, 2, wire.RoleProducer), now)
+				attach(t, c, request(camStream, 3, wire.RoleConsumer), now)
 			},
-			req: request(camStream, 1, RoleConsumer), code: CodeOK},
+			req: request(camStream, 1, wire.RoleConsumer), code: wire.CodeOK},
 		{name: "clientId with a live lease is REJECTED",
-			setup: func(t *testing.T, c *Core) { attach(t, c, request(camStream, 1, RoleConsumer), now) },
-			req:   request(camStream, 1, RoleProducer), code: CodeRejected, message: "clientId 1 already holds lease"},
+			setup: func(t *testing.T, c *Core) { attach(t, c, request(camStream, 1, wire.RoleConsumer), now) },
+			req:   request(camStream, 1, wire.RoleProducer), code: wire.CodeRejected, message: "clientId 1 already holds lease"},
 		{name: "stream without payload pools is INVALID_PARAMS",
 			core: func(t *testing.T) *Core {
 				cfg := loadConfig(t, "")
 				cfg.Profiles["cam"] = config.Profile{Name: "cam", HeaderNslots: 64}
 				return NewCore(cfg)
 			},
-			req: request(camStream, 1, RoleConsumer), code: CodeInvalidParams, message: "no payload pools"},
+			req: request(camStream, 1, wire.RoleConsumer), code: wire.CodeInvalidParams, message: "no payload pools"},
 		{name: "draining driver is REJECTED",
-			setup: func(t *testing.T, c *Core) { c.BeginShutdown(ShutdownAdmin, "", now) },
-			req:   request(camStream, 1, RoleConsumer), code: CodeRejected, message: "draining"},
+			setup: func(t *testing.T, c *Core) { c.BeginShutdown(wire.ShutdownAdmin, "", now) },
+			req:   request(camStream, 1, wire.RoleConsumer), code: wire.CodeRejected, message: "draining"},
 		{name: "stopped driver is REJECTED",
 			setup: func(t *testing.T, c *Core) { c.StopNow(now) },
-			req:   request(camStream, 1, RoleConsumer), code: CodeRejected, message: "stopped"},
+			req:   request(camStream, 1, wire.RoleConsumer), code: wire.CodeRejected, message: "stopped"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,15 +145,15 @@ func TestDriverSpec_4_3_AttachRules(t *testing.T) {
 			d := c.DecideAttach(tt.req, now)
 			assert.Equal(t, tt.code, d.Code, "message %q", d.Message)
 			assert.Contains(t, d.Message, tt.message)
-			if d.Code != CodeOK {
+			if d.Code != wire.CodeOK {
 				resp := d.Response()
 				assert.Equal(t, tt.req.CorrelationID, resp.CorrelationID)
 				assert.Equal(t, tt.code, resp.Code)
 				return
 			}
 			resp, _ := c.CommitAttach(d.Plan, now)
-			assert.Equal(t, CodeOK, resp.Code)
-			assert.Equal(t, uint8(MaxDims), resp.MaxDims)
+			assert.Equal(t, wire.CodeOK, resp.Code)
+			assert.Equal(t, uint8(shm.MaxDims), resp.MaxDims)
 		})
 	}
 }
@@ -152,13 +169,13 @@ func (c *Core) withPolicy(edit func(*config.PolicySection)) *Core {
 // poolNslots = headerNslots.
 func TestDriverSpec_4_2_OKResponseFields(t *testing.T) {
 	c := newTestCore(t)
-	req := request(camStream, 9, RoleProducer)
+	req := request(camStream, 9, wire.RoleProducer)
 	req.CorrelationID = -42
 	req.MaxDims = 4
 	resp := attach(t, c, req, 7*second)
-	assert.Equal(t, AttachResponse{
+	assert.Equal(t, wire.ShmAttachResponse{
 		CorrelationID:          -42,
-		Code:                   CodeOK,
+		Code:                   wire.CodeOK,
 		LeaseID:                1,
 		LeaseExpiryTimestampNs: 7*second + leaseLifetime,
 		StreamID:               camStream,
@@ -167,7 +184,7 @@ func TestDriverSpec_4_2_OKResponseFields(t *testing.T) {
 		HeaderNslots:           64,
 		HeaderSlotBytes:        256,
 		MaxDims:                8,
-		PayloadPools: []PayloadPoolGrant{
+		PayloadPools: []wire.PayloadPool{
 			{PoolID: 1, PoolNslots: 64, StrideBytes: 65536},
 			{PoolID: 2, PoolNslots: 64, StrideBytes: 1048576},
 		},
@@ -181,19 +198,19 @@ func TestDriverSpec_4_2_RejectionNullFields(t *testing.T) {
 	for i := range long {
 		long[i] = 'x'
 	}
-	resp := Rejection(17, CodeRejected, string(long))
-	assert.Equal(t, AttachResponse{
+	resp := Rejection(17, wire.CodeRejected, string(long))
+	assert.Equal(t, wire.ShmAttachResponse{
 		CorrelationID:          17,
-		Code:                   CodeRejected,
-		LeaseID:                NullU64,
-		LeaseExpiryTimestampNs: NullU64,
-		StreamID:               NullU32,
-		Epoch:                  NullU64,
-		LayoutVersion:          NullU32,
-		HeaderNslots:           NullU32,
-		HeaderSlotBytes:        NullU16,
-		MaxDims:                NullU8,
-		ErrorMessage:           string(long[:MaxErrorMessageBytes]),
+		Code:                   wire.CodeRejected,
+		LeaseID:                wire.NullU64,
+		LeaseExpiryTimestampNs: wire.NullU64,
+		StreamID:               wire.NullU32,
+		Epoch:                  wire.NullU64,
+		LayoutVersion:          wire.NullU32,
+		HeaderNslots:           wire.NullU32,
+		HeaderSlotBytes:        wire.NullU16,
+		MaxDims:                wire.NullU8,
+		ErrorMessage:           string(long[:wire.MaxErrorMessageBytes]),
 	}, resp)
 }
 
@@ -203,22 +220,22 @@ func TestDriverSpec_6_EpochIncrements(t *testing.T) {
 	c := newTestCore(t)
 	epoch := func() uint64 { s, _ := c.Stream(camStream); return s.Epoch }
 
-	cons := attach(t, c, request(camStream, 1, RoleConsumer), 10)
+	cons := attach(t, c, request(camStream, 1, wire.RoleConsumer), 10)
 	assert.Equal(t, uint64(10), cons.Epoch, "first lease provisions the stream")
-	attach(t, c, request(camStream, 2, RoleConsumer), 11)
+	attach(t, c, request(camStream, 2, wire.RoleConsumer), 11)
 	assert.Equal(t, uint64(10), epoch(), "a consumer attach keeps the epoch")
 
-	prod := attach(t, c, request(camStream, 3, RoleProducer), 12)
+	prod := attach(t, c, request(camStream, 3, wire.RoleProducer), 12)
 	assert.Equal(t, uint64(12), prod.Epoch, "a producer attach bumps")
-	_, actions := c.Detach(DetachRequest{LeaseID: prod.LeaseID, StreamID: camStream, ClientID: 3, Role: RoleProducer}, 13)
+	_, actions := c.Detach(wire.ShmDetachRequest{LeaseID: prod.LeaseID, StreamID: camStream, ClientID: 3, Role: wire.RoleProducer}, 13)
 	assert.Equal(t, []ActionKind{ActionSendLeaseRevoked, ActionProvisionEpoch, ActionSendPoolAnnounce}, kinds(actions))
 	assert.Equal(t, uint64(13), epoch(), "a producer detach bumps")
 
 	// The clock has not moved: epochs still strictly increase.
-	prod = attach(t, c, request(camStream, 3, RoleProducer), 13)
+	prod = attach(t, c, request(camStream, 3, wire.RoleProducer), 13)
 	assert.Equal(t, uint64(14), prod.Epoch)
 
-	_, actions = c.Detach(DetachRequest{LeaseID: cons.LeaseID, StreamID: camStream, ClientID: 1, Role: RoleConsumer}, 20)
+	_, actions = c.Detach(wire.ShmDetachRequest{LeaseID: cons.LeaseID, StreamID: camStream, ClientID: 1, Role: wire.RoleConsumer}, 20)
 	assert.Equal(t, []ActionKind{ActionSendLeaseRevoked}, kinds(actions))
 	assert.Equal(t, uint64(14), epoch(), "a consumer detach keeps the epoch")
 }
@@ -227,11 +244,11 @@ func TestDriverSpec_6_EpochIncrements(t *testing.T) {
 // keepalives is expired, and the next producer lease has a higher epoch.
 func TestDriverSpec_7_ProducerReattachAfterExpiry(t *testing.T) {
 	c := newTestCore(t)
-	first := attach(t, c, request(camStream, 1, RoleProducer), second)
+	first := attach(t, c, request(camStream, 1, wire.RoleProducer), second)
 	actions := cloneActions(c.ExpireLeases(first.LeaseExpiryTimestampNs))
 	require.Equal(t, []ActionKind{ActionSendLeaseRevoked, ActionProvisionEpoch, ActionSendPoolAnnounce}, kinds(actions))
-	assert.Equal(t, RevokeExpired, actions[0].Revoked.Reason)
-	again := attach(t, c, request(camStream, 1, RoleProducer), first.LeaseExpiryTimestampNs)
+	assert.Equal(t, wire.RevokeExpired, actions[0].Revoked.Reason)
+	again := attach(t, c, request(camStream, 1, wire.RoleProducer), first.LeaseExpiryTimestampNs)
 	assert.Greater(t, again.Epoch, actions[1].Epoch)
 	assert.Greater(t, actions[1].Epoch, first.Epoch)
 	assert.NotEqual(t, first.LeaseID, again.LeaseID)
@@ -241,7 +258,7 @@ func TestDriverSpec_7_ProducerReattachAfterExpiry(t *testing.T) {
 // clientId for ShmPoolAnnounce.producerId, and 0 without a producer.
 func TestDriverSpec_8_ProducerIDInStream(t *testing.T) {
 	c := newTestCore(t)
-	p := attach(t, c, request(camStream, 77, RoleProducer), 1)
+	p := attach(t, c, request(camStream, 77, wire.RoleProducer), 1)
 	s, _ := c.Stream(camStream)
 	assert.Equal(t, uint32(77), s.ProducerClientID)
 	c.RevokeLease(p.LeaseID, "operator", 2)
@@ -254,9 +271,9 @@ func TestDriverSpec_8_ProducerIDInStream(t *testing.T) {
 // stream is forgotten with its last lease and comes back at a higher epoch.
 func TestDriverSpec_11_DynamicStreams(t *testing.T) {
 	c := newTestCore(t)
-	create := func(stream, client uint32, now uint64) AttachResponse {
-		r := request(stream, client, RoleProducer)
-		r.PublishMode = PublishModeExistingOrCreate
+	create := func(stream, client uint32, now uint64) wire.ShmAttachResponse {
+		r := request(stream, client, wire.RoleProducer)
+		r.PublishMode = wire.PublishModeExistingOrCreate
 		return attach(t, c, r, now)
 	}
 	a := create(20001, 1, 100)
@@ -266,8 +283,8 @@ func TestDriverSpec_11_DynamicStreams(t *testing.T) {
 	d := create(0, 3, 102)
 	assert.Equal(t, uint32(20000), d.StreamID)
 
-	cons := request(20001, 4, RoleConsumer)
-	assert.Equal(t, CodeOK, c.DecideAttach(cons, 103).Code, "a live dynamic stream exists for REQUIRE_EXISTING")
+	cons := request(20001, 4, wire.RoleConsumer)
+	assert.Equal(t, wire.CodeOK, c.DecideAttach(cons, 103).Code, "a live dynamic stream exists for REQUIRE_EXISTING")
 
 	actions := cloneActions(c.ExpireLeases(a.LeaseExpiryTimestampNs))
 	assert.Contains(t, kinds(actions), ActionRetireStream)
@@ -281,16 +298,16 @@ func TestDriverSpec_11_DynamicStreams(t *testing.T) {
 func TestAppendProvisionedStreams(t *testing.T) {
 	c := newTestCore(t)
 	assert.Empty(t, c.AppendProvisionedStreams(nil), "configured but unprovisioned streams are not announced")
-	r := request(dynLast, 1, RoleProducer)
-	r.PublishMode = PublishModeExistingOrCreate
+	r := request(dynLast, 1, wire.RoleProducer)
+	r.PublishMode = wire.PublishModeExistingOrCreate
 	attach(t, c, r, 5)
-	attach(t, c, request(camStream, 2, RoleConsumer), 5)
+	attach(t, c, request(camStream, 2, wire.RoleConsumer), 5)
 	assert.Equal(t, []uint32{camStream, dynLast}, c.AppendProvisionedStreams(nil))
 }
 
 func TestAnnounceInputsDoNotAllocate(t *testing.T) {
 	c := newTestCore(t)
-	attach(t, c, request(camStream, 1, RoleProducer), 5)
+	attach(t, c, request(camStream, 1, wire.RoleProducer), 5)
 	ids := make([]uint32, 0, 8)
 	allocs := testing.AllocsPerRun(1000, func() {
 		ids = c.AppendProvisionedStreams(ids[:0])

@@ -1,5 +1,9 @@
 package driver
 
+import (
+	"github.com/tensorpool/tensorpool/wire"
+)
+
 // ConsumerHello applies the per-consumer stream requests of a ConsumerHello
 // and returns the ConsumerConfig to send. It acts only for a consumer that
 // holds a consumer lease on the hello's stream (clientId = consumerId);
@@ -14,22 +18,22 @@ package driver
 // keeps the consumer on the shared stream (Wire §10.1.3, Driver §11).
 // The channel strings are kept in the lease, so they must not alias a
 // receive buffer.
-func (c *Core) ConsumerHello(h ConsumerHello) (cfg ConsumerConfig, ok bool) {
+func (c *Core) ConsumerHello(h wire.ConsumerHello) (cfg wire.ConsumerConfig, ok bool) {
 	leaseID, held := c.leaseOf[h.ConsumerID]
 	if !held {
-		return ConsumerConfig{}, false
+		return wire.ConsumerConfig{}, false
 	}
 	l := c.leases[leaseID]
-	if l.Role != RoleConsumer || l.StreamID != h.StreamID {
-		return ConsumerConfig{}, false
+	if l.Role != wire.RoleConsumer || l.StreamID != h.StreamID {
+		return wire.ConsumerConfig{}, false
 	}
 	l.DescriptorStreamID, l.DescriptorChannel = assign(&c.descriptorIDs, l.DescriptorStreamID, h.DescriptorStreamID, h.DescriptorChannel)
 	l.ControlStreamID, l.ControlChannel = assign(&c.controlIDs, l.ControlStreamID, h.ControlStreamID, h.ControlChannel)
-	return ConsumerConfig{
+	return wire.ConsumerConfig{
 		StreamID:           h.StreamID,
 		ConsumerID:         h.ConsumerID,
 		UseShm:             true,
-		Mode:               ModeStream,
+		Mode:               wire.ModeStream,
 		DescriptorStreamID: l.DescriptorStreamID,
 		DescriptorChannel:  l.DescriptorChannel,
 		ControlStreamID:    l.ControlStreamID,

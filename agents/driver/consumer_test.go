@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tensorpool/tensorpool/config"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 const (
@@ -20,39 +21,39 @@ const (
 func TestWireSpec_10_1_2_PerConsumerStreams(t *testing.T) {
 	tests := []struct {
 		name       string
-		hello      ConsumerHello
+		hello      wire.ConsumerHello
 		descriptor uint32
 		descChan   string
 		control    uint32
 		ctrlChan   string
 	}{
-		{"no request", ConsumerHello{}, 0, "", 0, ""},
+		{"no request", wire.ConsumerHello{}, 0, "", 0, ""},
 		{"both requested, preferred ids in range",
-			ConsumerHello{DescriptorStreamID: 31001, DescriptorChannel: descChannel, ControlStreamID: 32001, ControlChannel: ctrlChannel},
+			wire.ConsumerHello{DescriptorStreamID: 31001, DescriptorChannel: descChannel, ControlStreamID: 32001, ControlChannel: ctrlChannel},
 			31001, descChannel, 32001, ctrlChannel},
 		{"preferred id outside range gets the next free id",
-			ConsumerHello{DescriptorStreamID: 2300, DescriptorChannel: descChannel},
+			wire.ConsumerHello{DescriptorStreamID: 2300, DescriptorChannel: descChannel},
 			31000, descChannel, 0, ""},
 		{"channel with id 0 is declined (Wire rule, not Driver §11)",
-			ConsumerHello{DescriptorStreamID: 0, DescriptorChannel: descChannel, ControlStreamID: 0, ControlChannel: ctrlChannel},
+			wire.ConsumerHello{DescriptorStreamID: 0, DescriptorChannel: descChannel, ControlStreamID: 0, ControlChannel: ctrlChannel},
 			0, "", 0, ""},
 		{"id without channel is declined",
-			ConsumerHello{DescriptorStreamID: 31000, ControlStreamID: 32000},
+			wire.ConsumerHello{DescriptorStreamID: 31000, ControlStreamID: 32000},
 			0, "", 0, ""},
 		{"each request stands alone",
-			ConsumerHello{DescriptorStreamID: 31000, DescriptorChannel: descChannel, ControlStreamID: 0, ControlChannel: ctrlChannel},
+			wire.ConsumerHello{DescriptorStreamID: 31000, DescriptorChannel: descChannel, ControlStreamID: 0, ControlChannel: ctrlChannel},
 			31000, descChannel, 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newTestCore(t)
-			attach(t, c, request(camStream, 5, RoleConsumer), 0)
+			attach(t, c, request(camStream, 5, wire.RoleConsumer), 0)
 			h := tt.hello
 			h.StreamID, h.ConsumerID = camStream, 5
 			got, ok := c.ConsumerHello(h)
 			require.True(t, ok)
-			assert.Equal(t, ConsumerConfig{
-				StreamID: camStream, ConsumerID: 5, UseShm: true, Mode: ModeStream,
+			assert.Equal(t, wire.ConsumerConfig{
+				StreamID: camStream, ConsumerID: 5, UseShm: true, Mode: wire.ModeStream,
 				DescriptorStreamID: tt.descriptor, DescriptorChannel: tt.descChan,
 				ControlStreamID: tt.control, ControlChannel: tt.ctrlChan,
 			}, got)
@@ -64,13 +65,13 @@ func TestWireSpec_10_1_2_PerConsumerStreams(t *testing.T) {
 // among consumers, declined when the range is exhausted or unset, and
 // freed when the lease ends.
 func TestDriverSpec_11_PerConsumerAssignment(t *testing.T) {
-	hello := func(consumer uint32) ConsumerHello {
-		return ConsumerHello{StreamID: camStream, ConsumerID: consumer, DescriptorStreamID: 31000, DescriptorChannel: descChannel}
+	hello := func(consumer uint32) wire.ConsumerHello {
+		return wire.ConsumerHello{StreamID: camStream, ConsumerID: consumer, DescriptorStreamID: 31000, DescriptorChannel: descChannel}
 	}
 	c := newTestCore(t)
-	first := attach(t, c, request(camStream, 1, RoleConsumer), 0)
-	attach(t, c, request(camStream, 2, RoleConsumer), 0)
-	attach(t, c, request(camStream, 3, RoleConsumer), 0)
+	first := attach(t, c, request(camStream, 1, wire.RoleConsumer), 0)
+	attach(t, c, request(camStream, 2, wire.RoleConsumer), 0)
+	attach(t, c, request(camStream, 3, wire.RoleConsumer), 0)
 
 	a, _ := c.ConsumerHello(hello(1))
 	assert.Equal(t, uint32(31000), a.DescriptorStreamID)
@@ -82,11 +83,11 @@ func TestDriverSpec_11_PerConsumerAssignment(t *testing.T) {
 	assert.Equal(t, uint32(0), full.DescriptorStreamID, "range exhausted")
 	assert.Empty(t, full.DescriptorChannel)
 
-	c.Detach(DetachRequest{LeaseID: first.LeaseID, StreamID: camStream, ClientID: 1, Role: RoleConsumer}, 1)
+	c.Detach(wire.ShmDetachRequest{LeaseID: first.LeaseID, StreamID: camStream, ClientID: 1, Role: wire.RoleConsumer}, 1)
 	freed, _ := c.ConsumerHello(hello(3))
 	assert.Equal(t, uint32(31000), freed.DescriptorStreamID, "freed when the lease ended")
 
-	released, _ := c.ConsumerHello(ConsumerHello{StreamID: camStream, ConsumerID: 3})
+	released, _ := c.ConsumerHello(wire.ConsumerHello{StreamID: camStream, ConsumerID: 3})
 	assert.Equal(t, uint32(0), released.DescriptorStreamID, "a hello without the request gives the id back")
 	again, _ := c.ConsumerHello(hello(2))
 	assert.Equal(t, uint32(31001), again.DescriptorStreamID)
@@ -94,7 +95,7 @@ func TestDriverSpec_11_PerConsumerAssignment(t *testing.T) {
 	cfg := loadConfig(t, "")
 	cfg.Driver.DescriptorStreamIDRange = config.StreamIDRange{}
 	unset := NewCore(cfg)
-	attach(t, unset, request(camStream, 1, RoleConsumer), 0)
+	attach(t, unset, request(camStream, 1, wire.RoleConsumer), 0)
 	got, ok := unset.ConsumerHello(hello(1))
 	require.True(t, ok)
 	assert.Equal(t, uint32(0), got.DescriptorStreamID, "range unset: declined")
@@ -105,9 +106,9 @@ func TestDriverSpec_11_PerConsumerAssignment(t *testing.T) {
 // lease on the hello's stream gets a ConsumerConfig from the driver.
 func TestConsumerHelloNeedsConsumerLease(t *testing.T) {
 	c := newTestCore(t)
-	attach(t, c, request(camStream, 1, RoleProducer), 0)
-	attach(t, c, request(camStream, 2, RoleConsumer), 0)
-	for _, h := range []ConsumerHello{
+	attach(t, c, request(camStream, 1, wire.RoleProducer), 0)
+	attach(t, c, request(camStream, 2, wire.RoleConsumer), 0)
+	for _, h := range []wire.ConsumerHello{
 		{StreamID: camStream, ConsumerID: 9}, // no lease
 		{StreamID: camStream, ConsumerID: 1}, // producer lease
 		{StreamID: dynFirst, ConsumerID: 2},  // lease on another stream

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/tensorpool/tensorpool/config"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // ActionKind names an effect the driver agent carries out for the core.
@@ -29,8 +30,8 @@ type Action struct {
 	Kind     ActionKind
 	StreamID uint32
 	Epoch    uint64
-	Revoked  LeaseRevoked
-	Shutdown DriverShutdown
+	Revoked  wire.ShmLeaseRevoked
+	Shutdown wire.ShmDriverShutdown
 }
 
 // Stream is the driver's view of one stream.
@@ -147,7 +148,7 @@ func (c *Core) bumpEpoch(s *Stream, nowNs uint64) {
 // Keepalive applies a ShmLeaseKeepalive. It extends the lease only when
 // lease id, stream, client and role all match and the deadline has not
 // passed. It does not allocate.
-func (c *Core) Keepalive(k Keepalive, nowNs uint64) KeepaliveResult {
+func (c *Core) Keepalive(k wire.ShmLeaseKeepalive, nowNs uint64) KeepaliveResult {
 	l, ok := c.leases[k.LeaseID]
 	if !ok {
 		return KeepaliveUnknownLease
@@ -166,17 +167,17 @@ func (c *Core) Keepalive(k Keepalive, nowNs uint64) KeepaliveResult {
 // Detach applies a ShmDetachRequest (Driver spec §4.9): a live lease whose
 // id, stream, client and role match ends as DETACHED with code OK; anything
 // else is REJECTED.
-func (c *Core) Detach(req DetachRequest, nowNs uint64) (DetachResponse, []Action) {
+func (c *Core) Detach(req wire.ShmDetachRequest, nowNs uint64) (wire.ShmDetachResponse, []Action) {
 	c.actions = c.actions[:0]
 	l, ok := c.leases[req.LeaseID]
 	if !ok {
-		return DetachResponse{CorrelationID: req.CorrelationID, Code: CodeRejected, ErrorMessage: "unknown lease"}, c.actions
+		return wire.ShmDetachResponse{CorrelationID: req.CorrelationID, Code: wire.CodeRejected, ErrorMessage: "unknown lease"}, c.actions
 	}
 	if l.StreamID != req.StreamID || l.ClientID != req.ClientID || l.Role != req.Role {
-		return DetachResponse{CorrelationID: req.CorrelationID, Code: CodeRejected, ErrorMessage: "lease does not match streamId, clientId and role"}, c.actions
+		return wire.ShmDetachResponse{CorrelationID: req.CorrelationID, Code: wire.CodeRejected, ErrorMessage: "lease does not match streamId, clientId and role"}, c.actions
 	}
 	c.endLease(l, eventDetach, "", nowNs, true)
-	return DetachResponse{CorrelationID: req.CorrelationID, Code: CodeOK}, c.actions
+	return wire.ShmDetachResponse{CorrelationID: req.CorrelationID, Code: wire.CodeOK}, c.actions
 }
 
 // ExpireLeases ends every lease whose deadline has passed, in lease id order.
@@ -216,7 +217,7 @@ func (c *Core) endLease(l *Lease, e leaseEvent, message string, nowNs uint64, bu
 	c.actions = append(c.actions, Action{
 		Kind:     ActionSendLeaseRevoked,
 		StreamID: l.StreamID,
-		Revoked: LeaseRevoked{
+		Revoked: wire.ShmLeaseRevoked{
 			TimestampNs:  nowNs,
 			LeaseID:      l.ID,
 			StreamID:     l.StreamID,
@@ -229,7 +230,7 @@ func (c *Core) endLease(l *Lease, e leaseEvent, message string, nowNs uint64, bu
 	delete(c.leases, l.ID)
 	delete(c.leaseOf, l.ClientID)
 	s := c.streams[l.StreamID]
-	if l.Role == RoleProducer {
+	if l.Role == wire.RoleProducer {
 		s.ProducerLeaseID, s.ProducerClientID = 0, 0
 	} else {
 		s.ConsumerLeases--
@@ -245,7 +246,7 @@ func (c *Core) endLease(l *Lease, e leaseEvent, message string, nowNs uint64, bu
 		c.actions = append(c.actions, Action{Kind: ActionRetireStream, StreamID: s.ID, Epoch: s.Epoch})
 		return
 	}
-	if l.Role == RoleProducer && bumpEpoch {
+	if l.Role == wire.RoleProducer && bumpEpoch {
 		c.bumpEpoch(s, nowNs)
 		c.actions = append(c.actions,
 			Action{Kind: ActionProvisionEpoch, StreamID: s.ID, Epoch: s.Epoch},
@@ -255,7 +256,7 @@ func (c *Core) endLease(l *Lease, e leaseEvent, message string, nowNs uint64, bu
 
 // RequestShutdown applies a ShmDriverShutdownRequest: only a request whose
 // token matches the configured one starts the drain (§4.13).
-func (c *Core) RequestShutdown(req ShutdownRequest, nowNs uint64) (ShutdownOutcome, []Action) {
+func (c *Core) RequestShutdown(req wire.ShmDriverShutdownRequest, nowNs uint64) (ShutdownOutcome, []Action) {
 	c.actions = c.actions[:0]
 	outcome := checkToken(c.cfg.Policies.ShutdownToken, req.Token)
 	if outcome != ShutdownAccepted {
@@ -266,7 +267,7 @@ func (c *Core) RequestShutdown(req ShutdownRequest, nowNs uint64) (ShutdownOutco
 
 // BeginShutdown starts the drain without a token, for local triggers such
 // as a signal. Draining announces every provisioned stream one last time.
-func (c *Core) BeginShutdown(reason ShutdownReason, message string, nowNs uint64) (ShutdownOutcome, []Action) {
+func (c *Core) BeginShutdown(reason wire.ShutdownReason, message string, nowNs uint64) (ShutdownOutcome, []Action) {
 	c.actions = c.actions[:0]
 	if !c.life.beginDrain(reason, message, nowNs, uint64(c.cfg.Policies.ShutdownTimeout())) {
 		return ShutdownAlreadyStopping, c.actions
@@ -292,7 +293,7 @@ func (c *Core) Tick(nowNs uint64) []Action {
 func (c *Core) StopNow(nowNs uint64) []Action {
 	c.actions = c.actions[:0]
 	if c.life.state == Running {
-		c.life.beginDrain(ShutdownNormal, "driver closing", nowNs, 0)
+		c.life.beginDrain(wire.ShutdownNormal, "driver closing", nowNs, 0)
 	}
 	if c.life.state == Draining {
 		c.stop(nowNs)
@@ -314,7 +315,7 @@ func (c *Core) stop(nowNs uint64) {
 	c.life.state = Stopped
 	c.actions = append(c.actions, Action{
 		Kind:     ActionSendDriverShutdown,
-		Shutdown: DriverShutdown{TimestampNs: nowNs, Reason: c.life.reason, ErrorMessage: c.life.message},
+		Shutdown: wire.ShmDriverShutdown{TimestampNs: nowNs, Reason: c.life.reason, ErrorMessage: c.life.message},
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 func TestNextEpochIsStrictlyIncreasing(t *testing.T) {
@@ -66,6 +67,6 @@ func TestDriverSpec_10_EpochAboveEarlierRun(t *testing.T) {
 	c := newTestCore(t)
 	c.RecordEpochOnDisk(camStream, 9_000)
 	c.RecordEpochOnDisk(camStream, 5_000) // lower records do not lower the floor
-	resp := attach(t, c, request(camStream, 1, RoleConsumer), 100)
+	resp := attach(t, c, request(camStream, 1, wire.RoleConsumer), 100)
 	assert.Equal(t, uint64(9_001), resp.Epoch)
 }

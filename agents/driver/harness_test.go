@@ -15,8 +15,6 @@ import (
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
-	sbe "github.com/tensorpool/tensorpool/wire/sbe/driver"
 )
 
 // Each test gets its own control stream so nothing one test leaves in the
@@ -136,10 +134,10 @@ func (d *testDriver) run(dur time.Duration) {
 	d.waitFor("time to pass", func() bool { return time.Now().After(end) })
 }
 
-func (d *testDriver) attach(req AttachRequest) AttachResponse {
+func (d *testDriver) attach(req wire.ShmAttachRequest) wire.ShmAttachResponse {
 	d.t.Helper()
 	d.probe.sendAttach(req)
-	var resp AttachResponse
+	var resp wire.ShmAttachResponse
 	d.waitFor(fmt.Sprintf("attach response %d", req.CorrelationID), func() bool {
 		r, ok := d.probe.attaches[req.CorrelationID]
 		resp = r
@@ -148,10 +146,10 @@ func (d *testDriver) attach(req AttachRequest) AttachResponse {
 	return resp
 }
 
-func (d *testDriver) detach(req DetachRequest) DetachResponse {
+func (d *testDriver) detach(req wire.ShmDetachRequest) wire.ShmDetachResponse {
 	d.t.Helper()
-	d.probe.send(EncodeDetachRequest(d.probe.buf, &req))
-	var resp DetachResponse
+	d.probe.send(&req)
+	var resp wire.ShmDetachResponse
 	d.waitFor("detach response", func() bool {
 		r, ok := d.probe.detaches[req.CorrelationID]
 		resp = r
@@ -162,9 +160,9 @@ func (d *testDriver) detach(req DetachRequest) DetachResponse {
 
 // awaitAnnounce waits for a ShmPoolAnnounce of stream with an epoch above
 // after and returns it.
-func (d *testDriver) awaitAnnounce(stream uint32, after uint64) PoolAnnounce {
+func (d *testDriver) awaitAnnounce(stream uint32, after uint64) wire.ShmPoolAnnounce {
 	d.t.Helper()
-	var got PoolAnnounce
+	var got wire.ShmPoolAnnounce
 	d.waitFor(fmt.Sprintf("announce of stream %d above epoch %d", stream, after), func() bool {
 		for _, a := range d.probe.announces {
 			if a.StreamID == stream && a.Epoch > after {
@@ -177,9 +175,9 @@ func (d *testDriver) awaitAnnounce(stream uint32, after uint64) PoolAnnounce {
 	return got
 }
 
-func (d *testDriver) awaitRevoked(lease uint64) LeaseRevoked {
+func (d *testDriver) awaitRevoked(lease uint64) wire.ShmLeaseRevoked {
 	d.t.Helper()
-	var got LeaseRevoked
+	var got wire.ShmLeaseRevoked
 	d.waitFor(fmt.Sprintf("ShmLeaseRevoked for lease %d", lease), func() bool {
 		for _, r := range d.probe.revoked {
 			if r.LeaseID == lease {
@@ -201,14 +199,14 @@ type probe struct {
 	assembler *logbuffer.FragmentAssembler
 	buf       []byte
 
-	attaches map[int64]AttachResponse
+	attaches map[int64]wire.ShmAttachResponse
 	// attachOrder lists attach responses' correlation ids in arrival order.
 	attachOrder []int64
-	detaches    map[int64]DetachResponse
-	revoked     []LeaseRevoked
-	shutdowns   []DriverShutdown
-	announces   []PoolAnnounce
-	configs     []ConsumerConfig
+	detaches    map[int64]wire.ShmDetachResponse
+	revoked     []wire.ShmLeaseRevoked
+	shutdowns   []wire.ShmDriverShutdown
+	announces   []wire.ShmPoolAnnounce
+	configs     []wire.ConsumerConfig
 	// order records template names as seen, e.g. "revoked", "announce".
 	order []string
 }
@@ -220,7 +218,7 @@ func newProbe(t testing.TB, client *aeron.Client, channel string, stream int32) 
 	sub, err := client.AddSubscription(channel, stream)
 	require.NoError(t, err)
 	p := &probe{t: t, pub: pub, sub: sub, buf: make([]byte, 1<<20),
-		attaches: map[int64]AttachResponse{}, detaches: map[int64]DetachResponse{}}
+		attaches: map[int64]wire.ShmAttachResponse{}, detaches: map[int64]wire.ShmDetachResponse{}}
 	p.assembler = logbuffer.NewFragmentAssembler(p.onMessage, 0)
 	return p
 }
@@ -229,47 +227,58 @@ func (p *probe) poll() int { return p.sub.Poll(p.assembler.Handler(), 64) }
 
 func (p *probe) onMessage(buf []byte, offset, length int, _ *logbuffer.Header) {
 	msg := buf[offset : offset+length]
-	m, err := wire.Validate(msg)
+	h, err := wire.PeekHeader(msg)
 	if err != nil {
 		return
 	}
-	switch {
-	case m.SchemaID == wire.DriverSchemaID && m.TemplateID == sbe.ShmAttachResponseSbeTemplateID:
-		var r AttachResponse
-		DecodeAttachResponse(msg, m, &r)
-		p.attaches[r.CorrelationID] = r
-		p.attachOrder = append(p.attachOrder, r.CorrelationID)
-		p.order = append(p.order, "attach")
-	case m.SchemaID == wire.DriverSchemaID && m.TemplateID == sbe.ShmDetachResponseSbeTemplateID:
-		var r DetachResponse
-		DecodeDetachResponse(msg, m, &r)
-		p.detaches[r.CorrelationID] = r
-		p.order = append(p.order, "detach")
-	case m.SchemaID == wire.DriverSchemaID && m.TemplateID == sbe.ShmLeaseRevokedSbeTemplateID:
-		var r LeaseRevoked
-		DecodeLeaseRevoked(msg, m, &r)
-		p.revoked = append(p.revoked, r)
-		p.order = append(p.order, "revoked")
-	case m.SchemaID == wire.DriverSchemaID && m.TemplateID == sbe.ShmDriverShutdownSbeTemplateID:
-		var s DriverShutdown
-		DecodeDriverShutdown(msg, m, &s)
-		p.shutdowns = append(p.shutdowns, s)
-		p.order = append(p.order, "shutdown")
-	case m.SchemaID == wire.ControlSchemaID && m.TemplateID == control.ShmPoolAnnounceSbeTemplateID:
-		var a PoolAnnounce
-		DecodePoolAnnounce(msg, m, &a)
-		p.announces = append(p.announces, a)
-		p.order = append(p.order, "announce")
-	case m.SchemaID == wire.ControlSchemaID && m.TemplateID == control.ConsumerConfigSbeTemplateID:
-		var c ConsumerConfig
-		DecodeConsumerConfig(msg, m, &c)
-		p.configs = append(p.configs, c)
-		p.order = append(p.order, "config")
+	switch h.ID() {
+	case wire.ShmAttachResponseID:
+		var r wire.ShmAttachResponse
+		if r.Decode(msg) == nil {
+			p.attaches[r.CorrelationID] = r
+			p.attachOrder = append(p.attachOrder, r.CorrelationID)
+			p.order = append(p.order, "attach")
+		}
+	case wire.ShmDetachResponseID:
+		var r wire.ShmDetachResponse
+		if r.Decode(msg) == nil {
+			p.detaches[r.CorrelationID] = r
+			p.order = append(p.order, "detach")
+		}
+	case wire.ShmLeaseRevokedID:
+		var r wire.ShmLeaseRevoked
+		if r.Decode(msg) == nil {
+			p.revoked = append(p.revoked, r)
+			p.order = append(p.order, "revoked")
+		}
+	case wire.ShmDriverShutdownID:
+		var s wire.ShmDriverShutdown
+		if s.Decode(msg) == nil {
+			p.shutdowns = append(p.shutdowns, s)
+			p.order = append(p.order, "shutdown")
+		}
+	case wire.ShmPoolAnnounceID:
+		var a wire.ShmPoolAnnounce
+		if a.Decode(msg) == nil {
+			p.announces = append(p.announces, a)
+			p.order = append(p.order, "announce")
+		}
+	case wire.ConsumerConfigID:
+		var c wire.ConsumerConfig
+		if c.Decode(msg) == nil {
+			p.configs = append(p.configs, c)
+			p.order = append(p.order, "config")
+		}
 	}
 }
 
-// send offers buf[:n], retrying briefly on back pressure.
-func (p *probe) send(n int) { p.sendBytes(p.buf[:n]) }
+// send encodes m and offers it, retrying briefly on back pressure.
+func (p *probe) send(m message) {
+	p.t.Helper()
+	n, err := m.Encode(p.buf)
+	require.NoError(p.t, err)
+	p.sendBytes(p.buf[:n])
+}
 
 func (p *probe) sendBytes(msg []byte) {
 	p.t.Helper()
@@ -282,6 +291,6 @@ func (p *probe) sendBytes(msg []byte) {
 	}
 }
 
-func (p *probe) sendAttach(req AttachRequest) { p.send(EncodeAttachRequest(p.buf, &req)) }
+func (p *probe) sendAttach(req wire.ShmAttachRequest) { p.send(&req) }
 
-func (p *probe) sendKeepalive(k Keepalive) { p.send(EncodeKeepalive(p.buf, &k)) }
+func (p *probe) sendKeepalive(k wire.ShmLeaseKeepalive) { p.send(&k) }

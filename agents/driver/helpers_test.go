@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/tensorpool/tensorpool/config"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // Stream ids of the test configuration.
@@ -49,21 +50,21 @@ func newTestCore(t *testing.T) *Core {
 	return NewCore(loadConfig(t, ""))
 }
 
-func request(stream, client uint32, role Role) AttachRequest {
-	return AttachRequest{
+func request(stream, client uint32, role wire.Role) wire.ShmAttachRequest {
+	return wire.ShmAttachRequest{
 		CorrelationID: int64(client)*100 + 7,
 		StreamID:      stream,
 		ClientID:      client,
 		Role:          role,
-		PublishMode:   PublishModeNull,
+		PublishMode:   wire.PublishModeNull,
 	}
 }
 
 // attach decides and commits, failing the test on a rejection.
-func attach(t *testing.T, c *Core, req AttachRequest, now uint64) AttachResponse {
+func attach(t *testing.T, c *Core, req wire.ShmAttachRequest, now uint64) wire.ShmAttachResponse {
 	t.Helper()
 	d := c.DecideAttach(req, now)
-	require.Equal(t, CodeOK, d.Code, "attach rejected: %s", d.Message)
+	require.Equal(t, wire.CodeOK, d.Code, "attach rejected: %s", d.Message)
 	resp, _ := c.CommitAttach(d.Plan, now)
 	return resp
 }
@@ -79,6 +80,15 @@ func kinds(actions []Action) []ActionKind {
 // cloneActions copies a result the core will reuse.
 func cloneActions(a []Action) []Action { return slices.Clone(a) }
 
-func keepaliveFor(r AttachResponse, client uint32, role Role) Keepalive {
-	return Keepalive{LeaseID: r.LeaseID, StreamID: r.StreamID, ClientID: client, Role: role}
+func keepaliveFor(r wire.ShmAttachResponse, client uint32, role wire.Role) wire.ShmLeaseKeepalive {
+	return wire.ShmLeaseKeepalive{LeaseID: r.LeaseID, StreamID: r.StreamID, ClientID: client, Role: role}
+}
+
+// encoded returns m's encoding in buf.
+func encoded(buf []byte, m message) []byte {
+	n, err := m.Encode(buf)
+	if err != nil {
+		panic(err)
+	}
+	return buf[:n]
 }

@@ -1,5 +1,9 @@
 package driver
 
+import (
+	"github.com/tensorpool/tensorpool/wire"
+)
+
 // LeaseState is the lease lifecycle of Driver spec §4.7.
 type LeaseState uint8
 
@@ -65,14 +69,14 @@ func (s LeaseState) next(e leaseEvent) (LeaseState, bool) {
 }
 
 // revokeReason is the ShmLeaseRevoked reason announcing an ended state.
-func (s LeaseState) revokeReason() RevokeReason {
+func (s LeaseState) revokeReason() wire.LeaseRevokeReason {
 	switch s {
 	case LeaseStateDetached:
-		return RevokeDetached
+		return wire.RevokeDetached
 	case LeaseStateExpired:
-		return RevokeExpired
+		return wire.RevokeExpired
 	}
-	return RevokeRevoked
+	return wire.RevokeRevoked
 }
 
 // Lease is one client's authorization for one stream in one role.
@@ -80,7 +84,7 @@ type Lease struct {
 	ID       uint64
 	StreamID uint32
 	ClientID uint32
-	Role     Role
+	Role     wire.Role
 	State    LeaseState
 	// ExpiresAtNs is the hard deadline: the last keepalive (or the grant)
 	// plus keepalive interval × expiry grace.

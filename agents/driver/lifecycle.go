@@ -1,6 +1,10 @@
 package driver
 
-import "crypto/subtle"
+import (
+	"crypto/subtle"
+
+	"github.com/tensorpool/tensorpool/wire"
+)
 
 // LifecycleState is the driver lifecycle: Running → Draining → Stopped.
 type LifecycleState uint8
@@ -46,7 +50,7 @@ const (
 type lifecycle struct {
 	state      LifecycleState
 	deadlineNs uint64
-	reason     ShutdownReason
+	reason     wire.ShutdownReason
 	message    string
 }
 
@@ -64,7 +68,7 @@ func checkToken(configured, presented string) ShutdownOutcome {
 
 // beginDrain moves Running to Draining with a deadline; it reports false in
 // any other state.
-func (l *lifecycle) beginDrain(reason ShutdownReason, message string, nowNs, timeoutNs uint64) bool {
+func (l *lifecycle) beginDrain(reason wire.ShutdownReason, message string, nowNs, timeoutNs uint64) bool {
 	if l.state != Running {
 		return false
 	}

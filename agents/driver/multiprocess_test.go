@@ -17,7 +17,6 @@ import (
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/wire"
-	sbe "github.com/tensorpool/tensorpool/wire/sbe/driver"
 )
 
 // helperClientEnv holds "<aeron dir> <channel> <control stream> <client id>"
@@ -50,23 +49,19 @@ func runHelperClient() int {
 		return 1
 	}
 	buf := make([]byte, 256)
-	req := AttachRequest{CorrelationID: 1, StreamID: 10000, ClientID: uint32(clientID), Role: RoleProducer, PublishMode: PublishModeNull}
-	var resp *AttachResponse
+	req := wire.ShmAttachRequest{CorrelationID: 1, StreamID: 10000, ClientID: uint32(clientID), Role: wire.RoleProducer, PublishMode: wire.PublishModeNull}
+	var resp *wire.ShmAttachResponse
 	handler := logbuffer.NewFragmentAssembler(func(b []byte, off, n int, _ *logbuffer.Header) {
 		msg := b[off : off+n]
-		m, err := wire.ValidateSchema(msg, wire.DriverSchemaID)
-		if err == nil && m.TemplateID == sbe.ShmAttachResponseSbeTemplateID {
-			var r AttachResponse
-			DecodeAttachResponse(msg, m, &r)
-			if r.CorrelationID == req.CorrelationID {
-				resp = &r
-			}
+		var r wire.ShmAttachResponse
+		if r.Decode(msg) == nil && r.CorrelationID == req.CorrelationID {
+			resp = &r
 		}
 	}, 0).Handler()
 	deadline := time.Now().Add(30 * time.Second)
 	for resp == nil && time.Now().Before(deadline) {
 		if pub.IsConnected() {
-			pub.Offer(buf[:EncodeAttachRequest(buf, &req)])
+			pub.Offer(encoded(buf, &req))
 		}
 		wait := time.Now().Add(200 * time.Millisecond)
 		for resp == nil && time.Now().Before(wait) {
@@ -75,14 +70,14 @@ func runHelperClient() int {
 			}
 		}
 	}
-	if resp == nil || resp.Code != CodeOK {
+	if resp == nil || resp.Code != wire.CodeOK {
 		fmt.Println("ERROR no grant", resp)
 		return 1
 	}
 	fmt.Println("ATTACHED", resp.LeaseID, resp.Epoch)
-	k := Keepalive{LeaseID: resp.LeaseID, StreamID: 10000, ClientID: uint32(clientID), Role: RoleProducer}
+	k := wire.ShmLeaseKeepalive{LeaseID: resp.LeaseID, StreamID: 10000, ClientID: uint32(clientID), Role: wire.RoleProducer}
 	for {
-		pub.Offer(buf[:EncodeKeepalive(buf, &k)])
+		pub.Offer(encoded(buf, &k))
 		sub.Poll(handler, 16)
 		time.Sleep(30 * time.Millisecond)
 	}
@@ -146,14 +141,14 @@ func TestAgent_MultiProcess_DeadOrStoppedProducerExpires(t *testing.T) {
 
 			require.NoError(t, cmd.Process.Signal(sig))
 			rev := d.awaitRevoked(lease)
-			require.Equal(t, RevokeExpired, rev.Reason)
+			require.Equal(t, wire.RevokeExpired, rev.Reason)
 			ann := d.awaitAnnounce(10000, epoch)
 			require.Zero(t, ann.ProducerID)
 			requireRevokeBeforeAnnounce(t, d.probe.order)
 
 			// The stream is free for the next producer, in a newer epoch still.
 			r := d.attach(producerRequest(2, 10000, 502))
-			require.Equal(t, CodeOK, r.Code, r.ErrorMessage)
+			require.Equal(t, wire.CodeOK, r.Code, r.ErrorMessage)
 			require.Greater(t, r.Epoch, ann.Epoch-1)
 		})
 	}
@@ -172,11 +167,11 @@ func TestAgent_MultiProcess_StoppedClientDoesNotStopTheDriver(t *testing.T) {
 	sent := 0
 	d.waitFor("every request sent", func() bool {
 		req := consumerRequest(int64(10000+sent), 4242, uint32(700+sent))
-		if d.probe.pub.Offer(d.probe.buf[:EncodeAttachRequest(d.probe.buf, &req)]) > 0 {
+		if d.probe.pub.Offer(encoded(d.probe.buf, &req)) > 0 {
 			sent++
 		}
 		return sent == requests
 	})
 	d.waitFor("every request answered", func() bool { return len(d.probe.attaches) == requests })
-	require.Equal(t, RevokeExpired, d.awaitRevoked(lease).Reason)
+	require.Equal(t, wire.RevokeExpired, d.awaitRevoked(lease).Reason)
 }

@@ -11,10 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/wire"
+	"golang.org/x/sys/unix"
 )
 
 // Provisioning failures, for errors.Is. Every error Provision returns wraps
@@ -37,20 +37,12 @@ func streamNamespace(streamID uint32) string {
 
 const epochDirPrefix = "epoch-"
 
-// PoolRegion is one provisioned payload pool and its URI.
-type PoolRegion struct {
-	PoolID      uint16
-	Nslots      uint32
-	StrideBytes uint32
-	URI         string
-}
-
 // Regions are the files of one stream epoch, as announced and granted.
 type Regions struct {
 	StreamID  uint32
 	Epoch     uint64
 	HeaderURI string
-	Pools     []PoolRegion
+	Pools     []wire.PayloadPool
 	// Dir is the canonical epoch directory.
 	Dir string
 }
@@ -293,8 +285,8 @@ func (p *Provisioner) Provision(streamID uint32, epoch uint64, profile config.Pr
 		if err != nil {
 			return fail(err)
 		}
-		next.regions.Pools = append(next.regions.Pools, PoolRegion{
-			PoolID: pool.PoolID, Nslots: profile.HeaderNslots, StrideBytes: pool.StrideBytes, URI: uri,
+		next.regions.Pools = append(next.regions.Pools, wire.PayloadPool{
+			PoolID: pool.PoolID, PoolNslots: profile.HeaderNslots, StrideBytes: pool.StrideBytes, RegionURI: uri,
 		})
 	}
 

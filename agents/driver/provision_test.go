@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // provisionConfig is a small layout under base: 8 header slots, two pools.
@@ -60,7 +61,7 @@ func TestProvision_WireSpec15_21a_LayoutSuperblocksAndURIs(t *testing.T) {
 	require.Equal(t, dir, r.Dir)
 	require.Equal(t, "shm:file?path="+filepath.Join(dir, "header.ring"), r.HeaderURI)
 	require.Len(t, r.Pools, 2)
-	require.Equal(t, "shm:file?path="+filepath.Join(dir, "payload-7.pool"), r.Pools[1].URI)
+	require.Equal(t, "shm:file?path="+filepath.Join(dir, "payload-7.pool"), r.Pools[1].RegionURI)
 
 	policy, err := shm.NewPathPolicy(base)
 	require.NoError(t, err)
@@ -73,10 +74,10 @@ func TestProvision_WireSpec15_21a_LayoutSuperblocksAndURIs(t *testing.T) {
 	require.NoError(t, header.Close())
 	for _, pool := range r.Pools {
 		want := shm.PayloadPoolSuperblock(42, 10000, pool.PoolID, 8, pool.StrideBytes)
-		m, err := shm.OpenURI(policy, pool.URI, shm.OpenOptions{Expect: want})
-		require.NoError(t, err, pool.URI)
+		m, err := shm.OpenURI(policy, pool.RegionURI, shm.OpenOptions{Expect: want})
+		require.NoError(t, err, pool.RegionURI)
 		require.NoError(t, m.Close())
-		require.Equal(t, uint32(8), pool.Nslots)
+		require.Equal(t, uint32(8), pool.PoolNslots)
 	}
 
 	// permissions_mode applies exactly, whatever the umask; directories get search bits.
@@ -331,8 +332,8 @@ func TestProvision_ScanEpochsFeedsCoreEpochFloor_DriverSpec10(t *testing.T) {
 	for _, e := range found {
 		core.RecordEpochOnDisk(e.StreamID, e.Epoch)
 	}
-	d := core.DecideAttach(AttachRequest{CorrelationID: 1, StreamID: 10000, ClientID: 1, Role: RoleProducer, PublishMode: PublishModeNull}, 5)
-	require.Equal(t, CodeOK, d.Code)
+	d := core.DecideAttach(wire.ShmAttachRequest{CorrelationID: 1, StreamID: 10000, ClientID: 1, Role: wire.RoleProducer, PublishMode: wire.PublishModeNull}, 5)
+	require.Equal(t, wire.CodeOK, d.Code)
 	require.Greater(t, d.Plan.ProvisionEpoch, uint64(900))
 }
 

@@ -17,9 +17,9 @@ import (
 	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
 	"github.com/tensorpool/tensorpool/agent"
-	"github.com/tensorpool/tensorpool/agents/driver"
-	"github.com/tensorpool/tensorpool/agents/driver/driverclient"
+	"github.com/tensorpool/tensorpool/agents/driverclient"
 	"github.com/tensorpool/tensorpool/clock"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 func TestMain(m *testing.M) { drivertest.Main(m, nil) }
@@ -120,7 +120,7 @@ func attachedClient(t *testing.T, stream int, clientID uint32) *driverclient.Cli
 	t.Cleanup(func() { a.Close() })
 	c, err := driverclient.New(driverclient.Config{
 		Aeron: a, ControlChannel: "aeron:ipc?term-length=64k", ControlStreamID: int32(stream),
-		Params: driverclient.Params{ClientID: clientID, Role: driver.RoleConsumer, StreamID: 10000, KeepaliveInterval: 50 * time.Millisecond},
+		Params: driverclient.Params{ClientID: clientID, Role: wire.RoleConsumer, StreamID: 10000, KeepaliveInterval: 50 * time.Millisecond},
 	})
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
@@ -171,9 +171,11 @@ func TestShutdownRequestStopsTheCommand(t *testing.T) {
 	defer a.Close()
 	pub, err := a.AddPublication("aeron:ipc?term-length=64k", 44003)
 	require.NoError(t, err)
-	buf := make([]byte, 256)
-	n := driver.EncodeShutdownRequest(buf, &driver.ShutdownRequest{CorrelationID: 1, Reason: driver.ShutdownAdmin, Token: "stop-now"})
-	for pub.Offer(buf[:n]) < 0 {
+	req := wire.ShmDriverShutdownRequest{CorrelationID: 1, Reason: wire.ShutdownAdmin, Token: "stop-now"}
+	buf := make([]byte, req.EncodedLength())
+	_, err = req.Encode(buf)
+	require.NoError(t, err)
+	for pub.Offer(buf) < 0 {
 		time.Sleep(time.Millisecond)
 	}
 	require.Equal(t, exitOK, awaitExit(t, c, done), logs.String())

@@ -17,6 +17,7 @@ import (
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 func TestMain(m *testing.M) { drivertest.Main(m, nil) }
@@ -79,7 +80,7 @@ func runDriver(t *testing.T, cfg *config.DriverConfig, client *aeron.Client) (st
 	return stop
 }
 
-func newClient(t *testing.T, cfg *config.DriverConfig, a *aeron.Client, id uint32, role driver.Role, events *[]Effect) *Client {
+func newClient(t *testing.T, cfg *config.DriverConfig, a *aeron.Client, id uint32, role wire.Role, events *[]Effect) *Client {
 	t.Helper()
 	c, err := New(Config{
 		Aeron: a, ControlChannel: cfg.Driver.ControlChannel, ControlStreamID: int32(cfg.Driver.ControlStreamID),
@@ -99,7 +100,7 @@ func newClient(t *testing.T, cfg *config.DriverConfig, a *aeron.Client, id uint3
 	return c
 }
 
-func attach(t *testing.T, c *Client) driver.AttachResponse {
+func attach(t *testing.T, c *Client) wire.ShmAttachResponse {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -137,7 +138,7 @@ func TestClient_AttachKeepaliveDetach(t *testing.T) {
 	a := connect(t)
 	runDriver(t, cfg, a)
 	var events []Effect
-	c := newClient(t, cfg, a, 21, driver.RoleConsumer, &events)
+	c := newClient(t, cfg, a, 21, wire.RoleConsumer, &events)
 
 	lease := attach(t, c)
 	require.NoError(t, ValidateGrant(&lease, 10000))
@@ -168,7 +169,7 @@ func TestClient_SlowClientLosesLeaseAndReattaches(t *testing.T) {
 	a := connect(t)
 	runDriver(t, cfg, a)
 	var events []Effect
-	c := newClient(t, cfg, a, 22, driver.RoleProducer, &events)
+	c := newClient(t, cfg, a, 22, wire.RoleProducer, &events)
 	first := attach(t, c)
 
 	time.Sleep(time.Second) // twice the lease lifetime without DoWork
@@ -196,8 +197,8 @@ func TestClient_DriverRestartClientsReattachToNewEpoch(t *testing.T) {
 	a := connect(t)
 	stop := runDriver(t, cfg, a)
 	var prodEvents, consEvents []Effect
-	prod := newClient(t, cfg, a, 31, driver.RoleProducer, &prodEvents)
-	cons := newClient(t, cfg, a, 32, driver.RoleConsumer, &consEvents)
+	prod := newClient(t, cfg, a, 31, wire.RoleProducer, &prodEvents)
+	cons := newClient(t, cfg, a, 32, wire.RoleConsumer, &consEvents)
 	p1 := attach(t, prod)
 	c1 := attach(t, cons)
 
@@ -209,7 +210,7 @@ func TestClient_DriverRestartClientsReattachToNewEpoch(t *testing.T) {
 	lost := prodEvents[len(prodEvents)-1]
 	require.Equal(t, Lost, lost.Kind)
 	require.Equal(t, LossRevoked, lost.Reason)
-	require.Equal(t, driver.RevokeRevoked, lost.Revoked.Reason)
+	require.Equal(t, wire.RevokeRevoked, lost.Revoked.Reason)
 
 	runDriver(t, cfg, a)
 	p2 := attach(t, prod)
@@ -224,7 +225,7 @@ func TestClient_AttachTimesOutWithTheLastRefusal(t *testing.T) {
 	cfg := driverConfig(t)
 	a := connect(t)
 	runDriver(t, cfg, a)
-	holder := newClient(t, cfg, a, 41, driver.RoleProducer, nil)
+	holder := newClient(t, cfg, a, 41, wire.RoleProducer, nil)
 	attach(t, holder)
 	// The holder keeps its lease alive meanwhile, on its own goroutine.
 	stop := make(chan struct{})
@@ -242,14 +243,14 @@ func TestClient_AttachTimesOutWithTheLastRefusal(t *testing.T) {
 		}
 	}()
 	defer func() { close(stop); <-held }()
-	second := newClient(t, cfg, a, 42, driver.RoleProducer, nil)
+	second := newClient(t, cfg, a, 42, wire.RoleProducer, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_, err := second.Attach(ctx)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	var refused *RefusedError
 	require.ErrorAs(t, err, &refused)
-	require.Equal(t, driver.CodeRejected, refused.Code)
+	require.Equal(t, wire.CodeRejected, refused.Code)
 	require.Contains(t, refused.Message, "already has a producer")
 }
 
@@ -259,7 +260,7 @@ func TestClient_AttachTimesOutWithTheLastRefusal(t *testing.T) {
 func TestClient_AttachWithoutDriverEndsWithContext(t *testing.T) {
 	cfg := driverConfig(t)
 	a := connect(t)
-	c := newClient(t, cfg, a, 51, driver.RoleConsumer, nil)
+	c := newClient(t, cfg, a, 51, wire.RoleConsumer, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	_, err := c.Attach(ctx)
@@ -272,7 +273,7 @@ func TestClient_KeepaliveDutyCycleDoesNotAllocate(t *testing.T) {
 	cfg := driverConfig(t)
 	a := connect(t)
 	runDriver(t, cfg, a)
-	c := newClient(t, cfg, a, 61, driver.RoleConsumer, nil)
+	c := newClient(t, cfg, a, 61, wire.RoleConsumer, nil)
 	attach(t, c)
 	now := clock.Now()
 	allocs := testing.AllocsPerRun(200, func() {
@@ -293,9 +294,9 @@ func TestClient_HundredConcurrentClientsAttach(t *testing.T) {
 	const n = 100
 	clients := make([]*Client, n)
 	for i := range clients {
-		clients[i] = newClient(t, cfg, a, uint32(1000+i), driver.RoleConsumer, nil)
+		clients[i] = newClient(t, cfg, a, uint32(1000+i), wire.RoleConsumer, nil)
 	}
-	leases := make([]driver.AttachResponse, n)
+	leases := make([]wire.ShmAttachResponse, n)
 	errs := make([]error, n)
 	var attaching, running sync.WaitGroup
 	allAttached := make(chan struct{})

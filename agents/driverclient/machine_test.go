@@ -7,24 +7,25 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 const ms = uint64(time.Millisecond)
 
 func testParams() Params {
 	return Params{
-		ClientID: 7, Role: driver.RoleProducer, StreamID: 10000,
+		ClientID: 7, Role: wire.RoleProducer, StreamID: 10000,
 		AttachTimeout: 100 * time.Millisecond, KeepaliveInterval: 50 * time.Millisecond,
 		BackoffMin: 10 * time.Millisecond, BackoffMax: 40 * time.Millisecond,
 		DetachTimeout: 100 * time.Millisecond,
 	}
 }
 
-func grant(corr int64, now uint64) driver.AttachResponse {
-	return driver.AttachResponse{
-		CorrelationID: corr, Code: driver.CodeOK, LeaseID: 3, LeaseExpiryTimestampNs: now + 300*ms,
+func grant(corr int64, now uint64) wire.ShmAttachResponse {
+	return wire.ShmAttachResponse{
+		CorrelationID: corr, Code: wire.CodeOK, LeaseID: 3, LeaseExpiryTimestampNs: now + 300*ms,
 		StreamID: 10000, Epoch: 99, LayoutVersion: 1, HeaderNslots: 16, HeaderSlotBytes: 256, MaxDims: 8,
-		PayloadPools: []driver.PayloadPoolGrant{
+		PayloadPools: []wire.PayloadPool{
 			{PoolID: 1, PoolNslots: 16, StrideBytes: 4096, RegionURI: "shm:file?path=/dev/shm/tp/payload-1.pool"},
 		},
 		HeaderRegionURI: "shm:file?path=/dev/shm/tp/header.ring",
@@ -57,7 +58,7 @@ func TestMachine_AttachThenKeepaliveAtTheInterval(t *testing.T) {
 	req := e[0].Attach
 	require.Equal(t, int64(7)<<32+1, req.CorrelationID, "correlation ids are scoped by clientId")
 	require.Zero(t, req.MaxDims, "§4.3: maxDims omitted")
-	require.Equal(t, driver.PublishModeNull, req.PublishMode)
+	require.Equal(t, wire.PublishModeNull, req.PublishMode)
 	require.Equal(t, Attaching, m.State())
 
 	g := grant(req.CorrelationID, 0)
@@ -69,7 +70,7 @@ func TestMachine_AttachThenKeepaliveAtTheInterval(t *testing.T) {
 	require.Empty(t, m.Tick(49*ms))
 	e = m.Tick(50 * ms)
 	require.Equal(t, []EffectKind{SendKeepalive}, kinds(e))
-	require.Equal(t, driver.Keepalive{LeaseID: 3, StreamID: 10000, ClientID: 7, Role: driver.RoleProducer, ClientTimestampNs: 50 * ms}, e[0].Keepalive)
+	require.Equal(t, wire.ShmLeaseKeepalive{LeaseID: 3, StreamID: 10000, ClientID: 7, Role: wire.RoleProducer, ClientTimestampNs: 50 * ms}, e[0].Keepalive)
 	m.KeepaliveSent(50 * ms)
 	require.Empty(t, m.Tick(99*ms))
 	require.Equal(t, []EffectKind{SendKeepalive}, kinds(m.Tick(100*ms)))
@@ -83,12 +84,12 @@ func TestMachine_RefusalBacksOffExponentiallyAndRetries(t *testing.T) {
 
 	now := uint64(0)
 	for i, wait := range []uint64{10, 20, 40, 40} {
-		r := driver.Rejection(corr, driver.CodeRejected, "stream 10000 already has a producer")
+		r := driver.Rejection(corr, wire.CodeRejected, "stream 10000 already has a producer")
 		e := m.OnAttachResponse(&r, now)
 		require.Equal(t, []EffectKind{Refused}, kinds(e), "attempt %d", i)
 		var refused *RefusedError
 		require.ErrorAs(t, e[0].Err, &refused)
-		require.Equal(t, driver.CodeRejected, refused.Code)
+		require.Equal(t, wire.CodeRejected, refused.Code)
 		require.Equal(t, Backoff, m.State())
 		require.Empty(t, m.Tick(now+wait*ms-1))
 		e = m.Tick(now + wait*ms)
@@ -120,27 +121,27 @@ func TestMachine_AttachTimeoutAndUnsentAttachRetry(t *testing.T) {
 func TestMachine_ProtocolErrorsDropTheAttach(t *testing.T) {
 	cases := []struct {
 		field  string
-		mutate func(r *driver.AttachResponse)
+		mutate func(r *wire.ShmAttachResponse)
 	}{
-		{"leaseId", func(r *driver.AttachResponse) { r.LeaseID = driver.NullU64 }},
-		{"streamId", func(r *driver.AttachResponse) { r.StreamID = driver.NullU32 }},
-		{"streamId", func(r *driver.AttachResponse) { r.StreamID = 10001 }},
-		{"epoch", func(r *driver.AttachResponse) { r.Epoch = driver.NullU64 }},
-		{"layoutVersion", func(r *driver.AttachResponse) { r.LayoutVersion = driver.NullU32 }},
-		{"headerNslots", func(r *driver.AttachResponse) { r.HeaderNslots = 12 }},
-		{"headerSlotBytes", func(r *driver.AttachResponse) { r.HeaderSlotBytes = 128 }},
-		{"maxDims", func(r *driver.AttachResponse) { r.MaxDims = 4 }},
-		{"payloadPools", func(r *driver.AttachResponse) { r.PayloadPools = nil }},
-		{"payloadPools[0].poolNslots", func(r *driver.AttachResponse) { r.PayloadPools[0].PoolNslots = 8 }},
-		{"payloadPools[0].strideBytes", func(r *driver.AttachResponse) { r.PayloadPools[0].StrideBytes = 0 }},
-		{"headerRegionUri", func(r *driver.AttachResponse) { r.HeaderRegionURI = "" }},
-		{"headerRegionUri", func(r *driver.AttachResponse) { r.HeaderRegionURI = "   " }},
-		{"headerRegionUri", func(r *driver.AttachResponse) { r.HeaderRegionURI = "shm:file?path=relative" }},
-		{"headerRegionUri", func(r *driver.AttachResponse) { r.HeaderRegionURI = "shm:file?path=/a|unknown=1" }},
-		{"headerRegionUri", func(r *driver.AttachResponse) {
-			r.HeaderRegionURI = "shm:file?path=/" + strings.Repeat("a", driver.MaxURIBytes)
+		{"leaseId", func(r *wire.ShmAttachResponse) { r.LeaseID = wire.NullU64 }},
+		{"streamId", func(r *wire.ShmAttachResponse) { r.StreamID = wire.NullU32 }},
+		{"streamId", func(r *wire.ShmAttachResponse) { r.StreamID = 10001 }},
+		{"epoch", func(r *wire.ShmAttachResponse) { r.Epoch = wire.NullU64 }},
+		{"layoutVersion", func(r *wire.ShmAttachResponse) { r.LayoutVersion = wire.NullU32 }},
+		{"headerNslots", func(r *wire.ShmAttachResponse) { r.HeaderNslots = 12 }},
+		{"headerSlotBytes", func(r *wire.ShmAttachResponse) { r.HeaderSlotBytes = 128 }},
+		{"maxDims", func(r *wire.ShmAttachResponse) { r.MaxDims = 4 }},
+		{"payloadPools", func(r *wire.ShmAttachResponse) { r.PayloadPools = nil }},
+		{"payloadPools[0].poolNslots", func(r *wire.ShmAttachResponse) { r.PayloadPools[0].PoolNslots = 8 }},
+		{"payloadPools[0].strideBytes", func(r *wire.ShmAttachResponse) { r.PayloadPools[0].StrideBytes = 0 }},
+		{"headerRegionUri", func(r *wire.ShmAttachResponse) { r.HeaderRegionURI = "" }},
+		{"headerRegionUri", func(r *wire.ShmAttachResponse) { r.HeaderRegionURI = "   " }},
+		{"headerRegionUri", func(r *wire.ShmAttachResponse) { r.HeaderRegionURI = "shm:file?path=relative" }},
+		{"headerRegionUri", func(r *wire.ShmAttachResponse) { r.HeaderRegionURI = "shm:file?path=/a|unknown=1" }},
+		{"headerRegionUri", func(r *wire.ShmAttachResponse) {
+			r.HeaderRegionURI = "shm:file?path=/" + strings.Repeat("a", wire.MaxURIBytes)
 		}},
-		{"payloadPools[0].regionUri", func(r *driver.AttachResponse) { r.PayloadPools[0].RegionURI = "file:///x" }},
+		{"payloadPools[0].regionUri", func(r *wire.ShmAttachResponse) { r.PayloadPools[0].RegionURI = "file:///x" }},
 	}
 	for _, c := range cases {
 		t.Run(c.field, func(t *testing.T) {
@@ -150,7 +151,7 @@ func TestMachine_ProtocolErrorsDropTheAttach(t *testing.T) {
 			c.mutate(&r)
 			e := m.OnAttachResponse(&r, 0)
 			want := []EffectKind{SendDetach, Refused}
-			if r.LeaseID == driver.NullU64 {
+			if r.LeaseID == wire.NullU64 {
 				want = []EffectKind{Refused}
 			}
 			require.Equal(t, want, kinds(e))
@@ -173,15 +174,15 @@ func TestMachine_ProtocolErrorsDropTheAttach(t *testing.T) {
 // and roles are rejected.
 func TestMachine_RevocationOfOwnLeaseOnly(t *testing.T) {
 	m := attached(t, 0)
-	other := driver.LeaseRevoked{LeaseID: 4, StreamID: 10000, Role: driver.RoleProducer, Reason: driver.RevokeExpired}
+	other := wire.ShmLeaseRevoked{LeaseID: 4, StreamID: 10000, Role: wire.RoleProducer, Reason: wire.RevokeExpired}
 	require.Empty(t, m.OnLeaseRevoked(&other, ms))
-	badReason := driver.LeaseRevoked{LeaseID: 3, StreamID: 10000, Role: driver.RoleProducer, Reason: 9}
+	badReason := wire.ShmLeaseRevoked{LeaseID: 3, StreamID: 10000, Role: wire.RoleProducer, Reason: 9}
 	require.Empty(t, m.OnLeaseRevoked(&badReason, ms))
-	badRole := driver.LeaseRevoked{LeaseID: 3, StreamID: 10000, Role: 0, Reason: driver.RevokeExpired}
+	badRole := wire.ShmLeaseRevoked{LeaseID: 3, StreamID: 10000, Role: 0, Reason: wire.RevokeExpired}
 	require.Empty(t, m.OnLeaseRevoked(&badRole, ms))
 	require.Equal(t, Attached, m.State())
 
-	own := driver.LeaseRevoked{LeaseID: 3, StreamID: 10000, Role: driver.RoleProducer, Reason: driver.RevokeExpired}
+	own := wire.ShmLeaseRevoked{LeaseID: 3, StreamID: 10000, Role: wire.RoleProducer, Reason: wire.RevokeExpired}
 	e := m.OnLeaseRevoked(&own, ms)
 	require.Equal(t, []EffectKind{Lost}, kinds(e))
 	require.Equal(t, LossRevoked, e[0].Reason)
@@ -230,9 +231,9 @@ func TestMachine_DetachWaitsForResponseOrTimeout(t *testing.T) {
 	e := m.Detach(ms)
 	require.Equal(t, []EffectKind{SendDetach}, kinds(e))
 	req := e[0].Detach
-	require.Equal(t, driver.DetachRequest{CorrelationID: req.CorrelationID, LeaseID: 3, StreamID: 10000, ClientID: 7, Role: driver.RoleProducer}, req)
+	require.Equal(t, wire.ShmDetachRequest{CorrelationID: req.CorrelationID, LeaseID: 3, StreamID: 10000, ClientID: 7, Role: wire.RoleProducer}, req)
 	require.Empty(t, m.Tick(60*ms), "no keepalive while detaching")
-	require.Equal(t, []EffectKind{Detached}, kinds(m.OnDetachResponse(&driver.DetachResponse{CorrelationID: req.CorrelationID})))
+	require.Equal(t, []EffectKind{Detached}, kinds(m.OnDetachResponse(&wire.ShmDetachResponse{CorrelationID: req.CorrelationID})))
 	require.Equal(t, Closed, m.State())
 
 	m = attached(t, 0)

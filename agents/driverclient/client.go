@@ -8,10 +8,8 @@ import (
 	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/agent"
-	"github.com/tensorpool/tensorpool/agents/driver"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/wire"
-	sbe "github.com/tensorpool/tensorpool/wire/sbe/driver"
 )
 
 // Config configures a Client.
@@ -44,14 +42,13 @@ type Client struct {
 	pub       *aeron.Publication
 	sub       *aeron.Subscription
 	assembler *logbuffer.FragmentAssembler
-	buf       []byte
 	claim     logbuffer.BufferClaim
 	nowNs     uint64
 
 	// Decoded messages, kept to avoid allocating per message.
-	attachResp driver.AttachResponse
-	detachResp driver.DetachResponse
-	revoked    driver.LeaseRevoked
+	attachResp wire.ShmAttachResponse
+	detachResp wire.ShmDetachResponse
+	revoked    wire.ShmLeaseRevoked
 }
 
 // New adds the control publication and subscription. Nothing is sent
@@ -63,13 +60,13 @@ func New(cfg Config) (*Client, error) {
 	if cfg.ClientID == 0 {
 		return nil, errors.New("driverclient: Config.ClientID 0 is reserved (ShmPoolAnnounce producerId 0 means none)")
 	}
-	if cfg.Role != driver.RoleProducer && cfg.Role != driver.RoleConsumer {
+	if cfg.Role != wire.RoleProducer && cfg.Role != wire.RoleConsumer {
 		return nil, fmt.Errorf("driverclient: Config.Role %d is neither PRODUCER nor CONSUMER", cfg.Role)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Now
 	}
-	c := &Client{cfg: cfg, m: NewMachine(cfg.Params), buf: make([]byte, 256)}
+	c := &Client{cfg: cfg, m: NewMachine(cfg.Params)}
 	var err error
 	if c.pub, err = cfg.Aeron.AddPublication(cfg.ControlChannel, cfg.ControlStreamID); err != nil {
 		return nil, fmt.Errorf("driverclient: control publication: %w", err)
@@ -89,7 +86,7 @@ func (c *Client) RoleName() string { return fmt.Sprintf("tp-driver-client:%d", c
 func (c *Client) State() State { return c.m.State() }
 
 // Lease is the live grant, validated; ok is false unless attached.
-func (c *Client) Lease() (driver.AttachResponse, bool) { return c.m.Lease() }
+func (c *Client) Lease() (wire.ShmAttachResponse, bool) { return c.m.Lease() }
 
 // Start begins attaching; DoWork carries on from there.
 func (c *Client) Start() {
@@ -121,7 +118,7 @@ func (c *Client) Close() { c.OnClose() }
 // goroutine until the lease is granted or ctx ends; refusals, timeouts and
 // protocol errors are retried with backoff meanwhile. The error on ctx's
 // end wraps ctx.Err() and names the last refusal.
-func (c *Client) Attach(ctx context.Context) (driver.AttachResponse, error) {
+func (c *Client) Attach(ctx context.Context) (wire.ShmAttachResponse, error) {
 	if c.m.State() == Unattached {
 		c.Start()
 	}
@@ -131,13 +128,13 @@ func (c *Client) Attach(ctx context.Context) (driver.AttachResponse, error) {
 			return lease, nil
 		}
 		if c.m.State() == Closed {
-			return driver.AttachResponse{}, errors.New("driverclient: client detached")
+			return wire.ShmAttachResponse{}, errors.New("driverclient: client detached")
 		}
 		if err := ctx.Err(); err != nil {
 			if last := c.m.LastRefusal(); last != nil {
-				return driver.AttachResponse{}, fmt.Errorf("driverclient: attach to stream %d: %w (last attempt: %w)", c.cfg.StreamID, err, last)
+				return wire.ShmAttachResponse{}, fmt.Errorf("driverclient: attach to stream %d: %w (last attempt: %w)", c.cfg.StreamID, err, last)
 			}
-			return driver.AttachResponse{}, fmt.Errorf("driverclient: attach to stream %d: %w", c.cfg.StreamID, err)
+			return wire.ShmAttachResponse{}, fmt.Errorf("driverclient: attach to stream %d: %w", c.cfg.StreamID, err)
 		}
 		idle.Idle(c.DoWork(c.cfg.Clock()))
 	}
@@ -167,14 +164,14 @@ func (c *Client) carryOut(effects []Effect) {
 			e := &effects[i]
 			switch e.Kind {
 			case SendAttach:
-				attachFailed = !c.publish(driver.EncodeAttachRequest(c.buf, &e.Attach))
+				attachFailed = !c.publish(&e.Attach)
 			case SendKeepalive:
-				keepaliveFailed = !c.publish(driver.EncodeKeepalive(c.buf, &e.Keepalive))
+				keepaliveFailed = !c.publish(&e.Keepalive)
 				if !keepaliveFailed {
 					c.m.KeepaliveSent(c.nowNs)
 				}
 			case SendDetach:
-				c.publish(driver.EncodeDetachRequest(c.buf, &e.Detach))
+				c.publish(&e.Detach)
 			default:
 				if c.cfg.OnEvent != nil {
 					c.cfg.OnEvent(*e)
@@ -192,13 +189,23 @@ func (c *Client) carryOut(effects []Effect) {
 	}
 }
 
-// publish sends buf[:n] by try-claim (requests are small and fixed-size),
-// retrying a few times through admin actions; false means not sent.
-func (c *Client) publish(n int) bool {
+// request is a driver request the client sends; every one is fixed-size.
+type request interface {
+	EncodedLength() int
+	Encode(buf []byte) (int, error)
+}
+
+// publish encodes r into a try-claimed frame (requests are small and
+// fixed-size), retrying a few times through admin actions; false means
+// not sent.
+func (c *Client) publish(r request) bool {
 	for range 3 {
-		result := c.pub.TryClaim(n, &c.claim)
+		result := c.pub.TryClaim(r.EncodedLength(), &c.claim)
 		if result > 0 {
-			copy(c.claim.Buffer(), c.buf[:n])
+			if _, err := r.Encode(c.claim.Buffer()); err != nil {
+				c.claim.Abort()
+				return false
+			}
 			c.claim.Commit()
 			return true
 		}
@@ -219,43 +226,43 @@ func (c *Client) onMessage(buf []byte, offset, length int, _ *logbuffer.Header) 
 		c.cfg.OnControl(msg)
 		return
 	}
-	if err != nil || hdr.SchemaID != wire.DriverSchemaID || hdr.Version > driver.DriverSchemaVersion {
+	if err != nil || hdr.SchemaID != wire.DriverSchemaID || hdr.Version > wire.DriverSchemaVersion {
 		return
 	}
-	switch hdr.TemplateID {
-	case sbe.ShmAttachResponseSbeTemplateID, sbe.ShmDetachResponseSbeTemplateID,
-		sbe.ShmLeaseRevokedSbeTemplateID, sbe.ShmDriverShutdownSbeTemplateID:
-	default:
-		return // requests of other clients
-	}
-	m, err := wire.ValidateSchema(msg, wire.DriverSchemaID)
-	if err != nil && !errors.Is(err, wire.ErrUnknownEnum) {
-		return
-	}
-	switch m.TemplateID {
-	case sbe.ShmAttachResponseSbeTemplateID:
-		if !c.isOwn(msg, m) {
+	switch hdr.ID() {
+	case wire.ShmAttachResponseID:
+		if !c.isOwn(msg, hdr) {
 			return // another client's: skip decoding its strings
 		}
-		driver.DecodeAttachResponse(msg, m, &c.attachResp)
-		c.carryOut(c.m.OnAttachResponse(&c.attachResp, c.nowNs))
-	case sbe.ShmDetachResponseSbeTemplateID:
-		driver.DecodeDetachResponse(msg, m, &c.detachResp)
-		c.carryOut(c.m.OnDetachResponse(&c.detachResp))
-	case sbe.ShmLeaseRevokedSbeTemplateID:
-		driver.DecodeLeaseRevoked(msg, m, &c.revoked)
-		c.carryOut(c.m.OnLeaseRevoked(&c.revoked, c.nowNs))
-	case sbe.ShmDriverShutdownSbeTemplateID:
-		c.carryOut(c.m.OnDriverShutdown(c.nowNs))
+		if usable(c.attachResp.Decode(msg)) {
+			c.carryOut(c.m.OnAttachResponse(&c.attachResp, c.nowNs))
+		}
+	case wire.ShmDetachResponseID:
+		if usable(c.detachResp.Decode(msg)) {
+			c.carryOut(c.m.OnDetachResponse(&c.detachResp))
+		}
+	case wire.ShmLeaseRevokedID:
+		if usable(c.revoked.Decode(msg)) {
+			c.carryOut(c.m.OnLeaseRevoked(&c.revoked, c.nowNs))
+		}
+	case wire.ShmDriverShutdownID:
+		if _, err := wire.ValidateSchema(msg, wire.DriverSchemaID); usable(err) {
+			c.carryOut(c.m.OnDriverShutdown(c.nowNs))
+		}
 	}
+	// Anything else is a request of another client.
 }
+
+// usable reports whether a driver message that decoded with err goes to the
+// machine: a malformed one is dropped; one with an undefined enum value goes
+// on, for the machine's rules to reject (§4.9).
+func usable(err error) bool { return err == nil || errors.Is(err, wire.ErrUnknownEnum) }
 
 // isOwn peeks at an attach response's correlationId (its first field):
 // this client's ids carry its clientId in the upper half.
-func (c *Client) isOwn(msg []byte, m wire.Message) bool {
-	var r sbe.ShmAttachResponse
-	r.WrapForDecode(msg, wire.HeaderLength, uint64(m.BlockLength), uint64(m.Version), uint64(len(msg)))
-	return uint32(r.CorrelationId()>>32) == c.cfg.ClientID
+func (c *Client) isOwn(msg []byte, h wire.Header) bool {
+	id, ok := wire.CorrelationIDOf(msg, h)
+	return ok && uint32(id>>32) == c.cfg.ClientID
 }
 
 var _ agent.Agent = (*Client)(nil)

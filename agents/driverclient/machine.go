@@ -12,7 +12,7 @@ package driverclient
 import (
 	"time"
 
-	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // State is the attach state of §4.12.1.
@@ -55,11 +55,11 @@ func (s State) String() string {
 // Params fix who the client is and how it paces itself.
 type Params struct {
 	ClientID uint32
-	Role     driver.Role
+	Role     wire.Role
 	// StreamID 0 asks the driver to pick a dynamic stream (EXISTING_OR_CREATE).
 	StreamID              uint32
-	PublishMode           driver.PublishMode
-	RequireHugepages      driver.HugepagesPolicy
+	PublishMode           wire.PublishMode
+	RequireHugepages      wire.HugepagesPolicy
 	ExpectedLayoutVersion uint32
 	// AttachTimeout bounds one attempt; no answer by then means retry.
 	AttachTimeout time.Duration
@@ -86,7 +86,7 @@ func (p Params) withDefaults() Params {
 	def(&p.DetachTimeout, time.Second)
 	p.BackoffMax = max(p.BackoffMax, p.BackoffMin)
 	if p.PublishMode == 0 {
-		p.PublishMode = driver.PublishModeNull
+		p.PublishMode = wire.PublishModeNull
 	}
 	return p
 }
@@ -138,13 +138,13 @@ func (r LossReason) String() string {
 // Effect is one output of the machine.
 type Effect struct {
 	Kind      EffectKind
-	Attach    driver.AttachRequest
-	Keepalive driver.Keepalive
-	Detach    driver.DetachRequest
-	Grant     driver.AttachResponse
+	Attach    wire.ShmAttachRequest
+	Keepalive wire.ShmLeaseKeepalive
+	Detach    wire.ShmDetachRequest
+	Grant     wire.ShmAttachResponse
 	Reason    LossReason
 	// Revoked is the notice behind LossRevoked.
-	Revoked driver.LeaseRevoked
+	Revoked wire.ShmLeaseRevoked
 	Err     error
 }
 
@@ -159,7 +159,7 @@ type Machine struct {
 	pending         int64 // correlation id in flight (attach or detach)
 	deadlineNs      uint64
 
-	lease           driver.AttachResponse
+	lease           wire.ShmAttachResponse
 	nextKeepaliveNs uint64
 	leaseDeadlineNs uint64
 	lifetimeNs      uint64 // lease lifetime per keepalive; 0 when the driver gave no expiry
@@ -179,7 +179,7 @@ func NewMachine(p Params) *Machine {
 func (m *Machine) State() State { return m.state }
 
 // Lease is the live grant; ok is false unless Attached.
-func (m *Machine) Lease() (driver.AttachResponse, bool) {
+func (m *Machine) Lease() (wire.ShmAttachResponse, bool) {
 	return m.lease, m.state == Attached
 }
 
@@ -200,7 +200,7 @@ func (m *Machine) sendAttach(nowNs uint64) {
 	m.nextCorrelation++
 	m.state = Attaching
 	m.deadlineNs = nowNs + uint64(m.p.AttachTimeout)
-	m.effects = append(m.effects, Effect{Kind: SendAttach, Attach: driver.AttachRequest{
+	m.effects = append(m.effects, Effect{Kind: SendAttach, Attach: wire.ShmAttachRequest{
 		CorrelationID:         m.pending,
 		StreamID:              m.p.StreamID,
 		ClientID:              m.p.ClientID,
@@ -225,16 +225,16 @@ func (m *Machine) enterBackoff(nowNs uint64) {
 // (its response came after the attempt timed out) is given back at once:
 // left alone, it would make every retry a second lease of this clientId,
 // refused until it expired (§4.8).
-func (m *Machine) OnAttachResponse(r *driver.AttachResponse, nowNs uint64) []Effect {
+func (m *Machine) OnAttachResponse(r *wire.ShmAttachResponse, nowNs uint64) []Effect {
 	m.effects = m.effects[:0]
 	if m.state != Attaching || r.CorrelationID != m.pending {
-		if m.isEarlierAttempt(r.CorrelationID) && r.Code == driver.CodeOK &&
-			r.LeaseID != driver.NullU64 && r.LeaseID != m.lease.LeaseID {
+		if m.isEarlierAttempt(r.CorrelationID) && r.Code == wire.CodeOK &&
+			r.LeaseID != wire.NullU64 && r.LeaseID != m.lease.LeaseID {
 			m.effects = append(m.effects, Effect{Kind: SendDetach, Detach: m.detachRequest(r)})
 		}
 		return m.effects
 	}
-	if r.Code != driver.CodeOK {
+	if r.Code != wire.CodeOK {
 		m.lastRefusal = &RefusedError{Code: r.Code, Message: r.ErrorMessage}
 		m.effects = append(m.effects, Effect{Kind: Refused, Err: m.lastRefusal})
 		m.enterBackoff(nowNs)
@@ -244,7 +244,7 @@ func (m *Machine) OnAttachResponse(r *driver.AttachResponse, nowNs uint64) []Eff
 		// Fail closed (§4.7a): never use it, and give the lease back so the
 		// retry is not refused as a second lease of this clientId (§4.8).
 		m.lastRefusal = err
-		if r.LeaseID != driver.NullU64 {
+		if r.LeaseID != wire.NullU64 {
 			m.effects = append(m.effects, Effect{Kind: SendDetach, Detach: m.detachRequest(r)})
 		}
 		m.effects = append(m.effects, Effect{Kind: Refused, Err: err})
@@ -252,7 +252,7 @@ func (m *Machine) OnAttachResponse(r *driver.AttachResponse, nowNs uint64) []Eff
 		return m.effects
 	}
 	m.lease = *r
-	m.lease.PayloadPools = append([]driver.PayloadPoolGrant(nil), r.PayloadPools...)
+	m.lease.PayloadPools = append([]wire.PayloadPool(nil), r.PayloadPools...)
 	m.lastRefusal = nil
 	m.backoff = m.p.BackoffMin
 	m.state = Attached
@@ -260,7 +260,7 @@ func (m *Machine) OnAttachResponse(r *driver.AttachResponse, nowNs uint64) []Eff
 	m.nextKeepaliveNs = nowNs + uint64(m.p.KeepaliveInterval)
 	m.leaseDeadlineNs = r.LeaseExpiryTimestampNs // NullU64 (absent) never passes
 	m.lifetimeNs = 0
-	if r.LeaseExpiryTimestampNs != driver.NullU64 && r.LeaseExpiryTimestampNs > nowNs {
+	if r.LeaseExpiryTimestampNs != wire.NullU64 && r.LeaseExpiryTimestampNs > nowNs {
 		m.lifetimeNs = r.LeaseExpiryTimestampNs - nowNs
 	}
 	m.effects = append(m.effects, Effect{Kind: Granted, Grant: m.lease})
@@ -274,19 +274,19 @@ func (m *Machine) isEarlierAttempt(corr int64) bool {
 	return corr >= first && corr < m.nextCorrelation && corr != m.pending
 }
 
-func (m *Machine) detachRequest(r *driver.AttachResponse) driver.DetachRequest {
+func (m *Machine) detachRequest(r *wire.ShmAttachResponse) wire.ShmDetachRequest {
 	corr := m.nextCorrelation
 	m.nextCorrelation++
-	return driver.DetachRequest{CorrelationID: corr, LeaseID: r.LeaseID, StreamID: r.StreamID, ClientID: m.p.ClientID, Role: m.p.Role}
+	return wire.ShmDetachRequest{CorrelationID: corr, LeaseID: r.LeaseID, StreamID: r.StreamID, ClientID: m.p.ClientID, Role: m.p.Role}
 }
 
 // OnLeaseRevoked applies a ShmLeaseRevoked (§4.9): only a notice for this
 // client's live lease ends it. Notices with an unknown reason or role are
 // rejected (ignored).
-func (m *Machine) OnLeaseRevoked(r *driver.LeaseRevoked, nowNs uint64) []Effect {
+func (m *Machine) OnLeaseRevoked(r *wire.ShmLeaseRevoked, nowNs uint64) []Effect {
 	m.effects = m.effects[:0]
-	if r.Reason < driver.RevokeDetached || r.Reason > driver.RevokeRevoked ||
-		(r.Role != driver.RoleProducer && r.Role != driver.RoleConsumer) {
+	if r.Reason < wire.RevokeDetached || r.Reason > wire.RevokeRevoked ||
+		(r.Role != wire.RoleProducer && r.Role != wire.RoleConsumer) {
 		return m.effects
 	}
 	if (m.state != Attached && m.state != Detaching) || r.LeaseID != m.lease.LeaseID ||
@@ -318,7 +318,7 @@ func (m *Machine) OnDriverShutdown(nowNs uint64) []Effect {
 }
 
 func (m *Machine) loseLease(nowNs uint64) {
-	m.lease = driver.AttachResponse{}
+	m.lease = wire.ShmAttachResponse{}
 	m.backoff = m.p.BackoffMin
 	m.enterBackoff(nowNs)
 }
@@ -369,7 +369,7 @@ func (m *Machine) Detach(nowNs uint64) []Effect {
 
 // OnDetachResponse completes a detach in flight, whatever its code: the
 // lease is given up either way (§4.9 makes detach idempotent).
-func (m *Machine) OnDetachResponse(r *driver.DetachResponse) []Effect {
+func (m *Machine) OnDetachResponse(r *wire.ShmDetachResponse) []Effect {
 	m.effects = m.effects[:0]
 	if m.state == Detaching && r.CorrelationID == m.pending {
 		m.finishDetach()
@@ -380,7 +380,7 @@ func (m *Machine) OnDetachResponse(r *driver.DetachResponse) []Effect {
 func (m *Machine) finishDetach() {
 	m.state = Closed
 	m.pending = 0
-	m.lease = driver.AttachResponse{}
+	m.lease = wire.ShmAttachResponse{}
 	m.effects = append(m.effects, Effect{Kind: Detached})
 }
 
@@ -408,7 +408,7 @@ func (m *Machine) Tick(nowNs uint64) []Effect {
 		}
 		if nowNs >= m.nextKeepaliveNs {
 			m.nextKeepaliveNs = nowNs + uint64(m.p.KeepaliveInterval)
-			m.effects = append(m.effects, Effect{Kind: SendKeepalive, Keepalive: driver.Keepalive{
+			m.effects = append(m.effects, Effect{Kind: SendKeepalive, Keepalive: wire.ShmLeaseKeepalive{
 				LeaseID: m.lease.LeaseID, StreamID: m.lease.StreamID, ClientID: m.p.ClientID,
 				Role: m.p.Role, ClientTimestampNs: nowNs,
 			}})

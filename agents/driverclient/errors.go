@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // ErrAttachTimeout: no attach response arrived within the attach timeout.
@@ -12,7 +12,7 @@ var ErrAttachTimeout = errors.New("driverclient: no attach response within the a
 
 // RefusedError is an attach response with a code other than OK.
 type RefusedError struct {
-	Code    driver.ResponseCode
+	Code    wire.ResponseCode
 	Message string
 }
 

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"math/bits"
 
-	"github.com/tensorpool/tensorpool/agents/driver"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // ErrProtocol is what every *ResponseError unwraps to: the driver sent an
@@ -37,24 +37,24 @@ func bad(field string, value any, problem string) *ResponseError {
 // non-empty pool group whose pools have poolNslots = headerNslots, and
 // region URIs that are present and pass the Wire spec URI rules. A nonzero
 // requestedStream must be the stream granted.
-func ValidateGrant(r *driver.AttachResponse, requestedStream uint32) error {
+func ValidateGrant(r *wire.ShmAttachResponse, requestedStream uint32) error {
 	switch {
-	case r.LeaseID == driver.NullU64:
+	case r.LeaseID == wire.NullU64:
 		return bad("leaseId", "null", "required when code=OK")
-	case r.StreamID == driver.NullU32:
+	case r.StreamID == wire.NullU32:
 		return bad("streamId", "null", "required when code=OK")
 	case requestedStream != 0 && r.StreamID != requestedStream:
 		return bad("streamId", r.StreamID, fmt.Sprintf("granted for another stream than requested (%d)", requestedStream))
-	case r.Epoch == driver.NullU64 || r.Epoch == 0:
+	case r.Epoch == wire.NullU64 || r.Epoch == 0:
 		return bad("epoch", r.Epoch, "required when code=OK")
-	case r.LayoutVersion != driver.LayoutVersion:
-		return bad("layoutVersion", r.LayoutVersion, fmt.Sprintf("this client maps layout version %d", driver.LayoutVersion))
-	case r.HeaderNslots == driver.NullU32 || r.HeaderNslots == 0 || bits.OnesCount32(r.HeaderNslots) != 1:
+	case r.LayoutVersion != shm.LayoutVersion:
+		return bad("layoutVersion", r.LayoutVersion, fmt.Sprintf("this client maps layout version %d", shm.LayoutVersion))
+	case r.HeaderNslots == wire.NullU32 || r.HeaderNslots == 0 || bits.OnesCount32(r.HeaderNslots) != 1:
 		return bad("headerNslots", r.HeaderNslots, "must be a non-zero power of two")
-	case r.HeaderSlotBytes != driver.HeaderSlotBytes:
+	case r.HeaderSlotBytes != shm.HeaderSlotSize:
 		return bad("headerSlotBytes", r.HeaderSlotBytes, "must be 256")
-	case r.MaxDims != driver.MaxDims:
-		return bad("maxDims", r.MaxDims, fmt.Sprintf("must be the schema constant %d", driver.MaxDims))
+	case r.MaxDims != shm.MaxDims:
+		return bad("maxDims", r.MaxDims, fmt.Sprintf("must be the schema constant %d", shm.MaxDims))
 	case len(r.PayloadPools) == 0:
 		return bad("payloadPools", 0, "must not be empty")
 	}
@@ -65,7 +65,7 @@ func ValidateGrant(r *driver.AttachResponse, requestedStream uint32) error {
 		if p.PoolNslots != r.HeaderNslots {
 			return bad(fmt.Sprintf("payloadPools[%d].poolNslots", i), p.PoolNslots, fmt.Sprintf("must equal headerNslots %d", r.HeaderNslots))
 		}
-		if p.StrideBytes == 0 || p.StrideBytes == driver.NullU32 {
+		if p.StrideBytes == 0 || p.StrideBytes == wire.NullU32 {
 			return bad(fmt.Sprintf("payloadPools[%d].strideBytes", i), p.StrideBytes, "required when code=OK")
 		}
 		if err := validateURI(fmt.Sprintf("payloadPools[%d].regionUri", i), p.RegionURI); err != nil {
@@ -79,8 +79,8 @@ func validateURI(field, uri string) error {
 	if uri == "" {
 		return bad(field, `""`, "required when code=OK")
 	}
-	if len(uri) > driver.MaxURIBytes {
-		return bad(field, fmt.Sprintf("%d bytes", len(uri)), fmt.Sprintf("longer than %d bytes", driver.MaxURIBytes))
+	if len(uri) > wire.MaxURIBytes {
+		return bad(field, fmt.Sprintf("%d bytes", len(uri)), fmt.Sprintf("longer than %d bytes", wire.MaxURIBytes))
 	}
 	if _, err := shm.ParseURI(uri); err != nil {
 		return bad(field, uri, err.Error())
