@@ -65,6 +65,7 @@ The SHM driver itself is tp-driver.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	root.AddCommand(
 		newVersionCommand(),
+		newCheckCommand(),
 	)
 	return root
 }
@@ -84,7 +85,7 @@ func execute(args []string, stdout, stderr io.Writer) int {
 	}
 	if ee.err != nil {
 		fmt.Fprintln(stderr, "tp:", ee.err)
-		if ee.code == exitUsage {
+		if ee.code == exitUsage && !errors.As(ee.err, new(*configError)) {
 			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		}
 	}
