@@ -66,6 +66,7 @@ The SHM driver itself is tp-driver.`,
 	root.AddCommand(
 		newVersionCommand(),
 		newCheckCommand(),
+		newInspectCommand(),
 	)
 	return root
 }

@@ -91,9 +91,9 @@ func TestHelpListsTheCommands(t *testing.T) {
 	for _, line := range strings.Split(listing, "\n") {
 		names = append(names, strings.Fields(line)[0])
 	}
-	require.Equal(t, []string{"check", "help", "version"}, names)
+	require.Equal(t, []string{"check", "help", "inspect", "version"}, names)
 
-	for _, sub := range []string{"check", "version"} {
+	for _, sub := range []string{"check", "inspect", "version"} {
 		r := tp(t, sub, "--help")
 		require.Equal(t, exitOK, r.code, sub)
 		require.Contains(t, r.stdout, "Usage:\n  tp "+sub, sub)
@@ -108,6 +108,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"frobnicate"}, `unknown command "frobnicate" for "tp"`},
 		{[]string{"check"}, "accepts 1 arg(s), received 0"},
 		{[]string{"check", "--nope", "x.toml"}, "unknown flag: --nope"},
+		{[]string{"inspect", "a", "b"}, "accepts 1 arg(s), received 2"},
+		{[]string{"inspect", "--slots", "-1", "x"}, "--slots -1: want 0 or more"},
 		{[]string{"version", "extra"}, `unknown command "extra" for "tp version"`},
 	} {
 		r := tp(t, tc.args...)
