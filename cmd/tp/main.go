@@ -67,6 +67,7 @@ The SHM driver itself is tp-driver.`,
 		newVersionCommand(),
 		newCheckCommand(),
 		newInspectCommand(),
+		newMediaDriverCommand(),
 	)
 	return root
 }

@@ -91,9 +91,9 @@ func TestHelpListsTheCommands(t *testing.T) {
 	for _, line := range strings.Split(listing, "\n") {
 		names = append(names, strings.Fields(line)[0])
 	}
-	require.Equal(t, []string{"check", "help", "inspect", "version"}, names)
+	require.Equal(t, []string{"check", "help", "inspect", "media-driver", "version"}, names)
 
-	for _, sub := range []string{"check", "inspect", "version"} {
+	for _, sub := range []string{"check", "inspect", "media-driver", "version"} {
 		r := tp(t, sub, "--help")
 		require.Equal(t, exitOK, r.code, sub)
 		require.Contains(t, r.stdout, "Usage:\n  tp "+sub, sub)
@@ -111,6 +111,9 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"inspect", "a", "b"}, "accepts 1 arg(s), received 2"},
 		{[]string{"inspect", "--slots", "-1", "x"}, "--slots -1: want 0 or more"},
 		{[]string{"version", "extra"}, `unknown command "extra" for "tp version"`},
+		{[]string{"media-driver", "stray"}, `unexpected argument "stray": Java properties go after --`},
+		{[]string{"media-driver", "--", "-Xmx1g"}, `"-Xmx1g" after --: want a Java system property -Dname=value`},
+		{[]string{"media-driver", "--dir", "/a", "--", "-Daeron.dir=/b"}, `--dir "/a" and -Daeron.dir="/b" disagree`},
 	} {
 		r := tp(t, tc.args...)
 		require.Equal(t, exitUsage, r.code, "%v: %s", tc.args, r.stderr)
