@@ -163,6 +163,10 @@ func TestMediaDriverRunsUntilSIGTERM(t *testing.T) {
 	require.ErrorIs(t, syscall.Kill(md.javaPid, 0), syscall.ESRCH)
 	// tp removes nothing: with Aeron's default the driver leaves its directory.
 	require.FileExists(t, filepath.Join(dir, "cnc.dat"))
+
+	// The next start takes the stopped driver's directory over, as a restart does.
+	md = startMediaDriver(t, nil, append([]string{"media-driver", "--dir", dir, "--"}, smallDriver...)...)
+	require.Equal(t, exitOK, md.stop(t, syscall.SIGTERM), md.stderr.String())
 }
 
 // Properties after -- reach the driver (here: it deletes its directory at shutdown);
