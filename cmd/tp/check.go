@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -206,7 +207,9 @@ func hostCapacity(dir string) capacity {
 func profileBytes(p config.Profile) profileReport {
 	r := profileReport{Name: p.Name, HeaderNslots: p.HeaderNslots}
 	header := shm.HeaderRingSuperblock(0, 0, p.HeaderNslots)
-	n, _ := header.RegionSize() // validated geometry: nslots and strides are u32, the product fits
+	// The configuration is valid: nslots and strides are powers of two below 2^32, so
+	// every size fits an int and RegionSize cannot fail.
+	n, _ := header.RegionSize()
 	r.HeaderRingBytes = uint64(n)
 	r.EpochBytes = r.HeaderRingBytes
 	for _, pool := range p.PayloadPools {
@@ -284,7 +287,7 @@ func summarise(path string, cfg *config.DriverConfig, host capacity) checkReport
 		r.Streams = append(r.Streams, streamReport{Name: st.Name, StreamID: st.StreamID, Profile: st.Profile, EpochBytes: byName[st.Profile].EpochBytes})
 		r.EpochBytes += byName[st.Profile].EpochBytes
 	}
-	slices.SortFunc(r.Streams, func(a, b streamReport) int { return int(int64(a.StreamID) - int64(b.StreamID)) })
+	slices.SortFunc(r.Streams, func(a, b streamReport) int { return cmp.Compare(a.StreamID, b.StreamID) })
 	if len(r.Streams) == 0 {
 		r.EpochBytes = byName[p.DefaultProfile].EpochBytes
 	}

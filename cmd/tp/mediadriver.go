@@ -166,12 +166,12 @@ func runMediaDriver(stdout, stderr io.Writer, o mediaDriverOptions, dir string, 
 	// Not d.Close: it removes the directory, which is the driver's to keep or delete.
 	// Start reports ready on any CnC file with a heartbeat, a stale one left by a
 	// crashed driver included; wait for a live heartbeat of the new driver.
-	if c, err := cnc.OpenWithin(dir, aeronDriverTimeout, o.startTimeout); err != nil {
+	c, err := cnc.OpenWithin(dir, aeronDriverTimeout, o.startTimeout)
+	if err != nil {
 		kill(d, o.stopTimeout)
 		return failure(fmt.Errorf("media driver pid %d did not become ready in %s: %w", d.Pid(), dir, err))
-	} else {
-		_ = c.Close()
 	}
+	_ = c.Close()
 	fmt.Fprintf(stderr, "tp: media driver ready: aeron.dir=%s pid=%d aeron-all %s (%s)\n", dir, d.Pid(), version.Aeron, jar)
 	if err := notifySystemd("READY=1\nMAINPID=" + fmt.Sprint(os.Getpid())); err != nil {
 		fmt.Fprintln(stderr, "tp: warning: telling systemd the driver is ready:", err)
@@ -188,7 +188,11 @@ func runMediaDriver(stdout, stderr io.Writer, o mediaDriverOptions, dir string, 
 			}
 			_ = notifySystemd("STOPPING=1")
 			fmt.Fprintf(stderr, "tp: %v: stopping the media driver\n", sig)
-			if err := syscall.Kill(d.Pid(), sig.(syscall.Signal)); err != nil && !errors.Is(err, syscall.ESRCH) {
+			forward, ok := sig.(syscall.Signal)
+			if !ok {
+				forward = syscall.SIGTERM
+			}
+			if err := syscall.Kill(d.Pid(), forward); err != nil && !errors.Is(err, syscall.ESRCH) {
 				return failure(fmt.Errorf("signalling media driver pid %d: %w", d.Pid(), err))
 			}
 			stopDeadline = time.After(o.stopTimeout)
