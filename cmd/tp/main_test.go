@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,8 +20,13 @@ import (
 // git describe, so the tests see the -X path work.
 const testVersion = "v9.9.9-test"
 
-// bin holds tp and tp-driver, built once for every test in this package.
-var bin string
+// binDir holds tp and tp-driver for every test in this package, built once, by the
+// first test that runs one (so fuzz workers, which run none, build nothing).
+var (
+	binDir    string
+	buildOnce sync.Once
+	buildErr  error
+)
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "tp-cmd-test-")
@@ -28,27 +34,29 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	code := 1
-	if err := buildCommands(dir); err != nil {
-		fmt.Fprintln(os.Stderr, "FAIL: building tp and tp-driver:", err)
-	} else {
-		bin = dir
-		code = m.Run()
-	}
+	binDir = dir
+	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
 
-func buildCommands(dir string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	build := exec.CommandContext(ctx, "go", "build",
-		"-ldflags", "-X github.com/tensorpool/tensorpool/internal/version.stamped="+testVersion,
-		"-o", dir+"/", ".", "../tp-driver")
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("%w\n%s", err, out)
+// command is the path of a built command, tp or tp-driver.
+func command(t *testing.T, name string) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		build := exec.CommandContext(ctx, "go", "build",
+			"-ldflags", "-X github.com/tensorpool/tensorpool/internal/version.stamped="+testVersion,
+			"-o", binDir+"/", ".", "../tp-driver")
+		if out, err := build.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("%w\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("building tp and tp-driver: %v", buildErr)
 	}
-	return nil
+	return filepath.Join(binDir, name)
 }
 
 // result is a finished run of a command.
@@ -63,7 +71,7 @@ func runCommand(t *testing.T, env []string, name string, args ...string) result 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(bin, name), args...)
+	cmd := exec.CommandContext(ctx, command(t, name), args...)
 	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -64,7 +64,7 @@ var readyLine = regexp.MustCompile(`tp: media driver ready: aeron.dir=(\S+) pid=
 func startMediaDriver(t *testing.T, env []string, args ...string) *mediaDriver {
 	t.Helper()
 	md := &mediaDriver{exited: make(chan struct{})}
-	md.cmd = exec.Command(filepath.Join(bin, "tp"), args...)
+	md.cmd = exec.Command(command(t, "tp"), args...)
 	md.cmd.Env = append(os.Environ(), env...)
 	md.cmd.Stdout, md.cmd.Stderr = &md.stdout, &md.stderr
 	require.NoError(t, md.cmd.Start())
