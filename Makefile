@@ -16,8 +16,11 @@ deps:
 	$(GO) mod download
 	scripts/fetch-deps.sh
 
+# Compiles every package, and the installed commands tp and tp-driver, version-stamped,
+# into build/bin.
 build:
 	$(GO) build ./...
+	GO=$(GO) scripts/build-commands.sh $(BUILD)/bin
 
 # Regenerates the committed SBE codecs (Go flyweights and C headers) from schemas/.
 codegen: deps
@@ -61,8 +64,8 @@ ctest:
 	cmake --build $(BUILD) -j 2
 	cd $(BUILD) && ctest --output-on-failure
 
-# libtensorpool.so, the C headers, tensorpool.pc and the CMake package into $(PREFIX):
-# make install PREFIX=$HOME/.local
+# tp and tp-driver into $(PREFIX)/bin; libtensorpool.so, the C headers, tensorpool.pc and
+# the CMake package into $(PREFIX)/lib and include: make install PREFIX=$HOME/.local
 install:
 	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
 	cmake --build $(BUILD) -j 2

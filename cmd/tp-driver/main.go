@@ -5,6 +5,7 @@
 // Usage:
 //
 //	tp-driver --config driver.toml [--aeron-dir DIR] [--log-level info] [--log-format text]
+//	tp-driver --version
 //
 // The Aeron media driver is embedded (the official Java driver as a child
 // process) unless an external one is named: --aeron-dir, then
@@ -34,6 +35,7 @@ import (
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/driver"
 	"github.com/tensorpool/tensorpool/config"
+	"github.com/tensorpool/tensorpool/internal/version"
 )
 
 const (
@@ -49,6 +51,7 @@ func main() {
 }
 
 type options struct {
+	version    bool
 	configPath string
 	aeronDir   string
 	logLevel   slog.Level
@@ -77,8 +80,12 @@ Flags:
 	fs.StringVar(&o.aeronDir, "aeron-dir", "", "aeron.dir of an external media driver")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	fs.BoolVar(&o.version, "version", false, "print the version, the protocol versions and the pinned Aeron version, and exit")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if o.version {
+		return o, nil
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -110,6 +117,12 @@ func run(args []string, stderr io.Writer, signals <-chan os.Signal) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "tp-driver:", err)
 		return exitUsage
+	}
+	if o.version {
+		if err := version.Get().Write(os.Stdout, "tp-driver"); err != nil {
+			return exitFailure
+		}
+		return exitOK
 	}
 	log := newLogger(o, stderr)
 	cfg, err := config.LoadDriverConfig(o.configPath)
