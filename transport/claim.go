@@ -31,9 +31,12 @@ type Claim struct {
 
 // Wrap opens the claim over frame, for backends: the whole frame, header included,
 // 4-byte aligned in its log, with its length word holding the negated frame length
-// (claimed, not committed) so readers stop in front of it until Commit.
+// (claimed, not committed) so readers stop in front of it until Commit. A frame shorter
+// than its header is a backend's bug: Wrap panics on it rather than let Commit store
+// out of bounds.
 func (c *Claim) Wrap(frame []byte) {
 	c.frame = frame[:len(frame):len(frame)]
+	_ = frame[frameHeaderLength:] // a bounds check only: no load of the frame's bytes
 }
 
 // IsOpen reports whether the claim wraps a frame not yet committed or aborted.
@@ -62,29 +65,25 @@ func (c *Claim) SetReservedValue(v int64) {
 	binary.LittleEndian.PutUint64(c.frame[frameReservedValueOffset:], uint64(v))
 }
 
-// Commit publishes the frame: a release store of its positive length, so a reader that
-// loads the length (acquire) sees the header and payload written before. The claim is
-// closed after, so a second Commit or Abort does nothing instead of touching a term the
-// driver may have cleaned.
+// Commit publishes the frame: a release store of its positive length (the frame's first
+// word, which Wrap checked is there), so a reader that loads the length (acquire) sees
+// the header and payload written before it. The claim is closed after, so a second
+// Commit or Abort does nothing instead of touching a term the driver may have cleaned.
+// Small enough to inline: a commit costs the store and no call.
 func (c *Claim) Commit() {
-	if c.frame == nil {
-		return
+	if c.frame != nil {
+		ordered.StoreInt32((*int32)(unsafe.Pointer(unsafe.SliceData(c.frame))), int32(len(c.frame)))
+		c.frame = nil
 	}
-	c.publish()
 }
 
-// Abort turns the frame into padding, which readers skip, and publishes it like
-// Commit: the type store is a plain one, made visible by the release store of the
-// length after it. Subscribers receive nothing.
+// Abort turns the frame into padding, which readers skip, and publishes it like Commit:
+// the type is a plain store, made visible by the release store of the length after it.
+// Subscribers receive nothing.
 func (c *Claim) Abort() {
-	if c.frame == nil {
-		return
+	if frame := c.frame; frame != nil {
+		c.frame = nil
+		binary.LittleEndian.PutUint16(frame[frameTypeOffset:], frameTypePadding)
+		ordered.StoreInt32((*int32)(unsafe.Pointer(unsafe.SliceData(frame))), int32(len(frame)))
 	}
-	binary.LittleEndian.PutUint16(c.frame[frameTypeOffset:], frameTypePadding)
-	c.publish()
-}
-
-func (c *Claim) publish() {
-	ordered.StoreInt32((*int32)(unsafe.Pointer(&c.frame[0:4][0])), int32(len(c.frame)))
-	c.frame = nil
 }

@@ -132,3 +132,13 @@ func TestAwaitCancelsAtTheEndOfItsContext(t *testing.T) {
 		t.Fatalf("Await returned %v after its 20ms context ended", took)
 	}
 }
+
+func TestClaimWrapRejectsAFrameShorterThanItsHeader(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("Wrap accepted a 31-byte frame")
+		}
+	}()
+	var c Claim
+	c.Wrap(make([]byte, frameHeaderLength-1))
+}

@@ -1,6 +1,10 @@
 package logbuffer
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/tensorpool/tensorpool/transport"
+)
 
 // The hot paths must not allocate: per try-claim/commit, per offer, per poll, per assembled message.
 
@@ -67,6 +71,26 @@ func TestPollDoesNotAllocate(t *testing.T) {
 	assertNoAllocs(t, "block scan", func() { ScanTermBlock(log.Term(0), 0, 1<<20) })
 }
 
+func TestImageReaderPollDoesNotAllocate(t *testing.T) {
+	log := newTestLog(t, benchLogConfig())
+	pub := NewConcurrentPublisher(log, unlimited())
+	for range 100 {
+		pub.Offer(payload(100, 2))
+		pub.Offer(payload(3*testMaxPayload, 3))
+	}
+	r := NewImageReader(log)
+	var total int
+	handler := func(msg []byte, h *transport.Header) { total += len(msg) + int(h.Position&1) }
+	subscriberPosition := new(int64)
+	r.Poll(log, subscriberPosition, handler, 1000) // warm up: the reassembly buffer grows once
+	*subscriberPosition = 0
+	assertNoAllocs(t, "image poll", func() {
+		if r.Poll(log, subscriberPosition, handler, 10) == 0 {
+			*subscriberPosition = 0
+		}
+	})
+}
+
 func BenchmarkTryClaimCommit32B(b *testing.B) {
 	pub := NewConcurrentPublisher(newTestLog(b, benchLogConfig()), unlimited())
 	var claim BufferClaim
@@ -117,6 +141,29 @@ func BenchmarkPoll(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		fragments += PollImage(log, subscriberPosition, handler, 10, header)
+		if *subscriberPosition == int64(log.TermLength()) {
+			*subscriberPosition = 0 // read the same term again
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(fragments), "ns/fragment")
+}
+
+// BenchmarkImageReaderPoll is BenchmarkPoll through the whole-message reader.
+func BenchmarkImageReaderPoll(b *testing.B) {
+	log := newTestLog(b, benchLogConfig())
+	pub := NewExclusivePublisher(log, unlimited())
+	msg := payload(32, 1)
+	for filled := false; !filled; {
+		filled = pub.Offer(msg) == AdminAction // the term is full
+	}
+	r := NewImageReader(log)
+	var total int
+	handler := func(msg []byte, h *transport.Header) { total += int(msg[0]) }
+	subscriberPosition := new(int64)
+	fragments := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		fragments += r.Poll(log, subscriberPosition, handler, 10)
 		if *subscriberPosition == int64(log.TermLength()) {
 			*subscriberPosition = 0 // read the same term again
 		}

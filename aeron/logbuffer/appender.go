@@ -4,6 +4,7 @@ import (
 	"sync/atomic"
 
 	"github.com/tensorpool/tensorpool/internal/ordered"
+	"github.com/tensorpool/tensorpool/transport"
 )
 
 // AppendResult is the outcome of an append to one term.
@@ -49,12 +50,12 @@ func (a *TermAppender) reserve(w *HeaderWriter, alignedLength int) (termID, term
 
 // Claim reserves an unfragmented frame for length payload bytes (at most the max payload length)
 // and wraps claim around it; the frame reads as uncommitted until claim.Commit.
-func (a *TermAppender) Claim(w *HeaderWriter, length int, claim *BufferClaim) AppendResult {
+func (a *TermAppender) Claim(w *HeaderWriter, length int, claim *transport.Claim) AppendResult {
 	frameLength := length + HeaderLength
 	termID, termOffset, result := a.reserve(w, Align(frameLength, FrameAlignment))
 	if !result.Tripped {
 		w.write(a.term, int(termOffset), frameLength, termID)
-		claim.wrap(a.term, int(termOffset), frameLength)
+		claim.Wrap(a.term[termOffset : int(termOffset)+frameLength])
 	}
 	return result
 }
@@ -133,12 +134,12 @@ func (a *ExclusiveTermAppender) advance(w *HeaderWriter, termID, termOffset int3
 }
 
 // Claim is TermAppender.Claim for the single writer at (termID, termOffset).
-func (a *ExclusiveTermAppender) Claim(w *HeaderWriter, termID, termOffset int32, length int, claim *BufferClaim) AppendResult {
+func (a *ExclusiveTermAppender) Claim(w *HeaderWriter, termID, termOffset int32, length int, claim *transport.Claim) AppendResult {
 	frameLength := length + HeaderLength
 	result := a.advance(w, termID, termOffset, Align(frameLength, FrameAlignment))
 	if !result.Tripped {
 		w.write(a.term, int(termOffset), frameLength, termID)
-		claim.wrap(a.term, int(termOffset), frameLength)
+		claim.Wrap(a.term[termOffset : int(termOffset)+frameLength])
 	}
 	return result
 }

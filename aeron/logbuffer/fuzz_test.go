@@ -3,6 +3,8 @@ package logbuffer
 import (
 	"testing"
 	"unsafe"
+
+	"github.com/tensorpool/tensorpool/transport"
 )
 
 // FuzzTermReader feeds arbitrary bytes to the reader, block scanner and assembler as a term: a
@@ -33,6 +35,21 @@ func FuzzTermReader(f *testing.F) {
 			}
 			if end := ScanTermBlock(term, start, len(term)); end < start {
 				t.Fatalf("block scan went back from %d to %d", start, end)
+			}
+			// The whole-message reader: every message it hands out is made of the term's
+			// frames, so it is never longer than the term.
+			r := newImageReader(1, 1)
+			for offset, n := start, 1; n > 0; {
+				var next int
+				next, n = r.readTerm(term, offset, 0, func(msg []byte, h *transport.Header) {
+					if len(msg) > len(term) || h.Position < 0 {
+						t.Fatalf("message of %d bytes at position %d from a %d-byte term", len(msg), h.Position, len(term))
+					}
+				}, 3)
+				if next < offset {
+					t.Fatalf("image reader went back from %d to %d", offset, next)
+				}
+				offset = next
 			}
 		}
 	})

@@ -4,24 +4,12 @@ import (
 	"sync/atomic"
 
 	"github.com/tensorpool/tensorpool/internal/ordered"
+	"github.com/tensorpool/tensorpool/transport"
 )
 
-// Results of offer and try-claim when nothing was appended; a successful call returns the new
-// stream position, which is positive. The values are Aeron's.
-const (
-	// NotConnected: no subscriber (IPC) or receiver is connected.
-	NotConnected int64 = -1
-	// BackPressured: the publisher limit is reached; retry later.
-	BackPressured int64 = -2
-	// AdminAction: the log is rotating to a new term; retry at once.
-	AdminAction int64 = -3
-	// Closed: the publication is closed.
-	Closed int64 = -4
-	// MaxPositionExceeded: the stream reached the largest position its term length allows.
-	MaxPositionExceeded int64 = -5
-	// PublicationError: the length is negative or beyond the max payload (try-claim) or max message (offer) length.
-	PublicationError int64 = -6
-)
+// Offer and try-claim return the new stream position, or when nothing was appended one of
+// transport's negative results (Aeron's values): NotConnected, BackPressured, AdminAction, Closed,
+// MaxPositionExceeded, PublicationError.
 
 // publisherState is what both publisher kinds derive from the log and the publisher limit.
 type publisherState struct {
@@ -52,12 +40,12 @@ func (s *publisherState) init(log *LogBuffers, publisherLimit *int64) {
 // backPressureStatus explains why nothing could be appended at position.
 func (s *publisherState) backPressureStatus(position int64, length int) int64 {
 	if position+int64(Align(length+HeaderLength, FrameAlignment)) >= s.maxPossiblePosition {
-		return MaxPositionExceeded
+		return transport.MaxPositionExceeded
 	}
 	if s.log.IsConnected() {
-		return BackPressured
+		return transport.BackPressured
 	}
-	return NotConnected
+	return transport.NotConnected
 }
 
 // MaxPayloadLength is the largest try-claim, and the largest message sent in one frame.
@@ -112,12 +100,12 @@ func (p *ConcurrentPublisher) activeTerm() (appender *TermAppender, position int
 
 // TryClaim reserves length payload bytes (at most MaxPayloadLength) in one frame and returns the new
 // position, or a negative result. On success claim must be committed or aborted.
-func (p *ConcurrentPublisher) TryClaim(length int, claim *BufferClaim) int64 {
+func (p *ConcurrentPublisher) TryClaim(length int, claim *transport.Claim) int64 {
 	if length < 0 || length > p.maxPayloadLength {
-		return PublicationError
+		return transport.PublicationError
 	}
 	if p.closed.Load() {
-		return Closed
+		return transport.Closed
 	}
 	limit := p.PositionLimit()
 	// activeTerm, TermAppender.Claim and newPosition by hand: this is the hot path, and the calls
@@ -127,7 +115,7 @@ func (p *ConcurrentPublisher) TryClaim(length int, claim *BufferClaim) int64 {
 	rawTail := atomic.LoadInt64(appender.tail)
 	termID := RawTailTermID(rawTail)
 	if termCount != termID-p.initialTermID {
-		return AdminAction
+		return transport.AdminAction
 	}
 	position := ComputePosition(termID, RawTailTermOffset(rawTail, p.termLength), p.positionBitsToShift, p.initialTermID)
 	if position >= limit {
@@ -146,7 +134,7 @@ func (p *ConcurrentPublisher) TryClaim(length int, claim *BufferClaim) int64 {
 		return p.newPosition(AppendResult{TermID: termID, ResultingOffset: int32(resultingOffset), Tripped: true})
 	}
 	p.headerWriter.write(appender.term, termOffset, frameLength, termID)
-	claim.wrap(appender.term, termOffset, frameLength)
+	claim.Wrap(appender.term[termOffset : termOffset+frameLength])
 	return ComputePosition(termID, int32(resultingOffset), p.positionBitsToShift, p.initialTermID)
 }
 
@@ -154,15 +142,15 @@ func (p *ConcurrentPublisher) TryClaim(length int, claim *BufferClaim) int64 {
 // returns the new position, or a negative result.
 func (p *ConcurrentPublisher) Offer(msg []byte) int64 {
 	if len(msg) > p.maxMessageLength {
-		return PublicationError
+		return transport.PublicationError
 	}
 	if p.closed.Load() {
-		return Closed
+		return transport.Closed
 	}
 	limit := p.PositionLimit()
 	appender, position, ok := p.activeTerm()
 	if !ok {
-		return AdminAction
+		return transport.AdminAction
 	}
 	if position >= limit {
 		return p.backPressureStatus(position, len(msg))
@@ -180,16 +168,16 @@ func (p *ConcurrentPublisher) newPosition(r AppendResult) int64 {
 		return position
 	}
 	if position >= p.maxPossiblePosition {
-		return MaxPositionExceeded
+		return transport.MaxPositionExceeded
 	}
 	p.log.RotateLog(r.TermID-p.initialTermID, r.TermID)
-	return AdminAction
+	return transport.AdminAction
 }
 
 // Position is the position the next append will start at, or Closed.
 func (p *ConcurrentPublisher) Position() int64 {
 	if p.closed.Load() {
-		return Closed
+		return transport.Closed
 	}
 	return p.log.ProducerPosition()
 }
@@ -197,7 +185,7 @@ func (p *ConcurrentPublisher) Position() int64 {
 // AvailableWindow is how far the publisher may advance before it is back pressured, or Closed.
 func (p *ConcurrentPublisher) AvailableWindow() int64 {
 	if p.closed.Load() {
-		return Closed
+		return transport.Closed
 	}
 	return p.PositionLimit() - p.log.ProducerPosition()
 }
@@ -230,12 +218,12 @@ func NewExclusivePublisher(log *LogBuffers, publisherLimit *int64) *ExclusivePub
 }
 
 // TryClaim is ConcurrentPublisher.TryClaim for the single writer.
-func (p *ExclusivePublisher) TryClaim(length int, claim *BufferClaim) int64 {
+func (p *ExclusivePublisher) TryClaim(length int, claim *transport.Claim) int64 {
 	if length < 0 || length > p.maxPayloadLength {
-		return PublicationError
+		return transport.PublicationError
 	}
 	if p.closed.Load() {
-		return Closed
+		return transport.Closed
 	}
 	position := p.termBeginPosition + int64(p.termOffset)
 	if position >= p.PositionLimit() {
@@ -247,10 +235,10 @@ func (p *ExclusivePublisher) TryClaim(length int, claim *BufferClaim) int64 {
 // Offer is ConcurrentPublisher.Offer for the single writer.
 func (p *ExclusivePublisher) Offer(msg []byte) int64 {
 	if len(msg) > p.maxMessageLength {
-		return PublicationError
+		return transport.PublicationError
 	}
 	if p.closed.Load() {
-		return Closed
+		return transport.Closed
 	}
 	position := p.termBeginPosition + int64(p.termOffset)
 	if position >= p.PositionLimit() {
@@ -288,10 +276,10 @@ func (p *ExclusivePublisher) newPosition(r AppendResult) int64 {
 		// The rest of the term is padding now; stay at its end so a later, smaller message does not
 		// overwrite that padding frame (Aeron's exclusive publication leaves its offset behind here).
 		p.termOffset = int32(p.termLength)
-		return MaxPositionExceeded
+		return transport.MaxPositionExceeded
 	}
 	p.rotateTerm()
-	return AdminAction
+	return transport.AdminAction
 }
 
 // rotateTerm moves to the next partition: reset its tail to the next term id, then publish the new
@@ -310,7 +298,7 @@ func (p *ExclusivePublisher) rotateTerm() {
 // Position is the position the next append will start at, or Closed.
 func (p *ExclusivePublisher) Position() int64 {
 	if p.closed.Load() {
-		return Closed
+		return transport.Closed
 	}
 	return p.termBeginPosition + int64(p.termOffset)
 }
@@ -318,7 +306,7 @@ func (p *ExclusivePublisher) Position() int64 {
 // AvailableWindow is how far the publisher may advance before it is back pressured, or Closed.
 func (p *ExclusivePublisher) AvailableWindow() int64 {
 	if p.closed.Load() {
-		return Closed
+		return transport.Closed
 	}
 	return p.PositionLimit() - (p.termBeginPosition + int64(p.termOffset))
 }

@@ -219,7 +219,7 @@ func TestTryClaimCommitAndAbort(t *testing.T) {
 			if position != 64 || claim.Length() != 10 || len(claim.Buffer()) != 10 {
 				t.Fatalf("TryClaim = %d, length %d", position, claim.Length())
 			}
-			if claim.Flags() != Unfragmented || claim.HeaderType() != HdrTypeData {
+			if h := DataHeader(log.Term(0)); h.Flags() != Unfragmented || h.Type() != HdrTypeData {
 				t.Error("claim header defaults")
 			}
 			var c collector
