@@ -17,7 +17,7 @@ import (
 	"github.com/tensorpool/tensorpool/agents/driver"
 	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/config"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // Options configure Connect. Zero values pick the defaults.
@@ -69,7 +69,7 @@ type Options struct {
 type ConsumerOptions struct {
 	// Mode is STREAM (default) or RATE_LIMITED; in RATE_LIMITED mode with MaxRateHz set
 	// the consumer thins frames to that rate.
-	Mode      control.Mode
+	Mode      wire.Mode
 	MaxRateHz uint32
 	// Per-consumer stream requests: a channel and a nonzero stream id, or neither. The
 	// driver assigns the stream ids from its ranges (Driver spec §11; the id asked for is
@@ -197,8 +197,8 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	switch o.Consumer.Mode {
 	case 0:
-		o.Consumer.Mode = control.Mode_STREAM
-	case control.Mode_STREAM, control.Mode_RATE_LIMITED:
+		o.Consumer.Mode = wire.ModeStream
+	case wire.ModeStream, wire.ModeRateLimited:
 	default:
 		return o, fmt.Errorf("%w: Consumer.Mode %d is neither STREAM nor RATE_LIMITED", ErrInvalidOptions, o.Consumer.Mode)
 	}

@@ -1,11 +1,14 @@
 package wire
 
 import (
+	"errors"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
 
 // The control schema's messages as producers, consumers and the driver use them.
@@ -196,5 +199,146 @@ func BenchmarkDecodeFrameDescriptor(b *testing.B) {
 	}
 	if got != d {
 		b.Fatalf("decoded %+v", got)
+	}
+}
+
+// TestEncodeDescriptorMatchesCodec: FrameDescriptor.Encode writes the descriptor with its
+// own stores at the schema's offsets; the bytes must be exactly what the generated codec's
+// flyweight writes, for edge and random values, and every byte must be written.
+func TestEncodeDescriptorMatchesCodec(t *testing.T) {
+	cases := []FrameDescriptor{
+		{},
+		{StreamID: 1, Epoch: 2, Seq: 3, HeaderIndex: 4, TimestampNs: 5, MetaVersion: 6},
+		{StreamID: ^uint32(0), Epoch: ^uint64(0), Seq: ^uint64(0), HeaderIndex: ^uint32(0), TimestampNs: ^uint64(0), MetaVersion: ^uint32(0)},
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 1000 {
+		cases = append(cases, FrameDescriptor{StreamID: r.Uint32(), Epoch: r.Uint64(), Seq: r.Uint64(),
+			HeaderIndex: r.Uint32(), TimestampNs: r.Uint64(), MetaVersion: r.Uint32()})
+	}
+	for _, d := range cases {
+		want := make([]byte, FrameDescriptorLength)
+		var m control.FrameDescriptor
+		m.WrapAndApplyHeader(want, 0, uint64(len(want))).
+			SetStreamId(d.StreamID).SetEpoch(d.Epoch).SetSeq(d.Seq).
+			SetHeaderIndex(d.HeaderIndex).SetTimestampNs(d.TimestampNs).SetMetaVersion(d.MetaVersion)
+		got := make([]byte, FrameDescriptorLength)
+		for i := range got {
+			got[i] = 0xA5 // every byte must be written
+		}
+		if n, err := d.Encode(got); err != nil || n != FrameDescriptorLength || string(got) != string(want) {
+			t.Fatalf("%+v: wrote %d bytes (%v)\n got %x\nwant %x", d, n, err, got, want)
+		}
+		var back FrameDescriptor
+		if err := back.Decode(got); err != nil || back != d {
+			t.Fatalf("%+v does not decode back: %+v, %v", d, back, err)
+		}
+	}
+	if n, err := cases[1].Encode(make([]byte, FrameDescriptorLength-1)); n != 0 || err == nil {
+		t.Fatal("a short buffer was written")
+	}
+}
+
+func TestWireSpec_10_1_2_HelloRoundTrip(t *testing.T) {
+	in := ConsumerHello{StreamID: 7, ConsumerID: 9, SupportsShm: true, Mode: ModeRateLimited,
+		MaxRateHz: 1 << 20, ExpectedLayoutVersion: 1, DescriptorStreamID: 1100, DescriptorChannel: "aeron:ipc"}
+	var out ConsumerHello
+	if err := out.Decode(encode(t, &in)); err != nil {
+		t.Fatal(err)
+	}
+	if out != in {
+		t.Fatalf("got %+v, want %+v", out, in)
+	}
+	if err := out.Decode(encode(t, &FrameDescriptor{})); !errors.Is(err, ErrUnknownTemplate) {
+		t.Fatalf("descriptor decoded as hello: %v", err)
+	}
+	if err := out.Decode(encode(t, &in)[:20]); err == nil {
+		t.Fatal("truncated hello accepted")
+	}
+}
+
+func TestWireSpec_10_1_3_ConsumerConfigEncoding(t *testing.T) {
+	a := ConsumerConfig{StreamID: 7, ConsumerID: 3, UseShm: true, Mode: ModeRateLimited,
+		DescriptorStreamID: 1100, DescriptorChannel: "aeron:ipc", PayloadFallbackURI: "bridge://1"}
+	buf := make([]byte, 256)
+	if n, err := a.Encode(buf[:a.EncodedLength()-1]); n != 0 || !errors.Is(err, ErrShortBuffer) {
+		t.Fatal("encoded into a short buffer")
+	}
+	n, err := a.Encode(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := ValidateSchema(buf[:n], ControlSchemaID)
+	if err != nil || msg.TemplateID != control.ConsumerConfigSbeTemplateID {
+		t.Fatalf("%v %+v", err, msg)
+	}
+	var m control.ConsumerConfig
+	m.WrapForDecode(buf, HeaderLength, uint64(msg.BlockLength), uint64(msg.Version), uint64(n))
+	got := ConsumerConfig{StreamID: m.StreamId(), ConsumerID: m.ConsumerId(), UseShm: m.UseShm() == control.Bool_TRUE, Mode: Mode(m.Mode()),
+		DescriptorStreamID: m.DescriptorStreamId(), ControlStreamID: m.ControlStreamId()}
+	got.PayloadFallbackURI = m.GetPayloadFallbackUriAsString()
+	got.DescriptorChannel = m.GetDescriptorChannelAsString()
+	got.ControlChannel = m.GetControlChannelAsString()
+	if got != a {
+		t.Fatalf("got %+v, want %+v", got, a)
+	}
+}
+
+// rawHello encodes a ConsumerHello with the hint fields exactly as given, null values
+// included.
+func rawHello(interval, bytes, major uint32) []byte {
+	buf := make([]byte, 128)
+	var m control.ConsumerHello
+	m.WrapAndApplyHeader(buf, 0, uint64(len(buf))).
+		SetStreamId(7).SetConsumerId(1).SetSupportsShm(control.Bool_TRUE).SetSupportsProgress(control.Bool_TRUE).
+		SetMode(control.Mode_STREAM).SetExpectedLayoutVersion(1).
+		SetProgressIntervalUs(interval).SetProgressBytesDelta(bytes).SetProgressMajorDeltaUnits(major).
+		PutDescriptorChannel("").PutControlChannel("")
+	return buf[:HeaderLength+int(m.EncodedLength())]
+}
+
+// The progress hints decode with null as 0, "not provided" (§10.1); 0 itself (the
+// major-delta hint's "unknown") stays 0.
+func TestWireSpec_10_1_2_ProgressHintsDecoded(t *testing.T) {
+	const null = 0xFFFF_FFFF
+	cases := []struct {
+		name                   string
+		interval, bytes, major uint32
+		want                   [3]uint32
+	}{
+		{"all null: not provided", null, null, null, [3]uint32{}},
+		{"values kept", 250, 65536, 8, [3]uint32{250, 65536, 8}},
+		{"major delta 0 is unknown", 100, null, 0, [3]uint32{100, 0, 0}},
+		{"largest non-null values", null - 1, null - 1, null - 1, [3]uint32{null - 1, null - 1, null - 1}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var h ConsumerHello
+			if err := h.Decode(rawHello(c.interval, c.bytes, c.major)); err != nil {
+				t.Fatal(err)
+			}
+			if got := [3]uint32{h.ProgressIntervalUs, h.ProgressBytesDelta, h.ProgressMajorDeltaUnits}; got != c.want || !h.SupportsProgress {
+				t.Fatalf("hints %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestWireSpec_10_3_2_EncodeDataSourceMetaBounds(t *testing.T) {
+	m := DataSourceMeta{StreamID: 7, MetaVersion: 1, Attributes: []Attribute{{Key: "k", Format: "text/plain", Value: []byte("v")}}}
+	buf := make([]byte, m.EncodedLength())
+	if n, err := m.Encode(buf[:len(buf)-1]); n != 0 || !errors.Is(err, ErrShortBuffer) {
+		t.Fatal("encoded into a short buffer")
+	}
+	if n, err := m.Encode(buf); err != nil || n != len(buf) {
+		t.Fatalf("length %d, want %d (%v)", n, len(buf), err)
+	}
+	if _, err := ValidateSchema(buf, ControlSchemaID); err != nil {
+		t.Fatal(err)
+	}
+	a := DataSourceAnnounce{StreamID: 7, ProducerID: 1, Epoch: 3, MetaVersion: 1, Name: "n", Summary: "s"}
+	abuf := make([]byte, a.EncodedLength())
+	if n, err := a.Encode(abuf[:len(abuf)-1]); n != 0 || !errors.Is(err, ErrShortBuffer) {
+		t.Fatal("announce encoded into a short buffer")
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/wire"
 	"github.com/tensorpool/tensorpool/wire/sbe/bridge"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
 
 func producerRequest(corr int64, stream, client uint32) wire.ShmAttachRequest {
@@ -211,10 +210,7 @@ func TestAgent_MixedSchemasAndHostileInputAreGatedAndCounted(t *testing.T) {
 	// A bridge message (schema 902, template 1 = ShmAttachRequest's id) must not be taken for an attach.
 	d.probe.sendBytes(encodeBridgeChunk())
 	// A wire-schema FrameDescriptor (template 4 = ShmDetachRequest's id) is not the driver's either.
-	fd := make([]byte, 64)
-	var f control.FrameDescriptor
-	f.WrapAndApplyHeader(fd, 0, uint64(len(fd))).SetStreamId(10000)
-	d.probe.sendBytes(fd[:wire.HeaderLength+int(f.EncodedLength())])
+	d.probe.sendBytes(encoded(make([]byte, wire.FrameDescriptorLength), &wire.FrameDescriptor{StreamID: 10000}))
 	// Garbage, a bare header, and a truncated attach request.
 	d.probe.sendBytes([]byte{1, 2, 3})
 	truncated := encoded(d.probe.buf, &wire.ShmAttachRequest{CorrelationID: 5, StreamID: 10000, ClientID: 5, Role: wire.RoleConsumer})
