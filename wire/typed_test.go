@@ -42,6 +42,8 @@ var newTyped = map[string]func() typedMessage{
 	"driver.ShmDriverShutdown":        func() typedMessage { return new(ShmDriverShutdown) },
 	"driver.ShmLeaseRevoked":          func() typedMessage { return new(ShmLeaseRevoked) },
 	"driver.ShmDriverShutdownRequest": func() typedMessage { return new(ShmDriverShutdownRequest) },
+	"discovery.DiscoveryRequest":      func() typedMessage { return new(DiscoveryRequest) },
+	"discovery.DiscoveryResponse":     func() typedMessage { return new(DiscoveryResponse) },
 }
 
 // typedKeys are newTyped's keys in layouts.json order.
