@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tensorpool/tensorpool/wire/sbe/bridge"
 	"github.com/tensorpool/tensorpool/wire/sbe/control"
 	"github.com/tensorpool/tensorpool/wire/sbe/discovery"
 	"github.com/tensorpool/tensorpool/wire/sbe/driver"
@@ -172,6 +173,21 @@ func TestGoldenDiscoveryResponse(t *testing.T) {
 	}
 }
 
+func TestGoldenBridgeFrameChunk(t *testing.T) {
+	buf := encodeGolden(t, "bridge_frame_chunk.hex", func(buf []byte) int {
+		var c bridge.BridgeFrameChunk
+		c.WrapAndApplyHeader(buf, 0, uint64(len(buf))).
+			SetStreamId(10000).SetEpoch(3).SetSeq(0x0102030405060708).SetChunkIndex(0).SetChunkCount(2).
+			SetChunkOffset(0).SetChunkLength(5).SetPayloadLength(9).SetHeaderIncluded(bridge.Bool_TRUE)
+		c.PutHeaderBytes("\xde\xad\xbe\xef")
+		c.PutPayloadBytes("hello")
+		return HeaderLength + int(c.EncodedLength())
+	})
+	if _, err := ValidateSchema(buf, BridgeSchemaID); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // goldenMessages are the typed messages the golden vectors hold.
 var goldenMessages = map[string]typedMessage{
 	"frame_descriptor.hex": &FrameDescriptor{StreamID: 10000, Epoch: 3, Seq: 0x0102030405060708, HeaderIndex: 5,
@@ -187,6 +203,8 @@ var goldenMessages = map[string]typedMessage{
 		StreamID: 10000, ProducerID: 42, Epoch: 3, LayoutVersion: 1, HeaderNslots: 1024, HeaderSlotBytes: 256, MaxDims: 8,
 		DriverControlStreamID: 1000, PayloadPools: []PayloadPool{{PoolID: 1, PoolNslots: 1024, StrideBytes: 65536, RegionURI: "/p1"}},
 		Tags: []string{"rgb"}, HeaderRegionURI: "/h1", DataSourceName: "cam", DriverInstanceID: "d1", DriverControlChannel: "aeron:ipc"}}},
+	"bridge_frame_chunk.hex": &BridgeFrameChunk{StreamID: 10000, Epoch: 3, Seq: 0x0102030405060708, ChunkCount: 2, ChunkLength: 5,
+		PayloadLength: 9, HeaderIncluded: true, HeaderBytes: []byte{0xde, 0xad, 0xbe, 0xef}, PayloadBytes: []byte("hello")},
 }
 
 // TestGoldenTypedMessages: the typed messages encode every golden vector byte for byte and

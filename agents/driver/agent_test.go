@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/bridge"
 )
 
 func producerRequest(corr int64, stream, client uint32) wire.ShmAttachRequest {
@@ -194,12 +193,8 @@ func TestAgent_LeaseExpiresWithoutKeepalivesAndProducerEpochMovesOn(t *testing.T
 // encodeBridgeChunk builds a bridge-schema message whose template id (1)
 // is ShmAttachRequest's in the driver schema.
 func encodeBridgeChunk() []byte {
-	buf := make([]byte, 256)
-	var m bridge.BridgeFrameChunk
-	m.WrapAndApplyHeader(buf, 0, uint64(len(buf))).SetStreamId(10000)
-	m.PutHeaderBytes("")
-	m.PutPayloadBytes("")
-	return buf[:wire.HeaderLength+int(m.EncodedLength())]
+	c := wire.BridgeFrameChunk{StreamID: 10000}
+	return encoded(make([]byte, c.EncodedLength()), &c)
 }
 
 // Checklist 54-adjacent gating; Driver spec §4.4a, §4.5; inventory §8 (schema checks).
