@@ -20,10 +20,11 @@
 // header's version is reported, not judged: a later version's longer block is skipped, a
 // shorter one rejected. See message.go for what every typed message provides.
 //
-// The generated flyweights in wire/sbe/{control,driver,bridge,discovery} are this package's
-// source of sizes, offsets and enum values and are used by it alone (and by tests that hold
-// the typed messages and the SHM structures to them); the SHM structures of the control
-// schema (superblock, slot header, tensor header) are package shm's.
+// The generated flyweights in wire/sbe/{control,driver,bridge,discovery} give this package
+// block lengths, template ids and the validator's offsets and enum sets; the typed messages
+// store and load their fields at constant offsets, which tests hold field by field to the
+// flyweights' encodings. Nothing outside wire uses the flyweights (but tests of the SHM
+// structures, which are package shm's: superblock, slot header, tensor header).
 package wire
 
 import (
