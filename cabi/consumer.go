@@ -13,7 +13,7 @@ import (
 
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/tp"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // tpConsumer is a tp.Consumer with the C side's two ways to take frames: the newest
@@ -287,8 +287,8 @@ func tp_consumer_frame_is_valid(consumer *C.tp_consumer_t, view *C.tp_frame_view
 
 //export tp_consumer_send_qos
 func tp_consumer_send_qos(consumer *C.tp_consumer_t, mode C.uint8_t, last, gap, late C.uint64_t) C.tp_err_t {
-	m := control.Mode(mode)
-	if m != control.Mode_STREAM && m != control.Mode_RATE_LIMITED {
+	m := wire.Mode(mode)
+	if !m.Valid() {
 		return fail(C.TP_ERR_ARG, "tp: consumer mode %d is neither STREAM (1) nor RATE_LIMITED (2)", mode)
 	}
 	// SendQos reads the mapped epoch under the lock a handler's poll holds, so a handler

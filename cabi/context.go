@@ -14,7 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/tensorpool/tensorpool/tp"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // tpContext holds the settings tp_client_connect turns into tp.Options.
@@ -52,7 +52,7 @@ func newContext() *tpContext {
 		qosInterval: time.Second, keepaliveInterval: time.Second, announceFreshness: 3 * time.Second,
 		// No FrameProgress unless asked for (tp_context_set_consumer_progress), as the
 		// reference C client's hello says.
-		consumer: tp.ConsumerOptions{Mode: control.Mode_STREAM},
+		consumer: tp.ConsumerOptions{Mode: wire.ModeStream},
 	}
 }
 
@@ -221,11 +221,11 @@ func tp_context_set_lease_keepalive_interval_ns(ctx *C.tp_context_t, ns C.uint64
 
 //export tp_context_set_consumer_mode
 func tp_context_set_consumer_mode(ctx *C.tp_context_t, mode C.uint8_t) C.tp_err_t {
-	m := control.Mode(mode)
-	if m != control.Mode_STREAM && m != control.Mode_RATE_LIMITED {
+	m := wire.Mode(mode)
+	if !m.Valid() {
 		return fail(C.TP_ERR_ARG, "tp: consumer mode %d is neither STREAM (1) nor RATE_LIMITED (2)", mode)
 	}
-	return setValue(ctx, m, func(c *tpContext) *control.Mode { return &c.consumer.Mode })
+	return setValue(ctx, m, func(c *tpContext) *wire.Mode { return &c.consumer.Mode })
 }
 
 //export tp_context_set_consumer_max_rate_hz

@@ -3,7 +3,7 @@ package main
 import (
 	"testing"
 
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // A context's consumers ask for no FrameProgress unless tp_context_set_consumer_progress
@@ -13,7 +13,7 @@ func TestContextConsumerDefaults(t *testing.T) {
 	if o.Consumer.Progress {
 		t.Error("a new context's consumers ask for FrameProgress; want them not to")
 	}
-	if o.Consumer.Mode != control.Mode_STREAM || o.Consumer.MaxRateHz != 0 {
+	if o.Consumer.Mode != wire.ModeStream || o.Consumer.MaxRateHz != 0 {
 		t.Errorf("consumer mode %v, max rate %d Hz; want STREAM, no cap", o.Consumer.Mode, o.Consumer.MaxRateHz)
 	}
 }

@@ -321,9 +321,9 @@ func fillDiscoveryEntry(out *C.tp_discovery_entry_t, e *tp.DiscoveryEntry) {
 		epoch: C.uint64_t(e.Epoch), layout_version: C.uint32_t(e.LayoutVersion), header_nslots: C.uint32_t(e.HeaderNslots),
 		header_slot_bytes: C.uint16_t(e.HeaderSlotBytes), max_dims: C.uint8_t(e.MaxDims),
 		data_source_id: C.uint32_t(e.DataSourceID), driver_control_stream_id: C.uint32_t(e.DriverControlStreamID)}
-	np := min(len(e.Pools), C.TP_MAX_POOLS)
+	np := min(len(e.PayloadPools), C.TP_MAX_POOLS)
 	out.pool_count = C.uint32_t(np)
-	for i, p := range e.Pools[:np] {
+	for i, p := range e.PayloadPools[:np] {
 		dst := &out.pools[i]
 		dst.pool_id, dst.pool_nslots, dst.stride_bytes = C.uint16_t(p.PoolID), C.uint32_t(p.PoolNslots), C.uint32_t(p.StrideBytes)
 		putString(dst.region_uri[:], p.RegionURI)

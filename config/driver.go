@@ -1,4 +1,5 @@
-// Package config loads and validates tensorpool configuration files.
+// Package config loads and validates tensorpool configuration files, and validates the
+// same configuration built in code (Default, DriverConfig.Validate).
 //
 // The driver configuration follows the canonical key set of the Driver Model
 // specification (§17) and the reference CONFIG_REFERENCE §1: the same TOML
@@ -46,7 +47,8 @@ const (
 	MaxStreamID = 1<<31 - 1
 )
 
-// DriverConfig is a validated driver configuration.
+// DriverConfig is a driver configuration: validated when it comes from LoadDriverConfig or
+// ParseDriverConfig, and to be checked with Validate when built in code (from Default).
 type DriverConfig struct {
 	Driver   DriverSection
 	Shm      ShmSection

@@ -479,12 +479,8 @@ func (c *converter) idRange(key string, v any) StreamIDRange {
 		c.fail(key, "must be a range string \"first-last\" or [first, last], got "+describe(v))
 		return r
 	}
-	switch {
-	case c.err != nil:
-	case r.First == 0 || r.Last > MaxStreamID:
-		c.fail(key, fmt.Sprintf("range %d-%d must lie within [1, %d] (0 means \"not assigned\")", r.First, r.Last, MaxStreamID))
-	case r.First > r.Last:
-		c.fail(key, fmt.Sprintf("range %d-%d is inverted (first > last)", r.First, r.Last))
+	if c.err == nil {
+		c.err = checkRange(key, r)
 	}
 	return r
 }

@@ -3,6 +3,7 @@ package tp
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -12,7 +13,6 @@ import (
 	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
 
 // Consumer receives the frames of one stream through a driver lease. It is safe for
@@ -232,16 +232,12 @@ func (cs *Consumer) react() {
 }
 
 // grantAnnounce describes an attach response's regions as an announce received now.
-func grantAnnounce(g *wire.ShmAttachResponse, nowNs int64) consumer.Announce {
-	a := consumer.Announce{
-		StreamID: g.StreamID, Epoch: g.Epoch, TimestampNs: uint64(nowNs), ClockDomain: control.ClockDomain_MONOTONIC,
+func grantAnnounce(g *wire.ShmAttachResponse, nowNs int64) wire.ShmPoolAnnounce {
+	return wire.ShmPoolAnnounce{
+		StreamID: g.StreamID, Epoch: g.Epoch, AnnounceTimestampNs: uint64(nowNs), AnnounceClockDomain: wire.ClockMonotonic,
 		LayoutVersion: g.LayoutVersion, HeaderNslots: g.HeaderNslots, HeaderSlotBytes: g.HeaderSlotBytes,
-		HeaderURI: g.HeaderRegionURI, Pools: make([]consumer.AnnouncedPool, len(g.PayloadPools)),
+		HeaderRegionURI: g.HeaderRegionURI, PayloadPools: slices.Clone(g.PayloadPools),
 	}
-	for i, p := range g.PayloadPools {
-		a.Pools[i] = consumer.AnnouncedPool{PoolID: p.PoolID, Nslots: p.PoolNslots, StrideBytes: p.StrideBytes, URI: p.RegionURI}
-	}
-	return a
 }
 
 // maxControlMessages bounds the control-stream catch-up of one Poll, so a flood of

@@ -1,9 +1,8 @@
 package tp
 
 import (
-	"github.com/tensorpool/tensorpool/agents/consumer"
 	"github.com/tensorpool/tensorpool/agents/driverclient"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // FrameValid reports whether the frame with sequence seq in header slot headerIndex,
@@ -28,7 +27,7 @@ func (cs *Consumer) FrameValid(seq uint64, headerIndex uint32) bool {
 
 // SendQos sends one QosConsumer with the given fields now (Wire spec §10.4.1); the
 // consumer also sends them on its own every Options.QosInterval.
-func (cs *Consumer) SendQos(mode control.Mode, lastSeqSeen, dropsGap, dropsLate uint64) error {
+func (cs *Consumer) SendQos(mode wire.Mode, lastSeqSeen, dropsGap, dropsLate uint64) error {
 	if cs.qos == nil {
 		return ErrNoQosStream
 	}
@@ -38,16 +37,10 @@ func (cs *Consumer) SendQos(mode control.Mode, lastSeqSeen, dropsGap, dropsLate 
 		return ErrClosed
 	}
 	epoch, _ := cs.c.Mapped()
-	var buf [consumer.QosConsumerLength]byte
-	var m control.QosConsumer
-	m.WrapAndApplyHeader(buf[:], 0, uint64(len(buf))).
-		SetStreamId(cs.streamID).
-		SetConsumerId(cs.lease.clientID).
-		SetEpoch(epoch).
-		SetLastSeqSeen(lastSeqSeen).
-		SetDropsGap(dropsGap).
-		SetDropsLate(dropsLate).
-		SetMode(mode)
+	q := wire.QosConsumer{StreamID: cs.streamID, ConsumerID: cs.lease.clientID, Epoch: epoch, LastSeqSeen: lastSeqSeen,
+		DropsGap: dropsGap, DropsLate: dropsLate, Mode: mode}
+	var buf [wire.QosConsumerLength]byte
+	q.Encode(buf[:]) // cannot fail: buf is QosConsumerLength bytes
 	return offerErr(cs.qos.Offer(buf[:]))
 }
 
@@ -101,7 +94,7 @@ func (f *Frame) Header() *TensorHeader { return &f.f.Tensor }
 
 // Progress is the newest valid FrameProgress (Wire spec §10.2.2), a hint about a frame
 // still being written; false when none arrived or Options.Consumer.Progress is off.
-func (cs *Consumer) Progress() (consumer.ProgressView, bool) {
+func (cs *Consumer) Progress() (wire.FrameProgress, bool) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	return cs.c.Progress()

@@ -10,7 +10,6 @@ import (
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/discovery"
 )
 
 // Limits of the discovery client. Responses are checked against them and never truncated
@@ -33,8 +32,8 @@ const (
 	// 256 bytes) and driver instance ids.
 	MaxDiscoveryTextBytes = 256
 	// MaxDiscoveryErrorBytes of an error_message are kept (Discovery §5.2: SHOULD be at
-	// most 1024 bytes); longer ones are cut, as the text is only diagnostic.
-	MaxDiscoveryErrorBytes = 1024
+	// most 1024 bytes); longer ones are cut (by wire), as the text is only diagnostic.
+	MaxDiscoveryErrorBytes = wire.MaxErrorMessageBytes
 	// MaxPendingDiscoveryRequests request ids are remembered; a further Request forgets
 	// the oldest, and its response, if any.
 	MaxPendingDiscoveryRequests = 16
@@ -42,7 +41,7 @@ const (
 
 // discoverySchemaVersion is the only discovery schema version this client reads
 // (Discovery §10).
-const discoverySchemaVersion = discovery.DiscoveryResponseSbeSchemaVersion
+const discoverySchemaVersion = wire.DiscoverySchemaVersion
 
 // Errors of DiscoveryClient.Request; compare with errors.Is.
 var (
@@ -53,27 +52,15 @@ var (
 )
 
 // DiscoveryStatus is a DiscoveryResponse's status (Discovery §5.2).
-type DiscoveryStatus uint8
+type DiscoveryStatus = wire.DiscoveryStatus
 
 // The statuses of Discovery §5.2: OK also for zero results; NOT_FOUND and ERROR carry no
 // results.
 const (
-	DiscoveryStatusOK       = DiscoveryStatus(discovery.DiscoveryStatus_OK)
-	DiscoveryStatusNotFound = DiscoveryStatus(discovery.DiscoveryStatus_NOT_FOUND)
-	DiscoveryStatusError    = DiscoveryStatus(discovery.DiscoveryStatus_ERROR)
+	DiscoveryStatusOK       = wire.DiscoveryStatusOK
+	DiscoveryStatusNotFound = wire.DiscoveryStatusNotFound
+	DiscoveryStatusError    = wire.DiscoveryStatusError
 )
-
-func (s DiscoveryStatus) String() string {
-	switch s {
-	case DiscoveryStatusOK:
-		return "OK"
-	case DiscoveryStatusNotFound:
-		return "NOT_FOUND"
-	case DiscoveryStatusError:
-		return "ERROR"
-	}
-	return fmt.Sprintf("DiscoveryStatus(%d)", uint8(s))
-}
 
 // DiscoveryQuery are a request's filters, AND-ed by the provider (Discovery §5.1). Zero
 // ids, an empty name and no tags mean "any": they go out as the schema's null values.
@@ -88,34 +75,13 @@ type DiscoveryQuery struct {
 }
 
 // DiscoveryPool is one payload pool of a result.
-type DiscoveryPool struct {
-	PoolID      uint16
-	PoolNslots  uint32
-	StrideBytes uint32
-	RegionURI   string
-}
+type DiscoveryPool = wire.PayloadPool
 
 // DiscoveryEntry is one stream of a response: an advisory snapshot (Discovery §3). Attach
 // through the driver it names (DriverControlChannel, DriverControlStreamID) and validate
-// what it grants; never map regions from a discovery result alone.
-type DiscoveryEntry struct {
-	StreamID        uint32
-	ProducerID      uint32
-	Epoch           uint64
-	LayoutVersion   uint32
-	HeaderNslots    uint32
-	HeaderSlotBytes uint16
-	MaxDims         uint8
-	// DataSourceID is 0 when the provider sent none (the wire's null value).
-	DataSourceID          uint64
-	DriverControlStreamID uint32
-	Pools                 []DiscoveryPool
-	Tags                  []string
-	HeaderRegionURI       string
-	DataSourceName        string
-	DriverInstanceID      string
-	DriverControlChannel  string
-}
+// what it grants; never map regions from a discovery result alone. DataSourceID is 0 when
+// the provider sent none; Tags leave out empty ones (§5.0: "not provided").
+type DiscoveryEntry = wire.DiscoveryResult
 
 // DiscoveryResponse is a decoded DiscoveryResponse (Discovery §5.2). Entries holds the
 // valid results only, at most MaxDiscoveryEntries of them.
@@ -136,7 +102,7 @@ func (r *DiscoveryResponse) clone() DiscoveryResponse {
 	if r.Entries != nil {
 		c.Entries = make([]DiscoveryEntry, len(r.Entries))
 		for i, e := range r.Entries {
-			e.Pools = slices.Clone(e.Pools)
+			e.PayloadPools = slices.Clone(e.PayloadPools)
 			e.Tags = slices.Clone(e.Tags)
 			c.Entries[i] = e
 		}
@@ -245,11 +211,14 @@ func (d *DiscoveryClient) Request(q DiscoveryQuery) (uint64, error) {
 		seq = 1
 	}
 	id := uint64(d.clientID)<<32 | uint64(seq)
-	n := discoveryRequestLength(d.responseChannel, q.DataSourceName, tags)
-	if len(d.buf) < n {
+	req := discoveryRequest(id, d.clientID, d.responseStreamID, d.responseChannel, &q, tags)
+	if n := req.EncodedLength(); len(d.buf) < n {
 		d.buf = make([]byte, n)
 	}
-	encodeDiscoveryRequest(d.buf[:n], id, d.clientID, d.responseStreamID, d.responseChannel, &q, tags)
+	n, err := req.Encode(d.buf) // bounded by the checks above
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
+	}
 	if err := sendDiscovery(d.pub, d.buf[:n]); err != nil {
 		return 0, err
 	}
@@ -280,6 +249,14 @@ func (q *DiscoveryQuery) checkedTags() ([]string, error) {
 	return tags, nil
 }
 
+// discoveryRequest is the DiscoveryRequest for q, whose tags were checked (checkedTags).
+// Absent filters are 0, which go out as the schema's null values (Discovery §5.0).
+func discoveryRequest(id uint64, clientID, responseStreamID uint32, responseChannel string, q *DiscoveryQuery, tags []string) wire.DiscoveryRequest {
+	return wire.DiscoveryRequest{RequestID: id, ClientID: clientID, ResponseStreamID: responseStreamID,
+		StreamID: q.StreamID, ProducerID: q.ProducerID, DataSourceID: q.DataSourceID, Tags: tags,
+		ResponseChannel: responseChannel, DataSourceName: q.DataSourceName}
+}
+
 func sendDiscovery(pub *aeron.Publication, msg []byte) error {
 	for range 3 {
 		switch r := pub.Offer(msg); {
@@ -298,46 +275,6 @@ func sendDiscovery(pub *aeron.Publication, msg []byte) error {
 		}
 	}
 	return ErrDiscoveryBusy
-}
-
-func discoveryRequestLength(responseChannel, name string, tags []string) int {
-	n := wire.HeaderLength + int(discovery.DiscoveryRequestSbeBlockLength) + 4 + 4 + len(responseChannel) + 4 + len(name)
-	for _, t := range tags {
-		n += 4 + len(t)
-	}
-	return n
-}
-
-// encodeDiscoveryRequest writes a DiscoveryRequest filling buf exactly
-// (discoveryRequestLength bytes); absent filters carry their null values (Discovery §5.0).
-func encodeDiscoveryRequest(buf []byte, id uint64, clientID, responseStreamID uint32, responseChannel string, q *DiscoveryQuery, tags []string) {
-	var m discovery.DiscoveryRequest
-	m.WrapAndApplyHeader(buf, 0, uint64(len(buf))).
-		SetRequestId(id).
-		SetClientId(clientID).
-		SetResponseStreamId(responseStreamID).
-		SetStreamId(orNull32(q.StreamID, m.StreamIdNullValue())).
-		SetProducerId(orNull32(q.ProducerID, m.ProducerIdNullValue())).
-		SetDataSourceId(orNull64(q.DataSourceID, m.DataSourceIdNullValue()))
-	g := m.TagsCount(uint16(len(tags)))
-	for _, t := range tags {
-		g.Next().PutTag(t)
-	}
-	m.PutResponseChannel(responseChannel).PutDataSourceName(q.DataSourceName)
-}
-
-func orNull32(v, null uint32) uint32 {
-	if v == 0 {
-		return null
-	}
-	return v
-}
-
-func orNull64(v, null uint64) uint64 {
-	if v == 0 {
-		return null
-	}
-	return v
 }
 
 // Poll reads up to limit fragments of the response stream and returns how many it read.
@@ -360,7 +297,7 @@ func (d *DiscoveryClient) handle(msg []byte) {
 		d.err = decodeFailure("DiscoveryResponse", "Discovery §4.2", err)
 		return
 	}
-	if h.SchemaID != wire.DiscoverySchemaID || h.TemplateID != discovery.DiscoveryResponseSbeTemplateID {
+	if h.ID() != wire.DiscoveryResponseID {
 		return
 	}
 	var r DiscoveryResponse
@@ -442,7 +379,7 @@ func decodeDiscoveryResponse(buf []byte, r *DiscoveryResponse) (ignored, err err
 	if err != nil {
 		return nil, decodeFailure(name, "Discovery §10", err)
 	}
-	if h.SchemaID != wire.DiscoverySchemaID || h.TemplateID != discovery.DiscoveryResponseSbeTemplateID {
+	if h.ID() != wire.DiscoveryResponseID {
 		return nil, &MessageError{Message: name, Section: "Discovery §10", Field: "messageHeader",
 			Problem: fmt.Sprintf("schema %d template %d is not a DiscoveryResponse", h.SchemaID, h.TemplateID)}
 	}
@@ -450,28 +387,25 @@ func decodeDiscoveryResponse(buf []byte, r *DiscoveryResponse) (ignored, err err
 		return nil, &MessageError{Message: name, Section: "Discovery §10", Field: "messageHeader.version",
 			Problem: fmt.Sprintf("schema version %d, only %d is supported", h.Version, discoverySchemaVersion)}
 	}
-	v, err := wire.ValidateSchema(buf, wire.DiscoverySchemaID)
-	if err != nil {
+	var m wire.DiscoveryResponse
+	if err := m.Decode(buf); err != nil {
 		// Includes a status outside OK/NOT_FOUND/ERROR (wire.ErrUnknownEnum).
 		return nil, decodeFailure(name, "Discovery §5.2", err)
 	}
-	var m discovery.DiscoveryResponse
-	m.WrapForDecode(buf, wire.HeaderLength, uint64(v.BlockLength), uint64(v.Version), uint64(len(buf)))
-	*r = DiscoveryResponse{RequestID: m.RequestId(), Status: DiscoveryStatus(m.StatusRaw())}
-
-	results := m.Results()
-	if r.Status != DiscoveryStatusOK && results.Count() > 0 {
-		// §5.2: NOT_FOUND and ERROR carry no results; ignore any sent.
-		r.IgnoredResults = uint32(results.Count())
-		ignored = &MessageError{Message: name, Section: "Discovery §5.2", Field: "results",
-			Problem: fmt.Sprintf("%d results with status %v, ignored", results.Count(), r.Status)}
+	*r = DiscoveryResponse{RequestID: m.RequestID, Status: m.Status, ErrorMessage: m.ErrorMessage}
+	if r.Status != DiscoveryStatusOK {
+		if n := len(m.Results); n > 0 {
+			// §5.2: NOT_FOUND and ERROR carry no results; ignore any sent.
+			r.IgnoredResults = uint32(n)
+			ignored = &MessageError{Message: name, Section: "Discovery §5.2", Field: "results",
+				Problem: fmt.Sprintf("%d results with status %v, ignored", n, r.Status)}
+		}
+		return ignored, nil
 	}
-	var e DiscoveryEntry
-	for i := 0; results.HasNext(); i++ {
-		results.Next()
-		field, problem := decodeDiscoveryEntry(results, &e)
+	for i := range m.Results {
+		e := &m.Results[i]
+		field, problem := checkDiscoveryEntry(e)
 		switch {
-		case r.Status != DiscoveryStatusOK:
 		case problem != "":
 			r.IgnoredResults++
 			if ignored == nil {
@@ -480,35 +414,20 @@ func decodeDiscoveryResponse(buf []byte, r *DiscoveryResponse) (ignored, err err
 		case len(r.Entries) == MaxDiscoveryEntries:
 			r.Truncated = true
 		default:
-			r.Entries = append(r.Entries, e)
+			r.Entries = append(r.Entries, *e)
 		}
-	}
-	if m.ErrorMessageLength() > MaxDiscoveryErrorBytes {
-		msg := make([]byte, MaxDiscoveryErrorBytes) // GetErrorMessage copies this much and skips the rest
-		m.GetErrorMessage(msg)
-		r.ErrorMessage = string(msg)
-	} else {
-		r.ErrorMessage = m.GetErrorMessageAsString()
 	}
 	return ignored, nil
 }
 
-// decodeDiscoveryEntry reads one result, in schema order, into e and checks it. It
-// returns the first field at fault and the problem, "" if the result is valid. Strings
-// over their limit are skipped rather than copied.
-func decodeDiscoveryEntry(g *discovery.DiscoveryResponseResults, e *DiscoveryEntry) (field, problem string) {
+// checkDiscoveryEntry applies the rules of §5.2 and this client's limits to one result,
+// in schema order, and drops its empty tags (§5.0: length 0 is "not provided"). It
+// returns the first field at fault and the problem, "" if the result is valid.
+func checkDiscoveryEntry(e *DiscoveryEntry) (field, problem string) {
 	fail := func(f, p string) {
 		if problem == "" {
 			field, problem = f, p
 		}
-	}
-	*e = DiscoveryEntry{
-		StreamID: g.StreamId(), ProducerID: g.ProducerId(), Epoch: g.Epoch(), LayoutVersion: g.LayoutVersion(),
-		HeaderNslots: g.HeaderNslots(), HeaderSlotBytes: g.HeaderSlotBytes(), MaxDims: g.MaxDims(),
-		DataSourceID: g.DataSourceId(), DriverControlStreamID: g.DriverControlStreamId(),
-	}
-	if e.DataSourceID == g.DataSourceIdNullValue() {
-		e.DataSourceID = 0
 	}
 	if e.DriverControlStreamID == 0 {
 		fail("driverControlStreamId", "0: a result's driver control stream id must be non-zero")
@@ -519,64 +438,44 @@ func decodeDiscoveryEntry(g *discovery.DiscoveryResponseResults, e *DiscoveryEnt
 	if e.MaxDims != shm.MaxDims {
 		fail("maxDims", fmt.Sprintf("%d, v1.x requires %d", e.MaxDims, shm.MaxDims))
 	}
-
-	pools := g.PayloadPools()
-	if pools.Count() > MaxDiscoveryPools {
-		fail("payloadPools", fmt.Sprintf("%d pools, more than %d", pools.Count(), MaxDiscoveryPools))
+	if n := len(e.PayloadPools); n > MaxDiscoveryPools {
+		fail("payloadPools", fmt.Sprintf("%d pools, more than %d", n, MaxDiscoveryPools))
 	}
-	for i := 0; pools.HasNext(); i++ {
-		pools.Next()
-		p := DiscoveryPool{PoolID: pools.PoolId(), PoolNslots: pools.PoolNslots(), StrideBytes: pools.StrideBytes()}
+	for i, p := range e.PayloadPools {
 		if p.PoolNslots != e.HeaderNslots {
 			fail(fmt.Sprintf("payloadPools[%d].poolNslots", i), fmt.Sprintf("%d, header_nslots is %d: they must match", p.PoolNslots, e.HeaderNslots))
 		}
-		if n := pools.RegionUriLength(); n > MaxDiscoveryURIBytes {
+		if n := len(p.RegionURI); n > MaxDiscoveryURIBytes {
 			fail(fmt.Sprintf("payloadPools[%d].regionUri", i), fmt.Sprintf("%d bytes, more than %d", n, MaxDiscoveryURIBytes))
-			pools.SkipRegionUri()
-		} else {
-			p.RegionURI = pools.GetRegionUriAsString()
-		}
-		if problem == "" {
-			e.Pools = append(e.Pools, p)
 		}
 	}
-
-	tags := g.Tags()
-	if tags.Count() > MaxDiscoveryTags {
-		fail("tags", fmt.Sprintf("%d tags, more than %d", tags.Count(), MaxDiscoveryTags))
+	if n := len(e.Tags); n > MaxDiscoveryTags {
+		fail("tags", fmt.Sprintf("%d tags, more than %d", n, MaxDiscoveryTags))
 	}
-	for i := 0; tags.HasNext(); i++ {
-		tags.Next()
-		switch n := tags.TagLength(); {
-		case n > MaxDiscoveryTagBytes:
+	for i, t := range e.Tags {
+		if n := len(t); n > MaxDiscoveryTagBytes {
 			fail(fmt.Sprintf("tags[%d]", i), fmt.Sprintf("%d bytes, more than %d", n, MaxDiscoveryTagBytes))
-			tags.SkipTag()
-		case n == 0:
-			tags.SkipTag() // §5.0: length 0 is "not provided"
-		default:
-			if t := tags.GetTagAsString(); problem == "" {
-				e.Tags = append(e.Tags, t)
-			}
 		}
 	}
-
-	e.HeaderRegionURI = boundedString(g.HeaderRegionUriLength(), MaxDiscoveryURIBytes, g.GetHeaderRegionUriAsString, g.SkipHeaderRegionUri, "headerRegionUri", fail)
-	e.DataSourceName = boundedString(g.DataSourceNameLength(), MaxDiscoveryTextBytes, g.GetDataSourceNameAsString, g.SkipDataSourceName, "dataSourceName", fail)
-	e.DriverInstanceID = boundedString(g.DriverInstanceIdLength(), MaxDiscoveryTextBytes, g.GetDriverInstanceIdAsString, g.SkipDriverInstanceId, "driverInstanceId", fail)
-	e.DriverControlChannel = boundedString(g.DriverControlChannelLength(), MaxDiscoveryURIBytes, g.GetDriverControlChannelAsString, g.SkipDriverControlChannel, "driverControlChannel", fail)
+	e.Tags = slices.DeleteFunc(e.Tags, func(t string) bool { return t == "" })
+	if len(e.Tags) == 0 {
+		e.Tags = nil
+	}
+	for _, s := range []struct {
+		field, value string
+		limit        int
+	}{
+		{"headerRegionUri", e.HeaderRegionURI, MaxDiscoveryURIBytes},
+		{"dataSourceName", e.DataSourceName, MaxDiscoveryTextBytes},
+		{"driverInstanceId", e.DriverInstanceID, MaxDiscoveryTextBytes},
+		{"driverControlChannel", e.DriverControlChannel, MaxDiscoveryURIBytes},
+	} {
+		if len(s.value) > s.limit {
+			fail(s.field, fmt.Sprintf("%d bytes, more than %d", len(s.value), s.limit))
+		}
+	}
 	if e.DriverControlChannel == "" {
 		fail("driverControlChannel", "empty: a result must name its driver's control channel")
 	}
 	return field, problem
-}
-
-// boundedString reads a var-data string of length n, or skips it (reporting the field)
-// when it is longer than limit.
-func boundedString(n uint32, limit int, get func() string, skip func() uint64, field string, fail func(field, problem string)) string {
-	if uint64(n) > uint64(limit) {
-		fail(field, fmt.Sprintf("%d bytes, more than %d", n, limit))
-		skip()
-		return ""
-	}
-	return get()
 }

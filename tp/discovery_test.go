@@ -13,56 +13,19 @@ import (
 
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/discovery"
 )
 
-// encodeDiscoveryResponse writes r with the generated encoder, exactly as given: invalid
-// results, results under a non-OK status and all. DataSourceID 0 goes out as the null.
+// encodeDiscoveryResponse encodes r exactly as given: invalid results, results under a
+// non-OK status and all. DataSourceID 0 goes out as the null.
 func encodeDiscoveryResponse(r *DiscoveryResponse) []byte {
-	n := wire.HeaderLength + int(discovery.DiscoveryResponseSbeBlockLength) + 4 + 4 + len(r.ErrorMessage)
-	for _, e := range r.Entries {
-		n += 39 + 4 + 4 + 16 + len(e.HeaderRegionURI) + len(e.DataSourceName) + len(e.DriverInstanceID) + len(e.DriverControlChannel)
-		for _, p := range e.Pools {
-			n += 10 + 4 + len(p.RegionURI)
-		}
-		for _, t := range e.Tags {
-			n += 4 + len(t)
-		}
-	}
-	buf := make([]byte, n)
-	var m discovery.DiscoveryResponse
-	m.WrapAndApplyHeader(buf, 0, uint64(len(buf))).SetRequestId(r.RequestID).SetStatus(discovery.DiscoveryStatus(r.Status))
-	g := m.ResultsCount(uint16(len(r.Entries)))
-	for _, e := range r.Entries {
-		id := e.DataSourceID
-		if id == 0 {
-			id = math.MaxUint64
-		}
-		g.Next().SetStreamId(e.StreamID).SetProducerId(e.ProducerID).SetEpoch(e.Epoch).SetLayoutVersion(e.LayoutVersion).
-			SetHeaderNslots(e.HeaderNslots).SetHeaderSlotBytes(e.HeaderSlotBytes).SetMaxDims(e.MaxDims).SetDataSourceId(id).
-			SetDriverControlStreamId(e.DriverControlStreamID)
-		pools := g.PayloadPoolsCount(uint16(len(e.Pools)))
-		for _, p := range e.Pools {
-			pools.Next().SetPoolId(p.PoolID).SetPoolNslots(p.PoolNslots).SetStrideBytes(p.StrideBytes).PutRegionUri(p.RegionURI)
-		}
-		tags := g.TagsCount(uint16(len(e.Tags)))
-		for _, t := range e.Tags {
-			tags.Next().PutTag(t)
-		}
-		g.PutHeaderRegionUri(e.HeaderRegionURI).PutDataSourceName(e.DataSourceName).PutDriverInstanceId(e.DriverInstanceID).PutDriverControlChannel(e.DriverControlChannel)
-	}
-	m.PutErrorMessage(r.ErrorMessage)
-	if int(m.EncodedLength())+wire.HeaderLength != n {
-		panic(fmt.Sprintf("encoded %d bytes, sized %d", int(m.EncodedLength())+wire.HeaderLength, n))
-	}
-	return buf
+	return encoded(&wire.DiscoveryResponse{RequestID: r.RequestID, Status: r.Status, Results: r.Entries, ErrorMessage: r.ErrorMessage})
 }
 
 func validEntry(streamID uint32) DiscoveryEntry {
 	return DiscoveryEntry{
 		StreamID: streamID, ProducerID: 4, Epoch: 12, LayoutVersion: 1, HeaderNslots: 16, HeaderSlotBytes: 256, MaxDims: 8,
 		DataSourceID: 99, DriverControlStreamID: 1000,
-		Pools: []DiscoveryPool{
+		PayloadPools: []DiscoveryPool{
 			{PoolID: 1, PoolNslots: 16, StrideBytes: 4096, RegionURI: "shm:file?path=/dev/shm/tp/p1"},
 			{PoolID: 2, PoolNslots: 16, StrideBytes: 65536, RegionURI: "shm:file?path=/dev/shm/tp/p2"},
 		},
@@ -109,20 +72,20 @@ func TestDiscoverySpec_5_2_InvalidResultsIgnored(t *testing.T) {
 	}{
 		{"empty driver control channel", "driverControlChannel", func(e *DiscoveryEntry) { e.DriverControlChannel = "" }},
 		{"driver control stream 0", "driverControlStreamId", func(e *DiscoveryEntry) { e.DriverControlStreamID = 0 }},
-		{"pool nslots mismatch", "payloadPools[1].poolNslots", func(e *DiscoveryEntry) { e.Pools[1].PoolNslots = 32 }},
+		{"pool nslots mismatch", "payloadPools[1].poolNslots", func(e *DiscoveryEntry) { e.PayloadPools[1].PoolNslots = 32 }},
 		{"header slot bytes", "headerSlotBytes", func(e *DiscoveryEntry) { e.HeaderSlotBytes = 128 }},
 		{"max dims", "maxDims", func(e *DiscoveryEntry) { e.MaxDims = 4 }},
 		{"too many pools", "payloadPools", func(e *DiscoveryEntry) {
-			e.Pools = make([]DiscoveryPool, MaxDiscoveryPools+1)
-			for i := range e.Pools {
-				e.Pools[i] = DiscoveryPool{PoolID: uint16(i), PoolNslots: e.HeaderNslots}
+			e.PayloadPools = make([]DiscoveryPool, MaxDiscoveryPools+1)
+			for i := range e.PayloadPools {
+				e.PayloadPools[i] = DiscoveryPool{PoolID: uint16(i), PoolNslots: e.HeaderNslots}
 			}
 		}},
 		{"too many tags", "tags", func(e *DiscoveryEntry) {
 			e.Tags = strings.Split(strings.Repeat("t,", MaxDiscoveryTags+1), ",")[:MaxDiscoveryTags+1]
 		}},
 		{"long tag", "tags[1]", func(e *DiscoveryEntry) { e.Tags[1] = strings.Repeat("x", MaxDiscoveryTagBytes+1) }},
-		{"long region uri", "payloadPools[0].regionUri", func(e *DiscoveryEntry) { e.Pools[0].RegionURI = strings.Repeat("u", MaxDiscoveryURIBytes+1) }},
+		{"long region uri", "payloadPools[0].regionUri", func(e *DiscoveryEntry) { e.PayloadPools[0].RegionURI = strings.Repeat("u", MaxDiscoveryURIBytes+1) }},
 		{"long header uri", "headerRegionUri", func(e *DiscoveryEntry) { e.HeaderRegionURI = strings.Repeat("u", MaxDiscoveryURIBytes+1) }},
 		{"long name", "dataSourceName", func(e *DiscoveryEntry) { e.DataSourceName = strings.Repeat("n", MaxDiscoveryTextBytes+1) }},
 		{"long instance id", "driverInstanceId", func(e *DiscoveryEntry) { e.DriverInstanceID = strings.Repeat("i", MaxDiscoveryTextBytes+1) }},
@@ -206,7 +169,7 @@ func TestDiscoverySpec_10_ResponseGating(t *testing.T) {
 		{"version 2", patch(6, 2), "messageHeader.version", nil},
 		{"version 0", patch(6, 0), "messageHeader.version", nil},
 		{"another schema", patch(4, wire.ControlSchemaID), "messageHeader", nil},
-		{"a request", patch(2, discovery.DiscoveryRequestSbeTemplateID), "messageHeader", nil},
+		{"a request", patch(2, wire.DiscoveryRequestID.TemplateID()), "messageHeader", nil},
 		{"unknown status", badStatus, "", wire.ErrUnknownEnum},
 		{"null status", nullStatus, "", wire.ErrUnknownEnum},
 		{"truncated", valid[:len(valid)-1], "", wire.ErrShortBuffer},
@@ -257,28 +220,16 @@ func TestDiscoverySpec_5_2_ResponsesMatchPendingRequests(t *testing.T) {
 	}
 }
 
-// decodeRequest reads a DiscoveryRequest as a provider would.
-type decodedRequest struct {
-	RequestID, DataSourceID                          uint64
-	ClientID, ResponseStreamID, StreamID, ProducerID uint32
-	Tags                                             []string
-	ResponseChannel, DataSourceName                  string
-}
-
-func decodeRequest(t *testing.T, buf []byte) decodedRequest {
+// decodeRequest reads a DiscoveryRequest as a provider would: absent filters read as 0.
+func decodeRequest(t *testing.T, buf []byte) wire.DiscoveryRequest {
 	t.Helper()
-	v, err := wire.ValidateSchema(buf, wire.DiscoverySchemaID)
-	if err != nil || v.TemplateID != discovery.DiscoveryRequestSbeTemplateID || v.Length != len(buf) {
-		t.Fatalf("request: %+v %v", v, err)
+	var r wire.DiscoveryRequest
+	if err := r.Decode(buf); err != nil {
+		t.Fatalf("request: %v", err)
 	}
-	var m discovery.DiscoveryRequest
-	m.WrapForDecode(buf, wire.HeaderLength, uint64(v.BlockLength), uint64(v.Version), uint64(len(buf)))
-	r := decodedRequest{RequestID: m.RequestId(), ClientID: m.ClientId(), ResponseStreamID: m.ResponseStreamId(), StreamID: m.StreamId(),
-		ProducerID: m.ProducerId(), DataSourceID: m.DataSourceId()}
-	for g := m.Tags(); g.HasNext(); {
-		r.Tags = append(r.Tags, g.Next().GetTagAsString())
+	if r.EncodedLength() != len(buf) {
+		t.Fatalf("request of %d bytes in a message of %d", r.EncodedLength(), len(buf))
 	}
-	r.ResponseChannel, r.DataSourceName = m.GetResponseChannelAsString(), m.GetDataSourceNameAsString()
 	return r
 }
 
@@ -286,22 +237,28 @@ func decodeRequest(t *testing.T, buf []byte) decodedRequest {
 // data source name as length 0), present ones as given, duplicate tags once; the request
 // names the response endpoint.
 func TestDiscoverySpec_5_0_RequestEncoding(t *testing.T) {
-	encode := func(q DiscoveryQuery) decodedRequest {
+	encode := func(q DiscoveryQuery) (wire.DiscoveryRequest, []byte) {
 		tags, err := q.checkedTags()
 		if err != nil {
 			t.Fatal(err)
 		}
-		buf := make([]byte, discoveryRequestLength("aeron:ipc?term-length=64k", q.DataSourceName, tags))
-		encodeDiscoveryRequest(buf, 7<<32|1, 7, 2001, "aeron:ipc?term-length=64k", &q, tags)
-		return decodeRequest(t, buf)
+		req := discoveryRequest(7<<32|1, 7, 2001, "aeron:ipc?term-length=64k", &q, tags)
+		buf := encoded(&req)
+		return decodeRequest(t, buf), buf
 	}
-	got := encode(DiscoveryQuery{})
-	want := decodedRequest{RequestID: 7<<32 | 1, ClientID: 7, ResponseStreamID: 2001, StreamID: math.MaxUint32, ProducerID: math.MaxUint32,
-		DataSourceID: math.MaxUint64, ResponseChannel: "aeron:ipc?term-length=64k"}
+	got, buf := encode(DiscoveryQuery{})
+	want := wire.DiscoveryRequest{RequestID: 7<<32 | 1, ClientID: 7, ResponseStreamID: 2001, ResponseChannel: "aeron:ipc?term-length=64k"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("no filters: %+v", got)
 	}
-	got = encode(DiscoveryQuery{StreamID: 10, ProducerID: 4, DataSourceID: 99, DataSourceName: "cam0", Tags: []string{"b", "a", "b"}})
+	// On the wire the absent filters are the null values (streamId @16, producerId @20,
+	// dataSourceId @24 of the block).
+	block := buf[wire.HeaderLength:]
+	if binary.LittleEndian.Uint32(block[16:]) != math.MaxUint32 || binary.LittleEndian.Uint32(block[20:]) != math.MaxUint32 ||
+		binary.LittleEndian.Uint64(block[24:]) != math.MaxUint64 {
+		t.Fatalf("absent filters not null: %x", block[16:32])
+	}
+	got, _ = encode(DiscoveryQuery{StreamID: 10, ProducerID: 4, DataSourceID: 99, DataSourceName: "cam0", Tags: []string{"b", "a", "b"}})
 	want.StreamID, want.ProducerID, want.DataSourceID, want.DataSourceName, want.Tags = 10, 4, 99, "cam0", []string{"b", "a"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("filters: %+v", got)
@@ -383,13 +340,13 @@ func TestDiscoverySpec_4_3_RequestAndResponseOverAeron(t *testing.T) {
 		t.Fatalf("request id %#x for client %d", id, d.ClientID())
 	}
 
-	var req *decodedRequest
+	var req *wire.DiscoveryRequest
 	onRequest := func(buf []byte, offset, length int, _ *logbuffer.Header) {
 		r := decodeRequest(t, buf[offset:offset+length])
 		req = &r
 	}
 	pollUntil(t, "the request at the provider", func(n int) int { return server.Poll(onRequest, n) }, func() bool { return req != nil })
-	if req.RequestID != id || req.ClientID != d.ClientID() || req.StreamID != 10000 || req.ProducerID != math.MaxUint32 ||
+	if req.RequestID != id || req.ClientID != d.ClientID() || req.StreamID != 10000 || req.ProducerID != 0 ||
 		!reflect.DeepEqual(req.Tags, []string{"camera"}) || req.ResponseChannel != "aeron:ipc" || req.ResponseStreamID != uint32(responses) {
 		t.Fatalf("request %+v", *req)
 	}
@@ -458,12 +415,12 @@ func entryRuleBroken(e *DiscoveryEntry) string {
 		return "driver control stream id"
 	case e.HeaderSlotBytes != 256 || e.MaxDims != 8:
 		return "layout constants"
-	case len(e.Pools) > MaxDiscoveryPools || len(e.Tags) > MaxDiscoveryTags:
+	case len(e.PayloadPools) > MaxDiscoveryPools || len(e.Tags) > MaxDiscoveryTags:
 		return "counts"
 	case len(e.HeaderRegionURI) > MaxDiscoveryURIBytes || len(e.DataSourceName) > MaxDiscoveryTextBytes || len(e.DriverInstanceID) > MaxDiscoveryTextBytes:
 		return "string lengths"
 	}
-	for _, p := range e.Pools {
+	for _, p := range e.PayloadPools {
 		if p.PoolNslots != e.HeaderNslots || len(p.RegionURI) > MaxDiscoveryURIBytes {
 			return "pool"
 		}
@@ -479,7 +436,7 @@ func entryRuleBroken(e *DiscoveryEntry) string {
 // discoveryCorpus are the fuzz seeds (also committed under testdata/fuzz).
 func discoveryCorpus() []DiscoveryResponse {
 	bad := validEntry(3)
-	bad.Pools[0].PoolNslots = 8
+	bad.PayloadPools[0].PoolNslots = 8
 	return []DiscoveryResponse{
 		{RequestID: 1<<32 | 1, Status: DiscoveryStatusOK, Entries: []DiscoveryEntry{validEntry(1), validEntry(2)}},
 		{RequestID: 2, Status: DiscoveryStatusOK, Entries: []DiscoveryEntry{bad}},

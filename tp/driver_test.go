@@ -11,7 +11,6 @@ import (
 
 	"github.com/tensorpool/tensorpool/aeron/cnc"
 	"github.com/tensorpool/tensorpool/agents/driverclient"
-	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/wire"
@@ -575,9 +574,8 @@ func TestConsumerStatsCountInvalidDescriptors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pub.Close()
-	var buf [producer.DescriptorLength]byte
-	n := producer.EncodeDescriptor(buf[:], &producer.Descriptor{StreamID: testStream, Epoch: epoch, Seq: 0, HeaderIndex: 1 << 20})
-	eventually(t, "the crafted descriptor offered", cs, func() bool { return pub.Offer(buf[:n]) > 0 })
+	buf := encoded(&wire.FrameDescriptor{StreamID: testStream, Epoch: epoch, Seq: 0, HeaderIndex: 1 << 20})
+	eventually(t, "the crafted descriptor offered", cs, func() bool { return pub.Offer(buf) > 0 })
 	eventually(t, "the crafted descriptor dropped as invalid", cs, func() bool { return cs.Stats().DropsInvalid == 1 })
 	if s := cs.Stats(); s.DropsGap != 0 || s.DropsLate != 0 || s.Frames != 0 {
 		t.Fatalf("stats %+v", s)

@@ -6,9 +6,7 @@ import (
 
 	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
-	"github.com/tensorpool/tensorpool/agents/consumer"
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
 
 // MaxMetadataEntries is how many streams a MetadataCache keeps (the reference C client's
@@ -130,20 +128,17 @@ func (m *MetadataCache) handle(msg []byte) {
 		m.fail(decodeFailure("metadata message", "Wire §10.3", err))
 		return
 	}
-	if h.SchemaID != wire.ControlSchemaID {
-		return
-	}
-	switch h.TemplateID {
-	case control.DataSourceAnnounceSbeTemplateID:
-		var d consumer.DataSource
-		if err := consumer.DecodeDataSourceAnnounce(msg, &d); err != nil {
+	switch h.ID() {
+	case wire.DataSourceAnnounceID:
+		var d wire.DataSourceAnnounce
+		if err := d.Decode(msg); err != nil {
 			m.fail(decodeFailure("DataSourceAnnounce", "Wire §10.3.1", err))
 			return
 		}
 		m.applyAnnounce(&d)
-	case control.DataSourceMetaSbeTemplateID:
-		var md consumer.Metadata
-		if err := consumer.DecodeDataSourceMeta(msg, &md); err != nil {
+	case wire.DataSourceMetaID:
+		var md wire.DataSourceMeta
+		if err := md.Decode(msg); err != nil {
 			m.fail(decodeFailure("DataSourceMeta", "Wire §10.3.2", err))
 			return
 		}
@@ -162,7 +157,7 @@ func (m *MetadataCache) known(streamID uint32) (*MetadataEntry, bool) {
 	return e, ok && (e.HasAnnounce || e.HasMeta)
 }
 
-func (m *MetadataCache) applyAnnounce(d *consumer.DataSource) {
+func (m *MetadataCache) applyAnnounce(d *wire.DataSourceAnnounce) {
 	keepMeta := false
 	if e, ok := m.known(d.StreamID); ok {
 		newEpoch := e.HasAnnounce && d.Epoch > e.Epoch // the producer restarted: start afresh
@@ -185,7 +180,7 @@ func (m *MetadataCache) applyAnnounce(d *consumer.DataSource) {
 	m.stats.Announces++
 }
 
-func (m *MetadataCache) applyMeta(md *consumer.Metadata) {
+func (m *MetadataCache) applyMeta(md *wire.DataSourceMeta) {
 	if e, ok := m.known(md.StreamID); ok && metaNewer(e.MetaVersion, md.MetaVersion) {
 		m.stats.Stale++
 		return
@@ -194,11 +189,7 @@ func (m *MetadataCache) applyMeta(md *consumer.Metadata) {
 	if evicted {
 		m.stats.Evicted++
 	}
-	attrs := make([]MetadataAttribute, len(md.Attributes))
-	for i, a := range md.Attributes {
-		attrs[i] = MetadataAttribute{Key: a.Key, Format: a.Format, Value: a.Value}
-	}
-	e.StreamID, e.MetaVersion, e.TimestampNs, e.Attributes, e.HasMeta = md.StreamID, md.MetaVersion, md.TimestampNs, attrs, true
+	e.StreamID, e.MetaVersion, e.TimestampNs, e.Attributes, e.HasMeta = md.StreamID, md.MetaVersion, md.TimestampNs, md.Attributes, true
 	m.stats.Metas++
 }
 

@@ -6,31 +6,14 @@ import (
 	"testing"
 
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
 
 func encodeAnnounce(streamID, producerID uint32, epoch uint64, version uint32, name, summary string) []byte {
-	buf := make([]byte, wire.HeaderLength+int(control.DataSourceAnnounceSbeBlockLength)+8+len(name)+len(summary))
-	var m control.DataSourceAnnounce
-	m.WrapAndApplyHeader(buf, 0, uint64(len(buf))).
-		SetStreamId(streamID).SetProducerId(producerID).SetEpoch(epoch).SetMetaVersion(version).
-		PutName(name).PutSummary(summary)
-	return buf
+	return encoded(&wire.DataSourceAnnounce{StreamID: streamID, ProducerID: producerID, Epoch: epoch, MetaVersion: version, Name: name, Summary: summary})
 }
 
 func encodeMeta(streamID, version uint32, timestampNs uint64, attrs ...MetadataAttribute) []byte {
-	n := wire.HeaderLength + int(control.DataSourceMetaSbeBlockLength) + 4
-	for _, a := range attrs {
-		n += 12 + len(a.Key) + len(a.Format) + len(a.Value)
-	}
-	buf := make([]byte, n)
-	var m control.DataSourceMeta
-	m.WrapAndApplyHeader(buf, 0, uint64(len(buf))).SetStreamId(streamID).SetMetaVersion(version).SetTimestampNs(timestampNs)
-	g := m.AttributesCount(uint16(len(attrs)))
-	for _, a := range attrs {
-		g.Next().PutKey(a.Key).PutFormat(a.Format).PutValue(string(a.Value))
-	}
-	return buf
+	return encoded(&wire.DataSourceMeta{StreamID: streamID, MetaVersion: version, TimestampNs: timestampNs, Attributes: attrs})
 }
 
 func mustGet(t *testing.T, m *MetadataCache, streamID uint32) MetadataEntry {

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/tensorpool/tensorpool/config"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // TestDriverSpec_11_PerConsumerStreamsThroughTheDriver: a consumer asks for per-consumer
@@ -27,7 +27,7 @@ func TestDriverSpec_11_PerConsumerStreamsThroughTheDriver(t *testing.T) {
 					cfg.Driver.DescriptorStreamIDRange = config.StreamIDRange{First: 46000, Last: 46009}
 					cfg.Driver.ControlStreamIDRange = config.StreamIDRange{First: 46100, Last: 46109}
 				}
-			}, Options{Consumer: ConsumerOptions{Mode: control.Mode_RATE_LIMITED, MaxRateHz: 1000, Progress: true,
+			}, Options{Consumer: ConsumerOptions{Mode: wire.ModeRateLimited, MaxRateHz: 1000, Progress: true,
 				DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1, ControlChannel: "aeron:ipc", ControlStreamID: 1}})
 			var frames int
 			p, cs := attachBoth(t, c, func(f *Frame) { frames++ })
@@ -62,7 +62,7 @@ func TestDriverSpec_11_PerConsumerStreamsThroughTheDriver(t *testing.T) {
 				time.Sleep(2 * time.Millisecond) // more than the 1 kHz cap's period
 				cs.Poll(10)
 				v, ok := cs.Progress()
-				return !ranges || (ok && v.State == control.FrameProgressState_COMPLETE)
+				return !ranges || (ok && v.State == wire.ProgressStateComplete)
 			})
 			start := time.Now()
 			end := start.Add(200 * time.Millisecond)

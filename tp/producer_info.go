@@ -2,14 +2,17 @@ package tp
 
 import (
 	"errors"
+	"fmt"
 
+	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/agents/driverclient"
 	"github.com/tensorpool/tensorpool/agents/producer"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // Attribute is one item of a producer's metadata (Wire spec §10.3.2): a key, the
 // format (MIME type) of the value, and the value's bytes.
-type Attribute = producer.Attribute
+type Attribute = wire.Attribute
 
 // ErrNoMetadataStream reports a metadata send without Options.MetadataChannel.
 var ErrNoMetadataStream = errors.New("tp: no metadata channel configured")
@@ -62,9 +65,9 @@ func (p *Producer) SendDataSourceAnnounce(metaVersion uint32, name, summary stri
 		return ErrNoMetadataStream
 	}
 	return p.withMapped(func(pr *producer.Producer) error {
-		buf := make([]byte, producer.DataSourceAnnounceLength(name, summary))
-		producer.EncodeDataSourceAnnounce(buf, p.lease.streamID(), p.lease.clientID, pr.Epoch(), metaVersion, name, summary)
-		return offerErr(p.meta.Offer(buf))
+		a := wire.DataSourceAnnounce{StreamID: p.lease.streamID(), ProducerID: p.lease.clientID, Epoch: pr.Epoch(),
+			MetaVersion: metaVersion, Name: name, Summary: summary}
+		return offerMessage(p.meta, &a)
 	})
 }
 
@@ -74,11 +77,8 @@ func (p *Producer) SendDataSourceMeta(metaVersion uint32, timestampNs uint64, at
 		return ErrNoMetadataStream
 	}
 	return p.withMapped(func(pr *producer.Producer) error {
-		buf := make([]byte, producer.DataSourceMetaLength(attrs))
-		if producer.EncodeDataSourceMeta(buf, p.lease.streamID(), metaVersion, timestampNs, attrs) == 0 {
-			return ErrInvalidOptions
-		}
-		return offerErr(p.meta.Offer(buf))
+		md := wire.DataSourceMeta{StreamID: p.lease.streamID(), MetaVersion: metaVersion, TimestampNs: timestampNs, Attributes: attrs}
+		return offerMessage(p.meta, &md)
 	})
 }
 
@@ -89,11 +89,23 @@ func (p *Producer) SendQos(currentSeq uint64, watermark uint32) error {
 		return ErrNoQosStream
 	}
 	return p.withMapped(func(pr *producer.Producer) error {
-		var buf [producer.QosProducerLength]byte
-		producer.EncodeQos(buf[:], &producer.Qos{StreamID: p.lease.streamID(), ProducerID: p.lease.clientID,
-			Epoch: pr.Epoch(), CurrentSeq: currentSeq, Watermark: watermark})
-		return offerErr(p.qos.Offer(buf[:]))
+		q := wire.QosProducer{StreamID: p.lease.streamID(), ProducerID: p.lease.clientID, Epoch: pr.Epoch(),
+			CurrentSeq: currentSeq, Watermark: watermark}
+		return offerMessage(p.qos, &q)
 	})
+}
+
+// offerMessage encodes m and offers it on pub. A message its encoding cannot carry (too
+// many attributes, a string over a gigabyte) is ErrInvalidOptions.
+func offerMessage(pub *aeron.Publication, m interface {
+	EncodedLength() int
+	Encode([]byte) (int, error)
+}) error {
+	buf := make([]byte, m.EncodedLength())
+	if _, err := m.Encode(buf); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidOptions, err)
+	}
+	return offerErr(pub.Offer(buf))
 }
 
 // IsConnected reports whether some subscriber listens on the descriptor stream.

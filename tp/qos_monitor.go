@@ -1,13 +1,11 @@
 package tp
 
 import (
-	"math"
 	"sync"
 
 	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
 
 // MaxQosEntries is how many producers, and separately how many consumers, a QosMonitor
@@ -16,28 +14,15 @@ const MaxQosEntries = tableCapacity
 
 // QosNoWatermark is QosProducerSnapshot.Watermark when the producer reported none (the
 // field's SBE null value).
-const QosNoWatermark = math.MaxUint32
+const QosNoWatermark = wire.NullU32
 
-// QosProducerSnapshot is the newest QosProducer of one producer (Wire §10.4.2).
-type QosProducerSnapshot struct {
-	StreamID   uint32
-	ProducerID uint32
-	Epoch      uint64
-	CurrentSeq uint64
-	Watermark  uint32 // QosNoWatermark when absent
-}
+// QosProducerSnapshot is the newest QosProducer of one producer (Wire §10.4.2); Watermark
+// is QosNoWatermark when absent.
+type QosProducerSnapshot = wire.QosProducer
 
-// QosConsumerSnapshot is the newest QosConsumer of one consumer (Wire §10.4.1).
-type QosConsumerSnapshot struct {
-	StreamID    uint32
-	ConsumerID  uint32
-	Epoch       uint64
-	LastSeqSeen uint64
-	DropsGap    uint64
-	DropsLate   uint64
-	// Mode is STREAM or RATE_LIMITED: a QosConsumer with any other value is malformed.
-	Mode control.Mode
-}
+// QosConsumerSnapshot is the newest QosConsumer of one consumer (Wire §10.4.1); its Mode
+// is STREAM or RATE_LIMITED: a QosConsumer with any other value is malformed.
+type QosConsumerSnapshot = wire.QosConsumer
 
 // QosMonitorStats are a QosMonitor's totals.
 type QosMonitorStats struct {
@@ -101,34 +86,26 @@ func (m *QosMonitor) handle(msg []byte) {
 		m.fail(decodeFailure("QoS message", "Wire §10.4", err))
 		return
 	}
-	if h.SchemaID != wire.ControlSchemaID {
-		return
-	}
-	switch h.TemplateID {
-	case control.QosProducerSbeTemplateID:
-		v, err := wire.ValidateSchema(msg, wire.ControlSchemaID)
-		if err != nil {
+	switch h.ID() {
+	case wire.QosProducerID:
+		var q wire.QosProducer
+		if err := q.Decode(msg); err != nil {
 			m.fail(decodeFailure("QosProducer", "Wire §10.4.2", err))
 			return
 		}
-		var q control.QosProducer
-		q.WrapForDecode(msg, wire.HeaderLength, uint64(v.BlockLength), uint64(v.Version), uint64(len(msg)))
-		s, _, evicted := m.producers.slot(q.ProducerId())
-		*s = QosProducerSnapshot{StreamID: q.StreamId(), ProducerID: q.ProducerId(), Epoch: q.Epoch(), CurrentSeq: q.CurrentSeq(), Watermark: q.Watermark()}
+		s, _, evicted := m.producers.slot(q.ProducerID)
+		*s = q
 		m.taken(&m.stats.Producers, evicted)
-	case control.QosConsumerSbeTemplateID:
+	case wire.QosConsumerID:
 		// A mode the schema does not define fails here too (Wire §15.8: reject unknown
 		// enum values rather than misread them).
-		v, err := wire.ValidateSchema(msg, wire.ControlSchemaID)
-		if err != nil {
+		var q wire.QosConsumer
+		if err := q.Decode(msg); err != nil {
 			m.fail(decodeFailure("QosConsumer", "Wire §10.4.1", err))
 			return
 		}
-		var q control.QosConsumer
-		q.WrapForDecode(msg, wire.HeaderLength, uint64(v.BlockLength), uint64(v.Version), uint64(len(msg)))
-		s, _, evicted := m.consumers.slot(q.ConsumerId())
-		*s = QosConsumerSnapshot{StreamID: q.StreamId(), ConsumerID: q.ConsumerId(), Epoch: q.Epoch(), LastSeqSeen: q.LastSeqSeen(),
-			DropsGap: q.DropsGap(), DropsLate: q.DropsLate(), Mode: q.Mode()}
+		s, _, evicted := m.consumers.slot(q.ConsumerID)
+		*s = q
 		m.taken(&m.stats.Consumers, evicted)
 	}
 }

@@ -4,23 +4,21 @@ import (
 	"testing"
 
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
 
-func encodeQosProducer(s QosProducerSnapshot) []byte {
-	buf := make([]byte, wire.HeaderLength+int(control.QosProducerSbeBlockLength))
-	var m control.QosProducer
-	m.WrapAndApplyHeader(buf, 0, uint64(len(buf))).
-		SetStreamId(s.StreamID).SetProducerId(s.ProducerID).SetEpoch(s.Epoch).SetCurrentSeq(s.CurrentSeq).SetWatermark(s.Watermark)
-	return buf
-}
+func encodeQosProducer(s QosProducerSnapshot) []byte { return encoded(&s) }
 
-func encodeQosConsumer(s QosConsumerSnapshot) []byte {
-	buf := make([]byte, wire.HeaderLength+int(control.QosConsumerSbeBlockLength))
-	var m control.QosConsumer
-	m.WrapAndApplyHeader(buf, 0, uint64(len(buf))).
-		SetStreamId(s.StreamID).SetConsumerId(s.ConsumerID).SetEpoch(s.Epoch).SetLastSeqSeen(s.LastSeqSeen).
-		SetDropsGap(s.DropsGap).SetDropsLate(s.DropsLate).SetMode(s.Mode)
+func encodeQosConsumer(s QosConsumerSnapshot) []byte { return encoded(&s) }
+
+// encoded returns m's encoding.
+func encoded(m interface {
+	EncodedLength() int
+	Encode([]byte) (int, error)
+}) []byte {
+	buf := make([]byte, m.EncodedLength())
+	if _, err := m.Encode(buf); err != nil {
+		panic(err)
+	}
 	return buf
 }
 
@@ -30,13 +28,13 @@ func TestWireSpec_10_4_QosMonitorKeepsNewestPerID(t *testing.T) {
 	var m QosMonitor
 	p1 := QosProducerSnapshot{StreamID: 10, ProducerID: 7, Epoch: 3, CurrentSeq: 100, Watermark: QosNoWatermark}
 	p2 := QosProducerSnapshot{StreamID: 11, ProducerID: 8, Epoch: 1, CurrentSeq: 5, Watermark: 42}
-	c1 := QosConsumerSnapshot{StreamID: 10, ConsumerID: 7, Epoch: 3, LastSeqSeen: 99, DropsGap: 2, DropsLate: 1, Mode: control.Mode_STREAM}
+	c1 := QosConsumerSnapshot{StreamID: 10, ConsumerID: 7, Epoch: 3, LastSeqSeen: 99, DropsGap: 2, DropsLate: 1, Mode: wire.ModeStream}
 	for _, msg := range [][]byte{encodeQosProducer(p1), encodeQosProducer(p2), encodeQosConsumer(c1)} {
 		m.handle(msg)
 	}
 	p1.CurrentSeq, p1.Epoch = 200, 4
 	m.handle(encodeQosProducer(p1))
-	c1.Mode, c1.DropsLate = control.Mode_RATE_LIMITED, 9
+	c1.Mode, c1.DropsLate = wire.ModeRateLimited, 9
 	m.handle(encodeQosConsumer(c1))
 
 	if got, ok := m.Producer(7); !ok || got != p1 {
@@ -63,9 +61,9 @@ func TestWireSpec_10_4_QosMonitorKeepsNewestPerID(t *testing.T) {
 // misread; the snapshot held stays.
 func TestWireSpec_15_8_QosConsumerUnknownModeRejected(t *testing.T) {
 	var m QosMonitor
-	good := QosConsumerSnapshot{StreamID: 1, ConsumerID: 5, Mode: control.Mode_STREAM, LastSeqSeen: 1}
+	good := QosConsumerSnapshot{StreamID: 1, ConsumerID: 5, Mode: wire.ModeStream, LastSeqSeen: 1}
 	m.handle(encodeQosConsumer(good))
-	for _, mode := range []control.Mode{0, 3, control.Mode_NULL_VALUE} {
+	for _, mode := range []wire.Mode{0, 3, wire.Mode(wire.NullU8)} {
 		bad := good
 		bad.Mode, bad.LastSeqSeen = mode, 2
 		m.handle(encodeQosConsumer(bad))
@@ -91,8 +89,7 @@ func TestWireSpec_10_4_QosMonitorMalformedAndForeign(t *testing.T) {
 	copy(foreign, whole)
 	foreign[4] = byte(wire.DriverSchemaID & 0xff)
 	foreign[5] = byte(wire.DriverSchemaID >> 8)
-	descriptor := make([]byte, wire.HeaderLength+int(control.FrameDescriptorSbeBlockLength))
-	(&control.FrameDescriptor{}).WrapAndApplyHeader(descriptor, 0, uint64(len(descriptor)))
+	descriptor := encoded(&wire.FrameDescriptor{})
 
 	for _, tc := range []struct {
 		name      string
@@ -150,7 +147,7 @@ func TestQosMonitorHandleAllocatesNothing(t *testing.T) {
 	}
 	var m QosMonitor
 	p := encodeQosProducer(QosProducerSnapshot{ProducerID: 1})
-	c := encodeQosConsumer(QosConsumerSnapshot{ConsumerID: 1, Mode: control.Mode_STREAM})
+	c := encodeQosConsumer(QosConsumerSnapshot{ConsumerID: 1, Mode: wire.ModeStream})
 	if n := testing.AllocsPerRun(100, func() { m.handle(p); m.handle(c) }); n != 0 {
 		t.Fatalf("%v allocations per pair of messages", n)
 	}
@@ -169,7 +166,7 @@ func TestWireSpec_10_4_QosMonitorOverAeron(t *testing.T) {
 	pub := testPublication(t, c, stream)
 
 	p := QosProducerSnapshot{StreamID: 10000, ProducerID: 21, Epoch: 2, CurrentSeq: 77, Watermark: 3}
-	cs := QosConsumerSnapshot{StreamID: 10000, ConsumerID: 22, Epoch: 2, LastSeqSeen: 76, DropsGap: 1, DropsLate: 2, Mode: control.Mode_RATE_LIMITED}
+	cs := QosConsumerSnapshot{StreamID: 10000, ConsumerID: 22, Epoch: 2, LastSeqSeen: 76, DropsGap: 1, DropsLate: 2, Mode: wire.ModeRateLimited}
 	publish(t, pub, encodeQosProducer(p))
 	publish(t, pub, encodeQosConsumer(cs))
 	publish(t, pub, []byte{1, 2, 3})

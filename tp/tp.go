@@ -16,7 +16,7 @@ import (
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/driver"
 	"github.com/tensorpool/tensorpool/config"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // Options configure Connect. Zero values pick the defaults.
@@ -68,7 +68,7 @@ type Options struct {
 type ConsumerOptions struct {
 	// Mode is STREAM (default) or RATE_LIMITED; in RATE_LIMITED mode with MaxRateHz set
 	// the consumer thins frames to that rate.
-	Mode      control.Mode
+	Mode      wire.Mode
 	MaxRateHz uint32
 	// Per-consumer stream requests: a channel and a nonzero stream id, or neither. The
 	// driver assigns the stream ids from its ranges (Driver spec §11; the id asked for is
@@ -196,8 +196,8 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	switch o.Consumer.Mode {
 	case 0:
-		o.Consumer.Mode = control.Mode_STREAM
-	case control.Mode_STREAM, control.Mode_RATE_LIMITED:
+		o.Consumer.Mode = wire.ModeStream
+	case wire.ModeStream, wire.ModeRateLimited:
 	default:
 		return o, fmt.Errorf("%w: Consumer.Mode %d is neither STREAM nor RATE_LIMITED", ErrInvalidOptions, o.Consumer.Mode)
 	}
@@ -299,22 +299,24 @@ type StreamSpec struct {
 // files under baseDir, removed on exit, control and announce on IPC stream
 // controlStreamID, and the given streams.
 func LocalDriverConfig(baseDir string, controlStreamID int32, streams ...StreamSpec) (*config.DriverConfig, error) {
-	var b strings.Builder
-	fmt.Fprintf(&b, "[driver]\ninstance_id = \"tp-%d\"\ncontrol_channel = \"aeron:ipc\"\ncontrol_stream_id = %d\n", os.Getpid(), controlStreamID)
-	fmt.Fprintf(&b, "announce_channel = \"aeron:ipc\"\nannounce_stream_id = %d\n", controlStreamID)
-	fmt.Fprintf(&b, "[shm]\nbase_dir = %q\n[policies]\ncleanup_shm_on_exit = true\n", baseDir)
+	cfg := config.Default()
+	cfg.Driver.InstanceID = fmt.Sprintf("tp-%d", os.Getpid())
+	cfg.Driver.ControlChannel, cfg.Driver.ControlStreamID = "aeron:ipc", uint32(controlStreamID)
+	cfg.Driver.AnnounceChannel, cfg.Driver.AnnounceStreamID = "aeron:ipc", uint32(controlStreamID)
+	cfg.Shm.BaseDir = baseDir
+	cfg.Policies.CleanupShmOnExit = true
 	for i, s := range streams {
-		fmt.Fprintf(&b, "[profiles.p%d]\nheader_nslots = %d\npayload_pools = [", i, s.Slots)
+		p := config.Profile{Name: fmt.Sprintf("p%d", i), HeaderNslots: s.Slots}
 		for j, stride := range s.Strides {
-			if j > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "{ pool_id = %d, stride_bytes = %d }", j+1, stride)
+			p.PayloadPools = append(p.PayloadPools, config.PayloadPool{PoolID: uint16(j + 1), StrideBytes: stride})
 		}
-		fmt.Fprintf(&b, "]\n[streams.s%d]\nstream_id = %d\nprofile = \"p%d\"\n", i, s.StreamID, i)
+		cfg.Profiles[p.Name] = p
+		cfg.Streams[fmt.Sprintf("s%d", i)] = config.Stream{StreamID: s.StreamID, Profile: p.Name}
+		if i == 0 {
+			cfg.Policies.DefaultProfile = p.Name
+		}
 	}
-	cfg, err := config.ParseDriverConfig(strings.NewReader(b.String()))
-	if err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
 	}
 	return cfg, nil

@@ -38,54 +38,84 @@ func corpusFile(data []byte) string {
 	return "go test fuzz v1\n[]byte(" + strconv.Quote(string(data)) + ")\n"
 }
 
-// TestSeedCorpus checks that the committed corpora hold exactly the seeds above (so every
-// message of every schema is a seed); with -update-corpus it rewrites them.
+// typedFuzzTargets are the fuzz targets of the typed decoders (fuzzTyped), one per
+// schema; their seeds are those of the schema's messages. FuzzDecodeDriverMessages also
+// keeps the seeds it had as agents/driver's target.
+var typedFuzzTargets = map[uint16]string{
+	ControlSchemaID:   "FuzzDecodeControlMessages",
+	DriverSchemaID:    "FuzzDecodeDriverMessages",
+	BridgeSchemaID:    "FuzzDecodeBridgeMessages",
+	DiscoverySchemaID: "FuzzDecodeDiscoveryMessages",
+}
+
+// TestSeedCorpus checks that the committed corpora hold the seeds above (so every message
+// of every schema is a seed), and every typed message's seeds are in its typed target's;
+// with -update-corpus it writes them.
 func TestSeedCorpus(t *testing.T) {
 	ls := loadLayouts(t)
 	for id, target := range fuzzTargets {
 		key := schemaKey[id]
-		dir := filepath.Join("testdata", "fuzz", target)
 		want := map[string]string{}
 		for _, m := range ls[key].Messages {
 			for name, data := range seedInputs(key, m) {
 				want[name] = corpusFile(data)
 			}
 		}
-		if *updateCorpus {
-			if err := os.RemoveAll(dir); err != nil {
-				t.Fatal(err)
+		checkCorpus(t, target, want)
+	}
+	for id, target := range typedFuzzTargets {
+		key := schemaKey[id]
+		want := map[string]string{}
+		for _, m := range ls[key].Messages {
+			if newTyped[key+"."+m.Name] == nil {
+				continue
 			}
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			for name, content := range want {
-				if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-					t.Fatal(err)
-				}
+			for name, data := range seedInputs(key, m) {
+				want[name] = corpusFile(data)
 			}
 		}
-		entries, err := os.ReadDir(dir)
+		if len(want) > 0 {
+			checkCorpus(t, target, want)
+		}
+	}
+}
+
+// checkCorpus checks that testdata/fuzz/target holds want (file name → content) among
+// its files (others are inputs the fuzzer found); with -update-corpus it writes want first.
+func checkCorpus(t *testing.T, target string, want map[string]string) {
+	t.Helper()
+	dir := filepath.Join("testdata", "fuzz", target)
+	if *updateCorpus {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for name, content := range want {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatalf("%v (run go test ./wire -run TestSeedCorpus -update-corpus)", err)
+	}
+	got := map[string]bool{}
+	for _, e := range entries {
+		got[e.Name()] = true
+		content, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
-			t.Fatalf("%v (run go test ./wire -run TestSeedCorpus -update-corpus)", err)
+			t.Fatal(err)
 		}
-		got := map[string]bool{}
-		for _, e := range entries {
-			got[e.Name()] = true
-			content, err := os.ReadFile(filepath.Join(dir, e.Name()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if w, ok := want[e.Name()]; ok && string(content) != w {
-				t.Errorf("%s/%s is stale", target, e.Name())
-			}
-			if !strings.HasPrefix(string(content), "go test fuzz v1\n") {
-				t.Errorf("%s/%s is not a go fuzz corpus file", target, e.Name())
-			}
+		if w, ok := want[e.Name()]; ok && string(content) != w {
+			t.Errorf("%s/%s is stale", target, e.Name())
 		}
-		for name := range want {
-			if !got[name] {
-				t.Errorf("%s: seed %s missing (run with -update-corpus)", target, name)
-			}
+		if !strings.HasPrefix(string(content), "go test fuzz v1\n") {
+			t.Errorf("%s/%s is not a go fuzz corpus file", target, e.Name())
+		}
+	}
+	for name := range want {
+		if !got[name] {
+			t.Errorf("%s: seed %s missing (run with -update-corpus)", target, name)
 		}
 	}
 }

@@ -122,7 +122,7 @@ func errorMessageOf(m typedMessage) string {
 	return ""
 }
 
-func encode(t *testing.T, m typedMessage) []byte {
+func encode(t testing.TB, m typedMessage) []byte {
 	t.Helper()
 	buf := make([]byte, m.EncodedLength())
 	if _, err := m.Encode(buf); err != nil {
@@ -200,9 +200,29 @@ func TestCodec_KeepaliveAllocatesNothing(t *testing.T) {
 	require.Equal(t, k, got)
 }
 
-// FuzzDecodeDriverMessages feeds arbitrary bytes to every typed decoder; see fuzzTyped.
+// FuzzDecodeDriverMessages, and the targets of the other schemas, feed arbitrary bytes to
+// every typed decoder (fuzzTyped); they differ in their seeds, the messages of their
+// schema (testdata/fuzz, TestSeedCorpus).
 func FuzzDecodeDriverMessages(f *testing.F) {
 	for _, buf := range encodeAll() {
+		f.Add(buf)
+		f.Add(buf[:len(buf)/2])
+	}
+	fuzzTyped(f)
+}
+
+func FuzzDecodeControlMessages(f *testing.F) {
+	for _, m := range controlMessages() {
+		buf := encode(f, m)
+		f.Add(buf)
+		f.Add(buf[:len(buf)/2])
+	}
+	fuzzTyped(f)
+}
+
+func FuzzDecodeDiscoveryMessages(f *testing.F) {
+	for _, name := range []string{"discovery_request.hex", "discovery_response.hex"} {
+		buf := readGolden(f, name)
 		f.Add(buf)
 		f.Add(buf[:len(buf)/2])
 	}

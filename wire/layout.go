@@ -21,6 +21,8 @@ type messageLayout struct {
 	schemaID   uint16
 	templateID uint16
 	root       block
+	// fixedOnly: the message is its fixed block alone, with no enum to check.
+	fixedOnly bool
 }
 
 // block is a message's fixed block or a group entry, with what follows it on the wire.
@@ -296,6 +298,7 @@ var layoutIndex = func() map[uint32]*messageLayout {
 			m := &s.messages[mi]
 			m.schemaID = s.id
 			link(&m.root, "")
+			m.fixedOnly = len(m.root.enums) == 0 && len(m.root.groups) == 0 && len(m.root.data) == 0
 			idx[uint32(s.id)<<16|uint32(m.templateID)] = m
 		}
 	}

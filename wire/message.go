@@ -239,13 +239,19 @@ func messageGate(id MessageID) Gate {
 // open checks that buf holds the gate's message and validates it. readable reports
 // whether the fields may be read: err is then nil or an ErrUnknownEnum *DecodeError.
 func (g Gate) open(buf []byte) (h Header, readable bool, err error) {
-	if h, err = PeekHeader(buf); err != nil {
-		return h, false, err
+	if len(buf) < HeaderLength {
+		return h, false, shortHeader(len(buf))
 	}
-	if !g.Is(h) {
+	w := le.Uint64(buf)
+	h = headerOf(w)
+	l := g.l
+	if uint32(w>>16) != uint32(l.templateID)|uint32(l.schemaID)<<16 {
 		return h, false, g.notThis(h)
 	}
-	end, err := g.Validate(buf, h)
+	if l.fixedOnly && int(h.BlockLength) >= l.root.blockLength && int(h.BlockLength) <= len(buf)-HeaderLength {
+		return h, true, nil // as Validate
+	}
+	end, err := l.validate(buf, h)
 	return h, end != 0, err
 }
 

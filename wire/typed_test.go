@@ -27,6 +27,13 @@ var newTyped = map[string]func() typedMessage{
 	"control.ShmPoolAnnounce":         func() typedMessage { return new(ShmPoolAnnounce) },
 	"control.ConsumerHello":           func() typedMessage { return new(ConsumerHello) },
 	"control.ConsumerConfig":          func() typedMessage { return new(ConsumerConfig) },
+	"control.FrameDescriptor":         func() typedMessage { return new(FrameDescriptor) },
+	"control.QosConsumer":             func() typedMessage { return new(QosConsumer) },
+	"control.QosProducer":             func() typedMessage { return new(QosProducer) },
+	"control.DataSourceAnnounce":      func() typedMessage { return new(DataSourceAnnounce) },
+	"control.DataSourceMeta":          func() typedMessage { return new(DataSourceMeta) },
+	"control.ControlResponse":         func() typedMessage { return new(ControlResponse) },
+	"control.FrameProgress":           func() typedMessage { return new(FrameProgress) },
 	"driver.ShmAttachRequest":         func() typedMessage { return new(ShmAttachRequest) },
 	"driver.ShmAttachResponse":        func() typedMessage { return new(ShmAttachResponse) },
 	"driver.ShmDetachRequest":         func() typedMessage { return new(ShmDetachRequest) },
@@ -35,6 +42,9 @@ var newTyped = map[string]func() typedMessage{
 	"driver.ShmDriverShutdown":        func() typedMessage { return new(ShmDriverShutdown) },
 	"driver.ShmLeaseRevoked":          func() typedMessage { return new(ShmLeaseRevoked) },
 	"driver.ShmDriverShutdownRequest": func() typedMessage { return new(ShmDriverShutdownRequest) },
+	"bridge.BridgeFrameChunk":         func() typedMessage { return new(BridgeFrameChunk) },
+	"discovery.DiscoveryRequest":      func() typedMessage { return new(DiscoveryRequest) },
+	"discovery.DiscoveryResponse":     func() typedMessage { return new(DiscoveryResponse) },
 }
 
 // typedKeys are newTyped's keys in layouts.json order.
@@ -249,5 +259,63 @@ func TestTypedDecodeErrors(t *testing.T) {
 		shortBlock := bytes.Clone(good)
 		le.PutUint16(shortBlock, uint16(m.BlockLength-1))
 		asDecodeError(t, decode(shortBlock), ErrBadLength)
+	}
+}
+
+// shmStructures are the control schema's SHM layouts, package shm's: not messages on the
+// wire, so without a typed message here.
+var shmStructures = map[string]bool{"control.ShmRegionSuperblock": true, "control.SlotHeader": true, "control.TensorHeader": true}
+
+// TestEveryMessageIsTyped: each message of the four schemas has its typed message, and its
+// MessageID names it.
+func TestEveryMessageIsTyped(t *testing.T) {
+	ls := loadLayouts(t)
+	for _, key := range schemaOrder {
+		s := ls[key]
+		for _, m := range s.Messages {
+			name := key + "." + m.Name
+			if shmStructures[name] {
+				continue
+			}
+			if newTyped[name] == nil {
+				t.Errorf("%s has no typed message", name)
+			}
+			if id := messageID(s.SchemaID, m.TemplateID); id.String() != m.Name || id.SchemaID() != s.SchemaID || id.TemplateID() != m.TemplateID {
+				t.Errorf("%s: MessageID %d says %v", name, id, id)
+			}
+		}
+	}
+	if got := messageID(ControlSchemaID, 77).String(); got != "MessageID(900:77)" {
+		t.Errorf("unknown id prints %q", got)
+	}
+}
+
+// The exported ids are the schemas' (schema id, template id) pairs.
+func TestMessageIDs(t *testing.T) {
+	ids := map[MessageID]string{
+		ShmPoolAnnounceID: "ShmPoolAnnounce", ConsumerHelloID: "ConsumerHello", ConsumerConfigID: "ConsumerConfig",
+		FrameDescriptorID: "FrameDescriptor", QosConsumerID: "QosConsumer", QosProducerID: "QosProducer",
+		DataSourceAnnounceID: "DataSourceAnnounce", DataSourceMetaID: "DataSourceMeta", ControlResponseID: "ControlResponse",
+		FrameProgressID: "FrameProgress", ShmAttachRequestID: "ShmAttachRequest", ShmAttachResponseID: "ShmAttachResponse",
+		ShmDetachRequestID: "ShmDetachRequest", ShmDetachResponseID: "ShmDetachResponse", ShmLeaseKeepaliveID: "ShmLeaseKeepalive",
+		ShmDriverShutdownID: "ShmDriverShutdown", ShmLeaseRevokedID: "ShmLeaseRevoked", ShmDriverShutdownRequestID: "ShmDriverShutdownRequest",
+		BridgeFrameChunkID: "BridgeFrameChunk", DiscoveryRequestID: "DiscoveryRequest", DiscoveryResponseID: "DiscoveryResponse",
+	}
+	for id, name := range ids {
+		if id.String() != name {
+			t.Errorf("%v is not %s", id, name)
+		}
+		h := Header{SchemaID: id.SchemaID(), TemplateID: id.TemplateID()}
+		if h.ID() != id {
+			t.Errorf("header %+v has ID %v, want %v", h, h.ID(), id)
+		}
+	}
+	// Every typed message's Encode writes a header whose ID is its own.
+	for key, newMsg := range newTyped {
+		buf := encode(t, newMsg())
+		h, _ := PeekHeader(buf)
+		if _, name, _ := strings.Cut(key, "."); h.ID().String() != name {
+			t.Errorf("%s encodes a header of %v", key, h.ID())
+		}
 	}
 }

@@ -20,10 +20,11 @@
 // header's version is reported, not judged: a later version's longer block is skipped, a
 // shorter one rejected. See message.go for what every typed message provides.
 //
-// The generated flyweights in wire/sbe/{control,driver,bridge,discovery} are this package's
-// source of sizes, offsets and enum values and are used by it alone (and by tests that hold
-// the typed messages and the SHM structures to them); the SHM structures of the control
-// schema (superblock, slot header, tensor header) are package shm's.
+// The generated flyweights in wire/sbe/{control,driver,bridge,discovery} give this package
+// block lengths, template ids and the validator's offsets and enum sets; the typed messages
+// store and load their fields at constant offsets, which tests hold field by field to the
+// flyweights' encodings. Nothing outside wire uses the flyweights (but tests of the SHM
+// structures, which are package shm's: superblock, slot header, tensor header).
 package wire
 
 import (
@@ -73,19 +74,23 @@ type Message struct {
 // PeekHeader decodes the message header without judging it.
 func PeekHeader(buf []byte) (Header, error) {
 	if len(buf) < HeaderLength {
-		return Header{}, &DecodeError{
-			Field:   "messageHeader",
-			Problem: fmt.Sprintf("needs %d bytes, %d remain", HeaderLength, len(buf)),
-			Err:     ErrShortBuffer,
-		}
+		return Header{}, shortHeader(len(buf))
 	}
-	// Every schema uses the same 8-byte header composite: four little-endian uint16s.
-	return Header{
-		BlockLength: le.Uint16(buf),
-		TemplateID:  le.Uint16(buf[2:]),
-		SchemaID:    le.Uint16(buf[4:]),
-		Version:     le.Uint16(buf[6:]),
-	}, nil
+	return headerOf(le.Uint64(buf)), nil
+}
+
+// headerOf splits the header word: every schema uses the same 8-byte header composite,
+// four little-endian uint16s.
+func headerOf(w uint64) Header {
+	return Header{BlockLength: uint16(w), TemplateID: uint16(w >> 16), SchemaID: uint16(w >> 32), Version: uint16(w >> 48)}
+}
+
+func shortHeader(n int) error {
+	return &DecodeError{
+		Field:   "messageHeader",
+		Problem: fmt.Sprintf("needs %d bytes, %d remain", HeaderLength, n),
+		Err:     ErrShortBuffer,
+	}
 }
 
 // Validate accepts a message of any of the four schemas; use it on streams that carry several
@@ -149,10 +154,19 @@ func (g Gate) Is(h Header) bool {
 // Validate checks buf, whose header h names the gate's message (see Is), as
 // ValidateSchema would, and returns the encoded length.
 func (g Gate) Validate(buf []byte, h Header) (int, error) {
-	if err := g.l.checkBlockLength(h); err != nil {
+	if l := g.l; l.fixedOnly && int(h.BlockLength) >= l.root.blockLength && int(h.BlockLength) <= len(buf)-HeaderLength {
+		// No enum, group or var data: the block's length is all there is to check (the
+		// FrameDescriptor of every frame takes this path).
+		return HeaderLength + int(h.BlockLength), nil
+	}
+	return g.l.validate(buf, h)
+}
+
+func (l *messageLayout) validate(buf []byte, h Header) (int, error) {
+	if err := l.checkBlockLength(h); err != nil {
 		return 0, err
 	}
-	end, err := g.l.walk(buf, HeaderLength, int(h.BlockLength))
+	end, err := l.walk(buf, HeaderLength, int(h.BlockLength))
 	if err != nil && end == 0 {
 		return 0, err
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
 
 func eventually(t *testing.T, what string, cond func() bool) {
@@ -79,10 +78,7 @@ func TestOverAeronIPC(t *testing.T) {
 	defer c.Close()
 
 	// The announce travels on the control stream (as a standalone producer sends it).
-	announce := make([]byte, r.AnnounceLength())
-	if _, err := r.EncodeAnnounce(announce, 5, uint64(c.cfg.Clock())); err != nil {
-		t.Fatal(err)
-	}
+	announce := announceBytes(t, r, 5, uint64(c.cfg.Clock()))
 	if res := controlPub.Offer(announce); res < 0 {
 		t.Fatalf("announce offer: %d", res)
 	}
@@ -133,20 +129,29 @@ func TestOverAeronIPC(t *testing.T) {
 	var gotProducer, gotConsumer bool
 	eventually(t, "QoS messages", func() bool {
 		qosSub.Poll(func(b []byte, off, n int, _ *logbuffer.Header) {
-			msg, err := wire.ValidateSchema(b[off:off+n], wire.ControlSchemaID)
+			msg := b[off : off+n]
+			h, err := wire.PeekHeader(msg)
 			if err != nil {
 				t.Errorf("QoS message: %v", err)
 				return
 			}
-			switch msg.TemplateID {
-			case control.QosProducerSbeTemplateID:
-				var m control.QosProducer
-				m.WrapForDecode(b, uint64(off+wire.HeaderLength), uint64(msg.BlockLength), uint64(msg.Version), uint64(off+n))
-				gotProducer = m.StreamId() == 33 && m.ProducerId() == 5 && m.Epoch() == 2 && m.CurrentSeq() == p.Seq()
-			case control.QosConsumerSbeTemplateID:
-				var m control.QosConsumer
-				m.WrapForDecode(b, uint64(off+wire.HeaderLength), uint64(msg.BlockLength), uint64(msg.Version), uint64(off+n))
-				gotConsumer = m.StreamId() == 33 && m.ConsumerId() == 6 && m.Epoch() == 2 && m.LastSeqSeen() == c.Counters().LastSeq
+			switch h.ID() {
+			case wire.QosProducerID:
+				var m wire.QosProducer
+				if err := m.Decode(msg); err != nil {
+					t.Errorf("QosProducer: %v", err)
+					return
+				}
+				gotProducer = m.StreamID == 33 && m.ProducerID == 5 && m.Epoch == 2 && m.CurrentSeq == p.Seq()
+			case wire.QosConsumerID:
+				var m wire.QosConsumer
+				if err := m.Decode(msg); err != nil {
+					t.Errorf("QosConsumer: %v", err)
+					return
+				}
+				gotConsumer = m.StreamID == 33 && m.ConsumerID == 6 && m.Epoch == 2 && m.LastSeqSeen == c.Counters().LastSeq
+			default:
+				t.Errorf("QoS stream carries %v", h.ID())
 			}
 		}, 10)
 		return gotProducer && gotConsumer

@@ -8,7 +8,7 @@ import (
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/internal/tptest"
 	"github.com/tensorpool/tensorpool/agents/producer"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // TestAgentDutyCycle drives a consumer agent with an invoker: the announce on the control
@@ -96,7 +96,7 @@ func TestWireSpec_10_1_3_AgentFollowsAssignment(t *testing.T) {
 	}
 	var frames int
 	c, err := New(Config{StreamID: 7, ConsumerID: 5, AllowedBaseDirs: []string{base}, Clock: clock.Now,
-		Mode: control.Mode_RATE_LIMITED, MaxRateHz: 100, Hellos: toProducer,
+		Mode: wire.ModeRateLimited, MaxRateHz: 100, Hellos: toProducer,
 		DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1105}, func(*Frame) { frames++ })
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
 
 // TestPollAndReadAllocatesNothing holds poll-and-read to zero allocations per frame:
@@ -41,8 +40,7 @@ func TestPollAndReadAllocatesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	payload := make([]byte, 2000)
-	stale := make([]byte, producer.DescriptorLength)
-	producer.EncodeDescriptor(stale, &producer.Descriptor{StreamID: l.StreamID, Epoch: l.Epoch + 1})
+	stale := encoded(&wire.FrameDescriptor{StreamID: l.StreamID, Epoch: l.Epoch + 1})
 	var i int
 	allocs := testing.AllocsPerRun(5000, func() {
 		i++
@@ -72,29 +70,25 @@ func TestWireSpec_10_4_1_QosConsumer(t *testing.T) {
 	}
 	r.slot(5).BeginWrite(5)
 	r.deliver(5)
-	buf := make([]byte, QosConsumerLength)
-	if n := r.c.EncodeQos(buf[:QosConsumerLength-1]); n != 0 {
+	buf := make([]byte, wire.QosConsumerLength)
+	if n := r.c.EncodeQos(buf[:wire.QosConsumerLength-1]); n != 0 {
 		t.Fatalf("encoded %d bytes into a short buffer", n)
 	}
-	if n := r.c.EncodeQos(buf); n != QosConsumerLength {
+	if n := r.c.EncodeQos(buf); n != wire.QosConsumerLength {
 		t.Fatalf("encoded %d bytes", n)
 	}
-	msg, err := wire.ValidateSchema(buf, wire.ControlSchemaID)
-	if err != nil || msg.TemplateID != control.QosConsumerSbeTemplateID {
-		t.Fatalf("%v %+v", err, msg)
+	var m wire.QosConsumer
+	if err := m.Decode(buf); err != nil {
+		t.Fatal(err)
 	}
-	var m control.QosConsumer
-	m.WrapForDecode(buf, wire.HeaderLength, uint64(msg.BlockLength), uint64(msg.Version), uint64(len(buf)))
-	if m.StreamId() != 7 || m.ConsumerId() != 11 || m.Epoch() != 3 || m.LastSeqSeen() != 5 ||
-		m.DropsGap() != 2 || m.DropsLate() != 1 || m.Mode() != control.Mode_STREAM {
-		t.Fatalf("QosConsumer %v", m.String())
+	if want := (wire.QosConsumer{StreamID: 7, ConsumerID: 11, Epoch: 3, LastSeqSeen: 5, DropsGap: 2, DropsLate: 1, Mode: wire.ModeStream}); m != want {
+		t.Fatalf("QosConsumer %+v, want %+v", m, want)
 	}
 }
 
 func TestHandleControlIgnoresOtherMessages(t *testing.T) {
 	r := newRig(t)
-	buf := make([]byte, producer.QosProducerLength)
-	producer.EncodeQos(buf, &producer.Qos{StreamID: 7})
+	buf := encoded(&wire.QosProducer{StreamID: 7})
 	if err := r.c.HandleControl(buf); err != nil {
 		t.Fatal(err)
 	}
@@ -120,19 +114,20 @@ func TestProgressAllocatesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.write(0, 100, 1)
-	stale := encodeProgress(r.progressFor(0, 0, control.FrameProgressState_STARTED))
-	other := encodeProgress(producer.Progress{StreamID: 8, Epoch: 3})
-	buf := make([]byte, producer.FrameProgressLength)
+	stale := encodeProgress(r.progressFor(0, 0, wire.ProgressStateStarted))
+	other := encodeProgress(wire.FrameProgress{StreamID: 8, Epoch: 3})
+	buf := make([]byte, wire.FrameProgressLength)
 	var seq uint64
 	allocs := testing.AllocsPerRun(5000, func() {
 		seq++
-		p := r.progressFor(seq, 0, control.FrameProgressState_STARTED)
-		producer.EncodeProgress(buf, &p)
+		p := r.progressFor(seq, 0, wire.ProgressStateStarted)
+		p.Encode(buf)
 		if err := r.c.HandleControl(buf); err != nil {
 			t.Fatal(err)
 		}
-		p.State, p.PayloadBytesFilled = control.FrameProgressState_PROGRESS, 4096
-		msg := buf[:producer.EncodeProgress(buf, &p)]
+		p.State, p.PayloadBytesFilled = wire.ProgressStateProgress, 4096
+		p.Encode(buf)
+		msg := buf
 		for range 3 { // a term rotation asks for a retry
 			if pipe.Offer(msg) >= 0 {
 				break

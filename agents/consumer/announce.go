@@ -7,31 +7,7 @@ import (
 
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
-
-// Announce is the SHM layout of one producer epoch, as a ShmPoolAnnounce (§10.1.1) or a
-// driver's attach response describes it.
-type Announce struct {
-	StreamID        uint32
-	ProducerID      uint32
-	Epoch           uint64
-	TimestampNs     uint64
-	ClockDomain     control.ClockDomain
-	LayoutVersion   uint32
-	HeaderNslots    uint32
-	HeaderSlotBytes uint16
-	HeaderURI       string
-	Pools           []AnnouncedPool
-}
-
-// AnnouncedPool is one payload pool of an Announce.
-type AnnouncedPool struct {
-	PoolID      uint16
-	Nslots      uint32
-	StrideBytes uint32
-	URI         string
-}
 
 // ErrInvalidAnnounce is what every *AnnounceError unwraps to.
 var ErrInvalidAnnounce = errors.New("consumer: invalid announce")
@@ -54,70 +30,40 @@ func announceError(section, field string, value any, problem string) error {
 	return &AnnounceError{Section: section, Field: field, Value: value, Problem: problem}
 }
 
-// Validate checks what can be checked without touching a file: 256-byte header slots,
-// a power-of-two slot count shared by every pool (§8.1, §15.4, §15.5), at least one pool,
-// distinct pool ids, and URIs that parse (§4.1, §15.22). Containment, stride and
-// superblock checks happen when the regions are opened.
-func (a *Announce) Validate() error {
+// ValidateAnnounce checks the SHM layout an announce (or a driver's attach response, as
+// an announce) describes, as far as it can without touching a file: 256-byte header
+// slots, a power-of-two slot count shared by every pool (§8.1, §15.4, §15.5), at least
+// one pool, distinct pool ids, and URIs that parse (§4.1, §15.22). Containment, stride
+// and superblock checks happen when the regions are opened.
+func ValidateAnnounce(a *wire.ShmPoolAnnounce) error {
 	if a.HeaderSlotBytes != shm.HeaderSlotSize {
 		return announceError("8.1", "header_slot_bytes", a.HeaderSlotBytes, "must be 256")
 	}
 	if a.HeaderNslots == 0 || a.HeaderNslots&(a.HeaderNslots-1) != 0 {
 		return announceError("15.4", "header_nslots", a.HeaderNslots, "must be a non-zero power of two")
 	}
-	if a.HeaderURI == "" {
+	if a.HeaderRegionURI == "" {
 		return announceError("10.1.1", "header_region_uri", "", "required")
 	}
-	if _, err := shm.ParseURI(a.HeaderURI); err != nil {
+	if _, err := shm.ParseURI(a.HeaderRegionURI); err != nil {
 		return err
 	}
-	if len(a.Pools) == 0 {
+	if len(a.PayloadPools) == 0 {
 		return announceError("10.1.1", "payload_pools", 0, "at least one pool is required")
 	}
-	for i, p := range a.Pools {
-		if p.Nslots != a.HeaderNslots {
-			return announceError("15.5", fmt.Sprintf("payload_pools[%d].pool_nslots", i), p.Nslots, fmt.Sprintf("must equal header_nslots %d", a.HeaderNslots))
+	for i, p := range a.PayloadPools {
+		if p.PoolNslots != a.HeaderNslots {
+			return announceError("15.5", fmt.Sprintf("payload_pools[%d].pool_nslots", i), p.PoolNslots, fmt.Sprintf("must equal header_nslots %d", a.HeaderNslots))
 		}
-		for _, q := range a.Pools[:i] {
+		for _, q := range a.PayloadPools[:i] {
 			if q.PoolID == p.PoolID {
 				return announceError("9", fmt.Sprintf("payload_pools[%d].pool_id", i), p.PoolID, "pool ids must be distinct")
 			}
 		}
-		if _, err := shm.ParseURI(p.URI); err != nil {
+		if _, err := shm.ParseURI(p.RegionURI); err != nil {
 			return err
 		}
 	}
-	return nil
-}
-
-// DecodeAnnounce decodes a ShmPoolAnnounce at the start of buf into a, after the wire
-// gate has checked its structure and enums.
-func DecodeAnnounce(buf []byte, a *Announce) error {
-	msg, err := wire.ValidateSchema(buf, wire.ControlSchemaID)
-	if err != nil {
-		return err
-	}
-	if msg.TemplateID != control.ShmPoolAnnounceSbeTemplateID {
-		return announceError("10.1.1", "templateId", msg.TemplateID, "not a ShmPoolAnnounce")
-	}
-	var m control.ShmPoolAnnounce
-	m.WrapForDecode(buf, wire.HeaderLength, uint64(msg.BlockLength), uint64(msg.Version), uint64(len(buf)))
-	*a = Announce{
-		StreamID:        m.StreamId(),
-		ProducerID:      m.ProducerId(),
-		Epoch:           m.Epoch(),
-		TimestampNs:     m.AnnounceTimestampNs(),
-		ClockDomain:     m.AnnounceClockDomain(),
-		LayoutVersion:   m.LayoutVersion(),
-		HeaderNslots:    m.HeaderNslots(),
-		HeaderSlotBytes: m.HeaderSlotBytes(),
-	}
-	pools := m.PayloadPools()
-	for pools.HasNext() {
-		g := pools.Next()
-		a.Pools = append(a.Pools, AnnouncedPool{PoolID: g.PoolId(), Nslots: g.PoolNslots(), StrideBytes: g.StrideBytes(), URI: g.RegionUri()})
-	}
-	a.HeaderURI = m.HeaderRegionUri()
 	return nil
 }
 
@@ -180,27 +126,27 @@ type AnnounceFilter struct {
 
 // Judge returns the verdict for a, received at monoNs (CLOCK_MONOTONIC) and realtimeNs
 // (Unix time), given the currently mapped epoch (mapped false in state M0).
-func (f *AnnounceFilter) Judge(a *Announce, monoNs, realtimeNs int64, mappedEpoch uint64, mapped bool) AnnounceVerdict {
+func (f *AnnounceFilter) Judge(a *wire.ShmPoolAnnounce, monoNs, realtimeNs int64, mappedEpoch uint64, mapped bool) AnnounceVerdict {
 	switch {
 	case a.StreamID != f.StreamID:
 		return AnnounceIgnoreStream
 	case a.LayoutVersion != f.LayoutVersion:
 		return AnnounceIgnoreLayoutVersion
-	case a.TimestampNs == 0 || a.TimestampNs == ^uint64(0):
+	case a.AnnounceTimestampNs == 0 || a.AnnounceTimestampNs == wire.NullU64:
 		return AnnounceIgnoreNoTimestamp
-	case a.TimestampNs > math.MaxInt64:
+	case a.AnnounceTimestampNs > math.MaxInt64:
 		return AnnounceIgnoreStale
 	}
-	ts := int64(a.TimestampNs)
-	switch a.ClockDomain {
-	case control.ClockDomain_MONOTONIC:
+	ts := int64(a.AnnounceTimestampNs)
+	switch a.AnnounceClockDomain {
+	case wire.ClockMonotonic:
 		if ts < f.JoinNs {
 			return AnnounceIgnoreBeforeJoin
 		}
 		if !within(ts, monoNs, f.FreshnessNs) {
 			return AnnounceIgnoreStale
 		}
-	case control.ClockDomain_REALTIME_SYNCED:
+	case wire.ClockRealtimeSynced:
 		if !within(ts, realtimeNs, f.FreshnessNs) {
 			return AnnounceIgnoreStale
 		}

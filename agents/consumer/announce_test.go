@@ -9,7 +9,7 @@ import (
 	"github.com/tensorpool/tensorpool/agents/internal/tptest"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/shm"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 func TestWireSpec_10_1_1_AnnounceFilter(t *testing.T) {
@@ -19,37 +19,41 @@ func TestWireSpec_10_1_1_AnnounceFilter(t *testing.T) {
 		window   = 3_000_000_000
 		join     = 90_000_000_000
 	)
-	base := Announce{StreamID: 7, Epoch: 5, TimestampNs: mono - 1, ClockDomain: control.ClockDomain_MONOTONIC, LayoutVersion: 1}
+	base := wire.ShmPoolAnnounce{StreamID: 7, Epoch: 5, AnnounceTimestampNs: mono - 1, AnnounceClockDomain: wire.ClockMonotonic, LayoutVersion: 1}
 	type step struct {
 		name   string
-		mutate func(*Announce)
+		mutate func(*wire.ShmPoolAnnounce)
 		mapped uint64 // 0: unmapped
 		want   AnnounceVerdict
 	}
 	steps := []step{
-		{"another stream", func(a *Announce) { a.StreamID = 8 }, 0, AnnounceIgnoreStream},
-		{"another layout", func(a *Announce) { a.LayoutVersion = 2 }, 0, AnnounceIgnoreLayoutVersion},
-		{"no timestamp", func(a *Announce) { a.TimestampNs = 0 }, 0, AnnounceIgnoreNoTimestamp},
-		{"null timestamp", func(a *Announce) { a.TimestampNs = ^uint64(0) }, 0, AnnounceIgnoreNoTimestamp},
-		{"unknown clock domain", func(a *Announce) { a.ClockDomain = 9 }, 0, AnnounceIgnoreClockDomain},
-		{"monotonic before join: replay", func(a *Announce) { a.TimestampNs = join - 1 }, 0, AnnounceIgnoreBeforeJoin},
-		{"monotonic stale", func(a *Announce) { a.TimestampNs = mono - window - 1 }, 0, AnnounceIgnoreStale},
-		{"monotonic from the future", func(a *Announce) { a.TimestampNs = mono + window + 1 }, 0, AnnounceIgnoreStale},
-		{"monotonic at the window edge", func(a *Announce) { a.TimestampNs = mono - window }, 0, AnnounceMap},
+		{"another stream", func(a *wire.ShmPoolAnnounce) { a.StreamID = 8 }, 0, AnnounceIgnoreStream},
+		{"another layout", func(a *wire.ShmPoolAnnounce) { a.LayoutVersion = 2 }, 0, AnnounceIgnoreLayoutVersion},
+		{"no timestamp", func(a *wire.ShmPoolAnnounce) { a.AnnounceTimestampNs = 0 }, 0, AnnounceIgnoreNoTimestamp},
+		{"null timestamp", func(a *wire.ShmPoolAnnounce) { a.AnnounceTimestampNs = ^uint64(0) }, 0, AnnounceIgnoreNoTimestamp},
+		{"unknown clock domain", func(a *wire.ShmPoolAnnounce) { a.AnnounceClockDomain = 9 }, 0, AnnounceIgnoreClockDomain},
+		{"monotonic before join: replay", func(a *wire.ShmPoolAnnounce) { a.AnnounceTimestampNs = join - 1 }, 0, AnnounceIgnoreBeforeJoin},
+		{"monotonic stale", func(a *wire.ShmPoolAnnounce) { a.AnnounceTimestampNs = mono - window - 1 }, 0, AnnounceIgnoreStale},
+		{"monotonic from the future", func(a *wire.ShmPoolAnnounce) { a.AnnounceTimestampNs = mono + window + 1 }, 0, AnnounceIgnoreStale},
+		{"monotonic at the window edge", func(a *wire.ShmPoolAnnounce) { a.AnnounceTimestampNs = mono - window }, 0, AnnounceMap},
 		// REALTIME_SYNCED is judged on the realtime clock and never by the join rule; the
 		// reference compared it with the monotonic clock.
-		{"realtime fresh", func(a *Announce) { a.ClockDomain, a.TimestampNs = control.ClockDomain_REALTIME_SYNCED, realtime-5 }, 0, AnnounceMap},
-		{"realtime stale", func(a *Announce) {
-			a.ClockDomain, a.TimestampNs = control.ClockDomain_REALTIME_SYNCED, realtime-window-1
+		{"realtime fresh", func(a *wire.ShmPoolAnnounce) {
+			a.AnnounceClockDomain, a.AnnounceTimestampNs = wire.ClockRealtimeSynced, realtime-5
+		}, 0, AnnounceMap},
+		{"realtime stale", func(a *wire.ShmPoolAnnounce) {
+			a.AnnounceClockDomain, a.AnnounceTimestampNs = wire.ClockRealtimeSynced, realtime-window-1
 		}, 0, AnnounceIgnoreStale},
-		{"realtime judged on the monotonic clock would pass", func(a *Announce) { a.ClockDomain, a.TimestampNs = control.ClockDomain_REALTIME_SYNCED, mono }, 0, AnnounceIgnoreStale},
+		{"realtime judged on the monotonic clock would pass", func(a *wire.ShmPoolAnnounce) {
+			a.AnnounceClockDomain, a.AnnounceTimestampNs = wire.ClockRealtimeSynced, mono
+		}, 0, AnnounceIgnoreStale},
 		// An epoch judged but never mapped does not raise the bar.
-		{"lower epoch than an unmapped higher one", func(a *Announce) { a.Epoch = 2 }, 0, AnnounceMap},
-		{"mapped epoch again", func(*Announce) {}, 5, AnnounceRefresh},
-		{"higher epoch", func(a *Announce) { a.Epoch = 6 }, 5, AnnounceMap},
+		{"lower epoch than an unmapped higher one", func(a *wire.ShmPoolAnnounce) { a.Epoch = 2 }, 0, AnnounceMap},
+		{"mapped epoch again", func(*wire.ShmPoolAnnounce) {}, 5, AnnounceRefresh},
+		{"higher epoch", func(a *wire.ShmPoolAnnounce) { a.Epoch = 6 }, 5, AnnounceMap},
 		// Prefer the highest epoch: a lower one never displaces it (the reference remapped).
-		{"lower epoch after a higher one", func(a *Announce) { a.Epoch = 5 }, 6, AnnounceIgnoreLowerEpoch},
-		{"lower epoch while unmapped", func(a *Announce) { a.Epoch = 4 }, 0, AnnounceIgnoreLowerEpoch},
+		{"lower epoch after a higher one", func(a *wire.ShmPoolAnnounce) { a.Epoch = 5 }, 6, AnnounceIgnoreLowerEpoch},
+		{"lower epoch while unmapped", func(a *wire.ShmPoolAnnounce) { a.Epoch = 4 }, 0, AnnounceIgnoreLowerEpoch},
 	}
 	f := AnnounceFilter{StreamID: 7, LayoutVersion: 1, FreshnessNs: window, JoinNs: join}
 	for _, s := range steps {
@@ -70,27 +74,27 @@ func TestWireSpec_10_1_1_AnnounceFilter(t *testing.T) {
 }
 
 func TestAnnounceValidate(t *testing.T) {
-	good := func() *Announce {
+	good := func() *wire.ShmPoolAnnounce {
 		return announceFor(rigLayout(), "shm:file?path=/a/h", []string{"shm:file?path=/a/1", "shm:file?path=/a/2"}, 1)
 	}
 	for _, c := range []struct {
 		name   string
-		mutate func(*Announce)
+		mutate func(*wire.ShmPoolAnnounce)
 		want   error
 	}{
-		{"valid", func(*Announce) {}, nil},
-		{"slot bytes", func(a *Announce) { a.HeaderSlotBytes = 128 }, ErrInvalidAnnounce},
-		{"nslots", func(a *Announce) { a.HeaderNslots = 6 }, ErrInvalidAnnounce},
-		{"no header URI", func(a *Announce) { a.HeaderURI = "" }, ErrInvalidAnnounce},
-		{"header URI scheme", func(a *Announce) { a.HeaderURI = "file:///a/h" }, shm.ErrInvalidURI},
-		{"pool URI unknown parameter", func(a *Announce) { a.Pools[0].URI += "|mode=rw" }, shm.ErrURIUnknownKey},
-		{"no pools", func(a *Announce) { a.Pools = nil }, ErrInvalidAnnounce},
-		{"pool nslots differ (§15.5)", func(a *Announce) { a.Pools[1].Nslots = 16 }, ErrInvalidAnnounce},
-		{"duplicate pool id", func(a *Announce) { a.Pools[1].PoolID = 1 }, ErrInvalidAnnounce},
+		{"valid", func(*wire.ShmPoolAnnounce) {}, nil},
+		{"slot bytes", func(a *wire.ShmPoolAnnounce) { a.HeaderSlotBytes = 128 }, ErrInvalidAnnounce},
+		{"nslots", func(a *wire.ShmPoolAnnounce) { a.HeaderNslots = 6 }, ErrInvalidAnnounce},
+		{"no header URI", func(a *wire.ShmPoolAnnounce) { a.HeaderRegionURI = "" }, ErrInvalidAnnounce},
+		{"header URI scheme", func(a *wire.ShmPoolAnnounce) { a.HeaderRegionURI = "file:///a/h" }, shm.ErrInvalidURI},
+		{"pool URI unknown parameter", func(a *wire.ShmPoolAnnounce) { a.PayloadPools[0].RegionURI += "|mode=rw" }, shm.ErrURIUnknownKey},
+		{"no pools", func(a *wire.ShmPoolAnnounce) { a.PayloadPools = nil }, ErrInvalidAnnounce},
+		{"pool nslots differ (§15.5)", func(a *wire.ShmPoolAnnounce) { a.PayloadPools[1].PoolNslots = 16 }, ErrInvalidAnnounce},
+		{"duplicate pool id", func(a *wire.ShmPoolAnnounce) { a.PayloadPools[1].PoolID = 1 }, ErrInvalidAnnounce},
 	} {
 		a := good()
 		c.mutate(a)
-		if err := a.Validate(); c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
+		if err := ValidateAnnounce(a); c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
 			t.Errorf("%s: %v, want %v", c.name, err, c.want)
 		}
 	}
@@ -111,11 +115,7 @@ func standalone(t *testing.T, base string, epoch uint64) *producer.Regions {
 
 func wireAnnounce(t *testing.T, r *producer.Regions, ts int64) []byte {
 	t.Helper()
-	buf := make([]byte, r.AnnounceLength())
-	if _, err := r.EncodeAnnounce(buf, 1, uint64(ts)); err != nil {
-		t.Fatal(err)
-	}
-	return buf
+	return announceBytes(t, r, 1, uint64(ts))
 }
 
 func newFileConsumer(t *testing.T, clock *fakeClock, allowed ...string) *Consumer {
@@ -131,13 +131,13 @@ func newFileConsumer(t *testing.T, clock *fakeClock, allowed ...string) *Consume
 
 func TestDecodeAnnounceRoundTrip(t *testing.T) {
 	r := standalone(t, t.TempDir(), 3)
-	var a Announce
-	if err := DecodeAnnounce(wireAnnounce(t, r, rigNow), &a); err != nil {
+	var a wire.ShmPoolAnnounce
+	if err := a.Decode(wireAnnounce(t, r, rigNow)); err != nil {
 		t.Fatal(err)
 	}
 	want := announceFor(rigLayout(), r.HeaderURI(), r.PoolURIs(), rigNow)
-	if a.StreamID != want.StreamID || a.Epoch != want.Epoch || a.HeaderURI != want.HeaderURI || len(a.Pools) != 2 ||
-		a.Pools[0] != want.Pools[0] || a.Pools[1] != want.Pools[1] || a.TimestampNs != rigNow || a.ClockDomain != control.ClockDomain_MONOTONIC {
+	if a.StreamID != want.StreamID || a.Epoch != want.Epoch || a.HeaderRegionURI != want.HeaderRegionURI || len(a.PayloadPools) != 2 ||
+		a.PayloadPools[0] != want.PayloadPools[0] || a.PayloadPools[1] != want.PayloadPools[1] || a.AnnounceTimestampNs != rigNow || a.AnnounceClockDomain != wire.ClockMonotonic {
 		t.Fatalf("decoded %+v, want %+v", a, *want)
 	}
 }
@@ -203,7 +203,7 @@ func TestWireSpec_15_2_RemapOnEpochChangePreferringHighest(t *testing.T) {
 		t.Fatalf("counters %+v", cs)
 	}
 	// Descriptors of the old epoch are dropped across the boundary (§15.21).
-	d := producer.Descriptor{StreamID: 7, Epoch: 3, Seq: 0}
+	d := wire.FrameDescriptor{StreamID: 7, Epoch: 3, Seq: 0}
 	if got := c.HandleDescriptor(encode(&d)); got != DropEpochMismatch {
 		t.Fatalf("old-epoch descriptor: %v", got)
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
 
 // ErrNoHandler: New needs a FrameHandler.
@@ -22,7 +21,7 @@ type Config struct {
 	ConsumerID uint32
 	// Mode is reported in QosConsumer; default STREAM (§11). In RATE_LIMITED mode with
 	// MaxRateHz set, the consumer thins frames locally to that rate (§11).
-	Mode control.Mode
+	Mode wire.Mode
 	// MaxRateHz is the RATE_LIMITED cap, 0 for none. It is a u32 as on the wire (§10.1.2);
 	// the reference kept it in 16 bits.
 	MaxRateHz uint32
@@ -166,7 +165,7 @@ type Consumer struct {
 	seqs    seqTracker
 	rate    rateGate
 
-	desc     Descriptor
+	desc     wire.FrameDescriptor
 	frame    Frame
 	header   shm.SlotHeader
 	tensor   tensorVerdict
@@ -182,7 +181,7 @@ type Consumer struct {
 	onProgress logbuffer.FragmentHandler
 	controlErr error
 
-	progress    ProgressView
+	progress    wire.FrameProgress
 	hasProgress bool
 	fallback    fallbackState
 
@@ -191,12 +190,12 @@ type Consumer struct {
 	nextHelloNs int64
 
 	// assigned is the last ConsumerConfig applied; noShm is its use_shm = false.
-	assigned Assignment
+	assigned wire.ConsumerConfig
 	noShm    bool
 
-	source    DataSource
+	source    wire.DataSourceAnnounce
 	hasSource bool
-	meta      Metadata
+	meta      wire.DataSourceMeta
 	hasMeta   bool
 }
 
@@ -211,7 +210,7 @@ func New(cfg Config, handler FrameHandler) (*Consumer, error) {
 		return nil, ErrNoHandler
 	}
 	if cfg.Mode == 0 {
-		cfg.Mode = control.Mode_STREAM
+		cfg.Mode = wire.ModeStream
 	}
 	if cfg.FreshnessNs <= 0 {
 		cfg.FreshnessNs = defaultFreshnessNs
@@ -260,7 +259,7 @@ func New(cfg Config, handler FrameHandler) (*Consumer, error) {
 }
 
 // SetMode changes the consumer mode and rate cap, as a ConsumerConfig may (§10.1.3).
-func (c *Consumer) SetMode(mode control.Mode, maxRateHz uint32) {
+func (c *Consumer) SetMode(mode wire.Mode, maxRateHz uint32) {
 	c.cfg.Mode, c.cfg.MaxRateHz = mode, maxRateHz
 	c.rate = newRateGate(mode, maxRateHz)
 }
@@ -335,7 +334,7 @@ func (c *Consumer) HandleDescriptor(buf []byte) (d Drop) {
 	return c.read(&c.desc)
 }
 
-func (c *Consumer) read(desc *Descriptor) Drop {
+func (c *Consumer) read(desc *wire.FrameDescriptor) Drop {
 	if desc.StreamID != c.cfg.StreamID {
 		return c.drop(DropStreamMismatch)
 	}
@@ -439,41 +438,35 @@ func (c *Consumer) HandleControl(buf []byte) error {
 	if err != nil {
 		return err
 	}
-	if h.SchemaID != wire.ControlSchemaID {
-		return nil
-	}
-	if h.TemplateID == control.FrameProgressSbeTemplateID {
+	switch h.ID() {
+	case wire.FrameProgressID:
 		c.handleSharedProgress(buf) // a hint: counted by verdict, never an error
-		return nil
-	}
-	if h.TemplateID == control.ConsumerConfigSbeTemplateID {
-		var a Assignment
-		if err := DecodeConsumerConfig(buf, &a); err != nil {
+	case wire.ConsumerConfigID:
+		var a wire.ConsumerConfig
+		if err := a.Decode(buf); err != nil {
 			c.counters.ConfigsInvalid++
 			return err
 		}
 		_, err := c.applyConfig(&a)
 		return err
-	}
-	if h.TemplateID == control.DataSourceAnnounceSbeTemplateID || h.TemplateID == control.DataSourceMetaSbeTemplateID {
-		return c.applyMetadataMessage(buf, h.TemplateID)
-	}
-	if h.TemplateID != control.ShmPoolAnnounceSbeTemplateID {
-		return nil
-	}
-	var a Announce
-	if err := DecodeAnnounce(buf, &a); err != nil {
+	case wire.DataSourceAnnounceID, wire.DataSourceMetaID:
+		return c.applyMetadataMessage(buf, h.ID())
+	case wire.ShmPoolAnnounceID:
+		var a wire.ShmPoolAnnounce
+		if err := a.Decode(buf); err != nil {
+			return err
+		}
+		_, err := c.ApplyAnnounce(&a)
 		return err
 	}
-	_, err = c.ApplyAnnounce(&a)
-	return err
+	return nil
 }
 
 // ApplyAnnounce judges an announce (AnnounceFilter) and acts on the verdict: map a new or
 // higher epoch, unmapping the old one first (§15.2, §15.21); re-validate the mapped epoch's
 // superblocks on a refresh, remapping on mismatch and unmapping on a pid change (§15.1,
 // §15.14). Regions are opened through the containment policy (§15.21a.5).
-func (c *Consumer) ApplyAnnounce(a *Announce) (v AnnounceVerdict, err error) {
+func (c *Consumer) ApplyAnnounce(a *wire.ShmPoolAnnounce) (v AnnounceVerdict, err error) {
 	prev := debug.SetPanicOnFault(true) // a refresh re-reads the mapped superblocks
 	defer c.recoverFault(prev, &err)
 	epoch, mapped := c.Mapped()
@@ -512,12 +505,12 @@ func (c *Consumer) ApplyAnnounce(a *Announce) (v AnnounceVerdict, err error) {
 // ring first, then a's pools in order), for in-process producers and tests; the consumer
 // takes ownership of them. The superblock and activity checks are those of ApplyAnnounce,
 // without the file checks.
-func (c *Consumer) AttachRegions(a *Announce, regions []shm.Region) error {
+func (c *Consumer) AttachRegions(a *wire.ShmPoolAnnounce, regions []shm.Region) error {
 	c.Unmap()
 	return c.attach(a, regions)
 }
 
-func (c *Consumer) attach(a *Announce, regions []shm.Region) error {
+func (c *Consumer) attach(a *wire.ShmPoolAnnounce, regions []shm.Region) error {
 	m, err := newMapping(a, regions, c.cfg.Clock(), c.cfg.FreshnessNs)
 	if err != nil {
 		for _, r := range regions {
@@ -534,7 +527,7 @@ func (c *Consumer) attach(a *Announce, regions []shm.Region) error {
 	return nil
 }
 
-func (c *Consumer) refresh(a *Announce) error {
+func (c *Consumer) refresh(a *wire.ShmPoolAnnounce) error {
 	sb, err := c.m.check()
 	if err != nil {
 		// The files no longer match the announce: drop the mapping and map afresh.
@@ -601,7 +594,7 @@ func (c *Consumer) DoWork(nowNs int64) int {
 		work++
 	}
 	if c.cfg.Qos != nil && nowNs >= c.nextQosNs {
-		if c.cfg.Qos.TryClaim(QosConsumerLength, &c.claim) >= 0 {
+		if c.cfg.Qos.TryClaim(wire.QosConsumerLength, &c.claim) >= 0 {
 			c.EncodeQos(c.claim.Buffer())
 			c.claim.Commit()
 			c.counters.QosSent++
@@ -611,7 +604,7 @@ func (c *Consumer) DoWork(nowNs int64) int {
 	}
 	if c.cfg.Hellos != nil && nowNs >= c.nextHelloNs {
 		h := c.Hello()
-		if c.cfg.Hellos.TryClaim(HelloLength(&h), &c.claim) >= 0 {
+		if c.cfg.Hellos.TryClaim(h.EncodedLength(), &c.claim) >= 0 {
 			if _, err := EncodeHello(c.claim.Buffer(), &h); err != nil {
 				c.claim.Abort()
 				c.controlErr = err
@@ -626,24 +619,20 @@ func (c *Consumer) DoWork(nowNs int64) int {
 	return work
 }
 
-// QosConsumerLength is the encoded length of a QosConsumer, message header included.
-const QosConsumerLength = wire.HeaderLength + int(control.QosConsumerSbeBlockLength)
-
 // EncodeQos writes this consumer's QosConsumer (§10.4.1) at the start of buf and returns
-// its length, 0 if buf is shorter than QosConsumerLength. The epoch is 0 while unmapped.
+// its length, 0 if buf is shorter than wire.QosConsumerLength. The epoch is 0 while
+// unmapped.
 func (c *Consumer) EncodeQos(buf []byte) int {
-	if len(buf) < QosConsumerLength {
-		return 0
-	}
 	epoch, _ := c.Mapped()
-	var m control.QosConsumer
-	m.WrapAndApplyHeader(buf, 0, uint64(len(buf))).
-		SetStreamId(c.cfg.StreamID).
-		SetConsumerId(c.cfg.ConsumerID).
-		SetEpoch(epoch).
-		SetLastSeqSeen(c.counters.LastSeq).
-		SetDropsGap(c.counters.DropsGap).
-		SetDropsLate(c.counters.DropsLate).
-		SetMode(c.cfg.Mode)
-	return QosConsumerLength
+	q := wire.QosConsumer{
+		StreamID:    c.cfg.StreamID,
+		ConsumerID:  c.cfg.ConsumerID,
+		Epoch:       epoch,
+		LastSeqSeen: c.counters.LastSeq,
+		DropsGap:    c.counters.DropsGap,
+		DropsLate:   c.counters.DropsLate,
+		Mode:        c.cfg.Mode,
+	}
+	n, _ := q.Encode(buf) // 0 with the short-buffer error
+	return n
 }

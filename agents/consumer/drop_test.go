@@ -4,9 +4,8 @@ import (
 	"encoding/binary"
 	"testing"
 
-	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/shm"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // Offsets inside a header slot, for crafting bad headers (shm/header_slot.go layout).
@@ -28,7 +27,7 @@ const (
 type dropCase struct {
 	name string
 	slot func(s shm.HeaderSlot)
-	desc func(d *producer.Descriptor)
+	desc func(d *wire.FrameDescriptor)
 	want Drop
 }
 
@@ -101,11 +100,11 @@ func tensor(s shm.HeaderSlot, mutate func(*shm.TensorHeader)) {
 
 func TestWireSpec_10_2_1_DescriptorRules(t *testing.T) {
 	runDropCases(t, []dropCase{
-		{name: "epoch not mapped is ignored", desc: func(d *producer.Descriptor) { d.Epoch++ }, want: DropEpochMismatch},
-		{name: "older epoch is ignored", desc: func(d *producer.Descriptor) { d.Epoch-- }, want: DropEpochMismatch},
-		{name: "another stream", desc: func(d *producer.Descriptor) { d.StreamID++ }, want: DropStreamMismatch},
-		{name: "header_index out of range", desc: func(d *producer.Descriptor) { d.HeaderIndex = 8 }, want: Drop(shm.DropHeaderIndexOutOfRange)},
-		{name: "slot holds another seq (stale reuse)", desc: func(d *producer.Descriptor) { d.Seq += 8 }, want: Drop(shm.DropSequenceMismatch)},
+		{name: "epoch not mapped is ignored", desc: func(d *wire.FrameDescriptor) { d.Epoch++ }, want: DropEpochMismatch},
+		{name: "older epoch is ignored", desc: func(d *wire.FrameDescriptor) { d.Epoch-- }, want: DropEpochMismatch},
+		{name: "another stream", desc: func(d *wire.FrameDescriptor) { d.StreamID++ }, want: DropStreamMismatch},
+		{name: "header_index out of range", desc: func(d *wire.FrameDescriptor) { d.HeaderIndex = 8 }, want: Drop(shm.DropHeaderIndexOutOfRange)},
+		{name: "slot holds another seq (stale reuse)", desc: func(d *wire.FrameDescriptor) { d.Seq += 8 }, want: Drop(shm.DropSequenceMismatch)},
 		{name: "values_len_bytes beyond stride", slot: func(s shm.HeaderSlot) { put32(s, offValuesLen, 4097) }, want: Drop(shm.DropValuesLenExceedsStride)},
 	})
 }
@@ -318,7 +317,7 @@ func TestDropNamesAndSections(t *testing.T) {
 
 func TestWireSpec_11_RateLimitedConsumerThinsLocally(t *testing.T) {
 	r := newRig(t)
-	r.c.SetMode(control.Mode_RATE_LIMITED, 100) // one frame per 10 ms
+	r.c.SetMode(wire.ModeRateLimited, 100) // one frame per 10 ms
 	for i, c := range []struct {
 		advance int64
 		want    Drop
@@ -341,12 +340,12 @@ func TestWireSpec_11_RateLimitedConsumerThinsLocally(t *testing.T) {
 		t.Fatalf("counters %+v", cs)
 	}
 	// STREAM mode, or no cap, delivers everything.
-	r.c.SetMode(control.Mode_STREAM, 100)
+	r.c.SetMode(wire.ModeStream, 100)
 	r.write(6, 10, 1)
 	if got := r.deliver(6); got != DropNone {
 		t.Fatal(got)
 	}
-	r.c.SetMode(control.Mode_RATE_LIMITED, 0)
+	r.c.SetMode(wire.ModeRateLimited, 0)
 	r.write(7, 10, 1)
 	if got := r.deliver(7); got != DropNone {
 		t.Fatal(got)

@@ -4,9 +4,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/shm"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 func TestWireSpec_10_1_3_FallbackURISchemes(t *testing.T) {
@@ -59,9 +58,8 @@ func newFallbackConsumer(t *testing.T, clock *fakeClock, fallbackURI string, all
 }
 
 func configMsg(useShm bool, fallbackURI string) []byte {
-	a := producer.Assignment{StreamID: 7, ConsumerID: 11, UseShm: useShm, Mode: control.Mode_STREAM, PayloadFallbackURI: fallbackURI}
-	buf := make([]byte, producer.ConsumerConfigLength(&a))
-	return buf[:producer.EncodeConsumerConfig(buf, &a)]
+	a := wire.ConsumerConfig{StreamID: 7, ConsumerID: 11, UseShm: useShm, Mode: wire.ModeStream, PayloadFallbackURI: fallbackURI}
+	return encoded(&a)
 }
 
 // TestWireSpec_15_12_UseShmFalseEntersFallback: a ConsumerConfig with use_shm = false
@@ -105,7 +103,7 @@ func TestWireSpec_15_12_UseShmFalseEntersFallback(t *testing.T) {
 			if v, err := c.ApplyAnnounce(announceFor(rigLayout(), r.HeaderURI(), r.PoolURIs(), clock.now)); v != AnnounceIgnoreNoShm || err != nil {
 				t.Fatalf("announce in FALLBACK: %v %v", v, err)
 			}
-			if d := c.HandleDescriptor(encode(&producer.Descriptor{StreamID: 7, Epoch: 3})); d != DropNotMapped {
+			if d := c.HandleDescriptor(encode(&wire.FrameDescriptor{StreamID: 7, Epoch: 3})); d != DropNotMapped {
 				t.Fatalf("descriptor in FALLBACK: %v", d)
 			}
 			if k := c.Counters(); k.Fallbacks != 1 || k.Rejections != 0 {
@@ -137,33 +135,33 @@ func TestWireSpec_15_22_RejectedRegionsFallBack(t *testing.T) {
 	cases := []struct {
 		name      string
 		noBaseDir bool
-		announce  func(t *testing.T, e env) *Announce
+		announce  func(t *testing.T, e env) *wire.ShmPoolAnnounce
 		cause     error
 	}{
 		{name: "region outside the allowed base (§15.21a.5)", cause: shm.ErrPathOutsideBase,
-			announce: func(t *testing.T, e env) *Announce {
+			announce: func(t *testing.T, e env) *wire.ShmPoolAnnounce {
 				out := standalone(t, e.other, 3)
 				return announceFor(rigLayout(), out.HeaderURI(), out.PoolURIs(), rigNow)
 			}},
 		{name: "one pool of several outside", cause: shm.ErrPathOutsideBase,
-			announce: func(t *testing.T, e env) *Announce {
+			announce: func(t *testing.T, e env) *wire.ShmPoolAnnounce {
 				in, out := standalone(t, e.allowed, 3), standalone(t, e.other, 3)
 				return announceFor(rigLayout(), in.HeaderURI(), []string{in.PoolURIs()[0], out.PoolURIs()[1]}, rigNow)
 			}},
 		{name: "unknown URI parameter (§15.22)", cause: shm.ErrURIUnknownKey,
-			announce: func(t *testing.T, e env) *Announce {
+			announce: func(t *testing.T, e env) *wire.ShmPoolAnnounce {
 				in := standalone(t, e.allowed, 3)
 				return announceFor(rigLayout(), in.HeaderURI(), []string{in.PoolURIs()[0], in.PoolURIs()[1] + "|mode=rw"}, rigNow)
 			}},
 		{name: "superblock disagrees with the announce (§15.1)",
-			announce: func(t *testing.T, e env) *Announce {
+			announce: func(t *testing.T, e env) *wire.ShmPoolAnnounce {
 				in := standalone(t, e.allowed, 3)
 				a := announceFor(rigLayout(), in.HeaderURI(), in.PoolURIs(), rigNow)
-				a.Pools[0].StrideBytes *= 2
+				a.PayloadPools[0].StrideBytes *= 2
 				return a
 			}},
 		{name: "no allowed base directory configured", noBaseDir: true, cause: ErrInvalidAnnounce,
-			announce: func(t *testing.T, e env) *Announce {
+			announce: func(t *testing.T, e env) *wire.ShmPoolAnnounce {
 				in := standalone(t, e.allowed, 3)
 				return announceFor(rigLayout(), in.HeaderURI(), in.PoolURIs(), rigNow)
 			}},
@@ -192,7 +190,7 @@ func TestWireSpec_15_22_RejectedRegionsFallBack(t *testing.T) {
 					if _, mapped := c.Mapped(); mapped {
 						t.Fatal("a rejected epoch left a mapping")
 					}
-					if d := c.HandleDescriptor(encode(&producer.Descriptor{StreamID: 7, Epoch: 3})); d != DropNotMapped {
+					if d := c.HandleDescriptor(encode(&wire.FrameDescriptor{StreamID: 7, Epoch: 3})); d != DropNotMapped {
 						t.Fatalf("descriptor of the rejected epoch: %v", d)
 					}
 					got, active := c.Fallback()

@@ -45,10 +45,7 @@ func restartProducer(t *testing.T, c *Consumer, l producer.Layout, pipe producer
 	if err != nil {
 		t.Fatal(err)
 	}
-	buf := make([]byte, r.AnnounceLength())
-	if _, err := r.EncodeAnnounce(buf, 1, uint64(c.cfg.Clock())); err != nil {
-		t.Fatal(err)
-	}
+	buf := announceBytes(t, r, 1, uint64(c.cfg.Clock()))
 	if err := c.HandleControl(buf); err != nil {
 		t.Fatalf("announce of the new epoch: %v", err)
 	}

@@ -5,9 +5,8 @@ import (
 	"testing"
 
 	"github.com/tensorpool/tensorpool/agents/internal/extent"
-	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/shm"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // FuzzHandleDescriptor feeds arbitrary header-slot bytes and descriptor bytes through the
@@ -50,11 +49,10 @@ func FuzzHandleControl(f *testing.F) {
 	r := newRig(f)
 	f.Add(encode(r.descriptor(1)))
 	f.Add([]byte{35, 0, 1, 0, 132, 3, 1, 0})
-	f.Add(encodeMeta(7, 1, producer.Attribute{Key: "k", Format: "text/plain", Value: []byte("v")}))
+	f.Add(encodeMeta(7, 1, wire.Attribute{Key: "k", Format: "text/plain", Value: []byte("v")}))
 	f.Add(encodeSource(7, 1, "cam0"))
-	cfg := producer.Assignment{StreamID: 7, ConsumerID: 11, UseShm: true, Mode: control.Mode_STREAM, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1100}
-	buf := make([]byte, producer.ConsumerConfigLength(&cfg))
-	f.Add(buf[:producer.EncodeConsumerConfig(buf, &cfg)])
+	cfg := wire.ConsumerConfig{StreamID: 7, ConsumerID: 11, UseShm: true, Mode: wire.ModeStream, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1100}
+	f.Add(encoded(&cfg))
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		r.c.HandleControl(msg)
 	})
@@ -68,9 +66,9 @@ func FuzzHandleProgress(f *testing.F) {
 	r.c.cfg.Progress = true
 	r.write(10, 100, 1)
 	valid := append([]byte(nil), r.slot(10).Bytes()...)
-	f.Add(valid, encodeProgress(r.progressFor(10, 100, control.FrameProgressState_COMPLETE)))
-	f.Add(valid, encodeProgress(r.progressFor(10, 101, control.FrameProgressState_COMPLETE)))
-	f.Add(make([]byte, shm.HeaderSlotSize), encodeProgress(r.progressFor(11, 4096, control.FrameProgressState_PROGRESS)))
+	f.Add(valid, encodeProgress(r.progressFor(10, 100, wire.ProgressStateComplete)))
+	f.Add(valid, encodeProgress(r.progressFor(10, 101, wire.ProgressStateComplete)))
+	f.Add(make([]byte, shm.HeaderSlotSize), encodeProgress(r.progressFor(11, 4096, wire.ProgressStateProgress)))
 	f.Add(valid, []byte{33, 0, 11, 0, 132, 3, 1, 0})
 	f.Fuzz(func(t *testing.T, slotBytes, msg []byte) {
 		copy(r.slot(10).Bytes(), slotBytes)
@@ -84,7 +82,7 @@ func FuzzHandleProgress(f *testing.F) {
 			t.Fatalf("verdict %v but progress kept %v", v, ok)
 		}
 		if ok && (p.StreamID != 7 || p.Epoch != 3 || p.HeaderIndex != uint32(p.FrameID&7) ||
-			p.PayloadBytesFilled > 64<<10 || p.State == control.FrameProgressState_UNKNOWN) {
+			p.PayloadBytesFilled > 64<<10 || p.State == wire.ProgressStateUnknown) {
 			t.Fatalf("kept invalid progress %+v", p)
 		}
 	})

@@ -8,44 +8,40 @@ import (
 	"github.com/tensorpool/tensorpool/agents/internal/tptest"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
 
-// decodeHelloFlyweight reads the raw hint fields, which producer.Hello does not carry.
-func decodeHelloFlyweight(t *testing.T, buf []byte) *control.ConsumerHello {
+// decodeHello reads a hello back; null hints read as 0 (wire.ConsumerHello).
+func decodeHello(t *testing.T, buf []byte) wire.ConsumerHello {
 	t.Helper()
-	msg, err := wire.ValidateSchema(buf, wire.ControlSchemaID)
-	if err != nil || msg.TemplateID != control.ConsumerHelloSbeTemplateID {
-		t.Fatalf("not a ConsumerHello: %v %+v", err, msg)
+	var h wire.ConsumerHello
+	if err := h.Decode(buf); err != nil {
+		t.Fatalf("not a ConsumerHello: %v", err)
 	}
-	var m control.ConsumerHello
-	m.WrapForDecode(buf, wire.HeaderLength, uint64(msg.BlockLength), uint64(msg.Version), uint64(len(buf)))
-	return &m
+	return h
 }
 
 func TestWireSpec_10_1_2_HelloEncoding(t *testing.T) {
-	var null control.ConsumerHello
-	nInterval, nBytes, nMajor := null.ProgressIntervalUsNullValue(), null.ProgressBytesDeltaNullValue(), null.ProgressMajorDeltaUnitsNullValue()
+	const nInterval, nBytes, nMajor = 0, 0, 0 // null on the wire
 	tests := []struct {
 		name                   string
-		hello                  Hello
+		hello                  wire.ConsumerHello
 		interval, bytes, major uint32
 		wantErr                bool
 	}{
 		// The reference left the major-delta hint set when progress was unsupported.
-		{name: "hints nulled without progress", hello: Hello{ProgressIntervalUs: 100, ProgressBytesDelta: 4096, ProgressMajorDeltaUnits: 8},
+		{name: "hints nulled without progress", hello: wire.ConsumerHello{ProgressIntervalUs: 100, ProgressBytesDelta: 4096, ProgressMajorDeltaUnits: 8},
 			interval: nInterval, bytes: nBytes, major: nMajor},
-		{name: "hints sent with progress", hello: Hello{SupportsProgress: true, ProgressIntervalUs: 100, ProgressBytesDelta: 4096, ProgressMajorDeltaUnits: 8},
+		{name: "hints sent with progress", hello: wire.ConsumerHello{SupportsProgress: true, ProgressIntervalUs: 100, ProgressBytesDelta: 4096, ProgressMajorDeltaUnits: 8},
 			interval: 100, bytes: 4096, major: 8},
-		{name: "unset hint is null", hello: Hello{SupportsProgress: true, ProgressIntervalUs: 250},
+		{name: "unset hint is null", hello: wire.ConsumerHello{SupportsProgress: true, ProgressIntervalUs: 250},
 			interval: 250, bytes: nBytes, major: nMajor},
-		{name: "descriptor channel with id 0", hello: Hello{DescriptorChannel: "aeron:ipc"}, wantErr: true},
-		{name: "control id without channel", hello: Hello{ControlStreamID: 1200}, wantErr: true},
+		{name: "descriptor channel with id 0", hello: wire.ConsumerHello{DescriptorChannel: "aeron:ipc"}, wantErr: true},
+		{name: "control id without channel", hello: wire.ConsumerHello{ControlStreamID: 1200}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := tt.hello
-			h.StreamID, h.ConsumerID, h.Mode = 7, 11, control.Mode_STREAM
+			h.StreamID, h.ConsumerID, h.Mode = 7, 11, wire.ModeStream
 			buf := make([]byte, 256)
 			n, err := EncodeHello(buf, &h)
 			if tt.wantErr {
@@ -57,28 +53,28 @@ func TestWireSpec_10_1_2_HelloEncoding(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m := decodeHelloFlyweight(t, buf[:n])
-			if m.ProgressIntervalUs() != tt.interval || m.ProgressBytesDelta() != tt.bytes || m.ProgressMajorDeltaUnits() != tt.major {
-				t.Fatalf("hints %d/%d/%d, want %d/%d/%d", m.ProgressIntervalUs(), m.ProgressBytesDelta(), m.ProgressMajorDeltaUnits(), tt.interval, tt.bytes, tt.major)
+			m := decodeHello(t, buf[:n])
+			if m.ProgressIntervalUs != tt.interval || m.ProgressBytesDelta != tt.bytes || m.ProgressMajorDeltaUnits != tt.major {
+				t.Fatalf("hints %d/%d/%d, want %d/%d/%d", m.ProgressIntervalUs, m.ProgressBytesDelta, m.ProgressMajorDeltaUnits, tt.interval, tt.bytes, tt.major)
 			}
 		})
 	}
-	h := Hello{StreamID: 7, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1100}
-	if _, err := EncodeHello(make([]byte, HelloLength(&h)-1), &h); !errors.Is(err, ErrInvalidHello) {
+	h := wire.ConsumerHello{StreamID: 7, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1100}
+	if _, err := EncodeHello(make([]byte, h.EncodedLength()-1), &h); !errors.Is(err, ErrInvalidHello) {
 		t.Fatalf("short buffer: %v", err)
 	}
 }
 
 func TestWireSpec_10_1_2_MaxRateHzIsU32(t *testing.T) {
 	for _, hz := range []uint32{0, 1, 65535, 65536, 1 << 31} {
-		h := Hello{StreamID: 7, ConsumerID: 11, Mode: control.Mode_RATE_LIMITED, MaxRateHz: hz}
+		h := wire.ConsumerHello{StreamID: 7, ConsumerID: 11, Mode: wire.ModeRateLimited, MaxRateHz: hz}
 		buf := make([]byte, 256)
 		n, err := EncodeHello(buf, &h)
 		if err != nil {
 			t.Fatal(err)
 		}
 		// 0 is unlimited and stays 0 on the wire, never 0xFFFFFFFF.
-		if got := decodeHelloFlyweight(t, buf[:n]).MaxRateHz(); got != hz {
+		if got := decodeHello(t, buf[:n]).MaxRateHz; got != hz {
 			t.Fatalf("max_rate_hz %d encoded as %d", hz, got)
 		}
 	}
@@ -86,7 +82,7 @@ func TestWireSpec_10_1_2_MaxRateHzIsU32(t *testing.T) {
 
 // TestWireSpec_10_1_3_HelloConfigRoundTrip runs hello → producer → ConsumerConfig → consumer.
 func TestWireSpec_10_1_3_HelloConfigRoundTrip(t *testing.T) {
-	c, err := New(Config{StreamID: 7, ConsumerID: 11, Mode: control.Mode_RATE_LIMITED, MaxRateHz: 5,
+	c, err := New(Config{StreamID: 7, ConsumerID: 11, Mode: wire.ModeRateLimited, MaxRateHz: 5,
 		DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1100}, func(*Frame) {})
 	if err != nil {
 		t.Fatal(err)
@@ -97,11 +93,8 @@ func TestWireSpec_10_1_3_HelloConfigRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ph producer.Hello
-	if err := producer.DecodeHello(buf[:n], &ph); err != nil {
-		t.Fatal(err)
-	}
-	if ph.MaxRateHz != 5 || ph.Mode != control.Mode_RATE_LIMITED || ph.DescriptorStreamID != 1100 || ph.ExpectedLayoutVersion != h.ExpectedLayoutVersion {
+	ph := decodeHello(t, buf[:n])
+	if ph.MaxRateHz != 5 || ph.Mode != wire.ModeRateLimited || ph.DescriptorStreamID != 1100 || ph.ExpectedLayoutVersion != h.ExpectedLayoutVersion {
 		t.Fatalf("producer read %+v", ph)
 	}
 	table, err := producer.NewConsumers(7, 1e9, func(string, int32) (producer.ConsumerPublication, error) { return nopPub{}, nil })
@@ -112,8 +105,7 @@ func TestWireSpec_10_1_3_HelloConfigRoundTrip(t *testing.T) {
 	if !ok || err != nil {
 		t.Fatal(ok, err)
 	}
-	n = producer.EncodeConsumerConfig(buf, &pa)
-	if err := c.HandleControl(buf[:n]); err != nil {
+	if err := c.HandleControl(encoded(&pa)); err != nil {
 		t.Fatal(err)
 	}
 	a := c.Assigned()
@@ -131,28 +123,25 @@ type nopPub struct{ producer.DescriptorPublisher }
 func (nopPub) Close() error { return nil }
 
 func TestWireSpec_10_1_3_ApplyConfig(t *testing.T) {
-	encode := func(a producer.Assignment) []byte {
-		buf := make([]byte, 256)
-		return buf[:producer.EncodeConsumerConfig(buf, &a)]
-	}
+	encode := func(a wire.ConsumerConfig) []byte { return encoded(&a) }
 	tests := []struct {
 		name     string
-		cfg      producer.Assignment
+		cfg      wire.ConsumerConfig
 		applied  bool
-		mode     control.Mode
+		mode     wire.Mode
 		descID   uint32
 		ctrlID   uint32
 		unmapped bool
 	}{
-		{name: "another consumer", cfg: producer.Assignment{StreamID: 7, ConsumerID: 12, UseShm: true, Mode: control.Mode_RATE_LIMITED}, mode: control.Mode_STREAM},
-		{name: "another stream", cfg: producer.Assignment{StreamID: 8, ConsumerID: 11, UseShm: true, Mode: control.Mode_RATE_LIMITED}, mode: control.Mode_STREAM},
-		{name: "forced rate limited", cfg: producer.Assignment{StreamID: 7, ConsumerID: 11, UseShm: true, Mode: control.Mode_RATE_LIMITED}, applied: true, mode: control.Mode_RATE_LIMITED},
-		{name: "streams assigned", applied: true, mode: control.Mode_STREAM, descID: 1100, ctrlID: 1200,
-			cfg: producer.Assignment{StreamID: 7, ConsumerID: 11, UseShm: true, Mode: control.Mode_STREAM, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1100, ControlChannel: "aeron:ipc", ControlStreamID: 1200}},
-		{name: "half assignment stays shared", applied: true, mode: control.Mode_STREAM,
-			cfg: producer.Assignment{StreamID: 7, ConsumerID: 11, UseShm: true, Mode: control.Mode_STREAM, DescriptorChannel: "aeron:ipc", ControlStreamID: 1200}},
-		{name: "use_shm false unmaps", applied: true, mode: control.Mode_STREAM, unmapped: true,
-			cfg: producer.Assignment{StreamID: 7, ConsumerID: 11, Mode: control.Mode_STREAM, PayloadFallbackURI: "bridge://1"}},
+		{name: "another consumer", cfg: wire.ConsumerConfig{StreamID: 7, ConsumerID: 12, UseShm: true, Mode: wire.ModeRateLimited}, mode: wire.ModeStream},
+		{name: "another stream", cfg: wire.ConsumerConfig{StreamID: 8, ConsumerID: 11, UseShm: true, Mode: wire.ModeRateLimited}, mode: wire.ModeStream},
+		{name: "forced rate limited", cfg: wire.ConsumerConfig{StreamID: 7, ConsumerID: 11, UseShm: true, Mode: wire.ModeRateLimited}, applied: true, mode: wire.ModeRateLimited},
+		{name: "streams assigned", applied: true, mode: wire.ModeStream, descID: 1100, ctrlID: 1200,
+			cfg: wire.ConsumerConfig{StreamID: 7, ConsumerID: 11, UseShm: true, Mode: wire.ModeStream, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1100, ControlChannel: "aeron:ipc", ControlStreamID: 1200}},
+		{name: "half assignment stays shared", applied: true, mode: wire.ModeStream,
+			cfg: wire.ConsumerConfig{StreamID: 7, ConsumerID: 11, UseShm: true, Mode: wire.ModeStream, DescriptorChannel: "aeron:ipc", ControlStreamID: 1200}},
+		{name: "use_shm false unmaps", applied: true, mode: wire.ModeStream, unmapped: true,
+			cfg: wire.ConsumerConfig{StreamID: 7, ConsumerID: 11, Mode: wire.ModeStream, PayloadFallbackURI: "bridge://1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -188,10 +177,9 @@ func TestWireSpec_10_1_3_ApplyConfig(t *testing.T) {
 
 func TestWireSpec_10_1_3_MalformedConfigCounted(t *testing.T) {
 	r := newRig(t)
-	a := producer.Assignment{StreamID: 7, ConsumerID: 11, UseShm: true, Mode: control.Mode_STREAM, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1100}
-	buf := make([]byte, 256)
-	n := producer.EncodeConsumerConfig(buf, &a)
-	for _, bad := range [][]byte{buf[:n-3], buf[:wire.HeaderLength+4]} {
+	a := wire.ConsumerConfig{StreamID: 7, ConsumerID: 11, UseShm: true, Mode: wire.ModeStream, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1100}
+	buf := encoded(&a)
+	for _, bad := range [][]byte{buf[:len(buf)-3], buf[:wire.HeaderLength+4]} {
 		if err := r.c.HandleControl(bad); err == nil {
 			t.Fatal("truncated ConsumerConfig accepted")
 		}
@@ -220,19 +208,15 @@ func TestWireSpec_10_1_2_HelloOnDoWork(t *testing.T) {
 	for now := int64(1); now <= 250; now += 10 {
 		c.DoWork(now)
 	}
-	var hellos []producer.Hello
+	var hellos []wire.ConsumerHello
 	for pipe.Poll(func(buf []byte, off, n int, _ *logbuffer.Header) {
-		var h producer.Hello
-		if err := producer.DecodeHello(buf[off:off+n], &h); err != nil {
-			t.Fatal(err)
-		}
-		hellos = append(hellos, h)
+		hellos = append(hellos, decodeHello(t, buf[off:off+n]))
 	}, 10) > 0 {
 	}
 	if len(hellos) != 3 || c.Counters().HelloSent != 3 {
 		t.Fatalf("%d hellos in 250 ns at a 100 ns period", len(hellos))
 	}
-	if h := hellos[0]; h.ConsumerID != 11 || h.ControlStreamID != 1200 || h.ControlChannel != "aeron:ipc" || h.Mode != control.Mode_STREAM || h.MaxRateHz != 0 {
+	if h := hellos[0]; h.ConsumerID != 11 || h.ControlStreamID != 1200 || h.ControlChannel != "aeron:ipc" || h.Mode != wire.ModeStream || h.MaxRateHz != 0 {
 		t.Fatalf("hello %+v", h)
 	}
 }

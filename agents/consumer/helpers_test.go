@@ -8,7 +8,7 @@ import (
 	"github.com/tensorpool/tensorpool/agents/producer"
 	monotonic "github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/shm"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 type fakeClock struct{ now int64 }
@@ -25,14 +25,14 @@ func rigLayout() producer.Layout {
 }
 
 // announceFor describes a layout as a producer would announce it at nowNs.
-func announceFor(l producer.Layout, headerURI string, poolURIs []string, nowNs int64) *Announce {
-	a := &Announce{
-		StreamID: l.StreamID, ProducerID: 1, Epoch: l.Epoch, TimestampNs: uint64(nowNs),
-		ClockDomain: control.ClockDomain_MONOTONIC, LayoutVersion: shm.LayoutVersion,
-		HeaderNslots: l.Nslots, HeaderSlotBytes: shm.HeaderSlotSize, HeaderURI: headerURI,
+func announceFor(l producer.Layout, headerURI string, poolURIs []string, nowNs int64) *wire.ShmPoolAnnounce {
+	a := &wire.ShmPoolAnnounce{
+		StreamID: l.StreamID, ProducerID: 1, Epoch: l.Epoch, AnnounceTimestampNs: uint64(nowNs),
+		AnnounceClockDomain: wire.ClockMonotonic, LayoutVersion: shm.LayoutVersion,
+		HeaderNslots: l.Nslots, HeaderSlotBytes: shm.HeaderSlotSize, HeaderRegionURI: headerURI,
 	}
 	for i, p := range l.Pools {
-		a.Pools = append(a.Pools, AnnouncedPool{PoolID: p.PoolID, Nslots: l.Nslots, StrideBytes: p.StrideBytes, URI: poolURIs[i]})
+		a.PayloadPools = append(a.PayloadPools, wire.PayloadPool{PoolID: p.PoolID, PoolNslots: l.Nslots, StrideBytes: p.StrideBytes, RegionURI: poolURIs[i]})
 	}
 	return a
 }
@@ -119,14 +119,36 @@ func (r *rig) write(seq uint64, n int, poolID uint16) {
 	s.Commit(seq)
 }
 
-func (r *rig) descriptor(seq uint64) *producer.Descriptor {
-	return &producer.Descriptor{StreamID: r.layout.StreamID, Epoch: r.layout.Epoch, Seq: seq, HeaderIndex: r.ring.HeaderIndex(seq), TimestampNs: seq + 100, MetaVersion: 5}
+func (r *rig) descriptor(seq uint64) *wire.FrameDescriptor {
+	return &wire.FrameDescriptor{StreamID: r.layout.StreamID, Epoch: r.layout.Epoch, Seq: seq, HeaderIndex: r.ring.HeaderIndex(seq), TimestampNs: seq + 100, MetaVersion: 5}
 }
 
-func encode(d *producer.Descriptor) []byte {
-	buf := make([]byte, producer.DescriptorLength)
-	producer.EncodeDescriptor(buf, d)
+func encode(d *wire.FrameDescriptor) []byte { return encoded(d) }
+
+// message is a typed message of package wire.
+type message interface {
+	EncodedLength() int
+	Encode(buf []byte) (int, error)
+}
+
+// encoded returns m's encoding.
+func encoded(m message) []byte {
+	buf := make([]byte, m.EncodedLength())
+	if _, err := m.Encode(buf); err != nil {
+		panic(err)
+	}
 	return buf
+}
+
+// announceBytes encodes the ShmPoolAnnounce of r's regions, from producerID at ts.
+func announceBytes(t testing.TB, r *producer.Regions, producerID uint32, ts uint64) []byte {
+	t.Helper()
+	a, err := r.Announce(producerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.AnnounceTimestampNs = ts
+	return encoded(&a)
 }
 
 // deliver sends the descriptor for seq and returns the verdict.

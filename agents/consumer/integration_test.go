@@ -206,10 +206,7 @@ func mmapPair(t testing.TB, l producer.Layout, pub producer.DescriptorPublisher,
 	}
 	t.Cleanup(c.Close)
 	c.SetJoinTime(0)
-	buf := make([]byte, r.AnnounceLength())
-	if _, err := r.EncodeAnnounce(buf, 1, uint64(c.cfg.Clock())); err != nil {
-		t.Fatal(err)
-	}
+	buf := announceBytes(t, r, 1, uint64(c.cfg.Clock()))
 	if err := c.HandleControl(buf); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // ErrStaleActivity: the header ring's activity_timestamp_ns is outside the freshness
@@ -69,10 +70,10 @@ func (m *mapping) pool(id uint16) *shm.PayloadPool {
 	return nil
 }
 
-func expectedSuperblocks(a *Announce) []shm.Superblock {
+func expectedSuperblocks(a *wire.ShmPoolAnnounce) []shm.Superblock {
 	sbs := []shm.Superblock{shm.HeaderRingSuperblock(a.Epoch, a.StreamID, a.HeaderNslots)}
-	for _, p := range a.Pools {
-		sbs = append(sbs, shm.PayloadPoolSuperblock(a.Epoch, a.StreamID, p.PoolID, p.Nslots, p.StrideBytes))
+	for _, p := range a.PayloadPools {
+		sbs = append(sbs, shm.PayloadPoolSuperblock(a.Epoch, a.StreamID, p.PoolID, p.PoolNslots, p.StrideBytes))
 	}
 	for i := range sbs {
 		sbs[i].LayoutVersion = a.LayoutVersion
@@ -83,14 +84,14 @@ func expectedSuperblocks(a *Announce) []shm.Superblock {
 // openAnnounce opens every region of a read-only through path containment (§15.21a.5),
 // URI and stride rules (§15.22) and superblock checks (§7.1, §15.1). Either every region
 // maps or none stays mapped: a rejected announce is never partially consumed (§15.22).
-func openAnnounce(a *Announce, policy *shm.PathPolicy, host *shm.HostMemory) ([]shm.Region, error) {
-	if err := a.Validate(); err != nil {
+func openAnnounce(a *wire.ShmPoolAnnounce, policy *shm.PathPolicy, host *shm.HostMemory) ([]shm.Region, error) {
+	if err := ValidateAnnounce(a); err != nil {
 		return nil, err
 	}
 	expect := expectedSuperblocks(a)
-	uris := []string{a.HeaderURI}
-	for _, p := range a.Pools {
-		uris = append(uris, p.URI)
+	uris := []string{a.HeaderRegionURI}
+	for _, p := range a.PayloadPools {
+		uris = append(uris, p.RegionURI)
 	}
 	var regions []shm.Region
 	for i, uri := range uris {
@@ -109,12 +110,12 @@ func openAnnounce(a *Announce, policy *shm.PathPolicy, host *shm.HostMemory) ([]
 // newMapping builds the views over regions (header first, then a's pools) after checking
 // each superblock against a and the header's activity timestamp against nowNs. On error
 // the caller still owns the regions.
-func newMapping(a *Announce, regions []shm.Region, nowNs, freshnessNs int64) (*mapping, error) {
-	if err := a.Validate(); err != nil {
+func newMapping(a *wire.ShmPoolAnnounce, regions []shm.Region, nowNs, freshnessNs int64) (*mapping, error) {
+	if err := ValidateAnnounce(a); err != nil {
 		return nil, err
 	}
-	if len(regions) != 1+len(a.Pools) {
-		return nil, announceError("10.1.1", "regions", len(regions), fmt.Sprintf("want the header ring and %d pools", len(a.Pools)))
+	if len(regions) != 1+len(a.PayloadPools) {
+		return nil, announceError("10.1.1", "regions", len(regions), fmt.Sprintf("want the header ring and %d pools", len(a.PayloadPools)))
 	}
 	m := &mapping{epoch: a.Epoch, header: regions[0], regions: regions, expect: expectedSuperblocks(a)}
 	sb, err := m.check()
@@ -128,8 +129,8 @@ func newMapping(a *Announce, regions []shm.Region, nowNs, freshnessNs int64) (*m
 	if m.ring, err = shm.NewHeaderRing(regions[0].Bytes(), a.HeaderNslots); err != nil {
 		return nil, err
 	}
-	for i, p := range a.Pools {
-		view, err := shm.NewPayloadPool(regions[1+i].Bytes(), shm.PoolGeometry{PoolID: p.PoolID, Nslots: p.Nslots, StrideBytes: p.StrideBytes})
+	for i, p := range a.PayloadPools {
+		view, err := shm.NewPayloadPool(regions[1+i].Bytes(), shm.PoolGeometry{PoolID: p.PoolID, Nslots: p.PoolNslots, StrideBytes: p.StrideBytes})
 		if err != nil {
 			return nil, err
 		}

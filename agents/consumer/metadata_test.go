@@ -6,18 +6,15 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
-func encodeMeta(streamID, version uint32, attrs ...producer.Attribute) []byte {
-	buf := make([]byte, producer.DataSourceMetaLength(attrs))
-	return buf[:producer.EncodeDataSourceMeta(buf, streamID, version, 42, attrs)]
+func encodeMeta(streamID, version uint32, attrs ...wire.Attribute) []byte {
+	return encoded(&wire.DataSourceMeta{StreamID: streamID, MetaVersion: version, TimestampNs: 42, Attributes: attrs})
 }
 
 func encodeSource(streamID, version uint32, name string) []byte {
-	buf := make([]byte, producer.DataSourceAnnounceLength(name, "uint8[4]"))
-	return buf[:producer.EncodeDataSourceAnnounce(buf, streamID, 1, 3, version, name, "uint8[4]")]
+	return encoded(&wire.DataSourceAnnounce{StreamID: streamID, ProducerID: 1, Epoch: 3, MetaVersion: version, Name: name, Summary: "uint8[4]"})
 }
 
 func TestWireSpec_10_3_MetadataRoundTrip(t *testing.T) {
@@ -25,15 +22,15 @@ func TestWireSpec_10_3_MetadataRoundTrip(t *testing.T) {
 	if _, ok := c.Metadata(); ok {
 		t.Fatal("metadata before any was received")
 	}
-	calib := producer.Attribute{Key: "calib", Format: "application/octet-stream", Value: []byte{0, 0xff, 7}}
-	serial := producer.Attribute{Key: "serial", Format: "text/plain", Value: []byte("A1")}
+	calib := wire.Attribute{Key: "calib", Format: "application/octet-stream", Value: []byte{0, 0xff, 7}}
+	serial := wire.Attribute{Key: "serial", Format: "text/plain", Value: []byte("A1")}
 	for _, msg := range [][]byte{encodeSource(7, 2, "cam0"), encodeMeta(7, 2, calib, serial)} {
 		if err := c.HandleControl(msg); err != nil {
 			t.Fatal(err)
 		}
 	}
 	d, ok := c.DataSource()
-	if !ok || d != (DataSource{StreamID: 7, ProducerID: 1, Epoch: 3, MetaVersion: 2, Name: "cam0", Summary: "uint8[4]"}) {
+	if !ok || d != (wire.DataSourceAnnounce{StreamID: 7, ProducerID: 1, Epoch: 3, MetaVersion: 2, Name: "cam0", Summary: "uint8[4]"}) {
 		t.Fatalf("data source %+v", d)
 	}
 	md, ok := c.Metadata()
@@ -71,7 +68,7 @@ func TestWireSpec_10_3_2_LatestVersionKept(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newRig(t).c
 			for _, v := range tt.versions {
-				if err := c.HandleControl(encodeMeta(7, v, producer.Attribute{Key: "v"})); err != nil {
+				if err := c.HandleControl(encodeMeta(7, v, wire.Attribute{Key: "v"})); err != nil {
 					t.Fatal(err)
 				}
 				if err := c.HandleControl(encodeSource(7, v, "cam")); err != nil {
@@ -100,7 +97,7 @@ func TestWireSpec_10_3_2_LatestVersionKept(t *testing.T) {
 // variant is rejected by validation and counted, never decoded.
 func TestWireSpec_10_3_MalformedMetadataCounted(t *testing.T) {
 	r := newRig(t)
-	good := encodeMeta(7, 1, producer.Attribute{Key: "k", Format: "text/plain", Value: []byte("value")})
+	good := encodeMeta(7, 1, wire.Attribute{Key: "k", Format: "text/plain", Value: []byte("value")})
 	var bad [][]byte
 	for n := wire.HeaderLength; n < len(good); n++ {
 		bad = append(bad, good[:n])
@@ -126,7 +123,7 @@ func TestWireSpec_10_3_MalformedMetadataCounted(t *testing.T) {
 	if _, ok := r.c.Metadata(); ok {
 		t.Fatal("malformed metadata kept")
 	}
-	if err := DecodeDataSourceMeta(src, &Metadata{}); !errors.Is(err, wire.ErrUnknownTemplate) {
+	if err := new(wire.DataSourceMeta).Decode(src); !errors.Is(err, wire.ErrUnknownTemplate) {
 		t.Fatalf("announce decoded as meta: %v", err)
 	}
 }

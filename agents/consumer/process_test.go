@@ -14,6 +14,7 @@ import (
 	"github.com/tensorpool/tensorpool/agents/internal/tptest"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // Child processes: the test binary re-executed with childRoleEnv set runs one producer
@@ -107,10 +108,7 @@ func startChild(t *testing.T, role string, frames uint64, handler FrameHandler) 
 	}
 	t.Cleanup(c.Close)
 	c.SetJoinTime(0)
-	buf := make([]byte, r.AnnounceLength())
-	if _, err := r.EncodeAnnounce(buf, 1, uint64(c.cfg.Clock())); err != nil {
-		t.Fatal(err)
-	}
+	buf := announceBytes(t, r, 1, uint64(c.cfg.Clock()))
 	if err := c.HandleControl(buf); err != nil {
 		t.Fatal(err)
 	}
@@ -160,8 +158,8 @@ func TestWireSpec_15_13_NoTornFrameAcceptedAcrossProcesses(t *testing.T) {
 	go func() { exited <- cmd.Wait() }()
 	ring := c.m.ring
 	deadline := time.After(2 * time.Minute)
-	desc := producer.Descriptor{StreamID: 21, Epoch: 1}
-	buf := make([]byte, producer.DescriptorLength)
+	desc := wire.FrameDescriptor{StreamID: 21, Epoch: 1}
+	buf := make([]byte, wire.FrameDescriptorLength)
 	var idx uint32
 	for done := false; !done; {
 		select {
@@ -179,7 +177,7 @@ func TestWireSpec_15_13_NoTornFrameAcceptedAcrossProcesses(t *testing.T) {
 		idx = (idx + 1) & (ring.Nslots() - 1)
 		slot, _ := ring.Slot(idx)
 		desc.Seq, desc.HeaderIndex = shm.SequenceOf(slot.SeqCommit()), idx
-		producer.EncodeDescriptor(buf, &desc)
+		desc.Encode(buf)
 		c.seqs.reset() // the parent revisits seqs out of order on purpose
 		c.HandleDescriptor(buf)
 	}
@@ -225,9 +223,9 @@ func TestProducerKilledMidCommit(t *testing.T) {
 	cmd.Wait()
 
 	deliver := func(seq uint64) Drop {
-		d := producer.Descriptor{StreamID: 21, Epoch: 1, Seq: seq, HeaderIndex: uint32(seq & 3)}
-		buf := make([]byte, producer.DescriptorLength)
-		producer.EncodeDescriptor(buf, &d)
+		d := wire.FrameDescriptor{StreamID: 21, Epoch: 1, Seq: seq, HeaderIndex: uint32(seq & 3)}
+		buf := make([]byte, wire.FrameDescriptorLength)
+		d.Encode(buf)
 		start := time.Now()
 		v := c.HandleDescriptor(buf)
 		if time.Since(start) > time.Second {

@@ -6,26 +6,7 @@ import (
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
-
-// ProgressView is a FrameProgress (§10.2.2): how far the producer says it has filled the
-// frame it is writing. It is a hint and nothing more. The frame becomes available only
-// with its FrameDescriptor, whatever the state says (COMPLETE included), and the consumer
-// delivers frames only then, under the seqlock.
-//
-// The consumer does not hand out the partial payload. While a frame is being written its
-// slot header still describes the previous frame (§8.3, §15.18: the header is filled after
-// the payload), so neither the pool the bytes go to nor the strides that would make a
-// prefix layout-safe are known: §10.2.2 then treats payload_bytes_filled as informational.
-type ProgressView struct {
-	StreamID           uint32
-	Epoch              uint64
-	FrameID            uint64 // the seq its FrameDescriptor will carry
-	HeaderIndex        uint32
-	PayloadBytesFilled uint64
-	State              control.FrameProgressState
-}
 
 // ProgressVerdict says what became of a FrameProgress. ProgressKept and ProgressIgnored
 // are not drops; every other verdict is a rule of §10.2.2 the message broke. Each is
@@ -97,36 +78,31 @@ func (v ProgressVerdict) String() string {
 }
 
 // DecodeProgress decodes a FrameProgress at the start of buf into p. It reports isProgress
-// false for any other message, and ProgressMalformed for one the wire gate rejects
+// false for any other message, and ProgressMalformed for one that fails validation
 // (truncated, or a state the enum does not define). It does not allocate unless buf is
 // malformed.
-func DecodeProgress(buf []byte, p *ProgressView) (isProgress bool, v ProgressVerdict) {
+func DecodeProgress(buf []byte, p *wire.FrameProgress) (isProgress bool, v ProgressVerdict) {
 	h, err := wire.PeekHeader(buf)
-	if err != nil {
+	if err != nil || h.ID() != wire.FrameProgressID {
 		return false, ProgressIgnored
 	}
-	if h.SchemaID != control.FrameProgressSbeSchemaID || h.TemplateID != control.FrameProgressSbeTemplateID {
-		return false, ProgressIgnored
-	}
-	if _, err := wire.ValidateSchema(buf, wire.ControlSchemaID); err != nil {
+	if p.Decode(buf) != nil {
 		return true, ProgressMalformed
-	}
-	var m control.FrameProgress
-	m.WrapForDecode(buf, wire.HeaderLength, uint64(h.BlockLength), uint64(h.Version), uint64(len(buf)))
-	*p = ProgressView{
-		StreamID:           m.StreamId(),
-		Epoch:              m.Epoch(),
-		FrameID:            m.FrameId(),
-		HeaderIndex:        m.HeaderIndex(),
-		PayloadBytesFilled: m.PayloadBytesFilled(),
-		State:              m.State(),
 	}
 	return true, ProgressKept
 }
 
-// Progress returns the latest valid FrameProgress of the mapped epoch, if any. It is a
-// hint (see ProgressView); a remap forgets it.
-func (c *Consumer) Progress() (ProgressView, bool) { return c.progress, c.hasProgress }
+// Progress returns the latest valid FrameProgress of the mapped epoch, if any: how far
+// the producer says it has filled the frame it is writing (§10.2.2), a hint and nothing
+// more. The frame becomes available only with its FrameDescriptor, whatever the state
+// says (COMPLETE included), and the consumer delivers frames only then, under the
+// seqlock. A remap forgets it.
+//
+// The consumer does not hand out the partial payload. While a frame is being written its
+// slot header still describes the previous frame (§8.3, §15.18: the header is filled after
+// the payload), so neither the pool the bytes go to nor the strides that would make a
+// prefix layout-safe are known: §10.2.2 then treats payload_bytes_filled as informational.
+func (c *Consumer) Progress() (wire.FrameProgress, bool) { return c.progress, c.hasProgress }
 
 // HandleProgress takes a message from the per-consumer control stream a ConsumerConfig
 // assigned, where progress is read once assigned (§5): a FrameProgress is checked against
@@ -162,7 +138,7 @@ func (c *Consumer) judgeProgress(buf []byte) (v ProgressVerdict) {
 	if !c.cfg.Progress {
 		return ProgressIgnored // §10.2.2: consumers that do not opt in ignore it
 	}
-	var p ProgressView
+	var p wire.FrameProgress
 	isProgress, decoded := DecodeProgress(buf, &p)
 	if !isProgress || decoded != ProgressKept {
 		return decoded
@@ -180,7 +156,7 @@ func (c *Consumer) judgeProgress(buf []byte) (v ProgressVerdict) {
 	if p.HeaderIndex != m.ring.HeaderIndex(p.FrameID) {
 		return ProgressHeaderIndex // also covers an index ≥ nslots
 	}
-	if p.State == control.FrameProgressState_UNKNOWN {
+	if p.State == wire.ProgressStateUnknown {
 		return ProgressUnknownState
 	}
 	if p.PayloadBytesFilled > uint64(m.maxStride) || c.beyondValuesLen(&p) {
@@ -205,7 +181,7 @@ func (c *Consumer) judgeProgress(buf []byte) (v ProgressVerdict) {
 // beyondValuesLen reports a progress count larger than the frame's values_len_bytes,
 // which the slot header tells only once the frame is committed; it is read under the
 // seqlock, and a slot that is not (or no longer) that committed frame tells nothing.
-func (c *Consumer) beyondValuesLen(p *ProgressView) bool {
+func (c *Consumer) beyondValuesLen(p *wire.FrameProgress) bool {
 	slot, r := c.m.ring.Slot(p.HeaderIndex)
 	if r != shm.DropNone {
 		return false
@@ -224,7 +200,7 @@ func (c *Consumer) beyondValuesLen(p *ProgressView) bool {
 // forgetProgress drops the progress of an epoch that is no longer mapped (§15.21: the
 // epoch is a hard boundary).
 func (c *Consumer) forgetProgress() {
-	c.progress, c.hasProgress = ProgressView{}, false
+	c.progress, c.hasProgress = wire.FrameProgress{}, false
 }
 
 func (c *Consumer) newProgressHandler() logbuffer.FragmentHandler {

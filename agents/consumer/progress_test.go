@@ -9,49 +9,48 @@ import (
 	"github.com/tensorpool/tensorpool/agents/internal/tptest"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
 
 const (
-	stUnknown  = control.FrameProgressState_UNKNOWN
-	stStarted  = control.FrameProgressState_STARTED
-	stProgress = control.FrameProgressState_PROGRESS
-	stComplete = control.FrameProgressState_COMPLETE
+	stUnknown  = wire.ProgressStateUnknown
+	stStarted  = wire.ProgressStateStarted
+	stProgress = wire.ProgressStateProgress
+	stComplete = wire.ProgressStateComplete
 )
 
-func encodeProgress(p producer.Progress) []byte {
-	buf := make([]byte, producer.FrameProgressLength)
-	producer.EncodeProgress(buf, &p)
+func encodeProgress(p wire.FrameProgress) []byte {
+	buf := make([]byte, wire.FrameProgressLength)
+	p.Encode(buf)
 	return buf
 }
 
 // progressFor is a valid FrameProgress of the rig's stream and epoch for frame seq.
-func (r *rig) progressFor(seq, bytes uint64, state control.FrameProgressState) producer.Progress {
-	return producer.Progress{StreamID: r.layout.StreamID, Epoch: r.layout.Epoch, FrameID: seq,
+func (r *rig) progressFor(seq, bytes uint64, state wire.FrameProgressState) wire.FrameProgress {
+	return wire.FrameProgress{StreamID: r.layout.StreamID, Epoch: r.layout.Epoch, FrameID: seq,
 		HeaderIndex: r.ring.HeaderIndex(seq), PayloadBytesFilled: bytes, State: state}
 }
 
 func TestWireSpec_10_2_2_ProgressRules(t *testing.T) {
 	type msg struct {
 		seq, bytes uint64
-		state      control.FrameProgressState
+		state      wire.FrameProgressState
 	}
 	cases := []struct {
 		name   string
 		before []msg                           // kept first
 		setup  func(r *rig)                    // runs before the message under test
 		msg    msg                             // the message under test
-		mutate func(*producer.Progress)        // applied to it before encoding
+		mutate func(*wire.FrameProgress)       // applied to it before encoding
 		raw    func(r *rig, buf []byte) []byte // replaces the encoding
 		want   ProgressVerdict
 		latest *msg // what Progress returns afterwards (nil: nothing)
 	}{
 		{name: "started", msg: msg{5, 0, stStarted}, want: ProgressKept, latest: &msg{5, 0, stStarted}},
 		{name: "progress without started", msg: msg{5, 4096, stProgress}, want: ProgressKept, latest: &msg{5, 4096, stProgress}},
-		{name: "another stream", msg: msg{5, 0, stStarted}, mutate: func(p *producer.Progress) { p.StreamID = 8 }, want: ProgressStreamMismatch},
-		{name: "another epoch", msg: msg{5, 0, stStarted}, mutate: func(p *producer.Progress) { p.Epoch = 4 }, want: ProgressEpochMismatch},
-		{name: "header index beyond the ring", msg: msg{5, 0, stStarted}, mutate: func(p *producer.Progress) { p.HeaderIndex = 8 }, want: ProgressHeaderIndex},
-		{name: "header index of another slot", msg: msg{5, 0, stStarted}, mutate: func(p *producer.Progress) { p.HeaderIndex = 4 }, want: ProgressHeaderIndex},
+		{name: "another stream", msg: msg{5, 0, stStarted}, mutate: func(p *wire.FrameProgress) { p.StreamID = 8 }, want: ProgressStreamMismatch},
+		{name: "another epoch", msg: msg{5, 0, stStarted}, mutate: func(p *wire.FrameProgress) { p.Epoch = 4 }, want: ProgressEpochMismatch},
+		{name: "header index beyond the ring", msg: msg{5, 0, stStarted}, mutate: func(p *wire.FrameProgress) { p.HeaderIndex = 8 }, want: ProgressHeaderIndex},
+		{name: "header index of another slot", msg: msg{5, 0, stStarted}, mutate: func(p *wire.FrameProgress) { p.HeaderIndex = 4 }, want: ProgressHeaderIndex},
 		{name: "state UNKNOWN", msg: msg{5, 0, stUnknown}, want: ProgressUnknownState},
 		{name: "state outside the enum", msg: msg{5, 0, stStarted}, want: ProgressMalformed,
 			raw: func(_ *rig, b []byte) []byte { b[len(b)-1] = 7; return b }},
@@ -170,9 +169,8 @@ func TestWireSpec_5_ProgressReadOnPerConsumerControlStream(t *testing.T) {
 	if err := r.c.HandleControl(msg); err != nil || r.c.Counters().Progress[ProgressKept] != 1 {
 		t.Fatalf("shared progress without an assignment: %v %+v", err, r.c.Counters().Progress)
 	}
-	a := producer.Assignment{StreamID: 7, ConsumerID: 11, UseShm: true, Mode: control.Mode_STREAM, ControlChannel: "aeron:ipc", ControlStreamID: 1211}
-	buf := make([]byte, producer.ConsumerConfigLength(&a))
-	if err := r.c.HandleControl(buf[:producer.EncodeConsumerConfig(buf, &a)]); err != nil {
+	a := wire.ConsumerConfig{StreamID: 7, ConsumerID: 11, UseShm: true, Mode: wire.ModeStream, ControlChannel: "aeron:ipc", ControlStreamID: 1211}
+	if err := r.c.HandleControl(encoded(&a)); err != nil {
 		t.Fatal(err)
 	}
 	next := encodeProgress(r.progressFor(1, 4096, stProgress))
@@ -208,17 +206,18 @@ func TestWireSpec_10_1_2_HelloAdvertisesProgress(t *testing.T) {
 				t.Fatal(err)
 			}
 			h := c.Hello()
-			buf := make([]byte, HelloLength(&h))
+			buf := make([]byte, h.EncodedLength())
 			n, err := EncodeHello(buf, &h)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var ph producer.Hello
-			if err := producer.DecodeHello(buf[:n], &ph); err != nil {
+			var ph wire.ConsumerHello
+			if err := ph.Decode(buf[:n]); err != nil {
 				t.Fatal(err)
 			}
-			if ph.SupportsProgress != tc.supports || ph.Hint() != tc.hint {
-				t.Fatalf("supports_progress %v hint %+v, want %v %+v", ph.SupportsProgress, ph.Hint(), tc.supports, tc.hint)
+			hint := producer.ProgressHint{IntervalUs: ph.ProgressIntervalUs, BytesDelta: ph.ProgressBytesDelta, MajorDeltaUnits: ph.ProgressMajorDeltaUnits}
+			if ph.SupportsProgress != tc.supports || hint != tc.hint {
+				t.Fatalf("supports_progress %v hint %+v, want %v %+v", ph.SupportsProgress, hint, tc.supports, tc.hint)
 			}
 		})
 	}
@@ -244,7 +243,7 @@ func TestWireSpec_10_2_2_ProgressEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var seen []ProgressView
+	var seen []wire.FrameProgress
 	var c *Consumer
 	c, err = New(Config{StreamID: 7, ConsumerID: 5, AllowedBaseDirs: []string{base}, Clock: clock.Now, Hellos: toProducer,
 		ControlChannel: "aeron:ipc", ControlStreamID: 1205, Progress: true, ProgressIntervalUs: 200, ProgressBytesDelta: 8192},
@@ -304,7 +303,7 @@ func TestWireSpec_10_2_2_ProgressEndToEnd(t *testing.T) {
 	}
 	var onShared int
 	toConsumer.Poll(func(buf []byte, off, n int, _ *logbuffer.Header) {
-		if h, _ := wire.PeekHeader(buf[off : off+n]); h.TemplateID == control.FrameProgressSbeTemplateID {
+		if h, _ := wire.PeekHeader(buf[off : off+n]); h.ID() == wire.FrameProgressID {
 			onShared++
 		}
 	}, 100)

@@ -1,6 +1,8 @@
 package consumer
 
-import "github.com/tensorpool/tensorpool/wire/sbe/control"
+import (
+	"github.com/tensorpool/tensorpool/wire"
+)
 
 // seqTracker follows descriptor sequence numbers (§15.4): a jump forward counts the
 // skipped frames as drops_gap, a jump beyond the configured max_outstanding_seq_gap is a
@@ -43,8 +45,8 @@ type rateGate struct {
 	nextNs   int64
 }
 
-func newRateGate(mode control.Mode, maxRateHz uint32) rateGate {
-	if mode != control.Mode_RATE_LIMITED || maxRateHz == 0 {
+func newRateGate(mode wire.Mode, maxRateHz uint32) rateGate {
+	if mode != wire.ModeRateLimited || maxRateHz == 0 {
 		return rateGate{}
 	}
 	return rateGate{periodNs: max(1, 1_000_000_000/int64(maxRateHz))}

@@ -11,8 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/bridge"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
 
 func producerRequest(corr int64, stream, client uint32) wire.ShmAttachRequest {
@@ -195,12 +193,8 @@ func TestAgent_LeaseExpiresWithoutKeepalivesAndProducerEpochMovesOn(t *testing.T
 // encodeBridgeChunk builds a bridge-schema message whose template id (1)
 // is ShmAttachRequest's in the driver schema.
 func encodeBridgeChunk() []byte {
-	buf := make([]byte, 256)
-	var m bridge.BridgeFrameChunk
-	m.WrapAndApplyHeader(buf, 0, uint64(len(buf))).SetStreamId(10000)
-	m.PutHeaderBytes("")
-	m.PutPayloadBytes("")
-	return buf[:wire.HeaderLength+int(m.EncodedLength())]
+	c := wire.BridgeFrameChunk{StreamID: 10000}
+	return encoded(make([]byte, c.EncodedLength()), &c)
 }
 
 // Checklist 54-adjacent gating; Driver spec §4.4a, §4.5; inventory §8 (schema checks).
@@ -211,10 +205,7 @@ func TestAgent_MixedSchemasAndHostileInputAreGatedAndCounted(t *testing.T) {
 	// A bridge message (schema 902, template 1 = ShmAttachRequest's id) must not be taken for an attach.
 	d.probe.sendBytes(encodeBridgeChunk())
 	// A wire-schema FrameDescriptor (template 4 = ShmDetachRequest's id) is not the driver's either.
-	fd := make([]byte, 64)
-	var f control.FrameDescriptor
-	f.WrapAndApplyHeader(fd, 0, uint64(len(fd))).SetStreamId(10000)
-	d.probe.sendBytes(fd[:wire.HeaderLength+int(f.EncodedLength())])
+	d.probe.sendBytes(encoded(make([]byte, wire.FrameDescriptorLength), &wire.FrameDescriptor{StreamID: 10000}))
 	// Garbage, a bare header, and a truncated attach request.
 	d.probe.sendBytes([]byte{1, 2, 3})
 	truncated := encoded(d.probe.buf, &wire.ShmAttachRequest{CorrelationID: 5, StreamID: 10000, ClientID: 5, Role: wire.RoleConsumer})

@@ -49,6 +49,7 @@ type Client struct {
 	attachResp wire.ShmAttachResponse
 	detachResp wire.ShmDetachResponse
 	revoked    wire.ShmLeaseRevoked
+	shutdown   wire.ShmDriverShutdown
 }
 
 // New adds the control publication and subscription. Nothing is sent
@@ -246,7 +247,7 @@ func (c *Client) onMessage(buf []byte, offset, length int, _ *logbuffer.Header) 
 			c.carryOut(c.m.OnLeaseRevoked(&c.revoked, c.nowNs))
 		}
 	case wire.ShmDriverShutdownID:
-		if _, err := wire.ValidateSchema(msg, wire.DriverSchemaID); usable(err) {
+		if usable(c.shutdown.Decode(msg)) {
 			c.carryOut(c.m.OnDriverShutdown(c.nowNs))
 		}
 	}

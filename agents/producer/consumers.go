@@ -3,10 +3,8 @@ package producer
 import (
 	"errors"
 	"fmt"
-	"github.com/tensorpool/tensorpool/agents/internal/consumercfg"
 
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
 
 // ErrInvalidRequest is what every *RequestError unwraps to.
@@ -25,79 +23,10 @@ func (e *RequestError) Error() string {
 
 func (e *RequestError) Unwrap() error { return ErrInvalidRequest }
 
-// Hello is the content of a ConsumerHello (§10.1.2) as the producer uses it.
-type Hello struct {
-	StreamID              uint32
-	ConsumerID            uint32
-	SupportsShm           bool
-	SupportsProgress      bool
-	Mode                  control.Mode
-	MaxRateHz             uint32 // 0: unlimited
-	ExpectedLayoutVersion uint32
-	// Progress hints (§10.1.2): 0 when absent (null on the wire); see ProgressHint.
-	ProgressIntervalUs      uint32
-	ProgressBytesDelta      uint32
-	ProgressMajorDeltaUnits uint32
-	DescriptorStreamID      uint32
-	ControlStreamID         uint32
-	DescriptorChannel       string // "" when not requested
-	ControlChannel          string
-}
-
-// Hint returns the hello's progress hints.
-func (h *Hello) Hint() ProgressHint {
+// hintOf returns a hello's progress hints (0 where it gave none).
+func hintOf(h *wire.ConsumerHello) ProgressHint {
 	return ProgressHint{IntervalUs: h.ProgressIntervalUs, BytesDelta: h.ProgressBytesDelta, MajorDeltaUnits: h.ProgressMajorDeltaUnits}
 }
-
-// DecodeHello validates buf (wire.Validate) and decodes a ConsumerHello into h. It runs
-// on the control path: the channel strings are copied.
-func DecodeHello(buf []byte, h *Hello) error {
-	msg, err := wire.ValidateSchema(buf, wire.ControlSchemaID)
-	if err != nil {
-		return err
-	}
-	if msg.TemplateID != control.ConsumerHelloSbeTemplateID {
-		return &wire.DecodeError{Message: "ConsumerHello", Problem: fmt.Sprintf("template %d is not a ConsumerHello", msg.TemplateID), Err: wire.ErrUnknownTemplate}
-	}
-	var m control.ConsumerHello
-	m.WrapForDecode(buf, wire.HeaderLength, uint64(msg.BlockLength), uint64(msg.Version), uint64(len(buf)))
-	*h = Hello{
-		StreamID:                m.StreamId(),
-		ConsumerID:              m.ConsumerId(),
-		SupportsShm:             m.SupportsShm() == control.Bool_TRUE,
-		SupportsProgress:        m.SupportsProgress() == control.Bool_TRUE,
-		Mode:                    m.Mode(),
-		MaxRateHz:               m.MaxRateHz(),
-		ExpectedLayoutVersion:   m.ExpectedLayoutVersion(),
-		ProgressIntervalUs:      notNull(m.ProgressIntervalUs(), m.ProgressIntervalUsNullValue()),
-		ProgressBytesDelta:      notNull(m.ProgressBytesDelta(), m.ProgressBytesDeltaNullValue()),
-		ProgressMajorDeltaUnits: notNull(m.ProgressMajorDeltaUnits(), m.ProgressMajorDeltaUnitsNullValue()),
-		DescriptorStreamID:      m.DescriptorStreamId(),
-		ControlStreamID:         m.ControlStreamId(),
-	}
-	h.DescriptorChannel = m.GetDescriptorChannelAsString()
-	h.ControlChannel = m.GetControlChannelAsString()
-	return nil
-}
-
-// notNull maps an optional field's null value to 0, "not provided" (§10.1).
-func notNull(v, null uint32) uint32 {
-	if v == null {
-		return 0
-	}
-	return v
-}
-
-// Assignment is the content of a ConsumerConfig (§10.1.3): the producer's answer to a
-// hello, or in driver mode the driver's, which the producer follows.
-type Assignment = consumercfg.Assignment
-
-// ConsumerConfigLength is the encoded length of a, message header included.
-func ConsumerConfigLength(a *Assignment) int { return consumercfg.Length(a) }
-
-// EncodeConsumerConfig writes a at the start of buf and returns the length written, 0 if
-// buf is shorter than ConsumerConfigLength(a).
-func EncodeConsumerConfig(buf []byte, a *Assignment) int { return consumercfg.Encode(buf, a) }
 
 // RateLimiter caps a per-consumer descriptor stream at max_rate_hz: a frame passes when at
 // least one period has elapsed since the last one that passed. The zero value is unlimited.
@@ -158,7 +87,7 @@ type consumerEntry struct {
 	limiter     RateLimiter
 	descriptors ConsumerPublication
 	control     ConsumerPublication
-	assigned    Assignment
+	assigned    wire.ConsumerConfig
 	// progress: the consumer said supports_progress; hint is what it asked for.
 	progress bool
 	hint     ProgressHint
@@ -209,12 +138,12 @@ func validRequest(id uint32, field, channel string, streamID uint32) (requested 
 // the ConsumerConfig to send. A request that breaks §10.1.2 is declined with an empty
 // channel and id 0 and the error says why; the consumer stays on the shared streams.
 // A hello for another stream returns ok false.
-func (t *Consumers) HandleHello(h *Hello, nowNs int64) (a Assignment, ok bool, err error) {
+func (t *Consumers) HandleHello(h *wire.ConsumerHello, nowNs int64) (a wire.ConsumerConfig, ok bool, err error) {
 	e := t.observe(h, nowNs)
 	if e == nil {
-		return Assignment{}, false, nil
+		return wire.ConsumerConfig{}, false, nil
 	}
-	err = t.moveStreams(e, &Assignment{StreamID: t.streamID, ConsumerID: h.ConsumerID, UseShm: h.SupportsShm, Mode: h.Mode,
+	err = t.moveStreams(e, &wire.ConsumerConfig{StreamID: t.streamID, ConsumerID: h.ConsumerID, UseShm: h.SupportsShm, Mode: h.Mode,
 		DescriptorChannel: h.DescriptorChannel, DescriptorStreamID: h.DescriptorStreamID,
 		ControlChannel: h.ControlChannel, ControlStreamID: h.ControlStreamID})
 	return e.assigned, true, err
@@ -224,13 +153,13 @@ func (t *Consumers) HandleHello(h *Hello, nowNs int64) (a Assignment, ok bool, e
 // leaves the per-consumer streams alone: in driver mode the driver answers the hello and
 // assigns them (Driver spec §11), and the producer follows its ConsumerConfig (Apply).
 // A hello for another stream returns false.
-func (t *Consumers) ObserveHello(h *Hello, nowNs int64) bool {
+func (t *Consumers) ObserveHello(h *wire.ConsumerHello, nowNs int64) bool {
 	return t.observe(h, nowNs) != nil
 }
 
 // observe records what every hello carries and returns its consumer's entry, or nil for
 // a hello of another stream.
-func (t *Consumers) observe(h *Hello, nowNs int64) *consumerEntry {
+func (t *Consumers) observe(h *wire.ConsumerHello, nowNs int64) *consumerEntry {
 	if h.StreamID != t.streamID {
 		return nil
 	}
@@ -240,7 +169,7 @@ func (t *Consumers) observe(h *Hello, nowNs int64) *consumerEntry {
 	// max_rate_hz binds only a RATE_LIMITED consumer (§10.1.2). A repeated hello keeps
 	// the limiter's state, so periodic hellos cannot let extra frames through.
 	var limiter RateLimiter
-	if h.Mode == control.Mode_RATE_LIMITED {
+	if h.Mode == wire.ModeRateLimited {
 		limiter = NewRateLimiter(h.MaxRateHz)
 	}
 	if limiter.periodNs != e.limiter.periodNs {
@@ -248,7 +177,7 @@ func (t *Consumers) observe(h *Hello, nowNs int64) *consumerEntry {
 	}
 	e.progress, e.hint = h.SupportsProgress, ProgressHint{}
 	if h.SupportsProgress {
-		e.hint = h.Hint()
+		e.hint = hintOf(h)
 	}
 	return e
 }
@@ -259,7 +188,7 @@ func (t *Consumers) observe(h *Hello, nowNs int64) *consumerEntry {
 // still its hellos' and QoS's. A config for another stream returns ok false; an
 // assignment that breaks §10.1.2 (a channel without an id, say) is not followed and the
 // error says why.
-func (t *Consumers) Apply(a *Assignment, nowNs int64) (ok bool, err error) {
+func (t *Consumers) Apply(a *wire.ConsumerConfig, nowNs int64) (ok bool, err error) {
 	if a.StreamID != t.streamID {
 		return false, nil
 	}
@@ -269,7 +198,7 @@ func (t *Consumers) Apply(a *Assignment, nowNs int64) (ok bool, err error) {
 
 // moveStreams gives e's consumer the per-consumer streams req names, as far as they are
 // valid and open, and records the outcome as e.assigned: req with the streams it got.
-func (t *Consumers) moveStreams(e *consumerEntry, req *Assignment) error {
+func (t *Consumers) moveStreams(e *consumerEntry, req *wire.ConsumerConfig) error {
 	got := *req
 	var errD, errC error
 	got.DescriptorChannel, got.DescriptorStreamID, e.descriptors, errD =
@@ -461,21 +390,19 @@ func (p *Producer) HandleControl(buf []byte) error {
 		return nil
 	}
 	h, err := wire.PeekHeader(buf)
-	if err != nil || h.SchemaID != wire.ControlSchemaID {
+	if err != nil {
 		return err
 	}
-	switch h.TemplateID {
-	case control.QosConsumerSbeTemplateID:
-		msg, err := wire.ValidateSchema(buf, wire.ControlSchemaID)
-		if err != nil {
+	switch h.ID() {
+	case wire.QosConsumerID:
+		var q wire.QosConsumer
+		if err := q.Decode(buf); err != nil {
 			return err
 		}
-		var m control.QosConsumer
-		m.WrapForDecode(buf, wire.HeaderLength, uint64(msg.BlockLength), uint64(msg.Version), uint64(len(buf)))
-		t.Touch(m.StreamId(), m.ConsumerId(), p.cfg.Clock())
-	case control.ConsumerHelloSbeTemplateID:
-		var hello Hello
-		if err := DecodeHello(buf, &hello); err != nil {
+		t.Touch(q.StreamID, q.ConsumerID, p.cfg.Clock())
+	case wire.ConsumerHelloID:
+		var hello wire.ConsumerHello
+		if err := hello.Decode(buf); err != nil {
 			return err
 		}
 		if p.cfg.AssignedByDriver {
@@ -490,10 +417,18 @@ func (p *Producer) HandleControl(buf []byte) error {
 		}
 		p.applyProgressDemand()
 		return errors.Join(reqErr, p.sendConfig(&a))
-	case control.ConsumerConfigSbeTemplateID:
-		var a Assignment
-		if err := consumercfg.Decode(buf, &a); err != nil {
+	case wire.ConsumerConfigID:
+		var a wire.ConsumerConfig
+		if err := a.Decode(buf); err != nil {
 			return err
+		}
+		// A half assignment (a channel without a stream id, or an id without a channel)
+		// is not an assignment (§10.1.3): both halves are cleared.
+		if a.DescriptorChannel == "" || a.DescriptorStreamID == 0 {
+			a.DescriptorChannel, a.DescriptorStreamID = "", 0
+		}
+		if a.ControlChannel == "" || a.ControlStreamID == 0 {
+			a.ControlChannel, a.ControlStreamID = "", 0
 		}
 		_, err := t.Apply(&a, p.cfg.Clock())
 		return err
@@ -501,14 +436,17 @@ func (p *Producer) HandleControl(buf []byte) error {
 	return nil
 }
 
-func (p *Producer) sendConfig(a *Assignment) error {
+func (p *Producer) sendConfig(a *wire.ConsumerConfig) error {
 	if p.cfg.Control == nil {
 		return ErrNoControl
 	}
-	if n := ConsumerConfigLength(a); len(p.configBuf) < n {
+	if n := a.EncodedLength(); len(p.configBuf) < n {
 		p.configBuf = make([]byte, n)
 	}
-	n := EncodeConsumerConfig(p.configBuf, a)
+	n, err := a.Encode(p.configBuf)
+	if err != nil {
+		return fmt.Errorf("producer: ConsumerConfig for consumer %d: %w", a.ConsumerID, err)
+	}
 	if r := offer(p.cfg.Control, p.configBuf[:n]); r != OK {
 		p.fail(r)
 		return fmt.Errorf("producer: ConsumerConfig for consumer %d: %s", a.ConsumerID, r)

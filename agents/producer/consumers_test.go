@@ -7,7 +7,6 @@ import (
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/agents/internal/tptest"
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
 
 // pubs opens LogPipes as per-consumer publications and remembers them.
@@ -42,53 +41,18 @@ func newTable(t testing.TB) (*Consumers, *pubs) {
 	return c, p
 }
 
-func encodeHelloForTest(h *Hello) []byte {
-	buf := make([]byte, 512)
-	var m control.ConsumerHello
-	b := func(v bool) control.Bool {
-		if v {
-			return control.Bool_TRUE
-		}
-		return control.Bool_FALSE
-	}
-	m.WrapAndApplyHeader(buf, 0, uint64(len(buf))).
-		SetStreamId(h.StreamID).SetConsumerId(h.ConsumerID).
-		SetSupportsShm(b(h.SupportsShm)).SetSupportsProgress(b(h.SupportsProgress)).
-		SetMode(h.Mode).SetMaxRateHz(h.MaxRateHz).SetExpectedLayoutVersion(h.ExpectedLayoutVersion).
-		SetProgressIntervalUs(orNull(h.ProgressIntervalUs, m.ProgressIntervalUsNullValue())).
-		SetProgressBytesDelta(orNull(h.ProgressBytesDelta, m.ProgressBytesDeltaNullValue())).
-		SetProgressMajorDeltaUnits(orNull(h.ProgressMajorDeltaUnits, m.ProgressMajorDeltaUnitsNullValue())).
-		SetDescriptorStreamId(h.DescriptorStreamID).SetControlStreamId(h.ControlStreamID).
-		PutDescriptorChannel(h.DescriptorChannel).PutControlChannel(h.ControlChannel)
-	return buf[:wire.HeaderLength+int(m.EncodedLength())]
-}
+func encodeHelloForTest(h *wire.ConsumerHello) []byte { return encoded(h) }
 
-// orNull encodes an absent (0) optional hint as its null value (§10.1).
-func orNull(v, null uint32) uint32 {
-	if v == 0 {
-		return null
+// encoded returns m's encoding.
+func encoded(m interface {
+	EncodedLength() int
+	Encode([]byte) (int, error)
+}) []byte {
+	buf := make([]byte, m.EncodedLength())
+	if _, err := m.Encode(buf); err != nil {
+		panic(err)
 	}
-	return v
-}
-
-func TestWireSpec_10_1_2_HelloRoundTrip(t *testing.T) {
-	in := Hello{StreamID: 7, ConsumerID: 9, SupportsShm: true, Mode: control.Mode_RATE_LIMITED,
-		MaxRateHz: 1 << 20, ExpectedLayoutVersion: 1, DescriptorStreamID: 1100, DescriptorChannel: "aeron:ipc"}
-	var out Hello
-	if err := DecodeHello(encodeHelloForTest(&in), &out); err != nil {
-		t.Fatal(err)
-	}
-	if out != in {
-		t.Fatalf("got %+v, want %+v", out, in)
-	}
-	var d [DescriptorLength]byte
-	EncodeDescriptor(d[:], &Descriptor{})
-	if err := DecodeHello(d[:], &out); !errors.Is(err, wire.ErrUnknownTemplate) {
-		t.Fatalf("descriptor decoded as hello: %v", err)
-	}
-	if err := DecodeHello(encodeHelloForTest(&in)[:20], &out); err == nil {
-		t.Fatal("truncated hello accepted")
-	}
+	return buf
 }
 
 func TestWireSpec_10_1_2_PerConsumerRequests(t *testing.T) {
@@ -110,7 +74,7 @@ func TestWireSpec_10_1_2_PerConsumerRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, _ := newTable(t)
-			h := Hello{StreamID: 7, ConsumerID: 1, SupportsShm: true, Mode: control.Mode_STREAM,
+			h := wire.ConsumerHello{StreamID: 7, ConsumerID: 1, SupportsShm: true, Mode: wire.ModeStream,
 				DescriptorChannel: tt.descChannel, DescriptorStreamID: tt.descID, ControlChannel: tt.ctrlChannel, ControlStreamID: tt.ctrlID}
 			a, ok, err := c.HandleHello(&h, 0)
 			if !ok {
@@ -130,30 +94,6 @@ func TestWireSpec_10_1_2_PerConsumerRequests(t *testing.T) {
 				t.Fatalf("assignment %+v", a)
 			}
 		})
-	}
-}
-
-func TestWireSpec_10_1_3_ConsumerConfigEncoding(t *testing.T) {
-	a := Assignment{StreamID: 7, ConsumerID: 3, UseShm: true, Mode: control.Mode_RATE_LIMITED,
-		DescriptorStreamID: 1100, DescriptorChannel: "aeron:ipc", PayloadFallbackURI: "bridge://1"}
-	buf := make([]byte, 256)
-	if EncodeConsumerConfig(buf[:ConsumerConfigLength(&a)-1], &a) != 0 {
-		t.Fatal("encoded into a short buffer")
-	}
-	n := EncodeConsumerConfig(buf, &a)
-	msg, err := wire.ValidateSchema(buf[:n], wire.ControlSchemaID)
-	if err != nil || msg.TemplateID != control.ConsumerConfigSbeTemplateID {
-		t.Fatalf("%v %+v", err, msg)
-	}
-	var m control.ConsumerConfig
-	m.WrapForDecode(buf, wire.HeaderLength, uint64(msg.BlockLength), uint64(msg.Version), uint64(n))
-	got := Assignment{StreamID: m.StreamId(), ConsumerID: m.ConsumerId(), UseShm: m.UseShm() == control.Bool_TRUE, Mode: m.Mode(),
-		DescriptorStreamID: m.DescriptorStreamId(), ControlStreamID: m.ControlStreamId()}
-	got.PayloadFallbackURI = m.GetPayloadFallbackUriAsString()
-	got.DescriptorChannel = m.GetDescriptorChannelAsString()
-	got.ControlChannel = m.GetControlChannelAsString()
-	if got != a {
-		t.Fatalf("got %+v, want %+v", got, a)
 	}
 }
 
@@ -185,16 +125,16 @@ func TestWireSpec_10_1_2_MaxRateLimiter(t *testing.T) {
 
 func TestWireSpec_10_1_2_RateLimitedPerConsumerStream(t *testing.T) {
 	c, p := newTable(t)
-	slow := Hello{StreamID: 7, ConsumerID: 1, Mode: control.Mode_RATE_LIMITED, MaxRateHz: 10, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1101}
+	slow := wire.ConsumerHello{StreamID: 7, ConsumerID: 1, Mode: wire.ModeRateLimited, MaxRateHz: 10, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1101}
 	// max_rate_hz binds only RATE_LIMITED: this STREAM consumer gets every frame.
-	fast := Hello{StreamID: 7, ConsumerID: 2, Mode: control.Mode_STREAM, MaxRateHz: 10, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1102}
-	for _, h := range []*Hello{&slow, &fast} {
+	fast := wire.ConsumerHello{StreamID: 7, ConsumerID: 2, Mode: wire.ModeStream, MaxRateHz: 10, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1102}
+	for _, h := range []*wire.ConsumerHello{&slow, &fast} {
 		if _, _, err := c.HandleHello(h, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for i := range 100 {
-		describe(c, &Descriptor{StreamID: 7, Seq: uint64(i)}, int64(i)*10_000_000) // 100 Hz for 1 s
+		describe(c, &wire.FrameDescriptor{StreamID: 7, Seq: uint64(i)}, int64(i)*10_000_000) // 100 Hz for 1 s
 	}
 	if n := len(collect(p.opened[1101].LogPipe)); n != 10 {
 		t.Fatalf("rate-limited stream got %d descriptors, want 10", n)
@@ -211,7 +151,7 @@ func TestWireSpec_10_1_2_RateLimitedPerConsumerStream(t *testing.T) {
 func TestWireSpec_10_1_3_StaleConsumerStreamsClosed(t *testing.T) {
 	c, p := newTable(t)
 	for id := uint32(1); id <= 2; id++ {
-		h := Hello{StreamID: 7, ConsumerID: id, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1100 + id, ControlChannel: "aeron:ipc", ControlStreamID: 1200 + id}
+		h := wire.ConsumerHello{StreamID: 7, ConsumerID: id, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1100 + id, ControlChannel: "aeron:ipc", ControlStreamID: 1200 + id}
 		if _, _, err := c.HandleHello(&h, 0); err != nil {
 			t.Fatal(err)
 		}
@@ -224,7 +164,7 @@ func TestWireSpec_10_1_3_StaleConsumerStreamsClosed(t *testing.T) {
 	if !p.opened[1101].closed || !p.opened[1201].closed || p.opened[1102].closed {
 		t.Fatal("wrong publications closed")
 	}
-	describe(c, &Descriptor{StreamID: 7}, 5_000_000_000)
+	describe(c, &wire.FrameDescriptor{StreamID: 7}, 5_000_000_000)
 	if len(collect(p.opened[1101].LogPipe)) != 0 || len(collect(p.opened[1102].LogPipe)) != 1 {
 		t.Fatal("descriptor went to a stale consumer")
 	}
@@ -232,11 +172,11 @@ func TestWireSpec_10_1_3_StaleConsumerStreamsClosed(t *testing.T) {
 
 func TestWireSpec_10_1_2_HelloHandling(t *testing.T) {
 	c, p := newTable(t)
-	h := Hello{StreamID: 8, ConsumerID: 1}
+	h := wire.ConsumerHello{StreamID: 8, ConsumerID: 1}
 	if _, ok, _ := c.HandleHello(&h, 0); ok || c.Len() != 0 {
 		t.Fatal("hello for another stream handled")
 	}
-	h = Hello{StreamID: 7, ConsumerID: 1, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1101}
+	h = wire.ConsumerHello{StreamID: 7, ConsumerID: 1, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1101}
 	c.HandleHello(&h, 0)
 	c.HandleHello(&h, 1) // a repeated hello keeps the publication
 	if k := c.Counters(); k.Opened != 1 || k.Closed != 0 {
@@ -261,16 +201,17 @@ func TestWireSpec_10_1_2_HelloHandling(t *testing.T) {
 
 func TestRateLimitedDescribeAllocatesNothing(t *testing.T) {
 	c, p := newTable(t)
-	h := Hello{StreamID: 7, ConsumerID: 1, Mode: control.Mode_RATE_LIMITED, MaxRateHz: 1000, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1101}
+	h := wire.ConsumerHello{StreamID: 7, ConsumerID: 1, Mode: wire.ModeRateLimited, MaxRateHz: 1000, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1101}
 	c.HandleHello(&h, 0)
 	pipe := p.opened[1101].LogPipe
-	d := Descriptor{StreamID: 7}
-	buf := make([]byte, DescriptorLength)
+	d := wire.FrameDescriptor{StreamID: 7}
+	buf := make([]byte, wire.FrameDescriptorLength)
 	var now int64
 	allocs := testing.AllocsPerRun(5000, func() {
 		now += 100_000
 		d.Seq++
-		c.Describe(buf[:EncodeDescriptor(buf, &d)], now)
+		d.Encode(buf)
+		c.Describe(buf, now)
 		if d.Seq%64 == 0 {
 			pipe.Poll(func([]byte, int, int, *logbuffer.Header) {}, 100)
 		}
@@ -284,10 +225,7 @@ func TestRateLimitedDescribeAllocatesNothing(t *testing.T) {
 }
 
 func encodeQosConsumerForTest(streamID, consumerID uint32) []byte {
-	buf := make([]byte, wire.HeaderLength+int(control.QosConsumerSbeBlockLength))
-	var m control.QosConsumer
-	m.WrapAndApplyHeader(buf, 0, uint64(len(buf))).SetStreamId(streamID).SetConsumerId(consumerID).SetMode(control.Mode_STREAM)
-	return buf
+	return encoded(&wire.QosConsumer{StreamID: streamID, ConsumerID: consumerID, Mode: wire.ModeStream})
 }
 
 // TestWireSpec_10_1_3_ProducerAnswersHello drives the producer: hello → ConsumerConfig on
@@ -297,7 +235,7 @@ func TestWireSpec_10_1_3_ProducerAnswersHello(t *testing.T) {
 	table, pubs := newTable(t)
 	ctrl := newPipe(t)
 	p, _, shared := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Control: ctrl, Consumers: table})
-	hello := encodeHelloForTest(&Hello{StreamID: 7, ConsumerID: 4, SupportsShm: true, Mode: control.Mode_RATE_LIMITED,
+	hello := encodeHelloForTest(&wire.ConsumerHello{StreamID: 7, ConsumerID: 4, SupportsShm: true, Mode: wire.ModeRateLimited,
 		MaxRateHz: 100, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1104})
 	if err := p.HandleControl(hello); err != nil {
 		t.Fatal(err)
@@ -306,14 +244,12 @@ func TestWireSpec_10_1_3_ProducerAnswersHello(t *testing.T) {
 	if len(msgs) != 1 {
 		t.Fatalf("%d control messages", len(msgs))
 	}
-	msg, err := wire.ValidateSchema(msgs[0], wire.ControlSchemaID)
-	if err != nil || msg.TemplateID != control.ConsumerConfigSbeTemplateID {
-		t.Fatalf("%v %+v", err, msg)
+	var cfg wire.ConsumerConfig
+	if err := cfg.Decode(msgs[0]); err != nil {
+		t.Fatal(err)
 	}
-	var cfg control.ConsumerConfig
-	cfg.WrapForDecode(msgs[0], wire.HeaderLength, uint64(msg.BlockLength), uint64(msg.Version), uint64(len(msgs[0])))
-	if cfg.ConsumerId() != 4 || cfg.DescriptorStreamId() != 1104 || cfg.Mode() != control.Mode_RATE_LIMITED {
-		t.Fatalf("ConsumerConfig %d %d %v", cfg.ConsumerId(), cfg.DescriptorStreamId(), cfg.Mode())
+	if cfg.ConsumerID != 4 || cfg.DescriptorStreamID != 1104 || cfg.Mode != wire.ModeRateLimited {
+		t.Fatalf("ConsumerConfig %+v", cfg)
 	}
 	payload := make([]byte, 100)
 	for range 50 { // 50 frames at 1 kHz against a 100 Hz cap
@@ -355,7 +291,7 @@ func TestRateLimitedPublishAllocatesNothing(t *testing.T) {
 	clock := &fakeClock{now: 1}
 	table, pubs := newTable(t)
 	p, _, shared := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Consumers: table})
-	h := Hello{StreamID: 7, ConsumerID: 1, Mode: control.Mode_RATE_LIMITED, MaxRateHz: 1000, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1101}
+	h := wire.ConsumerHello{StreamID: 7, ConsumerID: 1, Mode: wire.ModeRateLimited, MaxRateHz: 1000, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1101}
 	if _, _, err := table.HandleHello(&h, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -390,7 +326,7 @@ func FuzzProducerHandleControl(f *testing.F) {
 		f.Fatal(err)
 	}
 	p, _, _ := newTestProducer(f, testLayout(), Config{Control: discardPub{}, Consumers: table})
-	f.Add(encodeHelloForTest(&Hello{StreamID: 7, ConsumerID: 1, Mode: control.Mode_STREAM, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1101}))
+	f.Add(encodeHelloForTest(&wire.ConsumerHello{StreamID: 7, ConsumerID: 1, Mode: wire.ModeStream, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1101}))
 	f.Add(encodeQosConsumerForTest(7, 1))
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		p.HandleControl(msg)
@@ -409,34 +345,30 @@ func (discardPub) Close() error                               { return nil }
 // window early.
 func TestWireSpec_10_1_2_RepeatedHelloKeepsCap(t *testing.T) {
 	c, p := newTable(t)
-	h := Hello{StreamID: 7, ConsumerID: 1, Mode: control.Mode_RATE_LIMITED, MaxRateHz: 1, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1101}
+	h := wire.ConsumerHello{StreamID: 7, ConsumerID: 1, Mode: wire.ModeRateLimited, MaxRateHz: 1, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1101}
 	c.HandleHello(&h, 0)
 	for i := range 10 { // a hello before every frame, ten frames in under a second
 		now := int64(i) * 50_000_000
 		c.HandleHello(&h, now)
-		describe(c, &Descriptor{StreamID: 7, Seq: uint64(i)}, now)
+		describe(c, &wire.FrameDescriptor{StreamID: 7, Seq: uint64(i)}, now)
 	}
 	if n := len(collect(p.opened[1101].LogPipe)); n != 1 {
 		t.Fatalf("%d descriptors at 1 Hz within 0.5 s", n)
 	}
 	h.MaxRateHz = 1000 // a changed cap applies at once
 	c.HandleHello(&h, 500_000_001)
-	describe(c, &Descriptor{StreamID: 7}, 500_000_001)
+	describe(c, &wire.FrameDescriptor{StreamID: 7}, 500_000_001)
 	if n := len(collect(p.opened[1101].LogPipe)); n != 1 {
 		t.Fatal("a changed cap did not apply")
 	}
 }
 
 // describe encodes d and sends it as Consumers.Describe does.
-func describe(c *Consumers, d *Descriptor, nowNs int64) int {
-	buf := make([]byte, DescriptorLength)
-	return c.Describe(buf[:EncodeDescriptor(buf, d)], nowNs)
+func describe(c *Consumers, d *wire.FrameDescriptor, nowNs int64) int {
+	return c.Describe(encoded(d), nowNs)
 }
 
-func encodeConfigForTest(a *Assignment) []byte {
-	buf := make([]byte, ConsumerConfigLength(a))
-	return buf[:EncodeConsumerConfig(buf, a)]
-}
+func encodeConfigForTest(a *wire.ConsumerConfig) []byte { return encoded(a) }
 
 // TestDriverSpec_11_ProducerFollowsDriverAssignment: in driver mode the driver answers a
 // hello; the producer only records it (liveness, max_rate_hz) and serves the
@@ -447,7 +379,7 @@ func TestDriverSpec_11_ProducerFollowsDriverAssignment(t *testing.T) {
 	table, pubs := newTable(t)
 	ctrl := newPipe(t)
 	p, _, shared := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Control: ctrl, Consumers: table, AssignedByDriver: true})
-	hello := encodeHelloForTest(&Hello{StreamID: 7, ConsumerID: 4, SupportsShm: true, Mode: control.Mode_RATE_LIMITED,
+	hello := encodeHelloForTest(&wire.ConsumerHello{StreamID: 7, ConsumerID: 4, SupportsShm: true, Mode: wire.ModeRateLimited,
 		MaxRateHz: 100, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1104})
 	if err := p.HandleControl(hello); err != nil {
 		t.Fatal(err)
@@ -455,9 +387,9 @@ func TestDriverSpec_11_ProducerFollowsDriverAssignment(t *testing.T) {
 	if n := len(collect(ctrl)); n != 0 || len(pubs.opened) != 0 || table.Len() != 1 {
 		t.Fatalf("hello in driver mode: %d control messages sent, %d streams opened, %d consumers", n, len(pubs.opened), table.Len())
 	}
-	assigned := Assignment{StreamID: 7, ConsumerID: 4, UseShm: true, Mode: control.Mode_RATE_LIMITED,
+	assigned := wire.ConsumerConfig{StreamID: 7, ConsumerID: 4, UseShm: true, Mode: wire.ModeRateLimited,
 		DescriptorChannel: "aeron:ipc", DescriptorStreamID: 21000, ControlChannel: "aeron:ipc", ControlStreamID: 22000}
-	for _, other := range []Assignment{{StreamID: 8, ConsumerID: 4, Mode: control.Mode_STREAM, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 21001}} {
+	for _, other := range []wire.ConsumerConfig{{StreamID: 8, ConsumerID: 4, Mode: wire.ModeStream, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 21001}} {
 		if err := p.HandleControl(encodeConfigForTest(&other)); err != nil || len(pubs.opened) != 0 {
 			t.Fatalf("config for stream %d: %v, %d streams opened", other.StreamID, err, len(pubs.opened))
 		}
@@ -484,7 +416,7 @@ func TestDriverSpec_11_ProducerFollowsDriverAssignment(t *testing.T) {
 	if n := len(collect(ctrl)); n != 0 {
 		t.Fatalf("%d control messages sent in driver mode", n)
 	}
-	withdrawn := Assignment{StreamID: 7, ConsumerID: 4, UseShm: true, Mode: control.Mode_STREAM}
+	withdrawn := wire.ConsumerConfig{StreamID: 7, ConsumerID: 4, UseShm: true, Mode: wire.ModeStream}
 	if err := p.HandleControl(encodeConfigForTest(&withdrawn)); err != nil {
 		t.Fatal(err)
 	}
@@ -511,7 +443,7 @@ func TestDriverSpec_11_ProducerFollowsDriverAssignment(t *testing.T) {
 func TestConsumersCloseClosesEveryStream(t *testing.T) {
 	c, p := newTable(t)
 	for id := uint32(1); id <= 2; id++ {
-		h := Hello{StreamID: 7, ConsumerID: id, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1100 + id, ControlChannel: "aeron:ipc", ControlStreamID: 1200 + id}
+		h := wire.ConsumerHello{StreamID: 7, ConsumerID: id, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1100 + id, ControlChannel: "aeron:ipc", ControlStreamID: 1200 + id}
 		if _, _, err := c.HandleHello(&h, 0); err != nil {
 			t.Fatal(err)
 		}
@@ -535,9 +467,9 @@ func TestWireSpec_10_2_1_PublishedOnAnyDescriptorStream(t *testing.T) {
 	table, pubs := newTable(t)
 	p, _, _ := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Consumers: table, AssignedByDriver: true,
 		Descriptors: &refusing{code: logbuffer.NotConnected}})
-	hello := Hello{StreamID: 7, ConsumerID: 4, Mode: control.Mode_RATE_LIMITED, MaxRateHz: 10}
+	hello := wire.ConsumerHello{StreamID: 7, ConsumerID: 4, Mode: wire.ModeRateLimited, MaxRateHz: 10}
 	table.ObserveHello(&hello, clock.now)
-	if ok, err := table.Apply(&Assignment{StreamID: 7, ConsumerID: 4, Mode: control.Mode_STREAM, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 21000}, clock.now); !ok || err != nil {
+	if ok, err := table.Apply(&wire.ConsumerConfig{StreamID: 7, ConsumerID: 4, Mode: wire.ModeStream, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 21000}, clock.now); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
 	if r := p.Offer(make([]byte, 8), vector(8)); r != OK || p.Seq() != 1 {

@@ -7,7 +7,6 @@ import (
 	"github.com/tensorpool/tensorpool/agents/internal/tptest"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
 
 func testLayout() Layout {
@@ -74,15 +73,13 @@ func collect(pipe *tptest.LogPipe) [][]byte {
 	return out
 }
 
-func decodeDescriptor(t testing.TB, buf []byte) Descriptor {
+func decodeDescriptor(t testing.TB, buf []byte) wire.FrameDescriptor {
 	t.Helper()
-	msg, err := wire.ValidateSchema(buf, wire.ControlSchemaID)
-	if err != nil || msg.TemplateID != control.FrameDescriptorSbeTemplateID {
-		t.Fatalf("not a FrameDescriptor: %v %+v", err, msg)
+	var d wire.FrameDescriptor
+	if err := d.Decode(buf); err != nil {
+		t.Fatalf("not a FrameDescriptor: %v", err)
 	}
-	var m control.FrameDescriptor
-	m.WrapForDecode(buf, wire.HeaderLength, uint64(msg.BlockLength), uint64(msg.Version), uint64(len(buf)))
-	return Descriptor{StreamID: m.StreamId(), Epoch: m.Epoch(), Seq: m.Seq(), HeaderIndex: m.HeaderIndex(), TimestampNs: m.TimestampNs(), MetaVersion: m.MetaVersion()}
+	return d
 }
 
 func vector(n int) *shm.TensorHeader {

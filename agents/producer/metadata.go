@@ -6,16 +6,7 @@ import (
 	"slices"
 
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
-
-// Attribute is one DataSourceMeta item (§10.3.2): a key, the format of its value (e.g.
-// "text/plain", "application/json") and the value's bytes.
-type Attribute struct {
-	Key    string
-	Format string
-	Value  []byte
-}
 
 // maxAttributes is the largest numInGroup SBE encodes (65535 is its null).
 const maxAttributes = 65534
@@ -25,7 +16,7 @@ type metadata struct {
 	name, summary string
 	announced     bool // SetDataSource was called: there is something to announce
 	version       uint32
-	attrs         []Attribute
+	attrs         []wire.Attribute
 	dirty         bool // changed since the last DataSourceMeta
 	buf           []byte
 }
@@ -49,9 +40,9 @@ func (p *Producer) SetDataSource(name, summary string) {
 
 // SetAttribute adds or replaces the attribute with a's key, copying its value, and bumps
 // meta_version (§10.3.2). More than 65534 attributes is an error: SBE cannot count them.
-func (p *Producer) SetAttribute(a Attribute) error {
+func (p *Producer) SetAttribute(a wire.Attribute) error {
 	a.Value = bytes.Clone(a.Value)
-	i := slices.IndexFunc(p.meta.attrs, func(b Attribute) bool { return b.Key == a.Key })
+	i := slices.IndexFunc(p.meta.attrs, func(b wire.Attribute) bool { return b.Key == a.Key })
 	switch {
 	case i >= 0:
 		p.meta.attrs[i] = a
@@ -67,7 +58,7 @@ func (p *Producer) SetAttribute(a Attribute) error {
 // DeleteAttribute removes the attribute named key and bumps meta_version; it reports
 // false, and changes nothing, when there is no such attribute.
 func (p *Producer) DeleteAttribute(key string) bool {
-	i := slices.IndexFunc(p.meta.attrs, func(b Attribute) bool { return b.Key == key })
+	i := slices.IndexFunc(p.meta.attrs, func(b wire.Attribute) bool { return b.Key == key })
 	if i < 0 {
 		return false
 	}
@@ -79,80 +70,43 @@ func (p *Producer) DeleteAttribute(key string) bool {
 // MetaVersion returns the current meta_version, 0xFFFF_FFFF while there is none.
 func (p *Producer) MetaVersion() uint32 { return p.metaVersion }
 
-// DataSourceAnnounceLength is the encoded length of a DataSourceAnnounce.
-func DataSourceAnnounceLength(name, summary string) int {
-	return wire.HeaderLength + int(control.DataSourceAnnounceSbeBlockLength) + 4 + len(name) + 4 + len(summary)
-}
-
-// EncodeDataSourceAnnounce writes a DataSourceAnnounce (§10.3.1) at the start of buf and
-// returns its length, 0 if buf is too short.
-func EncodeDataSourceAnnounce(buf []byte, streamID, producerID uint32, epoch uint64, metaVersion uint32, name, summary string) int {
-	n := DataSourceAnnounceLength(name, summary)
-	if len(buf) < n {
-		return 0
-	}
-	var m control.DataSourceAnnounce
-	m.WrapAndApplyHeader(buf, 0, uint64(len(buf))).
-		SetStreamId(streamID).
-		SetProducerId(producerID).
-		SetEpoch(epoch).
-		SetMetaVersion(metaVersion).
-		PutName(name).
-		PutSummary(summary)
-	return n
-}
-
-// DataSourceMetaLength is the encoded length of a DataSourceMeta carrying attrs.
-func DataSourceMetaLength(attrs []Attribute) int {
-	n := wire.HeaderLength + int(control.DataSourceMetaSbeBlockLength) + 4
-	for _, a := range attrs {
-		n += 3*4 + len(a.Key) + len(a.Format) + len(a.Value)
-	}
-	return n
-}
-
-// EncodeDataSourceMeta writes a DataSourceMeta (§10.3.2) at the start of buf and returns
-// its length, 0 if buf is too short or attrs too many for an SBE group.
-func EncodeDataSourceMeta(buf []byte, streamID, metaVersion uint32, timestampNs uint64, attrs []Attribute) int {
-	n := DataSourceMetaLength(attrs)
-	if len(buf) < n || len(attrs) > maxAttributes {
-		return 0
-	}
-	var m control.DataSourceMeta
-	m.WrapAndApplyHeader(buf, 0, uint64(len(buf))).
-		SetStreamId(streamID).
-		SetMetaVersion(metaVersion).
-		SetTimestampNs(timestampNs)
-	g := m.AttributesCount(uint16(len(attrs)))
-	for _, a := range attrs {
-		// The flyweight takes strings; the conversion of Value copies, on the control path.
-		g.Next().PutKey(a.Key).PutFormat(a.Format).PutValue(string(a.Value))
-	}
-	return n
-}
-
 // sendMetadata publishes DataSourceAnnounce and, when it changed or on the periodic
 // refresh, DataSourceMeta on the metadata publication (§10.3).
 func (p *Producer) sendMetadata(nowNs int64, refresh bool) Result {
 	m := &p.meta
 	if m.announced {
-		n := DataSourceAnnounceLength(m.name, m.summary)
-		m.buf = grow(m.buf, n)
-		EncodeDataSourceAnnounce(m.buf, p.streamID, p.cfg.ProducerID, p.epoch, m.version, m.name, m.summary)
-		if r := offer(p.cfg.Metadata, m.buf[:n]); r != OK {
-			return p.fail(r)
+		a := wire.DataSourceAnnounce{StreamID: p.streamID, ProducerID: p.cfg.ProducerID, Epoch: p.epoch,
+			MetaVersion: m.version, Name: m.name, Summary: m.summary}
+		if r := p.sendEncoded(&a); r != OK {
+			return r
 		}
 		p.counters.DataSourceAnnounces++
 	}
 	if m.dirty || (refresh && len(m.attrs) > 0) {
-		n := DataSourceMetaLength(m.attrs)
-		m.buf = grow(m.buf, n)
-		EncodeDataSourceMeta(m.buf, p.streamID, m.version, uint64(nowNs), m.attrs)
-		if r := offer(p.cfg.Metadata, m.buf[:n]); r != OK {
-			return p.fail(r)
+		md := wire.DataSourceMeta{StreamID: p.streamID, MetaVersion: m.version, TimestampNs: uint64(nowNs), Attributes: m.attrs}
+		if r := p.sendEncoded(&md); r != OK {
+			return r
 		}
 		m.dirty = false
 		p.counters.DataSourceMetas++
+	}
+	return OK
+}
+
+// sendEncoded encodes a metadata message into the metadata buffer and offers it. A
+// message its encoding cannot carry (a string over a gigabyte) is a DropInvalidSize.
+func (p *Producer) sendEncoded(msg interface {
+	EncodedLength() int
+	Encode([]byte) (int, error)
+}) Result {
+	m := &p.meta
+	m.buf = grow(m.buf, msg.EncodedLength())
+	n, err := msg.Encode(m.buf)
+	if err != nil {
+		return p.fail(DropInvalidSize)
+	}
+	if r := offer(p.cfg.Metadata, m.buf[:n]); r != OK {
+		return p.fail(r)
 	}
 	return OK
 }
@@ -177,14 +131,14 @@ func (p *Producer) InheritMetadata(from *Producer) {
 
 // ReplaceAttributes replaces every attribute with attrs (values copied; a later
 // duplicate key wins) and bumps meta_version once (§10.3.2).
-func (p *Producer) ReplaceAttributes(attrs []Attribute) error {
+func (p *Producer) ReplaceAttributes(attrs []wire.Attribute) error {
 	if len(attrs) > maxAttributes {
 		return configError("10.3.2", "attributes", len(attrs), "more attributes than an SBE group holds")
 	}
-	next := make([]Attribute, 0, len(attrs))
+	next := make([]wire.Attribute, 0, len(attrs))
 	for _, a := range attrs {
 		a.Value = bytes.Clone(a.Value)
-		if i := slices.IndexFunc(next, func(b Attribute) bool { return b.Key == a.Key }); i >= 0 {
+		if i := slices.IndexFunc(next, func(b wire.Attribute) bool { return b.Key == a.Key }); i >= 0 {
 			next[i] = a
 		} else {
 			next = append(next, a)

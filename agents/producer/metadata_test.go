@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
 
 func TestWireSpec_10_3_MetadataVersioning(t *testing.T) {
@@ -21,10 +20,10 @@ func TestWireSpec_10_3_MetadataVersioning(t *testing.T) {
 	}{
 		{"data source", func() bool { p.SetDataSource("cam0", "uint8[480,640]"); return true }, 1},
 		{"add", func() bool {
-			return p.SetAttribute(Attribute{Key: "serial", Format: "text/plain", Value: []byte("A1")}) == nil
+			return p.SetAttribute(wire.Attribute{Key: "serial", Format: "text/plain", Value: []byte("A1")}) == nil
 		}, 2},
 		{"replace", func() bool {
-			return p.SetAttribute(Attribute{Key: "serial", Format: "text/plain", Value: []byte("B2")}) == nil
+			return p.SetAttribute(wire.Attribute{Key: "serial", Format: "text/plain", Value: []byte("B2")}) == nil
 		}, 3},
 		{"delete missing", func() bool { return !p.DeleteAttribute("nope") }, 3},
 		{"delete", func() bool { return p.DeleteAttribute("serial") }, 4},
@@ -51,7 +50,7 @@ func TestWireSpec_10_3_MetadataPublishedOnChangeAndCadence(t *testing.T) {
 	}
 	p.SetDataSource("cam0", "uint8[2]")
 	value := []byte{0, 1, 2, 0xff}
-	if err := p.SetAttribute(Attribute{Key: "calib", Format: "application/octet-stream", Value: value}); err != nil {
+	if err := p.SetAttribute(wire.Attribute{Key: "calib", Format: "application/octet-stream", Value: value}); err != nil {
 		t.Fatal(err)
 	}
 	value[0] = 9 // the producer keeps its own copy
@@ -60,31 +59,21 @@ func TestWireSpec_10_3_MetadataPublishedOnChangeAndCadence(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("%d messages on change, want announce + meta", len(got))
 	}
-	templates := func(msgs [][]byte) []uint16 {
-		var ts []uint16
-		for _, m := range msgs {
-			msg, err := wire.ValidateSchema(m, wire.ControlSchemaID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ts = append(ts, msg.TemplateID)
-		}
-		return ts
+	var announce wire.DataSourceAnnounce
+	var m wire.DataSourceMeta
+	if err := announce.Decode(got[0]); err != nil {
+		t.Fatal(err)
 	}
-	if ts := templates(got); ts[0] != control.DataSourceAnnounceSbeTemplateID || ts[1] != control.DataSourceMetaSbeTemplateID {
-		t.Fatalf("templates %v", ts)
+	if err := m.Decode(got[1]); err != nil {
+		t.Fatal(err)
 	}
-	var m control.DataSourceMeta
-	m.WrapForDecode(got[1], wire.HeaderLength, uint64(control.DataSourceMetaSbeBlockLength), 1, uint64(len(got[1])))
-	if m.MetaVersion() != 2 || m.TimestampNs() != 2 {
-		t.Fatalf("meta_version %d, timestamp %d", m.MetaVersion(), m.TimestampNs())
+	if m.MetaVersion != 2 || m.TimestampNs != 2 {
+		t.Fatalf("meta_version %d, timestamp %d", m.MetaVersion, m.TimestampNs)
 	}
-	g := m.Attributes()
-	if g.Count() != 1 {
-		t.Fatalf("%d attributes", g.Count())
+	if len(m.Attributes) != 1 {
+		t.Fatalf("%d attributes", len(m.Attributes))
 	}
-	g.Next()
-	if g.GetKeyAsString() != "calib" || g.GetFormatAsString() != "application/octet-stream" || !bytes.Equal([]byte(g.GetValueAsString()), []byte{0, 1, 2, 0xff}) {
+	if a := m.Attributes[0]; a.Key != "calib" || a.Format != "application/octet-stream" || !bytes.Equal(a.Value, []byte{0, 1, 2, 0xff}) {
 		t.Fatal("attribute did not round-trip")
 	}
 	p.DoWork(500)
@@ -107,28 +96,10 @@ func TestWireSpec_10_3_MetadataPublishedOnChangeAndCadence(t *testing.T) {
 	}
 }
 
-func TestWireSpec_10_3_2_EncodeDataSourceMetaBounds(t *testing.T) {
-	attrs := []Attribute{{Key: "k", Format: "text/plain", Value: []byte("v")}}
-	buf := make([]byte, DataSourceMetaLength(attrs))
-	if EncodeDataSourceMeta(buf[:len(buf)-1], 7, 1, 0, attrs) != 0 {
-		t.Fatal("encoded into a short buffer")
-	}
-	if n := EncodeDataSourceMeta(buf, 7, 1, 0, attrs); n != len(buf) {
-		t.Fatalf("length %d, want %d", n, len(buf))
-	}
-	if _, err := wire.ValidateSchema(buf, wire.ControlSchemaID); err != nil {
-		t.Fatal(err)
-	}
-	abuf := make([]byte, DataSourceAnnounceLength("n", "s"))
-	if EncodeDataSourceAnnounce(abuf[:len(abuf)-1], 7, 1, 3, 1, "n", "s") != 0 {
-		t.Fatal("announce encoded into a short buffer")
-	}
-}
-
 func TestWireSpec_10_3_MetadataSurvivesEpochChange(t *testing.T) {
 	old, _, _ := newTestProducer(t, testLayout(), Config{})
 	old.SetDataSource("cam0", "uint8[4]")
-	if err := old.SetAttribute(Attribute{Key: "k", Format: "text/plain", Value: []byte("v")}); err != nil {
+	if err := old.SetAttribute(wire.Attribute{Key: "k", Format: "text/plain", Value: []byte("v")}); err != nil {
 		t.Fatal(err)
 	}
 	next, _, _ := newTestProducer(t, testLayout(), Config{})
@@ -146,7 +117,7 @@ func TestWireSpec_10_3_2_ReplaceAttributesBumpsOnce(t *testing.T) {
 	p, _, _ := newTestProducer(t, testLayout(), Config{})
 	p.SetDataSource("cam0", "")
 	v := p.MetaVersion()
-	attrs := []Attribute{{Key: "a", Value: []byte("1")}, {Key: "b", Value: []byte("2")}, {Key: "a", Value: []byte("3")}}
+	attrs := []wire.Attribute{{Key: "a", Value: []byte("1")}, {Key: "b", Value: []byte("2")}, {Key: "a", Value: []byte("3")}}
 	if err := p.ReplaceAttributes(attrs); err != nil {
 		t.Fatal(err)
 	}

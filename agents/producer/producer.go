@@ -10,6 +10,7 @@ import (
 	"github.com/tensorpool/tensorpool/agents/internal/extent"
 	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // Config configures a Producer. Zero values pick the defaults.
@@ -145,9 +146,12 @@ type Producer struct {
 	tracking    bool
 	retrySeq    uint64
 	retryMuted  bool
-	progressBuf [FrameProgressLength]byte
-	descBuf     [DescriptorLength]byte
-	counters    Counters
+	progressBuf [wire.FrameProgressLength]byte
+	// desc is the FrameDescriptor of the frame being committed, encoded into descBuf:
+	// stream and epoch are set once, the rest per frame.
+	desc     wire.FrameDescriptor
+	descBuf  [wire.FrameDescriptorLength]byte
+	counters Counters
 
 	metaVersion    uint32
 	nextActivityNs int64
@@ -156,7 +160,10 @@ type Producer struct {
 	nextMetaNs     int64
 	meta           metadata
 
-	regions     *Regions
+	regions *Regions
+	// announce is this producer's ShmPoolAnnounce, re-stamped and re-encoded into
+	// announceBuf every period without allocating.
+	announce    wire.ShmPoolAnnounce
 	announceBuf []byte
 	configBuf   []byte
 }
@@ -199,12 +206,16 @@ func New(regions *Regions, cfg Config) (*Producer, error) {
 		superblocks: [][]byte{ring.Superblock()},
 		metaVersion: math.MaxUint32, // absent until SetMetaVersion (§10.1)
 		regions:     regions,
+		desc:        wire.FrameDescriptor{StreamID: l.StreamID, Epoch: l.Epoch},
 	}
 	if cfg.Announce != nil {
 		// Encoded once here so a bad layout fails New rather than every DoWork.
-		p.announceBuf = make([]byte, regions.AnnounceLength())
-		if _, err := regions.EncodeAnnounce(p.announceBuf, cfg.ProducerID, 0); err != nil {
+		if p.announce, err = regions.Announce(cfg.ProducerID); err != nil {
 			return nil, err
+		}
+		p.announceBuf = make([]byte, p.announce.EncodedLength())
+		if _, err := p.announce.Encode(p.announceBuf); err != nil {
+			return nil, configError("10.1.1", "announce", p.announce.HeaderRegionURI, err.Error())
 		}
 	}
 	for i, spec := range l.Pools {
@@ -403,12 +414,13 @@ func (p *Producer) Commit(c *Claim, t *shm.TensorHeader) Result {
 	slot, _ := p.ring.Slot(c.headerIndex)
 	slot.EncodeFrame(uint32(len(c.payload)), c.headerIndex, p.pools[c.pool].id, c.metaVersion, &p.encoded)
 	desc := p.descBuf[:]
-	encodeDescriptor(desc, p.streamID, p.epoch, c.seq, c.headerIndex, c.metaVersion)
+	p.desc.Seq, p.desc.HeaderIndex, p.desc.MetaVersion = c.seq, c.headerIndex, c.metaVersion
+	p.desc.Encode(desc) // cannot fail: descBuf is FrameDescriptorLength bytes
 	now := p.cfg.Clock()
 	slot.SetTimestampNs(uint64(now))
 	slot.Commit(c.seq)
 	p.open = false
-	stampDescriptor(desc, uint64(now))
+	wire.StampFrameDescriptor(desc, uint64(now))
 	r := OK
 	if position := p.cfg.Descriptors.Offer(desc); position < 0 {
 		r = offerAgain(p.cfg.Descriptors, desc, position)
@@ -467,11 +479,12 @@ func (p *Producer) isOpen(c *Claim) bool {
 // sendProgress publishes u on the shared control stream (when a consumer reads it there)
 // and on the per-consumer control streams of consumers that support progress (§5).
 func (p *Producer) sendProgress(u ProgressUpdate) Result {
-	m := Progress{
+	m := wire.FrameProgress{
 		StreamID: p.streamID, Epoch: p.epoch, FrameID: u.FrameID,
 		HeaderIndex: p.cur.headerIndex, PayloadBytesFilled: u.Bytes, State: u.State,
 	}
-	msg := p.progressBuf[:EncodeProgress(p.progressBuf[:], &m)]
+	m.Encode(p.progressBuf[:]) // cannot fail: progressBuf is FrameProgressLength bytes
+	msg := p.progressBuf[:]
 	r := OK
 	if p.progressShared && p.cfg.Control != nil {
 		if r = offer(p.cfg.Control, msg); r != OK {
@@ -543,11 +556,11 @@ func (p *Producer) RefreshActivity(nowNs int64) {
 }
 
 func (p *Producer) sendQos() Result {
-	if r := tryClaim(p.cfg.Qos, &p.claim, QosProducerLength); r != OK {
+	if r := tryClaim(p.cfg.Qos, &p.claim, wire.QosProducerLength); r != OK {
 		return p.fail(r)
 	}
-	q := Qos{StreamID: p.streamID, ProducerID: p.cfg.ProducerID, Epoch: p.epoch, CurrentSeq: p.seq, Watermark: math.MaxUint32}
-	EncodeQos(p.claim.Buffer(), &q)
+	q := wire.QosProducer{StreamID: p.streamID, ProducerID: p.cfg.ProducerID, Epoch: p.epoch, CurrentSeq: p.seq, Watermark: wire.NullU32}
+	q.Encode(p.claim.Buffer()) // cannot fail: the claim is QosProducerLength bytes
 	p.claim.Commit()
 	p.counters.QosSent++
 	return OK
@@ -556,7 +569,8 @@ func (p *Producer) sendQos() Result {
 // sendAnnounce offers the announce: it may be longer than one frame, which try-claim
 // cannot carry, so it is copied in (and fragmented) by Offer.
 func (p *Producer) sendAnnounce(nowNs int64) Result {
-	n, _ := p.regions.EncodeAnnounce(p.announceBuf, p.cfg.ProducerID, uint64(nowNs)) // checked by New
+	p.announce.AnnounceTimestampNs = uint64(nowNs)
+	n, _ := p.announce.Encode(p.announceBuf) // checked by New
 	for range maxAdminRetries {
 		position := p.cfg.Announce.Offer(p.announceBuf[:n])
 		if position >= 0 {

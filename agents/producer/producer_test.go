@@ -9,6 +9,7 @@ import (
 
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 func TestLayoutValidate(t *testing.T) {
@@ -142,7 +143,7 @@ func TestWireSpec_8_3_ClaimInProgressThenCommitThenDescriptor(t *testing.T) {
 		t.Fatalf("%d descriptors, want 1", len(msgs))
 	}
 	d := decodeDescriptor(t, msgs[0])
-	if d != (Descriptor{StreamID: 7, Epoch: 3, Seq: 3, HeaderIndex: 3, TimestampNs: 2000, MetaVersion: 42}) {
+	if d != (wire.FrameDescriptor{StreamID: 7, Epoch: 3, Seq: 3, HeaderIndex: 3, TimestampNs: 2000, MetaVersion: 42}) {
 		t.Fatalf("descriptor %+v", d)
 	}
 	if p.Seq() != 4 {
@@ -368,11 +369,11 @@ func TestProgressMessagesFollowTheStateMachine(t *testing.T) {
 	}
 	clock.now = 400
 	p.Commit(c, vector(4096))
-	var got []Progress
+	var got []wire.FrameProgress
 	for _, msg := range collect(control) {
 		got = append(got, decodeProgress(t, msg))
 	}
-	want := []Progress{
+	want := []wire.FrameProgress{
 		{StreamID: 7, Epoch: 3, FrameID: 0, State: 1},
 		{StreamID: 7, Epoch: 3, FrameID: 0, PayloadBytesFilled: 2500, State: 2},
 		{StreamID: 7, Epoch: 3, FrameID: 0, PayloadBytesFilled: 4096, State: 3},
@@ -412,7 +413,7 @@ func TestDoWorkRefreshesActivityAndPublishesQos(t *testing.T) {
 		t.Fatalf("%d QoS messages", len(msgs))
 	}
 	q := decodeQos(t, msgs[0])
-	if q != (Qos{StreamID: 7, ProducerID: 0, Epoch: 3, CurrentSeq: 1, Watermark: math.MaxUint32}) {
+	if q != (wire.QosProducer{StreamID: 7, ProducerID: 0, Epoch: 3, CurrentSeq: 1, Watermark: math.MaxUint32}) {
 		t.Fatalf("QosProducer %+v", q)
 	}
 }

@@ -1,6 +1,8 @@
 package producer
 
-import "github.com/tensorpool/tensorpool/wire/sbe/control"
+import (
+	"github.com/tensorpool/tensorpool/wire"
+)
 
 // ProgressPolicy throttles FrameProgress (§10.2.2): a PROGRESS update goes out only once
 // IntervalNs has passed since the last message for the frame and the filled byte count
@@ -115,7 +117,7 @@ type ProgressTracker struct {
 // ProgressUpdate is a message the tracker decided to send.
 type ProgressUpdate struct {
 	FrameID uint64
-	State   control.FrameProgressState
+	State   wire.FrameProgressState
 	Bytes   uint64
 }
 
@@ -126,7 +128,7 @@ func (t *ProgressTracker) Phase() ProgressPhase { return t.phase }
 func (t *ProgressTracker) Start(frameID, valuesLen uint64, nowNs int64) ProgressUpdate {
 	t.phase, t.frameID, t.valuesLen = PhaseStarted, frameID, valuesLen
 	t.sent, t.latest, t.lastSendNs = 0, 0, nowNs
-	return ProgressUpdate{FrameID: frameID, State: control.FrameProgressState_STARTED}
+	return ProgressUpdate{FrameID: frameID, State: wire.ProgressStateStarted}
 }
 
 // Update records that filled bytes are written. It returns a PROGRESS message when the
@@ -155,7 +157,7 @@ func (t *ProgressTracker) Tick(nowNs int64) (ProgressUpdate, bool) {
 		return ProgressUpdate{}, false
 	}
 	t.phase, t.sent, t.lastSendNs = PhaseProgress, t.latest, nowNs
-	return ProgressUpdate{FrameID: t.frameID, State: control.FrameProgressState_PROGRESS, Bytes: t.latest}, true
+	return ProgressUpdate{FrameID: t.frameID, State: wire.ProgressStateProgress, Bytes: t.latest}, true
 }
 
 // Complete closes the frame at its final valuesLen bytes (values_len_bytes, at most the
@@ -172,7 +174,7 @@ func (t *ProgressTracker) Complete(valuesLen uint64, nowNs int64) (ProgressUpdat
 	if regressed {
 		return ProgressUpdate{}, false
 	}
-	return ProgressUpdate{FrameID: t.frameID, State: control.FrameProgressState_COMPLETE, Bytes: valuesLen}, true
+	return ProgressUpdate{FrameID: t.frameID, State: wire.ProgressStateComplete, Bytes: valuesLen}, true
 }
 
 // Abandon forgets the open frame without a message (the claim was aborted).

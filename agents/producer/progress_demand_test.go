@@ -5,46 +5,7 @@ import (
 
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
-
-// rawHello encodes a ConsumerHello with the hint fields exactly as given, null values
-// included.
-func rawHello(interval, bytes, major uint32) []byte {
-	buf := make([]byte, 128)
-	var m control.ConsumerHello
-	m.WrapAndApplyHeader(buf, 0, uint64(len(buf))).
-		SetStreamId(7).SetConsumerId(1).SetSupportsShm(control.Bool_TRUE).SetSupportsProgress(control.Bool_TRUE).
-		SetMode(control.Mode_STREAM).SetExpectedLayoutVersion(1).
-		SetProgressIntervalUs(interval).SetProgressBytesDelta(bytes).SetProgressMajorDeltaUnits(major).
-		PutDescriptorChannel("").PutControlChannel("")
-	return buf[:wire.HeaderLength+int(m.EncodedLength())]
-}
-
-func TestWireSpec_10_1_2_ProgressHintsDecoded(t *testing.T) {
-	const null = 0xFFFF_FFFF
-	cases := []struct {
-		name                   string
-		interval, bytes, major uint32
-		want                   ProgressHint
-	}{
-		{"all null: not provided", null, null, null, ProgressHint{}},
-		{"values kept", 250, 65536, 8, ProgressHint{IntervalUs: 250, BytesDelta: 65536, MajorDeltaUnits: 8}},
-		{"major delta 0 is unknown", 100, null, 0, ProgressHint{IntervalUs: 100}},
-		{"largest non-null values", null - 1, null - 1, null - 1, ProgressHint{null - 1, null - 1, null - 1}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			var h Hello
-			if err := DecodeHello(rawHello(c.interval, c.bytes, c.major), &h); err != nil {
-				t.Fatal(err)
-			}
-			if got := h.Hint(); got != c.want || !h.SupportsProgress {
-				t.Fatalf("hint %+v, want %+v", got, c.want)
-			}
-		})
-	}
-}
 
 // TestWireSpec_10_2_2_ProgressFollowsLiveConsumers walks a producer through hellos,
 // QoS and expiry: progress is on only while a live consumer supports it, with the
@@ -55,14 +16,14 @@ func TestWireSpec_10_2_2_ProgressFollowsLiveConsumers(t *testing.T) {
 	type step struct {
 		name     string
 		now      int64
-		hello    *Hello // sent at now
-		qos      uint32 // consumer id whose QosConsumer arrives at now (0: none)
+		hello    *wire.ConsumerHello // sent at now
+		qos      uint32              // consumer id whose QosConsumer arrives at now (0: none)
 		on       bool
 		want     ProgressPolicy
 		expected int // live consumers after the step
 	}
-	hello := func(id uint32, progress bool, interval, bytes uint32) *Hello {
-		return &Hello{StreamID: 7, ConsumerID: id, SupportsShm: true, SupportsProgress: progress, Mode: control.Mode_STREAM,
+	hello := func(id uint32, progress bool, interval, bytes uint32) *wire.ConsumerHello {
+		return &wire.ConsumerHello{StreamID: 7, ConsumerID: id, SupportsShm: true, SupportsProgress: progress, Mode: wire.ModeStream,
 			ProgressIntervalUs: interval, ProgressBytesDelta: bytes}
 	}
 	steps := []step{
@@ -109,11 +70,11 @@ func TestWireSpec_10_2_2_ProgressFollowsLiveConsumers(t *testing.T) {
 }
 
 // progressOn reads the FrameProgress messages of a pipe, skipping other messages.
-func progressOn(t *testing.T, msgs [][]byte) []Progress {
+func progressOn(t *testing.T, msgs [][]byte) []wire.FrameProgress {
 	t.Helper()
-	var out []Progress
+	var out []wire.FrameProgress
 	for _, m := range msgs {
-		if h, err := wire.PeekHeader(m); err == nil && h.TemplateID == control.FrameProgressSbeTemplateID {
+		if h, err := wire.PeekHeader(m); err == nil && h.ID() == wire.FrameProgressID {
 			out = append(out, decodeProgress(t, m))
 		}
 	}
@@ -134,16 +95,16 @@ func TestWireSpec_5_ProgressOnPerConsumerControlStreams(t *testing.T) {
 			t.Fatal(r)
 		}
 	}
-	send := func(h *Hello) {
+	send := func(h *wire.ConsumerHello) {
 		if err := p.HandleControl(encodeHelloForTest(h)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	send(&Hello{StreamID: 7, ConsumerID: 1, Mode: control.Mode_STREAM, SupportsProgress: true, ControlChannel: "aeron:ipc", ControlStreamID: 1201})
-	send(&Hello{StreamID: 7, ConsumerID: 2, Mode: control.Mode_STREAM, ControlChannel: "aeron:ipc", ControlStreamID: 1202})
+	send(&wire.ConsumerHello{StreamID: 7, ConsumerID: 1, Mode: wire.ModeStream, SupportsProgress: true, ControlChannel: "aeron:ipc", ControlStreamID: 1201})
+	send(&wire.ConsumerHello{StreamID: 7, ConsumerID: 2, Mode: wire.ModeStream, ControlChannel: "aeron:ipc", ControlStreamID: 1202})
 	ctrl.Drain() // the ConsumerConfigs
 	frame()
-	if got := progressOn(t, collect(pubs.opened[1201].LogPipe)); len(got) != 2 || got[0].State != control.FrameProgressState_STARTED || got[1].State != control.FrameProgressState_COMPLETE {
+	if got := progressOn(t, collect(pubs.opened[1201].LogPipe)); len(got) != 2 || got[0].State != wire.ProgressStateStarted || got[1].State != wire.ProgressStateComplete {
 		t.Fatalf("per-consumer stream of a progress consumer: %+v", got)
 	}
 	if n := len(collect(pubs.opened[1202].LogPipe)); n != 0 {
@@ -152,14 +113,14 @@ func TestWireSpec_5_ProgressOnPerConsumerControlStreams(t *testing.T) {
 	if n := len(collect(ctrl)); n != 0 {
 		t.Fatalf("%d messages on the shared control stream with no progress consumer reading it", n)
 	}
-	send(&Hello{StreamID: 7, ConsumerID: 3, Mode: control.Mode_STREAM, SupportsProgress: true})
+	send(&wire.ConsumerHello{StreamID: 7, ConsumerID: 3, Mode: wire.ModeStream, SupportsProgress: true})
 	ctrl.Drain()
 	frame()
 	if got := progressOn(t, collect(ctrl)); len(got) != 2 || got[0].FrameID != 1 {
 		t.Fatalf("shared control stream: %+v", got)
 	}
 	for _, msg := range collect(pubs.opened[1201].LogPipe) {
-		if h, _ := wire.PeekHeader(msg); h.TemplateID != control.FrameProgressSbeTemplateID {
+		if h, _ := wire.PeekHeader(msg); h.ID() != wire.FrameProgressID {
 			t.Fatalf("template %d on a per-consumer control stream", h.TemplateID)
 		}
 	}
@@ -200,12 +161,12 @@ func TestWireSpec_10_2_2_RetriedFrameNotReannounced(t *testing.T) {
 				t.Fatal(r)
 			}
 			p.Offer(make([]byte, 10), vector(10)) // the next frame is announced again
-			var states []control.FrameProgressState
+			var states []wire.FrameProgressState
 			var ids []uint64
 			for _, m := range progressOn(t, collect(ctrl)) {
 				states, ids = append(states, m.State), append(ids, m.FrameID)
 			}
-			wantStates := []control.FrameProgressState{1, 2, 1, 3}
+			wantStates := []wire.FrameProgressState{1, 2, 1, 3}
 			wantIDs := []uint64{0, 0, 1, 1}
 			if len(states) != len(wantStates) {
 				t.Fatalf("states %v frames %v, want %v %v", states, ids, wantStates, wantIDs)
@@ -241,7 +202,7 @@ func TestWireSpec_10_2_2_ProgressWithinValuesLen(t *testing.T) {
 		t.Fatal(r)
 	}
 	got := progressOn(t, collect(ctrl))
-	if n := len(got); n == 0 || got[n-1].State != control.FrameProgressState_COMPLETE || got[n-1].PayloadBytesFilled != 1200 {
+	if n := len(got); n == 0 || got[n-1].State != wire.ProgressStateComplete || got[n-1].PayloadBytesFilled != 1200 {
 		t.Fatalf("progress %+v: COMPLETE must carry values_len_bytes 1200", got)
 	}
 	for _, m := range got {
@@ -259,7 +220,7 @@ func TestProgressToConsumersAllocatesNothing(t *testing.T) {
 	ctrl := newPipe(t)
 	p, _, descs := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Control: ctrl, Consumers: table})
 	for id := uint32(1); id <= 2; id++ {
-		h := Hello{StreamID: 7, ConsumerID: id, Mode: control.Mode_STREAM, SupportsProgress: true, ProgressIntervalUs: 1, ProgressBytesDelta: 1}
+		h := wire.ConsumerHello{StreamID: 7, ConsumerID: id, Mode: wire.ModeStream, SupportsProgress: true, ProgressIntervalUs: 1, ProgressBytesDelta: 1}
 		if id == 1 {
 			h.ControlChannel, h.ControlStreamID = "aeron:ipc", 1201
 		}
@@ -306,15 +267,15 @@ func TestWireSpec_10_2_2_SmallFramesCarryNoProgress(t *testing.T) {
 	p.SetProgress(true, ProgressPolicy{IntervalNs: 1, BytesDelta: 4096})
 	for _, c := range []struct {
 		size int
-		want []control.FrameProgressState
+		want []wire.FrameProgressState
 	}{
 		{4095, nil},
-		{4096, []control.FrameProgressState{control.FrameProgressState_STARTED, control.FrameProgressState_COMPLETE}},
+		{4096, []wire.FrameProgressState{wire.ProgressStateStarted, wire.ProgressStateComplete}},
 	} {
 		if r := p.Offer(make([]byte, c.size), vector(c.size)); r != OK {
 			t.Fatal(r)
 		}
-		var got []control.FrameProgressState
+		var got []wire.FrameProgressState
 		for _, m := range progressOn(t, collect(ctrl)) {
 			got = append(got, m.State)
 		}

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
 
 func TestWireSpec_10_2_2_ProgressTracker(t *testing.T) {
@@ -13,14 +12,14 @@ func TestWireSpec_10_2_2_ProgressTracker(t *testing.T) {
 		bytes  uint64
 		now    int64
 		send   bool
-		state  control.FrameProgressState
+		state  wire.FrameProgressState
 		result Result
 		phase  ProgressPhase
 	}
 	const (
-		started  = control.FrameProgressState_STARTED
-		progress = control.FrameProgressState_PROGRESS
-		complete = control.FrameProgressState_COMPLETE
+		started  = wire.ProgressStateStarted
+		progress = wire.ProgressStateProgress
+		complete = wire.ProgressStateComplete
 	)
 	cases := []struct {
 		name  string
@@ -124,24 +123,20 @@ func TestWireSpec_10_2_2_CombineProgressHints(t *testing.T) {
 	}
 }
 
-func decodeProgress(t testing.TB, buf []byte) Progress {
+func decodeProgress(t testing.TB, buf []byte) wire.FrameProgress {
 	t.Helper()
-	msg, err := wire.ValidateSchema(buf, wire.ControlSchemaID)
-	if err != nil || msg.TemplateID != control.FrameProgressSbeTemplateID {
+	var p wire.FrameProgress
+	if err := p.Decode(buf); err != nil {
 		t.Fatalf("not a FrameProgress: %v", err)
 	}
-	var m control.FrameProgress
-	m.WrapForDecode(buf, wire.HeaderLength, uint64(msg.BlockLength), uint64(msg.Version), uint64(len(buf)))
-	return Progress{StreamID: m.StreamId(), Epoch: m.Epoch(), FrameID: m.FrameId(), HeaderIndex: m.HeaderIndex(), PayloadBytesFilled: m.PayloadBytesFilled(), State: m.State()}
+	return p
 }
 
-func decodeQos(t testing.TB, buf []byte) Qos {
+func decodeQos(t testing.TB, buf []byte) wire.QosProducer {
 	t.Helper()
-	msg, err := wire.ValidateSchema(buf, wire.ControlSchemaID)
-	if err != nil || msg.TemplateID != control.QosProducerSbeTemplateID {
+	var q wire.QosProducer
+	if err := q.Decode(buf); err != nil {
 		t.Fatalf("not a QosProducer: %v", err)
 	}
-	var m control.QosProducer
-	m.WrapForDecode(buf, wire.HeaderLength, uint64(msg.BlockLength), uint64(msg.Version), uint64(len(buf)))
-	return Qos{StreamID: m.StreamId(), ProducerID: m.ProducerId(), Epoch: m.Epoch(), CurrentSeq: m.CurrentSeq(), Watermark: m.Watermark()}
+	return q
 }

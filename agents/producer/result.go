@@ -11,7 +11,8 @@ const (
 	// DropNoPoolFits: no pool's stride_bytes holds the payload; the frame is dropped,
 	// never blocked on (§9).
 	DropNoPoolFits
-	// DropInvalidSize: a negative size, or more than a u32 values_len_bytes can carry.
+	// DropInvalidSize: a negative size, or more than a u32 values_len_bytes can carry (or a
+	// metadata string over its 1 GiB encoding maximum).
 	DropInvalidSize
 	// DropInvalidTensor: the tensor header breaks §8.2/§15.8 (enums, ndims, strides,
 	// progress stride); consumers would drop it, so it is never committed.

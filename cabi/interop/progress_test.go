@@ -12,7 +12,6 @@ import (
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/tp"
 	"github.com/tensorpool/tensorpool/wire"
-	"github.com/tensorpool/tensorpool/wire/sbe/control"
 )
 
 // controlTap is a raw Aeron client on the stack's control stream: it records what the
@@ -25,7 +24,7 @@ type controlTap struct {
 	onMsg  logbuffer.FragmentHandler
 
 	mu     sync.Mutex
-	hellos map[uint32]control.Bool // consumer id -> supportsProgress of its latest hello
+	hellos map[uint32]bool // consumer id -> supportsProgress of its latest hello
 }
 
 func (s *stack) controlTap(t *testing.T) *controlTap {
@@ -35,7 +34,7 @@ func (s *stack) controlTap(t *testing.T) *controlTap {
 		t.Fatal(err)
 	}
 	channel := s.env["TP_CONTROL_CHANNEL"]
-	c := &controlTap{hellos: map[uint32]control.Bool{}}
+	c := &controlTap{hellos: map[uint32]bool{}}
 	if c.client, err = aeron.Connect(aeron.Config{Dir: aeronDir}); err != nil {
 		t.Fatal(err)
 	}
@@ -53,16 +52,15 @@ func (s *stack) controlTap(t *testing.T) *controlTap {
 func (c *controlTap) onControl(buf []byte, offset, length int, _ *logbuffer.Header) {
 	msg := buf[offset : offset+length]
 	h, err := wire.PeekHeader(msg)
-	if err != nil || h.SchemaID != wire.ControlSchemaID || h.TemplateID != control.ConsumerHelloSbeTemplateID {
+	if err != nil || h.ID() != wire.ConsumerHelloID {
 		return
 	}
-	if _, err := wire.ValidateSchema(msg, wire.ControlSchemaID); err != nil {
+	var m wire.ConsumerHello
+	if err := m.Decode(msg); err != nil {
 		return
 	}
-	var m control.ConsumerHello
-	m.WrapForDecode(msg, wire.HeaderLength, uint64(h.BlockLength), uint64(h.Version), uint64(len(msg)))
 	c.mu.Lock()
-	c.hellos[m.ConsumerId()] = m.SupportsProgress()
+	c.hellos[m.ConsumerID] = m.SupportsProgress
 	c.mu.Unlock()
 }
 
@@ -70,7 +68,7 @@ func (c *controlTap) onControl(buf []byte, offset, length int, _ *logbuffer.Head
 // stream moves no faster than its slowest subscriber.
 func (c *controlTap) poll() int { return c.sub.Poll(c.onMsg, 64) }
 
-func (c *controlTap) hello(id uint32) (control.Bool, bool) {
+func (c *controlTap) hello(id uint32) (supportsProgress, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v, ok := c.hellos[id]
@@ -80,16 +78,11 @@ func (c *controlTap) hello(id uint32) (control.Bool, bool) {
 // sendProgress offers a FrameProgress for the frame claimed as seq, valid for consumers
 // of epoch with nslots header slots (Wire spec §10.2.2).
 func (c *controlTap) sendProgress(epoch, seq uint64, nslots uint32, filled uint64) {
-	buf := make([]byte, wire.HeaderLength+int(control.FrameProgressSbeBlockLength))
-	var m control.FrameProgress
-	m.WrapAndApplyHeader(buf, 0, uint64(len(buf))).
-		SetStreamId(testStream).
-		SetEpoch(epoch).
-		SetFrameId(seq).
-		SetHeaderIndex(uint32(seq) & (nslots - 1)).
-		SetPayloadBytesFilled(filled).
-		SetState(control.FrameProgressState_PROGRESS)
-	c.pub.Offer(buf) // a hint: a lost one is fine
+	m := wire.FrameProgress{StreamID: testStream, Epoch: epoch, FrameID: seq, HeaderIndex: uint32(seq) & (nslots - 1),
+		PayloadBytesFilled: filled, State: wire.ProgressStateProgress}
+	var buf [wire.FrameProgressLength]byte
+	m.Encode(buf[:])
+	c.pub.Offer(buf[:]) // a hint: a lost one is fine
 }
 
 // publishWithProgress is publish, with a FrameProgress for every frame before its commit,
@@ -171,10 +164,10 @@ func TestInterop_CConsumerProgressIsOptIn(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	if v, _ := tap.hello(plainID); v != control.Bool_FALSE {
-		t.Errorf("default consumer %d: ConsumerHello supportsProgress = %v, want FALSE", plainID, v)
+	if v, _ := tap.hello(plainID); v {
+		t.Errorf("default consumer %d: ConsumerHello supportsProgress = %v, want false", plainID, v)
 	}
-	if v, _ := tap.hello(optedID); v != control.Bool_TRUE {
-		t.Errorf("consumer %d with tp_context_set_consumer_progress(true): ConsumerHello supportsProgress = %v, want TRUE", optedID, v)
+	if v, _ := tap.hello(optedID); !v {
+		t.Errorf("consumer %d with tp_context_set_consumer_progress(true): ConsumerHello supportsProgress = %v, want true", optedID, v)
 	}
 }

@@ -37,6 +37,7 @@ import (
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/cmd/internal/benchsize"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 const sweepSizes = "64,256,1K,4K,16K,64K,256K,640K,1M,4M,16M"
@@ -366,14 +367,19 @@ func (b *bench) system(mode string, regions *producer.Regions, layout producer.L
 	defer rx.abort()
 	// Announce the regions until the consumer has mapped them, here rather than from
 	// the producer's timer, so no announce handling falls into the measured window.
-	announce := make([]byte, regions.AnnounceLength())
+	announce, err := regions.Announce(1)
+	if err != nil {
+		return nil, err
+	}
+	announceBuf := make([]byte, announce.EncodedLength())
 	var nextAnnounceNs int64
 	if err := rx.awaitReady(func() {
 		now := monoclock.Now()
 		p.DoWork(now) // activity timestamp: the baselines took a while
 		if now >= nextAnnounceNs {
-			n, _ := regions.EncodeAnnounce(announce, 1, uint64(now)) // a layout CreateStandalone accepted
-			control.Offer(announce[:n])
+			announce.AnnounceTimestampNs = uint64(now)
+			n, _ := announce.Encode(announceBuf) // sized for it just above
+			control.Offer(announceBuf[:n])
 			nextAnnounceNs = now + int64(50*time.Millisecond)
 		}
 	}); err != nil {
@@ -400,7 +406,7 @@ func (b *bench) system(mode string, regions *producer.Regions, layout producer.L
 
 // descriptorFrameLength is the log space a FrameDescriptor takes: Aeron frame header
 // and message, aligned.
-var descriptorFrameLength = int64(logbuffer.Align(logbuffer.HeaderLength+producer.DescriptorLength, logbuffer.FrameAlignment))
+var descriptorFrameLength = int64(logbuffer.Align(logbuffer.HeaderLength+wire.FrameDescriptorLength, logbuffer.FrameAlignment))
 
 // subscriberPosition finds the position counter of the one subscriber of pub, in this
 // process or another, and returns its reader.
@@ -577,7 +583,7 @@ func (b *bench) aeronRate(mode string) (float64, error) {
 		if i%1024 == 0 && monoclock.Now() >= w.End {
 			break
 		}
-		r := pub.TryClaim(producer.DescriptorLength, &claim)
+		r := pub.TryClaim(wire.FrameDescriptorLength, &claim)
 		if r < 0 {
 			if r == logbuffer.NotConnected && monoclock.Now() >= w.End {
 				break // the sink left at the end of the window
@@ -642,7 +648,7 @@ func (b *bench) aeronOneWay(mode string) (p50, p99 float64, err error) {
 	}
 	idle := newIdle(b.o.idle)
 	for sentNs < w.End {
-		r := pings.TryClaim(producer.DescriptorLength, &claim)
+		r := pings.TryClaim(wire.FrameDescriptorLength, &claim)
 		if r < 0 {
 			if fatalResult(r) {
 				return 0, 0, fmt.Errorf("ping try-claim: %d", r)
