@@ -356,6 +356,9 @@ func (a *Agent) onAttach(req wire.ShmAttachRequest) {
 		a.sendAttachResponse(&resp)
 		return
 	}
+	// Provisioning can take long (a large profile is written and prefaulted): the lease
+	// runs from when it is granted, not from when the request arrived.
+	a.nowNs = uint64(clock.Now())
 	resp, actions := a.core.CommitAttach(d.Plan, a.nowNs)
 	resp.HeaderRegionURI = regions.HeaderURI
 	for i := range resp.PayloadPools {
