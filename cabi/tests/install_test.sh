@@ -24,7 +24,7 @@ for f in lib/libtensorpool.so \
   [ -f "$prefix/$f" ] || fail "missing $f"
 done
 # go's generated header is internal.
-if find "$prefix" -name libtensorpool.h | grep -q .; then fail "libtensorpool.h was installed"; fi
+if find "$prefix" -name libtensorpool.h | grep . >/dev/null; then fail "libtensorpool.h was installed"; fi
 
 # (a) pkg-config
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
@@ -52,7 +52,7 @@ echo "find_package: $out"
 [[ $out == "install smoke: tensorpool"* ]] || fail "unexpected output from install_smoke: $out"
 # It must have used the installed library, not the build tree's.
 if command -v ldd >/dev/null; then
-  ldd "$tmp/project/build/install_smoke" | grep -q "$prefix/lib/libtensorpool.so" ||
+  ldd "$tmp/project/build/install_smoke" | grep "$prefix/lib/libtensorpool.so" >/dev/null ||
     { ldd "$tmp/project/build/install_smoke" >&2; fail "install_smoke does not load $prefix/lib/libtensorpool.so"; }
 fi
 echo "install_test: ok"

@@ -29,7 +29,7 @@ if want=$(git -C "$src" describe --tags --always --dirty 2>/dev/null); then
   got=$(echo "$tp_version" | head -1)
   [ "$got" = "tp $want" ] || [ "$got-dirty" = "tp $want" ] || fail "tp version says '$got', git describe '$want'"
 fi
-echo "$tp_version" | grep -q '^wire  *spec v1.1, SBE schema 900 version 1$' || fail "tp version lacks the wire protocol: $tp_version"
+echo "$tp_version" | grep '^wire  *spec v1.1, SBE schema 900 version 1$' >/dev/null || fail "tp version lacks the wire protocol: $tp_version"
 
 "$prefix/bin/tp" check "$src/config/examples/driver.toml" >"$tmp/check.log" 2>&1 ||
   { cat "$tmp/check.log" >&2; fail "the installed tp check rejects config/examples/driver.toml"; }
