@@ -61,6 +61,7 @@ type Process struct {
 	stopped bool
 
 	stop, done chan struct{}
+	stopOnce   sync.Once
 	started    bool
 }
 
@@ -241,7 +242,7 @@ func (p *Process) Close() error {
 	started := p.started
 	p.cycle.Unlock()
 	if started {
-		close(p.stop)
+		p.stopOnce.Do(func() { close(p.stop) })
 		select {
 		case <-p.done:
 		case <-time.After(closeTimeout):
