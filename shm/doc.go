@@ -9,10 +9,15 @@
 // DropReason codes. Control-path failures (opening, validating, parsing) are
 // *ValidationError or *os.PathError values that name the field and the value.
 //
-// Memory ordering. The only word shared memory is synchronised through is seq_commit
-// at offset 0 of each header slot; it is always accessed with sync/atomic 64-bit
-// operations. Go's atomics are sequentially consistent, which subsumes the release
-// stores and acquire loads the spec asks for (§8.3, §15.3). Payload and header bytes
-// are plain memory accesses whose consistency the seqlock establishes; see seqlock.go
-// for the extra ordering needed on weakly ordered CPUs.
+// Memory ordering. Writers and readers synchronise through three kinds of mapped word,
+// each stored by one writer and loaded with sync/atomic by readers:
+//   - seq_commit, at offset 0 of each header slot: the seqlock (seqlock.go). The writer's
+//     stores are release stores (internal/ordered: a plain MOV in an out-of-line function
+//     on amd64, sync/atomic elsewhere and under -race); readers load it twice around their
+//     plain reads of the header and payload, with a read fence before the second load.
+//   - the superblock magic, stored last when a region is created (superblock.go), so a
+//     reader that sees it sees the rest of the superblock;
+//   - activity_timestamp_ns, stored with sync/atomic by whoever keeps the region alive.
+// Payload and header bytes are plain memory accesses whose consistency the seqlock
+// establishes.
 package shm

@@ -38,7 +38,8 @@ const (
 	superblockEnd                 = superblockActivityTimeOffset + 8
 )
 
-// Magic is ASCII "TPOLSHM1" read as a little-endian u64 (§7.1).
+// Magic is the reference's magic value (§7.1): the bytes "TOPLSHM1" read as a big-endian
+// u64, so the file holds them reversed ("1MHSLPOT").
 const Magic uint64 = 0x544F504C53484D31
 
 // LayoutVersion is the SHM layout this package reads and writes.
