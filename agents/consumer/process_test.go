@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tensorpool/tensorpool/agents/internal/tptest"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/transport/mem"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -59,10 +59,11 @@ func child(role string) error {
 	}
 	defer r.Close()
 	// Descriptors go to a log nobody else reads: the parent judges slots on its own.
-	pipe, err := tptest.NewLogPipe(64 << 10)
+	pipe, err := mem.NewPipe(mem.Config{})
 	if err != nil {
 		return err
 	}
+	defer pipe.Close()
 	p, err := producer.New(r, producer.Config{Descriptors: pipe})
 	if err != nil {
 		return err

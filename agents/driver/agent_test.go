@@ -373,7 +373,7 @@ func TestAgent_KeepaliveAndAnnounceDoNotAllocate(t *testing.T) {
 	k := wire.ShmLeaseKeepalive{LeaseID: prod.LeaseID, StreamID: 10000, ClientID: 1, Role: wire.RoleProducer}
 	buf := encoded(make([]byte, k.EncodedLength()), &k)
 	d.agent.nowNs = uint64(MonotonicNanos())
-	allocs := testing.AllocsPerRun(1000, func() { d.agent.onMessage(buf, 0, len(buf), nil) })
+	allocs := testing.AllocsPerRun(1000, func() { d.agent.onMessage(buf, nil) })
 	require.Zero(t, allocs, "keepalive")
 
 	d.run(50 * time.Millisecond) // drain what the announces below fill
@@ -402,12 +402,10 @@ func TestAgent_BackPressuredAnswersAreRetriedInOrder(t *testing.T) {
 	d := startTestDriver(t, "")
 	// A subscriber that never polls holds every log of the control stream
 	// back once a window (half the 64 KiB term) of it is unread.
-	lagging, err := d.client.AddSubscription(d.cfg.Driver.ControlChannel, int32(d.cfg.Driver.ControlStreamID))
-	require.NoError(t, err)
+	lagging := added(t, d.client.AddSubscription(d.cfg.Driver.ControlChannel, int32(d.cfg.Driver.ControlStreamID)))
 	// Requests travel in their own (exclusive) log: at 64 bytes a frame they
 	// fill it three times slower than the 192-byte answers fill the driver's.
-	requests, err := d.client.AddExclusivePublication(d.cfg.Driver.ControlChannel, int32(d.cfg.Driver.ControlStreamID))
-	require.NoError(t, err)
+	requests := added(t, d.client.AddExclusivePublication(d.cfg.Driver.ControlChannel, int32(d.cfg.Driver.ControlStreamID)))
 	d.waitFor("connected", func() bool { return lagging.IsConnected() && requests.IsConnected() })
 
 	sent := 0

@@ -6,10 +6,10 @@ import (
 	"math"
 	"slices"
 
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/agents/internal/extent"
 	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -17,15 +17,15 @@ import (
 type Config struct {
 	ProducerID uint32
 	// Descriptors receives a FrameDescriptor per committed frame (required).
-	Descriptors DescriptorPublisher
+	Descriptors transport.Publication
 	// Control is the shared control stream: it receives FrameProgress (and ConsumerConfig,
 	// see HandleControl); nil sends progress only on per-consumer control streams.
-	Control DescriptorPublisher
+	Control transport.Publication
 	// Qos receives QosProducer on DoWork; nil disables them.
-	Qos DescriptorPublisher
+	Qos transport.Publication
 	// Announce receives ShmPoolAnnounce on DoWork, for a standalone producer whose regions
 	// have files (§10.1.1); nil disables them. In driver mode the driver announces.
-	Announce DescriptorPublisher
+	Announce transport.Publication
 	// AnnounceIntervalNs is the announce period; default 1 s (§15.11).
 	AnnounceIntervalNs int64
 	// Clock stamps frames, descriptors and the superblocks' activity timestamp; default
@@ -43,7 +43,7 @@ type Config struct {
 	ProgressFloor ProgressPolicy
 	// Metadata receives DataSourceAnnounce and DataSourceMeta (§10.3) every
 	// AnnounceIntervalNs and, for DataSourceMeta, on change; nil disables them.
-	Metadata DescriptorPublisher
+	Metadata transport.Publication
 	// Consumers holds per-consumer descriptor streams of consumers that said hello
 	// (§10.1.2); nil serves the shared streams only. Its stream must be the layout's.
 	// With Consumers set, FrameProgress follows their hellos: on while a live consumer
@@ -128,7 +128,7 @@ type Producer struct {
 	seq   uint64
 	open  bool
 	cur   Claim
-	claim logbuffer.BufferClaim
+	claim transport.Claim
 	// checked is the last tensor header that passed Commit's checks, checkedBytes the
 	// payload bytes it addresses and encoded its slot encoding: streams repeat one
 	// shape, which then costs a comparison instead of a validation and an encoding.
@@ -577,7 +577,7 @@ func (p *Producer) sendAnnounce(nowNs int64) Result {
 			p.counters.AnnouncesSent++
 			return OK
 		}
-		if position != logbuffer.AdminAction {
+		if position != transport.AdminAction {
 			return p.fail(publicationResult(position))
 		}
 	}

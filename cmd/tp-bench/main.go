@@ -37,6 +37,7 @@ import (
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/cmd/internal/benchsize"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -345,12 +346,12 @@ type pass struct {
 func (b *bench) system(mode string, regions *producer.Regions, layout producer.Layout, size int, inFlight int64, length time.Duration) (*pass, error) {
 	controlStream := b.streams(2)
 	descriptorStream := controlStream + 1
-	control, err := b.client.AddPublication(ipcChannel, controlStream)
+	control, err := addPublication(b.client, controlStream, false)
 	if err != nil {
 		return nil, err
 	}
 	defer control.Close()
-	descriptors, err := b.client.AddExclusivePublication(ipcChannel, descriptorStream)
+	descriptors, err := addPublication(b.client, descriptorStream, true)
 	if err != nil {
 		return nil, err
 	}
@@ -556,7 +557,7 @@ func (b *bench) memcpyRate(regions *producer.Regions, size int) (float64, error)
 // the descriptor channel, counted by a subscriber where the consumer would run.
 func (b *bench) aeronRate(mode string) (float64, error) {
 	stream := b.streams(1)
-	pub, err := b.client.AddExclusivePublication(ipcChannel, stream)
+	pub, err := addPublication(b.client, stream, true)
 	if err != nil {
 		return 0, err
 	}
@@ -576,7 +577,7 @@ func (b *bench) aeronRate(mode string) (float64, error) {
 	if err := rx.send(w); err != nil {
 		return 0, err
 	}
-	var claim logbuffer.BufferClaim
+	var claim transport.Claim
 	idle := newIdle(b.o.idle)
 	idled := false
 	for i := uint64(0); ; i++ {
@@ -585,7 +586,7 @@ func (b *bench) aeronRate(mode string) (float64, error) {
 		}
 		r := pub.TryClaim(wire.FrameDescriptorLength, &claim)
 		if r < 0 {
-			if r == logbuffer.NotConnected && monoclock.Now() >= w.End {
+			if r == transport.NotConnected && monoclock.Now() >= w.End {
 				break // the sink left at the end of the window
 			}
 			if fatalResult(r) {
@@ -614,12 +615,12 @@ func (b *bench) aeronRate(mode string) (float64, error) {
 func (b *bench) aeronOneWay(mode string) (p50, p99 float64, err error) {
 	pingStream := b.streams(2)
 	pongStream := pingStream + 1
-	pings, err := b.client.AddExclusivePublication(ipcChannel, pingStream)
+	pings, err := addPublication(b.client, pingStream, true)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer pings.Close()
-	pongs, err := b.client.AddSubscription(ipcChannel, pongStream)
+	pongs, err := addSubscription(b.client, pongStream)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -640,11 +641,11 @@ func (b *bench) aeronOneWay(mode string) (p50, p99 float64, err error) {
 		return 0, 0, err
 	}
 	var rtt histogram
-	var claim logbuffer.BufferClaim
+	var claim transport.Claim
 	var sentNs int64
 	answered := false
-	onPong := func(buf []byte, off, _ int, _ *logbuffer.Header) {
-		answered = int64(binary.LittleEndian.Uint64(buf[off:])) == sentNs
+	onPong := func(msg []byte, _ *transport.Header) {
+		answered = int64(binary.LittleEndian.Uint64(msg)) == sentNs
 	}
 	idle := newIdle(b.o.idle)
 	for sentNs < w.End {
