@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 
 	"github.com/tensorpool/tensorpool/agents/consumer"
-	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
@@ -102,7 +101,7 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 		}
 	}
 	cfg := consumer.Config{
-		StreamID: streamID, ConsumerID: id, AllowedBaseDirs: o.AllowedBaseDirs, Clock: monoclock.Now,
+		StreamID: streamID, ConsumerID: id, AllowedBaseDirs: o.AllowedBaseDirs, Clock: clock.Now,
 		Mode: o.Consumer.Mode, MaxRateHz: o.Consumer.MaxRateHz, FreshnessNs: o.Consumer.FreshnessNs,
 		Hellos: cs.hellos, QosIntervalNs: o.QosInterval.Nanoseconds(), Progress: o.Consumer.Progress,
 		DescriptorChannel: o.Consumer.DescriptorChannel, DescriptorStreamID: o.Consumer.DescriptorStreamID,
@@ -223,7 +222,7 @@ func (cs *Consumer) react() {
 		cs.c.Unmap()
 	}
 	if granted {
-		a := grantAnnounce(&grant, monoclock.Now())
+		a := grantAnnounce(&grant, clock.Now().Nanos())
 		if _, err := cs.c.ApplyAnnounce(&a); err != nil {
 			cs.err = fmt.Errorf("tp: mapping the regions of stream %d epoch %d: %w", grant.StreamID, grant.Epoch, err)
 		}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/tensorpool/tensorpool/agents/monoclock"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
@@ -56,7 +56,7 @@ func (c *Client) Keepalive(l LeaseRef) error {
 		return err
 	}
 	k := wire.ShmLeaseKeepalive{LeaseID: l.LeaseID, StreamID: l.StreamID, ClientID: l.ClientID, Role: l.Role,
-		ClientTimestampNs: uint64(monoclock.Now())}
+		ClientTimestampNs: uint64(clock.Now())}
 	buf := make([]byte, k.EncodedLength())
 	if _, err := k.Encode(buf); err != nil {
 		return fmt.Errorf("tp: %w", err)

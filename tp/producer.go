@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/internal/ordered"
@@ -203,7 +202,7 @@ func (p *Producer) mapGrant(g *wire.ShmAttachResponse) error {
 	if err != nil {
 		return fmt.Errorf("tp: mapping the regions of stream %d epoch %d: %w", g.StreamID, g.Epoch, err)
 	}
-	cfg := producer.Config{ProducerID: p.lease.clientID, Descriptors: p.desc, Clock: monoclock.Now,
+	cfg := producer.Config{ProducerID: p.lease.clientID, Descriptors: p.desc, Clock: clock.Now,
 		QosIntervalNs: p.client.opts.QosInterval.Nanoseconds(), Control: p.control,
 		Consumers: p.consumers, AssignedByDriver: true}
 	if p.qos != nil {
@@ -220,7 +219,7 @@ func (p *Producer) mapGrant(g *wire.ShmAttachResponse) error {
 	if p.prev != nil {
 		pr.InheritMetadata(p.prev)
 	}
-	pr.RefreshActivity(monoclock.Now())
+	pr.RefreshActivity(clock.Now().Nanos())
 	p.regions, p.p = regions, pr
 	return nil
 }

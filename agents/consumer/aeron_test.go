@@ -81,7 +81,7 @@ func TestOverAeronIPC(t *testing.T) {
 	defer c.Close()
 
 	// The announce travels on the control stream (as a standalone producer sends it).
-	announce := announceBytes(t, r, 5, uint64(c.cfg.Clock()))
+	announce := announceBytes(t, r, 5, uint64(c.cfg.Clock().Nanos()))
 	if res := controlPub.Offer(announce); res < 0 {
 		t.Fatalf("announce offer: %d", res)
 	}
@@ -126,7 +126,7 @@ func TestOverAeronIPC(t *testing.T) {
 	}
 
 	// QoS from both sides.
-	now := c.cfg.Clock()
+	now := c.cfg.Clock().Nanos()
 	p.DoWork(now)
 	c.DoWork(now)
 	var gotProducer, gotConsumer bool

@@ -30,7 +30,7 @@ func TestAgentDutyCycle(t *testing.T) {
 	}
 	c.SetJoinTime(0)
 	var errs []error
-	inv := agent.NewInvoker(&Agent{Consumer: c, Control: control, Descriptors: descriptors, OnError: func(err error) { errs = append(errs, err) }}, clock.Mono, nil)
+	inv := agent.NewInvoker(&Agent{Consumer: c, Control: control, Descriptors: descriptors, OnError: func(err error) { errs = append(errs, err) }}, clock.Now, nil)
 	defer inv.Close()
 
 	p.DoWork(clock.now) // announce
@@ -100,7 +100,7 @@ func TestWireSpec_10_1_3_AgentFollowsAssignment(t *testing.T) {
 			}
 			return perConsumer[id], nil
 		}}
-	inv := agent.NewInvoker(a, clock.Mono, nil)
+	inv := agent.NewInvoker(a, clock.Now, nil)
 	defer inv.Close()
 
 	p.DoWork(clock.now) // announce

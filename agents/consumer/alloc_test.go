@@ -3,8 +3,8 @@ package consumer
 import (
 	"testing"
 
-	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/agents/producer"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -42,7 +42,7 @@ func TestPollAndReadAllocatesNothing(t *testing.T) {
 		}
 		c.Poll(pipe, 10)
 		c.HandleDescriptor(stale) // a dropped descriptor costs nothing either
-		c.DoWork(monoclock.Now())
+		c.DoWork(clock.Now().Nanos())
 		if i%64 == 0 {
 			qos.Drain()
 		}

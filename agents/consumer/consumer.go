@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tensorpool/tensorpool/agents/monoclock"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
@@ -36,9 +36,9 @@ type Config struct {
 	// newest descriptor when it sees the gap, so resyncing needs no further action.
 	MaxOutstandingSeqGap uint64
 	// Clock is CLOCK_MONOTONIC, the domain of activity and MONOTONIC announce timestamps
-	// (default monoclock.Now); RealtimeClock is Unix time, for REALTIME_SYNCED announces
-	// (default time.Now().UnixNano).
-	Clock         func() int64
+	// (default clock.Now); RealtimeClock is Unix time in nanoseconds, for REALTIME_SYNCED
+	// announces (default time.Now().UnixNano).
+	Clock         func() clock.Mono
 	RealtimeClock func() int64
 	// Host overrides page and hugepage facts for stride checks (tests); nil reads /proc.
 	Host *shm.HostMemory
@@ -211,7 +211,7 @@ func New(cfg Config, handler FrameHandler) (*Consumer, error) {
 		cfg.FreshnessNs = defaultFreshnessNs
 	}
 	if cfg.Clock == nil {
-		cfg.Clock = monoclock.Now
+		cfg.Clock = clock.Now
 	}
 	if cfg.RealtimeClock == nil {
 		cfg.RealtimeClock = func() int64 { return time.Now().UnixNano() }
@@ -240,7 +240,7 @@ func New(cfg Config, handler FrameHandler) (*Consumer, error) {
 		}
 		c.policy = policy
 	}
-	c.filter = AnnounceFilter{StreamID: cfg.StreamID, LayoutVersion: shm.LayoutVersion, FreshnessNs: cfg.FreshnessNs, JoinNs: cfg.Clock()}
+	c.filter = AnnounceFilter{StreamID: cfg.StreamID, LayoutVersion: shm.LayoutVersion, FreshnessNs: cfg.FreshnessNs, JoinNs: cfg.Clock().Nanos()}
 	c.onFragment = func(msg []byte, _ *transport.Header) { c.HandleDescriptor(msg) }
 	c.onControl = func(msg []byte, _ *transport.Header) {
 		if err := c.HandleControl(msg); err != nil {
@@ -344,7 +344,7 @@ func (c *Consumer) read(desc *wire.FrameDescriptor) Drop {
 	}
 	var nowNs int64
 	if c.rate.periodNs > 0 {
-		if nowNs = c.cfg.Clock(); !c.rate.open(nowNs) {
+		if nowNs = c.cfg.Clock().Nanos(); !c.rate.open(nowNs) {
 			return c.drop(DropRateLimited)
 		}
 	}
@@ -458,7 +458,7 @@ func (c *Consumer) ApplyAnnounce(a *wire.ShmPoolAnnounce) (v AnnounceVerdict, er
 	prev := debug.SetPanicOnFault(true) // a refresh re-reads the mapped superblocks
 	defer c.recoverFault(prev, &err)
 	epoch, mapped := c.Mapped()
-	v = c.filter.Judge(a, c.cfg.Clock(), c.cfg.RealtimeClock(), epoch, mapped)
+	v = c.filter.Judge(a, c.cfg.Clock().Nanos(), c.cfg.RealtimeClock(), epoch, mapped)
 	switch v {
 	case AnnounceRefresh:
 		return v, c.refresh(a)
@@ -499,7 +499,7 @@ func (c *Consumer) AttachRegions(a *wire.ShmPoolAnnounce, regions []shm.Region) 
 }
 
 func (c *Consumer) attach(a *wire.ShmPoolAnnounce, regions []shm.Region) error {
-	m, err := newMapping(a, regions, c.cfg.Clock(), c.cfg.FreshnessNs)
+	m, err := newMapping(a, regions, c.cfg.Clock().Nanos(), c.cfg.FreshnessNs)
 	if err != nil {
 		for _, r := range regions {
 			r.Close()

@@ -45,7 +45,7 @@ func restartProducer(t *testing.T, c *Consumer, l producer.Layout, pipe transpor
 	if err != nil {
 		t.Fatal(err)
 	}
-	buf := announceBytes(t, r, 1, uint64(c.cfg.Clock()))
+	buf := announceBytes(t, r, 1, uint64(c.cfg.Clock().Nanos()))
 	if err := c.HandleControl(buf); err != nil {
 		t.Fatalf("announce of the new epoch: %v", err)
 	}
@@ -95,7 +95,7 @@ func TestWireSpec_15_14_TruncatedRegionUnmapsAndRemaps(t *testing.T) {
 			}
 
 			if tc.doWork {
-				c.DoWork(c.cfg.Clock())
+				c.DoWork(c.cfg.Clock().Nanos())
 			} else {
 				for c.Poll(pipe, 100) > 0 {
 				}

@@ -14,10 +14,7 @@ import (
 
 type fakeClock struct{ now int64 }
 
-func (c *fakeClock) Now() int64 { return c.now }
-
-// Mono is the same time for an agent.Invoker.
-func (c *fakeClock) Mono() monotonic.Mono { return monotonic.Mono(c.now) }
+func (c *fakeClock) Now() monotonic.Mono { return monotonic.Mono(c.now) }
 
 const rigNow = 1_000_000_000_000
 

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/tensorpool/tensorpool/agents/internal/tptest"
-	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/agents/producer"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/transport"
 )
@@ -153,7 +153,7 @@ type heapProducer struct {
 
 func heapProducerRegions(t testing.TB, l producer.Layout) heapProducer {
 	t.Helper()
-	now := monoclock.Now()
+	now := clock.Now().Nanos()
 	hsb := l.HeaderSuperblock()
 	hsb.ActivityTimestampNs = uint64(now)
 	header, err := tptest.HeapRegion(hsb)
@@ -204,7 +204,7 @@ func mmapPair(t testing.TB, l producer.Layout, pub transport.Publication, handle
 	}
 	t.Cleanup(c.Close)
 	c.SetJoinTime(0)
-	buf := announceBytes(t, r, 1, uint64(c.cfg.Clock()))
+	buf := announceBytes(t, r, 1, uint64(c.cfg.Clock().Nanos()))
 	if err := c.HandleControl(buf); err != nil {
 		t.Fatal(err)
 	}

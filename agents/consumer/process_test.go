@@ -109,7 +109,7 @@ func startChild(t *testing.T, role string, frames uint64, handler FrameHandler) 
 	}
 	t.Cleanup(c.Close)
 	c.SetJoinTime(0)
-	buf := announceBytes(t, r, 1, uint64(c.cfg.Clock()))
+	buf := announceBytes(t, r, 1, uint64(c.cfg.Clock().Nanos()))
 	if err := c.HandleControl(buf); err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ func TestProducerKilledMidCommit(t *testing.T) {
 	if len(got) != 3 {
 		t.Fatalf("accepted %v", got)
 	}
-	if err := c.CheckLiveness(c.cfg.Clock() + c.cfg.FreshnessNs + 1); err == nil {
+	if err := c.CheckLiveness(c.cfg.Clock().Nanos() + c.cfg.FreshnessNs + 1); err == nil {
 		t.Fatal("dead producer's regions still considered live")
 	}
 	if _, ok := c.Mapped(); ok {

@@ -263,7 +263,7 @@ func TestWireSpec_10_2_2_ProgressEndToEnd(t *testing.T) {
 			}
 			return perConsumer[id], nil
 		}}
-	inv := agent.NewInvoker(a, clock.Mono, nil)
+	inv := agent.NewInvoker(a, clock.Now, nil)
 	defer inv.Close()
 
 	p.DoWork(clock.now) // announce

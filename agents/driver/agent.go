@@ -7,20 +7,12 @@ import (
 	"log/slog"
 	"sync/atomic"
 
-	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
-
-// MonotonicNanos is the driver clock: CLOCK_MONOTONIC, shared by every
-// process on the host and not reset when the driver restarts, so epochs
-// taken from it keep increasing across restarts (Driver spec §10) and
-// clients can compare leaseExpiryTimestampNs and announce timestamps with
-// their own reading of it. Producers and consumers stamp frames with the same clock.
-func MonotonicNanos() int64 { return monoclock.Now() }
 
 // Metrics count what the agent did and dropped. They are updated by the
 // agent goroutine and may be read from any goroutine.
@@ -120,7 +112,7 @@ func NewAgent(ctx context.Context, cfg *config.DriverConfig, client transport.Cl
 		a.core.RecordEpochOnDisk(e.StreamID, e.Epoch)
 	}
 	if cfg.Policies.EpochGCEnabled && cfg.Policies.EpochGCOnStartup {
-		if err := prov.CollectAtStartup(found, uint64(MonotonicNanos())); err != nil {
+		if err := prov.CollectAtStartup(found, uint64(clock.Now())); err != nil {
 			log.Warn("startup epoch GC incomplete", "err", err)
 		}
 	}
@@ -220,7 +212,7 @@ func (a *Agent) runTimers() int {
 // the mappings are released and, if configured, the files removed.
 func (a *Agent) OnClose() {
 	if !a.stopped {
-		a.nowNs = uint64(MonotonicNanos())
+		a.nowNs = uint64(clock.Now())
 		a.runActions(a.core.StopNow(a.nowNs))
 		a.flushPending()
 		a.stopped = true

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/wire"
 )
@@ -36,7 +37,7 @@ func requireGrant(t *testing.T, d *testDriver, r wire.ShmAttachResponse, stream 
 	require.Equal(t, uint32(16), r.HeaderNslots)
 	require.Equal(t, uint16(256), r.HeaderSlotBytes)
 	require.Equal(t, uint8(8), r.MaxDims)
-	require.Greater(t, r.LeaseExpiryTimestampNs, uint64(MonotonicNanos()))
+	require.Greater(t, r.LeaseExpiryTimestampNs, uint64(clock.Now()))
 	require.Empty(t, r.ErrorMessage)
 	require.Len(t, r.PayloadPools, 2)
 	policy, err := shm.NewPathPolicy(d.cfg.Shm.BaseDir)
@@ -372,7 +373,7 @@ func TestAgent_KeepaliveAndAnnounceDoNotAllocate(t *testing.T) {
 
 	k := wire.ShmLeaseKeepalive{LeaseID: prod.LeaseID, StreamID: 10000, ClientID: 1, Role: wire.RoleProducer}
 	buf := encoded(make([]byte, k.EncodedLength()), &k)
-	d.agent.nowNs = uint64(MonotonicNanos())
+	d.agent.nowNs = uint64(clock.Now())
 	allocs := testing.AllocsPerRun(1000, func() { d.agent.onMessage(buf, nil) })
 	require.Zero(t, allocs, "keepalive")
 

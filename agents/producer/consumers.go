@@ -394,19 +394,19 @@ func (p *Producer) HandleControl(buf []byte) error {
 		if err := q.Decode(buf); err != nil {
 			return err
 		}
-		t.Touch(q.StreamID, q.ConsumerID, p.cfg.Clock())
+		t.Touch(q.StreamID, q.ConsumerID, p.cfg.Clock().Nanos())
 	case wire.ConsumerHelloID:
 		var hello wire.ConsumerHello
 		if err := hello.Decode(buf); err != nil {
 			return err
 		}
 		if p.cfg.AssignedByDriver {
-			if t.ObserveHello(&hello, p.cfg.Clock()) {
+			if t.ObserveHello(&hello, p.cfg.Clock().Nanos()) {
 				p.applyProgressDemand()
 			}
 			return nil
 		}
-		a, ok, reqErr := t.HandleHello(&hello, p.cfg.Clock())
+		a, ok, reqErr := t.HandleHello(&hello, p.cfg.Clock().Nanos())
 		if !ok {
 			return nil
 		}
@@ -425,7 +425,7 @@ func (p *Producer) HandleControl(buf []byte) error {
 		if a.ControlChannel == "" || a.ControlStreamID == 0 {
 			a.ControlChannel, a.ControlStreamID = "", 0
 		}
-		_, err := t.Apply(&a, p.cfg.Clock())
+		_, err := t.Apply(&a, p.cfg.Clock().Nanos())
 		return err
 	}
 	return nil

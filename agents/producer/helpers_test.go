@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/tensorpool/tensorpool/agents/internal/tptest"
+	monotonic "github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/transport/mem"
@@ -50,7 +51,7 @@ func newPipe(t testing.TB) *mem.Pipe {
 
 type fakeClock struct{ now int64 }
 
-func (c *fakeClock) Now() int64 { return c.now }
+func (c *fakeClock) Now() monotonic.Mono { return monotonic.Mono(c.now) }
 
 func newTestProducer(t testing.TB, l Layout, cfg Config) (*Producer, *Regions, *mem.Pipe) {
 	t.Helper()

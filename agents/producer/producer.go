@@ -7,7 +7,7 @@ import (
 	"slices"
 
 	"github.com/tensorpool/tensorpool/agents/internal/extent"
-	"github.com/tensorpool/tensorpool/agents/monoclock"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
@@ -29,8 +29,8 @@ type Config struct {
 	// AnnounceIntervalNs is the announce period; default 1 s (§15.11).
 	AnnounceIntervalNs int64
 	// Clock stamps frames, descriptors and the superblocks' activity timestamp; default
-	// CLOCK_MONOTONIC (§15.7), comparable across processes on the host.
-	Clock func() int64
+	// clock.Now, CLOCK_MONOTONIC (§15.7), comparable across processes on the host.
+	Clock func() clock.Mono
 	// ActivityIntervalNs is how often DoWork refreshes activity_timestamp_ns; default 1 s
 	// (§15.11, §15.14).
 	ActivityIntervalNs int64
@@ -176,7 +176,7 @@ func New(regions *Regions, cfg Config) (*Producer, error) {
 		return nil, configError("", "Descriptors", nil, "a descriptor publication is required")
 	}
 	if cfg.Clock == nil {
-		cfg.Clock = monoclock.Now
+		cfg.Clock = clock.Now
 	}
 	if cfg.ActivityIntervalNs <= 0 {
 		cfg.ActivityIntervalNs = defaultIntervalNs
@@ -336,7 +336,7 @@ func (p *Producer) claimIn(pi, size, capacity int) *Claim {
 	// control messages beside every small frame.
 	if p.progressOn && uint64(size) >= p.progress.Policy.BytesDelta && !(p.retryMuted && p.retrySeq == p.seq) {
 		p.tracking = true
-		p.sendProgress(p.progress.Start(p.seq, uint64(capacity), p.cfg.Clock()))
+		p.sendProgress(p.progress.Start(p.seq, uint64(capacity), p.cfg.Clock().Nanos()))
 	}
 	return c
 }
@@ -354,7 +354,7 @@ func (p *Producer) Progress(c *Claim, filled uint64) Result {
 	if filled > uint64(len(c.payload)) {
 		return p.fail(ErrProgressOverrun) // beyond values_len_bytes (§10.2.2)
 	}
-	u, send, r := p.progress.Update(filled, p.cfg.Clock())
+	u, send, r := p.progress.Update(filled, p.cfg.Clock().Nanos())
 	if r != OK {
 		return p.fail(r)
 	}
@@ -416,7 +416,7 @@ func (p *Producer) Commit(c *Claim, t *shm.TensorHeader) Result {
 	desc := p.descBuf[:]
 	p.desc.Seq, p.desc.HeaderIndex, p.desc.MetaVersion = c.seq, c.headerIndex, c.metaVersion
 	p.desc.Encode(desc) // cannot fail: descBuf is FrameDescriptorLength bytes
-	now := p.cfg.Clock()
+	now := p.cfg.Clock().Nanos()
 	slot.SetTimestampNs(uint64(now))
 	slot.Commit(c.seq)
 	p.open = false

@@ -33,8 +33,8 @@ import (
 	"github.com/tensorpool/tensorpool/aeron/counters"
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver"
-	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/agents/producer"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/cmd/internal/benchsize"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/transport"
@@ -266,7 +266,7 @@ func (b *bench) startReceiver(mode string, j job) (*receiverHandle, error) {
 }
 
 func (b *bench) newWindow(length time.Duration) window {
-	start := monoclock.Now() + int64(b.o.warmup)
+	start := clock.Now().Nanos() + int64(b.o.warmup)
 	return window{Start: start, End: start + int64(length)}
 }
 
@@ -375,7 +375,7 @@ func (b *bench) system(mode string, regions *producer.Regions, layout producer.L
 	announceBuf := make([]byte, announce.EncodedLength())
 	var nextAnnounceNs int64
 	if err := rx.awaitReady(func() {
-		now := monoclock.Now()
+		now := clock.Now().Nanos()
 		p.DoWork(now) // activity timestamp: the baselines took a while
 		if now >= nextAnnounceNs {
 			announce.AnnounceTimestampNs = uint64(now)
@@ -464,7 +464,7 @@ produce:
 	for countdown := 0; ; countdown-- {
 		if countdown <= 0 {
 			countdown = every
-			now := monoclock.Now()
+			now := clock.Now().Nanos()
 			p.DoWork(now)
 			if !started && now >= w.Start {
 				started = true
@@ -494,7 +494,7 @@ produce:
 		default:
 			// The receiver leaves when the window ends, possibly while a large frame
 			// was still being copied.
-			if r == producer.DropNotConnected && monoclock.Now() >= w.End {
+			if r == producer.DropNotConnected && clock.Now().Nanos() >= w.End {
 				break produce
 			}
 			return nil, fmt.Errorf("commit: %v", r)
@@ -541,12 +541,12 @@ func (b *bench) memcpyRate(regions *producer.Regions, size int) (float64, error)
 	}
 	mask := len(slots) - 1
 	every := clockEvery(size)
-	start := monoclock.Now()
+	start := clock.Now().Nanos()
 	end := start + int64(b.o.baselineDuration)
 	for copies := 1; ; copies++ {
 		copy(slots[copies&mask], src)
 		if copies%every == 0 {
-			if now := monoclock.Now(); now >= end {
+			if now := clock.Now().Nanos(); now >= end {
 				return float64(copies) * 1e9 / float64(now-start), nil
 			}
 		}
@@ -581,12 +581,12 @@ func (b *bench) aeronRate(mode string) (float64, error) {
 	idle := newIdle(b.o.idle)
 	idled := false
 	for i := uint64(0); ; i++ {
-		if i%1024 == 0 && monoclock.Now() >= w.End {
+		if i%1024 == 0 && clock.Now().Nanos() >= w.End {
 			break
 		}
 		r := pub.TryClaim(wire.FrameDescriptorLength, &claim)
 		if r < 0 {
-			if r == transport.NotConnected && monoclock.Now() >= w.End {
+			if r == transport.NotConnected && clock.Now().Nanos() >= w.End {
 				break // the sink left at the end of the window
 			}
 			if fatalResult(r) {
@@ -657,18 +657,18 @@ func (b *bench) aeronOneWay(mode string) (p50, p99 float64, err error) {
 			idle.Idle(0)
 			continue
 		}
-		sentNs = monoclock.Now()
+		sentNs = clock.Now().Nanos()
 		binary.LittleEndian.PutUint64(claim.Buffer(), uint64(sentNs))
 		claim.Commit()
 		answered = false
 		for spins := 0; !answered; spins++ {
 			idle.Idle(pongs.Poll(onPong, 1))
-			if spins%(1<<16) == 0 && monoclock.Now() > w.End+int64(time.Second) {
+			if spins%(1<<16) == 0 && clock.Now().Nanos() > w.End+int64(time.Second) {
 				return 0, 0, errors.New("no pong within a second")
 			}
 		}
 		if sentNs >= w.Start {
-			rtt.record(monoclock.Now() - sentNs)
+			rtt.record(clock.Now().Nanos() - sentNs)
 		}
 	}
 	if _, err := rx.wait(); err != nil {

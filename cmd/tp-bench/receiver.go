@@ -19,7 +19,7 @@ import (
 	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/consumer"
-	"github.com/tensorpool/tensorpool/agents/monoclock"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/transport"
 )
 
@@ -111,7 +111,7 @@ type consumeState struct {
 func (s *consumeState) onFrame(f *consumer.Frame) {
 	var now int64
 	if s.timed {
-		if now = monoclock.Now(); now < s.start || now >= s.end {
+		if now = clock.Now().Nanos(); now < s.start || now >= s.end {
 			return
 		}
 	} else if !s.counting {
@@ -203,7 +203,7 @@ func consume(j job, client *aeron.Client, ready func(), windows <-chan window) (
 				continue
 			}
 		}
-		now := monoclock.Now()
+		now := clock.Now().Nanos()
 		s.counting = now >= w.Start && now < w.End
 		if !inWindow && now >= w.Start {
 			inWindow = true
@@ -257,7 +257,7 @@ func sink(j job, client *aeron.Client, ready func(), windows <-chan window) (*re
 	ignore := func([]byte, *transport.Header) {}
 	for {
 		n := sub.Poll(ignore, fragmentLimit)
-		now := monoclock.Now()
+		now := clock.Now().Nanos()
 		if now >= w.End+linger {
 			break
 		}
@@ -307,7 +307,7 @@ func pong(j job, client *aeron.Client, ready func(), windows <-chan window) (*re
 	idle := newIdle(j.Idle)
 	// The pinger's last ping may leave just before the window ends: answer it.
 	stop := w.End + int64(time.Second)
-	for polls := 1; echoErr == nil && (polls%clockEveryIdlePolls != 0 || monoclock.Now() < stop); polls++ {
+	for polls := 1; echoErr == nil && (polls%clockEveryIdlePolls != 0 || clock.Now().Nanos() < stop); polls++ {
 		idle.Idle(pings.Poll(echo, 1))
 	}
 	return &receiverResult{}, echoErr
