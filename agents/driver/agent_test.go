@@ -161,7 +161,7 @@ func TestAgent_AttachRefusalsCarryTheRightCode(t *testing.T) {
 
 // Checklist 49; Driver spec §4.4, §4.7a, §6.
 func TestAgent_LeaseExpiresWithoutKeepalivesAndProducerEpochMovesOn(t *testing.T) {
-	d := startShortLeaseDriver(t)
+	d := startShortLeaseDriver(t, connect(t))
 	prod := d.attach(producerRequest(1, 10000, 1))
 	require.Equal(t, wire.CodeOK, prod.Code)
 	cons := d.attach(consumerRequest(2, 10000, 2))

@@ -15,6 +15,7 @@ import (
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/transport"
+	"github.com/tensorpool/tensorpool/transport/mem"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -78,7 +79,18 @@ type testDriver struct {
 	probe   *probe
 }
 
+// connect is an in-memory transport of its own: the agent's tests need a transport, not
+// the media driver. The multi-process tests, whose clients are other processes, use
+// connectAeron.
 func connect(t testing.TB) transport.Client {
+	t.Helper()
+	c := mem.NewDriver(mem.Config{}).Connect(mem.ClientConfig{})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// connectAeron is a client of the package's Java media driver.
+func connectAeron(t testing.TB) transport.Client {
 	t.Helper()
 	c, err := aeron.Connect(aeron.Config{Dir: drivertest.Dir(t), IdleStrategy: agent.NewBackoff()})
 	require.NoError(t, err)
@@ -103,18 +115,22 @@ func startTestDriver(t testing.TB, policies string) *testDriver {
 	return startTestDriverWith(t, cfg)
 }
 
-// startShortLeaseDriver is startTestDriver with 300 ms leases, for tests
-// that wait for expiry.
-func startShortLeaseDriver(t testing.TB) *testDriver {
+// startShortLeaseDriver is startTestDriver with 300 ms leases on client, for
+// tests that wait for expiry.
+func startShortLeaseDriver(t testing.TB, client transport.Client) *testDriver {
 	t.Helper()
 	cfg := agentConfig(t, t.TempDir(), nextControlStream.Add(2), "")
 	cfg.Policies.LeaseExpiryGraceIntervals = 3
-	return startTestDriverWith(t, cfg)
+	return startTestDriverOn(t, cfg, client)
 }
 
 func startTestDriverWith(t testing.TB, cfg *config.DriverConfig) *testDriver {
 	t.Helper()
-	client := connect(t)
+	return startTestDriverOn(t, cfg, connect(t))
+}
+
+func startTestDriverOn(t testing.TB, cfg *config.DriverConfig, client transport.Client) *testDriver {
+	t.Helper()
 	a, err := NewAgent(context.Background(), cfg, client, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	d := &testDriver{t: t, cfg: cfg, client: client, agent: a, invoker: agent.NewInvoker(a, nil, nil)}

@@ -135,7 +135,7 @@ func startHelperClient(t *testing.T, d *testDriver, clientID uint32) (*exec.Cmd,
 func TestAgent_MultiProcess_DeadOrStoppedProducerExpires(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGSTOP} {
 		t.Run(sig.String(), func(t *testing.T) {
-			d := startShortLeaseDriver(t)
+			d := startShortLeaseDriver(t, connectAeron(t))
 			cmd, lease, epoch := startHelperClient(t, d, 501)
 			// Alive and keepaliving for longer than a lease lifetime.
 			d.run(500 * time.Millisecond)
@@ -161,7 +161,7 @@ func TestAgent_MultiProcess_DeadOrStoppedProducerExpires(t *testing.T) {
 // subscription can hold the shared log back only until the media driver
 // times the stopped Aeron client out: aeron.client.liveness.timeout.)
 func TestAgent_MultiProcess_StoppedClientDoesNotStopTheDriver(t *testing.T) {
-	d := startShortLeaseDriver(t)
+	d := startShortLeaseDriver(t, connectAeron(t))
 	cmd, lease, _ := startHelperClient(t, d, 601)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGSTOP))
 	// Several terms (64 KiB) of traffic: refused attaches and their answers.

@@ -10,18 +10,15 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/driver"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/transport"
+	"github.com/tensorpool/tensorpool/transport/mem"
 	"github.com/tensorpool/tensorpool/wire"
 )
-
-func TestMain(m *testing.M) { drivertest.Main(m, nil) }
 
 var nextControlStream atomic.Int32
 
@@ -55,10 +52,12 @@ profile = "cam"
 	return cfg
 }
 
+// connect is an in-memory transport of its own, shared by a test's driver and clients:
+// what these tests check is the client's protocol over some transport, not the media
+// driver (tp's and tp-driver's tests run it over the real one).
 func connect(t *testing.T) transport.Client {
 	t.Helper()
-	c, err := aeron.Connect(aeron.Config{Dir: drivertest.Dir(t), IdleStrategy: agent.NewBackoff()})
-	require.NoError(t, err)
+	c := mem.NewDriver(mem.Config{}).Connect(mem.ClientConfig{})
 	t.Cleanup(func() { c.Close() })
 	return c
 }
