@@ -13,8 +13,8 @@ import (
 // and read back what the role sent. The writer and the reader may be different
 // goroutines.
 type Pipe struct {
-	transport.Publication
-	sub    transport.Subscription
+	*Publication
+	sub    *Subscription
 	client *Client
 }
 
@@ -30,7 +30,7 @@ func NewPipe(cfg Config) (*Pipe, error) {
 		_ = c.Close()
 		return nil, fmt.Errorf("mem: pipe: %w", err)
 	}
-	return &Pipe{Publication: pub, sub: sub, client: c}, nil
+	return &Pipe{Publication: pub.(*Publication), sub: sub.(*Subscription), client: c}, nil
 }
 
 // Poll reads the stream, as transport.Subscription.
