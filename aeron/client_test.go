@@ -505,3 +505,38 @@ func TestPublicationsAndSubscriptionOnIPC(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// An add canceled before the driver answers leaves nothing behind: the conductor removes
+// the resource when the answer arrives, and the Pending reports the cancel.
+func TestCanceledAddIsRemovedWhenTheAnswerArrives(t *testing.T) {
+	c := connect(t, Config{UseInvoker: true})
+	pubs := c.AddPublication("aeron:ipc", 1078)
+	subs := c.AddSubscription("aeron:ipc", 1078)
+	pubs.Cancel() // the conductor has not run: nothing can have been answered
+	subs.Cancel()
+	c.mu.Lock()
+	waiting := len(c.pending)
+	c.mu.Unlock()
+	if waiting != 2 {
+		t.Fatalf("%d requests pending, want both adds still waiting for their answers", waiting)
+	}
+	eventually(t, 5*time.Second, "both answers handled and both resources removed", func() bool {
+		c.Conductor().DoWork(clock.Now())
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(c.publicationByID) == 0 && len(c.subscriptionByID) == 0 && len(c.pending) == 0
+	})
+	for _, err := range []error{pollErr(pubs), pollErr(subs)} {
+		if !errors.Is(err, transport.ErrCanceled) {
+			t.Fatalf("a canceled add polls as %v", err)
+		}
+	}
+	if err := c.Err(); err != nil {
+		t.Fatalf("client after canceled adds: %v", err)
+	}
+}
+
+func pollErr[T any](p transport.Pending[T]) error {
+	_, err := p.Poll()
+	return err
+}
