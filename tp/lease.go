@@ -30,8 +30,7 @@ type lease struct {
 // stream (driverclient.Config.OnControl).
 func newLease(c *Client, clientID uint32, role wire.Role, streamID uint32, onControl func([]byte)) (*lease, error) {
 	l := &lease{clientID: clientID, stream: streamID}
-	// The control stream's publication and subscription are waited for as the media
-	// driver answers: until its driver timeout at most.
+	// Its adds end as await's do: with the media driver's answer or at its timeout.
 	dc, err := driverclient.New(context.Background(), driverclient.Config{
 		Transport:       c.aeron,
 		ControlChannel:  c.opts.ControlChannel,
