@@ -10,9 +10,9 @@
 // its own; every subscription gets one image per session, joining at the session's
 // current position, and sees every message from there on. Messages above the MTU are
 // fragmented and reassembled. A publication with no subscriber is NotConnected, and one
-// whose slowest subscriber lags a window (half a term) is BackPressured. Adds complete on
-// the client's next conductor duty cycle; test hooks hold them, fail them or kill the
-// client.
+// whose slowest subscriber lags a window (half a term; the limit follows subscribers in
+// quarter-window steps) is BackPressured. Adds complete on the client's next conductor duty
+// cycle; test hooks hold them, fail them or kill the client.
 package mem
 
 import (
