@@ -5,10 +5,11 @@
 // ways through heartbeats (the driver's on the ring buffer, the client's in
 // a heartbeat counter the driver allocates for it).
 //
-// A Client's conductor runs on its own goroutine (the default) or is driven
-// by the caller through DoWork (Config.UseInvoker). Blocking requests
-// (AddCounter, AddPublication, ...) drive the conductor themselves while they
-// wait, and every wait ends at the driver timeout.
+// A Client implements transport.Client. Its conductor runs on its own
+// goroutine (the default) or in the caller's duty cycle (Config.UseInvoker,
+// Client.Conductor). Adds are asynchronous: they send the command and return
+// a Pending that the conductor completes when the driver answers, or fails at
+// the driver timeout; nothing waits on the driver except Connect.
 package aeron
 
 import (
@@ -25,6 +26,7 @@ import (
 	"github.com/tensorpool/tensorpool/aeron/counters"
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/clock"
+	"github.com/tensorpool/tensorpool/transport"
 )
 
 // Client defaults (the C client's, aeron_context.c).
@@ -40,8 +42,9 @@ type Config struct {
 	// Dir is the driver's aeron.dir; default $AERON_DIR, then
 	// /dev/shm/aeron-<user>.
 	Dir string
-	// DriverTimeout bounds every request, and how stale the driver's heartbeat
-	// may get before the client gives up on it.
+	// DriverTimeout bounds how long a request waits for the driver's answer,
+	// and how stale the driver's heartbeat may get before the client gives up
+	// on it.
 	DriverTimeout time.Duration
 	// ConnectTimeout bounds how long Connect waits for an active driver in
 	// Dir; default DriverTimeout.
@@ -49,15 +52,17 @@ type Config struct {
 	// KeepaliveInterval is how often the client heartbeat is written and the
 	// driver heartbeat checked.
 	KeepaliveInterval time.Duration
-	// UseInvoker leaves the conductor to the caller: call DoWork regularly,
-	// at least every KeepaliveInterval.
+	// UseInvoker leaves the conductor to the caller: run Client.Conductor in an
+	// agent.Runner or Invoker, at least every KeepaliveInterval.
 	UseInvoker bool
 	// IdleStrategy is the conductor goroutine's; default sleeping 16ms.
 	IdleStrategy agent.IdleStrategy
 	// ErrorHandler receives asynchronous errors: driver loss, client
-	// timeout, lapped broadcast, malformed responses. Default: print to
-	// stderr. It and the image handlers run on the conductor with the
-	// client's lock held: they must not call back into the Client.
+	// timeout, lapped broadcast, malformed responses, a remove the driver
+	// refused. The default, nil, drops them: the one that ends the client
+	// stays visible through Err, and nothing is printed. It and the image
+	// handlers run on the conductor with the client's lock held: they must not
+	// call back into the Client.
 	ErrorHandler func(error)
 	// OnAvailableImage is told about images of this client's subscriptions.
 	OnAvailableImage func(ImageInfo)
@@ -100,9 +105,9 @@ type Client struct {
 	// busy mark in Poll (see Subscription.pollerDone).
 	lightPoll bool
 
-	// mu guards everything below: the conductor state. DoWork and waiting
-	// requests take it; mapped memory is touched only while holding it and
-	// only while terminal is nil.
+	// mu guards everything below: the conductor state. The duty cycle, adds,
+	// removes and polled Pendings take it, briefly; mapped memory is touched
+	// only while holding it and only while terminal is nil.
 	mu                 sync.Mutex
 	toClients          *concurrent.BroadcastReceiver
 	terminal           error
@@ -139,9 +144,6 @@ func Connect(cfg Config) (*Client, error) {
 	}
 	if cfg.IdleStrategy == nil {
 		cfg.IdleStrategy = agent.Sleeping{Period: DefaultIdleSleep}
-	}
-	if cfg.ErrorHandler == nil {
-		cfg.ErrorHandler = func(err error) { fmt.Fprintf(os.Stderr, "aeron client: %v\n", err) }
 	}
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = cfg.DriverTimeout
@@ -202,6 +204,8 @@ func newClient(cfg Config, f *cnc.File, receiver *concurrent.BroadcastReceiver, 
 	return c
 }
 
+var _ transport.Client = (*Client)(nil)
+
 // ClientID is this client's id, unique among the driver's clients.
 func (c *Client) ClientID() int64 { return c.clientID }
 
@@ -215,9 +219,9 @@ func (c *Client) DriverTimeout() time.Duration { return c.cfg.DriverTimeout }
 // Close.
 func (c *Client) CountersReader() *counters.Reader { return c.counters }
 
-// Err returns nil while the client is usable, otherwise why it is not
-// (ErrDriverInactive, ErrClientTimedOut, ErrConductorServiceTimeout or
-// ErrClientClosed, wrapped with details).
+// Err implements transport.Client: nil while the client is usable, otherwise
+// why it is not (ErrDriverInactive, ErrClientTimedOut,
+// ErrConductorServiceTimeout or ErrClientClosed, wrapped with details).
 func (c *Client) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -241,17 +245,16 @@ func (c *Client) BroadcastLappedCount() int64 {
 	return c.toClients.LappedCount()
 }
 
-// DoWork runs one conductor duty cycle and returns the work done. With
-// Config.UseInvoker it must be called regularly; otherwise it is optional.
-func (c *Client) DoWork() int {
-	return c.doWork(clock.Now())
+// Conductor implements transport.Client: with Config.UseInvoker, the duty
+// cycle the caller runs in its own agent.Runner or agent.Invoker, alone or in
+// an agent.Composite with other agents; nil when the client runs it on its own
+// goroutine. Closing the runner does not close the client.
+func (c *Client) Conductor() agent.Agent {
+	if c.cfg.UseInvoker {
+		return conductorAgent{c}
+	}
+	return nil
 }
-
-// Agent returns the client's conductor as an agent, for a caller that runs
-// it in its own agent.Runner or agent.Invoker (with Config.UseInvoker), alone
-// or with other agents in an agent.Composite. Closing the runner does not close
-// the client.
-func (c *Client) Agent() agent.Agent { return conductorAgent{c} }
 
 type conductorAgent struct{ c *Client }
 
@@ -277,7 +280,7 @@ func (c *Client) serviceLocked(now clock.Mono) int {
 	for i := 0; i < responsesPerCycle && c.terminal == nil; i++ {
 		n, err := c.toClients.Receive(c.onMessage)
 		if err != nil {
-			c.cfg.ErrorHandler(fmt.Errorf("aeron: to-clients broadcast: %w", err))
+			c.report(fmt.Errorf("aeron: to-clients broadcast: %w", err))
 			work++
 			continue
 		}
@@ -292,6 +295,13 @@ func (c *Client) serviceLocked(now clock.Mono) int {
 	return work
 }
 
+// report hands an asynchronous error to the configured handler, if any.
+func (c *Client) report(err error) {
+	if c.cfg.ErrorHandler != nil {
+		c.cfg.ErrorHandler(err)
+	}
+}
+
 func (c *Client) checkTimersLocked(now clock.Mono) int {
 	if now.Before(c.lastService.Add(checkInterval)) {
 		return 0
@@ -302,7 +312,7 @@ func (c *Client) checkTimersLocked(now clock.Mono) int {
 		return 1
 	}
 	c.lastService = now
-	work := c.unmapExpiredLocked(now) + c.unmapRetiredLocked()
+	work := c.unmapExpiredLocked(now) + c.unmapRetiredLocked() + c.expireRequestsLocked(now)
 	if now.Before(c.lastKeepalive.Add(c.cfg.KeepaliveInterval)) {
 		return work
 	}
@@ -362,13 +372,12 @@ func (c *Client) terminateLocked(err error) {
 		return
 	}
 	c.terminal = err
-	for id, req := range c.pending {
-		req.complete(err)
-		delete(c.pending, id)
+	for _, req := range c.pending {
+		c.completeLocked(req, err)
 	}
 	c.closeResourcesLocked()
 	if !errors.Is(err, ErrClientClosed) {
-		c.cfg.ErrorHandler(err)
+		c.report(err)
 	}
 }
 
@@ -419,7 +428,7 @@ func (c *Client) unmapRetiredLocked() int {
 			continue
 		}
 		if err := r.log.unmap(); err != nil {
-			c.cfg.ErrorHandler(fmt.Errorf("aeron: unmap %s: %w", r.log.path, err))
+			c.report(fmt.Errorf("aeron: unmap %s: %w", r.log.path, err))
 		}
 		unmapped++
 	}
@@ -442,7 +451,7 @@ func (c *Client) unmapExpiredLocked(now clock.Mono) int {
 			continue
 		}
 		if err := l.log.unmap(); err != nil {
-			c.cfg.ErrorHandler(fmt.Errorf("aeron: unmap %s: %w", l.log.path, err))
+			c.report(fmt.Errorf("aeron: unmap %s: %w", l.log.path, err))
 		}
 		unmapped++
 	}
@@ -502,62 +511,6 @@ func (c *Client) Close() error {
 		err = runnerErr
 	}
 	return err
-}
-
-// request is one command waiting for its response.
-type request struct {
-	correlationID int64
-	description   string
-	done          bool
-	err           error
-	publication   publicationReady
-	counterID     int32
-	statusID      int32
-}
-
-func (r *request) complete(err error) {
-	r.done = true
-	r.err = err
-}
-
-// beginLocked checks the client is usable before a request.
-func (c *Client) beginLocked() error {
-	if c.terminal != nil {
-		return c.terminal
-	}
-	return nil
-}
-
-// registerLocked records a sent command so its response can find it.
-func (c *Client) registerLocked(correlationID int64, description string) *request {
-	c.sentCommand = true
-	req := &request{correlationID: correlationID, description: description}
-	c.pending[correlationID] = req
-	return req
-}
-
-// awaitLocked services the conductor until req is answered, the client
-// ends, or the driver timeout passes. The lock is released while sleeping so
-// the conductor goroutine and other callers make progress.
-func (c *Client) awaitLocked(req *request) error {
-	deadline := time.Now().Add(c.cfg.DriverTimeout)
-	for {
-		c.serviceLocked(clock.Now())
-		if req.done {
-			return req.err
-		}
-		if c.terminal != nil {
-			return c.terminal
-		}
-		if time.Now().After(deadline) {
-			delete(c.pending, req.correlationID)
-			return fmt.Errorf("%w: %s (correlation id %d) after %v",
-				ErrResponseTimeout, req.description, req.correlationID, c.cfg.DriverTimeout)
-		}
-		c.mu.Unlock()
-		time.Sleep(200 * time.Microsecond)
-		c.mu.Lock()
-	}
 }
 
 // onResponse dispatches one broadcast message. The broadcast carries the
@@ -625,7 +578,7 @@ func (c *Client) onResponse(typeID int32, b []byte) {
 				return
 			}
 			if err := sub.addImageLocked(info); err != nil {
-				c.cfg.ErrorHandler(err)
+				c.report(err)
 				return
 			}
 			if c.cfg.OnAvailableImage != nil {
@@ -647,11 +600,6 @@ func (c *Client) onResponse(typeID int32, b []byte) {
 	}
 	// Other types (static counters, publication errors, session ids, and
 	// any added by newer drivers) are not used by this client.
-}
-
-func (c *Client) completeLocked(req *request, err error) {
-	req.complete(err)
-	delete(c.pending, req.correlationID)
 }
 
 func (c *Client) onError(b []byte) {
@@ -676,5 +624,5 @@ func (c *Client) onError(b []byte) {
 }
 
 func (c *Client) malformed(typeID int32, b []byte) {
-	c.cfg.ErrorHandler(fmt.Errorf("aeron: malformed driver response type 0x%x, %d bytes", typeID, len(b)))
+	c.report(fmt.Errorf("aeron: malformed driver response type 0x%x, %d bytes", typeID, len(b)))
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/tensorpool/tensorpool/aeron/cnc"
 	"github.com/tensorpool/tensorpool/aeron/counters"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
+	"github.com/tensorpool/tensorpool/clock"
+	"github.com/tensorpool/tensorpool/transport"
 )
 
 // errorLog collects asynchronous client errors.
@@ -53,6 +55,56 @@ func connect(t *testing.T, cfg Config) *Client {
 		}
 	})
 	return c
+}
+
+// awaitAdd waits for an add to be answered, running the conductor itself when the
+// client is in invoker mode; a hang fails the test.
+func awaitAdd[T any](t testing.TB, c *Client, p transport.Pending[T]) (T, error) {
+	t.Helper()
+	deadline := time.Now().Add(c.DriverTimeout() + 5*time.Second)
+	for {
+		if conductor := c.Conductor(); conductor != nil {
+			conductor.DoWork(clock.Now())
+		}
+		v, err := p.Poll()
+		if !errors.Is(err, transport.ErrPending) {
+			return v, err
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("add still pending after %v", c.DriverTimeout()+5*time.Second)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+// added is awaitAdd for an add that must succeed.
+func added[T any](t testing.TB, c *Client, p transport.Pending[T]) T {
+	t.Helper()
+	v, err := awaitAdd(t, c, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func addSubscription(t testing.TB, c *Client, channel string, stream int32) *Subscription {
+	t.Helper()
+	return added(t, c, c.AddSubscription(channel, stream)).(*Subscription)
+}
+
+func addPublication(t testing.TB, c *Client, channel string, stream int32) *Publication {
+	t.Helper()
+	return added(t, c, c.AddPublication(channel, stream)).(*Publication)
+}
+
+func addExclusivePublication(t testing.TB, c *Client, channel string, stream int32) *Publication {
+	t.Helper()
+	return added(t, c, c.AddExclusivePublication(channel, stream)).(*Publication)
+}
+
+func addCounter(t testing.TB, c *Client, typeID int32, key []byte, label string) *Counter {
+	t.Helper()
+	return added(t, c, c.AddCounter(typeID, key, label)).(*Counter)
 }
 
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
@@ -94,7 +146,7 @@ func TestConnectAndClose(t *testing.T) {
 		if !errors.Is(cl.Err(), ErrClientClosed) {
 			t.Fatalf("after Close: %v", cl.Err())
 		}
-		if _, err := cl.AddCounter(1001, nil, "x"); !errors.Is(err, ErrClientClosed) {
+		if _, err := awaitAdd(t, cl, cl.AddCounter(1001, nil, "x")); !errors.Is(err, ErrClientClosed) {
 			t.Fatalf("AddCounter after Close: %v", err)
 		}
 	}
@@ -163,7 +215,7 @@ func TestConnectRejectsBadCnC(t *testing.T) {
 
 func TestBadChannelGivesDriverError(t *testing.T) {
 	c := connect(t, Config{})
-	_, err := c.AddPublication("aeron:bogus", 1)
+	_, err := awaitAdd(t, c, c.AddPublication("aeron:bogus", 1))
 	var de *DriverError
 	if !errors.As(err, &de) {
 		t.Fatalf("got %v, want a DriverError", err)
@@ -172,13 +224,13 @@ func TestBadChannelGivesDriverError(t *testing.T) {
 		t.Fatalf("code %v message %q (%v)", de.Code, de.Message, err)
 	}
 	t.Logf("driver said: %v", err)
-	if _, err := c.AddSubscription("aeron:udp?endpoint=localhost", 1); !errors.Is(err, ErrorInvalidChannel) {
+	if _, err := awaitAdd(t, c, c.AddSubscription("aeron:udp?endpoint=localhost", 1)); !errors.Is(err, ErrorInvalidChannel) {
 		t.Fatalf("subscription without a port: got %v, want INVALID_CHANNEL", err)
 	} else {
 		t.Logf("driver said: %v", err)
 	}
 	// The client stays usable after a rejected request.
-	if _, err := c.AddCounter(1001, nil, "after error"); err != nil {
+	if _, err := awaitAdd(t, c, c.AddCounter(1001, nil, "after error")); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -188,10 +240,7 @@ func TestCountersAllocateUpdateRead(t *testing.T) {
 	key := []byte("tensorpool-key")
 	const typeID = 1001
 	label := "tensorpool test counter: NodeId=7"
-	k, err := c.AddCounter(typeID, key, label)
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := addCounter(t, c, typeID, key, label)
 	r := c.CountersReader()
 	var found *counters.Counter
 	r.ForEach(func(ct counters.Counter) bool {
@@ -247,16 +296,13 @@ func TestCountersAllocateUpdateRead(t *testing.T) {
 
 func TestCounterKeyAndLabelLimits(t *testing.T) {
 	c := connect(t, Config{})
-	if _, err := c.AddCounter(1001, make([]byte, counters.MaxKeyLength+1), "x"); !errors.Is(err, ErrInvalidArgument) {
+	if _, err := awaitAdd(t, c, c.AddCounter(1001, make([]byte, counters.MaxKeyLength+1), "x")); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("long key: %v", err)
 	}
-	if _, err := c.AddCounter(1001, nil, strings.Repeat("x", counters.MaxLabelLength+1)); !errors.Is(err, ErrInvalidArgument) {
+	if _, err := awaitAdd(t, c, c.AddCounter(1001, nil, strings.Repeat("x", counters.MaxLabelLength+1))); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("long label: %v", err)
 	}
-	k, err := c.AddCounter(1001, make([]byte, counters.MaxKeyLength), strings.Repeat("y", counters.MaxLabelLength))
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := addCounter(t, c, 1001, make([]byte, counters.MaxKeyLength), strings.Repeat("y", counters.MaxLabelLength))
 	if got := c.CountersReader().Label(k.ID()); len(got) != counters.MaxLabelLength {
 		t.Fatalf("label of %d bytes stored as %d", counters.MaxLabelLength, len(got))
 	}
@@ -271,14 +317,11 @@ func TestKeepaliveOutlivesClientLivenessTimeout(t *testing.T) {
 			t.Parallel()
 			var errs errorLog
 			c := connect(t, Config{UseInvoker: invoker, ErrorHandler: errs.handle})
-			k, err := c.AddCounter(1001, nil, "keepalive "+name)
-			if err != nil {
-				t.Fatal(err)
-			}
+			k := addCounter(t, c, 1001, nil, "keepalive "+name)
 			end := time.Now().Add(max(5*time.Second, c.cncFile.ClientLivenessTimeout*5/2))
 			for time.Now().Before(end) {
 				if invoker {
-					c.DoWork()
+					c.Conductor().DoWork(clock.Now())
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
@@ -288,7 +331,7 @@ func TestKeepaliveOutlivesClientLivenessTimeout(t *testing.T) {
 			if k.IsClosed() || c.CountersReader().State(k.ID()) != counters.StateAllocated {
 				t.Fatal("the driver released the client's counter")
 			}
-			if _, err := c.AddCounter(1001, nil, "still alive"); err != nil {
+			if _, err := awaitAdd(t, c, c.AddCounter(1001, nil, "still alive")); err != nil {
 				t.Fatal(err)
 			}
 			if e := errs.all(); len(e) != 0 {
@@ -300,16 +343,13 @@ func TestKeepaliveOutlivesClientLivenessTimeout(t *testing.T) {
 		t.Parallel()
 		var errs errorLog
 		c := connect(t, Config{UseInvoker: true, ErrorHandler: errs.handle})
-		k, err := c.AddCounter(1001, nil, "abandoned")
-		if err != nil {
-			t.Fatal(err)
-		}
+		k := addCounter(t, c, 1001, nil, "abandoned")
 		r := c.CountersReader()
 		eventually(t, c.cncFile.ClientLivenessTimeout+5*time.Second, "the driver reclaims an abandoned client's counter", func() bool {
 			return r.State(k.ID()) != counters.StateAllocated || r.RegistrationID(k.ID()) != k.RegistrationID()
 		})
-		c.DoWork()
-		err = c.Err()
+		c.Conductor().DoWork(clock.Now())
+		err := c.Err()
 		if !errors.Is(err, ErrClientTimedOut) && !errors.Is(err, ErrConductorServiceTimeout) {
 			t.Fatalf("after being abandoned: %v", err)
 		}
@@ -323,10 +363,7 @@ func TestDriverDeathIsNoticed(t *testing.T) {
 	d := drivertest.Start(t, nil)
 	var errs errorLog
 	c := connect(t, Config{Dir: d.Dir(), DriverTimeout: time.Second, ErrorHandler: errs.handle})
-	k, err := c.AddCounter(1001, nil, "doomed")
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := addCounter(t, c, 1001, nil, "doomed")
 	if err := d.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +376,7 @@ func TestDriverDeathIsNoticed(t *testing.T) {
 	if !k.IsClosed() {
 		t.Fatal("counter still open after driver death")
 	}
-	if _, err := c.AddCounter(1001, nil, "x"); !errors.Is(err, ErrDriverInactive) {
+	if _, err := awaitAdd(t, c, c.AddCounter(1001, nil, "x")); !errors.Is(err, ErrDriverInactive) {
 		t.Fatalf("request after driver death: %v", err)
 	}
 	if e := errs.all(); len(e) == 0 || !errors.Is(e[0], ErrDriverInactive) {
@@ -358,7 +395,7 @@ func TestUnresponsiveDriverNeverHangsARequest(t *testing.T) {
 	// could answer the request below.
 	eventually(t, 5*time.Second, "every driver thread stopped", func() bool { return allThreadsStopped(d.Pid()) })
 	start := time.Now()
-	_, err := c.AddCounter(1001, nil, "never answered")
+	_, err := awaitAdd(t, c, c.AddCounter(1001, nil, "never answered"))
 	if !errors.Is(err, ErrResponseTimeout) && !errors.Is(err, ErrDriverInactive) {
 		t.Fatalf("got %v, want a timeout", err)
 	}
@@ -403,17 +440,11 @@ func TestPublicationsAndSubscriptionOnIPC(t *testing.T) {
 		},
 	})
 	const stream = 1077
-	sub, err := c.AddSubscription("aeron:ipc", stream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sub := addSubscription(t, c, "aeron:ipc", stream)
 	if sub.ChannelStatusIndicatorID() != -1 {
 		t.Logf("IPC subscription channel status id %d", sub.ChannelStatusIndicatorID())
 	}
-	pub, err := c.AddPublication("aeron:ipc", stream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pub := addPublication(t, c, "aeron:ipc", stream)
 	if pub.OriginalRegistrationID() != pub.RegistrationID() || pub.StreamID() != stream {
 		t.Fatalf("first publication: original %d registration %d stream %d", pub.OriginalRegistrationID(), pub.RegistrationID(), pub.StreamID())
 	}
@@ -443,17 +474,11 @@ func TestPublicationsAndSubscriptionOnIPC(t *testing.T) {
 	}
 
 	// A second add of the same channel and stream shares the log.
-	again, err := c.AddPublication("aeron:ipc", stream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	again := addPublication(t, c, "aeron:ipc", stream)
 	if again.OriginalRegistrationID() != pub.OriginalRegistrationID() || again.SessionID() != pub.SessionID() || again.LogFile() != pub.LogFile() {
 		t.Fatal("second concurrent publication did not share the first one's log")
 	}
-	excl, err := c.AddExclusivePublication("aeron:ipc", stream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	excl := addExclusivePublication(t, c, "aeron:ipc", stream)
 	if excl.SessionID() == pub.SessionID() || excl.LogFile() == pub.LogFile() {
 		t.Fatal("exclusive publication shares a session or log")
 	}
@@ -479,4 +504,39 @@ func TestPublicationsAndSubscriptionOnIPC(t *testing.T) {
 	if err := sub.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// An add canceled before the driver answers leaves nothing behind: the conductor removes
+// the resource when the answer arrives, and the Pending reports the cancel.
+func TestCanceledAddIsRemovedWhenTheAnswerArrives(t *testing.T) {
+	c := connect(t, Config{UseInvoker: true})
+	pubs := c.AddPublication("aeron:ipc", 1078)
+	subs := c.AddSubscription("aeron:ipc", 1078)
+	pubs.Cancel() // the conductor has not run: nothing can have been answered
+	subs.Cancel()
+	c.mu.Lock()
+	waiting := len(c.pending)
+	c.mu.Unlock()
+	if waiting != 2 {
+		t.Fatalf("%d requests pending, want both adds still waiting for their answers", waiting)
+	}
+	eventually(t, 5*time.Second, "both answers handled and both resources removed", func() bool {
+		c.Conductor().DoWork(clock.Now())
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(c.publicationByID) == 0 && len(c.subscriptionByID) == 0 && len(c.pending) == 0
+	})
+	for _, err := range []error{pollErr(pubs), pollErr(subs)} {
+		if !errors.Is(err, transport.ErrCanceled) {
+			t.Fatalf("a canceled add polls as %v", err)
+		}
+	}
+	if err := c.Err(); err != nil {
+		t.Fatalf("client after canceled adds: %v", err)
+	}
+}
+
+func pollErr[T any](p transport.Pending[T]) error {
+	_, err := p.Poll()
+	return err
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/transport"
 )
 
 // offerRetrying offers until the message is appended or the deadline
@@ -25,7 +25,7 @@ func offerRetrying(t *testing.T, pub *Publication, msg []byte, drain func()) int
 			return result
 		}
 		drain()
-		if result != logbuffer.BackPressured && result != logbuffer.AdminAction && result != logbuffer.NotConnected {
+		if result != transport.BackPressured && result != transport.AdminAction && result != transport.NotConnected {
 			t.Fatalf("offer: result %d", result)
 		}
 		if time.Now().After(deadline) {
@@ -38,14 +38,8 @@ func offerRetrying(t *testing.T, pub *Publication, msg []byte, drain func()) int
 func TestIPCMessagesArriveByteForByte(t *testing.T) {
 	c := connect(t, Config{})
 	const stream = 2001
-	sub, err := c.AddSubscription("aeron:ipc", stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := c.AddPublication("aeron:ipc", stream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sub := addSubscription(t, c, "aeron:ipc", stream)
+	pub := addPublication(t, c, "aeron:ipc", stream)
 	eventually(t, 5*time.Second, "publication connected", pub.IsConnected)
 
 	// Sizes around the single-frame limit and a few fragmented ones; the
@@ -53,9 +47,7 @@ func TestIPCMessagesArriveByteForByte(t *testing.T) {
 	sizes := []int{0, 1, 31, 32, 100, pub.MaxPayloadLength(), pub.MaxPayloadLength() + 1, 3000, pub.MaxMessageLength()}
 	var sent [][]byte
 	var received [][]byte
-	assembler := logbuffer.NewFragmentAssembler(func(buf []byte, off, n int, _ *logbuffer.Header) {
-		received = append(received, bytes.Clone(buf[off:off+n]))
-	}, 4096)
+	handler := func(msg []byte, _ *transport.Header) { received = append(received, bytes.Clone(msg)) }
 	for round := 0; round < 20; round++ {
 		for i, n := range sizes {
 			msg := make([]byte, n)
@@ -65,13 +57,13 @@ func TestIPCMessagesArriveByteForByte(t *testing.T) {
 			if n >= 8 {
 				binary.LittleEndian.PutUint64(msg, uint64(len(sent)))
 			}
-			offerRetrying(t, pub, msg, func() { sub.Poll(assembler.Handler(), 10) })
+			offerRetrying(t, pub, msg, func() { sub.Poll(handler, 10) })
 			sent = append(sent, msg)
-			sub.Poll(assembler.Handler(), 10)
+			sub.Poll(handler, 10)
 		}
 	}
 	eventually(t, 5*time.Second, "all messages received", func() bool {
-		sub.Poll(assembler.Handler(), 100)
+		sub.Poll(handler, 100)
 		return len(received) >= len(sent)
 	})
 	if len(received) != len(sent) {
@@ -82,7 +74,7 @@ func TestIPCMessagesArriveByteForByte(t *testing.T) {
 			t.Fatalf("message %d (%d bytes) differs from what was sent (%d bytes)", i, len(received[i]), len(sent[i]))
 		}
 	}
-	if pub.Offer(make([]byte, pub.MaxMessageLength()+1)) != logbuffer.PublicationError {
+	if pub.Offer(make([]byte, pub.MaxMessageLength()+1)) != transport.PublicationError {
 		t.Fatal("oversized offer accepted")
 	}
 }
@@ -90,19 +82,13 @@ func TestIPCMessagesArriveByteForByte(t *testing.T) {
 func TestTryClaimCommitAbortAndPollAllocateNothing(t *testing.T) {
 	c := connect(t, Config{})
 	const stream = 2002
-	sub, err := c.AddSubscription("aeron:ipc", stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := c.AddExclusivePublication("aeron:ipc", stream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sub := addSubscription(t, c, "aeron:ipc", stream)
+	pub := addExclusivePublication(t, c, "aeron:ipc", stream)
 	eventually(t, 5*time.Second, "publication connected", pub.IsConnected)
-	var claim logbuffer.BufferClaim
+	var claim transport.Claim
 	var got []uint64
-	handler := logbuffer.FragmentHandler(func(buf []byte, off, n int, _ *logbuffer.Header) {
-		got = append(got, binary.LittleEndian.Uint64(buf[off:]))
+	handler := transport.Handler(func(msg []byte, _ *transport.Header) {
+		got = append(got, binary.LittleEndian.Uint64(msg))
 	})
 	for i := uint64(0); i < 10; i++ {
 		for pub.TryClaim(32, &claim) < 0 {
@@ -124,7 +110,7 @@ func TestTryClaimCommitAbortAndPollAllocateNothing(t *testing.T) {
 	}
 
 	count := 0
-	countHandler := logbuffer.FragmentHandler(func([]byte, int, int, *logbuffer.Header) { count++ })
+	countHandler := transport.Handler(func([]byte, *transport.Header) { count++ })
 	allocs := testing.AllocsPerRun(500, func() {
 		if pub.TryClaim(64, &claim) > 0 {
 			claim.Commit()
@@ -142,20 +128,14 @@ func TestTryClaimCommitAbortAndPollAllocateNothing(t *testing.T) {
 func TestNotConnectedAndBackPressure(t *testing.T) {
 	c := connect(t, Config{})
 	const stream = 2003
-	pub, err := c.AddPublication("aeron:ipc", stream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pub := addPublication(t, c, "aeron:ipc", stream)
 	if pub.IsConnected() {
 		t.Fatal("connected without a subscriber")
 	}
-	if r := pub.Offer([]byte("nobody listens")); r != logbuffer.NotConnected {
+	if r := pub.Offer([]byte("nobody listens")); r != transport.NotConnected {
 		t.Fatalf("offer without subscriber: %d, want NotConnected", r)
 	}
-	sub, err := c.AddSubscription("aeron:ipc", stream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sub := addSubscription(t, c, "aeron:ipc", stream)
 	eventually(t, 5*time.Second, "publication connected", pub.IsConnected)
 
 	// The subscriber never polls: the publisher stops at the term window.
@@ -163,7 +143,7 @@ func TestNotConnectedAndBackPressure(t *testing.T) {
 	var result int64
 	sent := 0
 	deadline := time.Now().Add(5 * time.Second)
-	for result = pub.Offer(msg); result != logbuffer.BackPressured; result = pub.Offer(msg) {
+	for result = pub.Offer(msg); result != transport.BackPressured; result = pub.Offer(msg) {
 		if result > 0 {
 			sent++
 		}
@@ -180,7 +160,7 @@ func TestNotConnectedAndBackPressure(t *testing.T) {
 	// Draining lets the publisher continue.
 	received := 0
 	eventually(t, 5*time.Second, "subscriber drains the stream", func() bool {
-		received += sub.Poll(func([]byte, int, int, *logbuffer.Header) {}, 100)
+		received += sub.Poll(func([]byte, *transport.Header) {}, 100)
 		return received >= sent
 	})
 	eventually(t, 5*time.Second, "publisher unblocked", func() bool { return pub.Offer(msg) > 0 })
@@ -188,12 +168,12 @@ func TestNotConnectedAndBackPressure(t *testing.T) {
 	if err := pub.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if r := pub.Offer(msg); r != logbuffer.Closed {
+	if r := pub.Offer(msg); r != transport.Closed {
 		t.Fatalf("offer after close: %d, want Closed", r)
 	}
 	// The driver drains the stream to this subscriber before it ends the image.
 	eventually(t, 10*time.Second, "image unavailable after the publisher closes", func() bool {
-		sub.Poll(func([]byte, int, int, *logbuffer.Header) {}, 100)
+		sub.Poll(func([]byte, *transport.Header) {}, 100)
 		return !sub.IsConnected()
 	})
 }
@@ -201,14 +181,8 @@ func TestNotConnectedAndBackPressure(t *testing.T) {
 func TestClosedLogsAreUnmappedAfterLinger(t *testing.T) {
 	c := connect(t, Config{ResourceLinger: 50 * time.Millisecond})
 	const stream = 2004
-	sub, err := c.AddSubscription("aeron:ipc", stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := c.AddPublication("aeron:ipc", stream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sub := addSubscription(t, c, "aeron:ipc", stream)
+	pub := addPublication(t, c, "aeron:ipc", stream)
 	eventually(t, 5*time.Second, "image available", sub.IsConnected)
 	if err := pub.Close(); err != nil {
 		t.Fatal(err)
@@ -216,10 +190,10 @@ func TestClosedLogsAreUnmappedAfterLinger(t *testing.T) {
 	if err := sub.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if r := pub.Offer([]byte("late")); r != logbuffer.Closed {
+	if r := pub.Offer([]byte("late")); r != transport.Closed {
 		t.Fatalf("offer on a closed publication: %d", r)
 	}
-	if n := sub.Poll(func([]byte, int, int, *logbuffer.Header) {}, 10); n != 0 {
+	if n := sub.Poll(func([]byte, *transport.Header) {}, 10); n != 0 {
 		t.Fatalf("poll on a closed subscription read %d", n)
 	}
 	held := func() (lingering, retired int) {
@@ -242,22 +216,13 @@ func TestClosedLogsAreUnmappedAfterLinger(t *testing.T) {
 func TestImageLogStaysMappedWhilePollReadsIt(t *testing.T) {
 	c := connect(t, Config{ResourceLinger: time.Millisecond})
 	const stream = 2005
-	sub, err := c.AddSubscription("aeron:ipc", stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pubA, err := c.AddExclusivePublication("aeron:ipc", stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pubB, err := c.AddExclusivePublication("aeron:ipc", stream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sub := addSubscription(t, c, "aeron:ipc", stream)
+	pubA := addExclusivePublication(t, c, "aeron:ipc", stream)
+	pubB := addExclusivePublication(t, c, "aeron:ipc", stream)
 	eventually(t, 5*time.Second, "two images", func() bool { return len(sub.Images()) == 2 })
 	offerRetrying(t, pubB, []byte("b"), func() {})
 	eventually(t, 5*time.Second, "B's message", func() bool {
-		return sub.Poll(func([]byte, int, int, *logbuffer.Header) {}, 10) == 1
+		return sub.Poll(func([]byte, *transport.Header) {}, 10) == 1
 	})
 	msg := []byte("read me while B goes away")
 	offerRetrying(t, pubA, msg, func() {})
@@ -266,10 +231,10 @@ func TestImageLogStaysMappedWhilePollReadsIt(t *testing.T) {
 	polled := make(chan string, 1)
 	go func() {
 		var got string
-		sub.Poll(func(buf []byte, off, n int, h *logbuffer.Header) {
+		sub.Poll(func(msg []byte, h *transport.Header) {
 			close(inHandler)
 			<-release
-			got = fmt.Sprintf("%s@%d", buf[off:off+n], h.SessionID())
+			got = fmt.Sprintf("%s@%d", msg, h.SessionID)
 		}, 10)
 		polled <- got
 	}()
@@ -304,7 +269,7 @@ func TestImageLogStaysMappedWhilePollReadsIt(t *testing.T) {
 		defer c.mu.Unlock()
 		return len(c.retired) == 0 && retired.mapping == nil
 	})
-	if n := sub.Poll(func([]byte, int, int, *logbuffer.Header) {}, 10); n != 0 {
+	if n := sub.Poll(func([]byte, *transport.Header) {}, 10); n != 0 {
 		t.Fatalf("poll after B went away read %d", n)
 	}
 }
@@ -329,17 +294,14 @@ func TestImagesChurnWhilePolling(t *testing.T) {
 }
 
 func churnImagesWhilePolling(t *testing.T, c *Client, stream int32) {
-	sub, err := c.AddSubscription("aeron:ipc", stream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sub := addSubscription(t, c, "aeron:ipc", stream)
 	stop := make(chan struct{})
 	done := make(chan int)
 	go func() {
 		received := 0
-		handler := func(buf []byte, off, n int, _ *logbuffer.Header) {
-			if n != 8 || binary.LittleEndian.Uint64(buf[off:]) != 0xfeed {
-				panic(fmt.Sprintf("fragment of %d bytes", n))
+		handler := func(msg []byte, _ *transport.Header) {
+			if len(msg) != 8 || binary.LittleEndian.Uint64(msg) != 0xfeed {
+				panic(fmt.Sprintf("message of %d bytes", len(msg)))
 			}
 			received++
 		}
@@ -357,10 +319,7 @@ func churnImagesWhilePolling(t *testing.T, c *Client, stream int32) {
 	}()
 	msg := binary.LittleEndian.AppendUint64(nil, 0xfeed)
 	for i := 0; i < 8; i++ {
-		pub, err := c.AddExclusivePublication("aeron:ipc", stream)
-		if err != nil {
-			t.Fatal(err)
-		}
+		pub := addExclusivePublication(t, c, "aeron:ipc", stream)
 		eventually(t, 5*time.Second, "image available", func() bool { return len(sub.Images()) > 0 })
 		for j := 0; j < 20; j++ {
 			offerRetrying(t, pub, msg, func() {})
@@ -391,14 +350,8 @@ func TestUDPLoopbackStream(t *testing.T) {
 
 	c := connect(t, Config{})
 	const stream = 2005
-	sub, err := c.AddSubscription(channel, stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := c.AddPublication(channel, stream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sub := addSubscription(t, c, channel, stream)
+	pub := addPublication(t, c, channel, stream)
 	if pub.ChannelStatusIndicatorID() < 0 || sub.ChannelStatusIndicatorID() < 0 {
 		t.Fatalf("UDP channel status counters %d, %d", pub.ChannelStatusIndicatorID(), sub.ChannelStatusIndicatorID())
 	}
@@ -409,10 +362,9 @@ func TestUDPLoopbackStream(t *testing.T) {
 	}
 
 	var received [][]byte
-	assembler := logbuffer.NewFragmentAssembler(func(buf []byte, off, n int, _ *logbuffer.Header) {
-		received = append(received, bytes.Clone(buf[off:off+n]))
-	}, 4096)
-	drain := func() { sub.Poll(assembler.Handler(), 10) }
+	drain := func() {
+		sub.Poll(func(msg []byte, _ *transport.Header) { received = append(received, bytes.Clone(msg)) }, 10)
+	}
 	var sent [][]byte
 	for i := 0; i < 50; i++ {
 		msg := bytes.Repeat([]byte{byte(i)}, 1+i*97) // up to ~4.8 KB: fragmented over UDP too

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tensorpool/tensorpool/aeron/cnc"
+	"github.com/tensorpool/tensorpool/transport"
 )
 
 // Client errors. A client that reports ErrDriverInactive, ErrClientTimedOut
@@ -19,8 +20,8 @@ var (
 	// ErrConductorServiceTimeout: the client's conductor was not run for
 	// longer than the client liveness timeout (an invoker not called).
 	ErrConductorServiceTimeout = errors.New("aeron: client conductor not serviced within the client liveness timeout")
-	// ErrClientClosed: Close was called.
-	ErrClientClosed = errors.New("aeron: client closed")
+	// ErrClientClosed: Close was called. It matches transport.ErrClosed.
+	ErrClientClosed error = clientClosed{}
 	// ErrResponseTimeout: the driver did not answer a request within the
 	// driver timeout.
 	ErrResponseTimeout = errors.New("aeron: no response from the media driver within the driver timeout")
@@ -31,6 +32,11 @@ var (
 	// ErrInvalidArgument: the request cannot be encoded (too long, bad id).
 	ErrInvalidArgument = errors.New("aeron: invalid argument")
 )
+
+type clientClosed struct{}
+
+func (clientClosed) Error() string        { return "aeron: client closed" }
+func (clientClosed) Is(target error) bool { return target == transport.ErrClosed }
 
 // ErrorCode is the code the driver sends in ON_ERROR. It is an error itself,
 // so errors.Is(err, aeron.ErrorInvalidChannel) matches a DriverError with

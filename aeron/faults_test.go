@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/tensorpool/tensorpool/aeron/cnc"
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
+	"github.com/tensorpool/tensorpool/transport"
 )
 
 // Files that are not a CnC at all, or one a driver has not finished
@@ -101,13 +101,13 @@ func TestFullToDriverBufferIsAnError(t *testing.T) {
 		t.Fatal("the to-driver buffer never filled")
 	}
 	start := time.Now()
-	if _, err := c.AddPublication("aeron:ipc", 1); !errors.Is(err, ErrDriverBufferFull) {
+	if _, err := awaitAdd(t, c, c.AddPublication("aeron:ipc", 1)); !errors.Is(err, ErrDriverBufferFull) {
 		t.Fatalf("add publication on a full buffer: %v", err)
 	}
-	if _, err := c.AddSubscription("aeron:ipc", 1); !errors.Is(err, ErrDriverBufferFull) {
+	if _, err := awaitAdd(t, c, c.AddSubscription("aeron:ipc", 1)); !errors.Is(err, ErrDriverBufferFull) {
 		t.Fatalf("add subscription on a full buffer: %v", err)
 	}
-	if _, err := c.AddCounter(1001, nil, "x"); !errors.Is(err, ErrDriverBufferFull) {
+	if _, err := awaitAdd(t, c, c.AddCounter(1001, nil, "x")); !errors.Is(err, ErrDriverBufferFull) {
 		t.Fatalf("add counter on a full buffer: %v", err)
 	}
 	if took := time.Since(start); took > time.Second {
@@ -136,17 +136,11 @@ func TestResourcesAfterDriverDeathAndClose(t *testing.T) {
 	}
 	defer c.Close()
 	const stream = 2101
-	sub, err := c.AddSubscription("aeron:ipc", stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := c.AddExclusivePublication("aeron:ipc", stream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sub := addSubscription(t, c, "aeron:ipc", stream)
+	pub := addExclusivePublication(t, c, "aeron:ipc", stream)
 	eventually(t, 5*time.Second, "connected", func() bool { return pub.IsConnected() && sub.IsConnected() })
 	offerRetrying(t, pub, []byte("before"), func() {})
-	nothing := func([]byte, int, int, *logbuffer.Header) {}
+	nothing := func([]byte, *transport.Header) {}
 	eventually(t, 5*time.Second, "message", func() bool { return sub.Poll(nothing, 10) == 1 })
 
 	if err := d.Kill(); err != nil {
@@ -155,11 +149,11 @@ func TestResourcesAfterDriverDeathAndClose(t *testing.T) {
 	eventually(t, 5*time.Second, "client notices the dead driver", func() bool { return c.Err() != nil })
 	check := func(when string, wantErr error) {
 		t.Helper()
-		var claim logbuffer.BufferClaim
-		if r := pub.TryClaim(8, &claim); r != logbuffer.Closed {
+		var claim transport.Claim
+		if r := pub.TryClaim(8, &claim); r != transport.Closed {
 			t.Errorf("%s: try-claim %d, want Closed", when, r)
 		}
-		if r := pub.Offer([]byte("after")); r != logbuffer.Closed {
+		if r := pub.Offer([]byte("after")); r != transport.Closed {
 			t.Errorf("%s: offer %d, want Closed", when, r)
 		}
 		if pub.IsConnected() || sub.IsConnected() {
@@ -171,7 +165,7 @@ func TestResourcesAfterDriverDeathAndClose(t *testing.T) {
 		if pub.LogBuffers() != nil || !pub.IsClosed() {
 			t.Errorf("%s: publication not closed", when)
 		}
-		if _, err := c.AddPublication("aeron:ipc", stream); !errors.Is(err, wantErr) {
+		if _, err := awaitAdd(t, c, c.AddPublication("aeron:ipc", stream)); !errors.Is(err, wantErr) {
 			t.Errorf("%s: add publication: %v, want %v", when, err, wantErr)
 		}
 		if err := pub.Close(); err != nil {

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
+	"github.com/tensorpool/tensorpool/transport"
 )
 
 // interopMessage is message(i) of testdata/Interop.java: sizes from 0 to
@@ -90,10 +90,7 @@ func TestJavaClientReceivesWhatGoPublishes(t *testing.T) {
 		t.Fatalf("java said %q", line)
 	}
 	c := connect(t, Config{})
-	pub, err := c.AddPublication("aeron:ipc", stream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pub := addPublication(t, c, "aeron:ipc", stream)
 	eventually(t, 30*time.Second, "java subscriber connected", pub.IsConnected)
 	for i := 0; i < count; i++ {
 		offerRetrying(t, pub, interopMessage(i), func() {})
@@ -113,17 +110,12 @@ func TestJavaClientReceivesWhatGoPublishes(t *testing.T) {
 func TestGoReceivesWhatJavaPublishes(t *testing.T) {
 	const stream, count = 3002, 40
 	c := connect(t, Config{})
-	sub, err := c.AddSubscription("aeron:ipc", stream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sub := addSubscription(t, c, "aeron:ipc", stream)
 	var received [][]byte
-	assembler := logbuffer.NewFragmentAssembler(func(buf []byte, off, n int, _ *logbuffer.Header) {
-		received = append(received, append([]byte(nil), buf[off:off+n]...))
-	}, 8192)
+	handler := func(msg []byte, _ *transport.Header) { received = append(received, append([]byte(nil), msg...)) }
 	lines, wait := startJavaInterop(t, "pub", stream, count)
 	eventually(t, 30*time.Second, "all messages from java", func() bool {
-		sub.Poll(assembler.Handler(), 10)
+		sub.Poll(handler, 10)
 		return len(received) >= count
 	})
 	for i := 0; i < count; i++ {

@@ -2,6 +2,7 @@ package aeron
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -13,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
+	"github.com/tensorpool/tensorpool/transport"
 )
 
 // helperPublisherEnv holds "<aeron dir> <stream> <publisher id> <count>" for
@@ -37,7 +38,9 @@ func runHelperPublisher() int {
 		fmt.Println("ERROR", err)
 		return 1
 	}
-	pub, err := c.AddPublication("aeron:ipc", int32(stream))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pub, err := transport.Await(ctx, c.AddPublication("aeron:ipc", int32(stream)))
 	if err != nil {
 		fmt.Println("ERROR", err)
 		return 1
@@ -63,22 +66,19 @@ func runHelperPublisher() int {
 func TestPublishersInSeparateProcessesShareOneStream(t *testing.T) {
 	const stream, publishers, count = 4001, 3, 300
 	c := connect(t, Config{})
-	sub, err := c.AddSubscription("aeron:ipc", stream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sub := addSubscription(t, c, "aeron:ipc", stream)
 	next := make([]int, publishers)
 	received := 0
-	assembler := logbuffer.NewFragmentAssembler(func(buf []byte, off, n int, _ *logbuffer.Header) {
-		id := binary.LittleEndian.Uint32(buf[off:])
-		seq := int(binary.LittleEndian.Uint32(buf[off+4:]))
-		if int(id) >= publishers || seq != next[id] || n != 8+(seq%5)*700 {
-			t.Errorf("publisher %d: got seq %d (%d bytes), want seq %d", id, seq, n, next[id%publishers])
+	handler := func(msg []byte, _ *transport.Header) {
+		id := binary.LittleEndian.Uint32(msg)
+		seq := int(binary.LittleEndian.Uint32(msg[4:]))
+		if int(id) >= publishers || seq != next[id] || len(msg) != 8+(seq%5)*700 {
+			t.Errorf("publisher %d: got seq %d (%d bytes), want seq %d", id, seq, len(msg), next[id%publishers])
 			return
 		}
 		next[id]++
 		received++
-	}, 4096)
+	}
 
 	var procs []*exec.Cmd
 	sent := make(chan string, publishers)
@@ -107,7 +107,7 @@ func TestPublishersInSeparateProcessesShareOneStream(t *testing.T) {
 		}()
 	}
 	eventually(t, 60*time.Second, "every message from every publisher process", func() bool {
-		sub.Poll(assembler.Handler(), 50)
+		sub.Poll(handler, 50)
 		return received >= publishers*count || t.Failed()
 	})
 	if t.Failed() {
@@ -136,7 +136,7 @@ func TestPublishersInSeparateProcessesShareOneStream(t *testing.T) {
 		}
 	}
 	eventually(t, c.cncFile.ClientLivenessTimeout+15*time.Second, "image unavailable after the publisher processes die", func() bool {
-		sub.Poll(assembler.Handler(), 50)
+		sub.Poll(handler, 50)
 		return !sub.IsConnected()
 	})
 }

@@ -4,11 +4,12 @@ import (
 	"fmt"
 
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/transport"
 )
 
 // publisher is the append path over a mapped log, concurrent or exclusive.
 type publisher interface {
-	TryClaim(length int, claim *logbuffer.BufferClaim) int64
+	TryClaim(length int, claim *transport.Claim) int64
 	Offer(msg []byte) int64
 	Position() int64
 	PositionLimit() int64
@@ -18,11 +19,10 @@ type publisher interface {
 	Close()
 }
 
-// Publication appends messages to a stream. A concurrent publication may be
-// used from any number of goroutines; an exclusive one by one at a time.
-// Offer and TryClaim return the new stream position, or one of Aeron's
-// negative results: logbuffer.NotConnected, BackPressured, AdminAction,
-// Closed, MaxPositionExceeded, PublicationError.
+// Publication appends messages to a stream; it implements
+// transport.Publication. A concurrent publication may be used from any number
+// of goroutines; an exclusive one by one at a time. Offer and TryClaim return
+// the new stream position, or one of transport's negative results.
 type Publication struct {
 	client                    *Client
 	channel                   string
@@ -44,49 +44,54 @@ type Publication struct {
 	closed             bool // guarded by client.mu
 }
 
-// AddPublication adds a concurrent publication: every add on the same
-// channel and stream in this driver, from any process, shares one log.
-func (c *Client) AddPublication(channel string, streamID int32) (*Publication, error) {
+// AddPublication implements transport.Client: a concurrent publication, whose
+// log every add of the same channel and stream in this driver, from any
+// process, shares.
+func (c *Client) AddPublication(channel string, streamID int32) transport.Pending[transport.Publication] {
 	return c.addPublication(channel, streamID, false)
 }
 
-// AddExclusivePublication adds a publication with its own session and log,
-// for a single writer.
-func (c *Client) AddExclusivePublication(channel string, streamID int32) (*Publication, error) {
+// AddExclusivePublication implements transport.Client: a publication with its
+// own session and log, for a single writer.
+func (c *Client) AddExclusivePublication(channel string, streamID int32) transport.Pending[transport.Publication] {
 	return c.addPublication(channel, streamID, true)
 }
 
-func (c *Client) addPublication(channel string, streamID int32, exclusive bool) (*Publication, error) {
+func (c *Client) addPublication(channel string, streamID int32, exclusive bool) transport.Pending[transport.Publication] {
 	kind := "publication"
 	if exclusive {
 		kind = "exclusive publication"
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.beginLocked(); err != nil {
-		return nil, err
+	if c.terminal != nil {
+		return failedPending[transport.Publication](c, c.terminal)
 	}
 	correlationID, err := c.proxy.addPublication(channel, streamID, exclusive)
 	if err != nil {
-		return nil, fmt.Errorf("aeron: add %s %s stream %d: %w", kind, channel, streamID, err)
+		return failedPending[transport.Publication](c, fmt.Errorf("aeron: add %s %s stream %d: %w", kind, channel, streamID, err))
 	}
 	req := c.registerLocked(correlationID, fmt.Sprintf("add %s %s stream %d", kind, channel, streamID))
-	if err := c.awaitLocked(req); err != nil {
-		return nil, err
-	}
+	req.ready = func(req *request) (resource, error) { return c.newPublicationLocked(req, channel, exclusive) }
+	return pending[transport.Publication]{c: c, req: req}
+}
+
+// newPublicationLocked maps the log the driver made for an add and builds its publication.
+func (c *Client) newPublicationLocked(req *request, channel string, exclusive bool) (*Publication, error) {
 	ready := req.publication
 	pub := &Publication{
 		client:                    c,
 		channel:                   channel,
 		streamID:                  ready.streamID,
 		sessionID:                 ready.sessionID,
-		registrationID:            correlationID,
+		registrationID:            req.correlationID,
 		originalRegistrationID:    ready.registrationID,
 		publicationLimitCounterID: ready.publicationLimitCounterID,
 		channelStatusIndicatorID:  ready.channelStatusIndicatorID,
 		logFile:                   ready.logFile,
 		exclusive:                 exclusive,
 	}
+	var err error
 	limit := c.counters.Addr(ready.publicationLimitCounterID)
 	if limit == nil {
 		err = fmt.Errorf("aeron: publication limit counter id %d is outside the counters buffer", ready.publicationLimitCounterID)
@@ -95,8 +100,8 @@ func (c *Client) addPublication(channel string, streamID int32, exclusive bool) 
 	}
 	if err != nil {
 		// The driver holds the publication for us; give it back.
-		if id, rerr := c.proxy.removePublication(correlationID); rerr == nil {
-			_ = c.awaitLocked(c.registerLocked(id, "remove publication after a failed log mapping"))
+		if id, rerr := c.proxy.removePublication(req.correlationID); rerr == nil {
+			c.registerRemoveLocked(id, "remove publication after a failed log mapping")
 		}
 		return nil, err
 	}
@@ -107,7 +112,7 @@ func (c *Client) addPublication(channel string, streamID int32, exclusive bool) 
 		pub.concurrentAppender = logbuffer.NewConcurrentPublisher(pub.log.buffers, limit)
 		pub.appender = pub.concurrentAppender
 	}
-	c.publicationByID[correlationID] = pub
+	c.publicationByID[req.correlationID] = pub
 	return pub, nil
 }
 
@@ -142,7 +147,7 @@ func (p *Publication) IsExclusive() bool { return p.exclusive }
 
 // TryClaim reserves length bytes (at most MaxPayloadLength) in one frame;
 // on success fill claim.Buffer() and Commit or Abort it promptly.
-func (p *Publication) TryClaim(length int, claim *logbuffer.BufferClaim) int64 {
+func (p *Publication) TryClaim(length int, claim *transport.Claim) int64 {
 	if p.concurrentAppender != nil {
 		return p.concurrentAppender.TryClaim(length, claim)
 	}
@@ -160,7 +165,7 @@ func (p *Publication) Offer(msg []byte) int64 {
 // IsConnected reports whether a subscriber (IPC) or receiver is connected.
 func (p *Publication) IsConnected() bool { return p.appender.IsConnected() }
 
-// Position is where the next message will be appended, or logbuffer.Closed.
+// Position is where the next message will be appended, or transport.Closed.
 func (p *Publication) Position() int64 { return p.appender.Position() }
 
 // PositionLimit is the position the driver lets the publication reach.
@@ -199,23 +204,31 @@ func (p *Publication) closeLocked() {
 	}
 }
 
-// Close removes the publication from the driver and waits for the driver to
-// confirm. Appends return logbuffer.Closed from now on.
+// Close implements transport.Publication: appends return transport.Closed from
+// now on, and the driver is asked to remove the publication (a refusal goes to
+// the error handler). The log stays mapped for the linger time.
 func (p *Publication) Close() error {
+	p.client.mu.Lock()
+	defer p.client.mu.Unlock()
+	return p.removeLocked()
+}
+
+func (p *Publication) removeLocked() error {
 	c := p.client
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if p.closed {
 		return nil
 	}
 	p.closeLocked()
 	delete(c.publicationByID, p.registrationID)
-	if err := c.beginLocked(); err != nil {
-		return err
+	if c.terminal != nil {
+		return nil
 	}
 	correlationID, err := c.proxy.removePublication(p.registrationID)
 	if err != nil {
 		return fmt.Errorf("aeron: remove publication %d: %w", p.registrationID, err)
 	}
-	return c.awaitLocked(c.registerLocked(correlationID, fmt.Sprintf("remove publication %d", p.registrationID)))
+	c.registerRemoveLocked(correlationID, fmt.Sprintf("remove publication %d", p.registrationID))
+	return nil
 }
+
+var _ transport.Publication = (*Publication)(nil)

@@ -6,10 +6,11 @@ import (
 
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/internal/ordered"
+	"github.com/tensorpool/tensorpool/transport"
 )
 
-// Subscription receives a stream: one image per publisher session. Poll it
-// from one goroutine at a time.
+// Subscription receives a stream, one image per publisher session; it
+// implements transport.Subscription. Poll it from one goroutine at a time.
 type Subscription struct {
 	// pollState is the poller's side of the image lifecycle:
 	// observed<<1 | inPoll. Poll sets inPoll before it loads the image list
@@ -83,37 +84,39 @@ type image struct {
 	log                *mappedLog
 	buffers            *logbuffer.LogBuffers // log.buffers, one indirection less for Poll
 	subscriberPosition *int64
-	header             *logbuffer.Header
+	reader             *logbuffer.ImageReader
 	closed             atomic.Bool
 }
 
-// AddSubscription adds a subscription and waits for the driver to confirm.
-func (c *Client) AddSubscription(channel string, streamID int32) (*Subscription, error) {
+// AddSubscription implements transport.Client.
+func (c *Client) AddSubscription(channel string, streamID int32) transport.Pending[transport.Subscription] {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.beginLocked(); err != nil {
-		return nil, err
+	if c.terminal != nil {
+		return failedPending[transport.Subscription](c, c.terminal)
 	}
 	correlationID, err := c.proxy.addSubscription(channel, streamID)
 	if err != nil {
-		return nil, fmt.Errorf("aeron: add subscription %s stream %d: %w", channel, streamID, err)
+		return failedPending[transport.Subscription](c, fmt.Errorf("aeron: add subscription %s stream %d: %w", channel, streamID, err))
 	}
 	sub := &Subscription{client: c, channel: channel, streamID: streamID, registrationID: correlationID,
 		lightPoll: c.lightPoll}
 	sub.images.Store(&imageList{})
-	// Registered before the wait: ON_AVAILABLE_IMAGE can follow
+	// Registered before the answer: ON_AVAILABLE_IMAGE can follow
 	// ON_SUBSCRIPTION_READY within the same duty cycle.
 	c.subscriptionByID[correlationID] = sub
 	req := c.registerLocked(correlationID, fmt.Sprintf("add subscription %s stream %d", channel, streamID))
-	if err := c.awaitLocked(req); err != nil {
+	req.ready = func(req *request) (resource, error) {
+		sub.channelStatusIndicatorID = req.statusID
+		return sub, nil
+	}
+	req.failed = func() {
 		if c.subscriptionByID[correlationID] == sub {
 			sub.closeLocked()
 			delete(c.subscriptionByID, correlationID)
 		}
-		return nil, err
 	}
-	sub.channelStatusIndicatorID = req.statusID
-	return sub, nil
+	return pending[transport.Subscription]{c: c, req: req}
 }
 
 // Channel is the channel the subscription was added with.
@@ -128,17 +131,19 @@ func (s *Subscription) RegistrationID() int64 { return s.registrationID }
 // ChannelStatusIndicatorID is the channel status counter, -1 for IPC.
 func (s *Subscription) ChannelStatusIndicatorID() int32 { return s.channelStatusIndicatorID }
 
-// Poll reads up to fragmentLimit fragments from the subscription's images,
-// starting with a different image each time so none is starved, and
-// returns how many it delivered. The handler's buffer points into the
-// mapped log: copy what outlives the call. Poll takes no lock and does not
+// Poll implements transport.Subscription: it reads up to fragmentLimit
+// fragments from the subscription's images, starting with a different image
+// each time so none is starved, hands every whole message to handler
+// (reassembling fragmented ones, each image with its own reader), and returns
+// the fragments read. A message points into the mapped log or the reader's
+// buffer: copy what outlives the call. Poll takes no lock and does not
 // allocate.
 //
 // An image that goes away during a poll stays mapped until the poll returns
 // (the conductor unmaps a removed image's log only once the poller is past
 // it), so the handler may run for as long as it needs. A handler that panics
 // leaves removed images mapped until the client closes.
-func (s *Subscription) Poll(handler logbuffer.FragmentHandler, fragmentLimit int) int {
+func (s *Subscription) Poll(handler transport.Handler, fragmentLimit int) int {
 	if s.lightPoll {
 		ordered.StoreInt64(&s.pollState, s.observed<<1|1)
 	} else {
@@ -162,7 +167,7 @@ func (s *Subscription) Poll(handler logbuffer.FragmentHandler, fragmentLimit int
 			if img.closed.Load() {
 				continue
 			}
-			fragments += logbuffer.PollImage(img.buffers, img.subscriberPosition, handler, fragmentLimit-fragments, img.header)
+			fragments += img.reader.Poll(img.buffers, img.subscriberPosition, handler, fragmentLimit-fragments)
 		}
 	}
 	s.observed = list.changeNumber
@@ -182,6 +187,9 @@ func (s *Subscription) Images() []ImageInfo {
 
 // IsConnected reports whether at least one image is available.
 func (s *Subscription) IsConnected() bool { return len(s.images.Load().images) > 0 }
+
+// ImageCount is the number of images available.
+func (s *Subscription) ImageCount() int { return len(s.images.Load().images) }
 
 // publishLocked makes images the subscription's image list, with the next
 // change number, and returns that number.
@@ -209,7 +217,7 @@ func (s *Subscription) addImageLocked(info ImageInfo) error {
 		log:                log,
 		buffers:            log.buffers,
 		subscriberPosition: position,
-		header:             logbuffer.NewHeader(log.buffers.InitialTermID(), log.buffers.PositionBitsToShift()),
+		reader:             logbuffer.NewImageReader(log.buffers),
 	}
 	old := s.images.Load().images
 	next := make([]*image, 0, len(old)+1)
@@ -249,24 +257,32 @@ func (s *Subscription) closeLocked() {
 	}
 }
 
-// Close removes the subscription from the driver and waits for it to
-// confirm. Its images' logs are unmapped as soon as no poll is reading them:
-// at once when no Poll is in progress.
+// Close implements transport.Subscription: Poll reads nothing from now on,
+// and the driver is asked to remove the subscription (a refusal goes to the
+// error handler). Its images' logs are unmapped as soon as no poll is reading
+// them: at once when no Poll is in progress.
 func (s *Subscription) Close() error {
+	s.client.mu.Lock()
+	defer s.client.mu.Unlock()
+	return s.removeLocked()
+}
+
+func (s *Subscription) removeLocked() error {
 	c := s.client
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if s.closed {
 		return nil
 	}
 	s.closeLocked()
 	delete(c.subscriptionByID, s.registrationID)
-	if err := c.beginLocked(); err != nil {
-		return err
+	if c.terminal != nil {
+		return nil
 	}
 	correlationID, err := c.proxy.removeSubscription(s.registrationID)
 	if err != nil {
 		return fmt.Errorf("aeron: remove subscription %d: %w", s.registrationID, err)
 	}
-	return c.awaitLocked(c.registerLocked(correlationID, fmt.Sprintf("remove subscription %d", s.registrationID)))
+	c.registerRemoveLocked(correlationID, fmt.Sprintf("remove subscription %d", s.registrationID))
+	return nil
 }
+
+var _ transport.Subscription = (*Subscription)(nil)

@@ -7,11 +7,9 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/agents/consumer"
-	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/clock"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -19,10 +17,10 @@ import (
 // concurrent use; the handler runs inside Poll, on the polling goroutine.
 type Consumer struct {
 	client    *Client
-	announces *aeron.Subscription
-	descs     *aeron.Subscription
-	qos       *aeron.Publication // nil without Options.QosChannel
-	hellos    *aeron.Publication
+	announces transport.Subscription
+	descs     transport.Subscription
+	qos       transport.Publication // nil without Options.QosChannel
+	hellos    transport.Publication
 
 	// mu guards everything below; the keeper takes it to service the lease, so the
 	// mapping never changes while a handler reads a frame.
@@ -30,7 +28,7 @@ type Consumer struct {
 	lease     *lease
 	c         *consumer.Consumer
 	streamID  uint32
-	onControl logbuffer.FragmentHandler
+	onControl transport.Handler
 	revoked   wire.ShmLeaseRevoked
 	handler   func(*Frame)
 	frame     Frame
@@ -48,7 +46,7 @@ type Consumer struct {
 	descsAssigned, progress consumer.Follower
 	// reading is the descriptor subscription frames come from, for IsConnected, which
 	// takes no lock.
-	reading atomic.Pointer[aeron.Subscription]
+	reading atomic.Pointer[transport.Subscription]
 
 	// leaseIDCopy is lease.id(), stored whenever the lease may have changed, under mu, so
 	// LeaseID needs no lock (and works from inside the handler).
@@ -89,21 +87,21 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 		return nil, err
 	}
 	cs := &Consumer{client: c, streamID: streamID, handler: handler, stop: make(chan struct{}), stopped: make(chan struct{})}
-	cs.onControl = logbuffer.NewFragmentAssembler(cs.handleControl, 4096).Handler()
+	cs.onControl = cs.handleControl
 	var err error
 	id := c.clientID() // the driver client id doubles as the consumer id (QoS)
 	o := &c.opts
-	if cs.hellos, err = c.aeron.AddPublication(o.ControlChannel, o.ControlStreamID); err != nil {
+	if cs.hellos, err = await(c.aeron.AddPublication(o.ControlChannel, o.ControlStreamID)); err != nil {
 		return nil, fmt.Errorf("tp: control publication: %w", err)
 	}
 	if o.QosChannel != "" {
-		if cs.qos, err = c.aeron.AddPublication(o.QosChannel, o.QosStreamID); err != nil {
+		if cs.qos, err = await(c.aeron.AddPublication(o.QosChannel, o.QosStreamID)); err != nil {
 			cs.closeSubs()
 			return nil, fmt.Errorf("tp: QoS publication: %w", err)
 		}
 	}
 	cfg := consumer.Config{
-		StreamID: streamID, ConsumerID: id, AllowedBaseDirs: o.AllowedBaseDirs, Clock: monoclock.Now,
+		StreamID: streamID, ConsumerID: id, AllowedBaseDirs: o.AllowedBaseDirs, Clock: clock.Now,
 		Mode: o.Consumer.Mode, MaxRateHz: o.Consumer.MaxRateHz, FreshnessNs: o.Consumer.FreshnessNs,
 		Hellos: cs.hellos, QosIntervalNs: o.QosInterval.Nanoseconds(), Progress: o.Consumer.Progress,
 		DescriptorChannel: o.Consumer.DescriptorChannel, DescriptorStreamID: o.Consumer.DescriptorStreamID,
@@ -116,7 +114,7 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 		cs.closeSubs()
 		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
 	}
-	if cs.announces, err = c.aeron.AddSubscription(o.AnnounceChannel, o.AnnounceStreamID); err != nil {
+	if cs.announces, err = await(c.aeron.AddSubscription(o.AnnounceChannel, o.AnnounceStreamID)); err != nil {
 		cs.closeSubs()
 		return nil, fmt.Errorf("tp: announce subscription: %w", err)
 	}
@@ -124,7 +122,7 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 		cs.closeSubs()
 		return nil, err
 	}
-	cs.reading.Store(cs.descs)
+	cs.reading.Store(&cs.descs)
 	if cs.lease, err = newLease(c, id, wire.RoleConsumer, streamID, nil); err != nil {
 		cs.closeSubs()
 		return nil, err
@@ -181,8 +179,8 @@ func (cs *Consumer) followAssignment() {
 	// An image left unpolled holds its publication back (Aeron flow control): the shared
 	// descriptor subscription is closed while frames come from the assigned stream, and
 	// opened again when the assignment is withdrawn.
-	if assigned, ok := cs.descsAssigned.Sub().(*aeron.Subscription); ok {
-		cs.reading.Store(assigned)
+	if assigned := cs.descsAssigned.Sub(); assigned != nil {
+		cs.reading.Store(&assigned)
 		if cs.descs != nil {
 			cs.descs.Close()
 			cs.descs = nil
@@ -193,7 +191,7 @@ func (cs *Consumer) followAssignment() {
 			cs.err = err
 		} else {
 			cs.descs = sub
-			cs.reading.Store(sub)
+			cs.reading.Store(&sub)
 		}
 	}
 	if err := cs.progress.Follow(cs.subscribe, "control", as.ControlChannel, as.ControlStreamID); err != nil {
@@ -202,16 +200,16 @@ func (cs *Consumer) followAssignment() {
 }
 
 // descriptorSubscription subscribes to the shared descriptor stream.
-func (c *Client) descriptorSubscription() (*aeron.Subscription, error) {
-	sub, err := c.aeron.AddSubscription(c.opts.DescriptorChannel, c.opts.DescriptorStreamID)
+func (c *Client) descriptorSubscription() (transport.Subscription, error) {
+	sub, err := await(c.aeron.AddSubscription(c.opts.DescriptorChannel, c.opts.DescriptorStreamID))
 	if err != nil {
 		return nil, fmt.Errorf("tp: descriptor subscription: %w", err)
 	}
 	return sub, nil
 }
 
-func (cs *Consumer) subscribe(channel string, streamID int32) (consumer.ClosableSubscription, error) {
-	return cs.client.aeron.AddSubscription(channel, streamID)
+func (cs *Consumer) subscribe(channel string, streamID int32) (transport.Subscription, error) {
+	return await(cs.client.aeron.AddSubscription(channel, streamID))
 }
 
 // react unmaps on a lost lease and maps a new grant's epoch (with cs.mu held). A grant of
@@ -224,7 +222,7 @@ func (cs *Consumer) react() {
 		cs.c.Unmap()
 	}
 	if granted {
-		a := grantAnnounce(&grant, monoclock.Now())
+		a := grantAnnounce(&grant, clock.Now().Nanos())
 		if _, err := cs.c.ApplyAnnounce(&a); err != nil {
 			cs.err = fmt.Errorf("tp: mapping the regions of stream %d epoch %d: %w", grant.StreamID, grant.Epoch, err)
 		}
@@ -303,8 +301,7 @@ func (cs *Consumer) pollDescriptors(limit int) int {
 }
 
 // handleControl takes one message of the announce stream (with cs.mu held).
-func (cs *Consumer) handleControl(buf []byte, offset, length int, _ *logbuffer.Header) {
-	msg := buf[offset : offset+length]
+func (cs *Consumer) handleControl(msg []byte, _ *transport.Header) {
 	if producerRevoked(msg, cs.streamID, &cs.revoked) {
 		// Driver spec §4.9: stop reading the revoked producer's epoch and wait for the
 		// epoch-bumped announce, which maps its successor. Poll stops the catch-up here,
@@ -390,12 +387,12 @@ func (cs *Consumer) shut() {
 
 // closeSubs closes the consumer's subscriptions and publications, those opened so far.
 func (cs *Consumer) closeSubs() {
-	for _, s := range []*aeron.Subscription{cs.announces, cs.descs} {
+	for _, s := range []transport.Subscription{cs.announces, cs.descs} {
 		if s != nil {
 			s.Close()
 		}
 	}
-	for _, p := range []*aeron.Publication{cs.hellos, cs.qos} {
+	for _, p := range []transport.Publication{cs.hellos, cs.qos} {
 		if p != nil {
 			p.Close()
 		}

@@ -46,7 +46,7 @@ func (cs *Consumer) SendQos(mode wire.Mode, lastSeqSeen, dropsGap, dropsLate uin
 
 // IsConnected reports whether some producer publishes on the descriptor stream the
 // consumer reads: its per-consumer one while assigned, else the shared one.
-func (cs *Consumer) IsConnected() bool { return cs.reading.Load().IsConnected() }
+func (cs *Consumer) IsConnected() bool { return (*cs.reading.Load()).IsConnected() }
 
 // ID is the consumer id: the driver client id its lease was granted to.
 func (cs *Consumer) ID() uint32 { return cs.lease.clientID }

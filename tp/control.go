@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
-	"github.com/tensorpool/tensorpool/agents/monoclock"
+	"github.com/tensorpool/tensorpool/clock"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -56,12 +56,12 @@ func (c *Client) Keepalive(l LeaseRef) error {
 		return err
 	}
 	k := wire.ShmLeaseKeepalive{LeaseID: l.LeaseID, StreamID: l.StreamID, ClientID: l.ClientID, Role: l.Role,
-		ClientTimestampNs: uint64(monoclock.Now())}
+		ClientTimestampNs: uint64(clock.Now())}
 	buf := make([]byte, k.EncodedLength())
 	if _, err := k.Encode(buf); err != nil {
 		return fmt.Errorf("tp: %w", err)
 	}
-	pub, err := c.aeron.AddPublication(c.opts.ControlChannel, c.opts.ControlStreamID)
+	pub, err := await(c.aeron.AddPublication(c.opts.ControlChannel, c.opts.ControlStreamID))
 	if err != nil {
 		return fmt.Errorf("tp: control publication: %w", err)
 	}
@@ -74,12 +74,12 @@ func (c *Client) Keepalive(l LeaseRef) error {
 // request offers msg on the control stream until it is sent, then polls the control
 // stream until match accepts a message or ctx ends.
 func (c *Client) request(ctx context.Context, msg []byte, match func([]byte, wire.Header) bool) error {
-	sub, err := c.aeron.AddSubscription(c.opts.ControlChannel, c.opts.ControlStreamID)
+	sub, err := transport.Await(ctx, c.aeron.AddSubscription(c.opts.ControlChannel, c.opts.ControlStreamID))
 	if err != nil {
 		return fmt.Errorf("tp: control subscription: %w", err)
 	}
 	defer sub.Close()
-	pub, err := c.aeron.AddPublication(c.opts.ControlChannel, c.opts.ControlStreamID)
+	pub, err := transport.Await(ctx, c.aeron.AddPublication(c.opts.ControlChannel, c.opts.ControlStreamID))
 	if err != nil {
 		return fmt.Errorf("tp: control publication: %w", err)
 	}
@@ -88,10 +88,10 @@ func (c *Client) request(ctx context.Context, msg []byte, match func([]byte, wir
 		return err
 	}
 	done := false
-	handler := func(buf []byte, offset, length int, _ *logbuffer.Header) {
-		h, err := wire.PeekHeader(buf[offset : offset+length])
+	handler := func(msg []byte, _ *transport.Header) {
+		h, err := wire.PeekHeader(msg)
 		if err == nil && !done {
-			done = match(buf[offset:offset+length], h)
+			done = match(msg, h)
 		}
 	}
 	for !done {

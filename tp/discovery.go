@@ -6,9 +6,8 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -140,9 +139,9 @@ type pendingDiscovery struct {
 // concurrent use.
 type DiscoveryClient struct {
 	client           *Client
-	pub              *aeron.Publication
-	sub              *aeron.Subscription
-	onFragment       logbuffer.FragmentHandler
+	pub              transport.Publication
+	sub              transport.Subscription
+	onFragment       transport.Handler
 	responseChannel  string
 	responseStreamID uint32
 	clientID         uint32
@@ -176,7 +175,7 @@ func (c *Client) NewDiscoveryClient(requestChannel string, requestStreamID int32
 	if d.sub, d.onFragment, err = c.subscribeMessages(responseChannel, responseStreamID, d.handle); err != nil {
 		return nil, err
 	}
-	if d.pub, err = c.aeron.AddPublication(requestChannel, requestStreamID); err != nil {
+	if d.pub, err = await(c.aeron.AddPublication(requestChannel, requestStreamID)); err != nil {
 		d.sub.Close()
 		return nil, fmt.Errorf("tp: discovery request publication %s stream %d: %w", requestChannel, requestStreamID, err)
 	}
@@ -257,18 +256,18 @@ func discoveryRequest(id uint64, clientID, responseStreamID uint32, responseChan
 		ResponseChannel: responseChannel, DataSourceName: q.DataSourceName}
 }
 
-func sendDiscovery(pub *aeron.Publication, msg []byte) error {
+func sendDiscovery(pub transport.Publication, msg []byte) error {
 	for range 3 {
 		switch r := pub.Offer(msg); {
 		case r >= 0:
 			return nil
-		case r == logbuffer.AdminAction:
+		case r == transport.AdminAction:
 			continue
-		case r == logbuffer.NotConnected:
+		case r == transport.NotConnected:
 			return ErrDiscoveryUnavailable
-		case r == logbuffer.BackPressured:
+		case r == transport.BackPressured:
 			return ErrDiscoveryBusy
-		case r == logbuffer.Closed:
+		case r == transport.Closed:
 			return ErrClosed
 		default:
 			return fmt.Errorf("tp: discovery request publication failed (%d)", r)

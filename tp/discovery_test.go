@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -313,7 +313,7 @@ func TestDiscoverySpec_5_1_InvalidRequestsRefused(t *testing.T) {
 func TestDiscoverySpec_4_3_RequestAndResponseOverAeron(t *testing.T) {
 	c := bareClient(t)
 	requests, responses := freshStream(), freshStream()
-	server, err := c.aeron.AddSubscription("aeron:ipc", requests)
+	server, err := await(c.aeron.AddSubscription("aeron:ipc", requests))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,8 +341,8 @@ func TestDiscoverySpec_4_3_RequestAndResponseOverAeron(t *testing.T) {
 	}
 
 	var req *wire.DiscoveryRequest
-	onRequest := func(buf []byte, offset, length int, _ *logbuffer.Header) {
-		r := decodeRequest(t, buf[offset:offset+length])
+	onRequest := func(msg []byte, _ *transport.Header) {
+		r := decodeRequest(t, msg)
 		req = &r
 	}
 	pollUntil(t, "the request at the provider", func(n int) int { return server.Poll(onRequest, n) }, func() bool { return req != nil })

@@ -569,7 +569,7 @@ func TestConsumerStatsCountInvalidDescriptors(t *testing.T) {
 	c := startClient(t, nil)
 	p, cs := attachBoth(t, c, func(*Frame) {})
 	epoch := sameEpoch(t, p, cs)
-	pub, err := c.aeron.AddPublication(c.opts.DescriptorChannel, c.opts.DescriptorStreamID)
+	pub, err := await(c.aeron.AddPublication(c.opts.DescriptorChannel, c.opts.DescriptorStreamID))
 	if err != nil {
 		t.Fatal(err)
 	}

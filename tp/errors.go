@@ -3,8 +3,8 @@ package tp
 import (
 	"errors"
 
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/agents/producer"
+	"github.com/tensorpool/tensorpool/transport"
 )
 
 // Errors of the frame path. They are values, not wrapped, so returning one allocates
@@ -60,9 +60,9 @@ func offerErr(pos int64) error {
 	switch {
 	case pos >= 0:
 		return nil
-	case pos == logbuffer.NotConnected:
+	case pos == transport.NotConnected:
 		return ErrNoSubscriber
-	case pos == logbuffer.BackPressured || pos == logbuffer.AdminAction:
+	case pos == transport.BackPressured || pos == transport.AdminAction:
 		return ErrBackPressured
 	default:
 		return ErrPublication

@@ -30,8 +30,9 @@ type lease struct {
 // stream (driverclient.Config.OnControl).
 func newLease(c *Client, clientID uint32, role wire.Role, streamID uint32, onControl func([]byte)) (*lease, error) {
 	l := &lease{clientID: clientID, stream: streamID}
-	dc, err := driverclient.New(driverclient.Config{
-		Aeron:           c.aeron,
+	// Its adds end as await's do: with the media driver's answer or at its timeout.
+	dc, err := driverclient.New(context.Background(), driverclient.Config{
+		Transport:       c.aeron,
 		ControlChannel:  c.opts.ControlChannel,
 		ControlStreamID: c.opts.ControlStreamID,
 		Params: driverclient.Params{

@@ -4,8 +4,7 @@ import (
 	"bytes"
 	"sync"
 
-	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -83,8 +82,8 @@ type MetadataCacheStats struct {
 // Its methods are safe for concurrent use.
 type MetadataCache struct {
 	client     *Client
-	sub        *aeron.Subscription
-	onFragment logbuffer.FragmentHandler
+	sub        transport.Subscription
+	onFragment transport.Handler
 
 	mu      sync.Mutex
 	closed  bool

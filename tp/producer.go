@@ -7,12 +7,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/internal/ordered"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -21,11 +20,11 @@ import (
 type Producer struct {
 	client *Client
 	policy *shm.PathPolicy
-	desc   *aeron.Publication
-	qos    *aeron.Publication // nil without Options.QosChannel
-	meta   *aeron.Publication // nil without Options.MetadataChannel
+	desc   transport.Publication
+	qos    transport.Publication // nil without Options.QosChannel
+	meta   transport.Publication // nil without Options.MetadataChannel
 	// control carries FrameProgress on the shared control stream.
-	control *aeron.Publication
+	control transport.Publication
 
 	// mu guards everything below; the keeper takes it to service the lease, and an open
 	// claim holds it until Commit or Abort, so the regions are never unmapped under a
@@ -116,19 +115,19 @@ func (c *Client) NewProducer(ctx context.Context, streamID uint32) (*Producer, e
 // service runs the lease and the producer's timers; the keeper calls it.
 func (p *Producer) openPublications() (err error) {
 	o := &p.client.opts
-	if p.desc, err = p.client.aeron.AddExclusivePublication(o.DescriptorChannel, o.DescriptorStreamID); err != nil {
+	if p.desc, err = await(p.client.aeron.AddExclusivePublication(o.DescriptorChannel, o.DescriptorStreamID)); err != nil {
 		return fmt.Errorf("tp: descriptor publication: %w", err)
 	}
-	if p.control, err = p.client.aeron.AddPublication(o.ControlChannel, o.ControlStreamID); err != nil {
+	if p.control, err = await(p.client.aeron.AddPublication(o.ControlChannel, o.ControlStreamID)); err != nil {
 		return fmt.Errorf("tp: control publication: %w", err)
 	}
 	if o.QosChannel != "" {
-		if p.qos, err = p.client.aeron.AddPublication(o.QosChannel, o.QosStreamID); err != nil {
+		if p.qos, err = await(p.client.aeron.AddPublication(o.QosChannel, o.QosStreamID)); err != nil {
 			return fmt.Errorf("tp: QoS publication: %w", err)
 		}
 	}
 	if o.MetadataChannel != "" {
-		if p.meta, err = p.client.aeron.AddPublication(o.MetadataChannel, o.MetadataStreamID); err != nil {
+		if p.meta, err = await(p.client.aeron.AddPublication(o.MetadataChannel, o.MetadataStreamID)); err != nil {
 			return fmt.Errorf("tp: metadata publication: %w", err)
 		}
 	}
@@ -139,7 +138,7 @@ func (p *Producer) closePublications() {
 	if p.consumers != nil {
 		p.consumers.Close()
 	}
-	for _, pub := range []*aeron.Publication{p.desc, p.control, p.qos, p.meta} {
+	for _, pub := range []transport.Publication{p.desc, p.control, p.qos, p.meta} {
 		if pub != nil {
 			pub.Close()
 		}
@@ -182,8 +181,8 @@ func (p *Producer) onControl(msg []byte) {
 }
 
 // openConsumerStream opens a per-consumer publication the driver assigned.
-func (p *Producer) openConsumerStream(channel string, streamID int32) (producer.ConsumerPublication, error) {
-	return p.client.aeron.AddPublication(channel, streamID)
+func (p *Producer) openConsumerStream(channel string, streamID int32) (transport.Publication, error) {
+	return await(p.client.aeron.AddPublication(channel, streamID))
 }
 
 // consumerTimeout is how long a consumer's per-consumer streams outlive its last hello:
@@ -203,7 +202,7 @@ func (p *Producer) mapGrant(g *wire.ShmAttachResponse) error {
 	if err != nil {
 		return fmt.Errorf("tp: mapping the regions of stream %d epoch %d: %w", g.StreamID, g.Epoch, err)
 	}
-	cfg := producer.Config{ProducerID: p.lease.clientID, Descriptors: p.desc, Clock: monoclock.Now,
+	cfg := producer.Config{ProducerID: p.lease.clientID, Descriptors: p.desc, Clock: clock.Now,
 		QosIntervalNs: p.client.opts.QosInterval.Nanoseconds(), Control: p.control,
 		Consumers: p.consumers, AssignedByDriver: true}
 	if p.qos != nil {
@@ -220,7 +219,7 @@ func (p *Producer) mapGrant(g *wire.ShmAttachResponse) error {
 	if p.prev != nil {
 		pr.InheritMetadata(p.prev)
 	}
-	pr.RefreshActivity(monoclock.Now())
+	pr.RefreshActivity(clock.Now().Nanos())
 	p.regions, p.p = regions, pr
 	return nil
 }

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/agents/driverclient"
 	"github.com/tensorpool/tensorpool/agents/producer"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -97,7 +97,7 @@ func (p *Producer) SendQos(currentSeq uint64, watermark uint32) error {
 
 // offerMessage encodes m and offers it on pub. A message its encoding cannot carry (too
 // many attributes, a string over a gigabyte) is ErrInvalidOptions.
-func offerMessage(pub *aeron.Publication, m interface {
+func offerMessage(pub transport.Publication, m interface {
 	EncodedLength() int
 	Encode([]byte) (int, error)
 }) error {

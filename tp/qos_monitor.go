@@ -3,8 +3,7 @@ package tp
 import (
 	"sync"
 
-	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -43,8 +42,8 @@ type QosMonitorStats struct {
 // Its methods are safe for concurrent use; snapshots are copies.
 type QosMonitor struct {
 	client     *Client
-	sub        *aeron.Subscription
-	onFragment logbuffer.FragmentHandler
+	sub        transport.Subscription
+	onFragment transport.Handler
 
 	mu        sync.Mutex
 	closed    bool

@@ -4,8 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/transport"
 )
 
 // What the read-side helpers (QosMonitor, MetadataCache, DiscoveryClient) share: the
@@ -110,21 +109,18 @@ func (t *newestTable[T]) get(id uint32) (*T, bool) {
 
 func (t *newestTable[T]) len() int { return t.n }
 
-// subscribeMessages adds a subscription whose reassembled messages go to handle (the
-// message slice is only valid during the call).
-func (c *Client) subscribeMessages(channel string, streamID int32, handle func(msg []byte)) (*aeron.Subscription, logbuffer.FragmentHandler, error) {
+// subscribeMessages adds a subscription whose messages go to handle (the message slice is
+// only valid during the call).
+func (c *Client) subscribeMessages(channel string, streamID int32, handle func(msg []byte)) (transport.Subscription, transport.Handler, error) {
 	if channel == "" {
 		return nil, nil, fmt.Errorf("%w: a channel is required", ErrInvalidOptions)
 	}
 	if err := c.usable(); err != nil {
 		return nil, nil, err
 	}
-	sub, err := c.aeron.AddSubscription(channel, streamID)
+	sub, err := await(c.aeron.AddSubscription(channel, streamID))
 	if err != nil {
 		return nil, nil, fmt.Errorf("tp: subscription %s stream %d: %w", channel, streamID, err)
 	}
-	onFragment := logbuffer.NewFragmentAssembler(func(buf []byte, offset, length int, _ *logbuffer.Header) {
-		handle(buf[offset : offset+length])
-	}, 4096).Handler()
-	return sub, onFragment, nil
+	return sub, func(msg []byte, _ *transport.Header) { handle(msg) }, nil
 }

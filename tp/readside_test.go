@@ -6,8 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/transport"
 )
 
 // bareClient connects to the shared media driver with no SHM driver: the read-side
@@ -32,9 +31,9 @@ func bareClient(t *testing.T) *Client {
 func freshStream() int32 { return nextStream.Add(2) }
 
 // testPublication adds an IPC publication on streamID, closed when the test ends.
-func testPublication(t *testing.T, c *Client, streamID int32) *aeron.Publication {
+func testPublication(t *testing.T, c *Client, streamID int32) transport.Publication {
 	t.Helper()
-	pub, err := c.aeron.AddPublication("aeron:ipc", streamID)
+	pub, err := await(c.aeron.AddPublication("aeron:ipc", streamID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +42,7 @@ func testPublication(t *testing.T, c *Client, streamID int32) *aeron.Publication
 }
 
 // publish offers msg until it is in the log (the subscriber may not be connected yet).
-func publish(t *testing.T, pub *aeron.Publication, msg []byte) {
+func publish(t *testing.T, pub transport.Publication, msg []byte) {
 	t.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	for {
@@ -51,7 +50,7 @@ func publish(t *testing.T, pub *aeron.Publication, msg []byte) {
 		if r >= 0 {
 			return
 		}
-		if r != logbuffer.NotConnected && r != logbuffer.BackPressured && r != logbuffer.AdminAction {
+		if r != transport.NotConnected && r != transport.BackPressured && r != transport.AdminAction {
 			t.Fatalf("Offer: %d", r)
 		}
 		if time.Now().After(deadline) {

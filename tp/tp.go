@@ -16,6 +16,7 @@ import (
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/driver"
 	"github.com/tensorpool/tensorpool/config"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -60,7 +61,9 @@ type Options struct {
 	MetadataStreamID int32
 	// Consumer is how consumers introduce themselves (ConsumerHello, Wire spec §10.1.2).
 	Consumer ConsumerOptions
-	// Logger receives the in-process driver's logs; default discards them.
+	// Logger receives the in-process driver's logs and the Aeron client's asynchronous
+	// errors; default discards them (a transport failure still ends the Client's
+	// operations with an error).
 	Logger *slog.Logger
 }
 
@@ -106,6 +109,12 @@ type Client struct {
 
 type closer interface{ Close() error }
 
+// await waits for an add until the media driver answers: it always does, or the add
+// fails at the driver timeout, so the caller's context is not needed to bound it.
+func await[T any](p transport.Pending[T]) (T, error) {
+	return transport.Await(context.Background(), p)
+}
+
 // Connect connects to the media driver (starting an embedded one if Options.AeronDir is
 // empty) and, if Options.Driver is set, starts the SHM driver in this process. A deadline
 // on ctx also bounds the wait for the media driver (Aeron's driver timeout otherwise).
@@ -132,16 +141,17 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 	if deadline, ok := ctx.Deadline(); ok {
 		wait = max(time.Until(deadline), time.Millisecond)
 	}
-	if c.aeron, err = aeron.Connect(aeron.Config{Dir: dir, ConnectTimeout: wait, IdleStrategy: agent.NewBackoff()}); err != nil {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	onError := func(err error) { log.Warn("aeron client", "err", err) }
+	if c.aeron, err = aeron.Connect(aeron.Config{Dir: dir, ConnectTimeout: wait, IdleStrategy: agent.NewBackoff(), ErrorHandler: onError}); err != nil {
 		c.stopMedia()
 		return nil, fmt.Errorf("tp: connecting to the media driver in %s: %w", dir, err)
 	}
 	if o.Driver != nil {
-		log := o.Logger
-		if log == nil {
-			log = slog.New(slog.DiscardHandler)
-		}
-		a, err := driver.NewAgent(o.Driver, c.aeron, log)
+		a, err := driver.NewAgent(ctx, o.Driver, c.aeron, log)
 		if err != nil {
 			c.aeron.Close()
 			c.stopMedia()

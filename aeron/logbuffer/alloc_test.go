@@ -24,7 +24,7 @@ func assertNoAllocs(t *testing.T, name string, f func()) {
 func TestTryClaimCommitDoesNotAllocate(t *testing.T) {
 	log := newTestLog(t, benchLogConfig())
 	concurrent := NewConcurrentPublisher(log, unlimited())
-	var claim BufferClaim
+	var claim transport.Claim
 	assertNoAllocs(t, "concurrent", func() {
 		if concurrent.TryClaim(32, &claim) > 0 {
 			claim.Buffer()[0] = 1
@@ -54,30 +54,6 @@ func TestPollDoesNotAllocate(t *testing.T) {
 		pub.Offer(payload(100, 2))
 		pub.Offer(payload(3*testMaxPayload, 3))
 	}
-	header := NewHeader(testInitialTermID, log.PositionBitsToShift())
-	var total int
-	handler := func(buffer []byte, offset, length int, h *Header) { total += length + int(h.Position()&1) }
-	assertNoAllocs(t, "read", func() { ReadTerm(log.Term(0), 0, handler, 10, header) })
-	subscriberPosition := new(int64)
-	assertNoAllocs(t, "image poll", func() {
-		if PollImage(log, subscriberPosition, handler, 10, header) == 0 {
-			*subscriberPosition = 0
-		}
-	})
-
-	asm := NewFragmentAssembler(handler, 0)
-	ReadTerm(log.Term(0), 0, asm.Handler(), 1000, header) // warm up: the session buffer grows once
-	assertNoAllocs(t, "assembled read", func() { ReadTerm(log.Term(0), 0, asm.Handler(), 40, header) })
-	assertNoAllocs(t, "block scan", func() { ScanTermBlock(log.Term(0), 0, 1<<20) })
-}
-
-func TestImageReaderPollDoesNotAllocate(t *testing.T) {
-	log := newTestLog(t, benchLogConfig())
-	pub := NewConcurrentPublisher(log, unlimited())
-	for range 100 {
-		pub.Offer(payload(100, 2))
-		pub.Offer(payload(3*testMaxPayload, 3))
-	}
 	r := NewImageReader(log)
 	var total int
 	handler := func(msg []byte, h *transport.Header) { total += len(msg) + int(h.Position&1) }
@@ -89,11 +65,12 @@ func TestImageReaderPollDoesNotAllocate(t *testing.T) {
 			*subscriberPosition = 0
 		}
 	})
+	assertNoAllocs(t, "block scan", func() { ScanTermBlock(log.Term(0), 0, 1<<20) })
 }
 
 func BenchmarkTryClaimCommit32B(b *testing.B) {
 	pub := NewConcurrentPublisher(newTestLog(b, benchLogConfig()), unlimited())
-	var claim BufferClaim
+	var claim transport.Claim
 	b.ReportAllocs()
 	for b.Loop() {
 		if pub.TryClaim(32, &claim) > 0 {
@@ -105,7 +82,7 @@ func BenchmarkTryClaimCommit32B(b *testing.B) {
 
 func BenchmarkExclusiveTryClaimCommit32B(b *testing.B) {
 	pub := NewExclusivePublisher(newTestLog(b, benchLogConfig()), unlimited())
-	var claim BufferClaim
+	var claim transport.Claim
 	b.ReportAllocs()
 	for b.Loop() {
 		if pub.TryClaim(32, &claim) > 0 {
@@ -125,36 +102,13 @@ func BenchmarkOffer256B(b *testing.B) {
 	}
 }
 
-// BenchmarkPoll polls an image over a term full of 32-byte messages, 10 fragments per poll.
+// BenchmarkPoll polls an image over a term full of 32-byte messages, 10 per poll.
 func BenchmarkPoll(b *testing.B) {
 	log := newTestLog(b, benchLogConfig())
 	pub := NewExclusivePublisher(log, unlimited())
 	msg := payload(32, 1)
 	for filled := false; !filled; {
-		filled = pub.Offer(msg) == AdminAction // the term is full
-	}
-	header := NewHeader(log.InitialTermID(), log.PositionBitsToShift())
-	var total int
-	handler := func(buffer []byte, offset, length int, h *Header) { total += int(buffer[offset]) }
-	subscriberPosition := new(int64)
-	fragments := 0
-	b.ReportAllocs()
-	for b.Loop() {
-		fragments += PollImage(log, subscriberPosition, handler, 10, header)
-		if *subscriberPosition == int64(log.TermLength()) {
-			*subscriberPosition = 0 // read the same term again
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(fragments), "ns/fragment")
-}
-
-// BenchmarkImageReaderPoll is BenchmarkPoll through the whole-message reader.
-func BenchmarkImageReaderPoll(b *testing.B) {
-	log := newTestLog(b, benchLogConfig())
-	pub := NewExclusivePublisher(log, unlimited())
-	msg := payload(32, 1)
-	for filled := false; !filled; {
-		filled = pub.Offer(msg) == AdminAction // the term is full
+		filled = pub.Offer(msg) == transport.AdminAction // the term is full
 	}
 	r := NewImageReader(log)
 	var total int

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/tensorpool/tensorpool/transport"
 )
 
 // Several goroutines offer and claim on one log while a subscriber goroutine polls it, moves the
@@ -28,7 +30,7 @@ func TestConcurrentPublishersDeliverEveryMessageOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var claim BufferClaim
+			var claim transport.Claim
 			msg := make([]byte, 0, 3*testMaxPayload)
 			for seq := range messagesPerWrite {
 				// Mostly small messages, some claims, and now and then a fragmented one.
@@ -52,7 +54,7 @@ func TestConcurrentPublishersDeliverEveryMessageOnce(t *testing.T) {
 					if result > 0 {
 						break
 					}
-					if result != AdminAction && result != BackPressured {
+					if result != transport.AdminAction && result != transport.BackPressured {
 						t.Errorf("writer %d seq %d: result %d", w, seq, result)
 						return
 					}
@@ -64,25 +66,25 @@ func TestConcurrentPublishersDeliverEveryMessageOnce(t *testing.T) {
 
 	nextSeq := make([]int, writers)
 	received := 0
-	asm := NewFragmentAssembler(func(b []byte, o, l int, h *Header) {
-		w, seq, ok := checkMessage(b[o : o+l])
+	handler := func(msg []byte, _ *transport.Header) {
+		w, seq, ok := checkMessage(msg)
 		if !ok {
-			t.Fatalf("corrupt message of %d bytes", l)
+			t.Fatalf("corrupt message of %d bytes", len(msg))
 		}
 		if seq != nextSeq[w] {
 			t.Fatalf("writer %d: got seq %d, want %d", w, seq, nextSeq[w])
 		}
 		nextSeq[w]++
 		received++
-	}, 0)
-	header := NewHeader(testInitialTermID, 16)
+	}
+	reader := NewImageReader(log)
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 
 	subscriberPosition := new(int64) // the image's sub-pos counter
 	for finished := false; ; {
 		before := atomic.LoadInt64(subscriberPosition)
-		PollImage(log, subscriberPosition, asm.Handler(), 64, header)
+		reader.Poll(log, subscriberPosition, handler, 64)
 		after := atomic.LoadInt64(subscriberPosition)
 		if after != before {
 			if after&(testTermLength-1) == 0 {

@@ -1,7 +1,8 @@
 // Package logbuffer holds the I/O-free data structures and algorithms of Aeron's log buffers: the
 // layout of a log file (three term partitions followed by a metadata section), data frame headers,
-// the concurrent and exclusive term appenders with their publication-level offer/try-claim rules,
-// the term reader used by image polls, a block scanner, and the fragment assembler.
+// the concurrent and exclusive term appenders with their publication-level offer/try-claim rules
+// (filling a transport.Claim, returning transport's results), the image reader that hands whole
+// messages to a transport.Handler, reassembling fragmented ones, and a block scanner.
 //
 // Everything works on byte slices, whether they come from a memory-mapped log file shared with the
 // official media driver or from a plain allocation in a test. Words that other processes write

@@ -72,7 +72,7 @@ func putFrame(term []byte, offset int, sessionID, termID int32, flags uint8, fra
 	return offset + Align(frameLength, FrameAlignment)
 }
 
-// fragment is what a test handler saw.
+// fragment is one committed data frame as it lies in a term.
 type fragment struct {
 	data       []byte
 	flags      uint8
@@ -81,23 +81,36 @@ type fragment struct {
 	streamID   int32
 	termID     int32
 	termOffset int32
-	position   int64
+	position   int64 // just past the frame, for a term of initial term id testInitialTermID
 	frameLen   int32
 }
 
-// collector records fragments, copying them out of the log.
-type collector struct{ got []fragment }
-
-func (c *collector) handler(buffer []byte, offset, length int, h *Header) {
-	c.got = append(c.got, fragment{
-		data:       append([]byte(nil), buffer[offset:offset+length]...),
-		flags:      h.Flags(),
-		frameType:  h.Type(),
-		sessionID:  h.SessionID(),
-		streamID:   h.StreamID(),
-		termID:     h.TermID(),
-		termOffset: h.TermOffset(),
-		position:   h.Position(),
-		frameLen:   h.FrameLength(),
-	})
+// rawFrames walks the committed data frames of term from offset, skipping padding, as a term
+// reader would, and returns copies of them and the offset it stopped at: the frame-level view
+// the image reader hides behind whole messages.
+func rawFrames(term []byte, offset int) ([]fragment, int) {
+	var out []fragment
+	for offset <= len(term)-HeaderLength {
+		h := DataHeader(term[offset:])
+		frameLength := int(h.FrameLength())
+		if frameLength < HeaderLength || frameLength > len(term)-offset {
+			break
+		}
+		next := offset + Align(frameLength, FrameAlignment)
+		if h.Type() != HdrTypePad {
+			out = append(out, fragment{
+				data:       append([]byte(nil), term[offset+HeaderLength:offset+frameLength]...),
+				flags:      h.Flags(),
+				frameType:  h.Type(),
+				sessionID:  h.SessionID(),
+				streamID:   h.StreamID(),
+				termID:     h.TermID(),
+				termOffset: h.TermOffset(),
+				position:   ComputePosition(h.TermID(), int32(next), 16, testInitialTermID),
+				frameLen:   int32(frameLength),
+			})
+		}
+		offset = next
+	}
+	return out, offset
 }

@@ -252,7 +252,7 @@ func TestImageReaderPollAdvancesThePositionAndStopsAtTheTermEnd(t *testing.T) {
 	log := newTestLog(t, testLogConfig())
 	pub := NewConcurrentPublisher(log, unlimited())
 	msg := payload(1000, 5) // 62 frames of 1056 bytes fill term 0, then 64 bytes of padding
-	for pub.Offer(msg) != AdminAction {
+	for pub.Offer(msg) != transport.AdminAction {
 	}
 	last := offerRetrying(t, pub, msg) // the first message of term 1
 

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"math"
 	"testing"
+
+	"github.com/tensorpool/tensorpool/transport"
 )
 
 // publisher is what the concurrent and exclusive publishers share, so each test runs on both.
 type publisher interface {
-	TryClaim(length int, claim *BufferClaim) int64
+	TryClaim(length int, claim *transport.Claim) int64
 	Offer(msg []byte) int64
 	Position() int64
 	AvailableWindow() int64
@@ -24,12 +26,12 @@ var publisherKinds = []struct {
 	{"exclusive", func(l *LogBuffers, limit *int64) publisher { return NewExclusivePublisher(l, limit) }},
 }
 
-// offerRetrying retries the transient AdminAction of a rotation.
+// offerRetrying retries the transient transport.AdminAction of a rotation.
 func offerRetrying(t *testing.T, p publisher, msg []byte) int64 {
 	t.Helper()
 	for {
 		result := p.Offer(msg)
-		if result != AdminAction {
+		if result != transport.AdminAction {
 			return result
 		}
 	}
@@ -53,13 +55,12 @@ func TestOfferUnfragmentedReadsBackByteForByte(t *testing.T) {
 				t.Errorf("Position %d, last offer %d", pub.Position(), positions[len(positions)-1])
 			}
 
-			var c collector
-			offset, n := ReadTerm(log.Term(0), 0, c.handler, 100, NewHeader(testInitialTermID, 16))
-			if n != len(msgs) || int64(offset) != positions[len(positions)-1] {
-				t.Fatalf("read %d fragments to offset %d", n, offset)
+			frames, offset := rawFrames(log.Term(0), 0)
+			if len(frames) != len(msgs) || int64(offset) != positions[len(positions)-1] {
+				t.Fatalf("read %d frames to offset %d", len(frames), offset)
 			}
 			wantOffset := int32(0)
-			for i, f := range c.got {
+			for i, f := range frames {
 				if !bytes.Equal(f.data, msgs[i]) {
 					t.Errorf("message %d differs", i)
 				}
@@ -85,14 +86,13 @@ func TestOfferFragmentedSplitsAndReassembles(t *testing.T) {
 				t.Fatalf("Offer = %d, want %d", position, want)
 			}
 
-			var raw collector
-			_, n := ReadTerm(log.Term(0), 0, raw.handler, 100, NewHeader(testInitialTermID, 16))
+			raw, _ := rawFrames(log.Term(0), 0)
 			wantFlags := []uint8{BeginFragFlag, 0, 0, EndFragFlag}
-			if n != len(wantFlags) {
-				t.Fatalf("read %d fragments", n)
+			if len(raw) != len(wantFlags) {
+				t.Fatalf("read %d frames", len(raw))
 			}
 			var joined []byte
-			for i, f := range raw.got {
+			for i, f := range raw {
 				if f.flags != wantFlags[i] {
 					t.Errorf("fragment %d flags %#x, want %#x", i, f.flags, wantFlags[i])
 				}
@@ -102,14 +102,14 @@ func TestOfferFragmentedSplitsAndReassembles(t *testing.T) {
 				t.Error("fragments do not join into the message")
 			}
 
-			var whole collector
-			asm := NewFragmentAssembler(whole.handler, 0)
-			ReadTerm(log.Term(0), 0, asm.Handler(), 100, NewHeader(testInitialTermID, 16))
+			var whole messages
+			if n := NewImageReader(log).Poll(log, new(int64), whole.handler, 100); n != len(wantFlags) {
+				t.Fatalf("the image reader read %d fragments", n)
+			}
 			if len(whole.got) != 1 || !bytes.Equal(whole.got[0].data, msg) {
 				t.Fatalf("assembled %d messages", len(whole.got))
 			}
-			f := whole.got[0]
-			if f.flags != Unfragmented || f.position != position || f.termOffset != 0 || f.frameLen != int32(len(msg)+HeaderLength) {
+			if f := whole.got[0]; f.position != position || f.sessionID != testSessionID || f.streamID != testStreamID {
 				t.Errorf("assembled header %+v", f)
 			}
 		})
@@ -125,7 +125,7 @@ func TestRotationPadsTheTermAndContinuesInTheNext(t *testing.T) {
 			var sent int
 			for {
 				result := pub.Offer(msg)
-				if result == AdminAction {
+				if result == transport.AdminAction {
 					break
 				}
 				if result <= 0 {
@@ -149,18 +149,15 @@ func TestRotationPadsTheTermAndContinuesInTheNext(t *testing.T) {
 			if position != testTermLength+1056 {
 				t.Errorf("first offer in the next term at %d", position)
 			}
-			var c collector
-			header := NewHeader(testInitialTermID, 16)
-			offset, n := ReadTerm(log.Term(0), 0, c.handler, 1000, header)
-			if n != sent || offset != testTermLength {
-				t.Errorf("term 0: %d fragments to %d", n, offset)
+			frames, offset := rawFrames(log.Term(0), 0)
+			if len(frames) != sent || offset != testTermLength {
+				t.Errorf("term 0: %d frames to %d", len(frames), offset)
 			}
-			c.got = nil
-			if _, n = ReadTerm(log.Term(1), 0, c.handler, 1000, header); n != 1 {
-				t.Fatalf("term 1: %d fragments", n)
+			if frames, _ = rawFrames(log.Term(1), 0); len(frames) != 1 {
+				t.Fatalf("term 1: %d frames", len(frames))
 			}
-			if c.got[0].termID != testInitialTermID+1 || c.got[0].position != position || !bytes.Equal(c.got[0].data, msg) {
-				t.Errorf("term 1 fragment %+v", c.got[0])
+			if frames[0].termID != testInitialTermID+1 || frames[0].position != position || !bytes.Equal(frames[0].data, msg) {
+				t.Errorf("term 1 frame %+v", frames[0])
 			}
 		})
 	}
@@ -172,15 +169,15 @@ func TestRotationWrapsThroughAllPartitions(t *testing.T) {
 			log := newTestLog(t, testLogConfig())
 			pub := kind.make(log, unlimited())
 			msg := payload(4000, 6) // three fragments in 4096 bytes: exactly 16 per term
-			header := NewHeader(testInitialTermID, 16)
+			reader := NewImageReader(log)
 			var readPosition int64
 			var received int
-			asm := NewFragmentAssembler(func(b []byte, o, l int, h *Header) {
-				if !bytes.Equal(b[o:o+l], msg) {
+			handler := func(m []byte, _ *transport.Header) {
+				if !bytes.Equal(m, msg) {
 					t.Fatal("corrupt message")
 				}
 				received++
-			}, 0)
+			}
 			for sent := 0; sent < 400; sent++ {
 				if offerRetrying(t, pub, msg) <= 0 {
 					t.Fatalf("offer %d failed", sent)
@@ -188,13 +185,12 @@ func TestRotationWrapsThroughAllPartitions(t *testing.T) {
 				// Read everything and clean finished terms, as the driver does behind subscribers.
 				for {
 					index := IndexByPosition(readPosition, 16)
-					termOffset := int(readPosition & (testTermLength - 1))
-					next, _ := ReadTerm(log.Term(index), termOffset, asm.Handler(), 10, header)
-					if next == termOffset {
+					before := readPosition
+					reader.Poll(log, &readPosition, handler, 10)
+					if readPosition == before {
 						break
 					}
-					readPosition += int64(next - termOffset)
-					if next == testTermLength {
+					if readPosition&(testTermLength-1) == 0 {
 						clear(log.Term(index))
 					}
 				}
@@ -214,7 +210,7 @@ func TestTryClaimCommitAndAbort(t *testing.T) {
 		t.Run(kind.name, func(t *testing.T) {
 			log := newTestLog(t, testLogConfig())
 			pub := kind.make(log, unlimited())
-			var claim BufferClaim
+			var claim transport.Claim
 			position := pub.TryClaim(10, &claim)
 			if position != 64 || claim.Length() != 10 || len(claim.Buffer()) != 10 {
 				t.Fatalf("TryClaim = %d, length %d", position, claim.Length())
@@ -222,9 +218,7 @@ func TestTryClaimCommitAndAbort(t *testing.T) {
 			if h := DataHeader(log.Term(0)); h.Flags() != Unfragmented || h.Type() != HdrTypeData {
 				t.Error("claim header defaults")
 			}
-			var c collector
-			header := NewHeader(testInitialTermID, 16)
-			if offset, n := ReadTerm(log.Term(0), 0, c.handler, 10, header); n != 0 || offset != 0 {
+			if frames, offset := rawFrames(log.Term(0), 0); len(frames) != 0 || offset != 0 {
 				t.Fatal("an uncommitted claim was readable")
 			}
 			claim.Abort()
@@ -243,14 +237,16 @@ func TestTryClaimCommitAndAbort(t *testing.T) {
 				t.Fatal("offer failed")
 			}
 
-			offset, n := ReadTerm(log.Term(0), 0, c.handler, 10, header)
-			if n != 2 || string(c.got[0].data) != "hello" || string(c.got[1].data) != "after" {
-				t.Fatalf("read %d fragments: %+v", n, c.got)
+			var m messages
+			readPosition := new(int64)
+			if n := NewImageReader(log).Poll(log, readPosition, m.handler, 10); n != 2 || len(m.got) != 2 ||
+				string(m.got[0].data) != "hello" || string(m.got[1].data) != "after" {
+				t.Fatalf("read %d fragments: %+v", n, m.got)
 			}
-			if int64(offset) != pub.Position() {
-				t.Errorf("reader at %d, publisher at %d", offset, pub.Position())
+			if *readPosition != pub.Position() {
+				t.Errorf("reader at %d, publisher at %d", *readPosition, pub.Position())
 			}
-			if c.got[0].termOffset != 64 || DataHeader(log.Term(0)[64:]).ReservedValue() != -77 {
+			if m.got[0].reserved != -77 || DataHeader(log.Term(0)[64:]).ReservedValue() != -77 || DataHeader(log.Term(0)[64:]).TermOffset() != 64 {
 				t.Error("committed frame header")
 			}
 		})
@@ -263,20 +259,20 @@ func TestBackPressureBoundary(t *testing.T) {
 			log := newTestLog(t, testLogConfig())
 			limit := int64(0)
 			pub := kind.make(log, &limit)
-			var claim BufferClaim
-			if got := pub.Offer([]byte("x")); got != NotConnected {
-				t.Errorf("no subscriber: %d, want NotConnected", got)
+			var claim transport.Claim
+			if got := pub.Offer([]byte("x")); got != transport.NotConnected {
+				t.Errorf("no subscriber: %d, want transport.NotConnected", got)
 			}
 			log.SetIsConnected(true)
-			if got := pub.TryClaim(1, &claim); got != BackPressured {
-				t.Errorf("limit 0: %d, want BackPressured", got)
+			if got := pub.TryClaim(1, &claim); got != transport.BackPressured {
+				t.Errorf("limit 0: %d, want transport.BackPressured", got)
 			}
 
 			limit = 100 // any position below the limit may append, even past it
 			if pub.Offer(payload(200, 1)) != 256 {
 				t.Fatal("offer below the limit failed")
 			}
-			if got := pub.Offer([]byte("x")); got != BackPressured {
+			if got := pub.Offer([]byte("x")); got != transport.BackPressured {
 				t.Errorf("at 256 with limit 100: %d", got)
 			}
 			if pub.AvailableWindow() != 100-256 {
@@ -299,19 +295,19 @@ func TestLengthErrorsAndClosed(t *testing.T) {
 			log := newTestLog(t, testLogConfig())
 			log.SetIsConnected(true)
 			pub := kind.make(log, unlimited())
-			var claim BufferClaim
-			if pub.TryClaim(testMaxPayload+1, &claim) != PublicationError || pub.TryClaim(-1, &claim) != PublicationError {
+			var claim transport.Claim
+			if pub.TryClaim(testMaxPayload+1, &claim) != transport.PublicationError || pub.TryClaim(-1, &claim) != transport.PublicationError {
 				t.Error("try-claim length not checked")
 			}
-			if pub.Offer(make([]byte, testTermLength/8+1)) != PublicationError {
+			if pub.Offer(make([]byte, testTermLength/8+1)) != transport.PublicationError {
 				t.Error("offer beyond max message length accepted")
 			}
 			if offerRetrying(t, pub, make([]byte, testTermLength/8)) <= 0 {
 				t.Error("offer of max message length refused")
 			}
 			pub.Close()
-			if pub.Offer([]byte("x")) != Closed || pub.TryClaim(1, &claim) != Closed ||
-				pub.Position() != Closed || pub.AvailableWindow() != Closed || pub.IsConnected() {
+			if pub.Offer([]byte("x")) != transport.Closed || pub.TryClaim(1, &claim) != transport.Closed ||
+				pub.Position() != transport.Closed || pub.AvailableWindow() != transport.Closed || pub.IsConnected() {
 				t.Error("closed publisher still works")
 			}
 		})
@@ -332,15 +328,15 @@ func TestMaxPositionExceeded(t *testing.T) {
 			limit := int64(math.MaxInt64)
 			pub := kind.make(log, &limit)
 
-			if got := pub.Offer(payload(200, 1)); got != MaxPositionExceeded {
-				t.Errorf("offer past the end: %d, want MaxPositionExceeded", got)
+			if got := pub.Offer(payload(200, 1)); got != transport.MaxPositionExceeded {
+				t.Errorf("offer past the end: %d, want transport.MaxPositionExceeded", got)
 			}
 			if DataHeader(log.Term(index)[testTermLength-128:]).Type() != HdrTypePad {
 				t.Error("tripped term not padded")
 			}
 			limit = ComputeMaxPossiblePosition(testTermLength) - 64
-			if got := pub.Offer([]byte("x")); got != MaxPositionExceeded {
-				t.Errorf("at the limit: %d, want MaxPositionExceeded", got)
+			if got := pub.Offer([]byte("x")); got != transport.MaxPositionExceeded {
+				t.Errorf("at the limit: %d, want transport.MaxPositionExceeded", got)
 			}
 		})
 	}

@@ -1,13 +1,14 @@
 package consumer
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
 	"github.com/tensorpool/tensorpool/agents/producer"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -33,12 +34,14 @@ func TestOverAeronIPC(t *testing.T) {
 	}
 	defer client.Close()
 	const controlStream, descriptorStream, qosStream = 3100, 3101, 3102
-	add := func(stream int32) (*aeron.Publication, *aeron.Subscription) {
-		sub, err := client.AddSubscription("aeron:ipc", stream)
+	add := func(stream int32) (transport.Publication, transport.Subscription) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		sub, err := transport.Await(ctx, client.AddSubscription("aeron:ipc", stream))
 		if err != nil {
 			t.Fatal(err)
 		}
-		pub, err := client.AddExclusivePublication("aeron:ipc", stream)
+		pub, err := transport.Await(ctx, client.AddExclusivePublication("aeron:ipc", stream))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +81,7 @@ func TestOverAeronIPC(t *testing.T) {
 	defer c.Close()
 
 	// The announce travels on the control stream (as a standalone producer sends it).
-	announce := announceBytes(t, r, 5, uint64(c.cfg.Clock()))
+	announce := announceBytes(t, r, 5, uint64(c.cfg.Clock().Nanos()))
 	if res := controlPub.Offer(announce); res < 0 {
 		t.Fatalf("announce offer: %d", res)
 	}
@@ -123,13 +126,12 @@ func TestOverAeronIPC(t *testing.T) {
 	}
 
 	// QoS from both sides.
-	now := c.cfg.Clock()
+	now := c.cfg.Clock().Nanos()
 	p.DoWork(now)
 	c.DoWork(now)
 	var gotProducer, gotConsumer bool
 	eventually(t, "QoS messages", func() bool {
-		qosSub.Poll(func(b []byte, off, n int, _ *logbuffer.Header) {
-			msg := b[off : off+n]
+		qosSub.Poll(func(msg []byte, _ *transport.Header) {
 			h, err := wire.PeekHeader(msg)
 			if err != nil {
 				t.Errorf("QoS message: %v", err)

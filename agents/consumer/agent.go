@@ -5,6 +5,7 @@ import (
 
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/clock"
+	"github.com/tensorpool/tensorpool/transport"
 )
 
 // Agent is the consumer's duty cycle for an agent.Runner or agent.Invoker: each cycle
@@ -13,8 +14,8 @@ import (
 // the agent's goroutine), then runs the consumer's timers.
 type Agent struct {
 	Consumer    *Consumer
-	Control     Subscription // nil when announces arrive some other way
-	Descriptors Subscription
+	Control     transport.Subscription // nil when announces arrive some other way
+	Descriptors transport.Subscription
 	// FragmentLimit bounds the descriptors handled per cycle; default 10 (the reference's).
 	FragmentLimit int
 	// OnError receives announce rejections and liveness failures; nil drops them (the
@@ -27,7 +28,7 @@ type Agent struct {
 	// shared streams. Descriptors is not polled meanwhile, and an Aeron image nobody polls
 	// holds its publication back: a caller should close it while Assigned names a
 	// descriptor stream, as tp.Consumer does.
-	Subscribe func(channel string, streamID int32) (ClosableSubscription, error)
+	Subscribe func(channel string, streamID int32) (transport.Subscription, error)
 
 	assigned Follower // per-consumer descriptor stream
 	progress Follower // per-consumer control stream
@@ -36,18 +37,18 @@ type Agent struct {
 // Follower holds one per-consumer subscription and the assignment it was opened for
 // (§10.1.3): Follow moves it to the latest assignment's stream, or back to none.
 type Follower struct {
-	sub     ClosableSubscription
+	sub     transport.Subscription
 	channel string
 	id      uint32
 }
 
 // Sub is the per-consumer subscription, nil while the consumer is on the shared stream.
-func (f *Follower) Sub() ClosableSubscription { return f.sub }
+func (f *Follower) Sub() transport.Subscription { return f.sub }
 
 // Follow moves f to stream id on channel, closing the subscription of an earlier
 // assignment; id 0 leaves it on none. A stream that cannot be opened leaves it on none
 // too, and the error says which (the next different assignment tries again).
-func (f *Follower) Follow(subscribe func(channel string, streamID int32) (ClosableSubscription, error), kind, channel string, id uint32) error {
+func (f *Follower) Follow(subscribe func(channel string, streamID int32) (transport.Subscription, error), kind, channel string, id uint32) error {
 	if id == f.id && channel == f.channel {
 		return nil
 	}
@@ -70,12 +71,6 @@ func (f *Follower) Close() {
 		_ = f.sub.Close() // best effort: the stream is being abandoned
 		f.sub = nil
 	}
-}
-
-// ClosableSubscription is a per-consumer subscription; *aeron.Subscription satisfies it.
-type ClosableSubscription interface {
-	Subscription
-	Close() error
 }
 
 var _ agent.Agent = (*Agent)(nil)

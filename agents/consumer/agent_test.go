@@ -4,10 +4,10 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/agent"
-	"github.com/tensorpool/tensorpool/agents/internal/tptest"
 	"github.com/tensorpool/tensorpool/agents/producer"
+	"github.com/tensorpool/tensorpool/transport"
+	"github.com/tensorpool/tensorpool/transport/mem"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -17,14 +17,7 @@ import (
 func TestAgentDutyCycle(t *testing.T) {
 	base := t.TempDir()
 	r := standalone(t, base, 3)
-	pipe := func() *tptest.LogPipe {
-		p, err := tptest.NewLogPipe(64 << 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	control, descriptors := pipe(), pipe()
+	control, descriptors := newPipe(t), newPipe(t)
 	clock := &fakeClock{now: rigNow}
 	p, err := producer.New(r, producer.Config{Descriptors: descriptors, Announce: control, Clock: clock.Now})
 	if err != nil {
@@ -37,7 +30,7 @@ func TestAgentDutyCycle(t *testing.T) {
 	}
 	c.SetJoinTime(0)
 	var errs []error
-	inv := agent.NewInvoker(&Agent{Consumer: c, Control: control, Descriptors: descriptors, OnError: func(err error) { errs = append(errs, err) }}, clock.Mono, nil)
+	inv := agent.NewInvoker(&Agent{Consumer: c, Control: control, Descriptors: descriptors, OnError: func(err error) { errs = append(errs, err) }}, clock.Now, nil)
 	defer inv.Close()
 
 	p.DoWork(clock.now) // announce
@@ -62,7 +55,7 @@ func TestAgentDutyCycle(t *testing.T) {
 }
 
 type closablePipe struct {
-	*tptest.LogPipe
+	*mem.Pipe
 	closed bool
 }
 
@@ -74,15 +67,12 @@ func TestWireSpec_10_1_3_AgentFollowsAssignment(t *testing.T) {
 	base := t.TempDir()
 	r := standalone(t, base, 3)
 	pipe := func() *closablePipe {
-		p, err := tptest.NewLogPipe(64 << 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &closablePipe{LogPipe: p}
+		p := newPipe(t)
+		return &closablePipe{Pipe: p}
 	}
 	toConsumer, toProducer, shared := pipe(), pipe(), pipe()
 	perConsumer := map[int32]*closablePipe{}
-	table, err := producer.NewConsumers(7, 5_000_000_000, func(_ string, id int32) (producer.ConsumerPublication, error) {
+	table, err := producer.NewConsumers(7, 5_000_000_000, func(_ string, id int32) (transport.Publication, error) {
 		perConsumer[id] = pipe()
 		return perConsumer[id], nil
 	})
@@ -104,19 +94,19 @@ func TestWireSpec_10_1_3_AgentFollowsAssignment(t *testing.T) {
 	c.SetJoinTime(0)
 	var errs []error
 	a := &Agent{Consumer: c, Control: toConsumer, Descriptors: shared, OnError: func(err error) { errs = append(errs, err) },
-		Subscribe: func(_ string, id int32) (ClosableSubscription, error) {
+		Subscribe: func(_ string, id int32) (transport.Subscription, error) {
 			if perConsumer[id] == nil {
 				return nil, errors.New("no such stream")
 			}
 			return perConsumer[id], nil
 		}}
-	inv := agent.NewInvoker(a, clock.Mono, nil)
+	inv := agent.NewInvoker(a, clock.Now, nil)
 	defer inv.Close()
 
 	p.DoWork(clock.now) // announce
 	inv.Invoke()        // map, hello
-	toProducer.Poll(func(buf []byte, off, n int, _ *logbuffer.Header) {
-		if err := p.HandleControl(buf[off : off+n]); err != nil {
+	toProducer.Poll(func(buf []byte, _ *transport.Header) {
+		if err := p.HandleControl(buf); err != nil {
 			t.Fatal(err)
 		}
 	}, 10)
@@ -135,7 +125,7 @@ func TestWireSpec_10_1_3_AgentFollowsAssignment(t *testing.T) {
 		t.Fatalf("%d frames on the per-consumer stream, counters %+v", frames, table.Counters())
 	}
 	var unread int
-	shared.Poll(func([]byte, int, int, *logbuffer.Header) { unread++ }, 100)
+	shared.Poll(func([]byte, *transport.Header) { unread++ }, 100)
 	if unread != 20 {
 		t.Fatalf("the consumer read %d descriptors from the shared stream", 20-unread)
 	}

@@ -3,9 +3,8 @@ package consumer
 import (
 	"testing"
 
-	"github.com/tensorpool/tensorpool/agents/internal/tptest"
-	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/agents/producer"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -15,14 +14,8 @@ import (
 func TestPollAndReadAllocatesNothing(t *testing.T) {
 	l := rigLayout()
 	h := heapProducerRegions(t, l)
-	pipe, err := tptest.NewLogPipe(64 << 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	qos, err := tptest.NewLogPipe(64 << 10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pipe := newPipe(t)
+	qos := newPipe(t)
 	p, err := producer.New(h.r, producer.Config{Descriptors: pipe})
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +42,7 @@ func TestPollAndReadAllocatesNothing(t *testing.T) {
 		}
 		c.Poll(pipe, 10)
 		c.HandleDescriptor(stale) // a dropped descriptor costs nothing either
-		c.DoWork(monoclock.Now())
+		c.DoWork(clock.Now().Nanos())
 		if i%64 == 0 {
 			qos.Drain()
 		}
@@ -109,10 +102,7 @@ func TestHandleControlIgnoresOtherMessages(t *testing.T) {
 func TestProgressAllocatesNothing(t *testing.T) {
 	r := newRig(t)
 	r.c.cfg.Progress = true
-	pipe, err := tptest.NewLogPipe(64 << 10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pipe := newPipe(t)
 	r.write(0, 100, 1)
 	stale := encodeProgress(r.progressFor(0, 0, wire.ProgressStateStarted))
 	other := encodeProgress(wire.FrameProgress{StreamID: 8, Epoch: 3})

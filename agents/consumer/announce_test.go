@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/tensorpool/tensorpool/agents/internal/tptest"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/wire"
@@ -278,10 +277,7 @@ func TestWireSpec_15_14_PidChangeUnmapsAndWaitsForNewEpoch(t *testing.T) {
 func TestWireSpec_10_1_1_StandaloneProducerAnnounces(t *testing.T) {
 	base := t.TempDir()
 	r := standalone(t, base, 3)
-	control, err := tptest.NewLogPipe(64 << 10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	control := newPipe(t)
 	clock := &fakeClock{now: rigNow}
 	p, err := producer.New(r, producer.Config{ProducerID: 4, Descriptors: control, Announce: control, Clock: clock.Now, AnnounceIntervalNs: 1000})
 	if err != nil {

@@ -3,7 +3,6 @@ package consumer
 import (
 	"testing"
 
-	"github.com/tensorpool/tensorpool/agents/internal/tptest"
 	"github.com/tensorpool/tensorpool/agents/producer"
 )
 
@@ -12,10 +11,7 @@ import (
 // The handler reads one byte per 4 KiB page so the payload is actually touched.
 func benchmarkRoundTrip(b *testing.B, size int, stride uint32) {
 	l := producer.Layout{StreamID: 1, Epoch: 1, Nslots: 64, Pools: []producer.PoolSpec{{PoolID: 1, StrideBytes: stride}}}
-	pipe, err := tptest.NewLogPipe(64 << 10)
-	if err != nil {
-		b.Fatal(err)
-	}
+	pipe := newPipe(b)
 	var sink byte
 	p, _, c := mmapPair(b, l, pipe, func(f *Frame) {
 		for i := 0; i < len(f.Payload); i += 4096 {

@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
-	"github.com/tensorpool/tensorpool/agents/monoclock"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -36,19 +36,19 @@ type Config struct {
 	// newest descriptor when it sees the gap, so resyncing needs no further action.
 	MaxOutstandingSeqGap uint64
 	// Clock is CLOCK_MONOTONIC, the domain of activity and MONOTONIC announce timestamps
-	// (default monoclock.Now); RealtimeClock is Unix time, for REALTIME_SYNCED announces
-	// (default time.Now().UnixNano).
-	Clock         func() int64
+	// (default clock.Now); RealtimeClock is Unix time in nanoseconds, for REALTIME_SYNCED
+	// announces (default time.Now().UnixNano).
+	Clock         func() clock.Mono
 	RealtimeClock func() int64
 	// Host overrides page and hugepage facts for stride checks (tests); nil reads /proc.
 	Host *shm.HostMemory
 	// Qos receives QosConsumer on DoWork; nil disables them.
-	Qos QosPublisher
+	Qos transport.Publication
 	// QosIntervalNs is the QosConsumer period; default 1 s (§10.4.1).
 	QosIntervalNs int64
 	// Hellos receives ConsumerHello on DoWork (§10.1.2), normally the control stream; nil
 	// disables them. HelloIntervalNs is their period; default 1 s.
-	Hellos          QosPublisher
+	Hellos          transport.Publication
 	HelloIntervalNs int64
 	// Per-consumer stream requests for ConsumerHello (§10.1.2): a channel and a non-zero
 	// stream id, or neither.
@@ -68,11 +68,6 @@ type Config struct {
 	// §15.12, §15.22): an Aeron channel or bridge://<id> (ValidateFallbackURI). A
 	// ConsumerConfig's non-empty payload_fallback_uri takes precedence. "" for none.
 	PayloadFallbackURI string
-}
-
-// QosPublisher is where QosConsumer goes; *aeron.Publication satisfies it.
-type QosPublisher interface {
-	TryClaim(length int, claim *logbuffer.BufferClaim) int64
 }
 
 // Counters are the consumer's statistics.
@@ -176,16 +171,16 @@ type Consumer struct {
 	blockedEpoch uint64
 	blocked      bool
 
-	onFragment logbuffer.FragmentHandler
-	onControl  logbuffer.FragmentHandler
-	onProgress logbuffer.FragmentHandler
+	onFragment transport.Handler
+	onControl  transport.Handler
+	onProgress transport.Handler
 	controlErr error
 
 	progress    wire.FrameProgress
 	hasProgress bool
 	fallback    fallbackState
 
-	claim       logbuffer.BufferClaim
+	claim       transport.Claim
 	nextQosNs   int64
 	nextHelloNs int64
 
@@ -216,7 +211,7 @@ func New(cfg Config, handler FrameHandler) (*Consumer, error) {
 		cfg.FreshnessNs = defaultFreshnessNs
 	}
 	if cfg.Clock == nil {
-		cfg.Clock = monoclock.Now
+		cfg.Clock = clock.Now
 	}
 	if cfg.RealtimeClock == nil {
 		cfg.RealtimeClock = func() int64 { return time.Now().UnixNano() }
@@ -245,15 +240,13 @@ func New(cfg Config, handler FrameHandler) (*Consumer, error) {
 		}
 		c.policy = policy
 	}
-	c.filter = AnnounceFilter{StreamID: cfg.StreamID, LayoutVersion: shm.LayoutVersion, FreshnessNs: cfg.FreshnessNs, JoinNs: cfg.Clock()}
-	c.onFragment = func(buf []byte, offset, length int, _ *logbuffer.Header) {
-		c.HandleDescriptor(buf[offset : offset+length])
-	}
-	c.onControl = logbuffer.NewFragmentAssembler(func(buf []byte, offset, length int, _ *logbuffer.Header) {
-		if err := c.HandleControl(buf[offset : offset+length]); err != nil {
+	c.filter = AnnounceFilter{StreamID: cfg.StreamID, LayoutVersion: shm.LayoutVersion, FreshnessNs: cfg.FreshnessNs, JoinNs: cfg.Clock().Nanos()}
+	c.onFragment = func(msg []byte, _ *transport.Header) { c.HandleDescriptor(msg) }
+	c.onControl = func(msg []byte, _ *transport.Header) {
+		if err := c.HandleControl(msg); err != nil {
 			c.controlErr = err
 		}
-	}, 4096).Handler()
+	}
 	c.onProgress = c.newProgressHandler()
 	return c, nil
 }
@@ -279,20 +272,15 @@ func (c *Consumer) Mapped() (epoch uint64, ok bool) {
 	return c.m.epoch, true
 }
 
-// Subscription is what Poll reads descriptors from; *aeron.Subscription satisfies it.
-type Subscription interface {
-	Poll(handler logbuffer.FragmentHandler, fragmentLimit int) int
-}
-
 // Poll reads up to fragmentLimit descriptors from sub and handles each one. A truncated
 // region found on the way is given up as HandleDescriptor says.
-func (c *Consumer) Poll(sub Subscription, fragmentLimit int) int {
+func (c *Consumer) Poll(sub transport.Subscription, fragmentLimit int) int {
 	return sub.Poll(c.onFragment, fragmentLimit)
 }
 
-// PollControl reads the control stream (announces, possibly fragmented) and returns the
-// fragments read. An announce rejection is kept for ControlError.
-func (c *Consumer) PollControl(sub Subscription, fragmentLimit int) int {
+// PollControl reads the control stream (announces, fragmented or not: the subscription
+// reassembles them) and returns the fragments read. An announce rejection is kept for ControlError.
+func (c *Consumer) PollControl(sub transport.Subscription, fragmentLimit int) int {
 	return sub.Poll(c.onControl, fragmentLimit)
 }
 
@@ -356,7 +344,7 @@ func (c *Consumer) read(desc *wire.FrameDescriptor) Drop {
 	}
 	var nowNs int64
 	if c.rate.periodNs > 0 {
-		if nowNs = c.cfg.Clock(); !c.rate.open(nowNs) {
+		if nowNs = c.cfg.Clock().Nanos(); !c.rate.open(nowNs) {
 			return c.drop(DropRateLimited)
 		}
 	}
@@ -470,7 +458,7 @@ func (c *Consumer) ApplyAnnounce(a *wire.ShmPoolAnnounce) (v AnnounceVerdict, er
 	prev := debug.SetPanicOnFault(true) // a refresh re-reads the mapped superblocks
 	defer c.recoverFault(prev, &err)
 	epoch, mapped := c.Mapped()
-	v = c.filter.Judge(a, c.cfg.Clock(), c.cfg.RealtimeClock(), epoch, mapped)
+	v = c.filter.Judge(a, c.cfg.Clock().Nanos(), c.cfg.RealtimeClock(), epoch, mapped)
 	switch v {
 	case AnnounceRefresh:
 		return v, c.refresh(a)
@@ -511,7 +499,7 @@ func (c *Consumer) AttachRegions(a *wire.ShmPoolAnnounce, regions []shm.Region) 
 }
 
 func (c *Consumer) attach(a *wire.ShmPoolAnnounce, regions []shm.Region) error {
-	m, err := newMapping(a, regions, c.cfg.Clock(), c.cfg.FreshnessNs)
+	m, err := newMapping(a, regions, c.cfg.Clock().Nanos(), c.cfg.FreshnessNs)
 	if err != nil {
 		for _, r := range regions {
 			r.Close()

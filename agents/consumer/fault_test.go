@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tensorpool/tensorpool/agents/internal/tptest"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/transport"
 )
 
 // faultLayout has 64 header slots of 256 bytes and 4 KiB payload slots, so a file cut to
@@ -33,7 +33,7 @@ func publishN(t *testing.T, p *producer.Producer, n int) {
 
 // restartProducer creates the regions of the next epoch in the consumer's base directory,
 // as a restarted producer does, and hands the consumer its announce.
-func restartProducer(t *testing.T, c *Consumer, l producer.Layout, pipe producer.DescriptorPublisher) *producer.Producer {
+func restartProducer(t *testing.T, c *Consumer, l producer.Layout, pipe transport.Publication) *producer.Producer {
 	t.Helper()
 	l.Epoch++
 	r, err := producer.CreateStandalone(producer.StandaloneConfig{BaseDir: c.cfg.AllowedBaseDirs[0], Namespace: "ns", InstanceID: "p", Layout: l})
@@ -45,7 +45,7 @@ func restartProducer(t *testing.T, c *Consumer, l producer.Layout, pipe producer
 	if err != nil {
 		t.Fatal(err)
 	}
-	buf := announceBytes(t, r, 1, uint64(c.cfg.Clock()))
+	buf := announceBytes(t, r, 1, uint64(c.cfg.Clock().Nanos()))
 	if err := c.HandleControl(buf); err != nil {
 		t.Fatalf("announce of the new epoch: %v", err)
 	}
@@ -81,10 +81,7 @@ func TestWireSpec_15_14_TruncatedRegionUnmapsAndRemaps(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			l := faultLayout()
-			pipe, err := tptest.NewLogPipe(64 << 10)
-			if err != nil {
-				t.Fatal(err)
-			}
+			pipe := newPipe(t)
 			p, r, c := mmapPair(t, l, pipe, tc.handler)
 			const frames = 40
 			publishN(t, p, frames)
@@ -98,7 +95,7 @@ func TestWireSpec_15_14_TruncatedRegionUnmapsAndRemaps(t *testing.T) {
 			}
 
 			if tc.doWork {
-				c.DoWork(c.cfg.Clock())
+				c.DoWork(c.cfg.Clock().Nanos())
 			} else {
 				for c.Poll(pipe, 100) > 0 {
 				}
@@ -106,7 +103,7 @@ func TestWireSpec_15_14_TruncatedRegionUnmapsAndRemaps(t *testing.T) {
 			if prev := debug.SetPanicOnFault(false); prev {
 				t.Error("SetPanicOnFault left enabled")
 			}
-			err = c.ControlError()
+			err := c.ControlError()
 			var fault *RegionFaultError
 			if !errors.Is(err, ErrRegionTruncated) || !errors.As(err, &fault) {
 				t.Fatalf("ControlError = %v, want ErrRegionTruncated", err)
@@ -159,10 +156,7 @@ func TestWireSpec_15_21_FaultOutsideMappingStillPanics(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			pipe, err := tptest.NewLogPipe(64 << 10)
-			if err != nil {
-				t.Fatal(err)
-			}
+			pipe := newPipe(t)
 			p, _, c := mmapPair(t, faultLayout(), pipe, tc.handler)
 			publishN(t, p, 1)
 			func() {

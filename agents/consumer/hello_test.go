@@ -4,9 +4,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
-	"github.com/tensorpool/tensorpool/agents/internal/tptest"
 	"github.com/tensorpool/tensorpool/agents/producer"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -97,7 +96,7 @@ func TestWireSpec_10_1_3_HelloConfigRoundTrip(t *testing.T) {
 	if ph.MaxRateHz != 5 || ph.Mode != wire.ModeRateLimited || ph.DescriptorStreamID != 1100 || ph.ExpectedLayoutVersion != h.ExpectedLayoutVersion {
 		t.Fatalf("producer read %+v", ph)
 	}
-	table, err := producer.NewConsumers(7, 1e9, func(string, int32) (producer.ConsumerPublication, error) { return nopPub{}, nil })
+	table, err := producer.NewConsumers(7, 1e9, func(string, int32) (transport.Publication, error) { return nopPub{}, nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +117,7 @@ func TestWireSpec_10_1_3_HelloConfigRoundTrip(t *testing.T) {
 	}
 }
 
-type nopPub struct{ producer.DescriptorPublisher }
+type nopPub struct{ transport.Publication }
 
 func (nopPub) Close() error { return nil }
 
@@ -196,10 +195,7 @@ func TestWireSpec_10_1_2_HelloOnDoWork(t *testing.T) {
 	if _, err := New(Config{StreamID: 7, DescriptorChannel: "aeron:ipc"}, func(*Frame) {}); !errors.Is(err, ErrInvalidHello) {
 		t.Fatalf("channel without id: %v", err)
 	}
-	pipe, err := tptest.NewLogPipe(64 << 10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pipe := newPipe(t)
 	c, err := New(Config{StreamID: 7, ConsumerID: 11, Hellos: pipe, HelloIntervalNs: 100,
 		ControlChannel: "aeron:ipc", ControlStreamID: 1200}, func(*Frame) {})
 	if err != nil {
@@ -209,8 +205,8 @@ func TestWireSpec_10_1_2_HelloOnDoWork(t *testing.T) {
 		c.DoWork(now)
 	}
 	var hellos []wire.ConsumerHello
-	for pipe.Poll(func(buf []byte, off, n int, _ *logbuffer.Header) {
-		hellos = append(hellos, decodeHello(t, buf[off:off+n]))
+	for pipe.Poll(func(buf []byte, _ *transport.Header) {
+		hellos = append(hellos, decodeHello(t, buf))
 	}, 10) > 0 {
 	}
 	if len(hellos) != 3 || c.Counters().HelloSent != 3 {

@@ -8,17 +8,26 @@ import (
 	"github.com/tensorpool/tensorpool/agents/producer"
 	monotonic "github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/transport/mem"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
 type fakeClock struct{ now int64 }
 
-func (c *fakeClock) Now() int64 { return c.now }
-
-// Mono is the same time for an agent.Invoker.
-func (c *fakeClock) Mono() monotonic.Mono { return monotonic.Mono(c.now) }
+func (c *fakeClock) Now() monotonic.Mono { return monotonic.Mono(c.now) }
 
 const rigNow = 1_000_000_000_000
+
+// newPipe is an in-memory stream, closed when the test ends.
+func newPipe(t testing.TB) *mem.Pipe {
+	t.Helper()
+	p, err := mem.NewPipe(mem.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
 
 func rigLayout() producer.Layout {
 	return producer.Layout{StreamID: 7, Epoch: 3, Nslots: 8, Pools: []producer.PoolSpec{{PoolID: 1, StrideBytes: 4096}, {PoolID: 2, StrideBytes: 64 << 10}}}

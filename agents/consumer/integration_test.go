@@ -11,9 +11,10 @@ import (
 	"time"
 
 	"github.com/tensorpool/tensorpool/agents/internal/tptest"
-	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/agents/producer"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/transport"
 )
 
 // Checked frames: every payload carries its seq, a seq-derived length and fill, and a
@@ -103,10 +104,7 @@ func publish(p *producer.Producer, buf []byte, maxSize int, deadline time.Time) 
 func TestProducerToConsumerHeapWrapsRing(t *testing.T) {
 	l := rigLayout()
 	pregions := heapProducerRegions(t, l)
-	pipe, err := tptest.NewLogPipe(64 << 10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pipe := newPipe(t)
 	p, err := producer.New(pregions.r, producer.Config{Descriptors: pipe})
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +153,7 @@ type heapProducer struct {
 
 func heapProducerRegions(t testing.TB, l producer.Layout) heapProducer {
 	t.Helper()
-	now := monoclock.Now()
+	now := clock.Now().Nanos()
 	hsb := l.HeaderSuperblock()
 	hsb.ActivityTimestampNs = uint64(now)
 	header, err := tptest.HeapRegion(hsb)
@@ -188,7 +186,7 @@ func (h heapProducer) borrowed() []shm.Region {
 
 // mmapPair is a standalone producer under /dev/shm and a consumer that mapped its
 // announce, each with its own mapping of the same files.
-func mmapPair(t testing.TB, l producer.Layout, pub producer.DescriptorPublisher, handler FrameHandler) (*producer.Producer, *producer.Regions, *Consumer) {
+func mmapPair(t testing.TB, l producer.Layout, pub transport.Publication, handler FrameHandler) (*producer.Producer, *producer.Regions, *Consumer) {
 	t.Helper()
 	base := shmBase(t)
 	r, err := producer.CreateStandalone(producer.StandaloneConfig{BaseDir: base, Namespace: "ns", InstanceID: "p", Layout: l})
@@ -206,7 +204,7 @@ func mmapPair(t testing.TB, l producer.Layout, pub producer.DescriptorPublisher,
 	}
 	t.Cleanup(c.Close)
 	c.SetJoinTime(0)
-	buf := announceBytes(t, r, 1, uint64(c.cfg.Clock()))
+	buf := announceBytes(t, r, 1, uint64(c.cfg.Clock().Nanos()))
 	if err := c.HandleControl(buf); err != nil {
 		t.Fatal(err)
 	}
@@ -219,10 +217,7 @@ func mmapPair(t testing.TB, l producer.Layout, pub producer.DescriptorPublisher,
 func TestProducerToConsumerMmapConcurrent(t *testing.T) {
 	const maxSize = 8192
 	l := producer.Layout{StreamID: 9, Epoch: 1, Nslots: 16, Pools: []producer.PoolSpec{{PoolID: 1, StrideBytes: maxSize}}}
-	pipe, err := tptest.NewLogPipe(64 << 10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pipe := newPipe(t)
 	var bad []string
 	p, _, c := mmapPair(t, l, pipe, func(f *Frame) {
 		msg := verifyChecked(f, maxSize)
@@ -267,10 +262,7 @@ func TestProducerToConsumerMmapConcurrent(t *testing.T) {
 func TestSlowConsumerNeverBlocksProducer(t *testing.T) {
 	const maxSize = 4096
 	l := producer.Layout{StreamID: 9, Epoch: 1, Nslots: 8, Pools: []producer.PoolSpec{{PoolID: 1, StrideBytes: maxSize}}}
-	pipe, err := tptest.NewLogPipe(64 << 10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pipe := newPipe(t)
 	var bad int
 	p, _, c := mmapPair(t, l, pipe, func(f *Frame) {
 		time.Sleep(time.Millisecond)

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tensorpool/tensorpool/agents/internal/tptest"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/transport/mem"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -59,10 +59,11 @@ func child(role string) error {
 	}
 	defer r.Close()
 	// Descriptors go to a log nobody else reads: the parent judges slots on its own.
-	pipe, err := tptest.NewLogPipe(64 << 10)
+	pipe, err := mem.NewPipe(mem.Config{})
 	if err != nil {
 		return err
 	}
+	defer pipe.Close()
 	p, err := producer.New(r, producer.Config{Descriptors: pipe})
 	if err != nil {
 		return err
@@ -108,7 +109,7 @@ func startChild(t *testing.T, role string, frames uint64, handler FrameHandler) 
 	}
 	t.Cleanup(c.Close)
 	c.SetJoinTime(0)
-	buf := announceBytes(t, r, 1, uint64(c.cfg.Clock()))
+	buf := announceBytes(t, r, 1, uint64(c.cfg.Clock().Nanos()))
 	if err := c.HandleControl(buf); err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +250,7 @@ func TestProducerKilledMidCommit(t *testing.T) {
 	if len(got) != 3 {
 		t.Fatalf("accepted %v", got)
 	}
-	if err := c.CheckLiveness(c.cfg.Clock() + c.cfg.FreshnessNs + 1); err == nil {
+	if err := c.CheckLiveness(c.cfg.Clock().Nanos() + c.cfg.FreshnessNs + 1); err == nil {
 		t.Fatal("dead producer's regions still considered live")
 	}
 	if _, ok := c.Mapped(); ok {

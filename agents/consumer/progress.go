@@ -3,8 +3,8 @@ package consumer
 import (
 	"runtime/debug"
 
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -114,7 +114,7 @@ func (c *Consumer) HandleProgress(buf []byte) ProgressVerdict {
 
 // PollProgress reads up to fragmentLimit messages of the per-consumer control stream
 // (HandleProgress) and returns the fragments read.
-func (c *Consumer) PollProgress(sub Subscription, fragmentLimit int) int {
+func (c *Consumer) PollProgress(sub transport.Subscription, fragmentLimit int) int {
 	return sub.Poll(c.onProgress, fragmentLimit)
 }
 
@@ -203,8 +203,6 @@ func (c *Consumer) forgetProgress() {
 	c.progress, c.hasProgress = wire.FrameProgress{}, false
 }
 
-func (c *Consumer) newProgressHandler() logbuffer.FragmentHandler {
-	return func(buf []byte, offset, length int, _ *logbuffer.Header) {
-		c.HandleProgress(buf[offset : offset+length])
-	}
+func (c *Consumer) newProgressHandler() transport.Handler {
+	return func(msg []byte, _ *transport.Header) { c.HandleProgress(msg) }
 }

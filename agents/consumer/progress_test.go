@@ -4,10 +4,9 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/agent"
-	"github.com/tensorpool/tensorpool/agents/internal/tptest"
 	"github.com/tensorpool/tensorpool/agents/producer"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -231,7 +230,7 @@ func TestWireSpec_10_2_2_ProgressEndToEnd(t *testing.T) {
 	r := standalone(t, base, 3)
 	toConsumer, toProducer, shared := newClosablePipe(t), newClosablePipe(t), newClosablePipe(t)
 	perConsumer := map[int32]*closablePipe{}
-	table, err := producer.NewConsumers(7, 5_000_000_000, func(_ string, id int32) (producer.ConsumerPublication, error) {
+	table, err := producer.NewConsumers(7, 5_000_000_000, func(_ string, id int32) (transport.Publication, error) {
 		perConsumer[id] = newClosablePipe(t)
 		return perConsumer[id], nil
 	})
@@ -258,19 +257,19 @@ func TestWireSpec_10_2_2_ProgressEndToEnd(t *testing.T) {
 	c.SetJoinTime(0)
 	var errs []error
 	a := &Agent{Consumer: c, Control: toConsumer, Descriptors: shared, OnError: func(err error) { errs = append(errs, err) },
-		Subscribe: func(_ string, id int32) (ClosableSubscription, error) {
+		Subscribe: func(_ string, id int32) (transport.Subscription, error) {
 			if perConsumer[id] == nil {
 				return nil, errors.New("no such stream")
 			}
 			return perConsumer[id], nil
 		}}
-	inv := agent.NewInvoker(a, clock.Mono, nil)
+	inv := agent.NewInvoker(a, clock.Now, nil)
 	defer inv.Close()
 
 	p.DoWork(clock.now) // announce
 	inv.Invoke()        // map, hello
-	toProducer.Poll(func(buf []byte, off, n int, _ *logbuffer.Header) {
-		if err := p.HandleControl(buf[off : off+n]); err != nil {
+	toProducer.Poll(func(buf []byte, _ *transport.Header) {
+		if err := p.HandleControl(buf); err != nil {
 			t.Fatal(err)
 		}
 	}, 10)
@@ -302,8 +301,8 @@ func TestWireSpec_10_2_2_ProgressEndToEnd(t *testing.T) {
 		t.Fatalf("progress verdicts %v", k)
 	}
 	var onShared int
-	toConsumer.Poll(func(buf []byte, off, n int, _ *logbuffer.Header) {
-		if h, _ := wire.PeekHeader(buf[off : off+n]); h.ID() == wire.FrameProgressID {
+	toConsumer.Poll(func(buf []byte, _ *transport.Header) {
+		if h, _ := wire.PeekHeader(buf); h.ID() == wire.FrameProgressID {
 			onShared++
 		}
 	}, 100)
@@ -318,9 +317,6 @@ func TestWireSpec_10_2_2_ProgressEndToEnd(t *testing.T) {
 
 func newClosablePipe(t testing.TB) *closablePipe {
 	t.Helper()
-	p, err := tptest.NewLogPipe(64 << 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &closablePipe{LogPipe: p}
+	p := newPipe(t)
+	return &closablePipe{Pipe: p}
 }

@@ -1,26 +1,18 @@
 package driver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
 
-	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
-	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
-
-// MonotonicNanos is the driver clock: CLOCK_MONOTONIC, shared by every
-// process on the host and not reset when the driver restarts, so epochs
-// taken from it keep increasing across restarts (Driver spec §10) and
-// clients can compare leaseExpiryTimestampNs and announce timestamps with
-// their own reading of it. Producers and consumers stamp frames with the same clock.
-func MonotonicNanos() int64 { return monoclock.Now() }
 
 // Metrics count what the agent did and dropped. They are updated by the
 // agent goroutine and may be read from any goroutine.
@@ -60,13 +52,13 @@ type Agent struct {
 	core *Core
 	prov *Provisioner
 
-	sub         *aeron.Subscription
-	controlPub  *aeron.Publication
-	announcePub *aeron.Publication
-	assembler   *logbuffer.FragmentAssembler
+	sub         transport.Subscription
+	controlPub  transport.Publication
+	announcePub transport.Publication
+	onControl   transport.Handler
 
 	scratch []byte
-	claim   logbuffer.BufferClaim
+	claim   transport.Claim
 	pending []pendingMessage
 
 	nowNs            uint64
@@ -87,15 +79,16 @@ type Agent struct {
 }
 
 type pendingMessage struct {
-	pub *aeron.Publication
+	pub transport.Publication
 	msg []byte
 }
 
 // NewAgent prepares shm.base_dir, scans the epochs earlier runs left (so
 // new epochs are above them, §10), runs startup epoch GC when configured,
 // and adds the control subscription and the control and announce
-// publications on client. SHM is provisioned later, on demand.
-func NewAgent(cfg *config.DriverConfig, client *aeron.Client, log *slog.Logger) (*Agent, error) {
+// publications on client, waiting for them until ctx ends. SHM is
+// provisioned later, on demand.
+func NewAgent(ctx context.Context, cfg *config.DriverConfig, client transport.Client, log *slog.Logger) (*Agent, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -119,7 +112,7 @@ func NewAgent(cfg *config.DriverConfig, client *aeron.Client, log *slog.Logger) 
 		a.core.RecordEpochOnDisk(e.StreamID, e.Epoch)
 	}
 	if cfg.Policies.EpochGCEnabled && cfg.Policies.EpochGCOnStartup {
-		if err := prov.CollectAtStartup(found, uint64(MonotonicNanos())); err != nil {
+		if err := prov.CollectAtStartup(found, uint64(clock.Now())); err != nil {
 			log.Warn("startup epoch GC incomplete", "err", err)
 		}
 	}
@@ -127,19 +120,19 @@ func NewAgent(cfg *config.DriverConfig, client *aeron.Client, log *slog.Logger) 
 		a.closeTransport()
 		return nil, err
 	}
-	if a.sub, err = client.AddSubscription(cfg.Driver.ControlChannel, int32(cfg.Driver.ControlStreamID)); err != nil {
+	if a.sub, err = transport.Await(ctx, client.AddSubscription(cfg.Driver.ControlChannel, int32(cfg.Driver.ControlStreamID))); err != nil {
 		return fail(fmt.Errorf("driver: control subscription: %w", err))
 	}
-	if a.controlPub, err = client.AddPublication(cfg.Driver.ControlChannel, int32(cfg.Driver.ControlStreamID)); err != nil {
+	if a.controlPub, err = transport.Await(ctx, client.AddPublication(cfg.Driver.ControlChannel, int32(cfg.Driver.ControlStreamID))); err != nil {
 		return fail(fmt.Errorf("driver: control publication: %w", err))
 	}
 	a.announcePub = a.controlPub
 	if cfg.Driver.AnnounceChannel != cfg.Driver.ControlChannel || cfg.Driver.AnnounceStreamID != cfg.Driver.ControlStreamID {
-		if a.announcePub, err = client.AddPublication(cfg.Driver.AnnounceChannel, int32(cfg.Driver.AnnounceStreamID)); err != nil {
+		if a.announcePub, err = transport.Await(ctx, client.AddPublication(cfg.Driver.AnnounceChannel, int32(cfg.Driver.AnnounceStreamID))); err != nil {
 			return fail(fmt.Errorf("driver: announce publication: %w", err))
 		}
 	}
-	a.assembler = logbuffer.NewFragmentAssembler(a.onMessage, 1024)
+	a.onControl = a.onMessage
 	log.Info("driver ready", "instance", cfg.Driver.InstanceID, "base_dir", prov.BaseDir(),
 		"control", cfg.Driver.ControlChannel, "control_stream", cfg.Driver.ControlStreamID,
 		"epochs_on_disk", len(found))
@@ -179,7 +172,7 @@ func (a *Agent) DoWork(now clock.Mono) int {
 			work += a.runActions(actions) + 1
 		}
 	}
-	work += a.sub.Poll(a.assembler.Handler(), fragmentLimit)
+	work += a.sub.Poll(a.onControl, fragmentLimit)
 	work += a.runTimers()
 	return work
 }
@@ -219,7 +212,7 @@ func (a *Agent) runTimers() int {
 // the mappings are released and, if configured, the files removed.
 func (a *Agent) OnClose() {
 	if !a.stopped {
-		a.nowNs = uint64(MonotonicNanos())
+		a.nowNs = uint64(clock.Now())
 		a.runActions(a.core.StopNow(a.nowNs))
 		a.flushPending()
 		a.stopped = true
@@ -243,11 +236,10 @@ func (a *Agent) closeTransport() {
 	}
 }
 
-// onMessage gates one assembled control-stream message by schema, then
-// decodes and dispatches it (Driver spec §4.4a, §4.5; Wire spec schema
-// gating: template ids repeat across schemas).
-func (a *Agent) onMessage(buf []byte, offset, length int, _ *logbuffer.Header) {
-	msg := buf[offset : offset+length]
+// onMessage gates one control-stream message by schema, then decodes and
+// dispatches it (Driver spec §4.4a, §4.5; Wire spec schema gating: template
+// ids repeat across schemas).
+func (a *Agent) onMessage(msg []byte, _ *transport.Header) {
 	hdr, err := wire.PeekHeader(msg)
 	if err != nil || (hdr.SchemaID != wire.DriverSchemaID && hdr.SchemaID != wire.ControlSchemaID) {
 		a.metrics.DroppedForeign.Add(1)
@@ -506,7 +498,7 @@ func (a *Agent) encode(m message) (int, bool) {
 }
 
 // sendMessage encodes m and sends it (send).
-func (a *Agent) sendMessage(pub *aeron.Publication, m message) {
+func (a *Agent) sendMessage(pub transport.Publication, m message) {
 	if n, ok := a.encode(m); ok {
 		a.send(pub, n)
 	}
@@ -523,7 +515,7 @@ func (a *Agent) buffer(length int) []byte {
 // send publishes scratch[:n] now, or keeps a copy to retry on the next duty
 // cycles; anything already waiting goes first, so notices keep their order
 // (revoke before announce, §4.9).
-func (a *Agent) send(pub *aeron.Publication, n int) {
+func (a *Agent) send(pub transport.Publication, n int) {
 	msg := a.scratch[:n]
 	if len(a.pending) == 0 && a.offerNow(pub, msg) {
 		return
@@ -538,7 +530,7 @@ func (a *Agent) send(pub *aeron.Publication, n int) {
 
 // offerNow publishes msg by try-claim when it fits one frame, else by
 // offer. It reports false when the message should be retried later.
-func (a *Agent) offerNow(pub *aeron.Publication, msg []byte) bool {
+func (a *Agent) offerNow(pub transport.Publication, msg []byte) bool {
 	var result int64
 	if len(msg) <= pub.MaxPayloadLength() {
 		result = pub.TryClaim(len(msg), &a.claim)
@@ -551,9 +543,9 @@ func (a *Agent) offerNow(pub *aeron.Publication, msg []byte) bool {
 		result = pub.Offer(msg)
 	}
 	switch result {
-	case logbuffer.BackPressured, logbuffer.AdminAction:
+	case transport.BackPressured, transport.AdminAction:
 		return false
-	case logbuffer.NotConnected:
+	case transport.NotConnected:
 		// Nobody subscribes: a retry would only deliver it to later subscribers, which must not act on it.
 		a.metrics.PublishDrops.Add(1)
 		return true

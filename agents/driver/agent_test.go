@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/wire"
 )
@@ -36,7 +37,7 @@ func requireGrant(t *testing.T, d *testDriver, r wire.ShmAttachResponse, stream 
 	require.Equal(t, uint32(16), r.HeaderNslots)
 	require.Equal(t, uint16(256), r.HeaderSlotBytes)
 	require.Equal(t, uint8(8), r.MaxDims)
-	require.Greater(t, r.LeaseExpiryTimestampNs, uint64(MonotonicNanos()))
+	require.Greater(t, r.LeaseExpiryTimestampNs, uint64(clock.Now()))
 	require.Empty(t, r.ErrorMessage)
 	require.Len(t, r.PayloadPools, 2)
 	policy, err := shm.NewPathPolicy(d.cfg.Shm.BaseDir)
@@ -160,7 +161,7 @@ func TestAgent_AttachRefusalsCarryTheRightCode(t *testing.T) {
 
 // Checklist 49; Driver spec §4.4, §4.7a, §6.
 func TestAgent_LeaseExpiresWithoutKeepalivesAndProducerEpochMovesOn(t *testing.T) {
-	d := startShortLeaseDriver(t)
+	d := startShortLeaseDriver(t, connect(t))
 	prod := d.attach(producerRequest(1, 10000, 1))
 	require.Equal(t, wire.CodeOK, prod.Code)
 	cons := d.attach(consumerRequest(2, 10000, 2))
@@ -372,8 +373,8 @@ func TestAgent_KeepaliveAndAnnounceDoNotAllocate(t *testing.T) {
 
 	k := wire.ShmLeaseKeepalive{LeaseID: prod.LeaseID, StreamID: 10000, ClientID: 1, Role: wire.RoleProducer}
 	buf := encoded(make([]byte, k.EncodedLength()), &k)
-	d.agent.nowNs = uint64(MonotonicNanos())
-	allocs := testing.AllocsPerRun(1000, func() { d.agent.onMessage(buf, 0, len(buf), nil) })
+	d.agent.nowNs = uint64(clock.Now())
+	allocs := testing.AllocsPerRun(1000, func() { d.agent.onMessage(buf, nil) })
 	require.Zero(t, allocs, "keepalive")
 
 	d.run(50 * time.Millisecond) // drain what the announces below fill
@@ -402,12 +403,10 @@ func TestAgent_BackPressuredAnswersAreRetriedInOrder(t *testing.T) {
 	d := startTestDriver(t, "")
 	// A subscriber that never polls holds every log of the control stream
 	// back once a window (half the 64 KiB term) of it is unread.
-	lagging, err := d.client.AddSubscription(d.cfg.Driver.ControlChannel, int32(d.cfg.Driver.ControlStreamID))
-	require.NoError(t, err)
+	lagging := added(t, d.client.AddSubscription(d.cfg.Driver.ControlChannel, int32(d.cfg.Driver.ControlStreamID)))
 	// Requests travel in their own (exclusive) log: at 64 bytes a frame they
 	// fill it three times slower than the 192-byte answers fill the driver's.
-	requests, err := d.client.AddExclusivePublication(d.cfg.Driver.ControlChannel, int32(d.cfg.Driver.ControlStreamID))
-	require.NoError(t, err)
+	requests := added(t, d.client.AddExclusivePublication(d.cfg.Driver.ControlChannel, int32(d.cfg.Driver.ControlStreamID)))
 	d.waitFor("connected", func() bool { return lagging.IsConnected() && requests.IsConnected() })
 
 	sent := 0

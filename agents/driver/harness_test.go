@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -10,10 +11,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/config"
+	"github.com/tensorpool/tensorpool/transport"
+	"github.com/tensorpool/tensorpool/transport/mem"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -71,18 +73,39 @@ profile = "cam"
 type testDriver struct {
 	t       testing.TB
 	cfg     *config.DriverConfig
-	client  *aeron.Client
+	client  transport.Client
 	agent   *Agent
 	invoker *agent.Invoker
 	probe   *probe
 }
 
-func connect(t testing.TB) *aeron.Client {
+// connect is an in-memory transport of its own: the agent's tests need a transport, not
+// the media driver. The multi-process tests, whose clients are other processes, use
+// connectAeron.
+func connect(t testing.TB) transport.Client {
+	t.Helper()
+	c := mem.NewDriver(mem.Config{}).Connect(mem.ClientConfig{})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// connectAeron is a client of the package's Java media driver.
+func connectAeron(t testing.TB) transport.Client {
 	t.Helper()
 	c, err := aeron.Connect(aeron.Config{Dir: drivertest.Dir(t), IdleStrategy: agent.NewBackoff()})
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// added waits for an add, failing the test if it fails or takes longer than waitTimeout.
+func added[T any](t testing.TB, p transport.Pending[T]) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	v, err := transport.Await(ctx, p)
+	require.NoError(t, err)
+	return v
 }
 
 func startTestDriver(t testing.TB, policies string) *testDriver {
@@ -92,19 +115,23 @@ func startTestDriver(t testing.TB, policies string) *testDriver {
 	return startTestDriverWith(t, cfg)
 }
 
-// startShortLeaseDriver is startTestDriver with 300 ms leases, for tests
-// that wait for expiry.
-func startShortLeaseDriver(t testing.TB) *testDriver {
+// startShortLeaseDriver is startTestDriver with 300 ms leases on client, for
+// tests that wait for expiry.
+func startShortLeaseDriver(t testing.TB, client transport.Client) *testDriver {
 	t.Helper()
 	cfg := agentConfig(t, t.TempDir(), nextControlStream.Add(2), "")
 	cfg.Policies.LeaseExpiryGraceIntervals = 3
-	return startTestDriverWith(t, cfg)
+	return startTestDriverOn(t, cfg, client)
 }
 
 func startTestDriverWith(t testing.TB, cfg *config.DriverConfig) *testDriver {
 	t.Helper()
-	client := connect(t)
-	a, err := NewAgent(cfg, client, slog.New(slog.DiscardHandler))
+	return startTestDriverOn(t, cfg, connect(t))
+}
+
+func startTestDriverOn(t testing.TB, cfg *config.DriverConfig, client transport.Client) *testDriver {
+	t.Helper()
+	a, err := NewAgent(context.Background(), cfg, client, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	d := &testDriver{t: t, cfg: cfg, client: client, agent: a, invoker: agent.NewInvoker(a, nil, nil)}
 	t.Cleanup(d.invoker.Close)
@@ -194,9 +221,9 @@ func (d *testDriver) awaitRevoked(lease uint64) wire.ShmLeaseRevoked {
 // encodes and records every driver message it sees, in order.
 type probe struct {
 	t         testing.TB
-	pub       *aeron.Publication
-	sub       *aeron.Subscription
-	assembler *logbuffer.FragmentAssembler
+	pub       transport.Publication
+	sub       transport.Subscription
+	onMessage transport.Handler
 	buf       []byte
 
 	attaches map[int64]wire.ShmAttachResponse
@@ -211,22 +238,20 @@ type probe struct {
 	order []string
 }
 
-func newProbe(t testing.TB, client *aeron.Client, channel string, stream int32) *probe {
+func newProbe(t testing.TB, client transport.Client, channel string, stream int32) *probe {
 	t.Helper()
-	pub, err := client.AddPublication(channel, stream)
-	require.NoError(t, err)
-	sub, err := client.AddSubscription(channel, stream)
-	require.NoError(t, err)
+	pub := added(t, client.AddPublication(channel, stream))
+	sub := added(t, client.AddSubscription(channel, stream))
 	p := &probe{t: t, pub: pub, sub: sub, buf: make([]byte, 1<<20),
 		attaches: map[int64]wire.ShmAttachResponse{}, detaches: map[int64]wire.ShmDetachResponse{}}
-	p.assembler = logbuffer.NewFragmentAssembler(p.onMessage, 0)
+	p.onMessage = p.record
 	return p
 }
 
-func (p *probe) poll() int { return p.sub.Poll(p.assembler.Handler(), 64) }
+func (p *probe) poll() int { return p.sub.Poll(p.onMessage, 64) }
 
-func (p *probe) onMessage(buf []byte, offset, length int, _ *logbuffer.Header) {
-	msg := buf[offset : offset+length]
+// record keeps one driver message.
+func (p *probe) record(msg []byte, _ *transport.Header) {
 	h, err := wire.PeekHeader(msg)
 	if err != nil {
 		return

@@ -2,6 +2,7 @@ package driver
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,9 +14,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
 	"github.com/tensorpool/tensorpool/agent"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -38,12 +39,14 @@ func runHelperClient() int {
 		fmt.Println("ERROR", err)
 		return 1
 	}
-	pub, err := c.AddPublication(f[1], int32(stream))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pub, err := transport.Await(ctx, c.AddPublication(f[1], int32(stream)))
 	if err != nil {
 		fmt.Println("ERROR", err)
 		return 1
 	}
-	sub, err := c.AddSubscription(f[1], int32(stream))
+	sub, err := transport.Await(ctx, c.AddSubscription(f[1], int32(stream)))
 	if err != nil {
 		fmt.Println("ERROR", err)
 		return 1
@@ -51,13 +54,12 @@ func runHelperClient() int {
 	buf := make([]byte, 256)
 	req := wire.ShmAttachRequest{CorrelationID: 1, StreamID: 10000, ClientID: uint32(clientID), Role: wire.RoleProducer, PublishMode: wire.PublishModeNull}
 	var resp *wire.ShmAttachResponse
-	handler := logbuffer.NewFragmentAssembler(func(b []byte, off, n int, _ *logbuffer.Header) {
-		msg := b[off : off+n]
+	handler := func(msg []byte, _ *transport.Header) {
 		var r wire.ShmAttachResponse
 		if r.Decode(msg) == nil && r.CorrelationID == req.CorrelationID {
 			resp = &r
 		}
-	}, 0).Handler()
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for resp == nil && time.Now().Before(deadline) {
 		if pub.IsConnected() {
@@ -133,7 +135,7 @@ func startHelperClient(t *testing.T, d *testDriver, clientID uint32) (*exec.Cmd,
 func TestAgent_MultiProcess_DeadOrStoppedProducerExpires(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGSTOP} {
 		t.Run(sig.String(), func(t *testing.T) {
-			d := startShortLeaseDriver(t)
+			d := startShortLeaseDriver(t, connectAeron(t))
 			cmd, lease, epoch := startHelperClient(t, d, 501)
 			// Alive and keepaliving for longer than a lease lifetime.
 			d.run(500 * time.Millisecond)
@@ -159,7 +161,7 @@ func TestAgent_MultiProcess_DeadOrStoppedProducerExpires(t *testing.T) {
 // subscription can hold the shared log back only until the media driver
 // times the stopped Aeron client out: aeron.client.liveness.timeout.)
 func TestAgent_MultiProcess_StoppedClientDoesNotStopTheDriver(t *testing.T) {
-	d := startShortLeaseDriver(t)
+	d := startShortLeaseDriver(t, connectAeron(t))
 	cmd, lease, _ := startHelperClient(t, d, 601)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGSTOP))
 	// Several terms (64 KiB) of traffic: refused attaches and their answers.

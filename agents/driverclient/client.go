@@ -5,17 +5,16 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/clock"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
 // Config configures a Client.
 type Config struct {
-	// Aeron is the connected Aeron client; the Client does not close it.
-	Aeron           *aeron.Client
+	// Transport is the connected transport client; the Client does not close it.
+	Transport       transport.Client
 	ControlChannel  string
 	ControlStreamID int32
 	Params
@@ -39,10 +38,10 @@ type Config struct {
 type Client struct {
 	cfg       Config
 	m         *Machine
-	pub       *aeron.Publication
-	sub       *aeron.Subscription
-	assembler *logbuffer.FragmentAssembler
-	claim     logbuffer.BufferClaim
+	pub       transport.Publication
+	sub       transport.Subscription
+	onControl transport.Handler
+	claim     transport.Claim
 	nowNs     uint64
 
 	// Decoded messages, kept to avoid allocating per message.
@@ -52,11 +51,11 @@ type Client struct {
 	shutdown   wire.ShmDriverShutdown
 }
 
-// New adds the control publication and subscription. Nothing is sent
-// until Attach or Start.
-func New(cfg Config) (*Client, error) {
-	if cfg.Aeron == nil {
-		return nil, errors.New("driverclient: Config.Aeron is nil")
+// New adds the control publication and subscription, waiting for them until
+// ctx ends. Nothing is sent until Attach or Start.
+func New(ctx context.Context, cfg Config) (*Client, error) {
+	if cfg.Transport == nil {
+		return nil, errors.New("driverclient: Config.Transport is nil")
 	}
 	if cfg.ClientID == 0 {
 		return nil, errors.New("driverclient: Config.ClientID 0 is reserved (ShmPoolAnnounce producerId 0 means none)")
@@ -69,14 +68,14 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, m: NewMachine(cfg.Params)}
 	var err error
-	if c.pub, err = cfg.Aeron.AddPublication(cfg.ControlChannel, cfg.ControlStreamID); err != nil {
+	if c.pub, err = transport.Await(ctx, cfg.Transport.AddPublication(cfg.ControlChannel, cfg.ControlStreamID)); err != nil {
 		return nil, fmt.Errorf("driverclient: control publication: %w", err)
 	}
-	if c.sub, err = cfg.Aeron.AddSubscription(cfg.ControlChannel, cfg.ControlStreamID); err != nil {
+	if c.sub, err = transport.Await(ctx, cfg.Transport.AddSubscription(cfg.ControlChannel, cfg.ControlStreamID)); err != nil {
 		c.pub.Close()
 		return nil, fmt.Errorf("driverclient: control subscription: %w", err)
 	}
-	c.assembler = logbuffer.NewFragmentAssembler(c.onMessage, 1024)
+	c.onControl = c.onMessage
 	return c, nil
 }
 
@@ -98,7 +97,7 @@ func (c *Client) Start() {
 // DoWork implements agent.Agent: handle driver messages, then timers.
 func (c *Client) DoWork(now clock.Mono) int {
 	c.nowNs = uint64(now)
-	work := c.sub.Poll(c.assembler.Handler(), 16)
+	work := c.sub.Poll(c.onControl, 16)
 	effects := c.m.Tick(c.nowNs)
 	work += len(effects)
 	c.carryOut(effects)
@@ -210,7 +209,7 @@ func (c *Client) publish(r request) bool {
 			c.claim.Commit()
 			return true
 		}
-		if result != logbuffer.AdminAction {
+		if result != transport.AdminAction {
 			return false
 		}
 	}
@@ -220,8 +219,7 @@ func (c *Client) publish(r request) bool {
 // onMessage takes driver messages off the control stream. Anything not of
 // the driver schema is someone else's; a newer schema version is rejected
 // (§4.4a); malformed messages are dropped.
-func (c *Client) onMessage(buf []byte, offset, length int, _ *logbuffer.Header) {
-	msg := buf[offset : offset+length]
+func (c *Client) onMessage(msg []byte, _ *transport.Header) {
 	hdr, err := wire.PeekHeader(msg)
 	if err == nil && hdr.SchemaID == wire.ControlSchemaID && c.cfg.OnControl != nil {
 		c.cfg.OnControl(msg)

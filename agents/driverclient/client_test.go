@@ -10,17 +10,15 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/driver"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/transport"
+	"github.com/tensorpool/tensorpool/transport/mem"
 	"github.com/tensorpool/tensorpool/wire"
 )
-
-func TestMain(m *testing.M) { drivertest.Main(m, nil) }
 
 var nextControlStream atomic.Int32
 
@@ -54,18 +52,20 @@ profile = "cam"
 	return cfg
 }
 
-func connect(t *testing.T) *aeron.Client {
+// connect is an in-memory transport of its own, shared by a test's driver and clients:
+// what these tests check is the client's protocol over some transport, not the media
+// driver (tp's and tp-driver's tests run it over the real one).
+func connect(t *testing.T) transport.Client {
 	t.Helper()
-	c, err := aeron.Connect(aeron.Config{Dir: drivertest.Dir(t), IdleStrategy: agent.NewBackoff()})
-	require.NoError(t, err)
+	c := mem.NewDriver(mem.Config{}).Connect(mem.ClientConfig{})
 	t.Cleanup(func() { c.Close() })
 	return c
 }
 
 // runDriver runs a driver agent on its own goroutine until stopped.
-func runDriver(t *testing.T, cfg *config.DriverConfig, client *aeron.Client) (stop func()) {
+func runDriver(t *testing.T, cfg *config.DriverConfig, client transport.Client) (stop func()) {
 	t.Helper()
-	a, err := driver.NewAgent(cfg, client, nil)
+	a, err := driver.NewAgent(context.Background(), cfg, client, nil)
 	require.NoError(t, err)
 	r := agent.NewRunner(a, agent.RunnerConfig{Idle: agent.NewBackoff()})
 	require.NoError(t, r.Start())
@@ -80,10 +80,10 @@ func runDriver(t *testing.T, cfg *config.DriverConfig, client *aeron.Client) (st
 	return stop
 }
 
-func newClient(t *testing.T, cfg *config.DriverConfig, a *aeron.Client, id uint32, role wire.Role, events *[]Effect) *Client {
+func newClient(t *testing.T, cfg *config.DriverConfig, a transport.Client, id uint32, role wire.Role, events *[]Effect) *Client {
 	t.Helper()
-	c, err := New(Config{
-		Aeron: a, ControlChannel: cfg.Driver.ControlChannel, ControlStreamID: int32(cfg.Driver.ControlStreamID),
+	c, err := New(context.Background(), Config{
+		Transport: a, ControlChannel: cfg.Driver.ControlChannel, ControlStreamID: int32(cfg.Driver.ControlStreamID),
 		Params: Params{
 			ClientID: id, Role: role, StreamID: 10000,
 			AttachTimeout: 500 * time.Millisecond, KeepaliveInterval: 50 * time.Millisecond,

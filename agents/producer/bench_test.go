@@ -4,7 +4,6 @@ import (
 	"os"
 	"testing"
 
-	"github.com/tensorpool/tensorpool/agents/internal/tptest"
 	"github.com/tensorpool/tensorpool/shm"
 )
 
@@ -39,10 +38,7 @@ const drainEvery = 128
 
 func benchmarkPublish(b *testing.B, size int, stride uint32) {
 	r := shmRegions(b, benchLayout(stride))
-	pipe, err := tptest.NewLogPipe(64 << 10)
-	if err != nil {
-		b.Fatal(err)
-	}
+	pipe := newPipe(b)
 	p, err := New(r, Config{Descriptors: pipe})
 	if err != nil {
 		b.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -57,14 +58,8 @@ func (r *RateLimiter) Allow(nowNs int64) bool {
 	return true
 }
 
-// ConsumerPublication is a per-consumer publication; *aeron.Publication satisfies it.
-type ConsumerPublication interface {
-	DescriptorPublisher
-	Close() error
-}
-
 // OpenPublication opens a per-consumer publication on channel and stream.
-type OpenPublication func(channel string, streamID int32) (ConsumerPublication, error)
+type OpenPublication func(channel string, streamID int32) (transport.Publication, error)
 
 // ConsumerCounters are the per-consumer stream statistics.
 type ConsumerCounters struct {
@@ -85,8 +80,8 @@ type consumerEntry struct {
 	id          uint32
 	lastSeenNs  int64
 	limiter     RateLimiter
-	descriptors ConsumerPublication
-	control     ConsumerPublication
+	descriptors transport.Publication
+	control     transport.Publication
 	assigned    wire.ConsumerConfig
 	// progress: the consumer said supports_progress; hint is what it asked for.
 	progress bool
@@ -211,7 +206,7 @@ func (t *Consumers) moveStreams(e *consumerEntry, req *wire.ConsumerConfig) erro
 
 // assign returns the channel, stream id and publication for one request, reusing pub when
 // the request has not changed and closing it when it has.
-func (t *Consumers) assign(id uint32, field, channel string, streamID uint32, curChannel string, curID uint32, pub ConsumerPublication) (string, uint32, ConsumerPublication, error) {
+func (t *Consumers) assign(id uint32, field, channel string, streamID uint32, curChannel string, curID uint32, pub transport.Publication) (string, uint32, transport.Publication, error) {
 	requested, err := validRequest(id, field, channel, streamID)
 	if pub != nil && requested && channel == curChannel && streamID == curID {
 		return channel, streamID, pub, nil
@@ -237,7 +232,7 @@ func (t *Consumers) assign(id uint32, field, channel string, streamID uint32, cu
 	return channel, streamID, pub, nil
 }
 
-func (t *Consumers) close(pub ConsumerPublication) {
+func (t *Consumers) close(pub transport.Publication) {
 	if pub != nil {
 		_ = pub.Close() // closing is best effort: the consumer is gone or moved
 		t.counters.Closed++
@@ -399,19 +394,19 @@ func (p *Producer) HandleControl(buf []byte) error {
 		if err := q.Decode(buf); err != nil {
 			return err
 		}
-		t.Touch(q.StreamID, q.ConsumerID, p.cfg.Clock())
+		t.Touch(q.StreamID, q.ConsumerID, p.cfg.Clock().Nanos())
 	case wire.ConsumerHelloID:
 		var hello wire.ConsumerHello
 		if err := hello.Decode(buf); err != nil {
 			return err
 		}
 		if p.cfg.AssignedByDriver {
-			if t.ObserveHello(&hello, p.cfg.Clock()) {
+			if t.ObserveHello(&hello, p.cfg.Clock().Nanos()) {
 				p.applyProgressDemand()
 			}
 			return nil
 		}
-		a, ok, reqErr := t.HandleHello(&hello, p.cfg.Clock())
+		a, ok, reqErr := t.HandleHello(&hello, p.cfg.Clock().Nanos())
 		if !ok {
 			return nil
 		}
@@ -430,7 +425,7 @@ func (p *Producer) HandleControl(buf []byte) error {
 		if a.ControlChannel == "" || a.ControlStreamID == 0 {
 			a.ControlChannel, a.ControlStreamID = "", 0
 		}
-		_, err := t.Apply(&a, p.cfg.Clock())
+		_, err := t.Apply(&a, p.cfg.Clock().Nanos())
 		return err
 	}
 	return nil

@@ -4,12 +4,12 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
-	"github.com/tensorpool/tensorpool/agents/internal/tptest"
+	"github.com/tensorpool/tensorpool/transport"
+	"github.com/tensorpool/tensorpool/transport/mem"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
-// pubs opens LogPipes as per-consumer publications and remembers them.
+// pubs opens pipes as per-consumer publications and remembers them.
 type pubs struct {
 	t      testing.TB
 	opened map[int32]*closingPipe
@@ -17,17 +17,17 @@ type pubs struct {
 }
 
 type closingPipe struct {
-	*tptest.LogPipe
+	*mem.Pipe
 	closed bool
 }
 
 func (p *closingPipe) Close() error { p.closed = true; return nil }
 
-func (p *pubs) open(channel string, streamID int32) (ConsumerPublication, error) {
+func (p *pubs) open(channel string, streamID int32) (transport.Publication, error) {
 	if p.fail != nil {
 		return nil, p.fail
 	}
-	cp := &closingPipe{LogPipe: newPipe(p.t)}
+	cp := &closingPipe{Pipe: newPipe(p.t)}
 	p.opened[streamID] = cp
 	return cp, nil
 }
@@ -136,10 +136,10 @@ func TestWireSpec_10_1_2_RateLimitedPerConsumerStream(t *testing.T) {
 	for i := range 100 {
 		describe(c, &wire.FrameDescriptor{StreamID: 7, Seq: uint64(i)}, int64(i)*10_000_000) // 100 Hz for 1 s
 	}
-	if n := len(collect(p.opened[1101].LogPipe)); n != 10 {
+	if n := len(collect(p.opened[1101].Pipe)); n != 10 {
 		t.Fatalf("rate-limited stream got %d descriptors, want 10", n)
 	}
-	got := collect(p.opened[1102].LogPipe)
+	got := collect(p.opened[1102].Pipe)
 	if len(got) != 100 || decodeDescriptor(t, got[99]).Seq != 99 {
 		t.Fatalf("unlimited stream got %d descriptors", len(got))
 	}
@@ -165,7 +165,7 @@ func TestWireSpec_10_1_3_StaleConsumerStreamsClosed(t *testing.T) {
 		t.Fatal("wrong publications closed")
 	}
 	describe(c, &wire.FrameDescriptor{StreamID: 7}, 5_000_000_000)
-	if len(collect(p.opened[1101].LogPipe)) != 0 || len(collect(p.opened[1102].LogPipe)) != 1 {
+	if len(collect(p.opened[1101].Pipe)) != 0 || len(collect(p.opened[1102].Pipe)) != 1 {
 		t.Fatal("descriptor went to a stale consumer")
 	}
 }
@@ -203,7 +203,7 @@ func TestRateLimitedDescribeAllocatesNothing(t *testing.T) {
 	c, p := newTable(t)
 	h := wire.ConsumerHello{StreamID: 7, ConsumerID: 1, Mode: wire.ModeRateLimited, MaxRateHz: 1000, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1101}
 	c.HandleHello(&h, 0)
-	pipe := p.opened[1101].LogPipe
+	pipe := p.opened[1101].Pipe
 	d := wire.FrameDescriptor{StreamID: 7}
 	buf := make([]byte, wire.FrameDescriptorLength)
 	var now int64
@@ -213,7 +213,7 @@ func TestRateLimitedDescribeAllocatesNothing(t *testing.T) {
 		d.Encode(buf)
 		c.Describe(buf, now)
 		if d.Seq%64 == 0 {
-			pipe.Poll(func([]byte, int, int, *logbuffer.Header) {}, 100)
+			pipe.Poll(func([]byte, *transport.Header) {}, 100)
 		}
 	})
 	if allocs != 0 {
@@ -261,7 +261,7 @@ func TestWireSpec_10_1_3_ProducerAnswersHello(t *testing.T) {
 	if n := len(collect(shared)); n != 50 {
 		t.Fatalf("shared stream got %d descriptors: it is never capped", n)
 	}
-	if n := len(collect(pubs.opened[1104].LogPipe)); n != 5 {
+	if n := len(collect(pubs.opened[1104].Pipe)); n != 5 {
 		t.Fatalf("per-consumer stream got %d descriptors, want 5", n)
 	}
 	if k := table.Counters(); k.RateLimited != 45 {
@@ -321,7 +321,7 @@ func TestRateLimitedPublishAllocatesNothing(t *testing.T) {
 // FuzzProducerHandleControl: arbitrary control- and QoS-stream bytes never panic the
 // producer's hello handling.
 func FuzzProducerHandleControl(f *testing.F) {
-	table, err := NewConsumers(7, 1, func(string, int32) (ConsumerPublication, error) { return discardPub{}, nil })
+	table, err := NewConsumers(7, 1, func(string, int32) (transport.Publication, error) { return discardPub{}, nil })
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -334,12 +334,12 @@ func FuzzProducerHandleControl(f *testing.F) {
 	})
 }
 
-// discardPub accepts and forgets every message.
-type discardPub struct{}
+// discardPub refuses every message as not connected.
+type discardPub struct{ transport.Publication }
 
-func (discardPub) TryClaim(int, *logbuffer.BufferClaim) int64 { return logbuffer.NotConnected }
-func (discardPub) Offer([]byte) int64                         { return 0 }
-func (discardPub) Close() error                               { return nil }
+func (discardPub) TryClaim(int, *transport.Claim) int64 { return transport.NotConnected }
+func (discardPub) Offer([]byte) int64                   { return transport.NotConnected }
+func (discardPub) Close() error                         { return nil }
 
 // TestWireSpec_10_1_2_RepeatedHelloKeepsCap: periodic hellos must not reopen the rate
 // window early.
@@ -352,13 +352,13 @@ func TestWireSpec_10_1_2_RepeatedHelloKeepsCap(t *testing.T) {
 		c.HandleHello(&h, now)
 		describe(c, &wire.FrameDescriptor{StreamID: 7, Seq: uint64(i)}, now)
 	}
-	if n := len(collect(p.opened[1101].LogPipe)); n != 1 {
+	if n := len(collect(p.opened[1101].Pipe)); n != 1 {
 		t.Fatalf("%d descriptors at 1 Hz within 0.5 s", n)
 	}
 	h.MaxRateHz = 1000 // a changed cap applies at once
 	c.HandleHello(&h, 500_000_001)
 	describe(c, &wire.FrameDescriptor{StreamID: 7}, 500_000_001)
-	if n := len(collect(p.opened[1101].LogPipe)); n != 1 {
+	if n := len(collect(p.opened[1101].Pipe)); n != 1 {
 		t.Fatal("a changed cap did not apply")
 	}
 }
@@ -410,7 +410,7 @@ func TestDriverSpec_11_ProducerFollowsDriverAssignment(t *testing.T) {
 			t.Fatal(r)
 		}
 	}
-	if n, m := len(collect(shared)), len(collect(pubs.opened[21000].LogPipe)); n != 50 || m != 5 {
+	if n, m := len(collect(shared)), len(collect(pubs.opened[21000].Pipe)); n != 50 || m != 5 {
 		t.Fatalf("shared stream got %d descriptors (want 50), per-consumer %d (want 5)", n, m)
 	}
 	if n := len(collect(ctrl)); n != 0 {
@@ -466,7 +466,7 @@ func TestWireSpec_10_2_1_PublishedOnAnyDescriptorStream(t *testing.T) {
 	clock := &fakeClock{now: 1}
 	table, pubs := newTable(t)
 	p, _, _ := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Consumers: table, AssignedByDriver: true,
-		Descriptors: &refusing{code: logbuffer.NotConnected}})
+		Descriptors: &refusing{code: transport.NotConnected}})
 	hello := wire.ConsumerHello{StreamID: 7, ConsumerID: 4, Mode: wire.ModeRateLimited, MaxRateHz: 10}
 	table.ObserveHello(&hello, clock.now)
 	if ok, err := table.Apply(&wire.ConsumerConfig{StreamID: 7, ConsumerID: 4, Mode: wire.ModeStream, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 21000}, clock.now); !ok || err != nil {
@@ -475,7 +475,7 @@ func TestWireSpec_10_2_1_PublishedOnAnyDescriptorStream(t *testing.T) {
 	if r := p.Offer(make([]byte, 8), vector(8)); r != OK || p.Seq() != 1 {
 		t.Fatalf("frame with only a per-consumer reader: %v, seq %d", r, p.Seq())
 	}
-	if n := len(collect(pubs.opened[21000].LogPipe)); n != 1 {
+	if n := len(collect(pubs.opened[21000].Pipe)); n != 1 {
 		t.Fatalf("per-consumer stream got %d descriptors", n)
 	}
 	clock.now += 1_000_000 // within the 10 Hz cap's period: nothing goes out

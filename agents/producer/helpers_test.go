@@ -3,9 +3,11 @@ package producer
 import (
 	"testing"
 
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/agents/internal/tptest"
+	monotonic "github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/transport"
+	"github.com/tensorpool/tensorpool/transport/mem"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -36,20 +38,22 @@ func heapRegions(t testing.TB, l Layout) *Regions {
 	return r
 }
 
-func newPipe(t testing.TB) *tptest.LogPipe {
+// newPipe is an in-memory stream, closed when the test ends.
+func newPipe(t testing.TB) *mem.Pipe {
 	t.Helper()
-	p, err := tptest.NewLogPipe(64 << 10)
+	p, err := mem.NewPipe(mem.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { p.Close() })
 	return p
 }
 
 type fakeClock struct{ now int64 }
 
-func (c *fakeClock) Now() int64 { return c.now }
+func (c *fakeClock) Now() monotonic.Mono { return monotonic.Mono(c.now) }
 
-func newTestProducer(t testing.TB, l Layout, cfg Config) (*Producer, *Regions, *tptest.LogPipe) {
+func newTestProducer(t testing.TB, l Layout, cfg Config) (*Producer, *Regions, *mem.Pipe) {
 	t.Helper()
 	r := heapRegions(t, l)
 	pipe := newPipe(t)
@@ -64,11 +68,9 @@ func newTestProducer(t testing.TB, l Layout, cfg Config) (*Producer, *Regions, *
 }
 
 // collect polls every message from pipe and returns copies.
-func collect(pipe *tptest.LogPipe) [][]byte {
+func collect(pipe *mem.Pipe) [][]byte {
 	var out [][]byte
-	for pipe.Poll(func(buf []byte, off, n int, _ *logbuffer.Header) {
-		out = append(out, append([]byte(nil), buf[off:off+n]...))
-	}, 100) > 0 {
+	for pipe.Poll(func(msg []byte, _ *transport.Header) { out = append(out, append([]byte(nil), msg...)) }, 100) > 0 {
 	}
 	return out
 }
@@ -100,17 +102,17 @@ func slotOf(t testing.TB, r *Regions, i uint32) shm.HeaderSlot {
 }
 
 // refusing is a publication that refuses every message with one Aeron code, after letting
-// through the first pass messages to next.
+// through the first pass messages to the publication it wraps (nil when pass is 0).
 type refusing struct {
+	transport.Publication
 	code int64
-	next DescriptorPublisher
 	pass int
 }
 
-func (r *refusing) TryClaim(n int, c *logbuffer.BufferClaim) int64 {
+func (r *refusing) TryClaim(n int, c *transport.Claim) int64 {
 	if r.pass > 0 {
 		r.pass--
-		return r.next.TryClaim(n, c)
+		return r.Publication.TryClaim(n, c)
 	}
 	return r.code
 }
@@ -118,7 +120,7 @@ func (r *refusing) TryClaim(n int, c *logbuffer.BufferClaim) int64 {
 func (r *refusing) Offer(msg []byte) int64 {
 	if r.pass > 0 {
 		r.pass--
-		return r.next.Offer(msg)
+		return r.Publication.Offer(msg)
 	}
 	return r.code
 }

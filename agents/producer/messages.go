@@ -1,16 +1,8 @@
 package producer
 
 import (
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/transport"
 )
-
-// DescriptorPublisher is where a producer sends its messages: an *aeron.Publication
-// satisfies it, and so does any test double with Aeron's offer/try-claim contract
-// (positive position on success, Aeron's negative codes otherwise).
-type DescriptorPublisher interface {
-	TryClaim(length int, claim *logbuffer.BufferClaim) int64
-	Offer(msg []byte) int64
-}
 
 // maxAdminRetries bounds the immediate retries of a try-claim that met a term rotation
 // (AdminAction), which Aeron says to retry at once; anything else is a drop.
@@ -18,13 +10,13 @@ const maxAdminRetries = 3
 
 // tryClaim claims length bytes on pub; on OK the claim is open for the caller to fill and
 // commit.
-func tryClaim(pub DescriptorPublisher, claim *logbuffer.BufferClaim, length int) Result {
+func tryClaim(pub transport.Publication, claim *transport.Claim, length int) Result {
 	for range maxAdminRetries {
 		position := pub.TryClaim(length, claim)
 		if position >= 0 {
 			return OK
 		}
-		if position != logbuffer.AdminAction {
+		if position != transport.AdminAction {
 			return publicationResult(position)
 		}
 	}
@@ -32,21 +24,21 @@ func tryClaim(pub DescriptorPublisher, claim *logbuffer.BufferClaim, length int)
 }
 
 // offer sends msg on pub, retrying a term rotation as tryClaim does.
-func offer(pub DescriptorPublisher, msg []byte) Result {
+func offer(pub transport.Publication, msg []byte) Result {
 	return offerAgain(pub, msg, pub.Offer(msg))
 }
 
 // offerAgain continues offer after its first attempt returned position: an admin action
 // (a term rotation) is retried, up to maxAdminRetries attempts in all; any other refusal
 // maps to its Result.
-func offerAgain(pub DescriptorPublisher, msg []byte, position int64) Result {
-	for attempt := 1; position == logbuffer.AdminAction && attempt < maxAdminRetries; attempt++ {
+func offerAgain(pub transport.Publication, msg []byte, position int64) Result {
+	for attempt := 1; position == transport.AdminAction && attempt < maxAdminRetries; attempt++ {
 		position = pub.Offer(msg)
 	}
 	switch {
 	case position >= 0:
 		return OK
-	case position == logbuffer.AdminAction:
+	case position == transport.AdminAction:
 		return DropAdminAction
 	}
 	return publicationResult(position)

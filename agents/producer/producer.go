@@ -6,10 +6,10 @@ import (
 	"math"
 	"slices"
 
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/agents/internal/extent"
-	"github.com/tensorpool/tensorpool/agents/monoclock"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -17,20 +17,20 @@ import (
 type Config struct {
 	ProducerID uint32
 	// Descriptors receives a FrameDescriptor per committed frame (required).
-	Descriptors DescriptorPublisher
+	Descriptors transport.Publication
 	// Control is the shared control stream: it receives FrameProgress (and ConsumerConfig,
 	// see HandleControl); nil sends progress only on per-consumer control streams.
-	Control DescriptorPublisher
+	Control transport.Publication
 	// Qos receives QosProducer on DoWork; nil disables them.
-	Qos DescriptorPublisher
+	Qos transport.Publication
 	// Announce receives ShmPoolAnnounce on DoWork, for a standalone producer whose regions
 	// have files (§10.1.1); nil disables them. In driver mode the driver announces.
-	Announce DescriptorPublisher
+	Announce transport.Publication
 	// AnnounceIntervalNs is the announce period; default 1 s (§15.11).
 	AnnounceIntervalNs int64
 	// Clock stamps frames, descriptors and the superblocks' activity timestamp; default
-	// CLOCK_MONOTONIC (§15.7), comparable across processes on the host.
-	Clock func() int64
+	// clock.Now, CLOCK_MONOTONIC (§15.7), comparable across processes on the host.
+	Clock func() clock.Mono
 	// ActivityIntervalNs is how often DoWork refreshes activity_timestamp_ns; default 1 s
 	// (§15.11, §15.14).
 	ActivityIntervalNs int64
@@ -43,7 +43,7 @@ type Config struct {
 	ProgressFloor ProgressPolicy
 	// Metadata receives DataSourceAnnounce and DataSourceMeta (§10.3) every
 	// AnnounceIntervalNs and, for DataSourceMeta, on change; nil disables them.
-	Metadata DescriptorPublisher
+	Metadata transport.Publication
 	// Consumers holds per-consumer descriptor streams of consumers that said hello
 	// (§10.1.2); nil serves the shared streams only. Its stream must be the layout's.
 	// With Consumers set, FrameProgress follows their hellos: on while a live consumer
@@ -128,7 +128,7 @@ type Producer struct {
 	seq   uint64
 	open  bool
 	cur   Claim
-	claim logbuffer.BufferClaim
+	claim transport.Claim
 	// checked is the last tensor header that passed Commit's checks, checkedBytes the
 	// payload bytes it addresses and encoded its slot encoding: streams repeat one
 	// shape, which then costs a comparison instead of a validation and an encoding.
@@ -176,7 +176,7 @@ func New(regions *Regions, cfg Config) (*Producer, error) {
 		return nil, configError("", "Descriptors", nil, "a descriptor publication is required")
 	}
 	if cfg.Clock == nil {
-		cfg.Clock = monoclock.Now
+		cfg.Clock = clock.Now
 	}
 	if cfg.ActivityIntervalNs <= 0 {
 		cfg.ActivityIntervalNs = defaultIntervalNs
@@ -336,7 +336,7 @@ func (p *Producer) claimIn(pi, size, capacity int) *Claim {
 	// control messages beside every small frame.
 	if p.progressOn && uint64(size) >= p.progress.Policy.BytesDelta && !(p.retryMuted && p.retrySeq == p.seq) {
 		p.tracking = true
-		p.sendProgress(p.progress.Start(p.seq, uint64(capacity), p.cfg.Clock()))
+		p.sendProgress(p.progress.Start(p.seq, uint64(capacity), p.cfg.Clock().Nanos()))
 	}
 	return c
 }
@@ -354,7 +354,7 @@ func (p *Producer) Progress(c *Claim, filled uint64) Result {
 	if filled > uint64(len(c.payload)) {
 		return p.fail(ErrProgressOverrun) // beyond values_len_bytes (§10.2.2)
 	}
-	u, send, r := p.progress.Update(filled, p.cfg.Clock())
+	u, send, r := p.progress.Update(filled, p.cfg.Clock().Nanos())
 	if r != OK {
 		return p.fail(r)
 	}
@@ -416,7 +416,7 @@ func (p *Producer) Commit(c *Claim, t *shm.TensorHeader) Result {
 	desc := p.descBuf[:]
 	p.desc.Seq, p.desc.HeaderIndex, p.desc.MetaVersion = c.seq, c.headerIndex, c.metaVersion
 	p.desc.Encode(desc) // cannot fail: descBuf is FrameDescriptorLength bytes
-	now := p.cfg.Clock()
+	now := p.cfg.Clock().Nanos()
 	slot.SetTimestampNs(uint64(now))
 	slot.Commit(c.seq)
 	p.open = false
@@ -577,7 +577,7 @@ func (p *Producer) sendAnnounce(nowNs int64) Result {
 			p.counters.AnnouncesSent++
 			return OK
 		}
-		if position != logbuffer.AdminAction {
+		if position != transport.AdminAction {
 			return p.fail(publicationResult(position))
 		}
 	}

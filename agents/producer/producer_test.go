@@ -7,8 +7,8 @@ import (
 	"testing"
 	"unsafe"
 
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -169,12 +169,12 @@ func TestDescriptorRefusedDropsFrameWithoutAdvancingSeq(t *testing.T) {
 		code int64
 		want Result
 	}{
-		{logbuffer.NotConnected, DropNotConnected},
-		{logbuffer.BackPressured, DropBackPressured},
-		{logbuffer.AdminAction, DropAdminAction},
-		{logbuffer.Closed, DropPublicationClosed},
-		{logbuffer.MaxPositionExceeded, DropMaxPositionExceeded},
-		{logbuffer.PublicationError, DropPublicationError},
+		{transport.NotConnected, DropNotConnected},
+		{transport.BackPressured, DropBackPressured},
+		{transport.AdminAction, DropAdminAction},
+		{transport.Closed, DropPublicationClosed},
+		{transport.MaxPositionExceeded, DropMaxPositionExceeded},
+		{transport.PublicationError, DropPublicationError},
 	} {
 		t.Run(c.want.String(), func(t *testing.T) {
 			p, r, _ := newTestProducer(t, testLayout(), Config{Descriptors: &refusing{code: c.code}})
@@ -202,7 +202,7 @@ func TestDescriptorRefusedDropsFrameWithoutAdvancingSeq(t *testing.T) {
 // sequence number and slot, and the one descriptor that goes out names the new content.
 func TestWireSpec_10_2_1_RefusedDescriptorRetryRewritesTheSlot(t *testing.T) {
 	pipe := newPipe(t)
-	desc := &refusing{code: logbuffer.BackPressured, next: pipe}
+	desc := &refusing{Publication: pipe, code: transport.BackPressured}
 	p, r, _ := newTestProducer(t, testLayout(), Config{Descriptors: desc})
 	if res := p.Offer([]byte{1, 2, 3}, vector(3)); res != DropBackPressured {
 		t.Fatal(res)
@@ -227,25 +227,27 @@ func TestWireSpec_10_2_1_RefusedDescriptorRetryRewritesTheSlot(t *testing.T) {
 	}
 }
 
+// adminThenPipe answers the first admins attempts with an admin action, then lets
+// messages through to the publication it wraps.
 type adminThenPipe struct {
+	transport.Publication
 	admins int
-	next   DescriptorPublisher
 }
 
-func (a *adminThenPipe) TryClaim(n int, c *logbuffer.BufferClaim) int64 {
+func (a *adminThenPipe) TryClaim(n int, c *transport.Claim) int64 {
 	if a.admins > 0 {
 		a.admins--
-		return logbuffer.AdminAction
+		return transport.AdminAction
 	}
-	return a.next.TryClaim(n, c)
+	return a.Publication.TryClaim(n, c)
 }
 
 func (a *adminThenPipe) Offer(msg []byte) int64 {
 	if a.admins > 0 {
 		a.admins--
-		return logbuffer.AdminAction
+		return transport.AdminAction
 	}
-	return a.next.Offer(msg)
+	return a.Publication.Offer(msg)
 }
 
 // An admin action (a term rotation) is retried at once, up to maxAdminRetries attempts
@@ -261,7 +263,7 @@ func TestAdminActionIsRetriedAtOnce(t *testing.T) {
 		{maxAdminRetries, DropAdminAction, 0},
 	} {
 		pipe := newPipe(t)
-		desc := &adminThenPipe{admins: c.admins, next: pipe}
+		desc := &adminThenPipe{Publication: pipe, admins: c.admins}
 		p, _, _ := newTestProducer(t, testLayout(), Config{Descriptors: desc})
 		if res := p.Offer([]byte{1}, vector(1)); res != c.want {
 			t.Fatalf("%d admin actions: %v, want %v", c.admins, res, c.want)

@@ -3,7 +3,7 @@ package producer
 import (
 	"testing"
 
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -104,10 +104,10 @@ func TestWireSpec_5_ProgressOnPerConsumerControlStreams(t *testing.T) {
 	send(&wire.ConsumerHello{StreamID: 7, ConsumerID: 2, Mode: wire.ModeStream, ControlChannel: "aeron:ipc", ControlStreamID: 1202})
 	ctrl.Drain() // the ConsumerConfigs
 	frame()
-	if got := progressOn(t, collect(pubs.opened[1201].LogPipe)); len(got) != 2 || got[0].State != wire.ProgressStateStarted || got[1].State != wire.ProgressStateComplete {
+	if got := progressOn(t, collect(pubs.opened[1201].Pipe)); len(got) != 2 || got[0].State != wire.ProgressStateStarted || got[1].State != wire.ProgressStateComplete {
 		t.Fatalf("per-consumer stream of a progress consumer: %+v", got)
 	}
-	if n := len(collect(pubs.opened[1202].LogPipe)); n != 0 {
+	if n := len(collect(pubs.opened[1202].Pipe)); n != 0 {
 		t.Fatalf("%d messages on the control stream of a consumer without progress", n)
 	}
 	if n := len(collect(ctrl)); n != 0 {
@@ -119,7 +119,7 @@ func TestWireSpec_5_ProgressOnPerConsumerControlStreams(t *testing.T) {
 	if got := progressOn(t, collect(ctrl)); len(got) != 2 || got[0].FrameID != 1 {
 		t.Fatalf("shared control stream: %+v", got)
 	}
-	for _, msg := range collect(pubs.opened[1201].LogPipe) {
+	for _, msg := range collect(pubs.opened[1201].Pipe) {
 		if h, _ := wire.PeekHeader(msg); h.ID() != wire.FrameProgressID {
 			t.Fatalf("template %d on a per-consumer control stream", h.TemplateID)
 		}
@@ -137,7 +137,7 @@ func TestWireSpec_10_2_2_RetriedFrameNotReannounced(t *testing.T) {
 		t.Run(giveUp, func(t *testing.T) {
 			clock := &fakeClock{now: 1}
 			ctrl := newPipe(t)
-			desc := &refusing{code: logbuffer.BackPressured, next: newPipe(t), pass: 1 << 30}
+			desc := &refusing{Publication: newPipe(t), code: transport.BackPressured, pass: 1 << 30}
 			p, _, _ := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Control: ctrl, Descriptors: desc})
 			p.SetProgress(true, ProgressPolicy{IntervalNs: 1, BytesDelta: 1})
 			c, _ := p.Claim(1000)
@@ -228,7 +228,7 @@ func TestProgressToConsumersAllocatesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	perConsumer := pubs.opened[1201].LogPipe
+	perConsumer := pubs.opened[1201].Pipe
 	tensor := vector(10000)
 	var i int
 	allocs := testing.AllocsPerRun(2000, func() {

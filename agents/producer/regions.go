@@ -5,7 +5,7 @@ import (
 	"os"
 	"slices"
 
-	"github.com/tensorpool/tensorpool/agents/monoclock"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/shm"
 )
 
@@ -152,7 +152,7 @@ func CreateStandalone(cfg StandaloneConfig) (*Regions, error) {
 		pid = uint64(os.Getpid())
 	}
 	if now == 0 {
-		now = monoclock.Now()
+		now = clock.Now().Nanos()
 	}
 	r := &Regions{layout: l, epochDir: dir}
 	r.layout.Pools = slices.Clone(l.Pools)

@@ -1,6 +1,6 @@
 package producer
 
-import "github.com/tensorpool/tensorpool/aeron/logbuffer"
+import "github.com/tensorpool/tensorpool/transport"
 
 // Result is the outcome of a data-path call. OK means done; every other value says why a
 // frame or message was not published, and is counted in Counters.Results.
@@ -71,15 +71,15 @@ func publicationResult(position int64) Result {
 	switch {
 	case position >= 0:
 		return OK
-	case position == logbuffer.NotConnected:
+	case position == transport.NotConnected:
 		return DropNotConnected
-	case position == logbuffer.BackPressured:
+	case position == transport.BackPressured:
 		return DropBackPressured
-	case position == logbuffer.AdminAction:
+	case position == transport.AdminAction:
 		return DropAdminAction
-	case position == logbuffer.Closed:
+	case position == transport.Closed:
 		return DropPublicationClosed
-	case position == logbuffer.MaxPositionExceeded:
+	case position == transport.MaxPositionExceeded:
 		return DropMaxPositionExceeded
 	}
 	return DropPublicationError

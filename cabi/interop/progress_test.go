@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -9,8 +10,8 @@ import (
 	"time"
 
 	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/tp"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -19,9 +20,9 @@ import (
 // them would.
 type controlTap struct {
 	client *aeron.Client
-	sub    *aeron.Subscription
-	pub    *aeron.Publication
-	onMsg  logbuffer.FragmentHandler
+	sub    transport.Subscription
+	pub    transport.Publication
+	onMsg  transport.Handler
 
 	mu     sync.Mutex
 	hellos map[uint32]bool // consumer id -> supportsProgress of its latest hello
@@ -39,18 +40,19 @@ func (s *stack) controlTap(t *testing.T) *controlTap {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.client.Close() })
-	if c.sub, err = c.client.AddSubscription(channel, int32(stream)); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if c.sub, err = transport.Await(ctx, c.client.AddSubscription(channel, int32(stream))); err != nil {
 		t.Fatal(err)
 	}
-	if c.pub, err = c.client.AddPublication(channel, int32(stream)); err != nil {
+	if c.pub, err = transport.Await(ctx, c.client.AddPublication(channel, int32(stream))); err != nil {
 		t.Fatal(err)
 	}
-	c.onMsg = logbuffer.NewFragmentAssembler(c.onControl, 4096).Handler()
+	c.onMsg = c.onControl
 	return c
 }
 
-func (c *controlTap) onControl(buf []byte, offset, length int, _ *logbuffer.Header) {
-	msg := buf[offset : offset+length]
+func (c *controlTap) onControl(msg []byte, _ *transport.Header) {
 	h, err := wire.PeekHeader(msg)
 	if err != nil || h.ID() != wire.ConsumerHelloID {
 		return

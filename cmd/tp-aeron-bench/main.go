@@ -23,6 +23,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	_ "embed"
 	"encoding/binary"
 	"errors"
@@ -42,8 +43,8 @@ import (
 	"time"
 
 	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver"
+	"github.com/tensorpool/tensorpool/transport"
 )
 
 //go:embed Bench.java
@@ -523,6 +524,24 @@ func (g *goSide) close() error {
 	return g.client.Close()
 }
 
+// addSubscription and addPublication add and wait for a resource of the Go client,
+// concrete so the benchmark's calls are direct.
+func addSubscription(c *aeron.Client, stream int32) (*aeron.Subscription, error) {
+	sub, err := transport.Await(context.Background(), c.AddSubscription(channel, stream))
+	if err != nil {
+		return nil, err
+	}
+	return sub.(*aeron.Subscription), nil
+}
+
+func addPublication(c *aeron.Client, stream int32) (*aeron.Publication, error) {
+	pub, err := transport.Await(context.Background(), c.AddPublication(channel, stream))
+	if err != nil {
+		return nil, err
+	}
+	return pub.(*aeron.Publication), nil
+}
+
 func awaitConnected(pub *aeron.Publication, sub *aeron.Subscription) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for !pub.IsConnected() || !sub.IsConnected() {
@@ -552,7 +571,7 @@ type goThroughput struct {
 
 type paddedClaim struct {
 	_     pad
-	claim logbuffer.BufferClaim
+	claim transport.Claim
 	_     pad
 }
 
@@ -563,18 +582,18 @@ type receiver struct {
 	received int64
 	sum      int64
 	endNs    int64
-	handler  logbuffer.FragmentHandler
+	handler  transport.Handler
 	_        pad
 }
 
 func (g *goSide) throughput(stream int32, size, count int) (float64, error) {
 	t := g.throughputs[stream]
 	if t == nil {
-		sub, err := g.client.AddSubscription(channel, stream)
+		sub, err := addSubscription(g.client, stream)
 		if err != nil {
 			return 0, err
 		}
-		pub, err := g.client.AddPublication(channel, stream)
+		pub, err := addPublication(g.client, stream)
 		if err != nil {
 			return 0, err
 		}
@@ -582,8 +601,8 @@ func (g *goSide) throughput(stream int32, size, count int) (float64, error) {
 			return 0, err
 		}
 		rx := &receiver{}
-		rx.handler = func(buf []byte, off, _ int, _ *logbuffer.Header) {
-			rx.sum += int64(binary.LittleEndian.Uint64(buf[off:]))
+		rx.handler = func(msg []byte, _ *transport.Header) {
+			rx.sum += int64(binary.LittleEndian.Uint64(msg))
 			rx.received++
 		}
 		t = &goThroughput{sub: sub, pub: pub, claim: &paddedClaim{}, rx: rx}
@@ -636,15 +655,15 @@ func (t *goThroughput) round(size int, count int64) (float64, error) {
 type goPingPong struct {
 	pingSub, pongSub *aeron.Subscription
 	pingPub, pongPub *aeron.Publication
-	claim            logbuffer.BufferClaim // the pinger's
-	pongClaim        *paddedClaim          // the ponger's
+	claim            transport.Claim // the pinger's
+	pongClaim        *paddedClaim    // the ponger's
 	_                pad
 	running          atomic.Bool // read by the ponger
 	_                pad
 	rtt              []int64
 	n                int
 	got              bool
-	onPong, echo     logbuffer.FragmentHandler
+	onPong, echo     transport.Handler
 }
 
 func (g *goSide) pingPong(stream int32, size, count int) (float64, float64, error) {
@@ -663,16 +682,16 @@ func (g *goSide) newPingPong(stream int32) (*goPingPong, error) {
 	c := g.client
 	p := &goPingPong{pongClaim: &paddedClaim{}}
 	var err error
-	if p.pingSub, err = c.AddSubscription(channel, stream); err != nil {
+	if p.pingSub, err = addSubscription(c, stream); err != nil {
 		return nil, err
 	}
-	if p.pongPub, err = c.AddPublication(channel, stream+1); err != nil {
+	if p.pongPub, err = addPublication(c, stream+1); err != nil {
 		return nil, err
 	}
-	if p.pongSub, err = c.AddSubscription(channel, stream+1); err != nil {
+	if p.pongSub, err = addSubscription(c, stream+1); err != nil {
 		return nil, err
 	}
-	if p.pingPub, err = c.AddPublication(channel, stream); err != nil {
+	if p.pingPub, err = addPublication(c, stream); err != nil {
 		return nil, err
 	}
 	if err := awaitConnected(p.pingPub, p.pingSub); err != nil {
@@ -681,14 +700,14 @@ func (g *goSide) newPingPong(stream int32) (*goPingPong, error) {
 	if err := awaitConnected(p.pongPub, p.pongSub); err != nil {
 		return nil, err
 	}
-	p.onPong = func(buf []byte, off, _ int, _ *logbuffer.Header) {
-		p.rtt[p.n] = nanoTime() - int64(binary.LittleEndian.Uint64(buf[off:]))
+	p.onPong = func(msg []byte, _ *transport.Header) {
+		p.rtt[p.n] = nanoTime() - int64(binary.LittleEndian.Uint64(msg))
 		p.got = true
 	}
-	p.echo = func(buf []byte, off, n int, _ *logbuffer.Header) {
+	p.echo = func(msg []byte, _ *transport.Header) {
 		claim := &p.pongClaim.claim
 		for {
-			r := p.pongPub.TryClaim(n, claim)
+			r := p.pongPub.TryClaim(len(msg), claim)
 			if r > 0 {
 				break
 			}
@@ -697,7 +716,7 @@ func (g *goSide) newPingPong(stream int32) (*goPingPong, error) {
 				return
 			}
 		}
-		copy(claim.Buffer(), buf[off:off+n])
+		copy(claim.Buffer(), msg)
 		claim.Commit()
 	}
 	return p, nil
@@ -755,6 +774,6 @@ func (p *goPingPong) round(size, count int) (p50, p99 float64, err error) {
 
 // fatal reports a try-claim result that retrying will not fix.
 func fatal(result int64) bool {
-	return result == logbuffer.Closed || result == logbuffer.NotConnected ||
-		result == logbuffer.MaxPositionExceeded || result == logbuffer.PublicationError
+	return result == transport.Closed || result == transport.NotConnected ||
+		result == transport.MaxPositionExceeded || result == transport.PublicationError
 }

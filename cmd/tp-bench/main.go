@@ -33,10 +33,11 @@ import (
 	"github.com/tensorpool/tensorpool/aeron/counters"
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver"
-	"github.com/tensorpool/tensorpool/agents/monoclock"
 	"github.com/tensorpool/tensorpool/agents/producer"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/cmd/internal/benchsize"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -265,7 +266,7 @@ func (b *bench) startReceiver(mode string, j job) (*receiverHandle, error) {
 }
 
 func (b *bench) newWindow(length time.Duration) window {
-	start := monoclock.Now() + int64(b.o.warmup)
+	start := clock.Now().Nanos() + int64(b.o.warmup)
 	return window{Start: start, End: start + int64(length)}
 }
 
@@ -345,12 +346,12 @@ type pass struct {
 func (b *bench) system(mode string, regions *producer.Regions, layout producer.Layout, size int, inFlight int64, length time.Duration) (*pass, error) {
 	controlStream := b.streams(2)
 	descriptorStream := controlStream + 1
-	control, err := b.client.AddPublication(ipcChannel, controlStream)
+	control, err := addPublication(b.client, controlStream, false)
 	if err != nil {
 		return nil, err
 	}
 	defer control.Close()
-	descriptors, err := b.client.AddExclusivePublication(ipcChannel, descriptorStream)
+	descriptors, err := addPublication(b.client, descriptorStream, true)
 	if err != nil {
 		return nil, err
 	}
@@ -374,7 +375,7 @@ func (b *bench) system(mode string, regions *producer.Regions, layout producer.L
 	announceBuf := make([]byte, announce.EncodedLength())
 	var nextAnnounceNs int64
 	if err := rx.awaitReady(func() {
-		now := monoclock.Now()
+		now := clock.Now().Nanos()
 		p.DoWork(now) // activity timestamp: the baselines took a while
 		if now >= nextAnnounceNs {
 			announce.AnnounceTimestampNs = uint64(now)
@@ -463,7 +464,7 @@ produce:
 	for countdown := 0; ; countdown-- {
 		if countdown <= 0 {
 			countdown = every
-			now := monoclock.Now()
+			now := clock.Now().Nanos()
 			p.DoWork(now)
 			if !started && now >= w.Start {
 				started = true
@@ -493,7 +494,7 @@ produce:
 		default:
 			// The receiver leaves when the window ends, possibly while a large frame
 			// was still being copied.
-			if r == producer.DropNotConnected && monoclock.Now() >= w.End {
+			if r == producer.DropNotConnected && clock.Now().Nanos() >= w.End {
 				break produce
 			}
 			return nil, fmt.Errorf("commit: %v", r)
@@ -540,12 +541,12 @@ func (b *bench) memcpyRate(regions *producer.Regions, size int) (float64, error)
 	}
 	mask := len(slots) - 1
 	every := clockEvery(size)
-	start := monoclock.Now()
+	start := clock.Now().Nanos()
 	end := start + int64(b.o.baselineDuration)
 	for copies := 1; ; copies++ {
 		copy(slots[copies&mask], src)
 		if copies%every == 0 {
-			if now := monoclock.Now(); now >= end {
+			if now := clock.Now().Nanos(); now >= end {
 				return float64(copies) * 1e9 / float64(now-start), nil
 			}
 		}
@@ -556,7 +557,7 @@ func (b *bench) memcpyRate(regions *producer.Regions, size int) (float64, error)
 // the descriptor channel, counted by a subscriber where the consumer would run.
 func (b *bench) aeronRate(mode string) (float64, error) {
 	stream := b.streams(1)
-	pub, err := b.client.AddExclusivePublication(ipcChannel, stream)
+	pub, err := addPublication(b.client, stream, true)
 	if err != nil {
 		return 0, err
 	}
@@ -576,16 +577,16 @@ func (b *bench) aeronRate(mode string) (float64, error) {
 	if err := rx.send(w); err != nil {
 		return 0, err
 	}
-	var claim logbuffer.BufferClaim
+	var claim transport.Claim
 	idle := newIdle(b.o.idle)
 	idled := false
 	for i := uint64(0); ; i++ {
-		if i%1024 == 0 && monoclock.Now() >= w.End {
+		if i%1024 == 0 && clock.Now().Nanos() >= w.End {
 			break
 		}
 		r := pub.TryClaim(wire.FrameDescriptorLength, &claim)
 		if r < 0 {
-			if r == logbuffer.NotConnected && monoclock.Now() >= w.End {
+			if r == transport.NotConnected && clock.Now().Nanos() >= w.End {
 				break // the sink left at the end of the window
 			}
 			if fatalResult(r) {
@@ -614,12 +615,12 @@ func (b *bench) aeronRate(mode string) (float64, error) {
 func (b *bench) aeronOneWay(mode string) (p50, p99 float64, err error) {
 	pingStream := b.streams(2)
 	pongStream := pingStream + 1
-	pings, err := b.client.AddExclusivePublication(ipcChannel, pingStream)
+	pings, err := addPublication(b.client, pingStream, true)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer pings.Close()
-	pongs, err := b.client.AddSubscription(ipcChannel, pongStream)
+	pongs, err := addSubscription(b.client, pongStream)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -640,11 +641,11 @@ func (b *bench) aeronOneWay(mode string) (p50, p99 float64, err error) {
 		return 0, 0, err
 	}
 	var rtt histogram
-	var claim logbuffer.BufferClaim
+	var claim transport.Claim
 	var sentNs int64
 	answered := false
-	onPong := func(buf []byte, off, _ int, _ *logbuffer.Header) {
-		answered = int64(binary.LittleEndian.Uint64(buf[off:])) == sentNs
+	onPong := func(msg []byte, _ *transport.Header) {
+		answered = int64(binary.LittleEndian.Uint64(msg)) == sentNs
 	}
 	idle := newIdle(b.o.idle)
 	for sentNs < w.End {
@@ -656,18 +657,18 @@ func (b *bench) aeronOneWay(mode string) (p50, p99 float64, err error) {
 			idle.Idle(0)
 			continue
 		}
-		sentNs = monoclock.Now()
+		sentNs = clock.Now().Nanos()
 		binary.LittleEndian.PutUint64(claim.Buffer(), uint64(sentNs))
 		claim.Commit()
 		answered = false
 		for spins := 0; !answered; spins++ {
 			idle.Idle(pongs.Poll(onPong, 1))
-			if spins%(1<<16) == 0 && monoclock.Now() > w.End+int64(time.Second) {
+			if spins%(1<<16) == 0 && clock.Now().Nanos() > w.End+int64(time.Second) {
 				return 0, 0, errors.New("no pong within a second")
 			}
 		}
 		if sentNs >= w.Start {
-			rtt.record(monoclock.Now() - sentNs)
+			rtt.record(clock.Now().Nanos() - sentNs)
 		}
 	}
 	if _, err := rx.wait(); err != nil {

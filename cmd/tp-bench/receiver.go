@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -16,10 +17,10 @@ import (
 	"time"
 
 	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/consumer"
-	"github.com/tensorpool/tensorpool/agents/monoclock"
+	"github.com/tensorpool/tensorpool/clock"
+	"github.com/tensorpool/tensorpool/transport"
 )
 
 // The receiving half of every measurement runs either as a goroutine of this
@@ -110,7 +111,7 @@ type consumeState struct {
 func (s *consumeState) onFrame(f *consumer.Frame) {
 	var now int64
 	if s.timed {
-		if now = monoclock.Now(); now < s.start || now >= s.end {
+		if now = clock.Now().Nanos(); now < s.start || now >= s.end {
 			return
 		}
 	} else if !s.counting {
@@ -128,13 +129,35 @@ func (s *consumeState) onFrame(f *consumer.Frame) {
 	s.res.Bytes += uint64(len(f.Payload))
 }
 
+// addSubscription and addPublication add and wait for a resource of the Go client,
+// concrete so the Aeron baselines call it directly.
+func addSubscription(c *aeron.Client, stream int32) (*aeron.Subscription, error) {
+	sub, err := transport.Await(context.Background(), c.AddSubscription(ipcChannel, stream))
+	if err != nil {
+		return nil, err
+	}
+	return sub.(*aeron.Subscription), nil
+}
+
+func addPublication(c *aeron.Client, stream int32, exclusive bool) (*aeron.Publication, error) {
+	add := c.AddPublication
+	if exclusive {
+		add = c.AddExclusivePublication
+	}
+	pub, err := transport.Await(context.Background(), add(ipcChannel, stream))
+	if err != nil {
+		return nil, err
+	}
+	return pub.(*aeron.Publication), nil
+}
+
 func consume(j job, client *aeron.Client, ready func(), windows <-chan window) (*receiverResult, error) {
-	control, err := client.AddSubscription(ipcChannel, j.ReplyStream)
+	control, err := addSubscription(client, j.ReplyStream)
 	if err != nil {
 		return nil, err
 	}
 	defer control.Close()
-	descriptors, err := client.AddSubscription(ipcChannel, j.Stream)
+	descriptors, err := addSubscription(client, j.Stream)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +203,7 @@ func consume(j job, client *aeron.Client, ready func(), windows <-chan window) (
 				continue
 			}
 		}
-		now := monoclock.Now()
+		now := clock.Now().Nanos()
 		s.counting = now >= w.Start && now < w.End
 		if !inWindow && now >= w.Start {
 			inWindow = true
@@ -219,7 +242,7 @@ func consume(j job, client *aeron.Client, ready func(), windows <-chan window) (
 }
 
 func sink(j job, client *aeron.Client, ready func(), windows <-chan window) (*receiverResult, error) {
-	sub, err := client.AddSubscription(ipcChannel, j.Stream)
+	sub, err := addSubscription(client, j.Stream)
 	if err != nil {
 		return nil, err
 	}
@@ -231,10 +254,10 @@ func sink(j job, client *aeron.Client, ready func(), windows <-chan window) (*re
 	}
 	var res receiverResult
 	idle := newIdle(j.Idle)
-	ignore := func([]byte, int, int, *logbuffer.Header) {}
+	ignore := func([]byte, *transport.Header) {}
 	for {
 		n := sub.Poll(ignore, fragmentLimit)
-		now := monoclock.Now()
+		now := clock.Now().Nanos()
 		if now >= w.End+linger {
 			break
 		}
@@ -247,12 +270,12 @@ func sink(j job, client *aeron.Client, ready func(), windows <-chan window) (*re
 }
 
 func pong(j job, client *aeron.Client, ready func(), windows <-chan window) (*receiverResult, error) {
-	pings, err := client.AddSubscription(ipcChannel, j.Stream)
+	pings, err := addSubscription(client, j.Stream)
 	if err != nil {
 		return nil, err
 	}
 	defer pings.Close()
-	pongs, err := client.AddExclusivePublication(ipcChannel, j.ReplyStream)
+	pongs, err := addPublication(client, j.ReplyStream, true)
 	if err != nil {
 		return nil, err
 	}
@@ -265,11 +288,11 @@ func pong(j job, client *aeron.Client, ready func(), windows <-chan window) (*re
 	if !ok {
 		return nil, errNoWindow
 	}
-	var claim logbuffer.BufferClaim
+	var claim transport.Claim
 	var echoErr error
-	echo := func(buf []byte, off, n int, _ *logbuffer.Header) {
+	echo := func(msg []byte, _ *transport.Header) {
 		for {
-			r := pongs.TryClaim(n, &claim)
+			r := pongs.TryClaim(len(msg), &claim)
 			if r > 0 {
 				break
 			}
@@ -278,13 +301,13 @@ func pong(j job, client *aeron.Client, ready func(), windows <-chan window) (*re
 				return
 			}
 		}
-		copy(claim.Buffer(), buf[off:off+n])
+		copy(claim.Buffer(), msg)
 		claim.Commit()
 	}
 	idle := newIdle(j.Idle)
 	// The pinger's last ping may leave just before the window ends: answer it.
 	stop := w.End + int64(time.Second)
-	for polls := 1; echoErr == nil && (polls%clockEveryIdlePolls != 0 || monoclock.Now() < stop); polls++ {
+	for polls := 1; echoErr == nil && (polls%clockEveryIdlePolls != 0 || clock.Now().Nanos() < stop); polls++ {
 		idle.Idle(pings.Poll(echo, 1))
 	}
 	return &receiverResult{}, echoErr
@@ -324,8 +347,8 @@ func awaitConnected(connected func() bool) error {
 
 // fatalResult is a publication result that retrying will not fix.
 func fatalResult(r int64) bool {
-	return r == logbuffer.Closed || r == logbuffer.NotConnected ||
-		r == logbuffer.MaxPositionExceeded || r == logbuffer.PublicationError
+	return r == transport.Closed || r == transport.NotConnected ||
+		r == transport.MaxPositionExceeded || r == transport.PublicationError
 }
 
 // receiverHandle is a started receiver, in this process or a child.

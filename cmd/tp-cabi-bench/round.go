@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/tensorpool/tensorpool/agents/monoclock"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/tp"
 )
 
@@ -172,7 +172,7 @@ func (b *bench) goRound(ctx context.Context, s stream, descriptorStream int32) (
 		g.src[i] = byte(i)
 	}
 	g.shape = tp.Shape{DType: tp.Uint8, Dims: []int32{int32(s.size)}}
-	g.startNs = monoclock.Now() + int64(b.o.warmup)
+	g.startNs = clock.Now().Nanos() + int64(b.o.warmup)
 	g.endNs = g.startNs + int64(b.o.window)
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -230,7 +230,7 @@ func (g *goBench) consume() {
 			continue
 		}
 		countdown = g.clockEvery
-		now := monoclock.Now()
+		now := clock.Now().Nanos()
 		if !started && now >= g.startNs {
 			started, firstNs, firstFrames = true, now, g.frames
 		}

@@ -19,6 +19,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -141,14 +142,16 @@ func run(args []string, stderr io.Writer, signals <-chan os.Signal) int {
 			log.Warn("media driver close", "err", err)
 		}
 	}()
-	client, err := aeron.Connect(aeron.Config{Dir: media.Dir(), IdleStrategy: agent.NewBackoff()})
+	client, err := aeron.Connect(aeron.Config{Dir: media.Dir(), IdleStrategy: agent.NewBackoff(),
+		ErrorHandler: func(err error) { log.Warn("aeron client", "err", err) }})
 	if err != nil {
 		log.Error("connecting to the media driver", "dir", media.Dir(), "err", err)
 		return exitFailure
 	}
 	defer client.Close()
 
-	a, err := driver.NewAgent(cfg, client, log)
+	// The adds end with the media driver's answer, or fail at its driver timeout.
+	a, err := driver.NewAgent(context.Background(), cfg, client, log)
 	if err != nil {
 		log.Error("driver setup failed", "err", err)
 		return exitFailure

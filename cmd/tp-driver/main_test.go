@@ -19,6 +19,7 @@ import (
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/driverclient"
 	"github.com/tensorpool/tensorpool/clock"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -118,8 +119,8 @@ func attachedClient(t *testing.T, stream int, clientID uint32) *driverclient.Cli
 	a, err := aeron.Connect(aeron.Config{Dir: drivertest.Dir(t), IdleStrategy: agent.NewBackoff()})
 	require.NoError(t, err)
 	t.Cleanup(func() { a.Close() })
-	c, err := driverclient.New(driverclient.Config{
-		Aeron: a, ControlChannel: "aeron:ipc?term-length=64k", ControlStreamID: int32(stream),
+	c, err := driverclient.New(context.Background(), driverclient.Config{
+		Transport: a, ControlChannel: "aeron:ipc?term-length=64k", ControlStreamID: int32(stream),
 		Params: driverclient.Params{ClientID: clientID, Role: wire.RoleConsumer, StreamID: 10000, KeepaliveInterval: 50 * time.Millisecond},
 	})
 	require.NoError(t, err)
@@ -156,6 +157,13 @@ func TestSignalDrainsAndStops(t *testing.T) {
 
 	signals <- syscall.SIGTERM
 	require.Equal(t, exitOK, awaitExit(t, c, done), logs.String())
+	// The notice was sent before the command exited; the client may read it after.
+	deadline := time.Now().Add(5 * time.Second)
+	for _, ok := c.Lease(); ok && time.Now().Before(deadline); _, ok = c.Lease() {
+		if c.DoWork(clock.Now()) == 0 {
+			time.Sleep(time.Millisecond)
+		}
+	}
 	_, ok := c.Lease()
 	require.False(t, ok, "the client saw its lease end")
 	require.Contains(t, logs.String(), `"msg":"ShmDriverShutdown sent"`)
@@ -169,7 +177,9 @@ func TestShutdownRequestStopsTheCommand(t *testing.T) {
 	a, err := aeron.Connect(aeron.Config{Dir: drivertest.Dir(t)})
 	require.NoError(t, err)
 	defer a.Close()
-	pub, err := a.AddPublication("aeron:ipc?term-length=64k", 44003)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	pub, err := transport.Await(ctx, a.AddPublication("aeron:ipc?term-length=64k", 44003))
 	require.NoError(t, err)
 	req := wire.ShmDriverShutdownRequest{CorrelationID: 1, Reason: wire.ShutdownAdmin, Token: "stop-now"}
 	buf := make([]byte, req.EncodedLength())

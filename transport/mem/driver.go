@@ -10,9 +10,9 @@
 // its own; every subscription gets one image per session, joining at the session's
 // current position, and sees every message from there on. Messages above the MTU are
 // fragmented and reassembled. A publication with no subscriber is NotConnected, and one
-// whose slowest subscriber lags a window (half a term) is BackPressured. Adds complete on
-// the client's next conductor duty cycle; test hooks hold them, fail them or kill the
-// client.
+// whose slowest subscriber lags a window (half a term; the limit follows subscribers in
+// quarter-window steps) is BackPressured. Adds complete on the client's next conductor duty
+// cycle; test hooks hold them, fail them or kill the client.
 package mem
 
 import (
@@ -197,6 +197,10 @@ type session struct {
 	log       *logbuffer.LogBuffers
 	window    int64
 	shift     int
+	// reportStride is how far a subscriber moves before its poll runs the driver's
+	// duties: a quarter window, so they cost a poll nothing most of the time and a
+	// publisher still has three quarters of its window when the limit is stale.
+	reportStride int64
 	// limit is the publisher limit (the pub-lmt counter): publishers load it atomically.
 	limit int64
 	// publications counts the open publications; guarded by Driver.mu.
@@ -216,6 +220,7 @@ func newSession(cfg Config, s *stream, id int32, exclusive bool) *session {
 	return &session{
 		id: id, stream: s, exclusive: exclusive, log: log,
 		window:       int64(cfg.TermLength / 2),
+		reportStride: int64(cfg.TermLength / 8),
 		shift:        log.PositionBitsToShift(),
 		cleanThrough: logbuffer.PartitionCount - 1, // a new log's partitions are all zero
 	}
@@ -227,7 +232,7 @@ func (s *session) addImage(img *image) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	atomic.StoreInt64(&img.position, s.log.ProducerPosition())
-	img.polled = img.position
+	img.reported, img.polled = img.position, img.position
 	s.images = append(s.images, img)
 	s.log.SetIsConnected(true)
 	s.advanceLocked()

@@ -284,3 +284,38 @@ func TestConcurrentWritersAndSubscribersOverManyTerms(t *testing.T) {
 		t.Fatalf("the stream reached %d, fewer than 4 terms: the test exercised no reuse", pos)
 	}
 }
+
+func TestPipeIsOneStream(t *testing.T) {
+	p, err := mem.NewPipe(mem.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.IsConnected() || p.ImageCount() != 1 {
+		t.Fatal("pipe not connected")
+	}
+	var claim transport.Claim
+	if p.TryClaim(5, &claim) <= 0 {
+		t.Fatal("claim failed")
+	}
+	copy(claim.Buffer(), "hello")
+	claim.Commit()
+	if p.Offer([]byte("world")) <= 0 {
+		t.Fatal("offer failed")
+	}
+	var got []string
+	p.Poll(func(msg []byte, h *transport.Header) { got = append(got, string(msg)) }, 10)
+	if fmt.Sprint(got) != "[hello world]" {
+		t.Fatalf("read %v", got)
+	}
+	p.Offer([]byte("unread"))
+	p.Drain()
+	if p.Poll(func([]byte, *transport.Header) { t.Fatal("read after Drain") }, 10) != 0 {
+		t.Fatal("Drain left messages")
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if p.Offer([]byte("late")) != transport.Closed || p.ImageCount() != 0 {
+		t.Fatal("pipe open after Close")
+	}
+}

@@ -122,10 +122,12 @@ type image struct {
 	// position is the subscriber position: written by the poller (a release store),
 	// loaded by the session's duties. First for 64-bit alignment.
 	position int64
-	// polled is the position the poller last told the session about; poller-owned.
-	polled  int64
-	session *session
-	reader  *logbuffer.ImageReader
+	// reported is the position the poller last told the session about, polled the
+	// position after its last poll; both poller-owned.
+	reported int64
+	polled   int64
+	session  *session
+	reader   *logbuffer.ImageReader
 }
 
 func (c *Client) newSubscriptionLocked(channel string, streamID int32) *Subscription {
@@ -152,9 +154,9 @@ func (s *Subscription) addImageLocked(ses *session) {
 	s.images.Store(&next)
 }
 
-// Poll implements transport.Subscription. It takes no lock unless a subscriber position
-// moved (then the session's, for the driver's duties) or an ended session's image is
-// drained (then the driver's, to drop it).
+// Poll implements transport.Subscription. It takes no lock unless the subscriber moved a
+// report stride (then the session's, for the driver's duties) or an ended session's image
+// is drained (then the driver's, to drop it).
 func (s *Subscription) Poll(handler transport.Handler, fragmentLimit int) int {
 	images := *s.images.Load()
 	n := len(images)
@@ -174,12 +176,15 @@ func (s *Subscription) Poll(handler transport.Handler, fragmentLimit int) int {
 		}
 		img := images[j]
 		fragments += img.reader.Poll(img.session.log, &img.position, handler, fragmentLimit-fragments)
-		if position := atomic.LoadInt64(&img.position); position != img.polled {
-			img.polled = position
+		position := atomic.LoadInt64(&img.position)
+		switch {
+		case position-img.reported >= img.session.reportStride:
+			img.reported = position
 			img.session.advance()
-		} else if position >= img.session.log.EndOfStreamPosition() {
+		case position == img.polled && position >= img.session.log.EndOfStreamPosition():
 			s.dropDrained(img)
 		}
+		img.polled = position
 	}
 	return fragments
 }
