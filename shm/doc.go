@@ -18,6 +18,7 @@
 //   - the superblock magic, stored last when a region is created (superblock.go), so a
 //     reader that sees it sees the rest of the superblock;
 //   - activity_timestamp_ns, stored with sync/atomic by whoever keeps the region alive.
+//
 // Payload and header bytes are plain memory accesses whose consistency the seqlock
 // establishes.
 package shm
