@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/tensorpool/tensorpool/agents/consumer"
+	"github.com/tensorpool/tensorpool/agents/process"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
@@ -22,10 +23,10 @@ type Consumer struct {
 	qos       transport.Publication // nil without Options.QosChannel
 	hellos    transport.Publication
 
-	// mu guards everything below; the keeper takes it to service the lease, so the
-	// mapping never changes while a handler reads a frame.
+	// mu guards everything below; the role's duty cycle tries for it to service the
+	// lease, so the mapping never changes while a handler reads a frame.
 	mu        sync.Mutex
-	lease     *lease
+	role      *consumerRole
 	c         *consumer.Consumer
 	streamID  uint32
 	onControl transport.Handler
@@ -47,12 +48,6 @@ type Consumer struct {
 	// reading is the descriptor subscription frames come from, for IsConnected, which
 	// takes no lock.
 	reading atomic.Pointer[transport.Subscription]
-
-	// leaseIDCopy is lease.id(), stored whenever the lease may have changed, under mu, so
-	// LeaseID needs no lock (and works from inside the handler).
-	leaseIDCopy atomic.Uint64
-
-	stop, stopped chan struct{}
 }
 
 // ConsumerStats are a consumer's totals.
@@ -86,16 +81,16 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 	if err := c.usable(); err != nil {
 		return nil, err
 	}
-	cs := &Consumer{client: c, streamID: streamID, handler: handler, stop: make(chan struct{}), stopped: make(chan struct{})}
+	cs := &Consumer{client: c, streamID: streamID, handler: handler}
 	cs.onControl = cs.handleControl
 	var err error
 	id := c.clientID() // the driver client id doubles as the consumer id (QoS)
 	o := &c.opts
-	if cs.hellos, err = await(c.aeron.AddPublication(o.ControlChannel, o.ControlStreamID)); err != nil {
+	if cs.hellos, err = await(ctx, c, c.transport.AddPublication(o.ControlChannel, o.ControlStreamID)); err != nil {
 		return nil, fmt.Errorf("tp: control publication: %w", err)
 	}
 	if o.QosChannel != "" {
-		if cs.qos, err = await(c.aeron.AddPublication(o.QosChannel, o.QosStreamID)); err != nil {
+		if cs.qos, err = await(ctx, c, c.transport.AddPublication(o.QosChannel, o.QosStreamID)); err != nil {
 			cs.closeSubs()
 			return nil, fmt.Errorf("tp: QoS publication: %w", err)
 		}
@@ -114,27 +109,23 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 		cs.closeSubs()
 		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
 	}
-	if cs.announces, err = await(c.aeron.AddSubscription(o.AnnounceChannel, o.AnnounceStreamID)); err != nil {
+	if cs.announces, err = await(ctx, c, c.transport.AddSubscription(o.AnnounceChannel, o.AnnounceStreamID)); err != nil {
 		cs.closeSubs()
 		return nil, fmt.Errorf("tp: announce subscription: %w", err)
 	}
-	if cs.descs, err = c.descriptorSubscription(); err != nil {
+	if cs.descs, err = await(ctx, c, c.transport.AddSubscription(o.DescriptorChannel, o.DescriptorStreamID)); err != nil {
 		cs.closeSubs()
-		return nil, err
+		return nil, fmt.Errorf("tp: descriptor subscription: %w", err)
 	}
 	cs.reading.Store(&cs.descs)
-	if cs.lease, err = newLease(c, id, wire.RoleConsumer, streamID, nil); err != nil {
+	cs.role = &consumerRole{cs: cs, clientID: id, streamID: streamID}
+	if err := c.proc.Add(cs.role); err != nil {
 		cs.closeSubs()
-		return nil, err
+		return nil, ErrClosed
 	}
-	if err := cs.lease.attach(ctx); err != nil {
-		cs.lease.dc.Close()
-		cs.closeSubs()
-		return nil, err
-	}
-	cs.react()
-	if cs.err != nil {
-		err := cs.err
+	r := cs.role
+	werr := c.wait(ctx, func() bool { return r.mapped || r.startErr != nil || cs.err != nil })
+	if err := firstError(r.startErr, cs.err, attachError(werr, r)); err != nil {
 		cs.shut()
 		return nil, err
 	}
@@ -142,9 +133,71 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 		cs.shut()
 		return nil, err
 	}
-	go keeper(servicePeriod(c.opts.KeepaliveInterval), cs.stop, cs.stopped, cs.service)
 	return cs, nil
 }
+
+// consumerRole is a consumer's agent on the Client's duty cycle: its lease, the mapping
+// of each grant, the consumer's timers and the per-consumer streams it follows. It takes
+// Consumer.mu, which Poll holds for one call, so the mapping never changes under a
+// handler.
+type consumerRole struct {
+	cs       *Consumer
+	clientID uint32
+	streamID uint32
+	lease    *lease
+	mapped   bool
+	startErr error
+	// closing: Close asked for the lease back; finished once it is given back.
+	closing, finished bool
+}
+
+func (r *consumerRole) OnStart(proc *process.Process) {
+	r.lease, r.startErr = newLease(proc.Hub(), &r.cs.client.opts, r.clientID, wire.RoleConsumer, r.streamID, nil)
+}
+
+func (r *consumerRole) DoWork(now clock.Mono) int {
+	if r.lease == nil {
+		return 0
+	}
+	work := r.lease.service(now)
+	if r.closing {
+		r.lease.detach(now)
+		r.finished = r.lease.done()
+		return work
+	}
+	cs := r.cs
+	cs.mu.Lock() // Poll holds it for one call
+	defer cs.mu.Unlock()
+	if cs.closed {
+		return work
+	}
+	if cs.react() {
+		r.mapped = true
+	}
+	work += cs.c.DoWork(now.Nanos())
+	cs.followAssignment()
+	if err := cs.c.ControlError(); err != nil {
+		cs.err = err
+	}
+	return work
+}
+
+func (r *consumerRole) OnClose() {
+	if r.lease != nil {
+		r.lease.close()
+	}
+}
+
+func (r *consumerRole) RoleName() string { return fmt.Sprintf("tp-consumer:%d", r.streamID) }
+
+func (r *consumerRole) refusal() error {
+	if r.lease == nil {
+		return nil
+	}
+	return r.lease.refusal()
+}
+
+func (r *consumerRole) stream() uint32 { return r.streamID }
 
 func (cs *Consumer) onFrame(f *consumer.Frame) {
 	cs.last, cs.lastMaps = f.Mark(), cs.c.MapGeneration()
@@ -152,25 +205,9 @@ func (cs *Consumer) onFrame(f *consumer.Frame) {
 	cs.handler(&cs.frame)
 }
 
-func (cs *Consumer) service() {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	if cs.closed {
-		return
-	}
-	now := clock.Now()
-	cs.lease.dc.DoWork(now)
-	cs.react()
-	cs.c.DoWork(now.Nanos())
-	cs.followAssignment()
-	if err := cs.c.ControlError(); err != nil {
-		cs.err = err
-	}
-}
-
 // followAssignment subscribes to the per-consumer streams of the latest ConsumerConfig, or
-// returns to the shared ones when it assigns none (with cs.mu held). Subscribing waits
-// for the media driver, so it runs here on the keeper rather than in Poll.
+// returns to the shared ones when it assigns none (with cs.mu held, on the duty cycle).
+// A new subscription reads nothing until the media driver has added it.
 func (cs *Consumer) followAssignment() {
 	as := cs.c.Assigned()
 	if err := cs.descsAssigned.Follow(cs.subscribe, "descriptor", as.DescriptorChannel, as.DescriptorStreamID); err != nil {
@@ -186,38 +223,26 @@ func (cs *Consumer) followAssignment() {
 			cs.descs = nil
 		}
 	} else if cs.descs == nil {
-		sub, err := cs.client.descriptorSubscription()
-		if err != nil {
-			cs.err = err
-		} else {
-			cs.descs = sub
-			cs.reading.Store(&sub)
-		}
+		o := &cs.client.opts
+		sub, _ := cs.subscribe(o.DescriptorChannel, o.DescriptorStreamID)
+		cs.descs = sub
+		cs.reading.Store(&sub)
 	}
 	if err := cs.progress.Follow(cs.subscribe, "control", as.ControlChannel, as.ControlStreamID); err != nil {
 		cs.err = err
 	}
 }
 
-// descriptorSubscription subscribes to the shared descriptor stream.
-func (c *Client) descriptorSubscription() (transport.Subscription, error) {
-	sub, err := await(c.aeron.AddSubscription(c.opts.DescriptorChannel, c.opts.DescriptorStreamID))
-	if err != nil {
-		return nil, fmt.Errorf("tp: descriptor subscription: %w", err)
-	}
-	return sub, nil
-}
-
+// subscribe opens a subscription that reads nothing until the media driver added it.
 func (cs *Consumer) subscribe(channel string, streamID int32) (transport.Subscription, error) {
-	return await(cs.client.aeron.AddSubscription(channel, streamID))
+	return addSubscription(cs.client.transport.AddSubscription(channel, streamID), channel, streamID), nil
 }
 
-// react unmaps on a lost lease and maps a new grant's epoch (with cs.mu held). A grant of
-// the epoch already mapped re-validates it; a newer one replaces it (Wire §15.21).
-// Everything that moves the lease but shut calls it next, so it keeps leaseIDCopy current.
-func (cs *Consumer) react() {
-	cs.leaseIDCopy.Store(cs.lease.id())
-	lost, granted, grant := cs.lease.take()
+// react unmaps on a lost lease and maps a new grant's epoch (with cs.mu held); it reports
+// whether it mapped one. A grant of the epoch already mapped re-validates it; a newer one
+// replaces it (Wire §15.21).
+func (cs *Consumer) react() bool {
+	lost, granted, grant := cs.role.lease.take()
 	if lost {
 		cs.c.Unmap()
 	}
@@ -225,8 +250,11 @@ func (cs *Consumer) react() {
 		a := grantAnnounce(&grant, clock.Now().Nanos())
 		if _, err := cs.c.ApplyAnnounce(&a); err != nil {
 			cs.err = fmt.Errorf("tp: mapping the regions of stream %d epoch %d: %w", grant.StreamID, grant.Epoch, err)
+			return false
 		}
+		return true
 	}
+	return false
 }
 
 // grantAnnounce describes an attach response's regions as an announce received now.
@@ -335,7 +363,7 @@ func (cs *Consumer) Stats() ConsumerStats {
 	c := cs.c.Counters()
 	epoch, _ := cs.c.Mapped()
 	s := ConsumerStats{Frames: c.Frames, Bytes: c.Bytes, DropsGap: c.DropsGap, DropsLate: c.DropsLate,
-		Remaps: c.Remaps, Epoch: epoch, LeaseLosses: cs.lease.losses}
+		Remaps: c.Remaps, Epoch: epoch, LeaseLosses: cs.role.lease.losses.Load()}
 	for _, d := range c.Drops {
 		s.DropsInvalid += d
 	}
@@ -366,19 +394,28 @@ func (cs *Consumer) Close() error {
 	}
 	cs.closed = true
 	cs.mu.Unlock()
-	close(cs.stop)
-	<-cs.stopped
 	cs.shut()
 	cs.client.untrack(cs)
 	return nil
 }
 
+// shut gives the lease back (briefly waiting for the driver), stops the role and releases
+// the mapping, subscriptions and publications.
 func (cs *Consumer) shut() {
+	c := cs.client
+	if r := cs.role; r != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), detachTimeout)
+		if c.proc.Do(func() { r.closing = true }) == nil {
+			_ = c.wait(ctx, func() bool { return r.finished || r.lease == nil }) // best effort
+		}
+		cancel()
+		if done, err := c.proc.Remove(r); err == nil {
+			_ = c.wait(context.Background(), func() bool { return isClosed(done) })
+		}
+	}
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	cs.closed = true
-	cs.lease.close()
-	cs.leaseIDCopy.Store(cs.lease.id())
 	cs.c.Close()
 	cs.descsAssigned.Close()
 	cs.progress.Close()

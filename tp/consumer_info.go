@@ -1,7 +1,6 @@
 package tp
 
 import (
-	"github.com/tensorpool/tensorpool/agents/driverclient"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -37,7 +36,7 @@ func (cs *Consumer) SendQos(mode wire.Mode, lastSeqSeen, dropsGap, dropsLate uin
 		return ErrClosed
 	}
 	epoch, _ := cs.c.Mapped()
-	q := wire.QosConsumer{StreamID: cs.streamID, ConsumerID: cs.lease.clientID, Epoch: epoch, LastSeqSeen: lastSeqSeen,
+	q := wire.QosConsumer{StreamID: cs.streamID, ConsumerID: cs.role.clientID, Epoch: epoch, LastSeqSeen: lastSeqSeen,
 		DropsGap: dropsGap, DropsLate: dropsLate, Mode: mode}
 	var buf [wire.QosConsumerLength]byte
 	q.Encode(buf[:]) // cannot fail: buf is QosConsumerLength bytes
@@ -49,14 +48,14 @@ func (cs *Consumer) SendQos(mode wire.Mode, lastSeqSeen, dropsGap, dropsLate uin
 func (cs *Consumer) IsConnected() bool { return (*cs.reading.Load()).IsConnected() }
 
 // ID is the consumer id: the driver client id its lease was granted to.
-func (cs *Consumer) ID() uint32 { return cs.lease.clientID }
+func (cs *Consumer) ID() uint32 { return cs.role.clientID }
 
 // StreamID is the stream the consumer reads.
 func (cs *Consumer) StreamID() uint32 { return cs.streamID }
 
 // LeaseID is the id of the current lease, 0 while not attached. It takes no lock, so
 // the frame handler may call it too.
-func (cs *Consumer) LeaseID() uint64 { return cs.leaseIDCopy.Load() }
+func (cs *Consumer) LeaseID() uint64 { return cs.role.lease.id.Load() }
 
 // Attached reports whether the consumer holds a lease and has the regions mapped.
 func (cs *Consumer) Attached() bool {
@@ -77,7 +76,7 @@ func (cs *Consumer) Status() (attached bool, err error) {
 // attached is Attached with cs.mu held.
 func (cs *Consumer) attached() bool {
 	_, mapped := cs.c.Mapped()
-	return !cs.closed && mapped && cs.lease.dc.State() == driverclient.Attached
+	return !cs.closed && mapped && cs.role.lease.id.Load() != 0
 }
 
 // HeaderIndex is the header slot (and payload slot) the frame occupies.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tensorpool/tensorpool/agents/controlplane"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
@@ -33,11 +34,8 @@ func (c *Client) Detach(ctx context.Context, l LeaseRef) error {
 	}
 	var resp wire.ShmDetachResponse
 	got := false
-	err := c.request(ctx, buf, func(msg []byte, h wire.Header) bool {
-		if h.ID() != wire.ShmDetachResponseID || resp.Decode(msg) != nil {
-			return false
-		}
-		got = resp.CorrelationID == req.CorrelationID
+	err := c.request(ctx, buf, wire.ShmDetachResponseID, func(msg []byte) bool {
+		got = resp.Decode(msg) == nil && resp.CorrelationID == req.CorrelationID
 		return got
 	})
 	if err != nil {
@@ -61,45 +59,61 @@ func (c *Client) Keepalive(l LeaseRef) error {
 	if _, err := k.Encode(buf); err != nil {
 		return fmt.Errorf("tp: %w", err)
 	}
-	pub, err := await(c.aeron.AddPublication(c.opts.ControlChannel, c.opts.ControlStreamID))
-	if err != nil {
-		return fmt.Errorf("tp: control publication: %w", err)
-	}
-	defer pub.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), c.aeron.DriverTimeout())
+	ctx, cancel := context.WithTimeout(context.Background(), controlTimeout)
 	defer cancel()
-	return offerUntil(ctx, pub.Offer, buf)
+	return c.request(ctx, buf, 0, nil)
 }
 
-// request offers msg on the control stream until it is sent, then polls the control
-// stream until match accepts a message or ctx ends.
-func (c *Client) request(ctx context.Context, msg []byte, match func([]byte, wire.Header) bool) error {
-	sub, err := transport.Await(ctx, c.aeron.AddSubscription(c.opts.ControlChannel, c.opts.ControlStreamID))
-	if err != nil {
-		return fmt.Errorf("tp: control subscription: %w", err)
-	}
-	defer sub.Close()
-	pub, err := transport.Await(ctx, c.aeron.AddPublication(c.opts.ControlChannel, c.opts.ControlStreamID))
-	if err != nil {
-		return fmt.Errorf("tp: control publication: %w", err)
-	}
-	defer pub.Close()
-	if err := offerUntil(ctx, pub.Offer, msg); err != nil {
-		return err
-	}
-	done := false
-	handler := func(msg []byte, _ *transport.Header) {
-		h, err := wire.PeekHeader(msg)
-		if err == nil && !done {
-			done = match(msg, h)
+// controlTimeout bounds a one-shot control message of a call without a context.
+const controlTimeout = 5 * time.Second
+
+// request sends msg on the control stream through the process's control plane and, when
+// match is not nil, waits for a message of kind answer that match accepts, until ctx
+// ends. match runs on the duty cycle.
+func (c *Client) request(ctx context.Context, msg []byte, answer wire.MessageID, match func(msg []byte) bool) error {
+	ep := controlplane.Endpoint{Channel: c.opts.ControlChannel, StreamID: c.opts.ControlStreamID}
+	var route *controlplane.Route
+	var out *controlplane.Outbound
+	answered := false
+	if err := c.proc.Do(func() {
+		if match != nil {
+			route = c.proc.Hub().Route(ep, controlplane.Messages(answer), func(m []byte, _ wire.Header, _ *transport.Header) {
+				if !answered {
+					answered = match(m)
+				}
+			})
 		}
+		out = c.proc.Hub().Publication(ep)
+	}); err != nil {
+		return ErrClosed
 	}
-	for !done {
-		if sub.Poll(handler, 16) == 0 {
-			if err := pause(ctx); err != nil {
-				return fmt.Errorf("tp: no answer from the driver: %w", err)
+	defer c.proc.Do(func() {
+		if route != nil {
+			route.Close()
+		}
+		out.Release()
+	})
+	sent := false
+	var sendErr error
+	err := c.wait(ctx, func() bool {
+		if !sent && (route == nil || route.Ready()) && out.Pub() != nil {
+			switch err := offerErr(out.Pub().Offer(msg)); err {
+			case nil:
+				sent = true
+			case ErrNoSubscriber, ErrBackPressured:
+			default:
+				sendErr = err
 			}
 		}
+		return sendErr != nil || (sent && (match == nil || answered))
+	})
+	switch {
+	case sendErr != nil:
+		return sendErr
+	case err != nil && !sent:
+		return fmt.Errorf("tp: sending on the control stream: %w", err)
+	case err != nil:
+		return fmt.Errorf("tp: no answer from the driver: %w", err)
 	}
 	return nil
 }
@@ -108,29 +122,4 @@ func (c *Client) request(ctx context.Context, msg []byte, match func([]byte, wir
 // the driver clients, the low half counts down from the top so it never meets theirs.
 func (c *Client) correlationID(clientID uint32) int64 {
 	return int64(clientID)<<32 | int64(0x7fff_ffff-c.requests.Add(1)&0x3fff_ffff)
-}
-
-// offerUntil offers msg until it is in the log or ctx ends.
-func offerUntil(ctx context.Context, offer func([]byte) int64, msg []byte) error {
-	for {
-		err := offerErr(offer(msg))
-		if err == nil || (err != ErrNoSubscriber && err != ErrBackPressured) {
-			return err
-		}
-		if perr := pause(ctx); perr != nil {
-			return fmt.Errorf("%w: %w", err, perr)
-		}
-	}
-}
-
-// pause waits a millisecond, or returns ctx's error once it ends.
-func pause(ctx context.Context) error {
-	t := time.NewTimer(time.Millisecond)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

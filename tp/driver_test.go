@@ -231,41 +231,100 @@ func TestClaimCommit(t *testing.T) {
 	}
 }
 
-// shortLeases makes leases expire 500 ms after the last keepalive; starve holds a
-// client's lock well past that.
+// shortLeases makes leases expire 500 ms after the last keepalive; starve runs every
+// driven Client but one for well past that.
 func shortLeases(cfg *config.DriverConfig) {
 	cfg.Policies.LeaseKeepaliveIntervalMs = 100
 	cfg.Policies.LeaseExpiryGraceIntervals = 5
 }
 
-func starve(mu *sync.Mutex) {
-	mu.Lock()
+// invokerClient is a Client of the driver that drv runs, in invoker mode: its duty cycle
+// runs only when the test calls DoWork, as a stopped or overloaded process's would not.
+func invokerClient(t *testing.T, drv *Client, tune func(*Options)) *Client {
+	t.Helper()
+	o := drv.opts
+	o.Driver, o.Invoker = nil, true
+	if tune != nil {
+		tune(&o)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	c, err := Connect(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// driving runs clients' duty cycles in the background until the test ends, except while
+// starve holds one back.
+type driving struct {
+	mu      sync.Mutex
+	clients []*Client
+	starved *Client
+}
+
+func drive(t *testing.T, clients ...*Client) *driving {
+	d := &driving{clients: clients}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			d.mu.Lock()
+			for _, c := range d.clients {
+				if c != d.starved {
+					c.DoWork()
+				}
+			}
+			d.mu.Unlock()
+			time.Sleep(100 * time.Microsecond)
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-done })
+	return d
+}
+
+// starve holds c's duty cycle back past a short lease's expiry.
+func (d *driving) starve(c *Client) {
+	d.mu.Lock()
+	d.starved = c
+	d.mu.Unlock()
 	time.Sleep(1200 * time.Millisecond)
-	mu.Unlock()
+	d.mu.Lock()
+	d.starved = nil
+	d.mu.Unlock()
 }
 
-func (p *Producer) leaseID() uint64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	g, _ := p.lease.dc.Lease()
-	return g.LeaseID
-}
+func (p *Producer) leaseID() uint64 { return p.LeaseID() }
 
-func (cs *Consumer) leaseID() uint64 {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	g, _ := cs.lease.dc.Lease()
-	return g.LeaseID
-}
+func (cs *Consumer) leaseID() uint64 { return cs.LeaseID() }
 
 // Checklist 45, 38 and 19: a producer whose lease expires (no keepalives) loses it, the
 // driver moves the stream to a new epoch, the producer reattaches with a new lease and
 // maps the newer epoch, and the consumer remaps to it from the driver's announce; frames
 // flow again. Then the consumer's lease expires and it reattaches too.
 func TestDriverSpec_4_9_ReattachAfterExpiry(t *testing.T) {
-	c := startClient(t, shortLeases)
+	drv := startClient(t, shortLeases)
+	pc, cc := invokerClient(t, drv, nil), invokerClient(t, drv, nil)
 	var got []received
-	p, cs := attachBoth(t, c, recorder(&got))
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	cs, err := cc.NewConsumer(ctx, testStream, recorder(&got))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := pc.NewProducer(ctx, testStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := drive(t, pc, cc)
 	epoch1 := sameEpoch(t, p, cs)
 	lease1 := p.leaseID()
 	data := pattern(1000, 1)
@@ -273,15 +332,17 @@ func TestDriverSpec_4_9_ReattachAfterExpiry(t *testing.T) {
 	offer(t, p, cs, tensor)
 	eventually(t, "first frame", cs, func() bool { return len(got) == 1 })
 
-	// Starve the producer's keeper past the lease's expiry.
-	starve(&p.mu)
+	// Starve the producer's duty cycle past the lease's expiry.
+	d.starve(pc)
 	eventually(t, "producer reattached to a new epoch", cs, func() bool {
 		s := p.Stats()
 		return s.LeaseLosses >= 1 && s.Epoch > epoch1
 	})
-	p.mu.Lock()
-	loss, revoke := p.lease.lastLoss, p.lease.lastRevoke
-	p.mu.Unlock()
+	var loss driverclient.LossReason
+	var revoke wire.LeaseRevokeReason
+	d.mu.Lock() // the duty cycle of pc is not running
+	loss, revoke = p.role.lease.lastLoss, p.role.lease.lastRevoke
+	d.mu.Unlock()
 	// The driver's EXPIRED notice, or the client's own deadline if it read that first.
 	if !(loss == driverclient.LossRevoked && revoke == wire.RevokeExpired) && loss != driverclient.LossExpired {
 		t.Fatalf("lease ended by %v (revoke reason %d), want an expiry", loss, revoke)
@@ -301,7 +362,7 @@ func TestDriverSpec_4_9_ReattachAfterExpiry(t *testing.T) {
 
 	// The consumer's turn.
 	consumerLease := cs.leaseID()
-	starve(&cs.mu)
+	d.starve(cc)
 	eventually(t, "consumer reattached", cs, func() bool {
 		return cs.Stats().LeaseLosses >= 1 && cs.leaseID() != 0
 	})
@@ -461,17 +522,14 @@ func TestWireSpec_15_21_ConsumerRemapsFromAttachResponse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer withDriver.Close()
-	deaf, err := Connect(ctx, Options{
-		AeronDir: sharedAeronDir, ControlChannel: "aeron:ipc", ControlStreamID: control,
-		AnnounceChannel: "aeron:ipc", AnnounceStreamID: control + 2_000_000, // nobody announces there
-		DescriptorStreamID: control + 1, AllowedBaseDirs: []string{base}, KeepaliveInterval: 100 * time.Millisecond,
+	pc := invokerClient(t, withDriver, nil)
+	deaf := invokerClient(t, withDriver, func(o *Options) {
+		o.AnnounceStreamID = control + 2_000_000 // nobody announces there
+		o.KeepaliveInterval = 100 * time.Millisecond
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer deaf.Close()
+	d := drive(t, pc, deaf)
 
-	p, err := withDriver.NewProducer(ctx, testStream)
+	p, err := pc.NewProducer(ctx, testStream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -482,18 +540,18 @@ func TestWireSpec_15_21_ConsumerRemapsFromAttachResponse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cs.Close()
-	if p.lease.clientID == cs.lease.clientID {
-		t.Fatalf("two Clients of one process share driver client id %d", p.lease.clientID)
+	if p.ID() == cs.ID() {
+		t.Fatalf("two Clients of one process share driver client id %d", p.ID())
 	}
 	epoch1 := sameEpoch(t, p, cs)
 
-	starve(&p.mu) // the producer's lease expires; it reattaches to a newer epoch
+	d.starve(pc) // the producer's lease expires; it reattaches to a newer epoch
 	eventually(t, "producer on a newer epoch", cs, func() bool { return p.Stats().Epoch > epoch1 })
 	cs.Poll(10)
 	if s := cs.Stats(); s.Epoch != epoch1 {
 		t.Fatalf("a consumer without announces moved to epoch %d", s.Epoch)
 	}
-	starve(&cs.mu) // now the consumer's; its new grant names the newer epoch
+	d.starve(deaf) // now the consumer's; its new grant names the newer epoch
 	epoch2 := sameEpoch(t, p, cs)
 	if epoch2 <= epoch1 {
 		t.Fatalf("consumer epoch %d, was %d", epoch2, epoch1)
@@ -569,7 +627,7 @@ func TestConsumerStatsCountInvalidDescriptors(t *testing.T) {
 	c := startClient(t, nil)
 	p, cs := attachBoth(t, c, func(*Frame) {})
 	epoch := sameEpoch(t, p, cs)
-	pub, err := await(c.aeron.AddPublication(c.opts.DescriptorChannel, c.opts.DescriptorStreamID))
+	pub, err := await(context.Background(), c, c.transport.AddPublication(c.opts.DescriptorChannel, c.opts.DescriptorStreamID))
 	if err != nil {
 		t.Fatal(err)
 	}

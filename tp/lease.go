@@ -1,47 +1,51 @@
 package tp
 
 import (
-	"context"
+	"errors"
 	"fmt"
-	"time"
+	"sync/atomic"
 
+	"github.com/tensorpool/tensorpool/agents/controlplane"
 	"github.com/tensorpool/tensorpool/agents/driverclient"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
-// lease is one driver lease of a producer or consumer: the driverclient shell plus the
-// grant and loss events of the last DoWork, which the owner acts on afterwards (the
-// client must not be re-entered from its event callback).
+// lease is one driver lease of a producer or consumer: a driverclient.Client on the
+// Client's control plane, run by its role on the duty cycle. The grant and loss events of
+// a cycle are kept for the role to act on afterwards (the client must not be re-entered
+// from its event callback). Everything but the atomic fields belongs to the duty cycle.
 type lease struct {
 	dc       *driverclient.Client
 	clientID uint32
 	stream   uint32
+	started  bool
 	granted  bool
 	lost     bool
-	// losses counts lease endings; lastLoss and lastRevoke say why the latest one ended
-	// (lastRevoke only for LossRevoked).
-	losses     uint64
-	lastLoss   driverclient.LossReason
+	lastLoss driverclient.LossReason
+	// lastRevoke is the reason of the notice behind lastLoss when it is LossRevoked.
 	lastRevoke wire.LeaseRevokeReason
+	// losses counts lease endings and id is the live lease's id (0 without one), for
+	// Stats and LeaseID on any goroutine.
+	losses atomic.Uint64
+	id     atomic.Uint64
 }
 
-// onControl, if not nil, receives the control-schema messages of the driver's control
-// stream (driverclient.Config.OnControl).
-func newLease(c *Client, clientID uint32, role wire.Role, streamID uint32, onControl func([]byte)) (*lease, error) {
+// newLease registers a driver client on hub. onControl, if not nil, receives the
+// control-schema messages of the driver's control stream (driverclient.Config.OnControl).
+func newLease(hub *controlplane.Hub, o *Options, clientID uint32, role wire.Role, streamID uint32, onControl func([]byte, wire.Header)) (*lease, error) {
 	l := &lease{clientID: clientID, stream: streamID}
-	// Its adds end as await's do: with the media driver's answer or at its timeout.
-	dc, err := driverclient.New(context.Background(), driverclient.Config{
-		Transport:       c.aeron,
-		ControlChannel:  c.opts.ControlChannel,
-		ControlStreamID: c.opts.ControlStreamID,
+	dc, err := driverclient.New(hub, driverclient.Config{
+		Control: controlplane.Endpoint{Channel: o.ControlChannel, StreamID: o.ControlStreamID},
 		Params: driverclient.Params{
-			ClientID:              l.clientID,
+			ClientID:              clientID,
 			Role:                  role,
 			StreamID:              streamID,
 			PublishMode:           wire.PublishModeRequireExisting,
 			ExpectedLayoutVersion: shm.LayoutVersion,
-			KeepaliveInterval:     c.opts.KeepaliveInterval,
+			KeepaliveInterval:     o.KeepaliveInterval,
 		},
 		OnEvent:   l.onEvent,
 		OnControl: onControl,
@@ -57,19 +61,29 @@ func (l *lease) onEvent(e driverclient.Effect) {
 	switch e.Kind {
 	case driverclient.Granted:
 		l.granted = true
+		l.id.Store(e.Grant.LeaseID)
 	case driverclient.Lost:
 		l.lost = true
-		l.losses++
 		l.lastLoss, l.lastRevoke = e.Reason, e.Revoked.Reason
+		l.losses.Add(1)
+		l.id.Store(0)
+	case driverclient.Detached:
+		l.id.Store(0)
 	}
 }
 
-// attach blocks until the first grant or ctx's end.
-func (l *lease) attach(ctx context.Context) error {
-	if _, err := l.dc.Attach(ctx); err != nil {
-		return fmt.Errorf("tp: %w", err)
+// service runs the driver client's timers, starting to attach once its control stream
+// is in place.
+func (l *lease) service(now clock.Mono) int {
+	if !l.started {
+		if !l.dc.Ready() {
+			return 0
+		}
+		l.started = true
+		l.dc.Start(now)
+		return 1
 	}
-	return nil
+	return l.dc.DoWork(now)
 }
 
 // take returns and clears the events since the last call; grant is the live lease when
@@ -83,43 +97,177 @@ func (l *lease) take() (lost, granted bool, grant wire.ShmAttachResponse) {
 	return lost, granted, grant
 }
 
-// close gives the lease back (briefly waiting for the driver) and closes the client.
-func (l *lease) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	if l.dc.State() == driverclient.Attached {
-		_ = l.dc.Detach(ctx) // best effort: the lease expires anyway
+// detach begins giving the lease back; done reports when it is given back (or there was
+// none to give).
+func (l *lease) detach(now clock.Mono) {
+	if l.dc.State() != driverclient.Closed && l.dc.State() != driverclient.Detaching {
+		l.dc.Detach(now)
 	}
-	l.dc.Close()
 }
 
-// keeper runs service every period on its own goroutine until stop is closed, so leases
-// stay alive while the application is between calls.
-func keeper(period time.Duration, stop <-chan struct{}, done chan<- struct{}, service func()) {
-	defer close(done)
-	t := time.NewTicker(period)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-			service()
+func (l *lease) done() bool { return l.dc.State() == driverclient.Closed }
+
+// refusal is why the lease is not granted yet, for an attach that gave up.
+func (l *lease) refusal() error { return l.dc.LastRefusal() }
+
+func (l *lease) close() { l.dc.OnClose() }
+
+// pendingPublication is a publication whose add may not be answered yet: Get polls it
+// until it is. It is used by one goroutine at a time.
+type pendingPublication struct {
+	pending  transport.Pending[transport.Publication]
+	pub      transport.Publication
+	err      error
+	channel  string
+	streamID int32
+}
+
+func addPublication(p transport.Pending[transport.Publication], channel string, streamID int32) *pendingPublication {
+	return &pendingPublication{pending: p, channel: channel, streamID: streamID}
+}
+
+// Get is the publication once added, nil until then or after a refusal (Err).
+func (p *pendingPublication) Get() transport.Publication {
+	if p.pub == nil && p.err == nil {
+		pub, err := p.pending.Poll()
+		switch {
+		case err == nil:
+			p.pub = pub
+		case !errors.Is(err, transport.ErrPending):
+			p.err = err
 		}
 	}
+	return p.pub
 }
 
-// servicePeriod is how often a keeper runs: well inside any keepalive interval, and
-// quick to notice a revocation, yet idle enough for a shared machine.
-func servicePeriod(keepalive time.Duration) time.Duration {
-	return min(max(keepalive/10, time.Millisecond), 20*time.Millisecond)
+// Err is why the add failed, nil while pending or once added.
+func (p *pendingPublication) Err() error {
+	p.Get()
+	return p.err
 }
 
-func (l *lease) id() uint64 {
-	if g, ok := l.dc.Lease(); ok {
-		return g.LeaseID
+// Close closes the publication, or abandons the add.
+func (p *pendingPublication) Close() error {
+	if p.pub != nil {
+		return p.pub.Close()
+	}
+	p.pending.Cancel()
+	return nil
+}
+
+// The data path reaches a per-consumer publication through these, as through a
+// transport.Publication: until the add is answered it is not connected.
+
+func (p *pendingPublication) Position() int64 {
+	if pub := p.Get(); pub != nil {
+		return pub.Position()
+	}
+	return transport.NotConnected
+}
+
+func (p *pendingPublication) IsConnected() bool {
+	pub := p.Get()
+	return pub != nil && pub.IsConnected()
+}
+
+func (p *pendingPublication) MaxPayloadLength() int {
+	if pub := p.Get(); pub != nil {
+		return pub.MaxPayloadLength()
 	}
 	return 0
 }
 
-func (l *lease) streamID() uint32 { return l.stream }
+func (p *pendingPublication) MaxMessageLength() int {
+	if pub := p.Get(); pub != nil {
+		return pub.MaxMessageLength()
+	}
+	return 0
+}
+
+func (p *pendingPublication) Channel() string { return p.channel }
+func (p *pendingPublication) StreamID() int32 { return p.streamID }
+
+func (p *pendingPublication) SessionID() int32 {
+	if pub := p.Get(); pub != nil {
+		return pub.SessionID()
+	}
+	return 0
+}
+
+func (p *pendingPublication) TryClaim(length int, c *transport.Claim) int64 {
+	if pub := p.Get(); pub != nil {
+		return pub.TryClaim(length, c)
+	}
+	return transport.NotConnected
+}
+
+func (p *pendingPublication) Offer(msg []byte) int64 {
+	if pub := p.Get(); pub != nil {
+		return pub.Offer(msg)
+	}
+	return transport.NotConnected
+}
+
+// pendingSubscription is a subscription whose add may not be answered yet: until it is,
+// it reads nothing. Poll and Close are used by one goroutine at a time; IsConnected and
+// ImageCount by any.
+type pendingSubscription struct {
+	pending  transport.Pending[transport.Subscription]
+	sub      atomic.Pointer[transport.Subscription]
+	failed   bool
+	channel  string
+	streamID int32
+}
+
+func addSubscription(p transport.Pending[transport.Subscription], channel string, streamID int32) *pendingSubscription {
+	return &pendingSubscription{pending: p, channel: channel, streamID: streamID}
+}
+
+// get polls the add until it is answered.
+func (p *pendingSubscription) get() transport.Subscription {
+	if sub := p.sub.Load(); sub != nil {
+		return *sub
+	}
+	if p.failed {
+		return nil
+	}
+	sub, err := p.pending.Poll()
+	switch {
+	case err == nil:
+		p.sub.Store(&sub)
+		return sub
+	case !errors.Is(err, transport.ErrPending):
+		p.failed = true
+	}
+	return nil
+}
+
+func (p *pendingSubscription) Poll(h transport.Handler, fragmentLimit int) int {
+	if sub := p.get(); sub != nil {
+		return sub.Poll(h, fragmentLimit)
+	}
+	return 0
+}
+
+func (p *pendingSubscription) IsConnected() bool {
+	sub := p.sub.Load()
+	return sub != nil && (*sub).IsConnected()
+}
+
+func (p *pendingSubscription) ImageCount() int {
+	if sub := p.sub.Load(); sub != nil {
+		return (*sub).ImageCount()
+	}
+	return 0
+}
+
+func (p *pendingSubscription) Channel() string { return p.channel }
+func (p *pendingSubscription) StreamID() int32 { return p.streamID }
+
+func (p *pendingSubscription) Close() error {
+	if sub := p.sub.Load(); sub != nil {
+		return (*sub).Close()
+	}
+	p.pending.Cancel()
+	return nil
+}

@@ -1,12 +1,14 @@
 package tp
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/tensorpool/tensorpool/agents/process"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/internal/ordered"
@@ -30,7 +32,6 @@ type Producer struct {
 	// claim holds it until Commit or Abort, so the regions are never unmapped under a
 	// writer.
 	mu      sync.Mutex
-	lease   *lease
 	regions *producer.Regions
 	p       *producer.Producer
 	prev    *producer.Producer // the last epoch's producer, whose metadata the next inherits
@@ -44,7 +45,8 @@ type Producer struct {
 	// streams the driver assigned them; kept across epochs.
 	consumers *producer.Consumers
 
-	stop, stopped chan struct{}
+	// role is the producer's agent on the Client's duty cycle.
+	role *producerRole
 }
 
 // Claim is an open frame whose payload the caller fills in place. It stays valid until
@@ -68,8 +70,8 @@ func (f *claimFlag) open()       { ordered.StoreInt32(&f.v, 1) }
 func (f *claimFlag) close() bool { return atomic.CompareAndSwapInt32(&f.v, 1, 0) }
 
 // NewProducer attaches to the driver as the producer of streamID, maps the granted
-// regions read-write and starts keeping the lease alive. It blocks until the first grant
-// or ctx's end.
+// regions read-write and keeps the lease alive on the Client's duty cycle. It blocks
+// until the first grant is mapped or ctx's end.
 func (c *Client) NewProducer(ctx context.Context, streamID uint32) (*Producer, error) {
 	if err := c.usable(); err != nil {
 		return nil, err
@@ -78,9 +80,9 @@ func (c *Client) NewProducer(ctx context.Context, streamID uint32) (*Producer, e
 	if err != nil {
 		return nil, fmt.Errorf("%w: AllowedBaseDirs: %w", ErrInvalidOptions, err)
 	}
-	p := &Producer{client: c, policy: policy, stop: make(chan struct{}), stopped: make(chan struct{})}
+	p := &Producer{client: c, policy: policy}
 	p.claim.p = p
-	if err := p.openPublications(); err != nil {
+	if err := p.openPublications(ctx); err != nil {
 		p.closePublications()
 		return nil, err
 	}
@@ -88,46 +90,163 @@ func (c *Client) NewProducer(ctx context.Context, streamID uint32) (*Producer, e
 		p.closePublications()
 		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
 	}
-	if p.lease, err = newLease(c, c.clientID(), wire.RoleProducer, streamID, p.onControl); err != nil {
+	p.role = &producerRole{p: p, clientID: c.clientID(), streamID: streamID}
+	if err := c.proc.Add(p.role); err != nil {
 		p.closePublications()
-		return nil, err
+		return nil, ErrClosed
 	}
-	if err := p.lease.attach(ctx); err != nil {
-		p.lease.dc.Close()
-		p.closePublications()
-		return nil, err
-	}
-	p.react()
-	if p.err != nil {
-		err := p.err
-		p.lease.close()
-		p.closePublications()
+	r := p.role
+	werr := c.wait(ctx, func() bool { return r.mapped || r.startErr != nil || p.err != nil })
+	if err := firstError(r.startErr, p.err, attachError(werr, r)); err != nil {
+		p.shut()
 		return nil, err
 	}
 	if err := c.track(p); err != nil {
 		p.shut()
 		return nil, err
 	}
-	go keeper(servicePeriod(c.opts.KeepaliveInterval), p.stop, p.stopped, p.service)
 	return p, nil
 }
 
-// service runs the lease and the producer's timers; the keeper calls it.
-func (p *Producer) openPublications() (err error) {
-	o := &p.client.opts
-	if p.desc, err = await(p.client.aeron.AddExclusivePublication(o.DescriptorChannel, o.DescriptorStreamID)); err != nil {
+// firstError is the first non-nil error.
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// attachError says why waiting for a grant ended: ctx's end, with the driver's last
+// refusal when there was one.
+func attachError(werr error, r leaseHolder) error {
+	if werr == nil {
+		return nil
+	}
+	if last := r.refusal(); last != nil {
+		return fmt.Errorf("tp: attach to stream %d: %w (last attempt: %w)", r.stream(), werr, last)
+	}
+	return fmt.Errorf("tp: attach to stream %d: %w", r.stream(), werr)
+}
+
+// leaseHolder is a role with a lease, for attachError.
+type leaseHolder interface {
+	refusal() error
+	stream() uint32
+}
+
+// producerRole is a producer's agent on the Client's duty cycle: its lease, the mapping
+// of each grant, and the producer's timers. The data path (Offer, Claim, Commit) holds
+// Producer.mu for a call or from Claim to Commit; while a claim is open the role only
+// tries for it, so the duty cycle never waits for an application to commit, and what it
+// could not do waits for a later cycle.
+type producerRole struct {
+	p        *Producer
+	clientID uint32
+	streamID uint32
+	lease    *lease
+	// control holds control-stream messages (copies) for the producer, until the role
+	// gets Producer.mu.
+	control [][]byte
+	// mapped: a grant has been mapped once; startErr: the lease could not be set up.
+	mapped   bool
+	startErr error
+	// closing: Close asked for the lease back; finished once it is given back.
+	closing, finished bool
+}
+
+func (r *producerRole) OnStart(proc *process.Process) {
+	o := &r.p.client.opts
+	r.lease, r.startErr = newLease(proc.Hub(), o, r.clientID, wire.RoleProducer, r.streamID, r.onControl)
+}
+
+// onControl takes a control-schema message off the driver's control stream: the
+// consumers' hellos and the driver's ConsumerConfig answers (Driver spec §11), which the
+// producer follows with per-consumer streams.
+func (r *producerRole) onControl(msg []byte, h wire.Header) {
+	if h.ID() != wire.ConsumerHelloID && h.ID() != wire.ConsumerConfigID && h.ID() != wire.QosConsumerID {
+		return
+	}
+	const maxQueued = 1024 // a flood waits for the producer to take it no further than this
+	if len(r.control) < maxQueued {
+		r.control = append(r.control, bytes.Clone(msg))
+	}
+}
+
+func (r *producerRole) DoWork(now clock.Mono) int {
+	if r.lease == nil {
+		return 0
+	}
+	work := r.lease.service(now)
+	if r.closing {
+		r.lease.detach(now)
+		r.finished = r.lease.done()
+		return work
+	}
+	p := r.p
+	// An open claim holds p.mu until the application commits: the duty cycle does not
+	// wait for that. Otherwise the data path holds it for one call only.
+	if p.claim.open.Load() {
+		if !p.mu.TryLock() {
+			return work
+		}
+	} else {
+		p.mu.Lock()
+	}
+	defer p.mu.Unlock()
+	if p.closed {
+		return work
+	}
+	if p.react() {
+		r.mapped = true
+	}
+	if p.p == nil {
+		return work // hellos heard before the first grant wait for it
+	}
+	for _, msg := range r.control {
+		_ = p.p.HandleControl(msg) // a malformed message changes nothing; others' are ignored
+	}
+	work += len(r.control) + p.p.DoWork(now.Nanos())
+	clear(r.control)
+	r.control = r.control[:0]
+	return work
+}
+
+func (r *producerRole) OnClose() {
+	if r.lease != nil {
+		r.lease.close()
+	}
+}
+
+func (r *producerRole) RoleName() string { return fmt.Sprintf("tp-producer:%d", r.streamID) }
+
+func (r *producerRole) refusal() error {
+	if r.lease == nil {
+		return nil
+	}
+	return r.lease.refusal()
+}
+
+func (r *producerRole) stream() uint32 { return r.streamID }
+
+// openPublications adds the producer's publications, waiting for them until ctx ends.
+func (p *Producer) openPublications(ctx context.Context) (err error) {
+	c := p.client
+	o := &c.opts
+	if p.desc, err = await(ctx, c, c.transport.AddExclusivePublication(o.DescriptorChannel, o.DescriptorStreamID)); err != nil {
 		return fmt.Errorf("tp: descriptor publication: %w", err)
 	}
-	if p.control, err = await(p.client.aeron.AddPublication(o.ControlChannel, o.ControlStreamID)); err != nil {
+	if p.control, err = await(ctx, c, c.transport.AddPublication(o.ControlChannel, o.ControlStreamID)); err != nil {
 		return fmt.Errorf("tp: control publication: %w", err)
 	}
 	if o.QosChannel != "" {
-		if p.qos, err = await(p.client.aeron.AddPublication(o.QosChannel, o.QosStreamID)); err != nil {
+		if p.qos, err = await(ctx, c, c.transport.AddPublication(o.QosChannel, o.QosStreamID)); err != nil {
 			return fmt.Errorf("tp: QoS publication: %w", err)
 		}
 	}
 	if o.MetadataChannel != "" {
-		if p.meta, err = await(p.client.aeron.AddPublication(o.MetadataChannel, o.MetadataStreamID)); err != nil {
+		if p.meta, err = await(ctx, c, c.transport.AddPublication(o.MetadataChannel, o.MetadataStreamID)); err != nil {
 			return fmt.Errorf("tp: metadata publication: %w", err)
 		}
 	}
@@ -145,44 +264,23 @@ func (p *Producer) closePublications() {
 	}
 }
 
-func (p *Producer) service() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return
-	}
-	now := clock.Now()
-	p.lease.dc.DoWork(now)
-	p.react()
-	if p.p != nil {
-		p.p.DoWork(now.Nanos())
-	}
-}
-
-// react drops the mapping of a lost lease and maps a new grant (with p.mu held).
-func (p *Producer) react() {
-	lost, granted, grant := p.lease.take()
+// react drops the mapping of a lost lease and maps a new grant (with p.mu held); it
+// reports whether it mapped one.
+func (p *Producer) react() bool {
+	lost, granted, grant := p.role.lease.take()
 	if lost || granted {
 		p.unmap()
 	}
 	if granted {
 		p.err = p.mapGrant(&grant)
 	}
+	return granted && p.err == nil
 }
 
-// onControl takes a control-schema message off the driver's control stream: the
-// consumers' hellos and the driver's ConsumerConfig answers (Driver spec §11), which the
-// producer follows with per-consumer streams. It runs in the driver client's DoWork, with
-// p.mu held (or before the producer is shared, while attaching).
-func (p *Producer) onControl(msg []byte) {
-	if p.p != nil {
-		_ = p.p.HandleControl(msg) // a malformed message changes nothing; others' are ignored
-	}
-}
-
-// openConsumerStream opens a per-consumer publication the driver assigned.
+// openConsumerStream opens a per-consumer publication the driver assigned; until the
+// media driver adds it, it is not connected.
 func (p *Producer) openConsumerStream(channel string, streamID int32) (transport.Publication, error) {
-	return await(p.client.aeron.AddPublication(channel, streamID))
+	return addPublication(p.client.transport.AddPublication(channel, streamID), channel, streamID), nil
 }
 
 // consumerTimeout is how long a consumer's per-consumer streams outlive its last hello:
@@ -202,7 +300,7 @@ func (p *Producer) mapGrant(g *wire.ShmAttachResponse) error {
 	if err != nil {
 		return fmt.Errorf("tp: mapping the regions of stream %d epoch %d: %w", g.StreamID, g.Epoch, err)
 	}
-	cfg := producer.Config{ProducerID: p.lease.clientID, Descriptors: p.desc, Clock: clock.Now,
+	cfg := producer.Config{ProducerID: p.role.clientID, Descriptors: p.desc, Clock: clock.Now,
 		QosIntervalNs: p.client.opts.QosInterval.Nanoseconds(), Control: p.control,
 		Consumers: p.consumers, AssignedByDriver: true}
 	if p.qos != nil {
@@ -338,7 +436,7 @@ func (p *Producer) Stats() ProducerStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	c := p.done
-	s := ProducerStats{LeaseLosses: p.lease.losses, Consumers: p.consumers.Len(), PerConsumerDescriptors: p.consumers.Counters().Described}
+	s := ProducerStats{LeaseLosses: p.role.lease.losses.Load(), Consumers: p.consumers.Len(), PerConsumerDescriptors: p.consumers.Counters().Described}
 	if p.p != nil {
 		cur := p.p.Counters()
 		c.Frames += cur.Frames
@@ -375,18 +473,42 @@ func (p *Producer) Close() error {
 	}
 	p.closed = true
 	p.mu.Unlock()
-	close(p.stop)
-	<-p.stopped
 	p.shut()
 	p.client.untrack(p)
 	return nil
 }
 
+// detachTimeout bounds how long Close waits for the driver to take a lease back: the
+// lease expires anyway.
+const detachTimeout = time.Second
+
+// shut gives the lease back (briefly waiting for the driver), stops the role and releases
+// the mapping and publications.
 func (p *Producer) shut() {
+	c := p.client
+	if r := p.role; r != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), detachTimeout)
+		if c.proc.Do(func() { r.closing = true }) == nil {
+			_ = c.wait(ctx, func() bool { return r.finished || r.lease == nil }) // best effort
+		}
+		cancel()
+		if done, err := c.proc.Remove(r); err == nil {
+			_ = c.wait(context.Background(), func() bool { return isClosed(done) })
+		}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true
-	p.lease.close()
 	p.unmap()
 	p.closePublications()
+}
+
+// isClosed reports whether ch is closed.
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/tensorpool/tensorpool/agents/driverclient"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
@@ -65,7 +64,7 @@ func (p *Producer) SendDataSourceAnnounce(metaVersion uint32, name, summary stri
 		return ErrNoMetadataStream
 	}
 	return p.withMapped(func(pr *producer.Producer) error {
-		a := wire.DataSourceAnnounce{StreamID: p.lease.streamID(), ProducerID: p.lease.clientID, Epoch: pr.Epoch(),
+		a := wire.DataSourceAnnounce{StreamID: p.role.streamID, ProducerID: p.role.clientID, Epoch: pr.Epoch(),
 			MetaVersion: metaVersion, Name: name, Summary: summary}
 		return offerMessage(p.meta, &a)
 	})
@@ -77,7 +76,7 @@ func (p *Producer) SendDataSourceMeta(metaVersion uint32, timestampNs uint64, at
 		return ErrNoMetadataStream
 	}
 	return p.withMapped(func(pr *producer.Producer) error {
-		md := wire.DataSourceMeta{StreamID: p.lease.streamID(), MetaVersion: metaVersion, TimestampNs: timestampNs, Attributes: attrs}
+		md := wire.DataSourceMeta{StreamID: p.role.streamID, MetaVersion: metaVersion, TimestampNs: timestampNs, Attributes: attrs}
 		return offerMessage(p.meta, &md)
 	})
 }
@@ -89,7 +88,7 @@ func (p *Producer) SendQos(currentSeq uint64, watermark uint32) error {
 		return ErrNoQosStream
 	}
 	return p.withMapped(func(pr *producer.Producer) error {
-		q := wire.QosProducer{StreamID: p.lease.streamID(), ProducerID: p.lease.clientID, Epoch: pr.Epoch(),
+		q := wire.QosProducer{StreamID: p.role.streamID, ProducerID: p.role.clientID, Epoch: pr.Epoch(),
 			CurrentSeq: currentSeq, Watermark: watermark}
 		return offerMessage(p.qos, &q)
 	})
@@ -112,23 +111,19 @@ func offerMessage(pub transport.Publication, m interface {
 func (p *Producer) IsConnected() bool { return p.desc.IsConnected() }
 
 // ID is the producer id: the driver client id its lease was granted to.
-func (p *Producer) ID() uint32 { return p.lease.clientID }
+func (p *Producer) ID() uint32 { return p.role.clientID }
 
 // StreamID is the stream the producer publishes.
-func (p *Producer) StreamID() uint32 { return p.lease.streamID() }
+func (p *Producer) StreamID() uint32 { return p.role.streamID }
 
 // LeaseID is the id of the current lease, 0 while not attached.
-func (p *Producer) LeaseID() uint64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.lease.id()
-}
+func (p *Producer) LeaseID() uint64 { return p.role.lease.id.Load() }
 
 // Attached reports whether the producer holds a lease and has its regions mapped.
 func (p *Producer) Attached() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return !p.closed && p.p != nil && p.lease.dc.State() == driverclient.Attached
+	return !p.closed && p.p != nil && p.role.lease.id.Load() != 0
 }
 
 // ReplaceAttributes replaces every metadata attribute, bumping meta_version once.

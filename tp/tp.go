@@ -14,7 +14,9 @@ import (
 	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver"
 	"github.com/tensorpool/tensorpool/agent"
+	"github.com/tensorpool/tensorpool/agents/controlplane"
 	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/agents/process"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
@@ -65,6 +67,15 @@ type Options struct {
 	// errors; default discards them (a transport failure still ends the Client's
 	// operations with an error).
 	Logger *slog.Logger
+	// Transport, when set, is the transport the Client uses instead of connecting to
+	// AeronDir (an in-memory one in tests, another backend); the Client does not close it.
+	// If it leaves its conductor to its caller, the Client's duty cycle runs it.
+	Transport transport.Client
+	// Invoker leaves the Client's duty cycle (the control plane, the leases, the timers of
+	// every producer and consumer) to the caller, who calls DoWork regularly, at least
+	// every KeepaliveInterval/10, from one goroutine; otherwise a goroutine of the Client
+	// runs it. Offer, Claim, Commit and Poll never run it.
+	Invoker bool
 }
 
 // ConsumerOptions are the consumer side of ConsumerHello (Wire spec §10.1.2, §11).
@@ -94,9 +105,15 @@ type ConsumerOptions struct {
 // Client is a connection to Aeron (and, optionally, an in-process SHM driver) from which
 // producers and consumers are made. Its methods are safe for concurrent use.
 type Client struct {
-	opts   Options
-	media  *mediadriver.Driver // nil when the media driver is external
-	aeron  *aeron.Client
+	opts      Options
+	media     *mediadriver.Driver // nil when the media driver is external
+	transport transport.Client
+	// ownsTransport: the Client connected it and closes it.
+	ownsTransport bool
+	// proc runs the Client's agents: the transport's conductor, the control plane, and
+	// the control side of every producer and consumer.
+	proc   *process.Process
+	log    *slog.Logger
 	runner *agent.Runner // the in-process SHM driver, if any
 	nextID atomic.Uint32
 	// requests numbers Detach requests (correlationID).
@@ -108,12 +125,6 @@ type Client struct {
 }
 
 type closer interface{ Close() error }
-
-// await waits for an add until the media driver answers: it always does, or the add
-// fails at the driver timeout, so the caller's context is not needed to bound it.
-func await[T any](p transport.Pending[T]) (T, error) {
-	return transport.Await(context.Background(), p)
-}
 
 // Connect connects to the media driver (starting an embedded one if Options.AeronDir is
 // empty) and, if Options.Driver is set, starts the SHM driver in this process. A deadline
@@ -141,27 +152,37 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 	if deadline, ok := ctx.Deadline(); ok {
 		wait = max(time.Until(deadline), time.Millisecond)
 	}
-	log := o.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	c.log = o.Logger
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
 	}
-	onError := func(err error) { log.Warn("aeron client", "err", err) }
-	if c.aeron, err = aeron.Connect(aeron.Config{Dir: dir, ConnectTimeout: wait, IdleStrategy: agent.NewBackoff(), ErrorHandler: onError}); err != nil {
-		c.stopMedia()
-		return nil, fmt.Errorf("tp: connecting to the media driver in %s: %w", dir, err)
+	if c.transport = o.Transport; c.transport == nil {
+		onError := func(err error) { c.log.Warn("aeron client", "err", err) }
+		ac, err := aeron.Connect(aeron.Config{Dir: dir, ConnectTimeout: wait, UseInvoker: true, ErrorHandler: onError})
+		if err != nil {
+			c.stopMedia()
+			return nil, fmt.Errorf("tp: connecting to the media driver in %s: %w", dir, err)
+		}
+		c.transport, c.ownsTransport = ac, true
+	}
+	c.proc = process.New(c.transport, process.Config{Hub: controlplane.Config{OnError: func(err error) { c.log.Warn("control plane", "err", err) }}})
+	if !o.Invoker {
+		c.proc.Start()
 	}
 	if o.Driver != nil {
-		a, err := driver.NewAgent(ctx, o.Driver, c.aeron, log)
+		if o.Invoker {
+			c.closeRuntime()
+			return nil, fmt.Errorf("%w: an in-process Driver needs the Client's own duty cycle, not Invoker", ErrInvalidOptions)
+		}
+		a, err := driver.NewAgent(ctx, o.Driver, c.transport, c.log)
 		if err != nil {
-			c.aeron.Close()
-			c.stopMedia()
+			c.closeRuntime()
 			return nil, fmt.Errorf("tp: SHM driver: %w", err)
 		}
 		c.runner = agent.NewRunner(a, agent.RunnerConfig{Idle: agent.NewBackoff()})
 		if err := c.runner.Start(); err != nil {
 			a.OnClose()
-			c.aeron.Close()
-			c.stopMedia()
+			c.closeRuntime()
 			return nil, fmt.Errorf("tp: SHM driver: %w", err)
 		}
 	}
@@ -285,9 +306,51 @@ func (c *Client) Close() error {
 	if c.runner != nil {
 		errs = append(errs, c.runner.Close())
 	}
-	errs = append(errs, c.aeron.Close())
+	errs = append(errs, c.closeRuntime())
+	return errors.Join(errs...)
+}
+
+// closeRuntime stops the duty cycle, then closes the transport the Client connected and
+// stops an embedded media driver.
+func (c *Client) closeRuntime() error {
+	errs := []error{c.proc.Close()}
+	if c.ownsTransport {
+		errs = append(errs, c.transport.Close())
+	}
 	errs = append(errs, c.stopMedia())
 	return errors.Join(errs...)
+}
+
+// DoWork runs one duty cycle of the Client: the transport's conductor (when the Client
+// connected it), the control plane, the leases and the timers of every producer and
+// consumer. With Options.Invoker the caller must call it regularly; otherwise it does
+// nothing and returns 0. It returns the work done, for an idle strategy.
+func (c *Client) DoWork() int {
+	if !c.opts.Invoker {
+		return 0
+	}
+	return c.proc.DoWork()
+}
+
+// wait blocks until cond, evaluated on the duty cycle, holds or ctx ends; in invoker
+// mode it runs the duty cycle meanwhile. For the control path only.
+func (c *Client) wait(ctx context.Context, cond func() bool) error {
+	return c.proc.Wait(ctx, cond)
+}
+
+// await waits for an add until the media driver answers or ctx ends, running the duty
+// cycle meanwhile in invoker mode. For the control path only.
+func await[T any](ctx context.Context, c *Client, p transport.Pending[T]) (T, error) {
+	var v T
+	err := transport.ErrPending
+	if werr := c.wait(ctx, func() bool {
+		v, err = p.Poll()
+		return !errors.Is(err, transport.ErrPending)
+	}); werr != nil {
+		p.Cancel()
+		return v, werr
+	}
+	return v, err
 }
 
 func (c *Client) stopMedia() error {

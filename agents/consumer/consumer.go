@@ -508,6 +508,9 @@ func (c *Consumer) attach(a *wire.ShmPoolAnnounce, regions []shm.Region) error {
 	}
 	c.m = m
 	c.filter.Mapped(a.Epoch)
+	// A new epoch may come with a new producer, which learns of its consumers from their
+	// hellos (§10.1.2): the next duty cycle sends one rather than waiting out the period.
+	c.nextHelloNs = 0
 	c.blocked = false
 	c.seqs.reset()
 	c.forgetProgress()

@@ -57,12 +57,27 @@ func Templates(schema uint16, templates ...uint16) Filter {
 	return f
 }
 
+// Messages selects the given messages, which must all be of one schema.
+func Messages(ids ...wire.MessageID) Filter {
+	var f Filter
+	for i, id := range ids {
+		schema, template := uint16(id>>16), uint16(id)
+		if i > 0 && schema != f.Schema {
+			panic(fmt.Sprintf("controlplane.Messages: schemas %d and %d mixed", f.Schema, schema))
+		}
+		f.Schema = schema
+		f.Templates |= 1 << (template & 63)
+	}
+	return f
+}
+
 func (f Filter) matches(h wire.Header) bool {
 	return h.SchemaID == f.Schema && (f.Templates == 0 || (h.TemplateID < 64 && f.Templates&(1<<h.TemplateID) != 0))
 }
 
-// Func receives a message routed to it: msg and h are valid only during the call.
-type Func func(msg []byte, h wire.Header)
+// Func receives a message routed to it: its bytes, its SBE header, and what the transport
+// says of it (the publication session it came from). All are valid only during the call.
+type Func func(msg []byte, h wire.Header, from *transport.Header)
 
 // Counters are what a Hub saw.
 type Counters struct {
@@ -106,6 +121,9 @@ func New(client transport.Client, cfg Config) *Hub {
 		outbound: make(map[Endpoint]*Outbound),
 	}
 }
+
+// Subscriptions is the number of streams the Hub subscribes to.
+func (h *Hub) Subscriptions() int { return len(h.inbound) }
 
 // Counters returns what the Hub saw so far.
 func (h *Hub) Counters() Counters { return h.counters }
@@ -231,7 +249,7 @@ func (in *inbound) service(now clock.Mono) int {
 	return in.sub.Poll(in.handler, in.hub.limit)
 }
 
-func (in *inbound) dispatch(msg []byte, _ *transport.Header) {
+func (in *inbound) dispatch(msg []byte, from *transport.Header) {
 	c := &in.hub.counters
 	c.Messages++
 	h, err := wire.PeekHeader(msg)
@@ -244,7 +262,7 @@ func (in *inbound) dispatch(msg []byte, _ *transport.Header) {
 		if !r.closed && r.filter.matches(h) {
 			routed = true
 			c.Routed++
-			r.fn(msg, h)
+			r.fn(msg, h, from)
 		}
 	}
 	if !routed {

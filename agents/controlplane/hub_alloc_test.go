@@ -7,13 +7,14 @@ package controlplane
 import (
 	"testing"
 
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
 func TestDispatchAllocatesNothing(t *testing.T) {
 	h := newHarness(t)
 	n := 0
-	r := h.hub.Route(control, Schema(wire.DriverSchemaID), func([]byte, wire.Header) { n++ })
+	r := h.hub.Route(control, Schema(wire.DriverSchemaID), func([]byte, wire.Header, *transport.Header) { n++ })
 	h.until("ready", r.Ready)
 	pub := h.publication(control)
 	msg := message(901, 5)

@@ -74,9 +74,9 @@ func (h *harness) until(what string, cond func() bool) {
 func TestOneSubscriptionPerStreamRoutesEveryMessageToEachInterestedRole(t *testing.T) {
 	h := newHarness(t)
 	var driverMsgs, controlMsgs, responses int
-	a := h.hub.Route(control, Schema(wire.DriverSchemaID), func([]byte, wire.Header) { driverMsgs++ })
-	b := h.hub.Route(control, Schema(wire.ControlSchemaID), func([]byte, wire.Header) { controlMsgs++ })
-	c := h.hub.Route(control, Templates(wire.DriverSchemaID, 2, 7), func([]byte, wire.Header) { responses++ })
+	a := h.hub.Route(control, Schema(wire.DriverSchemaID), func([]byte, wire.Header, *transport.Header) { driverMsgs++ })
+	b := h.hub.Route(control, Schema(wire.ControlSchemaID), func([]byte, wire.Header, *transport.Header) { controlMsgs++ })
+	c := h.hub.Route(control, Templates(wire.DriverSchemaID, 2, 7), func([]byte, wire.Header, *transport.Header) { responses++ })
 	h.until("routes ready", func() bool { return a.Ready() && b.Ready() && c.Ready() })
 	if n := len(h.hub.inbound); n != 1 {
 		t.Fatalf("%d subscriptions for three routes on one stream, want 1", n)
@@ -99,9 +99,9 @@ func TestOneSubscriptionPerStreamRoutesEveryMessageToEachInterestedRole(t *testi
 
 func TestClosingTheLastRouteClosesTheSubscription(t *testing.T) {
 	h := newHarness(t)
-	a := h.hub.Route(control, Schema(wire.DriverSchemaID), func([]byte, wire.Header) {})
+	a := h.hub.Route(control, Schema(wire.DriverSchemaID), func([]byte, wire.Header, *transport.Header) {})
 	var closedInside *Route
-	b := h.hub.Route(control, Schema(wire.DriverSchemaID), func([]byte, wire.Header) {
+	b := h.hub.Route(control, Schema(wire.DriverSchemaID), func([]byte, wire.Header, *transport.Header) {
 		closedInside.Close() // a route may close itself from inside its Func
 	})
 	closedInside = b
@@ -126,7 +126,7 @@ func TestRefusedSubscriptionIsRetried(t *testing.T) {
 	h.client.FailAdds(errors.New("refused"))
 	var reported []error
 	h.hub.onError = func(err error) { reported = append(reported, err) }
-	r := h.hub.Route(control, Schema(wire.DriverSchemaID), func([]byte, wire.Header) {})
+	r := h.hub.Route(control, Schema(wire.DriverSchemaID), func([]byte, wire.Header, *transport.Header) {})
 	h.cycle()
 	h.cycle()
 	if r.Ready() || len(reported) != 1 || h.hub.Counters().AddErrors != 1 {

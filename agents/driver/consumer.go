@@ -33,7 +33,7 @@ func (c *Core) ConsumerHello(h wire.ConsumerHello) (cfg wire.ConsumerConfig, ok 
 		StreamID:           h.StreamID,
 		ConsumerID:         h.ConsumerID,
 		UseShm:             true,
-		Mode:               wire.ModeStream,
+		Mode:               modeOf(h),
 		DescriptorStreamID: l.DescriptorStreamID,
 		DescriptorChannel:  l.DescriptorChannel,
 		ControlStreamID:    l.ControlStreamID,
@@ -56,4 +56,14 @@ func assign(pool *idPool, held, requestedID uint32, requestedChannel string) (ui
 		return 0, ""
 	}
 	return id, requestedChannel
+}
+
+// modeOf is the mode a ConsumerConfig confirms: the one the consumer asked for. The driver
+// assigns streams, not modes; answering STREAM to a RATE_LIMITED consumer would turn its
+// rate cap off.
+func modeOf(h wire.ConsumerHello) wire.Mode {
+	if h.Mode == wire.ModeRateLimited {
+		return wire.ModeRateLimited
+	}
+	return wire.ModeStream
 }

@@ -61,6 +61,20 @@ func TestWireSpec_10_1_2_PerConsumerStreams(t *testing.T) {
 	}
 }
 
+// TestDriverSpec_11_ConfigConfirmsTheConsumersMode: the driver assigns streams, not
+// modes: its ConsumerConfig confirms the mode the hello asked for (Wire §10.1.3: the
+// consumer applies the config's mode, so STREAM here would turn a RATE_LIMITED
+// consumer's cap off).
+func TestDriverSpec_11_ConfigConfirmsTheConsumersMode(t *testing.T) {
+	for _, mode := range []wire.Mode{wire.ModeStream, wire.ModeRateLimited} {
+		c := newTestCore(t)
+		attach(t, c, request(camStream, 5, wire.RoleConsumer), 0)
+		got, ok := c.ConsumerHello(wire.ConsumerHello{StreamID: camStream, ConsumerID: 5, Mode: mode, MaxRateHz: 30})
+		require.True(t, ok)
+		assert.Equal(t, mode, got.Mode)
+	}
+}
+
 // TestDriverSpec_11_PerConsumerAssignment: assignments are sticky, unique
 // among consumers, declined when the range is exhausted or unset, and
 // freed when the lease ends.

@@ -1,11 +1,11 @@
 package driverclient
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
 	"github.com/tensorpool/tensorpool/agent"
+	"github.com/tensorpool/tensorpool/agents/controlplane"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
@@ -13,36 +13,47 @@ import (
 
 // Config configures a Client.
 type Config struct {
-	// Transport is the connected transport client; the Client does not close it.
-	Transport       transport.Client
-	ControlChannel  string
-	ControlStreamID int32
+	// Control is the driver's control channel and stream.
+	Control controlplane.Endpoint
 	Params
-	// OnEvent receives the Granted, Lost, Refused and Detached effects, on
-	// the goroutine that runs DoWork. It must not call back into the Client.
+	// OnEvent receives the Granted, Lost, Refused and Detached effects, on the duty
+	// cycle. It must not call back into the Client.
 	OnEvent func(Effect)
 	// OnControl receives the messages of the control schema that share the driver's
-	// control stream (ConsumerHello, ConsumerConfig, ...), on the goroutine that runs
-	// DoWork; nil ignores them. A producer follows the driver's ConsumerConfig with it
-	// (Driver spec §11). It must not call back into the Client, nor keep msg.
-	OnControl func(msg []byte)
-	// Clock must be the driver's (CLOCK_MONOTONIC) so lease deadlines
-	// compare; default clock.Now. Tests may inject another.
-	Clock func() clock.Mono
+	// control stream (ConsumerHello, ConsumerConfig, ...), on the duty cycle; nil ignores
+	// them. A producer follows the driver's ConsumerConfig with it (Driver spec §11). It
+	// must not call back into the Client, nor keep msg.
+	OnControl func(msg []byte, h wire.Header)
 }
 
-// Client runs the driver client protocol for one lease over the driver's
-// control stream. It is an agent.Agent: run it in a Runner or Invoker, or
-// use the blocking Attach and Detach from the goroutine that owns it. It is
-// not safe for concurrent use.
+// Counters are what a Client ignored, and why.
+type Counters struct {
+	// ForeignShutdowns counts ShmDriverShutdown notices from a session other than the
+	// one that granted the lease: not the driver's (docs/trust.md).
+	ForeignShutdowns uint64
+	// KeepalivesDeferred counts keepalives that met back pressure and went out later.
+	KeepalivesDeferred uint64
+}
+
+// Client runs the driver client protocol for one lease on a process's control plane:
+// it reads the driver's control stream through a controlplane.Route and writes to it
+// through the process's shared publication, so any number of Clients in a process read
+// the stream once. It is an agent.Agent of the process's duty cycle (package process);
+// every method runs there. Start begins attaching, Detach gives the lease back, and the
+// events arrive through Config.OnEvent.
 type Client struct {
-	cfg       Config
-	m         *Machine
-	pub       transport.Publication
-	sub       transport.Subscription
-	onControl transport.Handler
-	claim     transport.Claim
-	nowNs     uint64
+	cfg     Config
+	m       *Machine
+	route   *controlplane.Route
+	control *controlplane.Route // nil without Config.OnControl
+	out     *controlplane.Outbound
+	claim   transport.Claim
+	nowNs   uint64
+
+	// driverSession is the publication session the grant came from: the driver's, whose
+	// ShmDriverShutdown alone ends the lease.
+	driverSession int32
+	counters      Counters
 
 	// Decoded messages, kept to avoid allocating per message.
 	attachResp wire.ShmAttachResponse
@@ -51,31 +62,25 @@ type Client struct {
 	shutdown   wire.ShmDriverShutdown
 }
 
-// New adds the control publication and subscription, waiting for them until
-// ctx ends. Nothing is sent until Attach or Start.
-func New(ctx context.Context, cfg Config) (*Client, error) {
-	if cfg.Transport == nil {
-		return nil, errors.New("driverclient: Config.Transport is nil")
-	}
+// New registers the Client on hub: a route for the driver's messages on the control
+// stream and a reference to the shared control publication. Nothing is sent until Start.
+func New(hub *controlplane.Hub, cfg Config) (*Client, error) {
 	if cfg.ClientID == 0 {
 		return nil, errors.New("driverclient: Config.ClientID 0 is reserved (ShmPoolAnnounce producerId 0 means none)")
 	}
 	if cfg.Role != wire.RoleProducer && cfg.Role != wire.RoleConsumer {
 		return nil, fmt.Errorf("driverclient: Config.Role %d is neither PRODUCER nor CONSUMER", cfg.Role)
 	}
-	if cfg.Clock == nil {
-		cfg.Clock = clock.Now
-	}
 	c := &Client{cfg: cfg, m: NewMachine(cfg.Params)}
-	var err error
-	if c.pub, err = transport.Await(ctx, cfg.Transport.AddPublication(cfg.ControlChannel, cfg.ControlStreamID)); err != nil {
-		return nil, fmt.Errorf("driverclient: control publication: %w", err)
+	c.route = hub.Route(cfg.Control, controlplane.Messages(
+		wire.ShmAttachResponseID, wire.ShmDetachResponseID, wire.ShmLeaseRevokedID, wire.ShmDriverShutdownID), c.onDriverMessage)
+	if cfg.OnControl != nil {
+		// The same stream, the same subscription: the hub delivers both routes' messages.
+		c.control = hub.Route(cfg.Control, controlplane.Schema(wire.ControlSchemaID), func(msg []byte, h wire.Header, _ *transport.Header) {
+			cfg.OnControl(msg, h)
+		})
 	}
-	if c.sub, err = transport.Await(ctx, cfg.Transport.AddSubscription(cfg.ControlChannel, cfg.ControlStreamID)); err != nil {
-		c.pub.Close()
-		return nil, fmt.Errorf("driverclient: control subscription: %w", err)
-	}
-	c.onControl = c.onMessage
+	c.out = hub.Publication(cfg.Control)
 	return c, nil
 }
 
@@ -88,86 +93,64 @@ func (c *Client) State() State { return c.m.State() }
 // Lease is the live grant, validated; ok is false unless attached.
 func (c *Client) Lease() (wire.ShmAttachResponse, bool) { return c.m.Lease() }
 
+// LastRefusal is why the latest attach attempt failed, nil after a grant.
+func (c *Client) LastRefusal() error { return c.m.LastRefusal() }
+
+// Counters returns what the Client ignored so far.
+func (c *Client) Counters() Counters { return c.counters }
+
+// ClientID is the driver client id the Client attaches with.
+func (c *Client) ClientID() uint32 { return c.cfg.ClientID }
+
+// Ready reports whether the control stream's subscription and publication are in place,
+// so an attach request can be sent and its answer read.
+func (c *Client) Ready() bool { return c.route.Ready() && c.out.Pub() != nil }
+
 // Start begins attaching; DoWork carries on from there.
-func (c *Client) Start() {
-	c.nowNs = uint64(c.cfg.Clock())
+func (c *Client) Start(now clock.Mono) {
+	c.nowNs = uint64(now)
 	c.carryOut(c.m.Start(c.nowNs))
 }
 
-// DoWork implements agent.Agent: handle driver messages, then timers.
+// DoWork implements agent.Agent: the machine's timers. The driver's messages arrive
+// through the route, on the hub's part of the same duty cycle.
 func (c *Client) DoWork(now clock.Mono) int {
 	c.nowNs = uint64(now)
-	work := c.sub.Poll(c.onControl, 16)
 	effects := c.m.Tick(c.nowNs)
-	work += len(effects)
+	work := len(effects)
 	c.carryOut(effects)
 	return work
 }
 
-// OnClose implements agent.Agent: the publication and subscription close.
-// It does not detach; call Detach first to give the lease back promptly.
-func (c *Client) OnClose() {
-	c.sub.Close()
-	c.pub.Close()
-}
-
-// Close is OnClose for a client driven by Attach/Detach rather than a runner.
-func (c *Client) Close() { c.OnClose() }
-
-// Attach attaches (if not attached yet) and runs the client on the calling
-// goroutine until the lease is granted or ctx ends; refusals, timeouts and
-// protocol errors are retried with backoff meanwhile. The error on ctx's
-// end wraps ctx.Err() and names the last refusal.
-func (c *Client) Attach(ctx context.Context) (wire.ShmAttachResponse, error) {
-	if c.m.State() == Unattached {
-		c.Start()
-	}
-	idle := agent.NewBackoff()
-	for {
-		if lease, ok := c.m.Lease(); ok {
-			return lease, nil
-		}
-		if c.m.State() == Closed {
-			return wire.ShmAttachResponse{}, errors.New("driverclient: client detached")
-		}
-		if err := ctx.Err(); err != nil {
-			if last := c.m.LastRefusal(); last != nil {
-				return wire.ShmAttachResponse{}, fmt.Errorf("driverclient: attach to stream %d: %w (last attempt: %w)", c.cfg.StreamID, err, last)
-			}
-			return wire.ShmAttachResponse{}, fmt.Errorf("driverclient: attach to stream %d: %w", c.cfg.StreamID, err)
-		}
-		idle.Idle(c.DoWork(c.cfg.Clock()))
-	}
-}
-
-// Detach gives the lease back and waits (on the calling goroutine) for the
-// driver's answer, the detach timeout, or ctx's end.
-func (c *Client) Detach(ctx context.Context) error {
-	c.nowNs = uint64(c.cfg.Clock())
+// Detach gives the lease back: from Attached it sends ShmDetachRequest and the Detached
+// event follows the driver's answer or the detach timeout; otherwise it stops at once.
+func (c *Client) Detach(now clock.Mono) {
+	c.nowNs = uint64(now)
 	c.carryOut(c.m.Detach(c.nowNs))
-	idle := agent.NewBackoff()
-	for c.m.State() != Closed {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("driverclient: detach: %w", err)
-		}
-		idle.Idle(c.DoWork(c.cfg.Clock()))
+}
+
+// OnClose implements agent.Agent: the route closes and the publication's reference is
+// given back. It does not detach; call Detach first to give the lease back promptly.
+func (c *Client) OnClose() {
+	c.route.Close()
+	if c.control != nil {
+		c.control.Close()
 	}
-	return nil
+	c.out.Release()
 }
 
 // carryOut performs effects in order. A failed send is reported to the
 // machine after the batch, since its answer reuses the batch's storage.
 func (c *Client) carryOut(effects []Effect) {
 	for len(effects) > 0 {
-		attachFailed, keepaliveFailed := false, false
+		attachFailed, keepaliveResult := false, int64(0)
 		for i := range effects {
 			e := &effects[i]
 			switch e.Kind {
 			case SendAttach:
-				attachFailed = !c.publish(&e.Attach)
+				attachFailed = c.publish(&e.Attach) <= 0
 			case SendKeepalive:
-				keepaliveFailed = !c.publish(&e.Keepalive)
-				if !keepaliveFailed {
+				if keepaliveResult = c.publish(&e.Keepalive); keepaliveResult > 0 {
 					c.m.KeepaliveSent(c.nowNs)
 				}
 			case SendDetach:
@@ -179,7 +162,13 @@ func (c *Client) carryOut(effects []Effect) {
 			}
 		}
 		switch {
-		case keepaliveFailed:
+		case keepaliveResult == transport.BackPressured || keepaliveResult == transport.AdminAction:
+			// A busy control stream is not a dead driver: the keepalive goes out on a
+			// later duty cycle, and only the lease's deadline ends the lease (§4.4's
+			// "send failure" is a publication that cannot reach the driver).
+			c.counters.KeepalivesDeferred++
+			effects = c.m.KeepaliveDeferred(c.nowNs)
+		case keepaliveResult < 0:
 			effects = c.m.KeepaliveFailed(c.nowNs)
 		case attachFailed:
 			effects = c.m.AttachNotSent(c.nowNs)
@@ -195,37 +184,36 @@ type request interface {
 	Encode(buf []byte) (int, error)
 }
 
-// publish encodes r into a try-claimed frame (requests are small and
-// fixed-size), retrying a few times through admin actions; false means
-// not sent.
-func (c *Client) publish(r request) bool {
+// publish encodes r into a try-claimed frame (requests are small and fixed-size),
+// retrying a few times through admin actions. It returns the publication's result:
+// positive once sent, transport.NotConnected while the publication is not added yet.
+func (c *Client) publish(r request) int64 {
+	pub := c.out.Pub()
+	if pub == nil {
+		return transport.NotConnected
+	}
+	result := int64(transport.AdminAction)
 	for range 3 {
-		result := c.pub.TryClaim(r.EncodedLength(), &c.claim)
+		result = pub.TryClaim(r.EncodedLength(), &c.claim)
 		if result > 0 {
 			if _, err := r.Encode(c.claim.Buffer()); err != nil {
 				c.claim.Abort()
-				return false
+				return transport.PublicationError
 			}
 			c.claim.Commit()
-			return true
+			return result
 		}
 		if result != transport.AdminAction {
-			return false
+			return result
 		}
 	}
-	return false
+	return result
 }
 
-// onMessage takes driver messages off the control stream. Anything not of
-// the driver schema is someone else's; a newer schema version is rejected
-// (§4.4a); malformed messages are dropped.
-func (c *Client) onMessage(msg []byte, _ *transport.Header) {
-	hdr, err := wire.PeekHeader(msg)
-	if err == nil && hdr.SchemaID == wire.ControlSchemaID && c.cfg.OnControl != nil {
-		c.cfg.OnControl(msg)
-		return
-	}
-	if err != nil || hdr.SchemaID != wire.DriverSchemaID || hdr.Version > wire.DriverSchemaVersion {
+// onDriverMessage takes the driver's responses and notices off the control stream. A
+// newer schema version is rejected (§4.4a); malformed messages are dropped.
+func (c *Client) onDriverMessage(msg []byte, hdr wire.Header, from *transport.Header) {
+	if hdr.Version > wire.DriverSchemaVersion {
 		return
 	}
 	switch hdr.ID() {
@@ -234,22 +222,41 @@ func (c *Client) onMessage(msg []byte, _ *transport.Header) {
 			return // another client's: skip decoding its strings
 		}
 		if usable(c.attachResp.Decode(msg)) {
-			c.carryOut(c.m.OnAttachResponse(&c.attachResp, c.nowNs))
+			effects := c.m.OnAttachResponse(&c.attachResp, c.nowNs)
+			if _, ok := c.m.Lease(); ok && grantedIn(effects) {
+				c.driverSession = from.SessionID
+			}
+			c.carryOut(effects)
 		}
 	case wire.ShmDetachResponseID:
 		if usable(c.detachResp.Decode(msg)) {
 			c.carryOut(c.m.OnDetachResponse(&c.detachResp))
 		}
 	case wire.ShmLeaseRevokedID:
+		// From any session: a revoke ends the lease only when it names this lease,
+		// client, stream and role exactly, and lease ids are unique per driver instance,
+		// so a restarted driver's revoke of a lease it does not know reaches its holder.
 		if usable(c.revoked.Decode(msg)) {
 			c.carryOut(c.m.OnLeaseRevoked(&c.revoked, c.nowNs))
 		}
 	case wire.ShmDriverShutdownID:
 		if usable(c.shutdown.Decode(msg)) {
+			if _, ok := c.m.Lease(); ok && from.SessionID != c.driverSession {
+				c.counters.ForeignShutdowns++
+				return
+			}
 			c.carryOut(c.m.OnDriverShutdown(c.nowNs))
 		}
 	}
-	// Anything else is a request of another client.
+}
+
+func grantedIn(effects []Effect) bool {
+	for i := range effects {
+		if effects[i].Kind == Granted {
+			return true
+		}
+	}
+	return false
 }
 
 // usable reports whether a driver message that decoded with err goes to the

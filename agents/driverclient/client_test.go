@@ -11,7 +11,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/tensorpool/tensorpool/agent"
+	"github.com/tensorpool/tensorpool/agents/controlplane"
 	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/agents/process"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/shm"
@@ -80,55 +82,91 @@ func runDriver(t *testing.T, cfg *config.DriverConfig, client transport.Client) 
 	return stop
 }
 
-func newClient(t *testing.T, cfg *config.DriverConfig, a transport.Client, id uint32, role wire.Role, events *[]Effect) *Client {
+// side is one client process: its control plane and duty cycle, driven by the test
+// (invoker mode) over a transport it shares with the driver.
+type side struct {
+	t *testing.T
+	p *process.Process
+}
+
+func newSide(t *testing.T, tc transport.Client) *side {
 	t.Helper()
-	c, err := New(context.Background(), Config{
-		Transport: a, ControlChannel: cfg.Driver.ControlChannel, ControlStreamID: int32(cfg.Driver.ControlStreamID),
-		Params: Params{
-			ClientID: id, Role: role, StreamID: 10000,
-			AttachTimeout: 500 * time.Millisecond, KeepaliveInterval: 50 * time.Millisecond,
-			BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond,
-		},
-		OnEvent: func(e Effect) {
-			if events != nil {
-				*events = append(*events, e)
-			}
-		},
-	})
-	require.NoError(t, err)
-	t.Cleanup(c.Close)
+	p := process.New(tc, process.Config{})
+	t.Cleanup(func() { _ = p.Close() })
+	return &side{t: t, p: p}
+}
+
+// client makes a Client on the side's control plane and hosts it on its duty cycle.
+func (s *side) client(cfg *config.DriverConfig, id uint32, role wire.Role, events *[]Effect) *Client {
+	s.t.Helper()
+	var c *Client
+	var err error
+	require.NoError(s.t, s.p.Do(func() {
+		c, err = New(s.p.Hub(), Config{
+			Control: controlplane.Endpoint{Channel: cfg.Driver.ControlChannel, StreamID: int32(cfg.Driver.ControlStreamID)},
+			Params: Params{
+				ClientID: id, Role: role, StreamID: 10000,
+				AttachTimeout: 500 * time.Millisecond, KeepaliveInterval: 50 * time.Millisecond,
+				BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond,
+			},
+			OnEvent: func(e Effect) {
+				if events != nil {
+					*events = append(*events, e)
+				}
+			},
+		})
+		if err == nil {
+			err = s.p.Add(c)
+		}
+	}))
+	s.p.DoWork()
+	require.NoError(s.t, err)
 	return c
 }
 
-func attach(t *testing.T, c *Client) wire.ShmAttachResponse {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	lease, err := c.Attach(ctx)
-	require.NoError(t, err)
+// newClient is a client alone in a process of its own.
+func newClient(t *testing.T, cfg *config.DriverConfig, tc transport.Client, id uint32, role wire.Role, events *[]Effect) (*side, *Client) {
+	s := newSide(t, tc)
+	return s, s.client(cfg, id, role, events)
+}
+
+// attach starts c attaching and runs the side until it is granted.
+func (s *side) attach(c *Client) wire.ShmAttachResponse {
+	s.t.Helper()
+	s.p.DoWork() // the route and publication get added
+	c.Start(clock.Now())
+	s.runUntil("granted", func() bool { _, ok := c.Lease(); return ok })
+	lease, _ := c.Lease()
 	return lease
 }
 
-// runFor drives the client on the test goroutine.
-func runFor(c *Client, d time.Duration) {
+// runFor drives the side on the test goroutine.
+func (s *side) runFor(d time.Duration) {
 	end := time.Now().Add(d)
 	idle := agent.NewBackoff()
 	for time.Now().Before(end) {
-		idle.Idle(c.DoWork(clock.Now()))
+		idle.Idle(s.p.DoWork())
 	}
 }
 
-// runUntil drives the client until cond holds or the timeout passes.
-func runUntil(t *testing.T, c *Client, what string, cond func() bool) {
-	t.Helper()
+// runUntil drives the side until cond holds or the timeout passes.
+func (s *side) runUntil(what string, cond func() bool) {
+	s.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	idle := agent.NewBackoff()
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s (state %s)", what, c.State())
+			s.t.Fatalf("timed out waiting for %s", what)
 		}
-		idle.Idle(c.DoWork(clock.Now()))
+		idle.Idle(s.p.DoWork())
 	}
+}
+
+// detach gives c's lease back and runs the side until the detach completes.
+func (s *side) detach(c *Client) {
+	s.t.Helper()
+	c.Detach(clock.Now())
+	s.runUntil("detached", func() bool { return c.State() == Closed })
 }
 
 // Driver spec §4.2, §4.4, §4.9 end to end through the client API; the
@@ -138,9 +176,9 @@ func TestClient_AttachKeepaliveDetach(t *testing.T) {
 	a := connect(t)
 	runDriver(t, cfg, a)
 	var events []Effect
-	c := newClient(t, cfg, a, 21, wire.RoleConsumer, &events)
+	s, c := newClient(t, cfg, a, 21, wire.RoleConsumer, &events)
 
-	lease := attach(t, c)
+	lease := s.attach(c)
 	require.NoError(t, ValidateGrant(&lease, 10000))
 	policy, err := shm.NewPathPolicy(cfg.Shm.BaseDir)
 	require.NoError(t, err)
@@ -149,16 +187,14 @@ func TestClient_AttachKeepaliveDetach(t *testing.T) {
 	m.Close()
 
 	// Several lease lifetimes (500 ms) of keepalives keep the lease.
-	runFor(c, time.Second)
+	s.runFor(time.Second)
 	got, ok := c.Lease()
 	require.True(t, ok)
 	require.Equal(t, lease.LeaseID, got.LeaseID)
 	require.Equal(t, []EffectKind{Granted}, kinds(events))
 
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	require.NoError(t, c.Detach(ctx))
-	require.Equal(t, Closed, c.State())
+	s.detach(c)
+	require.Equal(t, []EffectKind{Granted, Detached}, kinds(events))
 }
 
 // Checklist 50, 45: a client that stops running past its lease is expired
@@ -169,11 +205,11 @@ func TestClient_SlowClientLosesLeaseAndReattaches(t *testing.T) {
 	a := connect(t)
 	runDriver(t, cfg, a)
 	var events []Effect
-	c := newClient(t, cfg, a, 22, wire.RoleProducer, &events)
-	first := attach(t, c)
+	s, c := newClient(t, cfg, a, 22, wire.RoleProducer, &events)
+	first := s.attach(c)
 
-	time.Sleep(time.Second) // twice the lease lifetime without DoWork
-	runUntil(t, c, "reattached", func() bool {
+	time.Sleep(time.Second) // twice the lease lifetime without a duty cycle
+	s.runUntil("reattached", func() bool {
 		l, ok := c.Lease()
 		return ok && l.LeaseID != first.LeaseID
 	})
@@ -197,15 +233,18 @@ func TestClient_DriverRestartClientsReattachToNewEpoch(t *testing.T) {
 	a := connect(t)
 	stop := runDriver(t, cfg, a)
 	var prodEvents, consEvents []Effect
-	prod := newClient(t, cfg, a, 31, wire.RoleProducer, &prodEvents)
-	cons := newClient(t, cfg, a, 32, wire.RoleConsumer, &consEvents)
-	p1 := attach(t, prod)
-	c1 := attach(t, cons)
+	s := newSide(t, a)
+	prod := s.client(cfg, 31, wire.RoleProducer, &prodEvents)
+	cons := s.client(cfg, 32, wire.RoleConsumer, &consEvents)
+	p1 := s.attach(prod)
+	c1 := s.attach(cons)
 
 	stop()
-	for _, c := range []*Client{prod, cons} {
-		runUntil(t, c, "lease lost on shutdown", func() bool { _, ok := c.Lease(); return !ok })
-	}
+	s.runUntil("leases lost on shutdown", func() bool {
+		_, ok1 := prod.Lease()
+		_, ok2 := cons.Lease()
+		return !ok1 && !ok2
+	})
 	// A stopping driver revokes every lease, then sends ShmDriverShutdown; the first ends the lease.
 	lost := prodEvents[len(prodEvents)-1]
 	require.Equal(t, Lost, lost.Kind)
@@ -213,59 +252,73 @@ func TestClient_DriverRestartClientsReattachToNewEpoch(t *testing.T) {
 	require.Equal(t, wire.RevokeRevoked, lost.Revoked.Reason)
 
 	runDriver(t, cfg, a)
-	p2 := attach(t, prod)
-	c2 := attach(t, cons)
+	s.runUntil("both reattached", func() bool {
+		_, ok1 := prod.Lease()
+		_, ok2 := cons.Lease()
+		return ok1 && ok2
+	})
+	p2, _ := prod.Lease()
+	c2, _ := cons.Lease()
 	require.Greater(t, p2.Epoch, p1.Epoch)
 	require.Equal(t, p2.Epoch, c2.Epoch)
 	require.Greater(t, c2.Epoch, c1.Epoch)
 }
 
-// A refusal is retried until the context ends; the error names it.
-func TestClient_AttachTimesOutWithTheLastRefusal(t *testing.T) {
+// A refusal is retried; LastRefusal names it.
+func TestClient_RefusalIsRetriedAndNamed(t *testing.T) {
 	cfg := driverConfig(t)
 	a := connect(t)
 	runDriver(t, cfg, a)
-	holder := newClient(t, cfg, a, 41, wire.RoleProducer, nil)
-	attach(t, holder)
-	// The holder keeps its lease alive meanwhile, on its own goroutine.
-	stop := make(chan struct{})
-	held := make(chan struct{})
-	go func() {
-		defer close(held)
-		idle := agent.NewBackoff()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-				idle.Idle(holder.DoWork(clock.Now()))
-			}
-		}
-	}()
-	defer func() { close(stop); <-held }()
-	second := newClient(t, cfg, a, 42, wire.RoleProducer, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_, err := second.Attach(ctx)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
+	s := newSide(t, a)
+	holder := s.client(cfg, 41, wire.RoleProducer, nil)
+	s.attach(holder)
+	var events []Effect
+	second := s.client(cfg, 42, wire.RoleProducer, &events)
+	second.Start(clock.Now())
+	s.runUntil("two refusals", func() bool { return count(events, Refused) >= 2 })
 	var refused *RefusedError
-	require.ErrorAs(t, err, &refused)
+	require.ErrorAs(t, second.LastRefusal(), &refused)
 	require.Equal(t, wire.CodeRejected, refused.Code)
 	require.Contains(t, refused.Message, "already has a producer")
+	_, ok := holder.Lease()
+	require.True(t, ok, "the holder kept its lease meanwhile")
 }
 
-// No driver: attach keeps retrying and reports the context's end. (The
-// client's own subscription makes the IPC publication connected, so
-// requests go out and time out rather than fail to send.)
-func TestClient_AttachWithoutDriverEndsWithContext(t *testing.T) {
+// No driver: attach keeps retrying. (The client's own subscription makes the
+// IPC publication connected, so requests go out and time out rather than
+// fail to send.)
+func TestClient_AttachWithoutDriverKeepsTrying(t *testing.T) {
 	cfg := driverConfig(t)
 	a := connect(t)
-	c := newClient(t, cfg, a, 51, wire.RoleConsumer, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	_, err := c.Attach(ctx)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
+	var events []Effect
+	s, c := newClient(t, cfg, a, 51, wire.RoleConsumer, &events)
+	s.p.DoWork()
+	c.Start(clock.Now())
+	s.runFor(1200 * time.Millisecond) // past two 500 ms attach timeouts
 	require.Contains(t, []State{Attaching, Backoff}, c.State())
+	require.ErrorIs(t, c.LastRefusal(), ErrAttachTimeout)
+	require.GreaterOrEqual(t, count(events, Refused), 2)
+}
+
+// A busy control stream defers keepalives rather than ending the lease (issue: a
+// back-pressured keepalive used to be fatal).
+func TestClient_BackPressuredKeepaliveIsRetriedNotFatal(t *testing.T) {
+	m := attached(t, 0)
+	require.Equal(t, []EffectKind{SendKeepalive}, kinds(m.Tick(50*ms)))
+	require.Empty(t, m.KeepaliveDeferred(50*ms))
+	require.Equal(t, Attached, m.State())
+	require.Empty(t, m.Tick(51*ms), "not again within the retry pause")
+	require.Equal(t, []EffectKind{SendKeepalive}, kinds(m.Tick(56*ms)))
+}
+
+func count(events []Effect, kind EffectKind) int {
+	n := 0
+	for _, e := range events {
+		if e.Kind == kind {
+			n++
+		}
+	}
+	return n
 }
 
 // The client's keepalive duty cycle allocates nothing once attached.
@@ -273,8 +326,8 @@ func TestClient_KeepaliveDutyCycleDoesNotAllocate(t *testing.T) {
 	cfg := driverConfig(t)
 	a := connect(t)
 	runDriver(t, cfg, a)
-	c := newClient(t, cfg, a, 61, wire.RoleConsumer, nil)
-	attach(t, c)
+	s, c := newClient(t, cfg, a, 61, wire.RoleConsumer, nil)
+	s.attach(c)
 	now := clock.Now()
 	allocs := testing.AllocsPerRun(200, func() {
 		now = now.Add(50 * time.Millisecond)
@@ -285,51 +338,96 @@ func TestClient_KeepaliveDutyCycleDoesNotAllocate(t *testing.T) {
 	require.True(t, ok)
 }
 
-// 100 clients, each on its own goroutine, attach at once through one Aeron
-// connection; correlation ids keep every answer with its client.
-func TestClient_HundredConcurrentClientsAttach(t *testing.T) {
+// 100 clients in one process attach at once over one control-plane subscription, and
+// four processes of 25 clients each do so concurrently; correlation ids keep every
+// answer with its client.
+func TestClient_HundredClientsAttach(t *testing.T) {
 	cfg := driverConfig(t)
 	a := connect(t)
 	runDriver(t, cfg, a)
-	const n = 100
-	clients := make([]*Client, n)
-	for i := range clients {
-		clients[i] = newClient(t, cfg, a, uint32(1000+i), wire.RoleConsumer, nil)
+	check := func(t *testing.T, leases []wire.ShmAttachResponse) {
+		seen := map[uint64]bool{}
+		for i, l := range leases {
+			require.False(t, seen[l.LeaseID], "lease ids are unique (§4.8), client %d", i)
+			seen[l.LeaseID] = true
+			require.Equal(t, leases[0].Epoch, l.Epoch)
+		}
 	}
-	leases := make([]wire.ShmAttachResponse, n)
-	errs := make([]error, n)
-	var attaching, running sync.WaitGroup
-	allAttached := make(chan struct{})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	for i, c := range clients {
-		attaching.Add(1)
-		running.Add(1)
-		go func() {
-			defer running.Done()
-			leases[i], errs[i] = c.Attach(ctx)
-			attaching.Done()
-			// An attached client keeps running: one that stopped polling would
-			// hold the shared control stream back for everyone.
-			idle := agent.NewBackoff()
-			for {
-				select {
-				case <-allAttached:
-					return
-				default:
-					idle.Idle(c.DoWork(clock.Now()))
+	t.Run("one process", func(t *testing.T) {
+		s := newSide(t, a)
+		clients := make([]*Client, 100)
+		for i := range clients {
+			clients[i] = s.client(cfg, uint32(1000+i), wire.RoleConsumer, nil)
+		}
+		s.p.DoWork()
+		for _, c := range clients {
+			c.Start(clock.Now())
+		}
+		leases := make([]wire.ShmAttachResponse, len(clients))
+		s.runUntil("all granted", func() bool {
+			for i, c := range clients {
+				l, ok := c.Lease()
+				if !ok {
+					return false
 				}
+				leases[i] = l
 			}
-		}()
-	}
-	attaching.Wait()
-	close(allAttached)
-	running.Wait()
-	seen := map[uint64]bool{}
-	for i := range clients {
-		require.NoError(t, errs[i], "client %d", i)
-		require.False(t, seen[leases[i].LeaseID], "lease ids are unique (§4.8)")
-		seen[leases[i].LeaseID] = true
-		require.Equal(t, leases[0].Epoch, leases[i].Epoch)
-	}
+			return true
+		})
+		check(t, leases)
+		require.Equal(t, 1, s.p.Hub().Subscriptions(), "one subscription for a hundred clients")
+	})
+	t.Run("four processes", func(t *testing.T) {
+		var granted, running sync.WaitGroup
+		allGranted := make(chan struct{})
+		leases := make([]wire.ShmAttachResponse, 100)
+		for p := range 4 {
+			s := newSide(t, a)
+			clients := make([]*Client, 25)
+			for i := range clients {
+				clients[i] = s.client(cfg, uint32(2000+25*p+i), wire.RoleConsumer, nil)
+			}
+			granted.Add(1)
+			running.Add(1)
+			go func() {
+				defer running.Done()
+				s.p.DoWork()
+				for _, c := range clients {
+					c.Start(clock.Now())
+				}
+				deadline := time.Now().Add(30 * time.Second)
+				idle := agent.NewBackoff()
+				done := false
+				// A process keeps running once its clients are granted: one that stopped
+				// reading the control stream would hold it back for everyone.
+				for {
+					select {
+					case <-allGranted:
+						return
+					default:
+					}
+					if !done {
+						done = true
+						for i, c := range clients {
+							l, ok := c.Lease()
+							done = done && ok
+							leases[25*p+i] = l
+						}
+						if done || time.Now().After(deadline) {
+							done = true
+							granted.Done()
+						}
+					}
+					idle.Idle(s.p.DoWork())
+				}
+			}()
+		}
+		granted.Wait()
+		close(allGranted)
+		running.Wait()
+		for i, l := range leases {
+			require.NotZero(t, l.LeaseID, "client %d not granted", i)
+		}
+		check(t, leases)
+	})
 }

@@ -280,8 +280,8 @@ func (m *Machine) detachRequest(r *wire.ShmAttachResponse) wire.ShmDetachRequest
 	return wire.ShmDetachRequest{CorrelationID: corr, LeaseID: r.LeaseID, StreamID: r.StreamID, ClientID: m.p.ClientID, Role: m.p.Role}
 }
 
-// OnLeaseRevoked applies a ShmLeaseRevoked (§4.9): only a notice for this
-// client's live lease ends it. Notices with an unknown reason or role are
+// OnLeaseRevoked applies a ShmLeaseRevoked (§4.9): only a notice naming this
+// client's live lease, stream, role and client id ends it. Notices with an unknown reason or role are
 // rejected (ignored).
 func (m *Machine) OnLeaseRevoked(r *wire.ShmLeaseRevoked, nowNs uint64) []Effect {
 	m.effects = m.effects[:0]
@@ -290,7 +290,7 @@ func (m *Machine) OnLeaseRevoked(r *wire.ShmLeaseRevoked, nowNs uint64) []Effect
 		return m.effects
 	}
 	if (m.state != Attached && m.state != Detaching) || r.LeaseID != m.lease.LeaseID ||
-		r.StreamID != m.lease.StreamID || r.Role != m.p.Role {
+		r.StreamID != m.lease.StreamID || r.Role != m.p.Role || r.ClientID != m.p.ClientID {
 		return m.effects
 	}
 	if m.state == Detaching {
@@ -334,9 +334,26 @@ func (m *Machine) AttachNotSent(nowNs uint64) []Effect {
 	return m.effects
 }
 
-// KeepaliveFailed reports that the SendKeepalive effect could not be
-// published. §4.4 makes that fatal for the lease: the client gives it back
-// (best effort) and reattaches.
+// KeepaliveDeferred reports that the SendKeepalive effect met back pressure: the
+// keepalive is sent again on the next Tick after a short pause, and the lease stands until
+// its deadline. A busy control stream must not end healthy leases.
+func (m *Machine) KeepaliveDeferred(nowNs uint64) []Effect {
+	m.effects = m.effects[:0]
+	if m.state == Attached {
+		m.nextKeepaliveNs = nowNs + uint64(keepaliveRetry(m.p.KeepaliveInterval))
+	}
+	return m.effects
+}
+
+// keepaliveRetry is how soon a deferred keepalive is tried again: a tenth of the
+// interval, at least a millisecond.
+func keepaliveRetry(interval time.Duration) time.Duration {
+	return max(interval/10, time.Millisecond)
+}
+
+// KeepaliveFailed reports that the SendKeepalive effect could not reach the
+// driver (no subscriber, publication closed). §4.4 makes that fatal for the
+// lease: the client gives it back (best effort) and reattaches.
 func (m *Machine) KeepaliveFailed(nowNs uint64) []Effect {
 	m.effects = m.effects[:0]
 	if m.state != Attached {

@@ -170,8 +170,8 @@ func TestMachine_ProtocolErrorsDropTheAttach(t *testing.T) {
 	}
 }
 
-// Driver spec §4.9: only this lease's revocation ends it; unknown reasons
-// and roles are rejected.
+// Driver spec §4.9: only this lease's revocation ends it (lease, stream, role and
+// client id); unknown reasons and roles are rejected.
 func TestMachine_RevocationOfOwnLeaseOnly(t *testing.T) {
 	m := attached(t, 0)
 	other := wire.ShmLeaseRevoked{LeaseID: 4, StreamID: 10000, Role: wire.RoleProducer, Reason: wire.RevokeExpired}
@@ -180,9 +180,13 @@ func TestMachine_RevocationOfOwnLeaseOnly(t *testing.T) {
 	require.Empty(t, m.OnLeaseRevoked(&badReason, ms))
 	badRole := wire.ShmLeaseRevoked{LeaseID: 3, StreamID: 10000, Role: 0, Reason: wire.RevokeExpired}
 	require.Empty(t, m.OnLeaseRevoked(&badRole, ms))
+	// Lease ids of an earlier driver instance may repeat: another client's notice for
+	// the same lease id is not this client's.
+	otherClient := wire.ShmLeaseRevoked{LeaseID: 3, StreamID: 10000, ClientID: 8, Role: wire.RoleProducer, Reason: wire.RevokeExpired}
+	require.Empty(t, m.OnLeaseRevoked(&otherClient, ms))
 	require.Equal(t, Attached, m.State())
 
-	own := wire.ShmLeaseRevoked{LeaseID: 3, StreamID: 10000, Role: wire.RoleProducer, Reason: wire.RevokeExpired}
+	own := wire.ShmLeaseRevoked{LeaseID: 3, StreamID: 10000, ClientID: 7, Role: wire.RoleProducer, Reason: wire.RevokeExpired}
 	e := m.OnLeaseRevoked(&own, ms)
 	require.Equal(t, []EffectKind{Lost}, kinds(e))
 	require.Equal(t, LossRevoked, e[0].Reason)

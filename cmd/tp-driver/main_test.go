@@ -17,7 +17,9 @@ import (
 	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
 	"github.com/tensorpool/tensorpool/agent"
+	"github.com/tensorpool/tensorpool/agents/controlplane"
 	"github.com/tensorpool/tensorpool/agents/driverclient"
+	"github.com/tensorpool/tensorpool/agents/process"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
@@ -114,25 +116,42 @@ func startCommand(t *testing.T, path string, signals chan os.Signal) (*syncBuffe
 	return logs, done
 }
 
-func attachedClient(t *testing.T, stream int, clientID uint32) *driverclient.Client {
+// leaseHolder is a driver client in a process of its own, driven by the test.
+type leaseHolder struct {
+	p *process.Process
+	c *driverclient.Client
+}
+
+func (h *leaseHolder) DoWork(clock.Mono) int { return h.p.DoWork() }
+
+func (h *leaseHolder) Lease() (wire.ShmAttachResponse, bool) { return h.c.Lease() }
+
+func attachedClient(t *testing.T, stream int, clientID uint32) *leaseHolder {
 	t.Helper()
 	a, err := aeron.Connect(aeron.Config{Dir: drivertest.Dir(t), IdleStrategy: agent.NewBackoff()})
 	require.NoError(t, err)
 	t.Cleanup(func() { a.Close() })
-	c, err := driverclient.New(context.Background(), driverclient.Config{
-		Transport: a, ControlChannel: "aeron:ipc?term-length=64k", ControlStreamID: int32(stream),
-		Params: driverclient.Params{ClientID: clientID, Role: wire.RoleConsumer, StreamID: 10000, KeepaliveInterval: 50 * time.Millisecond},
-	})
-	require.NoError(t, err)
-	t.Cleanup(c.Close)
+	h := &leaseHolder{p: process.New(a, process.Config{})}
+	t.Cleanup(func() { h.p.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	_, err = c.Attach(ctx)
+	require.NoError(t, h.p.Do(func() {
+		h.c, err = driverclient.New(h.p.Hub(), driverclient.Config{
+			Control: controlplane.Endpoint{Channel: "aeron:ipc?term-length=64k", StreamID: int32(stream)},
+			Params:  driverclient.Params{ClientID: clientID, Role: wire.RoleConsumer, StreamID: 10000, KeepaliveInterval: 50 * time.Millisecond},
+		})
+		if err == nil {
+			err = h.p.Add(h.c)
+		}
+	}))
+	require.NoError(t, h.p.Wait(ctx, func() bool { return h.c == nil || h.c.Ready() }))
 	require.NoError(t, err)
-	return c
+	require.NoError(t, h.p.Do(func() { h.c.Start(clock.Now()) }))
+	require.NoError(t, h.p.Wait(ctx, func() bool { _, ok := h.c.Lease(); return ok }))
+	return h
 }
 
-func awaitExit(t *testing.T, c *driverclient.Client, done <-chan int) int {
+func awaitExit(t *testing.T, c *leaseHolder, done <-chan int) int {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
