@@ -50,7 +50,7 @@ func codeOf(err error) C.tp_err_t {
 	case errors.Is(err, context.DeadlineExceeded):
 		return C.TP_ERR_TIMEOUT
 	case errors.Is(err, tp.ErrBackPressured), errors.Is(err, tp.ErrNoSubscriber), errors.Is(err, tp.ErrClaimState),
-		errors.Is(err, tp.ErrNotAttached):
+		errors.Is(err, tp.ErrNotAttached), errors.Is(err, tp.ErrNotReady):
 		return C.TP_ERR_BUSY
 	case errors.Is(err, tp.ErrInvalidOptions), errors.Is(err, tp.ErrInvalidTensor), errors.Is(err, tp.ErrTooLarge),
 		errors.Is(err, tp.ErrNoSuchPool), errors.Is(err, tp.ErrClosed):

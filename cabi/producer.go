@@ -8,21 +8,18 @@ import "C"
 import (
 	"context"
 	"math"
-	"sync"
 	"unsafe"
 
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/tp"
 )
 
-// tpProducer is a tp.Producer and the claim it has open, if any.
+// tpProducer is a tp.Producer with what reattaching it needs. It adds no lock of its own:
+// tp.Producer admits one frame-path call at a time and keeps the open claim.
 type tpProducer struct {
-	mu     sync.Mutex
 	client uintptr // the tp_client_t it was attached through, for reattach
 	stream uint32
 	p      *tp.Producer
-	claim  *tp.Claim // open claim, nil when none
-	hdr    shm.TensorHeader
 }
 
 var (
@@ -103,11 +100,8 @@ func tp_producer_reattach(producer **C.tp_producer_t) C.tp_err_t {
 }
 
 func (p *tpProducer) close() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.claim != nil {
-		p.claim.Abort()
-		p.claim = nil
+	if c := p.p.OpenClaim(); c != nil {
+		c.Abort()
 	}
 	p.p.Close()
 }
@@ -128,12 +122,8 @@ func tp_producer_offer_frame(producer *C.tp_producer_t, payload *C.uint8_t, n C.
 	if tensor == nil || (payload == nil && n != 0) {
 		return nullArg()
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.claim != nil {
-		return failData(tp.ErrClaimState)
-	}
-	if !tensorHeader(tensor, &p.hdr) {
+	var h shm.TensorHeader
+	if !tensorHeader(tensor, &h) {
 		return failStatic(C.TP_ERR_ARG, msgBadTensor)
 	}
 	c, err := p.p.Claim(int(n))
@@ -144,11 +134,10 @@ func tp_producer_offer_frame(producer *C.tp_producer_t, payload *C.uint8_t, n C.
 		copy(c.Payload(), unsafe.Slice((*byte)(unsafe.Pointer(payload)), int(n)))
 	}
 	c.SetMetaVersion(uint32(meta))
-	return failData(c.CommitHeader(&p.hdr))
+	return failData(c.CommitHeader(&h))
 }
 
-func (p *tpProducer) fillClaim(c *tp.Claim, out *C.tp_slot_claim_t) {
-	p.claim = c
+func fillClaim(c *tp.Claim, out *C.tp_slot_claim_t) {
 	payload := c.Payload()
 	out.ptr = nil
 	if cap(payload) > 0 {
@@ -170,16 +159,11 @@ func tp_producer_try_claim_slot(producer *C.tp_producer_t, pool C.uint16_t, out 
 	if out == nil {
 		return nullArg()
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.claim != nil {
-		return failData(tp.ErrClaimState)
-	}
 	c, err := p.p.ClaimPool(uint16(pool))
 	if err != nil {
 		return failData(err)
 	}
-	p.fillClaim(c, out)
+	fillClaim(c, out)
 	return C.TP_OK
 }
 
@@ -192,22 +176,17 @@ func tp_producer_try_claim_slot_by_size(producer *C.tp_producer_t, n C.uint32_t,
 	if out == nil {
 		return nullArg()
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.claim != nil {
-		return failData(tp.ErrClaimState)
-	}
 	c, err := p.p.Claim(int(n))
 	if err != nil {
 		return failData(err)
 	}
-	p.fillClaim(c, out)
+	fillClaim(c, out)
 	return C.TP_OK
 }
 
-// openClaim returns the open claim if claim describes it.
+// openClaim returns the producer's open claim if claim describes it.
 func (p *tpProducer) openClaim(claim *C.tp_slot_claim_t) (*tp.Claim, bool) {
-	c := p.claim
+	c := p.p.OpenClaim()
 	if c == nil || claim == nil || uint64(claim.seq) != c.Seq() || uint32(claim.header_index) != c.HeaderIndex() {
 		return nil, false
 	}
@@ -223,24 +202,21 @@ func tp_producer_commit_slot(producer *C.tp_producer_t, claim *C.tp_slot_claim_t
 	if tensor == nil {
 		return nullArg()
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	c, ok := p.openClaim(claim)
 	if !ok {
 		return failStatic(C.TP_ERR_ARG, msgNoClaim)
 	}
-	if !tensorHeader(tensor, &p.hdr) {
-		p.claim = nil
+	var h shm.TensorHeader
+	if !tensorHeader(tensor, &h) {
 		c.Abort()
 		return failStatic(C.TP_ERR_ARG, msgBadTensor)
 	}
-	p.claim = nil
 	if err := c.SetLength(int(n)); err != nil {
 		c.Abort()
 		return failData(err)
 	}
 	c.SetMetaVersion(uint32(meta))
-	return failData(c.CommitHeader(&p.hdr))
+	return failData(c.CommitHeader(&h))
 }
 
 //export tp_producer_abort_slot
@@ -249,13 +225,10 @@ func tp_producer_abort_slot(producer *C.tp_producer_t, claim *C.tp_slot_claim_t)
 	if !ok {
 		return badHandle()
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	c, ok := p.openClaim(claim)
 	if !ok {
 		return failStatic(C.TP_ERR_ARG, msgNoClaim)
 	}
-	p.claim = nil
 	return failData(c.Abort())
 }
 
@@ -265,8 +238,6 @@ func tp_producer_report_progress(producer *C.tp_producer_t, claim *C.tp_slot_cla
 	if !ok {
 		return badHandle()
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	c, ok := p.openClaim(claim)
 	if !ok {
 		return failStatic(C.TP_ERR_ARG, msgNoClaim)
@@ -274,14 +245,12 @@ func tp_producer_report_progress(producer *C.tp_producer_t, claim *C.tp_slot_cla
 	return failData(c.Progress(uint64(filled)))
 }
 
-// withProducer runs f on the live producer behind producer, outside any claim.
+// withProducer runs f on the live producer behind producer.
 func withProducer(producer *C.tp_producer_t, f func(p *tpProducer) C.tp_err_t) C.tp_err_t {
 	p, ok := producerOf(producer)
 	if !ok {
 		return badHandle()
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	return f(p)
 }
 

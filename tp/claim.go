@@ -1,6 +1,8 @@
 package tp
 
 import (
+	"sync/atomic"
+
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/shm"
 )
@@ -13,32 +15,31 @@ type TensorHeader = shm.TensorHeader
 // pool's whole stride, and SetLength trims it to the bytes written. Like Claim, it must
 // be committed or aborted before the producer is used again.
 func (p *Producer) ClaimPool(poolID uint16) (*Claim, error) {
-	if p.claim.open.Load() {
-		return nil, ErrClaimState
-	}
-	p.mu.Lock()
-	if err := p.ready(); err != nil {
-		p.mu.Unlock()
+	if err := p.enter(); err != nil {
 		return nil, err
 	}
-	c, r := p.p.ClaimPool(poolID)
-	if r != producer.OK {
-		p.mu.Unlock()
-		if r == producer.DropNoPoolFits {
-			return nil, ErrNoSuchPool
-		}
-		return nil, resultErr(r)
+	c, r := p.cur.ClaimPool(poolID)
+	if r == producer.DropNoPoolFits {
+		p.leave()
+		return nil, ErrNoSuchPool
 	}
-	p.claim.c = c
-	p.claim.open.open()
-	return &p.claim, nil
+	return p.opened(c, r)
+}
+
+// OpenClaim is the producer's open claim, nil when none is open. A caller that holds no
+// claim of its own must not Commit or Abort it but to end it on the claimer's behalf.
+func (p *Producer) OpenClaim() *Claim {
+	if atomic.LoadInt32(&p.state) != frameClaimed {
+		return nil
+	}
+	return &p.claim
 }
 
 // HeaderIndex is the header slot (and payload slot) the frame occupies.
 func (c *Claim) HeaderIndex() uint32 { return c.c.HeaderIndex() }
 
 // PoolID is the payload pool the frame lives in.
-func (c *Claim) PoolID() uint16 { return c.p.p.PoolID(c.c) }
+func (c *Claim) PoolID() uint16 { return c.p.cur.PoolID(c.c) }
 
 // Capacity is the stride of the claim's pool: the most bytes the frame can carry.
 func (c *Claim) Capacity() int { return c.c.Capacity() }
@@ -57,18 +58,17 @@ func (c *Claim) SetMetaVersion(v uint32) { c.c.SetMetaVersion(v) }
 // Progress reports that the first filled payload bytes are written (FrameProgress, Wire
 // spec §10.2.2); it is sent only while some consumer asked for progress.
 func (c *Claim) Progress(filled uint64) error {
-	if !c.open.Load() {
+	if atomic.LoadInt32(&c.p.state) != frameClaimed {
 		return ErrClaimState
 	}
-	return resultErr(c.p.p.Progress(c.c, filled))
+	return resultErr(c.p.cur.Progress(c.c, filled))
 }
 
 // CommitHeader publishes the claimed frame with a full tensor header.
 func (c *Claim) CommitHeader(h *TensorHeader) error {
-	if !c.open.close() {
+	if !c.close() {
 		return ErrClaimState
 	}
-	p := c.p
-	defer p.mu.Unlock()
-	return resultErr(p.p.Commit(c.c, h))
+	defer c.p.leave()
+	return resultErr(c.p.cur.Commit(c.c, h))
 }

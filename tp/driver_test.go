@@ -118,7 +118,7 @@ func offer(t *testing.T, p *Producer, cs *Consumer, tensor Tensor) {
 	t.Helper()
 	eventually(t, "frame offered", cs, func() bool {
 		err := p.Offer(tensor)
-		if err != nil && !errors.Is(err, ErrNoSubscriber) && !errors.Is(err, ErrBackPressured) && !errors.Is(err, ErrNotAttached) {
+		if err != nil && !errors.Is(err, ErrNoSubscriber) && !errors.Is(err, ErrBackPressured) && !errors.Is(err, ErrNotAttached) && !errors.Is(err, ErrNotReady) {
 			t.Fatalf("Offer: %v", err)
 		}
 		return err == nil

@@ -14,6 +14,9 @@ var (
 	ErrClosed = errors.New("tp: closed")
 	// ErrNotAttached: no lease is held right now; the client is reattaching to the driver.
 	ErrNotAttached = errors.New("tp: not attached to the driver (reattaching)")
+	// ErrNotReady: the lease is held but a publication the frame needs is still being
+	// added by the media driver; the frame was dropped, try again.
+	ErrNotReady = errors.New("tp: the stream's publications are not in place yet")
 	// ErrTooLarge: no payload pool of the stream holds a frame this size (Wire §9).
 	ErrTooLarge = errors.New("tp: frame larger than every payload pool")
 	// ErrInvalidTensor: the shape is not one consumers accept (Wire §8.2), or it addresses

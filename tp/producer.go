@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/tensorpool/tensorpool/agents/controlplane"
 	"github.com/tensorpool/tensorpool/agents/process"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/clock"
+	"github.com/tensorpool/tensorpool/internal/handoff"
 	"github.com/tensorpool/tensorpool/internal/ordered"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/transport"
@@ -19,59 +22,87 @@ import (
 
 // Producer publishes frames on one stream through a driver lease. It is safe for
 // concurrent use; concurrent publishers take turns.
+//
+// Its frame path (Offer, Claim, Commit, Abort) runs on the caller's goroutine and never
+// waits on the control plane or the media driver: the lease, the mapping of each grant,
+// the timers and the per-consumer streams are the producer's agent's, on the Client's
+// duty cycle, which hands the frame path each epoch to write into without a lock
+// (internal/handoff) and releases an epoch's regions only once the frame path has moved
+// on. While there is no epoch to write into, the frame path fails at once with
+// ErrNotAttached, or ErrNotReady while the descriptor publication is still being added.
 type Producer struct {
-	client *Client
-	policy *shm.PathPolicy
-	desc   transport.Publication
-	qos    transport.Publication // nil without Options.QosChannel
-	meta   transport.Publication // nil without Options.MetadataChannel
-	// control carries FrameProgress on the shared control stream.
-	control transport.Publication
+	client   *Client
+	streamID uint32
+	role     *producerRole
 
-	// mu guards everything below; the keeper takes it to service the lease, and an open
-	// claim holds it until Commit or Abort, so the regions are never unmapped under a
-	// writer.
-	mu      sync.Mutex
-	regions *producer.Regions
-	p       *producer.Producer
-	prev    *producer.Producer // the last epoch's producer, whose metadata the next inherits
-	err     error              // last failure to map a grant
-	closed  bool
-	hdr     shm.TensorHeader
-	claim   Claim
-	// done totals the counters of epochs already unmapped, so Stats survive remaps.
-	done producer.Counters
-	// consumers are the consumers that said hello on the stream, with the per-consumer
-	// streams the driver assigned them; kept across epochs.
-	consumers *producer.Consumers
+	// state admits one caller to the frame path at a time: idle, in a call, or a claim
+	// open. A caller takes it from idle with a compare-and-swap and gives it back with a
+	// release store, one locked instruction per frame; publishers wait their turn
+	// behind one another, never behind the duty cycle.
+	state int32
+	// Owned by whoever holds state: the epoch adopted last and why there is none.
+	epochs handoff.Taker[epochPost]
+	cur    *producer.Producer
+	why    error
+	hdr    shm.TensorHeader
+	claim  Claim
+	closed atomic.Bool
+}
 
-	// role is the producer's agent on the Client's duty cycle.
-	role *producerRole
+const (
+	frameIdle int32 = iota
+	frameBusy
+	frameClaimed
+)
+
+// epochPost is what the producer's agent hands the frame path: the epoch to write into,
+// or why there is none.
+type epochPost struct {
+	p   *producer.Producer
+	why error
 }
 
 // Claim is an open frame whose payload the caller fills in place. It stays valid until
-// Commit or Abort, which must follow promptly: the producer's lease is not serviced
-// meanwhile.
+// Commit or Abort.
 type Claim struct {
-	p    *Producer
-	c    *producer.Claim
-	open claimFlag
+	p *Producer
+	c *producer.Claim
 }
 
-// claimFlag says whether a claim is open. Only the goroutine holding Producer.mu opens
-// one, with a release store: sync/atomic's store is a full barrier, which would wait for
-// the store buffer to drain into the cache lines consumers hold (a quarter of a 64 B
-// frame's time through tp). Closing is a compare-and-swap, so that of two racing Commits
-// or Aborts of one claim exactly one proceeds and unlocks.
-type claimFlag struct{ v int32 }
+// enter admits the caller to the frame path: it waits while another caller is in a call,
+// and fails with ErrClaimState while a claim is open (it may be this goroutine's own), and
+// with ErrClosed once Close began. It then adopts the newest epoch the agent handed over.
+func (p *Producer) enter() error {
+	for !atomic.CompareAndSwapInt32(&p.state, frameIdle, frameBusy) {
+		if atomic.LoadInt32(&p.state) == frameClaimed {
+			return ErrClaimState
+		}
+		runtime.Gosched()
+	}
+	if p.closed.Load() {
+		p.leave()
+		return ErrClosed
+	}
+	if post, changed, ok := p.epochs.Take(); changed && ok {
+		p.cur, p.why = post.p, post.why
+	}
+	if p.cur == nil {
+		p.leave()
+		if p.why == nil {
+			return ErrNotAttached
+		}
+		return p.why
+	}
+	return nil
+}
 
-func (f *claimFlag) Load() bool  { return atomic.LoadInt32(&f.v) != 0 }
-func (f *claimFlag) open()       { ordered.StoreInt32(&f.v, 1) }
-func (f *claimFlag) close() bool { return atomic.CompareAndSwapInt32(&f.v, 1, 0) }
+// leave gives the frame path back.
+func (p *Producer) leave() { ordered.StoreInt32(&p.state, frameIdle) }
 
 // NewProducer attaches to the driver as the producer of streamID, maps the granted
 // regions read-write and keeps the lease alive on the Client's duty cycle. It blocks
-// until the first grant is mapped or ctx's end.
+// until the first grant is mapped or ctx's end; the publications it needs may still be
+// being added then (the frame path says ErrNotReady meanwhile).
 func (c *Client) NewProducer(ctx context.Context, streamID uint32) (*Producer, error) {
 	if err := c.usable(); err != nil {
 		return nil, err
@@ -80,24 +111,16 @@ func (c *Client) NewProducer(ctx context.Context, streamID uint32) (*Producer, e
 	if err != nil {
 		return nil, fmt.Errorf("%w: AllowedBaseDirs: %w", ErrInvalidOptions, err)
 	}
-	p := &Producer{client: c, policy: policy}
+	p := &Producer{client: c, streamID: streamID}
 	p.claim.p = p
-	if err := p.openPublications(ctx); err != nil {
-		p.closePublications()
-		return nil, err
-	}
-	if p.consumers, err = producer.NewConsumers(streamID, consumerTimeout(&c.opts), p.openConsumerStream); err != nil {
-		p.closePublications()
-		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
-	}
-	p.role = &producerRole{p: p, clientID: c.clientID(), streamID: streamID}
-	if err := c.proc.Add(p.role); err != nil {
-		p.closePublications()
+	r := &producerRole{p: p, o: &c.opts, clientID: c.clientID(), streamID: streamID, policy: policy}
+	p.role = r
+	p.epochs = handoff.NewTaker(&r.epochs)
+	if err := c.proc.Add(r); err != nil {
 		return nil, ErrClosed
 	}
-	r := p.role
-	werr := c.wait(ctx, func() bool { return r.mapped || r.startErr != nil || p.err != nil })
-	if err := firstError(r.startErr, p.err, attachError(werr, r)); err != nil {
+	werr := c.wait(ctx, func() bool { return r.mapped || r.startErr != nil || r.mapErr != nil })
+	if err := firstError(r.startErr, r.mapErr, attachError(werr, r)); err != nil {
 		p.shut()
 		return nil, err
 	}
@@ -137,45 +160,104 @@ type leaseHolder interface {
 }
 
 // producerRole is a producer's agent on the Client's duty cycle: its lease, the mapping
-// of each grant, and the producer's timers. The data path (Offer, Claim, Commit) holds
-// Producer.mu for a call or from Claim to Commit; while a claim is open the role only
-// tries for it, so the duty cycle never waits for an application to commit, and what it
-// could not do waits for a later cycle.
+// of each grant into an epoch for the frame path, its publications, the per-consumer
+// streams the driver assigns, the metadata and the timers (producer.Controller).
+// Everything but the atomic fields belongs to the duty cycle.
 type producerRole struct {
 	p        *Producer
+	o        *Options
 	clientID uint32
 	streamID uint32
+	policy   *shm.PathPolicy
 	lease    *lease
-	// control holds control-stream messages (copies) for the producer, until the role
-	// gets Producer.mu.
-	control [][]byte
-	// mapped: a grant has been mapped once; startErr: the lease could not be set up.
-	mapped   bool
 	startErr error
+
+	desc, qos, meta *pendingPublication
+	control         *controlplane.Outbound
+	// hasControl, hasQos, hasMeta: the publication was handed to the controller.
+	hasControl, hasQos, hasMeta bool
+	ctl                         *producer.Controller
+	// queued holds control-stream messages (copies) heard before the first grant.
+	queued [][]byte
+
+	// epochs hands the frame path each epoch; retired are the epochs it may still be
+	// writing, released (their regions closed) once it has adopted a later post.
+	epochs  handoff.Box[epochPost]
+	retired handoff.Retired[*producer.Producer]
+	// granted: a mapped grant waiting for the descriptor publication before it becomes an
+	// epoch.
+	granted *producer.Regions
+	live    atomic.Pointer[[]*producer.Producer] // the epochs not yet released, for Stats
+	totals  producerTotals                       // of the epochs released
+
+	mapped bool // a grant was mapped once: NewProducer returns
+	errMu  sync.Mutex
+	mapErr error // why the latest grant could not be mapped
+
+	// Published for any goroutine.
+	epoch     atomic.Uint64
+	attached  atomic.Bool
+	consumers atomic.Int64
+	descPub   atomic.Pointer[transport.Publication]
+
 	// closing: Close asked for the lease back; finished once it is given back.
 	closing, finished bool
 }
 
+// producerTotals are the counters of the epochs already released, so Stats survive
+// remaps.
+type producerTotals struct {
+	frames, bytes, dropped, perConsumer atomic.Uint64
+}
+
 func (r *producerRole) OnStart(proc *process.Process) {
-	o := &r.p.client.opts
-	r.lease, r.startErr = newLease(proc.Hub(), o, r.clientID, wire.RoleProducer, r.streamID, r.onControl)
+	o, c := r.o, r.p.client
+	if r.lease, r.startErr = newLease(proc.Hub(), o, r.clientID, wire.RoleProducer, r.streamID, r.onControl); r.startErr != nil {
+		return
+	}
+	r.control = proc.Hub().Publication(controlplane.Endpoint{Channel: o.ControlChannel, StreamID: o.ControlStreamID})
+	r.desc = addPublication(c.transport.AddExclusivePublication(o.DescriptorChannel, o.DescriptorStreamID), o.DescriptorChannel, o.DescriptorStreamID)
+	if o.QosChannel != "" {
+		r.qos = addPublication(c.transport.AddPublication(o.QosChannel, o.QosStreamID), o.QosChannel, o.QosStreamID)
+	}
+	if o.MetadataChannel != "" {
+		r.meta = addPublication(c.transport.AddPublication(o.MetadataChannel, o.MetadataStreamID), o.MetadataChannel, o.MetadataStreamID)
+	}
+	consumers, err := producer.NewConsumers(r.streamID, consumerTimeout(o), func(channel string, streamID int32) transport.Pending[transport.Publication] {
+		return c.transport.AddPublication(channel, streamID)
+	})
+	if err != nil {
+		r.startErr = fmt.Errorf("%w: %w", ErrInvalidOptions, err)
+		return
+	}
+	r.ctl, r.startErr = producer.NewController(r.streamID, producer.Config{ProducerID: r.clientID, Clock: clock.Now,
+		QosIntervalNs: o.QosInterval.Nanoseconds(), Consumers: consumers, AssignedByDriver: true})
+	r.epochs.Post(epochPost{why: ErrNotAttached})
 }
 
 // onControl takes a control-schema message off the driver's control stream: the
 // consumers' hellos and the driver's ConsumerConfig answers (Driver spec §11), which the
-// producer follows with per-consumer streams.
+// producer follows with per-consumer streams, and QosConsumer.
 func (r *producerRole) onControl(msg []byte, h wire.Header) {
-	if h.ID() != wire.ConsumerHelloID && h.ID() != wire.ConsumerConfigID && h.ID() != wire.QosConsumerID {
+	switch h.ID() {
+	case wire.ConsumerHelloID, wire.ConsumerConfigID, wire.QosConsumerID:
+	default:
 		return
 	}
-	const maxQueued = 1024 // a flood waits for the producer to take it no further than this
-	if len(r.control) < maxQueued {
-		r.control = append(r.control, bytes.Clone(msg))
+	if r.ctl != nil && r.mapped {
+		_ = r.ctl.HandleControl(msg) // a malformed message changes nothing; others' are ignored
+		return
+	}
+	// Hellos heard before the first grant are for it: a producer learns of its
+	// consumers from them.
+	const maxQueued = 1024
+	if len(r.queued) < maxQueued {
+		r.queued = append(r.queued, bytes.Clone(msg))
 	}
 }
 
 func (r *producerRole) DoWork(now clock.Mono) int {
-	if r.lease == nil {
+	if r.lease == nil || r.ctl == nil {
 		return 0
 	}
 	work := r.lease.service(now)
@@ -184,38 +266,176 @@ func (r *producerRole) DoWork(now clock.Mono) int {
 		r.finished = r.lease.done()
 		return work
 	}
-	p := r.p
-	// An open claim holds p.mu until the application commits: the duty cycle does not
-	// wait for that. Otherwise the data path holds it for one call only.
-	if p.claim.open.Load() {
-		if !p.mu.TryLock() {
-			return work
+	work += r.publications()
+	lost, granted, grant := r.lease.take()
+	if lost || granted {
+		r.endEpoch()
+		work++
+	}
+	if granted {
+		r.mapGrant(&grant)
+	}
+	if r.granted != nil && r.desc.Get() != nil {
+		r.beginEpoch()
+		work++
+	}
+	if r.mapped && len(r.queued) > 0 {
+		for _, msg := range r.queued {
+			_ = r.ctl.HandleControl(msg)
 		}
-	} else {
-		p.mu.Lock()
+		clear(r.queued)
+		r.queued = r.queued[:0]
 	}
-	defer p.mu.Unlock()
-	if p.closed {
-		return work
-	}
-	if p.react() {
-		r.mapped = true
-	}
-	if p.p == nil {
-		return work // hellos heard before the first grant wait for it
-	}
-	for _, msg := range r.control {
-		_ = p.p.HandleControl(msg) // a malformed message changes nothing; others' are ignored
-	}
-	work += len(r.control) + p.p.DoWork(now.Nanos())
-	clear(r.control)
-	r.control = r.control[:0]
+	work += r.ctl.DoWork(now.Nanos())
+	r.consumers.Store(int64(r.ctl.Consumers().Len()))
+	work += r.retired.Release(r.epochs.Adopted(), r.release)
 	return work
+}
+
+// publications takes the publications whose adds were answered since the last cycle.
+func (r *producerRole) publications() int {
+	work := 0
+	if r.ctl != nil && r.control.Pub() != nil && !r.hasControl {
+		r.ctl.SetControl(r.control.Pub())
+		r.hasControl = true
+		work++
+	}
+	if pub := r.desc.Get(); pub != nil && r.descPub.Load() == nil {
+		r.descPub.Store(&pub)
+		work++
+	}
+	if r.qos != nil && r.qos.Get() != nil && !r.hasQos {
+		r.ctl.SetQos(r.qos.Get())
+		r.hasQos = true
+		work++
+	}
+	if r.meta != nil && r.meta.Get() != nil && !r.hasMeta {
+		r.ctl.SetMetadata(r.meta.Get())
+		r.hasMeta = true
+		work++
+	}
+	return work
+}
+
+// mapGrant maps a grant's regions read-write; they become the frame path's epoch once
+// the descriptor publication is in place.
+func (r *producerRole) mapGrant(g *wire.ShmAttachResponse) {
+	layout := producer.Layout{StreamID: g.StreamID, Epoch: g.Epoch, Nslots: g.HeaderNslots}
+	uris := make([]string, len(g.PayloadPools))
+	for i, pool := range g.PayloadPools {
+		layout.Pools = append(layout.Pools, producer.PoolSpec{PoolID: pool.PoolID, StrideBytes: pool.StrideBytes})
+		uris[i] = pool.RegionURI
+	}
+	regions, err := producer.OpenRegions(layout, r.policy, g.HeaderRegionURI, uris)
+	if err != nil {
+		r.setErr(fmt.Errorf("tp: mapping the regions of stream %d epoch %d: %w", g.StreamID, g.Epoch, err))
+		return
+	}
+	r.setErr(nil)
+	r.granted = regions
+	r.mapped = true
+	r.epochs.Post(epochPost{why: ErrNotReady})
+}
+
+// beginEpoch turns the mapped grant into the frame path's next epoch.
+func (r *producerRole) beginEpoch() {
+	regions := r.granted
+	r.granted = nil
+	pr, err := r.ctl.NewEpoch(regions, r.desc.Get())
+	if err != nil {
+		regions.Close()
+		r.setErr(fmt.Errorf("tp: producer for stream %d: %w", r.streamID, err))
+		return
+	}
+	pr.Controller().RefreshActivity(clock.Now().Nanos())
+	r.epochs.Post(epochPost{p: pr})
+	r.addLive(pr)
+	r.epoch.Store(pr.Epoch())
+	r.attached.Store(true)
+}
+
+// endEpoch withdraws the frame path's epoch (its lease ended, or a new grant replaces
+// it): the frame path is told why at its next call, and the regions are released once it
+// has let go of them.
+func (r *producerRole) endEpoch() {
+	r.attached.Store(false)
+	r.epoch.Store(0)
+	if r.granted != nil {
+		r.granted.Close()
+		r.granted = nil
+	}
+	gen := r.epochs.Post(epochPost{why: ErrNotAttached})
+	if cur := r.ctl.Current(); cur != nil {
+		r.ctl.EndEpoch(cur)
+		r.retired.Add(cur, gen)
+	}
+}
+
+// release closes a retired epoch's regions and adds its counters to the totals.
+func (r *producerRole) release(pr *producer.Producer) {
+	c := pr.FrameCounters()
+	r.totals.frames.Add(c.Frames)
+	r.totals.bytes.Add(c.Bytes)
+	r.totals.perConsumer.Add(c.PerConsumerDescriptors)
+	var dropped uint64
+	for _, n := range c.Results {
+		dropped += n
+	}
+	r.totals.dropped.Add(dropped)
+	pr.Regions().Close()
+	r.removeLive(pr)
+}
+
+func (r *producerRole) addLive(pr *producer.Producer) {
+	var next []*producer.Producer
+	if cur := r.live.Load(); cur != nil {
+		next = append(next, *cur...)
+	}
+	next = append(next, pr)
+	r.live.Store(&next)
+}
+
+func (r *producerRole) removeLive(pr *producer.Producer) {
+	var next []*producer.Producer
+	if cur := r.live.Load(); cur != nil {
+		for _, x := range *cur {
+			if x != pr {
+				next = append(next, x)
+			}
+		}
+	}
+	r.live.Store(&next)
+}
+
+func (r *producerRole) setErr(err error) {
+	r.errMu.Lock()
+	r.mapErr = err
+	r.errMu.Unlock()
 }
 
 func (r *producerRole) OnClose() {
 	if r.lease != nil {
 		r.lease.close()
+	}
+	if r.control != nil {
+		r.control.Release()
+	}
+	if r.granted != nil {
+		r.granted.Close()
+		r.granted = nil
+	}
+	// The frame path is closed: nothing uses the epochs or the publications any more.
+	if r.ctl != nil {
+		if cur := r.ctl.Current(); cur != nil {
+			r.retired.Add(cur, 0)
+		}
+		r.ctl.Close()
+	}
+	r.retired.ReleaseAll(r.release)
+	for _, pub := range []*pendingPublication{r.desc, r.qos, r.meta} {
+		if pub != nil {
+			_ = pub.Close() // best effort: the producer is going away
+		}
 	}
 }
 
@@ -230,160 +450,51 @@ func (r *producerRole) refusal() error {
 
 func (r *producerRole) stream() uint32 { return r.streamID }
 
-// openPublications adds the producer's publications, waiting for them until ctx ends.
-func (p *Producer) openPublications(ctx context.Context) (err error) {
-	c := p.client
-	o := &c.opts
-	if p.desc, err = await(ctx, c, c.transport.AddExclusivePublication(o.DescriptorChannel, o.DescriptorStreamID)); err != nil {
-		return fmt.Errorf("tp: descriptor publication: %w", err)
-	}
-	if p.control, err = await(ctx, c, c.transport.AddPublication(o.ControlChannel, o.ControlStreamID)); err != nil {
-		return fmt.Errorf("tp: control publication: %w", err)
-	}
-	if o.QosChannel != "" {
-		if p.qos, err = await(ctx, c, c.transport.AddPublication(o.QosChannel, o.QosStreamID)); err != nil {
-			return fmt.Errorf("tp: QoS publication: %w", err)
-		}
-	}
-	if o.MetadataChannel != "" {
-		if p.meta, err = await(ctx, c, c.transport.AddPublication(o.MetadataChannel, o.MetadataStreamID)); err != nil {
-			return fmt.Errorf("tp: metadata publication: %w", err)
-		}
-	}
-	return nil
-}
-
-func (p *Producer) closePublications() {
-	if p.consumers != nil {
-		p.consumers.Close()
-	}
-	for _, pub := range []transport.Publication{p.desc, p.control, p.qos, p.meta} {
-		if pub != nil {
-			pub.Close()
-		}
-	}
-}
-
-// react drops the mapping of a lost lease and maps a new grant (with p.mu held); it
-// reports whether it mapped one.
-func (p *Producer) react() bool {
-	lost, granted, grant := p.role.lease.take()
-	if lost || granted {
-		p.unmap()
-	}
-	if granted {
-		p.err = p.mapGrant(&grant)
-	}
-	return granted && p.err == nil
-}
-
-// openConsumerStream opens a per-consumer publication the driver assigned; until the
-// media driver adds it, it is not connected.
-func (p *Producer) openConsumerStream(channel string, streamID int32) (transport.Publication, error) {
-	return addPublication(p.client.transport.AddPublication(channel, streamID), channel, streamID), nil
-}
-
 // consumerTimeout is how long a consumer's per-consumer streams outlive its last hello:
 // five hello periods (1 s) or QoS intervals, whichever is longer (§10.1.3: 3–5×).
 func consumerTimeout(o *Options) int64 {
 	return 5 * max(int64(time.Second), o.QosInterval.Nanoseconds())
 }
 
-func (p *Producer) mapGrant(g *wire.ShmAttachResponse) error {
-	layout := producer.Layout{StreamID: g.StreamID, Epoch: g.Epoch, Nslots: g.HeaderNslots}
-	uris := make([]string, len(g.PayloadPools))
-	for i, pool := range g.PayloadPools {
-		layout.Pools = append(layout.Pools, producer.PoolSpec{PoolID: pool.PoolID, StrideBytes: pool.StrideBytes})
-		uris[i] = pool.RegionURI
-	}
-	regions, err := producer.OpenRegions(layout, p.policy, g.HeaderRegionURI, uris)
-	if err != nil {
-		return fmt.Errorf("tp: mapping the regions of stream %d epoch %d: %w", g.StreamID, g.Epoch, err)
-	}
-	cfg := producer.Config{ProducerID: p.role.clientID, Descriptors: p.desc, Clock: clock.Now,
-		QosIntervalNs: p.client.opts.QosInterval.Nanoseconds(), Control: p.control,
-		Consumers: p.consumers, AssignedByDriver: true}
-	if p.qos != nil {
-		cfg.Qos = p.qos
-	}
-	if p.meta != nil {
-		cfg.Metadata = p.meta
-	}
-	pr, err := producer.New(regions, cfg)
-	if err != nil {
-		regions.Close()
-		return fmt.Errorf("tp: producer for stream %d: %w", g.StreamID, err)
-	}
-	if p.prev != nil {
-		pr.InheritMetadata(p.prev)
-	}
-	pr.RefreshActivity(clock.Now().Nanos())
-	p.regions, p.p = regions, pr
-	return nil
-}
-
-func (p *Producer) unmap() {
-	if p.p == nil {
-		return
-	}
-	c := p.p.Counters()
-	p.done.Frames += c.Frames
-	p.done.Bytes += c.Bytes
-	for i, n := range c.Results {
-		p.done.Results[i] += n
-	}
-	p.regions.Close()
-	p.prev, p.p, p.regions = p.p, nil, nil
-}
-
 // Offer publishes a copy of t as one frame. It never waits: a frame that cannot be
 // placed or announced is dropped and the error says why.
 func (p *Producer) Offer(t Tensor) error {
-	if p.claim.open.Load() {
-		return ErrClaimState // the claim holds the lock: waiting for it here would deadlock
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if err := p.ready(); err != nil {
+	if err := p.enter(); err != nil {
 		return err
 	}
+	defer p.leave()
 	if !t.header(&p.hdr) {
 		return ErrInvalidTensor
 	}
-	return resultErr(p.p.Offer(t.Data, &p.hdr))
-}
-
-func (p *Producer) ready() error {
-	switch {
-	case p.closed:
-		return ErrClosed
-	case p.p == nil:
-		return ErrNotAttached
-	}
-	return nil
+	return resultErr(p.cur.Offer(t.Data, &p.hdr))
 }
 
 // Claim opens a frame of size bytes to be written in place (zero copy): fill
-// Claim.Payload, then Commit or Abort. Until then the Producer is locked: other
-// goroutines' calls wait, and this goroutine's calls other than Commit and Abort fail
-// with ErrClaimState (Stats and Err would wait: do not call them with a claim open).
+// Claim.Payload, then Commit or Abort. Until then other goroutines' frame-path calls
+// wait, and this goroutine's other calls fail with ErrClaimState.
 func (p *Producer) Claim(size int) (*Claim, error) {
-	if p.claim.open.Load() {
-		return nil, ErrClaimState
-	}
-	p.mu.Lock()
-	if err := p.ready(); err != nil {
-		p.mu.Unlock()
+	if err := p.enter(); err != nil {
 		return nil, err
 	}
-	c, r := p.p.Claim(size)
+	c, r := p.cur.Claim(size)
+	return p.opened(c, r)
+}
+
+// opened keeps the frame path for an open claim, or gives it back on a failure.
+func (p *Producer) opened(c *producer.Claim, r producer.Result) (*Claim, error) {
 	if r != producer.OK {
-		p.mu.Unlock()
+		p.leave()
 		return nil, resultErr(r)
 	}
 	p.claim.c = c
-	p.claim.open.open()
+	ordered.StoreInt32(&p.state, frameClaimed)
 	return &p.claim, nil
+}
+
+// close turns an open claim back into a call in progress, so that of two racing
+// Commits or Aborts of one claim exactly one proceeds.
+func (c *Claim) close() bool {
+	return atomic.CompareAndSwapInt32(&c.p.state, frameClaimed, frameBusy)
 }
 
 // Payload is where the frame's bytes go, exactly the size claimed.
@@ -394,25 +505,25 @@ func (c *Claim) Seq() uint64 { return c.c.Seq() }
 
 // Commit publishes the claimed frame with shape s.
 func (c *Claim) Commit(s Shape) error {
-	if !c.open.close() {
+	if !c.close() {
 		return ErrClaimState
 	}
 	p := c.p
-	defer p.mu.Unlock()
+	defer p.leave()
 	if !s.header(&p.hdr) {
-		p.p.Abort(c.c)
+		p.cur.Abort(c.c)
 		return ErrInvalidTensor
 	}
-	return resultErr(p.p.Commit(c.c, &p.hdr))
+	return resultErr(p.cur.Commit(c.c, &p.hdr))
 }
 
 // Abort gives the claim up; no frame is published.
 func (c *Claim) Abort() error {
-	if !c.open.close() {
+	if !c.close() {
 		return ErrClaimState
 	}
-	defer c.p.mu.Unlock()
-	return resultErr(c.p.p.Abort(c.c))
+	defer c.p.leave()
+	return resultErr(c.p.cur.Abort(c.c))
 }
 
 // ProducerStats are a producer's totals across epochs.
@@ -431,48 +542,51 @@ type ProducerStats struct {
 	PerConsumerDescriptors uint64
 }
 
-// Stats returns the producer's totals.
+// Stats returns the producer's totals. It takes no lock the frame path or the duty
+// cycle holds.
 func (p *Producer) Stats() ProducerStats {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	c := p.done
-	s := ProducerStats{LeaseLosses: p.role.lease.losses.Load(), Consumers: p.consumers.Len(), PerConsumerDescriptors: p.consumers.Counters().Described}
-	if p.p != nil {
-		cur := p.p.Counters()
-		c.Frames += cur.Frames
-		c.Bytes += cur.Bytes
-		for i, n := range cur.Results {
-			c.Results[i] += n
-		}
-		s.Epoch = p.p.Epoch()
+	r := p.role
+	s := ProducerStats{
+		Frames: r.totals.frames.Load(), Bytes: r.totals.bytes.Load(), Dropped: r.totals.dropped.Load(),
+		PerConsumerDescriptors: r.totals.perConsumer.Load(),
+		Epoch:                  r.epoch.Load(), LeaseLosses: r.lease.losses.Load(), Consumers: int(r.consumers.Load()),
 	}
-	s.Frames, s.Bytes = c.Frames, c.Bytes
-	for _, n := range c.Results {
-		s.Dropped += n
+	if live := r.live.Load(); live != nil {
+		for _, pr := range *live {
+			c := pr.FrameCounters()
+			s.Frames += c.Frames
+			s.Bytes += c.Bytes
+			s.PerConsumerDescriptors += c.PerConsumerDescriptors
+			for _, n := range c.Results {
+				s.Dropped += n
+			}
+		}
 	}
 	return s
 }
 
 // Err returns why the latest grant could not be mapped, nil if it was.
 func (p *Producer) Err() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.err
+	r := p.role
+	r.errMu.Lock()
+	defer r.errMu.Unlock()
+	return r.mapErr
 }
 
 // Close detaches from the driver and unmaps the regions. An open claim must be
 // committed or aborted first (else ErrClaimState).
 func (p *Producer) Close() error {
-	if p.claim.open.Load() {
-		return ErrClaimState
+	for !atomic.CompareAndSwapInt32(&p.state, frameIdle, frameBusy) {
+		if atomic.LoadInt32(&p.state) == frameClaimed {
+			return ErrClaimState
+		}
+		runtime.Gosched()
 	}
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
+	if p.closed.Swap(true) {
+		p.leave()
 		return nil
 	}
-	p.closed = true
-	p.mu.Unlock()
+	p.leave()
 	p.shut()
 	p.client.untrack(p)
 	return nil
@@ -482,25 +596,19 @@ func (p *Producer) Close() error {
 // lease expires anyway.
 const detachTimeout = time.Second
 
-// shut gives the lease back (briefly waiting for the driver), stops the role and releases
-// the mapping and publications.
+// shut gives the lease back (briefly waiting for the driver) and stops the role, which
+// releases the mapping and publications.
 func (p *Producer) shut() {
-	c := p.client
-	if r := p.role; r != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), detachTimeout)
-		if c.proc.Do(func() { r.closing = true }) == nil {
-			_ = c.wait(ctx, func() bool { return r.finished || r.lease == nil }) // best effort
-		}
-		cancel()
-		if done, err := c.proc.Remove(r); err == nil {
-			_ = c.wait(context.Background(), func() bool { return isClosed(done) })
-		}
+	p.closed.Store(true)
+	c, r := p.client, p.role
+	ctx, cancel := context.WithTimeout(context.Background(), detachTimeout)
+	if c.proc.Do(func() { r.closing = true }) == nil {
+		_ = c.wait(ctx, func() bool { return r.finished || r.lease == nil }) // best effort
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.closed = true
-	p.unmap()
-	p.closePublications()
+	cancel()
+	if done, err := c.proc.Remove(r); err == nil {
+		_ = c.wait(context.Background(), func() bool { return isClosed(done) })
+	}
 }
 
 // isClosed reports whether ch is closed.
@@ -511,4 +619,26 @@ func isClosed(ch <-chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// control runs f on the producer's agent, on the duty cycle, and returns its error. For
+// the metadata calls: control-path calls that may wait for a duty cycle.
+func (p *Producer) control(f func(r *producerRole) error) error {
+	if p.closed.Load() {
+		return ErrClosed
+	}
+	r := p.role
+	var err error
+	ran := false
+	ctx, cancel := context.WithTimeout(context.Background(), controlTimeout)
+	defer cancel()
+	if werr := p.client.wait(ctx, func() bool {
+		if !ran {
+			ran, err = true, f(r)
+		}
+		return true
+	}); werr != nil {
+		return werr
+	}
+	return err
 }

@@ -215,3 +215,15 @@ type Counter interface {
 	// Close frees the counter. Closing twice is harmless.
 	Close() error
 }
+
+// Ready is a Pending that is already complete: Poll returns v and err. For resources a
+// caller has in hand (tests, a backend that adds synchronously).
+func Ready[T any](v T, err error) Pending[T] { return &ready[T]{v: v, err: err} }
+
+type ready[T any] struct {
+	v   T
+	err error
+}
+
+func (r *ready[T]) Poll() (T, error) { return r.v, r.err }
+func (r *ready[T]) Cancel()          {}

@@ -72,9 +72,9 @@ func TestWireSpec_10_1_3_AgentFollowsAssignment(t *testing.T) {
 	}
 	toConsumer, toProducer, shared := pipe(), pipe(), pipe()
 	perConsumer := map[int32]*closablePipe{}
-	table, err := producer.NewConsumers(7, 5_000_000_000, func(_ string, id int32) (transport.Publication, error) {
+	table, err := producer.NewConsumers(7, 5_000_000_000, func(_ string, id int32) transport.Pending[transport.Publication] {
 		perConsumer[id] = pipe()
-		return perConsumer[id], nil
+		return transport.Ready[transport.Publication](perConsumer[id], nil)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -121,8 +121,8 @@ func TestWireSpec_10_1_3_AgentFollowsAssignment(t *testing.T) {
 		}
 		inv.Invoke()
 	}
-	if frames != 2 || table.Counters().RateLimited != 18 {
-		t.Fatalf("%d frames on the per-consumer stream, counters %+v", frames, table.Counters())
+	if frames != 2 || p.Counters().PerConsumerRateLimited != 18 {
+		t.Fatalf("%d frames on the per-consumer stream, counters %+v", frames, p.Counters())
 	}
 	var unread int
 	shared.Poll(func([]byte, *transport.Header) { unread++ }, 100)

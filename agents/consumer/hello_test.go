@@ -96,7 +96,9 @@ func TestWireSpec_10_1_3_HelloConfigRoundTrip(t *testing.T) {
 	if ph.MaxRateHz != 5 || ph.Mode != wire.ModeRateLimited || ph.DescriptorStreamID != 1100 || ph.ExpectedLayoutVersion != h.ExpectedLayoutVersion {
 		t.Fatalf("producer read %+v", ph)
 	}
-	table, err := producer.NewConsumers(7, 1e9, func(string, int32) (transport.Publication, error) { return nopPub{}, nil })
+	table, err := producer.NewConsumers(7, 1e9, func(string, int32) transport.Pending[transport.Publication] {
+		return transport.Ready[transport.Publication](nopPub{}, nil)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -230,9 +230,9 @@ func TestWireSpec_10_2_2_ProgressEndToEnd(t *testing.T) {
 	r := standalone(t, base, 3)
 	toConsumer, toProducer, shared := newClosablePipe(t), newClosablePipe(t), newClosablePipe(t)
 	perConsumer := map[int32]*closablePipe{}
-	table, err := producer.NewConsumers(7, 5_000_000_000, func(_ string, id int32) (transport.Publication, error) {
+	table, err := producer.NewConsumers(7, 5_000_000_000, func(_ string, id int32) transport.Pending[transport.Publication] {
 		perConsumer[id] = newClosablePipe(t)
-		return perConsumer[id], nil
+		return transport.Ready[transport.Publication](perConsumer[id], nil)
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,9 @@ func TestPublishAllocatesNothing(t *testing.T) {
 	p, _, pipe := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Control: control, Qos: qos, QosIntervalNs: 10, ActivityIntervalNs: 10})
 	payload := make([]byte, 3000)
 	tensor := vector(len(payload))
+	// Progress on throughout: turning it on or off is a control-path change (a new Targets
+	// for the frame path), not a frame's.
+	p.ctl.SetProgress(true, ProgressPolicy{IntervalNs: 1, BytesDelta: 1})
 	var i int
 	frame := func() {
 		i++
@@ -22,7 +25,6 @@ func TestPublishAllocatesNothing(t *testing.T) {
 				t.Fatal(res)
 			}
 		} else {
-			p.SetProgress(true, ProgressPolicy{IntervalNs: 1, BytesDelta: 1})
 			c, res := p.Claim(len(payload))
 			if res != OK {
 				t.Fatal(res)
@@ -33,7 +35,6 @@ func TestPublishAllocatesNothing(t *testing.T) {
 			if res := p.Commit(c, tensor); res != OK {
 				t.Fatal(res)
 			}
-			p.SetProgress(false, ProgressPolicy{})
 		}
 		p.DoWork(clock.now)
 		if i%32 == 0 {

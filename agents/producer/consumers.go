@@ -58,49 +58,56 @@ func (r *RateLimiter) Allow(nowNs int64) bool {
 	return true
 }
 
-// OpenPublication opens a per-consumer publication on channel and stream.
-type OpenPublication func(channel string, streamID int32) (transport.Publication, error)
+// OpenPublication adds a per-consumer publication on channel and stream; the table polls
+// the add on the control path and hands the publication to the frame path once ready.
+type OpenPublication func(channel string, streamID int32) transport.Pending[transport.Publication]
 
-// ConsumerCounters are the per-consumer stream statistics.
+// ConsumerCounters are the control side's per-consumer statistics; the frame path counts
+// what it sent there (Counters).
 type ConsumerCounters struct {
-	Hellos      uint64
-	Configs     uint64 // ConsumerConfigs followed (Apply)
-	Declined    uint64 // requests rejected or publications that failed to open
-	Opened      uint64 // per-consumer publications opened
-	Closed      uint64 // closed because the consumer went stale, or replaced
-	Expired     uint64 // consumers dropped as stale
-	Described   uint64 // descriptors sent on per-consumer streams
-	RateLimited uint64 // descriptors withheld by a consumer's max_rate_hz
-	// ProgressSent counts FrameProgress sent on per-consumer control streams (§5).
-	ProgressSent uint64
-	SendFailed   uint64 // per-consumer offers that failed (back pressure, not connected)
+	Hellos   uint64
+	Configs  uint64 // ConsumerConfigs followed (Apply)
+	Declined uint64 // requests rejected or publications that failed to open
+	Opened   uint64 // per-consumer publications opened
+	Closed   uint64 // closed because the consumer went stale, or replaced
+	Expired  uint64 // consumers dropped as stale
+}
+
+// stream is one per-consumer publication: being added, or added.
+type stream struct {
+	pending transport.Pending[transport.Publication]
+	pub     transport.Publication
 }
 
 type consumerEntry struct {
-	id          uint32
-	lastSeenNs  int64
-	limiter     RateLimiter
-	descriptors transport.Publication
-	control     transport.Publication
-	assigned    wire.ConsumerConfig
+	id         uint32
+	lastSeenNs int64
+	maxRateHz  uint32 // the cap of a RATE_LIMITED consumer, 0 for none
+	descriptor *stream
+	control    *stream
+	assigned   wire.ConsumerConfig
 	// progress: the consumer said supports_progress; hint is what it asked for.
 	progress bool
 	hint     ProgressHint
 }
 
 // Consumers tracks the consumers that said hello on one stream, their per-consumer
-// descriptor and control publications (§10.1.2–10.1.3) and their liveness. It is used by
-// the producer's single goroutine.
+// descriptor and control publications (§10.1.2–10.1.3) and their liveness, on the control
+// side. Every change marks it dirty; the Controller then hands the frame path a new
+// Targets (Snapshot). Publications it replaces or closes go to Retiring, for the
+// Controller to close once the frame path no longer uses them.
 type Consumers struct {
 	streamID  uint32
 	timeoutNs int64
 	open      OpenPublication
 	entries   []consumerEntry
 	counters  ConsumerCounters
+	dirty     bool
+	retiring  []transport.Publication
 }
 
 // NewConsumers returns the table for streamID. timeoutNs is the staleness limit, which the
-// spec puts at 3–5× the hello/QoS interval; open creates per-consumer publications (nil
+// spec puts at 3–5× the hello/QoS interval; open adds per-consumer publications (nil
 // declines every request).
 func NewConsumers(streamID uint32, timeoutNs int64, open OpenPublication) (*Consumers, error) {
 	if timeoutNs <= 0 {
@@ -161,18 +168,18 @@ func (t *Consumers) observe(h *wire.ConsumerHello, nowNs int64) *consumerEntry {
 	t.counters.Hellos++
 	e := t.entry(h.ConsumerID, nowNs)
 	e.lastSeenNs = nowNs
-	// max_rate_hz binds only a RATE_LIMITED consumer (§10.1.2). A repeated hello keeps
-	// the limiter's state, so periodic hellos cannot let extra frames through.
-	var limiter RateLimiter
+	// max_rate_hz binds only a RATE_LIMITED consumer (§10.1.2).
+	var rate uint32
 	if h.Mode == wire.ModeRateLimited {
-		limiter = NewRateLimiter(h.MaxRateHz)
+		rate = h.MaxRateHz
 	}
-	if limiter.periodNs != e.limiter.periodNs {
-		e.limiter = limiter
-	}
-	e.progress, e.hint = h.SupportsProgress, ProgressHint{}
+	var hint ProgressHint
 	if h.SupportsProgress {
-		e.hint = hintOf(h)
+		hint = hintOf(h)
+	}
+	if rate != e.maxRateHz || h.SupportsProgress != e.progress || hint != e.hint {
+		e.maxRateHz, e.progress, e.hint = rate, h.SupportsProgress, hint
+		t.dirty = true
 	}
 	return e
 }
@@ -192,26 +199,27 @@ func (t *Consumers) Apply(a *wire.ConsumerConfig, nowNs int64) (ok bool, err err
 }
 
 // moveStreams gives e's consumer the per-consumer streams req names, as far as they are
-// valid and open, and records the outcome as e.assigned: req with the streams it got.
+// valid and can be added, and records the outcome as e.assigned: req with the streams it
+// got.
 func (t *Consumers) moveStreams(e *consumerEntry, req *wire.ConsumerConfig) error {
 	got := *req
 	var errD, errC error
-	got.DescriptorChannel, got.DescriptorStreamID, e.descriptors, errD =
-		t.assign(req.ConsumerID, "descriptor", req.DescriptorChannel, req.DescriptorStreamID, e.assigned.DescriptorChannel, e.assigned.DescriptorStreamID, e.descriptors)
+	got.DescriptorChannel, got.DescriptorStreamID, e.descriptor, errD =
+		t.assign(req.ConsumerID, "descriptor", req.DescriptorChannel, req.DescriptorStreamID, e.assigned.DescriptorChannel, e.assigned.DescriptorStreamID, e.descriptor)
 	got.ControlChannel, got.ControlStreamID, e.control, errC =
 		t.assign(req.ConsumerID, "control", req.ControlChannel, req.ControlStreamID, e.assigned.ControlChannel, e.assigned.ControlStreamID, e.control)
 	e.assigned = got
 	return errors.Join(errD, errC)
 }
 
-// assign returns the channel, stream id and publication for one request, reusing pub when
-// the request has not changed and closing it when it has.
-func (t *Consumers) assign(id uint32, field, channel string, streamID uint32, curChannel string, curID uint32, pub transport.Publication) (string, uint32, transport.Publication, error) {
+// assign returns the channel, stream id and stream for one request, keeping s when the
+// request has not changed and retiring it when it has.
+func (t *Consumers) assign(id uint32, field, channel string, streamID uint32, curChannel string, curID uint32, s *stream) (string, uint32, *stream, error) {
 	requested, err := validRequest(id, field, channel, streamID)
-	if pub != nil && requested && channel == curChannel && streamID == curID {
-		return channel, streamID, pub, nil
+	if s != nil && requested && channel == curChannel && streamID == curID {
+		return channel, streamID, s, nil
 	}
-	t.close(pub)
+	t.retire(s)
 	if err != nil {
 		t.counters.Declined++
 		return "", 0, nil, err
@@ -223,20 +231,59 @@ func (t *Consumers) assign(id uint32, field, channel string, streamID uint32, cu
 		t.counters.Declined++
 		return "", 0, nil, nil
 	}
-	pub, err = t.open(channel, int32(streamID))
-	if err != nil {
-		t.counters.Declined++
-		return "", 0, nil, fmt.Errorf("producer: consumer %d: open %s stream: %w", id, field, err)
-	}
-	t.counters.Opened++
-	return channel, streamID, pub, nil
+	return channel, streamID, &stream{pending: t.open(channel, int32(streamID))}, nil
 }
 
-func (t *Consumers) close(pub transport.Publication) {
-	if pub != nil {
-		_ = pub.Close() // closing is best effort: the consumer is gone or moved
-		t.counters.Closed++
+// retire gives s up: an add in progress is canceled, a publication waits in Retiring
+// until the frame path no longer uses it.
+func (t *Consumers) retire(s *stream) {
+	if s == nil {
+		return
 	}
+	t.dirty = true
+	if s.pub == nil {
+		s.pending.Cancel()
+		return
+	}
+	t.retiring = append(t.retiring, s.pub)
+	t.counters.Closed++
+}
+
+// Poll completes the per-consumer publications being added: a new one makes the table
+// dirty, a refused one is dropped (the consumer stays on the shared stream) and returned
+// as an error.
+func (t *Consumers) Poll() error {
+	var errs []error
+	for i := range t.entries {
+		e := &t.entries[i]
+		if err := t.poll(e.id, "descriptor", &e.descriptor); err != nil {
+			errs = append(errs, err)
+		}
+		if err := t.poll(e.id, "control", &e.control); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (t *Consumers) poll(id uint32, field string, sp **stream) error {
+	s := *sp
+	if s == nil || s.pub != nil {
+		return nil
+	}
+	pub, err := s.pending.Poll()
+	switch {
+	case errors.Is(err, transport.ErrPending):
+		return nil
+	case err != nil:
+		*sp = nil
+		t.counters.Declined++
+		return fmt.Errorf("producer: consumer %d: open %s stream: %w", id, field, err)
+	}
+	s.pub = pub
+	t.counters.Opened++
+	t.dirty = true
+	return nil
 }
 
 func (t *Consumers) entry(id uint32, nowNs int64) *consumerEntry {
@@ -246,17 +293,26 @@ func (t *Consumers) entry(id uint32, nowNs int64) *consumerEntry {
 		}
 	}
 	t.entries = append(t.entries, consumerEntry{id: id, lastSeenNs: nowNs})
+	t.dirty = true
 	return &t.entries[len(t.entries)-1]
 }
 
-// Close closes every per-consumer publication and forgets the consumers: the producer
+// Close retires every per-consumer publication and forgets the consumers: the producer
 // is going away.
 func (t *Consumers) Close() {
 	for i := range t.entries {
-		t.close(t.entries[i].descriptors)
-		t.close(t.entries[i].control)
+		t.retire(t.entries[i].descriptor)
+		t.retire(t.entries[i].control)
 	}
 	t.entries = t.entries[:0]
+}
+
+// TakeRetiring returns the publications retired since the last call, for the caller to
+// close once the frame path has adopted the Targets that no longer name them.
+func (t *Consumers) TakeRetiring() []transport.Publication {
+	r := t.retiring
+	t.retiring = nil
+	return r
 }
 
 // Touch refreshes a consumer's liveness, as a QosConsumer from it does (§10.1.3).
@@ -272,7 +328,7 @@ func (t *Consumers) Touch(streamID, consumerID uint32, nowNs int64) {
 	}
 }
 
-// Expire closes the streams of consumers not heard from within the timeout and forgets
+// Expire retires the streams of consumers not heard from within the timeout and forgets
 // them; it returns how many went.
 func (t *Consumers) Expire(nowNs int64) int {
 	kept := t.entries[:0]
@@ -281,9 +337,10 @@ func (t *Consumers) Expire(nowNs int64) int {
 			kept = append(kept, e)
 			continue
 		}
-		t.close(e.descriptors)
-		t.close(e.control)
+		t.retire(e.descriptor)
+		t.retire(e.control)
 		t.counters.Expired++
+		t.dirty = true
 	}
 	n := len(t.entries) - len(kept)
 	clear(t.entries[len(kept):])
@@ -291,28 +348,29 @@ func (t *Consumers) Expire(nowNs int64) int {
 	return n
 }
 
-// Describe sends the encoded FrameDescriptor msg on every per-consumer descriptor stream
-// whose max_rate_hz allows a frame at nowNs, and returns how many took it; the shared
-// stream is never gated (§10.1.2). It does not allocate.
-func (t *Consumers) Describe(msg []byte, nowNs int64) int {
-	sent := 0
+// Dirty reports whether the table changed since the last Snapshot.
+func (t *Consumers) Dirty() bool { return t.dirty }
+
+// Snapshot builds the Targets the frame path should use now: the per-consumer streams
+// that are in place, and the progress demand of the live consumers (ProgressDemand).
+func (t *Consumers) Snapshot(defaults, floor ProgressPolicy) *Targets {
+	t.dirty = false
+	d := t.ProgressDemand(defaults, floor)
+	s := &Targets{ProgressOn: d.Consumers > 0, ProgressShared: d.Shared > 0, Progress: d.Policy}
 	for i := range t.entries {
 		e := &t.entries[i]
-		if e.descriptors == nil {
-			continue
+		tg := Target{ConsumerID: e.id, Progress: e.progress, MaxRateHz: e.maxRateHz}
+		if e.descriptor != nil {
+			tg.Descriptors = e.descriptor.pub
 		}
-		if !e.limiter.Allow(nowNs) {
-			t.counters.RateLimited++
-			continue
+		if e.control != nil {
+			tg.Control = e.control.pub
 		}
-		if offer(e.descriptors, msg) != OK {
-			t.counters.SendFailed++
-			continue
+		if tg.Descriptors != nil || tg.Control != nil {
+			s.Consumers = append(s.Consumers, tg)
 		}
-		t.counters.Described++
-		sent++
 	}
-	return sent
+	return s
 }
 
 // ProgressDemand is what the live consumers ask of FrameProgress (§10.2.2).
@@ -343,7 +401,7 @@ func (t *Consumers) ProgressDemand(defaults, floor ProgressPolicy) ProgressDeman
 			d.Policy = d.Policy.WithHint(defaults, e.hint)
 		}
 		d.Consumers++
-		if e.control == nil {
+		if e.control == nil || e.control.pub == nil {
 			d.Shared++
 		}
 	}
@@ -354,97 +412,5 @@ func (t *Consumers) ProgressDemand(defaults, floor ProgressPolicy) ProgressDeman
 	return d
 }
 
-// sendProgress offers an encoded FrameProgress on the per-consumer control stream of
-// every consumer that supports progress; no other control message goes there (§5).
-func (t *Consumers) sendProgress(msg []byte) {
-	for i := range t.entries {
-		e := &t.entries[i]
-		if !e.progress || e.control == nil {
-			continue
-		}
-		if offer(e.control, msg) != OK {
-			t.counters.SendFailed++
-			continue
-		}
-		t.counters.ProgressSent++
-	}
-}
-
 // ErrNoControl is returned when a ConsumerConfig is due but Config.Control is nil.
 var ErrNoControl = errors.New("producer: no control publication for ConsumerConfig")
-
-// HandleControl takes a message from the control or QoS stream. A ConsumerHello is
-// answered with a ConsumerConfig on the control publication, or in driver mode
-// (Config.AssignedByDriver) only recorded, since the driver answers it; a ConsumerConfig
-// for this stream is followed (Consumers.Apply), and a QosConsumer keeps its consumer
-// alive (§10.1.3). Other messages, and everything when Config.Consumers is nil, are
-// ignored. A malformed message is returned as an error and changes nothing.
-func (p *Producer) HandleControl(buf []byte) error {
-	t := p.cfg.Consumers
-	if t == nil {
-		return nil
-	}
-	h, err := wire.PeekHeader(buf)
-	if err != nil {
-		return err
-	}
-	switch h.ID() {
-	case wire.QosConsumerID:
-		var q wire.QosConsumer
-		if err := q.Decode(buf); err != nil {
-			return err
-		}
-		t.Touch(q.StreamID, q.ConsumerID, p.cfg.Clock().Nanos())
-	case wire.ConsumerHelloID:
-		var hello wire.ConsumerHello
-		if err := hello.Decode(buf); err != nil {
-			return err
-		}
-		if p.cfg.AssignedByDriver {
-			if t.ObserveHello(&hello, p.cfg.Clock().Nanos()) {
-				p.applyProgressDemand()
-			}
-			return nil
-		}
-		a, ok, reqErr := t.HandleHello(&hello, p.cfg.Clock().Nanos())
-		if !ok {
-			return nil
-		}
-		p.applyProgressDemand()
-		return errors.Join(reqErr, p.sendConfig(&a))
-	case wire.ConsumerConfigID:
-		var a wire.ConsumerConfig
-		if err := a.Decode(buf); err != nil {
-			return err
-		}
-		// A half assignment (a channel without a stream id, or an id without a channel)
-		// is not an assignment (§10.1.3): both halves are cleared.
-		if a.DescriptorChannel == "" || a.DescriptorStreamID == 0 {
-			a.DescriptorChannel, a.DescriptorStreamID = "", 0
-		}
-		if a.ControlChannel == "" || a.ControlStreamID == 0 {
-			a.ControlChannel, a.ControlStreamID = "", 0
-		}
-		_, err := t.Apply(&a, p.cfg.Clock().Nanos())
-		return err
-	}
-	return nil
-}
-
-func (p *Producer) sendConfig(a *wire.ConsumerConfig) error {
-	if p.cfg.Control == nil {
-		return ErrNoControl
-	}
-	if n := a.EncodedLength(); len(p.configBuf) < n {
-		p.configBuf = make([]byte, n)
-	}
-	n, err := a.Encode(p.configBuf)
-	if err != nil {
-		return fmt.Errorf("producer: ConsumerConfig for consumer %d: %w", a.ConsumerID, err)
-	}
-	if r := offer(p.cfg.Control, p.configBuf[:n]); r != OK {
-		p.fail(r)
-		return fmt.Errorf("producer: ConsumerConfig for consumer %d: %s", a.ConsumerID, r)
-	}
-	return nil
-}

@@ -23,13 +23,13 @@ type closingPipe struct {
 
 func (p *closingPipe) Close() error { p.closed = true; return nil }
 
-func (p *pubs) open(channel string, streamID int32) (transport.Publication, error) {
+func (p *pubs) open(channel string, streamID int32) transport.Pending[transport.Publication] {
 	if p.fail != nil {
-		return nil, p.fail
+		return transport.Ready[transport.Publication](nil, p.fail)
 	}
 	cp := &closingPipe{Pipe: newPipe(p.t)}
 	p.opened[streamID] = cp
-	return cp, nil
+	return transport.Ready[transport.Publication](cp, nil)
 }
 
 func newTable(t testing.TB) (*Consumers, *pubs) {
@@ -39,6 +39,32 @@ func newTable(t testing.TB) (*Consumers, *pubs) {
 		t.Fatal(err)
 	}
 	return c, p
+}
+
+// frameSide plays a Controller and its frame path around a bare table, on the test's
+// goroutine: it completes the table's adds, adopts its Targets when they changed, closes
+// what the table retired (the frame path has adopted the Targets without it), and sends
+// as the frame path does.
+type frameSide struct {
+	c        *Consumers
+	ft       frameTargets
+	counters frameCounters
+}
+
+func (f *frameSide) sync() error {
+	err := f.c.Poll()
+	if f.c.Dirty() || f.ft.t == nil {
+		f.ft.adopt(f.c.Snapshot(DefaultProgressPolicy, DefaultProgressFloor))
+		for _, pub := range f.c.TakeRetiring() {
+			pub.Close()
+		}
+	}
+	return err
+}
+
+func (f *frameSide) describe(d *wire.FrameDescriptor, nowNs int64) int {
+	f.sync()
+	return f.ft.describe(encoded(d), nowNs, &f.counters)
 }
 
 func encodeHelloForTest(h *wire.ConsumerHello) []byte { return encoded(h) }
@@ -133,8 +159,9 @@ func TestWireSpec_10_1_2_RateLimitedPerConsumerStream(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	f := &frameSide{c: c}
 	for i := range 100 {
-		describe(c, &wire.FrameDescriptor{StreamID: 7, Seq: uint64(i)}, int64(i)*10_000_000) // 100 Hz for 1 s
+		f.describe(&wire.FrameDescriptor{StreamID: 7, Seq: uint64(i)}, int64(i)*10_000_000) // 100 Hz for 1 s
 	}
 	if n := len(collect(p.opened[1101].Pipe)); n != 10 {
 		t.Fatalf("rate-limited stream got %d descriptors, want 10", n)
@@ -143,7 +170,7 @@ func TestWireSpec_10_1_2_RateLimitedPerConsumerStream(t *testing.T) {
 	if len(got) != 100 || decodeDescriptor(t, got[99]).Seq != 99 {
 		t.Fatalf("unlimited stream got %d descriptors", len(got))
 	}
-	if k := c.Counters(); k.RateLimited != 90 || k.Described != 110 {
+	if k := f.counters; k.RateLimited != 90 || k.Described != 110 {
 		t.Fatalf("counters %+v", k)
 	}
 }
@@ -156,15 +183,21 @@ func TestWireSpec_10_1_3_StaleConsumerStreamsClosed(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	f := &frameSide{c: c}
+	f.sync()
 	c.Touch(7, 2, 4_000_000_000) // a QosConsumer keeps consumer 2 alive
 	c.Touch(8, 1, 4_000_000_000) // another stream's QoS does not
 	if n := c.Expire(5_000_000_000); n != 1 || c.Len() != 1 {
 		t.Fatalf("expired %d, %d left", n, c.Len())
 	}
+	if p.opened[1101].closed {
+		t.Fatal("a stale consumer's stream closed before the frame path let go of it")
+	}
+	f.sync()
 	if !p.opened[1101].closed || !p.opened[1201].closed || p.opened[1102].closed {
 		t.Fatal("wrong publications closed")
 	}
-	describe(c, &wire.FrameDescriptor{StreamID: 7}, 5_000_000_000)
+	f.describe(&wire.FrameDescriptor{StreamID: 7}, 5_000_000_000)
 	if len(collect(p.opened[1101].Pipe)) != 0 || len(collect(p.opened[1102].Pipe)) != 1 {
 		t.Fatal("descriptor went to a stale consumer")
 	}
@@ -176,23 +209,29 @@ func TestWireSpec_10_1_2_HelloHandling(t *testing.T) {
 	if _, ok, _ := c.HandleHello(&h, 0); ok || c.Len() != 0 {
 		t.Fatal("hello for another stream handled")
 	}
+	f := &frameSide{c: c}
 	h = wire.ConsumerHello{StreamID: 7, ConsumerID: 1, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1101}
 	c.HandleHello(&h, 0)
 	c.HandleHello(&h, 1) // a repeated hello keeps the publication
+	f.sync()
 	if k := c.Counters(); k.Opened != 1 || k.Closed != 0 {
 		t.Fatalf("counters %+v", k)
 	}
 	h.DescriptorStreamID = 1102 // a changed request moves it
 	c.HandleHello(&h, 2)
+	f.sync()
 	if !p.opened[1101].closed || p.opened[1102] == nil {
 		t.Fatal("changed request did not move the stream")
 	}
 	h.ConsumerID = 2
 	h.DescriptorStreamID = 1103
 	p.fail = errors.New("no driver")
-	a, _, err := c.HandleHello(&h, 3)
-	if err == nil || a.DescriptorStreamID != 0 || c.Counters().Declined != 1 {
-		t.Fatalf("failed open: %v %+v", err, a)
+	c.HandleHello(&h, 3)
+	if err := f.sync(); err == nil || c.Counters().Declined != 1 {
+		t.Fatalf("failed open: %v", err)
+	}
+	if tg := f.ft.t.Consumers; len(tg) != 1 || tg[0].ConsumerID != 1 {
+		t.Fatalf("targets after a failed open: %+v", tg)
 	}
 	if _, err := NewConsumers(7, 0, nil); !errors.Is(err, ErrInvalidConfig) {
 		t.Fatalf("zero timeout: %v", err)
@@ -203,6 +242,8 @@ func TestRateLimitedDescribeAllocatesNothing(t *testing.T) {
 	c, p := newTable(t)
 	h := wire.ConsumerHello{StreamID: 7, ConsumerID: 1, Mode: wire.ModeRateLimited, MaxRateHz: 1000, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1101}
 	c.HandleHello(&h, 0)
+	f := &frameSide{c: c}
+	f.sync()
 	pipe := p.opened[1101].Pipe
 	d := wire.FrameDescriptor{StreamID: 7}
 	buf := make([]byte, wire.FrameDescriptorLength)
@@ -211,7 +252,7 @@ func TestRateLimitedDescribeAllocatesNothing(t *testing.T) {
 		now += 100_000
 		d.Seq++
 		d.Encode(buf)
-		c.Describe(buf, now)
+		f.ft.describe(buf, now, &f.counters)
 		if d.Seq%64 == 0 {
 			pipe.Poll(func([]byte, *transport.Header) {}, 100)
 		}
@@ -219,7 +260,7 @@ func TestRateLimitedDescribeAllocatesNothing(t *testing.T) {
 	if allocs != 0 {
 		t.Fatalf("%v allocations per frame", allocs)
 	}
-	if k := c.Counters(); k.RateLimited == 0 || k.Described == 0 || k.SendFailed != 0 {
+	if k := f.counters; k.RateLimited == 0 || k.Described == 0 || k.SendFailed != 0 {
 		t.Fatalf("counters %+v", k)
 	}
 }
@@ -264,7 +305,7 @@ func TestWireSpec_10_1_3_ProducerAnswersHello(t *testing.T) {
 	if n := len(collect(pubs.opened[1104].Pipe)); n != 5 {
 		t.Fatalf("per-consumer stream got %d descriptors, want 5", n)
 	}
-	if k := table.Counters(); k.RateLimited != 45 {
+	if k := p.Counters(); k.PerConsumerRateLimited != 45 {
 		t.Fatalf("counters %+v", k)
 	}
 	if err := p.HandleControl(encodeQosConsumerForTest(7, 4)); err != nil {
@@ -274,6 +315,8 @@ func TestWireSpec_10_1_3_ProducerAnswersHello(t *testing.T) {
 	if table.Len() != 1 {
 		t.Fatal("consumer expired despite QoS")
 	}
+	p.DoWork(clock.now + 5_000_000_000)
+	p.Offer(payload, vector(len(payload))) // the frame path lets go of the stale stream
 	p.DoWork(clock.now + 5_000_000_000)
 	if table.Len() != 0 || !pubs.opened[1104].closed {
 		t.Fatal("stale consumer's stream not closed")
@@ -313,7 +356,7 @@ func TestRateLimitedPublishAllocatesNothing(t *testing.T) {
 	if allocs != 0 {
 		t.Fatalf("%v allocations per frame", allocs)
 	}
-	if k := table.Counters(); k.RateLimited == 0 || k.Described == 0 || k.SendFailed != 0 {
+	if k := p.Counters(); k.PerConsumerRateLimited == 0 || k.PerConsumerDescriptors == 0 || k.PerConsumerSendFailed != 0 {
 		t.Fatalf("counters %+v", k)
 	}
 }
@@ -321,7 +364,9 @@ func TestRateLimitedPublishAllocatesNothing(t *testing.T) {
 // FuzzProducerHandleControl: arbitrary control- and QoS-stream bytes never panic the
 // producer's hello handling.
 func FuzzProducerHandleControl(f *testing.F) {
-	table, err := NewConsumers(7, 1, func(string, int32) (transport.Publication, error) { return discardPub{}, nil })
+	table, err := NewConsumers(7, 1, func(string, int32) transport.Pending[transport.Publication] {
+		return transport.Ready[transport.Publication](discardPub{}, nil)
+	})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -330,7 +375,7 @@ func FuzzProducerHandleControl(f *testing.F) {
 	f.Add(encodeQosConsumerForTest(7, 1))
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		p.HandleControl(msg)
-		table.Expire(1 << 62)
+		p.DoWork(1 << 62)
 	})
 }
 
@@ -347,25 +392,21 @@ func TestWireSpec_10_1_2_RepeatedHelloKeepsCap(t *testing.T) {
 	c, p := newTable(t)
 	h := wire.ConsumerHello{StreamID: 7, ConsumerID: 1, Mode: wire.ModeRateLimited, MaxRateHz: 1, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1101}
 	c.HandleHello(&h, 0)
+	f := &frameSide{c: c}
 	for i := range 10 { // a hello before every frame, ten frames in under a second
 		now := int64(i) * 50_000_000
 		c.HandleHello(&h, now)
-		describe(c, &wire.FrameDescriptor{StreamID: 7, Seq: uint64(i)}, now)
+		f.describe(&wire.FrameDescriptor{StreamID: 7, Seq: uint64(i)}, now)
 	}
 	if n := len(collect(p.opened[1101].Pipe)); n != 1 {
 		t.Fatalf("%d descriptors at 1 Hz within 0.5 s", n)
 	}
 	h.MaxRateHz = 1000 // a changed cap applies at once
 	c.HandleHello(&h, 500_000_001)
-	describe(c, &wire.FrameDescriptor{StreamID: 7}, 500_000_001)
+	f.describe(&wire.FrameDescriptor{StreamID: 7}, 500_000_001)
 	if n := len(collect(p.opened[1101].Pipe)); n != 1 {
 		t.Fatal("a changed cap did not apply")
 	}
-}
-
-// describe encodes d and sends it as Consumers.Describe does.
-func describe(c *Consumers, d *wire.FrameDescriptor, nowNs int64) int {
-	return c.Describe(encoded(d), nowNs)
 }
 
 func encodeConfigForTest(a *wire.ConsumerConfig) []byte { return encoded(a) }
@@ -420,12 +461,16 @@ func TestDriverSpec_11_ProducerFollowsDriverAssignment(t *testing.T) {
 	if err := p.HandleControl(encodeConfigForTest(&withdrawn)); err != nil {
 		t.Fatal(err)
 	}
+	p.Offer(payload, vector(len(payload))) // the frame path lets go of the withdrawn streams
+	p.DoWork(clock.now)
 	if !pubs.opened[21000].closed || !pubs.opened[22000].closed {
 		t.Fatal("withdrawn assignment left its streams open")
 	}
 	if err := p.HandleControl(encodeConfigForTest(&assigned)); err != nil || pubs.opened[21000].closed {
 		t.Fatalf("reassigned stream not reopened: %v", err)
 	}
+	p.DoWork(clock.now + 5_000_000_000)
+	p.Offer(payload, vector(len(payload)))
 	p.DoWork(clock.now + 5_000_000_000)
 	if table.Len() != 0 || !pubs.opened[21000].closed || !pubs.opened[22000].closed {
 		t.Fatal("stale consumer's assigned streams not closed")
@@ -439,7 +484,7 @@ func TestDriverSpec_11_ProducerFollowsDriverAssignment(t *testing.T) {
 	}
 }
 
-// Close closes every per-consumer publication: the producer is going away.
+// Close retires every per-consumer publication: the producer is going away.
 func TestConsumersCloseClosesEveryStream(t *testing.T) {
 	c, p := newTable(t)
 	for id := uint32(1); id <= 2; id++ {
@@ -448,7 +493,13 @@ func TestConsumersCloseClosesEveryStream(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := c.Poll(); err != nil {
+		t.Fatal(err)
+	}
 	c.Close()
+	for _, pub := range c.TakeRetiring() {
+		pub.Close()
+	}
 	for id, pub := range p.opened {
 		if !pub.closed {
 			t.Fatalf("stream %d left open", id)
@@ -472,6 +523,7 @@ func TestWireSpec_10_2_1_PublishedOnAnyDescriptorStream(t *testing.T) {
 	if ok, err := table.Apply(&wire.ConsumerConfig{StreamID: 7, ConsumerID: 4, Mode: wire.ModeStream, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 21000}, clock.now); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
+	p.DoWork(clock.now) // the controller completes the stream and hands it to the frame path
 	if r := p.Offer(make([]byte, 8), vector(8)); r != OK || p.Seq() != 1 {
 		t.Fatalf("frame with only a per-consumer reader: %v, seq %d", r, p.Seq())
 	}

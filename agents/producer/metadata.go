@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"slices"
+	"sync/atomic"
 
 	"github.com/tensorpool/tensorpool/wire"
 )
@@ -33,14 +34,14 @@ func (m *metadata) bump() uint32 {
 
 // SetDataSource sets the name and the dtype/shape summary DataSourceAnnounce carries
 // (§10.3.1) and bumps meta_version, which later frames then reference.
-func (p *Producer) SetDataSource(name, summary string) {
+func (p *Controller) SetDataSource(name, summary string) {
 	p.meta.name, p.meta.summary, p.meta.announced = name, summary, true
-	p.metaVersion = p.meta.bump()
+	p.SetMetaVersion(p.meta.bump())
 }
 
 // SetAttribute adds or replaces the attribute with a's key, copying its value, and bumps
 // meta_version (§10.3.2). More than 65534 attributes is an error: SBE cannot count them.
-func (p *Producer) SetAttribute(a wire.Attribute) error {
+func (p *Controller) SetAttribute(a wire.Attribute) error {
 	a.Value = bytes.Clone(a.Value)
 	i := slices.IndexFunc(p.meta.attrs, func(b wire.Attribute) bool { return b.Key == a.Key })
 	switch {
@@ -51,36 +52,41 @@ func (p *Producer) SetAttribute(a wire.Attribute) error {
 	default:
 		p.meta.attrs = append(p.meta.attrs, a)
 	}
-	p.metaVersion = p.meta.bump()
+	p.SetMetaVersion(p.meta.bump())
 	return nil
 }
 
 // DeleteAttribute removes the attribute named key and bumps meta_version; it reports
 // false, and changes nothing, when there is no such attribute.
-func (p *Producer) DeleteAttribute(key string) bool {
+func (p *Controller) DeleteAttribute(key string) bool {
 	i := slices.IndexFunc(p.meta.attrs, func(b wire.Attribute) bool { return b.Key == key })
 	if i < 0 {
 		return false
 	}
 	p.meta.attrs = slices.Delete(p.meta.attrs, i, i+1)
-	p.metaVersion = p.meta.bump()
+	p.SetMetaVersion(p.meta.bump())
 	return true
 }
 
-// MetaVersion returns the current meta_version, 0xFFFF_FFFF while there is none.
-func (p *Producer) MetaVersion() uint32 { return p.metaVersion }
+// MetaVersion returns the current meta_version, 0xFFFF_FFFF while there is none. Any
+// goroutine may call it: the frame path stamps it on every claim.
+func (p *Controller) MetaVersion() uint32 { return atomic.LoadUint32(&p.metaVersion) }
+
+// SetMetaVersion sets the meta_version later frames carry (§10.3), without changing the
+// metadata.
+func (p *Controller) SetMetaVersion(v uint32) { atomic.StoreUint32(&p.metaVersion, v) }
 
 // sendMetadata publishes DataSourceAnnounce and, when it changed or on the periodic
 // refresh, DataSourceMeta on the metadata publication (§10.3).
-func (p *Producer) sendMetadata(nowNs int64, refresh bool) Result {
+func (p *Controller) sendMetadata(nowNs int64, refresh bool) Result {
 	m := &p.meta
 	if m.announced {
-		a := wire.DataSourceAnnounce{StreamID: p.streamID, ProducerID: p.cfg.ProducerID, Epoch: p.epoch,
+		a := wire.DataSourceAnnounce{StreamID: p.streamID, ProducerID: p.cfg.ProducerID, Epoch: p.cur.epoch,
 			MetaVersion: m.version, Name: m.name, Summary: m.summary}
 		if r := p.sendEncoded(&a); r != OK {
 			return r
 		}
-		p.counters.DataSourceAnnounces++
+		p.counters.add(&p.counters.DataSourceAnnounces, 1)
 	}
 	if m.dirty || (refresh && len(m.attrs) > 0) {
 		md := wire.DataSourceMeta{StreamID: p.streamID, MetaVersion: m.version, TimestampNs: uint64(nowNs), Attributes: m.attrs}
@@ -88,14 +94,14 @@ func (p *Producer) sendMetadata(nowNs int64, refresh bool) Result {
 			return r
 		}
 		m.dirty = false
-		p.counters.DataSourceMetas++
+		p.counters.add(&p.counters.DataSourceMetas, 1)
 	}
 	return OK
 }
 
 // sendEncoded encodes a metadata message into the metadata buffer and offers it. A
 // message its encoding cannot carry (a string over a gigabyte) is a DropInvalidSize.
-func (p *Producer) sendEncoded(msg interface {
+func (p *Controller) sendEncoded(msg interface {
 	EncodedLength() int
 	Encode([]byte) (int, error)
 }) Result {
@@ -118,20 +124,9 @@ func grow(buf []byte, n int) []byte {
 	return buf
 }
 
-// InheritMetadata takes over from's data source, attributes and meta_version, for a
-// producer that replaces from on a new epoch: the metadata outlives the regions, and
-// the next DoWork re-announces it (§10.3).
-func (p *Producer) InheritMetadata(from *Producer) {
-	p.meta.name, p.meta.summary, p.meta.announced = from.meta.name, from.meta.summary, from.meta.announced
-	p.meta.version = from.meta.version
-	p.meta.attrs = slices.Clone(from.meta.attrs)
-	p.meta.dirty = true
-	p.metaVersion = from.metaVersion
-}
-
 // ReplaceAttributes replaces every attribute with attrs (values copied; a later
 // duplicate key wins) and bumps meta_version once (§10.3.2).
-func (p *Producer) ReplaceAttributes(attrs []wire.Attribute) error {
+func (p *Controller) ReplaceAttributes(attrs []wire.Attribute) error {
 	if len(attrs) > maxAttributes {
 		return configError("10.3.2", "attributes", len(attrs), "more attributes than an SBE group holds")
 	}
@@ -145,6 +140,6 @@ func (p *Producer) ReplaceAttributes(attrs []wire.Attribute) error {
 		}
 	}
 	p.meta.attrs = next
-	p.metaVersion = p.meta.bump()
+	p.SetMetaVersion(p.meta.bump())
 	return nil
 }

@@ -10,33 +10,33 @@ import (
 
 func TestWireSpec_10_3_MetadataVersioning(t *testing.T) {
 	p, _, _ := newTestProducer(t, testLayout(), Config{})
-	if p.MetaVersion() != math.MaxUint32 {
-		t.Fatalf("meta_version %d before any metadata, want null", p.MetaVersion())
+	if p.ctl.MetaVersion() != math.MaxUint32 {
+		t.Fatalf("meta_version %d before any metadata, want null", p.ctl.MetaVersion())
 	}
 	steps := []struct {
 		name    string
 		do      func() bool
 		version uint32
 	}{
-		{"data source", func() bool { p.SetDataSource("cam0", "uint8[480,640]"); return true }, 1},
+		{"data source", func() bool { p.ctl.SetDataSource("cam0", "uint8[480,640]"); return true }, 1},
 		{"add", func() bool {
-			return p.SetAttribute(wire.Attribute{Key: "serial", Format: "text/plain", Value: []byte("A1")}) == nil
+			return p.ctl.SetAttribute(wire.Attribute{Key: "serial", Format: "text/plain", Value: []byte("A1")}) == nil
 		}, 2},
 		{"replace", func() bool {
-			return p.SetAttribute(wire.Attribute{Key: "serial", Format: "text/plain", Value: []byte("B2")}) == nil
+			return p.ctl.SetAttribute(wire.Attribute{Key: "serial", Format: "text/plain", Value: []byte("B2")}) == nil
 		}, 3},
-		{"delete missing", func() bool { return !p.DeleteAttribute("nope") }, 3},
-		{"delete", func() bool { return p.DeleteAttribute("serial") }, 4},
+		{"delete missing", func() bool { return !p.ctl.DeleteAttribute("nope") }, 3},
+		{"delete", func() bool { return p.ctl.DeleteAttribute("serial") }, 4},
 	}
 	for _, s := range steps {
-		if !s.do() || p.MetaVersion() != s.version {
-			t.Fatalf("%s: meta_version %d, want %d", s.name, p.MetaVersion(), s.version)
+		if !s.do() || p.ctl.MetaVersion() != s.version {
+			t.Fatalf("%s: meta_version %d, want %d", s.name, p.ctl.MetaVersion(), s.version)
 		}
 	}
-	p.meta.version = math.MaxUint32 - 1
-	p.SetDataSource("cam0", "")
-	if p.MetaVersion() != 0 {
-		t.Fatalf("meta_version wrapped to %d, want 0 (0xFFFFFFFF is null)", p.MetaVersion())
+	p.ctl.meta.version = math.MaxUint32 - 1
+	p.ctl.SetDataSource("cam0", "")
+	if p.ctl.MetaVersion() != 0 {
+		t.Fatalf("meta_version wrapped to %d, want 0 (0xFFFFFFFF is null)", p.ctl.MetaVersion())
 	}
 }
 
@@ -48,9 +48,9 @@ func TestWireSpec_10_3_MetadataPublishedOnChangeAndCadence(t *testing.T) {
 	if n := len(collect(meta)); n != 0 {
 		t.Fatalf("%d metadata messages with nothing to describe", n)
 	}
-	p.SetDataSource("cam0", "uint8[2]")
+	p.ctl.SetDataSource("cam0", "uint8[2]")
 	value := []byte{0, 1, 2, 0xff}
-	if err := p.SetAttribute(wire.Attribute{Key: "calib", Format: "application/octet-stream", Value: value}); err != nil {
+	if err := p.ctl.SetAttribute(wire.Attribute{Key: "calib", Format: "application/octet-stream", Value: value}); err != nil {
 		t.Fatal(err)
 	}
 	value[0] = 9 // the producer keeps its own copy
@@ -96,36 +96,56 @@ func TestWireSpec_10_3_MetadataPublishedOnChangeAndCadence(t *testing.T) {
 	}
 }
 
+// The Controller outlives an epoch: a new epoch keeps the data source, attributes and
+// meta_version, re-announces them, and its frames reference that meta_version (§10.3).
 func TestWireSpec_10_3_MetadataSurvivesEpochChange(t *testing.T) {
-	old, _, _ := newTestProducer(t, testLayout(), Config{})
-	old.SetDataSource("cam0", "uint8[4]")
-	if err := old.SetAttribute(wire.Attribute{Key: "k", Format: "text/plain", Value: []byte("v")}); err != nil {
+	meta := newPipe(t)
+	old, _, _ := newTestProducer(t, testLayout(), Config{Metadata: meta})
+	ctl := old.ctl
+	ctl.SetDataSource("cam0", "uint8[4]")
+	if err := ctl.SetAttribute(wire.Attribute{Key: "k", Format: "text/plain", Value: []byte("v")}); err != nil {
 		t.Fatal(err)
 	}
-	next, _, _ := newTestProducer(t, testLayout(), Config{})
-	next.InheritMetadata(old)
-	if next.MetaVersion() != old.MetaVersion() || next.meta.name != "cam0" || len(next.meta.attrs) != 1 || !next.meta.dirty {
-		t.Fatalf("inherited meta_version %d name %q attrs %d dirty %v", next.MetaVersion(), next.meta.name, len(next.meta.attrs), next.meta.dirty)
+	ctl.DoWork(1)
+	collect(meta)
+	version := ctl.MetaVersion()
+	l := testLayout()
+	l.Epoch++
+	descs := newPipe(t)
+	next, err := ctl.NewEpoch(heapRegions(t, l), descs)
+	if err != nil {
+		t.Fatal(err)
 	}
-	next.meta.attrs[0].Key = "changed"
-	if old.meta.attrs[0].Key != "k" {
-		t.Fatal("the attributes are shared, not copied")
+	if ctl.Current() != next || ctl.MetaVersion() != version {
+		t.Fatalf("current epoch %p (want %p), meta_version %d (was %d)", ctl.Current(), next, ctl.MetaVersion(), version)
+	}
+	ctl.DoWork(2)
+	var a wire.DataSourceAnnounce
+	msgs := collect(meta)
+	if len(msgs) != 2 || a.Decode(msgs[0]) != nil || a.Epoch != l.Epoch || a.Name != "cam0" {
+		t.Fatalf("re-announce for the new epoch: %d messages, %+v", len(msgs), a)
+	}
+	if r := next.Offer(make([]byte, 8), vector(8)); r != OK {
+		t.Fatal(r)
+	}
+	if d := decodeDescriptor(t, collect(descs)[0]); d.MetaVersion != version || d.Epoch != l.Epoch {
+		t.Fatalf("descriptor meta_version %d epoch %d", d.MetaVersion, d.Epoch)
 	}
 }
 
 func TestWireSpec_10_3_2_ReplaceAttributesBumpsOnce(t *testing.T) {
 	p, _, _ := newTestProducer(t, testLayout(), Config{})
-	p.SetDataSource("cam0", "")
-	v := p.MetaVersion()
+	p.ctl.SetDataSource("cam0", "")
+	v := p.ctl.MetaVersion()
 	attrs := []wire.Attribute{{Key: "a", Value: []byte("1")}, {Key: "b", Value: []byte("2")}, {Key: "a", Value: []byte("3")}}
-	if err := p.ReplaceAttributes(attrs); err != nil {
+	if err := p.ctl.ReplaceAttributes(attrs); err != nil {
 		t.Fatal(err)
 	}
-	if p.MetaVersion() != v+1 || len(p.meta.attrs) != 2 || string(p.meta.attrs[0].Value) != "3" {
-		t.Fatalf("meta_version %d (want %d), attrs %+v", p.MetaVersion(), v+1, p.meta.attrs)
+	if p.ctl.MetaVersion() != v+1 || len(p.ctl.meta.attrs) != 2 || string(p.ctl.meta.attrs[0].Value) != "3" {
+		t.Fatalf("meta_version %d (want %d), attrs %+v", p.ctl.MetaVersion(), v+1, p.ctl.meta.attrs)
 	}
 	attrs[1].Value[0] = 'x'
-	if string(p.meta.attrs[1].Value) != "2" {
+	if string(p.ctl.meta.attrs[1].Value) != "2" {
 		t.Fatal("values are shared with the caller, not copied")
 	}
 }

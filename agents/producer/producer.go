@@ -2,12 +2,13 @@ package producer
 
 import (
 	"cmp"
-	"fmt"
 	"math"
 	"slices"
+	"sync/atomic"
 
 	"github.com/tensorpool/tensorpool/agents/internal/extent"
 	"github.com/tensorpool/tensorpool/clock"
+	"github.com/tensorpool/tensorpool/internal/handoff"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
@@ -60,11 +61,18 @@ const defaultIntervalNs = 1_000_000_000
 
 // Counters are the producer's own statistics; read them with Producer.Counters.
 type Counters struct {
-	Frames        uint64 // frames committed and announced by a FrameDescriptor
-	Bytes         uint64 // payload bytes of those frames
-	ProgressSent  uint64
-	QosSent       uint64
-	AnnouncesSent uint64
+	Frames       uint64 // frames committed and announced by a FrameDescriptor
+	Bytes        uint64 // payload bytes of those frames
+	ProgressSent uint64 // FrameProgress on the shared control stream
+	// Per-consumer streams (§10.1.2): descriptors sent there, descriptors a consumer's
+	// max_rate_hz withheld, FrameProgress sent on per-consumer control streams, and the
+	// offers there that failed.
+	PerConsumerDescriptors uint64
+	PerConsumerRateLimited uint64
+	PerConsumerProgress    uint64
+	PerConsumerSendFailed  uint64
+	QosSent                uint64
+	AnnouncesSent          uint64
 	// DataSourceAnnounces and DataSourceMetas count the metadata messages sent (§10.3).
 	DataSourceAnnounces uint64
 	DataSourceMetas     uint64
@@ -116,19 +124,22 @@ func (c *Claim) SetLength(n int) bool {
 	return true
 }
 
-// Producer writes frames into one epoch's regions. It is not safe for concurrent use.
+// Producer is the frame path of one epoch: it writes frames into the epoch's regions and
+// publishes their descriptors. It is used by one goroutine at a time (the data path);
+// what it shares with its Controller, which runs elsewhere, goes through atomics and
+// hand-offs (see Controller).
 type Producer struct {
-	cfg         Config
+	ctl         *Controller
+	descriptors transport.Publication
 	streamID    uint32
 	epoch       uint64
 	ring        *shm.HeaderRing
 	pools       []pool // by stride, ascending
 	superblocks [][]byte
 
-	seq   uint64
-	open  bool
-	cur   Claim
-	claim transport.Claim
+	seq  uint64
+	open bool
+	cur  Claim
 	// checked is the last tensor header that passed Commit's checks, checkedBytes the
 	// payload bytes it addresses and encoded its slot encoding: streams repeat one
 	// shape, which then costs a comparison instead of a validation and an encoding.
@@ -137,9 +148,11 @@ type Producer struct {
 	checkedOK    bool
 	encoded      shm.EncodedTensorHeader
 
-	progressOn     bool
-	progressShared bool // send progress on Config.Control
-	progress       ProgressTracker
+	// targets hands over the Controller's per-consumer streams and progress policy; ft
+	// is the set adopted last, taken at each claim.
+	targets  handoff.Taker[*Targets]
+	ft       frameTargets
+	progress ProgressTracker
 	// tracking: progress was started for the open claim. A frame id whose progress went
 	// out and whose claim was then given up (retried) is not announced again, since its
 	// new attempt would start below the bytes already reported (§10.2.2 no regression).
@@ -151,72 +164,39 @@ type Producer struct {
 	// stream and epoch are set once, the rest per frame.
 	desc     wire.FrameDescriptor
 	descBuf  [wire.FrameDescriptorLength]byte
-	counters Counters
-
-	metaVersion    uint32
-	nextActivityNs int64
-	nextQosNs      int64
-	nextAnnounceNs int64
-	nextMetaNs     int64
-	meta           metadata
+	counters frameCounters
 
 	regions *Regions
-	// announce is this producer's ShmPoolAnnounce, re-stamped and re-encoded into
-	// announceBuf every period without allocating.
-	announce    wire.ShmPoolAnnounce
-	announceBuf []byte
-	configBuf   []byte
 }
 
-// New builds a producer over regions. The regions stay owned by the caller, who closes
-// them after the producer is done. The sequence starts at 0, as after an epoch change
-// (§15.2).
+// New builds a standalone producer over regions: the frame path and its Controller
+// together, for one goroutine that calls both the frame path and DoWork (tests, benchmarks,
+// a producer without a driver). The regions stay owned by the caller, who closes them
+// after the producer is done. The sequence starts at 0, as after an epoch change (§15.2).
 func New(regions *Regions, cfg Config) (*Producer, error) {
-	if cfg.Descriptors == nil {
+	ctl, err := NewController(regions.layout.StreamID, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return ctl.NewEpoch(regions, cfg.Descriptors)
+}
+
+// newEpoch builds the frame path of one epoch for ctl.
+func newEpoch(ctl *Controller, regions *Regions, descriptors transport.Publication) (*Producer, error) {
+	if descriptors == nil {
 		return nil, configError("", "Descriptors", nil, "a descriptor publication is required")
 	}
-	if cfg.Clock == nil {
-		cfg.Clock = clock.Now
-	}
-	if cfg.ActivityIntervalNs <= 0 {
-		cfg.ActivityIntervalNs = defaultIntervalNs
-	}
-	if cfg.QosIntervalNs <= 0 {
-		cfg.QosIntervalNs = defaultIntervalNs
-	}
-	if cfg.AnnounceIntervalNs <= 0 {
-		cfg.AnnounceIntervalNs = defaultIntervalNs
-	}
-	if cfg.Progress == (ProgressPolicy{}) {
-		cfg.Progress = DefaultProgressPolicy
-	}
-	if cfg.ProgressFloor == (ProgressPolicy{}) {
-		cfg.ProgressFloor = DefaultProgressFloor
-	}
 	l := regions.layout
-	if cfg.Consumers != nil && cfg.Consumers.streamID != l.StreamID {
-		return nil, configError("10.1.2", "Consumers stream", cfg.Consumers.streamID, fmt.Sprintf("the layout's stream is %d", l.StreamID))
-	}
 	ring, err := shm.NewHeaderRing(regions.header.Bytes(), l.Nslots)
 	if err != nil {
 		return nil, err
 	}
 	p := &Producer{
-		cfg: cfg, streamID: l.StreamID, epoch: l.Epoch, ring: ring,
+		ctl: ctl, descriptors: descriptors, streamID: l.StreamID, epoch: l.Epoch, ring: ring,
 		superblocks: [][]byte{ring.Superblock()},
-		metaVersion: math.MaxUint32, // absent until SetMetaVersion (§10.1)
 		regions:     regions,
 		desc:        wire.FrameDescriptor{StreamID: l.StreamID, Epoch: l.Epoch},
-	}
-	if cfg.Announce != nil {
-		// Encoded once here so a bad layout fails New rather than every DoWork.
-		if p.announce, err = regions.Announce(cfg.ProducerID); err != nil {
-			return nil, err
-		}
-		p.announceBuf = make([]byte, p.announce.EncodedLength())
-		if _, err := p.announce.Encode(p.announceBuf); err != nil {
-			return nil, configError("10.1.1", "announce", p.announce.HeaderRegionURI, err.Error())
-		}
+		targets:     handoff.NewTaker(&ctl.targets),
 	}
 	for i, spec := range l.Pools {
 		view, err := shm.NewPayloadPool(regions.pools[i].Bytes(), shm.PoolGeometry{PoolID: spec.PoolID, Nslots: l.Nslots, StrideBytes: spec.StrideBytes})
@@ -227,7 +207,8 @@ func New(regions *Regions, cfg Config) (*Producer, error) {
 		p.superblocks = append(p.superblocks, view.Superblock())
 	}
 	slices.SortFunc(p.pools, func(a, b pool) int { return cmp.Compare(a.stride, b.stride) })
-	p.progress.Policy = cfg.Progress
+	p.progress.Policy = ctl.cfg.Progress
+	p.takeTargets()
 	return p, nil
 }
 
@@ -237,42 +218,59 @@ func (p *Producer) Seq() uint64 { return p.seq }
 // Epoch is the epoch of the producer's regions.
 func (p *Producer) Epoch() uint64 { return p.epoch }
 
-// Counters returns a snapshot of the statistics.
-func (p *Producer) Counters() Counters { return p.counters }
+// Regions are the regions the producer writes.
+func (p *Producer) Regions() *Regions { return p.regions }
 
-// SetMetaVersion sets the meta_version later frames carry (§10.3).
-func (p *Producer) SetMetaVersion(v uint32) { p.metaVersion = v }
+// Controller is the producer's control side.
+func (p *Producer) Controller() *Controller { return p.ctl }
 
-// SetProgress turns FrameProgress on or off and sets its policy, the producer's final say
-// (§10.2.2: on only when some consumer supports it). Progress goes to Config.Control and
-// to the per-consumer control streams of consumers that support it. With
-// Config.Consumers set, the next hello or expiry replaces this with what the consumers
-// ask for (Consumers.ProgressDemand).
-func (p *Producer) SetProgress(on bool, policy ProgressPolicy) {
-	p.progressOn = on && (p.cfg.Control != nil || p.cfg.Consumers != nil)
-	p.progressShared = true
-	p.progress.Policy = policy
+// Counters returns the frame path's statistics and its Controller's. Any goroutine may
+// call it.
+func (p *Producer) Counters() Counters {
+	c := p.FrameCounters()
+	p.ctl.addCounters(&c)
+	return c
 }
 
-// ProgressPolicy returns the FrameProgress policy in force and whether progress is on.
-func (p *Producer) ProgressPolicy() (ProgressPolicy, bool) { return p.progress.Policy, p.progressOn }
+// FrameCounters returns the frame path's statistics alone; any goroutine may call it.
+func (p *Producer) FrameCounters() Counters {
+	f := &p.counters
+	c := Counters{
+		Frames:                 atomic.LoadUint64(&f.Frames),
+		Bytes:                  atomic.LoadUint64(&f.Bytes),
+		ProgressSent:           atomic.LoadUint64(&f.ProgressSent),
+		PerConsumerDescriptors: atomic.LoadUint64(&f.Described),
+		PerConsumerRateLimited: atomic.LoadUint64(&f.RateLimited),
+		PerConsumerProgress:    atomic.LoadUint64(&f.ConsumerProgressSent),
+		PerConsumerSendFailed:  atomic.LoadUint64(&f.SendFailed),
+	}
+	for i := range f.Results {
+		c.Results[i] = atomic.LoadUint64(&f.Results[i])
+	}
+	return c
+}
 
-// applyProgressDemand sets progress from the live consumers (§10.1.2, §10.2.2): on while
-// one supports it, with their combined hints, and on the shared control stream only while
-// one of them reads it there.
-func (p *Producer) applyProgressDemand() {
-	t := p.cfg.Consumers
-	if t == nil {
+// ProgressPolicy returns the FrameProgress policy the frame path uses and whether
+// progress is on, as of its last claim.
+func (p *Producer) ProgressPolicy() (ProgressPolicy, bool) {
+	p.takeTargets()
+	return p.progress.Policy, p.progressOn()
+}
+
+// takeTargets adopts the Controller's newest Targets, if they changed.
+func (p *Producer) takeTargets() {
+	t, changed, ok := p.targets.Take()
+	if !changed || !ok {
 		return
 	}
-	d := t.ProgressDemand(p.cfg.Progress, p.cfg.ProgressFloor)
-	p.progressShared = d.Shared > 0 && p.cfg.Control != nil
-	p.progressOn = p.progressShared || d.Consumers > d.Shared
-	p.progress.Policy = d.Policy
+	p.ft.adopt(t)
+	p.progress.Policy = t.Progress
 }
 
+func (p *Producer) progressOn() bool { return p.ft.t != nil && p.ft.t.ProgressOn }
+
 func (p *Producer) fail(r Result) Result {
-	p.counters.Results[r]++
+	p.counters.add(&p.counters.Results[r], 1)
 	return r
 }
 
@@ -284,6 +282,7 @@ func (p *Producer) Claim(size int) (*Claim, Result) {
 	if p.open {
 		return nil, p.fail(ErrClaimOutstanding)
 	}
+	p.takeTargets()
 	if size < 0 || uint64(size) > math.MaxUint32 {
 		return nil, p.fail(DropInvalidSize)
 	}
@@ -307,6 +306,7 @@ func (p *Producer) ClaimPool(poolID uint16) (*Claim, Result) {
 	if p.open {
 		return nil, p.fail(ErrClaimOutstanding)
 	}
+	p.takeTargets()
 	for i := range p.pools {
 		if p.pools[i].id == poolID {
 			stride := int(p.pools[i].stride)
@@ -326,7 +326,7 @@ func (p *Producer) claimIn(pi, size, capacity int) *Claim {
 	// Field by field: a composite literal would be built on the stack and copied, about
 	// three times the stores. The slot is marked last, so few values live across the call.
 	c := &p.cur
-	c.seq, c.headerIndex, c.pool, c.metaVersion = p.seq, idx, pi, p.metaVersion
+	c.seq, c.headerIndex, c.pool, c.metaVersion = p.seq, idx, pi, p.ctl.MetaVersion()
 	c.payload = payload[:size:capacity]
 	p.open = true
 	slot.BeginWrite(c.seq) // before any header or payload store of the frame (§8.3 step 1)
@@ -334,9 +334,9 @@ func (p *Producer) claimIn(pi, size, capacity int) *Claim {
 	// STARTED and COMPLETE would tell its consumers nothing its FrameDescriptor does not
 	// (§10.2.2 lets a producer omit FrameProgress). Sending them anyway would put two
 	// control messages beside every small frame.
-	if p.progressOn && uint64(size) >= p.progress.Policy.BytesDelta && !(p.retryMuted && p.retrySeq == p.seq) {
+	if p.progressOn() && uint64(size) >= p.progress.Policy.BytesDelta && !(p.retryMuted && p.retrySeq == p.seq) {
 		p.tracking = true
-		p.sendProgress(p.progress.Start(p.seq, uint64(capacity), p.cfg.Clock().Nanos()))
+		p.sendProgress(p.progress.Start(p.seq, uint64(capacity), p.ctl.cfg.Clock().Nanos()))
 	}
 	return c
 }
@@ -348,13 +348,13 @@ func (p *Producer) Progress(c *Claim, filled uint64) Result {
 	if !p.isOpen(c) {
 		return p.fail(ErrNoClaim)
 	}
-	if !p.progressOn || !p.tracking {
+	if !p.progressOn() || !p.tracking {
 		return OK
 	}
 	if filled > uint64(len(c.payload)) {
 		return p.fail(ErrProgressOverrun) // beyond values_len_bytes (§10.2.2)
 	}
-	u, send, r := p.progress.Update(filled, p.cfg.Clock().Nanos())
+	u, send, r := p.progress.Update(filled, p.ctl.cfg.Clock().Nanos())
 	if r != OK {
 		return p.fail(r)
 	}
@@ -416,33 +416,34 @@ func (p *Producer) Commit(c *Claim, t *shm.TensorHeader) Result {
 	desc := p.descBuf[:]
 	p.desc.Seq, p.desc.HeaderIndex, p.desc.MetaVersion = c.seq, c.headerIndex, c.metaVersion
 	p.desc.Encode(desc) // cannot fail: descBuf is FrameDescriptorLength bytes
-	now := p.cfg.Clock().Nanos()
+	now := p.ctl.cfg.Clock().Nanos()
 	slot.SetTimestampNs(uint64(now))
 	slot.Commit(c.seq)
 	p.open = false
 	wire.StampFrameDescriptor(desc, uint64(now))
 	r := OK
-	if position := p.cfg.Descriptors.Offer(desc); position < 0 {
-		r = offerAgain(p.cfg.Descriptors, desc, position)
+	if position := p.descriptors.Offer(desc); position < 0 {
+		r = offerAgain(p.descriptors, desc, position)
 	}
 	// The frame is published once any descriptor went out: consumers on per-consumer
 	// streams may be all the readers there are, and the shared stream then has none.
-	if p.cfg.Consumers != nil && p.cfg.Consumers.Describe(desc, now) > 0 {
+	if p.ft.describe(desc, now, &p.counters) > 0 {
 		r = OK
 	}
 	if r != OK {
 		p.giveUpProgress()
 		return p.fail(r)
 	}
-	if p.progressOn && p.tracking {
+	if p.tracking && p.progressOn() {
 		if u, ok := p.progress.Complete(uint64(len(c.payload)), now); ok {
 			p.sendProgress(u)
 		}
 	}
 	p.tracking, p.retryMuted = false, false
 	p.seq++
-	p.counters.Frames++
-	p.counters.Bytes += uint64(len(c.payload))
+	// Frames is the sequence the next frame takes: the Controller's QosProducer reads it.
+	p.counters.add(&p.counters.Frames, 1)
+	p.counters.add(&p.counters.Bytes, uint64(len(c.payload)))
 	return OK
 }
 
@@ -486,100 +487,36 @@ func (p *Producer) sendProgress(u ProgressUpdate) Result {
 	m.Encode(p.progressBuf[:]) // cannot fail: progressBuf is FrameProgressLength bytes
 	msg := p.progressBuf[:]
 	r := OK
-	if p.progressShared && p.cfg.Control != nil {
-		if r = offer(p.cfg.Control, msg); r != OK {
+	if shared := p.ft.t.Shared; p.ft.t.ProgressShared && shared != nil {
+		if r = offer(shared, msg); r != OK {
 			p.fail(r)
 		} else {
-			p.counters.ProgressSent++
+			p.counters.add(&p.counters.ProgressSent, 1)
 		}
 	}
-	if p.cfg.Consumers != nil {
-		p.cfg.Consumers.sendProgress(msg)
-	}
+	p.ft.sendProgress(msg, &p.counters)
 	return r
 }
 
-// DoWork runs the producer's timers, for an agent's duty cycle: it refreshes the
-// superblocks' activity timestamp (§15.14), publishes QosProducer (§10.4.2) and, for a
-// standalone producer, ShmPoolAnnounce (§10.1.1), and flushes a held-back PROGRESS
-// update. It returns the work done.
+// TickProgress sends a PROGRESS update the policy's interval held back, if it is due now
+// and a claim is still open (§10.2.2). The frame path calls it: a standalone producer in
+// DoWork; a producer whose Controller runs elsewhere leaves it to its next Progress or
+// Commit call.
+func (p *Producer) TickProgress(nowNs int64) int {
+	if !p.open || !p.tracking || !p.progressOn() {
+		return 0
+	}
+	if u, ok := p.progress.Tick(nowNs); ok && p.sendProgress(u) == OK {
+		return 1
+	}
+	return 0
+}
+
+// DoWork runs a standalone producer's Controller and the frame path's progress timer on
+// the calling goroutine (Controller.DoWork, TickProgress). It returns the work done.
 func (p *Producer) DoWork(nowNs int64) int {
-	work := 0
-	if nowNs >= p.nextActivityNs {
-		p.RefreshActivity(nowNs)
-		p.nextActivityNs = nowNs + p.cfg.ActivityIntervalNs
-		work++
-	}
-	if p.cfg.Qos != nil && nowNs >= p.nextQosNs {
-		if p.sendQos() == OK {
-			p.nextQosNs = nowNs + p.cfg.QosIntervalNs
-			work++
-		}
-	}
-	if p.cfg.Announce != nil && nowNs >= p.nextAnnounceNs {
-		if p.sendAnnounce(nowNs) == OK {
-			p.nextAnnounceNs = nowNs + p.cfg.AnnounceIntervalNs
-			work++
-		}
-	}
-	hasMeta := p.meta.announced || p.meta.dirty || len(p.meta.attrs) > 0
-	if p.cfg.Metadata != nil && hasMeta && (p.meta.dirty || nowNs >= p.nextMetaNs) {
-		refresh := nowNs >= p.nextMetaNs
-		if p.sendMetadata(nowNs, refresh) == OK {
-			if refresh {
-				p.nextMetaNs = nowNs + p.cfg.AnnounceIntervalNs
-			}
-			work++
-		}
-	}
-	if p.cfg.Consumers != nil {
-		if n := p.cfg.Consumers.Expire(nowNs); n > 0 {
-			p.applyProgressDemand() // a consumer that went stale no longer asks for progress
-			work += n
-		}
-	}
-	if p.progressOn && p.open && p.tracking {
-		if u, ok := p.progress.Tick(nowNs); ok && p.sendProgress(u) == OK {
-			work++
-		}
-	}
-	return work
+	return p.ctl.DoWork(nowNs) + p.TickProgress(nowNs)
 }
 
-// RefreshActivity stores nowNs as activity_timestamp_ns in every superblock, the
-// liveness signal consumers and supervisors check (§15.1, §15.14).
-func (p *Producer) RefreshActivity(nowNs int64) {
-	for _, sb := range p.superblocks {
-		shm.StoreActivityTimestamp(sb, uint64(nowNs))
-	}
-	p.counters.ActivityUpdates++
-}
-
-func (p *Producer) sendQos() Result {
-	if r := tryClaim(p.cfg.Qos, &p.claim, wire.QosProducerLength); r != OK {
-		return p.fail(r)
-	}
-	q := wire.QosProducer{StreamID: p.streamID, ProducerID: p.cfg.ProducerID, Epoch: p.epoch, CurrentSeq: p.seq, Watermark: wire.NullU32}
-	q.Encode(p.claim.Buffer()) // cannot fail: the claim is QosProducerLength bytes
-	p.claim.Commit()
-	p.counters.QosSent++
-	return OK
-}
-
-// sendAnnounce offers the announce: it may be longer than one frame, which try-claim
-// cannot carry, so it is copied in (and fragmented) by Offer.
-func (p *Producer) sendAnnounce(nowNs int64) Result {
-	p.announce.AnnounceTimestampNs = uint64(nowNs)
-	n, _ := p.announce.Encode(p.announceBuf) // checked by New
-	for range maxAdminRetries {
-		position := p.cfg.Announce.Offer(p.announceBuf[:n])
-		if position >= 0 {
-			p.counters.AnnouncesSent++
-			return OK
-		}
-		if position != transport.AdminAction {
-			return p.fail(publicationResult(position))
-		}
-	}
-	return p.fail(DropAdminAction)
-}
+// HandleControl is Controller.HandleControl, for a standalone producer.
+func (p *Producer) HandleControl(buf []byte) error { return p.ctl.HandleControl(buf) }

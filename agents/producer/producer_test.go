@@ -99,7 +99,7 @@ func TestWireSpec_8_3_ClaimInProgressThenCommitThenDescriptor(t *testing.T) {
 	l := testLayout()
 	clock := &fakeClock{now: 1000}
 	p, r, pipe := newTestProducer(t, l, Config{Clock: clock.Now})
-	p.SetMetaVersion(42)
+	p.ctl.SetMetaVersion(42)
 	for range 3 { // move to seq 3 so index and seq differ from zero
 		if res := p.Offer([]byte{1}, vector(1)); res != OK {
 			t.Fatal(res)
@@ -355,7 +355,7 @@ func TestProgressMessagesFollowTheStateMachine(t *testing.T) {
 	clock := &fakeClock{now: 1}
 	control := newPipe(t)
 	p, _, _ := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Control: control})
-	p.SetProgress(true, ProgressPolicy{IntervalNs: 100, BytesDelta: 1000})
+	p.ctl.SetProgress(true, ProgressPolicy{IntervalNs: 100, BytesDelta: 1000})
 	c, _ := p.Claim(4096)
 	clock.now = 50
 	p.Progress(c, 2000) // held back: interval not elapsed
@@ -520,7 +520,7 @@ func TestTensorLargerThanPayloadNeverCommitted(t *testing.T) {
 func TestWireSpec_9_ClaimByPoolTrimmedToValuesLen(t *testing.T) {
 	l := testLayout()
 	p, r, pipe := newTestProducer(t, l, Config{})
-	p.SetMetaVersion(5)
+	p.ctl.SetMetaVersion(5)
 	c, res := p.ClaimPool(2)
 	if res != OK || c.Capacity() != 64<<10 || len(c.Payload()) != 64<<10 || p.PoolID(c) != 2 {
 		t.Fatalf("claim pool 2: %v capacity %d len %d", res, c.Capacity(), len(c.Payload()))

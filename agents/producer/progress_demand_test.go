@@ -124,7 +124,7 @@ func TestWireSpec_5_ProgressOnPerConsumerControlStreams(t *testing.T) {
 			t.Fatalf("template %d on a per-consumer control stream", h.TemplateID)
 		}
 	}
-	if k := table.Counters(); k.ProgressSent != 4 || k.SendFailed != 0 {
+	if k := p.Counters(); k.PerConsumerProgress != 4 || k.PerConsumerSendFailed != 0 {
 		t.Fatalf("counters %+v", k)
 	}
 }
@@ -139,7 +139,7 @@ func TestWireSpec_10_2_2_RetriedFrameNotReannounced(t *testing.T) {
 			ctrl := newPipe(t)
 			desc := &refusing{Publication: newPipe(t), code: transport.BackPressured, pass: 1 << 30}
 			p, _, _ := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Control: ctrl, Descriptors: desc})
-			p.SetProgress(true, ProgressPolicy{IntervalNs: 1, BytesDelta: 1})
+			p.ctl.SetProgress(true, ProgressPolicy{IntervalNs: 1, BytesDelta: 1})
 			c, _ := p.Claim(1000)
 			clock.now += 10
 			p.Progress(c, 600)
@@ -186,7 +186,7 @@ func TestWireSpec_10_2_2_ProgressWithinValuesLen(t *testing.T) {
 	clock := &fakeClock{now: 1}
 	ctrl := newPipe(t)
 	p, _, _ := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Control: ctrl})
-	p.SetProgress(true, ProgressPolicy{IntervalNs: 1, BytesDelta: 1})
+	p.ctl.SetProgress(true, ProgressPolicy{IntervalNs: 1, BytesDelta: 1})
 	c, _ := p.Claim(1000)
 	if r := p.Progress(c, 1001); r != ErrProgressOverrun {
 		t.Fatalf("progress past the claimed length: %v", r)
@@ -252,8 +252,8 @@ func TestProgressToConsumersAllocatesNothing(t *testing.T) {
 	if allocs != 0 {
 		t.Fatalf("%v allocations per frame", allocs)
 	}
-	if k := table.Counters(); k.ProgressSent < 3*2000 || p.Counters().ProgressSent < 3*2000 {
-		t.Fatalf("progress sent: consumers %+v producer %+v", k, p.Counters())
+	if k := p.Counters(); k.PerConsumerProgress < 3*2000 || k.ProgressSent < 3*2000 {
+		t.Fatalf("progress sent: %+v", k)
 	}
 }
 
@@ -264,7 +264,7 @@ func TestProgressToConsumersAllocatesNothing(t *testing.T) {
 func TestWireSpec_10_2_2_SmallFramesCarryNoProgress(t *testing.T) {
 	ctrl := newPipe(t)
 	p, _, _ := newTestProducer(t, testLayout(), Config{Control: ctrl})
-	p.SetProgress(true, ProgressPolicy{IntervalNs: 1, BytesDelta: 4096})
+	p.ctl.SetProgress(true, ProgressPolicy{IntervalNs: 1, BytesDelta: 4096})
 	for _, c := range []struct {
 		size int
 		want []wire.FrameProgressState

@@ -290,5 +290,5 @@ loop:
 
 // retryable errors are the ones the C ABI reports as TP_ERR_BUSY.
 func retryable(err error) bool {
-	return err == tp.ErrBackPressured || err == tp.ErrNoSubscriber || err == tp.ErrNotAttached
+	return err == tp.ErrBackPressured || err == tp.ErrNoSubscriber || err == tp.ErrNotAttached || err == tp.ErrNotReady
 }
