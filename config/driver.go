@@ -22,6 +22,7 @@
 package config
 
 import (
+	"github.com/tensorpool/tensorpool/shm"
 	"io/fs"
 	"time"
 )
@@ -32,7 +33,7 @@ const (
 	DefaultChannel                   = "aeron:ipc?term-length=4m"
 	DefaultControlStreamID           = 1000
 	DefaultQosStreamID               = 1200
-	DefaultShmBaseDir                = "/dev/shm/tensorpool"
+	DefaultShmBaseDir                = shm.DefaultBaseDir
 	DefaultPageSizeBytes             = 4096
 	DefaultPermissionsMode           = "660"
 	DefaultAnnouncePeriodMs          = 1000

@@ -12,6 +12,10 @@ import (
 
 const containmentSection = "15.21a.5"
 
+// DefaultBaseDir is where an SHM driver keeps its regions unless configured otherwise,
+// and so the directory clients allow by default.
+const DefaultBaseDir = "/dev/shm/tensorpool"
+
 // PathPolicy holds the canonical allowed base directories a consumer may map regions
 // from (§15.21a.5 step 3). Bases are resolved once, when the policy is built.
 type PathPolicy struct {

@@ -49,19 +49,21 @@ func startClientWith(t *testing.T, strides []uint32, tune func(*config.DriverCon
 	t.Helper()
 	control = nextStream.Add(2)
 	base = t.TempDir()
-	cfg, err := LocalDriverConfig(base, control, StreamSpec{StreamID: testStream, Slots: 16, Strides: strides})
+	cfg, err := config.Local(base, control, config.StreamSpec{StreamID: testStream, Slots: 16, Strides: strides})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if tune != nil {
 		tune(cfg)
 	}
+	d := startDriver(t, cfg, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	opts.AeronDir, opts.Driver, opts.DescriptorStreamID = sharedAeronDir, cfg, control+1
-	if c, err = Connect(ctx, opts); err != nil {
+	opts.DescriptorStreamID = control + 1
+	if c, err = Connect(ctx, d.options(opts)); err != nil {
 		t.Fatal(err)
 	}
+	driverOf.Store(c, d)
 	t.Cleanup(func() {
 		if err := c.Close(); err != nil {
 			t.Errorf("Client.Close: %v", err)
@@ -243,7 +245,7 @@ func shortLeases(cfg *config.DriverConfig) {
 func invokerClient(t *testing.T, drv *Client, tune func(*Options)) *Client {
 	t.Helper()
 	o := drv.opts
-	o.Driver, o.Invoker = nil, true
+	o.Invoker = true
 	if tune != nil {
 		tune(&o)
 	}
@@ -383,7 +385,8 @@ func TestDriverSpec_4_13_ShutdownEndsLeases(t *testing.T) {
 	c := startClient(t, nil)
 	p, cs := attachBoth(t, c, func(*Frame) {})
 	sameEpoch(t, p, cs)
-	c.runner.Close() // the in-process driver stops: revocations and ShmDriverShutdown
+	d, _ := driverOf.Load(c)
+	d.(*testDriver).stop() // the in-process driver stops: revocations and ShmDriverShutdown
 	eventually(t, "leases lost", cs, func() bool {
 		return p.Stats().LeaseLosses >= 1 && cs.Stats().LeaseLosses >= 1
 	})
@@ -401,20 +404,15 @@ func TestDriverSpec_4_13_ShutdownEndsLeases(t *testing.T) {
 func TestDriverSpec_4_13_ReattachAfterDriverRestart(t *testing.T) {
 	control := nextStream.Add(2)
 	base := t.TempDir()
-	newDriver := func() *Client {
-		cfg, err := LocalDriverConfig(base, control, StreamSpec{StreamID: testStream, Slots: 16, Strides: []uint32{4096}})
+	newDriver := func() *testDriver {
+		cfg, err := config.Local(base, control, config.StreamSpec{StreamID: testStream, Slots: 16, Strides: []uint32{4096}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		cfg.Policies.AnnouncePeriodMs = 100
-		d, err := Connect(context.Background(), Options{AeronDir: sharedAeronDir, Driver: cfg})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
+		return startDriver(t, cfg, nil)
 	}
 	driver1 := newDriver()
-	defer driver1.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	c, err := Connect(ctx, Options{
@@ -432,12 +430,9 @@ func TestDriverSpec_4_13_ReattachAfterDriverRestart(t *testing.T) {
 	offer(t, p, cs, tensor)
 	eventually(t, "frame from the first driver's epoch", cs, func() bool { return len(got) == 1 })
 
-	if err := driver1.Close(); err != nil {
-		t.Fatal(err)
-	}
+	driver1.stop()
 	eventually(t, "leases lost", cs, func() bool { return p.Stats().LeaseLosses >= 1 && cs.Stats().LeaseLosses >= 1 })
-	driver2 := newDriver()
-	defer driver2.Close()
+	newDriver()
 	epoch2 := sameEpoch(t, p, cs)
 	if epoch2 <= epoch1 {
 		t.Fatalf("epoch %d after the restart, %d before", epoch2, epoch1)
@@ -449,18 +444,20 @@ func TestDriverSpec_4_13_ReattachAfterDriverRestart(t *testing.T) {
 	}
 }
 
-func TestOptionsRequired(t *testing.T) {
+// Zero Options reach a tp-driver with its defaults on Aeron's default directory; what
+// cannot be right is refused.
+func TestOptionsDefaultsAndRefusals(t *testing.T) {
 	ctx := context.Background()
-	for _, o := range []Options{
-		{AeronDir: sharedAeronDir},
-		{AeronDir: sharedAeronDir, ControlChannel: "aeron:ipc", ControlStreamID: 5},
-	} {
-		if _, err := Connect(ctx, o); !errors.Is(err, ErrInvalidOptions) {
-			t.Errorf("Connect(%+v): %v", o, err)
-		}
+	o, err := Options{}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := LocalDriverConfig(t.TempDir(), 5, StreamSpec{StreamID: 1, Slots: 3, Strides: []uint32{4096}}); !errors.Is(err, ErrInvalidOptions) {
-		t.Errorf("3 slots: %v", err)
+	if o.ControlChannel != "aeron:ipc" || o.ControlStreamID != DefaultControlStreamID || o.AnnounceStreamID != DefaultControlStreamID ||
+		o.DescriptorStreamID != DefaultDescriptorStreamID || len(o.AllowedBaseDirs) != 1 || o.AllowedBaseDirs[0] != shm.DefaultBaseDir || o.AeronDir == "" {
+		t.Fatalf("defaults %+v", o)
+	}
+	if _, err := Connect(ctx, Options{AeronDir: sharedAeronDir, Consumer: ConsumerOptions{Mode: 9}}); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("consumer mode 9: %v", err)
 	}
 	c := startClient(t, nil)
 	if _, err := c.NewConsumer(ctx, testStream, nil); !errors.Is(err, ErrInvalidOptions) {
@@ -486,13 +483,14 @@ func TestOptionsRequired(t *testing.T) {
 // files lie elsewhere is refused, by the consumer and by the producer.
 func TestWireSpec_15_21a_5_GrantOutsideAllowedDirsRefused(t *testing.T) {
 	control := nextStream.Add(2)
-	cfg, err := LocalDriverConfig(t.TempDir(), control, StreamSpec{StreamID: testStream, Slots: 16, Strides: []uint32{4096}})
+	cfg, err := config.Local(t.TempDir(), control, config.StreamSpec{StreamID: testStream, Slots: 16, Strides: []uint32{4096}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	c, err := Connect(ctx, Options{AeronDir: sharedAeronDir, Driver: cfg, DescriptorStreamID: control + 1, AllowedBaseDirs: []string{t.TempDir()}})
+	d := startDriver(t, cfg, nil)
+	c, err := Connect(ctx, d.options(Options{DescriptorStreamID: control + 1, AllowedBaseDirs: []string{t.TempDir()}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -510,14 +508,14 @@ func TestWireSpec_15_21a_5_GrantOutsideAllowedDirsRefused(t *testing.T) {
 func TestWireSpec_15_21_ConsumerRemapsFromAttachResponse(t *testing.T) {
 	control := nextStream.Add(2)
 	base := t.TempDir()
-	cfg, err := LocalDriverConfig(base, control, StreamSpec{StreamID: testStream, Slots: 16, Strides: []uint32{4096}})
+	cfg, err := config.Local(base, control, config.StreamSpec{StreamID: testStream, Slots: 16, Strides: []uint32{4096}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	shortLeases(cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	withDriver, err := Connect(ctx, Options{AeronDir: sharedAeronDir, Driver: cfg, DescriptorStreamID: control + 1})
+	withDriver, err := Connect(ctx, startDriver(t, cfg, nil).options(Options{DescriptorStreamID: control + 1}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/tp"
+	"github.com/tensorpool/tensorpool/tp/local"
 )
 
 // A producer and a consumer of one stream, with the media driver and the SHM driver
@@ -23,11 +25,18 @@ func Example() {
 	defer os.RemoveAll(base)
 
 	// Stream 1: 64 slots, payloads up to 64 KiB.
-	cfg, err := tp.LocalDriverConfig(base, 9000, tp.StreamSpec{StreamID: 1, Slots: 64, Strides: []uint32{64 << 10}})
+	cfg, err := config.Local(base, 9000, config.StreamSpec{StreamID: 1, Slots: 64, Strides: []uint32{64 << 10}})
 	if err != nil {
 		log.Fatal(err)
 	}
-	client, err := tp.Connect(ctx, tp.Options{Driver: cfg, DescriptorStreamID: 9001})
+	stack, err := local.Start(ctx, local.Config{Driver: cfg})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer stack.Close()
+	opts := stack.Options()
+	opts.DescriptorStreamID = 9001
+	client, err := tp.Connect(ctx, opts)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -52,9 +61,10 @@ func Example() {
 	for i := range 3 {
 		image[0] = byte(i)
 		frame := tp.Tensor{Shape: tp.Shape{DType: tp.Uint8, Dims: []int32{480, 64}}, Data: image}
-		// The first offers may find no consumer image yet: retry those.
+		// The first offers may find the descriptor publication not added yet, or no
+		// consumer image yet: retry those.
 		for err := producer.Offer(frame); err != nil; err = producer.Offer(frame) {
-			if !errors.Is(err, tp.ErrNoSubscriber) || ctx.Err() != nil {
+			if !errors.Is(err, tp.ErrNotReady) && !errors.Is(err, tp.ErrNoSubscriber) || ctx.Err() != nil {
 				log.Fatal(err)
 			}
 			time.Sleep(time.Millisecond)
@@ -78,11 +88,18 @@ func ExampleProducer_Claim() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(base)
-	cfg, err := tp.LocalDriverConfig(base, 9010, tp.StreamSpec{StreamID: 2, Slots: 16, Strides: []uint32{4096}})
+	cfg, err := config.Local(base, 9010, config.StreamSpec{StreamID: 2, Slots: 16, Strides: []uint32{4096}})
 	if err != nil {
 		log.Fatal(err)
 	}
-	client, err := tp.Connect(ctx, tp.Options{Driver: cfg, DescriptorStreamID: 9011})
+	stack, err := local.Start(ctx, local.Config{Driver: cfg})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer stack.Close()
+	opts := stack.Options()
+	opts.DescriptorStreamID = 9011
+	client, err := tp.Connect(ctx, opts)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -104,6 +121,10 @@ func ExampleProducer_Claim() {
 
 	for ctx.Err() == nil {
 		claim, err := producer.Claim(4 * 4 * 4)
+		if errors.Is(err, tp.ErrNotReady) {
+			time.Sleep(time.Millisecond)
+			continue
+		}
 		if err != nil {
 			log.Fatal(err)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/transport/mem"
 )
 
@@ -13,15 +14,16 @@ import (
 func memClient(t *testing.T) (*Client, *mem.Client) {
 	t.Helper()
 	control := nextStream.Add(2)
-	cfg, err := LocalDriverConfig(t.TempDir(), control, StreamSpec{StreamID: testStream, Slots: 16, Strides: []uint32{4096}})
+	cfg, err := config.Local(t.TempDir(), control, config.StreamSpec{StreamID: testStream, Slots: 16, Strides: []uint32{4096}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	transport := mem.NewDriver(mem.Config{}).Connect(mem.ClientConfig{UseInvoker: true})
+	transport := mem.NewDriver(mem.Config{}).Connect(mem.ClientConfig{})
 	t.Cleanup(func() { transport.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	c, err := Connect(ctx, Options{Transport: transport, Driver: cfg, DescriptorStreamID: control + 1})
+	d := startDriver(t, cfg, transport)
+	c, err := Connect(ctx, d.options(Options{Transport: transport, DescriptorStreamID: control + 1}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,33 +6,27 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/mediadriver"
-	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/controlplane"
-	"github.com/tensorpool/tensorpool/agents/driver"
 	"github.com/tensorpool/tensorpool/agents/process"
-	"github.com/tensorpool/tensorpool/config"
+	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
 // Options configure Connect. Zero values pick the defaults.
 type Options struct {
-	// AeronDir is the aeron.dir of a running media driver. Empty starts an embedded one
-	// for this Client (or uses $TP_AERON_DIR when set), stopped by Close.
+	// AeronDir is the aeron.dir of the running media driver; default Aeron's own:
+	// $AERON_DIR, else /dev/shm/aeron-$USER ($TP_AERON_DIR is read as an alias of
+	// $AERON_DIR). To run the media driver and the SHM driver inside this process
+	// instead, see package tp/local.
 	AeronDir string
-	// Driver, when set, runs the SHM driver inside this process with that configuration,
-	// stopped by Close; the control and announce streams and AllowedBaseDirs then default
-	// to the driver's. Without it a driver (tp-driver) must already run.
-	Driver *config.DriverConfig
-	// ControlChannel and ControlStreamID are the driver's control stream (attach,
-	// keepalive, revoke).
+	// ControlChannel and ControlStreamID are the SHM driver's control stream (attach,
+	// keepalive, revoke); default "aeron:ipc" and 1000, tp-driver's defaults.
 	ControlChannel  string
 	ControlStreamID int32
 	// AnnounceChannel and AnnounceStreamID carry the driver's ShmPoolAnnounce; default the
@@ -43,10 +37,10 @@ type Options struct {
 	// consumers; default "aeron:ipc" and 1100 (the reference's defaults).
 	DescriptorChannel  string
 	DescriptorStreamID int32
-	// AllowedBaseDirs are the only directories regions are mapped from (Wire §15.21a.5).
+	// AllowedBaseDirs are the only directories regions are mapped from (Wire §15.21a.5);
+	// default the SHM driver's default base directory, shm.DefaultBaseDir.
 	AllowedBaseDirs []string
-	// KeepaliveInterval paces lease keepalives; default the in-process driver's interval,
-	// else 1 s (Driver spec §4.4).
+	// KeepaliveInterval paces lease keepalives; default 1 s (Driver spec §4.4).
 	KeepaliveInterval time.Duration
 	// ClientID is the first driver client id this Client uses; each producer and consumer
 	// takes the next one. By default ids come from one counter per process that starts
@@ -63,9 +57,9 @@ type Options struct {
 	MetadataStreamID int32
 	// Consumer is how consumers introduce themselves (ConsumerHello, Wire spec §10.1.2).
 	Consumer ConsumerOptions
-	// Logger receives the in-process driver's logs and the Aeron client's asynchronous
-	// errors; default discards them (a transport failure still ends the Client's
-	// operations with an error).
+	// Logger receives the Aeron client's and the control plane's asynchronous errors;
+	// default discards them (a transport failure still ends the Client's operations with
+	// an error).
 	Logger *slog.Logger
 	// Transport, when set, is the transport the Client uses instead of connecting to
 	// AeronDir (an in-memory one in tests, another backend); the Client does not close it.
@@ -102,11 +96,10 @@ type ConsumerOptions struct {
 	FreshnessNs int64
 }
 
-// Client is a connection to Aeron (and, optionally, an in-process SHM driver) from which
-// producers and consumers are made. Its methods are safe for concurrent use.
+// Client is a connection to Aeron and an SHM driver from which producers and consumers
+// are made. Its methods are safe for concurrent use.
 type Client struct {
 	opts      Options
-	media     *mediadriver.Driver // nil when the media driver is external
 	transport transport.Client
 	// ownsTransport: the Client connected it and closes it.
 	ownsTransport bool
@@ -114,7 +107,6 @@ type Client struct {
 	// the control side of every producer and consumer.
 	proc   *process.Process
 	log    *slog.Logger
-	runner *agent.Runner // the in-process SHM driver, if any
 	nextID atomic.Uint32
 	// requests numbers Detach requests (correlationID).
 	requests atomic.Int64
@@ -126,9 +118,9 @@ type Client struct {
 
 type closer interface{ Close() error }
 
-// Connect connects to the media driver (starting an embedded one if Options.AeronDir is
-// empty) and, if Options.Driver is set, starts the SHM driver in this process. A deadline
-// on ctx also bounds the wait for the media driver (Aeron's driver timeout otherwise).
+// Connect connects to the media driver in Options.AeronDir (Aeron's default directory
+// unless set) and starts the Client's duty cycle. A deadline on ctx also bounds the wait
+// for the media driver (Aeron's driver timeout otherwise).
 func Connect(ctx context.Context, o Options) (*Client, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -139,14 +131,6 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 	}
 	c := &Client{opts: o, closers: map[closer]struct{}{}}
 	c.nextID.Store(o.ClientID)
-	dir := o.AeronDir
-	if dir == "" {
-		var out strings.Builder
-		if c.media, err = mediadriver.Launch(mediadriver.Config{Output: &out}); err != nil {
-			return nil, fmt.Errorf("tp: media driver: %w (output: %s)", err, strings.TrimSpace(out.String()))
-		}
-		dir = c.media.Dir()
-	}
 	// A deadline on ctx bounds the wait for the media driver too.
 	var wait time.Duration
 	if deadline, ok := ctx.Deadline(); ok {
@@ -158,10 +142,9 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 	}
 	if c.transport = o.Transport; c.transport == nil {
 		onError := func(err error) { c.log.Warn("aeron client", "err", err) }
-		ac, err := aeron.Connect(aeron.Config{Dir: dir, ConnectTimeout: wait, UseInvoker: true, ErrorHandler: onError})
+		ac, err := aeron.Connect(aeron.Config{Dir: o.AeronDir, ConnectTimeout: wait, UseInvoker: true, ErrorHandler: onError})
 		if err != nil {
-			c.stopMedia()
-			return nil, fmt.Errorf("tp: connecting to the media driver in %s: %w", dir, err)
+			return nil, fmt.Errorf("tp: connecting to the media driver in %s: %w", o.AeronDir, err)
 		}
 		c.transport, c.ownsTransport = ac, true
 	}
@@ -169,43 +152,29 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 	if !o.Invoker {
 		c.proc.Start()
 	}
-	if o.Driver != nil {
-		if o.Invoker {
-			c.closeRuntime()
-			return nil, fmt.Errorf("%w: an in-process Driver needs the Client's own duty cycle, not Invoker", ErrInvalidOptions)
-		}
-		a, err := driver.NewAgent(ctx, o.Driver, c.transport, c.log)
-		if err != nil {
-			c.closeRuntime()
-			return nil, fmt.Errorf("tp: SHM driver: %w", err)
-		}
-		c.runner = agent.NewRunner(a, agent.RunnerConfig{Idle: agent.NewBackoff()})
-		if err := c.runner.Start(); err != nil {
-			a.OnClose()
-			c.closeRuntime()
-			return nil, fmt.Errorf("tp: SHM driver: %w", err)
-		}
-	}
 	return c, nil
 }
 
+// DefaultControlStreamID is tp-driver's default control stream id (on aeron:ipc), and
+// DefaultDescriptorStreamID the reference's default descriptor stream id.
+const (
+	DefaultControlStreamID    = 1000
+	DefaultDescriptorStreamID = 1100
+)
+
 func (o Options) withDefaults() (Options, error) {
-	if d := o.Driver; d != nil {
-		if o.ControlChannel == "" {
-			o.ControlChannel, o.ControlStreamID = d.Driver.ControlChannel, int32(d.Driver.ControlStreamID)
-		}
-		if o.AnnounceChannel == "" {
-			o.AnnounceChannel, o.AnnounceStreamID = d.Driver.AnnounceChannel, int32(d.Driver.AnnounceStreamID)
-		}
-		if len(o.AllowedBaseDirs) == 0 {
-			o.AllowedBaseDirs = d.Shm.AllowedBaseDirs
-		}
-		if o.KeepaliveInterval == 0 {
-			o.KeepaliveInterval = d.Policies.KeepaliveInterval()
+	if o.AeronDir == "" {
+		if dir := os.Getenv("TP_AERON_DIR"); dir != "" && os.Getenv("AERON_DIR") == "" {
+			o.AeronDir = dir
+		} else {
+			o.AeronDir = aeron.DefaultDir()
 		}
 	}
-	if o.ControlChannel == "" || o.ControlStreamID == 0 {
-		return o, fmt.Errorf("%w: ControlChannel and ControlStreamID are required without an in-process Driver", ErrInvalidOptions)
+	if o.ControlChannel == "" {
+		o.ControlChannel = "aeron:ipc"
+	}
+	if o.ControlStreamID == 0 {
+		o.ControlStreamID = DefaultControlStreamID
 	}
 	if o.AnnounceChannel == "" {
 		o.AnnounceChannel, o.AnnounceStreamID = o.ControlChannel, o.ControlStreamID
@@ -214,10 +183,10 @@ func (o Options) withDefaults() (Options, error) {
 		o.DescriptorChannel = "aeron:ipc"
 	}
 	if o.DescriptorStreamID == 0 {
-		o.DescriptorStreamID = 1100
+		o.DescriptorStreamID = DefaultDescriptorStreamID
 	}
 	if len(o.AllowedBaseDirs) == 0 {
-		return o, fmt.Errorf("%w: AllowedBaseDirs is required without an in-process Driver", ErrInvalidOptions)
+		o.AllowedBaseDirs = []string{shm.DefaultBaseDir}
 	}
 	if o.KeepaliveInterval <= 0 {
 		o.KeepaliveInterval = time.Second
@@ -284,9 +253,8 @@ func (c *Client) untrack(x closer) {
 	c.mu.Unlock()
 }
 
-// Close closes the producers and consumers still open, then the in-process SHM driver
-// (which removes its files when configured to), the Aeron client and an embedded media
-// driver.
+// Close closes the producers and consumers still open, then the duty cycle and the Aeron
+// client it connected.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -303,21 +271,16 @@ func (c *Client) Close() error {
 	for _, x := range open {
 		errs = append(errs, x.Close())
 	}
-	if c.runner != nil {
-		errs = append(errs, c.runner.Close())
-	}
 	errs = append(errs, c.closeRuntime())
 	return errors.Join(errs...)
 }
 
-// closeRuntime stops the duty cycle, then closes the transport the Client connected and
-// stops an embedded media driver.
+// closeRuntime stops the duty cycle, then closes the transport the Client connected.
 func (c *Client) closeRuntime() error {
 	errs := []error{c.proc.Close()}
 	if c.ownsTransport {
 		errs = append(errs, c.transport.Close())
 	}
-	errs = append(errs, c.stopMedia())
 	return errors.Join(errs...)
 }
 
@@ -351,46 +314,4 @@ func await[T any](ctx context.Context, c *Client, p transport.Pending[T]) (T, er
 		return v, werr
 	}
 	return v, err
-}
-
-func (c *Client) stopMedia() error {
-	if c.media == nil {
-		return nil
-	}
-	return c.media.Close()
-}
-
-// StreamSpec is one stream of LocalDriverConfig: its slot count (a power of two) and the
-// payload pool strides (powers of two, multiples of the page size), smallest first.
-type StreamSpec struct {
-	StreamID uint32
-	Slots    uint32
-	Strides  []uint32
-}
-
-// LocalDriverConfig is a driver configuration for an in-process driver (Options.Driver):
-// files under baseDir, removed on exit, control and announce on IPC stream
-// controlStreamID, and the given streams.
-func LocalDriverConfig(baseDir string, controlStreamID int32, streams ...StreamSpec) (*config.DriverConfig, error) {
-	cfg := config.Default()
-	cfg.Driver.InstanceID = fmt.Sprintf("tp-%d", os.Getpid())
-	cfg.Driver.ControlChannel, cfg.Driver.ControlStreamID = "aeron:ipc", uint32(controlStreamID)
-	cfg.Driver.AnnounceChannel, cfg.Driver.AnnounceStreamID = "aeron:ipc", uint32(controlStreamID)
-	cfg.Shm.BaseDir = baseDir
-	cfg.Policies.CleanupShmOnExit = true
-	for i, s := range streams {
-		p := config.Profile{Name: fmt.Sprintf("p%d", i), HeaderNslots: s.Slots}
-		for j, stride := range s.Strides {
-			p.PayloadPools = append(p.PayloadPools, config.PayloadPool{PoolID: uint16(j + 1), StrideBytes: stride})
-		}
-		cfg.Profiles[p.Name] = p
-		cfg.Streams[fmt.Sprintf("s%d", i)] = config.Stream{StreamID: s.StreamID, Profile: p.Name}
-		if i == 0 {
-			cfg.Policies.DefaultProfile = p.Name
-		}
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
-	}
-	return cfg, nil
 }

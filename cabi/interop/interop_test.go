@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/tp"
+	"github.com/tensorpool/tensorpool/tp/local"
 )
 
 const (
@@ -36,13 +38,24 @@ func startStack(t *testing.T) *stack {
 	t.Helper()
 	control := nextControl.Add(2)
 	base := t.TempDir()
-	cfg, err := tp.LocalDriverConfig(base, control, tp.StreamSpec{StreamID: testStream, Slots: testSlots, Strides: []uint32{payloadBytes, 64 << 10}})
+	cfg, err := config.Local(base, control, config.StreamSpec{StreamID: testStream, Slots: testSlots, Strides: []uint32{payloadBytes, 64 << 10}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	c, err := tp.Connect(ctx, tp.Options{AeronDir: aeronDir, Driver: cfg, DescriptorStreamID: control + 1})
+	drv, err := local.Start(ctx, local.Config{AeronDir: aeronDir, Driver: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := drv.Close(); err != nil {
+			t.Errorf("local driver Close: %v", err)
+		}
+	})
+	opts := drv.Options()
+	opts.DescriptorStreamID = control + 1
+	c, err := tp.Connect(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

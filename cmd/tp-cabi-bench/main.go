@@ -32,7 +32,8 @@ import (
 
 	"github.com/tensorpool/tensorpool/aeron/mediadriver"
 	"github.com/tensorpool/tensorpool/cmd/internal/benchsize"
-	"github.com/tensorpool/tensorpool/tp"
+	"github.com/tensorpool/tensorpool/config"
+	"github.com/tensorpool/tensorpool/tp/local"
 )
 
 const (
@@ -167,19 +168,19 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	}
 	defer os.RemoveAll(b.baseDir)
 	streams := make([]stream, len(o.sizes))
-	specs := make([]tp.StreamSpec, len(o.sizes))
+	specs := make([]config.StreamSpec, len(o.sizes))
 	for i, size := range o.sizes {
 		stride, slots := benchsize.Geometry(size)
 		streams[i] = stream{id: firstStream + uint32(i), size: size, stride: stride, slots: slots}
-		specs[i] = tp.StreamSpec{StreamID: streams[i].id, Slots: slots, Strides: []uint32{stride}}
+		specs[i] = config.StreamSpec{StreamID: streams[i].id, Slots: slots, Strides: []uint32{stride}}
 	}
-	cfg, err := tp.LocalDriverConfig(b.baseDir, controlStream, specs...)
+	cfg, err := config.Local(b.baseDir, controlStream, specs...)
 	if err != nil {
 		return err
 	}
 	connectCtx, cancel := context.WithTimeout(ctx, setupTimeout)
 	defer cancel()
-	shmDriver, err := tp.Connect(connectCtx, tp.Options{AeronDir: b.aeronDir, Driver: cfg})
+	shmDriver, err := local.Start(connectCtx, local.Config{AeronDir: b.aeronDir, Driver: cfg})
 	if err != nil {
 		return err
 	}

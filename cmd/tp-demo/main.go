@@ -22,7 +22,9 @@ import (
 	"time"
 
 	"github.com/tensorpool/tensorpool/agent"
+	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/tp"
+	"github.com/tensorpool/tensorpool/tp/local"
 )
 
 const (
@@ -108,13 +110,20 @@ func demo(ctx context.Context, o options, out io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(base)
-	cfg, err := tp.LocalDriverConfig(base, controlStream, tp.StreamSpec{StreamID: streamID, Slots: uint32(o.slots), Strides: []uint32{stride(o.size)}})
+	cfg, err := config.Local(base, controlStream, config.StreamSpec{StreamID: streamID, Slots: uint32(o.slots), Strides: []uint32{stride(o.size)}})
 	if err != nil {
 		return err
 	}
 	attachCtx, cancel := context.WithTimeout(ctx, attachDeadline)
 	defer cancel()
-	client, err := tp.Connect(attachCtx, tp.Options{AeronDir: o.aeronDir, Driver: cfg, DescriptorStreamID: descriptorsID})
+	stack, err := local.Start(attachCtx, local.Config{AeronDir: o.aeronDir, Driver: cfg})
+	if err != nil {
+		return err
+	}
+	defer stack.Close()
+	opts := stack.Options()
+	opts.DescriptorStreamID = descriptorsID
+	client, err := tp.Connect(attachCtx, opts)
 	if err != nil {
 		return err
 	}

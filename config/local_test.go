@@ -1,4 +1,4 @@
-package tp
+package config
 
 import (
 	"errors"
@@ -8,14 +8,12 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"github.com/tensorpool/tensorpool/config"
 )
 
-// LocalDriverConfig builds the configuration this TOML file describes (what it used to
-// write and parse back).
-func TestLocalDriverConfigIsItsFile(t *testing.T) {
+// Local builds the configuration this TOML file describes.
+func TestLocalIsItsFile(t *testing.T) {
 	base := t.TempDir()
-	got, err := LocalDriverConfig(base, 9000,
+	got, err := Local(base, 9000,
 		StreamSpec{StreamID: 1, Slots: 64, Strides: []uint32{4096, 64 << 10}},
 		StreamSpec{StreamID: 2, Slots: 16, Strides: []uint32{1 << 20}})
 	require.NoError(t, err)
@@ -43,19 +41,18 @@ payload_pools = [{ pool_id = 1, stride_bytes = 1048576 }]
 stream_id = 2
 profile = "p1"
 `, os.Getpid(), base)
-	want, err := config.ParseDriverConfig(strings.NewReader(file))
+	want, err := ParseDriverConfig(strings.NewReader(file))
 	require.NoError(t, err)
 	require.Equal(t, want, got)
 }
 
 // A bad stream spec is refused with the TOML key at fault.
-func TestLocalDriverConfigNamesTheKey(t *testing.T) {
-	_, err := LocalDriverConfig(t.TempDir(), 9000, StreamSpec{StreamID: 1, Slots: 64, Strides: []uint32{1000}})
-	var cerr *config.Error
-	require.ErrorIs(t, err, ErrInvalidOptions)
+func TestLocalNamesTheKey(t *testing.T) {
+	_, err := Local(t.TempDir(), 9000, StreamSpec{StreamID: 1, Slots: 64, Strides: []uint32{1000}})
+	var cerr *Error
 	require.True(t, errors.As(err, &cerr))
 	require.Equal(t, "profiles.p0.payload_pools[0].stride_bytes", cerr.Key)
-	_, err = LocalDriverConfig("relative", 9000, StreamSpec{StreamID: 1, Slots: 64, Strides: []uint32{4096}})
+	_, err = Local("relative", 9000, StreamSpec{StreamID: 1, Slots: 64, Strides: []uint32{4096}})
 	require.True(t, errors.As(err, &cerr))
 	require.Equal(t, "shm.base_dir", cerr.Key)
 }
