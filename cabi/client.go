@@ -72,15 +72,17 @@ func tp_client_close(client *C.tp_client_t) {
 	cl.c.Close()
 }
 
-// tp_client_do_work has no work of its own to do: the Aeron conductor and the lease
-// keepalives run on the library's threads. It reports a closed client.
+// tp_client_do_work runs one duty cycle of a client made with tp_context_set_use_invoker
+// (the Aeron conductor, the control plane, every lease and timer) and returns the work
+// done; without invoker mode the library's own thread runs them and it returns 0.
 //
 //export tp_client_do_work
 func tp_client_do_work(client *C.tp_client_t) C.int {
-	if _, ok := clientOf(client); !ok {
+	cl, ok := clientOf(client)
+	if !ok {
 		return C.int(badHandle())
 	}
-	return 0
+	return C.int(cl.c.DoWork())
 }
 
 //export tp_client_get_client_id

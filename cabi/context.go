@@ -6,8 +6,12 @@ package main
 import "C"
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -38,6 +42,9 @@ type tpContext struct {
 	consumer           tp.ConsumerOptions
 	allowedBaseDirs    []string
 	allowedBaseDirsSet bool
+	useInvoker         bool
+	// errorHandler and errorClientd are the C error handler and its argument, 0 for none.
+	errorHandler, errorClientd C.uintptr_t
 }
 
 // The reference C client's defaults, so its programs behave the same against ours.
@@ -80,6 +87,10 @@ func (c *tpContext) options() tp.Options {
 		AllowedBaseDirs:   c.allowedBaseDirs,
 	}
 	o.Consumer.FreshnessNs = c.announceFreshness.Nanoseconds()
+	o.Invoker = c.useInvoker
+	if c.errorHandler != 0 {
+		o.Logger = slog.New(&errorHandlerLog{handler: c.errorHandler, clientd: c.errorClientd})
+	}
 	if !c.allowedBaseDirsSet {
 		o.AllowedBaseDirs = defaultBaseDirs()
 	}
@@ -190,9 +201,56 @@ func tp_context_set_client_id(ctx *C.tp_context_t, id C.uint32_t) C.tp_err_t {
 }
 
 //export tp_context_set_use_invoker
-func tp_context_set_use_invoker(ctx *C.tp_context_t, _ C.bool) C.tp_err_t {
-	return withContext(ctx, func(*tpContext) C.tp_err_t { return C.TP_OK })
+func tp_context_set_use_invoker(ctx *C.tp_context_t, v C.bool) C.tp_err_t {
+	return setValue(ctx, bool(v), func(c *tpContext) *bool { return &c.useInvoker })
 }
+
+//export tp_context_set_error_handler
+func tp_context_set_error_handler(ctx *C.tp_context_t, handler C.tp_error_handler_t, clientd unsafe.Pointer) C.tp_err_t {
+	return withContext(ctx, func(c *tpContext) C.tp_err_t {
+		// C's own values, kept as integers: never Go pointers, and cgo checks none.
+		c.errorHandler = C.uintptr_t(uintptr(unsafe.Pointer(handler)))
+		c.errorClientd = C.uintptr_t(uintptr(clientd))
+		return C.TP_OK
+	})
+}
+
+// errorHandlerLog is a slog.Handler that hands warnings and errors (the Aeron client's
+// and the control plane's asynchronous errors) to the C error handler, one line each:
+// the message and its attributes.
+type errorHandlerLog struct {
+	handler, clientd C.uintptr_t
+	attrs            []slog.Attr
+}
+
+func (h *errorHandlerLog) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+
+func (h *errorHandlerLog) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString(r.Message)
+	write := func(a slog.Attr) bool {
+		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
+		return true
+	}
+	for _, a := range h.attrs {
+		write(a)
+	}
+	r.Attrs(write)
+	code := C.TP_ERR_AERON
+	if r.Level < slog.LevelError {
+		code = C.TP_ERR_PROTOCOL
+	}
+	msg := C.CString(b.String())
+	defer C.free(unsafe.Pointer(msg))
+	C.tp_call_error_handler(h.handler, h.clientd, C.tp_err_t(code), msg)
+	return nil
+}
+
+func (h *errorHandlerLog) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &errorHandlerLog{handler: h.handler, clientd: h.clientd, attrs: append(slices.Clone(h.attrs), attrs...)}
+}
+
+func (h *errorHandlerLog) WithGroup(string) slog.Handler { return h }
 
 //export tp_context_set_attach_timeout_ns
 func tp_context_set_attach_timeout_ns(ctx *C.tp_context_t, ns C.uint64_t) C.tp_err_t {

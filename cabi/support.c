@@ -50,6 +50,11 @@ const char *tp_err_str(tp_err_t err)
     return "unknown error";
 }
 
+void tp_call_error_handler(uintptr_t handler, uintptr_t clientd, tp_err_t code, const char *message)
+{
+    ((tp_error_handler_t)handler)((void *)clientd, code, message);
+}
+
 const char *tp_version(void)
 {
     return "tensorpool " TP_VERSION;

@@ -24,8 +24,10 @@ typedef struct tp_qos_monitor_stct tp_qos_monitor_t;
 typedef struct tp_metadata_cache_stct tp_metadata_cache_t;
 typedef struct tp_discovery_client_stct tp_discovery_client_t;
 typedef void (*tp_frame_handler_t)(void *clientd, const tp_frame_view_t *frame);
+typedef void (*tp_error_handler_t)(void *clientd, tp_err_t code, const char *message);
 
 void tp_set_error(tp_err_t code, const char *message, size_t length);
+void tp_call_error_handler(uintptr_t handler, uintptr_t clientd, tp_err_t code, const char *message);
 bool tp_call_frame_handler(uintptr_t handler, uintptr_t clientd, uintptr_t view, uint64_t consumer, uintptr_t client);
 bool tp_in_frame_handler(uint64_t consumer);
 bool tp_defer_client_close(uintptr_t client);

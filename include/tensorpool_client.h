@@ -29,12 +29,13 @@
  * the new end raises SIGBUS in the caller's thread, as any mmap'd file does.
  *
  * Threads: any thread may call any function. Each handle serialises its own
- * calls; different handles do not contend. The library runs its own threads
- * for the Aeron conductor and the lease keepalive, so tp_client_do_work and
+ * calls; different handles do not contend. The library runs one thread of its
+ * own per client for the Aeron conductor, the control plane and the leases'
+ * keepalives (none in invoker mode: see tp_context_set_use_invoker), so
  * tp_*_poll are needed only for their own results (frames, QoS, metadata).
  * A claim must be committed or aborted before its producer claims or offers
- * again (TP_ERR_BUSY otherwise); while it is open the producer's keepalive
- * waits, so do not hold a claim longer than the lease keepalive interval.
+ * again (TP_ERR_BUSY otherwise). Offering, claiming, committing and polling
+ * never wait for that thread: the lease is kept alive while a claim is open.
  *
  * Frame handlers: a handler runs inside tp_consumer_poll_frames, which holds
  * its consumer's lock until it returns; other threads' calls on that consumer
@@ -98,8 +99,18 @@ tp_err_t tp_context_set_qos_stream_id(tp_context_t *ctx, int32_t stream_id);
 tp_err_t tp_context_set_metadata_channel(tp_context_t *ctx, const char *channel);
 tp_err_t tp_context_set_metadata_stream_id(tp_context_t *ctx, int32_t stream_id);
 tp_err_t tp_context_set_client_id(tp_context_t *ctx, uint32_t client_id);
-/* Accepted for compatibility: the Go Aeron client always runs its own conductor thread. */
+/* Invoker mode: the library starts no thread of its own; the caller runs the client's duty
+ * cycle (the Aeron conductor, the leases' keepalives, every timer) by calling
+ * tp_client_do_work regularly, at least every tenth of the keepalive interval, from one
+ * thread. Attach and detach then run the duty cycle themselves while they wait. Frames are
+ * offered, claimed, committed and polled without it either way. */
 tp_err_t tp_context_set_use_invoker(tp_context_t *ctx, bool value);
+/* Asynchronous errors (the Aeron client's, the control plane's) go to handler, one line each,
+ * with TP_ERR_AERON or TP_ERR_PROTOCOL; without one they are dropped. The handler runs on the
+ * thread that runs the duty cycle (the library's, or tp_client_do_work's in invoker mode) and
+ * must not call back into the library. Extension: the reference C client has none. */
+typedef void (*tp_error_handler_t)(void *clientd, tp_err_t code, const char *message);
+tp_err_t tp_context_set_error_handler(tp_context_t *ctx, tp_error_handler_t handler, void *clientd);
 /* How long an attach waits for the SHM driver, and tp_client_connect for the media driver. */
 tp_err_t tp_context_set_attach_timeout_ns(tp_context_t *ctx, uint64_t timeout_ns);
 tp_err_t tp_context_set_qos_interval_ns(tp_context_t *ctx, uint64_t interval_ns);
@@ -119,7 +130,8 @@ tp_err_t tp_client_connect(tp_context_t *ctx, tp_client_t **client);
 /* Closes the client and every producer, consumer, monitor and cache still open on it
  * (from inside a frame handler of one of its consumers: once the poll returns, see Threads). */
 void tp_client_close(tp_client_t *client);
-/* Polls driver responses; returns the work done (>= 0) or a negative tp_err_t. */
+/* Runs one duty cycle of an invoker-mode client and returns the work done (>= 0; 0 without
+ * invoker mode, where the library's thread runs it), or a negative tp_err_t. */
 int tp_client_do_work(tp_client_t *client);
 tp_err_t tp_client_get_client_id(const tp_client_t *client, uint32_t *client_id);
 

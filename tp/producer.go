@@ -176,7 +176,9 @@ type producerRole struct {
 	control         *controlplane.Outbound
 	// hasControl, hasQos, hasMeta: the publication was handed to the controller.
 	hasControl, hasQos, hasMeta bool
-	ctl                         *producer.Controller
+	// refused: an add the media driver refused was reported.
+	refused map[*pendingPublication]bool
+	ctl     *producer.Controller
 	// queued holds control-stream messages (copies) heard before the first grant.
 	queued [][]byte
 
@@ -275,7 +277,7 @@ func (r *producerRole) DoWork(now clock.Mono) int {
 	if granted {
 		r.mapGrant(&grant)
 	}
-	if r.granted != nil && r.desc.Get() != nil {
+	if r.granted != nil && r.desc.Get() != nil && !r.refused[r.desc] {
 		r.beginEpoch()
 		work++
 	}
@@ -292,9 +294,27 @@ func (r *producerRole) DoWork(now clock.Mono) int {
 	return work
 }
 
-// publications takes the publications whose adds were answered since the last cycle.
+// publications takes the publications whose adds were answered since the last cycle, and
+// reports those the media driver refused: a refused descriptor publication leaves the
+// producer unable to publish, which the frame path then says.
 func (r *producerRole) publications() int {
 	work := 0
+	for _, pp := range []*pendingPublication{r.desc, r.qos, r.meta} {
+		if pp == nil || r.refused[pp] {
+			continue
+		}
+		if err := pp.Err(); err != nil {
+			if r.refused == nil {
+				r.refused = map[*pendingPublication]bool{}
+			}
+			r.refused[pp] = true
+			r.p.client.log.Error("producer publication refused", "stream", r.streamID, "channel", pp.channel, "stream_id", pp.streamID, "err", err)
+			if pp == r.desc {
+				r.epochs.Post(epochPost{why: fmt.Errorf("%w: %s stream %d: %w", ErrPublication, pp.channel, pp.streamID, err)})
+			}
+			work++
+		}
+	}
 	if r.ctl != nil && r.control.Pub() != nil && !r.hasControl {
 		r.ctl.SetControl(r.control.Pub())
 		r.hasControl = true
@@ -334,7 +354,9 @@ func (r *producerRole) mapGrant(g *wire.ShmAttachResponse) {
 	r.setErr(nil)
 	r.granted = regions
 	r.mapped = true
-	r.epochs.Post(epochPost{why: ErrNotReady})
+	if !r.refused[r.desc] {
+		r.epochs.Post(epochPost{why: ErrNotReady})
+	}
 }
 
 // beginEpoch turns the mapped grant into the frame path's next epoch.

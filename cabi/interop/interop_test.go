@@ -36,11 +36,20 @@ type stack struct {
 
 func startStack(t *testing.T) *stack {
 	t.Helper()
+	return startStackWith(t, nil)
+}
+
+// startStackWith is startStack with the driver's configuration adjusted by tune.
+func startStackWith(t *testing.T, tune func(*config.DriverConfig)) *stack {
+	t.Helper()
 	control := nextControl.Add(2)
 	base := t.TempDir()
 	cfg, err := config.Local(base, control, config.StreamSpec{StreamID: testStream, Slots: testSlots, Strides: []uint32{payloadBytes, 64 << 10}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if tune != nil {
+		tune(cfg)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()

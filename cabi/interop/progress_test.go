@@ -3,6 +3,7 @@ package interop
 import (
 	"context"
 	"fmt"
+	"github.com/tensorpool/tensorpool/config"
 	"strconv"
 	"strings"
 	"sync"
@@ -171,5 +172,24 @@ func TestInterop_CConsumerProgressIsOptIn(t *testing.T) {
 	}
 	if v, _ := tap.hello(optedID); !v {
 		t.Errorf("consumer %d with tp_context_set_consumer_progress(true): ConsumerHello supportsProgress = %v, want true", optedID, v)
+	}
+}
+
+// Invoker mode in C: the program runs the client's duty cycle with tp_client_do_work,
+// frames flow without it for longer than a lease lasts, the lease is then renewed by the
+// next duty cycles, and a refused control channel reaches tp_context_set_error_handler's
+// handler (cabi/tests/tp_invoker_test.c).
+func TestInterop_CInvokerModeAndErrorHandler(t *testing.T) {
+	// Leases of 500 ms, so a duty cycle that stands still outlives one well within the
+	// Aeron client's own liveness timeout (2 s in these tests' media driver).
+	s := startStackWith(t, func(cfg *config.DriverConfig) {
+		cfg.Policies.LeaseKeepaliveIntervalMs = 100
+		cfg.Policies.LeaseExpiryGraceIntervals = 5
+	})
+	bin := program(t, "cabi/tests/tp_invoker_test.c")
+	out := s.start(t, bin, map[string]string{"TP_COUNT": "50", "TP_LEASE_MS": "500", "TP_KEEPALIVE_MS": "100"}).wait(t)
+	t.Log(out)
+	if !strings.Contains(out, "invoker: ") || !strings.Contains(out, "error handler: ") {
+		t.Fatalf("the program did not report both parts:\n%s", out)
 	}
 }
