@@ -57,7 +57,12 @@ var schemaOrder = []string{"control", "driver", "bridge", "discovery"}
 
 func loadLayouts(tb testing.TB) map[string]layoutSchema {
 	tb.Helper()
-	raw, err := os.ReadFile("testdata/layouts.json")
+	return loadLayoutsFile(tb, "testdata/layouts.json")
+}
+
+func loadLayoutsFile(tb testing.TB, path string) map[string]layoutSchema {
+	tb.Helper()
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -99,6 +104,15 @@ var newCodec = map[string]func() any{
 // schemaKey maps a schema id to its key in layouts.json and newCodec.
 var schemaKey = map[uint16]string{
 	ControlSchemaID: "control", DriverSchemaID: "driver", BridgeSchemaID: "bridge", DiscoverySchemaID: "discovery",
+}
+
+// codecFor is newCodec's or newCodecV1_2's constructor of the flyweight of message name in
+// schema key (a key of layouts.json or of layouts_v1_2.json).
+func codecFor(key, name string) func() any {
+	if c, ok := newCodec[key+"."+name]; ok {
+		return c
+	}
+	return newCodecV1_2[key+"."+name]
 }
 
 func exported(name string) string { return strings.ToUpper(name[:1]) + name[1:] }
@@ -258,7 +272,7 @@ func checkBlock(tb testing.TB, dec reflect.Value, b layoutBlock, path string, se
 // expected size (so any overrun panics) and returns it.
 func encodeSample(key string, m layoutBlock, seed, entries int) []byte {
 	buf := make([]byte, HeaderLength+sampleLength(m, seed, entries, 0))
-	enc := reflect.ValueOf(newCodec[key+"."+m.Name]())
+	enc := reflect.ValueOf(codecFor(key, m.Name)())
 	call(enc, "WrapAndApplyHeader", buf, uint64(0), uint64(len(buf)))
 	fillBlock(enc, m, seed, entries, 0)
 	if n := HeaderLength + int(call(enc, "EncodedLength")[0].Uint()); n != len(buf) {
@@ -269,7 +283,7 @@ func encodeSample(key string, m layoutBlock, seed, entries int) []byte {
 
 // wrapForDecode wraps a decoder on buf as a receiver would, from the validated header.
 func wrapForDecode(key string, m layoutBlock, buf []byte, h Header) reflect.Value {
-	dec := reflect.ValueOf(newCodec[key+"."+m.Name]())
+	dec := reflect.ValueOf(codecFor(key, m.Name)())
 	call(dec, "WrapForDecode", buf, uint64(HeaderLength), uint64(h.BlockLength), uint64(h.Version), uint64(len(buf)))
 	return dec
 }

@@ -34,7 +34,8 @@ import (
 // BridgeFrameChunk's, which alias it.
 
 // Schema versions this package encodes; decoders accept any version whose blocks are at
-// least as long as these (later versions' extra fields are skipped).
+// least as long as these (later versions' extra fields are skipped). Wire spec v1.2 did not
+// change them (see Version).
 const (
 	ControlSchemaVersion   = control.MessageHeaderSbeSchemaVersion
 	DriverSchemaVersion    = driver.MessageHeaderSbeSchemaVersion
@@ -97,7 +98,10 @@ func (id MessageID) String() string {
 	return fmt.Sprintf("MessageID(%d:%d)", id.SchemaID(), id.TemplateID())
 }
 
-// Null sentinels of the optional primitives (the SBE defaults: the type's maximum).
+// Null sentinels of the optional primitives (the SBE defaults: the type's maximum). Two
+// fields differ, both v1.2 trace ids whose null is 0 (TraceLink spec §8.1):
+// FrameDescriptor.traceId and BridgeFrameChunk.traceId. The schemas say so on the field,
+// which sbe-tool ignores: the generated codecs' null accessors for them report the maximum.
 const (
 	NullU8  = math.MaxUint8
 	NullU16 = math.MaxUint16
@@ -148,6 +152,18 @@ func shortBuffer(message string, have, n int) error {
 // hot paths that use them never allocate.
 func fixedShortBuffer(message string, n int) error {
 	return &EncodeError{Message: message, Problem: fmt.Sprintf("buffer shorter than the message's %d bytes", n), Err: ErrShortBuffer}
+}
+
+// fixedBadVersion is the preallocated error of a data-path message's Encode whose Version
+// is not one this package speaks.
+func fixedBadVersion(message string) error {
+	return &EncodeError{Message: message, Field: "Version", Problem: "not a wire version this package encodes (1.1, 1.2)", Err: ErrUnknownVersion}
+}
+
+// badVersion is the error of a control-path message's Encode whose Version is v, which
+// this package does not speak.
+func badVersion(message string, v Version) error {
+	return &EncodeError{Message: message, Field: "Version", Problem: v.String() + " is not a wire version this package encodes (1.1, 1.2)", Err: ErrUnknownVersion}
 }
 
 // checkVar fails when a var-data value is longer than its length type allows.

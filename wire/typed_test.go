@@ -61,6 +61,10 @@ func typedKeys(tb testing.TB) []string {
 	return keys
 }
 
+// typedFieldAliases are the typed fields not named after their schema field: wire v1.2
+// renamed FrameProgress.frameId to seq, and the typed field kept its v1.1 name.
+var typedFieldAliases = map[string]string{"FrameProgress.seq": "FrameID"}
+
 var goNameParts = regexp.MustCompile(`(Id|Uri)([A-Z]|$)`)
 
 // goName is the typed field of a schema field: streamId → StreamID, regionUri → RegionURI.
@@ -78,9 +82,13 @@ func goName(schemaName string) string {
 func checkTyped(tb testing.TB, v, dec reflect.Value, b layoutBlock, path string) {
 	tb.Helper()
 	field := func(name string) reflect.Value {
-		f := v.FieldByName(goName(name))
+		goField := goName(name)
+		if alias, ok := typedFieldAliases[v.Type().Name()+"."+name]; ok {
+			goField = alias
+		}
+		f := v.FieldByName(goField)
 		if !f.IsValid() {
-			tb.Fatalf("%s: %s has no field %s", path, v.Type(), goName(name))
+			tb.Fatalf("%s: %s has no field %s", path, v.Type(), goField)
 		}
 		return f
 	}
