@@ -12,6 +12,8 @@ import (
 	"github.com/tensorpool/tensorpool/wire/sbe/control"
 	"github.com/tensorpool/tensorpool/wire/sbe/discovery"
 	"github.com/tensorpool/tensorpool/wire/sbe/driver"
+	"github.com/tensorpool/tensorpool/wire/sbe/merge"
+	"github.com/tensorpool/tensorpool/wire/sbe/tracelink"
 )
 
 // Test support: testdata/layouts.json (field offsets computed with sbe-tool's layout rules,
@@ -53,7 +55,7 @@ type layoutData struct {
 }
 
 // schemaOrder is the key order of layouts.json (map iteration would be random).
-var schemaOrder = []string{"control", "driver", "bridge", "discovery"}
+var schemaOrder = []string{"control", "driver", "bridge", "merge", "tracelink", "discovery"}
 
 func loadLayouts(tb testing.TB) map[string]layoutSchema {
 	tb.Helper()
@@ -99,11 +101,17 @@ var newCodec = map[string]func() any{
 	"bridge.BridgeFrameChunk":         func() any { return new(bridge.BridgeFrameChunk) },
 	"discovery.DiscoveryRequest":      func() any { return new(discovery.DiscoveryRequest) },
 	"discovery.DiscoveryResponse":     func() any { return new(discovery.DiscoveryResponse) },
+	"merge.SequenceMergeMapAnnounce":  func() any { return new(merge.SequenceMergeMapAnnounce) },
+	"merge.SequenceMergeMapRequest":   func() any { return new(merge.SequenceMergeMapRequest) },
+	"merge.TimestampMergeMapAnnounce": func() any { return new(merge.TimestampMergeMapAnnounce) },
+	"merge.TimestampMergeMapRequest":  func() any { return new(merge.TimestampMergeMapRequest) },
+	"tracelink.TraceLinkSet":          func() any { return new(tracelink.TraceLinkSet) },
 }
 
 // schemaKey maps a schema id to its key in layouts.json and newCodec.
 var schemaKey = map[uint16]string{
 	ControlSchemaID: "control", DriverSchemaID: "driver", BridgeSchemaID: "bridge", DiscoverySchemaID: "discovery",
+	MergeSchemaID: "merge", TraceLinkSchemaID: "tracelink",
 }
 
 // codecFor is newCodec's or newCodecV1_2's constructor of the flyweight of message name in
@@ -156,7 +164,7 @@ func kindOf(f layoutField) fieldKind {
 const arrayLength = 8
 
 // sampleValue is a deterministic value of type t for a field; enums get 1, which every
-// enum of the four schemas defines.
+// enum of the schemas defines.
 func sampleValue(t reflect.Type, seed, id int) reflect.Value {
 	v := reflect.New(t).Elem()
 	x := uint64(seed+1)*0x9E3779B97F4A7C15 ^ uint64(id)*0x100000001B3

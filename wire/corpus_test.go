@@ -16,6 +16,8 @@ var fuzzTargets = map[uint16]string{
 	ControlSchemaID:   "FuzzDecodeControl",
 	DriverSchemaID:    "FuzzDecodeDriver",
 	BridgeSchemaID:    "FuzzDecodeBridge",
+	MergeSchemaID:     "FuzzDecodeMerge",
+	TraceLinkSchemaID: "FuzzDecodeTraceLink",
 	DiscoverySchemaID: "FuzzDecodeDiscovery",
 }
 
@@ -45,6 +47,8 @@ var typedFuzzTargets = map[uint16]string{
 	ControlSchemaID:   "FuzzDecodeControlMessages",
 	DriverSchemaID:    "FuzzDecodeDriverMessages",
 	BridgeSchemaID:    "FuzzDecodeBridgeMessages",
+	MergeSchemaID:     "FuzzDecodeMergeMessages",
+	TraceLinkSchemaID: "FuzzDecodeTraceLinkMessages",
 	DiscoverySchemaID: "FuzzDecodeDiscoveryMessages",
 }
 

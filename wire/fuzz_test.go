@@ -17,6 +17,8 @@ import (
 func FuzzDecodeControl(f *testing.F)   { fuzzDecode(f, ControlSchemaID) }
 func FuzzDecodeDriver(f *testing.F)    { fuzzDecode(f, DriverSchemaID) }
 func FuzzDecodeBridge(f *testing.F)    { fuzzDecode(f, BridgeSchemaID) }
+func FuzzDecodeMerge(f *testing.F)     { fuzzDecode(f, MergeSchemaID) }
+func FuzzDecodeTraceLink(f *testing.F) { fuzzDecode(f, TraceLinkSchemaID) }
 func FuzzDecodeDiscovery(f *testing.F) { fuzzDecode(f, DiscoverySchemaID) }
 
 var sentinels = []error{ErrShortBuffer, ErrWrongSchema, ErrUnknownTemplate, ErrBadLength, ErrUnknownEnum}

@@ -84,7 +84,7 @@ func TestGateForKnowsExactlyTheSchemasMessages(t *testing.T) {
 			known[[2]uint16{ls[key].SchemaID, m.TemplateID}] = key + "." + m.Name
 		}
 	}
-	schemaIDs := []uint16{0, 1, 899, ControlSchemaID, DriverSchemaID, BridgeSchemaID, 903, 909, DiscoverySchemaID, 911, 0xFFFF}
+	schemaIDs := []uint16{0, 1, 899, ControlSchemaID, DriverSchemaID, BridgeSchemaID, MergeSchemaID, TraceLinkSchemaID, 905, 909, DiscoverySchemaID, 911, 0xFFFF}
 	templateIDs := []uint16{0xFFFE, 0xFFFF, 256, 900}
 	for id := range uint16(70) {
 		templateIDs = append(templateIDs, id)

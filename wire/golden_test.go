@@ -225,6 +225,22 @@ var goldenMessages = map[string]typedMessage{
 	"bridge_frame_chunk_v1_2.hex": &BridgeFrameChunk{Version: V1_2, StreamID: 10000, Epoch: 3, Seq: 0x0102030405060708,
 		TraceID: 0x1122334455667788, ChunkCount: 2, ChunkLength: 5, PayloadLength: 9, PayloadCrc32c: 0xe063e034, HeaderIncluded: true,
 		HeaderBytes: []byte{0xde, 0xad, 0xbe, 0xef}, PayloadBytes: []byte("hello")},
+
+	// The schemas new beside wire v1.2: merge (903) and tracelink (904).
+	"trace_link_set.hex": &TraceLinkSet{StreamID: 10000, Epoch: 3, Seq: 0x0102030405060708, TraceID: 0x1122334455667788,
+		Parents: []uint64{0x0000000100000002, 0x0000000300000004}},
+	"sequence_merge_map_announce.hex": &SequenceMergeMapAnnounce{OutStreamID: 20000, Epoch: 3, StaleTimeoutNs: NullU64,
+		Rules: []SequenceMergeRule{
+			{InputStreamID: 10000, RuleType: MergeRuleOffset, Offset: -1, WindowSize: NullU32},
+			{InputStreamID: 10001, RuleType: MergeRuleWindow, Offset: NullI32, WindowSize: 4},
+		}},
+	"sequence_merge_map_request.hex": &SequenceMergeMapRequest{OutStreamID: 20000, Epoch: 3},
+	"timestamp_merge_map_announce.hex": &TimestampMergeMapAnnounce{OutStreamID: 20000, Epoch: 3, StaleTimeoutNs: 1000000000,
+		ClockDomain: ClockMonotonic, LatenessNs: NullU64, Rules: []TimestampMergeRule{
+			{InputStreamID: 10000, RuleType: MergeTimeRuleOffsetNs, TimestampSource: TimestampSourceFrameDescriptor, OffsetNs: -5000000, WindowNs: NullU64},
+			{InputStreamID: 10001, RuleType: MergeTimeRuleWindowNs, TimestampSource: TimestampSourceSlotHeader, OffsetNs: NullI64, WindowNs: 33000000},
+		}},
+	"timestamp_merge_map_request.hex": &TimestampMergeMapRequest{OutStreamID: 20000, Epoch: 3},
 }
 
 // TestGoldenTypedMessages: the typed messages encode every golden vector byte for byte and

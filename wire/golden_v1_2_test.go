@@ -5,13 +5,16 @@ import (
 
 	"github.com/tensorpool/tensorpool/wire/sbe/control"
 	"github.com/tensorpool/tensorpool/wire/sbe/driver"
+	"github.com/tensorpool/tensorpool/wire/sbe/merge"
+	"github.com/tensorpool/tensorpool/wire/sbe/tracelink"
 	v12bridge "github.com/tensorpool/tensorpool/wire/sbe/v12/bridge"
 	v12control "github.com/tensorpool/tensorpool/wire/sbe/v12/control"
 	v12driver "github.com/tensorpool/tensorpool/wire/sbe/v12/driver"
 )
 
 // The generated flyweights against the hand-written golden vectors of the wire v1.2 layouts,
-// and of the v1.1 layouts of the same messages that had none: each encodes the vector's values to exactly its bytes, and the vector validates
+// of the v1.1 layouts of the same messages that had none, and of the merge and tracelink
+// schemas: each encodes the vector's values to exactly its bytes, and the vector validates
 // (as its version, for the five messages with two layouts).
 
 // goldenV1_2 encodes name's values with encode and checks the bytes, its validation and
@@ -106,5 +109,53 @@ func TestGoldenBridgeFrameChunkV1_2(t *testing.T) {
 		c.PutHeaderBytes("\xde\xad\xbe\xef")
 		c.PutPayloadBytes("hello")
 		return HeaderLength + int(c.EncodedLength())
+	})
+}
+
+func TestGoldenTraceLinkSet(t *testing.T) {
+	goldenV1_2(t, "trace_link_set.hex", TraceLinkSchemaID, V1_1, false, func(buf []byte) int {
+		var s tracelink.TraceLinkSet
+		s.WrapAndApplyHeader(buf, 0, uint64(len(buf))).
+			SetStreamId(10000).SetEpoch(3).SetSeq(0x0102030405060708).SetTraceId(0x1122334455667788)
+		parents := s.ParentsCount(2)
+		parents.Next().SetTraceId(0x0000000100000002)
+		parents.Next().SetTraceId(0x0000000300000004)
+		return HeaderLength + int(s.EncodedLength())
+	})
+}
+
+func TestGoldenMergeMaps(t *testing.T) {
+	goldenV1_2(t, "sequence_merge_map_announce.hex", MergeSchemaID, V1_1, false, func(buf []byte) int {
+		var a merge.SequenceMergeMapAnnounce
+		a.WrapAndApplyHeader(buf, 0, uint64(len(buf))).SetOutStreamId(20000).SetEpoch(3).SetStaleTimeoutNs(a.StaleTimeoutNsNullValue())
+		rules := a.RulesCount(2)
+		r := rules.Next()
+		r.SetInputStreamId(10000).SetRuleType(merge.MergeRuleType_OFFSET).SetOffset(-1).SetWindowSize(r.WindowSizeNullValue())
+		r = rules.Next()
+		r.SetInputStreamId(10001).SetRuleType(merge.MergeRuleType_WINDOW).SetOffset(r.OffsetNullValue()).SetWindowSize(4)
+		return HeaderLength + int(a.EncodedLength())
+	})
+	goldenV1_2(t, "sequence_merge_map_request.hex", MergeSchemaID, V1_1, false, func(buf []byte) int {
+		var q merge.SequenceMergeMapRequest
+		q.WrapAndApplyHeader(buf, 0, uint64(len(buf))).SetOutStreamId(20000).SetEpoch(3)
+		return HeaderLength + int(q.EncodedLength())
+	})
+	goldenV1_2(t, "timestamp_merge_map_announce.hex", MergeSchemaID, V1_1, false, func(buf []byte) int {
+		var a merge.TimestampMergeMapAnnounce
+		a.WrapAndApplyHeader(buf, 0, uint64(len(buf))).SetOutStreamId(20000).SetEpoch(3).SetStaleTimeoutNs(1000000000).
+			SetClockDomain(merge.ClockDomain_MONOTONIC).SetLatenessNs(a.LatenessNsNullValue())
+		rules := a.RulesCount(2)
+		r := rules.Next()
+		r.SetInputStreamId(10000).SetRuleType(merge.MergeTimeRuleType_OFFSET_NS).SetTimestampSource(merge.TimestampSource_FRAME_DESCRIPTOR).
+			SetOffsetNs(-5000000).SetWindowNs(r.WindowNsNullValue())
+		r = rules.Next()
+		r.SetInputStreamId(10001).SetRuleType(merge.MergeTimeRuleType_WINDOW_NS).SetTimestampSource(merge.TimestampSource_SLOT_HEADER).
+			SetOffsetNs(r.OffsetNsNullValue()).SetWindowNs(33000000)
+		return HeaderLength + int(a.EncodedLength())
+	})
+	goldenV1_2(t, "timestamp_merge_map_request.hex", MergeSchemaID, V1_1, false, func(buf []byte) int {
+		var q merge.TimestampMergeMapRequest
+		q.WrapAndApplyHeader(buf, 0, uint64(len(buf))).SetOutStreamId(20000).SetEpoch(3)
+		return HeaderLength + int(q.EncodedLength())
 	})
 }

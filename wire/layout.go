@@ -9,6 +9,8 @@ import (
 	"github.com/tensorpool/tensorpool/wire/sbe/control"
 	"github.com/tensorpool/tensorpool/wire/sbe/discovery"
 	"github.com/tensorpool/tensorpool/wire/sbe/driver"
+	"github.com/tensorpool/tensorpool/wire/sbe/merge"
+	"github.com/tensorpool/tensorpool/wire/sbe/tracelink"
 	v12bridge "github.com/tensorpool/tensorpool/wire/sbe/v12/bridge"
 	v12control "github.com/tensorpool/tensorpool/wire/sbe/v12/control"
 	v12driver "github.com/tensorpool/tensorpool/wire/sbe/v12/driver"
@@ -278,6 +280,45 @@ var bridgeLayouts = []messageLayout{
 	}}},
 }
 
+var mergeLayouts = []messageLayout{
+	{name: "SequenceMergeMapAnnounce", templateID: merge.SequenceMergeMapAnnounceSbeTemplateID, root: block{
+		blockLength: int(merge.SequenceMergeMapAnnounceSbeBlockLength),
+		groups: []block{{
+			name:        "rules",
+			blockLength: int((&merge.SequenceMergeMapAnnounceRules{}).SbeBlockLength()),
+			enums:       []enumField{enum("ruleType", (&merge.SequenceMergeMapAnnounceRules{}).RuleTypeEncodingOffset(), merge.LookupMergeRuleType)},
+		}},
+	}},
+	{name: "SequenceMergeMapRequest", templateID: merge.SequenceMergeMapRequestSbeTemplateID, root: block{
+		blockLength: int(merge.SequenceMergeMapRequestSbeBlockLength),
+	}},
+	{name: "TimestampMergeMapAnnounce", templateID: merge.TimestampMergeMapAnnounceSbeTemplateID, root: block{
+		blockLength: int(merge.TimestampMergeMapAnnounceSbeBlockLength),
+		enums:       []enumField{enum("clockDomain", (&merge.TimestampMergeMapAnnounce{}).ClockDomainEncodingOffset(), merge.LookupClockDomain)},
+		groups: []block{{
+			name:        "rules",
+			blockLength: int((&merge.TimestampMergeMapAnnounceRules{}).SbeBlockLength()),
+			enums: []enumField{
+				enum("ruleType", (&merge.TimestampMergeMapAnnounceRules{}).RuleTypeEncodingOffset(), merge.LookupMergeTimeRuleType),
+				enum("timestampSource", (&merge.TimestampMergeMapAnnounceRules{}).TimestampSourceEncodingOffset(), merge.LookupTimestampSource),
+			},
+		}},
+	}},
+	{name: "TimestampMergeMapRequest", templateID: merge.TimestampMergeMapRequestSbeTemplateID, root: block{
+		blockLength: int(merge.TimestampMergeMapRequestSbeBlockLength),
+	}},
+}
+
+var traceLinkLayouts = []messageLayout{
+	{name: "TraceLinkSet", templateID: tracelink.TraceLinkSetSbeTemplateID, root: block{
+		blockLength: int(tracelink.TraceLinkSetSbeBlockLength),
+		groups: []block{{
+			name:        "parents",
+			blockLength: int((&tracelink.TraceLinkSetParents{}).SbeBlockLength()),
+		}},
+	}},
+}
+
 var discoveryLayouts = []messageLayout{
 	{name: "DiscoveryRequest", templateID: discovery.DiscoveryRequestSbeTemplateID, root: block{
 		blockLength: int(discovery.DiscoveryRequestSbeBlockLength),
@@ -312,7 +353,7 @@ var discoveryLayouts = []messageLayout{
 	}},
 }
 
-// schemaInfo is one of the four schemas.
+// schemaInfo is one of the schemas.
 type schemaInfo struct {
 	id       uint16
 	pkg      string
@@ -324,6 +365,8 @@ var schemas = []schemaInfo{
 	{DriverSchemaID, "shm.tensorpool.driver", driverLayouts},
 	{BridgeSchemaID, "shm.tensorpool.bridge", bridgeLayouts},
 	{DiscoverySchemaID, "shm.tensorpool.discovery", discoveryLayouts},
+	{MergeSchemaID, "shm.tensorpool.merge", mergeLayouts},
+	{TraceLinkSchemaID, "shm.tensorpool.tracelink", traceLinkLayouts},
 }
 
 // layoutIndex maps schemaId<<16|templateId to the message (template ids repeat across schemas).

@@ -128,7 +128,7 @@ func TestValidatorTableMatchesGolden(t *testing.T) {
 // isEnumType: layouts.json names enums by their type; primitives, aliases and arrays differ.
 func isEnumType(f layoutField) bool {
 	switch f.Type {
-	case "uint8", "uint16", "uint32", "uint64", "int64", "epoch_t", "seq_t", "version_t", "lease_id_t":
+	case "uint8", "uint16", "uint32", "uint64", "int32", "int64", "epoch_t", "seq_t", "version_t", "lease_id_t":
 		return false
 	}
 	return kindOf(f) == scalarField

@@ -364,6 +364,8 @@ func TestVersionOfOtherMessages(t *testing.T) {
 		{BlockLength: 35, TemplateID: 1, SchemaID: ControlSchemaID, Version: 1}, // ShmPoolAnnounce
 		{BlockLength: 25, TemplateID: 5, SchemaID: DriverSchemaID, Version: 1},  // ShmLeaseKeepalive
 		{BlockLength: 40, TemplateID: 4, SchemaID: DriverSchemaID, Version: 1},  // driver template 4, not FrameDescriptor
+		{BlockLength: 12, TemplateID: 4, SchemaID: MergeSchemaID, Version: 1},   // merge template 4
+		{BlockLength: 28, TemplateID: 1, SchemaID: TraceLinkSchemaID, Version: 1},
 		{BlockLength: 40, TemplateID: 4, SchemaID: 999, Version: 1},
 		{BlockLength: 40, TemplateID: 99, SchemaID: ControlSchemaID, Version: 1},
 	} {

@@ -1,8 +1,8 @@
-// Package wire is the tensorpool wire format: one Go type per message of the four SBE
-// schemas (control 900, driver 901, bridge 902, discovery 910), with its codec, and the gate
-// that validates a message before anything reads it. It speaks wire spec v1.1 and v1.2,
-// whose layouts of five messages differ under the same schema ids and versions (see
-// Version): receivers decode either, senders choose.
+// Package wire is the tensorpool wire format: one Go type per message of the six SBE
+// schemas (control 900, driver 901, bridge 902, merge 903, tracelink 904, discovery 910),
+// with its codec, and the gate that validates a message before anything reads it. It speaks
+// wire spec v1.1 and v1.2, whose layouts of five messages differ under the same schema ids
+// and versions (see Version): receivers decode either, senders choose.
 //
 // Roles peek at a message's header and switch on its ID, then decode the typed message,
 // whose Decode validates first:
@@ -33,7 +33,7 @@
 // selects the layout; Version has the rules). See message.go for what every typed message
 // provides.
 //
-// The generated flyweights in wire/sbe/{control,driver,bridge,discovery}
+// The generated flyweights in wire/sbe/{control,driver,bridge,merge,tracelink,discovery}
 // (the v1.1 layouts) and wire/sbe/v12/{control,driver,bridge} (the v1.2 layouts) give this
 // package block lengths, template ids and the validator's offsets and enum sets; the typed
 // messages store and load their fields at fixed offsets, which tests hold field by field to
@@ -62,11 +62,15 @@ const varLengthPrefix = 4
 // refuse larger counts, so accepting them would make such messages impossible to re-encode.
 const maxGroupCount = math.MaxUint16 - 1
 
-// Schema ids of the four tensorpool schemas.
+// Schema ids of the tensorpool schemas. Merge (JoinBarrier MergeMaps) and tracelink share
+// the control stream with control and driver messages, and their template ids repeat
+// control's: receivers gate on the schema id first.
 const (
 	ControlSchemaID   uint16 = 900
 	DriverSchemaID    uint16 = 901
 	BridgeSchemaID    uint16 = 902
+	MergeSchemaID     uint16 = 903
+	TraceLinkSchemaID uint16 = 904
 	DiscoverySchemaID uint16 = 910
 )
 
@@ -107,7 +111,7 @@ func shortHeader(n int) error {
 	}
 }
 
-// Validate accepts a message of any of the four schemas; use it on streams that carry several
+// Validate accepts a message of any of the schemas; use it on streams that carry several
 // (e.g. the control stream carries control and driver messages) and dispatch on SchemaID.
 // With ErrUnknownEnum the Message is still filled in: the structure is sound and only that
 // enum field's value is undefined (its generated String() would panic).
