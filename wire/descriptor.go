@@ -131,27 +131,17 @@ func (m *FrameDescriptor) Decode(buf []byte) error {
 	if !readable {
 		return err
 	}
+	// Field by field rather than *m = FrameDescriptor{...}: the composite goes through a
+	// temporary whose narrow stores the copy then reads wide, a store-forwarding stall.
+	f := buf[HeaderLength : HeaderLength+frameDescriptorBlock]
+	m.StreamID, m.Epoch, m.Seq = le.Uint32(f), le.Uint64(f[4:]), le.Uint64(f[12:])
 	if int(h.BlockLength) >= frameDescriptorBlockV1_2 {
-		f := buf[HeaderLength : HeaderLength+frameDescriptorBlockV1_2]
-		*m = FrameDescriptor{
-			Version:     V1_2,
-			StreamID:    le.Uint32(f),
-			Epoch:       le.Uint64(f[4:]),
-			Seq:         le.Uint64(f[12:]),
-			TimestampNs: le.Uint64(f[20:]),
-			MetaVersion: le.Uint32(f[28:]),
-			TraceID:     le.Uint64(f[32:]),
-		}
+		f = buf[HeaderLength : HeaderLength+frameDescriptorBlockV1_2]
+		m.Version, m.HeaderIndex = V1_2, 0
+		m.TimestampNs, m.MetaVersion, m.TraceID = le.Uint64(f[20:]), le.Uint32(f[28:]), le.Uint64(f[32:])
 		return err
 	}
-	f := buf[HeaderLength : HeaderLength+frameDescriptorBlock]
-	*m = FrameDescriptor{
-		StreamID:    le.Uint32(f),
-		Epoch:       le.Uint64(f[4:]),
-		Seq:         le.Uint64(f[12:]),
-		HeaderIndex: le.Uint32(f[20:]),
-		TimestampNs: le.Uint64(f[24:]),
-		MetaVersion: le.Uint32(f[32:]),
-	}
+	m.Version, m.HeaderIndex = V1_1, le.Uint32(f[20:])
+	m.TimestampNs, m.MetaVersion, m.TraceID = le.Uint64(f[24:]), le.Uint32(f[32:]), 0
 	return err
 }

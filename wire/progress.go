@@ -111,26 +111,16 @@ func (m *FrameProgress) Decode(buf []byte) error {
 	if !readable {
 		return err
 	}
+	// Field by field rather than *m = FrameProgress{...}: the composite goes through a
+	// temporary whose narrow stores the copy then reads wide, a store-forwarding stall.
 	if int(h.BlockLength) == frameProgressBlockV1_2 {
 		f := buf[HeaderLength : HeaderLength+frameProgressBlockV1_2]
-		*m = FrameProgress{
-			Version:            V1_2,
-			StreamID:           le.Uint32(f),
-			Epoch:              le.Uint64(f[4:]),
-			FrameID:            le.Uint64(f[12:]),
-			PayloadBytesFilled: le.Uint64(f[20:]),
-			State:              FrameProgressState(f[28]),
-		}
+		m.Version, m.StreamID, m.Epoch, m.FrameID = V1_2, le.Uint32(f), le.Uint64(f[4:]), le.Uint64(f[12:])
+		m.HeaderIndex, m.PayloadBytesFilled, m.State = 0, le.Uint64(f[20:]), FrameProgressState(f[28])
 		return err
 	}
 	f := buf[HeaderLength : HeaderLength+frameProgressBlock]
-	*m = FrameProgress{
-		StreamID:           le.Uint32(f),
-		Epoch:              le.Uint64(f[4:]),
-		FrameID:            le.Uint64(f[12:]),
-		HeaderIndex:        le.Uint32(f[20:]),
-		PayloadBytesFilled: le.Uint64(f[24:]),
-		State:              FrameProgressState(f[32]),
-	}
+	m.Version, m.StreamID, m.Epoch, m.FrameID = V1_1, le.Uint32(f), le.Uint64(f[4:]), le.Uint64(f[12:])
+	m.HeaderIndex, m.PayloadBytesFilled, m.State = le.Uint32(f[20:]), le.Uint64(f[24:]), FrameProgressState(f[32])
 	return err
 }
