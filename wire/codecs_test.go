@@ -12,6 +12,8 @@ import (
 	"github.com/tensorpool/tensorpool/wire/sbe/control"
 	"github.com/tensorpool/tensorpool/wire/sbe/discovery"
 	"github.com/tensorpool/tensorpool/wire/sbe/driver"
+	"github.com/tensorpool/tensorpool/wire/sbe/merge"
+	"github.com/tensorpool/tensorpool/wire/sbe/tracelink"
 )
 
 // Test support: testdata/layouts.json (field offsets computed with sbe-tool's layout rules,
@@ -53,11 +55,16 @@ type layoutData struct {
 }
 
 // schemaOrder is the key order of layouts.json (map iteration would be random).
-var schemaOrder = []string{"control", "driver", "bridge", "discovery"}
+var schemaOrder = []string{"control", "driver", "bridge", "merge", "tracelink", "discovery"}
 
 func loadLayouts(tb testing.TB) map[string]layoutSchema {
 	tb.Helper()
-	raw, err := os.ReadFile("testdata/layouts.json")
+	return loadLayoutsFile(tb, "testdata/layouts.json")
+}
+
+func loadLayoutsFile(tb testing.TB, path string) map[string]layoutSchema {
+	tb.Helper()
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -94,11 +101,26 @@ var newCodec = map[string]func() any{
 	"bridge.BridgeFrameChunk":         func() any { return new(bridge.BridgeFrameChunk) },
 	"discovery.DiscoveryRequest":      func() any { return new(discovery.DiscoveryRequest) },
 	"discovery.DiscoveryResponse":     func() any { return new(discovery.DiscoveryResponse) },
+	"merge.SequenceMergeMapAnnounce":  func() any { return new(merge.SequenceMergeMapAnnounce) },
+	"merge.SequenceMergeMapRequest":   func() any { return new(merge.SequenceMergeMapRequest) },
+	"merge.TimestampMergeMapAnnounce": func() any { return new(merge.TimestampMergeMapAnnounce) },
+	"merge.TimestampMergeMapRequest":  func() any { return new(merge.TimestampMergeMapRequest) },
+	"tracelink.TraceLinkSet":          func() any { return new(tracelink.TraceLinkSet) },
 }
 
 // schemaKey maps a schema id to its key in layouts.json and newCodec.
 var schemaKey = map[uint16]string{
 	ControlSchemaID: "control", DriverSchemaID: "driver", BridgeSchemaID: "bridge", DiscoverySchemaID: "discovery",
+	MergeSchemaID: "merge", TraceLinkSchemaID: "tracelink",
+}
+
+// codecFor is newCodec's or newCodecV1_2's constructor of the flyweight of message name in
+// schema key (a key of layouts.json or of layouts_v1_2.json).
+func codecFor(key, name string) func() any {
+	if c, ok := newCodec[key+"."+name]; ok {
+		return c
+	}
+	return newCodecV1_2[key+"."+name]
 }
 
 func exported(name string) string { return strings.ToUpper(name[:1]) + name[1:] }
@@ -142,7 +164,7 @@ func kindOf(f layoutField) fieldKind {
 const arrayLength = 8
 
 // sampleValue is a deterministic value of type t for a field; enums get 1, which every
-// enum of the four schemas defines.
+// enum of the schemas defines.
 func sampleValue(t reflect.Type, seed, id int) reflect.Value {
 	v := reflect.New(t).Elem()
 	x := uint64(seed+1)*0x9E3779B97F4A7C15 ^ uint64(id)*0x100000001B3
@@ -258,7 +280,7 @@ func checkBlock(tb testing.TB, dec reflect.Value, b layoutBlock, path string, se
 // expected size (so any overrun panics) and returns it.
 func encodeSample(key string, m layoutBlock, seed, entries int) []byte {
 	buf := make([]byte, HeaderLength+sampleLength(m, seed, entries, 0))
-	enc := reflect.ValueOf(newCodec[key+"."+m.Name]())
+	enc := reflect.ValueOf(codecFor(key, m.Name)())
 	call(enc, "WrapAndApplyHeader", buf, uint64(0), uint64(len(buf)))
 	fillBlock(enc, m, seed, entries, 0)
 	if n := HeaderLength + int(call(enc, "EncodedLength")[0].Uint()); n != len(buf) {
@@ -269,7 +291,7 @@ func encodeSample(key string, m layoutBlock, seed, entries int) []byte {
 
 // wrapForDecode wraps a decoder on buf as a receiver would, from the validated header.
 func wrapForDecode(key string, m layoutBlock, buf []byte, h Header) reflect.Value {
-	dec := reflect.ValueOf(newCodec[key+"."+m.Name]())
+	dec := reflect.ValueOf(codecFor(key, m.Name)())
 	call(dec, "WrapForDecode", buf, uint64(HeaderLength), uint64(h.BlockLength), uint64(h.Version), uint64(len(buf)))
 	return dec
 }

@@ -202,6 +202,48 @@ func BenchmarkDecodeFrameDescriptor(b *testing.B) {
 	}
 }
 
+func BenchmarkStampFrameDescriptor(b *testing.B) {
+	d := FrameDescriptor{StreamID: 1, Epoch: 2, Seq: 3, HeaderIndex: 4, TimestampNs: NullU64, MetaVersion: NullU32}
+	var buf [FrameDescriptorLength]byte
+	if _, err := d.Encode(buf[:]); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := uint64(0); b.Loop(); i++ {
+		StampFrameDescriptor(buf[:], i)
+	}
+}
+
+func BenchmarkEncodeFrameProgress(b *testing.B) {
+	p := FrameProgress{StreamID: 1, Epoch: 2, HeaderIndex: 4, PayloadBytesFilled: 5, State: ProgressStateProgress}
+	var buf [FrameProgressLength]byte
+	b.ReportAllocs()
+	for b.Loop() {
+		p.FrameID++
+		if _, err := p.Encode(buf[:]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeFrameProgress(b *testing.B) {
+	p := FrameProgress{StreamID: 1, Epoch: 2, FrameID: 3, HeaderIndex: 4, PayloadBytesFilled: 5, State: ProgressStateProgress}
+	var buf [FrameProgressLength]byte
+	if _, err := p.Encode(buf[:]); err != nil {
+		b.Fatal(err)
+	}
+	var got FrameProgress
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := got.Decode(buf[:]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if got != p {
+		b.Fatalf("decoded %+v", got)
+	}
+}
+
 // TestEncodeDescriptorMatchesCodec: FrameDescriptor.Encode writes the descriptor with its
 // own stores at the schema's offsets; the bytes must be exactly what the generated codec's
 // flyweight writes, for edge and random values, and every byte must be written.

@@ -16,6 +16,8 @@ var fuzzTargets = map[uint16]string{
 	ControlSchemaID:   "FuzzDecodeControl",
 	DriverSchemaID:    "FuzzDecodeDriver",
 	BridgeSchemaID:    "FuzzDecodeBridge",
+	MergeSchemaID:     "FuzzDecodeMerge",
+	TraceLinkSchemaID: "FuzzDecodeTraceLink",
 	DiscoverySchemaID: "FuzzDecodeDiscovery",
 }
 
@@ -45,12 +47,29 @@ var typedFuzzTargets = map[uint16]string{
 	ControlSchemaID:   "FuzzDecodeControlMessages",
 	DriverSchemaID:    "FuzzDecodeDriverMessages",
 	BridgeSchemaID:    "FuzzDecodeBridgeMessages",
+	MergeSchemaID:     "FuzzDecodeMergeMessages",
+	TraceLinkSchemaID: "FuzzDecodeTraceLinkMessages",
 	DiscoverySchemaID: "FuzzDecodeDiscoveryMessages",
 }
 
+// seedInputsV1_2 are seedInputs of the v1.2 layouts of schema id's messages that wire v1.2
+// changed, named "v1.2-" and the seed's name.
+func seedInputsV1_2(tb testing.TB, id uint16) map[string][]byte {
+	seeds := map[string][]byte{}
+	for _, c := range layoutsV1_2Changed(tb) {
+		if c.schemaID != id {
+			continue
+		}
+		for name, data := range seedInputs(c.key, c.v12) {
+			seeds["v1.2-"+name] = data
+		}
+	}
+	return seeds
+}
+
 // TestSeedCorpus checks that the committed corpora hold the seeds above (so every message
-// of every schema is a seed), and every typed message's seeds are in its typed target's;
-// with -update-corpus it writes them.
+// of every schema, in both layouts where wire v1.2 changed it, is a seed), and every typed
+// message's seeds are in its typed target's; with -update-corpus it writes them.
 func TestSeedCorpus(t *testing.T) {
 	ls := loadLayouts(t)
 	for id, target := range fuzzTargets {
@@ -60,6 +79,9 @@ func TestSeedCorpus(t *testing.T) {
 			for name, data := range seedInputs(key, m) {
 				want[name] = corpusFile(data)
 			}
+		}
+		for name, data := range seedInputsV1_2(t, id) {
+			want[name] = corpusFile(data)
 		}
 		checkCorpus(t, target, want)
 	}
@@ -73,6 +95,9 @@ func TestSeedCorpus(t *testing.T) {
 			for name, data := range seedInputs(key, m) {
 				want[name] = corpusFile(data)
 			}
+		}
+		for name, data := range seedInputsV1_2(t, id) {
+			want[name] = corpusFile(data)
 		}
 		if len(want) > 0 {
 			checkCorpus(t, target, want)

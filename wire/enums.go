@@ -2,7 +2,7 @@ package wire
 
 import "strconv"
 
-// The enums of the four schemas that messages carry, as Go types. Each value is the raw
+// The enums of the schemas that messages carry, as Go types. Each value is the raw
 // wire value; Valid reports whether the schema defines it, String names it as the schema
 // does (and prints the number of one it does not define). Bool fields are Go bools.
 
@@ -178,7 +178,8 @@ func (m Mode) String() string {
 	return "Mode(" + strconv.Itoa(int(m)) + ")"
 }
 
-// ClockDomain of an announce timestamp (control schema, Wire spec §10.1.1).
+// ClockDomain of an announce timestamp (control schema, Wire spec §10.1.1) and of a
+// TimestampMergeMapAnnounce (merge schema, the same values).
 type ClockDomain uint8
 
 const (
@@ -249,6 +250,72 @@ func (s DiscoveryStatus) String() string {
 		return "ERROR"
 	}
 	return "DiscoveryStatus(" + strconv.Itoa(int(s)) + ")"
+}
+
+// MergeRuleType of a SequenceMergeMapAnnounce rule (merge schema, JoinBarrier spec §6.2).
+type MergeRuleType uint8
+
+const (
+	MergeRuleOffset MergeRuleType = 0 // in_seq = out_seq + offset
+	MergeRuleWindow MergeRuleType = 1 // the last windowSize input sequences
+)
+
+// Valid reports whether the schema defines t.
+func (t MergeRuleType) Valid() bool { return t <= MergeRuleWindow }
+
+func (t MergeRuleType) String() string {
+	switch t {
+	case MergeRuleOffset:
+		return "OFFSET"
+	case MergeRuleWindow:
+		return "WINDOW"
+	}
+	return "MergeRuleType(" + strconv.Itoa(int(t)) + ")"
+}
+
+// MergeTimeRuleType of a TimestampMergeMapAnnounce rule (merge schema, JoinBarrier spec §6.3).
+type MergeTimeRuleType uint8
+
+const (
+	MergeTimeRuleOffsetNs MergeTimeRuleType = 0 // in_time = out_time + offsetNs
+	MergeTimeRuleWindowNs MergeTimeRuleType = 1 // inputs within windowNs before out_time
+)
+
+// Valid reports whether the schema defines t.
+func (t MergeTimeRuleType) Valid() bool { return t <= MergeTimeRuleWindowNs }
+
+func (t MergeTimeRuleType) String() string {
+	switch t {
+	case MergeTimeRuleOffsetNs:
+		return "OFFSET_NS"
+	case MergeTimeRuleWindowNs:
+		return "WINDOW_NS"
+	}
+	return "MergeTimeRuleType(" + strconv.Itoa(int(t)) + ")"
+}
+
+// TimestampSource of a TimestampMergeMapAnnounce rule: which timestamp of an input frame the
+// rule reads (merge schema, JoinBarrier spec §8.2).
+type TimestampSource uint8
+
+const (
+	TimestampSourceFrameDescriptor TimestampSource = 1
+	TimestampSourceSlotHeader      TimestampSource = 2
+)
+
+// Valid reports whether the schema defines s.
+func (s TimestampSource) Valid() bool {
+	return s == TimestampSourceFrameDescriptor || s == TimestampSourceSlotHeader
+}
+
+func (s TimestampSource) String() string {
+	switch s {
+	case TimestampSourceFrameDescriptor:
+		return "FRAME_DESCRIPTOR"
+	case TimestampSourceSlotHeader:
+		return "SLOT_HEADER"
+	}
+	return "TimestampSource(" + strconv.Itoa(int(s)) + ")"
 }
 
 // boolByte is a Bool enum's wire value.

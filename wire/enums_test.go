@@ -8,6 +8,7 @@ import (
 	"github.com/tensorpool/tensorpool/wire/sbe/control"
 	"github.com/tensorpool/tensorpool/wire/sbe/discovery"
 	"github.com/tensorpool/tensorpool/wire/sbe/driver"
+	"github.com/tensorpool/tensorpool/wire/sbe/merge"
 )
 
 // enumCase is one wire enum against its generated twin: Valid must be exactly the values
@@ -55,6 +56,14 @@ func TestEnumsMatchTheSchemas(t *testing.T) {
 			func(v int64) (fmt.Stringer, error) { return control.LookupFrameProgressState(uint8(v)) }, math.MaxUint8},
 		{"DiscoveryStatus", uint8Values(), func(v int64) bool { return DiscoveryStatus(v).Valid() }, func(v int64) string { return DiscoveryStatus(v).String() },
 			func(v int64) (fmt.Stringer, error) { return discovery.LookupDiscoveryStatus(uint8(v)) }, math.MaxUint8},
+		{"ClockDomain (merge)", uint8Values(), func(v int64) bool { return ClockDomain(v).Valid() }, func(v int64) string { return ClockDomain(v).String() },
+			func(v int64) (fmt.Stringer, error) { return merge.LookupClockDomain(uint8(v)) }, math.MaxUint8},
+		{"MergeRuleType", uint8Values(), func(v int64) bool { return MergeRuleType(v).Valid() }, func(v int64) string { return MergeRuleType(v).String() },
+			func(v int64) (fmt.Stringer, error) { return merge.LookupMergeRuleType(uint8(v)) }, math.MaxUint8},
+		{"MergeTimeRuleType", uint8Values(), func(v int64) bool { return MergeTimeRuleType(v).Valid() }, func(v int64) string { return MergeTimeRuleType(v).String() },
+			func(v int64) (fmt.Stringer, error) { return merge.LookupMergeTimeRuleType(uint8(v)) }, math.MaxUint8},
+		{"TimestampSource", uint8Values(), func(v int64) bool { return TimestampSource(v).Valid() }, func(v int64) string { return TimestampSource(v).String() },
+			func(v int64) (fmt.Stringer, error) { return merge.LookupTimestampSource(uint8(v)) }, math.MaxUint8},
 	}
 	for _, c := range cases {
 		for _, v := range c.values {

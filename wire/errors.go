@@ -6,7 +6,8 @@ import (
 )
 
 // Sentinels for errors.Is; every validation or decode failure is a *DecodeError wrapping one
-// of them, every encode failure an *EncodeError wrapping ErrShortBuffer or ErrBadLength.
+// of them, every encode failure an *EncodeError wrapping ErrShortBuffer, ErrBadLength or
+// ErrUnknownVersion.
 var (
 	// ErrShortBuffer: the buffer ends before the message, a group entry or a var-data field
 	// does; when encoding, the buffer is shorter than the message.
@@ -24,6 +25,9 @@ var (
 	// field is required). Reported only once the whole structure has been checked, so the
 	// flyweight is safe to use for everything except that field's String().
 	ErrUnknownEnum = errors.New("unknown enum value")
+	// ErrUnknownVersion: a message's Version, or a version's text, names no wire spec version
+	// this package speaks (V1_1, V1_2).
+	ErrUnknownVersion = errors.New("unknown wire version")
 )
 
 // DecodeError says which message and field failed validation and why.

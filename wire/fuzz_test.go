@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// One fuzz target per schema. Property: Validate never panics and fails only with a
+// One fuzz target per schema (both layouts of the five messages wire v1.2 changed). Property: Validate never panics and fails only with a
 // *DecodeError wrapping a sentinel; when it accepts a message (ErrUnknownEnum included, whose
 // structure is sound), the generated flyweight reads every field, group entry and var-data field
 // without panicking, and re-encoding what it read gives a valid message of the same kind that
@@ -17,14 +17,15 @@ import (
 func FuzzDecodeControl(f *testing.F)   { fuzzDecode(f, ControlSchemaID) }
 func FuzzDecodeDriver(f *testing.F)    { fuzzDecode(f, DriverSchemaID) }
 func FuzzDecodeBridge(f *testing.F)    { fuzzDecode(f, BridgeSchemaID) }
+func FuzzDecodeMerge(f *testing.F)     { fuzzDecode(f, MergeSchemaID) }
+func FuzzDecodeTraceLink(f *testing.F) { fuzzDecode(f, TraceLinkSchemaID) }
 func FuzzDecodeDiscovery(f *testing.F) { fuzzDecode(f, DiscoverySchemaID) }
 
 var sentinels = []error{ErrShortBuffer, ErrWrongSchema, ErrUnknownTemplate, ErrBadLength, ErrUnknownEnum}
 
 func fuzzDecode(f *testing.F, schemaID uint16) {
-	ls := loadLayouts(f)
-	key := schemaKey[schemaID]
-	version := ls[key].Version
+	ls, ls12 := loadLayouts(f), loadLayoutsV1_2(f)
+	version := ls[schemaKey[schemaID]].Version
 	f.Fuzz(func(t *testing.T, in []byte) {
 		msg, err := ValidateSchema(in, schemaID)
 		if err != nil {
@@ -33,7 +34,8 @@ func fuzzDecode(f *testing.F, schemaID uint16) {
 				return
 			}
 		}
-		m := findLayout(t, ls, key, msg.Name)
+		// The layout the block length selects, and its generated codec.
+		key, m := layoutOf(t, ls, ls12, msg)
 
 		out, canonical := reencode(key, m, in, msg.Header)
 		again, err2 := ValidateSchema(out, schemaID)
@@ -80,7 +82,7 @@ func checkErrorShape(t *testing.T, err error) {
 func reencode(key string, m layoutBlock, in []byte, h Header) (out []byte, canonical bool) {
 	dec := wrapForDecode(key, m, in, h)
 	out = make([]byte, len(in))
-	enc := reflect.ValueOf(newCodec[key+"."+m.Name]())
+	enc := reflect.ValueOf(codecFor(key, m.Name)())
 	call(enc, "WrapAndApplyHeader", out, uint64(0), uint64(len(out)))
 	canonical = copyBlock(dec, enc, m, in)
 	return out[:HeaderLength+int(call(enc, "EncodedLength")[0].Uint())], canonical

@@ -84,7 +84,7 @@ func TestGateForKnowsExactlyTheSchemasMessages(t *testing.T) {
 			known[[2]uint16{ls[key].SchemaID, m.TemplateID}] = key + "." + m.Name
 		}
 	}
-	schemaIDs := []uint16{0, 1, 899, ControlSchemaID, DriverSchemaID, BridgeSchemaID, 903, 909, DiscoverySchemaID, 911, 0xFFFF}
+	schemaIDs := []uint16{0, 1, 899, ControlSchemaID, DriverSchemaID, BridgeSchemaID, MergeSchemaID, TraceLinkSchemaID, 905, 909, DiscoverySchemaID, 911, 0xFFFF}
 	templateIDs := []uint16{0xFFFE, 0xFFFF, 256, 900}
 	for id := range uint16(70) {
 		templateIDs = append(templateIDs, id)
@@ -135,49 +135,55 @@ func TestGateValidateMatchesValidateSchema(t *testing.T) {
 	for _, key := range schemaOrder {
 		s := ls[key]
 		for _, m := range s.Messages {
-			for _, entries := range []int{0, 2} {
-				t.Run(fmt.Sprintf("%s.%s/entries=%d", key, m.Name, entries), func(t *testing.T) {
-					g := mustGate(t, s.SchemaID, m.TemplateID)
-					full := encodeSample(key, m, int(m.TemplateID), entries)
-					h, err := PeekHeader(full)
-					if err != nil || !g.Is(h) {
-						t.Fatalf("header %+v (%v) is not the gate's", h, err)
-					}
-					if n, err := g.Validate(full, h); err != nil || n != len(full) {
-						t.Fatalf("valid encoding: Gate.Validate = %d, %v; want %d, nil", n, err, len(full))
-					}
-					checkGate(t, "valid", g, full, h)
-					checkGate(t, "trailing bytes", g, append(full[:len(full):len(full)], 0xAA, 0xBB, 0xCC), h)
-
-					for n := range len(full) + 1 {
-						cut := append([]byte(nil), full[:n]...) // exact capacity: overruns panic
-						checkGate(t, fmt.Sprintf("truncated to %d", n), g, cut, h)
-					}
-
-					for _, bl := range []int{0, m.BlockLength - 1, m.BlockLength + 1, m.BlockLength + 8, 0xFFFF} {
-						if bl < 0 || bl == m.BlockLength {
-							continue
-						}
-						b := append([]byte(nil), full...)
-						binary.LittleEndian.PutUint16(b, uint16(bl))
-						bh, _ := PeekHeader(b)
-						n, err := g.Validate(b, bh)
-						checkGate(t, fmt.Sprintf("block length %d", bl), g, b, bh)
-						if bl < m.BlockLength && (n != 0 || !errors.Is(err, ErrBadLength)) {
-							t.Fatalf("block length %d below the schema's %d: %d, %v; want ErrBadLength", bl, m.BlockLength, n, err)
-						}
-					}
-
-					for at := HeaderLength; at < len(full); at++ {
-						for _, v := range []byte{0x00, 0xFF} {
-							b := append([]byte(nil), full...)
-							b[at] = v
-							checkGate(t, fmt.Sprintf("byte %d = %#x", at, v), g, b, h)
-						}
-					}
-				})
-			}
+			checkGateOnMessage(t, key, s.SchemaID, m, m.BlockLength)
 		}
+	}
+}
+
+// checkGateOnMessage is TestGateValidateMatchesValidateSchema on message m of schema key,
+// whose block lengths below minBlock must fail with ErrBadLength.
+func checkGateOnMessage(t *testing.T, key string, schemaID uint16, m layoutBlock, minBlock int) {
+	for _, entries := range []int{0, 2} {
+		t.Run(fmt.Sprintf("%s.%s/entries=%d", key, m.Name, entries), func(t *testing.T) {
+			g := mustGate(t, schemaID, m.TemplateID)
+			full := encodeSample(key, m, int(m.TemplateID), entries)
+			h, err := PeekHeader(full)
+			if err != nil || !g.Is(h) {
+				t.Fatalf("header %+v (%v) is not the gate's", h, err)
+			}
+			if n, err := g.Validate(full, h); err != nil || n != len(full) {
+				t.Fatalf("valid encoding: Gate.Validate = %d, %v; want %d, nil", n, err, len(full))
+			}
+			checkGate(t, "valid", g, full, h)
+			checkGate(t, "trailing bytes", g, append(full[:len(full):len(full)], 0xAA, 0xBB, 0xCC), h)
+
+			for n := range len(full) + 1 {
+				cut := append([]byte(nil), full[:n]...) // exact capacity: overruns panic
+				checkGate(t, fmt.Sprintf("truncated to %d", n), g, cut, h)
+			}
+
+			for _, bl := range []int{0, m.BlockLength - 1, m.BlockLength + 1, m.BlockLength + 8, 0xFFFF} {
+				if bl < 0 || bl == m.BlockLength {
+					continue
+				}
+				b := append([]byte(nil), full...)
+				binary.LittleEndian.PutUint16(b, uint16(bl))
+				bh, _ := PeekHeader(b)
+				n, err := g.Validate(b, bh)
+				checkGate(t, fmt.Sprintf("block length %d", bl), g, b, bh)
+				if bl < minBlock && (n != 0 || !errors.Is(err, ErrBadLength)) {
+					t.Fatalf("block length %d below the schema's %d: %d, %v; want ErrBadLength", bl, minBlock, n, err)
+				}
+			}
+
+			for at := HeaderLength; at < len(full); at++ {
+				for _, v := range []byte{0x00, 0xFF} {
+					b := append([]byte(nil), full...)
+					b[at] = v
+					checkGate(t, fmt.Sprintf("byte %d = %#x", at, v), g, b, h)
+				}
+			}
+		})
 	}
 }
 
@@ -269,8 +275,9 @@ func FuzzGate(f *testing.F) {
 const gateFuzzTarget = "FuzzGate"
 
 // gateSeeds are FuzzGate's committed inputs: every message of every schema once (groups
-// populated where it has any), and the FrameDescriptor cut short, with a block length
-// below and above the schema's, relabelled to another schema and to an unknown template.
+// populated where it has any), in both layouts where wire v1.2 changed it, and the
+// FrameDescriptor cut short, with a block length below and above the schema's, relabelled to
+// another schema and to an unknown template, and FrameProgress between its two layouts.
 func gateSeeds(tb testing.TB) map[string][]byte {
 	ls := loadLayouts(tb)
 	seeds := map[string][]byte{}
@@ -300,6 +307,16 @@ func gateSeeds(tb testing.TB) map[string][]byte {
 	seeds["FrameDescriptor-driver-schema"] = with(4, DriverSchemaID, 0)
 	seeds["FrameDescriptor-unknown-template"] = with(2, 12, 0)
 	seeds["FrameDescriptor-unknown-schema"] = with(4, 999, 0)
+	for _, c := range layoutsV1_2Changed(tb) {
+		entries := 0
+		if len(c.v12.Groups) > 0 {
+			entries = 2
+		}
+		seeds[strings.ReplaceAll(c.key, "/", "-")+"."+c.v12.Name] = encodeSample(c.key, c.v12, int(c.v12.TemplateID), entries)
+	}
+	fp := readGolden(tb, "frame_progress.hex")
+	binary.LittleEndian.PutUint16(fp, 31)
+	seeds["FrameProgress-blocklen-between-layouts"] = fp
 	return seeds
 }
 

@@ -205,6 +205,42 @@ var goldenMessages = map[string]typedMessage{
 		Tags: []string{"rgb"}, HeaderRegionURI: "/h1", DataSourceName: "cam", DriverInstanceID: "d1", DriverControlChannel: "aeron:ipc"}}},
 	"bridge_frame_chunk.hex": &BridgeFrameChunk{StreamID: 10000, Epoch: 3, Seq: 0x0102030405060708, ChunkCount: 2, ChunkLength: 5,
 		PayloadLength: 9, HeaderIncluded: true, HeaderBytes: []byte{0xde, 0xad, 0xbe, 0xef}, PayloadBytes: []byte("hello")},
+
+	"frame_progress.hex": &FrameProgress{StreamID: 10000, Epoch: 3, FrameID: 0x0102030405060708, HeaderIndex: 5,
+		PayloadBytesFilled: 65536, State: ProgressStateProgress},
+	"shm_attach_response.hex": &ShmAttachResponse{CorrelationID: -2, Code: CodeOK, LeaseID: 5, LeaseExpiryTimestampNs: 1000000000,
+		StreamID: 10000, Epoch: 3, LayoutVersion: 1, HeaderNslots: 1024, HeaderSlotBytes: 256, MaxDims: 8,
+		PayloadPools: []PayloadPool{{PoolID: 1, PoolNslots: 1024, StrideBytes: 65536, RegionURI: "/p1"}}, HeaderRegionURI: "/h1"},
+
+	// Wire v1.2 layouts: the same values, less the v1.1-only fields, plus the v1.2-only ones.
+	"frame_descriptor_v1_2.hex": &FrameDescriptor{Version: V1_2, StreamID: 10000, Epoch: 3, Seq: 0x0102030405060708,
+		TimestampNs: 1700000000123456789, MetaVersion: NullU32, TraceID: 0x1122334455667788},
+	"frame_progress_v1_2.hex": &FrameProgress{Version: V1_2, StreamID: 10000, Epoch: 3, FrameID: 0x0102030405060708,
+		PayloadBytesFilled: 65536, State: ProgressStateProgress},
+	"shm_attach_request_v1_2.hex": &ShmAttachRequest{Version: V1_2, CorrelationID: -2, StreamID: 10000, ClientID: 42, Role: RoleProducer,
+		ExpectedLayoutVersion: 1, PublishMode: PublishModeNull, RequireHugepages: HugepagesRequired, DesiredNodeID: 7},
+	"shm_attach_response_v1_2.hex": &ShmAttachResponse{Version: V1_2, CorrelationID: -2, Code: CodeOK, LeaseID: 5,
+		LeaseExpiryTimestampNs: 1000000000, StreamID: 10000, Epoch: 3, LayoutVersion: 1, HeaderNslots: 1024, HeaderSlotBytes: 256,
+		NodeID: 7, PayloadPools: []PayloadPool{{PoolID: 1, PoolNslots: 1024, StrideBytes: 65536, RegionURI: "/p1"}}, HeaderRegionURI: "/h1"},
+	"bridge_frame_chunk_v1_2.hex": &BridgeFrameChunk{Version: V1_2, StreamID: 10000, Epoch: 3, Seq: 0x0102030405060708,
+		TraceID: 0x1122334455667788, ChunkCount: 2, ChunkLength: 5, PayloadLength: 9, PayloadCrc32c: 0xe063e034, HeaderIncluded: true,
+		HeaderBytes: []byte{0xde, 0xad, 0xbe, 0xef}, PayloadBytes: []byte("hello")},
+
+	// The schemas new beside wire v1.2: merge (903) and tracelink (904).
+	"trace_link_set.hex": &TraceLinkSet{StreamID: 10000, Epoch: 3, Seq: 0x0102030405060708, TraceID: 0x1122334455667788,
+		Parents: []uint64{0x0000000100000002, 0x0000000300000004}},
+	"sequence_merge_map_announce.hex": &SequenceMergeMapAnnounce{OutStreamID: 20000, Epoch: 3, StaleTimeoutNs: NullU64,
+		Rules: []SequenceMergeRule{
+			{InputStreamID: 10000, RuleType: MergeRuleOffset, Offset: -1, WindowSize: NullU32},
+			{InputStreamID: 10001, RuleType: MergeRuleWindow, Offset: NullI32, WindowSize: 4},
+		}},
+	"sequence_merge_map_request.hex": &SequenceMergeMapRequest{OutStreamID: 20000, Epoch: 3},
+	"timestamp_merge_map_announce.hex": &TimestampMergeMapAnnounce{OutStreamID: 20000, Epoch: 3, StaleTimeoutNs: 1000000000,
+		ClockDomain: ClockMonotonic, LatenessNs: NullU64, Rules: []TimestampMergeRule{
+			{InputStreamID: 10000, RuleType: MergeTimeRuleOffsetNs, TimestampSource: TimestampSourceFrameDescriptor, OffsetNs: -5000000, WindowNs: NullU64},
+			{InputStreamID: 10001, RuleType: MergeTimeRuleWindowNs, TimestampSource: TimestampSourceSlotHeader, OffsetNs: NullI64, WindowNs: 33000000},
+		}},
+	"timestamp_merge_map_request.hex": &TimestampMergeMapRequest{OutStreamID: 20000, Epoch: 3},
 }
 
 // TestGoldenTypedMessages: the typed messages encode every golden vector byte for byte and

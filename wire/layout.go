@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"fmt"
 	"math"
 	"unsafe"
 
@@ -8,20 +9,33 @@ import (
 	"github.com/tensorpool/tensorpool/wire/sbe/control"
 	"github.com/tensorpool/tensorpool/wire/sbe/discovery"
 	"github.com/tensorpool/tensorpool/wire/sbe/driver"
+	"github.com/tensorpool/tensorpool/wire/sbe/merge"
+	"github.com/tensorpool/tensorpool/wire/sbe/tracelink"
+	v12bridge "github.com/tensorpool/tensorpool/wire/sbe/v12/bridge"
+	v12control "github.com/tensorpool/tensorpool/wire/sbe/v12/control"
+	v12driver "github.com/tensorpool/tensorpool/wire/sbe/v12/driver"
 )
 
 // The structure the validator walks: for every message the fixed block, its enum fields, its
 // groups (recursively) and its var-data fields, in schema order. Sizes, offsets and enum value
 // sets come from the generated codecs, so this table only adds the shape (which groups and
-// var-data fields follow the block); layout_test.go checks it against testdata/layouts.json.
+// var-data fields follow the block); layout_test.go checks it against testdata/layouts.json
+// and testdata/layouts_v1_2.json.
 
-// messageLayout is one message of one schema.
+// messageLayout is one message of one schema, in one wire version's layout.
 type messageLayout struct {
 	name       string
 	schemaID   uint16
 	templateID uint16
 	root       block
-	// fixedOnly: the message is its fixed block alone, with no enum to check.
+	// version is the wire version whose layout this is: V1_1 for the index's entries (the
+	// layout of every message that reads the same in both), V1_2 for a v1_2 entry.
+	version Version
+	// v1_2 is the message's v1.2 layout, for the five messages whose layout changed (see
+	// Version); nil for the others.
+	v1_2 *messageLayout
+	// fixedOnly: every block length from root's up is a fixed block alone, with no enum to
+	// check, in whichever layout it selects.
 	fixedOnly bool
 }
 
@@ -131,7 +145,9 @@ var controlLayouts = []messageLayout{
 	}},
 	{name: "FrameDescriptor", templateID: control.FrameDescriptorSbeTemplateID, root: block{
 		blockLength: int(control.FrameDescriptorSbeBlockLength),
-	}},
+	}, v1_2: &messageLayout{root: block{
+		blockLength: int(v12control.FrameDescriptorSbeBlockLength),
+	}}},
 	{name: "QosConsumer", templateID: control.QosConsumerSbeTemplateID, root: block{
 		blockLength: int(control.QosConsumerSbeBlockLength),
 		enums:       []enumField{enum("mode", (&control.QosConsumer{}).ModeEncodingOffset(), control.LookupMode)},
@@ -160,7 +176,10 @@ var controlLayouts = []messageLayout{
 	{name: "FrameProgress", templateID: control.FrameProgressSbeTemplateID, root: block{
 		blockLength: int(control.FrameProgressSbeBlockLength),
 		enums:       []enumField{enum("state", (&control.FrameProgress{}).StateEncodingOffset(), control.LookupFrameProgressState)},
-	}},
+	}, v1_2: &messageLayout{root: block{
+		blockLength: int(v12control.FrameProgressSbeBlockLength),
+		enums:       []enumField{enum("state", (&v12control.FrameProgress{}).StateEncodingOffset(), v12control.LookupFrameProgressState)},
+	}}},
 	{name: "ShmRegionSuperblock", templateID: control.ShmRegionSuperblockSbeTemplateID, root: block{
 		blockLength: int(control.ShmRegionSuperblockSbeBlockLength),
 		enums: []enumField{
@@ -189,7 +208,14 @@ var driverLayouts = []messageLayout{
 			optionalEnum("publishMode", (&driver.ShmAttachRequest{}).PublishModeEncodingOffset(), driver.LookupPublishMode),
 			enum("requireHugepages", (&driver.ShmAttachRequest{}).RequireHugepagesEncodingOffset(), driver.LookupHugepagesPolicy),
 		},
-	}},
+	}, v1_2: &messageLayout{root: block{
+		blockLength: int(v12driver.ShmAttachRequestSbeBlockLength),
+		enums: []enumField{
+			enum("role", (&v12driver.ShmAttachRequest{}).RoleEncodingOffset(), v12driver.LookupRole),
+			optionalEnum("publishMode", (&v12driver.ShmAttachRequest{}).PublishModeEncodingOffset(), v12driver.LookupPublishMode),
+			enum("requireHugepages", (&v12driver.ShmAttachRequest{}).RequireHugepagesEncodingOffset(), v12driver.LookupHugepagesPolicy),
+		},
+	}}},
 	{name: "ShmAttachResponse", templateID: driver.ShmAttachResponseSbeTemplateID, root: block{
 		blockLength: int(driver.ShmAttachResponseSbeBlockLength),
 		enums:       []enumField{enum("code", (&driver.ShmAttachResponse{}).CodeEncodingOffset(), driver.LookupResponseCode)},
@@ -199,7 +225,16 @@ var driverLayouts = []messageLayout{
 			data:        vars(driverText, "regionUri"),
 		}},
 		data: vars(driverText, "headerRegionUri", "errorMessage"),
-	}},
+	}, v1_2: &messageLayout{root: block{
+		blockLength: int(v12driver.ShmAttachResponseSbeBlockLength),
+		enums:       []enumField{enum("code", (&v12driver.ShmAttachResponse{}).CodeEncodingOffset(), v12driver.LookupResponseCode)},
+		groups: []block{{
+			name:        "payloadPools",
+			blockLength: int((&v12driver.ShmAttachResponsePayloadPools{}).SbeBlockLength()),
+			data:        vars(driverText, "regionUri"),
+		}},
+		data: vars(driverText, "headerRegionUri", "errorMessage"),
+	}}},
 	{name: "ShmDetachRequest", templateID: driver.ShmDetachRequestSbeTemplateID, root: block{
 		blockLength: int(driver.ShmDetachRequestSbeBlockLength),
 		enums:       []enumField{enum("role", (&driver.ShmDetachRequest{}).RoleEncodingOffset(), driver.LookupRole)},
@@ -238,6 +273,49 @@ var bridgeLayouts = []messageLayout{
 		blockLength: int(bridge.BridgeFrameChunkSbeBlockLength),
 		enums:       []enumField{enum("headerIncluded", (&bridge.BridgeFrameChunk{}).HeaderIncludedEncodingOffset(), bridge.LookupBool)},
 		data:        append(vars(bridgeHeader, "headerBytes"), vars(bridgeBytes, "payloadBytes")...),
+	}, v1_2: &messageLayout{root: block{
+		blockLength: int(v12bridge.BridgeFrameChunkSbeBlockLength),
+		enums:       []enumField{enum("headerIncluded", (&v12bridge.BridgeFrameChunk{}).HeaderIncludedEncodingOffset(), v12bridge.LookupBool)},
+		data:        append(vars(bridgeHeader, "headerBytes"), vars(bridgeBytes, "payloadBytes")...),
+	}}},
+}
+
+var mergeLayouts = []messageLayout{
+	{name: "SequenceMergeMapAnnounce", templateID: merge.SequenceMergeMapAnnounceSbeTemplateID, root: block{
+		blockLength: int(merge.SequenceMergeMapAnnounceSbeBlockLength),
+		groups: []block{{
+			name:        "rules",
+			blockLength: int((&merge.SequenceMergeMapAnnounceRules{}).SbeBlockLength()),
+			enums:       []enumField{enum("ruleType", (&merge.SequenceMergeMapAnnounceRules{}).RuleTypeEncodingOffset(), merge.LookupMergeRuleType)},
+		}},
+	}},
+	{name: "SequenceMergeMapRequest", templateID: merge.SequenceMergeMapRequestSbeTemplateID, root: block{
+		blockLength: int(merge.SequenceMergeMapRequestSbeBlockLength),
+	}},
+	{name: "TimestampMergeMapAnnounce", templateID: merge.TimestampMergeMapAnnounceSbeTemplateID, root: block{
+		blockLength: int(merge.TimestampMergeMapAnnounceSbeBlockLength),
+		enums:       []enumField{enum("clockDomain", (&merge.TimestampMergeMapAnnounce{}).ClockDomainEncodingOffset(), merge.LookupClockDomain)},
+		groups: []block{{
+			name:        "rules",
+			blockLength: int((&merge.TimestampMergeMapAnnounceRules{}).SbeBlockLength()),
+			enums: []enumField{
+				enum("ruleType", (&merge.TimestampMergeMapAnnounceRules{}).RuleTypeEncodingOffset(), merge.LookupMergeTimeRuleType),
+				enum("timestampSource", (&merge.TimestampMergeMapAnnounceRules{}).TimestampSourceEncodingOffset(), merge.LookupTimestampSource),
+			},
+		}},
+	}},
+	{name: "TimestampMergeMapRequest", templateID: merge.TimestampMergeMapRequestSbeTemplateID, root: block{
+		blockLength: int(merge.TimestampMergeMapRequestSbeBlockLength),
+	}},
+}
+
+var traceLinkLayouts = []messageLayout{
+	{name: "TraceLinkSet", templateID: tracelink.TraceLinkSetSbeTemplateID, root: block{
+		blockLength: int(tracelink.TraceLinkSetSbeBlockLength),
+		groups: []block{{
+			name:        "parents",
+			blockLength: int((&tracelink.TraceLinkSetParents{}).SbeBlockLength()),
+		}},
 	}},
 }
 
@@ -275,7 +353,7 @@ var discoveryLayouts = []messageLayout{
 	}},
 }
 
-// schemaInfo is one of the four schemas.
+// schemaInfo is one of the schemas.
 type schemaInfo struct {
 	id       uint16
 	pkg      string
@@ -287,6 +365,8 @@ var schemas = []schemaInfo{
 	{DriverSchemaID, "shm.tensorpool.driver", driverLayouts},
 	{BridgeSchemaID, "shm.tensorpool.bridge", bridgeLayouts},
 	{DiscoverySchemaID, "shm.tensorpool.discovery", discoveryLayouts},
+	{MergeSchemaID, "shm.tensorpool.merge", mergeLayouts},
+	{TraceLinkSchemaID, "shm.tensorpool.tracelink", traceLinkLayouts},
 }
 
 // layoutIndex maps schemaId<<16|templateId to the message (template ids repeat across schemas).
@@ -298,12 +378,56 @@ var layoutIndex = func() map[uint32]*messageLayout {
 			m := &s.messages[mi]
 			m.schemaID = s.id
 			link(&m.root, "")
-			m.fixedOnly = len(m.root.enums) == 0 && len(m.root.groups) == 0 && len(m.root.data) == 0
+			m.fixedOnly = m.root.plain()
+			if v := m.v1_2; v != nil {
+				v.name, v.schemaID, v.templateID, v.version = m.name, s.id, m.templateID, V1_2
+				link(&v.root, "")
+				// Every length from v1.1's up selects one of two plain blocks only when v1.2's is
+				// the longer (see layoutFor).
+				m.fixedOnly = m.fixedOnly && v.root.plain() && v.root.blockLength > m.root.blockLength
+			}
 			idx[uint32(s.id)<<16|uint32(m.templateID)] = m
 		}
 	}
 	return idx
 }()
+
+// plain reports whether b is a fixed block alone, with no enum to check.
+func (b *block) plain() bool { return len(b.enums) == 0 && len(b.groups) == 0 && len(b.data) == 0 }
+
+// layoutFor returns the layout a message of l's with the given header block length is read
+// with (l itself, or its v1.2 layout; the rules are Version's), or the *DecodeError
+// (ErrBadLength) of a block length none accepts.
+func (l *messageLayout) layoutFor(blockLength int) (*messageLayout, error) {
+	v := l.v1_2
+	switch {
+	case v == nil:
+	case v.root.blockLength > l.root.blockLength:
+		if blockLength >= v.root.blockLength {
+			return v, nil
+		}
+	case blockLength == v.root.blockLength:
+		return v, nil
+	case blockLength < l.root.blockLength:
+		return nil, &DecodeError{
+			Message: l.name,
+			Field:   "messageHeader.blockLength",
+			Offset:  int((&control.MessageHeader{}).BlockLengthEncodingOffset()),
+			Problem: fmt.Sprintf("block length %d is neither v1.2's %d nor at least v1.1's %d", blockLength, v.root.blockLength, l.root.blockLength),
+			Err:     ErrBadLength,
+		}
+	}
+	if blockLength < l.root.blockLength {
+		return nil, &DecodeError{
+			Message: l.name,
+			Field:   "messageHeader.blockLength",
+			Offset:  int((&control.MessageHeader{}).BlockLengthEncodingOffset()),
+			Problem: fmt.Sprintf("block length %d below the schema's %d", blockLength, l.root.blockLength),
+			Err:     ErrBadLength,
+		}
+	}
+	return l, nil
+}
 
 // link fills in the dotted error paths below b.
 func link(b *block, prefix string) {

@@ -9,6 +9,8 @@ import (
 	"github.com/tensorpool/tensorpool/wire/sbe/control"
 	"github.com/tensorpool/tensorpool/wire/sbe/discovery"
 	"github.com/tensorpool/tensorpool/wire/sbe/driver"
+	"github.com/tensorpool/tensorpool/wire/sbe/merge"
+	"github.com/tensorpool/tensorpool/wire/sbe/tracelink"
 )
 
 // What every typed message shares: its identity, the schema versions this package speaks,
@@ -34,15 +36,18 @@ import (
 // BridgeFrameChunk's, which alias it.
 
 // Schema versions this package encodes; decoders accept any version whose blocks are at
-// least as long as these (later versions' extra fields are skipped).
+// least as long as these (later versions' extra fields are skipped). Wire spec v1.2 did not
+// change them (see Version).
 const (
 	ControlSchemaVersion   = control.MessageHeaderSbeSchemaVersion
 	DriverSchemaVersion    = driver.MessageHeaderSbeSchemaVersion
 	BridgeSchemaVersion    = bridge.MessageHeaderSbeSchemaVersion
+	MergeSchemaVersion     = merge.MessageHeaderSbeSchemaVersion
+	TraceLinkSchemaVersion = tracelink.MessageHeaderSbeSchemaVersion
 	DiscoverySchemaVersion = discovery.MessageHeaderSbeSchemaVersion
 )
 
-// MessageID names a message across the four schemas (template ids repeat across them):
+// MessageID names a message across the schemas (template ids repeat across them):
 // the schema id in the upper 16 bits, the template id in the lower. Roles switch on a
 // peeked header's ID.
 type MessageID uint32
@@ -51,7 +56,7 @@ func messageID(schemaID, templateID uint16) MessageID {
 	return MessageID(schemaID)<<16 | MessageID(templateID)
 }
 
-// The messages of the four schemas (the SHM structures of the control schema are not
+// The messages of the schemas (the SHM structures of the control schema are not
 // messages on the wire and have no id here).
 const (
 	ShmPoolAnnounceID    = MessageID(ControlSchemaID)<<16 | MessageID(control.ShmPoolAnnounceSbeTemplateID)
@@ -76,6 +81,13 @@ const (
 
 	BridgeFrameChunkID = MessageID(BridgeSchemaID)<<16 | MessageID(bridge.BridgeFrameChunkSbeTemplateID)
 
+	SequenceMergeMapAnnounceID  = MessageID(MergeSchemaID)<<16 | MessageID(merge.SequenceMergeMapAnnounceSbeTemplateID)
+	SequenceMergeMapRequestID   = MessageID(MergeSchemaID)<<16 | MessageID(merge.SequenceMergeMapRequestSbeTemplateID)
+	TimestampMergeMapAnnounceID = MessageID(MergeSchemaID)<<16 | MessageID(merge.TimestampMergeMapAnnounceSbeTemplateID)
+	TimestampMergeMapRequestID  = MessageID(MergeSchemaID)<<16 | MessageID(merge.TimestampMergeMapRequestSbeTemplateID)
+
+	TraceLinkSetID = MessageID(TraceLinkSchemaID)<<16 | MessageID(tracelink.TraceLinkSetSbeTemplateID)
+
 	DiscoveryRequestID  = MessageID(DiscoverySchemaID)<<16 | MessageID(discovery.DiscoveryRequestSbeTemplateID)
 	DiscoveryResponseID = MessageID(DiscoverySchemaID)<<16 | MessageID(discovery.DiscoveryResponseSbeTemplateID)
 )
@@ -97,12 +109,17 @@ func (id MessageID) String() string {
 	return fmt.Sprintf("MessageID(%d:%d)", id.SchemaID(), id.TemplateID())
 }
 
-// Null sentinels of the optional primitives (the SBE defaults: the type's maximum).
+// Null sentinels of the optional primitives (the SBE defaults: an unsigned type's maximum,
+// a signed type's minimum). Two fields differ, both v1.2 trace ids whose null is 0 (TraceLink
+// spec §8.1): FrameDescriptor.traceId and BridgeFrameChunk.traceId. The schemas say so on the
+// field, which sbe-tool ignores: the generated codecs' null accessors for them report the maximum.
 const (
 	NullU8  = math.MaxUint8
 	NullU16 = math.MaxUint16
 	NullU32 = math.MaxUint32
 	NullU64 = math.MaxUint64
+	NullI32 = math.MinInt32
+	NullI64 = math.MinInt64
 )
 
 // Bounds decoders apply to strings the schemas leave at the var-data maximum, so a peer
@@ -148,6 +165,18 @@ func shortBuffer(message string, have, n int) error {
 // hot paths that use them never allocate.
 func fixedShortBuffer(message string, n int) error {
 	return &EncodeError{Message: message, Problem: fmt.Sprintf("buffer shorter than the message's %d bytes", n), Err: ErrShortBuffer}
+}
+
+// fixedBadVersion is the preallocated error of a data-path message's Encode whose Version
+// is not one this package speaks.
+func fixedBadVersion(message string) error {
+	return &EncodeError{Message: message, Field: "Version", Problem: "not a wire version this package encodes (1.1, 1.2)", Err: ErrUnknownVersion}
+}
+
+// badVersion is the error of a control-path message's Encode whose Version is v, which
+// this package does not speak.
+func badVersion(message string, v Version) error {
+	return &EncodeError{Message: message, Field: "Version", Problem: v.String() + " is not a wire version this package encodes (1.1, 1.2)", Err: ErrUnknownVersion}
 }
 
 // checkVar fails when a var-data value is longer than its length type allows.

@@ -45,6 +45,11 @@ var newTyped = map[string]func() typedMessage{
 	"bridge.BridgeFrameChunk":         func() typedMessage { return new(BridgeFrameChunk) },
 	"discovery.DiscoveryRequest":      func() typedMessage { return new(DiscoveryRequest) },
 	"discovery.DiscoveryResponse":     func() typedMessage { return new(DiscoveryResponse) },
+	"merge.SequenceMergeMapAnnounce":  func() typedMessage { return new(SequenceMergeMapAnnounce) },
+	"merge.SequenceMergeMapRequest":   func() typedMessage { return new(SequenceMergeMapRequest) },
+	"merge.TimestampMergeMapAnnounce": func() typedMessage { return new(TimestampMergeMapAnnounce) },
+	"merge.TimestampMergeMapRequest":  func() typedMessage { return new(TimestampMergeMapRequest) },
+	"tracelink.TraceLinkSet":          func() typedMessage { return new(TraceLinkSet) },
 }
 
 // typedKeys are newTyped's keys in layouts.json order.
@@ -60,6 +65,10 @@ func typedKeys(tb testing.TB) []string {
 	}
 	return keys
 }
+
+// typedFieldAliases are the typed fields not named after their schema field: wire v1.2
+// renamed FrameProgress.frameId to seq, and the typed field kept its v1.1 name.
+var typedFieldAliases = map[string]string{"FrameProgress.seq": "FrameID"}
 
 var goNameParts = regexp.MustCompile(`(Id|Uri)([A-Z]|$)`)
 
@@ -78,9 +87,13 @@ func goName(schemaName string) string {
 func checkTyped(tb testing.TB, v, dec reflect.Value, b layoutBlock, path string) {
 	tb.Helper()
 	field := func(name string) reflect.Value {
-		f := v.FieldByName(goName(name))
+		goField := goName(name)
+		if alias, ok := typedFieldAliases[v.Type().Name()+"."+name]; ok {
+			goField = alias
+		}
+		f := v.FieldByName(goField)
 		if !f.IsValid() {
-			tb.Fatalf("%s: %s has no field %s", path, v.Type(), goName(name))
+			tb.Fatalf("%s: %s has no field %s", path, v.Type(), goField)
 		}
 		return f
 	}
@@ -104,6 +117,12 @@ func checkTyped(tb testing.TB, v, dec reflect.Value, b layoutBlock, path string)
 			if entry.Kind() == reflect.String { // a group of one var-data field: []string
 				if want := call(gd, exported(g.Data[0].Name))[0].String(); entry.String() != want {
 					tb.Errorf("%s%s[%d] = %q, the flyweight reads %q", path, g.Name, i, entry.String(), want)
+				}
+				continue
+			}
+			if entry.Kind() != reflect.Struct { // a group of one fixed field: []uint64
+				if want := call(gd, exported(g.Fields[0].Name))[0]; !sameScalar(entry, want) {
+					tb.Errorf("%s%s[%d] = %v, the flyweight reads %v", path, g.Name, i, entry, want)
 				}
 				continue
 			}
@@ -266,7 +285,7 @@ func TestTypedDecodeErrors(t *testing.T) {
 // wire, so without a typed message here.
 var shmStructures = map[string]bool{"control.ShmRegionSuperblock": true, "control.SlotHeader": true, "control.TensorHeader": true}
 
-// TestEveryMessageIsTyped: each message of the four schemas has its typed message, and its
+// TestEveryMessageIsTyped: each message of the schemas has its typed message, and its
 // MessageID names it.
 func TestEveryMessageIsTyped(t *testing.T) {
 	ls := loadLayouts(t)
@@ -300,6 +319,9 @@ func TestMessageIDs(t *testing.T) {
 		ShmDetachRequestID: "ShmDetachRequest", ShmDetachResponseID: "ShmDetachResponse", ShmLeaseKeepaliveID: "ShmLeaseKeepalive",
 		ShmDriverShutdownID: "ShmDriverShutdown", ShmLeaseRevokedID: "ShmLeaseRevoked", ShmDriverShutdownRequestID: "ShmDriverShutdownRequest",
 		BridgeFrameChunkID: "BridgeFrameChunk", DiscoveryRequestID: "DiscoveryRequest", DiscoveryResponseID: "DiscoveryResponse",
+		SequenceMergeMapAnnounceID: "SequenceMergeMapAnnounce", SequenceMergeMapRequestID: "SequenceMergeMapRequest",
+		TimestampMergeMapAnnounceID: "TimestampMergeMapAnnounce", TimestampMergeMapRequestID: "TimestampMergeMapRequest",
+		TraceLinkSetID: "TraceLinkSet",
 	}
 	for id, name := range ids {
 		if id.String() != name {

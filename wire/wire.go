@@ -1,6 +1,8 @@
-// Package wire is the tensorpool wire format: one Go type per message of the four SBE
-// schemas (control 900, driver 901, bridge 902, discovery 910), with its codec, and the gate
-// that validates a message before anything reads it.
+// Package wire is the tensorpool wire format: one Go type per message of the six SBE
+// schemas (control 900, driver 901, bridge 902, merge 903, tracelink 904, discovery 910),
+// with its codec, and the gate that validates a message before anything reads it. It speaks
+// wire spec v1.1 and v1.2, whose layouts of five messages differ under the same schema ids
+// and versions (see Version): receivers decode either, senders choose.
 //
 // Roles peek at a message's header and switch on its ID, then decode the typed message,
 // whose Decode validates first:
@@ -14,16 +16,28 @@
 //		...
 //	}
 //
+// A FrameDescriptor, FrameProgress, ShmAttachRequest, ShmAttachResponse or BridgeFrameChunk
+// decodes from either wire version and says which in its Version field; it encodes in the
+// version its Version field names (the zero value is V1_1):
+//
+//	if err := fd.Decode(buf); err != nil { ... }
+//	if fd.Version == wire.V1_2 { ... } // no HeaderIndex: the slot is seq & (nslots-1)
+//	out := wire.FrameDescriptor{Version: configured, StreamID: ..., TraceID: ...}
+//	n, err := out.Encode(sendBuf[:wire.FrameDescriptorMaxLength])
+//
 // Validation identifies a message by (schemaId, templateId), then walks its fixed block,
 // groups (including nested ones) and var-data lengths against the buffer and the schema's
 // maxima, so no read can go out of range; Validate and Gate expose it on its own. The
 // header's version is reported, not judged: a later version's longer block is skipped, a
-// shorter one rejected. See message.go for what every typed message provides.
+// shorter one rejected (for the five messages with two layouts, the block length first
+// selects the layout; Version has the rules). See message.go for what every typed message
+// provides.
 //
-// The generated flyweights in wire/sbe/{control,driver,bridge,discovery} give this package
-// block lengths, template ids and the validator's offsets and enum sets; the typed messages
-// store and load their fields at constant offsets, which tests hold field by field to the
-// flyweights' encodings. Nothing outside wire uses the flyweights (but tests of the SHM
+// The generated flyweights in wire/sbe/{control,driver,bridge,merge,tracelink,discovery}
+// (the v1.1 layouts) and wire/sbe/v12/{control,driver,bridge} (the v1.2 layouts) give this
+// package block lengths, template ids and the validator's offsets and enum sets; the typed
+// messages store and load their fields at fixed offsets, which tests hold field by field to
+// the flyweights' encodings. Nothing outside wire uses the flyweights (but tests of the SHM
 // structures, which are package shm's: superblock, slot header, tensor header).
 package wire
 
@@ -48,11 +62,15 @@ const varLengthPrefix = 4
 // refuse larger counts, so accepting them would make such messages impossible to re-encode.
 const maxGroupCount = math.MaxUint16 - 1
 
-// Schema ids of the four tensorpool schemas.
+// Schema ids of the tensorpool schemas. Merge (JoinBarrier MergeMaps) and tracelink share
+// the control stream with control and driver messages, and their template ids repeat
+// control's: receivers gate on the schema id first.
 const (
 	ControlSchemaID   uint16 = 900
 	DriverSchemaID    uint16 = 901
 	BridgeSchemaID    uint16 = 902
+	MergeSchemaID     uint16 = 903
+	TraceLinkSchemaID uint16 = 904
 	DiscoverySchemaID uint16 = 910
 )
 
@@ -93,7 +111,7 @@ func shortHeader(n int) error {
 	}
 }
 
-// Validate accepts a message of any of the four schemas; use it on streams that carry several
+// Validate accepts a message of any of the schemas; use it on streams that carry several
 // (e.g. the control stream carries control and driver messages) and dispatch on SchemaID.
 // With ErrUnknownEnum the Message is still filled in: the structure is sound and only that
 // enum field's value is undefined (its generated String() would panic).
@@ -163,7 +181,8 @@ func (g Gate) Validate(buf []byte, h Header) (int, error) {
 }
 
 func (l *messageLayout) validate(buf []byte, h Header) (int, error) {
-	if err := l.checkBlockLength(h); err != nil {
+	l, err := l.layoutFor(int(h.BlockLength))
+	if err != nil {
 		return 0, err
 	}
 	end, err := l.walk(buf, HeaderLength, int(h.BlockLength))
@@ -173,7 +192,8 @@ func (l *messageLayout) validate(buf []byte, h Header) (int, error) {
 	return end, err
 }
 
-// gate finds the message for (schemaId, templateId) and checks the header's block length.
+// gate finds the message for (schemaId, templateId) and the layout the header's block length
+// selects (see Version), or fails.
 func gate(h Header) (*messageLayout, error) {
 	s := schemaByID(h.SchemaID)
 	if s == nil {
@@ -193,24 +213,12 @@ func gate(h Header) (*messageLayout, error) {
 			Err:     ErrUnknownTemplate,
 		}
 	}
-	return l, l.checkBlockLength(h)
-}
-
-func (l *messageLayout) checkBlockLength(h Header) error {
-	if int(h.BlockLength) < l.root.blockLength {
-		return &DecodeError{
-			Message: l.name,
-			Field:   "messageHeader.blockLength",
-			Offset:  int((&control.MessageHeader{}).BlockLengthEncodingOffset()),
-			Problem: fmt.Sprintf("block length %d below the schema's %d", h.BlockLength, l.root.blockLength),
-			Err:     ErrBadLength,
-		}
-	}
-	return nil
+	return l.layoutFor(int(h.BlockLength))
 }
 
 // ValidateBody validates a message stored without a message header at the start of body, with
-// the schema's block length: the SHM superblock and slot header. It returns the encoded length
+// the schema's block length (v1.1's, for the messages whose layout v1.2 changed): the SHM
+// superblock and slot header. It returns the encoded length
 // (also with ErrUnknownEnum, as Validate does).
 func ValidateBody(schemaID, templateID uint16, body []byte) (int, error) {
 	l := lookupLayout(schemaID, templateID)
