@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -236,6 +237,7 @@ func TestDriverConfigRejects(t *testing.T) {
 		{"duplicate pool id", "[profiles.p]\npayload_pools = [{ pool_id = 1, stride_bytes = 4096 }, { pool_id = 1, stride_bytes = 8192 }]\n" + stream, "profiles.p.payload_pools[1].pool_id", "used twice"},
 		{"stride not power of two", "[profiles.p]\npayload_pools = [{ pool_id = 1, stride_bytes = 5000 }]\n" + stream, "profiles.p.payload_pools[0].stride_bytes", "not a power of two"},
 		{"stride below page size", "[profiles.p]\npayload_pools = [{ pool_id = 1, stride_bytes = 1024 }]\n" + stream, "profiles.p.payload_pools[0].stride_bytes", "shm.page_size_bytes"},
+		{"epoch size overflows 64 bits", "[profiles.p]\nheader_nslots = 2147483648\npayload_pools = [" + hugePools(4) + "]\n" + stream, "profiles.p.payload_pools[3].stride_bytes", "overflow 64 bits"},
 		{"default profile undefined", minimal + "[policies]\ndefault_profile = \"nope\"\n", "policies.default_profile", `profile "nope" is not defined`},
 		{"no streams without dynamic", profile, "streams", "at least one stream"},
 		{"stream profile undefined", profile + "[streams.s]\nstream_id = 10000\nprofile = \"q\"\n", "streams.s.profile", `profile "q" is not defined`},
@@ -260,6 +262,28 @@ func TestDriverConfigRejects(t *testing.T) {
 			assert.Contains(t, err.Problem, tt.problem)
 		})
 	}
+}
+
+// hugePools lists n pools of the largest stride, 2^31 bytes: with 2^31 slots each
+// region is 2^62 bytes, and the fourth pushes the epoch past 2^64.
+func hugePools(n int) string {
+	pools := make([]string, n)
+	for i := range pools {
+		pools[i] = fmt.Sprintf("{ pool_id = %d, stride_bytes = 2147483648 }", i+1)
+	}
+	return strings.Join(pools, ", ")
+}
+
+// EpochBytes is the size tp check prints and the driver provisions: the header ring
+// and every pool, each a 64-byte superblock plus its slots.
+func TestProfileEpochBytes(t *testing.T) {
+	cfg, err := parse(t, "[profiles.p]\nheader_nslots = 8\npayload_pools = [{ pool_id = 1, stride_bytes = 4096 }, { pool_id = 2, stride_bytes = 8192 }]\n[streams.s]\nstream_id = 1\nprofile = \"p\"\n")
+	require.Nil(t, err)
+	assert.Equal(t, uint64(64+8*256+64+8*4096+64+8*8192), cfg.Profiles["p"].EpochBytes())
+
+	cfg, err = parse(t, "[profiles.p]\nheader_nslots = 2147483648\npayload_pools = ["+hugePools(3)+"]\n[streams.s]\nstream_id = 1\nprofile = \"p\"\n")
+	require.Nil(t, err, "three 2^62-byte pools fit 64 bits")
+	assert.Equal(t, uint64(64+(1<<31)*256+3*(64+1<<62)), cfg.Profiles["p"].EpochBytes())
 }
 
 // Dynamic streams without a range load: Driver spec §11 allows rejecting
