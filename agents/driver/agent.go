@@ -2,6 +2,8 @@ package driver
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -51,6 +53,8 @@ type Agent struct {
 	log  *slog.Logger
 	core *Core
 	prov *Provisioner
+	// instance is this run's nonce: the high half of its lease ids.
+	instance uint32
 
 	sub         transport.Subscription
 	controlPub  transport.Publication
@@ -96,13 +100,15 @@ func NewAgent(ctx context.Context, cfg *config.DriverConfig, client transport.Cl
 	if err != nil {
 		return nil, err
 	}
+	instance := NewInstanceNonce()
 	a := &Agent{
-		cfg:     cfg,
-		log:     log,
-		core:    NewCore(cfg),
-		prov:    prov,
-		scratch: make([]byte, 64*1024),
-		done:    make(chan struct{}),
+		cfg:      cfg,
+		log:      log,
+		core:     NewCore(cfg, instance),
+		prov:     prov,
+		instance: instance,
+		scratch:  make([]byte, 64*1024),
+		done:     make(chan struct{}),
 	}
 	found, err := prov.ScanEpochs()
 	if err != nil {
@@ -133,10 +139,23 @@ func NewAgent(ctx context.Context, cfg *config.DriverConfig, client transport.Cl
 		}
 	}
 	a.onControl = a.onMessage
-	log.Info("driver ready", "instance", cfg.Driver.InstanceID, "base_dir", prov.BaseDir(),
+	log.Info("driver ready", "instance", cfg.Driver.InstanceID, "lease_id_prefix", fmt.Sprintf("%08x", instance), "base_dir", prov.BaseDir(),
 		"control", cfg.Driver.ControlChannel, "control_stream", cfg.Driver.ControlStreamID,
 		"epochs_on_disk", len(found))
 	return a, nil
+}
+
+// NewInstanceNonce draws the random 32-bit nonce a driver run puts in the
+// high half of its lease ids (NewCore); never 0, so no id of a run looks
+// like a bare counter.
+func NewInstanceNonce() uint32 {
+	for {
+		var b [4]byte
+		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+		if n := binary.LittleEndian.Uint32(b[:]); n != 0 {
+			return n
+		}
+	}
 }
 
 // RoleName implements agent.Agent.
@@ -269,11 +288,13 @@ func (a *Agent) onMessage(msg []byte, _ *transport.Header) {
 		if !a.usable(k.Decode(msg)) {
 			return
 		}
-		if a.core.Keepalive(k, a.nowNs) == KeepaliveExtended {
+		result, actions := a.core.Keepalive(k, a.nowNs)
+		if result == KeepaliveExtended {
 			a.metrics.Keepalives.Add(1)
 		} else {
 			a.metrics.KeepalivesIgnored.Add(1)
 		}
+		a.runActions(actions)
 	case wire.ShmDetachRequestID:
 		var req wire.ShmDetachRequest
 		if !a.usable(req.Decode(msg)) {
@@ -413,7 +434,7 @@ func (a *Agent) runActions(actions []Action) int {
 			a.sendMessage(a.controlPub, r)
 			a.metrics.LeasesRevoked.Add(1)
 			a.log.Info("lease ended", "lease", r.LeaseID, "stream", r.StreamID, "client", r.ClientID,
-				"role", r.Role, "reason", r.Reason)
+				"role", r.Role.String(), "reason", r.Reason.String(), "message", r.ErrorMessage)
 		case ActionProvisionEpoch:
 			if s, ok := a.core.Stream(act.StreamID); ok {
 				a.ensureProvisioned(act.StreamID, act.Epoch, s.Profile)

@@ -478,3 +478,20 @@ func TestDriverSpec_3_DriverRefreshesActivityWithoutProducer(t *testing.T) {
 	first := activity()
 	d.waitFor("a fresher activity timestamp", func() bool { return activity() > first })
 }
+
+// A keepalive naming a lease of an earlier driver run (another instance
+// nonce) is answered with ShmLeaseRevoked for exactly that lease; a flood
+// of them gets one notice per client per keepalive interval.
+func TestAgent_KeepaliveForAnotherRunsLeaseIsRevoked(t *testing.T) {
+	d := startTestDriver(t, "")
+	stale := wire.ShmLeaseKeepalive{LeaseID: uint64(d.agent.instance+1)<<32 | 1, StreamID: 10000, ClientID: 77, Role: wire.RoleConsumer}
+	for range 50 {
+		d.probe.sendKeepalive(stale)
+	}
+	rev := d.awaitRevoked(stale.LeaseID)
+	require.Equal(t, wire.ShmLeaseRevoked{TimestampNs: rev.TimestampNs, LeaseID: stale.LeaseID, StreamID: 10000, ClientID: 77,
+		Role: wire.RoleConsumer, Reason: wire.RevokeRevoked, ErrorMessage: UnknownLeaseMessage}, rev)
+	d.waitFor("every keepalive handled", func() bool { return d.agent.Metrics().KeepalivesIgnored.Load() == 50 })
+	d.run(20 * time.Millisecond)
+	require.Len(t, d.probe.revoked, 1, "one notice for the flood (the interval is 100 ms)")
+}

@@ -158,14 +158,13 @@ func (c *Core) CommitAttach(plan AttachPlan, nowNs uint64) (wire.ShmAttachRespon
 		s.Epoch, s.EpochStartNs = plan.ProvisionEpoch, nowNs
 	}
 	l := &Lease{
-		ID:          c.nextLeaseID,
+		ID:          c.ids.next(c.leases),
 		StreamID:    s.ID,
 		ClientID:    req.ClientID,
 		Role:        req.Role,
 		State:       LeaseStateAttached,
 		ExpiresAtNs: nowNs + c.leaseExpiryNs,
 	}
-	c.nextLeaseID++
 	c.leases[l.ID] = l
 	c.leaseOf[l.ClientID] = l.ID
 	if l.Role == wire.RoleProducer {

@@ -50,7 +50,7 @@ func TestDriverSpec_4_3_AttachRules(t *testing.T) {
 			code: wire.CodeOK},
 		{name: "unknown stream without dynamic streams is REJECTED",
 			core: func(t *testing.T) *Core {
-				return NewCore(loadConfig(t, "")).withPolicy(func(p *config.PolicySection) { p.AllowDynamicStreams = false })
+				return NewCore(loadConfig(t, ""), testInstance).withPolicy(func(p *config.PolicySection) { p.AllowDynamicStreams = false })
 			},
 			req: with(func(r *wire.ShmAttachRequest) {
 				r.StreamID = dynFirst
@@ -61,7 +61,7 @@ func TestDriverSpec_4_3_AttachRules(t *testing.T) {
 			core: func(t *testing.T) *Core {
 				cfg := loadConfig(t, "")
 				cfg.Driver.StreamIDRange = config.StreamIDRange{}
-				return NewCore(cfg)
+				return NewCore(cfg, testInstance)
 			},
 			req: with(func(r *wire.ShmAttachRequest) {
 				r.StreamID = dynFirst
@@ -94,7 +94,7 @@ func TestDriverSpec_4_3_AttachRules(t *testing.T) {
 			core: func(t *testing.T) *Core {
 				cfg := loadConfig(t, "")
 				cfg.Shm.RequireHugepages = true
-				return NewCore(cfg)
+				return NewCore(cfg, testInstance)
 			},
 			req:  with(func(r *wire.ShmAttachRequest) { r.RequireHugepages = wire.HugepagesStandard }),
 			code: wire.CodeRejected, message: "hugepages only"},
@@ -102,7 +102,7 @@ func TestDriverSpec_4_3_AttachRules(t *testing.T) {
 			core: func(t *testing.T) *Core {
 				cfg := loadConfig(t, "")
 				cfg.Shm.RequireHugepages = true
-				return NewCore(cfg)
+				return NewCore(cfg, testInstance)
 			},
 			req:  with(func(r *wire.ShmAttachRequest) { r.RequireHugepages = wire.HugepagesRequired }),
 			code: wire.CodeOK},
@@ -123,7 +123,7 @@ func TestDriverSpec_4_3_AttachRules(t *testing.T) {
 			core: func(t *testing.T) *Core {
 				cfg := loadConfig(t, "")
 				cfg.Profiles["cam"] = config.Profile{Name: "cam", HeaderNslots: 64}
-				return NewCore(cfg)
+				return NewCore(cfg, testInstance)
 			},
 			req: request(camStream, 1, wire.RoleConsumer), code: wire.CodeInvalidParams, message: "no payload pools"},
 		{name: "draining driver is REJECTED",
@@ -176,7 +176,7 @@ func TestDriverSpec_4_2_OKResponseFields(t *testing.T) {
 	assert.Equal(t, wire.ShmAttachResponse{
 		CorrelationID:          -42,
 		Code:                   wire.CodeOK,
-		LeaseID:                1,
+		LeaseID:                leaseID(1),
 		LeaseExpiryTimestampNs: 7*second + leaseLifetime,
 		StreamID:               camStream,
 		Epoch:                  7 * second,

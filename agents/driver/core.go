@@ -66,9 +66,12 @@ type Core struct {
 	epochFloor map[uint32]uint64
 	dynamicIDs idPool
 
-	leases      map[uint64]*Lease
-	leaseOf     map[uint32]uint64 // client id → its one live lease (§4.8)
-	nextLeaseID uint64
+	leases  map[uint64]*Lease
+	leaseOf map[uint32]uint64 // client id → its one live lease (§4.8)
+	ids     leaseIDs
+	// unknownNotices paces the ShmLeaseRevoked answering keepalives and
+	// detaches for leases this instance never issued.
+	unknownNotices noticeLimiter
 
 	descriptorIDs idPool
 	controlIDs    idPool
@@ -78,20 +81,22 @@ type Core struct {
 }
 
 // NewCore builds the state for a validated configuration. Static streams
-// exist from the start, unprovisioned (epoch 0).
-func NewCore(cfg *config.DriverConfig) *Core {
+// exist from the start, unprovisioned (epoch 0). instance is this driver
+// run's nonce (NewInstanceNonce): the high half of every lease id it issues.
+func NewCore(cfg *config.DriverConfig, instance uint32) *Core {
 	c := &Core{
-		cfg:           cfg,
-		leaseExpiryNs: uint64(cfg.Policies.LeaseExpiry()),
-		life:          lifecycle{state: Running},
-		streams:       make(map[uint32]*Stream, len(cfg.Streams)),
-		epochFloor:    map[uint32]uint64{},
-		dynamicIDs:    newIDPool(cfg.Driver.StreamIDRange),
-		leases:        map[uint64]*Lease{},
-		leaseOf:       map[uint32]uint64{},
-		nextLeaseID:   1,
-		descriptorIDs: newIDPool(cfg.Driver.DescriptorStreamIDRange),
-		controlIDs:    newIDPool(cfg.Driver.ControlStreamIDRange),
+		cfg:            cfg,
+		leaseExpiryNs:  uint64(cfg.Policies.LeaseExpiry()),
+		life:           lifecycle{state: Running},
+		streams:        make(map[uint32]*Stream, len(cfg.Streams)),
+		epochFloor:     map[uint32]uint64{},
+		dynamicIDs:     newIDPool(cfg.Driver.StreamIDRange),
+		leases:         map[uint64]*Lease{},
+		leaseOf:        map[uint32]uint64{},
+		ids:            leaseIDs{instance: instance},
+		unknownNotices: newNoticeLimiter(uint64(cfg.Policies.KeepaliveInterval())),
+		descriptorIDs:  newIDPool(cfg.Driver.DescriptorStreamIDRange),
+		controlIDs:     newIDPool(cfg.Driver.ControlStreamIDRange),
 	}
 	for _, s := range cfg.Streams {
 		c.streams[s.StreamID] = &Stream{ID: s.StreamID, Profile: cfg.Profiles[s.Profile]}
@@ -147,30 +152,70 @@ func (c *Core) bumpEpoch(s *Stream, nowNs uint64) {
 
 // Keepalive applies a ShmLeaseKeepalive. It extends the lease only when
 // lease id, stream, client and role all match and the deadline has not
-// passed. It does not allocate.
-func (c *Core) Keepalive(k wire.ShmLeaseKeepalive, nowNs uint64) KeepaliveResult {
+// passed. A keepalive for a lease this instance never issued (a client of
+// an earlier driver run) is answered with ShmLeaseRevoked for exactly that
+// lease, client, stream and role, paced per client (noticeLimiter); one for
+// a lease it issued and ended is ignored, its end was announced then. It
+// does not allocate, except to remember a client an unknown-lease notice
+// went to.
+func (c *Core) Keepalive(k wire.ShmLeaseKeepalive, nowNs uint64) (KeepaliveResult, []Action) {
+	c.actions = c.actions[:0]
 	l, ok := c.leases[k.LeaseID]
 	if !ok {
-		return KeepaliveUnknownLease
+		if c.ids.issued(k.LeaseID) {
+			return KeepaliveEndedLease, c.actions
+		}
+		c.noticeUnknownLease(k.LeaseID, k.StreamID, k.ClientID, k.Role, nowNs)
+		return KeepaliveUnknownLease, c.actions
 	}
 	if l.StreamID != k.StreamID || l.ClientID != k.ClientID || l.Role != k.Role {
-		return KeepaliveMismatch
+		return KeepaliveMismatch, c.actions
 	}
 	if nowNs >= l.ExpiresAtNs {
-		return KeepaliveLate
+		return KeepaliveLate, c.actions
 	}
 	l.State, _ = l.State.next(eventKeepalive)
 	l.ExpiresAtNs = nowNs + c.leaseExpiryNs
-	return KeepaliveExtended
+	return KeepaliveExtended, c.actions
+}
+
+// UnknownLeaseMessage is the diagnostic of a ShmLeaseRevoked answering a
+// keepalive or detach for a lease this driver instance never issued.
+const UnknownLeaseMessage = "unknown lease (driver restarted?)"
+
+// noticeUnknownLease appends the ShmLeaseRevoked (REVOKED) that tells a
+// client of an earlier driver run its lease is gone, unless the client had
+// one within the pacing window.
+func (c *Core) noticeUnknownLease(leaseID uint64, streamID, clientID uint32, role wire.Role, nowNs uint64) {
+	if !c.unknownNotices.allow(clientID, nowNs) {
+		return
+	}
+	c.actions = append(c.actions, Action{
+		Kind:     ActionSendLeaseRevoked,
+		StreamID: streamID,
+		Revoked: wire.ShmLeaseRevoked{
+			TimestampNs:  nowNs,
+			LeaseID:      leaseID,
+			StreamID:     streamID,
+			ClientID:     clientID,
+			Role:         role,
+			Reason:       wire.RevokeRevoked,
+			ErrorMessage: UnknownLeaseMessage,
+		},
+	})
 }
 
 // Detach applies a ShmDetachRequest (Driver spec §4.9): a live lease whose
 // id, stream, client and role match ends as DETACHED with code OK; anything
-// else is REJECTED.
+// else is REJECTED. A lease this instance never issued also gets the
+// ShmLeaseRevoked a keepalive for it would.
 func (c *Core) Detach(req wire.ShmDetachRequest, nowNs uint64) (wire.ShmDetachResponse, []Action) {
 	c.actions = c.actions[:0]
 	l, ok := c.leases[req.LeaseID]
 	if !ok {
+		if !c.ids.issued(req.LeaseID) {
+			c.noticeUnknownLease(req.LeaseID, req.StreamID, req.ClientID, req.Role, nowNs)
+		}
 		return wire.ShmDetachResponse{CorrelationID: req.CorrelationID, Code: wire.CodeRejected, ErrorMessage: "unknown lease"}, c.actions
 	}
 	if l.StreamID != req.StreamID || l.ClientID != req.ClientID || l.Role != req.Role {
@@ -180,9 +225,11 @@ func (c *Core) Detach(req wire.ShmDetachRequest, nowNs uint64) (wire.ShmDetachRe
 	return wire.ShmDetachResponse{CorrelationID: req.CorrelationID, Code: wire.CodeOK}, c.actions
 }
 
-// ExpireLeases ends every lease whose deadline has passed, in lease id order.
+// ExpireLeases ends every lease whose deadline has passed, in lease id
+// order, and forgets unknown-lease notices older than their pacing window.
 func (c *Core) ExpireLeases(nowNs uint64) []Action {
 	c.actions = c.actions[:0]
+	c.unknownNotices.prune(nowNs)
 	c.scratch = c.scratch[:0]
 	for id, l := range c.leases {
 		if nowNs >= l.ExpiresAtNs {

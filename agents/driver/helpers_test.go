@@ -38,6 +38,20 @@ stream_id = 10000
 profile = "cam"
 `
 
+// testInstance is the instance nonce of the tests' cores: lease ids are
+// testInstance<<32 | n.
+const testInstance uint32 = 0x7e57_0001
+
+// leaseID is the id of the n-th lease a test core issues.
+func leaseID(n uint32) uint64 { return uint64(testInstance)<<32 | uint64(n) }
+
+// keepalive applies k and returns the result alone, for tests of leases
+// the core knows (which produce no actions).
+func keepalive(c *Core, k wire.ShmLeaseKeepalive, nowNs uint64) KeepaliveResult {
+	r, _ := c.Keepalive(k, nowNs)
+	return r
+}
+
 func loadConfig(t *testing.T, extra string) *config.DriverConfig {
 	t.Helper()
 	cfg, err := config.ParseDriverConfig(strings.NewReader(baseConfig + extra))
@@ -47,7 +61,7 @@ func loadConfig(t *testing.T, extra string) *config.DriverConfig {
 
 func newTestCore(t *testing.T) *Core {
 	t.Helper()
-	return NewCore(loadConfig(t, ""))
+	return NewCore(loadConfig(t, ""), testInstance)
 }
 
 func request(stream, client uint32, role wire.Role) wire.ShmAttachRequest {

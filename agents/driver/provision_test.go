@@ -328,7 +328,7 @@ func TestProvision_ScanEpochsFeedsCoreEpochFloor_DriverSpec10(t *testing.T) {
 	require.NoError(t, err)
 	require.ElementsMatch(t, []EpochOnDisk{{10000, 7}, {10000, 900}}, found)
 
-	core := NewCore(cfg)
+	core := NewCore(cfg, testInstance)
 	for _, e := range found {
 		core.RecordEpochOnDisk(e.StreamID, e.Epoch)
 	}
