@@ -129,12 +129,15 @@ func NewAgent(ctx context.Context, cfg *config.DriverConfig, client transport.Cl
 	if a.sub, err = transport.Await(ctx, client.AddSubscription(cfg.Driver.ControlChannel, int32(cfg.Driver.ControlStreamID))); err != nil {
 		return fail(fmt.Errorf("driver: control subscription: %w", err))
 	}
-	if a.controlPub, err = transport.Await(ctx, client.AddPublication(cfg.Driver.ControlChannel, int32(cfg.Driver.ControlStreamID))); err != nil {
+	// Exclusive publications: the driver's messages come from a session of
+	// its own, which clients pin (docs/trust.md); a concurrent publication
+	// would share one session with every client's requests.
+	if a.controlPub, err = transport.Await(ctx, client.AddExclusivePublication(cfg.Driver.ControlChannel, int32(cfg.Driver.ControlStreamID))); err != nil {
 		return fail(fmt.Errorf("driver: control publication: %w", err))
 	}
 	a.announcePub = a.controlPub
 	if cfg.Driver.AnnounceChannel != cfg.Driver.ControlChannel || cfg.Driver.AnnounceStreamID != cfg.Driver.ControlStreamID {
-		if a.announcePub, err = transport.Await(ctx, client.AddPublication(cfg.Driver.AnnounceChannel, int32(cfg.Driver.AnnounceStreamID))); err != nil {
+		if a.announcePub, err = transport.Await(ctx, client.AddExclusivePublication(cfg.Driver.AnnounceChannel, int32(cfg.Driver.AnnounceStreamID))); err != nil {
 			return fail(fmt.Errorf("driver: announce publication: %w", err))
 		}
 	}

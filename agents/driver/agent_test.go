@@ -495,3 +495,19 @@ func TestAgent_KeepaliveForAnotherRunsLeaseIsRevoked(t *testing.T) {
 	d.run(20 * time.Millisecond)
 	require.Len(t, d.probe.revoked, 1, "one notice for the flood (the interval is 100 ms)")
 }
+
+// docs/trust.md: the driver answers from an exclusive publication, a session
+// of its own that clients can pin, never the session a client's concurrent
+// publication on the control stream shares.
+func TestAgent_RespondsFromItsOwnSession(t *testing.T) {
+	d := startTestDriver(t, "")
+	client := added(t, d.client.AddPublication(d.cfg.Driver.ControlChannel, int32(d.cfg.Driver.ControlStreamID)))
+	require.Equal(t, d.probe.pub.SessionID(), client.SessionID(), "concurrent publications of a stream share a session")
+	prod := d.attach(producerRequest(1, 10000, 1))
+	require.Equal(t, wire.CodeOK, prod.Code)
+	d.awaitAnnounce(10000, 0)
+	d.detach(wire.ShmDetachRequest{CorrelationID: 2, LeaseID: prod.LeaseID, StreamID: 10000, ClientID: 1, Role: wire.RoleProducer})
+	d.awaitRevoked(prod.LeaseID)
+	require.Len(t, d.probe.sessions, 1, "every driver message from one session: %v", d.probe.sessions)
+	require.NotContains(t, d.probe.sessions, client.SessionID())
+}
