@@ -53,6 +53,10 @@ type Agent struct {
 	log  *slog.Logger
 	core *Core
 	prov *Provisioner
+	// work provisions epochs off the duty cycle; refused are the epochs its
+	// full queue refused, reported to the core next cycle.
+	work    *worker
+	refused []job
 	// instance is this run's nonce: the high half of its lease ids.
 	instance uint32
 
@@ -142,6 +146,7 @@ func NewAgent(ctx context.Context, cfg *config.DriverConfig, client transport.Cl
 		}
 	}
 	a.onControl = a.onMessage
+	a.work = startWorker(prov)
 	log.Info("driver ready", "instance", cfg.Driver.InstanceID, "lease_id_prefix", fmt.Sprintf("%08x", instance), "base_dir", prov.BaseDir(),
 		"control", cfg.Driver.ControlChannel, "control_stream", cfg.Driver.ControlStreamID,
 		"epochs_on_disk", len(found))
@@ -194,9 +199,60 @@ func (a *Agent) DoWork(now clock.Mono) int {
 			work += a.runActions(actions) + 1
 		}
 	}
+	work += a.pollWorker()
 	work += a.sub.Poll(a.onControl, fragmentLimit)
 	work += a.runTimers()
 	return work
+}
+
+// pollWorker takes the provisioning worker's finished jobs: an epoch the
+// core awaits is installed and its waiting attaches answered; any other is
+// discarded and its files removed.
+func (a *Agent) pollWorker() int {
+	n := len(a.refused)
+	for _, j := range a.refused {
+		a.runActions(a.core.Provisioned(j.streamID, j.epoch, "the provisioning queue is full", a.nowNs))
+	}
+	a.refused = a.refused[:0]
+	for ; n < fragmentLimit; n++ {
+		r, ok := a.work.poll()
+		if !ok {
+			break
+		}
+		j := r.job
+		if j.remove {
+			if r.err != nil {
+				a.log.Warn("removing an unused epoch failed", "stream", j.streamID, "epoch", j.epoch, "err", r.err)
+			}
+			continue
+		}
+		if !a.core.AwaitsEpoch(j.streamID, j.epoch) {
+			if r.prepared != nil {
+				a.prov.Discard(r.prepared)
+				a.work.submit(job{streamID: j.streamID, epoch: j.epoch, remove: true})
+			}
+			continue
+		}
+		failure := ""
+		if r.prepared == nil {
+			failure = r.err.Error()
+			a.metrics.ProvisionFailures.Add(1)
+			a.log.Error("provisioning failed", "stream", j.streamID, "epoch", j.epoch, "took", r.took, "err", r.err)
+			if errors.Is(r.err, ErrMlock) && a.fatal == nil {
+				// policies.mlock_shm promises locked memory; without it the driver
+				// stops. The drain starts next cycle: the core's actions are in use.
+				a.fatal = r.err
+			}
+		} else {
+			if r.err != nil {
+				a.log.Warn("epoch GC incomplete", "stream", j.streamID, "err", r.err)
+			}
+			a.prov.Install(r.prepared)
+			a.log.Info("epoch provisioned", "stream", j.streamID, "epoch", j.epoch, "took", r.took)
+		}
+		a.runActions(a.core.Provisioned(j.streamID, j.epoch, failure, a.nowNs))
+	}
+	return n
 }
 
 func (a *Agent) runTimers() int {
@@ -240,6 +296,7 @@ func (a *Agent) OnClose() {
 		a.stopped = true
 		close(a.done)
 	}
+	a.work.stop()
 	if err := a.prov.Close(); err != nil {
 		a.log.Warn("SHM cleanup incomplete", "err", err)
 	}
@@ -355,59 +412,7 @@ func (a *Agent) onNewerVersion(msg []byte, hdr wire.Header) {
 }
 
 func (a *Agent) onAttach(req wire.ShmAttachRequest) {
-	d := a.core.DecideAttach(req, a.nowNs)
-	if d.Code != wire.CodeOK {
-		resp := d.Response()
-		a.sendAttachResponse(&resp)
-		return
-	}
-	epoch := d.Plan.ProvisionEpoch
-	if epoch == 0 {
-		s, _ := a.core.Stream(d.Plan.StreamID)
-		epoch = s.Epoch
-	}
-	regions, err := a.ensureProvisioned(d.Plan.StreamID, epoch, d.Plan.Profile)
-	if err != nil {
-		resp := Rejection(req.CorrelationID, wire.CodeInternalError, "failed to provision SHM: "+err.Error())
-		a.sendAttachResponse(&resp)
-		return
-	}
-	// Provisioning can take long (a large profile is written and prefaulted): the lease
-	// runs from when it is granted, not from when the request arrived.
-	a.nowNs = uint64(clock.Now())
-	resp, actions := a.core.CommitAttach(d.Plan, a.nowNs)
-	resp.HeaderRegionURI = regions.HeaderURI
-	for i := range resp.PayloadPools {
-		resp.PayloadPools[i].RegionURI = regions.Pools[i].RegionURI
-	}
-	a.sendAttachResponse(&resp)
-	a.log.Info("lease granted", "lease", resp.LeaseID, "stream", resp.StreamID, "client", req.ClientID,
-		"role", req.Role, "epoch", resp.Epoch)
-	a.runActions(actions)
-}
-
-// ensureProvisioned makes the stream's files match epoch, provisioning them
-// when the provisioner holds another epoch (a new epoch, or a retry after
-// an earlier provisioning failure).
-func (a *Agent) ensureProvisioned(streamID uint32, epoch uint64, profile config.Profile) (*Regions, error) {
-	if r, ok := a.prov.Current(streamID); ok && r.Epoch == epoch {
-		return r, nil
-	}
-	r, err := a.prov.Provision(streamID, epoch, profile, a.nowNs)
-	if err != nil && r == nil {
-		a.metrics.ProvisionFailures.Add(1)
-		a.log.Error("provisioning failed", "stream", streamID, "epoch", epoch, "err", err)
-		if errors.Is(err, ErrMlock) && a.fatal == nil {
-			// policies.mlock_shm promises locked memory; without it the driver
-			// stops. The drain starts next cycle: the core's actions may be in use.
-			a.fatal = err
-		}
-		return nil, err
-	}
-	if err != nil {
-		a.log.Warn("epoch GC incomplete", "stream", streamID, "err", err)
-	}
-	return r, nil
+	a.runActions(a.core.Attach(req, a.nowNs))
 }
 
 func (a *Agent) onConsumerHello(msg []byte, hdr wire.Header) {
@@ -439,9 +444,9 @@ func (a *Agent) runActions(actions []Action) int {
 			a.log.Info("lease ended", "lease", r.LeaseID, "stream", r.StreamID, "client", r.ClientID,
 				"role", r.Role.String(), "reason", r.Reason.String(), "message", r.ErrorMessage)
 		case ActionProvisionEpoch:
-			if s, ok := a.core.Stream(act.StreamID); ok {
-				a.ensureProvisioned(act.StreamID, act.Epoch, s.Profile)
-			}
+			a.provision(act.StreamID, act.Epoch)
+		case ActionSendAttachResponse:
+			a.answerAttach(act)
 		case ActionSendPoolAnnounce:
 			a.sendAnnounce(act.StreamID, true)
 		case ActionRetireStream:
@@ -453,6 +458,42 @@ func (a *Agent) runActions(actions []Action) int {
 		}
 	}
 	return len(actions)
+}
+
+// provision hands an epoch to the worker; a full queue fails it at once.
+func (a *Agent) provision(streamID uint32, epoch uint64) {
+	s, _ := a.core.Stream(streamID)
+	if a.work.submit(job{streamID: streamID, epoch: epoch, profile: s.Profile, nowNs: a.nowNs}) {
+		return
+	}
+	a.metrics.ProvisionFailures.Add(1)
+	a.log.Error("provisioning refused: the worker's queue is full", "stream", streamID, "epoch", epoch, "queue", workerQueue)
+	// The core's actions are in use: the failure goes to the core next cycle.
+	a.refused = append(a.refused, job{streamID: streamID, epoch: epoch})
+}
+
+// answerAttach sends an attach response; an OK one gets the URIs of its
+// epoch's files.
+func (a *Agent) answerAttach(act *Action) {
+	resp := &act.Response
+	if resp.Code == wire.CodeOK {
+		r, ok := a.prov.Current(act.StreamID)
+		if !ok || r.Epoch != act.Epoch {
+			// Cannot happen: the core grants only installed epochs. Refuse rather than send no URI.
+			*resp = Rejection(resp.CorrelationID, wire.CodeInternalError, fmt.Sprintf("stream %d epoch %d has no files", act.StreamID, act.Epoch))
+		} else {
+			resp.HeaderRegionURI = r.HeaderURI
+			for i := range resp.PayloadPools {
+				resp.PayloadPools[i].RegionURI = r.Pools[i].RegionURI
+			}
+		}
+	}
+	a.sendAttachResponse(resp)
+	if resp.Code == wire.CodeOK {
+		l, _ := a.core.Lease(resp.LeaseID)
+		a.log.Info("lease granted", "lease", resp.LeaseID, "stream", resp.StreamID, "client", l.ClientID,
+			"role", l.Role.String(), "epoch", resp.Epoch, "correlation_id", resp.CorrelationID)
+	}
 }
 
 // sendAnnounce publishes ShmPoolAnnounce for a stream whose files match its
@@ -498,7 +539,7 @@ func (a *Agent) sendAttachResponse(r *wire.ShmAttachResponse) {
 	a.metrics.AttachResponses.Add(1)
 	if r.Code != wire.CodeOK {
 		a.metrics.AttachRejections.Add(1)
-		a.log.Debug("attach refused", "correlation_id", r.CorrelationID, "code", r.Code, "message", r.ErrorMessage)
+		a.log.Info("attach refused", "correlation_id", r.CorrelationID, "code", r.Code.String(), "reason", r.ErrorMessage)
 	}
 }
 

@@ -13,8 +13,9 @@ type ActionKind uint8
 const (
 	// ActionSendLeaseRevoked: publish Action.Revoked as ShmLeaseRevoked.
 	ActionSendLeaseRevoked ActionKind = iota + 1
-	// ActionProvisionEpoch: create SHM files of Action.Epoch for
-	// Action.StreamID (layout from Core.Stream), then run epoch GC.
+	// ActionProvisionEpoch: create the SHM files of Action.Epoch for
+	// Action.StreamID (layout from Core.Stream) off the duty cycle, then run
+	// epoch GC; report the outcome with Core.Provisioned.
 	ActionProvisionEpoch
 	// ActionSendPoolAnnounce: publish ShmPoolAnnounce for Action.StreamID.
 	ActionSendPoolAnnounce
@@ -23,6 +24,9 @@ const (
 	ActionRetireStream
 	// ActionSendDriverShutdown: publish Action.Shutdown as ShmDriverShutdown.
 	ActionSendDriverShutdown
+	// ActionSendAttachResponse: publish Action.Response as ShmAttachResponse;
+	// an OK one first gets the URIs of Action.Epoch's files of Action.StreamID.
+	ActionSendAttachResponse
 )
 
 // Action is one effect, in the order the agent must carry it out.
@@ -32,6 +36,7 @@ type Action struct {
 	Epoch    uint64
 	Revoked  wire.ShmLeaseRevoked
 	Shutdown wire.ShmDriverShutdown
+	Response wire.ShmAttachResponse
 }
 
 // Stream is the driver's view of one stream.
@@ -41,9 +46,14 @@ type Stream struct {
 	// Dynamic streams were created on attach and are forgotten when their
 	// last lease ends.
 	Dynamic bool
-	// Epoch is 0 until the stream is first provisioned.
+	// Epoch is the stream's newest epoch: 0 until the stream is first
+	// provisioned; while Provisioning, the epoch being provisioned.
 	Epoch        uint64
 	EpochStartNs uint64
+	// Ready: Epoch's files exist, so it is granted and announced.
+	Ready bool
+	// Provisioning: an ActionProvisionEpoch for Epoch awaits Provisioned.
+	Provisioning bool
 	// ProducerLeaseID is 0 when no producer is attached; ProducerClientID is
 	// then 0 too, which is ShmPoolAnnounce.producerId for "no producer" (§8).
 	ProducerLeaseID  uint64
@@ -54,6 +64,20 @@ type Stream struct {
 // Core is the driver's protocol state: streams, leases, epochs, per-consumer
 // stream assignments and the driver lifecycle. It is used by one goroutine.
 // The []Action a method returns is reused by the next call.
+//
+// Provisioning is asynchronous: an attach that needs a new epoch waits
+// (ActionProvisionEpoch) while the core keeps serving keepalives, detaches
+// and other attaches, and is granted when the agent reports the epoch with
+// Provisioned. A lease's expiry counts from its grant.
+//
+// Lease identity across driver runs: every lease id carries this run's
+// random instance nonce in its high half (leaseIDs), so no two runs issue
+// the same id, and a keepalive or detach naming a lease this run never
+// issued (a client of a driver that died) is answered with ShmLeaseRevoked
+// for exactly that lease id, client, stream and role, reason REVOKED,
+// paced per client (noticeLimiter). Epochs come from the monotonic clock
+// and from the epochs earlier runs left (RecordEpochOnDisk), so they keep
+// increasing across restarts (Driver spec §10).
 type Core struct {
 	cfg           *config.DriverConfig
 	leaseExpiryNs uint64
@@ -72,6 +96,10 @@ type Core struct {
 	// unknownNotices paces the ShmLeaseRevoked answering keepalives and
 	// detaches for leases this instance never issued.
 	unknownNotices noticeLimiter
+
+	// waiting are attaches granted once their stream's epoch is provisioned,
+	// in arrival order.
+	waiting []AttachPlan
 
 	descriptorIDs idPool
 	controlIDs    idPool
@@ -125,12 +153,12 @@ func (c *Core) Lease(id uint64) (Lease, bool) {
 	return *l, true
 }
 
-// AppendProvisionedStreams appends the ids of streams that have an epoch
+// AppendProvisionedStreams appends the ids of streams whose epoch is ready
 // (those ShmPoolAnnounce covers), in ascending order.
 func (c *Core) AppendProvisionedStreams(dst []uint32) []uint32 {
 	start := len(dst)
 	for id, s := range c.streams {
-		if s.Epoch != 0 {
+		if s.Ready {
 			dst = append(dst, id)
 		}
 	}
@@ -144,10 +172,11 @@ func (c *Core) RecordEpochOnDisk(streamID uint32, epoch uint64) {
 	c.epochFloor[streamID] = max(c.epochFloor[streamID], epoch)
 }
 
-// bumpEpoch moves a stream to its next epoch.
+// bumpEpoch starts a stream's next epoch, unless one is already under way.
 func (c *Core) bumpEpoch(s *Stream, nowNs uint64) {
-	s.Epoch = nextEpoch(s.Epoch, c.epochFloor[s.ID], nowNs)
-	s.EpochStartNs = nowNs
+	if !s.Provisioning {
+		c.startEpoch(s, nextEpoch(s.Epoch, c.epochFloor[s.ID], nowNs), nowNs)
+	}
 }
 
 // Keepalive applies a ShmLeaseKeepalive. It extends the lease only when
@@ -256,9 +285,9 @@ func (c *Core) RevokeLease(leaseID uint64, message string, nowNs uint64) ([]Acti
 
 // endLease moves a live lease to its end state and emits, in order:
 // ShmLeaseRevoked (§4.9, for every role), then for a producer the epoch
-// bump and a fresh announce (§4.7a, §6), revoke before announce. Without
-// bumpEpoch (driver shutdown) no new epoch is provisioned: the next driver
-// run bumps it before issuing leases (§10).
+// bump (§4.7a, §6), whose announce follows when it is provisioned: revoke
+// before announce. Without bumpEpoch (driver shutdown) no new epoch is
+// provisioned: the next driver run bumps it before issuing leases (§10).
 func (c *Core) endLease(l *Lease, e leaseEvent, message string, nowNs uint64, bumpEpoch bool) {
 	l.State, _ = l.State.next(e)
 	c.actions = append(c.actions, Action{
@@ -284,21 +313,32 @@ func (c *Core) endLease(l *Lease, e leaseEvent, message string, nowNs uint64, bu
 		c.descriptorIDs.release(l.DescriptorStreamID)
 		c.controlIDs.release(l.ControlStreamID)
 	}
-	if s.Dynamic && s.ProducerLeaseID == 0 && s.ConsumerLeases == 0 {
-		// Forgetting the stream keeps its epoch as the floor, so recreating it
-		// bumps the epoch as §6 asks of the producer's end.
-		c.epochFloor[s.ID] = s.Epoch
-		delete(c.streams, s.ID)
-		c.dynamicIDs.release(s.ID)
-		c.actions = append(c.actions, Action{Kind: ActionRetireStream, StreamID: s.ID, Epoch: s.Epoch})
+	if c.forgetIfUnused(s) {
 		return
 	}
 	if l.Role == wire.RoleProducer && bumpEpoch {
 		c.bumpEpoch(s, nowNs)
-		c.actions = append(c.actions,
-			Action{Kind: ActionProvisionEpoch, StreamID: s.ID, Epoch: s.Epoch},
-			Action{Kind: ActionSendPoolAnnounce, StreamID: s.ID, Epoch: s.Epoch})
 	}
+}
+
+// forgetIfUnused forgets a dynamic stream that has no lease, no waiting
+// attach and no provisioning under way, and reports whether it did.
+// Forgetting keeps its epoch as the floor, so recreating the stream bumps
+// the epoch as §6 asks of the producer's end.
+func (c *Core) forgetIfUnused(s *Stream) bool {
+	if !s.Dynamic || s.ProducerLeaseID != 0 || s.ConsumerLeases != 0 || s.Provisioning {
+		return false
+	}
+	for i := range c.waiting {
+		if c.waiting[i].StreamID == s.ID {
+			return false
+		}
+	}
+	c.epochFloor[s.ID] = s.Epoch
+	delete(c.streams, s.ID)
+	c.dynamicIDs.release(s.ID)
+	c.actions = append(c.actions, Action{Kind: ActionRetireStream, StreamID: s.ID, Epoch: s.Epoch})
+	return true
 }
 
 // RequestShutdown applies a ShmDriverShutdownRequest: only a request whose
@@ -348,9 +388,15 @@ func (c *Core) StopNow(nowNs uint64) []Action {
 	return c.actions
 }
 
-// stop revokes every lease (REVOKED, so clients need not wait for expiry),
-// then announces ShmDriverShutdown.
+// stop refuses the attaches still waiting for their epoch, revokes every
+// lease (REVOKED, so clients need not wait for expiry), then announces
+// ShmDriverShutdown.
 func (c *Core) stop(nowNs uint64) {
+	for _, plan := range c.waiting {
+		c.reject(plan.Request.CorrelationID, wire.CodeRejected, "driver is stopping")
+	}
+	clear(c.waiting)
+	c.waiting = c.waiting[:0]
 	c.scratch = c.scratch[:0]
 	for id := range c.leases {
 		c.scratch = append(c.scratch, id)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tensorpool/tensorpool/config"
@@ -28,6 +29,8 @@ var (
 	ErrMlock = errors.New("driver: mlock of an SHM region failed")
 	// ErrNotRegular: an existing backing path is not a regular file.
 	ErrNotRegular = errors.New("driver: existing SHM path is not a regular file")
+	// ErrCanceled: the driver closed while the epoch was being provisioned.
+	ErrCanceled = errors.New("driver: provisioning canceled: the driver is closing")
 )
 
 // streamNamespace is the §15.21a.3 namespace element the driver uses.
@@ -53,17 +56,32 @@ type EpochOnDisk struct {
 	Epoch    uint64
 }
 
-// provisioned is a stream's current epoch with its mappings, kept open so
-// mlocked pages stay locked and files are not unlinked from under us.
-type provisioned struct {
+// PreparedEpoch is a provisioned epoch with its mappings, kept open so
+// mlocked pages stay locked. Provision makes one; Install makes it its
+// stream's current epoch.
+type PreparedEpoch struct {
 	regions  Regions
 	mappings []*shm.MappedRegion
+}
+
+// Regions are the epoch's files.
+func (e *PreparedEpoch) Regions() *Regions { return &e.regions }
+
+func (e *PreparedEpoch) close() {
+	for _, m := range e.mappings {
+		m.Close()
+	}
+	e.mappings = nil
 }
 
 // Provisioner creates and removes the driver's SHM backing files: one
 // directory per stream and epoch at the Wire spec §15.21a.3 layout,
 // <base_dir>/stream-<id>/<instance_id>/epoch-<E>/{header.ring,payload-<pool>.pool}.
-// It is used by the driver agent's goroutine only.
+//
+// Two goroutines share it, each with its own part: the provisioning worker
+// runs the file work (Provision, CollectEpochs, RemoveEpoch) and owns
+// startNs; the agent's duty cycle owns the current epochs (Install,
+// Current, RefreshActivity, Retire). Close runs after the worker stopped.
 type Provisioner struct {
 	cfg *config.DriverConfig
 	// base is shm.base_dir with symlinks resolved; every path and URI is built from it.
@@ -79,8 +97,12 @@ type Provisioner struct {
 	// privileged test process never hits.
 	lock func([]byte) error
 
-	current map[uint32]*provisioned
-	// startNs remembers when epochs of this run started, on the driver clock.
+	// canceled stops a provisioning under way at its next check (Close).
+	canceled atomic.Bool
+
+	// current is the duty cycle's: each stream's installed epoch.
+	current map[uint32]*PreparedEpoch
+	// startNs is the worker's: when epochs of this run started, on the driver clock.
 	startNs map[EpochOnDisk]uint64
 }
 
@@ -135,7 +157,7 @@ func NewProvisioner(cfg *config.DriverConfig) (*Provisioner, error) {
 		freeBytes: statfsAvailable,
 		wallNow:   time.Now,
 		lock:      unix.Mlock,
-		current:   map[uint32]*provisioned{},
+		current:   map[uint32]*PreparedEpoch{},
 		startNs:   map[EpochOnDisk]uint64{},
 	}, nil
 }
@@ -239,10 +261,14 @@ func (p *Provisioner) epochDirs(streamID uint32) ([]EpochDir, error) {
 }
 
 // Provision creates the header ring and payload pools of one stream epoch
-// (Driver spec §3, §9; Wire spec §15.21a) and makes it the stream's current
-// epoch, then collects old epochs when epoch GC is enabled. The previous
-// epoch's mappings are released; its files stay until epoch GC.
-func (p *Provisioner) Provision(streamID uint32, epoch uint64, profile config.Profile, nowNs uint64) (*Regions, error) {
+// (Driver spec §3, §9; Wire spec §15.21a), then collects the stream's old
+// epochs when epoch GC is enabled, keeping this one as current. It runs on
+// the provisioning worker. A failure removes what it created and returns a
+// nil epoch; an epoch with an error means only the GC was incomplete.
+func (p *Provisioner) Provision(streamID uint32, epoch uint64, profile config.Profile, nowNs uint64) (*PreparedEpoch, error) {
+	if p.canceled.Load() {
+		return nil, ErrCanceled
+	}
 	dir, err := shm.EpochDir(p.base, streamNamespace(streamID), p.cfg.Driver.InstanceID, epoch)
 	if err != nil {
 		return nil, err
@@ -259,11 +285,9 @@ func (p *Provisioner) Provision(streamID uint32, epoch uint64, profile config.Pr
 	}
 
 	pid := uint64(os.Getpid())
-	next := &provisioned{regions: Regions{StreamID: streamID, Epoch: epoch, Dir: dir}}
-	fail := func(err error) (*Regions, error) {
-		for _, m := range next.mappings {
-			m.Close()
-		}
+	next := &PreparedEpoch{regions: Regions{StreamID: streamID, Epoch: epoch, Dir: dir}}
+	fail := func(err error) (*PreparedEpoch, error) {
+		next.close()
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -277,6 +301,9 @@ func (p *Provisioner) Provision(streamID uint32, epoch uint64, profile config.Pr
 	}
 	next.regions.HeaderURI = uri
 	for _, pool := range profile.PayloadPools {
+		if p.canceled.Load() {
+			return fail(ErrCanceled)
+		}
 		sb := shm.PayloadPoolSuperblock(epoch, streamID, pool.PoolID, profile.HeaderNslots, pool.StrideBytes)
 		uri, m, err := p.createRegion(shm.PayloadPoolPath(dir, pool.PoolID), &sb, pid, nowNs)
 		if m != nil {
@@ -290,15 +317,37 @@ func (p *Provisioner) Provision(streamID uint32, epoch uint64, profile config.Pr
 		})
 	}
 
-	p.release(streamID)
-	p.current[streamID] = next
 	p.startNs[EpochOnDisk{streamID, epoch}] = nowNs
 	if p.cfg.Policies.EpochGCEnabled {
 		if _, err := p.CollectEpochs(streamID, epoch, p.cfg.Policies.EpochGCMinAgeNs, nowNs); err != nil {
-			return &next.regions, err
+			return next, err
 		}
 	}
-	return &next.regions, nil
+	return next, nil
+}
+
+// Install makes a prepared epoch its stream's current one, on the duty
+// cycle. The previous epoch's mappings are released; its files stay until
+// epoch GC.
+func (p *Provisioner) Install(e *PreparedEpoch) *Regions {
+	p.release(e.regions.StreamID)
+	p.current[e.regions.StreamID] = e
+	return &e.regions
+}
+
+// Discard releases a prepared epoch the driver will not use; its files are
+// for RemoveEpoch, on the worker.
+func (p *Provisioner) Discard(e *PreparedEpoch) { e.close() }
+
+// RemoveEpoch deletes one epoch directory of a stream, on the worker.
+func (p *Provisioner) RemoveEpoch(streamID uint32, epoch uint64) error {
+	delete(p.startNs, EpochOnDisk{streamID, epoch})
+	return os.RemoveAll(p.epochDir(streamID, epoch))
+}
+
+// epochDir is where an epoch's files live.
+func (p *Provisioner) epochDir(streamID uint32, epoch uint64) string {
+	return filepath.Join(p.instanceDir(streamID), epochDirPrefix+strconv.FormatUint(epoch, 10))
 }
 
 // mkdirUnderBase creates dir (inside the canonical base) one component at a
@@ -395,7 +444,9 @@ func (p *Provisioner) createRegion(path string, sb *shm.Superblock, pid, nowNs u
 	// Only a fresh file is prefaulted: touching it allocates every page now
 	// rather than on the producer's first frames. A reused file keeps its bytes.
 	if p.cfg.Policies.PrefaultShm && !reused {
-		prefault(m.Bytes(), p.pageSize)
+		if !prefault(m.Bytes(), p.pageSize, &p.canceled) {
+			return "", m, ErrCanceled
+		}
 	}
 	if p.cfg.Policies.MlockShm {
 		if err := p.lock(m.Bytes()); err != nil {
@@ -468,14 +519,24 @@ func (p *Provisioner) mapExisting(path string, sb *shm.Superblock, size int) (*s
 	return m, nil
 }
 
+// prefaultChunk is how much prefault touches between checks for a cancel.
+const prefaultChunk = 64 << 20
+
 // prefault makes the filesystem allocate every page of a fresh mapping
-// now: in one madvise(MADV_POPULATE_WRITE) where the kernel has it (5.14+),
-// else by writing a zero into each page past the first (the superblock
-// already touched that one).
-func prefault(b []byte, pageSize int) {
-	if unix.Madvise(b, unix.MADV_POPULATE_WRITE) != nil {
-		touchPages(b, pageSize)
+// now, a chunk at a time: by madvise(MADV_POPULATE_WRITE) where the kernel
+// has it (5.14+), else by writing a zero into each page past the first (the
+// superblock already touched that one). It reports false when canceled.
+func prefault(b []byte, pageSize int, canceled *atomic.Bool) bool {
+	for off := 0; off < len(b); off += prefaultChunk {
+		if canceled.Load() {
+			return false
+		}
+		chunk := b[off:min(off+prefaultChunk, len(b))]
+		if unix.Madvise(chunk, unix.MADV_POPULATE_WRITE) != nil {
+			touchPages(chunk, pageSize)
+		}
 	}
+	return true
 }
 
 func touchPages(b []byte, pageSize int) {
@@ -499,11 +560,9 @@ func (p *Provisioner) CollectEpochs(streamID uint32, current, minAgeNs, nowNs ui
 	victims := EpochsToCollect(dirs, current, p.cfg.Policies.EpochGCKeep, minAgeNs, nowNs, nil)
 	var errs []error
 	for _, epoch := range victims {
-		dir := filepath.Join(p.instanceDir(streamID), epochDirPrefix+strconv.FormatUint(epoch, 10))
-		if err := os.RemoveAll(dir); err != nil {
+		if err := p.RemoveEpoch(streamID, epoch); err != nil {
 			errs = append(errs, err)
 		}
-		delete(p.startNs, EpochOnDisk{streamID, epoch})
 	}
 	return victims, errors.Join(errs...)
 }
@@ -514,8 +573,7 @@ func (p *Provisioner) epochStartNs(streamID uint32, epoch uint64, wall time.Time
 	if ns, ok := p.startNs[EpochOnDisk{streamID, epoch}]; ok {
 		return ns
 	}
-	dir := filepath.Join(p.instanceDir(streamID), epochDirPrefix+strconv.FormatUint(epoch, 10))
-	info, err := os.Lstat(dir)
+	info, err := os.Lstat(p.epochDir(streamID, epoch))
 	if err != nil {
 		return nowNs // unknown age: treat as new, so it is kept
 	}
@@ -555,14 +613,16 @@ func (p *Provisioner) release(streamID uint32) {
 	if !ok {
 		return
 	}
-	for _, m := range c.mappings {
-		m.Close()
-	}
+	c.close()
 	delete(p.current, streamID)
 }
 
+// Cancel makes a provisioning under way give up at its next check, from any
+// goroutine: the driver is closing.
+func (p *Provisioner) Cancel() { p.canceled.Store(true) }
+
 // Close releases every mapping and, with policies.cleanup_shm_on_exit,
-// removes each stream's current epoch directory.
+// removes each stream's current epoch directory. The worker has stopped.
 func (p *Provisioner) Close() error {
 	var errs []error
 	ids := make([]uint32, 0, len(p.current))
