@@ -35,6 +35,7 @@ type Metrics struct {
 	PublishRetries    atomic.Uint64 // sends deferred to a later duty cycle by back pressure
 	PublishDrops      atomic.Uint64 // sends given up (not connected, or the retry queue full)
 	ProvisionFailures atomic.Uint64
+	RegionsLost       atomic.Uint64 // epochs whose files were deleted, replaced or truncated under the driver
 }
 
 // maxPending bounds the messages kept for a retry after back pressure; past
@@ -267,8 +268,17 @@ func (a *Agent) runTimers() int {
 		a.nextAnnounceNs = a.nowNs + uint64(a.cfg.Policies.AnnouncePeriod())
 		a.announceIDs = a.core.AppendProvisionedStreams(a.announceIDs[:0])
 		for _, id := range a.announceIDs {
-			if s, ok := a.core.Stream(id); ok && s.ProducerLeaseID == 0 {
-				a.prov.RefreshActivity(id, a.nowNs)
+			s, ok := a.core.Stream(id)
+			if !ok {
+				continue // forgotten after a loss earlier in this loop
+			}
+			err := a.prov.Verify(id)
+			if err == nil && s.ProducerLeaseID == 0 {
+				err = a.prov.RefreshActivity(id, a.nowNs)
+			}
+			if err != nil {
+				a.regionsLost(id, s.Epoch, err)
+				continue
 			}
 			a.sendAnnounce(id, false)
 		}
@@ -412,7 +422,23 @@ func (a *Agent) onNewerVersion(msg []byte, hdr wire.Header) {
 }
 
 func (a *Agent) onAttach(req wire.ShmAttachRequest) {
+	// Before granting on files that exist, check they still do: a stream
+	// whose files were deleted or replaced moves to a new epoch instead.
+	if s, ok := a.core.Stream(req.StreamID); ok && s.Ready {
+		if err := a.prov.Verify(s.ID); err != nil {
+			a.regionsLost(s.ID, s.Epoch, err)
+		}
+	}
 	a.runActions(a.core.Attach(req, a.nowNs))
+}
+
+// regionsLost handles an epoch whose files are no longer the driver's: its
+// mappings are released and the core moves the stream on.
+func (a *Agent) regionsLost(streamID uint32, epoch uint64, err error) {
+	a.metrics.RegionsLost.Add(1)
+	a.log.Warn("SHM regions lost: the stream moves to a new epoch", "stream", streamID, "epoch", epoch, "err", err)
+	a.prov.Retire(streamID)
+	a.runActions(a.core.RegionsLost(streamID, epoch, err.Error(), a.nowNs))
 }
 
 func (a *Agent) onConsumerHello(msg []byte, hdr wire.Header) {

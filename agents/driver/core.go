@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/tensorpool/tensorpool/config"
@@ -339,6 +340,30 @@ func (c *Core) forgetIfUnused(s *Stream) bool {
 	c.dynamicIDs.release(s.ID)
 	c.actions = append(c.actions, Action{Kind: ActionRetireStream, StreamID: s.ID, Epoch: s.Epoch})
 	return true
+}
+
+// RegionsLost tells the core that the files of a stream's ready epoch were
+// deleted, replaced or truncated under the driver (message says how): the
+// epoch is no longer granted or announced. A producer lease on it is
+// revoked (REVOKED, naming the cause), which moves the stream to a new
+// epoch as any producer's end does (§4.7a); with only consumers a new epoch
+// is provisioned for them to follow; a stream without leases gets one on
+// its next attach. Anything else (another epoch, one not ready) changes
+// nothing.
+func (c *Core) RegionsLost(streamID uint32, epoch uint64, message string, nowNs uint64) []Action {
+	c.actions = c.actions[:0]
+	s, ok := c.streams[streamID]
+	if !ok || !s.Ready || s.Epoch != epoch {
+		return c.actions
+	}
+	s.Ready = false
+	switch {
+	case s.ProducerLeaseID != 0:
+		c.endLease(c.leases[s.ProducerLeaseID], eventRevoke, truncateMessage(fmt.Sprintf("SHM regions of epoch %d lost: %s", epoch, message)), nowNs, true)
+	case s.ConsumerLeases > 0:
+		c.bumpEpoch(s, nowNs)
+	}
+	return c.actions
 }
 
 // RequestShutdown applies a ShmDriverShutdownRequest: only a request whose

@@ -29,6 +29,9 @@ var (
 	ErrMlock = errors.New("driver: mlock of an SHM region failed")
 	// ErrNotRegular: an existing backing path is not a regular file.
 	ErrNotRegular = errors.New("driver: existing SHM path is not a regular file")
+	// ErrRegionsLost: the files of a stream's current epoch were deleted,
+	// replaced or truncated under the driver; the stream moves to a new epoch.
+	ErrRegionsLost = errors.New("driver: the SHM files of the epoch were removed, replaced or truncated")
 	// ErrCanceled: the driver closed while the epoch was being provisioned.
 	ErrCanceled = errors.New("driver: provisioning canceled: the driver is closing")
 )
@@ -60,18 +63,28 @@ type EpochOnDisk struct {
 // mlocked pages stay locked. Provision makes one; Install makes it its
 // stream's current epoch.
 type PreparedEpoch struct {
-	regions  Regions
-	mappings []*shm.MappedRegion
+	regions Regions
+	files   []regionFile
+}
+
+// regionFile is one region of an epoch: its mapping, an O_PATH descriptor
+// of the file (to notice, without a path lookup, that it was deleted,
+// replaced or truncated), and the superblock it must keep.
+type regionFile struct {
+	m      *shm.MappedRegion
+	fd     int
+	expect shm.Superblock
 }
 
 // Regions are the epoch's files.
 func (e *PreparedEpoch) Regions() *Regions { return &e.regions }
 
 func (e *PreparedEpoch) close() {
-	for _, m := range e.mappings {
-		m.Close()
+	for _, f := range e.files {
+		f.m.Close()
+		unix.Close(f.fd)
 	}
-	e.mappings = nil
+	e.files = nil
 }
 
 // Provisioner creates and removes the driver's SHM backing files: one
@@ -273,11 +286,7 @@ func (p *Provisioner) Provision(streamID uint32, epoch uint64, profile config.Pr
 	if err != nil {
 		return nil, err
 	}
-	need, err := regionBytes(profile)
-	if err != nil {
-		return nil, err
-	}
-	if err := p.ensureSpace(streamID, epoch, need, nowNs); err != nil {
+	if err := p.ensureSpace(streamID, epoch, profile.EpochBytes(), nowNs); err != nil {
 		return nil, err
 	}
 	if err := p.mkdirUnderBase(dir); err != nil {
@@ -292,10 +301,7 @@ func (p *Provisioner) Provision(streamID uint32, epoch uint64, profile config.Pr
 		return nil, err
 	}
 	header := shm.HeaderRingSuperblock(epoch, streamID, profile.HeaderNslots)
-	uri, m, err := p.createRegion(shm.HeaderRingPath(dir), &header, pid, nowNs)
-	if m != nil {
-		next.mappings = append(next.mappings, m)
-	}
+	uri, err := p.createRegion(next, shm.HeaderRingPath(dir), &header, pid, nowNs)
 	if err != nil {
 		return fail(err)
 	}
@@ -305,10 +311,7 @@ func (p *Provisioner) Provision(streamID uint32, epoch uint64, profile config.Pr
 			return fail(ErrCanceled)
 		}
 		sb := shm.PayloadPoolSuperblock(epoch, streamID, pool.PoolID, profile.HeaderNslots, pool.StrideBytes)
-		uri, m, err := p.createRegion(shm.PayloadPoolPath(dir, pool.PoolID), &sb, pid, nowNs)
-		if m != nil {
-			next.mappings = append(next.mappings, m)
-		}
+		uri, err := p.createRegion(next, shm.PayloadPoolPath(dir, pool.PoolID), &sb, pid, nowNs)
 		if err != nil {
 			return fail(err)
 		}
@@ -377,116 +380,139 @@ func (p *Provisioner) mkdirUnderBase(dir string) error {
 	return nil
 }
 
-// regionBytes is the file space one epoch of profile takes.
-func regionBytes(profile config.Profile) (uint64, error) {
-	header := shm.HeaderRingSuperblock(1, 1, profile.HeaderNslots)
-	n, err := header.RegionSize()
-	if err != nil {
-		return 0, err
-	}
-	total := uint64(n)
-	for _, pool := range profile.PayloadPools {
-		sb := shm.PayloadPoolSuperblock(1, 1, pool.PoolID, profile.HeaderNslots, pool.StrideBytes)
-		n, err := sb.RegionSize()
-		if err != nil {
-			return 0, err
-		}
-		total += uint64(n)
-	}
-	return total, nil
-}
-
 // ensureSpace checks the filesystem can hold need more bytes before any
 // file is sized: a mapping of a file the filesystem cannot back raises
-// SIGBUS on first touch instead of an error. When short it collects this
-// stream's old epochs regardless of age and checks again.
+// SIGBUS on first touch instead of an error. Sparse files (prefault_shm off)
+// hold little now but grow as producers write, so the check counts what
+// every epoch on disk may still grow by, not only the new epoch. When short
+// it collects this stream's old epochs regardless of age and checks again.
 func (p *Provisioner) ensureSpace(streamID uint32, epoch uint64, need uint64, nowNs uint64) error {
-	free, err := p.freeBytes(p.base)
+	free, committed, err := p.space()
 	if err != nil {
 		return err
 	}
-	if free >= need {
+	if free >= need+committed {
 		return nil
 	}
 	if p.cfg.Policies.EpochGCEnabled {
 		if _, err := p.CollectEpochs(streamID, epoch, 0, nowNs); err != nil {
 			return err
 		}
-		if free, err = p.freeBytes(p.base); err != nil {
+		if free, committed, err = p.space(); err != nil {
 			return err
 		}
-		if free >= need {
+		if free >= need+committed {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: stream %d epoch %d needs %d bytes, %s has %d available",
-		ErrNoSpace, streamID, epoch, need, p.base, free)
+	return fmt.Errorf("%w: stream %d epoch %d needs %d bytes and the epochs on disk may still grow by %d, %s has %d available",
+		ErrNoSpace, streamID, epoch, need, committed, p.base, free)
 }
 
-// createRegion makes one region file (new, or an existing one kept under
-// policies.reuse_existing_shm), applies prefault and mlock, and returns its
-// URI and mapping.
-func (p *Provisioner) createRegion(path string, sb *shm.Superblock, pid, nowNs uint64) (string, *shm.MappedRegion, error) {
+// space is the room on base_dir's filesystem, and how much the region files
+// under base_dir may still grow: their size less the blocks allocated.
+func (p *Provisioner) space() (free, committed uint64, err error) {
+	if free, err = p.freeBytes(p.base); err != nil {
+		return 0, 0, err
+	}
+	err = filepath.WalkDir(p.base, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // removed while walking
+			}
+			return err
+		}
+		if !d.Type().IsRegular() || (!strings.HasSuffix(path, ".ring") && !strings.HasSuffix(path, ".pool")) {
+			return nil
+		}
+		var st unix.Stat_t
+		if err := unix.Lstat(path, &st); err != nil {
+			return nil // removed while walking
+		}
+		if allocated := st.Blocks * 512; st.Size > allocated {
+			committed += uint64(st.Size - allocated)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("driver: measuring the SHM files under %s: %w", p.base, err)
+	}
+	return free, committed, nil
+}
+
+// createRegion makes one region file of next (new, or an existing one kept
+// under policies.reuse_existing_shm), allocates it (prefault_shm) and
+// locks it (mlock_shm), and returns its URI. A filesystem short of space
+// is ErrNoSpace, never a fault.
+func (p *Provisioner) createRegion(next *PreparedEpoch, path string, sb *shm.Superblock, pid, nowNs uint64) (string, error) {
 	sb.Pid, sb.StartTimestampNs, sb.ActivityTimestampNs = pid, nowNs, nowNs
 	size, err := sb.RegionSize()
 	if err != nil {
-		return "", nil, err
+		return "", err
 	}
-	m, reused, err := p.reuseRegion(path, sb, size)
+	m, err := p.reuseRegion(path, sb, size)
 	if err != nil {
-		return "", nil, err
+		return "", err
 	}
 	if m == nil {
-		if m, err = shm.CreateRegion(path, sb, p.cfg.Shm.PermissionsMode); err != nil {
-			return "", nil, err
+		// Only a fresh file is allocated: every page now rather than on the
+		// producer's first frames. A reused file keeps its bytes.
+		m, err = shm.CreateRegionWith(path, sb, shm.CreateOptions{
+			Perm: p.cfg.Shm.PermissionsMode, Allocate: p.cfg.Policies.PrefaultShm, Canceled: p.canceled.Load,
+		})
+		switch {
+		case errors.Is(err, shm.ErrCreateCanceled):
+			return "", ErrCanceled
+		case errors.Is(err, unix.ENOSPC), errors.Is(err, shm.ErrRegionFault):
+			return "", fmt.Errorf("%w: %s (%d bytes): %w", ErrNoSpace, path, size, err)
+		case err != nil:
+			return "", err
 		}
 	}
-	// Only a fresh file is prefaulted: touching it allocates every page now
-	// rather than on the producer's first frames. A reused file keeps its bytes.
-	if p.cfg.Policies.PrefaultShm && !reused {
-		if !prefault(m.Bytes(), p.pageSize, &p.canceled) {
-			return "", m, ErrCanceled
-		}
+	fd, err := unix.Open(path, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		m.Close()
+		return "", &os.PathError{Op: "open", Path: path, Err: err}
 	}
+	next.files = append(next.files, regionFile{m: m, fd: fd, expect: *sb})
 	if p.cfg.Policies.MlockShm {
 		if err := p.lock(m.Bytes()); err != nil {
-			return "", m, fmt.Errorf("%w: %s (%d bytes): %v", ErrMlock, path, size, err)
+			return "", fmt.Errorf("%w: %s (%d bytes): %v", ErrMlock, path, size, err)
 		}
 	}
 	if _, err := p.policy.Check(path); err != nil {
-		return "", m, err
+		return "", err
 	}
 	uri := shm.URI{Path: path, RequireHugepages: p.cfg.Shm.RequireHugepages}
-	return uri.String(), m, nil
+	return uri.String(), nil
 }
 
 // reuseRegion handles a path that already exists. With
 // policies.reuse_existing_shm a regular file at least as large as the region
 // is mapped as it is and gets the new superblock; anything else at the path
 // is removed so a fresh file replaces it, except a non-regular entry that
-// cannot be a backing file, which is an error. m is nil when the caller
-// must create the file.
-func (p *Provisioner) reuseRegion(path string, sb *shm.Superblock, size int) (m *shm.MappedRegion, reused bool, err error) {
+// cannot be a backing file, which is an error. The mapping is nil when the
+// caller must create the file.
+func (p *Provisioner) reuseRegion(path string, sb *shm.Superblock, size int) (*shm.MappedRegion, error) {
 	info, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, false, nil
+		return nil, nil
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	switch {
 	case info.Mode()&fs.ModeSymlink != 0:
 		// Removing a link never touches its target.
 	case !info.Mode().IsRegular():
-		return nil, false, fmt.Errorf("%w: %s is %s", ErrNotRegular, path, info.Mode().Type())
+		return nil, fmt.Errorf("%w: %s is %s", ErrNotRegular, path, info.Mode().Type())
 	case p.cfg.Policies.ReuseExistingShm && info.Size() >= int64(size):
-		m, err := p.mapExisting(path, sb, size)
-		return m, m != nil, err
+		return p.mapExisting(path, sb, size)
 	}
 	if err := os.Remove(path); err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	return nil, false, nil
+	return nil, nil
 }
 
 // mapExisting opens an existing regular file without following links and
@@ -512,37 +538,12 @@ func (p *Provisioner) mapExisting(path string, sb *shm.Superblock, size int) (*s
 	if err != nil {
 		return nil, err
 	}
-	if err := shm.EncodeSuperblock(m.Bytes(), sb); err != nil {
+	var encodeErr error
+	if err := m.Guard(func(b []byte) { encodeErr = shm.EncodeSuperblock(b, sb) }); err != nil || encodeErr != nil {
 		m.Close()
-		return nil, err
+		return nil, errors.Join(err, encodeErr)
 	}
 	return m, nil
-}
-
-// prefaultChunk is how much prefault touches between checks for a cancel.
-const prefaultChunk = 64 << 20
-
-// prefault makes the filesystem allocate every page of a fresh mapping
-// now, a chunk at a time: by madvise(MADV_POPULATE_WRITE) where the kernel
-// has it (5.14+), else by writing a zero into each page past the first (the
-// superblock already touched that one). It reports false when canceled.
-func prefault(b []byte, pageSize int, canceled *atomic.Bool) bool {
-	for off := 0; off < len(b); off += prefaultChunk {
-		if canceled.Load() {
-			return false
-		}
-		chunk := b[off:min(off+prefaultChunk, len(b))]
-		if unix.Madvise(chunk, unix.MADV_POPULATE_WRITE) != nil {
-			touchPages(chunk, pageSize)
-		}
-	}
-	return true
-}
-
-func touchPages(b []byte, pageSize int) {
-	for off := pageSize; off < len(b); off += pageSize {
-		b[off] = 0
-	}
 }
 
 // CollectEpochs runs epoch GC for one stream: it removes the epoch
@@ -645,12 +646,55 @@ func (p *Provisioner) Close() error {
 // stream's current epoch. The driver does this while no producer holds the stream
 // (Driver spec §3: it stays responsible for liveness), so consumers that attach
 // before their producer find live regions rather than stale ones (Wire spec §15.1).
-func (p *Provisioner) RefreshActivity(streamID uint32, nowNs uint64) {
+// A file truncated under its mapping faults: the fault is returned (a *shm.FaultError
+// wrapped in ErrRegionsLost), not raised.
+func (p *Provisioner) RefreshActivity(streamID uint32, nowNs uint64) error {
 	c, ok := p.current[streamID]
 	if !ok {
-		return
+		return nil
 	}
-	for _, m := range c.mappings {
-		shm.StoreActivityTimestamp(m.Bytes(), nowNs) // release store: readers load it atomically
+	for _, f := range c.files {
+		// Release store: readers load it atomically.
+		if err := f.m.Guard(func(b []byte) { shm.StoreActivityTimestamp(b, nowNs) }); err != nil {
+			return fmt.Errorf("%w: %w", ErrRegionsLost, err)
+		}
 	}
+	return nil
+}
+
+// Verify checks that the files of the stream's current epoch are still the
+// ones the driver made: linked (not deleted or replaced), at least their
+// mapped size (not truncated), with the superblock they were given. It
+// reads the superblocks under a fault guard and allocates nothing unless a
+// check fails; the error wraps ErrRegionsLost and names the file and fault.
+func (p *Provisioner) Verify(streamID uint32) error {
+	c, ok := p.current[streamID]
+	if !ok {
+		return nil
+	}
+	for i := range c.files {
+		f := &c.files[i]
+		var st unix.Stat_t
+		if err := unix.Fstat(f.fd, &st); err != nil {
+			return fmt.Errorf("%w: %s: fstat: %w", ErrRegionsLost, f.m.Path(), err)
+		}
+		if st.Nlink == 0 {
+			return fmt.Errorf("%w: %s was deleted or replaced", ErrRegionsLost, f.m.Path())
+		}
+		if size := len(f.m.Bytes()); st.Size < int64(size) {
+			return fmt.Errorf("%w: %s was truncated to %d bytes (%d mapped)", ErrRegionsLost, f.m.Path(), st.Size, size)
+		}
+		var sb shm.Superblock
+		var decodeErr error
+		if err := f.m.Guard(func(b []byte) { sb, decodeErr = shm.DecodeSuperblock(b) }); err != nil {
+			return fmt.Errorf("%w: %w", ErrRegionsLost, err)
+		}
+		if decodeErr == nil {
+			decodeErr = sb.Matches(&f.expect)
+		}
+		if decodeErr != nil {
+			return fmt.Errorf("%w: %s: %w", ErrRegionsLost, f.m.Path(), decodeErr)
+		}
+	}
+	return nil
 }

@@ -261,19 +261,6 @@ func TestProvision_PrefaultAllocatesEveryPage(t *testing.T) {
 	require.Less(t, allocated(false), int64(8*8192), "without prefault the file stays sparse")
 }
 
-// The fallback for kernels without MADV_POPULATE_WRITE.
-func TestProvision_TouchPagesAllocatesEveryPage(t *testing.T) {
-	sb := shm.PayloadPoolSuperblock(1, 1, 1, 16, 4096)
-	path := filepath.Join(t.TempDir(), "pool")
-	m, err := shm.CreateRegion(path, &sb, 0o600)
-	require.NoError(t, err)
-	defer m.Close()
-	touchPages(m.Bytes(), os.Getpagesize())
-	info, err := os.Stat(path)
-	require.NoError(t, err)
-	require.GreaterOrEqual(t, info.Sys().(*syscall.Stat_t).Blocks*512, int64(len(m.Bytes())))
-}
-
 func TestProvision_MlockWhenConfigured(t *testing.T) {
 	base := t.TempDir()
 	cfg := provisionConfig(t, base, "mlock_shm = true")
