@@ -101,11 +101,11 @@ func NewAgent(ctx context.Context, cfg *config.DriverConfig, client transport.Cl
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	prov, err := NewProvisioner(cfg)
+	instance := NewInstanceNonce()
+	prov, err := NewProvisioner(cfg, instance)
 	if err != nil {
 		return nil, err
 	}
-	instance := NewInstanceNonce()
 	a := &Agent{
 		cfg:      cfg,
 		log:      log,
@@ -115,21 +115,33 @@ func NewAgent(ctx context.Context, cfg *config.DriverConfig, client transport.Cl
 		scratch:  make([]byte, 64*1024),
 		done:     make(chan struct{}),
 	}
+	fail := func(err error) (*Agent, error) {
+		a.closeTransport()
+		prov.Close()
+		return nil, err
+	}
 	found, err := prov.ScanEpochs()
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	for _, e := range found {
 		a.core.RecordEpochOnDisk(e.StreamID, e.Epoch)
+	}
+	// What a dead driver left is reclaimed, now that the epochs it reached are recorded.
+	reclaimed, bytes, err := prov.ReclaimDead(found)
+	if err != nil {
+		log.Warn("reclaiming a dead driver's epochs incomplete", "err", err)
+	}
+	if len(reclaimed) > 0 {
+		log.Info("reclaimed the epochs a dead driver left", "epochs", len(reclaimed), "bytes", bytes)
+	}
+	if prev := prov.dirLock.Previous; prev.Pid != 0 {
+		log.Warn("took over the lock of a driver that did not stop cleanly", "previous", prev.String())
 	}
 	if cfg.Policies.EpochGCEnabled && cfg.Policies.EpochGCOnStartup {
 		if err := prov.CollectAtStartup(found, uint64(clock.Now())); err != nil {
 			log.Warn("startup epoch GC incomplete", "err", err)
 		}
-	}
-	fail := func(err error) (*Agent, error) {
-		a.closeTransport()
-		return nil, err
 	}
 	if a.sub, err = transport.Await(ctx, client.AddSubscription(cfg.Driver.ControlChannel, int32(cfg.Driver.ControlStreamID))); err != nil {
 		return fail(fmt.Errorf("driver: control subscription: %w", err))

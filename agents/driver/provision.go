@@ -1,9 +1,12 @@
 package driver
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -117,13 +120,21 @@ type Provisioner struct {
 	current map[uint32]*PreparedEpoch
 	// startNs is the worker's: when epochs of this run started, on the driver clock.
 	startNs map[EpochOnDisk]uint64
+	// createdDirs are the stream and instance directories this run made, and
+	// createdBase shm.base_dir and the ancestors it made, deepest first: what
+	// cleanup_shm_on_exit removes when empty.
+	createdDirs map[string]bool
+	createdBase []string
+	// dirLock makes this driver the only one on base.
+	dirLock *Lock
 }
 
 // NewProvisioner prepares shm.base_dir: it creates it if needed and checks
 // that its canonical form lies inside shm.allowed_base_dirs (§15.21a.5) and,
 // with shm.require_hugepages, on hugetlbfs (§15.22).
-func NewProvisioner(cfg *config.DriverConfig) (*Provisioner, error) {
+func NewProvisioner(cfg *config.DriverConfig, instance uint32) (*Provisioner, error) {
 	dirMode := directoryMode(cfg.Shm.PermissionsMode)
+	missing := missingDirs(cfg.Shm.BaseDir)
 	if err := os.MkdirAll(cfg.Shm.BaseDir, dirMode); err != nil {
 		return nil, fmt.Errorf("driver: shm.base_dir: %w", err)
 	}
@@ -131,6 +142,41 @@ func NewProvisioner(cfg *config.DriverConfig) (*Provisioner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("driver: shm.base_dir: %w", err)
 	}
+	p, err := checkedProvisioner(cfg, base, dirMode)
+	if err != nil {
+		return nil, err
+	}
+	p.createdBase = missing
+	// One driver per base directory: a second would provision into the same
+	// tree, and each would collect the other's epochs.
+	p.dirLock, err = AcquireLock(filepath.Join(base, lockFileName), fmt.Sprintf("shm.base_dir %s", base),
+		LockOwner{Pid: os.Getpid(), Instance: cfg.Driver.InstanceID, Nonce: instance, Since: time.Now()})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// lockFileName is the lock file of a base directory (AcquireLock).
+const lockFileName = ".tp-driver.lock"
+
+// missingDirs lists dir and those of its ancestors that do not exist yet,
+// deepest first: the directories MkdirAll(dir) will create.
+func missingDirs(dir string) []string {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil || !errors.Is(err, fs.ErrNotExist) {
+			return missing
+		}
+		missing = append(missing, d)
+		if d == filepath.Dir(d) {
+			return missing
+		}
+	}
+}
+
+// checkedProvisioner checks base (canonical) against the configuration.
+func checkedProvisioner(cfg *config.DriverConfig, base string, dirMode fs.FileMode) (*Provisioner, error) {
 	var allowed []string
 	for _, d := range cfg.Shm.AllowedBaseDirs {
 		if info, err := os.Stat(d); err == nil && info.IsDir() {
@@ -162,16 +208,17 @@ func NewProvisioner(cfg *config.DriverConfig) (*Provisioner, error) {
 		}
 	}
 	return &Provisioner{
-		cfg:       cfg,
-		base:      base,
-		policy:    policy,
-		dirMode:   dirMode,
-		pageSize:  os.Getpagesize(),
-		freeBytes: statfsAvailable,
-		wallNow:   time.Now,
-		lock:      unix.Mlock,
-		current:   map[uint32]*PreparedEpoch{},
-		startNs:   map[EpochOnDisk]uint64{},
+		cfg:         cfg,
+		base:        base,
+		policy:      policy,
+		dirMode:     dirMode,
+		pageSize:    os.Getpagesize(),
+		freeBytes:   statfsAvailable,
+		wallNow:     time.Now,
+		lock:        unix.Mlock,
+		current:     map[uint32]*PreparedEpoch{},
+		startNs:     map[EpochOnDisk]uint64{},
+		createdDirs: map[string]bool{},
 	}, nil
 }
 
@@ -364,10 +411,15 @@ func (p *Provisioner) mkdirUnderBase(dir string) error {
 		return fmt.Errorf("driver: %q is outside shm.base_dir: %w", dir, shm.ErrPathOutsideBase)
 	}
 	path := p.base
-	for _, name := range strings.Split(rel, string(filepath.Separator)) {
+	names := strings.Split(rel, string(filepath.Separator))
+	for i, name := range names {
 		path = filepath.Join(path, name)
-		if err := os.Mkdir(path, p.dirMode); err != nil && !errors.Is(err, fs.ErrExist) {
+		err := os.Mkdir(path, p.dirMode)
+		if err != nil && !errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("driver: creating epoch directory: %w", err)
+		}
+		if err == nil && i < len(names)-1 {
+			p.createdDirs[path] = true
 		}
 		info, err := os.Lstat(path)
 		if err != nil {
@@ -622,24 +674,111 @@ func (p *Provisioner) release(streamID uint32) {
 // goroutine: the driver is closing.
 func (p *Provisioner) Cancel() { p.canceled.Store(true) }
 
-// Close releases every mapping and, with policies.cleanup_shm_on_exit,
-// removes each stream's current epoch directory. The worker has stopped.
+// Close releases every mapping and the base directory's lock. With
+// policies.cleanup_shm_on_exit it first removes every epoch this run made
+// (not only the current ones) and the directories it created, once empty,
+// shm.base_dir included. The worker has stopped.
 func (p *Provisioner) Close() error {
 	var errs []error
-	ids := make([]uint32, 0, len(p.current))
 	for id := range p.current {
-		ids = append(ids, id)
-	}
-	for _, id := range ids {
-		dir := p.current[id].regions.Dir
 		p.release(id)
-		if p.cfg.Policies.CleanupShmOnExit {
-			if err := os.RemoveAll(dir); err != nil {
+	}
+	if p.cfg.Policies.CleanupShmOnExit {
+		for e := range p.startNs {
+			if err := p.RemoveEpoch(e.StreamID, e.Epoch); err != nil {
 				errs = append(errs, err)
 			}
 		}
+		// Deepest first: instance directories before their stream directories.
+		dirs := slices.SortedFunc(maps.Keys(p.createdDirs), func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+		for _, dir := range dirs {
+			removeIfEmpty(dir, &errs)
+		}
+	}
+	if p.dirLock != nil {
+		if err := p.dirLock.Release(); err != nil {
+			errs = append(errs, err)
+		}
+		p.dirLock = nil
+	}
+	if p.cfg.Policies.CleanupShmOnExit {
+		for _, dir := range p.createdBase {
+			removeIfEmpty(dir, &errs)
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// removeIfEmpty removes dir unless it holds something (another driver's
+// files, or one that started meanwhile) or is gone.
+func removeIfEmpty(dir string, errs *[]error) {
+	err := os.Remove(dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, unix.ENOTEMPTY) && !errors.Is(err, unix.EEXIST) {
+		*errs = append(*errs, err)
+	}
+}
+
+// ReclaimDead removes the epochs of this instance a dead driver left: those
+// whose header ring names a pid that no longer runs (or that have no
+// readable header ring). The base directory's lock guarantees no live driver
+// uses them; a client still mapping one keeps its mapping. Call it after the
+// core has recorded every epoch found (RecordEpochOnDisk), so epochs keep
+// increasing. With policies.reuse_existing_shm nothing is reclaimed: the
+// files are meant to be reused. It returns the epochs removed and the bytes
+// they held.
+func (p *Provisioner) ReclaimDead(found []EpochOnDisk) ([]EpochOnDisk, uint64, error) {
+	if p.cfg.Policies.ReuseExistingShm {
+		return nil, 0, nil
+	}
+	var removed []EpochOnDisk
+	var bytes uint64
+	var errs []error
+	for _, e := range found {
+		dir := p.epochDir(e.StreamID, e.Epoch)
+		if pid := headerPid(shm.HeaderRingPath(dir)); pid == os.Getpid() || processAlive(pid) {
+			continue
+		}
+		held := allocatedBytes(dir)
+		if err := os.RemoveAll(dir); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, e)
+		bytes += held
+	}
+	return removed, bytes, errors.Join(errs...)
+}
+
+// headerPid is the pid a header ring's superblock names, 0 when it cannot
+// be read.
+func headerPid(path string) int {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	buf := shm.NewHeapRegion(shm.SuperblockSize) // 8-byte aligned, as DecodeSuperblock needs
+	if _, err := f.ReadAt(buf.Bytes(), 0); err != nil {
+		return 0
+	}
+	sb, err := shm.DecodeSuperblock(buf.Bytes())
+	if err != nil || sb.Magic != shm.Magic || sb.Pid > math.MaxInt32 {
+		return 0
+	}
+	return int(sb.Pid)
+}
+
+// allocatedBytes is the space the files under dir hold.
+func allocatedBytes(dir string) uint64 {
+	var total uint64
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		var st unix.Stat_t
+		if err == nil && d.Type().IsRegular() && unix.Lstat(path, &st) == nil {
+			total += uint64(st.Blocks) * 512
+		}
+		return nil
+	})
+	return total
 }
 
 // RefreshActivity stores nowNs as activity_timestamp_ns in every superblock of the

@@ -42,7 +42,7 @@ profile = "small"
 
 func newProvisioner(t *testing.T, cfg *config.DriverConfig) *Provisioner {
 	t.Helper()
-	p, err := NewProvisioner(cfg)
+	p, err := NewProvisioner(cfg, testInstance)
 	require.NoError(t, err)
 	t.Cleanup(func() { p.Close() })
 	return p
@@ -111,7 +111,7 @@ func TestProvision_BaseDirOutsideAllowedBaseDirsRefused(t *testing.T) {
 	cfg := provisionConfig(t, link, "")
 	cfg.Shm.AllowedBaseDirs = []string{allowed}
 
-	_, err := NewProvisioner(cfg)
+	_, err := NewProvisioner(cfg, testInstance)
 	require.ErrorIs(t, err, shm.ErrPathOutsideBase)
 }
 
@@ -353,7 +353,7 @@ func TestProvision_CleanupShmOnExitRemovesCurrentEpochs(t *testing.T) {
 		t.Run(fmt.Sprint("cleanup=", cleanup), func(t *testing.T) {
 			base := t.TempDir()
 			cfg := provisionConfig(t, base, fmt.Sprintf("cleanup_shm_on_exit = %v", cleanup))
-			p, err := NewProvisioner(cfg)
+			p, err := NewProvisioner(cfg, testInstance)
 			require.NoError(t, err)
 			r, err := provisionNow(p, 10000, 1, cfg.Profiles["small"], 1)
 			require.NoError(t, err)
