@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/config"
@@ -15,28 +16,6 @@ import (
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
-
-// Metrics count what the agent did and dropped. They are updated by the
-// agent goroutine and may be read from any goroutine.
-type Metrics struct {
-	AttachResponses   atomic.Uint64 // every ShmAttachResponse sent, any code
-	AttachRejections  atomic.Uint64 // of which code != OK
-	DetachResponses   atomic.Uint64
-	Keepalives        atomic.Uint64 // keepalives that extended a lease
-	KeepalivesIgnored atomic.Uint64 // unknown lease, mismatch or late
-	LeasesRevoked     atomic.Uint64 // ShmLeaseRevoked sent
-	Announces         atomic.Uint64 // ShmPoolAnnounce sent
-	ConsumerConfigs   atomic.Uint64
-	ShutdownsRejected atomic.Uint64 // shutdown requests with a bad token or while disabled
-	DroppedForeign    atomic.Uint64 // schema neither 900 nor 901, or undecodable header
-	NotForDriver      atomic.Uint64 // schema 900/901 messages the driver does not take (responses, notices, data plane)
-	DroppedMalformed  atomic.Uint64 // failed wire validation or string bounds
-	DroppedNewer      atomic.Uint64 // newer schema version of a message without a reply (§4.4a)
-	PublishRetries    atomic.Uint64 // sends deferred to a later duty cycle by back pressure
-	PublishDrops      atomic.Uint64 // sends given up (not connected, or the retry queue full)
-	ProvisionFailures atomic.Uint64
-	RegionsLost       atomic.Uint64 // epochs whose files were deleted, replaced or truncated under the driver
-}
 
 // maxPending bounds the messages kept for a retry after back pressure; past
 // it the oldest pending message is dropped and counted.
@@ -84,7 +63,49 @@ type Agent struct {
 	stopped bool
 	done    chan struct{}
 
-	metrics Metrics
+	metrics  Metrics
+	counters []transport.Counter
+	// Drops are logged at most once per dropLogEvery, as what changed since.
+	dropLogEvery  time.Duration
+	nextDropLogNs uint64
+	dropsLogged   [len(dropLogNames)]uint64
+}
+
+// dropLogEvery is how often, at most, the driver logs its drop counters.
+const dropLogEvery = 10 * time.Second
+
+// dropLogNames are the drop and ignore counters the driver logs when they
+// grow, in the order of drops.
+var dropLogNames = [...]string{
+	"foreign_schema", "malformed", "newer_version", "publish_failed", "shutdown_refused",
+	"keepalive_unknown_lease", "keepalive_ended_lease", "keepalive_mismatch", "keepalive_late",
+	"unknown_lease_revokes_paced",
+}
+
+func (m *Metrics) drops() [len(dropLogNames)]uint64 {
+	return [...]uint64{
+		m.DroppedForeign.Load(), m.DroppedMalformed.Load(), m.DroppedNewer.Load(), m.PublishDrops.Load(), m.ShutdownsRejected.Load(),
+		m.KeepaliveUnknownLease.Load(), m.KeepaliveEndedLease.Load(), m.KeepaliveMismatch.Load(), m.KeepaliveLate.Load(),
+		m.UnknownLeaseRevokesPaced.Load(),
+	}
+}
+
+// logDrops logs, at WARN, what the drop and ignore counters gained since the
+// last time they were logged. It allocates only when there is something to say.
+func (a *Agent) logDrops() {
+	now := a.metrics.drops()
+	if now == a.dropsLogged {
+		return
+	}
+	attrs := make([]any, 0, 2*len(now)+2)
+	for i, v := range now {
+		if d := v - a.dropsLogged[i]; d > 0 {
+			attrs = append(attrs, dropLogNames[i], d)
+		}
+	}
+	attrs = append(attrs, "since", a.dropLogEvery)
+	a.dropsLogged = now
+	a.log.Warn("control messages dropped or ignored", attrs...)
 }
 
 type pendingMessage struct {
@@ -107,13 +128,14 @@ func NewAgent(ctx context.Context, cfg *config.DriverConfig, client transport.Cl
 		return nil, err
 	}
 	a := &Agent{
-		cfg:      cfg,
-		log:      log,
-		core:     NewCore(cfg, instance),
-		prov:     prov,
-		instance: instance,
-		scratch:  make([]byte, 64*1024),
-		done:     make(chan struct{}),
+		cfg:          cfg,
+		log:          log,
+		core:         NewCore(cfg, instance),
+		prov:         prov,
+		instance:     instance,
+		scratch:      make([]byte, 64*1024),
+		done:         make(chan struct{}),
+		dropLogEvery: dropLogEvery,
 	}
 	fail := func(err error) (*Agent, error) {
 		a.closeTransport()
@@ -157,6 +179,9 @@ func NewAgent(ctx context.Context, cfg *config.DriverConfig, client transport.Cl
 		if a.announcePub, err = transport.Await(ctx, client.AddExclusivePublication(cfg.Driver.AnnounceChannel, int32(cfg.Driver.AnnounceStreamID))); err != nil {
 			return fail(fmt.Errorf("driver: announce publication: %w", err))
 		}
+	}
+	if a.counters, err = a.metrics.publishCounters(ctx, client, cfg.Driver.InstanceID, instance, cfg.Driver.ControlStreamID); err != nil {
+		log.Warn("some metrics are not published as Aeron counters", "err", err)
 	}
 	a.onControl = a.onMessage
 	a.work = startWorker(prov)
@@ -250,6 +275,7 @@ func (a *Agent) pollWorker() int {
 		if r.prepared == nil {
 			failure = r.err.Error()
 			a.metrics.ProvisionFailures.Add(1)
+			a.metrics.ProvisioningNs.Add(int64(r.took))
 			a.log.Error("provisioning failed", "stream", j.streamID, "epoch", j.epoch, "took", r.took, "err", r.err)
 			if errors.Is(r.err, ErrMlock) && a.fatal == nil {
 				// policies.mlock_shm promises locked memory; without it the driver
@@ -260,6 +286,8 @@ func (a *Agent) pollWorker() int {
 			if r.err != nil {
 				a.log.Warn("epoch GC incomplete", "stream", j.streamID, "err", r.err)
 			}
+			a.metrics.EpochsProvisioned.Add(1)
+			a.metrics.ProvisioningNs.Add(int64(r.took))
 			a.prov.Install(r.prepared)
 			a.log.Info("epoch provisioned", "stream", j.streamID, "epoch", j.epoch, "took", r.took)
 		}
@@ -296,6 +324,10 @@ func (a *Agent) runTimers() int {
 		}
 		work += len(a.announceIDs)
 	}
+	if a.nowNs >= a.nextDropLogNs {
+		a.nextDropLogNs = a.nowNs + uint64(a.dropLogEvery)
+		a.logDrops()
+	}
 	if actions := a.core.Tick(a.nowNs); len(actions) > 0 {
 		work += a.runActions(actions)
 	}
@@ -326,6 +358,9 @@ func (a *Agent) OnClose() {
 }
 
 func (a *Agent) closeTransport() {
+	for _, c := range a.counters {
+		c.Close()
+	}
 	if a.announcePub != nil && a.announcePub != a.controlPub {
 		a.announcePub.Close()
 	}
@@ -371,11 +406,7 @@ func (a *Agent) onMessage(msg []byte, _ *transport.Header) {
 			return
 		}
 		result, actions := a.core.Keepalive(k, a.nowNs)
-		if result == KeepaliveExtended {
-			a.metrics.Keepalives.Add(1)
-		} else {
-			a.metrics.KeepalivesIgnored.Add(1)
-		}
+		a.keepaliveCount(result).Add(1)
 		a.runActions(actions)
 	case wire.ShmDetachRequestID:
 		var req wire.ShmDetachRequest
@@ -478,9 +509,15 @@ func (a *Agent) runActions(actions []Action) int {
 		case ActionSendLeaseRevoked:
 			r := &act.Revoked
 			a.sendMessage(a.controlPub, r)
-			a.metrics.LeasesRevoked.Add(1)
+			a.leaseEndCount(r.Reason).Add(1)
 			a.log.Info("lease ended", "lease", r.LeaseID, "stream", r.StreamID, "client", r.ClientID,
 				"role", r.Role.String(), "reason", r.Reason.String(), "message", r.ErrorMessage)
+		case ActionSendUnknownLeaseRevoked:
+			r := &act.Revoked
+			a.sendMessage(a.controlPub, r)
+			a.metrics.UnknownLeaseRevokes.Add(1)
+			a.log.Info("revoked a lease this driver run does not know", "lease", r.LeaseID, "stream", r.StreamID,
+				"client", r.ClientID, "role", r.Role.String())
 		case ActionProvisionEpoch:
 			a.provision(act.StreamID, act.Epoch)
 		case ActionSendAttachResponse:
@@ -492,10 +529,53 @@ func (a *Agent) runActions(actions []Action) int {
 		case ActionSendDriverShutdown:
 			s := &act.Shutdown
 			a.sendMessage(a.controlPub, s)
-			a.log.Info("ShmDriverShutdown sent", "reason", s.Reason, "message", s.ErrorMessage)
+			a.log.Info("ShmDriverShutdown sent", "reason", s.Reason.String(), "message", s.ErrorMessage)
 		}
 	}
+	a.metrics.LeasesActive.Set(int64(a.core.LeaseCount()))
+	a.metrics.UnknownLeaseRevokesPaced.Set(int64(a.core.PacedNotices()))
 	return len(actions)
+}
+
+// keepaliveCount is the metric of a keepalive's result.
+func (a *Agent) keepaliveCount(r KeepaliveResult) *Count {
+	switch r {
+	case KeepaliveExtended:
+		return &a.metrics.Keepalives
+	case KeepaliveUnknownLease:
+		return &a.metrics.KeepaliveUnknownLease
+	case KeepaliveEndedLease:
+		return &a.metrics.KeepaliveEndedLease
+	case KeepaliveMismatch:
+		return &a.metrics.KeepaliveMismatch
+	}
+	return &a.metrics.KeepaliveLate
+}
+
+// leaseEndCount is the metric of a lease end's reason.
+func (a *Agent) leaseEndCount(r wire.LeaseRevokeReason) *Count {
+	switch r {
+	case wire.RevokeDetached:
+		return &a.metrics.LeasesDetached
+	case wire.RevokeExpired:
+		return &a.metrics.LeasesExpired
+	}
+	return &a.metrics.LeasesRevoked
+}
+
+// attachCount is the metric of an attach answer's code.
+func (a *Agent) attachCount(code wire.ResponseCode) *Count {
+	switch code {
+	case wire.CodeOK:
+		return &a.metrics.AttachOK
+	case wire.CodeInvalidParams:
+		return &a.metrics.AttachInvalidParams
+	case wire.CodeUnsupported:
+		return &a.metrics.AttachUnsupported
+	case wire.CodeInternalError:
+		return &a.metrics.AttachInternalError
+	}
+	return &a.metrics.AttachRejected
 }
 
 // provision hands an epoch to the worker; a full queue fails it at once.
@@ -574,9 +654,8 @@ func (a *Agent) sendAnnounce(streamID uint32, prompt bool) {
 
 func (a *Agent) sendAttachResponse(r *wire.ShmAttachResponse) {
 	a.sendMessage(a.controlPub, r)
-	a.metrics.AttachResponses.Add(1)
+	a.attachCount(r.Code).Add(1)
 	if r.Code != wire.CodeOK {
-		a.metrics.AttachRejections.Add(1)
 		a.log.Info("attach refused", "correlation_id", r.CorrelationID, "code", r.Code.String(), "reason", r.ErrorMessage)
 	}
 }

@@ -28,6 +28,9 @@ const (
 	// ActionSendAttachResponse: publish Action.Response as ShmAttachResponse;
 	// an OK one first gets the URIs of Action.Epoch's files of Action.StreamID.
 	ActionSendAttachResponse
+	// ActionSendUnknownLeaseRevoked: publish Action.Revoked, which tells a
+	// client of another driver run that its lease is unknown here.
+	ActionSendUnknownLeaseRevoked
 )
 
 // Action is one effect, in the order the agent must carry it out.
@@ -95,8 +98,10 @@ type Core struct {
 	leaseOf map[uint32]uint64 // client id → its one live lease (§4.8)
 	ids     leaseIDs
 	// unknownNotices paces the ShmLeaseRevoked answering keepalives and
-	// detaches for leases this instance never issued.
+	// detaches for leases this instance never issued; pacedNotices counts
+	// those it held back.
 	unknownNotices noticeLimiter
+	pacedNotices   uint64
 
 	// waiting are attaches granted once their stream's epoch is provisioned,
 	// in arrival order.
@@ -144,6 +149,13 @@ func (c *Core) Stream(id uint32) (Stream, bool) {
 	}
 	return *s, true
 }
+
+// LeaseCount is the number of live leases.
+func (c *Core) LeaseCount() int { return len(c.leases) }
+
+// PacedNotices is how many unknown-lease notices the per-client pacing has
+// held back.
+func (c *Core) PacedNotices() uint64 { return c.pacedNotices }
 
 // Lease returns a copy of a live lease.
 func (c *Core) Lease(id uint64) (Lease, bool) {
@@ -218,10 +230,11 @@ const UnknownLeaseMessage = "unknown lease (driver restarted?)"
 // one within the pacing window.
 func (c *Core) noticeUnknownLease(leaseID uint64, streamID, clientID uint32, role wire.Role, nowNs uint64) {
 	if !c.unknownNotices.allow(clientID, nowNs) {
+		c.pacedNotices++
 		return
 	}
 	c.actions = append(c.actions, Action{
-		Kind:     ActionSendLeaseRevoked,
+		Kind:     ActionSendUnknownLeaseRevoked,
 		StreamID: streamID,
 		Revoked: wire.ShmLeaseRevoked{
 			TimestampNs:  nowNs,

@@ -158,7 +158,7 @@ func TestDriverSpec_4_9_Detach(t *testing.T) {
 				if req.LeaseID == resp.LeaseID {
 					assert.Empty(t, actions, "a mismatch changes nothing")
 				} else {
-					require.Equal(t, []ActionKind{ActionSendLeaseRevoked}, kinds(actions), "a lease never issued is revoked")
+					require.Equal(t, []ActionKind{ActionSendUnknownLeaseRevoked}, kinds(actions), "a lease never issued is revoked")
 					assert.Equal(t, req.LeaseID, actions[0].Revoked.LeaseID)
 				}
 				assert.True(t, live)
@@ -175,7 +175,7 @@ func TestDriverSpec_4_9_DetachOfAnotherRunsLeaseIsRevoked(t *testing.T) {
 	other := uint64(0x1234_5678)<<32 | 1
 	out, actions := c.Detach(wire.ShmDetachRequest{CorrelationID: 9, LeaseID: other, StreamID: camStream, ClientID: 4, Role: wire.RoleProducer}, second)
 	assert.Equal(t, wire.CodeRejected, out.Code)
-	require.Equal(t, []ActionKind{ActionSendLeaseRevoked}, kinds(actions))
+	require.Equal(t, []ActionKind{ActionSendUnknownLeaseRevoked}, kinds(actions))
 	assert.Equal(t, wire.ShmLeaseRevoked{TimestampNs: second, LeaseID: other, StreamID: camStream, ClientID: 4,
 		Role: wire.RoleProducer, Reason: wire.RevokeRevoked, ErrorMessage: UnknownLeaseMessage}, actions[0].Revoked)
 }
@@ -281,7 +281,7 @@ func TestDriverSpec_4_4_KeepaliveForAnotherRunsLease(t *testing.T) {
 
 	result, actions := c.Keepalive(stale, second)
 	assert.Equal(t, KeepaliveUnknownLease, result)
-	require.Equal(t, []ActionKind{ActionSendLeaseRevoked}, kinds(actions))
+	require.Equal(t, []ActionKind{ActionSendUnknownLeaseRevoked}, kinds(actions))
 	assert.Equal(t, wire.ShmLeaseRevoked{TimestampNs: second, LeaseID: stale.LeaseID, StreamID: camStream, ClientID: 7,
 		Role: wire.RoleProducer, Reason: wire.RevokeRevoked, ErrorMessage: "unknown lease (driver restarted?)"}, actions[0].Revoked)
 	_, live := c.Lease(own.LeaseID)
