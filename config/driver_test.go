@@ -54,8 +54,23 @@ func TestExampleDriverConfigLoads(t *testing.T) {
 	assert.Equal(t, "camera", cfg.Policies.DefaultProfile)
 	assert.Equal(t, uint64(3_000_000_000), cfg.Policies.EpochGCMinAgeNs)
 	assert.Equal(t, []PayloadPool{{1, 1 << 20}, {2, 4 << 20}}, cfg.Profiles["camera"].PayloadPools)
-	assert.Equal(t, uint32(512), cfg.Profiles["processed"].HeaderNslots)
+	assert.Equal(t, uint32(16), cfg.Profiles["processed"].HeaderNslots)
 	assert.Equal(t, Stream{Name: "cam1", StreamID: 10000, Profile: "camera"}, cfg.Streams["cam1"])
+	assert.True(t, cfg.Policies.CleanupShmOnExit)
+	assert.Equal(t, []string{cfg.Shm.BaseDir}, cfg.Shm.AllowedBaseDirs, "follows base_dir")
+}
+
+// The default example serves on a small machine (tens of MiB an epoch); the
+// large profiles are in camera-large.toml.
+func TestExampleConfigSizes(t *testing.T) {
+	small, err := LoadDriverConfig("examples/driver.toml")
+	require.NoError(t, err)
+	for name, p := range small.Profiles {
+		assert.LessOrEqual(t, p.EpochBytes(), uint64(100<<20), "driver.toml profile %s", name)
+	}
+	large, err := LoadDriverConfig("examples/camera-large.toml")
+	require.NoError(t, err)
+	assert.Equal(t, uint64(3*64+1024*256+1024*5<<20), large.Profiles["camera"].EpochBytes())
 }
 
 func TestLoadDriverConfigMissingFile(t *testing.T) {
@@ -325,4 +340,29 @@ func TestLoadDriverConfigUsesProcessEnvironment(t *testing.T) {
 	parsed, perr := parse(t, minimal)
 	require.Nil(t, perr)
 	assert.Equal(t, uint32(DefaultControlStreamID), parsed.Driver.ControlStreamID)
+}
+
+// The built-in configuration serves on its own: the reference's control
+// stream on IPC, dynamic streams with a small profile, nothing left on exit;
+// the environment overrides it as it would a file.
+func TestBuiltinServesWithoutAFile(t *testing.T) {
+	cfg, err := Builtin(nil)
+	require.NoError(t, err)
+	assert.Equal(t, "aeron:ipc", cfg.Driver.ControlChannel)
+	assert.Equal(t, uint32(1000), cfg.Driver.ControlStreamID)
+	assert.Equal(t, "aeron:ipc", cfg.Driver.AnnounceChannel)
+	assert.Equal(t, uint32(1000), cfg.Driver.AnnounceStreamID)
+	assert.True(t, cfg.Policies.AllowDynamicStreams)
+	assert.True(t, cfg.Driver.StreamIDRange.Contains(1), "the reference clients' default stream")
+	assert.True(t, cfg.Policies.CleanupShmOnExit)
+	assert.Equal(t, "default", cfg.Policies.DefaultProfile)
+	assert.Less(t, cfg.Profiles["default"].EpochBytes(), uint64(100<<20), "small")
+	assert.Equal(t, DefaultShmBaseDir, cfg.Shm.BaseDir)
+
+	env := map[string]string{"SHM_BASE_DIR": "/dev/shm/elsewhere", "DRIVER_CONTROL_STREAM_ID": "2000"}
+	cfg, err = Builtin(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	require.NoError(t, err)
+	assert.Equal(t, "/dev/shm/elsewhere", cfg.Shm.BaseDir)
+	assert.Equal(t, []string{"/dev/shm/elsewhere"}, cfg.Shm.AllowedBaseDirs)
+	assert.Equal(t, uint32(2000), cfg.Driver.ControlStreamID)
 }
