@@ -23,10 +23,17 @@ type LockOwner struct {
 	Instance string // driver.instance_id
 	Nonce    uint32 // the run's instance nonce (lease id prefix)
 	Since    time.Time
+	// Created are directories the holder created and removes on exit once
+	// empty; a driver that takes over the lock of a dead one inherits them.
+	Created []string
 }
 
 func (o LockOwner) encode() []byte {
-	return fmt.Appendf(nil, "pid=%d\ninstance=%s\nnonce=%08x\nsince=%s\n", o.Pid, o.Instance, o.Nonce, o.Since.UTC().Format(time.RFC3339))
+	b := fmt.Appendf(nil, "pid=%d\ninstance=%s\nnonce=%08x\nsince=%s\n", o.Pid, o.Instance, o.Nonce, o.Since.UTC().Format(time.RFC3339))
+	for _, dir := range o.Created {
+		b = fmt.Appendf(b, "created=%s\n", dir)
+	}
+	return b
 }
 
 // parseLockOwner reads what encode wrote; unknown or missing lines leave
@@ -46,6 +53,8 @@ func parseLockOwner(data []byte) LockOwner {
 			o.Nonce = uint32(n)
 		case "since":
 			o.Since, _ = time.Parse(time.RFC3339, value)
+		case "created":
+			o.Created = append(o.Created, value)
 		}
 	}
 	return o
@@ -100,16 +109,23 @@ func AcquireLock(path, what string, owner LockOwner) (*Lock, error) {
 		}
 		data, _ := os.ReadFile(path)
 		l := &Lock{f: f, path: path, Previous: parseLockOwner(data)}
-		if err := f.Truncate(0); err != nil {
+		if err := l.rewrite(owner); err != nil {
 			l.Release()
-			return nil, fmt.Errorf("driver: lock file %s: %w", path, err)
-		}
-		if _, err := f.WriteAt(owner.encode(), 0); err != nil {
-			l.Release()
-			return nil, fmt.Errorf("driver: lock file %s: %w", path, err)
+			return nil, err
 		}
 		return l, nil
 	}
+}
+
+// rewrite replaces what the lock file says of its owner.
+func (l *Lock) rewrite(owner LockOwner) error {
+	if err := l.f.Truncate(0); err != nil {
+		return fmt.Errorf("driver: lock file %s: %w", l.path, err)
+	}
+	if _, err := l.f.WriteAt(owner.encode(), 0); err != nil {
+		return fmt.Errorf("driver: lock file %s: %w", l.path, err)
+	}
+	return nil
 }
 
 // Path is the lock file.

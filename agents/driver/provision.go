@@ -146,13 +146,23 @@ func NewProvisioner(cfg *config.DriverConfig, instance uint32) (*Provisioner, er
 	if err != nil {
 		return nil, err
 	}
-	p.createdBase = missing
 	// One driver per base directory: a second would provision into the same
-	// tree, and each would collect the other's epochs.
-	p.dirLock, err = AcquireLock(filepath.Join(base, lockFileName), fmt.Sprintf("shm.base_dir %s", base),
-		LockOwner{Pid: os.Getpid(), Instance: cfg.Driver.InstanceID, Nonce: instance, Since: time.Now()})
+	// tree, and each would collect the other's epochs. The lock file records
+	// the directories this driver created, so that the driver that takes
+	// over after a crash removes them in its turn.
+	owner := LockOwner{Pid: os.Getpid(), Instance: cfg.Driver.InstanceID, Nonce: instance, Since: time.Now(), Created: missing}
+	p.dirLock, err = AcquireLock(filepath.Join(base, lockFileName), fmt.Sprintf("shm.base_dir %s", base), owner)
 	if err != nil {
 		return nil, err
+	}
+	p.createdBase = missing
+	if inherited := p.dirLock.Previous.Created; len(inherited) > 0 {
+		p.createdBase = inherited
+		owner.Created = inherited
+		if err := p.dirLock.rewrite(owner); err != nil {
+			p.dirLock.Release()
+			return nil, err
+		}
 	}
 	return p, nil
 }
@@ -745,6 +755,12 @@ func (p *Provisioner) ReclaimDead(found []EpochOnDisk) ([]EpochOnDisk, uint64, e
 		}
 		removed = append(removed, e)
 		bytes += held
+	}
+	// The stream directories of this instance the dead driver left empty.
+	for _, e := range removed {
+		inst := p.instanceDir(e.StreamID)
+		removeIfEmpty(inst, &errs)
+		removeIfEmpty(filepath.Dir(inst), &errs)
 	}
 	return removed, bytes, errors.Join(errs...)
 }
