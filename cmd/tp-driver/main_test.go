@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -75,12 +74,16 @@ profile = "cam"
 func TestHelpAndUsageErrors(t *testing.T) {
 	var out bytes.Buffer
 	require.Equal(t, exitOK, run([]string{"--help"}, &out, nil))
-	require.Contains(t, out.String(), "Usage: tp-driver --config FILE")
+	require.Contains(t, out.String(), "Usage: tp-driver [--config FILE]")
 	require.Contains(t, out.String(), "-aeron-dir")
+	require.Contains(t, out.String(), "Without --config the built-in configuration serves")
+	require.Contains(t, out.String(), "aeron:ipc stream 1000")
+	require.Contains(t, out.String(), "$AERON_DIR")
+	require.Contains(t, out.String(), "-metrics-addr")
 
 	out.Reset()
-	require.Equal(t, exitUsage, run(nil, &out, nil))
-	require.Contains(t, out.String(), "--config is required")
+	require.Equal(t, exitUsage, run([]string{"extra"}, &out, nil))
+	require.Contains(t, out.String(), `unexpected argument "extra"`)
 
 	out.Reset()
 	require.Equal(t, exitUsage, run([]string{"--config", "x", "--log-format", "xml"}, &out, nil))
@@ -192,28 +195,13 @@ func TestShutdownRequestStopsTheCommand(t *testing.T) {
 	require.Contains(t, logs.String(), `"msg":"shutdown requested"`)
 }
 
-// The built binary, with its own embedded media driver (a JVM), stops
-// cleanly on SIGTERM.
+// The built binary, with its own embedded media driver (a JVM) in a
+// directory of its own, stops cleanly on SIGTERM.
 func TestBinaryWithEmbeddedMediaDriver(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "tp-driver")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, string(out))
-
-	path := writeConfig(t, 44005, "")
-	cmd := exec.Command(bin, "--config", path)
-	cmd.Env = append(os.Environ(), "TP_AERON_DIR=")
-	logs := &syncBuffer{}
-	cmd.Stderr = logs
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { cmd.Process.Kill() })
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(logs.String(), "driver ready") {
-		require.True(t, time.Now().Before(deadline), "not ready: %s", logs.String())
-		time.Sleep(20 * time.Millisecond)
-	}
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	require.NoError(t, cmd.Wait(), logs.String())
-	require.Contains(t, logs.String(), "driver stopped")
-	require.Contains(t, logs.String(), "embedded media driver started")
+	p := startProcess(t, []string{"--config", writeConfig(t, 44005, ""), "--aeron-dir", shmDir(t, "aeron")})
+	p.ready()
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	require.Equal(t, exitOK, p.wait(30*time.Second), p.logs.String())
+	require.Contains(t, p.logs.String(), "driver stopped")
+	require.Contains(t, p.logs.String(), "media driver started")
 }
