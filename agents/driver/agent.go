@@ -157,6 +157,10 @@ func NewAgent(ctx context.Context, cfg *config.DriverConfig, client transport.Cl
 	if len(reclaimed) > 0 {
 		log.Info("reclaimed the epochs a dead driver left", "epochs", len(reclaimed), "bytes", bytes)
 	}
+	if cfg.Shm.PermissionsMode&0o002 != 0 {
+		log.Warn("shm.permissions_mode makes region files world-writable: any local user can corrupt frames (docs/trust.md)",
+			"permissions_mode", fmt.Sprintf("%03o", uint32(cfg.Shm.PermissionsMode)))
+	}
 	if prev := prov.dirLock.Previous; prev.Pid != 0 {
 		log.Warn("took over the lock of a driver that did not stop cleanly", "previous", prev.String())
 	}

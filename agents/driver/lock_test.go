@@ -1,10 +1,12 @@
 package driver
 
 import (
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -138,4 +140,49 @@ func setHeaderPid(t *testing.T, dir string, pid uint64) {
 	require.NoError(t, err)
 	sb.Pid = pid
 	require.NoError(t, shm.EncodeSuperblock(m.Bytes(), &sb))
+}
+
+// docs/trust.md: region files and directories the driver creates belong to
+// its effective user, with shm.permissions_mode exactly (whatever the
+// umask); a file another user planted at a region path is never reused,
+// even under reuse_existing_shm, but replaced.
+func TestProvision_RegionFilesBelongToTheDriver(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "base")
+	cfg := provisionConfig(t, base, "reuse_existing_shm = true")
+	old := syscall.Umask(0o077)
+	p := newProvisioner(t, cfg)
+	r, err := provisionNow(p, 10000, 1, cfg.Profiles["small"], 1)
+	syscall.Umask(old)
+	require.NoError(t, err)
+	for _, path := range []string{shm.HeaderRingPath(r.Dir), shm.PayloadPoolPath(r.Dir, 1), r.Dir, filepath.Dir(r.Dir), base} {
+		info, err := os.Stat(path)
+		require.NoError(t, err)
+		st := info.Sys().(*syscall.Stat_t)
+		require.Equal(t, uint32(os.Geteuid()), st.Uid, path)
+		want := fs.FileMode(0o640)
+		if info.IsDir() {
+			want = 0o750
+		}
+		require.Equal(t, want, info.Mode().Perm(), path)
+	}
+
+	if os.Geteuid() != 0 {
+		t.Skip("skipped: planting a file of another user needs root")
+	}
+	p.Retire(10000)
+	pool := shm.PayloadPoolPath(r.Dir, 1)
+	f, err := os.OpenFile(pool, os.O_RDWR, 0)
+	require.NoError(t, err)
+	_, err = f.WriteAt([]byte("planted"), shm.SuperblockSize)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	require.NoError(t, os.Chown(pool, 65534, 65534))
+	_, err = provisionNow(p, 10000, 1, cfg.Profiles["small"], 2)
+	require.NoError(t, err)
+	data, err := os.ReadFile(pool)
+	require.NoError(t, err)
+	require.NotContains(t, string(data), "planted", "another user's file is replaced, not reused")
+	var after syscall.Stat_t
+	require.NoError(t, syscall.Stat(pool, &after))
+	require.Equal(t, uint32(os.Geteuid()), after.Uid)
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/tensorpool/tensorpool/config"
@@ -137,6 +138,12 @@ func NewProvisioner(cfg *config.DriverConfig, instance uint32) (*Provisioner, er
 	missing := missingDirs(cfg.Shm.BaseDir)
 	if err := os.MkdirAll(cfg.Shm.BaseDir, dirMode); err != nil {
 		return nil, fmt.Errorf("driver: shm.base_dir: %w", err)
+	}
+	for _, dir := range missing {
+		// MkdirAll's modes are filtered by the umask; the configured one must hold.
+		if err := os.Chmod(dir, dirMode); err != nil {
+			return nil, fmt.Errorf("driver: shm.base_dir: %w", err)
+		}
 	}
 	base, err := filepath.EvalSymlinks(cfg.Shm.BaseDir)
 	if err != nil {
@@ -428,8 +435,14 @@ func (p *Provisioner) mkdirUnderBase(dir string) error {
 		if err != nil && !errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("driver: creating epoch directory: %w", err)
 		}
-		if err == nil && i < len(names)-1 {
-			p.createdDirs[path] = true
+		if err == nil {
+			// The create mode is filtered by the umask; the configured one must hold.
+			if err := os.Chmod(path, p.dirMode); err != nil {
+				return fmt.Errorf("driver: creating epoch directory: %w", err)
+			}
+			if i < len(names)-1 {
+				p.createdDirs[path] = true
+			}
 		}
 		info, err := os.Lstat(path)
 		if err != nil {
@@ -553,8 +566,9 @@ func (p *Provisioner) createRegion(next *PreparedEpoch, path string, sb *shm.Sup
 // policies.reuse_existing_shm a regular file at least as large as the region
 // is mapped as it is and gets the new superblock; anything else at the path
 // is removed so a fresh file replaces it, except a non-regular entry that
-// cannot be a backing file, which is an error. The mapping is nil when the
-// caller must create the file.
+// cannot be a backing file, which is an error. Only a file the driver's
+// effective user owns is reused (docs/trust.md): another user's is replaced.
+// The mapping is nil when the caller must create the file.
 func (p *Provisioner) reuseRegion(path string, sb *shm.Superblock, size int) (*shm.MappedRegion, error) {
 	info, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -568,7 +582,7 @@ func (p *Provisioner) reuseRegion(path string, sb *shm.Superblock, size int) (*s
 		// Removing a link never touches its target.
 	case !info.Mode().IsRegular():
 		return nil, fmt.Errorf("%w: %s is %s", ErrNotRegular, path, info.Mode().Type())
-	case p.cfg.Policies.ReuseExistingShm && info.Size() >= int64(size):
+	case p.cfg.Policies.ReuseExistingShm && info.Size() >= int64(size) && ownedByUs(info):
 		return p.mapExisting(path, sb, size)
 	}
 	if err := os.Remove(path); err != nil {
@@ -590,7 +604,7 @@ func (p *Provisioner) mapExisting(path string, sb *shm.Superblock, size int) (*s
 	if err != nil {
 		return nil, err
 	}
-	if !info.Mode().IsRegular() || info.Size() < int64(size) {
+	if !info.Mode().IsRegular() || info.Size() < int64(size) || !ownedByUs(info) {
 		return nil, fmt.Errorf("%w: %s changed while being reused", ErrNotRegular, path)
 	}
 	if err := unix.Fchmod(fd, uint32(p.cfg.Shm.PermissionsMode.Perm())); err != nil {
@@ -606,6 +620,12 @@ func (p *Provisioner) mapExisting(path string, sb *shm.Superblock, size int) (*s
 		return nil, errors.Join(err, encodeErr)
 	}
 	return m, nil
+}
+
+// ownedByUs reports whether the driver's effective user owns a file.
+func ownedByUs(info fs.FileInfo) bool {
+	st, ok := info.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == os.Geteuid()
 }
 
 // CollectEpochs runs epoch GC for one stream: it removes the epoch
