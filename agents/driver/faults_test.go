@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -74,7 +75,9 @@ func TestAgent_DeletedOrReplacedFilesAreNotGranted(t *testing.T) {
 				require.NoError(t, os.WriteFile(u.Path+".new", data, 0o600))
 				require.NoError(t, os.Rename(u.Path+".new", u.Path))
 			}
+			start := time.Now()
 			second := d.attach(consumerRequest(2, 10000, 2))
+			t.Logf("%s files: the next attach granted a new epoch in %v", how, time.Since(start))
 			requireGrant(t, d, second, 10000)
 			require.Greater(t, second.Epoch, first.Epoch)
 			d.awaitAnnounce(10000, first.Epoch)
@@ -93,7 +96,9 @@ func TestAgent_TruncatedRegionWithoutProducerDoesNotKillTheDriver(t *testing.T) 
 	u, err := shm.ParseURI(cons.HeaderRegionURI)
 	require.NoError(t, err)
 	require.NoError(t, os.Truncate(u.Path, 0))
+	truncated := time.Now()
 	next := d.awaitAnnounce(10000, cons.Epoch)
+	t.Logf("truncated header ring: the new epoch announced %v later (announce period %v)", time.Since(truncated), d.cfg.Policies.AnnouncePeriod())
 	require.Equal(t, uint64(1), d.agent.Metrics().RegionsLost.Load())
 	policy, err := shm.NewPathPolicy(d.cfg.Shm.BaseDir)
 	require.NoError(t, err)
@@ -175,8 +180,10 @@ func requireProducersUntilFull(t *testing.T, d *testDriver, message string, fit 
 		client := uint32(10 + i)
 		req := producerRequest(int64(client), uint32(20000+i), client)
 		req.PublishMode = wire.PublishModeExistingOrCreate
+		start := time.Now()
 		r := d.attach(req)
 		if i == fit {
+			t.Logf("%s: refused INTERNAL_ERROR in %v", message, time.Since(start))
 			requireRejection(t, r, wire.CodeInternalError, "failed to provision SHM")
 			require.Contains(t, r.ErrorMessage, message)
 			break
