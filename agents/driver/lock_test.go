@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -185,4 +186,21 @@ func TestProvision_RegionFilesBelongToTheDriver(t *testing.T) {
 	var after syscall.Stat_t
 	require.NoError(t, syscall.Stat(pool, &after))
 	require.Equal(t, uint32(os.Geteuid()), after.Uid)
+}
+
+// A lock file is read from disk, where anyone with access to the directory
+// may have written anything: parsing it never fails or panics, and what it
+// parses encodes back to the same owner.
+func FuzzParseLockOwner(f *testing.F) {
+	f.Add(string(LockOwner{Pid: 42, Instance: "driver-01", Nonce: 0xdeadbeef, Created: []string{"/dev/shm/tensorpool"}}.encode()))
+	f.Add("pid=-1\nnonce=zz\nsince=yesterday\n")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, data string) {
+		o := parseLockOwner([]byte(data))
+		again := parseLockOwner(o.encode())
+		if again.Pid != o.Pid || again.Nonce != o.Nonce || (!strings.ContainsAny(o.Instance, "\r\n") && again.Instance != o.Instance) {
+			t.Fatalf("%+v encodes to %+v", o, again)
+		}
+		_ = o.String()
+	})
 }
