@@ -22,7 +22,13 @@ import (
 	"github.com/tensorpool/tensorpool/wire"
 )
 
-func TestMain(m *testing.M) { drivertest.Main(m, nil) }
+func TestMain(m *testing.M) {
+	drivertest.Main(m, nil, func() {
+		if buildDir != "" {
+			os.RemoveAll(buildDir)
+		}
+	})
+}
 
 // syncBuffer collects the command's log output while it runs.
 type syncBuffer struct {

@@ -72,16 +72,39 @@ func startProcess(t *testing.T, args []string, env ...string) *process {
 		p.exit <- cmd.ProcessState.ExitCode()
 	}()
 	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		select {
-		case <-p.exit:
-		case <-time.After(10 * time.Second):
-		}
+		p.stop()
 		if t.Failed() {
 			t.Logf("tp-driver pid %d output:\n%s", cmd.Process.Pid, p.logs.String())
 		}
 	})
 	return p
+}
+
+// stop ends a tp-driver the test left running as an operator would
+// (SIGTERM, so it cleans up after itself), else kills it and removes the
+// lock files it held, which a killed driver leaves for its successor.
+func (p *process) stop() {
+	select {
+	case code := <-p.exit:
+		p.exit <- code
+		return
+	default:
+	}
+	syscall.Kill(-p.pid(), syscall.SIGTERM)
+	select {
+	case code := <-p.exit:
+		p.exit <- code
+		return
+	case <-time.After(15 * time.Second):
+	}
+	syscall.Kill(-p.pid(), syscall.SIGKILL)
+	<-p.exit
+	locks, _ := filepath.Glob("/dev/shm/*.tp-driver-*.lock")
+	for _, lock := range locks {
+		if data, err := os.ReadFile(lock); err == nil && strings.HasPrefix(string(data), fmt.Sprintf("pid=%d\n", p.pid())) {
+			os.Remove(lock)
+		}
+	}
 }
 
 func (p *process) pid() int { return p.cmd.Process.Pid }
