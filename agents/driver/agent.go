@@ -26,8 +26,9 @@ const fragmentLimit = 32
 
 // Agent is the SHM driver as a duty-cycle agent: it polls the control
 // stream, feeds the pure Core, and carries out the actions it returns
-// (provisioning, responses, notices, announces). It owns its subscription,
-// publications and provisioner, and must run on one goroutine.
+// (responses, notices, announces; provisioning is handed to its worker
+// goroutine, whose results it polls). It owns its subscription,
+// publications, counters and provisioner, and must run on one goroutine.
 type Agent struct {
 	cfg  *config.DriverConfig
 	log  *slog.Logger
@@ -113,11 +114,13 @@ type pendingMessage struct {
 	msg []byte
 }
 
-// NewAgent prepares shm.base_dir, scans the epochs earlier runs left (so
-// new epochs are above them, §10), runs startup epoch GC when configured,
-// and adds the control subscription and the control and announce
-// publications on client, waiting for them until ctx ends. SHM is
-// provisioned later, on demand.
+// NewAgent prepares shm.base_dir and takes its lock (one driver per
+// directory), scans the epochs earlier runs left (so new epochs are above
+// them, §10), removes those of dead drivers, runs startup epoch GC when
+// configured, adds the control subscription, the control and announce
+// publications (exclusive: the driver's own session) and its metrics'
+// Aeron counters on client, waiting for them until ctx ends, and starts
+// the provisioning worker. SHM is provisioned later, on demand.
 func NewAgent(ctx context.Context, cfg *config.DriverConfig, client transport.Client, log *slog.Logger) (*Agent, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
