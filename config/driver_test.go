@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -53,8 +54,23 @@ func TestExampleDriverConfigLoads(t *testing.T) {
 	assert.Equal(t, "camera", cfg.Policies.DefaultProfile)
 	assert.Equal(t, uint64(3_000_000_000), cfg.Policies.EpochGCMinAgeNs)
 	assert.Equal(t, []PayloadPool{{1, 1 << 20}, {2, 4 << 20}}, cfg.Profiles["camera"].PayloadPools)
-	assert.Equal(t, uint32(512), cfg.Profiles["processed"].HeaderNslots)
+	assert.Equal(t, uint32(16), cfg.Profiles["processed"].HeaderNslots)
 	assert.Equal(t, Stream{Name: "cam1", StreamID: 10000, Profile: "camera"}, cfg.Streams["cam1"])
+	assert.True(t, cfg.Policies.CleanupShmOnExit)
+	assert.Equal(t, []string{cfg.Shm.BaseDir}, cfg.Shm.AllowedBaseDirs, "follows base_dir")
+}
+
+// The default example serves on a small machine (tens of MiB an epoch); the
+// large profiles are in camera-large.toml.
+func TestExampleConfigSizes(t *testing.T) {
+	small, err := LoadDriverConfig("examples/driver.toml")
+	require.NoError(t, err)
+	for name, p := range small.Profiles {
+		assert.LessOrEqual(t, p.EpochBytes(), uint64(100<<20), "driver.toml profile %s", name)
+	}
+	large, err := LoadDriverConfig("examples/camera-large.toml")
+	require.NoError(t, err)
+	assert.Equal(t, uint64(3*64+1024*256+1024*5<<20), large.Profiles["camera"].EpochBytes())
 }
 
 func TestLoadDriverConfigMissingFile(t *testing.T) {
@@ -236,6 +252,7 @@ func TestDriverConfigRejects(t *testing.T) {
 		{"duplicate pool id", "[profiles.p]\npayload_pools = [{ pool_id = 1, stride_bytes = 4096 }, { pool_id = 1, stride_bytes = 8192 }]\n" + stream, "profiles.p.payload_pools[1].pool_id", "used twice"},
 		{"stride not power of two", "[profiles.p]\npayload_pools = [{ pool_id = 1, stride_bytes = 5000 }]\n" + stream, "profiles.p.payload_pools[0].stride_bytes", "not a power of two"},
 		{"stride below page size", "[profiles.p]\npayload_pools = [{ pool_id = 1, stride_bytes = 1024 }]\n" + stream, "profiles.p.payload_pools[0].stride_bytes", "shm.page_size_bytes"},
+		{"epoch size overflows 64 bits", "[profiles.p]\nheader_nslots = 2147483648\npayload_pools = [" + hugePools(4) + "]\n" + stream, "profiles.p.payload_pools[3].stride_bytes", "overflow 64 bits"},
 		{"default profile undefined", minimal + "[policies]\ndefault_profile = \"nope\"\n", "policies.default_profile", `profile "nope" is not defined`},
 		{"no streams without dynamic", profile, "streams", "at least one stream"},
 		{"stream profile undefined", profile + "[streams.s]\nstream_id = 10000\nprofile = \"q\"\n", "streams.s.profile", `profile "q" is not defined`},
@@ -260,6 +277,28 @@ func TestDriverConfigRejects(t *testing.T) {
 			assert.Contains(t, err.Problem, tt.problem)
 		})
 	}
+}
+
+// hugePools lists n pools of the largest stride, 2^31 bytes: with 2^31 slots each
+// region is 2^62 bytes, and the fourth pushes the epoch past 2^64.
+func hugePools(n int) string {
+	pools := make([]string, n)
+	for i := range pools {
+		pools[i] = fmt.Sprintf("{ pool_id = %d, stride_bytes = 2147483648 }", i+1)
+	}
+	return strings.Join(pools, ", ")
+}
+
+// EpochBytes is the size tp check prints and the driver provisions: the header ring
+// and every pool, each a 64-byte superblock plus its slots.
+func TestProfileEpochBytes(t *testing.T) {
+	cfg, err := parse(t, "[profiles.p]\nheader_nslots = 8\npayload_pools = [{ pool_id = 1, stride_bytes = 4096 }, { pool_id = 2, stride_bytes = 8192 }]\n[streams.s]\nstream_id = 1\nprofile = \"p\"\n")
+	require.Nil(t, err)
+	assert.Equal(t, uint64(64+8*256+64+8*4096+64+8*8192), cfg.Profiles["p"].EpochBytes())
+
+	cfg, err = parse(t, "[profiles.p]\nheader_nslots = 2147483648\npayload_pools = ["+hugePools(3)+"]\n[streams.s]\nstream_id = 1\nprofile = \"p\"\n")
+	require.Nil(t, err, "three 2^62-byte pools fit 64 bits")
+	assert.Equal(t, uint64(64+(1<<31)*256+3*(64+1<<62)), cfg.Profiles["p"].EpochBytes())
 }
 
 // Dynamic streams without a range load: Driver spec §11 allows rejecting
@@ -301,4 +340,29 @@ func TestLoadDriverConfigUsesProcessEnvironment(t *testing.T) {
 	parsed, perr := parse(t, minimal)
 	require.Nil(t, perr)
 	assert.Equal(t, uint32(DefaultControlStreamID), parsed.Driver.ControlStreamID)
+}
+
+// The built-in configuration serves on its own: the reference's control
+// stream on IPC, dynamic streams with a small profile, nothing left on exit;
+// the environment overrides it as it would a file.
+func TestBuiltinServesWithoutAFile(t *testing.T) {
+	cfg, err := Builtin(nil)
+	require.NoError(t, err)
+	assert.Equal(t, "aeron:ipc", cfg.Driver.ControlChannel)
+	assert.Equal(t, uint32(1000), cfg.Driver.ControlStreamID)
+	assert.Equal(t, "aeron:ipc", cfg.Driver.AnnounceChannel)
+	assert.Equal(t, uint32(1000), cfg.Driver.AnnounceStreamID)
+	assert.True(t, cfg.Policies.AllowDynamicStreams)
+	assert.True(t, cfg.Driver.StreamIDRange.Contains(1), "the reference clients' default stream")
+	assert.True(t, cfg.Policies.CleanupShmOnExit)
+	assert.Equal(t, "default", cfg.Policies.DefaultProfile)
+	assert.Less(t, cfg.Profiles["default"].EpochBytes(), uint64(100<<20), "small")
+	assert.Equal(t, DefaultShmBaseDir, cfg.Shm.BaseDir)
+
+	env := map[string]string{"SHM_BASE_DIR": "/dev/shm/elsewhere", "DRIVER_CONTROL_STREAM_ID": "2000"}
+	cfg, err = Builtin(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	require.NoError(t, err)
+	assert.Equal(t, "/dev/shm/elsewhere", cfg.Shm.BaseDir)
+	assert.Equal(t, []string{"/dev/shm/elsewhere"}, cfg.Shm.AllowedBaseDirs)
+	assert.Equal(t, uint32(2000), cfg.Driver.ControlStreamID)
 }

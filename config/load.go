@@ -1,6 +1,7 @@
 package config
 
 import (
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,21 @@ import (
 // LookupEnv returns the value of an environment variable and whether it is set
 // (os.LookupEnv has this signature).
 type LookupEnv func(name string) (string, bool)
+
+//go:embed builtin.toml
+var builtinTOML string
+
+// BuiltinTOML is the text of the built-in configuration (Builtin).
+func BuiltinTOML() string { return builtinTOML }
+
+// Builtin is the configuration tp-driver serves without a file: the Driver
+// spec §17 defaults with control and announce on aeron:ipc stream 1000,
+// dynamic streams 1-999 created on attach with a small profile "default"
+// (about 68 MiB an epoch), and SHM removed on exit. env (nil for none)
+// overrides its scalar keys as it would a file's. Every failure is a *Error.
+func Builtin(env LookupEnv) (*DriverConfig, error) {
+	return ParseDriverConfigEnv(strings.NewReader(builtinTOML), env)
+}
 
 // LoadDriverConfig reads the TOML file at path, applies overrides from the
 // process environment and validates the result. Every failure is a *Error.

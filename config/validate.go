@@ -102,7 +102,41 @@ func (c *DriverConfig) validateProfile(prof Profile) *Error {
 			return errorf(pkey+".stride_bytes", fmt.Sprintf("%d is not a power of two multiple of shm.page_size_bytes (%d)", pool.StrideBytes, c.Shm.PageSizeBytes))
 		}
 	}
+	if _, failed := prof.epochBytes(); failed >= 0 {
+		return errorf(fmt.Sprintf("%s.payload_pools[%d].stride_bytes", key, failed),
+			fmt.Sprintf("%d × %d header_nslots makes the profile's SHM size per epoch overflow 64 bits", prof.PayloadPools[failed].StrideBytes, prof.HeaderNslots))
+	}
 	return nil
+}
+
+// regionHeaderBytes is the superblock at the start of every region file (Wire spec §6).
+const regionHeaderBytes = 64
+
+// EpochBytes is the file space one epoch of the profile takes: the header ring
+// (superblock + header_nslots × 256 bytes) and one region per payload pool
+// (superblock + header_nslots × stride_bytes). A validated profile never overflows.
+func (p Profile) EpochBytes() uint64 {
+	n, _ := p.epochBytes()
+	return n
+}
+
+// epochBytes sums the region sizes with checked arithmetic; failed is the index of
+// the pool whose region makes the sum (or the region itself) exceed what a file
+// mapping can span, else -1. Each region must fit an int64 (mmap's length).
+func (p Profile) epochBytes() (total uint64, failed int) {
+	total = regionHeaderBytes + uint64(p.HeaderNslots)*HeaderSlotBytes
+	for i, pool := range p.PayloadPools {
+		hi, region := bits.Mul64(uint64(p.HeaderNslots), uint64(pool.StrideBytes))
+		if hi != 0 || region > math.MaxInt64-regionHeaderBytes {
+			return 0, i
+		}
+		var carry uint64
+		total, carry = bits.Add64(total, region+regionHeaderBytes, 0)
+		if carry != 0 {
+			return 0, i
+		}
+	}
+	return total, -1
 }
 
 // validateRanges enforces Driver spec §11: ranges do not overlap each other,

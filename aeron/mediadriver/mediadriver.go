@@ -104,10 +104,40 @@ func Launch(cfg Config) (*Driver, error) {
 	return Start(cfg)
 }
 
-// External waits up to timeout for an active driver in dir. Close on the
-// result leaves that driver alone.
+// activeTimeout is how old a driver heartbeat may be for the driver to count
+// as running: Aeron's default driver timeout.
+const activeTimeout = 10 * time.Second
+
+// StartOrUse returns the driver active in cfg.Dir when there is one, else
+// starts an embedded driver there. Unlike Start's private directories, cfg.Dir
+// may be shared (Aeron's /dev/shm/aeron-<user>), so the embedded driver does
+// not delete it on start: the Java driver itself refuses to start over an
+// active driver that appeared meanwhile, which ends in using that one.
+func StartOrUse(cfg Config) (*Driver, error) {
+	if cfg.Dir == "" {
+		return nil, errors.New("mediadriver: StartOrUse needs a directory")
+	}
+	if d, err := External(cfg.Dir, 0); err == nil {
+		return d, nil
+	}
+	props := map[string]string{"aeron.dir.delete.on.start": "false"}
+	for k, v := range cfg.Properties {
+		props[k] = v
+	}
+	cfg.Properties = props
+	d, err := Start(cfg)
+	if errors.Is(err, ErrExited) {
+		if ext, extErr := External(cfg.Dir, 0); extErr == nil {
+			return ext, nil
+		}
+	}
+	return d, err
+}
+
+// External waits up to timeout for an active driver in dir (0: only looks
+// once). Close on the result leaves that driver alone.
 func External(dir string, timeout time.Duration) (*Driver, error) {
-	c, err := cnc.Open(dir, timeout)
+	c, err := cnc.OpenWithin(dir, max(timeout, activeTimeout), timeout)
 	if err != nil {
 		return nil, fmt.Errorf("mediadriver: external driver in %s: %w", dir, err)
 	}
@@ -173,8 +203,10 @@ func Start(cfg Config) (*Driver, error) {
 	d.cmd.Stdout, d.cmd.Stderr = out, out
 	// Pdeathsig fires when the thread that forked the child exits, not the
 	// process; spawn from a goroutine that holds its thread until the child
-	// is gone so the signal means "parent process died".
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	// is gone so the signal means "parent process died". Its own process
+	// group keeps the terminal's SIGINT (Ctrl-C goes to the foreground group)
+	// from reaching the driver: the parent decides when it stops, last.
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
 	started := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()

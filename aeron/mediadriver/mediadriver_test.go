@@ -194,3 +194,49 @@ func TestParentDeathStopsDriver(t *testing.T) {
 		return errors.Is(err, os.ErrNotExist)
 	})
 }
+
+// The embedded driver runs in a process group of its own, so a terminal's
+// Ctrl-C (SIGINT to the foreground group) reaches only its parent, which
+// stops it last; a signal to the parent's group leaves it running.
+func TestEmbeddedDriverHasItsOwnProcessGroup(t *testing.T) {
+	d := drivertest.Start(t, nil)
+	pgid, err := syscall.Getpgid(d.Pid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pgid != d.Pid() || pgid == syscall.Getpgrp() {
+		t.Fatalf("driver pid %d is in process group %d (ours %d)", d.Pid(), pgid, syscall.Getpgrp())
+	}
+}
+
+// StartOrUse starts a driver in a given directory when none runs there, and
+// uses the one running there otherwise; only the embedded one stops on Close.
+func TestStartOrUseStartsOnceAndThenJoins(t *testing.T) {
+	dir := filepath.Join("/dev/shm", fmt.Sprintf("tp-aeron-startoruse-%d", os.Getpid()))
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	cfg := mediadriver.Config{Dir: dir, Properties: drivertest.Properties(), StartTimeout: 60 * time.Second}
+	first, err := mediadriver.StartOrUse(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	if !first.Embedded() || first.Dir() != dir {
+		t.Fatalf("embedded=%v dir=%s", first.Embedded(), first.Dir())
+	}
+	second, err := mediadriver.StartOrUse(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Embedded() || second.Dir() != dir {
+		t.Fatalf("the second did not join the first: embedded=%v dir=%s", second.Embedded(), second.Dir())
+	}
+	if err := second.Close(); err != nil || !processAlive(first.Pid()) {
+		t.Fatalf("closing the joined handle stopped the driver: %v", err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("dir still present after the embedded driver stopped: %v", err)
+	}
+}

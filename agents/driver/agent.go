@@ -2,10 +2,13 @@ package driver
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/config"
@@ -13,27 +16,6 @@ import (
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
-
-// Metrics count what the agent did and dropped. They are updated by the
-// agent goroutine and may be read from any goroutine.
-type Metrics struct {
-	AttachResponses   atomic.Uint64 // every ShmAttachResponse sent, any code
-	AttachRejections  atomic.Uint64 // of which code != OK
-	DetachResponses   atomic.Uint64
-	Keepalives        atomic.Uint64 // keepalives that extended a lease
-	KeepalivesIgnored atomic.Uint64 // unknown lease, mismatch or late
-	LeasesRevoked     atomic.Uint64 // ShmLeaseRevoked sent
-	Announces         atomic.Uint64 // ShmPoolAnnounce sent
-	ConsumerConfigs   atomic.Uint64
-	ShutdownsRejected atomic.Uint64 // shutdown requests with a bad token or while disabled
-	DroppedForeign    atomic.Uint64 // schema neither 900 nor 901, or undecodable header
-	NotForDriver      atomic.Uint64 // schema 900/901 messages the driver does not take (responses, notices, data plane)
-	DroppedMalformed  atomic.Uint64 // failed wire validation or string bounds
-	DroppedNewer      atomic.Uint64 // newer schema version of a message without a reply (§4.4a)
-	PublishRetries    atomic.Uint64 // sends deferred to a later duty cycle by back pressure
-	PublishDrops      atomic.Uint64 // sends given up (not connected, or the retry queue full)
-	ProvisionFailures atomic.Uint64
-}
 
 // maxPending bounds the messages kept for a retry after back pressure; past
 // it the oldest pending message is dropped and counted.
@@ -44,13 +26,20 @@ const fragmentLimit = 32
 
 // Agent is the SHM driver as a duty-cycle agent: it polls the control
 // stream, feeds the pure Core, and carries out the actions it returns
-// (provisioning, responses, notices, announces). It owns its subscription,
-// publications and provisioner, and must run on one goroutine.
+// (responses, notices, announces; provisioning is handed to its worker
+// goroutine, whose results it polls). It owns its subscription,
+// publications, counters and provisioner, and must run on one goroutine.
 type Agent struct {
 	cfg  *config.DriverConfig
 	log  *slog.Logger
 	core *Core
 	prov *Provisioner
+	// work provisions epochs off the duty cycle; refused are the epochs its
+	// full queue refused, reported to the core next cycle.
+	work    *worker
+	refused []job
+	// instance is this run's nonce: the high half of its lease ids.
+	instance uint32
 
 	sub         transport.Subscription
 	controlPub  transport.Publication
@@ -75,7 +64,49 @@ type Agent struct {
 	stopped bool
 	done    chan struct{}
 
-	metrics Metrics
+	metrics  Metrics
+	counters []transport.Counter
+	// Drops are logged at most once per dropLogEvery, as what changed since.
+	dropLogEvery  time.Duration
+	nextDropLogNs uint64
+	dropsLogged   [len(dropLogNames)]uint64
+}
+
+// dropLogEvery is how often, at most, the driver logs its drop counters.
+const dropLogEvery = 10 * time.Second
+
+// dropLogNames are the drop and ignore counters the driver logs when they
+// grow, in the order of drops.
+var dropLogNames = [...]string{
+	"foreign_schema", "malformed", "newer_version", "publish_failed", "shutdown_refused",
+	"keepalive_unknown_lease", "keepalive_ended_lease", "keepalive_mismatch", "keepalive_late",
+	"unknown_lease_revokes_paced",
+}
+
+func (m *Metrics) drops() [len(dropLogNames)]uint64 {
+	return [...]uint64{
+		m.DroppedForeign.Load(), m.DroppedMalformed.Load(), m.DroppedNewer.Load(), m.PublishDrops.Load(), m.ShutdownsRejected.Load(),
+		m.KeepaliveUnknownLease.Load(), m.KeepaliveEndedLease.Load(), m.KeepaliveMismatch.Load(), m.KeepaliveLate.Load(),
+		m.UnknownLeaseRevokesPaced.Load(),
+	}
+}
+
+// logDrops logs, at WARN, what the drop and ignore counters gained since the
+// last time they were logged. It allocates only when there is something to say.
+func (a *Agent) logDrops() {
+	now := a.metrics.drops()
+	if now == a.dropsLogged {
+		return
+	}
+	attrs := make([]any, 0, 2*len(now)+2)
+	for i, v := range now {
+		if d := v - a.dropsLogged[i]; d > 0 {
+			attrs = append(attrs, dropLogNames[i], d)
+		}
+	}
+	attrs = append(attrs, "since", a.dropLogEvery)
+	a.dropsLogged = now
+	a.log.Warn("control messages dropped or ignored", attrs...)
 }
 
 type pendingMessage struct {
@@ -83,60 +114,101 @@ type pendingMessage struct {
 	msg []byte
 }
 
-// NewAgent prepares shm.base_dir, scans the epochs earlier runs left (so
-// new epochs are above them, §10), runs startup epoch GC when configured,
-// and adds the control subscription and the control and announce
-// publications on client, waiting for them until ctx ends. SHM is
-// provisioned later, on demand.
+// NewAgent prepares shm.base_dir and takes its lock (one driver per
+// directory), scans the epochs earlier runs left (so new epochs are above
+// them, §10), removes those of dead drivers, runs startup epoch GC when
+// configured, adds the control subscription, the control and announce
+// publications (exclusive: the driver's own session) and its metrics'
+// Aeron counters on client, waiting for them until ctx ends, and starts
+// the provisioning worker. SHM is provisioned later, on demand.
 func NewAgent(ctx context.Context, cfg *config.DriverConfig, client transport.Client, log *slog.Logger) (*Agent, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	prov, err := NewProvisioner(cfg)
+	instance := NewInstanceNonce()
+	prov, err := NewProvisioner(cfg, instance)
 	if err != nil {
 		return nil, err
 	}
 	a := &Agent{
-		cfg:     cfg,
-		log:     log,
-		core:    NewCore(cfg),
-		prov:    prov,
-		scratch: make([]byte, 64*1024),
-		done:    make(chan struct{}),
+		cfg:          cfg,
+		log:          log,
+		core:         NewCore(cfg, instance),
+		prov:         prov,
+		instance:     instance,
+		scratch:      make([]byte, 64*1024),
+		done:         make(chan struct{}),
+		dropLogEvery: dropLogEvery,
+	}
+	fail := func(err error) (*Agent, error) {
+		a.closeTransport()
+		prov.Close()
+		return nil, err
 	}
 	found, err := prov.ScanEpochs()
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	for _, e := range found {
 		a.core.RecordEpochOnDisk(e.StreamID, e.Epoch)
+	}
+	// What a dead driver left is reclaimed, now that the epochs it reached are recorded.
+	reclaimed, bytes, err := prov.ReclaimDead(found)
+	if err != nil {
+		log.Warn("reclaiming a dead driver's epochs incomplete", "err", err)
+	}
+	if len(reclaimed) > 0 {
+		log.Info("reclaimed the epochs a dead driver left", "epochs", len(reclaimed), "bytes", bytes)
+	}
+	if cfg.Shm.PermissionsMode&0o002 != 0 {
+		log.Warn("shm.permissions_mode makes region files world-writable: any local user can corrupt frames (docs/trust.md)",
+			"permissions_mode", fmt.Sprintf("%03o", uint32(cfg.Shm.PermissionsMode)))
+	}
+	if prev := prov.dirLock.Previous; prev.Pid != 0 {
+		log.Warn("took over the lock of a driver that did not stop cleanly", "previous", prev.String())
 	}
 	if cfg.Policies.EpochGCEnabled && cfg.Policies.EpochGCOnStartup {
 		if err := prov.CollectAtStartup(found, uint64(clock.Now())); err != nil {
 			log.Warn("startup epoch GC incomplete", "err", err)
 		}
 	}
-	fail := func(err error) (*Agent, error) {
-		a.closeTransport()
-		return nil, err
-	}
 	if a.sub, err = transport.Await(ctx, client.AddSubscription(cfg.Driver.ControlChannel, int32(cfg.Driver.ControlStreamID))); err != nil {
 		return fail(fmt.Errorf("driver: control subscription: %w", err))
 	}
-	if a.controlPub, err = transport.Await(ctx, client.AddPublication(cfg.Driver.ControlChannel, int32(cfg.Driver.ControlStreamID))); err != nil {
+	// Exclusive publications: the driver's messages come from a session of
+	// its own, which clients pin (docs/trust.md); a concurrent publication
+	// would share one session with every client's requests.
+	if a.controlPub, err = transport.Await(ctx, client.AddExclusivePublication(cfg.Driver.ControlChannel, int32(cfg.Driver.ControlStreamID))); err != nil {
 		return fail(fmt.Errorf("driver: control publication: %w", err))
 	}
 	a.announcePub = a.controlPub
 	if cfg.Driver.AnnounceChannel != cfg.Driver.ControlChannel || cfg.Driver.AnnounceStreamID != cfg.Driver.ControlStreamID {
-		if a.announcePub, err = transport.Await(ctx, client.AddPublication(cfg.Driver.AnnounceChannel, int32(cfg.Driver.AnnounceStreamID))); err != nil {
+		if a.announcePub, err = transport.Await(ctx, client.AddExclusivePublication(cfg.Driver.AnnounceChannel, int32(cfg.Driver.AnnounceStreamID))); err != nil {
 			return fail(fmt.Errorf("driver: announce publication: %w", err))
 		}
 	}
+	if a.counters, err = a.metrics.publishCounters(ctx, client, cfg.Driver.InstanceID, instance, cfg.Driver.ControlStreamID); err != nil {
+		log.Warn("some metrics are not published as Aeron counters", "err", err)
+	}
 	a.onControl = a.onMessage
-	log.Info("driver ready", "instance", cfg.Driver.InstanceID, "base_dir", prov.BaseDir(),
+	a.work = startWorker(prov)
+	log.Info("driver ready", "instance", cfg.Driver.InstanceID, "lease_id_prefix", fmt.Sprintf("%08x", instance), "base_dir", prov.BaseDir(),
 		"control", cfg.Driver.ControlChannel, "control_stream", cfg.Driver.ControlStreamID,
 		"epochs_on_disk", len(found))
 	return a, nil
+}
+
+// NewInstanceNonce draws the random 32-bit nonce a driver run puts in the
+// high half of its lease ids (NewCore); never 0, so no id of a run looks
+// like a bare counter.
+func NewInstanceNonce() uint32 {
+	for {
+		var b [4]byte
+		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+		if n := binary.LittleEndian.Uint32(b[:]); n != 0 {
+			return n
+		}
+	}
 }
 
 // RoleName implements agent.Agent.
@@ -172,9 +244,63 @@ func (a *Agent) DoWork(now clock.Mono) int {
 			work += a.runActions(actions) + 1
 		}
 	}
+	work += a.pollWorker()
 	work += a.sub.Poll(a.onControl, fragmentLimit)
 	work += a.runTimers()
 	return work
+}
+
+// pollWorker takes the provisioning worker's finished jobs: an epoch the
+// core awaits is installed and its waiting attaches answered; any other is
+// discarded and its files removed.
+func (a *Agent) pollWorker() int {
+	n := len(a.refused)
+	for _, j := range a.refused {
+		a.runActions(a.core.Provisioned(j.streamID, j.epoch, "the provisioning queue is full", a.nowNs))
+	}
+	a.refused = a.refused[:0]
+	for ; n < fragmentLimit; n++ {
+		r, ok := a.work.poll()
+		if !ok {
+			break
+		}
+		j := r.job
+		if j.remove {
+			if r.err != nil {
+				a.log.Warn("removing an unused epoch failed", "stream", j.streamID, "epoch", j.epoch, "err", r.err)
+			}
+			continue
+		}
+		if !a.core.AwaitsEpoch(j.streamID, j.epoch) {
+			if r.prepared != nil {
+				a.prov.Discard(r.prepared)
+				a.work.submit(job{streamID: j.streamID, epoch: j.epoch, remove: true})
+			}
+			continue
+		}
+		failure := ""
+		if r.prepared == nil {
+			failure = r.err.Error()
+			a.metrics.ProvisionFailures.Add(1)
+			a.metrics.ProvisioningNs.Add(int64(r.took))
+			a.log.Error("provisioning failed", "stream", j.streamID, "epoch", j.epoch, "took", r.took, "err", r.err)
+			if errors.Is(r.err, ErrMlock) && a.fatal == nil {
+				// policies.mlock_shm promises locked memory; without it the driver
+				// stops. The drain starts next cycle: the core's actions are in use.
+				a.fatal = r.err
+			}
+		} else {
+			if r.err != nil {
+				a.log.Warn("epoch GC incomplete", "stream", j.streamID, "err", r.err)
+			}
+			a.metrics.EpochsProvisioned.Add(1)
+			a.metrics.ProvisioningNs.Add(int64(r.took))
+			a.prov.Install(r.prepared)
+			a.log.Info("epoch provisioned", "stream", j.streamID, "epoch", j.epoch, "took", r.took)
+		}
+		a.runActions(a.core.Provisioned(j.streamID, j.epoch, failure, a.nowNs))
+	}
+	return n
 }
 
 func (a *Agent) runTimers() int {
@@ -189,12 +315,25 @@ func (a *Agent) runTimers() int {
 		a.nextAnnounceNs = a.nowNs + uint64(a.cfg.Policies.AnnouncePeriod())
 		a.announceIDs = a.core.AppendProvisionedStreams(a.announceIDs[:0])
 		for _, id := range a.announceIDs {
-			if s, ok := a.core.Stream(id); ok && s.ProducerLeaseID == 0 {
-				a.prov.RefreshActivity(id, a.nowNs)
+			s, ok := a.core.Stream(id)
+			if !ok {
+				continue // forgotten after a loss earlier in this loop
+			}
+			err := a.prov.Verify(id)
+			if err == nil && s.ProducerLeaseID == 0 {
+				err = a.prov.RefreshActivity(id, a.nowNs)
+			}
+			if err != nil {
+				a.regionsLost(id, s.Epoch, err)
+				continue
 			}
 			a.sendAnnounce(id, false)
 		}
 		work += len(a.announceIDs)
+	}
+	if a.nowNs >= a.nextDropLogNs {
+		a.nextDropLogNs = a.nowNs + uint64(a.dropLogEvery)
+		a.logDrops()
 	}
 	if actions := a.core.Tick(a.nowNs); len(actions) > 0 {
 		work += a.runActions(actions)
@@ -218,6 +357,7 @@ func (a *Agent) OnClose() {
 		a.stopped = true
 		close(a.done)
 	}
+	a.work.stop()
 	if err := a.prov.Close(); err != nil {
 		a.log.Warn("SHM cleanup incomplete", "err", err)
 	}
@@ -225,6 +365,9 @@ func (a *Agent) OnClose() {
 }
 
 func (a *Agent) closeTransport() {
+	for _, c := range a.counters {
+		c.Close()
+	}
 	if a.announcePub != nil && a.announcePub != a.controlPub {
 		a.announcePub.Close()
 	}
@@ -269,11 +412,9 @@ func (a *Agent) onMessage(msg []byte, _ *transport.Header) {
 		if !a.usable(k.Decode(msg)) {
 			return
 		}
-		if a.core.Keepalive(k, a.nowNs) == KeepaliveExtended {
-			a.metrics.Keepalives.Add(1)
-		} else {
-			a.metrics.KeepalivesIgnored.Add(1)
-		}
+		result, actions := a.core.Keepalive(k, a.nowNs)
+		a.keepaliveCount(result).Add(1)
+		a.runActions(actions)
 	case wire.ShmDetachRequestID:
 		var req wire.ShmDetachRequest
 		if !a.usable(req.Decode(msg)) {
@@ -331,59 +472,23 @@ func (a *Agent) onNewerVersion(msg []byte, hdr wire.Header) {
 }
 
 func (a *Agent) onAttach(req wire.ShmAttachRequest) {
-	d := a.core.DecideAttach(req, a.nowNs)
-	if d.Code != wire.CodeOK {
-		resp := d.Response()
-		a.sendAttachResponse(&resp)
-		return
+	// Before granting on files that exist, check they still do: a stream
+	// whose files were deleted or replaced moves to a new epoch instead.
+	if s, ok := a.core.Stream(req.StreamID); ok && s.Ready {
+		if err := a.prov.Verify(s.ID); err != nil {
+			a.regionsLost(s.ID, s.Epoch, err)
+		}
 	}
-	epoch := d.Plan.ProvisionEpoch
-	if epoch == 0 {
-		s, _ := a.core.Stream(d.Plan.StreamID)
-		epoch = s.Epoch
-	}
-	regions, err := a.ensureProvisioned(d.Plan.StreamID, epoch, d.Plan.Profile)
-	if err != nil {
-		resp := Rejection(req.CorrelationID, wire.CodeInternalError, "failed to provision SHM: "+err.Error())
-		a.sendAttachResponse(&resp)
-		return
-	}
-	// Provisioning can take long (a large profile is written and prefaulted): the lease
-	// runs from when it is granted, not from when the request arrived.
-	a.nowNs = uint64(clock.Now())
-	resp, actions := a.core.CommitAttach(d.Plan, a.nowNs)
-	resp.HeaderRegionURI = regions.HeaderURI
-	for i := range resp.PayloadPools {
-		resp.PayloadPools[i].RegionURI = regions.Pools[i].RegionURI
-	}
-	a.sendAttachResponse(&resp)
-	a.log.Info("lease granted", "lease", resp.LeaseID, "stream", resp.StreamID, "client", req.ClientID,
-		"role", req.Role, "epoch", resp.Epoch)
-	a.runActions(actions)
+	a.runActions(a.core.Attach(req, a.nowNs))
 }
 
-// ensureProvisioned makes the stream's files match epoch, provisioning them
-// when the provisioner holds another epoch (a new epoch, or a retry after
-// an earlier provisioning failure).
-func (a *Agent) ensureProvisioned(streamID uint32, epoch uint64, profile config.Profile) (*Regions, error) {
-	if r, ok := a.prov.Current(streamID); ok && r.Epoch == epoch {
-		return r, nil
-	}
-	r, err := a.prov.Provision(streamID, epoch, profile, a.nowNs)
-	if err != nil && r == nil {
-		a.metrics.ProvisionFailures.Add(1)
-		a.log.Error("provisioning failed", "stream", streamID, "epoch", epoch, "err", err)
-		if errors.Is(err, ErrMlock) && a.fatal == nil {
-			// policies.mlock_shm promises locked memory; without it the driver
-			// stops. The drain starts next cycle: the core's actions may be in use.
-			a.fatal = err
-		}
-		return nil, err
-	}
-	if err != nil {
-		a.log.Warn("epoch GC incomplete", "stream", streamID, "err", err)
-	}
-	return r, nil
+// regionsLost handles an epoch whose files are no longer the driver's: its
+// mappings are released and the core moves the stream on.
+func (a *Agent) regionsLost(streamID uint32, epoch uint64, err error) {
+	a.metrics.RegionsLost.Add(1)
+	a.log.Warn("SHM regions lost: the stream moves to a new epoch", "stream", streamID, "epoch", epoch, "err", err)
+	a.prov.Retire(streamID)
+	a.runActions(a.core.RegionsLost(streamID, epoch, err.Error(), a.nowNs))
 }
 
 func (a *Agent) onConsumerHello(msg []byte, hdr wire.Header) {
@@ -411,13 +516,19 @@ func (a *Agent) runActions(actions []Action) int {
 		case ActionSendLeaseRevoked:
 			r := &act.Revoked
 			a.sendMessage(a.controlPub, r)
-			a.metrics.LeasesRevoked.Add(1)
+			a.leaseEndCount(r.Reason).Add(1)
 			a.log.Info("lease ended", "lease", r.LeaseID, "stream", r.StreamID, "client", r.ClientID,
-				"role", r.Role, "reason", r.Reason)
+				"role", r.Role.String(), "reason", r.Reason.String(), "message", r.ErrorMessage)
+		case ActionSendUnknownLeaseRevoked:
+			r := &act.Revoked
+			a.sendMessage(a.controlPub, r)
+			a.metrics.UnknownLeaseRevokes.Add(1)
+			a.log.Info("revoked a lease this driver run does not know", "lease", r.LeaseID, "stream", r.StreamID,
+				"client", r.ClientID, "role", r.Role.String())
 		case ActionProvisionEpoch:
-			if s, ok := a.core.Stream(act.StreamID); ok {
-				a.ensureProvisioned(act.StreamID, act.Epoch, s.Profile)
-			}
+			a.provision(act.StreamID, act.Epoch)
+		case ActionSendAttachResponse:
+			a.answerAttach(act)
 		case ActionSendPoolAnnounce:
 			a.sendAnnounce(act.StreamID, true)
 		case ActionRetireStream:
@@ -425,10 +536,89 @@ func (a *Agent) runActions(actions []Action) int {
 		case ActionSendDriverShutdown:
 			s := &act.Shutdown
 			a.sendMessage(a.controlPub, s)
-			a.log.Info("ShmDriverShutdown sent", "reason", s.Reason, "message", s.ErrorMessage)
+			a.log.Info("ShmDriverShutdown sent", "reason", s.Reason.String(), "message", s.ErrorMessage)
 		}
 	}
+	a.metrics.LeasesActive.Set(int64(a.core.LeaseCount()))
+	a.metrics.UnknownLeaseRevokesPaced.Set(int64(a.core.PacedNotices()))
 	return len(actions)
+}
+
+// keepaliveCount is the metric of a keepalive's result.
+func (a *Agent) keepaliveCount(r KeepaliveResult) *Count {
+	switch r {
+	case KeepaliveExtended:
+		return &a.metrics.Keepalives
+	case KeepaliveUnknownLease:
+		return &a.metrics.KeepaliveUnknownLease
+	case KeepaliveEndedLease:
+		return &a.metrics.KeepaliveEndedLease
+	case KeepaliveMismatch:
+		return &a.metrics.KeepaliveMismatch
+	}
+	return &a.metrics.KeepaliveLate
+}
+
+// leaseEndCount is the metric of a lease end's reason.
+func (a *Agent) leaseEndCount(r wire.LeaseRevokeReason) *Count {
+	switch r {
+	case wire.RevokeDetached:
+		return &a.metrics.LeasesDetached
+	case wire.RevokeExpired:
+		return &a.metrics.LeasesExpired
+	}
+	return &a.metrics.LeasesRevoked
+}
+
+// attachCount is the metric of an attach answer's code.
+func (a *Agent) attachCount(code wire.ResponseCode) *Count {
+	switch code {
+	case wire.CodeOK:
+		return &a.metrics.AttachOK
+	case wire.CodeInvalidParams:
+		return &a.metrics.AttachInvalidParams
+	case wire.CodeUnsupported:
+		return &a.metrics.AttachUnsupported
+	case wire.CodeInternalError:
+		return &a.metrics.AttachInternalError
+	}
+	return &a.metrics.AttachRejected
+}
+
+// provision hands an epoch to the worker; a full queue fails it at once.
+func (a *Agent) provision(streamID uint32, epoch uint64) {
+	s, _ := a.core.Stream(streamID)
+	if a.work.submit(job{streamID: streamID, epoch: epoch, profile: s.Profile, nowNs: a.nowNs}) {
+		return
+	}
+	a.metrics.ProvisionFailures.Add(1)
+	a.log.Error("provisioning refused: the worker's queue is full", "stream", streamID, "epoch", epoch, "queue", workerQueue)
+	// The core's actions are in use: the failure goes to the core next cycle.
+	a.refused = append(a.refused, job{streamID: streamID, epoch: epoch})
+}
+
+// answerAttach sends an attach response; an OK one gets the URIs of its
+// epoch's files.
+func (a *Agent) answerAttach(act *Action) {
+	resp := &act.Response
+	if resp.Code == wire.CodeOK {
+		r, ok := a.prov.Current(act.StreamID)
+		if !ok || r.Epoch != act.Epoch {
+			// Cannot happen: the core grants only installed epochs. Refuse rather than send no URI.
+			*resp = Rejection(resp.CorrelationID, wire.CodeInternalError, fmt.Sprintf("stream %d epoch %d has no files", act.StreamID, act.Epoch))
+		} else {
+			resp.HeaderRegionURI = r.HeaderURI
+			for i := range resp.PayloadPools {
+				resp.PayloadPools[i].RegionURI = r.Pools[i].RegionURI
+			}
+		}
+	}
+	a.sendAttachResponse(resp)
+	if resp.Code == wire.CodeOK {
+		l, _ := a.core.Lease(resp.LeaseID)
+		a.log.Info("lease granted", "lease", resp.LeaseID, "stream", resp.StreamID, "client", l.ClientID,
+			"role", l.Role.String(), "epoch", resp.Epoch, "correlation_id", resp.CorrelationID)
+	}
 }
 
 // sendAnnounce publishes ShmPoolAnnounce for a stream whose files match its
@@ -471,10 +661,9 @@ func (a *Agent) sendAnnounce(streamID uint32, prompt bool) {
 
 func (a *Agent) sendAttachResponse(r *wire.ShmAttachResponse) {
 	a.sendMessage(a.controlPub, r)
-	a.metrics.AttachResponses.Add(1)
+	a.attachCount(r.Code).Add(1)
 	if r.Code != wire.CodeOK {
-		a.metrics.AttachRejections.Add(1)
-		a.log.Debug("attach refused", "correlation_id", r.CorrelationID, "code", r.Code, "message", r.ErrorMessage)
+		a.log.Info("attach refused", "correlation_id", r.CorrelationID, "code", r.Code.String(), "reason", r.ErrorMessage)
 	}
 }
 

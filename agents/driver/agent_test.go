@@ -1,14 +1,23 @@
 package driver
 
 import (
+	"bytes"
+	"context"
 	"encoding/binary"
+	"fmt"
+	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/tensorpool/tensorpool/aeron/cnc"
+	"github.com/tensorpool/tensorpool/aeron/counters"
+	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
+	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/wire"
@@ -148,7 +157,7 @@ func TestAgent_AttachRefusalsCarryTheRightCode(t *testing.T) {
 			requireRejection(t, d.attach(c.req), c.code, c.fragment)
 		})
 	}
-	require.Equal(t, uint64(len(cases)), d.agent.Metrics().AttachRejections.Load())
+	require.Equal(t, uint64(len(cases)), d.agent.Metrics().AttachRejections())
 
 	// Dynamic stream creation hands out an id from the range (§11).
 	dyn := producerRequest(20, 0, 20)
@@ -219,7 +228,7 @@ func TestAgent_MixedSchemasAndHostileInputAreGatedAndCounted(t *testing.T) {
 	d.waitFor("gating counters", func() bool {
 		return m.DroppedForeign.Load() >= 2 && m.DroppedMalformed.Load() >= 3 && m.NotForDriver.Load() >= 1
 	})
-	require.Zero(t, m.AttachResponses.Load(), "nothing above was answered as an attach")
+	require.Zero(t, m.AttachResponses(), "nothing above was answered as an attach")
 	require.Zero(t, m.DetachResponses.Load())
 	require.Equal(t, Running, d.agent.core.State())
 
@@ -477,4 +486,133 @@ func TestDriverSpec_3_DriverRefreshesActivityWithoutProducer(t *testing.T) {
 	}
 	first := activity()
 	d.waitFor("a fresher activity timestamp", func() bool { return activity() > first })
+}
+
+// A keepalive naming a lease of an earlier driver run (another instance
+// nonce) is answered with ShmLeaseRevoked for exactly that lease; a flood
+// of them gets one notice per client per keepalive interval.
+func TestAgent_KeepaliveForAnotherRunsLeaseIsRevoked(t *testing.T) {
+	d := startTestDriver(t, "")
+	stale := wire.ShmLeaseKeepalive{LeaseID: uint64(d.agent.instance+1)<<32 | 1, StreamID: 10000, ClientID: 77, Role: wire.RoleConsumer}
+	for range 50 {
+		d.probe.sendKeepalive(stale)
+	}
+	rev := d.awaitRevoked(stale.LeaseID)
+	require.Equal(t, wire.ShmLeaseRevoked{TimestampNs: rev.TimestampNs, LeaseID: stale.LeaseID, StreamID: 10000, ClientID: 77,
+		Role: wire.RoleConsumer, Reason: wire.RevokeRevoked, ErrorMessage: UnknownLeaseMessage}, rev)
+	d.waitFor("every keepalive handled", func() bool { return d.agent.Metrics().KeepalivesIgnored() == 50 })
+	d.run(20 * time.Millisecond)
+	require.Len(t, d.probe.revoked, 1, "one notice for the flood (the interval is 100 ms)")
+}
+
+// docs/trust.md: the driver answers from an exclusive publication, a session
+// of its own that clients can pin, never the session a client's concurrent
+// publication on the control stream shares.
+func TestAgent_RespondsFromItsOwnSession(t *testing.T) {
+	d := startTestDriver(t, "")
+	client := added(t, d.client.AddPublication(d.cfg.Driver.ControlChannel, int32(d.cfg.Driver.ControlStreamID)))
+	require.Equal(t, d.probe.pub.SessionID(), client.SessionID(), "concurrent publications of a stream share a session")
+	prod := d.attach(producerRequest(1, 10000, 1))
+	require.Equal(t, wire.CodeOK, prod.Code)
+	d.awaitAnnounce(10000, 0)
+	d.detach(wire.ShmDetachRequest{CorrelationID: 2, LeaseID: prod.LeaseID, StreamID: 10000, ClientID: 1, Role: wire.RoleProducer})
+	d.awaitRevoked(prod.LeaseID)
+	require.Len(t, d.probe.sessions, 1, "every driver message from one session: %v", d.probe.sessions)
+	require.NotContains(t, d.probe.sessions, client.SessionID())
+}
+
+// Issue 14, counters: the driver's metrics are Aeron counters (type ids
+// 1000-1029, labelled, keyed by the run's nonce) that AeronStat lists: read
+// back here from the CnC file, as another process would.
+func TestAgent_MetricsAreAeronCounters(t *testing.T) {
+	d := startTestDriverOn(t, agentConfig(t, t.TempDir(), nextControlStream.Add(2), ""), connectAeron(t))
+	requireGrant(t, d, d.attach(consumerRequest(1, 10000, 1)), 10000)
+	requireRejection(t, d.attach(consumerRequest(2, 4242, 2)), wire.CodeRejected, "not provisioned")
+	d.probe.sendBytes([]byte{1, 2, 3})
+	d.waitFor("the garbage dropped", func() bool { return d.agent.Metrics().DroppedForeign.Load() == 1 })
+
+	file, err := cnc.Open(drivertest.Dir(t), 5*time.Second)
+	require.NoError(t, err)
+	defer file.Close()
+	reader, err := counters.NewReader(file.CountersMetadata, file.CountersValues)
+	require.NoError(t, err)
+	got := map[int32]counters.Counter{}
+	reader.ForEach(func(c counters.Counter) bool {
+		if c.TypeID >= 1000 && c.TypeID < 1100 && binary.LittleEndian.Uint32(c.Key) == d.agent.instance {
+			got[c.TypeID] = c
+		}
+		return true
+	})
+	require.Len(t, got, len(MetricInfos()), "one counter per metric")
+	want := map[int32]int64{}
+	d.agent.Metrics().Each(func(info MetricInfo, v uint64) { want[info.TypeID] = int64(v) })
+	for _, info := range MetricInfos() {
+		c := got[info.TypeID]
+		require.Equal(t, want[info.TypeID], c.Value, info.Name)
+		require.Equal(t, info.CounterLabel("itest", d.agent.instance), c.Label)
+	}
+	require.Equal(t, int64(1), got[1000].Value, "attaches outcome=ok")
+	require.Equal(t, int64(1), got[1001].Value, "attaches outcome=rejected")
+	require.Equal(t, int64(1), got[1013].Value, "leases active")
+	require.Equal(t, int64(1), got[1024].Value, "dropped reason=foreign_schema")
+	require.Equal(t, "tp_driver_attaches_total outcome=ok: instance=itest lease_id_prefix="+fmt.Sprintf("%08x", d.agent.instance), got[1000].Label)
+}
+
+// Issue 13, drop counts: drops and ignored keepalives are logged at WARN,
+// at most once per interval, as what they gained since.
+func TestAgent_DropsAreLoggedRateLimited(t *testing.T) {
+	logs := &lockedBuffer{}
+	cfg := agentConfig(t, t.TempDir(), nextControlStream.Add(2), "")
+	client := connect(t)
+	a, err := NewAgent(context.Background(), cfg, client, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	require.NoError(t, err)
+	a.dropLogEvery = 200 * time.Millisecond
+	d := &testDriver{t: t, cfg: cfg, client: client, agent: a, invoker: agent.NewInvoker(a, nil, nil)}
+	t.Cleanup(d.invoker.Close)
+	d.probe = newProbe(t, client, cfg.Driver.ControlChannel, int32(cfg.Driver.ControlStreamID))
+	for range 30 {
+		d.probe.sendBytes([]byte{1, 2, 3})
+		d.probe.sendKeepalive(wire.ShmLeaseKeepalive{LeaseID: uint64(a.instance)<<32 | 77, StreamID: 10000, ClientID: 5, Role: wire.RoleConsumer})
+	}
+	d.waitFor("every message counted", func() bool {
+		return a.Metrics().DroppedForeign.Load() == 30 && a.Metrics().KeepaliveUnknownLease.Load() == 30
+	})
+	d.run(250 * time.Millisecond) // one interval: what is left is logged
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	require.LessOrEqual(t, len(lines), 2, "the burst took at most two intervals: %v", lines)
+	sum := func(key string) int {
+		total := 0
+		for _, l := range lines {
+			require.Contains(t, l, "level=WARN")
+			require.Contains(t, l, "dropped or ignored")
+			var n int
+			if _, rest, ok := strings.Cut(l, key+"="); ok {
+				fmt.Sscanf(rest, "%d", &n)
+			}
+			total += n
+		}
+		return total
+	}
+	require.Equal(t, 30, sum("foreign_schema"))
+	require.Equal(t, 30, sum("keepalive_unknown_lease"))
+	d.run(300 * time.Millisecond)
+	require.Len(t, strings.Split(strings.TrimSpace(logs.String()), "\n"), len(lines), "nothing new, nothing logged")
+}
+
+// lockedBuffer collects log output written from the agent's goroutine.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

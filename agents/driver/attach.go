@@ -21,10 +21,11 @@ func (d AttachDecision) Response() wire.ShmAttachResponse {
 	return Rejection(d.Plan.Request.CorrelationID, d.Code, d.Message)
 }
 
-// AttachPlan describes a grant. When ProvisionEpoch is nonzero the agent
-// creates that epoch's SHM files for StreamID with Profile first; if that
-// fails it answers Rejection(..., wire.CodeInternalError, ...) and drops the
-// plan, otherwise it calls CommitAttach.
+// AttachPlan describes a grant: the lease is granted on StreamID once Epoch
+// is provisioned. ProvisionEpoch nonzero means a new epoch must be
+// provisioned for it (it is then Epoch); Ready means Epoch's files exist and
+// the lease can be granted at once; neither means the grant waits for the
+// stream's provisioning already under way.
 type AttachPlan struct {
 	Request  wire.ShmAttachRequest
 	StreamID uint32
@@ -32,11 +33,13 @@ type AttachPlan struct {
 	// CreateStream: StreamID is a new dynamic stream.
 	CreateStream   bool
 	ProvisionEpoch uint64
+	Ready          bool
 }
 
 // DecideAttach applies the attach rules (Driver spec §4.2, §4.3, §4.6,
 // §4.8, §5, §6, §11) to a request without changing any state. The first
-// rule that fails decides the code.
+// rule that fails decides the code. An attach still waiting for its epoch
+// counts as the client's lease and as the stream's producer.
 func (c *Core) DecideAttach(req wire.ShmAttachRequest, nowNs uint64) AttachDecision {
 	reject := func(code wire.ResponseCode, format string, args ...any) AttachDecision {
 		return AttachDecision{Code: code, Message: fmt.Sprintf(format, args...), Plan: AttachPlan{Request: req}}
@@ -78,6 +81,9 @@ func (c *Core) DecideAttach(req wire.ShmAttachRequest, nowNs uint64) AttachDecis
 	if leaseID, ok := c.leaseOf[req.ClientID]; ok {
 		return reject(wire.CodeRejected, "clientId %d already holds lease %d", req.ClientID, leaseID)
 	}
+	if w := c.waitingOf(req.ClientID); w >= 0 {
+		return reject(wire.CodeRejected, "clientId %d has an attach waiting (correlationId %d)", req.ClientID, c.waiting[w].Request.CorrelationID)
+	}
 
 	plan := AttachPlan{Request: req, StreamID: req.StreamID}
 	s, known := c.streams[req.StreamID]
@@ -96,17 +102,29 @@ func (c *Core) DecideAttach(req wire.ShmAttachRequest, nowNs uint64) AttachDecis
 	if len(plan.Profile.PayloadPools) == 0 {
 		return reject(wire.CodeInvalidParams, "stream %d has no payload pools (profile %q)", plan.StreamID, plan.Profile.Name)
 	}
-	var prevEpoch uint64
-	if known {
-		if req.Role == wire.RoleProducer && s.ProducerLeaseID != 0 {
+	if !known {
+		// A new stream needs its first epoch.
+		plan.ProvisionEpoch = nextEpoch(0, c.epochFloor[plan.StreamID], nowNs)
+		return AttachDecision{Code: wire.CodeOK, Plan: plan}
+	}
+	if req.Role == wire.RoleProducer {
+		if s.ProducerLeaseID != 0 {
 			return reject(wire.CodeRejected, "stream %d already has a producer (lease %d)", plan.StreamID, s.ProducerLeaseID)
 		}
-		prevEpoch = s.Epoch
+		if w := c.waitingProducer(s.ID); w >= 0 {
+			return reject(wire.CodeRejected, "stream %d already has a producer (clientId %d, waiting for its epoch)", plan.StreamID, c.waiting[w].Request.ClientID)
+		}
 	}
-	// A producer always starts a new epoch (§6, §7); the first lease of an
-	// unprovisioned stream needs one to map at all.
-	if req.Role == wire.RoleProducer || prevEpoch == 0 {
-		plan.ProvisionEpoch = nextEpoch(prevEpoch, c.epochFloor[plan.StreamID], nowNs)
+	switch {
+	case s.Provisioning:
+		// The epoch under way is new: nobody has written it, so a producer
+		// starts on it as well as on a freshly bumped one (§6).
+	case req.Role == wire.RoleProducer || !s.Ready:
+		// A producer always starts a new epoch (§6, §7); a consumer of a
+		// stream without usable files needs one to map at all.
+		plan.ProvisionEpoch = nextEpoch(s.Epoch, c.epochFloor[plan.StreamID], nowNs)
+	default:
+		plan.Ready = true
 	}
 	return AttachDecision{Code: wire.CodeOK, Plan: plan}
 }
@@ -139,14 +157,37 @@ func (c *Core) planDynamicStream(req wire.ShmAttachRequest, mode wire.PublishMod
 	return AttachDecision{}, true
 }
 
-// CommitAttach grants the lease a plan from the latest DecideAttach
-// describes; the agent calls it after provisioning, with no other Core call
-// in between. It returns the OK response without URIs (the agent fills
-// HeaderRegionURI and each pool's RegionURI) and the actions to carry out
-// after sending it: the announce of the stream.
-func (c *Core) CommitAttach(plan AttachPlan, nowNs uint64) (wire.ShmAttachResponse, []Action) {
+// Attach applies a ShmAttachRequest. Its actions are, in order:
+//   - a rejection: ActionSendAttachResponse;
+//   - a grant on a stream whose epoch is ready: ActionSendAttachResponse
+//     (OK, without URIs: the agent fills HeaderRegionURI and each pool's
+//     RegionURI from the epoch's files), then ActionSendPoolAnnounce;
+//   - a grant that needs a new epoch: ActionProvisionEpoch; the request
+//     waits, and Provisioned answers it;
+//   - a grant that waits for a provisioning under way: nothing yet.
+//
+// A request from a client whose earlier attach is still waiting replaces
+// it: the earlier one is answered REJECTED first. The same request again
+// (same correlationId) is a duplicate and changes nothing.
+func (c *Core) Attach(req wire.ShmAttachRequest, nowNs uint64) []Action {
 	c.actions = c.actions[:0]
-	req := plan.Request
+	if w := c.waitingOf(req.ClientID); w >= 0 && req.ClientID != 0 {
+		if c.waiting[w].Request.CorrelationID == req.CorrelationID {
+			return c.actions
+		}
+		superseded := c.dropWaiting(w)
+		c.reject(superseded.Request.CorrelationID, wire.CodeRejected,
+			fmt.Sprintf("superseded by attach request correlationId %d", req.CorrelationID))
+		if s, ok := c.streams[superseded.StreamID]; ok {
+			c.forgetIfUnused(s)
+		}
+	}
+	d := c.DecideAttach(req, nowNs)
+	if d.Code != wire.CodeOK {
+		c.reject(req.CorrelationID, d.Code, d.Message)
+		return c.actions
+	}
+	plan := d.Plan
 	s := c.streams[plan.StreamID]
 	if plan.CreateStream {
 		c.dynamicIDs.claim(plan.StreamID)
@@ -154,18 +195,118 @@ func (c *Core) CommitAttach(plan AttachPlan, nowNs uint64) (wire.ShmAttachRespon
 		c.streams[plan.StreamID] = s
 		delete(c.epochFloor, plan.StreamID)
 	}
-	if plan.ProvisionEpoch != 0 {
-		s.Epoch, s.EpochStartNs = plan.ProvisionEpoch, nowNs
+	if plan.Ready {
+		c.grant(plan, nowNs)
+		c.actions = append(c.actions, Action{Kind: ActionSendPoolAnnounce, StreamID: s.ID, Epoch: s.Epoch})
+		return c.actions
 	}
+	c.waiting = append(c.waiting, plan)
+	if plan.ProvisionEpoch != 0 {
+		c.startEpoch(s, plan.ProvisionEpoch, nowNs)
+	}
+	return c.actions
+}
+
+// startEpoch makes epoch the stream's newest, not yet usable, and asks the
+// agent to provision it.
+func (c *Core) startEpoch(s *Stream, epoch, nowNs uint64) {
+	s.Epoch, s.EpochStartNs = epoch, nowNs
+	s.Ready, s.Provisioning = false, true
+	c.actions = append(c.actions, Action{Kind: ActionProvisionEpoch, StreamID: s.ID, Epoch: epoch})
+}
+
+// AwaitsEpoch reports whether the core waits for epoch of a stream to be
+// provisioned: the agent installs a finished provisioning only then, and
+// discards one the core no longer wants (its stream was forgotten or the
+// driver stopped).
+func (c *Core) AwaitsEpoch(streamID uint32, epoch uint64) bool {
+	s, ok := c.streams[streamID]
+	return ok && s.Provisioning && s.Epoch == epoch && c.life.state != Stopped
+}
+
+// Provisioned completes an ActionProvisionEpoch: failure is empty when the
+// epoch's files are ready (and installed by the agent), else the cause. On
+// success the stream's waiting attaches are granted, each lease running
+// from nowNs, in arrival order (ActionSendAttachResponse each), then the
+// stream is announced; on failure they are answered INTERNAL_ERROR naming
+// the cause, and the stream stays without a usable epoch until an attach
+// provisions one. A completion the core does not await changes nothing.
+func (c *Core) Provisioned(streamID uint32, epoch uint64, failure string, nowNs uint64) []Action {
+	c.actions = c.actions[:0]
+	if !c.AwaitsEpoch(streamID, epoch) {
+		return c.actions
+	}
+	s := c.streams[streamID]
+	s.Provisioning = false
+	kept := c.waiting[:0]
+	granted := 0
+	for _, plan := range c.waiting {
+		switch {
+		case plan.StreamID != streamID:
+			kept = append(kept, plan)
+		case failure != "":
+			c.reject(plan.Request.CorrelationID, wire.CodeInternalError, "failed to provision SHM: "+failure)
+		default:
+			c.grant(plan, nowNs)
+			granted++
+		}
+	}
+	clear(c.waiting[len(kept):])
+	c.waiting = kept
+	if granted == 0 && c.forgetIfUnused(s) {
+		return c.actions
+	}
+	if failure == "" {
+		s.Ready, s.EpochStartNs = true, nowNs
+		c.actions = append(c.actions, Action{Kind: ActionSendPoolAnnounce, StreamID: s.ID, Epoch: s.Epoch})
+	}
+	return c.actions
+}
+
+// reject appends the answer to a refused attach.
+func (c *Core) reject(correlationID int64, code wire.ResponseCode, message string) {
+	c.actions = append(c.actions, Action{Kind: ActionSendAttachResponse, Response: Rejection(correlationID, code, message)})
+}
+
+// waitingOf returns the index of the client's waiting attach, or -1.
+func (c *Core) waitingOf(clientID uint32) int {
+	for i := range c.waiting {
+		if c.waiting[i].Request.ClientID == clientID {
+			return i
+		}
+	}
+	return -1
+}
+
+// waitingProducer returns the index of the stream's waiting producer attach, or -1.
+func (c *Core) waitingProducer(streamID uint32) int {
+	for i := range c.waiting {
+		if c.waiting[i].StreamID == streamID && c.waiting[i].Request.Role == wire.RoleProducer {
+			return i
+		}
+	}
+	return -1
+}
+
+// dropWaiting removes and returns a waiting attach, keeping the others' order.
+func (c *Core) dropWaiting(i int) AttachPlan {
+	plan := c.waiting[i]
+	c.waiting = append(c.waiting[:i], c.waiting[i+1:]...)
+	return plan
+}
+
+// grant issues the lease a plan describes and appends its OK response.
+func (c *Core) grant(plan AttachPlan, nowNs uint64) {
+	req := plan.Request
+	s := c.streams[plan.StreamID]
 	l := &Lease{
-		ID:          c.nextLeaseID,
+		ID:          c.ids.next(c.leases),
 		StreamID:    s.ID,
 		ClientID:    req.ClientID,
 		Role:        req.Role,
 		State:       LeaseStateAttached,
 		ExpiresAtNs: nowNs + c.leaseExpiryNs,
 	}
-	c.nextLeaseID++
 	c.leases[l.ID] = l
 	c.leaseOf[l.ClientID] = l.ID
 	if l.Role == wire.RoleProducer {
@@ -178,8 +319,7 @@ func (c *Core) CommitAttach(plan AttachPlan, nowNs uint64) (wire.ShmAttachRespon
 	for i, p := range s.Profile.PayloadPools {
 		pools[i] = wire.PayloadPool{PoolID: p.PoolID, PoolNslots: s.Profile.HeaderNslots, StrideBytes: p.StrideBytes}
 	}
-	c.actions = append(c.actions, Action{Kind: ActionSendPoolAnnounce, StreamID: s.ID, Epoch: s.Epoch})
-	return wire.ShmAttachResponse{
+	c.actions = append(c.actions, Action{Kind: ActionSendAttachResponse, StreamID: s.ID, Epoch: s.Epoch, Response: wire.ShmAttachResponse{
 		CorrelationID:          req.CorrelationID,
 		Code:                   wire.CodeOK,
 		LeaseID:                l.ID,
@@ -191,5 +331,5 @@ func (c *Core) CommitAttach(plan AttachPlan, nowNs uint64) (wire.ShmAttachRespon
 		HeaderSlotBytes:        shm.HeaderSlotSize,
 		MaxDims:                shm.MaxDims,
 		PayloadPools:           pools,
-	}, c.actions
+	}})
 }

@@ -50,7 +50,7 @@ func TestDriverSpec_4_3_AttachRules(t *testing.T) {
 			code: wire.CodeOK},
 		{name: "unknown stream without dynamic streams is REJECTED",
 			core: func(t *testing.T) *Core {
-				return NewCore(loadConfig(t, "")).withPolicy(func(p *config.PolicySection) { p.AllowDynamicStreams = false })
+				return NewCore(loadConfig(t, ""), testInstance).withPolicy(func(p *config.PolicySection) { p.AllowDynamicStreams = false })
 			},
 			req: with(func(r *wire.ShmAttachRequest) {
 				r.StreamID = dynFirst
@@ -61,7 +61,7 @@ func TestDriverSpec_4_3_AttachRules(t *testing.T) {
 			core: func(t *testing.T) *Core {
 				cfg := loadConfig(t, "")
 				cfg.Driver.StreamIDRange = config.StreamIDRange{}
-				return NewCore(cfg)
+				return NewCore(cfg, testInstance)
 			},
 			req: with(func(r *wire.ShmAttachRequest) {
 				r.StreamID = dynFirst
@@ -94,7 +94,7 @@ func TestDriverSpec_4_3_AttachRules(t *testing.T) {
 			core: func(t *testing.T) *Core {
 				cfg := loadConfig(t, "")
 				cfg.Shm.RequireHugepages = true
-				return NewCore(cfg)
+				return NewCore(cfg, testInstance)
 			},
 			req:  with(func(r *wire.ShmAttachRequest) { r.RequireHugepages = wire.HugepagesStandard }),
 			code: wire.CodeRejected, message: "hugepages only"},
@@ -102,7 +102,7 @@ func TestDriverSpec_4_3_AttachRules(t *testing.T) {
 			core: func(t *testing.T) *Core {
 				cfg := loadConfig(t, "")
 				cfg.Shm.RequireHugepages = true
-				return NewCore(cfg)
+				return NewCore(cfg, testInstance)
 			},
 			req:  with(func(r *wire.ShmAttachRequest) { r.RequireHugepages = wire.HugepagesRequired }),
 			code: wire.CodeOK},
@@ -123,7 +123,7 @@ func TestDriverSpec_4_3_AttachRules(t *testing.T) {
 			core: func(t *testing.T) *Core {
 				cfg := loadConfig(t, "")
 				cfg.Profiles["cam"] = config.Profile{Name: "cam", HeaderNslots: 64}
-				return NewCore(cfg)
+				return NewCore(cfg, testInstance)
 			},
 			req: request(camStream, 1, wire.RoleConsumer), code: wire.CodeInvalidParams, message: "no payload pools"},
 		{name: "draining driver is REJECTED",
@@ -145,14 +145,14 @@ func TestDriverSpec_4_3_AttachRules(t *testing.T) {
 			d := c.DecideAttach(tt.req, now)
 			assert.Equal(t, tt.code, d.Code, "message %q", d.Message)
 			assert.Contains(t, d.Message, tt.message)
+			resp, ok := response(attachAll(c, tt.req, now), tt.req.CorrelationID)
+			require.True(t, ok, "the request is answered")
+			assert.Equal(t, tt.req.CorrelationID, resp.CorrelationID)
+			assert.Equal(t, tt.code, resp.Code)
 			if d.Code != wire.CodeOK {
-				resp := d.Response()
-				assert.Equal(t, tt.req.CorrelationID, resp.CorrelationID)
-				assert.Equal(t, tt.code, resp.Code)
+				assert.Equal(t, d.Response(), resp)
 				return
 			}
-			resp, _ := c.CommitAttach(d.Plan, now)
-			assert.Equal(t, wire.CodeOK, resp.Code)
 			assert.Equal(t, uint8(shm.MaxDims), resp.MaxDims)
 		})
 	}
@@ -176,7 +176,7 @@ func TestDriverSpec_4_2_OKResponseFields(t *testing.T) {
 	assert.Equal(t, wire.ShmAttachResponse{
 		CorrelationID:          -42,
 		Code:                   wire.CodeOK,
-		LeaseID:                1,
+		LeaseID:                leaseID(1),
 		LeaseExpiryTimestampNs: 7*second + leaseLifetime,
 		StreamID:               camStream,
 		Epoch:                  7 * second,
@@ -228,8 +228,10 @@ func TestDriverSpec_6_EpochIncrements(t *testing.T) {
 	prod := attach(t, c, request(camStream, 3, wire.RoleProducer), 12)
 	assert.Equal(t, uint64(12), prod.Epoch, "a producer attach bumps")
 	_, actions := c.Detach(wire.ShmDetachRequest{LeaseID: prod.LeaseID, StreamID: camStream, ClientID: 3, Role: wire.RoleProducer}, 13)
-	assert.Equal(t, []ActionKind{ActionSendLeaseRevoked, ActionProvisionEpoch, ActionSendPoolAnnounce}, kinds(actions))
+	actions = cloneActions(actions)
+	assert.Equal(t, []ActionKind{ActionSendLeaseRevoked, ActionProvisionEpoch}, kinds(actions))
 	assert.Equal(t, uint64(13), epoch(), "a producer detach bumps")
+	assert.Equal(t, []ActionKind{ActionSendPoolAnnounce}, kinds(provisionAll(c, actions, 13)), "announced once provisioned")
 
 	// The clock has not moved: epochs still strictly increase.
 	prod = attach(t, c, request(camStream, 3, wire.RoleProducer), 13)
@@ -246,8 +248,9 @@ func TestDriverSpec_7_ProducerReattachAfterExpiry(t *testing.T) {
 	c := newTestCore(t)
 	first := attach(t, c, request(camStream, 1, wire.RoleProducer), second)
 	actions := cloneActions(c.ExpireLeases(first.LeaseExpiryTimestampNs))
-	require.Equal(t, []ActionKind{ActionSendLeaseRevoked, ActionProvisionEpoch, ActionSendPoolAnnounce}, kinds(actions))
+	require.Equal(t, []ActionKind{ActionSendLeaseRevoked, ActionProvisionEpoch}, kinds(actions))
 	assert.Equal(t, wire.RevokeExpired, actions[0].Revoked.Reason)
+	assert.Equal(t, []ActionKind{ActionSendPoolAnnounce}, kinds(provisionAll(c, actions, first.LeaseExpiryTimestampNs)))
 	again := attach(t, c, request(camStream, 1, wire.RoleProducer), first.LeaseExpiryTimestampNs)
 	assert.Greater(t, again.Epoch, actions[1].Epoch)
 	assert.Greater(t, actions[1].Epoch, first.Epoch)
@@ -318,4 +321,118 @@ func TestAnnounceInputsDoNotAllocate(t *testing.T) {
 		}
 	})
 	assert.Zero(t, allocs)
+}
+
+// Provisioning is asynchronous: an attach that needs a new epoch waits for
+// it while keepalives, detaches and attaches of other streams are served;
+// attaches of the same stream join the provisioning under way; the grants
+// follow Provisioned in arrival order, each lease running from its grant.
+func TestDriverSpec_4_2_AttachWaitsForItsEpoch(t *testing.T) {
+	c := newTestCore(t)
+	other := attach(t, c, withCreate(request(dynFirst, 9, wire.RoleProducer)), 0)
+
+	actions := cloneActions(c.Attach(request(camStream, 1, wire.RoleProducer), second))
+	require.Equal(t, []ActionKind{ActionProvisionEpoch}, kinds(actions), "no answer before the epoch exists")
+	epoch := actions[0].Epoch
+	assert.Equal(t, []Action{{Kind: ActionProvisionEpoch, StreamID: camStream, Epoch: second}}, actions)
+	assert.Empty(t, c.Attach(request(camStream, 2, wire.RoleConsumer), 2*second), "joins the provisioning under way")
+	assert.NotContains(t, c.AppendProvisionedStreams(nil), uint32(camStream), "not announced before it is ready")
+
+	// Meanwhile the driver serves everything else.
+	assert.Equal(t, KeepaliveExtended, keepalive(c, keepaliveFor(other, 9, wire.RoleProducer), 2*second))
+	busy := cloneActions(c.Attach(request(camStream, 3, wire.RoleProducer), 3*second))
+	require.Len(t, busy, 1)
+	assert.Equal(t, wire.CodeRejected, busy[0].Response.Code, "the waiting producer holds the stream")
+	assert.Contains(t, busy[0].Response.ErrorMessage, "already has a producer")
+	out, _ := c.Detach(wire.ShmDetachRequest{LeaseID: other.LeaseID, StreamID: dynFirst, ClientID: 9, Role: wire.RoleProducer}, 3*second)
+	assert.Equal(t, wire.CodeOK, out.Code)
+
+	require.True(t, c.AwaitsEpoch(camStream, epoch))
+	assert.False(t, c.AwaitsEpoch(camStream, epoch+1))
+	done := cloneActions(c.Provisioned(camStream, epoch, "", 20*second))
+	require.Equal(t, []ActionKind{ActionSendAttachResponse, ActionSendAttachResponse, ActionSendPoolAnnounce}, kinds(done))
+	for i, client := range []uint32{1, 2} {
+		r := done[i].Response
+		assert.Equal(t, int64(client)*100+7, r.CorrelationID, "arrival order")
+		assert.Equal(t, wire.CodeOK, r.Code)
+		assert.Equal(t, epoch, r.Epoch)
+		assert.Equal(t, 20*second+leaseLifetime, r.LeaseExpiryTimestampNs, "the lease runs from its grant")
+		assert.Equal(t, epoch, done[i].Epoch)
+	}
+	s, _ := c.Stream(camStream)
+	assert.True(t, s.Ready)
+	assert.False(t, s.Provisioning)
+	assert.Equal(t, uint32(1), s.ProducerClientID)
+	assert.Equal(t, 1, s.ConsumerLeases)
+	assert.Empty(t, c.Provisioned(camStream, epoch, "", 21*second), "a completion reported twice changes nothing")
+}
+
+// A failed provisioning answers every attach waiting for it INTERNAL_ERROR
+// naming the cause; the next attach provisions a new epoch.
+func TestDriverSpec_4_2_ProvisioningFailureIsInternalError(t *testing.T) {
+	c := newTestCore(t)
+	actions := cloneActions(c.Attach(request(camStream, 1, wire.RoleConsumer), second))
+	require.Equal(t, []ActionKind{ActionProvisionEpoch}, kinds(actions))
+	require.Empty(t, c.Attach(request(camStream, 2, wire.RoleConsumer), second))
+	failed := cloneActions(c.Provisioned(camStream, actions[0].Epoch, "no space left", 2*second))
+	require.Equal(t, []ActionKind{ActionSendAttachResponse, ActionSendAttachResponse}, kinds(failed), "no announce")
+	for _, a := range failed {
+		requireRejected(t, a.Response, wire.CodeInternalError, "failed to provision SHM: no space left")
+	}
+	s, _ := c.Stream(camStream)
+	assert.False(t, s.Ready)
+	assert.Empty(t, c.AppendProvisionedStreams(nil))
+
+	retry := cloneActions(c.Attach(request(camStream, 1, wire.RoleConsumer), 3*second))
+	require.Equal(t, []ActionKind{ActionProvisionEpoch}, kinds(retry))
+	assert.Greater(t, retry[0].Epoch, actions[0].Epoch)
+}
+
+// A client that asks again while its attach waits (a new correlationId,
+// after its own timeout) replaces the waiting one, which is answered
+// REJECTED; the same request again is a duplicate. A dynamic stream made
+// for the replaced attach is forgotten once its provisioning ends.
+func TestDriverSpec_4_8_NewerAttachSupersedesWaitingOne(t *testing.T) {
+	c := newTestCore(t)
+	first := withCreate(request(dynFirst, 1, wire.RoleProducer))
+	actions := cloneActions(c.Attach(first, second))
+	require.Equal(t, []ActionKind{ActionProvisionEpoch}, kinds(actions))
+	assert.Empty(t, c.Attach(first, second), "a duplicate")
+
+	again := request(camStream, 1, wire.RoleConsumer)
+	again.CorrelationID = 555
+	out := cloneActions(c.Attach(again, 2*second))
+	require.Equal(t, []ActionKind{ActionSendAttachResponse, ActionProvisionEpoch}, kinds(out))
+	requireRejected(t, out[0].Response, wire.CodeRejected, "superseded by attach request correlationId 555")
+	assert.Equal(t, first.CorrelationID, out[0].Response.CorrelationID)
+
+	_, known := c.Stream(dynFirst)
+	assert.True(t, known, "kept while its provisioning is under way")
+	assert.Equal(t, []ActionKind{ActionRetireStream}, kinds(c.Provisioned(dynFirst, actions[0].Epoch, "", 3*second)),
+		"nobody waits for it: forgotten, not announced")
+	_, known = c.Stream(dynFirst)
+	assert.False(t, known)
+	granted, ok := response(provisionAll(c, out, 3*second), 555)
+	require.True(t, ok)
+	assert.Equal(t, wire.CodeOK, granted.Code)
+}
+
+// Stopping refuses the attaches still waiting; their provisioning's end is
+// then not awaited.
+func TestDriverSpec_4_13_StopRefusesWaitingAttaches(t *testing.T) {
+	c := newTestCore(t)
+	actions := cloneActions(c.Attach(request(camStream, 1, wire.RoleProducer), second))
+	stop := cloneActions(c.StopNow(2 * second))
+	require.Equal(t, []ActionKind{ActionSendAttachResponse, ActionSendDriverShutdown}, kinds(stop))
+	requireRejected(t, stop[0].Response, wire.CodeRejected, "driver is stopping")
+	assert.False(t, c.AwaitsEpoch(camStream, actions[0].Epoch))
+	assert.Empty(t, c.Provisioned(camStream, actions[0].Epoch, "", 3*second))
+}
+
+// requireRejected checks a refusal's code, diagnostic and null fields.
+func requireRejected(t *testing.T, r wire.ShmAttachResponse, code wire.ResponseCode, message string) {
+	t.Helper()
+	assert.Equal(t, code, r.Code)
+	assert.Contains(t, r.ErrorMessage, message)
+	assert.Equal(t, Rejection(r.CorrelationID, code, r.ErrorMessage), r)
 }

@@ -108,7 +108,7 @@ func TestDriverSpec_11_PerConsumerAssignment(t *testing.T) {
 
 	cfg := loadConfig(t, "")
 	cfg.Driver.DescriptorStreamIDRange = config.StreamIDRange{}
-	unset := NewCore(cfg)
+	unset := NewCore(cfg, testInstance)
 	attach(t, unset, request(camStream, 1, wire.RoleConsumer), 0)
 	got, ok := unset.ConsumerHello(hello(1))
 	require.True(t, ok)

@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/tensorpool/tensorpool/config"
@@ -13,8 +14,9 @@ type ActionKind uint8
 const (
 	// ActionSendLeaseRevoked: publish Action.Revoked as ShmLeaseRevoked.
 	ActionSendLeaseRevoked ActionKind = iota + 1
-	// ActionProvisionEpoch: create SHM files of Action.Epoch for
-	// Action.StreamID (layout from Core.Stream), then run epoch GC.
+	// ActionProvisionEpoch: create the SHM files of Action.Epoch for
+	// Action.StreamID (layout from Core.Stream) off the duty cycle, then run
+	// epoch GC; report the outcome with Core.Provisioned.
 	ActionProvisionEpoch
 	// ActionSendPoolAnnounce: publish ShmPoolAnnounce for Action.StreamID.
 	ActionSendPoolAnnounce
@@ -23,6 +25,12 @@ const (
 	ActionRetireStream
 	// ActionSendDriverShutdown: publish Action.Shutdown as ShmDriverShutdown.
 	ActionSendDriverShutdown
+	// ActionSendAttachResponse: publish Action.Response as ShmAttachResponse;
+	// an OK one first gets the URIs of Action.Epoch's files of Action.StreamID.
+	ActionSendAttachResponse
+	// ActionSendUnknownLeaseRevoked: publish Action.Revoked, which tells a
+	// client of another driver run that its lease is unknown here.
+	ActionSendUnknownLeaseRevoked
 )
 
 // Action is one effect, in the order the agent must carry it out.
@@ -32,6 +40,7 @@ type Action struct {
 	Epoch    uint64
 	Revoked  wire.ShmLeaseRevoked
 	Shutdown wire.ShmDriverShutdown
+	Response wire.ShmAttachResponse
 }
 
 // Stream is the driver's view of one stream.
@@ -41,9 +50,14 @@ type Stream struct {
 	// Dynamic streams were created on attach and are forgotten when their
 	// last lease ends.
 	Dynamic bool
-	// Epoch is 0 until the stream is first provisioned.
+	// Epoch is the stream's newest epoch: 0 until the stream is first
+	// provisioned; while Provisioning, the epoch being provisioned.
 	Epoch        uint64
 	EpochStartNs uint64
+	// Ready: Epoch's files exist, so it is granted and announced.
+	Ready bool
+	// Provisioning: an ActionProvisionEpoch for Epoch awaits Provisioned.
+	Provisioning bool
 	// ProducerLeaseID is 0 when no producer is attached; ProducerClientID is
 	// then 0 too, which is ShmPoolAnnounce.producerId for "no producer" (§8).
 	ProducerLeaseID  uint64
@@ -54,6 +68,20 @@ type Stream struct {
 // Core is the driver's protocol state: streams, leases, epochs, per-consumer
 // stream assignments and the driver lifecycle. It is used by one goroutine.
 // The []Action a method returns is reused by the next call.
+//
+// Provisioning is asynchronous: an attach that needs a new epoch waits
+// (ActionProvisionEpoch) while the core keeps serving keepalives, detaches
+// and other attaches, and is granted when the agent reports the epoch with
+// Provisioned. A lease's expiry counts from its grant.
+//
+// Lease identity across driver runs: every lease id carries this run's
+// random instance nonce in its high half (leaseIDs), so no two runs issue
+// the same id, and a keepalive or detach naming a lease this run never
+// issued (a client of a driver that died) is answered with ShmLeaseRevoked
+// for exactly that lease id, client, stream and role, reason REVOKED,
+// paced per client (noticeLimiter). Epochs come from the monotonic clock
+// and from the epochs earlier runs left (RecordEpochOnDisk), so they keep
+// increasing across restarts (Driver spec §10).
 type Core struct {
 	cfg           *config.DriverConfig
 	leaseExpiryNs uint64
@@ -66,9 +94,18 @@ type Core struct {
 	epochFloor map[uint32]uint64
 	dynamicIDs idPool
 
-	leases      map[uint64]*Lease
-	leaseOf     map[uint32]uint64 // client id → its one live lease (§4.8)
-	nextLeaseID uint64
+	leases  map[uint64]*Lease
+	leaseOf map[uint32]uint64 // client id → its one live lease (§4.8)
+	ids     leaseIDs
+	// unknownNotices paces the ShmLeaseRevoked answering keepalives and
+	// detaches for leases this instance never issued; pacedNotices counts
+	// those it held back.
+	unknownNotices noticeLimiter
+	pacedNotices   uint64
+
+	// waiting are attaches granted once their stream's epoch is provisioned,
+	// in arrival order.
+	waiting []AttachPlan
 
 	descriptorIDs idPool
 	controlIDs    idPool
@@ -78,20 +115,22 @@ type Core struct {
 }
 
 // NewCore builds the state for a validated configuration. Static streams
-// exist from the start, unprovisioned (epoch 0).
-func NewCore(cfg *config.DriverConfig) *Core {
+// exist from the start, unprovisioned (epoch 0). instance is this driver
+// run's nonce (NewInstanceNonce): the high half of every lease id it issues.
+func NewCore(cfg *config.DriverConfig, instance uint32) *Core {
 	c := &Core{
-		cfg:           cfg,
-		leaseExpiryNs: uint64(cfg.Policies.LeaseExpiry()),
-		life:          lifecycle{state: Running},
-		streams:       make(map[uint32]*Stream, len(cfg.Streams)),
-		epochFloor:    map[uint32]uint64{},
-		dynamicIDs:    newIDPool(cfg.Driver.StreamIDRange),
-		leases:        map[uint64]*Lease{},
-		leaseOf:       map[uint32]uint64{},
-		nextLeaseID:   1,
-		descriptorIDs: newIDPool(cfg.Driver.DescriptorStreamIDRange),
-		controlIDs:    newIDPool(cfg.Driver.ControlStreamIDRange),
+		cfg:            cfg,
+		leaseExpiryNs:  uint64(cfg.Policies.LeaseExpiry()),
+		life:           lifecycle{state: Running},
+		streams:        make(map[uint32]*Stream, len(cfg.Streams)),
+		epochFloor:     map[uint32]uint64{},
+		dynamicIDs:     newIDPool(cfg.Driver.StreamIDRange),
+		leases:         map[uint64]*Lease{},
+		leaseOf:        map[uint32]uint64{},
+		ids:            leaseIDs{instance: instance},
+		unknownNotices: newNoticeLimiter(uint64(cfg.Policies.KeepaliveInterval())),
+		descriptorIDs:  newIDPool(cfg.Driver.DescriptorStreamIDRange),
+		controlIDs:     newIDPool(cfg.Driver.ControlStreamIDRange),
 	}
 	for _, s := range cfg.Streams {
 		c.streams[s.StreamID] = &Stream{ID: s.StreamID, Profile: cfg.Profiles[s.Profile]}
@@ -111,6 +150,13 @@ func (c *Core) Stream(id uint32) (Stream, bool) {
 	return *s, true
 }
 
+// LeaseCount is the number of live leases.
+func (c *Core) LeaseCount() int { return len(c.leases) }
+
+// PacedNotices is how many unknown-lease notices the per-client pacing has
+// held back.
+func (c *Core) PacedNotices() uint64 { return c.pacedNotices }
+
 // Lease returns a copy of a live lease.
 func (c *Core) Lease(id uint64) (Lease, bool) {
 	l, ok := c.leases[id]
@@ -120,12 +166,12 @@ func (c *Core) Lease(id uint64) (Lease, bool) {
 	return *l, true
 }
 
-// AppendProvisionedStreams appends the ids of streams that have an epoch
+// AppendProvisionedStreams appends the ids of streams whose epoch is ready
 // (those ShmPoolAnnounce covers), in ascending order.
 func (c *Core) AppendProvisionedStreams(dst []uint32) []uint32 {
 	start := len(dst)
 	for id, s := range c.streams {
-		if s.Epoch != 0 {
+		if s.Ready {
 			dst = append(dst, id)
 		}
 	}
@@ -139,38 +185,80 @@ func (c *Core) RecordEpochOnDisk(streamID uint32, epoch uint64) {
 	c.epochFloor[streamID] = max(c.epochFloor[streamID], epoch)
 }
 
-// bumpEpoch moves a stream to its next epoch.
+// bumpEpoch starts a stream's next epoch, unless one is already under way.
 func (c *Core) bumpEpoch(s *Stream, nowNs uint64) {
-	s.Epoch = nextEpoch(s.Epoch, c.epochFloor[s.ID], nowNs)
-	s.EpochStartNs = nowNs
+	if !s.Provisioning {
+		c.startEpoch(s, nextEpoch(s.Epoch, c.epochFloor[s.ID], nowNs), nowNs)
+	}
 }
 
 // Keepalive applies a ShmLeaseKeepalive. It extends the lease only when
 // lease id, stream, client and role all match and the deadline has not
-// passed. It does not allocate.
-func (c *Core) Keepalive(k wire.ShmLeaseKeepalive, nowNs uint64) KeepaliveResult {
+// passed. A keepalive for a lease this instance never issued (a client of
+// an earlier driver run) is answered with ShmLeaseRevoked for exactly that
+// lease, client, stream and role, paced per client (noticeLimiter); one for
+// a lease it issued and ended is ignored, its end was announced then. It
+// does not allocate, except to remember a client an unknown-lease notice
+// went to.
+func (c *Core) Keepalive(k wire.ShmLeaseKeepalive, nowNs uint64) (KeepaliveResult, []Action) {
+	c.actions = c.actions[:0]
 	l, ok := c.leases[k.LeaseID]
 	if !ok {
-		return KeepaliveUnknownLease
+		if c.ids.issued(k.LeaseID) {
+			return KeepaliveEndedLease, c.actions
+		}
+		c.noticeUnknownLease(k.LeaseID, k.StreamID, k.ClientID, k.Role, nowNs)
+		return KeepaliveUnknownLease, c.actions
 	}
 	if l.StreamID != k.StreamID || l.ClientID != k.ClientID || l.Role != k.Role {
-		return KeepaliveMismatch
+		return KeepaliveMismatch, c.actions
 	}
 	if nowNs >= l.ExpiresAtNs {
-		return KeepaliveLate
+		return KeepaliveLate, c.actions
 	}
 	l.State, _ = l.State.next(eventKeepalive)
 	l.ExpiresAtNs = nowNs + c.leaseExpiryNs
-	return KeepaliveExtended
+	return KeepaliveExtended, c.actions
+}
+
+// UnknownLeaseMessage is the diagnostic of a ShmLeaseRevoked answering a
+// keepalive or detach for a lease this driver instance never issued.
+const UnknownLeaseMessage = "unknown lease (driver restarted?)"
+
+// noticeUnknownLease appends the ShmLeaseRevoked (REVOKED) that tells a
+// client of an earlier driver run its lease is gone, unless the client had
+// one within the pacing window.
+func (c *Core) noticeUnknownLease(leaseID uint64, streamID, clientID uint32, role wire.Role, nowNs uint64) {
+	if !c.unknownNotices.allow(clientID, nowNs) {
+		c.pacedNotices++
+		return
+	}
+	c.actions = append(c.actions, Action{
+		Kind:     ActionSendUnknownLeaseRevoked,
+		StreamID: streamID,
+		Revoked: wire.ShmLeaseRevoked{
+			TimestampNs:  nowNs,
+			LeaseID:      leaseID,
+			StreamID:     streamID,
+			ClientID:     clientID,
+			Role:         role,
+			Reason:       wire.RevokeRevoked,
+			ErrorMessage: UnknownLeaseMessage,
+		},
+	})
 }
 
 // Detach applies a ShmDetachRequest (Driver spec §4.9): a live lease whose
 // id, stream, client and role match ends as DETACHED with code OK; anything
-// else is REJECTED.
+// else is REJECTED. A lease this instance never issued also gets the
+// ShmLeaseRevoked a keepalive for it would.
 func (c *Core) Detach(req wire.ShmDetachRequest, nowNs uint64) (wire.ShmDetachResponse, []Action) {
 	c.actions = c.actions[:0]
 	l, ok := c.leases[req.LeaseID]
 	if !ok {
+		if !c.ids.issued(req.LeaseID) {
+			c.noticeUnknownLease(req.LeaseID, req.StreamID, req.ClientID, req.Role, nowNs)
+		}
 		return wire.ShmDetachResponse{CorrelationID: req.CorrelationID, Code: wire.CodeRejected, ErrorMessage: "unknown lease"}, c.actions
 	}
 	if l.StreamID != req.StreamID || l.ClientID != req.ClientID || l.Role != req.Role {
@@ -180,9 +268,11 @@ func (c *Core) Detach(req wire.ShmDetachRequest, nowNs uint64) (wire.ShmDetachRe
 	return wire.ShmDetachResponse{CorrelationID: req.CorrelationID, Code: wire.CodeOK}, c.actions
 }
 
-// ExpireLeases ends every lease whose deadline has passed, in lease id order.
+// ExpireLeases ends every lease whose deadline has passed, in lease id
+// order, and forgets unknown-lease notices older than their pacing window.
 func (c *Core) ExpireLeases(nowNs uint64) []Action {
 	c.actions = c.actions[:0]
+	c.unknownNotices.prune(nowNs)
 	c.scratch = c.scratch[:0]
 	for id, l := range c.leases {
 		if nowNs >= l.ExpiresAtNs {
@@ -209,9 +299,9 @@ func (c *Core) RevokeLease(leaseID uint64, message string, nowNs uint64) ([]Acti
 
 // endLease moves a live lease to its end state and emits, in order:
 // ShmLeaseRevoked (§4.9, for every role), then for a producer the epoch
-// bump and a fresh announce (§4.7a, §6), revoke before announce. Without
-// bumpEpoch (driver shutdown) no new epoch is provisioned: the next driver
-// run bumps it before issuing leases (§10).
+// bump (§4.7a, §6), whose announce follows when it is provisioned: revoke
+// before announce. Without bumpEpoch (driver shutdown) no new epoch is
+// provisioned: the next driver run bumps it before issuing leases (§10).
 func (c *Core) endLease(l *Lease, e leaseEvent, message string, nowNs uint64, bumpEpoch bool) {
 	l.State, _ = l.State.next(e)
 	c.actions = append(c.actions, Action{
@@ -237,21 +327,56 @@ func (c *Core) endLease(l *Lease, e leaseEvent, message string, nowNs uint64, bu
 		c.descriptorIDs.release(l.DescriptorStreamID)
 		c.controlIDs.release(l.ControlStreamID)
 	}
-	if s.Dynamic && s.ProducerLeaseID == 0 && s.ConsumerLeases == 0 {
-		// Forgetting the stream keeps its epoch as the floor, so recreating it
-		// bumps the epoch as §6 asks of the producer's end.
-		c.epochFloor[s.ID] = s.Epoch
-		delete(c.streams, s.ID)
-		c.dynamicIDs.release(s.ID)
-		c.actions = append(c.actions, Action{Kind: ActionRetireStream, StreamID: s.ID, Epoch: s.Epoch})
+	if c.forgetIfUnused(s) {
 		return
 	}
 	if l.Role == wire.RoleProducer && bumpEpoch {
 		c.bumpEpoch(s, nowNs)
-		c.actions = append(c.actions,
-			Action{Kind: ActionProvisionEpoch, StreamID: s.ID, Epoch: s.Epoch},
-			Action{Kind: ActionSendPoolAnnounce, StreamID: s.ID, Epoch: s.Epoch})
 	}
+}
+
+// forgetIfUnused forgets a dynamic stream that has no lease, no waiting
+// attach and no provisioning under way, and reports whether it did.
+// Forgetting keeps its epoch as the floor, so recreating the stream bumps
+// the epoch as §6 asks of the producer's end.
+func (c *Core) forgetIfUnused(s *Stream) bool {
+	if !s.Dynamic || s.ProducerLeaseID != 0 || s.ConsumerLeases != 0 || s.Provisioning {
+		return false
+	}
+	for i := range c.waiting {
+		if c.waiting[i].StreamID == s.ID {
+			return false
+		}
+	}
+	c.epochFloor[s.ID] = s.Epoch
+	delete(c.streams, s.ID)
+	c.dynamicIDs.release(s.ID)
+	c.actions = append(c.actions, Action{Kind: ActionRetireStream, StreamID: s.ID, Epoch: s.Epoch})
+	return true
+}
+
+// RegionsLost tells the core that the files of a stream's ready epoch were
+// deleted, replaced or truncated under the driver (message says how): the
+// epoch is no longer granted or announced. A producer lease on it is
+// revoked (REVOKED, naming the cause), which moves the stream to a new
+// epoch as any producer's end does (§4.7a); with only consumers a new epoch
+// is provisioned for them to follow; a stream without leases gets one on
+// its next attach. Anything else (another epoch, one not ready) changes
+// nothing.
+func (c *Core) RegionsLost(streamID uint32, epoch uint64, message string, nowNs uint64) []Action {
+	c.actions = c.actions[:0]
+	s, ok := c.streams[streamID]
+	if !ok || !s.Ready || s.Epoch != epoch {
+		return c.actions
+	}
+	s.Ready = false
+	switch {
+	case s.ProducerLeaseID != 0:
+		c.endLease(c.leases[s.ProducerLeaseID], eventRevoke, truncateMessage(fmt.Sprintf("SHM regions of epoch %d lost: %s", epoch, message)), nowNs, true)
+	case s.ConsumerLeases > 0:
+		c.bumpEpoch(s, nowNs)
+	}
+	return c.actions
 }
 
 // RequestShutdown applies a ShmDriverShutdownRequest: only a request whose
@@ -301,9 +426,15 @@ func (c *Core) StopNow(nowNs uint64) []Action {
 	return c.actions
 }
 
-// stop revokes every lease (REVOKED, so clients need not wait for expiry),
-// then announces ShmDriverShutdown.
+// stop refuses the attaches still waiting for their epoch, revokes every
+// lease (REVOKED, so clients need not wait for expiry), then announces
+// ShmDriverShutdown.
 func (c *Core) stop(nowNs uint64) {
+	for _, plan := range c.waiting {
+		c.reject(plan.Request.CorrelationID, wire.CodeRejected, "driver is stopping")
+	}
+	clear(c.waiting)
+	c.waiting = c.waiting[:0]
 	c.scratch = c.scratch[:0]
 	for id := range c.leases {
 		c.scratch = append(c.scratch, id)

@@ -236,6 +236,8 @@ type probe struct {
 	configs     []wire.ConsumerConfig
 	// order records template names as seen, e.g. "revoked", "announce".
 	order []string
+	// sessions records the publication session of every driver message seen.
+	sessions map[int32]int
 }
 
 func newProbe(t testing.TB, client transport.Client, channel string, stream int32) *probe {
@@ -243,7 +245,7 @@ func newProbe(t testing.TB, client transport.Client, channel string, stream int3
 	pub := added(t, client.AddPublication(channel, stream))
 	sub := added(t, client.AddSubscription(channel, stream))
 	p := &probe{t: t, pub: pub, sub: sub, buf: make([]byte, 1<<20),
-		attaches: map[int64]wire.ShmAttachResponse{}, detaches: map[int64]wire.ShmDetachResponse{}}
+		attaches: map[int64]wire.ShmAttachResponse{}, detaches: map[int64]wire.ShmDetachResponse{}, sessions: map[int32]int{}}
 	p.onMessage = p.record
 	return p
 }
@@ -251,10 +253,15 @@ func newProbe(t testing.TB, client transport.Client, channel string, stream int3
 func (p *probe) poll() int { return p.sub.Poll(p.onMessage, 64) }
 
 // record keeps one driver message.
-func (p *probe) record(msg []byte, _ *transport.Header) {
+func (p *probe) record(msg []byte, hdr *transport.Header) {
 	h, err := wire.PeekHeader(msg)
 	if err != nil {
 		return
+	}
+	switch h.ID() {
+	case wire.ShmAttachResponseID, wire.ShmDetachResponseID, wire.ShmLeaseRevokedID, wire.ShmDriverShutdownID,
+		wire.ShmPoolAnnounceID, wire.ConsumerConfigID:
+		p.sessions[hdr.SessionID]++
 	}
 	switch h.ID() {
 	case wire.ShmAttachResponseID:

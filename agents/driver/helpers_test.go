@@ -38,6 +38,20 @@ stream_id = 10000
 profile = "cam"
 `
 
+// testInstance is the instance nonce of the tests' cores: lease ids are
+// testInstance<<32 | n.
+const testInstance uint32 = 0x7e57_0001
+
+// leaseID is the id of the n-th lease a test core issues.
+func leaseID(n uint32) uint64 { return uint64(testInstance)<<32 | uint64(n) }
+
+// keepalive applies k and returns the result alone, for tests of leases
+// the core knows (which produce no actions).
+func keepalive(c *Core, k wire.ShmLeaseKeepalive, nowNs uint64) KeepaliveResult {
+	r, _ := c.Keepalive(k, nowNs)
+	return r
+}
+
 func loadConfig(t *testing.T, extra string) *config.DriverConfig {
 	t.Helper()
 	cfg, err := config.ParseDriverConfig(strings.NewReader(baseConfig + extra))
@@ -47,7 +61,7 @@ func loadConfig(t *testing.T, extra string) *config.DriverConfig {
 
 func newTestCore(t *testing.T) *Core {
 	t.Helper()
-	return NewCore(loadConfig(t, ""))
+	return NewCore(loadConfig(t, ""), testInstance)
 }
 
 func request(stream, client uint32, role wire.Role) wire.ShmAttachRequest {
@@ -60,13 +74,49 @@ func request(stream, client uint32, role wire.Role) wire.ShmAttachRequest {
 	}
 }
 
-// attach decides and commits, failing the test on a rejection.
+// withCreate asks for the stream to be created if needed (EXISTING_OR_CREATE).
+func withCreate(r wire.ShmAttachRequest) wire.ShmAttachRequest {
+	r.PublishMode = wire.PublishModeExistingOrCreate
+	return r
+}
+
+// attach applies req and, when it waits for an epoch, completes that
+// provisioning at now; it fails the test unless req is granted.
 func attach(t *testing.T, c *Core, req wire.ShmAttachRequest, now uint64) wire.ShmAttachResponse {
 	t.Helper()
-	d := c.DecideAttach(req, now)
-	require.Equal(t, wire.CodeOK, d.Code, "attach rejected: %s", d.Message)
-	resp, _ := c.CommitAttach(d.Plan, now)
+	resp, ok := response(attachAll(c, req, now), req.CorrelationID)
+	require.True(t, ok, "no answer to attach %d", req.CorrelationID)
+	require.Equal(t, wire.CodeOK, resp.Code, "attach rejected: %s", resp.ErrorMessage)
 	return resp
+}
+
+// attachAll applies req, completes every provisioning it starts at now
+// and returns every action, in order.
+func attachAll(c *Core, req wire.ShmAttachRequest, now uint64) []Action {
+	actions := cloneActions(c.Attach(req, now))
+	return append(actions, provisionAll(c, actions, now)...)
+}
+
+// provisionAll completes the provisionings actions start, successfully at
+// now, and returns what that does.
+func provisionAll(c *Core, actions []Action, now uint64) []Action {
+	var out []Action
+	for _, a := range actions {
+		if a.Kind == ActionProvisionEpoch {
+			out = append(out, cloneActions(c.Provisioned(a.StreamID, a.Epoch, "", now))...)
+		}
+	}
+	return out
+}
+
+// response finds the attach response to correlationID among actions.
+func response(actions []Action, correlationID int64) (wire.ShmAttachResponse, bool) {
+	for _, a := range actions {
+		if a.Kind == ActionSendAttachResponse && a.Response.CorrelationID == correlationID {
+			return a.Response, true
+		}
+	}
+	return wire.ShmAttachResponse{}, false
 }
 
 func kinds(actions []Action) []ActionKind {

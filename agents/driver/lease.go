@@ -102,10 +102,114 @@ type KeepaliveResult uint8
 const (
 	// KeepaliveExtended: the lease expiry moved forward.
 	KeepaliveExtended KeepaliveResult = iota + 1
-	// KeepaliveUnknownLease: no live lease has that id.
+	// KeepaliveUnknownLease: this driver instance never issued that lease id
+	// (a client of an earlier run); it is answered with ShmLeaseRevoked.
 	KeepaliveUnknownLease
 	// KeepaliveMismatch: the lease exists but stream, client or role differ.
 	KeepaliveMismatch
 	// KeepaliveLate: the lease deadline had already passed; it will expire.
 	KeepaliveLate
+	// KeepaliveEndedLease: a lease this instance issued and has ended; its
+	// ShmLeaseRevoked went out when it ended.
+	KeepaliveEndedLease
 )
+
+func (r KeepaliveResult) String() string {
+	switch r {
+	case KeepaliveExtended:
+		return "extended"
+	case KeepaliveUnknownLease:
+		return "unknown_lease"
+	case KeepaliveMismatch:
+		return "mismatch"
+	case KeepaliveLate:
+		return "late"
+	case KeepaliveEndedLease:
+		return "ended_lease"
+	}
+	return "KeepaliveResult(?)"
+}
+
+// Lease ids carry the driver instance in their high half: a random nonce
+// drawn at each start, so a restarted driver never issues an id an earlier
+// run issued (its revoke of lease "1" cannot end another run's lease 1), and
+// a keepalive naming another run's lease is recognised as such. The low half
+// counts leases of this run from 1. An id is never 0 or NullU64: the counter
+// stays within [1, 2^32-2].
+type leaseIDs struct {
+	instance uint32
+	// last is the low half of the last id issued; 0 before the first.
+	last uint32
+	// wrapped is set once the counter has gone round: every low half was issued.
+	wrapped bool
+}
+
+const maxLeaseCounter = 1<<32 - 2
+
+func (ids *leaseIDs) id(counter uint32) uint64 { return uint64(ids.instance)<<32 | uint64(counter) }
+
+// next issues the next id, skipping any still live after a wrap.
+func (ids *leaseIDs) next(live map[uint64]*Lease) uint64 {
+	for {
+		if ids.last == maxLeaseCounter {
+			ids.last, ids.wrapped = 0, true
+		}
+		ids.last++
+		if _, taken := live[ids.id(ids.last)]; !taken {
+			return ids.id(ids.last)
+		}
+	}
+}
+
+// issued reports whether this instance has issued id.
+func (ids *leaseIDs) issued(id uint64) bool {
+	counter := uint32(id)
+	if uint32(id>>32) != ids.instance || counter == 0 || counter > maxLeaseCounter {
+		return false
+	}
+	return ids.wrapped || counter <= ids.last
+}
+
+// noticeLimiter paces the ShmLeaseRevoked a driver sends for leases it does
+// not know: at most one per client id per window (the keepalive interval,
+// so a client of an earlier run hears once per keepalive it sends, and a
+// flood of keepalives for one client yields one notice a window), and at
+// most maxClients clients a window, so a flood of made-up client ids cannot
+// make the driver flood the control stream or grow without bound.
+type noticeLimiter struct {
+	windowNs uint64
+	lastNs   map[uint32]uint64 // client id → when its last notice went out
+}
+
+// maxUnknownLeaseClients bounds the clients an unknown-lease notice goes to
+// in one window.
+const maxUnknownLeaseClients = 1024
+
+func newNoticeLimiter(windowNs uint64) noticeLimiter {
+	return noticeLimiter{windowNs: windowNs, lastNs: map[uint32]uint64{}}
+}
+
+// allow reports whether a notice to client may go out now, and records it.
+func (n *noticeLimiter) allow(client uint32, nowNs uint64) bool {
+	if last, ok := n.lastNs[client]; ok {
+		if nowNs-last < n.windowNs {
+			return false
+		}
+	} else if len(n.lastNs) >= maxUnknownLeaseClients {
+		n.prune(nowNs)
+		if len(n.lastNs) >= maxUnknownLeaseClients {
+			return false
+		}
+	}
+	n.lastNs[client] = nowNs
+	return true
+}
+
+// prune forgets clients whose window has passed.
+func (n *noticeLimiter) prune(nowNs uint64) {
+	for client, last := range n.lastNs {
+		if nowNs-last >= n.windowNs {
+			delete(n.lastNs, client)
+		}
+	}
+}

@@ -27,7 +27,7 @@ func TestDriverSpec_4_13_ShutdownToken(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadConfig(t, "")
 			cfg.Policies.ShutdownToken = tt.configured
-			c := NewCore(cfg)
+			c := NewCore(cfg, testInstance)
 			outcome, _ := c.RequestShutdown(wire.ShmDriverShutdownRequest{Reason: wire.ShutdownAdmin, Token: tt.presented}, 0)
 			assert.Equal(t, tt.outcome, outcome)
 			want := Running
@@ -55,7 +55,7 @@ func TestDriverSpec_4_13_DrainThenShutdown(t *testing.T) {
 
 	again, _ := c.RequestShutdown(wire.ShmDriverShutdownRequest{Token: "let-me-stop"}, second)
 	assert.Equal(t, ShutdownAlreadyStopping, again)
-	assert.Equal(t, KeepaliveExtended, c.Keepalive(keepaliveFor(cons, 2, wire.RoleConsumer), second), "leases work while draining")
+	assert.Equal(t, KeepaliveExtended, keepalive(c, keepaliveFor(cons, 2, wire.RoleConsumer), second), "leases work while draining")
 	assert.Equal(t, wire.CodeRejected, c.DecideAttach(request(camStream, 3, wire.RoleConsumer), second).Code)
 
 	assert.Empty(t, c.Tick(3*second-1), "drain lasts shutdown_timeout_ms")
@@ -95,7 +95,7 @@ func TestDriverLifecycleStopNow(t *testing.T) {
 func TestDriverLifecycleZeroTimeout(t *testing.T) {
 	cfg := loadConfig(t, "")
 	cfg.Policies.ShutdownTimeoutMs = 0
-	c := NewCore(cfg)
+	c := NewCore(cfg, testInstance)
 	c.BeginShutdown(wire.ShutdownNormal, "", 7)
 	assert.Equal(t, []ActionKind{ActionSendDriverShutdown}, kinds(c.Tick(7)))
 }

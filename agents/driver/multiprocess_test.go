@@ -16,6 +16,8 @@ import (
 	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
 	"github.com/tensorpool/tensorpool/agent"
+	"github.com/tensorpool/tensorpool/clock"
+	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
@@ -174,6 +176,67 @@ func TestAgent_MultiProcess_StoppedClientDoesNotStopTheDriver(t *testing.T) {
 		}
 		return sent == requests
 	})
-	d.waitFor("every request answered", func() bool { return len(d.probe.attaches) == requests })
+	// The helper's own attach response is in probe.attaches too: count this test's.
+	answered := func() int {
+		n := 0
+		for corr := range d.probe.attaches {
+			if corr >= 10000 {
+				n++
+			}
+		}
+		return n
+	}
+	d.waitFor("every request answered", func() bool { return answered() == requests })
 	require.Equal(t, wire.RevokeExpired, d.awaitRevoked(lease).Reason)
+}
+
+// shmBaseDir is a fresh base directory on tmpfs (/dev/shm), removed at
+// cleanup, for tests whose regions should not go to disk.
+func shmBaseDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/dev/shm", "tp-driver-test-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// Provisioning runs off the duty cycle: while a 1 GiB prefaulted epoch is
+// provisioned for one stream, a client process keepaliving a 300 ms lease
+// keeps it, and an attach to another stream is answered first.
+func TestAgent_MultiProcess_LargeProvisioningDoesNotStallLeases(t *testing.T) {
+	base := shmBaseDir(t)
+	cfg := agentConfig(t, base, nextControlStream.Add(2), "prefault_shm = true\ncleanup_shm_on_exit = true")
+	cfg.Shm.AllowedBaseDirs = []string{base}
+	cfg.Policies.LeaseExpiryGraceIntervals = 3
+	cfg.Profiles["big"] = config.Profile{Name: "big", HeaderNslots: 256, PayloadPools: []config.PayloadPool{{PoolID: 1, StrideBytes: 4 << 20}}}
+	cfg.Streams["big"] = config.Stream{Name: "big", StreamID: 10001, Profile: "big"}
+	require.NoError(t, cfg.Validate())
+	require.GreaterOrEqual(t, cfg.Profiles["big"].EpochBytes(), uint64(1<<30))
+	d := startTestDriverOn(t, cfg, connectAeron(t))
+	_, lease, _ := startHelperClient(t, d, 801)
+
+	start := time.Now()
+	d.probe.sendAttach(producerRequest(100, 10001, 802))
+	d.probe.sendAttach(consumerRequest(101, 10000, 803))
+	var small time.Duration
+	d.waitFor("the small attach answered", func() bool {
+		_, ok := d.probe.attaches[101]
+		small = time.Since(start)
+		return ok
+	})
+	var big wire.ShmAttachResponse
+	d.waitFor("the 1 GiB attach answered", func() bool {
+		r, ok := d.probe.attaches[100]
+		big = r
+		return ok
+	})
+	took := time.Since(start)
+	require.Greater(t, big.LeaseExpiryTimestampNs, uint64(clock.Now()), "the big lease runs from its grant")
+	require.Equal(t, wire.CodeOK, big.Code, big.ErrorMessage)
+	require.Equal(t, []int64{101, 100}, d.probe.attachOrder[len(d.probe.attachOrder)-2:], "the small attach did not wait for the big one")
+	d.run(400 * time.Millisecond)
+	for _, r := range d.probe.revoked {
+		require.NotEqual(t, lease, r.LeaseID, "the keepalive-only client lost its lease during provisioning")
+	}
+	t.Logf("1 GiB prefaulted epoch provisioned in %v; an attach to another stream answered after %v", took, small)
 }

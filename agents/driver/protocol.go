@@ -6,7 +6,10 @@
 // the driver must carry out (send a message, provision an epoch, ...) comes
 // back as an Action. Agent is the thin duty-cycle shell that feeds Core from
 // the Aeron control stream and carries out its Actions; Provisioner owns the
-// SHM files. The messages are package wire's typed messages.
+// SHM files, created off the duty cycle by a worker goroutine. The messages
+// are package wire's typed messages. docs/faults.md says what the driver does
+// when its files, its filesystem or its own process fail; docs/trust.md who
+// may touch its files and messages.
 package driver
 
 import (

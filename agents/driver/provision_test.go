@@ -42,10 +42,20 @@ profile = "small"
 
 func newProvisioner(t *testing.T, cfg *config.DriverConfig) *Provisioner {
 	t.Helper()
-	p, err := NewProvisioner(cfg)
+	p, err := NewProvisioner(cfg, testInstance)
 	require.NoError(t, err)
 	t.Cleanup(func() { p.Close() })
 	return p
+}
+
+// provisionNow provisions and installs an epoch, as the worker and then the
+// duty cycle do.
+func provisionNow(p *Provisioner, streamID uint32, epoch uint64, profile config.Profile, nowNs uint64) (*Regions, error) {
+	e, err := p.Provision(streamID, epoch, profile, nowNs)
+	if e == nil {
+		return nil, err
+	}
+	return p.Install(e), err
 }
 
 func TestProvision_WireSpec15_21a_LayoutSuperblocksAndURIs(t *testing.T) {
@@ -54,7 +64,7 @@ func TestProvision_WireSpec15_21a_LayoutSuperblocksAndURIs(t *testing.T) {
 	p := newProvisioner(t, cfg)
 	profile := cfg.Profiles["small"]
 
-	r, err := p.Provision(10000, 42, profile, 1_000)
+	r, err := provisionNow(p, 10000, 42, profile, 1_000)
 	require.NoError(t, err)
 
 	dir := filepath.Join(base, "stream-10000", "drv-test", "epoch-42")
@@ -101,7 +111,7 @@ func TestProvision_BaseDirOutsideAllowedBaseDirsRefused(t *testing.T) {
 	cfg := provisionConfig(t, link, "")
 	cfg.Shm.AllowedBaseDirs = []string{allowed}
 
-	_, err := NewProvisioner(cfg)
+	_, err := NewProvisioner(cfg, testInstance)
 	require.ErrorIs(t, err, shm.ErrPathOutsideBase)
 }
 
@@ -114,7 +124,7 @@ func TestProvision_SymlinkedStreamDirectoryRefused(t *testing.T) {
 	cfg := provisionConfig(t, base, "")
 	p := newProvisioner(t, cfg)
 
-	_, err := p.Provision(10000, 1, cfg.Profiles["small"], 1)
+	_, err := provisionNow(p, 10000, 1, cfg.Profiles["small"], 1)
 	require.ErrorIs(t, err, shm.ErrPathRejected)
 	entries, err := os.ReadDir(elsewhere)
 	require.NoError(t, err)
@@ -127,7 +137,7 @@ func TestProvision_ReuseExistingShmKeepsBytesBeyondSuperblock(t *testing.T) {
 	p := newProvisioner(t, cfg)
 	profile := cfg.Profiles["small"]
 
-	r, err := p.Provision(10000, 5, profile, 1)
+	r, err := provisionNow(p, 10000, 5, profile, 1)
 	require.NoError(t, err)
 	path := filepath.Join(r.Dir, "payload-1.pool")
 	p.Retire(10000)
@@ -138,7 +148,7 @@ func TestProvision_ReuseExistingShmKeepsBytesBeyondSuperblock(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 
-	_, err = p.Provision(10000, 5, profile, 2)
+	_, err = provisionNow(p, 10000, 5, profile, 2)
 	require.NoError(t, err)
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
@@ -156,7 +166,7 @@ func TestProvision_WithoutReuseExistingFileIsRecreated(t *testing.T) {
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "payload-1.pool"), bytes.Repeat([]byte{0xAB}, 1<<16), 0o600))
 
-	r, err := p.Provision(10000, 5, cfg.Profiles["small"], 1)
+	r, err := provisionNow(p, 10000, 5, cfg.Profiles["small"], 1)
 	require.NoError(t, err)
 	data, err := os.ReadFile(filepath.Join(r.Dir, "payload-1.pool"))
 	require.NoError(t, err)
@@ -174,7 +184,7 @@ func TestProvision_WireSpec15_21a5_SymlinkReplacedTargetUntouched(t *testing.T) 
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	require.NoError(t, os.Symlink(victim, filepath.Join(dir, "header.ring")))
 
-	_, err := p.Provision(10000, 9, cfg.Profiles["small"], 1)
+	_, err := provisionNow(p, 10000, 9, cfg.Profiles["small"], 1)
 	require.NoError(t, err)
 	info, err := os.Lstat(filepath.Join(dir, "header.ring"))
 	require.NoError(t, err)
@@ -191,7 +201,7 @@ func TestProvision_NonRegularPathFailsAndLeavesNoEpoch(t *testing.T) {
 	dir := filepath.Join(base, "stream-10000", "drv-test", "epoch-3")
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "payload-7.pool"), 0o755))
 
-	_, err := p.Provision(10000, 3, cfg.Profiles["small"], 1)
+	_, err := provisionNow(p, 10000, 3, cfg.Profiles["small"], 1)
 	require.ErrorIs(t, err, ErrNotRegular)
 	_, ok := p.Current(10000)
 	require.False(t, ok)
@@ -205,7 +215,7 @@ func TestProvision_FreeSpaceCheckedBeforeCreating(t *testing.T) {
 	p := newProvisioner(t, cfg)
 	p.freeBytes = func(string) (uint64, error) { return 4096, nil }
 
-	_, err := p.Provision(10000, 3, cfg.Profiles["small"], 1)
+	_, err := provisionNow(p, 10000, 3, cfg.Profiles["small"], 1)
 	require.ErrorIs(t, err, ErrNoSpace)
 	require.ErrorContains(t, err, "needs 100544 bytes")
 	_, err = os.Stat(filepath.Join(base, "stream-10000"))
@@ -219,7 +229,7 @@ func TestProvision_ShortOfSpaceCollectsOldEpochsFirst(t *testing.T) {
 	cfg.Policies.EpochGCMinAgeNs = 1 << 62
 	p := newProvisioner(t, cfg)
 	for epoch := uint64(1); epoch <= 3; epoch++ {
-		_, err := p.Provision(10000, epoch, cfg.Profiles["small"], epoch)
+		_, err := provisionNow(p, 10000, epoch, cfg.Profiles["small"], epoch)
 		require.NoError(t, err)
 	}
 	require.Len(t, epochsOnDisk(t, p, 10000), 3)
@@ -231,7 +241,7 @@ func TestProvision_ShortOfSpaceCollectsOldEpochsFirst(t *testing.T) {
 		}
 		return 1 << 30, nil
 	}
-	_, err := p.Provision(10000, 4, cfg.Profiles["small"], 4)
+	_, err := provisionNow(p, 10000, 4, cfg.Profiles["small"], 4)
 	require.NoError(t, err)
 	require.Equal(t, []uint64{4}, epochsOnDisk(t, p, 10000))
 }
@@ -241,7 +251,7 @@ func TestProvision_PrefaultAllocatesEveryPage(t *testing.T) {
 		base := t.TempDir()
 		cfg := provisionConfig(t, base, fmt.Sprintf("prefault_shm = %v", prefault))
 		p := newProvisioner(t, cfg)
-		r, err := p.Provision(10000, 1, cfg.Profiles["small"], 1)
+		r, err := provisionNow(p, 10000, 1, cfg.Profiles["small"], 1)
 		require.NoError(t, err)
 		info, err := os.Stat(filepath.Join(r.Dir, "payload-7.pool"))
 		require.NoError(t, err)
@@ -251,24 +261,11 @@ func TestProvision_PrefaultAllocatesEveryPage(t *testing.T) {
 	require.Less(t, allocated(false), int64(8*8192), "without prefault the file stays sparse")
 }
 
-// The fallback for kernels without MADV_POPULATE_WRITE.
-func TestProvision_TouchPagesAllocatesEveryPage(t *testing.T) {
-	sb := shm.PayloadPoolSuperblock(1, 1, 1, 16, 4096)
-	path := filepath.Join(t.TempDir(), "pool")
-	m, err := shm.CreateRegion(path, &sb, 0o600)
-	require.NoError(t, err)
-	defer m.Close()
-	touchPages(m.Bytes(), os.Getpagesize())
-	info, err := os.Stat(path)
-	require.NoError(t, err)
-	require.GreaterOrEqual(t, info.Sys().(*syscall.Stat_t).Blocks*512, int64(len(m.Bytes())))
-}
-
 func TestProvision_MlockWhenConfigured(t *testing.T) {
 	base := t.TempDir()
 	cfg := provisionConfig(t, base, "mlock_shm = true")
 	p := newProvisioner(t, cfg)
-	_, err := p.Provision(10000, 1, cfg.Profiles["small"], 1)
+	_, err := provisionNow(p, 10000, 1, cfg.Profiles["small"], 1)
 	if err != nil {
 		// A memlock limit below ~100 KiB makes the documented fatal path the outcome.
 		require.ErrorIs(t, err, ErrMlock)
@@ -296,7 +293,7 @@ func TestProvision_EpochGCKeepsConfiguredCountOfClockValuedEpochs(t *testing.T) 
 	p := newProvisioner(t, cfg)
 	epochs := []uint64{1_000_000_000, 2_500_000_000, 4_000_000_000, 9_000_000_000}
 	for i, e := range epochs {
-		_, err := p.Provision(10000, e, cfg.Profiles["small"], e+uint64(i))
+		_, err := provisionNow(p, 10000, e, cfg.Profiles["small"], e+uint64(i))
 		require.NoError(t, err)
 	}
 	require.ElementsMatch(t, epochs[2:], epochsOnDisk(t, p, 10000))
@@ -307,7 +304,7 @@ func TestProvision_EpochGCDisabledKeepsAll(t *testing.T) {
 	cfg := provisionConfig(t, base, "epoch_gc_enabled = false")
 	p := newProvisioner(t, cfg)
 	for e := uint64(1); e <= 4; e++ {
-		_, err := p.Provision(10000, e, cfg.Profiles["small"], e)
+		_, err := provisionNow(p, 10000, e, cfg.Profiles["small"], e)
 		require.NoError(t, err)
 	}
 	require.Len(t, epochsOnDisk(t, p, 10000), 4)
@@ -328,7 +325,7 @@ func TestProvision_ScanEpochsFeedsCoreEpochFloor_DriverSpec10(t *testing.T) {
 	require.NoError(t, err)
 	require.ElementsMatch(t, []EpochOnDisk{{10000, 7}, {10000, 900}}, found)
 
-	core := NewCore(cfg)
+	core := NewCore(cfg, testInstance)
 	for _, e := range found {
 		core.RecordEpochOnDisk(e.StreamID, e.Epoch)
 	}
@@ -356,9 +353,9 @@ func TestProvision_CleanupShmOnExitRemovesCurrentEpochs(t *testing.T) {
 		t.Run(fmt.Sprint("cleanup=", cleanup), func(t *testing.T) {
 			base := t.TempDir()
 			cfg := provisionConfig(t, base, fmt.Sprintf("cleanup_shm_on_exit = %v", cleanup))
-			p, err := NewProvisioner(cfg)
+			p, err := NewProvisioner(cfg, testInstance)
 			require.NoError(t, err)
-			r, err := p.Provision(10000, 1, cfg.Profiles["small"], 1)
+			r, err := provisionNow(p, 10000, 1, cfg.Profiles["small"], 1)
 			require.NoError(t, err)
 			require.NoError(t, p.Close())
 			_, err = os.Stat(filepath.Join(r.Dir, "header.ring"))

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,13 +18,19 @@ import (
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/controlplane"
 	"github.com/tensorpool/tensorpool/agents/driverclient"
-	"github.com/tensorpool/tensorpool/agents/process"
+	agentprocess "github.com/tensorpool/tensorpool/agents/process"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
-func TestMain(m *testing.M) { drivertest.Main(m, nil) }
+func TestMain(m *testing.M) {
+	drivertest.Main(m, nil, func() {
+		if buildDir != "" {
+			os.RemoveAll(buildDir)
+		}
+	})
+}
 
 // syncBuffer collects the command's log output while it runs.
 type syncBuffer struct {
@@ -77,12 +82,16 @@ profile = "cam"
 func TestHelpAndUsageErrors(t *testing.T) {
 	var out bytes.Buffer
 	require.Equal(t, exitOK, run([]string{"--help"}, &out, nil))
-	require.Contains(t, out.String(), "Usage: tp-driver --config FILE")
+	require.Contains(t, out.String(), "Usage: tp-driver [--config FILE]")
 	require.Contains(t, out.String(), "-aeron-dir")
+	require.Contains(t, out.String(), "Without --config the built-in configuration serves")
+	require.Contains(t, out.String(), "aeron:ipc stream 1000")
+	require.Contains(t, out.String(), "$AERON_DIR")
+	require.Contains(t, out.String(), "-metrics-addr")
 
 	out.Reset()
-	require.Equal(t, exitUsage, run(nil, &out, nil))
-	require.Contains(t, out.String(), "--config is required")
+	require.Equal(t, exitUsage, run([]string{"extra"}, &out, nil))
+	require.Contains(t, out.String(), `unexpected argument "extra"`)
 
 	out.Reset()
 	require.Equal(t, exitUsage, run([]string{"--config", "x", "--log-format", "xml"}, &out, nil))
@@ -118,7 +127,7 @@ func startCommand(t *testing.T, path string, signals chan os.Signal) (*syncBuffe
 
 // leaseHolder is a driver client in a process of its own, driven by the test.
 type leaseHolder struct {
-	p *process.Process
+	p *agentprocess.Process
 	c *driverclient.Client
 }
 
@@ -131,7 +140,7 @@ func attachedClient(t *testing.T, stream int, clientID uint32) *leaseHolder {
 	a, err := aeron.Connect(aeron.Config{Dir: drivertest.Dir(t), IdleStrategy: agent.NewBackoff()})
 	require.NoError(t, err)
 	t.Cleanup(func() { a.Close() })
-	h := &leaseHolder{p: process.New(a, process.Config{})}
+	h := &leaseHolder{p: agentprocess.New(a, agentprocess.Config{})}
 	t.Cleanup(func() { h.p.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -211,28 +220,13 @@ func TestShutdownRequestStopsTheCommand(t *testing.T) {
 	require.Contains(t, logs.String(), `"msg":"shutdown requested"`)
 }
 
-// The built binary, with its own embedded media driver (a JVM), stops
-// cleanly on SIGTERM.
+// The built binary, with its own embedded media driver (a JVM) in a
+// directory of its own, stops cleanly on SIGTERM.
 func TestBinaryWithEmbeddedMediaDriver(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "tp-driver")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, string(out))
-
-	path := writeConfig(t, 44005, "")
-	cmd := exec.Command(bin, "--config", path)
-	cmd.Env = append(os.Environ(), "TP_AERON_DIR=")
-	logs := &syncBuffer{}
-	cmd.Stderr = logs
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { cmd.Process.Kill() })
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(logs.String(), "driver ready") {
-		require.True(t, time.Now().Before(deadline), "not ready: %s", logs.String())
-		time.Sleep(20 * time.Millisecond)
-	}
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	require.NoError(t, cmd.Wait(), logs.String())
-	require.Contains(t, logs.String(), "driver stopped")
-	require.Contains(t, logs.String(), "embedded media driver started")
+	p := startProcess(t, []string{"--config", writeConfig(t, 44005, ""), "--aeron-dir", shmDir(t, "aeron")})
+	p.ready()
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	require.Equal(t, exitOK, p.wait(30*time.Second), p.logs.String())
+	require.Contains(t, p.logs.String(), "driver stopped")
+	require.Contains(t, p.logs.String(), "media driver started")
 }

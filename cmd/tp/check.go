@@ -319,7 +319,7 @@ func (r *checkReport) write(w io.Writer) error {
 	fmt.Fprintf(tw, "  instance_id\t%s\n", d.InstanceID)
 	aeronDir := d.AeronDir
 	if aeronDir == "" {
-		aeronDir = "(embedded media driver unless --aeron-dir or $TP_AERON_DIR)"
+		aeronDir = "(tp-driver: --aeron-dir, $AERON_DIR, $TP_AERON_DIR, else /dev/shm/aeron-$USER; a media driver is started there if none runs)"
 	}
 	fmt.Fprintf(tw, "  aeron_dir\t%s\n", aeronDir)
 	for _, e := range []struct {

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const exampleConfig = "../../config/examples/driver.toml"
+const exampleConfig = "../../config/examples/camera-large.toml"
 
 // The example configuration: exit 0, every section summarised, sizes exact.
 func TestCheckExample(t *testing.T) {

@@ -38,10 +38,14 @@ func Properties() map[string]string {
 }
 
 // Main runs the tests with Properties plus extra for the shared driver,
-// stops the driver if a test started it, and exits.
-func Main(m *testing.M, extra map[string]string) {
+// stops the driver if a test started it, runs cleanups (what the package's
+// tests share, such as a built binary), and exits.
+func Main(m *testing.M, extra map[string]string, cleanups ...func()) {
 	sharedExtra = extra
 	code := m.Run()
+	for _, cleanup := range cleanups {
+		cleanup()
+	}
 	if shared != nil {
 		if err := shared.Close(); err != nil {
 			fmt.Fprintf(os.Stderr, "FAIL: stopping the shared media driver: %v\n", err)
