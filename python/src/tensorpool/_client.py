@@ -21,6 +21,7 @@ _MAX_DIMS = len(ffi.new("tp_tensor_header_t *").dims)
 _VIEW_SIZE = ffi.sizeof("tp_frame_view_t")
 _BUSY = lib.TP_ERR_BUSY
 _LEASE_LOST = lib.TP_ERR_PROTOCOL
+_SPIN_POLLS = 64  # empty polls before an iterating consumer starts to back off
 
 # Frames one poll takes from the library at most: its fragment limit (a frame is at
 # least one fragment, its descriptor), as in the C examples.
@@ -386,6 +387,7 @@ class Consumer:
         # (which holds each only during its handler call).
         self._views = ffi.new("tp_frame_view_t[]", POLL_LIMIT)
         self._stats = ffi.new("tp_consumer_stats_t *")
+        self._layouts: dict = {}  # tensor header bytes and payload length -> _Layout
         self._frames: list[Frame] = []
         self._handler: Callable[[Frame], object] | None = None
         self._handler_error: BaseException | None = None
@@ -461,12 +463,14 @@ class Consumer:
 
     def frames(self, timeout: float | None = None, idle: float = 0.001) -> Iterator[Frame]:
         """Yields frames as they arrive, polling for each one when the loop asks for
-        it. With timeout, ends once none has arrived for that long (seconds). While
-        none arrives it backs off: spinning, then yielding the CPU, then sleeping up to
-        idle seconds between polls."""
+        it. With timeout, ends once none has arrived for that long (seconds).
+
+        While none arrives it backs off: it polls again at once a few dozen times, then
+        yields the CPU, then sleeps, longer each time up to idle seconds. idle=0 never
+        sleeps: the lowest latency, for a core of its own."""
         last = time.monotonic()
-        idle_polls = 0
-        read = self._descriptors_read()
+        empty = 0
+        read = -1
         while True:
             # One descriptor a poll: the frame it yields is then the consumer's newest,
             # the one the library can re-check after the poll (tp_consumer_frame_is_valid).
@@ -477,23 +481,27 @@ class Consumer:
                     if self._generation != gen:
                         raise StaleFrameError(lib.TP_ERR_ARG, "the consumer was polled while iterating over it")
                     yield f
-                last = time.monotonic()
-                idle_polls = 0
+                empty = 0
+                if timeout is not None:
+                    last = time.monotonic()
+                continue
+            empty += 1
+            if empty < _SPIN_POLLS:
+                continue
+            if timeout is not None and time.monotonic() - last >= timeout:
+                return
+            if idle <= 0:
                 continue
             # A descriptor whose frame was dropped (overwritten before it was read) is
             # work too: backing off on it would leave the consumer behind for good.
             now_read = self._descriptors_read()
             if now_read != read:
                 read = now_read
-                idle_polls = 0
-                continue
-            if timeout is not None and time.monotonic() - last >= timeout:
-                return
-            idle_polls += 1
-            if idle_polls > 100:
-                time.sleep(min(idle, 1e-6 * (1 << min(idle_polls - 100, 20))))
-            elif idle_polls > 10:
+                empty = 0
+            elif empty < 2 * _SPIN_POLLS:
                 time.sleep(0)
+            else:
+                time.sleep(min(idle, 1e-5 * (1 << min(empty - 2 * _SPIN_POLLS, 20))))
 
     def _descriptors_read(self) -> int:
         """Frames taken plus frames dropped, so far."""
@@ -634,11 +642,25 @@ class Frame:
         return tuple(t.dims[0 : min(t.ndims, _MAX_DIMS)])
 
     def _make_array(self) -> np.ndarray:
-        shape, strides, dtype = _layout(self._view)
-        buf = ffi.buffer(self._view.payload, self._view.values_len_bytes)
-        a = np.ndarray(shape, dtype, buffer=buf, strides=strides)
-        a.flags.writeable = False
-        return a
+        view = self._view
+        size = view.values_len_bytes
+        # The tensor header closes the view struct: its bytes and the payload length
+        # decide the layout, which a stream seldom changes.
+        key = (ffi.buffer(view)[_TENSOR_OFFSET:], size)
+        layouts = self._consumer._layouts
+        layout = layouts.get(key)
+        if layout is None:
+            if len(layouts) >= _MAX_LAYOUTS:
+                layouts.clear()
+            layout = layouts[key] = _Layout(*_layout(view))
+        buf = ffi.buffer(view.payload, size)
+        if layout.order is None:
+            a = np.ndarray(layout.shape, layout.dtype, buffer=buf, strides=layout.strides)
+            a.setflags(write=False)
+            return a
+        a = np.frombuffer(buf, layout.dtype, layout.count)
+        a.setflags(write=False)
+        return a if layout.flat else a.reshape(layout.shape, order=layout.order)
 
     @property
     def array(self) -> np.ndarray:
@@ -681,6 +703,28 @@ class Frame:
 
 # A detached frame that was torn before its copy was made.
 _TORN = np.empty(0)
+
+_TENSOR_OFFSET = ffi.offsetof("tp_frame_view_t", "tensor")
+assert _TENSOR_OFFSET + ffi.sizeof("tp_tensor_header_t") == _VIEW_SIZE, "the tensor header must close tp_frame_view_t"
+_MAX_LAYOUTS = 64
+
+
+class _Layout:
+    """How to lay an array over a payload: shape, strides and dtype, and for contiguous
+    tensors the order (C or F) to reshape a flat view in, which is quicker."""
+
+    __slots__ = ("shape", "strides", "dtype", "order", "count", "flat")
+
+    def __init__(self, shape: tuple[int, ...], strides: tuple[int, ...], dtype: np.dtype):
+        self.shape, self.strides, self.dtype = shape, strides, dtype
+        self.count = math.prod(shape)
+        self.flat = len(shape) == 1 and (shape[0] <= 1 or strides[0] == dtype.itemsize)
+        if strides == _contiguous_strides(shape, dtype.itemsize, "C"):
+            self.order = "C"
+        elif strides == _contiguous_strides(shape, dtype.itemsize, "F"):
+            self.order = "F"
+        else:
+            self.order = None
 
 
 
