@@ -97,7 +97,7 @@ def consume_python(args) -> None:
             return now >= end_ns and first_ns > 0
 
         if args.side == "py-iter":
-            for frame in consumer.frames(timeout=30, idle=0):  # busy-spinning, as the C consumer
+            for frame in consumer.frames(timeout=30, idle=args.idle):
                 handle(frame)
                 if tick():
                     break
@@ -193,7 +193,8 @@ class Bench:
         else:
             cmd = [sys.executable, __file__, "--consume", side, "--aeron-dir", str(self.aeron_dir),
                    "--stream", str(stream), "--size", str(size), "--control", str(control),
-                   "--warmup-ms", str(self.args.warmup_ms), "--window-ms", str(self.args.window_ms)]
+                   "--warmup-ms", str(self.args.warmup_ms), "--window-ms", str(self.args.window_ms),
+                   "--idle", str(self.args.idle)]
         try:
             consumer = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
             pout, perr = producer.communicate(timeout=60)
@@ -267,6 +268,8 @@ def main() -> int:
     p.add_argument("--rounds", type=int, default=5, help="measured rounds a side and size")
     p.add_argument("--warmup-ms", type=int, default=500)
     p.add_argument("--window-ms", type=int, default=2000)
+    p.add_argument("--idle", type=float, default=0.001,
+                   help="py-iter: frames(idle=) seconds, the longest sleep between empty polls (0: busy-spin)")
     p.add_argument("--json", action="store_true")
     p.add_argument("-v", "--verbose", action="store_true", help="every round on stderr")
     # The consumer round of this package's, in a child process:
