@@ -268,8 +268,8 @@ def main() -> int:
     p.add_argument("--rounds", type=int, default=5, help="measured rounds a side and size")
     p.add_argument("--warmup-ms", type=int, default=500)
     p.add_argument("--window-ms", type=int, default=2000)
-    p.add_argument("--idle", type=float, default=0.001,
-                   help="py-iter: frames(idle=) seconds, the longest sleep between empty polls (0: busy-spin)")
+    p.add_argument("--idle", type=float, default=0.0,
+                   help="py-iter: frames(idle=) seconds, the longest sleep between empty polls (default 0: busy-spin, as the C consumer)")
     p.add_argument("--json", action="store_true")
     p.add_argument("-v", "--verbose", action="store_true", help="every round on stderr")
     # The consumer round of this package's, in a child process:
