@@ -7,7 +7,7 @@ FUZZTIME ?= 3s
 BUILD := build
 PREFIX ?= /usr/local
 
-.PHONY: all deps build codegen codegen-check fmt-check vet staticcheck gotest fuzz ctest test demo bench-cabi install clean
+.PHONY: all deps build codegen codegen-check fmt-check vet staticcheck gotest fuzz ctest pyvenv pytest test demo bench-cabi bench-python install clean
 
 all: build
 
@@ -64,6 +64,20 @@ ctest:
 	cmake --build $(BUILD) -j 2
 	cd $(BUILD) && ctest --output-on-failure
 
+# The Python package (python/) in a venv of its own under third_party/, with pinned test
+# dependencies: pip builds the wheel (go build of libtensorpool.so, cffi declarations from
+# include/), then pytest runs it against a real tp-driver and Java media driver.
+PYTHON ?= python3
+PYVENV := $(TP)/pyvenv
+PYPINS := numpy==2.2.6 cffi==2.0.0 pytest==8.3.5 pytest-timeout==2.4.0
+pyvenv:
+	@test -x $(PYVENV)/bin/python || $(PYTHON) -m venv $(PYVENV)
+	$(PYVENV)/bin/pip install -q --disable-pip-version-check $(PYPINS)
+	$(PYVENV)/bin/pip install -q --disable-pip-version-check --force-reinstall --no-deps ./python
+
+pytest: deps pyvenv
+	cd python && ../$(PYVENV)/bin/python -m pytest -q
+
 # tp and tp-driver into $(PREFIX)/bin; libtensorpool.so, the C headers, tensorpool.pc and
 # the CMake package into $(PREFIX)/lib and include: make install PREFIX=$HOME/.local
 install:
@@ -71,7 +85,7 @@ install:
 	cmake --build $(BUILD) -j 2
 	cmake --install $(BUILD)
 
-test: deps fmt-check vet staticcheck codegen-check gotest fuzz ctest
+test: deps fmt-check vet staticcheck codegen-check gotest fuzz ctest pytest
 	@echo "Go tests and subtests (details in $(BUILD)/gotest.log):"
 	@echo "go: $$(grep -cE '^\s*--- PASS' $(BUILD)/gotest.log) passed, $$(grep -cE '^\s*--- FAIL' $(BUILD)/gotest.log) failed, $$(grep -cE '^\s*--- SKIP' $(BUILD)/gotest.log) skipped"
 
@@ -84,6 +98,11 @@ demo: deps
 # (BENCHMARKS.md); flags go in BENCH_ARGS, e.g. make bench-cabi BENCH_ARGS="--rounds 5 --json".
 bench-cabi: deps
 	$(GO) run ./cmd/tp-cabi-bench $(BENCH_ARGS)
+
+# A Python consumer against the C consumer of the same C producer (BENCHMARKS.md); flags go
+# in BENCH_ARGS, e.g. make bench-python BENCH_ARGS="--rounds 5 --sizes 64,640K".
+bench-python: deps pyvenv
+	$(PYVENV)/bin/python python/bench/bench_consumer.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD)

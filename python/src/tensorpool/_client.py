@@ -1,0 +1,764 @@
+"""Client, Producer, Claim, Consumer and Frame over the C API of libtensorpool.so."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import time
+import weakref
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from . import _dtypes
+from ._native import ArgumentError, StaleFrameError, TornFrameError, check, error, ffi, lib
+
+_ROW = lib.shm_tensorpool_control_majorOrder_ROW
+_COLUMN = lib.shm_tensorpool_control_majorOrder_COLUMN
+_PROGRESS_NONE = lib.shm_tensorpool_control_progressUnit_NONE
+_MAX_DIMS = len(ffi.new("tp_tensor_header_t *").dims)
+_VIEW_SIZE = ffi.sizeof("tp_frame_view_t")
+_BUSY = lib.TP_ERR_BUSY
+_LEASE_LOST = lib.TP_ERR_PROTOCOL
+_SPIN_POLLS = 64  # empty polls before an iterating consumer starts to back off
+
+# Frames one poll takes from the library at most: its fragment limit (a frame is at
+# least one fragment, its descriptor), as in the C examples.
+POLL_LIMIT = 256
+
+
+def _seconds_to_ns(name: str, seconds: float) -> int:
+    if not seconds > 0 or math.isinf(seconds):
+        raise ArgumentError(lib.TP_ERR_ARG, f"{name}={seconds!r}: want a positive number of seconds")
+    return int(seconds * 1e9)
+
+
+class Client:
+    """One connection to the Aeron media driver, shared by every producer and consumer
+    made from it. Settings left None keep the C library's defaults: the Aeron directory
+    from $AERON_DIR, else Aeron's default (/dev/shm/aeron-$USER); the driver's control
+    channel aeron:ipc stream 1000; descriptors on the same channel, stream 1100.
+
+    client_id is the driver client id of the first producer or consumer; each one
+    after takes the next. By default every Client of the process gets 64 ids of its
+    own, numbered from the process id (the C library's default, the process id alone, would
+    give two Clients of one process the same ids, and the driver grants one lease per
+    id).
+
+    Connecting waits up to attach_timeout (seconds; default 5) for the media driver,
+    and each producer or consumer as long for the SHM driver's grant.
+
+    A context manager: leaving it closes the client and everything made from it.
+    """
+
+    def __init__(
+        self,
+        aeron_dir: str | os.PathLike | None = None,
+        *,
+        control_channel: str | None = None,
+        control_stream_id: int | None = None,
+        descriptor_channel: str | None = None,
+        descriptor_stream_id: int | None = None,
+        client_id: int | None = None,
+        attach_timeout: float | None = None,
+        allowed_base_dirs: list[str | os.PathLike] | None = None,
+    ):
+        self._handle = ffi.NULL
+        self._children: weakref.WeakSet = weakref.WeakSet()
+        ctx_out = ffi.new("tp_context_t **")
+        check(lib.tp_context_init(ctx_out))
+        ctx = ctx_out[0]
+        try:
+            if aeron_dir is not None:
+                check(lib.tp_context_set_aeron_dir(ctx, os.fsencode(aeron_dir)))
+            if control_channel is not None:
+                check(lib.tp_context_set_control_channel(ctx, control_channel.encode()))
+            if control_stream_id is not None:
+                check(lib.tp_context_set_control_stream_id(ctx, _int32("control_stream_id", control_stream_id)))
+            if descriptor_channel is not None:
+                check(lib.tp_context_set_descriptor_channel(ctx, descriptor_channel.encode()))
+            if descriptor_stream_id is not None:
+                check(lib.tp_context_set_descriptor_stream_id(ctx, _int32("descriptor_stream_id", descriptor_stream_id)))
+            check(lib.tp_context_set_client_id(ctx, _next_client_base() if client_id is None else _uint32("client_id", client_id)))
+            if attach_timeout is not None:
+                check(lib.tp_context_set_attach_timeout_ns(ctx, _seconds_to_ns("attach_timeout", attach_timeout)))
+            for d in allowed_base_dirs or ():
+                check(lib.tp_context_add_allowed_base_dir(ctx, os.fsencode(d)))
+            client_out = ffi.new("tp_client_t **")
+            check(lib.tp_client_connect(ctx, client_out))
+            self._handle = client_out[0]
+        finally:
+            lib.tp_context_close(ctx)
+
+    def producer(self, stream_id: int) -> Producer:
+        """Attaches as the producer of stream_id; blocks until the driver grants it."""
+        out = ffi.new("tp_producer_t **")
+        check(lib.tp_attach_producer(self._handle, _uint32("stream_id", stream_id), out))
+        p = Producer(self, out[0])
+        self._children.add(p)
+        return p
+
+    def consumer(self, stream_id: int) -> Consumer:
+        """Attaches as a consumer of stream_id; blocks until the driver grants it."""
+        out = ffi.new("tp_consumer_t **")
+        check(lib.tp_attach_consumer(self._handle, _uint32("stream_id", stream_id), out))
+        c = Consumer(self, out[0], stream_id)
+        self._children.add(c)
+        return c
+
+    @property
+    def client_id(self) -> int:
+        out = ffi.new("uint32_t *")
+        check(lib.tp_client_get_client_id(self._handle, out))
+        return out[0]
+
+    @property
+    def closed(self) -> bool:
+        return self._handle == ffi.NULL
+
+    def close(self) -> None:
+        """Closes every producer and consumer made from the client, then the client.
+        Closing twice does nothing."""
+        if self._handle == ffi.NULL:
+            return
+        for child in list(self._children):
+            child._mark_closed()
+        lib.tp_client_close(self._handle)
+        # The token stays: calls on a closed client reach the library, which refuses
+        # them with TP_ERR_ARG (its tokens are never reused).
+        self._closed_handle, self._handle = self._handle, ffi.NULL
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):
+        if getattr(self, "_handle", ffi.NULL) != ffi.NULL:
+            self.close()
+
+
+_client_bases = itertools.count()
+
+
+def _next_client_base() -> int:
+    """Driver client ids for the next Client: 64 of its own, the process id above them,
+    as Go's tp numbers the clients of a process."""
+    base = (((os.getpid() & 0x3FFFFF) << 10) + 64 * next(_client_bases) + 1) & 0xFFFFFFFF
+    return base or 1
+
+
+def _uint32(name: str, value: int) -> int:
+    if not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
+        raise ArgumentError(lib.TP_ERR_ARG, f"{name}={value!r}: want an integer from 0 to 4294967295")
+    return value
+
+
+def _int32(name: str, value: int) -> int:
+    if not isinstance(value, int) or not -(2**31) <= value < 2**31:
+        raise ArgumentError(lib.TP_ERR_ARG, f"{name}={value!r}: want a 32-bit signed integer")
+    return value
+
+
+class _Tensor:
+    """A tp_tensor_header_t for one shape and dtype, filled once and reused while the
+    frames keep them."""
+
+    __slots__ = ("key", "header", "nbytes", "shape", "dtype")
+
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype):
+        ndims = len(shape)
+        if ndims > _MAX_DIMS:
+            raise ArgumentError(lib.TP_ERR_ARG, f"shape {shape}: at most {_MAX_DIMS} dimensions")
+        wire = _dtypes.to_wire(dtype)
+        for d in shape:
+            if not 0 <= d < 2**31:
+                raise ArgumentError(lib.TP_ERR_ARG, f"shape {shape}: dimension {d} is outside 0..2147483647")
+        nbytes = math.prod(shape) * dtype.itemsize
+        if nbytes >= 2**32:
+            raise ArgumentError(lib.TP_ERR_ARG, f"shape {shape} of {dtype}: {nbytes} bytes, more than a frame holds")
+        h = ffi.new("tp_tensor_header_t *")
+        h.dtype = wire
+        h.major_order = _ROW
+        h.ndims = ndims
+        h.progress_unit = _PROGRESS_NONE
+        for i, d in enumerate(shape):
+            h.dims[i] = d
+        # strides stay 0: contiguous in row-major order (wire spec §8.2)
+        self.key = (shape, dtype)
+        self.header, self.nbytes, self.shape, self.dtype = h, nbytes, shape, dtype
+
+
+class Producer:
+    """The producer of one stream. offer() copies an array into the next slot;
+    claim() hands out the slot itself as a writable array to fill in place.
+
+    Data-path calls never block. A frame that no consumer can take right now (none
+    attached, back-pressure) is dropped: offer() and Claim.commit() return False.
+    """
+
+    def __init__(self, client: Client, handle):
+        self._client = client
+        self._handle = handle
+        self._closed = False
+        self._tensor: _Tensor | None = None
+        self._claim: Claim | None = None
+        meta = ffi.new("uint32_t *")
+        check(lib.tp_producer_metadata_version(handle, meta))
+        self.meta_version = meta[0]
+
+    def _tensor_for(self, shape: tuple[int, ...], dtype: np.dtype) -> _Tensor:
+        t = self._tensor
+        if t is None or t.key != (shape, dtype):
+            t = self._tensor = _Tensor(shape, dtype)
+        return t
+
+    def offer(self, array, *, meta_version: int | None = None) -> bool:
+        """Copies array (any NumPy-convertible value of a supported dtype, made
+        C-contiguous first if it is not) into the smallest pool that holds it and
+        publishes it. True when published, False when dropped (no consumer,
+        back-pressure); errors raise."""
+        a = np.asarray(array)
+        if not a.flags.c_contiguous:
+            a = np.ascontiguousarray(a)
+        t = self._tensor_for(a.shape, a.dtype)
+        payload = ffi.from_buffer("uint8_t[]", a, require_writable=False) if a.nbytes else ffi.NULL
+        code = lib.tp_producer_offer_frame(
+            self._handle, payload, t.nbytes, t.header, self.meta_version if meta_version is None else meta_version
+        )
+        if code == 0:
+            return True
+        if code == _BUSY:
+            return False
+        raise error(code)
+
+    def claim(self, shape, dtype=np.uint8) -> Claim:
+        """Opens the next frame for a tensor of shape and dtype; its array is the SHM
+        slot itself (C-contiguous, writable, not zeroed). Fill it, then commit() or
+        abort(); as a context manager the claim commits on success and aborts on an
+        exception. BusyError when no slot can be claimed now (retry)."""
+        try:
+            shape = (int(shape),) if np.ndim(shape) == 0 else tuple(int(d) for d in shape)
+        except (TypeError, ValueError) as err:
+            raise ArgumentError(lib.TP_ERR_ARG, f"shape {shape!r}: want a tuple of integers") from err
+        t = self._tensor_for(shape, _dtypes.parse(dtype))
+        c = ffi.new("tp_slot_claim_t *")
+        check(lib.tp_producer_try_claim_slot_by_size(self._handle, t.nbytes, c))
+        claim = Claim(self, c, t)
+        self._claim = claim
+        return claim
+
+    def poll(self) -> None:
+        """Runs the producer's timers (QoS, metadata); ProtocolError once its lease is lost."""
+        check(lib.tp_producer_poll(self._handle))
+
+    @property
+    def is_connected(self) -> bool:
+        """True when some consumer subscribes to the producer's descriptor stream."""
+        return bool(lib.tp_producer_is_connected(self._handle))
+
+    @property
+    def stream_id(self) -> int:
+        out = ffi.new("uint32_t *")
+        check(lib.tp_producer_get_stream_id(self._handle, out))
+        return out[0]
+
+    @property
+    def producer_id(self) -> int:
+        out = ffi.new("uint32_t *")
+        check(lib.tp_producer_get_producer_id(self._handle, out))
+        return out[0]
+
+    @property
+    def lease_id(self) -> int:
+        out = ffi.new("uint64_t *")
+        check(lib.tp_producer_get_lease_id(self._handle, out))
+        return out[0]
+
+    def stats(self) -> dict[str, int]:
+        """frames, bytes, dropped, epoch, lease_losses."""
+        s = ffi.new("tp_producer_stats_t *")
+        check(lib.tp_producer_get_stats(self._handle, s))
+        return {name: getattr(s, name) for name, _ in ffi.typeof(s[0]).fields}
+
+    def _mark_closed(self) -> None:
+        self._closed = True
+        if self._claim is not None:
+            self._claim._close_view()
+
+    def close(self) -> None:
+        """Detaches from the driver and unmaps the stream; an open claim is given up.
+        Closing twice does nothing."""
+        self._mark_closed()
+        lib.tp_producer_close(self._handle)  # ignores a closed handle
+
+    def __enter__(self) -> Producer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class Claim:
+    """An open frame: array is the payload slot in shared memory. Publish it with
+    commit(), or give it up with abort(); until then the producer claims and offers
+    nothing else (BusyError). After either, array is made read-only: a write through
+    another view of it would change a frame consumers may be reading."""
+
+    __slots__ = ("_producer", "_claim", "_tensor", "_open", "array", "seq")
+
+    def __init__(self, producer: Producer, claim, tensor: _Tensor):
+        self._producer = producer
+        self._claim = claim
+        self._tensor = tensor
+        self._open = True
+        self.seq = claim.seq
+        buf = ffi.buffer(claim.ptr, tensor.nbytes)
+        self.array = np.frombuffer(buf, dtype=tensor.dtype, count=math.prod(tensor.shape)).reshape(tensor.shape)
+
+    def _close_view(self) -> None:
+        self._open = False
+        self.array.flags.writeable = False
+        if self._producer._claim is self:
+            self._producer._claim = None
+
+    def _ensure_open(self) -> None:
+        if not self._open:
+            raise ArgumentError(lib.TP_ERR_ARG, f"claim of frame {self.seq} is already committed, aborted or closed")
+
+    def commit(self, *, meta_version: int | None = None) -> bool:
+        """Publishes the frame: True when published, False when dropped (no consumer,
+        back-pressure: the claim is closed either way)."""
+        self._ensure_open()
+        p = self._producer
+        self._close_view()
+        code = lib.tp_producer_commit_slot(
+            p._handle, self._claim, self._tensor.nbytes, self._tensor.header,
+            p.meta_version if meta_version is None else meta_version,
+        )
+        if code == 0:
+            return True
+        if code == _BUSY:
+            return False
+        raise error(code)
+
+    def abort(self) -> None:
+        """Gives the slot up without publishing it."""
+        self._ensure_open()
+        self._close_view()
+        check(lib.tp_producer_abort_slot(self._producer._handle, self._claim))
+
+    def __enter__(self) -> Claim:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if not self._open:
+            return
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
+
+
+class Consumer:
+    """A consumer of one stream. Frames come by iterating or from poll(handler):
+
+        for frame in consumer:                        # waits for frames, forever
+        for frame in consumer.frames(timeout=1.0):    # ends after 1 s without one
+        consumer.poll(handler)                        # handler(frame) for each frame
+
+    Each Frame is a zero-copy view of the producer's shared memory, read in place. It
+    lives until the consumer polls again: iterating polls for the next frame when the
+    loop asks for it, poll() before calling the handlers. Use frame.copy() for data
+    kept longer. A consumer is for one thread at a time.
+    """
+
+    def __init__(self, client: Client, handle, stream_id: int):
+        self._client = client
+        self._handle = handle
+        self._stream = stream_id
+        self._closed = False
+        self.attached = True
+        # Bumped by every poll and by close: frames of an older generation are stale.
+        self._generation = 0
+        # The views of the frames the running poll delivered, copied from the library's
+        # (which holds each only during its handler call).
+        self._views = ffi.new("tp_frame_view_t[]", POLL_LIMIT)
+        self._stats = ffi.new("tp_consumer_stats_t *")
+        self._layouts: dict = {}  # tensor header bytes and payload length -> _Layout
+        self._frames: list[Frame] = []
+        self._handler: Callable[[Frame], object] | None = None
+        self._handler_error: BaseException | None = None
+        frames = self._frames
+
+        def on_frame(_clientd, view):
+            # Runs inside tp_consumer_poll_frames, which holds the consumer's lock: the
+            # mapping cannot change, and the frame's seqlock can be re-checked (tc.current).
+            try:
+                i = len(frames)
+                if i < POLL_LIMIT:
+                    copy = self._views + i
+                else:
+                    copy = ffi.new("tp_frame_view_t *")
+                ffi.memmove(copy, view, _VIEW_SIZE)
+                frame = Frame(self, copy)
+                frames.append(frame)
+                handler = self._handler
+                if handler is not None:
+                    if self._handler_error is None:
+                        handler(frame)
+                elif i > 0:
+                    # More than one frame from a one-descriptor poll: the producer has gone
+                    # and the poll reads what it left, then unmaps. Both these frames are
+                    # taken out of shared memory now, while they still can be.
+                    if i == 1:
+                        frames[0]._detach()
+                    frame._detach()
+            except BaseException as err:  # noqa: BLE001 - re-raised once the poll returns
+                if self._handler_error is None:
+                    self._handler_error = err
+
+        self._on_frame = ffi.callback("void(void *, const tp_frame_view_t *)", on_frame)
+
+    def _poll(self, limit: int, handler: Callable[[Frame], object] | None) -> list[Frame]:
+        """One tp_consumer_poll_frames; returns the frames it delivered."""
+        if self._closed and self._client.closed:
+            # Closed with its client, the handle still names the consumer, which the
+            # library reports as not attached: say what happened instead.
+            raise ArgumentError(lib.TP_ERR_ARG, f"consumer of stream {self._stream}: its client is closed")
+        self._generation += 1
+        self._frames.clear()
+        self._handler, self._handler_error = handler, None
+        try:
+            n = lib.tp_consumer_poll_frames(self._handle, self._on_frame, ffi.NULL, limit)
+        finally:
+            self._handler = None
+        if self._handler_error is not None:
+            err, self._handler_error = self._handler_error, None
+            raise err
+        if n == _LEASE_LOST:
+            # The library attaches again by itself (a restarted producer or driver): no
+            # frames until it has (Go's tp.Consumer.Poll says the same with 0).
+            self.attached = False
+        elif n < 0:
+            raise error(n)
+        else:
+            self.attached = True
+        return self._frames
+
+    def poll(self, handler: Callable[[Frame], object] | None = None, limit: int = POLL_LIMIT) -> int:
+        """Reads up to limit frame descriptors and calls handler(frame) for each frame
+        that arrived intact, in order, while the poll runs; returns how many. Never
+        blocks. An exception from the handler skips the handler for the rest of the
+        poll's frames and is raised when the poll returns.
+
+        While the consumer holds no lease (the producer or the driver went away, and the
+        library is attaching again by itself) polls deliver nothing and attached is
+        False; other failures raise."""
+        if not 1 <= limit <= POLL_LIMIT:
+            raise ArgumentError(lib.TP_ERR_ARG, f"limit={limit!r}: want 1 to {POLL_LIMIT}")
+        return len(self._poll(limit, handler or _ignore))
+
+    def frames(self, timeout: float | None = None, idle: float = 0.001) -> Iterator[Frame]:
+        """Yields frames as they arrive, polling for each one when the loop asks for
+        it. With timeout, ends once none has arrived for that long (seconds).
+
+        While none arrives it backs off: it polls again at once a few dozen times, then
+        yields the CPU, then sleeps, longer each time up to idle seconds. idle=0 never
+        sleeps: the lowest latency, for a core of its own."""
+        last = time.monotonic()
+        empty = 0
+        read = -1
+        while True:
+            # One descriptor a poll: the frame it yields is then the consumer's newest,
+            # the one the library can re-check after the poll (tp_consumer_frame_is_valid).
+            frames = self._poll(1, None)
+            if frames:
+                gen = self._generation
+                for f in list(frames):
+                    if self._generation != gen:
+                        raise StaleFrameError(lib.TP_ERR_ARG, "the consumer was polled while iterating over it")
+                    yield f
+                empty = 0
+                if timeout is not None:
+                    last = time.monotonic()
+                continue
+            empty += 1
+            if empty < _SPIN_POLLS:
+                continue
+            if timeout is not None and time.monotonic() - last >= timeout:
+                return
+            if idle <= 0:
+                continue
+            # A descriptor whose frame was dropped (overwritten before it was read) is
+            # work too: backing off on it would leave the consumer behind for good.
+            now_read = self._descriptors_read()
+            if now_read != read:
+                read = now_read
+                empty = 0
+            elif empty < 2 * _SPIN_POLLS:
+                time.sleep(0)
+            else:
+                time.sleep(min(idle, 1e-5 * (1 << min(empty - 2 * _SPIN_POLLS, 20))))
+
+    def _descriptors_read(self) -> int:
+        """Frames taken plus frames dropped, so far."""
+        s = self._stats
+        check(lib.tp_consumer_get_stats(self._handle, s))
+        return s.frames + s.drops_gap + s.drops_late + s.drops_invalid
+
+    def __iter__(self) -> Iterator[Frame]:
+        return self.frames()
+
+    @property
+    def is_connected(self) -> bool:
+        """True when some producer publishes on the consumer's descriptor stream."""
+        return bool(lib.tp_consumer_is_connected(self._handle))
+
+    @property
+    def stream_id(self) -> int:
+        out = ffi.new("uint32_t *")
+        check(lib.tp_consumer_get_stream_id(self._handle, out))
+        return out[0]
+
+    @property
+    def consumer_id(self) -> int:
+        out = ffi.new("uint32_t *")
+        check(lib.tp_consumer_get_consumer_id(self._handle, out))
+        return out[0]
+
+    @property
+    def lease_id(self) -> int:
+        out = ffi.new("uint64_t *")
+        check(lib.tp_consumer_get_lease_id(self._handle, out))
+        return out[0]
+
+    def stats(self) -> dict[str, int]:
+        """frames, bytes, drops_gap, drops_late, drops_invalid, remaps, epoch, lease_losses."""
+        s = ffi.new("tp_consumer_stats_t *")
+        check(lib.tp_consumer_get_stats(self._handle, s))
+        return {name: getattr(s, name) for name, _ in ffi.typeof(s[0]).fields}
+
+    def _mark_closed(self) -> None:
+        self._closed = True
+        self._generation += 1
+
+    def close(self) -> None:
+        """Detaches and unmaps: every frame of the consumer is stale from here on.
+        Closing twice does nothing."""
+        self._mark_closed()
+        lib.tp_consumer_close(self._handle)  # ignores a closed handle
+
+    def __enter__(self) -> Consumer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _ignore(_frame) -> None:
+    pass
+
+
+class Frame:
+    """One frame, as a zero-copy view of the producer's shared memory.
+
+    array is a read-only NumPy array over the payload, with the dtype, shape and
+    strides of the frame's tensor header; numpy.asarray(frame) (__array_interface__),
+    numpy.from_dlpack(frame) and torch.from_dlpack(frame) give the same memory.
+
+    The producer may overwrite the slot at any time (it never waits for readers): read
+    what you need, then ask valid(), the seqlock re-check; False means what was read
+    may be torn. array itself re-checks before it makes the view (TornFrameError when
+    the frame is already gone).
+
+    A frame lives until its consumer polls again or closes; from then on valid() is
+    False and array, copy() and the exports raise StaleFrameError. Arrays taken earlier
+    must not be used after it either: NumPy cannot revoke them, and the slot may hold
+    another frame by then, or be unmapped, when the lease ended meanwhile (reading
+    unmapped memory ends the process with SIGSEGV). Keep copy() instead.
+    """
+
+    __slots__ = (
+        "_consumer", "_generation", "_view", "_array", "_detached", "seq", "timestamp_ns", "meta_version", "__weakref__",
+    )
+
+    def __init__(self, consumer: Consumer, view):
+        self._consumer = consumer
+        self._generation = consumer._generation
+        self._view = view
+        self._array = None
+        self._detached = False
+        self.seq = view.seq_commit >> 1
+        self.timestamp_ns = view.timestamp_ns
+        self.meta_version = view.meta_version
+
+    def _detach(self) -> None:
+        """Copies the payload out of shared memory (inside the poll, which is about to
+        unmap it): the frame then reads its own copy, or nothing if it was torn."""
+        self._detached = True
+        if not lib.tp_consumer_frame_is_valid(self._consumer._handle, self._view):
+            self._array = _TORN
+            return
+        a = np.array(self._make_array())
+        self._array = a if lib.tp_consumer_frame_is_valid(self._consumer._handle, self._view) else _TORN
+        if self._array is a:
+            a.flags.writeable = False
+
+    def _check_live(self) -> None:
+        if self._generation != self._consumer._generation:
+            raise StaleFrameError(
+                lib.TP_ERR_ARG,
+                f"frame {self.seq}: its consumer has polled again or closed since, so its memory may be "
+                "overwritten or unmapped (keep frame.copy() instead)",
+            )
+
+    def valid(self) -> bool:
+        """True while nothing has overwritten the frame's slot since it was read (the
+        seqlock re-check) and its consumer has not polled again: ask after reading."""
+        if self._generation != self._consumer._generation:
+            return False
+        if self._detached:
+            return self._array is not _TORN
+        return bool(lib.tp_consumer_frame_is_valid(self._consumer._handle, self._view))
+
+    @property
+    def nbytes(self) -> int:
+        """The payload's length in bytes."""
+        self._check_live()
+        return self._view.values_len_bytes
+
+    @property
+    def dtype(self) -> np.dtype:
+        self._check_live()
+        return _dtypes.to_numpy(self._view.tensor.dtype)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        self._check_live()
+        t = self._view.tensor
+        return tuple(t.dims[0 : min(t.ndims, _MAX_DIMS)])
+
+    def _make_array(self) -> np.ndarray:
+        view = self._view
+        size = view.values_len_bytes
+        # The tensor header closes the view struct: its bytes and the payload length
+        # decide the layout, which a stream seldom changes.
+        key = (ffi.buffer(view)[_TENSOR_OFFSET:], size)
+        layouts = self._consumer._layouts
+        layout = layouts.get(key)
+        if layout is None:
+            if len(layouts) >= _MAX_LAYOUTS:
+                layouts.clear()
+            layout = layouts[key] = _Layout(*_layout(view))
+        buf = ffi.buffer(view.payload, size)
+        if layout.order is None:
+            a = np.ndarray(layout.shape, layout.dtype, buffer=buf, strides=layout.strides)
+            a.setflags(write=False)
+            return a
+        a = np.frombuffer(buf, layout.dtype, layout.count)
+        a.setflags(write=False)
+        return a if layout.flat else a.reshape(layout.shape, order=layout.order)
+
+    @property
+    def array(self) -> np.ndarray:
+        """The payload as a read-only NumPy array, zero copy (see the class doc for how
+        long it may be used). TornFrameError when the producer has overwritten the frame
+        already, StaleFrameError after the consumer's next poll."""
+        self._check_live()
+        a = self._array
+        if a is None:
+            if not lib.tp_consumer_frame_is_valid(self._consumer._handle, self._view):
+                raise TornFrameError(lib.TP_ERR_TIMEOUT, f"frame {self.seq} was overwritten before it was read")
+            a = self._array = self._make_array()
+        elif a is _TORN:
+            raise TornFrameError(lib.TP_ERR_TIMEOUT, f"frame {self.seq} was overwritten before it was read")
+        return a
+
+    @property
+    def __array_interface__(self) -> dict:
+        return self.array.__array_interface__
+
+    def copy(self) -> np.ndarray:
+        """The payload copied into an array of its own, which outlives the frame.
+        TornFrameError when the producer overwrote the slot before the copy ended."""
+        a = self.array.copy()
+        if not self.valid():
+            raise TornFrameError(lib.TP_ERR_TIMEOUT, f"frame {self.seq} was overwritten while being copied")
+        return a
+
+    def __dlpack__(self, **kwargs):
+        return self.array.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return (1, 0)  # kDLCPU, device 0
+
+    def __repr__(self) -> str:
+        if self._generation != self._consumer._generation:
+            return f"<tensorpool.Frame seq={self.seq} (stale)>"
+        return f"<tensorpool.Frame seq={self.seq} shape={self.shape} dtype={self.dtype} timestamp_ns={self.timestamp_ns}>"
+
+
+# A detached frame that was torn before its copy was made.
+_TORN = np.empty(0)
+
+_TENSOR_OFFSET = ffi.offsetof("tp_frame_view_t", "tensor")
+assert _TENSOR_OFFSET + ffi.sizeof("tp_tensor_header_t") == _VIEW_SIZE, "the tensor header must close tp_frame_view_t"
+_MAX_LAYOUTS = 64
+
+
+class _Layout:
+    """How to lay an array over a payload: shape, strides and dtype, and for contiguous
+    tensors the order (C or F) to reshape a flat view in, which is quicker."""
+
+    __slots__ = ("shape", "strides", "dtype", "order", "count", "flat")
+
+    def __init__(self, shape: tuple[int, ...], strides: tuple[int, ...], dtype: np.dtype):
+        self.shape, self.strides, self.dtype = shape, strides, dtype
+        self.count = math.prod(shape)
+        self.flat = len(shape) == 1 and (shape[0] <= 1 or strides[0] == dtype.itemsize)
+        if strides == _contiguous_strides(shape, dtype.itemsize, "C"):
+            self.order = "C"
+        elif strides == _contiguous_strides(shape, dtype.itemsize, "F"):
+            self.order = "F"
+        else:
+            self.order = None
+
+
+
+def _layout(view) -> tuple[tuple[int, ...], tuple[int, ...], np.dtype]:
+    """Shape, byte strides and dtype of a frame from its tensor header, checked to stay
+    inside the payload so no array over it can read past its end."""
+    t = view.tensor
+    dtype = _dtypes.to_numpy(t.dtype)
+    ndims = t.ndims
+    if ndims > _MAX_DIMS:
+        raise ArgumentError(lib.TP_ERR_ARG, f"tensor header ndims {ndims}: more than {_MAX_DIMS}")
+    shape = tuple(t.dims[0:ndims])
+    strides = tuple(t.strides[0:ndims])
+    if not any(strides):
+        order = "F" if t.major_order == _COLUMN else "C"
+        strides = _contiguous_strides(shape, dtype.itemsize, order)
+    size = view.values_len_bytes
+    if any(d < 0 for d in shape) or any(s < 0 for s in strides):
+        raise ArgumentError(lib.TP_ERR_ARG, f"tensor header dims {shape} strides {strides}: negative")
+    if 0 not in shape:
+        end = dtype.itemsize + sum((d - 1) * s for d, s in zip(shape, strides))
+        if end > size:
+            raise ArgumentError(
+                lib.TP_ERR_ARG,
+                f"tensor header dims {shape} strides {strides} of {dtype} reach byte {end}, past the {size}-byte payload",
+            )
+    return shape, strides, dtype
+
+
+def _contiguous_strides(shape: tuple[int, ...], itemsize: int, order: str) -> tuple[int, ...]:
+    strides = [0] * len(shape)
+    step = itemsize
+    dims = range(len(shape) - 1, -1, -1) if order == "C" else range(len(shape))
+    for i in dims:
+        strides[i] = step
+        step *= max(shape[i], 1)
+    return tuple(strides)

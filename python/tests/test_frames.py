@@ -1,0 +1,162 @@
+"""Python producer → Python consumer through tp-driver: the API's frames, views and errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tensorpool
+from helpers import connected_pair, take, wait_for
+
+DTYPES = ["uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64", "float32", "float64", "bool"]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_offer_carries_dtype_shape_and_values(client, stream_id, dtype):
+    producer, consumer = connected_pair(client, stream_id)
+    rng = np.random.default_rng(7)
+    sent = (rng.integers(0, 100, size=(3, 5, 7)) > 50) if dtype == "bool" else rng.integers(0, 100, size=(3, 5, 7)).astype(dtype)
+    assert producer.offer(sent)
+
+    def check(frame):
+        assert frame.dtype == np.dtype(dtype)
+        assert frame.shape == (3, 5, 7)
+        a = frame.array
+        assert a.dtype == np.dtype(dtype) and a.shape == (3, 5, 7)
+        assert a.strides == sent.strides
+        assert not a.flags.writeable
+        np.testing.assert_array_equal(a, sent)
+        assert frame.valid()
+
+    take(consumer, 1, check=check)
+
+
+def test_claim_writes_in_place_and_commits(client, stream_id):
+    producer, consumer = connected_pair(client, stream_id)
+    with producer.claim((480, 640), np.uint8) as slot:
+        assert slot.array.shape == (480, 640) and slot.array.flags.writeable
+        slot.array[:] = 9
+        slot.array[0, :4] = [1, 2, 3, 4]
+        seq = slot.seq
+    assert not slot.array.flags.writeable  # committed: no more writes through it
+
+    def check(frame):
+        assert frame.seq == seq
+        assert frame.array[0, :5].tolist() == [1, 2, 3, 4, 9]
+        assert int(frame.array.sum()) == 9 * (480 * 640 - 4) + 10
+
+    take(consumer, 1, check=check)
+
+
+def test_abort_publishes_nothing_and_frees_the_producer(client, stream_id):
+    producer, consumer = connected_pair(client, stream_id)
+    claim = producer.claim(64, np.float32)
+    with pytest.raises(tensorpool.BusyError) as busy:
+        producer.claim(64, np.float32)  # one claim at a time
+    assert busy.value.code == -9 and busy.value.name == "TP_ERR_BUSY"
+    claim.abort()
+    with pytest.raises(tensorpool.ArgumentError):
+        claim.commit()
+    with pytest.raises(RuntimeError):
+        with producer.claim(64, np.float32) as c:
+            c.array[:] = 1
+            raise RuntimeError("fill failed")  # the claim is aborted, not committed
+    assert producer.offer(np.full(64, 2, np.float32))
+    frames = take(consumer, 1)
+    assert frames[0].tolist() == [2.0] * 64
+    assert consumer.poll() == 0
+
+
+def test_non_contiguous_arrays_are_sent_contiguous(client, stream_id):
+    producer, consumer = connected_pair(client, stream_id)
+    base = np.arange(12 * 10, dtype=np.int16).reshape(12, 10)
+    assert producer.offer(base[::2, 1::3])
+    assert producer.offer(base.T)
+    got = take(consumer, 2)
+    np.testing.assert_array_equal(got[0], base[::2, 1::3])
+    np.testing.assert_array_equal(got[1], base.T)
+
+
+def test_iteration_and_poll_deliver_every_frame_in_order(client, stream_id):
+    producer, consumer = connected_pair(client, stream_id)
+    for i in range(10):
+        assert producer.offer(np.full(8, i, np.int64))
+    seqs, values = [], []
+    for frame in consumer.frames(timeout=2.0):
+        seqs.append(frame.seq)
+        values.append(int(frame.array[0]))
+        assert frame.valid()
+        if len(values) == 10:
+            break
+    assert values == list(range(10))
+    assert seqs == sorted(seqs) and len(set(seqs)) == 10
+    for i in range(3):
+        producer.offer(np.full(8, i, np.int64))
+    handled = []
+    wait_for(lambda: consumer.poll(lambda f: handled.append(int(f.array[0]))) > 0 and len(handled) == 3 or len(handled) == 3)
+    assert handled == [0, 1, 2]
+    assert list(consumer.frames(timeout=0.05)) == []  # ends on its own when idle
+
+
+def test_frame_metadata(client, stream_id):
+    import time
+
+    producer, consumer = connected_pair(client, stream_id)
+    before = time.monotonic_ns()
+    producer.offer(np.zeros(4, np.uint8))
+
+    def check(frame):
+        assert before <= frame.timestamp_ns <= time.monotonic_ns()  # CLOCK_MONOTONIC, both sides
+        assert frame.meta_version == producer.meta_version
+        assert frame.nbytes == 4
+        assert "seq=" in repr(frame)
+
+    take(consumer, 1, check=check)
+    assert consumer.stats()["frames"] == 1
+    assert producer.stats()["frames"] == 1
+
+
+def test_a_frame_is_stale_after_the_next_poll(client, stream_id):
+    producer, consumer = connected_pair(client, stream_id)
+    producer.offer(np.arange(16, dtype=np.uint8))
+    kept = []
+    wait_for(lambda: consumer.poll(kept.append) > 0, what="a frame")
+    frame = kept[0]
+    assert frame.valid()
+    view = frame.array
+    assert view[3] == 3
+    consumer.poll()
+    assert not frame.valid()
+    for use in (lambda: frame.array, frame.copy, lambda: np.asarray(frame), lambda: np.from_dlpack(frame)):
+        with pytest.raises(tensorpool.StaleFrameError):
+            use()
+    assert "stale" in repr(frame)
+    consumer.close()
+    assert not frame.valid()
+
+
+def test_views_are_zero_copy_numpy_and_dlpack(client, stream_id):
+    producer, consumer = connected_pair(client, stream_id)
+    sent = np.arange(6 * 4, dtype=np.float32).reshape(6, 4)
+    producer.offer(sent)
+
+    def check(frame):
+        a = frame.array
+        address = a.__array_interface__["data"][0]
+        b = np.asarray(frame)
+        c = np.from_dlpack(frame)
+        for v in (b, c):
+            assert v.__array_interface__["data"][0] == address  # the same SHM bytes
+            assert v.dtype == np.float32 and v.shape == (6, 4) and not v.flags.writeable
+            np.testing.assert_array_equal(v, sent)
+        assert frame.__dlpack_device__() == (1, 0)
+        assert frame.valid()
+
+    take(consumer, 1, check=check)
+
+
+def test_two_clients_one_stream(driver, stream_id):
+    with driver.client() as pc, driver.client() as cc:
+        producer, consumer = connected_pair(pc, stream_id, consumer_client=cc)
+        producer.offer(np.ones((2, 2), np.uint16))
+        assert take(consumer, 1)[0].tolist() == [[1, 1], [1, 1]]
