@@ -280,3 +280,46 @@ func nullToZero64(v uint64) uint64 {
 	}
 	return v
 }
+
+// DiscoveryRequestView is a DiscoveryRequest decoded without copying: its byte slices
+// alias the decoded buffer, and Tags keeps its capacity from one Decode to the next, so a
+// provider answering a stream of requests allocates nothing (once Tags has grown to the
+// largest tag count it meets). The slices are valid only as long as the buffer is: a
+// transport handler's message lives for the call alone. Absent filters read as in
+// DiscoveryRequest: 0 ids, an empty name, no tags.
+type DiscoveryRequestView struct {
+	RequestID        uint64
+	ClientID         uint32
+	ResponseStreamID uint32
+	StreamID         uint32
+	ProducerID       uint32
+	DataSourceID     uint64
+	Tags             [][]byte
+	ResponseChannel  []byte
+	DataSourceName   []byte
+}
+
+// Decode validates buf as DiscoveryRequest.Decode does and fills v with views of it.
+func (v *DiscoveryRequestView) Decode(buf []byte) error {
+	h, readable, err := discoveryRequestGate.open(buf)
+	if !readable {
+		return err
+	}
+	f := buf[HeaderLength : HeaderLength+discoveryRequestBlock]
+	v.RequestID = le.Uint64(f)
+	v.ClientID = le.Uint32(f[8:])
+	v.ResponseStreamID = le.Uint32(f[12:])
+	v.StreamID = nullToZero(le.Uint32(f[16:]))
+	v.ProducerID = nullToZero(le.Uint32(f[20:]))
+	v.DataSourceID = nullToZero64(le.Uint64(f[24:]))
+	block, count, pos := getGroup(buf, HeaderLength+int(h.BlockLength))
+	v.Tags = v.Tags[:0]
+	for range count {
+		var tag []byte
+		tag, pos = varBytes(buf, pos+block)
+		v.Tags = append(v.Tags, tag)
+	}
+	v.ResponseChannel, pos = varBytes(buf, pos)
+	v.DataSourceName, _ = varBytes(buf, pos)
+	return err
+}
