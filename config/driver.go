@@ -58,6 +58,9 @@ type DriverConfig struct {
 	Profiles map[string]Profile
 	// Streams by table name (streams.<name>); stream ids are unique.
 	Streams map[string]Stream
+	// Discovery, when the file has a [discovery] table, runs a discovery provider inside
+	// the driver's process; nil otherwise.
+	Discovery *DiscoveryConfig
 }
 
 // DriverSection is the [driver] table: identity and Aeron endpoints.
