@@ -178,6 +178,13 @@ func (c *RegistryConfig) validate() *Error {
 			return errorf(prefix+"announce_stream_id", fmt.Sprintf("%s stream %d is also endpoints[%d]'s: announces carry no driver identity, so each driver needs an announce endpoint of its own", e.AnnounceChannel, e.AnnounceStreamID, j))
 		}
 		announces[key] = i
+		if e.MetadataChannel != "" {
+			key := fmt.Sprintf("md|%s|%d", streamKey(e.MetadataChannel), e.MetadataStreamID)
+			if j, dup := announces[key]; dup {
+				return errorf(prefix+"metadata_stream_id", fmt.Sprintf("%s stream %d is also endpoints[%d]'s: metadata carries no driver identity either", e.MetadataChannel, e.MetadataStreamID, j))
+			}
+			announces[key] = i
+		}
 	}
 	return c.DiscoveryLimits.validate(table)
 }

@@ -142,6 +142,9 @@ func TestRegistryConfig(t *testing.T) {
 		{"missing control id", strings.Replace(twoDrivers, "driver_control_stream_id = 1000\n[[", "[[", 1), "discovery_registry.endpoints[0].driver_control_stream_id"},
 		{"same instance (§6.1)", strings.Replace(twoDrivers, `"b"`, `"a"`, 1), "discovery_registry.endpoints[1].driver_instance_id"},
 		{"shared announce endpoint", strings.Replace(twoDrivers, "aeron:udp?endpoint=host-b:40124", "aeron:ipc?term-length=1m", 1), "discovery_registry.endpoints[1].announce_stream_id"},
+		{"shared metadata endpoint", strings.Replace(strings.Replace(twoDrivers, "driver_control_channel = \"aeron:ipc\"\n", "driver_control_channel = \"aeron:ipc\"\nmetadata_channel = \"aeron:ipc\"\nmetadata_stream_id = 1300\n", 1),
+			"driver_control_channel = \"aeron:udp?endpoint=host-b:40123\"\n", "driver_control_channel = \"aeron:udp?endpoint=host-b:40123\"\nmetadata_channel = \"aeron:ipc?alias=x\"\nmetadata_stream_id = 1300\n", 1),
+			"discovery_registry.endpoints[1].metadata_stream_id"},
 		{"bad limit", twoDrivers + "[discovery_registry.x]\n", "discovery_registry.x"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

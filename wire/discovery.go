@@ -123,13 +123,23 @@ var discoveryResponseGate = messageGate(DiscoveryResponseID)
 
 // EncodedLength is the encoded size, header included.
 func (m *DiscoveryResponse) EncodedLength() int {
-	n := HeaderLength + discoveryResponseBlock + groupHeaderLength
+	n := DiscoveryResponseBaseLength(len(m.ErrorMessage))
 	for i := range m.Results {
-		r := &m.Results[i]
-		n += discoveryResultBlock + payloadPoolsLength(r.PayloadPools) + tagsLength(r.Tags) +
-			varLen(len(r.HeaderRegionURI)) + varLen(len(r.DataSourceName)) + varLen(len(r.DriverInstanceID)) + varLen(len(r.DriverControlChannel))
+		n += m.Results[i].EncodedLength()
 	}
-	return n + varLen(len(m.ErrorMessage))
+	return n
+}
+
+// DiscoveryResponseBaseLength is the encoded size of a DiscoveryResponse without results,
+// header included: what a response costs before its results (EncodedLength of each).
+func DiscoveryResponseBaseLength(errorMessageLength int) int {
+	return HeaderLength + discoveryResponseBlock + groupHeaderLength + varLen(errorMessageLength)
+}
+
+// EncodedLength is the size r takes in a DiscoveryResponse's results group.
+func (r *DiscoveryResult) EncodedLength() int {
+	return discoveryResultBlock + payloadPoolsLength(r.PayloadPools) + tagsLength(r.Tags) +
+		varLen(len(r.HeaderRegionURI)) + varLen(len(r.DataSourceName)) + varLen(len(r.DriverInstanceID)) + varLen(len(r.DriverControlChannel))
 }
 
 // Encode writes m at buf[0:] and returns its length.
@@ -237,8 +247,8 @@ func checkTags(message, field string, tags []string) error {
 		return err
 	}
 	for _, t := range tags {
-		if err := checkVar(message, field+".tag", len(t), maxVarLength); err != nil {
-			return err
+		if len(t) > maxVarLength { // the field name is built only for the error
+			return checkVar(message, field+".tag", len(t), maxVarLength)
 		}
 	}
 	return nil

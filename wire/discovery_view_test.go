@@ -99,3 +99,34 @@ func FuzzDiscoveryRequestView(f *testing.F) {
 		}
 	})
 }
+
+// A response's length is its base and its results' lengths.
+func TestDiscoveryResponseLengthAddsUp(t *testing.T) {
+	m := DiscoveryResponse{RequestID: 1, Status: DiscoveryStatusOK, ErrorMessage: "truncated", Results: []DiscoveryResult{
+		{StreamID: 1, DriverControlStreamID: 2, HeaderRegionURI: "shm:file?path=/a", Tags: []string{"x", "yy"},
+			PayloadPools: []PayloadPool{{PoolID: 1, RegionURI: "shm:file?path=/b"}}, DriverInstanceID: "d", DriverControlChannel: "aeron:ipc"},
+		{StreamID: 3},
+	}}
+	want := DiscoveryResponseBaseLength(len(m.ErrorMessage)) + m.Results[0].EncodedLength() + m.Results[1].EncodedLength()
+	if got := len(encode(t, &m)); got != want || m.EncodedLength() != want {
+		t.Fatalf("encoded %d bytes, EncodedLength %d, parts %d", got, m.EncodedLength(), want)
+	}
+}
+
+// Encoding a response with results and tags allocates nothing, so a provider can answer
+// without garbage.
+func TestDiscoveryResponseEncodeAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under -race")
+	}
+	m := DiscoveryResponse{RequestID: 1, Results: []DiscoveryResult{{StreamID: 1, Tags: []string{"a", "b"},
+		PayloadPools: []PayloadPool{{PoolID: 1, RegionURI: "shm:file?path=/x"}}, DriverControlChannel: "aeron:ipc"}}}
+	buf := make([]byte, m.EncodedLength())
+	if allocs := testing.AllocsPerRun(1000, func() {
+		if _, err := m.Encode(buf); err != nil {
+			t.Fatal(err)
+		}
+	}); allocs != 0 {
+		t.Fatalf("%v allocations per response encode", allocs)
+	}
+}
