@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/BurntSushi/toml"
 )
@@ -210,7 +209,6 @@ type rawSupervisor struct {
 	LagFrames               any `toml:"lag_frames"`
 	MinLimitedNs            any `toml:"min_limited_ns"`
 	MaxLimitedNs            any `toml:"max_limited_ns"`
-	PerConsumerChannel      any `toml:"per_consumer_channel"`
 	DescriptorStreamIDRange any `toml:"descriptor_stream_id_range"`
 	ControlStreamIDRange    any `toml:"control_stream_id_range"`
 }
@@ -262,7 +260,6 @@ func (s *rawSupervisor) scalars() []scalar {
 		{t + "lag_frames", &s.LagFrames},
 		{t + "min_limited_ns", &s.MinLimitedNs},
 		{t + "max_limited_ns", &s.MaxLimitedNs},
-		{t + "per_consumer_channel", &s.PerConsumerChannel},
 		{t + "descriptor_stream_id_range", &s.DescriptorStreamIDRange},
 		{t + "control_stream_id_range", &s.ControlStreamIDRange},
 	}
@@ -355,7 +352,6 @@ func (c *converter) supervisor(r *rawSupervisor) SupervisorConfig {
 	p.LagFrames = c.integer(t+"lag_frames", r.LagFrames, 0, 0, maxInt62)
 	p.MinLimitedNs = c.integer(t+"min_limited_ns", r.MinLimitedNs, def.Policy.MinLimitedNs, 1, maxInt62)
 	p.MaxLimitedNs = c.integer(t+"max_limited_ns", r.MaxLimitedNs, def.Policy.MaxLimitedNs, 1, maxInt62)
-	p.PerConsumerChannel = strings.TrimSpace(c.str(t+"per_consumer_channel", r.PerConsumerChannel, ""))
 	p.DescriptorStreamIDRange = c.idRange(t+"descriptor_stream_id_range", r.DescriptorStreamIDRange)
 	p.ControlStreamIDRange = c.idRange(t+"control_stream_id_range", r.ControlStreamIDRange)
 	return cfg

@@ -158,7 +158,7 @@ func TestSupervisorConfig(t *testing.T) {
 	cfg, err := ParseSupervisorConfigEnv(strings.NewReader(""), nil)
 	require.NoError(t, err)
 	assert.Equal(t, DefaultSupervisor(), *cfg, "no table: the defaults")
-	cfg, err = ParseSupervisorConfigEnv(strings.NewReader("[supervisor]\ncontrol_stream_id = 2000\nstream_id = 0\nper_consumer_channel = \"aeron:ipc\"\ndescriptor_stream_id_range = \"33000-33009\"\n"),
+	cfg, err = ParseSupervisorConfigEnv(strings.NewReader("[supervisor]\ncontrol_stream_id = 2000\nstream_id = 0\ndescriptor_stream_id_range = \"33000-33009\"\n"),
 		lookup(map[string]string{"SUPERVISOR_SLOW_AFTER_REPORTS": "5"}))
 	require.NoError(t, err)
 	assert.Equal(t, uint32(2000), cfg.AnnounceStreamID, "follows control_stream_id")
@@ -177,9 +177,9 @@ func TestSupervisorConfig(t *testing.T) {
 		{"act a string", "[supervisor]\nrate_limit_slow_consumers = \"yes\"\n", "supervisor.rate_limit_slow_consumers"},
 		{"zero reports", "[supervisor]\nslow_after_reports = 0\n", "supervisor.slow_after_reports"},
 		{"hold inverted", "[supervisor]\nmin_limited_ns = 20\nmax_limited_ns = 10\n", "supervisor.max_limited_ns"},
-		{"range without channel", "[supervisor]\ncontrol_stream_id_range = \"34000-34009\"\n", "supervisor.per_consumer_channel"},
-		{"range over own stream", "[supervisor]\nper_consumer_channel = \"aeron:ipc\"\ndescriptor_stream_id_range = \"1100-1300\"\n", "supervisor.descriptor_stream_id_range"},
-		{"ranges overlap", "[supervisor]\nper_consumer_channel = \"aeron:ipc\"\ndescriptor_stream_id_range = \"33000-33010\"\ncontrol_stream_id_range = \"33005-33020\"\n", "supervisor.control_stream_id_range"},
+		{"range inverted", "[supervisor]\ncontrol_stream_id_range = \"34009-34000\"\n", "supervisor.control_stream_id_range"},
+		{"range over own stream", "[supervisor]\ndescriptor_stream_id_range = \"1100-1300\"\n", "supervisor.descriptor_stream_id_range"},
+		{"ranges overlap", "[supervisor]\ndescriptor_stream_id_range = \"33000-33010\"\ncontrol_stream_id_range = \"33005-33020\"\n", "supervisor.control_stream_id_range"},
 		{"env not a number", "", "supervisor.qos_stream_id"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -285,7 +285,7 @@ func TestReferenceRoleConfigsLoad(t *testing.T) {
 func FuzzParseRoleConfigs(f *testing.F) {
 	f.Add("[discovery]\n")
 	f.Add(twoDrivers)
-	f.Add("[supervisor]\nstream_id = 0\nper_consumer_channel = \"aeron:ipc\"\ncontrol_stream_id_range = [34000, 34001]\n")
+	f.Add("[supervisor]\nstream_id = 0\ncontrol_stream_id_range = [34000, 34001]\n")
 	f.Add("[discovery_registry\n")
 	f.Fuzz(func(t *testing.T, text string) {
 		check := func(ok bool, err error, validate func() error) {

@@ -57,10 +57,10 @@ type SupervisorPolicy struct {
 	// the hold doubles, up to MaxLimitedNs (keys min_limited_ns, max_limited_ns).
 	MinLimitedNs uint64
 	MaxLimitedNs uint64
-	// PerConsumerChannel and the ranges let the supervisor assign per-consumer streams to
-	// consumers that request them where no other authority (the driver) answers them
-	// (keys per_consumer_channel, descriptor_stream_id_range, control_stream_id_range).
-	PerConsumerChannel      string
+	// The ranges let the supervisor assign per-consumer streams, as a driver would from
+	// its own (Driver spec §11), to consumers that request them where no other authority
+	// (the driver, a producer) answers them (keys descriptor_stream_id_range,
+	// control_stream_id_range; unset, none is assigned).
 	DescriptorStreamIDRange StreamIDRange
 	ControlStreamIDRange    StreamIDRange
 }
@@ -141,9 +141,6 @@ func (c *SupervisorConfig) validate() *Error {
 		if err := checkRange(r.key, r.v); err != nil {
 			return err
 		}
-		if r.v.IsSet() && p.PerConsumerChannel == "" {
-			return errorf(t+"per_consumer_channel", "is required with "+r.key[len(t):])
-		}
 		for _, own := range []uint32{c.ControlStreamID, c.QosStreamID, c.AnnounceStreamID} {
 			if r.v.Contains(own) {
 				return errorf(r.key, fmt.Sprintf("range %d-%d contains the supervisor's own stream %d", r.v.First, r.v.Last, own))
@@ -152,11 +149,6 @@ func (c *SupervisorConfig) validate() *Error {
 	}
 	if p.DescriptorStreamIDRange.overlaps(p.ControlStreamIDRange) {
 		return errorf(t+"control_stream_id_range", "overlaps descriptor_stream_id_range")
-	}
-	if p.PerConsumerChannel != "" {
-		if err := checkChannel(t+"per_consumer_channel", p.PerConsumerChannel); err != nil {
-			return err
-		}
 	}
 	return nil
 }
