@@ -1,6 +1,6 @@
 package discovery
 
-import "github.com/tensorpool/tensorpool/agents/internal/metrics"
+import "github.com/tensorpool/tensorpool/internal/metrics"
 
 // Metrics are what a discovery service answered, dropped and indexed. Ten of them are
 // Aeron counters with type ids 1070-1079 (MetricInfos); the per-reason counts behind the

@@ -6,10 +6,10 @@ import (
 	"time"
 
 	"github.com/tensorpool/tensorpool/agents/controlplane"
-	"github.com/tensorpool/tensorpool/agents/internal/metrics"
 	"github.com/tensorpool/tensorpool/agents/process"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/config"
+	"github.com/tensorpool/tensorpool/internal/metrics"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )

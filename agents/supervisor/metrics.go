@@ -1,6 +1,6 @@
 package supervisor
 
-import "github.com/tensorpool/tensorpool/agents/internal/metrics"
+import "github.com/tensorpool/tensorpool/internal/metrics"
 
 // Metrics are the supervisor's live view in numbers and what it did; each is an Aeron
 // counter with a type id in 1060-1069 (MetricInfos).
