@@ -253,6 +253,8 @@ func TestDiscoverySpec_5_1_InvalidResponseEndpoints(t *testing.T) {
 	assert.Equal(t, uint64(1), m.RequestsRejected.Load())
 	assert.Equal(t, uint64(1), m.RequestsError.Load())
 	assert.Equal(t, uint64(1), m.Reasons().Requests["no_response_channel"])
+	require.Len(t, r.svc.endpoints.all, 1, "no publication was added for the empty channel")
+	assert.Equal(t, int32(0), r.svc.endpoints.all[0].streamID)
 }
 
 // §4.2, §10: on a stream shared with control traffic only DiscoveryRequests of schema 910
