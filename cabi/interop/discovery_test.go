@@ -62,8 +62,15 @@ func startRole(t *testing.T, args ...string) *tpRole {
 	go func() { r.done <- r.cmd.Wait() }()
 	t.Cleanup(func() {
 		if r.cmd.ProcessState == nil {
-			r.cmd.Process.Kill()
-			<-r.done
+			// A clean stop removes the lock file it keeps beside the Aeron directory.
+			r.cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-r.done:
+			case <-time.After(15 * time.Second):
+				r.cmd.Process.Kill()
+				<-r.done
+				t.Errorf("%s did not stop on SIGTERM", r.cmd.Path)
+			}
 		}
 		if t.Failed() {
 			t.Logf("tp %s:\n%s", strings.Join(args, " "), r.out)

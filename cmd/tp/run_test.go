@@ -46,8 +46,14 @@ func startRole(t *testing.T, args ...string) *roleProc {
 		close(p.exited)
 	}()
 	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		<-p.exited
+		// A clean stop removes the lock file the role keeps beside the Aeron directory.
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.exited:
+		case <-time.After(15 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.exited
+		}
 		if t.Failed() {
 			t.Logf("tp %s output:\n%s", strings.Join(args, " "), p.logs.String())
 		}
