@@ -55,6 +55,12 @@ func codeOf(err error) C.tp_err_t {
 	case errors.Is(err, tp.ErrInvalidOptions), errors.Is(err, tp.ErrInvalidTensor), errors.Is(err, tp.ErrTooLarge),
 		errors.Is(err, tp.ErrNoSuchPool), errors.Is(err, tp.ErrClosed):
 		return C.TP_ERR_ARG
+	case errors.Is(err, tp.ErrDiscoveryUnavailable):
+		// Nothing subscribes to the request stream: the reference's client reports its
+		// failed claim as TP_ERR_AERON.
+		return C.TP_ERR_AERON
+	case errors.Is(err, tp.ErrDiscoveryBusy):
+		return C.TP_ERR_BUSY
 	case errors.Is(err, tp.ErrNoQosStream), errors.Is(err, tp.ErrNoMetadataStream):
 		return C.TP_ERR_UNSUPPORTED
 	case wraps[*shm.ValidationError](err), errors.Is(err, shm.ErrInvalidURI), errors.Is(err, shm.ErrInvalidSuperblock),

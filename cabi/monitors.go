@@ -284,6 +284,9 @@ func tp_discovery_send_request(discovery *C.tp_discovery_client_t, stream, produ
 	return C.TP_OK
 }
 
+// msgNoDiscoveryResponseYet is tp_discovery_get_response's TP_ERR_TIMEOUT.
+const msgNoDiscoveryResponseYet = "tp: no response to the discovery request yet; poll and ask again"
+
 //export tp_discovery_get_response
 func tp_discovery_get_response(discovery *C.tp_discovery_client_t, requestID C.uint64_t, entries *C.tp_discovery_entry_t, count *C.uint32_t, errBuf *C.char, errLen C.size_t, status *C.int32_t) C.tp_err_t {
 	d, ok := lookup[*tpDiscovery](token(unsafe.Pointer(discovery)))
@@ -295,9 +298,14 @@ func tp_discovery_get_response(discovery *C.tp_discovery_client_t, requestID C.u
 	}
 	d.mu.Lock()
 	r, found := d.d.Response(uint64(requestID))
+	awaiting := !found && d.d.Awaiting(uint64(requestID))
 	d.mu.Unlock()
+	if awaiting {
+		// The reference's example polls while the answer is TP_ERR_TIMEOUT: not yet.
+		return failStatic(C.TP_ERR_TIMEOUT, msgNoDiscoveryResponseYet)
+	}
 	if !found {
-		return fail(C.TP_ERR_NOT_FOUND, "tp: no response to discovery request %d yet", requestID)
+		return fail(C.TP_ERR_NOT_FOUND, "tp: discovery request %d is not one this client is waiting for", requestID)
 	}
 	if status != nil {
 		*status = C.int32_t(r.Status)

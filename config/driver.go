@@ -3,12 +3,16 @@
 //
 // The driver configuration follows the canonical key set of the Driver Model
 // specification (§17) and the reference CONFIG_REFERENCE §1: the same TOML
-// keys, the same defaults, and the same environment override scheme.
+// keys, the same defaults, and the same environment override scheme. The
+// control-plane roles' tables, [discovery], [discovery_registry] and
+// [supervisor], follow the reference's keys too (LoadDiscoveryConfig,
+// LoadRegistryConfig, LoadSupervisorConfig; roles.go says how one file may hold
+// several roles).
 //
 // # Environment overrides
 //
-// Every scalar key of the [driver], [shm] and [policies] tables can be
-// overridden by an environment variable named after the dotted key, upper-cased,
+// Every scalar key of the [driver], [shm] and [policies] tables (and of the
+// role tables) can be overridden by an environment variable named after the dotted key, upper-cased,
 // with dots replaced by underscores (Aeron's convention, Driver spec §17):
 //
 //	driver.control_stream_id  → DRIVER_CONTROL_STREAM_ID
@@ -58,6 +62,9 @@ type DriverConfig struct {
 	Profiles map[string]Profile
 	// Streams by table name (streams.<name>); stream ids are unique.
 	Streams map[string]Stream
+	// Discovery, when the file has a [discovery] table, runs a discovery provider inside
+	// the driver's process; nil otherwise.
+	Discovery *DiscoveryConfig
 }
 
 // DriverSection is the [driver] table: identity and Aeron endpoints.

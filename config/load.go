@@ -135,6 +135,8 @@ type rawDriverFile struct {
 	Policies rawPolicies           `toml:"policies"`
 	Profiles map[string]rawProfile `toml:"profiles"`
 	Streams  map[string]rawStream  `toml:"streams"`
+	// Discovery is the embedded discovery provider's table (roles.go).
+	Discovery *rawDiscovery `toml:"discovery"`
 }
 
 type rawDriver struct {
@@ -200,19 +202,8 @@ type scalar struct {
 
 // scalars lists the environment-overridable keys.
 func (f *rawDriverFile) scalars() []scalar {
-	d, s, p := &f.Driver, &f.Shm, &f.Policies
-	return []scalar{
-		{"driver.instance_id", &d.InstanceID},
-		{"driver.aeron_dir", &d.AeronDir},
-		{"driver.control_channel", &d.ControlChannel},
-		{"driver.control_stream_id", &d.ControlStreamID},
-		{"driver.announce_channel", &d.AnnounceChannel},
-		{"driver.announce_stream_id", &d.AnnounceStreamID},
-		{"driver.qos_channel", &d.QosChannel},
-		{"driver.qos_stream_id", &d.QosStreamID},
-		{"driver.stream_id_range", &d.StreamIDRange},
-		{"driver.descriptor_stream_id_range", &d.DescriptorStreamIDRange},
-		{"driver.control_stream_id_range", &d.ControlStreamIDRange},
+	s, p := &f.Shm, &f.Policies
+	list := append(f.Driver.scalars(), []scalar{
 		{"shm.base_dir", &s.BaseDir},
 		{"shm.require_hugepages", &s.RequireHugepages},
 		{"shm.page_size_bytes", &s.PageSizeBytes},
@@ -232,6 +223,27 @@ func (f *rawDriverFile) scalars() []scalar {
 		{"policies.epoch_gc_on_startup", &p.EpochGCOnStartup},
 		{"policies.shutdown_timeout_ms", &p.ShutdownTimeoutMs},
 		{"policies.shutdown_token", &p.ShutdownToken},
+	}...)
+	if f.Discovery != nil {
+		list = append(list, f.Discovery.scalars()...)
+	}
+	return list
+}
+
+// scalars lists the [driver] table's keys.
+func (d *rawDriver) scalars() []scalar {
+	return []scalar{
+		{"driver.instance_id", &d.InstanceID},
+		{"driver.aeron_dir", &d.AeronDir},
+		{"driver.control_channel", &d.ControlChannel},
+		{"driver.control_stream_id", &d.ControlStreamID},
+		{"driver.announce_channel", &d.AnnounceChannel},
+		{"driver.announce_stream_id", &d.AnnounceStreamID},
+		{"driver.qos_channel", &d.QosChannel},
+		{"driver.qos_stream_id", &d.QosStreamID},
+		{"driver.stream_id_range", &d.StreamIDRange},
+		{"driver.descriptor_stream_id_range", &d.DescriptorStreamIDRange},
+		{"driver.control_stream_id_range", &d.ControlStreamIDRange},
 	}
 }
 
@@ -243,19 +255,7 @@ func (f *rawDriverFile) convert(profileOrder []string) (*DriverConfig, *Error) {
 	var c converter
 	cfg := &DriverConfig{}
 
-	d := &cfg.Driver
-	d.InstanceID = c.str("driver.instance_id", f.Driver.InstanceID, DefaultInstanceID)
-	d.AeronDir = c.str("driver.aeron_dir", f.Driver.AeronDir, "")
-	d.ControlChannel = c.str("driver.control_channel", f.Driver.ControlChannel, DefaultChannel)
-	d.ControlStreamID = c.streamID("driver.control_stream_id", f.Driver.ControlStreamID, DefaultControlStreamID)
-	// The announce endpoint defaults to the (possibly overridden) control endpoint.
-	d.AnnounceChannel = c.str("driver.announce_channel", f.Driver.AnnounceChannel, d.ControlChannel)
-	d.AnnounceStreamID = c.streamID("driver.announce_stream_id", f.Driver.AnnounceStreamID, d.ControlStreamID)
-	d.QosChannel = c.str("driver.qos_channel", f.Driver.QosChannel, DefaultChannel)
-	d.QosStreamID = c.streamID("driver.qos_stream_id", f.Driver.QosStreamID, DefaultQosStreamID)
-	d.StreamIDRange = c.idRange("driver.stream_id_range", f.Driver.StreamIDRange)
-	d.DescriptorStreamIDRange = c.idRange("driver.descriptor_stream_id_range", f.Driver.DescriptorStreamIDRange)
-	d.ControlStreamIDRange = c.idRange("driver.control_stream_id_range", f.Driver.ControlStreamIDRange)
+	cfg.Driver = c.driverSection(&f.Driver)
 
 	s := &cfg.Shm
 	s.BaseDir = c.str("shm.base_dir", f.Shm.BaseDir, DefaultShmBaseDir)
@@ -310,6 +310,11 @@ func (f *rawDriverFile) convert(profileOrder []string) (*DriverConfig, *Error) {
 		}
 	}
 
+	if f.Discovery != nil {
+		d := c.discovery(f.Discovery, cfg.Driver)
+		cfg.Discovery = &d
+	}
+
 	cfg.Streams = make(map[string]Stream, len(f.Streams))
 	for name, rs := range f.Streams {
 		key := "streams." + name
@@ -325,6 +330,24 @@ func (f *rawDriverFile) convert(profileOrder []string) (*DriverConfig, *Error) {
 		cfg.Streams[name] = st
 	}
 	return cfg, c.err
+}
+
+// driverSection converts the [driver] table.
+func (c *converter) driverSection(r *rawDriver) DriverSection {
+	var d DriverSection
+	d.InstanceID = c.str("driver.instance_id", r.InstanceID, DefaultInstanceID)
+	d.AeronDir = c.str("driver.aeron_dir", r.AeronDir, "")
+	d.ControlChannel = c.str("driver.control_channel", r.ControlChannel, DefaultChannel)
+	d.ControlStreamID = c.streamID("driver.control_stream_id", r.ControlStreamID, DefaultControlStreamID)
+	// The announce endpoint defaults to the (possibly overridden) control endpoint.
+	d.AnnounceChannel = c.str("driver.announce_channel", r.AnnounceChannel, d.ControlChannel)
+	d.AnnounceStreamID = c.streamID("driver.announce_stream_id", r.AnnounceStreamID, d.ControlStreamID)
+	d.QosChannel = c.str("driver.qos_channel", r.QosChannel, DefaultChannel)
+	d.QosStreamID = c.streamID("driver.qos_stream_id", r.QosStreamID, DefaultQosStreamID)
+	d.StreamIDRange = c.idRange("driver.stream_id_range", r.StreamIDRange)
+	d.DescriptorStreamIDRange = c.idRange("driver.descriptor_stream_id_range", r.DescriptorStreamIDRange)
+	d.ControlStreamIDRange = c.idRange("driver.control_stream_id_range", r.ControlStreamIDRange)
+	return d
 }
 
 // converter reads raw values by key and keeps the first error.

@@ -79,7 +79,13 @@ func (c *DriverConfig) validate() *Error {
 		}
 		owner[st.StreamID] = name
 	}
-	return c.validateRanges(owner)
+	if err := c.validateRanges(owner); err != nil {
+		return err
+	}
+	if c.Discovery != nil {
+		return c.Discovery.validate()
+	}
+	return nil
 }
 
 func (c *DriverConfig) validateProfile(prof Profile) *Error {

@@ -282,7 +282,8 @@ tp_err_t tp_discovery_client_init(
     tp_discovery_client_t **discovery);
 void tp_discovery_client_close(tp_discovery_client_t *discovery);
 int tp_discovery_client_poll(tp_discovery_client_t *discovery, int fragment_limit);
-/* Zero ids and NULL or empty names mean "any". */
+/* Zero ids and NULL or empty names mean "any". TP_ERR_AERON when no discovery service
+ * subscribes to the request stream, TP_ERR_BUSY under back pressure. */
 tp_err_t tp_discovery_send_request(
     tp_discovery_client_t *discovery,
     uint32_t stream_id,
@@ -292,8 +293,9 @@ tp_err_t tp_discovery_send_request(
     const char **tags,
     uint32_t tag_count,
     uint64_t *request_id);
-/* TP_ERR_NOT_FOUND until the response to request_id arrived. *entry_count holds the
- * capacity of entries on entry and the number written on return. */
+/* TP_ERR_TIMEOUT while the response to request_id has not arrived yet (poll and ask
+ * again), TP_ERR_NOT_FOUND for a request_id this client is not waiting for. *entry_count
+ * holds the capacity of entries on entry and the number written on return. */
 tp_err_t tp_discovery_get_response(
     const tp_discovery_client_t *discovery,
     uint64_t request_id,

@@ -333,6 +333,19 @@ func (d *DiscoveryClient) Response(requestID uint64) (DiscoveryResponse, bool) {
 	return DiscoveryResponse{}, false
 }
 
+// Awaiting reports whether requestID is a request of this client still remembered and not
+// answered yet: its response may still come.
+func (d *DiscoveryClient) Awaiting(requestID uint64) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i := range d.pending {
+		if p := &d.pending[i]; p.id != 0 && p.id == requestID {
+			return !p.answered
+		}
+	}
+	return false
+}
+
 // Stats returns the client's totals.
 func (d *DiscoveryClient) Stats() DiscoveryStats {
 	d.mu.Lock()

@@ -123,13 +123,23 @@ var discoveryResponseGate = messageGate(DiscoveryResponseID)
 
 // EncodedLength is the encoded size, header included.
 func (m *DiscoveryResponse) EncodedLength() int {
-	n := HeaderLength + discoveryResponseBlock + groupHeaderLength
+	n := DiscoveryResponseBaseLength(len(m.ErrorMessage))
 	for i := range m.Results {
-		r := &m.Results[i]
-		n += discoveryResultBlock + payloadPoolsLength(r.PayloadPools) + tagsLength(r.Tags) +
-			varLen(len(r.HeaderRegionURI)) + varLen(len(r.DataSourceName)) + varLen(len(r.DriverInstanceID)) + varLen(len(r.DriverControlChannel))
+		n += m.Results[i].EncodedLength()
 	}
-	return n + varLen(len(m.ErrorMessage))
+	return n
+}
+
+// DiscoveryResponseBaseLength is the encoded size of a DiscoveryResponse without results,
+// header included: what a response costs before its results (EncodedLength of each).
+func DiscoveryResponseBaseLength(errorMessageLength int) int {
+	return HeaderLength + discoveryResponseBlock + groupHeaderLength + varLen(errorMessageLength)
+}
+
+// EncodedLength is the size r takes in a DiscoveryResponse's results group.
+func (r *DiscoveryResult) EncodedLength() int {
+	return discoveryResultBlock + payloadPoolsLength(r.PayloadPools) + tagsLength(r.Tags) +
+		varLen(len(r.HeaderRegionURI)) + varLen(len(r.DataSourceName)) + varLen(len(r.DriverInstanceID)) + varLen(len(r.DriverControlChannel))
 }
 
 // Encode writes m at buf[0:] and returns its length.
@@ -237,8 +247,8 @@ func checkTags(message, field string, tags []string) error {
 		return err
 	}
 	for _, t := range tags {
-		if err := checkVar(message, field+".tag", len(t), maxVarLength); err != nil {
-			return err
+		if len(t) > maxVarLength { // the field name is built only for the error
+			return checkVar(message, field+".tag", len(t), maxVarLength)
 		}
 	}
 	return nil
@@ -279,4 +289,47 @@ func nullToZero64(v uint64) uint64 {
 		return 0
 	}
 	return v
+}
+
+// DiscoveryRequestView is a DiscoveryRequest decoded without copying: its byte slices
+// alias the decoded buffer, and Tags keeps its capacity from one Decode to the next, so a
+// provider answering a stream of requests allocates nothing (once Tags has grown to the
+// largest tag count it meets). The slices are valid only as long as the buffer is: a
+// transport handler's message lives for the call alone. Absent filters read as in
+// DiscoveryRequest: 0 ids, an empty name, no tags.
+type DiscoveryRequestView struct {
+	RequestID        uint64
+	ClientID         uint32
+	ResponseStreamID uint32
+	StreamID         uint32
+	ProducerID       uint32
+	DataSourceID     uint64
+	Tags             [][]byte
+	ResponseChannel  []byte
+	DataSourceName   []byte
+}
+
+// Decode validates buf as DiscoveryRequest.Decode does and fills v with views of it.
+func (v *DiscoveryRequestView) Decode(buf []byte) error {
+	h, readable, err := discoveryRequestGate.open(buf)
+	if !readable {
+		return err
+	}
+	f := buf[HeaderLength : HeaderLength+discoveryRequestBlock]
+	v.RequestID = le.Uint64(f)
+	v.ClientID = le.Uint32(f[8:])
+	v.ResponseStreamID = le.Uint32(f[12:])
+	v.StreamID = nullToZero(le.Uint32(f[16:]))
+	v.ProducerID = nullToZero(le.Uint32(f[20:]))
+	v.DataSourceID = nullToZero64(le.Uint64(f[24:]))
+	block, count, pos := getGroup(buf, HeaderLength+int(h.BlockLength))
+	v.Tags = v.Tags[:0]
+	for range count {
+		var tag []byte
+		tag, pos = varBytes(buf, pos+block)
+		v.Tags = append(v.Tags, tag)
+	}
+	v.ResponseChannel, pos = varBytes(buf, pos)
+	v.DataSourceName, _ = varBytes(buf, pos)
+	return err
 }

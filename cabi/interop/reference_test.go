@@ -1,10 +1,14 @@
 package interop
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 )
 
 // referenceCommit is the AeronTensorPool.jl commit whose C client API we provide.
@@ -37,8 +41,10 @@ func referenceExamples(t *testing.T) string {
 	return dir
 }
 
-// The reference's C examples compile unchanged against include/ and libtensorpool.so,
-// and its producer publishes through our Go driver to a Go consumer.
+// The reference's C examples compile unchanged against include/ and libtensorpool.so; its
+// producer publishes through our Go driver to a Go consumer; its discovery example finds
+// the stream through our discovery provider, and its consumer then attaches where the
+// result says and reads a Go producer's frames.
 func TestInterop_ReferenceCExamples(t *testing.T) {
 	dir := referenceExamples(t)
 	entries, err := os.ReadDir(dir)
@@ -57,4 +63,31 @@ func TestInterop_ReferenceCExamples(t *testing.T) {
 		t.Fatalf("%v\n%s", err, p.out)
 	}
 	t.Log(p.wait(t))
+
+	requests := nextControl.Add(2)
+	s.startProvider(t, requests)
+	gp := s.goProducer(t)
+	done := make(chan struct{})
+	defer close(done)
+	go publish(t, gp, done)
+	var out string
+	for deadline := time.Now().Add(waitTimeout); ; {
+		// The example asks once: it finds the stream once the provider has seen its announce.
+		d := s.start(t, bins["tp_discovery_example.c"], map[string]string{
+			"TP_DISCOVERY_REQUEST_CHANNEL": "aeron:ipc", "TP_DISCOVERY_REQUEST_STREAM_ID": strconv.Itoa(int(requests)),
+			"TP_DISCOVERY_RESPONSE_CHANNEL": "aeron:ipc", "TP_DISCOVERY_RESPONSE_STREAM_ID": strconv.Itoa(int(requests + 1)),
+		})
+		if out = d.wait(t); strings.Contains(out, "discovery status=1 entries=1") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(out, "discovery status=1 entries=1") || !strings.Contains(out, fmt.Sprintf("stream=%d ", testStream)) {
+		t.Fatalf("tp_discovery_example:\n%s", out)
+	}
+	t.Log(strings.TrimSpace(out))
+	c := s.start(t, bins["tp_consumer_example.c"], map[string]string{"TP_COUNT": "20"})
+	if out := c.wait(t); !strings.Contains(out, "received 20 frames") {
+		t.Fatalf("tp_consumer_example:\n%s", out)
+	}
 }

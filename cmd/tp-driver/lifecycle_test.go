@@ -20,6 +20,7 @@ import (
 	"github.com/tensorpool/tensorpool/aeron/counters"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
 	"github.com/tensorpool/tensorpool/agents/driver"
+	"github.com/tensorpool/tensorpool/cmd/internal/role"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/wire"
 )
@@ -64,7 +65,7 @@ func TestProcess_DefaultsJSONLogsAndCtrlC(t *testing.T) {
 	out := p.logs.String()
 	require.Contains(t, out, `"msg":"media driver output"`, "the JVM's output is in the log")
 	require.Less(t, strings.Index(out, "ShmDriverShutdown sent"), strings.Index(out, "tp-driver exiting"))
-	bytes, entries := shmBytes(t, aeronDir, base, controlLockPath(aeronDir, builtin(t)))
+	bytes, entries := shmBytes(t, aeronDir, base, role.LockPath(aeronDir, "driver", builtin(t).Driver.ControlChannel, builtin(t).Driver.ControlStreamID))
 	require.Zero(t, bytes, "nothing left in /dev/shm")
 	require.Zero(t, entries)
 	t.Logf("Ctrl-C: ShmDriverShutdown seen after %v, exit 0 after %v", noticed, exited)
@@ -341,20 +342,4 @@ func TestProcess_ExampleConfigsServe(t *testing.T) {
 			require.Equal(t, exitOK, p.wait(15*time.Second))
 		})
 	}
-}
-
-// The Aeron directory: the flag, then Aeron's $AERON_DIR, then its alias
-// $TP_AERON_DIR, then driver.aeron_dir, then Aeron's default.
-func TestAeronDirConvention(t *testing.T) {
-	cfg := builtin(t)
-	t.Setenv("AERON_DIR", "")
-	t.Setenv("TP_AERON_DIR", "")
-	require.Regexp(t, `^/dev/shm/aeron-`, aeronDir(options{}, cfg))
-	cfg.Driver.AeronDir = "/dev/shm/from-config"
-	require.Equal(t, "/dev/shm/from-config", aeronDir(options{}, cfg))
-	t.Setenv("TP_AERON_DIR", "/dev/shm/tp-alias")
-	require.Equal(t, "/dev/shm/tp-alias", aeronDir(options{}, cfg))
-	t.Setenv("AERON_DIR", "/dev/shm/aeron-own")
-	require.Equal(t, "/dev/shm/aeron-own", aeronDir(options{}, cfg))
-	require.Equal(t, "/dev/shm/flag", aeronDir(options{aeronDir: "/dev/shm/flag/"}, cfg))
 }

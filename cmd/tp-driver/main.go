@@ -9,7 +9,8 @@
 //	tp-driver --version
 //
 // Without --config the built-in configuration serves (config.Builtin; see
-// tp-driver -h). The Aeron directory is --aeron-dir, else $AERON_DIR, else
+// tp-driver -h). A [discovery] table in the configuration runs a discovery
+// provider on the same duty cycle. `tp run driver` is the same command. The Aeron directory is --aeron-dir, else $AERON_DIR, else
 // $TP_AERON_DIR, else driver.aeron_dir, else Aeron's default
 // /dev/shm/aeron-$USER; a media driver running there is used, else tp-driver
 // starts the Java one there, in its own process group, and stops it last.
@@ -24,8 +25,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,23 +32,16 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"strings"
 	"syscall"
-	"time"
 
-	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/mediadriver"
-	"github.com/tensorpool/tensorpool/agent"
-	"github.com/tensorpool/tensorpool/agents/driver"
-	"github.com/tensorpool/tensorpool/config"
+	"github.com/tensorpool/tensorpool/cmd/internal/role"
 	"github.com/tensorpool/tensorpool/internal/version"
 )
 
 const (
-	exitOK      = 0
-	exitFailure = 1
-	exitUsage   = 2
+	exitOK      = role.ExitOK
+	exitFailure = role.ExitFailure
+	exitUsage   = role.ExitUsage
 )
 
 func main() {
@@ -85,6 +77,9 @@ The Aeron directory is --aeron-dir, else $AERON_DIR, else $TP_AERON_DIR, else
 driver.aeron_dir, else /dev/shm/aeron-$USER. A media driver running there is
 used; else tp-driver starts the Java one there and stops it when it exits.
 
+A [discovery] table in the file also runs a discovery provider beside the
+driver (Discovery spec; config/examples/driver.toml has one).
+
 SIGINT/SIGTERM drain and stop the driver (exit 0); a second signal stops it at
 once. Only one tp-driver may run per shm.base_dir, and per control stream of a
 media driver.
@@ -115,18 +110,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if o.logFormat != "text" && o.logFormat != "json" {
-		return o, fmt.Errorf("--log-format %q: want text or json", o.logFormat)
-	}
-	return o, nil
-}
-
-func newLogger(o options, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: o.logLevel}
-	if o.logFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return o, role.CheckLogFormat(o.logFormat)
 }
 
 // run is the whole command; signals stands in for the process's signal
@@ -146,174 +130,6 @@ func run(args []string, stderr io.Writer, signals <-chan os.Signal) int {
 		}
 		return exitOK
 	}
-	log := newLogger(o, stderr)
-	cfg, source, err := loadConfig(o.configPath)
-	if err != nil {
-		log.Error("configuration rejected", "file", source, "err", err)
-		return exitUsage
-	}
-
-	dir := aeronDir(o, cfg)
-	// One driver per control stream of a media driver: two would both answer
-	// every attach. The lock lives beside the Aeron directory, which the media
-	// driver owns (and deletes).
-	lock, err := driver.AcquireLock(controlLockPath(dir, cfg), fmt.Sprintf("control stream %s %d of the media driver in %s",
-		cfg.Driver.ControlChannel, cfg.Driver.ControlStreamID, dir), driver.LockOwner{Pid: os.Getpid(), Instance: cfg.Driver.InstanceID, Since: time.Now()})
-	if err != nil {
-		log.Error("another driver serves this control stream", "err", err)
-		return exitFailure
-	}
-	defer lock.Release()
-
-	media, err := mediadriver.StartOrUse(mediadriver.Config{Dir: dir, Output: &lineLogger{log: log}})
-	if err != nil {
-		log.Error("media driver unavailable", "dir", dir, "err", err)
-		return exitFailure
-	}
-	if media.Embedded() {
-		log.Info("media driver started", "dir", dir, "pid", media.Pid())
-	} else {
-		log.Info("using the running media driver", "dir", dir)
-	}
-	// The media driver stops last: after the drain has sent ShmDriverShutdown.
-	defer func() {
-		if err := media.Close(); err != nil {
-			log.Warn("media driver close", "err", err)
-		}
-	}()
-	client, err := aeron.Connect(aeron.Config{Dir: dir, IdleStrategy: agent.NewBackoff(),
-		ErrorHandler: func(err error) { log.Warn("aeron client", "err", err) }})
-	if err != nil {
-		log.Error("connecting to the media driver", "dir", dir, "err", err)
-		return exitFailure
-	}
-	defer client.Close()
-
-	// The adds end with the media driver's answer, or fail at its driver timeout.
-	a, err := driver.NewAgent(context.Background(), cfg, client, log)
-	if err != nil {
-		log.Error("driver setup failed", "config", source, "err", err)
-		return exitFailure
-	}
-	runner := agent.NewRunner(a, agent.RunnerConfig{Idle: agent.NewBackoff()})
-	if err := runner.Start(); err != nil {
-		log.Error("starting the driver agent", "err", err)
-		return exitFailure
-	}
-	status := exitOK
-	if o.metricsAddr != "" {
-		stop, err := serveMetrics(o.metricsAddr, a.Metrics(), log)
-		if err != nil {
-			log.Error("serving metrics", "addr", o.metricsAddr, "err", err)
-			status = exitFailure
-		} else {
-			defer stop()
-		}
-	}
-	if status == exitOK {
-		status = supervise(a, client, cfg, signals, log)
-	}
-	if err := runner.Close(); err != nil {
-		log.Error("stopping the driver agent", "err", err)
-		status = exitFailure
-	}
-	log.Info("tp-driver exiting", "status", status)
-	return status
-}
-
-// loadConfig reads the file at path, or the built-in configuration when
-// path is empty; both take environment overrides. source names it for logs.
-func loadConfig(path string) (*config.DriverConfig, string, error) {
-	if path == "" {
-		cfg, err := config.Builtin(os.LookupEnv)
-		return cfg, "(built-in)", err
-	}
-	cfg, err := config.LoadDriverConfig(path)
-	return cfg, path, err
-}
-
-// aeronDir picks the Aeron directory: the flag, $AERON_DIR (Aeron's own
-// variable), $TP_AERON_DIR (its alias), driver.aeron_dir, then Aeron's
-// default.
-func aeronDir(o options, cfg *config.DriverConfig) string {
-	for _, dir := range []string{o.aeronDir, os.Getenv("AERON_DIR"), os.Getenv(mediadriver.EnvDir), cfg.Driver.AeronDir} {
-		if dir != "" {
-			return filepath.Clean(dir)
-		}
-	}
-	return aeron.DefaultDir()
-}
-
-// controlLockPath is the lock file of a control stream of the media driver
-// in dir: beside the directory, named after it and the stream. IPC streams
-// are told apart by stream id alone (an IPC subscription matches any IPC
-// channel of its stream); other channels by the channel too.
-func controlLockPath(dir string, cfg *config.DriverConfig) string {
-	key := fmt.Sprintf("ipc-%d", cfg.Driver.ControlStreamID)
-	if !strings.HasPrefix(cfg.Driver.ControlChannel, "aeron:ipc") {
-		key = fmt.Sprintf("%d-%08x", cfg.Driver.ControlStreamID, fnv32(cfg.Driver.ControlChannel))
-	}
-	return dir + ".tp-driver-" + key + ".lock"
-}
-
-// fnv32 is the FNV-1a hash of s.
-func fnv32(s string) uint32 {
-	h := uint32(2166136261)
-	for i := 0; i < len(s); i++ {
-		h ^= uint32(s[i])
-		h *= 16777619
-	}
-	return h
-}
-
-// supervise waits for the driver to stop, by a shutdown request or after a
-// signal started its drain, and watches the media driver meanwhile.
-func supervise(a *driver.Agent, client *aeron.Client, cfg *config.DriverConfig, signals <-chan os.Signal, log *slog.Logger) int {
-	health := time.NewTicker(250 * time.Millisecond)
-	defer health.Stop()
-	var drainDeadline <-chan time.Time
-	for {
-		select {
-		case <-a.Done():
-			return exitOK
-		case sig := <-signals:
-			if drainDeadline != nil {
-				log.Warn("second signal: stopping now", "signal", sig.String())
-				return exitOK
-			}
-			log.Info("signal received: draining", "signal", sig.String(), "timeout", cfg.Policies.ShutdownTimeout())
-			a.Shutdown()
-			drainDeadline = time.After(cfg.Policies.ShutdownTimeout() + 5*time.Second)
-		case <-drainDeadline:
-			log.Error("driver did not stop within the shutdown timeout; closing")
-			return exitFailure
-		case <-health.C:
-			if err := client.Err(); err != nil {
-				log.Error("lost the media driver", "err", err)
-				return exitFailure
-			}
-		}
-	}
-}
-
-// lineLogger logs what the media driver prints, a record per line, so every
-// line tp-driver writes is in the chosen log format. The driver's output
-// comes from one goroutine.
-type lineLogger struct {
-	log     *slog.Logger
-	partial []byte
-}
-
-func (l *lineLogger) Write(p []byte) (int, error) {
-	l.partial = append(l.partial, p...)
-	for {
-		i := bytes.IndexByte(l.partial, '\n')
-		if i < 0 {
-			return len(p), nil
-		}
-		if line := strings.TrimRight(string(l.partial[:i]), "\r"); line != "" {
-			l.log.Info("media driver output", "line", line)
-		}
-		l.partial = l.partial[i+1:]
-	}
+	return role.RunDriver(role.Options{ConfigPath: o.configPath, AeronDir: o.aeronDir, MetricsAddr: o.metricsAddr,
+		LogLevel: o.logLevel, LogFormat: o.logFormat}, stderr, signals)
 }

@@ -98,10 +98,23 @@ type checkReport struct {
 	Policies policySummary   `json:"policies"`
 	Profiles []profileReport `json:"profiles"`
 	Streams  []streamReport  `json:"streams"`
+	// Discovery is the provider a [discovery] table runs beside the driver; null for none.
+	Discovery *discoverySummary `json:"discovery"`
 	// EpochBytes is one epoch of every static stream, or of the default profile when
 	// streams are only created dynamically: what the driver maps to serve them.
 	EpochBytes uint64   `json:"epoch_bytes"`
 	Warnings   []string `json:"warnings"`
+}
+
+type discoverySummary struct {
+	Requests         endpoint  `json:"requests"`
+	Announces        endpoint  `json:"announces"`
+	Metadata         *endpoint `json:"metadata"`
+	DriverInstanceID string    `json:"driver_instance_id"`
+	DriverControl    endpoint  `json:"driver_control"`
+	MaxResults       uint32    `json:"max_results"`
+	ExpiryNs         uint64    `json:"expiry_ns"`
+	ResponseBufBytes uint32    `json:"response_buf_bytes"`
 }
 
 type endpoint struct {
@@ -277,6 +290,15 @@ func summarise(path string, cfg *config.DriverConfig, host capacity) checkReport
 		Streams:  []streamReport{},
 		Warnings: []string{},
 	}
+	if dc := cfg.Discovery; dc != nil {
+		e := dc.Endpoint
+		r.Discovery = &discoverySummary{Requests: endpoint{dc.Channel, dc.StreamID}, Announces: endpoint{e.AnnounceChannel, e.AnnounceStreamID},
+			DriverInstanceID: e.DriverInstanceID, DriverControl: endpoint{e.DriverControlChannel, e.DriverControlStreamID},
+			MaxResults: dc.MaxResults, ExpiryNs: dc.ExpiryNs, ResponseBufBytes: dc.ResponseBufBytes}
+		if e.MetadataChannel != "" {
+			r.Discovery.Metadata = &endpoint{e.MetadataChannel, e.MetadataStreamID}
+		}
+	}
 	byName := map[string]profileReport{}
 	for _, name := range slices.Sorted(maps.Keys(cfg.Profiles)) {
 		pr := profileBytes(cfg.Profiles[name])
@@ -390,6 +412,20 @@ func (r *checkReport) write(w io.Writer) error {
 		fmt.Fprintf(tw, "  none static; one dynamic stream (profile %s)\t%s\n", p.DefaultProfile, mib(r.EpochBytes))
 	} else {
 		fmt.Fprintf(tw, "  all streams\t%s\n", mib(r.EpochBytes))
+	}
+	if dc := r.Discovery; dc != nil {
+		metadata := "none"
+		if dc.Metadata != nil {
+			metadata = fmt.Sprintf("%s stream %d", dc.Metadata.Channel, dc.Metadata.StreamID)
+		}
+		fmt.Fprintf(tw, "\ndiscovery provider (Discovery spec)\n")
+		fmt.Fprintf(tw, "  requests\t%s stream %d\n", dc.Requests.Channel, dc.Requests.StreamID)
+		fmt.Fprintf(tw, "  announces\t%s stream %d\n", dc.Announces.Channel, dc.Announces.StreamID)
+		fmt.Fprintf(tw, "  metadata\t%s\n", metadata)
+		fmt.Fprintf(tw, "  results name\t%s at %s stream %d\n", dc.DriverInstanceID, dc.DriverControl.Channel, dc.DriverControl.StreamID)
+		fmt.Fprintf(tw, "  max_results\t%d\n", dc.MaxResults)
+		fmt.Fprintf(tw, "  expiry_ns\t%d\n", dc.ExpiryNs)
+		fmt.Fprintf(tw, "  response_buf_bytes\t%d\n", dc.ResponseBufBytes)
 	}
 	return tw.Flush()
 }

@@ -163,3 +163,26 @@ profile = "huge"
 	require.Equal(t, exitOK, r.code)
 	require.Empty(t, r.stderr)
 }
+
+// A [discovery] table runs a provider beside the driver: check says where it answers and
+// whom its results name; a file without one runs none.
+func TestCheckShowsTheDiscoveryProvider(t *testing.T) {
+	const withDiscovery = "../../config/examples/driver.toml"
+	r := tp(t, "check", withDiscovery)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	require.Contains(t, r.stdout, "\ndiscovery provider (Discovery spec)\n")
+	require.Contains(t, r.stdout, "  requests            aeron:ipc?term-length=4m stream 7000\n")
+	require.Contains(t, r.stdout, "  results name        driver-01 at aeron:ipc?term-length=4m stream 1000\n")
+	r = tp(t, "check", "--json", withDiscovery)
+	var report checkReport
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &report))
+	require.NotNil(t, report.Discovery)
+	require.Equal(t, endpoint{"aeron:ipc?term-length=4m", 1001}, report.Discovery.Announces)
+	require.Equal(t, &endpoint{"aeron:ipc?term-length=4m", 1300}, report.Discovery.Metadata)
+
+	r = tp(t, "check", "--json", exampleConfig)
+	report = checkReport{}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &report))
+	require.Nil(t, report.Discovery)
+	require.NotContains(t, tp(t, "check", exampleConfig).stdout, "discovery provider")
+}

@@ -1,6 +1,6 @@
 // Command tp operates a tensorpool installation from the shell: it checks driver
-// configurations, inspects SHM regions, runs the Aeron media driver and says which
-// versions it speaks. `tp --help` and `tp COMMAND --help` describe each command.
+// configurations, inspects SHM regions, runs the Aeron media driver and the roles (tp run
+// driver, supervisor, discovery, registry) and says which versions it speaks. `tp --help` and `tp COMMAND --help` describe each command.
 //
 // Exit status: 0 on success, 1 on a runtime failure, 2 on a usage or configuration
 // error.
@@ -50,12 +50,13 @@ func failure(err error) error { return &exitError{code: exitFailure, err: err} }
 func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "tp",
-		Short: "tp operates tensorpool: check configurations, inspect SHM regions, run the media driver",
+		Short: "tp operates tensorpool: check configurations, inspect SHM regions, run the media driver and the roles",
 		Long: `tp operates a tensorpool installation: it checks SHM driver configurations,
 inspects SHM regions without touching them, runs the Aeron media driver the
 SHM driver and its clients share, and says which versions it speaks.
 
-The SHM driver itself is tp-driver.`,
+The SHM driver itself is tp-driver; tp run runs it, and the supervisor and the
+discovery services, as roles.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -68,6 +69,7 @@ The SHM driver itself is tp-driver.`,
 		newCheckCommand(),
 		newInspectCommand(),
 		newMediaDriverCommand(),
+		newRunCommand(),
 	)
 	return root
 }

@@ -29,6 +29,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(childConsumerEnv); spec != "" {
+		os.Exit(runChildConsumer(spec))
+	}
 	dir, err := os.MkdirTemp("", "tp-cmd-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -99,10 +102,10 @@ func TestHelpListsTheCommands(t *testing.T) {
 	for _, line := range strings.Split(listing, "\n") {
 		names = append(names, strings.Fields(line)[0])
 	}
-	require.Equal(t, []string{"check", "help", "inspect", "media-driver", "version"}, names)
+	require.Equal(t, []string{"check", "help", "inspect", "media-driver", "run", "version"}, names)
 
-	for _, sub := range []string{"check", "inspect", "media-driver", "version"} {
-		r := tp(t, sub, "--help")
+	for _, sub := range []string{"check", "inspect", "media-driver", "version", "run", "run driver", "run supervisor", "run discovery", "run registry"} {
+		r := tp(t, append(strings.Fields(sub), "--help")...)
 		require.Equal(t, exitOK, r.code, sub)
 		require.Contains(t, r.stdout, "Usage:\n  tp "+sub, sub)
 	}
