@@ -46,6 +46,7 @@ func newLease(hub *controlplane.Hub, o *Options, clientID uint32, role wire.Role
 			PublishMode:           wire.PublishModeRequireExisting,
 			ExpectedLayoutVersion: shm.LayoutVersion,
 			KeepaliveInterval:     o.KeepaliveInterval,
+			WireVersion:           o.WireVersion,
 		},
 		OnEvent:   l.onEvent,
 		OnControl: onControl,

@@ -31,10 +31,12 @@ type Shape struct {
 	Strides []int32
 }
 
-// Tensor is a shape and its bytes, for Producer.Offer.
+// Tensor is a shape and its bytes, for Producer.Offer, with the frame's trace id
+// (Claim.SetTraceID; 0 is none).
 type Tensor struct {
 	Shape
-	Data []byte
+	Data    []byte
+	TraceID uint64
 }
 
 // header fills h from s without allocating; false when s cannot be expressed.

@@ -65,6 +65,12 @@ type Options struct {
 	// AeronDir (an in-memory one in tests, another backend); the Client does not close it.
 	// If it leaves its conductor to its caller, the Client's duty cycle runs it.
 	Transport transport.Client
+	// WireVersion is the wire spec version this Client's producers and driver clients
+	// speak: the layout of their FrameDescriptors, FrameProgress and attach requests
+	// (wire.Version); default wire.V1_1. Consumers and the driver read either version,
+	// whatever this says; a producer speaking V1_2 carries trace ids
+	// (Claim.SetTraceID) and leaves the slot index to the consumers (Wire spec v1.2).
+	WireVersion wire.Version
 	// Invoker leaves the Client's duty cycle (the control plane, the leases, the timers of
 	// every producer and consumer) to the caller, who calls DoWork regularly, at least
 	// every KeepaliveInterval/10, from one goroutine; otherwise a goroutine of the Client
@@ -193,6 +199,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.QosInterval <= 0 {
 		o.QosInterval = time.Second
+	}
+	if !o.WireVersion.Valid() {
+		return o, fmt.Errorf("%w: WireVersion %v is not a wire spec version this client speaks (1.1, 1.2)", ErrInvalidOptions, o.WireVersion)
 	}
 	switch o.Consumer.Mode {
 	case 0:

@@ -122,7 +122,17 @@ type Frame struct {
 	HeaderIndex uint32
 	TimestampNs uint64 // the slot header's timestamp_ns (CLOCK_MONOTONIC for this producer)
 	MetaVersion uint32
-	PoolID      uint16
+	// Version is the layout of the frame's FrameDescriptor. In v1.1 HeaderIndex is the
+	// descriptor's header_index; in v1.2 the consumer derived it from Seq.
+	Version wire.Version
+	// PublishTimeNs is the FrameDescriptor's timestamp_ns, wire.NullU64 when absent: the
+	// publish time in v1.2, not to be taken for TimestampNs, the capture time (Wire spec
+	// v1.2 §10.2.1).
+	PublishTimeNs uint64
+	// TraceID is the FrameDescriptor's trace_id (TraceLink spec §8.1): 0 when absent, and
+	// always in v1.1.
+	TraceID uint64
+	PoolID  uint16
 	// Tensor is the validated tensor header: dtype, major order, ndims, dims and strides as
 	// written (0 strides mean contiguous), progress unit and stride.
 	Tensor shm.TensorHeader
