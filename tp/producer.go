@@ -340,7 +340,7 @@ func (r *producerRole) publications() int {
 // mapGrant maps a grant's regions read-write; they become the frame path's epoch once
 // the descriptor publication is in place.
 func (r *producerRole) mapGrant(g *wire.ShmAttachResponse) {
-	layout := producer.Layout{StreamID: g.StreamID, Epoch: g.Epoch, Nslots: g.HeaderNslots}
+	layout := producer.Layout{StreamID: g.StreamID, Epoch: g.Epoch, Nslots: g.HeaderNslots, WireVersion: r.o.WireVersion}
 	uris := make([]string, len(g.PayloadPools))
 	for i, pool := range g.PayloadPools {
 		layout.Pools = append(layout.Pools, producer.PoolSpec{PoolID: pool.PoolID, StrideBytes: pool.StrideBytes})
