@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"testing"
@@ -129,5 +130,46 @@ func TestWireSpec_1_2_MixedFleet_V1_2ProducerToV1_1Consumer(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTraceLink_8_1_TraceIDArrivesWithTheFrame: in one process, over the media driver, a
+// producer speaking v1.2 carries the trace id set on each frame, offered (Tensor.TraceID)
+// or claimed (Claim.SetTraceID), to the consumer's Frame.TraceID; its lease has a node id
+// (Driver spec §4.2), a v1.1 producer's none. Options refuse a version they do not know.
+func TestTraceLink_8_1_TraceIDArrivesWithTheFrame(t *testing.T) {
+	if _, err := Connect(context.Background(), Options{AeronDir: sharedAeronDir, WireVersion: 7}); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("WireVersion 7: %v", err)
+	}
+	c, _, _ := startClientWith(t, []uint32{4096}, nil, Options{WireVersion: wire.V1_2})
+	var got []mixedFrame
+	p, cs := attachBoth(t, c, func(f *Frame) {
+		got = append(got, mixedFrame{seq: f.Seq(), trace: f.TraceID(), version: f.WireVersion()})
+	})
+	sameEpoch(t, p, cs)
+	if node, ok := p.NodeID(); !ok || node == 0 {
+		t.Errorf("a v1.2 producer's lease has node id %d (%v), want one", node, ok)
+	}
+	data := pattern(100, 1)
+	offer(t, p, cs, Tensor{Shape: Shape{DType: Uint8, Dims: []int32{100}}, Data: data, TraceID: 0xabc})
+	eventually(t, "the claimed frame", cs, func() bool {
+		claim, err := p.Claim(len(data))
+		if err != nil {
+			return false
+		}
+		copy(claim.Payload(), data)
+		claim.SetTraceID(0xdef)
+		return claim.Commit(Shape{DType: Uint8, Dims: []int32{100}}) == nil
+	})
+	eventually(t, "both frames", cs, func() bool { return len(got) == 2 })
+	if got[0].trace != 0xabc || got[1].trace != 0xdef || got[0].version != wire.V1_2 || got[1].version != wire.V1_2 {
+		t.Fatalf("frames %+v", got)
+	}
+
+	old, _, _ := startClientWith(t, []uint32{4096}, nil, Options{})
+	p11, _ := attachBoth(t, old, func(*Frame) {})
+	eventually(t, "the v1.1 producer attached", nil, p11.Attached)
+	if node, ok := p11.NodeID(); ok {
+		t.Errorf("a v1.1 producer's lease has node id %d", node)
 	}
 }

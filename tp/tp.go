@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -114,8 +115,9 @@ type Client struct {
 	proc   *process.Process
 	log    *slog.Logger
 	nextID atomic.Uint32
-	// requests numbers Detach requests (correlationID).
-	requests atomic.Int64
+	// requests numbers Detach requests from requestSeed, drawn at random (correlationID).
+	requests    atomic.Int64
+	requestSeed uint32
 
 	mu      sync.Mutex
 	closed  bool
@@ -135,7 +137,7 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{opts: o, closers: map[closer]struct{}{}}
+	c := &Client{opts: o, closers: map[closer]struct{}{}, requestSeed: rand.Uint32()}
 	c.nextID.Store(o.ClientID)
 	// A deadline on ctx bounds the wait for the media driver too.
 	var wait time.Duration

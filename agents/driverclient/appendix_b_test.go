@@ -27,7 +27,7 @@ func TestDriverSpec_B_1_CorrelationIDsSeededPerProcess(t *testing.T) {
 	p.Rand = draws(0xffff_fffe)
 	m := NewMachine(p)
 	first := m.Start(0)[0].Attach.CorrelationID
-	require.Equal(t, int64(7)<<32|0xffff_fffe, first, "the seed is the low half")
+	require.Equal(t, int64(7)<<32|0x3fff_fffe, first, "the seed is the low half, within CorrelationLowMask")
 	seen := map[int64]bool{first: true}
 	now := uint64(0)
 	for range 4 { // time out and retry: each attempt takes a new id, wrapping in the low half
@@ -38,6 +38,7 @@ func TestDriverSpec_B_1_CorrelationIDsSeededPerProcess(t *testing.T) {
 		id := e[0].Attach.CorrelationID
 		require.False(t, seen[id], "id %x reused", id)
 		require.Equal(t, uint32(7), uint32(id>>32), "the client id stays in the upper half")
+		require.Zero(t, uint32(id)&^CorrelationLowMask, "the low half stays within its mask")
 		seen[id] = true
 	}
 

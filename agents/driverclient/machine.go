@@ -176,10 +176,11 @@ type Machine struct {
 	// (autoID) when that is 0.
 	clientID uint32
 	autoID   bool
-	// Correlation ids are clientID<<32 | (seed + n mod 2^32), n counting the ids issued:
+	// Correlation ids are clientID<<32 | (seed + n mod 2^30), n counting the ids issued:
 	// a random seed per machine keeps a restarted process's ids off the stale responses
 	// of its earlier run (Driver spec Appendix B.1), and the client id in the upper half
-	// keeps them off every other client's.
+	// keeps them off every other client's. The low half's top two bits stay 0: ids with
+	// them set are the process's one-shot requests' (tp.Client.Detach).
 	seed   uint32
 	issued uint32
 	// accepted is the correlation id of the OK response that granted the live (or last)
@@ -231,9 +232,13 @@ func (m *Machine) State() State { return m.state }
 // picked (and may pick again) when that is 0.
 func (m *Machine) ClientID() uint32 { return m.clientID }
 
+// CorrelationLowMask is the part of a correlation id's low half a Machine counts in; the
+// bits above it are left to other requesters of the same client id.
+const CorrelationLowMask = 1<<30 - 1
+
 // nextCorrelation issues the next correlation id (B.1).
 func (m *Machine) nextCorrelation() int64 {
-	low := m.seed + m.issued
+	low := (m.seed + m.issued) & CorrelationLowMask
 	m.issued++
 	return int64(m.clientID)<<32 | int64(low)
 }
@@ -352,7 +357,9 @@ func (m *Machine) keepalive(nowNs uint64) Effect {
 // isEarlierAttempt reports whether corr is a correlation id this machine issued, under
 // its current client id, before the one in flight.
 func (m *Machine) isEarlierAttempt(corr int64) bool {
-	return uint32(corr>>32) == m.clientID && uint32(corr)-m.seed < m.issued && corr != m.pending
+	low := uint32(corr)
+	return uint32(corr>>32) == m.clientID && low&^CorrelationLowMask == 0 &&
+		(low-m.seed)&CorrelationLowMask < m.issued && corr != m.pending
 }
 
 func (m *Machine) detachRequest(r *wire.ShmAttachResponse) wire.ShmDetachRequest {
