@@ -52,7 +52,7 @@ func (f *Frame) TraceID() uint64 { return f.f.TraceID }
 func (f *Frame) WireVersion() wire.Version { return f.f.Version }
 
 // PublishTimeNs is the FrameDescriptor's timestamp, the time the frame was published
-// (Wire spec v1.2 §10.2.1), wire.NullU64 when absent; Timestamp is the capture time.
+// (Wire spec v1.2 §10.2.1), wire.NullU64 when absent; TimestampNs is the capture time.
 func (f *Frame) PublishTimeNs() uint64 { return f.f.PublishTimeNs }
 
 // PoolID is the payload pool the frame's bytes live in.
