@@ -2,8 +2,10 @@ package driverclient
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/tensorpool/tensorpool/agents/controlplane"
 	"github.com/tensorpool/tensorpool/agents/driver"
 	"github.com/tensorpool/tensorpool/wire"
 )
@@ -152,4 +154,46 @@ func TestDriverSpec_4_2_V1_2AttachRequest(t *testing.T) {
 
 	g.Version = wire.V1_1
 	require.ErrorContains(t, ValidateGrant(&g, 10000), "maxDims")
+}
+
+// TestClient_DriverSpec_B_2_AutoClientIDPastATakenOne: end to end with the driver agent,
+// a client with clientId 0 whose first pick is taken is refused with the driver's text,
+// picks another and is granted; it speaks v1.2 and its grant carries a node id.
+func TestClient_DriverSpec_B_2_AutoClientIDPastATakenOne(t *testing.T) {
+	cfg := driverConfig(t)
+	a := connect(t)
+	runDriver(t, cfg, a)
+	s := newSide(t, a)
+	s.attach(s.client(cfg, 41, wire.RoleConsumer, nil))
+
+	var events []Effect
+	var c *Client
+	var err error
+	require.NoError(t, s.p.Do(func() {
+		c, err = New(s.p.Hub(), Config{
+			Control: controlplane.Endpoint{Channel: cfg.Driver.ControlChannel, StreamID: int32(cfg.Driver.ControlStreamID)},
+			Params: Params{
+				Role: wire.RoleConsumer, StreamID: 10000, WireVersion: wire.V1_2,
+				AttachTimeout: 500 * time.Millisecond, KeepaliveInterval: 50 * time.Millisecond,
+				BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond,
+				Rand: draws(9, 41, 77), // the correlation seed, a taken id, a free one
+			},
+			OnEvent: func(e Effect) { events = append(events, e) },
+		})
+		if err == nil {
+			err = s.p.Add(c)
+		}
+	}))
+	s.p.DoWork() // runs what Do posted
+	require.NoError(t, err)
+	require.Equal(t, uint32(41), c.ClientID())
+	lease := s.attach(c)
+	require.Equal(t, uint32(77), c.ClientID(), "picked again after the refusal")
+	require.Equal(t, []EffectKind{Refused, Granted}, kinds(events))
+	var refused *RefusedError
+	require.ErrorAs(t, events[0].Err, &refused)
+	require.Equal(t, ClientIDTaken, refused.Message)
+	require.Equal(t, wire.V1_2, lease.Version)
+	_, ok := lease.Node()
+	require.True(t, ok, "a v1.2 grant carries a node id")
 }
