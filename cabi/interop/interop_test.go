@@ -31,6 +31,7 @@ func init() { nextControl.Store(47000) }
 // need to reach the same driver.
 type stack struct {
 	client *tp.Client
+	opts   tp.Options // the client's, for more clients of the same driver
 	env    map[string]string
 }
 
@@ -73,7 +74,7 @@ func startStackWith(t *testing.T, tune func(*config.DriverConfig)) *stack {
 			t.Errorf("Client.Close: %v", err)
 		}
 	})
-	return &stack{client: c, env: map[string]string{
+	return &stack{client: c, opts: opts, env: map[string]string{
 		"TP_AERON_DIR":            aeronDir,
 		"TP_CONTROL_CHANNEL":      "aeron:ipc",
 		"TP_CONTROL_STREAM_ID":    strconv.Itoa(int(control)),
