@@ -101,10 +101,10 @@ func TestOverAeronIPC(t *testing.T) {
 		if err := publish(p, buf, maxSize, deadline); err != nil {
 			t.Fatal(err)
 		}
-		c.Poll(descSub, 10)
+		c.rd.Poll(descSub, 10)
 	}
 	eventually(t, "every descriptor polled", func() bool {
-		c.Poll(descSub, 100)
+		c.rd.Poll(descSub, 100)
 		return c.Counters().LastSeq == frames-1
 	})
 	cs := c.Counters()
@@ -117,9 +117,9 @@ func TestOverAeronIPC(t *testing.T) {
 	allocs := testing.AllocsPerRun(5000, func() {
 		fillChecked(payload, p.Seq())
 		for p.Offer(payload, vector(len(payload))) != producer.OK {
-			c.Poll(descSub, 10)
+			c.rd.Poll(descSub, 10)
 		}
-		c.Poll(descSub, 10)
+		c.rd.Poll(descSub, 10)
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocations per frame over Aeron IPC", allocs)

@@ -40,8 +40,8 @@ func TestPollAndReadAllocatesNothing(t *testing.T) {
 		if res := p.Offer(payload, vector(len(payload))); res != producer.OK {
 			t.Fatal(res)
 		}
-		c.Poll(pipe, 10)
-		c.HandleDescriptor(stale) // a dropped descriptor costs nothing either
+		c.rd.Poll(pipe, 10)
+		c.rd.HandleDescriptor(stale) // a dropped descriptor costs nothing either
 		c.DoWork(clock.Now().Nanos())
 		if i%64 == 0 {
 			qos.Drain()
