@@ -75,12 +75,9 @@ func awaitAdd[T any](r *agentRig, p transport.Pending[T]) T {
 	panic("unreachable")
 }
 
-// start hosts a on the process and runs cycles until it is started.
+// start runs cycles until a, hosted on the process, is started.
 func (r *agentRig) start(a *Agent) {
 	r.t.Helper()
-	if err := r.proc.Add(a); err != nil {
-		r.t.Fatal(err)
-	}
 	for range 100 {
 		r.proc.DoWork()
 		var ready bool
@@ -228,4 +225,61 @@ func TestWireSpec_10_1_3_AgentFollowsAssignment(t *testing.T) {
 	if perConsumer[1105].IsConnected() {
 		t.Fatal("per-consumer subscription left open")
 	}
+}
+
+// TestAgentNeverWaitsForAnAdd: a ConsumerConfig assigning a per-consumer descriptor
+// stream makes the agent add a subscription; while the media driver answers no add, the
+// duty cycle carries on and Poll keeps reading the shared stream; once the add is
+// answered the Reader moves, and the shared subscription goes after it moved.
+func TestAgentNeverWaitsForAnAdd(t *testing.T) {
+	base := t.TempDir()
+	regions := standalone(t, base, 3)
+	r := newAgentRig(t)
+	control, shared := r.publication(controlEP), r.publication(sharedEP)
+	p, err := producer.New(regions, producer.Config{Descriptors: shared, Announce: control, Clock: r.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var frames int
+	a, err := NewAgent(AgentConfig{Consumer: Config{StreamID: 7, ConsumerID: 5, AllowedBaseDirs: []string{base}, Clock: r.clock.Now},
+		Control: controlEP, Descriptors: sharedEP}, func(*Frame) { frames++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.c.SetJoinTime(0)
+	if err := r.proc.Add(a); err != nil {
+		t.Fatal(err)
+	}
+	r.cycles(3)
+	p.DoWork(r.clock.now)
+	r.start(a)
+	r.client.HoldAdds(true)
+	assign := encoded(&wire.ConsumerConfig{StreamID: 7, ConsumerID: 5, UseShm: true, Mode: wire.ModeStream, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1105})
+	if res := control.Offer(assign); res < 0 {
+		t.Fatal(transport.ResultName(res))
+	}
+	r.cycles(20)
+	for i := range 5 {
+		if res := p.Offer(make([]byte, 100), vector(100)); res != producer.OK {
+			t.Fatal(res)
+		}
+		if n := a.Poll(10); n != 1 || frames != i+1 {
+			t.Fatalf("Poll read %d descriptors, %d frames, with the per-consumer stream's add pending", n, frames)
+		}
+		r.cycles(1)
+	}
+	if st := a.Status(); st.Counters.Configs != 1 || st.DescriptorStreamID != 0 || !a.IsConnected() {
+		t.Fatalf("status %+v with the add pending", st)
+	}
+	r.client.HoldAdds(false)
+	r.cycles(3)
+	if st := a.Status(); st.DescriptorStreamID != 1105 {
+		t.Fatalf("status %+v once the add was answered", st)
+	}
+	a.Poll(10) // the Reader moves; the shared subscription is released on the next cycle
+	r.cycles(2)
+	if shared.IsConnected() {
+		t.Fatal("the shared descriptor subscription is still open")
+	}
+	r.remove(a)
 }
