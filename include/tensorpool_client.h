@@ -38,8 +38,10 @@
  * never wait for that thread: the lease is kept alive while a claim is open.
  *
  * Frame handlers: a handler runs inside tp_consumer_poll_frames, which holds
- * its consumer's lock until it returns; other threads' calls on that consumer
- * that need the lock wait for it. Inside a handler, on its own consumer (or
+ * its consumer's lock until it returns; other threads' polls of that consumer
+ * (tp_consumer_poll, tp_consumer_poll_frames, tp_consumer_try_read_frame) wait
+ * for it, while its stats, progress, QoS and ids answer at once. Polls never
+ * wait for the library's own threads. Inside a handler, on its own consumer (or
  * that of any handler further out on the same thread), these are refused with
  * TP_ERR_BUSY, to be made after the poll returns: tp_consumer_poll,
  * tp_consumer_poll_frames, tp_consumer_try_read_frame, tp_consumer_send_qos,
