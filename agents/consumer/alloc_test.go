@@ -3,8 +3,10 @@ package consumer
 import (
 	"testing"
 
+	"github.com/tensorpool/tensorpool/agents/controlplane"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/clock"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -135,4 +137,57 @@ func TestProgressAllocatesNothing(t *testing.T) {
 	if k[ProgressKept] < 2*5000-100 || k[ProgressKept]+k[ProgressStale] < 3*5000 || k[ProgressStreamMismatch] < 5000 {
 		t.Fatalf("verdicts %v", k)
 	}
+}
+
+// TestAgentPollAllocatesNothing: the role's data path (Poll: the view taken, descriptors
+// read, the counters published) and its duty cycle (the lease-less routes, liveness,
+// hellos, QoS, the state published) allocate nothing in steady state. (Decoding an
+// announce allocates its URIs: the control path, once an announce period.)
+func TestAgentPollAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("needs a build without -race, whose detector allocates; make test runs it in its allocation pass")
+	}
+	base := t.TempDir()
+	regions := standalone(t, base, 3)
+	r := newAgentRig(t)
+	qosEP := controlplane.Endpoint{Channel: "aeron:ipc", StreamID: 2003}
+	control, descriptors, qos := r.publication(controlEP), r.publication(sharedEP), r.subscription(qosEP)
+	p, err := producer.New(regions, producer.Config{Descriptors: descriptors, Announce: control, Clock: r.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum int
+	a, err := NewAgent(AgentConfig{Consumer: Config{StreamID: 7, ConsumerID: 9, AllowedBaseDirs: []string{base}, Clock: r.clock.Now, QosIntervalNs: 1, HelloIntervalNs: 1},
+		Control: controlEP, Descriptors: sharedEP, Qos: qosEP}, func(f *Frame) { sum += len(f.Payload) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.c.SetJoinTime(0)
+	if err := r.proc.Add(a); err != nil {
+		t.Fatal(err)
+	}
+	r.cycles(3)
+	p.DoWork(r.clock.now)
+	r.start(a)
+	payload := make([]byte, 100)
+	drain := func([]byte, *transport.Header) {}
+	step := func() {
+		if res := p.Offer(payload, vector(len(payload))); res != producer.OK {
+			t.Fatal(res)
+		}
+		a.Poll(10)
+		r.clock.now += 1000
+		r.proc.DoWork()
+		qos.Poll(drain, 100)
+	}
+	for range 1000 {
+		step()
+	}
+	if allocs := testing.AllocsPerRun(5000, step); allocs != 0 {
+		t.Fatalf("%v allocations per frame and duty cycle", allocs)
+	}
+	if st := a.Status(); st.Counters.Frames < 6000 || st.Counters.QosSent == 0 || !st.Mapped {
+		t.Fatalf("status %+v", st)
+	}
+	r.remove(a)
 }
