@@ -85,6 +85,7 @@ type Agent struct {
 	pub        published
 	readingSub atomic.Pointer[transport.Subscription]
 	qosPub     atomic.Pointer[transport.Publication]
+	leaseRef   atomic.Pointer[driverclient.Lease] // lease, for LeaseID and Status
 
 	// Whichever of OnClose and StopPolling comes second releases what the data path read.
 	relMu       sync.Mutex
@@ -173,6 +174,9 @@ func (a *Agent) OnStart(p *process.Process) {
 				KeepaliveInterval: a.cfg.KeepaliveInterval,
 			},
 		})
+		if a.lease != nil {
+			a.leaseRef.Store(a.lease)
+		}
 	}
 }
 
@@ -475,8 +479,8 @@ func (a *Agent) Status() Status {
 		s.Mapped, s.Epoch = false, 0
 	}
 	s.Counters = s.Counters.with(a.rd.snapshot())
-	if a.lease != nil {
-		s.LeaseID, s.LeaseLosses = a.lease.ID(), a.lease.Losses()
+	if l := a.leaseRef.Load(); l != nil {
+		s.LeaseID, s.LeaseLosses = l.ID(), l.Losses()
 	}
 	return s
 }
@@ -486,10 +490,10 @@ func (a *Agent) ClientID() uint32 { return a.c.cfg.ConsumerID }
 
 // LeaseID is the live lease's id, 0 without one. Any goroutine; it takes no lock.
 func (a *Agent) LeaseID() uint64 {
-	if a.lease == nil {
-		return 0
+	if l := a.leaseRef.Load(); l != nil {
+		return l.ID()
 	}
-	return a.lease.ID()
+	return 0
 }
 
 // Err returns and clears the last control-path problem: an announce or grant whose

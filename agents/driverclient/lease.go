@@ -102,9 +102,6 @@ func (l *Lease) LastRefusal() error { return l.c.LastRefusal() }
 // LastLoss is why the last lease ended, with the revoke reason when it was revoked.
 func (l *Lease) LastLoss() (LossReason, wire.LeaseRevokeReason) { return l.lastLoss, l.lastRevoke }
 
-// ClientID is the driver client id the lease is held by.
-func (l *Lease) ClientID() uint32 { return l.c.ClientID() }
-
 // ID is the live lease's id, 0 while there is none; any goroutine.
 func (l *Lease) ID() uint64 { return l.id.Load() }
 
