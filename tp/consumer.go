@@ -3,6 +3,7 @@ package tp
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/tensorpool/tensorpool/agents/consumer"
@@ -83,14 +84,22 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 	if err := c.proc.Add(role); err != nil {
 		return nil, ErrClosed
 	}
+	// The condition runs on the duty cycle, and may run once more after a wait that ended
+	// with ctx: what it reads is handed over under a lock.
+	var mu sync.Mutex
 	var startErr, refused error
 	werr := c.wait(ctx, func() bool {
-		var ready bool
-		ready, startErr = role.Started()
-		refused = role.LastRefusal()
-		return ready || startErr != nil
+		ready, err := role.Started()
+		last := role.LastRefusal()
+		mu.Lock()
+		defer mu.Unlock()
+		startErr, refused = err, last
+		return ready || err != nil
 	})
-	if err := firstError(startErr, attachError(werr, refusal{refused, streamID})); err != nil {
+	mu.Lock()
+	err = firstError(startErr, attachError(werr, refusal{refused, streamID}))
+	mu.Unlock()
+	if err != nil {
 		cs.shut()
 		return nil, err
 	}

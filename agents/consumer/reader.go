@@ -29,6 +29,7 @@ type Reader struct {
 	views   handoff.Taker[*view]
 	v       *view    // the view adopted last
 	m       *mapping // the mapping frames are read from: v.m, v.drain while draining, nil after a fault
+	gen     uint64   // m.gen, 0 without m
 	drained *mapping // the last drain order carried out
 	seqs    seqTracker
 	rate    rateGate
@@ -40,13 +41,15 @@ type Reader struct {
 	polling  bool
 	held     heldDescriptors
 
-	desc     wire.FrameDescriptor
-	frame    Frame
-	last     FrameMark // the frame handed to the handler last
+	desc  wire.FrameDescriptor
+	frame Frame
+	// handed: frame is the one handed to the handler last (a later descriptor that passed
+	// validation but was overwritten before the handler ran has not replaced it).
+	handed   bool
 	header   shm.SlotHeader
 	tensor   tensorVerdict
 	counters readCounters // the Reader's own; published to shared at the end of each call
-	dropped  bool         // counters.Drops changed since the last publish
+	dropped  bool         // counters other than Frames, Bytes and LastSeq changed since the last publish
 	shared   readCounters // stored with ordered.StoreUint64, loaded with sync/atomic
 	newest   newestSeq
 
@@ -84,8 +87,13 @@ const maxDrainedDescriptors = 1 << 16
 // region found on the way is given up as HandleDescriptor says.
 func (r *Reader) Poll(sub transport.Subscription, fragmentLimit int) int {
 	r.polling = true
-	n := r.adopt(sub, false)
-	r.release()
+	n := 0
+	if r.views.Fresh() {
+		n = r.adopt(sub, false)
+	}
+	if r.held.size != 0 {
+		r.release()
+	}
 	n += sub.Poll(r.onFragment, fragmentLimit)
 	r.polling = false
 	r.publish()
@@ -96,9 +104,14 @@ func (r *Reader) Poll(sub transport.Subscription, fragmentLimit int) int {
 // one it reads nothing.
 func (r *Reader) pollView(fragmentLimit int) int {
 	r.polling = true
-	n := r.adopt(nil, true)
+	n := 0
+	if r.views.Fresh() {
+		n = r.adopt(nil, true)
+	}
 	if r.v != nil && r.v.descs != nil {
-		r.release()
+		if r.held.size != 0 {
+			r.release()
+		}
 		n += r.v.descs.Poll(r.onFragment, fragmentLimit)
 	}
 	r.polling = false
@@ -115,7 +128,9 @@ func (r *Reader) pollView(fragmentLimit int) int {
 // the fault from ControlError.
 func (r *Reader) HandleDescriptor(buf []byte) Drop {
 	r.polling = false // after a handler's panic ended a Poll
-	r.adopt(nil, false)
+	if r.views.Fresh() {
+		r.adopt(nil, false)
+	}
 	d := r.handle(buf)
 	r.publish()
 	return d
@@ -137,10 +152,12 @@ func (r *Reader) FrameValid(m *FrameMark) (valid bool) {
 // LastFrameValid is FrameValid for the frame handed to the handler last, if it has
 // sequence seq in header slot headerIndex; false for any other frame.
 func (r *Reader) LastFrameValid(seq uint64, headerIndex uint32) bool {
-	if r.last.Seq != seq || r.last.HeaderIndex != headerIndex {
+	f := &r.frame
+	if !r.handed || f.Seq != seq || f.HeaderIndex != headerIndex {
 		return false
 	}
-	return r.FrameValid(&r.last)
+	m := f.Mark()
+	return r.FrameValid(&m)
 }
 
 // adopt takes the newest view. A drain order it carries for the first time is carried
@@ -199,9 +216,10 @@ func (r *Reader) use(m *mapping) {
 		m = nil
 	}
 	if m != r.m {
-		r.m = m
+		r.m, r.gen = m, 0
 		r.seqs.reset()
 		if m != nil {
+			r.gen = m.gen
 			r.maxEpoch = max(r.maxEpoch, m.epoch)
 		}
 	}
@@ -224,6 +242,7 @@ func (r *Reader) handle(buf []byte) (d Drop) {
 	isDesc, malformed := DecodeDescriptor(buf, &r.desc)
 	if !isDesc {
 		r.counters.Ignored++
+		r.dropped = true
 		return DropNone
 	}
 	if malformed != DropNone {
@@ -252,9 +271,12 @@ func (r *Reader) read(desc *wire.FrameDescriptor) Drop {
 	if step.regressed {
 		return r.drop(DropSeqRegression)
 	}
-	r.counters.DropsGap += step.gap
-	if step.resync {
-		r.counters.Resyncs++
+	if step.gap != 0 {
+		r.counters.DropsGap += step.gap
+		r.dropped = true
+		if step.resync {
+			r.counters.Resyncs++
+		}
 	}
 	var nowNs int64
 	if r.rate.periodNs > 0 {
@@ -280,6 +302,7 @@ func (r *Reader) read(desc *wire.FrameDescriptor) Drop {
 		}
 		return r.drop(d)
 	}
+	r.handed = false
 	f.StreamID, f.Epoch, f.Seq, f.HeaderIndex = desc.StreamID, desc.Epoch, desc.Seq, desc.HeaderIndex
 	f.TimestampNs, f.MetaVersion, f.PoolID = r.header.TimestampNs, r.header.MetaVersion, r.header.PoolID
 	f.slot, f.word, f.m = slot, first, m
@@ -288,7 +311,7 @@ func (r *Reader) read(desc *wire.FrameDescriptor) Drop {
 		f.Payload = nil
 		return r.drop(Drop(shm.DropChanged))
 	}
-	r.last = FrameMark{Epoch: f.Epoch, Seq: f.Seq, HeaderIndex: f.HeaderIndex, slot: slot, word: first, m: m}
+	r.handed = true
 	r.handler(f)
 	f.Payload = nil
 	if !f.Valid() {
@@ -383,35 +406,35 @@ func (r *Reader) validate(m *mapping, slot shm.HeaderSlot, headerIndex uint32, f
 	return DropNone
 }
 
-// publish stores what changed in the counters since the last call into shared, and the
-// newest seq of the mapping in use. Only the Reader writes them: it reads its own words
-// plainly; a release store orders each after the reads and writes of the frames it
-// counts, for a reader that loads it with sync/atomic.
+// publish stores what changed in the counters since the last call into shared, and
+// which mapping the newest seq (LastSeq) belongs to. Only the Reader writes them: it reads
+// its own words plainly; a release store orders each after the reads and writes of the
+// frames it counts, for a reader that loads it with sync/atomic. Frames, Bytes and
+// LastSeq move with every frame; the rest only with a drop, a gap or a foreign message.
 func (r *Reader) publish() {
 	c, s := &r.counters, &r.shared
 	publishWord(&s.Frames, c.Frames)
 	publishWord(&s.Bytes, c.Bytes)
-	publishWord(&s.Ignored, c.Ignored)
-	publishWord(&s.DropsGap, c.DropsGap)
-	publishWord(&s.DropsLate, c.DropsLate)
-	publishWord(&s.Resyncs, c.Resyncs)
-	publishWord(&s.LastSeq, c.LastSeq)
 	if r.dropped {
 		r.dropped = false
+		publishWord(&s.Ignored, c.Ignored)
+		publishWord(&s.DropsGap, c.DropsGap)
+		publishWord(&s.DropsLate, c.DropsLate)
+		publishWord(&s.Resyncs, c.Resyncs)
 		for i := range c.Drops {
 			publishWord(&s.Drops[i], c.Drops[i])
 		}
 	}
-	var gen, seq1 uint64
-	if r.m != nil {
-		gen = r.m.gen
-		if last, ok := r.seqs.newest(); ok {
-			seq1 = last + 1
-		}
+	gen := r.gen
+	if _, seen := r.seqs.newest(); !seen {
+		gen = 0
 	}
-	r.newest.publish(gen, seq1)
+	if gen == r.newest.lastGen {
+		publishWord(&s.LastSeq, c.LastSeq)
+		return
+	}
+	r.newest.publish(gen, &s.LastSeq, c.LastSeq)
 }
-
 func publishWord(dst *uint64, v uint64) {
 	if *dst != v {
 		ordered.StoreUint64(dst, v)
@@ -440,38 +463,35 @@ func (r *Reader) takeFaultError() error {
 	return nil
 }
 
-// newestSeq publishes the newest descriptor seq the Reader observed in the mapping it
-// reads, which a FrameProgress must not be older than (§10.2.2), for the control side.
-// The mapping's gen is stored around the seq so that a load cannot pair one mapping's
-// gen with another's seq: the Reader moves only to newer mappings.
+// newestSeq says which mapping the published LastSeq was observed in, for the control
+// side, which must not keep a FrameProgress older than the newest frame seen in the
+// mapped epoch (§10.2.2). gen is stored around LastSeq when it changes, so that a load
+// cannot pair one mapping's gen with another's seq: the Reader moves only to newer
+// mappings.
 type newestSeq struct {
-	gen  uint64 // the mapping's gen; 0 while a change is being stored
-	seq1 uint64 // the newest seq + 1; 0 when none was observed
-	// what the Reader published last, its own copy
-	lastGen, lastSeq1 uint64
+	gen     uint64 // the mapping's gen; 0 while none, or while a change is being stored
+	lastGen uint64 // the Reader's own copy of gen
 }
 
-func (n *newestSeq) publish(gen, seq1 uint64) {
-	if gen == n.lastGen && seq1 == n.lastSeq1 {
-		return
-	}
-	if gen != n.lastGen {
+// publish stores seq into *lastSeq as observed in the mapping named gen (0: none), which
+// differs from the one published last.
+func (n *newestSeq) publish(gen uint64, lastSeq *uint64, seq uint64) {
+	if n.lastGen != 0 {
 		ordered.StoreUint64(&n.gen, 0)
 	}
-	ordered.StoreUint64(&n.seq1, seq1)
-	if gen != n.lastGen {
-		ordered.StoreUint64(&n.gen, gen)
-	}
-	n.lastGen, n.lastSeq1 = gen, seq1
+	publishWord(lastSeq, seq)
+	ordered.StoreUint64(&n.gen, gen)
+	n.lastGen = gen
 }
 
-// load returns the newest seq observed in the mapping named gen; any goroutine.
-func (n *newestSeq) load(gen uint64) (uint64, bool) {
+// load returns the newest seq observed in the mapping named gen, from lastSeq as
+// published with it; any goroutine.
+func (n *newestSeq) load(gen uint64, lastSeq *uint64) (uint64, bool) {
 	g1 := atomic.LoadUint64(&n.gen)
-	seq1 := atomic.LoadUint64(&n.seq1)
+	seq := atomic.LoadUint64(lastSeq)
 	g2 := atomic.LoadUint64(&n.gen)
-	if g1 != gen || g2 != gen || seq1 == 0 {
+	if g1 != gen || g2 != gen || gen == 0 {
 		return 0, false
 	}
-	return seq1 - 1, true
+	return seq, true
 }
