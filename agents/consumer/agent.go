@@ -151,8 +151,8 @@ func NewAgent(cfg AgentConfig, handler FrameHandler) (*Agent, error) {
 	return a, nil
 }
 
-// OnStart implements process.Starter: the routes on the announce stream, the lease, the
-// hello and QoS publications and the shared descriptor subscription.
+// OnStart implements process.Starter: the routes on the announce stream, the lease and
+// the hello and QoS publications; the first duty cycle adds the descriptor subscription.
 func (a *Agent) OnStart(p *process.Process) {
 	a.client, a.hub = p.Transport(), p.Hub()
 	a.routes = append(a.routes,
