@@ -95,6 +95,7 @@ type Claim struct {
 	pool        int
 	payload     []byte
 	metaVersion uint32
+	timestampNs uint64 // 0: stamped at Commit
 }
 
 // Payload is where the frame's bytes go, exactly as long as the size claimed.
@@ -109,6 +110,11 @@ func (c *Claim) HeaderIndex() uint32 { return c.headerIndex }
 // SetMetaVersion overrides the meta_version the frame carries, by default the
 // producer's at claim time (§10.3).
 func (c *Claim) SetMetaVersion(v uint32) { c.metaVersion = v }
+
+// SetTimestampNs sets the timestamp_ns the frame's slot header and descriptor carry, by
+// default the time of Commit: a producer that re-materialises another stream's frames keeps theirs
+// (Bridge spec §6 step 9, RateLimiter spec §5 step 4). 0 restores the default.
+func (c *Claim) SetTimestampNs(ns uint64) { c.timestampNs = ns }
 
 // Capacity is the stride of the claim's pool: the most bytes the frame can hold.
 func (c *Claim) Capacity() int { return cap(c.payload) }
@@ -299,6 +305,21 @@ func (p *Producer) Claim(size int) (*Claim, Result) {
 	return p.claimIn(pi, size, int(p.pools[pi].stride)), OK
 }
 
+// ClaimAt is Claim for the frame with sequence number seq, which must not be below Seq:
+// a producer that re-materialises another stream's frames keeps their sequence numbers
+// (Bridge spec §6, RateLimiter spec §4), leaving gaps where frames were dropped. An older
+// seq is refused (ErrSeqRegressed); a claim that fails leaves Seq at seq.
+func (p *Producer) ClaimAt(seq uint64, size int) (*Claim, Result) {
+	if p.open {
+		return nil, p.fail(ErrClaimOutstanding)
+	}
+	if seq < p.seq {
+		return nil, p.fail(ErrSeqRegressed)
+	}
+	p.seq = seq
+	return p.Claim(size)
+}
+
 // ClaimPool opens the next frame in the pool with id poolID, with the pool's whole
 // stride as payload (Capacity); SetLength trims it to the bytes written. An unknown
 // pool drops the frame (DropNoPoolFits).
@@ -326,7 +347,7 @@ func (p *Producer) claimIn(pi, size, capacity int) *Claim {
 	// Field by field: a composite literal would be built on the stack and copied, about
 	// three times the stores. The slot is marked last, so few values live across the call.
 	c := &p.cur
-	c.seq, c.headerIndex, c.pool, c.metaVersion = p.seq, idx, pi, p.ctl.MetaVersion()
+	c.seq, c.headerIndex, c.pool, c.metaVersion, c.timestampNs = p.seq, idx, pi, p.ctl.MetaVersion(), 0
 	c.payload = payload[:size:capacity]
 	p.open = true
 	slot.BeginWrite(c.seq) // before any header or payload store of the frame (§8.3 step 1)
@@ -417,10 +438,14 @@ func (p *Producer) Commit(c *Claim, t *shm.TensorHeader) Result {
 	p.desc.Seq, p.desc.HeaderIndex, p.desc.MetaVersion = c.seq, c.headerIndex, c.metaVersion
 	p.desc.Encode(desc) // cannot fail: descBuf is FrameDescriptorLength bytes
 	now := p.ctl.cfg.Clock().Nanos()
-	slot.SetTimestampNs(uint64(now))
+	stamp := c.timestampNs
+	if stamp == 0 {
+		stamp = uint64(now)
+	}
+	slot.SetTimestampNs(stamp)
 	slot.Commit(c.seq)
 	p.open = false
-	wire.StampFrameDescriptor(desc, uint64(now))
+	wire.StampFrameDescriptor(desc, stamp)
 	r := OK
 	if position := p.descriptors.Offer(desc); position < 0 {
 		r = offerAgain(p.descriptors, desc, position)
