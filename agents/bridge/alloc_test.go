@@ -1,0 +1,44 @@
+package bridge
+
+import (
+	"testing"
+)
+
+// TestBridgeAllocatesNothingInSteadyState holds the bridge's steady state to zero
+// allocations per frame: the sender reading a source frame and sending its chunks, the
+// receiver assembling them into a destination slot and publishing it, on one duty cycle
+// with the SHM driver, the source's producer and the destination's consumer. (Decoding a
+// forwarded announce allocates its URIs: the control path, once an announce period.)
+func TestBridgeAllocatesNothingInSteadyState(t *testing.T) {
+	if raceEnabled {
+		t.Skip("needs a build without -race, whose detector allocates; make test runs it in its allocation pass")
+	}
+	r := newRig(t, rigDest)
+	src := r.addProducer(rigSource)
+	b := r.addBridge(r.bridgeConfig(rigDest))
+	r.until("the bridge's first frame", func() bool {
+		src.offer(100)
+		return b.metrics.FramesRematerialised.Load() > 0
+	})
+	dst := r.addConsumer(rigDest)
+	dst.frames = make([]rigFrame, 0, 20_000)
+	step := func() {
+		if _, res := src.offer(20_000); res != "" {
+			t.Fatal(res)
+		}
+		for range 4 {
+			r.cycle()
+		}
+		dst.a.Poll(16)
+	}
+	for range 500 {
+		step()
+	}
+	before := b.metrics.FramesRematerialised.Load()
+	if allocs := testing.AllocsPerRun(2000, step); allocs != 0 {
+		t.Fatalf("%v allocations per bridged frame", allocs)
+	}
+	if got := b.metrics.FramesRematerialised.Load() - before; got < 2000 || dst.bad != 0 {
+		t.Fatalf("%d frames bridged during the measurement, %d bad", got, dst.bad)
+	}
+}
