@@ -616,3 +616,42 @@ func TestBridgeSpec_5_2_ChunkPlan(t *testing.T) {
 		t.Fatal("a frame of 65536 chunks was planned")
 	}
 }
+
+// FuzzReassembler feeds arbitrary messages, and valid chunks mutated, to a receiving
+// mapping: nothing panics, the destination sees Begin, then Abort or Complete, and only
+// frames whose every byte came from chunks are completed.
+func FuzzReassembler(f *testing.F) {
+	payload := pattern(3000, 2)
+	for _, c := range frameChunks(f, 2, payload, headerSlot(f, 2, 3000, nil), sendLimits) {
+		f.Add(c, c)
+	}
+	empty := frameChunks(f, 3, nil, headerSlot(f, 3, 0, nil), sendLimits)[0]
+	f.Add(empty, empty)
+	sink := &fakeSink{strides: []uint32{4096, testStride}}
+	r := NewReassembler(testLimits, sink)
+	epoch := uint64(testEpoch)
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		// One Reassembler for every input (it allocates its bounded state up front): a new
+		// epoch starts each afresh.
+		*sink = fakeSink{strides: sink.strides, buf: sink.buf}
+		epoch++
+		r.OnAnnounce(testAnnounce(epoch))
+		var c wire.BridgeFrameChunk
+		for i, msg := range [][]byte{a, b, a} {
+			if c.Decode(msg) != nil {
+				continue
+			}
+			c.Epoch = epoch // most inputs would otherwise be of another epoch
+			r.OnChunk(&c, int64(i))
+		}
+		r.Tick(1 << 62)
+		if sink.open {
+			t.Fatal("a slot left open after the timeout")
+		}
+		for _, d := range sink.done {
+			if uint32(len(d.payload)) != d.header.Slot.ValuesLenBytes {
+				t.Fatalf("completed %d bytes for a %d-byte header", len(d.payload), d.header.Slot.ValuesLenBytes)
+			}
+		}
+	})
+}

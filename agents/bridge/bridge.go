@@ -31,6 +31,7 @@ type Bridge struct {
 	counters *metric.Set
 	sender   *sender
 	receiver *receiver
+	hosted   *hosted
 
 	errMu sync.Mutex
 	err   error
@@ -102,7 +103,14 @@ func (b *Bridge) Each(fn func(info metric.Info, value uint64)) { b.counters.Each
 
 // Add hosts the bridge in p: its halves run on p's duty cycle from the next cycle on.
 func (b *Bridge) Add(p *process.Process) error {
-	return p.Add(&hosted{b: b})
+	b.hosted = &hosted{b: b}
+	return p.Add(b.hosted)
+}
+
+// Remove stops hosting the bridge in p (process.Process.Remove): its subscriptions,
+// publications and leases close; Detach first to give the leases back at once.
+func (b *Bridge) Remove(p *process.Process) (done <-chan struct{}, err error) {
+	return p.Remove(b.hosted)
 }
 
 // hosted runs a Bridge's halves and its Aeron counters as one agent.

@@ -275,3 +275,45 @@ func (r *rig) poll(s *sinkConsumer, n int) {
 		r.t.Fatalf("%d frames failed the pattern check", s.bad)
 	}
 }
+
+// subscribe adds a subscription of the rig's transport, for a test to watch a stream.
+func (r *rig) subscribe(channel string, stream int32) transport.Subscription {
+	r.t.Helper()
+	p := r.client.AddSubscription(channel, stream)
+	var sub transport.Subscription
+	r.until(fmt.Sprintf("subscription to %s %d", channel, stream), func() bool {
+		s, err := p.Poll()
+		if err == nil {
+			sub = s
+		}
+		return sub != nil
+	})
+	return sub
+}
+
+// publication adds a publication of the rig's transport.
+func (r *rig) publication(channel string, stream int32) transport.Publication {
+	r.t.Helper()
+	p := r.client.AddPublication(channel, stream)
+	var pub transport.Publication
+	r.until(fmt.Sprintf("publication on %s %d", channel, stream), func() bool {
+		s, err := p.Poll()
+		if err == nil {
+			pub = s
+		}
+		return pub != nil
+	})
+	return pub
+}
+
+// drain collects copies of the messages sub holds.
+func drain(sub transport.Subscription, out *[]watched) {
+	sub.Poll(func(msg []byte, h *transport.Header) {
+		*out = append(*out, watched{msg: append([]byte(nil), msg...), session: h.SessionID})
+	}, 1000)
+}
+
+type watched struct {
+	msg     []byte
+	session int32
+}
