@@ -13,23 +13,22 @@ func TestBridgeAllocatesNothingInSteadyState(t *testing.T) {
 	if raceEnabled {
 		t.Skip("needs a build without -race, whose detector allocates; make test runs it in its allocation pass")
 	}
-	r := newRig(t, rigDest)
-	src := r.addProducer(rigSource)
-	b := r.addBridge(r.bridgeConfig(rigDest))
-	r.until("the bridge's first frame", func() bool {
-		src.offer(100)
+	h := newRig(t, rigDest)
+	src := h.AddProducer(rigSource)
+	b := addBridge(t, h, bridgeConfig(h, rigDest))
+	h.Until("the bridge's first frame", func() bool {
+		src.Offer(100)
 		return b.metrics.FramesRematerialised.Load() > 0
 	})
-	dst := r.addConsumer(rigDest)
-	dst.frames = make([]rigFrame, 0, 20_000)
+	dst := h.AddConsumer(rigDest)
 	step := func() {
-		if _, res := src.offer(20_000); res != "" {
+		if _, res := src.Offer(20_000); res != "" {
 			t.Fatal(res)
 		}
 		for range 4 {
-			r.cycle()
+			h.Cycle()
 		}
-		dst.a.Poll(16)
+		dst.A.Poll(16)
 	}
 	for range 500 {
 		step()
@@ -38,7 +37,7 @@ func TestBridgeAllocatesNothingInSteadyState(t *testing.T) {
 	if allocs := testing.AllocsPerRun(2000, step); allocs != 0 {
 		t.Fatalf("%v allocations per bridged frame", allocs)
 	}
-	if got := b.metrics.FramesRematerialised.Load() - before; got < 2000 || dst.bad != 0 {
-		t.Fatalf("%d frames bridged during the measurement, %d bad", got, dst.bad)
+	if got := b.metrics.FramesRematerialised.Load() - before; got < 2000 || dst.Bad != 0 {
+		t.Fatalf("%d frames bridged during the measurement, %d bad", got, dst.Bad)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"sync"
-	"sync/atomic"
 
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/internal/metric"
@@ -44,7 +43,7 @@ func New(cfg *config.BridgeConfig, opts Options) (*Bridge, error) {
 	}
 	b := &Bridge{cfg: cfg, opts: opts}
 	b.counters = b.metrics.set()
-	ids := clientIDs(cfg.Bridge.ClientID)
+	ids := remat.ClientIDs(cfg.Bridge.ClientID)
 	var err error
 	if cfg.Bridge.Role.Sends() {
 		if b.sender, err = newSender(cfg, &b.metrics, ids, b.report); err != nil {
@@ -57,24 +56,6 @@ func New(cfg *config.BridgeConfig, opts Options) (*Bridge, error) {
 		}
 	}
 	return b, nil
-}
-
-// clientIDs hands out SHM driver client ids from first, or, with first 0, from a counter
-// that starts from the process id (in a range apart from package tp's, which counts up
-// from pid<<10 + 1).
-func clientIDs(first uint32) func() uint32 {
-	var next atomic.Uint32
-	if first == 0 {
-		first = uint32(os.Getpid())<<10 | 1<<9
-	}
-	next.Store(first)
-	return func() uint32 {
-		for {
-			if id := next.Add(1) - 1; id != 0 {
-				return id
-			}
-		}
-	}
 }
 
 func (b *Bridge) report(err error) {

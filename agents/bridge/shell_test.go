@@ -6,55 +6,47 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tensorpool/tensorpool/agents/internal/hosttest"
 	"github.com/tensorpool/tensorpool/agents/internal/remat"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/config"
-	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
-
-// waitDestReady runs the rig until the bridge's first mapping has a local epoch.
-func (r *rig) waitDestReady(b *Bridge) *mapping {
-	r.t.Helper()
-	mp := b.receiver.mappings[0]
-	r.until("the destination attached", func() bool { return mp.dest.State() == remat.Ready })
-	return mp
-}
 
 // Bridge spec §6: frames of the source stream arrive on the destination stream byte for
 // byte, with their sequence numbers (seq = seq_commit >> 1, checked by the consumer),
 // timestamps and meta_versions; §7: as local FrameDescriptors on the local descriptor
 // stream.
 func TestBridgeSpec_6_FramesRematerialisedOnTheDestination(t *testing.T) {
-	r := newRig(t, rigDest)
-	src := r.addProducer(rigSource)
-	b := r.addBridge(r.bridgeConfig(rigDest))
+	h := newRig(t, rigDest)
+	src := h.AddProducer(rigSource)
+	b := addBridge(t, h, bridgeConfig(h, rigDest))
 	var sent []uint64
-	r.until("the bridge's first frame", func() bool {
-		if seq, res := src.offer(3000); res == "" {
+	h.Until("the bridge's first frame", func() bool {
+		if seq, res := src.Offer(3000); res == "" {
 			sent = append(sent, seq)
 		}
 		return b.metrics.FramesRematerialised.Load() > 0
 	})
-	mp := r.waitDestReady(b)
-	dst := r.addConsumer(rigDest)
+	mp := waitDestReady(h, b)
+	dst := h.AddConsumer(rigDest)
 	from := len(sent)
 	for _, n := range []int{0, 1, 999, 1000, 2999, 4096, 4097, 300_000} {
-		seq, res := src.offer(n)
+		seq, res := src.Offer(n)
 		if res != "" {
 			t.Fatalf("offer %d bytes: %s", n, res)
 		}
 		sent = append(sent, seq)
-		r.until("the frame through", func() bool { dst.a.Poll(64); return len(dst.frames) > 0 && dst.frames[len(dst.frames)-1].seq == seq })
-		f := dst.frames[len(dst.frames)-1]
-		if f.n != n || f.meta != uint32(seq)+5 || f.ts == 0 {
+		h.Until("the frame through", func() bool { dst.A.Poll(64); return len(dst.Frames) > 0 && dst.Last().Seq == seq })
+		f := dst.Frames[len(dst.Frames)-1]
+		if f.Len != n || f.MetaVersion != uint32(seq)+5 || f.TimestampNs == 0 {
 			t.Fatalf("frame %d: %+v", seq, f)
 		}
 	}
-	if dst.bad != 0 {
-		t.Fatalf("%d bad frames", dst.bad)
+	if dst.Bad != 0 {
+		t.Fatalf("%d bad frames", dst.Bad)
 	}
-	if got := dst.frames[0].seq; got != sent[from] {
+	if got := dst.Frames[0].Seq; got != sent[from] {
 		t.Fatalf("first frame read: seq %d, want %d", got, sent[from])
 	}
 	if mp.dest.StreamID() != rigDest || mp.dest.Epochs() != 1 {
@@ -62,31 +54,22 @@ func TestBridgeSpec_6_FramesRematerialisedOnTheDestination(t *testing.T) {
 	}
 }
 
-// bridgeFirstFrame offers frames until the bridge has re-materialised one.
-func (r *rig) bridgeFirstFrame(src *producerAgent, b *Bridge) {
-	r.t.Helper()
-	r.until("the bridge's first frame", func() bool {
-		src.offer(1000)
-		return b.metrics.FramesRematerialised.Load() > 0
-	})
-}
-
 // Bridge spec §4: a mapping with dest_stream_id 0 takes a stream from the range, skipping
 // one another producer holds ("remap to a different destination").
 func TestBridgeSpec_4_DestinationTakenFromTheRange(t *testing.T) {
-	r := newRig(t, 20000, 20001)
-	r.addProducer(20000) // someone else's stream
-	src := r.addProducer(rigSource)
-	b := r.addBridge(r.bridgeConfig(0))
-	r.bridgeFirstFrame(src, b)
-	mp := r.waitDestReady(b)
+	h := newRig(t, 20000, 20001)
+	h.AddProducer(20000) // someone else's stream
+	src := h.AddProducer(rigSource)
+	b := addBridge(t, h, bridgeConfig(h, 0))
+	bridgeFirstFrame(h, src, b)
+	mp := waitDestReady(h, b)
 	if got := mp.dest.StreamID(); got != 20001 {
 		t.Fatalf("destination %d, want 20001 (20000 is taken)", got)
 	}
-	dst := r.addConsumer(20001)
-	seq, _ := src.offer(2000)
-	r.until("a frame on the allocated stream", func() bool { dst.a.Poll(16); return len(dst.frames) > 0 && dst.frames[len(dst.frames)-1].seq == seq })
-	st, err := b.Status(r.proc)
+	dst := h.AddConsumer(20001)
+	seq, _ := src.Offer(2000)
+	h.Until("a frame on the allocated stream", func() bool { dst.A.Poll(16); return len(dst.Frames) > 0 && dst.Last().Seq == seq })
+	st, err := b.Status(h.Proc)
 	if err != nil || len(st) != 1 || st[0].DestStreamID != 20001 || st[0].Dest != "ready" {
 		t.Fatalf("status %+v %v", st, err)
 	}
@@ -95,13 +78,13 @@ func TestBridgeSpec_4_DestinationTakenFromTheRange(t *testing.T) {
 // Bridge spec §4: a configured destination another producer holds fails the mapping; the
 // bridge says so and writes nothing there.
 func TestBridgeSpec_4_OccupiedDestinationFails(t *testing.T) {
-	r := newRig(t, rigDest)
-	r.addProducer(rigDest)
-	src := r.addProducer(rigSource)
-	b := r.addBridge(r.bridgeConfig(rigDest))
+	h := newRig(t, rigDest)
+	h.AddProducer(rigDest)
+	src := h.AddProducer(rigSource)
+	b := addBridge(t, h, bridgeConfig(h, rigDest))
 	mp := b.receiver.mappings[0]
-	r.until("the mapping to fail", func() bool {
-		src.offer(100)
+	h.Until("the mapping to fail", func() bool {
+		src.Offer(100)
 		return mp.dest.State() == remat.Failed
 	})
 	if !errors.Is(b.Err(), remat.ErrOccupied) || !strings.Contains(b.Err().Error(), "20000") {
@@ -117,36 +100,36 @@ func TestBridgeSpec_4_OccupiedDestinationFails(t *testing.T) {
 // and wire-schema control messages of the source stream (control), never a
 // FrameDescriptor; §7.2: the receiver republishes no ShmPoolAnnounce locally.
 func TestBridgeSpec_7_WhatTravelsWhere(t *testing.T) {
-	r := newRig(t, rigDest)
-	payload := r.subscribe("aeron:udp?endpoint=localhost:40456", 3000)
-	control := r.subscribe("aeron:udp?endpoint=localhost:40457", 3001)
-	local := r.subscribe("aeron:ipc", rigControl)
-	src := r.addProducer(rigSource)
-	b := r.addBridge(r.bridgeConfig(rigDest))
-	var onPayload, onControl, onLocal []watched
+	h := newRig(t, rigDest)
+	payload := h.Subscribe("aeron:udp?endpoint=localhost:40456", 3000)
+	control := h.Subscribe("aeron:udp?endpoint=localhost:40457", 3001)
+	local := h.Subscribe(hosttest.Channel, hosttest.Control)
+	src := h.AddProducer(rigSource)
+	b := addBridge(t, h, bridgeConfig(h, rigDest))
+	var onPayload, onControl, onLocal []hosttest.Watched
 	deadline := time.Now().Add(2500 * time.Millisecond) // two announce periods and more
-	r.until("announce periods to pass", func() bool {
-		src.offer(5000)
-		drain(payload, &onPayload) // watching streams read as fast as the bridge
-		drain(control, &onControl)
-		drain(local, &onLocal)
+	h.Until("announce periods to pass", func() bool {
+		src.Offer(5000)
+		hosttest.Drain(payload, &onPayload) // watching streams read as fast as the bridge
+		hosttest.Drain(control, &onControl)
+		hosttest.Drain(local, &onLocal)
 		return time.Now().After(deadline)
 	})
 	if b.metrics.FramesRematerialised.Load() == 0 {
 		t.Fatal("no frame bridged")
 	}
 	for _, w := range onPayload {
-		if h, err := wire.PeekHeader(w.msg); err != nil || h.ID() != wire.BridgeFrameChunkID {
+		if h, err := wire.PeekHeader(w.Msg); err != nil || h.ID() != wire.BridgeFrameChunkID {
 			t.Fatalf("payload stream carried %v (%v)", h, err)
 		}
 	}
 	announces := 0
 	for _, w := range onControl {
-		h, err := wire.PeekHeader(w.msg)
+		h, err := wire.PeekHeader(w.Msg)
 		if err != nil || h.SchemaID != wire.ControlSchemaID || h.ID() == wire.FrameDescriptorID {
 			t.Fatalf("bridge control stream carried %v (%v)", h, err)
 		}
-		if id, _ := streamIDOf(w.msg); id != rigSource {
+		if id, _ := streamIDOf(w.Msg); id != rigSource {
 			t.Fatalf("bridge control message of stream %d", id)
 		}
 		if h.ID() == wire.ShmPoolAnnounceID {
@@ -159,13 +142,13 @@ func TestBridgeSpec_7_WhatTravelsWhere(t *testing.T) {
 	sessions := map[int32]bool{}
 	hellos := 0
 	for _, w := range onLocal {
-		h, _ := wire.PeekHeader(w.msg)
+		h, _ := wire.PeekHeader(w.Msg)
 		switch h.ID() {
 		case wire.ShmPoolAnnounceID:
-			sessions[w.session] = true
+			sessions[w.Session] = true
 		case wire.ConsumerHelloID:
 			var hello wire.ConsumerHello
-			if err := hello.Decode(w.msg); err != nil {
+			if err := hello.Decode(w.Msg); err != nil {
 				t.Fatal(err)
 			}
 			if hello.StreamID == rigSource {
@@ -181,57 +164,39 @@ func TestBridgeSpec_7_WhatTravelsWhere(t *testing.T) {
 	}
 }
 
-func encodeMsg(t *testing.T, m interface {
-	EncodedLength() int
-	Encode([]byte) (int, error)
-}) []byte {
-	t.Helper()
-	buf := make([]byte, m.EncodedLength())
-	if _, err := m.Encode(buf); err != nil {
-		t.Fatal(err)
-	}
-	return buf
-}
-
-// offerAll offers msg on pub, running cycles until it goes out.
-func (r *rig) offerAll(pub transport.Publication, msg []byte) {
-	r.t.Helper()
-	r.until("an offer", func() bool { return pub.Offer(msg) > 0 })
-}
-
 // Bridge spec §7.1: DataSourceAnnounce and DataSourceMeta of the source stream reach the
 // destination host's local metadata stream, their stream_id the mapping's
 // metadata_stream_id (else the destination's), their meta_version kept.
 func TestBridgeSpec_7_1_MetadataForwarded(t *testing.T) {
 	for _, metaStream := range []uint32{0, 20555} {
-		r := newRig(t, rigDest)
-		src := r.addProducer(rigSource)
-		cfg := r.bridgeConfig(rigDest)
+		h := newRig(t, rigDest)
+		src := h.AddProducer(rigSource)
+		cfg := bridgeConfig(h, rigDest)
 		cfg.Mappings[0].MetadataStreamID = metaStream
-		b := r.addBridge(cfg)
-		r.bridgeFirstFrame(src, b)
-		r.waitDestReady(b)
-		out := r.subscribe("aeron:ipc", rigMetadata)
-		in := r.publication("aeron:ipc", rigMetadata)
-		r.offerAll(in, encodeMsg(t, &wire.DataSourceAnnounce{StreamID: rigSource, ProducerID: 1, Epoch: 2, MetaVersion: 41, Name: "cam", Summary: "u8[3000]"}))
-		r.offerAll(in, encodeMsg(t, &wire.DataSourceMeta{StreamID: rigSource, MetaVersion: 42, TimestampNs: 9,
+		b := addBridge(t, h, cfg)
+		bridgeFirstFrame(h, src, b)
+		waitDestReady(h, b)
+		out := h.Subscribe(hosttest.Channel, hosttest.Metadata)
+		in := h.Publication(hosttest.Channel, hosttest.Metadata)
+		h.OfferAll(in, hosttest.Encode(t, &wire.DataSourceAnnounce{StreamID: rigSource, ProducerID: 1, Epoch: 2, MetaVersion: 41, Name: "cam", Summary: "u8[3000]"}))
+		h.OfferAll(in, hosttest.Encode(t, &wire.DataSourceMeta{StreamID: rigSource, MetaVersion: 42, TimestampNs: 9,
 			Attributes: []wire.Attribute{{Key: "serial", Format: "text/plain", Value: []byte("A1")}}}))
 		want := metaStream
 		if want == 0 {
 			want = rigDest
 		}
-		var seen []watched
+		var seen []hosttest.Watched
 		var ann wire.DataSourceAnnounce
 		var meta wire.DataSourceMeta
-		r.until("forwarded metadata", func() bool {
-			drain(out, &seen)
+		h.Until("forwarded metadata", func() bool {
+			hosttest.Drain(out, &seen)
 			for _, w := range seen {
-				h, _ := wire.PeekHeader(w.msg)
+				h, _ := wire.PeekHeader(w.Msg)
 				switch {
 				case h.ID() == wire.DataSourceAnnounceID && ann.StreamID != want:
-					ann.Decode(w.msg)
+					ann.Decode(w.Msg)
 				case h.ID() == wire.DataSourceMetaID && meta.StreamID != want:
-					meta.Decode(w.msg)
+					meta.Decode(w.Msg)
 				}
 			}
 			return ann.StreamID == want && meta.StreamID == want
@@ -248,38 +213,38 @@ func TestBridgeSpec_7_1_MetadataForwarded(t *testing.T) {
 // frameId, payloadBytesFilled and state are the source's; progress of another source epoch
 // is dropped.
 func TestBridgeSpec_9_ProgressAndQosForwarded(t *testing.T) {
-	r := newRig(t, rigDest)
-	src := r.addProducer(rigSource)
-	b := r.addBridge(r.bridgeConfig(rigDest))
-	r.bridgeFirstFrame(src, b)
-	mp := r.waitDestReady(b)
-	out := r.subscribe("aeron:ipc", 2201)
-	in := r.publication("aeron:ipc", 1201)
-	srcEpoch := src.d.Producer().Epoch()
-	r.offerAll(in, encodeMsg(t, &wire.FrameProgress{StreamID: rigSource, Epoch: srcEpoch + 1, FrameID: 36, HeaderIndex: 4, PayloadBytesFilled: 10, State: wire.ProgressStateProgress}))
-	r.offerAll(in, encodeMsg(t, &wire.FrameProgress{StreamID: rigSource, Epoch: srcEpoch, FrameID: 37, HeaderIndex: 5, PayloadBytesFilled: 4096, State: wire.ProgressStateProgress}))
-	r.offerAll(in, encodeMsg(t, &wire.QosProducer{StreamID: rigSource, ProducerID: 3, Epoch: srcEpoch, CurrentSeq: 99}))
-	var seen []watched
+	h := newRig(t, rigDest)
+	src := h.AddProducer(rigSource)
+	b := addBridge(t, h, bridgeConfig(h, rigDest))
+	bridgeFirstFrame(h, src, b)
+	mp := waitDestReady(h, b)
+	out := h.Subscribe(hosttest.Channel, 2201)
+	in := h.Publication(hosttest.Channel, 1201)
+	srcEpoch := src.D.Producer().Epoch()
+	h.OfferAll(in, hosttest.Encode(t, &wire.FrameProgress{StreamID: rigSource, Epoch: srcEpoch + 1, FrameID: 36, HeaderIndex: 4, PayloadBytesFilled: 10, State: wire.ProgressStateProgress}))
+	h.OfferAll(in, hosttest.Encode(t, &wire.FrameProgress{StreamID: rigSource, Epoch: srcEpoch, FrameID: 37, HeaderIndex: 5, PayloadBytesFilled: 4096, State: wire.ProgressStateProgress}))
+	h.OfferAll(in, hosttest.Encode(t, &wire.QosProducer{StreamID: rigSource, ProducerID: 3, Epoch: srcEpoch, CurrentSeq: 99}))
+	var seen []hosttest.Watched
 	var progress []wire.FrameProgress
 	var qos wire.QosProducer
-	r.until("forwarded progress and QoS", func() bool {
-		drain(out, &seen)
+	h.Until("forwarded progress and QoS", func() bool {
+		hosttest.Drain(out, &seen)
 		for _, w := range seen {
-			h, _ := wire.PeekHeader(w.msg)
+			h, _ := wire.PeekHeader(w.Msg)
 			switch h.ID() {
 			case wire.FrameProgressID:
 				var p wire.FrameProgress
-				p.Decode(w.msg)
+				p.Decode(w.Msg)
 				progress = append(progress, p)
 			case wire.QosProducerID:
-				qos.Decode(w.msg)
+				qos.Decode(w.Msg)
 			}
 		}
 		seen = seen[:0]
 		return len(progress) > 0 && qos.StreamID != 0
 	})
 	local := mp.dest.Producer()
-	want := wire.FrameProgress{StreamID: rigDest, Epoch: local.Epoch(), FrameID: 37, HeaderIndex: 37 & (rigSlots - 1), PayloadBytesFilled: 4096, State: wire.ProgressStateProgress}
+	want := wire.FrameProgress{StreamID: rigDest, Epoch: local.Epoch(), FrameID: 37, HeaderIndex: 37 & (hosttest.Slots - 1), PayloadBytesFilled: 4096, State: wire.ProgressStateProgress}
 	if len(progress) != 1 || progress[0] != want {
 		t.Fatalf("progress %+v, want only %+v", progress, want)
 	}
@@ -292,28 +257,28 @@ func TestBridgeSpec_9_ProgressAndQosForwarded(t *testing.T) {
 // local epoch (its driver's next), and the new epoch's frames, their sequence numbers
 // starting over, arrive in it.
 func TestBridgeSpec_8_SourceEpochChangeStartsANewLocalEpoch(t *testing.T) {
-	r := newRig(t, rigDest)
-	src := r.addProducer(rigSource)
-	b := r.addBridge(r.bridgeConfig(rigDest))
-	r.bridgeFirstFrame(src, b)
-	mp := r.waitDestReady(b)
-	dst := r.addConsumer(rigDest)
+	h := newRig(t, rigDest)
+	src := h.AddProducer(rigSource)
+	b := addBridge(t, h, bridgeConfig(h, rigDest))
+	bridgeFirstFrame(h, src, b)
+	mp := waitDestReady(h, b)
+	dst := h.AddConsumer(rigDest)
 	for range 20 {
-		src.offer(3000)
+		src.Offer(3000)
 	}
-	r.until("frames of the first epoch", func() bool { dst.a.Poll(16); return len(dst.frames) >= 5 })
+	h.Until("frames of the first epoch", func() bool { dst.A.Poll(16); return len(dst.Frames) >= 5 })
 	localEpoch := mp.dest.Producer().Epoch()
-	oldSource := src.d.Producer().Epoch()
+	oldSource := src.D.Producer().Epoch()
 
-	r.proc.Do(func() { src.d.Renew(clock.Now()) }) // the source producer restarts: a new source epoch
-	r.until("the source's new epoch", func() bool { p := src.d.Producer(); return p != nil && p.Epoch() != oldSource })
+	h.Proc.Do(func() { src.D.Renew(clock.Now()) }) // the source producer restarts: a new source epoch
+	h.Until("the source's new epoch", func() bool { p := src.D.Producer(); return p != nil && p.Epoch() != oldSource })
 	// Frames of the new epoch, until one is read in the new local epoch: the first ones
 	// meet the destination renewing its epoch and are dropped.
-	r.until("a frame of the new epoch", func() bool {
-		src.offer(3000)
-		dst.a.Poll(64)
+	h.Until("a frame of the new epoch", func() bool {
+		src.Offer(3000)
+		dst.A.Poll(64)
 		p := mp.dest.Producer()
-		return p != nil && p.Epoch() != localEpoch && dst.frames[len(dst.frames)-1].epoch == p.Epoch()
+		return p != nil && p.Epoch() != localEpoch && dst.Frames[len(dst.Frames)-1].Epoch == p.Epoch()
 	})
 	if mp.dest.Epochs() != 2 || mp.dest.Producer().Epoch() <= localEpoch {
 		t.Fatalf("%d local epochs, epoch %d after %d", mp.dest.Epochs(), mp.dest.Producer().Epoch(), localEpoch)
@@ -321,8 +286,8 @@ func TestBridgeSpec_8_SourceEpochChangeStartsANewLocalEpoch(t *testing.T) {
 	if c := mp.asm.Counts(); c[DropEpochChange]+c[DropNotAttached]+c[DropEpoch] == 0 {
 		t.Fatalf("no frame met the change: %v", c)
 	}
-	if dst.bad != 0 {
-		t.Fatalf("%d bad frames", dst.bad)
+	if dst.Bad != 0 {
+		t.Fatalf("%d bad frames", dst.Bad)
 	}
 }
 
@@ -330,45 +295,45 @@ func TestBridgeSpec_8_SourceEpochChangeStartsANewLocalEpoch(t *testing.T) {
 // overwrites while it is being sent is abandoned; the receiver, missing its last chunks,
 // drops it, and no torn frame reaches the destination.
 func TestBridgeSpec_5_3_FrameOverwrittenMidSendIsAbandoned(t *testing.T) {
-	r := newRig(t, rigDest)
-	src := r.addProducer(rigSource)
-	b := r.addBridge(r.bridgeConfig(rigDest))
-	r.bridgeFirstFrame(src, b)
-	r.waitDestReady(b)
-	dst := r.addConsumer(rigDest)
+	h := newRig(t, rigDest)
+	src := h.AddProducer(rigSource)
+	b := addBridge(t, h, bridgeConfig(h, rigDest))
+	bridgeFirstFrame(h, src, b)
+	waitDestReady(h, b)
+	dst := h.AddConsumer(rigDest)
 	sending := b.sender.sources[0]
 	for round := range 3 {
-		big, res := src.offer(800_000) // 800 chunks: more than a cycle sends
+		big, res := src.Offer(800_000) // 800 chunks: more than a cycle sends
 		if res != "" {
 			t.Fatal(res)
 		}
-		r.cycle()
+		h.Cycle()
 		if !sending.inflight || sending.chunk.Seq != big {
 			t.Fatalf("round %d: frame %d not in flight after a cycle (in flight %v, seq %d)", round, big, sending.inflight, sending.chunk.Seq)
 		}
 		abandoned := b.metrics.SendsAbandoned.Load()
-		for range rigSlots { // the ring wraps: the big frame's slot is rewritten
-			if _, res := src.offer(100); res != "" {
+		for range hosttest.Slots { // the ring wraps: the big frame's slot is rewritten
+			if _, res := src.Offer(100); res != "" {
 				t.Fatal(res)
 			}
 		}
-		r.until("the frame abandoned", func() bool { dst.a.Poll(64); return b.metrics.SendsAbandoned.Load() > abandoned })
+		h.Until("the frame abandoned", func() bool { dst.A.Poll(64); return b.metrics.SendsAbandoned.Load() > abandoned })
 	}
 	after := b.metrics.FramesRematerialised.Load()
-	r.until("frames after", func() bool {
-		src.offer(5000)
-		dst.a.Poll(64)
+	h.Until("frames after", func() bool {
+		src.Offer(5000)
+		dst.A.Poll(64)
 		return b.metrics.FramesRematerialised.Load() > after+50
 	})
 	if c := b.receiver.mappings[0].asm.Counts(); c[DropSuperseded]+c[DropTimedOut] < 3 {
 		t.Fatalf("the abandoned frames' assemblies were not dropped: %v", c)
 	}
-	if dst.bad != 0 {
-		t.Fatalf("%d torn frames reached the destination", dst.bad)
+	if dst.Bad != 0 {
+		t.Fatalf("%d torn frames reached the destination", dst.Bad)
 	}
-	for _, f := range dst.frames {
-		if f.n == 800_000 {
-			t.Fatalf("an abandoned frame %d was published", f.seq)
+	for _, f := range dst.Frames {
+		if f.Len == 800_000 {
+			t.Fatalf("an abandoned frame %d was published", f.Seq)
 		}
 	}
 }
@@ -377,43 +342,43 @@ func TestBridgeSpec_5_3_FrameOverwrittenMidSendIsAbandoned(t *testing.T) {
 // same destination epoch: the receiver takes the new session's chunks, and the frame the
 // old sender left half-sent is dropped, never published.
 func TestSenderRestartCarriesOn(t *testing.T) {
-	r := newRig(t, rigDest)
-	src := r.addProducer(rigSource)
-	recvCfg := r.bridgeConfig(rigDest)
+	h := newRig(t, rigDest)
+	src := h.AddProducer(rigSource)
+	recvCfg := bridgeConfig(h, rigDest)
 	recvCfg.Bridge.Role = config.BridgeReceiver
-	recv := r.addBridge(recvCfg)
-	sendCfg := r.bridgeConfig(rigDest)
+	recv := addBridge(t, h, recvCfg)
+	sendCfg := bridgeConfig(h, rigDest)
 	sendCfg.Bridge.Role = config.BridgeSender
-	send := r.addBridge(sendCfg)
-	r.bridgeFirstFrame(src, recv)
-	mp := r.waitDestReady(recv)
-	dst := r.addConsumer(rigDest)
+	send := addBridge(t, h, sendCfg)
+	bridgeFirstFrame(h, src, recv)
+	mp := waitDestReady(h, recv)
+	dst := h.AddConsumer(rigDest)
 	// The old sender goes mid-frame.
-	src.offer(800_000)
-	r.cycle()
+	src.Offer(800_000)
+	h.Cycle()
 	if !send.sender.sources[0].inflight {
 		t.Fatal("no frame in flight")
 	}
-	done, err := send.Remove(r.proc)
+	done, err := send.Remove(h.Proc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.until("the old sender gone", func() bool { return isClosed(done) })
-	sendCfg = r.bridgeConfig(rigDest)
+	h.Until("the old sender gone", func() bool { return isClosed(done) })
+	sendCfg = bridgeConfig(h, rigDest)
 	sendCfg.Bridge.Role = config.BridgeSender
-	again := r.addBridge(sendCfg)
+	again := addBridge(t, h, sendCfg)
 	before := recv.metrics.FramesRematerialised.Load()
-	r.until("frames from the new sender", func() bool {
-		src.offer(5000)
-		dst.a.Poll(64)
+	h.Until("frames from the new sender", func() bool {
+		src.Offer(5000)
+		dst.A.Poll(64)
 		return recv.metrics.FramesRematerialised.Load() > before+20 && again.metrics.FramesSent.Load() > 20
 	})
-	if mp.dest.Epochs() != 1 || dst.bad != 0 {
-		t.Fatalf("%d local epochs, %d bad frames", mp.dest.Epochs(), dst.bad)
+	if mp.dest.Epochs() != 1 || dst.Bad != 0 {
+		t.Fatalf("%d local epochs, %d bad frames", mp.dest.Epochs(), dst.Bad)
 	}
-	for _, f := range dst.frames {
-		if f.n == 800_000 {
-			t.Fatalf("the half-sent frame %d was published", f.seq)
+	for _, f := range dst.Frames {
+		if f.Len == 800_000 {
+			t.Fatalf("the half-sent frame %d was published", f.Seq)
 		}
 	}
 }

@@ -14,7 +14,9 @@ package remat
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tensorpool/tensorpool/agents/controlplane"
@@ -408,5 +410,23 @@ func (d *Dest) Close() {
 	}
 	if d.state != Failed {
 		d.state = Closed
+	}
+}
+
+// ClientIDs hands out SHM driver client ids from first, or, with first 0, from a counter
+// that starts from the process id, in a range apart from package tp's (which counts up
+// from pid<<10 + 1), so a process may host both.
+func ClientIDs(first uint32) func() uint32 {
+	var next atomic.Uint32
+	if first == 0 {
+		first = uint32(os.Getpid())<<10 | 1<<9
+	}
+	next.Store(first)
+	return func() uint32 {
+		for {
+			if id := next.Add(1) - 1; id != 0 {
+				return id
+			}
+		}
 	}
 }
