@@ -72,7 +72,10 @@ func (g *Gate) Reset() { g.started = false }
 // RateAuthority decides which rate a mapping's Gate holds to (RateLimiter spec §4, §8):
 // the max_rate_hz of the destination consumer it serves, from that consumer's
 // ConsumerHello, when the hello gives one; otherwise the mapping's max_rate_hz, else the
-// instance's. It serves one consumer: the configured one, or the first to say hello on
+// instance's. A hello gives a rate when its consumer asks to be rate limited (mode
+// RATE_LIMITED, Wire §11) with a max_rate_hz that is not the wire's null value; a consumer
+// in STREAM mode asks for no rate (its max_rate_hz, 0 by default, would otherwise lift
+// every configured limit). It serves one consumer: the configured one, or the first to say hello on
 // the destination stream; other consumers' hellos are never followed nor combined with
 // it. A served consumer silent for the timeout is let go, and the next one to say hello
 // is served.
@@ -120,7 +123,7 @@ func (r *RateAuthority) OnHello(h *wire.ConsumerHello, nowNs int64) HelloVerdict
 	r.lastNs = nowNs
 	// The wire's null value (0xFFFFFFFF) is an absent max_rate_hz: the configured rate
 	// applies (§8). 0 is unlimited.
-	r.hasRate, r.helloRate = h.MaxRateHz != wire.NullU32, h.MaxRateHz
+	r.hasRate, r.helloRate = h.Mode == wire.ModeRateLimited && h.MaxRateHz != wire.NullU32, h.MaxRateHz
 	return HelloFollowed
 }
 

@@ -59,14 +59,21 @@ type Host struct {
 	drvInv *agent.Invoker
 }
 
-// New starts a host whose driver serves the given streams.
+// New starts a host whose driver serves the given streams, each with Slots slots and
+// pools of Strides.
 func New(t *testing.T, streams ...uint32) *Host {
 	t.Helper()
-	base := t.TempDir()
 	var specs []config.StreamSpec
 	for _, s := range streams {
 		specs = append(specs, config.StreamSpec{StreamID: s, Slots: Slots, Strides: Strides})
 	}
+	return NewWith(t, specs...)
+}
+
+// NewWith starts a host whose driver serves the streams specs describe.
+func NewWith(t *testing.T, specs ...config.StreamSpec) *Host {
+	t.Helper()
+	base := t.TempDir()
 	dcfg, err := config.Local(base, Control, specs...)
 	if err != nil {
 		t.Fatal(err)
