@@ -2,8 +2,6 @@ package config
 
 import (
 	"errors"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -37,29 +35,10 @@ func parseBridge(t *testing.T, text string) (*BridgeConfig, *Error) {
 	return nil, cerr
 }
 
-// referenceCommit is the AeronTensorPool.jl commit whose configuration keys we read.
-const referenceCommit = "9a87745"
-
-// referenceFile reads a file of the reference at referenceCommit from the git repository
-// $TP_REFERENCE_REPO (a clone or a bare mirror); nothing of the reference is kept here.
-func referenceFile(t *testing.T, path string) string {
-	t.Helper()
-	repo := os.Getenv("TP_REFERENCE_REPO")
-	if repo == "" {
-		t.Skip("TP_REFERENCE_REPO is not set: no reference checkout to read " + path + " from")
-	}
-	out, err := exec.Command("git", "--git-dir", repo, "show", referenceCommit+":"+path).Output()
-	if err != nil {
-		out, err = exec.Command("git", "-C", repo, "show", referenceCommit+":"+path).Output()
-	}
-	require.NoError(t, err, "reading %s from %s", path, repo)
-	return string(out)
-}
-
 // Bridge spec §10: the reference's example configuration loads unchanged, with its
 // four mappings (two of them the reverse direction) and its chunk sizing.
 func TestBridgeSpec_10_ReferenceExampleLoadsUnchanged(t *testing.T) {
-	cfg, err := parseBridge(t, referenceFile(t, "docs/examples/bridge_config_example.toml"))
+	cfg, err := parseBridge(t, string(referenceFile(t, "docs/examples/bridge_config_example.toml")))
 	require.Nil(t, err)
 	b := cfg.Bridge
 	assert.Equal(t, "bridge-01", b.InstanceID)

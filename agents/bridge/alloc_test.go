@@ -1,3 +1,5 @@
+//go:build !race
+
 package bridge
 
 import (
@@ -10,9 +12,6 @@ import (
 // with the SHM driver, the source's producer and the destination's consumer. (Decoding a
 // forwarded announce allocates its URIs: the control path, once an announce period.)
 func TestBridgeAllocatesNothingInSteadyState(t *testing.T) {
-	if raceEnabled {
-		t.Skip("needs a build without -race, whose detector allocates; make test runs it in its allocation pass")
-	}
 	h := newRig(t, rigDest)
 	src := h.AddProducer(rigSource)
 	b := addBridge(t, h, bridgeConfig(h, rigDest))

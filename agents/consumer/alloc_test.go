@@ -1,3 +1,5 @@
+//go:build !race
+
 package consumer
 
 import (
@@ -57,48 +59,6 @@ func TestPollAndReadAllocatesNothing(t *testing.T) {
 	}
 }
 
-func TestWireSpec_10_4_1_QosConsumer(t *testing.T) {
-	r := newRig(t)
-	for _, seq := range []uint64{1, 4} {
-		r.write(seq, 10, 1)
-		r.deliver(seq)
-	}
-	r.slot(5).BeginWrite(5)
-	r.deliver(5)
-	buf := make([]byte, wire.QosConsumerLength)
-	if n := r.c.EncodeQos(buf[:wire.QosConsumerLength-1]); n != 0 {
-		t.Fatalf("encoded %d bytes into a short buffer", n)
-	}
-	if n := r.c.EncodeQos(buf); n != wire.QosConsumerLength {
-		t.Fatalf("encoded %d bytes", n)
-	}
-	var m wire.QosConsumer
-	if err := m.Decode(buf); err != nil {
-		t.Fatal(err)
-	}
-	if want := (wire.QosConsumer{StreamID: 7, ConsumerID: 11, Epoch: 3, LastSeqSeen: 5, DropsGap: 2, DropsLate: 1, Mode: wire.ModeStream}); m != want {
-		t.Fatalf("QosConsumer %+v, want %+v", m, want)
-	}
-}
-
-func TestHandleControlIgnoresOtherMessages(t *testing.T) {
-	r := newRig(t)
-	buf := encoded(&wire.QosProducer{StreamID: 7})
-	if err := r.c.HandleControl(buf); err != nil {
-		t.Fatal(err)
-	}
-	desc := encode(r.descriptor(1))
-	if err := r.c.HandleControl(desc); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.c.HandleControl(desc[:3]); err == nil {
-		t.Fatal("a 3-byte control message accepted")
-	}
-	if epoch, ok := r.c.Mapped(); !ok || epoch != 3 {
-		t.Fatal("mapping disturbed by non-announce messages")
-	}
-}
-
 // TestProgressAllocatesNothing: judging FrameProgress — kept, ignored or dropped, on the
 // shared or the per-consumer control stream — costs no allocation per message.
 func TestProgressAllocatesNothing(t *testing.T) {
@@ -144,9 +104,6 @@ func TestProgressAllocatesNothing(t *testing.T) {
 // hellos, QoS, the state published) allocate nothing in steady state. (Decoding an
 // announce allocates its URIs: the control path, once an announce period.)
 func TestAgentPollAllocatesNothing(t *testing.T) {
-	if raceEnabled {
-		t.Skip("needs a build without -race, whose detector allocates; make test runs it in its allocation pass")
-	}
 	base := t.TempDir()
 	regions := standalone(t, base, 3)
 	r := newAgentRig(t)
@@ -190,4 +147,14 @@ func TestAgentPollAllocatesNothing(t *testing.T) {
 		t.Fatalf("status %+v", st)
 	}
 	r.remove(a)
+}
+
+// TestOverAeronIPCAllocatesNothing: publish and poll-and-read together over the real
+// Aeron log allocate nothing per frame.
+func TestOverAeronIPCAllocatesNothing(t *testing.T) {
+	overAeronIPC(t, func(step func()) {
+		if allocs := testing.AllocsPerRun(5000, step); allocs != 0 {
+			t.Fatalf("%v allocations per frame over Aeron IPC", allocs)
+		}
+	})
 }

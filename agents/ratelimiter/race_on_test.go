@@ -1,5 +1,0 @@
-//go:build race
-
-package ratelimiter
-
-const raceEnabled = true
