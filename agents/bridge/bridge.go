@@ -2,15 +2,14 @@ package bridge
 
 import (
 	"fmt"
-	"os"
 	"sync"
 
 	"github.com/tensorpool/tensorpool/agent"
-	"github.com/tensorpool/tensorpool/agents/internal/metric"
 	"github.com/tensorpool/tensorpool/agents/internal/remat"
 	"github.com/tensorpool/tensorpool/agents/process"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/config"
+	"github.com/tensorpool/tensorpool/internal/metrics"
 )
 
 // Options are what a Bridge needs besides its configuration.
@@ -27,7 +26,7 @@ type Bridge struct {
 	cfg      *config.BridgeConfig
 	opts     Options
 	metrics  Metrics
-	counters *metric.Set
+	counters *metrics.Publisher
 	sender   *sender
 	receiver *receiver
 	hosted   *hosted
@@ -42,7 +41,6 @@ func New(cfg *config.BridgeConfig, opts Options) (*Bridge, error) {
 		return nil, err
 	}
 	b := &Bridge{cfg: cfg, opts: opts}
-	b.counters = b.metrics.set()
 	ids := remat.ClientIDs(cfg.Bridge.ClientID)
 	var err error
 	if cfg.Bridge.Role.Sends() {
@@ -80,7 +78,7 @@ func (b *Bridge) Err() error {
 func (b *Bridge) Metrics() *Metrics { return &b.metrics }
 
 // Each calls fn with every metric and its value (for exporters).
-func (b *Bridge) Each(fn func(info metric.Info, value uint64)) { b.counters.Each(fn) }
+func (b *Bridge) Each(fn func(info metrics.Info, value uint64)) { b.metrics.Each(fn) }
 
 // Add hosts the bridge in p: its halves run on p's duty cycle from the next cycle on.
 func (b *Bridge) Add(p *process.Process) error {
@@ -101,7 +99,7 @@ type hosted struct {
 
 func (h *hosted) OnStart(p *process.Process) {
 	b := h.b
-	b.counters.Start(p.Transport(), counterKey(uint32(os.Getpid()), b.cfg.Bridge.InstanceID), b.cfg.Bridge.InstanceID)
+	b.counters = metrics.Publish(p.Transport(), b.metrics.list(), "bridge", b.cfg.Bridge.InstanceID, metrics.Key(b.cfg.Bridge.PayloadStreamID, b.cfg.Bridge.InstanceID))
 	if b.sender != nil {
 		b.sender.OnStart(p)
 	}
@@ -113,6 +111,9 @@ func (h *hosted) OnStart(p *process.Process) {
 func (h *hosted) DoWork(now clock.Mono) int {
 	b := h.b
 	work := b.counters.Poll()
+	if err := b.counters.Err(); err != nil {
+		b.report(fmt.Errorf("bridge: %w", err))
+	}
 	if b.sender != nil {
 		work += b.sender.DoWork(now)
 	}

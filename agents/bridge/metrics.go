@@ -1,10 +1,6 @@
 package bridge
 
-import (
-	"encoding/binary"
-
-	"github.com/tensorpool/tensorpool/agents/internal/metric"
-)
+import "github.com/tensorpool/tensorpool/internal/metrics"
 
 // Metrics are what a bridge instance did, each an Aeron counter too (type ids
 // 1080-1089, MetricInfos). The per-verdict detail of the receivers is in Stats.
@@ -12,17 +8,17 @@ type Metrics struct {
 	// The sender's: frames whose every chunk went out, chunks sent, frames abandoned
 	// because their slot was overwritten (or its file truncated) while they were being
 	// sent, and frames not sent at all (no receiver connected, too many chunks).
-	FramesSent, ChunksSent, SendsAbandoned, SendsDropped metric.Count
+	FramesSent, ChunksSent, SendsAbandoned, SendsDropped metrics.Count
 	// ControlForwarded counts what the sender forwarded besides chunks: announces, and
 	// QoS, progress and metadata when configured.
-	ControlForwarded metric.Count
+	ControlForwarded metrics.Count
 	// The receivers': frames re-materialised, chunks dropped alone, frames dropped
 	// (conflict, bad header, no pool, superseded, epoch change, publish), of those the
 	// ones timed out, and identical duplicates ignored.
-	FramesRematerialised, ChunksDropped, FramesDropped, AssembliesTimedOut, ChunkDuplicates metric.Count
+	FramesRematerialised, ChunksDropped, FramesDropped, AssembliesTimedOut, ChunkDuplicates metrics.Count
 }
 
-var metricInfos = []metric.Info{
+var metricInfos = []metrics.Info{
 	{TypeID: 1080, Name: "tp_bridge_frames_sent_total", Help: "Frames whose every chunk the sender sent."},
 	{TypeID: 1081, Name: "tp_bridge_chunks_sent_total", Help: "BridgeFrameChunks sent."},
 	{TypeID: 1082, Name: "tp_bridge_send_abandoned_total", Help: "Frames abandoned mid-send: their slot was overwritten (never sent torn)."},
@@ -36,33 +32,42 @@ var metricInfos = []metric.Info{
 }
 
 // MetricInfos lists the bridge's metrics, in TypeID order.
-func MetricInfos() []metric.Info { return metricInfos }
+func MetricInfos() []metrics.Info { return metricInfos }
 
-func (m *Metrics) set() *metric.Set {
-	return metric.NewSet(metricInfos, []*metric.Count{&m.FramesSent, &m.ChunksSent, &m.SendsAbandoned, &m.SendsDropped,
+// list pairs the metrics with their descriptions.
+func (m *Metrics) list() []metrics.Metric {
+	return pair([]*metrics.Count{&m.FramesSent, &m.ChunksSent, &m.SendsAbandoned, &m.SendsDropped,
 		&m.ControlForwarded, &m.FramesRematerialised, &m.ChunksDropped, &m.FramesDropped, &m.AssembliesTimedOut, &m.ChunkDuplicates})
+}
+
+func pair(counts []*metrics.Count) []metrics.Metric {
+	out := make([]metrics.Metric, len(metricInfos))
+	for i, info := range metricInfos {
+		out[i] = metrics.Metric{Info: info, Count: counts[i]}
+	}
+	return out
+}
+
+// Each calls fn with every metric and its value (for exporters).
+func (m *Metrics) Each(fn func(info metrics.Info, value uint64)) {
+	for _, x := range m.list() {
+		fn(x.Info, x.Count.Load())
+	}
 }
 
 // record counts a receiver verdict.
 func (m *Metrics) record(v Verdict) {
 	switch {
 	case v == FrameDone:
-		m.FramesRematerialised.Inc()
+		m.FramesRematerialised.Add(1)
 	case v == ChunkDuplicate:
-		m.ChunkDuplicates.Inc()
+		m.ChunkDuplicates.Add(1)
 	case v == DropTimedOut:
-		m.AssembliesTimedOut.Inc()
-		m.FramesDropped.Inc()
+		m.AssembliesTimedOut.Add(1)
+		m.FramesDropped.Add(1)
 	case v.DropsFrame():
-		m.FramesDropped.Inc()
+		m.FramesDropped.Add(1)
 	case v.IsDrop():
-		m.ChunksDropped.Inc()
+		m.ChunksDropped.Add(1)
 	}
-}
-
-// counterKey is a bridge counter's Aeron key: the process id, then the instance id.
-func counterKey(pid uint32, instanceID string) []byte {
-	key := binary.LittleEndian.AppendUint32(nil, pid)
-	const maxKey = 112
-	return append(key, instanceID[:min(len(instanceID), maxKey-len(key))]...)
 }

@@ -254,7 +254,7 @@ func (mp *mapping) forwardProgress(p wire.FrameProgress) {
 	var buf [wire.FrameProgressMaxLength]byte
 	n, err := p.Encode(buf[:])
 	if err == nil && mp.control.Pub().Offer(buf[:n]) > 0 {
-		mp.r.metrics.ControlForwarded.Inc()
+		mp.r.metrics.ControlForwarded.Add(1)
 	}
 }
 
@@ -283,7 +283,7 @@ func (r *receiver) offerRewritten(o *controlplane.Outbound, msg []byte, streamID
 	r.buf = append(r.buf[:0], msg...)
 	r.buf[8], r.buf[9], r.buf[10], r.buf[11] = byte(streamID), byte(streamID>>8), byte(streamID>>16), byte(streamID>>24)
 	if pub.Offer(r.buf) > 0 {
-		r.metrics.ControlForwarded.Inc()
+		r.metrics.ControlForwarded.Add(1)
 	}
 }
 

@@ -129,7 +129,7 @@ func (s *sender) OnStart(p *process.Process) {
 // forward offers msg, as received, on o's publication.
 func (s *sender) forward(o *controlplane.Outbound, msg []byte) {
 	if pub := o.Pub(); pub != nil && pub.Offer(msg) > 0 {
-		s.metrics.ControlForwarded.Inc()
+		s.metrics.ControlForwarded.Add(1)
 	}
 }
 
@@ -234,7 +234,7 @@ func (src *source) onFrame(f *consumer.Frame) {
 	s := src.s
 	plan, ok := PlanChunks(uint32(len(f.Payload)), s.limits)
 	if !ok {
-		s.metrics.SendsDropped.Inc()
+		s.metrics.SendsDropped.Add(1)
 		return
 	}
 	src.inflight, src.headerIndex, src.plan, src.nextChunk = true, f.HeaderIndex, plan, 0
@@ -271,22 +271,22 @@ func (src *source) pump() (more bool) {
 			// No receiver, or the publication is gone: drop the frame rather than hold the
 			// source slot for a receiver that may never come.
 			src.inflight = false
-			s.metrics.SendsDropped.Inc()
+			s.metrics.SendsDropped.Add(1)
 			return true
 		}
 		c.Encode(s.claim.Buffer()) // cannot fail: the claim is EncodedLength long
 		if !src.agent.FrameValid(c.Seq, src.headerIndex) {
 			s.claim.Abort()
 			src.inflight = false
-			s.metrics.SendsAbandoned.Inc()
+			s.metrics.SendsAbandoned.Add(1)
 			return true
 		}
 		s.claim.Commit()
 		src.nextChunk++
-		s.metrics.ChunksSent.Inc()
+		s.metrics.ChunksSent.Add(1)
 	}
 	src.inflight = false
-	s.metrics.FramesSent.Inc()
+	s.metrics.FramesSent.Add(1)
 	return true
 }
 
@@ -306,7 +306,7 @@ func (src *source) guard(more *bool) {
 		src.s.claim.Abort()
 	}
 	src.inflight = false
-	src.s.metrics.SendsAbandoned.Inc()
+	src.s.metrics.SendsAbandoned.Add(1)
 	*more = true
 	_ = src.agent.FrameValid(src.chunk.Seq, src.headerIndex)
 }

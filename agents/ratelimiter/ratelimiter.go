@@ -18,7 +18,6 @@ package ratelimiter
 import (
 	"encoding/binary"
 	"fmt"
-	"os"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -28,12 +27,12 @@ import (
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/consumer"
 	"github.com/tensorpool/tensorpool/agents/controlplane"
-	"github.com/tensorpool/tensorpool/agents/internal/metric"
 	"github.com/tensorpool/tensorpool/agents/internal/remat"
 	"github.com/tensorpool/tensorpool/agents/process"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/config"
+	"github.com/tensorpool/tensorpool/internal/metrics"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
@@ -53,15 +52,15 @@ type Metrics struct {
 	// rate slot opened on a frame held back; RateLimited were held back and never sent (a
 	// newer frame took their place); FramesDropped could not be republished (no local pool,
 	// no local epoch, the slot overwritten while copied, the descriptor refused).
-	FramesForwarded, HeldForwarded, RateLimited, FramesDropped metric.Count
+	FramesForwarded, HeldForwarded, RateLimited, FramesDropped metrics.Count
 	// Forwarded messages, by kind, and those that could not be sent.
-	MetadataForwarded, ProgressForwarded, QosForwarded, ForwardFailed metric.Count
+	MetadataForwarded, ProgressForwarded, QosForwarded, ForwardFailed metrics.Count
 	// EpochChanges counts source epoch changes (remap boundaries, §7); OtherHellos the
 	// hellos of consumers other than the one served, whose rates are never applied (§4).
-	EpochChanges, OtherHellos metric.Count
+	EpochChanges, OtherHellos metrics.Count
 }
 
-var metricInfos = []metric.Info{
+var metricInfos = []metrics.Info{
 	{TypeID: 1090, Name: "tp_ratelimiter_frames_forwarded_total", Help: "Frames republished on their destination stream."},
 	{TypeID: 1091, Name: "tp_ratelimiter_held_forwarded_total", Help: "Of those, frames held back and sent when their rate slot opened."},
 	{TypeID: 1092, Name: "tp_ratelimiter_rate_limited_total", Help: "Frames held back by the rate and never sent."},
@@ -75,11 +74,24 @@ var metricInfos = []metric.Info{
 }
 
 // MetricInfos lists the rate limiter's metrics, in TypeID order.
-func MetricInfos() []metric.Info { return metricInfos }
+func MetricInfos() []metrics.Info { return metricInfos }
 
-func (m *Metrics) set() *metric.Set {
-	return metric.NewSet(metricInfos, []*metric.Count{&m.FramesForwarded, &m.HeldForwarded, &m.RateLimited, &m.FramesDropped,
-		&m.MetadataForwarded, &m.ProgressForwarded, &m.QosForwarded, &m.ForwardFailed, &m.EpochChanges, &m.OtherHellos})
+// list pairs the metrics with their descriptions.
+func (m *Metrics) list() []metrics.Metric {
+	counts := []*metrics.Count{&m.FramesForwarded, &m.HeldForwarded, &m.RateLimited, &m.FramesDropped,
+		&m.MetadataForwarded, &m.ProgressForwarded, &m.QosForwarded, &m.ForwardFailed, &m.EpochChanges, &m.OtherHellos}
+	out := make([]metrics.Metric, len(metricInfos))
+	for i, info := range metricInfos {
+		out[i] = metrics.Metric{Info: info, Count: counts[i]}
+	}
+	return out
+}
+
+// Each calls fn with every metric and its value (for exporters).
+func (m *Metrics) Each(fn func(info metrics.Info, value uint64)) {
+	for _, x := range m.list() {
+		fn(x.Info, x.Count.Load())
+	}
 }
 
 // Options are what a RateLimiter needs besides its configuration.
@@ -94,7 +106,7 @@ type RateLimiter struct {
 	cfg      *config.RateLimiterConfig
 	opts     Options
 	metrics  Metrics
-	counters *metric.Set
+	counters *metrics.Publisher
 	mappings []*mapping
 	bySource map[uint32][]*mapping
 	routes   []*controlplane.Route
@@ -141,7 +153,6 @@ func New(cfg *config.RateLimiterConfig, opts Options) (*RateLimiter, error) {
 	}
 	s := &cfg.RateLimiter
 	rl := &RateLimiter{cfg: cfg, opts: opts, bySource: map[uint32][]*mapping{}}
-	rl.counters = rl.metrics.set()
 	ids := remat.ClientIDs(s.ClientID)
 	for _, m := range cfg.Mappings {
 		mp := &mapping{rl: rl, m: m, gate: NewGate(m.FallbackRateHz(s)),
@@ -181,7 +192,7 @@ func (rl *RateLimiter) Add(p *process.Process) error { return p.Add(rl) }
 func (rl *RateLimiter) Metrics() *Metrics { return &rl.metrics }
 
 // Each calls fn with every metric and its value (for exporters).
-func (rl *RateLimiter) Each(fn func(info metric.Info, value uint64)) { rl.counters.Each(fn) }
+func (rl *RateLimiter) Each(fn func(info metrics.Info, value uint64)) { rl.metrics.Each(fn) }
 
 // Err is the first asynchronous failure, nil while there is none. Any goroutine.
 func (rl *RateLimiter) Err() error {
@@ -205,9 +216,7 @@ func (rl *RateLimiter) report(err error) {
 func (rl *RateLimiter) OnStart(p *process.Process) {
 	s := &rl.cfg.RateLimiter
 	rl.hub = p.Hub()
-	key := binary.LittleEndian.AppendUint32(nil, uint32(os.Getpid()))
-	key = append(key, s.InstanceID[:min(len(s.InstanceID), 108)]...)
-	rl.counters.Start(p.Transport(), key, s.InstanceID)
+	rl.counters = metrics.Publish(p.Transport(), rl.metrics.list(), "ratelimiter", s.InstanceID, metrics.Key(s.DescriptorStreamID, s.InstanceID))
 	if s.ForwardMetadata {
 		rl.meta = rl.hub.Publication(controlplane.Endpoint{Channel: s.MetadataChannel, StreamID: int32(s.DestMetadataStreamID)})
 		rl.routes = append(rl.routes, rl.hub.Route(controlplane.Endpoint{Channel: s.MetadataChannel, StreamID: int32(s.SourceMetadataStreamID)},
@@ -236,6 +245,9 @@ func (rl *RateLimiter) OnStart(p *process.Process) {
 func (rl *RateLimiter) DoWork(now clock.Mono) int {
 	rl.now = now
 	work := rl.counters.Poll()
+	if err := rl.counters.Err(); err != nil {
+		rl.report(fmt.Errorf("ratelimiter: %w", err))
+	}
 	for _, mp := range rl.mappings {
 		work += mp.src.DoWork(now) + mp.dest.DoWork(now)
 		if err := mp.dest.Err(); mp.dest.State() == remat.Failed && err != mp.reported {
@@ -246,7 +258,7 @@ func (rl *RateLimiter) DoWork(now clock.Mono) int {
 		if mp.held && mp.gate.Open(now.Nanos()) {
 			mp.held = false
 			if mp.src.FrameValid(mp.heldFrame.seq, mp.heldFrame.headerIndex) && mp.publish(&mp.heldFrame, nil) {
-				rl.metrics.HeldForwarded.Inc()
+				rl.metrics.HeldForwarded.Add(1)
 			}
 			work++
 		}
@@ -264,7 +276,7 @@ func (mp *mapping) onFrame(f *consumer.Frame) {
 		// held goes, and the destination starts a new local epoch (its sequence starts over
 		// with the source's).
 		if mp.epoch != 0 {
-			mp.rl.metrics.EpochChanges.Inc()
+			mp.rl.metrics.EpochChanges.Add(1)
 			mp.dest.Renew(mp.rl.now)
 		}
 		mp.epoch = f.Epoch
@@ -278,7 +290,7 @@ func (mp *mapping) onFrame(f *consumer.Frame) {
 		return
 	}
 	if mp.held {
-		mp.rl.metrics.RateLimited.Inc()
+		mp.rl.metrics.RateLimited.Add(1)
 	}
 	mp.held, mp.heldFrame = true, ref
 }
@@ -287,7 +299,7 @@ func (mp *mapping) onFrame(f *consumer.Frame) {
 func (mp *mapping) dropHeld() {
 	if mp.held {
 		mp.held = false
-		mp.rl.metrics.RateLimited.Inc()
+		mp.rl.metrics.RateLimited.Add(1)
 	}
 }
 
@@ -301,27 +313,27 @@ func (mp *mapping) publish(fr *frameRef, f *consumer.Frame) (ok bool) {
 	rl := mp.rl
 	p := mp.dest.Producer()
 	if p == nil {
-		rl.metrics.FramesDropped.Inc()
+		rl.metrics.FramesDropped.Add(1)
 		return false
 	}
 	c, res := p.ClaimAt(fr.seq, len(fr.payload))
 	if res != producer.OK {
-		rl.metrics.FramesDropped.Inc()
+		rl.metrics.FramesDropped.Add(1)
 		return false
 	}
 	if !mp.copyPayload(c.Payload(), fr, f) {
 		p.Abort(c)
-		rl.metrics.FramesDropped.Inc()
+		rl.metrics.FramesDropped.Add(1)
 		return false
 	}
 	mp.gate.Take(rl.now.Nanos())
 	c.SetMetaVersion(fr.meta)
 	c.SetTimestampNs(fr.ts)
 	if p.Commit(c, &fr.tensor) != producer.OK {
-		rl.metrics.FramesDropped.Inc()
+		rl.metrics.FramesDropped.Add(1)
 		return false
 	}
-	rl.metrics.FramesForwarded.Inc()
+	rl.metrics.FramesForwarded.Add(1)
 	return true
 }
 
@@ -370,7 +382,7 @@ func (mp *mapping) onDriverControl(msg []byte, h wire.Header) {
 		return
 	}
 	if mp.rate.OnHello(&hello, mp.rl.now.Nanos()) == HelloOtherConsumer {
-		mp.rl.metrics.OtherHellos.Inc()
+		mp.rl.metrics.OtherHellos.Add(1)
 	}
 }
 
@@ -429,18 +441,18 @@ func (rl *RateLimiter) onProgress(msg []byte, _ wire.Header, _ *transport.Header
 
 // offerRewritten offers a copy of msg whose streamId (the first field of the block of
 // every forwarded message) is streamID.
-func (rl *RateLimiter) offerRewritten(o *controlplane.Outbound, msg []byte, streamID uint32, count *metric.Count) {
+func (rl *RateLimiter) offerRewritten(o *controlplane.Outbound, msg []byte, streamID uint32, count *metrics.Count) {
 	rl.buf = append(rl.buf[:0], msg...)
 	binary.LittleEndian.PutUint32(rl.buf[wire.HeaderLength:], streamID)
 	rl.offer(o, rl.buf, count)
 }
 
-func (rl *RateLimiter) offer(o *controlplane.Outbound, msg []byte, count *metric.Count) {
+func (rl *RateLimiter) offer(o *controlplane.Outbound, msg []byte, count *metrics.Count) {
 	if pub := o.Pub(); pub != nil && pub.Offer(msg) > 0 {
-		count.Inc()
+		count.Add(1)
 		return
 	}
-	rl.metrics.ForwardFailed.Inc()
+	rl.metrics.ForwardFailed.Add(1)
 }
 
 // streamIDOf reads the streamId every forwarded message starts its block with, once the
