@@ -18,7 +18,7 @@ const (
 )
 
 // newRig starts a host whose driver serves the source stream and the given destinations.
-func newRig(t *testing.T, dests ...uint32) *hosttest.Host {
+func newRig(t testing.TB, dests ...uint32) *hosttest.Host {
 	t.Helper()
 	return hosttest.New(t, append([]uint32{rigSource}, dests...)...)
 }
@@ -46,7 +46,7 @@ func bridgeConfig(h *hosttest.Host, dest uint32) *config.BridgeConfig {
 }
 
 // addBridge hosts a bridge of cfg in the host's process.
-func addBridge(t *testing.T, h *hosttest.Host, cfg *config.BridgeConfig) *Bridge {
+func addBridge(t testing.TB, h *hosttest.Host, cfg *config.BridgeConfig) *Bridge {
 	t.Helper()
 	b, err := New(cfg, Options{})
 	if err != nil {

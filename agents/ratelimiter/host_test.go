@@ -36,7 +36,7 @@ func rlConfig(h *hosttest.Host, rateHz uint32) *config.RateLimiterConfig {
 	return cfg
 }
 
-func addRateLimiter(t *testing.T, h *hosttest.Host, cfg *config.RateLimiterConfig) *RateLimiter {
+func addRateLimiter(t testing.TB, h *hosttest.Host, cfg *config.RateLimiterConfig) *RateLimiter {
 	t.Helper()
 	rl, err := New(cfg, Options{})
 	if err != nil {
@@ -50,7 +50,7 @@ func addRateLimiter(t *testing.T, h *hosttest.Host, cfg *config.RateLimiterConfi
 
 // start brings up a host with a source producer, a rate limiter of cfg (made by mk) and
 // a consumer of its destination.
-func start(t *testing.T, rateHz uint32, tune func(*config.RateLimiterConfig)) (*hosttest.Host, *hosttest.Producer, *RateLimiter, *hosttest.Consumer) {
+func start(t testing.TB, rateHz uint32, tune func(*config.RateLimiterConfig)) (*hosttest.Host, *hosttest.Producer, *RateLimiter, *hosttest.Consumer) {
 	t.Helper()
 	h := hosttest.New(t, source, dest)
 	src := h.AddProducer(source)

@@ -51,7 +51,7 @@ func ClientIDBase() uint32 { return 1_000_000 + 1000*ids.Add(1) }
 
 // Host is an SHM driver and a process on one in-memory media driver.
 type Host struct {
-	t      *testing.T
+	t      testing.TB
 	Client transport.Client
 	Proc   *process.Process
 	Base   string // the SHM driver's base directory
@@ -61,7 +61,7 @@ type Host struct {
 
 // New starts a host whose driver serves the given streams, each with Slots slots and
 // pools of Strides.
-func New(t *testing.T, streams ...uint32) *Host {
+func New(t testing.TB, streams ...uint32) *Host {
 	t.Helper()
 	var specs []config.StreamSpec
 	for _, s := range streams {
@@ -71,7 +71,7 @@ func New(t *testing.T, streams ...uint32) *Host {
 }
 
 // NewWith starts a host whose driver serves the streams specs describe.
-func NewWith(t *testing.T, specs ...config.StreamSpec) *Host {
+func NewWith(t testing.TB, specs ...config.StreamSpec) *Host {
 	t.Helper()
 	base := t.TempDir()
 	dcfg, err := config.Local(base, Control, specs...)
