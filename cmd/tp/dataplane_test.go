@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"net"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -68,13 +70,14 @@ func freeUDPPort(t *testing.T) int {
 }
 
 // bridgeConfig is one half ("sender" or "receiver") of a bridge carrying the source
-// stream onto dataBridgeDest over UDP on loopback, in 8 KiB chunks.
-func (s system) bridgeConfig(t *testing.T, role string, payloadPort, controlPort int) string {
+// stream onto dataBridgeDest over UDP on loopback, in 8 KiB chunks, its payload stream to
+// (sender) or from (receiver) payloadPort; params are more of the payload channel's.
+func (s system) bridgeConfig(t *testing.T, role string, payloadPort, controlPort int, params string) string {
 	return s.file(t, "bridge-"+role+".toml", fmt.Sprintf(`
 [bridge]
 instance_id = "data-test-%[1]s"
 role = %[1]q
-payload_channel = "aeron:udp?endpoint=127.0.0.1:%[2]d|mtu=8192"
+payload_channel = "aeron:udp?endpoint=127.0.0.1:%[2]d|mtu=8192%[9]s"
 payload_stream_id = 3000
 control_channel = "aeron:udp?endpoint=127.0.0.1:%[3]d"
 control_stream_id = 3001
@@ -90,7 +93,7 @@ allowed_base_dirs = [%[6]q]
 [[mappings]]
 source_stream_id = %[7]d
 dest_stream_id = %[8]d
-`, role, payloadPort, controlPort, s.control, s.control+1, s.base, dataSource, dataBridgeDest))
+`, role, payloadPort, controlPort, s.control, s.control+1, s.base, dataSource, dataBridgeDest, params))
 }
 
 // fillFrame writes frame n: n, then words that depend on n and their offset.
@@ -295,9 +298,9 @@ func startDataSystem(t *testing.T, control int) system {
 func TestRun_BridgeCarriesFramesOverUDP(t *testing.T) {
 	s := startDataSystem(t, 46200)
 	payload, control := freeUDPPort(t), freeUDPPort(t)
-	rx := startRole(t, "run", "bridge", "--config", s.bridgeConfig(t, "receiver", payload, control), "--aeron-dir", s.dir, "--metrics-addr", "127.0.0.1:0")
+	rx := startRole(t, "run", "bridge", "--config", s.bridgeConfig(t, "receiver", payload, control, ""), "--aeron-dir", s.dir, "--metrics-addr", "127.0.0.1:0")
 	rx.waitLog("bridge running", 30*time.Second)
-	tx := startRole(t, "run", "bridge", "--config", s.bridgeConfig(t, "sender", payload, control), "--aeron-dir", s.dir)
+	tx := startRole(t, "run", "bridge", "--config", s.bridgeConfig(t, "sender", payload, control, ""), "--aeron-dir", s.dir)
 	tx.waitLog("bridge running", 30*time.Second)
 	r := newDataRig(t, s, dataBridgeDest)
 
@@ -341,7 +344,7 @@ func TestRun_BridgeCarriesFramesOverUDP(t *testing.T) {
 func TestRun_BridgeHalvesRestartMidStream(t *testing.T) {
 	s := startDataSystem(t, 46300)
 	payload, control := freeUDPPort(t), freeUDPPort(t)
-	rxConfig, txConfig := s.bridgeConfig(t, "receiver", payload, control), s.bridgeConfig(t, "sender", payload, control)
+	rxConfig, txConfig := s.bridgeConfig(t, "receiver", payload, control, ""), s.bridgeConfig(t, "sender", payload, control, "")
 	rx := startRole(t, "run", "bridge", "--config", rxConfig, "--aeron-dir", s.dir)
 	tx := startRole(t, "run", "bridge", "--config", txConfig, "--aeron-dir", s.dir)
 	r := newDataRig(t, s, dataBridgeDest)
@@ -424,4 +427,127 @@ dest_stream_id = %[5]d
 	require.GreaterOrEqual(t, metric(scrape, "tp_ratelimiter_frames_forwarded_total"), float64(r.check.frames), scrape)
 	require.Positive(t, metric(scrape, "tp_ratelimiter_rate_limited_total"), scrape)
 	require.Equal(t, exitOK, rl.stop(), rl.logs.String())
+}
+
+// lossyRelay carries UDP datagrams from a sender to a receiver on loopback, dropping,
+// duplicating and reordering some of them on purpose (this kernel has no netem), and
+// carries the receiver's replies (Aeron's status messages and NAKs) back unharmed.
+type lossyRelay struct {
+	in, out                      *net.UDPConn
+	dropped, duplicated, swapped atomic.Int64
+	// lossPermille is the share of datagrams dropped, in thousandths.
+	lossPermille atomic.Int64
+	done         chan struct{}
+}
+
+// startLossyRelay listens on a free port (returned) and relays to dstPort, each datagram
+// dropped with probability loss (lossPermille later), sent twice with probability dup and
+// held back behind the next one with probability reorder.
+func startLossyRelay(t *testing.T, dstPort int, loss, dup, reorder float64) (*lossyRelay, int) {
+	t.Helper()
+	in, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	out, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	dst := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: dstPort}
+	r := &lossyRelay{in: in, out: out, done: make(chan struct{})}
+	r.lossPermille.Store(int64(loss * 1000))
+	var sender atomic.Pointer[net.UDPAddr]
+	rng := rand.New(rand.NewPCG(1, 2))
+	go func() { // forward: harmed
+		defer close(r.done)
+		buf := make([]byte, 64<<10)
+		var held []byte
+		for {
+			n, from, err := in.ReadFromUDP(buf)
+			if err != nil {
+				return
+			}
+			sender.Store(from)
+			loss := float64(r.lossPermille.Load()) / 1000
+			switch p := rng.Float64(); {
+			case p < loss:
+				r.dropped.Add(1)
+				continue
+			case p < loss+dup:
+				r.duplicated.Add(1)
+				_, _ = out.WriteToUDP(buf[:n], dst)
+			case p < loss+dup+reorder && held == nil:
+				r.swapped.Add(1)
+				held = append([]byte(nil), buf[:n]...)
+				continue
+			}
+			_, _ = out.WriteToUDP(buf[:n], dst)
+			if held != nil {
+				_, _ = out.WriteToUDP(held, dst)
+				held = nil
+			}
+		}
+	}()
+	go func() { // back: unharmed
+		buf := make([]byte, 64<<10)
+		for {
+			n, _, err := out.ReadFromUDP(buf)
+			if err != nil {
+				return
+			}
+			if to := sender.Load(); to != nil {
+				_, _ = in.WriteToUDP(buf[:n], to)
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		in.Close()
+		out.Close()
+		<-r.done
+	})
+	return r, in.LocalAddr().(*net.UDPAddr).Port
+}
+
+// The bridge over a lossy link: a relay between the halves drops 2 %, duplicates 2 % and
+// reorders 2 % of the payload stream's datagrams. Over Aeron's reliable stream every
+// frame still arrives byte for byte; with the receiver's subscription unreliable
+// (reliable=false: Aeron skips the gaps) and a fifth of the datagrams lost, frames are
+// lost, but none that lost a chunk is published (Bridge spec §5.3): every frame that
+// arrives is still byte for byte the one sent.
+func TestRun_BridgeOverALossyLink(t *testing.T) {
+	s := startDataSystem(t, 46500)
+	recvPort, control := freeUDPPort(t), freeUDPPort(t)
+	relay, relayPort := startLossyRelay(t, recvPort, 0.02, 0.02, 0.02)
+	rx := startRole(t, "run", "bridge", "--config", s.bridgeConfig(t, "receiver", recvPort, control, ""), "--aeron-dir", s.dir)
+	tx := startRole(t, "run", "bridge", "--config", s.bridgeConfig(t, "sender", relayPort, control, ""), "--aeron-dir", s.dir, "--metrics-addr", "127.0.0.1:0")
+	r := newDataRig(t, s, dataBridgeDest)
+	r.run(10*time.Second, 5*time.Millisecond, 0, func() bool { return r.check.frames > 0 })
+	require.Positive(t, r.check.frames, "no frame bridged")
+	first, before := r.next, r.check.frames
+	r.run(3*time.Second, 10*time.Millisecond, 0, nil)
+	r.drain(500 * time.Millisecond)
+	sent, got := int(r.next-first), r.check.frames-before
+	t.Logf("reliable: %d of %d frames bridged; relay dropped %d, duplicated %d, reordered %d datagrams",
+		got, sent, relay.dropped.Load(), relay.duplicated.Load(), relay.swapped.Load())
+	r.requireGood("reliable over a lossy link")
+	require.GreaterOrEqual(t, got, sent*8/10, "Aeron recovers what the link loses: the bridge sends at most what its publication takes")
+	require.Positive(t, relay.dropped.Load())
+	require.Positive(t, relay.duplicated.Load())
+	require.Positive(t, relay.swapped.Load())
+
+	// The receiver again, its subscription unreliable, and a fifth of the datagrams lost.
+	require.Equal(t, exitOK, rx.stop(), rx.logs.String())
+	relay.lossPermille.Store(200)
+	rx = startRole(t, "run", "bridge", "--config", s.bridgeConfig(t, "receiver", recvPort, control, "|reliable=false"), "--aeron-dir", s.dir, "--metrics-addr", "127.0.0.1:0")
+	rx.waitLog("destination ready", 30*time.Second)
+	first, before = r.next, r.check.frames
+	r.run(3*time.Second, 2*time.Millisecond, dataMaxFrame, nil)
+	r.drain(500 * time.Millisecond)
+	sent, got = int(r.next-first), r.check.frames-before
+	scrape := rx.scrape()
+	sendScrape := tx.scrape()
+	t.Logf("sender: %v frames sent, %v abandoned, %v dropped", metric(sendScrape, "tp_bridge_frames_sent_total"), metric(sendScrape, "tp_bridge_send_abandoned_total"), metric(sendScrape, "tp_bridge_send_dropped_total"))
+	t.Logf("unreliable: %d of %d 64 KiB frames bridged; the receiver dropped %v frames (%v at the assembly timeout) and %v chunks alone",
+		got, sent, metric(scrape, "tp_bridge_frames_dropped_total"), metric(scrape, "tp_bridge_assemblies_timed_out_total"), metric(scrape, "tp_bridge_chunks_dropped_total"))
+	r.requireGood("unreliable over a lossy link")
+	require.Positive(t, got)
+	require.Less(t, got, sent, "nothing lost: the subscription was reliable after all")
+	require.Equal(t, exitOK, tx.stop(), tx.logs.String())
+	require.Equal(t, exitOK, rx.stop(), rx.logs.String())
 }
