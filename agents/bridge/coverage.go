@@ -47,13 +47,6 @@ func (c *coverage) add(start, end uint32) bool {
 	return true
 }
 
-// covers reports whether every byte of [start, end) is covered.
-func (c *coverage) covers(start, end uint32) bool {
-	s := c.spans
-	i := firstEndingAfter(s, start)
-	return i < len(s) && s[i].start <= start && end <= s[i].end
-}
-
 // whole reports whether the spans cover exactly [0, length).
 func (c *coverage) whole(length uint32) bool {
 	if length == 0 {
