@@ -412,7 +412,10 @@ dest_stream_id = %[5]d
 	rate := float64(got) / window.Seconds()
 	t.Logf("source %.0f Hz, destination %.1f Hz (limit 50)", float64(r.offers-offered)/window.Seconds(), rate)
 	r.requireGood("rate limited")
-	require.InDelta(t, 50, rate, 5, "forwarded rate")
+	// At most the rate (§4); below it only by what a loaded machine's scheduling costs
+	// (the rate limiter's own tests hold it to the rate exactly, on a clock they turn).
+	require.LessOrEqual(t, rate, 52.0, "forwarded rate")
+	require.GreaterOrEqual(t, rate, 30.0, "forwarded rate")
 	// Never more than the rate allows: ten frames take at least nine periods (180 ms;
 	// received, not sent, times: a period of slack for the consumer's scheduling).
 	stamps := r.check.stamps[from:]
