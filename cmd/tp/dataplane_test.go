@@ -413,7 +413,7 @@ dest_stream_id = %[5]d
 	t.Logf("source %.0f Hz, destination %.1f Hz (limit 50)", float64(r.offers-offered)/window.Seconds(), rate)
 	r.requireGood("rate limited")
 	// At most the rate (§4); below it only by what a loaded machine's scheduling costs
-	// (the rate limiter's own tests hold it to the rate exactly, on a clock they turn).
+	// (the Gate's tests hold it to the rate exactly, at times they choose).
 	require.LessOrEqual(t, rate, 52.0, "forwarded rate")
 	require.GreaterOrEqual(t, rate, 30.0, "forwarded rate")
 	// Never more than the rate allows: ten frames take at least nine periods (180 ms;
