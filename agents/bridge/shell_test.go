@@ -391,3 +391,41 @@ func isClosed(ch <-chan struct{}) bool {
 		return false
 	}
 }
+
+// Bridge spec §2, §10: one instance carries many mappings, each source onto its own
+// destination over the same payload and control streams, none of their frames crossing
+// to the other's destination.
+func TestBridgeSpec_2_ManyMappingsInOneInstance(t *testing.T) {
+	const otherSource, otherDest = rigSource + 1, rigDest + 1
+	h := hosttest.New(t, rigSource, otherSource, rigDest, otherDest)
+	srcA, srcB := h.AddProducer(rigSource), h.AddProducer(otherSource)
+	cfg := bridgeConfig(h, rigDest)
+	cfg.Mappings = append(cfg.Mappings, config.BridgeMapping{SourceStreamID: otherSource, DestStreamID: otherDest, SourceControlStreamID: 1202, DestControlStreamID: 2202})
+	b := addBridge(t, h, cfg)
+	h.Until("both destinations attached", func() bool {
+		srcA.Offer(1000)
+		srcB.Offer(2000)
+		return b.receiver.mappings[0].dest.State() == remat.Ready && b.receiver.mappings[1].dest.State() == remat.Ready
+	})
+	dstA, dstB := h.AddConsumer(rigDest), h.AddConsumer(otherDest)
+	h.Until("frames of both mappings", func() bool {
+		srcA.Offer(1000)
+		srcB.Offer(2000)
+		dstA.A.Poll(64)
+		dstB.A.Poll(64)
+		return len(dstA.Frames) >= 50 && len(dstB.Frames) >= 50
+	})
+	for _, c := range []struct {
+		dst  *hosttest.Consumer
+		size int
+	}{{dstA, 1000}, {dstB, 2000}} {
+		if c.dst.Bad != 0 {
+			t.Fatalf("%d bad frames", c.dst.Bad)
+		}
+		for _, f := range c.dst.Frames {
+			if f.Len != c.size {
+				t.Fatalf("a %d-byte frame on the destination of the %d-byte source", f.Len, c.size)
+			}
+		}
+	}
+}

@@ -104,7 +104,7 @@ func TestRateLimiterSpec_4_AtMostTheRateOnTheDestination(t *testing.T) {
 	})
 	got := len(dst.Frames) - from
 	if got > rate+1 || got < rate*8/10 || offered < 5*rate {
-		t.Fatalf("%d frames reached the destination in a second at %d Hz (the source offered %d)", got, rate, offered)
+		t.Fatalf("%d frames reached the destination in a second at %d Hz (the source offered %d); fwd %d held %d limited %d dropped %d", got, rate, offered, rl.metrics.FramesForwarded.Load(), rl.metrics.HeldForwarded.Load(), rl.metrics.RateLimited.Load(), rl.metrics.FramesDropped.Load())
 	}
 	for i := from + 1; i < len(dst.Frames); i++ {
 		if dst.Frames[i].Seq <= dst.Frames[i-1].Seq {
@@ -291,5 +291,54 @@ func TestRateLimiterSpec_6_Forwarding(t *testing.T) {
 	}
 	if q.StreamID != dest || q.ConsumerID != 9 || q.LastSeqSeen != 3 {
 		t.Fatalf("QoS %+v", q)
+	}
+}
+
+// RateLimiter spec §4, §8: one instance thins many mappings, each at its own rate (the
+// mapping's max_rate_hz, else the instance's), onto its own destination.
+func TestRateLimiterSpec_8_ManyMappingsEachAtItsRate(t *testing.T) {
+	const otherSource, otherDest = source + 1, dest + 1
+	h := hosttest.New(t, source, otherSource, dest, otherDest)
+	srcA, srcB := h.AddProducer(source), h.AddProducer(otherSource)
+	cfg := rlConfig(h, 50)
+	cfg.Mappings = append(cfg.Mappings, config.RateLimiterMapping{SourceStreamID: otherSource, DestStreamID: otherDest, MaxRateHz: 10, HasMaxRate: true})
+	rl := addRateLimiter(t, h, cfg)
+	h.Until("both destinations attached", func() bool {
+		return rl.mappings[0].dest.State() == remat.Ready && rl.mappings[1].dest.State() == remat.Ready
+	})
+	dstA, dstB := h.AddConsumer(dest), h.AddConsumer(otherDest)
+	h.Until("a first frame on each", func() bool {
+		srcA.Offer(1000)
+		srcB.Offer(2000)
+		dstA.A.Poll(64)
+		dstB.A.Poll(64)
+		return len(dstA.Frames) > 0 && len(dstB.Frames) > 0
+	})
+	fromA, fromB := len(dstA.Frames), len(dstB.Frames)
+	end := time.Now().Add(time.Second)
+	h.Until("a second", func() bool {
+		srcA.Offer(1000)
+		srcB.Offer(2000)
+		dstA.A.Poll(64)
+		dstB.A.Poll(64)
+		return time.Now().After(end)
+	})
+	for _, c := range []struct {
+		dst        *hosttest.Consumer
+		from, rate int
+		size       int
+	}{{dstA, fromA, 50, 1000}, {dstB, fromB, 10, 2000}} {
+		got := len(c.dst.Frames) - c.from
+		// At most the rate; at least half of it, what a heavily loaded machine leaves of a
+		// schedule that starts over after a stall (TestRateLimiterSpec_4_AtMostTheRate holds
+		// the Gate to the rate exactly).
+		if got > c.rate+1 || got < c.rate/2 || c.dst.Bad != 0 {
+			t.Fatalf("%d frames (%d bad) in a second at %d Hz", got, c.dst.Bad, c.rate)
+		}
+		for _, f := range c.dst.Frames {
+			if f.Len != c.size {
+				t.Fatalf("a %d-byte frame on the destination of the %d-byte source", f.Len, c.size)
+			}
+		}
 	}
 }
