@@ -5,8 +5,8 @@
 // to Prometheus when asked, and stops cleanly on SIGINT or SIGTERM.
 //
 // Exit status: 0 after a clean stop, 1 on a runtime failure (another instance already
-// serves the same endpoint, the media driver was lost), 2 on a usage or configuration
-// error.
+// serves the same endpoint, the media driver was lost, a destination stream another
+// producer holds), 2 on a usage or configuration error.
 package role
 
 import (
