@@ -51,7 +51,7 @@ func TestBridgeSpec_10_ReferenceExampleLoadsUnchanged(t *testing.T) {
 
 // Our own example carries the same keys and loads.
 func TestBridgeSpec_10_ExampleConfigLoads(t *testing.T) {
-	cfg, err := LoadBridgeConfig("examples/bridge.toml")
+	cfg, err := LoadBridgeConfig("examples/roles/bridge.toml")
 	require.NoError(t, err)
 	assert.Equal(t, BridgeBoth, cfg.Bridge.Role)
 	assert.Equal(t, StreamIDRange{First: 50000, Last: 59999}, cfg.Bridge.DestStreamIDRange)

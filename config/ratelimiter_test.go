@@ -54,7 +54,7 @@ func TestRateLimiterSpec_8_Defaults(t *testing.T) {
 }
 
 func TestRateLimiterSpec_8_ExampleConfigLoads(t *testing.T) {
-	cfg, err := LoadRateLimiterConfig("examples/ratelimiter.toml")
+	cfg, err := LoadRateLimiterConfig("examples/roles/ratelimiter.toml")
 	require.NoError(t, err)
 	require.Len(t, cfg.Mappings, 2)
 	s := &cfg.RateLimiter
