@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -297,11 +299,13 @@ func startDataSystem(t *testing.T, control int) system {
 // many 64 KiB frames as go through in two seconds, the rate logged beside that of plain
 // Aeron UDP messages of the same size through the same media driver; then the producer
 // overruns the sender, whose frames overwritten mid-send are abandoned, none torn. The
-// receiver's metrics say what it did; both halves stop cleanly.
+// receiver's metrics say what it did; another receiver of the destination fails, a second
+// process of the same instance refuses to start; both halves stop cleanly.
 func TestRun_BridgeCarriesFramesOverUDP(t *testing.T) {
 	s := startDataSystem(t, 46200)
 	payload, control := freeUDPPort(t), freeUDPPort(t)
-	rx := startRole(t, "run", "bridge", "--config", s.bridgeConfig(t, "receiver", payload, control, ""), "--aeron-dir", s.dir, "--metrics-addr", "127.0.0.1:0")
+	rxConfig := s.bridgeConfig(t, "receiver", payload, control, "")
+	rx := startRole(t, "run", "bridge", "--config", rxConfig, "--aeron-dir", s.dir, "--metrics-addr", "127.0.0.1:0")
 	rx.waitLog("bridge running", 30*time.Second)
 	tx := startRole(t, "run", "bridge", "--config", s.bridgeConfig(t, "sender", payload, control, ""), "--aeron-dir", s.dir, "--metrics-addr", "127.0.0.1:0")
 	tx.waitLog("bridge running", 30*time.Second)
@@ -342,6 +346,18 @@ func TestRun_BridgeCarriesFramesOverUDP(t *testing.T) {
 	sendScrape := tx.scrape()
 	t.Logf("source ring wrapping: %d frames offered in all; the sender abandoned %v mid-send", r.offers, metric(sendScrape, "tp_bridge_send_abandoned_total"))
 	r.requireGood("source ring wrapping")
+
+	// Another receiver instance of the same destination fails (§4: the destination is
+	// another producer's), exit 1; a second process of the same instance refuses to start.
+	text, err := os.ReadFile(rxConfig)
+	require.NoError(t, err)
+	other := startRole(t, "run", "bridge", "--aeron-dir", s.dir, "--config",
+		s.file(t, "other.toml", strings.Replace(string(text), `"data-test-receiver"`, `"data-test-other"`, 1)))
+	require.Equal(t, exitFailure, other.exit(), other.logs.String())
+	require.Contains(t, other.logs.String(), "already has a producer")
+	same := startRole(t, "run", "bridge", "--config", rxConfig, "--aeron-dir", s.dir)
+	require.Equal(t, exitFailure, same.exit(), same.logs.String())
+	require.Contains(t, same.logs.String(), "another instance runs")
 
 	scrape := rx.scrape()
 	require.GreaterOrEqual(t, metric(scrape, "tp_bridge_frames_rematerialised_total"), float64(r.check.frames), scrape)
