@@ -152,6 +152,10 @@ type Frame struct {
 	m    *mapping
 }
 
+// SlotBytes is the frame's 256-byte header slot, read in place like Payload (and valid
+// as long as it): a bridge forwards it whole (Bridge spec §5.2).
+func (f *Frame) SlotBytes() []byte { return f.slot.Bytes() }
+
 // Dims is the tensor's shape: Tensor.Dims[:Tensor.Ndims].
 func (f *Frame) Dims() []int32 { return f.Tensor.Dims[:f.Tensor.Ndims] }
 

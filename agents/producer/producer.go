@@ -124,7 +124,9 @@ func (c *Claim) SetTraceID(id uint64) { c.traceID = id }
 
 // SetCaptureTimeNs sets the slot header's timestamp_ns, the time the frame's data was
 // captured (Wire spec v1.2 §10.2.1, on the producer's clock); by default it is the commit
-// time.
+// time, and 0 restores the default. A v1.1 descriptor carries the same timestamp, a v1.2
+// one the publish time. A producer that re-materialises another stream's frames keeps
+// theirs with it (Bridge spec §6 step 9, RateLimiter spec §5 step 4).
 func (c *Claim) SetCaptureTimeNs(ns uint64) { c.captureNs = ns }
 
 // Capacity is the stride of the claim's pool: the most bytes the frame can hold.
@@ -316,6 +318,21 @@ func (p *Producer) Claim(size int) (*Claim, Result) {
 	return p.claimIn(pi, size, int(p.pools[pi].stride)), OK
 }
 
+// ClaimAt is Claim for the frame with sequence number seq, which must not be below Seq:
+// a producer that re-materialises another stream's frames keeps their sequence numbers
+// (Bridge spec §6, RateLimiter spec §4), leaving gaps where frames were dropped. An older
+// seq is refused (ErrSeqRegressed); a claim that fails leaves Seq at seq.
+func (p *Producer) ClaimAt(seq uint64, size int) (*Claim, Result) {
+	if p.open {
+		return nil, p.fail(ErrClaimOutstanding)
+	}
+	if seq < p.seq {
+		return nil, p.fail(ErrSeqRegressed)
+	}
+	p.seq = seq
+	return p.Claim(size)
+}
+
 // ClaimPool opens the next frame in the pool with id poolID, with the pool's whole
 // stride as payload (Capacity); SetLength trims it to the bytes written. An unknown
 // pool drops the frame (DropNoPoolFits).
@@ -442,12 +459,14 @@ func (p *Producer) Commit(c *Claim, t *shm.TensorHeader) Result {
 	slot.SetTimestampNs(capture)
 	slot.Commit(c.seq)
 	p.open = false
+	stamp := capture // v1.1: one timestamp, the slot's
 	if p.desc.Version == wire.V1_2 {
 		// The descriptor's timestamp is the publish time, taken after the commit (Wire
-		// spec v1.2 §10.2.1); v1.1 stamps both with the commit time.
+		// spec v1.2 §10.2.1).
 		now = p.ctl.cfg.Clock().Nanos()
+		stamp = uint64(now)
 	}
-	wire.StampFrameDescriptor(desc, uint64(now))
+	wire.StampFrameDescriptor(desc, stamp)
 	r := OK
 	if position := p.descriptors.Offer(desc); position < 0 {
 		r = offerAgain(p.descriptors, desc, position)
