@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -663,5 +664,50 @@ func TestDriverSpec_4_9_FramesBeforeProducerDetachAreRead(t *testing.T) {
 	eventually(t, "the epoch-bumped announce mapped", cs, func() bool { return cs.Stats().Epoch > epoch })
 	if got != frames {
 		t.Fatalf("%d frames read, want %d", got, frames)
+	}
+}
+
+// A producer may create its stream where the driver allows dynamic streams, as the
+// reference C client's does (publishMode EXISTING_OR_CREATE, Driver spec §4.3); a
+// consumer attaches only to a stream that exists (REQUIRE_EXISTING).
+func TestDriverSpec_4_3_ProducerCreatesADynamicStream(t *testing.T) {
+	c := startClient(t, func(cfg *config.DriverConfig) {
+		cfg.Policies.AllowDynamicStreams = true
+		cfg.Driver.StreamIDRange = config.StreamIDRange{First: 4000, Last: 4099}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	short, cancelShort := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancelShort()
+	if _, err := c.NewConsumer(short, 4050, func(*Frame) {}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("consumer of a stream nobody created: %v", err)
+	}
+	p, err := c.NewProducer(ctx, 4050)
+	if err != nil {
+		t.Fatalf("producer of a dynamic stream: %v", err)
+	}
+	defer p.Close()
+	var got []received
+	cs, err := c.NewConsumer(ctx, 4050, recorder(&got))
+	if err != nil {
+		t.Fatalf("consumer of the stream the producer created: %v", err)
+	}
+	defer cs.Close()
+	offer(t, p, cs, Tensor{Shape: Shape{DType: Uint8, Dims: []int32{3}}, Data: []byte{1, 2, 3}})
+	eventually(t, "the frame", cs, func() bool { return len(got) == 1 })
+}
+
+// $TP_SHM_BASE_DIRS sets the default allowed directories, as it does for the C library.
+func TestOptionsAllowedBaseDirsFromTheEnvironment(t *testing.T) {
+	t.Setenv("TP_SHM_BASE_DIRS", "/dev/shm/a:/dev/shm/b")
+	o, err := Options{}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"/dev/shm/a", "/dev/shm/b"}; !slices.Equal(o.AllowedBaseDirs, want) {
+		t.Fatalf("AllowedBaseDirs %v, want %v", o.AllowedBaseDirs, want)
+	}
+	if o, _ := (Options{AllowedBaseDirs: []string{"/x"}}).withDefaults(); !slices.Equal(o.AllowedBaseDirs, []string{"/x"}) {
+		t.Fatalf("set AllowedBaseDirs overridden: %v", o.AllowedBaseDirs)
 	}
 }

@@ -37,13 +37,20 @@ type lease struct {
 // control-schema messages of the driver's control stream (driverclient.Config.OnControl).
 func newLease(hub *controlplane.Hub, o *Options, clientID uint32, role wire.Role, streamID uint32, onControl func([]byte, wire.Header)) (*lease, error) {
 	l := &lease{clientID: clientID, stream: streamID}
+	// As the reference C client: a producer may create its stream where the driver
+	// allows dynamic streams (tp-driver's built-in configuration does); a consumer
+	// attaches only to a stream that exists.
+	mode := wire.PublishModeRequireExisting
+	if role == wire.RoleProducer {
+		mode = wire.PublishModeExistingOrCreate
+	}
 	dc, err := driverclient.New(hub, driverclient.Config{
 		Control: controlplane.Endpoint{Channel: o.ControlChannel, StreamID: o.ControlStreamID},
 		Params: driverclient.Params{
 			ClientID:              clientID,
 			Role:                  role,
 			StreamID:              streamID,
-			PublishMode:           wire.PublishModeRequireExisting,
+			PublishMode:           mode,
 			ExpectedLayoutVersion: shm.LayoutVersion,
 			KeepaliveInterval:     o.KeepaliveInterval,
 		},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,7 +39,8 @@ type Options struct {
 	DescriptorChannel  string
 	DescriptorStreamID int32
 	// AllowedBaseDirs are the only directories regions are mapped from (Wire §15.21a.5);
-	// default the SHM driver's default base directory, shm.DefaultBaseDir.
+	// default $TP_SHM_BASE_DIRS (colon-separated, as the C library reads it), else the SHM
+	// driver's default base directory, shm.DefaultBaseDir.
 	AllowedBaseDirs []string
 	// KeepaliveInterval paces lease keepalives; default 1 s (Driver spec §4.4).
 	KeepaliveInterval time.Duration
@@ -187,6 +189,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if len(o.AllowedBaseDirs) == 0 {
 		o.AllowedBaseDirs = []string{shm.DefaultBaseDir}
+		if env := os.Getenv("TP_SHM_BASE_DIRS"); env != "" {
+			o.AllowedBaseDirs = filepath.SplitList(env)
+		}
 	}
 	if o.KeepaliveInterval <= 0 {
 		o.KeepaliveInterval = time.Second
