@@ -204,6 +204,12 @@ type producerRole struct {
 
 	// closing: Close asked for the lease back; finished once it is given back.
 	closing, finished bool
+
+	// counters are the producer's Aeron counters, set from its statistics by the duty
+	// cycle (counterValues); releasedResults are the drops of the epochs released.
+	counters        *counterSet
+	fillCounters    func([]int64)
+	releasedResults [producer.ResultCount]uint64
 }
 
 // producerTotals are the counters of the epochs already released, so Stats survive
@@ -234,6 +240,8 @@ func (r *producerRole) OnStart(proc *process.Process) {
 	}
 	r.ctl, r.startErr = producer.NewController(r.streamID, producer.Config{ProducerID: r.clientID, Clock: clock.Now,
 		QosIntervalNs: o.QosInterval.Nanoseconds(), Consumers: consumers, AssignedByDriver: true})
+	r.counters = newCounterSet(c.transport, producerCounterInfos[:], r.streamID, r.clientID)
+	r.fillCounters = r.counterValues
 	r.epochs.Post(epochPost{why: ErrNotAttached})
 }
 
@@ -263,6 +271,7 @@ func (r *producerRole) DoWork(now clock.Mono) int {
 		return 0
 	}
 	work := r.lease.service(now)
+	work += r.counters.update(now, r.fillCounters)
 	if r.closing {
 		r.lease.detach(now)
 		r.finished = r.lease.done()
@@ -400,12 +409,42 @@ func (r *producerRole) release(pr *producer.Producer) {
 	r.totals.bytes.Add(c.Bytes)
 	r.totals.perConsumer.Add(c.PerConsumerDescriptors)
 	var dropped uint64
-	for _, n := range c.Results {
+	for i, n := range c.Results {
 		dropped += n
+		r.releasedResults[i] += n
 	}
 	r.totals.dropped.Add(dropped)
 	pr.Regions().Close()
 	r.removeLive(pr)
+}
+
+// counterValues writes the producer's statistics in the order of producerCounterInfos:
+// the epochs released and the live ones, drops by reason.
+func (r *producerRole) counterValues(v []int64) {
+	frames, bytes, perConsumer := r.totals.frames.Load(), r.totals.bytes.Load(), r.totals.perConsumer.Load()
+	results := r.releasedResults
+	if live := r.live.Load(); live != nil {
+		for _, pr := range *live {
+			c := pr.FrameCounters()
+			frames += c.Frames
+			bytes += c.Bytes
+			perConsumer += c.PerConsumerDescriptors
+			for i, n := range c.Results {
+				results[i] += n
+			}
+		}
+	}
+	v[counterProducerFrames] = int64(frames)
+	v[counterProducerBytes] = int64(bytes)
+	v[counterProducerDropsNoSubscriber] = int64(results[producer.DropNotConnected])
+	v[counterProducerDropsBackPressured] = int64(results[producer.DropBackPressured] + results[producer.DropAdminAction])
+	v[counterProducerDropsTooLarge] = int64(results[producer.DropNoPoolFits])
+	v[counterProducerDropsInvalid] = int64(results[producer.DropInvalidSize] + results[producer.DropInvalidTensor] + results[producer.DropTensorExceedsPayload])
+	v[counterProducerDropsPublication] = int64(results[producer.DropPublicationClosed] + results[producer.DropMaxPositionExceeded] + results[producer.DropPublicationError])
+	v[counterProducerMisuse] = int64(results[producer.ErrClaimOutstanding] + results[producer.ErrNoClaim] +
+		results[producer.ErrProgressRegressed] + results[producer.ErrProgressOverrun])
+	v[counterProducerLeaseLosses] = int64(r.lease.losses.Load())
+	v[counterProducerPerConsumerDescriptors] = int64(perConsumer)
 }
 
 func (r *producerRole) addLive(pr *producer.Producer) {
@@ -438,6 +477,9 @@ func (r *producerRole) setErr(err error) {
 func (r *producerRole) OnClose() {
 	if r.lease != nil {
 		r.lease.close()
+	}
+	if r.counters != nil {
+		r.counters.close()
 	}
 	if r.control != nil {
 		r.control.Release()
