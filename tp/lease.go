@@ -1,8 +1,10 @@
 package tp
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 
 	"github.com/tensorpool/tensorpool/agents/controlplane"
@@ -21,10 +23,15 @@ type lease struct {
 	dc       *driverclient.Client
 	clientID uint32
 	stream   uint32
+	role     wire.Role
 	started  bool
-	granted  bool
-	lost     bool
-	lastLoss driverclient.LossReason
+	// log receives the lease's events (Options.Logger); refusedWith is the last refusal
+	// logged, whose repeats go to Debug.
+	log         *slog.Logger
+	refusedWith string
+	granted     bool
+	lost        bool
+	lastLoss    driverclient.LossReason
 	// lastRevoke is the reason of the notice behind lastLoss when it is LossRevoked.
 	lastRevoke wire.LeaseRevokeReason
 	// losses counts lease endings and id is the live lease's id (0 without one), for
@@ -36,7 +43,10 @@ type lease struct {
 // newLease registers a driver client on hub. onControl, if not nil, receives the
 // control-schema messages of the driver's control stream (driverclient.Config.OnControl).
 func newLease(hub *controlplane.Hub, o *Options, clientID uint32, role wire.Role, streamID uint32, onControl func([]byte, wire.Header)) (*lease, error) {
-	l := &lease{clientID: clientID, stream: streamID}
+	l := &lease{clientID: clientID, stream: streamID, role: role, log: o.Logger}
+	if l.log == nil {
+		l.log = slog.New(slog.DiscardHandler)
+	}
 	// As the reference C client: a producer may create its stream where the driver
 	// allows dynamic streams (tp-driver's built-in configuration does); a consumer
 	// attaches only to a stream that exists.
@@ -69,14 +79,47 @@ func (l *lease) onEvent(e driverclient.Effect) {
 	case driverclient.Granted:
 		l.granted = true
 		l.id.Store(e.Grant.LeaseID)
+		msg := "lease granted"
+		if l.losses.Load() > 0 {
+			msg = "lease granted again (reattached)"
+		}
+		l.log.Info(msg, l.attrs(slog.Uint64("lease", e.Grant.LeaseID), slog.Uint64("epoch", e.Grant.Epoch))...)
+		l.refusedWith = ""
 	case driverclient.Lost:
 		l.lost = true
 		l.lastLoss, l.lastRevoke = e.Reason, e.Revoked.Reason
 		l.losses.Add(1)
+		attrs := l.attrs(slog.Uint64("lease", l.id.Load()), slog.String("reason", e.Reason.String()))
+		if e.Reason == driverclient.LossRevoked {
+			attrs = append(attrs, slog.String("revoke_reason", e.Revoked.Reason.String()))
+			if e.Revoked.ErrorMessage != "" {
+				attrs = append(attrs, slog.String("driver_message", e.Revoked.ErrorMessage))
+			}
+		}
 		l.id.Store(0)
+		l.log.Warn("lease lost; reattaching", attrs...)
+	case driverclient.Refused:
+		// The first refusal of a kind is news; its repeats, every retry, are not.
+		level := slog.LevelWarn
+		if text := e.Err.Error(); text == l.refusedWith {
+			level = slog.LevelDebug
+		} else {
+			l.refusedWith = text
+		}
+		l.log.Log(context.Background(), level, "attach refused; retrying", l.attrs(slog.Any("err", e.Err))...)
 	case driverclient.Detached:
+		if id := l.id.Load(); id != 0 {
+			l.log.Info("lease detached", l.attrs(slog.Uint64("lease", id))...)
+		} else {
+			l.log.Debug("attach abandoned", l.attrs()...)
+		}
 		l.id.Store(0)
 	}
+}
+
+// attrs are the log attributes naming the lease's client, followed by more.
+func (l *lease) attrs(more ...any) []any {
+	return append([]any{slog.String("role", l.role.String()), slog.Uint64("stream", uint64(l.stream)), slog.Uint64("client", uint64(l.clientID))}, more...)
 }
 
 // service runs the driver client's timers, starting to attach once its control stream

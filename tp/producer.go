@@ -357,7 +357,9 @@ func (r *producerRole) mapGrant(g *wire.ShmAttachResponse) {
 	}
 	regions, err := producer.OpenRegions(layout, r.policy, g.HeaderRegionURI, uris)
 	if err != nil {
-		r.setErr(fmt.Errorf("tp: mapping the regions of stream %d epoch %d: %w", g.StreamID, g.Epoch, err))
+		err = fmt.Errorf("tp: mapping the regions of stream %d epoch %d: %w", g.StreamID, g.Epoch, err)
+		r.p.client.log.Error("producer cannot map its grant", "stream", r.streamID, "client", r.clientID, "epoch", g.Epoch, "err", err)
+		r.setErr(err)
 		return
 	}
 	r.setErr(nil)
@@ -375,10 +377,13 @@ func (r *producerRole) beginEpoch() {
 	pr, err := r.ctl.NewEpoch(regions, r.desc.Get())
 	if err != nil {
 		regions.Close()
-		r.setErr(fmt.Errorf("tp: producer for stream %d: %w", r.streamID, err))
+		err = fmt.Errorf("tp: producer for stream %d: %w", r.streamID, err)
+		r.p.client.log.Error("producer cannot start its epoch", "stream", r.streamID, "client", r.clientID, "err", err)
+		r.setErr(err)
 		return
 	}
 	pr.Controller().RefreshActivity(clock.Now().Nanos())
+	r.p.client.log.Info("producer writing a new epoch", "stream", r.streamID, "client", r.clientID, "epoch", pr.Epoch())
 	r.epochs.Post(epochPost{p: pr})
 	r.addLive(pr)
 	r.epoch.Store(pr.Epoch())

@@ -59,9 +59,12 @@ type Options struct {
 	MetadataStreamID int32
 	// Consumer is how consumers introduce themselves (ConsumerHello, Wire spec §10.1.2).
 	Consumer ConsumerOptions
-	// Logger receives the Aeron client's and the control plane's asynchronous errors;
-	// default discards them (a transport failure still ends the Client's operations with
-	// an error).
+	// Logger receives what happens to the Client's leases, with the role, stream and
+	// client named: grants and reattaches (Info), losses with their reason and refused
+	// attaches (Warn; a refusal's repeats at Debug), detaches, the epochs a producer maps
+	// and what it cannot map; and the Aeron client's and the control plane's asynchronous
+	// errors. The default discards them (a transport failure still ends the Client's
+	// operations with an error).
 	Logger *slog.Logger
 	// Transport, when set, is the transport the Client uses instead of connecting to
 	// AeronDir (an in-memory one in tests, another backend); the Client does not close it.
