@@ -79,8 +79,10 @@ typedef struct tp_discovery_client_stct tp_discovery_client_t;
 /* ---- Context: connection settings, copied by tp_client_connect. ----
  *
  * Defaults: aeron_dir "" (the AERON_DIR environment variable, else Aeron's
- * default directory); control channel "aeron:ipc?term-length=4m" stream 1000;
- * descriptor channel the same, stream 1100; QoS and metadata off (no channel);
+ * default directory); control channel "aeron:ipc" stream 1000 (tp-driver's
+ * default; without parameters it joins the stream's publication whatever its term
+ * length, where the reference's "aeron:ipc?term-length=4m" would be refused by a
+ * publication of another); descriptor channel the same, stream 1100; QoS and metadata off (no channel);
  * client id the process id; attach and detach timeouts 5 s; keepalive and QoS
  * intervals 1 s; announce freshness 3 s; consumer mode STREAM, no rate cap,
  * no FrameProgress (see tp_context_set_consumer_progress); regions may be

@@ -30,8 +30,9 @@ import (
 	"github.com/tensorpool/tensorpool/tp"
 )
 
-// channel is the C library's default for control and descriptors: Aeron refuses a second
-// IPC publication on a stream whose term length differs from the first one's.
+// channel is the tp-driver's control channel in these tests, and the descriptors': Aeron
+// refuses a second IPC publication on a stream whose term length differs from the first
+// one's (the C library's default, "aeron:ipc" without parameters, joins either).
 const channel = "aeron:ipc?term-length=4m"
 
 type options struct {
