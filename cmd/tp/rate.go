@@ -112,10 +112,11 @@ announce stream (from --config or tp-driver's built-in configuration), maps
 each announced epoch's header ring read-only, and reads the payload length
 of every frame a FrameDescriptor announces from its header slot, under the
 slot's seqlock as a consumer does. Every --interval it prints for each
-tensorpool stream the bytes per second over the newest --window frames and
-their mean, minimum and maximum size. A frame whose slot was overwritten
-before it could be read, or whose epoch no announce has described yet, is
-counted as of unknown size.
+tensorpool stream the bytes per second over the newest --window frames (their
+rate, as hz computes it, times their mean size) and their mean, minimum and
+maximum size. Frames that arrive before their epoch's announce (announces
+come once a second) are read when it comes, if still in their slots; a frame
+whose slot was overwritten before it could be read is of unknown size.
 
 Header rings are mapped only from an allowed base directory: the
 --allowed-base-dir flags, else $TP_SHM_BASE_DIRS (colon-separated), else the
@@ -146,6 +147,7 @@ type streamRate struct {
 	id      uint32
 	arrived []time.Time // a ring of the newest window arrival times
 	sizes   []int64     // bw: the sizes of the frames in arrived, -1 unknown
+	frames  []frameRef  // bw: which frame each is, to read its size once its ring is mapped
 	next    int
 	full    bool
 	// since the last report:
@@ -157,8 +159,15 @@ type streamRate struct {
 	ring               *headerRing
 }
 
-func (s *streamRate) add(at time.Time, size int64) {
-	s.arrived[s.next], s.sizes[s.next] = at, size
+// frameRef names a frame of the window: its epoch, sequence and header slot (-1: the
+// slot follows from seq, as in wire v1.2).
+type frameRef struct {
+	epoch, seq uint64
+	index      int64
+}
+
+func (s *streamRate) add(at time.Time, size int64, f frameRef) {
+	s.arrived[s.next], s.sizes[s.next], s.frames[s.next] = at, size, f
 	s.next++
 	if s.next == len(s.arrived) {
 		s.next, s.full = 0, true
@@ -276,14 +285,17 @@ func runRate(cmd *cobra.Command, o rateOptions, ids []uint32, bandwidth bool) er
 				s.skipped += fd.Seq - s.lastSeq - 1
 			}
 			s.lastSeq, s.lastEpoch = fd.Seq, fd.Epoch
-			size := int64(-1)
+			size, ref := int64(-1), frameRef{epoch: fd.Epoch, seq: fd.Seq, index: int64(fd.HeaderIndex)}
+			if fd.Version == wire.V1_2 {
+				ref.index = -1
+			}
 			if bandwidth {
-				size = frameSize(s, &fd, announces[fd.StreamID], policy, problems)
+				size = frameSize(s, ref, announces[fd.StreamID], policy, problems)
 				if size < 0 {
 					s.unknown++
 				}
 			}
-			s.add(time.Now(), size)
+			s.add(time.Now(), size, ref)
 		}
 	}
 	reports := 0
@@ -342,40 +354,56 @@ func (p *lazyPolicy) get() (*shm.PathPolicy, error) {
 }
 
 func newStreamRate(id uint32, window int) *streamRate {
-	return &streamRate{id: id, arrived: make([]time.Time, window), sizes: make([]int64, window)}
+	return &streamRate{id: id, arrived: make([]time.Time, window), sizes: make([]int64, window), frames: make([]frameRef, window)}
 }
 
-// frameSize reads the payload length of the frame fd describes, mapping its epoch's
-// header ring when the announce of that epoch has arrived; -1 when it cannot be known.
-// What went wrong mapping a ring is kept in problems for the report.
-func frameSize(s *streamRate, fd *wire.FrameDescriptor, a *wire.ShmPoolAnnounce, policy *lazyPolicy, problems map[uint32]string) int64 {
-	if s.ring != nil && s.ring.epoch != fd.Epoch {
+// frameSize reads the payload length of frame f, mapping its epoch's header ring when
+// the announce of that epoch has arrived; -1 when it cannot be known. A ring mapped
+// late also gives the sizes of the frames of its epoch already in the window, those
+// still in their slots. What went wrong mapping a ring is kept in problems for the
+// report.
+func frameSize(s *streamRate, f frameRef, a *wire.ShmPoolAnnounce, policy *lazyPolicy, problems map[uint32]string) int64 {
+	if s.ring != nil && s.ring.epoch != f.epoch {
 		s.ring.close()
 		s.ring = nil
 	}
 	if s.ring == nil {
-		if a == nil || a.Epoch != fd.Epoch {
-			problems[fd.StreamID] = fmt.Sprintf("no ShmPoolAnnounce of epoch %d yet", fd.Epoch)
+		if a == nil || a.Epoch != f.epoch {
+			problems[s.id] = fmt.Sprintf("no ShmPoolAnnounce of epoch %d yet", f.epoch)
 			return -1
 		}
 		pp, err := policy.get()
 		if err != nil {
-			problems[fd.StreamID] = err.Error()
+			problems[s.id] = err.Error()
 			return -1
 		}
 		ring, err := openHeaderRing(pp, a)
 		if err != nil {
-			problems[fd.StreamID] = err.Error()
+			problems[s.id] = err.Error()
 			return -1
 		}
 		s.ring = ring
-		delete(problems, fd.StreamID)
+		delete(problems, s.id)
+		for i, earlier := range s.frames {
+			if s.sizes[i] < 0 && earlier.epoch == f.epoch && (s.full || i < s.next) {
+				if n := s.ring.size(earlier); n >= 0 {
+					s.sizes[i] = n
+					s.unknown--
+				}
+			}
+		}
 	}
-	index := fd.HeaderIndex
-	if fd.Version == wire.V1_2 {
-		index = s.ring.ring.HeaderIndex(fd.Seq)
+	return s.ring.size(f)
+}
+
+// size is the payload length of frame f of the ring's epoch, -1 when its slot holds
+// another frame now.
+func (r *headerRing) size(f frameRef) int64 {
+	index := uint32(f.index)
+	if f.index < 0 {
+		index = r.ring.HeaderIndex(f.seq)
 	}
-	n, ok := s.ring.valuesLen(fd.Seq, index)
+	n, ok := r.valuesLen(f.seq, index)
 	if !ok {
 		return -1
 	}
@@ -426,9 +454,10 @@ func (s *streamRate) report(bandwidth bool) rateReport {
 		return r
 	}
 	r.MeanBytes = float64(total) / float64(known)
-	// Frames of unknown size are assumed of the mean size, so they do not lower the rate.
-	if span := time.Since(times[0]).Seconds(); span > 0 {
-		r.BytesPerSecond = r.MeanBytes * float64(len(times)) / span
+	// The frame rate over the window, as hz computes it, times the mean size: frames of
+	// unknown size count as of the mean size, so they do not lower the rate.
+	if span := times[len(times)-1].Sub(times[0]).Seconds(); span > 0 {
+		r.BytesPerSecond = r.MeanBytes * float64(len(times)-1) / span
 	}
 	return r
 }
