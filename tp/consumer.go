@@ -20,6 +20,7 @@ import (
 type Consumer struct {
 	client   *Client
 	role     *consumer.Agent
+	counters *consumerCounters
 	streamID uint32
 	handler  func(*Frame)
 	closed   atomic.Bool
@@ -80,8 +81,12 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
 	}
-	cs.role = role
+	cs.role, cs.counters = role, newConsumerCounters(role, streamID)
 	if err := c.proc.Add(role); err != nil {
+		return nil, ErrClosed
+	}
+	if err := c.proc.Add(cs.counters); err != nil {
+		cs.shut()
 		return nil, ErrClosed
 	}
 	// The condition runs on the duty cycle, and may run once more after a wait that ended
@@ -163,11 +168,14 @@ func (cs *Consumer) Close() error {
 }
 
 // shut stops the data path, gives the lease back (briefly waiting for the driver) and
-// removes the role; the mapping and subscriptions go once both are done.
+// removes the role and its counters; the mapping and subscriptions go once both are done.
 func (cs *Consumer) shut() {
 	cs.closed.Store(true)
 	cs.role.StopPolling()
 	c, r := cs.client, cs.role
+	if done, err := c.proc.Remove(cs.counters); err == nil {
+		_ = c.wait(context.Background(), func() bool { return isClosed(done) })
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), detachTimeout)
 	if c.proc.Do(r.Detach) == nil {
 		_ = c.wait(ctx, r.Detached) // best effort

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/tensorpool/tensorpool/agents/consumer"
+	"github.com/tensorpool/tensorpool/agents/process"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
@@ -184,4 +186,57 @@ func (s *counterSet) close() {
 			_ = c.Close()
 		}
 	}
+}
+
+// consumerCounters keeps a consumer's Aeron counters. The consumer role (consumer.Agent)
+// is the agents package's and knows nothing of them, so this agent runs beside it on the
+// Client's duty cycle and sets them from the role's Status, which any goroutine may read.
+type consumerCounters struct {
+	role     *consumer.Agent
+	streamID uint32
+	set      *counterSet
+	fill     func([]int64)
+}
+
+func newConsumerCounters(role *consumer.Agent, streamID uint32) *consumerCounters {
+	k := &consumerCounters{role: role, streamID: streamID}
+	k.fill = k.values
+	return k
+}
+
+// OnStart adds the counters, on the duty cycle.
+func (k *consumerCounters) OnStart(p *process.Process) {
+	k.set = newCounterSet(p.Transport(), consumerCounterInfos[:], k.streamID, k.role.ClientID())
+}
+
+func (k *consumerCounters) DoWork(now clock.Mono) int { return k.set.update(now, k.fill) }
+
+// OnClose frees the counters.
+func (k *consumerCounters) OnClose() { k.set.close() }
+
+func (k *consumerCounters) RoleName() string {
+	return fmt.Sprintf("tp-consumer-counters:%d", k.streamID)
+}
+
+// values writes the consumer's statistics in the order of consumerCounterInfos. A late
+// drop is counted in Drops too, under its SHM reason; invalid is every drop that has no
+// counter of its own.
+func (k *consumerCounters) values(v []int64) {
+	st := k.role.Status()
+	c := &st.Counters
+	notMapped := c.Drops[consumer.DropNotMapped] + c.Drops[consumer.DropEpochMismatch]
+	rateLimited := c.Drops[consumer.DropRateLimited]
+	var drops uint64
+	for _, d := range c.Drops {
+		drops += d
+	}
+	v[counterConsumerFrames] = int64(c.Frames)
+	v[counterConsumerBytes] = int64(c.Bytes)
+	v[counterConsumerDropsGap] = int64(c.DropsGap)
+	v[counterConsumerDropsLate] = int64(c.DropsLate)
+	v[counterConsumerDropsNotMapped] = int64(notMapped)
+	v[counterConsumerDropsRateLimited] = int64(rateLimited)
+	v[counterConsumerDropsInvalid] = int64(drops - c.DropsLate - notMapped - rateLimited)
+	v[counterConsumerRemaps] = int64(c.Remaps)
+	v[counterConsumerLeaseLosses] = int64(st.LeaseLosses)
 }

@@ -102,4 +102,69 @@ func TestProducerCountersInTheCnC(t *testing.T) {
 	}
 }
 
+// A consumer's statistics are Aeron counters in the CnC file too, with type ids
+// 1050-1059 and the same labels; they follow the frames it delivers and the epochs it
+// maps, and go when it closes.
+func TestConsumerCountersInTheCnC(t *testing.T) {
+	c, _, _ := startClientWith(t, []uint32{4096}, nil, Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	p, err := c.NewProducer(ctx, testStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var got []received
+	cs, err := c.NewConsumer(ctx, testStream, recorder(&got))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tensor := Tensor{Shape: Shape{DType: Uint8, Dims: []int32{100}}, Data: make([]byte, 100)}
+	for range 5 {
+		offer(t, p, cs, tensor)
+	}
+	eventually(t, "five frames", cs, func() bool { return len(got) == 5 })
+
+	var values map[int32]int64
+	var labels map[int32]string
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		values, labels = cncCounters(t, testStream, cs.ID())
+		if values[1050] == 5 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stats := cs.Stats()
+	if len(values) != int(consumerCounterCount) {
+		t.Fatalf("%d consumer counters in the CnC, want %d: %v", len(values), consumerCounterCount, labels)
+	}
+	if values[1050] != 5 || values[1051] != 500 || stats.Frames != 5 {
+		t.Fatalf("frames %d, bytes %d in the CnC; Stats %+v", values[1050], values[1051], stats)
+	}
+	if values[1057] < 1 || values[1057] != int64(stats.Remaps) {
+		t.Fatalf("remaps %d in the CnC, Stats.Remaps %d", values[1057], stats.Remaps)
+	}
+	if values[1052] != int64(stats.DropsGap) || values[1053] != int64(stats.DropsLate) {
+		t.Fatalf("gap %d, late %d drops in the CnC; Stats %+v", values[1052], values[1053], stats)
+	}
+	if want := "tp_consumer_frames_total: stream=" + itoa(testStream) + " client=" + itoa(cs.ID()); labels[1050] != want {
+		t.Fatalf("label %q, want %q", labels[1050], want)
+	}
+	if want := "tp_consumer_drops_total reason=not_mapped: stream=" + itoa(testStream) + " client=" + itoa(cs.ID()); labels[1054] != want {
+		t.Fatalf("label %q, want %q", labels[1054], want)
+	}
+
+	if err := cs.Close(); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(waitTimeout)
+	for values, _ := cncCounters(t, testStream, cs.ID()); len(values) != 0; values, _ = cncCounters(t, testStream, cs.ID()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("counters left after Close: %v", values)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func itoa(v uint32) string { return strconv.FormatUint(uint64(v), 10) }

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"io/fs"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -140,10 +144,49 @@ func TestListShowsTheRunningSystem(t *testing.T) {
 	require.Regexp(t, `^aeron:ipc stream 413\d\d$`, c.Descriptors, "assigned by the driver")
 	require.Regexp(t, `^aeron:ipc stream 414\d\d$`, c.Control)
 	require.NotNil(t, c.LastSeqSeen, "from QosConsumer")
+	require.NotNil(t, c.Frames, "from the consumer's counters")
+	require.Positive(t, *c.Frames)
 
 	text := s.tp(t, exitOK, "list", "--config", s.configPath, "--duration", "1500ms")
 	for _, want := range []string{"DRIVERS (1)", "STREAMS (1)", "LEASES (2)", "PRODUCERS (1)", "CONSUMERS (1)", "cmd-tp-test", strconv.Itoa(s.driver.Process.Pid)} {
 		require.Contains(t, text.stdout, want)
+	}
+}
+
+// tp inspect reads a live stream's header ring, which tp-driver made and the producer
+// writes while it is read: the superblock names the stream and a running owner whose
+// activity the driver keeps fresh, and the newest slots are whole frames (none torn:
+// 20 ms apart, a slot is not rewritten while read).
+func TestInspectReadsALiveHeaderRing(t *testing.T) {
+	s := runningSystem(t)
+	var rings []regionReport
+	require.NoError(t, filepath.WalkDir(s.baseDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.Name() != "header.ring" {
+			return err
+		}
+		r := s.tp(t, exitOK, "inspect", "--json", "--slots", "4", path)
+		var report regionReport
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &report), r.stdout)
+		if report.HeaderRing != nil {
+			rings = append(rings, report)
+		}
+		return nil
+	}))
+	require.NotEmpty(t, rings, "no header ring under %s", s.baseDir)
+	ring := slices.MaxFunc(rings, func(a, b regionReport) int { return cmp.Compare(a.Superblock.Epoch, b.Superblock.Epoch) })
+	sb := ring.Superblock
+	require.Equal(t, "HEADER_RING", sb.RegionType)
+	require.Equal(t, uint32(sysStream), sb.StreamID)
+	require.True(t, sb.PidAlive, "the region's owner %d", sb.Pid)
+	require.Less(t, sb.ActivityAgeNs, int64(5*time.Second))
+	require.Positive(t, ring.HeaderRing.Written)
+	require.NotEmpty(t, ring.HeaderRing.Slots)
+	for _, slot := range ring.HeaderRing.Slots {
+		if slot.Committed {
+			require.Equal(t, uint32(sysFrameBytes), slot.ValuesLen, "%+v", slot)
+			require.Equal(t, []int32{sysFrameBytes}, slot.Dims)
+			require.Equal(t, "UINT8", slot.Dtype)
+		}
 	}
 }
 
@@ -199,6 +242,9 @@ func TestStatShowsTheDriversCounters(t *testing.T) {
 	require.Equal(t, float64(2), labels["tp_driver_leases_active: instance=cmd-tp-test lease_id_prefix="+prefixOf(t, labels)])
 	require.Positive(t, labels["tp_producer_frames_total: stream=10000 client=7001"], "the producer's counters")
 	require.Contains(t, labels, "tp_producer_drops_total reason=back_pressured: stream=10000 client=7001")
+	require.Positive(t, labels["tp_consumer_frames_total: stream=10000 client=7101"], "the consumer's counters")
+	require.Contains(t, labels, "tp_consumer_drops_total reason=late: stream=10000 client=7101")
+	require.Contains(t, labels, "tp_consumer_remaps_total: stream=10000 client=7101")
 
 	text := s.tp(t, exitOK, "stat", "--count", "1", "--filter", "Bytes currently mapped|tp_driver_leases_active")
 	require.Contains(t, text.stdout, "media driver pid")
