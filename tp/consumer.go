@@ -77,6 +77,7 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 		Qos:               controlplane.Endpoint{Channel: o.QosChannel, StreamID: o.QosStreamID},
 		Lease:             true,
 		KeepaliveInterval: o.KeepaliveInterval,
+		OnLeaseEvent:      newLeaseLog(o.Logger, wire.RoleConsumer, streamID, id).event,
 	}, cs.onFrame)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
@@ -99,10 +100,10 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 		mu.Lock()
 		defer mu.Unlock()
 		startErr, refused = err, last
-		return ready || err != nil
+		return ready || err != nil || permanent(last)
 	})
 	mu.Lock()
-	err = firstError(startErr, attachError(werr, refusal{refused, streamID}))
+	err = firstError(startErr, c.attachError(werr, streamID, refused))
 	mu.Unlock()
 	if err != nil {
 		cs.shut()
@@ -114,16 +115,6 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 	}
 	return cs, nil
 }
-
-// refusal is a driver's last refusal of an attach, read on the duty cycle, for
-// attachError.
-type refusal struct {
-	last error
-	id   uint32
-}
-
-func (r refusal) refusal() error { return r.last }
-func (r refusal) stream() uint32 { return r.id }
 
 func (cs *Consumer) onFrame(f *consumer.Frame) {
 	cs.frame.f = f

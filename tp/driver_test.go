@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -464,10 +466,20 @@ func TestOptionsDefaultsAndRefusals(t *testing.T) {
 	if _, err := c.NewConsumer(ctx, testStream, nil); !errors.Is(err, ErrInvalidOptions) {
 		t.Errorf("nil handler: %v", err)
 	}
-	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-	defer cancel()
-	if _, err := c.NewProducer(short, 4242); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("producer of an unknown stream: %v", err)
+	// A refusal no retry changes ends the attach at once, even with no deadline, and
+	// says why.
+	start := time.Now()
+	_, err = c.NewProducer(ctx, 4242)
+	refused, ok := errors.AsType[*driverclient.RefusedError](err)
+	if !errors.Is(err, ErrRefused) || !ok || !refused.Permanent() || errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("producer of a stream the driver does not serve: %v", err)
+	} else if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the refusal took %v", took)
+	} else {
+		t.Logf("after %v: %v", took.Round(time.Millisecond), err)
+	}
+	if _, err := c.NewConsumer(ctx, 4243, func(*Frame) {}); !errors.Is(err, ErrRefused) {
+		t.Errorf("consumer of a stream the driver does not serve: %v", err)
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
@@ -710,4 +722,29 @@ func TestOptionsAllowedBaseDirsFromTheEnvironment(t *testing.T) {
 	if o, _ := (Options{AllowedBaseDirs: []string{"/x"}}).withDefaults(); !slices.Equal(o.AllowedBaseDirs, []string{"/x"}) {
 		t.Fatalf("set AllowedBaseDirs overridden: %v", o.AllowedBaseDirs)
 	}
+}
+
+// An attach nothing answers ends with ctx, and the error says where it went: the aeron
+// dir, the control channel and stream, and whether a media driver is alive there.
+func TestAttachNobodyAnswersNamesWhereItWent(t *testing.T) {
+	control := nextStream.Add(2)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	c, err := Connect(ctx, Options{AeronDir: sharedAeronDir, ControlStreamID: control, DescriptorStreamID: control + 1, AllowedBaseDirs: []string{t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	short, cancelShort := context.WithTimeout(ctx, 700*time.Millisecond)
+	defer cancelShort()
+	_, err = c.NewConsumer(short, testStream, func(*Frame) {})
+	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrRefused) {
+		t.Fatalf("no driver: %v", err)
+	}
+	for _, want := range []string{fmt.Sprintf("no SHM driver answered on aeron:ipc stream %d", control), sharedAeronDir, "media driver alive"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q does not say %q", err, want)
+		}
+	}
+	t.Log(err)
 }

@@ -119,8 +119,21 @@ func (c *Client) NewProducer(ctx context.Context, streamID uint32) (*Producer, e
 	if err := c.proc.Add(r); err != nil {
 		return nil, ErrClosed
 	}
-	werr := c.wait(ctx, func() bool { return r.mapped || r.startErr != nil || r.mapErr != nil })
-	if err := firstError(r.startErr, r.mapErr, attachError(werr, r)); err != nil {
+	// The condition runs on the duty cycle, and may run once more after a wait that ended
+	// with ctx: the refusal it reads is handed over under a lock.
+	var mu sync.Mutex
+	var refused error
+	werr := c.wait(ctx, func() bool {
+		last := r.refusal()
+		mu.Lock()
+		refused = last
+		mu.Unlock()
+		return r.mapped || r.startErr != nil || r.mapErr != nil || permanent(last)
+	})
+	mu.Lock()
+	attachErr := c.attachError(werr, streamID, refused)
+	mu.Unlock()
+	if err := firstError(r.startErr, r.mapErr, attachErr); err != nil {
 		p.shut()
 		return nil, err
 	}
@@ -139,24 +152,6 @@ func firstError(errs ...error) error {
 		}
 	}
 	return nil
-}
-
-// attachError says why waiting for a grant ended: ctx's end, with the driver's last
-// refusal when there was one.
-func attachError(werr error, r leaseHolder) error {
-	if werr == nil {
-		return nil
-	}
-	if last := r.refusal(); last != nil {
-		return fmt.Errorf("tp: attach to stream %d: %w (last attempt: %w)", r.stream(), werr, last)
-	}
-	return fmt.Errorf("tp: attach to stream %d: %w", r.stream(), werr)
-}
-
-// leaseHolder is a role with a lease, for attachError.
-type leaseHolder interface {
-	refusal() error
-	stream() uint32
 }
 
 // producerRole is a producer's agent on the Client's duty cycle: its lease, the mapping
@@ -510,14 +505,13 @@ func (r *producerRole) OnClose() {
 
 func (r *producerRole) RoleName() string { return fmt.Sprintf("tp-producer:%d", r.streamID) }
 
+// refusal is why the lease is not granted yet. Duty cycle.
 func (r *producerRole) refusal() error {
 	if r.lease == nil {
 		return nil
 	}
 	return r.lease.refusal()
 }
-
-func (r *producerRole) stream() uint32 { return r.streamID }
 
 // consumerTimeout is how long a consumer's per-consumer streams outlive its last hello:
 // five hello periods (1 s) or QoS intervals, whichever is longer (§10.1.3: 3–5×).
