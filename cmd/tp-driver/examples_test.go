@@ -21,7 +21,7 @@ import (
 	"github.com/tensorpool/tensorpool/tp"
 )
 
-// fullSizeEnv makes TestExampleConfigsServe run camera-large.toml as written, with its
+// fullSizeEnv makes TestProcess_ExampleConfigsServe run camera-large.toml as written, with its
 // 5 GiB epochs (about 11 GiB of /dev/shm: two epochs of each stream).
 const fullSizeEnv = "TP_TEST_EXAMPLES_FULL_SIZE"
 
@@ -36,13 +36,13 @@ var smallerProfiles = map[string][][2]string{
 	},
 }
 
-// Every driver configuration in config/examples serves: tp-driver starts with it (on
+// Issue 14.7: every driver configuration in config/examples serves: tp-driver starts with it (on
 // a private base directory and control streams, set through the environment as an
 // operator would), a producer and a consumer attach to each of its static streams and
 // to a dynamic one, a frame goes through, and SIGTERM stops it with exit status 0.
 // Files that configure other roles (no [driver] or [profiles] table) are left to their
 // commands.
-func TestExampleConfigsServe(t *testing.T) {
+func TestProcess_ExampleConfigsServe(t *testing.T) {
 	root, err := filepath.Abs("../../config/examples")
 	require.NoError(t, err)
 	var served []string

@@ -94,8 +94,9 @@ func (b *syncBuffer) String() string {
 // The README's quickstart, run as written: the four terminals as four processes
 // (media driver, tp-driver, a Go producer and a Go consumer), the checks of a fifth,
 // then the C producer and consumer built as the README says, a C consumer reading the
-// Go producer and the Go consumer reading the C producer; every process stopped with
-// Ctrl-C and exiting 0, and nothing left in /dev/shm. The test isolates the run through
+// Go producer and the Go consumer reading the C producer; then tp-driver stopped and
+// started again, the C producer and both consumers reattaching to it; every process
+// stopped with Ctrl-C and exiting 0, and nothing left in /dev/shm. The test isolates the run through
 // the environment only: HOME (where `make install` goes), AERON_DIR and tp-driver's
 // SHM_BASE_DIR with the clients' TP_SHM_BASE_DIRS, so it runs beside anything else. It
 // also holds each file block to its file.
@@ -195,13 +196,24 @@ func TestReadmeQuickstart(t *testing.T) {
 		return string(out)
 	}
 
+	// phase logs how long each part took, for a test that must stay short.
+	began, last := time.Now(), time.Now()
+	phase := func(what string) {
+		t.Logf("%-36s %6.1fs (%.1fs in all)", what, time.Since(last).Seconds(), time.Since(began).Seconds())
+		last = time.Now()
+	}
 	run(setups[0], 10*time.Minute) // make deps build
+	phase("setup: make deps build, go build")
 	mediaDriver := start(terminals[0], 90*time.Second)
+	phase("media driver ready")
 	tpDriver := start(terminals[1], 60*time.Second)
-	goProducer := start(terminals[2], 3*time.Minute) // go run compiles first
-	goConsumer := start(terminals[3], 3*time.Minute)
+	phase("tp-driver ready")
+	goProducer := start(terminals[2], time.Minute)
+	goConsumer := start(terminals[3], time.Minute)
+	phase("Go producer to Go consumer")
 
 	out := run(checks[0], 2*time.Minute)
+	phase("tp list, hz, bw, tap, stat")
 	for _, want := range []string{"STREAMS (1)", "PRODUCERS (1)", "CONSUMERS (1)", "stream 1: average rate", "stream 1: ", "ShmLeaseKeepalive", "tp_driver_leases_active"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the checks do not show %q:\n%s", want, out)
@@ -209,7 +221,9 @@ func TestReadmeQuickstart(t *testing.T) {
 	}
 
 	run(setups[1], 10*time.Minute) // make install, cc
+	phase("setup: make install, cc")
 	cConsumer := start(terminals[5], time.Minute)
+	phase("Go producer to C consumer")
 	if !regexp.MustCompile(`frame \d+: 480 x 640, first byte \d+`).MatchString(cConsumer.out.String()) {
 		t.Errorf("the C consumer prints no frame of the Go producer:\n%s", cConsumer.out)
 	}
@@ -219,10 +233,21 @@ func TestReadmeQuickstart(t *testing.T) {
 	cProducer := start(terminals[4], time.Minute, "sent 10 frames")
 	goConsumer.waitFor(t, seenGo, time.Minute, goConsumer.arg)
 	cConsumer.waitFor(t, seenC, time.Minute, cConsumer.arg)
+	phase("C producer to both consumers")
+
+	// tp-driver stops (Ctrl-C) and starts again in its terminal: the C producer and both
+	// consumers reattach to the new one, as the Go client does, and frames flow again.
+	tpDriver.interrupt(t)
+	seenGo, seenC = len(goConsumer.out.String()), len(cConsumer.out.String())
+	tpDriver = start(terminals[1], 60*time.Second)
+	goConsumer.waitFor(t, seenGo, time.Minute, goConsumer.arg)
+	cConsumer.waitFor(t, seenC, time.Minute, cConsumer.arg)
+	phase("reattached to a restarted tp-driver")
 
 	for _, term := range []*terminal{cProducer, cConsumer, goConsumer, tpDriver, mediaDriver} {
 		term.interrupt(t)
 	}
+	phase("stopped")
 	if _, err := os.Stat(baseDir); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("tp-driver left its SHM base directory %s (%v)", baseDir, err)
 	}
