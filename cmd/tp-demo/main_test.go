@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -62,10 +63,13 @@ func TestDemoRejectsBadFlags(t *testing.T) {
 // A cancelled context (SIGINT in main) stops the demo early and cleanly.
 func TestDemoStopsOnCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(1500*time.Millisecond, cancel)
-	var out, errOut bytes.Buffer
+	defer cancel()
+	// Cancelled once it streams (its rate header printed), however long the media
+	// driver took to start.
+	out := &cancelOnText{text: "frames/s", cancel: cancel}
+	var errOut bytes.Buffer
 	start := time.Now()
-	if code := run(ctx, []string{"-duration=60s", "-size=4096"}, &out, &errOut); code != exitOK {
+	if code := run(ctx, []string{"-duration=60s", "-size=4096"}, out, &errOut); code != exitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
 	}
 	if d := time.Since(start); d > 30*time.Second {
@@ -74,4 +78,30 @@ func TestDemoStopsOnCancel(t *testing.T) {
 	if !strings.Contains(out.String(), "total:") {
 		t.Errorf("no total after cancel:\n%s", out.String())
 	}
+}
+
+// cancelOnText collects the demo's output and calls cancel half a second after text
+// first appears in it.
+type cancelOnText struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	text   string
+	cancel func()
+	once   sync.Once
+}
+
+func (w *cancelOnText) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.buf.Write(p)
+	if strings.Contains(w.buf.String(), w.text) {
+		w.once.Do(func() { time.AfterFunc(500*time.Millisecond, w.cancel) })
+	}
+	return n, err
+}
+
+func (w *cancelOnText) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }
