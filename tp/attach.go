@@ -3,6 +3,7 @@ package tp
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"time"
 
 	"github.com/tensorpool/tensorpool/aeron/cnc"
@@ -78,3 +79,14 @@ func mediaDriverState(aeronDir string, now time.Time) string {
 // mediaDriverStaleAfter is the heartbeat age after which a media driver counts as dead:
 // Aeron's default driver timeout.
 const mediaDriverStaleAfter = 10 * time.Second
+
+// optionsError is ErrInvalidOptions with err, which says what is wrong; an allowed base
+// directory that does not exist also says who makes it: it is most often tp-driver's
+// shm.base_dir, before tp-driver started.
+func optionsError(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: AllowedBaseDirs: %w (tp-driver creates its shm.base_dir when it starts: start it first, "+
+			"or name the directory it uses in Options.AllowedBaseDirs or $TP_SHM_BASE_DIRS)", ErrInvalidOptions, err)
+	}
+	return fmt.Errorf("%w: %w", ErrInvalidOptions, err)
+}

@@ -80,7 +80,7 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 		OnLeaseEvent:      newLeaseLog(o.Logger, wire.RoleConsumer, streamID, id).event,
 	}, cs.onFrame)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
+		return nil, optionsError(err)
 	}
 	cs.role, cs.counters = role, newConsumerCounters(role, streamID)
 	if err := c.proc.Add(role); err != nil {

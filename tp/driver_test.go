@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -747,4 +749,25 @@ func TestAttachNobodyAnswersNamesWhereItWent(t *testing.T) {
 		}
 	}
 	t.Log(err)
+}
+
+// An allowed base directory that does not exist (tp-driver not started yet) is an
+// invalid option that says who makes it.
+func TestMissingBaseDirSaysWhoMakesIt(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	missing := filepath.Join(t.TempDir(), "tensorpool")
+	c, err := Connect(ctx, Options{AeronDir: sharedAeronDir, ControlStreamID: nextStream.Add(2), AllowedBaseDirs: []string{missing}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, perr := c.NewProducer(ctx, testStream)
+	_, cerr := c.NewConsumer(ctx, testStream, func(*Frame) {})
+	for _, err := range []error{perr, cerr} {
+		if !errors.Is(err, ErrInvalidOptions) || !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), missing) ||
+			!strings.Contains(err.Error(), "tp-driver creates its shm.base_dir") {
+			t.Errorf("missing base directory: %v", err)
+		}
+	}
 }

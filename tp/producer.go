@@ -109,7 +109,7 @@ func (c *Client) NewProducer(ctx context.Context, streamID uint32) (*Producer, e
 	}
 	policy, err := shm.NewPathPolicy(c.opts.AllowedBaseDirs...)
 	if err != nil {
-		return nil, fmt.Errorf("%w: AllowedBaseDirs: %w", ErrInvalidOptions, err)
+		return nil, optionsError(err)
 	}
 	p := &Producer{client: c, streamID: streamID}
 	p.claim.p = p
