@@ -105,10 +105,13 @@ func serveExample(t *testing.T, name, text string, control int) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	// The examples' channels are IPC: a client keeps plain "aeron:ipc", as the README
+	// says, whatever term length the driver's name.
 	d := cfg.Driver
+	require.True(t, strings.HasPrefix(d.ControlChannel, "aeron:ipc") && strings.HasPrefix(d.AnnounceChannel, "aeron:ipc"), "%s: not IPC", name)
 	client, err := tp.Connect(ctx, tp.Options{
-		AeronDir: dir, ControlChannel: d.ControlChannel, ControlStreamID: int32(d.ControlStreamID),
-		AnnounceChannel: d.AnnounceChannel, AnnounceStreamID: int32(d.AnnounceStreamID),
+		AeronDir: dir, ControlChannel: "aeron:ipc", ControlStreamID: int32(d.ControlStreamID),
+		AnnounceChannel: "aeron:ipc", AnnounceStreamID: int32(d.AnnounceStreamID),
 		DescriptorChannel: "aeron:ipc", DescriptorStreamID: int32(control + 3), AllowedBaseDirs: cfg.Shm.AllowedBaseDirs,
 	})
 	require.NoError(t, err)
