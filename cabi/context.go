@@ -48,8 +48,12 @@ type tpContext struct {
 	errorHandler, errorClientd C.uintptr_t
 }
 
-// The reference C client's defaults, so its programs behave the same against ours.
-const defaultChannel = "aeron:ipc?term-length=4m"
+// defaultChannel is the control and descriptor channel of a fresh context: tp-driver's
+// default, as for Go clients. The reference C client asks for "aeron:ipc?term-length=4m",
+// which the media driver refuses when the stream's publication already exists with
+// another term length (tp-driver's built-in "aeron:ipc" has the media driver's, 64 MiB);
+// a channel without parameters joins the publication there is, whatever its term length.
+const defaultChannel = "aeron:ipc"
 
 func newContext() *tpContext {
 	return &tpContext{

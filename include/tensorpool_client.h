@@ -81,8 +81,10 @@ typedef struct tp_discovery_client_stct tp_discovery_client_t;
 /* ---- Context: connection settings, copied by tp_client_connect. ----
  *
  * Defaults: aeron_dir "" (the AERON_DIR environment variable, else Aeron's
- * default directory); control channel "aeron:ipc?term-length=4m" stream 1000;
- * descriptor channel the same, stream 1100; QoS and metadata off (no channel);
+ * default directory); control channel "aeron:ipc" stream 1000 (tp-driver's
+ * default; without parameters it joins the stream's publication whatever its term
+ * length, where the reference's "aeron:ipc?term-length=4m" would be refused by a
+ * publication of another); descriptor channel the same, stream 1100; QoS and metadata off (no channel);
  * client id the process id; attach and detach timeouts 5 s; keepalive and QoS
  * intervals 1 s; announce freshness 3 s; consumer mode STREAM, no rate cap,
  * no FrameProgress (see tp_context_set_consumer_progress); regions may be
@@ -143,7 +145,13 @@ void tp_client_close(tp_client_t *client);
 int tp_client_do_work(tp_client_t *client);
 tp_err_t tp_client_get_client_id(const tp_client_t *client, uint32_t *client_id);
 
-/* ---- Attach: blocks up to the attach timeout for the driver's grant. ---- */
+/* ---- Attach: blocks up to the attach timeout for the driver's grant. ----
+ * A refusal no retry changes returns at once: TP_ERR_UNSUPPORTED (UNSUPPORTED),
+ * TP_ERR_ARG (INVALID_PARAMS), TP_ERR_PROTOCOL (REJECTED: e.g. a stream the driver does
+ * not serve; INTERNAL_ERROR: a failed provisioning), tp_errmsg() giving the driver's
+ * reason. Refusals that can pass (a lease still held, a driver draining) are retried;
+ * TP_ERR_TIMEOUT then says nothing was granted in time, and tp_errmsg() names the last
+ * refusal, or the aeron dir, control channel and stream nothing answered on. */
 tp_err_t tp_attach_producer(tp_client_t *client, uint32_t stream_id, tp_producer_t **producer);
 tp_err_t tp_attach_consumer(tp_client_t *client, uint32_t stream_id, tp_consumer_t **consumer);
 /* Close *handle and attach again to the same stream; *handle is replaced on success. */

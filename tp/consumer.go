@@ -20,6 +20,7 @@ import (
 type Consumer struct {
 	client   *Client
 	role     *consumer.Agent
+	counters *consumerCounters
 	streamID uint32
 	handler  func(*Frame)
 	closed   atomic.Bool
@@ -76,12 +77,17 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 		Qos:               controlplane.Endpoint{Channel: o.QosChannel, StreamID: o.QosStreamID},
 		Lease:             true,
 		KeepaliveInterval: o.KeepaliveInterval,
+		OnLeaseEvent:      newLeaseLog(o.Logger, wire.RoleConsumer, streamID, id).event,
 	}, cs.onFrame)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
+		return nil, optionsError(err)
 	}
-	cs.role = role
+	cs.role, cs.counters = role, newConsumerCounters(role, streamID)
 	if err := c.proc.Add(role); err != nil {
+		return nil, ErrClosed
+	}
+	if err := c.proc.Add(cs.counters); err != nil {
+		cs.shut()
 		return nil, ErrClosed
 	}
 	// The condition runs on the duty cycle, and may run once more after a wait that ended
@@ -94,10 +100,10 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 		mu.Lock()
 		defer mu.Unlock()
 		startErr, refused = err, last
-		return ready || err != nil
+		return ready || err != nil || permanent(last)
 	})
 	mu.Lock()
-	err = firstError(startErr, attachError(werr, refusal{refused, streamID}))
+	err = firstError(startErr, c.attachError(werr, streamID, refused))
 	mu.Unlock()
 	if err != nil {
 		cs.shut()
@@ -109,16 +115,6 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 	}
 	return cs, nil
 }
-
-// refusal is a driver's last refusal of an attach, read on the duty cycle, for
-// attachError.
-type refusal struct {
-	last error
-	id   uint32
-}
-
-func (r refusal) refusal() error { return r.last }
-func (r refusal) stream() uint32 { return r.id }
 
 func (cs *Consumer) onFrame(f *consumer.Frame) {
 	cs.frame.f = f
@@ -163,11 +159,14 @@ func (cs *Consumer) Close() error {
 }
 
 // shut stops the data path, gives the lease back (briefly waiting for the driver) and
-// removes the role; the mapping and subscriptions go once both are done.
+// removes the role and its counters; the mapping and subscriptions go once both are done.
 func (cs *Consumer) shut() {
 	cs.closed.Store(true)
 	cs.role.StopPolling()
 	c, r := cs.client, cs.role
+	if done, err := c.proc.Remove(cs.counters); err == nil {
+		_ = c.wait(context.Background(), func() bool { return isClosed(done) })
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), detachTimeout)
 	if c.proc.Do(r.Detach) == nil {
 		_ = c.wait(ctx, r.Detached) // best effort

@@ -35,6 +35,13 @@ var (
 	ErrInvalidOptions = errors.New("tp: invalid options")
 )
 
+// ErrRefused: the driver refused the attach for a reason no retry changes (a stream it
+// does not serve, parameters or pages it does not offer, a provisioning that failed).
+// NewProducer and NewConsumer return it at once, with the *driverclient.RefusedError
+// that carries the response code and the driver's message (errors.As); refusals that can
+// pass (a lease still held, a driver draining) are retried until ctx ends.
+var ErrRefused = errors.New("tp: the driver refused the attach")
+
 // resultErr maps a producer Result to this package's errors.
 func resultErr(r producer.Result) error {
 	switch r {

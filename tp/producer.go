@@ -109,7 +109,7 @@ func (c *Client) NewProducer(ctx context.Context, streamID uint32) (*Producer, e
 	}
 	policy, err := shm.NewPathPolicy(c.opts.AllowedBaseDirs...)
 	if err != nil {
-		return nil, fmt.Errorf("%w: AllowedBaseDirs: %w", ErrInvalidOptions, err)
+		return nil, optionsError(err)
 	}
 	p := &Producer{client: c, streamID: streamID}
 	p.claim.p = p
@@ -119,8 +119,21 @@ func (c *Client) NewProducer(ctx context.Context, streamID uint32) (*Producer, e
 	if err := c.proc.Add(r); err != nil {
 		return nil, ErrClosed
 	}
-	werr := c.wait(ctx, func() bool { return r.mapped || r.startErr != nil || r.mapErr != nil })
-	if err := firstError(r.startErr, r.mapErr, attachError(werr, r)); err != nil {
+	// The condition runs on the duty cycle, and may run once more after a wait that ended
+	// with ctx: the refusal it reads is handed over under a lock.
+	var mu sync.Mutex
+	var refused error
+	werr := c.wait(ctx, func() bool {
+		last := r.refusal()
+		mu.Lock()
+		refused = last
+		mu.Unlock()
+		return r.mapped || r.startErr != nil || r.mapErr != nil || permanent(last)
+	})
+	mu.Lock()
+	attachErr := c.attachError(werr, streamID, refused)
+	mu.Unlock()
+	if err := firstError(r.startErr, r.mapErr, attachErr); err != nil {
 		p.shut()
 		return nil, err
 	}
@@ -139,24 +152,6 @@ func firstError(errs ...error) error {
 		}
 	}
 	return nil
-}
-
-// attachError says why waiting for a grant ended: ctx's end, with the driver's last
-// refusal when there was one.
-func attachError(werr error, r leaseHolder) error {
-	if werr == nil {
-		return nil
-	}
-	if last := r.refusal(); last != nil {
-		return fmt.Errorf("tp: attach to stream %d: %w (last attempt: %w)", r.stream(), werr, last)
-	}
-	return fmt.Errorf("tp: attach to stream %d: %w", r.stream(), werr)
-}
-
-// leaseHolder is a role with a lease, for attachError.
-type leaseHolder interface {
-	refusal() error
-	stream() uint32
 }
 
 // producerRole is a producer's agent on the Client's duty cycle: its lease, the mapping
@@ -204,6 +199,12 @@ type producerRole struct {
 
 	// closing: Close asked for the lease back; finished once it is given back.
 	closing, finished bool
+
+	// counters are the producer's Aeron counters, set from its statistics by the duty
+	// cycle (counterValues); releasedResults are the drops of the epochs released.
+	counters        *counterSet
+	fillCounters    func([]int64)
+	releasedResults [producer.ResultCount]uint64
 }
 
 // producerTotals are the counters of the epochs already released, so Stats survive
@@ -234,6 +235,8 @@ func (r *producerRole) OnStart(proc *process.Process) {
 	}
 	r.ctl, r.startErr = producer.NewController(r.streamID, producer.Config{ProducerID: r.clientID, Clock: clock.Now,
 		QosIntervalNs: o.QosInterval.Nanoseconds(), Consumers: consumers, AssignedByDriver: true, WireVersion: o.WireVersion})
+	r.counters = newCounterSet(c.transport, producerCounterInfos[:], r.streamID, r.clientID)
+	r.fillCounters = r.counterValues
 	r.epochs.Post(epochPost{why: ErrNotAttached})
 }
 
@@ -263,6 +266,7 @@ func (r *producerRole) DoWork(now clock.Mono) int {
 		return 0
 	}
 	work := r.lease.service(now)
+	work += r.counters.update(now, r.fillCounters)
 	if r.closing {
 		r.lease.detach(now)
 		r.finished = r.lease.done()
@@ -348,7 +352,9 @@ func (r *producerRole) mapGrant(g *wire.ShmAttachResponse) {
 	}
 	regions, err := producer.OpenRegions(layout, r.policy, g.HeaderRegionURI, uris)
 	if err != nil {
-		r.setErr(fmt.Errorf("tp: mapping the regions of stream %d epoch %d: %w", g.StreamID, g.Epoch, err))
+		err = fmt.Errorf("tp: mapping the regions of stream %d epoch %d: %w", g.StreamID, g.Epoch, err)
+		r.p.client.log.Error("producer cannot map its grant", "stream", r.streamID, "client", r.clientID, "epoch", g.Epoch, "err", err)
+		r.setErr(err)
 		return
 	}
 	r.setErr(nil)
@@ -366,10 +372,13 @@ func (r *producerRole) beginEpoch() {
 	pr, err := r.ctl.NewEpoch(regions, r.desc.Get())
 	if err != nil {
 		regions.Close()
-		r.setErr(fmt.Errorf("tp: producer for stream %d: %w", r.streamID, err))
+		err = fmt.Errorf("tp: producer for stream %d: %w", r.streamID, err)
+		r.p.client.log.Error("producer cannot start its epoch", "stream", r.streamID, "client", r.clientID, "err", err)
+		r.setErr(err)
 		return
 	}
 	pr.Controller().RefreshActivity(clock.Now().Nanos())
+	r.p.client.log.Info("producer writing a new epoch", "stream", r.streamID, "client", r.clientID, "epoch", pr.Epoch())
 	r.epochs.Post(epochPost{p: pr})
 	r.addLive(pr)
 	r.epoch.Store(pr.Epoch())
@@ -400,12 +409,42 @@ func (r *producerRole) release(pr *producer.Producer) {
 	r.totals.bytes.Add(c.Bytes)
 	r.totals.perConsumer.Add(c.PerConsumerDescriptors)
 	var dropped uint64
-	for _, n := range c.Results {
+	for i, n := range c.Results {
 		dropped += n
+		r.releasedResults[i] += n
 	}
 	r.totals.dropped.Add(dropped)
 	pr.Regions().Close()
 	r.removeLive(pr)
+}
+
+// counterValues writes the producer's statistics in the order of producerCounterInfos:
+// the epochs released and the live ones, drops by reason.
+func (r *producerRole) counterValues(v []int64) {
+	frames, bytes, perConsumer := r.totals.frames.Load(), r.totals.bytes.Load(), r.totals.perConsumer.Load()
+	results := r.releasedResults
+	if live := r.live.Load(); live != nil {
+		for _, pr := range *live {
+			c := pr.FrameCounters()
+			frames += c.Frames
+			bytes += c.Bytes
+			perConsumer += c.PerConsumerDescriptors
+			for i, n := range c.Results {
+				results[i] += n
+			}
+		}
+	}
+	v[counterProducerFrames] = int64(frames)
+	v[counterProducerBytes] = int64(bytes)
+	v[counterProducerDropsNoSubscriber] = int64(results[producer.DropNotConnected])
+	v[counterProducerDropsBackPressured] = int64(results[producer.DropBackPressured] + results[producer.DropAdminAction])
+	v[counterProducerDropsTooLarge] = int64(results[producer.DropNoPoolFits])
+	v[counterProducerDropsInvalid] = int64(results[producer.DropInvalidSize] + results[producer.DropInvalidTensor] + results[producer.DropTensorExceedsPayload])
+	v[counterProducerDropsPublication] = int64(results[producer.DropPublicationClosed] + results[producer.DropMaxPositionExceeded] + results[producer.DropPublicationError])
+	v[counterProducerMisuse] = int64(results[producer.ErrClaimOutstanding] + results[producer.ErrNoClaim] +
+		results[producer.ErrProgressRegressed] + results[producer.ErrProgressOverrun])
+	v[counterProducerLeaseLosses] = int64(r.lease.losses.Load())
+	v[counterProducerPerConsumerDescriptors] = int64(perConsumer)
 }
 
 func (r *producerRole) addLive(pr *producer.Producer) {
@@ -439,6 +478,9 @@ func (r *producerRole) OnClose() {
 	if r.lease != nil {
 		r.lease.close()
 	}
+	if r.counters != nil {
+		r.counters.close()
+	}
 	if r.control != nil {
 		r.control.Release()
 	}
@@ -463,14 +505,13 @@ func (r *producerRole) OnClose() {
 
 func (r *producerRole) RoleName() string { return fmt.Sprintf("tp-producer:%d", r.streamID) }
 
+// refusal is why the lease is not granted yet. Duty cycle.
 func (r *producerRole) refusal() error {
 	if r.lease == nil {
 		return nil
 	}
 	return r.lease.refusal()
 }
-
-func (r *producerRole) stream() uint32 { return r.streamID }
 
 // consumerTimeout is how long a consumer's per-consumer streams outlive its last hello:
 // five hello periods (1 s) or QoS intervals, whichever is longer (§10.1.3: 3–5×).

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,7 +40,8 @@ type Options struct {
 	DescriptorChannel  string
 	DescriptorStreamID int32
 	// AllowedBaseDirs are the only directories regions are mapped from (Wire §15.21a.5);
-	// default the SHM driver's default base directory, shm.DefaultBaseDir.
+	// default $TP_SHM_BASE_DIRS (colon-separated, as the C library reads it), else the SHM
+	// driver's default base directory, shm.DefaultBaseDir.
 	AllowedBaseDirs []string
 	// KeepaliveInterval paces lease keepalives; default 1 s (Driver spec §4.4).
 	KeepaliveInterval time.Duration
@@ -58,9 +60,12 @@ type Options struct {
 	MetadataStreamID int32
 	// Consumer is how consumers introduce themselves (ConsumerHello, Wire spec §10.1.2).
 	Consumer ConsumerOptions
-	// Logger receives the Aeron client's and the control plane's asynchronous errors;
-	// default discards them (a transport failure still ends the Client's operations with
-	// an error).
+	// Logger receives what happens to the Client's leases, with the role, stream and
+	// client named: grants and reattaches (Info), losses with their reason and refused
+	// attaches (Warn; a refusal's repeats at Debug), detaches, the epochs a producer maps
+	// and what it cannot map; and the Aeron client's and the control plane's asynchronous
+	// errors. The default discards them (a transport failure still ends the Client's
+	// operations with an error).
 	Logger *slog.Logger
 	// Transport, when set, is the transport the Client uses instead of connecting to
 	// AeronDir (an in-memory one in tests, another backend); the Client does not close it.
@@ -195,6 +200,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if len(o.AllowedBaseDirs) == 0 {
 		o.AllowedBaseDirs = []string{shm.DefaultBaseDir}
+		if env := os.Getenv("TP_SHM_BASE_DIRS"); env != "" {
+			o.AllowedBaseDirs = filepath.SplitList(env)
+		}
 	}
 	if o.KeepaliveInterval <= 0 {
 		o.KeepaliveInterval = time.Second

@@ -152,7 +152,16 @@ func (c *Core) planDynamicStream(req wire.ShmAttachRequest, mode wire.PublishMod
 	rng := c.cfg.Driver.StreamIDRange
 	switch {
 	case mode == wire.PublishModeRequireExisting:
-		return reject(wire.CodeRejected, "stream %d is not provisioned (publishMode REQUIRE_EXISTING)", req.StreamID)
+		// Whether a producer could still create it tells a consumer that is early from
+		// one that waits for nothing (driverclient.RefusedError.Permanent).
+		const notYet = "stream %d is not provisioned (publishMode REQUIRE_EXISTING)"
+		switch {
+		case !c.cfg.Policies.AllowDynamicStreams:
+			return reject(wire.CodeRejected, notYet+"; no producer can create it: it is not configured and dynamic streams are disabled", req.StreamID)
+		case !rng.IsSet() || req.StreamID == 0 || !rng.Contains(req.StreamID):
+			return reject(wire.CodeRejected, notYet+"; no producer can create it: it is outside driver.stream_id_range", req.StreamID)
+		}
+		return reject(wire.CodeRejected, notYet, req.StreamID)
 	case !c.cfg.Policies.AllowDynamicStreams:
 		return reject(wire.CodeRejected, "stream %d is not configured and dynamic streams are disabled", req.StreamID)
 	case !rng.IsSet():

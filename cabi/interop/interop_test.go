@@ -136,20 +136,27 @@ func (s *stack) start(t *testing.T, bin string, env map[string]string) *proc {
 	return p
 }
 
-// wait fails t unless the program exits 0 within the timeout.
-func (p *proc) wait(t *testing.T) string {
-	t.Helper()
+// finish waits for the program to exit, killing it after the timeout, and returns its
+// output and why it did not exit 0.
+func (p *proc) finish() (string, error) {
 	select {
 	case <-p.exited:
-		if p.err != nil {
-			t.Fatalf("%s: %v\n%s", p.cmd.Path, p.err, p.out)
-		}
+		return p.out.String(), p.err
 	case <-time.After(waitTimeout + 10*time.Second):
 		p.cmd.Process.Kill()
 		<-p.exited
-		t.Fatalf("%s did not finish in time\n%s", p.cmd.Path, p.out)
+		return p.out.String(), fmt.Errorf("%s did not finish in time", p.cmd.Path)
 	}
-	return p.out.String()
+}
+
+// wait fails t unless the program exits 0 within the timeout.
+func (p *proc) wait(t *testing.T) string {
+	t.Helper()
+	out, err := p.finish()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", p.cmd.Path, err, out)
+	}
+	return out
 }
 
 // pattern is what the example producers write into frame seq (tp_example_common.h).
@@ -185,11 +192,23 @@ type goConsumer struct {
 
 func (s *stack) goConsumer(t *testing.T) *goConsumer {
 	t.Helper()
-	return s.goConsumerOn(t, testStream)
+	return s.goConsumerWith(t, testStream, patternOK)
 }
 
 // goConsumerOn is a goConsumer of stream.
 func (s *stack) goConsumerOn(t *testing.T, stream uint32) *goConsumer {
+	t.Helper()
+	return s.goConsumerWith(t, stream, patternOK)
+}
+
+// goConsumerChecking is goConsumer with another pattern check.
+func (s *stack) goConsumerChecking(t *testing.T, patternOK func(buf []byte, seq uint64) bool) *goConsumer {
+	t.Helper()
+	return s.goConsumerWith(t, testStream, patternOK)
+}
+
+// goConsumerWith is a goConsumer of stream whose frames must pass patternOK.
+func (s *stack) goConsumerWith(t *testing.T, stream uint32, patternOK func(buf []byte, seq uint64) bool) *goConsumer {
 	t.Helper()
 	g := &goConsumer{}
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
@@ -340,23 +359,6 @@ func TestInterop_CProducerToCConsumer(t *testing.T) {
 		map[string]string{"TP_COUNT": "100", "TP_WAIT_CONNECT": "1", "TP_FRAME_INTERVAL_US": "2000", "TP_LINGER_MS": "1000"})
 	t.Log(c.wait(t))
 	t.Log(p.wait(t))
-}
-
-// pollUntilAny polls until want frames arrived intact, whatever their payload.
-func (g *goConsumer) pollUntilAny(want int) error {
-	deadline := time.Now().Add(waitTimeout)
-	for time.Now().Before(deadline) {
-		if g.cs.Poll(64) == 0 {
-			time.Sleep(100 * time.Microsecond)
-		}
-		g.mu.Lock()
-		n := g.good + g.bad
-		g.mu.Unlock()
-		if n >= want {
-			return nil
-		}
-	}
-	return fmt.Errorf("Go consumer got %d of %d frames (stats %+v, err %v)", g.good+g.bad, want, g.cs.Stats(), g.cs.Err())
 }
 
 // Calls from inside frame handlers get their documented results, and a close made there

@@ -474,3 +474,43 @@ max_limited_ns = 60_000_000_000
 	require.Equal(t, exitOK, sup.stop())
 	require.Equal(t, exitOK, drv.stop())
 }
+
+// Every role configuration in config/examples/roles serves as written, beside tp-driver's
+// built-in configuration (which they point at): the supervisor starts, the discovery
+// provider and the registry answer a query with the stream a producer made and the
+// driver their file names, and each stops on SIGTERM with exit 0.
+func TestRun_ExampleRoleConfigsServe(t *testing.T) {
+	s, _ := newSystem(t, 1000)
+	t.Setenv("SHM_BASE_DIR", s.base) // the built-in driver's, moved off /dev/shm/tensorpool
+	drv := startRole(t, "run", "driver", "--aeron-dir", s.dir)
+	drv.waitLog("driver ready", 60*time.Second)
+	examples := "../../config/examples/roles/"
+	roles := []*roleProc{
+		startRole(t, "run", "supervisor", "--aeron-dir", s.dir, "--config", examples+"supervisor.toml"),
+		startRole(t, "run", "discovery", "--aeron-dir", s.dir, "--config", examples+"discovery.toml"),
+		startRole(t, "run", "registry", "--aeron-dir", s.dir, "--config", examples+"registry.toml"),
+	}
+	roles[0].waitLog("supervisor ready", 30*time.Second)
+	roles[1].waitLog("discovery service ready", 30*time.Second)
+	roles[2].waitLog("discovery service ready", 30*time.Second)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := tpc.Connect(ctx, tpc.Options{AeronDir: s.dir, AllowedBaseDirs: []string{s.base}})
+	require.NoError(t, err)
+	defer c.Close()
+	p, err := c.NewProducer(ctx, 1)
+	require.NoError(t, err)
+	defer p.Close()
+	for stream, driver := range map[int32]string{7000: "driver-01", 7100: "driver-a"} {
+		r := discover(t, c, stream, tpc.DiscoveryQuery{})
+		require.NotEmpty(t, r.Entries, "service on stream %d", stream)
+		require.Equal(t, uint32(1), r.Entries[0].StreamID)
+		require.Equal(t, driver, r.Entries[0].DriverInstanceID)
+	}
+	require.NoError(t, p.Close())
+	require.NoError(t, c.Close())
+	for _, r := range append(roles, drv) {
+		require.Equal(t, exitOK, r.stop(), "tp %s:\n%s", r.name, r.logs.String())
+	}
+}
