@@ -18,7 +18,7 @@ import (
 // (from the goroutine running the conductor, or from the C conductor thread), Err reports
 // the error, resources answer Closed and adds fail with it.
 func TestDriverDeathReachesTheErrorHandlerAndEndsTheClient(t *testing.T) {
-	for i, invoker := range []bool{true, false} {
+	for _, invoker := range []bool{true, false} {
 		t.Run(map[bool]string{true: "Invoker", false: "ConductorThread"}[invoker], func(t *testing.T) {
 			d := drivertest.Start(t, nil)
 			var log errorLog
@@ -33,11 +33,11 @@ func TestDriverDeathReachesTheErrorHandlerAndEndsTheClient(t *testing.T) {
 			}()
 			stop := runConductor(t, c)
 			defer stop()
-			stream := int32(30 + i)
+			stream := nextStream()
 			sub := await(t, "add subscription", c.AddSubscription("aeron:ipc", stream))
 			pub := await(t, "add publication", c.AddPublication("aeron:ipc", stream))
 			counter := await(t, "add counter", c.AddCounter(1001, nil, "doomed"))
-			eventually(t, "connected", pub.IsConnected)
+			eventually(t, "connected", func() bool { return pub.IsConnected() && sub.IsConnected() })
 			if err := d.Kill(); err != nil {
 				t.Fatal(err)
 			}

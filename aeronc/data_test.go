@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +16,11 @@ import (
 )
 
 const testTimeout = 10 * time.Second
+
+// streams hands every test its own stream ids, also across -count runs on one driver.
+var streams atomic.Int32
+
+func nextStream() int32 { return 1000 + streams.Add(1) }
 
 func await[T any](t *testing.T, what string, p transport.Pending[T]) T {
 	t.Helper()
@@ -113,10 +119,10 @@ func exchange(t *testing.T, pub transport.Publication, sub transport.Subscriptio
 }
 
 func TestOfferAndPollOnTheJavaDriver(t *testing.T) {
-	for i, invoker := range []bool{true, false} {
+	for _, invoker := range []bool{true, false} {
 		t.Run(map[bool]string{true: "Invoker", false: "ConductorThread"}[invoker], func(t *testing.T) {
 			c := connect(t, drivertest.Dir(t), invoker, nil)
-			stream := int32(10 + i)
+			stream := nextStream()
 			sub := await(t, "add subscription", c.AddSubscription("aeron:ipc", stream))
 			pub := await(t, "add publication", c.AddPublication("aeron:ipc", stream))
 			max := pub.MaxPayloadLength()
@@ -129,10 +135,10 @@ func TestOfferAndPollOnTheJavaDriver(t *testing.T) {
 
 func TestOfferAndPollOnTheCDriver(t *testing.T) {
 	dir := startCDriver(t)
-	for i, invoker := range []bool{true, false} {
+	for _, invoker := range []bool{true, false} {
 		t.Run(map[bool]string{true: "Invoker", false: "ConductorThread"}[invoker], func(t *testing.T) {
 			c := connect(t, dir, invoker, nil)
-			stream := int32(20 + i)
+			stream := nextStream()
 			sub := await(t, "add subscription", c.AddSubscription("aeron:ipc", stream))
 			pub := await(t, "add exclusive publication", c.AddExclusivePublication("aeron:ipc", stream))
 			max := pub.MaxPayloadLength()

@@ -1,0 +1,5 @@
+//go:build aeronc && !race
+
+package aeronc
+
+const raceEnabled = false
