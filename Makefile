@@ -16,11 +16,17 @@ deps:
 	$(GO) mod download
 	scripts/fetch-deps.sh
 
+# The transport the commands are built with: aeron (the pure-Go client, the default) or
+# aeronc (the official Aeron C client, package aeronc: libaeron found through
+# AERON_C_LIBRARY, AERON_C_INCLUDE_DIR, pkg-config or CMAKE_PREFIX_PATH; see README).
+TRANSPORT ?= aeron
+TAGS := $(if $(filter aeronc,$(TRANSPORT)),-tags aeronc)
+
 # Compiles every package, and the installed commands tp and tp-driver, version-stamped,
 # into build/bin.
 build:
-	$(GO) build ./...
-	GO=$(GO) scripts/build-commands.sh $(BUILD)/bin
+	$(GO) build $(TAGS) ./...
+	GO=$(GO) TRANSPORT=$(TRANSPORT) scripts/build-commands.sh $(BUILD)/bin
 
 # Regenerates the committed SBE codecs (Go flyweights and C headers) from schemas/.
 codegen: deps
@@ -35,11 +41,14 @@ fmt-check:
 	out=$$([ -z "$$files" ] || gofmt -l $$files); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
+# Both also check the aeronc transport, which needs cgo but not libaeron to compile.
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags aeronc ./aeronc/... ./cmd/tp-aeron-bench/...
 
 staticcheck: deps
 	$(STATICCHECK) ./...
+	$(STATICCHECK) -tags aeronc ./aeronc/... ./cmd/tp-aeron-bench/...
 
 # The verbose log goes to build/gotest.log; the console gets one line a package, and the
 # whole story of any failing test.
@@ -52,6 +61,8 @@ gotest: deps
 	@echo "without -race: allocation and torn-read tests"
 	@set -o pipefail; $(GO) test -timeout 10m -count=1 -v -run 'Alloc|Torn' ./... 2>&1 | tee -a $(BUILD)/gotest.log | \
 		grep -E '^(FAIL|panic:)|^ok .*[0-9]s$$' || { grep -E -B20 -A3 '^\s*--- FAIL|^panic:' $(BUILD)/gotest.log; exit 1; }
+	@# The aeronc transport, when libaeron is found (else one line saying why not).
+	@GO=$(GO) scripts/test-aeronc.sh $(BUILD)/gotest.log
 
 # Runs every go-test fuzz target briefly against its committed corpus plus new inputs.
 fuzz: deps

@@ -3,6 +3,9 @@
 # stamped from `git describe` (internal/version). Used by `make build` and by the CMake
 # build that `make install` runs.
 #   build-commands.sh OUTDIR        (GO selects the toolchain, default go)
+# With TRANSPORT=aeronc the commands are built with the tag aeronc (the official Aeron C
+# client, package aeronc) and the libaeron that scripts/find-aeron-c.sh finds is stamped
+# in as their default library; the build fails, naming the variables, when none is found.
 set -euo pipefail
 out=${1:?usage: build-commands.sh OUTDIR}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,4 +17,22 @@ ldflags=
 if v=$(git describe --tags --always --dirty 2>/dev/null) && [ -n "$v" ]; then
   ldflags="-X github.com/tensorpool/tensorpool/internal/version.stamped=$v"
 fi
-"${GO:-go}" build -ldflags "$ldflags" -o "$out/" ./cmd/tp ./cmd/tp-driver
+tags=
+case "${TRANSPORT:-aeron}" in
+aeron) ;;
+aeronc)
+  found=$(scripts/find-aeron-c.sh) || exit 1
+  eval "$found"
+  if [ -n "$AERON_C_INCLUDE_DIR" ]; then
+    # The package's declarations of the C API must match the header being built against.
+    "${CC:-cc}" -std=c11 -Wall -Wextra -Werror -fsyntax-only -I "$AERON_C_INCLUDE_DIR" aeronc/testdata/declcheck.c ||
+      { echo "build-commands: aeronc's declarations differ from $AERON_C_INCLUDE_DIR/aeronc.h" >&2; exit 1; }
+  fi
+  tags="-tags aeronc"
+  ldflags="$ldflags -X github.com/tensorpool/tensorpool/aeronc.DefaultLibrary=$AERON_C_LIBRARY"
+  echo "build-commands: transport aeronc, libaeron $AERON_C_LIBRARY"
+  ;;
+*) echo "build-commands: TRANSPORT=$TRANSPORT: aeron (pure Go, the default) or aeronc (the Aeron C client)" >&2; exit 1 ;;
+esac
+# shellcheck disable=SC2086 # tags is empty or one flag and its value
+"${GO:-go}" build $tags -ldflags "$ldflags" -o "$out/" ./cmd/tp ./cmd/tp-driver
