@@ -204,7 +204,7 @@ int tp_aeronc_poll_publication(void *async, int32_t exclusive, tp_aeronc_publica
         }
         return -1;
     }
-    info->publication = publication;
+    info->publication = (tp_aeronc_handle)publication;
     info->registration_id = constants.registration_id;
     info->max_payload_length = (int64_t)constants.max_payload_length;
     info->max_message_length = (int64_t)constants.max_message_length;
@@ -224,10 +224,10 @@ int tp_aeronc_cancel_publication(aeron_t *client, void *async, int32_t exclusive
     return rc < 0 ? -1 : 0;
 }
 
-int tp_aeronc_close_publication(void *publication, int32_t exclusive, tp_aeronc_error *err)
+int tp_aeronc_close_publication(tp_aeronc_handle publication, int32_t exclusive, tp_aeronc_error *err)
 {
-    int rc = exclusive ? api.aeron_exclusive_publication_close(publication, NULL, NULL) :
-        api.aeron_publication_close(publication, NULL, NULL);
+    int rc = exclusive ? api.aeron_exclusive_publication_close((aeron_exclusive_publication_t *)publication, NULL, NULL) :
+        api.aeron_publication_close((aeron_publication_t *)publication, NULL, NULL);
     if (rc < 0)
     {
         set_aeron_error(err);
@@ -238,39 +238,55 @@ int tp_aeronc_close_publication(void *publication, int32_t exclusive, tp_aeronc_
 // libaeron refuses a NULL buffer even for an empty message; an empty one points here.
 static const uint8_t empty_message[1];
 
-int64_t tp_aeronc_offer(void *publication, int32_t exclusive, const uint8_t *buffer, size_t length)
+int64_t tp_aeronc_offer(tp_aeronc_handle publication, int32_t exclusive, const uint8_t *buffer, size_t length)
 {
     if (NULL == buffer)
     {
         buffer = empty_message;
     }
-    return exclusive ? api.aeron_exclusive_publication_offer(publication, buffer, length, NULL, NULL) :
-        api.aeron_publication_offer(publication, buffer, length, NULL, NULL);
+    return exclusive ?
+        api.aeron_exclusive_publication_offer((aeron_exclusive_publication_t *)publication, buffer, length, NULL, NULL) :
+        api.aeron_publication_offer((aeron_publication_t *)publication, buffer, length, NULL, NULL);
 }
 
-tp_aeronc_claim tp_aeronc_try_claim(void *publication, int32_t exclusive, size_t length)
+tp_aeronc_claim tp_aeronc_try_claim(tp_aeronc_handle publication, int32_t exclusive, size_t length)
 {
     aeron_buffer_claim_t claim;
     tp_aeronc_claim result;
-    result.result = exclusive ? api.aeron_exclusive_publication_try_claim(publication, length, &claim) :
-        api.aeron_publication_try_claim(publication, length, &claim);
+    result.result = exclusive ?
+        api.aeron_exclusive_publication_try_claim((aeron_exclusive_publication_t *)publication, length, &claim) :
+        api.aeron_publication_try_claim((aeron_publication_t *)publication, length, &claim);
     result.frame = result.result > 0 ? claim.frame_header : NULL;
     return result;
 }
 
-int32_t tp_aeronc_publication_is_connected(void *publication, int32_t exclusive)
+int32_t tp_aeronc_publication_is_connected(tp_aeronc_handle publication, int32_t exclusive)
 {
-    return (exclusive ? api.aeron_exclusive_publication_is_connected(publication) :
-        api.aeron_publication_is_connected(publication)) ? 1 : 0;
+    return (exclusive ? api.aeron_exclusive_publication_is_connected((aeron_exclusive_publication_t *)publication) :
+        api.aeron_publication_is_connected((aeron_publication_t *)publication)) ? 1 : 0;
 }
 
-int64_t tp_aeronc_publication_position(void *publication, int32_t exclusive)
+int64_t tp_aeronc_publication_position(tp_aeronc_handle publication, int32_t exclusive)
 {
-    return exclusive ? api.aeron_exclusive_publication_position(publication) :
-        api.aeron_publication_position(publication);
+    return exclusive ? api.aeron_exclusive_publication_position((aeron_exclusive_publication_t *)publication) :
+        api.aeron_publication_position((aeron_publication_t *)publication);
 }
 
 // ---- subscriptions ----
+
+typedef struct tp_aeronc_batch_st
+{
+    aeron_subscription_t *subscription;
+    aeron_controlled_fragment_assembler_t *assembler;
+    uint8_t *arena;
+    size_t arena_length;
+    size_t arena_used;
+    tp_aeronc_message *messages;
+    int32_t capacity;
+    int32_t count;
+    int32_t full; // the poll stopped for want of room
+}
+tp_aeronc_batch;
 
 int tp_aeronc_add_subscription(
     aeron_t *client, const char *channel, int32_t stream_id, void **async, tp_aeronc_error *err)
@@ -358,7 +374,12 @@ static void free_batch(tp_aeronc_batch *b)
 }
 
 int tp_aeronc_poll_subscription(
-    void *async, size_t arena_length, int32_t capacity, tp_aeronc_batch **batch, tp_aeronc_error *err)
+    void *async,
+    size_t arena_length,
+    int32_t capacity,
+    tp_aeronc_handle *batch,
+    tp_aeronc_message **messages,
+    tp_aeronc_error *err)
 {
     aeron_subscription_t *subscription = NULL;
     int rc = api.aeron_async_add_subscription_poll(&subscription, async);
@@ -406,7 +427,8 @@ int tp_aeronc_poll_subscription(
         api.aeron_subscription_close(subscription, NULL, NULL);
         return -1;
     }
-    *batch = b;
+    *batch = (tp_aeronc_handle)b;
+    *messages = b->messages;
     return 1;
 }
 
@@ -420,9 +442,9 @@ int tp_aeronc_cancel_subscription(aeron_t *client, void *async, tp_aeronc_error 
     return 0;
 }
 
-int tp_aeronc_close_subscription(tp_aeronc_batch *batch, tp_aeronc_error *err)
+int tp_aeronc_close_subscription(tp_aeronc_handle batch, tp_aeronc_error *err)
 {
-    if (api.aeron_subscription_close(batch->subscription, NULL, NULL) < 0)
+    if (api.aeron_subscription_close(((tp_aeronc_batch *)batch)->subscription, NULL, NULL) < 0)
     {
         set_aeron_error(err);
         return -1;
@@ -430,28 +452,30 @@ int tp_aeronc_close_subscription(tp_aeronc_batch *batch, tp_aeronc_error *err)
     return 0;
 }
 
-void tp_aeronc_free_batch(tp_aeronc_batch *batch)
+void tp_aeronc_free_batch(tp_aeronc_handle batch)
 {
-    free_batch(batch);
+    free_batch((tp_aeronc_batch *)batch);
 }
 
-int tp_aeronc_poll(tp_aeronc_batch *b, size_t fragment_limit)
+tp_aeronc_poll_result tp_aeronc_poll(tp_aeronc_handle batch, size_t fragment_limit)
 {
+    tp_aeronc_batch *b = (tp_aeronc_batch *)batch;
     b->count = 0;
     b->arena_used = 0;
     b->full = 0;
     int read = api.aeron_subscription_controlled_poll(b->subscription, on_fragment, b, fragment_limit);
-    return read < 0 ? 0 : read;
+    tp_aeronc_poll_result result = { read < 0 ? 0 : read, b->count, b->full };
+    return result;
 }
 
-int32_t tp_aeronc_subscription_is_connected(tp_aeronc_batch *batch)
+int32_t tp_aeronc_subscription_is_connected(tp_aeronc_handle batch)
 {
-    return api.aeron_subscription_is_connected(batch->subscription) ? 1 : 0;
+    return api.aeron_subscription_is_connected(((tp_aeronc_batch *)batch)->subscription) ? 1 : 0;
 }
 
-int32_t tp_aeronc_subscription_image_count(tp_aeronc_batch *batch)
+int32_t tp_aeronc_subscription_image_count(tp_aeronc_handle batch)
 {
-    return api.aeron_subscription_image_count(batch->subscription);
+    return api.aeron_subscription_image_count(((tp_aeronc_batch *)batch)->subscription);
 }
 
 // ---- counters ----

@@ -89,9 +89,15 @@ void tp_aeronc_close(aeron_t *client, aeron_context_t *context);
 int tp_aeronc_add_publication(
     aeron_t *client, const char *channel, int32_t stream_id, int32_t exclusive, void **async, tp_aeronc_error *err);
 
+// The Go side holds the publications and batches it passes on every data path call as
+// integers (tp_aeronc_handle): they are C memory, and an integer is an argument cgo has no
+// Go pointer to look for in, a check it would make for every call with a pointer to an
+// opaque type.
+typedef uintptr_t tp_aeronc_handle;
+
 typedef struct tp_aeronc_publication_info_st
 {
-    void *publication;
+    tp_aeronc_handle publication; // an aeron_publication_t, or aeron_exclusive_publication_t when exclusive
     int64_t registration_id;
     int64_t max_payload_length;
     int64_t max_message_length;
@@ -102,7 +108,7 @@ tp_aeronc_publication_info;
 
 int tp_aeronc_poll_publication(void *async, int32_t exclusive, tp_aeronc_publication_info *info, tp_aeronc_error *err);
 int tp_aeronc_cancel_publication(aeron_t *client, void *async, int32_t exclusive, tp_aeronc_error *err);
-int tp_aeronc_close_publication(void *publication, int32_t exclusive, tp_aeronc_error *err);
+int tp_aeronc_close_publication(tp_aeronc_handle publication, int32_t exclusive, tp_aeronc_error *err);
 
 // The data path of a publication: one call each.
 typedef struct tp_aeronc_claim_st
@@ -112,10 +118,10 @@ typedef struct tp_aeronc_claim_st
 }
 tp_aeronc_claim;
 
-int64_t tp_aeronc_offer(void *publication, int32_t exclusive, const uint8_t *buffer, size_t length);
-tp_aeronc_claim tp_aeronc_try_claim(void *publication, int32_t exclusive, size_t length);
-int32_t tp_aeronc_publication_is_connected(void *publication, int32_t exclusive);
-int64_t tp_aeronc_publication_position(void *publication, int32_t exclusive);
+int64_t tp_aeronc_offer(tp_aeronc_handle publication, int32_t exclusive, const uint8_t *buffer, size_t length);
+tp_aeronc_claim tp_aeronc_try_claim(tp_aeronc_handle publication, int32_t exclusive, size_t length);
+int32_t tp_aeronc_publication_is_connected(tp_aeronc_handle publication, int32_t exclusive);
+int64_t tp_aeronc_publication_position(tp_aeronc_handle publication, int32_t exclusive);
 
 // A message a poll collected: its bytes (in the batch's arena, or, for a reassembled
 // message larger than the arena, in the fragment assembler's buffer) and its header.
@@ -131,37 +137,39 @@ typedef struct tp_aeronc_message_st
 }
 tp_aeronc_message;
 
-// A subscription with what its polls collect into: a fragment assembler, an arena the
-// messages are copied into and the messages' list. Owned by the Go Subscription.
-typedef struct tp_aeronc_batch_st
+// A batch (tp_aeronc_batch in capi.c, a handle here) is a subscription with what its polls
+// collect into: a fragment assembler, an arena the messages are copied into and the
+// messages' list. The Go Subscription owns it.
+
+// What one poll collected: the fragments it read, the messages in the list, and whether it
+// stopped for want of room (more may be waiting).
+typedef struct tp_aeronc_poll_result_st
 {
-    aeron_subscription_t *subscription;
-    aeron_controlled_fragment_assembler_t *assembler;
-    uint8_t *arena;
-    size_t arena_length;
-    size_t arena_used;
-    tp_aeronc_message *messages;
-    int32_t capacity;
+    int32_t fragments;
     int32_t count;
-    int32_t full; // the poll stopped for want of room: more may be waiting
+    int32_t full;
 }
-tp_aeronc_batch;
+tp_aeronc_poll_result;
 
 int tp_aeronc_add_subscription(
     aeron_t *client, const char *channel, int32_t stream_id, void **async, tp_aeronc_error *err);
 // tp_aeronc_poll_subscription completes the add into a new batch of arena_length bytes
-// (at least TP_AERONC_MIN_ARENA) and capacity messages.
+// (at least TP_AERONC_MIN_ARENA) and capacity messages, and returns its message list.
 int tp_aeronc_poll_subscription(
-    void *async, size_t arena_length, int32_t capacity, tp_aeronc_batch **batch, tp_aeronc_error *err);
+    void *async,
+    size_t arena_length,
+    int32_t capacity,
+    tp_aeronc_handle *batch,
+    tp_aeronc_message **messages,
+    tp_aeronc_error *err);
 int tp_aeronc_cancel_subscription(aeron_t *client, void *async, tp_aeronc_error *err);
-int tp_aeronc_close_subscription(tp_aeronc_batch *batch, tp_aeronc_error *err);
+int tp_aeronc_close_subscription(tp_aeronc_handle batch, tp_aeronc_error *err);
 // tp_aeronc_free_batch frees a batch whose subscription is closed.
-void tp_aeronc_free_batch(tp_aeronc_batch *batch);
-// tp_aeronc_poll empties the batch, then polls up to fragment_limit fragments into it:
-// the fragments read.
-int tp_aeronc_poll(tp_aeronc_batch *batch, size_t fragment_limit);
-int32_t tp_aeronc_subscription_is_connected(tp_aeronc_batch *batch);
-int32_t tp_aeronc_subscription_image_count(tp_aeronc_batch *batch);
+void tp_aeronc_free_batch(tp_aeronc_handle batch);
+// tp_aeronc_poll empties the batch, then polls up to fragment_limit fragments into it.
+tp_aeronc_poll_result tp_aeronc_poll(tp_aeronc_handle batch, size_t fragment_limit);
+int32_t tp_aeronc_subscription_is_connected(tp_aeronc_handle batch);
+int32_t tp_aeronc_subscription_image_count(tp_aeronc_handle batch);
 
 // The smallest arena: more than the largest frame payload (an MTU is at most 64 KiB), so a
 // message from the log always fits an empty arena and only a reassembled one may not.

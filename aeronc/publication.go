@@ -25,10 +25,10 @@ const dataHeaderLength = 32
 // in Go: libaeron's term buffers lay frames out as transport.Claim expects.
 type Publication struct {
 	c         *Client
-	ptr       unsafe.Pointer // aeron_publication_t or aeron_exclusive_publication_t
+	handle    C.tp_aeronc_handle // the aeron_publication_t, or aeron_exclusive_publication_t
 	exclusive C.int32_t
 	// closed is set once the publication or its client is closed, under the client's
-	// lock; after that ptr is never passed to C again.
+	// lock; after that handle is never passed to C again.
 	closed         atomic.Bool
 	channel        string
 	streamID       int32
@@ -81,7 +81,7 @@ func (c *Client) addPublication(channel string, streamID int32, exclusive bool) 
 			case 1:
 				p := &Publication{
 					c:              c,
-					ptr:            info.publication,
+					handle:         info.publication,
 					exclusive:      excl,
 					channel:        channel,
 					streamID:       int32(info.stream_id),
@@ -115,7 +115,7 @@ func (p *Publication) TryClaim(length int, claim *transport.Claim) int64 {
 	if length < 0 || length > p.maxPayload {
 		return transport.PublicationError
 	}
-	r := C.tp_aeronc_try_claim(p.ptr, p.exclusive, C.size_t(length))
+	r := C.tp_aeronc_try_claim(p.handle, p.exclusive, C.size_t(length))
 	if r.result > 0 {
 		claim.Wrap(unsafe.Slice((*byte)(unsafe.Pointer(r.frame)), dataHeaderLength+length))
 	}
@@ -130,7 +130,7 @@ func (p *Publication) Offer(msg []byte) int64 {
 	if len(msg) > p.maxMessage {
 		return transport.PublicationError
 	}
-	return int64(C.tp_aeronc_offer(p.ptr, p.exclusive, (*C.uint8_t)(unsafe.SliceData(msg)), C.size_t(len(msg))))
+	return int64(C.tp_aeronc_offer(p.handle, p.exclusive, (*C.uint8_t)(unsafe.SliceData(msg)), C.size_t(len(msg))))
 }
 
 // Position implements transport.Publication.
@@ -138,12 +138,12 @@ func (p *Publication) Position() int64 {
 	if p.closed.Load() {
 		return transport.Closed
 	}
-	return int64(C.tp_aeronc_publication_position(p.ptr, p.exclusive))
+	return int64(C.tp_aeronc_publication_position(p.handle, p.exclusive))
 }
 
 // IsConnected implements transport.Publication.
 func (p *Publication) IsConnected() bool {
-	return !p.closed.Load() && C.tp_aeronc_publication_is_connected(p.ptr, p.exclusive) != 0
+	return !p.closed.Load() && C.tp_aeronc_publication_is_connected(p.handle, p.exclusive) != 0
 }
 
 // MaxPayloadLength implements transport.Publication.
@@ -180,7 +180,7 @@ func (p *Publication) Close() error {
 	p.closed.Store(true)
 	delete(c.live, p)
 	var cerr C.tp_aeronc_error
-	if C.tp_aeronc_close_publication(p.ptr, p.exclusive, &cerr) != 0 {
+	if C.tp_aeronc_close_publication(p.handle, p.exclusive, &cerr) != 0 {
 		return cError(fmt.Sprintf("close publication %s stream %d", p.channel, p.streamID), &cerr)
 	}
 	return nil

@@ -31,7 +31,7 @@ const (
 // past it, and the log space is the publisher's again.
 type Subscription struct {
 	c        *Client
-	batch    *C.tp_aeronc_batch
+	batch    C.tp_aeronc_handle    // 0 once freed
 	messages []C.tp_aeronc_message // the batch's list, in C memory
 	header   transport.Header      // handed to every Handler call
 	// closed is set once the subscription or its client is closed, under the client's
@@ -63,16 +63,17 @@ func (c *Client) AddSubscription(channel string, streamID int32) transport.Pendi
 		c:     c,
 		async: async,
 		poll: func(async unsafe.Pointer) (transport.Subscription, bool, error) {
-			var batch *C.tp_aeronc_batch
+			var batch C.tp_aeronc_handle
+			var messages *C.tp_aeronc_message
 			var cerr C.tp_aeronc_error
-			switch C.tp_aeronc_poll_subscription(async, batchArenaLength, batchMessages, &batch, &cerr) {
+			switch C.tp_aeronc_poll_subscription(async, batchArenaLength, batchMessages, &batch, &messages, &cerr) {
 			case 0:
 				return nil, false, nil
 			case 1:
 				s := &Subscription{
 					c:        c,
 					batch:    batch,
-					messages: unsafe.Slice(batch.messages, int(batch.capacity)),
+					messages: unsafe.Slice(messages, batchMessages),
 					channel:  channel,
 					streamID: streamID,
 				}
@@ -99,9 +100,9 @@ func (s *Subscription) Poll(h transport.Handler, fragmentLimit int) int {
 	s.polling = true
 	read := 0
 	for read < fragmentLimit {
-		read += int(C.tp_aeronc_poll(s.batch, C.size_t(fragmentLimit-read)))
-		count := int(s.batch.count)
-		for i := range count {
+		r := C.tp_aeronc_poll(s.batch, C.size_t(fragmentLimit-read))
+		read += int(r.fragments)
+		for i := range int(r.count) {
 			m := &s.messages[i]
 			s.header = transport.Header{
 				SessionID:     int32(m.session_id),
@@ -114,7 +115,7 @@ func (s *Subscription) Poll(h transport.Handler, fragmentLimit int) int {
 				break
 			}
 		}
-		if s.closed.Load() || s.batch.full == 0 {
+		if s.closed.Load() || r.full == 0 {
 			break
 		}
 	}
@@ -176,8 +177,8 @@ func (s *Subscription) clientGoneLocked(closed bool) {
 }
 
 func (s *Subscription) freeBatch() {
-	if s.batch != nil {
+	if s.batch != 0 {
 		C.tp_aeronc_free_batch(s.batch)
-		s.batch, s.messages = nil, nil
+		s.batch, s.messages = 0, nil
 	}
 }
