@@ -132,3 +132,37 @@ func TestLibraryPathOrder(t *testing.T) {
 		t.Errorf("configured: %q from %s", p, src)
 	}
 }
+
+// Load reports the library a process uses; a Config naming another one is refused, since
+// a process loads one.
+func TestLoadReportsTheLibraryAndRefusesASecond(t *testing.T) {
+	path, version, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(version, "version=1.") {
+		t.Fatalf("version %q", version)
+	}
+	t.Logf("%s: %s", path, version)
+	if again, _, err := Load(""); err != nil || again != path {
+		t.Fatalf("a second Load: %q, %v", again, err)
+	}
+	_, err = Connect(Config{Library: "/elsewhere/libaeron.so"})
+	var lerr *LibraryError
+	if !errors.As(err, &lerr) || !errors.Is(err, ErrLibrary) || !strings.Contains(err.Error(), "already loaded "+path) {
+		t.Fatalf("Connect naming another library: %v", err)
+	}
+}
+
+func TestClientDescribesItself(t *testing.T) {
+	dir := drivertest.Dir(t)
+	c := connect(t, dir, false, nil)
+	if c.Dir() != dir || c.ClientID() < 0 || c.Err() != nil {
+		t.Fatalf("dir %q (want %q), client id %d, err %v", c.Dir(), dir, c.ClientID(), c.Err())
+	}
+	pub := await(t, "add exclusive publication", c.AddExclusivePublication("aeron:ipc", nextStream())).(*Publication)
+	counter := await(t, "add counter", c.AddCounter(1001, nil, "described")).(*Counter)
+	if !pub.IsExclusive() || pub.RegistrationID() <= 0 || counter.RegistrationID() <= 0 {
+		t.Fatalf("exclusive %v, registration ids %d and %d", pub.IsExclusive(), pub.RegistrationID(), counter.RegistrationID())
+	}
+}
