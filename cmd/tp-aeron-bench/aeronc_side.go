@@ -161,7 +161,7 @@ func (t *aeroncThroughput) round(size int, count int64) (float64, error) {
 			if r > 0 {
 				break
 			}
-			if fatalResult(r) {
+			if fatal(r) {
 				close(stop)
 				<-done
 				return 0, fmt.Errorf("aeronc try-claim: %s", transport.ResultName(r))
@@ -223,7 +223,7 @@ func (a *aeroncSide) newPingPong(stream int32) (*aeroncPingPong, error) {
 			if r > 0 {
 				break
 			}
-			if fatalResult(r) {
+			if fatal(r) {
 				return // the pinger notices its own closed publication
 			}
 		}
@@ -260,7 +260,7 @@ func (p *aeroncPingPong) round(size, count int) (p50, p99 float64, err error) {
 			if r > 0 {
 				break
 			}
-			if fatalResult(r) {
+			if fatal(r) {
 				err = fmt.Errorf("aeronc ping try-claim: %s", transport.ResultName(r))
 				break
 			}
@@ -287,10 +287,4 @@ func (p *aeroncPingPong) round(size, count int) (p50, p99 float64, err error) {
 	}
 	slices.Sort(p.rtt)
 	return float64(p.rtt[count/2]), float64(p.rtt[int(float64(count)*0.99)]), nil
-}
-
-// fatalResult reports a try-claim result that retrying will not fix.
-func fatalResult(result int64) bool {
-	return result == transport.Closed || result == transport.NotConnected ||
-		result == transport.MaxPositionExceeded || result == transport.PublicationError
 }
