@@ -1,6 +1,6 @@
 // Package aeronc is the second backend of package transport: the official Aeron C client
 // (libaeron, the API of aeronc.h) behind the same interface as the pure-Go client in
-// package aeron, so Aeron behaves exactly as the reference implementation does. It is
+// package aeron, so the client side of Aeron is the reference implementation's own code. It is
 // built with the tag aeronc (go build -tags aeronc) and needs cgo; without the tag this
 // file is all there is.
 //
@@ -47,7 +47,15 @@
 // returned, since by then the subscriber position is past it and the log space is the
 // publisher's again. A message that finds no room stays in the log for the next call; a
 // reassembled message larger than the arena is handed out in the assembler's buffer,
-// which nothing touches before the next call. Nothing on the data path allocates.
+// which nothing touches before the next call. Nothing on the data path allocates, and
+// publications and batches cross into C as integer handles (they are C memory), so cgo has
+// no pointer argument to check on that path.
+//
+// Memory ordering: a claim is published by Claim.Commit's release store of the frame
+// length, the store libaeron's own commit makes; the batch a C poll filled is read by the
+// same goroutine after the call returns, so program order covers it; counter values are
+// words of the driver's counters file, read and written with sync/atomic, whose sequential
+// consistency subsumes the acquire and release Aeron's clients use.
 //
 // Publications and counters are freed by the C client when they are closed, so their
 // Close must come after every other call on them has returned; calls after Close answer
