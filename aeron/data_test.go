@@ -79,52 +79,6 @@ func TestIPCMessagesArriveByteForByte(t *testing.T) {
 	}
 }
 
-func TestTryClaimCommitAbortAndPollAllocateNothing(t *testing.T) {
-	c := connect(t, Config{})
-	const stream = 2002
-	sub := addSubscription(t, c, "aeron:ipc", stream)
-	pub := addExclusivePublication(t, c, "aeron:ipc", stream)
-	eventually(t, 5*time.Second, "publication connected", pub.IsConnected)
-	var claim transport.Claim
-	var got []uint64
-	handler := transport.Handler(func(msg []byte, _ *transport.Header) {
-		got = append(got, binary.LittleEndian.Uint64(msg))
-	})
-	for i := uint64(0); i < 10; i++ {
-		for pub.TryClaim(32, &claim) < 0 {
-			time.Sleep(100 * time.Microsecond)
-		}
-		binary.LittleEndian.PutUint64(claim.Buffer(), i)
-		if i%2 == 1 {
-			claim.Abort()
-		} else {
-			claim.Commit()
-		}
-	}
-	eventually(t, 5*time.Second, "committed claims received", func() bool {
-		sub.Poll(handler, 10)
-		return len(got) >= 5
-	})
-	if fmt.Sprint(got) != "[0 2 4 6 8]" {
-		t.Fatalf("received %v, want the committed claims only", got)
-	}
-
-	count := 0
-	countHandler := transport.Handler(func([]byte, *transport.Header) { count++ })
-	allocs := testing.AllocsPerRun(500, func() {
-		if pub.TryClaim(64, &claim) > 0 {
-			claim.Commit()
-		}
-		sub.Poll(countHandler, 10)
-	})
-	if allocs != 0 {
-		t.Fatalf("try-claim/commit/poll allocated %.1f times per run", allocs)
-	}
-	if count == 0 {
-		t.Fatal("nothing was received during the allocation run")
-	}
-}
-
 func TestNotConnectedAndBackPressure(t *testing.T) {
 	c := connect(t, Config{})
 	const stream = 2003

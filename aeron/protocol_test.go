@@ -120,57 +120,6 @@ func transmit(buf []byte, typeID int32, payload []byte) {
 	concurrent.StoreInt64(buf, capacity+8, tail+int64(aligned))
 }
 
-func TestCommandWritePathDoesNotAllocate(t *testing.T) {
-	c, toDriver, _ := newMemoryClient(t)
-	capacity := len(toDriver) - concurrent.RingBufferTrailerLength
-	key := []byte("key")
-	allocs := testing.AllocsPerRun(1000, func() {
-		if _, err := c.proxy.addPublication("aeron:ipc?term-length=64k", 10, false); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.proxy.addSubscription("aeron:ipc", 10); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.proxy.addCounter(1001, key, "label"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.proxy.removePublication(3); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.proxy.removeCounter(4); err != nil {
-			t.Fatal(err)
-		}
-		// Stand in for the driver: everything written is consumed.
-		concurrent.StoreInt64(toDriver, capacity+384, concurrent.LoadInt64(toDriver, capacity+128))
-	})
-	if allocs != 0 {
-		t.Fatalf("command writes allocated %.1f times per run", allocs)
-	}
-}
-
-func TestBroadcastReadPathDoesNotAllocate(t *testing.T) {
-	c, _, toClients := newMemoryClient(t)
-	// Responses for other clients and other requests: the common case the
-	// conductor must skip without allocating.
-	success := make([]byte, 8)
-	binary.LittleEndian.PutUint64(success, 12345)
-	counterReady := make([]byte, 12)
-	binary.LittleEndian.PutUint64(counterReady, 777)
-	image := make([]byte, 64)
-	binary.LittleEndian.PutUint64(image[16:], 999)
-	allocs := testing.AllocsPerRun(1000, func() {
-		transmit(toClients, rspOnOperationSuccess, success)
-		transmit(toClients, rspOnCounterReady, counterReady)
-		transmit(toClients, rspOnAvailableImage, image)
-		if n := c.serviceLocked(0); n != 3 {
-			t.Fatalf("serviced %d messages, want 3", n)
-		}
-	})
-	if allocs != 0 {
-		t.Fatalf("broadcast read and dispatch allocated %.1f times per run", allocs)
-	}
-}
-
 func TestResponsesCompleteTheirRequests(t *testing.T) {
 	c, _, toClients := newMemoryClient(t)
 	le := binary.LittleEndian

@@ -25,7 +25,3 @@ func TestConformance(t *testing.T) {
 	t.Run("runner", func(t *testing.T) { transporttest.Run(t, newTransportClient(false)) })
 	t.Run("invoker", func(t *testing.T) { transporttest.Run(t, newTransportClient(true)) })
 }
-
-func TestConformanceSteadyStateAllocs(t *testing.T) {
-	transporttest.SteadyStateAllocs(t, newTransportClient(false))
-}

@@ -1,4 +1,7 @@
-//go:build aeronc
+//go:build aeronc && !race
+
+// The allocation contracts of the data path: the race detector allocates, so they are
+// built without -race only (scripts/test-aeronc.sh runs them in make test's pass without it).
 
 package aeronc
 
@@ -7,14 +10,12 @@ import (
 
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
 	"github.com/tensorpool/tensorpool/transport"
+	"github.com/tensorpool/tensorpool/transport/transporttest"
 )
 
 // Offer, TryClaim with Commit and Abort, and Poll (whole messages, fragmented ones
 // reassembled) allocate nothing on the Go side, through the transport interfaces.
 func TestDataPathAllocatesNothing(t *testing.T) {
-	if raceEnabled {
-		t.Skip("needs a build without -race, whose detector allocates; make test runs it in its allocation pass")
-	}
 	for _, exclusive := range []bool{false, true} {
 		t.Run(map[bool]string{false: "Concurrent", true: "Exclusive"}[exclusive], func(t *testing.T) {
 			c := connect(t, drivertest.Dir(t), true, nil)
@@ -56,6 +57,16 @@ func TestDataPathAllocatesNothing(t *testing.T) {
 			if received == 0 {
 				t.Fatal("nothing was received during the allocation run")
 			}
+		})
+	}
+}
+
+// The conformance suite's allocation check, with the conductor in the caller's duty cycle
+// and on the C client's thread.
+func TestConformanceSteadyStateAllocs(t *testing.T) {
+	for _, invoker := range []bool{true, false} {
+		t.Run(map[bool]string{true: "Invoker", false: "ConductorThread"}[invoker], func(t *testing.T) {
+			transporttest.SteadyStateAllocs(t, newClient(drivertest.Dir(t), invoker))
 		})
 	}
 }

@@ -43,12 +43,3 @@ func TestConformance(t *testing.T) {
 		})
 	}
 }
-
-// The suite's allocation check alone, for the allocation pass without -race.
-func TestConformanceSteadyStateAllocs(t *testing.T) {
-	for _, invoker := range []bool{true, false} {
-		t.Run(map[bool]string{true: "Invoker", false: "ConductorThread"}[invoker], func(t *testing.T) {
-			transporttest.SteadyStateAllocs(t, newClient(drivertest.Dir(t), invoker))
-		})
-	}
-}

@@ -17,7 +17,10 @@ import (
 )
 
 // tpConsumer is a tp.Consumer with the C side's two ways to take frames: the newest
-// one kept for tp_consumer_try_read_frame, or each one handed to a frame handler.
+// one kept for tp_consumer_try_read_frame, or each one handed to a frame handler. mu
+// guards that state, the poll's: tp_consumer_poll, _poll_frames and _try_read_frame hold
+// it; the calls that read what tp's control side publishes (stats, progress, QoS, lease)
+// do not.
 type tpConsumer struct {
 	mu     sync.Mutex
 	key    uint64    // names the consumer in support.c's record of running handlers
@@ -69,7 +72,7 @@ func attachConsumer(cl *tpClient, clientToken uintptr, stream uint32) (*tpConsum
 	return tc, C.TP_OK
 }
 
-// onFrame runs inside tp.Consumer.Poll, under tc.mu.
+// onFrame runs inside tp.Consumer.Poll, with tc.mu held.
 func (tc *tpConsumer) onFrame(f *tp.Frame) {
 	if tc.handler != 0 {
 		fillView(f, tc.cview)
@@ -199,9 +202,24 @@ func lockedConsumer(consumer *C.tp_consumer_t) (*tpConsumer, C.tp_err_t) {
 	return tc, C.TP_OK
 }
 
+// consumerOutsideHandler returns the live consumer behind consumer unless the calling
+// thread is inside one of its frame handlers: the calls that would take the consumer's
+// lock there are refused there alike (include/tensorpool_client.h, Threads), even those
+// that no longer need it.
+func consumerOutsideHandler(consumer *C.tp_consumer_t) (*tpConsumer, C.tp_err_t) {
+	tc, ok := consumerOf(consumer)
+	if !ok {
+		return nil, badHandle()
+	}
+	if tc.reentered() {
+		return nil, failStatic(C.TP_ERR_BUSY, msgReentrant)
+	}
+	return tc, C.TP_OK
+}
+
 // leaseCode is TP_OK while the consumer holds its lease, else TP_ERR_PROTOCOL.
 func (tc *tpConsumer) leaseCode() C.tp_err_t {
-	attached, err := tc.c.Status() // one lock for both, after every poll
+	attached, err := tc.c.Status() // what tp's control side published, after every poll
 	if err != nil {
 		return failErr(err)
 	}
@@ -291,13 +309,12 @@ func tp_consumer_send_qos(consumer *C.tp_consumer_t, mode C.uint8_t, last, gap, 
 	if !m.Valid() {
 		return fail(C.TP_ERR_ARG, "tp: consumer mode %d is neither STREAM (1) nor RATE_LIMITED (2)", mode)
 	}
-	// SendQos reads the mapped epoch under the lock a handler's poll holds, so a handler
-	// is refused; the consumer sends QoS on its own every interval anyway.
-	tc, code := lockedConsumer(consumer)
+	// A handler is refused, as the header says; the consumer sends QoS on its own every
+	// interval anyway.
+	tc, code := consumerOutsideHandler(consumer)
 	if code != C.TP_OK {
 		return code
 	}
-	defer tc.mu.Unlock()
 	return failErr(tc.c.SendQos(m, uint64(last), uint64(gap), uint64(late)))
 }
 
@@ -351,13 +368,12 @@ func tp_consumer_get_stats(consumer *C.tp_consumer_t, out *C.tp_consumer_stats_t
 	if out == nil {
 		return nullArg()
 	}
-	// The counters are the running poll's to update: a handler is refused them rather
-	// than every frame paying for a copy it could read.
-	tc, code := lockedConsumer(consumer)
+	// The counters are what the data path published by the end of its last poll: a
+	// handler, in the middle of one, is refused them, as the header says.
+	tc, code := consumerOutsideHandler(consumer)
 	if code != C.TP_OK {
 		return code
 	}
-	defer tc.mu.Unlock()
 	s := tc.c.Stats()
 	*out = C.tp_consumer_stats_t{frames: C.uint64_t(s.Frames), bytes: C.uint64_t(s.Bytes),
 		drops_gap: C.uint64_t(s.DropsGap), drops_late: C.uint64_t(s.DropsLate), drops_invalid: C.uint64_t(s.DropsInvalid),
@@ -370,11 +386,10 @@ func tp_consumer_get_progress(consumer *C.tp_consumer_t, frameID, filled *C.uint
 	if frameID == nil || filled == nil || state == nil || available == nil {
 		return nullArg()
 	}
-	tc, code := lockedConsumer(consumer)
+	tc, code := consumerOutsideHandler(consumer)
 	if code != C.TP_OK {
 		return code
 	}
-	defer tc.mu.Unlock()
 	p, ok := tc.c.Progress()
 	*available = C.bool(ok)
 	if ok {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/shm"
-	"github.com/tensorpool/tensorpool/tp"
 )
 
 // Error types are classified whether bare or wrapped.
@@ -22,16 +21,6 @@ func TestCodeOfErrorTypes(t *testing.T) {
 	} {
 		if got, want := codeOf(c.err), codeOf(c.like); got != want {
 			t.Errorf("codeOf(%v) = %d, want %d", c.err, got, want)
-		}
-	}
-}
-
-// A failing data-path call (a claim with no consumer, a lost lease) records its error
-// without allocating.
-func TestFailDataDoesNotAllocate(t *testing.T) {
-	for _, err := range []error{tp.ErrNoSubscriber, tp.ErrBackPressured, errNotAttached} {
-		if n := testing.AllocsPerRun(100, func() { failData(err) }); n != 0 {
-			t.Errorf("failData(%v) allocates %v times", err, n)
 		}
 	}
 }

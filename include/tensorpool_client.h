@@ -38,21 +38,23 @@
  * never wait for that thread: the lease is kept alive while a claim is open.
  *
  * Frame handlers: a handler runs inside tp_consumer_poll_frames, which holds
- * its consumer's lock until it returns; other threads' calls on that consumer
- * that need the lock wait for it. Inside a handler, on its own consumer (or
- * that of any handler further out on the same thread), these are refused with
- * TP_ERR_BUSY, to be made after the poll returns: tp_consumer_poll,
- * tp_consumer_poll_frames, tp_consumer_try_read_frame, tp_consumer_send_qos,
- * tp_consumer_get_stats, tp_consumer_get_progress and tp_consumer_reattach.
- * These answer as usual: tp_consumer_frame_is_valid,
- * tp_consumer_get_lease_id, tp_consumer_get_stream_id,
- * tp_consumer_get_consumer_id and tp_consumer_is_connected. tp_consumer_close
- * of such a consumer closes its handle at once (TP_ERR_ARG from then on) and
- * the consumer when its poll returns; tp_client_close of such a consumer's
- * client closes the client handle at once and the client when the outermost
- * poll of its consumers on this thread returns. Other calls are not
- * restricted, but a handler that waits on a consumer whose handler, on
- * another thread, waits on this one deadlocks like any lock cycle.
+ * its consumer's lock until it returns; other threads' polls of that consumer
+ * (tp_consumer_poll, tp_consumer_poll_frames, tp_consumer_try_read_frame) wait
+ * for it, while its stats, progress, QoS and ids answer at once. Inside a
+ * handler, on its own consumer (or that of any handler further out on the same
+ * thread), these are refused with TP_ERR_BUSY, to be made after the poll
+ * returns: tp_consumer_poll, tp_consumer_poll_frames,
+ * tp_consumer_try_read_frame, tp_consumer_send_qos, tp_consumer_get_stats,
+ * tp_consumer_get_progress and tp_consumer_reattach. These answer as usual:
+ * tp_consumer_frame_is_valid, tp_consumer_get_lease_id,
+ * tp_consumer_get_stream_id, tp_consumer_get_consumer_id and
+ * tp_consumer_is_connected. tp_consumer_close of such a consumer closes its
+ * handle at once (TP_ERR_ARG from then on) and the consumer when its poll
+ * returns; tp_client_close of such a consumer's client closes the client
+ * handle at once and the client when the outermost poll of its consumers on
+ * this thread returns. Other calls are not restricted, but a handler that
+ * waits on a consumer whose handler, on another thread, waits on this one
+ * deadlocks like any lock cycle.
  */
 #ifndef TENSORPOOL_CLIENT_H
 #define TENSORPOOL_CLIENT_H

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The tests of the aeronc transport (the Aeron C client), for `make test`: with -race, then
-# the allocation tests without it, on the Java media driver and on aeronmd when there is
+# without it every test of its `//go:build aeronc && !race` files (the allocation contracts,
+# through scripts/norace-tests.sh), on the Java media driver and on aeronmd when there is
 # one. The verbose output is appended to LOG; the console gets one line a package, and the
 # story of any failure. Without libaeron (and none named) it prints one line saying the
 # tests did not run; a library named by AERON_C_LIBRARY or AERON_C_INCLUDE_DIR and not
@@ -25,8 +26,10 @@ eval "$found"
 export AERON_C_LIBRARY AERON_C_INCLUDE_DIR AERONMD
 echo "aeronc tests (-tags aeronc), libaeron $AERON_C_LIBRARY, C media driver ${AERONMD:-none: its legs skip}"
 run() {
-  "$go" test -tags aeronc "$@" ./aeronc/... 2>&1 | tee -a "$log" | grep -E '^(ok|FAIL|panic:)' ||
+  "$go" test -tags aeronc "$@" 2>&1 | tee -a "$log" | grep -E '^(ok|FAIL|panic:)' ||
     { grep -E -B20 -A3 '^\s*--- FAIL|^panic:' "$log"; return 1; }
 }
-run -race -timeout 10m -v || exit 1
-run -timeout 5m -count=1 -v -run 'Alloc' || exit 1
+run -race -timeout 10m -v ./aeronc/... || exit 1
+GOFLAGS="${GOFLAGS:+$GOFLAGS }-tags=aeronc" scripts/norace-tests.sh ./aeronc 2>&1 | tee -a "$log" |
+  grep -E '^(without -race|FAIL|panic:)|^ok .*[0-9]s$' ||
+  { grep -E -B20 -A3 '^\s*--- FAIL|^panic:|AllocsPerRun' "$log"; exit 1; }

@@ -545,34 +545,3 @@ func TestValidateEmbeddedReadsLengthFromSlotAndHeaderFromEncoding(t *testing.T) 
 	embeddedFields[0].put(slot.Bytes(), 191) // the slot's length prefix changes after the load
 	requireDrop(t, ValidateEmbedded(slot, &e), DropHeaderBytesLength)
 }
-
-// The new data-path calls allocate nothing, like the rest of the slot API.
-func TestEncodedTensorHeaderDoesNotAllocate(t *testing.T) {
-	slot := newHeapSlot()
-	h, tensor := validSlotHeader(0), fullTensor()
-	other := validTensor()
-	var e, o, loaded EncodedTensorHeader
-	var gotH SlotHeader
-	var gotT TensorHeader
-	o.Encode(&other)
-	cases := map[string]func(){
-		"Encode":                       func() { e.Encode(&tensor) },
-		"Decode":                       func() { e.Decode(&gotT) },
-		"EncodeHeaderLines same shape": func() { encodeHeaderLines(slot, &h, &e) },
-		"EncodeHeaderLines new shape": func() {
-			encodeHeaderLines(slot, &h, &o)
-			encodeHeaderLines(slot, &h, &e)
-		},
-		"HasEncodedTensor":  func() { _ = slot.HasEncodedTensor(&e) },
-		"LoadEncodedTensor": func() { slot.LoadEncodedTensor(&loaded) },
-		"DecodeFixed":       func() { slot.DecodeFixed(&gotH) },
-		"ValidateEmbedded":  func() { _ = ValidateEmbedded(slot, &loaded) },
-	}
-	e.Encode(&tensor)
-	encodeHeaderLines(slot, &h, &e)
-	for name, fn := range cases {
-		if n := testing.AllocsPerRun(100, fn); n != 0 {
-			t.Errorf("%s allocates %.1f times per run", name, n)
-		}
-	}
-}

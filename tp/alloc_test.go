@@ -1,16 +1,17 @@
+//go:build !race
+
 package tp
 
 import (
 	"errors"
 	"testing"
+
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // Publishing (Offer and Claim/Commit) and poll-and-read through the API allocate nothing
 // in steady state, over the real media driver with the lease keepers running.
 func TestSteadyStateAllocatesNothing(t *testing.T) {
-	if raceEnabled {
-		t.Skip("needs a build without -race, whose detector allocates; make test runs it in its allocation pass")
-	}
 	c := startClient(t, nil)
 	var sum int
 	p, cs := attachBoth(t, c, func(f *Frame) {
@@ -58,5 +59,15 @@ func TestSteadyStateAllocatesNothing(t *testing.T) {
 	eventually(t, "every frame read", cs, func() bool { return cs.Stats().Frames == p.Stats().Frames })
 	if sum == 0 {
 		t.Fatal("no frames handled")
+	}
+}
+
+// Taking QoS messages allocates nothing.
+func TestQosMonitorHandleAllocatesNothing(t *testing.T) {
+	var m QosMonitor
+	p := encodeQosProducer(QosProducerSnapshot{ProducerID: 1})
+	c := encodeQosConsumer(QosConsumerSnapshot{ConsumerID: 1, Mode: wire.ModeStream})
+	if n := testing.AllocsPerRun(100, func() { m.handle(p); m.handle(c) }); n != 0 {
+		t.Fatalf("%v allocations per pair of messages", n)
 	}
 }

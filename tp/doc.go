@@ -10,11 +10,13 @@
 //
 // Producers and consumers run in driver mode: each attaches to the SHM driver for a lease
 // on its stream, maps the regions the driver granted (read-write for a producer, read-only
-// after path containment for a consumer), and keeps the lease alive from a small
-// background goroutine. When the lease ends — revoked, expired, or the driver shut down —
-// the mapping is dropped and the client reattaches; a new epoch is mapped afresh. While no
-// lease is held, Offer and Claim return ErrNotAttached and Poll delivers nothing.
+// after path containment for a consumer), and keeps the lease alive on the Client's duty
+// cycle. When the lease ends — revoked, expired, or the driver shut down — the mapping is
+// dropped and the client reattaches; a new epoch is mapped afresh. While no lease is held,
+// Offer and Claim return ErrNotAttached and Poll delivers nothing.
 //
 // The frame path (Offer, Claim/Commit, Poll) allocates nothing and never blocks on a
-// reader. Failures are the sentinel errors of this package, comparable with errors.Is.
+// reader. A Consumer's Poll runs only its role's data path (package agents/consumer): it
+// never waits on the duty cycle, the control plane or the media driver. Failures are the
+// sentinel errors of this package, comparable with errors.Is.
 package tp

@@ -140,19 +140,6 @@ func TestQosMonitorCapacity(t *testing.T) {
 	}
 }
 
-// Taking QoS messages allocates nothing.
-func TestQosMonitorHandleAllocatesNothing(t *testing.T) {
-	if raceEnabled {
-		t.Skip("needs a build without -race, whose detector allocates; make test runs it in its allocation pass")
-	}
-	var m QosMonitor
-	p := encodeQosProducer(QosProducerSnapshot{ProducerID: 1})
-	c := encodeQosConsumer(QosConsumerSnapshot{ConsumerID: 1, Mode: wire.ModeStream})
-	if n := testing.AllocsPerRun(100, func() { m.handle(p); m.handle(c) }); n != 0 {
-		t.Fatalf("%v allocations per pair of messages", n)
-	}
-}
-
 // Wire §10.4 over the media driver: QosProducer and QosConsumer published on an Aeron
 // stream reach the monitor's snapshots; a malformed message among them is counted.
 func TestWireSpec_10_4_QosMonitorOverAeron(t *testing.T) {

@@ -39,7 +39,7 @@ func TestWireSpec_15_14_TruncatedPoolSurfacesAsErr(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the truncated frame read", cs, func() bool {
-		return cs.c.Counters().Drops[consumer.DropRegionTruncated] == 1
+		return cs.role.Status().Counters.Drops[consumer.DropRegionTruncated] == 1
 	})
 	if err := cs.Err(); !errors.Is(err, consumer.ErrRegionTruncated) {
 		t.Fatalf("Err = %v, want ErrRegionTruncated", err)

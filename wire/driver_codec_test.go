@@ -178,28 +178,6 @@ func TestCodec_CorrelationIDOf(t *testing.T) {
 	require.False(t, ok)
 }
 
-// The lease keepalive goes from every client to the driver every interval: neither side
-// allocates for it.
-func TestCodec_KeepaliveAllocatesNothing(t *testing.T) {
-	if raceEnabled {
-		t.Skip("needs a build without -race, whose detector allocates; make test runs it in its allocation pass")
-	}
-	k := ShmLeaseKeepalive{LeaseID: 3, StreamID: 10000, ClientID: 7, Role: RoleProducer, ClientTimestampNs: 99}
-	buf := make([]byte, k.EncodedLength())
-	var got ShmLeaseKeepalive
-	if allocs := testing.AllocsPerRun(1000, func() {
-		if _, err := k.Encode(buf); err != nil {
-			t.Fatal(err)
-		}
-		if err := got.Decode(buf); err != nil {
-			t.Fatal(err)
-		}
-	}); allocs != 0 {
-		t.Fatalf("%v allocations per keepalive encode+decode", allocs)
-	}
-	require.Equal(t, k, got)
-}
-
 // FuzzDecodeDriverMessages, and the targets of the other schemas, feed arbitrary bytes to
 // every typed decoder (fuzzTyped); they differ in their seeds, the messages of their
 // schema (testdata/fuzz, TestSeedCorpus).

@@ -274,19 +274,6 @@ func TestUnknownEnumKeepsMessage(t *testing.T) {
 	}
 }
 
-func TestValidateDoesNotAllocate(t *testing.T) {
-	for _, name := range []string{"FrameDescriptor", "ShmPoolAnnounce"} {
-		buf := sample(t, "control", name, 2)
-		if allocs := testing.AllocsPerRun(100, func() {
-			if _, err := ValidateSchema(buf, ControlSchemaID); err != nil {
-				t.Fatal(err)
-			}
-		}); allocs != 0 {
-			t.Errorf("%s: %v allocations per validation, want 0", name, allocs)
-		}
-	}
-}
-
 func BenchmarkValidateFrameDescriptor(b *testing.B) {
 	var fd control.FrameDescriptor
 	buf := make([]byte, HeaderLength+int(control.FrameDescriptorSbeBlockLength))

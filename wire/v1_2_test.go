@@ -407,48 +407,6 @@ func TestTypedEncodeErrorsBothVersions(t *testing.T) {
 	}
 }
 
-// TestHotPathV1_2MessagesAllocateNothing: the v1.2 FrameDescriptor and FrameProgress encode
-// and decode, the descriptor stamp in both layouts, and their refused encodes allocate nothing.
-func TestHotPathV1_2MessagesAllocateNothing(t *testing.T) {
-	if raceEnabled {
-		t.Skip("needs a build without -race, whose detector allocates; make test runs it in its allocation pass")
-	}
-	fd := &FrameDescriptor{Version: V1_2, StreamID: 1, Epoch: 2, Seq: 3, TimestampNs: NullU64, MetaVersion: 4, TraceID: 5}
-	fp := &FrameProgress{Version: V1_2, StreamID: 1, Epoch: 2, FrameID: 3, PayloadBytesFilled: 4, State: ProgressStateComplete}
-	buf := make([]byte, FrameDescriptorMaxLength)
-	for _, pair := range [][2]typedMessage{{fd, new(FrameDescriptor)}, {fp, new(FrameProgress)}} {
-		m, got := pair[0], pair[1]
-		if allocs := testing.AllocsPerRun(1000, func() {
-			if _, err := m.Encode(buf); err != nil {
-				t.Fatal(err)
-			}
-			if err := got.Decode(buf); err != nil {
-				t.Fatal(err)
-			}
-		}); allocs != 0 {
-			t.Errorf("%T: %v allocations per v1.2 encode+decode", m, allocs)
-		}
-		if allocs := testing.AllocsPerRun(1000, func() {
-			if _, err := m.Encode(buf[:m.EncodedLength()-1]); err == nil {
-				t.Fatal("short buffer accepted")
-			}
-		}); allocs != 0 {
-			t.Errorf("%T: %v allocations per refused encode", m, allocs)
-		}
-	}
-	for _, v := range []Version{V1_1, V1_2, 9} {
-		fd.Version = v
-		if allocs := testing.AllocsPerRun(1000, func() {
-			if _, err := fd.Encode(buf); (err == nil) != v.Valid() {
-				t.Fatal(err)
-			}
-			StampFrameDescriptor(buf, 77)
-		}); allocs != 0 {
-			t.Errorf("version %v: %v allocations per encode+stamp", v, allocs)
-		}
-	}
-}
-
 // TestStampFrameDescriptorBothVersions: the stamp changes timestampNs and nothing else, in
 // the layout the descriptor was encoded in.
 func TestStampFrameDescriptorBothVersions(t *testing.T) {

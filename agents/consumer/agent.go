@@ -1,128 +1,565 @@
 package consumer
 
 import (
+	"errors"
 	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/tensorpool/tensorpool/agent"
+	"github.com/tensorpool/tensorpool/agents/controlplane"
+	"github.com/tensorpool/tensorpool/agents/driverclient"
+	"github.com/tensorpool/tensorpool/agents/process"
 	"github.com/tensorpool/tensorpool/clock"
+	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/transport"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
-// Agent is the consumer's duty cycle for an agent.Runner or agent.Invoker: each cycle
-// polls the control stream (announces, configs, progress), the per-consumer control
-// stream if one is assigned (progress), then the descriptor stream (frames, handled on
-// the agent's goroutine), then runs the consumer's timers.
+// AgentConfig configures an Agent.
+type AgentConfig struct {
+	// Consumer configures the consumer. Its Hellos and Qos are the Agent's: hellos go to
+	// Control, QoS to Qos.
+	Consumer Config
+	// Control is the driver's control stream: the lease (with Lease) and the hellos.
+	Control controlplane.Endpoint
+	// Announce carries the ShmPoolAnnounces, and the ConsumerConfigs, DataSourceAnnounces,
+	// DataSourceMetas, FrameProgress and the stream's producer's ShmLeaseRevoked the
+	// consumer acts on; default Control.
+	Announce controlplane.Endpoint
+	// Descriptors is the shared descriptor stream.
+	Descriptors controlplane.Endpoint
+	// Qos carries QosConsumer every Consumer.QosIntervalNs; no channel: none are sent.
+	Qos controlplane.Endpoint
+	// Lease attaches to the SHM driver on Control as client Consumer.ConsumerID (Driver
+	// spec §4) and maps each grant's regions; without it the Agent maps what announces
+	// describe (a standalone producer's).
+	Lease bool
+	// KeepaliveInterval paces the lease's keepalives; default 1 s (Driver spec §4.4).
+	KeepaliveInterval time.Duration
+}
+
+// Agent is a consumer role hosted on a process's duty cycle (package process): one
+// consumer orchestration for tp and for library users. Its control side runs on the duty
+// cycle: the lease (through driverclient, on the process's control plane), announces,
+// configs, metadata, progress and the stream's producer's revocation arriving through
+// controlplane routes (no subscription of its own), liveness, fallback, hellos and QoS,
+// and the descriptor streams it follows, added without waiting. Its data path, Poll, runs
+// on the application's goroutine and reads what the control side hands it through a
+// lock-free hand-off: Poll never waits on the control plane or the media driver and
+// shares no lock with the duty cycle.
+//
+// Methods say where they run: the duty cycle (OnStart, DoWork, OnClose, Detach,
+// Detached, Started, LastRefusal, Consumer), the data path (Poll, FrameValid, StopPolling,
+// which are safe for concurrent use and serialise among themselves), or any goroutine
+// (the rest, which read what the control side published last).
 type Agent struct {
-	Consumer    *Consumer
-	Control     transport.Subscription // nil when announces arrive some other way
-	Descriptors transport.Subscription
-	// FragmentLimit bounds the descriptors handled per cycle; default 10 (the reference's).
-	FragmentLimit int
-	// OnError receives announce rejections and liveness failures; nil drops them (the
-	// consumer's counters and Mapped still show the state).
-	OnError func(error)
-	// Subscribe opens the per-consumer streams a ConsumerConfig assigns (§5, §10.1.3): the
-	// descriptor stream, which then replaces Descriptors until the assignment is
-	// withdrawn, and the control stream, where FrameProgress is read from then on (the
-	// shared Control stream still carries everything else). nil keeps the consumer on the
-	// shared streams. Descriptors is not polled meanwhile, and an Aeron image nobody polls
-	// holds its publication back: a caller should close it while Assigned names a
-	// descriptor stream, as tp.Consumer does.
-	Subscribe func(channel string, streamID int32) (transport.Subscription, error)
+	cfg AgentConfig
+	c   *Consumer
+	rd  *Reader
 
-	assigned Follower // per-consumer descriptor stream
-	progress Follower // per-consumer control stream
+	// The duty cycle's.
+	client        transport.Client
+	hub           *controlplane.Hub
+	lease         *driverclient.Lease
+	routes        []*controlplane.Route
+	progress      *controlplane.Route // the per-consumer control stream's
+	progressOn    controlplane.Endpoint
+	hellos, qos   outboundSender
+	reading, next *descriptorStream
+	failed        controlplane.Endpoint // a descriptor stream the media driver refused
+	startErr      error                 // the lease could not be set up
+	attachErr     error                 // why the first mapping failed so far
+	everMapped    bool                  // an epoch was mapped (with a lease: a grant's)
+	closing       bool
+	finished      bool
+
+	// The data path's: Poll holds dataMu for one call.
+	dataMu  sync.Mutex
+	stopped bool
+
+	// Published by the duty cycle, for any goroutine.
+	pubMu      sync.Mutex
+	pub        published
+	readingSub atomic.Pointer[transport.Subscription]
+	qosPub     atomic.Pointer[transport.Publication]
+	leaseRef   atomic.Pointer[driverclient.Lease] // lease, for LeaseID and Status
+
+	// Whichever of OnClose and StopPolling comes second releases what the data path read.
+	relMu       sync.Mutex
+	roleClosed  bool
+	dataStopped bool
 }
 
-// Follower holds one per-consumer subscription and the assignment it was opened for
-// (§10.1.3): Follow moves it to the latest assignment's stream, or back to none.
-type Follower struct {
-	sub     transport.Subscription
-	channel string
-	id      uint32
+// published is the control side's state as of the end of its last duty cycle.
+type published struct {
+	counters    Counters // the control side's; Status adds the Reader's
+	m           *mapping
+	epoch       uint64
+	descStream  uint32
+	progress    wire.FrameProgress
+	hasProgress bool
+	source      wire.DataSourceAnnounce
+	hasSource   bool
+	meta        wire.DataSourceMeta
+	hasMeta     bool
+	fallbackURI string
+	fallback    bool
+	err         error
 }
 
-// Sub is the per-consumer subscription, nil while the consumer is on the shared stream.
-func (f *Follower) Sub() transport.Subscription { return f.sub }
+// descriptorStream is a descriptor subscription being added, or in use.
+type descriptorStream struct {
+	ep      controlplane.Endpoint
+	pending transport.Pending[transport.Subscription]
+}
 
-// Follow moves f to stream id on channel, closing the subscription of an earlier
-// assignment; id 0 leaves it on none. A stream that cannot be opened leaves it on none
-// too, and the error says which (the next different assignment tries again).
-func (f *Follower) Follow(subscribe func(channel string, streamID int32) (transport.Subscription, error), kind, channel string, id uint32) error {
-	if id == f.id && channel == f.channel {
-		return nil
+// outboundSender sends through a publication the process's control plane shares; until
+// the media driver added it, nothing is sent.
+type outboundSender struct{ o *controlplane.Outbound }
+
+func (s *outboundSender) TryClaim(length int, c *transport.Claim) int64 {
+	if s.o == nil || s.o.Pub() == nil {
+		return transport.NotConnected
 	}
-	f.Close()
-	f.channel, f.id = channel, id
-	if id == 0 {
-		return nil
+	return s.o.Pub().TryClaim(length, c)
+}
+
+// NewAgent makes the consumer role that delivers frames to handler, inside Poll. Hand it
+// to a process (process.Process.Add); nothing happens before its OnStart.
+func NewAgent(cfg AgentConfig, handler FrameHandler) (*Agent, error) {
+	if cfg.Announce.Channel == "" {
+		cfg.Announce = cfg.Control
 	}
-	sub, err := subscribe(channel, int32(id))
+	if cfg.Control.Channel == "" || cfg.Descriptors.Channel == "" {
+		return nil, errors.New("consumer: AgentConfig.Control and Descriptors need a channel")
+	}
+	a := &Agent{cfg: cfg}
+	ccfg := cfg.Consumer
+	ccfg.Hellos = &a.hellos
+	ccfg.Qos = nil
+	if cfg.Qos.Channel != "" {
+		ccfg.Qos = &a.qos
+	}
+	c, err := New(ccfg, handler)
 	if err != nil {
-		return fmt.Errorf("consumer: per-consumer %s stream %d: %w", kind, id, err)
+		return nil, err
 	}
-	f.sub = sub
-	return nil
+	a.c, a.rd = c, c.Reader()
+	return a, nil
 }
 
-// Close closes the subscription, if any.
-func (f *Follower) Close() {
-	if f.sub != nil {
-		_ = f.sub.Close() // best effort: the stream is being abandoned
-		f.sub = nil
+// OnStart implements process.Starter: the routes on the announce stream, the lease and
+// the hello and QoS publications; the first duty cycle adds the descriptor subscription.
+func (a *Agent) OnStart(p *process.Process) {
+	a.client, a.hub = p.Transport(), p.Hub()
+	a.routes = append(a.routes,
+		a.hub.Route(a.cfg.Announce, controlplane.Messages(wire.ShmPoolAnnounceID, wire.ConsumerConfigID,
+			wire.DataSourceAnnounceID, wire.DataSourceMetaID, wire.FrameProgressID), a.onControl),
+		// Driver spec §4.9: the stream's producer's lease ended (HandleControl drains).
+		a.hub.Route(a.cfg.Announce, controlplane.Messages(wire.ShmLeaseRevokedID), a.onControl))
+	a.hellos.o = a.hub.Publication(a.cfg.Control)
+	if a.cfg.Qos.Channel != "" {
+		a.qos.o = a.hub.Publication(a.cfg.Qos)
+	}
+	if a.cfg.Lease {
+		cc := &a.c.cfg
+		a.lease, a.startErr = driverclient.NewLease(a.hub, driverclient.Config{
+			Control: a.cfg.Control,
+			Params: driverclient.Params{
+				ClientID: cc.ConsumerID, Role: wire.RoleConsumer, StreamID: cc.StreamID,
+				PublishMode: wire.PublishModeRequireExisting, ExpectedLayoutVersion: shm.LayoutVersion,
+				KeepaliveInterval: a.cfg.KeepaliveInterval,
+			},
+		})
+		if a.lease != nil {
+			a.leaseRef.Store(a.lease)
+		}
 	}
 }
 
-var _ agent.Agent = (*Agent)(nil)
+func (a *Agent) onControl(msg []byte, _ wire.Header, _ *transport.Header) {
+	if err := a.c.HandleControl(msg); err != nil {
+		a.c.controlErr = err
+	}
+}
 
-const defaultFragmentLimit = 10
-
-// DoWork runs one duty cycle and returns the work done.
+// DoWork implements agent.Agent: the lease and what it grants, the consumer's timers,
+// the streams a ConsumerConfig assigns; then the state is published. Announces and the
+// rest arrive through the routes, on the control plane's part of the same duty cycle.
 func (a *Agent) DoWork(now clock.Mono) int {
-	c := a.Consumer
+	if a.hub == nil || a.startErr != nil {
+		return 0
+	}
+	if a.closing {
+		return a.detach(now)
+	}
 	work := 0
-	if a.Control != nil {
-		work += c.PollControl(a.Control, defaultFragmentLimit)
+	if a.lease != nil {
+		work += a.lease.DoWork(now) + a.react(now)
 	}
-	as := c.Assigned()
-	a.follow(&a.assigned, "descriptor", as.DescriptorChannel, as.DescriptorStreamID)
-	a.follow(&a.progress, "control", as.ControlChannel, as.ControlStreamID)
-	limit := a.FragmentLimit
-	if limit <= 0 {
-		limit = defaultFragmentLimit
+	work += a.c.DoWork(now.Nanos())
+	work += a.follow()
+	if _, ok := a.c.mapped(); ok && a.lease == nil {
+		a.everMapped = true
 	}
-	if a.progress.sub != nil {
-		work += c.PollProgress(a.progress.sub, limit)
+	if a.qos.o != nil && a.qosPub.Load() == nil {
+		if pub := a.qos.o.Pub(); pub != nil {
+			a.qosPub.Store(&pub)
+		}
 	}
-	descriptors := a.Descriptors
-	if a.assigned.sub != nil {
-		descriptors = a.assigned.sub
+	a.publish()
+	return work
+}
+
+// react unmaps on a lost lease and maps a new grant's epoch: a grant of the epoch already
+// mapped re-validates it, a newer one replaces it (Wire §15.21).
+func (a *Agent) react(now clock.Mono) int {
+	lost, granted, grant := a.lease.Take()
+	if lost {
+		a.c.Unmap()
 	}
-	work += c.Poll(descriptors, limit)
-	work += c.DoWork(now.Nanos())
-	if err := c.ControlError(); err != nil && a.OnError != nil {
-		a.OnError(err)
+	if !granted {
+		return boolWork(lost)
+	}
+	ann := grantAnnounce(&grant, now.Nanos())
+	if _, err := a.c.ApplyAnnounce(&ann); err != nil {
+		err = fmt.Errorf("consumer: mapping the regions of stream %d epoch %d: %w", grant.StreamID, grant.Epoch, err)
+		a.c.controlErr = err
+		if !a.everMapped {
+			a.attachErr = err
+		}
+		return 1
+	}
+	a.everMapped = true
+	return 1
+}
+
+func boolWork(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// grantAnnounce describes an attach response's regions as an announce received at nowNs.
+func grantAnnounce(g *wire.ShmAttachResponse, nowNs int64) wire.ShmPoolAnnounce {
+	return wire.ShmPoolAnnounce{
+		StreamID: g.StreamID, Epoch: g.Epoch, AnnounceTimestampNs: uint64(nowNs), AnnounceClockDomain: wire.ClockMonotonic,
+		LayoutVersion: g.LayoutVersion, HeaderNslots: g.HeaderNslots, HeaderSlotBytes: g.HeaderSlotBytes,
+		HeaderRegionURI: g.HeaderRegionURI, PayloadPools: slices.Clone(g.PayloadPools),
+	}
+}
+
+// follow moves the consumer to the streams of the latest ConsumerConfig, or back to the
+// shared ones when it assigns none (§10.1.3).
+func (a *Agent) follow() int {
+	as := a.c.Assigned()
+	want := a.cfg.Descriptors
+	if as.DescriptorStreamID != 0 {
+		want = controlplane.Endpoint{Channel: as.DescriptorChannel, StreamID: int32(as.DescriptorStreamID)}
+	}
+	work := a.followDescriptors(want)
+	var progress controlplane.Endpoint
+	if as.ControlStreamID != 0 {
+		progress = controlplane.Endpoint{Channel: as.ControlChannel, StreamID: int32(as.ControlStreamID)}
+	}
+	if progress != a.progressOn {
+		if a.progress != nil {
+			a.progress.Close()
+			a.progress = nil
+		}
+		a.progressOn = progress
+		if progress.Channel != "" {
+			a.progress = a.hub.Route(progress, controlplane.Messages(wire.FrameProgressID), func(msg []byte, _ wire.Header, _ *transport.Header) {
+				a.c.HandleProgress(msg)
+			})
+		}
+		work++
 	}
 	return work
 }
 
-// follow moves f to the per-consumer stream of the latest assignment, or back to the
-// shared one when there is none or it cannot be opened (§10.1.3).
-func (a *Agent) follow(f *Follower, kind, channel string, id uint32) {
-	if a.Subscribe == nil {
-		return
+// followDescriptors moves the Reader to the descriptor stream want: the subscription is
+// added without waiting, and the Reader moves once it is in place; the one it leaves is
+// closed once the Reader moved (an image left unpolled would hold its publication back).
+// A stream the media driver refuses is not asked for again until the assignment changes.
+func (a *Agent) followDescriptors(want controlplane.Endpoint) int {
+	if a.next != nil && a.next.ep != want {
+		a.next.pending.Cancel()
+		a.next = nil
 	}
-	if err := f.Follow(a.Subscribe, kind, channel, id); err != nil && a.OnError != nil {
-		a.OnError(err)
+	if a.next == nil {
+		if (a.reading != nil && a.reading.ep == want) || want == a.failed {
+			return 0
+		}
+		a.failed = controlplane.Endpoint{}
+		a.next = &descriptorStream{ep: want, pending: a.client.AddSubscription(want.Channel, want.StreamID)}
+	}
+	sub, err := a.next.pending.Poll()
+	switch {
+	case errors.Is(err, transport.ErrPending):
+		return 0
+	case err != nil:
+		err = fmt.Errorf("consumer: descriptor stream %v: %w", want, err)
+		a.c.controlErr = err
+		if a.reading == nil {
+			a.attachErr = err
+		}
+		a.failed, a.next = want, nil
+		return 1
+	}
+	a.reading, a.next = a.next, nil
+	a.c.setDescriptors(sub)
+	a.readingSub.Store(&sub)
+	return 1
+}
+
+// publish copies the control side's state for other goroutines.
+func (a *Agent) publish() {
+	c := a.c
+	var desc uint32
+	if a.reading != nil && a.reading.ep != a.cfg.Descriptors {
+		desc = uint32(a.reading.ep.StreamID)
+	}
+	a.pubMu.Lock()
+	defer a.pubMu.Unlock()
+	p := &a.pub
+	p.counters, p.m, p.descStream = c.counters, c.m, desc
+	p.epoch, _ = c.mapped()
+	p.progress, p.hasProgress = c.progress, c.hasProgress
+	p.source, p.hasSource = c.source, c.hasSource
+	p.meta, p.hasMeta = c.meta, c.hasMeta
+	p.fallbackURI, p.fallback = c.Fallback()
+	if err := c.ControlError(); err != nil {
+		p.err = err
 	}
 }
 
-// OnClose releases the per-consumer subscriptions and the consumer's mapping.
+// detach gives the lease back after Detach; Detached reports the end.
+func (a *Agent) detach(now clock.Mono) int {
+	if a.lease == nil {
+		a.finished = true
+		return 0
+	}
+	a.lease.Detach(now)
+	work := a.lease.DoWork(now)
+	a.finished = a.lease.Done()
+	return work
+}
+
+// Detach begins giving the lease back; from then on the Agent maps nothing more. Duty
+// cycle.
+func (a *Agent) Detach() { a.closing = true }
+
+// Detached reports whether the lease is given back after Detach (or the Agent holds
+// none). Duty cycle.
+func (a *Agent) Detached() bool { return a.finished || a.startErr != nil }
+
+// Started reports whether the Agent is ready to deliver frames: an epoch mapped (with a
+// lease, a grant's: its lease is live) and the descriptor subscription in place; err says why it is not yet, when it failed (the lease
+// could not be set up, the first grant's regions were refused, the descriptor stream
+// could not be added). Duty cycle.
+func (a *Agent) Started() (ready bool, err error) {
+	if a.startErr != nil {
+		return false, a.startErr
+	}
+	return a.everMapped && a.reading != nil, a.attachErr
+}
+
+// LastRefusal is why the driver refused the latest attach, nil after a grant or without
+// a lease. Duty cycle.
+func (a *Agent) LastRefusal() error {
+	if a.lease == nil {
+		return nil
+	}
+	return a.lease.LastRefusal()
+}
+
+// Consumer is the control side. Duty cycle.
+func (a *Agent) Consumer() *Consumer { return a.c }
+
+// OnClose implements agent.Agent: the lease, routes and publications go; the mapping
+// and subscriptions the data path reads go too once StopPolling has returned (at once if
+// it has).
 func (a *Agent) OnClose() {
-	a.assigned.Close()
-	a.progress.Close()
-	a.Consumer.Close()
+	if a.lease != nil {
+		a.lease.OnClose()
+	}
+	for _, r := range a.routes {
+		r.Close()
+	}
+	if a.progress != nil {
+		a.progress.Close()
+	}
+	for _, s := range []*outboundSender{&a.hellos, &a.qos} {
+		if s.o != nil {
+			s.o.Release()
+		}
+	}
+	a.qosPub.Store(nil)
+	if a.next != nil {
+		a.next.pending.Cancel()
+		a.next = nil
+	}
+	a.relMu.Lock()
+	a.roleClosed = true
+	release := a.dataStopped
+	a.relMu.Unlock()
+	if release {
+		a.c.Close()
+	}
 }
 
-// RoleName names the agent for runners and logs.
-func (a *Agent) RoleName() string { return "tensorpool-consumer" }
+// RoleName implements agent.Agent.
+func (a *Agent) RoleName() string { return fmt.Sprintf("tp-consumer:%d", a.c.cfg.StreamID) }
+
+// Poll reads up to limit descriptors from the descriptor stream the consumer follows and
+// hands each frame that passes every check to the handler; a drain order of the control
+// side is carried out first (Driver spec §4.9). It never waits on the control plane and
+// returns the descriptors read (0 before the first mapping, or after StopPolling). Data
+// path; the handler must not call Poll, FrameValid or StopPolling.
+func (a *Agent) Poll(limit int) int {
+	a.dataMu.Lock()
+	defer a.dataMu.Unlock()
+	if a.stopped {
+		return 0
+	}
+	return a.rd.pollView(limit)
+}
+
+// FrameValid is Reader.LastFrameValid: whether the frame handed to the handler last,
+// if it has sequence seq in header slot headerIndex, is still intact. Data path.
+func (a *Agent) FrameValid(seq uint64, headerIndex uint32) bool {
+	a.dataMu.Lock()
+	defer a.dataMu.Unlock()
+	return !a.stopped && a.rd.LastFrameValid(seq, headerIndex)
+}
+
+// StopPolling ends the data path: it waits for a Poll in progress, and Poll reads nothing
+// from then on. What the data path read is released once the Agent is closed too. Data
+// path.
+func (a *Agent) StopPolling() {
+	a.dataMu.Lock()
+	a.stopped = true
+	a.dataMu.Unlock()
+	a.relMu.Lock()
+	release := a.roleClosed && !a.dataStopped
+	a.dataStopped = true
+	a.relMu.Unlock()
+	if release {
+		a.c.Close() // the duty cycle is done with the Consumer: OnClose ran
+	}
+}
+
+// Status is what an Agent's control side published last, with what its Reader counted.
+type Status struct {
+	Counters Counters
+	// Mapped and Epoch: the epoch frames are read from; a mapping the Reader gave up on a
+	// fault counts as unmapped at once.
+	Mapped bool
+	Epoch  uint64
+	// LeaseID is the live lease's id, 0 without one; LeaseLosses counts leases ended.
+	LeaseID, LeaseLosses uint64
+	// DescriptorStreamID is the per-consumer descriptor stream frames are read from, 0
+	// while they come from the shared one.
+	DescriptorStreamID uint32
+}
+
+// Status returns the consumer's state. Any goroutine.
+func (a *Agent) Status() Status {
+	a.pubMu.Lock()
+	p := &a.pub
+	s := Status{Counters: p.counters, Mapped: p.m != nil, Epoch: p.epoch, DescriptorStreamID: p.descStream}
+	m := p.m
+	a.pubMu.Unlock()
+	if m != nil && m == a.rd.faulted.Load() {
+		s.Mapped, s.Epoch = false, 0
+	}
+	s.Counters = s.Counters.with(a.rd.snapshot())
+	if l := a.leaseRef.Load(); l != nil {
+		s.LeaseID, s.LeaseLosses = l.ID(), l.Losses()
+	}
+	return s
+}
+
+// ClientID is the driver client id of the lease, the consumer id. Any goroutine.
+func (a *Agent) ClientID() uint32 { return a.c.cfg.ConsumerID }
+
+// LeaseID is the live lease's id, 0 without one. Any goroutine; it takes no lock.
+func (a *Agent) LeaseID() uint64 {
+	if l := a.leaseRef.Load(); l != nil {
+		return l.ID()
+	}
+	return 0
+}
+
+// Err returns and clears the last control-path problem: an announce or grant whose
+// regions were refused, a descriptor stream the media driver refused, a mapping given up
+// for a dead producer or because its files were truncated (ErrRegionTruncated, met by
+// either side). Any goroutine.
+func (a *Agent) Err() error {
+	a.pubMu.Lock()
+	err := a.pub.err
+	a.pub.err = nil
+	a.pubMu.Unlock()
+	return errors.Join(err, a.rd.takeFaultError())
+}
+
+// Progress is Consumer.Progress as the control side published it. Any goroutine.
+func (a *Agent) Progress() (wire.FrameProgress, bool) {
+	a.pubMu.Lock()
+	defer a.pubMu.Unlock()
+	return a.pub.progress, a.pub.hasProgress
+}
+
+// DataSource is Consumer.DataSource as the control side published it. Any goroutine.
+func (a *Agent) DataSource() (wire.DataSourceAnnounce, bool) {
+	a.pubMu.Lock()
+	defer a.pubMu.Unlock()
+	return a.pub.source, a.pub.hasSource
+}
+
+// Metadata is Consumer.Metadata as the control side published it. Any goroutine.
+func (a *Agent) Metadata() (wire.DataSourceMeta, bool) {
+	a.pubMu.Lock()
+	defer a.pubMu.Unlock()
+	return a.pub.meta, a.pub.hasMeta
+}
+
+// Fallback is Consumer.Fallback as the control side published it. Any goroutine.
+func (a *Agent) Fallback() (uri string, active bool) {
+	a.pubMu.Lock()
+	defer a.pubMu.Unlock()
+	return a.pub.fallbackURI, a.pub.fallback
+}
+
+// IsConnected reports whether some producer publishes on the descriptor stream the
+// consumer reads. Any goroutine; it takes no lock.
+func (a *Agent) IsConnected() bool {
+	sub := a.readingSub.Load()
+	return sub != nil && (*sub).IsConnected()
+}
+
+// OfferQos sends q on the QoS stream now, with the transport's result; ok is false
+// without a QoS stream. Until the publication is added the result is
+// transport.NotConnected. Any goroutine.
+func (a *Agent) OfferQos(q *wire.QosConsumer) (result int64, ok bool) {
+	if a.cfg.Qos.Channel == "" {
+		return 0, false
+	}
+	pub := a.qosPub.Load()
+	if pub == nil {
+		return transport.NotConnected, true
+	}
+	var buf [wire.QosConsumerLength]byte
+	q.Encode(buf[:]) // cannot fail: buf is QosConsumerLength bytes
+	return (*pub).Offer(buf[:]), true
+}
+
+var (
+	_ agent.Agent     = (*Agent)(nil)
+	_ process.Starter = (*Agent)(nil)
+)

@@ -1,10 +1,14 @@
+//go:build !race
+
 package consumer
 
 import (
 	"testing"
 
+	"github.com/tensorpool/tensorpool/agents/controlplane"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/clock"
+	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -40,8 +44,8 @@ func TestPollAndReadAllocatesNothing(t *testing.T) {
 		if res := p.Offer(payload, vector(len(payload))); res != producer.OK {
 			t.Fatal(res)
 		}
-		c.Poll(pipe, 10)
-		c.HandleDescriptor(stale) // a dropped descriptor costs nothing either
+		c.rd.Poll(pipe, 10)
+		c.rd.HandleDescriptor(stale) // a dropped descriptor costs nothing either
 		c.DoWork(clock.Now().Nanos())
 		if i%64 == 0 {
 			qos.Drain()
@@ -52,48 +56,6 @@ func TestPollAndReadAllocatesNothing(t *testing.T) {
 	}
 	if cs := c.Counters(); cs.Frames < 5000 || cs.Drops[DropEpochMismatch] < 5000 {
 		t.Fatalf("counters %+v", cs)
-	}
-}
-
-func TestWireSpec_10_4_1_QosConsumer(t *testing.T) {
-	r := newRig(t)
-	for _, seq := range []uint64{1, 4} {
-		r.write(seq, 10, 1)
-		r.deliver(seq)
-	}
-	r.slot(5).BeginWrite(5)
-	r.deliver(5)
-	buf := make([]byte, wire.QosConsumerLength)
-	if n := r.c.EncodeQos(buf[:wire.QosConsumerLength-1]); n != 0 {
-		t.Fatalf("encoded %d bytes into a short buffer", n)
-	}
-	if n := r.c.EncodeQos(buf); n != wire.QosConsumerLength {
-		t.Fatalf("encoded %d bytes", n)
-	}
-	var m wire.QosConsumer
-	if err := m.Decode(buf); err != nil {
-		t.Fatal(err)
-	}
-	if want := (wire.QosConsumer{StreamID: 7, ConsumerID: 11, Epoch: 3, LastSeqSeen: 5, DropsGap: 2, DropsLate: 1, Mode: wire.ModeStream}); m != want {
-		t.Fatalf("QosConsumer %+v, want %+v", m, want)
-	}
-}
-
-func TestHandleControlIgnoresOtherMessages(t *testing.T) {
-	r := newRig(t)
-	buf := encoded(&wire.QosProducer{StreamID: 7})
-	if err := r.c.HandleControl(buf); err != nil {
-		t.Fatal(err)
-	}
-	desc := encode(r.descriptor(1))
-	if err := r.c.HandleControl(desc); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.c.HandleControl(desc[:3]); err == nil {
-		t.Fatal("a 3-byte control message accepted")
-	}
-	if epoch, ok := r.c.Mapped(); !ok || epoch != 3 {
-		t.Fatal("mapping disturbed by non-announce messages")
 	}
 }
 
@@ -135,4 +97,64 @@ func TestProgressAllocatesNothing(t *testing.T) {
 	if k[ProgressKept] < 2*5000-100 || k[ProgressKept]+k[ProgressStale] < 3*5000 || k[ProgressStreamMismatch] < 5000 {
 		t.Fatalf("verdicts %v", k)
 	}
+}
+
+// TestAgentPollAllocatesNothing: the role's data path (Poll: the view taken, descriptors
+// read, the counters published) and its duty cycle (the lease-less routes, liveness,
+// hellos, QoS, the state published) allocate nothing in steady state. (Decoding an
+// announce allocates its URIs: the control path, once an announce period.)
+func TestAgentPollAllocatesNothing(t *testing.T) {
+	base := t.TempDir()
+	regions := standalone(t, base, 3)
+	r := newAgentRig(t)
+	qosEP := controlplane.Endpoint{Channel: "aeron:ipc", StreamID: 2003}
+	control, descriptors, qos := r.publication(controlEP), r.publication(sharedEP), r.subscription(qosEP)
+	p, err := producer.New(regions, producer.Config{Descriptors: descriptors, Announce: control, Clock: r.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum int
+	a, err := NewAgent(AgentConfig{Consumer: Config{StreamID: 7, ConsumerID: 9, AllowedBaseDirs: []string{base}, Clock: r.clock.Now, QosIntervalNs: 1, HelloIntervalNs: 1},
+		Control: controlEP, Descriptors: sharedEP, Qos: qosEP}, func(f *Frame) { sum += len(f.Payload) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.c.SetJoinTime(0)
+	if err := r.proc.Add(a); err != nil {
+		t.Fatal(err)
+	}
+	r.cycles(3)
+	p.DoWork(r.clock.now)
+	r.start(a)
+	payload := make([]byte, 100)
+	drain := func([]byte, *transport.Header) {}
+	step := func() {
+		if res := p.Offer(payload, vector(len(payload))); res != producer.OK {
+			t.Fatal(res)
+		}
+		a.Poll(10)
+		r.clock.now += 1000
+		r.proc.DoWork()
+		qos.Poll(drain, 100)
+	}
+	for range 1000 {
+		step()
+	}
+	if allocs := testing.AllocsPerRun(5000, step); allocs != 0 {
+		t.Fatalf("%v allocations per frame and duty cycle", allocs)
+	}
+	if st := a.Status(); st.Counters.Frames < 6000 || st.Counters.QosSent == 0 || !st.Mapped {
+		t.Fatalf("status %+v", st)
+	}
+	r.remove(a)
+}
+
+// TestOverAeronIPCAllocatesNothing: publish and poll-and-read together over the real
+// Aeron log allocate nothing per frame.
+func TestOverAeronIPCAllocatesNothing(t *testing.T) {
+	overAeronIPC(t, func(step func()) {
+		if allocs := testing.AllocsPerRun(5000, step); allocs != 0 {
+			t.Fatalf("%v allocations per frame over Aeron IPC", allocs)
+		}
+	})
 }

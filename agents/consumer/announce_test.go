@@ -203,7 +203,7 @@ func TestWireSpec_15_2_RemapOnEpochChangePreferringHighest(t *testing.T) {
 	}
 	// Descriptors of the old epoch are dropped across the boundary (§15.21).
 	d := wire.FrameDescriptor{StreamID: 7, Epoch: 3, Seq: 0}
-	if got := c.HandleDescriptor(encode(&d)); got != DropEpochMismatch {
+	if got := c.rd.HandleDescriptor(encode(&d)); got != DropEpochMismatch {
 		t.Fatalf("old-epoch descriptor: %v", got)
 	}
 }

@@ -28,9 +28,9 @@ func benchmarkRoundTrip(b *testing.B, size int, stride uint32) {
 		if res := p.Offer(payload, tensor); res != producer.OK {
 			b.Fatal(res)
 		}
-		c.Poll(pipe, 10)
+		c.rd.Poll(pipe, 10)
 	}
-	for c.Poll(pipe, 10) > 0 { // a poll stops at a term's end padding, so a few may remain
+	for c.rd.Poll(pipe, 10) > 0 { // a poll stops at a term's end padding, so a few may remain
 	}
 	b.StopTimer()
 	if cs := c.Counters(); cs.Frames != uint64(b.N) {

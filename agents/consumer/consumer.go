@@ -4,9 +4,11 @@ import (
 	"errors"
 	"runtime/debug"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/tensorpool/tensorpool/clock"
+	"github.com/tensorpool/tensorpool/internal/handoff"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
@@ -43,12 +45,12 @@ type Config struct {
 	// Host overrides page and hugepage facts for stride checks (tests); nil reads /proc.
 	Host *shm.HostMemory
 	// Qos receives QosConsumer on DoWork; nil disables them.
-	Qos transport.Publication
+	Qos Sender
 	// QosIntervalNs is the QosConsumer period; default 1 s (§10.4.1).
 	QosIntervalNs int64
 	// Hellos receives ConsumerHello on DoWork (§10.1.2), normally the control stream; nil
 	// disables them. HelloIntervalNs is their period; default 1 s.
-	Hellos          transport.Publication
+	Hellos          Sender
 	HelloIntervalNs int64
 	// Per-consumer stream requests for ConsumerHello (§10.1.2): a channel and a non-zero
 	// stream id, or neither.
@@ -100,10 +102,16 @@ type Counters struct {
 	Fallbacks  uint64
 }
 
+// Sender is what a consumer sends its hellos and QoS through: a transport.Publication, or
+// anything that try-claims like one (a publication still being added answers
+// transport.NotConnected).
+type Sender interface {
+	TryClaim(length int, c *transport.Claim) int64
+}
+
 // FrameHandler receives each frame that passed every check. See the package comment for
-// how long the frame and its payload may be used. It runs inside Poll or HandleDescriptor
-// and must not call back into the Consumer: a remap from the handler would unmap the
-// memory the frame points into.
+// how long the frame and its payload may be used. It runs inside the Reader's Poll or
+// HandleDescriptor, on the polling goroutine, and must not call the Reader again.
 type FrameHandler func(f *Frame)
 
 // Frame is a zero-copy view of one frame. The consumer reuses it for every frame.
@@ -126,6 +134,7 @@ type Frame struct {
 
 	slot shm.HeaderSlot
 	word uint64
+	m    *mapping
 }
 
 // Dims is the tensor's shape: Tensor.Dims[:Tensor.Ndims].
@@ -143,27 +152,43 @@ type FrameMark struct {
 	HeaderIndex uint32
 	slot        shm.HeaderSlot
 	word        uint64
+	m           *mapping
 }
 
 // Mark returns f's FrameMark.
 func (f *Frame) Mark() FrameMark {
-	return FrameMark{Epoch: f.Epoch, Seq: f.Seq, HeaderIndex: f.HeaderIndex, slot: f.slot, word: f.word}
+	return FrameMark{Epoch: f.Epoch, Seq: f.Seq, HeaderIndex: f.HeaderIndex, slot: f.slot, word: f.word, m: f.m}
 }
 
-// Consumer reads frames of one stream. It is not safe for concurrent use.
+// Consumer is the control side of a consumer of one stream: it judges announces and maps
+// their regions, follows ConsumerConfig, keeps metadata and progress, checks liveness and
+// sends hellos and QoS. It hands the data path, its Reader, an immutable view of what to
+// read through a lock-free hand-off (internal/handoff), and releases a mapping only once
+// the Reader has moved past it.
+//
+// A Consumer is not safe for concurrent use: one goroutine (an agent's duty cycle) calls
+// its methods, while the Reader may run on another.
 type Consumer struct {
-	cfg     Config
-	policy  *shm.PathPolicy
-	handler FrameHandler
-	filter  AnnounceFilter
-	m       *mapping
-	seqs    seqTracker
-	rate    rateGate
+	cfg    Config
+	policy *shm.PathPolicy
+	filter AnnounceFilter
+	rd     *Reader
 
-	desc     wire.FrameDescriptor
-	frame    Frame
-	header   shm.SlotHeader
-	tensor   tensorVerdict
+	// m is the mapped epoch (state M1), nil in M0. drain is an epoch whose producer's
+	// lease ended (Driver spec §4.9), handed to the Reader to read out in the view posted
+	// as generation drainGen. descs is the subscription the Reader polls (Agent).
+	m        *mapping
+	drain    *mapping
+	drainGen uint64
+	descs    transport.Subscription
+	mapGen   uint64 // mappings made, naming each (mapping.gen)
+	views    handoff.Box[*view]
+	retired  handoff.Retired[resource]
+	// faultSeen is the last mapping the Reader gave up on a fault that sync has handled.
+	faultSeen *mapping
+
+	ratePeriodNs int64
+	// counters holds the control side's counts; Counters adds the Reader's.
 	counters Counters
 
 	// blockedEpoch is an epoch the consumer gave up on (pid change): announces for it are
@@ -171,7 +196,6 @@ type Consumer struct {
 	blockedEpoch uint64
 	blocked      bool
 
-	onFragment transport.Handler
 	onControl  transport.Handler
 	onProgress transport.Handler
 	controlErr error
@@ -179,6 +203,7 @@ type Consumer struct {
 	progress    wire.FrameProgress
 	hasProgress bool
 	fallback    fallbackState
+	revoked     wire.ShmLeaseRevoked
 
 	claim       transport.Claim
 	nextQosNs   int64
@@ -199,7 +224,7 @@ const (
 	defaultIntervalNs  = int64(time.Second)
 )
 
-// New makes an unmapped consumer (state M0) that delivers frames to handler.
+// New makes an unmapped consumer (state M0) whose Reader delivers frames to handler.
 func New(cfg Config, handler FrameHandler) (*Consumer, error) {
 	if handler == nil {
 		return nil, ErrNoHandler
@@ -231,7 +256,8 @@ func New(cfg Config, handler FrameHandler) (*Consumer, error) {
 			return nil, err
 		}
 	}
-	c := &Consumer{cfg: cfg, handler: handler, seqs: seqTracker{maxGap: cfg.MaxOutstandingSeqGap}}
+	c := &Consumer{cfg: cfg}
+	c.rd = newReader(&c.cfg, handler, &c.views)
 	c.SetMode(cfg.Mode, cfg.MaxRateHz)
 	if len(cfg.AllowedBaseDirs) > 0 {
 		policy, err := shm.NewPathPolicy(cfg.AllowedBaseDirs...)
@@ -241,7 +267,6 @@ func New(cfg Config, handler FrameHandler) (*Consumer, error) {
 		c.policy = policy
 	}
 	c.filter = AnnounceFilter{StreamID: cfg.StreamID, LayoutVersion: shm.LayoutVersion, FreshnessNs: cfg.FreshnessNs, JoinNs: cfg.Clock().Nanos()}
-	c.onFragment = func(msg []byte, _ *transport.Header) { c.HandleDescriptor(msg) }
 	c.onControl = func(msg []byte, _ *transport.Header) {
 		if err := c.HandleControl(msg); err != nil {
 			c.controlErr = err
@@ -251,35 +276,55 @@ func New(cfg Config, handler FrameHandler) (*Consumer, error) {
 	return c, nil
 }
 
+// Reader is the consumer's data path, for the goroutine that polls frames.
+func (c *Consumer) Reader() *Reader { return c.rd }
+
 // SetMode changes the consumer mode and rate cap, as a ConsumerConfig may (§10.1.3).
 func (c *Consumer) SetMode(mode wire.Mode, maxRateHz uint32) {
 	c.cfg.Mode, c.cfg.MaxRateHz = mode, maxRateHz
-	c.rate = newRateGate(mode, maxRateHz)
+	if period := newRateGate(mode, maxRateHz).periodNs; period != c.ratePeriodNs || c.views.Posted() == 0 {
+		c.ratePeriodNs = period
+		c.post()
+	}
 }
 
 // SetJoinTime sets the CLOCK_MONOTONIC time the control subscription's image became
 // available; MONOTONIC announces stamped earlier are replays and ignored (§10.1.1).
 func (c *Consumer) SetJoinTime(monoNs int64) { c.filter.JoinNs = monoNs }
 
-// Counters returns a snapshot of the statistics.
-func (c *Consumer) Counters() Counters { return c.counters }
+// Counters returns a snapshot of the statistics: the control side's and those the Reader
+// published by the end of its last call.
+func (c *Consumer) Counters() Counters {
+	c.sync()
+	return c.counters.with(c.rd.snapshot())
+}
+
+// with returns the control side's counts k completed with the Reader's r.
+func (k Counters) with(r readCounters) Counters {
+	k.Frames, k.Bytes, k.Ignored = r.Frames, r.Bytes, r.Ignored
+	k.DropsGap, k.DropsLate, k.Resyncs, k.LastSeq = r.DropsGap, r.DropsLate, r.Resyncs, r.LastSeq
+	for i, d := range r.Drops {
+		k.Drops[i] += d
+	}
+	return k
+}
 
 // Mapped returns the mapped epoch, if any (state M1).
 func (c *Consumer) Mapped() (epoch uint64, ok bool) {
+	c.sync()
+	return c.mapped()
+}
+
+func (c *Consumer) mapped() (epoch uint64, ok bool) {
 	if c.m == nil {
 		return 0, false
 	}
 	return c.m.epoch, true
 }
 
-// Poll reads up to fragmentLimit descriptors from sub and handles each one. A truncated
-// region found on the way is given up as HandleDescriptor says.
-func (c *Consumer) Poll(sub transport.Subscription, fragmentLimit int) int {
-	return sub.Poll(c.onFragment, fragmentLimit)
-}
-
 // PollControl reads the control stream (announces, fragmented or not: the subscription
-// reassembles them) and returns the fragments read. An announce rejection is kept for ControlError.
+// reassembles them) and returns the fragments read. An announce rejection is kept for
+// ControlError.
 func (c *Consumer) PollControl(sub transport.Subscription, fragmentLimit int) int {
 	return sub.Poll(c.onControl, fragmentLimit)
 }
@@ -287,145 +332,26 @@ func (c *Consumer) PollControl(sub transport.Subscription, fragmentLimit int) in
 // ControlError returns and clears the last control-path error PollControl or DoWork met:
 // an announce rejected, or a mapping given up for a stale activity timestamp. A mapping
 // given up because its file was truncated (ErrRegionTruncated) is kept here too, whichever
-// call met it, Poll and HandleDescriptor included.
+// side met it, the Reader's Poll and HandleDescriptor included.
 func (c *Consumer) ControlError() error {
+	c.sync()
 	err := c.controlErr
 	c.controlErr = nil
 	return err
 }
 
-func (c *Consumer) drop(d Drop) Drop {
-	c.counters.Drops[d]++
-	if d.late() {
-		c.counters.DropsLate++
-	}
-	return d
-}
-
-// HandleDescriptor runs the consumer flow of §8.3/§15.18 for one FrameDescriptor and, if
-// every check passes, calls the handler. It returns the verdict (DropNone: accepted).
-// Messages that are not FrameDescriptors are counted as ignored and return DropNone.
-// A memory fault inside the mapping, the handler's reads of the payload included, unmaps
-// it and returns DropRegionTruncated; the error is kept for ControlError.
-func (c *Consumer) HandleDescriptor(buf []byte) (d Drop) {
-	d = DropRegionTruncated // the verdict if a fault ends the call: no return runs then
-	prev := debug.SetPanicOnFault(true)
-	defer c.recoverFault(prev, nil)
-	isDesc, malformed := DecodeDescriptor(buf, &c.desc)
-	if !isDesc {
-		c.counters.Ignored++
-		return DropNone
-	}
-	if malformed != DropNone {
-		return c.drop(malformed)
-	}
-	return c.read(&c.desc)
-}
-
-func (c *Consumer) read(desc *wire.FrameDescriptor) Drop {
-	if desc.StreamID != c.cfg.StreamID {
-		return c.drop(DropStreamMismatch)
-	}
-	m := c.m
-	if m == nil {
-		return c.drop(DropNotMapped)
-	}
-	if desc.Epoch != m.epoch {
-		return c.drop(DropEpochMismatch)
-	}
-	step := c.seqs.observe(desc.Seq)
-	c.counters.LastSeq = desc.Seq
-	if step.regressed {
-		return c.drop(DropSeqRegression)
-	}
-	c.counters.DropsGap += step.gap
-	if step.resync {
-		c.counters.Resyncs++
-	}
-	var nowNs int64
-	if c.rate.periodNs > 0 {
-		if nowNs = c.cfg.Clock().Nanos(); !c.rate.open(nowNs) {
-			return c.drop(DropRateLimited)
-		}
-	}
-	slot, r := m.ring.Slot(desc.HeaderIndex)
-	if r != shm.DropNone {
-		return c.drop(Drop(r))
-	}
-	first, r := slot.ReadBegin(desc.Seq)
-	if r != shm.DropNone {
-		return c.drop(Drop(r))
-	}
-	f := &c.frame
-	slot.DecodeFixed(&c.header)
-	c.tensor.read(slot)
-	if d := c.validate(slot, desc.HeaderIndex, f); d != DropNone {
-		// A header read while the producer overwrote it is late, not invalid.
-		if slot.ReadEnd(first) != shm.DropNone {
-			return c.drop(Drop(shm.DropChanged))
-		}
-		return c.drop(d)
-	}
-	f.StreamID, f.Epoch, f.Seq, f.HeaderIndex = desc.StreamID, desc.Epoch, desc.Seq, desc.HeaderIndex
-	f.TimestampNs, f.MetaVersion, f.PoolID = c.header.TimestampNs, c.header.MetaVersion, c.header.PoolID
-	f.slot, f.word = slot, first
-	// Skip the handler for a frame already overwritten; check again after it has read.
-	if !f.Valid() {
-		f.Payload = nil
-		return c.drop(Drop(shm.DropChanged))
-	}
-	c.handler(f)
-	f.Payload = nil
-	if !f.Valid() {
-		return c.drop(Drop(shm.DropChanged))
-	}
-	if c.rate.periodNs > 0 {
-		c.rate.accepted(nowNs)
-	}
-	c.counters.Frames++
-	c.counters.Bytes += uint64(c.header.ValuesLenBytes)
-	return DropNone
-}
-
-// validate applies the header rules to the decoded copy: embedded header (§8.3 step 5),
-// known pool (§9), slot rules (§8.2, §10.2.1, §15.5), tensor rules (§8.2, §15.8) and a
-// tensor that fits its payload; on success it sets f.Strides and f.Payload.
-func (c *Consumer) validate(slot shm.HeaderSlot, headerIndex uint32, f *Frame) Drop {
-	t := &c.tensor
-	if r := shm.ValidateEmbedded(slot, &t.encoded); r != shm.DropNone {
-		return Drop(r)
-	}
-	pool := c.m.pool(c.header.PoolID)
-	if pool == nil {
-		return DropUnknownPool
-	}
-	if r := shm.ValidateSlotHeader(&c.header, headerIndex, pool.Geometry()); r != shm.DropNone {
-		return Drop(r)
-	}
-	if t.drop != shm.DropNone {
-		return Drop(t.drop)
-	}
-	payload, r := pool.Payload(&c.header)
-	if r != shm.DropNone {
-		return Drop(r)
-	}
-	if t.bytes > uint64(len(payload)) {
-		return DropTensorExceedsPayload
-	}
-	f.Tensor, f.Strides, f.Payload = t.tensor, t.strides, payload
-	return DropNone
-}
-
 // HandleControl handles one control- or metadata-stream message: a ShmPoolAnnounce is
 // judged and mapped (ApplyAnnounce), a ConsumerConfig applied (ApplyConfig), a
-// DataSourceAnnounce or DataSourceMeta kept by meta_version (§10.3) and a FrameProgress
-// judged as a hint (HandleProgress; its verdict is counted, not returned); other messages
-// are ignored. Errors say why a message was not used.
+// DataSourceAnnounce or DataSourceMeta kept by meta_version (§10.3), a FrameProgress
+// judged as a hint (HandleProgress; its verdict is counted, not returned) and a
+// ShmLeaseRevoked of the stream's producer drains the mapped epoch (ProducerGone); other
+// messages are ignored. Errors say why a message was not used.
 func (c *Consumer) HandleControl(buf []byte) error {
 	h, err := wire.PeekHeader(buf)
 	if err != nil {
 		return err
 	}
+	c.sync()
 	switch h.ID() {
 	case wire.FrameProgressID:
 		c.handleSharedProgress(buf) // a hint: counted by verdict, never an error
@@ -446,18 +372,25 @@ func (c *Consumer) HandleControl(buf []byte) error {
 		}
 		_, err := c.ApplyAnnounce(&a)
 		return err
+	case wire.ShmLeaseRevokedID:
+		if producerRevoked(buf, c.cfg.StreamID, &c.revoked) {
+			c.ProducerGone()
+		}
 	}
 	return nil
 }
 
 // ApplyAnnounce judges an announce (AnnounceFilter) and acts on the verdict: map a new or
-// higher epoch, unmapping the old one first (§15.2, §15.21); re-validate the mapped epoch's
-// superblocks on a refresh, remapping on mismatch and unmapping on a pid change (§15.1,
-// §15.14). Regions are opened through the containment policy (§15.21a.5).
+// higher epoch, replacing the mapped one only once the new one is in place, so an
+// announce whose regions fail validation costs the mapped epoch nothing (§15.2, §15.21,
+// §15.22); re-validate the mapped epoch's superblocks on a refresh, remapping on mismatch
+// and unmapping on a pid change (§15.1, §15.14). Regions are opened through the
+// containment policy (§15.21a.5).
 func (c *Consumer) ApplyAnnounce(a *wire.ShmPoolAnnounce) (v AnnounceVerdict, err error) {
+	c.sync()
 	prev := debug.SetPanicOnFault(true) // a refresh re-reads the mapped superblocks
 	defer c.recoverFault(prev, &err)
-	epoch, mapped := c.Mapped()
+	epoch, mapped := c.mapped()
 	v = c.filter.Judge(a, c.cfg.Clock().Nanos(), c.cfg.RealtimeClock(), epoch, mapped)
 	switch v {
 	case AnnounceRefresh:
@@ -475,7 +408,6 @@ func (c *Consumer) ApplyAnnounce(a *wire.ShmPoolAnnounce) (v AnnounceVerdict, er
 		if c.policy == nil {
 			return v, c.reject(a.Epoch, announceError("15.21a.5", "allowed_base_dirs", "", "no allowed base directory configured"))
 		}
-		c.Unmap()
 		regions, err := openAnnounce(a, c.policy, c.cfg.Host)
 		if err == nil {
 			err = c.attach(a, regions)
@@ -492,12 +424,15 @@ func (c *Consumer) ApplyAnnounce(a *wire.ShmPoolAnnounce) (v AnnounceVerdict, er
 // AttachRegions maps the epoch a describes over regions the caller already holds (header
 // ring first, then a's pools in order), for in-process producers and tests; the consumer
 // takes ownership of them. The superblock and activity checks are those of ApplyAnnounce,
-// without the file checks.
+// without the file checks; the mapped epoch is replaced only once they passed.
 func (c *Consumer) AttachRegions(a *wire.ShmPoolAnnounce, regions []shm.Region) error {
-	c.Unmap()
+	c.sync()
 	return c.attach(a, regions)
 }
 
+// attach validates and maps a's regions, then makes them the mapped epoch, retiring the
+// one mapped before (make before break). On error the regions are closed and the mapping
+// is left as it was.
 func (c *Consumer) attach(a *wire.ShmPoolAnnounce, regions []shm.Region) error {
 	m, err := newMapping(a, regions, c.cfg.Clock().Nanos(), c.cfg.FreshnessNs)
 	if err != nil {
@@ -506,24 +441,37 @@ func (c *Consumer) attach(a *wire.ShmPoolAnnounce, regions []shm.Region) error {
 		}
 		return err
 	}
-	c.m = m
+	c.mapGen++
+	m.gen = c.mapGen
+	c.replace(m)
 	c.filter.Mapped(a.Epoch)
 	// A new epoch may come with a new producer, which learns of its consumers from their
 	// hellos (§10.1.2): the next duty cycle sends one rather than waiting out the period.
 	c.nextHelloNs = 0
 	c.blocked = false
-	c.seqs.reset()
-	c.forgetProgress()
 	c.counters.Remaps++
 	return nil
+}
+
+// replace makes m the mapped epoch (nil: none) and hands it to the Reader; the epoch
+// mapped before is released once the Reader moved past it.
+func (c *Consumer) replace(m *mapping) {
+	old := c.m
+	c.m = m
+	c.forgetProgress()
+	c.post()
+	if old != nil {
+		c.retire(old)
+		c.counters.Unmaps++
+	}
 }
 
 func (c *Consumer) refresh(a *wire.ShmPoolAnnounce) error {
 	sb, err := c.m.check()
 	if err != nil {
-		// The files no longer match the announce: drop the mapping and map afresh.
-		c.Unmap()
+		// The files no longer match the announce: map afresh, or give the epoch up.
 		if c.policy == nil {
+			c.Unmap()
 			return err
 		}
 		regions, openErr := openAnnounce(a, c.policy, c.cfg.Host)
@@ -531,6 +479,7 @@ func (c *Consumer) refresh(a *wire.ShmPoolAnnounce) error {
 			openErr = c.attach(a, regions)
 		}
 		if openErr != nil {
+			c.Unmap()
 			return c.reject(a.Epoch, errors.Join(err, openErr))
 		}
 		return nil
@@ -549,6 +498,7 @@ func (c *Consumer) refresh(a *wire.ShmPoolAnnounce) error {
 // fresh again maps them. It returns the error when it unmapped, ErrRegionTruncated
 // included.
 func (c *Consumer) CheckLiveness(nowNs int64) (err error) {
+	c.sync()
 	if c.m == nil {
 		return nil
 	}
@@ -561,24 +511,69 @@ func (c *Consumer) CheckLiveness(nowNs int64) (err error) {
 	return nil
 }
 
-// Unmap releases the mapping (state M0). Frames are dropped until the next map.
-func (c *Consumer) Unmap() {
+// producerRevoked reports whether msg is a well-formed ShmLeaseRevoked for the producer
+// of streamID; r receives the decoded notice. Notices with unknown enum values are not
+// (Driver spec §4.9: clients reject them).
+func producerRevoked(msg []byte, streamID uint32, r *wire.ShmLeaseRevoked) bool {
+	hdr, err := wire.PeekHeader(msg)
+	if err != nil || hdr.ID() != wire.ShmLeaseRevokedID || hdr.Version > wire.DriverSchemaVersion {
+		return false
+	}
+	if r.Decode(msg) != nil {
+		return false
+	}
+	return r.Role == wire.RoleProducer && r.StreamID == streamID
+}
+
+// ProducerGone carries out Driver spec §4.9 once the stream's producer lease has ended:
+// the mapped epoch is no longer read, except that the Reader's next Poll first reads out
+// the descriptors already published for it (a producer that detaches right after its last
+// frames would otherwise lose them); the epoch-bumped announce maps the successor.
+func (c *Consumer) ProducerGone() {
+	c.sync()
 	if c.m == nil {
 		return
 	}
-	c.m.close()
-	c.m = nil
-	c.seqs.reset()
+	unadopted := c.drain // an earlier order the Reader never took: too late for it now
+	c.drain, c.m = c.m, nil
 	c.forgetProgress()
+	c.post()
+	c.drainGen = c.views.Posted()
+	if unadopted != nil {
+		c.retire(unadopted)
+	}
 	c.counters.Unmaps++
 }
 
-// Close releases the mapping.
-func (c *Consumer) Close() { c.Unmap() }
+// Unmap releases the mapping (state M0) once the Reader moved past it; frames are
+// dropped until the next map.
+func (c *Consumer) Unmap() { c.replace(nil) }
+
+// setDescriptors makes sub the subscription the Reader polls in the Agent, releasing the
+// previous one once the Reader moved to it.
+func (c *Consumer) setDescriptors(sub transport.Subscription) {
+	old := c.descs
+	c.descs = sub
+	c.post()
+	if old != nil {
+		c.retire(old)
+	}
+}
+
+// Close releases the mapping and every resource handed to the Reader. The Reader must
+// have stopped: nothing of it may run concurrently with or after Close.
+func (c *Consumer) Close() {
+	if c.m != nil {
+		c.counters.Unmaps++
+	}
+	c.views.Post(&view{})
+	_ = c.releaseAll() // best effort: the mappings are read-only
+}
 
 // DoWork runs the consumer's timers for an agent's duty cycle: the liveness check (its
 // failure is kept for ControlError) and QosConsumer. It returns the work done.
 func (c *Consumer) DoWork(nowNs int64) int {
+	c.sync()
 	work := 0
 	if err := c.CheckLiveness(nowNs); err != nil {
 		c.controlErr = err
@@ -612,16 +607,17 @@ func (c *Consumer) DoWork(nowNs int64) int {
 
 // EncodeQos writes this consumer's QosConsumer (§10.4.1) at the start of buf and returns
 // its length, 0 if buf is shorter than wire.QosConsumerLength. The epoch is 0 while
-// unmapped.
+// unmapped; the sequence and drop counts are those the Reader published.
 func (c *Consumer) EncodeQos(buf []byte) int {
-	epoch, _ := c.Mapped()
+	epoch, _ := c.mapped()
+	s := &c.rd.shared
 	q := wire.QosConsumer{
 		StreamID:    c.cfg.StreamID,
 		ConsumerID:  c.cfg.ConsumerID,
 		Epoch:       epoch,
-		LastSeqSeen: c.counters.LastSeq,
-		DropsGap:    c.counters.DropsGap,
-		DropsLate:   c.counters.DropsLate,
+		LastSeqSeen: atomic.LoadUint64(&s.LastSeq),
+		DropsGap:    atomic.LoadUint64(&s.DropsGap),
+		DropsLate:   atomic.LoadUint64(&s.DropsLate),
 		Mode:        c.cfg.Mode,
 	}
 	n, _ := q.Encode(buf) // 0 with the short-buffer error

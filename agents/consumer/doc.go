@@ -8,6 +8,28 @@
 // is logged per frame and nothing on the frame path allocates or blocks. Announces,
 // mapping and remapping are the control path and return typed errors.
 //
+// # Data path and control side
+//
+// A consumer is two halves that share no lock. The Reader is the data path: it takes
+// descriptors, reads and validates slots under the seqlock and calls the handler, on the
+// polling goroutine. The Consumer is the control side: announces, mapping, ConsumerConfig,
+// metadata, progress, liveness, fallback, hellos and QoS, on one goroutine (an agent's
+// duty cycle). The Consumer hands the Reader an immutable view (the mapping, a Driver
+// spec §4.9 drain order, the descriptor subscription, the rate cap) through
+// internal/handoff; the Reader takes it with one atomic load per call and publishes its
+// counters with release stores. A mapping or subscription the Consumer replaced is
+// released only once the Reader has adopted a view without it, so no frame loses its
+// memory mid-read; a new epoch is mapped before the old one goes, so an announce whose
+// regions fail validation costs the mapped epoch nothing. A fault the Reader meets in the
+// mapping (a truncated file) makes it stop using that mapping at once, and the Consumer
+// unmaps it.
+//
+// Agent is the one consumer orchestration: a role on a process's duty cycle (package
+// process) that holds the Consumer, its lease (package driverclient) and the descriptor
+// streams it follows, gets its control messages through the process's control plane
+// (package controlplane) and offers the Reader's Poll to the application. tp.Consumer is
+// a facade over it.
+//
 // # Frames are views
 //
 // A Frame's Payload points into the producer's payload slot, which the producer may
@@ -22,10 +44,12 @@
 // # Control messages
 //
 // The consumer sends ConsumerHello on its hello period, applies a ConsumerConfig
-// addressed to it (mode, use_shm, assigned streams; Agent.Subscribe follows an assigned
-// descriptor and control stream) and keeps the newest DataSourceAnnounce and
-// DataSourceMeta by meta_version (§10.1.2, §10.1.3, §10.3). Malformed messages are
-// counted and returned as errors, never decoded.
+// addressed to it (mode, use_shm, assigned streams, which the Agent follows: the
+// descriptor stream added without waiting, the control stream routed by the control
+// plane) and keeps the newest DataSourceAnnounce and DataSourceMeta by meta_version
+// (§10.1.2, §10.1.3, §10.3). A ShmLeaseRevoked of the stream's producer drains the mapped
+// epoch (Driver spec §4.9, ProducerGone). Malformed messages are counted and returned as
+// errors, never decoded.
 //
 // # Progress and fallback
 //
@@ -40,6 +64,6 @@
 // and enters the FALLBACK state (§15.12, §15.22); Fallback reports it and the URI, for the
 // application to switch transports.
 //
-// A Consumer is single-threaded: one goroutine polls it, and its handler runs on that
-// goroutine.
+// A Consumer is single-threaded, and so is its Reader, on the same goroutine or another;
+// the handler runs on the Reader's.
 package consumer

@@ -61,7 +61,7 @@ func runDropCases(t *testing.T, cases []dropCase) {
 				if c.desc != nil {
 					c.desc(d)
 				}
-				if got := r.c.HandleDescriptor(encode(d)); got != c.want {
+				if got := r.c.rd.HandleDescriptor(encode(d)); got != c.want {
 					t.Fatalf("verdict %v, want %v", got, c.want)
 				}
 				cs := r.c.Counters()
@@ -194,14 +194,14 @@ func TestWireSpec_10_2_1_MalformedAndForeignDescriptors(t *testing.T) {
 		{"block length below the schema's", lowBlock, DropDescriptorMalformed},
 		{"another schema is not a descriptor", foreign, DropNone},
 	} {
-		if got := r.c.HandleDescriptor(c.buf); got != c.want {
+		if got := r.c.rd.HandleDescriptor(c.buf); got != c.want {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
 	}
 	if cs := r.c.Counters(); cs.Ignored != 1 || cs.Drops[DropDescriptorMalformed] != 3 || len(r.got) != 0 {
 		t.Fatalf("counters %+v", cs)
 	}
-	if got := r.c.HandleDescriptor(good); got != DropNone || len(r.got) != 1 {
+	if got := r.c.rd.HandleDescriptor(good); got != DropNone || len(r.got) != 1 {
 		t.Fatalf("valid descriptor after malformed ones: %v", got)
 	}
 }
@@ -291,7 +291,7 @@ func TestAcceptedFrameView(t *testing.T) {
 	if len(f.Payload) != 3000 || f.Payload[0] != 10 || f.Payload[2999] != 10 {
 		t.Fatalf("payload len %d", len(f.Payload))
 	}
-	if r.c.frame.Payload != nil {
+	if r.c.rd.frame.Payload != nil {
 		t.Fatal("the consumer kept the payload slice after the handler")
 	}
 	// §8.2: an empty payload is a valid frame with an empty slice.

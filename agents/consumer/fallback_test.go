@@ -103,7 +103,7 @@ func TestWireSpec_15_12_UseShmFalseEntersFallback(t *testing.T) {
 			if v, err := c.ApplyAnnounce(announceFor(rigLayout(), r.HeaderURI(), r.PoolURIs(), clock.now)); v != AnnounceIgnoreNoShm || err != nil {
 				t.Fatalf("announce in FALLBACK: %v %v", v, err)
 			}
-			if d := c.HandleDescriptor(encode(&wire.FrameDescriptor{StreamID: 7, Epoch: 3})); d != DropNotMapped {
+			if d := c.rd.HandleDescriptor(encode(&wire.FrameDescriptor{StreamID: 7, Epoch: 3})); d != DropNotMapped {
 				t.Fatalf("descriptor in FALLBACK: %v", d)
 			}
 			if k := c.Counters(); k.Fallbacks != 1 || k.Rejections != 0 {
@@ -190,7 +190,7 @@ func TestWireSpec_15_22_RejectedRegionsFallBack(t *testing.T) {
 					if _, mapped := c.Mapped(); mapped {
 						t.Fatal("a rejected epoch left a mapping")
 					}
-					if d := c.HandleDescriptor(encode(&wire.FrameDescriptor{StreamID: 7, Epoch: 3})); d != DropNotMapped {
+					if d := c.rd.HandleDescriptor(encode(&wire.FrameDescriptor{StreamID: 7, Epoch: 3})); d != DropNotMapped {
 						t.Fatalf("descriptor of the rejected epoch: %v", d)
 					}
 					got, active := c.Fallback()

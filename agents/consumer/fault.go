@@ -3,7 +3,6 @@ package consumer
 import (
 	"errors"
 	"fmt"
-	"github.com/tensorpool/tensorpool/shm"
 	"runtime"
 	"runtime/debug"
 	"unsafe"
@@ -29,18 +28,9 @@ func (e *RegionFaultError) Error() string {
 
 func (e *RegionFaultError) Unwrap() error { return ErrRegionTruncated }
 
-// FrameValid is Frame.Valid for a frame handed to the handler earlier and marked then
-// (Frame.Mark), checked after the handler returned, while Mapped still reports its epoch.
-// A header ring truncated since is given up as in HandleDescriptor and reports false.
-func (c *Consumer) FrameValid(m *FrameMark) (valid bool) {
-	prev := debug.SetPanicOnFault(true)
-	defer c.recoverFault(prev, nil)
-	return m.slot.ReadEnd(m.word) == shm.DropNone
-}
-
-// recoverFault is deferred by every entry point that reads mapped memory, after it set
-// debug.SetPanicOnFault(true) so that a truncated file makes the read panic instead of
-// killing the process. It restores prev; a fault inside this consumer's mapping unmaps it,
+// recoverFault is deferred by every control-side entry point that reads mapped memory,
+// after it set debug.SetPanicOnFault(true) so that a truncated file makes the read panic
+// instead of killing the process. It restores prev; a fault inside the mapping unmaps it,
 // counts DropRegionTruncated and is kept for ControlError (and stored in *err unless err
 // is nil). Any other panic continues unchanged.
 func (c *Consumer) recoverFault(prev bool, err *error) {
@@ -49,31 +39,50 @@ func (c *Consumer) recoverFault(prev bool, err *error) {
 	if r == nil {
 		return
 	}
-	fault := c.regionFault(r)
+	fault := c.m.fault(r)
 	if fault == nil {
 		panic(r)
 	}
-	c.frame.Payload = nil
 	c.Unmap()
-	c.drop(DropRegionTruncated)
+	c.counters.Drops[DropRegionTruncated]++
 	c.controlErr = fault
 	if err != nil {
 		*err = fault
 	}
 }
 
-// regionFault describes r if it is a memory fault at an address inside the mapping.
-func (c *Consumer) regionFault(r any) *RegionFaultError {
+// recoverFault is the Reader's: a fault inside the mapping it reads makes it give that
+// mapping up at once (descriptors are dropped as unmapped until the control side maps
+// another), counts DropRegionTruncated and hands the fault to the control side.
+func (r *Reader) recoverFault(prev bool) {
+	debug.SetPanicOnFault(prev)
+	rec := recover()
+	if rec == nil {
+		return
+	}
+	fault := r.m.fault(rec)
+	if fault == nil {
+		panic(rec)
+	}
+	r.frame.Payload = nil
+	r.faulted.Store(r.m)
+	r.use(nil)
+	r.drop(DropRegionTruncated)
+	r.faultErr.Store(fault)
+}
+
+// fault describes r if it is a memory fault at an address inside m (nil: none).
+func (m *mapping) fault(r any) *RegionFaultError {
 	re, ok := r.(runtime.Error)
 	if !ok {
 		return nil
 	}
 	at, ok := re.(interface{ Addr() uintptr })
-	if !ok || c.m == nil {
+	if !ok || m == nil {
 		return nil
 	}
 	addr := at.Addr()
-	for i, region := range c.m.regions {
+	for i, region := range m.regions {
 		b := region.Bytes()
 		base := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
 		if len(b) == 0 || addr < base || addr-base >= uintptr(len(b)) {
@@ -83,7 +92,7 @@ func (c *Consumer) regionFault(r any) *RegionFaultError {
 		if p, ok := region.(interface{ Path() string }); ok {
 			path = p.Path()
 		}
-		return &RegionFaultError{Epoch: c.m.epoch, Path: path, Offset: uint64(addr - base), Size: len(b)}
+		return &RegionFaultError{Epoch: m.epoch, Path: path, Offset: uint64(addr - base), Size: len(b)}
 	}
 	return nil
 }

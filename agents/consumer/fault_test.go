@@ -97,7 +97,7 @@ func TestWireSpec_15_14_TruncatedRegionUnmapsAndRemaps(t *testing.T) {
 			if tc.doWork {
 				c.DoWork(c.cfg.Clock().Nanos())
 			} else {
-				for c.Poll(pipe, 100) > 0 {
+				for c.rd.Poll(pipe, 100) > 0 {
 				}
 			}
 			if prev := debug.SetPanicOnFault(false); prev {
@@ -123,11 +123,11 @@ func TestWireSpec_15_14_TruncatedRegionUnmapsAndRemaps(t *testing.T) {
 			}
 
 			p = restartProducer(t, c, l, pipe)
-			for c.Poll(pipe, 100) > 0 { // descriptors of the old epoch left in the log
+			for c.rd.Poll(pipe, 100) > 0 { // descriptors of the old epoch left in the log
 			}
 			before := c.Counters()
 			publishN(t, p, 5)
-			for c.Poll(pipe, 100) > 0 {
+			for c.rd.Poll(pipe, 100) > 0 {
 			}
 			after := c.Counters()
 			if after.Frames != before.Frames+5 || after.Drops != before.Drops || c.ControlError() != nil {
@@ -165,7 +165,7 @@ func TestWireSpec_15_21_FaultOutsideMappingStillPanics(t *testing.T) {
 						t.Errorf("recovered %#v", r)
 					}
 				}()
-				c.Poll(pipe, 10)
+				c.rd.Poll(pipe, 10)
 				t.Error("Poll returned")
 			}()
 			if prev := debug.SetPanicOnFault(false); prev {

@@ -26,7 +26,7 @@ func FuzzHandleDescriptor(f *testing.F) {
 		s := r.slot(10)
 		copy(s.Bytes(), slotBytes)
 		accepted = nil
-		d := r.c.HandleDescriptor(desc)
+		d := r.c.rd.HandleDescriptor(desc)
 		if int(d) >= DropCount {
 			t.Fatalf("verdict %d out of range", d)
 		}
@@ -39,7 +39,7 @@ func FuzzHandleDescriptor(f *testing.F) {
 				t.Fatalf("accepted tensor reaching past its payload: %+v", accepted.Tensor)
 			}
 		}
-		r.c.seqs.reset()
+		r.c.rd.seqs.reset()
 		r.got = r.got[:0]
 	})
 }

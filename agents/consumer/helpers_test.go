@@ -161,7 +161,7 @@ func announceBytes(t testing.TB, r *producer.Regions, producerID uint32, ts uint
 }
 
 // deliver sends the descriptor for seq and returns the verdict.
-func (r *rig) deliver(seq uint64) Drop { return r.c.HandleDescriptor(encode(r.descriptor(seq))) }
+func (r *rig) deliver(seq uint64) Drop { return r.c.rd.HandleDescriptor(encode(r.descriptor(seq))) }
 
 // headerBytes maps the header ring of r read-write, as its producer sees it.
 func headerBytes(t *testing.T, r *producer.Regions) []byte {

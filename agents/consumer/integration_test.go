@@ -135,10 +135,10 @@ func TestProducerToConsumerHeapWrapsRing(t *testing.T) {
 			t.Fatal(err)
 		}
 		if p.Seq()%3 == 0 { // let up to three frames queue: the ring never laps the reader
-			c.Poll(pipe, 10)
+			c.rd.Poll(pipe, 10)
 		}
 	}
-	for c.Poll(pipe, 10) > 0 {
+	for c.rd.Poll(pipe, 10) > 0 {
 	}
 	cs := c.Counters()
 	if len(bad) > 0 || cs.Frames != frames || cs.DropsGap != 0 || cs.DropsLate != 0 {
@@ -241,7 +241,7 @@ func TestProducerToConsumerMmapConcurrent(t *testing.T) {
 		}
 	})
 	for c.Counters().LastSeq+1 < frames && time.Now().Before(deadline) {
-		if c.Poll(pipe, 16) == 0 {
+		if c.rd.Poll(pipe, 16) == 0 {
 			runtime.Gosched()
 		}
 	}
@@ -279,7 +279,7 @@ func TestSlowConsumerNeverBlocksProducer(t *testing.T) {
 				return
 			default:
 			}
-			if c.Poll(pipe, 1) == 0 {
+			if c.rd.Poll(pipe, 1) == 0 {
 				time.Sleep(100 * time.Microsecond)
 			}
 		}

@@ -36,6 +36,7 @@ func (e *LivenessError) Unwrap() error { return e.Err }
 
 // mapping is state M1(epoch) of §15.21: the validated views of one epoch's regions.
 type mapping struct {
+	gen    uint64 // which mapping of its consumer this is, counting from 1
 	epoch  uint64
 	pid    uint64
 	header shm.Region
@@ -52,7 +53,8 @@ type mappedPool struct {
 	view *shm.PayloadPool
 }
 
-func (m *mapping) close() error {
+// Close unmaps the regions.
+func (m *mapping) Close() error {
 	var errs []error
 	for _, r := range m.regions {
 		errs = append(errs, r.Close())

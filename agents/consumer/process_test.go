@@ -179,8 +179,8 @@ func TestWireSpec_15_13_NoTornFrameAcceptedAcrossProcesses(t *testing.T) {
 		slot, _ := ring.Slot(idx)
 		desc.Seq, desc.HeaderIndex = shm.SequenceOf(slot.SeqCommit()), idx
 		desc.Encode(buf)
-		c.seqs.reset() // the parent revisits seqs out of order on purpose
-		c.HandleDescriptor(buf)
+		c.rd.seqs.reset() // the parent revisits seqs out of order on purpose
+		c.rd.HandleDescriptor(buf)
 	}
 	cs := c.Counters()
 	accepted = int(cs.Frames)
@@ -228,7 +228,7 @@ func TestProducerKilledMidCommit(t *testing.T) {
 		buf := make([]byte, wire.FrameDescriptorLength)
 		d.Encode(buf)
 		start := time.Now()
-		v := c.HandleDescriptor(buf)
+		v := c.rd.HandleDescriptor(buf)
 		if time.Since(start) > time.Second {
 			t.Fatalf("descriptor for seq %d took %v", seq, time.Since(start))
 		}
@@ -243,7 +243,7 @@ func TestProducerKilledMidCommit(t *testing.T) {
 	if v := deliver(6); v != Drop(shm.DropNotCommitted) {
 		t.Fatalf("in-progress slot: %v", v)
 	}
-	c.seqs.reset()
+	c.rd.seqs.reset()
 	if v := deliver(2); v != Drop(shm.DropNotCommitted) {
 		t.Fatalf("seq 2, overwritten by the dead claim: %v", v)
 	}

@@ -162,7 +162,7 @@ func (c *Consumer) judgeProgress(buf []byte) (v ProgressVerdict) {
 	if p.PayloadBytesFilled > uint64(m.maxStride) || c.beyondValuesLen(&p) {
 		return ProgressOverrun
 	}
-	if newest, ok := c.seqs.newest(); ok && p.FrameID < newest {
+	if newest, ok := c.rd.newest.load(m.gen, &c.rd.shared.LastSeq); ok && p.FrameID < newest {
 		return ProgressStale
 	}
 	if c.hasProgress {

@@ -1,10 +1,9 @@
 package consumer
 
 import (
-	"errors"
 	"testing"
 
-	"github.com/tensorpool/tensorpool/agent"
+	"github.com/tensorpool/tensorpool/agents/controlplane"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
@@ -227,48 +226,46 @@ func TestWireSpec_10_1_2_HelloAdvertisesProgress(t *testing.T) {
 // progress on its per-consumer control stream, then the frame on the descriptor stream.
 func TestWireSpec_10_2_2_ProgressEndToEnd(t *testing.T) {
 	base := t.TempDir()
-	r := standalone(t, base, 3)
-	toConsumer, toProducer, shared := newClosablePipe(t), newClosablePipe(t), newClosablePipe(t)
-	perConsumer := map[int32]*closablePipe{}
-	table, err := producer.NewConsumers(7, 5_000_000_000, func(_ string, id int32) transport.Pending[transport.Publication] {
-		perConsumer[id] = newClosablePipe(t)
-		return transport.Ready[transport.Publication](perConsumer[id], nil)
+	regions := standalone(t, base, 3)
+	r := newAgentRig(t)
+	control, shared := r.publication(controlEP), r.publication(sharedEP)
+	hellos, onControl := r.subscription(controlEP), r.subscription(controlEP)
+	perConsumer := map[int32]transport.Publication{}
+	table, err := producer.NewConsumers(7, 5_000_000_000, func(channel string, id int32) transport.Pending[transport.Publication] {
+		perConsumer[id] = r.publication(controlplane.Endpoint{Channel: channel, StreamID: id})
+		return transport.Ready(perConsumer[id], nil)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &fakeClock{now: rigNow}
-	p, err := producer.New(r, producer.Config{Descriptors: shared, Announce: toConsumer, Control: toConsumer, Consumers: table, Clock: clock.Now})
+	p, err := producer.New(regions, producer.Config{Descriptors: shared, Announce: control, Control: control, Consumers: table, Clock: r.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var seen []wire.FrameProgress
-	var c *Consumer
-	c, err = New(Config{StreamID: 7, ConsumerID: 5, AllowedBaseDirs: []string{base}, Clock: clock.Now, Hellos: toProducer,
+	var a *Agent
+	a, err = NewAgent(AgentConfig{Consumer: Config{StreamID: 7, ConsumerID: 5, AllowedBaseDirs: []string{base}, Clock: r.clock.Now,
 		ControlChannel: "aeron:ipc", ControlStreamID: 1205, Progress: true, ProgressIntervalUs: 200, ProgressBytesDelta: 8192},
+		Control: controlEP, Descriptors: sharedEP},
 		func(f *Frame) {
-			if pv, ok := c.Progress(); ok {
+			if pv, ok := a.Progress(); ok {
 				seen = append(seen, pv)
 			}
 		})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.SetJoinTime(0)
-	var errs []error
-	a := &Agent{Consumer: c, Control: toConsumer, Descriptors: shared, OnError: func(err error) { errs = append(errs, err) },
-		Subscribe: func(_ string, id int32) (transport.Subscription, error) {
-			if perConsumer[id] == nil {
-				return nil, errors.New("no such stream")
-			}
-			return perConsumer[id], nil
-		}}
-	inv := agent.NewInvoker(a, clock.Now, nil)
-	defer inv.Close()
-
-	p.DoWork(clock.now) // announce
-	inv.Invoke()        // map, hello
-	toProducer.Poll(func(buf []byte, _ *transport.Header) {
+	a.c.SetJoinTime(0)
+	if err := r.proc.Add(a); err != nil {
+		t.Fatal(err)
+	}
+	r.cycles(3)
+	p.DoWork(r.clock.now) // announce
+	r.start(a)            // map, hello
+	hellos.Poll(func(buf []byte, _ *transport.Header) {
+		if h, _ := wire.PeekHeader(buf); h.ID() != wire.ConsumerHelloID {
+			return
+		}
 		if err := p.HandleControl(buf); err != nil {
 			t.Fatal(err)
 		}
@@ -276,32 +273,33 @@ func TestWireSpec_10_2_2_ProgressEndToEnd(t *testing.T) {
 	if policy, on := p.ProgressPolicy(); !on || policy.IntervalNs != 200_000 || policy.BytesDelta != 8192 {
 		t.Fatalf("producer progress %v %+v after the hello", on, policy)
 	}
-	inv.Invoke() // ConsumerConfig: follow the control stream
-	if a.progress.sub == nil || len(errs) != 0 {
-		t.Fatalf("per-consumer control stream not followed: %v", errs)
+	r.cycles(5) // ConsumerConfig: follow the control stream
+	if a.progress == nil || !a.progress.Ready() {
+		t.Fatalf("per-consumer control stream not followed: %v", a.Err())
 	}
 	claim, res := p.Claim(20000)
 	if res != producer.OK {
 		t.Fatal(res)
 	}
-	clock.now += 300_000
+	r.clock.now += 300_000
 	p.Progress(claim, 10000)
-	inv.Invoke()
-	if pv, ok := c.Progress(); !ok || pv.FrameID != 0 || pv.State != stProgress || pv.PayloadBytesFilled != 10000 || c.Counters().Frames != 0 {
+	r.cycles(1)
+	if pv, ok := a.Progress(); !ok || pv.FrameID != 0 || pv.State != stProgress || pv.PayloadBytesFilled != 10000 || a.Status().Counters.Frames != 0 {
 		t.Fatalf("progress %+v %v before the commit", pv, ok)
 	}
 	if res := p.Commit(claim, vector(20000)); res != producer.OK {
 		t.Fatal(res)
 	}
-	inv.Invoke()
-	if c.Counters().Frames != 1 || len(seen) != 1 || seen[0].State != stComplete || seen[0].PayloadBytesFilled != 20000 {
-		t.Fatalf("frames %d, progress seen by the handler %+v", c.Counters().Frames, seen)
+	r.cycles(1) // the COMPLETE progress, before the frame
+	a.Poll(10)
+	if a.Status().Counters.Frames != 1 || len(seen) != 1 || seen[0].State != stComplete || seen[0].PayloadBytesFilled != 20000 {
+		t.Fatalf("frames %d, progress seen by the handler %+v", a.Status().Counters.Frames, seen)
 	}
-	if k := c.Counters().Progress; k[ProgressKept] != 3 || k[ProgressIgnored] != 0 {
+	if k := a.Status().Counters.Progress; k[ProgressKept] != 3 || k[ProgressIgnored] != 0 {
 		t.Fatalf("progress verdicts %v", k)
 	}
 	var onShared int
-	toConsumer.Poll(func(buf []byte, _ *transport.Header) {
+	onControl.Poll(func(buf []byte, _ *transport.Header) {
 		if h, _ := wire.PeekHeader(buf); h.ID() == wire.FrameProgressID {
 			onShared++
 		}
@@ -309,14 +307,9 @@ func TestWireSpec_10_2_2_ProgressEndToEnd(t *testing.T) {
 	if onShared != 0 {
 		t.Fatalf("%d FrameProgress on the shared control stream with no consumer reading it there", onShared)
 	}
-	inv.Close()
-	if !perConsumer[1205].closed {
+	r.remove(a)
+	r.cycles(2)
+	if perConsumer[1205].IsConnected() {
 		t.Fatal("per-consumer control subscription left open")
 	}
-}
-
-func newClosablePipe(t testing.TB) *closablePipe {
-	t.Helper()
-	p := newPipe(t)
-	return &closablePipe{Pipe: p}
 }

@@ -374,25 +374,6 @@ func TestAgent_CleanupShmOnExit(t *testing.T) {
 	require.True(t, os.IsNotExist(err), "header ring removed on exit: %v", err)
 }
 
-// The keepalive and announce paths allocate nothing in steady state.
-func TestAgent_KeepaliveAndAnnounceDoNotAllocate(t *testing.T) {
-	d := startTestDriver(t, "")
-	prod := d.attach(producerRequest(1, 10000, 1))
-	require.Equal(t, wire.CodeOK, prod.Code)
-
-	k := wire.ShmLeaseKeepalive{LeaseID: prod.LeaseID, StreamID: 10000, ClientID: 1, Role: wire.RoleProducer}
-	buf := encoded(make([]byte, k.EncodedLength()), &k)
-	d.agent.nowNs = uint64(clock.Now())
-	allocs := testing.AllocsPerRun(1000, func() { d.agent.onMessage(buf, nil) })
-	require.Zero(t, allocs, "keepalive")
-
-	d.run(50 * time.Millisecond) // drain what the announces below fill
-	allocs = testing.AllocsPerRun(200, func() { d.agent.sendAnnounce(10000, false) })
-	require.Zero(t, allocs, "announce")
-	allocs = testing.AllocsPerRun(200, func() { d.invoker.Invoke() })
-	require.Zero(t, allocs, "idle duty cycle")
-}
-
 // policies.mlock_shm promises locked memory: a failed mlock answers the
 // attach INTERNAL_ERROR and stops the driver with reason ERROR.
 func TestAgent_MlockFailureIsFatal(t *testing.T) {

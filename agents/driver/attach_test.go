@@ -308,21 +308,6 @@ func TestAppendProvisionedStreams(t *testing.T) {
 	assert.Equal(t, []uint32{camStream, dynLast}, c.AppendProvisionedStreams(nil))
 }
 
-func TestAnnounceInputsDoNotAllocate(t *testing.T) {
-	c := newTestCore(t)
-	attach(t, c, request(camStream, 1, wire.RoleProducer), 5)
-	ids := make([]uint32, 0, 8)
-	allocs := testing.AllocsPerRun(1000, func() {
-		ids = c.AppendProvisionedStreams(ids[:0])
-		for _, id := range ids {
-			if s, ok := c.Stream(id); !ok || s.Epoch == 0 {
-				panic("provisioned stream without epoch")
-			}
-		}
-	})
-	assert.Zero(t, allocs)
-}
-
 // Provisioning is asynchronous: an attach that needs a new epoch waits for
 // it while keepalives, detaches and attaches of other streams are served;
 // attaches of the same stream join the provisioning under way; the grants

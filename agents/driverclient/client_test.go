@@ -321,23 +321,6 @@ func count(events []Effect, kind EffectKind) int {
 	return n
 }
 
-// The client's keepalive duty cycle allocates nothing once attached.
-func TestClient_KeepaliveDutyCycleDoesNotAllocate(t *testing.T) {
-	cfg := driverConfig(t)
-	a := connect(t)
-	runDriver(t, cfg, a)
-	s, c := newClient(t, cfg, a, 61, wire.RoleConsumer, nil)
-	s.attach(c)
-	now := clock.Now()
-	allocs := testing.AllocsPerRun(200, func() {
-		now = now.Add(50 * time.Millisecond)
-		c.DoWork(now)
-	})
-	require.Zero(t, allocs)
-	_, ok := c.Lease()
-	require.True(t, ok)
-}
-
 // 100 clients in one process attach at once over one control-plane subscription, and
 // four processes of 25 clients each do so concurrently; correlation ids keep every
 // answer with its client.

@@ -238,33 +238,6 @@ func TestWireSpec_10_1_2_HelloHandling(t *testing.T) {
 	}
 }
 
-func TestRateLimitedDescribeAllocatesNothing(t *testing.T) {
-	c, p := newTable(t)
-	h := wire.ConsumerHello{StreamID: 7, ConsumerID: 1, Mode: wire.ModeRateLimited, MaxRateHz: 1000, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1101}
-	c.HandleHello(&h, 0)
-	f := &frameSide{c: c}
-	f.sync()
-	pipe := p.opened[1101].Pipe
-	d := wire.FrameDescriptor{StreamID: 7}
-	buf := make([]byte, wire.FrameDescriptorLength)
-	var now int64
-	allocs := testing.AllocsPerRun(5000, func() {
-		now += 100_000
-		d.Seq++
-		d.Encode(buf)
-		f.ft.describe(buf, now, &f.counters)
-		if d.Seq%64 == 0 {
-			pipe.Poll(func([]byte, *transport.Header) {}, 100)
-		}
-	})
-	if allocs != 0 {
-		t.Fatalf("%v allocations per frame", allocs)
-	}
-	if k := f.counters; k.RateLimited == 0 || k.Described == 0 || k.SendFailed != 0 {
-		t.Fatalf("counters %+v", k)
-	}
-}
-
 func encodeQosConsumerForTest(streamID, consumerID uint32) []byte {
 	return encoded(&wire.QosConsumer{StreamID: streamID, ConsumerID: consumerID, Mode: wire.ModeStream})
 }
@@ -326,38 +299,6 @@ func TestWireSpec_10_1_3_ProducerAnswersHello(t *testing.T) {
 	}
 	if _, err := New(heapRegions(t, testLayout()), Config{Descriptors: shared, Consumers: &Consumers{streamID: 8, timeoutNs: 1}}); !errors.Is(err, ErrInvalidConfig) {
 		t.Fatalf("table for another stream: %v", err)
-	}
-}
-
-// TestRateLimitedPublishAllocatesNothing: Offer with a rate-capped per-consumer stream.
-func TestRateLimitedPublishAllocatesNothing(t *testing.T) {
-	clock := &fakeClock{now: 1}
-	table, pubs := newTable(t)
-	p, _, shared := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Consumers: table})
-	h := wire.ConsumerHello{StreamID: 7, ConsumerID: 1, Mode: wire.ModeRateLimited, MaxRateHz: 1000, DescriptorChannel: "aeron:ipc", DescriptorStreamID: 1101}
-	if _, _, err := table.HandleHello(&h, 0); err != nil {
-		t.Fatal(err)
-	}
-	payload := make([]byte, 256)
-	tensor := vector(len(payload))
-	var i int
-	allocs := testing.AllocsPerRun(5000, func() {
-		i++
-		clock.now += 300_000
-		if r := p.Offer(payload, tensor); r != OK {
-			t.Fatal(r)
-		}
-		p.DoWork(clock.now)
-		if i%32 == 0 {
-			shared.Drain()
-			pubs.opened[1101].Drain()
-		}
-	})
-	if allocs != 0 {
-		t.Fatalf("%v allocations per frame", allocs)
-	}
-	if k := p.Counters(); k.PerConsumerRateLimited == 0 || k.PerConsumerDescriptors == 0 || k.PerConsumerSendFailed != 0 {
-		t.Fatalf("counters %+v", k)
 	}
 }
 

@@ -212,51 +212,6 @@ func TestWireSpec_10_2_2_ProgressWithinValuesLen(t *testing.T) {
 	}
 }
 
-// TestProgressToConsumersAllocatesNothing: progress on the shared and per-consumer
-// control streams costs no allocation per frame.
-func TestProgressToConsumersAllocatesNothing(t *testing.T) {
-	table, pubs := newTable(t)
-	clock := &fakeClock{now: 1}
-	ctrl := newPipe(t)
-	p, _, descs := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Control: ctrl, Consumers: table})
-	for id := uint32(1); id <= 2; id++ {
-		h := wire.ConsumerHello{StreamID: 7, ConsumerID: id, Mode: wire.ModeStream, SupportsProgress: true, ProgressIntervalUs: 1, ProgressBytesDelta: 1}
-		if id == 1 {
-			h.ControlChannel, h.ControlStreamID = "aeron:ipc", 1201
-		}
-		if err := p.HandleControl(encodeHelloForTest(&h)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	perConsumer := pubs.opened[1201].Pipe
-	tensor := vector(10000)
-	var i int
-	allocs := testing.AllocsPerRun(2000, func() {
-		i++
-		clock.now += 1_000_000
-		c, r := p.Claim(10000)
-		if r != OK {
-			t.Fatal(r)
-		}
-		clock.now += 1_000_000
-		p.Progress(c, 5000) // above the floor's 4 KiB delta
-		if r := p.Commit(c, tensor); r != OK {
-			t.Fatal(r)
-		}
-		if i%16 == 0 {
-			ctrl.Drain()
-			descs.Drain()
-			perConsumer.Drain()
-		}
-	})
-	if allocs != 0 {
-		t.Fatalf("%v allocations per frame", allocs)
-	}
-	if k := p.Counters(); k.PerConsumerProgress < 3*2000 || k.ProgressSent < 3*2000 {
-		t.Fatalf("progress sent: %+v", k)
-	}
-}
-
 // TestWireSpec_10_2_2_SmallFramesCarryNoProgress: a frame smaller than the policy's bytes
 // delta can never earn a PROGRESS, so it gets no STARTED or COMPLETE either (the producer
 // MAY omit FrameProgress; the FrameDescriptor is the signal); one at least that large gets

@@ -1,6 +1,8 @@
 package supervisor
 
 import (
+	"slices"
+
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/wire"
 )
@@ -126,6 +128,7 @@ type Policy struct {
 	consumers map[Key]*Consumer
 	descIDs   idPool
 	ctrlIDs   idPool
+	pending   []Key // consumers awaiting an assignment, in the order of their hellos
 	actions   []Action
 }
 
@@ -205,7 +208,11 @@ func (p *Policy) Hello(h *wire.ConsumerHello, nowNs int64) {
 	// A request, a half one (to decline, Wire §10.1.2), or streams held that the hello
 	// may have stopped asking for.
 	if c.wantDesc.asked() || c.wantCtrl.asked() || c.Assigned.DescriptorStreamID != 0 || c.Assigned.ControlStreamID != 0 {
+		if c.pendingAssign {
+			p.pending = slices.DeleteFunc(p.pending, func(k Key) bool { return k == c.Key })
+		}
 		c.pendingAssign, c.helloNs = true, nowNs
+		p.pending = append(p.pending, c.Key)
 	}
 }
 
@@ -344,13 +351,22 @@ func (p *Policy) Tick(nowNs int64) []Action {
 			p.send(c, wire.ModeStream)
 			p.actions = append(p.actions, Action{Kind: ActionRestored, Config: p.actions[len(p.actions)-1].Config, StreamID: c.StreamID, ID: c.ConsumerID})
 		}
-		if c.pendingAssign && nowNs-c.helloNs >= assignmentGrace {
+	}
+	// In the order of the hellos, so which consumer gets a contested id does not depend
+	// on map order.
+	waiting := p.pending[:0]
+	for _, k := range p.pending {
+		c := p.consumers[k]
+		switch {
+		case c == nil || !c.pendingAssign:
+		case nowNs-c.helloNs < assignmentGrace:
+			waiting = append(waiting, k)
+		default:
 			c.pendingAssign = false
-			if c.Authority != AuthorityOther {
-				p.assign(c)
-			}
+			p.assign(c)
 		}
 	}
+	p.pending = waiting
 	for stream, pr := range p.producers {
 		if nowNs-pr.LastSeenNs > timeout {
 			delete(p.producers, stream)

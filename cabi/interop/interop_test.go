@@ -209,7 +209,8 @@ func (g *goConsumer) pollUntil(want int) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("Go consumer got %d of %d frames", g.good, want)
+	attached, err := g.cs.Status()
+	return fmt.Errorf("Go consumer got %d of %d frames (attached %v, last error %v, stats %+v)", g.good, want, attached, err, g.cs.Stats())
 }
 
 func (s *stack) goProducer(t *testing.T) *tp.Producer {

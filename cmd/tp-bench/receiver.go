@@ -195,7 +195,7 @@ func consume(j job, client *aeron.Client, ready func(), windows <-chan window) (
 	inWindow, ended := false, false
 	var nextTimersNs int64
 	for idlePolls := 0; ; {
-		n := c.Poll(descriptors, fragmentLimit)
+		n := c.Reader().Poll(descriptors, fragmentLimit)
 		if n == 0 {
 			// A clock read costs about as much as an empty poll: spare most of them.
 			if idlePolls++; idlePolls%clockEveryIdlePolls != 0 {

@@ -18,8 +18,11 @@ func TestTakeSeesEachPostOnce(t *testing.T) {
 	if b.Adopted() != 0 {
 		t.Fatalf("adopted %d before any Take", b.Adopted())
 	}
+	if !tk.Fresh() {
+		t.Fatal("a post not taken yet is not fresh")
+	}
 	v, changed, ok := tk.Take()
-	if v != 7 || !changed || !ok {
+	if v != 7 || !changed || !ok || tk.Fresh() {
 		t.Fatalf("Take = %d %v %v, want 7 true true", v, changed, ok)
 	}
 	if _, changed, _ := tk.Take(); changed {

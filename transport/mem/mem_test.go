@@ -27,12 +27,6 @@ func TestConformance(t *testing.T) {
 	}
 }
 
-func TestConformanceSteadyStateAllocs(t *testing.T) {
-	transporttest.SteadyStateAllocs(t, func(*testing.T) transport.Client {
-		return mem.NewDriver(mem.Config{}).Connect(mem.ClientConfig{})
-	})
-}
-
 // waitAnswered polls p by hand until it is no longer pending.
 func waitAnswered[T any](t *testing.T, p transport.Pending[T]) (T, error) {
 	t.Helper()

@@ -1,4 +1,4 @@
-package tp
+package consumer
 
 import (
 	"testing"

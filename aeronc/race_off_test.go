@@ -1,5 +1,0 @@
-//go:build aeronc && !race
-
-package aeronc
-
-const raceEnabled = false

@@ -1,5 +1,0 @@
-//go:build !race
-
-package tp
-
-const raceEnabled = false
