@@ -48,8 +48,9 @@ type Config struct {
 	// client runs its conductor on a thread of its own (see the package doc).
 	UseInvoker bool
 	// ErrorHandler receives the C client's asynchronous errors (*Error), including the
-	// one that ends the client, which Err reports too. nil drops them. It must return
-	// promptly, not panic, and not call back into the Client.
+	// one that ends the client, which Err reports too once the handler has returned.
+	// nil drops them. It must return promptly, not panic, and not call back into the
+	// Client.
 	ErrorHandler func(error)
 }
 
@@ -175,17 +176,19 @@ func (c *Client) Err() error {
 	return c.terminal
 }
 
-// onError receives an error of the C client, on its conductor's thread.
+// onError receives an error of the C client, on its conductor's thread. The handler hears
+// of a terminal error before Err reports it, so a caller that sees Err knows the handler
+// has been told.
 func (c *Client) onError(err *Error) {
+	if h := c.cfg.ErrorHandler; h != nil {
+		h(err)
+	}
 	if err.Terminal() {
 		c.errMu.Lock()
 		if c.terminal == nil {
 			c.terminal = err
 		}
 		c.errMu.Unlock()
-	}
-	if h := c.cfg.ErrorHandler; h != nil {
-		h(err)
 	}
 }
 
