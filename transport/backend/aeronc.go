@@ -11,16 +11,18 @@ import (
 	"github.com/tensorpool/tensorpool/transport"
 )
 
-// Name is the transport this binary was built with.
+// Name is the transport this binary was built with: the Aeron C client.
 const Name = "aeronc"
 
-// Connect connects the official Aeron C client to the media driver in cfg.Dir. The C
+func init() { connectors["aeronc"] = connectAeronc }
+
+// connectAeronc connects the official Aeron C client to the media driver in cfg.Dir. The C
 // client has one driver timeout, for the wait at connect and for the driver's liveness
 // after it; so that ConnectTimeout bounds the wait alone, as with the pure-Go client,
 // Connect first waits that long for an active driver itself, reading the CnC file as
 // the pure-Go client does (and failing with the same cnc errors), and then connects the
 // C client with its own timeout.
-func Connect(cfg Config) (transport.Client, error) {
+func connectAeronc(cfg Config) (transport.Client, error) {
 	if cfg.Dir == "" {
 		cfg.Dir = aeron.DefaultDir()
 	}

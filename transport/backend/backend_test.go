@@ -3,6 +3,8 @@ package backend
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,4 +70,29 @@ func TestConnectWithoutDriverFailsWithinConnectTimeout(t *testing.T) {
 		t.Fatalf("Connect gave up after %v for a ConnectTimeout of 100ms: %v", elapsed, err)
 	}
 	t.Logf("%s: %v", Name, err)
+}
+
+// Names lists the pure-Go client and the build's backend; ConnectNamed refuses a name
+// that is not among them, naming the ones there are.
+func TestConnectNamedKnowsTheBuildsBackends(t *testing.T) {
+	names := Names()
+	if !slices.Contains(names, "aeron") || !slices.Contains(names, Name) {
+		t.Fatalf("Names() = %v, want aeron and %s", names, Name)
+	}
+	_, err := ConnectNamed("zmq", Config{Dir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), `"zmq"`) || !strings.Contains(err.Error(), "aeron") {
+		t.Fatalf("ConnectNamed(zmq): %v", err)
+	}
+	for _, name := range names {
+		c, err := ConnectNamed(name, Config{Dir: drivertest.Dir(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := fmt.Sprintf("%T", c), "*"+name+".Client"; got != want {
+			t.Errorf("ConnectNamed(%s) made a %s", name, got)
+		}
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
