@@ -16,7 +16,7 @@ deps:
 	$(GO) mod download
 	scripts/fetch-deps.sh
 
-# The transport the commands are built with: aeron (the pure-Go client, the default) or
+# The transport the commands and libtensorpool.so are built with: aeron (the pure-Go client, the default) or
 # aeronc (the official Aeron C client, package aeronc: libaeron found through
 # AERON_C_LIBRARY, AERON_C_INCLUDE_DIR, pkg-config or CMAKE_PREFIX_PATH; see README).
 TRANSPORT ?= aeron
@@ -70,7 +70,7 @@ fuzz: deps
 # CMake builds libtensorpool.so (go build -buildmode=c-shared ./cabi; go's build cache decides
 # what is stale), the C and C++ examples and tests, and ctest runs them (no media driver needed).
 ctest:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Debug -DTP_TRANSPORT=$(TRANSPORT) >/dev/null
 	cmake --build $(BUILD) -j 2
 	cd $(BUILD) && ctest --output-on-failure
 
@@ -91,7 +91,7 @@ pytest: deps pyvenv
 # tp and tp-driver into $(PREFIX)/bin; libtensorpool.so, the C headers, tensorpool.pc and
 # the CMake package into $(PREFIX)/lib and include: make install PREFIX=$HOME/.local
 install:
-	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DTP_TRANSPORT=$(TRANSPORT) >/dev/null
 	cmake --build $(BUILD) -j 2
 	cmake --install $(BUILD)
 
