@@ -304,10 +304,19 @@ func (b *bench) sizeRun(mode, name string, size int) (*sizeReport, error) {
 		return nil, err
 	}
 	s.Transport = name
-	s.VsMemcpy = s.FramesPerSec / s.MemcpyPerSec
-	s.VsAeronRate = s.FramesPerSec / s.AeronMsgsPerSec
-	s.LatencyVsAeron = float64(s.LatencyP50Ns) / s.AeronOneWayP50Ns
+	s.VsMemcpy = ratio(s.FramesPerSec, s.MemcpyPerSec)
+	s.VsAeronRate = ratio(s.FramesPerSec, s.AeronMsgsPerSec)
+	s.LatencyVsAeron = ratio(float64(s.LatencyP50Ns), s.AeronOneWayP50Ns)
 	return s, nil
+}
+
+// ratio is a / b, or 0 when the baseline b measured nothing (a window the machine's load
+// starved), which JSON could not carry as +Inf.
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
 }
 
 func (b *bench) streams(n int32) int32 {

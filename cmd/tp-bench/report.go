@@ -155,14 +155,14 @@ func printTargets(out io.Writer, r *report) {
 			if i < 0 {
 				continue
 			}
-			ratio := s.FramesPerSec / m.Sizes[i].FramesPerSec
+			r := ratio(s.FramesPerSec, m.Sizes[i].FramesPerSec)
 			switch s.SizeBytes {
 			case 640 << 10:
-				judge(out, m.Mode, "frames/s at 640K, aeronc vs aeron", ratio, ">=", 0.95)
+				judge(out, m.Mode, "frames/s at 640K, aeronc vs aeron", r, ">=", 0.95)
 			case 64:
-				judge(out, m.Mode, "frames/s at 64 B, aeronc vs aeron", ratio, ">=", 0.75)
+				judge(out, m.Mode, "frames/s at 64 B, aeronc vs aeron", r, ">=", 0.75)
 			default:
-				fmt.Fprintf(out, "  %-10s %-40s %7.3f\n", m.Mode, fmt.Sprintf("frames/s at %s, aeronc vs aeron", sizeName(s.SizeBytes)), ratio)
+				fmt.Fprintf(out, "  %-10s %-40s %7.3f\n", m.Mode, fmt.Sprintf("frames/s at %s, aeronc vs aeron", sizeName(s.SizeBytes)), r)
 			}
 		}
 	}
