@@ -6,50 +6,80 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
 	"github.com/tensorpool/tensorpool/transport"
 )
 
 // The data path's costs in one goroutine, on the shared Java driver (no second core in
-// play): a try-claim with its commit and an offer per 32-byte message, polls of batches,
-// and one trivial call into libaeron; the timer stops while the other side catches up.
+// play), on the C client and, in the same command, on the pure-Go client (package aeron):
+// a try-claim with its commit and an offer per 32-byte message, polls of batches, and a
+// position read (for aeronc one trivial call into libaeron); the timer stops while the
+// other side catches up. Both go through the transport interfaces.
 //
 //	AERON_C_LIBRARY=... go test -tags aeronc -run '^$' -bench . ./aeronc/
 
 const benchBatch = 1024
 
-func benchPair(b *testing.B) (*Publication, *Subscription) {
-	b.Helper()
-	c, err := Connect(Config{Dir: drivertest.Dir(b)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = c.Close() })
-	const channel = "aeron:ipc?term-length=16m"
-	stream := nextStream()
-	sub, err := transport.Await(b.Context(), c.AddSubscription(channel, stream))
-	if err != nil {
-		b.Fatal(err)
-	}
-	pub, err := transport.Await(b.Context(), c.AddExclusivePublication(channel, stream))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for !pub.IsConnected() || !sub.IsConnected() {
-		time.Sleep(time.Millisecond)
-	}
-	return pub.(*Publication), sub.(*Subscription)
+// benchClients are the two backends every benchmark runs on.
+var benchClients = []struct {
+	name    string
+	connect func(dir string) (transport.Client, error)
+}{
+	{"aeronc", func(dir string) (transport.Client, error) {
+		c, err := Connect(Config{Dir: dir})
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}},
+	{"aeron", func(dir string) (transport.Client, error) {
+		c, err := aeron.Connect(aeron.Config{Dir: dir})
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}},
 }
 
-func drain(sub *Subscription, want int) {
+// onBothClients runs bench as a sub-benchmark per client, with a connected exclusive
+// publication and a subscription of its own.
+func onBothClients(b *testing.B, bench func(b *testing.B, pub transport.Publication, sub transport.Subscription)) {
+	for _, client := range benchClients {
+		b.Run(client.name, func(b *testing.B) {
+			c, err := client.connect(drivertest.Dir(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { _ = c.Close() })
+			const channel = "aeron:ipc?term-length=16m"
+			stream := nextStream()
+			sub, err := transport.Await(b.Context(), c.AddSubscription(channel, stream))
+			if err != nil {
+				b.Fatal(err)
+			}
+			pub, err := transport.Await(b.Context(), c.AddExclusivePublication(channel, stream))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for !pub.IsConnected() || !sub.IsConnected() {
+				time.Sleep(time.Millisecond)
+			}
+			bench(b, pub, sub)
+		})
+	}
+}
+
+func drain(sub transport.Subscription, want int) {
 	got := 0
 	for got < want {
 		got += sub.Poll(func([]byte, *transport.Header) {}, benchBatch)
 	}
 }
 
-func BenchmarkTryClaimCommit32B(b *testing.B) {
-	pub, sub := benchPair(b)
+func BenchmarkTryClaimCommit32B(b *testing.B) { onBothClients(b, benchTryClaimCommit32B) }
+
+func benchTryClaimCommit32B(b *testing.B, pub transport.Publication, sub transport.Subscription) {
 	var claim transport.Claim
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
@@ -64,8 +94,9 @@ func BenchmarkTryClaimCommit32B(b *testing.B) {
 	}
 }
 
-func BenchmarkOffer32B(b *testing.B) {
-	pub, sub := benchPair(b)
+func BenchmarkOffer32B(b *testing.B) { onBothClients(b, benchOffer32B) }
+
+func benchOffer32B(b *testing.B, pub transport.Publication, sub transport.Subscription) {
 	msg := make([]byte, 32)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
@@ -80,8 +111,9 @@ func BenchmarkOffer32B(b *testing.B) {
 }
 
 // BenchmarkPoll32B polls batches of 256 messages; ns/msg is the time per message.
-func BenchmarkPoll32B(b *testing.B) {
-	pub, sub := benchPair(b)
+func BenchmarkPoll32B(b *testing.B) { onBothClients(b, benchPoll32B) }
+
+func benchPoll32B(b *testing.B, pub transport.Publication, sub transport.Subscription) {
 	msg := make([]byte, 32)
 	handler := func([]byte, *transport.Header) {}
 	const perPoll = 256
@@ -102,11 +134,12 @@ func BenchmarkPoll32B(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(messages), "ns/msg")
 }
 
-// BenchmarkPosition is one cgo call into libaeron that does almost nothing: the floor under
-// every call above.
+// BenchmarkPosition is, on aeronc, one cgo call into libaeron that does almost nothing: the
+// floor under every call above (on the pure-Go client, a load).
 func BenchmarkPosition(b *testing.B) {
-	pub, _ := benchPair(b)
-	for b.Loop() {
-		_ = pub.Position()
-	}
+	onBothClients(b, func(b *testing.B, pub transport.Publication, _ transport.Subscription) {
+		for b.Loop() {
+			_ = pub.Position()
+		}
+	})
 }
