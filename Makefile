@@ -16,10 +16,16 @@ deps:
 	$(GO) mod download
 	scripts/fetch-deps.sh
 
+# The transport the commands and libtensorpool.so are built with: aeron (the pure-Go client, the default) or
+# aeronc (the official Aeron C client, package aeronc: libaeron found through
+# AERON_C_LIBRARY, AERON_C_INCLUDE_DIR, pkg-config or CMAKE_PREFIX_PATH; see README).
+TRANSPORT ?= aeron
+TAGS := $(if $(filter aeronc,$(TRANSPORT)),-tags aeronc)
+
 # The installed commands tp and tp-driver, version-stamped, into build/bin: what the
 # README's quickstart runs. (make vet type-checks every package.)
 build:
-	GO=$(GO) scripts/build-commands.sh $(BUILD)/bin
+	GO=$(GO) TRANSPORT=$(TRANSPORT) scripts/build-commands.sh $(BUILD)/bin
 
 # Regenerates the committed SBE codecs (Go flyweights and C headers) from schemas/.
 codegen: deps
@@ -34,11 +40,15 @@ fmt-check:
 	out=$$([ -z "$$files" ] || gofmt -l $$files); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
+# Both also check the aeronc transport and what it selects, which need cgo but not libaeron
+# to compile.
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags aeronc ./aeronc/... ./transport/backend/... ./cmd/tp-aeron-bench/... ./cmd/tp-bench/...
 
 staticcheck: deps
 	$(STATICCHECK) ./...
+	$(STATICCHECK) -tags aeronc ./aeronc/... ./transport/backend/... ./cmd/tp-aeron-bench/... ./cmd/tp-bench/...
 
 # The verbose log goes to build/gotest.log; the console gets one line a package, and the
 # whole story of any failing test.
@@ -50,6 +60,8 @@ gotest: deps
 	@# torn-read stress at full length), found by that constraint rather than by test names.
 	@set -o pipefail; scripts/norace-tests.sh 2>&1 | tee -a $(BUILD)/gotest.log | \
 		grep -E '^(without -race|FAIL|panic:)|^ok .*[0-9]s$$' || { grep -E -B20 -A3 '^\s*--- FAIL|^panic:|AllocsPerRun' $(BUILD)/gotest.log; exit 1; }
+	@# The aeronc transport, when libaeron is found (else one line saying why not).
+	@GO=$(GO) scripts/test-aeronc.sh $(BUILD)/gotest.log
 
 # Runs every go-test fuzz target briefly against its committed corpus plus new inputs.
 fuzz: deps
@@ -58,7 +70,7 @@ fuzz: deps
 # CMake builds libtensorpool.so (go build -buildmode=c-shared ./cabi; go's build cache decides
 # what is stale), the C and C++ examples and tests, and ctest runs them (no media driver needed).
 ctest:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Debug -DTP_TRANSPORT=$(TRANSPORT) >/dev/null
 	cmake --build $(BUILD) -j 2
 	cd $(BUILD) && ctest --output-on-failure
 
@@ -79,7 +91,7 @@ pytest: deps pyvenv
 # tp and tp-driver into $(PREFIX)/bin; libtensorpool.so, the C headers, tensorpool.pc and
 # the CMake package into $(PREFIX)/lib and include: make install PREFIX=$HOME/.local
 install:
-	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DTP_TRANSPORT=$(TRANSPORT) >/dev/null
 	cmake --build $(BUILD) -j 2
 	cmake --install $(BUILD)
 

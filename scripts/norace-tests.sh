@@ -4,9 +4,11 @@
 # and the torn-read stress tests at full length. Tests are found by that constraint, not by
 # their names, so a renamed test still runs. A test file that calls testing.AllocsPerRun
 # without the constraint fails this script: under -race its count would be meaningless.
+# Arguments name the directories to search (default: the whole repository), and GOFLAGS
+# reaches go test: scripts/test-aeronc.sh runs `GOFLAGS=-tags=aeronc norace-tests.sh ./aeronc`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-files=$(find . -name '*_test.go' -not -path './third_party/*' -not -path './build/*' | sort)
+files=$(find "${@:-.}" -name '*_test.go' -not -path './third_party/*' -not -path './build/*' | sort)
 untagged=$(grep -L '^//go:build.*!race' $files | xargs -r grep -l 'testing\.AllocsPerRun' || true)
 if [ -n "$untagged" ]; then
   echo "these test files call testing.AllocsPerRun but are not built with //go:build !race:" >&2

@@ -5,18 +5,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/discovery"
 	"github.com/tensorpool/tensorpool/agents/process"
 	"github.com/tensorpool/tensorpool/config"
+	"github.com/tensorpool/tensorpool/transport/backend"
 )
 
 // startDiscovery runs a discovery service of cfg on a process and an Aeron client of its
 // own, on the shared media driver, until the test ends.
 func startDiscovery(t *testing.T, cfg discovery.Config) {
 	t.Helper()
-	a, err := aeron.Connect(aeron.Config{Dir: sharedAeronDir, IdleStrategy: agent.NewBackoff()})
+	a, err := backend.Connect(backend.Config{Dir: sharedAeronDir, IdleStrategy: agent.NewBackoff()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,18 +6,18 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/driver"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/transport"
+	"github.com/tensorpool/tensorpool/transport/backend"
 )
 
 // testDriver is an SHM driver inside the test process, on a runner of its own: what
 // package tp/local gives applications (these tests cannot import it: it imports tp).
 type testDriver struct {
 	cfg      *config.DriverConfig
-	own      *aeron.Client // the transport it connected, if any
+	own      transport.Client // the transport it connected, if any
 	runner   *agent.Runner
 	stopOnce sync.Once
 }
@@ -29,7 +29,7 @@ func startDriver(t *testing.T, cfg *config.DriverConfig, tc transport.Client) *t
 	d := &testDriver{cfg: cfg}
 	if tc == nil {
 		var err error
-		if d.own, err = aeron.Connect(aeron.Config{Dir: sharedAeronDir, IdleStrategy: agent.NewBackoff()}); err != nil {
+		if d.own, err = backend.Connect(backend.Config{Dir: sharedAeronDir, IdleStrategy: agent.NewBackoff()}); err != nil {
 			t.Fatal(err)
 		}
 		tc = d.own

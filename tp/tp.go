@@ -17,6 +17,7 @@ import (
 	"github.com/tensorpool/tensorpool/agents/process"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/transport"
+	"github.com/tensorpool/tensorpool/transport/backend"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -155,7 +156,7 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 	}
 	if c.transport = o.Transport; c.transport == nil {
 		onError := func(err error) { c.log.Warn("aeron client", "err", err) }
-		ac, err := aeron.Connect(aeron.Config{Dir: o.AeronDir, ConnectTimeout: wait, UseInvoker: true, ErrorHandler: onError})
+		ac, err := backend.Connect(backend.Config{Dir: o.AeronDir, ConnectTimeout: wait, UseInvoker: true, ErrorHandler: onError})
 		if err != nil {
 			return nil, fmt.Errorf("tp: connecting to the media driver in %s: %w", o.AeronDir, err)
 		}

@@ -66,9 +66,11 @@ func (rb *ManyToOneRingBuffer) Capacity() int { return rb.capacity }
 // MaxMessageLength is the longest payload one record may carry.
 func (rb *ManyToOneRingBuffer) MaxMessageLength() int { return rb.maxMsgLength }
 
-// NextCorrelationID returns an id unique among all clients of the driver.
+// NextCorrelationID returns an id unique among all clients of the driver: the
+// counter's value before the increment, as every Aeron client takes it (Java's
+// getAndAddLong, C's fetch-add), so no two clients get the same one.
 func (rb *ManyToOneRingBuffer) NextCorrelationID() int64 {
-	return AddInt64(rb.buf, rb.trailerOffset+ringCorrelationCounterOffset, 1)
+	return AddInt64(rb.buf, rb.trailerOffset+ringCorrelationCounterOffset, 1) - 1
 }
 
 // ConsumerHeartbeatMs is the epoch-ms time the driver last consumed from the

@@ -199,8 +199,11 @@ func TestRingBufferConcurrentProducers(t *testing.T) {
 func TestRingBufferCorrelationAndHeartbeat(t *testing.T) {
 	rb, _ := newRing(t, 1024)
 	StoreInt64(rb.buf, 1024+ringCorrelationCounterOffset, 41)
+	if id := rb.NextCorrelationID(); id != 41 {
+		t.Fatalf("correlation id %d, want 41 (the value before the increment)", id)
+	}
 	if id := rb.NextCorrelationID(); id != 42 {
-		t.Fatalf("correlation id %d, want 42", id)
+		t.Fatalf("second correlation id %d, want 42", id)
 	}
 	StoreInt64(rb.buf, 1024+ringConsumerHeartbeatOffset, 1234)
 	if hb := rb.ConsumerHeartbeatMs(); hb != 1234 {

@@ -5,10 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/transport"
+	"github.com/tensorpool/tensorpool/transport/backend"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -31,7 +31,7 @@ func TestOverAeronIPC(t *testing.T) { overAeronIPC(t, nil) }
 // overAeronIPC is TestOverAeronIPC; steady, when set, is given one publish and
 // poll-and-read over the real Aeron log after the checked frames (the allocation test).
 func overAeronIPC(t *testing.T, steady func(step func())) {
-	client, err := aeron.Connect(aeron.Config{Dir: drivertest.Dir(t)})
+	client, err := backend.Connect(backend.Config{Dir: drivertest.Dir(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/transport"
+	"github.com/tensorpool/tensorpool/transport/backend"
 	"github.com/tensorpool/tensorpool/transport/mem"
 	"github.com/tensorpool/tensorpool/wire"
 )
@@ -92,7 +92,7 @@ func connect(t testing.TB) transport.Client {
 // connectAeron is a client of the package's Java media driver.
 func connectAeron(t testing.TB) transport.Client {
 	t.Helper()
-	c, err := aeron.Connect(aeron.Config{Dir: drivertest.Dir(t), IdleStrategy: agent.NewBackoff()})
+	c, err := backend.Connect(backend.Config{Dir: drivertest.Dir(t), IdleStrategy: agent.NewBackoff()})
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c

@@ -13,12 +13,12 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/transport"
+	"github.com/tensorpool/tensorpool/transport/backend"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -36,7 +36,7 @@ func runHelperClient() int {
 	}
 	stream, _ := strconv.Atoi(f[2])
 	clientID, _ := strconv.Atoi(f[3])
-	c, err := aeron.Connect(aeron.Config{Dir: f[0], IdleStrategy: agent.NewBackoff()})
+	c, err := backend.Connect(backend.Config{Dir: f[0], IdleStrategy: agent.NewBackoff()})
 	if err != nil {
 		fmt.Println("ERROR", err)
 		return 1

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -11,7 +12,7 @@ import (
 // driver and one Java Bench server shared by all of them (started only when
 // a benchmark runs, so `go test` without -bench starts nothing). b.N is the
 // message count of a throughput round or the ping count of a ping-pong round,
-// on both sides, after a warm-up round per side and scenario. ns/op is the
+// on every side, after a warm-up round per side and scenario. ns/op is the
 // time per message (1/throughput) or the round trip p50; msgs/s, p50-ns and
 // p99-ns are reported as well. For alternating rounds and ratios, run the
 // command instead.
@@ -57,6 +58,14 @@ func benchSide(b *testing.B, name string) side {
 			return
 		}
 		sides["java"] = j
+		for _, x := range extraSides {
+			s, err := x.connect(o.dir)
+			if err != nil {
+				setupErr = fmt.Errorf("%s side: %w", x.name, err)
+				return
+			}
+			sides[x.name] = s
+		}
 	})
 	if setupErr != nil {
 		b.Fatalf("cannot set up the Aeron benchmarks (run `make deps`; a JDK 17+ is needed): %v", setupErr)
@@ -64,18 +73,23 @@ func benchSide(b *testing.B, name string) side {
 	return sides[name]
 }
 
+// sideNames are the sides this binary has: java, go, and aeronc with -tags aeronc.
+func sideNames() []string {
+	names := []string{"java", "go"}
+	for _, x := range extraSides {
+		names = append(names, x.name)
+	}
+	return names
+}
+
 // streams gives each side and scenario its own stream ids.
 func streamFor(name string, scenario int) int32 {
-	base := int32(8000)
-	if name == "go" {
-		base = 9000
-	}
-	return base + int32(scenario)*10
+	return 8000 + 1000*int32(slices.Index(sideNames(), name)) + int32(scenario)*10
 }
 
 func BenchmarkIPCThroughput(b *testing.B) {
 	for _, size := range []int{32, 256} {
-		for _, name := range []string{"java", "go"} {
+		for _, name := range sideNames() {
 			b.Run(fmt.Sprintf("%s/%dB", name, size), func(b *testing.B) {
 				s := benchSide(b, name)
 				stream := streamFor(name, size)
@@ -98,7 +112,7 @@ func BenchmarkIPCThroughput(b *testing.B) {
 }
 
 func BenchmarkIPCPingPong(b *testing.B) {
-	for _, name := range []string{"java", "go"} {
+	for _, name := range sideNames() {
 		b.Run(name+"/32B", func(b *testing.B) {
 			s := benchSide(b, name)
 			stream := streamFor(name, 1)

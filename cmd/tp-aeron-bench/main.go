@@ -13,12 +13,17 @@
 // share the machine's conditions; the report gives medians and the median
 // of the per-round Go/Java ratios.
 //
+// Built with -tags aeronc (and libaeron found, see package aeronc), a third
+// side does the same through the official Aeron C client (package aeronc,
+// its conductor on its own thread), in the same alternation; a second table
+// compares it with the Go side, beside the measured cost of one Go-to-C call.
+//
 // The driver is the embedded Java media driver (aeron.threading.mode=SHARED
 // with a backoff idle strategy, see mediadriver.DefaultProperties) with
 // Aeron's default 64 MiB IPC terms, or an external one with -dir.
 // Busy-spinning is for benchmarks only.
 //
-// Usage: go run ./cmd/tp-aeron-bench [-rounds 15] [-count 5000000] [-v]
+// Usage: go run [-tags aeronc] ./cmd/tp-aeron-bench [-rounds 15] [-count 5000000] [-v]
 package main
 
 import (
@@ -82,7 +87,7 @@ func main() {
 	flag.StringVar(&o.java, "java", "", "java binary (default: $JAVA_HOME/bin/java, then PATH); javac is looked up beside it")
 	flag.StringVar(&o.termLength, "ipc-term-length", "64m", "aeron.ipc.term.buffer.length of the embedded driver (Aeron's default)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (the Go side) to this file")
-	flag.StringVar(&o.only, "only", "", "run one side only (go|java), e.g. for profiling")
+	flag.StringVar(&o.only, "only", "", "run one side only (go|java, or aeronc when built with -tags aeronc), e.g. for profiling")
 	flag.BoolVar(&o.verbose, "v", false, "print every round")
 	flag.Parse()
 	for _, s := range strings.Split(sizes, ",") {
@@ -92,13 +97,20 @@ func main() {
 		}
 		o.sizes = append(o.sizes, n)
 	}
-	if o.pingSize < 8 || o.rounds < 1 || o.count < 1 || o.pingRounds < 1 || o.pings < 100 ||
-		(o.only != "" && o.only != "go" && o.only != "java") {
+	if o.pingSize < 8 || o.rounds < 1 || o.count < 1 || o.pingRounds < 1 || o.pings < 100 || !knownSide(o.only) {
 		fatalf("bad arguments")
 	}
 	if err := run(&o); err != nil {
 		fatalf("%v", err)
 	}
+}
+
+// knownSide reports whether name is "" (every side) or a side this binary has.
+func knownSide(name string) bool {
+	if name == "" || name == "go" || name == "java" {
+		return true
+	}
+	return slices.ContainsFunc(extraSides, func(x extraSide) bool { return x.name == name })
 }
 
 func fatalf(format string, args ...any) {
@@ -118,7 +130,7 @@ type side interface {
 }
 
 // setup finds the jar and java, starts the driver unless o.dir names one,
-// and compiles Bench.java (unless only Go runs). The returned function
+// and compiles Bench.java (unless another side runs alone). The returned function
 // undoes it.
 func setup(o *options) (func(), error) {
 	var undo []func()
@@ -147,7 +159,7 @@ func setup(o *options) (func(), error) {
 		undo = append(undo, func() { _ = d.Close() })
 		o.dir = d.Dir()
 	}
-	if o.only != "go" {
+	if o.only == "" || o.only == "java" {
 		classDir, err := os.MkdirTemp("", "tp-aeron-bench-")
 		if err != nil {
 			return cleanup, err
@@ -161,28 +173,57 @@ func setup(o *options) (func(), error) {
 	return cleanup, nil
 }
 
+// extraSide is a side compiled in by a build tag: aeronc_side.go (-tags aeronc) adds
+// "aeronc", the official Aeron C client through package aeronc.
+type extraSide struct {
+	name    string
+	connect func(dir string) (side, error)
+}
+
+var (
+	extraSides []extraSide
+	// cgoCallNs, set with -tags aeronc, measures one trivial Go-to-C call in ns.
+	cgoCallNs func() float64
+)
+
+// namedSide is a side and the name the report gives it.
+type namedSide struct {
+	name string
+	side side
+}
+
 func run(o *options) error {
 	cleanup, err := setup(o)
 	defer cleanup()
 	if err != nil {
 		return err
 	}
-	var goSide, javaSide side
-	if o.only != "java" {
-		g, err := newGoSide(o.dir)
-		if err != nil {
-			return err
-		}
-		defer g.close()
-		goSide = g
-	}
-	if o.only != "go" {
+	var sides []namedSide
+	if o.only == "" || o.only == "java" {
 		j, err := newJavaSide(o)
 		if err != nil {
 			return err
 		}
 		defer j.close()
-		javaSide = j
+		sides = append(sides, namedSide{"java", j})
+	}
+	if o.only == "" || o.only == "go" {
+		g, err := newGoSide(o.dir)
+		if err != nil {
+			return err
+		}
+		defer g.close()
+		sides = append(sides, namedSide{"go", g})
+	}
+	for _, x := range extraSides {
+		if o.only == "" || o.only == x.name {
+			s, err := x.connect(o.dir)
+			if err != nil {
+				return fmt.Errorf("%s side: %w", x.name, err)
+			}
+			defer s.close()
+			sides = append(sides, namedSide{x.name, s})
+		}
 	}
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
@@ -197,24 +238,28 @@ func run(o *options) error {
 	}
 	fmt.Printf("driver %s (IPC terms %s), GOMAXPROCS %d, %d CPUs, %s\n",
 		o.dir, o.termLength, runtime.GOMAXPROCS(0), runtime.NumCPU(), runtime.Version())
-	var rows []row
-	stream := int32(7000)
-	for _, size := range o.sizes {
-		javaStream, goStream := stream, stream+1
-		stream += 10
-		r := row{name: fmt.Sprintf("IPC throughput %d B (msg/s)", size), higherIsBetter: true, target: 1.0}
-		err := alternate(o.rounds, goSide, javaSide, func(s side, measured bool) error {
-			st, count := javaStream, o.count
-			if s == goSide {
-				st = goStream
+	// Each side gets its own streams: java 7000, go 7001, then one more per side.
+	streamOf := func(base int32, name string) int32 {
+		for i, s := range sides {
+			if s.name == name {
+				return base + int32(i)
 			}
+		}
+		return base
+	}
+	var rows []row
+	base := int32(7000)
+	for _, size := range o.sizes {
+		r := row{name: fmt.Sprintf("IPC throughput %d B (msg/s)", size), higherIsBetter: true, target: 1.0, cTarget: 0.75}
+		err := alternate(o.rounds, sides, func(s namedSide, measured bool) error {
+			count := o.count
 			if !measured {
 				count = o.warmup
 			}
-			rate, err := s.throughput(st, size, count)
+			rate, err := s.side.throughput(streamOf(base, s.name), size, count)
 			if err == nil && measured {
-				r.add(s == goSide, rate)
-				o.logf("%s throughput %d B: %.0f msg/s", sideName(s == goSide), size, rate)
+				r.add(s.name, rate)
+				o.logf("%s throughput %d B: %.0f msg/s", s.name, size, rate)
 			}
 			return err
 		})
@@ -222,23 +267,22 @@ func run(o *options) error {
 			return err
 		}
 		rows = append(rows, r)
+		base += 10
 	}
-	javaStream, goStream := stream, stream+2
 	p50 := row{name: fmt.Sprintf("ping-pong RTT p50 %d B (ns)", o.pingSize), target: 1.2}
 	p99 := row{name: fmt.Sprintf("ping-pong RTT p99 %d B (ns)", o.pingSize)}
-	err = alternate(o.pingRounds, goSide, javaSide, func(s side, measured bool) error {
-		st, count := javaStream, o.pings
-		if s == goSide {
-			st = goStream
-		}
+	// A ping-pong uses its stream and the next: two apart per side.
+	pingStream := func(name string) int32 { return base + 2*(streamOf(base, name)-base) }
+	err = alternate(o.pingRounds, sides, func(s namedSide, measured bool) error {
+		count := o.pings
 		if !measured {
 			count = o.pingWarm
 		}
-		a, b, err := s.pingPong(st, o.pingSize, count)
+		a, b, err := s.side.pingPong(pingStream(s.name), o.pingSize, count)
 		if err == nil && measured {
-			p50.add(s == goSide, a)
-			p99.add(s == goSide, b)
-			o.logf("%s ping-pong: p50 %.0f ns, p99 %.0f ns", sideName(s == goSide), a, b)
+			p50.add(s.name, a)
+			p99.add(s.name, b)
+			o.logf("%s ping-pong: p50 %.0f ns, p99 %.0f ns", s.name, a, b)
 		}
 		return err
 	})
@@ -250,34 +294,23 @@ func run(o *options) error {
 	return nil
 }
 
-func sideName(isGo bool) string {
-	if isGo {
-		return "go"
-	}
-	return "java"
-}
-
-// alternate runs one warm-up round on each side, then rounds measured
-// rounds on each, in the order Java, Go, Go, Java, Java, Go, ... A nil side
-// is skipped.
-func alternate(rounds int, goSide, javaSide side, round func(s side, measured bool) error) error {
-	for _, s := range []side{javaSide, goSide} {
-		if s != nil {
-			if err := round(s, false); err != nil {
-				return err
-			}
+// alternate runs one warm-up round on each side, then rounds measured rounds on each,
+// the order reversed every other round (Java, Go, aeronc, aeronc, Go, Java, ...), so
+// every side meets the machine's conditions alike.
+func alternate(rounds int, sides []namedSide, round func(s namedSide, measured bool) error) error {
+	for _, s := range sides {
+		if err := round(s, false); err != nil {
+			return err
 		}
 	}
 	for i := 0; i < rounds; i++ {
-		order := []side{javaSide, goSide}
+		order := slices.Clone(sides)
 		if i%2 == 1 {
-			order = []side{goSide, javaSide}
+			slices.Reverse(order)
 		}
 		for _, s := range order {
-			if s != nil {
-				if err := round(s, true); err != nil {
-					return err
-				}
+			if err := round(s, true); err != nil {
+				return err
 			}
 		}
 	}
@@ -286,17 +319,17 @@ func alternate(rounds int, goSide, javaSide side, round func(s side, measured bo
 
 type row struct {
 	name           string
-	goV, javaV     []float64
+	values         map[string][]float64 // per side, one a measured round
 	higherIsBetter bool
 	target         float64 // Go/Java must be >= target (higher is better) or <= target; 0: none
+	cTarget        float64 // aeronc/Go must be >= cTarget; 0: none
 }
 
-func (r *row) add(isGo bool, v float64) {
-	if isGo {
-		r.goV = append(r.goV, v)
-	} else {
-		r.javaV = append(r.javaV, v)
+func (r *row) add(side string, v float64) {
+	if r.values == nil {
+		r.values = map[string][]float64{}
 	}
+	r.values[side] = append(r.values[side], v)
 }
 
 func median(v []float64) float64 {
@@ -311,33 +344,75 @@ func median(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
+// ratio compares side a with side b in r: the ratio of their medians and the median
+// (min-max) of the per-round ratios; "-" when either did not run.
+func (r *row) ratio(a, b string) (ratio float64, text, paired string) {
+	va, vb := r.values[a], r.values[b]
+	ma, mb := median(va), median(vb)
+	if ma == 0 || mb == 0 {
+		return 0, "-", "-"
+	}
+	var ratios []float64
+	for i := range min(len(va), len(vb)) {
+		ratios = append(ratios, va[i]/vb[i])
+	}
+	return ma / mb, fmt.Sprintf("%.2f", ma/mb),
+		fmt.Sprintf("%.2f (%.2f-%.2f)", median(ratios), slices.Min(ratios), slices.Max(ratios))
+}
+
+// verdict says whether ratio meets target (>= when higher is better, else <=), the target
+// printed with digits decimals.
+func verdict(ratio, target float64, digits int, higherIsBetter, measured bool) string {
+	if target <= 0 {
+		return "-"
+	}
+	cmp, met := "<=", ratio <= target
+	if higherIsBetter {
+		cmp, met = ">=", ratio >= target
+	}
+	text := fmt.Sprintf("%s %.*f", cmp, digits, target)
+	if measured {
+		text += map[bool]string{true: " met", false: " MISSED"}[met]
+	}
+	return text
+}
+
 func report(o *options, rows []row) {
 	fmt.Printf("\nmedians of %d throughput rounds (%d messages each) and %d ping-pong rounds (%d pings each) per side\n",
 		o.rounds, o.count, o.pingRounds, o.pings)
+	ran := func(side string) bool {
+		return slices.ContainsFunc(rows, func(r row) bool { return len(r.values[side]) > 0 })
+	}
+	if ran("go") || ran("java") {
+		reportGoJava(rows)
+	}
+	if ran("aeronc") {
+		reportAeronc(rows)
+	}
+}
+
+func reportGoJava(rows []row) {
 	fmt.Printf("%-28s %10s %10s %8s %17s  %s\n", "benchmark", "Go", "Java", "Go/Java", "paired (min-max)", "target")
 	for _, r := range rows {
-		g, j := median(r.goV), median(r.javaV)
-		ratio, paired, target := "-", "-", "-"
-		if g > 0 && j > 0 {
-			ratio = fmt.Sprintf("%.2f", g/j)
-			var ratios []float64
-			for i := range min(len(r.goV), len(r.javaV)) {
-				ratios = append(ratios, r.goV[i]/r.javaV[i])
-			}
-			paired = fmt.Sprintf("%.2f (%.2f-%.2f)", median(ratios), slices.Min(ratios), slices.Max(ratios))
-		}
-		if r.target > 0 {
-			cmp := "<="
-			met := g/j <= r.target
-			if r.higherIsBetter {
-				cmp, met = ">=", g/j >= r.target
-			}
-			target = fmt.Sprintf("%s %.1f", cmp, r.target)
-			if g > 0 && j > 0 {
-				target += map[bool]string{true: " met", false: " MISSED"}[met]
-			}
-		}
-		fmt.Printf("%-28s %10s %10s %8s %17s  %s\n", r.name, format(g, r.higherIsBetter), format(j, r.higherIsBetter), ratio, paired, target)
+		ratio, text, paired := r.ratio("go", "java")
+		target := verdict(ratio, r.target, 1, r.higherIsBetter, text != "-")
+		fmt.Printf("%-28s %10s %10s %8s %17s  %s\n", r.name, format(median(r.values["go"]), r.higherIsBetter),
+			format(median(r.values["java"]), r.higherIsBetter), text, paired, target)
+	}
+}
+
+func reportAeronc(rows []row) {
+	fmt.Printf("\naeronc: the official Aeron C client (libaeron) through cgo, package aeronc\n")
+	fmt.Printf("%-28s %10s %10s %10s %17s  %-14s %11s\n", "benchmark", "aeronc", "Go", "aeronc/Go", "paired (min-max)", "target", "aeronc/Java")
+	for _, r := range rows {
+		ratio, text, paired := r.ratio("aeronc", "go")
+		target := verdict(ratio, r.cTarget, 2, true, text != "-")
+		_, java, _ := r.ratio("aeronc", "java")
+		fmt.Printf("%-28s %10s %10s %10s %17s  %-14s %11s\n", r.name, format(median(r.values["aeronc"]), r.higherIsBetter),
+			format(median(r.values["go"]), r.higherIsBetter), text, paired, target, java)
+	}
+	if cgoCallNs != nil {
+		fmt.Printf("one Go-to-C call (cgo, an empty C function, in a loop): %.1f ns\n", cgoCallNs())
 	}
 }
 

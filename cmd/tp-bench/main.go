@@ -13,7 +13,13 @@
 // descriptor-sized messages on the same channel, and Aeron's one-way latency
 // (ping-pong RTT/2).
 //
-// Usage: go run ./cmd/tp-bench [--sizes 640K | --sweep] [--mode both|one|two] [--json]
+// Every client is the transport the binary was built with (package transport/backend):
+// the pure-Go Aeron client, or the official Aeron C client with -tags aeronc. A binary
+// built with the tag has both, and --transport aeron,aeronc measures each size on both
+// in turn (the order swapped from one size to the next) and compares their frames/s,
+// beside the measured cost of one Go-to-C call.
+//
+// Usage: go run [-tags aeronc] ./cmd/tp-bench [--sizes 640K | --sweep] [--mode both|one|two] [--transport aeron,aeronc] [--json]
 package main
 
 import (
@@ -26,10 +32,12 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
-	"github.com/tensorpool/tensorpool/aeron"
+	"github.com/tensorpool/tensorpool/aeron/cnc"
 	"github.com/tensorpool/tensorpool/aeron/counters"
 	"github.com/tensorpool/tensorpool/aeron/logbuffer"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver"
@@ -38,8 +46,12 @@ import (
 	"github.com/tensorpool/tensorpool/cmd/internal/benchsize"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/transport"
+	"github.com/tensorpool/tensorpool/transport/backend"
 	"github.com/tensorpool/tensorpool/wire"
 )
+
+// cgoCallNs, set in a build with -tags aeronc, times one trivial Go-to-C call in ns.
+var cgoCallNs func() float64
 
 const sweepSizes = "64,256,1K,4K,16K,64K,256K,640K,1M,4M,16M"
 
@@ -55,6 +67,7 @@ type options struct {
 	aeronDir         string
 	cpuProfile       string
 	json             bool
+	transports       []string // backend names, in the order of the first size
 }
 
 func main() {
@@ -96,6 +109,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.aeronDir, "aeron-dir", os.Getenv(mediadriver.EnvDir), "aeron.dir of a running media driver (default $"+mediadriver.EnvDir+"; empty: start an embedded one)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write this process's CPU profile to the file")
 	fs.BoolVar(&o.json, "json", false, "print JSON instead of tables")
+	transports := fs.String("transport", backend.Name, "the transports to measure, comma separated: "+strings.Join(backend.Names(), ", "))
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: tp-bench [flags]\n\n"+
 			"System benchmark: standalone producer → Aeron IPC descriptors → consumer, with same-run\n"+
@@ -123,6 +137,13 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	default:
 		return nil, fmt.Errorf("--mode %q: want one, two or both", *mode)
 	}
+	for _, name := range strings.Split(*transports, ",") {
+		if name = strings.TrimSpace(name); !slices.Contains(backend.Names(), name) || slices.Contains(o.transports, name) {
+			return nil, fmt.Errorf("--transport %q: want one or more of %s, once each (aeronc needs a build with -tags aeronc)",
+				*transports, strings.Join(backend.Names(), ", "))
+		}
+		o.transports = append(o.transports, name)
+	}
 	if o.idle != "spin" && o.idle != "backoff" {
 		return nil, fmt.Errorf("--idle %q: want spin or backoff", o.idle)
 	}
@@ -138,7 +159,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 // bench holds what every measurement of one invocation shares.
 type bench struct {
 	o          *options
-	client     *aeron.Client
+	clients    map[string]transport.Client // by backend name
+	client     transport.Client            // the transport being measured
+	transport  string                      // its name
+	counters   *counters.Reader            // the driver's, for subscriber positions
 	aeronDir   string
 	baseDir    string // the regions' base directory, under /dev/shm
 	nextStream int32
@@ -176,11 +200,26 @@ func run(o *options, out io.Writer) error {
 			os.Exit(130)
 		}
 	}()
-	client, err := aeron.Connect(aeron.Config{Dir: driver.Dir()})
+	clients := map[string]transport.Client{}
+	defer func() {
+		for _, c := range clients {
+			_ = c.Close()
+		}
+	}()
+	for _, name := range o.transports {
+		if clients[name], err = backend.ConnectNamed(name, backend.Config{Dir: driver.Dir()}); err != nil {
+			return fmt.Errorf("%s client: %w", name, err)
+		}
+	}
+	cncFile, err := cnc.Open(driver.Dir(), 10*time.Second)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
+	defer cncFile.Close()
+	reader, err := counters.NewReader(cncFile.CountersMetadata, cncFile.CountersValues)
+	if err != nil {
+		return fmt.Errorf("the driver's counters: %w", err)
+	}
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
 		if err != nil {
@@ -192,10 +231,14 @@ func run(o *options, out io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	b := &bench{o: o, client: client, aeronDir: driver.Dir(), baseDir: baseDir, nextStream: 9100}
+	b := &bench{o: o, clients: clients, counters: reader, aeronDir: driver.Dir(), baseDir: baseDir, nextStream: 9100}
 	rep := report{
 		GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 		Idle: o.idle, DurationS: o.duration.Seconds(), Channel: ipcChannel, EmbeddedDriver: driver.Embedded(),
+		Transports: o.transports,
+	}
+	if slices.Contains(o.transports, "aeronc") && cgoCallNs != nil {
+		rep.CgoCallNs = cgoCallNs()
 	}
 	if !o.json {
 		printPreamble(out, &rep)
@@ -223,31 +266,57 @@ func run(o *options, out io.Writer) error {
 func (b *bench) runMode(mode string, out io.Writer) (*modeReport, error) {
 	m := &modeReport{Mode: mode}
 	if !b.o.json {
-		printModeHeader(out, m)
+		printModeHeader(out, m, len(b.o.transports))
 	}
-	for _, size := range b.o.sizes {
-		s, err := b.tpRun(mode, size, func(s *sizeReport) error {
-			var err error
-			if s.AeronMsgsPerSec, err = b.aeronRate(mode); err != nil {
-				return fmt.Errorf("raw Aeron rate: %w", err)
-			}
-			if s.AeronOneWayP50Ns, s.AeronOneWayP99Ns, err = b.aeronOneWay(mode); err != nil {
-				return fmt.Errorf("ping-pong baseline: %w", err)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("%d B: %w", size, err)
+	for i, size := range b.o.sizes {
+		order := slices.Clone(b.o.transports)
+		if i%2 == 1 {
+			slices.Reverse(order)
 		}
-		s.VsMemcpy = s.FramesPerSec / s.MemcpyPerSec
-		s.VsAeronRate = s.FramesPerSec / s.AeronMsgsPerSec
-		s.LatencyVsAeron = float64(s.LatencyP50Ns) / s.AeronOneWayP50Ns
-		m.Sizes = append(m.Sizes, *s)
-		if !b.o.json {
-			printRow(out, s)
+		for _, name := range order {
+			s, err := b.sizeRun(mode, name, size)
+			if err != nil {
+				return nil, fmt.Errorf("%s, %d B: %w", name, size, err)
+			}
+			m.Sizes = append(m.Sizes, *s)
+			if !b.o.json {
+				printRow(out, s, len(b.o.transports) > 1)
+			}
 		}
 	}
 	return m, nil
+}
+
+// sizeRun measures one size on the transport called name.
+func (b *bench) sizeRun(mode, name string, size int) (*sizeReport, error) {
+	b.client, b.transport = b.clients[name], name
+	s, err := b.tpRun(mode, size, func(s *sizeReport) error {
+		var err error
+		if s.AeronMsgsPerSec, err = b.aeronRate(mode); err != nil {
+			return fmt.Errorf("raw Aeron rate: %w", err)
+		}
+		if s.AeronOneWayP50Ns, s.AeronOneWayP99Ns, err = b.aeronOneWay(mode); err != nil {
+			return fmt.Errorf("ping-pong baseline: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Transport = name
+	s.VsMemcpy = ratio(s.FramesPerSec, s.MemcpyPerSec)
+	s.VsAeronRate = ratio(s.FramesPerSec, s.AeronMsgsPerSec)
+	s.LatencyVsAeron = ratio(float64(s.LatencyP50Ns), s.AeronOneWayP50Ns)
+	return s, nil
+}
+
+// ratio is a / b, or 0 when the baseline b measured nothing (a window the machine's load
+// starved), which JSON could not carry as +Inf.
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
 }
 
 func (b *bench) streams(n int32) int32 {
@@ -257,7 +326,7 @@ func (b *bench) streams(n int32) int32 {
 }
 
 func (b *bench) startReceiver(mode string, j job) (*receiverHandle, error) {
-	j.AeronDir, j.Idle, j.BaseDir = b.aeronDir, b.o.idle, b.baseDir
+	j.AeronDir, j.Idle, j.BaseDir, j.Transport = b.aeronDir, b.o.idle, b.baseDir, b.transport
 	if mode == "one" {
 		return startInProcess(j, b.client), nil
 	}
@@ -411,8 +480,8 @@ var descriptorFrameLength = int64(logbuffer.Align(logbuffer.HeaderLength+wire.Fr
 
 // subscriberPosition finds the position counter of the one subscriber of pub, in this
 // process or another, and returns its reader.
-func (b *bench) subscriberPosition(pub *aeron.Publication) (func() int64, error) {
-	reader := b.client.CountersReader()
+func (b *bench) subscriberPosition(pub transport.Publication) (func() int64, error) {
+	reader := b.counters
 	id := counters.NullCounterID
 	reader.ForEach(func(c counters.Counter) bool {
 		if c.TypeID == counters.TypeSubscriberPosition && len(c.Key) >= 16 &&
@@ -446,7 +515,7 @@ func clockEvery(size int) int { return max(1, (64<<10)/size) }
 // late). This one waits instead while inFlight descriptors are published and not yet
 // polled, going by the consumer's Aeron subscriber position (a counter in the driver's
 // CnC file, visible to both processes).
-func (b *bench) produce(p *producer.Producer, descriptors *aeron.Publication, consumerPosition func() int64, inFlight int64, size int, w window) (*producerStats, error) {
+func (b *bench) produce(p *producer.Producer, descriptors transport.Publication, consumerPosition func() int64, inFlight int64, size int, w window) (*producerStats, error) {
 	budget := inFlight * descriptorFrameLength
 	var limit int64
 	src := make([]byte, size)

@@ -16,11 +16,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/consumer"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/transport"
+	"github.com/tensorpool/tensorpool/transport/backend"
 )
 
 // The receiving half of every measurement runs either as a goroutine of this
@@ -52,6 +52,7 @@ const clockEveryIdlePolls = 64
 
 type job struct {
 	Role          string
+	Transport     string // the backend's name (package transport/backend)
 	AeronDir      string
 	Stream        int32 // descriptors, sink messages or pings
 	ReplyStream   int32 // consume: the announce (control) stream; pong: the pong stream
@@ -84,7 +85,7 @@ func newIdle(name string) agent.IdleStrategy {
 	return agent.BusySpin{}
 }
 
-func receive(j job, client *aeron.Client, ready func(), windows <-chan window) (*receiverResult, error) {
+func receive(j job, client transport.Client, ready func(), windows <-chan window) (*receiverResult, error) {
 	switch j.Role {
 	case roleConsume:
 		return consume(j, client, ready, windows)
@@ -129,29 +130,20 @@ func (s *consumeState) onFrame(f *consumer.Frame) {
 	s.res.Bytes += uint64(len(f.Payload))
 }
 
-// addSubscription and addPublication add and wait for a resource of the Go client,
-// concrete so the Aeron baselines call it directly.
-func addSubscription(c *aeron.Client, stream int32) (*aeron.Subscription, error) {
-	sub, err := transport.Await(context.Background(), c.AddSubscription(ipcChannel, stream))
-	if err != nil {
-		return nil, err
-	}
-	return sub.(*aeron.Subscription), nil
+// addSubscription and addPublication add and wait for a resource of the client.
+func addSubscription(c transport.Client, stream int32) (transport.Subscription, error) {
+	return transport.Await(context.Background(), c.AddSubscription(ipcChannel, stream))
 }
 
-func addPublication(c *aeron.Client, stream int32, exclusive bool) (*aeron.Publication, error) {
+func addPublication(c transport.Client, stream int32, exclusive bool) (transport.Publication, error) {
 	add := c.AddPublication
 	if exclusive {
 		add = c.AddExclusivePublication
 	}
-	pub, err := transport.Await(context.Background(), add(ipcChannel, stream))
-	if err != nil {
-		return nil, err
-	}
-	return pub.(*aeron.Publication), nil
+	return transport.Await(context.Background(), add(ipcChannel, stream))
 }
 
-func consume(j job, client *aeron.Client, ready func(), windows <-chan window) (*receiverResult, error) {
+func consume(j job, client transport.Client, ready func(), windows <-chan window) (*receiverResult, error) {
 	control, err := addSubscription(client, j.ReplyStream)
 	if err != nil {
 		return nil, err
@@ -241,7 +233,7 @@ func consume(j job, client *aeron.Client, ready func(), windows <-chan window) (
 	return &s.res, nil
 }
 
-func sink(j job, client *aeron.Client, ready func(), windows <-chan window) (*receiverResult, error) {
+func sink(j job, client transport.Client, ready func(), windows <-chan window) (*receiverResult, error) {
 	sub, err := addSubscription(client, j.Stream)
 	if err != nil {
 		return nil, err
@@ -269,7 +261,7 @@ func sink(j job, client *aeron.Client, ready func(), windows <-chan window) (*re
 	return &res, nil
 }
 
-func pong(j job, client *aeron.Client, ready func(), windows <-chan window) (*receiverResult, error) {
+func pong(j job, client transport.Client, ready func(), windows <-chan window) (*receiverResult, error) {
 	pings, err := addSubscription(client, j.Stream)
 	if err != nil {
 		return nil, err
@@ -362,7 +354,7 @@ type receiverHandle struct {
 	cmd     *exec.Cmd
 }
 
-func startInProcess(j job, client *aeron.Client) *receiverHandle {
+func startInProcess(j job, client transport.Client) *receiverHandle {
 	h := &receiverHandle{ready: make(chan struct{}), done: make(chan struct{}), windows: make(chan window, 1)}
 	go func() {
 		defer close(h.done)
@@ -492,7 +484,7 @@ func runChild(spec string) int {
 		fmt.Fprintln(os.Stderr, "tp-bench child:", err)
 		return 2
 	}
-	client, err := aeron.Connect(aeron.Config{Dir: j.AeronDir})
+	client, err := backend.ConnectNamed(j.Transport, backend.Config{Dir: j.AeronDir})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tp-bench child:", err)
 		return 1

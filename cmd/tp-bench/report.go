@@ -17,6 +17,8 @@ type report struct {
 	DurationS      float64
 	Channel        string
 	EmbeddedDriver bool
+	Transports     []string // the backends measured (package transport/backend)
+	CgoCallNs      float64  `json:",omitempty"` // one Go-to-C call, when aeronc is measured
 	Modes          []modeReport
 }
 
@@ -26,6 +28,7 @@ type modeReport struct {
 }
 
 type sizeReport struct {
+	Transport       string
 	SizeBytes       int
 	StrideBytes     uint32
 	Nslots          uint32
@@ -65,8 +68,11 @@ func printPreamble(out io.Writer, r *report) {
 	if r.EmbeddedDriver {
 		driver = "embedded Java media driver"
 	}
-	fmt.Fprintf(out, "tp-bench: %s, %s, GOMAXPROCS %d of %d CPUs, idle %s, %.1fs per size, descriptors on %s\n",
-		r.GoVersion, driver, r.GOMAXPROCS, r.CPUs, r.Idle, r.DurationS, r.Channel)
+	fmt.Fprintf(out, "tp-bench: %s, %s, GOMAXPROCS %d of %d CPUs, idle %s, %.1fs per size, descriptors on %s, transport %s\n",
+		r.GoVersion, driver, r.GOMAXPROCS, r.CPUs, r.Idle, r.DurationS, r.Channel, strings.Join(r.Transports, " and "))
+	if r.CgoCallNs > 0 {
+		fmt.Fprintf(out, "one Go-to-C call (cgo, an empty C function, in a loop): %.1f ns\n", r.CgoCallNs)
+	}
 }
 
 func modeName(mode string) string {
@@ -76,14 +82,20 @@ func modeName(mode string) string {
 	return "two processes (consumer in a child process)"
 }
 
-func printModeHeader(out io.Writer, m *modeReport) {
+func printModeHeader(out io.Writer, m *modeReport, transports int) {
 	fmt.Fprintf(out, "\n%s\n", modeName(m.Mode))
+	if transports > 1 {
+		fmt.Fprintf(out, "  %-6s", "")
+	}
 	fmt.Fprintf(out, "  %5s %10s %9s | %10s %7s %9s %6s | %7s %7s %8s %7s | %7s %6s %6s | %6s %s\n",
 		"size", "frames/s", "MiB/s", "memcpy/s", "Aeron/s", "1-way ns", "p99 ns",
 		"p50 µs", "p99 µs", "p99.9 µs", "allocs", "×memcpy", "×Aeron", "×1-way", "corrupt", "drops")
 }
 
-func printRow(out io.Writer, s *sizeReport) {
+func printRow(out io.Writer, s *sizeReport, showTransport bool) {
+	if showTransport {
+		fmt.Fprintf(out, "  %-6s", s.Transport)
+	}
 	fmt.Fprintf(out, "  %5s %10.0f %9.1f | %10.0f %6.1fM %9.0f %6.0f | %7.2f %7.1f %8.1f %7d | %7.3f %6.3f %6.2f | %6d %s\n",
 		sizeName(s.SizeBytes), s.FramesPerSec, s.MiBPerSec,
 		s.MemcpyPerSec, s.AeronMsgsPerSec/1e6, s.AeronOneWayP50Ns, s.AeronOneWayP99Ns,
@@ -115,18 +127,42 @@ func dropsText(s *sizeReport) string {
 	return strings.Join(parts, ", ")
 }
 
-// printTargets judges the issue's targets on the sizes they are set for.
+// printTargets judges the issue's targets on the sizes they are set for: each transport's
+// against its own baselines, and the C client's frames/s against the pure-Go client's
+// when both ran.
 func printTargets(out io.Writer, r *report) {
 	fmt.Fprintf(out, "\ntargets (ratios to the same run's baselines)\n")
 	for _, m := range r.Modes {
+		mode := m.Mode
 		for _, s := range m.Sizes {
+			if len(r.Transports) > 1 {
+				mode = m.Mode + " " + s.Transport
+			}
 			if s.SizeBytes == 640<<10 {
-				judge(out, m.Mode, "frames/s at 640K vs memcpy limit", s.VsMemcpy, ">=", 0.85)
-				judge(out, m.Mode, "latency p50 at 640K vs Aeron one-way", s.LatencyVsAeron, "<=", 2)
+				judge(out, mode, "frames/s at 640K vs memcpy limit", s.VsMemcpy, ">=", 0.85)
+				judge(out, mode, "latency p50 at 640K vs Aeron one-way", s.LatencyVsAeron, "<=", 2)
 			}
 			if s.SizeBytes == 64 {
-				judge(out, m.Mode, "frames/s at 64 B vs raw Aeron rate", s.VsAeronRate, ">=", 0.25)
-				judge(out, m.Mode, "latency p50 at 64 B vs Aeron one-way", s.LatencyVsAeron, "<=", 2)
+				judge(out, mode, "frames/s at 64 B vs raw Aeron rate", s.VsAeronRate, ">=", 0.25)
+				judge(out, mode, "latency p50 at 64 B vs Aeron one-way", s.LatencyVsAeron, "<=", 2)
+			}
+		}
+		for _, s := range m.Sizes {
+			if s.Transport != "aeronc" {
+				continue
+			}
+			i := slices.IndexFunc(m.Sizes, func(g sizeReport) bool { return g.Transport == "aeron" && g.SizeBytes == s.SizeBytes })
+			if i < 0 {
+				continue
+			}
+			r := ratio(s.FramesPerSec, m.Sizes[i].FramesPerSec)
+			switch s.SizeBytes {
+			case 640 << 10:
+				judge(out, m.Mode, "frames/s at 640K, aeronc vs aeron", r, ">=", 0.95)
+			case 64:
+				judge(out, m.Mode, "frames/s at 64 B, aeronc vs aeron", r, ">=", 0.75)
+			default:
+				fmt.Fprintf(out, "  %-10s %-40s %7.3f\n", m.Mode, fmt.Sprintf("frames/s at %s, aeronc vs aeron", sizeName(s.SizeBytes)), r)
 			}
 		}
 	}
@@ -141,5 +177,5 @@ func judge(out io.Writer, mode, what string, v float64, cmp string, target float
 	if !met {
 		verdict = "MISSED"
 	}
-	fmt.Fprintf(out, "  %-3s %-40s %7.3f  (target %s %.2f) %s\n", mode, what, v, cmp, target, verdict)
+	fmt.Fprintf(out, "  %-10s %-40s %7.3f  (target %s %.2f) %s\n", mode, what, v, cmp, target, verdict)
 }

@@ -19,12 +19,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver"
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/driver"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/tp"
+	"github.com/tensorpool/tensorpool/transport"
+	"github.com/tensorpool/tensorpool/transport/backend"
 )
 
 // Config configures a Stack.
@@ -45,7 +46,7 @@ type Stack struct {
 	cfg    *config.DriverConfig
 	dir    string
 	media  *mediadriver.Driver
-	aeron  *aeron.Client
+	aeron  transport.Client
 	runner *agent.Runner
 	agent  *driver.Agent
 }
@@ -74,7 +75,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		wait = max(time.Until(deadline), time.Millisecond)
 	}
 	var err error
-	if s.aeron, err = aeron.Connect(aeron.Config{Dir: s.dir, ConnectTimeout: wait, IdleStrategy: agent.NewBackoff(),
+	if s.aeron, err = backend.Connect(backend.Config{Dir: s.dir, ConnectTimeout: wait, IdleStrategy: agent.NewBackoff(),
 		ErrorHandler: func(err error) { log.Warn("aeron client (SHM driver)", "err", err) }}); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("local: connecting to the media driver in %s: %w", s.dir, err)

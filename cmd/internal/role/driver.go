@@ -8,13 +8,14 @@ import (
 	"os"
 	"time"
 
-	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver"
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/discovery"
 	"github.com/tensorpool/tensorpool/agents/driver"
 	"github.com/tensorpool/tensorpool/agents/process"
 	"github.com/tensorpool/tensorpool/config"
+	"github.com/tensorpool/tensorpool/transport"
+	"github.com/tensorpool/tensorpool/transport/backend"
 )
 
 // RunDriver runs the SHM driver of the configuration at o.ConfigPath (the built-in one
@@ -110,7 +111,7 @@ func loadDriverConfig(path string) (*config.DriverConfig, string, error) {
 
 // connect uses the media driver running in dir, or starts one there in its own process
 // group, and connects an Aeron client to it.
-func connect(dir string, log *slog.Logger) (*mediadriver.Driver, *aeron.Client, int) {
+func connect(dir string, log *slog.Logger) (*mediadriver.Driver, transport.Client, int) {
 	media, err := mediadriver.StartOrUse(mediadriver.Config{Dir: dir, Output: &lineLogger{log: log}})
 	if err != nil {
 		log.Error("media driver unavailable", "dir", dir, "err", err)
@@ -121,7 +122,7 @@ func connect(dir string, log *slog.Logger) (*mediadriver.Driver, *aeron.Client, 
 	} else {
 		log.Info("using the running media driver", "dir", dir)
 	}
-	client, err := aeron.Connect(aeron.Config{Dir: dir, IdleStrategy: agent.NewBackoff(),
+	client, err := backend.Connect(backend.Config{Dir: dir, IdleStrategy: agent.NewBackoff(),
 		ErrorHandler: func(err error) { log.Warn("aeron client", "err", err) }})
 	if err != nil {
 		log.Error("connecting to the media driver", "dir", dir, "err", err)
@@ -139,7 +140,7 @@ func closeMedia(media *mediadriver.Driver, log *slog.Logger) {
 
 // serveDriver waits for the driver to stop, by a shutdown request or after a signal
 // started its drain, and watches the media driver meanwhile.
-func serveDriver(a *driver.Agent, client *aeron.Client, cfg *config.DriverConfig, signals <-chan os.Signal, log *slog.Logger) int {
+func serveDriver(a *driver.Agent, client transport.Client, cfg *config.DriverConfig, signals <-chan os.Signal, log *slog.Logger) int {
 	health := time.NewTicker(250 * time.Millisecond)
 	defer health.Stop()
 	var drainDeadline <-chan time.Time

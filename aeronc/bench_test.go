@@ -1,0 +1,145 @@
+//go:build aeronc
+
+package aeronc
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tensorpool/tensorpool/aeron"
+	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
+	"github.com/tensorpool/tensorpool/transport"
+)
+
+// The data path's costs in one goroutine, on the shared Java driver (no second core in
+// play), on the C client and, in the same command, on the pure-Go client (package aeron):
+// a try-claim with its commit and an offer per 32-byte message, polls of batches, and a
+// position read (for aeronc one trivial call into libaeron); the timer stops while the
+// other side catches up. Both go through the transport interfaces.
+//
+//	AERON_C_LIBRARY=... go test -tags aeronc -run '^$' -bench . ./aeronc/
+
+const benchBatch = 1024
+
+// benchClients are the two backends every benchmark runs on.
+var benchClients = []struct {
+	name    string
+	connect func(dir string) (transport.Client, error)
+}{
+	{"aeronc", func(dir string) (transport.Client, error) {
+		c, err := Connect(Config{Dir: dir})
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}},
+	{"aeron", func(dir string) (transport.Client, error) {
+		c, err := aeron.Connect(aeron.Config{Dir: dir})
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}},
+}
+
+// onBothClients runs bench as a sub-benchmark per client, with a connected exclusive
+// publication and a subscription of its own.
+func onBothClients(b *testing.B, bench func(b *testing.B, pub transport.Publication, sub transport.Subscription)) {
+	for _, client := range benchClients {
+		b.Run(client.name, func(b *testing.B) {
+			c, err := client.connect(drivertest.Dir(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { _ = c.Close() })
+			const channel = "aeron:ipc?term-length=16m"
+			stream := nextStream()
+			sub, err := transport.Await(b.Context(), c.AddSubscription(channel, stream))
+			if err != nil {
+				b.Fatal(err)
+			}
+			pub, err := transport.Await(b.Context(), c.AddExclusivePublication(channel, stream))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for !pub.IsConnected() || !sub.IsConnected() {
+				time.Sleep(time.Millisecond)
+			}
+			bench(b, pub, sub)
+		})
+	}
+}
+
+func drain(sub transport.Subscription, want int) {
+	got := 0
+	for got < want {
+		got += sub.Poll(func([]byte, *transport.Header) {}, benchBatch)
+	}
+}
+
+func BenchmarkTryClaimCommit32B(b *testing.B) { onBothClients(b, benchTryClaimCommit32B) }
+
+func benchTryClaimCommit32B(b *testing.B, pub transport.Publication, sub transport.Subscription) {
+	var claim transport.Claim
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		for pub.TryClaim(32, &claim) <= 0 {
+		}
+		claim.Commit()
+		if i%benchBatch == benchBatch-1 {
+			b.StopTimer()
+			drain(sub, benchBatch)
+			b.StartTimer()
+		}
+	}
+}
+
+func BenchmarkOffer32B(b *testing.B) { onBothClients(b, benchOffer32B) }
+
+func benchOffer32B(b *testing.B, pub transport.Publication, sub transport.Subscription) {
+	msg := make([]byte, 32)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		for pub.Offer(msg) <= 0 {
+		}
+		if i%benchBatch == benchBatch-1 {
+			b.StopTimer()
+			drain(sub, benchBatch)
+			b.StartTimer()
+		}
+	}
+}
+
+// BenchmarkPoll32B polls batches of 256 messages; ns/msg is the time per message.
+func BenchmarkPoll32B(b *testing.B) { onBothClients(b, benchPoll32B) }
+
+func benchPoll32B(b *testing.B, pub transport.Publication, sub transport.Subscription) {
+	msg := make([]byte, 32)
+	handler := func([]byte, *transport.Header) {}
+	const perPoll = 256
+	messages := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		for range perPoll {
+			for pub.Offer(msg) <= 0 {
+			}
+		}
+		b.StartTimer()
+		for got := 0; got < perPoll; {
+			got += sub.Poll(handler, perPoll)
+		}
+		messages += perPoll
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(messages), "ns/msg")
+}
+
+// BenchmarkPosition is, on aeronc, one cgo call into libaeron that does almost nothing: the
+// floor under every call above (on the pure-Go client, a load).
+func BenchmarkPosition(b *testing.B) {
+	onBothClients(b, func(b *testing.B, pub transport.Publication, _ transport.Subscription) {
+		for b.Loop() {
+			_ = pub.Position()
+		}
+	})
+}

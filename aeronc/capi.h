@@ -1,0 +1,201 @@
+//go:build aeronc
+
+// What the Go side of package aeronc calls: a loader that opens libaeron at run time and
+// small C functions over the Aeron C client API, each doing in one cgo call what would
+// otherwise take several. Declarations only (the definitions are in capi.c), so the Go
+// file that exports callbacks may include it.
+#ifndef TP_AERONC_CAPI_H
+#define TP_AERONC_CAPI_H
+
+#include "capi_structs.h"
+#include "capi_functions.h"
+
+// The Aeron C client's types, as this package sees them: opaque handles and callbacks.
+typedef struct tp_aeronc_context_st aeron_context_t;
+typedef struct tp_aeronc_client_st aeron_t;
+typedef struct tp_aeronc_publication_st aeron_publication_t;
+typedef struct tp_aeronc_exclusive_publication_st aeron_exclusive_publication_t;
+typedef struct tp_aeronc_subscription_st aeron_subscription_t;
+typedef struct tp_aeronc_image_st aeron_image_t;
+typedef struct tp_aeronc_counter_st aeron_counter_t;
+typedef struct tp_aeronc_header_st aeron_header_t;
+typedef struct tp_aeronc_registering_st aeron_async_add_publication_t;
+typedef struct tp_aeronc_registering_st aeron_async_add_exclusive_publication_t;
+typedef struct tp_aeronc_registering_st aeron_async_add_subscription_t;
+typedef struct tp_aeronc_registering_st aeron_async_add_counter_t;
+typedef struct tp_aeronc_controlled_fragment_assembler_st aeron_controlled_fragment_assembler_t;
+typedef tp_aeronc_buffer_claim aeron_buffer_claim_t;
+typedef tp_aeronc_header_values aeron_header_values_t;
+typedef tp_aeronc_publication_constants aeron_publication_constants_t;
+typedef tp_aeronc_counter_constants aeron_counter_constants_t;
+// An enum in the API, of int's size (declcheck.c checks).
+typedef int aeron_controlled_fragment_handler_action_t;
+#define TP_AERONC_CALLBACK_TYPEDEF(result, name, params) typedef result (*name) params;
+TP_AERONC_CALLBACKS(TP_AERONC_CALLBACK_TYPEDEF)
+#undef TP_AERONC_CALLBACK_TYPEDEF
+
+// An error of a call into libaeron: its aeron_errcode and aeron_errmsg, read on the thread
+// that made the call (they are thread-local there), message truncated.
+typedef struct tp_aeronc_error_st
+{
+    int32_t code;
+    char message[1024];
+}
+tp_aeronc_error;
+
+// tp_aeronc_load opens the library at path and resolves every function this package
+// calls; 0 on success (also when already loaded), -1 with err set otherwise.
+int tp_aeronc_load(const char *path, tp_aeronc_error *err);
+// The loaded library's version.
+const char *tp_aeronc_version_full(void);
+int tp_aeronc_version_major(void);
+int tp_aeronc_version_minor(void);
+
+// tp_aeronc_options configures a client.
+typedef struct tp_aeronc_options_st
+{
+    // NULL or zero keeps the C client's default.
+    const char *dir;
+    const char *client_name;
+    uint64_t driver_timeout_ms;
+    uint64_t keepalive_interval_ns;
+    uint64_t resource_linger_ns;
+    uint64_t idle_sleep_ns;
+    uintptr_t error_handle; // handed to tpAeroncOnError with every error
+    int32_t use_invoker;
+}
+tp_aeronc_options;
+
+// tp_aeronc_connect makes and starts a client; its aeron.dir goes to dir (NUL-terminated,
+// truncated to dir_length). 0 or -1 with err set.
+int tp_aeronc_connect(
+    const tp_aeronc_options *options,
+    aeron_t **client,
+    aeron_context_t **context,
+    char *dir,
+    size_t dir_length,
+    tp_aeronc_error *err);
+// tp_aeronc_do_work runs one conductor duty cycle (invoker mode): the work done, or -1
+// once the client has closed itself.
+int tp_aeronc_do_work(aeron_t *client);
+int tp_aeronc_is_closed(aeron_t *client);
+int64_t tp_aeronc_client_id(aeron_t *client);
+// tp_aeronc_close closes the client (every resource with it) and then its context.
+void tp_aeronc_close(aeron_t *client, aeron_context_t *context);
+
+// Adds. Each returns 0 with *async set, or -1 with err set; a poll returns 1 when done
+// (resource filled in), 0 while pending, -1 with err set when the add failed. A polled
+// or canceled async is the C client's again: it must not be used after.
+int tp_aeronc_add_publication(
+    aeron_t *client, const char *channel, int32_t stream_id, int32_t exclusive, void **async, tp_aeronc_error *err);
+
+// The Go side holds the publications and batches it passes on every data path call as
+// integers (tp_aeronc_handle): they are C memory, and an integer is an argument cgo has no
+// Go pointer to look for in, a check it would make for every call with a pointer to an
+// opaque type.
+typedef uintptr_t tp_aeronc_handle;
+
+typedef struct tp_aeronc_publication_info_st
+{
+    tp_aeronc_handle publication; // an aeron_publication_t, or aeron_exclusive_publication_t when exclusive
+    int64_t registration_id;
+    int64_t max_payload_length;
+    int64_t max_message_length;
+    int32_t session_id;
+    int32_t stream_id;
+}
+tp_aeronc_publication_info;
+
+int tp_aeronc_poll_publication(void *async, int32_t exclusive, tp_aeronc_publication_info *info, tp_aeronc_error *err);
+int tp_aeronc_cancel_publication(aeron_t *client, void *async, int32_t exclusive, tp_aeronc_error *err);
+int tp_aeronc_close_publication(tp_aeronc_handle publication, int32_t exclusive, tp_aeronc_error *err);
+
+// The data path of a publication: one call each.
+typedef struct tp_aeronc_claim_st
+{
+    int64_t result;
+    uint8_t *frame; // the claimed frame's header, when result > 0
+}
+tp_aeronc_claim;
+
+int64_t tp_aeronc_offer(tp_aeronc_handle publication, int32_t exclusive, const uint8_t *buffer, size_t length);
+tp_aeronc_claim tp_aeronc_try_claim(tp_aeronc_handle publication, int32_t exclusive, size_t length);
+int32_t tp_aeronc_publication_is_connected(tp_aeronc_handle publication, int32_t exclusive);
+int64_t tp_aeronc_publication_position(tp_aeronc_handle publication, int32_t exclusive);
+
+// A message a poll collected: its bytes (in the batch's arena, or, for a reassembled
+// message larger than the arena, in the fragment assembler's buffer) and its header.
+typedef struct tp_aeronc_message_st
+{
+    const uint8_t *data;
+    int64_t position;
+    int64_t reserved_value;
+    int32_t length;
+    int32_t session_id;
+    int32_t stream_id;
+    int32_t unused;
+}
+tp_aeronc_message;
+
+// A batch (tp_aeronc_batch in capi.c, a handle here) is a subscription with what its polls
+// collect into: a fragment assembler, an arena the messages are copied into and the
+// messages' list. The Go Subscription owns it.
+
+// What one poll collected: the fragments it read, the messages in the list, and whether it
+// stopped for want of room (more may be waiting).
+typedef struct tp_aeronc_poll_result_st
+{
+    int32_t fragments;
+    int32_t count;
+    int32_t full;
+}
+tp_aeronc_poll_result;
+
+int tp_aeronc_add_subscription(
+    aeron_t *client, const char *channel, int32_t stream_id, void **async, tp_aeronc_error *err);
+// tp_aeronc_poll_subscription completes the add into a new batch of arena_length bytes
+// (at least TP_AERONC_MIN_ARENA) and capacity messages, and returns its message list.
+int tp_aeronc_poll_subscription(
+    void *async,
+    size_t arena_length,
+    int32_t capacity,
+    tp_aeronc_handle *batch,
+    tp_aeronc_message **messages,
+    tp_aeronc_error *err);
+int tp_aeronc_cancel_subscription(aeron_t *client, void *async, tp_aeronc_error *err);
+int tp_aeronc_close_subscription(tp_aeronc_handle batch, tp_aeronc_error *err);
+// tp_aeronc_free_batch frees a batch whose subscription is closed.
+void tp_aeronc_free_batch(tp_aeronc_handle batch);
+// tp_aeronc_poll empties the batch, then polls up to fragment_limit fragments into it.
+tp_aeronc_poll_result tp_aeronc_poll(tp_aeronc_handle batch, size_t fragment_limit);
+int32_t tp_aeronc_subscription_is_connected(tp_aeronc_handle batch);
+int32_t tp_aeronc_subscription_image_count(tp_aeronc_handle batch);
+
+// The smallest arena: more than the largest frame payload (an MTU is at most 64 KiB), so a
+// message from the log always fits an empty arena and only a reassembled one may not.
+#define TP_AERONC_MIN_ARENA (64 * 1024)
+
+int tp_aeronc_add_counter(
+    aeron_t *client,
+    int32_t type_id,
+    const uint8_t *key,
+    size_t key_length,
+    const char *label,
+    size_t label_length,
+    void **async,
+    tp_aeronc_error *err);
+
+typedef struct tp_aeronc_counter_info_st
+{
+    aeron_counter_t *counter;
+    int64_t *value;
+    int64_t registration_id;
+    int32_t counter_id;
+}
+tp_aeronc_counter_info;
+
+int tp_aeronc_poll_counter(void *async, tp_aeronc_counter_info *info, tp_aeronc_error *err);
+int tp_aeronc_cancel_counter(aeron_t *client, void *async, tp_aeronc_error *err);
+int tp_aeronc_close_counter(aeron_counter_t *counter, tp_aeronc_error *err);
+
+#endif
