@@ -3,11 +3,20 @@
  * process against its SHM driver and compares it with the same steps done in Go.
  *
  * One process, one client, a producer and a consumer of one stream, each on its own
- * thread, busy-spinning. The producer claims a slot (tp_producer_try_claim_slot_by_size),
- * copies the payload from a source buffer, stamps the frame's seq in the first 8 bytes
- * (little-endian) and commits (tp_producer_commit_slot). The consumer polls
- * (tp_consumer_poll_frames, fragment limit 256); its handler reads the stamp, asks
- * tp_consumer_frame_is_valid and counts the frame. A producer never waits for consumers,
+ * thread, busy-spinning. The producer copies the payload from a source buffer into its
+ * claimed slot, stamps the frame's seq in the first 8 bytes (little-endian), and commits
+ * it. The consumer polls (fragment limit 256), reads each frame's stamp, re-checks the
+ * frame and counts it. Through one of two sets of calls (TP_BENCH_API):
+ *   batch     one call into the library per frame: the producer commits and claims the
+ *             next frame at once (tp_producer_commit_and_claim_next), the consumer takes
+ *             up to 256 frames a call (tp_consumer_poll_batch) and re-checks each in C
+ *             (tp_polled_frame_is_valid);
+ *   callback  two: the producer claims (tp_producer_try_claim_slot_by_size) and commits
+ *             (tp_producer_commit_slot), the consumer's handler (tp_consumer_poll_frames)
+ *             is called back for each frame and asks tp_consumer_frame_is_valid.
+ * After the round the consumer thread times TP_BENCH_CROSSING_CALLS calls of
+ * tp_consumer_get_stream_id, the cheapest call into the library's Go side with a handle
+ * to look up: the cost of one crossing as the data path pays it. A producer never waits for consumers,
  * so to measure frames delivered rather than overwritten this one waits while it is more
  * than slots - 1 frames ahead of what the consumer has seen (a C11 atomic the consumer
  * stores after each poll, sequentially consistent as Go's sync/atomic store is, so both
@@ -23,6 +32,8 @@
  *   TP_BENCH_SLOTS            slots of the stream's header ring (required)
  *   TP_BENCH_WARMUP_MS        unmeasured run before the window (default 500)
  *   TP_BENCH_WINDOW_MS        measured window (default 2000)
+ *   TP_BENCH_API              batch (default) or callback
+ *   TP_BENCH_CROSSING_CALLS   calls timed for the crossing cost (default 1000000)
  *
  * Output: one JSON line on stdout (the fields of cmd/tp-cabi-bench's roundResult).
  * Exit codes: 0 measured (bad frames and drops are in the result), 1 an API call
@@ -36,6 +47,7 @@
 #include <unistd.h>
 
 #define FRAGMENT_LIMIT 256
+#define BATCH_CAPACITY 256
 #define CACHE_LINE 64
 
 typedef struct settings_stct
@@ -45,6 +57,8 @@ typedef struct settings_stct
     uint64_t slots;
     uint64_t warmup_ms;
     uint64_t window_ms;
+    bool batch; /* TP_BENCH_API=batch */
+    uint64_t crossing_calls;
 }
 settings_t;
 
@@ -81,6 +95,9 @@ typedef struct bench_stct
     uint64_t clock_every;
     uint64_t start_ns;
     uint64_t end_ns;
+    bool batch;
+    uint64_t crossing_calls;
+    double crossing_ns; /* one tp_consumer_get_stream_id, timed after the round */
     tp_tensor_header_t tensor;
     char producer_error[256];
     char consumer_error[256];
@@ -110,11 +127,19 @@ static bool load_settings(settings_t *s)
         fprintf(stderr, "TP_BENCH_SLOTS is required: the slots of the stream's header ring\n");
         return false;
     }
+    const char *api = tp_example_env("TP_BENCH_API");
+    s->batch = api == NULL || strcmp(api, "batch") == 0;
+    if (!s->batch && strcmp(api, "callback") != 0)
+    {
+        fprintf(stderr, "TP_BENCH_API=%s: expected batch or callback\n", api);
+        return false;
+    }
     return tp_example_settings_load(&s->conn) &&
         bench_env("TP_BENCH_PAYLOAD_BYTES", 65536, 8, UINT32_MAX, &s->payload_bytes) &&
         bench_env("TP_BENCH_SLOTS", 0, 2, UINT32_MAX, &s->slots) &&
         bench_env("TP_BENCH_WARMUP_MS", 500, 0, 3600000, &s->warmup_ms) &&
-        bench_env("TP_BENCH_WINDOW_MS", 2000, 1, 3600000, &s->window_ms);
+        bench_env("TP_BENCH_WINDOW_MS", 2000, 1, 3600000, &s->window_ms) &&
+        bench_env("TP_BENCH_CROSSING_CALLS", 1000000, 1, UINT32_MAX, &s->crossing_calls);
 }
 
 /* Records the calling thread's failure (tp_errmsg is per thread) for main to print. */
@@ -156,6 +181,40 @@ static void on_frame(void *clientd, const tp_frame_view_t *view)
     st->bad += ok ? 0u : 1u;
 }
 
+/* One poll of the batch API: what on_frame does, for each frame of the batch. */
+static int poll_batch(bench_t *b, tp_polled_frame_t *batch)
+{
+    consumer_state_t *st = &b->cs;
+    int n = tp_consumer_poll_batch(b->consumer, batch, BATCH_CAPACITY, FRAGMENT_LIMIT);
+    for (int i = 0; i < n; i++)
+    {
+        const tp_frame_view_t *view = &batch[i].view;
+        st->seen++;
+        bool ok = view->payload != NULL && view->payload_len >= 8 && view->values_len_bytes == st->payload_bytes &&
+            load_le64(view->payload) == view->seq_commit >> 1;
+        if (!tp_polled_frame_is_valid(&batch[i]))
+        {
+            st->torn++;
+            continue;
+        }
+        st->frames++;
+        st->bad += ok ? 0u : 1u;
+    }
+    return n;
+}
+
+/* The mean cost of one call into the library's Go side, in ns. */
+static double time_crossing(const bench_t *b)
+{
+    uint32_t stream = 0;
+    const uint64_t start = tp_example_now_ns();
+    for (uint64_t i = 0; i < b->crossing_calls; i++)
+    {
+        tp_consumer_get_stream_id(b->consumer, &stream);
+    }
+    return (double)(tp_example_now_ns() - start) / (double)b->crossing_calls;
+}
+
 static void *consume(void *arg)
 {
     bench_t *b = (bench_t *)arg;
@@ -164,12 +223,20 @@ static void *consume(void *arg)
     uint64_t first_ns = 0;
     uint64_t first_frames = 0;
     bool started = false;
+    tp_polled_frame_t *batch = calloc(BATCH_CAPACITY, sizeof(tp_polled_frame_t));
+    if (batch == NULL)
+    {
+        snprintf(b->consumer_error, sizeof(b->consumer_error), "no memory for the batch");
+        atomic_store(&b->stop, true);
+        return NULL;
+    }
     for (;;)
     {
-        int n = tp_consumer_poll_frames(b->consumer, on_frame, st, FRAGMENT_LIMIT);
+        int n = b->batch ? poll_batch(b, batch) : tp_consumer_poll_frames(b->consumer, on_frame, st, FRAGMENT_LIMIT);
         if (n < 0)
         {
-            thread_fail(b->consumer_error, sizeof(b->consumer_error), "tp_consumer_poll_frames", (tp_err_t)n);
+            thread_fail(b->consumer_error, sizeof(b->consumer_error),
+                b->batch ? "tp_consumer_poll_batch" : "tp_consumer_poll_frames", (tp_err_t)n);
             break;
         }
         if (n > 0)
@@ -200,18 +267,24 @@ static void *consume(void *arg)
         }
     }
     atomic_store(&b->stop, true);
+    free(batch);
+    b->crossing_ns = time_crossing(b);
     return NULL;
 }
 
 static void *produce(void *arg)
 {
     bench_t *b = (bench_t *)arg;
-    const uint64_t ahead = b->slots - 1;
+    /* With the batch API the next frame's slot is claimed as the last one is committed,
+     * one frame before the wait below would let it be: it counts as one ahead. */
+    const uint64_t ahead = b->slots - 1 - (b->batch ? 1u : 0u);
     uint64_t published = 0;
     uint64_t consumed = 0;
     uint64_t busy = 0;
     uint64_t waits = 0;
     bool waiting = false;
+    tp_slot_claim_t claim;
+    bool open = false; /* batch: claim is the producer's open claim */
     while (!atomic_load(&b->stop))
     {
         if (published - consumed > ahead)
@@ -225,7 +298,50 @@ static void *produce(void *arg)
             continue;
         }
         waiting = false;
-        tp_slot_claim_t claim;
+        if (b->batch)
+        {
+            if (!open)
+            {
+                tp_err_t err = tp_producer_try_claim_slot_by_size(b->producer, b->payload_bytes, &claim);
+                if (err == TP_ERR_BUSY)
+                {
+                    busy++;
+                    continue;
+                }
+                if (err != TP_OK)
+                {
+                    thread_fail(b->producer_error, sizeof(b->producer_error), "tp_producer_try_claim_slot_by_size", err);
+                    break;
+                }
+                open = true;
+            }
+            memcpy(claim.ptr, b->src, b->payload_bytes);
+            store_le64(claim.ptr, claim.seq);
+            tp_err_t next = TP_OK;
+            tp_err_t err = tp_producer_commit_and_claim_next(
+                b->producer, &claim, b->payload_bytes, &b->tensor, b->meta_version, b->payload_bytes, &next);
+            if (err == TP_OK)
+            {
+                published++;
+            }
+            else if (err == TP_ERR_BUSY)
+            {
+                busy++; /* dropped: counted in the producer's stats */
+            }
+            else
+            {
+                thread_fail(b->producer_error, sizeof(b->producer_error), "tp_producer_commit_and_claim_next", err);
+                break;
+            }
+            open = next == TP_OK;
+            if (next != TP_OK && next != TP_ERR_BUSY)
+            {
+                thread_fail(b->producer_error, sizeof(b->producer_error), "tp_producer_commit_and_claim_next (claim)", next);
+                break;
+            }
+            busy += next == TP_ERR_BUSY ? 1u : 0u;
+            continue;
+        }
         tp_err_t err = tp_producer_try_claim_slot_by_size(b->producer, b->payload_bytes, &claim);
         if (err == TP_ERR_BUSY)
         {
@@ -253,6 +369,10 @@ static void *produce(void *arg)
             thread_fail(b->producer_error, sizeof(b->producer_error), "tp_producer_commit_slot", err);
             break;
         }
+    }
+    if (open)
+    {
+        tp_producer_abort_slot(b->producer, &claim);
     }
     b->published = published;
     b->busy = busy;
@@ -311,6 +431,8 @@ static bool run(const settings_t *s, bench_t *b)
     b->payload_bytes = (uint32_t)s->payload_bytes;
     b->slots = s->slots;
     b->clock_every = clock_every(s->payload_bytes);
+    b->batch = s->batch;
+    b->crossing_calls = s->crossing_calls;
     b->cs.consumer = b->consumer;
     b->cs.payload_bytes = b->payload_bytes;
     b->tensor.dtype = (uint8_t)shm_tensorpool_control_dtype_UINT8;
@@ -366,11 +488,11 @@ static bool run(const settings_t *s, bench_t *b)
     const double rate = seconds > 0 ? (double)b->window_frames / seconds : 0;
     printf("{\"frames\":%llu,\"seconds\":%.9f,\"frames_per_sec\":%.3f,\"bytes_per_sec\":%.1f,"
            "\"bad\":%llu,\"torn\":%llu,\"drops_gap\":%llu,\"drops_late\":%llu,\"drops_invalid\":%llu,"
-           "\"producer_dropped\":%llu,\"published\":%llu,\"busy\":%llu,\"waits\":%llu}\n",
+           "\"producer_dropped\":%llu,\"published\":%llu,\"busy\":%llu,\"waits\":%llu,\"crossing_ns\":%.2f}\n",
         (unsigned long long)b->window_frames, seconds, rate, rate * (double)s->payload_bytes,
         (unsigned long long)b->cs.bad, (unsigned long long)b->cs.torn, (unsigned long long)cs.drops_gap,
         (unsigned long long)cs.drops_late, (unsigned long long)cs.drops_invalid, (unsigned long long)ps.dropped,
-        (unsigned long long)b->published, (unsigned long long)b->busy, (unsigned long long)b->waits);
+        (unsigned long long)b->published, (unsigned long long)b->busy, (unsigned long long)b->waits, b->crossing_ns);
     fflush(stdout);
     return true;
 }

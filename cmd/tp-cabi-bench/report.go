@@ -9,17 +9,21 @@ import (
 )
 
 type report struct {
-	GoVersion      string       `json:"go_version"`
-	CPUs           int          `json:"cpus"`
-	GOMAXPROCS     int          `json:"gomaxprocs"`
-	EmbeddedDriver bool         `json:"embedded_driver"`
-	Rounds         int          `json:"rounds"` // measured rounds per side and size
-	WarmupS        float64      `json:"warmup_s"`
-	WindowS        float64      `json:"window_s"`
-	FragmentLimit  int          `json:"fragment_limit"`
-	Library        string       `json:"library,omitempty"` // "" with --bin
-	Program        string       `json:"program"`
-	Sizes          []sizeReport `json:"sizes"`
+	GoVersion      string  `json:"go_version"`
+	CPUs           int     `json:"cpus"`
+	GOMAXPROCS     int     `json:"gomaxprocs"`
+	EmbeddedDriver bool    `json:"embedded_driver"`
+	Rounds         int     `json:"rounds"` // measured rounds per side and size
+	WarmupS        float64 `json:"warmup_s"`
+	WindowS        float64 `json:"window_s"`
+	FragmentLimit  int     `json:"fragment_limit"`
+	Library        string  `json:"library,omitempty"` // "" with --bin
+	Program        string  `json:"program"`
+	// CAPI is the C side's calls (--c-api), CrossingsPerFrame the calls into the
+	// library's Go side they make per frame.
+	CAPI              string       `json:"c_api"`
+	CrossingsPerFrame int          `json:"crossings_per_frame"`
+	Sizes             []sizeReport `json:"sizes"`
 }
 
 type sizeReport struct {
@@ -38,6 +42,8 @@ type sizeReport struct {
 	RatioMin   float64 `json:"ratio_min"`
 	RatioMax   float64 `json:"ratio_max"`
 	OverheadNs float64 `json:"overhead_ns"`
+	// CrossingNs is the median over the measured C rounds of one crossing's cost.
+	CrossingNs float64 `json:"crossing_ns"`
 	// Totals over every round, warm-up included: each must be 0.
 	Bad   uint64 `json:"bad"`
 	Drops uint64 `json:"drops"`
@@ -71,6 +77,13 @@ func (s *sizeReport) summarise() {
 			overheads = append(overheads, nsPerFrame(c[i])-nsPerFrame(g[i]))
 		}
 	}
+	var crossings []float64
+	for _, r := range s.Rounds {
+		if r.Measured && r.Side == sideC && r.CrossingNs > 0 {
+			crossings = append(crossings, r.CrossingNs)
+		}
+	}
+	s.CrossingNs = median(crossings)
 	if len(ratios) > 0 {
 		s.Ratio, s.RatioMin, s.RatioMax = median(ratios), slices.Min(ratios), slices.Max(ratios)
 		s.OverheadNs = median(overheads)
@@ -130,17 +143,17 @@ func printPreamble(out io.Writer, r *report) {
 		r.GoVersion, driver, r.GOMAXPROCS, r.CPUs, r.FragmentLimit)
 	fmt.Fprintf(out, "%d rounds per side and size after one warm-up round each (Go, C, C, Go, ...), %.1fs window after %.1fs warm-up\n",
 		r.Rounds, r.WindowS, r.WarmupS)
-	fmt.Fprintf(out, "library %s\n\n", lib)
-	fmt.Fprintf(out, "  %5s %7s %5s | %11s %11s | %5s %17s | %8s %8s %8s | %4s %5s\n",
+	fmt.Fprintf(out, "library %s; C API %s: %d call(s) into its Go side per frame\n\n", lib, r.CAPI, r.CrossingsPerFrame)
+	fmt.Fprintf(out, "  %5s %7s %5s | %11s %11s | %5s %17s | %8s %8s %8s | %10s | %4s %5s\n",
 		"size", "stride", "slots", "Go frames/s", "C frames/s", "C/Go", "paired (min–max)",
-		"Go ns", "C ns", "C−Go ns", "bad", "drops")
+		"Go ns", "C ns", "C−Go ns", "crossing", "bad", "drops")
 }
 
 func printRow(out io.Writer, s *sizeReport) {
-	fmt.Fprintf(out, "  %5s %7s %5d | %11.0f %11.0f | %5.3f %5.3f (%.3f–%.3f) | %8.1f %8.1f %8.1f | %4d %5d\n",
+	fmt.Fprintf(out, "  %5s %7s %5d | %11.0f %11.0f | %5.3f %5.3f (%.3f–%.3f) | %8.1f %8.1f %8.1f | %7.1f ns | %4d %5d\n",
 		sizeName(s.SizeBytes), sizeName(int(s.StrideBytes)), s.Slots, s.GoFramesPerSec, s.CFramesPerSec,
 		s.CFramesPerSec/s.GoFramesPerSec, s.Ratio, s.RatioMin, s.RatioMax,
-		s.GoNsPerFrame, s.CNsPerFrame, s.OverheadNs, s.Bad, s.Drops)
+		s.GoNsPerFrame, s.CNsPerFrame, s.OverheadNs, s.CrossingNs, s.Bad, s.Drops)
 }
 
 func printRound(out io.Writer, size int, r *roundResult) {
@@ -152,11 +165,16 @@ func printRound(out io.Writer, size int, r *roundResult) {
 	if r.Published > 0 {
 		waited = 100 * float64(r.Waits) / float64(r.Published)
 	}
-	fmt.Fprintf(out, "  %5s %-2s %-7s %11.0f frames/s (%d frames in %.3fs), published %d (%.0f%% waited for the consumer), busy %d, bad %d, drops %d\n",
+	fmt.Fprintf(out, "  %5s %-2s %-7s %11.0f frames/s (%d frames in %.3fs), published %d (%.0f%% waited for the consumer), busy %d, bad %d, drops %d",
 		sizeName(size), r.Side, kind, r.FramesPerSec, r.Frames, r.Seconds, r.Published, waited, r.Busy, r.Bad, r.drops())
+	if r.CrossingNs > 0 {
+		fmt.Fprintf(out, ", crossing %.1f ns", r.CrossingNs)
+	}
+	fmt.Fprintln(out)
 }
 
-// printTargets judges issue #6's target at 640 KiB and states the 64 B overhead.
+// printTargets judges issue #6's target at 640 KiB and issue #12's at 64 B: C's extra
+// cost per frame over Go no more than the crossings its API needs per frame.
 func printTargets(out io.Writer, r *report) {
 	header := "\ntargets (paired medians)\n"
 	for _, s := range r.Sizes {
@@ -172,8 +190,15 @@ func printTargets(out io.Writer, r *report) {
 			}
 			fmt.Fprintf(out, "  C/Go frames/s at 640K                %7.3f  (target >= 0.90) %s\n", s.Ratio, verdict)
 		case 64:
+			budget := float64(r.CrossingsPerFrame) * s.CrossingNs
+			verdict := "met"
+			if s.OverheadNs > budget {
+				verdict = "MISSED"
+			}
 			fmt.Fprintf(out, "  C ABI per-frame overhead at 64 B     %7.1f ns (C − Go: %.1f vs %.1f ns a frame)\n",
 				s.OverheadNs, s.CNsPerFrame, s.GoNsPerFrame)
+			fmt.Fprintf(out, "  crossings it needs, %d × %.1f ns     %7.1f ns  (target overhead <= that) %s\n",
+				r.CrossingsPerFrame, s.CrossingNs, budget, verdict)
 		}
 	}
 }

@@ -23,9 +23,17 @@ import (
 const (
 	sideGo = "go"
 	sideC  = "c"
+	// The C APIs tp_bench_c.c drives (TP_BENCH_API).
+	cAPIBatch    = "batch"
+	cAPICallback = "callback"
 	// fragmentLimit is both sides' poll limit, as in tp-bench.
 	fragmentLimit = 256
 )
+
+// crossingsPerFrame are the calls into the library's Go side each C API makes per frame
+// on the busier side of the pipeline: commit-and-claim-next, or a batch poll for up to
+// fragmentLimit frames; claim and commit, or a callback and a re-check.
+var crossingsPerFrame = map[string]int{cAPIBatch: 1, cAPICallback: 2}
 
 // roundResult is one round of one side: the line tp_bench_c prints, or the same
 // figures from goRound.
@@ -51,6 +59,9 @@ type roundResult struct {
 	// slots - 1 behind: about Published when the consumer is the slower side, near 0
 	// when the producer is.
 	Waits uint64 `json:"waits"`
+	// CrossingNs is the mean cost of one call into the library's Go side, timed by the C
+	// side after its round (0 on the Go side).
+	CrossingNs float64 `json:"crossing_ns,omitempty"`
 }
 
 func (r *roundResult) drops() uint64 {
@@ -75,6 +86,7 @@ func (b *bench) cRound(ctx context.Context, s stream, descriptorStream int32) (r
 		"TP_BENCH_SLOTS="+strconv.Itoa(int(s.slots)),
 		"TP_BENCH_WARMUP_MS="+strconv.FormatInt(b.o.warmup.Milliseconds(), 10),
 		"TP_BENCH_WINDOW_MS="+strconv.FormatInt(b.o.window.Milliseconds(), 10),
+		"TP_BENCH_API="+b.o.cAPI,
 		"TP_TIMEOUT_MS="+strconv.FormatInt(setupTimeout.Milliseconds(), 10))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
