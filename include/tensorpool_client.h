@@ -28,6 +28,16 @@
  * announce), but a read the caller's code makes through a payload pointer past
  * the new end raises SIGBUS in the caller's thread, as any mmap'd file does.
  *
+ * Crossings: every call of a function of this API but tp_errmsg, tp_errcode,
+ * tp_err_str, tp_version and tp_polled_frame_is_valid enters the library's Go
+ * side, which costs tens of nanoseconds (tp-cabi-bench measures it). The hot
+ * path needs one such call per frame at most: tp_producer_offer_frame (copy
+ * and publish) or tp_producer_commit_and_claim_next (commit a claimed frame
+ * and claim the next) for producers, tp_consumer_poll_batch (up to its
+ * capacity of frames a call) with tp_polled_frame_is_valid (in C) for
+ * consumers. A frame handler costs a call back per frame, and
+ * tp_consumer_frame_is_valid one more.
+ *
  * Threads: any thread may call any function. Each handle serialises its own
  * calls; different handles do not contend. The library runs one thread of its
  * own per client for the Aeron conductor, the control plane and the leases'
@@ -43,7 +53,7 @@
  * for it, while its stats, progress, QoS and ids answer at once. Inside a
  * handler, on its own consumer (or that of any handler further out on the same
  * thread), these are refused with TP_ERR_BUSY, to be made after the poll
- * returns: tp_consumer_poll, tp_consumer_poll_frames,
+ * returns: tp_consumer_poll, tp_consumer_poll_frames, tp_consumer_poll_batch,
  * tp_consumer_try_read_frame, tp_consumer_send_qos, tp_consumer_get_stats,
  * tp_consumer_get_progress and tp_consumer_reattach. These answer as usual:
  * tp_consumer_frame_is_valid, tp_consumer_get_lease_id,

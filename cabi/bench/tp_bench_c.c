@@ -16,7 +16,10 @@
  *             is called back for each frame and asks tp_consumer_frame_is_valid.
  * After the round the consumer thread times TP_BENCH_CROSSING_CALLS calls of
  * tp_consumer_get_stream_id, the cheapest call into the library's Go side with a handle
- * to look up: the cost of one crossing as the data path pays it. A producer never waits for consumers,
+ * to look up: the cost of one crossing as the data path pays it. That and the two threads'
+ * CPU time per frame over the window are read from CLOCK_THREAD_CPUTIME_ID, which a thread
+ * waiting for a core does not advance: on a shared machine they hold where frames/s
+ * measures the scheduler. A producer never waits for consumers,
  * so to measure frames delivered rather than overwritten this one waits while it is more
  * than slots - 1 frames ahead of what the consumer has seen (a C11 atomic the consumer
  * stores after each poll, sequentially consistent as Go's sync/atomic store is, so both
@@ -79,12 +82,16 @@ typedef struct bench_stct
 {
     alignas(CACHE_LINE) atomic_uint_least64_t consumed; /* consumer_state_t.seen, after each poll */
     alignas(CACHE_LINE) atomic_bool stop;
+    atomic_int window; /* 0 before the window, 1 in it, 2 after: set by the consumer */
     alignas(CACHE_LINE) consumer_state_t cs;
     uint64_t window_frames;
     uint64_t window_ns;
+    uint64_t consumer_cpu_ns; /* the consumer thread's CPU time in the window */
     alignas(CACHE_LINE) uint64_t published;
     uint64_t busy;  /* claims and commits answered TP_ERR_BUSY */
     uint64_t waits; /* frames the producer waited for the consumer before claiming */
+    uint64_t producer_cpu_ns;    /* the producer thread's CPU time in the window */
+    uint64_t producer_published; /* frames it published in the window */
 
     tp_producer_t *producer;
     tp_consumer_t *consumer;
@@ -203,16 +210,23 @@ static int poll_batch(bench_t *b, tp_polled_frame_t *batch)
     return n;
 }
 
-/* The mean cost of one call into the library's Go side, in ns. */
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The mean CPU time of one call into the library's Go side, in ns. */
 static double time_crossing(const bench_t *b)
 {
     uint32_t stream = 0;
-    const uint64_t start = tp_example_now_ns();
+    const uint64_t start = thread_cpu_ns();
     for (uint64_t i = 0; i < b->crossing_calls; i++)
     {
         tp_consumer_get_stream_id(b->consumer, &stream);
     }
-    return (double)(tp_example_now_ns() - start) / (double)b->crossing_calls;
+    return (double)(thread_cpu_ns() - start) / (double)b->crossing_calls;
 }
 
 static void *consume(void *arg)
@@ -222,6 +236,7 @@ static void *consume(void *arg)
     uint64_t countdown = b->clock_every;
     uint64_t first_ns = 0;
     uint64_t first_frames = 0;
+    uint64_t first_cpu = 0;
     bool started = false;
     tp_polled_frame_t *batch = calloc(BATCH_CAPACITY, sizeof(tp_polled_frame_t));
     if (batch == NULL)
@@ -254,11 +269,15 @@ static void *consume(void *arg)
             started = true;
             first_ns = now;
             first_frames = st->frames;
+            first_cpu = thread_cpu_ns();
+            atomic_store(&b->window, 1);
         }
         if (now >= b->end_ns)
         {
             b->window_frames = st->frames - first_frames;
             b->window_ns = now - first_ns;
+            b->consumer_cpu_ns = thread_cpu_ns() - first_cpu;
+            atomic_store(&b->window, 2);
             break;
         }
         if (atomic_load(&b->stop))
@@ -285,8 +304,26 @@ static void *produce(void *arg)
     bool waiting = false;
     tp_slot_claim_t claim;
     bool open = false; /* batch: claim is the producer's open claim */
+    int window = 0;
+    uint64_t first_cpu = 0;
+    uint64_t first_published = 0;
     while (!atomic_load(&b->stop))
     {
+        int w = atomic_load_explicit(&b->window, memory_order_relaxed);
+        if (w != window)
+        {
+            window = w;
+            if (w == 1)
+            {
+                first_cpu = thread_cpu_ns();
+                first_published = published;
+            }
+            else
+            {
+                b->producer_cpu_ns = thread_cpu_ns() - first_cpu;
+                b->producer_published = published - first_published;
+            }
+        }
         if (published - consumed > ahead)
         {
             consumed = atomic_load(&b->consumed);
@@ -369,6 +406,11 @@ static void *produce(void *arg)
             thread_fail(b->producer_error, sizeof(b->producer_error), "tp_producer_commit_slot", err);
             break;
         }
+    }
+    if (window == 1) /* the window closed as the loop ended */
+    {
+        b->producer_cpu_ns = thread_cpu_ns() - first_cpu;
+        b->producer_published = published - first_published;
     }
     if (open)
     {
@@ -485,14 +527,18 @@ static bool run(const settings_t *s, bench_t *b)
         return false;
     }
     const double seconds = (double)b->window_ns / 1e9;
+    const double producer_cpu = b->producer_published > 0 ? (double)b->producer_cpu_ns / (double)b->producer_published : 0;
+    const double consumer_cpu = b->window_frames > 0 ? (double)b->consumer_cpu_ns / (double)b->window_frames : 0;
     const double rate = seconds > 0 ? (double)b->window_frames / seconds : 0;
     printf("{\"frames\":%llu,\"seconds\":%.9f,\"frames_per_sec\":%.3f,\"bytes_per_sec\":%.1f,"
            "\"bad\":%llu,\"torn\":%llu,\"drops_gap\":%llu,\"drops_late\":%llu,\"drops_invalid\":%llu,"
-           "\"producer_dropped\":%llu,\"published\":%llu,\"busy\":%llu,\"waits\":%llu,\"crossing_ns\":%.2f}\n",
+           "\"producer_dropped\":%llu,\"published\":%llu,\"busy\":%llu,\"waits\":%llu,\"crossing_ns\":%.2f,"
+           "\"producer_cpu_ns\":%.2f,\"consumer_cpu_ns\":%.2f}\n",
         (unsigned long long)b->window_frames, seconds, rate, rate * (double)s->payload_bytes,
         (unsigned long long)b->cs.bad, (unsigned long long)b->cs.torn, (unsigned long long)cs.drops_gap,
         (unsigned long long)cs.drops_late, (unsigned long long)cs.drops_invalid, (unsigned long long)ps.dropped,
-        (unsigned long long)b->published, (unsigned long long)b->busy, (unsigned long long)b->waits, b->crossing_ns);
+        (unsigned long long)b->published, (unsigned long long)b->busy, (unsigned long long)b->waits, b->crossing_ns,
+        producer_cpu, consumer_cpu);
     fflush(stdout);
     return true;
 }

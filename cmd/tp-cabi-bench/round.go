@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/tp"
 )
@@ -59,9 +61,15 @@ type roundResult struct {
 	// slots - 1 behind: about Published when the consumer is the slower side, near 0
 	// when the producer is.
 	Waits uint64 `json:"waits"`
-	// CrossingNs is the mean cost of one call into the library's Go side, timed by the C
-	// side after its round (0 on the Go side).
+	// CrossingNs is the mean CPU time of one call into the library's Go side, timed by
+	// the C side after its round (0 on the Go side).
 	CrossingNs float64 `json:"crossing_ns,omitempty"`
+	// The producer's CPU time per frame it published in the window, the consumer's per
+	// frame it took (CLOCK_THREAD_CPUTIME_ID, which a thread waiting for a core does not
+	// advance). The slower side's is its cost per frame; the faster side's includes its
+	// waiting (spinning) for the other.
+	ProducerCPUNs float64 `json:"producer_cpu_ns"`
+	ConsumerCPUNs float64 `json:"consumer_cpu_ns"`
 }
 
 func (r *roundResult) drops() uint64 {
@@ -120,31 +128,35 @@ type pad [64]byte
 // goBench is the Go round's shared state, laid out like tp_bench_c.c's bench_t.
 type goBench struct {
 	// Read-only while the goroutines run.
-	producer      *tp.Producer
-	consumer      *tp.Consumer
-	src           []byte
-	size          int
-	slots         uint64
-	clockEvery    int
-	startNs       int64
-	endNs         int64
-	shape         tp.Shape
-	_             pad
-	consumed      atomic.Uint64 // seen, stored by the consumer after each poll
-	_             pad
-	stop          atomic.Bool
-	_             pad
-	seen          uint64 // frames handed to the handler
-	frames        uint64 // of those, intact (Frame.Valid after reading)
-	bad           uint64 // intact frames whose length or seq stamp was wrong
-	torn          uint64 // frames overwritten while being read
-	windowFrames  uint64
-	windowNs      int64
-	_             pad
-	published     uint64
-	busy          uint64
-	waits         uint64
-	producerError error
+	producer       *tp.Producer
+	consumer       *tp.Consumer
+	src            []byte
+	size           int
+	slots          uint64
+	clockEvery     int
+	startNs        int64
+	endNs          int64
+	shape          tp.Shape
+	_              pad
+	consumed       atomic.Uint64 // seen, stored by the consumer after each poll
+	_              pad
+	stop           atomic.Bool
+	window         atomic.Int32 // 0 before the window, 1 in it, 2 after: set by the consumer
+	_              pad
+	seen           uint64 // frames handed to the handler
+	frames         uint64 // of those, intact (Frame.Valid after reading)
+	bad            uint64 // intact frames whose length or seq stamp was wrong
+	torn           uint64 // frames overwritten while being read
+	windowFrames   uint64
+	windowNs       int64
+	consumerCPUNs  int64
+	_              pad
+	published      uint64
+	busy           uint64
+	waits          uint64
+	producerCPUNs  int64
+	producerFrames uint64 // published in the window
+	producerError  error
 }
 
 // goRound does what tp_bench_c does, in this process through package tp: its own
@@ -206,6 +218,12 @@ func (b *bench) goRound(ctx context.Context, s stream, descriptorStream int32) (
 		r.FramesPerSec = float64(g.windowFrames) / seconds
 		r.BytesPerSec = r.FramesPerSec * float64(s.size)
 	}
+	if g.producerFrames > 0 {
+		r.ProducerCPUNs = float64(g.producerCPUNs) / float64(g.producerFrames)
+	}
+	if g.windowFrames > 0 {
+		r.ConsumerCPUNs = float64(g.consumerCPUNs) / float64(g.windowFrames)
+	}
 	return r, nil
 }
 
@@ -231,7 +249,7 @@ func (g *goBench) consume() {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	countdown := g.clockEvery
-	var firstNs int64
+	var firstNs, firstCPU int64
 	var firstFrames uint64
 	started := false
 	for {
@@ -244,10 +262,12 @@ func (g *goBench) consume() {
 		countdown = g.clockEvery
 		now := clock.Now().Nanos()
 		if !started && now >= g.startNs {
-			started, firstNs, firstFrames = true, now, g.frames
+			started, firstNs, firstFrames, firstCPU = true, now, g.frames, threadCPUNs()
+			g.window.Store(1)
 		}
 		if now >= g.endNs {
-			g.windowFrames, g.windowNs = g.frames-firstFrames, now-firstNs
+			g.windowFrames, g.windowNs, g.consumerCPUNs = g.frames-firstFrames, now-firstNs, threadCPUNs()-firstCPU
+			g.window.Store(2)
 			break
 		}
 		if g.stop.Load() {
@@ -263,8 +283,21 @@ func (g *goBench) produce() {
 	ahead := g.slots - 1
 	var published, consumed, busy, waits uint64
 	waiting := false
+	var window int32
+	var firstCPU int64
+	var firstPublished uint64
+	mark := func(w int32) { // the window opened (1) or closed (2)
+		if window = w; w == 1 {
+			firstCPU, firstPublished = threadCPUNs(), published
+		} else {
+			g.producerCPUNs, g.producerFrames = threadCPUNs()-firstCPU, published-firstPublished
+		}
+	}
 loop:
 	for !g.stop.Load() {
+		if w := g.window.Load(); w != window {
+			mark(w)
+		}
 		if published-consumed > ahead {
 			consumed = g.consumed.Load()
 			if !waiting && published-consumed > ahead {
@@ -296,8 +329,20 @@ loop:
 			break loop
 		}
 	}
+	if window == 1 { // the window closed as the loop ended
+		mark(2)
+	}
 	g.published, g.busy, g.waits = published, busy, waits
 	g.stop.Store(true)
+}
+
+// threadCPUNs is the calling thread's CPU time (the goroutine is locked to it).
+func threadCPUNs() int64 {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts) != nil {
+		return 0
+	}
+	return ts.Nano()
 }
 
 // retryable errors are the ones the C ABI reports as TP_ERR_BUSY.
