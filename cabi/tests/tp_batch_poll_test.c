@@ -11,10 +11,15 @@
  *   - once the producer has overwritten every slot, both checks report each frame of a
  *     batch kept since as overwritten, reading the slots still mapped;
  *   - after the next poll tp_consumer_frame_is_valid no longer answers for the old views;
- *   - tp_consumer_poll_frames returns the frames it handed to the handler.
+ *   - tp_consumer_poll_frames returns the frames it handed to the handler;
+ *   - frames beyond a batch's capacity come with the next calls, in order and intact: a
+ *     consumer in invoker mode, not running its duty cycle, holds the descriptors of the
+ *     producer's new epoch until it maps it, then takes them all in one poll.
  * Exit 0 when every check held.
  */
 #include "../examples/tp_example_common.h" /* first: it selects POSIX */
+
+#include <unistd.h>
 
 #include "tp_expect.h"
 
@@ -235,6 +240,125 @@ static bool run(const tp_example_settings_t *s, uint32_t slots, tp_producer_t *p
     return true;
 }
 
+/* Runs an invoker-mode client's duty cycle for about ms milliseconds. */
+static void work_for(tp_client_t *client, uint32_t ms)
+{
+    const uint64_t until = tp_example_now_ns() + (uint64_t)ms * 1000000ull;
+    while (tp_example_now_ns() < until)
+    {
+        tp_client_do_work(client);
+        tp_example_sleep_us(200);
+    }
+}
+
+/* The producer moves to a new epoch and publishes HELD_FRAMES frames before the consumer
+ * (its client in invoker mode) maps it: polls in between hold their descriptors; the poll
+ * after the mapping hands over CAPACITY of them and keeps the rest for the next calls. */
+#define HELD_FRAMES 20u
+
+static bool run_overflow(const tp_example_settings_t *s, tp_producer_t **producer)
+{
+    tp_context_t *ctx = NULL;
+    tp_client_t *client = NULL;
+    tp_consumer_t *consumer = NULL;
+    bool ok = false;
+    EXPECT_OK(tp_context_init(&ctx));
+    if (ctx == NULL || !tp_example_configure(ctx, s))
+    {
+        tp_context_close(ctx);
+        return false;
+    }
+    EXPECT_OK(tp_context_set_use_invoker(ctx, true));
+    /* Not the process id, the first client's: a driver grants a client id one lease a role. */
+    EXPECT_OK(tp_context_set_client_id(ctx, (uint32_t)getpid() + 1000000u));
+    tp_err_t err = tp_client_connect(ctx, &client);
+    if (err != TP_OK)
+    {
+        tp_example_fail("tp_client_connect (invoker)", err);
+        goto done;
+    }
+    if ((err = tp_attach_consumer(client, s->stream_id, &consumer)) != TP_OK)
+    {
+        tp_example_fail("tp_attach_consumer (invoker)", err);
+        goto done;
+    }
+    if ((err = tp_producer_reattach(producer)) != TP_OK)
+    {
+        tp_example_fail("tp_producer_reattach", err);
+        goto done;
+    }
+    tp_producer_stats_t ps;
+    EXPECT_OK(tp_producer_get_stats(*producer, &ps));
+    const uint64_t deadline = tp_example_now_ns() + s->timeout_ns;
+    while (!tp_producer_is_connected(*producer) || !tp_consumer_is_connected(consumer))
+    {
+        if (tp_example_now_ns() > deadline)
+        {
+            fprintf(stderr, "the invoker consumer did not connect in time\n");
+            goto done;
+        }
+        work_for(client, 1);
+    }
+    tp_consumer_stats_t cs;
+    EXPECT_OK(tp_consumer_get_stats(consumer, &cs));
+    if (cs.epoch == ps.epoch)
+    {
+        fprintf(stderr, "the consumer mapped the new epoch %llu before the test could hold it\n",
+            (unsigned long long)ps.epoch);
+        goto done;
+    }
+    publisher_t pub = {.producer = *producer, .payload_bytes = s->payload_bytes, .timeout_ns = s->timeout_ns};
+    tp_example_tensor(&pub.tensor, s->payload_bytes);
+    if (!publish(&pub, HELD_FRAMES))
+    {
+        goto done;
+    }
+    tp_polled_frame_t batch[CAPACITY];
+    for (uint32_t i = 0; i < 2 * HELD_FRAMES / CAPACITY + 2; i++) /* read every descriptor: all held */
+    {
+        EXPECT(tp_consumer_poll_batch(consumer, batch, CAPACITY, 64) == 0);
+    }
+    while (cs.epoch != ps.epoch)
+    {
+        if (tp_example_now_ns() > deadline)
+        {
+            fprintf(stderr, "the invoker consumer did not map epoch %llu in time\n", (unsigned long long)ps.epoch);
+            goto done;
+        }
+        work_for(client, 1);
+        EXPECT_OK(tp_consumer_get_stats(consumer, &cs));
+    }
+    uint32_t got = 0;
+    uint64_t next_seq = 0;
+    const int expected[] = {CAPACITY, CAPACITY, HELD_FRAMES - 2 * CAPACITY, 0};
+    for (int call = 0; call < 4; call++)
+    {
+        int n = tp_consumer_poll_batch(consumer, batch, CAPACITY, 64);
+        EXPECT(n == expected[call]);
+        for (int i = 0; i < n; i++)
+        {
+            const uint64_t seq = batch[i].view.seq_commit >> 1;
+            EXPECT(got == 0 || seq == next_seq);
+            EXPECT(tp_example_check_frame(&batch[i].view, s->payload_bytes));
+            EXPECT(tp_polled_frame_is_valid(&batch[i]));
+            EXPECT(tp_consumer_frame_is_valid(consumer, &batch[i].view));
+            next_seq = seq + 1;
+            got++;
+        }
+    }
+    EXPECT(got == HELD_FRAMES);
+    if (pub.open)
+    {
+        EXPECT_OK(tp_producer_abort_slot(*producer, &pub.claim));
+    }
+    ok = true;
+done:
+    tp_consumer_close(consumer);
+    tp_client_close(client);
+    tp_context_close(ctx);
+    return ok;
+}
+
 int main(void)
 {
     tp_example_settings_t s;
@@ -271,6 +395,9 @@ int main(void)
     else
     {
         ok = run(&s, slots, producer, consumer);
+        tp_consumer_close(consumer);
+        consumer = NULL;
+        ok = ok && run_overflow(&s, &producer);
     }
     tp_consumer_close(consumer);
     tp_producer_close(producer);

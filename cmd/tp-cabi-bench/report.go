@@ -208,6 +208,12 @@ func printTargets(out io.Writer, r *report) {
 		switch s.SizeBytes {
 		case 640 << 10:
 			fmt.Fprintf(out, "  C/Go frames/s at 640K                %7.3f  (target >= 0.90) %s\n", s.Ratio, verdict(s.Ratio >= 0.9))
+			cpu := 0.0
+			if s.CProducerCPUNs > 0 {
+				cpu = s.GoProducerCPUNs / s.CProducerCPUNs
+			}
+			fmt.Fprintf(out, "  Go/C producer CPU a frame at 640K    %7.3f  (%.0f vs %.0f ns; the same target, in CPU time) %s\n",
+				cpu, s.GoProducerCPUNs, s.CProducerCPUNs, verdict(cpu >= 0.9))
 		case 64:
 			budget := float64(r.CrossingsPerFrame) * s.CrossingNs
 			fmt.Fprintf(out, "  C ABI per-frame overhead at 64 B     %7.1f ns (C − Go: %.1f vs %.1f ns a frame)\n",
