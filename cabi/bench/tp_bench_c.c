@@ -19,7 +19,8 @@
  * to look up: the cost of one crossing as the data path pays it. That and the two threads'
  * CPU time per frame over the window are read from CLOCK_THREAD_CPUTIME_ID, which a thread
  * waiting for a core does not advance: on a shared machine they hold where frames/s
- * measures the scheduler. A producer never waits for consumers,
+ * measures the scheduler. Last, each side runs alone on one thread (solo): bursts of frames
+ * published, then taken, each phase timed the same way. A producer never waits for consumers,
  * so to measure frames delivered rather than overwritten this one waits while it is more
  * than slots - 1 frames ahead of what the consumer has seen (a C11 atomic the consumer
  * stores after each poll, sequentially consistent as Go's sync/atomic store is, so both
@@ -105,6 +106,8 @@ typedef struct bench_stct
     bool batch;
     uint64_t crossing_calls;
     double crossing_ns; /* one tp_consumer_get_stream_id, timed after the round */
+    double solo_producer_ns; /* CPU time a frame of each side alone (solo) */
+    double solo_consumer_ns;
     tp_tensor_header_t tensor;
     char producer_error[256];
     char consumer_error[256];
@@ -291,6 +294,59 @@ static void *consume(void *arg)
     return NULL;
 }
 
+/* Publishes one frame through the API in use: 1 published, 0 dropped or refused as busy
+ * (counted in *busy; to be retried), -1 failed (the message in b->producer_error). With the
+ * batch API *claim stays open between calls (*open). */
+static int publish_one(bench_t *b, tp_slot_claim_t *claim, bool *open, uint64_t *busy)
+{
+    tp_err_t err = TP_OK;
+    if (!b->batch || !*open)
+    {
+        err = tp_producer_try_claim_slot_by_size(b->producer, b->payload_bytes, claim);
+        if (err == TP_ERR_BUSY)
+        {
+            (*busy)++;
+            return 0;
+        }
+        if (err != TP_OK)
+        {
+            thread_fail(b->producer_error, sizeof(b->producer_error), "tp_producer_try_claim_slot_by_size", err);
+            return -1;
+        }
+        *open = true;
+    }
+    memcpy(claim->ptr, b->src, b->payload_bytes);
+    store_le64(claim->ptr, claim->seq);
+    tp_err_t next = TP_ERR_BUSY;
+    if (b->batch)
+    {
+        err = tp_producer_commit_and_claim_next(
+            b->producer, claim, b->payload_bytes, &b->tensor, b->meta_version, b->payload_bytes, &next);
+        if (next != TP_OK && next != TP_ERR_BUSY)
+        {
+            thread_fail(b->producer_error, sizeof(b->producer_error), "tp_producer_commit_and_claim_next (claim)", next);
+            return -1;
+        }
+    }
+    else
+    {
+        err = tp_producer_commit_slot(b->producer, claim, b->payload_bytes, &b->tensor, b->meta_version);
+    }
+    *open = next == TP_OK;
+    if (err == TP_ERR_BUSY)
+    {
+        (*busy)++; /* dropped (no subscriber, back-pressure): counted in the producer's stats */
+        return 0;
+    }
+    if (err != TP_OK)
+    {
+        thread_fail(b->producer_error, sizeof(b->producer_error),
+            b->batch ? "tp_producer_commit_and_claim_next" : "tp_producer_commit_slot", err);
+        return -1;
+    }
+    return 1;
+}
+
 static void *produce(void *arg)
 {
     bench_t *b = (bench_t *)arg;
@@ -303,7 +359,7 @@ static void *produce(void *arg)
     uint64_t waits = 0;
     bool waiting = false;
     tp_slot_claim_t claim;
-    bool open = false; /* batch: claim is the producer's open claim */
+    bool open = false;
     int window = 0;
     uint64_t first_cpu = 0;
     uint64_t first_published = 0;
@@ -335,77 +391,12 @@ static void *produce(void *arg)
             continue;
         }
         waiting = false;
-        if (b->batch)
+        int r = publish_one(b, &claim, &open, &busy);
+        if (r < 0)
         {
-            if (!open)
-            {
-                tp_err_t err = tp_producer_try_claim_slot_by_size(b->producer, b->payload_bytes, &claim);
-                if (err == TP_ERR_BUSY)
-                {
-                    busy++;
-                    continue;
-                }
-                if (err != TP_OK)
-                {
-                    thread_fail(b->producer_error, sizeof(b->producer_error), "tp_producer_try_claim_slot_by_size", err);
-                    break;
-                }
-                open = true;
-            }
-            memcpy(claim.ptr, b->src, b->payload_bytes);
-            store_le64(claim.ptr, claim.seq);
-            tp_err_t next = TP_OK;
-            tp_err_t err = tp_producer_commit_and_claim_next(
-                b->producer, &claim, b->payload_bytes, &b->tensor, b->meta_version, b->payload_bytes, &next);
-            if (err == TP_OK)
-            {
-                published++;
-            }
-            else if (err == TP_ERR_BUSY)
-            {
-                busy++; /* dropped: counted in the producer's stats */
-            }
-            else
-            {
-                thread_fail(b->producer_error, sizeof(b->producer_error), "tp_producer_commit_and_claim_next", err);
-                break;
-            }
-            open = next == TP_OK;
-            if (next != TP_OK && next != TP_ERR_BUSY)
-            {
-                thread_fail(b->producer_error, sizeof(b->producer_error), "tp_producer_commit_and_claim_next (claim)", next);
-                break;
-            }
-            busy += next == TP_ERR_BUSY ? 1u : 0u;
-            continue;
-        }
-        tp_err_t err = tp_producer_try_claim_slot_by_size(b->producer, b->payload_bytes, &claim);
-        if (err == TP_ERR_BUSY)
-        {
-            busy++;
-            continue;
-        }
-        if (err != TP_OK)
-        {
-            thread_fail(b->producer_error, sizeof(b->producer_error), "tp_producer_try_claim_slot_by_size", err);
             break;
         }
-        memcpy(claim.ptr, b->src, b->payload_bytes);
-        store_le64(claim.ptr, claim.seq);
-        err = tp_producer_commit_slot(b->producer, &claim, b->payload_bytes, &b->tensor, b->meta_version);
-        if (err == TP_OK)
-        {
-            published++;
-        }
-        else if (err == TP_ERR_BUSY)
-        {
-            busy++; /* dropped (no subscriber, back-pressure): counted in the producer's stats */
-        }
-        else
-        {
-            thread_fail(b->producer_error, sizeof(b->producer_error), "tp_producer_commit_slot", err);
-            break;
-        }
+        published += (uint64_t)r;
     }
     if (window == 1) /* the window closed as the loop ended */
     {
@@ -421,6 +412,83 @@ static void *produce(void *arg)
     b->waits = waits;
     atomic_store(&b->stop, true);
     return NULL;
+}
+
+/* Each side alone on this thread, after the round, SOLO_BURSTS times: publish a burst of
+ * frames (at most half the ring, so none is overwritten), then take them. The CPU time per
+ * frame of each phase is that side's cost with nothing running beside it to contend for
+ * cache lines, and no scheduler in the figure. */
+#define SOLO_BURSTS 200
+#define SOLO_MAX_BURST 256u
+
+static bool solo(bench_t *b)
+{
+    const uint64_t burst = b->slots / 2 < SOLO_MAX_BURST ? b->slots / 2 : SOLO_MAX_BURST;
+    tp_polled_frame_t *batch = calloc(BATCH_CAPACITY, sizeof(tp_polled_frame_t));
+    if (batch == NULL)
+    {
+        fprintf(stderr, "no memory for the batch\n");
+        return false;
+    }
+    consumer_state_t *st = &b->cs;
+    tp_slot_claim_t claim;
+    bool open = false;
+    uint64_t busy = 0;
+    uint64_t produce_ns = 0;
+    uint64_t consume_ns = 0;
+    uint64_t frames = 0;
+    bool ok = true;
+    /* First take what the round left published: the bursts must not lap it. */
+    for (int empty = 0; empty < 1000;)
+    {
+        int n = b->batch ? poll_batch(b, batch) : tp_consumer_poll_frames(b->consumer, on_frame, st, FRAGMENT_LIMIT);
+        empty = n > 0 ? 0 : empty + 1;
+    }
+    for (int i = 0; ok && i < SOLO_BURSTS; i++)
+    {
+        const uint64_t t0 = thread_cpu_ns();
+        uint64_t done = 0;
+        for (uint64_t tries = 0; done < burst && tries < 1000000; tries++)
+        {
+            int r = publish_one(b, &claim, &open, &busy);
+            if (r < 0)
+            {
+                fprintf(stderr, "solo: %s\n", b->producer_error);
+                ok = false;
+                break;
+            }
+            done += (uint64_t)r;
+        }
+        const uint64_t t1 = thread_cpu_ns();
+        const uint64_t before = st->seen;
+        for (uint64_t idle = 0; ok && st->seen - before < done;)
+        {
+            int n = b->batch ? poll_batch(b, batch) : tp_consumer_poll_frames(b->consumer, on_frame, st, FRAGMENT_LIMIT);
+            if (n < 0 || ++idle > 10000000)
+            {
+                fprintf(stderr, "solo: %d of %llu frames taken (%d: %s)\n", (int)(st->seen - before),
+                    (unsigned long long)done, n, tp_errmsg());
+                ok = false;
+            }
+            idle = n > 0 ? 0 : idle;
+        }
+        const uint64_t t2 = thread_cpu_ns();
+        produce_ns += t1 - t0;
+        consume_ns += t2 - t1;
+        frames += done;
+    }
+    if (open)
+    {
+        tp_producer_abort_slot(b->producer, &claim);
+    }
+    free(batch);
+    b->busy += busy;
+    if (frames > 0)
+    {
+        b->solo_producer_ns = (double)produce_ns / (double)frames;
+        b->solo_consumer_ns = (double)consume_ns / (double)frames;
+    }
+    return ok;
 }
 
 /* The clock is read every this many polls: about every 64 KiB of payload, at least every poll. */
@@ -511,6 +579,10 @@ static bool run(const settings_t *s, bench_t *b)
         return false;
     }
 
+    if (!solo(b))
+    {
+        return false;
+    }
     tp_producer_stats_t ps;
     tp_consumer_stats_t cs;
     if ((err = tp_producer_get_stats(b->producer, &ps)) != TP_OK)
@@ -533,12 +605,12 @@ static bool run(const settings_t *s, bench_t *b)
     printf("{\"frames\":%llu,\"seconds\":%.9f,\"frames_per_sec\":%.3f,\"bytes_per_sec\":%.1f,"
            "\"bad\":%llu,\"torn\":%llu,\"drops_gap\":%llu,\"drops_late\":%llu,\"drops_invalid\":%llu,"
            "\"producer_dropped\":%llu,\"published\":%llu,\"busy\":%llu,\"waits\":%llu,\"crossing_ns\":%.2f,"
-           "\"producer_cpu_ns\":%.2f,\"consumer_cpu_ns\":%.2f}\n",
+           "\"producer_cpu_ns\":%.2f,\"consumer_cpu_ns\":%.2f,\"solo_producer_ns\":%.2f,\"solo_consumer_ns\":%.2f}\n",
         (unsigned long long)b->window_frames, seconds, rate, rate * (double)s->payload_bytes,
         (unsigned long long)b->cs.bad, (unsigned long long)b->cs.torn, (unsigned long long)cs.drops_gap,
         (unsigned long long)cs.drops_late, (unsigned long long)cs.drops_invalid, (unsigned long long)ps.dropped,
         (unsigned long long)b->published, (unsigned long long)b->busy, (unsigned long long)b->waits, b->crossing_ns,
-        producer_cpu, consumer_cpu);
+        producer_cpu, consumer_cpu, b->solo_producer_ns, b->solo_consumer_ns);
     fflush(stdout);
     return true;
 }

@@ -52,6 +52,13 @@ type sizeReport struct {
 	CConsumerCPUNs      float64 `json:"c_consumer_cpu_ns"`
 	ProducerCPUOverhead float64 `json:"producer_cpu_overhead_ns"`
 	ConsumerCPUOverhead float64 `json:"consumer_cpu_overhead_ns"`
+	// The same of each side alone (roundResult.SoloProducerNs, SoloConsumerNs).
+	GoSoloProducerNs     float64 `json:"go_solo_producer_ns"`
+	CSoloProducerNs      float64 `json:"c_solo_producer_ns"`
+	GoSoloConsumerNs     float64 `json:"go_solo_consumer_ns"`
+	CSoloConsumerNs      float64 `json:"c_solo_consumer_ns"`
+	SoloProducerOverhead float64 `json:"solo_producer_overhead_ns"`
+	SoloConsumerOverhead float64 `json:"solo_consumer_overhead_ns"`
 	// Totals over every round, warm-up included: each must be 0.
 	Bad   uint64 `json:"bad"`
 	Drops uint64 `json:"drops"`
@@ -106,6 +113,8 @@ func (s *sizeReport) summarise() {
 	s.CrossingNs = median(s.measured(sideC, func(r *roundResult) float64 { return r.CrossingNs }))
 	s.GoProducerCPUNs, s.CProducerCPUNs, s.ProducerCPUOverhead = s.pairedCPU(func(r *roundResult) float64 { return r.ProducerCPUNs })
 	s.GoConsumerCPUNs, s.CConsumerCPUNs, s.ConsumerCPUOverhead = s.pairedCPU(func(r *roundResult) float64 { return r.ConsumerCPUNs })
+	s.GoSoloProducerNs, s.CSoloProducerNs, s.SoloProducerOverhead = s.pairedCPU(func(r *roundResult) float64 { return r.SoloProducerNs })
+	s.GoSoloConsumerNs, s.CSoloConsumerNs, s.SoloConsumerOverhead = s.pairedCPU(func(r *roundResult) float64 { return r.SoloConsumerNs })
 	if len(ratios) > 0 {
 		s.Ratio, s.RatioMin, s.RatioMax = median(ratios), slices.Min(ratios), slices.Max(ratios)
 		s.OverheadNs = median(overheads)
@@ -189,7 +198,8 @@ func printRound(out io.Writer, size int, r *roundResult) {
 	}
 	fmt.Fprintf(out, "  %5s %-2s %-7s %11.0f frames/s (%d frames in %.3fs), published %d (%.0f%% waited for the consumer), busy %d, bad %d, drops %d",
 		sizeName(size), r.Side, kind, r.FramesPerSec, r.Frames, r.Seconds, r.Published, waited, r.Busy, r.Bad, r.drops())
-	fmt.Fprintf(out, ", CPU a frame: producer %.1f ns, consumer %.1f ns", r.ProducerCPUNs, r.ConsumerCPUNs)
+	fmt.Fprintf(out, ", CPU a frame: producer %.1f ns, consumer %.1f ns; solo %.1f, %.1f ns",
+		r.ProducerCPUNs, r.ConsumerCPUNs, r.SoloProducerNs, r.SoloConsumerNs)
 	if r.CrossingNs > 0 {
 		fmt.Fprintf(out, ", crossing %.1f ns", r.CrossingNs)
 	}
@@ -214,6 +224,12 @@ func printTargets(out io.Writer, r *report) {
 			}
 			fmt.Fprintf(out, "  Go/C producer CPU a frame at 640K    %7.3f  (%.0f vs %.0f ns; the same target, in CPU time) %s\n",
 				cpu, s.GoProducerCPUNs, s.CProducerCPUNs, verdict(cpu >= 0.9))
+			solo := 0.0
+			if s.CSoloProducerNs > 0 {
+				solo = s.GoSoloProducerNs / s.CSoloProducerNs
+			}
+			fmt.Fprintf(out, "  Go/C solo producer CPU at 640K       %7.3f  (%.0f vs %.0f ns) %s\n",
+				solo, s.GoSoloProducerNs, s.CSoloProducerNs, verdict(solo >= 0.9))
 		case 64:
 			budget := float64(r.CrossingsPerFrame) * s.CrossingNs
 			fmt.Fprintf(out, "  C ABI per-frame overhead at 64 B     %7.1f ns (C − Go: %.1f vs %.1f ns a frame)\n",
@@ -222,8 +238,13 @@ func printTargets(out io.Writer, r *report) {
 				s.ProducerCPUOverhead, s.CProducerCPUNs, s.GoProducerCPUNs)
 			fmt.Fprintf(out, "  CPU a frame, consumer C − Go         %7.1f ns (%.1f vs %.1f ns)\n",
 				s.ConsumerCPUOverhead, s.CConsumerCPUNs, s.GoConsumerCPUNs)
-			fmt.Fprintf(out, "  crossings it needs, %d × %.1f ns CPU %7.1f ns  (target: overhead <= that) wall %s, producer CPU %s\n",
-				r.CrossingsPerFrame, s.CrossingNs, budget, verdict(s.OverheadNs <= budget), verdict(s.ProducerCPUOverhead <= budget))
+			fmt.Fprintf(out, "  solo CPU a frame, producer C − Go    %7.1f ns (%.1f vs %.1f ns)\n",
+				s.SoloProducerOverhead, s.CSoloProducerNs, s.GoSoloProducerNs)
+			fmt.Fprintf(out, "  solo CPU a frame, consumer C − Go    %7.1f ns (%.1f vs %.1f ns)\n",
+				s.SoloConsumerOverhead, s.CSoloConsumerNs, s.GoSoloConsumerNs)
+			fmt.Fprintf(out, "  crossings it needs, %d × %.1f ns CPU %7.1f ns  (target: overhead <= that) wall %s, CPU %s, solo producer %s, solo consumer %s\n",
+				r.CrossingsPerFrame, s.CrossingNs, budget, verdict(s.OverheadNs <= budget), verdict(s.ProducerCPUOverhead <= budget),
+				verdict(s.SoloProducerOverhead <= budget), verdict(s.SoloConsumerOverhead <= budget))
 		}
 	}
 }

@@ -70,6 +70,10 @@ type roundResult struct {
 	// waiting (spinning) for the other.
 	ProducerCPUNs float64 `json:"producer_cpu_ns"`
 	ConsumerCPUNs float64 `json:"consumer_cpu_ns"`
+	// Each side alone on one thread after the round (solo): CPU time per frame of
+	// publishing bursts of frames, and of taking them.
+	SoloProducerNs float64 `json:"solo_producer_ns"`
+	SoloConsumerNs float64 `json:"solo_consumer_ns"`
 }
 
 func (r *roundResult) drops() uint64 {
@@ -157,6 +161,8 @@ type goBench struct {
 	producerCPUNs  int64
 	producerFrames uint64 // published in the window
 	producerError  error
+	soloProducerNs float64
+	soloConsumerNs float64
 }
 
 // goRound does what tp_bench_c does, in this process through package tp: its own
@@ -206,6 +212,11 @@ func (b *bench) goRound(ctx context.Context, s stream, descriptorStream int32) (
 	if g.producerError != nil {
 		return r, g.producerError
 	}
+	soloErr := make(chan error, 1)
+	go func() { soloErr <- g.solo() }()
+	if err := <-soloErr; err != nil {
+		return r, err
+	}
 	ps, cst := p.Stats(), cs.Stats()
 	if ps.LeaseLosses+cst.LeaseLosses > 0 {
 		return r, errors.New("a lease was lost during the round")
@@ -213,7 +224,8 @@ func (b *bench) goRound(ctx context.Context, s stream, descriptorStream int32) (
 	seconds := float64(g.windowNs) / 1e9
 	r = roundResult{Frames: g.windowFrames, Seconds: seconds, Bad: g.bad, Torn: g.torn,
 		DropsGap: cst.DropsGap, DropsLate: cst.DropsLate, DropsInvalid: cst.DropsInvalid,
-		ProducerDropped: ps.Dropped, Published: g.published, Busy: g.busy, Waits: g.waits}
+		ProducerDropped: ps.Dropped, Published: g.published, Busy: g.busy, Waits: g.waits,
+		SoloProducerNs: g.soloProducerNs, SoloConsumerNs: g.soloConsumerNs}
 	if seconds > 0 {
 		r.FramesPerSec = float64(g.windowFrames) / seconds
 		r.BytesPerSec = r.FramesPerSec * float64(s.size)
@@ -307,26 +319,15 @@ loop:
 			continue
 		}
 		waiting = false
-		c, err := g.producer.Claim(g.size)
-		if err != nil {
-			if retryable(err) {
-				busy++
-				continue
-			}
-			g.producerError = fmt.Errorf("claim: %w", err)
+		ok, err := g.publishOne()
+		switch {
+		case err != nil:
+			g.producerError = err
 			break loop
-		}
-		p := c.Payload()
-		copy(p, g.src)
-		binary.LittleEndian.PutUint64(p, c.Seq())
-		switch err := c.Commit(g.shape); {
-		case err == nil:
+		case ok:
 			published++
-		case retryable(err):
-			busy++ // dropped: counted in the producer's stats
 		default:
-			g.producerError = fmt.Errorf("commit: %w", err)
-			break loop
+			busy++ // refused or dropped: counted in the producer's stats
 		}
 	}
 	if window == 1 { // the window closed as the loop ended
@@ -336,6 +337,56 @@ loop:
 	g.stop.Store(true)
 }
 
+// soloBursts and soloMaxBurst are tp_bench_c.c's SOLO_BURSTS and SOLO_MAX_BURST.
+const (
+	soloBursts   = 200
+	soloMaxBurst = 256
+)
+
+// solo is tp_bench_c.c's solo: each side alone on one thread, after the round.
+func (g *goBench) solo() error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	burst := min(g.slots/2, soloMaxBurst)
+	var produceNs, consumeNs int64
+	var frames uint64
+	for empty := 0; empty < 1000; { // first take what the round left published
+		if g.consumer.Poll(fragmentLimit) > 0 {
+			empty = 0
+		} else {
+			empty++
+		}
+	}
+	for range soloBursts {
+		t0 := threadCPUNs()
+		var done uint64
+		for tries := 0; done < burst && tries < 1000000; tries++ {
+			published, err := g.publishOne()
+			if err != nil {
+				return fmt.Errorf("solo: %w", err)
+			}
+			if published {
+				done++
+			}
+		}
+		t1 := threadCPUNs()
+		before := g.seen
+		for idle := 0; g.seen-before < done; {
+			if g.consumer.Poll(fragmentLimit) > 0 {
+				idle = 0
+			} else if idle++; idle > 10000000 {
+				return fmt.Errorf("solo: %d of %d frames taken", g.seen-before, done)
+			}
+		}
+		t2 := threadCPUNs()
+		produceNs, consumeNs, frames = produceNs+t1-t0, consumeNs+t2-t1, frames+done
+	}
+	if frames > 0 {
+		g.soloProducerNs, g.soloConsumerNs = float64(produceNs)/float64(frames), float64(consumeNs)/float64(frames)
+	}
+	return nil
+}
+
 // threadCPUNs is the calling thread's CPU time (the goroutine is locked to it).
 func threadCPUNs() int64 {
 	var ts unix.Timespec
@@ -343,6 +394,29 @@ func threadCPUNs() int64 {
 		return 0
 	}
 	return ts.Nano()
+}
+
+// publishOne claims, fills and commits one frame: false without an error when the claim
+// was refused or the frame dropped for a reason to retry.
+func (g *goBench) publishOne() (bool, error) {
+	c, err := g.producer.Claim(g.size)
+	if err != nil {
+		if retryable(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("claim: %w", err)
+	}
+	p := c.Payload()
+	copy(p, g.src)
+	binary.LittleEndian.PutUint64(p, c.Seq())
+	switch err := c.Commit(g.shape); {
+	case err == nil:
+		return true, nil
+	case retryable(err):
+		return false, nil
+	default:
+		return false, fmt.Errorf("commit: %w", err)
+	}
 }
 
 // retryable errors are the ones the C ABI reports as TP_ERR_BUSY.
