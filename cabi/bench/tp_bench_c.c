@@ -572,14 +572,16 @@ static bool run(const settings_t *s, bench_t *b)
     }
     pthread_join(producer_thread, NULL);
     pthread_join(consumer_thread, NULL);
-    free(src);
     if (b->producer_error[0] != '\0' || b->consumer_error[0] != '\0')
     {
         fprintf(stderr, "%s%s%s\n", b->producer_error, b->producer_error[0] != '\0' ? "; " : "", b->consumer_error);
+        free(src);
         return false;
     }
-
-    if (!solo(b))
+    const bool solo_ok = solo(b); /* it copies from src too */
+    free(src);
+    b->src = NULL;
+    if (!solo_ok)
     {
         return false;
     }
