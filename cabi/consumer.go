@@ -133,11 +133,13 @@ func (tc *tpConsumer) onFrame(f *tp.Frame) {
 	tc.pending = true
 }
 
-// startPoll forgets what the previous poll delivered: its views are no longer valid.
+// startPoll forgets what the previous poll delivered: its views are no longer valid. The
+// pointers into its mappings are cleared, not just sliced off: the garbage collector
+// scans whole backing arrays, and a mapping released may have its addresses reused.
 func (tc *tpConsumer) startPoll() {
-	tc.marks = tc.marks[:0]
-	clear(tc.overflow) // drop the pointers into a mapping about to be released
-	tc.overflow, tc.overflowAt = tc.overflow[:0], 0
+	clear(tc.marks)
+	clear(tc.overflow)
+	tc.marks, tc.overflow, tc.overflowAt = tc.marks[:0], tc.overflow[:0], 0
 }
 
 // frameValid is tp_consumer_frame_is_valid for v, one of the frames the last poll
