@@ -135,6 +135,12 @@ tp_err_t tp_context_set_consumer_max_rate_hz(tp_context_t *ctx, uint64_t rate_hz
 /* Ask the producer, in ConsumerHello, for a per-consumer descriptor or control stream. */
 tp_err_t tp_context_set_consumer_descriptor_request(tp_context_t *ctx, const char *channel, int32_t stream_id);
 tp_err_t tp_context_set_consumer_control_request(tp_context_t *ctx, const char *channel, int32_t stream_id);
+/* The wire spec version the client's producers and attach requests speak: "1.1" (the
+ * default) or "1.2", else TP_ERR_ARG. Consumers and the driver read either version; a
+ * producer speaking "1.2" carries trace ids (tp_producer_offer_frame_traced,
+ * tp_producer_set_claim_trace_id), and a consumer speaking it maps the strides wire v1.2
+ * allows (any power-of-two multiple of 64). Extension: the reference C client has none. */
+tp_err_t tp_context_set_wire_version(tp_context_t *ctx, const char *version);
 
 /* ---- Client: one Aeron connection shared by everything attached through it. ---- */
 /* Waits up to the attach timeout for an active media driver (TP_ERR_AERON when there is none). */
@@ -171,6 +177,16 @@ tp_err_t tp_producer_offer_frame(
     uint32_t values_len,
     const tp_tensor_header_t *tensor,
     uint32_t meta_version);
+/* tp_producer_offer_frame with the frame's TraceLink trace id (0: none), which a producer
+ * speaking wire "1.2" (tp_context_set_wire_version) carries in its FrameDescriptor and one
+ * speaking "1.1" drops. Extension: the reference C client has none. */
+tp_err_t tp_producer_offer_frame_traced(
+    tp_producer_t *producer,
+    const uint8_t *payload,
+    uint32_t values_len,
+    const tp_tensor_header_t *tensor,
+    uint32_t meta_version,
+    uint64_t trace_id);
 
 /* Open the next frame in pool pool_id (or the smallest pool holding values_len bytes). */
 tp_err_t tp_producer_try_claim_slot(tp_producer_t *producer, uint16_t pool_id, tp_slot_claim_t *claim);
@@ -182,6 +198,9 @@ tp_err_t tp_producer_commit_slot(
     uint32_t values_len,
     const tp_tensor_header_t *tensor,
     uint32_t meta_version);
+/* Set the trace id the claimed frame carries once committed (as tp_producer_offer_frame_traced);
+ * TP_ERR_ARG when claim is not the producer's open claim. Extension. */
+tp_err_t tp_producer_set_claim_trace_id(tp_producer_t *producer, tp_slot_claim_t *claim, uint64_t trace_id);
 
 /* ---- Producer metadata (wire spec §10.3); setters bump meta_version. ---- */
 tp_err_t tp_producer_metadata_version(const tp_producer_t *producer, uint32_t *meta_version);
@@ -250,6 +269,10 @@ tp_err_t tp_consumer_get_progress(
     uint64_t *bytes_filled,
     uint8_t *state,
     bool *available);
+/* The TraceLink trace id of the frame view shows (0: none, always from a producer speaking
+ * wire "1.1"), for the frame the consumer handed out last (a handler's view, or
+ * tp_consumer_try_read_frame's); TP_ERR_ARG for an older one. Extension. */
+tp_err_t tp_consumer_frame_trace_id(const tp_consumer_t *consumer, const tp_frame_view_t *view, uint64_t *trace_id);
 tp_err_t tp_consumer_get_lease_id(const tp_consumer_t *consumer, uint64_t *lease_id);
 tp_err_t tp_consumer_get_stream_id(const tp_consumer_t *consumer, uint32_t *stream_id);
 tp_err_t tp_consumer_get_consumer_id(const tp_consumer_t *consumer, uint32_t *consumer_id);

@@ -66,7 +66,7 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 		Consumer: consumer.Config{
 			StreamID: streamID, ConsumerID: id, AllowedBaseDirs: o.AllowedBaseDirs,
 			Mode: o.Consumer.Mode, MaxRateHz: o.Consumer.MaxRateHz, FreshnessNs: o.Consumer.FreshnessNs,
-			QosIntervalNs: o.QosInterval.Nanoseconds(), Progress: o.Consumer.Progress,
+			QosIntervalNs: o.QosInterval.Nanoseconds(), Progress: o.Consumer.Progress, WireVersion: o.WireVersion,
 			DescriptorChannel: o.Consumer.DescriptorChannel, DescriptorStreamID: o.Consumer.DescriptorStreamID,
 			ControlChannel: o.Consumer.ControlChannel, ControlStreamID: o.Consumer.ControlStreamID,
 		},

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tensorpool/tensorpool/agents/controlplane"
+	"github.com/tensorpool/tensorpool/agents/driverclient"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
@@ -118,8 +119,10 @@ func (c *Client) request(ctx context.Context, msg []byte, answer wire.MessageID,
 	return nil
 }
 
-// correlationID is unique within the process: the high half is the client id, as for
-// the driver clients, the low half counts down from the top so it never meets theirs.
+// correlationID is unique within the process and, seeded at random per Client, unlikely
+// to meet a stale response of an earlier run (Driver spec Appendix B.1): the high half is
+// the client id, as for the driver clients, and the low half has bit 30 set, which theirs
+// never have (driverclient.CorrelationLowMask).
 func (c *Client) correlationID(clientID uint32) int64 {
-	return int64(clientID)<<32 | int64(0x7fff_ffff-c.requests.Add(1)&0x3fff_ffff)
+	return int64(clientID)<<32 | int64(1<<30|(c.requestSeed+uint32(c.requests.Add(1)))&driverclient.CorrelationLowMask)
 }

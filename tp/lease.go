@@ -31,6 +31,8 @@ type lease struct {
 	// Stats and LeaseID on any goroutine.
 	losses atomic.Uint64
 	id     atomic.Uint64
+	// node is the live lease's TraceLink node id plus one (0: none), for NodeID.
+	node atomic.Uint64
 }
 
 // newLease registers a driver client on hub. onControl, if not nil, receives the
@@ -46,6 +48,7 @@ func newLease(hub *controlplane.Hub, o *Options, clientID uint32, role wire.Role
 			PublishMode:           wire.PublishModeRequireExisting,
 			ExpectedLayoutVersion: shm.LayoutVersion,
 			KeepaliveInterval:     o.KeepaliveInterval,
+			WireVersion:           o.WireVersion,
 		},
 		OnEvent:   l.onEvent,
 		OnControl: onControl,
@@ -62,14 +65,26 @@ func (l *lease) onEvent(e driverclient.Effect) {
 	case driverclient.Granted:
 		l.granted = true
 		l.id.Store(e.Grant.LeaseID)
+		l.node.Store(0)
+		if node, ok := e.Grant.Node(); ok {
+			l.node.Store(uint64(node) + 1)
+		}
 	case driverclient.Lost:
 		l.lost = true
 		l.lastLoss, l.lastRevoke = e.Reason, e.Revoked.Reason
 		l.losses.Add(1)
 		l.id.Store(0)
+		l.node.Store(0)
 	case driverclient.Detached:
 		l.id.Store(0)
+		l.node.Store(0)
 	}
+}
+
+// nodeID is the live lease's TraceLink node id; ok is false without one.
+func (l *lease) nodeID() (uint32, bool) {
+	n := l.node.Load()
+	return uint32(n - 1), n != 0
 }
 
 // service runs the driver client's timers, starting to attach once its control stream

@@ -233,7 +233,7 @@ func (r *producerRole) OnStart(proc *process.Process) {
 		return
 	}
 	r.ctl, r.startErr = producer.NewController(r.streamID, producer.Config{ProducerID: r.clientID, Clock: clock.Now,
-		QosIntervalNs: o.QosInterval.Nanoseconds(), Consumers: consumers, AssignedByDriver: true})
+		QosIntervalNs: o.QosInterval.Nanoseconds(), Consumers: consumers, AssignedByDriver: true, WireVersion: o.WireVersion})
 	r.epochs.Post(epochPost{why: ErrNotAttached})
 }
 
@@ -340,7 +340,7 @@ func (r *producerRole) publications() int {
 // mapGrant maps a grant's regions read-write; they become the frame path's epoch once
 // the descriptor publication is in place.
 func (r *producerRole) mapGrant(g *wire.ShmAttachResponse) {
-	layout := producer.Layout{StreamID: g.StreamID, Epoch: g.Epoch, Nslots: g.HeaderNslots}
+	layout := producer.Layout{StreamID: g.StreamID, Epoch: g.Epoch, Nslots: g.HeaderNslots, WireVersion: r.o.WireVersion}
 	uris := make([]string, len(g.PayloadPools))
 	for i, pool := range g.PayloadPools {
 		layout.Pools = append(layout.Pools, producer.PoolSpec{PoolID: pool.PoolID, StrideBytes: pool.StrideBytes})
@@ -488,7 +488,16 @@ func (p *Producer) Offer(t Tensor) error {
 	if !t.header(&p.hdr) {
 		return ErrInvalidTensor
 	}
-	return resultErr(p.cur.Offer(t.Data, &p.hdr))
+	if t.TraceID == 0 {
+		return resultErr(p.cur.Offer(t.Data, &p.hdr))
+	}
+	c, r := p.cur.Claim(len(t.Data))
+	if r != producer.OK {
+		return resultErr(r)
+	}
+	copy(c.Payload(), t.Data)
+	c.SetTraceID(t.TraceID)
+	return resultErr(p.cur.Commit(c, &p.hdr))
 }
 
 // Claim opens a frame of size bytes to be written in place (zero copy): fill

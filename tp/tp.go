@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -65,6 +66,12 @@ type Options struct {
 	// AeronDir (an in-memory one in tests, another backend); the Client does not close it.
 	// If it leaves its conductor to its caller, the Client's duty cycle runs it.
 	Transport transport.Client
+	// WireVersion is the wire spec version this Client's producers and driver clients
+	// speak: the layout of their FrameDescriptors, FrameProgress and attach requests
+	// (wire.Version); default wire.V1_1. Consumers and the driver read either version,
+	// whatever this says; a producer speaking V1_2 carries trace ids
+	// (Claim.SetTraceID) and leaves the slot index to the consumers (Wire spec v1.2).
+	WireVersion wire.Version
 	// Invoker leaves the Client's duty cycle (the control plane, the leases, the timers of
 	// every producer and consumer) to the caller, who calls DoWork regularly, at least
 	// every KeepaliveInterval/10, from one goroutine; otherwise a goroutine of the Client
@@ -108,8 +115,9 @@ type Client struct {
 	proc   *process.Process
 	log    *slog.Logger
 	nextID atomic.Uint32
-	// requests numbers Detach requests (correlationID).
-	requests atomic.Int64
+	// requests numbers Detach requests from requestSeed, drawn at random (correlationID).
+	requests    atomic.Int64
+	requestSeed uint32
 
 	mu      sync.Mutex
 	closed  bool
@@ -129,7 +137,7 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{opts: o, closers: map[closer]struct{}{}}
+	c := &Client{opts: o, closers: map[closer]struct{}{}, requestSeed: rand.Uint32()}
 	c.nextID.Store(o.ClientID)
 	// A deadline on ctx bounds the wait for the media driver too.
 	var wait time.Duration
@@ -193,6 +201,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.QosInterval <= 0 {
 		o.QosInterval = time.Second
+	}
+	if !o.WireVersion.Valid() {
+		return o, fmt.Errorf("%w: WireVersion %v is not a wire spec version this client speaks (1.1, 1.2)", ErrInvalidOptions, o.WireVersion)
 	}
 	switch o.Consumer.Mode {
 	case 0:

@@ -143,7 +143,7 @@ func TestAgent_AttachRefusalsCarryTheRightCode(t *testing.T) {
 		fragment string
 	}{
 		{"duplicate producer §5", producerRequest(7, 10000, 70), wire.CodeRejected, "already has a producer"},
-		{"client id already attached §4.8", consumerRequest(8, 10000, 1), wire.CodeRejected, "already holds lease"},
+		{"client id already attached §4.8", consumerRequest(8, 10000, 1), wire.CodeRejected, ClientIDTaken},
 		{"unknown stream, REQUIRE_EXISTING §4.2", consumerRequest(9, 4242, 9), wire.CodeRejected, "not provisioned"},
 		{"wrong layout version §4.3", wrongLayout, wire.CodeRejected, "expectedLayoutVersion 9"},
 		{"hugepages unavailable §4.3", hugepages, wire.CodeRejected, "hugepage"},

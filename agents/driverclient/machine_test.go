@@ -18,6 +18,7 @@ func testParams() Params {
 		AttachTimeout: 100 * time.Millisecond, KeepaliveInterval: 50 * time.Millisecond,
 		BackoffMin: 10 * time.Millisecond, BackoffMax: 40 * time.Millisecond,
 		DetachTimeout: 100 * time.Millisecond,
+		Rand:          func() uint32 { return 1 }, // the correlation seed: ids start at clientId<<32 + 1
 	}
 }
 
@@ -46,7 +47,7 @@ func attached(t *testing.T, now uint64) *Machine {
 	m := NewMachine(testParams())
 	e := m.Start(now)
 	g := grant(e[0].Attach.CorrelationID, now)
-	require.Equal(t, []EffectKind{Granted}, kinds(m.OnAttachResponse(&g, now)))
+	require.Equal(t, []EffectKind{Granted, SendKeepalive}, kinds(m.OnAttachResponse(&g, now)))
 	return m
 }
 
@@ -63,7 +64,7 @@ func TestMachine_AttachThenKeepaliveAtTheInterval(t *testing.T) {
 
 	g := grant(req.CorrelationID, 0)
 	e = m.OnAttachResponse(&g, 0)
-	require.Equal(t, []EffectKind{Granted}, kinds(e))
+	require.Equal(t, []EffectKind{Granted, SendKeepalive}, kinds(e))
 	require.Equal(t, uint64(3), e[0].Grant.LeaseID)
 	require.Equal(t, Attached, m.State())
 
@@ -273,6 +274,6 @@ func TestMachine_LateGrantOfEarlierAttemptIsGivenBack(t *testing.T) {
 
 	current := grant(second, 130*ms)
 	current.LeaseID = 4
-	require.Equal(t, []EffectKind{Granted}, kinds(m.OnAttachResponse(&current, 130*ms)))
+	require.Equal(t, []EffectKind{Granted, SendKeepalive}, kinds(m.OnAttachResponse(&current, 130*ms)))
 	require.Empty(t, m.OnAttachResponse(&current, 131*ms), "a duplicate of the live grant is not given back")
 }

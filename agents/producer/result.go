@@ -35,6 +35,8 @@ const (
 	DropPublicationClosed
 	DropMaxPositionExceeded
 	DropPublicationError
+	// ErrSeqRegressed: ClaimAt with a sequence number below the producer's next one.
+	ErrSeqRegressed
 	resultCount
 )
 
@@ -57,6 +59,7 @@ var resultText = [resultCount]string{
 	DropPublicationClosed:    "publication closed",
 	DropMaxPositionExceeded:  "publication max position exceeded",
 	DropPublicationError:     "publication error",
+	ErrSeqRegressed:          "sequence number below the next one (§15.2)",
 }
 
 func (r Result) String() string {

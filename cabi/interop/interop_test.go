@@ -31,6 +31,7 @@ func init() { nextControl.Store(47000) }
 // need to reach the same driver.
 type stack struct {
 	client *tp.Client
+	opts   tp.Options // the client's, for more clients of the same driver
 	env    map[string]string
 }
 
@@ -42,9 +43,20 @@ func startStack(t *testing.T) *stack {
 // startStackWith is startStack with the driver's configuration adjusted by tune.
 func startStackWith(t *testing.T, tune func(*config.DriverConfig)) *stack {
 	t.Helper()
+	return startStackOf(t, tune, testStream)
+}
+
+// startStackOf is startStackWith whose driver serves the given streams, each like
+// testStream.
+func startStackOf(t *testing.T, tune func(*config.DriverConfig), streams ...uint32) *stack {
+	t.Helper()
 	control := nextControl.Add(2)
 	base := t.TempDir()
-	cfg, err := config.Local(base, control, config.StreamSpec{StreamID: testStream, Slots: testSlots, Strides: []uint32{payloadBytes, 64 << 10}})
+	var specs []config.StreamSpec
+	for _, id := range streams {
+		specs = append(specs, config.StreamSpec{StreamID: id, Slots: testSlots, Strides: []uint32{payloadBytes, 64 << 10}})
+	}
+	cfg, err := config.Local(base, control, specs...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +85,7 @@ func startStackWith(t *testing.T, tune func(*config.DriverConfig)) *stack {
 			t.Errorf("Client.Close: %v", err)
 		}
 	})
-	return &stack{client: c, env: map[string]string{
+	return &stack{client: c, opts: opts, env: map[string]string{
 		"TP_AERON_DIR":            aeronDir,
 		"TP_CONTROL_CHANNEL":      "aeron:ipc",
 		"TP_CONTROL_STREAM_ID":    strconv.Itoa(int(control)),
@@ -173,11 +185,17 @@ type goConsumer struct {
 
 func (s *stack) goConsumer(t *testing.T) *goConsumer {
 	t.Helper()
+	return s.goConsumerOn(t, testStream)
+}
+
+// goConsumerOn is a goConsumer of stream.
+func (s *stack) goConsumerOn(t *testing.T, stream uint32) *goConsumer {
+	t.Helper()
 	g := &goConsumer{}
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	scratch := make([]byte, 64<<10)
-	cs, err := s.client.NewConsumer(ctx, testStream, func(f *tp.Frame) {
+	cs, err := s.client.NewConsumer(ctx, stream, func(f *tp.Frame) {
 		n := copy(scratch, f.Payload())
 		if !f.Valid() {
 			return // overwritten while copied: counted as late by the consumer

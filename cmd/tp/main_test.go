@@ -104,7 +104,7 @@ func TestHelpListsTheCommands(t *testing.T) {
 	}
 	require.Equal(t, []string{"check", "help", "inspect", "media-driver", "run", "version"}, names)
 
-	for _, sub := range []string{"check", "inspect", "media-driver", "version", "run", "run driver", "run supervisor", "run discovery", "run registry"} {
+	for _, sub := range []string{"check", "inspect", "media-driver", "version", "run", "run driver", "run supervisor", "run discovery", "run registry", "run bridge", "run ratelimiter"} {
 		r := tp(t, append(strings.Fields(sub), "--help")...)
 		require.Equal(t, exitOK, r.code, sub)
 		require.Contains(t, r.stdout, "Usage:\n  tp "+sub, sub)
