@@ -36,9 +36,14 @@ func (cs *Consumer) Attached() bool {
 }
 
 // Status is Attached and Err together, for a loop that checks both after each Poll:
-// whether the consumer is attached, and the last control-path problem, cleared.
+// whether the consumer is attached, and the last control-path problem, cleared. It takes
+// no lock while there is no problem to report.
 func (cs *Consumer) Status() (attached bool, err error) {
-	return cs.Attached(), cs.Err()
+	attached = !cs.closed.Load() && cs.role.Live()
+	if !cs.role.ErrPending() {
+		return attached, nil
+	}
+	return attached, cs.Err()
 }
 
 // HeaderIndex is the header slot (and payload slot) the frame occupies.

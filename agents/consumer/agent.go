@@ -90,6 +90,10 @@ type Agent struct {
 	readingSub atomic.Pointer[transport.Subscription]
 	qosPub     atomic.Pointer[transport.Publication]
 	leaseRef   atomic.Pointer[driverclient.Lease] // lease, for LeaseID and Status
+	// mappedRef is pub.m and errPending pub.err != nil, for Live and ErrPending, which a
+	// data path asks after every poll without taking pubMu.
+	mappedRef  atomic.Pointer[mapping]
+	errPending atomic.Bool
 
 	// Whichever of OnClose and StopPolling comes second releases what the data path read.
 	relMu       sync.Mutex
@@ -340,7 +344,9 @@ func (a *Agent) publish() {
 	p.fallbackURI, p.fallback = c.Fallback()
 	if err := c.ControlError(); err != nil {
 		p.err = err
+		a.errPending.Store(true)
 	}
+	a.mappedRef.Store(c.m)
 }
 
 // detach gives the lease back after Detach; Detached reports the end.
@@ -490,6 +496,19 @@ func (a *Agent) Status() Status {
 	return s
 }
 
+// Live is Status's Mapped && LeaseID != 0 without the rest: whether the consumer holds a
+// lease and an epoch mapped that the Reader has not given up. Any goroutine; it takes no
+// lock, for a data path that asks after every poll.
+func (a *Agent) Live() bool {
+	m := a.mappedRef.Load()
+	l := a.leaseRef.Load()
+	return m != nil && m != a.rd.faulted.Load() && l != nil && l.ID() != 0
+}
+
+// ErrPending reports whether Err has something to return. Any goroutine; it takes no
+// lock.
+func (a *Agent) ErrPending() bool { return a.errPending.Load() || a.rd.faultErr.Load() != nil }
+
 // ClientID is the driver client id of the lease, the consumer id. Any goroutine.
 func (a *Agent) ClientID() uint32 { return a.c.cfg.ConsumerID }
 
@@ -509,6 +528,7 @@ func (a *Agent) Err() error {
 	a.pubMu.Lock()
 	err := a.pub.err
 	a.pub.err = nil
+	a.errPending.Store(false)
 	a.pubMu.Unlock()
 	return errors.Join(err, a.rd.takeFaultError())
 }

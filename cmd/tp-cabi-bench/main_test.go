@@ -65,6 +65,9 @@ func TestTinyRun(t *testing.T) {
 	if s.Bad != 0 || s.Drops != 0 {
 		t.Errorf("%d bad frames, %d drops", s.Bad, s.Drops)
 	}
+	if rep.CAPI != cAPIBatch || rep.CrossingsPerFrame != 1 || s.CrossingNs <= 0 {
+		t.Errorf("C API %q, %d crossings a frame, one %.1f ns", rep.CAPI, rep.CrossingsPerFrame, s.CrossingNs)
+	}
 	sides := map[string]int{}
 	for _, r := range s.Rounds {
 		sides[r.Side]++
@@ -91,7 +94,10 @@ func TestParseFlags(t *testing.T) {
 	if want := []int{64, 640 << 10, 1 << 20}; len(o.sizes) != 3 || o.sizes[0] != want[0] || o.sizes[1] != want[1] || o.sizes[2] != want[2] {
 		t.Errorf("sizes %v, want %v", o.sizes, want)
 	}
-	for _, bad := range [][]string{{"--sizes", "4"}, {"--sizes", "17M"}, {"--rounds", "0"},
+	if o.cAPI != cAPIBatch {
+		t.Errorf("default C API %q, want %q", o.cAPI, cAPIBatch)
+	}
+	for _, bad := range [][]string{{"--sizes", "4"}, {"--sizes", "17M"}, {"--rounds", "0"}, {"--c-api", "other"},
 		{"--lib", "a.so", "--bin", "b"}, {"--window", "0s"}, {"extra"}} {
 		if _, err := parseFlags(bad, &errOut); err == nil {
 			t.Errorf("%q accepted", bad)
