@@ -396,7 +396,10 @@ tp_err_t tp_producer_get_stats(const tp_producer_t *producer, tp_producer_stats_
 typedef void (*tp_frame_handler_t)(void *clientd, const tp_frame_view_t *frame);
 /* Poll like tp_consumer_poll and hand every accepted frame to handler, in order.
  * Returns the number of frames handed to handler (>= 0) or a negative tp_err_t. A frame
- * the handler read while it was overwritten counts here, and in drops_late, not frames. */
+ * the handler read while it was overwritten counts here, and in drops_late, not frames.
+ * fragment_limit bounds the descriptors taken from the stream; when the producer's epoch
+ * ends (driver spec §4.9) the descriptors of that epoch already waiting are read out as well,
+ * so the count may exceed it. */
 int tp_consumer_poll_frames(tp_consumer_t *consumer, tp_frame_handler_t handler, void *clientd, int fragment_limit);
 /* True while nothing has overwritten the frame's slot since the view was made: check it
  * after reading the payload; false means what was read may be torn. Works for any frame

@@ -146,8 +146,9 @@ static void on_a(void *clientd, const tp_frame_view_t *frame)
     tp_frame_view_t other = *frame;
     other.seq_commit += 2; /* the next sequence number: not the frame being handled */
     EXPECT(!tp_consumer_frame_is_valid(st->a, &other));
+    /* One fragment, or more when an epoch's end reads out its waiting descriptors. */
     int n = tp_consumer_poll_frames(st->b, on_b, st, 1);
-    EXPECT(n == 0 || n == 1);
+    EXPECT(n >= 0);
     /* Back in a's handler after b's: a is still refused, b is not. */
     expect_refused(st->a);
     EXPECT_OK(tp_consumer_poll(st->b, 1));
