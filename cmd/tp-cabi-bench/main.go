@@ -150,7 +150,7 @@ type stream struct {
 func run(ctx context.Context, o *options, out io.Writer) error {
 	b := &bench{o: o, bin: o.bin, nextStream: controlStream + 1}
 	if b.bin == "" {
-		buildDir, err := os.MkdirTemp("", "tp-cabi-bench-")
+		buildDir, err := os.MkdirTemp("", tempPrefix())
 		if err != nil {
 			return err
 		}
@@ -171,7 +171,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	}
 	defer driver.Close()
 	b.aeronDir = driver.Dir()
-	if b.baseDir, err = os.MkdirTemp("/dev/shm", "tp-cabi-bench-"); err != nil {
+	if b.baseDir, err = os.MkdirTemp("/dev/shm", tempPrefix()); err != nil {
 		return err
 	}
 	defer os.RemoveAll(b.baseDir)
@@ -276,3 +276,7 @@ func moduleFile(parts ...string) (string, error) {
 	}
 	return filepath.Join(append([]string{root}, parts...)...), nil
 }
+
+// tempPrefix names this process's temporary directories, so a check for leftovers sees
+// only its own, not those of another run beside it.
+func tempPrefix() string { return fmt.Sprintf("tp-cabi-bench-%d-", os.Getpid()) }

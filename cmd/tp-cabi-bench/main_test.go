@@ -12,11 +12,11 @@ import (
 	"github.com/tensorpool/tensorpool/internal/cbuild"
 )
 
-// leftovers are the files and directories this command may create, existing now.
+// leftovers are the files and directories this process's runs may create, existing now.
 func leftovers(t *testing.T) map[string]bool {
 	t.Helper()
 	set := map[string]bool{}
-	for _, pattern := range []string{"/dev/shm/tp-cabi-bench-*", filepath.Join(os.TempDir(), "tp-cabi-bench-*")} {
+	for _, pattern := range []string{"/dev/shm/" + tempPrefix() + "*", filepath.Join(os.TempDir(), tempPrefix()+"*")} {
 		names, err := filepath.Glob(pattern)
 		if err != nil {
 			t.Fatal(err)
