@@ -71,7 +71,9 @@ func TestTinyRun(t *testing.T) {
 	sides := map[string]int{}
 	for _, r := range s.Rounds {
 		sides[r.Side]++
-		if r.Frames == 0 || r.Seconds <= 0 || r.Published < r.Frames {
+		// A warm-up round may end before the consumer's first frame on a loaded machine;
+		// a measured one must have measured frames.
+		if (r.Measured && (r.Frames == 0 || r.Seconds <= 0)) || r.Published < r.Frames {
 			t.Errorf("round %+v", r)
 		}
 	}
