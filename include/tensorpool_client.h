@@ -83,7 +83,10 @@ typedef struct tp_discovery_client_stct tp_discovery_client_t;
  * Defaults: aeron_dir "" (the AERON_DIR environment variable, else Aeron's
  * default directory); control channel "aeron:ipc?term-length=4m" stream 1000;
  * descriptor channel the same, stream 1100; QoS and metadata off (no channel);
- * client id the process id; attach and detach timeouts 5 s; keepalive and QoS
+ * client id: each client, producer and consumer draws its own from a sequence
+ * of the process (the pid in the upper bits), so two clients in one process
+ * never share one (tp_context_set_client_id sets the first id of a client's
+ * producers and consumers, each taking the next); attach and detach timeouts 5 s; keepalive and QoS
  * intervals 1 s; announce freshness 3 s; consumer mode STREAM, no rate cap,
  * no FrameProgress (see tp_context_set_consumer_progress); regions may be
  * mapped from /dev/shm and the temporary directory only (TP_SHM_BASE_DIRS,

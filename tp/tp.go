@@ -222,16 +222,24 @@ var processIDs = sync.OnceValue(func() *atomic.Uint32 {
 	return &n
 })
 
+// NewClientID is the next driver client id of the sequence this process's Clients draw
+// from when Options.ClientID is 0: unique in the process, and across processes while
+// pids are. The C library names each client by one.
+func NewClientID() uint32 {
+	for {
+		if id := processIDs().Add(1); id != 0 {
+			return id
+		}
+	}
+}
+
 // clientID hands out driver client ids, never 0 (reserved).
 func (c *Client) clientID() uint32 {
+	if c.opts.ClientID == 0 {
+		return NewClientID()
+	}
 	for {
-		var id uint32
-		if c.opts.ClientID != 0 {
-			id = c.nextID.Add(1) - 1
-		} else {
-			id = processIDs().Add(1)
-		}
-		if id != 0 {
+		if id := c.nextID.Add(1) - 1; id != 0 {
 			return id
 		}
 	}
