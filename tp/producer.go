@@ -218,7 +218,7 @@ func (r *producerRole) OnStart(proc *process.Process) {
 		return
 	}
 	r.control = proc.Hub().Publication(controlplane.Endpoint{Channel: o.ControlChannel, StreamID: o.ControlStreamID})
-	r.desc = addPublication(c.transport.AddExclusivePublication(o.DescriptorChannel, o.DescriptorStreamID), o.DescriptorChannel, o.DescriptorStreamID)
+	r.desc = addPublication(c.transport.AddExclusivePublication(controlplane.UntetheredLimits(o.DescriptorChannel), o.DescriptorStreamID), o.DescriptorChannel, o.DescriptorStreamID)
 	if o.QosChannel != "" {
 		r.qos = addPublication(c.transport.AddPublication(o.QosChannel, o.QosStreamID), o.QosChannel, o.QosStreamID)
 	}

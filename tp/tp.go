@@ -148,7 +148,10 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 		}
 		c.transport, c.ownsTransport = ac, true
 	}
-	c.proc = process.New(c.transport, process.Config{Hub: controlplane.Config{OnError: func(err error) { c.log.Warn("control plane", "err", err) }}})
+	c.proc = process.New(c.transport, process.Config{Hub: controlplane.Config{
+		OnError:    func(err error) { c.log.Warn("control plane", "err", err) },
+		Untethered: true,
+	}})
 	if !o.Invoker {
 		c.proc.Start()
 	}
