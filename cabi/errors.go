@@ -47,6 +47,8 @@ func codeOf(err error) C.tp_err_t {
 	switch {
 	case err == nil:
 		return C.TP_OK
+	case errors.Is(err, tp.ErrAeronLost):
+		return C.TP_ERR_AERON
 	case errors.Is(err, context.DeadlineExceeded):
 		return C.TP_ERR_TIMEOUT
 	case errors.Is(err, tp.ErrBackPressured), errors.Is(err, tp.ErrNoSubscriber), errors.Is(err, tp.ErrClaimState),

@@ -94,10 +94,10 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 		mu.Lock()
 		defer mu.Unlock()
 		startErr, refused = err, last
-		return ready || err != nil
+		return ready || err != nil || c.Err() != nil
 	})
 	mu.Lock()
-	err = firstError(startErr, attachError(werr, refusal{refused, streamID}))
+	err = firstError(startErr, c.Err(), attachError(werr, refusal{refused, streamID}))
 	mu.Unlock()
 	if err != nil {
 		cs.shut()
@@ -149,7 +149,15 @@ func (cs *Consumer) Stats() ConsumerStats {
 // Err returns and clears the last control-path problem: an announce or grant whose
 // regions were refused, or a mapping given up for a dead producer or because its files
 // were truncated (consumer.ErrRegionTruncated).
-func (cs *Consumer) Err() error { return cs.role.Err() }
+//
+// Once the Client's transport is dead it is the Client's terminal error (Client.Err),
+// for good.
+func (cs *Consumer) Err() error {
+	if err := cs.client.Err(); err != nil {
+		return err
+	}
+	return cs.role.Err()
+}
 
 // Close detaches from the driver and unmaps the regions. It waits for a Poll in
 // progress, so a handler must not call it.

@@ -33,6 +33,10 @@ var (
 	// ErrInvalidOptions is what every configuration error of Connect, NewProducer and
 	// NewConsumer wraps.
 	ErrInvalidOptions = errors.New("tp: invalid options")
+	// ErrAeronLost is what Client.Err, and every producer's and consumer's error, wraps
+	// once the Client's Aeron client is dead (the media driver was lost, or timed this
+	// process out after a pause): terminal; Close the Client and Connect again.
+	ErrAeronLost = errors.New("tp: the Aeron client is dead (media driver lost, or this process timed out)")
 )
 
 // resultErr maps a producer Result to this package's errors.

@@ -119,8 +119,8 @@ func (c *Client) NewProducer(ctx context.Context, streamID uint32) (*Producer, e
 	if err := c.proc.Add(r); err != nil {
 		return nil, ErrClosed
 	}
-	werr := c.wait(ctx, func() bool { return r.mapped || r.startErr != nil || r.mapErr != nil })
-	if err := firstError(r.startErr, r.mapErr, attachError(werr, r)); err != nil {
+	werr := c.wait(ctx, func() bool { return r.mapped || r.startErr != nil || r.mapErr != nil || c.Err() != nil })
+	if err := firstError(r.startErr, r.mapErr, c.Err(), attachError(werr, r)); err != nil {
 		p.shut()
 		return nil, err
 	}
@@ -204,6 +204,8 @@ type producerRole struct {
 
 	// closing: Close asked for the lease back; finished once it is given back.
 	closing, finished bool
+	// dead: the Client's transport died; the producer stopped (stop).
+	dead bool
 }
 
 // producerTotals are the counters of the epochs already released, so Stats survive
@@ -262,6 +264,9 @@ func (r *producerRole) DoWork(now clock.Mono) int {
 	if r.lease == nil || r.ctl == nil {
 		return 0
 	}
+	if err := r.p.client.Err(); err != nil {
+		return r.stop(err)
+	}
 	work := r.lease.service(now)
 	if r.closing {
 		r.lease.detach(now)
@@ -292,6 +297,23 @@ func (r *producerRole) DoWork(now clock.Mono) int {
 	r.consumers.Store(int64(r.ctl.Consumers().Len()))
 	work += r.retired.Release(r.epochs.Adopted(), r.release)
 	return work
+}
+
+// stop ends the producer for good once the Client's transport is dead: the frame path
+// fails with err from its next call, the epoch is released once it has let go, and
+// nothing reattaches (a detach could not reach the driver: Close finishes at once).
+func (r *producerRole) stop(err error) int {
+	work := 0
+	if !r.dead {
+		r.dead = true
+		r.endEpoch()
+		r.epochs.Post(epochPost{why: err})
+		work++
+	}
+	if r.closing {
+		r.finished = true
+	}
+	return work + r.retired.Release(r.epochs.Adopted(), r.release)
 }
 
 // publications takes the publications whose adds were answered since the last cycle, and
@@ -488,7 +510,7 @@ func (p *Producer) Offer(t Tensor) error {
 	if !t.header(&p.hdr) {
 		return ErrInvalidTensor
 	}
-	return resultErr(p.cur.Offer(t.Data, &p.hdr))
+	return p.frameErr(p.cur.Offer(t.Data, &p.hdr))
 }
 
 // Claim opens a frame of size bytes to be written in place (zero copy): fill
@@ -502,11 +524,27 @@ func (p *Producer) Claim(size int) (*Claim, error) {
 	return p.opened(c, r)
 }
 
+// frameErr is the error of a frame-path result: a failed publication of a Client whose
+// transport is dead is the Client's terminal error (ErrAeronLost), even before its duty
+// cycle noticed.
+func (p *Producer) frameErr(r producer.Result) error {
+	err := resultErr(r)
+	if err == ErrPublication {
+		if terminal := p.client.Err(); terminal != nil {
+			return terminal
+		}
+		if p.client.transport.Err() != nil {
+			return ErrAeronLost
+		}
+	}
+	return err
+}
+
 // opened keeps the frame path for an open claim, or gives it back on a failure.
 func (p *Producer) opened(c *producer.Claim, r producer.Result) (*Claim, error) {
 	if r != producer.OK {
 		p.leave()
-		return nil, resultErr(r)
+		return nil, p.frameErr(r)
 	}
 	p.claim.c = c
 	ordered.StoreInt32(&p.state, frameClaimed)
@@ -536,7 +574,7 @@ func (c *Claim) Commit(s Shape) error {
 		p.cur.Abort(c.c)
 		return ErrInvalidTensor
 	}
-	return resultErr(p.cur.Commit(c.c, &p.hdr))
+	return p.frameErr(p.cur.Commit(c.c, &p.hdr))
 }
 
 // Abort gives the claim up; no frame is published.
@@ -545,7 +583,7 @@ func (c *Claim) Abort() error {
 		return ErrClaimState
 	}
 	defer c.p.leave()
-	return resultErr(c.p.cur.Abort(c.c))
+	return c.p.frameErr(c.p.cur.Abort(c.c))
 }
 
 // ProducerStats are a producer's totals across epochs.
@@ -587,8 +625,12 @@ func (p *Producer) Stats() ProducerStats {
 	return s
 }
 
-// Err returns why the latest grant could not be mapped, nil if it was.
+// Err returns the Client's terminal error (Client.Err) once its transport is dead, else
+// why the latest grant could not be mapped, nil if it was.
 func (p *Producer) Err() error {
+	if err := p.client.Err(); err != nil {
+		return err
+	}
 	r := p.role
 	r.errMu.Lock()
 	defer r.errMu.Unlock()

@@ -13,6 +13,7 @@ import (
 	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/agents/controlplane"
 	"github.com/tensorpool/tensorpool/agents/process"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
@@ -111,10 +112,52 @@ type Client struct {
 	// requests numbers Detach requests (correlationID).
 	requests atomic.Int64
 
+	// terminal is the Client's terminal error (ErrAeronLost wrapping the transport's),
+	// set once by its transportWatch.
+	terminal atomic.Pointer[error]
+
 	mu      sync.Mutex
 	closed  bool
 	closers map[closer]struct{}
 }
+
+// Err is nil while the Client is usable, else its terminal error, which wraps
+// ErrAeronLost and the transport's own: the media driver was lost, or timed this process
+// out (a pause past its client liveness timeout). Producers and consumers then fail with
+// it too; nothing reattaches. Close the Client and Connect again.
+func (c *Client) Err() error {
+	if err := c.terminal.Load(); err != nil {
+		return *err
+	}
+	return nil
+}
+
+// transportWatch is the agent that notices the transport's death, on the duty cycle.
+type transportWatch struct {
+	c    *Client
+	next clock.Mono
+}
+
+// transportCheckInterval paces transportWatch (Err takes the transport's lock).
+const transportCheckInterval = 50 * time.Millisecond
+
+func (w *transportWatch) DoWork(now clock.Mono) int {
+	if now.Before(w.next) || w.c.terminal.Load() != nil {
+		return 0
+	}
+	w.next = now.Add(transportCheckInterval)
+	err := w.c.transport.Err()
+	if err == nil {
+		return 0
+	}
+	terminal := fmt.Errorf("%w: %w", ErrAeronLost, err)
+	w.c.terminal.Store(&terminal)
+	w.c.log.Error("aeron client lost: producers and consumers stop; close the client and connect again", "aeron_dir", w.c.opts.AeronDir, "err", err)
+	return 1
+}
+
+func (w *transportWatch) OnClose()         {}
+func (w *transportWatch) RoleName() string { return "tp-transport-watch" }
 
 type closer interface{ Close() error }
 
@@ -152,6 +195,9 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 		OnError:    func(err error) { c.log.Warn("control plane", "err", err) },
 		Untethered: true,
 	}})
+	if err := c.proc.Add(&transportWatch{c: c}); err != nil {
+		return nil, errors.Join(err, c.closeRuntime())
+	}
 	if !o.Invoker {
 		c.proc.Start()
 	}
@@ -207,14 +253,14 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
-// usable fails once Close has begun.
+// usable fails once Close has begun, or with the terminal error (Err).
 func (c *Client) usable() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return ErrClosed
 	}
-	return nil
+	return c.Err()
 }
 
 // processIDs numbers the driver clients of this process when Options.ClientID is 0: the

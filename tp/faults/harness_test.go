@@ -452,6 +452,8 @@ func runProducer(ctx context.Context, c *tp.Client, spec *childSpec, stop <-chan
 			n++
 		case errors.Is(err, tp.ErrNotAttached), errors.Is(err, tp.ErrNotReady), errors.Is(err, tp.ErrNoSubscriber), errors.Is(err, tp.ErrBackPressured):
 			refused++
+		case errors.Is(err, tp.ErrAeronLost):
+			return terminal(out, "offer", err, c, p.Close)
 		default:
 			fmt.Fprintln(os.Stderr, "child: offer:", err)
 			return 1
@@ -494,6 +496,29 @@ func runConsumer(ctx context.Context, c *tp.Client, stop <-chan struct{}, out *b
 		if cs.Poll(64) == 0 {
 			time.Sleep(200 * time.Microsecond)
 		}
+		if attached, err := cs.Status(); !attached && errors.Is(err, tp.ErrAeronLost) {
+			return terminal(out, "poll", err, c, cs.Close)
+		}
 		out.Flush()
 	}
+}
+
+// terminal reports a terminal error seen by the data path, checks the Client reports it
+// too (its duty cycle notices within 50 ms), closes the role and says how long that took:
+// "terminal WHERE: ERR", "stat close_ms N".
+func terminal(out *bufio.Writer, where string, err error, c *tp.Client, close func() error) int {
+	clientErr := c.Err()
+	for deadline := time.Now().Add(time.Second); clientErr == nil && time.Now().Before(deadline); clientErr = c.Err() {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !errors.Is(clientErr, tp.ErrAeronLost) {
+		fmt.Fprintf(os.Stderr, "child: %s failed with %v, but Client.Err is %v\n", where, err, clientErr)
+		return 1
+	}
+	start := time.Now()
+	if cerr := close(); cerr != nil {
+		fmt.Fprintln(os.Stderr, "child: close:", cerr)
+	}
+	fmt.Fprintf(out, "terminal %s: %v\nstat close_ms %d\n", where, err, time.Since(start).Milliseconds())
+	return 0
 }
