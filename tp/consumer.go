@@ -88,16 +88,17 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 	// with ctx: what it reads is handed over under a lock.
 	var mu sync.Mutex
 	var startErr, refused error
+	c.watchDriver()
 	werr := c.wait(ctx, func() bool {
 		ready, err := role.Started()
 		last := role.LastRefusal()
 		mu.Lock()
 		defer mu.Unlock()
 		startErr, refused = err, last
-		return ready || err != nil || c.Err() != nil
+		return ready || err != nil || c.Err() != nil || permanent(last)
 	})
 	mu.Lock()
-	err = firstError(startErr, c.Err(), attachError(werr, refusal{refused, streamID}))
+	err = firstError(startErr, c.Err(), c.attachError(werr, refusal{refused, streamID}))
 	mu.Unlock()
 	if err != nil {
 		cs.shut()

@@ -123,3 +123,27 @@ func (c *Client) request(ctx context.Context, msg []byte, answer wire.MessageID,
 func (c *Client) correlationID(clientID uint32) int64 {
 	return int64(clientID)<<32 | int64(0x7fff_ffff-c.requests.Add(1)&0x3fff_ffff)
 }
+
+// watchDriver notes, from the first producer or consumer on, when the driver last
+// announced on the announce stream: a driver's liveness, for ErrNoDriver's message.
+func (c *Client) watchDriver() {
+	c.driverWatch.Do(func() {
+		ep := controlplane.Endpoint{Channel: c.opts.AnnounceChannel, StreamID: c.opts.AnnounceStreamID}
+		_ = c.proc.Do(func() {
+			c.proc.Hub().Route(ep, controlplane.Messages(wire.ShmPoolAnnounceID), func([]byte, wire.Header, *transport.Header) {
+				c.lastAnnounce.Store(int64(clock.Now()))
+			})
+		})
+	})
+}
+
+// driverSeen says what was seen of a driver: when it last announced, if ever. (Whether
+// the control stream has a subscriber says nothing: the Client subscribes to it itself.)
+func (c *Client) driverSeen() string {
+	last := c.lastAnnounce.Load()
+	if last == 0 {
+		return fmt.Sprintf("no driver announce was seen on %s stream %d: is tp-driver running there, on that media driver?",
+			c.opts.AnnounceChannel, c.opts.AnnounceStreamID)
+	}
+	return fmt.Sprintf("the driver last announced %v ago, but did not answer", clock.Now().Sub(clock.Mono(last)).Round(time.Millisecond))
+}

@@ -37,6 +37,13 @@ var (
 	// once the Client's Aeron client is dead (the media driver was lost, or timed this
 	// process out after a pause): terminal; Close the Client and Connect again.
 	ErrAeronLost = errors.New("tp: the Aeron client is dead (media driver lost, or this process timed out)")
+	// ErrAttachRefused: the driver refused an attach for a reason that will not change
+	// (UNSUPPORTED or INVALID_PARAMS); NewProducer and NewConsumer return it at once. It
+	// wraps the *driverclient.RefusedError with the driver's code and message.
+	ErrAttachRefused = errors.New("tp: attach refused")
+	// ErrNoDriver: no SHM driver answered an attach before the context ended. The error
+	// names the control stream and media driver asked, and what was seen of a driver there.
+	ErrNoDriver = errors.New("tp: no answer from an SHM driver")
 )
 
 // resultErr maps a producer Result to this package's errors.

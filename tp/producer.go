@@ -3,6 +3,7 @@ package tp
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tensorpool/tensorpool/agents/controlplane"
+	"github.com/tensorpool/tensorpool/agents/driverclient"
 	"github.com/tensorpool/tensorpool/agents/process"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/clock"
@@ -119,8 +121,11 @@ func (c *Client) NewProducer(ctx context.Context, streamID uint32) (*Producer, e
 	if err := c.proc.Add(r); err != nil {
 		return nil, ErrClosed
 	}
-	werr := c.wait(ctx, func() bool { return r.mapped || r.startErr != nil || r.mapErr != nil || c.Err() != nil })
-	if err := firstError(r.startErr, r.mapErr, c.Err(), attachError(werr, r)); err != nil {
+	c.watchDriver()
+	werr := c.wait(ctx, func() bool {
+		return r.mapped || r.startErr != nil || r.mapErr != nil || c.Err() != nil || permanent(r.refusal())
+	})
+	if err := firstError(r.startErr, r.mapErr, c.Err(), c.attachError(werr, r)); err != nil {
 		p.shut()
 		return nil, err
 	}
@@ -141,16 +146,25 @@ func firstError(errs ...error) error {
 	return nil
 }
 
-// attachError says why waiting for a grant ended: ctx's end, with the driver's last
-// refusal when there was one.
-func attachError(werr error, r leaseHolder) error {
+// permanent reports whether an attach refusal will not change.
+func permanent(refusal error) bool { return errors.Is(refusal, driverclient.ErrPermanentRefusal) }
+
+// attachError says why waiting for a grant ended: a refusal that will not change
+// (ErrAttachRefused, at once), or ctx's end, with the driver's last refusal when there
+// was one, else what was seen of a driver (ErrNoDriver).
+func (c *Client) attachError(werr error, r leaseHolder) error {
+	last := r.refusal()
+	if permanent(last) {
+		return fmt.Errorf("%w: stream %d: %w", ErrAttachRefused, r.stream(), last)
+	}
 	if werr == nil {
 		return nil
 	}
-	if last := r.refusal(); last != nil {
+	if last != nil && !errors.Is(last, driverclient.ErrAttachTimeout) {
 		return fmt.Errorf("tp: attach to stream %d: %w (last attempt: %w)", r.stream(), werr, last)
 	}
-	return fmt.Errorf("tp: attach to stream %d: %w", r.stream(), werr)
+	return fmt.Errorf("tp: attach to stream %d: %w on %s stream %d (media driver in %s): %s: %w",
+		r.stream(), ErrNoDriver, c.opts.ControlChannel, c.opts.ControlStreamID, c.opts.AeronDir, c.driverSeen(), werr)
 }
 
 // leaseHolder is a role with a lease, for attachError.

@@ -112,6 +112,11 @@ type Client struct {
 	// requests numbers Detach requests (correlationID).
 	requests atomic.Int64
 
+	// driverWatch adds the route that sets lastAnnounce (watchDriver), the time a driver
+	// last announced, as clock.Mono (0: never).
+	driverWatch  sync.Once
+	lastAnnounce atomic.Int64
+
 	// terminal is the Client's terminal error (ErrAeronLost wrapping the transport's),
 	// set once by its transportWatch.
 	terminal atomic.Pointer[error]

@@ -1,6 +1,7 @@
 package driverclient
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -275,4 +276,33 @@ func TestMachine_LateGrantOfEarlierAttemptIsGivenBack(t *testing.T) {
 	current.LeaseID = 4
 	require.Equal(t, []EffectKind{Granted}, kinds(m.OnAttachResponse(&current, 130*ms)))
 	require.Empty(t, m.OnAttachResponse(&current, 131*ms), "a duplicate of the live grant is not given back")
+}
+
+// Driver spec §4.3: UNSUPPORTED and INVALID_PARAMS refusals will not change and say so
+// (ErrPermanentRefusal); REJECTED and INTERNAL_ERROR ones may, and are retried alike.
+func TestDriverSpec_4_3_PermanentRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		code      wire.ResponseCode
+		permanent bool
+	}{
+		{wire.CodeUnsupported, true},
+		{wire.CodeInvalidParams, true},
+		{wire.CodeRejected, false},
+		{wire.CodeInternalError, false},
+	} {
+		m := NewMachine(Params{ClientID: 7, Role: wire.RoleProducer, StreamID: 10})
+		corr := m.Start(0)[0].Attach.CorrelationID
+		effects := m.OnAttachResponse(&wire.ShmAttachResponse{CorrelationID: corr, Code: tc.code, ErrorMessage: "no"}, 1)
+		if len(effects) != 1 || effects[0].Kind != Refused {
+			t.Fatalf("%v: effects %+v", tc.code, effects)
+		}
+		err := m.LastRefusal()
+		var refused *RefusedError
+		if !errors.As(err, &refused) || refused.Code != tc.code || errors.Is(err, ErrPermanentRefusal) != tc.permanent {
+			t.Errorf("%v: refusal %v, want permanent %v", tc.code, err, tc.permanent)
+		}
+		if m.State() != Backoff {
+			t.Errorf("%v: state %v after the refusal, want Backoff", tc.code, m.State())
+		}
+	}
 }
