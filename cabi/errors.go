@@ -65,7 +65,7 @@ func codeOf(err error) C.tp_err_t {
 		return C.TP_ERR_BUSY
 	case errors.Is(err, tp.ErrNoQosStream), errors.Is(err, tp.ErrNoMetadataStream):
 		return C.TP_ERR_UNSUPPORTED
-	case wraps[*shm.ValidationError](err), errors.Is(err, shm.ErrInvalidURI), errors.Is(err, shm.ErrInvalidSuperblock),
+	case errors.Is(err, tp.ErrRegionFault), wraps[*shm.ValidationError](err), errors.Is(err, shm.ErrInvalidURI), errors.Is(err, shm.ErrInvalidSuperblock),
 		errors.Is(err, shm.ErrInvalidLayout), errors.Is(err, shm.ErrPathRejected), errors.Is(err, shm.ErrInvalidStride),
 		errors.Is(err, shm.ErrHugepages):
 		return C.TP_ERR_SHM

@@ -288,6 +288,7 @@ func (r *producerRole) DoWork(now clock.Mono) int {
 		return work
 	}
 	work += r.publications()
+	work += r.checkFault(now)
 	lost, granted, grant := r.lease.take()
 	if lost || granted {
 		r.endEpoch()
@@ -311,6 +312,22 @@ func (r *producerRole) DoWork(now clock.Mono) int {
 	r.consumers.Store(int64(r.ctl.Consumers().Len()))
 	work += r.retired.Release(r.epochs.Adopted(), r.release)
 	return work
+}
+
+// checkFault gives up an epoch whose regions faulted (the frame path, or the activity
+// refresh, met a truncated file or a full filesystem): the lease goes back and a new
+// attach gets a new epoch, its files allocated afresh by the driver.
+func (r *producerRole) checkFault(now clock.Mono) int {
+	cur := r.ctl.Current()
+	if cur == nil || cur.Fault() == nil {
+		return 0
+	}
+	err := fmt.Errorf("%w: stream %d epoch %d: %w", ErrRegionFault, r.streamID, cur.Epoch(), cur.Fault())
+	r.setErr(err)
+	r.p.client.log.Warn("producer epoch lost to a memory fault: reattaching", "stream", r.streamID, "epoch", cur.Epoch(), "err", err)
+	r.endEpoch()
+	r.lease.abandon(now)
+	return 1
 }
 
 // stop ends the producer for good once the Client's transport is dead: the frame path

@@ -35,6 +35,11 @@ const (
 	DropPublicationClosed
 	DropMaxPositionExceeded
 	DropPublicationError
+	// ErrRegionFault: writing the epoch's mapped regions faulted (a file truncated under
+	// the mapping, or a page a full filesystem cannot back): the epoch is dead, every
+	// later call fails alike (Producer.Fault says where), and the driver, which finds the
+	// epoch lost, revokes the lease; the producer reattaches to a new one.
+	ErrRegionFault
 	resultCount
 )
 
@@ -57,6 +62,7 @@ var resultText = [resultCount]string{
 	DropPublicationClosed:    "publication closed",
 	DropMaxPositionExceeded:  "publication max position exceeded",
 	DropPublicationError:     "publication error",
+	ErrRegionFault:           "memory fault in a mapped region (file truncated, or no space to back a page)",
 }
 
 func (r Result) String() string {

@@ -432,13 +432,13 @@ func runProducer(ctx context.Context, c *tp.Client, spec *childSpec, stop <-chan
 	out.Flush()
 	data := make([]byte, frameBytes)
 	shape := tp.Shape{DType: tp.Uint8, Dims: []int32{frameBytes}}
-	var n, refused uint64
+	var n, refused, faults uint64
 	interval := time.Duration(spec.IntervalUs) * time.Microsecond
 	for {
 		select {
 		case <-stop:
 			st := p.Stats()
-			fmt.Fprintf(out, "stat sent %d\nstat refused %d\nstat lease_losses %d\n", n, refused, st.LeaseLosses)
+			fmt.Fprintf(out, "stat sent %d\nstat refused %d\nstat lease_losses %d\nstat region_faults %d\n", n, refused, st.LeaseLosses, faults)
 			if err := p.Close(); err != nil {
 				fmt.Fprintln(os.Stderr, "child: close:", err)
 				return 1
@@ -452,6 +452,9 @@ func runProducer(ctx context.Context, c *tp.Client, spec *childSpec, stop <-chan
 			n++
 		case errors.Is(err, tp.ErrNotAttached), errors.Is(err, tp.ErrNotReady), errors.Is(err, tp.ErrNoSubscriber), errors.Is(err, tp.ErrBackPressured):
 			refused++
+		case errors.Is(err, tp.ErrRegionFault):
+			faults++
+			fmt.Fprintf(out, "fault %v\n", p.Err())
 		case errors.Is(err, tp.ErrAeronLost):
 			return terminal(out, "offer", err, c, p.Close)
 		default:
