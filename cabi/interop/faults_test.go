@@ -2,6 +2,8 @@ package interop
 
 import (
 	"fmt"
+
+	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
 	"os"
 	"os/exec"
 	"strconv"
@@ -15,15 +17,16 @@ import (
 // configuration: control stream control (descriptors on control+1), 100 ms keepalives
 // and announces, a lease of 1 s without a keepalive.
 type faultDriver struct {
-	control int32
-	base    string
-	config  string
-	role    *tpRole
+	aeronDir string
+	control  int32
+	base     string
+	config   string
+	role     *tpRole
 }
 
-func newFaultDriver(t *testing.T) *faultDriver {
+func newFaultDriver(t *testing.T, aeronDir string) *faultDriver {
 	t.Helper()
-	d := &faultDriver{control: nextControl.Add(2), base: t.TempDir()}
+	d := &faultDriver{aeronDir: aeronDir, control: nextControl.Add(2), base: t.TempDir()}
 	d.config = writeFile(t, "fault-driver.toml", fmt.Sprintf(`
 [driver]
 instance_id = "faults"
@@ -45,14 +48,14 @@ stream_id = %d
 profile = "p"
 `, d.control, d.base, testSlots, payloadBytes, testStream))
 	// A driver killed leaves its control-stream lock beside the Aeron directory.
-	t.Cleanup(func() { os.Remove(fmt.Sprintf("%s.tp-driver-ipc-%d.lock", aeronDir, d.control)) })
+	t.Cleanup(func() { os.Remove(fmt.Sprintf("%s.tp-driver-ipc-%d.lock", d.aeronDir, d.control)) })
 	d.start(t)
 	return d
 }
 
 func (d *faultDriver) start(t *testing.T) {
 	t.Helper()
-	d.role = startRole(t, "run", "driver", "--config", d.config, "--aeron-dir", aeronDir)
+	d.role = startRole(t, "run", "driver", "--config", d.config, "--aeron-dir", d.aeronDir)
 	d.role.waitLog(t, "driver ready")
 }
 
@@ -72,7 +75,7 @@ func (d *faultDriver) peer(t *testing.T, role string, runFor time.Duration) *pro
 	p.cmd.Env = environ(map[string]string{
 		"TP_FAULT_ROLE":           role,
 		"TP_RUN_MS":               strconv.Itoa(int(runFor.Milliseconds())),
-		"TP_AERON_DIR":            aeronDir,
+		"TP_AERON_DIR":            d.aeronDir,
 		"TP_CONTROL_CHANNEL":      "aeron:ipc",
 		"TP_CONTROL_STREAM_ID":    strconv.Itoa(int(d.control)),
 		"TP_DESCRIPTOR_CHANNEL":   "aeron:ipc",
@@ -140,7 +143,7 @@ func stat(out, name string) int {
 // lease (tp_*_poll answer TP_ERR_PROTOCOL meanwhile), reattaches to the new driver, and
 // the consumer reads the producer's frames again, byte for byte, on a new lease.
 func TestInterop_CPeersSurviveADriverRestart(t *testing.T) {
-	d := newFaultDriver(t)
+	d := newFaultDriver(t, aeronDir)
 	consumer := d.peer(t, "consumer", 12*time.Second)
 	producer := d.peer(t, "producer", 12*time.Second)
 	for deadline := time.Now().Add(waitTimeout); ; time.Sleep(10 * time.Millisecond) {
@@ -180,4 +183,42 @@ steady:
 	t.Logf("C peers, driver restart: the new driver ready %v after the kill; the consumer read on a new lease %v after the kill; "+
 		"frames per lease %v; producer sent %d, consumer read %d", ready.Sub(killed), resumed.Sub(killed), frames,
 		stat(pout, "sent"), stat(cout, "received"))
+}
+
+// Issue 13.5 in C: the media driver is killed (-9) under a C producer and a C consumer.
+// Once their Aeron client is found dead (Aeron's driver timeout, 10 s), the error handler
+// is told (TP_ERR_AERON) and the data path answers TP_ERR_AERON; each closes everything
+// and exits, neither hangs nor crashes.
+func TestInterop_CPeersSeeTheMediaDriverLost(t *testing.T) {
+	md := drivertest.Start(t, nil)
+	d := newFaultDriver(t, md.Dir())
+	consumer := d.peer(t, "consumer", 40*time.Second)
+	producer := d.peer(t, "producer", 40*time.Second)
+	for deadline := time.Now().Add(waitTimeout); strings.Count(consumer.out.String(), "frame ") < 100; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no steady flow of frames:\n%s", consumer.out)
+		}
+	}
+	if err := md.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	for role, p := range map[string]*proc{"producer": producer, "consumer": consumer} {
+		select {
+		case <-p.done:
+		case <-time.After(waitTimeout):
+			t.Fatalf("%s still running %v after the media driver was killed:\n%s", p.cmd.Path, waitTimeout, p.out)
+		}
+		out := p.out.String()
+		if code := p.cmd.ProcessState.ExitCode(); code != 3 || !strings.Contains(out, "terminal ") || !strings.Contains(out, "\nclosed\n") ||
+			!strings.Contains(out, fmt.Sprintf("handler %d ", -2)) {
+			t.Fatalf("exit %d, want 3 after a terminal TP_ERR_AERON, the handler told and everything closed:\n%s", code, lastLines(out, 8))
+		}
+		t.Logf("media driver killed: the C %s ended %v after the kill: %s", role, time.Since(killed), lastLines(out, 4))
+	}
+}
+
+func lastLines(out string, n int) string {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], " | ")
 }

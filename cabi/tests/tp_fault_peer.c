@@ -10,6 +10,10 @@
  * for each frame it reads intact (LEASE: its lease id then, which changes when it
  * reattaches), "bad SEQ" for one that is not the pattern. Both end with "stat NAME N"
  * lines. Settings: see tp_example_common.h; the keepalive interval is 100 ms.
+ *
+ * TP_ERR_AERON (the Aeron client is dead: the media driver was lost) ends the run with
+ * "terminal WHAT: MESSAGE" and exit 3, after the library closed everything; the error
+ * handler prints "handler CODE MESSAGE" for each asynchronous error.
  */
 #include "../examples/tp_example_common.h" /* first: it selects POSIX */
 
@@ -19,10 +23,23 @@ typedef struct
 }
 counts_t;
 
+static bool terminal = false;
+
+static void on_error(void *clientd, tp_err_t code, const char *message)
+{
+    (void)clientd;
+    printf("handler %d %s\n", (int)code, message);
+    fflush(stdout);
+}
+
 static bool count(counts_t *c, const char *what, tp_err_t err)
 {
     switch (err)
     {
+    case TP_ERR_AERON:
+        printf("terminal %s: %s\n", what, tp_errmsg());
+        terminal = true;
+        return false;
     case TP_OK:
         c->ok++;
         return true;
@@ -81,9 +98,9 @@ static int consume(const tp_example_settings_t *s, tp_consumer_t *consumer, uint
         tp_err_t err = tp_consumer_try_read_frame(consumer, &view);
         if (err != TP_OK)
         {
-            if (err != TP_ERR_TIMEOUT && err != TP_ERR_PROTOCOL)
+            if (err != TP_ERR_TIMEOUT && err != TP_ERR_PROTOCOL && !count(&polls, "tp_consumer_try_read_frame", err))
             {
-                return !tp_example_fail("tp_consumer_try_read_frame", err);
+                return 1;
             }
             tp_example_sleep_us(100);
             continue;
@@ -137,7 +154,8 @@ int main(void)
     {
     }
     else if ((err = tp_context_set_lease_keepalive_interval_ns(ctx, 100000000ull)) != TP_OK ||
-        (err = tp_context_set_attach_timeout_ns(ctx, s.timeout_ns)) != TP_OK)
+        (err = tp_context_set_attach_timeout_ns(ctx, s.timeout_ns)) != TP_OK ||
+        (err = tp_context_set_error_handler(ctx, on_error, NULL)) != TP_OK)
     {
         tp_example_fail("tp_context_set_*", err);
     }
@@ -165,5 +183,10 @@ int main(void)
     tp_consumer_close(consumer);
     tp_client_close(client);
     tp_context_close(ctx);
+    if (terminal)
+    {
+        printf("closed\n");
+        return 3;
+    }
     return rc;
 }
