@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/tensorpool/tensorpool/aeron"
-	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/transport"
 )
@@ -18,7 +17,7 @@ import (
 // fatal: the producer and consumer keep their leases (1 s without a keepalive ends one)
 // and the frames keep flowing, byte for byte.
 func TestFault_FloodedControlStream(t *testing.T) {
-	s := newSetupWith(t, drivertest.Dir(t), "aeron:ipc?term-length=64k")
+	s := newSetupWith(t, setupConfig{channel: "aeron:ipc?term-length=64k"})
 	s.startDriver(t)
 	consumer := s.startChild(t, "consumer", nil)
 	producer := s.startChild(t, "producer", nil)

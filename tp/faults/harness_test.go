@@ -96,10 +96,10 @@ type setup struct {
 
 var nextControl = int32(52000 + os.Getpid()%1000*4)
 
-// newSetup writes a tp-driver configuration: stream 10000 of 64 slots of 4 KiB (frames of 1 KiB), 100 ms
-// keepalives and announces (a lease expires 1 s after its last keepalive: 2 cores shared
-// by a JVM and four processes), a base
-// directory under /dev/shm removed at cleanup.
+// newSetup writes a tp-driver configuration: stream 10000 of 64 slots of 4 KiB (frames
+// of 1 KiB), 100 ms keepalives and announces (a lease expires 1 s after its last
+// keepalive: 2 cores shared by a JVM and four processes), a base directory under /dev/shm
+// removed at cleanup, on the shared media driver.
 func newSetup(t *testing.T) *setup {
 	t.Helper()
 	return newSetupOn(t, drivertest.Dir(t))
@@ -108,17 +108,38 @@ func newSetup(t *testing.T) *setup {
 // newSetupOn is newSetup on the media driver in aeronDir.
 func newSetupOn(t *testing.T, aeronDir string) *setup {
 	t.Helper()
-	return newSetupWith(t, aeronDir, "aeron:ipc?term-length=1m")
+	return newSetupWith(t, setupConfig{aeronDir: aeronDir})
 }
 
-// newSetupWith is newSetup on the media driver in aeronDir with the given control
-// channel. The default's 1 MiB terms take minutes of this suite's control traffic to fill
-// (a 64 KiB one fills in seconds, as TestFault_FloodedControlStream wants).
-func newSetupWith(t *testing.T, aeronDir, controlChannel string) *setup {
+// setupConfig is what newSetupWith changes: zero values keep newSetup's.
+type setupConfig struct {
+	aeronDir string
+	// channel is the control channel; default 1 MiB terms, which take minutes of this
+	// suite's control traffic to fill (a 64 KiB one fills in seconds, as
+	// TestFault_FloodedControlStream wants).
+	channel string
+	base    string // default a fresh directory under /dev/shm
+	slots   int    // header slots; default 64
+	// policies are more lines of the [policies] table.
+	policies string
+}
+
+func newSetupWith(t *testing.T, c setupConfig) *setup {
 	t.Helper()
+	if c.aeronDir == "" {
+		c.aeronDir = drivertest.Dir(t)
+	}
+	if c.channel == "" {
+		c.channel = "aeron:ipc?term-length=1m"
+	}
+	if c.base == "" {
+		c.base = fmt.Sprintf("/dev/shm/tp-faults-%d-%d", os.Getpid(), time.Now().UnixNano())
+	}
+	if c.slots == 0 {
+		c.slots = 64
+	}
 	nextControl += 4
-	s := &setup{aeronDir: aeronDir, channel: controlChannel, control: nextControl,
-		base: fmt.Sprintf("/dev/shm/tp-faults-%d-%d", os.Getpid(), time.Now().UnixNano())}
+	s := &setup{aeronDir: c.aeronDir, channel: c.channel, control: nextControl, base: c.base}
 	t.Cleanup(func() { os.RemoveAll(s.base) })
 	s.config = filepath.Join(t.TempDir(), "driver.toml")
 	text := fmt.Sprintf(`
@@ -134,13 +155,14 @@ lease_expiry_grace_intervals = 10
 announce_period_ms = 100
 shutdown_timeout_ms = 100
 cleanup_shm_on_exit = true
+%s
 [profiles.p]
-header_nslots = 64
+header_nslots = %d
 payload_pools = [{ pool_id = 1, stride_bytes = 4096 }]
 [streams.s]
 stream_id = %d
 profile = "p"
-`, s.channel, s.control, s.base, testStream)
+`, s.channel, s.control, s.base, c.policies, c.slots, testStream)
 	if err := os.WriteFile(s.config, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -454,7 +476,8 @@ func runProducer(ctx context.Context, c *tp.Client, spec *childSpec, stop <-chan
 			refused++
 		case errors.Is(err, tp.ErrRegionFault):
 			faults++
-			fmt.Fprintf(out, "fault %v\n", p.Err())
+			fmt.Fprintf(out, "fault %v\n", err)
+			out.Flush()
 		case errors.Is(err, tp.ErrAeronLost):
 			return terminal(out, "offer", err, c, p.Close)
 		default:
