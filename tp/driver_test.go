@@ -513,6 +513,9 @@ func TestWireSpec_15_21_ConsumerRemapsFromAttachResponse(t *testing.T) {
 		t.Fatal(err)
 	}
 	shortLeases(cfg)
+	// 800 ms leases: the starved client's expires within a starvation (1.2 s), while the
+	// driven ones survive the stalls of a loaded machine.
+	cfg.Policies.LeaseExpiryGraceIntervals = 8
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	withDriver, err := Connect(ctx, startDriver(t, cfg, nil).options(Options{DescriptorStreamID: control + 1}))
@@ -547,7 +550,7 @@ func TestWireSpec_15_21_ConsumerRemapsFromAttachResponse(t *testing.T) {
 	eventually(t, "producer on a newer epoch", cs, func() bool { return p.Stats().Epoch > epoch1 })
 	cs.Poll(10)
 	if s := cs.Stats(); s.Epoch != epoch1 {
-		t.Fatalf("a consumer without announces moved to epoch %d", s.Epoch)
+		t.Fatalf("a consumer without announces moved to epoch %d (its leases lost: %d)", s.Epoch, s.LeaseLosses)
 	}
 	d.starve(deaf) // now the consumer's; its new grant names the newer epoch
 	epoch2 := sameEpoch(t, p, cs)

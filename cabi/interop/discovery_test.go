@@ -46,29 +46,34 @@ func tpCommand(t *testing.T) string {
 
 // tpRole is a `tp run ROLE` process, killed at cleanup if still running.
 type tpRole struct {
-	cmd  *exec.Cmd
-	out  *output
-	done chan error
+	cmd    *exec.Cmd
+	out    *output
+	exited chan struct{} // closed when the process has been waited for
 }
 
 func startRole(t *testing.T, args ...string) *tpRole {
 	t.Helper()
-	r := &tpRole{cmd: exec.Command(tpCommand(t), args...), out: &output{}, done: make(chan error, 1)}
+	r := &tpRole{cmd: exec.Command(tpCommand(t), args...), out: &output{}, exited: make(chan struct{})}
 	r.cmd.Env = environ(map[string]string{"AERON_DIR": "", "TP_AERON_DIR": ""})
 	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { r.done <- r.cmd.Wait() }()
+	go func() {
+		r.cmd.Wait()
+		close(r.exited)
+	}()
 	t.Cleanup(func() {
-		if r.cmd.ProcessState == nil {
+		select {
+		case <-r.exited:
+		default:
 			// A clean stop removes the lock file it keeps beside the Aeron directory.
 			r.cmd.Process.Signal(syscall.SIGTERM)
 			select {
-			case <-r.done:
+			case <-r.exited:
 			case <-time.After(15 * time.Second):
 				r.cmd.Process.Kill()
-				<-r.done
+				<-r.exited
 				t.Errorf("%s did not stop on SIGTERM", r.cmd.Path)
 			}
 		}
@@ -216,7 +221,7 @@ expiry_ns = 500_000_000
 	if err := b.role.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	<-b.role.done
+	<-b.role.exited
 	client, err := tp.Connect(context.Background(), tp.Options{AeronDir: aeronDir, ControlChannel: "aeron:ipc", ControlStreamID: base + 9,
 		AllowedBaseDirs: []string{t.TempDir()}})
 	if err != nil {

@@ -88,9 +88,10 @@ func startStackWith(t *testing.T, tune func(*config.DriverConfig)) *stack {
 
 // proc is a C or C++ program running against the stack.
 type proc struct {
-	cmd  *exec.Cmd
-	out  *output
-	done chan error
+	cmd    *exec.Cmd
+	out    *output
+	exited chan struct{} // closed once err holds what Wait returned
+	err    error
 }
 
 func (s *stack) start(t *testing.T, bin string, env map[string]string) *proc {
@@ -102,17 +103,22 @@ func (s *stack) start(t *testing.T, bin string, env map[string]string) *proc {
 	for k, v := range env {
 		all[k] = v
 	}
-	p := &proc{cmd: exec.Command(bin), out: &output{}, done: make(chan error, 1)}
+	p := &proc{cmd: exec.Command(bin), out: &output{}, exited: make(chan struct{})}
 	p.cmd.Env = environ(all)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { p.done <- p.cmd.Wait() }()
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.exited)
+	}()
 	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
+		select {
+		case <-p.exited:
+		default:
 			p.cmd.Process.Kill()
-			<-p.done
+			<-p.exited
 		}
 	})
 	return p
@@ -122,13 +128,13 @@ func (s *stack) start(t *testing.T, bin string, env map[string]string) *proc {
 func (p *proc) wait(t *testing.T) string {
 	t.Helper()
 	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Fatalf("%s: %v\n%s", p.cmd.Path, err, p.out)
+	case <-p.exited:
+		if p.err != nil {
+			t.Fatalf("%s: %v\n%s", p.cmd.Path, p.err, p.out)
 		}
 	case <-time.After(waitTimeout + 10*time.Second):
 		p.cmd.Process.Kill()
-		<-p.done
+		<-p.exited
 		t.Fatalf("%s did not finish in time\n%s", p.cmd.Path, p.out)
 	}
 	return p.out.String()
@@ -313,7 +319,7 @@ func TestInterop_CProducerToCConsumer(t *testing.T) {
 	s := startStack(t)
 	c := s.start(t, program(t, "cabi/examples/tp_example_consumer_callback.c"), map[string]string{"TP_COUNT": "100"})
 	p := s.start(t, program(t, "cabi/examples/tp_example_producer.c"),
-		map[string]string{"TP_COUNT": "100", "TP_WAIT_CONNECT": "1", "TP_FRAME_INTERVAL_US": "500", "TP_LINGER_MS": "1000"})
+		map[string]string{"TP_COUNT": "100", "TP_WAIT_CONNECT": "1", "TP_FRAME_INTERVAL_US": "2000", "TP_LINGER_MS": "1000"})
 	t.Log(c.wait(t))
 	t.Log(p.wait(t))
 }

@@ -93,7 +93,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tp-demo:", err)
 		return exitUsage
 	}
-	if err := demo(ctx, o, stdout); err != nil {
+	err = demo(ctx, o, stdout)
+	switch {
+	case err != nil && errors.Is(err, context.Canceled) && errors.Is(ctx.Err(), context.Canceled):
+		// Interrupted while starting: nothing ran, nothing failed.
+		fmt.Fprintln(stderr, "tp-demo: interrupted while starting")
+	case err != nil:
 		fmt.Fprintln(stderr, "tp-demo:", err)
 		return exitFailure
 	}

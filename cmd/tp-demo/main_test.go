@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -59,13 +60,15 @@ func TestDemoRejectsBadFlags(t *testing.T) {
 	}
 }
 
-// A cancelled context (SIGINT in main) stops the demo early and cleanly.
+// A cancelled context (SIGINT in main) stops the running demo early and cleanly.
 func TestDemoStopsOnCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(1500*time.Millisecond, cancel)
-	var out, errOut bytes.Buffer
+	defer cancel()
+	// Cancel once the demo runs (its table's heading is out), however long starting took.
+	out := &watchedBuffer{watch: "frames/s", seen: func() { time.AfterFunc(500*time.Millisecond, cancel) }}
+	var errOut bytes.Buffer
 	start := time.Now()
-	if code := run(ctx, []string{"-duration=60s", "-size=4096"}, &out, &errOut); code != exitOK {
+	if code := run(ctx, []string{"-duration=60s", "-size=4096"}, out, &errOut); code != exitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
 	}
 	if d := time.Since(start); d > 30*time.Second {
@@ -74,4 +77,41 @@ func TestDemoStopsOnCancel(t *testing.T) {
 	if !strings.Contains(out.String(), "total:") {
 		t.Errorf("no total after cancel:\n%s", out.String())
 	}
+}
+
+// Interrupted while starting (SIGINT before the stack is up), the demo exits 0 and says so.
+func TestDemoInterruptedWhileStarting(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errOut bytes.Buffer
+	if code := run(ctx, []string{"-duration=60s"}, &out, &errOut); code != exitOK || !strings.Contains(errOut.String(), "interrupted while starting") {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+}
+
+// watchedBuffer is a bytes.Buffer safe across goroutines that calls seen once, the first
+// time what was written contains watch.
+type watchedBuffer struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	watch string
+	seen  func()
+	fired bool
+}
+
+func (w *watchedBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.buf.Write(p)
+	if !w.fired && strings.Contains(w.buf.String(), w.watch) {
+		w.fired = true
+		w.seen()
+	}
+	return n, err
+}
+
+func (w *watchedBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }
