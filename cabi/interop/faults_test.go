@@ -64,14 +64,13 @@ func (d *faultDriver) kill(t *testing.T) {
 	if err := d.role.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	<-d.role.done
-	d.role.done <- nil // for the cleanup, which finds it exited
+	<-d.role.exited
 }
 
 // peer starts tp_fault_peer in role for runFor.
 func (d *faultDriver) peer(t *testing.T, role string, runFor time.Duration) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(program(t, "cabi/tests/tp_fault_peer.c")), out: &output{}, done: make(chan error, 1)}
+	p := &proc{cmd: exec.Command(program(t, "cabi/tests/tp_fault_peer.c")), out: &output{}, exited: make(chan struct{})}
 	p.cmd.Env = environ(map[string]string{
 		"TP_FAULT_ROLE":           role,
 		"TP_RUN_MS":               strconv.Itoa(int(runFor.Milliseconds())),
@@ -90,11 +89,16 @@ func (d *faultDriver) peer(t *testing.T, role string, runFor time.Duration) *pro
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { p.done <- p.cmd.Wait() }()
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.exited)
+	}()
 	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
+		select {
+		case <-p.exited:
+		default:
 			p.cmd.Process.Kill()
-			<-p.done
+			<-p.exited
 		}
 		if t.Failed() {
 			t.Logf("tp_fault_peer %s:\n%s", role, p.out)
@@ -205,7 +209,7 @@ func TestInterop_CPeersSeeTheMediaDriverLost(t *testing.T) {
 	killed := time.Now()
 	for role, p := range map[string]*proc{"producer": producer, "consumer": consumer} {
 		select {
-		case <-p.done:
+		case <-p.exited:
 		case <-time.After(waitTimeout):
 			t.Fatalf("%s still running %v after the media driver was killed:\n%s", p.cmd.Path, waitTimeout, p.out)
 		}
