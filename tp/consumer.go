@@ -8,6 +8,7 @@ import (
 
 	"github.com/tensorpool/tensorpool/agents/consumer"
 	"github.com/tensorpool/tensorpool/agents/controlplane"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -20,6 +21,7 @@ import (
 type Consumer struct {
 	client   *Client
 	role     *consumer.Agent
+	host     *consumerHost // runs role on the Client's duty cycle
 	streamID uint32
 	handler  func(*Frame)
 	closed   atomic.Bool
@@ -80,8 +82,8 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
 	}
-	cs.role = role
-	if err := c.proc.Add(role); err != nil {
+	cs.role, cs.host = role, &consumerHost{Agent: role, c: c}
+	if err := c.proc.Add(cs.host); err != nil {
 		return nil, ErrClosed
 	}
 	// The condition runs on the duty cycle, and may run once more after a wait that ended
@@ -178,13 +180,28 @@ func (cs *Consumer) shut() {
 	cs.role.StopPolling()
 	c, r := cs.client, cs.role
 	ctx, cancel := context.WithTimeout(context.Background(), detachTimeout)
-	if c.proc.Do(r.Detach) == nil {
-		_ = c.wait(ctx, r.Detached) // best effort
+	if c.Err() == nil && c.proc.Do(r.Detach) == nil {
+		_ = c.wait(ctx, r.Detached) // best effort; a dead transport could not send it
 	}
 	cancel()
-	if done, err := c.proc.Remove(r); err == nil {
+	if done, err := c.proc.Remove(cs.host); err == nil {
 		_ = c.wait(context.Background(), func() bool { return isClosed(done) })
 	}
+}
+
+// consumerHost runs a consumer's agent on the Client's duty cycle while the Client's
+// transport lives; once it is dead (Client.Err) the agent, which could only retry
+// attaches nobody can receive, runs no more.
+type consumerHost struct {
+	*consumer.Agent
+	c *Client
+}
+
+func (h *consumerHost) DoWork(now clock.Mono) int {
+	if h.c.terminal.Load() != nil {
+		return 0
+	}
+	return h.Agent.DoWork(now)
 }
 
 // SendQos sends one QosConsumer with the given fields now (Wire spec §10.4.1); the
