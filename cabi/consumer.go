@@ -40,15 +40,23 @@ type tpConsumer struct {
 	// closeClient: tp_client_close was called inside a handler this poll called, and no
 	// poll further out on the thread is of the same client's consumers.
 	closeClient bool
+	// traced is the sequence number and trace id of the frame last put in a view, for
+	// tp_consumer_frame_trace_id; tracedMu keeps the pair whole for a reader on another
+	// thread (uncontended on the poll's thread, which alone writes it).
+	tracedMu    sync.Mutex
+	tracedSeq   uint64
+	tracedTrace uint64
 }
 
 // consumerKeys issues tpConsumer.key: never 0, never reused.
 var consumerKeys atomic.Uint64
 
 var (
-	msgNoFrame   = "tp: no new frame"
-	msgLateFrame = "tp: the frame was overwritten before it was read"
-	msgReentrant = "tp: called from inside the consumer's own frame handler"
+	msgNoFrame = "tp: no new frame"
+	// msgNotLastFrame: tp_consumer_frame_trace_id of a view older than the last frame.
+	msgNotLastFrame = "tp: the view is not of the frame the consumer handed out last"
+	msgLateFrame    = "tp: the frame was overwritten before it was read"
+	msgReentrant    = "tp: called from inside the consumer's own frame handler"
 )
 
 func consumerOf(c *C.tp_consumer_t) (*tpConsumer, bool) {
@@ -74,6 +82,7 @@ func attachConsumer(cl *tpClient, clientToken uintptr, stream uint32) (*tpConsum
 
 // onFrame runs inside tp.Consumer.Poll, with tc.mu held.
 func (tc *tpConsumer) onFrame(f *tp.Frame) {
+	tc.traced(f)
 	if tc.handler != 0 {
 		fillView(f, tc.cview)
 		tc.current = f
@@ -90,6 +99,32 @@ func (tc *tpConsumer) onFrame(f *tp.Frame) {
 	}
 	fillView(f, &tc.view)
 	tc.pending = true
+}
+
+// traced records f's trace id for tp_consumer_frame_trace_id.
+func (tc *tpConsumer) traced(f *tp.Frame) {
+	tc.tracedMu.Lock()
+	tc.tracedSeq, tc.tracedTrace = f.Seq(), f.TraceID()
+	tc.tracedMu.Unlock()
+}
+
+//export tp_consumer_frame_trace_id
+func tp_consumer_frame_trace_id(consumer *C.tp_consumer_t, view *C.tp_frame_view_t, out *C.uint64_t) C.tp_err_t {
+	tc, ok := consumerOf(consumer)
+	if !ok {
+		return badHandle()
+	}
+	if view == nil || out == nil {
+		return nullArg()
+	}
+	tc.tracedMu.Lock()
+	seq, trace := tc.tracedSeq, tc.tracedTrace
+	tc.tracedMu.Unlock()
+	if uint64(view.seq_commit>>1) != seq {
+		return failStatic(C.TP_ERR_ARG, msgNotLastFrame)
+	}
+	*out = C.uint64_t(trace)
+	return C.TP_OK
 }
 
 func fillView(f *tp.Frame, v *C.tp_frame_view_t) {

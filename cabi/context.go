@@ -46,12 +46,17 @@ type tpContext struct {
 	allowedBaseDirs    []string
 	allowedBaseDirsSet bool
 	useInvoker         bool
+	wireVersion        wire.Version
 	// errorHandler and errorClientd are the C error handler and its argument, 0 for none.
 	errorHandler, errorClientd C.uintptr_t
 }
 
-// The reference C client's defaults, so its programs behave the same against ours.
-const defaultChannel = "aeron:ipc?term-length=4m"
+// defaultChannel is the control and descriptor channel of a fresh context: tp-driver's
+// default, as for Go clients. The reference C client asks for "aeron:ipc?term-length=4m",
+// which the media driver refuses when the stream's publication already exists with
+// another term length (tp-driver's built-in "aeron:ipc" has the media driver's, 64 MiB);
+// a channel without parameters joins the publication there is, whatever its term length.
+const defaultChannel = "aeron:ipc"
 
 func newContext() *tpContext {
 	return &tpContext{
@@ -89,6 +94,7 @@ func (c *tpContext) options() tp.Options {
 		AllowedBaseDirs:   c.allowedBaseDirs,
 	}
 	o.Consumer.FreshnessNs = c.announceFreshness.Nanoseconds()
+	o.WireVersion = c.wireVersion
 	o.Invoker = c.useInvoker
 	if c.errorHandler != 0 {
 		o.Logger = slog.New(&errorHandlerLog{handler: c.errorHandler, clientd: c.errorClientd})
@@ -321,6 +327,19 @@ func tp_context_set_consumer_control_request(ctx *C.tp_context_t, channel *C.cha
 //export tp_context_set_consumer_progress
 func tp_context_set_consumer_progress(ctx *C.tp_context_t, enabled C.bool) C.tp_err_t {
 	return setValue(ctx, bool(enabled), func(c *tpContext) *bool { return &c.consumer.Progress })
+}
+
+//export tp_context_set_wire_version
+func tp_context_set_wire_version(ctx *C.tp_context_t, version *C.char) C.tp_err_t {
+	s, ok := goString(version)
+	if !ok {
+		return fail(C.TP_ERR_ARG, "tp: wire version is NULL")
+	}
+	v, err := wire.ParseVersion(s)
+	if err != nil {
+		return fail(C.TP_ERR_ARG, "tp: wire version %q is neither \"1.1\" nor \"1.2\"", s)
+	}
+	return setValue(ctx, v, func(c *tpContext) *wire.Version { return &c.wireVersion })
 }
 
 //export tp_context_add_allowed_base_dir

@@ -13,8 +13,10 @@ import (
 	"unsafe"
 
 	"github.com/tensorpool/tensorpool/aeron"
+	"github.com/tensorpool/tensorpool/agents/driverclient"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/tp"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // fail records code and message as the calling thread's last error and returns code.
@@ -51,6 +53,8 @@ func codeOf(err error) C.tp_err_t {
 		return C.TP_ERR_AERON
 	case errors.Is(err, context.DeadlineExceeded):
 		return C.TP_ERR_TIMEOUT
+	case errors.Is(err, tp.ErrRefused):
+		return refusedCode(err)
 	case errors.Is(err, tp.ErrBackPressured), errors.Is(err, tp.ErrNoSubscriber), errors.Is(err, tp.ErrClaimState),
 		errors.Is(err, tp.ErrNotAttached), errors.Is(err, tp.ErrNotReady):
 		return C.TP_ERR_BUSY
@@ -75,6 +79,20 @@ func codeOf(err error) C.tp_err_t {
 		return C.TP_ERR_AERON
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission):
 		return C.TP_ERR_IO
+	}
+	return C.TP_ERR_PROTOCOL
+}
+
+// refusedCode is the code of an attach the driver refused for good, by its response code.
+func refusedCode(err error) C.tp_err_t {
+	refused, _ := errors.AsType[*driverclient.RefusedError](err)
+	switch {
+	case refused == nil:
+		return C.TP_ERR_PROTOCOL
+	case refused.Code == wire.CodeUnsupported:
+		return C.TP_ERR_UNSUPPORTED
+	case refused.Code == wire.CodeInvalidParams:
+		return C.TP_ERR_ARG
 	}
 	return C.TP_ERR_PROTOCOL
 }

@@ -116,6 +116,15 @@ func tp_producer_close(producer *C.tp_producer_t) {
 
 //export tp_producer_offer_frame
 func tp_producer_offer_frame(producer *C.tp_producer_t, payload *C.uint8_t, n C.uint32_t, tensor *C.tp_tensor_header_t, meta C.uint32_t) C.tp_err_t {
+	return offerFrame(producer, payload, n, tensor, meta, 0)
+}
+
+//export tp_producer_offer_frame_traced
+func tp_producer_offer_frame_traced(producer *C.tp_producer_t, payload *C.uint8_t, n C.uint32_t, tensor *C.tp_tensor_header_t, meta C.uint32_t, traceID C.uint64_t) C.tp_err_t {
+	return offerFrame(producer, payload, n, tensor, meta, uint64(traceID))
+}
+
+func offerFrame(producer *C.tp_producer_t, payload *C.uint8_t, n C.uint32_t, tensor *C.tp_tensor_header_t, meta C.uint32_t, traceID uint64) C.tp_err_t {
 	p, ok := producerOf(producer)
 	if !ok {
 		return badHandle()
@@ -135,7 +144,22 @@ func tp_producer_offer_frame(producer *C.tp_producer_t, payload *C.uint8_t, n C.
 		copy(c.Payload(), unsafe.Slice((*byte)(unsafe.Pointer(payload)), int(n)))
 	}
 	c.SetMetaVersion(uint32(meta))
+	c.SetTraceID(traceID)
 	return failData(c.CommitHeader(&h))
+}
+
+//export tp_producer_set_claim_trace_id
+func tp_producer_set_claim_trace_id(producer *C.tp_producer_t, claim *C.tp_slot_claim_t, traceID C.uint64_t) C.tp_err_t {
+	p, ok := producerOf(producer)
+	if !ok {
+		return badHandle()
+	}
+	c, open := p.openClaim(claim)
+	if !open {
+		return failStatic(C.TP_ERR_ARG, msgNoClaim)
+	}
+	c.SetTraceID(uint64(traceID))
+	return C.TP_OK
 }
 
 func fillClaim(c *tp.Claim, out *C.tp_slot_claim_t) {

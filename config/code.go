@@ -28,6 +28,7 @@ func Default() *DriverConfig {
 			BaseDir:         DefaultShmBaseDir,
 			PageSizeBytes:   DefaultPageSizeBytes,
 			PermissionsMode: 0o660,
+			Namespace:       DefaultNamespace,
 		},
 		Policies: PolicySection{
 			AnnouncePeriodMs:          DefaultAnnouncePeriodMs,
@@ -69,6 +70,9 @@ func (c *DriverConfig) derive() {
 	}
 	if len(c.Shm.AllowedBaseDirs) == 0 {
 		c.Shm.AllowedBaseDirs = []string{c.Shm.BaseDir}
+	}
+	if c.Shm.Namespace == "" {
+		c.Shm.Namespace = DefaultNamespace
 	}
 	p := &c.Policies
 	if p.EpochGCMinAgeNs == 0 {

@@ -26,9 +26,11 @@
 package config
 
 import (
-	"github.com/tensorpool/tensorpool/shm"
 	"io/fs"
 	"time"
+
+	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // Defaults of the Driver spec §17 / CONFIG_REFERENCE §1.
@@ -46,6 +48,8 @@ const (
 	DefaultEpochGCKeep               = 2
 	DefaultShutdownTimeoutMs         = 2000
 	DefaultHeaderNslots              = 1024
+	// DefaultNamespace is shm.namespace's default, the reference's.
+	DefaultNamespace = "default"
 	// HeaderSlotBytes is fixed by the Wire spec; profiles may restate it but not change it.
 	HeaderSlotBytes = 256
 	// MaxStreamID is the largest id Aeron accepts as a stream id (int32).
@@ -83,6 +87,13 @@ type DriverSection struct {
 	// DescriptorStreamIDRange and ControlStreamIDRange hold per-consumer stream ids.
 	DescriptorStreamIDRange StreamIDRange
 	ControlStreamIDRange    StreamIDRange
+	// WireVersion is driver.wire_version, the wire spec whose SHM rules the driver follows
+	// ("1.1", the default, or "1.2"): in 1.2 the epoch directories take the normative
+	// layout <base_dir>/tensorpool-<user>/<namespace>/<stream_id>/<epoch>/{header.ring,
+	// <pool_id>.pool} (Wire spec v1.2 §15.21a.3) and a stride may be any power-of-two
+	// multiple of 64 (§15.22). Either way the driver answers each client in the wire
+	// version of its request.
+	WireVersion wire.Version
 }
 
 // ShmSection is the [shm] table: where and how SHM backing files are created.
@@ -93,6 +104,9 @@ type ShmSection struct {
 	PermissionsMode  fs.FileMode
 	// AllowedBaseDirs are cleaned absolute paths; BaseDir lies inside one of them.
 	AllowedBaseDirs []string
+	// Namespace is shm.namespace, the deployment's directory in wire v1.2's layout
+	// (driver.wire_version = "1.2"); default "default". One path component.
+	Namespace string
 }
 
 // PolicySection is the [policies] table.

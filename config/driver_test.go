@@ -98,6 +98,7 @@ func TestDriverSpec_17_Defaults(t *testing.T) {
 		PageSizeBytes:   4096,
 		PermissionsMode: 0o660,
 		AllowedBaseDirs: []string{"/dev/shm/tensorpool"},
+		Namespace:       "default",
 	}, cfg.Shm)
 	assert.Equal(t, PolicySection{
 		DefaultProfile:            "p",

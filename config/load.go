@@ -151,6 +151,7 @@ type rawDriver struct {
 	StreamIDRange           any `toml:"stream_id_range"`
 	DescriptorStreamIDRange any `toml:"descriptor_stream_id_range"`
 	ControlStreamIDRange    any `toml:"control_stream_id_range"`
+	WireVersion             any `toml:"wire_version"`
 }
 
 type rawShm struct {
@@ -159,6 +160,7 @@ type rawShm struct {
 	PageSizeBytes    any `toml:"page_size_bytes"`
 	PermissionsMode  any `toml:"permissions_mode"`
 	AllowedBaseDirs  any `toml:"allowed_base_dirs"`
+	Namespace        any `toml:"namespace"`
 }
 
 type rawPolicies struct {
@@ -208,6 +210,7 @@ func (f *rawDriverFile) scalars() []scalar {
 		{"shm.require_hugepages", &s.RequireHugepages},
 		{"shm.page_size_bytes", &s.PageSizeBytes},
 		{"shm.permissions_mode", &s.PermissionsMode},
+		{"shm.namespace", &s.Namespace},
 		{"policies.allow_dynamic_streams", &p.AllowDynamicStreams},
 		{"policies.default_profile", &p.DefaultProfile},
 		{"policies.announce_period_ms", &p.AnnouncePeriodMs},
@@ -244,6 +247,7 @@ func (d *rawDriver) scalars() []scalar {
 		{"driver.stream_id_range", &d.StreamIDRange},
 		{"driver.descriptor_stream_id_range", &d.DescriptorStreamIDRange},
 		{"driver.control_stream_id_range", &d.ControlStreamIDRange},
+		{"driver.wire_version", &d.WireVersion},
 	}
 }
 
@@ -266,6 +270,7 @@ func (f *rawDriverFile) convert(profileOrder []string) (*DriverConfig, *Error) {
 	if len(s.AllowedBaseDirs) == 0 {
 		s.AllowedBaseDirs = []string{s.BaseDir}
 	}
+	s.Namespace = c.str("shm.namespace", f.Shm.Namespace, DefaultNamespace)
 
 	p := &cfg.Policies
 	p.AllowDynamicStreams = c.boolean("policies.allow_dynamic_streams", f.Policies.AllowDynamicStreams, false)
@@ -347,6 +352,11 @@ func (c *converter) driverSection(r *rawDriver) DriverSection {
 	d.StreamIDRange = c.idRange("driver.stream_id_range", r.StreamIDRange)
 	d.DescriptorStreamIDRange = c.idRange("driver.descriptor_stream_id_range", r.DescriptorStreamIDRange)
 	d.ControlStreamIDRange = c.idRange("driver.control_stream_id_range", r.ControlStreamIDRange)
+	if v := c.str("driver.wire_version", r.WireVersion, "1.1"); c.err == nil {
+		if err := d.WireVersion.UnmarshalText([]byte(v)); err != nil {
+			c.fail("driver.wire_version", fmt.Sprintf("%q is not a wire spec version this driver speaks (1.1, 1.2)", v))
+		}
+	}
 	return d
 }
 

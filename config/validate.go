@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // validate checks the relations between values; each value's own type and
@@ -44,6 +47,12 @@ func (c *DriverConfig) validate() *Error {
 	}
 	if !isPowerOfTwo(s.PageSizeBytes) {
 		return errorf("shm.page_size_bytes", fmt.Sprintf("%d is not a power of two", s.PageSizeBytes))
+	}
+	if !d.WireVersion.Valid() {
+		return errorf("driver.wire_version", fmt.Sprintf("%v is not a wire spec version this driver speaks (1.1, 1.2)", d.WireVersion))
+	}
+	if err := checkPathComponent("shm.namespace", s.Namespace); err != nil {
+		return err
 	}
 
 	p := &c.Policies
@@ -103,8 +112,13 @@ func (c *DriverConfig) validateProfile(prof Profile) *Error {
 			return errorf(pkey+".pool_id", fmt.Sprintf("pool id %d is used twice in the profile", pool.PoolID))
 		}
 		seen[pool.PoolID] = true
-		// Both are powers of two, so "a multiple of the page size" is "at least the page size".
-		if !isPowerOfTwo(pool.StrideBytes) || pool.StrideBytes < c.Shm.PageSizeBytes {
+		// Both are powers of two, so "a multiple of N" is "at least N": the page size in
+		// wire v1.1 (§15.22), 64 bytes in v1.2 (§15.22 of v1.2).
+		if c.Driver.WireVersion == wire.V1_2 {
+			if !isPowerOfTwo(pool.StrideBytes) || pool.StrideBytes < shm.MinStrideV1_2 {
+				return errorf(pkey+".stride_bytes", fmt.Sprintf("%d is not a power-of-two multiple of %d (driver.wire_version 1.2)", pool.StrideBytes, shm.MinStrideV1_2))
+			}
+		} else if !isPowerOfTwo(pool.StrideBytes) || pool.StrideBytes < c.Shm.PageSizeBytes {
 			return errorf(pkey+".stride_bytes", fmt.Sprintf("%d is not a power of two multiple of shm.page_size_bytes (%d)", pool.StrideBytes, c.Shm.PageSizeBytes))
 		}
 	}

@@ -81,8 +81,10 @@ typedef struct tp_discovery_client_stct tp_discovery_client_t;
 /* ---- Context: connection settings, copied by tp_client_connect. ----
  *
  * Defaults: aeron_dir "" (the AERON_DIR environment variable, else Aeron's
- * default directory); control channel "aeron:ipc?term-length=4m" stream 1000;
- * descriptor channel the same, stream 1100; QoS and metadata off (no channel);
+ * default directory); control channel "aeron:ipc" stream 1000 (tp-driver's
+ * default; without parameters it joins the stream's publication whatever its term
+ * length, where the reference's "aeron:ipc?term-length=4m" would be refused by a
+ * publication of another); descriptor channel the same, stream 1100; QoS and metadata off (no channel);
  * client id: each client, producer and consumer draws its own from a sequence
  * of the process (the pid in the upper bits), so two clients in one process
  * never share one (tp_context_set_client_id sets the first id of a client's
@@ -128,6 +130,12 @@ tp_err_t tp_context_set_consumer_max_rate_hz(tp_context_t *ctx, uint64_t rate_hz
 /* Ask the producer, in ConsumerHello, for a per-consumer descriptor or control stream. */
 tp_err_t tp_context_set_consumer_descriptor_request(tp_context_t *ctx, const char *channel, int32_t stream_id);
 tp_err_t tp_context_set_consumer_control_request(tp_context_t *ctx, const char *channel, int32_t stream_id);
+/* The wire spec version the client's producers and attach requests speak: "1.1" (the
+ * default) or "1.2", else TP_ERR_ARG. Consumers and the driver read either version; a
+ * producer speaking "1.2" carries trace ids (tp_producer_offer_frame_traced,
+ * tp_producer_set_claim_trace_id), and a consumer speaking it maps the strides wire v1.2
+ * allows (any power-of-two multiple of 64). Extension: the reference C client has none. */
+tp_err_t tp_context_set_wire_version(tp_context_t *ctx, const char *version);
 
 /* ---- Client: one Aeron connection shared by everything attached through it. ---- */
 /* Waits up to the attach timeout for an active media driver (TP_ERR_AERON when there is none). */
@@ -140,7 +148,13 @@ void tp_client_close(tp_client_t *client);
 int tp_client_do_work(tp_client_t *client);
 tp_err_t tp_client_get_client_id(const tp_client_t *client, uint32_t *client_id);
 
-/* ---- Attach: blocks up to the attach timeout for the driver's grant. ---- */
+/* ---- Attach: blocks up to the attach timeout for the driver's grant. ----
+ * A refusal no retry changes returns at once: TP_ERR_UNSUPPORTED (UNSUPPORTED),
+ * TP_ERR_ARG (INVALID_PARAMS), TP_ERR_PROTOCOL (REJECTED: e.g. a stream the driver does
+ * not serve; INTERNAL_ERROR: a failed provisioning), tp_errmsg() giving the driver's
+ * reason. Refusals that can pass (a lease still held, a driver draining) are retried;
+ * TP_ERR_TIMEOUT then says nothing was granted in time, and tp_errmsg() names the last
+ * refusal, or the aeron dir, control channel and stream nothing answered on. */
 tp_err_t tp_attach_producer(tp_client_t *client, uint32_t stream_id, tp_producer_t **producer);
 tp_err_t tp_attach_consumer(tp_client_t *client, uint32_t stream_id, tp_consumer_t **consumer);
 /* Close *handle and attach again to the same stream; *handle is replaced on success. */
@@ -166,6 +180,16 @@ tp_err_t tp_producer_offer_frame(
     uint32_t values_len,
     const tp_tensor_header_t *tensor,
     uint32_t meta_version);
+/* tp_producer_offer_frame with the frame's TraceLink trace id (0: none), which a producer
+ * speaking wire "1.2" (tp_context_set_wire_version) carries in its FrameDescriptor and one
+ * speaking "1.1" drops. Extension: the reference C client has none. */
+tp_err_t tp_producer_offer_frame_traced(
+    tp_producer_t *producer,
+    const uint8_t *payload,
+    uint32_t values_len,
+    const tp_tensor_header_t *tensor,
+    uint32_t meta_version,
+    uint64_t trace_id);
 
 /* Open the next frame in pool pool_id (or the smallest pool holding values_len bytes). */
 tp_err_t tp_producer_try_claim_slot(tp_producer_t *producer, uint16_t pool_id, tp_slot_claim_t *claim);
@@ -177,6 +201,9 @@ tp_err_t tp_producer_commit_slot(
     uint32_t values_len,
     const tp_tensor_header_t *tensor,
     uint32_t meta_version);
+/* Set the trace id the claimed frame carries once committed (as tp_producer_offer_frame_traced);
+ * TP_ERR_ARG when claim is not the producer's open claim. Extension. */
+tp_err_t tp_producer_set_claim_trace_id(tp_producer_t *producer, tp_slot_claim_t *claim, uint64_t trace_id);
 
 /* ---- Producer metadata (wire spec §10.3); setters bump meta_version. ---- */
 tp_err_t tp_producer_metadata_version(const tp_producer_t *producer, uint32_t *meta_version);
@@ -250,6 +277,10 @@ tp_err_t tp_consumer_get_progress(
     uint64_t *bytes_filled,
     uint8_t *state,
     bool *available);
+/* The TraceLink trace id of the frame view shows (0: none, always from a producer speaking
+ * wire "1.1"), for the frame the consumer handed out last (a handler's view, or
+ * tp_consumer_try_read_frame's); TP_ERR_ARG for an older one. Extension. */
+tp_err_t tp_consumer_frame_trace_id(const tp_consumer_t *consumer, const tp_frame_view_t *view, uint64_t *trace_id);
 tp_err_t tp_consumer_get_lease_id(const tp_consumer_t *consumer, uint64_t *lease_id);
 tp_err_t tp_consumer_get_stream_id(const tp_consumer_t *consumer, uint32_t *stream_id);
 tp_err_t tp_consumer_get_consumer_id(const tp_consumer_t *consumer, uint32_t *consumer_id);

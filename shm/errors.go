@@ -64,6 +64,7 @@ var (
 var (
 	ErrStrideNotPowerOfTwo    = problem(ErrInvalidStride, "stride_bytes must be a non-zero power of two")
 	ErrStridePageMultiple     = problem(ErrInvalidStride, "stride_bytes must be a multiple of the page size")
+	ErrStrideMultipleOf64     = problem(ErrInvalidStride, "stride_bytes must be a multiple of 64")
 	ErrStrideHugepageMultiple = problem(ErrInvalidStride, "stride_bytes must be a multiple of the hugepage size")
 	ErrHugepageSizeUnknown    = problem(ErrHugepages, "hugepage size unknown")
 	ErrNotHugetlbfs           = problem(ErrHugepages, "region is not on a hugetlbfs mount")

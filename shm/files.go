@@ -20,6 +20,9 @@ type CreateOptions struct {
 	// Canceled, when set, is asked between chunks of the allocation; true stops the
 	// creation with ErrCreateCanceled.
 	Canceled func() bool
+	// RelaxedStride applies wire spec v1.2's stride rule (ValidateStrideV1_2) instead of
+	// v1.1's page multiple.
+	RelaxedStride bool
 }
 
 // ErrCreateCanceled: CreateOptions.Canceled stopped a region's creation.
@@ -53,7 +56,7 @@ func CreateRegionWith(path string, sb *Superblock, opts CreateOptions) (region *
 	}
 	pageSize := os.Getpagesize()
 	if sb.RegionType == RegionTypePayloadPool {
-		if err := ValidateStride(sb.StrideBytes, int64(pageSize), 0, false); err != nil {
+		if err := validateStride(sb.StrideBytes, opts.RelaxedStride, int64(pageSize)); err != nil {
 			return nil, err
 		}
 	}
@@ -169,6 +172,18 @@ type OpenOptions struct {
 	// Host supplies page size, hugepage size and mounts. Nil means the running host's,
 	// read from /proc when hugepages are required.
 	Host *HostMemory
+	// RelaxedStride applies wire spec v1.2's stride rule (ValidateStrideV1_2) instead of
+	// v1.1's page (and hugepage) multiple: a consumer speaking v1.2 maps the small strides
+	// a v1.2 driver may create.
+	RelaxedStride bool
+}
+
+// validateStride is wire v1.2's stride rule when relaxed, else v1.1's for pageSize.
+func validateStride(strideBytes uint32, relaxed bool, pageSize int64) error {
+	if relaxed {
+		return ValidateStrideV1_2(strideBytes)
+	}
+	return ValidateStride(strideBytes, pageSize, 0, false)
 }
 
 // OpenURI parses an announced region URI and opens it with OpenRegion, taking
@@ -203,7 +218,11 @@ func OpenRegion(policy *PathPolicy, path string, opts OpenOptions) (*MappedRegio
 		return nil, err
 	}
 	if want.RegionType == RegionTypePayloadPool {
-		if err := ValidateStride(want.StrideBytes, host.PageSize, host.HugepageSize, opts.RequireHugepages); err != nil {
+		err := ValidateStrideV1_2(want.StrideBytes)
+		if !opts.RelaxedStride {
+			err = ValidateStride(want.StrideBytes, host.PageSize, host.HugepageSize, opts.RequireHugepages)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}

@@ -168,6 +168,22 @@ func (h *HostMemory) VerifyHugetlbfs(canonicalPath string) error {
 	return nil
 }
 
+// MinStrideV1_2 is the smallest stride wire spec v1.2 allows: a stride is any power-of-two
+// multiple of 64 bytes (§15.22 of v1.2), page and hugepage alignment no longer required.
+const MinStrideV1_2 = 64
+
+// ValidateStrideV1_2 applies wire spec v1.2's §15.22 to a pool's stride_bytes: a power of
+// two of at least MinStrideV1_2 bytes.
+func ValidateStrideV1_2(strideBytes uint32) error {
+	if !isPowerOfTwo(uint64(strideBytes)) {
+		return invalid(hugepagesSection, "stride_bytes", strideBytes, ErrStrideNotPowerOfTwo)
+	}
+	if strideBytes < MinStrideV1_2 {
+		return mismatch(hugepagesSection, "stride_bytes", strideBytes, "multiple of 64", ErrStrideMultipleOf64)
+	}
+	return nil
+}
+
 // ValidateStride applies §15.22 to a pool's stride_bytes: a non-zero power of two, a
 // multiple of the page size and, when hugepages are required, a multiple of a known
 // hugepage size.

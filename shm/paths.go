@@ -3,6 +3,7 @@ package shm
 import (
 	"errors"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -177,6 +178,72 @@ func EpochDir(baseDir, namespace, producerInstanceID string, epoch uint64) (stri
 		}
 	}
 	return filepath.Join(baseDir, namespace, producerInstanceID, "epoch-"+strconv.FormatUint(epoch, 10)), nil
+}
+
+// Wire spec v1.2 makes the layout normative, in another shape (§15.21a.3 of v1.2):
+//
+//	<shm_base_dir>/tensorpool-<user>/<namespace>/<stream_id>/<epoch>/header.ring
+//	<shm_base_dir>/tensorpool-<user>/<namespace>/<stream_id>/<epoch>/<pool_id>.pool
+//
+// CanonicalStreamDir and CanonicalEpochDir build it; the header ring keeps its name
+// (HeaderRingPath), a pool's is CanonicalPoolPath.
+
+// CanonicalUser is the <user> of wire v1.2's layout for the effective user: the user name
+// (its uid when the name cannot be found), sanitized (SanitizeUser).
+func CanonicalUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return SanitizeUser(u.Username)
+	}
+	return strconv.Itoa(os.Geteuid())
+}
+
+// SanitizeUser makes name one harmless path component, as v1.2's §15.21a.3 asks: every
+// byte other than ASCII letters, digits, '.', '_' and '-' becomes '_', and the names "",
+// "." and ".." become "_" (the result always follows "tensorpool-", so no dot name can
+// reach the path anyway).
+func SanitizeUser(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			b[i] = '_'
+		}
+	}
+	if s := string(b); s != "" && s != "." && s != ".." {
+		return s
+	}
+	return "_"
+}
+
+// CanonicalStreamDir is the directory of one stream's epochs in wire v1.2's layout,
+// <baseDir>/tensorpool-<user>/<namespace>/<streamID>. user and namespace must each be a
+// single path component (user as SanitizeUser makes it), so nothing they contain can
+// move the layout outside baseDir.
+func CanonicalStreamDir(baseDir, user, namespace string, streamID uint32) (string, error) {
+	if !filepath.IsAbs(baseDir) {
+		return "", invalid(layoutSection, "shm_base_dir", baseDir, ErrPathNotAbsolute)
+	}
+	for _, c := range [...]struct{ field, value string }{{"user", user}, {"namespace", namespace}} {
+		if c.value == "" || c.value == "." || c.value == ".." || strings.ContainsAny(c.value, "/\x00") {
+			return "", invalid(layoutSection, c.field, c.value, ErrPathComponent)
+		}
+	}
+	return filepath.Join(baseDir, "tensorpool-"+user, namespace, strconv.FormatUint(uint64(streamID), 10)), nil
+}
+
+// CanonicalEpochDir is the directory of one epoch's regions in wire v1.2's layout,
+// CanonicalStreamDir/<epoch>.
+func CanonicalEpochDir(baseDir, user, namespace string, streamID uint32, epoch uint64) (string, error) {
+	dir, err := CanonicalStreamDir(baseDir, user, namespace, streamID)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, strconv.FormatUint(epoch, 10)), nil
+}
+
+// CanonicalPoolPath is the payload pool file for poolID inside an epoch directory of wire
+// v1.2's layout.
+func CanonicalPoolPath(epochDir string, poolID uint16) string {
+	return filepath.Join(epochDir, strconv.FormatUint(uint64(poolID), 10)+".pool")
 }
 
 // HeaderRingPath is the header ring file inside an epoch directory.

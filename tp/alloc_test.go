@@ -56,6 +56,11 @@ func TestSteadyStateAllocatesNothing(t *testing.T) {
 	if a := testing.AllocsPerRun(5000, func() { publish(claimOnce) }); a != 0 {
 		t.Errorf("Claim/Commit + Poll: %v allocations per frame", a)
 	}
+	traced := tensor
+	traced.TraceID = 7
+	if a := testing.AllocsPerRun(5000, func() { publish(func() error { return p.Offer(traced) }) }); a != 0 {
+		t.Errorf("Offer with a trace id + Poll: %v allocations per frame", a)
+	}
 	eventually(t, "every frame read", cs, func() bool { return cs.Stats().Frames == p.Stats().Frames })
 	if sum == 0 {
 		t.Fatal("no frames handled")

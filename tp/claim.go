@@ -55,6 +55,15 @@ func (c *Claim) SetLength(n int) error {
 // SetMetaVersion sets the meta_version the frame references, by default the producer's.
 func (c *Claim) SetMetaVersion(v uint32) { c.c.SetMetaVersion(v) }
 
+// SetTraceID sets the frame's trace id (TraceLink spec §8.1; 0, the default, is none),
+// carried by a v1.2 FrameDescriptor to the consumer's Frame.TraceID. A producer speaking
+// v1.1 (Options.WireVersion) has no field for it and drops it.
+func (c *Claim) SetTraceID(id uint64) { c.c.SetTraceID(id) }
+
+// SetCaptureTimeNs sets the slot header's timestamp, the time the frame's data was
+// captured on CLOCK_MONOTONIC (Wire spec v1.2 §10.2.1); by default the commit time.
+func (c *Claim) SetCaptureTimeNs(ns uint64) { c.c.SetCaptureTimeNs(ns) }
+
 // Progress reports that the first filled payload bytes are written (FrameProgress, Wire
 // spec §10.2.2); it is sent only while some consumer asked for progress.
 func (c *Claim) Progress(filled uint64) error {

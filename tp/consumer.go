@@ -22,6 +22,7 @@ type Consumer struct {
 	client   *Client
 	role     *consumer.Agent
 	host     *consumerHost // runs role on the Client's duty cycle
+	counters *consumerCounters
 	streamID uint32
 	handler  func(*Frame)
 	closed   atomic.Bool
@@ -68,7 +69,7 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 		Consumer: consumer.Config{
 			StreamID: streamID, ConsumerID: id, AllowedBaseDirs: o.AllowedBaseDirs,
 			Mode: o.Consumer.Mode, MaxRateHz: o.Consumer.MaxRateHz, FreshnessNs: o.Consumer.FreshnessNs,
-			QosIntervalNs: o.QosInterval.Nanoseconds(), Progress: o.Consumer.Progress,
+			QosIntervalNs: o.QosInterval.Nanoseconds(), Progress: o.Consumer.Progress, WireVersion: o.WireVersion,
 			DescriptorChannel: o.Consumer.DescriptorChannel, DescriptorStreamID: o.Consumer.DescriptorStreamID,
 			ControlChannel: o.Consumer.ControlChannel, ControlStreamID: o.Consumer.ControlStreamID,
 		},
@@ -78,19 +79,24 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 		Qos:               controlplane.Endpoint{Channel: o.QosChannel, StreamID: o.QosStreamID},
 		Lease:             true,
 		KeepaliveInterval: o.KeepaliveInterval,
+		OnLeaseEvent:      newLeaseLog(o.Logger, wire.RoleConsumer, streamID, id).event,
 	}, cs.onFrame)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
+		return nil, optionsError(err)
 	}
-	cs.role, cs.host = role, &consumerHost{Agent: role, c: c}
+	cs.role, cs.counters = role, newConsumerCounters(role, streamID)
+	cs.host = &consumerHost{Agent: role, c: c}
 	if err := c.proc.Add(cs.host); err != nil {
+		return nil, ErrClosed
+	}
+	if err := c.proc.Add(cs.counters); err != nil {
+		cs.shut()
 		return nil, ErrClosed
 	}
 	// The condition runs on the duty cycle, and may run once more after a wait that ended
 	// with ctx: what it reads is handed over under a lock.
 	var mu sync.Mutex
 	var startErr, refused error
-	c.watchDriver()
 	werr := c.wait(ctx, func() bool {
 		ready, err := role.Started()
 		last := role.LastRefusal()
@@ -100,7 +106,7 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 		return ready || err != nil || c.Err() != nil || permanent(last)
 	})
 	mu.Lock()
-	err = firstError(startErr, c.Err(), c.attachError(werr, refusal{refused, streamID}))
+	err = firstError(startErr, c.Err(), c.attachError(werr, streamID, refused))
 	mu.Unlock()
 	if err != nil {
 		cs.shut()
@@ -112,16 +118,6 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 	}
 	return cs, nil
 }
-
-// refusal is a driver's last refusal of an attach, read on the duty cycle, for
-// attachError.
-type refusal struct {
-	last error
-	id   uint32
-}
-
-func (r refusal) refusal() error { return r.last }
-func (r refusal) stream() uint32 { return r.id }
 
 func (cs *Consumer) onFrame(f *consumer.Frame) {
 	cs.frame.f = f
@@ -174,11 +170,14 @@ func (cs *Consumer) Close() error {
 }
 
 // shut stops the data path, gives the lease back (briefly waiting for the driver) and
-// removes the role; the mapping and subscriptions go once both are done.
+// removes the role and its counters; the mapping and subscriptions go once both are done.
 func (cs *Consumer) shut() {
 	cs.closed.Store(true)
 	cs.role.StopPolling()
 	c, r := cs.client, cs.role
+	if done, err := c.proc.Remove(cs.counters); err == nil {
+		_ = c.wait(context.Background(), func() bool { return isClosed(done) })
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), detachTimeout)
 	if c.Err() == nil && c.proc.Do(r.Detach) == nil {
 		_ = c.wait(ctx, r.Detached) // best effort; a dead transport could not send it

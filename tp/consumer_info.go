@@ -45,6 +45,17 @@ func (cs *Consumer) Status() (attached bool, err error) {
 // HeaderIndex is the header slot (and payload slot) the frame occupies.
 func (f *Frame) HeaderIndex() uint32 { return f.f.HeaderIndex }
 
+// TraceID is the frame's trace id (TraceLink spec §8.1): 0 when its producer set none,
+// and always 0 from a producer speaking wire v1.1.
+func (f *Frame) TraceID() uint64 { return f.f.TraceID }
+
+// WireVersion is the wire spec version of the frame's FrameDescriptor.
+func (f *Frame) WireVersion() wire.Version { return f.f.Version }
+
+// PublishTimeNs is the FrameDescriptor's timestamp, the time the frame was published
+// (Wire spec v1.2 §10.2.1), wire.NullU64 when absent; TimestampNs is the capture time.
+func (f *Frame) PublishTimeNs() uint64 { return f.f.PublishTimeNs }
+
 // PoolID is the payload pool the frame's bytes live in.
 func (f *Frame) PoolID() uint16 { return f.f.PoolID }
 

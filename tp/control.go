@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tensorpool/tensorpool/agents/controlplane"
+	"github.com/tensorpool/tensorpool/agents/driverclient"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
@@ -118,32 +119,10 @@ func (c *Client) request(ctx context.Context, msg []byte, answer wire.MessageID,
 	return nil
 }
 
-// correlationID is unique within the process: the high half is the client id, as for
-// the driver clients, the low half counts down from the top so it never meets theirs.
+// correlationID is unique within the process and, seeded at random per Client, unlikely
+// to meet a stale response of an earlier run (Driver spec Appendix B.1): the high half is
+// the client id, as for the driver clients, and the low half has bit 30 set, which theirs
+// never have (driverclient.CorrelationLowMask).
 func (c *Client) correlationID(clientID uint32) int64 {
-	return int64(clientID)<<32 | int64(0x7fff_ffff-c.requests.Add(1)&0x3fff_ffff)
-}
-
-// watchDriver notes, from the first producer or consumer on, when the driver last
-// announced on the announce stream: a driver's liveness, for ErrNoDriver's message.
-func (c *Client) watchDriver() {
-	c.driverWatch.Do(func() {
-		ep := controlplane.Endpoint{Channel: c.opts.AnnounceChannel, StreamID: c.opts.AnnounceStreamID}
-		_ = c.proc.Do(func() {
-			c.proc.Hub().Route(ep, controlplane.Messages(wire.ShmPoolAnnounceID), func([]byte, wire.Header, *transport.Header) {
-				c.lastAnnounce.Store(int64(clock.Now()))
-			})
-		})
-	})
-}
-
-// driverSeen says what was seen of a driver: when it last announced, if ever. (Whether
-// the control stream has a subscriber says nothing: the Client subscribes to it itself.)
-func (c *Client) driverSeen() string {
-	last := c.lastAnnounce.Load()
-	if last == 0 {
-		return fmt.Sprintf("no driver announce was seen on %s stream %d: is tp-driver running there, on that media driver?",
-			c.opts.AnnounceChannel, c.opts.AnnounceStreamID)
-	}
-	return fmt.Sprintf("the driver last announced %v ago, but did not answer", clock.Now().Sub(clock.Mono(last)).Round(time.Millisecond))
+	return int64(clientID)<<32 | int64(1<<30|(c.requestSeed+uint32(c.requests.Add(1)))&driverclient.CorrelationLowMask)
 }

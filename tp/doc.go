@@ -1,7 +1,7 @@
 // Package tp is the everyday Go API of the tensor pool: connect to Aeron and an SHM
 // driver, publish tensors from a Producer, read them zero-copy in a Consumer.
 //
-//	c, _ := tp.Connect(ctx, tp.Options{Driver: cfg}) // or ControlChannel/ControlStreamID of a running tp-driver
+//	c, _ := tp.Connect(ctx, tp.Options{}) // tp-driver's defaults; package tp/local runs one in-process
 //	defer c.Close()
 //	p, _ := c.NewProducer(ctx, 1)
 //	p.Offer(tp.Tensor{Shape: tp.Shape{DType: tp.Uint8, Dims: []int32{480, 640}}, Data: img})
@@ -19,4 +19,10 @@
 // reader. A Consumer's Poll runs only its role's data path (package agents/consumer): it
 // never waits on the duty cycle, the control plane or the media driver. Failures are the
 // sentinel errors of this package, comparable with errors.Is.
+//
+// NewProducer and NewConsumer wait for the first grant until ctx ends, retrying what can
+// pass (a lease still held, a driver draining, a stream no producer has made yet). A
+// refusal no retry changes ends the wait at once with ErrRefused, and the driver's reason;
+// an attach nothing answered ends with ctx's error and says where it went: the aeron dir,
+// the control channel and stream, and whether a media driver is alive there.
 package tp

@@ -4,6 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -463,10 +468,20 @@ func TestOptionsDefaultsAndRefusals(t *testing.T) {
 	if _, err := c.NewConsumer(ctx, testStream, nil); !errors.Is(err, ErrInvalidOptions) {
 		t.Errorf("nil handler: %v", err)
 	}
-	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-	defer cancel()
-	if _, err := c.NewProducer(short, 4242); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("producer of an unknown stream: %v", err)
+	// A refusal no retry changes ends the attach at once, even with no deadline, and
+	// says why.
+	start := time.Now()
+	_, err = c.NewProducer(ctx, 4242)
+	refused, ok := errors.AsType[*driverclient.RefusedError](err)
+	if !errors.Is(err, ErrRefused) || !ok || !refused.Permanent() || errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("producer of a stream the driver does not serve: %v", err)
+	} else if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the refusal took %v", took)
+	} else {
+		t.Logf("after %v: %v", took.Round(time.Millisecond), err)
+	}
+	if _, err := c.NewConsumer(ctx, 4243, func(*Frame) {}); !errors.Is(err, ErrRefused) {
+		t.Errorf("consumer of a stream the driver does not serve: %v", err)
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
@@ -666,5 +681,96 @@ func TestDriverSpec_4_9_FramesBeforeProducerDetachAreRead(t *testing.T) {
 	eventually(t, "the epoch-bumped announce mapped", cs, func() bool { return cs.Stats().Epoch > epoch })
 	if got != frames {
 		t.Fatalf("%d frames read, want %d", got, frames)
+	}
+}
+
+// A producer may create its stream where the driver allows dynamic streams, as the
+// reference C client's does (publishMode EXISTING_OR_CREATE, Driver spec §4.3); a
+// consumer attaches only to a stream that exists (REQUIRE_EXISTING).
+func TestDriverSpec_4_3_ProducerCreatesADynamicStream(t *testing.T) {
+	c := startClient(t, func(cfg *config.DriverConfig) {
+		cfg.Policies.AllowDynamicStreams = true
+		cfg.Driver.StreamIDRange = config.StreamIDRange{First: 4000, Last: 4099}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	short, cancelShort := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancelShort()
+	if _, err := c.NewConsumer(short, 4050, func(*Frame) {}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("consumer of a stream nobody created: %v", err)
+	}
+	p, err := c.NewProducer(ctx, 4050)
+	if err != nil {
+		t.Fatalf("producer of a dynamic stream: %v", err)
+	}
+	defer p.Close()
+	var got []received
+	cs, err := c.NewConsumer(ctx, 4050, recorder(&got))
+	if err != nil {
+		t.Fatalf("consumer of the stream the producer created: %v", err)
+	}
+	defer cs.Close()
+	offer(t, p, cs, Tensor{Shape: Shape{DType: Uint8, Dims: []int32{3}}, Data: []byte{1, 2, 3}})
+	eventually(t, "the frame", cs, func() bool { return len(got) == 1 })
+}
+
+// $TP_SHM_BASE_DIRS sets the default allowed directories, as it does for the C library.
+func TestOptionsAllowedBaseDirsFromTheEnvironment(t *testing.T) {
+	t.Setenv("TP_SHM_BASE_DIRS", "/dev/shm/a:/dev/shm/b")
+	o, err := Options{}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"/dev/shm/a", "/dev/shm/b"}; !slices.Equal(o.AllowedBaseDirs, want) {
+		t.Fatalf("AllowedBaseDirs %v, want %v", o.AllowedBaseDirs, want)
+	}
+	if o, _ := (Options{AllowedBaseDirs: []string{"/x"}}).withDefaults(); !slices.Equal(o.AllowedBaseDirs, []string{"/x"}) {
+		t.Fatalf("set AllowedBaseDirs overridden: %v", o.AllowedBaseDirs)
+	}
+}
+
+// An attach nothing answers ends with ctx, and the error says where it went: the aeron
+// dir, the control channel and stream, and whether a media driver is alive there.
+func TestAttachNobodyAnswersNamesWhereItWent(t *testing.T) {
+	control := nextStream.Add(2)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	c, err := Connect(ctx, Options{AeronDir: sharedAeronDir, ControlStreamID: control, DescriptorStreamID: control + 1, AllowedBaseDirs: []string{t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	short, cancelShort := context.WithTimeout(ctx, 700*time.Millisecond)
+	defer cancelShort()
+	_, err = c.NewConsumer(short, testStream, func(*Frame) {})
+	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrRefused) {
+		t.Fatalf("no driver: %v", err)
+	}
+	for _, want := range []string{fmt.Sprintf("no SHM driver answered on aeron:ipc stream %d", control), sharedAeronDir, "media driver alive"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q does not say %q", err, want)
+		}
+	}
+	t.Log(err)
+}
+
+// An allowed base directory that does not exist (tp-driver not started yet) is an
+// invalid option that says who makes it.
+func TestMissingBaseDirSaysWhoMakesIt(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	missing := filepath.Join(t.TempDir(), "tensorpool")
+	c, err := Connect(ctx, Options{AeronDir: sharedAeronDir, ControlStreamID: nextStream.Add(2), AllowedBaseDirs: []string{missing}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, perr := c.NewProducer(ctx, testStream)
+	_, cerr := c.NewConsumer(ctx, testStream, func(*Frame) {})
+	for _, err := range []error{perr, cerr} {
+		if !errors.Is(err, ErrInvalidOptions) || !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), missing) ||
+			!strings.Contains(err.Error(), "tp-driver creates its shm.base_dir") {
+			t.Errorf("missing base directory: %v", err)
+		}
 	}
 }

@@ -42,14 +42,14 @@ var (
 	// The producer gives its lease back and reattaches to a new epoch by itself;
 	// Producer.Err names the file. Frames fail with ErrNotAttached meanwhile.
 	ErrRegionFault = errors.New("tp: memory fault in the stream's shared memory (file truncated, or filesystem full)")
-	// ErrAttachRefused: the driver refused an attach for a reason that will not change
-	// (UNSUPPORTED or INVALID_PARAMS); NewProducer and NewConsumer return it at once. It
-	// wraps the *driverclient.RefusedError with the driver's code and message.
-	ErrAttachRefused = errors.New("tp: attach refused")
-	// ErrNoDriver: no SHM driver answered an attach before the context ended. The error
-	// names the control stream and media driver asked, and what was seen of a driver there.
-	ErrNoDriver = errors.New("tp: no answer from an SHM driver")
 )
+
+// ErrRefused: the driver refused the attach for a reason no retry changes (a stream it
+// does not serve, parameters or pages it does not offer, a provisioning that failed).
+// NewProducer and NewConsumer return it at once, with the *driverclient.RefusedError
+// that carries the response code and the driver's message (errors.As); refusals that can
+// pass (a lease still held, a driver draining) are retried until ctx ends.
+var ErrRefused = errors.New("tp: the driver refused the attach")
 
 // resultErr maps a producer Result to this package's errors.
 func resultErr(r producer.Result) error {

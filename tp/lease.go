@@ -1,8 +1,10 @@
 package tp
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 
 	"github.com/tensorpool/tensorpool/agents/controlplane"
@@ -21,7 +23,9 @@ type lease struct {
 	dc       *driverclient.Client
 	clientID uint32
 	stream   uint32
+	role     wire.Role
 	started  bool
+	log      *leaseLog
 	granted  bool
 	lost     bool
 	lastLoss driverclient.LossReason
@@ -31,21 +35,31 @@ type lease struct {
 	// Stats and LeaseID on any goroutine.
 	losses atomic.Uint64
 	id     atomic.Uint64
+	// node is the live lease's TraceLink node id plus one (0: none), for NodeID.
+	node atomic.Uint64
 }
 
 // newLease registers a driver client on hub. onControl, if not nil, receives the
 // control-schema messages of the driver's control stream (driverclient.Config.OnControl).
 func newLease(hub *controlplane.Hub, o *Options, clientID uint32, role wire.Role, streamID uint32, onControl func([]byte, wire.Header)) (*lease, error) {
-	l := &lease{clientID: clientID, stream: streamID}
+	l := &lease{clientID: clientID, stream: streamID, role: role, log: newLeaseLog(o.Logger, role, streamID, clientID)}
+	// As the reference C client: a producer may create its stream where the driver
+	// allows dynamic streams (tp-driver's built-in configuration does); a consumer
+	// attaches only to a stream that exists.
+	mode := wire.PublishModeRequireExisting
+	if role == wire.RoleProducer {
+		mode = wire.PublishModeExistingOrCreate
+	}
 	dc, err := driverclient.New(hub, driverclient.Config{
 		Control: controlplane.Endpoint{Channel: o.ControlChannel, StreamID: o.ControlStreamID},
 		Params: driverclient.Params{
 			ClientID:              clientID,
 			Role:                  role,
 			StreamID:              streamID,
-			PublishMode:           wire.PublishModeRequireExisting,
+			PublishMode:           mode,
 			ExpectedLayoutVersion: shm.LayoutVersion,
 			KeepaliveInterval:     o.KeepaliveInterval,
+			WireVersion:           o.WireVersion,
 		},
 		OnEvent:   l.onEvent,
 		OnControl: onControl,
@@ -62,14 +76,95 @@ func (l *lease) onEvent(e driverclient.Effect) {
 	case driverclient.Granted:
 		l.granted = true
 		l.id.Store(e.Grant.LeaseID)
+		l.node.Store(0)
+		if node, ok := e.Grant.Node(); ok {
+			l.node.Store(uint64(node) + 1)
+		}
 	case driverclient.Lost:
 		l.lost = true
 		l.lastLoss, l.lastRevoke = e.Reason, e.Revoked.Reason
 		l.losses.Add(1)
 		l.id.Store(0)
+		l.node.Store(0)
 	case driverclient.Detached:
 		l.id.Store(0)
+		l.node.Store(0)
 	}
+	l.log.event(e)
+}
+
+// leaseLog tells Options.Logger what happens to a lease, in words, naming its role,
+// stream and client: grants and reattaches (Info), losses with their reason and refused
+// attaches (Warn; a refusal's repeats at Debug), detaches. It is a lease's event
+// callback (driverclient.Config.OnEvent), on the duty cycle.
+type leaseLog struct {
+	log      *slog.Logger
+	role     wire.Role
+	stream   uint32
+	clientID uint32
+	// leaseID is the live lease's, losses counts its endings, refusedWith is the last
+	// refusal logged, whose repeats go to Debug.
+	leaseID     uint64
+	losses      int
+	refusedWith string
+}
+
+func newLeaseLog(log *slog.Logger, role wire.Role, streamID, clientID uint32) *leaseLog {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &leaseLog{log: log, role: role, stream: streamID, clientID: clientID}
+}
+
+func (l *leaseLog) event(e driverclient.Effect) {
+	switch e.Kind {
+	case driverclient.Granted:
+		l.leaseID = e.Grant.LeaseID
+		msg := "lease granted"
+		if l.losses > 0 {
+			msg = "lease granted again (reattached)"
+		}
+		l.log.Info(msg, l.attrs(slog.Uint64("lease", e.Grant.LeaseID), slog.Uint64("epoch", e.Grant.Epoch))...)
+		l.refusedWith = ""
+	case driverclient.Lost:
+		l.losses++
+		attrs := l.attrs(slog.Uint64("lease", l.leaseID), slog.String("reason", e.Reason.String()))
+		if e.Reason == driverclient.LossRevoked {
+			attrs = append(attrs, slog.String("revoke_reason", e.Revoked.Reason.String()))
+			if e.Revoked.ErrorMessage != "" {
+				attrs = append(attrs, slog.String("driver_message", e.Revoked.ErrorMessage))
+			}
+		}
+		l.leaseID = 0
+		l.log.Warn("lease lost; reattaching", attrs...)
+	case driverclient.Refused:
+		// The first refusal of a kind is news; its repeats, every retry, are not.
+		level := slog.LevelWarn
+		if text := e.Err.Error(); text == l.refusedWith {
+			level = slog.LevelDebug
+		} else {
+			l.refusedWith = text
+		}
+		l.log.Log(context.Background(), level, "attach refused; retrying", l.attrs(slog.Any("err", e.Err))...)
+	case driverclient.Detached:
+		if l.leaseID != 0 {
+			l.log.Info("lease detached", l.attrs(slog.Uint64("lease", l.leaseID))...)
+		} else {
+			l.log.Debug("attach abandoned", l.attrs()...)
+		}
+		l.leaseID = 0
+	}
+}
+
+// attrs are the log attributes naming the lease's client, followed by more.
+func (l *leaseLog) attrs(more ...any) []any {
+	return append([]any{slog.String("role", l.role.String()), slog.Uint64("stream", uint64(l.stream)), slog.Uint64("client", uint64(l.clientID))}, more...)
+}
+
+// nodeID is the live lease's TraceLink node id; ok is false without one.
+func (l *lease) nodeID() (uint32, bool) {
+	n := l.node.Load()
+	return uint32(n - 1), n != 0
 }
 
 // service runs the driver client's timers, starting to attach once its control stream

@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // childProducerEnv makes the test binary a producer process (runChildProducer).
@@ -21,7 +23,13 @@ type childSpec struct {
 	DescriptorStreamID int32
 	BaseDir            string
 	Frames             int
+	// WireVersion is the child's Options.WireVersion; with Traced its frame i carries
+	// trace id childTraceBase + i.
+	WireVersion wire.Version
+	Traced      bool
 }
+
+const childTraceBase = 0x5000
 
 // runChildProducer attaches to the parent's driver as the producer of testStream,
 // publishes spec.Frames patterned frames, and detaches when stdin closes.
@@ -36,6 +44,7 @@ func runChildProducer(encoded string) int {
 	c, err := Connect(ctx, Options{
 		AeronDir: spec.AeronDir, ControlChannel: "aeron:ipc", ControlStreamID: spec.ControlStreamID,
 		DescriptorStreamID: spec.DescriptorStreamID, AllowedBaseDirs: []string{spec.BaseDir},
+		WireVersion: spec.WireVersion,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
@@ -49,7 +58,11 @@ func runChildProducer(encoded string) int {
 	}
 	for i := 0; i < spec.Frames; {
 		data := pattern(2000+i, byte(i))
-		switch err := p.Offer(Tensor{Shape: Shape{DType: Uint8, Dims: []int32{int32(len(data))}}, Data: data}); {
+		tensor := Tensor{Shape: Shape{DType: Uint8, Dims: []int32{int32(len(data))}}, Data: data}
+		if spec.Traced {
+			tensor.TraceID = childTraceBase + uint64(i)
+		}
+		switch err := p.Offer(tensor); {
 		case err == nil:
 			i++
 		case ctx.Err() != nil:

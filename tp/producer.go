@@ -3,7 +3,6 @@ package tp
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/tensorpool/tensorpool/agents/controlplane"
-	"github.com/tensorpool/tensorpool/agents/driverclient"
 	"github.com/tensorpool/tensorpool/agents/process"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/clock"
@@ -111,7 +109,7 @@ func (c *Client) NewProducer(ctx context.Context, streamID uint32) (*Producer, e
 	}
 	policy, err := shm.NewPathPolicy(c.opts.AllowedBaseDirs...)
 	if err != nil {
-		return nil, fmt.Errorf("%w: AllowedBaseDirs: %w", ErrInvalidOptions, err)
+		return nil, optionsError(err)
 	}
 	p := &Producer{client: c, streamID: streamID}
 	p.claim.p = p
@@ -121,11 +119,21 @@ func (c *Client) NewProducer(ctx context.Context, streamID uint32) (*Producer, e
 	if err := c.proc.Add(r); err != nil {
 		return nil, ErrClosed
 	}
-	c.watchDriver()
+	// The condition runs on the duty cycle, and may run once more after a wait that ended
+	// with ctx: the refusal it reads is handed over under a lock.
+	var mu sync.Mutex
+	var refused error
 	werr := c.wait(ctx, func() bool {
-		return r.mapped || r.startErr != nil || r.mapErr != nil || c.Err() != nil || permanent(r.refusal())
+		last := r.refusal()
+		mu.Lock()
+		refused = last
+		mu.Unlock()
+		return r.mapped || r.startErr != nil || r.mapErr != nil || c.Err() != nil || permanent(last)
 	})
-	if err := firstError(r.startErr, r.mapErr, c.Err(), c.attachError(werr, r)); err != nil {
+	mu.Lock()
+	attachErr := c.attachError(werr, streamID, refused)
+	mu.Unlock()
+	if err := firstError(r.startErr, r.mapErr, c.Err(), attachErr); err != nil {
 		p.shut()
 		return nil, err
 	}
@@ -144,33 +152,6 @@ func firstError(errs ...error) error {
 		}
 	}
 	return nil
-}
-
-// permanent reports whether an attach refusal will not change.
-func permanent(refusal error) bool { return errors.Is(refusal, driverclient.ErrPermanentRefusal) }
-
-// attachError says why waiting for a grant ended: a refusal that will not change
-// (ErrAttachRefused, at once), or ctx's end, with the driver's last refusal when there
-// was one, else what was seen of a driver (ErrNoDriver).
-func (c *Client) attachError(werr error, r leaseHolder) error {
-	last := r.refusal()
-	if permanent(last) {
-		return fmt.Errorf("%w: stream %d: %w", ErrAttachRefused, r.stream(), last)
-	}
-	if werr == nil {
-		return nil
-	}
-	if last != nil && !errors.Is(last, driverclient.ErrAttachTimeout) {
-		return fmt.Errorf("tp: attach to stream %d: %w (last attempt: %w)", r.stream(), werr, last)
-	}
-	return fmt.Errorf("tp: attach to stream %d: %w on %s stream %d (media driver in %s): %s: %w",
-		r.stream(), ErrNoDriver, c.opts.ControlChannel, c.opts.ControlStreamID, c.opts.AeronDir, c.driverSeen(), werr)
-}
-
-// leaseHolder is a role with a lease, for attachError.
-type leaseHolder interface {
-	refusal() error
-	stream() uint32
 }
 
 // producerRole is a producer's agent on the Client's duty cycle: its lease, the mapping
@@ -220,6 +201,12 @@ type producerRole struct {
 	closing, finished bool
 	// dead: the Client's transport died; the producer stopped (stop).
 	dead bool
+
+	// counters are the producer's Aeron counters, set from its statistics by the duty
+	// cycle (counterValues); releasedResults are the drops of the epochs released.
+	counters        *counterSet
+	fillCounters    func([]int64)
+	releasedResults [producer.ResultCount]uint64
 }
 
 // producerTotals are the counters of the epochs already released, so Stats survive
@@ -249,7 +236,9 @@ func (r *producerRole) OnStart(proc *process.Process) {
 		return
 	}
 	r.ctl, r.startErr = producer.NewController(r.streamID, producer.Config{ProducerID: r.clientID, Clock: clock.Now,
-		QosIntervalNs: o.QosInterval.Nanoseconds(), Consumers: consumers, AssignedByDriver: true})
+		QosIntervalNs: o.QosInterval.Nanoseconds(), Consumers: consumers, AssignedByDriver: true, WireVersion: o.WireVersion})
+	r.counters = newCounterSet(c.transport, producerCounterInfos[:], r.streamID, r.clientID)
+	r.fillCounters = r.counterValues
 	r.epochs.Post(epochPost{why: ErrNotAttached})
 }
 
@@ -282,6 +271,7 @@ func (r *producerRole) DoWork(now clock.Mono) int {
 		return r.stop(err)
 	}
 	work := r.lease.service(now)
+	work += r.counters.update(now, r.fillCounters)
 	if r.closing {
 		r.lease.detach(now)
 		r.finished = r.lease.done()
@@ -393,7 +383,7 @@ func (r *producerRole) publications() int {
 // mapGrant maps a grant's regions read-write; they become the frame path's epoch once
 // the descriptor publication is in place.
 func (r *producerRole) mapGrant(g *wire.ShmAttachResponse) {
-	layout := producer.Layout{StreamID: g.StreamID, Epoch: g.Epoch, Nslots: g.HeaderNslots}
+	layout := producer.Layout{StreamID: g.StreamID, Epoch: g.Epoch, Nslots: g.HeaderNslots, WireVersion: r.o.WireVersion}
 	uris := make([]string, len(g.PayloadPools))
 	for i, pool := range g.PayloadPools {
 		layout.Pools = append(layout.Pools, producer.PoolSpec{PoolID: pool.PoolID, StrideBytes: pool.StrideBytes})
@@ -401,7 +391,9 @@ func (r *producerRole) mapGrant(g *wire.ShmAttachResponse) {
 	}
 	regions, err := producer.OpenRegions(layout, r.policy, g.HeaderRegionURI, uris)
 	if err != nil {
-		r.setErr(fmt.Errorf("tp: mapping the regions of stream %d epoch %d: %w", g.StreamID, g.Epoch, err))
+		err = fmt.Errorf("tp: mapping the regions of stream %d epoch %d: %w", g.StreamID, g.Epoch, err)
+		r.p.client.log.Error("producer cannot map its grant", "stream", r.streamID, "client", r.clientID, "epoch", g.Epoch, "err", err)
+		r.setErr(err)
 		return
 	}
 	r.setErr(nil)
@@ -419,10 +411,13 @@ func (r *producerRole) beginEpoch() {
 	pr, err := r.ctl.NewEpoch(regions, r.desc.Get())
 	if err != nil {
 		regions.Close()
-		r.setErr(fmt.Errorf("tp: producer for stream %d: %w", r.streamID, err))
+		err = fmt.Errorf("tp: producer for stream %d: %w", r.streamID, err)
+		r.p.client.log.Error("producer cannot start its epoch", "stream", r.streamID, "client", r.clientID, "err", err)
+		r.setErr(err)
 		return
 	}
 	pr.Controller().RefreshActivity(clock.Now().Nanos())
+	r.p.client.log.Info("producer writing a new epoch", "stream", r.streamID, "client", r.clientID, "epoch", pr.Epoch())
 	r.epochs.Post(epochPost{p: pr})
 	r.addLive(pr)
 	r.epoch.Store(pr.Epoch())
@@ -453,12 +448,42 @@ func (r *producerRole) release(pr *producer.Producer) {
 	r.totals.bytes.Add(c.Bytes)
 	r.totals.perConsumer.Add(c.PerConsumerDescriptors)
 	var dropped uint64
-	for _, n := range c.Results {
+	for i, n := range c.Results {
 		dropped += n
+		r.releasedResults[i] += n
 	}
 	r.totals.dropped.Add(dropped)
 	pr.Regions().Close()
 	r.removeLive(pr)
+}
+
+// counterValues writes the producer's statistics in the order of producerCounterInfos:
+// the epochs released and the live ones, drops by reason.
+func (r *producerRole) counterValues(v []int64) {
+	frames, bytes, perConsumer := r.totals.frames.Load(), r.totals.bytes.Load(), r.totals.perConsumer.Load()
+	results := r.releasedResults
+	if live := r.live.Load(); live != nil {
+		for _, pr := range *live {
+			c := pr.FrameCounters()
+			frames += c.Frames
+			bytes += c.Bytes
+			perConsumer += c.PerConsumerDescriptors
+			for i, n := range c.Results {
+				results[i] += n
+			}
+		}
+	}
+	v[counterProducerFrames] = int64(frames)
+	v[counterProducerBytes] = int64(bytes)
+	v[counterProducerDropsNoSubscriber] = int64(results[producer.DropNotConnected])
+	v[counterProducerDropsBackPressured] = int64(results[producer.DropBackPressured] + results[producer.DropAdminAction])
+	v[counterProducerDropsTooLarge] = int64(results[producer.DropNoPoolFits])
+	v[counterProducerDropsInvalid] = int64(results[producer.DropInvalidSize] + results[producer.DropInvalidTensor] + results[producer.DropTensorExceedsPayload])
+	v[counterProducerDropsPublication] = int64(results[producer.DropPublicationClosed] + results[producer.DropMaxPositionExceeded] + results[producer.DropPublicationError])
+	v[counterProducerMisuse] = int64(results[producer.ErrClaimOutstanding] + results[producer.ErrNoClaim] +
+		results[producer.ErrProgressRegressed] + results[producer.ErrProgressOverrun])
+	v[counterProducerLeaseLosses] = int64(r.lease.losses.Load())
+	v[counterProducerPerConsumerDescriptors] = int64(perConsumer)
 }
 
 func (r *producerRole) addLive(pr *producer.Producer) {
@@ -492,6 +517,9 @@ func (r *producerRole) OnClose() {
 	if r.lease != nil {
 		r.lease.close()
 	}
+	if r.counters != nil {
+		r.counters.close()
+	}
 	if r.control != nil {
 		r.control.Release()
 	}
@@ -516,14 +544,13 @@ func (r *producerRole) OnClose() {
 
 func (r *producerRole) RoleName() string { return fmt.Sprintf("tp-producer:%d", r.streamID) }
 
+// refusal is why the lease is not granted yet. Duty cycle.
 func (r *producerRole) refusal() error {
 	if r.lease == nil {
 		return nil
 	}
 	return r.lease.refusal()
 }
-
-func (r *producerRole) stream() uint32 { return r.streamID }
 
 // consumerTimeout is how long a consumer's per-consumer streams outlive its last hello:
 // five hello periods (1 s) or QoS intervals, whichever is longer (§10.1.3: 3–5×).
@@ -541,7 +568,7 @@ func (p *Producer) Offer(t Tensor) error {
 	if !t.header(&p.hdr) {
 		return ErrInvalidTensor
 	}
-	return p.frameErr(p.cur.Offer(t.Data, &p.hdr))
+	return p.frameErr(p.cur.OfferTraced(t.Data, &p.hdr, t.TraceID))
 }
 
 // Claim opens a frame of size bytes to be written in place (zero copy): fill

@@ -31,10 +31,12 @@ type Shape struct {
 	Strides []int32
 }
 
-// Tensor is a shape and its bytes, for Producer.Offer.
+// Tensor is a shape and its bytes, for Producer.Offer, with the frame's trace id
+// (Claim.SetTraceID; 0 is none).
 type Tensor struct {
 	Shape
-	Data []byte
+	Data    []byte
+	TraceID uint64
 }
 
 // header fills h from s without allocating; false when s cannot be expressed.
@@ -64,7 +66,8 @@ func (f *Frame) Epoch() uint64 { return f.f.Epoch }
 // StreamID is the frame's stream.
 func (f *Frame) StreamID() uint32 { return f.f.StreamID }
 
-// TimestampNs is the producer's CLOCK_MONOTONIC time of the frame.
+// TimestampNs is the producer's CLOCK_MONOTONIC time of the frame, from its slot header:
+// the capture time (Claim.SetCaptureTimeNs; the commit time unless set).
 func (f *Frame) TimestampNs() uint64 { return f.f.TimestampNs }
 
 // DType is the element type.

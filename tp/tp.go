@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,7 +41,8 @@ type Options struct {
 	DescriptorChannel  string
 	DescriptorStreamID int32
 	// AllowedBaseDirs are the only directories regions are mapped from (Wire §15.21a.5);
-	// default the SHM driver's default base directory, shm.DefaultBaseDir.
+	// default $TP_SHM_BASE_DIRS (colon-separated, as the C library reads it), else the SHM
+	// driver's default base directory, shm.DefaultBaseDir.
 	AllowedBaseDirs []string
 	// KeepaliveInterval paces lease keepalives; default 1 s (Driver spec §4.4).
 	KeepaliveInterval time.Duration
@@ -58,14 +61,23 @@ type Options struct {
 	MetadataStreamID int32
 	// Consumer is how consumers introduce themselves (ConsumerHello, Wire spec §10.1.2).
 	Consumer ConsumerOptions
-	// Logger receives the Aeron client's and the control plane's asynchronous errors;
-	// default discards them (a transport failure still ends the Client's operations with
-	// an error).
+	// Logger receives what happens to the Client's leases, with the role, stream and
+	// client named: grants and reattaches (Info), losses with their reason and refused
+	// attaches (Warn; a refusal's repeats at Debug), detaches, the epochs a producer maps
+	// and what it cannot map; and the Aeron client's and the control plane's asynchronous
+	// errors. The default discards them (a transport failure still ends the Client's
+	// operations with an error).
 	Logger *slog.Logger
 	// Transport, when set, is the transport the Client uses instead of connecting to
 	// AeronDir (an in-memory one in tests, another backend); the Client does not close it.
 	// If it leaves its conductor to its caller, the Client's duty cycle runs it.
 	Transport transport.Client
+	// WireVersion is the wire spec version this Client's producers and driver clients
+	// speak: the layout of their FrameDescriptors, FrameProgress and attach requests
+	// (wire.Version); default wire.V1_1. Consumers and the driver read either version,
+	// whatever this says; a producer speaking V1_2 carries trace ids
+	// (Claim.SetTraceID) and leaves the slot index to the consumers (Wire spec v1.2).
+	WireVersion wire.Version
 	// Invoker leaves the Client's duty cycle (the control plane, the leases, the timers of
 	// every producer and consumer) to the caller, who calls DoWork regularly, at least
 	// every KeepaliveInterval/10, from one goroutine; otherwise a goroutine of the Client
@@ -109,13 +121,9 @@ type Client struct {
 	proc   *process.Process
 	log    *slog.Logger
 	nextID atomic.Uint32
-	// requests numbers Detach requests (correlationID).
-	requests atomic.Int64
-
-	// driverWatch adds the route that sets lastAnnounce (watchDriver), the time a driver
-	// last announced, as clock.Mono (0: never).
-	driverWatch  sync.Once
-	lastAnnounce atomic.Int64
+	// requests numbers Detach requests from requestSeed, drawn at random (correlationID).
+	requests    atomic.Int64
+	requestSeed uint32
 
 	// terminal is the Client's terminal error (ErrAeronLost wrapping the transport's),
 	// set once by its transportWatch.
@@ -177,7 +185,7 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{opts: o, closers: map[closer]struct{}{}}
+	c := &Client{opts: o, closers: map[closer]struct{}{}, requestSeed: rand.Uint32()}
 	c.nextID.Store(o.ClientID)
 	// A deadline on ctx bounds the wait for the media driver too.
 	var wait time.Duration
@@ -241,12 +249,18 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if len(o.AllowedBaseDirs) == 0 {
 		o.AllowedBaseDirs = []string{shm.DefaultBaseDir}
+		if env := os.Getenv("TP_SHM_BASE_DIRS"); env != "" {
+			o.AllowedBaseDirs = filepath.SplitList(env)
+		}
 	}
 	if o.KeepaliveInterval <= 0 {
 		o.KeepaliveInterval = time.Second
 	}
 	if o.QosInterval <= 0 {
 		o.QosInterval = time.Second
+	}
+	if !o.WireVersion.Valid() {
+		return o, fmt.Errorf("%w: WireVersion %v is not a wire spec version this client speaks (1.1, 1.2)", ErrInvalidOptions, o.WireVersion)
 	}
 	switch o.Consumer.Mode {
 	case 0:

@@ -39,6 +39,10 @@ type AgentConfig struct {
 	Lease bool
 	// KeepaliveInterval paces the lease's keepalives; default 1 s (Driver spec §4.4).
 	KeepaliveInterval time.Duration
+	// OnLeaseEvent, with Lease, receives the lease's Granted, Lost, Refused and Detached
+	// events after the Agent's lease recorded them (driverclient.Config.OnEvent), on the
+	// duty cycle: for a log. It must not call the Agent.
+	OnLeaseEvent func(driverclient.Effect)
 }
 
 // Agent is a consumer role hosted on a process's duty cycle (package process): one
@@ -175,6 +179,7 @@ func (a *Agent) OnStart(p *process.Process) {
 				PublishMode: wire.PublishModeRequireExisting, ExpectedLayoutVersion: shm.LayoutVersion,
 				KeepaliveInterval: a.cfg.KeepaliveInterval,
 			},
+			OnEvent: a.cfg.OnLeaseEvent,
 		})
 		if a.lease != nil {
 			a.leaseRef.Store(a.lease)

@@ -14,13 +14,20 @@ import (
 
 // TestPollAndReadAllocatesNothing holds poll-and-read to zero allocations per frame:
 // descriptor decode, seqlock read, validation, the handler's view and both accepted and
-// dropped frames, plus the consumer's timers and QoS.
+// dropped frames, plus the consumer's timers and QoS, with descriptors of either wire
+// version (v1.2's slot derived from seq).
 func TestPollAndReadAllocatesNothing(t *testing.T) {
+	for _, version := range []wire.Version{wire.V1_1, wire.V1_2} {
+		t.Run(version.String(), func(t *testing.T) { pollAndReadAllocatesNothing(t, version) })
+	}
+}
+
+func pollAndReadAllocatesNothing(t *testing.T, version wire.Version) {
 	l := rigLayout()
 	h := heapProducerRegions(t, l)
 	pipe := newPipe(t)
 	qos := newPipe(t)
-	p, err := producer.New(h.r, producer.Config{Descriptors: pipe})
+	p, err := producer.New(h.r, producer.Config{Descriptors: pipe, WireVersion: version})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +44,7 @@ func TestPollAndReadAllocatesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	payload := make([]byte, 2000)
-	stale := encoded(&wire.FrameDescriptor{StreamID: l.StreamID, Epoch: l.Epoch + 1})
+	stale := encoded(&wire.FrameDescriptor{Version: version, StreamID: l.StreamID, Epoch: l.Epoch + 1})
 	var i int
 	allocs := testing.AllocsPerRun(5000, func() {
 		i++
@@ -68,18 +75,21 @@ func TestProgressAllocatesNothing(t *testing.T) {
 	r.write(0, 100, 1)
 	stale := encodeProgress(r.progressFor(0, 0, wire.ProgressStateStarted))
 	other := encodeProgress(wire.FrameProgress{StreamID: 8, Epoch: 3})
-	buf := make([]byte, wire.FrameProgressLength)
+	buf := make([]byte, wire.FrameProgressMaxLength)
 	var seq uint64
 	allocs := testing.AllocsPerRun(5000, func() {
 		seq++
 		p := r.progressFor(seq, 0, wire.ProgressStateStarted)
-		p.Encode(buf)
-		if err := r.c.HandleControl(buf); err != nil {
+		if seq%2 == 0 { // v1.2's progress names no slot: the consumer derives it
+			p.Version, p.HeaderIndex = wire.V1_2, 0
+		}
+		n, _ := p.Encode(buf)
+		if err := r.c.HandleControl(buf[:n]); err != nil {
 			t.Fatal(err)
 		}
 		p.State, p.PayloadBytesFilled = wire.ProgressStateProgress, 4096
-		p.Encode(buf)
-		msg := buf
+		n, _ = p.Encode(buf)
+		msg := buf[:n]
 		for range 3 { // a term rotation asks for a retry
 			if pipe.Offer(msg) >= 0 {
 				break

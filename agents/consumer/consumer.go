@@ -44,6 +44,11 @@ type Config struct {
 	RealtimeClock func() int64
 	// Host overrides page and hugepage facts for stride checks (tests); nil reads /proc.
 	Host *shm.HostMemory
+	// WireVersion is the spec whose stride rule (§15.22) the consumer applies to the
+	// regions it maps: V1_1's page multiple (the default), or V1_2's power-of-two multiple
+	// of 64, which maps a v1.2 driver's small strides. Descriptors and progress of either
+	// version are read whatever it says.
+	WireVersion wire.Version
 	// Qos receives QosConsumer on DoWork; nil disables them.
 	Qos Sender
 	// QosIntervalNs is the QosConsumer period; default 1 s (§10.4.1).
@@ -122,7 +127,17 @@ type Frame struct {
 	HeaderIndex uint32
 	TimestampNs uint64 // the slot header's timestamp_ns (CLOCK_MONOTONIC for this producer)
 	MetaVersion uint32
-	PoolID      uint16
+	// Version is the layout of the frame's FrameDescriptor. In v1.1 HeaderIndex is the
+	// descriptor's header_index; in v1.2 the consumer derived it from Seq.
+	Version wire.Version
+	// PublishTimeNs is the FrameDescriptor's timestamp_ns, wire.NullU64 when absent: the
+	// publish time in v1.2, not to be taken for TimestampNs, the capture time (Wire spec
+	// v1.2 §10.2.1).
+	PublishTimeNs uint64
+	// TraceID is the FrameDescriptor's trace_id (TraceLink spec §8.1): 0 when absent, and
+	// always in v1.1.
+	TraceID uint64
+	PoolID  uint16
 	// Tensor is the validated tensor header: dtype, major order, ndims, dims and strides as
 	// written (0 strides mean contiguous), progress unit and stride.
 	Tensor shm.TensorHeader
@@ -136,6 +151,10 @@ type Frame struct {
 	word uint64
 	m    *mapping
 }
+
+// SlotBytes is the frame's 256-byte header slot, read in place like Payload (and valid
+// as long as it): a bridge forwards it whole (Bridge spec §5.2).
+func (f *Frame) SlotBytes() []byte { return f.slot.Bytes() }
 
 // Dims is the tensor's shape: Tensor.Dims[:Tensor.Ndims].
 func (f *Frame) Dims() []int32 { return f.Tensor.Dims[:f.Tensor.Ndims] }
@@ -408,7 +427,7 @@ func (c *Consumer) ApplyAnnounce(a *wire.ShmPoolAnnounce) (v AnnounceVerdict, er
 		if c.policy == nil {
 			return v, c.reject(a.Epoch, announceError("15.21a.5", "allowed_base_dirs", "", "no allowed base directory configured"))
 		}
-		regions, err := openAnnounce(a, c.policy, c.cfg.Host)
+		regions, err := openAnnounce(a, c.policy, c.cfg.Host, c.cfg.WireVersion == wire.V1_2)
 		if err == nil {
 			err = c.attach(a, regions)
 		}
@@ -474,7 +493,7 @@ func (c *Consumer) refresh(a *wire.ShmPoolAnnounce) error {
 			c.Unmap()
 			return err
 		}
-		regions, openErr := openAnnounce(a, c.policy, c.cfg.Host)
+		regions, openErr := openAnnounce(a, c.policy, c.cfg.Host, c.cfg.WireVersion == wire.V1_2)
 		if openErr == nil {
 			openErr = c.attach(a, regions)
 		}

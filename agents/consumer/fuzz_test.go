@@ -18,6 +18,7 @@ func FuzzHandleDescriptor(f *testing.F) {
 	valid := append([]byte(nil), r.slot(10).Bytes()...)
 	f.Add(valid, encode(r.descriptor(10)))
 	f.Add(valid, encode(r.descriptor(11)))
+	f.Add(valid, encode(r.v12Descriptor(10, 5))) // wire v1.2: the slot comes from seq
 	f.Add(make([]byte, shm.HeaderSlotSize), []byte{1, 2, 3})
 	var accepted *Frame
 	var seen Frame // the view as the handler saw it; the consumer clears Payload after
@@ -70,6 +71,9 @@ func FuzzHandleProgress(f *testing.F) {
 	f.Add(valid, encodeProgress(r.progressFor(10, 101, wire.ProgressStateComplete)))
 	f.Add(make([]byte, shm.HeaderSlotSize), encodeProgress(r.progressFor(11, 4096, wire.ProgressStateProgress)))
 	f.Add(valid, []byte{33, 0, 11, 0, 132, 3, 1, 0})
+	v12 := r.progressFor(10, 100, wire.ProgressStateComplete)
+	v12.Version, v12.HeaderIndex = wire.V1_2, 0
+	f.Add(valid, encoded(&v12))
 	f.Fuzz(func(t *testing.T, slotBytes, msg []byte) {
 		copy(r.slot(10).Bytes(), slotBytes)
 		r.c.forgetProgress()

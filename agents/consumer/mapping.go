@@ -86,7 +86,8 @@ func expectedSuperblocks(a *wire.ShmPoolAnnounce) []shm.Superblock {
 // openAnnounce opens every region of a read-only through path containment (§15.21a.5),
 // URI and stride rules (§15.22) and superblock checks (§7.1, §15.1). Either every region
 // maps or none stays mapped: a rejected announce is never partially consumed (§15.22).
-func openAnnounce(a *wire.ShmPoolAnnounce, policy *shm.PathPolicy, host *shm.HostMemory) ([]shm.Region, error) {
+// relaxedStride applies wire v1.2's stride rule instead of v1.1's.
+func openAnnounce(a *wire.ShmPoolAnnounce, policy *shm.PathPolicy, host *shm.HostMemory, relaxedStride bool) ([]shm.Region, error) {
 	if err := ValidateAnnounce(a); err != nil {
 		return nil, err
 	}
@@ -97,7 +98,7 @@ func openAnnounce(a *wire.ShmPoolAnnounce, policy *shm.PathPolicy, host *shm.Hos
 	}
 	var regions []shm.Region
 	for i, uri := range uris {
-		r, err := shm.OpenURI(policy, uri, shm.OpenOptions{Access: shm.ReadOnly, Expect: expect[i], Host: host})
+		r, err := shm.OpenURI(policy, uri, shm.OpenOptions{Access: shm.ReadOnly, Expect: expect[i], Host: host, RelaxedStride: relaxedStride})
 		if err != nil {
 			for _, open := range regions {
 				open.Close()

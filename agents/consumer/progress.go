@@ -153,6 +153,9 @@ func (c *Consumer) judgeProgress(buf []byte) (v ProgressVerdict) {
 	if p.Epoch != m.epoch {
 		return ProgressEpochMismatch
 	}
+	if p.Version == wire.V1_2 {
+		p.HeaderIndex = m.ring.HeaderIndex(p.FrameID) // v1.2 names no slot (Wire spec v1.2 §10.2.2)
+	}
 	if p.HeaderIndex != m.ring.HeaderIndex(p.FrameID) {
 		return ProgressHeaderIndex // also covers an index ≥ nslots
 	}

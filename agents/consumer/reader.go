@@ -284,7 +284,11 @@ func (r *Reader) read(desc *wire.FrameDescriptor) Drop {
 			return r.drop(DropRateLimited)
 		}
 	}
-	slot, res := m.ring.Slot(desc.HeaderIndex)
+	idx := desc.HeaderIndex
+	if desc.Version == wire.V1_2 {
+		idx = m.ring.HeaderIndex(desc.Seq) // v1.2 names no slot (Wire spec v1.2 §10.2.1)
+	}
+	slot, res := m.ring.Slot(idx)
 	if res != shm.DropNone {
 		return r.drop(Drop(res))
 	}
@@ -295,7 +299,7 @@ func (r *Reader) read(desc *wire.FrameDescriptor) Drop {
 	f := &r.frame
 	slot.DecodeFixed(&r.header)
 	r.tensor.read(slot)
-	if d := r.validate(m, slot, desc.HeaderIndex, f); d != DropNone {
+	if d := r.validate(m, slot, idx, f); d != DropNone {
 		// A header read while the producer overwrote it is late, not invalid.
 		if slot.ReadEnd(first) != shm.DropNone {
 			return r.drop(Drop(shm.DropChanged))
@@ -303,7 +307,8 @@ func (r *Reader) read(desc *wire.FrameDescriptor) Drop {
 		return r.drop(d)
 	}
 	r.handed = false
-	f.StreamID, f.Epoch, f.Seq, f.HeaderIndex = desc.StreamID, desc.Epoch, desc.Seq, desc.HeaderIndex
+	f.StreamID, f.Epoch, f.Seq, f.HeaderIndex = desc.StreamID, desc.Epoch, desc.Seq, idx
+	f.Version, f.TraceID, f.PublishTimeNs = desc.Version, desc.TraceID, desc.TimestampNs
 	f.TimestampNs, f.MetaVersion, f.PoolID = r.header.TimestampNs, r.header.MetaVersion, r.header.PoolID
 	f.slot, f.word, f.m = slot, first, m
 	// Skip the handler for a frame already overwritten; check again after it has read.

@@ -605,7 +605,9 @@ func (a *Agent) answerAttach(act *Action) {
 		r, ok := a.prov.Current(act.StreamID)
 		if !ok || r.Epoch != act.Epoch {
 			// Cannot happen: the core grants only installed epochs. Refuse rather than send no URI.
+			version := resp.Version
 			*resp = Rejection(resp.CorrelationID, wire.CodeInternalError, fmt.Sprintf("stream %d epoch %d has no files", act.StreamID, act.Epoch))
+			resp.Version = version
 		} else {
 			resp.HeaderRegionURI = r.HeaderURI
 			for i := range resp.PayloadPools {

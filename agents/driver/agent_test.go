@@ -18,6 +18,7 @@ import (
 	"github.com/tensorpool/tensorpool/aeron/counters"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
 	"github.com/tensorpool/tensorpool/agent"
+	"github.com/tensorpool/tensorpool/agents/driverclient"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/wire"
@@ -136,25 +137,32 @@ func TestAgent_AttachRefusalsCarryTheRightCode(t *testing.T) {
 	badHugepagePolicy := consumerRequest(10, 10000, 10)
 	badHugepagePolicy.RequireHugepages = 77
 
+	// permanent: a client gives up at once (driverclient.RefusedError.Permanent), which
+	// holds these messages to the texts it looks for; the others can pass, and it retries.
 	cases := []struct {
-		name     string
-		req      wire.ShmAttachRequest
-		code     wire.ResponseCode
-		fragment string
+		name      string
+		req       wire.ShmAttachRequest
+		code      wire.ResponseCode
+		fragment  string
+		permanent bool
 	}{
-		{"duplicate producer §5", producerRequest(7, 10000, 70), wire.CodeRejected, "already has a producer"},
-		{"client id already attached §4.8", consumerRequest(8, 10000, 1), wire.CodeRejected, "already holds lease"},
-		{"unknown stream, REQUIRE_EXISTING §4.2", consumerRequest(9, 4242, 9), wire.CodeRejected, "not provisioned"},
-		{"wrong layout version §4.3", wrongLayout, wire.CodeRejected, "expectedLayoutVersion 9"},
-		{"hugepages unavailable §4.3", hugepages, wire.CodeRejected, "hugepage"},
-		{"unknown publish mode §4.6", unknownMode, wire.CodeUnsupported, "publishMode 7"},
-		{"unknown role", unknownRole, wire.CodeInvalidParams, "role 9"},
-		{"create outside stream_id_range §11", createOutsideRange, wire.CodeInvalidParams, "outside driver.stream_id_range"},
-		{"unknown hugepages policy", badHugepagePolicy, wire.CodeInvalidParams, "requireHugepages 77"},
+		{"duplicate producer §5", producerRequest(7, 10000, 70), wire.CodeRejected, "already has a producer", false},
+		{"client id already attached §4.8", consumerRequest(8, 10000, 1), wire.CodeRejected, ClientIDTaken, false},
+		{"unknown stream, REQUIRE_EXISTING §4.2", consumerRequest(9, 4242, 9), wire.CodeRejected, "not provisioned (publishMode REQUIRE_EXISTING); no producer can create it", true},
+		{"dynamic stream not created yet, REQUIRE_EXISTING §4.2", consumerRequest(11, 20005, 11), wire.CodeRejected, "not provisioned", false},
+		{"wrong layout version §4.3", wrongLayout, wire.CodeRejected, "expectedLayoutVersion 9", true},
+		{"hugepages unavailable §4.3", hugepages, wire.CodeRejected, "hugepage", true},
+		{"unknown publish mode §4.6", unknownMode, wire.CodeUnsupported, "publishMode 7", true},
+		{"unknown role", unknownRole, wire.CodeInvalidParams, "role 9", true},
+		{"create outside stream_id_range §11", createOutsideRange, wire.CodeInvalidParams, "outside driver.stream_id_range", true},
+		{"unknown hugepages policy", badHugepagePolicy, wire.CodeInvalidParams, "requireHugepages 77", true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			requireRejection(t, d.attach(c.req), c.code, c.fragment)
+			r := d.attach(c.req)
+			requireRejection(t, r, c.code, c.fragment)
+			refused := driverclient.RefusedError{Code: r.Code, Message: r.ErrorMessage}
+			require.Equal(t, c.permanent, refused.Permanent(), r.ErrorMessage)
 		})
 	}
 	require.Equal(t, uint64(len(cases)), d.agent.Metrics().AttachRejections())

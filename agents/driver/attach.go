@@ -16,10 +16,22 @@ type AttachDecision struct {
 	Plan    AttachPlan
 }
 
-// Response is the ShmAttachResponse of a rejected decision.
+// Response is the ShmAttachResponse of a rejected decision, in the request's wire
+// version.
 func (d AttachDecision) Response() wire.ShmAttachResponse {
-	return Rejection(d.Plan.Request.CorrelationID, d.Code, d.Message)
+	r := Rejection(d.Plan.Request.CorrelationID, d.Code, d.Message)
+	r.Version = d.Plan.Request.Version
+	return r
 }
+
+// ClientIDTaken is the diagnostic of an attach whose client id already holds a lease:
+// Driver spec Appendix B.2 fixes the text, which clients that picked their id at random
+// match to pick another.
+const ClientIDTaken = "client_id already attached"
+
+// NodeIDUnavailable is the diagnostic of a v1.2 attach whose desiredNodeId another lease
+// holds (Driver spec §4.2: REJECTED, no nodeId).
+const NodeIDUnavailable = "node_id unavailable"
 
 // AttachPlan describes a grant: the lease is granted on StreamID once Epoch
 // is provisioned. ProvisionEpoch nonzero means a new epoch must be
@@ -78,8 +90,8 @@ func (c *Core) DecideAttach(req wire.ShmAttachRequest, nowNs uint64) AttachDecis
 	default:
 		return reject(wire.CodeInvalidParams, "requireHugepages %d is not a wire.HugepagesPolicy", req.RequireHugepages)
 	}
-	if leaseID, ok := c.leaseOf[req.ClientID]; ok {
-		return reject(wire.CodeRejected, "clientId %d already holds lease %d", req.ClientID, leaseID)
+	if _, ok := c.leaseOf[req.ClientID]; ok {
+		return reject(wire.CodeRejected, ClientIDTaken)
 	}
 	if w := c.waitingOf(req.ClientID); w >= 0 {
 		return reject(wire.CodeRejected, "clientId %d has an attach waiting (correlationId %d)", req.ClientID, c.waiting[w].Request.CorrelationID)
@@ -98,7 +110,10 @@ func (c *Core) DecideAttach(req wire.ShmAttachRequest, nowNs uint64) AttachDecis
 	if req.ExpectedLayoutVersion != 0 && req.ExpectedLayoutVersion != shm.LayoutVersion {
 		return reject(wire.CodeRejected, "expectedLayoutVersion %d does not match stream layout version %d", req.ExpectedLayoutVersion, shm.LayoutVersion)
 	}
-	// maxDims is ignored on purpose: the response always carries shm.MaxDims (§4.3).
+	// maxDims (v1.1) is ignored on purpose: the response always carries shm.MaxDims (§4.3).
+	if node, ok := req.DesiredNode(); ok && c.nodeTaken(node) {
+		return reject(wire.CodeRejected, NodeIDUnavailable)
+	}
 	if len(plan.Profile.PayloadPools) == 0 {
 		return reject(wire.CodeInvalidParams, "stream %d has no payload pools (profile %q)", plan.StreamID, plan.Profile.Name)
 	}
@@ -137,7 +152,16 @@ func (c *Core) planDynamicStream(req wire.ShmAttachRequest, mode wire.PublishMod
 	rng := c.cfg.Driver.StreamIDRange
 	switch {
 	case mode == wire.PublishModeRequireExisting:
-		return reject(wire.CodeRejected, "stream %d is not provisioned (publishMode REQUIRE_EXISTING)", req.StreamID)
+		// Whether a producer could still create it tells a consumer that is early from
+		// one that waits for nothing (driverclient.RefusedError.Permanent).
+		const notYet = "stream %d is not provisioned (publishMode REQUIRE_EXISTING)"
+		switch {
+		case !c.cfg.Policies.AllowDynamicStreams:
+			return reject(wire.CodeRejected, notYet+"; no producer can create it: it is not configured and dynamic streams are disabled", req.StreamID)
+		case !rng.IsSet() || req.StreamID == 0 || !rng.Contains(req.StreamID):
+			return reject(wire.CodeRejected, notYet+"; no producer can create it: it is outside driver.stream_id_range", req.StreamID)
+		}
+		return reject(wire.CodeRejected, notYet, req.StreamID)
 	case !c.cfg.Policies.AllowDynamicStreams:
 		return reject(wire.CodeRejected, "stream %d is not configured and dynamic streams are disabled", req.StreamID)
 	case !rng.IsSet():
@@ -176,7 +200,7 @@ func (c *Core) Attach(req wire.ShmAttachRequest, nowNs uint64) []Action {
 			return c.actions
 		}
 		superseded := c.dropWaiting(w)
-		c.reject(superseded.Request.CorrelationID, wire.CodeRejected,
+		c.reject(&superseded.Request, wire.CodeRejected,
 			fmt.Sprintf("superseded by attach request correlationId %d", req.CorrelationID))
 		if s, ok := c.streams[superseded.StreamID]; ok {
 			c.forgetIfUnused(s)
@@ -184,7 +208,7 @@ func (c *Core) Attach(req wire.ShmAttachRequest, nowNs uint64) []Action {
 	}
 	d := c.DecideAttach(req, nowNs)
 	if d.Code != wire.CodeOK {
-		c.reject(req.CorrelationID, d.Code, d.Message)
+		c.reject(&req, d.Code, d.Message)
 		return c.actions
 	}
 	plan := d.Plan
@@ -245,7 +269,7 @@ func (c *Core) Provisioned(streamID uint32, epoch uint64, failure string, nowNs 
 		case plan.StreamID != streamID:
 			kept = append(kept, plan)
 		case failure != "":
-			c.reject(plan.Request.CorrelationID, wire.CodeInternalError, "failed to provision SHM: "+failure)
+			c.reject(&plan.Request, wire.CodeInternalError, "failed to provision SHM: "+failure)
 		default:
 			c.grant(plan, nowNs)
 			granted++
@@ -263,9 +287,45 @@ func (c *Core) Provisioned(streamID uint32, epoch uint64, failure string, nowNs 
 	return c.actions
 }
 
-// reject appends the answer to a refused attach.
-func (c *Core) reject(correlationID int64, code wire.ResponseCode, message string) {
-	c.actions = append(c.actions, Action{Kind: ActionSendAttachResponse, Response: Rejection(correlationID, code, message)})
+// reject appends the answer to a refused attach, in the request's wire version.
+func (c *Core) reject(req *wire.ShmAttachRequest, code wire.ResponseCode, message string) {
+	r := Rejection(req.CorrelationID, code, message)
+	r.Version = req.Version
+	c.actions = append(c.actions, Action{Kind: ActionSendAttachResponse, Response: r})
+}
+
+// nodeTaken reports whether a live lease holds TraceLink node id node, or a waiting
+// attach asked for it.
+func (c *Core) nodeTaken(node uint32) bool {
+	if _, ok := c.leaseOfNode[node]; ok {
+		return true
+	}
+	for i := range c.waiting {
+		if n, ok := c.waiting[i].Request.DesiredNode(); ok && n == node {
+			return true
+		}
+	}
+	return false
+}
+
+// assignNode gives a v1.2 lease its TraceLink node id (Driver spec §4.2): the one it asked
+// for (DecideAttach checked it is free), else the next free one counting up from the
+// last assigned, skipping 0 and the null value. A v1.1 lease gets none (NullU32): its
+// response has no field for one.
+func (c *Core) assignNode(l *Lease, req *wire.ShmAttachRequest) {
+	l.NodeID = wire.NullU32
+	if req.Version != wire.V1_2 {
+		return
+	}
+	node, ok := req.DesiredNode() // free: DecideAttach refused it otherwise, and kept it since
+	for !ok || node == 0 || node == wire.NullU32 {
+		c.nextNode++
+		if !c.nodeTaken(c.nextNode) {
+			node, ok = c.nextNode, true
+		}
+	}
+	l.NodeID = node
+	c.leaseOfNode[node] = l.ID
 }
 
 // waitingOf returns the index of the client's waiting attach, or -1.
@@ -309,6 +369,7 @@ func (c *Core) grant(plan AttachPlan, nowNs uint64) {
 	}
 	c.leases[l.ID] = l
 	c.leaseOf[l.ClientID] = l.ID
+	c.assignNode(l, &req)
 	if l.Role == wire.RoleProducer {
 		s.ProducerLeaseID, s.ProducerClientID = l.ID, l.ClientID
 	} else {
@@ -320,6 +381,7 @@ func (c *Core) grant(plan AttachPlan, nowNs uint64) {
 		pools[i] = wire.PayloadPool{PoolID: p.PoolID, PoolNslots: s.Profile.HeaderNslots, StrideBytes: p.StrideBytes}
 	}
 	c.actions = append(c.actions, Action{Kind: ActionSendAttachResponse, StreamID: s.ID, Epoch: s.Epoch, Response: wire.ShmAttachResponse{
+		Version:                req.Version,
 		CorrelationID:          req.CorrelationID,
 		Code:                   wire.CodeOK,
 		LeaseID:                l.ID,
@@ -330,6 +392,7 @@ func (c *Core) grant(plan AttachPlan, nowNs uint64) {
 		HeaderNslots:           s.Profile.HeaderNslots,
 		HeaderSlotBytes:        shm.HeaderSlotSize,
 		MaxDims:                shm.MaxDims,
+		NodeID:                 l.NodeID,
 		PayloadPools:           pools,
 	}})
 }

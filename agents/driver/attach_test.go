@@ -118,7 +118,7 @@ func TestDriverSpec_4_3_AttachRules(t *testing.T) {
 			req: request(camStream, 1, wire.RoleConsumer), code: wire.CodeOK},
 		{name: "clientId with a live lease is REJECTED",
 			setup: func(t *testing.T, c *Core) { attach(t, c, request(camStream, 1, wire.RoleConsumer), now) },
-			req:   request(camStream, 1, wire.RoleProducer), code: wire.CodeRejected, message: "clientId 1 already holds lease"},
+			req:   request(camStream, 1, wire.RoleProducer), code: wire.CodeRejected, message: ClientIDTaken},
 		{name: "stream without payload pools is INVALID_PARAMS",
 			core: func(t *testing.T) *Core {
 				cfg := loadConfig(t, "")
@@ -184,6 +184,7 @@ func TestDriverSpec_4_2_OKResponseFields(t *testing.T) {
 		HeaderNslots:           64,
 		HeaderSlotBytes:        256,
 		MaxDims:                8,
+		NodeID:                 wire.NullU32, // a v1.1 lease has none
 		PayloadPools: []wire.PayloadPool{
 			{PoolID: 1, PoolNslots: 64, StrideBytes: 65536},
 			{PoolID: 2, PoolNslots: 64, StrideBytes: 1048576},
@@ -210,6 +211,7 @@ func TestDriverSpec_4_2_RejectionNullFields(t *testing.T) {
 		HeaderNslots:           wire.NullU32,
 		HeaderSlotBytes:        wire.NullU16,
 		MaxDims:                wire.NullU8,
+		NodeID:                 wire.NullU32,
 		ErrorMessage:           string(long[:wire.MaxErrorMessageBytes]),
 	}, resp)
 }

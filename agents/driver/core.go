@@ -96,7 +96,11 @@ type Core struct {
 
 	leases  map[uint64]*Lease
 	leaseOf map[uint32]uint64 // client id → its one live lease (§4.8)
-	ids     leaseIDs
+	// leaseOfNode maps the TraceLink node ids of v1.2 leases to them; nextNode is the last
+	// node id assigned without being asked for.
+	leaseOfNode map[uint32]uint64
+	nextNode    uint32
+	ids         leaseIDs
 	// unknownNotices paces the ShmLeaseRevoked answering keepalives and
 	// detaches for leases this instance never issued; pacedNotices counts
 	// those it held back.
@@ -127,6 +131,7 @@ func NewCore(cfg *config.DriverConfig, instance uint32) *Core {
 		dynamicIDs:     newIDPool(cfg.Driver.StreamIDRange),
 		leases:         map[uint64]*Lease{},
 		leaseOf:        map[uint32]uint64{},
+		leaseOfNode:    map[uint32]uint64{},
 		ids:            leaseIDs{instance: instance},
 		unknownNotices: newNoticeLimiter(uint64(cfg.Policies.KeepaliveInterval())),
 		descriptorIDs:  newIDPool(cfg.Driver.DescriptorStreamIDRange),
@@ -319,6 +324,9 @@ func (c *Core) endLease(l *Lease, e leaseEvent, message string, nowNs uint64, bu
 	})
 	delete(c.leases, l.ID)
 	delete(c.leaseOf, l.ClientID)
+	if l.NodeID != wire.NullU32 {
+		delete(c.leaseOfNode, l.NodeID)
+	}
 	s := c.streams[l.StreamID]
 	if l.Role == wire.RoleProducer {
 		s.ProducerLeaseID, s.ProducerClientID = 0, 0
@@ -430,8 +438,8 @@ func (c *Core) StopNow(nowNs uint64) []Action {
 // lease (REVOKED, so clients need not wait for expiry), then announces
 // ShmDriverShutdown.
 func (c *Core) stop(nowNs uint64) {
-	for _, plan := range c.waiting {
-		c.reject(plan.Request.CorrelationID, wire.CodeRejected, "driver is stopping")
+	for i := range c.waiting {
+		c.reject(&c.waiting[i].Request, wire.CodeRejected, "driver is stopping")
 	}
 	clear(c.waiting)
 	c.waiting = c.waiting[:0]

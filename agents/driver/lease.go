@@ -89,6 +89,9 @@ type Lease struct {
 	// ExpiresAtNs is the hard deadline: the last keepalive (or the grant)
 	// plus keepalive interval × expiry grace.
 	ExpiresAtNs uint64
+	// NodeID is the TraceLink node id of a lease attached in wire v1.2 (Driver spec §4.2),
+	// unique among the live leases and stable for the lease; wire.NullU32 for a v1.1 one.
+	NodeID uint32
 	// Per-consumer stream assignment (consumer leases); 0 and "" when none.
 	DescriptorStreamID uint32
 	DescriptorChannel  string

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -139,6 +141,27 @@ func (l *Lock) Release() error {
 		err = nil
 	}
 	return errors.Join(err, l.f.Close())
+}
+
+// BaseDirLockPath is the lock file of the driver that runs on the SHM base
+// directory base.
+func BaseDirLockPath(base string) string { return filepath.Join(base, lockFileName) }
+
+// ReadLockOwner reads what the lock file at path says of the driver that
+// holds it, or held it last, without taking the lock (tp list reads it);
+// whether that driver still runs is for the caller to check. Only the first
+// 64 KiB are read.
+func ReadLockOwner(path string) (LockOwner, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return LockOwner{}, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, 64<<10))
+	if err != nil {
+		return LockOwner{}, err
+	}
+	return parseLockOwner(data), nil
 }
 
 // processAlive reports whether a process with pid exists (kill(pid, 0)).

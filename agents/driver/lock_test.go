@@ -32,6 +32,22 @@ func TestLock_SecondDriverOnTheBaseDirIsRefused(t *testing.T) {
 	require.NoError(t, again.Close())
 }
 
+// ReadLockOwner tells who holds a base directory without taking its lock.
+func TestLock_ReadLockOwnerLeavesTheLockAlone(t *testing.T) {
+	cfg := provisionConfig(t, t.TempDir(), "")
+	p := newProvisioner(t, cfg)
+	owner, err := ReadLockOwner(BaseDirLockPath(cfg.Shm.BaseDir))
+	require.NoError(t, err)
+	require.Equal(t, os.Getpid(), owner.Pid)
+	require.Equal(t, "drv-test", owner.Instance)
+	require.Equal(t, uint32(testInstance), owner.Nonce)
+	_, err = NewProvisioner(cfg, testInstance+1)
+	require.ErrorIs(t, err, ErrInUse, "still held after the read")
+	require.NoError(t, p.Close())
+	_, err = ReadLockOwner(BaseDirLockPath(cfg.Shm.BaseDir))
+	require.ErrorIs(t, err, fs.ErrNotExist, "released with its file")
+}
+
 // A lock whose holder died is taken over; the file tells who held it.
 func TestLock_DeadHoldersLockIsTakenOver(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.lock")

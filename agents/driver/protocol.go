@@ -30,6 +30,7 @@ func Rejection(correlationID int64, code wire.ResponseCode, message string) wire
 		HeaderNslots:           wire.NullU32,
 		HeaderSlotBytes:        wire.NullU16,
 		MaxDims:                wire.NullU8,
+		NodeID:                 wire.NullU32,
 		ErrorMessage:           truncateMessage(message),
 	}
 }

@@ -40,12 +40,49 @@ var (
 	ErrCanceled = errors.New("driver: provisioning canceled: the driver is closing")
 )
 
-// streamNamespace is the §15.21a.3 namespace element the driver uses.
-func streamNamespace(streamID uint32) string {
-	return "stream-" + strconv.FormatUint(uint64(streamID), 10)
+// dirLayout is where the driver keeps its epochs, after driver.wire_version:
+//
+//	1.1: <base_dir>/stream-<id>/<instance_id>/epoch-<E>/{header.ring,payload-<pool>.pool}
+//	     (wire v1.1 §15.21a.3, informative: the stream as namespace, the driver instance
+//	     as producer instance)
+//	1.2: <base_dir>/tensorpool-<user>/<namespace>/<id>/<E>/{header.ring,<pool>.pool}
+//	     (wire v1.2 §15.21a.3, normative; <namespace> is shm.namespace)
+//
+// Consumers never derive these paths (§15.21a.4): they map the URIs they are given,
+// under their own containment check.
+type dirLayout struct {
+	// streams holds the stream directories, each named streamPrefix<id>; instance is a
+	// directory inside each (v1.1: the driver instance's), "" for none.
+	streams, streamPrefix, instance string
+	// epochPrefix comes before an epoch directory's number.
+	epochPrefix string
+	// poolPath is a payload pool's file in an epoch directory.
+	poolPath func(epochDir string, poolID uint16) string
+	// relaxedStride: v1.2's stride rule (§15.22) for the pools created.
+	relaxedStride bool
 }
 
-const epochDirPrefix = "epoch-"
+func newDirLayout(cfg *config.DriverConfig, base string) (dirLayout, error) {
+	if cfg.Driver.WireVersion != wire.V1_2 {
+		return dirLayout{streams: base, streamPrefix: "stream-", instance: cfg.Driver.InstanceID,
+			epochPrefix: "epoch-", poolPath: shm.PayloadPoolPath}, nil
+	}
+	streamDir, err := shm.CanonicalStreamDir(base, shm.CanonicalUser(), cfg.Shm.Namespace, 0)
+	if err != nil {
+		return dirLayout{}, fmt.Errorf("driver: the wire v1.2 directory layout: %w", err)
+	}
+	return dirLayout{streams: filepath.Dir(streamDir), poolPath: shm.CanonicalPoolPath, relaxedStride: true}, nil
+}
+
+// streamDir holds every epoch of one stream for this driver.
+func (l *dirLayout) streamDir(streamID uint32) string {
+	return filepath.Join(l.streams, l.streamPrefix+strconv.FormatUint(uint64(streamID), 10), l.instance)
+}
+
+// epochDir is where an epoch's files live.
+func (l *dirLayout) epochDir(streamID uint32, epoch uint64) string {
+	return filepath.Join(l.streamDir(streamID), l.epochPrefix+strconv.FormatUint(epoch, 10))
+}
 
 // Regions are the files of one stream epoch, as announced and granted.
 type Regions struct {
@@ -92,8 +129,8 @@ func (e *PreparedEpoch) close() {
 }
 
 // Provisioner creates and removes the driver's SHM backing files: one
-// directory per stream and epoch at the Wire spec §15.21a.3 layout,
-// <base_dir>/stream-<id>/<instance_id>/epoch-<E>/{header.ring,payload-<pool>.pool}.
+// directory per stream and epoch at the Wire spec §15.21a.3 layout of
+// driver.wire_version (dirLayout).
 //
 // Two goroutines share it, each with its own part: the provisioning worker
 // runs the file work (Provision, CollectEpochs, RemoveEpoch) and owns
@@ -103,6 +140,7 @@ type Provisioner struct {
 	cfg *config.DriverConfig
 	// base is shm.base_dir with symlinks resolved; every path and URI is built from it.
 	base     string
+	layout   dirLayout
 	policy   *shm.PathPolicy
 	dirMode  fs.FileMode
 	pageSize int
@@ -208,6 +246,10 @@ func checkedProvisioner(cfg *config.DriverConfig, base string, dirMode fs.FileMo
 		return nil, fmt.Errorf("driver: shm.base_dir %q resolves to %q, outside shm.allowed_base_dirs %v: %w",
 			cfg.Shm.BaseDir, base, policy.BaseDirs(), shm.ErrPathOutsideBase)
 	}
+	layout, err := newDirLayout(cfg, base)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Shm.RequireHugepages {
 		host, err := shm.ReadHostMemory()
 		if err != nil {
@@ -218,7 +260,11 @@ func checkedProvisioner(cfg *config.DriverConfig, base string, dirMode fs.FileMo
 		}
 		for name, profile := range cfg.Profiles {
 			for _, pool := range profile.PayloadPools {
-				if err := shm.ValidateStride(pool.StrideBytes, host.PageSize, host.HugepageSize, true); err != nil {
+				err := shm.ValidateStrideV1_2(pool.StrideBytes)
+				if !layout.relaxedStride {
+					err = shm.ValidateStride(pool.StrideBytes, host.PageSize, host.HugepageSize, true)
+				}
+				if err != nil {
 					return nil, fmt.Errorf("driver: profiles.%s pool %d: %w", name, pool.PoolID, err)
 				}
 			}
@@ -227,6 +273,7 @@ func checkedProvisioner(cfg *config.DriverConfig, base string, dirMode fs.FileMo
 	return &Provisioner{
 		cfg:         cfg,
 		base:        base,
+		layout:      layout,
 		policy:      policy,
 		dirMode:     dirMode,
 		pageSize:    os.Getpagesize(),
@@ -267,11 +314,6 @@ func statfsAvailable(dir string) (uint64, error) {
 // BaseDir is the canonical shm.base_dir.
 func (p *Provisioner) BaseDir() string { return p.base }
 
-// instanceDir holds every epoch of one stream for this driver instance.
-func (p *Provisioner) instanceDir(streamID uint32) string {
-	return filepath.Join(p.base, streamNamespace(streamID), p.cfg.Driver.InstanceID)
-}
-
 // Current returns the regions of a stream's current epoch.
 func (p *Provisioner) Current(streamID uint32) (*Regions, bool) {
 	c, ok := p.current[streamID]
@@ -285,13 +327,16 @@ func (p *Provisioner) Current(streamID uint32) (*Regions, bool) {
 // shm.base_dir, so the core can keep new epochs above them (Driver spec
 // §10). Entries that are not ours (other names, non-directories) are skipped.
 func (p *Provisioner) ScanEpochs() ([]EpochOnDisk, error) {
-	streams, err := os.ReadDir(p.base)
+	streams, err := os.ReadDir(p.layout.streams)
+	if errors.Is(err, fs.ErrNotExist) && p.layout.streams != p.base {
+		return nil, nil // no epoch of the v1.2 layout yet
+	}
 	if err != nil {
 		return nil, fmt.Errorf("driver: scanning shm.base_dir: %w", err)
 	}
 	var found []EpochOnDisk
 	for _, s := range streams {
-		id, ok := parseNumbered(s.Name(), "stream-")
+		id, ok := parseNumbered(s.Name(), p.layout.streamPrefix)
 		if !ok || !s.IsDir() || id > config.MaxStreamID {
 			continue
 		}
@@ -318,7 +363,7 @@ func parseNumbered(name, prefix string) (uint64, bool) {
 
 // epochDirs lists a stream's epoch directories (start times left zero).
 func (p *Provisioner) epochDirs(streamID uint32) ([]EpochDir, error) {
-	entries, err := os.ReadDir(p.instanceDir(streamID))
+	entries, err := os.ReadDir(p.layout.streamDir(streamID))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -327,7 +372,7 @@ func (p *Provisioner) epochDirs(streamID uint32) ([]EpochDir, error) {
 	}
 	var dirs []EpochDir
 	for _, e := range entries {
-		epoch, ok := parseNumbered(e.Name(), epochDirPrefix)
+		epoch, ok := parseNumbered(e.Name(), p.layout.epochPrefix)
 		// Type comes from lstat: a symlink named like an epoch is not ours.
 		if !ok || e.Type()&fs.ModeType != fs.ModeDir {
 			continue
@@ -346,10 +391,7 @@ func (p *Provisioner) Provision(streamID uint32, epoch uint64, profile config.Pr
 	if p.canceled.Load() {
 		return nil, ErrCanceled
 	}
-	dir, err := shm.EpochDir(p.base, streamNamespace(streamID), p.cfg.Driver.InstanceID, epoch)
-	if err != nil {
-		return nil, err
-	}
+	dir := p.epochDir(streamID, epoch)
 	if err := p.ensureSpace(streamID, epoch, profile.EpochBytes(), nowNs); err != nil {
 		return nil, err
 	}
@@ -375,7 +417,7 @@ func (p *Provisioner) Provision(streamID uint32, epoch uint64, profile config.Pr
 			return fail(ErrCanceled)
 		}
 		sb := shm.PayloadPoolSuperblock(epoch, streamID, pool.PoolID, profile.HeaderNslots, pool.StrideBytes)
-		uri, err := p.createRegion(next, shm.PayloadPoolPath(dir, pool.PoolID), &sb, pid, nowNs)
+		uri, err := p.createRegion(next, p.layout.poolPath(dir, pool.PoolID), &sb, pid, nowNs)
 		if err != nil {
 			return fail(err)
 		}
@@ -414,7 +456,7 @@ func (p *Provisioner) RemoveEpoch(streamID uint32, epoch uint64) error {
 
 // epochDir is where an epoch's files live.
 func (p *Provisioner) epochDir(streamID uint32, epoch uint64) string {
-	return filepath.Join(p.instanceDir(streamID), epochDirPrefix+strconv.FormatUint(epoch, 10))
+	return p.layout.epochDir(streamID, epoch)
 }
 
 // mkdirUnderBase creates dir (inside the canonical base) one component at a
@@ -534,6 +576,7 @@ func (p *Provisioner) createRegion(next *PreparedEpoch, path string, sb *shm.Sup
 		// producer's first frames. A reused file keeps its bytes.
 		m, err = shm.CreateRegionWith(path, sb, shm.CreateOptions{
 			Perm: p.cfg.Shm.PermissionsMode, Allocate: p.cfg.Policies.PrefaultShm, Canceled: p.canceled.Load,
+			RelaxedStride: p.layout.relaxedStride,
 		})
 		switch {
 		case errors.Is(err, shm.ErrCreateCanceled):
@@ -778,7 +821,7 @@ func (p *Provisioner) ReclaimDead(found []EpochOnDisk) ([]EpochOnDisk, uint64, e
 	}
 	// The stream directories of this instance the dead driver left empty.
 	for _, e := range removed {
-		inst := p.instanceDir(e.StreamID)
+		inst := p.layout.streamDir(e.StreamID)
 		removeIfEmpty(inst, &errs)
 		removeIfEmpty(filepath.Dir(inst), &errs)
 	}

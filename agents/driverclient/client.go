@@ -65,11 +65,11 @@ type Client struct {
 // New registers the Client on hub: a route for the driver's messages on the control
 // stream and a reference to the shared control publication. Nothing is sent until Start.
 func New(hub *controlplane.Hub, cfg Config) (*Client, error) {
-	if cfg.ClientID == 0 {
-		return nil, errors.New("driverclient: Config.ClientID 0 is reserved (ShmPoolAnnounce producerId 0 means none)")
-	}
 	if cfg.Role != wire.RoleProducer && cfg.Role != wire.RoleConsumer {
 		return nil, fmt.Errorf("driverclient: Config.Role %d is neither PRODUCER nor CONSUMER", cfg.Role)
+	}
+	if !cfg.WireVersion.Valid() {
+		return nil, fmt.Errorf("driverclient: Config.WireVersion %v is not a wire spec version this client speaks (1.1, 1.2)", cfg.WireVersion)
 	}
 	c := &Client{cfg: cfg, m: NewMachine(cfg.Params)}
 	c.route = hub.Route(cfg.Control, controlplane.Messages(
@@ -85,7 +85,7 @@ func New(hub *controlplane.Hub, cfg Config) (*Client, error) {
 }
 
 // RoleName implements agent.Agent.
-func (c *Client) RoleName() string { return fmt.Sprintf("tp-driver-client:%d", c.cfg.ClientID) }
+func (c *Client) RoleName() string { return fmt.Sprintf("tp-driver-client:%d", c.m.ClientID()) }
 
 // State is the protocol state.
 func (c *Client) State() State { return c.m.State() }
@@ -99,8 +99,10 @@ func (c *Client) LastRefusal() error { return c.m.LastRefusal() }
 // Counters returns what the Client ignored so far.
 func (c *Client) Counters() Counters { return c.counters }
 
-// ClientID is the driver client id the Client attaches with.
-func (c *Client) ClientID() uint32 { return c.cfg.ClientID }
+// ClientID is the driver client id the Client attaches with: Config.ClientID, or the one
+// it picked when that is 0 (Driver spec Appendix B.2), which changes when the driver
+// refuses it as taken.
+func (c *Client) ClientID() uint32 { return c.m.ClientID() }
 
 // Ready reports whether the control stream's subscription and publication are in place,
 // so an attach request can be sent and its answer read.
@@ -274,7 +276,7 @@ func usable(err error) bool { return err == nil || errors.Is(err, wire.ErrUnknow
 // this client's ids carry its clientId in the upper half.
 func (c *Client) isOwn(msg []byte, h wire.Header) bool {
 	id, ok := wire.CorrelationIDOf(msg, h)
-	return ok && uint32(id>>32) == c.cfg.ClientID
+	return ok && uint32(id>>32) == c.m.ClientID()
 }
 
 var _ agent.Agent = (*Client)(nil)

@@ -3,18 +3,13 @@ package driverclient
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/tensorpool/tensorpool/wire"
 )
 
 // ErrAttachTimeout: no attach response arrived within the attach timeout.
 var ErrAttachTimeout = errors.New("driverclient: no attach response within the attach timeout")
-
-// ErrPermanentRefusal is what a RefusedError whose code says the answer will not change
-// unwraps to: UNSUPPORTED or INVALID_PARAMS (Driver spec §4.3). A REJECTED attach may
-// succeed later (a producer or an older lease of the client id still there, a stream not
-// provisioned yet, a driver draining), so it is retried.
-var ErrPermanentRefusal = errors.New("driverclient: attach refused for a reason that will not change")
 
 // RefusedError is an attach response with a code other than OK.
 type RefusedError struct {
@@ -26,16 +21,32 @@ func (e *RefusedError) Error() string {
 	return fmt.Sprintf("driverclient: attach refused: %s: %s", e.Code, e.Message)
 }
 
-// Permanent reports whether retrying cannot help: the code is UNSUPPORTED or
-// INVALID_PARAMS.
-func (e *RefusedError) Permanent() bool {
-	return e.Code == wire.CodeUnsupported || e.Code == wire.CodeInvalidParams
+// permanentRejections are the REJECTED reasons of tp-driver that no retry changes: the
+// stream or the regions asked for do not exist in this driver's configuration. Every
+// other REJECTED (a lease or producer still held, an attach already waiting, a driver
+// draining, a stream not provisioned yet, an id range exhausted) can pass, and the
+// client retries it. The driver's tests hold its messages to these texts.
+var permanentRejections = []string{
+	"no producer can create it",
+	"dynamic streams are disabled",
+	"hugepage",
+	"expectedLayoutVersion",
 }
 
-// Unwrap is ErrPermanentRefusal for a permanent refusal, else nil.
-func (e *RefusedError) Unwrap() error {
-	if e.Permanent() {
-		return ErrPermanentRefusal
+// Permanent reports whether retrying the attach cannot succeed against the same driver
+// configuration: UNSUPPORTED, INVALID_PARAMS and INTERNAL_ERROR (a failed provisioning)
+// always, REJECTED for the reasons listed in permanentRejections. A client waiting for
+// its first lease gives up on these at once instead of waiting out its timeout.
+func (e *RefusedError) Permanent() bool {
+	switch e.Code {
+	case wire.CodeUnsupported, wire.CodeInvalidParams, wire.CodeInternalError:
+		return true
+	case wire.CodeRejected:
+		for _, reason := range permanentRejections {
+			if strings.Contains(e.Message, reason) {
+				return true
+			}
+		}
 	}
-	return nil
+	return false
 }

@@ -10,6 +10,7 @@
 package driverclient
 
 import (
+	"math/rand/v2"
 	"time"
 
 	"github.com/tensorpool/tensorpool/wire"
@@ -54,6 +55,9 @@ func (s State) String() string {
 
 // Params fix who the client is and how it paces itself.
 type Params struct {
+	// ClientID is the driver client id; 0 asks the machine to pick a random non-zero one
+	// before the first attach, and a new one each time the driver refuses it as taken
+	// (Driver spec Appendix B.2).
 	ClientID uint32
 	Role     wire.Role
 	// StreamID 0 asks the driver to pick a dynamic stream (EXISTING_OR_CREATE).
@@ -70,6 +74,16 @@ type Params struct {
 	BackoffMin, BackoffMax time.Duration
 	// DetachTimeout bounds waiting for a detach response.
 	DetachTimeout time.Duration
+	// WireVersion is the layout of the attach requests (wire.Version); default V1_1. The
+	// driver answers in the same version; responses of either are accepted.
+	WireVersion wire.Version
+	// DesiredNodeID asks the driver for this TraceLink node id (Driver spec §4.2); 0 asks
+	// for none. Only a V1_2 request carries it.
+	DesiredNodeID uint32
+	// Rand draws the random per-process values of Appendix B (the correlation id seed and
+	// auto-assigned client ids); default math/rand/v2's Uint32, seeded randomly per
+	// process. Tests fix it.
+	Rand func() uint32
 }
 
 // withDefaults fills zero durations with the spec's baselines.
@@ -87,6 +101,9 @@ func (p Params) withDefaults() Params {
 	p.BackoffMax = max(p.BackoffMax, p.BackoffMin)
 	if p.PublishMode == 0 {
 		p.PublishMode = wire.PublishModeNull
+	}
+	if p.Rand == nil {
+		p.Rand = rand.Uint32
 	}
 	return p
 }
@@ -158,9 +175,24 @@ type Machine struct {
 	p     Params
 	state State
 
-	nextCorrelation int64
-	pending         int64 // correlation id in flight (attach or detach)
-	deadlineNs      uint64
+	// clientID is the id the requests carry: Params.ClientID, or the one picked for it
+	// (autoID) when that is 0.
+	clientID uint32
+	autoID   bool
+	// Correlation ids are clientID<<32 | (seed + n mod 2^30), n counting the ids issued:
+	// a random seed per machine keeps a restarted process's ids off the stale responses
+	// of its earlier run (Driver spec Appendix B.1), and the client id in the upper half
+	// keeps them off every other client's. The low half's top two bits stay 0: ids with
+	// them set are the process's one-shot requests' (tp.Client.Detach).
+	seed   uint32
+	issued uint32
+	// accepted is the correlation id of the OK response that granted the live (or last)
+	// lease, hasAccepted false before the first: its duplicates are ignored (B.1).
+	accepted    int64
+	hasAccepted bool
+
+	pending    int64 // correlation id in flight (attach or detach)
+	deadlineNs uint64
 
 	lease           wire.ShmAttachResponse
 	nextKeepaliveNs uint64
@@ -171,15 +203,48 @@ type Machine struct {
 	effects         []Effect
 }
 
-// NewMachine returns an Unattached machine. Correlation ids start at
-// clientId<<32 + 1, so two clients never share one.
+// NewMachine returns an Unattached machine with a random correlation id seed and, when
+// Params.ClientID is 0, a random client id (Driver spec Appendix B).
 func NewMachine(p Params) *Machine {
 	p = p.withDefaults()
-	return &Machine{p: p, state: Unattached, nextCorrelation: int64(p.ClientID)<<32 + 1, backoff: p.BackoffMin}
+	m := &Machine{p: p, state: Unattached, clientID: p.ClientID, seed: p.Rand(), backoff: p.BackoffMin}
+	if m.clientID == 0 {
+		m.autoID = true
+		m.pickClientID()
+	}
+	return m
 }
+
+// pickClientID draws a non-zero client id other than the current one (B.2).
+func (m *Machine) pickClientID() {
+	old := m.clientID
+	for m.clientID == old || m.clientID == 0 {
+		m.clientID = m.p.Rand()
+	}
+}
+
+// ClientIDTaken is the diagnostic a driver gives when the client id of an attach
+// already holds a lease; a client whose id was auto-assigned picks another on it (Driver
+// spec Appendix B.2, which fixes the text).
+const ClientIDTaken = "client_id already attached"
 
 // State is the current state.
 func (m *Machine) State() State { return m.state }
+
+// ClientID is the client id the machine's requests carry: Params.ClientID, or the one it
+// picked (and may pick again) when that is 0.
+func (m *Machine) ClientID() uint32 { return m.clientID }
+
+// CorrelationLowMask is the part of a correlation id's low half a Machine counts in; the
+// bits above it are left to other requesters of the same client id.
+const CorrelationLowMask = 1<<30 - 1
+
+// nextCorrelation issues the next correlation id (B.1).
+func (m *Machine) nextCorrelation() int64 {
+	low := (m.seed + m.issued) & CorrelationLowMask
+	m.issued++
+	return int64(m.clientID)<<32 | int64(low)
+}
 
 // Lease is the live grant; ok is false unless Attached.
 func (m *Machine) Lease() (wire.ShmAttachResponse, bool) {
@@ -199,19 +264,24 @@ func (m *Machine) Start(nowNs uint64) []Effect {
 }
 
 func (m *Machine) sendAttach(nowNs uint64) {
-	m.pending = m.nextCorrelation
-	m.nextCorrelation++
+	m.pending = m.nextCorrelation()
 	m.state = Attaching
 	m.deadlineNs = nowNs + uint64(m.p.AttachTimeout)
+	desiredNode := uint32(wire.NullU32)
+	if m.p.DesiredNodeID != 0 {
+		desiredNode = m.p.DesiredNodeID
+	}
 	m.effects = append(m.effects, Effect{Kind: SendAttach, Attach: wire.ShmAttachRequest{
+		Version:               m.p.WireVersion,
 		CorrelationID:         m.pending,
 		StreamID:              m.p.StreamID,
-		ClientID:              m.p.ClientID,
+		ClientID:              m.clientID,
 		Role:                  m.p.Role,
 		ExpectedLayoutVersion: m.p.ExpectedLayoutVersion,
-		// maxDims is left 0: the driver ignores it and answers the constant (§4.3).
+		// maxDims (v1.1) is left 0: the driver ignores it and answers the constant (§4.3).
 		PublishMode:      m.p.PublishMode,
 		RequireHugepages: m.p.RequireHugepages,
+		DesiredNodeID:    desiredNode,
 	}})
 }
 
@@ -223,13 +293,18 @@ func (m *Machine) enterBackoff(nowNs uint64) {
 	m.backoff = min(2*m.backoff, m.p.BackoffMax)
 }
 
-// OnAttachResponse applies a ShmAttachResponse. Responses to other clients
-// are ignored. A grant answering one of this client's earlier attempts
-// (its response came after the attempt timed out) is given back at once:
-// left alone, it would make every retry a second lease of this clientId,
-// refused until it expired (§4.8).
+// OnAttachResponse applies a ShmAttachResponse of either wire version. Responses to
+// other clients are ignored, and so is every response carrying the correlation id of the
+// OK that granted the lease, OK or not (Driver spec Appendix B.1). A grant answering one
+// of this client's earlier attempts (its response came after the attempt timed out) is
+// given back at once: left alone, it would make every retry a second lease of this
+// clientId, refused until it expired (§4.8). A grant is followed by a keepalive at once,
+// so a driver that lost the grant revokes it now rather than at the first interval.
 func (m *Machine) OnAttachResponse(r *wire.ShmAttachResponse, nowNs uint64) []Effect {
 	m.effects = m.effects[:0]
+	if m.hasAccepted && r.CorrelationID == m.accepted {
+		return m.effects
+	}
 	if m.state != Attaching || r.CorrelationID != m.pending {
 		if m.isEarlierAttempt(r.CorrelationID) && r.Code == wire.CodeOK &&
 			r.LeaseID != wire.NullU64 && r.LeaseID != m.lease.LeaseID {
@@ -241,6 +316,9 @@ func (m *Machine) OnAttachResponse(r *wire.ShmAttachResponse, nowNs uint64) []Ef
 		m.lastRefusal = &RefusedError{Code: r.Code, Message: r.ErrorMessage}
 		m.effects = append(m.effects, Effect{Kind: Refused, Err: m.lastRefusal})
 		m.enterBackoff(nowNs)
+		if m.autoID && r.ErrorMessage == ClientIDTaken {
+			m.pickClientID() // the retry, after the backoff, tries another (B.2)
+		}
 		return m.effects
 	}
 	if err := ValidateGrant(r, m.p.StreamID); err != nil {
@@ -256,6 +334,7 @@ func (m *Machine) OnAttachResponse(r *wire.ShmAttachResponse, nowNs uint64) []Ef
 	}
 	m.lease = *r
 	m.lease.PayloadPools = append([]wire.PayloadPool(nil), r.PayloadPools...)
+	m.accepted, m.hasAccepted = r.CorrelationID, true
 	m.lastRefusal = nil
 	m.backoff = m.p.BackoffMin
 	m.state = Attached
@@ -266,21 +345,28 @@ func (m *Machine) OnAttachResponse(r *wire.ShmAttachResponse, nowNs uint64) []Ef
 	if r.LeaseExpiryTimestampNs != wire.NullU64 && r.LeaseExpiryTimestampNs > nowNs {
 		m.lifetimeNs = r.LeaseExpiryTimestampNs - nowNs
 	}
-	m.effects = append(m.effects, Effect{Kind: Granted, Grant: m.lease})
+	m.effects = append(m.effects, Effect{Kind: Granted, Grant: m.lease}, m.keepalive(nowNs))
 	return m.effects
 }
 
-// isEarlierAttempt reports whether corr is a correlation id this machine
-// issued before the one in flight.
+// keepalive is the SendKeepalive effect for the live lease.
+func (m *Machine) keepalive(nowNs uint64) Effect {
+	return Effect{Kind: SendKeepalive, Keepalive: wire.ShmLeaseKeepalive{
+		LeaseID: m.lease.LeaseID, StreamID: m.lease.StreamID, ClientID: m.clientID,
+		Role: m.p.Role, ClientTimestampNs: nowNs,
+	}}
+}
+
+// isEarlierAttempt reports whether corr is a correlation id this machine issued, under
+// its current client id, before the one in flight.
 func (m *Machine) isEarlierAttempt(corr int64) bool {
-	first := int64(m.p.ClientID)<<32 + 1
-	return corr >= first && corr < m.nextCorrelation && corr != m.pending
+	low := uint32(corr)
+	return uint32(corr>>32) == m.clientID && low&^CorrelationLowMask == 0 &&
+		(low-m.seed)&CorrelationLowMask < m.issued && corr != m.pending
 }
 
 func (m *Machine) detachRequest(r *wire.ShmAttachResponse) wire.ShmDetachRequest {
-	corr := m.nextCorrelation
-	m.nextCorrelation++
-	return wire.ShmDetachRequest{CorrelationID: corr, LeaseID: r.LeaseID, StreamID: r.StreamID, ClientID: m.p.ClientID, Role: m.p.Role}
+	return wire.ShmDetachRequest{CorrelationID: m.nextCorrelation(), LeaseID: r.LeaseID, StreamID: r.StreamID, ClientID: m.clientID, Role: m.p.Role}
 }
 
 // OnLeaseRevoked applies a ShmLeaseRevoked (§4.9): only a notice naming this
@@ -293,7 +379,7 @@ func (m *Machine) OnLeaseRevoked(r *wire.ShmLeaseRevoked, nowNs uint64) []Effect
 		return m.effects
 	}
 	if (m.state != Attached && m.state != Detaching) || r.LeaseID != m.lease.LeaseID ||
-		r.StreamID != m.lease.StreamID || r.Role != m.p.Role || r.ClientID != m.p.ClientID {
+		r.StreamID != m.lease.StreamID || r.Role != m.p.Role || r.ClientID != m.clientID {
 		return m.effects
 	}
 	if m.state == Detaching {
@@ -443,10 +529,7 @@ func (m *Machine) Tick(nowNs uint64) []Effect {
 		}
 		if nowNs >= m.nextKeepaliveNs {
 			m.nextKeepaliveNs = nowNs + uint64(m.p.KeepaliveInterval)
-			m.effects = append(m.effects, Effect{Kind: SendKeepalive, Keepalive: wire.ShmLeaseKeepalive{
-				LeaseID: m.lease.LeaseID, StreamID: m.lease.StreamID, ClientID: m.p.ClientID,
-				Role: m.p.Role, ClientTimestampNs: nowNs,
-			}})
+			m.effects = append(m.effects, m.keepalive(nowNs))
 		}
 	case Detaching:
 		if nowNs >= m.deadlineNs {

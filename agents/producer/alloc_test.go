@@ -10,12 +10,19 @@ import (
 )
 
 // TestPublishAllocatesNothing holds the data path to zero allocations per frame: Offer,
-// Claim/Progress/Commit with progress messages on, and the timers.
+// Claim/Progress/Commit with progress messages on, and the timers, in both wire versions
+// (v1.2 with a trace id and a capture time on every claimed frame).
 func TestPublishAllocatesNothing(t *testing.T) {
+	for _, version := range []wire.Version{wire.V1_1, wire.V1_2} {
+		t.Run(version.String(), func(t *testing.T) { publishAllocatesNothing(t, version) })
+	}
+}
+
+func publishAllocatesNothing(t *testing.T, version wire.Version) {
 	clock := &fakeClock{now: 1}
 	control := newPipe(t)
 	qos := newPipe(t)
-	p, _, pipe := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Control: control, Qos: qos, QosIntervalNs: 10, ActivityIntervalNs: 10})
+	p, _, pipe := newTestProducer(t, testLayout(), Config{Clock: clock.Now, Control: control, Qos: qos, QosIntervalNs: 10, ActivityIntervalNs: 10, WireVersion: version})
 	payload := make([]byte, 3000)
 	tensor := vector(len(payload))
 	// Progress on throughout: turning it on or off is a control-path change (a new Targets
@@ -34,6 +41,8 @@ func TestPublishAllocatesNothing(t *testing.T) {
 			if res != OK {
 				t.Fatal(res)
 			}
+			c.SetTraceID(uint64(i))
+			c.SetCaptureTimeNs(uint64(clock.now))
 			p.Progress(c, 100)
 			clock.now += 10
 			p.Progress(c, 2000)

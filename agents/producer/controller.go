@@ -87,6 +87,9 @@ func NewController(streamID uint32, cfg Config) (*Controller, error) {
 	if cfg.ProgressFloor == (ProgressPolicy{}) {
 		cfg.ProgressFloor = DefaultProgressFloor
 	}
+	if !cfg.WireVersion.Valid() {
+		return nil, configError("", "WireVersion", cfg.WireVersion, "not a wire spec version this producer speaks (1.1, 1.2)")
+	}
 	if cfg.Consumers != nil && cfg.Consumers.streamID != streamID {
 		return nil, configError("10.1.2", "Consumers stream", cfg.Consumers.streamID, fmt.Sprintf("the layout's stream is %d", streamID))
 	}

@@ -56,6 +56,12 @@ type Config struct {
 	// the producer then records hellos without answering them and follows the driver's
 	// ConsumerConfig (HandleControl). A standalone producer answers hellos itself.
 	AssignedByDriver bool
+	// WireVersion is the layout of the FrameDescriptors and FrameProgress the producer
+	// sends (wire.Version); default V1_1. In V1_2 the descriptor carries no header index
+	// (consumers derive it from seq, Wire spec v1.2 §10.2.1) but a trace id
+	// (Claim.SetTraceID), and its timestamp is the publish time, read after the commit,
+	// while the slot header's is the capture time (Claim.SetCaptureTimeNs).
+	WireVersion wire.Version
 }
 
 const defaultIntervalNs = 1_000_000_000
@@ -96,6 +102,8 @@ type Claim struct {
 	pool        int
 	payload     []byte
 	metaVersion uint32
+	traceID     uint64
+	captureNs   uint64
 }
 
 // Payload is where the frame's bytes go, exactly as long as the size claimed.
@@ -110,6 +118,17 @@ func (c *Claim) HeaderIndex() uint32 { return c.headerIndex }
 // SetMetaVersion overrides the meta_version the frame carries, by default the
 // producer's at claim time (§10.3).
 func (c *Claim) SetMetaVersion(v uint32) { c.metaVersion = v }
+
+// SetTraceID sets the frame's trace id (TraceLink spec §8.1; 0, the default, is none). Only
+// a v1.2 FrameDescriptor carries it: a producer speaking v1.1 drops it.
+func (c *Claim) SetTraceID(id uint64) { c.traceID = id }
+
+// SetCaptureTimeNs sets the slot header's timestamp_ns, the time the frame's data was
+// captured (Wire spec v1.2 §10.2.1, on the producer's clock); by default it is the commit
+// time, and 0 restores the default. A v1.1 descriptor carries the same timestamp, a v1.2
+// one the publish time. A producer that re-materialises another stream's frames keeps
+// theirs with it (Bridge spec §6 step 9, RateLimiter spec §5 step 4).
+func (c *Claim) SetCaptureTimeNs(ns uint64) { c.captureNs = ns }
 
 // Capacity is the stride of the claim's pool: the most bytes the frame can hold.
 func (c *Claim) Capacity() int { return cap(c.payload) }
@@ -160,11 +179,11 @@ type Producer struct {
 	tracking    bool
 	retrySeq    uint64
 	retryMuted  bool
-	progressBuf [wire.FrameProgressLength]byte
+	progressBuf [wire.FrameProgressMaxLength]byte
 	// desc is the FrameDescriptor of the frame being committed, encoded into descBuf:
-	// stream and epoch are set once, the rest per frame.
+	// version, stream and epoch are set once, the rest per frame.
 	desc     wire.FrameDescriptor
-	descBuf  [wire.FrameDescriptorLength]byte
+	descBuf  [wire.FrameDescriptorMaxLength]byte
 	counters frameCounters
 
 	regions *Regions
@@ -198,7 +217,7 @@ func newEpoch(ctl *Controller, regions *Regions, descriptors transport.Publicati
 		ctl: ctl, descriptors: descriptors, streamID: l.StreamID, epoch: l.Epoch, ring: ring,
 		superblocks: [][]byte{ring.Superblock()},
 		regions:     regions,
-		desc:        wire.FrameDescriptor{StreamID: l.StreamID, Epoch: l.Epoch},
+		desc:        wire.FrameDescriptor{Version: ctl.cfg.WireVersion, StreamID: l.StreamID, Epoch: l.Epoch},
 		targets:     handoff.NewTaker(&ctl.targets),
 	}
 	for i, spec := range l.Pools {
@@ -312,6 +331,21 @@ func (p *Producer) claim(size int) (*Claim, Result) {
 	return p.claimIn(pi, size, int(p.pools[pi].stride)), OK
 }
 
+// ClaimAt is Claim for the frame with sequence number seq, which must not be below Seq:
+// a producer that re-materialises another stream's frames keeps their sequence numbers
+// (Bridge spec §6, RateLimiter spec §4), leaving gaps where frames were dropped. An older
+// seq is refused (ErrSeqRegressed); a claim that fails leaves Seq at seq.
+func (p *Producer) ClaimAt(seq uint64, size int) (*Claim, Result) {
+	if p.open {
+		return nil, p.fail(ErrClaimOutstanding)
+	}
+	if seq < p.seq {
+		return nil, p.fail(ErrSeqRegressed)
+	}
+	p.seq = seq
+	return p.Claim(size)
+}
+
 // ClaimPool opens the next frame in the pool with id poolID, with the pool's whole
 // stride as payload (Capacity); SetLength trims it to the bytes written. An unknown
 // pool drops the frame (DropNoPoolFits).
@@ -345,6 +379,7 @@ func (p *Producer) claimIn(pi, size, capacity int) *Claim {
 	// three times the stores. The slot is marked last, so few values live across the call.
 	c := &p.cur
 	c.seq, c.headerIndex, c.pool, c.metaVersion = p.seq, idx, pi, p.ctl.MetaVersion()
+	c.traceID, c.captureNs = 0, 0
 	c.payload = payload[:size:capacity]
 	p.open = true
 	slot.BeginWrite(c.seq) // before any header or payload store of the frame (§8.3 step 1)
@@ -438,14 +473,25 @@ func (p *Producer) commit(c *Claim, t *shm.TensorHeader) Result {
 	}
 	slot, _ := p.ring.Slot(c.headerIndex)
 	slot.EncodeFrame(uint32(len(c.payload)), c.headerIndex, p.pools[c.pool].id, c.metaVersion, &p.encoded)
-	desc := p.descBuf[:]
-	p.desc.Seq, p.desc.HeaderIndex, p.desc.MetaVersion = c.seq, c.headerIndex, c.metaVersion
-	p.desc.Encode(desc) // cannot fail: descBuf is FrameDescriptorLength bytes
+	p.desc.Seq, p.desc.HeaderIndex, p.desc.MetaVersion, p.desc.TraceID = c.seq, c.headerIndex, c.metaVersion, c.traceID
+	n, _ := p.desc.Encode(p.descBuf[:]) // cannot fail: descBuf holds either version
+	desc := p.descBuf[:n]
 	now := p.ctl.cfg.Clock().Nanos()
-	slot.SetTimestampNs(uint64(now))
+	capture := c.captureNs
+	if capture == 0 {
+		capture = uint64(now)
+	}
+	slot.SetTimestampNs(capture)
 	slot.Commit(c.seq)
 	p.open = false
-	wire.StampFrameDescriptor(desc, uint64(now))
+	stamp := capture // v1.1: one timestamp, the slot's
+	if p.desc.Version == wire.V1_2 {
+		// The descriptor's timestamp is the publish time, taken after the commit (Wire
+		// spec v1.2 §10.2.1).
+		now = p.ctl.cfg.Clock().Nanos()
+		stamp = uint64(now)
+	}
+	wire.StampFrameDescriptor(desc, stamp)
 	r := OK
 	if position := p.descriptors.Offer(desc); position < 0 {
 		r = offerAgain(p.descriptors, desc, position)
@@ -489,7 +535,12 @@ func (p *Producer) tensorBytes(t *shm.TensorHeader) (uint64, bool) {
 }
 
 // Offer publishes a copy of payload as one frame: Claim, copy, Commit.
-func (p *Producer) Offer(payload []byte, t *shm.TensorHeader) (r Result) {
+func (p *Producer) Offer(payload []byte, t *shm.TensorHeader) Result {
+	return p.OfferTraced(payload, t, 0)
+}
+
+// OfferTraced is Offer of a frame with a trace id (Claim.SetTraceID; 0: none).
+func (p *Producer) OfferTraced(payload []byte, t *shm.TensorHeader, traceID uint64) (r Result) {
 	if p.open {
 		return p.fail(ErrClaimOutstanding)
 	}
@@ -503,6 +554,7 @@ func (p *Producer) Offer(payload []byte, t *shm.TensorHeader) (r Result) {
 		return r
 	}
 	copy(c.payload, payload)
+	c.traceID = traceID
 	return p.commit(c, t)
 }
 
@@ -514,11 +566,11 @@ func (p *Producer) isOpen(c *Claim) bool {
 // and on the per-consumer control streams of consumers that support progress (§5).
 func (p *Producer) sendProgress(u ProgressUpdate) Result {
 	m := wire.FrameProgress{
-		StreamID: p.streamID, Epoch: p.epoch, FrameID: u.FrameID,
+		Version: p.desc.Version, StreamID: p.streamID, Epoch: p.epoch, FrameID: u.FrameID,
 		HeaderIndex: p.cur.headerIndex, PayloadBytesFilled: u.Bytes, State: u.State,
 	}
-	m.Encode(p.progressBuf[:]) // cannot fail: progressBuf is FrameProgressLength bytes
-	msg := p.progressBuf[:]
+	n, _ := m.Encode(p.progressBuf[:]) // cannot fail: progressBuf holds either version
+	msg := p.progressBuf[:n]
 	r := OK
 	if shared := p.ft.t.Shared; p.ft.t.ProgressShared && shared != nil {
 		if r = offer(shared, msg); r != OK {

@@ -614,3 +614,49 @@ func freshSlot(t *testing.T) shm.HeaderSlot {
 	s, _ := ring.Slot(0)
 	return s
 }
+
+// A re-materialising producer (Bridge spec §6, RateLimiter spec §4-5) keeps the source's
+// sequence numbers, with gaps, and its frames' timestamps; a sequence number going back is
+// refused.
+func TestClaimAtKeepsSourceSequenceAndTimestamp(t *testing.T) {
+	l := testLayout()
+	clock := &fakeClock{now: 5000}
+	p, r, pipe := newTestProducer(t, l, Config{Clock: clock.Now})
+	c, res := p.ClaimAt(10, 4)
+	if res != OK || c.Seq() != 10 || c.HeaderIndex() != 10&(l.Nslots-1) {
+		t.Fatalf("ClaimAt(10): %v seq %d index %d", res, c.Seq(), c.HeaderIndex())
+	}
+	c.SetCaptureTimeNs(777)
+	c.SetMetaVersion(9)
+	if res := p.Commit(c, vector(4)); res != OK {
+		t.Fatal(res)
+	}
+	var h shm.SlotHeader
+	var tensor shm.TensorHeader
+	if d := slotOf(t, r, 10&(l.Nslots-1)).TryRead(10, &h, &tensor); d != shm.DropNone || h.TimestampNs != 777 || h.MetaVersion != 9 {
+		t.Fatalf("slot: %v %+v", d, h)
+	}
+	if d := decodeDescriptor(t, collect(pipe)[0]); d.Seq != 10 || d.TimestampNs != 777 || d.MetaVersion != 9 {
+		t.Fatalf("descriptor %+v: the source's seq, timestamp and meta_version", d)
+	}
+	if _, res := p.ClaimAt(10, 4); res != ErrSeqRegressed {
+		t.Fatalf("ClaimAt of a published seq: %v", res)
+	}
+	c, res = p.ClaimAt(11, 4)
+	if res != OK {
+		t.Fatal(res)
+	}
+	p.Abort(c)
+	if c, res = p.ClaimAt(11, 4); res != OK || c.Seq() != 11 {
+		t.Fatalf("ClaimAt after Abort: %v", res)
+	}
+	if res := p.Commit(c, vector(4)); res != OK {
+		t.Fatal(res)
+	}
+	if slotOf(t, r, 11&(l.Nslots-1)).TryRead(11, &h, &tensor); h.TimestampNs != 5000 {
+		t.Fatalf("a claim without SetCaptureTimeNs is stamped at commit: %d", h.TimestampNs)
+	}
+	if p.Seq() != 12 {
+		t.Fatalf("seq %d", p.Seq())
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/shm"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // PoolSpec is one payload pool size class (§9).
@@ -22,6 +23,9 @@ type Layout struct {
 	Epoch    uint64
 	Nslots   uint32
 	Pools    []PoolSpec
+	// WireVersion is the spec whose stride rule (§15.22) the pools follow: V1_1's page
+	// multiple (the default) or V1_2's power-of-two multiple of 64.
+	WireVersion wire.Version
 }
 
 // HeaderSuperblock is the superblock the header ring of this layout carries.
@@ -58,7 +62,11 @@ func (l *Layout) Validate() error {
 		if err := sb.ValidateGeometry(); err != nil {
 			return err
 		}
-		if err := shm.ValidateStride(p.StrideBytes, page, 0, false); err != nil {
+		err := shm.ValidateStrideV1_2(p.StrideBytes)
+		if l.WireVersion != wire.V1_2 {
+			err = shm.ValidateStride(p.StrideBytes, page, 0, false)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -196,8 +204,9 @@ func OpenRegions(layout Layout, policy *shm.PathPolicy, headerURI string, poolUR
 	if r.header, err = shm.OpenURI(policy, headerURI, shm.OpenOptions{Access: shm.ReadWrite, Expect: layout.HeaderSuperblock()}); err != nil {
 		return nil, err
 	}
+	relaxed := layout.WireVersion == wire.V1_2
 	for i, uri := range poolURIs {
-		region, err := shm.OpenURI(policy, uri, shm.OpenOptions{Access: shm.ReadWrite, Expect: layout.PoolSuperblock(i)})
+		region, err := shm.OpenURI(policy, uri, shm.OpenOptions{Access: shm.ReadWrite, Expect: layout.PoolSuperblock(i), RelaxedStride: relaxed})
 		if err != nil {
 			r.Close()
 			return nil, err

@@ -31,6 +31,7 @@ func init() { nextControl.Store(47000) }
 // need to reach the same driver.
 type stack struct {
 	client *tp.Client
+	opts   tp.Options // the client's, for more clients of the same driver
 	env    map[string]string
 }
 
@@ -42,9 +43,20 @@ func startStack(t *testing.T) *stack {
 // startStackWith is startStack with the driver's configuration adjusted by tune.
 func startStackWith(t *testing.T, tune func(*config.DriverConfig)) *stack {
 	t.Helper()
+	return startStackOf(t, tune, testStream)
+}
+
+// startStackOf is startStackWith whose driver serves the given streams, each like
+// testStream.
+func startStackOf(t *testing.T, tune func(*config.DriverConfig), streams ...uint32) *stack {
+	t.Helper()
 	control := nextControl.Add(2)
 	base := t.TempDir()
-	cfg, err := config.Local(base, control, config.StreamSpec{StreamID: testStream, Slots: testSlots, Strides: []uint32{payloadBytes, 64 << 10}})
+	var specs []config.StreamSpec
+	for _, id := range streams {
+		specs = append(specs, config.StreamSpec{StreamID: id, Slots: testSlots, Strides: []uint32{payloadBytes, 64 << 10}})
+	}
+	cfg, err := config.Local(base, control, specs...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +85,7 @@ func startStackWith(t *testing.T, tune func(*config.DriverConfig)) *stack {
 			t.Errorf("Client.Close: %v", err)
 		}
 	})
-	return &stack{client: c, env: map[string]string{
+	return &stack{client: c, opts: opts, env: map[string]string{
 		"TP_AERON_DIR":            aeronDir,
 		"TP_CONTROL_CHANNEL":      "aeron:ipc",
 		"TP_CONTROL_STREAM_ID":    strconv.Itoa(int(control)),
@@ -124,20 +136,27 @@ func (s *stack) start(t *testing.T, bin string, env map[string]string) *proc {
 	return p
 }
 
-// wait fails t unless the program exits 0 within the timeout.
-func (p *proc) wait(t *testing.T) string {
-	t.Helper()
+// finish waits for the program to exit, killing it after the timeout, and returns its
+// output and why it did not exit 0.
+func (p *proc) finish() (string, error) {
 	select {
 	case <-p.exited:
-		if p.err != nil {
-			t.Fatalf("%s: %v\n%s", p.cmd.Path, p.err, p.out)
-		}
+		return p.out.String(), p.err
 	case <-time.After(waitTimeout + 10*time.Second):
 		p.cmd.Process.Kill()
 		<-p.exited
-		t.Fatalf("%s did not finish in time\n%s", p.cmd.Path, p.out)
+		return p.out.String(), fmt.Errorf("%s did not finish in time", p.cmd.Path)
 	}
-	return p.out.String()
+}
+
+// wait fails t unless the program exits 0 within the timeout.
+func (p *proc) wait(t *testing.T) string {
+	t.Helper()
+	out, err := p.finish()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", p.cmd.Path, err, out)
+	}
+	return out
 }
 
 // pattern is what the example producers write into frame seq (tp_example_common.h).
@@ -173,11 +192,29 @@ type goConsumer struct {
 
 func (s *stack) goConsumer(t *testing.T) *goConsumer {
 	t.Helper()
+	return s.goConsumerWith(t, testStream, patternOK)
+}
+
+// goConsumerOn is a goConsumer of stream.
+func (s *stack) goConsumerOn(t *testing.T, stream uint32) *goConsumer {
+	t.Helper()
+	return s.goConsumerWith(t, stream, patternOK)
+}
+
+// goConsumerChecking is goConsumer with another pattern check.
+func (s *stack) goConsumerChecking(t *testing.T, patternOK func(buf []byte, seq uint64) bool) *goConsumer {
+	t.Helper()
+	return s.goConsumerWith(t, testStream, patternOK)
+}
+
+// goConsumerWith is a goConsumer of stream whose frames must pass patternOK.
+func (s *stack) goConsumerWith(t *testing.T, stream uint32, patternOK func(buf []byte, seq uint64) bool) *goConsumer {
+	t.Helper()
 	g := &goConsumer{}
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	scratch := make([]byte, 64<<10)
-	cs, err := s.client.NewConsumer(ctx, testStream, func(f *tp.Frame) {
+	cs, err := s.client.NewConsumer(ctx, stream, func(f *tp.Frame) {
 		n := copy(scratch, f.Payload())
 		if !f.Valid() {
 			return // overwritten while copied: counted as late by the consumer
@@ -322,23 +359,6 @@ func TestInterop_CProducerToCConsumer(t *testing.T) {
 		map[string]string{"TP_COUNT": "100", "TP_WAIT_CONNECT": "1", "TP_FRAME_INTERVAL_US": "2000", "TP_LINGER_MS": "1000"})
 	t.Log(c.wait(t))
 	t.Log(p.wait(t))
-}
-
-// pollUntilAny polls until want frames arrived intact, whatever their payload.
-func (g *goConsumer) pollUntilAny(want int) error {
-	deadline := time.Now().Add(waitTimeout)
-	for time.Now().Before(deadline) {
-		if g.cs.Poll(64) == 0 {
-			time.Sleep(100 * time.Microsecond)
-		}
-		g.mu.Lock()
-		n := g.good + g.bad
-		g.mu.Unlock()
-		if n >= want {
-			return nil
-		}
-	}
-	return fmt.Errorf("Go consumer got %d of %d frames (stats %+v, err %v)", g.good+g.bad, want, g.cs.Stats(), g.cs.Err())
 }
 
 // Calls from inside frame handlers get their documented results, and a close made there

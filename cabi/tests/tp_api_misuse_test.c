@@ -111,6 +111,7 @@ static void test_context(void)
     EXPECT_ARG(tp_context_add_allowed_base_dir(NULL, "/dev/shm"));
     EXPECT_ARG(tp_context_set_consumer_progress(NULL, true));
     EXPECT_ARG(tp_context_set_consumer_progress(NULL, false));
+    EXPECT_ARG(tp_context_set_wire_version(NULL, "1.2"));
 
     tp_context_t *ctx = NULL;
     EXPECT_OK(tp_context_init(&ctx));
@@ -145,8 +146,13 @@ static void test_context(void)
     EXPECT_OK(tp_context_add_allowed_base_dir(ctx, "/dev/shm"));
     EXPECT_OK(tp_context_set_consumer_progress(ctx, true));
     EXPECT_OK(tp_context_set_consumer_progress(ctx, false));
+    EXPECT_OK(tp_context_set_wire_version(ctx, "1.2"));
+    EXPECT_OK(tp_context_set_wire_version(ctx, "1.1"));
 
     /* Invalid values are refused. */
+    EXPECT_ARG(tp_context_set_wire_version(ctx, NULL));
+    EXPECT_ARG(tp_context_set_wire_version(ctx, "1.3"));
+    EXPECT_ARG(tp_context_set_wire_version(ctx, ""));
     EXPECT_ARG(tp_context_set_consumer_mode(ctx, 0));
     EXPECT_ARG(tp_context_set_consumer_mode(ctx, 99));
     EXPECT_ARG(tp_context_set_consumer_mode(ctx, 255));

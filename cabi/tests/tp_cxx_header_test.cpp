@@ -45,6 +45,11 @@ static_assert(std::is_same<decltype(&tp_consumer_frame_is_valid),
 static_assert(std::is_same<decltype(&tp_errmsg), const char *(*)()>::value, "tp_errmsg");
 static_assert(std::is_same<decltype(&tp_context_set_consumer_progress), tp_err_t (*)(tp_context_t *, bool)>::value,
     "tp_context_set_consumer_progress");
+static_assert(std::is_same<decltype(&tp_context_set_wire_version), tp_err_t (*)(tp_context_t *, const char *)>::value,
+    "tp_context_set_wire_version");
+static_assert(std::is_same<decltype(&tp_consumer_frame_trace_id),
+                  tp_err_t (*)(const tp_consumer_t *, const tp_frame_view_t *, uint64_t *)>::value,
+    "tp_consumer_frame_trace_id");
 
 int main()
 {

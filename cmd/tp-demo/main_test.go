@@ -64,8 +64,9 @@ func TestDemoRejectsBadFlags(t *testing.T) {
 func TestDemoStopsOnCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// Cancel once the demo runs (its table's heading is out), however long starting took.
-	out := &watchedBuffer{watch: "frames/s", seen: func() { time.AfterFunc(500*time.Millisecond, cancel) }}
+	// Cancelled once it streams (its rate header printed), however long the media
+	// driver took to start.
+	out := &cancelOnText{text: "frames/s", cancel: cancel}
 	var errOut bytes.Buffer
 	start := time.Now()
 	if code := run(ctx, []string{"-duration=60s", "-size=4096"}, out, &errOut); code != exitOK {
@@ -89,28 +90,27 @@ func TestDemoInterruptedWhileStarting(t *testing.T) {
 	}
 }
 
-// watchedBuffer is a bytes.Buffer safe across goroutines that calls seen once, the first
-// time what was written contains watch.
-type watchedBuffer struct {
-	mu    sync.Mutex
-	buf   bytes.Buffer
-	watch string
-	seen  func()
-	fired bool
+// cancelOnText collects the demo's output and calls cancel half a second after text
+// first appears in it.
+type cancelOnText struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	text   string
+	cancel func()
+	once   sync.Once
 }
 
-func (w *watchedBuffer) Write(p []byte) (int, error) {
+func (w *cancelOnText) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	n, err := w.buf.Write(p)
-	if !w.fired && strings.Contains(w.buf.String(), w.watch) {
-		w.fired = true
-		w.seen()
+	if strings.Contains(w.buf.String(), w.text) {
+		w.once.Do(func() { time.AfterFunc(500*time.Millisecond, w.cancel) })
 	}
 	return n, err
 }
 
-func (w *watchedBuffer) String() string {
+func (w *cancelOnText) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.buf.String()

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -304,42 +303,4 @@ func (p *process) waitLogLine(text string) string {
 		}
 	}
 	return ""
-}
-
-// Issue 14.7: every example configuration starts and serves an attach. The
-// environment moves each to a private base directory and control stream;
-// the large ones keep their files sparse (prefault off) so the test
-// machine's memory is not what is tested.
-func TestProcess_ExampleConfigsServe(t *testing.T) {
-	examples, err := filepath.Glob("../../config/examples/*.toml")
-	require.NoError(t, err)
-	require.GreaterOrEqual(t, len(examples), 2)
-	for i, path := range examples {
-		t.Run(filepath.Base(path), func(t *testing.T) {
-			cfg, err := config.LoadDriverConfig(path)
-			require.NoError(t, err)
-			control := 44200 + 2*i
-			env := []string{"SHM_BASE_DIR=" + shmDir(t, "example"), fmt.Sprintf("DRIVER_CONTROL_STREAM_ID=%d", control),
-				fmt.Sprintf("DRIVER_ANNOUNCE_STREAM_ID=%d", control+1), "DRIVER_CONTROL_CHANNEL=aeron:ipc", "DRIVER_ANNOUNCE_CHANNEL=aeron:ipc"}
-			var largest uint64
-			for _, prof := range cfg.Profiles {
-				largest = max(largest, prof.EpochBytes())
-			}
-			if largest > 256<<20 {
-				env = append(env, "POLICIES_PREFAULT_SHM=false")
-			}
-			p := startProcess(t, []string{"--config", path, "--aeron-dir", drivertest.Dir(t)}, env...)
-			p.ready()
-			c := newRawClient(t, drivertest.Dir(t), "aeron:ipc", int32(control))
-			req := wire.ShmAttachRequest{CorrelationID: 1, ClientID: 51, Role: wire.RoleProducer, PublishMode: wire.PublishModeExistingOrCreate}
-			for _, s := range cfg.Streams {
-				req.StreamID = s.StreamID
-				break
-			}
-			r := c.attach(req)
-			require.Equal(t, wire.CodeOK, r.Code, r.ErrorMessage)
-			require.NoError(t, syscall.Kill(p.pid(), syscall.SIGTERM))
-			require.Equal(t, exitOK, p.wait(15*time.Second))
-		})
-	}
 }

@@ -131,6 +131,7 @@ type driverSummary struct {
 	StreamIDRange           *[2]int64 `json:"stream_id_range"`
 	DescriptorStreamIDRange *[2]int64 `json:"descriptor_stream_id_range"`
 	ControlStreamIDRange    *[2]int64 `json:"control_stream_id_range"`
+	WireVersion             string    `json:"wire_version"`
 }
 
 type shmSummary struct {
@@ -139,6 +140,7 @@ type shmSummary struct {
 	RequireHugepages bool     `json:"require_hugepages"`
 	PageSizeBytes    uint32   `json:"page_size_bytes"`
 	PermissionsMode  string   `json:"permissions_mode"`
+	Namespace        string   `json:"namespace"`
 	// FreeBytes is the space available to the driver on the filesystem that holds
 	// BaseDir (or its nearest existing parent, FreeBytesOf); 0 when unknown.
 	FreeBytes   uint64 `json:"free_bytes"`
@@ -258,6 +260,7 @@ func summarise(path string, cfg *config.DriverConfig, host capacity) checkReport
 			StreamIDRange:           idRange(d.StreamIDRange),
 			DescriptorStreamIDRange: idRange(d.DescriptorStreamIDRange),
 			ControlStreamIDRange:    idRange(d.ControlStreamIDRange),
+			WireVersion:             d.WireVersion.String(),
 		},
 		Shm: shmSummary{
 			BaseDir:          s.BaseDir,
@@ -265,6 +268,7 @@ func summarise(path string, cfg *config.DriverConfig, host capacity) checkReport
 			RequireHugepages: s.RequireHugepages,
 			PageSizeBytes:    s.PageSizeBytes,
 			PermissionsMode:  fmt.Sprintf("%03o", s.PermissionsMode.Perm()),
+			Namespace:        s.Namespace,
 			FreeBytes:        host.freeBytes,
 			FreeBytesOf:      host.freeBytesOf,
 			MemoryBytes:      host.memoryBytes,
@@ -360,6 +364,7 @@ func (r *checkReport) write(w io.Writer) error {
 		}
 		fmt.Fprintf(tw, "  %s\t%s\n", rg.name, text)
 	}
+	fmt.Fprintf(tw, "  wire_version\t%s\n", d.WireVersion)
 
 	fmt.Fprintf(tw, "\nshm\n")
 	free := "free space unknown"
@@ -370,6 +375,7 @@ func (r *checkReport) write(w io.Writer) error {
 	fmt.Fprintf(tw, "  allowed_base_dirs\t%s\n", strings.Join(s.AllowedBaseDirs, ", "))
 	fmt.Fprintf(tw, "  page_size_bytes\t%d\n", s.PageSizeBytes)
 	fmt.Fprintf(tw, "  permissions_mode\t%s\n", s.PermissionsMode)
+	fmt.Fprintf(tw, "  namespace\t%s (wire v1.2's layout only)\n", s.Namespace)
 	fmt.Fprintf(tw, "  require_hugepages\t%t\n", s.RequireHugepages)
 
 	fmt.Fprintf(tw, "\npolicies\n")

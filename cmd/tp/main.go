@@ -1,6 +1,8 @@
 // Command tp operates a tensorpool installation from the shell: it checks driver
 // configurations, inspects SHM regions, runs the Aeron media driver and the roles (tp run
-// driver, supervisor, discovery, registry) and says which versions it speaks. `tp --help` and `tp COMMAND --help` describe each command.
+// driver, supervisor, discovery, registry), watches a running system (list, tap, hz, bw,
+// stat) and says which versions it speaks. `tp --help` and `tp COMMAND --help` describe
+// each command.
 //
 // Exit status: 0 on success, 1 on a runtime failure, 2 on a usage or configuration
 // error.
@@ -50,13 +52,17 @@ func failure(err error) error { return &exitError{code: exitFailure, err: err} }
 func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "tp",
-		Short: "tp operates tensorpool: check configurations, inspect SHM regions, run the media driver and the roles",
+		Short: "tp operates tensorpool: check configurations, inspect SHM regions, run the media driver and the roles, watch a running system",
 		Long: `tp operates a tensorpool installation: it checks SHM driver configurations,
 inspects SHM regions without touching them, runs the Aeron media driver the
 SHM driver and its clients share, and says which versions it speaks.
 
 The SHM driver itself is tp-driver; tp run runs it, and the supervisor and the
-discovery services, as roles.`,
+discovery services, as roles.
+
+list, tap, hz, bw and stat watch a running system without taking part in it:
+what runs, every control message decoded, a stream's frame rate and
+bandwidth, and the counters of the media driver, tp-driver and the clients.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -70,6 +76,11 @@ discovery services, as roles.`,
 		newInspectCommand(),
 		newMediaDriverCommand(),
 		newRunCommand(),
+		newListCommand(),
+		newTapCommand(),
+		newStatCommand(),
+		newHzCommand(),
+		newBwCommand(),
 	)
 	return root
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
 )
 
 // testVersion is stamped into the binaries under test the way the build stamps
@@ -32,15 +34,17 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv(childConsumerEnv); spec != "" {
 		os.Exit(runChildConsumer(spec))
 	}
+	if spec := os.Getenv(childEnv); spec != "" {
+		os.Exit(runChild(spec))
+	}
 	dir, err := os.MkdirTemp("", "tp-cmd-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	// The test system (system_test.go) stops before the media driver it runs on.
+	drivertest.Main(m, nil, stopSystem, func() { os.RemoveAll(dir) })
 }
 
 // command is the path of a built command, tp or tp-driver.
@@ -102,9 +106,9 @@ func TestHelpListsTheCommands(t *testing.T) {
 	for _, line := range strings.Split(listing, "\n") {
 		names = append(names, strings.Fields(line)[0])
 	}
-	require.Equal(t, []string{"check", "help", "inspect", "media-driver", "run", "version"}, names)
+	require.Equal(t, []string{"bw", "check", "help", "hz", "inspect", "list", "media-driver", "run", "stat", "tap", "version"}, names)
 
-	for _, sub := range []string{"check", "inspect", "media-driver", "version", "run", "run driver", "run supervisor", "run discovery", "run registry"} {
+	for _, sub := range []string{"bw", "check", "hz", "inspect", "list", "media-driver", "stat", "tap", "version", "run", "run driver", "run supervisor", "run discovery", "run registry", "run bridge", "run ratelimiter"} {
 		r := tp(t, append(strings.Fields(sub), "--help")...)
 		require.Equal(t, exitOK, r.code, sub)
 		require.Contains(t, r.stdout, "Usage:\n  tp "+sub, sub)
@@ -125,6 +129,20 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"media-driver", "stray"}, `unexpected argument "stray": Java properties go after --`},
 		{[]string{"media-driver", "--", "-Xmx1g"}, `"-Xmx1g" after --: want a Java system property -Dname=value`},
 		{[]string{"media-driver", "--dir", "/a", "--", "-Daeron.dir=/b"}, `--dir "/a" and -Daeron.dir="/b" disagree`},
+		{[]string{"list", "extra"}, `unknown command "extra" for "tp list"`},
+		{[]string{"list", "--duration", "0s"}, "--duration 0s: want a positive duration"},
+		{[]string{"tap", "--count", "-1"}, "--count -1: want 0 (no limit) or more"},
+		{[]string{"tap", "--message", "Frobnicate"}, `--message "Frobnicate": not a tensorpool message`},
+		{[]string{"tap", "--stream", "x"}, `invalid argument "x" for "--stream"`},
+		{[]string{"tap", "--stream", "1", "--channel", ""}, "--channel is empty"},
+		{[]string{"hz", "ten"}, `stream id "ten": want a number from 0 to 4294967295`},
+		{[]string{"hz", "--window", "1"}, "--window 1: want 2 frames or more"},
+		{[]string{"bw", "--interval", "0s"}, "--interval 0s: want a positive duration"},
+		{[]string{"bw", "--allowed-base-dir", "rel"}, `--allowed-base-dir "rel": want an absolute path`},
+		{[]string{"stat", "--type", "x-y"}, `--type "x-y": want a type id or FIRST-LAST`},
+		{[]string{"stat", "--type", "20-10"}, `--type "20-10": want a type id or FIRST-LAST with FIRST <= LAST`},
+		{[]string{"stat", "--tp", "--type", "1"}, "--tp and --type: give one"},
+		{[]string{"stat", "--filter", "("}, `--filter "(": error parsing regexp`},
 	} {
 		r := tp(t, tc.args...)
 		require.Equal(t, exitUsage, r.code, "%v: %s", tc.args, r.stderr)

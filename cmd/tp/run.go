@@ -62,6 +62,30 @@ naming the driver whose control endpoint a client then attaches through.
 config/examples/roles/registry.toml explains every key.`,
 		example: `  tp run registry --config config/examples/roles/registry.toml`,
 		run:     role.RunRegistry},
+	{name: "bridge", short: "A UDP bridge: carries SHM streams to another host over Aeron UDP and re-materialises them there",
+		long: `bridge runs the bridge instance (Bridge spec v1.0) of --config (required):
+for each [[mappings]] entry its sender half reads the source stream's frames
+from local SHM and sends them as BridgeFrameChunks on payload_channel, and its
+receiver half assembles them and writes them into the destination stream, of
+which it is the exclusive producer on the local SHM driver (dest_stream_id 0:
+one taken from dest_stream_id_range). bridge.role = "sender" or "receiver"
+runs one half; each host runs the half it needs. An incomplete frame is
+dropped after assembly_timeout_ms, never published. It stops with exit 1 if a
+destination is held by another producer. --metrics-addr serves its counts
+(Aeron counters 1080-1089). config/examples/roles/bridge.toml explains every key.`,
+		example: `  tp run bridge --config config/examples/roles/bridge.toml --metrics-addr 127.0.0.1:9103`,
+		run:     role.RunBridge},
+	{name: "ratelimiter", short: "A rate limiter: republishes a stream's frames at most at a rate, on another stream",
+		long: `ratelimiter runs the rate limiter instance (RateLimiter spec v1.0) of
+--config (required): for each [[mappings]] entry it consumes the source stream
+and republishes at most max_rate_hz frames a second (the mapping's, else the
+instance's; a consumer's ConsumerHello.max_rate_hz on the destination overrides
+both) on the destination stream, of which it is the exclusive producer, with
+the source's sequence numbers, timestamps and metadata. When a rate slot opens
+it sends the newest frame. --metrics-addr serves its counts (Aeron counters
+1090-1099). config/examples/roles/ratelimiter.toml explains every key.`,
+		example: `  tp run ratelimiter --config config/examples/roles/ratelimiter.toml`,
+		run:     role.RunRateLimiter},
 }
 
 func newRunCommand() *cobra.Command {

@@ -25,7 +25,7 @@ from tensorpool import _native
 
 ROOT = Path(os.environ.get("TENSORPOOL_SOURCE_DIR") or Path(__file__).resolve().parents[2])
 CONTROL_STREAM = 1000  # the C library's default: clients here leave it unset
-CHANNEL = "aeron:ipc?term-length=4m"  # the C library's default control and descriptor channel
+CHANNEL = "aeron:ipc?term-length=4m"  # tp-driver's, as the reference's; clients keep plain "aeron:ipc"
 SLOTS = 16  # header ring of every stream: small, so a fast producer wraps it often
 POOLS = (4096, 65536, 1 << 20)  # payload strides; frames above 1 MiB fit no pool
 PEER_TIMEOUT = 60.0  # seconds any peer process may run

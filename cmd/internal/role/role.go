@@ -1,12 +1,12 @@
 // Package role runs the tensorpool roles as commands: the SHM driver (tp-driver, and `tp
-// run driver`), the supervisor, the discovery provider and the discovery registry (`tp
-// run ROLE`). Each run connects to the media driver in the Aeron directory (starting one
+// run driver`), the supervisor, the discovery provider, the discovery registry, the bridge
+// and the rate limiter (`tp run ROLE`). Each run connects to the media driver in the Aeron directory (starting one
 // there when none runs), hosts its agents on one process duty cycle, serves its metrics
 // to Prometheus when asked, and stops cleanly on SIGINT or SIGTERM.
 //
 // Exit status: 0 after a clean stop, 1 on a runtime failure (another instance already
-// serves the same endpoint, the media driver was lost), 2 on a usage or configuration
-// error.
+// serves the same endpoint, the media driver was lost, a destination stream another
+// producer holds), 2 on a usage or configuration error.
 package role
 
 import (

@@ -30,9 +30,11 @@ import (
 	"github.com/tensorpool/tensorpool/tp"
 )
 
-// channel is the C library's default for control and descriptors: Aeron refuses a second
-// IPC publication on a stream whose term length differs from the first one's.
-const channel = "aeron:ipc?term-length=4m"
+// channel is the control and descriptor channel, plain "aeron:ipc" as the C library's
+// default: every publisher of an IPC stream shares one log, and one naming a term length
+// other than the log's is refused (Python clients publish on "aeron:ipc" too, whose log
+// has the default length; tp-driver's own publications name 4 MiB in these tests).
+const channel = "aeron:ipc"
 
 type options struct {
 	role          string
