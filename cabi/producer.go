@@ -7,6 +7,7 @@ import "C"
 
 import (
 	"context"
+	"errors"
 	"math"
 	"unsafe"
 
@@ -459,6 +460,9 @@ func tp_producer_poll(producer *C.tp_producer_t) C.tp_err_t {
 		return badHandle()
 	}
 	if !p.p.Attached() {
+		if err := p.p.Err(); errors.Is(err, tp.ErrAeronLost) {
+			return failData(err) // TP_ERR_AERON: the client is dead, for good
+		}
 		return failData(errNotAttached)
 	}
 	return C.TP_OK

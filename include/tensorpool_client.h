@@ -95,7 +95,10 @@ typedef struct tp_discovery_client_stct tp_discovery_client_t;
  * default; without parameters it joins the stream's publication whatever its term
  * length, where the reference's "aeron:ipc?term-length=4m" would be refused by a
  * publication of another); descriptor channel the same, stream 1100; QoS and metadata off (no channel);
- * client id the process id; attach and detach timeouts 5 s; keepalive and QoS
+ * client id: each client, producer and consumer draws its own from a sequence
+ * of the process (the pid in the upper bits), so two clients in one process
+ * never share one (tp_context_set_client_id sets the first id of a client's
+ * producers and consumers, each taking the next); attach and detach timeouts 5 s; keepalive and QoS
  * intervals 1 s; announce freshness 3 s; consumer mode STREAM, no rate cap,
  * no FrameProgress (see tp_context_set_consumer_progress); regions may be
  * mapped from /dev/shm and the temporary directory only (TP_SHM_BASE_DIRS,
@@ -176,7 +179,9 @@ tp_err_t tp_lease_keepalive(tp_client_t *client, uint64_t lease_id, uint32_t str
  * Data-path calls return TP_OK, TP_ERR_BUSY when the frame was dropped and may
  * be retried (no consumer, back-pressure, a claim open, reattaching),
  * TP_ERR_ARG for a frame no pool holds or a bad tensor header, and
- * TP_ERR_PROTOCOL when the lease is gone for good. They never block. */
+ * TP_ERR_PROTOCOL when the lease is gone for good, TP_ERR_SHM when the stream's shared
+ * memory faulted (a file truncated, a full filesystem: the library gives the epoch up
+ * and reattaches), TP_ERR_AERON once the Aeron client is dead. They never block. */
 
 /* Copy payload into the smallest pool that holds values_len bytes and publish it. */
 tp_err_t tp_producer_offer_frame(
@@ -246,7 +251,10 @@ tp_err_t tp_producer_send_metadata_meta(
     uint32_t attr_count);
 /* Send one QosProducer now (wire spec §10.4.2). */
 tp_err_t tp_producer_send_qos(tp_producer_t *producer, uint64_t current_seq, uint64_t watermark);
-/* Run the producer's timers (QoS, metadata, activity); TP_ERR_PROTOCOL once the lease is lost. */
+/* Reports the lease (the timers run on the library's thread): TP_ERR_PROTOCOL while it is
+ * lost (revoked, expired, a driver restarted or shut down; the library reattaches by
+ * itself, and TP_OK follows once it has), TP_ERR_AERON once the Aeron client is dead
+ * (the media driver was lost: terminal, close the client). */
 tp_err_t tp_producer_poll(tp_producer_t *producer);
 tp_err_t tp_producer_get_lease_id(const tp_producer_t *producer, uint64_t *lease_id);
 tp_err_t tp_producer_get_stream_id(const tp_producer_t *producer, uint32_t *stream_id);
@@ -255,7 +263,9 @@ tp_err_t tp_producer_get_producer_id(const tp_producer_t *producer, uint32_t *pr
 /* ---- Consumer ---- */
 
 /* Poll control and descriptor streams; the newest valid frame waits for tp_consumer_try_read_frame.
- * Returns TP_OK, or TP_ERR_PROTOCOL once the lease is lost. */
+ * Returns TP_OK, TP_ERR_PROTOCOL while the lease is lost (the library reattaches by itself:
+ * keep polling, TP_OK follows once it has), or TP_ERR_AERON once the Aeron client is dead
+ * (the media driver was lost: terminal, close the client). */
 tp_err_t tp_consumer_poll(tp_consumer_t *consumer, int fragment_limit);
 /* The newest frame tp_consumer_poll accepted, once: TP_ERR_TIMEOUT when there is none
  * or it was overwritten since. */

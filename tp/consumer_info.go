@@ -29,10 +29,11 @@ func (cs *Consumer) StreamID() uint32 { return cs.streamID }
 // LeaseID is the id of the current lease, 0 while not attached.
 func (cs *Consumer) LeaseID() uint64 { return cs.role.LeaseID() }
 
-// Attached reports whether the consumer holds a lease and has the regions mapped.
+// Attached reports whether the consumer holds a lease and has the regions mapped, and
+// the Client's transport lives.
 func (cs *Consumer) Attached() bool {
 	st := cs.role.Status()
-	return !cs.closed.Load() && st.Mapped && st.LeaseID != 0
+	return !cs.closed.Load() && st.Mapped && st.LeaseID != 0 && cs.client.terminal.Load() == nil
 }
 
 // Status is Attached and Err together, for a loop that checks both after each Poll:

@@ -73,12 +73,14 @@ type Agent struct {
 	progressOn    controlplane.Endpoint
 	hellos, qos   outboundSender
 	reading, next *descriptorStream
-	failed        controlplane.Endpoint // a descriptor stream the media driver refused
-	startErr      error                 // the lease could not be set up
-	attachErr     error                 // why the first mapping failed so far
-	everMapped    bool                  // an epoch was mapped (with a lease: a grant's)
-	closing       bool
-	finished      bool
+	// resubscribe: replace the descriptor subscription even if its stream is unchanged.
+	resubscribe bool
+	failed      controlplane.Endpoint // a descriptor stream the media driver refused
+	startErr    error                 // the lease could not be set up
+	attachErr   error                 // why the first mapping failed so far
+	everMapped  bool                  // an epoch was mapped (with a lease: a grant's)
+	closing     bool
+	finished    bool
 
 	// The data path's: Poll holds dataMu for one call.
 	dataMu  sync.Mutex
@@ -229,6 +231,14 @@ func (a *Agent) react(now clock.Mono) int {
 	lost, granted, grant := a.lease.Take()
 	if lost {
 		a.c.Unmap()
+		if reason, revoke := a.lease.LastLoss(); reason == driverclient.LossExpired ||
+			(reason == driverclient.LossRevoked && revoke == wire.RevokeExpired) {
+			// This process stopped for longer than its lease (the driver or its own timer
+			// says so first): its untethered descriptor subscription was most likely
+			// dropped for falling behind, and would rejoin only after the media driver's
+			// resting timeout. A new one joins at once.
+			a.resubscribe = true
+		}
 	}
 	if !granted {
 		return boolWork(lost)
@@ -301,11 +311,12 @@ func (a *Agent) followDescriptors(want controlplane.Endpoint) int {
 		a.next = nil
 	}
 	if a.next == nil {
-		if (a.reading != nil && a.reading.ep == want) || want == a.failed {
+		if (a.reading != nil && a.reading.ep == want && !a.resubscribe) || want == a.failed {
 			return 0
 		}
+		a.resubscribe = false
 		a.failed = controlplane.Endpoint{}
-		a.next = &descriptorStream{ep: want, pending: a.client.AddSubscription(want.Channel, want.StreamID)}
+		a.next = &descriptorStream{ep: want, pending: a.client.AddSubscription(controlplane.Untethered(want.Channel), want.StreamID)}
 	}
 	sub, err := a.next.pending.Poll()
 	switch {
