@@ -225,7 +225,7 @@ class Producer:
         publishes it. True when published, False when dropped (no consumer,
         back-pressure); errors raise.
 
-        trace_id (a nonzero 64-bit TraceLink id) goes with the frame when the client
+        trace_id (a 64-bit TraceLink id; 0: none) goes with the frame when the client
         speaks wire "1.2" (Client(wire_version="1.2")); wire "1.1" drops it."""
         a = np.asarray(array)
         if not a.flags.c_contiguous:
