@@ -29,6 +29,7 @@ import (
 var (
 	dataplaneFull = flag.Bool("dataplane.full", false, "TestBench_DataPlane: measurement windows of BENCHMARKS.md (5 s bridge and raw, 10 s rate limiter)")
 	dataplaneMTU  = flag.Int("dataplane.mtu", 8192, "TestBench_DataPlane: mtu of the bridge's payload channel and of the raw baseline's")
+	dataplaneURI  = flag.String("dataplane.uri", "", "TestBench_DataPlane: more parameters of both channels (e.g. |rcv-wnd=1m)")
 )
 
 const (
@@ -76,7 +77,7 @@ func (s system) benchBridgeConfig(t *testing.T, role string, payloadPort, contro
 [bridge]
 instance_id = "data-bench-%[1]s"
 role = %[1]q
-payload_channel = "aeron:udp?endpoint=127.0.0.1:%[2]d|mtu=%[9]d|term-length=%[10]s"
+payload_channel = "aeron:udp?endpoint=127.0.0.1:%[2]d|mtu=%[9]d|term-length=%[10]s%[12]s"
 payload_stream_id = 3000
 control_channel = "aeron:udp?endpoint=127.0.0.1:%[3]d"
 control_stream_id = 3001
@@ -92,7 +93,7 @@ allowed_base_dirs = [%[6]q]
 [[mappings]]
 source_stream_id = %[7]d
 dest_stream_id = %[8]d
-`, role, payloadPort, controlPort, s.control, s.control+1, s.base, dataSource, dataBridgeDest, mtu, benchStreamTerm, benchFrame))
+`, role, payloadPort, controlPort, s.control, s.control+1, s.base, dataSource, dataBridgeDest, mtu, benchStreamTerm, benchFrame, *dataplaneURI))
 }
 
 func TestBench_DataPlane(t *testing.T) {
@@ -127,7 +128,7 @@ func TestBench_DataPlane(t *testing.T) {
 	require.Equal(t, exitOK, rx.stop(), rx.logs.String())
 	r.cs.Close()
 
-	raw := rawAeronUDPOf(t, s.dir, benchFrame, fmt.Sprintf("mtu=%d|term-length=%s", *dataplaneMTU, benchStreamTerm), window)
+	raw := rawAeronUDPOf(t, s.dir, benchFrame, fmt.Sprintf("mtu=%d|term-length=%s%s", *dataplaneMTU, benchStreamTerm, *dataplaneURI), window)
 	t.Logf("bridge, %d KiB frames over UDP loopback (mtu %d): %.0f MiB/s (%d frames verified in %v); raw Aeron UDP, same messages and channel: %.0f MiB/s; bridge/raw %.2f×",
 		benchFrame>>10, *dataplaneMTU, bridged/(1<<20), r.check.frames-frames, elapsed.Round(time.Millisecond), raw/(1<<20), bridged/raw)
 
@@ -162,22 +163,46 @@ dest_stream_id = %[5]d
 		limitedCheck.frame(f)
 	})
 	require.NoError(t, err)
+	var directHook func(*tpc.Frame)
 	dcs, err := lr.c.NewConsumer(ctx, dataSource, func(f *tpc.Frame) {
 		direct = append(direct, time.Duration(uint64(clock.Now())-f.TimestampNs()))
+		if directHook != nil {
+			directHook(f)
+		}
 		directCheck.frame(f)
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { dcs.Close() })
+	// pace offers a frame every period for d, polling both consumers, backing off for at
+	// most 50 µs between polls (the latencies' resolution).
+	var directTs []uint64
+	pace := func(d, period time.Duration) {
+		idle := agent.NewBackoff()
+		idle.MaxPark = 50 * time.Microsecond
+		next := time.Now()
+		for deadline := time.Now().Add(d); time.Now().Before(deadline); {
+			work := 0
+			if !time.Now().Before(next) {
+				lr.offer(benchLimitFrame)
+				next = next.Add(period)
+				work++
+			}
+			work += dcs.Poll(64) + lr.cs.Poll(64)
+			idle.Idle(work)
+		}
+	}
 	period := time.Second / (10 * benchLimitRate)
 	lr.run(30*time.Second, period, benchLimitFrame, func() bool { dcs.Poll(64); return lr.check.frames > 0 })
 	require.Positive(t, lr.check.frames, "nothing forwarded")
-	lr.run(limiterWindow/4, period, benchLimitFrame, func() bool { dcs.Poll(64); return false })
+	pace(limiterWindow/4, period)
 	direct, limited = direct[:0], limited[:0]
+	capture := func(f *tpc.Frame) { directTs = append(directTs, f.TimestampNs()) }
+	directHook = capture
 	n0, t0a, t0b := rlForwarded(t, rl)
 	offered := lr.offers
-	lr.run(limiterWindow, period, benchLimitFrame, func() bool { dcs.Poll(64); return false })
+	pace(limiterWindow, period)
 	n1, t1a, t1b := rlForwarded(t, rl)
-	lr.drain(100 * time.Millisecond)
+	directHook = nil
 	// The window is between the two scrapes: its bounds are known to the scrapes' length.
 	longest, shortest := t1b.Sub(t0a).Seconds(), t1a.Sub(t0b).Seconds()
 	mid := (longest + shortest) / 2
@@ -185,11 +210,30 @@ dest_stream_id = %[5]d
 	t.Logf("rate limiter, max_rate_hz %d, source %.0f Hz: forwarded %.0f frames in %.3f s (±%.1f ms): %.2f Hz, error %+.2f %% (bounds %+.2f..%+.2f %%)",
 		benchLimitRate, float64(lr.offers-offered)/mid, n1-n0, mid, (longest-shortest)*500, rate,
 		100*(rate-benchLimitRate)/benchLimitRate, 100*((n1-n0)/longest-benchLimitRate)/benchLimitRate, 100*((n1-n0)/shortest-benchLimitRate)/benchLimitRate)
+	// A source silent for more than a period costs the schedule its slots (Gate): the
+	// machine's stalls of this process, seen in the source's capture times.
+	gaps, longestGap := 0, time.Duration(0)
+	for i := 1; i < len(directTs); i++ {
+		gap := time.Duration(directTs[i] - directTs[i-1])
+		longestGap = max(longestGap, gap)
+		if gap > time.Second/benchLimitRate {
+			gaps++
+		}
+	}
+	t.Logf("source: %d gaps longer than the rate's period, the longest %v", gaps, longestGap.Round(time.Microsecond))
+	require.NotEmpty(t, limited)
+	t.Logf("one-way latency p50 at 10× the rate (frames held for their slot): direct %v, through the rate limiter %v (%d frames)",
+		median(direct).Round(time.Microsecond), median(limited).Round(time.Microsecond), len(limited))
+
+	// Latency: the source at half the rate, every frame forwarded as it arrives.
+	pace(limiterWindow/10, 2*time.Second/benchLimitRate)
+	direct, limited = direct[:0], limited[:0]
+	pace(limiterWindow/4, 2*time.Second/benchLimitRate)
 	require.NotEmpty(t, direct)
 	require.NotEmpty(t, limited)
 	dp50, lp50 := median(direct), median(limited)
-	t.Logf("one-way latency p50 (%d KiB frames): direct %v, through the rate limiter %v (%d frames), added %v",
-		benchLimitFrame>>10, dp50, lp50, len(limited), lp50-dp50)
+	t.Logf("one-way latency p50 at half the rate (%d KiB frames, none held): direct %v, through the rate limiter %v (%d frames), added %v",
+		benchLimitFrame>>10, dp50.Round(time.Microsecond), lp50.Round(time.Microsecond), len(limited), (lp50 - dp50).Round(time.Microsecond))
 	scrape := rl.scrape()
 	t.Logf("rate limiter: %v held frames forwarded, %v rate limited, %v dropped in all", metric(scrape, "tp_ratelimiter_held_forwarded_total"),
 		metric(scrape, "tp_ratelimiter_rate_limited_total"), metric(scrape, "tp_ratelimiter_frames_dropped_total"))
