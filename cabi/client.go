@@ -41,6 +41,9 @@ func tp_client_connect(ctx *C.tp_context_t, out **C.tp_client_t) C.tp_err_t {
 	cfg.mu.Lock()
 	cl := &tpClient{clientID: cfg.clientID, attachTimeout: cfg.attachTimeout, detachTimeout: cfg.detachTimeout}
 	cfg.mu.Unlock()
+	if cl.clientID == 0 {
+		cl.clientID = tp.NewClientID()
+	}
 	connectCtx, cancel := context.WithTimeout(context.Background(), cl.attachTimeout)
 	defer cancel()
 	c, err := tp.Connect(connectCtx, o)

@@ -7,6 +7,7 @@ import "C"
 
 import (
 	"context"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -16,11 +17,12 @@ import (
 	"github.com/tensorpool/tensorpool/wire"
 )
 
-// tpConsumer is a tp.Consumer with the C side's two ways to take frames: the newest
-// one kept for tp_consumer_try_read_frame, or each one handed to a frame handler. mu
-// guards that state, the poll's: tp_consumer_poll, _poll_frames and _try_read_frame hold
-// it; the calls that read what tp's control side publishes (stats, progress, QoS, lease)
-// do not.
+// tpConsumer is a tp.Consumer with the C side's three ways to take frames: the newest
+// one kept for tp_consumer_try_read_frame, each one handed to a frame handler, or each
+// one written into the caller's array by tp_consumer_poll_batch. mu guards that state,
+// the poll's: tp_consumer_poll, _poll_frames, _poll_batch, _try_read_frame and
+// _frame_is_valid hold it; the calls that read what tp's control side publishes (stats,
+// progress, QoS, lease) do not.
 type tpConsumer struct {
 	mu     sync.Mutex
 	key    uint64    // names the consumer in support.c's record of running handlers
@@ -29,13 +31,22 @@ type tpConsumer struct {
 	stream uint32
 	c      *tp.Consumer
 
-	pending    bool // view holds a frame try_read has not returned yet
-	view       C.tp_frame_view_t
-	handler    C.uintptr_t        // the C handler, set while tp_consumer_poll_frames runs
-	clientd    C.uintptr_t        // its argument
-	cview      *C.tp_frame_view_t // C memory handed to handlers
-	current    *tp.Frame          // the frame a handler is looking at
-	handled    int
+	pending bool // view holds a frame try_read has not returned yet
+	view    C.tp_frame_view_t
+	handler C.uintptr_t        // the C handler, set while tp_consumer_poll_frames runs
+	clientd C.uintptr_t        // its argument
+	cview   *C.tp_frame_view_t // C memory handed to handlers
+	handled int
+	// batch is the caller's array while tp_consumer_poll_batch polls, filled up to
+	// batchLen; frames beyond it go to overflow, which the next batch poll returns,
+	// from overflowAt on, before it polls again.
+	batch      []C.tp_polled_frame_t
+	batchLen   int
+	overflow   []C.tp_polled_frame_t
+	overflowAt int
+	// marks are the frames the last poll delivered, whichever way, for
+	// tp_consumer_frame_is_valid: their mapping stays mapped until the next poll.
+	marks      []frameMark
 	closeAfter atomic.Bool // tp_consumer_close was called from inside a handler
 	// closeClient: tp_client_close was called inside a handler this poll called, and no
 	// poll further out on the thread is of the same client's consumers.
@@ -48,6 +59,19 @@ type tpConsumer struct {
 	tracedTrace uint64
 }
 
+// frameMark is what tp_consumer_frame_is_valid needs of a delivered frame: what
+// identifies its view, and its seqlock word in the mapped header ring.
+type frameMark struct {
+	payload   *C.uint8_t
+	seqCommit uint64
+	slot      uint32
+	word      *uint64
+}
+
+// marksCapacity is the frames a poll delivers before tpConsumer.marks grows: a poll
+// delivers at most its fragment limit but for the rare frames of an epoch change.
+const marksCapacity = 256
+
 // consumerKeys issues tpConsumer.key: never 0, never reused.
 var consumerKeys atomic.Uint64
 
@@ -57,6 +81,7 @@ var (
 	msgNotLastFrame = "tp: the view is not of the frame the consumer handed out last"
 	msgLateFrame    = "tp: the frame was overwritten before it was read"
 	msgReentrant    = "tp: called from inside the consumer's own frame handler"
+	msgNoFrames     = "tp: frames is NULL or capacity is 0"
 )
 
 func consumerOf(c *C.tp_consumer_t) (*tpConsumer, bool) {
@@ -64,7 +89,8 @@ func consumerOf(c *C.tp_consumer_t) (*tpConsumer, bool) {
 }
 
 func attachConsumer(cl *tpClient, clientToken uintptr, stream uint32) (*tpConsumer, C.tp_err_t) {
-	tc := &tpConsumer{key: consumerKeys.Add(1), client: clientToken, cl: cl, stream: stream}
+	tc := &tpConsumer{key: consumerKeys.Add(1), client: clientToken, cl: cl, stream: stream,
+		marks: make([]frameMark, 0, marksCapacity)}
 	ctx, cancel := context.WithTimeout(context.Background(), cl.attachTimeout)
 	defer cancel()
 	c, err := cl.c.NewConsumer(ctx, stream, tc.onFrame)
@@ -83,9 +109,25 @@ func attachConsumer(cl *tpClient, clientToken uintptr, stream uint32) (*tpConsum
 // onFrame runs inside tp.Consumer.Poll, with tc.mu held.
 func (tc *tpConsumer) onFrame(f *tp.Frame) {
 	tc.traced(f)
+	word := f.SeqCommitWord()
+	tc.marks = append(tc.marks, frameMark{payload: payloadPtr(f), seqCommit: f.SeqCommit(), slot: f.HeaderIndex(), word: word})
+	if tc.batch != nil {
+		// The caller reads the frame after the poll and re-checks it then, in C.
+		f.DeferValidation()
+		var e *C.tp_polled_frame_t
+		if tc.batchLen < len(tc.batch) {
+			e = &tc.batch[tc.batchLen]
+			tc.batchLen++
+		} else {
+			tc.overflow = append(tc.overflow, C.tp_polled_frame_t{}) // rare: an epoch's held frames
+			e = &tc.overflow[len(tc.overflow)-1]
+		}
+		fillView(f, &e.view)
+		e.seq_commit_word = (*C.uint64_t)(unsafe.Pointer(word))
+		return
+	}
 	if tc.handler != 0 {
 		fillView(f, tc.cview)
-		tc.current = f
 		// The handler is C code, its clientd C's own value (maybe not even a pointer)
 		// and the view C.calloc'd: never Go memory, so they go as integers. As pointers,
 		// cgo would check each of them for Go pointers on every frame.
@@ -93,12 +135,46 @@ func (tc *tpConsumer) onFrame(f *tp.Frame) {
 			C.uint64_t(tc.key), C.uintptr_t(tc.client)) {
 			tc.closeClient = true
 		}
-		tc.current = nil
 		tc.handled++
 		return
 	}
 	fillView(f, &tc.view)
 	tc.pending = true
+}
+
+// startPoll forgets what the previous poll delivered: its views are no longer valid. The
+// pointers into its mappings are cleared, not just sliced off: the garbage collector
+// scans whole backing arrays, and a mapping released may have its addresses reused.
+func (tc *tpConsumer) startPoll() {
+	clear(tc.marks)
+	clear(tc.overflow)
+	tc.marks, tc.overflow, tc.overflowAt = tc.marks[:0], tc.overflow[:0], 0
+}
+
+// frameValid is tp_consumer_frame_is_valid for v, one of the frames the last poll
+// delivered (a copy of its view will do), with tc.mu held: whether its slot's seqlock word
+// still holds what the frame was read under. The word's mapping is still mapped: the
+// control side releases a mapping only once a later poll has begun. A header ring
+// truncated under the consumer faults; that reads as not valid.
+func (tc *tpConsumer) frameValid(v *C.tp_frame_view_t) (valid bool) {
+	prev := debug.SetPanicOnFault(true)
+	defer func() {
+		debug.SetPanicOnFault(prev)
+		if recover() != nil {
+			valid = false
+		}
+	}()
+	for i := len(tc.marks) - 1; i >= 0; i-- { // the newest first: a handler asks about its own
+		m := &tc.marks[i]
+		if m.payload == v.payload && m.seqCommit == uint64(v.seq_commit) && m.slot == uint32(v.payload_slot) {
+			return shm.SeqCommitUnchanged(m.word, m.seqCommit)
+		}
+	}
+	return false
+}
+
+func payloadPtr(f *tp.Frame) *C.uint8_t {
+	return (*C.uint8_t)(unsafe.Pointer(unsafe.SliceData(f.Payload())))
 }
 
 // traced records f's trace id for tp_consumer_frame_trace_id.
@@ -129,7 +205,7 @@ func tp_consumer_frame_trace_id(consumer *C.tp_consumer_t, view *C.tp_frame_view
 
 func fillView(f *tp.Frame, v *C.tp_frame_view_t) {
 	p := f.Payload()
-	v.payload = (*C.uint8_t)(unsafe.Pointer(unsafe.SliceData(p)))
+	v.payload = payloadPtr(f)
 	v.payload_len = C.uint32_t(len(p))
 	v.values_len_bytes = C.uint32_t(len(p))
 	v.seq_commit = C.uint64_t(shm.Committed(f.Seq()))
@@ -204,6 +280,7 @@ func (tc *tpConsumer) close() {
 	tc.c.Close()
 	C.free(unsafe.Pointer(tc.cview))
 	tc.cview = nil
+	tc.startPoll() // the views are gone with the mapping
 }
 
 //export tp_consumer_close
@@ -271,6 +348,7 @@ func tp_consumer_poll(consumer *C.tp_consumer_t, limit C.int) C.tp_err_t {
 		return code
 	}
 	defer tc.mu.Unlock()
+	tc.startPoll()
 	tc.c.Poll(max(int(limit), 1))
 	return tc.leaseCode()
 }
@@ -289,8 +367,7 @@ func tp_consumer_try_read_frame(consumer *C.tp_consumer_t, view *C.tp_frame_view
 		return failStatic(C.TP_ERR_TIMEOUT, msgNoFrame)
 	}
 	tc.pending = false
-	seq := uint64(tc.view.seq_commit >> 1)
-	if !tc.c.FrameValid(seq, uint32(tc.view.payload_slot)) {
+	if !tc.frameValid(&tc.view) {
 		return failStatic(C.TP_ERR_TIMEOUT, msgLateFrame)
 	}
 	*view = tc.view
@@ -307,6 +384,7 @@ func tp_consumer_poll_frames(consumer *C.tp_consumer_t, handler C.tp_frame_handl
 		return C.int(code)
 	}
 	tc.handler, tc.clientd, tc.handled = C.uintptr_t(uintptr(unsafe.Pointer(handler))), C.uintptr_t(uintptr(clientd)), 0
+	tc.startPoll()
 	tc.c.Poll(max(int(limit), 1))
 	n, closeClient := tc.handled, tc.closeClient
 	tc.handler, tc.clientd, tc.closeClient = 0, 0, false
@@ -324,18 +402,53 @@ func tp_consumer_poll_frames(consumer *C.tp_consumer_t, handler C.tp_frame_handl
 	return C.int(n)
 }
 
+// tp_consumer_poll_batch is one crossing into Go for up to capacity frames: the
+// per-frame work is Go's, and the caller re-checks each frame in C
+// (tp_polled_frame_is_valid, support.c).
+//
+//export tp_consumer_poll_batch
+func tp_consumer_poll_batch(consumer *C.tp_consumer_t, frames *C.tp_polled_frame_t, capacity C.uint32_t, limit C.int) C.int {
+	if frames == nil || capacity == 0 {
+		return C.int(failStatic(C.TP_ERR_ARG, msgNoFrames))
+	}
+	tc, code := lockedConsumer(consumer)
+	if code != C.TP_OK {
+		return C.int(code)
+	}
+	defer tc.mu.Unlock()
+	out := unsafe.Slice(frames, int(capacity))
+	if tc.overflowAt < len(tc.overflow) {
+		// The rest of the last poll's frames, whose mappings no poll has let go of yet.
+		n := copy(out, tc.overflow[tc.overflowAt:])
+		tc.overflowAt += n
+		return C.int(n)
+	}
+	tc.startPoll()
+	tc.batch, tc.batchLen = out, 0
+	tc.c.Poll(max(min(int(limit), int(capacity)), 1))
+	n := tc.batchLen
+	tc.batch, tc.batchLen = nil, 0
+	if n > 0 {
+		return C.int(n)
+	}
+	return C.int(tc.leaseCode())
+}
+
 //export tp_consumer_frame_is_valid
 func tp_consumer_frame_is_valid(consumer *C.tp_consumer_t, view *C.tp_frame_view_t) C.bool {
 	tc, ok := consumerOf(consumer)
 	if !ok || view == nil {
 		return false
 	}
-	seq, slot := uint64(view.seq_commit>>1), uint32(view.payload_slot)
-	if tc.reentered() { // inside a handler, where the consumer is locked already
-		f := tc.current
-		return C.bool(f != nil && f.Seq() == seq && f.HeaderIndex() == slot && f.Valid())
+	// Inside one of tc's handlers this thread holds tc.mu already; a thread that gets the
+	// lock at once is not inside one.
+	if tc.mu.TryLock() {
+		defer tc.mu.Unlock()
+	} else if !tc.reentered() {
+		tc.mu.Lock()
+		defer tc.mu.Unlock()
 	}
-	return C.bool(tc.c.FrameValid(seq, slot))
+	return C.bool(tc.frameValid(view))
 }
 
 //export tp_consumer_send_qos

@@ -33,6 +33,9 @@ type tpContext struct {
 	qosStreamID        int32
 	metadataChannel    string
 	metadataStreamID   int32
+	// clientID is the first driver client id of the client's producers and consumers, each
+	// taking the next; 0 (the default) draws every one, and the client's own, from the
+	// process's sequence (tp.NewClientID), so clients of one process never share one.
 	clientID           uint32
 	attachTimeout      time.Duration
 	detachTimeout      time.Duration
@@ -59,7 +62,6 @@ func newContext() *tpContext {
 	return &tpContext{
 		controlChannel: defaultChannel, controlStreamID: 1000,
 		descriptorChannel: defaultChannel, descriptorStreamID: 1100,
-		clientID:      uint32(os.Getpid()),
 		attachTimeout: 5 * time.Second, detachTimeout: 5 * time.Second,
 		qosInterval: time.Second, keepaliveInterval: time.Second, announceFreshness: 3 * time.Second,
 		// No FrameProgress unless asked for (tp_context_set_consumer_progress), as the

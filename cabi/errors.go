@@ -49,6 +49,8 @@ func codeOf(err error) C.tp_err_t {
 	switch {
 	case err == nil:
 		return C.TP_OK
+	case errors.Is(err, tp.ErrAeronLost):
+		return C.TP_ERR_AERON
 	case errors.Is(err, context.DeadlineExceeded):
 		return C.TP_ERR_TIMEOUT
 	case errors.Is(err, tp.ErrRefused):
@@ -67,7 +69,7 @@ func codeOf(err error) C.tp_err_t {
 		return C.TP_ERR_BUSY
 	case errors.Is(err, tp.ErrNoQosStream), errors.Is(err, tp.ErrNoMetadataStream):
 		return C.TP_ERR_UNSUPPORTED
-	case wraps[*shm.ValidationError](err), errors.Is(err, shm.ErrInvalidURI), errors.Is(err, shm.ErrInvalidSuperblock),
+	case errors.Is(err, tp.ErrRegionFault), wraps[*shm.ValidationError](err), errors.Is(err, shm.ErrInvalidURI), errors.Is(err, shm.ErrInvalidSuperblock),
 		errors.Is(err, shm.ErrInvalidLayout), errors.Is(err, shm.ErrPathRejected), errors.Is(err, shm.ErrInvalidStride),
 		errors.Is(err, shm.ErrHugepages):
 		return C.TP_ERR_SHM

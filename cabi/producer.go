@@ -7,6 +7,7 @@ import "C"
 
 import (
 	"context"
+	"errors"
 	"math"
 	"unsafe"
 
@@ -223,6 +224,36 @@ func tp_producer_commit_slot(producer *C.tp_producer_t, claim *C.tp_slot_claim_t
 	if !ok {
 		return badHandle()
 	}
+	return p.commit(claim, n, tensor, meta)
+}
+
+// tp_producer_commit_and_claim_next is tp_producer_commit_slot and
+// tp_producer_try_claim_slot_by_size in one crossing into Go: a C producer's steady
+// state needs one per frame, as tp_producer_offer_frame does.
+//
+//export tp_producer_commit_and_claim_next
+func tp_producer_commit_and_claim_next(producer *C.tp_producer_t, claim *C.tp_slot_claim_t, n C.uint32_t, tensor *C.tp_tensor_header_t, meta C.uint32_t, next C.uint32_t, nextResult *C.tp_err_t) C.tp_err_t {
+	p, ok := producerOf(producer)
+	if !ok {
+		return badHandle()
+	}
+	if claim == nil || nextResult == nil {
+		return nullArg()
+	}
+	code := p.commit(claim, n, tensor, meta)
+	c, err := p.p.Claim(int(next))
+	if err != nil {
+		*claim = C.tp_slot_claim_t{}
+		*nextResult = failData(err)
+		return code
+	}
+	fillClaim(c, claim)
+	*nextResult = C.TP_OK
+	return code
+}
+
+// commit publishes the open claim claim describes.
+func (p *tpProducer) commit(claim *C.tp_slot_claim_t, n C.uint32_t, tensor *C.tp_tensor_header_t, meta C.uint32_t) C.tp_err_t {
 	if tensor == nil {
 		return nullArg()
 	}
@@ -429,6 +460,9 @@ func tp_producer_poll(producer *C.tp_producer_t) C.tp_err_t {
 		return badHandle()
 	}
 	if !p.p.Attached() {
+		if err := p.p.Err(); errors.Is(err, tp.ErrAeronLost) {
+			return failData(err) // TP_ERR_AERON: the client is dead, for good
+		}
 		return failData(errNotAttached)
 	}
 	return C.TP_OK

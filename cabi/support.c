@@ -1,7 +1,8 @@
 // The parts of libtensorpool.so written in C: the per-thread error slot, which must
-// live in exactly one translation unit, the error and version strings, and the call
+// live in exactly one translation unit, the error and version strings, the call
 // through a frame handler pointer, which Go cannot make itself, with the per-thread
-// record of the handlers running.
+// record of the handlers running, and the re-check of a polled frame, which must not
+// cost a call into Go.
 #include <stdio.h>
 #include <string.h>
 
@@ -117,4 +118,20 @@ bool tp_defer_client_close(uintptr_t client)
     }
     outermost->close_client = true;
     return true;
+}
+
+// The consumer's seqlock re-check (wire spec §8.3, consumer step 4) for a frame of
+// tp_consumer_poll_batch, in C: the acquire fence keeps the caller's earlier reads of the
+// payload before the load of the word (a compiler barrier on x86, a load barrier on weakly
+// ordered CPUs), and the word still holding what the frame was read under means the
+// producer has not begun to overwrite the slot (it stores the in-progress word before
+// writing anything else).
+bool tp_polled_frame_is_valid(const tp_polled_frame_t *frame)
+{
+    if (frame == NULL || frame->seq_commit_word == NULL)
+    {
+        return false;
+    }
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    return __atomic_load_n(frame->seq_commit_word, __ATOMIC_RELAXED) == frame->view.seq_commit;
 }

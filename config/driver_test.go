@@ -46,7 +46,7 @@ func TestExampleDriverConfigLoads(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "driver-01", cfg.Driver.InstanceID)
 	assert.Equal(t, uint32(1000), cfg.Driver.ControlStreamID)
-	assert.Equal(t, uint32(1001), cfg.Driver.AnnounceStreamID)
+	assert.Equal(t, uint32(1000), cfg.Driver.AnnounceStreamID, "announces on the control stream, where every client listens")
 	assert.Equal(t, StreamIDRange{20000, 29999}, cfg.Driver.StreamIDRange)
 	assert.Equal(t, StreamIDRange{31000, 31999}, cfg.Driver.DescriptorStreamIDRange)
 	assert.Equal(t, StreamIDRange{32000, 32999}, cfg.Driver.ControlStreamIDRange)
@@ -336,7 +336,7 @@ func TestLoadDriverConfigUsesProcessEnvironment(t *testing.T) {
 	cfg, err := LoadDriverConfig("examples/driver.toml")
 	require.NoError(t, err)
 	assert.Equal(t, uint32(2000), cfg.Driver.ControlStreamID)
-	assert.Equal(t, uint32(1001), cfg.Driver.AnnounceStreamID, "set explicitly in the file")
+	assert.Equal(t, uint32(2000), cfg.Driver.AnnounceStreamID, "follows control_stream_id: the file leaves it out")
 
 	parsed, perr := parse(t, minimal)
 	require.Nil(t, perr)

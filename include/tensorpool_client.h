@@ -28,6 +28,16 @@
  * announce), but a read the caller's code makes through a payload pointer past
  * the new end raises SIGBUS in the caller's thread, as any mmap'd file does.
  *
+ * Crossings: every call of a function of this API but tp_errmsg, tp_errcode,
+ * tp_err_str, tp_version and tp_polled_frame_is_valid enters the library's Go
+ * side, which costs tens of nanoseconds (tp-cabi-bench measures it). The hot
+ * path needs one such call per frame at most: tp_producer_offer_frame (copy
+ * and publish) or tp_producer_commit_and_claim_next (commit a claimed frame
+ * and claim the next) for producers, tp_consumer_poll_batch (up to its
+ * capacity of frames a call) with tp_polled_frame_is_valid (in C) for
+ * consumers. A frame handler costs a call back per frame, and
+ * tp_consumer_frame_is_valid one more.
+ *
  * Threads: any thread may call any function. Each handle serialises its own
  * calls; different handles do not contend. The library runs one thread of its
  * own per client for the Aeron conductor, the control plane and the leases'
@@ -43,7 +53,7 @@
  * for it, while its stats, progress, QoS and ids answer at once. Inside a
  * handler, on its own consumer (or that of any handler further out on the same
  * thread), these are refused with TP_ERR_BUSY, to be made after the poll
- * returns: tp_consumer_poll, tp_consumer_poll_frames,
+ * returns: tp_consumer_poll, tp_consumer_poll_frames, tp_consumer_poll_batch,
  * tp_consumer_try_read_frame, tp_consumer_send_qos, tp_consumer_get_stats,
  * tp_consumer_get_progress and tp_consumer_reattach. These answer as usual:
  * tp_consumer_frame_is_valid, tp_consumer_get_lease_id,
@@ -85,7 +95,10 @@ typedef struct tp_discovery_client_stct tp_discovery_client_t;
  * default; without parameters it joins the stream's publication whatever its term
  * length, where the reference's "aeron:ipc?term-length=4m" would be refused by a
  * publication of another); descriptor channel the same, stream 1100; QoS and metadata off (no channel);
- * client id the process id; attach and detach timeouts 5 s; keepalive and QoS
+ * client id: each client, producer and consumer draws its own from a sequence
+ * of the process (the pid in the upper bits), so two clients in one process
+ * never share one (tp_context_set_client_id sets the first id of a client's
+ * producers and consumers, each taking the next); attach and detach timeouts 5 s; keepalive and QoS
  * intervals 1 s; announce freshness 3 s; consumer mode STREAM, no rate cap,
  * no FrameProgress (see tp_context_set_consumer_progress); regions may be
  * mapped from /dev/shm and the temporary directory only (TP_SHM_BASE_DIRS,
@@ -166,7 +179,9 @@ tp_err_t tp_lease_keepalive(tp_client_t *client, uint64_t lease_id, uint32_t str
  * Data-path calls return TP_OK, TP_ERR_BUSY when the frame was dropped and may
  * be retried (no consumer, back-pressure, a claim open, reattaching),
  * TP_ERR_ARG for a frame no pool holds or a bad tensor header, and
- * TP_ERR_PROTOCOL when the lease is gone for good. They never block. */
+ * TP_ERR_PROTOCOL when the lease is gone for good, TP_ERR_SHM when the stream's shared
+ * memory faulted (a file truncated, a full filesystem: the library gives the epoch up
+ * and reattaches), TP_ERR_AERON once the Aeron client is dead. They never block. */
 
 /* Copy payload into the smallest pool that holds values_len bytes and publish it. */
 tp_err_t tp_producer_offer_frame(
@@ -236,7 +251,10 @@ tp_err_t tp_producer_send_metadata_meta(
     uint32_t attr_count);
 /* Send one QosProducer now (wire spec §10.4.2). */
 tp_err_t tp_producer_send_qos(tp_producer_t *producer, uint64_t current_seq, uint64_t watermark);
-/* Run the producer's timers (QoS, metadata, activity); TP_ERR_PROTOCOL once the lease is lost. */
+/* Reports the lease (the timers run on the library's thread): TP_ERR_PROTOCOL while it is
+ * lost (revoked, expired, a driver restarted or shut down; the library reattaches by
+ * itself, and TP_OK follows once it has), TP_ERR_AERON once the Aeron client is dead
+ * (the media driver was lost: terminal, close the client). */
 tp_err_t tp_producer_poll(tp_producer_t *producer);
 tp_err_t tp_producer_get_lease_id(const tp_producer_t *producer, uint64_t *lease_id);
 tp_err_t tp_producer_get_stream_id(const tp_producer_t *producer, uint32_t *stream_id);
@@ -245,7 +263,9 @@ tp_err_t tp_producer_get_producer_id(const tp_producer_t *producer, uint32_t *pr
 /* ---- Consumer ---- */
 
 /* Poll control and descriptor streams; the newest valid frame waits for tp_consumer_try_read_frame.
- * Returns TP_OK, or TP_ERR_PROTOCOL once the lease is lost. */
+ * Returns TP_OK, TP_ERR_PROTOCOL while the lease is lost (the library reattaches by itself:
+ * keep polling, TP_OK follows once it has), or TP_ERR_AERON once the Aeron client is dead
+ * (the media driver was lost: terminal, close the client). */
 tp_err_t tp_consumer_poll(tp_consumer_t *consumer, int fragment_limit);
 /* The newest frame tp_consumer_poll accepted, once: TP_ERR_TIMEOUT when there is none
  * or it was overwritten since. */
@@ -358,6 +378,21 @@ tp_err_t tp_context_add_allowed_base_dir(tp_context_t *ctx, const char *dir);
  * it applies to clients connected after the call. */
 tp_err_t tp_context_set_consumer_progress(tp_context_t *ctx, bool enabled);
 
+/* tp_producer_commit_slot(claim, values_len, tensor, meta_version), then
+ * tp_producer_try_claim_slot_by_size(next_values_len) into *claim, in one call into the
+ * library where those are two: a producer that claims its next frame as it commits one
+ * crosses into the library once per frame. Returns the commit's result. The next claim is
+ * tried whatever the commit returned; *next_result receives its result: TP_OK and *claim
+ * is the open claim, or a tp_err_t and *claim is zeroed. tp_errmsg describes the claim's
+ * failure if it failed, else the commit's. Extension. */
+tp_err_t tp_producer_commit_and_claim_next(
+    tp_producer_t *producer,
+    tp_slot_claim_t *claim,
+    uint32_t values_len,
+    const tp_tensor_header_t *tensor,
+    uint32_t meta_version,
+    uint32_t next_values_len,
+    tp_err_t *next_result);
 /* Give up a claim without publishing it. */
 tp_err_t tp_producer_abort_slot(tp_producer_t *producer, tp_slot_claim_t *claim);
 /* Report that the first bytes_filled bytes of a claimed frame are written (FrameProgress,
@@ -365,15 +400,41 @@ tp_err_t tp_producer_abort_slot(tp_producer_t *producer, tp_slot_claim_t *claim)
 tp_err_t tp_producer_report_progress(tp_producer_t *producer, const tp_slot_claim_t *claim, uint64_t bytes_filled);
 tp_err_t tp_producer_get_stats(const tp_producer_t *producer, tp_producer_stats_t *out);
 
-/* Called once per accepted frame; the view and its payload are valid only during the call.
- * What it may call on its own consumer and client: see Threads. */
+/* Called once per accepted frame. The view struct is the library's and valid only during
+ * the call (copy it to keep it); the payload it points to stays readable until the next
+ * poll of the consumer. What it may call on its own consumer and client: see Threads. */
 typedef void (*tp_frame_handler_t)(void *clientd, const tp_frame_view_t *frame);
 /* Poll like tp_consumer_poll and hand every accepted frame to handler, in order.
- * Returns the number of frames handled (>= 0) or a negative tp_err_t. */
+ * Returns the number of frames handed to handler (>= 0) or a negative tp_err_t. A frame
+ * the handler read while it was overwritten counts here, and in drops_late, not frames.
+ * fragment_limit bounds the descriptors taken from the stream; when the producer's epoch
+ * ends (driver spec §4.9) the descriptors of that epoch already waiting are read out as well,
+ * so the count may exceed it. */
 int tp_consumer_poll_frames(tp_consumer_t *consumer, tp_frame_handler_t handler, void *clientd, int fragment_limit);
 /* True while nothing has overwritten the frame's slot since the view was made: check it
- * after reading the payload; false means what was read may be torn. */
+ * after reading the payload; false means what was read may be torn. Works for any frame
+ * the consumer's last poll delivered (tp_consumer_try_read_frame's, a handler's, a copy of
+ * either, a tp_consumer_poll_batch view), inside a handler and after the poll; false for
+ * anything else, and for every frame once the next poll begins. One call into the
+ * library's Go side: a batch's frames are cheaper to check with tp_polled_frame_is_valid. */
 bool tp_consumer_frame_is_valid(const tp_consumer_t *consumer, const tp_frame_view_t *view);
+/* Poll like tp_consumer_poll and write every accepted frame into frames, in order, at most
+ * capacity of them: one call into the library's Go side for all of them, where a handler
+ * (tp_consumer_poll_frames) costs a call back per frame and its re-check another. At most
+ * min(fragment_limit, capacity) descriptors are read; frames accepted beyond capacity (an
+ * epoch change releases the descriptors held for it at once) are kept and returned by the
+ * next call, which then returns only those and does not poll. Returns the number of frames
+ * written (>= 0), or a negative tp_err_t when none was: TP_ERR_PROTOCOL once the lease is
+ * lost, TP_ERR_ARG for a NULL frames or a capacity of 0. The views and their payloads stay
+ * readable until the next poll of the consumer (of any kind) or its close: read each, then
+ * re-check it with tp_polled_frame_is_valid. A frame found torn then is the caller's to
+ * count: the library counted it in frames, having handed it over intact. Extension. */
+int tp_consumer_poll_batch(tp_consumer_t *consumer, tp_polled_frame_t *frames, uint32_t capacity, int fragment_limit);
+/* The seqlock re-check of a tp_consumer_poll_batch frame, in C, with no call into the
+ * library's Go side: true while nothing has overwritten the frame since it was polled;
+ * call it after reading the payload (false: what was read may be torn). Only until the
+ * next poll of its consumer: the slot's memory may be unmapped after that. Extension. */
+bool tp_polled_frame_is_valid(const tp_polled_frame_t *frame);
 tp_err_t tp_consumer_get_stats(const tp_consumer_t *consumer, tp_consumer_stats_t *out);
 
 #ifdef __cplusplus

@@ -122,6 +122,19 @@ typedef struct tp_frame_view_stct
 }
 tp_frame_view_t;
 
+/*
+ * One frame of tp_consumer_poll_batch (tensorpool extension): its view, and
+ * seq_commit_word, the frame's seqlock word in the mapped header ring, which
+ * tp_polled_frame_is_valid reads to re-check the frame without calling into the
+ * library's Go side. Both stay readable until the next poll of the consumer.
+ */
+typedef struct tp_polled_frame_stct
+{
+    tp_frame_view_t view;
+    const uint64_t *seq_commit_word;
+}
+tp_polled_frame_t;
+
 /* The latest QosProducer seen from one producer (wire spec §10.4). */
 typedef struct tp_qos_producer_snapshot_stct
 {

@@ -103,6 +103,10 @@ var le = binary.LittleEndian
 
 func (s HeaderSlot) seqWord() *uint64 { return (*uint64)(unsafe.Pointer(&s.b[slotSeqCommitOffset])) }
 
+// SeqCommitWord is the address of seq_commit, 8-byte aligned in the mapping, for a reader
+// outside Go (the C ABI) that loads it atomically as ReadEnd does.
+func (s HeaderSlot) SeqCommitWord() *uint64 { return s.seqWord() }
+
 // SeqCommit loads seq_commit atomically (acquire).
 func (s HeaderSlot) SeqCommit() uint64      { return atomic.LoadUint64(s.seqWord()) }
 func (s HeaderSlot) ValuesLenBytes() uint32 { return le.Uint32(s.b[slotValuesLenOffset:]) }

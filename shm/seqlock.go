@@ -68,11 +68,18 @@ func (s HeaderSlot) ReadBegin(expectedSeq uint64) (uint64, DropReason) {
 // ReadEnd re-loads seq_commit (consumer step 4) and accepts what was read since ReadBegin
 // only if the word is unchanged.
 func (s HeaderSlot) ReadEnd(first uint64) DropReason {
-	readFence()
-	if atomic.LoadUint64(s.seqWord()) != first {
+	if !SeqCommitUnchanged(s.seqWord(), first) {
 		return DropChanged
 	}
 	return DropNone
+}
+
+// SeqCommitUnchanged is ReadEnd on a seq_commit word kept by its address
+// (HeaderSlot.SeqCommitWord): whether it still holds first, loaded after every earlier
+// load of the calling goroutine.
+func SeqCommitUnchanged(word *uint64, first uint64) bool {
+	readFence()
+	return atomic.LoadUint64(word) == first
 }
 
 // TryRead runs the consumer flow of §8.3 on the header alone: check the commit word,

@@ -70,7 +70,7 @@ func (c *Claim) Progress(filled uint64) error {
 	if atomic.LoadInt32(&c.p.state) != frameClaimed {
 		return ErrClaimState
 	}
-	return resultErr(c.p.cur.Progress(c.c, filled))
+	return c.p.frameErr(c.p.cur.Progress(c.c, filled))
 }
 
 // CommitHeader publishes the claimed frame with a full tensor header.
@@ -79,5 +79,5 @@ func (c *Claim) CommitHeader(h *TensorHeader) error {
 		return ErrClaimState
 	}
 	defer c.p.leave()
-	return resultErr(c.p.cur.Commit(c.c, h))
+	return c.p.frameErr(c.p.cur.Commit(c.c, h))
 }

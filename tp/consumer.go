@@ -8,6 +8,7 @@ import (
 
 	"github.com/tensorpool/tensorpool/agents/consumer"
 	"github.com/tensorpool/tensorpool/agents/controlplane"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -20,6 +21,7 @@ import (
 type Consumer struct {
 	client   *Client
 	role     *consumer.Agent
+	host     *consumerHost // runs role on the Client's duty cycle
 	counters *consumerCounters
 	streamID uint32
 	handler  func(*Frame)
@@ -83,7 +85,8 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 		return nil, optionsError(err)
 	}
 	cs.role, cs.counters = role, newConsumerCounters(role, streamID)
-	if err := c.proc.Add(role); err != nil {
+	cs.host = &consumerHost{Agent: role, c: c}
+	if err := c.proc.Add(cs.host); err != nil {
 		return nil, ErrClosed
 	}
 	if err := c.proc.Add(cs.counters); err != nil {
@@ -100,10 +103,10 @@ func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(
 		mu.Lock()
 		defer mu.Unlock()
 		startErr, refused = err, last
-		return ready || err != nil || permanent(last)
+		return ready || err != nil || c.Err() != nil || permanent(last)
 	})
 	mu.Lock()
-	err = firstError(startErr, c.attachError(werr, streamID, refused))
+	err = firstError(startErr, c.Err(), c.attachError(werr, streamID, refused))
 	mu.Unlock()
 	if err != nil {
 		cs.shut()
@@ -145,7 +148,15 @@ func (cs *Consumer) Stats() ConsumerStats {
 // Err returns and clears the last control-path problem: an announce or grant whose
 // regions were refused, or a mapping given up for a dead producer or because its files
 // were truncated (consumer.ErrRegionTruncated).
-func (cs *Consumer) Err() error { return cs.role.Err() }
+//
+// Once the Client's transport is dead it is the Client's terminal error (Client.Err),
+// for good.
+func (cs *Consumer) Err() error {
+	if err := cs.client.Err(); err != nil {
+		return err
+	}
+	return cs.role.Err()
+}
 
 // Close detaches from the driver and unmaps the regions. It waits for a Poll in
 // progress, so a handler must not call it.
@@ -168,13 +179,28 @@ func (cs *Consumer) shut() {
 		_ = c.wait(context.Background(), func() bool { return isClosed(done) })
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), detachTimeout)
-	if c.proc.Do(r.Detach) == nil {
-		_ = c.wait(ctx, r.Detached) // best effort
+	if c.Err() == nil && c.proc.Do(r.Detach) == nil {
+		_ = c.wait(ctx, r.Detached) // best effort; a dead transport could not send it
 	}
 	cancel()
-	if done, err := c.proc.Remove(r); err == nil {
+	if done, err := c.proc.Remove(cs.host); err == nil {
 		_ = c.wait(context.Background(), func() bool { return isClosed(done) })
 	}
+}
+
+// consumerHost runs a consumer's agent on the Client's duty cycle while the Client's
+// transport lives; once it is dead (Client.Err) the agent, which could only retry
+// attaches nobody can receive, runs no more.
+type consumerHost struct {
+	*consumer.Agent
+	c *Client
+}
+
+func (h *consumerHost) DoWork(now clock.Mono) int {
+	if h.c.terminal.Load() != nil {
+		return 0
+	}
+	return h.Agent.DoWork(now)
 }
 
 // SendQos sends one QosConsumer with the given fields now (Wire spec §10.4.1); the

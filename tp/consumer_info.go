@@ -29,16 +29,22 @@ func (cs *Consumer) StreamID() uint32 { return cs.streamID }
 // LeaseID is the id of the current lease, 0 while not attached.
 func (cs *Consumer) LeaseID() uint64 { return cs.role.LeaseID() }
 
-// Attached reports whether the consumer holds a lease and has the regions mapped.
+// Attached reports whether the consumer holds a lease and has the regions mapped, and
+// the Client's transport lives.
 func (cs *Consumer) Attached() bool {
 	st := cs.role.Status()
-	return !cs.closed.Load() && st.Mapped && st.LeaseID != 0
+	return !cs.closed.Load() && st.Mapped && st.LeaseID != 0 && cs.client.terminal.Load() == nil
 }
 
 // Status is Attached and Err together, for a loop that checks both after each Poll:
-// whether the consumer is attached, and the last control-path problem, cleared.
+// whether the consumer is attached, and the last control-path problem, cleared. It takes
+// no lock while there is no problem to report.
 func (cs *Consumer) Status() (attached bool, err error) {
-	return cs.Attached(), cs.Err()
+	attached = !cs.closed.Load() && cs.role.Live()
+	if !cs.role.ErrPending() {
+		return attached, nil
+	}
+	return attached, cs.Err()
 }
 
 // HeaderIndex is the header slot (and payload slot) the frame occupies.

@@ -33,6 +33,15 @@ var (
 	// ErrInvalidOptions is what every configuration error of Connect, NewProducer and
 	// NewConsumer wraps.
 	ErrInvalidOptions = errors.New("tp: invalid options")
+	// ErrAeronLost is what Client.Err, and every producer's and consumer's error, wraps
+	// once the Client's Aeron client is dead (the media driver was lost, or timed this
+	// process out after a pause): terminal; Close the Client and Connect again.
+	ErrAeronLost = errors.New("tp: the Aeron client is dead (media driver lost, or this process timed out)")
+	// ErrRegionFault: writing the stream's shared memory faulted (its file truncated, or a
+	// full filesystem that cannot back a page): the frame is lost and so is the epoch.
+	// The producer gives its lease back and reattaches to a new epoch by itself;
+	// Producer.Err names the file. Frames fail with ErrNotAttached meanwhile.
+	ErrRegionFault = errors.New("tp: memory fault in the stream's shared memory (file truncated, or filesystem full)")
 )
 
 // ErrRefused: the driver refused the attach for a reason no retry changes (a stream it
@@ -57,6 +66,8 @@ func resultErr(r producer.Result) error {
 		return ErrNoSubscriber
 	case producer.DropBackPressured, producer.DropAdminAction:
 		return ErrBackPressured
+	case producer.ErrRegionFault:
+		return ErrRegionFault
 	default:
 		return ErrPublication
 	}

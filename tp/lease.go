@@ -200,6 +200,9 @@ func (l *lease) detach(now clock.Mono) {
 	}
 }
 
+// abandon gives the lease back and attaches again (driverclient.Client.Abandon).
+func (l *lease) abandon(now clock.Mono) { l.dc.Abandon(now) }
+
 func (l *lease) done() bool { return l.dc.State() == driverclient.Closed }
 
 // refusal is why the lease is not granted yet, for an attach that gave up.

@@ -128,12 +128,12 @@ func (c *Client) NewProducer(ctx context.Context, streamID uint32) (*Producer, e
 		mu.Lock()
 		refused = last
 		mu.Unlock()
-		return r.mapped || r.startErr != nil || r.mapErr != nil || permanent(last)
+		return r.mapped || r.startErr != nil || r.mapErr != nil || c.Err() != nil || permanent(last)
 	})
 	mu.Lock()
 	attachErr := c.attachError(werr, streamID, refused)
 	mu.Unlock()
-	if err := firstError(r.startErr, r.mapErr, attachErr); err != nil {
+	if err := firstError(r.startErr, r.mapErr, c.Err(), attachErr); err != nil {
 		p.shut()
 		return nil, err
 	}
@@ -199,6 +199,8 @@ type producerRole struct {
 
 	// closing: Close asked for the lease back; finished once it is given back.
 	closing, finished bool
+	// dead: the Client's transport died; the producer stopped (stop).
+	dead bool
 
 	// counters are the producer's Aeron counters, set from its statistics by the duty
 	// cycle (counterValues); releasedResults are the drops of the epochs released.
@@ -219,7 +221,7 @@ func (r *producerRole) OnStart(proc *process.Process) {
 		return
 	}
 	r.control = proc.Hub().Publication(controlplane.Endpoint{Channel: o.ControlChannel, StreamID: o.ControlStreamID})
-	r.desc = addPublication(c.transport.AddExclusivePublication(o.DescriptorChannel, o.DescriptorStreamID), o.DescriptorChannel, o.DescriptorStreamID)
+	r.desc = addPublication(c.transport.AddExclusivePublication(controlplane.UntetheredLimits(o.DescriptorChannel), o.DescriptorStreamID), o.DescriptorChannel, o.DescriptorStreamID)
 	if o.QosChannel != "" {
 		r.qos = addPublication(c.transport.AddPublication(o.QosChannel, o.QosStreamID), o.QosChannel, o.QosStreamID)
 	}
@@ -265,6 +267,9 @@ func (r *producerRole) DoWork(now clock.Mono) int {
 	if r.lease == nil || r.ctl == nil {
 		return 0
 	}
+	if err := r.p.client.Err(); err != nil {
+		return r.stop(err)
+	}
 	work := r.lease.service(now)
 	work += r.counters.update(now, r.fillCounters)
 	if r.closing {
@@ -273,6 +278,7 @@ func (r *producerRole) DoWork(now clock.Mono) int {
 		return work
 	}
 	work += r.publications()
+	work += r.checkFault(now)
 	lost, granted, grant := r.lease.take()
 	if lost || granted {
 		r.endEpoch()
@@ -296,6 +302,39 @@ func (r *producerRole) DoWork(now clock.Mono) int {
 	r.consumers.Store(int64(r.ctl.Consumers().Len()))
 	work += r.retired.Release(r.epochs.Adopted(), r.release)
 	return work
+}
+
+// checkFault gives up an epoch whose regions faulted (the frame path, or the activity
+// refresh, met a truncated file or a full filesystem): the lease goes back and a new
+// attach gets a new epoch, its files allocated afresh by the driver.
+func (r *producerRole) checkFault(now clock.Mono) int {
+	cur := r.ctl.Current()
+	if cur == nil || cur.Fault() == nil {
+		return 0
+	}
+	err := fmt.Errorf("%w: stream %d epoch %d: %w", ErrRegionFault, r.streamID, cur.Epoch(), cur.Fault())
+	r.setErr(err)
+	r.p.client.log.Warn("producer epoch lost to a memory fault: reattaching", "stream", r.streamID, "epoch", cur.Epoch(), "err", err)
+	r.endEpoch()
+	r.lease.abandon(now)
+	return 1
+}
+
+// stop ends the producer for good once the Client's transport is dead: the frame path
+// fails with err from its next call, the epoch is released once it has let go, and
+// nothing reattaches (a detach could not reach the driver: Close finishes at once).
+func (r *producerRole) stop(err error) int {
+	work := 0
+	if !r.dead {
+		r.dead = true
+		r.endEpoch()
+		r.epochs.Post(epochPost{why: err})
+		work++
+	}
+	if r.closing {
+		r.finished = true
+	}
+	return work + r.retired.Release(r.epochs.Adopted(), r.release)
 }
 
 // publications takes the publications whose adds were answered since the last cycle, and
@@ -529,16 +568,7 @@ func (p *Producer) Offer(t Tensor) error {
 	if !t.header(&p.hdr) {
 		return ErrInvalidTensor
 	}
-	if t.TraceID == 0 {
-		return resultErr(p.cur.Offer(t.Data, &p.hdr))
-	}
-	c, r := p.cur.Claim(len(t.Data))
-	if r != producer.OK {
-		return resultErr(r)
-	}
-	copy(c.Payload(), t.Data)
-	c.SetTraceID(t.TraceID)
-	return resultErr(p.cur.Commit(c, &p.hdr))
+	return p.frameErr(p.cur.OfferTraced(t.Data, &p.hdr, t.TraceID))
 }
 
 // Claim opens a frame of size bytes to be written in place (zero copy): fill
@@ -552,11 +582,27 @@ func (p *Producer) Claim(size int) (*Claim, error) {
 	return p.opened(c, r)
 }
 
+// frameErr is the error of a frame-path result: a failed publication of a Client whose
+// transport is dead is the Client's terminal error (ErrAeronLost), even before its duty
+// cycle noticed.
+func (p *Producer) frameErr(r producer.Result) error {
+	err := resultErr(r)
+	if err == ErrPublication {
+		if terminal := p.client.Err(); terminal != nil {
+			return terminal
+		}
+		if p.client.transport.Err() != nil {
+			return ErrAeronLost
+		}
+	}
+	return err
+}
+
 // opened keeps the frame path for an open claim, or gives it back on a failure.
 func (p *Producer) opened(c *producer.Claim, r producer.Result) (*Claim, error) {
 	if r != producer.OK {
 		p.leave()
-		return nil, resultErr(r)
+		return nil, p.frameErr(r)
 	}
 	p.claim.c = c
 	ordered.StoreInt32(&p.state, frameClaimed)
@@ -586,7 +632,7 @@ func (c *Claim) Commit(s Shape) error {
 		p.cur.Abort(c.c)
 		return ErrInvalidTensor
 	}
-	return resultErr(p.cur.Commit(c.c, &p.hdr))
+	return p.frameErr(p.cur.Commit(c.c, &p.hdr))
 }
 
 // Abort gives the claim up; no frame is published.
@@ -595,7 +641,7 @@ func (c *Claim) Abort() error {
 		return ErrClaimState
 	}
 	defer c.p.leave()
-	return resultErr(c.p.cur.Abort(c.c))
+	return c.p.frameErr(c.p.cur.Abort(c.c))
 }
 
 // ProducerStats are a producer's totals across epochs.
@@ -637,8 +683,12 @@ func (p *Producer) Stats() ProducerStats {
 	return s
 }
 
-// Err returns why the latest grant could not be mapped, nil if it was.
+// Err returns the Client's terminal error (Client.Err) once its transport is dead, else
+// why the latest grant could not be mapped, nil if it was.
 func (p *Producer) Err() error {
+	if err := p.client.Err(); err != nil {
+		return err
+	}
 	r := p.role
 	r.errMu.Lock()
 	defer r.errMu.Unlock()

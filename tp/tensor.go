@@ -85,3 +85,18 @@ func (f *Frame) Payload() []byte { return f.f.Payload }
 // Valid re-checks the slot's seqlock: true means nothing overwrote the frame since it was
 // read (Wire §8.3).
 func (f *Frame) Valid() bool { return f.f.Valid() }
+
+// SeqCommitWord is the address of the frame's seqlock word (the slot's seq_commit) in
+// shared memory, for bindings that re-check the frame outside Go (the C ABI checks it in
+// C): the frame is intact while the word, loaded atomically after reading the payload,
+// equals SeqCommit. The memory stays mapped until the consumer's next Poll begins.
+func (f *Frame) SeqCommitWord() *uint64 { return f.f.SeqCommitWord() }
+
+// SeqCommit is the seqlock word the frame was read under: Seq shifted left by one, with
+// the committed bit set (Wire §8.3).
+func (f *Frame) SeqCommit() uint64 { return f.f.SeqCommit() }
+
+// DeferValidation, called inside the handler, says that the handler keeps the frame to
+// read after it returns and re-checks it then (SeqCommitWord): the consumer counts it as
+// delivered without re-checking it when the handler returns. For bindings' batch polls.
+func (f *Frame) DeferValidation() { f.f.DeferValidation() }

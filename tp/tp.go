@@ -15,6 +15,7 @@ import (
 	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/agents/controlplane"
 	"github.com/tensorpool/tensorpool/agents/process"
+	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/transport/backend"
@@ -125,10 +126,52 @@ type Client struct {
 	requests    atomic.Int64
 	requestSeed uint32
 
+	// terminal is the Client's terminal error (ErrAeronLost wrapping the transport's),
+	// set once by its transportWatch.
+	terminal atomic.Pointer[error]
+
 	mu      sync.Mutex
 	closed  bool
 	closers map[closer]struct{}
 }
+
+// Err is nil while the Client is usable, else its terminal error, which wraps
+// ErrAeronLost and the transport's own: the media driver was lost, or timed this process
+// out (a pause past its client liveness timeout). Producers and consumers then fail with
+// it too; nothing reattaches. Close the Client and Connect again.
+func (c *Client) Err() error {
+	if err := c.terminal.Load(); err != nil {
+		return *err
+	}
+	return nil
+}
+
+// transportWatch is the agent that notices the transport's death, on the duty cycle.
+type transportWatch struct {
+	c    *Client
+	next clock.Mono
+}
+
+// transportCheckInterval paces transportWatch (Err takes the transport's lock).
+const transportCheckInterval = 50 * time.Millisecond
+
+func (w *transportWatch) DoWork(now clock.Mono) int {
+	if now.Before(w.next) || w.c.terminal.Load() != nil {
+		return 0
+	}
+	w.next = now.Add(transportCheckInterval)
+	err := w.c.transport.Err()
+	if err == nil {
+		return 0
+	}
+	terminal := fmt.Errorf("%w: %w", ErrAeronLost, err)
+	w.c.terminal.Store(&terminal)
+	w.c.log.Error("aeron client lost: producers and consumers stop; close the client and connect again", "aeron_dir", w.c.opts.AeronDir, "err", err)
+	return 1
+}
+
+func (w *transportWatch) OnClose()         {}
+func (w *transportWatch) RoleName() string { return "tp-transport-watch" }
 
 type closer interface{ Close() error }
 
@@ -162,7 +205,13 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 		}
 		c.transport, c.ownsTransport = ac, true
 	}
-	c.proc = process.New(c.transport, process.Config{Hub: controlplane.Config{OnError: func(err error) { c.log.Warn("control plane", "err", err) }}})
+	c.proc = process.New(c.transport, process.Config{Hub: controlplane.Config{
+		OnError:    func(err error) { c.log.Warn("control plane", "err", err) },
+		Untethered: true,
+	}})
+	if err := c.proc.Add(&transportWatch{c: c}); err != nil {
+		return nil, errors.Join(err, c.closeRuntime())
+	}
 	if !o.Invoker {
 		c.proc.Start()
 	}
@@ -224,14 +273,14 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
-// usable fails once Close has begun.
+// usable fails once Close has begun, or with the terminal error (Err).
 func (c *Client) usable() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return ErrClosed
 	}
-	return nil
+	return c.Err()
 }
 
 // processIDs numbers the driver clients of this process when Options.ClientID is 0: the
@@ -242,16 +291,24 @@ var processIDs = sync.OnceValue(func() *atomic.Uint32 {
 	return &n
 })
 
+// NewClientID is the next driver client id of the sequence this process's Clients draw
+// from when Options.ClientID is 0: unique in the process, and across processes while
+// pids are. The C library names each client by one.
+func NewClientID() uint32 {
+	for {
+		if id := processIDs().Add(1); id != 0 {
+			return id
+		}
+	}
+}
+
 // clientID hands out driver client ids, never 0 (reserved).
 func (c *Client) clientID() uint32 {
+	if c.opts.ClientID == 0 {
+		return NewClientID()
+	}
 	for {
-		var id uint32
-		if c.opts.ClientID != 0 {
-			id = c.nextID.Add(1) - 1
-		} else {
-			id = processIDs().Add(1)
-		}
-		if id != 0 {
+		if id := c.nextID.Add(1) - 1; id != 0 {
 			return id
 		}
 	}

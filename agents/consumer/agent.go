@@ -73,12 +73,14 @@ type Agent struct {
 	progressOn    controlplane.Endpoint
 	hellos, qos   outboundSender
 	reading, next *descriptorStream
-	failed        controlplane.Endpoint // a descriptor stream the media driver refused
-	startErr      error                 // the lease could not be set up
-	attachErr     error                 // why the first mapping failed so far
-	everMapped    bool                  // an epoch was mapped (with a lease: a grant's)
-	closing       bool
-	finished      bool
+	// resubscribe: replace the descriptor subscription even if its stream is unchanged.
+	resubscribe bool
+	failed      controlplane.Endpoint // a descriptor stream the media driver refused
+	startErr    error                 // the lease could not be set up
+	attachErr   error                 // why the first mapping failed so far
+	everMapped  bool                  // an epoch was mapped (with a lease: a grant's)
+	closing     bool
+	finished    bool
 
 	// The data path's: Poll holds dataMu for one call.
 	dataMu  sync.Mutex
@@ -90,6 +92,10 @@ type Agent struct {
 	readingSub atomic.Pointer[transport.Subscription]
 	qosPub     atomic.Pointer[transport.Publication]
 	leaseRef   atomic.Pointer[driverclient.Lease] // lease, for LeaseID and Status
+	// mappedRef is pub.m and errPending pub.err != nil, for Live and ErrPending, which a
+	// data path asks after every poll without taking pubMu.
+	mappedRef  atomic.Pointer[mapping]
+	errPending atomic.Bool
 
 	// Whichever of OnClose and StopPolling comes second releases what the data path read.
 	relMu       sync.Mutex
@@ -225,6 +231,14 @@ func (a *Agent) react(now clock.Mono) int {
 	lost, granted, grant := a.lease.Take()
 	if lost {
 		a.c.Unmap()
+		if reason, revoke := a.lease.LastLoss(); reason == driverclient.LossExpired ||
+			(reason == driverclient.LossRevoked && revoke == wire.RevokeExpired) {
+			// This process stopped for longer than its lease (the driver or its own timer
+			// says so first): its untethered descriptor subscription was most likely
+			// dropped for falling behind, and would rejoin only after the media driver's
+			// resting timeout. A new one joins at once.
+			a.resubscribe = true
+		}
 	}
 	if !granted {
 		return boolWork(lost)
@@ -297,11 +311,12 @@ func (a *Agent) followDescriptors(want controlplane.Endpoint) int {
 		a.next = nil
 	}
 	if a.next == nil {
-		if (a.reading != nil && a.reading.ep == want) || want == a.failed {
+		if (a.reading != nil && a.reading.ep == want && !a.resubscribe) || want == a.failed {
 			return 0
 		}
+		a.resubscribe = false
 		a.failed = controlplane.Endpoint{}
-		a.next = &descriptorStream{ep: want, pending: a.client.AddSubscription(want.Channel, want.StreamID)}
+		a.next = &descriptorStream{ep: want, pending: a.client.AddSubscription(controlplane.Untethered(want.Channel), want.StreamID)}
 	}
 	sub, err := a.next.pending.Poll()
 	switch {
@@ -340,7 +355,9 @@ func (a *Agent) publish() {
 	p.fallbackURI, p.fallback = c.Fallback()
 	if err := c.ControlError(); err != nil {
 		p.err = err
+		a.errPending.Store(true)
 	}
+	a.mappedRef.Store(c.m)
 }
 
 // detach gives the lease back after Detach; Detached reports the end.
@@ -490,6 +507,19 @@ func (a *Agent) Status() Status {
 	return s
 }
 
+// Live is Status's Mapped && LeaseID != 0 without the rest: whether the consumer holds a
+// lease and an epoch mapped that the Reader has not given up. Any goroutine; it takes no
+// lock, for a data path that asks after every poll.
+func (a *Agent) Live() bool {
+	m := a.mappedRef.Load()
+	l := a.leaseRef.Load()
+	return m != nil && m != a.rd.faulted.Load() && l != nil && l.ID() != 0
+}
+
+// ErrPending reports whether Err has something to return. Any goroutine; it takes no
+// lock.
+func (a *Agent) ErrPending() bool { return a.errPending.Load() || a.rd.faultErr.Load() != nil }
+
 // ClientID is the driver client id of the lease, the consumer id. Any goroutine.
 func (a *Agent) ClientID() uint32 { return a.c.cfg.ConsumerID }
 
@@ -509,6 +539,7 @@ func (a *Agent) Err() error {
 	a.pubMu.Lock()
 	err := a.pub.err
 	a.pub.err = nil
+	a.errPending.Store(false)
 	a.pubMu.Unlock()
 	return errors.Join(err, a.rd.takeFaultError())
 }

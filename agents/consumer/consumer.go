@@ -150,6 +150,8 @@ type Frame struct {
 	slot shm.HeaderSlot
 	word uint64
 	m    *mapping
+	// deferred: the handler keeps the frame to read after it returns (DeferValidation).
+	deferred bool
 }
 
 // SlotBytes is the frame's 256-byte header slot, read in place like Payload (and valid
@@ -163,6 +165,22 @@ func (f *Frame) Dims() []int32 { return f.Tensor.Dims[:f.Tensor.Ndims] }
 // written to the slot since the header was read, so whatever the caller read from Payload
 // before calling Valid belongs to this frame.
 func (f *Frame) Valid() bool { return f.slot.ReadEnd(f.word) == shm.DropNone }
+
+// SeqCommitWord is the frame's slot's seq_commit word in the mapped header ring, for a
+// reader that re-checks the frame where Valid cannot be called (the C ABI re-checks it in
+// C): while the word, loaded atomically after the payload reads, equals SeqCommit,
+// nothing overwrote the frame. It points into the mapping, which stays mapped at least
+// until the next Poll begins.
+func (f *Frame) SeqCommitWord() *uint64 { return f.slot.SeqCommitWord() }
+
+// SeqCommit is the committed seq_commit value the frame was read under (§8.3 step 1).
+func (f *Frame) SeqCommit() uint64 { return f.word }
+
+// DeferValidation tells the Reader, from inside the handler, that the handler did not
+// read the frame but keeps it to read after the call returns and will re-check it itself
+// (SeqCommitWord): the Reader then counts the frame as delivered without re-checking it
+// when the handler returns, since a check there would say nothing about reads made later.
+func (f *Frame) DeferValidation() { f.deferred = true }
 
 // FrameMark is what re-checking a frame later needs: its identity and its slot's seqlock
 // word, a fifth of a Frame to keep per frame.

@@ -225,6 +225,45 @@ func TestWireSpec_15_3_ChangedDuringReadIsLate(t *testing.T) {
 	}
 }
 
+// A handler that defers validation (a batch handed to C) is handed the frame's seqlock
+// word, and the frame counts as delivered: the re-check is the caller's, after the call.
+func TestWireSpec_8_3_DeferredValidationIsTheCallersCheck(t *testing.T) {
+	r := newRig(t)
+	r.write(10, 100, 1)
+	var word *uint64
+	var first uint64
+	r.onFrame = func(f *Frame) {
+		f.DeferValidation()
+		word, first = f.SeqCommitWord(), f.SeqCommit()
+	}
+	if got := r.deliver(10); got != DropNone {
+		t.Fatalf("verdict %v", got)
+	}
+	if first != shm.Committed(10) || !shm.SeqCommitUnchanged(word, first) {
+		t.Fatalf("seq_commit %#x, word %#x; want %#x in both", first, *word, shm.Committed(10))
+	}
+	r.write(18, 100, 1) // the producer laps the ring before the caller reads
+	if shm.SeqCommitUnchanged(word, first) {
+		t.Fatal("the kept seqlock word did not change when the slot was rewritten")
+	}
+	r.onFrame = func(f *Frame) {
+		f.DeferValidation()
+		r.write(f.Seq+8, 100, 1) // overwritten inside the handler: still the caller's to see
+	}
+	r.write(19, 100, 1)
+	if got := r.deliver(19); got != DropNone {
+		t.Fatalf("deferred frame overwritten in the handler: verdict %v", got)
+	}
+	if cs := r.c.Counters(); cs.Frames != 2 || cs.DropsLate != 0 {
+		t.Fatalf("counters %+v", cs)
+	}
+	r.onFrame = func(f *Frame) { r.write(f.Seq+8, 100, 1) } // without deferring: late
+	r.write(28, 100, 1)
+	if got := r.deliver(28); got != Drop(shm.DropChanged) {
+		t.Fatalf("verdict %v", got)
+	}
+}
+
 func TestWireSpec_15_4_GapsAndRegressions(t *testing.T) {
 	r := newRig(t)
 	for _, seq := range []uint64{1, 2, 5, 6} {

@@ -316,10 +316,10 @@ func (r *Reader) read(desc *wire.FrameDescriptor) Drop {
 		f.Payload = nil
 		return r.drop(Drop(shm.DropChanged))
 	}
-	r.handed = true
+	r.handed, f.deferred = true, false
 	r.handler(f)
 	f.Payload = nil
-	if !f.Valid() {
+	if !f.deferred && !f.Valid() {
 		return r.drop(Drop(shm.DropChanged))
 	}
 	if r.rate.periodNs > 0 {

@@ -91,9 +91,11 @@ type Counters struct {
 // Hub is the control plane of one process. It is not safe for concurrent use: every
 // method runs on the duty cycle it is an agent of.
 type Hub struct {
-	client   transport.Client
-	limit    int
-	onError  func(error)
+	client  transport.Client
+	limit   int
+	onError func(error)
+	// tether adapts a stream's channel for its subscription.
+	tether   func(string) string
 	inbound  map[Endpoint]*inbound
 	outbound map[Endpoint]*Outbound
 	counters Counters
@@ -106,6 +108,11 @@ type Config struct {
 	FragmentLimit int
 	// OnError receives refused adds; nil drops them (Counters still count them).
 	OnError func(error)
+	// Untethered subscribes with tether=false (Untethered) where the channel names no
+	// tether setting: a client's control plane, so that a client paused (SIGSTOP, a
+	// debugger) falls behind alone instead of holding back the driver's and every other
+	// client's messages on the shared control stream. The driver keeps its tether.
+	Untethered bool
 }
 
 // New makes a Hub over client.
@@ -113,10 +120,15 @@ func New(client transport.Client, cfg Config) *Hub {
 	if cfg.FragmentLimit <= 0 {
 		cfg.FragmentLimit = DefaultFragmentLimit
 	}
+	tether := func(channel string) string { return channel }
+	if cfg.Untethered {
+		tether = Untethered
+	}
 	return &Hub{
 		client:   client,
 		limit:    cfg.FragmentLimit,
 		onError:  cfg.OnError,
+		tether:   tether,
 		inbound:  make(map[Endpoint]*inbound),
 		outbound: make(map[Endpoint]*Outbound),
 	}
@@ -155,7 +167,7 @@ func (h *Hub) Route(ep Endpoint, filter Filter, fn Func) *Route {
 	if in == nil {
 		in = &inbound{hub: h, ep: ep}
 		in.handler = in.dispatch
-		in.pending = h.client.AddSubscription(ep.Channel, ep.StreamID)
+		in.pending = h.client.AddSubscription(h.tether(ep.Channel), ep.StreamID)
 		h.inbound[ep] = in
 	}
 	r := &Route{in: in, filter: filter, fn: fn}
@@ -233,7 +245,7 @@ func (in *inbound) service(now clock.Mono) int {
 			if now.Before(in.retryAt) {
 				return 0
 			}
-			in.pending = in.hub.client.AddSubscription(in.ep.Channel, in.ep.StreamID)
+			in.pending = in.hub.client.AddSubscription(in.hub.tether(in.ep.Channel), in.ep.StreamID)
 		}
 		sub, err := in.pending.Poll()
 		switch {

@@ -228,6 +228,7 @@ func (a *Agent) Done() <-chan struct{} { return a.done }
 // DoWork implements agent.Agent: retry deferred sends, poll the control
 // stream, then run the timers.
 func (a *Agent) DoWork(now clock.Mono) int {
+	a.forgiveStall(uint64(now))
 	a.nowNs = uint64(now)
 	if a.stopped {
 		return a.flushPending()
@@ -248,6 +249,26 @@ func (a *Agent) DoWork(now clock.Mono) int {
 	work += a.sub.Poll(a.onControl, fragmentLimit)
 	work += a.runTimers()
 	return work
+}
+
+// forgiveStall notices that the duty cycle did not run for longer than a lease check's
+// period (the process was descheduled, stopped or swapped out) and moves the leases'
+// deadlines on by that time: the clients kept sending while the driver was away.
+func (a *Agent) forgiveStall(nowNs uint64) {
+	last := a.nowNs
+	if last == 0 || nowNs <= last {
+		return
+	}
+	if gap, period := nowNs-last, uint64(a.cfg.Policies.KeepaliveInterval())/4; gap > period {
+		a.core.ForgiveStall(gap)
+		a.metrics.Stalls.Add(1)
+		// Worth a warning when the stall came near to expiring leases.
+		level := slog.LevelDebug
+		if gap >= uint64(a.cfg.Policies.LeaseExpiry())/2 {
+			level = slog.LevelWarn
+		}
+		a.log.Log(context.Background(), level, "the driver did not run for a while: lease deadlines moved on by as much", "stalled", time.Duration(gap))
+	}
 }
 
 // pollWorker takes the provisioning worker's finished jobs: an epoch the
@@ -307,7 +328,8 @@ func (a *Agent) runTimers() int {
 	work := 0
 	if a.nowNs >= a.nextLeaseCheckNs {
 		// Four checks per keepalive interval: an expiry is acted on within a
-		// quarter interval of its deadline.
+		// quarter interval of its deadline (a stall of the driver itself is
+		// forgiven first: forgiveStall).
 		a.nextLeaseCheckNs = a.nowNs + uint64(a.cfg.Policies.KeepaliveInterval())/4
 		work += a.runActions(a.core.ExpireLeases(a.nowNs))
 	}

@@ -605,3 +605,33 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// Driver spec §4.4 after a stall of the driver itself (a loaded machine, SIGSTOP): a lease
+// whose keepalives wait in the control log, behind more messages than one duty cycle reads,
+// is not expired by the first lease check after the stall, and the stall is counted.
+func TestDriverSpec_4_4_KeepalivesWaitingInTheLogOutliveADriverStall(t *testing.T) {
+	d := startShortLeaseDriver(t, connect(t))
+	cons := d.attach(consumerRequest(2, 10000, 2))
+	require.Equal(t, wire.CodeOK, cons.Code)
+	keepalive := wire.ShmLeaseKeepalive{LeaseID: cons.LeaseID, StreamID: 10000, ClientID: 2, Role: wire.RoleConsumer}
+	d.probe.sendKeepalive(keepalive)
+	d.run(50 * time.Millisecond)
+
+	// The driver stalls past the lease's expiry while the client keeps sending, and
+	// other traffic fills the log ahead of its last keepalive.
+	stall := d.cfg.Policies.LeaseExpiry() + 500*time.Millisecond
+	for end := time.Now().Add(stall); time.Now().Before(end); time.Sleep(d.cfg.Policies.KeepaliveInterval()) {
+		d.probe.sendKeepalive(keepalive)
+	}
+	for range 2 * fragmentLimit {
+		d.probe.sendBytes([]byte{1, 2, 3})
+	}
+	d.probe.sendKeepalive(keepalive)
+	d.invoker.Invoke()
+	d.run(50 * time.Millisecond)
+	for _, r := range d.probe.revoked {
+		require.NotEqual(t, cons.LeaseID, r.LeaseID, "a lease whose keepalives waited in the log was expired: %+v", r)
+	}
+	require.Positive(t, d.agent.Metrics().Stalls.Load())
+	require.Positive(t, d.agent.Metrics().Keepalives.Load(), "the waiting keepalives extended the lease")
+}

@@ -291,6 +291,15 @@ func (c *Core) ExpireLeases(nowNs uint64) []Action {
 	return c.actions
 }
 
+// ForgiveStall moves every lease's deadline later by stallNs, a time the driver itself
+// did not run: keepalives sent meanwhile wait unread in the control log, and their
+// senders are not silent for it.
+func (c *Core) ForgiveStall(stallNs uint64) {
+	for _, l := range c.leases {
+		l.ExpiresAtNs += stallNs
+	}
+}
+
 // RevokeLease ends a live lease for administrative or safety reasons.
 func (c *Core) RevokeLease(leaseID uint64, message string, nowNs uint64) ([]Action, bool) {
 	c.actions = c.actions[:0]

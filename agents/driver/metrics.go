@@ -64,6 +64,9 @@ type Metrics struct {
 	// PublishRetries are sends deferred by back pressure; PublishDrops sends
 	// given up (not connected, the retry queue full, or unencodable).
 	PublishRetries, PublishDrops Count
+	// Stalls: times the duty cycle did not run for longer than a lease check's period,
+	// after which the leases' deadlines were moved on by the stall.
+	Stalls Count
 }
 
 // AttachRejections is every refused attach, whatever its code.
@@ -127,6 +130,7 @@ var metricInfos = []MetricInfo{
 	{TypeID: 1027, Name: "tp_driver_dropped_total", Label: "reason", LabelValue: "publish_failed", count: func(m *Metrics) *Count { return &m.PublishDrops }},
 	{TypeID: 1028, Name: "tp_driver_publish_retries_total", Help: "Sends deferred to a later duty cycle by back pressure.", count: func(m *Metrics) *Count { return &m.PublishRetries }},
 	{TypeID: 1029, Name: "tp_driver_not_for_driver_total", Help: "Control-stream messages of the driver's schemas it does not take (its own echoes).", count: func(m *Metrics) *Count { return &m.NotForDriver }},
+	{TypeID: 1030, Name: "tp_driver_stalls_total", Help: "Times the driver's duty cycle did not run for longer than a lease check's period (lease deadlines moved on by the stall).", count: func(m *Metrics) *Count { return &m.Stalls }},
 }
 
 // MetricInfos lists every metric of the driver, in TypeID order.

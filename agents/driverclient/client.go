@@ -124,6 +124,12 @@ func (c *Client) DoWork(now clock.Mono) int {
 	return work
 }
 
+// Abandon gives the live lease back and attaches again (Machine.Abandon).
+func (c *Client) Abandon(now clock.Mono) {
+	c.nowNs = uint64(now)
+	c.carryOut(c.m.Abandon(c.nowNs))
+}
+
 // Detach gives the lease back: from Attached it sends ShmDetachRequest and the Detached
 // event follows the driver's answer or the detach timeout; otherwise it stops at once.
 func (c *Client) Detach(now clock.Mono) {

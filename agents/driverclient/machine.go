@@ -136,6 +136,7 @@ const (
 	LossDriverShutdown
 	LossExpired          // the lease's hard deadline passed without a successful keepalive
 	LossKeepaliveFailure // a keepalive could not be sent (§4.4: fatal, reattach)
+	LossAbandoned        // the client gave the lease back itself (Abandon), to reattach
 )
 
 func (r LossReason) String() string {
@@ -148,6 +149,8 @@ func (r LossReason) String() string {
 		return "expired"
 	case LossKeepaliveFailure:
 		return "keepalive failure"
+	case LossAbandoned:
+		return "abandoned"
 	}
 	return "LossReason(?)"
 }
@@ -448,6 +451,21 @@ func (m *Machine) KeepaliveFailed(nowNs uint64) []Effect {
 	m.effects = append(m.effects,
 		Effect{Kind: SendDetach, Detach: m.detachRequest(&m.lease)},
 		Effect{Kind: Lost, Reason: LossKeepaliveFailure})
+	m.loseLease(nowNs)
+	return m.effects
+}
+
+// Abandon gives the live lease back (best effort) and attaches again after the backoff:
+// for a lease whose regions the client can no longer use (a memory fault writing them),
+// which a new attach replaces with a new epoch.
+func (m *Machine) Abandon(nowNs uint64) []Effect {
+	m.effects = m.effects[:0]
+	if m.state != Attached {
+		return m.effects
+	}
+	m.effects = append(m.effects,
+		Effect{Kind: SendDetach, Detach: m.detachRequest(&m.lease)},
+		Effect{Kind: Lost, Reason: LossAbandoned})
 	m.loseLease(nowNs)
 	return m.effects
 }

@@ -277,3 +277,16 @@ func TestMachine_LateGrantOfEarlierAttemptIsGivenBack(t *testing.T) {
 	require.Equal(t, []EffectKind{Granted, SendKeepalive}, kinds(m.OnAttachResponse(&current, 130*ms)))
 	require.Empty(t, m.OnAttachResponse(&current, 131*ms), "a duplicate of the live grant is not given back")
 }
+
+// A lease the client can no longer use is given back and attached again: a detach for
+// it, the loss, and after the backoff a new attach.
+func TestMachineAbandonGivesBackAndReattaches(t *testing.T) {
+	m := attached(t, 0)
+	effects := m.Abandon(ms)
+	require.Equal(t, []EffectKind{SendDetach, Lost}, kinds(effects))
+	require.Equal(t, uint64(3), effects[0].Detach.LeaseID)
+	require.Equal(t, LossAbandoned, effects[1].Reason)
+	require.Equal(t, Backoff, m.State())
+	require.Equal(t, []EffectKind{SendAttach}, kinds(m.Tick(100*ms)))
+	require.Empty(t, m.Abandon(101*ms), "nothing to give back while attaching")
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"sync/atomic"
 
 	"github.com/tensorpool/tensorpool/clock"
@@ -262,11 +263,17 @@ func (c *Controller) epochTimers(nowNs int64) int {
 // RefreshActivity stores nowNs as activity_timestamp_ns in every superblock of the
 // current epoch, the liveness signal consumers and supervisors check (§15.1, §15.14). The
 // stores are atomic: the frame path never writes the superblocks.
+//
+// A fault writing them (a file truncated, see recoverFault) marks the epoch dead
+// (Producer.Fault) instead of killing the process.
 func (c *Controller) RefreshActivity(nowNs int64) {
-	if c.cur == nil {
+	cur := c.cur
+	if cur == nil || cur.fault.Load() != nil {
 		return
 	}
-	for _, sb := range c.cur.superblocks {
+	prev := debug.SetPanicOnFault(true)
+	defer cur.recoverControlFault(prev)
+	for _, sb := range cur.superblocks {
 		shm.StoreActivityTimestamp(sb, uint64(nowNs))
 	}
 	c.counters.add(&c.counters.ActivityUpdates, 1)

@@ -3,6 +3,7 @@ package producer
 import (
 	"cmp"
 	"math"
+	"runtime/debug"
 	"slices"
 	"sync/atomic"
 
@@ -186,6 +187,8 @@ type Producer struct {
 	counters frameCounters
 
 	regions *Regions
+	// fault is where writing the regions faulted (recoverFault); the epoch is dead once set.
+	fault atomic.Pointer[shm.FaultError]
 }
 
 // New builds a standalone producer over regions: the frame path and its Controller
@@ -297,10 +300,20 @@ func (p *Producer) fail(r Result) Result {
 // stride holds size (§9), marks header slot seq & (nslots-1) in progress (§8.3 step 1)
 // and returns the payload slot for the caller to fill in place. When no pool fits the
 // frame is dropped (DropNoPoolFits), never waited for.
-func (p *Producer) Claim(size int) (*Claim, Result) {
+func (p *Producer) Claim(size int) (c *Claim, r Result) {
 	if p.open {
 		return nil, p.fail(ErrClaimOutstanding)
 	}
+	if p.fault.Load() != nil {
+		return nil, p.fail(ErrRegionFault)
+	}
+	prev := debug.SetPanicOnFault(true)
+	defer p.recoverFault(prev, &r)
+	return p.claim(size)
+}
+
+// claim is Claim without the fault guard.
+func (p *Producer) claim(size int) (*Claim, Result) {
 	p.takeTargets()
 	if size < 0 || uint64(size) > math.MaxUint32 {
 		return nil, p.fail(DropInvalidSize)
@@ -336,10 +349,15 @@ func (p *Producer) ClaimAt(seq uint64, size int) (*Claim, Result) {
 // ClaimPool opens the next frame in the pool with id poolID, with the pool's whole
 // stride as payload (Capacity); SetLength trims it to the bytes written. An unknown
 // pool drops the frame (DropNoPoolFits).
-func (p *Producer) ClaimPool(poolID uint16) (*Claim, Result) {
+func (p *Producer) ClaimPool(poolID uint16) (c *Claim, r Result) {
 	if p.open {
 		return nil, p.fail(ErrClaimOutstanding)
 	}
+	if p.fault.Load() != nil {
+		return nil, p.fail(ErrRegionFault)
+	}
+	prev := debug.SetPanicOnFault(true)
+	defer p.recoverFault(prev, &r)
 	p.takeTargets()
 	for i := range p.pools {
 		if p.pools[i].id == poolID {
@@ -433,10 +451,17 @@ func (p *Producer) giveUpProgress() {
 // try-claimed space: a consumer spinning on the log's next frame pulls that cache line
 // back after every store to it, so stores spread over the commit cost a cross-core
 // transfer each (+30 % frames/s at 64 B, BENCHMARKS.md).
-func (p *Producer) Commit(c *Claim, t *shm.TensorHeader) Result {
+func (p *Producer) Commit(c *Claim, t *shm.TensorHeader) (r Result) {
 	if !p.isOpen(c) {
 		return p.fail(ErrNoClaim)
 	}
+	prev := debug.SetPanicOnFault(true)
+	defer p.recoverFault(prev, &r)
+	return p.commit(c, t)
+}
+
+// commit is Commit of the open claim c without the fault guard.
+func (p *Producer) commit(c *Claim, t *shm.TensorHeader) Result {
 	need, ok := p.tensorBytes(t)
 	if !ok {
 		p.Abort(c)
@@ -511,12 +536,26 @@ func (p *Producer) tensorBytes(t *shm.TensorHeader) (uint64, bool) {
 
 // Offer publishes a copy of payload as one frame: Claim, copy, Commit.
 func (p *Producer) Offer(payload []byte, t *shm.TensorHeader) Result {
-	c, r := p.Claim(len(payload))
+	return p.OfferTraced(payload, t, 0)
+}
+
+// OfferTraced is Offer of a frame with a trace id (Claim.SetTraceID; 0: none).
+func (p *Producer) OfferTraced(payload []byte, t *shm.TensorHeader, traceID uint64) (r Result) {
+	if p.open {
+		return p.fail(ErrClaimOutstanding)
+	}
+	if p.fault.Load() != nil {
+		return p.fail(ErrRegionFault)
+	}
+	prev := debug.SetPanicOnFault(true)
+	defer p.recoverFault(prev, &r)
+	c, r := p.claim(len(payload))
 	if r != OK {
 		return r
 	}
 	copy(c.payload, payload)
-	return p.Commit(c, t)
+	c.traceID = traceID
+	return p.commit(c, t)
 }
 
 func (p *Producer) isOpen(c *Claim) bool {

@@ -37,6 +37,11 @@ const (
 	DropPublicationError
 	// ErrSeqRegressed: ClaimAt with a sequence number below the producer's next one.
 	ErrSeqRegressed
+	// ErrRegionFault: writing the epoch's mapped regions faulted (a file truncated under
+	// the mapping, or a page a full filesystem cannot back): the epoch is dead, every
+	// later call fails alike (Producer.Fault says where), and the driver, which finds the
+	// epoch lost, revokes the lease; the producer reattaches to a new one.
+	ErrRegionFault
 	resultCount
 )
 
@@ -60,6 +65,7 @@ var resultText = [resultCount]string{
 	DropMaxPositionExceeded:  "publication max position exceeded",
 	DropPublicationError:     "publication error",
 	ErrSeqRegressed:          "sequence number below the next one (§15.2)",
+	ErrRegionFault:           "memory fault in a mapped region (file truncated, or no space to back a page)",
 }
 
 func (r Result) String() string {

@@ -3,11 +3,24 @@
  * process against its SHM driver and compares it with the same steps done in Go.
  *
  * One process, one client, a producer and a consumer of one stream, each on its own
- * thread, busy-spinning. The producer claims a slot (tp_producer_try_claim_slot_by_size),
- * copies the payload from a source buffer, stamps the frame's seq in the first 8 bytes
- * (little-endian) and commits (tp_producer_commit_slot). The consumer polls
- * (tp_consumer_poll_frames, fragment limit 256); its handler reads the stamp, asks
- * tp_consumer_frame_is_valid and counts the frame. A producer never waits for consumers,
+ * thread, busy-spinning. The producer copies the payload from a source buffer into its
+ * claimed slot, stamps the frame's seq in the first 8 bytes (little-endian), and commits
+ * it. The consumer polls (fragment limit 256), reads each frame's stamp, re-checks the
+ * frame and counts it. Through one of two sets of calls (TP_BENCH_API):
+ *   batch     one call into the library per frame: the producer commits and claims the
+ *             next frame at once (tp_producer_commit_and_claim_next), the consumer takes
+ *             up to 256 frames a call (tp_consumer_poll_batch) and re-checks each in C
+ *             (tp_polled_frame_is_valid);
+ *   callback  two: the producer claims (tp_producer_try_claim_slot_by_size) and commits
+ *             (tp_producer_commit_slot), the consumer's handler (tp_consumer_poll_frames)
+ *             is called back for each frame and asks tp_consumer_frame_is_valid.
+ * After the round the consumer thread times TP_BENCH_CROSSING_CALLS calls of
+ * tp_consumer_get_stream_id, the cheapest call into the library's Go side with a handle
+ * to look up: the cost of one crossing as the data path pays it. That and the two threads'
+ * CPU time per frame over the window are read from CLOCK_THREAD_CPUTIME_ID, which a thread
+ * waiting for a core does not advance: on a shared machine they hold where frames/s
+ * measures the scheduler. Last, each side runs alone on one thread (solo): bursts of frames
+ * published, then taken, each phase timed the same way. A producer never waits for consumers,
  * so to measure frames delivered rather than overwritten this one waits while it is more
  * than slots - 1 frames ahead of what the consumer has seen (a C11 atomic the consumer
  * stores after each poll, sequentially consistent as Go's sync/atomic store is, so both
@@ -23,6 +36,8 @@
  *   TP_BENCH_SLOTS            slots of the stream's header ring (required)
  *   TP_BENCH_WARMUP_MS        unmeasured run before the window (default 500)
  *   TP_BENCH_WINDOW_MS        measured window (default 2000)
+ *   TP_BENCH_API              batch (default) or callback
+ *   TP_BENCH_CROSSING_CALLS   calls timed for the crossing cost (default 1000000)
  *
  * Output: one JSON line on stdout (the fields of cmd/tp-cabi-bench's roundResult).
  * Exit codes: 0 measured (bad frames and drops are in the result), 1 an API call
@@ -36,6 +51,7 @@
 #include <unistd.h>
 
 #define FRAGMENT_LIMIT 256
+#define BATCH_CAPACITY 256
 #define CACHE_LINE 64
 
 typedef struct settings_stct
@@ -45,6 +61,8 @@ typedef struct settings_stct
     uint64_t slots;
     uint64_t warmup_ms;
     uint64_t window_ms;
+    bool batch; /* TP_BENCH_API=batch */
+    uint64_t crossing_calls;
 }
 settings_t;
 
@@ -65,12 +83,16 @@ typedef struct bench_stct
 {
     alignas(CACHE_LINE) atomic_uint_least64_t consumed; /* consumer_state_t.seen, after each poll */
     alignas(CACHE_LINE) atomic_bool stop;
+    atomic_int window; /* 0 before the window, 1 in it, 2 after: set by the consumer */
     alignas(CACHE_LINE) consumer_state_t cs;
     uint64_t window_frames;
     uint64_t window_ns;
+    uint64_t consumer_cpu_ns; /* the consumer thread's CPU time in the window */
     alignas(CACHE_LINE) uint64_t published;
     uint64_t busy;  /* claims and commits answered TP_ERR_BUSY */
     uint64_t waits; /* frames the producer waited for the consumer before claiming */
+    uint64_t producer_cpu_ns;    /* the producer thread's CPU time in the window */
+    uint64_t producer_published; /* frames it published in the window */
 
     tp_producer_t *producer;
     tp_consumer_t *consumer;
@@ -81,6 +103,11 @@ typedef struct bench_stct
     uint64_t clock_every;
     uint64_t start_ns;
     uint64_t end_ns;
+    bool batch;
+    uint64_t crossing_calls;
+    double crossing_ns; /* one tp_consumer_get_stream_id, timed after the round */
+    double solo_producer_ns; /* CPU time a frame of each side alone (solo) */
+    double solo_consumer_ns;
     tp_tensor_header_t tensor;
     char producer_error[256];
     char consumer_error[256];
@@ -110,11 +137,19 @@ static bool load_settings(settings_t *s)
         fprintf(stderr, "TP_BENCH_SLOTS is required: the slots of the stream's header ring\n");
         return false;
     }
+    const char *api = tp_example_env("TP_BENCH_API");
+    s->batch = api == NULL || strcmp(api, "batch") == 0;
+    if (!s->batch && strcmp(api, "callback") != 0)
+    {
+        fprintf(stderr, "TP_BENCH_API=%s: expected batch or callback\n", api);
+        return false;
+    }
     return tp_example_settings_load(&s->conn) &&
         bench_env("TP_BENCH_PAYLOAD_BYTES", 65536, 8, UINT32_MAX, &s->payload_bytes) &&
         bench_env("TP_BENCH_SLOTS", 0, 2, UINT32_MAX, &s->slots) &&
         bench_env("TP_BENCH_WARMUP_MS", 500, 0, 3600000, &s->warmup_ms) &&
-        bench_env("TP_BENCH_WINDOW_MS", 2000, 1, 3600000, &s->window_ms);
+        bench_env("TP_BENCH_WINDOW_MS", 2000, 1, 3600000, &s->window_ms) &&
+        bench_env("TP_BENCH_CROSSING_CALLS", 1000000, 1, UINT32_MAX, &s->crossing_calls);
 }
 
 /* Records the calling thread's failure (tp_errmsg is per thread) for main to print. */
@@ -156,6 +191,47 @@ static void on_frame(void *clientd, const tp_frame_view_t *view)
     st->bad += ok ? 0u : 1u;
 }
 
+/* One poll of the batch API: what on_frame does, for each frame of the batch. */
+static int poll_batch(bench_t *b, tp_polled_frame_t *batch)
+{
+    consumer_state_t *st = &b->cs;
+    int n = tp_consumer_poll_batch(b->consumer, batch, BATCH_CAPACITY, FRAGMENT_LIMIT);
+    for (int i = 0; i < n; i++)
+    {
+        const tp_frame_view_t *view = &batch[i].view;
+        st->seen++;
+        bool ok = view->payload != NULL && view->payload_len >= 8 && view->values_len_bytes == st->payload_bytes &&
+            load_le64(view->payload) == view->seq_commit >> 1;
+        if (!tp_polled_frame_is_valid(&batch[i]))
+        {
+            st->torn++;
+            continue;
+        }
+        st->frames++;
+        st->bad += ok ? 0u : 1u;
+    }
+    return n;
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The mean CPU time of one call into the library's Go side, in ns. */
+static double time_crossing(const bench_t *b)
+{
+    uint32_t stream = 0;
+    const uint64_t start = thread_cpu_ns();
+    for (uint64_t i = 0; i < b->crossing_calls; i++)
+    {
+        tp_consumer_get_stream_id(b->consumer, &stream);
+    }
+    return (double)(thread_cpu_ns() - start) / (double)b->crossing_calls;
+}
+
 static void *consume(void *arg)
 {
     bench_t *b = (bench_t *)arg;
@@ -163,13 +239,22 @@ static void *consume(void *arg)
     uint64_t countdown = b->clock_every;
     uint64_t first_ns = 0;
     uint64_t first_frames = 0;
+    uint64_t first_cpu = 0;
     bool started = false;
+    tp_polled_frame_t *batch = calloc(BATCH_CAPACITY, sizeof(tp_polled_frame_t));
+    if (batch == NULL)
+    {
+        snprintf(b->consumer_error, sizeof(b->consumer_error), "no memory for the batch");
+        atomic_store(&b->stop, true);
+        return NULL;
+    }
     for (;;)
     {
-        int n = tp_consumer_poll_frames(b->consumer, on_frame, st, FRAGMENT_LIMIT);
+        int n = b->batch ? poll_batch(b, batch) : tp_consumer_poll_frames(b->consumer, on_frame, st, FRAGMENT_LIMIT);
         if (n < 0)
         {
-            thread_fail(b->consumer_error, sizeof(b->consumer_error), "tp_consumer_poll_frames", (tp_err_t)n);
+            thread_fail(b->consumer_error, sizeof(b->consumer_error),
+                b->batch ? "tp_consumer_poll_batch" : "tp_consumer_poll_frames", (tp_err_t)n);
             break;
         }
         if (n > 0)
@@ -187,11 +272,15 @@ static void *consume(void *arg)
             started = true;
             first_ns = now;
             first_frames = st->frames;
+            first_cpu = thread_cpu_ns();
+            atomic_store(&b->window, 1);
         }
         if (now >= b->end_ns)
         {
             b->window_frames = st->frames - first_frames;
             b->window_ns = now - first_ns;
+            b->consumer_cpu_ns = thread_cpu_ns() - first_cpu;
+            atomic_store(&b->window, 2);
             break;
         }
         if (atomic_load(&b->stop))
@@ -200,20 +289,97 @@ static void *consume(void *arg)
         }
     }
     atomic_store(&b->stop, true);
+    free(batch);
+    b->crossing_ns = time_crossing(b);
     return NULL;
+}
+
+/* Publishes one frame through the API in use: 1 published, 0 dropped or refused as busy
+ * (counted in *busy; to be retried), -1 failed (the message in b->producer_error). With the
+ * batch API *claim stays open between calls (*open). */
+static int publish_one(bench_t *b, tp_slot_claim_t *claim, bool *open, uint64_t *busy)
+{
+    tp_err_t err = TP_OK;
+    if (!b->batch || !*open)
+    {
+        err = tp_producer_try_claim_slot_by_size(b->producer, b->payload_bytes, claim);
+        if (err == TP_ERR_BUSY)
+        {
+            (*busy)++;
+            return 0;
+        }
+        if (err != TP_OK)
+        {
+            thread_fail(b->producer_error, sizeof(b->producer_error), "tp_producer_try_claim_slot_by_size", err);
+            return -1;
+        }
+        *open = true;
+    }
+    memcpy(claim->ptr, b->src, b->payload_bytes);
+    store_le64(claim->ptr, claim->seq);
+    tp_err_t next = TP_ERR_BUSY;
+    if (b->batch)
+    {
+        err = tp_producer_commit_and_claim_next(
+            b->producer, claim, b->payload_bytes, &b->tensor, b->meta_version, b->payload_bytes, &next);
+        if (next != TP_OK && next != TP_ERR_BUSY)
+        {
+            thread_fail(b->producer_error, sizeof(b->producer_error), "tp_producer_commit_and_claim_next (claim)", next);
+            return -1;
+        }
+    }
+    else
+    {
+        err = tp_producer_commit_slot(b->producer, claim, b->payload_bytes, &b->tensor, b->meta_version);
+    }
+    *open = next == TP_OK;
+    if (err == TP_ERR_BUSY)
+    {
+        (*busy)++; /* dropped (no subscriber, back-pressure): counted in the producer's stats */
+        return 0;
+    }
+    if (err != TP_OK)
+    {
+        thread_fail(b->producer_error, sizeof(b->producer_error),
+            b->batch ? "tp_producer_commit_and_claim_next" : "tp_producer_commit_slot", err);
+        return -1;
+    }
+    return 1;
 }
 
 static void *produce(void *arg)
 {
     bench_t *b = (bench_t *)arg;
-    const uint64_t ahead = b->slots - 1;
+    /* With the batch API the next frame's slot is claimed as the last one is committed,
+     * one frame before the wait below would let it be: it counts as one ahead. */
+    const uint64_t ahead = b->slots - 1 - (b->batch ? 1u : 0u);
     uint64_t published = 0;
     uint64_t consumed = 0;
     uint64_t busy = 0;
     uint64_t waits = 0;
     bool waiting = false;
+    tp_slot_claim_t claim;
+    bool open = false;
+    int window = 0;
+    uint64_t first_cpu = 0;
+    uint64_t first_published = 0;
     while (!atomic_load(&b->stop))
     {
+        int w = atomic_load_explicit(&b->window, memory_order_relaxed);
+        if (w != window)
+        {
+            window = w;
+            if (w == 1)
+            {
+                first_cpu = thread_cpu_ns();
+                first_published = published;
+            }
+            else
+            {
+                b->producer_cpu_ns = thread_cpu_ns() - first_cpu;
+                b->producer_published = published - first_published;
+            }
+        }
         if (published - consumed > ahead)
         {
             consumed = atomic_load(&b->consumed);
@@ -225,40 +391,104 @@ static void *produce(void *arg)
             continue;
         }
         waiting = false;
-        tp_slot_claim_t claim;
-        tp_err_t err = tp_producer_try_claim_slot_by_size(b->producer, b->payload_bytes, &claim);
-        if (err == TP_ERR_BUSY)
+        int r = publish_one(b, &claim, &open, &busy);
+        if (r < 0)
         {
-            busy++;
-            continue;
-        }
-        if (err != TP_OK)
-        {
-            thread_fail(b->producer_error, sizeof(b->producer_error), "tp_producer_try_claim_slot_by_size", err);
             break;
         }
-        memcpy(claim.ptr, b->src, b->payload_bytes);
-        store_le64(claim.ptr, claim.seq);
-        err = tp_producer_commit_slot(b->producer, &claim, b->payload_bytes, &b->tensor, b->meta_version);
-        if (err == TP_OK)
-        {
-            published++;
-        }
-        else if (err == TP_ERR_BUSY)
-        {
-            busy++; /* dropped (no subscriber, back-pressure): counted in the producer's stats */
-        }
-        else
-        {
-            thread_fail(b->producer_error, sizeof(b->producer_error), "tp_producer_commit_slot", err);
-            break;
-        }
+        published += (uint64_t)r;
+    }
+    if (window == 1) /* the window closed as the loop ended */
+    {
+        b->producer_cpu_ns = thread_cpu_ns() - first_cpu;
+        b->producer_published = published - first_published;
+    }
+    if (open)
+    {
+        tp_producer_abort_slot(b->producer, &claim);
     }
     b->published = published;
     b->busy = busy;
     b->waits = waits;
     atomic_store(&b->stop, true);
     return NULL;
+}
+
+/* Each side alone on this thread, after the round, SOLO_BURSTS times: publish a burst of
+ * frames (at most half the ring, so none is overwritten), then take them. The CPU time per
+ * frame of each phase is that side's cost with nothing running beside it to contend for
+ * cache lines, and no scheduler in the figure. */
+#define SOLO_BURSTS 200
+#define SOLO_MAX_BURST 256u
+
+static bool solo(bench_t *b)
+{
+    const uint64_t burst = b->slots / 2 < SOLO_MAX_BURST ? b->slots / 2 : SOLO_MAX_BURST;
+    tp_polled_frame_t *batch = calloc(BATCH_CAPACITY, sizeof(tp_polled_frame_t));
+    if (batch == NULL)
+    {
+        fprintf(stderr, "no memory for the batch\n");
+        return false;
+    }
+    consumer_state_t *st = &b->cs;
+    tp_slot_claim_t claim;
+    bool open = false;
+    uint64_t busy = 0;
+    uint64_t produce_ns = 0;
+    uint64_t consume_ns = 0;
+    uint64_t frames = 0;
+    bool ok = true;
+    /* First take what the round left published: the bursts must not lap it. */
+    for (int empty = 0; empty < 1000;)
+    {
+        int n = b->batch ? poll_batch(b, batch) : tp_consumer_poll_frames(b->consumer, on_frame, st, FRAGMENT_LIMIT);
+        empty = n > 0 ? 0 : empty + 1;
+    }
+    for (int i = 0; ok && i < SOLO_BURSTS; i++)
+    {
+        const uint64_t t0 = thread_cpu_ns();
+        uint64_t done = 0;
+        for (uint64_t tries = 0; done < burst && tries < 1000000; tries++)
+        {
+            int r = publish_one(b, &claim, &open, &busy);
+            if (r < 0)
+            {
+                fprintf(stderr, "solo: %s\n", b->producer_error);
+                ok = false;
+                break;
+            }
+            done += (uint64_t)r;
+        }
+        const uint64_t t1 = thread_cpu_ns();
+        const uint64_t before = st->seen;
+        for (uint64_t idle = 0; ok && st->seen - before < done;)
+        {
+            int n = b->batch ? poll_batch(b, batch) : tp_consumer_poll_frames(b->consumer, on_frame, st, FRAGMENT_LIMIT);
+            if (n < 0 || ++idle > 10000000)
+            {
+                fprintf(stderr, "solo: %d of %llu frames taken (%d: %s)\n", (int)(st->seen - before),
+                    (unsigned long long)done, n, tp_errmsg());
+                ok = false;
+            }
+            idle = n > 0 ? 0 : idle;
+        }
+        const uint64_t t2 = thread_cpu_ns();
+        produce_ns += t1 - t0;
+        consume_ns += t2 - t1;
+        frames += done;
+    }
+    if (open)
+    {
+        tp_producer_abort_slot(b->producer, &claim);
+    }
+    free(batch);
+    b->busy += busy;
+    if (frames > 0)
+    {
+        b->solo_producer_ns = (double)produce_ns / (double)frames;
+        b->solo_consumer_ns = (double)consume_ns / (double)frames;
+    }
+    return ok;
 }
 
 /* The clock is read every this many polls: about every 64 KiB of payload, at least every poll. */
@@ -311,6 +541,8 @@ static bool run(const settings_t *s, bench_t *b)
     b->payload_bytes = (uint32_t)s->payload_bytes;
     b->slots = s->slots;
     b->clock_every = clock_every(s->payload_bytes);
+    b->batch = s->batch;
+    b->crossing_calls = s->crossing_calls;
     b->cs.consumer = b->consumer;
     b->cs.payload_bytes = b->payload_bytes;
     b->tensor.dtype = (uint8_t)shm_tensorpool_control_dtype_UINT8;
@@ -340,13 +572,19 @@ static bool run(const settings_t *s, bench_t *b)
     }
     pthread_join(producer_thread, NULL);
     pthread_join(consumer_thread, NULL);
-    free(src);
     if (b->producer_error[0] != '\0' || b->consumer_error[0] != '\0')
     {
         fprintf(stderr, "%s%s%s\n", b->producer_error, b->producer_error[0] != '\0' ? "; " : "", b->consumer_error);
+        free(src);
         return false;
     }
-
+    const bool solo_ok = solo(b); /* it copies from src too */
+    free(src);
+    b->src = NULL;
+    if (!solo_ok)
+    {
+        return false;
+    }
     tp_producer_stats_t ps;
     tp_consumer_stats_t cs;
     if ((err = tp_producer_get_stats(b->producer, &ps)) != TP_OK)
@@ -363,14 +601,18 @@ static bool run(const settings_t *s, bench_t *b)
         return false;
     }
     const double seconds = (double)b->window_ns / 1e9;
+    const double producer_cpu = b->producer_published > 0 ? (double)b->producer_cpu_ns / (double)b->producer_published : 0;
+    const double consumer_cpu = b->window_frames > 0 ? (double)b->consumer_cpu_ns / (double)b->window_frames : 0;
     const double rate = seconds > 0 ? (double)b->window_frames / seconds : 0;
     printf("{\"frames\":%llu,\"seconds\":%.9f,\"frames_per_sec\":%.3f,\"bytes_per_sec\":%.1f,"
            "\"bad\":%llu,\"torn\":%llu,\"drops_gap\":%llu,\"drops_late\":%llu,\"drops_invalid\":%llu,"
-           "\"producer_dropped\":%llu,\"published\":%llu,\"busy\":%llu,\"waits\":%llu}\n",
+           "\"producer_dropped\":%llu,\"published\":%llu,\"busy\":%llu,\"waits\":%llu,\"crossing_ns\":%.2f,"
+           "\"producer_cpu_ns\":%.2f,\"consumer_cpu_ns\":%.2f,\"solo_producer_ns\":%.2f,\"solo_consumer_ns\":%.2f}\n",
         (unsigned long long)b->window_frames, seconds, rate, rate * (double)s->payload_bytes,
         (unsigned long long)b->cs.bad, (unsigned long long)b->cs.torn, (unsigned long long)cs.drops_gap,
         (unsigned long long)cs.drops_late, (unsigned long long)cs.drops_invalid, (unsigned long long)ps.dropped,
-        (unsigned long long)b->published, (unsigned long long)b->busy, (unsigned long long)b->waits);
+        (unsigned long long)b->published, (unsigned long long)b->busy, (unsigned long long)b->waits, b->crossing_ns,
+        producer_cpu, consumer_cpu, b->solo_producer_ns, b->solo_consumer_ns);
     fflush(stdout);
     return true;
 }

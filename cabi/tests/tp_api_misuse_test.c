@@ -249,6 +249,9 @@ static void test_producer(void)
     EXPECT_ARG(tp_producer_try_claim_slot_by_size(NULL, 16, NULL));
     EXPECT_ARG(tp_producer_commit_slot(NULL, &claim, 16, &tensor, 0));
     EXPECT_ARG(tp_producer_commit_slot(NULL, NULL, 16, NULL, 0));
+    tp_err_t next = TP_OK;
+    EXPECT_ARG(tp_producer_commit_and_claim_next(NULL, &claim, 16, &tensor, 0, 16, &next));
+    EXPECT_ARG(tp_producer_commit_and_claim_next(NULL, NULL, 16, NULL, 0, 16, NULL));
     EXPECT_ARG(tp_producer_abort_slot(NULL, &claim));
     EXPECT_ARG(tp_producer_abort_slot(NULL, NULL));
     EXPECT_ARG(tp_producer_report_progress(NULL, &claim, 8));
@@ -315,6 +318,12 @@ static void test_consumer(void)
     EXPECT(handler_calls == 0);
     EXPECT(!tp_consumer_frame_is_valid(NULL, &view));
     EXPECT(!tp_consumer_frame_is_valid(NULL, NULL));
+    tp_polled_frame_t polled[2];
+    memset(polled, 0, sizeof(polled));
+    EXPECT_ARG(tp_consumer_poll_batch(NULL, polled, 2, 10));
+    EXPECT_ARG(tp_consumer_poll_batch(NULL, NULL, 0, 10));
+    EXPECT(!tp_polled_frame_is_valid(NULL));
+    EXPECT(!tp_polled_frame_is_valid(&polled[0])); /* no seqlock word */
     EXPECT(!tp_consumer_is_connected(NULL));
     tp_consumer_close(NULL);
 }
@@ -372,6 +381,8 @@ static void test_foreign_handles(void)
     EXPECT_ARG(tp_producer_poll((tp_producer_t *)ctx));
     EXPECT_ARG(tp_consumer_poll((tp_consumer_t *)ctx, 1));
     EXPECT(!tp_consumer_frame_is_valid((tp_consumer_t *)ctx, NULL));
+    tp_polled_frame_t polled;
+    EXPECT_ARG(tp_consumer_poll_batch((tp_consumer_t *)ctx, &polled, 1, 1));
     tp_client_close((tp_client_t *)ctx);
     tp_producer_close((tp_producer_t *)ctx);
     tp_consumer_close((tp_consumer_t *)ctx);

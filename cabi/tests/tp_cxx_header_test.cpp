@@ -22,6 +22,7 @@ static_assert(sizeof(tp_attach_response_t) == 18680, "tp_attach_response_t");
 static_assert(sizeof(tp_slot_claim_t) == 32, "tp_slot_claim_t");
 static_assert(sizeof(tp_tensor_header_t) == 76, "tp_tensor_header_t");
 static_assert(sizeof(tp_frame_view_t) == 128, "tp_frame_view_t");
+static_assert(sizeof(tp_polled_frame_t) == 136 && offsetof(tp_polled_frame_t, seq_commit_word) == 128, "tp_polled_frame_t");
 static_assert(offsetof(tp_frame_view_t, tensor) == 52, "tp_frame_view_t.tensor");
 static_assert(sizeof(tp_qos_producer_snapshot_t) == 32, "tp_qos_producer_snapshot_t");
 static_assert(sizeof(tp_qos_consumer_snapshot_t) == 48, "tp_qos_consumer_snapshot_t");
@@ -42,6 +43,15 @@ static_assert(std::is_same<decltype(&tp_consumer_poll_frames),
 static_assert(std::is_same<decltype(&tp_consumer_frame_is_valid),
                   bool (*)(const tp_consumer_t *, const tp_frame_view_t *)>::value,
     "tp_consumer_frame_is_valid");
+static_assert(std::is_same<decltype(&tp_consumer_poll_batch),
+                  int (*)(tp_consumer_t *, tp_polled_frame_t *, uint32_t, int)>::value,
+    "tp_consumer_poll_batch");
+static_assert(std::is_same<decltype(&tp_polled_frame_is_valid), bool (*)(const tp_polled_frame_t *)>::value,
+    "tp_polled_frame_is_valid");
+static_assert(std::is_same<decltype(&tp_producer_commit_and_claim_next),
+                  tp_err_t (*)(tp_producer_t *, tp_slot_claim_t *, uint32_t, const tp_tensor_header_t *, uint32_t,
+                      uint32_t, tp_err_t *)>::value,
+    "tp_producer_commit_and_claim_next");
 static_assert(std::is_same<decltype(&tp_errmsg), const char *(*)()>::value, "tp_errmsg");
 static_assert(std::is_same<decltype(&tp_context_set_consumer_progress), tp_err_t (*)(tp_context_t *, bool)>::value,
     "tp_context_set_consumer_progress");

@@ -146,8 +146,9 @@ static void on_a(void *clientd, const tp_frame_view_t *frame)
     tp_frame_view_t other = *frame;
     other.seq_commit += 2; /* the next sequence number: not the frame being handled */
     EXPECT(!tp_consumer_frame_is_valid(st->a, &other));
+    /* One fragment, or more when an epoch's end reads out its waiting descriptors. */
     int n = tp_consumer_poll_frames(st->b, on_b, st, 1);
-    EXPECT(n == 0 || n == 1);
+    EXPECT(n >= 0);
     /* Back in a's handler after b's: a is still refused, b is not. */
     expect_refused(st->a);
     EXPECT_OK(tp_consumer_poll(st->b, 1));
@@ -394,6 +395,7 @@ int main(void)
     /* QoS on a stream of this run's own, with a monitor subscribed, so that
      * tp_consumer_send_qos outside handlers has somewhere to send. */
     int32_t qos_stream = (int32_t)((s.control_stream_id >= 0 ? s.control_stream_id : 1000) + 100000);
+    uint32_t first_id = 0, second_id = 0;
     tp_err_t err = TP_OK;
     if ((err = tp_context_init(&ctx)) != TP_OK)
     {
@@ -417,11 +419,18 @@ int main(void)
     {
         failures += !tp_example_fail("tp_qos_monitor_init", err);
     }
-    /* The second client's consumers take driver client ids clear of the first's. */
-    else if ((err = tp_context_set_client_id(ctx, (uint32_t)getpid() + 4096u)) != TP_OK ||
-        (err = tp_client_connect(ctx, &st.other)) != TP_OK)
+    /* With the default client ids, the second client's consumers take ids clear of the
+     * first's: the driver would refuse a second lease of one id. */
+    else if ((err = tp_client_connect(ctx, &st.other)) != TP_OK)
     {
         failures += !tp_example_fail("second tp_client_connect", err);
+    }
+    else if ((err = tp_client_get_client_id(st.client, &first_id)) != TP_OK ||
+        (err = tp_client_get_client_id(st.other, &second_id)) != TP_OK || first_id == second_id)
+    {
+        fprintf(stderr, "FAIL: two clients of one process have client ids %u and %u (%d)\n",
+            (unsigned)first_id, (unsigned)second_id, (int)err);
+        failures++;
     }
     else if ((err = tp_attach_consumer(st.client, s.stream_id, &st.a)) != TP_OK ||
         (err = tp_attach_consumer(st.client, s.stream_id, &st.b)) != TP_OK ||

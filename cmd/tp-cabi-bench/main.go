@@ -12,9 +12,12 @@
 // After one warm-up round per side, rounds alternate Go, C, C, Go, ... so both sides
 // share the machine's conditions; the report gives medians, the median (min–max) of
 // the per-pair C/Go ratios and the per-frame cost C − Go in ns, which at 64 B is the
-// per-call overhead of the C ABI on the slower side of the pipeline.
+// per-call overhead of the C ABI on the slower side of the pipeline. Each C round also
+// times one call into the library's Go side (a crossing, see tp_bench_c.c), and the
+// report sets the 64 B overhead against the crossings the C API in use needs per frame:
+// one with --c-api batch (the default), two with --c-api callback.
 //
-// Usage: go run ./cmd/tp-cabi-bench [--sizes 64,640K] [--rounds 3] [--json] [-v]
+// Usage: go run ./cmd/tp-cabi-bench [--sizes 64,640K] [--rounds 3] [--c-api batch] [--json] [-v]
 package main
 
 import (
@@ -54,6 +57,7 @@ type options struct {
 	window   time.Duration
 	lib, bin string
 	aeronDir string
+	cAPI     string
 	json     bool
 	verbose  bool
 }
@@ -93,6 +97,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.lib, "lib", "", "a built libtensorpool.so to compile the C side against (default: build one from ./cabi)")
 	fs.StringVar(&o.bin, "bin", "", "a built tp_bench_c to run as the C side, instead of --lib (default: compile cabi/bench/tp_bench_c.c)")
 	fs.StringVar(&o.aeronDir, "aeron-dir", os.Getenv(mediadriver.EnvDir), "aeron.dir of a running media driver (default $"+mediadriver.EnvDir+"; empty: start an embedded one)")
+	fs.StringVar(&o.cAPI, "c-api", cAPIBatch, "the C side's calls: batch (one call into the library per frame) or callback (two)")
 	fs.BoolVar(&o.json, "json", false, "print JSON instead of tables")
 	fs.BoolVar(&o.verbose, "v", false, "print every round")
 	fs.Usage = func() {
@@ -116,6 +121,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if o.lib != "" && o.bin != "" {
 		return nil, errors.New("--lib and --bin: give one (a --bin finds its library through its own rpath)")
+	}
+	if _, ok := crossingsPerFrame[o.cAPI]; !ok {
+		return nil, fmt.Errorf("--c-api %q: want batch or callback", o.cAPI)
 	}
 	if o.window < time.Millisecond || o.warmup < 0 {
 		return nil, errors.New("--window must be at least 1ms and --warmup not negative")
@@ -142,7 +150,7 @@ type stream struct {
 func run(ctx context.Context, o *options, out io.Writer) error {
 	b := &bench{o: o, bin: o.bin, nextStream: controlStream + 1}
 	if b.bin == "" {
-		buildDir, err := os.MkdirTemp("", "tp-cabi-bench-")
+		buildDir, err := os.MkdirTemp("", tempPrefix())
 		if err != nil {
 			return err
 		}
@@ -163,7 +171,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	}
 	defer driver.Close()
 	b.aeronDir = driver.Dir()
-	if b.baseDir, err = os.MkdirTemp("/dev/shm", "tp-cabi-bench-"); err != nil {
+	if b.baseDir, err = os.MkdirTemp("/dev/shm", tempPrefix()); err != nil {
 		return err
 	}
 	defer os.RemoveAll(b.baseDir)
@@ -188,7 +196,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 
 	rep := report{GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 		EmbeddedDriver: driver.Embedded(), Rounds: o.rounds, WarmupS: o.warmup.Seconds(), WindowS: o.window.Seconds(),
-		FragmentLimit: fragmentLimit, Library: b.lib, Program: b.bin}
+		FragmentLimit: fragmentLimit, Library: b.lib, Program: b.bin, CAPI: o.cAPI, CrossingsPerFrame: crossingsPerFrame[o.cAPI]}
 	if !o.json {
 		printPreamble(out, &rep)
 	}
@@ -268,3 +276,7 @@ func moduleFile(parts ...string) (string, error) {
 	}
 	return filepath.Join(append([]string{root}, parts...)...), nil
 }
+
+// tempPrefix names this process's temporary directories, so a check for leftovers sees
+// only its own, not those of another run beside it.
+func tempPrefix() string { return fmt.Sprintf("tp-cabi-bench-%d-", os.Getpid()) }

@@ -9,17 +9,21 @@ import (
 )
 
 type report struct {
-	GoVersion      string       `json:"go_version"`
-	CPUs           int          `json:"cpus"`
-	GOMAXPROCS     int          `json:"gomaxprocs"`
-	EmbeddedDriver bool         `json:"embedded_driver"`
-	Rounds         int          `json:"rounds"` // measured rounds per side and size
-	WarmupS        float64      `json:"warmup_s"`
-	WindowS        float64      `json:"window_s"`
-	FragmentLimit  int          `json:"fragment_limit"`
-	Library        string       `json:"library,omitempty"` // "" with --bin
-	Program        string       `json:"program"`
-	Sizes          []sizeReport `json:"sizes"`
+	GoVersion      string  `json:"go_version"`
+	CPUs           int     `json:"cpus"`
+	GOMAXPROCS     int     `json:"gomaxprocs"`
+	EmbeddedDriver bool    `json:"embedded_driver"`
+	Rounds         int     `json:"rounds"` // measured rounds per side and size
+	WarmupS        float64 `json:"warmup_s"`
+	WindowS        float64 `json:"window_s"`
+	FragmentLimit  int     `json:"fragment_limit"`
+	Library        string  `json:"library,omitempty"` // "" with --bin
+	Program        string  `json:"program"`
+	// CAPI is the C side's calls (--c-api), CrossingsPerFrame the calls into the
+	// library's Go side they make per frame.
+	CAPI              string       `json:"c_api"`
+	CrossingsPerFrame int          `json:"crossings_per_frame"`
+	Sizes             []sizeReport `json:"sizes"`
 }
 
 type sizeReport struct {
@@ -38,6 +42,23 @@ type sizeReport struct {
 	RatioMin   float64 `json:"ratio_min"`
 	RatioMax   float64 `json:"ratio_max"`
 	OverheadNs float64 `json:"overhead_ns"`
+	// CrossingNs is the median over the measured C rounds of one crossing's CPU time.
+	CrossingNs float64 `json:"crossing_ns"`
+	// CPU time per frame (roundResult): medians of each side's producer and consumer, and
+	// the median of the paired differences C − Go of each.
+	GoProducerCPUNs     float64 `json:"go_producer_cpu_ns"`
+	CProducerCPUNs      float64 `json:"c_producer_cpu_ns"`
+	GoConsumerCPUNs     float64 `json:"go_consumer_cpu_ns"`
+	CConsumerCPUNs      float64 `json:"c_consumer_cpu_ns"`
+	ProducerCPUOverhead float64 `json:"producer_cpu_overhead_ns"`
+	ConsumerCPUOverhead float64 `json:"consumer_cpu_overhead_ns"`
+	// The same of each side alone (roundResult.SoloProducerNs, SoloConsumerNs).
+	GoSoloProducerNs     float64 `json:"go_solo_producer_ns"`
+	CSoloProducerNs      float64 `json:"c_solo_producer_ns"`
+	GoSoloConsumerNs     float64 `json:"go_solo_consumer_ns"`
+	CSoloConsumerNs      float64 `json:"c_solo_consumer_ns"`
+	SoloProducerOverhead float64 `json:"solo_producer_overhead_ns"`
+	SoloConsumerOverhead float64 `json:"solo_consumer_overhead_ns"`
 	// Totals over every round, warm-up included: each must be 0.
 	Bad   uint64 `json:"bad"`
 	Drops uint64 `json:"drops"`
@@ -51,13 +72,31 @@ func (s *sizeReport) add(r *roundResult) {
 
 // rates are the frames/s of side's measured rounds, in the order run.
 func (s *sizeReport) rates(side string) []float64 {
+	return s.measured(side, func(r *roundResult) float64 { return r.FramesPerSec })
+}
+
+// measured is a figure of side's measured rounds, in the order run.
+func (s *sizeReport) measured(side string, figure func(*roundResult) float64) []float64 {
 	var v []float64
-	for _, r := range s.Rounds {
-		if r.Measured && r.Side == side {
-			v = append(v, r.FramesPerSec)
+	for i := range s.Rounds {
+		if r := &s.Rounds[i]; r.Measured && r.Side == side {
+			v = append(v, figure(r))
 		}
 	}
 	return v
+}
+
+// pairedCPU returns the medians of Go's and C's CPU time per frame and of their paired
+// differences.
+func (s *sizeReport) pairedCPU(figure func(*roundResult) float64) (goNs, cNs, overhead float64) {
+	g, c := s.measured(sideGo, figure), s.measured(sideC, figure)
+	var diffs []float64
+	for i := range min(len(g), len(c)) {
+		if g[i] > 0 && c[i] > 0 {
+			diffs = append(diffs, c[i]-g[i])
+		}
+	}
+	return median(g), median(c), median(diffs)
 }
 
 func (s *sizeReport) summarise() {
@@ -71,6 +110,11 @@ func (s *sizeReport) summarise() {
 			overheads = append(overheads, nsPerFrame(c[i])-nsPerFrame(g[i]))
 		}
 	}
+	s.CrossingNs = median(s.measured(sideC, func(r *roundResult) float64 { return r.CrossingNs }))
+	s.GoProducerCPUNs, s.CProducerCPUNs, s.ProducerCPUOverhead = s.pairedCPU(func(r *roundResult) float64 { return r.ProducerCPUNs })
+	s.GoConsumerCPUNs, s.CConsumerCPUNs, s.ConsumerCPUOverhead = s.pairedCPU(func(r *roundResult) float64 { return r.ConsumerCPUNs })
+	s.GoSoloProducerNs, s.CSoloProducerNs, s.SoloProducerOverhead = s.pairedCPU(func(r *roundResult) float64 { return r.SoloProducerNs })
+	s.GoSoloConsumerNs, s.CSoloConsumerNs, s.SoloConsumerOverhead = s.pairedCPU(func(r *roundResult) float64 { return r.SoloConsumerNs })
 	if len(ratios) > 0 {
 		s.Ratio, s.RatioMin, s.RatioMax = median(ratios), slices.Min(ratios), slices.Max(ratios)
 		s.OverheadNs = median(overheads)
@@ -130,17 +174,17 @@ func printPreamble(out io.Writer, r *report) {
 		r.GoVersion, driver, r.GOMAXPROCS, r.CPUs, r.FragmentLimit)
 	fmt.Fprintf(out, "%d rounds per side and size after one warm-up round each (Go, C, C, Go, ...), %.1fs window after %.1fs warm-up\n",
 		r.Rounds, r.WindowS, r.WarmupS)
-	fmt.Fprintf(out, "library %s\n\n", lib)
-	fmt.Fprintf(out, "  %5s %7s %5s | %11s %11s | %5s %17s | %8s %8s %8s | %4s %5s\n",
+	fmt.Fprintf(out, "library %s; C API %s: %d call(s) into its Go side per frame\n\n", lib, r.CAPI, r.CrossingsPerFrame)
+	fmt.Fprintf(out, "  %5s %7s %5s | %11s %11s | %5s %17s | %8s %8s %8s | %10s | %4s %5s\n",
 		"size", "stride", "slots", "Go frames/s", "C frames/s", "C/Go", "paired (min–max)",
-		"Go ns", "C ns", "C−Go ns", "bad", "drops")
+		"Go ns", "C ns", "C−Go ns", "crossing", "bad", "drops")
 }
 
 func printRow(out io.Writer, s *sizeReport) {
-	fmt.Fprintf(out, "  %5s %7s %5d | %11.0f %11.0f | %5.3f %5.3f (%.3f–%.3f) | %8.1f %8.1f %8.1f | %4d %5d\n",
+	fmt.Fprintf(out, "  %5s %7s %5d | %11.0f %11.0f | %5.3f %5.3f (%.3f–%.3f) | %8.1f %8.1f %8.1f | %7.1f ns | %4d %5d\n",
 		sizeName(s.SizeBytes), sizeName(int(s.StrideBytes)), s.Slots, s.GoFramesPerSec, s.CFramesPerSec,
 		s.CFramesPerSec/s.GoFramesPerSec, s.Ratio, s.RatioMin, s.RatioMax,
-		s.GoNsPerFrame, s.CNsPerFrame, s.OverheadNs, s.Bad, s.Drops)
+		s.GoNsPerFrame, s.CNsPerFrame, s.OverheadNs, s.CrossingNs, s.Bad, s.Drops)
 }
 
 func printRound(out io.Writer, size int, r *roundResult) {
@@ -152,11 +196,18 @@ func printRound(out io.Writer, size int, r *roundResult) {
 	if r.Published > 0 {
 		waited = 100 * float64(r.Waits) / float64(r.Published)
 	}
-	fmt.Fprintf(out, "  %5s %-2s %-7s %11.0f frames/s (%d frames in %.3fs), published %d (%.0f%% waited for the consumer), busy %d, bad %d, drops %d\n",
+	fmt.Fprintf(out, "  %5s %-2s %-7s %11.0f frames/s (%d frames in %.3fs), published %d (%.0f%% waited for the consumer), busy %d, bad %d, drops %d",
 		sizeName(size), r.Side, kind, r.FramesPerSec, r.Frames, r.Seconds, r.Published, waited, r.Busy, r.Bad, r.drops())
+	fmt.Fprintf(out, ", CPU a frame: producer %.1f ns, consumer %.1f ns; solo %.1f, %.1f ns",
+		r.ProducerCPUNs, r.ConsumerCPUNs, r.SoloProducerNs, r.SoloConsumerNs)
+	if r.CrossingNs > 0 {
+		fmt.Fprintf(out, ", crossing %.1f ns", r.CrossingNs)
+	}
+	fmt.Fprintln(out)
 }
 
-// printTargets judges issue #6's target at 640 KiB and states the 64 B overhead.
+// printTargets judges issue #6's target at 640 KiB and issue #12's at 64 B: C's extra
+// cost per frame over Go no more than the crossings its API needs per frame.
 func printTargets(out io.Writer, r *report) {
 	header := "\ntargets (paired medians)\n"
 	for _, s := range r.Sizes {
@@ -166,16 +217,43 @@ func printTargets(out io.Writer, r *report) {
 		}
 		switch s.SizeBytes {
 		case 640 << 10:
-			verdict := "met"
-			if s.Ratio < 0.9 {
-				verdict = "MISSED"
+			fmt.Fprintf(out, "  C/Go frames/s at 640K                %7.3f  (target >= 0.90) %s\n", s.Ratio, verdict(s.Ratio >= 0.9))
+			cpu := 0.0
+			if s.CProducerCPUNs > 0 {
+				cpu = s.GoProducerCPUNs / s.CProducerCPUNs
 			}
-			fmt.Fprintf(out, "  C/Go frames/s at 640K                %7.3f  (target >= 0.90) %s\n", s.Ratio, verdict)
+			fmt.Fprintf(out, "  Go/C producer CPU a frame at 640K    %7.3f  (%.0f vs %.0f ns; the same target, in CPU time) %s\n",
+				cpu, s.GoProducerCPUNs, s.CProducerCPUNs, verdict(cpu >= 0.9))
+			solo := 0.0
+			if s.CSoloProducerNs > 0 {
+				solo = s.GoSoloProducerNs / s.CSoloProducerNs
+			}
+			fmt.Fprintf(out, "  Go/C solo producer CPU at 640K       %7.3f  (%.0f vs %.0f ns) %s\n",
+				solo, s.GoSoloProducerNs, s.CSoloProducerNs, verdict(solo >= 0.9))
 		case 64:
+			budget := float64(r.CrossingsPerFrame) * s.CrossingNs
 			fmt.Fprintf(out, "  C ABI per-frame overhead at 64 B     %7.1f ns (C − Go: %.1f vs %.1f ns a frame)\n",
 				s.OverheadNs, s.CNsPerFrame, s.GoNsPerFrame)
+			fmt.Fprintf(out, "  CPU a frame, producer C − Go         %7.1f ns (%.1f vs %.1f ns)\n",
+				s.ProducerCPUOverhead, s.CProducerCPUNs, s.GoProducerCPUNs)
+			fmt.Fprintf(out, "  CPU a frame, consumer C − Go         %7.1f ns (%.1f vs %.1f ns)\n",
+				s.ConsumerCPUOverhead, s.CConsumerCPUNs, s.GoConsumerCPUNs)
+			fmt.Fprintf(out, "  solo CPU a frame, producer C − Go    %7.1f ns (%.1f vs %.1f ns)\n",
+				s.SoloProducerOverhead, s.CSoloProducerNs, s.GoSoloProducerNs)
+			fmt.Fprintf(out, "  solo CPU a frame, consumer C − Go    %7.1f ns (%.1f vs %.1f ns)\n",
+				s.SoloConsumerOverhead, s.CSoloConsumerNs, s.GoSoloConsumerNs)
+			fmt.Fprintf(out, "  crossings it needs, %d × %.1f ns CPU %7.1f ns  (target: overhead <= that) wall %s, CPU %s, solo producer %s, solo consumer %s\n",
+				r.CrossingsPerFrame, s.CrossingNs, budget, verdict(s.OverheadNs <= budget), verdict(s.ProducerCPUOverhead <= budget),
+				verdict(s.SoloProducerOverhead <= budget), verdict(s.SoloConsumerOverhead <= budget))
 		}
 	}
+}
+
+func verdict(met bool) string {
+	if met {
+		return "met"
+	}
+	return "MISSED"
 }
 
 func sizeName(n int) string {

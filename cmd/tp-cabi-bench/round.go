@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/tp"
 )
@@ -23,9 +25,17 @@ import (
 const (
 	sideGo = "go"
 	sideC  = "c"
+	// The C APIs tp_bench_c.c drives (TP_BENCH_API).
+	cAPIBatch    = "batch"
+	cAPICallback = "callback"
 	// fragmentLimit is both sides' poll limit, as in tp-bench.
 	fragmentLimit = 256
 )
+
+// crossingsPerFrame are the calls into the library's Go side each C API makes per frame
+// on the busier side of the pipeline: commit-and-claim-next, or a batch poll for up to
+// fragmentLimit frames; claim and commit, or a callback and a re-check.
+var crossingsPerFrame = map[string]int{cAPIBatch: 1, cAPICallback: 2}
 
 // roundResult is one round of one side: the line tp_bench_c prints, or the same
 // figures from goRound.
@@ -51,6 +61,19 @@ type roundResult struct {
 	// slots - 1 behind: about Published when the consumer is the slower side, near 0
 	// when the producer is.
 	Waits uint64 `json:"waits"`
+	// CrossingNs is the mean CPU time of one call into the library's Go side, timed by
+	// the C side after its round (0 on the Go side).
+	CrossingNs float64 `json:"crossing_ns,omitempty"`
+	// The producer's CPU time per frame it published in the window, the consumer's per
+	// frame it took (CLOCK_THREAD_CPUTIME_ID, which a thread waiting for a core does not
+	// advance). The slower side's is its cost per frame; the faster side's includes its
+	// waiting (spinning) for the other.
+	ProducerCPUNs float64 `json:"producer_cpu_ns"`
+	ConsumerCPUNs float64 `json:"consumer_cpu_ns"`
+	// Each side alone on one thread after the round (solo): CPU time per frame of
+	// publishing bursts of frames, and of taking them.
+	SoloProducerNs float64 `json:"solo_producer_ns"`
+	SoloConsumerNs float64 `json:"solo_consumer_ns"`
 }
 
 func (r *roundResult) drops() uint64 {
@@ -75,6 +98,7 @@ func (b *bench) cRound(ctx context.Context, s stream, descriptorStream int32) (r
 		"TP_BENCH_SLOTS="+strconv.Itoa(int(s.slots)),
 		"TP_BENCH_WARMUP_MS="+strconv.FormatInt(b.o.warmup.Milliseconds(), 10),
 		"TP_BENCH_WINDOW_MS="+strconv.FormatInt(b.o.window.Milliseconds(), 10),
+		"TP_BENCH_API="+b.o.cAPI,
 		"TP_TIMEOUT_MS="+strconv.FormatInt(setupTimeout.Milliseconds(), 10))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -108,31 +132,37 @@ type pad [64]byte
 // goBench is the Go round's shared state, laid out like tp_bench_c.c's bench_t.
 type goBench struct {
 	// Read-only while the goroutines run.
-	producer      *tp.Producer
-	consumer      *tp.Consumer
-	src           []byte
-	size          int
-	slots         uint64
-	clockEvery    int
-	startNs       int64
-	endNs         int64
-	shape         tp.Shape
-	_             pad
-	consumed      atomic.Uint64 // seen, stored by the consumer after each poll
-	_             pad
-	stop          atomic.Bool
-	_             pad
-	seen          uint64 // frames handed to the handler
-	frames        uint64 // of those, intact (Frame.Valid after reading)
-	bad           uint64 // intact frames whose length or seq stamp was wrong
-	torn          uint64 // frames overwritten while being read
-	windowFrames  uint64
-	windowNs      int64
-	_             pad
-	published     uint64
-	busy          uint64
-	waits         uint64
-	producerError error
+	producer       *tp.Producer
+	consumer       *tp.Consumer
+	src            []byte
+	size           int
+	slots          uint64
+	clockEvery     int
+	startNs        int64
+	endNs          int64
+	shape          tp.Shape
+	_              pad
+	consumed       atomic.Uint64 // seen, stored by the consumer after each poll
+	_              pad
+	stop           atomic.Bool
+	window         atomic.Int32 // 0 before the window, 1 in it, 2 after: set by the consumer
+	_              pad
+	seen           uint64 // frames handed to the handler
+	frames         uint64 // of those, intact (Frame.Valid after reading)
+	bad            uint64 // intact frames whose length or seq stamp was wrong
+	torn           uint64 // frames overwritten while being read
+	windowFrames   uint64
+	windowNs       int64
+	consumerCPUNs  int64
+	_              pad
+	published      uint64
+	busy           uint64
+	waits          uint64
+	producerCPUNs  int64
+	producerFrames uint64 // published in the window
+	producerError  error
+	soloProducerNs float64
+	soloConsumerNs float64
 }
 
 // goRound does what tp_bench_c does, in this process through package tp: its own
@@ -182,6 +212,11 @@ func (b *bench) goRound(ctx context.Context, s stream, descriptorStream int32) (
 	if g.producerError != nil {
 		return r, g.producerError
 	}
+	soloErr := make(chan error, 1)
+	go func() { soloErr <- g.solo() }()
+	if err := <-soloErr; err != nil {
+		return r, err
+	}
 	ps, cst := p.Stats(), cs.Stats()
 	if ps.LeaseLosses+cst.LeaseLosses > 0 {
 		return r, errors.New("a lease was lost during the round")
@@ -189,10 +224,17 @@ func (b *bench) goRound(ctx context.Context, s stream, descriptorStream int32) (
 	seconds := float64(g.windowNs) / 1e9
 	r = roundResult{Frames: g.windowFrames, Seconds: seconds, Bad: g.bad, Torn: g.torn,
 		DropsGap: cst.DropsGap, DropsLate: cst.DropsLate, DropsInvalid: cst.DropsInvalid,
-		ProducerDropped: ps.Dropped, Published: g.published, Busy: g.busy, Waits: g.waits}
+		ProducerDropped: ps.Dropped, Published: g.published, Busy: g.busy, Waits: g.waits,
+		SoloProducerNs: g.soloProducerNs, SoloConsumerNs: g.soloConsumerNs}
 	if seconds > 0 {
 		r.FramesPerSec = float64(g.windowFrames) / seconds
 		r.BytesPerSec = r.FramesPerSec * float64(s.size)
+	}
+	if g.producerFrames > 0 {
+		r.ProducerCPUNs = float64(g.producerCPUNs) / float64(g.producerFrames)
+	}
+	if g.windowFrames > 0 {
+		r.ConsumerCPUNs = float64(g.consumerCPUNs) / float64(g.windowFrames)
 	}
 	return r, nil
 }
@@ -219,7 +261,7 @@ func (g *goBench) consume() {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	countdown := g.clockEvery
-	var firstNs int64
+	var firstNs, firstCPU int64
 	var firstFrames uint64
 	started := false
 	for {
@@ -232,10 +274,12 @@ func (g *goBench) consume() {
 		countdown = g.clockEvery
 		now := clock.Now().Nanos()
 		if !started && now >= g.startNs {
-			started, firstNs, firstFrames = true, now, g.frames
+			started, firstNs, firstFrames, firstCPU = true, now, g.frames, threadCPUNs()
+			g.window.Store(1)
 		}
 		if now >= g.endNs {
-			g.windowFrames, g.windowNs = g.frames-firstFrames, now-firstNs
+			g.windowFrames, g.windowNs, g.consumerCPUNs = g.frames-firstFrames, now-firstNs, threadCPUNs()-firstCPU
+			g.window.Store(2)
 			break
 		}
 		if g.stop.Load() {
@@ -251,8 +295,21 @@ func (g *goBench) produce() {
 	ahead := g.slots - 1
 	var published, consumed, busy, waits uint64
 	waiting := false
+	var window int32
+	var firstCPU int64
+	var firstPublished uint64
+	mark := func(w int32) { // the window opened (1) or closed (2)
+		if window = w; w == 1 {
+			firstCPU, firstPublished = threadCPUNs(), published
+		} else {
+			g.producerCPUNs, g.producerFrames = threadCPUNs()-firstCPU, published-firstPublished
+		}
+	}
 loop:
 	for !g.stop.Load() {
+		if w := g.window.Load(); w != window {
+			mark(w)
+		}
 		if published-consumed > ahead {
 			consumed = g.consumed.Load()
 			if !waiting && published-consumed > ahead {
@@ -262,30 +319,104 @@ loop:
 			continue
 		}
 		waiting = false
-		c, err := g.producer.Claim(g.size)
-		if err != nil {
-			if retryable(err) {
-				busy++
-				continue
-			}
-			g.producerError = fmt.Errorf("claim: %w", err)
+		ok, err := g.publishOne()
+		switch {
+		case err != nil:
+			g.producerError = err
 			break loop
-		}
-		p := c.Payload()
-		copy(p, g.src)
-		binary.LittleEndian.PutUint64(p, c.Seq())
-		switch err := c.Commit(g.shape); {
-		case err == nil:
+		case ok:
 			published++
-		case retryable(err):
-			busy++ // dropped: counted in the producer's stats
 		default:
-			g.producerError = fmt.Errorf("commit: %w", err)
-			break loop
+			busy++ // refused or dropped: counted in the producer's stats
 		}
+	}
+	if window == 1 { // the window closed as the loop ended
+		mark(2)
 	}
 	g.published, g.busy, g.waits = published, busy, waits
 	g.stop.Store(true)
+}
+
+// soloBursts and soloMaxBurst are tp_bench_c.c's SOLO_BURSTS and SOLO_MAX_BURST.
+const (
+	soloBursts   = 200
+	soloMaxBurst = 256
+)
+
+// solo is tp_bench_c.c's solo: each side alone on one thread, after the round.
+func (g *goBench) solo() error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	burst := min(g.slots/2, soloMaxBurst)
+	var produceNs, consumeNs int64
+	var frames uint64
+	for empty := 0; empty < 1000; { // first take what the round left published
+		if g.consumer.Poll(fragmentLimit) > 0 {
+			empty = 0
+		} else {
+			empty++
+		}
+	}
+	for range soloBursts {
+		t0 := threadCPUNs()
+		var done uint64
+		for tries := 0; done < burst && tries < 1000000; tries++ {
+			published, err := g.publishOne()
+			if err != nil {
+				return fmt.Errorf("solo: %w", err)
+			}
+			if published {
+				done++
+			}
+		}
+		t1 := threadCPUNs()
+		before := g.seen
+		for idle := 0; g.seen-before < done; {
+			if g.consumer.Poll(fragmentLimit) > 0 {
+				idle = 0
+			} else if idle++; idle > 10000000 {
+				return fmt.Errorf("solo: %d of %d frames taken", g.seen-before, done)
+			}
+		}
+		t2 := threadCPUNs()
+		produceNs, consumeNs, frames = produceNs+t1-t0, consumeNs+t2-t1, frames+done
+	}
+	if frames > 0 {
+		g.soloProducerNs, g.soloConsumerNs = float64(produceNs)/float64(frames), float64(consumeNs)/float64(frames)
+	}
+	return nil
+}
+
+// threadCPUNs is the calling thread's CPU time (the goroutine is locked to it).
+func threadCPUNs() int64 {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts) != nil {
+		return 0
+	}
+	return ts.Nano()
+}
+
+// publishOne claims, fills and commits one frame: false without an error when the claim
+// was refused or the frame dropped for a reason to retry.
+func (g *goBench) publishOne() (bool, error) {
+	c, err := g.producer.Claim(g.size)
+	if err != nil {
+		if retryable(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("claim: %w", err)
+	}
+	p := c.Payload()
+	copy(p, g.src)
+	binary.LittleEndian.PutUint64(p, c.Seq())
+	switch err := c.Commit(g.shape); {
+	case err == nil:
+		return true, nil
+	case retryable(err):
+		return false, nil
+	default:
+		return false, fmt.Errorf("commit: %w", err)
+	}
 }
 
 // retryable errors are the ones the C ABI reports as TP_ERR_BUSY.

@@ -21,7 +21,7 @@ func TestCheckExample(t *testing.T) {
 		exampleConfig + ": valid\n",
 		"  instance_id                 driver-01\n",
 		"  control                     aeron:ipc?term-length=4m stream 1000\n",
-		"  announce                    aeron:ipc?term-length=4m stream 1001\n",
+		"  announce                    aeron:ipc?term-length=4m stream 1000\n",
 		"  qos                         aeron:ipc?term-length=4m stream 1200\n",
 		"  stream_id_range             20000-29999\n",
 		"  base_dir           /dev/shm/tensorpool (",
@@ -45,7 +45,7 @@ func TestCheckExample(t *testing.T) {
 	var report checkReport
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &report))
 	require.True(t, report.Valid)
-	require.Equal(t, endpoint{"aeron:ipc?term-length=4m", 1001}, report.Driver.Announce)
+	require.Equal(t, endpoint{"aeron:ipc?term-length=4m", 1000}, report.Driver.Announce)
 	require.Equal(t, &[2]int64{32000, 32999}, report.Driver.ControlStreamIDRange)
 	require.Equal(t, []string{"/dev/shm/tensorpool"}, report.Shm.AllowedBaseDirs)
 	require.Equal(t, "camera", report.Policies.DefaultProfile)
@@ -177,7 +177,7 @@ func TestCheckShowsTheDiscoveryProvider(t *testing.T) {
 	var report checkReport
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &report))
 	require.NotNil(t, report.Discovery)
-	require.Equal(t, endpoint{"aeron:ipc?term-length=4m", 1001}, report.Discovery.Announces)
+	require.Equal(t, endpoint{"aeron:ipc?term-length=4m", 1000}, report.Discovery.Announces)
 	require.Equal(t, &endpoint{"aeron:ipc?term-length=4m", 1300}, report.Discovery.Metadata)
 
 	r = tp(t, "check", "--json", exampleConfig)

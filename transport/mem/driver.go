@@ -5,7 +5,9 @@
 // production one; only the driver's duties (matching, the publisher limit, term cleaning)
 // are done here, inline.
 //
-// Publications and subscriptions match by exact channel string and stream id. The
+// Publications and subscriptions match by channel string and stream id, the channel's
+// tether, rejoin and untethered-* parameters left out (they set how a subscriber holds
+// back a publication, not which stream it is; nothing here is held back by them). The
 // concurrent publications of a (channel, stream) share one session, an exclusive one has
 // its own; every subscription gets one image per session, joining at the session's
 // current position, and sees every message from there on. Messages above the MTU are
@@ -94,6 +96,26 @@ func NewDriver(cfg Config) *Driver {
 	return &Driver{cfg: cfg, streams: make(map[streamKey]*stream), nextSessionID: 1}
 }
 
+// matchedPart is the part of a channel that selects its stream: the channel without its
+// tether, rejoin and untethered-* parameters.
+func matchedPart(channel string) string {
+	media, params, ok := strings.Cut(channel, "?")
+	if !ok {
+		return channel
+	}
+	var kept []string
+	for _, p := range strings.Split(params, "|") {
+		key, _, _ := strings.Cut(p, "=")
+		if key != "tether" && key != "rejoin" && !strings.HasPrefix(key, "untethered-") {
+			kept = append(kept, p)
+		}
+	}
+	if len(kept) == 0 {
+		return media
+	}
+	return media + "?" + strings.Join(kept, "|")
+}
+
 func checkChannel(channel string) error {
 	if !strings.HasPrefix(channel, "aeron:ipc") && !strings.HasPrefix(channel, "aeron:udp") {
 		return fmt.Errorf("%w: %q is neither aeron:ipc nor aeron:udp", ErrInvalidChannel, channel)
@@ -102,7 +124,7 @@ func checkChannel(channel string) error {
 }
 
 func (d *Driver) streamLocked(channel string, streamID int32) *stream {
-	key := streamKey{channel, streamID}
+	key := streamKey{matchedPart(channel), streamID}
 	s := d.streams[key]
 	if s == nil {
 		s = &stream{key: key}

@@ -155,10 +155,11 @@ func TestClientsOfOneDriverShareStreams(t *testing.T) {
 	defer b.Close()
 	sub, _ := waitAnswered(t, a.AddSubscription("aeron:ipc", 5))
 	other, _ := waitAnswered(t, a.AddSubscription("aeron:ipc?alias=x", 5))
-	pub, _ := waitAnswered(t, b.AddPublication("aeron:ipc", 5))
+	untethered, _ := waitAnswered(t, a.AddSubscription("aeron:ipc?tether=false|rejoin=true", 5))
+	pub, _ := waitAnswered(t, b.AddPublication("aeron:ipc?untethered-window-limit-timeout=2s", 5))
 	elsewhere, _ := waitAnswered(t, b.AddPublication("aeron:ipc", 6))
-	if !pub.IsConnected() || elsewhere.IsConnected() || other.IsConnected() {
-		t.Fatal("streams matched on something other than exact channel and stream id")
+	if !pub.IsConnected() || elsewhere.IsConnected() || other.IsConnected() || !untethered.IsConnected() {
+		t.Fatal("streams matched on something other than channel (tether, rejoin and untethered-* aside) and stream id")
 	}
 	if r := pub.Offer([]byte("across clients")); r <= 0 {
 		t.Fatalf("offer: %s", transport.ResultName(r))

@@ -1,0 +1,75 @@
+package faults
+
+import (
+	"syscall"
+
+	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
+	"testing"
+	"time"
+)
+
+// maxGap is the longest time between two frames a consumer read in [from, to).
+func maxGap(frames []frameSeen, from, to time.Time) time.Duration {
+	var gap time.Duration
+	last := from
+	for _, f := range frames {
+		if f.at.Before(from) || !f.at.Before(to) {
+			continue
+		}
+		gap = max(gap, f.at.Sub(last))
+		last = f.at
+	}
+	return max(gap, to.Sub(last))
+}
+
+// Issue 13.3: one consumer process is paused (SIGSTOP) for 8 s, more than twenty times
+// its lease, while the producer publishes (on a media driver of its own with Aeron's default
+// 10 s client liveness timeout, past which the paused client would be dead). The other consumer keeps receiving: its descriptor subscription
+// and the paused one's are untethered, so the paused one cannot hold the producer back
+// past the untethered window limit timeout, and its lease expires (the driver revokes
+// it). Continued, it reattaches and reads again.
+func TestFault_PausedConsumerDoesNotStopTheOthers(t *testing.T) {
+	s := newSetupOn(t, drivertest.Start(t, map[string]string{"aeron.client.liveness.timeout": "10s"}).Dir())
+	s.startDriver(t)
+	healthy := s.startChild(t, "consumer", nil)
+	paused := s.startChild(t, "consumer", nil)
+	producer := s.startChild(t, "producer", nil)
+	healthy.until("100 frames", func(f []frameSeen) bool { return len(f) >= 100 })
+	paused.until("100 frames", func(f []frameSeen) bool { return len(f) >= 100 })
+
+	paused.signal(syscall.SIGSTOP)
+	stopped := time.Now()
+	time.Sleep(8 * time.Second)
+	paused.signal(syscall.SIGCONT)
+	continued := time.Now()
+	gap := maxGap(healthy.seen(), stopped, continued)
+	during := 0
+	for _, f := range healthy.seen() {
+		if f.at.After(stopped) && f.at.Before(continued) {
+			during++
+		}
+	}
+	before := len(paused.seen())
+	paused.until("frames again after SIGCONT", func(f []frameSeen) bool { return len(f) >= before+100 })
+	resumed := paused.seen()[before].at
+
+	pstats := producer.finish()
+	hstats := healthy.finish()
+	sstats := paused.finish()
+	lastPart := 0
+	for _, f := range healthy.seen() {
+		if f.at.After(continued.Add(-2*time.Second)) && f.at.Before(continued) {
+			lastPart++
+		}
+	}
+	if gap > 5*time.Second || lastPart == 0 {
+		t.Fatalf("the healthy consumer received nothing for %v while the other was paused (%d frames in %v, %d in its last 2 s)",
+			gap, during, continued.Sub(stopped), lastPart)
+	}
+	if hstats["lease_losses"] != 0 {
+		t.Fatalf("the healthy consumer lost its lease %d times", hstats["lease_losses"])
+	}
+	t.Logf("paused consumer: the healthy one read %d frames in the %v pause, longest gap %v; producer sent %d; "+
+		"the paused one lost %d leases and read again %v after SIGCONT",
+		during, continued.Sub(stopped), gap, pstats["sent"], sstats["lease_losses"], resumed.Sub(continued))
+}
