@@ -188,6 +188,8 @@ type dataRig struct {
 	offers int
 	// refused counts frames the producer did not publish.
 	refused int
+	// onFrame, when set, sees every frame the consumer receives before it is checked.
+	onFrame func(*tpc.Frame)
 }
 
 func newDataRig(t *testing.T, s system, dest uint32) *dataRig {
@@ -201,7 +203,12 @@ func newDataRig(t *testing.T, s system, dest uint32) *dataRig {
 	require.NoError(t, err)
 	t.Cleanup(func() { p.Close() })
 	r := &dataRig{t: t, c: c, p: p, check: &checker{t: t, sizes: map[uint64]int{}}, buf: make([]byte, dataMaxFrame)}
-	r.cs, err = c.NewConsumer(ctx, dest, r.check.frame)
+	r.cs, err = c.NewConsumer(ctx, dest, func(f *tpc.Frame) {
+		if r.onFrame != nil {
+			r.onFrame(f)
+		}
+		r.check.frame(f)
+	})
 	require.NoError(t, err)
 	t.Cleanup(func() { r.cs.Close() })
 	return r
@@ -258,15 +265,20 @@ func (r *dataRig) run(d, period time.Duration, size int, until func() bool) {
 func (r *dataRig) runWindowed(d time.Duration, size int, window uint64) {
 	deadline := time.Now().Add(d)
 	progress := time.Now()
+	// The loop backs off while it waits, leaving the cores to the processes it measures.
+	idle := agent.NewBackoff()
 	for last := r.check.last; time.Now().Before(deadline); {
+		work := 0
 		if r.next-1-r.check.last < window || time.Since(progress) > 50*time.Millisecond {
 			r.offer(size)
 			progress = time.Now()
+			work++
 		}
-		r.cs.Poll(64)
+		work += r.cs.Poll(64)
 		if r.check.last != last {
 			last, progress = r.check.last, time.Now()
 		}
+		idle.Idle(work)
 	}
 }
 
