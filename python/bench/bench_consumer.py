@@ -1,6 +1,6 @@
 """The Python consumer against the C consumer, in one command (BENCHMARKS.md).
 
-    python python/bench/bench_consumer.py [--sizes 64,640K] [--rounds 5] [--json]
+    python python/bench/bench_consumer.py [--sizes 64,640K] [--rounds 5] [--json] [--baseline DIR]
     make bench-python BENCH_ARGS="--rounds 5"
 
 One tp-driver (with the Java media driver it starts) in a directory of its own under
@@ -8,8 +8,10 @@ One tp-driver (with the Java media driver it starts) in a directory of its own u
 tp_bench_peer.c (claim, copy, seq stamp, commit, busy-spinning, never more than slots - 1
 frames ahead of what the consumer has seen) and one consumer: the C one of
 tp_bench_peer.c (tp_consumer_poll_frames, fragment limit 256), or this package's,
-iterating (`consumer.frames(idle=0)`, one descriptor a poll) or with poll(handler), both
-busy-spinning as the C consumer does. Each
+iterating (`consumer.frames(idle=0)`) or with poll(handler), both busy-spinning as the C
+consumer does; with --baseline DIR also the same two of the tensorpool package found in
+DIR (py-iter@base, py-poll@base: e.g. another version, for before and after in one
+command). Each
 consumer reads the frame's seq stamp from its payload, checks valid() and counts the
 intact frames between its first and last clock reads in the window. Rounds alternate
 sides after a warm-up round each; figures are medians.
@@ -44,6 +46,7 @@ ROOT = Path(os.environ.get("TENSORPOOL_SOURCE_DIR") or Path(__file__).resolve().
 HERE = Path(__file__).resolve().parent
 CONTROL_BYTES = 192
 SIDES = ("c", "py-iter", "py-poll")
+BASE_SIDES = ("py-iter@base", "py-poll@base")
 
 
 def parse_size(text: str) -> int:
@@ -111,7 +114,7 @@ def consume_python(args) -> None:
         stats = consumer.stats()
     seconds = (last_ns - first_ns) / 1e9
     n = last_frames - first_frames
-    print(json.dumps({"frames": n, "seconds": seconds, "frames_per_sec": n / seconds if seconds else 0.0,
+    print(json.dumps({"package": str(Path(tensorpool.__file__).parent), "frames": n, "seconds": seconds, "frames_per_sec": n / seconds if seconds else 0.0,
                       "bad": bad, "torn": torn, "drops_late": stats["drops_late"], "drops_gap": stats["drops_gap"]}))
 
 
@@ -191,7 +194,9 @@ class Bench:
             cmd = [peer]
             env["TP_BENCH_ROLE"] = "consumer"
         else:
-            cmd = [sys.executable, __file__, "--consume", side, "--aeron-dir", str(self.aeron_dir),
+            if side in BASE_SIDES:
+                env["PYTHONPATH"] = os.pathsep.join(filter(None, (self.args.baseline, env.get("PYTHONPATH"))))
+            cmd = [sys.executable, __file__, "--consume", side.removesuffix("@base"), "--aeron-dir", str(self.aeron_dir),
                    "--stream", str(stream), "--size", str(size), "--control", str(control),
                    "--warmup-ms", str(self.args.warmup_ms), "--window-ms", str(self.args.window_ms),
                    "--idle", str(self.args.idle)]
@@ -207,37 +212,40 @@ class Bench:
             raise RuntimeError(f"{side} round at {size} B failed:\nconsumer: {consumer.stderr}\nproducer: {perr}")
         r = json.loads(consumer.stdout.strip().splitlines()[-1])
         r.update(json.loads(pout.strip().splitlines()[-1]))
+        if side in BASE_SIDES and not r["package"].startswith(str(Path(self.args.baseline).resolve())):
+            raise RuntimeError(f"{side}: loaded the package in {r['package']}, not the baseline's")
         r["side"] = side
         return r
 
 
 def run(args) -> int:
     sizes = [parse_size(s) for s in args.sizes.split(",")]
+    sides = SIDES + (BASE_SIDES if args.baseline else ())
     bench = Bench(args)
-    report = {"load_before": os.getloadavg(), "cpus": os.cpu_count(), "rounds": args.rounds,
+    report = {"baseline": args.baseline, "load_before": os.getloadavg(), "cpus": os.cpu_count(), "rounds": args.rounds,
               "warmup_ms": args.warmup_ms, "window_ms": args.window_ms, "python": sys.version.split()[0],
               "numpy": np.__version__, "sizes": []}
     try:
-        bench.setup(sizes, (args.rounds + 1) * len(SIDES))
+        bench.setup(sizes, (args.rounds + 1) * len(sides))
         for size in sizes:
-            results: dict[str, list[dict]] = {s: [] for s in SIDES}
-            for side in SIDES:
+            results: dict[str, list[dict]] = {s: [] for s in sides}
+            for side in sides:
                 bench.round(side, size)  # warm-up
             for i in range(args.rounds):
-                order = SIDES if i % 2 == 0 else tuple(reversed(SIDES))
+                order = sides if i % 2 == 0 else tuple(reversed(sides))
                 for side in order:
                     r = bench.round(side, size)
                     results[side].append(r)
                     if args.verbose:
                         print(f"{size} B {side}: {r['frames_per_sec']:,.0f} frames/s", file=sys.stderr)
             row = {"size": size}
-            for side in SIDES:
+            for side in sides:
                 rates = [r["frames_per_sec"] for r in results[side]]
                 row[side] = {"frames_per_sec": statistics.median(rates), "min": min(rates), "max": max(rates),
                              "ns_per_frame": 1e9 / statistics.median(rates),
                              "bad": sum(r["bad"] for r in results[side]),
                              "torn": sum(r["torn"] for r in results[side])}
-            for side in SIDES[1:]:
+            for side in sides[1:]:
                 row[side]["ratio_to_c"] = row[side]["frames_per_sec"] / row["c"]["frames_per_sec"]
                 row[side]["overhead_ns"] = row[side]["ns_per_frame"] - row["c"]["ns_per_frame"]
             report["sizes"].append(row)
@@ -252,13 +260,13 @@ def run(args) -> int:
         print("| size | side | frames/s | ns/frame | x C | overhead/frame | bad | torn |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- |")
         for row in report["sizes"]:
-            for side in SIDES:
+            for side in sides:
                 s = row[side]
                 ratio = f"{s['ratio_to_c']:.3f}" if side != "c" else "1"
                 over = f"{s['overhead_ns']:+,.0f} ns" if side != "c" else "-"
                 print(f"| {row['size']} B | {side} | {s['frames_per_sec']:,.0f} ({s['min']:,.0f}-{s['max']:,.0f}) | "
                       f"{s['ns_per_frame']:,.0f} | {ratio} | {over} | {s['bad']} | {s['torn']} |")
-    bad = sum(row[s]["bad"] for row in report["sizes"] for s in SIDES)
+    bad = sum(row[s]["bad"] for row in report["sizes"] for s in sides)
     return 1 if bad else 0
 
 
@@ -271,6 +279,8 @@ def main() -> int:
     p.add_argument("--idle", type=float, default=0.0,
                    help="py-iter: frames(idle=) seconds, the longest sleep between empty polls (default 0: busy-spin, as the C consumer)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--baseline", metavar="DIR",
+                   help="also run the Python consumers with the tensorpool package found in DIR (put first on PYTHONPATH)")
     p.add_argument("-v", "--verbose", action="store_true", help="every round on stderr")
     # The consumer round of this package's, in a child process:
     p.add_argument("--consume", choices=SIDES[1:], dest="side", help=argparse.SUPPRESS)

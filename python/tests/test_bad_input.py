@@ -9,7 +9,8 @@ import pytest
 
 import tensorpool
 from conftest import POOLS
-from helpers import connected_pair
+from tensorpool import POLL_LIMIT
+from helpers import connected_pair, wait_for
 
 
 def test_wrong_dtypes_are_refused(client, stream_id):
@@ -82,9 +83,24 @@ def test_bad_arguments(driver, client, stream_id):
         tensorpool.Client(driver.aeron_dir, attach_timeout=0)
     with pytest.raises(tensorpool.ArgumentError):
         tensorpool.Client(driver.aeron_dir, control_stream_id=2**31)
+    for version in ("2.0", "1", ""):
+        with pytest.raises(tensorpool.ArgumentError) as err:
+            tensorpool.Client(driver.aeron_dir, wire_version=version)
+        assert err.value.code == -1 and err.value.message
+    with pytest.raises(tensorpool.ArgumentError):
+        tensorpool.Client(driver.aeron_dir, wire_version=1.2)
     consumer = client.consumer(stream_id)
     with pytest.raises(tensorpool.ArgumentError):
         consumer.poll(limit=0)
+    with pytest.raises(tensorpool.ArgumentError):
+        next(consumer.frames(limit=POLL_LIMIT + 1))
+    producer = client.producer(stream_id)
+    wait_for(lambda: producer.is_connected, what="the producer's publications")
+    for bad in (-1, 2**64, "7"):
+        with pytest.raises(tensorpool.ArgumentError):
+            producer.offer(np.zeros(4, np.uint8), trace_id=bad)
+        with producer.claim(4) as claim, pytest.raises(tensorpool.ArgumentError):
+            claim.commit(trace_id=bad)
 
 
 def test_no_media_driver_raises(tmp_path):
@@ -114,3 +130,39 @@ def test_handler_exceptions_propagate_after_the_poll(client, stream_id):
         while time.monotonic() < deadline:
             consumer.poll(handler)
     assert len(calls) == 1  # the rest of that poll's frames skip the handler
+
+
+def test_polling_from_inside_the_handler_is_refused(client, stream_id):
+    producer, consumer = connected_pair(client, stream_id)
+    for _ in range(3):
+        producer.offer(np.zeros(4, np.uint8))
+    got = []
+
+    def handler(frame):
+        with pytest.raises(tensorpool.BusyError):
+            consumer.poll()  # would overwrite the frames being handed out
+        with pytest.raises(tensorpool.BusyError):
+            next(consumer.frames())
+        assert frame.valid()
+        got.append(frame.seq)
+
+    deadline = time.monotonic() + 10
+    while len(got) < 3 and time.monotonic() < deadline:
+        consumer.poll(handler)
+    assert len(got) == 3
+
+
+def test_closing_the_consumer_inside_the_handler_ends_the_poll(client, stream_id):
+    producer, consumer = connected_pair(client, stream_id)
+    for _ in range(3):
+        producer.offer(np.zeros(4, np.uint8))
+    seen = []
+
+    def handler(frame):
+        seen.append(frame)
+        consumer.close()
+
+    deadline = time.monotonic() + 10
+    while not seen and time.monotonic() < deadline:
+        consumer.poll(handler)
+    assert len(seen) == 1 and not seen[0].valid()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -99,8 +101,6 @@ def test_iteration_and_poll_deliver_every_frame_in_order(client, stream_id):
 
 
 def test_frame_metadata(client, stream_id):
-    import time
-
     producer, consumer = connected_pair(client, stream_id)
     before = time.monotonic_ns()
     producer.offer(np.zeros(4, np.uint8))
@@ -160,3 +160,111 @@ def test_two_clients_one_stream(driver, stream_id):
         producer, consumer = connected_pair(pc, stream_id, consumer_client=cc)
         producer.offer(np.ones((2, 2), np.uint16))
         assert take(consumer, 1)[0].tolist() == [[1, 1], [1, 1]]
+
+
+def batched(producer, count: int, trace_ids=None, attempts: int = 5):
+    """Offers count frames, then waits for their descriptors to arrive together, longer
+    each attempt: yields after each round, for the caller to poll them in one batch and
+    stop once it had them so."""
+    for attempt in range(attempts):
+        for i in range(count):
+            assert producer.offer(np.zeros(4, np.uint8), trace_id=None if trace_ids is None else trace_ids[i])
+        time.sleep(0.05 * 2**attempt)
+        yield
+
+
+def test_every_frame_of_a_batch_stays_valid_until_the_next_poll(client, stream_id):
+    producer, consumer = connected_pair(client, stream_id)
+    for i in range(10):
+        assert producer.offer(np.full(16, i, np.uint8))
+    kept = []
+    wait_for(lambda: consumer.poll(kept.append) >= 0 and len(kept) == 10, what="10 frames")
+    assert [int(f.seq) for f in kept] == sorted({int(f.seq) for f in kept})
+    last_poll = [f for f in kept if f._generation == consumer._generation]
+    assert last_poll, "the last poll delivered a frame"
+    for f in last_poll:  # all of the last poll's, not only its newest
+        assert f.valid() and f.array[0] == f.array[-1]
+    consumer.poll()
+    for f in kept:
+        assert not f.valid()
+        with pytest.raises(tensorpool.StaleFrameError):
+            f.array
+
+
+def test_an_iterated_frame_is_stale_once_the_iterator_polls_again(client, stream_id):
+    producer, consumer = connected_pair(client, stream_id)
+    producer.offer(np.arange(8, dtype=np.uint8))
+    frames = consumer.frames(timeout=5.0)
+    first = next(frames)
+    assert first.valid() and first.array[7] == 7
+    producer.offer(np.arange(8, dtype=np.uint8))
+    second = next(frames)  # the iterator polled again for it
+    assert second.valid() and not first.valid()
+    with pytest.raises(tensorpool.StaleFrameError):
+        first.copy()
+    consumer.poll()  # a poll beside the iterator makes its frames stale, and the iterator says so
+    assert not second.valid()
+
+    def iterate_polling_beside():
+        frames = consumer.frames(timeout=1.0)
+        next(frames)
+        consumer.poll()
+        for _ in frames:
+            pass
+
+    # Two frames in one of the iterator's polls: polling beside it in the middle of them
+    # raises at the next.
+    with pytest.raises(tensorpool.StaleFrameError):
+        for _ in batched(producer, 2):
+            iterate_polling_beside()
+
+
+def test_trace_ids_travel_with_wire_1_2(driver, stream_id):
+    with driver.client(wire_version="1.2") as pc, driver.client() as cc:
+        producer, consumer = connected_pair(pc, stream_id, consumer_client=cc)
+        assert producer.offer(np.zeros(4, np.uint8), trace_id=0xABCDEF0123)
+        got = []
+        wait_for(lambda: consumer.poll(lambda f: got.append(f.trace_id)) > 0, what="a frame")
+        assert got == [0xABCDEF0123]
+        with producer.claim(4) as slot:
+            slot.array[:] = 1
+        with producer.claim(4) as slot:
+            slot.array[:] = 2
+            slot.commit(trace_id=77)
+        assert producer.offer(np.zeros(4, np.uint8))  # no trace id
+        traces = []
+        for frame in consumer.frames(timeout=5.0, limit=1):  # every frame the newest of its poll
+            traces.append((int(frame.array[0]), frame.trace_id))
+            if len(traces) == 3:
+                break
+        assert traces == [(1, 0), (2, 77), (0, 0)]
+        batch = []
+        for _ in batched(producer, 2, trace_ids=(5, 6)):
+            batch.clear()
+            consumer.poll(batch.append)
+            if len(batch) == 2:
+                break
+            consumer.poll()  # the other one
+        assert len(batch) == 2
+        assert batch[-1].trace_id == 6  # the newest frame of the poll
+        with pytest.raises(tensorpool.ArgumentError):
+            batch[0].trace_id  # the library keeps only the newest's
+
+
+def test_wire_1_1_drops_trace_ids(client, stream_id):
+    producer, consumer = connected_pair(client, stream_id)
+    assert producer.offer(np.zeros(4, np.uint8), trace_id=99)
+
+    def check(frame):
+        assert frame.trace_id == 0
+
+    take(consumer, 1, check=check)
+
+
+def test_clients_of_one_process_get_distinct_ids(driver, stream_id):
+    with driver.client() as a, driver.client() as b:
+        assert a.client_id != b.client_id
+        ca, cb = a.consumer(stream_id), b.consumer(stream_id)
+        assert ca.consumer_id != cb.consumer_id
+    with driver.client(client_id=4242) as c:
+        assert c.client_id == 4242

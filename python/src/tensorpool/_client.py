@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 import time
@@ -12,19 +11,19 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from . import _dtypes
-from ._native import ArgumentError, StaleFrameError, TornFrameError, check, error, ffi, lib
+from ._native import ArgumentError, BusyError, StaleFrameError, TornFrameError, check, error, ffi, lib
 
 _ROW = lib.shm_tensorpool_control_majorOrder_ROW
 _COLUMN = lib.shm_tensorpool_control_majorOrder_COLUMN
 _PROGRESS_NONE = lib.shm_tensorpool_control_progressUnit_NONE
 _MAX_DIMS = len(ffi.new("tp_tensor_header_t *").dims)
-_VIEW_SIZE = ffi.sizeof("tp_frame_view_t")
 _BUSY = lib.TP_ERR_BUSY
 _LEASE_LOST = lib.TP_ERR_PROTOCOL
 _SPIN_POLLS = 64  # empty polls before an iterating consumer starts to back off
 
-# Frames one poll takes from the library at most: its fragment limit (a frame is at
-# least one fragment, its descriptor), as in the C examples.
+# Frames one poll takes from the library at most: the capacity of each consumer's
+# tp_polled_frame_t array and the largest fragment limit (a frame is at least one
+# fragment, its descriptor), as in the C examples.
 POLL_LIMIT = 256
 
 
@@ -41,10 +40,13 @@ class Client:
     channel aeron:ipc stream 1000; descriptors on the same channel, stream 1100.
 
     client_id is the driver client id of the first producer or consumer; each one
-    after takes the next. By default every Client of the process gets 64 ids of its
-    own, numbered from the process id (the C library's default, the process id alone, would
-    give two Clients of one process the same ids, and the driver grants one lease per
-    id).
+    after takes the next. By default the library draws every client's, producer's and
+    consumer's id from a sequence of the process (the process id in the upper bits), so
+    two Clients of one process never share one.
+
+    wire_version is the wire spec version the client's producers and attach requests
+    speak: "1.1" (the library's default) or "1.2", whose producers carry trace ids
+    (Producer.offer(trace_id=...)). Consumers read either.
 
     Connecting waits up to attach_timeout (seconds; default 5) for the media driver,
     and each producer or consumer as long for the SHM driver's grant.
@@ -61,6 +63,7 @@ class Client:
         descriptor_channel: str | None = None,
         descriptor_stream_id: int | None = None,
         client_id: int | None = None,
+        wire_version: str | None = None,
         attach_timeout: float | None = None,
         allowed_base_dirs: list[str | os.PathLike] | None = None,
     ):
@@ -80,7 +83,12 @@ class Client:
                 check(lib.tp_context_set_descriptor_channel(ctx, descriptor_channel.encode()))
             if descriptor_stream_id is not None:
                 check(lib.tp_context_set_descriptor_stream_id(ctx, _int32("descriptor_stream_id", descriptor_stream_id)))
-            check(lib.tp_context_set_client_id(ctx, _next_client_base() if client_id is None else _uint32("client_id", client_id)))
+            if client_id is not None:
+                check(lib.tp_context_set_client_id(ctx, _uint32("client_id", client_id)))
+            if wire_version is not None:
+                if not isinstance(wire_version, str):
+                    raise ArgumentError(lib.TP_ERR_ARG, f"wire_version={wire_version!r}: want \"1.1\" or \"1.2\"")
+                check(lib.tp_context_set_wire_version(ctx, wire_version.encode()))
             if attach_timeout is not None:
                 check(lib.tp_context_set_attach_timeout_ns(ctx, _seconds_to_ns("attach_timeout", attach_timeout)))
             for d in allowed_base_dirs or ():
@@ -140,19 +148,15 @@ class Client:
             self.close()
 
 
-_client_bases = itertools.count()
-
-
-def _next_client_base() -> int:
-    """Driver client ids for the next Client: 64 of its own, the process id above them,
-    as Go's tp numbers the clients of a process."""
-    base = (((os.getpid() & 0x3FFFFF) << 10) + 64 * next(_client_bases) + 1) & 0xFFFFFFFF
-    return base or 1
-
-
 def _uint32(name: str, value: int) -> int:
     if not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
         raise ArgumentError(lib.TP_ERR_ARG, f"{name}={value!r}: want an integer from 0 to 4294967295")
+    return value
+
+
+def _uint64(name: str, value: int) -> int:
+    if not isinstance(value, int) or not 0 <= value < 2**64:
+        raise ArgumentError(lib.TP_ERR_ARG, f"{name}={value!r}: want an integer from 0 to 2**64-1")
     return value
 
 
@@ -215,19 +219,26 @@ class Producer:
             t = self._tensor = _Tensor(shape, dtype)
         return t
 
-    def offer(self, array, *, meta_version: int | None = None) -> bool:
+    def offer(self, array, *, meta_version: int | None = None, trace_id: int | None = None) -> bool:
         """Copies array (any NumPy-convertible value of a supported dtype, made
         C-contiguous first if it is not) into the smallest pool that holds it and
         publishes it. True when published, False when dropped (no consumer,
-        back-pressure); errors raise."""
+        back-pressure); errors raise.
+
+        trace_id (a 64-bit TraceLink id; 0: none) goes with the frame when the client
+        speaks wire "1.2" (Client(wire_version="1.2")); wire "1.1" drops it."""
         a = np.asarray(array)
         if not a.flags.c_contiguous:
             a = np.ascontiguousarray(a)
         t = self._tensor_for(a.shape, a.dtype)
         payload = ffi.from_buffer("uint8_t[]", a, require_writable=False) if a.nbytes else ffi.NULL
-        code = lib.tp_producer_offer_frame(
-            self._handle, payload, t.nbytes, t.header, self.meta_version if meta_version is None else meta_version
-        )
+        meta = self.meta_version if meta_version is None else meta_version
+        if trace_id is None:
+            code = lib.tp_producer_offer_frame(self._handle, payload, t.nbytes, t.header, meta)
+        else:
+            code = lib.tp_producer_offer_frame_traced(
+                self._handle, payload, t.nbytes, t.header, meta, _uint64("trace_id", trace_id)
+            )
         if code == 0:
             return True
         if code == _BUSY:
@@ -328,11 +339,13 @@ class Claim:
         if not self._open:
             raise ArgumentError(lib.TP_ERR_ARG, f"claim of frame {self.seq} is already committed, aborted or closed")
 
-    def commit(self, *, meta_version: int | None = None) -> bool:
+    def commit(self, *, meta_version: int | None = None, trace_id: int | None = None) -> bool:
         """Publishes the frame: True when published, False when dropped (no consumer,
-        back-pressure: the claim is closed either way)."""
+        back-pressure: the claim is closed either way). trace_id as for Producer.offer."""
         self._ensure_open()
         p = self._producer
+        if trace_id is not None:
+            check(lib.tp_producer_set_claim_trace_id(p._handle, self._claim, _uint64("trace_id", trace_id)))
         self._close_view()
         code = lib.tp_producer_commit_slot(
             p._handle, self._claim, self._tensor.nbytes, self._tensor.header,
@@ -369,10 +382,12 @@ class Consumer:
         for frame in consumer.frames(timeout=1.0):    # ends after 1 s without one
         consumer.poll(handler)                        # handler(frame) for each frame
 
-    Each Frame is a zero-copy view of the producer's shared memory, read in place. It
-    lives until the consumer polls again: iterating polls for the next frame when the
-    loop asks for it, poll() before calling the handlers. Use frame.copy() for data
-    kept longer. A consumer is for one thread at a time.
+    Each Frame is a zero-copy view of the producer's shared memory, read in place. A poll
+    takes up to its limit of frames from the library in one call (tp_consumer_poll_batch)
+    and hands them out in order: poll() to its handler before it returns, iterating one
+    by one, polling again once the loop asks for the frame after the last. Every frame
+    lives until the consumer polls again; use frame.copy() for data kept longer. A
+    consumer is for one thread at a time.
     """
 
     def __init__(self, client: Client, handle, stream_id: int):
@@ -383,104 +398,89 @@ class Consumer:
         self.attached = True
         # Bumped by every poll and by close: frames of an older generation are stale.
         self._generation = 0
-        # The views of the frames the running poll delivered, copied from the library's
-        # (which holds each only during its handler call).
-        self._views = ffi.new("tp_frame_view_t[]", POLL_LIMIT)
+        self._handling = False  # poll() is calling its handler
+        # The library writes each poll's frames into this array, reused by every poll: a
+        # Frame points at its entry, which the next poll overwrites (hence the generation).
+        self._batch = ffi.new("tp_polled_frame_t[]", POLL_LIMIT)
+        # Each entry and its view as pointers, made once rather than per frame.
+        self._entries = [(self._batch + i, ffi.addressof(self._batch[i], "view")) for i in range(POLL_LIMIT)]
         self._stats = ffi.new("tp_consumer_stats_t *")
+        self._trace = ffi.new("uint64_t *")
         self._layouts: dict = {}  # tensor header bytes and payload length -> _Layout
-        self._frames: list[Frame] = []
-        self._handler: Callable[[Frame], object] | None = None
-        self._handler_error: BaseException | None = None
-        frames = self._frames
 
-        def on_frame(_clientd, view):
-            # Runs inside tp_consumer_poll_frames, which holds the consumer's lock: the
-            # mapping cannot change, and the frame's seqlock can be re-checked (tc.current).
-            try:
-                i = len(frames)
-                if i < POLL_LIMIT:
-                    copy = self._views + i
-                else:
-                    copy = ffi.new("tp_frame_view_t *")
-                ffi.memmove(copy, view, _VIEW_SIZE)
-                frame = Frame(self, copy)
-                frames.append(frame)
-                handler = self._handler
-                if handler is not None:
-                    if self._handler_error is None:
-                        handler(frame)
-                elif i > 0:
-                    # More than one frame from a one-descriptor poll: the producer has gone
-                    # and the poll reads what it left, then unmaps. Both these frames are
-                    # taken out of shared memory now, while they still can be.
-                    if i == 1:
-                        frames[0]._detach()
-                    frame._detach()
-            except BaseException as err:  # noqa: BLE001 - re-raised once the poll returns
-                if self._handler_error is None:
-                    self._handler_error = err
-
-        self._on_frame = ffi.callback("void(void *, const tp_frame_view_t *)", on_frame)
-
-    def _poll(self, limit: int, handler: Callable[[Frame], object] | None) -> list[Frame]:
-        """One tp_consumer_poll_frames; returns the frames it delivered."""
+    def _poll(self, limit: int) -> int:
+        """One tp_consumer_poll_batch into the consumer's array; returns how many frames
+        it wrote there."""
+        if self._handling:
+            # It would overwrite the frames the handler is being given.
+            raise BusyError(lib.TP_ERR_BUSY, f"consumer of stream {self._stream}: polled from inside its own handler")
         if self._closed and self._client.closed:
             # Closed with its client, the handle still names the consumer, which the
             # library reports as not attached: say what happened instead.
             raise ArgumentError(lib.TP_ERR_ARG, f"consumer of stream {self._stream}: its client is closed")
         self._generation += 1
-        self._frames.clear()
-        self._handler, self._handler_error = handler, None
-        try:
-            n = lib.tp_consumer_poll_frames(self._handle, self._on_frame, ffi.NULL, limit)
-        finally:
-            self._handler = None
-        if self._handler_error is not None:
-            err, self._handler_error = self._handler_error, None
-            raise err
+        n = lib.tp_consumer_poll_batch(self._handle, self._batch, POLL_LIMIT, limit)
+        if n >= 0:
+            self.attached = True
+            return n
         if n == _LEASE_LOST:
             # The library attaches again by itself (a restarted producer or driver): no
             # frames until it has (Go's tp.Consumer.Poll says the same with 0).
             self.attached = False
-        elif n < 0:
-            raise error(n)
-        else:
-            self.attached = True
-        return self._frames
+            return 0
+        raise error(n)
 
     def poll(self, handler: Callable[[Frame], object] | None = None, limit: int = POLL_LIMIT) -> int:
-        """Reads up to limit frame descriptors and calls handler(frame) for each frame
-        that arrived intact, in order, while the poll runs; returns how many. Never
-        blocks. An exception from the handler skips the handler for the rest of the
-        poll's frames and is raised when the poll returns.
+        """Reads up to limit frame descriptors in one call into the library, then calls
+        handler(frame) for each frame that arrived intact, in order; returns how many
+        arrived. Never blocks. An exception from the handler propagates at once: the
+        poll's later frames are not handed out. Polling this consumer from its own
+        handler raises BusyError.
 
         While the consumer holds no lease (the producer or the driver went away, and the
         library is attaching again by itself) polls deliver nothing and attached is
         False; other failures raise."""
         if not 1 <= limit <= POLL_LIMIT:
             raise ArgumentError(lib.TP_ERR_ARG, f"limit={limit!r}: want 1 to {POLL_LIMIT}")
-        return len(self._poll(limit, handler or _ignore))
+        n = self._poll(limit)
+        if handler is None or n == 0:
+            return n
+        gen = self._generation
+        entries = self._entries
+        self._handling = True
+        try:
+            for i in range(n):
+                if self._generation != gen:
+                    break  # closed by the handler: the frames' memory is gone
+                polled, view = entries[i]
+                handler(Frame(self, polled, view))
+        finally:
+            self._handling = False
+        return n
 
-    def frames(self, timeout: float | None = None, idle: float = 0.001) -> Iterator[Frame]:
-        """Yields frames as they arrive, polling for each one when the loop asks for
-        it. With timeout, ends once none has arrived for that long (seconds).
+    def frames(self, timeout: float | None = None, idle: float = 0.001, limit: int = POLL_LIMIT) -> Iterator[Frame]:
+        """Yields frames as they arrive, polling (up to limit descriptors a poll) when
+        the loop asks for a frame and the last poll's are all given out. With timeout,
+        ends once none has arrived for that long (seconds).
 
         While none arrives it backs off: it polls again at once a few dozen times, then
         yields the CPU, then sleeps, longer each time up to idle seconds. idle=0 never
         sleeps: the lowest latency, for a core of its own."""
+        if not 1 <= limit <= POLL_LIMIT:
+            raise ArgumentError(lib.TP_ERR_ARG, f"limit={limit!r}: want 1 to {POLL_LIMIT}")
         last = time.monotonic()
         empty = 0
         read = -1
+        entries = self._entries
         while True:
-            # One descriptor a poll: the frame it yields is then the consumer's newest,
-            # the one the library can re-check after the poll (tp_consumer_frame_is_valid).
-            frames = self._poll(1, None)
-            if frames:
+            n = self._poll(limit)
+            if n:
                 gen = self._generation
-                for f in list(frames):
+                for i in range(n):
                     if self._generation != gen:
-                        raise StaleFrameError(lib.TP_ERR_ARG, "the consumer was polled while iterating over it")
-                    yield f
+                        raise StaleFrameError(lib.TP_ERR_ARG, "the consumer was polled or closed while iterating over it")
+                    polled, view = entries[i]
+                    yield Frame(self, polled, view)
                 empty = 0
                 if timeout is not None:
                     last = time.monotonic()
@@ -558,10 +558,6 @@ class Consumer:
         self.close()
 
 
-def _ignore(_frame) -> None:
-    pass
-
-
 class Frame:
     """One frame, as a zero-copy view of the producer's shared memory.
 
@@ -581,31 +577,18 @@ class Frame:
     unmapped memory ends the process with SIGSEGV). Keep copy() instead.
     """
 
-    __slots__ = (
-        "_consumer", "_generation", "_view", "_array", "_detached", "seq", "timestamp_ns", "meta_version", "__weakref__",
-    )
+    __slots__ = ("_consumer", "_generation", "_polled", "_view", "_array", "seq", "timestamp_ns", "meta_version",
+                 "__weakref__")
 
-    def __init__(self, consumer: Consumer, view):
+    def __init__(self, consumer: Consumer, polled, view):
         self._consumer = consumer
         self._generation = consumer._generation
-        self._view = view
+        self._polled = polled  # the tp_polled_frame_t entry of the consumer's array
+        self._view = view  # its view
         self._array = None
-        self._detached = False
         self.seq = view.seq_commit >> 1
         self.timestamp_ns = view.timestamp_ns
         self.meta_version = view.meta_version
-
-    def _detach(self) -> None:
-        """Copies the payload out of shared memory (inside the poll, which is about to
-        unmap it): the frame then reads its own copy, or nothing if it was torn."""
-        self._detached = True
-        if not lib.tp_consumer_frame_is_valid(self._consumer._handle, self._view):
-            self._array = _TORN
-            return
-        a = np.array(self._make_array())
-        self._array = a if lib.tp_consumer_frame_is_valid(self._consumer._handle, self._view) else _TORN
-        if self._array is a:
-            a.flags.writeable = False
 
     def _check_live(self) -> None:
         if self._generation != self._consumer._generation:
@@ -619,10 +602,19 @@ class Frame:
         """True while nothing has overwritten the frame's slot since it was read (the
         seqlock re-check) and its consumer has not polled again: ask after reading."""
         if self._generation != self._consumer._generation:
-            return False
-        if self._detached:
-            return self._array is not _TORN
-        return bool(lib.tp_consumer_frame_is_valid(self._consumer._handle, self._view))
+            return False  # the entry holds another frame now, its word may be unmapped
+        return bool(lib.tp_polled_frame_is_valid(self._polled))
+
+    @property
+    def trace_id(self) -> int:
+        """The frame's TraceLink trace id: 0 for none (always 0 from a producer speaking
+        wire "1.1"). The library keeps it for the newest frame a poll delivered only;
+        for an earlier frame of the same poll this raises ArgumentError. Poll with
+        limit=1 (poll(handler, limit=1), frames(limit=1)) for every frame's."""
+        self._check_live()
+        c = self._consumer
+        check(lib.tp_consumer_frame_trace_id(c._handle, self._view, c._trace))
+        return c._trace[0]
 
     @property
     def nbytes(self) -> int:
@@ -670,11 +662,9 @@ class Frame:
         self._check_live()
         a = self._array
         if a is None:
-            if not lib.tp_consumer_frame_is_valid(self._consumer._handle, self._view):
+            if not lib.tp_polled_frame_is_valid(self._polled):
                 raise TornFrameError(lib.TP_ERR_TIMEOUT, f"frame {self.seq} was overwritten before it was read")
             a = self._array = self._make_array()
-        elif a is _TORN:
-            raise TornFrameError(lib.TP_ERR_TIMEOUT, f"frame {self.seq} was overwritten before it was read")
         return a
 
     @property
@@ -701,11 +691,8 @@ class Frame:
         return f"<tensorpool.Frame seq={self.seq} shape={self.shape} dtype={self.dtype} timestamp_ns={self.timestamp_ns}>"
 
 
-# A detached frame that was torn before its copy was made.
-_TORN = np.empty(0)
-
 _TENSOR_OFFSET = ffi.offsetof("tp_frame_view_t", "tensor")
-assert _TENSOR_OFFSET + ffi.sizeof("tp_tensor_header_t") == _VIEW_SIZE, "the tensor header must close tp_frame_view_t"
+assert _TENSOR_OFFSET + ffi.sizeof("tp_tensor_header_t") == ffi.sizeof("tp_frame_view_t"), "the tensor header must close tp_frame_view_t"
 _MAX_LAYOUTS = 64
 
 
