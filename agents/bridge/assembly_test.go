@@ -577,21 +577,26 @@ func TestAnnounceWithoutPoolsIsIgnored(t *testing.T) {
 // reference's division by zero), a zero-length frame is one chunk carrying the header,
 // and a frame needing more than 65535 chunks is refused.
 func TestBridgeSpec_5_2_ChunkPlan(t *testing.T) {
-	limits, err := SenderChunkLimits(1200, 1408-32)
-	if err != nil {
-		t.Fatal(err)
+	for _, v := range []wire.Version{wire.V1_1, wire.V1_2} {
+		limits, err := SenderChunkLimits(1200, 1408-32, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if limits.Rest != 1200 || limits.First != uint32(1408-32-ChunkOverhead(v)-HeaderBytes) {
+			t.Fatalf("v%v: limits %+v (overhead %d)", v, limits, ChunkOverhead(v))
+		}
+		if limits, _ := SenderChunkLimits(65535, 1408-32, v); limits.Rest != uint32(1408-32-ChunkOverhead(v)) {
+			t.Fatalf("v%v: the publication's frame caps the chunk: %+v", v, limits)
+		}
+		if _, err := SenderChunkLimits(1200, ChunkOverhead(v)+HeaderBytes, v); err == nil {
+			t.Fatalf("v%v: a frame without room for a payload byte was accepted", v)
+		}
+		if _, err := SenderChunkLimits(0, 1376, v); err == nil {
+			t.Fatalf("v%v: a zero chunk size was accepted", v)
+		}
 	}
-	if limits.Rest != 1200 || limits.First != uint32(1408-32-ChunkOverhead()-HeaderBytes) {
-		t.Fatalf("limits %+v (overhead %d)", limits, ChunkOverhead())
-	}
-	if limits, _ := SenderChunkLimits(65535, 1408-32); limits.Rest != uint32(1408-32-ChunkOverhead()) {
-		t.Fatalf("the publication's frame caps the chunk: %+v", limits)
-	}
-	if _, err := SenderChunkLimits(1200, ChunkOverhead()+HeaderBytes); err == nil {
-		t.Fatal("a frame without room for a payload byte was accepted")
-	}
-	if _, err := SenderChunkLimits(0, 1376); err == nil {
-		t.Fatal("a zero chunk size was accepted")
+	if ChunkOverhead(wire.V1_2)-ChunkOverhead(wire.V1_1) != 12 {
+		t.Fatalf("v1.2 adds traceId and payloadCrc32c (12 bytes): overheads %d, %d", ChunkOverhead(wire.V1_1), ChunkOverhead(wire.V1_2))
 	}
 	for _, tc := range []struct {
 		length, count uint32
