@@ -38,8 +38,12 @@ func (cs *Consumer) Attached() bool {
 
 // Status is Attached and Err together, for a loop that checks both after each Poll:
 // whether the consumer is attached, and the last control-path problem, cleared. It takes
-// no lock while there is no problem to report.
+// no lock while there is no problem to report. Once the Client has a terminal error
+// (ErrAeronLost) the consumer is not attached and every call reports it.
 func (cs *Consumer) Status() (attached bool, err error) {
+	if err := cs.client.Err(); err != nil {
+		return false, err
+	}
 	attached = !cs.closed.Load() && cs.role.Live()
 	if !cs.role.ErrPending() {
 		return attached, nil

@@ -183,11 +183,21 @@ func (s *sender) DoWork(now clock.Mono) int {
 	for i := range n {
 		src := s.sources[(s.next+i)%n]
 		for range framesPerCycle {
-			if !src.inflight && src.agent.Poll(1) == 0 {
-				break
+			if !src.inflight {
+				if src.agent.Poll(1) == 0 {
+					break
+				}
+				work++
 			}
-			work++
-			if src.inflight && !src.pump() {
+			if !src.inflight {
+				continue
+			}
+			sent, more := src.pump()
+			// Only chunks committed are work: a cycle that met back pressure alone lets
+			// the idle strategy back off, leaving the core to the media driver, which
+			// is what relieves it.
+			work += sent
+			if !more {
 				break // back pressure: the frame goes on next cycle
 			}
 		}
@@ -245,12 +255,12 @@ func (src *source) onFrame(f *consumer.Frame) {
 		TraceID: f.TraceID, ChunkCount: plan.Count, PayloadLength: plan.PayloadLength}
 }
 
-// pump sends the frame in flight's next chunks until the publication pushes back (it
-// returns false then) or the frame is done. A chunk is committed only if the slot's
+// pump sends the frame in flight's next chunks until the publication pushes back (more is
+// false then) or the frame is done; sent counts the chunks committed. A chunk is committed only if the slot's
 // seqlock still holds the frame after its bytes were copied (Wire spec §8.3): a frame
 // overwritten mid-send is abandoned, and the receiver, missing its last chunks, drops it
 // (Bridge spec §5.3); it is never sent torn.
-func (src *source) pump() (more bool) {
+func (src *source) pump() (sent int, more bool) {
 	s := src.s
 	prev := debug.SetPanicOnFault(true) // a fault copying from the mapping panics, for guard
 	defer debug.SetPanicOnFault(prev)
@@ -275,28 +285,29 @@ func (src *source) pump() (more bool) {
 		if result := s.payload.TryClaim(length, &s.claim); result < 0 {
 			switch result {
 			case transport.BackPressured, transport.AdminAction:
-				return false
+				return sent, false
 			}
 			// No receiver, or the publication is gone: drop the frame rather than hold the
 			// source slot for a receiver that may never come.
 			src.inflight = false
 			s.metrics.SendsDropped.Add(1)
-			return true
+			return sent, true
 		}
 		c.Encode(s.claim.Buffer()) // cannot fail: the claim is EncodedLength long
 		if !src.agent.FrameValid(c.Seq, src.headerIndex) {
 			s.claim.Abort()
 			src.inflight = false
 			s.metrics.SendsAbandoned.Add(1)
-			return true
+			return sent, true
 		}
 		s.claim.Commit()
 		src.nextChunk++
+		sent++
 		s.metrics.ChunksSent.Add(1)
 	}
 	src.inflight = false
 	s.metrics.FramesSent.Add(1)
-	return true
+	return sent, true
 }
 
 // guard turns a memory fault while copying from the mapping (its file truncated under

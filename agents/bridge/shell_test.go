@@ -429,3 +429,27 @@ func TestBridgeSpec_2_ManyMappingsInOneInstance(t *testing.T) {
 		}
 	}
 }
+
+// Bridge spec §8 with the source's epoch changing while the destination is still
+// attaching (the source producer's own attach provisions a new epoch just after the first
+// announce): the attach in flight is kept, its epoch being new already, rather than
+// given up, whose late grant held the stream at the driver and had the next attach
+// refused as another producer's, failing the mapping.
+func TestBridgeSpec_8_SourceEpochChangeWhileAttaching(t *testing.T) {
+	h := newRig(t, rigDest)
+	src := h.AddProducer(rigSource)
+	b := addBridge(t, h, bridgeConfig(h, rigDest))
+	mp := b.receiver.mappings[0]
+	h.Until("the destination attaching", func() bool { src.Offer(1000); return mp.dest.State() == remat.Attaching })
+	h.Proc.DoWork() // the attach request goes out; the driver has not answered it
+	mp.dest.Renew(clock.Now())
+	h.Until("the destination attached or failed", func() bool {
+		src.Offer(1000)
+		return mp.dest.State() == remat.Ready || mp.dest.State() == remat.Failed
+	})
+	if mp.dest.State() != remat.Ready {
+		t.Fatalf("destination %s: %v", mp.dest.State(), mp.dest.Err())
+	}
+	dst := h.AddConsumer(rigDest)
+	h.Until("a frame through", func() bool { src.Offer(1000); dst.A.Poll(16); return len(dst.Frames) > 0 })
+}

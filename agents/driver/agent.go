@@ -262,7 +262,12 @@ func (a *Agent) forgiveStall(nowNs uint64) {
 	if gap, period := nowNs-last, uint64(a.cfg.Policies.KeepaliveInterval())/4; gap > period {
 		a.core.ForgiveStall(gap)
 		a.metrics.Stalls.Add(1)
-		a.log.Warn("the driver did not run for a while: lease deadlines moved on by as much", "stalled", time.Duration(gap))
+		// Worth a warning when the stall came near to expiring leases.
+		level := slog.LevelDebug
+		if gap >= uint64(a.cfg.Policies.LeaseExpiry())/2 {
+			level = slog.LevelWarn
+		}
+		a.log.Log(context.Background(), level, "the driver did not run for a while: lease deadlines moved on by as much", "stalled", time.Duration(gap))
 	}
 }
 

@@ -196,8 +196,10 @@ steady:
 func TestInterop_CPeersSeeTheMediaDriverLost(t *testing.T) {
 	md := drivertest.Start(t, nil)
 	d := newFaultDriver(t, md.Dir())
-	consumer := d.peer(t, "consumer", 40*time.Second)
-	producer := d.peer(t, "producer", 40*time.Second)
+	// They would run 2 minutes: long past the kill and Aeron's 10 s driver timeout
+	// however slowly a loaded machine starts them; the kill ends them first.
+	consumer := d.peer(t, "consumer", 2*time.Minute)
+	producer := d.peer(t, "producer", 2*time.Minute)
 	for deadline := time.Now().Add(waitTimeout); strings.Count(consumer.out.String(), "frame ") < 100; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no steady flow of frames:\n%s", consumer.out)

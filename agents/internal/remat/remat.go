@@ -169,11 +169,15 @@ func (d *Dest) Attach() {
 
 // Renew asks for a new local epoch: the lease is given back and a new one asked for
 // (the driver starts a producer's every attach with a new epoch). From Idle it attaches.
+// While attaching there is nothing to renew: no epoch is mapped, and the one the attach
+// brings is new. Giving the lease up then would orphan a grant in flight, which holds
+// the stream at the driver until it expires and has the next attach refused as another
+// producer's (a source epoch that changed just after the first announce did that).
 func (d *Dest) Renew(now clock.Mono) {
 	switch d.state {
 	case Idle:
 		d.newLease()
-	case Attaching, Ready:
+	case Ready:
 		d.endEpoch()
 		d.state = Renewing
 		d.lease.Detach(now)
