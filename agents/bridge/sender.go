@@ -275,12 +275,6 @@ func (src *source) pump() (sent int, more bool) {
 			c.HeaderBytes = src.slot
 		}
 		c.PayloadBytes = src.data[off : off+n]
-		if c.Version == wire.V1_2 {
-			// §5.4: the CRC32C of the bytes the chunk carries, read from the slot like the
-			// copy below; the FrameValid check after the copy covers both reads, so a CRC
-			// of bytes overwritten meanwhile never goes out.
-			c.PayloadCrc32c = ChunkCRC32C(c)
-		}
 		length := c.EncodedLength()
 		if result := s.payload.TryClaim(length, &s.claim); result < 0 {
 			switch result {
@@ -292,6 +286,12 @@ func (src *source) pump() (sent int, more bool) {
 			src.inflight = false
 			s.metrics.SendsDropped.Add(1)
 			return sent, true
+		}
+		if c.Version == wire.V1_2 {
+			// §5.4: the CRC32C of the bytes the chunk carries, read from the slot like the
+			// copy below; the FrameValid check after the copy covers both reads, so a CRC
+			// of bytes overwritten meanwhile never goes out.
+			c.PayloadCrc32c = ChunkCRC32C(c)
 		}
 		c.Encode(s.claim.Buffer()) // cannot fail: the claim is EncodedLength long
 		if !src.agent.FrameValid(c.Seq, src.headerIndex) {
