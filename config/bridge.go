@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // The UDP bridge's configuration (Bridge spec v1.0 §10; the reference's
@@ -126,6 +128,10 @@ type BridgeSection struct {
 	// AllowedBaseDirs are the directories source regions may be mapped from (Wire
 	// §15.21a.5); default shm.DefaultBaseDir.
 	AllowedBaseDirs []string
+	// WireVersion is bridge.wire_version: the layout of the BridgeFrameChunks the sender
+	// sends (v1.2 is Bridge spec v1.1's, with traceId and payloadCrc32c) and of the
+	// destination producers' descriptors; default "1.1". The receiver reads either.
+	WireVersion wire.Version
 }
 
 // BridgeMapping is one [[mappings]] entry: a stream read on the sender's host and
@@ -237,6 +243,7 @@ type rawBridge struct {
 	DescriptorStreamID     any `toml:"descriptor_stream_id"`
 	DestMetadataStreamID   any `toml:"dest_metadata_stream_id"`
 	AllowedBaseDirs        any `toml:"allowed_base_dirs"`
+	WireVersion            any `toml:"wire_version"`
 }
 
 type rawBridgeMapping struct {
@@ -293,6 +300,11 @@ func (f *rawBridgeFile) convert() (*BridgeConfig, *Error) {
 	b.DescriptorStreamID = c.streamID("bridge.descriptor_stream_id", r.DescriptorStreamID, DefaultDescriptorStreamID)
 	b.DestMetadataStreamID = c.optionalID("bridge.dest_metadata_stream_id", r.DestMetadataStreamID, 0)
 	b.AllowedBaseDirs = c.strings("bridge.allowed_base_dirs", r.AllowedBaseDirs)
+	if v := c.str("bridge.wire_version", r.WireVersion, "1.1"); c.err == nil {
+		if err := b.WireVersion.UnmarshalText([]byte(v)); err != nil {
+			c.fail("bridge.wire_version", fmt.Sprintf("%q is not a wire spec version this bridge speaks (1.1, 1.2)", v))
+		}
+	}
 
 	for i, m := range f.Mappings {
 		key := fmt.Sprintf("mappings[%d]", i)
@@ -339,6 +351,9 @@ func (c *BridgeConfig) validate() *Error {
 	}
 	if len(b.AllowedBaseDirs) == 0 {
 		b.AllowedBaseDirs = []string{DefaultShmBaseDir}
+	}
+	if !b.WireVersion.Valid() {
+		return errorf("bridge.wire_version", fmt.Sprintf("%v is not a wire spec version this bridge speaks (1.1, 1.2)", b.WireVersion))
 	}
 	for i, dir := range b.AllowedBaseDirs {
 		if !filepath.IsAbs(dir) {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // bridgeMinimal is the smallest valid bridge file.
@@ -303,6 +305,7 @@ func FuzzParseBridgeConfig(f *testing.F) {
 	f.Add(bridgeMinimal)
 	f.Add(strings.Replace(bridgeMinimal, "forward_metadata = false", "dest_stream_id_range = \"50000-50001\"", 1))
 	f.Add("[bridge]\nchunk_bytes = 0\n[[mappings]]\n")
+	f.Add(strings.Replace(bridgeMinimal, "forward_metadata = false", "forward_metadata = false\nwire_version = \"1.2\"", 1))
 	f.Fuzz(func(t *testing.T, text string) {
 		cfg, err := ParseBridgeConfig(strings.NewReader(text))
 		if err != nil {
@@ -312,8 +315,31 @@ func FuzzParseBridgeConfig(f *testing.F) {
 			}
 			return
 		}
-		if cfg.Bridge.EffectiveChunkBytes() == 0 || len(cfg.Mappings) == 0 || cfg.Bridge.AssemblyTimeoutMs == 0 {
+		if cfg.Bridge.EffectiveChunkBytes() == 0 || len(cfg.Mappings) == 0 || cfg.Bridge.AssemblyTimeoutMs == 0 || !cfg.Bridge.WireVersion.Valid() {
 			t.Fatalf("accepted a configuration a bridge cannot run: %+v", cfg)
 		}
 	})
+}
+
+// TestBridgeSpec_1_1_WireVersionKey: bridge.wire_version names the BridgeFrameChunk layout
+// the sender speaks (wire v1.2 is Bridge spec v1.1's); it defaults to 1.1, takes "1.2",
+// and names anything else, from the file or set in code, in its error.
+func TestBridgeSpec_1_1_WireVersionKey(t *testing.T) {
+	cfg, err := parseBridge(t, bridgeMinimal)
+	require.Nil(t, err)
+	assert.Equal(t, wire.V1_1, cfg.Bridge.WireVersion)
+	v12 := strings.Replace(bridgeMinimal, "forward_metadata = false", "forward_metadata = false\nwire_version = \"1.2\"", 1)
+	cfg, err = parseBridge(t, v12)
+	require.Nil(t, err)
+	assert.Equal(t, wire.V1_2, cfg.Bridge.WireVersion)
+
+	for _, bad := range []string{`"2.0"`, `""`, `1.2`} {
+		_, err = parseBridge(t, strings.Replace(bridgeMinimal, "forward_metadata = false", "forward_metadata = false\nwire_version = "+bad, 1))
+		require.NotNil(t, err, bad)
+		assert.Equal(t, "bridge.wire_version", err.Key, bad)
+	}
+
+	inCode := validBridge()
+	inCode.Bridge.WireVersion = wire.Version(7)
+	assert.Equal(t, "bridge.wire_version", bridgeKey(t, inCode))
 }

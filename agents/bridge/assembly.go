@@ -8,10 +8,12 @@ import (
 	"github.com/tensorpool/tensorpool/wire"
 )
 
-// FrameHeader is the header slot chunk 0 carries, decoded and validated.
+// FrameHeader is the header slot chunk 0 carries, decoded and validated, and the trace
+// id every chunk of the frame carried (0 from v1.1 chunks).
 type FrameHeader struct {
-	Slot   shm.SlotHeader
-	Tensor shm.TensorHeader
+	Slot    shm.SlotHeader
+	Tensor  shm.TensorHeader
+	TraceID uint64
 }
 
 // Sink is where a Reassembler writes a frame: a slot of the destination stream. Begin
@@ -87,6 +89,7 @@ type Reassembler struct {
 	seq      uint64
 	chunks   uint32 // its chunkCount
 	length   uint32 // its payloadLength
+	traceID  uint64 // its traceId
 	startNs  int64
 	payload  []byte
 	received []uint64 // bitmap by chunk index
@@ -232,7 +235,9 @@ func (r *Reassembler) OnChunk(c *wire.BridgeFrameChunk, nowNs int64) Verdict {
 			return r.count(DropStaleFrame)
 		case c.Seq > r.seq:
 			r.dropFrame(DropSuperseded)
-		case c.ChunkCount != r.chunks || c.PayloadLength != r.length:
+		case c.ChunkCount != r.chunks || c.PayloadLength != r.length || c.TraceID != r.traceID:
+			// §5.2: the chunks of a frame agree on its shape and, in v1.1 of the bridge
+			// spec, on its traceId.
 			r.dropFrame(DropConflict)
 			return DropConflict
 		}
@@ -274,7 +279,7 @@ func (r *Reassembler) begin(c *wire.BridgeFrameChunk, nowNs int64) Verdict {
 		r.finished, r.finishedSeq = true, c.Seq // the rest of the frame is stale
 		return r.count(v)
 	}
-	r.active, r.seq, r.chunks, r.length, r.startNs = true, c.Seq, c.ChunkCount, c.PayloadLength, nowNs
+	r.active, r.seq, r.chunks, r.length, r.traceID, r.startNs = true, c.Seq, c.ChunkCount, c.PayloadLength, c.TraceID, nowNs
 	r.payload = payload[:c.PayloadLength]
 	clear(r.received[:(c.ChunkCount+63)/64])
 	r.stored = 0
@@ -285,6 +290,12 @@ func (r *Reassembler) begin(c *wire.BridgeFrameChunk, nowNs int64) Verdict {
 // store writes c into the frame in assembly, validates the header when c carries it, and
 // completes the frame with its last chunk.
 func (r *Reassembler) store(c *wire.BridgeFrameChunk) Verdict {
+	// §5.4: a chunk whose bytes fail its CRC32C is dropped, and with it the frame, which
+	// now misses a chunk (§5.3); it is checked here, once the frame's state took the chunk's
+	// seq, so the rest of the frame is stale from now on.
+	if crcMismatch(c) {
+		return r.dropFrame(DropCrc)
+	}
 	i := c.ChunkIndex
 	start, end := c.ChunkOffset, c.ChunkOffset+c.ChunkLength
 	word, bit := i/64, uint64(1)<<(i%64)
@@ -318,6 +329,7 @@ func (r *Reassembler) store(c *wire.BridgeFrameChunk) Verdict {
 	}
 	r.active = false
 	r.finished, r.finishedSeq = true, r.seq
+	r.header.TraceID = r.traceID
 	return r.count(r.sink.Complete(&r.header))
 }
 

@@ -112,8 +112,15 @@ func headerSlot(t testing.TB, seq uint64, payloadLen uint32, edit func(*shm.Slot
 	return bytes.Clone(slot.Bytes())
 }
 
-// frameChunks cuts a frame into encoded chunks as a sender with these limits does.
+// frameChunks cuts a frame into encoded v1.1 chunks as a sender with these limits does.
 func frameChunks(t testing.TB, seq uint64, payload, header []byte, limits ChunkLimits) [][]byte {
+	t.Helper()
+	return frameChunksAs(t, wire.V1_1, 0, seq, payload, header, limits)
+}
+
+// frameChunksAs is frameChunks in layout v, v1.2 chunks carrying traceID and their
+// CRC32C as a v1.2 sender sends them.
+func frameChunksAs(t testing.TB, v wire.Version, traceID, seq uint64, payload, header []byte, limits ChunkLimits) [][]byte {
 	t.Helper()
 	plan, ok := PlanChunks(uint32(len(payload)), limits)
 	if !ok {
@@ -122,11 +129,14 @@ func frameChunks(t testing.TB, seq uint64, payload, header []byte, limits ChunkL
 	var out [][]byte
 	for i := uint32(0); i < plan.Count; i++ {
 		off, n := plan.Chunk(i)
-		c := wire.BridgeFrameChunk{StreamID: testStream, Epoch: testEpoch, Seq: seq, ChunkIndex: i, ChunkCount: plan.Count,
+		c := wire.BridgeFrameChunk{Version: v, StreamID: testStream, Epoch: testEpoch, Seq: seq, ChunkIndex: i, ChunkCount: plan.Count,
 			ChunkOffset: off, ChunkLength: n, PayloadLength: plan.PayloadLength, HeaderIncluded: i == 0,
 			PayloadBytes: payload[off : off+n]}
 		if i == 0 {
 			c.HeaderBytes = header
+		}
+		if v == wire.V1_2 {
+			c.TraceID, c.PayloadCrc32c = traceID, ChunkCRC32C(&c)
 		}
 		buf := make([]byte, c.EncodedLength())
 		if _, err := c.Encode(buf); err != nil {
@@ -577,21 +587,26 @@ func TestAnnounceWithoutPoolsIsIgnored(t *testing.T) {
 // reference's division by zero), a zero-length frame is one chunk carrying the header,
 // and a frame needing more than 65535 chunks is refused.
 func TestBridgeSpec_5_2_ChunkPlan(t *testing.T) {
-	limits, err := SenderChunkLimits(1200, 1408-32)
-	if err != nil {
-		t.Fatal(err)
+	for _, v := range []wire.Version{wire.V1_1, wire.V1_2} {
+		limits, err := SenderChunkLimits(1200, 1408-32, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if limits.Rest != 1200 || limits.First != uint32(1408-32-ChunkOverhead(v)-HeaderBytes) {
+			t.Fatalf("v%v: limits %+v (overhead %d)", v, limits, ChunkOverhead(v))
+		}
+		if limits, _ := SenderChunkLimits(65535, 1408-32, v); limits.Rest != uint32(1408-32-ChunkOverhead(v)) {
+			t.Fatalf("v%v: the publication's frame caps the chunk: %+v", v, limits)
+		}
+		if _, err := SenderChunkLimits(1200, ChunkOverhead(v)+HeaderBytes, v); err == nil {
+			t.Fatalf("v%v: a frame without room for a payload byte was accepted", v)
+		}
+		if _, err := SenderChunkLimits(0, 1376, v); err == nil {
+			t.Fatalf("v%v: a zero chunk size was accepted", v)
+		}
 	}
-	if limits.Rest != 1200 || limits.First != uint32(1408-32-ChunkOverhead()-HeaderBytes) {
-		t.Fatalf("limits %+v (overhead %d)", limits, ChunkOverhead())
-	}
-	if limits, _ := SenderChunkLimits(65535, 1408-32); limits.Rest != uint32(1408-32-ChunkOverhead()) {
-		t.Fatalf("the publication's frame caps the chunk: %+v", limits)
-	}
-	if _, err := SenderChunkLimits(1200, ChunkOverhead()+HeaderBytes); err == nil {
-		t.Fatal("a frame without room for a payload byte was accepted")
-	}
-	if _, err := SenderChunkLimits(0, 1376); err == nil {
-		t.Fatal("a zero chunk size was accepted")
+	if ChunkOverhead(wire.V1_2)-ChunkOverhead(wire.V1_1) != 12 {
+		t.Fatalf("v1.2 adds traceId and payloadCrc32c (12 bytes): overheads %d, %d", ChunkOverhead(wire.V1_1), ChunkOverhead(wire.V1_2))
 	}
 	for _, tc := range []struct {
 		length, count uint32
@@ -627,6 +642,9 @@ func FuzzReassembler(f *testing.F) {
 	}
 	empty := frameChunks(f, 3, nil, headerSlot(f, 3, 0, nil), sendLimits)[0]
 	f.Add(empty, empty)
+	for _, c := range frameChunksAs(f, wire.V1_2, 0xfeed, 4, payload, headerSlot(f, 4, 3000, nil), sendLimits) {
+		f.Add(c, c)
+	}
 	sink := &fakeSink{strides: []uint32{4096, testStride}}
 	r := NewReassembler(testLimits, sink)
 	epoch := uint64(testEpoch)
@@ -654,4 +672,125 @@ func FuzzReassembler(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Bridge spec v1.1 §5.1, §5.2: the receiver reads chunks of either layout, told apart by
+// their block length, and assembles frames of both byte for byte; a v1.1 frame has no
+// trace id.
+func TestBridgeSpec_1_1_5_1_EitherLayoutAssembles(t *testing.T) {
+	r, sink := newTestReassembler(t)
+	for i, v := range []wire.Version{wire.V1_1, wire.V1_2, wire.V1_1, wire.V1_2} {
+		seq := uint64(10 + i)
+		payload := pattern(2500, seq)
+		chunks := frameChunksAs(t, v, 0x1000+seq, seq, payload, headerSlot(t, seq, 2500, nil), sendLimits)
+		if got := decode(t, chunks[0]).Version; got != v {
+			t.Fatalf("chunk decoded as v%v, sent as v%v", got, v)
+		}
+		if verdict := feed(t, r, chunks); verdict != FrameDone {
+			t.Fatalf("v%v: last verdict %v", v, verdict)
+		}
+		checkDone(t, sink, seq, payload)
+		want := uint64(0)
+		if v == wire.V1_2 {
+			want = 0x1000 + seq
+		}
+		if got := sink.done[len(sink.done)-1].header.TraceID; got != want {
+			t.Fatalf("v%v: trace id %#x, want %#x", v, got, want)
+		}
+	}
+}
+
+// Bridge spec v1.1 §5.2: "Receivers MUST drop the frame if traceId differs across chunks
+// for the same (streamId, epoch, seq)" (a v1.1 chunk, without one, differs from a v1.2
+// chunk carrying one).
+func TestBridgeSpec_1_1_5_2_TraceIDDifferingAcrossChunksDropsTheFrame(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		other func(t *testing.T, seq uint64, payload, header []byte) []byte
+	}{
+		{"another trace id", func(t *testing.T, seq uint64, payload, header []byte) []byte {
+			return frameChunksAs(t, wire.V1_2, 0xbad, seq, payload, header, sendLimits)[2]
+		}},
+		{"a v1.1 chunk", func(t *testing.T, seq uint64, payload, header []byte) []byte {
+			return frameChunksAs(t, wire.V1_1, 0, seq, payload, header, sendLimits)[2]
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, sink := newTestReassembler(t)
+			seq := uint64(20)
+			payload := pattern(3000, seq)
+			header := headerSlot(t, seq, 3000, nil)
+			chunks := frameChunksAs(t, wire.V1_2, 0x77, seq, payload, header, sendLimits)
+			chunks[2] = tc.other(t, seq, payload, header)
+			if v := feed(t, r, chunks); v != DropConflict {
+				t.Fatalf("verdict of the differing chunk %v, want %v", v, DropConflict)
+			}
+			if len(sink.done) != 0 || sink.aborted != 1 || r.Counts()[DropConflict] != 1 {
+				t.Fatalf("%d done, %d aborted, counts %v", len(sink.done), sink.aborted, r.Counts())
+			}
+		})
+	}
+}
+
+// Bridge spec v1.1 §5.4 (and §5.3): a chunk whose bytes fail its CRC32C is dropped, and
+// with it the frame, which is counted and never published; the CRC covers headerBytes ||
+// payloadBytes on chunk 0 and payloadBytes alone on the others. A payloadCrc32c of 0 is
+// absent (§5.1) and not checked; the next frame goes through.
+func TestBridgeSpec_1_1_5_4_CrcMismatchDropsTheFrame(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		index   int
+		corrupt func(c *wire.BridgeFrameChunk)
+		want    Verdict
+	}{
+		{"payload byte of chunk 0", 0, func(c *wire.BridgeFrameChunk) { c.PayloadBytes[5] ^= 1 }, DropCrc},
+		{"header byte of chunk 0", 0, func(c *wire.BridgeFrameChunk) { c.HeaderBytes[200] ^= 1 }, DropCrc},
+		{"payload byte of the last chunk", 2, func(c *wire.BridgeFrameChunk) { c.PayloadBytes[0] ^= 0x80 }, DropCrc},
+		{"crc of chunk 1", 1, func(c *wire.BridgeFrameChunk) { c.PayloadCrc32c++ }, DropCrc},
+		{"crc absent", 1, func(c *wire.BridgeFrameChunk) { c.PayloadCrc32c = 0 }, FrameDone},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, sink := newTestReassembler(t)
+			seq := uint64(30)
+			payload := pattern(3000, seq)
+			chunks := frameChunksAs(t, wire.V1_2, 0x55, seq, payload, headerSlot(t, seq, 3000, nil), sendLimits)
+			got := ChunkStored
+			for i, msg := range chunks {
+				c := decode(t, bytes.Clone(msg))
+				if i == tc.index {
+					tc.corrupt(c)
+				}
+				if got = r.OnChunk(c, 1); got.IsDrop() {
+					break
+				}
+			}
+			if got != tc.want {
+				t.Fatalf("verdict %v, want %v", got, tc.want)
+			}
+			if tc.want == DropCrc && (len(sink.done) != 0 || r.Counts()[DropCrc] != 1 || !DropCrc.DropsFrame() || DropCrc.Section() != "5.4") {
+				t.Fatalf("%d frames published, counts %v", len(sink.done), r.Counts())
+			}
+			next := uint64(31)
+			if v := feed(t, r, frameChunksAs(t, wire.V1_2, 0x56, next, payload, headerSlot(t, next, 3000, nil), sendLimits)); v != FrameDone {
+				t.Fatalf("the next frame: %v", v)
+			}
+		})
+	}
+}
+
+// Bridge spec v1.1 §5.4: the CRC32C is the Castagnoli polynomial's (RFC 3720's check
+// value), chained over headerBytes then payloadBytes.
+func TestBridgeSpec_1_1_5_4_ChunkCRC32C(t *testing.T) {
+	c := wire.BridgeFrameChunk{PayloadBytes: []byte("123456789")}
+	if got := ChunkCRC32C(&c); got != 0xe3069283 {
+		t.Fatalf("crc32c(123456789) = %#x", got)
+	}
+	c = wire.BridgeFrameChunk{HeaderIncluded: true, HeaderBytes: []byte("1234"), PayloadBytes: []byte("56789")}
+	if got := ChunkCRC32C(&c); got != 0xe3069283 {
+		t.Fatalf("crc32c(header || payload) = %#x", got)
+	}
+	c.HeaderIncluded = false
+	if got := ChunkCRC32C(&c); got == 0xe3069283 {
+		t.Fatal("a chunk without the header counted its header bytes")
+	}
 }

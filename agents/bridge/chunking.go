@@ -12,13 +12,19 @@ import (
 // TensorHeader).
 const HeaderBytes = wire.MaxBridgeHeaderBytes
 
-// chunkOverhead is what a BridgeFrameChunk adds to its payload slice: the message
-// header, the fixed block and the two var-data length fields (v1.1 layout).
-var chunkOverhead = (&wire.BridgeFrameChunk{}).EncodedLength()
+// chunkOverheads are what a BridgeFrameChunk adds to its payload slice in each layout:
+// the message header, the fixed block and the two var-data length fields.
+var chunkOverheads = [...]int{
+	wire.V1_1: (&wire.BridgeFrameChunk{Version: wire.V1_1}).EncodedLength(),
+	wire.V1_2: (&wire.BridgeFrameChunk{Version: wire.V1_2}).EncodedLength(),
+}
 
-// ChunkOverhead is the encoded length of a BridgeFrameChunk beyond its header bytes and
-// payload slice.
-func ChunkOverhead() int { return chunkOverhead }
+// maxChunkOverhead is the larger overhead: a receiver reads either layout.
+var maxChunkOverhead = max(chunkOverheads[wire.V1_1], chunkOverheads[wire.V1_2])
+
+// ChunkOverhead is the encoded length of a BridgeFrameChunk in layout v (a valid
+// wire.Version) beyond its header bytes and payload slice.
+func ChunkOverhead(v wire.Version) int { return chunkOverheads[v] }
 
 // ChunkLimits are the most payload bytes a sender puts in chunk 0, which also carries
 // the header slot, and in every later chunk.
@@ -30,9 +36,10 @@ type ChunkLimits struct {
 // effective chunk (chunk_bytes, mtu_bytes-128, max_chunk_bytes) further capped so every
 // chunk, chunk 0 with its 256 header bytes included, fits one frame of the payload
 // publication (maxPayload, its MaxPayloadLength), so it can be try-claimed and is never
-// fragmented. It fails, rather than return a zero size, when a frame cannot hold the
-// header and a byte of payload.
-func SenderChunkLimits(configured uint32, maxPayload int) (ChunkLimits, error) {
+// fragmented. v is the layout the sender encodes (a valid wire.Version). It fails, rather
+// than return a zero size, when a frame cannot hold the header and a byte of payload.
+func SenderChunkLimits(configured uint32, maxPayload int, v wire.Version) (ChunkLimits, error) {
+	chunkOverhead := ChunkOverhead(v)
 	room := maxPayload - chunkOverhead
 	if configured == 0 || room-HeaderBytes < 1 {
 		return ChunkLimits{}, fmt.Errorf("bridge: a chunk of the payload channel holds %d bytes: too few for a %d-byte chunk header, the %d-byte header slot and any payload (configured chunk %d bytes)",

@@ -24,7 +24,8 @@ const (
 // meanwhile: nothing panics, no failure is reported, and the bridge keeps its invariants
 // (no destination slot claimed without a frame in assembly). The seeds in
 // testdata/fuzz/FuzzBridgeMessages are valid messages of each kind for the host's
-// source stream: chunks of a frame, an announce, progress, QoS and metadata.
+// source stream: chunks of a frame in both layouts (v1.2's with a trace id and their
+// CRC32C, one with a wrong CRC32C), an announce, progress, QoS and metadata.
 func FuzzBridgeMessages(f *testing.F) {
 	h := newRig(f, rigDest)
 	src := h.AddProducer(rigSource)

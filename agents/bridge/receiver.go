@@ -22,7 +22,8 @@ const payloadFragmentLimit = 256
 // each mapping's frames into its destination stream on the local SHM driver (attached as
 // its exclusive producer once the mapping's first announce arrives), and republishes
 // forwarded QoS, progress and metadata on the local streams, their stream ids
-// rewritten.
+// rewritten. It reads chunks of either layout; the destinations speak
+// bridge.wire_version.
 type receiver struct {
 	cfg     *config.BridgeConfig
 	metrics *Metrics
@@ -79,6 +80,7 @@ func newReceiver(cfg *config.BridgeConfig, metrics *Metrics, ids func() uint32, 
 			Descriptors:     controlplane.Endpoint{Channel: b.LocalChannel, StreamID: int32(b.DescriptorStreamID)},
 			AllowedBaseDirs: b.AllowedBaseDirs,
 			OnEpochEnd:      mp.epochEnded,
+			WireVersion:     b.WireVersion,
 		}
 		if m.DestStreamID == 0 {
 			// Bridge spec §4: one of the range's ids no other mapping and no stream the
@@ -166,8 +168,9 @@ func (r *receiver) report(err error) {
 // onChunk takes one message of the payload stream.
 func (r *receiver) onChunk(msg []byte, _ *transport.Header) {
 	// §5.2: payloadBytes beyond max_chunk_bytes is rejected before anything is decoded or
-	// copied; nothing here allocates for it.
-	if len(msg) > chunkOverhead+HeaderBytes+int(r.cfg.Bridge.MaxChunkBytes) {
+	// copied; nothing here allocates for it. Either layout is read (Decode tells them
+	// apart by block length), so the bound is the longer one's.
+	if len(msg) > maxChunkOverhead+HeaderBytes+int(r.cfg.Bridge.MaxChunkBytes) {
 		r.metrics.record(DropChunkLength)
 		return
 	}
@@ -359,6 +362,9 @@ func (s *destSink) Complete(h *FrameHeader) Verdict {
 	// logical sequence, are the source's.
 	c.SetMetaVersion(h.Slot.MetaVersion)
 	c.SetCaptureTimeNs(h.Slot.TimestampNs)
+	// §6: the chunks' traceId becomes the descriptor's trace_id; a destination speaking
+	// v1.1 has no field for it and drops it.
+	c.SetTraceID(h.TraceID)
 	if p.Commit(c, &h.Tensor) != producer.OK {
 		return DropPublish
 	}

@@ -80,7 +80,7 @@ func newSender(cfg *config.BridgeConfig, metrics *Metrics, ids func() uint32, on
 		}
 		src := &source{s: s, streamID: m.SourceStreamID}
 		agent, err := consumer.NewAgent(consumer.AgentConfig{
-			Consumer: consumer.Config{StreamID: m.SourceStreamID, ConsumerID: ids(), AllowedBaseDirs: b.AllowedBaseDirs},
+			Consumer: consumer.Config{StreamID: m.SourceStreamID, ConsumerID: ids(), AllowedBaseDirs: b.AllowedBaseDirs, WireVersion: b.WireVersion},
 			Control:  controlplane.Endpoint{Channel: b.DriverControlChannel, StreamID: int32(b.DriverControlStreamID)},
 			Announce: controlplane.Endpoint{Channel: b.DriverControlChannel, StreamID: int32(b.DriverAnnounceStreamID)},
 			// Bridge spec §4: a bridge never asks for per-consumer streams; the shared
@@ -221,7 +221,7 @@ func (s *sender) addPayload() int {
 		return 1
 	}
 	s.payloadPending = nil
-	limits, err := SenderChunkLimits(s.cfg.Bridge.EffectiveChunkBytes(), pub.MaxPayloadLength())
+	limits, err := SenderChunkLimits(s.cfg.Bridge.EffectiveChunkBytes(), pub.MaxPayloadLength(), s.cfg.Bridge.WireVersion)
 	if err != nil {
 		_ = pub.Close()
 		s.fail(err)
@@ -249,7 +249,10 @@ func (src *source) onFrame(f *consumer.Frame) {
 	}
 	src.inflight, src.headerIndex, src.plan, src.nextChunk = true, f.HeaderIndex, plan, 0
 	src.slot, src.data = f.SlotBytes(), f.Payload
-	src.chunk = wire.BridgeFrameChunk{StreamID: src.streamID, Epoch: f.Epoch, Seq: f.Seq, ChunkCount: plan.Count, PayloadLength: plan.PayloadLength}
+	// In v1.2 every chunk carries the frame's trace id (0 when it has none; §5.2), which
+	// only a v1.2 FrameDescriptor brings.
+	src.chunk = wire.BridgeFrameChunk{Version: s.cfg.Bridge.WireVersion, StreamID: src.streamID, Epoch: f.Epoch, Seq: f.Seq,
+		TraceID: f.TraceID, ChunkCount: plan.Count, PayloadLength: plan.PayloadLength}
 }
 
 // pump sends the frame in flight's next chunks until the publication pushes back (more is
@@ -283,6 +286,12 @@ func (src *source) pump() (sent int, more bool) {
 			src.inflight = false
 			s.metrics.SendsDropped.Add(1)
 			return sent, true
+		}
+		if c.Version == wire.V1_2 {
+			// §5.4: the CRC32C of the bytes the chunk carries, read from the slot like the
+			// copy below; the FrameValid check after the copy covers both reads, so a CRC
+			// of bytes overwritten meanwhile never goes out.
+			c.PayloadCrc32c = ChunkCRC32C(c)
 		}
 		c.Encode(s.claim.Buffer()) // cannot fail: the claim is EncodedLength long
 		if !src.agent.FrameValid(c.Seq, src.headerIndex) {

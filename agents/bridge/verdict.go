@@ -46,8 +46,12 @@ const (
 	DropStaleFrame
 
 	// DropConflict: overlapping or conflicting chunks, or chunks that disagree on
-	// chunkCount or payloadLength, or whose lengths do not add up to payloadLength (§5.2).
+	// chunkCount, payloadLength or traceId, or whose lengths do not add up to
+	// payloadLength (§5.2).
 	DropConflict
+	// DropCrc: a v1.2 chunk's bytes do not match its non-zero payloadCrc32c (Bridge spec
+	// v1.1 §5.4).
+	DropCrc
 	// DropHeaderInvalid: the header slot is not a committed slot of this seq, its embedded
 	// header is not a TensorHeader, values_len_bytes is not payloadLength, payload_offset is
 	// not 0, or the tensor is beyond the local limits (§6 step 4).
@@ -88,7 +92,7 @@ var verdictNames = [verdictCount]string{
 	DropMalformed: "malformed", DropUnknownStream: "unknown_stream", DropChunkCount: "chunk_count",
 	DropHeaderPresence: "header_presence", DropFirstOffset: "first_offset", DropChunkLength: "chunk_length",
 	DropSlice: "slice", DropPayloadLength: "payload_length", DropNoAnnounce: "no_announce", DropEpoch: "epoch",
-	DropStaleEpoch: "stale_epoch", DropStaleFrame: "stale_frame", DropConflict: "conflict",
+	DropStaleEpoch: "stale_epoch", DropStaleFrame: "stale_frame", DropConflict: "conflict", DropCrc: "crc",
 	DropHeaderInvalid: "header_invalid", DropPoolUnknown: "pool_unknown", DropPoolStride: "pool_stride",
 	DropNoLocalPool: "no_local_pool", DropNotAttached: "not_attached", DropSuperseded: "superseded",
 	DropTimedOut: "timed_out", DropEpochChange: "epoch_change", DropPublish: "publish",
@@ -104,7 +108,7 @@ func (v Verdict) String() string {
 var verdictSections = [verdictCount]string{
 	ChunkDuplicate: "5.2", DropChunkCount: "5.2", DropHeaderPresence: "5.2", DropFirstOffset: "5.2",
 	DropChunkLength: "5.2", DropSlice: "5.2", DropPayloadLength: "5.2", DropNoAnnounce: "5.2",
-	DropEpoch: "6", DropStaleEpoch: "8", DropConflict: "5.2", DropHeaderInvalid: "6",
+	DropEpoch: "6", DropStaleEpoch: "8", DropConflict: "5.2", DropCrc: "5.4", DropHeaderInvalid: "6",
 	DropPoolUnknown: "6", DropPoolStride: "6", DropNoLocalPool: "6", DropSuperseded: "5.3",
 	DropTimedOut: "5.3a", DropEpochChange: "8",
 }

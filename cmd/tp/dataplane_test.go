@@ -19,6 +19,7 @@ import (
 	"github.com/tensorpool/tensorpool/agent"
 	tpc "github.com/tensorpool/tensorpool/tp"
 	"github.com/tensorpool/tensorpool/transport"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // The tests here run `tp run bridge` and `tp run ratelimiter` as the separate processes
@@ -78,6 +79,11 @@ func freeUDPPort(t *testing.T) int {
 // stream onto dataBridgeDest over UDP on loopback, in 8 KiB chunks, its payload stream to
 // (sender) or from (receiver) payloadPort; params are more of the payload channel's.
 func (s system) bridgeConfig(t *testing.T, role string, payloadPort, controlPort int, params string) string {
+	return s.bridgeConfigAt(t, wire.V1_1, role, payloadPort, controlPort, params)
+}
+
+// bridgeConfigAt is bridgeConfig speaking wire version v (bridge.wire_version).
+func (s system) bridgeConfigAt(t *testing.T, v wire.Version, role string, payloadPort, controlPort int, params string) string {
 	return s.file(t, "bridge-"+role+".toml", fmt.Sprintf(`
 [bridge]
 instance_id = "data-test-%[1]s"
@@ -95,10 +101,11 @@ driver_control_stream_id = %[4]d
 local_channel = "aeron:ipc"
 descriptor_stream_id = %[5]d
 allowed_base_dirs = [%[6]q]
+wire_version = %[10]q
 [[mappings]]
 source_stream_id = %[7]d
 dest_stream_id = %[8]d
-`, role, payloadPort, controlPort, s.control, s.control+1, s.base, dataSource, dataBridgeDest, params))
+`, role, payloadPort, controlPort, s.control, s.control+1, s.base, dataSource, dataBridgeDest, params, v.String()))
 }
 
 // fillFrame writes frame n: n, then words that depend on n and their offset.
@@ -108,6 +115,9 @@ func fillFrame(b []byte, n uint64) {
 		binary.LittleEndian.PutUint64(b[i:], n*0x9e3779b97f4a7c15^uint64(i)*0xbf58476d1ce4e5b9)
 	}
 }
+
+// traceFor is the trace id a traced rig sets on frame n: never 0.
+func traceFor(n uint64) uint64 { return n*0x9e3779b97f4a7c15 | 1 }
 
 // frameLength is frame n's length: 8 bytes to 64 KiB, in steps of 8 that cross chunk
 // boundaries.
@@ -127,6 +137,8 @@ type checker struct {
 	epochs        int
 	// sizes are the lengths of the frames sent, by number.
 	sizes map[uint64]int
+	// traced frames must come in v1.2 descriptors with traceFor their number.
+	traced bool
 }
 
 func (c *checker) frame(f *tpc.Frame) {
@@ -158,6 +170,9 @@ func (c *checker) frame(f *tpc.Frame) {
 	}
 	if fail == "" && f.Seq() != n {
 		fail = fmt.Sprintf("frame %d has seq %d, not the source's", n, f.Seq())
+	}
+	if fail == "" && c.traced && (f.WireVersion() != wire.V1_2 || f.TraceID() != traceFor(n)) {
+		fail = fmt.Sprintf("frame %d: a v%v descriptor with trace id %#x, not v1.2 with %#x", n, f.WireVersion(), f.TraceID(), traceFor(n))
 	}
 	if fail == "" && f.Epoch() != c.epoch {
 		c.epoch = f.Epoch()
@@ -194,15 +209,31 @@ type dataRig struct {
 
 func newDataRig(t *testing.T, s system, dest uint32) *dataRig {
 	t.Helper()
+	return newDataRigAt(t, s, dest, wire.V1_1, wire.V1_1)
+}
+
+// newDataRigAt is newDataRig with the producer's client speaking wire version produce
+// and the consumer's consume (one client when they are the same).
+func newDataRigAt(t *testing.T, s system, dest uint32, produce, consume wire.Version) *dataRig {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := tpc.Connect(ctx, s.clientOptions())
-	require.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
+	connect := func(v wire.Version) *tpc.Client {
+		opts := s.clientOptions()
+		opts.WireVersion = v
+		c, err := tpc.Connect(ctx, opts)
+		require.NoError(t, err)
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	c := connect(produce)
 	p, err := c.NewProducer(ctx, dataSource)
 	require.NoError(t, err)
 	t.Cleanup(func() { p.Close() })
 	r := &dataRig{t: t, c: c, p: p, check: &checker{t: t, sizes: map[uint64]int{}}, buf: make([]byte, dataMaxFrame)}
+	if consume != produce {
+		c = connect(consume)
+	}
 	r.cs, err = c.NewConsumer(ctx, dest, func(f *tpc.Frame) {
 		if r.onFrame != nil {
 			r.onFrame(f)
@@ -236,6 +267,9 @@ func (r *dataRig) offer(size int) {
 	}
 	b := c.Payload()
 	fillFrame(b, c.Seq())
+	if r.check.traced {
+		c.SetTraceID(traceFor(c.Seq()))
+	}
 	r.check.sizes[c.Seq()] = len(b)
 	r.next = c.Seq() + 1
 	if c.Commit(tpc.Shape{DType: tpc.Uint8, Dims: []int32{int32(len(b))}}) != nil {
@@ -378,6 +412,32 @@ func TestRun_BridgeCarriesFramesOverUDP(t *testing.T) {
 	require.Equal(t, 1, r.check.epochs)
 	require.Equal(t, exitOK, tx.stop(), tx.logs.String())
 	require.Equal(t, exitOK, rx.stop(), rx.logs.String())
+}
+
+// Bridge spec v1.1 over UDP, each half a process: a producer speaking wire v1.2 sets a
+// trace id on every frame, bridge halves speaking v1.2 carry it in chunks with their
+// CRC32C, and a consumer on a client speaking v1.1 receives every frame byte for byte
+// from v1.2 descriptors with the frame's trace id (§6).
+func TestRun_BridgeCarriesTraceIDsInWireV1_2(t *testing.T) {
+	s := startDataSystem(t, 46600)
+	payload, control := freeUDPPort(t), freeUDPPort(t)
+	rx := startRole(t, "run", "bridge", "--config", s.bridgeConfigAt(t, wire.V1_2, "receiver", payload, control, ""), "--aeron-dir", s.dir, "--metrics-addr", "127.0.0.1:0")
+	tx := startRole(t, "run", "bridge", "--config", s.bridgeConfigAt(t, wire.V1_2, "sender", payload, control, ""), "--aeron-dir", s.dir)
+	rx.waitLog("bridge running", 30*time.Second)
+	tx.waitLog("bridge running", 30*time.Second)
+	r := newDataRigAt(t, s, dataBridgeDest, wire.V1_2, wire.V1_1)
+	r.check.traced = true
+	r.run(30*time.Second, 5*time.Millisecond, 0, func() bool { return r.check.frames > 0 })
+	rx.waitLog("destination ready", 5*time.Second)
+	first, before := r.next, r.check.frames
+	r.run(time.Second, 4*time.Millisecond, 0, nil)
+	r.drain(500 * time.Millisecond)
+	sent, got := int(r.next-first), r.check.frames-before
+	t.Logf("%d of %d traced frames (8 B to 64 KiB) bridged in wire v1.2", got, sent)
+	r.requireGood("v1.2")
+	require.GreaterOrEqual(t, got, sent*9/10, "frames lost at 250 a second")
+	scrape := rx.scrape()
+	require.GreaterOrEqual(t, metric(scrape, "tp_bridge_frames_rematerialised_total"), float64(r.check.frames), scrape)
 }
 
 // A bridge half killed mid-stream and started again: the sender (SIGKILL, mid-frame

@@ -23,6 +23,7 @@ import (
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/transport/mem"
+	"github.com/tensorpool/tensorpool/wire"
 )
 
 // The host's fixed streams: every local stream is on Channel.
@@ -134,11 +135,18 @@ func (p *Producer) RoleName() string              { return "hosttest-producer" }
 // AddProducer attaches a producer of stream and waits until it can publish.
 func (h *Host) AddProducer(stream uint32) *Producer {
 	h.t.Helper()
+	return h.AddProducerAs(stream, wire.V1_1)
+}
+
+// AddProducerAs is AddProducer with the producer speaking wire version v.
+func (h *Host) AddProducerAs(stream uint32, v wire.Version) *Producer {
+	h.t.Helper()
 	d, err := remat.New(remat.Config{
 		StreamID: stream, ClientID: ClientID,
 		Control:         controlplane.Endpoint{Channel: Channel, StreamID: Control},
 		Descriptors:     controlplane.Endpoint{Channel: Channel, StreamID: Descriptors},
 		AllowedBaseDirs: []string{h.Base},
+		WireVersion:     v,
 	})
 	if err != nil {
 		h.t.Fatal(err)
@@ -153,7 +161,11 @@ func (h *Host) AddProducer(stream uint32) *Producer {
 
 // Offer publishes a frame of n Pattern bytes, with meta_version seq+5; it runs on the
 // duty cycle's goroutine (the test's). res is "" or why the frame was not published.
-func (p *Producer) Offer(n int) (seq uint64, res string) {
+func (p *Producer) Offer(n int) (seq uint64, res string) { return p.OfferTraced(n, 0) }
+
+// OfferTraced is Offer of a frame with trace id traceID (0: none), which only a producer
+// speaking v1.2 carries.
+func (p *Producer) OfferTraced(n int, traceID uint64) (seq uint64, res string) {
 	prod := p.D.Producer()
 	if prod == nil {
 		return 0, "not attached"
@@ -164,6 +176,7 @@ func (p *Producer) Offer(n int) (seq uint64, res string) {
 	}
 	FillPattern(c.Payload(), c.Seq())
 	c.SetMetaVersion(uint32(c.Seq()) + 5)
+	c.SetTraceID(traceID)
 	seq = c.Seq()
 	tensor := shm.TensorHeader{Dtype: shm.DtypeUint8, MajorOrder: shm.MajorOrderRow, Ndims: 1, Dims: [shm.MaxDims]int32{int32(n)}}
 	if r := prod.Commit(c, &tensor); r != 0 {
@@ -207,11 +220,14 @@ type Consumer struct {
 	scratch []byte
 }
 
-// Frame is what a Consumer noted of a frame it read.
+// Frame is what a Consumer noted of a frame it read: Version and TraceID are its
+// FrameDescriptor's.
 type Frame struct {
 	Seq, Epoch, TimestampNs uint64
 	MetaVersion             uint32
 	Len                     int
+	Version                 wire.Version
+	TraceID                 uint64
 }
 
 // Last is the frame read last, the zero Frame before any.
@@ -251,7 +267,8 @@ func (h *Host) AddConsumerAs(stream uint32, cfg consumer.Config) *Consumer {
 			s.Bad++
 			return
 		}
-		s.Frames = append(s.Frames, Frame{Seq: f.Seq, Epoch: f.Epoch, TimestampNs: f.TimestampNs, MetaVersion: f.MetaVersion, Len: n})
+		s.Frames = append(s.Frames, Frame{Seq: f.Seq, Epoch: f.Epoch, TimestampNs: f.TimestampNs, MetaVersion: f.MetaVersion, Len: n,
+			Version: f.Version, TraceID: f.TraceID})
 	})
 	if err != nil {
 		h.t.Fatal(err)

@@ -57,6 +57,10 @@ type Config struct {
 	// OnEpochEnd is called before the frame path's epoch goes (a lost lease, Renew,
 	// Close): a claim still open must be given up then.
 	OnEpochEnd func()
+	// WireVersion is the version the destination speaks: its attach requests, its
+	// regions' stride rule and its FrameDescriptors (in V1_2 they carry the frames' trace
+	// ids, Claim.SetTraceID); default V1_1.
+	WireVersion wire.Version
 }
 
 // State is where a Dest stands.
@@ -109,6 +113,9 @@ func New(cfg Config) (*Dest, error) {
 	}
 	if cfg.ClientID == nil {
 		return nil, errors.New("remat: Config.ClientID is required")
+	}
+	if !cfg.WireVersion.Valid() {
+		return nil, fmt.Errorf("remat: Config.WireVersion %v is not a wire spec version a destination speaks (1.1, 1.2)", cfg.WireVersion)
 	}
 	policy, err := shm.NewPathPolicy(cfg.AllowedBaseDirs...)
 	if err != nil {
@@ -197,7 +204,7 @@ func (d *Dest) newLease() {
 		Params: driverclient.Params{
 			ClientID: d.clientID, Role: wire.RoleProducer, StreamID: d.streamID,
 			PublishMode: wire.PublishModeExistingOrCreate, ExpectedLayoutVersion: shm.LayoutVersion,
-			KeepaliveInterval: d.cfg.KeepaliveInterval,
+			KeepaliveInterval: d.cfg.KeepaliveInterval, WireVersion: d.cfg.WireVersion,
 		},
 		OnEvent:   d.onEvent,
 		OnControl: d.cfg.OnControl,
@@ -321,7 +328,7 @@ func (d *Dest) publications() int {
 // descriptor publication is in place.
 func (d *Dest) mapGrant(g *wire.ShmAttachResponse) {
 	d.dropPending()
-	layout := producer.Layout{StreamID: g.StreamID, Epoch: g.Epoch, Nslots: g.HeaderNslots}
+	layout := producer.Layout{StreamID: g.StreamID, Epoch: g.Epoch, Nslots: g.HeaderNslots, WireVersion: d.cfg.WireVersion}
 	uris := make([]string, len(g.PayloadPools))
 	for i, pool := range g.PayloadPools {
 		layout.Pools = append(layout.Pools, producer.PoolSpec{PoolID: pool.PoolID, StrideBytes: pool.StrideBytes})
@@ -333,7 +340,7 @@ func (d *Dest) mapGrant(g *wire.ShmAttachResponse) {
 		return
 	}
 	if d.ctl == nil {
-		ctl, err := producer.NewController(d.streamID, producer.Config{ProducerID: d.clientID, Clock: clock.Now, AssignedByDriver: true})
+		ctl, err := producer.NewController(d.streamID, producer.Config{ProducerID: d.clientID, Clock: clock.Now, AssignedByDriver: true, WireVersion: d.cfg.WireVersion})
 		if err != nil {
 			regions.Close()
 			d.fail(fmt.Errorf("remat: producer of stream %d: %w", d.streamID, err))
