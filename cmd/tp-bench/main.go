@@ -181,7 +181,7 @@ func run(o *options, out io.Writer) error {
 		return err
 	}
 	defer driver.Close()
-	baseDir, err := os.MkdirTemp("/dev/shm", "tp-bench-")
+	baseDir, err := os.MkdirTemp("/dev/shm", shmPrefix())
 	if err != nil {
 		return err
 	}
@@ -745,3 +745,7 @@ func (b *bench) aeronOneWay(mode string) (p50, p99 float64, err error) {
 	}
 	return float64(rtt.percentile(0.50)) / 2, float64(rtt.percentile(0.99)) / 2, nil
 }
+
+// shmPrefix names this process's SHM base directories, so a check for leftovers sees only
+// its own, not those of another run beside it.
+func shmPrefix() string { return fmt.Sprintf("tp-bench-%d-", os.Getpid()) }

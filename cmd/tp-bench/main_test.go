@@ -22,7 +22,7 @@ func TestMain(m *testing.M) {
 
 func shmEntries(t *testing.T) map[string]bool {
 	t.Helper()
-	names, err := filepath.Glob("/dev/shm/tp-bench-*")
+	names, err := filepath.Glob("/dev/shm/" + shmPrefix() + "*")
 	if err != nil {
 		t.Fatal(err)
 	}
