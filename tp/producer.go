@@ -583,16 +583,16 @@ func (p *Producer) Claim(size int) (*Claim, error) {
 }
 
 // frameErr is the error of a frame-path result: a failed publication of a Client whose
-// transport is dead is the Client's terminal error (ErrAeronLost), even before its duty
-// cycle noticed.
+// transport is dead is the Client's terminal error (ErrAeronLost), made terminal here if
+// its duty cycle has not noticed yet (so the logger hears of it first).
 func (p *Producer) frameErr(r producer.Result) error {
 	err := resultErr(r)
 	if err == ErrPublication {
 		if terminal := p.client.Err(); terminal != nil {
 			return terminal
 		}
-		if p.client.transport.Err() != nil {
-			return ErrAeronLost
+		if err := p.client.transport.Err(); err != nil {
+			return p.client.lost(err)
 		}
 	}
 	return err

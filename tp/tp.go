@@ -164,10 +164,21 @@ func (w *transportWatch) DoWork(now clock.Mono) int {
 	if err == nil {
 		return 0
 	}
-	terminal := fmt.Errorf("%w: %w", ErrAeronLost, err)
-	w.c.terminal.Store(&terminal)
-	w.c.log.Error("aeron client lost: producers and consumers stop; close the client and connect again", "aeron_dir", w.c.opts.AeronDir, "err", err)
+	w.c.lost(err)
 	return 1
+}
+
+// lost makes the transport's error err the Client's terminal error, once: whoever sees the
+// transport dead first (its watch, or a producer's failed publication) logs it at ERROR
+// (the C error handler's TP_ERR_AERON) before any caller is told. It returns the terminal
+// error.
+func (c *Client) lost(err error) error {
+	terminal := fmt.Errorf("%w: %w", ErrAeronLost, err)
+	if c.terminal.CompareAndSwap(nil, &terminal) {
+		c.log.Error("aeron client lost: producers and consumers stop; close the client and connect again", "aeron_dir", c.opts.AeronDir, "err", err)
+		return terminal
+	}
+	return *c.terminal.Load()
 }
 
 func (w *transportWatch) OnClose()         {}
