@@ -143,6 +143,28 @@ func TestProvision_ReclaimDeadRemovesOnlyDeadDriversEpochs(t *testing.T) {
 	require.Empty(t, reclaimed, "reuse_existing_shm keeps files for reuse")
 }
 
+// Issue 14, no leaked SHM: an epoch a killed run left that a live client still
+// named at the next start is kept then, and removed at that run's clean exit
+// with cleanup_shm_on_exit (a README user's driver kill -9, restart, Ctrl-C left it).
+func TestProvision_CleanExitRemovesEpochsInheritedFromADeadRun(t *testing.T) {
+	base := t.TempDir()
+	killed := newProvisioner(t, provisionConfig(t, base, "epoch_gc_enabled = false"))
+	_, err := provisionNow(killed, 10000, 1, killed.cfg.Profiles["small"], 1)
+	require.NoError(t, err)
+	setHeaderPid(t, killed.epochDir(10000, 1), 1) // init: a live client
+	require.NoError(t, killed.Close())
+
+	next := newProvisioner(t, provisionConfig(t, base, "epoch_gc_enabled = false\ncleanup_shm_on_exit = true"))
+	found, err := next.ScanEpochs()
+	require.NoError(t, err)
+	reclaimed, _, err := next.ReclaimDead(found)
+	require.NoError(t, err)
+	require.Empty(t, reclaimed, "a live pid's epoch stays while the run lasts")
+	require.Equal(t, []uint64{1}, epochsOnDisk(t, next, 10000))
+	require.NoError(t, next.Close())
+	require.NoDirExists(t, next.epochDir(10000, 1))
+}
+
 // setHeaderPid rewrites the pid of an epoch's header ring superblock.
 func setHeaderPid(t *testing.T, dir string, pid uint64) {
 	t.Helper()

@@ -164,6 +164,10 @@ type Provisioner struct {
 	// cleanup_shm_on_exit removes when empty.
 	createdDirs map[string]bool
 	createdBase []string
+	// inherited are the epochs of this instance an earlier run left that ReclaimDead kept
+	// because a live process (a client) still named them: cleanup_shm_on_exit removes
+	// them too, as nothing of this instance outlives a clean exit.
+	inherited []EpochOnDisk
 	// dirLock makes this driver the only one on base.
 	dirLock *Lock
 }
@@ -749,8 +753,9 @@ func (p *Provisioner) Cancel() { p.canceled.Store(true) }
 
 // Close releases every mapping and the base directory's lock. With
 // policies.cleanup_shm_on_exit it first removes every epoch this run made
-// (not only the current ones) and the directories it created, once empty,
-// shm.base_dir included. The worker has stopped.
+// (not only the current ones), those of earlier runs it found still in use at
+// its start, and the directories it created, once empty, shm.base_dir
+// included. The worker has stopped.
 func (p *Provisioner) Close() error {
 	var errs []error
 	for id := range p.current {
@@ -761,6 +766,14 @@ func (p *Provisioner) Close() error {
 			if err := p.RemoveEpoch(e.StreamID, e.Epoch); err != nil {
 				errs = append(errs, err)
 			}
+		}
+		for _, e := range p.inherited {
+			if err := os.RemoveAll(p.epochDir(e.StreamID, e.Epoch)); err != nil {
+				errs = append(errs, err)
+			}
+			inst := p.layout.streamDir(e.StreamID)
+			removeIfEmpty(inst, &errs)
+			removeIfEmpty(filepath.Dir(inst), &errs)
 		}
 		// Deepest first: instance directories before their stream directories.
 		dirs := slices.SortedFunc(maps.Keys(p.createdDirs), func(a, b string) int { return cmp.Compare(len(b), len(a)) })
@@ -809,6 +822,7 @@ func (p *Provisioner) ReclaimDead(found []EpochOnDisk) ([]EpochOnDisk, uint64, e
 	for _, e := range found {
 		dir := p.epochDir(e.StreamID, e.Epoch)
 		if pid := headerPid(shm.HeaderRingPath(dir)); pid == os.Getpid() || processAlive(pid) {
+			p.inherited = append(p.inherited, e)
 			continue
 		}
 		held := allocatedBytes(dir)
