@@ -190,7 +190,8 @@ type Subscription interface {
 	// Poll reads up to fragmentLimit fragments from the images, starting with a
 	// different image each time so none is starved, reassembles fragmented
 	// messages and hands every whole message to h. It returns the fragments read
-	// (the messages, when none is fragmented).
+	// (the messages, when none is fragmented). The subscriber position, which holds
+	// publishers back (flow control), passes a message only once h has been given it.
 	Poll(h Handler, fragmentLimit int) int
 	// IsConnected reports whether at least one image is available.
 	IsConnected() bool

@@ -56,6 +56,7 @@ func Run(t *testing.T, newClient NewClient) {
 		{"TryClaimCommitDeliversAndAbortDeliversNothing", testTryClaimCommitAndAbort},
 		{"NotConnectedWithoutSubscriber", testNotConnectedWithoutSubscriber},
 		{"BackPressuredWhenASubscriberLags", testBackPressuredWhenASubscriberLags},
+		{"SubscriberPositionPassesOnlyHandledMessages", testPositionPassesOnlyHandledMessages},
 		{"EverySubscriberReceivesEveryMessage", testEverySubscriberReceivesEveryMessage},
 		{"ConcurrentPublicationsShareASessionExclusiveOnesDoNot", testSessions},
 		{"ClosedResourcesAnswerClosed", testClosedResources},
@@ -425,6 +426,62 @@ func testBackPressuredWhenASubscriberLags(t *testing.T, c transport.Client, stre
 	received := 0
 	eventually(t, "the subscriber drains the stream", func() bool {
 		received += sub.Poll(func([]byte, *transport.Header) {}, 100)
+		return received >= sent
+	})
+	eventually(t, "the publisher may go on", func() bool { return pub.Offer(msg) > 0 })
+}
+
+// handlerHold is how long the Handler of testPositionPassesOnlyHandledMessages holds the
+// first message of a Poll, offering: far longer than a driver takes to move a publisher
+// limit after a subscriber position moved.
+const handlerHold = 250 * time.Millisecond
+
+// testPositionPassesOnlyHandledMessages: while a Handler holds the first message of a Poll,
+// the subscriber position has passed nothing it has not seen, so a publisher that the
+// subscriber holds back (flow control) gets no room, however long it waits. A backend that
+// counts a whole batch consumed before handing it on would let the publisher run up to a
+// batch further ahead.
+func testPositionPassesOnlyHandledMessages(t *testing.T, c transport.Client, stream int32) {
+	pub, sub := pair(t, c, stream, false)
+	msg := pattern(1000, 2)
+	bound := 16*pub.MaxMessageLength()/len(msg) + 16
+	sent := 0
+	for {
+		r := pub.Offer(msg)
+		if r == transport.BackPressured {
+			break
+		}
+		if r > 0 {
+			sent++
+		} else if r != transport.AdminAction {
+			t.Fatalf("offer %d: %s", sent, transport.ResultName(r))
+		}
+		if sent > bound {
+			t.Fatalf("%d messages of %d bytes sent and never back pressured", sent, len(msg))
+		}
+	}
+	received := 0
+	roomWhileHeld := transport.BackPressured
+	handler := func([]byte, *transport.Header) {
+		received++
+		if received > 1 {
+			return
+		}
+		deadline := time.Now().Add(handlerHold)
+		for time.Now().Before(deadline) {
+			if roomWhileHeld = pub.Offer(msg); roomWhileHeld > 0 {
+				sent++
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	eventually(t, "the first message", func() bool { sub.Poll(handler, sent); return received > 0 })
+	if roomWhileHeld > 0 {
+		t.Fatalf("the publisher appended at %d while the Handler held the first of %d messages: the subscriber position passed messages not yet handled", roomWhileHeld, sent)
+	}
+	eventually(t, "the subscriber drains the stream", func() bool {
+		sub.Poll(handler, 100)
 		return received >= sent
 	})
 	eventually(t, "the publisher may go on", func() bool { return pub.Offer(msg) > 0 })
