@@ -274,17 +274,36 @@ int64_t tp_aeronc_publication_position(tp_aeronc_handle publication, int32_t exc
 
 // ---- subscriptions ----
 
+// The images one poll may read from before it stops and leaves the rest to the next poll.
+#define TP_AERONC_BATCH_IMAGES 16
+
+// An image a poll read from, retained (aeron_subscription_image_at_index) so that its log
+// stays mapped while Go reads the messages in it, and the position just past what the poll
+// read: the subscriber position to commit once Go has handled them.
+typedef struct tp_aeronc_batch_image_st
+{
+    aeron_image_t *image;
+    int64_t position;
+}
+tp_aeronc_batch_image;
+
 typedef struct tp_aeronc_batch_st
 {
     aeron_subscription_t *subscription;
     aeron_controlled_fragment_assembler_t *assembler;
-    uint8_t *arena;
+    uint8_t *arena; // reassembled messages
     size_t arena_length;
     size_t arena_used;
     tp_aeronc_message *messages;
     int32_t capacity;
     int32_t count;
     int32_t full; // the poll stopped for want of room
+    size_t fragments; // read by this poll
+    size_t fragment_limit;
+    int64_t read_position; // just past the last fragment read from the image being peeked
+    size_t round_robin;
+    int32_t image_count;
+    tp_aeronc_batch_image images[TP_AERONC_BATCH_IMAGES];
 }
 tp_aeronc_batch;
 
@@ -300,13 +319,11 @@ int tp_aeronc_add_subscription(
     return 0;
 }
 
-// collect receives each whole message from the assembler and copies it into the batch's
-// arena, since the log space it sits in is the publisher's again once the poll has moved
-// the subscriber position past it, and a reassembled message's buffer is refilled by the
-// next one. A message that finds no room is left in the log (ABORT) for the next poll; a
-// reassembled one larger than the whole arena is handed out in the assembler's buffer,
-// where it stays until its session's next fragment, which only a later poll reads (the
-// batch takes nothing more this poll).
+// collect receives each message the assembler completed and copies it into the batch's
+// arena, since the assembler's buffer is refilled by its session's next message. A message
+// that finds no room is left in the log (ABORT) for the next poll; one larger than the
+// whole arena is handed out in the assembler's buffer, where it stays until its session's
+// next fragment, which only a later poll reads (the batch takes nothing more this poll).
 static aeron_controlled_fragment_handler_action_t collect(
     void *clientd, const uint8_t *buffer, size_t length, aeron_header_t *header)
 {
@@ -327,7 +344,7 @@ static aeron_controlled_fragment_handler_action_t collect(
         size_t aligned = (length + 7) & ~(size_t)7;
         b->arena_used = aligned < b->arena_length - b->arena_used ? b->arena_used + aligned : b->arena_length;
     }
-    else if (0 == b->count)
+    else if (0 == b->arena_used)
     {
         m->data = buffer;
         b->full = 1;
@@ -349,21 +366,108 @@ static aeron_controlled_fragment_handler_action_t collect(
     return action;
 }
 
-// on_fragment feeds the assembler until the batch is full; after that every fragment is
-// left in the log, so no assembler buffer changes under a message the batch points into.
+// on_fragment is the peek's handler. A whole message in one frame goes into the list as
+// it lies in the log, header fields read from its frame; the fragments of a fragmented one
+// go through the assembler. It reads up to the fragment limit; once the batch is full,
+// every fragment is left in the log, so no assembler buffer changes under a message the
+// batch points into.
 static aeron_controlled_fragment_handler_action_t on_fragment(
     void *clientd, const uint8_t *buffer, size_t length, aeron_header_t *header)
 {
     tp_aeronc_batch *b = (tp_aeronc_batch *)clientd;
-    if (b->full)
+    if (b->full || b->fragments == b->fragment_limit)
     {
         return TP_AERONC_ACTION_ABORT;
     }
-    return api.aeron_controlled_fragment_assembler_handler(b->assembler, buffer, length, header);
+    const uint8_t *frame = buffer - TP_AERONC_DATA_HEADER_LENGTH;
+    aeron_controlled_fragment_handler_action_t action = TP_AERONC_ACTION_CONTINUE;
+    int64_t position = api.aeron_header_position(header);
+    if ((frame[TP_AERONC_FRAME_FLAGS_OFFSET] & TP_AERONC_FRAME_UNFRAGMENTED) == TP_AERONC_FRAME_UNFRAGMENTED)
+    {
+        if (b->count == b->capacity)
+        {
+            b->full = 1;
+            return TP_AERONC_ACTION_ABORT;
+        }
+        tp_aeronc_message *m = &b->messages[b->count++];
+        m->data = buffer;
+        m->position = position;
+        memcpy(&m->reserved_value, frame + TP_AERONC_FRAME_RESERVED_VALUE_OFFSET, sizeof(m->reserved_value));
+        m->length = (int32_t)length;
+        memcpy(&m->session_id, frame + TP_AERONC_FRAME_SESSION_ID_OFFSET, sizeof(m->session_id));
+        memcpy(&m->stream_id, frame + TP_AERONC_FRAME_STREAM_ID_OFFSET, sizeof(m->stream_id));
+    }
+    else
+    {
+        action = api.aeron_controlled_fragment_assembler_handler(b->assembler, buffer, length, header);
+        if (TP_AERONC_ACTION_ABORT == action)
+        {
+            return action;
+        }
+    }
+    b->fragments++;
+    b->read_position = position;
+    return action;
 }
 
-static void free_batch(tp_aeronc_batch *b)
+// settle moves each image's subscriber position past what the last poll read (commit), or
+// leaves it (the images' fragments are read again), and gives the images back.
+static void settle(tp_aeronc_batch *b, int commit)
 {
+    for (int32_t i = 0; i < b->image_count; i++)
+    {
+        if (commit)
+        {
+            // Only a closed image refuses (it ignores the call): nothing to do then.
+            api.aeron_image_set_position(b->images[i].image, b->images[i].position);
+        }
+        api.aeron_image_release(b->images[i].image);
+    }
+    b->image_count = 0;
+}
+
+static int batch_holds(tp_aeronc_batch *b, aeron_image_t *image)
+{
+    for (int32_t i = 0; i < b->image_count; i++)
+    {
+        if (b->images[i].image == image)
+        {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+// peek reads image from its subscriber position into the batch and keeps it retained with
+// the position to commit when it read anything.
+static void peek(tp_aeronc_batch *b, aeron_image_t *image)
+{
+    int64_t position = api.aeron_image_position(image);
+    b->read_position = position;
+    // The peek stops at the end of the term; the limit only has to lie beyond it.
+    int64_t peeked = api.aeron_image_controlled_peek(image, position, on_fragment, b, INT64_MAX);
+    // The peek's result passes padding at the end of a term, which the handler never sees;
+    // read_position passes fragments of a message still being assembled, which the
+    // assembler holds. The farther of the two is what was read.
+    int64_t read = peeked > b->read_position ? peeked : b->read_position;
+    if (read > position)
+    {
+        b->images[b->image_count].image = image;
+        b->images[b->image_count].position = read;
+        b->image_count++;
+    }
+    else
+    {
+        api.aeron_image_release(image);
+    }
+}
+
+static void free_batch(tp_aeronc_batch *b, int release_images)
+{
+    if (release_images)
+    {
+        settle(b, 0);
+    }
     if (NULL != b->assembler)
     {
         api.aeron_controlled_fragment_assembler_delete(b->assembler);
@@ -415,7 +519,7 @@ int tp_aeronc_poll_subscription(
     if (NULL == b->arena || NULL == b->messages)
     {
         set_error(err, 0, "out of memory for a subscription's batch");
-        free_batch(b);
+        free_batch(b, 0);
         api.aeron_subscription_close(subscription, NULL, NULL);
         return -1;
     }
@@ -423,7 +527,7 @@ int tp_aeronc_poll_subscription(
     {
         set_aeron_error(err);
         b->assembler = NULL;
-        free_batch(b);
+        free_batch(b, 0);
         api.aeron_subscription_close(subscription, NULL, NULL);
         return -1;
     }
@@ -452,20 +556,62 @@ int tp_aeronc_close_subscription(tp_aeronc_handle batch, tp_aeronc_error *err)
     return 0;
 }
 
-void tp_aeronc_free_batch(tp_aeronc_handle batch)
+void tp_aeronc_free_batch(tp_aeronc_handle batch, int32_t release_images)
 {
-    free_batch((tp_aeronc_batch *)batch);
+    free_batch((tp_aeronc_batch *)batch, release_images);
 }
 
-tp_aeronc_poll_result tp_aeronc_poll(tp_aeronc_handle batch, size_t fragment_limit)
+// tp_aeronc_poll visits the images round robin, starting one further each poll so none is
+// starved, as the C client's own subscription poll does.
+tp_aeronc_poll_result tp_aeronc_poll(tp_aeronc_handle batch, size_t fragment_limit, int32_t commit)
 {
     tp_aeronc_batch *b = (tp_aeronc_batch *)batch;
+    settle(b, commit);
     b->count = 0;
     b->arena_used = 0;
     b->full = 0;
-    int read = api.aeron_subscription_controlled_poll(b->subscription, on_fragment, b, fragment_limit);
-    tp_aeronc_poll_result result = { read < 0 ? 0 : read, b->count, b->full };
+    b->fragments = 0;
+    b->fragment_limit = fragment_limit;
+    int images = api.aeron_subscription_image_count(b->subscription);
+    if (images > 0)
+    {
+        size_t length = (size_t)images;
+        size_t start = b->round_robin++;
+        if (start >= length)
+        {
+            b->round_robin = 1;
+            start = 0;
+        }
+        for (size_t i = 0; i < length && b->fragments < fragment_limit && !b->full; i++)
+        {
+            if (TP_AERONC_BATCH_IMAGES == b->image_count)
+            {
+                b->full = 1;
+                break;
+            }
+            size_t index = start + i < length ? start + i : start + i - length;
+            // The list may change between calls (the conductor adds and removes images):
+            // an index past its end finds none, and an image met twice is read once.
+            aeron_image_t *image = api.aeron_subscription_image_at_index(b->subscription, index);
+            if (NULL == image)
+            {
+                continue;
+            }
+            if (batch_holds(b, image))
+            {
+                api.aeron_image_release(image);
+                continue;
+            }
+            peek(b, image);
+        }
+    }
+    tp_aeronc_poll_result result = { (int32_t)b->fragments, b->count, b->full, b->image_count > 0 };
     return result;
+}
+
+void tp_aeronc_commit(tp_aeronc_handle batch)
+{
+    settle((tp_aeronc_batch *)batch, 1);
 }
 
 int32_t tp_aeronc_subscription_is_connected(tp_aeronc_handle batch)

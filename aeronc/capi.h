@@ -123,8 +123,9 @@ tp_aeronc_claim tp_aeronc_try_claim(tp_aeronc_handle publication, int32_t exclus
 int32_t tp_aeronc_publication_is_connected(tp_aeronc_handle publication, int32_t exclusive);
 int64_t tp_aeronc_publication_position(tp_aeronc_handle publication, int32_t exclusive);
 
-// A message a poll collected: its bytes (in the batch's arena, or, for a reassembled
-// message larger than the arena, in the fragment assembler's buffer) and its header.
+// A message a poll collected: its bytes and its header. An unfragmented message is read in
+// place, in the log; a reassembled one is in the batch's arena or, when larger than the
+// arena, in the fragment assembler's buffer.
 typedef struct tp_aeronc_message_st
 {
     const uint8_t *data;
@@ -138,16 +139,18 @@ typedef struct tp_aeronc_message_st
 tp_aeronc_message;
 
 // A batch (tp_aeronc_batch in capi.c, a handle here) is a subscription with what its polls
-// collect into: a fragment assembler, an arena the messages are copied into and the
-// messages' list. The Go Subscription owns it.
+// collect into: a fragment assembler, an arena for reassembled messages, the messages'
+// list and the images the last poll read from. The Go Subscription owns it.
 
-// What one poll collected: the fragments it read, the messages in the list, and whether it
-// stopped for want of room (more may be waiting).
+// What one poll collected: the fragments it read, the messages in the list, whether it
+// stopped for want of room (more may be waiting), and whether it read from any image, so
+// that positions wait to be committed.
 typedef struct tp_aeronc_poll_result_st
 {
     int32_t fragments;
     int32_t count;
     int32_t full;
+    int32_t uncommitted;
 }
 tp_aeronc_poll_result;
 
@@ -164,15 +167,22 @@ int tp_aeronc_poll_subscription(
     tp_aeronc_error *err);
 int tp_aeronc_cancel_subscription(aeron_t *client, void *async, tp_aeronc_error *err);
 int tp_aeronc_close_subscription(tp_aeronc_handle batch, tp_aeronc_error *err);
-// tp_aeronc_free_batch frees a batch whose subscription is closed.
-void tp_aeronc_free_batch(tp_aeronc_handle batch);
-// tp_aeronc_poll empties the batch, then polls up to fragment_limit fragments into it.
-tp_aeronc_poll_result tp_aeronc_poll(tp_aeronc_handle batch, size_t fragment_limit);
+// tp_aeronc_free_batch frees a batch whose subscription is closed. With release_images it
+// gives back the images the batch still holds; without, their client is closed and they
+// are gone with it.
+void tp_aeronc_free_batch(tp_aeronc_handle batch, int32_t release_images);
+// tp_aeronc_poll settles what the batch's previous poll read (with commit, each image's
+// subscriber position moves past it; without, it stays unread, to be read again), then
+// reads up to fragment_limit fragments into the batch, leaving every position where it is:
+// the images stay retained and the messages in place until the next poll or commit.
+tp_aeronc_poll_result tp_aeronc_poll(tp_aeronc_handle batch, size_t fragment_limit, int32_t commit);
+// tp_aeronc_commit moves the subscriber position of every image the last poll read from
+// past what it read, and gives the images back.
+void tp_aeronc_commit(tp_aeronc_handle batch);
 int32_t tp_aeronc_subscription_is_connected(tp_aeronc_handle batch);
 int32_t tp_aeronc_subscription_image_count(tp_aeronc_handle batch);
 
-// The smallest arena: more than the largest frame payload (an MTU is at most 64 KiB), so a
-// message from the log always fits an empty arena and only a reassembled one may not.
+// The smallest arena for reassembled messages.
 #define TP_AERONC_MIN_ARENA (64 * 1024)
 
 int tp_aeronc_add_counter(

@@ -90,9 +90,13 @@
     X(int, aeron_exclusive_publication_close, \
         (aeron_exclusive_publication_t *publication, aeron_notification_t on_close_complete, \
         void *on_close_complete_clientd)) \
-    X(int, aeron_subscription_controlled_poll, \
-        (aeron_subscription_t *subscription, aeron_controlled_fragment_handler_t handler, void *clientd, \
-        size_t fragment_limit)) \
+    X(aeron_image_t *, aeron_subscription_image_at_index, (aeron_subscription_t *subscription, size_t index)) \
+    X(int, aeron_image_release, (aeron_image_t *image)) \
+    X(int64_t, aeron_image_position, (aeron_image_t *image)) \
+    X(int, aeron_image_set_position, (aeron_image_t *image, int64_t position)) \
+    X(int64_t, aeron_image_controlled_peek, \
+        (aeron_image_t *image, int64_t initial_position, aeron_controlled_fragment_handler_t handler, void *clientd, \
+        int64_t limit_position)) \
     X(bool, aeron_subscription_is_connected, (aeron_subscription_t *subscription)) \
     X(int, aeron_subscription_image_count, (aeron_subscription_t *subscription)) \
     X(int, aeron_subscription_close, \

@@ -85,6 +85,19 @@ enum
     TP_AERONC_ACTION_CONTINUE = 4
 };
 
+// A data frame in a term, as the Aeron protocol lays it out (little-endian): the payload a
+// fragment handler is given follows the frame's 32-byte header.
+enum
+{
+    TP_AERONC_DATA_HEADER_LENGTH = 32,
+    TP_AERONC_FRAME_FLAGS_OFFSET = 5,
+    TP_AERONC_FRAME_SESSION_ID_OFFSET = 12,
+    TP_AERONC_FRAME_STREAM_ID_OFFSET = 16,
+    TP_AERONC_FRAME_RESERVED_VALUE_OFFSET = 24,
+    // The BEGIN and END flags: a whole message in one frame.
+    TP_AERONC_FRAME_UNFRAGMENTED = 0xC0
+};
+
 // The C client's error codes that end it (they come with the client closing itself).
 enum
 {

@@ -16,19 +16,22 @@ import (
 	"github.com/tensorpool/tensorpool/transport"
 )
 
-// A subscription's poll batch: the bytes its arena holds and the messages its list does,
-// per call into C. A poll that fills either calls again until the fragment limit.
+// A subscription's poll batch: the messages its list holds and the bytes its arena (for
+// reassembled messages) does, per call into C. A poll that fills either calls again until
+// the fragment limit.
 const (
 	batchArenaLength = 256 << 10
 	batchMessages    = 1024
 )
 
 // Subscription is a subscription of the C client; it implements transport.Subscription.
-// A Poll is one call into C per batch: libaeron's controlled poll reassembles fragmented
-// messages (its fragment assembler) and a C handler copies each whole message and its
-// header into the batch; then Go hands them to the Handler. The copy is what keeps a
-// message valid during the Handler: by then the poll has moved the subscriber position
-// past it, and the log space is the publisher's again.
+// A Poll is one call into C per batch: it peeks at the images (libaeron's
+// aeron_image_controlled_peek), listing each unfragmented message where it lies in the log
+// and reassembling fragmented ones with libaeron's fragment assembler into the batch's
+// arena, and moves no subscriber position; Go hands the messages to the Handler; then the
+// images' positions move past them (one more call, or the next batch's call), as the
+// pure-Go client's do after its handler ran. The log space under the messages stays the
+// subscriber's until then, and the images stay retained, so their logs stay mapped.
 type Subscription struct {
 	c        *Client
 	batch    C.tp_aeronc_handle    // 0 once freed
@@ -36,10 +39,13 @@ type Subscription struct {
 	header   transport.Header      // handed to every Handler call
 	// closed is set once the subscription or its client is closed, under the client's
 	// lock; after that the batch is not polled again.
-	closed   atomic.Bool
-	polling  bool // a Poll is delivering: a Close from its Handler leaves the batch to it
-	channel  string
-	streamID int32
+	closed atomic.Bool
+	// polling: a Poll is delivering, so a Close from its Handler leaves the batch to it.
+	polling bool
+	// clientClosed: the client closed, freeing the images the batch may still hold.
+	clientClosed bool
+	channel      string
+	streamID     int32
 }
 
 var _ transport.Subscription = (*Subscription)(nil)
@@ -92,15 +98,25 @@ func (c *Client) AddSubscription(channel string, streamID int32) transport.Pendi
 	}
 }
 
-// Poll implements transport.Subscription.
+// Poll implements transport.Subscription. The subscriber position passes only messages
+// the Handler has been given: a producer held back by it (flow control) never gets ahead
+// of what the Handler saw. A Poll whose Handler panics leaves its last batch unread, to
+// be delivered again, as the pure-Go client does.
 func (s *Subscription) Poll(h transport.Handler, fragmentLimit int) int {
 	if s.closed.Load() || fragmentLimit <= 0 {
 		return 0
 	}
 	s.polling = true
+	defer s.pollDone()
+	// The first call of a Poll finds nothing to commit unless a panic cut the last one
+	// short: that batch is given back unread.
+	commit := C.int32_t(0)
+	uncommitted := false
 	read := 0
 	for read < fragmentLimit {
-		r := C.tp_aeronc_poll(s.batch, C.size_t(fragmentLimit-read))
+		r := C.tp_aeronc_poll(s.batch, C.size_t(fragmentLimit-read), commit)
+		commit = 1
+		uncommitted = r.uncommitted != 0
 		read += int(r.fragments)
 		for i := range int(r.count) {
 			m := &s.messages[i]
@@ -112,19 +128,26 @@ func (s *Subscription) Poll(h transport.Handler, fragmentLimit int) int {
 			}
 			h(unsafe.Slice((*byte)(unsafe.Pointer(m.data)), int(m.length)), &s.header)
 			if s.closed.Load() {
-				break
+				return read
 			}
 		}
-		if s.closed.Load() || r.full == 0 {
+		if r.full == 0 {
 			break
 		}
 	}
-	s.polling = false
-	if s.closed.Load() {
-		// The subscription or its client closed during the poll: the batch is freed here.
-		s.freeBatch()
+	if uncommitted {
+		C.tp_aeronc_commit(s.batch)
 	}
 	return read
+}
+
+// pollDone ends a Poll, also one cut short by a panic: a subscription closed meanwhile
+// has its batch freed here.
+func (s *Subscription) pollDone() {
+	s.polling = false
+	if s.closed.Load() {
+		s.freeBatch()
+	}
 }
 
 // IsConnected implements transport.Subscription.
@@ -169,16 +192,25 @@ func (s *Subscription) Close() error {
 }
 
 // clientGoneLocked: a closed client took the C subscription with it; the batch is ours.
+// A client that ended but is not closed keeps the C subscription until Close, when its
+// images are still there to give back.
 func (s *Subscription) clientGoneLocked(closed bool) {
 	s.closed.Store(true)
 	if closed && !s.polling {
 		s.freeBatch()
 	}
+	s.clientClosed = closed
 }
 
+// freeBatch frees the batch of a closed subscription; before its client closed, it gives
+// back the images the batch holds (after, they are gone with the client).
 func (s *Subscription) freeBatch() {
 	if s.batch != 0 {
-		C.tp_aeronc_free_batch(s.batch)
+		release := C.int32_t(1)
+		if s.clientClosed {
+			release = 0
+		}
+		C.tp_aeronc_free_batch(s.batch, release)
 		s.batch, s.messages = 0, nil
 	}
 }
