@@ -13,12 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/discovery"
 	"github.com/tensorpool/tensorpool/agents/process"
 	"github.com/tensorpool/tensorpool/config"
 	"github.com/tensorpool/tensorpool/tp"
+	"github.com/tensorpool/tensorpool/transport/backend"
 )
 
 var (
@@ -282,7 +282,7 @@ func (s *stack) startProvider(t *testing.T, requests int32) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := aeron.Connect(aeron.Config{Dir: aeronDir, IdleStrategy: agent.NewBackoff()})
+	a, err := backend.Connect(backend.Config{Dir: aeronDir, IdleStrategy: agent.NewBackoff()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/tp"
 	"github.com/tensorpool/tensorpool/transport"
+	"github.com/tensorpool/tensorpool/transport/backend"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -20,7 +20,7 @@ import (
 // consumers' ConsumerHellos say and publishes FrameProgress as a producer that honours
 // them would.
 type controlTap struct {
-	client *aeron.Client
+	client transport.Client
 	sub    transport.Subscription
 	pub    transport.Publication
 	onMsg  transport.Handler
@@ -37,7 +37,7 @@ func (s *stack) controlTap(t *testing.T) *controlTap {
 	}
 	channel := s.env["TP_CONTROL_CHANNEL"]
 	c := &controlTap{hellos: map[uint32]bool{}}
-	if c.client, err = aeron.Connect(aeron.Config{Dir: aeronDir}); err != nil {
+	if c.client, err = backend.Connect(backend.Config{Dir: aeronDir}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.client.Close() })
