@@ -301,6 +301,7 @@ typedef struct tp_aeronc_batch_st
     size_t fragments; // read by this poll
     size_t fragment_limit;
     int64_t read_position; // just past the last fragment read from the image being peeked
+    int64_t term_base; // the stream position of the peeked term's start; -1 until known
     size_t round_robin;
     int32_t image_count;
     tp_aeronc_batch_image images[TP_AERONC_BATCH_IMAGES];
@@ -381,7 +382,19 @@ static aeron_controlled_fragment_handler_action_t on_fragment(
     }
     const uint8_t *frame = buffer - TP_AERONC_DATA_HEADER_LENGTH;
     aeron_controlled_fragment_handler_action_t action = TP_AERONC_ACTION_CONTINUE;
-    int64_t position = api.aeron_header_position(header);
+    // The position just past the fragment, from its frame (what aeron_header_position
+    // computes, without the call): a peek reads one term from the subscriber position,
+    // and its first fragment lies at that position (padding, which the handler never sees,
+    // only ends a term), which gives the term's start.
+    int32_t term_offset, frame_length;
+    memcpy(&term_offset, frame + TP_AERONC_FRAME_TERM_OFFSET_OFFSET, sizeof(term_offset));
+    memcpy(&frame_length, frame + TP_AERONC_FRAME_LENGTH_OFFSET, sizeof(frame_length));
+    if (b->term_base < 0)
+    {
+        b->term_base = b->read_position - term_offset;
+    }
+    int64_t position = b->term_base + term_offset +
+        ((frame_length + TP_AERONC_FRAME_ALIGNMENT - 1) & ~(TP_AERONC_FRAME_ALIGNMENT - 1));
     if ((frame[TP_AERONC_FRAME_FLAGS_OFFSET] & TP_AERONC_FRAME_UNFRAGMENTED) == TP_AERONC_FRAME_UNFRAGMENTED)
     {
         if (b->count == b->capacity)
@@ -444,6 +457,7 @@ static void peek(tp_aeronc_batch *b, aeron_image_t *image)
 {
     int64_t position = api.aeron_image_position(image);
     b->read_position = position;
+    b->term_base = -1;
     // The peek stops at the end of the term; the limit only has to lie beyond it.
     int64_t peeked = api.aeron_image_controlled_peek(image, position, on_fragment, b, INT64_MAX);
     // The peek's result passes padding at the end of a term, which the handler never sees;
