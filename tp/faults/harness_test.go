@@ -272,6 +272,9 @@ type childSpec struct {
 	KeepaliveMs int
 	// IntervalUs paces a producer's frames.
 	IntervalUs int
+	// Reconnect: on tp.ErrAeronLost the child keeps its producer or consumer and calls
+	// Client.Reconnect until it succeeds ("lost WHERE: ERR", then "reconnected MS").
+	Reconnect bool
 }
 
 // child is a producer or consumer process. A consumer reports every frame on stdout.
@@ -437,7 +440,7 @@ func childMain(encoded string) int {
 	case "producer":
 		return runProducer(ctx, c, &spec, stop, out)
 	case "consumer":
-		return runConsumer(ctx, c, stop, out)
+		return runConsumer(ctx, c, &spec, stop, out)
 	}
 	return 2
 }
@@ -478,6 +481,10 @@ func runProducer(ctx context.Context, c *tp.Client, spec *childSpec, stop <-chan
 			faults++
 			fmt.Fprintf(out, "fault %v\n", err)
 			out.Flush()
+		case errors.Is(err, tp.ErrAeronLost) && spec.Reconnect:
+			if code := reconnect(out, "offer", err, c); code != 0 {
+				return code
+			}
 		case errors.Is(err, tp.ErrAeronLost):
 			return terminal(out, "offer", err, c, p.Close)
 		default:
@@ -489,7 +496,7 @@ func runProducer(ctx context.Context, c *tp.Client, spec *childSpec, stop <-chan
 }
 
 // runConsumer reports each frame it reads, checked byte for byte, until stop.
-func runConsumer(ctx context.Context, c *tp.Client, stop <-chan struct{}, out *bufio.Writer) int {
+func runConsumer(ctx context.Context, c *tp.Client, spec *childSpec, stop <-chan struct{}, out *bufio.Writer) int {
 	cs, err := c.NewConsumer(ctx, testStream, func(f *tp.Frame) {
 		n, err := check(f.Payload())
 		if !f.Valid() {
@@ -523,9 +530,48 @@ func runConsumer(ctx context.Context, c *tp.Client, stop <-chan struct{}, out *b
 			time.Sleep(200 * time.Microsecond)
 		}
 		if attached, err := cs.Status(); !attached && errors.Is(err, tp.ErrAeronLost) {
-			return terminal(out, "poll", err, c, cs.Close)
+			if !spec.Reconnect {
+				return terminal(out, "poll", err, c, cs.Close)
+			}
+			if code := reconnect(out, "poll", err, c); code != 0 {
+				return code
+			}
 		}
 		out.Flush()
+	}
+}
+
+// reconnectTimeout bounds how long a child tries to reconnect: the test starts a new media
+// driver after the old one's death is noticed (Aeron's driver timeout, 10 s).
+const reconnectTimeout = 60 * time.Second
+
+// reconnect reports a terminal error seen by the data path ("lost WHERE: ERR") and calls
+// Client.Reconnect, each call waiting up to a second for a media driver, until it
+// succeeds ("reconnected MS", the time since the loss was seen) or reconnectTimeout.
+func reconnect(out *bufio.Writer, where string, err error, c *tp.Client) int {
+	fmt.Fprintf(out, "lost %s: %v\n", where, err)
+	out.Flush()
+	seen := time.Now()
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		rerr := c.Reconnect(ctx)
+		cancel()
+		switch {
+		case rerr == nil:
+			if cerr := c.Err(); cerr != nil {
+				fmt.Fprintf(os.Stderr, "child: reconnected, but Client.Err is %v\n", cerr)
+				return 1
+			}
+			fmt.Fprintf(out, "reconnected %d\n", time.Since(seen).Milliseconds())
+			out.Flush()
+			return 0
+		case !errors.Is(rerr, tp.ErrAeronLost):
+			fmt.Fprintf(os.Stderr, "child: reconnect: %v is not tp.ErrAeronLost\n", rerr)
+			return 1
+		case time.Since(seen) > reconnectTimeout:
+			fmt.Fprintf(os.Stderr, "child: no media driver to reconnect to after %v: %v\n", reconnectTimeout, rerr)
+			return 1
+		}
 	}
 }
 
