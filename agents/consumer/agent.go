@@ -364,7 +364,7 @@ func (a *Agent) followDescriptors(want controlplane.Endpoint) int {
 		}
 		a.resubscribe = false
 		a.failed = controlplane.Endpoint{}
-		a.next = &descriptorStream{ep: want, pending: a.client.AddSubscription(controlplane.Untethered(want.Channel), want.StreamID)}
+		a.next = &descriptorStream{ep: want, pending: a.client.AddSubscription(controlplane.UntetheredDescriptors(want.Channel), want.StreamID)}
 	}
 	sub, err := a.next.pending.Poll()
 	switch {

@@ -92,7 +92,12 @@ type setup struct {
 	control  int32
 	base     string
 	config   string
+	// lease is how long a lease lasts without a keepalive.
+	lease time.Duration
 }
+
+// keepaliveInterval is the driver's and the clients' keepalive interval.
+const keepaliveInterval = 100 * time.Millisecond
 
 var nextControl = int32(52000 + os.Getpid()%1000*4)
 
@@ -120,6 +125,9 @@ type setupConfig struct {
 	channel string
 	base    string // default a fresh directory under /dev/shm
 	slots   int    // header slots; default 64
+	// graceIntervals is lease_expiry_grace_intervals: a lease lasts that many 100 ms
+	// keepalive intervals without a keepalive; default 10 (1 s).
+	graceIntervals int
 	// policies are more lines of the [policies] table.
 	policies string
 }
@@ -138,8 +146,12 @@ func newSetupWith(t *testing.T, c setupConfig) *setup {
 	if c.slots == 0 {
 		c.slots = 64
 	}
+	if c.graceIntervals == 0 {
+		c.graceIntervals = 10
+	}
 	nextControl += 4
-	s := &setup{aeronDir: c.aeronDir, channel: c.channel, control: nextControl, base: c.base}
+	s := &setup{aeronDir: c.aeronDir, channel: c.channel, control: nextControl, base: c.base,
+		lease: time.Duration(c.graceIntervals) * keepaliveInterval}
 	t.Cleanup(func() { os.RemoveAll(s.base) })
 	s.config = filepath.Join(t.TempDir(), "driver.toml")
 	text := fmt.Sprintf(`
@@ -150,8 +162,8 @@ control_stream_id = %d
 [shm]
 base_dir = %q
 [policies]
-lease_keepalive_interval_ms = 100
-lease_expiry_grace_intervals = 10
+lease_keepalive_interval_ms = %d
+lease_expiry_grace_intervals = %d
 announce_period_ms = 100
 shutdown_timeout_ms = 100
 cleanup_shm_on_exit = true
@@ -162,7 +174,7 @@ payload_pools = [{ pool_id = 1, stride_bytes = 4096 }]
 [streams.s]
 stream_id = %d
 profile = "p"
-`, s.channel, s.control, s.base, c.policies, c.slots, testStream)
+`, s.channel, s.control, s.base, keepaliveInterval.Milliseconds(), c.graceIntervals, c.policies, c.slots, testStream)
 	if err := os.WriteFile(s.config, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +309,7 @@ type frameSeen struct {
 
 func (s *setup) startChild(t *testing.T, role string, tune func(*childSpec)) *child {
 	t.Helper()
-	spec := childSpec{Role: role, AeronDir: s.aeronDir, Channel: s.channel, Control: s.control, BaseDir: s.base, KeepaliveMs: 100, IntervalUs: 1000}
+	spec := childSpec{Role: role, AeronDir: s.aeronDir, Channel: s.channel, Control: s.control, BaseDir: s.base, KeepaliveMs: int(keepaliveInterval.Milliseconds()), IntervalUs: 1000}
 	if tune != nil {
 		tune(&spec)
 	}
