@@ -30,14 +30,15 @@ func maxGap(frames []frameSeen, from, to time.Time) (gap time.Duration, began ti
 // Issue 13.3: one consumer process is paused (SIGSTOP) for 8 s, more than twice its
 // lease (3 s, the default), while the producer publishes (on a media driver of its own
 // with Aeron's default 10 s client liveness timeout, past which the paused client would
-// be dead). The other consumer is never without frames as long as that lease: its
+// be dead; its timer interval the 100 ms of the drivers tensorpool starts). The other
+// consumer is never without frames as long as that lease: its
 // descriptor subscription and the paused one's are untethered, so the paused one holds
 // the producer back only until the descriptor stream's untethered limits drop it
 // (controlplane.DescriptorLimits), and its lease expires (the driver revokes it).
 // Continued, it reattaches and reads again.
 func TestFault_PausedConsumerDoesNotStopTheOthers(t *testing.T) {
 	s := newSetupWith(t, setupConfig{
-		aeronDir:       drivertest.Start(t, map[string]string{"aeron.client.liveness.timeout": "10s"}).Dir(),
+		aeronDir:       drivertest.Start(t, map[string]string{"aeron.client.liveness.timeout": "10s", "aeron.timer.interval": "100ms"}).Dir(),
 		graceIntervals: 30,
 	})
 	s.startDriver(t)
