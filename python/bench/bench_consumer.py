@@ -7,14 +7,17 @@ One tp-driver (with the Java media driver it starts) in a directory of its own u
 /dev/shm. Every round is a fresh stream with two processes on it: the C producer of
 tp_bench_peer.c (claim, copy, seq stamp, commit, busy-spinning, never more than slots - 1
 frames ahead of what the consumer has seen) and one consumer: the C one of
-tp_bench_peer.c (tp_consumer_poll_frames, fragment limit 256), or this package's,
-iterating (`consumer.frames(idle=0)`) or with poll(handler), both busy-spinning as the C
-consumer does; with --baseline DIR also the same two of the tensorpool package found in
+tp_bench_peer.c, or this package's, iterating (`consumer.frames(idle=0)`) or with
+poll(handler); with --baseline DIR also the same two of the tensorpool package found in
 DIR (py-iter@base, py-poll@base: e.g. another version, for before and after in one
-command). Each
-consumer reads the frame's seq stamp from its payload, checks valid() and counts the
-intact frames between its first and last clock reads in the window. Rounds alternate
-sides after a warm-up round each; figures are medians.
+command). Like for like: every consumer busy-spins, takes up to 256 frames a call into
+the library through tp_consumer_poll_batch (the package's path, so the difference is the
+Python layer), reads the frame's seq stamp from its payload, re-checks it with
+tp_polled_frame_is_valid (valid()) and counts the intact frames between its first and
+last clock reads in the window; each stores the frames it has seen in the shared word
+when frames came. Rounds alternate sides after a warm-up round each; figures are
+medians. -v prints each round with the producer's waits for the consumer (flow control)
+and both processes' CPU time.
 
 Stream geometry as tp-bench's: the smallest power-of-two stride of at least a page that
 holds the frame, 64 MiB of slots clamped to 16..1024 (64 x 1 MiB at 640 KiB).
@@ -27,10 +30,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import mmap
 import os
 import shutil
 import signal
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -64,8 +69,17 @@ def geometry(size: int) -> tuple[int, int]:
 
 def consume_python(args) -> None:
     """A consumer round of this package's (runs in a child process)."""
-    ctl = np.memmap(args.control, dtype=np.uint64, mode="r+", shape=(CONTROL_BYTES // 8,))
+    # The control words as a memoryview over the mapping: storing to one costs what a
+    # store to a Python list does (a NumPy memmap's item store is ~10 times that, which
+    # the iterating side pays every frame).
+    with open(args.control, "r+b") as f:
+        mapping = mmap.mmap(f.fileno(), CONTROL_BYTES)
+    ctl = memoryview(mapping).cast("Q")
     size = args.size
+    # The stamp read as C's load_le64 does it: struct reads the bytes of the array
+    # (a.view(np.uint64)[0] would make an array and a NumPy scalar, ~0.5 us a frame
+    # that belongs to neither the package nor the C side).
+    stamp = struct.Struct("<Q").unpack_from
     seen = frames = bad = torn = 0
     first_ns = last_ns = first_frames = last_frames = 0
     with tensorpool.Client(args.aeron_dir, attach_timeout=30.0) as client:
@@ -78,8 +92,8 @@ def consume_python(args) -> None:
             seen += 1
             try:
                 a = frame.array
-                ok = a.nbytes == size and int(a.view(np.uint64)[0]) == frame.seq
-            except tensorpool.TornFrameError:
+                ok = a.nbytes == size and stamp(a)[0] == frame.seq
+            except tensorpool.TornFrameError:  # from a --baseline package whose array re-checked first
                 torn += 1
                 return
             if not frame.valid():
@@ -91,7 +105,8 @@ def consume_python(args) -> None:
         def tick() -> bool:
             """After a poll: flow control, the clock; True once the window is over."""
             nonlocal first_ns, first_frames, last_ns, last_frames
-            ctl[0] = seen
+            if ctl[0] != seen:  # as C: a store only when frames came (the producer reads the line)
+                ctl[0] = seen
             now = time.monotonic_ns()
             if not first_ns and now >= start_ns and frames:
                 first_ns, first_frames = now, frames
@@ -112,10 +127,13 @@ def consume_python(args) -> None:
                     break
         ctl[8] = 1  # stop
         stats = consumer.stats()
+    ctl.release()
+    mapping.close()
     seconds = (last_ns - first_ns) / 1e9
     n = last_frames - first_frames
     print(json.dumps({"package": str(Path(tensorpool.__file__).parent), "frames": n, "seconds": seconds, "frames_per_sec": n / seconds if seconds else 0.0,
-                      "bad": bad, "torn": torn, "drops_late": stats["drops_late"], "drops_gap": stats["drops_gap"]}))
+                      "bad": bad, "torn": torn, "drops_late": stats["drops_late"], "drops_gap": stats["drops_gap"],
+                      "consumer_cpu_s": time.process_time()}))
 
 
 class Bench:
@@ -237,7 +255,9 @@ def run(args) -> int:
                     r = bench.round(side, size)
                     results[side].append(r)
                     if args.verbose:
-                        print(f"{size} B {side}: {r['frames_per_sec']:,.0f} frames/s", file=sys.stderr)
+                        print(f"{size} B {side}: {r['frames_per_sec']:,.0f} frames/s; producer: {r['published']:,} "
+                              f"published, {r['waits']:,} waits for the consumer, {r['producer_cpu_s']:.2f} s CPU; "
+                              f"consumer {r['consumer_cpu_s']:.2f} s CPU", file=sys.stderr)
             row = {"size": size}
             for side in sides:
                 rates = [r["frames_per_sec"] for r in results[side]]
