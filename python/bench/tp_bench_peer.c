@@ -15,7 +15,8 @@
  * frames a call into a preallocated array (tp_consumer_poll_batch, fragment limit 256);
  * for each it reads the stamp, re-checks it with tp_polled_frame_is_valid and counts it. It counts the frames
  * it took between its first and last CLOCK_MONOTONIC reads inside the window, which
- * opens TP_BENCH_WARMUP_MS after it attached.
+ * opens TP_BENCH_WARMUP_MS after it attached, and the CPU time its process used between
+ * them.
  *
  * Settings (environment): TP_BENCH_ROLE (producer or consumer), TP_BENCH_CONTROL, and as
  * for the examples (tp_example_common.h) TP_AERON_DIR, TP_STREAM_ID, TP_TIMEOUT_MS and
@@ -141,6 +142,8 @@ static int consume(tp_client_t *client, const tp_example_settings_t *s, control_
     uint64_t first_frames = 0;
     uint64_t last_ns = 0;
     uint64_t last_frames = 0;
+    double first_cpu = 0;
+    double last_cpu = 0;
     bool started = false;
     int rc = 0;
     for (;;)
@@ -171,6 +174,7 @@ static int consume(tp_client_t *client, const tp_example_settings_t *s, control_
             started = true;
             first_ns = now;
             first_frames = st.frames;
+            first_cpu = process_cpu_seconds();
         }
         if (started)
         {
@@ -179,6 +183,7 @@ static int consume(tp_client_t *client, const tp_example_settings_t *s, control_
         }
         if (now >= end_ns && started)
         {
+            last_cpu = process_cpu_seconds();
             break;
         }
         if (now >= deadline)
@@ -200,10 +205,10 @@ static int consume(tp_client_t *client, const tp_example_settings_t *s, control_
         const double seconds = (double)(last_ns - first_ns) / 1e9;
         const uint64_t frames = last_frames - first_frames;
         printf("{\"frames\":%llu,\"seconds\":%.9f,\"frames_per_sec\":%.3f,\"bad\":%llu,\"torn\":%llu,"
-               "\"drops_late\":%llu,\"drops_gap\":%llu,\"consumer_cpu_s\":%.6f}\n",
+               "\"drops_late\":%llu,\"drops_gap\":%llu,\"consumer_cpu_s\":%.6f,\"window_cpu_s\":%.6f}\n",
             (unsigned long long)frames, seconds, seconds > 0 ? (double)frames / seconds : 0.0,
             (unsigned long long)st.bad, (unsigned long long)st.torn, (unsigned long long)cs.drops_late,
-            (unsigned long long)cs.drops_gap, process_cpu_seconds());
+            (unsigned long long)cs.drops_gap, process_cpu_seconds(), last_cpu - first_cpu);
     }
     tp_consumer_close(consumer);
     free(batch);

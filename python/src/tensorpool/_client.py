@@ -555,6 +555,7 @@ class Consumer:
     def _mark_closed(self) -> None:
         self._closed = True
         self._generation += 1
+        self._arrays.clear()  # over mappings the close lets go of
 
     def close(self) -> None:
         """Detaches and unmaps: every frame of the consumer is stale from here on.
