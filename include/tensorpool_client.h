@@ -306,7 +306,8 @@ tp_err_t tp_consumer_get_progress(
     bool *available);
 /* The TraceLink trace id of the frame view shows (0: none, always from a producer speaking
  * wire "1.1"), for the frame the consumer handed out last (a handler's view, or
- * tp_consumer_try_read_frame's); TP_ERR_ARG for an older one. Extension. */
+ * tp_consumer_try_read_frame's); TP_ERR_ARG for an older one (tp_consumer_poll_batch
+ * gives every frame's in tp_polled_frame_t.trace_id). Extension. */
 tp_err_t tp_consumer_frame_trace_id(const tp_consumer_t *consumer, const tp_frame_view_t *view, uint64_t *trace_id);
 tp_err_t tp_consumer_get_lease_id(const tp_consumer_t *consumer, uint64_t *lease_id);
 tp_err_t tp_consumer_get_stream_id(const tp_consumer_t *consumer, uint32_t *stream_id);
@@ -445,7 +446,8 @@ bool tp_consumer_frame_is_valid(const tp_consumer_t *consumer, const tp_frame_vi
  * lost, TP_ERR_ARG for a NULL frames or a capacity of 0. The views and their payloads stay
  * readable until the next poll of the consumer (of any kind) or its close: read each, then
  * re-check it with tp_polled_frame_is_valid. A frame found torn then is the caller's to
- * count: the library counted it in frames, having handed it over intact. Extension. */
+ * count: the library counted it in frames, having handed it over intact. Each entry's
+ * trace_id is its frame's trace id. Extension. */
 int tp_consumer_poll_batch(tp_consumer_t *consumer, tp_polled_frame_t *frames, uint32_t capacity, int fragment_limit);
 /* The seqlock re-check of a tp_consumer_poll_batch frame, in C, with no call into the
  * library's Go side: true while nothing has overwritten the frame since it was polled;
