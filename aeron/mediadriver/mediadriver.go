@@ -211,6 +211,7 @@ func Start(cfg Config) (*Driver, error) {
 	// group keeps the terminal's SIGINT (Ctrl-C goes to the foreground group)
 	// from reaching the driver: the parent decides when it stops, last.
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
+	launchedMs := time.Now().UnixMilli()
 	started := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
@@ -231,16 +232,18 @@ func Start(cfg Config) (*Driver, error) {
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
-	if err := d.awaitReady(timeout); err != nil {
+	if err := d.awaitReady(timeout, launchedMs); err != nil {
 		_ = d.Close()
 		return nil, err
 	}
 	return d, nil
 }
 
-// awaitReady polls for a CnC file with a compatible version and a live
-// heartbeat, failing early if the child exits.
-func (d *Driver) awaitReady(timeout time.Duration) error {
+// awaitReady polls for a CnC file with a compatible version and a heartbeat the
+// child wrote, failing early if the child exits. The heartbeat (epoch ms, the clock
+// time.Now reads) must be no older than launchedMs: a CnC file a dead driver left in
+// a directory not deleted on start still shows that driver's last heartbeat.
+func (d *Driver) awaitReady(timeout time.Duration, launchedMs int64) error {
 	deadline := time.Now().Add(timeout)
 	path := cnc.Path(d.dir)
 	var lastErr error
@@ -249,10 +252,10 @@ func (d *Driver) awaitReady(timeout time.Duration) error {
 		if err == nil {
 			hb := c.DriverHeartbeatMs()
 			_ = c.Close()
-			if hb > 0 {
+			if hb >= launchedMs {
 				return nil
 			}
-			err = fmt.Errorf("%w: no driver heartbeat yet", cnc.ErrNotReady)
+			err = fmt.Errorf("%w: no driver heartbeat since the launch (last %d ms, launched %d ms)", cnc.ErrNotReady, hb, launchedMs)
 		}
 		if errors.Is(err, cnc.ErrVersion) || errors.Is(err, cnc.ErrCorrupt) {
 			return fmt.Errorf("mediadriver: %w", err)
