@@ -84,8 +84,13 @@ var (
 	msgNoFrames     = "tp: frames is NULL or capacity is 0"
 )
 
+// consumerOf is lookup[*tpConsumer] written out, as producerOf is.
 func consumerOf(c *C.tp_consumer_t) (*tpConsumer, bool) {
-	return lookup[*tpConsumer](token(unsafe.Pointer(c)))
+	if e := entryOf(token(unsafe.Pointer(c))); e != nil {
+		x, ok := e.obj.(*tpConsumer)
+		return x, ok
+	}
+	return nil, false
 }
 
 func attachConsumer(cl *tpClient, clientToken uintptr, stream uint32) (*tpConsumer, C.tp_err_t) {
@@ -236,7 +241,12 @@ func tp_attach_consumer(client *C.tp_client_t, stream C.uint32_t, out **C.tp_con
 	if code != C.TP_OK {
 		return code
 	}
-	*out = (*C.tp_consumer_t)(handle(register(tc)))
+	h, ok := register(tc)
+	if !ok {
+		tc.close()
+		return tooManyHandles()
+	}
+	*out = (*C.tp_consumer_t)(handle(h))
 	return C.TP_OK
 }
 
@@ -264,7 +274,13 @@ func tp_consumer_reattach(consumer **C.tp_consumer_t) C.tp_err_t {
 		*consumer = nil
 		return code
 	}
-	*consumer = (*C.tp_consumer_t)(handle(register(tc)))
+	h, ok := register(tc)
+	if !ok {
+		tc.close()
+		*consumer = nil
+		return tooManyHandles()
+	}
+	*consumer = (*C.tp_consumer_t)(handle(h))
 	return C.TP_OK
 }
 

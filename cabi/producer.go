@@ -31,8 +31,14 @@ var (
 	msgAttrLength = "tp: metadata attribute value_len exceeds TP_METADATA_VALUE_MAX"
 )
 
+// producerOf is lookup[*tpProducer] written out, which the compiler inlines where the
+// generic function is a call: every producer call pays it.
 func producerOf(p *C.tp_producer_t) (*tpProducer, bool) {
-	return lookup[*tpProducer](token(unsafe.Pointer(p)))
+	if e := entryOf(token(unsafe.Pointer(p))); e != nil {
+		x, ok := e.obj.(*tpProducer)
+		return x, ok
+	}
+	return nil, false
 }
 
 // tensorHeader converts a C tensor header; false when ndims is out of range.
@@ -73,7 +79,12 @@ func tp_attach_producer(client *C.tp_client_t, stream C.uint32_t, out **C.tp_pro
 	if code != C.TP_OK {
 		return code
 	}
-	*out = (*C.tp_producer_t)(handle(register(tp)))
+	h, ok := register(tp)
+	if !ok {
+		tp.close()
+		return tooManyHandles()
+	}
+	*out = (*C.tp_producer_t)(handle(h))
 	return C.TP_OK
 }
 
@@ -96,7 +107,13 @@ func tp_producer_reattach(producer **C.tp_producer_t) C.tp_err_t {
 		*producer = nil
 		return code
 	}
-	*producer = (*C.tp_producer_t)(handle(register(tp)))
+	h, ok := register(tp)
+	if !ok {
+		tp.close()
+		*producer = nil
+		return tooManyHandles()
+	}
+	*producer = (*C.tp_producer_t)(handle(h))
 	return C.TP_OK
 }
 
