@@ -80,6 +80,24 @@ func tp_client_close(client *C.tp_client_t) {
 	cl.c.Close()
 }
 
+// tp_client_reconnect brings a client whose Aeron client died back onto a media driver in
+// the same directory (tp.Client.Reconnect), waiting up to the attach timeout for one;
+// its producers and consumers keep their handles and reattach by themselves.
+//
+//export tp_client_reconnect
+func tp_client_reconnect(client *C.tp_client_t) C.tp_err_t {
+	cl, ok := clientOf(client)
+	if !ok {
+		return badHandle()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cl.attachTimeout)
+	defer cancel()
+	if err := cl.c.Reconnect(ctx); err != nil {
+		return fail(codeOf(err), "%v", err)
+	}
+	return C.TP_OK
+}
+
 // tp_client_do_work runs one duty cycle of a client made with tp_context_set_use_invoker
 // (the Aeron conductor, the control plane, every lease and timer) and returns the work
 // done; without invoker mode the library's own thread runs them and it returns 0.

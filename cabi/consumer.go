@@ -129,6 +129,7 @@ func (tc *tpConsumer) onFrame(f *tp.Frame) {
 		}
 		fillView(f, &e.view)
 		e.seq_commit_word = (*C.uint64_t)(unsafe.Pointer(word))
+		e.trace_id = C.uint64_t(f.TraceID())
 		return
 	}
 	if tc.handler != 0 {
