@@ -55,7 +55,12 @@ func tp_client_connect(ctx *C.tp_context_t, out **C.tp_client_t) C.tp_err_t {
 		return fail(code, "%v", err)
 	}
 	cl.c = c
-	*out = (*C.tp_client_t)(handle(register(cl)))
+	h, ok := register(cl)
+	if !ok {
+		c.Close()
+		return tooManyHandles()
+	}
+	*out = (*C.tp_client_t)(handle(h))
 	return C.TP_OK
 }
 

@@ -79,6 +79,12 @@ func (p *Producer) enter() error {
 		}
 		runtime.Gosched()
 	}
+	return p.admit()
+}
+
+// admit is the rest of enter, for a caller that holds the frame path: it gives the path
+// back when it fails.
+func (p *Producer) admit() error {
 	if p.closed.Load() {
 		p.leave()
 		return ErrClosed
