@@ -10,7 +10,7 @@ import (
 
 // The data path looks a handle up on every call: that must not allocate.
 func TestLookupDoesNotAllocate(t *testing.T) {
-	h := register(&testObjA{})
+	h, _ := register(&testObjA{})
 	defer unregister[*testObjA](h)
 	if n := testing.AllocsPerRun(1000, func() { lookup[*testObjA](h) }); n != 0 {
 		t.Fatalf("lookup allocates %v times a call", n)

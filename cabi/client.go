@@ -55,7 +55,12 @@ func tp_client_connect(ctx *C.tp_context_t, out **C.tp_client_t) C.tp_err_t {
 		return fail(code, "%v", err)
 	}
 	cl.c = c
-	*out = (*C.tp_client_t)(handle(register(cl)))
+	h, ok := register(cl)
+	if !ok {
+		c.Close()
+		return tooManyHandles()
+	}
+	*out = (*C.tp_client_t)(handle(h))
 	return C.TP_OK
 }
 
@@ -73,6 +78,24 @@ func tp_client_close(client *C.tp_client_t) {
 		return
 	}
 	cl.c.Close()
+}
+
+// tp_client_reconnect brings a client whose Aeron client died back onto a media driver in
+// the same directory (tp.Client.Reconnect), waiting up to the attach timeout for one;
+// its producers and consumers keep their handles and reattach by themselves.
+//
+//export tp_client_reconnect
+func tp_client_reconnect(client *C.tp_client_t) C.tp_err_t {
+	cl, ok := clientOf(client)
+	if !ok {
+		return badHandle()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cl.attachTimeout)
+	defer cancel()
+	if err := cl.c.Reconnect(ctx); err != nil {
+		return fail(codeOf(err), "%v", err)
+	}
+	return C.TP_OK
 }
 
 // tp_client_do_work runs one duty cycle of a client made with tp_context_set_use_invoker

@@ -51,10 +51,10 @@ type tpConsumer struct {
 	// closeClient: tp_client_close was called inside a handler this poll called, and no
 	// poll further out on the thread is of the same client's consumers.
 	closeClient bool
-	// traced is the sequence number and trace id of the frame last put in a view, for
-	// tp_consumer_frame_trace_id; tracedMu keeps the pair whole for a reader on another
-	// thread (uncontended on the poll's thread, which alone writes it).
-	tracedMu    sync.Mutex
+	// tracedSeq and tracedTrace are the sequence number and trace id of the frame last
+	// put in a view, for tp_consumer_frame_trace_id. Written under mu by the poll, like
+	// the views: plain stores, where a lock of their own cost two atomic operations a
+	// frame.
 	tracedSeq   uint64
 	tracedTrace uint64
 }
@@ -84,8 +84,13 @@ var (
 	msgNoFrames     = "tp: frames is NULL or capacity is 0"
 )
 
+// consumerOf is lookup[*tpConsumer] written out, as producerOf is.
 func consumerOf(c *C.tp_consumer_t) (*tpConsumer, bool) {
-	return lookup[*tpConsumer](token(unsafe.Pointer(c)))
+	if e := entryOf(token(unsafe.Pointer(c))); e != nil {
+		x, ok := e.obj.(*tpConsumer)
+		return x, ok
+	}
+	return nil, false
 }
 
 func attachConsumer(cl *tpClient, clientToken uintptr, stream uint32) (*tpConsumer, C.tp_err_t) {
@@ -124,6 +129,7 @@ func (tc *tpConsumer) onFrame(f *tp.Frame) {
 		}
 		fillView(f, &e.view)
 		e.seq_commit_word = (*C.uint64_t)(unsafe.Pointer(word))
+		e.trace_id = C.uint64_t(f.TraceID())
 		return
 	}
 	if tc.handler != 0 {
@@ -177,13 +183,15 @@ func payloadPtr(f *tp.Frame) *C.uint8_t {
 	return (*C.uint8_t)(unsafe.Pointer(unsafe.SliceData(f.Payload())))
 }
 
-// traced records f's trace id for tp_consumer_frame_trace_id.
+// traced records f's trace id for tp_consumer_frame_trace_id; tc.mu is held.
 func (tc *tpConsumer) traced(f *tp.Frame) {
-	tc.tracedMu.Lock()
 	tc.tracedSeq, tc.tracedTrace = f.Seq(), f.TraceID()
-	tc.tracedMu.Unlock()
 }
 
+// tp_consumer_frame_trace_id reads the pair under tc.mu, so another thread's call waits
+// for a poll in progress, as the handle's calls serialise; inside one of tc's handlers
+// the thread holds tc.mu already, and its poll wrote the pair on this same thread.
+//
 //export tp_consumer_frame_trace_id
 func tp_consumer_frame_trace_id(consumer *C.tp_consumer_t, view *C.tp_frame_view_t, out *C.uint64_t) C.tp_err_t {
 	tc, ok := consumerOf(consumer)
@@ -193,9 +201,18 @@ func tp_consumer_frame_trace_id(consumer *C.tp_consumer_t, view *C.tp_frame_view
 	if view == nil || out == nil {
 		return nullArg()
 	}
-	tc.tracedMu.Lock()
-	seq, trace := tc.tracedSeq, tc.tracedTrace
-	tc.tracedMu.Unlock()
+	var seq, trace uint64
+	switch {
+	case tc.mu.TryLock():
+		seq, trace = tc.tracedSeq, tc.tracedTrace
+		tc.mu.Unlock()
+	case tc.reentered():
+		seq, trace = tc.tracedSeq, tc.tracedTrace
+	default:
+		tc.mu.Lock()
+		seq, trace = tc.tracedSeq, tc.tracedTrace
+		tc.mu.Unlock()
+	}
 	if uint64(view.seq_commit>>1) != seq {
 		return failStatic(C.TP_ERR_ARG, msgNotLastFrame)
 	}
@@ -236,7 +253,12 @@ func tp_attach_consumer(client *C.tp_client_t, stream C.uint32_t, out **C.tp_con
 	if code != C.TP_OK {
 		return code
 	}
-	*out = (*C.tp_consumer_t)(handle(register(tc)))
+	h, ok := register(tc)
+	if !ok {
+		tc.close()
+		return tooManyHandles()
+	}
+	*out = (*C.tp_consumer_t)(handle(h))
 	return C.TP_OK
 }
 
@@ -264,7 +286,13 @@ func tp_consumer_reattach(consumer **C.tp_consumer_t) C.tp_err_t {
 		*consumer = nil
 		return code
 	}
-	*consumer = (*C.tp_consumer_t)(handle(register(tc)))
+	h, ok := register(tc)
+	if !ok {
+		tc.close()
+		*consumer = nil
+		return tooManyHandles()
+	}
+	*consumer = (*C.tp_consumer_t)(handle(h))
 	return C.TP_OK
 }
 

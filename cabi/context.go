@@ -146,7 +146,11 @@ func tp_context_init(ctx **C.tp_context_t) C.tp_err_t {
 	if ctx == nil {
 		return nullArg()
 	}
-	*ctx = (*C.tp_context_t)(handle(register(newContext())))
+	h, ok := register(newContext())
+	if !ok {
+		return tooManyHandles()
+	}
+	*ctx = (*C.tp_context_t)(handle(h))
 	return C.TP_OK
 }
 

@@ -62,7 +62,12 @@ func tp_qos_monitor_init(client *C.tp_client_t, channel *C.char, stream C.int32_
 	if err != nil {
 		return failErr(err)
 	}
-	*out = (*C.tp_qos_monitor_t)(handle(register(&tpQosMonitor{m: m})))
+	h, ok := register(&tpQosMonitor{m: m})
+	if !ok {
+		m.Close()
+		return tooManyHandles()
+	}
+	*out = (*C.tp_qos_monitor_t)(handle(h))
 	return C.TP_OK
 }
 
@@ -144,7 +149,12 @@ func tp_metadata_cache_init(client *C.tp_client_t, channel *C.char, stream C.int
 	if err != nil {
 		return failErr(err)
 	}
-	*out = (*C.tp_metadata_cache_t)(handle(register(&tpMetadataCache{m: m})))
+	h, ok := register(&tpMetadataCache{m: m})
+	if !ok {
+		m.Close()
+		return tooManyHandles()
+	}
+	*out = (*C.tp_metadata_cache_t)(handle(h))
 	return C.TP_OK
 }
 
@@ -226,7 +236,12 @@ func tp_discovery_client_init(client *C.tp_client_t, reqChannel *C.char, reqStre
 	if err != nil {
 		return failErr(err)
 	}
-	*out = (*C.tp_discovery_client_t)(handle(register(&tpDiscovery{d: d})))
+	h, ok := register(&tpDiscovery{d: d})
+	if !ok {
+		d.Close()
+		return tooManyHandles()
+	}
+	*out = (*C.tp_discovery_client_t)(handle(h))
 	return C.TP_OK
 }
 

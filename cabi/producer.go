@@ -31,19 +31,26 @@ var (
 	msgAttrLength = "tp: metadata attribute value_len exceeds TP_METADATA_VALUE_MAX"
 )
 
+// producerOf is lookup[*tpProducer] written out, which the compiler inlines where the
+// generic function is a call: every producer call pays it.
 func producerOf(p *C.tp_producer_t) (*tpProducer, bool) {
-	return lookup[*tpProducer](token(unsafe.Pointer(p)))
+	if e := entryOf(token(unsafe.Pointer(p))); e != nil {
+		x, ok := e.obj.(*tpProducer)
+		return x, ok
+	}
+	return nil, false
 }
 
-// tensorHeader converts a C tensor header; false when ndims is out of range.
+// tensorHeader converts a C tensor header; false when ndims is out of range. Field by
+// field into h, which the caller has zeroed: a composite literal is built on the stack and
+// copied in wide loads that stall on its narrow stores, a cost every frame of a C
+// producer paid.
 func tensorHeader(t *C.tp_tensor_header_t, h *shm.TensorHeader) bool {
 	if t.ndims > C.TP_MAX_DIMS {
 		return false
 	}
-	*h = shm.TensorHeader{
-		Dtype: shm.Dtype(t.dtype), MajorOrder: shm.MajorOrder(t.major_order), Ndims: uint8(t.ndims),
-		ProgressUnit: shm.ProgressUnit(t.progress_unit), ProgressStrideBytes: uint32(t.progress_stride_bytes),
-	}
+	h.Dtype, h.MajorOrder, h.Ndims = shm.Dtype(t.dtype), shm.MajorOrder(t.major_order), uint8(t.ndims)
+	h.ProgressUnit, h.ProgressStrideBytes = shm.ProgressUnit(t.progress_unit), uint32(t.progress_stride_bytes)
 	for i := range shm.MaxDims {
 		h.Dims[i], h.Strides[i] = int32(t.dims[i]), int32(t.strides[i])
 	}
@@ -73,7 +80,12 @@ func tp_attach_producer(client *C.tp_client_t, stream C.uint32_t, out **C.tp_pro
 	if code != C.TP_OK {
 		return code
 	}
-	*out = (*C.tp_producer_t)(handle(register(tp)))
+	h, ok := register(tp)
+	if !ok {
+		tp.close()
+		return tooManyHandles()
+	}
+	*out = (*C.tp_producer_t)(handle(h))
 	return C.TP_OK
 }
 
@@ -96,7 +108,13 @@ func tp_producer_reattach(producer **C.tp_producer_t) C.tp_err_t {
 		*producer = nil
 		return code
 	}
-	*producer = (*C.tp_producer_t)(handle(register(tp)))
+	h, ok := register(tp)
+	if !ok {
+		tp.close()
+		*producer = nil
+		return tooManyHandles()
+	}
+	*producer = (*C.tp_producer_t)(handle(h))
 	return C.TP_OK
 }
 
@@ -229,7 +247,8 @@ func tp_producer_commit_slot(producer *C.tp_producer_t, claim *C.tp_slot_claim_t
 
 // tp_producer_commit_and_claim_next is tp_producer_commit_slot and
 // tp_producer_try_claim_slot_by_size in one crossing into Go: a C producer's steady
-// state needs one per frame, as tp_producer_offer_frame does.
+// state needs one per frame, as tp_producer_offer_frame does. A valid commit and the
+// next claim run in one hold of the frame path (tp.Claim.CommitHeaderAndClaim).
 //
 //export tp_producer_commit_and_claim_next
 func tp_producer_commit_and_claim_next(producer *C.tp_producer_t, claim *C.tp_slot_claim_t, n C.uint32_t, tensor *C.tp_tensor_header_t, meta C.uint32_t, next C.uint32_t, nextResult *C.tp_err_t) C.tp_err_t {
@@ -240,8 +259,18 @@ func tp_producer_commit_and_claim_next(producer *C.tp_producer_t, claim *C.tp_sl
 	if claim == nil || nextResult == nil {
 		return nullArg()
 	}
-	code := p.commit(claim, n, tensor, meta)
-	c, err := p.p.Claim(int(next))
+	var h shm.TensorHeader
+	var c *tp.Claim
+	var err error
+	code := C.tp_err_t(C.TP_OK)
+	if open, bad := p.prepare(claim, n, tensor, meta, &h); bad != C.TP_OK {
+		code = bad
+		c, err = p.p.Claim(int(next))
+	} else {
+		var commitErr error
+		commitErr, c, err = open.CommitHeaderAndClaim(&h, int(next))
+		code = failData(commitErr)
+	}
 	if err != nil {
 		*claim = C.tp_slot_claim_t{}
 		*nextResult = failData(err)
@@ -254,24 +283,35 @@ func tp_producer_commit_and_claim_next(producer *C.tp_producer_t, claim *C.tp_sl
 
 // commit publishes the open claim claim describes.
 func (p *tpProducer) commit(claim *C.tp_slot_claim_t, n C.uint32_t, tensor *C.tp_tensor_header_t, meta C.uint32_t) C.tp_err_t {
+	var h shm.TensorHeader
+	c, code := p.prepare(claim, n, tensor, meta, &h)
+	if code != C.TP_OK {
+		return code
+	}
+	return failData(c.CommitHeader(&h))
+}
+
+// prepare checks that claim describes the open claim and converts its tensor header
+// into h, which must be zero, and sets its length and meta_version: the open claim, or
+// the error, with the claim aborted when it was open.
+func (p *tpProducer) prepare(claim *C.tp_slot_claim_t, n C.uint32_t, tensor *C.tp_tensor_header_t, meta C.uint32_t, h *shm.TensorHeader) (*tp.Claim, C.tp_err_t) {
 	if tensor == nil {
-		return nullArg()
+		return nil, nullArg()
 	}
 	c, ok := p.openClaim(claim)
 	if !ok {
-		return failStatic(C.TP_ERR_ARG, msgNoClaim)
+		return nil, failStatic(C.TP_ERR_ARG, msgNoClaim)
 	}
-	var h shm.TensorHeader
-	if !tensorHeader(tensor, &h) {
+	if !tensorHeader(tensor, h) {
 		c.Abort()
-		return failStatic(C.TP_ERR_ARG, msgBadTensor)
+		return nil, failStatic(C.TP_ERR_ARG, msgBadTensor)
 	}
 	if err := c.SetLength(int(n)); err != nil {
 		c.Abort()
-		return failData(err)
+		return nil, failData(err)
 	}
 	c.SetMetaVersion(uint32(meta))
-	return failData(c.CommitHeader(&h))
+	return c, C.TP_OK
 }
 
 //export tp_producer_abort_slot

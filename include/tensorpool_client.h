@@ -153,6 +153,22 @@ tp_err_t tp_client_connect(tp_context_t *ctx, tp_client_t **client);
 /* Closes the client and every producer, consumer, monitor and cache still open on it
  * (from inside a frame handler of one of its consumers: once the poll returns, see Threads). */
 void tp_client_close(tp_client_t *client);
+/* Extension. After the Aeron client died (the media driver was lost: calls answer
+ * TP_ERR_AERON and the error handler heard it), connects a new one to the media driver in
+ * the context's aeron dir, a new one started there, waiting up to the attach timeout for it,
+ * and moves the client onto it: its producers and consumers keep their handles and each
+ * attaches to the SHM driver afresh, by itself (a new lease and epoch). Meanwhile, and
+ * until then, their data-path calls never block: producers answer TP_ERR_BUSY, polls
+ * TP_ERR_PROTOCOL, and TP_OK follows. A claim open across the reconnect belongs to the
+ * dead epoch: committing it fails and the frame is lost; so commit or abort first. Frame
+ * views taken before stay readable until the consumer's next poll, as always (the old
+ * mapping is let go at that poll). QoS monitors, metadata caches and discovery clients of
+ * the client stay on the dead Aeron client: close them and make them again.
+ * Returns TP_OK (also when the Aeron client is alive: nothing to do), TP_ERR_AERON while
+ * there is no live media driver (the client stays as it was; call again), TP_ERR_ARG for
+ * a NULL or closed handle. Any thread may call it; calls on one client are serialised,
+ * and tp_client_close waits for one in progress. */
+tp_err_t tp_client_reconnect(tp_client_t *client);
 /* Runs one duty cycle of an invoker-mode client and returns the work done (>= 0; 0 without
  * invoker mode, where the library's thread runs it), or a negative tp_err_t. */
 int tp_client_do_work(tp_client_t *client);
@@ -181,7 +197,8 @@ tp_err_t tp_lease_keepalive(tp_client_t *client, uint64_t lease_id, uint32_t str
  * TP_ERR_ARG for a frame no pool holds or a bad tensor header, and
  * TP_ERR_PROTOCOL when the lease is gone for good, TP_ERR_SHM when the stream's shared
  * memory faulted (a file truncated, a full filesystem: the library gives the epoch up
- * and reattaches), TP_ERR_AERON once the Aeron client is dead. They never block. */
+ * and reattaches), TP_ERR_AERON once the Aeron client is dead (until tp_client_reconnect).
+ * They never block. */
 
 /* Copy payload into the smallest pool that holds values_len bytes and publish it. */
 tp_err_t tp_producer_offer_frame(
@@ -254,7 +271,7 @@ tp_err_t tp_producer_send_qos(tp_producer_t *producer, uint64_t current_seq, uin
 /* Reports the lease (the timers run on the library's thread): TP_ERR_PROTOCOL while it is
  * lost (revoked, expired, a driver restarted or shut down; the library reattaches by
  * itself, and TP_OK follows once it has), TP_ERR_AERON once the Aeron client is dead
- * (the media driver was lost: terminal, close the client). */
+ * (the media driver was lost: call tp_client_reconnect, or close the client). */
 tp_err_t tp_producer_poll(tp_producer_t *producer);
 tp_err_t tp_producer_get_lease_id(const tp_producer_t *producer, uint64_t *lease_id);
 tp_err_t tp_producer_get_stream_id(const tp_producer_t *producer, uint32_t *stream_id);
@@ -265,7 +282,7 @@ tp_err_t tp_producer_get_producer_id(const tp_producer_t *producer, uint32_t *pr
 /* Poll control and descriptor streams; the newest valid frame waits for tp_consumer_try_read_frame.
  * Returns TP_OK, TP_ERR_PROTOCOL while the lease is lost (the library reattaches by itself:
  * keep polling, TP_OK follows once it has), or TP_ERR_AERON once the Aeron client is dead
- * (the media driver was lost: terminal, close the client). */
+ * (the media driver was lost: call tp_client_reconnect, or close the client). */
 tp_err_t tp_consumer_poll(tp_consumer_t *consumer, int fragment_limit);
 /* The newest frame tp_consumer_poll accepted, once: TP_ERR_TIMEOUT when there is none
  * or it was overwritten since. */
@@ -289,7 +306,8 @@ tp_err_t tp_consumer_get_progress(
     bool *available);
 /* The TraceLink trace id of the frame view shows (0: none, always from a producer speaking
  * wire "1.1"), for the frame the consumer handed out last (a handler's view, or
- * tp_consumer_try_read_frame's); TP_ERR_ARG for an older one. Extension. */
+ * tp_consumer_try_read_frame's); TP_ERR_ARG for an older one (tp_consumer_poll_batch
+ * gives every frame's in tp_polled_frame_t.trace_id). Extension. */
 tp_err_t tp_consumer_frame_trace_id(const tp_consumer_t *consumer, const tp_frame_view_t *view, uint64_t *trace_id);
 tp_err_t tp_consumer_get_lease_id(const tp_consumer_t *consumer, uint64_t *lease_id);
 tp_err_t tp_consumer_get_stream_id(const tp_consumer_t *consumer, uint32_t *stream_id);
@@ -428,7 +446,8 @@ bool tp_consumer_frame_is_valid(const tp_consumer_t *consumer, const tp_frame_vi
  * lost, TP_ERR_ARG for a NULL frames or a capacity of 0. The views and their payloads stay
  * readable until the next poll of the consumer (of any kind) or its close: read each, then
  * re-check it with tp_polled_frame_is_valid. A frame found torn then is the caller's to
- * count: the library counted it in frames, having handed it over intact. Extension. */
+ * count: the library counted it in frames, having handed it over intact. Each entry's
+ * trace_id is its frame's trace id. Extension. */
 int tp_consumer_poll_batch(tp_consumer_t *consumer, tp_polled_frame_t *frames, uint32_t capacity, int fragment_limit);
 /* The seqlock re-check of a tp_consumer_poll_batch frame, in C, with no call into the
  * library's Go side: true while nothing has overwritten the frame since it was polled;

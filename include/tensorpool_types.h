@@ -127,11 +127,19 @@ tp_frame_view_t;
  * seq_commit_word, the frame's seqlock word in the mapped header ring, which
  * tp_polled_frame_is_valid reads to re-check the frame without calling into the
  * library's Go side. Both stay readable until the next poll of the consumer.
+ * trace_id is the frame's TraceLink trace id (0: none, always from a producer
+ * speaking wire "1.1"), for every frame of the batch, where
+ * tp_consumer_frame_trace_id answers only for the newest.
+ *
+ * New fields are appended, never inserted: trace_id came after seq_commit_word,
+ * which made the struct 8 bytes longer, so a program built against a header
+ * without it must be rebuilt (its arrays would be too short for the library).
  */
 typedef struct tp_polled_frame_stct
 {
     tp_frame_view_t view;
     const uint64_t *seq_commit_word;
+    uint64_t trace_id;
 }
 tp_polled_frame_t;
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -55,6 +56,30 @@ func TestSteadyStateAllocatesNothing(t *testing.T) {
 	}
 	if a := testing.AllocsPerRun(5000, func() { publish(claimOnce) }); a != 0 {
 		t.Errorf("Claim/Commit + Poll: %v allocations per frame", a)
+	}
+	header := TensorHeader{Dtype: Uint8, MajorOrder: shm.MajorOrderRow, Ndims: 1, Dims: [8]int32{3000}}
+	var open *Claim
+	commitAndClaim := func() error {
+		if open == nil {
+			claim, err := p.Claim(len(data))
+			if err != nil {
+				return err
+			}
+			open = claim
+		}
+		copy(open.Payload(), data)
+		commitErr, next, err := open.CommitHeaderAndClaim(&header, len(data))
+		open = next
+		if err != nil {
+			return err
+		}
+		return commitErr
+	}
+	if a := testing.AllocsPerRun(5000, func() { publish(commitAndClaim) }); a != 0 {
+		t.Errorf("CommitHeaderAndClaim + Poll: %v allocations per frame", a)
+	}
+	if open != nil {
+		open.Abort()
 	}
 	traced := tensor
 	traced.TraceID = 7

@@ -1,6 +1,7 @@
 package tp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"testing"
@@ -50,6 +51,60 @@ func TestWireSpec_9_ClaimPoolCommitHeader(t *testing.T) {
 	eventually(t, "frame received", cs, func() bool { return len(got) > 0 })
 	if pools[0] != 2 || metas[0] != 7 || len(got[0].payload) != 100 || got[0].dims[1] != 10 {
 		t.Fatalf("pool %d meta %d len %d dims %v", pools[0], metas[0], len(got[0].payload), got[0].dims)
+	}
+}
+
+// Wire spec §9: CommitHeaderAndClaim publishes the claimed frame and opens the next one,
+// further on in sequence, whatever the commit returned; the frames arrive intact. Once
+// the claim is no longer open it refuses the commit (ErrClaimState) and still claims.
+func TestWireSpec_9_CommitHeaderAndClaim(t *testing.T) {
+	c := startClient(t, nil)
+	var got []received
+	p, cs := attachBoth(t, c, recorder(&got))
+	sameEpoch(t, p, cs)
+	h := TensorHeader{Dtype: shm.DtypeUint8, MajorOrder: shm.MajorOrderRow, Ndims: 1, Dims: [8]int32{16}}
+	var claim *Claim
+	eventually(t, "first claim", cs, func() bool {
+		var err error
+		claim, err = p.Claim(16)
+		return err == nil
+	})
+	var sent [][]byte
+	eventually(t, "frames committed", cs, func() bool {
+		data := pattern(16, byte(len(sent)))
+		copy(claim.Payload(), data)
+		seq := claim.Seq()
+		commitErr, next, err := claim.CommitHeaderAndClaim(&h, 16)
+		if err != nil {
+			t.Fatalf("next claim: %v", err)
+		}
+		if next.Seq() <= seq {
+			t.Fatalf("next claim seq %d after %d", next.Seq(), seq)
+		}
+		switch {
+		case commitErr == nil:
+			sent = append(sent, data)
+		case !errors.Is(commitErr, ErrNoSubscriber) && !errors.Is(commitErr, ErrBackPressured):
+			t.Fatalf("commit: %v", commitErr)
+		}
+		claim = next
+		return len(sent) == 3
+	})
+	if err := claim.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	commitErr, next, err := claim.CommitHeaderAndClaim(&h, 16)
+	if !errors.Is(commitErr, ErrClaimState) || err != nil || next == nil {
+		t.Fatalf("after Abort: commit %v, next %v, %v; want ErrClaimState and a claim", commitErr, next, err)
+	}
+	if err := next.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "frames received", cs, func() bool { return len(got) >= len(sent) })
+	for i, r := range got[len(got)-len(sent):] {
+		if !bytes.Equal(r.payload, sent[i]) || r.dims[0] != 16 {
+			t.Fatalf("frame %d: payload %x dims %v, want %x", i, r.payload, r.dims, sent[i])
+		}
 	}
 }
 

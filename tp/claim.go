@@ -81,3 +81,23 @@ func (c *Claim) CommitHeader(h *TensorHeader) error {
 	defer c.p.leave()
 	return c.p.frameErr(c.p.cur.Commit(c.c, h))
 }
+
+// CommitHeaderAndClaim is CommitHeader, then the producer's Claim(size), with the frame
+// path held from one to the other instead of given back and taken again: a producer that
+// claims each frame as it publishes the last (the C library's
+// tp_producer_commit_and_claim_next) saves an atomic store and a compare-and-swap a
+// frame. It returns CommitHeader's error and Claim's results; the claim is tried
+// whatever the commit returned, and picks up a new epoch as Claim would.
+func (c *Claim) CommitHeaderAndClaim(h *TensorHeader, size int) (commitErr error, next *Claim, claimErr error) {
+	p := c.p
+	if !c.close() {
+		next, claimErr = p.Claim(size)
+		return ErrClaimState, next, claimErr
+	}
+	commitErr = p.frameErr(p.cur.Commit(c.c, h))
+	if err := p.admit(); err != nil {
+		return commitErr, nil, err
+	}
+	next, claimErr = p.opened(p.cur.Claim(size))
+	return commitErr, next, claimErr
+}

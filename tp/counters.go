@@ -211,6 +211,13 @@ func (k *consumerCounters) OnStart(p *process.Process) {
 
 func (k *consumerCounters) DoWork(now clock.Mono) int { return k.set.update(now, k.fill) }
 
+// Rebind implements process.Rebinder (Client.Reconnect): the counters move to the new
+// transport.
+func (k *consumerCounters) Rebind(p *process.Process) {
+	k.set.close()
+	k.OnStart(p)
+}
+
 // OnClose frees the counters.
 func (k *consumerCounters) OnClose() { k.set.close() }
 

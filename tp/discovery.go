@@ -176,7 +176,7 @@ func (c *Client) NewDiscoveryClient(requestChannel string, requestStreamID int32
 	if d.sub, d.onFragment, err = c.subscribeMessages(responseChannel, responseStreamID, d.handle); err != nil {
 		return nil, err
 	}
-	if d.pub, err = await(context.Background(), c, c.transport.AddPublication(requestChannel, requestStreamID)); err != nil {
+	if d.pub, err = await(context.Background(), c, c.transportNow().AddPublication(requestChannel, requestStreamID)); err != nil {
 		d.sub.Close()
 		return nil, fmt.Errorf("tp: discovery request publication %s stream %d: %w", requestChannel, requestStreamID, err)
 	}

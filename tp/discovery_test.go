@@ -314,7 +314,7 @@ func TestDiscoverySpec_5_1_InvalidRequestsRefused(t *testing.T) {
 func TestDiscoverySpec_4_3_RequestAndResponseOverAeron(t *testing.T) {
 	c := bareClient(t)
 	requests, responses := freshStream(), freshStream()
-	server, err := await(context.Background(), c, c.transport.AddSubscription("aeron:ipc", requests))
+	server, err := await(context.Background(), c, c.transportNow().AddSubscription("aeron:ipc", requests))
 	if err != nil {
 		t.Fatal(err)
 	}

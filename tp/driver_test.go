@@ -643,7 +643,7 @@ func TestConsumerStatsCountInvalidDescriptors(t *testing.T) {
 	c := startClient(t, nil)
 	p, cs := attachBoth(t, c, func(*Frame) {})
 	epoch := sameEpoch(t, p, cs)
-	pub, err := await(context.Background(), c, c.transport.AddPublication(c.opts.DescriptorChannel, c.opts.DescriptorStreamID))
+	pub, err := await(context.Background(), c, c.transportNow().AddPublication(c.opts.DescriptorChannel, c.opts.DescriptorStreamID))
 	if err != nil {
 		t.Fatal(err)
 	}

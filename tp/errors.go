@@ -35,7 +35,8 @@ var (
 	ErrInvalidOptions = errors.New("tp: invalid options")
 	// ErrAeronLost is what Client.Err, and every producer's and consumer's error, wraps
 	// once the Client's Aeron client is dead (the media driver was lost, or timed this
-	// process out after a pause): terminal; Close the Client and Connect again.
+	// process out after a pause), until Client.Reconnect brings it back; Reconnect
+	// wraps it too while there is no media driver to reconnect to.
 	ErrAeronLost = errors.New("tp: the Aeron client is dead (media driver lost, or this process timed out)")
 	// ErrRegionFault: writing the stream's shared memory faulted (its file truncated, or a
 	// full filesystem that cannot back a page): the frame is lost and so is the epoch.

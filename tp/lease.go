@@ -43,19 +43,27 @@ type lease struct {
 // control-schema messages of the driver's control stream (driverclient.Config.OnControl).
 func newLease(hub *controlplane.Hub, o *Options, clientID uint32, role wire.Role, streamID uint32, onControl func([]byte, wire.Header)) (*lease, error) {
 	l := &lease{clientID: clientID, stream: streamID, role: role, log: newLeaseLog(o.Logger, role, streamID, clientID)}
+	if err := l.dial(hub, o, onControl); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// dial makes the lease's driver client on hub.
+func (l *lease) dial(hub *controlplane.Hub, o *Options, onControl func([]byte, wire.Header)) error {
 	// As the reference C client: a producer may create its stream where the driver
 	// allows dynamic streams (tp-driver's built-in configuration does); a consumer
 	// attaches only to a stream that exists.
 	mode := wire.PublishModeRequireExisting
-	if role == wire.RoleProducer {
+	if l.role == wire.RoleProducer {
 		mode = wire.PublishModeExistingOrCreate
 	}
 	dc, err := driverclient.New(hub, driverclient.Config{
 		Control: controlplane.Endpoint{Channel: o.ControlChannel, StreamID: o.ControlStreamID},
 		Params: driverclient.Params{
-			ClientID:              clientID,
-			Role:                  role,
-			StreamID:              streamID,
+			ClientID:              l.clientID,
+			Role:                  l.role,
+			StreamID:              l.stream,
 			PublishMode:           mode,
 			ExpectedLayoutVersion: shm.LayoutVersion,
 			KeepaliveInterval:     o.KeepaliveInterval,
@@ -65,10 +73,23 @@ func newLease(hub *controlplane.Hub, o *Options, clientID uint32, role wire.Role
 		OnControl: onControl,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("tp: driver client: %w", err)
+		return fmt.Errorf("tp: driver client: %w", err)
 	}
 	l.dc = dc
-	return l, nil
+	return nil
+}
+
+// rebind moves the lease onto hub, the control plane of a new transport (Client.Reconnect):
+// the lease held over the dead one counts as lost (its driver lost the media driver too,
+// or revokes it as unknown), and a new driver client attaches afresh.
+func (l *lease) rebind(hub *controlplane.Hub, o *Options, onControl func([]byte, wire.Header)) error {
+	l.dc.OnClose()
+	if l.id.Swap(0) != 0 {
+		l.losses.Add(1)
+	}
+	l.node.Store(0)
+	l.started, l.granted, l.lost = false, false, false
+	return l.dial(hub, o, onControl)
 }
 
 func (l *lease) onEvent(e driverclient.Effect) {

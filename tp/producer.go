@@ -79,6 +79,12 @@ func (p *Producer) enter() error {
 		}
 		runtime.Gosched()
 	}
+	return p.admit()
+}
+
+// admit is the rest of enter, for a caller that holds the frame path: it gives the path
+// back when it fails.
+func (p *Producer) admit() error {
 	if p.closed.Load() {
 		p.leave()
 		return ErrClosed
@@ -216,20 +222,52 @@ type producerTotals struct {
 }
 
 func (r *producerRole) OnStart(proc *process.Process) {
-	o, c := r.o, r.p.client
-	if r.lease, r.startErr = newLease(proc.Hub(), o, r.clientID, wire.RoleProducer, r.streamID, r.onControl); r.startErr != nil {
+	if r.lease, r.startErr = newLease(proc.Hub(), r.o, r.clientID, wire.RoleProducer, r.streamID, r.onControl); r.startErr != nil {
 		return
 	}
+	r.setUp(proc)
+}
+
+// Rebind implements process.Rebinder (Client.Reconnect): the epoch written over the dead
+// transport is withdrawn (if the transport watch has not stopped the producer yet) and
+// released once the frame path has let go of it, as any epoch; the publications,
+// counters and controller of the dead transport are dropped (it is closed later, once
+// nothing can touch it); the lease attaches afresh, and its grant becomes a new epoch.
+func (r *producerRole) Rebind(proc *process.Process) {
+	if r.lease == nil || r.ctl == nil {
+		return // never started: the producer could not be made
+	}
+	if !r.dead {
+		r.endEpoch()
+	}
+	r.dead = false
+	r.counters.close()
+	r.control.Release()
+	r.ctl.Close()
+	r.refused = nil
+	r.hasControl, r.hasQos, r.hasMeta = false, false, false
+	r.descPub.Store(nil)
+	if r.startErr = r.lease.rebind(proc.Hub(), r.o, r.onControl); r.startErr != nil {
+		r.ctl = nil
+		r.epochs.Post(epochPost{why: r.startErr})
+		return
+	}
+	r.setUp(proc)
+}
+
+// setUp adds the producer's publications, controller and counters on proc's transport.
+func (r *producerRole) setUp(proc *process.Process) {
+	o, t := r.o, proc.Transport()
 	r.control = proc.Hub().Publication(controlplane.Endpoint{Channel: o.ControlChannel, StreamID: o.ControlStreamID})
-	r.desc = addPublication(c.transport.AddExclusivePublication(controlplane.UntetheredLimits(o.DescriptorChannel), o.DescriptorStreamID), o.DescriptorChannel, o.DescriptorStreamID)
+	r.desc = addPublication(t.AddExclusivePublication(controlplane.UntetheredLimits(o.DescriptorChannel), o.DescriptorStreamID), o.DescriptorChannel, o.DescriptorStreamID)
 	if o.QosChannel != "" {
-		r.qos = addPublication(c.transport.AddPublication(o.QosChannel, o.QosStreamID), o.QosChannel, o.QosStreamID)
+		r.qos = addPublication(t.AddPublication(o.QosChannel, o.QosStreamID), o.QosChannel, o.QosStreamID)
 	}
 	if o.MetadataChannel != "" {
-		r.meta = addPublication(c.transport.AddPublication(o.MetadataChannel, o.MetadataStreamID), o.MetadataChannel, o.MetadataStreamID)
+		r.meta = addPublication(t.AddPublication(o.MetadataChannel, o.MetadataStreamID), o.MetadataChannel, o.MetadataStreamID)
 	}
 	consumers, err := producer.NewConsumers(r.streamID, consumerTimeout(o), func(channel string, streamID int32) transport.Pending[transport.Publication] {
-		return c.transport.AddPublication(channel, streamID)
+		return t.AddPublication(channel, streamID)
 	})
 	if err != nil {
 		r.startErr = fmt.Errorf("%w: %w", ErrInvalidOptions, err)
@@ -237,7 +275,7 @@ func (r *producerRole) OnStart(proc *process.Process) {
 	}
 	r.ctl, r.startErr = producer.NewController(r.streamID, producer.Config{ProducerID: r.clientID, Clock: clock.Now,
 		QosIntervalNs: o.QosInterval.Nanoseconds(), Consumers: consumers, AssignedByDriver: true, WireVersion: o.WireVersion})
-	r.counters = newCounterSet(c.transport, producerCounterInfos[:], r.streamID, r.clientID)
+	r.counters = newCounterSet(t, producerCounterInfos[:], r.streamID, r.clientID)
 	r.fillCounters = r.counterValues
 	r.epochs.Post(epochPost{why: ErrNotAttached})
 }
@@ -591,7 +629,7 @@ func (p *Producer) frameErr(r producer.Result) error {
 		if terminal := p.client.Err(); terminal != nil {
 			return terminal
 		}
-		if err := p.client.transport.Err(); err != nil {
+		if err := p.client.transportNow().Err(); err != nil {
 			return p.client.lost(err)
 		}
 	}

@@ -119,7 +119,7 @@ func (c *Client) subscribeMessages(channel string, streamID int32, handle func(m
 	if err := c.usable(); err != nil {
 		return nil, nil, err
 	}
-	sub, err := await(context.Background(), c, c.transport.AddSubscription(channel, streamID))
+	sub, err := await(context.Background(), c, c.transportNow().AddSubscription(channel, streamID))
 	if err != nil {
 		return nil, nil, fmt.Errorf("tp: subscription %s stream %d: %w", channel, streamID, err)
 	}

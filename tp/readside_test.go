@@ -33,7 +33,7 @@ func freshStream() int32 { return nextStream.Add(2) }
 // testPublication adds an IPC publication on streamID, closed when the test ends.
 func testPublication(t *testing.T, c *Client, streamID int32) transport.Publication {
 	t.Helper()
-	pub, err := await(context.Background(), c, c.transport.AddPublication("aeron:ipc", streamID))
+	pub, err := await(context.Background(), c, c.transportNow().AddPublication("aeron:ipc", streamID))
 	if err != nil {
 		t.Fatal(err)
 	}

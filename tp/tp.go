@@ -113,9 +113,11 @@ type ConsumerOptions struct {
 // Client is a connection to Aeron and an SHM driver from which producers and consumers
 // are made. Its methods are safe for concurrent use.
 type Client struct {
-	opts      Options
-	transport transport.Client
-	// ownsTransport: the Client connected it and closes it.
+	opts Options
+	// transport is the transport the Client uses now (transportNow); Reconnect replaces
+	// it, on the duty cycle.
+	transport atomic.Pointer[transport.Client]
+	// ownsTransport: the Client connected it and closes it (and may Reconnect).
 	ownsTransport bool
 	// proc runs the Client's agents: the transport's conductor, the control plane, and
 	// the control side of every producer and consumer.
@@ -133,12 +135,27 @@ type Client struct {
 	mu      sync.Mutex
 	closed  bool
 	closers map[closer]struct{}
+
+	// reconnecting serialises Reconnect, and Close after it.
+	reconnecting sync.Mutex
+	// retired are the dead transports Reconnect replaced, each closed by the transport
+	// watch once nothing can touch it any more (closeRetired). The duty cycle's.
+	retired []retiredTransport
 }
+
+// retiredTransport is a dead transport waiting to be closed.
+type retiredTransport struct {
+	t       transport.Client
+	closeAt clock.Mono
+}
+
+// transportNow is the transport the Client uses now. It takes no lock.
+func (c *Client) transportNow() transport.Client { return *c.transport.Load() }
 
 // Err is nil while the Client is usable, else its terminal error, which wraps
 // ErrAeronLost and the transport's own: the media driver was lost, or timed this process
 // out (a pause past its client liveness timeout). Producers and consumers then fail with
-// it too; nothing reattaches. Close the Client and Connect again.
+// it too; nothing reattaches until Reconnect (or Close the Client and Connect again).
 func (c *Client) Err() error {
 	if err := c.terminal.Load(); err != nil {
 		return *err
@@ -156,16 +173,17 @@ type transportWatch struct {
 const transportCheckInterval = 50 * time.Millisecond
 
 func (w *transportWatch) DoWork(now clock.Mono) int {
+	work := w.c.closeRetired(now, false)
 	if now.Before(w.next) || w.c.terminal.Load() != nil {
-		return 0
+		return work
 	}
 	w.next = now.Add(transportCheckInterval)
-	err := w.c.transport.Err()
+	err := w.c.transportNow().Err()
 	if err == nil {
 		return 0
 	}
 	w.c.lost(err)
-	return 1
+	return work + 1
 }
 
 // lost makes the transport's error err the Client's terminal error, once: whoever sees the
@@ -175,7 +193,7 @@ func (w *transportWatch) DoWork(now clock.Mono) int {
 func (c *Client) lost(err error) error {
 	terminal := fmt.Errorf("%w: %w", ErrAeronLost, err)
 	if c.terminal.CompareAndSwap(nil, &terminal) {
-		c.log.Error("aeron client lost: producers and consumers stop; close the client and connect again", "aeron_dir", c.opts.AeronDir, "err", err)
+		c.log.Error("aeron client lost: producers and consumers stop until the client reconnects", "aeron_dir", c.opts.AeronDir, "err", err)
 		return terminal
 	}
 	return *c.terminal.Load()
@@ -208,15 +226,15 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	if c.transport = o.Transport; c.transport == nil {
-		onError := func(err error) { c.log.Warn("aeron client", "err", err) }
-		ac, err := backend.Connect(backend.Config{Dir: o.AeronDir, ConnectTimeout: wait, UseInvoker: true, ErrorHandler: onError})
-		if err != nil {
+	t := o.Transport
+	if t == nil {
+		if t, err = c.dial(wait); err != nil {
 			return nil, fmt.Errorf("tp: connecting to the media driver in %s: %w", o.AeronDir, err)
 		}
-		c.transport, c.ownsTransport = ac, true
+		c.ownsTransport = true
 	}
-	c.proc = process.New(c.transport, process.Config{Hub: controlplane.Config{
+	c.transport.Store(&t)
+	c.proc = process.New(t, process.Config{Hub: controlplane.Config{
 		OnError:    func(err error) { c.log.Warn("control plane", "err", err) },
 		Untethered: true,
 	}})
@@ -227,6 +245,94 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 		c.proc.Start()
 	}
 	return c, nil
+}
+
+// dial connects a transport to the media driver in Options.AeronDir, waiting up to wait
+// for an active one (Aeron's driver timeout when 0).
+func (c *Client) dial(wait time.Duration) (transport.Client, error) {
+	onError := func(err error) { c.log.Warn("aeron client", "err", err) }
+	return backend.Connect(backend.Config{Dir: c.opts.AeronDir, ConnectTimeout: wait, UseInvoker: true, ErrorHandler: onError})
+}
+
+// Reconnect brings a Client whose transport died (Err wraps ErrAeronLost) back: it
+// connects a new Aeron client to the media driver in Options.AeronDir (a new one started
+// there after the old one died), moves the duty cycle, the control plane and every
+// producer and consumer of this Client onto it, and clears Err. The producers and
+// consumers keep their handles: each attaches to the SHM driver afresh, as after a
+// driver restart (a new lease, a new epoch), and its frame path says ErrNotAttached (or
+// ErrNotReady) until then, never waiting. A claim open across Reconnect belongs to the
+// dead epoch: its Commit fails and the frame is lost. The Client's other handles (QoS
+// monitors, metadata caches, discovery clients, driver requests) stay on the dead
+// transport: close them and make them again.
+//
+// Reconnect waits for an active media driver until ctx's deadline (Aeron's driver
+// timeout, 10 s, without one), like Connect; without one it fails with an error wrapping
+// ErrAeronLost and the media driver's error, and the Client stays as it was, to be
+// reconnected again. On a Client whose transport lives it does nothing and returns nil
+// (so goroutines that each saw ErrAeronLost may all call it); on one made with
+// Options.Transport it fails with ErrInvalidOptions (the Client cannot make another),
+// and after Close with ErrClosed. It is safe for concurrent use; calls are serialised.
+// The dead Aeron client is closed once nothing can touch its memory any more: after
+// Aeron's resource linger (3 s).
+func (c *Client) Reconnect(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.reconnecting.Lock()
+	defer c.reconnecting.Unlock()
+	if err := c.usable(); !errors.Is(err, ErrAeronLost) {
+		return err // nil while the transport lives, or ErrClosed
+	}
+	if !c.ownsTransport {
+		return fmt.Errorf("%w: the Client was given its transport (Options.Transport) and cannot make another: close it and Connect again", ErrInvalidOptions)
+	}
+	var wait time.Duration
+	if deadline, ok := ctx.Deadline(); ok {
+		wait = max(time.Until(deadline), time.Millisecond)
+	}
+	began := time.Now()
+	t, err := c.dial(wait)
+	if err != nil {
+		return fmt.Errorf("%w: reconnecting to the media driver in %s: %w", ErrAeronLost, c.opts.AeronDir, err)
+	}
+	// The move runs on the duty cycle, whatever ctx does meanwhile: once queued it must
+	// complete (or the Client closes, and Close waits for this call).
+	moved := false
+	if err := c.wait(context.Background(), func() bool {
+		if !moved {
+			moved = true
+			old := c.proc.Rebind(t)
+			c.retired = append(c.retired, retiredTransport{t: old, closeAt: clock.Now().Add(aeron.DefaultResourceLinger)})
+			c.transport.Store(&t)
+			c.terminal.Store(nil)
+		}
+		return true
+	}); err != nil && !moved {
+		return errors.Join(ErrClosed, t.Close())
+	}
+	c.log.Info("aeron client reconnected: producers and consumers attach again", "aeron_dir", c.opts.AeronDir, "took", time.Since(began))
+	return nil
+}
+
+// closeRetired closes the dead transports Reconnect replaced once their linger has
+// passed (all of them with all set, when the duty cycle has stopped). It returns the
+// work done.
+func (c *Client) closeRetired(now clock.Mono, all bool) int {
+	kept := c.retired[:0]
+	work := 0
+	for _, r := range c.retired {
+		if !all && now.Before(r.closeAt) {
+			kept = append(kept, r)
+			continue
+		}
+		if err := r.t.Close(); err != nil {
+			c.log.Warn("closing the dead aeron client", "err", err)
+		}
+		work++
+	}
+	clear(c.retired[len(kept):])
+	c.retired = kept
+	return work
 }
 
 // DefaultControlStreamID is tp-driver's default control stream id (on aeron:ipc), and
@@ -359,15 +465,19 @@ func (c *Client) Close() error {
 	for _, x := range open {
 		errs = append(errs, x.Close())
 	}
+	c.reconnecting.Lock() // a Reconnect in progress finishes first
+	defer c.reconnecting.Unlock()
 	errs = append(errs, c.closeRuntime())
 	return errors.Join(errs...)
 }
 
-// closeRuntime stops the duty cycle, then closes the transport the Client connected.
+// closeRuntime stops the duty cycle, then closes the transport the Client connected and
+// the dead ones Reconnect replaced.
 func (c *Client) closeRuntime() error {
 	errs := []error{c.proc.Close()}
+	c.closeRetired(0, true)
 	if c.ownsTransport {
-		errs = append(errs, c.transport.Close())
+		errs = append(errs, c.transportNow().Close())
 	}
 	return errors.Join(errs...)
 }

@@ -240,3 +240,41 @@ func TestStartOrUseStartsOnceAndThenJoins(t *testing.T) {
 		t.Fatalf("dir still present after the embedded driver stopped: %v", err)
 	}
 }
+
+// A driver started in a directory that is not deleted on start, where a killed driver
+// left its CnC file, is ready only once it has written that file itself: the leftover
+// file's heartbeat is the dead driver's, and a client joining through it would join no
+// one.
+func TestStartOverADeadDriversDirectoryWaitsForItsOwnHeartbeat(t *testing.T) {
+	dir := filepath.Join("/dev/shm", fmt.Sprintf("tp-aeron-leftover-%d", os.Getpid()))
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	props := drivertest.Properties()
+	props["aeron.dir.delete.on.start"] = "false"
+	props["aeron.driver.timeout"] = "1000" // the next driver takes over a directory dead for 1 s
+	cfg := mediadriver.Config{Dir: dir, Properties: props, StartTimeout: 60 * time.Second}
+	first, err := mediadriver.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(first.Pid(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-first.Exited()
+	time.Sleep(1500 * time.Millisecond)
+	second, err := mediadriver.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		second.Close()
+		first.Close()
+	}()
+	c, err := cnc.Map(cnc.Path(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.DriverPid != int64(second.Pid()) {
+		t.Fatalf("Start returned while the CnC file was still the dead driver's (pid %d, new driver %d)", c.DriverPid, second.Pid())
+	}
+}

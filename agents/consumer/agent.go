@@ -92,6 +92,8 @@ type Agent struct {
 	readingSub atomic.Pointer[transport.Subscription]
 	qosPub     atomic.Pointer[transport.Publication]
 	leaseRef   atomic.Pointer[driverclient.Lease] // lease, for LeaseID and Status
+	// rebindLosses counts the losses of the leases Rebind dropped, for Status.
+	rebindLosses atomic.Uint64
 	// mappedRef is pub.m and errPending pub.err != nil, for Live and ErrPending, which a
 	// data path asks after every poll without taking pubMu.
 	mappedRef  atomic.Pointer[mapping]
@@ -189,6 +191,52 @@ func (a *Agent) OnStart(p *process.Process) {
 			a.leaseRef.Store(a.lease)
 		}
 	}
+}
+
+// Rebind implements process.Rebinder: the process moved to a new transport after its
+// own died. The epoch mapped is given up (as on a lost lease: the Reader lets go of it at
+// its next Poll); the lease (counted lost if it was live), routes, publications and
+// descriptor subscription of the dead transport are dropped; the Agent starts again on
+// p's, with a new lease whose grant is mapped as any and its descriptor stream
+// subscribed afresh.
+func (a *Agent) Rebind(p *process.Process) {
+	if a.hub == nil || a.startErr != nil {
+		return
+	}
+	if a.lease != nil {
+		lost := a.lease.Losses()
+		if a.lease.ID() != 0 {
+			lost++
+		}
+		a.leaseRef.Store(nil)
+		a.rebindLosses.Add(lost)
+		a.lease.OnClose()
+		a.lease = nil
+	}
+	for _, r := range a.routes {
+		r.Close()
+	}
+	a.routes = nil
+	if a.progress != nil {
+		a.progress.Close()
+		a.progress = nil
+	}
+	a.progressOn = controlplane.Endpoint{}
+	for _, s := range []*outboundSender{&a.hellos, &a.qos} {
+		if s.o != nil {
+			s.o.Release()
+			s.o = nil
+		}
+	}
+	a.qosPub.Store(nil)
+	if a.next != nil {
+		a.next.pending.Cancel()
+		a.next = nil
+	}
+	a.reading, a.failed = nil, controlplane.Endpoint{}
+	a.readingSub.Store(nil)
+	a.c.Unmap()
+	a.OnStart(p)
 }
 
 func (a *Agent) onControl(msg []byte, _ wire.Header, _ *transport.Header) {
@@ -316,7 +364,7 @@ func (a *Agent) followDescriptors(want controlplane.Endpoint) int {
 		}
 		a.resubscribe = false
 		a.failed = controlplane.Endpoint{}
-		a.next = &descriptorStream{ep: want, pending: a.client.AddSubscription(controlplane.Untethered(want.Channel), want.StreamID)}
+		a.next = &descriptorStream{ep: want, pending: a.client.AddSubscription(controlplane.UntetheredDescriptors(want.Channel), want.StreamID)}
 	}
 	sub, err := a.next.pending.Poll()
 	switch {
@@ -504,6 +552,7 @@ func (a *Agent) Status() Status {
 	if l := a.leaseRef.Load(); l != nil {
 		s.LeaseID, s.LeaseLosses = l.ID(), l.Losses()
 	}
+	s.LeaseLosses += a.rebindLosses.Load()
 	return s
 }
 

@@ -33,15 +33,34 @@ func WithParams(channel string, params ...string) string {
 // stop the messages of all the others (keepalives, announces, frames) until Aeron timed
 // its client out (10 s by default). An untethered one that falls a window behind for the
 // publication's untethered window limit timeout is dropped instead (ON_UNAVAILABLE_IMAGE),
-// and may rejoin after the resting timeout (UntetheredLimits).
+// and may rejoin after the resting timeout (DescriptorLimits).
 func Untethered(channel string) string { return WithParams(channel, "tether=false") }
 
-// UntetheredLimits is a publication's channel with the timeout that bounds how long an
-// untethered subscriber a window behind holds it back (1.5 s, then its image is dropped;
-// it may rejoin after the media driver's resting timeout, 10 s by default), unless the
-// channel sets one. It belongs to the publication, and must exceed the media driver's
-// timer interval (1 s by default), which it adds up to. A producer's descriptor
-// publication uses it: exclusive, its log is its own.
+// DescriptorLimits bound how long an untethered subscriber that stopped reading holds
+// back a descriptor stream: once it is 3/4 of the publication window behind, the media
+// driver waits untethered-window-limit-timeout, tells it its image is gone, then lets it
+// linger, still counted in flow control, for untethered-linger-timeout before it stops
+// counting; it may rejoin after the untethered resting timeout (10 s by default). Each
+// step is taken at the media driver's timer events (aeron.timer.interval: 1 s by
+// default, 100 ms in the drivers tensorpool starts), so the producer, and every other
+// consumer with it, is held for at most the two timeouts rounded up to timer events:
+// 1.2 s on tensorpool's drivers, 2 s on a media driver left at Aeron's defaults (whose
+// timer interval is worth lowering), both below the stopped consumer's lease (3 s by
+// default), which ends later; its consumer subscribes afresh when it runs again. Without
+// a linger timeout Aeron lingers for the window limit timeout again.
+var DescriptorLimits = []string{"untethered-window-limit-timeout=500ms", "untethered-linger-timeout=500ms"}
+
+// UntetheredLimits is a descriptor publication's channel with DescriptorLimits, except
+// those the channel sets. The media driver reads them from the publication for IPC
+// streams (Aeron 1.51 takes an IPC publication's limits from its own channel and ignores
+// a subscription's); a producer's descriptor publication is exclusive, its log its own.
 func UntetheredLimits(channel string) string {
-	return WithParams(channel, "untethered-window-limit-timeout=1500ms")
+	return WithParams(channel, DescriptorLimits...)
+}
+
+// UntetheredDescriptors is a descriptor subscription's channel: Untethered, with
+// DescriptorLimits, except those the channel sets. On a network stream the receiving media
+// driver applies the limits of the subscription's channel to its image.
+func UntetheredDescriptors(channel string) string {
+	return WithParams(channel, append([]string{"tether=false"}, DescriptorLimits...)...)
 }

@@ -31,6 +31,17 @@ type Starter interface {
 	OnStart(p *Process)
 }
 
+// Rebinder is an agent that can move to another transport after the process's died
+// (Rebind): it holds publications, subscriptions or routes of the transport and drops
+// them for new ones.
+type Rebinder interface {
+	// Rebind runs on the duty cycle once the process is on its new transport and hub:
+	// the agent lets go of what it held of the old ones (closing its routes on the old
+	// hub, dropping the old transport's publications and counters without waiting for
+	// them) and sets itself up again on p.Transport and p.Hub, as in OnStart.
+	Rebind(p *Process)
+}
+
 // Config configures a Process. Zero values pick the defaults.
 type Config struct {
 	// Hub configures the control plane.
@@ -46,6 +57,7 @@ type Process struct {
 	client    transport.Client
 	conductor agent.Agent
 	hub       *controlplane.Hub
+	hubConfig controlplane.Config
 	clock     func() clock.Mono
 	idle      agent.IdleStrategy
 
@@ -77,6 +89,7 @@ func New(client transport.Client, cfg Config) *Process {
 		client:    client,
 		conductor: client.Conductor(),
 		hub:       controlplane.New(client, cfg.Hub),
+		hubConfig: cfg.Hub,
 		clock:     cfg.Clock,
 		idle:      cfg.Idle,
 		stop:      make(chan struct{}),
@@ -84,10 +97,27 @@ func New(client transport.Client, cfg Config) *Process {
 	}
 }
 
+// Rebind moves the process onto client after its transport died, and returns the old
+// one, which the caller closes once nothing can touch it any more: the next cycles run
+// client's conductor and a new control plane over it, every Rebinder agent moves over
+// (Rebind, in the order of Add), then the old control plane closes. Duty cycle only
+// (run it through Do or Wait).
+func (p *Process) Rebind(client transport.Client) (old transport.Client) {
+	old, oldHub := p.client, p.hub
+	p.client, p.conductor, p.hub = client, client.Conductor(), controlplane.New(client, p.hubConfig)
+	for _, a := range p.agents {
+		if r, ok := a.(Rebinder); ok {
+			r.Rebind(p)
+		}
+	}
+	oldHub.OnClose()
+	return old
+}
+
 // Hub is the process's control plane. Use it on the duty cycle only.
 func (p *Process) Hub() *controlplane.Hub { return p.hub }
 
-// Transport is the client the process's agents use.
+// Transport is the client the process's agents use. Duty cycle only: Rebind replaces it.
 func (p *Process) Transport() transport.Client { return p.client }
 
 // Do runs fn on the next duty cycle. It fails with ErrClosed once the process stopped.

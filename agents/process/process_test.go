@@ -126,3 +126,70 @@ func TestCloseRunsOnCloseInReverseOrderAndRefusesWork(t *testing.T) {
 		t.Fatalf("Wait after Close = %v", err)
 	}
 }
+
+// rebinder records, in a shared log, the transport each Rebind found the process on.
+type rebinder struct {
+	counter
+	rebound []any
+	order   *[]string
+}
+
+func (r *rebinder) Rebind(p *Process) {
+	r.rebound = append(r.rebound, p.Transport())
+	*r.order = append(*r.order, r.name)
+}
+
+// Rebind moves the duty cycle onto a new transport: the Rebinder agents see the new
+// transport, in the order of Add, the others are left alone and keep running, the
+// control plane is replaced, and the old transport is handed back for the caller to
+// close.
+func TestRebindMovesTheAgentsToTheNewTransport(t *testing.T) {
+	p := newProcess(t, true)
+	var order []string
+	first := &rebinder{counter: counter{name: "first"}, order: &order}
+	second := &rebinder{counter: counter{name: "second"}, order: &order}
+	plain := &counter{name: "plain"}
+	for _, err := range []error{p.Add(first), p.Add(plain), p.Add(second)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.DoWork()
+	oldHub, before := p.Hub(), p.Transport()
+	next := mem.NewDriver(mem.Config{}).Connect(mem.ClientConfig{UseInvoker: true})
+	t.Cleanup(func() { _ = next.Close() })
+
+	var old any
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := p.Wait(ctx, func() bool {
+		if old == nil {
+			old = p.Rebind(next)
+		}
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if old != before {
+		t.Fatalf("Rebind returned %v, want the old transport %v", old, before)
+	}
+	if p.Transport() != next || p.Hub() == oldHub {
+		t.Fatalf("after Rebind: transport %v (want %v), hub replaced %v", p.Transport(), next, p.Hub() != oldHub)
+	}
+	for _, r := range []*rebinder{first, second} {
+		if len(r.rebound) != 1 || r.rebound[0] != next {
+			t.Fatalf("%s rebound onto %v, want once onto the new transport", r.name, r.rebound)
+		}
+	}
+	if len(order) != 2 || order[0] != "first" || order[1] != "second" {
+		t.Fatalf("rebound in the order %v, want [first second]", order)
+	}
+	if plain.closed.Load() || first.closed.Load() || second.closed.Load() {
+		t.Fatal("Rebind closed an agent")
+	}
+	cycles := plain.cycles.Load()
+	p.DoWork()
+	if plain.cycles.Load() == cycles {
+		t.Fatal("the agents stopped running after Rebind")
+	}
+}

@@ -281,6 +281,9 @@ func (p *Producer) ProgressPolicy() (ProgressPolicy, bool) {
 
 // takeTargets adopts the Controller's newest Targets, if they changed.
 func (p *Producer) takeTargets() {
+	if !p.targets.Fresh() { // one load on the frame path; Take is not inlined
+		return
+	}
 	t, changed, ok := p.targets.Take()
 	if !changed || !ok {
 		return

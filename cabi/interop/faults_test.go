@@ -3,6 +3,7 @@ package interop
 import (
 	"fmt"
 
+	"github.com/tensorpool/tensorpool/aeron/mediadriver"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
 	"os"
 	"os/exec"
@@ -17,6 +18,8 @@ import (
 // configuration: control stream control (descriptors on control+1), 100 ms keepalives
 // and announces, a lease of 1 s without a keepalive.
 type faultDriver struct {
+	// peerEnv is more environment for the peers.
+	peerEnv  map[string]string
 	aeronDir string
 	control  int32
 	base     string
@@ -71,7 +74,7 @@ func (d *faultDriver) kill(t *testing.T) {
 func (d *faultDriver) peer(t *testing.T, role string, runFor time.Duration) *proc {
 	t.Helper()
 	p := &proc{cmd: exec.Command(program(t, "cabi/tests/tp_fault_peer.c")), out: &output{}, exited: make(chan struct{})}
-	p.cmd.Env = environ(map[string]string{
+	env := map[string]string{
 		"TP_FAULT_ROLE":           role,
 		"TP_RUN_MS":               strconv.Itoa(int(runFor.Milliseconds())),
 		"TP_AERON_DIR":            d.aeronDir,
@@ -84,7 +87,11 @@ func (d *faultDriver) peer(t *testing.T, role string, runFor time.Duration) *pro
 		"TP_PAYLOAD_BYTES":        strconv.Itoa(payloadBytes),
 		"TP_FRAME_INTERVAL_US":    "1000",
 		"TP_TIMEOUT_MS":           "20000",
-	})
+	}
+	for k, v := range d.peerEnv {
+		env[k] = v
+	}
+	p.cmd.Env = environ(env)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -222,6 +229,87 @@ func TestInterop_CPeersSeeTheMediaDriverLost(t *testing.T) {
 		}
 		t.Logf("media driver killed: the C %s ended %v after the kill: %s", role, time.Since(killed), lastLines(out, 4))
 	}
+}
+
+// Issue 13.5 in C, "tp can reconnect when asked": the media driver is killed (-9) under a
+// C producer and a C consumer that call tp_client_reconnect on TP_ERR_AERON. A new media
+// driver is started on the same directory with a new driver (the old one exits with its
+// media driver); tp_client_reconnect returns TP_OK and the consumer reads the producer's
+// frames again, byte for byte, on a new lease, through the same handles.
+func TestInterop_CPeersReconnectAfterTheMediaDriverIsReplaced(t *testing.T) {
+	md := drivertest.Start(t, nil)
+	d := newFaultDriver(t, md.Dir())
+	d.peerEnv = map[string]string{"TP_RECONNECT": "1"}
+	// Long enough for the kill, Aeron's 10 s driver timeout, the new drivers and frames
+	// after them on a loaded machine.
+	const runFor = 40 * time.Second
+	consumer := d.peer(t, "consumer", runFor)
+	producer := d.peer(t, "producer", runFor)
+	for deadline := time.Now().Add(waitTimeout); strings.Count(consumer.out.String(), "frame ") < 100; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no steady flow of frames:\n%s", consumer.out)
+		}
+	}
+	if err := md.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	for _, p := range []*proc{producer, consumer} {
+		for deadline := time.Now().Add(waitTimeout); !strings.Contains(p.out.String(), "lost "); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no TP_ERR_AERON %v after the media driver was killed:\n%s", waitTimeout, lastLines(p.out.String(), 8))
+			}
+		}
+	}
+	detected := time.Since(killed)
+	select {
+	case <-d.role.exited:
+	case <-time.After(waitTimeout):
+		t.Fatal("the driver outlived its media driver")
+	}
+	// The dead driver's CnC file would pass for a ready one; the new driver deletes the
+	// directory anyway.
+	if err := os.RemoveAll(md.Dir()); err != nil {
+		t.Fatal(err)
+	}
+	begin := time.Now()
+	md2, err := mediadriver.Start(mediadriver.Config{Dir: md.Dir(), Properties: drivertest.Properties(), StartTimeout: waitTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := md2.Close(); err != nil {
+			t.Errorf("stopping the second media driver: %v", err)
+		}
+	})
+	d.start(t)
+	var recovered time.Duration
+	for deadline := time.Now().Add(waitTimeout); ; time.Sleep(10 * time.Millisecond) {
+		leases, frames := framesByLease(t, consumer.out.String())
+		if len(leases) >= 2 && recovered == 0 {
+			recovered = time.Since(begin)
+		}
+		if len(leases) >= 2 && frames[leases[len(leases)-1]] >= 100 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no frames on a new lease after the reconnect:\n%s", lastLines(consumer.out.String(), 8))
+		}
+	}
+	for role, p := range map[string]*proc{"producer": producer, "consumer": consumer} {
+		select {
+		case <-p.exited:
+		case <-time.After(runFor + waitTimeout):
+			t.Fatalf("%s still running:\n%s", role, lastLines(p.out.String(), 8))
+		}
+		out := p.out.String()
+		if code := p.cmd.ProcessState.ExitCode(); code != 0 || !strings.Contains(out, "reconnected ") || !strings.Contains(out, fmt.Sprintf("handler %d ", -2)) {
+			t.Fatalf("%s exit %d, want 0 after TP_ERR_AERON (the handler told), tp_client_reconnect and frames again:\n%s", role, code, lastLines(out, 8))
+		}
+		line := out[strings.Index(out, "reconnected "):]
+		t.Logf("the C %s: %s after the loss seen %v after the kill", role, line[:strings.IndexByte(line, '\n')], detected.Round(time.Millisecond))
+	}
+	t.Logf("first frame on a new lease %v after the new media driver's start", recovered.Round(time.Millisecond))
 }
 
 func lastLines(out string, n int) string {

@@ -209,6 +209,7 @@ static void test_client(void)
 
     tp_client_close(NULL);
     EXPECT_ARG(tp_client_do_work(NULL));
+    EXPECT_ARG(tp_client_reconnect(NULL));
     uint32_t id = 0;
     EXPECT_ARG(tp_client_get_client_id(NULL, &id));
     EXPECT_ARG(tp_client_get_client_id(NULL, NULL));
@@ -378,6 +379,7 @@ static void test_foreign_handles(void)
     tp_context_t *ctx = NULL;
     EXPECT_OK(tp_context_init(&ctx));
     EXPECT_ARG(tp_client_do_work((tp_client_t *)ctx));
+    EXPECT_ARG(tp_client_reconnect((tp_client_t *)ctx));
     EXPECT_ARG(tp_producer_poll((tp_producer_t *)ctx));
     EXPECT_ARG(tp_consumer_poll((tp_consumer_t *)ctx, 1));
     EXPECT(!tp_consumer_frame_is_valid((tp_consumer_t *)ctx, NULL));

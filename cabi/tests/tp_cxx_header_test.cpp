@@ -22,7 +22,9 @@ static_assert(sizeof(tp_attach_response_t) == 18680, "tp_attach_response_t");
 static_assert(sizeof(tp_slot_claim_t) == 32, "tp_slot_claim_t");
 static_assert(sizeof(tp_tensor_header_t) == 76, "tp_tensor_header_t");
 static_assert(sizeof(tp_frame_view_t) == 128, "tp_frame_view_t");
-static_assert(sizeof(tp_polled_frame_t) == 136 && offsetof(tp_polled_frame_t, seq_commit_word) == 128, "tp_polled_frame_t");
+static_assert(sizeof(tp_polled_frame_t) == 144 && offsetof(tp_polled_frame_t, seq_commit_word) == 128 &&
+        offsetof(tp_polled_frame_t, trace_id) == 136,
+    "tp_polled_frame_t");
 static_assert(offsetof(tp_frame_view_t, tensor) == 52, "tp_frame_view_t.tensor");
 static_assert(sizeof(tp_qos_producer_snapshot_t) == 32, "tp_qos_producer_snapshot_t");
 static_assert(sizeof(tp_qos_consumer_snapshot_t) == 48, "tp_qos_consumer_snapshot_t");

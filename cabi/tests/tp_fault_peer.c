@@ -13,7 +13,11 @@
  *
  * TP_ERR_AERON (the Aeron client is dead: the media driver was lost) ends the run with
  * "terminal WHAT: MESSAGE" and exit 3, after the library closed everything; the error
- * handler prints "handler CODE MESSAGE" for each asynchronous error.
+ * handler prints "handler CODE MESSAGE" for each asynchronous error. With TP_RECONNECT=1
+ * it prints "lost WHAT: MESSAGE" instead, calls tp_client_reconnect until it succeeds
+ * ("reconnect: MESSAGE" for each TP_ERR_AERON, waiting up to the attach timeout for a
+ * media driver), prints "reconnected MS" (since the loss) and goes on with the same
+ * producer or consumer handle.
  */
 #include "../examples/tp_example_common.h" /* first: it selects POSIX */
 
@@ -24,6 +28,33 @@ typedef struct
 counts_t;
 
 static bool terminal = false;
+static bool reconnect = false;
+static tp_client_t *client = NULL;
+
+/* Brings the client back after TP_ERR_AERON (TP_RECONNECT=1): false if it cannot. */
+static bool reconnect_client(const char *what)
+{
+    printf("lost %s: %s\n", what, tp_errmsg());
+    fflush(stdout);
+    const uint64_t lost_ns = tp_example_now_ns();
+    tp_err_t err;
+    while ((err = tp_client_reconnect(client)) == TP_ERR_AERON)
+    {
+        printf("reconnect: %s\n", tp_errmsg());
+        fflush(stdout);
+        if (tp_example_now_ns() - lost_ns > 60000000000ull)
+        {
+            return tp_example_fail("tp_client_reconnect (60 s)", err);
+        }
+    }
+    if (err != TP_OK)
+    {
+        return tp_example_fail("tp_client_reconnect", err);
+    }
+    printf("reconnected %llu\n", (unsigned long long)((tp_example_now_ns() - lost_ns) / 1000000ull));
+    fflush(stdout);
+    return true;
+}
 
 static void on_error(void *clientd, tp_err_t code, const char *message)
 {
@@ -37,6 +68,10 @@ static bool count(counts_t *c, const char *what, tp_err_t err)
     switch (err)
     {
     case TP_ERR_AERON:
+        if (reconnect)
+        {
+            return reconnect_client(what);
+        }
         printf("terminal %s: %s\n", what, tp_errmsg());
         terminal = true;
         return false;
@@ -140,8 +175,9 @@ int main(void)
         return 2;
     }
     const bool producing = strcmp(role, "producer") == 0;
+    const char *reconnect_env = tp_example_env("TP_RECONNECT");
+    reconnect = reconnect_env != NULL && strcmp(reconnect_env, "1") == 0;
     tp_context_t *ctx = NULL;
-    tp_client_t *client = NULL;
     tp_producer_t *producer = NULL;
     tp_consumer_t *consumer = NULL;
     int rc = 1;

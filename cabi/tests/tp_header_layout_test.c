@@ -104,6 +104,14 @@ OFF(tp_frame_view_t, tensor, 52);
 SIZE(tp_frame_view_t, 128);
 ALIGN(tp_frame_view_t, 8);
 
+/* (extension) view 128, seq_commit_word 128 + 8, trace_id 136 + 8 = 144: fields are
+ * appended, never inserted */
+OFF(tp_polled_frame_t, view, 0);
+OFF(tp_polled_frame_t, seq_commit_word, 128);
+OFF(tp_polled_frame_t, trace_id, 136);
+SIZE(tp_polled_frame_t, 144);
+ALIGN(tp_polled_frame_t, 8);
+
 /* three u64 = 24, stream_id 24, producer_id 28 = 32 */
 OFF(tp_qos_producer_snapshot_t, epoch, 0);
 OFF(tp_qos_producer_snapshot_t, current_seq, 8);

@@ -6,7 +6,8 @@
  *                  and claimed (tp_producer_set_claim_trace_id before the commit);
  *                  "consumer": receive at least TP_MIN_COUNT frames and check that
  *                  tp_consumer_frame_trace_id reports TRACE_BASE + seq for each, from the
- *                  handler and from tp_consumer_try_read_frame.
+ *                  handler and from tp_consumer_try_read_frame, and that
+ *                  tp_consumer_poll_batch's trace_id holds it for every frame of a batch.
  * Both check the setters' refusals too. Prints "traced frames: <n>" and exits 0 when every
  * check held.
  */
@@ -20,6 +21,7 @@ typedef struct seen_stct
 {
     tp_consumer_t *consumer;
     uint32_t frames;
+    uint32_t batched; /* of frames, those checked from a batch */
     uint32_t wrong;
 }
 seen_t;
@@ -44,6 +46,25 @@ static void on_frame(void *clientd, const tp_frame_view_t *frame)
     check_trace((seen_t *)clientd, frame);
 }
 
+/* The batch's own trace ids, for every frame of it (tp_consumer_frame_trace_id answers
+ * for the newest only). */
+static void check_batch_traces(seen_t *seen, const tp_polled_frame_t *batch, int n)
+{
+    for (int i = 0; i < n; i++)
+    {
+        uint64_t seq = batch[i].view.seq_commit >> 1;
+        if (batch[i].trace_id != TRACE_BASE + seq)
+        {
+            fprintf(stderr, "batch frame %llu: trace id %#llx, want %#llx\n", (unsigned long long)seq,
+                (unsigned long long)batch[i].trace_id, (unsigned long long)(TRACE_BASE + seq));
+            seen->wrong++;
+            continue;
+        }
+        seen->frames++;
+        seen->batched++;
+    }
+}
+
 static int consume(tp_client_t *client, const tp_example_settings_t *s)
 {
     tp_consumer_t *consumer = NULL;
@@ -52,13 +73,23 @@ static int consume(tp_client_t *client, const tp_example_settings_t *s)
     {
         return !tp_example_fail("tp_attach_consumer", err);
     }
-    seen_t seen = {consumer, 0, 0};
+    seen_t seen = {consumer, 0, 0, 0};
     const uint64_t deadline = tp_example_now_ns() + s->timeout_ns;
-    bool try_read = false;
+    enum { BY_HANDLER, BY_TRY_READ, BY_BATCH } way = BY_HANDLER;
+    tp_polled_frame_t batch[8];
     while (seen.frames < s->min_count && seen.wrong == 0 && tp_example_now_ns() < deadline)
     {
         int n = 0;
-        if (try_read)
+        if (way == BY_BATCH)
+        {
+            if ((n = tp_consumer_poll_batch(consumer, batch, 8, 64)) < 0)
+            {
+                failures += !tp_example_fail("tp_consumer_poll_batch", (tp_err_t)n);
+                break;
+            }
+            check_batch_traces(&seen, batch, n);
+        }
+        else if (way == BY_TRY_READ)
         {
             if ((err = tp_consumer_poll(consumer, 64)) != TP_OK)
             {
@@ -77,7 +108,7 @@ static int consume(tp_client_t *client, const tp_example_settings_t *s)
             failures += !tp_example_fail("tp_consumer_poll_frames", (tp_err_t)n);
             break;
         }
-        try_read = !try_read;
+        way = way == BY_HANDLER ? BY_TRY_READ : way == BY_TRY_READ ? BY_BATCH : BY_HANDLER;
         if (n == 0)
         {
             tp_example_sleep_us(100);
@@ -90,6 +121,7 @@ static int consume(tp_client_t *client, const tp_example_settings_t *s)
     EXPECT_CODE(TP_ERR_ARG, tp_consumer_frame_trace_id(consumer, &stale, &trace));
     EXPECT(seen.wrong == 0);
     EXPECT(seen.frames >= s->min_count);
+    EXPECT(seen.batched > 0);
     printf("traced frames: %u\n", seen.frames);
     tp_consumer_close(consumer);
     return 0;

@@ -45,8 +45,11 @@ through its aeron.dir.
 
 aeron.dir is --dir, else $AERON_DIR, else Aeron's default /dev/shm/aeron-$USER.
 The driver otherwise keeps Aeron's own defaults (dedicated threads, the
-directory kept at shutdown); Java system properties after -- are passed
-through and win, e.g. -Daeron.threading.mode=SHARED for a small machine.
+directory kept at shutdown) but for its timer interval, 100 ms rather than
+1 s (aeron.timer.interval): a consumer that stops reading holds a descriptor
+stream back until the driver's timer events drop it, at most 1.2 s so rather
+than 2 s. Java system properties after -- are passed through and win, e.g.
+-Daeron.threading.mode=SHARED for a small machine.
 
 The jar is --jar, else $TP_AERON_JAR, else third_party/aeron-all.jar of the
 source tree (make deps); java is --java, else $JAVA_HOME/bin/java, else java

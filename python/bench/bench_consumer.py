@@ -7,30 +7,38 @@ One tp-driver (with the Java media driver it starts) in a directory of its own u
 /dev/shm. Every round is a fresh stream with two processes on it: the C producer of
 tp_bench_peer.c (claim, copy, seq stamp, commit, busy-spinning, never more than slots - 1
 frames ahead of what the consumer has seen) and one consumer: the C one of
-tp_bench_peer.c (tp_consumer_poll_frames, fragment limit 256), or this package's,
-iterating (`consumer.frames(idle=0)`) or with poll(handler), both busy-spinning as the C
-consumer does; with --baseline DIR also the same two of the tensorpool package found in
+tp_bench_peer.c, or this package's, iterating (`consumer.frames(idle=0)`) or with
+poll(handler); with --baseline DIR also the same two of the tensorpool package found in
 DIR (py-iter@base, py-poll@base: e.g. another version, for before and after in one
-command). Each
-consumer reads the frame's seq stamp from its payload, checks valid() and counts the
-intact frames between its first and last clock reads in the window. Rounds alternate
-sides after a warm-up round each; figures are medians.
+command). Like for like: every consumer busy-spins, takes up to 256 frames a call into
+the library through tp_consumer_poll_batch (the package's path, so the difference is the
+Python layer), reads the frame's seq stamp from its payload, re-checks it with
+tp_polled_frame_is_valid (valid()) and counts the intact frames between its first and
+last clock reads in the window; each stores the frames it has seen in the shared word
+when frames came. Rounds alternate sides after a warm-up round each; figures are
+medians. -v prints each round with the producer's waits for the consumer (flow control)
+and both processes' CPU time.
 
 Stream geometry as tp-bench's: the smallest power-of-two stride of at least a page that
 holds the frame, 64 MiB of slots clamped to 16..1024 (64 x 1 MiB at 640 KiB).
 
 Prints per size the frames/s of each side, the Python/C ratios and the per-frame time
-(1 / rate) of each; the per-frame overhead of Python is its time minus C's.
+(1 / rate) of each; the per-frame overhead of Python is its time minus C's. CPU ns/frame
+is the consumer process's CPU time in the window over the frames it counted there, which
+a machine shared with other work disturbs less than the rate (it includes polls that
+found nothing: most of it at 640 KiB, where the producer sets the pace).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import mmap
 import os
 import shutil
 import signal
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -64,10 +72,20 @@ def geometry(size: int) -> tuple[int, int]:
 
 def consume_python(args) -> None:
     """A consumer round of this package's (runs in a child process)."""
-    ctl = np.memmap(args.control, dtype=np.uint64, mode="r+", shape=(CONTROL_BYTES // 8,))
+    # The control words as a memoryview over the mapping: storing to one costs what a
+    # store to a Python list does (a NumPy memmap's item store is ~10 times that, which
+    # the iterating side pays every frame).
+    with open(args.control, "r+b") as f:
+        mapping = mmap.mmap(f.fileno(), CONTROL_BYTES)
+    ctl = memoryview(mapping).cast("Q")
     size = args.size
+    # The stamp read as C's load_le64 does it: struct reads the bytes of the array
+    # (a.view(np.uint64)[0] would make an array and a NumPy scalar, ~0.5 us a frame
+    # that belongs to neither the package nor the C side).
+    stamp = struct.Struct("<Q").unpack_from
     seen = frames = bad = torn = 0
     first_ns = last_ns = first_frames = last_frames = 0
+    first_cpu = last_cpu = 0.0
     with tensorpool.Client(args.aeron_dir, attach_timeout=30.0) as client:
         consumer = client.consumer(args.stream)
         start_ns = time.monotonic_ns() + args.warmup_ms * 1_000_000
@@ -78,8 +96,8 @@ def consume_python(args) -> None:
             seen += 1
             try:
                 a = frame.array
-                ok = a.nbytes == size and int(a.view(np.uint64)[0]) == frame.seq
-            except tensorpool.TornFrameError:
+                ok = a.nbytes == size and stamp(a)[0] == frame.seq
+            except tensorpool.TornFrameError:  # from a --baseline package whose array re-checked first
                 torn += 1
                 return
             if not frame.valid():
@@ -90,32 +108,41 @@ def consume_python(args) -> None:
 
         def tick() -> bool:
             """After a poll: flow control, the clock; True once the window is over."""
-            nonlocal first_ns, first_frames, last_ns, last_frames
-            ctl[0] = seen
+            nonlocal first_ns, first_frames, last_ns, last_frames, first_cpu, last_cpu
+            if ctl[0] != seen:  # as C: a store only when frames came (the producer reads the line)
+                ctl[0] = seen
             now = time.monotonic_ns()
             if not first_ns and now >= start_ns and frames:
-                first_ns, first_frames = now, frames
+                first_ns, first_frames, first_cpu = now, frames, time.process_time()
             if first_ns:
                 last_ns, last_frames = now, frames
-            return now >= end_ns and first_ns > 0
+            if now >= end_ns and first_ns:
+                last_cpu = time.process_time()
+                return True
+            return False
 
-        if args.side == "py-iter":
-            for frame in consumer.frames(timeout=30, idle=args.idle):
-                handle(frame)
-                if tick():
-                    break
-        else:
-            deadline = end_ns + 30_000_000_000
-            while time.monotonic_ns() < deadline:
-                consumer.poll(handle)
-                if tick():
-                    break
-        ctl[8] = 1  # stop
+        try:
+            if args.side == "py-iter":
+                for frame in consumer.frames(timeout=30, idle=args.idle):
+                    handle(frame)
+                    if tick():
+                        break
+            else:
+                deadline = end_ns + 30_000_000_000
+                while time.monotonic_ns() < deadline:
+                    consumer.poll(handle)
+                    if tick():
+                        break
+        finally:
+            ctl[8] = 1  # stop the producer, whatever happened
         stats = consumer.stats()
+    ctl.release()
+    mapping.close()
     seconds = (last_ns - first_ns) / 1e9
     n = last_frames - first_frames
     print(json.dumps({"package": str(Path(tensorpool.__file__).parent), "frames": n, "seconds": seconds, "frames_per_sec": n / seconds if seconds else 0.0,
-                      "bad": bad, "torn": torn, "drops_late": stats["drops_late"], "drops_gap": stats["drops_gap"]}))
+                      "bad": bad, "torn": torn, "drops_late": stats["drops_late"], "drops_gap": stats["drops_gap"],
+                      "consumer_cpu_s": time.process_time(), "window_cpu_s": last_cpu - first_cpu}))
 
 
 class Bench:
@@ -202,7 +229,14 @@ class Bench:
                    "--idle", str(self.args.idle)]
         try:
             consumer = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
-            pout, perr = producer.communicate(timeout=60)
+            try:
+                pout, perr = producer.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                producer.kill()
+                _, perr = producer.communicate()
+                raise RuntimeError(f"{side} round at {size} B: the producer did not stop within 60 s of the consumer's "
+                                   f"end (consumer exit {consumer.returncode}):\nconsumer: {consumer.stderr}\n"
+                                   f"producer: {perr}") from None
         finally:
             if producer.poll() is None:
                 producer.kill()
@@ -237,17 +271,23 @@ def run(args) -> int:
                     r = bench.round(side, size)
                     results[side].append(r)
                     if args.verbose:
-                        print(f"{size} B {side}: {r['frames_per_sec']:,.0f} frames/s", file=sys.stderr)
+                        print(f"{size} B {side}: {r['frames_per_sec']:,.0f} frames/s; producer: {r['published']:,} "
+                              f"published, {r['waits']:,} waits for the consumer, {r['producer_cpu_s']:.2f} s CPU; "
+                              f"consumer {r['consumer_cpu_s']:.2f} s CPU", file=sys.stderr)
             row = {"size": size}
             for side in sides:
                 rates = [r["frames_per_sec"] for r in results[side]]
+                cpu = [r["window_cpu_s"] * 1e9 / r["frames"] for r in results[side] if r["frames"]]
                 row[side] = {"frames_per_sec": statistics.median(rates), "min": min(rates), "max": max(rates),
                              "ns_per_frame": 1e9 / statistics.median(rates),
+                             "cpu_ns_per_frame": statistics.median(cpu) if cpu else float("nan"),
+                             "producer_waits": statistics.median(r["waits"] for r in results[side]),
                              "bad": sum(r["bad"] for r in results[side]),
                              "torn": sum(r["torn"] for r in results[side])}
             for side in sides[1:]:
                 row[side]["ratio_to_c"] = row[side]["frames_per_sec"] / row["c"]["frames_per_sec"]
                 row[side]["overhead_ns"] = row[side]["ns_per_frame"] - row["c"]["ns_per_frame"]
+                row[side]["cpu_overhead_ns"] = row[side]["cpu_ns_per_frame"] - row["c"]["cpu_ns_per_frame"]
             report["sizes"].append(row)
     finally:
         bench.close()
@@ -257,15 +297,17 @@ def run(args) -> int:
     else:
         print(f"load {report['load_before'][0]:.2f} before, {report['load_after'][0]:.2f} after; "
               f"{args.rounds} rounds a side, {args.window_ms} ms windows; medians (min-max)")
-        print("| size | side | frames/s | ns/frame | x C | overhead/frame | bad | torn |")
-        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        print("| size | side | frames/s | ns/frame | x C | overhead/frame | CPU ns/frame | CPU overhead | bad | torn |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for row in report["sizes"]:
             for side in sides:
                 s = row[side]
                 ratio = f"{s['ratio_to_c']:.3f}" if side != "c" else "1"
                 over = f"{s['overhead_ns']:+,.0f} ns" if side != "c" else "-"
+                cpu_over = f"{s['cpu_overhead_ns']:+,.0f} ns" if side != "c" else "-"
                 print(f"| {row['size']} B | {side} | {s['frames_per_sec']:,.0f} ({s['min']:,.0f}-{s['max']:,.0f}) | "
-                      f"{s['ns_per_frame']:,.0f} | {ratio} | {over} | {s['bad']} | {s['torn']} |")
+                      f"{s['ns_per_frame']:,.0f} | {ratio} | {over} | {s['cpu_ns_per_frame']:,.0f} | {cpu_over} | "
+                      f"{s['bad']} | {s['torn']} |")
     bad = sum(row[s]["bad"] for row in report["sizes"] for s in sides)
     return 1 if bad else 0
 

@@ -11,17 +11,19 @@
  * file (TP_BENCH_CONTROL, 192 bytes), and sets its second word (offset 64) when its
  * window is over, which stops the producer.
  *
- * The consumer polls (tp_consumer_poll_frames, fragment limit 256); its handler reads
- * the stamp, asks tp_consumer_frame_is_valid and counts the frame. It counts the frames
+ * The consumer polls as the Python package does, through the same calls: up to 256
+ * frames a call into a preallocated array (tp_consumer_poll_batch, fragment limit 256);
+ * for each it reads the stamp, re-checks it with tp_polled_frame_is_valid and counts it. It counts the frames
  * it took between its first and last CLOCK_MONOTONIC reads inside the window, which
- * opens TP_BENCH_WARMUP_MS after it attached.
+ * opens TP_BENCH_WARMUP_MS after it attached, and the CPU time its process used between
+ * them.
  *
  * Settings (environment): TP_BENCH_ROLE (producer or consumer), TP_BENCH_CONTROL, and as
  * for the examples (tp_example_common.h) TP_AERON_DIR, TP_STREAM_ID, TP_TIMEOUT_MS and
  * TP_PAYLOAD_BYTES (at least 8); TP_BENCH_SLOTS (the stream's header slots, producer),
  * TP_BENCH_WARMUP_MS (default 500) and TP_BENCH_WINDOW_MS (default 2000, consumer).
  *
- * Output: one JSON line on stdout. Exit codes: 0 measured, 1 a call failed, 2 bad settings.
+ * Output: one JSON line on stdout, with the process's CPU time (every thread's) at the end. Exit codes: 0 measured, 1 a call failed, 2 bad settings.
  */
 #include "../../cabi/examples/tp_example_common.h" /* first: it selects POSIX */
 
@@ -42,7 +44,6 @@ control_t;
 
 typedef struct consumer_state_stct
 {
-    const tp_consumer_t *consumer;
     uint32_t payload_bytes;
     uint64_t seen;   /* frames handed to the handler */
     uint64_t frames; /* of those, intact after reading */
@@ -75,6 +76,14 @@ static control_t *map_control(void)
     return (control_t *)p;
 }
 
+/* CPU time of the whole process (every thread, the library's too), in seconds. */
+static double process_cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static uint64_t load_le64(const uint8_t *p)
 {
     uint64_t v = 0;
@@ -85,13 +94,13 @@ static uint64_t load_le64(const uint8_t *p)
     return v;
 }
 
-static void on_frame(void *clientd, const tp_frame_view_t *view)
+static void on_frame(consumer_state_t *st, const tp_polled_frame_t *frame)
 {
-    consumer_state_t *st = (consumer_state_t *)clientd;
+    const tp_frame_view_t *view = &frame->view;
     st->seen++;
     bool ok = view->payload_len >= 8 && view->values_len_bytes == st->payload_bytes &&
         load_le64(view->payload) == view->seq_commit >> 1;
-    if (!tp_consumer_frame_is_valid(st->consumer, view))
+    if (!tp_polled_frame_is_valid(frame))
     {
         st->torn++;
         return;
@@ -116,7 +125,14 @@ static int consume(tp_client_t *client, const tp_example_settings_t *s, control_
         tp_example_fail("tp_attach_consumer", err);
         return 1;
     }
-    consumer_state_t st = {.consumer = consumer, .payload_bytes = s->payload_bytes};
+    tp_polled_frame_t *batch = calloc(FRAGMENT_LIMIT, sizeof(*batch));
+    if (batch == NULL)
+    {
+        fprintf(stderr, "no memory for the batch\n");
+        tp_consumer_close(consumer);
+        return 1;
+    }
+    consumer_state_t st = {.payload_bytes = s->payload_bytes};
     const uint64_t start_ns = tp_example_now_ns() + warmup_ms * 1000000ull;
     const uint64_t end_ns = start_ns + window_ms * 1000000ull;
     const uint64_t deadline = end_ns + s->timeout_ns;
@@ -126,16 +142,22 @@ static int consume(tp_client_t *client, const tp_example_settings_t *s, control_
     uint64_t first_frames = 0;
     uint64_t last_ns = 0;
     uint64_t last_frames = 0;
+    double first_cpu = 0;
+    double last_cpu = 0;
     bool started = false;
     int rc = 0;
     for (;;)
     {
-        int n = tp_consumer_poll_frames(consumer, on_frame, &st, FRAGMENT_LIMIT);
+        int n = tp_consumer_poll_batch(consumer, batch, FRAGMENT_LIMIT, FRAGMENT_LIMIT);
         if (n < 0 && n != TP_ERR_PROTOCOL) /* PROTOCOL: not attached yet, or again */
         {
-            tp_example_fail("tp_consumer_poll_frames", (tp_err_t)n);
+            tp_example_fail("tp_consumer_poll_batch", (tp_err_t)n);
             rc = 1;
             break;
+        }
+        for (int i = 0; i < n; i++)
+        {
+            on_frame(&st, &batch[i]);
         }
         if (n > 0)
         {
@@ -152,6 +174,7 @@ static int consume(tp_client_t *client, const tp_example_settings_t *s, control_
             started = true;
             first_ns = now;
             first_frames = st.frames;
+            first_cpu = process_cpu_seconds();
         }
         if (started)
         {
@@ -160,6 +183,7 @@ static int consume(tp_client_t *client, const tp_example_settings_t *s, control_
         }
         if (now >= end_ns && started)
         {
+            last_cpu = process_cpu_seconds();
             break;
         }
         if (now >= deadline)
@@ -181,12 +205,13 @@ static int consume(tp_client_t *client, const tp_example_settings_t *s, control_
         const double seconds = (double)(last_ns - first_ns) / 1e9;
         const uint64_t frames = last_frames - first_frames;
         printf("{\"frames\":%llu,\"seconds\":%.9f,\"frames_per_sec\":%.3f,\"bad\":%llu,\"torn\":%llu,"
-               "\"drops_late\":%llu,\"drops_gap\":%llu}\n",
+               "\"drops_late\":%llu,\"drops_gap\":%llu,\"consumer_cpu_s\":%.6f,\"window_cpu_s\":%.6f}\n",
             (unsigned long long)frames, seconds, seconds > 0 ? (double)frames / seconds : 0.0,
             (unsigned long long)st.bad, (unsigned long long)st.torn, (unsigned long long)cs.drops_late,
-            (unsigned long long)cs.drops_gap);
+            (unsigned long long)cs.drops_gap, process_cpu_seconds(), last_cpu - first_cpu);
     }
     tp_consumer_close(consumer);
+    free(batch);
     return rc;
 }
 
@@ -287,8 +312,9 @@ static int produce(tp_client_t *client, const tp_example_settings_t *s, control_
     }
     if (rc == 0)
     {
-        printf("{\"published\":%llu,\"busy\":%llu,\"waits\":%llu}\n", (unsigned long long)published,
-            (unsigned long long)busy, (unsigned long long)waits);
+        printf("{\"published\":%llu,\"busy\":%llu,\"waits\":%llu,\"producer_cpu_s\":%.6f}\n",
+            (unsigned long long)published, (unsigned long long)busy, (unsigned long long)waits,
+            process_cpu_seconds());
     }
     free(src);
     tp_producer_close(producer);

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import tensorpool
+from conftest import SLOTS
 from helpers import connected_pair, take, wait_for
 
 DTYPES = ["uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64", "float32", "float64", "bool"]
@@ -125,11 +126,16 @@ def test_a_frame_is_stale_after_the_next_poll(client, stream_id):
     assert frame.valid()
     view = frame.array
     assert view[3] == 3
+    seq = frame.seq
     consumer.poll()
     assert not frame.valid()
     for use in (lambda: frame.array, frame.copy, lambda: np.asarray(frame), lambda: np.from_dlpack(frame)):
         with pytest.raises(tensorpool.StaleFrameError):
             use()
+    for field in ("timestamp_ns", "meta_version", "trace_id", "nbytes", "dtype", "shape"):
+        with pytest.raises(tensorpool.StaleFrameError):
+            getattr(frame, field)
+    assert frame.seq == seq  # read at the poll: it names the frame in errors and repr
     assert "stale" in repr(frame)
     consumer.close()
     assert not frame.valid()
@@ -153,6 +159,30 @@ def test_views_are_zero_copy_numpy_and_dlpack(client, stream_id):
         assert frame.valid()
 
     take(consumer, 1, check=check)
+
+
+def test_arrays_follow_each_frames_layout_when_a_slot_is_reused(client, stream_id):
+    """Frames at one payload address share an array while its layout stays (Frame.array
+    keeps it): a later frame there with another shape or dtype gets its own, and what a
+    caller does to the shape of an array it was given stays with that array."""
+    producer, consumer = connected_pair(client, stream_id)
+    layouts = [((4, 4), np.uint16), ((16,), np.uint16), ((2, 8), np.float32), ((4, 4), np.uint16)]
+    for n, (shape, dtype) in enumerate(layouts):
+        for k in range(SLOTS):  # every slot of the ring once in each layout
+            sent = (np.arange(16) + 100 * n + k).astype(dtype).reshape(shape)
+            assert producer.offer(sent)
+
+            def check(frame, sent=sent):
+                a = frame.array
+                assert a.dtype == sent.dtype and a.shape == sent.shape and a.strides == sent.strides
+                np.testing.assert_array_equal(a, sent)
+                a.shape = (a.size,)  # the caller's array only
+                assert frame.array.shape == sent.shape
+                with pytest.raises(ValueError):
+                    a.setflags(write=True)  # over read-only memory: never writable
+                assert frame.valid()
+
+            take(consumer, 1, check=check)
 
 
 def test_two_clients_one_stream(driver, stream_id):
@@ -246,9 +276,10 @@ def test_trace_ids_travel_with_wire_1_2(driver, stream_id):
                 break
             consumer.poll()  # the other one
         assert len(batch) == 2
-        assert batch[-1].trace_id == 6  # the newest frame of the poll
-        with pytest.raises(tensorpool.ArgumentError):
-            batch[0].trace_id  # the library keeps only the newest's
+        assert [f.trace_id for f in batch] == [5, 6]  # every frame of the poll's, not only the newest's
+        consumer.poll()
+        with pytest.raises(tensorpool.StaleFrameError):
+            batch[0].trace_id
 
 
 def test_wire_1_1_drops_trace_ids(client, stream_id):

@@ -55,7 +55,7 @@ func TestFault_FloodedControlStream(t *testing.T) {
 	flooded := time.Now()
 	before := len(consumer.seen())
 	consumer.until("100 frames after the flood", func(f []frameSeen) bool { return len(f) >= before+100 })
-	gap := maxGap(consumer.seen(), start, flooded)
+	gap, _ := maxGap(consumer.seen(), start, flooded)
 	pstats := producer.finish()
 	cstats := consumer.finish()
 	if pressed == 0 {

@@ -92,7 +92,12 @@ type setup struct {
 	control  int32
 	base     string
 	config   string
+	// lease is how long a lease lasts without a keepalive.
+	lease time.Duration
 }
+
+// keepaliveInterval is the driver's and the clients' keepalive interval.
+const keepaliveInterval = 100 * time.Millisecond
 
 var nextControl = int32(52000 + os.Getpid()%1000*4)
 
@@ -120,6 +125,9 @@ type setupConfig struct {
 	channel string
 	base    string // default a fresh directory under /dev/shm
 	slots   int    // header slots; default 64
+	// graceIntervals is lease_expiry_grace_intervals: a lease lasts that many 100 ms
+	// keepalive intervals without a keepalive; default 10 (1 s).
+	graceIntervals int
 	// policies are more lines of the [policies] table.
 	policies string
 }
@@ -138,8 +146,12 @@ func newSetupWith(t *testing.T, c setupConfig) *setup {
 	if c.slots == 0 {
 		c.slots = 64
 	}
+	if c.graceIntervals == 0 {
+		c.graceIntervals = 10
+	}
 	nextControl += 4
-	s := &setup{aeronDir: c.aeronDir, channel: c.channel, control: nextControl, base: c.base}
+	s := &setup{aeronDir: c.aeronDir, channel: c.channel, control: nextControl, base: c.base,
+		lease: time.Duration(c.graceIntervals) * keepaliveInterval}
 	t.Cleanup(func() { os.RemoveAll(s.base) })
 	s.config = filepath.Join(t.TempDir(), "driver.toml")
 	text := fmt.Sprintf(`
@@ -150,8 +162,8 @@ control_stream_id = %d
 [shm]
 base_dir = %q
 [policies]
-lease_keepalive_interval_ms = 100
-lease_expiry_grace_intervals = 10
+lease_keepalive_interval_ms = %d
+lease_expiry_grace_intervals = %d
 announce_period_ms = 100
 shutdown_timeout_ms = 100
 cleanup_shm_on_exit = true
@@ -162,7 +174,7 @@ payload_pools = [{ pool_id = 1, stride_bytes = 4096 }]
 [streams.s]
 stream_id = %d
 profile = "p"
-`, s.channel, s.control, s.base, c.policies, c.slots, testStream)
+`, s.channel, s.control, s.base, keepaliveInterval.Milliseconds(), c.graceIntervals, c.policies, c.slots, testStream)
 	if err := os.WriteFile(s.config, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -272,6 +284,9 @@ type childSpec struct {
 	KeepaliveMs int
 	// IntervalUs paces a producer's frames.
 	IntervalUs int
+	// Reconnect: on tp.ErrAeronLost the child keeps its producer or consumer and calls
+	// Client.Reconnect until it succeeds ("lost WHERE: ERR", then "reconnected MS").
+	Reconnect bool
 }
 
 // child is a producer or consumer process. A consumer reports every frame on stdout.
@@ -294,7 +309,7 @@ type frameSeen struct {
 
 func (s *setup) startChild(t *testing.T, role string, tune func(*childSpec)) *child {
 	t.Helper()
-	spec := childSpec{Role: role, AeronDir: s.aeronDir, Channel: s.channel, Control: s.control, BaseDir: s.base, KeepaliveMs: 100, IntervalUs: 1000}
+	spec := childSpec{Role: role, AeronDir: s.aeronDir, Channel: s.channel, Control: s.control, BaseDir: s.base, KeepaliveMs: int(keepaliveInterval.Milliseconds()), IntervalUs: 1000}
 	if tune != nil {
 		tune(&spec)
 	}
@@ -437,7 +452,7 @@ func childMain(encoded string) int {
 	case "producer":
 		return runProducer(ctx, c, &spec, stop, out)
 	case "consumer":
-		return runConsumer(ctx, c, stop, out)
+		return runConsumer(ctx, c, &spec, stop, out)
 	}
 	return 2
 }
@@ -478,6 +493,10 @@ func runProducer(ctx context.Context, c *tp.Client, spec *childSpec, stop <-chan
 			faults++
 			fmt.Fprintf(out, "fault %v\n", err)
 			out.Flush()
+		case errors.Is(err, tp.ErrAeronLost) && spec.Reconnect:
+			if code := reconnect(out, "offer", err, c); code != 0 {
+				return code
+			}
 		case errors.Is(err, tp.ErrAeronLost):
 			return terminal(out, "offer", err, c, p.Close)
 		default:
@@ -489,7 +508,7 @@ func runProducer(ctx context.Context, c *tp.Client, spec *childSpec, stop <-chan
 }
 
 // runConsumer reports each frame it reads, checked byte for byte, until stop.
-func runConsumer(ctx context.Context, c *tp.Client, stop <-chan struct{}, out *bufio.Writer) int {
+func runConsumer(ctx context.Context, c *tp.Client, spec *childSpec, stop <-chan struct{}, out *bufio.Writer) int {
 	cs, err := c.NewConsumer(ctx, testStream, func(f *tp.Frame) {
 		n, err := check(f.Payload())
 		if !f.Valid() {
@@ -523,9 +542,48 @@ func runConsumer(ctx context.Context, c *tp.Client, stop <-chan struct{}, out *b
 			time.Sleep(200 * time.Microsecond)
 		}
 		if attached, err := cs.Status(); !attached && errors.Is(err, tp.ErrAeronLost) {
-			return terminal(out, "poll", err, c, cs.Close)
+			if !spec.Reconnect {
+				return terminal(out, "poll", err, c, cs.Close)
+			}
+			if code := reconnect(out, "poll", err, c); code != 0 {
+				return code
+			}
 		}
 		out.Flush()
+	}
+}
+
+// reconnectTimeout bounds how long a child tries to reconnect: the test starts a new media
+// driver after the old one's death is noticed (Aeron's driver timeout, 10 s).
+const reconnectTimeout = 60 * time.Second
+
+// reconnect reports a terminal error seen by the data path ("lost WHERE: ERR") and calls
+// Client.Reconnect, each call waiting up to a second for a media driver, until it
+// succeeds ("reconnected MS", the time since the loss was seen) or reconnectTimeout.
+func reconnect(out *bufio.Writer, where string, err error, c *tp.Client) int {
+	fmt.Fprintf(out, "lost %s: %v\n", where, err)
+	out.Flush()
+	seen := time.Now()
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		rerr := c.Reconnect(ctx)
+		cancel()
+		switch {
+		case rerr == nil:
+			if cerr := c.Err(); cerr != nil {
+				fmt.Fprintf(os.Stderr, "child: reconnected, but Client.Err is %v\n", cerr)
+				return 1
+			}
+			fmt.Fprintf(out, "reconnected %d\n", time.Since(seen).Milliseconds())
+			out.Flush()
+			return 0
+		case !errors.Is(rerr, tp.ErrAeronLost):
+			fmt.Fprintf(os.Stderr, "child: reconnect: %v is not tp.ErrAeronLost\n", rerr)
+			return 1
+		case time.Since(seen) > reconnectTimeout:
+			fmt.Fprintf(os.Stderr, "child: no media driver to reconnect to after %v: %v\n", reconnectTimeout, rerr)
+			return 1
+		}
 	}
 }
 

@@ -400,13 +400,21 @@ class Consumer:
         self._generation = 0
         self._handling = False  # poll() is calling its handler
         # The library writes each poll's frames into this array, reused by every poll: a
-        # Frame points at its entry, which the next poll overwrites (hence the generation).
+        # Frame is the index of its entry, which the next poll overwrites (hence the
+        # generation).
         self._batch = ffi.new("tp_polled_frame_t[]", POLL_LIMIT)
-        # Each entry and its view as pointers, made once rather than per frame.
-        self._entries = [(self._batch + i, ffi.addressof(self._batch[i], "view")) for i in range(POLL_LIMIT)]
+        # The same memory as bytes, 64-bit and 32-bit words, which Frame reads its fields
+        # from: an index into a memoryview costs a fraction of a cffi field access.
+        raw = ffi.buffer(self._batch)
+        self._raw = raw
+        self._u64 = memoryview(raw).cast("Q")
+        self._u32 = memoryview(raw).cast("I")
+        # Each entry as a pointer for tp_polled_frame_is_valid, made once.
+        self._entries = [self._batch + i for i in range(POLL_LIMIT)]
         self._stats = ffi.new("tp_consumer_stats_t *")
-        self._trace = ffi.new("uint64_t *")
-        self._layouts: dict = {}  # tensor header bytes and payload length -> _Layout
+        # Payload address -> (layout key, read-only array over the payload): frames of a
+        # slot share the array while its layout stays (see Frame.array).
+        self._arrays: dict[int, tuple[bytes, np.ndarray]] = {}
 
     def _poll(self, limit: int) -> int:
         """One tp_consumer_poll_batch into the consumer's array; returns how many frames
@@ -446,14 +454,16 @@ class Consumer:
         if handler is None or n == 0:
             return n
         gen = self._generation
-        entries = self._entries
+        new = _new_frame
         self._handling = True
         try:
-            for i in range(n):
+            # Every frame's seq_commit word in one go, halved below into its seq.
+            for i, seq_commit in enumerate(self._u64[_SEQ_COMMIT_Q : n * _ENTRY_Q : _ENTRY_Q].tolist()):
                 if self._generation != gen:
                     break  # closed by the handler: the frames' memory is gone
-                polled, view = entries[i]
-                handler(Frame(self, polled, view))
+                f = new(Frame)
+                f._consumer, f._generation, f._index, f.seq = self, gen, i, seq_commit >> 1
+                handler(f)
         finally:
             self._handling = False
         return n
@@ -471,16 +481,17 @@ class Consumer:
         last = time.monotonic()
         empty = 0
         read = -1
-        entries = self._entries
+        new = _new_frame
         while True:
             n = self._poll(limit)
             if n:
                 gen = self._generation
-                for i in range(n):
+                for i, seq_commit in enumerate(self._u64[_SEQ_COMMIT_Q : n * _ENTRY_Q : _ENTRY_Q].tolist()):
                     if self._generation != gen:
                         raise StaleFrameError(lib.TP_ERR_ARG, "the consumer was polled or closed while iterating over it")
-                    polled, view = entries[i]
-                    yield Frame(self, polled, view)
+                    f = new(Frame)
+                    f._consumer, f._generation, f._index, f.seq = self, gen, i, seq_commit >> 1
+                    yield f
                 empty = 0
                 if timeout is not None:
                     last = time.monotonic()
@@ -544,6 +555,7 @@ class Consumer:
     def _mark_closed(self) -> None:
         self._closed = True
         self._generation += 1
+        self._arrays.clear()  # over mappings the close lets go of
 
     def close(self) -> None:
         """Detaches and unmaps: every frame of the consumer is stale from here on.
@@ -567,105 +579,99 @@ class Frame:
 
     The producer may overwrite the slot at any time (it never waits for readers): read
     what you need, then ask valid(), the seqlock re-check; False means what was read
-    may be torn. array itself re-checks before it makes the view (TornFrameError when
-    the frame is already gone).
+    may be torn. Making the array reads nothing, so it does not check: valid() after
+    reading does.
 
     A frame lives until its consumer polls again or closes; from then on valid() is
-    False and array, copy() and the exports raise StaleFrameError. Arrays taken earlier
-    must not be used after it either: NumPy cannot revoke them, and the slot may hold
-    another frame by then, or be unmapped, when the lease ended meanwhile (reading
-    unmapped memory ends the process with SIGSEGV). Keep copy() instead.
+    False, and array, copy(), the exports and every field but seq raise
+    StaleFrameError. Arrays taken earlier must not be used after it either: NumPy
+    cannot revoke them, and the slot may hold another frame by then, or be unmapped,
+    when the lease ended meanwhile (reading unmapped memory ends the process with
+    SIGSEGV). Keep copy() instead.
     """
 
-    __slots__ = ("_consumer", "_generation", "_polled", "_view", "_array", "seq", "timestamp_ns", "meta_version",
-                 "__weakref__")
+    # The entry's index in its consumer's array; the fields are read from the entry
+    # when asked for (seq, which every frame's user reads, at once), so a frame costs
+    # four stores to make.
+    __slots__ = ("_consumer", "_generation", "_index", "seq", "__weakref__")
 
-    def __init__(self, consumer: Consumer, polled, view):
-        self._consumer = consumer
-        self._generation = consumer._generation
-        self._polled = polled  # the tp_polled_frame_t entry of the consumer's array
-        self._view = view  # its view
-        self._array = None
-        self.seq = view.seq_commit >> 1
-        self.timestamp_ns = view.timestamp_ns
-        self.meta_version = view.meta_version
+    def __init__(self):
+        raise TypeError("frames come from Consumer.poll() and iterating over a Consumer")
 
-    def _check_live(self) -> None:
-        if self._generation != self._consumer._generation:
-            raise StaleFrameError(
-                lib.TP_ERR_ARG,
-                f"frame {self.seq}: its consumer has polled again or closed since, so its memory may be "
-                "overwritten or unmapped (keep frame.copy() instead)",
-            )
+    def _stale(self) -> StaleFrameError:
+        return StaleFrameError(
+            lib.TP_ERR_ARG,
+            f"frame {self.seq}: its consumer has polled again or closed since, so its memory may be "
+            "overwritten or unmapped (keep frame.copy() instead)",
+        )
 
     def valid(self) -> bool:
         """True while nothing has overwritten the frame's slot since it was read (the
         seqlock re-check) and its consumer has not polled again: ask after reading."""
-        if self._generation != self._consumer._generation:
+        c = self._consumer
+        if self._generation != c._generation:
             return False  # the entry holds another frame now, its word may be unmapped
-        return bool(lib.tp_polled_frame_is_valid(self._polled))
+        return _polled_frame_is_valid(c._entries[self._index])
+
+    @property
+    def timestamp_ns(self) -> int:
+        """The producer's timestamp of the frame (CLOCK_MONOTONIC, ns)."""
+        c = self._consumer
+        if self._generation != c._generation:
+            raise self._stale()
+        return c._u64[self._index * _ENTRY_Q + _TIMESTAMP_Q]
+
+    @property
+    def meta_version(self) -> int:
+        """The version of the stream's metadata the frame was produced under."""
+        c = self._consumer
+        if self._generation != c._generation:
+            raise self._stale()
+        return c._u32[self._index * _ENTRY_I + _META_VERSION_I]
 
     @property
     def trace_id(self) -> int:
         """The frame's TraceLink trace id: 0 for none (always 0 from a producer speaking
-        wire "1.1"). The library keeps it for the newest frame a poll delivered only;
-        for an earlier frame of the same poll this raises ArgumentError. Poll with
-        limit=1 (poll(handler, limit=1), frames(limit=1)) for every frame's."""
-        self._check_live()
+        wire "1.1")."""
         c = self._consumer
-        check(lib.tp_consumer_frame_trace_id(c._handle, self._view, c._trace))
-        return c._trace[0]
+        if self._generation != c._generation:
+            raise self._stale()
+        return c._u64[self._index * _ENTRY_Q + _TRACE_ID_Q]
 
     @property
     def nbytes(self) -> int:
         """The payload's length in bytes."""
-        self._check_live()
-        return self._view.values_len_bytes
+        c = self._consumer
+        if self._generation != c._generation:
+            raise self._stale()
+        return c._u32[self._index * _ENTRY_I + _VALUES_LEN_I]
 
     @property
     def dtype(self) -> np.dtype:
-        self._check_live()
-        return _dtypes.to_numpy(self._view.tensor.dtype)
+        return self.array.dtype
 
     @property
     def shape(self) -> tuple[int, ...]:
-        self._check_live()
-        t = self._view.tensor
-        return tuple(t.dims[0 : min(t.ndims, _MAX_DIMS)])
-
-    def _make_array(self) -> np.ndarray:
-        view = self._view
-        size = view.values_len_bytes
-        # The tensor header closes the view struct: its bytes and the payload length
-        # decide the layout, which a stream seldom changes.
-        key = (ffi.buffer(view)[_TENSOR_OFFSET:], size)
-        layouts = self._consumer._layouts
-        layout = layouts.get(key)
-        if layout is None:
-            if len(layouts) >= _MAX_LAYOUTS:
-                layouts.clear()
-            layout = layouts[key] = _Layout(*_layout(view))
-        buf = ffi.buffer(view.payload, size)
-        if layout.order is None:
-            a = np.ndarray(layout.shape, layout.dtype, buffer=buf, strides=layout.strides)
-            a.setflags(write=False)
-            return a
-        a = np.frombuffer(buf, layout.dtype, layout.count)
-        a.setflags(write=False)
-        return a if layout.flat else a.reshape(layout.shape, order=layout.order)
+        return self.array.shape
 
     @property
     def array(self) -> np.ndarray:
         """The payload as a read-only NumPy array, zero copy (see the class doc for how
-        long it may be used). TornFrameError when the producer has overwritten the frame
-        already, StaleFrameError after the consumer's next poll."""
-        self._check_live()
-        a = self._array
-        if a is None:
-            if not lib.tp_polled_frame_is_valid(self._polled):
-                raise TornFrameError(lib.TP_ERR_TIMEOUT, f"frame {self.seq} was overwritten before it was read")
-            a = self._array = self._make_array()
-        return a
+        long it may be used). StaleFrameError after the consumer's next poll; an
+        ArgumentError for a tensor header that does not fit its payload."""
+        c = self._consumer
+        if self._generation != c._generation:
+            raise self._stale()
+        i = self._index
+        address = c._u64[i * _ENTRY_Q + _PAYLOAD_Q]
+        at = i * _ENTRY_BYTES
+        key = c._raw[at + _LAYOUT_START : at + _LAYOUT_END]
+        cached = c._arrays.get(address)
+        if cached is None or cached[0] != key:
+            cached = _cache_array(c, i, address, key)
+        # A view of the cached array: what the caller does to its shape or dtype
+        # attributes stays with it.
+        return cached[1].view()
 
     @property
     def __array_interface__(self) -> dict:
@@ -691,28 +697,62 @@ class Frame:
         return f"<tensorpool.Frame seq={self.seq} shape={self.shape} dtype={self.dtype} timestamp_ns={self.timestamp_ns}>"
 
 
-_TENSOR_OFFSET = ffi.offsetof("tp_frame_view_t", "tensor")
-assert _TENSOR_OFFSET + ffi.sizeof("tp_tensor_header_t") == ffi.sizeof("tp_frame_view_t"), "the tensor header must close tp_frame_view_t"
-_MAX_LAYOUTS = 64
+_new_frame = object.__new__
+_polled_frame_is_valid = lib.tp_polled_frame_is_valid
+
+# Where Frame finds its fields in the consumer's tp_polled_frame_t array, in 64-bit and
+# 32-bit words of it (the struct's size and these offsets are multiples of them).
+_ENTRY_BYTES = ffi.sizeof("tp_polled_frame_t")
+assert _ENTRY_BYTES % 8 == 0, "tp_polled_frame_t must be a whole number of 64-bit words"
+_ENTRY_Q, _ENTRY_I = _ENTRY_BYTES // 8, _ENTRY_BYTES // 4
 
 
-class _Layout:
-    """How to lay an array over a payload: shape, strides and dtype, and for contiguous
-    tensors the order (C or F) to reshape a flat view in, which is quicker."""
+def _word(*field: str, size: int) -> int:
+    offset = ffi.offsetof("tp_polled_frame_t", *field)
+    assert offset % size == 0, f"tp_polled_frame_t.{'.'.join(field)} is not {size}-byte aligned"
+    return offset // size
 
-    __slots__ = ("shape", "strides", "dtype", "order", "count", "flat")
 
-    def __init__(self, shape: tuple[int, ...], strides: tuple[int, ...], dtype: np.dtype):
-        self.shape, self.strides, self.dtype = shape, strides, dtype
-        self.count = math.prod(shape)
-        self.flat = len(shape) == 1 and (shape[0] <= 1 or strides[0] == dtype.itemsize)
-        if strides == _contiguous_strides(shape, dtype.itemsize, "C"):
-            self.order = "C"
-        elif strides == _contiguous_strides(shape, dtype.itemsize, "F"):
-            self.order = "F"
-        else:
-            self.order = None
+_PAYLOAD_Q = _word("view", "payload", size=8)
+_SEQ_COMMIT_Q = _word("view", "seq_commit", size=8)
+_TIMESTAMP_Q = _word("view", "timestamp_ns", size=8)
+_TRACE_ID_Q = _word("trace_id", size=8)
+_VALUES_LEN_I = _word("view", "values_len_bytes", size=4)
+_META_VERSION_I = _word("view", "meta_version", size=4)
+# What decides how an array lies over a payload, as one run of the entry's bytes: from
+# values_len_bytes to the end of the view, which the tensor header closes (payload_slot,
+# pool_id, payload_offset and meta_version come along: they change seldom, if ever, for
+# one payload address).
+_LAYOUT_START = ffi.offsetof("tp_polled_frame_t", "view", "values_len_bytes")
+_LAYOUT_END = ffi.offsetof("tp_polled_frame_t", "view") + ffi.sizeof("tp_frame_view_t")
+assert ffi.offsetof("tp_frame_view_t", "tensor") + ffi.sizeof("tp_tensor_header_t") == ffi.sizeof("tp_frame_view_t"), (
+    "the tensor header must close tp_frame_view_t"
+)
+# Payload addresses whose arrays a consumer keeps: a stream's slots, over the pools it
+# uses (a remap brings new addresses; the old ones go when the cache is full).
+_MAX_ARRAYS = 4096
 
+
+def _cache_array(consumer: Consumer, index: int, address: int, key: bytes) -> tuple[bytes, np.ndarray]:
+    """A read-only array over the payload of the consumer's entry index, as its tensor
+    header lays it out, cached for the payload's address.
+
+    The array holds only the address: one handed out again for a later frame at the
+    same address and layout is the array that frame's would be. Whether it is still
+    mapped is the frame's question, answered by its generation: the cache is only ever
+    read for a frame of the current poll, whose payload is mapped."""
+    view = consumer._batch[index].view
+    shape, strides, dtype = _layout(view)
+    size = view.values_len_bytes
+    # Over a read-only memoryview, which NumPy keeps as the base (np.ndarray(buffer=)
+    # would keep the writable cffi buffer under it): no view of it can be made writable.
+    payload = np.frombuffer(memoryview(ffi.buffer(view.payload, size)).toreadonly(), np.uint8)
+    a = np.ndarray(shape, dtype, buffer=payload, strides=strides)
+    arrays = consumer._arrays
+    if len(arrays) >= _MAX_ARRAYS:
+        arrays.clear()
+    entry = arrays[address] = (key, a)
+    return entry
 
 
 def _layout(view) -> tuple[tuple[int, ...], tuple[int, ...], np.dtype]:
