@@ -224,10 +224,19 @@ int tp_aeronc_cancel_publication(aeron_t *client, void *async, int32_t exclusive
     return rc < 0 ? -1 : 0;
 }
 
-int tp_aeronc_close_publication(tp_aeronc_handle publication, int32_t exclusive, tp_aeronc_error *err)
+// count_closed runs on the C client's conductor: the release pairs with the acquire of the
+// Go side that waits for the count.
+static void count_closed(void *closed)
 {
-    int rc = exclusive ? api.aeron_exclusive_publication_close((aeron_exclusive_publication_t *)publication, NULL, NULL) :
-        api.aeron_publication_close((aeron_publication_t *)publication, NULL, NULL);
+    __atomic_add_fetch((int64_t *)closed, 1, __ATOMIC_RELEASE);
+}
+
+int tp_aeronc_close_publication(tp_aeronc_handle publication, int32_t exclusive, int64_t *closed, tp_aeronc_error *err)
+{
+    aeron_notification_t on_closed = NULL == closed ? NULL : count_closed;
+    int rc = exclusive ?
+        api.aeron_exclusive_publication_close((aeron_exclusive_publication_t *)publication, on_closed, closed) :
+        api.aeron_publication_close((aeron_publication_t *)publication, on_closed, closed);
     if (rc < 0)
     {
         set_aeron_error(err);
@@ -560,9 +569,10 @@ int tp_aeronc_cancel_subscription(aeron_t *client, void *async, tp_aeronc_error 
     return 0;
 }
 
-int tp_aeronc_close_subscription(tp_aeronc_handle batch, tp_aeronc_error *err)
+int tp_aeronc_close_subscription(tp_aeronc_handle batch, int64_t *closed, tp_aeronc_error *err)
 {
-    if (api.aeron_subscription_close(((tp_aeronc_batch *)batch)->subscription, NULL, NULL) < 0)
+    aeron_notification_t on_closed = NULL == closed ? NULL : count_closed;
+    if (api.aeron_subscription_close(((tp_aeronc_batch *)batch)->subscription, on_closed, closed) < 0)
     {
         set_aeron_error(err);
         return -1;
@@ -696,9 +706,10 @@ int tp_aeronc_cancel_counter(aeron_t *client, void *async, tp_aeronc_error *err)
     return 0;
 }
 
-int tp_aeronc_close_counter(aeron_counter_t *counter, tp_aeronc_error *err)
+int tp_aeronc_close_counter(aeron_counter_t *counter, int64_t *closed, tp_aeronc_error *err)
 {
-    if (api.aeron_counter_close(counter, NULL, NULL) < 0)
+    aeron_notification_t on_closed = NULL == closed ? NULL : count_closed;
+    if (api.aeron_counter_close(counter, on_closed, closed) < 0)
     {
         set_aeron_error(err);
         return -1;

@@ -108,7 +108,9 @@ tp_aeronc_publication_info;
 
 int tp_aeronc_poll_publication(void *async, int32_t exclusive, tp_aeronc_publication_info *info, tp_aeronc_error *err);
 int tp_aeronc_cancel_publication(aeron_t *client, void *async, int32_t exclusive, tp_aeronc_error *err);
-int tp_aeronc_close_publication(tp_aeronc_handle publication, int32_t exclusive, tp_aeronc_error *err);
+// The close functions take closed, NULL or a count the C client's conductor increments once
+// it has sent the media driver the resource's remove command (on_close_complete).
+int tp_aeronc_close_publication(tp_aeronc_handle publication, int32_t exclusive, int64_t *closed, tp_aeronc_error *err);
 
 // The data path of a publication: one call each.
 typedef struct tp_aeronc_claim_st
@@ -166,7 +168,7 @@ int tp_aeronc_poll_subscription(
     tp_aeronc_message **messages,
     tp_aeronc_error *err);
 int tp_aeronc_cancel_subscription(aeron_t *client, void *async, tp_aeronc_error *err);
-int tp_aeronc_close_subscription(tp_aeronc_handle batch, tp_aeronc_error *err);
+int tp_aeronc_close_subscription(tp_aeronc_handle batch, int64_t *closed, tp_aeronc_error *err);
 // tp_aeronc_free_batch frees a batch whose subscription is closed. With release_images it
 // gives back the images the batch still holds; without, their client is closed and they
 // are gone with it.
@@ -206,6 +208,6 @@ tp_aeronc_counter_info;
 
 int tp_aeronc_poll_counter(void *async, tp_aeronc_counter_info *info, tp_aeronc_error *err);
 int tp_aeronc_cancel_counter(aeron_t *client, void *async, tp_aeronc_error *err);
-int tp_aeronc_close_counter(aeron_counter_t *counter, tp_aeronc_error *err);
+int tp_aeronc_close_counter(aeron_counter_t *counter, int64_t *closed, tp_aeronc_error *err);
 
 #endif

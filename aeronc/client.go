@@ -84,6 +84,9 @@ type resource interface {
 	// clientGoneLocked marks the resource closed because its client closed (closed)
 	// or ended; the C client frees it, and with closed its memory is gone.
 	clientGoneLocked(closed bool)
+	// removeLocked asks the C client to close the resource, counting closed up once its
+	// conductor has sent the media driver the remove command; false if it could not.
+	removeLocked(closed *C.int64_t) bool
 }
 
 var _ transport.Client = (*Client)(nil)
@@ -213,6 +216,44 @@ func (c *Client) markResourcesLocked() {
 	}
 }
 
+// removeWait bounds how long Close waits for the C client to send its removes: a
+// conductor that does not run within it has stopped, and CLIENT_CLOSE still frees all.
+const removeWait = time.Second
+
+// removeLiveLocked removes every live resource of a usable client and waits until the C
+// client has sent the media driver the removes (in invoker mode, running its duty cycle).
+func (c *Client) removeLiveLocked() {
+	if c.marked || c.terminal != nil || C.tp_aeronc_is_closed(c.aeron) != 0 {
+		return
+	}
+	closed := (*C.int64_t)(C.calloc(1, C.size_t(unsafe.Sizeof(C.int64_t(0)))))
+	if closed == nil {
+		return
+	}
+	want := int64(0)
+	for r := range c.live {
+		if r.removeLocked(closed) {
+			want++
+		}
+	}
+	// The count is written by the C client's conductor (an atomic add with release).
+	count := (*int64)(unsafe.Pointer(closed))
+	idle := agent.NewBackoff()
+	deadline := time.Now().Add(removeWait)
+	for atomic.LoadInt64(count) < want && time.Now().Before(deadline) {
+		if c.cfg.UseInvoker && C.tp_aeronc_do_work(c.aeron) < 0 {
+			break
+		}
+		idle.Idle(0)
+	}
+	if atomic.LoadInt64(count) < want {
+		// A conductor that never ran the closes could still call back: leak the count
+		// rather than let it write freed memory.
+		return
+	}
+	C.free(unsafe.Pointer(closed))
+}
+
 // usableLocked is nil while the client is usable, else why not. It notices an end the
 // C client reported on its own thread.
 func (c *Client) usableLocked() error {
@@ -233,6 +274,13 @@ func (c *Client) usableLocked() error {
 
 // Close implements transport.Client: it closes the C client, which frees every
 // publication, subscription and counter; those answer Closed from now on.
+//
+// aeron_close tells the media driver only CLIENT_CLOSE, which it acts on at its next
+// timer event (aeron.timer.interval, 1 s by default): until then a subscription of the
+// closed client stays, and a subscriber joining one of its IPC streams meanwhile joins
+// where that subscription last read. So, as the pure-Go client does, Close first removes
+// each resource and waits (up to removeWait) for the C client to send those removes,
+// which the media driver acts on at once.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -240,6 +288,7 @@ func (c *Client) Close() error {
 		return nil
 	}
 	c.closed.Store(true)
+	c.removeLiveLocked()
 	for r := range c.live {
 		r.clientGoneLocked(true)
 	}

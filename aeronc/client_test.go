@@ -166,3 +166,54 @@ func TestClientDescribesItself(t *testing.T) {
 		t.Fatalf("exclusive %v, registration ids %d and %d", pub.IsExclusive(), pub.RegistrationID(), counter.RegistrationID())
 	}
 }
+
+// Close removes the client's publications and subscriptions before it closes the C
+// client, as the pure-Go client does. aeron_close alone sends CLIENT_CLOSE, which the
+// media driver acts on at its next timer event: until then a subscription of the closed
+// client stays where it last read, and a new subscriber of a shared IPC stream joins
+// there and reads messages every live subscriber had read (a restarted tp-driver got its
+// dead predecessor's attach requests again). The driver's timer interval here is longer
+// than the test, so only the removes can take the subscription away.
+func TestCloseRemovesItsSubscriptionsAtOnce(t *testing.T) {
+	dir := drivertest.Start(t, map[string]string{"aeron.timer.interval": "30s",
+		"aeron.client.liveness.timeout": "60s", "aeron.publication.unblock.timeout": "90s",
+		"aeron.untethered.window.limit.timeout": "60s", "aeron.untethered.linger.timeout": "60s",
+		"aeron.untethered.resting.timeout": "60s"}).Dir()
+	for _, invoker := range []bool{false, true} {
+		t.Run(map[bool]string{false: "ConductorThread", true: "Invoker"}[invoker], func(t *testing.T) {
+			stream := nextStream()
+			reader := connect(t, dir, false, nil)
+			readerSub := await(t, "add subscription", reader.AddSubscription("aeron:ipc", stream))
+			readerPub := await(t, "add publication", reader.AddPublication("aeron:ipc", stream))
+
+			closing := connect(t, dir, invoker, nil)
+			await(t, "add subscription", closing.AddSubscription("aeron:ipc", stream)) // never polled: stays at 0
+			pub := await(t, "add publication", closing.AddPublication("aeron:ipc", stream))
+			eventually(t, "connected", func() bool { return pub.IsConnected() && readerSub.ImageCount() > 0 })
+			read := 0
+			offerAll(t, pub, [][]byte{[]byte("before the close")}, func() {})
+			eventually(t, "read by the live subscriber", func() bool {
+				readerSub.Poll(func([]byte, *transport.Header) { read++ }, 10)
+				return read == 1
+			})
+			if err := closing.Close(); err != nil {
+				t.Fatal(err)
+			}
+
+			// The stream lives on (readerPub shares its log); a new subscriber joins it
+			// where its slowest subscriber is.
+			late := connect(t, dir, false, nil)
+			lateSub := await(t, "add subscription", late.AddSubscription("aeron:ipc", stream))
+			eventually(t, "joined", func() bool { return lateSub.ImageCount() > 0 })
+			offerAll(t, readerPub, [][]byte{[]byte("after the close")}, func() {})
+			var got []string
+			eventually(t, "the message after the close", func() bool {
+				lateSub.Poll(func(msg []byte, _ *transport.Header) { got = append(got, string(msg)) }, 10)
+				return len(got) > 0 && got[len(got)-1] == "after the close"
+			})
+			if len(got) != 1 {
+				t.Fatalf("the late subscriber read %q: it joined where the closed client's subscription was", got)
+			}
+		})
+	}
+}

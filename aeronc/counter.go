@@ -133,10 +133,16 @@ func (k *Counter) Close() error {
 	k.closed.Store(true)
 	delete(c.live, k)
 	var cerr C.tp_aeronc_error
-	if C.tp_aeronc_close_counter(k.ptr, &cerr) != 0 {
+	if C.tp_aeronc_close_counter(k.ptr, nil, &cerr) != 0 {
 		return cError(fmt.Sprintf("close counter %d", k.id), &cerr)
 	}
 	return nil
 }
 
 func (k *Counter) clientGoneLocked(bool) { k.closed.Store(true) }
+
+func (k *Counter) removeLocked(closed *C.int64_t) bool {
+	k.closed.Store(true)
+	var cerr C.tp_aeronc_error
+	return C.tp_aeronc_close_counter(k.ptr, closed, &cerr) == 0
+}

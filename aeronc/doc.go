@@ -68,5 +68,6 @@
 //
 // Publications and counters are freed by the C client when they are closed, so their
 // Close must come after every other call on them has returned; calls after Close answer
-// Closed (or 0). Client.Close frees everything the client made.
+// Closed (or 0). Client.Close frees everything the client made, removing it from the
+// media driver at once (not at the driver's next timer event, as aeron_close alone would).
 package aeronc

@@ -180,10 +180,16 @@ func (p *Publication) Close() error {
 	p.closed.Store(true)
 	delete(c.live, p)
 	var cerr C.tp_aeronc_error
-	if C.tp_aeronc_close_publication(p.handle, p.exclusive, &cerr) != 0 {
+	if C.tp_aeronc_close_publication(p.handle, p.exclusive, nil, &cerr) != 0 {
 		return cError(fmt.Sprintf("close publication %s stream %d", p.channel, p.streamID), &cerr)
 	}
 	return nil
 }
 
 func (p *Publication) clientGoneLocked(bool) { p.closed.Store(true) }
+
+func (p *Publication) removeLocked(closed *C.int64_t) bool {
+	p.closed.Store(true)
+	var cerr C.tp_aeronc_error
+	return C.tp_aeronc_close_publication(p.handle, p.exclusive, closed, &cerr) == 0
+}

@@ -181,7 +181,7 @@ func (s *Subscription) Close() error {
 	s.closed.Store(true)
 	delete(c.live, s)
 	var cerr C.tp_aeronc_error
-	rc := C.tp_aeronc_close_subscription(s.batch, &cerr)
+	rc := C.tp_aeronc_close_subscription(s.batch, nil, &cerr)
 	if !s.polling {
 		s.freeBatch()
 	}
@@ -189,6 +189,13 @@ func (s *Subscription) Close() error {
 		return cError(fmt.Sprintf("close subscription %s stream %d", s.channel, s.streamID), &cerr)
 	}
 	return nil
+}
+
+// removeLocked closes the C subscription; clientGoneLocked frees the batch after.
+func (s *Subscription) removeLocked(closed *C.int64_t) bool {
+	s.closed.Store(true)
+	var cerr C.tp_aeronc_error
+	return C.tp_aeronc_close_subscription(s.batch, closed, &cerr) == 0
 }
 
 // clientGoneLocked: a closed client took the C subscription with it; the batch is ours.
