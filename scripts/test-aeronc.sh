@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The tests of the aeronc transport (the Aeron C client), for `make test`. With -race:
 # package aeronc's own (the conformance suite and the mixed-backend tests, on the Java media
-# driver and on aeronmd when there is one), then the integration tests of tp and agents/ and
-# the backend seam, built with -tags aeronc so every client they connect is the C client:
-# on their Java media driver, then, when there is an aeronmd, on one this script starts
+# driver and on aeronmd when there is one), then the integration tests of tp, agents/,
+# cmd/tp-driver and the backend seam, built with -tags aeronc so every client they connect
+# is the C client: on their Java media driver, then, when there is an aeronmd, on one this
+# script starts
 # (TP_AERON_DIR). Without -race: every test of those packages' `//go:build !race` files
 # (the allocation contracts, through scripts/norace-tests.sh), on the Java driver. The
 # verbose output is appended to LOG; the console gets one line a package, and the story of
@@ -32,7 +33,7 @@ run() {
   "$go" test -tags aeronc "$@" 2>&1 | tee -a "$log" | grep -E '^(ok|FAIL|panic:)' ||
     { grep -E -B20 -A3 '^\s*--- FAIL|^panic:' "$log"; return 1; }
 }
-integration=(./transport/backend ./tp/ ./agents/consumer ./agents/driver)
+integration=(./transport/backend ./tp/ ./agents/consumer ./agents/driver ./cmd/tp-driver)
 run -race -timeout 10m -v ./aeronc/... || exit 1
 run -race -timeout 15m -v "${integration[@]}" || exit 1
 if [ -n "$AERONMD" ]; then

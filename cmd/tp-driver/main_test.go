@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/agents/controlplane"
@@ -21,6 +20,7 @@ import (
 	agentprocess "github.com/tensorpool/tensorpool/agents/process"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/transport"
+	"github.com/tensorpool/tensorpool/transport/backend"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -137,7 +137,7 @@ func (h *leaseHolder) Lease() (wire.ShmAttachResponse, bool) { return h.c.Lease(
 
 func attachedClient(t *testing.T, stream int, clientID uint32) *leaseHolder {
 	t.Helper()
-	a, err := aeron.Connect(aeron.Config{Dir: drivertest.Dir(t), IdleStrategy: agent.NewBackoff()})
+	a, err := backend.Connect(backend.Config{Dir: drivertest.Dir(t), IdleStrategy: agent.NewBackoff()})
 	require.NoError(t, err)
 	t.Cleanup(func() { a.Close() })
 	h := &leaseHolder{p: agentprocess.New(a, agentprocess.Config{})}
@@ -202,7 +202,7 @@ func TestShutdownRequestStopsTheCommand(t *testing.T) {
 	logs, done := startCommand(t, path, make(chan os.Signal))
 	c := attachedClient(t, 44003, 6)
 
-	a, err := aeron.Connect(aeron.Config{Dir: drivertest.Dir(t)})
+	a, err := backend.Connect(backend.Config{Dir: drivertest.Dir(t)})
 	require.NoError(t, err)
 	defer a.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/agent"
 	"github.com/tensorpool/tensorpool/transport"
+	"github.com/tensorpool/tensorpool/transport/backend"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
@@ -187,7 +187,7 @@ profile = "cam"
 // stream, and records everything the driver sends.
 type rawClient struct {
 	t       *testing.T
-	aeron   *aeron.Client
+	client  transport.Client
 	pub     transport.Publication
 	sub     transport.Subscription
 	buf     []byte
@@ -201,12 +201,12 @@ type rawClient struct {
 
 func newRawClient(t *testing.T, dir, channel string, stream int32) *rawClient {
 	t.Helper()
-	a, err := aeron.Connect(aeron.Config{Dir: dir, IdleStrategy: agent.NewBackoff()})
+	a, err := backend.Connect(backend.Config{Dir: dir, IdleStrategy: agent.NewBackoff()})
 	require.NoError(t, err)
 	t.Cleanup(func() { a.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	c := &rawClient{t: t, aeron: a, buf: make([]byte, 4096),
+	c := &rawClient{t: t, client: a, buf: make([]byte, 4096),
 		attaches: map[int64]wire.ShmAttachResponse{}, sessions: map[int32]bool{}}
 	c.pub, err = transport.Await(ctx, a.AddPublication(channel, stream))
 	require.NoError(t, err)
@@ -271,7 +271,7 @@ func (c *rawClient) until(what string, timeout time.Duration, cond func() bool) 
 
 // close ends the client: a subscription nobody polls would hold back where
 // a later subscriber of the stream (a restarted driver) joins it.
-func (c *rawClient) close() { c.aeron.Close() }
+func (c *rawClient) close() { c.client.Close() }
 
 // attach sends req, resending every 500 ms until it is answered. A zero
 // publishMode is sent as the null value (REQUIRE_EXISTING).
