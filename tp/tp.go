@@ -180,7 +180,7 @@ func (w *transportWatch) DoWork(now clock.Mono) int {
 	w.next = now.Add(transportCheckInterval)
 	err := w.c.transportNow().Err()
 	if err == nil {
-		return 0
+		return work
 	}
 	w.c.lost(err)
 	return work + 1
