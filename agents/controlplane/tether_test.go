@@ -17,11 +17,11 @@ func TestUntetheredChannels(t *testing.T) {
 			t.Errorf("Untethered(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
-	const limits = "untethered-window-limit-timeout=500ms|untethered-linger-timeout=500ms"
+	const limits = "untethered-window-limit-timeout=500ms|untethered-linger-timeout=500ms|untethered-resting-timeout=500ms"
 	for _, tc := range []struct{ in, want string }{
 		{"aeron:ipc", "aeron:ipc?" + limits},
 		{"aeron:ipc?term-length=4m", "aeron:ipc?term-length=4m|" + limits},
-		{"aeron:ipc?untethered-window-limit-timeout=5s", "aeron:ipc?untethered-window-limit-timeout=5s|untethered-linger-timeout=500ms"},
+		{"aeron:ipc?untethered-window-limit-timeout=5s", "aeron:ipc?untethered-window-limit-timeout=5s|untethered-linger-timeout=500ms|untethered-resting-timeout=500ms"},
 	} {
 		if got := UntetheredLimits(tc.in); got != tc.want {
 			t.Errorf("UntetheredLimits(%q) = %q, want %q", tc.in, got, tc.want)
@@ -30,7 +30,7 @@ func TestUntetheredChannels(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"aeron:ipc", "aeron:ipc?tether=false|" + limits},
 		{"aeron:udp?endpoint=localhost:40123", "aeron:udp?endpoint=localhost:40123|tether=false|" + limits},
-		{"aeron:ipc?tether=true|untethered-linger-timeout=2s", "aeron:ipc?tether=true|untethered-linger-timeout=2s|untethered-window-limit-timeout=500ms"},
+		{"aeron:ipc?tether=true|untethered-linger-timeout=2s", "aeron:ipc?tether=true|untethered-linger-timeout=2s|untethered-window-limit-timeout=500ms|untethered-resting-timeout=500ms"},
 	} {
 		if got := UntetheredDescriptors(tc.in); got != tc.want {
 			t.Errorf("UntetheredDescriptors(%q) = %q, want %q", tc.in, got, tc.want)

@@ -84,3 +84,45 @@ func TestFault_PausedConsumerDoesNotStopTheOthers(t *testing.T) {
 		"the paused one lost %d leases and read again %v after SIGCONT",
 		during, continued.Sub(stopped), gap, gapBegan.Sub(stopped), s.lease, pstats["sent"], sstats["lease_losses"], resumed.Sub(continued))
 }
+
+// A consumer process paused (SIGSTOP) for 2 s, shorter than its lease (3 s), while the
+// producer publishes about 1,000 frames a second on 64 KiB terms, falls more than a
+// publication window behind another consumer on the descriptor stream, and the media
+// driver drops its untethered subscription. It keeps its lease, so
+// it does not subscribe afresh: its image comes back after the stream's untethered
+// resting timeout (controlplane.DescriptorLimits), which bounds how long after SIGCONT it
+// reads nothing. Aeron's default (10 s) would leave it blind for over three leases.
+func TestFault_ConsumerPausedForLessThanItsLeaseReadsAgainSoon(t *testing.T) {
+	s := newSetupWith(t, setupConfig{
+		aeronDir:       drivertest.Start(t, map[string]string{"aeron.client.liveness.timeout": "10s", "aeron.timer.interval": "100ms"}).Dir(),
+		graceIntervals: 30,
+		channel:        "aeron:ipc?term-length=64k",
+	})
+	s.startDriver(t)
+	healthy := s.startChild(t, "consumer", nil)
+	paused := s.startChild(t, "consumer", nil)
+	producer := s.startChild(t, "producer", nil)
+	healthy.until("100 frames", func(f []frameSeen) bool { return len(f) >= 100 })
+	paused.until("100 frames", func(f []frameSeen) bool { return len(f) >= 100 })
+
+	paused.signal(syscall.SIGSTOP)
+	time.Sleep(2 * time.Second)
+	paused.signal(syscall.SIGCONT)
+	continued := time.Now()
+	before := len(paused.seen())
+	// Frames read soon after SIGCONT may be the last ones of the window it held; wait
+	// for more than a window's worth, so the gap is the rejoined image's.
+	paused.until("frames again after SIGCONT", func(f []frameSeen) bool { return len(f) >= before+2000 })
+	frames := paused.seen()
+	gap, gapBegan := maxGap(frames, continued, frames[len(frames)-1].at)
+	pstats := producer.finish()
+	healthy.finish()
+	sstats := paused.finish()
+	if sstats["lease_losses"] != 0 {
+		t.Fatalf("the consumer lost its lease %d times in a pause shorter than it", sstats["lease_losses"])
+	}
+	if gap >= s.lease {
+		t.Fatalf("after SIGCONT the consumer read nothing for %v from %v after it (lease %v)", gap, gapBegan.Sub(continued), s.lease)
+	}
+	t.Logf("paused 2 s: longest gap after SIGCONT %v from %v after it (lease %v); producer sent %d", gap, gapBegan.Sub(continued), s.lease, pstats["sent"])
+}
