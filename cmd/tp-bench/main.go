@@ -68,6 +68,7 @@ type options struct {
 	cpuProfile       string
 	json             bool
 	transports       []string // backend names, in the order of the first size
+	rounds           int
 }
 
 func main() {
@@ -109,6 +110,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.aeronDir, "aeron-dir", os.Getenv(mediadriver.EnvDir), "aeron.dir of a running media driver (default $"+mediadriver.EnvDir+"; empty: start an embedded one)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write this process's CPU profile to the file")
 	fs.BoolVar(&o.json, "json", false, "print JSON instead of tables")
+	fs.IntVar(&o.rounds, "rounds", 1, "measure every size and transport this many times, alternating; targets are judged on medians")
 	transports := fs.String("transport", backend.Name, "the transports to measure, comma separated: "+strings.Join(backend.Names(), ", "))
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: tp-bench [flags]\n\n"+
@@ -152,6 +154,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if o.duration <= 0 || o.latencyDuration <= 0 || o.baselineDuration <= 0 || o.warmup < 0 {
 		return nil, errors.New("durations must be positive")
+	}
+	if o.rounds < 1 {
+		return nil, fmt.Errorf("--rounds %d: want at least 1", o.rounds)
 	}
 	return o, nil
 }
@@ -264,25 +269,29 @@ func run(o *options, out io.Writer) error {
 // minute to the next (a vCPU left idle may be moved), so a baseline taken once per
 // run would not be comparable. The Aeron baselines run right before the system
 // run, after the single-threaded memcpy one, so both vCPUs stay busy from the
-// Aeron baselines to the end of the size's run.
+// Aeron baselines to the end of the size's run. With more than one round, the rounds
+// run one after the other, each size's transports in the order opposite to the last.
 func (b *bench) runMode(mode string, out io.Writer) (*modeReport, error) {
 	m := &modeReport{Mode: mode}
 	if !b.o.json {
 		printModeHeader(out, m, len(b.o.transports))
 	}
-	for i, size := range b.o.sizes {
-		order := slices.Clone(b.o.transports)
-		if i%2 == 1 {
-			slices.Reverse(order)
-		}
-		for _, name := range order {
-			s, err := b.sizeRun(mode, name, size)
-			if err != nil {
-				return nil, fmt.Errorf("%s, %d B: %w", name, size, err)
+	for round := range b.o.rounds {
+		for i, size := range b.o.sizes {
+			order := slices.Clone(b.o.transports)
+			if (i+round)%2 == 1 {
+				slices.Reverse(order)
 			}
-			m.Sizes = append(m.Sizes, *s)
-			if !b.o.json {
-				printRow(out, s, len(b.o.transports) > 1)
+			for _, name := range order {
+				s, err := b.sizeRun(mode, name, size)
+				if err != nil {
+					return nil, fmt.Errorf("%s, %d B: %w", name, size, err)
+				}
+				s.Round = round
+				m.Sizes = append(m.Sizes, *s)
+				if !b.o.json {
+					printRow(out, s, len(b.o.transports) > 1)
+				}
 			}
 		}
 	}

@@ -96,3 +96,29 @@ func TestHistogramPercentiles(t *testing.T) {
 		}
 	}
 }
+
+// With rounds, each target is judged on the median of the rounds' ratios, and the C
+// client's frames/s on the median of its per-round ratios to the pure-Go client's.
+func TestTargetsJudgeTheMedianOfTheRounds(t *testing.T) {
+	run := func(round int, transport string, fps, vsAeron float64) sizeReport {
+		return sizeReport{Round: round, Transport: transport, SizeBytes: 64, FramesPerSec: fps, VsAeronRate: vsAeron, LatencyVsAeron: 1}
+	}
+	rep := report{Transports: []string{"aeron", "aeronc"}, Modes: []modeReport{{Mode: "one", Sizes: []sizeReport{
+		run(0, "aeron", 100, 0.10), run(0, "aeronc", 90, 0.50),
+		run(1, "aeronc", 60, 0.45), run(1, "aeron", 100, 0.50),
+		run(2, "aeron", 100, 0.45), run(2, "aeronc", 10, 0.05),
+	}}}}
+	var out bytes.Buffer
+	printTargets(&out, &rep)
+	words := strings.Join(strings.Fields(out.String()), " ")
+	for _, want := range []string{
+		"medians of 3 rounds",
+		"one aeron frames/s at 64 B vs raw Aeron rate 0.450 (0.100–0.500) (target >= 0.40) met",
+		"one aeronc frames/s at 64 B vs raw Aeron rate 0.450 (0.050–0.500) (target >= 0.40) met",
+		"one frames/s at 64 B, aeronc vs aeron 0.600 (0.100–0.900) (target >= 0.75) MISSED",
+	} {
+		if !strings.Contains(words, want) {
+			t.Errorf("missing %q in\n%s", want, out.String())
+		}
+	}
+}
