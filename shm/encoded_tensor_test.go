@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // Tests for the producer's line-wise header write (EncodedTensorHeader, EncodeFrame through encodeHeaderLines)
@@ -21,11 +22,10 @@ const tensorLinesFrom = slotEmbeddedHeaderOffset
 // encodeHeaderLines writes h and the encoded tensor header e through EncodeFrame, which
 // producers use: the tests hold it to the bytes EncodeHeader writes (§8.2 full overwrite).
 func encodeHeaderLines(s HeaderSlot, h *SlotHeader, e *EncodedTensorHeader) {
-	s.EncodeFrame(h.ValuesLenBytes, h.PayloadSlot, h.PoolID, h.MetaVersion, e)
+	s.EncodeFrame(h.ValuesLenBytes, h.PayloadSlot, h.PoolID, h.MetaVersion, h.TimestampNs, e)
 	if h.PayloadOffset != 0 {
 		s.SetPayloadOffset(h.PayloadOffset)
 	}
-	s.SetTimestampNs(h.TimestampNs)
 }
 
 // encodedTensorCases are tensor headers for the round-trip and overwrite tests: ndims 1..8,
@@ -187,7 +187,7 @@ func TestWireSpec_8_2_EncodeHeaderLinesIsFullOverwrite(t *testing.T) {
 		}},
 	}
 	// Line 0 from meta_version on: every byte of the pad and the length word, which
-	// EncodeFrame checks as words that straddle the end of meta_version.
+	// EncodeFrame stores as words that straddle the end of meta_version.
 	for off := slotMetaVersionOffset; off < slotEmbeddedHeaderOffset; off++ {
 		priors = append(priors, prior{fmt.Sprintf("same shape, line 0 differs at byte %d", off),
 			func(tensor *TensorHeader) []byte { return flip(encoded(&h, tensor), off) }})
@@ -544,4 +544,42 @@ func TestValidateEmbeddedReadsLengthFromSlotAndHeaderFromEncoding(t *testing.T) 
 
 	embeddedFields[0].put(slot.Bytes(), 191) // the slot's length prefix changes after the load
 	requireDrop(t, ValidateEmbedded(slot, &e), DropHeaderBytesLength)
+}
+
+// TestTensorHeaderEqualIsEquality: Equal, which a producer asks on every frame instead of
+// ==, agrees with == whichever byte of a field differs, and ignores the padding after
+// ProgressUnit as == does.
+func TestTensorHeaderEqualIsEquality(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 6))
+	asBytes := func(h *TensorHeader) *[tensorHeaderSize]byte { return (*[tensorHeaderSize]byte)(unsafe.Pointer(h)) }
+	for _, c := range encodedTensorCases() {
+		a, b := c.t, c.t
+		if !a.Equal(&b) || !b.Equal(&a) {
+			t.Fatalf("%s: Equal false for a copy", c.name)
+		}
+		for off := range int(tensorHeaderSize) {
+			padding := off == 6 || off == 7
+			for _, x := range []byte{0x01, 0x80, byte(r.Uint32()) | 1} {
+				b = c.t
+				asBytes(&b)[off] ^= x
+				if got, want := a.Equal(&b), a == b; got != want || got != padding {
+					t.Fatalf("%s, byte %d changed by %#x: Equal %v, == %v", c.name, off, x, got, want)
+				}
+				if b.Equal(&a) != a.Equal(&b) {
+					t.Fatalf("%s, byte %d changed by %#x: Equal not symmetric", c.name, off, x)
+				}
+			}
+		}
+	}
+	for range 1000 {
+		var a, b TensorHeader
+		copy(asBytes(&a)[:], randomBytes(r, int(tensorHeaderSize)))
+		b = a
+		if r.IntN(2) == 0 {
+			copy(asBytes(&b)[:], randomBytes(r, int(tensorHeaderSize)))
+		}
+		if a.Equal(&b) != (a == b) {
+			t.Fatalf("Equal %v, == %v for %+v and %+v", a.Equal(&b), a == b, a, b)
+		}
+	}
 }

@@ -182,31 +182,36 @@ func (e *EncodedTensorHeader) Encode(t *TensorHeader) {
 }
 
 // EncodeFrame writes a producer's frame header: the given fields, payload_offset 0, the
-// zeroed pad, the headerBytes length and the encoded tensor header e. It leaves
-// timestamp_ns to SetTimestampNs, so a producer can stamp the frame last; with it, the
-// slot holds what EncodeHeader writes (§8.2 full overwrite).
+// zeroed pad, the headerBytes length and the encoded tensor header e. With it the slot
+// holds what EncodeHeader writes (§8.2 full overwrite): nothing is left over from the
+// previous frame.
 //
-// Only the first four fields are stored unconditionally. payload_offset, the pad and
-// length, and each of the tensor header's three cache lines are compared first and
-// stored only where the slot holds other bytes: a stream that repeats one shape dirties
-// one cache line of the slot per frame instead of four (the others stay shared with the
-// consumers that read them), and issues a dozen stores instead of some forty, which
-// matters when a store waits for a line another core holds and the ones behind it queue.
-func (s HeaderSlot) EncodeFrame(valuesLen, payloadSlot uint32, poolID uint16, metaVersion uint32, e *EncodedTensorHeader) {
-	le.PutUint64(s.b[slotValuesLenOffset:], uint64(valuesLen)|uint64(payloadSlot)<<32)
-	s.SetPoolID(poolID)
-	if s.PayloadOffset() != 0 {
-		s.SetPayloadOffset(0)
-	}
-	s.SetMetaVersion(metaVersion)
-	if !s.hasFixedTail() {
-		copy(s.b[slotPadOffset:slotEmbeddedHeaderOffset], fixedTail[:])
+// Line 0 (everything from values_len_bytes to the headerBytes length) is stored as seven
+// words built in registers: the seqlock word already dirtied that line, so storing all of
+// it costs no extra cache-line transfer. The tensor header's three lines are compared
+// first (one memequal over the 192 bytes) and a line is stored only where the slot holds
+// other bytes: a stream that repeats one shape then dirties one line of the slot per frame
+// instead of four, and the other three stay shared with the consumers that read them.
+func (s HeaderSlot) EncodeFrame(valuesLen, payloadSlot uint32, poolID uint16, metaVersion uint32, timestampNs uint64, e *EncodedTensorHeader) {
+	b := s.b
+	le.PutUint64(b[8:], uint64(valuesLen)|uint64(payloadSlot)<<32)
+	// pool_id at 16, payload_offset 0 at 18, the low two bytes of timestamp_ns at 22.
+	le.PutUint64(b[16:], uint64(poolID)|timestampNs<<48)
+	// The other six bytes of timestamp_ns at 24, the low two of meta_version at 30.
+	le.PutUint64(b[24:], timestampNs>>16|uint64(metaVersion)<<48)
+	// The high two bytes of meta_version at 32, then the pad up to 60 and the length.
+	le.PutUint64(b[32:], uint64(metaVersion>>16))
+	le.PutUint64(b[40:], 0)
+	le.PutUint64(b[48:], 0)
+	le.PutUint64(b[56:], uint64(TensorHeaderEncodedLength)<<32)
+	tensor := (*[TensorHeaderEncodedLength]byte)(b[slotEmbeddedHeaderOffset:])
+	if *tensor == e.b {
+		return
 	}
 	for i := range tensorLines {
 		src := (*[cacheLine]byte)(e.b[i*cacheLine:])
-		dst := (*[cacheLine]byte)(s.b[slotEmbeddedHeaderOffset+i*cacheLine:])
-		if !sameHalfLine((*[cacheLine / 2]byte)(dst[:]), (*[cacheLine / 2]byte)(src[:])) ||
-			!sameHalfLine((*[cacheLine / 2]byte)(dst[cacheLine/2:]), (*[cacheLine / 2]byte)(src[cacheLine/2:])) {
+		dst := (*[cacheLine]byte)(tensor[i*cacheLine:])
+		if *dst != *src {
 			*dst = *src
 		}
 	}
@@ -217,35 +222,25 @@ const (
 	tensorLines = int(TensorHeaderEncodedLength) / cacheLine
 )
 
-// The comparisons below load words instead of calling memequal: a call costs stores
-// (return address, spilled registers) on the path they are there to keep short.
-
-// hasFixedTail reports whether bytes 34..64 hold fixedTail: the zeroed pad and the
-// headerBytes length. The word at 32 starts with the last two bytes of meta_version.
-func (s HeaderSlot) hasFixedTail() bool {
-	const lenWord = uint64(TensorHeaderEncodedLength) << 32 // pad bytes 56..60, then the length
-	return le.Uint64(s.b[32:])>>16|le.Uint64(s.b[40:])|le.Uint64(s.b[48:])|(le.Uint64(s.b[56:])^lenWord) == 0
-}
-
-// sameHalfLine reports whether two 32-byte half lines are equal; small enough to inline.
-func sameHalfLine(a, b *[cacheLine / 2]byte) bool {
-	return (le.Uint64(a[0:])^le.Uint64(b[0:]))|(le.Uint64(a[8:])^le.Uint64(b[8:]))|
-		(le.Uint64(a[16:])^le.Uint64(b[16:]))|(le.Uint64(a[24:])^le.Uint64(b[24:])) == 0
-}
-
-// fixedTail is what every slot holds from the pad to the embedded header: the zeroed pad
-// and the headerBytes length.
-var fixedTail = func() (t [slotEmbeddedHeaderOffset - slotPadOffset]byte) {
-	le.PutUint32(t[slotHeaderBytesLenOffset-slotPadOffset:], TensorHeaderEncodedLength)
-	return t
-}()
-
-// values_len_bytes and payload_slot are adjacent: EncodeFrame stores them as one word;
-// hasFixedTail reads the pad from offset 34 as words from 32.
+// EncodeFrame's words: values_len_bytes and payload_slot share the word at 8; pool_id,
+// payload_offset, timestamp_ns and meta_version follow at 16, 18, 22 and 30; the pad runs
+// from 34 to the headerBytes length at 60, and the tensor header fills three whole lines.
 var (
+	_ [slotValuesLenOffset - 8]struct{}
+	_ [8 - slotValuesLenOffset]struct{}
 	_ [slotPayloadSlotOffset - slotValuesLenOffset - 4]struct{}
+	_ [slotPoolIDOffset - 16]struct{}
+	_ [16 - slotPoolIDOffset]struct{}
+	_ [slotPayloadOffsetOffset - 18]struct{}
+	_ [18 - slotPayloadOffsetOffset]struct{}
+	_ [slotTimestampOffset - 22]struct{}
+	_ [22 - slotTimestampOffset]struct{}
+	_ [slotMetaVersionOffset - 30]struct{}
+	_ [30 - slotMetaVersionOffset]struct{}
 	_ [slotPadOffset - 34]struct{}
 	_ [34 - slotPadOffset]struct{}
+	_ [slotHeaderBytesLenOffset - 60]struct{}
+	_ [60 - slotHeaderBytesLenOffset]struct{}
 	_ [slotEmbeddedHeaderOffset - 64]struct{}
 	_ [int(TensorHeaderEncodedLength) - 3*cacheLine]struct{}
 )

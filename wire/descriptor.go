@@ -92,7 +92,9 @@ func (m *FrameDescriptor) EncodedLength() int {
 }
 
 // Encode writes m in its Version's layout at buf[0:] and returns its length. It does not
-// allocate, and it is inlined (TestHotPathEncodersInline).
+// allocate, and it is inlined (TestHotPathEncodersInline). A producer that sends one
+// stream's descriptors keeps them in an EncodedFrameDescriptor instead, which stores only
+// the fields that change from frame to frame.
 //
 // One run of stores serves both layouts, so the order of the stores matters: the field a
 // version lacks is stored where the stores after it overwrite it (in v1.1 TraceID, under
@@ -122,6 +124,44 @@ func StampFrameDescriptor(buf []byte, timestampNs uint64) {
 	}
 	le.PutUint64(buf[frameDescriptorTimestamp:], timestampNs)
 }
+
+// EncodedFrameDescriptor is one stream's FrameDescriptor kept encoded: Init writes the
+// whole message once, and each frame then stores only what changes (SetFrame, Stamp)
+// instead of encoding every field again. Its bytes are exactly Encode's for the same
+// field values (TestEncodedFrameDescriptorMatchesEncode).
+type EncodedFrameDescriptor struct {
+	b   [FrameDescriptorMaxLength]byte
+	v12 bool
+}
+
+// Init encodes m in its Version's layout; the fields SetFrame and Stamp leave alone
+// (version, stream id, epoch) stay as m has them.
+func (e *EncodedFrameDescriptor) Init(m *FrameDescriptor) error {
+	if _, err := m.Encode(e.b[:]); err != nil {
+		return err
+	}
+	e.v12 = m.Version == V1_2
+	return nil
+}
+
+// SetFrame stores a frame's seq, header index (v1.1 only: v1.2 has no such field), meta
+// version and trace id (v1.2 only) and returns the encoded message, valid until the next
+// call. It is inlined (TestHotPathEncodersInline).
+func (e *EncodedFrameDescriptor) SetFrame(seq uint64, headerIndex, metaVersion uint32, traceID uint64) []byte {
+	le.PutUint64(e.b[HeaderLength+12:], seq)
+	if e.v12 {
+		le.PutUint32(e.b[HeaderLength+28:], metaVersion)
+		le.PutUint64(e.b[HeaderLength+32:], traceID)
+		return e.b[:FrameDescriptorLengthV1_2]
+	}
+	le.PutUint32(e.b[HeaderLength+20:], headerIndex)
+	le.PutUint32(e.b[HeaderLength+32:], metaVersion)
+	return e.b[:FrameDescriptorLength]
+}
+
+// Stamp stores timestampNs (StampFrameDescriptor). It is inlined
+// (TestHotPathEncodersInline).
+func (e *EncodedFrameDescriptor) Stamp(timestampNs uint64) { StampFrameDescriptor(e.b[:], timestampNs) }
 
 // Decode validates buf and fills m in the layout its block length selects, setting
 // Version (see the package comment for the errors). It does not allocate unless buf is

@@ -430,6 +430,46 @@ func TestStampFrameDescriptorBothVersions(t *testing.T) {
 	}
 }
 
+// TestEncodedFrameDescriptorMatchesEncode: a producer's kept descriptor, set up once and
+// then given each frame's fields and stamp, holds exactly the bytes Encode writes for the
+// same message, in both layouts, whatever the frames before it held.
+func TestEncodedFrameDescriptorMatchesEncode(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 21))
+	for _, v := range []Version{V1_1, V1_2} {
+		var e EncodedFrameDescriptor
+		base := FrameDescriptor{Version: v, StreamID: r.Uint32(), Epoch: r.Uint64(), Seq: r.Uint64(),
+			HeaderIndex: r.Uint32(), TimestampNs: r.Uint64(), MetaVersion: r.Uint32(), TraceID: r.Uint64()}
+		if err := e.Init(&base); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 1000 {
+			d := FrameDescriptor{Version: v, StreamID: base.StreamID, Epoch: base.Epoch, Seq: r.Uint64(),
+				HeaderIndex: r.Uint32(), TimestampNs: r.Uint64(), MetaVersion: r.Uint32(), TraceID: r.Uint64()}
+			if i%7 == 0 {
+				d.Seq, d.HeaderIndex, d.TimestampNs, d.MetaVersion, d.TraceID = 0, 0, NullU64, NullU32, 0
+			}
+			got := e.SetFrame(d.Seq, d.HeaderIndex, d.MetaVersion, d.TraceID)
+			e.Stamp(d.TimestampNs)
+			if v == V1_2 {
+				d.HeaderIndex = 0 // not in the v1.2 layout
+			} else {
+				d.TraceID = 0 // not in the v1.1 layout
+			}
+			if want := encode(t, &d); !bytes.Equal(got, want) {
+				t.Fatalf("%v frame %d: kept descriptor %x, Encode %x", v, i, got, want)
+			}
+			var back FrameDescriptor
+			if err := back.Decode(got); err != nil || back != d {
+				t.Fatalf("%v frame %d: decodes to %+v (%v), want %+v", v, i, back, err, d)
+			}
+		}
+	}
+	var e EncodedFrameDescriptor
+	if err := e.Init(&FrameDescriptor{Version: 9}); !errors.Is(err, ErrUnknownVersion) {
+		t.Fatalf("Init of version 9: %v, want ErrUnknownVersion", err)
+	}
+}
+
 // TestEncodeDescriptorMatchesCodecV1_2 is TestEncodeDescriptorMatchesCodec for the v1.2
 // layout, and the same for FrameProgress in both layouts: the typed stores write exactly the
 // generated flyweights' bytes, every byte of them.

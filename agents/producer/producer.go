@@ -180,11 +180,15 @@ type Producer struct {
 	retrySeq    uint64
 	retryMuted  bool
 	progressBuf [wire.FrameProgressMaxLength]byte
-	// desc is the FrameDescriptor of the frame being committed, encoded into descBuf:
-	// version, stream and epoch are set once, the rest per frame.
-	desc     wire.FrameDescriptor
-	descBuf  [wire.FrameDescriptorMaxLength]byte
+	// version is the layout of the descriptors and progress messages sent; desc is the
+	// FrameDescriptor of the frame being committed, kept encoded: version, stream and epoch
+	// are written once, the rest per frame.
+	version  wire.Version
+	desc     wire.EncodedFrameDescriptor
 	counters frameCounters
+	// clock stamps frames; nil for the default, clock.Now, which is then called directly
+	// rather than through a func value.
+	clock func() clock.Mono
 
 	regions *Regions
 	// fault is where writing the regions faulted (recoverFault); the epoch is dead once set.
@@ -217,8 +221,14 @@ func newEpoch(ctl *Controller, regions *Regions, descriptors transport.Publicati
 		ctl: ctl, descriptors: descriptors, streamID: l.StreamID, epoch: l.Epoch, ring: ring,
 		superblocks: [][]byte{ring.Superblock()},
 		regions:     regions,
-		desc:        wire.FrameDescriptor{Version: ctl.cfg.WireVersion, StreamID: l.StreamID, Epoch: l.Epoch},
+		version:     ctl.cfg.WireVersion,
 		targets:     handoff.NewTaker(&ctl.targets),
+	}
+	if !ctl.defaultClock {
+		p.clock = ctl.cfg.Clock
+	}
+	if err := p.desc.Init(&wire.FrameDescriptor{Version: p.version, StreamID: l.StreamID, Epoch: l.Epoch}); err != nil {
+		return nil, err // NewController checked the version
 	}
 	for i, spec := range l.Pools {
 		view, err := shm.NewPayloadPool(regions.pools[i].Bytes(), shm.PoolGeometry{PoolID: spec.PoolID, Nslots: l.Nslots, StrideBytes: spec.StrideBytes})
@@ -279,11 +289,16 @@ func (p *Producer) ProgressPolicy() (ProgressPolicy, bool) {
 	return p.progress.Policy, p.progressOn()
 }
 
-// takeTargets adopts the Controller's newest Targets, if they changed.
+// takeTargets adopts the Controller's newest Targets, if they changed. (claim has it
+// written out: the compiler does not inline it.)
 func (p *Producer) takeTargets() {
-	if !p.targets.Fresh() { // one load on the frame path; Take is not inlined
-		return
+	if p.targets.Fresh() {
+		p.adoptTargets()
 	}
+}
+
+// adoptTargets is takeTargets once the Targets changed.
+func (p *Producer) adoptTargets() {
 	t, changed, ok := p.targets.Take()
 	if !changed || !ok {
 		return
@@ -293,6 +308,14 @@ func (p *Producer) takeTargets() {
 }
 
 func (p *Producer) progressOn() bool { return p.ft.t != nil && p.ft.t.ProgressOn }
+
+// now reads the producer's clock.
+func (p *Producer) now() int64 {
+	if p.clock == nil {
+		return clock.Now().Nanos()
+	}
+	return p.clock().Nanos()
+}
 
 func (p *Producer) fail(r Result) Result {
 	p.counters.add(&p.counters.Results[r], 1)
@@ -317,7 +340,9 @@ func (p *Producer) Claim(size int) (c *Claim, r Result) {
 
 // claim is Claim without the fault guard.
 func (p *Producer) claim(size int) (*Claim, Result) {
-	p.takeTargets()
+	if p.targets.Fresh() { // takeTargets: one load while the Targets did not change
+		p.adoptTargets()
+	}
 	if size < 0 || uint64(size) > math.MaxUint32 {
 		return nil, p.fail(DropInvalidSize)
 	}
@@ -465,43 +490,43 @@ func (p *Producer) Commit(c *Claim, t *shm.TensorHeader) (r Result) {
 
 // commit is Commit of the open claim c without the fault guard.
 func (p *Producer) commit(c *Claim, t *shm.TensorHeader) Result {
-	need, ok := p.tensorBytes(t)
-	if !ok {
-		p.Abort(c)
-		return p.fail(DropInvalidTensor)
+	need := p.checkedBytes
+	if !p.checkedOK || !t.Equal(&p.checked) { // streams repeat one shape: then this is all
+		var ok bool
+		if need, ok = p.checkTensor(t); !ok {
+			p.Abort(c)
+			return p.fail(DropInvalidTensor)
+		}
 	}
 	if need > uint64(len(c.payload)) {
 		p.Abort(c)
 		return p.fail(DropTensorExceedsPayload)
 	}
-	slot, _ := p.ring.Slot(c.headerIndex)
-	slot.EncodeFrame(uint32(len(c.payload)), c.headerIndex, p.pools[c.pool].id, c.metaVersion, &p.encoded)
-	p.desc.Seq, p.desc.HeaderIndex, p.desc.MetaVersion, p.desc.TraceID = c.seq, c.headerIndex, c.metaVersion, c.traceID
-	n, _ := p.desc.Encode(p.descBuf[:]) // cannot fail: descBuf holds either version
-	desc := p.descBuf[:n]
-	now := p.ctl.cfg.Clock().Nanos()
+	now := p.now()
 	capture := c.captureNs
 	if capture == 0 {
 		capture = uint64(now)
 	}
-	slot.SetTimestampNs(capture)
+	slot, _ := p.ring.Slot(c.headerIndex)
+	slot.EncodeFrame(uint32(len(c.payload)), c.headerIndex, p.pools[c.pool].id, c.metaVersion, capture, &p.encoded)
+	desc := p.desc.SetFrame(c.seq, c.headerIndex, c.metaVersion, c.traceID)
 	slot.Commit(c.seq)
 	p.open = false
 	stamp := capture // v1.1: one timestamp, the slot's
-	if p.desc.Version == wire.V1_2 {
+	if p.version == wire.V1_2 {
 		// The descriptor's timestamp is the publish time, taken after the commit (Wire
 		// spec v1.2 §10.2.1).
-		now = p.ctl.cfg.Clock().Nanos()
+		now = p.now()
 		stamp = uint64(now)
 	}
-	wire.StampFrameDescriptor(desc, stamp)
+	p.desc.Stamp(stamp)
 	r := OK
 	if position := p.descriptors.Offer(desc); position < 0 {
 		r = offerAgain(p.descriptors, desc, position)
 	}
 	// The frame is published once any descriptor went out: consumers on per-consumer
 	// streams may be all the readers there are, and the shared stream then has none.
-	if p.ft.describe(desc, now, &p.counters) > 0 {
+	if p.ft.describers > 0 && p.ft.describe(desc, now, &p.counters) > 0 {
 		r = OK
 	}
 	if r != OK {
@@ -521,13 +546,10 @@ func (p *Producer) commit(c *Claim, t *shm.TensorHeader) Result {
 	return OK
 }
 
-// tensorBytes validates t (§8.2, §15.8) and returns the payload bytes it addresses; on
-// success p.encoded holds t's slot encoding. Both are kept for the next frame with the
-// same header.
-func (p *Producer) tensorBytes(t *shm.TensorHeader) (uint64, bool) {
-	if p.checkedOK && *t == p.checked {
-		return p.checkedBytes, true
-	}
+// checkTensor validates t (§8.2, §15.8) and returns the payload bytes it addresses; on
+// success p.encoded holds t's slot encoding. Both are kept as checked, for commit to reuse
+// while the frames' header equals it.
+func (p *Producer) checkTensor(t *shm.TensorHeader) (uint64, bool) {
 	strides, r := t.ResolvedStrides()
 	if r != shm.DropNone {
 		return 0, false
@@ -569,7 +591,7 @@ func (p *Producer) isOpen(c *Claim) bool {
 // and on the per-consumer control streams of consumers that support progress (§5).
 func (p *Producer) sendProgress(u ProgressUpdate) Result {
 	m := wire.FrameProgress{
-		Version: p.desc.Version, StreamID: p.streamID, Epoch: p.epoch, FrameID: u.FrameID,
+		Version: p.version, StreamID: p.streamID, Epoch: p.epoch, FrameID: u.FrameID,
 		HeaderIndex: p.cur.headerIndex, PayloadBytesFilled: u.Bytes, State: u.State,
 	}
 	n, _ := m.Encode(p.progressBuf[:]) // cannot fail: progressBuf holds either version
