@@ -28,7 +28,7 @@ func TestHotPathEncodersInline(t *testing.T) {
 		}
 	}
 	for _, fn := range []string{"(*FrameDescriptor).Encode", "(*FrameProgress).Encode", "StampFrameDescriptor",
-		"(*EncodedFrameDescriptor).SetFrame", "(*EncodedFrameDescriptor).Stamp"} {
+		"(*EncodedFrameDescriptor).SetFrame", "(*EncodedFrameDescriptor).Stamp", "PeekID"} {
 		if !inlined[fn] {
 			t.Errorf("the compiler no longer inlines %s", fn)
 		}

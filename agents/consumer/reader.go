@@ -400,10 +400,10 @@ func (r *Reader) validate(m *mapping, slot shm.HeaderSlot, headerIndex uint32, f
 	if t.drop != shm.DropNone {
 		return Drop(t.drop)
 	}
-	payload, res := pool.Payload(&r.header)
-	if res != shm.DropNone {
-		return Drop(res)
-	}
+	// ValidateSlotHeader passed: payload_slot is headerIndex and inside the pool,
+	// payload_offset 0, values_len_bytes within the stride (what pool.Payload checks again).
+	stride, _ := pool.Slot(headerIndex)
+	payload := stride[:r.header.ValuesLenBytes]
 	if t.bytes > uint64(len(payload)) {
 		return DropTensorExceedsPayload
 	}
