@@ -90,12 +90,6 @@ type HeaderSlot struct {
 	b *[HeaderSlotSize]byte
 }
 
-// headerSlotAt views the slot starting at b[0]; b must hold at least 256 bytes and be
-// 8-byte aligned (HeaderRing.Slot guarantees both).
-func headerSlotAt(b []byte) HeaderSlot {
-	return HeaderSlot{b: (*[HeaderSlotSize]byte)(b[:HeaderSlotSize])}
-}
-
 // Bytes is the slot's 256 mapped bytes.
 func (s HeaderSlot) Bytes() []byte { return s.b[:] }
 

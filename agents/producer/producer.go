@@ -99,6 +99,7 @@ type pool struct {
 type Claim struct {
 	seq         uint64
 	headerIndex uint32
+	slot        shm.HeaderSlot
 	pool        int
 	payload     []byte
 	metaVersion uint32
@@ -406,7 +407,7 @@ func (p *Producer) claimIn(pi, size, capacity int) *Claim {
 	// Field by field: a composite literal would be built on the stack and copied, about
 	// three times the stores. The slot is marked last, so few values live across the call.
 	c := &p.cur
-	c.seq, c.headerIndex, c.pool, c.metaVersion = p.seq, idx, pi, p.ctl.MetaVersion()
+	c.seq, c.headerIndex, c.slot, c.pool, c.metaVersion = p.seq, idx, slot, pi, p.ctl.MetaVersion()
 	c.traceID, c.captureNs = 0, 0
 	c.payload = payload[:size:capacity]
 	p.open = true
@@ -507,7 +508,7 @@ func (p *Producer) commit(c *Claim, t *shm.TensorHeader) Result {
 	if capture == 0 {
 		capture = uint64(now)
 	}
-	slot, _ := p.ring.Slot(c.headerIndex)
+	slot := c.slot
 	slot.EncodeFrame(uint32(len(c.payload)), c.headerIndex, p.pools[c.pool].id, c.metaVersion, capture, &p.encoded)
 	desc := p.desc.SetFrame(c.seq, c.headerIndex, c.metaVersion, c.traceID)
 	slot.Commit(c.seq)
