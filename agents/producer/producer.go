@@ -336,28 +336,7 @@ func (p *Producer) Claim(size int) (c *Claim, r Result) {
 	}
 	prev := debug.SetPanicOnFault(true)
 	defer p.recoverFault(prev, &r)
-	return p.claim(size)
-}
-
-// claim is Claim without the fault guard.
-func (p *Producer) claim(size int) (*Claim, Result) {
-	if p.targets.Fresh() { // takeTargets: one load while the Targets did not change
-		p.adoptTargets()
-	}
-	if size < 0 || uint64(size) > math.MaxUint32 {
-		return nil, p.fail(DropInvalidSize)
-	}
-	pi := -1
-	for i := range p.pools {
-		if uint64(p.pools[i].stride) >= uint64(size) {
-			pi = i
-			break
-		}
-	}
-	if pi < 0 {
-		return nil, p.fail(DropNoPoolFits)
-	}
-	return p.claimIn(pi, size, int(p.pools[pi].stride)), OK
+	return p.claim(size, -1)
 }
 
 // ClaimAt is Claim for the frame with sequence number seq, which must not be below Seq:
@@ -387,11 +366,9 @@ func (p *Producer) ClaimPool(poolID uint16) (c *Claim, r Result) {
 	}
 	prev := debug.SetPanicOnFault(true)
 	defer p.recoverFault(prev, &r)
-	p.takeTargets()
 	for i := range p.pools {
 		if p.pools[i].id == poolID {
-			stride := int(p.pools[i].stride)
-			return p.claimIn(i, stride, stride), OK
+			return p.claim(int(p.pools[i].stride), i)
 		}
 	}
 	return nil, p.fail(DropNoPoolFits)
@@ -400,7 +377,28 @@ func (p *Producer) ClaimPool(poolID uint16) (c *Claim, r Result) {
 // PoolID is the id of the pool the claim's payload lives in.
 func (p *Producer) PoolID(c *Claim) uint16 { return p.pools[c.pool].id }
 
-func (p *Producer) claimIn(pi, size, capacity int) *Claim {
+// claim opens the next frame for size payload bytes in pool pi, or with pi -1 in the
+// smallest pool whose stride holds size (§9); the claim's capacity is the pool's stride.
+// It is Claim, ClaimPool and Offer without their checks and fault guard.
+func (p *Producer) claim(size, pi int) (*Claim, Result) {
+	if p.targets.Fresh() { // takeTargets: one load while the Targets did not change
+		p.adoptTargets()
+	}
+	if pi < 0 {
+		if size < 0 || uint64(size) > math.MaxUint32 {
+			return nil, p.fail(DropInvalidSize)
+		}
+		for i := range p.pools {
+			if uint64(p.pools[i].stride) >= uint64(size) {
+				pi = i
+				break
+			}
+		}
+		if pi < 0 {
+			return nil, p.fail(DropNoPoolFits)
+		}
+	}
+	capacity := int(p.pools[pi].stride)
 	idx := p.ring.HeaderIndex(p.seq)
 	slot, _ := p.ring.Slot(idx)
 	payload, _ := p.pools[pi].view.Slot(idx)
@@ -420,7 +418,7 @@ func (p *Producer) claimIn(pi, size, capacity int) *Claim {
 		p.tracking = true
 		p.sendProgress(p.progress.Start(p.seq, uint64(capacity), p.ctl.cfg.Clock().Nanos()))
 	}
-	return c
+	return c, OK
 }
 
 // Progress reports that the first filled bytes of the claim's payload are written, for
@@ -580,7 +578,7 @@ func (p *Producer) OfferTraced(payload []byte, t *shm.TensorHeader, traceID uint
 			r = p.regionFault(rec)
 		}
 	}()
-	c, r := p.claim(len(payload))
+	c, r := p.claim(len(payload), -1)
 	if r != OK {
 		return r
 	}
