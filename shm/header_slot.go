@@ -180,12 +180,13 @@ func (e *EncodedTensorHeader) Encode(t *TensorHeader) {
 // holds what EncodeHeader writes (§8.2 full overwrite): nothing is left over from the
 // previous frame.
 //
-// Line 0 (everything from values_len_bytes to the headerBytes length) is stored as seven
-// words built in registers: the seqlock word already dirtied that line, so storing all of
-// it costs no extra cache-line transfer. The tensor header's three lines are compared
-// first (one memequal over the 192 bytes) and a line is stored only where the slot holds
-// other bytes: a stream that repeats one shape then dirties one line of the slot per frame
-// instead of four, and the other three stay shared with the consumers that read them.
+// It issues few stores, since a frame's stores queue behind those to lines another core
+// holds (BENCHMARKS.md): the fields go as four stores built in registers; the pad and the
+// length, the same in every frame, and each of the tensor header's three cache lines are
+// compared first (the tensor header with one memequal over its 192 bytes) and stored only
+// where the slot holds other bytes. A stream that repeats one shape then dirties one line
+// of the slot per frame instead of four, and the other three stay shared with the
+// consumers that read them.
 func (s HeaderSlot) EncodeFrame(valuesLen, payloadSlot uint32, poolID uint16, metaVersion uint32, timestampNs uint64, e *EncodedTensorHeader) {
 	b := s.b
 	le.PutUint64(b[8:], uint64(valuesLen)|uint64(payloadSlot)<<32)
@@ -193,11 +194,15 @@ func (s HeaderSlot) EncodeFrame(valuesLen, payloadSlot uint32, poolID uint16, me
 	le.PutUint64(b[16:], uint64(poolID)|timestampNs<<48)
 	// The other six bytes of timestamp_ns at 24, the low two of meta_version at 30.
 	le.PutUint64(b[24:], timestampNs>>16|uint64(metaVersion)<<48)
-	// The high two bytes of meta_version at 32, then the pad up to 60 and the length.
-	le.PutUint64(b[32:], uint64(metaVersion>>16))
-	le.PutUint64(b[40:], 0)
-	le.PutUint64(b[48:], 0)
-	le.PutUint64(b[56:], uint64(TensorHeaderEncodedLength)<<32)
+	// The pad from 34 and the length at 60, checked as words from 32 (which starts with
+	// meta_version's high bytes, left out) before those bytes are stored.
+	const lenWord = uint64(TensorHeaderEncodedLength) << 32
+	fixedTail := le.Uint64(b[32:])>>16|le.Uint64(b[40:])|le.Uint64(b[48:])|(le.Uint64(b[56:])^lenWord) == 0
+	le.PutUint16(b[32:], uint16(metaVersion>>16))
+	if !fixedTail {
+		clear(b[slotPadOffset:slotHeaderBytesLenOffset])
+		le.PutUint32(b[slotHeaderBytesLenOffset:], TensorHeaderEncodedLength)
+	}
 	tensor := (*[TensorHeaderEncodedLength]byte)(b[slotEmbeddedHeaderOffset:])
 	if *tensor == e.b {
 		return
