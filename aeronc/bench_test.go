@@ -134,6 +134,31 @@ func benchPoll32B(b *testing.B, pub transport.Publication, sub transport.Subscri
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(messages), "ns/msg")
 }
 
+// BenchmarkPollOneMessage32B polls with a fragment limit of 1: the cost of a Poll that
+// finds one message, as a consumer keeping up with its producer meets it.
+func BenchmarkPollOneMessage32B(b *testing.B) { onBothClients(b, benchPollOneMessage32B) }
+
+func benchPollOneMessage32B(b *testing.B, pub transport.Publication, sub transport.Subscription) {
+	msg := make([]byte, 32)
+	handler := func([]byte, *transport.Header) {}
+	const perRound = 256
+	messages := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		for range perRound {
+			for pub.Offer(msg) <= 0 {
+			}
+		}
+		b.StartTimer()
+		for got := 0; got < perRound; {
+			got += sub.Poll(handler, 1)
+		}
+		messages += perRound
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(messages), "ns/msg")
+}
+
 // BenchmarkPosition is, on aeronc, one cgo call into libaeron that does almost nothing: the
 // floor under every call above (on the pure-Go client, a load).
 func BenchmarkPosition(b *testing.B) {

@@ -283,19 +283,6 @@ int64_t tp_aeronc_publication_position(tp_aeronc_handle publication, int32_t exc
 
 // ---- subscriptions ----
 
-// The images one poll may read from before it stops and leaves the rest to the next poll.
-#define TP_AERONC_BATCH_IMAGES 16
-
-// An image a poll read from, retained (aeron_subscription_image_at_index) so that its log
-// stays mapped while Go reads the messages in it, and the position just past what the poll
-// read: the subscriber position to commit once Go has handled them.
-typedef struct tp_aeronc_batch_image_st
-{
-    aeron_image_t *image;
-    int64_t position;
-}
-tp_aeronc_batch_image;
-
 typedef struct tp_aeronc_batch_st
 {
     aeron_subscription_t *subscription;
@@ -312,8 +299,13 @@ typedef struct tp_aeronc_batch_st
     int64_t read_position; // just past the last fragment read from the image being peeked
     int64_t term_base; // the stream position of the peeked term's start; -1 until known
     size_t round_robin;
+    aeron_counters_reader_t *counters;
+    // The images the last poll read from, retained (aeron_subscription_image_at_index) so
+    // that their logs stay mapped while Go reads the messages in them, and the commits Go
+    // makes once it has handed the messages on.
     int32_t image_count;
-    tp_aeronc_batch_image images[TP_AERONC_BATCH_IMAGES];
+    aeron_image_t *images[TP_AERONC_BATCH_IMAGES];
+    tp_aeronc_commit commits[TP_AERONC_BATCH_IMAGES];
 }
 tp_aeronc_batch;
 
@@ -432,18 +424,12 @@ static aeron_controlled_fragment_handler_action_t on_fragment(
     return action;
 }
 
-// settle moves each image's subscriber position past what the last poll read (commit), or
-// leaves it (the images' fragments are read again), and gives the images back.
-static void settle(tp_aeronc_batch *b, int commit)
+// release gives back the images the last poll read from.
+static void release(tp_aeronc_batch *b)
 {
     for (int32_t i = 0; i < b->image_count; i++)
     {
-        if (commit)
-        {
-            // Only a closed image refuses (it ignores the call): nothing to do then.
-            api.aeron_image_set_position(b->images[i].image, b->images[i].position);
-        }
-        api.aeron_image_release(b->images[i].image);
+        api.aeron_image_release(b->images[i]);
     }
     b->image_count = 0;
 }
@@ -452,7 +438,7 @@ static int batch_holds(tp_aeronc_batch *b, aeron_image_t *image)
 {
     for (int32_t i = 0; i < b->image_count; i++)
     {
-        if (b->images[i].image == image)
+        if (b->images[i] == image)
         {
             return 1;
         }
@@ -460,8 +446,8 @@ static int batch_holds(tp_aeronc_batch *b, aeron_image_t *image)
     return 0;
 }
 
-// peek reads image from its subscriber position into the batch and keeps it retained with
-// the position to commit when it read anything.
+// peek reads image from its subscriber position into the batch and, when it read anything,
+// keeps it retained with its commit.
 static void peek(tp_aeronc_batch *b, aeron_image_t *image)
 {
     int64_t position = api.aeron_image_position(image);
@@ -475,9 +461,13 @@ static void peek(tp_aeronc_batch *b, aeron_image_t *image)
     int64_t read = peeked > b->read_position ? peeked : b->read_position;
     if (read > position)
     {
-        b->images[b->image_count].image = image;
-        b->images[b->image_count].position = read;
-        b->image_count++;
+        aeron_image_constants_t constants;
+        api.aeron_image_constants(image, &constants);
+        tp_aeronc_commit *c = &b->commits[b->image_count];
+        c->subscriber_position = api.aeron_counters_reader_addr(b->counters, constants.subscriber_position_id);
+        c->from = position;
+        c->to = read;
+        b->images[b->image_count++] = image;
     }
     else
     {
@@ -489,7 +479,7 @@ static void free_batch(tp_aeronc_batch *b, int release_images)
 {
     if (release_images)
     {
-        settle(b, 0);
+        release(b);
     }
     if (NULL != b->assembler)
     {
@@ -501,11 +491,13 @@ static void free_batch(tp_aeronc_batch *b, int release_images)
 }
 
 int tp_aeronc_poll_subscription(
+    aeron_t *client,
     void *async,
     size_t arena_length,
     int32_t capacity,
     tp_aeronc_handle *batch,
     tp_aeronc_message **messages,
+    tp_aeronc_commit **commits,
     tp_aeronc_error *err)
 {
     aeron_subscription_t *subscription = NULL;
@@ -535,6 +527,7 @@ int tp_aeronc_poll_subscription(
         return -1;
     }
     b->subscription = subscription;
+    b->counters = api.aeron_counters_reader(client);
     b->arena = malloc(arena_length);
     b->arena_length = arena_length;
     b->messages = calloc((size_t)capacity, sizeof(tp_aeronc_message));
@@ -556,6 +549,7 @@ int tp_aeronc_poll_subscription(
     }
     *batch = (tp_aeronc_handle)b;
     *messages = b->messages;
+    *commits = b->commits;
     return 1;
 }
 
@@ -587,10 +581,10 @@ void tp_aeronc_free_batch(tp_aeronc_handle batch, int32_t release_images)
 
 // tp_aeronc_poll visits the images round robin, starting one further each poll so none is
 // starved, as the C client's own subscription poll does.
-tp_aeronc_poll_result tp_aeronc_poll(tp_aeronc_handle batch, size_t fragment_limit, int32_t commit)
+tp_aeronc_poll_result tp_aeronc_poll(tp_aeronc_handle batch, size_t fragment_limit)
 {
     tp_aeronc_batch *b = (tp_aeronc_batch *)batch;
-    settle(b, commit);
+    release(b);
     b->count = 0;
     b->arena_used = 0;
     b->full = 0;
@@ -629,13 +623,8 @@ tp_aeronc_poll_result tp_aeronc_poll(tp_aeronc_handle batch, size_t fragment_lim
             peek(b, image);
         }
     }
-    tp_aeronc_poll_result result = { (int32_t)b->fragments, b->count, b->full, b->image_count > 0 };
+    tp_aeronc_poll_result result = { (int32_t)b->fragments, b->count, b->full, b->image_count };
     return result;
-}
-
-void tp_aeronc_commit(tp_aeronc_handle batch)
-{
-    settle((tp_aeronc_batch *)batch, 1);
 }
 
 int32_t tp_aeronc_subscription_is_connected(tp_aeronc_handle batch)

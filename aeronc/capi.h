@@ -18,6 +18,7 @@ typedef struct tp_aeronc_exclusive_publication_st aeron_exclusive_publication_t;
 typedef struct tp_aeronc_subscription_st aeron_subscription_t;
 typedef struct tp_aeronc_image_st aeron_image_t;
 typedef struct tp_aeronc_counter_st aeron_counter_t;
+typedef struct tp_aeronc_counters_reader_st aeron_counters_reader_t;
 typedef struct tp_aeronc_header_st aeron_header_t;
 typedef struct tp_aeronc_registering_st aeron_async_add_publication_t;
 typedef struct tp_aeronc_registering_st aeron_async_add_exclusive_publication_t;
@@ -28,6 +29,7 @@ typedef tp_aeronc_buffer_claim aeron_buffer_claim_t;
 typedef tp_aeronc_header_values aeron_header_values_t;
 typedef tp_aeronc_publication_constants aeron_publication_constants_t;
 typedef tp_aeronc_counter_constants aeron_counter_constants_t;
+typedef tp_aeronc_image_constants aeron_image_constants_t;
 // An enum in the API, of int's size (declcheck.c checks).
 typedef int aeron_controlled_fragment_handler_action_t;
 #define TP_AERONC_CALLBACK_TYPEDEF(result, name, params) typedef result (*name) params;
@@ -145,27 +147,45 @@ tp_aeronc_message;
 // list and the images the last poll read from. The Go Subscription owns it.
 
 // What one poll collected: the fragments it read, the messages in the list, whether it
-// stopped for want of room (more may be waiting), and whether it read from any image, so
-// that positions wait to be committed.
+// stopped for want of room (more may be waiting), and how many images it read from: the
+// first that many entries of the batch's commits.
 typedef struct tp_aeronc_poll_result_st
 {
     int32_t fragments;
     int32_t count;
     int32_t full;
-    int32_t uncommitted;
+    int32_t images;
 }
 tp_aeronc_poll_result;
+
+// The images one poll may read from before it stops and leaves the rest to the next poll.
+#define TP_AERONC_BATCH_IMAGES 16
+
+// A commit moves an image's subscriber position past what a poll read from it, once Go has
+// handed those messages on: Go compares and swaps *subscriber_position (the image's
+// position counter in the client's counters) from `from` to `to`, as libaeron's own image
+// poll stores it after its handler ran, and without a call into C.
+typedef struct tp_aeronc_commit_st
+{
+    int64_t *subscriber_position;
+    int64_t from;
+    int64_t to;
+}
+tp_aeronc_commit;
 
 int tp_aeronc_add_subscription(
     aeron_t *client, const char *channel, int32_t stream_id, void **async, tp_aeronc_error *err);
 // tp_aeronc_poll_subscription completes the add into a new batch of arena_length bytes
-// (at least TP_AERONC_MIN_ARENA) and capacity messages, and returns its message list.
+// (at least TP_AERONC_MIN_ARENA) and capacity messages, and returns its message list and
+// its TP_AERONC_BATCH_IMAGES commits.
 int tp_aeronc_poll_subscription(
+    aeron_t *client,
     void *async,
     size_t arena_length,
     int32_t capacity,
     tp_aeronc_handle *batch,
     tp_aeronc_message **messages,
+    tp_aeronc_commit **commits,
     tp_aeronc_error *err);
 int tp_aeronc_cancel_subscription(aeron_t *client, void *async, tp_aeronc_error *err);
 int tp_aeronc_close_subscription(tp_aeronc_handle batch, int64_t *closed, tp_aeronc_error *err);
@@ -173,14 +193,12 @@ int tp_aeronc_close_subscription(tp_aeronc_handle batch, int64_t *closed, tp_aer
 // gives back the images the batch still holds; without, their client is closed and they
 // are gone with it.
 void tp_aeronc_free_batch(tp_aeronc_handle batch, int32_t release_images);
-// tp_aeronc_poll settles what the batch's previous poll read (with commit, each image's
-// subscriber position moves past it; without, it stays unread, to be read again), then
-// reads up to fragment_limit fragments into the batch, leaving every position where it is:
-// the images stay retained and the messages in place until the next poll or commit.
-tp_aeronc_poll_result tp_aeronc_poll(tp_aeronc_handle batch, size_t fragment_limit, int32_t commit);
-// tp_aeronc_commit moves the subscriber position of every image the last poll read from
-// past what it read, and gives the images back.
-void tp_aeronc_commit(tp_aeronc_handle batch);
+// tp_aeronc_poll gives back the images the batch's previous poll read from, then reads up
+// to fragment_limit fragments into the batch, leaving every position where it is: the
+// images it reads from stay retained, so their logs stay mapped and the messages in place,
+// until the next poll or the batch's free. Go commits what it handed on (the batch's
+// commits); what it did not commit is read again.
+tp_aeronc_poll_result tp_aeronc_poll(tp_aeronc_handle batch, size_t fragment_limit);
 int32_t tp_aeronc_subscription_is_connected(tp_aeronc_handle batch);
 int32_t tp_aeronc_subscription_image_count(tp_aeronc_handle batch);
 

@@ -37,6 +37,8 @@
     X(int, aeron_main_do_work, (aeron_t *client)) \
     X(int, aeron_close, (aeron_t *client)) \
     X(bool, aeron_is_closed, (aeron_t *client)) \
+    X(aeron_counters_reader_t *, aeron_counters_reader, (aeron_t *client)) \
+    X(int64_t *, aeron_counters_reader_addr, (aeron_counters_reader_t *counters_reader, int32_t counter_id)) \
     X(int64_t, aeron_client_id, (aeron_t *client)) \
     X(int, aeron_errcode, (void)) \
     X(const char *, aeron_errmsg, (void)) \
@@ -93,7 +95,7 @@
     X(aeron_image_t *, aeron_subscription_image_at_index, (aeron_subscription_t *subscription, size_t index)) \
     X(int, aeron_image_release, (aeron_image_t *image)) \
     X(int64_t, aeron_image_position, (aeron_image_t *image)) \
-    X(int, aeron_image_set_position, (aeron_image_t *image, int64_t position)) \
+    X(int, aeron_image_constants, (aeron_image_t *image, aeron_image_constants_t *constants)) \
     X(int64_t, aeron_image_controlled_peek, \
         (aeron_image_t *image, int64_t initial_position, aeron_controlled_fragment_handler_t handler, void *clientd, \
         int64_t limit_position)) \

@@ -76,6 +76,22 @@ typedef struct tp_aeronc_counter_constants_st
 }
 tp_aeronc_counter_constants;
 
+// aeron_image_constants_t.
+typedef struct tp_aeronc_image_constants_st
+{
+    struct tp_aeronc_subscription_st *subscription;
+    const char *source_identity;
+    int64_t correlation_id;
+    int64_t join_position;
+    size_t position_bits_to_shift;
+    size_t term_buffer_length;
+    size_t mtu_length;
+    int32_t session_id;
+    int32_t initial_term_id;
+    int32_t subscriber_position_id;
+}
+tp_aeronc_image_constants;
+
 // aeron_controlled_fragment_handler_action_t's values.
 enum
 {

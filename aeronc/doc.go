@@ -37,24 +37,25 @@
 //
 // # The data path
 //
-// Offer and TryClaim are one cgo call each. TryClaim wraps the frame libaeron claimed in
-// a transport.Claim, whose Commit and Abort are Go stores (libaeron's term buffers have
-// the frame layout transport.Claim expects), so a claimed message costs one cgo call.
-// Poll costs one cgo call per batch of up to 1024 messages, and one more to commit:
-// libaeron's aeron_image_controlled_peek on each image, round robin, with a C handler that
-// lists every unfragmented message where it lies in the log (its header read from the
-// frame) and passes the fragments of fragmented ones to libaeron's fragment assembler,
-// whose whole messages it copies into a 256 KiB arena the subscription owns (one larger
-// than the arena is handed out in the assembler's buffer, which nothing touches before the
-// next call). The peek moves no subscriber position and the images it read stay retained,
-// so the log under the messages stays mapped and the subscriber's while Go hands them to
-// the Handler; then the commit moves each image's position past what was read and gives
-// the images back, so a producer that waits for the subscriber (flow control) sees only
-// what the Handler has seen, as on the pure-Go client. A message that finds no room in the
-// list stays in the log for the next call. Nothing on the data path allocates, and
-// publications and batches cross into C as integer handles (they are C memory), so cgo has
-// no pointer argument to check on that path. A Handler that closes the client must not
-// touch its message afterwards: closing the client unmaps the logs.
+// Offer and TryClaim are one cgo call each. TryClaim wraps the frame libaeron claimed in a
+// transport.Claim, whose Commit and Abort are Go stores (libaeron's term buffers have the
+// frame layout transport.Claim expects), so a claimed message costs one cgo call. Poll
+// costs one cgo call per batch of up to 1024 messages: libaeron's
+// aeron_image_controlled_peek on each image, round robin, with a C handler that lists
+// every unfragmented message where it lies in the log (its header read from the frame) and
+// passes the fragments of fragmented ones to libaeron's fragment assembler, whose whole
+// messages it copies into a 256 KiB arena the subscription owns (one larger than the arena
+// is handed out in the assembler's buffer, which nothing touches before the next call).
+// The peek moves no subscriber position and the images it read stay retained, so the log
+// under the messages stays mapped and the subscriber's while Go hands them to the Handler;
+// then Go commits: it moves each image's subscriber position (its counter, whose address
+// the call returned with the batch) past what was read, without another call, so a
+// producer that waits for the subscriber (flow control) sees only what the Handler has
+// seen, as on the pure-Go client. The next call gives the images back. A message that
+// finds no room in the list stays in the log for the next call. Nothing on the data path
+// allocates, and publications and batches cross into C as integer handles (they are C
+// memory), so cgo has no pointer argument to check on that path. A Handler that closes the
+// client must not touch its message afterwards: closing the client unmaps the logs.
 //
 // Memory ordering: a claim is published by Claim.Commit's release store of the frame
 // length, the store libaeron's own commit makes; the batch a C poll filled is read by the
@@ -62,9 +63,10 @@
 // words of the driver's counters file, read and written with sync/atomic, whose sequential
 // consistency subsumes the acquire and release Aeron's clients use. The messages a peek
 // listed are read after the peek returns, by the same goroutine, and libaeron's peek read
-// each frame's length with an acquire load before handing it on; the commit's release store
-// of the subscriber position comes after the Handler's reads in program order, so a
-// publisher that sees the position sees the log space free.
+// each frame's length with an acquire load before handing it on; the commit's compare and
+// swap of the subscriber position (sequentially consistent, so at least the release
+// libaeron's own image poll stores it with) comes after the Handler's reads in program
+// order, so a publisher that sees the position sees the log space free.
 //
 // Publications and counters are freed by the C client when they are closed, so their
 // Close must come after every other call on them has returned; calls after Close answer

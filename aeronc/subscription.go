@@ -28,14 +28,15 @@ const (
 // A Poll is one call into C per batch: it peeks at the images (libaeron's
 // aeron_image_controlled_peek), listing each unfragmented message where it lies in the log
 // and reassembling fragmented ones with libaeron's fragment assembler into the batch's
-// arena, and moves no subscriber position; Go hands the messages to the Handler; then the
-// images' positions move past them (one more call, or the next batch's call), as the
-// pure-Go client's do after its handler ran. The log space under the messages stays the
-// subscriber's until then, and the images stay retained, so their logs stay mapped.
+// arena, and moves no subscriber position; Go hands the messages to the Handler; then Go
+// moves the images' subscriber positions past them (commit), as the pure-Go client does
+// after its handler ran. The log space under the messages stays the subscriber's until
+// then, and the images stay retained until the next call, so their logs stay mapped.
 type Subscription struct {
 	c        *Client
 	batch    C.tp_aeronc_handle    // 0 once freed
 	messages []C.tp_aeronc_message // the batch's list, in C memory
+	commits  []C.tp_aeronc_commit  // the batch's commits, in C memory
 	header   transport.Header      // handed to every Handler call
 	// closed is set once the subscription or its client is closed, under the client's
 	// lock; after that the batch is not polled again.
@@ -71,8 +72,9 @@ func (c *Client) AddSubscription(channel string, streamID int32) transport.Pendi
 		poll: func(async unsafe.Pointer) (transport.Subscription, bool, error) {
 			var batch C.tp_aeronc_handle
 			var messages *C.tp_aeronc_message
+			var commits *C.tp_aeronc_commit
 			var cerr C.tp_aeronc_error
-			switch C.tp_aeronc_poll_subscription(async, batchArenaLength, batchMessages, &batch, &messages, &cerr) {
+			switch C.tp_aeronc_poll_subscription(c.aeron, async, batchArenaLength, batchMessages, &batch, &messages, &commits, &cerr) {
 			case 0:
 				return nil, false, nil
 			case 1:
@@ -80,6 +82,7 @@ func (c *Client) AddSubscription(channel string, streamID int32) transport.Pendi
 					c:        c,
 					batch:    batch,
 					messages: unsafe.Slice(messages, batchMessages),
+					commits:  unsafe.Slice(commits, C.TP_AERONC_BATCH_IMAGES),
 					channel:  channel,
 					streamID: streamID,
 				}
@@ -108,15 +111,9 @@ func (s *Subscription) Poll(h transport.Handler, fragmentLimit int) int {
 	}
 	s.polling = true
 	defer s.pollDone()
-	// The first call of a Poll finds nothing to commit unless a panic cut the last one
-	// short: that batch is given back unread.
-	commit := C.int32_t(0)
-	uncommitted := false
 	read := 0
 	for read < fragmentLimit {
-		r := C.tp_aeronc_poll(s.batch, C.size_t(fragmentLimit-read), commit)
-		commit = 1
-		uncommitted = r.uncommitted != 0
+		r := C.tp_aeronc_poll(s.batch, C.size_t(fragmentLimit-read))
 		read += int(r.fragments)
 		for i := range int(r.count) {
 			m := &s.messages[i]
@@ -131,14 +128,28 @@ func (s *Subscription) Poll(h transport.Handler, fragmentLimit int) int {
 				return read
 			}
 		}
+		s.commit(int(r.images))
 		if r.full == 0 {
 			break
 		}
 	}
-	if uncommitted {
-		C.tp_aeronc_commit(s.batch)
-	}
 	return read
+}
+
+// commit moves the subscriber position of each of the first n images of the last batch
+// past what the batch read from it. The compare and swap is the release libaeron's image
+// poll makes with its store (the Handler's reads of the log come before it), and it leaves
+// a position that moved meanwhile alone: no one else moves it while the image lives. The
+// counter stays mapped while the client is open, and the subscription is checked open
+// after each Handler call; the image is retained until the next call into C, but its
+// counter, like libaeron's own, is the driver's, which frees it once the image is gone and
+// reuses it only after its free-to-reuse timeout (1 s by default), far longer than a
+// batch's handling.
+func (s *Subscription) commit(n int) {
+	for i := range n {
+		c := &s.commits[i]
+		atomic.CompareAndSwapInt64((*int64)(unsafe.Pointer(c.subscriber_position)), int64(c.from), int64(c.to))
+	}
 }
 
 // pollDone ends a Poll, also one cut short by a panic: a subscription closed meanwhile
@@ -218,6 +229,6 @@ func (s *Subscription) freeBatch() {
 			release = 0
 		}
 		C.tp_aeronc_free_batch(s.batch, release)
-		s.batch, s.messages = 0, nil
+		s.batch, s.messages, s.commits = 0, nil, nil
 	}
 }
