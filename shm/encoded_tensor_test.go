@@ -22,10 +22,11 @@ const tensorLinesFrom = slotEmbeddedHeaderOffset
 // encodeHeaderLines writes h and the encoded tensor header e through EncodeFrame, which
 // producers use: the tests hold it to the bytes EncodeHeader writes (§8.2 full overwrite).
 func encodeHeaderLines(s HeaderSlot, h *SlotHeader, e *EncodedTensorHeader) {
-	s.EncodeFrame(h.ValuesLenBytes, h.PayloadSlot, h.PoolID, h.MetaVersion, h.TimestampNs, e)
+	s.EncodeFrame(h.ValuesLenBytes, h.PayloadSlot, h.PoolID, h.MetaVersion, e)
 	if h.PayloadOffset != 0 {
 		s.SetPayloadOffset(h.PayloadOffset)
 	}
+	s.SetTimestampNs(h.TimestampNs)
 }
 
 // encodedTensorCases are tensor headers for the round-trip and overwrite tests: ndims 1..8,
@@ -187,7 +188,7 @@ func TestWireSpec_8_2_EncodeHeaderLinesIsFullOverwrite(t *testing.T) {
 		}},
 	}
 	// Line 0 from meta_version on: every byte of the pad and the length word, which
-	// EncodeFrame stores as words that straddle the end of meta_version.
+	// EncodeFrame checks as words that straddle the end of meta_version.
 	for off := slotMetaVersionOffset; off < slotEmbeddedHeaderOffset; off++ {
 		priors = append(priors, prior{fmt.Sprintf("same shape, line 0 differs at byte %d", off),
 			func(tensor *TensorHeader) []byte { return flip(encoded(&h, tensor), off) }})

@@ -176,29 +176,29 @@ func (e *EncodedTensorHeader) Encode(t *TensorHeader) {
 }
 
 // EncodeFrame writes a producer's frame header: the given fields, payload_offset 0, the
-// zeroed pad, the headerBytes length and the encoded tensor header e. With it the slot
-// holds what EncodeHeader writes (§8.2 full overwrite): nothing is left over from the
-// previous frame.
+// zeroed pad, the headerBytes length and the encoded tensor header e. It leaves
+// timestamp_ns to SetTimestampNs, so a producer can read its clock after writing
+// everything else; with it, the slot holds what EncodeHeader writes (§8.2 full overwrite).
 //
 // It issues few stores, since a frame's stores queue behind those to lines another core
-// holds (BENCHMARKS.md): the fields go as four stores built in registers; the pad and the
+// holds (BENCHMARKS.md): the fields go as three stores; payload_offset, the pad and the
 // length, the same in every frame, and each of the tensor header's three cache lines are
 // compared first (the tensor header with one memequal over its 192 bytes) and stored only
-// where the slot holds other bytes. A stream that repeats one shape then dirties one line
-// of the slot per frame instead of four, and the other three stay shared with the
+// where the slot holds other bytes. A stream that repeats one shape then dirties one
+// line of the slot per frame instead of four, and the other three stay shared with the
 // consumers that read them.
-func (s HeaderSlot) EncodeFrame(valuesLen, payloadSlot uint32, poolID uint16, metaVersion uint32, timestampNs uint64, e *EncodedTensorHeader) {
+func (s HeaderSlot) EncodeFrame(valuesLen, payloadSlot uint32, poolID uint16, metaVersion uint32, e *EncodedTensorHeader) {
 	b := s.b
 	le.PutUint64(b[8:], uint64(valuesLen)|uint64(payloadSlot)<<32)
-	// pool_id at 16, payload_offset 0 at 18, the low two bytes of timestamp_ns at 22.
-	le.PutUint64(b[16:], uint64(poolID)|timestampNs<<48)
-	// The other six bytes of timestamp_ns at 24, the low two of meta_version at 30.
-	le.PutUint64(b[24:], timestampNs>>16|uint64(metaVersion)<<48)
+	s.SetPoolID(poolID)
+	if s.PayloadOffset() != 0 {
+		s.SetPayloadOffset(0)
+	}
 	// The pad from 34 and the length at 60, checked as words from 32 (which starts with
-	// meta_version's high bytes, left out) before those bytes are stored.
+	// meta_version's high bytes, left out) before meta_version is stored.
 	const lenWord = uint64(TensorHeaderEncodedLength) << 32
 	fixedTail := le.Uint64(b[32:])>>16|le.Uint64(b[40:])|le.Uint64(b[48:])|(le.Uint64(b[56:])^lenWord) == 0
-	le.PutUint16(b[32:], uint16(metaVersion>>16))
+	le.PutUint32(b[slotMetaVersionOffset:], metaVersion)
 	if !fixedTail {
 		clear(b[slotPadOffset:slotHeaderBytesLenOffset])
 		le.PutUint32(b[slotHeaderBytesLenOffset:], TensorHeaderEncodedLength)
@@ -221,19 +221,13 @@ const (
 	tensorLines = int(TensorHeaderEncodedLength) / cacheLine
 )
 
-// EncodeFrame's words: values_len_bytes and payload_slot share the word at 8; pool_id,
-// payload_offset, timestamp_ns and meta_version follow at 16, 18, 22 and 30; the pad runs
-// from 34 to the headerBytes length at 60, and the tensor header fills three whole lines.
+// EncodeFrame's words: values_len_bytes and payload_slot share the word at 8; meta_version
+// sits at 30, the pad runs from 34 to the headerBytes length at 60, and the tensor header
+// fills three whole lines.
 var (
 	_ [slotValuesLenOffset - 8]struct{}
 	_ [8 - slotValuesLenOffset]struct{}
 	_ [slotPayloadSlotOffset - slotValuesLenOffset - 4]struct{}
-	_ [slotPoolIDOffset - 16]struct{}
-	_ [16 - slotPoolIDOffset]struct{}
-	_ [slotPayloadOffsetOffset - 18]struct{}
-	_ [18 - slotPayloadOffsetOffset]struct{}
-	_ [slotTimestampOffset - 22]struct{}
-	_ [22 - slotTimestampOffset]struct{}
 	_ [slotMetaVersionOffset - 30]struct{}
 	_ [30 - slotMetaVersionOffset]struct{}
 	_ [slotPadOffset - 34]struct{}

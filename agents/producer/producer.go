@@ -501,14 +501,17 @@ func (p *Producer) commit(c *Claim, t *shm.TensorHeader) Result {
 		p.Abort(c)
 		return p.fail(DropTensorExceedsPayload)
 	}
+	slot := c.slot
+	slot.EncodeFrame(uint32(len(c.payload)), c.headerIndex, p.pools[c.pool].id, c.metaVersion, &p.encoded)
+	desc := p.desc.SetFrame(c.seq, c.headerIndex, c.metaVersion, c.traceID)
+	// The clock is read once everything else is written, so the frame's timestamp leaves
+	// out the time the writes took (a consumer measures latency from it).
 	now := p.now()
 	capture := c.captureNs
 	if capture == 0 {
 		capture = uint64(now)
 	}
-	slot := c.slot
-	slot.EncodeFrame(uint32(len(c.payload)), c.headerIndex, p.pools[c.pool].id, c.metaVersion, capture, &p.encoded)
-	desc := p.desc.SetFrame(c.seq, c.headerIndex, c.metaVersion, c.traceID)
+	slot.SetTimestampNs(capture)
 	slot.Commit(c.seq)
 	p.open = false
 	stamp := capture // v1.1: one timestamp, the slot's
