@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // Tests for the producer's line-wise header write (EncodedTensorHeader, EncodeFrame through encodeHeaderLines)
@@ -544,4 +545,42 @@ func TestValidateEmbeddedReadsLengthFromSlotAndHeaderFromEncoding(t *testing.T) 
 
 	embeddedFields[0].put(slot.Bytes(), 191) // the slot's length prefix changes after the load
 	requireDrop(t, ValidateEmbedded(slot, &e), DropHeaderBytesLength)
+}
+
+// TestTensorHeaderEqualIsEquality: Equal, which a producer asks on every frame instead of
+// ==, agrees with == whichever byte of a field differs, and ignores the padding after
+// ProgressUnit as == does.
+func TestTensorHeaderEqualIsEquality(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 6))
+	asBytes := func(h *TensorHeader) *[tensorHeaderSize]byte { return (*[tensorHeaderSize]byte)(unsafe.Pointer(h)) }
+	for _, c := range encodedTensorCases() {
+		a, b := c.t, c.t
+		if !a.Equal(&b) || !b.Equal(&a) {
+			t.Fatalf("%s: Equal false for a copy", c.name)
+		}
+		for off := range int(tensorHeaderSize) {
+			padding := off == 6 || off == 7
+			for _, x := range []byte{0x01, 0x80, byte(r.Uint32()) | 1} {
+				b = c.t
+				asBytes(&b)[off] ^= x
+				if got, want := a.Equal(&b), a == b; got != want || got != padding {
+					t.Fatalf("%s, byte %d changed by %#x: Equal %v, == %v", c.name, off, x, got, want)
+				}
+				if b.Equal(&a) != a.Equal(&b) {
+					t.Fatalf("%s, byte %d changed by %#x: Equal not symmetric", c.name, off, x)
+				}
+			}
+		}
+	}
+	for range 1000 {
+		var a, b TensorHeader
+		copy(asBytes(&a)[:], randomBytes(r, int(tensorHeaderSize)))
+		b = a
+		if r.IntN(2) == 0 {
+			copy(asBytes(&b)[:], randomBytes(r, int(tensorHeaderSize)))
+		}
+		if a.Equal(&b) != (a == b) {
+			t.Fatalf("Equal %v, == %v for %+v and %+v", a.Equal(&b), a == b, a, b)
+		}
+	}
 }

@@ -1,9 +1,14 @@
 package shm
 
+import "unsafe"
+
 // HeaderRing is a view of a mapped header-ring region: the superblock followed by nslots
 // 256-byte slots (§8.1). It does not own the mapping.
 type HeaderRing struct {
-	mem    []byte
+	mem []byte
+	// slots views mem past the superblock as nslots 256-byte arrays, so that Slot costs
+	// one bounds check instead of a slice expression and an array conversion.
+	slots  [][HeaderSlotSize]byte
 	nslots uint32
 }
 
@@ -22,7 +27,10 @@ func NewHeaderRing(mem []byte, nslots uint32) (*HeaderRing, error) {
 	if !aligned8(mem) {
 		return nil, invalid("8.2", "region address", "not 8-byte aligned", ErrMisalignment)
 	}
-	return &HeaderRing{mem: mem[:size], nslots: nslots}, nil
+	mem = mem[:size]
+	// size covers the superblock and nslots slots (RegionSize), so slots ends inside mem.
+	slots := unsafe.Slice((*[HeaderSlotSize]byte)(unsafe.Pointer(&mem[SuperblockSize])), nslots)
+	return &HeaderRing{mem: mem, slots: slots, nslots: nslots}, nil
 }
 
 // Nslots is the number of header slots.
@@ -40,8 +48,8 @@ func HeaderSlotOffset(i uint32) int { return SuperblockSize + int(i)*HeaderSlotS
 // Slot views slot i. An index outside the ring — as a FrameDescriptor from the wire may
 // carry — is reported, not a panic (§10.2.1).
 func (r *HeaderRing) Slot(i uint32) (HeaderSlot, DropReason) {
-	if i >= r.nslots {
+	if uint64(i) >= uint64(len(r.slots)) {
 		return HeaderSlot{}, DropHeaderIndexOutOfRange
 	}
-	return headerSlotAt(r.mem[HeaderSlotOffset(i):]), DropNone
+	return HeaderSlot{b: &r.slots[i]}, DropNone
 }

@@ -90,12 +90,6 @@ type HeaderSlot struct {
 	b *[HeaderSlotSize]byte
 }
 
-// headerSlotAt views the slot starting at b[0]; b must hold at least 256 bytes and be
-// 8-byte aligned (HeaderRing.Slot guarantees both).
-func headerSlotAt(b []byte) HeaderSlot {
-	return HeaderSlot{b: (*[HeaderSlotSize]byte)(b[:HeaderSlotSize])}
-}
-
 // Bytes is the slot's 256 mapped bytes.
 func (s HeaderSlot) Bytes() []byte { return s.b[:] }
 
@@ -183,30 +177,40 @@ func (e *EncodedTensorHeader) Encode(t *TensorHeader) {
 
 // EncodeFrame writes a producer's frame header: the given fields, payload_offset 0, the
 // zeroed pad, the headerBytes length and the encoded tensor header e. It leaves
-// timestamp_ns to SetTimestampNs, so a producer can stamp the frame last; with it, the
-// slot holds what EncodeHeader writes (§8.2 full overwrite).
+// timestamp_ns to SetTimestampNs, so a producer can read its clock after writing
+// everything else; with it, the slot holds what EncodeHeader writes (§8.2 full overwrite).
 //
-// Only the first four fields are stored unconditionally. payload_offset, the pad and
-// length, and each of the tensor header's three cache lines are compared first and
-// stored only where the slot holds other bytes: a stream that repeats one shape dirties
-// one cache line of the slot per frame instead of four (the others stay shared with the
-// consumers that read them), and issues a dozen stores instead of some forty, which
-// matters when a store waits for a line another core holds and the ones behind it queue.
+// It issues few stores, since a frame's stores queue behind those to lines another core
+// holds (BENCHMARKS.md): the fields go as three stores; payload_offset, the pad and the
+// length, the same in every frame, and each of the tensor header's three cache lines are
+// compared first (the tensor header with one memequal over its 192 bytes) and stored only
+// where the slot holds other bytes. A stream that repeats one shape then dirties one
+// line of the slot per frame instead of four, and the other three stay shared with the
+// consumers that read them.
 func (s HeaderSlot) EncodeFrame(valuesLen, payloadSlot uint32, poolID uint16, metaVersion uint32, e *EncodedTensorHeader) {
-	le.PutUint64(s.b[slotValuesLenOffset:], uint64(valuesLen)|uint64(payloadSlot)<<32)
+	b := s.b
+	le.PutUint64(b[8:], uint64(valuesLen)|uint64(payloadSlot)<<32)
 	s.SetPoolID(poolID)
 	if s.PayloadOffset() != 0 {
 		s.SetPayloadOffset(0)
 	}
-	s.SetMetaVersion(metaVersion)
-	if !s.hasFixedTail() {
-		copy(s.b[slotPadOffset:slotEmbeddedHeaderOffset], fixedTail[:])
+	// The pad from 34 and the length at 60, checked as words from 32 (which starts with
+	// meta_version's high bytes, left out) before meta_version is stored.
+	const lenWord = uint64(TensorHeaderEncodedLength) << 32
+	fixedTail := le.Uint64(b[32:])>>16|le.Uint64(b[40:])|le.Uint64(b[48:])|(le.Uint64(b[56:])^lenWord) == 0
+	le.PutUint32(b[slotMetaVersionOffset:], metaVersion)
+	if !fixedTail {
+		clear(b[slotPadOffset:slotHeaderBytesLenOffset])
+		le.PutUint32(b[slotHeaderBytesLenOffset:], TensorHeaderEncodedLength)
+	}
+	tensor := (*[TensorHeaderEncodedLength]byte)(b[slotEmbeddedHeaderOffset:])
+	if *tensor == e.b {
+		return
 	}
 	for i := range tensorLines {
 		src := (*[cacheLine]byte)(e.b[i*cacheLine:])
-		dst := (*[cacheLine]byte)(s.b[slotEmbeddedHeaderOffset+i*cacheLine:])
-		if !sameHalfLine((*[cacheLine / 2]byte)(dst[:]), (*[cacheLine / 2]byte)(src[:])) ||
-			!sameHalfLine((*[cacheLine / 2]byte)(dst[cacheLine/2:]), (*[cacheLine / 2]byte)(src[cacheLine/2:])) {
+		dst := (*[cacheLine]byte)(tensor[i*cacheLine:])
+		if *dst != *src {
 			*dst = *src
 		}
 	}
@@ -217,35 +221,19 @@ const (
 	tensorLines = int(TensorHeaderEncodedLength) / cacheLine
 )
 
-// The comparisons below load words instead of calling memequal: a call costs stores
-// (return address, spilled registers) on the path they are there to keep short.
-
-// hasFixedTail reports whether bytes 34..64 hold fixedTail: the zeroed pad and the
-// headerBytes length. The word at 32 starts with the last two bytes of meta_version.
-func (s HeaderSlot) hasFixedTail() bool {
-	const lenWord = uint64(TensorHeaderEncodedLength) << 32 // pad bytes 56..60, then the length
-	return le.Uint64(s.b[32:])>>16|le.Uint64(s.b[40:])|le.Uint64(s.b[48:])|(le.Uint64(s.b[56:])^lenWord) == 0
-}
-
-// sameHalfLine reports whether two 32-byte half lines are equal; small enough to inline.
-func sameHalfLine(a, b *[cacheLine / 2]byte) bool {
-	return (le.Uint64(a[0:])^le.Uint64(b[0:]))|(le.Uint64(a[8:])^le.Uint64(b[8:]))|
-		(le.Uint64(a[16:])^le.Uint64(b[16:]))|(le.Uint64(a[24:])^le.Uint64(b[24:])) == 0
-}
-
-// fixedTail is what every slot holds from the pad to the embedded header: the zeroed pad
-// and the headerBytes length.
-var fixedTail = func() (t [slotEmbeddedHeaderOffset - slotPadOffset]byte) {
-	le.PutUint32(t[slotHeaderBytesLenOffset-slotPadOffset:], TensorHeaderEncodedLength)
-	return t
-}()
-
-// values_len_bytes and payload_slot are adjacent: EncodeFrame stores them as one word;
-// hasFixedTail reads the pad from offset 34 as words from 32.
+// EncodeFrame's words: values_len_bytes and payload_slot share the word at 8; meta_version
+// sits at 30, the pad runs from 34 to the headerBytes length at 60, and the tensor header
+// fills three whole lines.
 var (
+	_ [slotValuesLenOffset - 8]struct{}
+	_ [8 - slotValuesLenOffset]struct{}
 	_ [slotPayloadSlotOffset - slotValuesLenOffset - 4]struct{}
+	_ [slotMetaVersionOffset - 30]struct{}
+	_ [30 - slotMetaVersionOffset]struct{}
 	_ [slotPadOffset - 34]struct{}
 	_ [34 - slotPadOffset]struct{}
+	_ [slotHeaderBytesLenOffset - 60]struct{}
+	_ [60 - slotHeaderBytesLenOffset]struct{}
 	_ [slotEmbeddedHeaderOffset - 64]struct{}
 	_ [int(TensorHeaderEncodedLength) - 3*cacheLine]struct{}
 )

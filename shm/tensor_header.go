@@ -1,5 +1,7 @@
 package shm
 
+import "unsafe"
+
 // TensorHeader body layout (SBE TensorHeader, template 52, block length 184), embedded in
 // a header slot at offset 72 behind its 8-byte message header (§8.2). The packed SBE
 // encoding puts dims and strides at odd offsets (11 and 43): §8.2 says pad_align makes
@@ -44,6 +46,53 @@ type TensorHeader struct {
 	Dims                [MaxDims]int32
 	Strides             [MaxDims]int32 // bytes; 0 = inferred contiguous
 }
+
+// Equal reports whether t and u hold the same fields, exactly as t == u. It loads each
+// header as ten little-endian words instead of comparing field by field through the
+// compiler's generated equality and a memequal call: a producer asks it on every frame,
+// to reuse the previous frame's validation and encoding while the shape repeats. The two
+// padding bytes after ProgressUnit are masked out, as == ignores them.
+func (t *TensorHeader) Equal(u *TensorHeader) bool {
+	a := (*[tensorHeaderSize]byte)(unsafe.Pointer(t))
+	b := (*[tensorHeaderSize]byte)(unsafe.Pointer(u))
+	const fields = 1<<48 - 1 // bytes 0..5 of the first word; 6 and 7 are padding
+	d := (le.Uint64(a[0:]) ^ le.Uint64(b[0:])) & fields
+	d |= le.Uint64(a[8:]) ^ le.Uint64(b[8:])
+	d |= le.Uint64(a[16:]) ^ le.Uint64(b[16:])
+	d |= le.Uint64(a[24:]) ^ le.Uint64(b[24:])
+	d |= le.Uint64(a[32:]) ^ le.Uint64(b[32:])
+	d |= le.Uint64(a[40:]) ^ le.Uint64(b[40:])
+	d |= le.Uint64(a[48:]) ^ le.Uint64(b[48:])
+	d |= le.Uint64(a[56:]) ^ le.Uint64(b[56:])
+	d |= le.Uint64(a[64:]) ^ le.Uint64(b[64:])
+	d |= uint64(le.Uint32(a[72:]) ^ le.Uint32(b[72:]))
+	return d == 0
+}
+
+// tensorHeaderSize is TensorHeader's size in memory. Equal relies on its layout: the four
+// small fields in bytes 0..5, two bytes of padding, then ProgressStrideBytes, Dims and
+// Strides back to back up to byte 76; the checks below fail the build if that changes.
+const tensorHeaderSize = unsafe.Sizeof(TensorHeader{})
+
+var (
+	_ [tensorHeaderSize - 76]struct{}
+	_ [76 - tensorHeaderSize]struct{}
+	_ [unsafe.Offsetof(TensorHeader{}.MajorOrder) - 2]struct{}
+	_ [2 - unsafe.Offsetof(TensorHeader{}.MajorOrder)]struct{}
+	_ [unsafe.Offsetof(TensorHeader{}.Ndims) - 4]struct{}
+	_ [4 - unsafe.Offsetof(TensorHeader{}.Ndims)]struct{}
+	_ [unsafe.Offsetof(TensorHeader{}.ProgressUnit) - 5]struct{}
+	_ [5 - unsafe.Offsetof(TensorHeader{}.ProgressUnit)]struct{}
+	_ [unsafe.Offsetof(TensorHeader{}.ProgressStrideBytes) - 8]struct{}
+	_ [8 - unsafe.Offsetof(TensorHeader{}.ProgressStrideBytes)]struct{}
+	_ [unsafe.Offsetof(TensorHeader{}.Dims) - 12]struct{}
+	_ [12 - unsafe.Offsetof(TensorHeader{}.Dims)]struct{}
+	_ [unsafe.Offsetof(TensorHeader{}.Strides) - 44]struct{}
+	_ [44 - unsafe.Offsetof(TensorHeader{}.Strides)]struct{}
+	_ [2 - unsafe.Sizeof(Dtype(0))]struct{}
+	_ [unsafe.Sizeof(Dtype(0)) - 2]struct{}
+	_ [1 - unsafe.Sizeof(ProgressUnit(0))]struct{}
+)
 
 // TensorHeaderView is a zero-copy view of the 184-byte TensorHeader body in a slot. Its
 // accesses are plain loads and stores, under the same seqlock rules as HeaderSlot's.

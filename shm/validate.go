@@ -41,10 +41,20 @@ func ValidateEmbeddedHeader(s HeaderSlot) DropReason { return s.embeddedHeader()
 
 // ValidateEmbedded is ValidateEmbeddedHeader for a slot whose last 192 bytes the caller
 // holds in e (LoadEncodedTensor): the headerBytes length comes from the slot, the embedded
-// message header from e.
+// message header from e. It is the length check followed by e.ValidateMessageHeader, in
+// that order; a caller that keeps e across frames may keep that verdict with it.
 func ValidateEmbedded(s HeaderSlot, e *EncodedTensorHeader) DropReason {
+	if s.HeaderBytesLength() != TensorHeaderEncodedLength {
+		return DropHeaderBytesLength
+	}
+	return e.ValidateMessageHeader()
+}
+
+// ValidateMessageHeader checks e's embedded message header as ValidateEmbedded does once
+// the slot's headerBytes length is right. It depends on e's bytes alone.
+func (e *EncodedTensorHeader) ValidateMessageHeader() DropReason {
 	return embeddedHeader{
-		length:      s.HeaderBytesLength(),
+		length:      TensorHeaderEncodedLength,
 		blockLength: le.Uint16(e.b[embeddedBlockLengthOffset-slotEmbeddedHeaderOffset:]),
 		templateID:  le.Uint16(e.b[embeddedTemplateIDOffset-slotEmbeddedHeaderOffset:]),
 		schemaID:    le.Uint16(e.b[embeddedSchemaIDOffset-slotEmbeddedHeaderOffset:]),

@@ -46,6 +46,19 @@ func TestHotPathV1_2MessagesAllocateNothing(t *testing.T) {
 			t.Errorf("version %v: %v allocations per encode+stamp", v, allocs)
 		}
 	}
+	var kept EncodedFrameDescriptor
+	for _, v := range []Version{V1_1, V1_2} {
+		fd.Version = v
+		if err := kept.Init(fd); err != nil {
+			t.Fatal(err)
+		}
+		if allocs := testing.AllocsPerRun(1000, func() {
+			_ = kept.SetFrame(1, 2, 3, 4)
+			kept.Stamp(77)
+		}); allocs != 0 {
+			t.Errorf("version %v: %v allocations per kept descriptor's frame", v, allocs)
+		}
+	}
 }
 
 // A bridge sends and receives chunks on its data path: neither allocates.

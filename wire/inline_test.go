@@ -27,7 +27,8 @@ func TestHotPathEncodersInline(t *testing.T) {
 			inlined[strings.Fields(fn)[0]] = true
 		}
 	}
-	for _, fn := range []string{"(*FrameDescriptor).Encode", "(*FrameProgress).Encode", "StampFrameDescriptor"} {
+	for _, fn := range []string{"(*FrameDescriptor).Encode", "(*FrameProgress).Encode", "StampFrameDescriptor",
+		"(*EncodedFrameDescriptor).SetFrame", "(*EncodedFrameDescriptor).Stamp", "PeekID"} {
 		if !inlined[fn] {
 			t.Errorf("the compiler no longer inlines %s", fn)
 		}

@@ -430,6 +430,46 @@ func TestStampFrameDescriptorBothVersions(t *testing.T) {
 	}
 }
 
+// TestEncodedFrameDescriptorMatchesEncode: a producer's kept descriptor, set up once and
+// then given each frame's fields and stamp, holds exactly the bytes Encode writes for the
+// same message, in both layouts, whatever the frames before it held.
+func TestEncodedFrameDescriptorMatchesEncode(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 21))
+	for _, v := range []Version{V1_1, V1_2} {
+		var e EncodedFrameDescriptor
+		base := FrameDescriptor{Version: v, StreamID: r.Uint32(), Epoch: r.Uint64(), Seq: r.Uint64(),
+			HeaderIndex: r.Uint32(), TimestampNs: r.Uint64(), MetaVersion: r.Uint32(), TraceID: r.Uint64()}
+		if err := e.Init(&base); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 1000 {
+			d := FrameDescriptor{Version: v, StreamID: base.StreamID, Epoch: base.Epoch, Seq: r.Uint64(),
+				HeaderIndex: r.Uint32(), TimestampNs: r.Uint64(), MetaVersion: r.Uint32(), TraceID: r.Uint64()}
+			if i%7 == 0 {
+				d.Seq, d.HeaderIndex, d.TimestampNs, d.MetaVersion, d.TraceID = 0, 0, NullU64, NullU32, 0
+			}
+			got := e.SetFrame(d.Seq, d.HeaderIndex, d.MetaVersion, d.TraceID)
+			e.Stamp(d.TimestampNs)
+			if v == V1_2 {
+				d.HeaderIndex = 0 // not in the v1.2 layout
+			} else {
+				d.TraceID = 0 // not in the v1.1 layout
+			}
+			if want := encode(t, &d); !bytes.Equal(got, want) {
+				t.Fatalf("%v frame %d: kept descriptor %x, Encode %x", v, i, got, want)
+			}
+			var back FrameDescriptor
+			if err := back.Decode(got); err != nil || back != d {
+				t.Fatalf("%v frame %d: decodes to %+v (%v), want %+v", v, i, back, err, d)
+			}
+		}
+	}
+	var e EncodedFrameDescriptor
+	if err := e.Init(&FrameDescriptor{Version: 9}); !errors.Is(err, ErrUnknownVersion) {
+		t.Fatalf("Init of version 9: %v, want ErrUnknownVersion", err)
+	}
+}
+
 // TestEncodeDescriptorMatchesCodecV1_2 is TestEncodeDescriptorMatchesCodec for the v1.2
 // layout, and the same for FrameProgress in both layouts: the typed stores write exactly the
 // generated flyweights' bytes, every byte of them.
@@ -594,4 +634,71 @@ func newTypedFor(t *testing.T, buf []byte) typedMessage {
 	}
 	t.Fatalf("no typed message for %v", h.ID())
 	return nil
+}
+
+// TestFrameDescriptorDecodeFastPathIsTheGates: Decode's word compare for the two layouts
+// this package writes decides exactly as the gate does, whatever the buffer: every byte
+// of both layouts' headers changed, every length around theirs, every schema version.
+func TestFrameDescriptorDecodeFastPathIsTheGates(t *testing.T) {
+	r := rand.New(rand.NewPCG(10, 21))
+	var bufs [][]byte
+	for _, v := range []Version{V1_1, V1_2} {
+		d := FrameDescriptor{Version: v, StreamID: r.Uint32(), Epoch: r.Uint64(), Seq: r.Uint64(),
+			HeaderIndex: r.Uint32(), TimestampNs: r.Uint64(), MetaVersion: r.Uint32(), TraceID: r.Uint64()}
+		if v == V1_2 {
+			d.HeaderIndex = 0
+		}
+		enc := encode(t, &d)
+		for n := 0; n <= len(enc)+8; n++ {
+			b := make([]byte, n)
+			copy(b, enc)
+			bufs = append(bufs, b)
+		}
+		for off := range HeaderLength {
+			for _, x := range []byte{0x01, 0x04, 0x08, 0x80, 0xFF} {
+				b := append([]byte(nil), enc...)
+				b[off] ^= x
+				bufs = append(bufs, b, append(b, make([]byte, 8)...))
+			}
+		}
+		for _, block := range []uint16{0, 35, 36, 37, 39, 40, 41, 44, 48, 0xFFFF} {
+			b := append(append([]byte(nil), enc...), make([]byte, 8)...)
+			le.PutUint16(b, block)
+			bufs = append(bufs, b, b[:len(enc)])
+		}
+		for _, version := range []uint16{0, 1, 2, 3, 0xFFFF} {
+			b := append([]byte(nil), enc...)
+			le.PutUint16(b[6:], version)
+			bufs = append(bufs, b)
+		}
+	}
+	for i, b := range bufs {
+		var fast, gated FrameDescriptor
+		errFast, errGated := fast.Decode(b), gated.decodeGated(b)
+		if fast != gated || (errFast == nil) != (errGated == nil) || (errFast != nil && errFast.Error() != errGated.Error()) {
+			t.Fatalf("buffer %d %x: Decode %+v (%v), the gate's %+v (%v)", i, b, fast, errFast, gated, errGated)
+		}
+	}
+}
+
+// TestPeekIDMatchesPeekHeader: the inlined id read agrees with PeekHeader's header, and
+// refuses what it refuses.
+func TestPeekIDMatchesPeekHeader(t *testing.T) {
+	r := rand.New(rand.NewPCG(2, 4))
+	for n := range 2 * HeaderLength {
+		for range 50 {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = byte(r.Uint32())
+			}
+			id, ok := PeekID(b)
+			h, err := PeekHeader(b)
+			if ok != (err == nil) || (ok && id != h.ID()) {
+				t.Fatalf("%x: PeekID %v %v, PeekHeader %+v (id %v) %v", b, id, ok, h, h.ID(), err)
+			}
+		}
+	}
+	if id, _ := PeekID(encode(t, &FrameDescriptor{})); id != FrameDescriptorID {
+		t.Fatalf("PeekID of a FrameDescriptor: %v", id)
+	}
 }

@@ -10,11 +10,11 @@ import (
 // schemas), and DropDescriptorMalformed for a descriptor that fails validation. It does
 // not allocate unless buf is malformed.
 func DecodeDescriptor(buf []byte, d *wire.FrameDescriptor) (isDescriptor bool, drop Drop) {
-	if len(buf) < wire.HeaderLength {
+	id, ok := wire.PeekID(buf)
+	if !ok {
 		return true, DropDescriptorMalformed
 	}
-	h, _ := wire.PeekHeader(buf) // cannot fail: the length is checked
-	if h.ID() != wire.FrameDescriptorID {
+	if id != wire.FrameDescriptorID {
 		return false, DropNone
 	}
 	if d.Decode(buf) != nil {

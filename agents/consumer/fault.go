@@ -56,10 +56,13 @@ func (c *Consumer) recoverFault(prev bool, err *error) {
 // another), counts DropRegionTruncated and hands the fault to the control side.
 func (r *Reader) recoverFault(prev bool) {
 	debug.SetPanicOnFault(prev)
-	rec := recover()
-	if rec == nil {
-		return
+	if rec := recover(); rec != nil {
+		r.regionFault(rec)
 	}
+}
+
+// regionFault is the Reader's recoverFault once it recovered rec.
+func (r *Reader) regionFault(rec any) {
 	fault := r.m.fault(rec)
 	if fault == nil {
 		panic(rec)

@@ -238,7 +238,12 @@ func (r *Reader) drop(d Drop) Drop {
 func (r *Reader) handle(buf []byte) (d Drop) {
 	d = DropRegionTruncated // the verdict if a fault ends the call: no return runs then
 	prev := debug.SetPanicOnFault(true)
-	defer r.recoverFault(prev)
+	defer func() { // recoverFault, written out: a closure costs less than a deferred call with arguments
+		debug.SetPanicOnFault(prev)
+		if rec := recover(); rec != nil {
+			r.regionFault(rec)
+		}
+	}()
 	isDesc, malformed := DecodeDescriptor(buf, &r.desc)
 	if !isDesc {
 		r.counters.Ignored++
@@ -387,8 +392,12 @@ func (r *Reader) releaseOne(d *wire.FrameDescriptor) {
 // tensor that fits its payload; on success it sets f.Strides and f.Payload.
 func (r *Reader) validate(m *mapping, slot shm.HeaderSlot, headerIndex uint32, f *Frame) Drop {
 	t := &r.tensor
-	if res := shm.ValidateEmbedded(slot, &t.encoded); res != shm.DropNone {
-		return Drop(res)
+	// shm.ValidateEmbedded, with the message header's verdict kept in t.
+	if slot.HeaderBytesLength() != shm.TensorHeaderEncodedLength {
+		return Drop(shm.DropHeaderBytesLength)
+	}
+	if t.embedded != shm.DropNone {
+		return Drop(t.embedded)
 	}
 	pool := m.pool(r.header.PoolID)
 	if pool == nil {
@@ -400,10 +409,10 @@ func (r *Reader) validate(m *mapping, slot shm.HeaderSlot, headerIndex uint32, f
 	if t.drop != shm.DropNone {
 		return Drop(t.drop)
 	}
-	payload, res := pool.Payload(&r.header)
-	if res != shm.DropNone {
-		return Drop(res)
-	}
+	// ValidateSlotHeader passed: payload_slot is headerIndex and inside the pool,
+	// payload_offset 0, values_len_bytes within the stride (what pool.Payload checks again).
+	stride, _ := pool.Slot(headerIndex)
+	payload := stride[:r.header.ValuesLenBytes]
 	if t.bytes > uint64(len(payload)) {
 		return DropTensorExceedsPayload
 	}

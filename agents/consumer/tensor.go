@@ -12,10 +12,13 @@ import (
 type tensorVerdict struct {
 	known   bool
 	encoded shm.EncodedTensorHeader
-	tensor  shm.TensorHeader
-	strides [shm.MaxDims]int64
-	drop    shm.DropReason // from ResolvedStrides (§8.2, §15.8)
-	bytes   uint64         // payload bytes the tensor addresses, when drop is DropNone
+	// embedded is the embedded message header's verdict (§8.3 step 5), given a right
+	// headerBytes length, which lies outside these bytes and is checked per frame.
+	embedded shm.DropReason
+	tensor   shm.TensorHeader
+	strides  [shm.MaxDims]int64
+	drop     shm.DropReason // from ResolvedStrides (§8.2, §15.8)
+	bytes    uint64         // payload bytes the tensor addresses, when drop is DropNone
 }
 
 // read brings v up to date with slot's tensor header. It runs inside the seqlock window:
@@ -25,6 +28,7 @@ func (v *tensorVerdict) read(slot shm.HeaderSlot) {
 		return
 	}
 	slot.LoadEncodedTensor(&v.encoded)
+	v.embedded = v.encoded.ValidateMessageHeader()
 	v.encoded.Decode(&v.tensor)
 	v.strides, v.drop = v.tensor.ResolvedStrides()
 	v.bytes = 0

@@ -28,9 +28,11 @@ import (
 // publication it replaced, so it is closed only then. What it needs of the frame path (the
 // sequence, for QosProducer) the frame path publishes with release stores.
 type Controller struct {
-	cfg       Config
-	streamID  uint32
-	consumers *Consumers
+	cfg Config
+	// defaultClock: cfg.Clock is clock.Now because Config left it nil.
+	defaultClock bool
+	streamID     uint32
+	consumers    *Consumers
 
 	metaVersion uint32 // atomic; the frame path loads it at every claim
 	targets     handoff.Box[*Targets]
@@ -69,7 +71,8 @@ func (c *controlCounters) add(field *uint64, n uint64) { ordered.StoreUint64(fie
 // NewController makes the control side of a producer of streamID. Config's frame-path
 // fields (Descriptors) are ignored here: NewEpoch takes the descriptor publication.
 func NewController(streamID uint32, cfg Config) (*Controller, error) {
-	if cfg.Clock == nil {
+	defaultClock := cfg.Clock == nil
+	if defaultClock {
 		cfg.Clock = clock.Now
 	}
 	if cfg.ActivityIntervalNs <= 0 {
@@ -93,7 +96,8 @@ func NewController(streamID uint32, cfg Config) (*Controller, error) {
 	if cfg.Consumers != nil && cfg.Consumers.streamID != streamID {
 		return nil, configError("10.1.2", "Consumers stream", cfg.Consumers.streamID, fmt.Sprintf("the layout's stream is %d", streamID))
 	}
-	c := &Controller{cfg: cfg, streamID: streamID, consumers: cfg.Consumers, metaVersion: math.MaxUint32} // absent until set (§10.1)
+	c := &Controller{cfg: cfg, defaultClock: defaultClock, streamID: streamID, consumers: cfg.Consumers,
+		metaVersion: math.MaxUint32} // absent until set (§10.1)
 	c.progress = cfg.Progress
 	c.postTargets()
 	return c, nil

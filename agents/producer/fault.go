@@ -20,17 +20,20 @@ import (
 // ErrRegionFault. Any other panic continues unchanged.
 func (p *Producer) recoverFault(prev bool, r *Result) {
 	debug.SetPanicOnFault(prev)
-	rec := recover()
-	if rec == nil {
-		return
+	if rec := recover(); rec != nil {
+		*r = p.regionFault(rec)
 	}
+}
+
+// regionFault is recoverFault's work once it recovered rec.
+func (p *Producer) regionFault(rec any) Result {
 	fault := p.regions.fault(rec)
 	if fault == nil {
 		panic(rec)
 	}
 	p.open, p.tracking = false, false
 	p.fault.CompareAndSwap(nil, fault)
-	*r = p.fail(ErrRegionFault)
+	return p.fail(ErrRegionFault)
 }
 
 // recoverControlFault is recoverFault for the Controller's writes of the epoch's regions

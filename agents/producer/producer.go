@@ -99,6 +99,7 @@ type pool struct {
 type Claim struct {
 	seq         uint64
 	headerIndex uint32
+	slot        shm.HeaderSlot
 	pool        int
 	payload     []byte
 	metaVersion uint32
@@ -180,11 +181,15 @@ type Producer struct {
 	retrySeq    uint64
 	retryMuted  bool
 	progressBuf [wire.FrameProgressMaxLength]byte
-	// desc is the FrameDescriptor of the frame being committed, encoded into descBuf:
-	// version, stream and epoch are set once, the rest per frame.
-	desc     wire.FrameDescriptor
-	descBuf  [wire.FrameDescriptorMaxLength]byte
+	// version is the layout of the descriptors and progress messages sent; desc is the
+	// FrameDescriptor of the frame being committed, kept encoded: version, stream and epoch
+	// are written once, the rest per frame.
+	version  wire.Version
+	desc     wire.EncodedFrameDescriptor
 	counters frameCounters
+	// clock stamps frames; nil for the default, clock.Now, which is then called directly
+	// rather than through a func value.
+	clock func() clock.Mono
 
 	regions *Regions
 	// fault is where writing the regions faulted (recoverFault); the epoch is dead once set.
@@ -217,8 +222,14 @@ func newEpoch(ctl *Controller, regions *Regions, descriptors transport.Publicati
 		ctl: ctl, descriptors: descriptors, streamID: l.StreamID, epoch: l.Epoch, ring: ring,
 		superblocks: [][]byte{ring.Superblock()},
 		regions:     regions,
-		desc:        wire.FrameDescriptor{Version: ctl.cfg.WireVersion, StreamID: l.StreamID, Epoch: l.Epoch},
+		version:     ctl.cfg.WireVersion,
 		targets:     handoff.NewTaker(&ctl.targets),
+	}
+	if !ctl.defaultClock {
+		p.clock = ctl.cfg.Clock
+	}
+	if err := p.desc.Init(&wire.FrameDescriptor{Version: p.version, StreamID: l.StreamID, Epoch: l.Epoch}); err != nil {
+		return nil, err // NewController checked the version
 	}
 	for i, spec := range l.Pools {
 		view, err := shm.NewPayloadPool(regions.pools[i].Bytes(), shm.PoolGeometry{PoolID: spec.PoolID, Nslots: l.Nslots, StrideBytes: spec.StrideBytes})
@@ -279,11 +290,16 @@ func (p *Producer) ProgressPolicy() (ProgressPolicy, bool) {
 	return p.progress.Policy, p.progressOn()
 }
 
-// takeTargets adopts the Controller's newest Targets, if they changed.
+// takeTargets adopts the Controller's newest Targets, if they changed. (claim has it
+// written out: the compiler does not inline it.)
 func (p *Producer) takeTargets() {
-	if !p.targets.Fresh() { // one load on the frame path; Take is not inlined
-		return
+	if p.targets.Fresh() {
+		p.adoptTargets()
 	}
+}
+
+// adoptTargets is takeTargets once the Targets changed.
+func (p *Producer) adoptTargets() {
 	t, changed, ok := p.targets.Take()
 	if !changed || !ok {
 		return
@@ -293,6 +309,14 @@ func (p *Producer) takeTargets() {
 }
 
 func (p *Producer) progressOn() bool { return p.ft.t != nil && p.ft.t.ProgressOn }
+
+// now reads the producer's clock.
+func (p *Producer) now() int64 {
+	if p.clock == nil {
+		return clock.Now().Nanos()
+	}
+	return p.clock().Nanos()
+}
 
 func (p *Producer) fail(r Result) Result {
 	p.counters.add(&p.counters.Results[r], 1)
@@ -312,26 +336,7 @@ func (p *Producer) Claim(size int) (c *Claim, r Result) {
 	}
 	prev := debug.SetPanicOnFault(true)
 	defer p.recoverFault(prev, &r)
-	return p.claim(size)
-}
-
-// claim is Claim without the fault guard.
-func (p *Producer) claim(size int) (*Claim, Result) {
-	p.takeTargets()
-	if size < 0 || uint64(size) > math.MaxUint32 {
-		return nil, p.fail(DropInvalidSize)
-	}
-	pi := -1
-	for i := range p.pools {
-		if uint64(p.pools[i].stride) >= uint64(size) {
-			pi = i
-			break
-		}
-	}
-	if pi < 0 {
-		return nil, p.fail(DropNoPoolFits)
-	}
-	return p.claimIn(pi, size, int(p.pools[pi].stride)), OK
+	return p.claim(size, -1)
 }
 
 // ClaimAt is Claim for the frame with sequence number seq, which must not be below Seq:
@@ -361,11 +366,9 @@ func (p *Producer) ClaimPool(poolID uint16) (c *Claim, r Result) {
 	}
 	prev := debug.SetPanicOnFault(true)
 	defer p.recoverFault(prev, &r)
-	p.takeTargets()
 	for i := range p.pools {
 		if p.pools[i].id == poolID {
-			stride := int(p.pools[i].stride)
-			return p.claimIn(i, stride, stride), OK
+			return p.claim(int(p.pools[i].stride), i)
 		}
 	}
 	return nil, p.fail(DropNoPoolFits)
@@ -374,14 +377,35 @@ func (p *Producer) ClaimPool(poolID uint16) (c *Claim, r Result) {
 // PoolID is the id of the pool the claim's payload lives in.
 func (p *Producer) PoolID(c *Claim) uint16 { return p.pools[c.pool].id }
 
-func (p *Producer) claimIn(pi, size, capacity int) *Claim {
+// claim opens the next frame for size payload bytes in pool pi, or with pi -1 in the
+// smallest pool whose stride holds size (§9); the claim's capacity is the pool's stride.
+// It is Claim, ClaimPool and Offer without their checks and fault guard.
+func (p *Producer) claim(size, pi int) (*Claim, Result) {
+	if p.targets.Fresh() { // takeTargets: one load while the Targets did not change
+		p.adoptTargets()
+	}
+	if pi < 0 {
+		if size < 0 || uint64(size) > math.MaxUint32 {
+			return nil, p.fail(DropInvalidSize)
+		}
+		for i := range p.pools {
+			if uint64(p.pools[i].stride) >= uint64(size) {
+				pi = i
+				break
+			}
+		}
+		if pi < 0 {
+			return nil, p.fail(DropNoPoolFits)
+		}
+	}
+	capacity := int(p.pools[pi].stride)
 	idx := p.ring.HeaderIndex(p.seq)
 	slot, _ := p.ring.Slot(idx)
 	payload, _ := p.pools[pi].view.Slot(idx)
 	// Field by field: a composite literal would be built on the stack and copied, about
 	// three times the stores. The slot is marked last, so few values live across the call.
 	c := &p.cur
-	c.seq, c.headerIndex, c.pool, c.metaVersion = p.seq, idx, pi, p.ctl.MetaVersion()
+	c.seq, c.headerIndex, c.slot, c.pool, c.metaVersion = p.seq, idx, slot, pi, p.ctl.MetaVersion()
 	c.traceID, c.captureNs = 0, 0
 	c.payload = payload[:size:capacity]
 	p.open = true
@@ -394,7 +418,7 @@ func (p *Producer) claimIn(pi, size, capacity int) *Claim {
 		p.tracking = true
 		p.sendProgress(p.progress.Start(p.seq, uint64(capacity), p.ctl.cfg.Clock().Nanos()))
 	}
-	return c
+	return c, OK
 }
 
 // Progress reports that the first filled bytes of the claim's payload are written, for
@@ -465,21 +489,24 @@ func (p *Producer) Commit(c *Claim, t *shm.TensorHeader) (r Result) {
 
 // commit is Commit of the open claim c without the fault guard.
 func (p *Producer) commit(c *Claim, t *shm.TensorHeader) Result {
-	need, ok := p.tensorBytes(t)
-	if !ok {
-		p.Abort(c)
-		return p.fail(DropInvalidTensor)
+	need := p.checkedBytes
+	if !p.checkedOK || !t.Equal(&p.checked) { // streams repeat one shape: then this is all
+		var ok bool
+		if need, ok = p.checkTensor(t); !ok {
+			p.Abort(c)
+			return p.fail(DropInvalidTensor)
+		}
 	}
 	if need > uint64(len(c.payload)) {
 		p.Abort(c)
 		return p.fail(DropTensorExceedsPayload)
 	}
-	slot, _ := p.ring.Slot(c.headerIndex)
+	slot := c.slot
 	slot.EncodeFrame(uint32(len(c.payload)), c.headerIndex, p.pools[c.pool].id, c.metaVersion, &p.encoded)
-	p.desc.Seq, p.desc.HeaderIndex, p.desc.MetaVersion, p.desc.TraceID = c.seq, c.headerIndex, c.metaVersion, c.traceID
-	n, _ := p.desc.Encode(p.descBuf[:]) // cannot fail: descBuf holds either version
-	desc := p.descBuf[:n]
-	now := p.ctl.cfg.Clock().Nanos()
+	desc := p.desc.SetFrame(c.seq, c.headerIndex, c.metaVersion, c.traceID)
+	// The clock is read once everything else is written, so the frame's timestamp leaves
+	// out the time the writes took (a consumer measures latency from it).
+	now := p.now()
 	capture := c.captureNs
 	if capture == 0 {
 		capture = uint64(now)
@@ -488,20 +515,20 @@ func (p *Producer) commit(c *Claim, t *shm.TensorHeader) Result {
 	slot.Commit(c.seq)
 	p.open = false
 	stamp := capture // v1.1: one timestamp, the slot's
-	if p.desc.Version == wire.V1_2 {
+	if p.version == wire.V1_2 {
 		// The descriptor's timestamp is the publish time, taken after the commit (Wire
 		// spec v1.2 §10.2.1).
-		now = p.ctl.cfg.Clock().Nanos()
+		now = p.now()
 		stamp = uint64(now)
 	}
-	wire.StampFrameDescriptor(desc, stamp)
+	p.desc.Stamp(stamp)
 	r := OK
 	if position := p.descriptors.Offer(desc); position < 0 {
 		r = offerAgain(p.descriptors, desc, position)
 	}
 	// The frame is published once any descriptor went out: consumers on per-consumer
 	// streams may be all the readers there are, and the shared stream then has none.
-	if p.ft.describe(desc, now, &p.counters) > 0 {
+	if p.ft.describers > 0 && p.ft.describe(desc, now, &p.counters) > 0 {
 		r = OK
 	}
 	if r != OK {
@@ -521,13 +548,10 @@ func (p *Producer) commit(c *Claim, t *shm.TensorHeader) Result {
 	return OK
 }
 
-// tensorBytes validates t (§8.2, §15.8) and returns the payload bytes it addresses; on
-// success p.encoded holds t's slot encoding. Both are kept for the next frame with the
-// same header.
-func (p *Producer) tensorBytes(t *shm.TensorHeader) (uint64, bool) {
-	if p.checkedOK && *t == p.checked {
-		return p.checkedBytes, true
-	}
+// checkTensor validates t (§8.2, §15.8) and returns the payload bytes it addresses; on
+// success p.encoded holds t's slot encoding. Both are kept as checked, for commit to reuse
+// while the frames' header equals it.
+func (p *Producer) checkTensor(t *shm.TensorHeader) (uint64, bool) {
 	strides, r := t.ResolvedStrides()
 	if r != shm.DropNone {
 		return 0, false
@@ -551,8 +575,13 @@ func (p *Producer) OfferTraced(payload []byte, t *shm.TensorHeader, traceID uint
 		return p.fail(ErrRegionFault)
 	}
 	prev := debug.SetPanicOnFault(true)
-	defer p.recoverFault(prev, &r)
-	c, r := p.claim(len(payload))
+	defer func() { // recoverFault, written out: a closure costs less than a deferred call with arguments
+		debug.SetPanicOnFault(prev)
+		if rec := recover(); rec != nil {
+			r = p.regionFault(rec)
+		}
+	}()
+	c, r := p.claim(len(payload), -1)
 	if r != OK {
 		return r
 	}
@@ -569,7 +598,7 @@ func (p *Producer) isOpen(c *Claim) bool {
 // and on the per-consumer control streams of consumers that support progress (§5).
 func (p *Producer) sendProgress(u ProgressUpdate) Result {
 	m := wire.FrameProgress{
-		Version: p.desc.Version, StreamID: p.streamID, Epoch: p.epoch, FrameID: u.FrameID,
+		Version: p.version, StreamID: p.streamID, Epoch: p.epoch, FrameID: u.FrameID,
 		HeaderIndex: p.cur.headerIndex, PayloadBytesFilled: u.Bytes, State: u.State,
 	}
 	n, _ := m.Encode(p.progressBuf[:]) // cannot fail: progressBuf holds either version

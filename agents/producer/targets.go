@@ -41,6 +41,9 @@ type Target struct {
 type frameTargets struct {
 	t        *Targets
 	limiters []RateLimiter
+	// describers counts the targets with a descriptor stream, so that a frame path
+	// without any skips describe.
+	describers int
 }
 
 // adopt switches to t, keeping the limiters of consumers t still names with the same cap.
@@ -48,7 +51,11 @@ func (f *frameTargets) adopt(t *Targets) {
 	prev, prevLimiters := f.t, f.limiters
 	f.t = t
 	f.limiters = make([]RateLimiter, len(t.Consumers)) // the control path: a change of consumers
+	f.describers = 0
 	for i, c := range t.Consumers {
+		if c.Descriptors != nil {
+			f.describers++
+		}
 		f.limiters[i] = NewRateLimiter(c.MaxRateHz)
 		if prev == nil {
 			continue
