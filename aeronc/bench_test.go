@@ -3,11 +3,17 @@
 package aeronc
 
 import (
+	"encoding/binary"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/tensorpool/tensorpool/aeron"
 	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
+	"github.com/tensorpool/tensorpool/agents/consumer"
+	"github.com/tensorpool/tensorpool/agents/producer"
+	"github.com/tensorpool/tensorpool/clock"
+	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/transport"
 )
 
@@ -167,4 +173,90 @@ func BenchmarkPosition(b *testing.B) {
 			_ = pub.Position()
 		}
 	})
+}
+
+// BenchmarkFrameRoundTrip64B is tensorpool's frame path over each client in one
+// goroutine: a standalone producer publishes a frame (claim, copy, commit, descriptor
+// offered on an exclusive IPC publication) and a consumer polls its descriptor and reads
+// the frame from the mapped regions (tp-bench's geometry). One goroutine keeps cross-core
+// transfers out of it, so the two clients' ns/frame compare the frame path's cost on each
+// where tp-bench's two-goroutine rates swing with this VM's state.
+func BenchmarkFrameRoundTrip64B(b *testing.B) {
+	onBothClients(b, func(b *testing.B, pub transport.Publication, sub transport.Subscription) {
+		benchFrameRoundTrip(b, pub, sub, 64, 4096, 1024)
+	})
+}
+
+// BenchmarkFrameRoundTrip640KiB is BenchmarkFrameRoundTrip64B's loop with 640 KiB frames.
+func BenchmarkFrameRoundTrip640KiB(b *testing.B) {
+	onBothClients(b, func(b *testing.B, pub transport.Publication, sub transport.Subscription) {
+		benchFrameRoundTrip(b, pub, sub, 640<<10, 1<<20, 64)
+	})
+}
+
+func benchFrameRoundTrip(b *testing.B, pub transport.Publication, sub transport.Subscription, size int, stride, nslots uint32) {
+	base := "/dev/shm"
+	if _, err := os.Stat(base); err != nil {
+		base = os.TempDir()
+	}
+	dir, err := os.MkdirTemp(base, "tp-aeronc-bench-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(dir) })
+	layout := producer.Layout{StreamID: 1, Epoch: 1, Nslots: nslots, Pools: []producer.PoolSpec{{PoolID: 1, StrideBytes: stride}}}
+	regions, err := producer.CreateStandalone(producer.StandaloneConfig{BaseDir: dir, Namespace: "bench", InstanceID: "aeronc", Layout: layout})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { regions.Remove() })
+	p, err := producer.New(regions, producer.Config{ProducerID: 1, Descriptors: pub})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var frames, sum, retries uint64
+	c, err := consumer.New(consumer.Config{StreamID: layout.StreamID, ConsumerID: 1, AllowedBaseDirs: []string{dir}}, func(f *consumer.Frame) {
+		sum += binary.LittleEndian.Uint64(f.Payload)
+		if f.Valid() {
+			frames++
+		}
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(c.Close)
+	announce, err := regions.Announce(1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	announce.AnnounceTimestampNs = uint64(clock.Now().Nanos())
+	if _, err := c.ApplyAnnounce(&announce); err != nil {
+		b.Fatal(err)
+	}
+	payload := make([]byte, size)
+	tensor := &shm.TensorHeader{Dtype: shm.DtypeUint8, MajorOrder: shm.MajorOrderRow, Ndims: 1, Dims: [shm.MaxDims]int32{int32(size)}}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if i++; i%4096 == 0 {
+			p.DoWork(clock.Now().Nanos()) // the activity timestamp a consumer checks
+		}
+		binary.LittleEndian.PutUint64(payload, uint64(i))
+		// The media driver moves the publication's limit on its own thread: one that
+		// waits for a CPU back-pressures the descriptor, and the frame is offered again.
+		for r := p.Offer(payload, tensor); r != producer.OK; r = p.Offer(payload, tensor) {
+			if r != producer.DropBackPressured && r != producer.DropAdminAction {
+				b.Fatalf("frame %d: %v", i, r)
+			}
+			retries++
+		}
+		for c.Reader().Poll(sub, 10) == 0 {
+		}
+	}
+	if frames != uint64(i) {
+		b.Fatalf("%d of %d frames read intact: %+v", frames, i, c.Counters())
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(i), "ns/frame")
+	b.ReportMetric(float64(retries), "retries")
 }
