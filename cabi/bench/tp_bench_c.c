@@ -106,6 +106,7 @@ typedef struct bench_stct
     bool batch;
     uint64_t crossing_calls;
     double crossing_ns; /* one tp_consumer_get_stream_id, timed after the round */
+    double loop_crossing_ns; /* one more call into Go a frame, in the solo producer's loop */
     double solo_producer_ns; /* CPU time a frame of each side alone (solo) */
     double solo_consumer_ns;
     tp_tensor_header_t tensor;
@@ -417,7 +418,11 @@ static void *produce(void *arg)
 /* Each side alone on this thread, after the round, SOLO_BURSTS times: publish a burst of
  * frames (at most half the ring, so none is overwritten), then take them. The CPU time per
  * frame of each phase is that side's cost with nothing running beside it to contend for
- * cache lines, and no scheduler in the figure. */
+ * cache lines, and no scheduler in the figure. Every other burst publishes each frame with
+ * one more call into the library's Go side (tp_producer_get_stream_id, which does nothing
+ * but look its handle up): the difference is what one crossing costs inside the frame loop,
+ * with the frame's work between crossings, where time_crossing's tight loop of calls keeps
+ * the crossing's code and data hot. The producer's solo figure is the other bursts'. */
 #define SOLO_BURSTS 200
 #define SOLO_MAX_BURST 256u
 
@@ -437,6 +442,8 @@ static bool solo(bench_t *b)
     uint64_t produce_ns = 0;
     uint64_t consume_ns = 0;
     uint64_t frames = 0;
+    uint64_t crossing_produce_ns = 0; /* the bursts with one more crossing a frame */
+    uint64_t crossing_frames = 0;
     bool ok = true;
     /* First take what the round left published: the bursts must not lap it. */
     for (int empty = 0; empty < 1000;)
@@ -446,6 +453,8 @@ static bool solo(bench_t *b)
     }
     for (int i = 0; ok && i < SOLO_BURSTS; i++)
     {
+        const bool crossing = i % 2 == 1;
+        uint32_t stream = 0;
         const uint64_t t0 = thread_cpu_ns();
         uint64_t done = 0;
         for (uint64_t tries = 0; done < burst && tries < 1000000; tries++)
@@ -456,6 +465,10 @@ static bool solo(bench_t *b)
                 fprintf(stderr, "solo: %s\n", b->producer_error);
                 ok = false;
                 break;
+            }
+            if (crossing)
+            {
+                tp_producer_get_stream_id(b->producer, &stream);
             }
             done += (uint64_t)r;
         }
@@ -473,9 +486,17 @@ static bool solo(bench_t *b)
             idle = n > 0 ? 0 : idle;
         }
         const uint64_t t2 = thread_cpu_ns();
-        produce_ns += t1 - t0;
+        if (crossing)
+        {
+            crossing_produce_ns += t1 - t0;
+            crossing_frames += done;
+        }
+        else
+        {
+            produce_ns += t1 - t0;
+            frames += done;
+        }
         consume_ns += t2 - t1;
-        frames += done;
     }
     if (open)
     {
@@ -483,10 +504,11 @@ static bool solo(bench_t *b)
     }
     free(batch);
     b->busy += busy;
-    if (frames > 0)
+    if (frames > 0 && crossing_frames > 0)
     {
         b->solo_producer_ns = (double)produce_ns / (double)frames;
-        b->solo_consumer_ns = (double)consume_ns / (double)frames;
+        b->solo_consumer_ns = (double)consume_ns / (double)(frames + crossing_frames);
+        b->loop_crossing_ns = (double)crossing_produce_ns / (double)crossing_frames - b->solo_producer_ns;
     }
     return ok;
 }
@@ -607,12 +629,13 @@ static bool run(const settings_t *s, bench_t *b)
     printf("{\"frames\":%llu,\"seconds\":%.9f,\"frames_per_sec\":%.3f,\"bytes_per_sec\":%.1f,"
            "\"bad\":%llu,\"torn\":%llu,\"drops_gap\":%llu,\"drops_late\":%llu,\"drops_invalid\":%llu,"
            "\"producer_dropped\":%llu,\"published\":%llu,\"busy\":%llu,\"waits\":%llu,\"crossing_ns\":%.2f,"
-           "\"producer_cpu_ns\":%.2f,\"consumer_cpu_ns\":%.2f,\"solo_producer_ns\":%.2f,\"solo_consumer_ns\":%.2f}\n",
+           "\"producer_cpu_ns\":%.2f,\"consumer_cpu_ns\":%.2f,\"solo_producer_ns\":%.2f,\"solo_consumer_ns\":%.2f,"
+           "\"loop_crossing_ns\":%.2f}\n",
         (unsigned long long)b->window_frames, seconds, rate, rate * (double)s->payload_bytes,
         (unsigned long long)b->cs.bad, (unsigned long long)b->cs.torn, (unsigned long long)cs.drops_gap,
         (unsigned long long)cs.drops_late, (unsigned long long)cs.drops_invalid, (unsigned long long)ps.dropped,
         (unsigned long long)b->published, (unsigned long long)b->busy, (unsigned long long)b->waits, b->crossing_ns,
-        producer_cpu, consumer_cpu, b->solo_producer_ns, b->solo_consumer_ns);
+        producer_cpu, consumer_cpu, b->solo_producer_ns, b->solo_consumer_ns, b->loop_crossing_ns);
     fflush(stdout);
     return true;
 }

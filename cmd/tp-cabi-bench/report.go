@@ -44,6 +44,8 @@ type sizeReport struct {
 	OverheadNs float64 `json:"overhead_ns"`
 	// CrossingNs is the median over the measured C rounds of one crossing's CPU time.
 	CrossingNs float64 `json:"crossing_ns"`
+	// LoopCrossingNs is the median over the measured C rounds of roundResult.LoopCrossingNs.
+	LoopCrossingNs float64 `json:"loop_crossing_ns"`
 	// CPU time per frame (roundResult): medians of each side's producer and consumer, and
 	// the median of the paired differences C − Go of each.
 	GoProducerCPUNs     float64 `json:"go_producer_cpu_ns"`
@@ -111,6 +113,7 @@ func (s *sizeReport) summarise() {
 		}
 	}
 	s.CrossingNs = median(s.measured(sideC, func(r *roundResult) float64 { return r.CrossingNs }))
+	s.LoopCrossingNs = median(s.measured(sideC, func(r *roundResult) float64 { return r.LoopCrossingNs }))
 	s.GoProducerCPUNs, s.CProducerCPUNs, s.ProducerCPUOverhead = s.pairedCPU(func(r *roundResult) float64 { return r.ProducerCPUNs })
 	s.GoConsumerCPUNs, s.CConsumerCPUNs, s.ConsumerCPUOverhead = s.pairedCPU(func(r *roundResult) float64 { return r.ConsumerCPUNs })
 	s.GoSoloProducerNs, s.CSoloProducerNs, s.SoloProducerOverhead = s.pairedCPU(func(r *roundResult) float64 { return r.SoloProducerNs })
@@ -245,6 +248,11 @@ func printTargets(out io.Writer, r *report) {
 			fmt.Fprintf(out, "  crossings it needs, %d × %.1f ns CPU %7.1f ns  (target: overhead <= that) wall %s, CPU %s, solo producer %s, solo consumer %s\n",
 				r.CrossingsPerFrame, s.CrossingNs, budget, verdict(s.OverheadNs <= budget), verdict(s.ProducerCPUOverhead <= budget),
 				verdict(s.SoloProducerOverhead <= budget), verdict(s.SoloConsumerOverhead <= budget))
+			if s.LoopCrossingNs > 0 {
+				loop := float64(r.CrossingsPerFrame) * s.LoopCrossingNs
+				fmt.Fprintf(out, "  the same, a crossing in the frame loop %5.1f ns  (one more call a frame in the solo producer's loop) solo producer %s\n",
+					loop, verdict(s.SoloProducerOverhead <= loop))
+			}
 		}
 	}
 }

@@ -64,6 +64,11 @@ type roundResult struct {
 	// CrossingNs is the mean CPU time of one call into the library's Go side, timed by
 	// the C side after its round (0 on the Go side).
 	CrossingNs float64 `json:"crossing_ns,omitempty"`
+	// LoopCrossingNs is what one more call into the library's Go side a frame adds to the
+	// C producer's solo CPU time per frame: a crossing as the frame loop pays it, between
+	// the frame's own work, where CrossingNs's loop of calls keeps it hot (0 on the Go
+	// side).
+	LoopCrossingNs float64 `json:"loop_crossing_ns,omitempty"`
 	// The producer's CPU time per frame it published in the window, the consumer's per
 	// frame it took (CLOCK_THREAD_CPUTIME_ID, which a thread waiting for a core does not
 	// advance). The slower side's is its cost per frame; the faster side's includes its
