@@ -702,3 +702,30 @@ func TestPeekIDMatchesPeekHeader(t *testing.T) {
 		t.Fatalf("PeekID of a FrameDescriptor: %v", id)
 	}
 }
+
+// FuzzFrameDescriptorDecodeFastPathIsTheGates: whatever the bytes, Decode's word compare
+// and the gate's decode agree on the result and on whether it is an error.
+func FuzzFrameDescriptorDecodeFastPathIsTheGates(f *testing.F) {
+	for _, v := range []Version{V1_1, V1_2} {
+		d := FrameDescriptor{Version: v, StreamID: 7, Epoch: 3, Seq: 41, TimestampNs: 1e9, MetaVersion: 2, TraceID: 9}
+		if v == V1_1 {
+			d.HeaderIndex, d.TraceID = 5, 0
+		}
+		buf := make([]byte, FrameDescriptorMaxLength)
+		n, err := d.Encode(buf)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(buf[:n])
+	}
+	f.Fuzz(func(t *testing.T, buf []byte) {
+		var fast, gated FrameDescriptor
+		errFast, errGated := fast.Decode(buf), gated.decodeGated(buf)
+		if (errFast == nil) != (errGated == nil) {
+			t.Fatalf("Decode: %v, the gate: %v", errFast, errGated)
+		}
+		if errFast == nil && fast != gated {
+			t.Fatalf("Decode %+v, the gate %+v", fast, gated)
+		}
+	})
+}
