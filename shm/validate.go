@@ -44,10 +44,16 @@ func ValidateEmbeddedHeader(s HeaderSlot) DropReason { return s.embeddedHeader()
 // message header from e. It is the length check followed by e.ValidateMessageHeader, in
 // that order; a caller that keeps e across frames may keep that verdict with it.
 func ValidateEmbedded(s HeaderSlot, e *EncodedTensorHeader) DropReason {
+	return ValidateEmbeddedWith(s, e.ValidateMessageHeader())
+}
+
+// ValidateEmbeddedWith is ValidateEmbedded for a caller that kept e's
+// ValidateMessageHeader verdict with e: only the slot's headerBytes length is read.
+func ValidateEmbeddedWith(s HeaderSlot, messageHeader DropReason) DropReason {
 	if s.HeaderBytesLength() != TensorHeaderEncodedLength {
 		return DropHeaderBytesLength
 	}
-	return e.ValidateMessageHeader()
+	return messageHeader
 }
 
 // ValidateMessageHeader checks e's embedded message header as ValidateEmbedded does once

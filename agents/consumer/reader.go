@@ -392,12 +392,8 @@ func (r *Reader) releaseOne(d *wire.FrameDescriptor) {
 // tensor that fits its payload; on success it sets f.Strides and f.Payload.
 func (r *Reader) validate(m *mapping, slot shm.HeaderSlot, headerIndex uint32, f *Frame) Drop {
 	t := &r.tensor
-	// shm.ValidateEmbedded, with the message header's verdict kept in t.
-	if slot.HeaderBytesLength() != shm.TensorHeaderEncodedLength {
-		return Drop(shm.DropHeaderBytesLength)
-	}
-	if t.embedded != shm.DropNone {
-		return Drop(t.embedded)
+	if res := shm.ValidateEmbeddedWith(slot, t.embedded); res != shm.DropNone {
+		return Drop(res)
 	}
 	pool := m.pool(r.header.PoolID)
 	if pool == nil {

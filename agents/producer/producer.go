@@ -416,7 +416,7 @@ func (p *Producer) claim(size, pi int) (*Claim, Result) {
 	// control messages beside every small frame.
 	if p.progressOn() && uint64(size) >= p.progress.Policy.BytesDelta && !(p.retryMuted && p.retrySeq == p.seq) {
 		p.tracking = true
-		p.sendProgress(p.progress.Start(p.seq, uint64(capacity), p.ctl.cfg.Clock().Nanos()))
+		p.sendProgress(p.progress.Start(p.seq, uint64(capacity), p.now()))
 	}
 	return c, OK
 }
@@ -434,7 +434,7 @@ func (p *Producer) Progress(c *Claim, filled uint64) Result {
 	if filled > uint64(len(c.payload)) {
 		return p.fail(ErrProgressOverrun) // beyond values_len_bytes (§10.2.2)
 	}
-	u, send, r := p.progress.Update(filled, p.ctl.cfg.Clock().Nanos())
+	u, send, r := p.progress.Update(filled, p.now())
 	if r != OK {
 		return p.fail(r)
 	}
