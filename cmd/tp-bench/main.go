@@ -10,8 +10,9 @@
 // allocations per frame. In the same run it
 // measures the baselines the figures are judged against: the memcpy rate into
 // the same pool slots (the physical limit), the raw Aeron IPC rate of
-// descriptor-sized messages on the same channel, and Aeron's one-way latency
-// (ping-pong RTT/2).
+// descriptor-sized messages on the same channel, the traffic floor (those messages
+// plus one header-slot line and one payload-slot line written and read for each,
+// nothing else: see floor.go), and Aeron's one-way latency (ping-pong RTT/2).
 //
 // Every client is the transport the binary was built with (package transport/backend):
 // the pure-Go Aeron client, or the official Aeron C client with -tags aeronc. A binary
@@ -115,7 +116,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: tp-bench [flags]\n\n"+
 			"System benchmark: standalone producer → Aeron IPC descriptors → consumer, with same-run\n"+
-			"baselines (memcpy into the pool slots, raw Aeron IPC rate, Aeron ping-pong RTT/2).\n\nFlags:\n")
+			"baselines (memcpy into the pool slots, raw Aeron IPC rate, the traffic floor: those messages plus a\n"+
+			"header-slot and a payload-slot line each, Aeron ping-pong RTT/2).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -172,6 +174,7 @@ type bench struct {
 	baseDir    string // the regions' base directory, under /dev/shm
 	nextStream int32
 	runs       int
+	floorRuns  int
 }
 
 func run(o *options, out io.Writer) error {
@@ -317,6 +320,7 @@ func (b *bench) sizeRun(mode, name string, size int) (*sizeReport, error) {
 	s.Transport = name
 	s.VsMemcpy = ratio(s.FramesPerSec, s.MemcpyPerSec)
 	s.VsAeronRate = ratio(s.FramesPerSec, s.AeronMsgsPerSec)
+	s.VsFloor = ratio(s.FramesPerSec, s.FloorPerSec)
 	s.LatencyVsAeron = ratio(float64(s.LatencyP50Ns), s.AeronOneWayP50Ns)
 	return s, nil
 }
@@ -374,6 +378,9 @@ func (b *bench) tpRun(mode string, size int, aeronBaselines func(*sizeReport) er
 		return nil, err
 	}
 
+	if s.FloorPerSec, err = b.floorRate(mode, nslots, stride, int64(nslots-1)); err != nil {
+		return nil, fmt.Errorf("traffic floor: %w", err)
+	}
 	tput, err := b.system(mode, regions, layout, size, int64(nslots-1), b.o.duration)
 	if err != nil {
 		return nil, fmt.Errorf("throughput: %w", err)
@@ -520,17 +527,38 @@ type producerStats struct {
 // nothing at small sizes.
 func clockEvery(size int) int { return max(1, (64<<10)/size) }
 
+// inFlightLimit keeps a sender at most budget bytes of log ahead of its one receiver,
+// going by the receiver's Aeron subscriber position (a counter in the driver's CnC file,
+// visible to both processes). Between reads of the publication's position it counts
+// descriptorFrameLength a message (padding at a term's end only adds to the real
+// position), so a message costs no position read: on the C client one is a cgo call.
+type inFlightLimit struct {
+	pub              transport.Publication
+	consumerPosition func() int64
+	budget           int64
+	position, limit  int64
+}
+
+// ready reports whether one more message fits in the budget.
+func (l *inFlightLimit) ready() bool {
+	if l.position < l.limit {
+		return true
+	}
+	l.position = l.pub.Position()
+	l.limit = l.consumerPosition() + l.budget
+	return l.position < l.limit
+}
+
+// sent counts one message published.
+func (l *inFlightLimit) sent() { l.position += descriptorFrameLength }
+
 // produce publishes frames of size bytes until the window ends, as fast as the
 // consumer takes them. A producer never waits for consumers: one that runs more than
 // a ring ahead overwrites slots before they are read (the consumer drops those as
 // late). This one waits instead while inFlight descriptors are published and not yet
-// polled, going by the consumer's Aeron subscriber position (a counter in the driver's
-// CnC file, visible to both processes). Between reads of the publication's position it
-// counts descriptorFrameLength a frame (padding at a term's end only adds to the real
-// position), so a frame costs no position read: on the C client one is a cgo call.
+// polled (inFlightLimit).
 func (b *bench) produce(p *producer.Producer, descriptors transport.Publication, consumerPosition func() int64, inFlight int64, size int, w window) (*producerStats, error) {
-	budget := inFlight * descriptorFrameLength
-	var limit, position int64
+	limit := inFlightLimit{pub: descriptors, consumerPosition: consumerPosition, budget: inFlight * descriptorFrameLength}
 	src := make([]byte, size)
 	for i := range src {
 		src[i] = byte(i)
@@ -538,6 +566,7 @@ func (b *bench) produce(p *producer.Producer, descriptors transport.Publication,
 	tensor := shm.TensorHeader{Dtype: shm.DtypeUint8, MajorOrder: shm.MajorOrderRow, Ndims: 1}
 	tensor.Dims[0] = int32(size)
 	idle := newIdle(b.o.idle)
+	idled := false
 	var before producer.Counters
 	var mem memWindow
 	started := false
@@ -557,14 +586,15 @@ produce:
 				break
 			}
 		}
-		if position >= limit {
-			position = descriptors.Position()
-			if limit = consumerPosition() + budget; position >= limit {
-				idle.Idle(0)
-				countdown = 0 // look at the clock before trying again
-				continue
-			}
+		if !limit.ready() {
+			idle.Idle(0)
+			idled = true
+			countdown = 0 // look at the clock before trying again
+			continue
+		}
+		if idled {
 			idle.Reset()
+			idled = false
 		}
 		c, r := p.Claim(size)
 		if r != producer.OK {
@@ -574,7 +604,7 @@ produce:
 		binary.LittleEndian.PutUint64(c.Payload(), c.Seq())
 		switch r := p.Commit(c, &tensor); r {
 		case producer.OK:
-			position += descriptorFrameLength
+			limit.sent()
 		case producer.DropBackPressured, producer.DropAdminAction:
 		default:
 			// The receiver leaves when the window ends, possibly while a large frame

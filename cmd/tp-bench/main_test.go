@@ -33,9 +33,9 @@ func shmEntries(t *testing.T) map[string]bool {
 	return set
 }
 
-// TestTinyRun runs the whole benchmark briefly in one process with backoff idling
-// (so it shares the machine politely), on every transport of the build (the pure-Go
-// client, and the C client with -tags aeronc), and checks the JSON report and the cleanup.
+// TestTinyRun runs the whole benchmark briefly in both modes with backoff idling (so it
+// shares the machine politely), on every transport of the build (the pure-Go client, and
+// the C client with -tags aeronc), and checks the JSON report and the cleanup.
 func TestTinyRun(t *testing.T) {
 	// Like every test that needs the media driver, this fails rather than skips without it.
 	if _, err := mediadriver.FindJava(""); err != nil {
@@ -47,7 +47,7 @@ func TestTinyRun(t *testing.T) {
 	before := shmEntries(t)
 	var out, errOut bytes.Buffer
 	code := cli([]string{"--sizes", "64,64K", "--duration", "300ms", "--latency-duration", "200ms", "--warmup", "100ms",
-		"--baseline-duration", "100ms", "--idle", "backoff", "--mode", "one", "--json",
+		"--baseline-duration", "100ms", "--idle", "backoff", "--mode", "both", "--json",
 		"--transport", strings.Join(backend.Names(), ",")}, &out, &errOut)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
@@ -56,16 +56,21 @@ func TestTinyRun(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatalf("output does not parse: %v\n%s", err, out.String())
 	}
-	if len(rep.Modes) != 1 || rep.Modes[0].Mode != "one" || len(rep.Modes[0].Sizes) != 2*len(backend.Names()) ||
+	if len(rep.Modes) != 2 || rep.Modes[0].Mode != "one" || rep.Modes[1].Mode != "two" ||
 		!slices.Equal(rep.Transports, backend.Names()) {
 		t.Fatalf("report shape: %+v", rep)
 	}
-	for _, s := range rep.Modes[0].Sizes {
+	for _, m := range rep.Modes {
+		if len(m.Sizes) != 2*len(backend.Names()) {
+			t.Fatalf("%s: %d runs, want %d", m.Mode, len(m.Sizes), 2*len(backend.Names()))
+		}
+	}
+	for _, s := range slices.Concat(rep.Modes[0].Sizes, rep.Modes[1].Sizes) {
 		if !slices.Contains(backend.Names(), s.Transport) {
 			t.Errorf("%d B: transport %q", s.SizeBytes, s.Transport)
 		}
 		if s.Frames == 0 || s.FramesPerSec <= 0 || s.LatencyFrames == 0 || s.LatencyP50Ns <= 0 ||
-			s.MemcpyPerSec <= 0 || s.AeronMsgsPerSec <= 0 || s.AeronOneWayP50Ns <= 0 {
+			s.MemcpyPerSec <= 0 || s.AeronMsgsPerSec <= 0 || s.FloorPerSec <= 0 || s.AeronOneWayP50Ns <= 0 {
 			t.Errorf("%d B: %+v", s.SizeBytes, s)
 		}
 		if s.Corrupt != 0 {

@@ -33,6 +33,7 @@ const (
 	roleConsume = "consume" // tensor pool consumer: descriptors → seqlock read → frame
 	roleSink    = "sink"    // raw Aeron subscriber counting messages
 	rolePong    = "pong"    // echoes each ping on the reply stream
+	roleFloor   = "floor"   // raw Aeron subscriber reading each message's slot words
 )
 
 const (
@@ -63,6 +64,9 @@ type job struct {
 	// Latency: read the clock for every frame and record its latency. Without it the
 	// consumer reads the clock once a poll, as the raw Aeron sink does.
 	Latency bool
+	// floor: the scratch regions and their geometry.
+	FloorHeader, FloorPool string
+	Nslots, Stride         uint32
 }
 
 // window is the steady-state measurement interval in CLOCK_MONOTONIC, which both
@@ -93,6 +97,8 @@ func receive(j job, client transport.Client, ready func(), windows <-chan window
 		return sink(j, client, ready, windows)
 	case rolePong:
 		return pong(j, client, ready, windows)
+	case roleFloor:
+		return floorSink(j, client, ready, windows)
 	}
 	return nil, fmt.Errorf("unknown role %q", j.Role)
 }
