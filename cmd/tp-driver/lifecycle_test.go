@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -184,8 +185,12 @@ func TestProcess_RestartedDriverRevokesTheDeadRunsLeases(t *testing.T) {
 func TestProcess_NoLeakedSHM(t *testing.T) {
 	dir := drivertest.Dir(t)
 	base := shmDir(t, "base")
-	path := writeTestConfig(t, base, 44131, "cleanup_shm_on_exit = true\nepoch_gc_enabled = false")
-	lockFile := dir + ".tp-driver-ipc-44131.lock"
+	// A control stream of its own each run (-count=N): the killed driver's subscription
+	// outlives it on the shared media driver, and the next run's driver would read the
+	// requests it left unread.
+	control := 46131 + int(noLeakedSHMRuns.Add(1))
+	path := writeTestConfig(t, base, control, "cleanup_shm_on_exit = true\nepoch_gc_enabled = false")
+	lockFile := dir + fmt.Sprintf(".tp-driver-ipc-%d.lock", control)
 	measure := func() (int64, int) { return shmBytes(t, base, lockFile) }
 	bytes, entries := measure()
 	require.Zero(t, bytes+int64(entries), "nothing before")
@@ -193,7 +198,7 @@ func TestProcess_NoLeakedSHM(t *testing.T) {
 	lifecycle := func(kill bool, corr int64) (epoch uint64, p *process) {
 		p = startProcess(t, []string{"--config", path, "--aeron-dir", dir})
 		p.ready()
-		c := newRawClient(t, dir, "aeron:ipc?term-length=64k", 44131)
+		c := newRawClient(t, dir, "aeron:ipc?term-length=64k", int32(control))
 		// A producer, then another: two epochs of the stream, and a dynamic stream.
 		for i, stream := range []uint32{10000, 10000, 20001} {
 			r := c.attach(wire.ShmAttachRequest{CorrelationID: corr + int64(i), StreamID: stream, ClientID: uint32(corr) + uint32(i),
@@ -230,7 +235,7 @@ func TestProcess_NoLeakedSHM(t *testing.T) {
 	require.Contains(t, next.logs.String(), "reclaimed the epochs a dead driver left")
 	afterReclaim, _ := measure()
 	require.LessOrEqual(t, afterReclaim, int64(2*os.Getpagesize()), "only the new driver's lock file")
-	c := newRawClient(t, dir, "aeron:ipc?term-length=64k", 44131)
+	c := newRawClient(t, dir, "aeron:ipc?term-length=64k", int32(control))
 	r := c.attach(wire.ShmAttachRequest{CorrelationID: 300, StreamID: 10000, ClientID: 300, Role: wire.RoleProducer})
 	require.Equal(t, wire.CodeOK, r.Code, r.ErrorMessage)
 	require.Greater(t, r.Epoch, killedEpoch, "epochs keep increasing")
@@ -240,6 +245,8 @@ func TestProcess_NoLeakedSHM(t *testing.T) {
 	require.Zero(t, bytes+int64(entries), "nothing after")
 	t.Logf("kill -9 left %d bytes; the next start reclaimed them down to %d (its lock file)", left, afterReclaim)
 }
+
+var noLeakedSHMRuns atomic.Int32
 
 // Issue 14.9: --metrics-addr serves the driver's counters in Prometheus
 // format, and the same counters are Aeron counters in the media driver's
