@@ -584,3 +584,30 @@ func TestTensorHeaderEqualIsEquality(t *testing.T) {
 		}
 	}
 }
+
+// EncodeFrameFields, for a slot its writer knows holds the frame's tensor header already,
+// writes what EncodeFrame writes in line 0, from any prior bytes there, and leaves the
+// three tensor lines as they are (it does not even read them).
+func TestWireSpec_8_2_EncodeFrameFieldsWritesLineZeroOnly(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 3))
+	h := validSlotHeader(5)
+	tensor := validTensor()
+	var e EncodedTensorHeader
+	e.Encode(&tensor)
+	for i := range 50 {
+		prior := randomBytes(r, HeaderSlotSize)
+		if i%2 == 0 { // a zeroed pad and the right length already: the stores EncodeFrame skips
+			clear(prior[slotPadOffset:slotHeaderBytesLenOffset])
+			binary.LittleEndian.PutUint32(prior[slotHeaderBytesLenOffset:], TensorHeaderEncodedLength)
+		}
+		whole, fields := slotWith(bytes.Clone(prior)), slotWith(bytes.Clone(prior))
+		whole.EncodeFrame(h.ValuesLenBytes, h.PayloadSlot, h.PoolID, h.MetaVersion, &e)
+		fields.EncodeFrameFields(h.ValuesLenBytes, h.PayloadSlot, h.PoolID, h.MetaVersion)
+		if !bytes.Equal(fields.Bytes()[:tensorLinesFrom], whole.Bytes()[:tensorLinesFrom]) {
+			t.Fatalf("prior %d: line 0 %x, EncodeFrame writes %x", i, fields.Bytes()[:tensorLinesFrom], whole.Bytes()[:tensorLinesFrom])
+		}
+		if !bytes.Equal(fields.Bytes()[tensorLinesFrom:], prior[tensorLinesFrom:]) {
+			t.Fatalf("prior %d: the tensor lines changed", i)
+		}
+	}
+}

@@ -188,6 +188,26 @@ func (e *EncodedTensorHeader) Encode(t *TensorHeader) {
 // line of the slot per frame instead of four, and the other three stay shared with the
 // consumers that read them.
 func (s HeaderSlot) EncodeFrame(valuesLen, payloadSlot uint32, poolID uint16, metaVersion uint32, e *EncodedTensorHeader) {
+	s.EncodeFrameFields(valuesLen, payloadSlot, poolID, metaVersion)
+	b := s.b
+	tensor := (*[TensorHeaderEncodedLength]byte)(b[slotEmbeddedHeaderOffset:])
+	if *tensor == e.b {
+		return
+	}
+	for i := range tensorLines {
+		src := (*[cacheLine]byte)(e.b[i*cacheLine:])
+		dst := (*[cacheLine]byte)(tensor[i*cacheLine:])
+		if *dst != *src {
+			*dst = *src
+		}
+	}
+}
+
+// EncodeFrameFields is EncodeFrame for a slot whose tensor header lines already hold the
+// frame's encoded tensor header: it writes the slot's first line only, and reads none of
+// the other three. Only the ring's one writer can know that, by remembering what it wrote
+// where (agents/producer does).
+func (s HeaderSlot) EncodeFrameFields(valuesLen, payloadSlot uint32, poolID uint16, metaVersion uint32) {
 	b := s.b
 	le.PutUint64(b[8:], uint64(valuesLen)|uint64(payloadSlot)<<32)
 	s.SetPoolID(poolID)
@@ -202,17 +222,6 @@ func (s HeaderSlot) EncodeFrame(valuesLen, payloadSlot uint32, poolID uint16, me
 	if !fixedTail {
 		clear(b[slotPadOffset:slotHeaderBytesLenOffset])
 		le.PutUint32(b[slotHeaderBytesLenOffset:], TensorHeaderEncodedLength)
-	}
-	tensor := (*[TensorHeaderEncodedLength]byte)(b[slotEmbeddedHeaderOffset:])
-	if *tensor == e.b {
-		return
-	}
-	for i := range tensorLines {
-		src := (*[cacheLine]byte)(e.b[i*cacheLine:])
-		dst := (*[cacheLine]byte)(tensor[i*cacheLine:])
-		if *dst != *src {
-			*dst = *src
-		}
 	}
 }
 

@@ -168,6 +168,13 @@ type Producer struct {
 	checkedBytes uint64
 	checkedOK    bool
 	encoded      shm.EncodedTensorHeader
+	// encodedGen numbers the encodings encoded has held (from 1); slotTensors[i] is the
+	// number of the one header slot i's tensor lines hold (0: not known). This producer is
+	// the ring's only writer, so a slot that already holds the frame's encoding needs its
+	// first line written and nothing else read: the three tensor lines stay in the
+	// consumers' caches, and out of this core's, which the C ABI's callers notice most.
+	encodedGen  uint32
+	slotTensors []uint32
 
 	// targets hands over the Controller's per-consumer streams and progress policy; ft
 	// is the set adopted last, taken at each claim.
@@ -221,6 +228,7 @@ func newEpoch(ctl *Controller, regions *Regions, descriptors transport.Publicati
 	p := &Producer{
 		ctl: ctl, descriptors: descriptors, streamID: l.StreamID, epoch: l.Epoch, ring: ring,
 		superblocks: [][]byte{ring.Superblock()},
+		slotTensors: make([]uint32, l.Nslots),
 		regions:     regions,
 		version:     ctl.cfg.WireVersion,
 		targets:     handoff.NewTaker(&ctl.targets),
@@ -502,7 +510,12 @@ func (p *Producer) commit(c *Claim, t *shm.TensorHeader) Result {
 		return p.fail(DropTensorExceedsPayload)
 	}
 	slot := c.slot
-	slot.EncodeFrame(uint32(len(c.payload)), c.headerIndex, p.pools[c.pool].id, c.metaVersion, &p.encoded)
+	if known := &p.slotTensors[c.headerIndex]; *known == p.encodedGen {
+		slot.EncodeFrameFields(uint32(len(c.payload)), c.headerIndex, p.pools[c.pool].id, c.metaVersion)
+	} else {
+		slot.EncodeFrame(uint32(len(c.payload)), c.headerIndex, p.pools[c.pool].id, c.metaVersion, &p.encoded)
+		*known = p.encodedGen
+	}
 	desc := p.desc.SetFrame(c.seq, c.headerIndex, c.metaVersion, c.traceID)
 	// The clock is read once everything else is written, so the frame's timestamp leaves
 	// out the time the writes took (a consumer measures latency from it).
@@ -558,6 +571,10 @@ func (p *Producer) checkTensor(t *shm.TensorHeader) (uint64, bool) {
 	}
 	p.checked, p.checkedBytes, p.checkedOK = *t, extent.Bytes(t, &strides), true
 	p.encoded.Encode(t)
+	if p.encodedGen++; p.encodedGen == 0 { // wrapped: no slot's number can be trusted
+		clear(p.slotTensors)
+		p.encodedGen = 1
+	}
 	return p.checkedBytes, true
 }
 

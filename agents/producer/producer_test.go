@@ -603,6 +603,42 @@ func TestWireSpec_8_2_ShapeChangesAreWrittenWhole(t *testing.T) {
 	}
 }
 
+// The producer remembers which tensor header each slot holds: a frame of the shape its
+// slot already holds writes the slot's first line and leaves the other three alone, not
+// even comparing them (so bytes put there behind its back stay, which only a second
+// writer of the ring, a broken setup, could do); a frame of another shape rewrites them.
+func TestCommitLeavesTheTensorLinesOfASlotHoldingItsShape(t *testing.T) {
+	l := testLayout()
+	p, r, pipe := newTestProducer(t, l, Config{})
+	payload := make([]byte, 64)
+	offer := func(tensor *shm.TensorHeader) {
+		t.Helper()
+		if res := p.Offer(payload, tensor); res != OK {
+			t.Fatal(res)
+		}
+		pipe.Drain()
+	}
+	for range l.Nslots {
+		offer(vector(64))
+	}
+	slot := slotOf(t, r, 0)
+	marked := bytes.Repeat([]byte{0xA5}, shm.HeaderSlotSize-64)
+	copy(slot.Bytes()[64:], marked)
+	offer(vector(64)) // seq nslots: slot 0 again, the same shape
+	if !bytes.Equal(slot.Bytes()[64:], marked) {
+		t.Fatal("a frame of the shape its slot holds rewrote the tensor lines")
+	}
+	for range l.Nslots - 1 {
+		offer(vector(32))
+	}
+	offer(vector(64)) // slot 0: its record says vector(64), but the shape changed since
+	var h shm.SlotHeader
+	var got shm.TensorHeader
+	if d := slot.TryRead(2*uint64(l.Nslots), &h, &got); d != shm.DropNone || got != *vector(64) {
+		t.Fatalf("slot 0 after a change of shape and back: %v %+v", d, got)
+	}
+}
+
 // freshSlot is a zeroed header slot outside any producer's regions.
 func freshSlot(t *testing.T) shm.HeaderSlot {
 	t.Helper()
