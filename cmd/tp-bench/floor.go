@@ -36,8 +36,9 @@ func floorPaths(baseDir string, run int) (header, pool string) {
 	return filepath.Join(baseDir, fmt.Sprintf("floor-%d-header", run)), filepath.Join(baseDir, fmt.Sprintf("floor-%d-pool", run))
 }
 
-// openFloor maps the scratch files, creating them (and faulting every page in, as a
-// producer's regions are) when create is set.
+// openFloor maps the scratch files, creating them when create is set, and then faults in
+// the page of every word the run touches, as a producer's regions are faulted in before
+// they are announced.
 func openFloor(headerPath, poolPath string, nslots, stride uint32, create bool) (*floorRegions, error) {
 	f := &floorRegions{nslots: nslots, stride: stride}
 	var err error
@@ -47,6 +48,12 @@ func openFloor(headerPath, poolPath string, nslots, stride uint32, create bool) 
 	if f.pool, err = mapScratch(poolPath, int(nslots)*int(stride), create); err != nil {
 		_ = unix.Munmap(f.header)
 		return nil, err
+	}
+	if create {
+		for n := range uint64(nslots) {
+			binary.LittleEndian.PutUint64(f.headerWord(n), ^uint64(0))
+			binary.LittleEndian.PutUint64(f.payloadWord(n), ^uint64(0))
+		}
 	}
 	return f, nil
 }
@@ -69,11 +76,6 @@ func mapScratch(path string, size int, create bool) ([]byte, error) {
 	b, err := unix.Mmap(int(file.Fd()), 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		return nil, fmt.Errorf("map %s: %w", path, err)
-	}
-	if create {
-		for i := 0; i < len(b); i += os.Getpagesize() {
-			b[i] = 0
-		}
 	}
 	return b, nil
 }
