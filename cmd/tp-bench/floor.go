@@ -8,10 +8,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/transport"
-	"github.com/tensorpool/tensorpool/wire"
 )
 
 // The traffic floor is what a frame must move between the cores, and nothing else: the
@@ -97,13 +95,20 @@ func (f *floorRegions) payloadWord(n uint64) []byte {
 	return f.pool[i*uint64(f.stride):]
 }
 
+// floorRun is what messageRate needs of a floor run: the scratch regions, their paths
+// for a receiver in a child process, and the in-flight limit.
+type floorRun struct {
+	regions              *floorRegions
+	headerPath, poolPath string
+	inFlight             int64
+}
+
 // floorRate measures the traffic floor for the run's geometry with inFlight messages
 // in flight at most, the receiver running where mode puts the consumer. The sender's
 // plain stores are published by the message's commit (a release store of its frame
 // length), which the receiver's poll reads with acquire semantics before the words.
 func (b *bench) floorRate(mode string, nslots, stride uint32, inFlight int64) (float64, error) {
-	b.floorRuns++
-	headerPath, poolPath := floorPaths(b.baseDir, b.floorRuns)
+	headerPath, poolPath := floorPaths(b.baseDir, b.runs)
 	defer os.Remove(headerPath)
 	defer os.Remove(poolPath)
 	regions, err := openFloor(headerPath, poolPath, nslots, stride, true)
@@ -111,121 +116,18 @@ func (b *bench) floorRate(mode string, nslots, stride uint32, inFlight int64) (f
 		return 0, err
 	}
 	defer regions.close()
-	stream := b.streams(1)
-	pub, err := addPublication(b.client, stream, true)
-	if err != nil {
-		return 0, err
-	}
-	defer pub.Close()
-	rx, err := b.startReceiver(mode, job{Role: roleFloor, Stream: stream,
-		FloorHeader: headerPath, FloorPool: poolPath, Nslots: nslots, Stride: stride})
-	if err != nil {
-		return 0, err
-	}
-	defer rx.abort()
-	if err := rx.awaitReady(func() {}); err != nil {
-		return 0, err
-	}
-	if err := awaitConnected(pub.IsConnected); err != nil {
-		return 0, err
-	}
-	consumerPosition, err := b.subscriberPosition(pub)
-	if err != nil {
-		return 0, err
-	}
-	w := b.newWindow(b.o.baselineDuration)
-	if err := rx.send(w); err != nil {
-		return 0, err
-	}
-	limit := inFlightLimit{pub: pub, consumerPosition: consumerPosition, budget: inFlight * descriptorFrameLength}
-	var claim transport.Claim
-	idle := newIdle(b.o.idle)
-	idled := false
-	for n := uint64(0); ; {
-		if n%1024 == 0 && clock.Now().Nanos() >= w.End {
-			break
-		}
-		if !limit.ready() {
-			idle.Idle(0)
-			idled = true
-			if clock.Now().Nanos() >= w.End {
-				break
-			}
-			continue
-		}
-		binary.LittleEndian.PutUint64(regions.headerWord(n), n)
-		binary.LittleEndian.PutUint64(regions.payloadWord(n), n)
-		r := pub.TryClaim(wire.FrameDescriptorLength, &claim)
-		if r < 0 {
-			if r == transport.NotConnected && clock.Now().Nanos() >= w.End {
-				break // the receiver left at the end of the window
-			}
-			if fatalResult(r) {
-				return 0, fmt.Errorf("try-claim: %d", r)
-			}
-			idle.Idle(0)
-			idled = true
-			continue
-		}
-		if idled {
-			idle.Reset()
-			idled = false
-		}
-		binary.LittleEndian.PutUint64(claim.Buffer(), n)
-		claim.Commit()
-		limit.sent()
-		n++
-	}
-	rr, err := rx.wait()
-	if err != nil {
-		return 0, err
-	}
-	if rr.Corrupt != 0 {
-		return 0, fmt.Errorf("the receiver read %d messages whose slot words were not theirs", rr.Corrupt)
-	}
-	return float64(rr.Frames) * 1e9 / float64(w.End-w.Start), nil
+	return b.messageRate(mode, &floorRun{regions: regions, headerPath: headerPath, poolPath: poolPath, inFlight: inFlight})
 }
 
-// floorSink receives the floor's messages and reads each one's header and payload
-// words, which must be the message's number: with fewer messages in flight than
-// slots, the sender never laps the receiver.
-func floorSink(j job, client transport.Client, ready func(), windows <-chan window) (*receiverResult, error) {
-	regions, err := openFloor(j.FloorHeader, j.FloorPool, j.Nslots, j.Stride, false)
-	if err != nil {
-		return nil, err
-	}
-	defer regions.close()
-	sub, err := addSubscription(client, j.Stream)
-	if err != nil {
-		return nil, err
-	}
-	defer sub.Close()
-	ready()
-	w, ok := <-windows
-	if !ok {
-		return nil, errNoWindow
-	}
-	var res receiverResult
-	var read uint64
-	handler := func(msg []byte, _ *transport.Header) {
+// checkFloorWords returns the sink's message handler for a floor run: it reads each
+// message's header and payload words, which must be the message's number (with fewer
+// messages in flight than slots, the sender never laps the receiver), and counts those
+// that are not as corrupt.
+func checkFloorWords(regions *floorRegions, res *receiverResult) transport.Handler {
+	return func(msg []byte, _ *transport.Header) {
 		n := binary.LittleEndian.Uint64(msg)
 		if binary.LittleEndian.Uint64(regions.headerWord(n)) != n || binary.LittleEndian.Uint64(regions.payloadWord(n)) != n {
 			res.Corrupt++
 		}
-		read++
 	}
-	idle := newIdle(j.Idle)
-	for {
-		before := read
-		n := sub.Poll(handler, fragmentLimit)
-		now := clock.Now().Nanos()
-		if now >= w.End+linger {
-			break
-		}
-		if now >= w.Start && now < w.End {
-			res.Frames += read - before
-		}
-		idle.Idle(n)
-	}
-	return &res, nil
 }

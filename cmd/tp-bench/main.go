@@ -174,7 +174,6 @@ type bench struct {
 	baseDir    string // the regions' base directory, under /dev/shm
 	nextStream int32
 	runs       int
-	floorRuns  int
 }
 
 func run(o *options, out io.Writer) error {
@@ -670,14 +669,25 @@ func (b *bench) memcpyRate(regions *producer.Regions, size int) (float64, error)
 
 // aeronRate is the raw Aeron IPC rate: descriptor-sized messages try-claimed on
 // the descriptor channel, counted by a subscriber where the consumer would run.
-func (b *bench) aeronRate(mode string) (float64, error) {
+func (b *bench) aeronRate(mode string) (float64, error) { return b.messageRate(mode, nil) }
+
+// messageRate sends descriptor-sized messages on a fresh exclusive publication to a
+// receiver placed where mode puts the consumer, and returns the rate the receiver
+// counted in the window: the raw Aeron rate without floor; with it, the traffic floor
+// (each message's slot words written before it, floor.inFlight messages in flight at
+// most). Each message carries its number, counted from 0 over the messages sent.
+func (b *bench) messageRate(mode string, floor *floorRun) (float64, error) {
 	stream := b.streams(1)
 	pub, err := addPublication(b.client, stream, true)
 	if err != nil {
 		return 0, err
 	}
 	defer pub.Close()
-	rx, err := b.startReceiver(mode, job{Role: roleSink, Stream: stream})
+	j := job{Role: roleSink, Stream: stream}
+	if floor != nil {
+		j.FloorHeader, j.FloorPool, j.Nslots, j.Stride = floor.headerPath, floor.poolPath, floor.regions.nslots, floor.regions.stride
+	}
+	rx, err := b.startReceiver(mode, j)
 	if err != nil {
 		return 0, err
 	}
@@ -688,6 +698,14 @@ func (b *bench) aeronRate(mode string) (float64, error) {
 	if err := awaitConnected(pub.IsConnected); err != nil {
 		return 0, err
 	}
+	var limit *inFlightLimit
+	if floor != nil {
+		consumerPosition, err := b.subscriberPosition(pub)
+		if err != nil {
+			return 0, err
+		}
+		limit = &inFlightLimit{pub: pub, consumerPosition: consumerPosition, budget: floor.inFlight * descriptorFrameLength}
+	}
 	w := b.newWindow(b.o.baselineDuration)
 	if err := rx.send(w); err != nil {
 		return 0, err
@@ -695,14 +713,23 @@ func (b *bench) aeronRate(mode string) (float64, error) {
 	var claim transport.Claim
 	idle := newIdle(b.o.idle)
 	idled := false
-	for i := uint64(0); ; i++ {
-		if i%1024 == 0 && clock.Now().Nanos() >= w.End {
+	for n, tries := uint64(0), uint64(0); ; tries++ {
+		if tries%1024 == 0 && clock.Now().Nanos() >= w.End {
 			break
+		}
+		if limit != nil && !limit.ready() {
+			idle.Idle(0)
+			idled = true
+			continue
+		}
+		if floor != nil {
+			binary.LittleEndian.PutUint64(floor.regions.headerWord(n), n)
+			binary.LittleEndian.PutUint64(floor.regions.payloadWord(n), n)
 		}
 		r := pub.TryClaim(wire.FrameDescriptorLength, &claim)
 		if r < 0 {
 			if r == transport.NotConnected && clock.Now().Nanos() >= w.End {
-				break // the sink left at the end of the window
+				break // the receiver left at the end of the window
 			}
 			if fatalResult(r) {
 				return 0, fmt.Errorf("try-claim: %d", r)
@@ -715,12 +742,19 @@ func (b *bench) aeronRate(mode string) (float64, error) {
 			idle.Reset()
 			idled = false
 		}
-		binary.LittleEndian.PutUint64(claim.Buffer(), i)
+		binary.LittleEndian.PutUint64(claim.Buffer(), n)
 		claim.Commit()
+		if limit != nil {
+			limit.sent()
+		}
+		n++
 	}
 	rr, err := rx.wait()
 	if err != nil {
 		return 0, err
+	}
+	if rr.Corrupt != 0 {
+		return 0, fmt.Errorf("the receiver read %d messages whose slot words were not theirs", rr.Corrupt)
 	}
 	return float64(rr.Frames) * 1e9 / float64(w.End-w.Start), nil
 }

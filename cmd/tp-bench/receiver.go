@@ -31,9 +31,8 @@ const childJobEnv = "TP_BENCH_CHILD_JOB"
 
 const (
 	roleConsume = "consume" // tensor pool consumer: descriptors → seqlock read → frame
-	roleSink    = "sink"    // raw Aeron subscriber counting messages
+	roleSink    = "sink"    // raw Aeron subscriber counting messages (and reading their slot words in a floor run)
 	rolePong    = "pong"    // echoes each ping on the reply stream
-	roleFloor   = "floor"   // raw Aeron subscriber reading each message's slot words
 )
 
 const (
@@ -64,7 +63,7 @@ type job struct {
 	// Latency: read the clock for every frame and record its latency. Without it the
 	// consumer reads the clock once a poll, as the raw Aeron sink does.
 	Latency bool
-	// floor: the scratch regions and their geometry.
+	// sink in a floor run: the scratch regions and their geometry.
 	FloorHeader, FloorPool string
 	Nslots, Stride         uint32
 }
@@ -97,8 +96,6 @@ func receive(j job, client transport.Client, ready func(), windows <-chan window
 		return sink(j, client, ready, windows)
 	case rolePong:
 		return pong(j, client, ready, windows)
-	case roleFloor:
-		return floorSink(j, client, ready, windows)
 	}
 	return nil, fmt.Errorf("unknown role %q", j.Role)
 }
@@ -240,6 +237,16 @@ func consume(j job, client transport.Client, ready func(), windows <-chan window
 }
 
 func sink(j job, client transport.Client, ready func(), windows <-chan window) (*receiverResult, error) {
+	var res receiverResult
+	handler := func([]byte, *transport.Header) {}
+	if j.FloorHeader != "" {
+		regions, err := openFloor(j.FloorHeader, j.FloorPool, j.Nslots, j.Stride, false)
+		if err != nil {
+			return nil, err
+		}
+		defer regions.close()
+		handler = checkFloorWords(regions, &res)
+	}
 	sub, err := addSubscription(client, j.Stream)
 	if err != nil {
 		return nil, err
@@ -250,11 +257,9 @@ func sink(j job, client transport.Client, ready func(), windows <-chan window) (
 	if !ok {
 		return nil, errNoWindow
 	}
-	var res receiverResult
 	idle := newIdle(j.Idle)
-	ignore := func([]byte, *transport.Header) {}
 	for {
-		n := sub.Poll(ignore, fragmentLimit)
+		n := sub.Poll(handler, fragmentLimit)
 		now := clock.Now().Nanos()
 		if now >= w.End+linger {
 			break
