@@ -51,15 +51,16 @@ staticcheck: deps
 	$(STATICCHECK) -tags aeronc ./aeronc/... ./transport/backend/... ./cmd/tp-aeron-bench/... ./cmd/tp-bench/...
 
 # The verbose log goes to build/gotest.log; the console gets one line a package, and the
-# whole story of any failing test.
+# whole story of any failing test, its failed assertions last (a test's logs can be long).
+FAILED_ASSERTIONS = { echo "failed assertions:"; grep -E -A3 '^\s+Error:\s' $(BUILD)/gotest.log; }
 gotest: deps
 	@mkdir -p $(BUILD)
 	@set -o pipefail; $(GO) test -race -timeout 15m -v ./... 2>&1 | tee $(BUILD)/gotest.log | \
-		grep -E '^(ok|FAIL|panic:)' || { grep -E -B20 -A3 '^\s*--- FAIL|^panic:' $(BUILD)/gotest.log; exit 1; }
+		grep -E '^(ok|FAIL|panic:)' || { grep -E -B20 -A3 '^\s*--- FAIL|^panic:' $(BUILD)/gotest.log; $(FAILED_ASSERTIONS); exit 1; }
 	@# Without -race: every test of the files built with //go:build !race (allocation contracts,
 	@# torn-read stress at full length), found by that constraint rather than by test names.
 	@set -o pipefail; scripts/norace-tests.sh 2>&1 | tee -a $(BUILD)/gotest.log | \
-		grep -E '^(without -race|FAIL|panic:)|^ok .*[0-9]s$$' || { grep -E -B20 -A3 '^\s*--- FAIL|^panic:|AllocsPerRun' $(BUILD)/gotest.log; exit 1; }
+		grep -E '^(without -race|FAIL|panic:)|^ok .*[0-9]s$$' || { grep -E -B20 -A3 '^\s*--- FAIL|^panic:|AllocsPerRun' $(BUILD)/gotest.log; $(FAILED_ASSERTIONS); exit 1; }
 	@# The aeronc transport, when libaeron is found (else one line saying why not).
 	@GO=$(GO) scripts/test-aeronc.sh $(BUILD)/gotest.log
 

@@ -61,10 +61,11 @@ func Example() {
 	for i := range 3 {
 		image[0] = byte(i)
 		frame := tp.Tensor{Shape: tp.Shape{DType: tp.Uint8, Dims: []int32{480, 64}}, Data: image}
-		// The first offers may find the descriptor publication not added yet, or no
-		// consumer image yet: retry those.
+		// The first offers may find the descriptor publication not added yet, no
+		// consumer image yet, or the stream's publisher limit not yet raised for the
+		// new consumer: retry those.
 		for err := producer.Offer(frame); err != nil; err = producer.Offer(frame) {
-			if !errors.Is(err, tp.ErrNotReady) && !errors.Is(err, tp.ErrNoSubscriber) || ctx.Err() != nil {
+			if !errors.Is(err, tp.ErrNotReady) && !errors.Is(err, tp.ErrNoSubscriber) && !errors.Is(err, tp.ErrBackPressured) || ctx.Err() != nil {
 				log.Fatal(err)
 			}
 			time.Sleep(time.Millisecond)
@@ -133,7 +134,7 @@ func ExampleProducer_Claim() {
 		}
 		if err = claim.Commit(tp.Shape{DType: tp.Float32, Dims: []int32{4, 4}}); err == nil {
 			break
-		} else if !errors.Is(err, tp.ErrNoSubscriber) {
+		} else if !errors.Is(err, tp.ErrNoSubscriber) && !errors.Is(err, tp.ErrBackPressured) {
 			log.Fatal(err)
 		}
 		time.Sleep(time.Millisecond)
