@@ -24,7 +24,9 @@ var (
 	ErrInvalidTensor = errors.New("tp: invalid tensor shape")
 	// ErrNoSubscriber: nobody subscribes to the descriptor stream, so the frame was dropped.
 	ErrNoSubscriber = errors.New("tp: no consumer on the descriptor stream")
-	// ErrBackPressured: the descriptor stream is full; the frame was dropped, try again.
+	// ErrBackPressured: the descriptor stream is full (a consumer is behind), or the
+	// media driver has not yet raised its limit for a consumer that just joined; the
+	// frame was dropped, try again.
 	ErrBackPressured = errors.New("tp: descriptor stream back-pressured")
 	// ErrPublication: the descriptor publication failed or was closed.
 	ErrPublication = errors.New("tp: descriptor publication failed")
