@@ -586,11 +586,19 @@ func (a *Agent) LeaseID() uint64 {
 // either side). Any goroutine.
 func (a *Agent) Err() error {
 	a.pubMu.Lock()
+	defer a.pubMu.Unlock()
 	err := a.pub.err
 	a.pub.err = nil
 	a.errPending.Store(false)
-	a.pubMu.Unlock()
-	return errors.Join(err, a.rd.takeFaultError())
+	// Under the lock publish takes it in: a Reader fault is then either still with the
+	// Reader or in pub.err, never between the two.
+	if fault := a.rd.takeFaultError(); fault != nil {
+		if err == nil {
+			return fault
+		}
+		return errors.Join(err, fault)
+	}
+	return err
 }
 
 // Progress is Consumer.Progress as the control side published it. Any goroutine.

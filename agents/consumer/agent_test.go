@@ -2,11 +2,13 @@ package consumer
 
 import (
 	"errors"
+	"os"
 	"testing"
 
 	"github.com/tensorpool/tensorpool/agents/controlplane"
 	"github.com/tensorpool/tensorpool/agents/process"
 	"github.com/tensorpool/tensorpool/agents/producer"
+	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/transport/mem"
 	"github.com/tensorpool/tensorpool/wire"
@@ -148,6 +150,62 @@ func TestAgentDutyCycle(t *testing.T) {
 	r.cycles(1)
 	if st := a.Status(); st.Mapped || !errors.Is(a.Err(), ErrStaleActivity) {
 		t.Fatalf("status %+v after the producer went silent", st)
+	}
+	r.remove(a)
+}
+
+// TestWireSpec_15_14_AgentErrReportsAReaderFaultAtOnce: from the moment the Reader gives
+// a truncated mapping up, Err reports the fault, whatever the control side's duty cycle is
+// doing (its entry points see the fault first, to unmap; Err must not lose sight of it
+// until the cycle's end publishes it), and reports it once.
+func TestWireSpec_15_14_AgentErrReportsAReaderFaultAtOnce(t *testing.T) {
+	base := t.TempDir()
+	regions := standalone(t, base, 3)
+	r := newAgentRig(t)
+	control, descriptors := r.publication(controlEP), r.publication(sharedEP)
+	p, err := producer.New(regions, producer.Config{Descriptors: descriptors, Announce: control, Clock: r.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum byte
+	a, err := NewAgent(AgentConfig{Consumer: Config{StreamID: 7, ConsumerID: 9, AllowedBaseDirs: []string{base}, Clock: r.clock.Now},
+		Control: controlEP, Descriptors: sharedEP}, func(f *Frame) { sum += f.Payload[0] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.c.SetJoinTime(0)
+	if err := r.proc.Add(a); err != nil {
+		t.Fatal(err)
+	}
+	r.cycles(3)
+	p.DoWork(r.clock.now)
+	r.start(a)
+	for range 3 {
+		if res := p.Offer(make([]byte, 100), vector(100)); res != producer.OK {
+			t.Fatal(res)
+		}
+	}
+	// The producer must not touch the pool again: it would fault outside any guard.
+	if err := os.Truncate(shm.PayloadPoolPath(regions.EpochDir(), 1), 0); err != nil {
+		t.Fatal(err)
+	}
+	a.Poll(10)
+	if got := a.rd.snapshot().Drops[DropRegionTruncated]; got != 1 {
+		t.Fatalf("%d truncation drops, want 1", got)
+	}
+	a.c.sync() // what every control-side entry point does first
+	if !a.ErrPending() {
+		t.Fatal("ErrPending false after the fault")
+	}
+	if err := a.Err(); !errors.Is(err, ErrRegionTruncated) {
+		t.Fatalf("Err = %v right after the fault, want ErrRegionTruncated", err)
+	}
+	r.cycles(2)
+	if err := a.Err(); err != nil || a.ErrPending() {
+		t.Fatalf("Err = %v (pending %v) after it reported the fault", err, a.ErrPending())
+	}
+	if st := a.Status(); st.Mapped {
+		t.Fatalf("still mapped after the fault: %+v", st)
 	}
 	r.remove(a)
 }

@@ -374,6 +374,12 @@ func (c *Consumer) ControlError() error {
 	c.sync()
 	err := c.controlErr
 	c.controlErr = nil
+	if fault := c.rd.takeFaultError(); fault != nil {
+		if err == nil {
+			return fault
+		}
+		return errors.Join(err, fault)
+	}
 	return err
 }
 

@@ -53,17 +53,14 @@ func (c *Consumer) sync() {
 }
 
 // takeFault unmaps the mapping the Reader gave up on a fault (it stopped using it at
-// once) and keeps the fault for ControlError.
+// once). The fault itself stays with the Reader until ControlError (or the Agent's Err)
+// takes it: moved here, it would be in neither place another goroutine reads until the
+// duty cycle's end published it.
 func (c *Consumer) takeFault() {
 	if m := c.rd.faulted.Load(); m != nil && m != c.faultSeen {
 		c.faultSeen = m
 		if m == c.m {
 			c.Unmap()
-		}
-	}
-	if c.rd.faultErr.Load() != nil {
-		if err := c.rd.takeFaultError(); err != nil {
-			c.controlErr = err
 		}
 	}
 }
