@@ -55,8 +55,7 @@ func codeOf(err error) C.tp_err_t {
 		return C.TP_ERR_TIMEOUT
 	case errors.Is(err, tp.ErrRefused):
 		return refusedCode(err)
-	case errors.Is(err, tp.ErrBackPressured), errors.Is(err, tp.ErrNoSubscriber), errors.Is(err, tp.ErrClaimState),
-		errors.Is(err, tp.ErrNotAttached), errors.Is(err, tp.ErrNotReady):
+	case errors.Is(err, tp.ErrBusy), errors.Is(err, tp.ErrClaimState):
 		return C.TP_ERR_BUSY
 	case errors.Is(err, tp.ErrInvalidOptions), errors.Is(err, tp.ErrInvalidTensor), errors.Is(err, tp.ErrTooLarge),
 		errors.Is(err, tp.ErrNoSuchPool), errors.Is(err, tp.ErrClosed):

@@ -13,21 +13,21 @@ var (
 	// ErrClosed: the Producer, Consumer or Client was closed.
 	ErrClosed = errors.New("tp: closed")
 	// ErrNotAttached: no lease is held right now; the client is reattaching to the driver.
-	ErrNotAttached = errors.New("tp: not attached to the driver (reattaching)")
+	ErrNotAttached error = &busyError{"tp: not attached to the driver (reattaching)"}
 	// ErrNotReady: the lease is held but a publication the frame needs is still being
 	// added by the media driver; the frame was dropped, try again.
-	ErrNotReady = errors.New("tp: the stream's publications are not in place yet")
+	ErrNotReady error = &busyError{"tp: the stream's publications are not in place yet"}
 	// ErrTooLarge: no payload pool of the stream holds a frame this size (Wire §9).
 	ErrTooLarge = errors.New("tp: frame larger than every payload pool")
 	// ErrInvalidTensor: the shape is not one consumers accept (Wire §8.2), or it addresses
 	// more bytes than the payload.
 	ErrInvalidTensor = errors.New("tp: invalid tensor shape")
 	// ErrNoSubscriber: nobody subscribes to the descriptor stream, so the frame was dropped.
-	ErrNoSubscriber = errors.New("tp: no consumer on the descriptor stream")
+	ErrNoSubscriber error = &busyError{"tp: no consumer on the descriptor stream"}
 	// ErrBackPressured: the descriptor stream is full (a consumer is behind), or the
 	// media driver has not yet raised its limit for a consumer that just joined; the
 	// frame was dropped, try again.
-	ErrBackPressured = errors.New("tp: descriptor stream back-pressured")
+	ErrBackPressured error = &busyError{"tp: descriptor stream back-pressured"}
 	// ErrPublication: the descriptor publication failed or was closed.
 	ErrPublication = errors.New("tp: descriptor publication failed")
 	// ErrClaimState: Claim while a claim is open, or Commit/Abort of a claim that is not open.
@@ -46,6 +46,18 @@ var (
 	// Producer.Err names the file. Frames fail with ErrNotAttached meanwhile.
 	ErrRegionFault = errors.New("tp: memory fault in the stream's shared memory (file truncated, or filesystem full)")
 )
+
+// ErrBusy is matched (errors.Is) by every error of the frame path that drops one frame for
+// a reason that passes: ErrNotAttached, ErrNotReady, ErrNoSubscriber and ErrBackPressured.
+// Offer or claim again, later or at once; C calls say TP_ERR_BUSY for them, Python raises
+// BusyError.
+var ErrBusy = errors.New("tp: busy (the frame was dropped; try again)")
+
+// busyError is an error of the frame path that matches ErrBusy.
+type busyError struct{ msg string }
+
+func (e *busyError) Error() string        { return e.msg }
+func (e *busyError) Is(target error) bool { return target == ErrBusy }
 
 // ErrRefused: the driver refused the attach for a reason no retry changes (a stream it
 // does not serve, parameters or pages it does not offer, a provisioning that failed).

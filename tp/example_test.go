@@ -63,9 +63,9 @@ func Example() {
 		frame := tp.Tensor{Shape: tp.Shape{DType: tp.Uint8, Dims: []int32{480, 64}}, Data: image}
 		// The first offers may find the descriptor publication not added yet, no
 		// consumer image yet, or the stream's publisher limit not yet raised for the
-		// new consumer: retry those.
+		// new consumer: ErrBusy, retry.
 		for err := producer.Offer(frame); err != nil; err = producer.Offer(frame) {
-			if !errors.Is(err, tp.ErrNotReady) && !errors.Is(err, tp.ErrNoSubscriber) && !errors.Is(err, tp.ErrBackPressured) || ctx.Err() != nil {
+			if !errors.Is(err, tp.ErrBusy) || ctx.Err() != nil {
 				log.Fatal(err)
 			}
 			time.Sleep(time.Millisecond)
@@ -122,7 +122,7 @@ func ExampleProducer_Claim() {
 
 	for ctx.Err() == nil {
 		claim, err := producer.Claim(4 * 4 * 4)
-		if errors.Is(err, tp.ErrNotReady) {
+		if errors.Is(err, tp.ErrBusy) {
 			time.Sleep(time.Millisecond)
 			continue
 		}
@@ -134,7 +134,7 @@ func ExampleProducer_Claim() {
 		}
 		if err = claim.Commit(tp.Shape{DType: tp.Float32, Dims: []int32{4, 4}}); err == nil {
 			break
-		} else if !errors.Is(err, tp.ErrNoSubscriber) && !errors.Is(err, tp.ErrBackPressured) {
+		} else if !errors.Is(err, tp.ErrBusy) {
 			log.Fatal(err)
 		}
 		time.Sleep(time.Millisecond)

@@ -262,7 +262,7 @@ func produce(ctx context.Context, p *tp.Producer, o options) error {
 		switch {
 		case err == nil:
 			idle.Reset()
-		case errors.Is(err, tp.ErrBackPressured), errors.Is(err, tp.ErrNoSubscriber), errors.Is(err, tp.ErrNotAttached), errors.Is(err, tp.ErrNotReady):
+		case errors.Is(err, tp.ErrBusy):
 			idle.Idle(0)
 		default:
 			return err

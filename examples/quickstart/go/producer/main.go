@@ -59,7 +59,7 @@ func main() {
 				log.Print("waiting for a consumer; frames are dropped meanwhile")
 				waiting = true
 			}
-		case errors.Is(err, tp.ErrNotReady), errors.Is(err, tp.ErrNotAttached), errors.Is(err, tp.ErrBackPressured):
+		case errors.Is(err, tp.ErrBusy):
 			// A moment of setting up or reattaching, or a slow consumer: this frame is dropped.
 		default:
 			log.Fatal(err)
