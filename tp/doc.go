@@ -18,7 +18,9 @@
 // The frame path (Offer, Claim/Commit, Poll) allocates nothing and never blocks on a
 // reader. A Consumer's Poll runs only its role's data path (package agents/consumer): it
 // never waits on the duty cycle, the control plane or the media driver. Failures are the
-// sentinel errors of this package, comparable with errors.Is.
+// sentinel errors of this package, comparable with errors.Is; the drops that pass (not
+// attached, publications not in place, no consumer, back pressure) all match ErrBusy:
+// offer the next frame, or this one again.
 //
 // NewProducer and NewConsumer wait for the first grant until ctx ends, retrying what can
 // pass (a lease still held, a driver draining, a stream no producer has made yet). A
