@@ -590,15 +590,9 @@ func (a *Agent) Err() error {
 	err := a.pub.err
 	a.pub.err = nil
 	a.errPending.Store(false)
-	// Under the lock publish takes it in: a Reader fault is then either still with the
-	// Reader or in pub.err, never between the two.
-	if fault := a.rd.takeFaultError(); fault != nil {
-		if err == nil {
-			return fault
-		}
-		return errors.Join(err, fault)
-	}
-	return err
+	// Under the lock that publish moves a Reader fault into pub.err with: the fault is in
+	// one of the two, never between them.
+	return a.rd.addFault(err)
 }
 
 // Progress is Consumer.Progress as the control side published it. Any goroutine.

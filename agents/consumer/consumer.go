@@ -374,13 +374,7 @@ func (c *Consumer) ControlError() error {
 	c.sync()
 	err := c.controlErr
 	c.controlErr = nil
-	if fault := c.rd.takeFaultError(); fault != nil {
-		if err == nil {
-			return fault
-		}
-		return errors.Join(err, fault)
-	}
-	return err
+	return c.rd.addFault(err)
 }
 
 // HandleControl handles one control- or metadata-stream message: a ShmPoolAnnounce is

@@ -1,6 +1,7 @@
 package consumer
 
 import (
+	"errors"
 	"runtime/debug"
 	"sync/atomic"
 
@@ -471,6 +472,19 @@ func (r *Reader) takeFaultError() error {
 		return f
 	}
 	return nil
+}
+
+// addFault returns err with the Reader's last fault, which it takes, joined to it; any
+// goroutine.
+func (r *Reader) addFault(err error) error {
+	fault := r.takeFaultError()
+	switch {
+	case fault == nil:
+		return err
+	case err == nil:
+		return fault
+	}
+	return errors.Join(err, fault)
 }
 
 // newestSeq says which mapping the published LastSeq was observed in, for the control
