@@ -89,6 +89,7 @@ typedef struct bench_stct
     uint64_t window_ns;
     uint64_t consumer_cpu_ns; /* the consumer thread's CPU time in the window */
     alignas(CACHE_LINE) uint64_t published;
+    uint64_t start_dropped; /* the producer's dropped count when its first frame went through */
     uint64_t busy;  /* claims and commits answered TP_ERR_BUSY */
     uint64_t waits; /* frames the producer waited for the consumer before claiming */
     uint64_t producer_cpu_ns;    /* the producer thread's CPU time in the window */
@@ -348,6 +349,21 @@ static int publish_one(bench_t *b, tp_slot_claim_t *claim, bool *open, uint64_t 
     return 1;
 }
 
+/* Records the producer's dropped count as its first frame went through (see the Go side's
+ * roundResult.ProducerDropped: commits refused before it are the stream starting). */
+static bool first_published_stats(bench_t *b)
+{
+    tp_producer_stats_t ps;
+    tp_err_t err = tp_producer_get_stats(b->producer, &ps);
+    if (err != TP_OK)
+    {
+        thread_fail(b->producer_error, sizeof(b->producer_error), "tp_producer_get_stats", err);
+        return false;
+    }
+    b->start_dropped = ps.dropped;
+    return true;
+}
+
 static void *produce(void *arg)
 {
     bench_t *b = (bench_t *)arg;
@@ -394,6 +410,10 @@ static void *produce(void *arg)
         waiting = false;
         int r = publish_one(b, &claim, &open, &busy);
         if (r < 0)
+        {
+            break;
+        }
+        if (r > 0 && published == 0 && !first_published_stats(b))
         {
             break;
         }
@@ -633,7 +653,7 @@ static bool run(const settings_t *s, bench_t *b)
            "\"loop_crossing_ns\":%.2f}\n",
         (unsigned long long)b->window_frames, seconds, rate, rate * (double)s->payload_bytes,
         (unsigned long long)b->cs.bad, (unsigned long long)b->cs.torn, (unsigned long long)cs.drops_gap,
-        (unsigned long long)cs.drops_late, (unsigned long long)cs.drops_invalid, (unsigned long long)ps.dropped,
+        (unsigned long long)cs.drops_late, (unsigned long long)cs.drops_invalid, (unsigned long long)(ps.dropped - b->start_dropped),
         (unsigned long long)b->published, (unsigned long long)b->busy, (unsigned long long)b->waits, b->crossing_ns,
         producer_cpu, consumer_cpu, b->solo_producer_ns, b->solo_consumer_ns, b->loop_crossing_ns);
     fflush(stdout);

@@ -150,6 +150,12 @@ func (r *report) faults() error {
 	for _, s := range r.Sizes {
 		if s.Bad > 0 || s.Drops > 0 {
 			errs = append(errs, fmt.Errorf("%s: %d bad frames, %d drops (both must be 0)", sizeName(s.SizeBytes), s.Bad, s.Drops))
+			for _, rd := range s.Rounds {
+				if rd.Bad > 0 || rd.drops() > 0 {
+					errs = append(errs, fmt.Errorf("  %s round (measured %t): bad %d, torn %d, gap %d, late %d, invalid %d, dropped by the producer %d (busy %d, published %d)",
+						rd.Side, rd.Measured, rd.Bad, rd.Torn, rd.DropsGap, rd.DropsLate, rd.DropsInvalid, rd.ProducerDropped, rd.Busy, rd.Published))
+				}
+			}
 		}
 		if s.GoFramesPerSec <= 0 || s.CFramesPerSec <= 0 {
 			errs = append(errs, fmt.Errorf("%s: no frames delivered in some window", sizeName(s.SizeBytes)))

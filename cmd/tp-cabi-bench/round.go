@@ -49,11 +49,16 @@ type roundResult struct {
 	FramesPerSec float64 `json:"frames_per_sec"`
 	BytesPerSec  float64 `json:"bytes_per_sec"`
 	// The rest covers the whole round, warm-up included.
-	Bad             uint64 `json:"bad"`  // intact frames with the wrong length or seq stamp
-	Torn            uint64 `json:"torn"` // frames overwritten while the handler read them
-	DropsGap        uint64 `json:"drops_gap"`
-	DropsLate       uint64 `json:"drops_late"`
-	DropsInvalid    uint64 `json:"drops_invalid"`
+	Bad          uint64 `json:"bad"`  // intact frames with the wrong length or seq stamp
+	Torn         uint64 `json:"torn"` // frames overwritten while the handler read them
+	DropsGap     uint64 `json:"drops_gap"`
+	DropsLate    uint64 `json:"drops_late"`
+	DropsInvalid uint64 `json:"drops_invalid"`
+	// ProducerDropped counts the frames the producer dropped once its first went
+	// through. Before that the stream is starting: the descriptor publication reports
+	// connected a moment before the media driver raises its limit for the new
+	// subscriber, and commits in between are refused as back-pressured, which no
+	// consumer misses (its sequence starts at the first frame it sees).
 	ProducerDropped uint64 `json:"producer_dropped"`
 	Published       uint64 `json:"published"`
 	Busy            uint64 `json:"busy"` // claims and commits refused as busy (retried)
@@ -163,6 +168,7 @@ type goBench struct {
 	published      uint64
 	busy           uint64
 	waits          uint64
+	startDropped   uint64 // the producer's Dropped when its first frame went through
 	producerCPUNs  int64
 	producerFrames uint64 // published in the window
 	producerError  error
@@ -229,7 +235,7 @@ func (b *bench) goRound(ctx context.Context, s stream, descriptorStream int32) (
 	seconds := float64(g.windowNs) / 1e9
 	r = roundResult{Frames: g.windowFrames, Seconds: seconds, Bad: g.bad, Torn: g.torn,
 		DropsGap: cst.DropsGap, DropsLate: cst.DropsLate, DropsInvalid: cst.DropsInvalid,
-		ProducerDropped: ps.Dropped, Published: g.published, Busy: g.busy, Waits: g.waits,
+		ProducerDropped: ps.Dropped - g.startDropped, Published: g.published, Busy: g.busy, Waits: g.waits,
 		SoloProducerNs: g.soloProducerNs, SoloConsumerNs: g.soloConsumerNs}
 	if seconds > 0 {
 		r.FramesPerSec = float64(g.windowFrames) / seconds
@@ -330,6 +336,9 @@ loop:
 			g.producerError = err
 			break loop
 		case ok:
+			if published == 0 {
+				g.startDropped = g.producer.Stats().Dropped
+			}
 			published++
 		default:
 			busy++ // refused or dropped: counted in the producer's stats
