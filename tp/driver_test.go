@@ -605,8 +605,13 @@ func TestClaimClosesOnce(t *testing.T) {
 	c := startClient(t, nil)
 	p, _ := attachBoth(t, c, func(*Frame) {})
 	shape := Shape{DType: Uint8, Dims: []int32{8}}
+	deadline := time.Now().Add(10 * time.Second)
 	for round := range 200 {
 		claim, err := p.Claim(8)
+		for errors.Is(err, ErrBusy) && time.Now().Before(deadline) { // the descriptor publication not in place yet
+			time.Sleep(time.Millisecond)
+			claim, err = p.Claim(8)
+		}
 		if err != nil {
 			t.Fatalf("round %d: Claim: %v", round, err)
 		}
