@@ -415,7 +415,7 @@ func threadCPUNs() int64 {
 func (g *goBench) publishOne() (bool, error) {
 	c, err := g.producer.Claim(g.size)
 	if err != nil {
-		if retryable(err) {
+		if errors.Is(err, tp.ErrBusy) {
 			return false, nil
 		}
 		return false, fmt.Errorf("claim: %w", err)
@@ -426,14 +426,9 @@ func (g *goBench) publishOne() (bool, error) {
 	switch err := c.Commit(g.shape); {
 	case err == nil:
 		return true, nil
-	case retryable(err):
+	case errors.Is(err, tp.ErrBusy):
 		return false, nil
 	default:
 		return false, fmt.Errorf("commit: %w", err)
 	}
-}
-
-// retryable errors are the ones the C ABI reports as TP_ERR_BUSY.
-func retryable(err error) bool {
-	return err == tp.ErrBackPressured || err == tp.ErrNoSubscriber || err == tp.ErrNotAttached || err == tp.ErrNotReady
 }

@@ -196,12 +196,6 @@ func checkPattern(p []byte, seq uint64) error {
 	return nil
 }
 
-// retryable errors are the ones the C API reports as TP_ERR_BUSY.
-func retryable(err error) bool {
-	return errors.Is(err, tp.ErrBackPressured) || errors.Is(err, tp.ErrNoSubscriber) ||
-		errors.Is(err, tp.ErrNotAttached) || errors.Is(err, tp.ErrNotReady)
-}
-
 func produce(ctx context.Context, c *tp.Client, o *options, stdout io.Writer) error {
 	p, err := c.NewProducer(ctx, o.stream)
 	if err != nil {
@@ -221,7 +215,7 @@ func produce(ctx context.Context, c *tp.Client, o *options, stdout io.Writer) er
 			return fmt.Errorf("published %d of %d frames in time", sent, o.count)
 		}
 		cl, err := p.Claim(o.size)
-		if retryable(err) {
+		if errors.Is(err, tp.ErrBusy) {
 			time.Sleep(100 * time.Microsecond)
 			continue
 		}
@@ -229,7 +223,7 @@ func produce(ctx context.Context, c *tp.Client, o *options, stdout io.Writer) er
 			return fmt.Errorf("claim: %w", err)
 		}
 		fillPattern(cl.Payload()[:o.size], cl.Seq())
-		if err := cl.Commit(o.shape); retryable(err) {
+		if err := cl.Commit(o.shape); errors.Is(err, tp.ErrBusy) {
 			time.Sleep(100 * time.Microsecond)
 			continue
 		} else if err != nil {
