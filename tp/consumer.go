@@ -42,7 +42,8 @@ type ConsumerStats struct {
 	Remaps uint64
 	// Epoch is the mapped epoch, 0 while unmapped.
 	Epoch uint64
-	// LeaseLosses counts leases that ended (revoked, expired, driver shutdown).
+	// LeaseLosses counts leases that ended (revoked, expired, driver shutdown); a loss
+	// is counted together with the unmapping it caused (Epoch 0 until a new grant).
 	LeaseLosses uint64
 	// DescriptorStreamID is the per-consumer descriptor stream frames are read from, 0
 	// while they come from the shared one.

@@ -27,12 +27,14 @@ type lease struct {
 	started  bool
 	log      *leaseLog
 	granted  bool
-	lost     bool
+	// lost counts the losses since take, which countLosses adds to losses.
+	lost     int
 	lastLoss driverclient.LossReason
 	// lastRevoke is the reason of the notice behind lastLoss when it is LossRevoked.
 	lastRevoke wire.LeaseRevokeReason
 	// losses counts lease endings and id is the live lease's id (0 without one), for
-	// Stats and LeaseID on any goroutine.
+	// Stats and LeaseID on any goroutine. A loss is counted once the role has withdrawn
+	// the epoch (countLosses): whoever reads it in Stats finds the frame path told.
 	losses atomic.Uint64
 	id     atomic.Uint64
 	// node is the live lease's TraceLink node id plus one (0: none), for NodeID.
@@ -85,10 +87,11 @@ func (l *lease) dial(hub *controlplane.Hub, o *Options, onControl func([]byte, w
 func (l *lease) rebind(hub *controlplane.Hub, o *Options, onControl func([]byte, wire.Header)) error {
 	l.dc.OnClose()
 	if l.id.Swap(0) != 0 {
-		l.losses.Add(1)
+		l.lost++
 	}
+	l.countLosses()
 	l.node.Store(0)
-	l.started, l.granted, l.lost = false, false, false
+	l.started, l.granted = false, false
 	return l.dial(hub, o, onControl)
 }
 
@@ -102,9 +105,8 @@ func (l *lease) onEvent(e driverclient.Effect) {
 			l.node.Store(uint64(node) + 1)
 		}
 	case driverclient.Lost:
-		l.lost = true
+		l.lost++
 		l.lastLoss, l.lastRevoke = e.Reason, e.Revoked.Reason
-		l.losses.Add(1)
 		l.id.Store(0)
 		l.node.Store(0)
 	case driverclient.Detached:
@@ -202,15 +204,24 @@ func (l *lease) service(now clock.Mono) int {
 	return l.dc.DoWork(now)
 }
 
-// take returns and clears the events since the last call; grant is the live lease when
-// granted is true.
+// take returns the events since the last call and clears the grant; grant is the live
+// lease when granted is true. The losses stay pending until countLosses.
 func (l *lease) take() (lost, granted bool, grant wire.ShmAttachResponse) {
-	lost, granted = l.lost, l.granted
-	l.lost, l.granted = false, false
+	lost, granted = l.lost > 0, l.granted
+	l.granted = false
 	if granted {
 		grant, granted = l.dc.Lease()
 	}
 	return lost, granted, grant
+}
+
+// countLosses adds the pending losses to the count Stats reads. The role calls it after
+// withdrawing the lost lease's epoch from the frame path.
+func (l *lease) countLosses() {
+	if l.lost > 0 {
+		l.losses.Add(uint64(l.lost))
+		l.lost = 0
+	}
 }
 
 // detach begins giving the lease back; done reports when it is given back (or there was

@@ -312,6 +312,7 @@ func (r *producerRole) DoWork(now clock.Mono) int {
 	work += r.counters.update(now, r.fillCounters)
 	if r.closing {
 		r.lease.detach(now)
+		r.lease.countLosses() // the frame path is closed
 		r.finished = r.lease.done()
 		return work
 	}
@@ -322,6 +323,7 @@ func (r *producerRole) DoWork(now clock.Mono) int {
 		r.endEpoch()
 		work++
 	}
+	r.lease.countLosses()
 	if granted {
 		r.mapGrant(&grant)
 	}
@@ -689,7 +691,8 @@ type ProducerStats struct {
 	Dropped uint64
 	// Epoch is the mapped epoch, 0 while not attached.
 	Epoch uint64
-	// LeaseLosses counts leases that ended (revoked, expired, driver shutdown).
+	// LeaseLosses counts leases that ended (revoked, expired, driver shutdown); a loss
+	// is counted once the frame path has been told, so Offer and Claim fail from then on.
 	LeaseLosses uint64
 	// Consumers is the number of consumers heard from recently (their hellos);
 	// PerConsumerDescriptors counts descriptors sent on per-consumer streams the driver

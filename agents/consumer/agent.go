@@ -74,13 +74,14 @@ type Agent struct {
 	hellos, qos   outboundSender
 	reading, next *descriptorStream
 	// resubscribe: replace the descriptor subscription even if its stream is unchanged.
-	resubscribe bool
-	failed      controlplane.Endpoint // a descriptor stream the media driver refused
-	startErr    error                 // the lease could not be set up
-	attachErr   error                 // why the first mapping failed so far
-	everMapped  bool                  // an epoch was mapped (with a lease: a grant's)
-	closing     bool
-	finished    bool
+	resubscribe  bool
+	failed       controlplane.Endpoint // a descriptor stream the media driver refused
+	startErr     error                 // the lease could not be set up
+	attachErr    error                 // why the first mapping failed so far
+	everMapped   bool                  // an epoch was mapped (with a lease: a grant's)
+	rebindLosses uint64                // losses of the leases Rebind dropped, for Status
+	closing      bool
+	finished     bool
 
 	// The data path's: Poll holds dataMu for one call.
 	dataMu  sync.Mutex
@@ -92,8 +93,6 @@ type Agent struct {
 	readingSub atomic.Pointer[transport.Subscription]
 	qosPub     atomic.Pointer[transport.Publication]
 	leaseRef   atomic.Pointer[driverclient.Lease] // lease, for LeaseID and Status
-	// rebindLosses counts the losses of the leases Rebind dropped, for Status.
-	rebindLosses atomic.Uint64
 	// mappedRef is pub.m and errPending pub.err != nil, for Live and ErrPending, which a
 	// data path asks after every poll without taking pubMu.
 	mappedRef  atomic.Pointer[mapping]
@@ -107,9 +106,11 @@ type Agent struct {
 
 // published is the control side's state as of the end of its last duty cycle.
 type published struct {
-	counters    Counters // the control side's; Status adds the Reader's
-	m           *mapping
-	epoch       uint64
+	counters Counters // the control side's; Status adds the Reader's
+	m        *mapping
+	epoch    uint64
+	// leaseLosses is published with epoch: whoever reads a loss finds the epoch unmapped.
+	leaseLosses uint64
 	descStream  uint32
 	progress    wire.FrameProgress
 	hasProgress bool
@@ -209,7 +210,7 @@ func (a *Agent) Rebind(p *process.Process) {
 			lost++
 		}
 		a.leaseRef.Store(nil)
-		a.rebindLosses.Add(lost)
+		a.rebindLosses += lost
 		a.lease.OnClose()
 		a.lease = nil
 	}
@@ -397,6 +398,10 @@ func (a *Agent) publish() {
 	p := &a.pub
 	p.counters, p.m, p.descStream = c.counters, c.m, desc
 	p.epoch, _ = c.mapped()
+	p.leaseLosses = a.rebindLosses
+	if a.lease != nil {
+		p.leaseLosses += a.lease.Losses()
+	}
 	p.progress, p.hasProgress = c.progress, c.hasProgress
 	p.source, p.hasSource = c.source, c.hasSource
 	p.meta, p.hasMeta = c.meta, c.hasMeta
@@ -542,7 +547,7 @@ type Status struct {
 func (a *Agent) Status() Status {
 	a.pubMu.Lock()
 	p := &a.pub
-	s := Status{Counters: p.counters, Mapped: p.m != nil, Epoch: p.epoch, DescriptorStreamID: p.descStream}
+	s := Status{Counters: p.counters, Mapped: p.m != nil, Epoch: p.epoch, LeaseLosses: p.leaseLosses, DescriptorStreamID: p.descStream}
 	m := p.m
 	a.pubMu.Unlock()
 	if m != nil && m == a.rd.faulted.Load() {
@@ -550,9 +555,8 @@ func (a *Agent) Status() Status {
 	}
 	s.Counters = s.Counters.with(a.rd.snapshot())
 	if l := a.leaseRef.Load(); l != nil {
-		s.LeaseID, s.LeaseLosses = l.ID(), l.Losses()
+		s.LeaseID = l.ID()
 	}
-	s.LeaseLosses += a.rebindLosses.Load()
 	return s
 }
 
