@@ -692,7 +692,8 @@ type ProducerStats struct {
 	// Epoch is the mapped epoch, 0 while not attached.
 	Epoch uint64
 	// LeaseLosses counts leases that ended (revoked, expired, driver shutdown); a loss
-	// is counted once the frame path has been told, so Offer and Claim fail from then on.
+	// is counted once the frame path has been told: an Offer or Claim begun after it
+	// fails with ErrNotAttached until a new grant is mapped.
 	LeaseLosses uint64
 	// Consumers is the number of consumers heard from recently (their hellos);
 	// PerConsumerDescriptors counts descriptors sent on per-consumer streams the driver
