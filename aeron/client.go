@@ -182,6 +182,11 @@ func newClient(cfg Config, f *cnc.File, receiver *concurrent.BroadcastReceiver, 
 	if interService <= 0 {
 		interService = 10 * time.Second
 	}
+	// Before the service clock starts: a process's first client registers for
+	// membarrier(2) here, which waits for an RCU grace period, milliseconds on an idle
+	// machine and seconds on an overloaded one; counted as a conductor gap, that wait
+	// ended the client at its first timer check.
+	lightPoll := asymmetricFenceAvailable()
 	now := clock.Now()
 	c := &Client{
 		cfg:                cfg,
@@ -200,7 +205,7 @@ func newClient(cfg Config, f *cnc.File, receiver *concurrent.BroadcastReceiver, 
 		interService:       interService,
 	}
 	c.onMessage = c.onResponse
-	c.lightPoll = asymmetricFenceAvailable()
+	c.lightPoll = lightPoll
 	return c
 }
 

@@ -540,3 +540,25 @@ func pollErr[T any](p transport.Pending[T]) error {
 	_, err := p.Poll()
 	return err
 }
+
+// A process's first client registers for membarrier(2), which waits for an RCU grace
+// period: seconds on an overloaded machine (up to 8.9 s measured beside the test suite
+// and two CPU hogs). That wait is not a gap in the conductor's service; a client that
+// counted it timed itself out at its first check. Not parallel: it swaps the
+// registration for a slow one.
+func TestSlowFenceRegistrationIsNotAServiceGap(t *testing.T) {
+	liveness := connect(t, Config{}).cncFile.ClientLivenessTimeout
+	register := asymmetricFenceAvailable
+	t.Cleanup(func() { asymmetricFenceAvailable = register })
+	asymmetricFenceAvailable = func() bool {
+		time.Sleep(liveness + 500*time.Millisecond)
+		return register()
+	}
+	for _, invoker := range []bool{false, true} {
+		c := connect(t, Config{UseInvoker: invoker})
+		addSubscription(t, c, "aeron:ipc", 7401)
+		if err := c.Err(); err != nil {
+			t.Fatalf("invoker %v: the client ended: %v", invoker, err)
+		}
+	}
+}
