@@ -7,6 +7,7 @@ import (
 
 	"github.com/tensorpool/tensorpool/agents/consumer"
 	"github.com/tensorpool/tensorpool/agents/process"
+	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
@@ -58,9 +59,32 @@ var producerCounterInfos = [producerCounterCount]CounterInfo{
 	{TypeID: 1044, Role: wire.RoleProducer, Name: "tp_producer_drops_total", Label: "reason", LabelValue: "too_large"},
 	{TypeID: 1045, Role: wire.RoleProducer, Name: "tp_producer_drops_total", Label: "reason", LabelValue: "invalid_tensor"},
 	{TypeID: 1046, Role: wire.RoleProducer, Name: "tp_producer_drops_total", Label: "reason", LabelValue: "publication_failed"},
-	{TypeID: 1047, Role: wire.RoleProducer, Name: "tp_producer_misuse_total", Help: "Calls refused for misuse: a claim already open, not the open claim, progress out of order."},
+	{TypeID: 1047, Role: wire.RoleProducer, Name: "tp_producer_misuse_total", Help: "Calls refused for misuse: a claim already open, not the open claim, progress out of order, a sequence number below the next."},
 	{TypeID: 1048, Role: wire.RoleProducer, Name: "tp_producer_lease_losses_total", Help: "Leases that ended (revoked, expired, driver shutdown)."},
 	{TypeID: 1049, Role: wire.RoleProducer, Name: "tp_producer_per_consumer_descriptors_total", Help: "FrameDescriptors sent on per-consumer streams besides the shared one."},
+}
+
+// producerResultCounter is the counter each producer.Result is counted in: every one
+// but OK, so the drop and misuse counters sum to ProducerStats.Dropped. A region fault
+// (the epoch's files failed under the mapping) is a failed publication.
+var producerResultCounter = [producer.ResultCount]int{
+	producer.OK:                       -1,
+	producer.DropNotConnected:         counterProducerDropsNoSubscriber,
+	producer.DropBackPressured:        counterProducerDropsBackPressured,
+	producer.DropAdminAction:          counterProducerDropsBackPressured,
+	producer.DropNoPoolFits:           counterProducerDropsTooLarge,
+	producer.DropInvalidSize:          counterProducerDropsInvalid,
+	producer.DropInvalidTensor:        counterProducerDropsInvalid,
+	producer.DropTensorExceedsPayload: counterProducerDropsInvalid,
+	producer.DropPublicationClosed:    counterProducerDropsPublication,
+	producer.DropMaxPositionExceeded:  counterProducerDropsPublication,
+	producer.DropPublicationError:     counterProducerDropsPublication,
+	producer.ErrRegionFault:           counterProducerDropsPublication,
+	producer.ErrClaimOutstanding:      counterProducerMisuse,
+	producer.ErrNoClaim:               counterProducerMisuse,
+	producer.ErrProgressRegressed:     counterProducerMisuse,
+	producer.ErrProgressOverrun:       counterProducerMisuse,
+	producer.ErrSeqRegressed:          counterProducerMisuse,
 }
 
 // The consumer's counters, in TypeID order.

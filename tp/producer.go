@@ -513,15 +513,14 @@ func (r *producerRole) counterValues(v []int64) {
 			}
 		}
 	}
+	clear(v)
 	v[counterProducerFrames] = int64(frames)
 	v[counterProducerBytes] = int64(bytes)
-	v[counterProducerDropsNoSubscriber] = int64(results[producer.DropNotConnected])
-	v[counterProducerDropsBackPressured] = int64(results[producer.DropBackPressured] + results[producer.DropAdminAction])
-	v[counterProducerDropsTooLarge] = int64(results[producer.DropNoPoolFits])
-	v[counterProducerDropsInvalid] = int64(results[producer.DropInvalidSize] + results[producer.DropInvalidTensor] + results[producer.DropTensorExceedsPayload])
-	v[counterProducerDropsPublication] = int64(results[producer.DropPublicationClosed] + results[producer.DropMaxPositionExceeded] + results[producer.DropPublicationError])
-	v[counterProducerMisuse] = int64(results[producer.ErrClaimOutstanding] + results[producer.ErrNoClaim] +
-		results[producer.ErrProgressRegressed] + results[producer.ErrProgressOverrun])
+	for i, n := range results {
+		if k := producerResultCounter[i]; k >= 0 {
+			v[k] += int64(n)
+		}
+	}
 	v[counterProducerLeaseLosses] = int64(r.lease.losses.Load())
 	v[counterProducerPerConsumerDescriptors] = int64(perConsumer)
 }
