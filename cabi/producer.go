@@ -147,6 +147,36 @@ func offerFrame(producer *C.tp_producer_t, payload *C.uint8_t, n C.uint32_t, ten
 	if !ok {
 		return badHandle()
 	}
+	return p.offer(payload, n, tensor, meta, traceID)
+}
+
+// tp_producer_offer_frames is tp_producer_offer_frame_traced for each frame of a batch,
+// in one crossing into Go: the handle is looked up once, and the frames are offered in
+// order until one is not published.
+//
+//export tp_producer_offer_frames
+func tp_producer_offer_frames(producer *C.tp_producer_t, frames *C.tp_frame_offer_t, count C.uint32_t, published *C.uint32_t) C.tp_err_t {
+	p, ok := producerOf(producer)
+	if !ok {
+		return badHandle()
+	}
+	if published == nil || (frames == nil && count != 0) {
+		return nullArg()
+	}
+	offers := unsafe.Slice(frames, count)
+	for i := range offers {
+		f := &offers[i]
+		if code := p.offer(f.payload, f.values_len, f.tensor, f.meta_version, uint64(f.trace_id)); code != C.TP_OK {
+			*published = C.uint32_t(i)
+			return code
+		}
+	}
+	*published = count
+	return C.TP_OK
+}
+
+// offer copies payload into a claimed slot and publishes it.
+func (p *tpProducer) offer(payload *C.uint8_t, n C.uint32_t, tensor *C.tp_tensor_header_t, meta C.uint32_t, traceID uint64) C.tp_err_t {
 	if tensor == nil || (payload == nil && n != 0) {
 		return nullArg()
 	}

@@ -32,8 +32,9 @@
  * tp_err_str, tp_version and tp_polled_frame_is_valid enters the library's Go
  * side, which costs tens of nanoseconds (tp-cabi-bench measures it). The hot
  * path needs one such call per frame at most: tp_producer_offer_frame (copy
- * and publish) or tp_producer_commit_and_claim_next (commit a claimed frame
- * and claim the next) for producers, tp_consumer_poll_batch (up to its
+ * and publish; tp_producer_offer_frames for several frames a call) or
+ * tp_producer_commit_and_claim_next (commit a claimed frame and claim the
+ * next) for producers, tp_consumer_poll_batch (up to its
  * capacity of frames a call) with tp_polled_frame_is_valid (in C) for
  * consumers. A frame handler costs a call back per frame, and
  * tp_consumer_frame_is_valid one more.
@@ -217,6 +218,19 @@ tp_err_t tp_producer_offer_frame_traced(
     const tp_tensor_header_t *tensor,
     uint32_t meta_version,
     uint64_t trace_id);
+
+/* tp_producer_offer_frame_traced for frames[0], frames[1], ... in order, in one call into
+ * the library where those are count: a producer with several small frames ready crosses
+ * into the library once for all of them. Stops at the first frame not published: *published
+ * receives how many were, and the call returns TP_OK when that is count, else what
+ * tp_producer_offer_frame_traced returned for frames[*published] (TP_ERR_BUSY: dropped, to
+ * be offered again from there; tp_errmsg says why). TP_ERR_ARG for a NULL published, or a
+ * NULL frames with count above 0. Extension. */
+tp_err_t tp_producer_offer_frames(
+    tp_producer_t *producer,
+    const tp_frame_offer_t *frames,
+    uint32_t count,
+    uint32_t *published);
 
 /* Open the next frame in pool pool_id (or the smallest pool holding values_len bytes). */
 tp_err_t tp_producer_try_claim_slot(tp_producer_t *producer, uint16_t pool_id, tp_slot_claim_t *claim);

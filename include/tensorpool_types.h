@@ -143,6 +143,21 @@ typedef struct tp_polled_frame_stct
 }
 tp_polled_frame_t;
 
+/*
+ * One frame of tp_producer_offer_frames (tensorpool extension): what
+ * tp_producer_offer_frame_traced takes for one frame. The library reads it during
+ * the call only.
+ */
+typedef struct tp_frame_offer_stct
+{
+    const uint8_t *payload;
+    const tp_tensor_header_t *tensor;
+    uint32_t values_len;
+    uint32_t meta_version;
+    uint64_t trace_id;
+}
+tp_frame_offer_t;
+
 /* The latest QosProducer seen from one producer (wire spec §10.4). */
 typedef struct tp_qos_producer_snapshot_stct
 {

@@ -6,14 +6,20 @@
  * thread, busy-spinning. The producer copies the payload from a source buffer into its
  * claimed slot, stamps the frame's seq in the first 8 bytes (little-endian), and commits
  * it. The consumer polls (fragment limit 256), reads each frame's stamp, re-checks the
- * frame and counts it. Through one of two sets of calls (TP_BENCH_API):
+ * frame and counts it. Through one of three sets of calls (TP_BENCH_API):
  *   batch     one call into the library per frame: the producer commits and claims the
  *             next frame at once (tp_producer_commit_and_claim_next), the consumer takes
  *             up to 256 frames a call (tp_consumer_poll_batch) and re-checks each in C
  *             (tp_polled_frame_is_valid);
  *   callback  two: the producer claims (tp_producer_try_claim_slot_by_size) and commits
  *             (tp_producer_commit_slot), the consumer's handler (tp_consumer_poll_frames)
- *             is called back for each frame and asks tp_consumer_frame_is_valid.
+ *             is called back for each frame and asks tp_consumer_frame_is_valid;
+ *   offer     one call per batch of frames: the producer stamps the seq each frame will
+ *             take into buffers of its own (filled from the source once; OFFER_BATCH of
+ *             them, fewer where they would pass OFFER_STAGE_BYTES, so that large frames
+ *             are copied from a buffer as cache-warm as the other APIs' single source)
+ *             and offers them all at once (tp_producer_offer_frames, which copies each
+ *             into its slot); the consumer polls as with batch.
  * After the round the consumer thread times TP_BENCH_CROSSING_CALLS calls of
  * tp_consumer_get_stream_id, the cheapest call into the library's Go side with a handle
  * to look up: the cost of one crossing as the data path pays it. That and the two threads'
@@ -36,7 +42,7 @@
  *   TP_BENCH_SLOTS            slots of the stream's header ring (required)
  *   TP_BENCH_WARMUP_MS        unmeasured run before the window (default 500)
  *   TP_BENCH_WINDOW_MS        measured window (default 2000)
- *   TP_BENCH_API              batch (default) or callback
+ *   TP_BENCH_API              batch (default), callback or offer
  *   TP_BENCH_CROSSING_CALLS   calls timed for the crossing cost (default 1000000)
  *
  * Output: one JSON line on stdout (the fields of cmd/tp-cabi-bench's roundResult).
@@ -52,6 +58,8 @@
 
 #define FRAGMENT_LIMIT 256
 #define BATCH_CAPACITY 256
+#define OFFER_BATCH 32u
+#define OFFER_STAGE_BYTES (256u << 10)
 #define CACHE_LINE 64
 
 typedef struct settings_stct
@@ -61,7 +69,8 @@ typedef struct settings_stct
     uint64_t slots;
     uint64_t warmup_ms;
     uint64_t window_ms;
-    bool batch; /* TP_BENCH_API=batch */
+    bool batch; /* the consumer polls batches: TP_BENCH_API=batch or offer */
+    bool offer; /* TP_BENCH_API=offer */
     uint64_t crossing_calls;
 }
 settings_t;
@@ -105,6 +114,11 @@ typedef struct bench_stct
     uint64_t start_ns;
     uint64_t end_ns;
     bool batch;
+    bool offer;
+    uint8_t *stage;             /* offer: offer_batch payloads, each a copy of src */
+    tp_frame_offer_t *offers;   /* offer: the frames of stage */
+    uint32_t offer_batch;       /* offer: frames a call, at most */
+    uint64_t next_seq;          /* offer: the seq the next frame published takes */
     uint64_t crossing_calls;
     double crossing_ns; /* one tp_consumer_get_stream_id, timed after the round */
     double loop_crossing_ns; /* one more call into Go a frame, in the solo producer's loop */
@@ -140,10 +154,11 @@ static bool load_settings(settings_t *s)
         return false;
     }
     const char *api = tp_example_env("TP_BENCH_API");
-    s->batch = api == NULL || strcmp(api, "batch") == 0;
+    s->offer = api != NULL && strcmp(api, "offer") == 0;
+    s->batch = api == NULL || strcmp(api, "batch") == 0 || s->offer;
     if (!s->batch && strcmp(api, "callback") != 0)
     {
-        fprintf(stderr, "TP_BENCH_API=%s: expected batch or callback\n", api);
+        fprintf(stderr, "TP_BENCH_API=%s: expected batch, callback or offer\n", api);
         return false;
     }
     return tp_example_settings_load(&s->conn) &&
@@ -349,6 +364,40 @@ static int publish_one(bench_t *b, tp_slot_claim_t *claim, bool *open, uint64_t 
     return 1;
 }
 
+/* Publishes up to max frames (at least 1) through tp_producer_offer_frames, at most
+ * b->offer_batch: each stamped with the seq it will take, which a producer's frames take in
+ * order from 0 in a new epoch, each frame published taking the next. Returns the number
+ * published; a frame dropped or refused as busy ends the batch (counted in *busy; it and
+ * those after it are offered again next time); -1 failed. */
+static int publish_offers(bench_t *b, uint64_t *busy, uint64_t max)
+{
+    const uint32_t n = max < b->offer_batch ? (uint32_t)max : b->offer_batch;
+    for (uint32_t i = 0; i < n; i++)
+    {
+        store_le64(b->stage + (size_t)i * b->payload_bytes, b->next_seq + i);
+    }
+    uint32_t published = 0;
+    tp_err_t err = tp_producer_offer_frames(b->producer, b->offers, n, &published);
+    b->next_seq += published;
+    if (err == TP_ERR_BUSY)
+    {
+        (*busy)++;
+    }
+    else if (err != TP_OK)
+    {
+        thread_fail(b->producer_error, sizeof(b->producer_error), "tp_producer_offer_frames", err);
+        return -1;
+    }
+    return (int)published;
+}
+
+/* Publishes through the API in use, at most max frames (at least 1): the number
+ * published, or -1 (see publish_one and publish_offers). */
+static int publish(bench_t *b, tp_slot_claim_t *claim, bool *open, uint64_t *busy, uint64_t max)
+{
+    return b->offer ? publish_offers(b, busy, max) : publish_one(b, claim, open, busy);
+}
+
 /* Records the producer's dropped count as its first frame went through (see the Go side's
  * roundResult.ProducerDropped: commits refused before it are the stream starting). */
 static bool first_published_stats(bench_t *b)
@@ -369,7 +418,7 @@ static void *produce(void *arg)
     bench_t *b = (bench_t *)arg;
     /* With the batch API the next frame's slot is claimed as the last one is committed,
      * one frame before the wait below would let it be: it counts as one ahead. */
-    const uint64_t ahead = b->slots - 1 - (b->batch ? 1u : 0u);
+    const uint64_t ahead = b->slots - 1 - (b->batch && !b->offer ? 1u : 0u);
     uint64_t published = 0;
     uint64_t consumed = 0;
     uint64_t busy = 0;
@@ -408,7 +457,7 @@ static void *produce(void *arg)
             continue;
         }
         waiting = false;
-        int r = publish_one(b, &claim, &open, &busy);
+        int r = publish(b, &claim, &open, &busy, ahead + 1 - (published - consumed));
         if (r < 0)
         {
             break;
@@ -479,14 +528,14 @@ static bool solo(bench_t *b)
         uint64_t done = 0;
         for (uint64_t tries = 0; done < burst && tries < 1000000; tries++)
         {
-            int r = publish_one(b, &claim, &open, &busy);
+            int r = publish(b, &claim, &open, &busy, burst - done);
             if (r < 0)
             {
                 fprintf(stderr, "solo: %s\n", b->producer_error);
                 ok = false;
                 break;
             }
-            if (crossing)
+            for (int j = 0; crossing && j < r; j++)
             {
                 tp_producer_get_stream_id(b->producer, &stream);
             }
@@ -555,6 +604,39 @@ static bool wait_connected(const bench_t *b, uint64_t timeout_ns)
     return true;
 }
 
+static void free_buffers(bench_t *b, uint8_t *src)
+{
+    free(src);
+    free(b->stage);
+    free(b->offers);
+    b->stage = NULL;
+    b->offers = NULL;
+}
+
+/* The offer API's frames: page-aligned copies of src (b->payload_bytes each), as many
+ * as OFFER_STAGE_BYTES holds, at least 1 and at most OFFER_BATCH. */
+static bool stage_offers(bench_t *b, size_t page)
+{
+    const uint32_t fit = OFFER_STAGE_BYTES / b->payload_bytes;
+    b->offer_batch = fit < 1 ? 1 : fit > OFFER_BATCH ? OFFER_BATCH : fit;
+    const size_t bytes = ((size_t)b->offer_batch * b->payload_bytes + page - 1) / page * page;
+    b->stage = aligned_alloc(page, bytes);
+    b->offers = calloc(b->offer_batch, sizeof(tp_frame_offer_t));
+    if (b->stage == NULL || b->offers == NULL)
+    {
+        fprintf(stderr, "no memory for %u staged %u-byte frames\n", b->offer_batch, b->payload_bytes);
+        return false;
+    }
+    for (uint32_t i = 0; i < b->offer_batch; i++)
+    {
+        uint8_t *payload = b->stage + (size_t)i * b->payload_bytes;
+        memcpy(payload, b->src, b->payload_bytes);
+        b->offers[i] = (tp_frame_offer_t){
+            .payload = payload, .tensor = &b->tensor, .values_len = b->payload_bytes, .meta_version = b->meta_version};
+    }
+    return true;
+}
+
 static bool run(const settings_t *s, bench_t *b)
 {
     tp_err_t err = TP_OK;
@@ -584,6 +666,12 @@ static bool run(const settings_t *s, bench_t *b)
     b->slots = s->slots;
     b->clock_every = clock_every(s->payload_bytes);
     b->batch = s->batch;
+    b->offer = s->offer;
+    if (b->offer && !stage_offers(b, page))
+    {
+        free_buffers(b, src);
+        return false;
+    }
     b->crossing_calls = s->crossing_calls;
     b->cs.consumer = b->consumer;
     b->cs.payload_bytes = b->payload_bytes;
@@ -601,7 +689,7 @@ static bool run(const settings_t *s, bench_t *b)
     if (rc != 0)
     {
         fprintf(stderr, "pthread_create: %s\n", strerror(rc));
-        free(src);
+        free_buffers(b, src);
         return false;
     }
     if ((rc = pthread_create(&producer_thread, NULL, produce, b)) != 0)
@@ -609,7 +697,7 @@ static bool run(const settings_t *s, bench_t *b)
         fprintf(stderr, "pthread_create: %s\n", strerror(rc));
         atomic_store(&b->stop, true);
         pthread_join(consumer_thread, NULL);
-        free(src);
+        free_buffers(b, src);
         return false;
     }
     pthread_join(producer_thread, NULL);
@@ -617,11 +705,11 @@ static bool run(const settings_t *s, bench_t *b)
     if (b->producer_error[0] != '\0' || b->consumer_error[0] != '\0')
     {
         fprintf(stderr, "%s%s%s\n", b->producer_error, b->producer_error[0] != '\0' ? "; " : "", b->consumer_error);
-        free(src);
+        free_buffers(b, src);
         return false;
     }
     const bool solo_ok = solo(b); /* it copies from src too */
-    free(src);
+    free_buffers(b, src);
     b->src = NULL;
     if (!solo_ok)
     {

@@ -371,7 +371,7 @@ func TestInterop_CallsFromInsideFrameHandlers(t *testing.T) {
 
 // The one-crossing data path: a C producer committing each frame and claiming the next in
 // one call, a C consumer polling batches and re-checking them in C; overwritten frames of
-// a kept batch are detected (cabi/tests/tp_batch_poll_test.c).
+// a kept batch are detected; a batch of offers in one call (cabi/tests/tp_batch_poll_test.c).
 func TestInterop_BatchPollAndCommitAndClaimNext(t *testing.T) {
 	s := startStack(t)
 	p := s.start(t, program(t, "cabi/tests/tp_batch_poll_test.c"), map[string]string{"TP_SLOTS": strconv.Itoa(testSlots)})

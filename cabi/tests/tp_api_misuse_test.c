@@ -244,6 +244,10 @@ static void test_producer(void)
 
     EXPECT_ARG(tp_producer_offer_frame(NULL, payload, sizeof(payload), &tensor, 0));
     EXPECT_ARG(tp_producer_offer_frame(NULL, NULL, 0, NULL, 0));
+    tp_frame_offer_t offer = {.payload = payload, .tensor = &tensor, .values_len = sizeof(payload)};
+    uint32_t offered = 0;
+    EXPECT_ARG(tp_producer_offer_frames(NULL, &offer, 1, &offered));
+    EXPECT_ARG(tp_producer_offer_frames(NULL, NULL, 0, NULL));
     EXPECT_ARG(tp_producer_try_claim_slot(NULL, 0, &claim));
     EXPECT_ARG(tp_producer_try_claim_slot(NULL, 0, NULL));
     EXPECT_ARG(tp_producer_try_claim_slot_by_size(NULL, 16, &claim));

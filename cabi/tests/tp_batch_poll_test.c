@@ -12,6 +12,10 @@
  *     batch kept since as overwritten, reading the slots still mapped;
  *   - after the next poll tp_consumer_frame_is_valid no longer answers for the old views;
  *   - tp_consumer_poll_frames returns the frames it handed to the handler;
+ *   - tp_producer_offer_frames publishes a batch in order, byte for byte, from the
+ *     sequence number an aborted claim left; it refuses to offer while a claim is open,
+ *     stops at a frame with a bad tensor header (those before it published, the rest not),
+ *     and takes an empty batch;
  *   - frames beyond a batch's capacity come with the next calls, in order and intact: a
  *     consumer in invoker mode, not running its duty cycle, holds the descriptors of the
  *     producer's new epoch until it maps it, then takes them all in one poll.
@@ -142,6 +146,75 @@ static bool receive(tp_consumer_t *consumer, tp_polled_frame_t *batch, uint32_t 
     return true;
 }
 
+#define OFFERED 12u
+#define BAD_AT 5u
+
+/* Offers OFFERED frames with tp_producer_offer_frames, the first to take sequence number
+ * first_seq: frames[BAD_AT] first has a bad tensor header, which stops the batch there. */
+static bool offer_batch(tp_producer_t *producer, uint32_t payload_bytes, uint64_t first_seq, uint64_t timeout_ns)
+{
+    uint8_t *payloads = malloc((size_t)OFFERED * payload_bytes);
+    if (payloads == NULL)
+    {
+        fprintf(stderr, "no memory for the payloads\n");
+        return false;
+    }
+    tp_tensor_header_t tensor;
+    tp_example_tensor(&tensor, payload_bytes);
+    tp_tensor_header_t bad = tensor;
+    bad.ndims = TP_MAX_DIMS + 1;
+    tp_frame_offer_t frames[OFFERED];
+    for (uint32_t i = 0; i < OFFERED; i++)
+    {
+        uint8_t *payload = payloads + (size_t)i * payload_bytes;
+        tp_example_fill_pattern(payload, payload_bytes, first_seq + i);
+        frames[i] = (tp_frame_offer_t){.payload = payload, .tensor = &tensor, .values_len = payload_bytes};
+    }
+    frames[BAD_AT].tensor = &bad;
+    uint32_t n = 7;
+    EXPECT(tp_producer_offer_frames(producer, NULL, 0, &n) == TP_OK && n == 0);
+    EXPECT_CODE(TP_ERR_ARG, tp_producer_offer_frames(producer, frames, OFFERED, NULL));
+    EXPECT_CODE(TP_ERR_ARG, tp_producer_offer_frames(producer, NULL, 1, &n));
+    const uint64_t deadline = tp_example_now_ns() + timeout_ns;
+    uint32_t done = 0;
+    bool refused = false;
+    bool ok = true;
+    while (ok && done < OFFERED)
+    {
+        if (tp_example_now_ns() > deadline)
+        {
+            fprintf(stderr, "offered %u of %u frames in time\n", done, OFFERED);
+            ok = false;
+            break;
+        }
+        n = UINT32_MAX;
+        tp_err_t err = tp_producer_offer_frames(producer, frames + done, OFFERED - done, &n);
+        EXPECT(n <= OFFERED - done);
+        done += n <= OFFERED - done ? n : 0;
+        if (err == TP_OK)
+        {
+            EXPECT(done == OFFERED);
+            break;
+        }
+        if (err == TP_ERR_ARG && !refused)
+        {
+            EXPECT(done == BAD_AT);
+            refused = true;
+            frames[BAD_AT].tensor = &tensor;
+            continue;
+        }
+        if (err != TP_ERR_BUSY)
+        {
+            ok = tp_example_fail("tp_producer_offer_frames", err);
+            break;
+        }
+        tp_example_sleep_us(100);
+    }
+    EXPECT(refused);
+    free(payloads);
+    return ok;
+}
+
 static void count_frame(void *clientd, const tp_frame_view_t *frame)
 {
     (void)frame;
@@ -233,11 +306,26 @@ static bool run(const tp_example_settings_t *s, uint32_t slots, tp_producer_t *p
         tp_example_sleep_us(100);
     }
     EXPECT(returned == 5);
-    if (pub.open)
+
+    /* A batch of offers, from the sequence number the aborted claim gives back. */
+    for (uint64_t until = tp_example_now_ns() + s->timeout_ns; !pub.open;)
     {
-        EXPECT_OK(tp_producer_abort_slot(producer, &pub.claim));
+        tp_err_t err = tp_producer_try_claim_slot_by_size(producer, s->payload_bytes, &pub.claim);
+        if (err != TP_OK && (err != TP_ERR_BUSY || tp_example_now_ns() > until))
+        {
+            return tp_example_fail("tp_producer_try_claim_slot_by_size", err);
+        }
+        pub.open = err == TP_OK;
     }
-    return true;
+    const uint64_t first_seq = pub.claim.seq;
+    uint32_t n = 7;
+    tp_frame_offer_t one = {.payload = pub.claim.ptr, .tensor = &pub.tensor, .values_len = s->payload_bytes};
+    EXPECT_CODE(TP_ERR_BUSY, tp_producer_offer_frames(producer, &one, 1, &n)); /* a claim is open */
+    EXPECT(n == 0);
+    EXPECT_OK(tp_producer_abort_slot(producer, &pub.claim));
+    next_seq = first_seq;
+    return offer_batch(producer, s->payload_bytes, first_seq, s->timeout_ns) &&
+        receive(consumer, batch, s->payload_bytes, OFFERED, &next_seq, &last, s->timeout_ns);
 }
 
 /* Runs an invoker-mode client's duty cycle for about ms milliseconds. */

@@ -54,6 +54,9 @@ static_assert(std::is_same<decltype(&tp_producer_commit_and_claim_next),
                   tp_err_t (*)(tp_producer_t *, tp_slot_claim_t *, uint32_t, const tp_tensor_header_t *, uint32_t,
                       uint32_t, tp_err_t *)>::value,
     "tp_producer_commit_and_claim_next");
+static_assert(std::is_same<decltype(&tp_producer_offer_frames),
+                  tp_err_t (*)(tp_producer_t *, const tp_frame_offer_t *, uint32_t, uint32_t *)>::value,
+    "tp_producer_offer_frames");
 static_assert(std::is_same<decltype(&tp_errmsg), const char *(*)()>::value, "tp_errmsg");
 static_assert(std::is_same<decltype(&tp_context_set_consumer_progress), tp_err_t (*)(tp_context_t *, bool)>::value,
     "tp_context_set_consumer_progress");

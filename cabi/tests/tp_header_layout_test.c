@@ -112,6 +112,15 @@ OFF(tp_polled_frame_t, trace_id, 136);
 SIZE(tp_polled_frame_t, 144);
 ALIGN(tp_polled_frame_t, 8);
 
+/* 8 + 8 pointers, 16 + 4 + 4 = 24: trace_id aligned as it is */
+OFF(tp_frame_offer_t, payload, 0);
+OFF(tp_frame_offer_t, tensor, 8);
+OFF(tp_frame_offer_t, values_len, 16);
+OFF(tp_frame_offer_t, meta_version, 20);
+OFF(tp_frame_offer_t, trace_id, 24);
+SIZE(tp_frame_offer_t, 32);
+ALIGN(tp_frame_offer_t, 8);
+
 /* three u64 = 24, stream_id 24, producer_id 28 = 32 */
 OFF(tp_qos_producer_snapshot_t, epoch, 0);
 OFF(tp_qos_producer_snapshot_t, current_seq, 8);

@@ -15,7 +15,8 @@
 // per-call overhead of the C ABI on the slower side of the pipeline. Each C round also
 // times one call into the library's Go side (a crossing, see tp_bench_c.c), and the
 // report sets the 64 B overhead against the crossings the C API in use needs per frame:
-// one with --c-api batch (the default), two with --c-api callback.
+// one with --c-api batch (the default), two with --c-api callback, at most one with
+// --c-api offer (a call per batch of frames offered).
 //
 // Usage: go run ./cmd/tp-cabi-bench [--sizes 64,640K] [--rounds 3] [--c-api batch] [--json] [-v]
 package main
@@ -97,7 +98,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.lib, "lib", "", "a built libtensorpool.so to compile the C side against (default: build one from ./cabi)")
 	fs.StringVar(&o.bin, "bin", "", "a built tp_bench_c to run as the C side, instead of --lib (default: compile cabi/bench/tp_bench_c.c)")
 	fs.StringVar(&o.aeronDir, "aeron-dir", os.Getenv(mediadriver.EnvDir), "aeron.dir of a running media driver (default $"+mediadriver.EnvDir+"; empty: start an embedded one)")
-	fs.StringVar(&o.cAPI, "c-api", cAPIBatch, "the C side's calls: batch (one call into the library per frame) or callback (two)")
+	fs.StringVar(&o.cAPI, "c-api", cAPIBatch, "the C side's calls: batch (one call into the library per frame), callback (two) or offer (one per batch of up to 32 frames, copied)")
 	fs.BoolVar(&o.json, "json", false, "print JSON instead of tables")
 	fs.BoolVar(&o.verbose, "v", false, "print every round")
 	fs.Usage = func() {
@@ -123,7 +124,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, errors.New("--lib and --bin: give one (a --bin finds its library through its own rpath)")
 	}
 	if _, ok := crossingsPerFrame[o.cAPI]; !ok {
-		return nil, fmt.Errorf("--c-api %q: want batch or callback", o.cAPI)
+		return nil, fmt.Errorf("--c-api %q: want batch, callback or offer", o.cAPI)
 	}
 	if o.window < time.Millisecond || o.warmup < 0 {
 		return nil, errors.New("--window must be at least 1ms and --warmup not negative")

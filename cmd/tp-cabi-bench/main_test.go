@@ -29,8 +29,8 @@ func leftovers(t *testing.T) map[string]bool {
 }
 
 // TestTinyRun builds the library and the C program, runs one warm-up and one measured
-// round per side at 4 KiB with short windows, and checks the JSON report and the
-// cleanup.
+// round per side at 4 KiB with short windows, through the default C API and the batch
+// offers, and checks the JSON report and the cleanup.
 func TestTinyRun(t *testing.T) {
 	// Like every test that needs a C compiler or the media driver (cabi/interop,
 	// tp-bench), this fails rather than skips without them.
@@ -45,9 +45,15 @@ func TestTinyRun(t *testing.T) {
 			t.Fatalf("%v (run make deps)", err)
 		}
 	}
+	for _, api := range []string{cAPIBatch, cAPIOffer} {
+		t.Run(api, func(t *testing.T) { tinyRun(t, api) })
+	}
+}
+
+func tinyRun(t *testing.T, api string) {
 	before := leftovers(t)
 	var out, errOut bytes.Buffer
-	code := cli([]string{"--sizes", "4K", "--rounds", "1", "--warmup", "100ms", "--window", "200ms", "--json"}, &out, &errOut)
+	code := cli([]string{"--sizes", "4K", "--rounds", "1", "--warmup", "100ms", "--window", "200ms", "--c-api", api, "--json"}, &out, &errOut)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
@@ -65,7 +71,7 @@ func TestTinyRun(t *testing.T) {
 	if s.Bad != 0 || s.Drops != 0 {
 		t.Errorf("%d bad frames, %d drops", s.Bad, s.Drops)
 	}
-	if rep.CAPI != cAPIBatch || rep.CrossingsPerFrame != 1 || s.CrossingNs <= 0 {
+	if rep.CAPI != api || rep.CrossingsPerFrame != 1 || s.CrossingNs <= 0 {
 		t.Errorf("C API %q, %d crossings a frame, one %.1f ns", rep.CAPI, rep.CrossingsPerFrame, s.CrossingNs)
 	}
 	sides := map[string]int{}

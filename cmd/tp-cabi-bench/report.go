@@ -183,7 +183,7 @@ func printPreamble(out io.Writer, r *report) {
 		r.GoVersion, driver, r.GOMAXPROCS, r.CPUs, r.FragmentLimit)
 	fmt.Fprintf(out, "%d rounds per side and size after one warm-up round each (Go, C, C, Go, ...), %.1fs window after %.1fs warm-up\n",
 		r.Rounds, r.WindowS, r.WarmupS)
-	fmt.Fprintf(out, "library %s; C API %s: %d call(s) into its Go side per frame\n\n", lib, r.CAPI, r.CrossingsPerFrame)
+	fmt.Fprintf(out, "library %s; C API %s: %s\n\n", lib, r.CAPI, cAPICalls[r.CAPI])
 	fmt.Fprintf(out, "  %5s %7s %5s | %11s %11s | %5s %17s | %8s %8s %8s | %10s | %4s %5s\n",
 		"size", "stride", "slots", "Go frames/s", "C frames/s", "C/Go", "paired (min–max)",
 		"Go ns", "C ns", "C−Go ns", "crossing", "bad", "drops")

@@ -28,14 +28,23 @@ const (
 	// The C APIs tp_bench_c.c drives (TP_BENCH_API).
 	cAPIBatch    = "batch"
 	cAPICallback = "callback"
+	cAPIOffer    = "offer"
 	// fragmentLimit is both sides' poll limit, as in tp-bench.
 	fragmentLimit = 256
 )
 
 // crossingsPerFrame are the calls into the library's Go side each C API makes per frame
-// on the busier side of the pipeline: commit-and-claim-next, or a batch poll for up to
-// fragmentLimit frames; claim and commit, or a callback and a re-check.
-var crossingsPerFrame = map[string]int{cAPIBatch: 1, cAPICallback: 2}
+// on the busier side of the pipeline, at most: commit-and-claim-next, or a batch poll for
+// up to fragmentLimit frames; claim and commit, or a callback and a re-check; an offer of
+// up to 32 frames (tp_bench_c.c's OFFER_BATCH), or a batch poll.
+var crossingsPerFrame = map[string]int{cAPIBatch: 1, cAPICallback: 2, cAPIOffer: 1}
+
+// cAPICalls says, for the report, what each C API's calls into the library are.
+var cAPICalls = map[string]string{
+	cAPIBatch:    "one call into its Go side per frame",
+	cAPICallback: "two calls into its Go side per frame",
+	cAPIOffer:    "one call into its Go side per batch of up to 32 frames offered (copied; fewer above 8 KiB), one per batch polled",
+}
 
 // roundResult is one round of one side: the line tp_bench_c prints, or the same
 // figures from goRound.
