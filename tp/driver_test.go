@@ -348,7 +348,7 @@ func TestDriverSpec_4_9_ReattachAfterExpiry(t *testing.T) {
 	var loss driverclient.LossReason
 	var revoke wire.LeaseRevokeReason
 	d.mu.Lock() // the duty cycle of pc is not running
-	loss, revoke = p.role.lease.lastLoss, p.role.lease.lastRevoke
+	loss, revoke = p.role.lease.LastLoss()
 	d.mu.Unlock()
 	// The driver's EXPIRED notice, or the client's own deadline if it read that first.
 	if !(loss == driverclient.LossRevoked && revoke == wire.RevokeExpired) && loss != driverclient.LossExpired {

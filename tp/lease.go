@@ -5,115 +5,38 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
 
 	"github.com/tensorpool/tensorpool/agents/controlplane"
 	"github.com/tensorpool/tensorpool/agents/driverclient"
-	"github.com/tensorpool/tensorpool/clock"
 	"github.com/tensorpool/tensorpool/shm"
 	"github.com/tensorpool/tensorpool/transport"
 	"github.com/tensorpool/tensorpool/wire"
 )
 
-// lease is one driver lease of a producer or consumer: a driverclient.Client on the
-// Client's control plane, run by its role on the duty cycle. The grant and loss events of
-// a cycle are kept for the role to act on afterwards (the client must not be re-entered
-// from its event callback). Everything but the atomic fields belongs to the duty cycle.
-type lease struct {
-	dc       *driverclient.Client
-	clientID uint32
-	stream   uint32
-	role     wire.Role
-	started  bool
-	log      *leaseLog
-	granted  bool
-	// lost counts the losses since take, which countLosses adds to losses.
-	lost     int
-	lastLoss driverclient.LossReason
-	// lastRevoke is the reason of the notice behind lastLoss when it is LossRevoked.
-	lastRevoke wire.LeaseRevokeReason
-	// losses counts lease endings and id is the live lease's id (0 without one), for
-	// Stats and LeaseID on any goroutine. A loss is counted once the role has withdrawn
-	// the epoch (countLosses): whoever reads it in Stats finds the frame path told.
-	losses atomic.Uint64
-	id     atomic.Uint64
-	// node is the live lease's TraceLink node id plus one (0: none), for NodeID.
-	node atomic.Uint64
-}
-
-// newLease registers a driver client on hub. onControl, if not nil, receives the
-// control-schema messages of the driver's control stream (driverclient.Config.OnControl).
-func newLease(hub *controlplane.Hub, o *Options, clientID uint32, role wire.Role, streamID uint32, onControl func([]byte, wire.Header)) (*lease, error) {
-	l := &lease{clientID: clientID, stream: streamID, role: role, log: newLeaseLog(o.Logger, role, streamID, clientID)}
-	if err := l.dial(hub, o, onControl); err != nil {
-		return nil, err
-	}
-	return l, nil
-}
-
-// dial makes the lease's driver client on hub.
-func (l *lease) dial(hub *controlplane.Hub, o *Options, onControl func([]byte, wire.Header)) error {
+// newLease registers a producer's driver lease on hub, its events told to log.
+// onControl, if not nil, receives the control-schema messages of the driver's control
+// stream (driverclient.Config.OnControl).
+func newLease(hub *controlplane.Hub, o *Options, clientID, streamID uint32, log *leaseLog, onControl func([]byte, wire.Header)) (*driverclient.Lease, error) {
 	// As the reference C client: a producer may create its stream where the driver
-	// allows dynamic streams (tp-driver's built-in configuration does); a consumer
-	// attaches only to a stream that exists.
-	mode := wire.PublishModeRequireExisting
-	if l.role == wire.RoleProducer {
-		mode = wire.PublishModeExistingOrCreate
-	}
-	dc, err := driverclient.New(hub, driverclient.Config{
+	// allows dynamic streams (tp-driver's built-in configuration does).
+	l, err := driverclient.NewLease(hub, driverclient.Config{
 		Control: controlplane.Endpoint{Channel: o.ControlChannel, StreamID: o.ControlStreamID},
 		Params: driverclient.Params{
-			ClientID:              l.clientID,
-			Role:                  l.role,
-			StreamID:              l.stream,
-			PublishMode:           mode,
+			ClientID:              clientID,
+			Role:                  wire.RoleProducer,
+			StreamID:              streamID,
+			PublishMode:           wire.PublishModeExistingOrCreate,
 			ExpectedLayoutVersion: shm.LayoutVersion,
 			KeepaliveInterval:     o.KeepaliveInterval,
 			WireVersion:           o.WireVersion,
 		},
-		OnEvent:   l.onEvent,
+		OnEvent:   log.event,
 		OnControl: onControl,
 	})
 	if err != nil {
-		return fmt.Errorf("tp: driver client: %w", err)
+		return nil, fmt.Errorf("tp: driver client: %w", err)
 	}
-	l.dc = dc
-	return nil
-}
-
-// rebind moves the lease onto hub, the control plane of a new transport (Client.Reconnect):
-// the lease held over the dead one counts as lost (its driver lost the media driver too,
-// or revokes it as unknown), and a new driver client attaches afresh.
-func (l *lease) rebind(hub *controlplane.Hub, o *Options, onControl func([]byte, wire.Header)) error {
-	l.dc.OnClose()
-	if l.id.Swap(0) != 0 {
-		l.lost++
-	}
-	l.countLosses()
-	l.node.Store(0)
-	l.started, l.granted = false, false
-	return l.dial(hub, o, onControl)
-}
-
-func (l *lease) onEvent(e driverclient.Effect) {
-	switch e.Kind {
-	case driverclient.Granted:
-		l.granted = true
-		l.id.Store(e.Grant.LeaseID)
-		l.node.Store(0)
-		if node, ok := e.Grant.Node(); ok {
-			l.node.Store(uint64(node) + 1)
-		}
-	case driverclient.Lost:
-		l.lost++
-		l.lastLoss, l.lastRevoke = e.Reason, e.Revoked.Reason
-		l.id.Store(0)
-		l.node.Store(0)
-	case driverclient.Detached:
-		l.id.Store(0)
-		l.node.Store(0)
-	}
-	l.log.event(e)
+	return l, nil
 }
 
 // leaseLog tells Options.Logger what happens to a lease, in words, naming its role,
@@ -183,64 +106,6 @@ func (l *leaseLog) event(e driverclient.Effect) {
 func (l *leaseLog) attrs(more ...any) []any {
 	return append([]any{slog.String("role", l.role.String()), slog.Uint64("stream", uint64(l.stream)), slog.Uint64("client", uint64(l.clientID))}, more...)
 }
-
-// nodeID is the live lease's TraceLink node id; ok is false without one.
-func (l *lease) nodeID() (uint32, bool) {
-	n := l.node.Load()
-	return uint32(n - 1), n != 0
-}
-
-// service runs the driver client's timers, starting to attach once its control stream
-// is in place.
-func (l *lease) service(now clock.Mono) int {
-	if !l.started {
-		if !l.dc.Ready() {
-			return 0
-		}
-		l.started = true
-		l.dc.Start(now)
-		return 1
-	}
-	return l.dc.DoWork(now)
-}
-
-// take returns the events since the last call and clears the grant; grant is the live
-// lease when granted is true. The losses stay pending until countLosses.
-func (l *lease) take() (lost, granted bool, grant wire.ShmAttachResponse) {
-	lost, granted = l.lost > 0, l.granted
-	l.granted = false
-	if granted {
-		grant, granted = l.dc.Lease()
-	}
-	return lost, granted, grant
-}
-
-// countLosses adds the pending losses to the count Stats reads. The role calls it after
-// withdrawing the lost lease's epoch from the frame path.
-func (l *lease) countLosses() {
-	if l.lost > 0 {
-		l.losses.Add(uint64(l.lost))
-		l.lost = 0
-	}
-}
-
-// detach begins giving the lease back; done reports when it is given back (or there was
-// none to give).
-func (l *lease) detach(now clock.Mono) {
-	if l.dc.State() != driverclient.Closed && l.dc.State() != driverclient.Detaching {
-		l.dc.Detach(now)
-	}
-}
-
-// abandon gives the lease back and attaches again (driverclient.Client.Abandon).
-func (l *lease) abandon(now clock.Mono) { l.dc.Abandon(now) }
-
-func (l *lease) done() bool { return l.dc.State() == driverclient.Closed }
-
-// refusal is why the lease is not granted yet, for an attach that gave up.
-func (l *lease) refusal() error { return l.dc.LastRefusal() }
-
-func (l *lease) close() { l.dc.OnClose() }
 
 // pendingPublication is a publication whose add may not be answered yet: Get polls it
 // until it is. It is used by one goroutine at a time.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tensorpool/tensorpool/agents/controlplane"
+	"github.com/tensorpool/tensorpool/agents/driverclient"
 	"github.com/tensorpool/tensorpool/agents/process"
 	"github.com/tensorpool/tensorpool/agents/producer"
 	"github.com/tensorpool/tensorpool/clock"
@@ -170,8 +171,14 @@ type producerRole struct {
 	clientID uint32
 	streamID uint32
 	policy   *shm.PathPolicy
-	lease    *lease
 	startErr error
+
+	// lease is the live driver lease, replaced by Rebind; leaseLog tells the Logger what
+	// happens to every lease of the producer; rebindLosses counts the losses of the
+	// leases Rebind dropped.
+	lease        *driverclient.Lease
+	leaseLog     *leaseLog
+	rebindLosses uint64
 
 	desc, qos, meta *pendingPublication
 	control         *controlplane.Outbound
@@ -197,11 +204,14 @@ type producerRole struct {
 	errMu  sync.Mutex
 	mapErr error // why the latest grant could not be mapped
 
-	// Published for any goroutine.
-	epoch     atomic.Uint64
-	attached  atomic.Bool
-	consumers atomic.Int64
-	descPub   atomic.Pointer[transport.Publication]
+	// Published for any goroutine. leaseLosses is set once the frame path has been told
+	// of the losses it counts (publishLosses).
+	leaseRef    atomic.Pointer[driverclient.Lease]
+	leaseLosses atomic.Uint64
+	epoch       atomic.Uint64
+	attached    atomic.Bool
+	consumers   atomic.Int64
+	descPub     atomic.Pointer[transport.Publication]
 
 	// closing: Close asked for the lease back; finished once it is given back.
 	closing, finished bool
@@ -222,9 +232,11 @@ type producerTotals struct {
 }
 
 func (r *producerRole) OnStart(proc *process.Process) {
-	if r.lease, r.startErr = newLease(proc.Hub(), r.o, r.clientID, wire.RoleProducer, r.streamID, r.onControl); r.startErr != nil {
+	r.leaseLog = newLeaseLog(r.o.Logger, wire.RoleProducer, r.streamID, r.clientID)
+	if r.lease, r.startErr = newLease(proc.Hub(), r.o, r.clientID, r.streamID, r.leaseLog, r.onControl); r.startErr != nil {
 		return
 	}
+	r.leaseRef.Store(r.lease)
 	r.setUp(proc)
 }
 
@@ -247,11 +259,22 @@ func (r *producerRole) Rebind(proc *process.Process) {
 	r.refused = nil
 	r.hasControl, r.hasQos, r.hasMeta = false, false, false
 	r.descPub.Store(nil)
-	if r.startErr = r.lease.rebind(proc.Hub(), r.o, r.onControl); r.startErr != nil {
+	// The lease held over the dead transport counts as lost: its driver lost the media
+	// driver too, or revokes it as unknown.
+	r.rebindLosses += r.lease.Losses()
+	if r.lease.ID() != 0 {
+		r.rebindLosses++
+	}
+	r.lease.OnClose()
+	r.leaseRef.Store(nil)
+	if r.lease, r.startErr = newLease(proc.Hub(), r.o, r.clientID, r.streamID, r.leaseLog, r.onControl); r.startErr != nil {
+		r.publishLosses()
 		r.ctl = nil
 		r.epochs.Post(epochPost{why: r.startErr})
 		return
 	}
+	r.leaseRef.Store(r.lease)
+	r.publishLosses()
 	r.setUp(proc)
 }
 
@@ -308,22 +331,22 @@ func (r *producerRole) DoWork(now clock.Mono) int {
 	if err := r.p.client.Err(); err != nil {
 		return r.stop(err)
 	}
-	work := r.lease.service(now)
+	work := r.lease.DoWork(now)
 	work += r.counters.update(now, r.fillCounters)
 	if r.closing {
-		r.lease.detach(now)
-		r.lease.countLosses() // the frame path is closed
-		r.finished = r.lease.done()
+		r.lease.Detach(now)
+		r.publishLosses() // the frame path is closed
+		r.finished = r.lease.Done()
 		return work
 	}
 	work += r.publications()
 	work += r.checkFault(now)
-	lost, granted, grant := r.lease.take()
+	lost, granted, grant := r.lease.Take()
 	if lost || granted {
 		r.endEpoch()
 		work++
 	}
-	r.lease.countLosses()
+	r.publishLosses()
 	if granted {
 		r.mapGrant(&grant)
 	}
@@ -356,7 +379,7 @@ func (r *producerRole) checkFault(now clock.Mono) int {
 	r.setErr(err)
 	r.p.client.log.Warn("producer epoch lost to a memory fault: reattaching", "stream", r.streamID, "epoch", cur.Epoch(), "err", err)
 	r.endEpoch()
-	r.lease.abandon(now)
+	r.lease.Abandon(now)
 	return 1
 }
 
@@ -521,7 +544,7 @@ func (r *producerRole) counterValues(v []int64) {
 			v[k] += int64(n)
 		}
 	}
-	v[counterProducerLeaseLosses] = int64(r.lease.losses.Load())
+	v[counterProducerLeaseLosses] = int64(r.leaseLosses.Load())
 	v[counterProducerPerConsumerDescriptors] = int64(perConsumer)
 }
 
@@ -546,6 +569,17 @@ func (r *producerRole) removeLive(pr *producer.Producer) {
 	r.live.Store(&next)
 }
 
+// publishLosses sets the loss count Stats and the counters read. The role calls it once
+// the frame path has been told of every loss it counts: after withdrawing the lost lease's
+// epoch, or with the frame path closed.
+func (r *producerRole) publishLosses() {
+	n := r.rebindLosses
+	if r.lease != nil {
+		n += r.lease.Losses()
+	}
+	r.leaseLosses.Store(n)
+}
+
 func (r *producerRole) setErr(err error) {
 	r.errMu.Lock()
 	r.mapErr = err
@@ -554,7 +588,7 @@ func (r *producerRole) setErr(err error) {
 
 func (r *producerRole) OnClose() {
 	if r.lease != nil {
-		r.lease.close()
+		r.lease.OnClose()
 	}
 	if r.counters != nil {
 		r.counters.close()
@@ -588,7 +622,7 @@ func (r *producerRole) refusal() error {
 	if r.lease == nil {
 		return nil
 	}
-	return r.lease.refusal()
+	return r.lease.LastRefusal()
 }
 
 // consumerTimeout is how long a consumer's per-consumer streams outlive its last hello:
@@ -708,7 +742,7 @@ func (p *Producer) Stats() ProducerStats {
 	s := ProducerStats{
 		Frames: r.totals.frames.Load(), Bytes: r.totals.bytes.Load(), Dropped: r.totals.dropped.Load(),
 		PerConsumerDescriptors: r.totals.perConsumer.Load(),
-		Epoch:                  r.epoch.Load(), LeaseLosses: r.lease.losses.Load(), Consumers: int(r.consumers.Load()),
+		Epoch:                  r.epoch.Load(), LeaseLosses: r.leaseLosses.Load(), Consumers: int(r.consumers.Load()),
 	}
 	if live := r.live.Load(); live != nil {
 		for _, pr := range *live {

@@ -107,17 +107,27 @@ func (p *Producer) ID() uint32 { return p.role.clientID }
 func (p *Producer) StreamID() uint32 { return p.streamID }
 
 // LeaseID is the id of the current lease, 0 while not attached.
-func (p *Producer) LeaseID() uint64 { return p.role.lease.id.Load() }
+func (p *Producer) LeaseID() uint64 {
+	if l := p.role.leaseRef.Load(); l != nil {
+		return l.ID()
+	}
+	return 0
+}
 
 // NodeID is the TraceLink node id the driver assigned the live lease (Driver spec §4.2),
 // unique among the driver's leases while this one lives: the node part of the trace ids
 // this producer mints (TraceLink spec §6.2). ok is false without a lease or when the
 // Client speaks wire v1.1, whose attach response has no node id.
-func (p *Producer) NodeID() (id uint32, ok bool) { return p.role.lease.nodeID() }
+func (p *Producer) NodeID() (id uint32, ok bool) {
+	if l := p.role.leaseRef.Load(); l != nil {
+		return l.NodeID()
+	}
+	return 0, false
+}
 
 // Attached reports whether the producer holds a lease and has its regions mapped.
 func (p *Producer) Attached() bool {
-	return !p.closed.Load() && p.role.attached.Load() && p.role.lease.id.Load() != 0
+	return !p.closed.Load() && p.role.attached.Load() && p.LeaseID() != 0
 }
 
 // ReplaceAttributes replaces every metadata attribute, bumping meta_version once.

@@ -12,7 +12,7 @@ import (
 // the process's duty cycle: a Client that starts attaching once its control stream is in
 // place, whose grant and loss events are kept for the role to act on after the Client
 // returns (a role must not re-enter the Client from its event callback). Everything but
-// ID and Losses belongs to the duty cycle.
+// ID, NodeID and Losses belongs to the duty cycle.
 type Lease struct {
 	c          *Client
 	started    bool
@@ -21,9 +21,10 @@ type Lease struct {
 	lastLoss   LossReason
 	lastRevoke wire.LeaseRevokeReason
 	// losses counts lease endings and id is the live lease's id (0 without one), for any
-	// goroutine.
+	// goroutine; node is its TraceLink node id plus one (0: none).
 	losses atomic.Uint64
 	id     atomic.Uint64
+	node   atomic.Uint64
 }
 
 // NewLease registers a lease's Client on hub (New). cfg.OnEvent, if set, is called after
@@ -50,13 +51,19 @@ func (l *Lease) record(e Effect) {
 	case Granted:
 		l.granted = true
 		l.id.Store(e.Grant.LeaseID)
+		l.node.Store(0)
+		if node, ok := e.Grant.Node(); ok {
+			l.node.Store(uint64(node) + 1)
+		}
 	case Lost:
 		l.lost = true
 		l.lastLoss, l.lastRevoke = e.Reason, e.Revoked.Reason
 		l.losses.Add(1)
 		l.id.Store(0)
+		l.node.Store(0)
 	case Detached:
 		l.id.Store(0)
+		l.node.Store(0)
 	}
 }
 
@@ -93,6 +100,9 @@ func (l *Lease) Detach(now clock.Mono) {
 	}
 }
 
+// Abandon gives the lease back and attaches again (Client.Abandon).
+func (l *Lease) Abandon(now clock.Mono) { l.c.Abandon(now) }
+
 // Done reports whether the lease was given back (or there was none to give).
 func (l *Lease) Done() bool { return l.c.State() == Closed }
 
@@ -104,6 +114,13 @@ func (l *Lease) LastLoss() (LossReason, wire.LeaseRevokeReason) { return l.lastL
 
 // ID is the live lease's id, 0 while there is none; any goroutine.
 func (l *Lease) ID() uint64 { return l.id.Load() }
+
+// NodeID is the live lease's TraceLink node id (Driver spec §4.2); ok is false without a
+// lease or a node id (wire v1.1). Any goroutine.
+func (l *Lease) NodeID() (id uint32, ok bool) {
+	n := l.node.Load()
+	return uint32(n - 1), n != 0
+}
 
 // Losses counts the leases that ended (revoked, expired, driver shutdown); any goroutine.
 func (l *Lease) Losses() uint64 { return l.losses.Load() }

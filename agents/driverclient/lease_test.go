@@ -53,6 +53,8 @@ func TestLeaseKeepsGrantsAndLossesForItsRole(t *testing.T) {
 	require.NotZero(t, grant.LeaseID)
 	require.Equal(t, grant.LeaseID, l.ID())
 	require.Zero(t, l.Losses())
+	_, hasNode := l.NodeID()
+	require.False(t, hasNode, "a wire v1.1 grant has no node id")
 	stop() // the driver shuts down: the lease ends
 	s.runUntil("lost", func() bool { lost, _, _ := l.Take(); return lost })
 	reason, _ := l.LastLoss()
