@@ -258,6 +258,12 @@ func (a *Agent) DoWork(now clock.Mono) int {
 	}
 	work := 0
 	if a.lease != nil {
+		if a.c.TakeAnnounced() && a.lease.ID() == 0 {
+			// The driver announced the stream: an attach refused because it did not
+			// exist yet (no producer had created it) is retried now, not after a backoff
+			// of up to 2 s whose frames this consumer would miss.
+			a.lease.RetryNow(now)
+		}
 		work += a.lease.DoWork(now) + a.react(now)
 	}
 	work += a.c.DoWork(now.Nanos())

@@ -210,6 +210,8 @@ type Consumer struct {
 	policy *shm.PathPolicy
 	filter AnnounceFilter
 	rd     *Reader
+	// announced: a ShmPoolAnnounce of the stream arrived since TakeAnnounced.
+	announced bool
 
 	// m is the mapped epoch (state M1), nil in M0. drain is an epoch whose producer's
 	// lease ended (Driver spec §4.9), handed to the Reader to read out in the view posted
@@ -407,6 +409,7 @@ func (c *Consumer) HandleControl(buf []byte) error {
 		if err := a.Decode(buf); err != nil {
 			return err
 		}
+		c.announced = c.announced || a.StreamID == c.cfg.StreamID
 		_, err := c.ApplyAnnounce(&a)
 		return err
 	case wire.ShmLeaseRevokedID:
@@ -415,6 +418,14 @@ func (c *Consumer) HandleControl(buf []byte) error {
 		}
 	}
 	return nil
+}
+
+// TakeAnnounced reports whether a ShmPoolAnnounce of the consumer's stream arrived
+// through HandleControl since the last call: the stream exists at its driver.
+func (c *Consumer) TakeAnnounced() bool {
+	a := c.announced
+	c.announced = false
+	return a
 }
 
 // ApplyAnnounce judges an announce (AnnounceFilter) and acts on the verdict: map a new or

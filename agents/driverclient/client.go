@@ -130,6 +130,10 @@ func (c *Client) Abandon(now clock.Mono) {
 	c.carryOut(c.m.Abandon(c.nowNs))
 }
 
+// RetryNow attempts the attach at the next DoWork if the client waits to retry one
+// (Machine.RetryNow).
+func (c *Client) RetryNow(now clock.Mono) { c.m.RetryNow(uint64(now)) }
+
 // Detach gives the lease back: from Attached it sends ShmDetachRequest and the Detached
 // event follows the driver's answer or the detach timeout; otherwise it stops at once.
 func (c *Client) Detach(now clock.Mono) {

@@ -103,6 +103,10 @@ func (l *Lease) Detach(now clock.Mono) {
 // Abandon gives the lease back and attaches again (Client.Abandon).
 func (l *Lease) Abandon(now clock.Mono) { l.c.Abandon(now) }
 
+// RetryNow attempts the attach at the next DoWork if the lease waits to retry one
+// (Client.RetryNow).
+func (l *Lease) RetryNow(now clock.Mono) { l.c.RetryNow(now) }
+
 // Done reports whether the lease was given back (or there was none to give).
 func (l *Lease) Done() bool { return l.c.State() == Closed }
 

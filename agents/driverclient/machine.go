@@ -455,6 +455,15 @@ func (m *Machine) KeepaliveFailed(nowNs uint64) []Effect {
 	return m.effects
 }
 
+// RetryNow ends a wait in Backoff: the next Tick attempts the attach, for a hint that it
+// may now succeed (the driver announced the stream a refused attach asked for). The
+// delay after a further refusal grows as before. In any other state it does nothing.
+func (m *Machine) RetryNow(nowNs uint64) {
+	if m.state == Backoff {
+		m.deadlineNs = min(m.deadlineNs, nowNs)
+	}
+}
+
 // Abandon gives the live lease back (best effort) and attaches again after the backoff:
 // for a lease whose regions the client can no longer use (a memory fault writing them),
 // which a new attach replaces with a new epoch.

@@ -105,6 +105,28 @@ func TestMachine_RefusalBacksOffExponentiallyAndRetries(t *testing.T) {
 	require.Nil(t, m.LastRefusal())
 }
 
+// RetryNow cuts a backoff short (the consumer calls it when the driver announces the
+// stream its attach was refused for) and leaves every other state alone.
+func TestMachine_RetryNowEndsTheBackoff(t *testing.T) {
+	m := NewMachine(testParams())
+	corr := m.Start(0)[0].Attach.CorrelationID
+	m.RetryNow(1 * ms)
+	require.Empty(t, m.Tick(1*ms), "attaching: nothing to cut short")
+	r := driver.Rejection(corr, wire.CodeRejected, "stream 10000 is not provisioned (publishMode REQUIRE_EXISTING)")
+	m.OnAttachResponse(&r, 2*ms)
+	require.Equal(t, Backoff, m.State())
+	require.Empty(t, m.Tick(3*ms))
+	m.RetryNow(3 * ms)
+	e := m.Tick(3 * ms)
+	require.Equal(t, []EffectKind{SendAttach}, kinds(e), "the retry comes at once")
+	g := grant(e[0].Attach.CorrelationID, 4*ms)
+	m.OnAttachResponse(&g, 4*ms)
+	require.Equal(t, Attached, m.State())
+	m.RetryNow(5 * ms)
+	require.Empty(t, m.Tick(5*ms), "attached: nothing to retry")
+	require.Equal(t, Attached, m.State())
+}
+
 func TestMachine_AttachTimeoutAndUnsentAttachRetry(t *testing.T) {
 	m := NewMachine(testParams())
 	m.Start(0)
