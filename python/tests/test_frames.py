@@ -34,6 +34,28 @@ def test_offer_carries_dtype_shape_and_values(client, stream_id, dtype):
     take(consumer, 1, check=check)
 
 
+def test_offer_many_publishes_a_batch_in_order(client, stream_id):
+    producer, consumer = connected_pair(client, stream_id)
+    sent = [np.full(8, i, np.int64) for i in range(12)] + [np.arange(6, dtype=np.float32).reshape(2, 3).T]
+    assert producer.offer_many([]) == 0
+    done = 0
+    deadline = time.monotonic() + 10
+    while done < len(sent):  # a frame dropped (the stream still connecting) ends a call
+        assert time.monotonic() < deadline, f"published {done} of {len(sent)}"
+        n = producer.offer_many(sent[done:])
+        assert 0 <= n <= len(sent) - done
+        done += n
+    got = take(consumer, len(sent))
+    assert len(got) == len(sent)
+    for g, s in zip(got, sent):
+        assert g.dtype == s.dtype
+        np.testing.assert_array_equal(g, s)
+    before = producer.stats()
+    with pytest.raises(tensorpool.ArgumentError):  # nine dimensions: refused before any is offered
+        producer.offer_many([np.zeros(4, np.uint8), np.zeros((1,) * 9, np.uint8)])
+    assert producer.stats()["frames"] == before["frames"]
+
+
 def test_claim_writes_in_place_and_commits(client, stream_id):
     producer, consumer = connected_pair(client, stream_id)
     with producer.claim((480, 640), np.uint8) as slot:

@@ -245,6 +245,38 @@ class Producer:
             return False
         raise error(code)
 
+    def offer_many(self, arrays, *, meta_version: int | None = None) -> int:
+        """Offers each array of arrays in order, as offer() does, in one call into the
+        library: for many small frames, where that call costs more than the frame.
+        Returns how many were published; it stops at the first one dropped (no
+        consumer, back-pressure), so offering arrays[n:] later continues the sequence.
+        An array that cannot be a frame (its dtype, its shape) raises before any is
+        offered; a later error raises with a published attribute saying how many went
+        before it."""
+        items = [np.ascontiguousarray(a) for a in arrays]
+        if not items:
+            return 0
+        meta = self.meta_version if meta_version is None else meta_version
+        offers = ffi.new("tp_frame_offer_t[]", len(items))
+        keep = []  # what the offers point to, alive for the call
+        for o, a in zip(offers, items):
+            t = self._tensor_for(a.shape, a.dtype)
+            o.tensor = t.header
+            o.values_len = t.nbytes
+            o.meta_version = meta
+            if a.nbytes:
+                buf = ffi.from_buffer("uint8_t[]", a, require_writable=False)
+                keep.append(buf)
+                o.payload = buf
+            keep.append(t)
+        published = ffi.new("uint32_t *")
+        code = lib.tp_producer_offer_frames(self._handle, offers, len(items), published)
+        if code == 0 or code == _BUSY:
+            return published[0]
+        err = error(code)
+        err.published = published[0]
+        raise err
+
     def claim(self, shape, dtype=np.uint8) -> Claim:
         """Opens the next frame for a tensor of shape and dtype; its array is the SHM
         slot itself (C-contiguous, writable, not zeroed). Fill it, then commit() or
