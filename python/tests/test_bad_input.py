@@ -21,6 +21,8 @@ def test_wrong_dtypes_are_refused(client, stream_id):
             producer.offer(bad)
         assert err.value.code == -1 and err.value.name == "TP_ERR_ARG"
         assert str(bad.dtype) in err.value.message or bad.dtype.str in err.value.message
+        with pytest.raises(tensorpool.ArgumentError):
+            producer.offer_many([np.zeros(4, np.uint8), bad])  # before any is offered
     with pytest.raises(tensorpool.ArgumentError):
         producer.claim((2, 2), np.complex128)
     with pytest.raises(tensorpool.ArgumentError):
@@ -38,6 +40,15 @@ def test_oversize_arrays_are_refused(client, stream_id):
     with pytest.raises(tensorpool.ArgumentError):
         producer.claim(POOLS[-1] // 4 + 1, np.float32)
     assert producer.offer(np.zeros(POOLS[-1], np.uint8))  # the largest pool's size fits
+    # In a batch, the library's refusal comes after the frames before it were published.
+    deadline = time.monotonic() + 10
+    while True:
+        assert time.monotonic() < deadline
+        try:
+            assert producer.offer_many([np.zeros(4, np.uint8), too_big]) == 0  # dropped: retry
+        except tensorpool.ArgumentError as err:
+            assert err.published == 1 and err.message
+            break
 
 
 def test_a_closed_client_raises(driver, stream_id):
