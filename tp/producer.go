@@ -261,10 +261,7 @@ func (r *producerRole) Rebind(proc *process.Process) {
 	r.descPub.Store(nil)
 	// The lease held over the dead transport counts as lost: its driver lost the media
 	// driver too, or revokes it as unknown.
-	r.rebindLosses += r.lease.Losses()
-	if r.lease.ID() != 0 {
-		r.rebindLosses++
-	}
+	r.rebindLosses += r.lease.LossesIfDropped()
 	r.lease.OnClose()
 	r.leaseRef.Store(nil)
 	if r.lease, r.startErr = newLease(proc.Hub(), r.o, r.clientID, r.streamID, r.leaseLog, r.onControl); r.startErr != nil {

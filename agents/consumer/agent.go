@@ -205,12 +205,8 @@ func (a *Agent) Rebind(p *process.Process) {
 		return
 	}
 	if a.lease != nil {
-		lost := a.lease.Losses()
-		if a.lease.ID() != 0 {
-			lost++
-		}
 		a.leaseRef.Store(nil)
-		a.rebindLosses += lost
+		a.rebindLosses += a.lease.LossesIfDropped()
 		a.lease.OnClose()
 		a.lease = nil
 	}

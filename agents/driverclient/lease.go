@@ -129,5 +129,16 @@ func (l *Lease) NodeID() (id uint32, ok bool) {
 // Losses counts the leases that ended (revoked, expired, driver shutdown); any goroutine.
 func (l *Lease) Losses() uint64 { return l.losses.Load() }
 
+// LossesIfDropped is Losses with the live lease, if any, counted as lost: what a role
+// dropping this Lease for a new one (its transport replaced, the driver beyond it lost
+// too) carries over.
+func (l *Lease) LossesIfDropped() uint64 {
+	n := l.Losses()
+	if l.ID() != 0 {
+		n++
+	}
+	return n
+}
+
 // OnClose closes the Client (Client.OnClose): Detach first to give the lease back.
 func (l *Lease) OnClose() { l.c.OnClose() }

@@ -53,6 +53,7 @@ func TestLeaseKeepsGrantsAndLossesForItsRole(t *testing.T) {
 	require.NotZero(t, grant.LeaseID)
 	require.Equal(t, grant.LeaseID, l.ID())
 	require.Zero(t, l.Losses())
+	require.Equal(t, uint64(1), l.LossesIfDropped(), "the live lease counts as lost when dropped")
 	_, hasNode := l.NodeID()
 	require.False(t, hasNode, "a wire v1.1 grant has no node id")
 	stop() // the driver shuts down: the lease ends
@@ -61,6 +62,7 @@ func TestLeaseKeepsGrantsAndLossesForItsRole(t *testing.T) {
 	require.Contains(t, []LossReason{LossDriverShutdown, LossRevoked}, reason)
 	require.Equal(t, uint64(1), l.Losses())
 	require.Zero(t, l.ID())
+	require.Equal(t, uint64(1), l.LossesIfDropped(), "no live lease to add")
 	l.Detach(clock.Now())
 	s.runUntil("detached", l.Done)
 }
