@@ -3,6 +3,7 @@ package interop
 import (
 	"fmt"
 	"net"
+	"os/exec"
 	"strconv"
 	"testing"
 )
@@ -74,7 +75,10 @@ func TestInterop_CProducerThroughTheBridgeToGoConsumer(t *testing.T) {
 	p := s.start(t, program(t, "cabi/examples/tp_example_producer.c"),
 		map[string]string{"TP_COUNT": "5000", "TP_WAIT_CONNECT": "1", "TP_FRAME_INTERVAL_US": "2000", "TP_LINGER_MS": "500"})
 	if err := g.pollUntil(150); err != nil {
-		t.Fatal(err)
+		stat, _ := exec.Command(tpCommand(t), "stat", "--tp", "--count", "1", "--aeron-dir", aeronDir).CombinedOutput()
+		p.cmd.Process.Kill()
+		<-p.exited
+		t.Fatalf("%v\nC producer:\n%s\ncounters:\n%s", err, p.out.String(), stat)
 	}
 	p.cmd.Process.Kill() // enough frames: it need not send them all
 }
