@@ -78,6 +78,7 @@ type Agent struct {
 	failed       controlplane.Endpoint // a descriptor stream the media driver refused
 	startErr     error                 // the lease could not be set up
 	attachErr    error                 // why the first mapping failed so far
+	staleGrant   error                 // a grant's regions failed the liveness check: waited out
 	everMapped   bool                  // an epoch was mapped (with a lease: a grant's)
 	rebindLosses uint64                // losses of the leases Rebind dropped, for Status
 	closing      bool
@@ -264,8 +265,10 @@ func (a *Agent) DoWork(now clock.Mono) int {
 	}
 	work += a.c.DoWork(now.Nanos())
 	work += a.follow()
-	if _, ok := a.c.mapped(); ok && a.lease == nil {
-		a.everMapped = true
+	if _, ok := a.c.mapped(); ok && (a.lease == nil || a.staleGrant != nil) {
+		// Without a lease any mapping starts the Agent; with one, a grant's, or an
+		// announce's after a live grant whose regions were stale.
+		a.everMapped, a.staleGrant = true, nil
 	}
 	if a.qos.o != nil && a.qosPub.Load() == nil {
 		if pub := a.qos.o.Pub(); pub != nil {
@@ -282,6 +285,7 @@ func (a *Agent) react(now clock.Mono) int {
 	lost, granted, grant := a.lease.Take()
 	if lost {
 		a.c.Unmap()
+		a.staleGrant = nil // the grant it was is gone
 		if reason, revoke := a.lease.LastLoss(); reason == driverclient.LossExpired ||
 			(reason == driverclient.LossRevoked && revoke == wire.RevokeExpired) {
 			// This process stopped for longer than its lease (the driver or its own timer
@@ -298,12 +302,21 @@ func (a *Agent) react(now clock.Mono) int {
 	if _, err := a.c.ApplyAnnounce(&ann); err != nil {
 		err = fmt.Errorf("consumer: mapping the regions of stream %d epoch %d: %w", grant.StreamID, grant.Epoch, err)
 		a.c.controlErr = err
-		if !a.everMapped {
+		switch {
+		case a.everMapped:
+		case errors.Is(err, ErrStaleActivity):
+			// The lease is live, but the regions' producer has not refreshed them within
+			// the freshness window (stopped, or dead with its lease not yet expired). Like
+			// a stale announce (Wire §15.1) the grant is ignored, not fatal: the next
+			// announce of live regions maps them, the producer's once it runs again or
+			// the driver's, which refreshes a stream without a producer.
+			a.staleGrant = err
+		default:
 			a.attachErr = err
 		}
 		return 1
 	}
-	a.everMapped = true
+	a.everMapped, a.staleGrant = true, nil
 	return 1
 }
 
@@ -446,13 +459,18 @@ func (a *Agent) Started() (ready bool, err error) {
 	return a.everMapped && a.reading != nil, a.attachErr
 }
 
-// LastRefusal is why the driver refused the latest attach, nil after a grant or without
-// a lease. Duty cycle.
+// LastRefusal is why the latest attach has not started the Agent yet: the driver's
+// refusal, or a grant whose regions failed the liveness check and wait for an announce of
+// live ones; nil once mapped, after a grant of live regions, or without a lease. Duty
+// cycle.
 func (a *Agent) LastRefusal() error {
 	if a.lease == nil {
 		return nil
 	}
-	return a.lease.LastRefusal()
+	if err := a.lease.LastRefusal(); err != nil || a.everMapped {
+		return err
+	}
+	return a.staleGrant
 }
 
 // Consumer is the control side. Duty cycle.

@@ -126,3 +126,38 @@ func TestFault_ConsumerPausedForLessThanItsLeaseReadsAgainSoon(t *testing.T) {
 	}
 	t.Logf("paused 2 s: longest gap after SIGCONT %v from %v after it (lease %v); producer sent %d", gap, gapBegan.Sub(continued), s.lease, pstats["sent"])
 }
+
+// Wire spec §15.1: a consumer that attaches while the stream's producer is paused
+// (SIGSTOP) for longer than the freshness window (3 s), within its lease and its Aeron
+// client's liveness timeout, is granted regions whose activity timestamp is stale. It
+// ignores them as it would a stale announce and waits, rather than failing the attach;
+// once the producer continues and refreshes them, it starts and reads its frames.
+func TestFault_ConsumerAttachingWhileTheProducerIsPausedWaitsForIt(t *testing.T) {
+	s := newSetupWith(t, setupConfig{
+		aeronDir:       drivertest.Start(t, map[string]string{"aeron.client.liveness.timeout": "10s", "aeron.timer.interval": "100ms"}).Dir(),
+		graceIntervals: 80, // an 8 s lease: longer than the 6 s pause
+	})
+	s.startDriver(t)
+	producer := s.startChild(t, "producer", nil)
+	first := s.startChild(t, "consumer", nil)
+	first.until("100 frames", func(f []frameSeen) bool { return len(f) >= 100 })
+
+	producer.signal(syscall.SIGSTOP)
+	time.Sleep(4 * time.Second) // past the freshness window
+	continued := make(chan time.Time, 1)
+	go func() {
+		time.Sleep(2 * time.Second) // while the late consumer waits on the stale grant
+		producer.signal(syscall.SIGCONT)
+		continued <- time.Now()
+	}()
+	late := s.startChild(t, "consumer", nil) // returns once its consumer started
+	ready := time.Now()
+	resumed := <-continued
+	late.until("100 frames", func(f []frameSeen) bool { return len(f) >= 100 })
+	producer.finish()
+	first.finish()
+	if st := late.finish(); st["lease_losses"] != 0 {
+		t.Fatalf("the late consumer lost %d leases", st["lease_losses"])
+	}
+	t.Logf("the late consumer started %v after SIGCONT, its first frame %v after it", ready.Sub(resumed), late.seen()[0].at.Sub(resumed))
+}
