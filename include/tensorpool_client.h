@@ -181,7 +181,10 @@ tp_err_t tp_client_get_client_id(const tp_client_t *client, uint32_t *client_id)
  * not serve; INTERNAL_ERROR: a failed provisioning), tp_errmsg() giving the driver's
  * reason. Refusals that can pass (a lease still held, a driver draining) are retried;
  * TP_ERR_TIMEOUT then says nothing was granted in time, and tp_errmsg() names the last
- * refusal, or the aeron dir, control channel and stream nothing answered on. */
+ * refusal, or the aeron dir, control channel and stream nothing answered on. A consumer
+ * granted regions their producer has not refreshed within the freshness window (paused,
+ * its lease alive) waits for them to be live again, as for a stale announce (Wire §15.1);
+ * TP_ERR_TIMEOUT's tp_errmsg() then names the stale regions. */
 tp_err_t tp_attach_producer(tp_client_t *client, uint32_t stream_id, tp_producer_t **producer);
 tp_err_t tp_attach_consumer(tp_client_t *client, uint32_t stream_id, tp_consumer_t **consumer);
 /* Close *handle and attach again to the same stream; *handle is replaced on success. */

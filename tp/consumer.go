@@ -55,7 +55,10 @@ type ConsumerStats struct {
 // duty cycle. handler receives each frame inside Poll (see Frame for how long it may be
 // used) and must not call Poll, FrameValid or Close of the same Consumer, which would
 // wait forever for the Poll it runs in; the other methods do not wait for Poll.
-// NewConsumer blocks until the first grant is mapped or ctx's end.
+// NewConsumer blocks until the first grant is mapped or ctx's end; a grant of regions
+// their producer has not refreshed within the freshness window (paused, its lease alive)
+// is waited out until an announce names them live again (Wire §15.1), and ctx's end then
+// names them.
 func (c *Client) NewConsumer(ctx context.Context, streamID uint32, handler func(*Frame)) (*Consumer, error) {
 	if handler == nil {
 		return nil, fmt.Errorf("%w: a frame handler is required", ErrInvalidOptions)

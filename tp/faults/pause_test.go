@@ -1,11 +1,15 @@
 package faults
 
 import (
+	"context"
+	"errors"
+	"strings"
 	"syscall"
-
-	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
 	"testing"
 	"time"
+
+	"github.com/tensorpool/tensorpool/aeron/mediadriver/drivertest"
+	"github.com/tensorpool/tensorpool/tp"
 )
 
 // maxGap is the longest time between two frames a consumer read in [from, to), and when
@@ -134,8 +138,10 @@ func TestFault_ConsumerPausedForLessThanItsLeaseReadsAgainSoon(t *testing.T) {
 // once the producer continues and refreshes them, it starts and reads its frames.
 func TestFault_ConsumerAttachingWhileTheProducerIsPausedWaitsForIt(t *testing.T) {
 	s := newSetupWith(t, setupConfig{
+		// The pause, 7-8 s, within a 12 s lease and a 10 s Aeron client liveness timeout
+		// (Aeron wants it below its publication unblock timeout, 15 s by default).
 		aeronDir:       drivertest.Start(t, map[string]string{"aeron.client.liveness.timeout": "10s", "aeron.timer.interval": "100ms"}).Dir(),
-		graceIntervals: 80, // an 8 s lease: longer than the 6 s pause
+		graceIntervals: 120,
 	})
 	s.startDriver(t)
 	producer := s.startChild(t, "producer", nil)
@@ -144,6 +150,19 @@ func TestFault_ConsumerAttachingWhileTheProducerIsPausedWaitsForIt(t *testing.T)
 
 	producer.signal(syscall.SIGSTOP)
 	time.Sleep(4 * time.Second) // past the freshness window
+	// An attach whose deadline ends first says the regions are stale.
+	c, err := tp.Connect(context.Background(), tp.Options{AeronDir: s.aeronDir, ControlChannel: s.channel, ControlStreamID: s.control,
+		DescriptorStreamID: s.control + 1, AllowedBaseDirs: []string{s.base}, KeepaliveInterval: keepaliveInterval})
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(context.Background(), time.Second)
+	_, err = c.NewConsumer(short, testStream, func(*tp.Frame) {})
+	cancel()
+	c.Close()
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "activity timestamp is stale") {
+		t.Fatalf("an attach that timed out on stale regions: %v; want its deadline, naming the stale regions", err)
+	}
 	continued := make(chan time.Time, 1)
 	go func() {
 		time.Sleep(2 * time.Second) // while the late consumer waits on the stale grant
