@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"os/exec"
 	"strconv"
 	"sync"
@@ -65,7 +66,15 @@ func startStackOf(t *testing.T, tune func(*config.DriverConfig), streams ...uint
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	drv, err := local.Start(ctx, local.Config{AeronDir: aeronDir, Driver: cfg})
+	// The driver's log (grants, refusals, provisioning times) is printed when the test
+	// fails, after the driver stopped.
+	driverLog := &output{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("in-process tp-driver:\n%s", driverLog.String())
+		}
+	})
+	drv, err := local.Start(ctx, local.Config{AeronDir: aeronDir, Driver: cfg, Logger: slog.New(slog.NewTextHandler(driverLog, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
