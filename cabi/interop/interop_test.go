@@ -66,15 +66,16 @@ func startStackOf(t *testing.T, tune func(*config.DriverConfig), streams ...uint
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	// The driver's log (grants, refusals, provisioning times) is printed when the test
-	// fails, after the driver stopped.
-	driverLog := &output{}
+	// The driver's and the test's client's logs (grants, refusals, provisioning times, lease
+	// events) are printed when the test fails, after both stopped.
+	inProcess := &output{}
+	log := slog.New(slog.NewTextHandler(inProcess, nil))
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("in-process tp-driver:\n%s", driverLog.String())
+			t.Logf("in-process tp-driver and tp.Client:\n%s", inProcess.String())
 		}
 	})
-	drv, err := local.Start(ctx, local.Config{AeronDir: aeronDir, Driver: cfg, Logger: slog.New(slog.NewTextHandler(driverLog, nil))})
+	drv, err := local.Start(ctx, local.Config{AeronDir: aeronDir, Driver: cfg, Logger: log.With("who", "tp-driver")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,6 +86,7 @@ func startStackOf(t *testing.T, tune func(*config.DriverConfig), streams ...uint
 	})
 	opts := drv.Options()
 	opts.DescriptorStreamID = control + 1
+	opts.Logger = log.With("who", "tp.Client")
 	c, err := tp.Connect(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
