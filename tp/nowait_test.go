@@ -53,6 +53,11 @@ func TestFramePathNeverWaitsForAnAdd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
+	// Attached: the lease is live, whatever the publication (the C tp_producer_poll reads
+	// this, and a C producer polling before its first offer took it for a lost lease).
+	if !p.Attached() || p.LeaseID() == 0 {
+		t.Fatalf("a producer granted its lease, waiting for its descriptor publication: Attached %v, lease %d", p.Attached(), p.LeaseID())
+	}
 	tensor := Tensor{Shape: Shape{DType: Uint8, Dims: []int32{8}}, Data: pattern(8, 1)}
 	for range 1000 {
 		if err := p.Offer(tensor); !errors.Is(err, ErrNotReady) {

@@ -459,6 +459,9 @@ func (r *producerRole) mapGrant(g *wire.ShmAttachResponse) {
 	r.setErr(nil)
 	r.granted = regions
 	r.mapped = true
+	// Attached from here: the lease is live and its regions mapped, whether or not the
+	// descriptor publication is in place yet (the frame path says ErrNotReady meanwhile).
+	r.attached.Store(true)
 	if !r.refused[r.desc] {
 		r.epochs.Post(epochPost{why: ErrNotReady})
 	}
@@ -481,7 +484,6 @@ func (r *producerRole) beginEpoch() {
 	r.epochs.Post(epochPost{p: pr})
 	r.addLive(pr)
 	r.epoch.Store(pr.Epoch())
-	r.attached.Store(true)
 }
 
 // endEpoch withdraws the frame path's epoch (its lease ended, or a new grant replaces
