@@ -307,9 +307,23 @@ type frameSeen struct {
 	at             time.Time
 }
 
+// spec is what a child process of role needs to reach s.
+func (s *setup) spec(role string) childSpec {
+	return childSpec{Role: role, AeronDir: s.aeronDir, Channel: s.channel, Control: s.control, BaseDir: s.base, KeepaliveMs: int(keepaliveInterval.Milliseconds()), IntervalUs: 1000}
+}
+
+// clientOptions are the tp.Options of a client reaching the setup spec describes.
+func (spec *childSpec) clientOptions() tp.Options {
+	return tp.Options{
+		AeronDir: spec.AeronDir, ControlChannel: spec.Channel, ControlStreamID: spec.Control,
+		DescriptorStreamID: spec.Control + 1, AllowedBaseDirs: []string{spec.BaseDir},
+		KeepaliveInterval: time.Duration(spec.KeepaliveMs) * time.Millisecond,
+	}
+}
+
 func (s *setup) startChild(t *testing.T, role string, tune func(*childSpec)) *child {
 	t.Helper()
-	spec := childSpec{Role: role, AeronDir: s.aeronDir, Channel: s.channel, Control: s.control, BaseDir: s.base, KeepaliveMs: int(keepaliveInterval.Milliseconds()), IntervalUs: 1000}
+	spec := s.spec(role)
 	if tune != nil {
 		tune(&spec)
 	}
@@ -431,11 +445,7 @@ func childMain(encoded string) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	c, err := tp.Connect(ctx, tp.Options{
-		AeronDir: spec.AeronDir, ControlChannel: spec.Channel, ControlStreamID: spec.Control,
-		DescriptorStreamID: spec.Control + 1, AllowedBaseDirs: []string{spec.BaseDir},
-		KeepaliveInterval: time.Duration(spec.KeepaliveMs) * time.Millisecond,
-	})
+	c, err := tp.Connect(ctx, spec.clientOptions())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child: connect:", err)
 		return 1

@@ -151,8 +151,8 @@ func TestFault_ConsumerAttachingWhileTheProducerIsPausedWaitsForIt(t *testing.T)
 	producer.signal(syscall.SIGSTOP)
 	time.Sleep(4 * time.Second) // past the freshness window
 	// An attach whose deadline ends first says the regions are stale.
-	c, err := tp.Connect(context.Background(), tp.Options{AeronDir: s.aeronDir, ControlChannel: s.channel, ControlStreamID: s.control,
-		DescriptorStreamID: s.control + 1, AllowedBaseDirs: []string{s.base}, KeepaliveInterval: keepaliveInterval})
+	spec := s.spec("consumer")
+	c, err := tp.Connect(context.Background(), spec.clientOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
